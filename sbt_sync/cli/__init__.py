@@ -1,0 +1,61 @@
+"""The ``sbt-sync`` command line.
+
+Conventions for every command: ``--help``; ``--json`` where the output is data; exit code 0 on
+success, 1 on failure, 2 on bad usage; a failure is one line on stderr (``error: ...``) unless the
+global ``--debug`` flag asks for the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+import sbt_sync.cli.db as db_commands
+import sbt_sync.cli.demo as demo_commands
+from sbt_sync.cli.common import State, run_main
+from sbt_sync.cli.config import app as config_app
+
+app = typer.Typer(
+    name="sbt-sync",
+    help="Sync neutrality-violation records from the agencies into one golden dataset and push "
+    "block flags to SIASN.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_commands.app, name="db")
+app.add_typer(config_app, name="config")
+app.command("demo")(demo_commands.demo)
+
+
+def _register_optional_groups() -> None:
+    """Sub-apps owned by other parts of the product (sandbox, ...) register themselves here."""
+    import sbt_sync.cli.sandbox as sandbox_commands
+
+    app.add_typer(sandbox_commands.app, name="sandbox")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", "-c", help="Path to sbt.yaml (default: $SBT_CONFIG, then ./sbt.yaml)."),
+    ] = None,
+) -> None:
+    ctx.obj = State(debug=debug, config_path=config)
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _register_optional_groups()
+    run_main(app)

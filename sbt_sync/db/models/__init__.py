@@ -1,0 +1,49 @@
+"""Every table of the product database; importing this module registers them on ``Base.metadata``."""
+
+from sbt_sync.db.base import Base
+from sbt_sync.db.models.enforcement import (
+    BlockState,
+    ControlAction,
+    OutboxEntry,
+    PushApproval,
+    SiasnObservation,
+)
+from sbt_sync.db.models.golden import Case, CaseLink, Conflict, FieldProvenance, StewardDecision
+from sbt_sync.db.models.ingest import (
+    IngestBatch,
+    QuarantinedRow,
+    RawRecord,
+    RawRecordVersion,
+    SftpFile,
+    SourceCursor,
+    StagedRecord,
+)
+from sbt_sync.db.models.people import ApiToken, AuditEntry, User
+from sbt_sync.db.models.registry import AsnRegistryEntry
+from sbt_sync.db.models.runs import SyncRun
+
+__all__ = [
+    "ApiToken",
+    "AsnRegistryEntry",
+    "AuditEntry",
+    "Base",
+    "BlockState",
+    "Case",
+    "CaseLink",
+    "Conflict",
+    "ControlAction",
+    "FieldProvenance",
+    "IngestBatch",
+    "OutboxEntry",
+    "PushApproval",
+    "QuarantinedRow",
+    "RawRecord",
+    "RawRecordVersion",
+    "SftpFile",
+    "SiasnObservation",
+    "SourceCursor",
+    "StagedRecord",
+    "StewardDecision",
+    "SyncRun",
+    "User",
+]

@@ -1,0 +1,126 @@
+"""Enforcement and the SIASN push: control actions, desired block state, the outbox, change-guard
+approvals and SIASN observations (readback).
+
+A change of desired block state and its outbox row are written in one transaction; the outbox's unique
+idempotency key is what makes a retried push apply once at SIASN.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sbt_sync.db.base import Base, JsonType, utcnow
+
+
+class ControlAction(Base):
+    """A BKN control step for one case: peringatan, teguran, pemblokiran, buka blokir, or a hold."""
+
+    __tablename__ = "control_actions"
+    __table_args__ = (
+        UniqueConstraint("case_id", "action", "cycle"),
+        CheckConstraint(
+            "action IN ('peringatan', 'teguran', 'pemblokiran', 'buka_blokir', 'hold')", name="action"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    cycle: Mapped[int] = mapped_column(default=1)
+    """Counts re-escalations of the same case (a block after an earlier unblock is cycle 2)."""
+    due_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[date]
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class BlockState(Base):
+    """The desired SIASN block flag of one NIP and the cases that require it."""
+
+    __tablename__ = "block_state"
+
+    nip: Mapped[str] = mapped_column(String(18), primary_key=True)
+    blocked: Mapped[bool]
+    case_ids: Mapped[list[int]] = mapped_column(JsonType, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    """Incremented on every change; part of the outbox idempotency key."""
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PushApproval(Base):
+    """A run whose block-flag changes exceeded the guard and waits for a steward."""
+
+    __tablename__ = "push_approvals"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'approved', 'rejected')", name="status"),
+        Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    change_count: Mapped[int]
+    blocked_before: Mapped[int]
+    percent: Mapped[float]
+    summary: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxEntry(Base):
+    """One block or unblock to deliver to SIASN exactly once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(None, "state", "next_attempt_at"),
+        Index(None, "nip"),
+        CheckConstraint("action IN ('blokir', 'buka')", name="action"),
+        CheckConstraint(
+            "state IN ('pending', 'awaiting_approval', 'in_flight', 'acked', 'parked', 'superseded')",
+            name="state",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    nip: Mapped[str] = mapped_column(String(18))
+    action: Mapped[str] = mapped_column(String(8))
+    case_refs: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    """The exact request body; a retry sends the same bytes with the same key."""
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    siasn_reference: Mapped[str | None] = mapped_column(String(128))
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("push_approvals.id"))
+    block_version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acked_at: Mapped[datetime | None]
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class SiasnObservation(Base):
+    """What SIASN reported for a NIP at a readback, and whether it drifted from the desired state."""
+
+    __tablename__ = "siasn_observations"
+    __table_args__ = (Index(None, "nip", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18))
+    blocked: Mapped[bool | None]
+    """None when SIASN does not know the NIP."""
+    desired_blocked: Mapped[bool | None]
+    drift: Mapped[bool]
+    response: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    observed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,185 @@
+"""Ingestion tables: raw records and their versions, cursors, the SFTP file manifest, batches,
+quarantine and the staged canonical records.
+
+Invariants enforced here: one cursor per source; one raw record per (source, key) with one row per
+version; one staged record per (source, key, item) so that a register naming several ASN stages one
+row per person; one manifest row per (source, path, sha256) so a re-delivered file with new content is
+processed again and an unchanged one is not.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sbt_sync.db.base import Base, JsonType, utcnow
+
+
+class IngestBatch(Base):
+    """One fetch-and-land transaction of one source: what it fetched and how the cursor moved."""
+
+    __tablename__ = "ingest_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    committed_at: Mapped[datetime | None]
+    cursor_before: Mapped[str | None] = mapped_column(Text)
+    cursor_after: Mapped[str | None] = mapped_column(Text)
+    fetched: Mapped[int] = mapped_column(default=0)
+    new: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    quarantined: Mapped[int] = mapped_column(default=0)
+    pages: Mapped[int] = mapped_column(default=0)
+    retries: Mapped[int] = mapped_column(default=0)
+
+
+class SourceCursor(Base):
+    """Where a source's next increment starts; exactly one per source, never moved backwards."""
+
+    __tablename__ = "source_cursors"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    """Opaque position (a cursor token, an ``updated_since`` instant, a page number)."""
+    watermark: Mapped[datetime | None]
+    """Latest source timestamp landed; the check that the cursor never moves back compares it."""
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+
+
+class RawRecord(Base):
+    """The latest landed version of one source record; the payload is kept verbatim."""
+
+    __tablename__ = "raw_records"
+    __table_args__ = (UniqueConstraint("source", "record_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    """The record exactly as received (JSON text, or the CSV row as JSON of its raw cells)."""
+    origin: Mapped[str | None] = mapped_column(Text)
+    """Where it came from: a page URL or ``file name:row``."""
+    version: Mapped[int] = mapped_column(default=1)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+
+    versions: Mapped[list[RawRecordVersion]] = relationship(
+        back_populates="record", order_by="RawRecordVersion.version"
+    )
+
+
+class RawRecordVersion(Base):
+    """Every distinct content a source record has had, in order."""
+
+    __tablename__ = "raw_record_versions"
+    __table_args__ = (UniqueConstraint("raw_record_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+
+    record: Mapped[RawRecord] = relationship(back_populates="versions")
+
+
+class SftpFile(Base):
+    """The SFTP file manifest: one row per distinct content of a remote file."""
+
+    __tablename__ = "sftp_files"
+    __table_args__ = (
+        UniqueConstraint("source", "remote_path", "sha256"),
+        CheckConstraint("status IN ('pending', 'processed', 'refused')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    remote_path: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int]
+    mtime: Mapped[datetime]
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    rows: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+
+
+class QuarantinedRow(Base):
+    """A row that failed validation, with the failing column, check and value, for stewards."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (
+        Index(None, "source", "status"),
+        CheckConstraint("status IN ('open', 'fixed_upstream', 'ignored', 'superseded')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    raw_record_id: Mapped[int | None] = mapped_column(ForeignKey("raw_records.id", ondelete="SET NULL"))
+    raw_version: Mapped[int | None]
+    record_key: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(1024))
+    row_number: Mapped[int | None]
+    column: Mapped[str | None] = mapped_column(String(128))
+    check: Mapped[str] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+
+
+class StagedRecord(Base):
+    """A validated source record in the canonical shape reconciliation reads."""
+
+    __tablename__ = "staged_records"
+    __table_args__ = (
+        UniqueConstraint("source", "record_key", "item_no"),
+        Index(None, "nip"),
+        Index(None, "register_no"),
+        Index(None, "recommendation_no"),
+        Index(None, "needs_reconcile"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    record_key: Mapped[str] = mapped_column(String(255))
+    item_no: Mapped[int] = mapped_column(default=0)
+    """Position within the source record (one Bawaslu register can name several ASN)."""
+    raw_record_id: Mapped[int] = mapped_column(ForeignKey("raw_records.id", ondelete="CASCADE"))
+    raw_version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    nip: Mapped[str | None] = mapped_column(String(18))
+    nip_raw: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(255))
+    name_normalised: Mapped[str | None] = mapped_column(String(255))
+    birth_date: Mapped[date | None]
+    instansi: Mapped[str | None] = mapped_column(String(255))
+    event_code: Mapped[str | None] = mapped_column(String(32))
+    register_no: Mapped[str | None] = mapped_column(String(128))
+    recommendation_no: Mapped[str | None] = mapped_column(String(128))
+    fields: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    """The canonical record (schemas' staged model), values as JSON-compatible data."""
+    source_updated_at: Mapped[datetime | None]
+    staged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn: Mapped[bool] = mapped_column(default=False)
+    """The source no longer delivers this item (e.g. a corrected register dropped a name)."""
+    needs_reconcile: Mapped[bool] = mapped_column(default=True)
+
+    raw_record: Mapped[RawRecord] = relationship()

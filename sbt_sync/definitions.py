@@ -1,0 +1,69 @@
+"""The composition root: every asset, job and resource of sbt-sync, wired in one place.
+
+``dagster dev -m sbt_sync.definitions`` and ``dagster definitions validate -m sbt_sync.definitions``
+load this module. Loading it reads no environment and opens no connection; resources resolve the
+settings file, the database URL and secrets when a run sets them up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+
+import assets.reports
+from sbt_sync.resources import DatabaseResource, SbtSettingsResource
+
+FULL_CYCLE_JOB = "full_cycle"
+
+
+def build_definitions(*, config_path: str | None = None, database_url: str | None = None) -> dg.Definitions:
+    """All definitions; tests pass a config file and a throwaway database URL."""
+    settings = SbtSettingsResource(config_path=config_path)
+    all_assets = dg.load_assets_from_modules([assets.reports])
+    full_cycle = dg.define_asset_job(
+        FULL_CYCLE_JOB,
+        selection=dg.AssetSelection.all(),
+        description="Ingest every source, reconcile, enforce, push to SIASN and report.",
+    )
+    return dg.Definitions(
+        assets=all_assets,
+        jobs=[full_cycle],
+        resources={"settings": settings, "db": DatabaseResource(settings=settings, url=database_url)},
+    )
+
+
+defs = build_definitions()
+
+
+@contextmanager
+def project_instance(project_dir: Path) -> Iterator[dg.DagsterInstance]:
+    """The project's persistent Dagster instance (``dagster.yaml`` in ``project_dir``).
+
+    Dagster resolves the storage folder of ``dagster.yaml`` against the working directory, so the
+    instance is opened from the project folder and the previous directory restored afterwards.
+    """
+    previous_home = os.environ.get("DAGSTER_HOME")
+    previous_cwd = Path.cwd()
+    os.environ["DAGSTER_HOME"] = str(project_dir)
+    os.chdir(project_dir)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        os.chdir(previous_cwd)
+        if previous_home is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous_home
+
+
+def run_full_cycle(*, config_path: Path, project_dir: Path) -> dg.ExecuteInProcessResult:
+    """Run the full-cycle job in this process on the project's Dagster instance."""
+    definitions = build_definitions(config_path=str(config_path.resolve()))
+    job = definitions.resolve_job_def(FULL_CYCLE_JOB)
+    with project_instance(project_dir) as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)

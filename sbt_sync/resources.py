@@ -1,0 +1,60 @@
+"""Dagster resources: the seams between assets and the outside world.
+
+Each resource is a small ``ConfigurableResource`` with a narrow surface. Nothing here reads the
+environment at import time: the settings file and ``SBT_DATABASE_URL`` are read when a run sets the
+resource up, and secrets reach connectors only through ``dg.EnvVar`` fields.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from pydantic import PrivateAttr
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.engine import Database
+from sbt_sync.settings import Settings, load_settings
+
+
+class SbtSettingsResource(dg.ConfigurableResource):
+    """The deployment's ``sbt.yaml`` (default: ``$SBT_CONFIG``, then ``./sbt.yaml``)."""
+
+    config_path: str | None = None
+
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    def get(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+
+class DatabaseResource(dg.ConfigurableResource):
+    """The product database; the URL comes from the settings unless given here."""
+
+    settings: dg.ResourceDependency[SbtSettingsResource]
+    url: str | None = None
+    """Overrides the settings' URL (tests point it at a throwaway database)."""
+
+    _database: Database | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        cfg = self.settings.get()
+        self._database = Database(self.url or cfg.database_url, echo=cfg.database.echo)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError("DatabaseResource used outside a Dagster run (setup_for_execution not called)")
+        return self._database
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        with self.database.session() as session:
+            yield session

@@ -1,0 +1,234 @@
+"""The deployment's configuration: ``sbt.yaml`` parsed into one typed, validated settings object.
+
+This is the one module that decides the environment. ``SBT_CONFIG`` names the file (default
+``./sbt.yaml``) and ``SBT_DATABASE_URL`` overrides ``database.url``; both are read when
+:func:`load_settings` is called, never at import time. Secrets never appear in the file: a field ending
+in ``_env`` holds the *name* of the environment variable that carries the secret, and
+:meth:`Settings.check_secrets` fails, naming the key and the file, when one is not set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sbt_sync.errors import ConfigError
+from sbt_sync.settings_sources import UNION_TAGS, EnvVarName, SourceSettings
+
+CONFIG_ENV = "SBT_CONFIG"
+DATABASE_URL_ENV = "SBT_DATABASE_URL"
+DEFAULT_CONFIG_NAME = "sbt.yaml"
+
+
+class Strict(BaseModel):
+    """Base for every settings section: unknown keys are errors, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class DatabaseSettings(Strict):
+    url: str = "sqlite:///var/sbt.db"
+    """SQLAlchemy URL; a relative SQLite path is relative to the project folder (sbt.yaml's folder)."""
+    echo: bool = False
+
+
+class IdentitySettings(Strict):
+    auto_accept: float = Field(0.92, ge=0, le=1)
+    """Score at or above which a single candidate links automatically."""
+    min_candidate: float = Field(0.70, ge=0, le=1)
+    """Candidates scoring below this are not shown to stewards."""
+    name_mismatch: float = Field(0.80, ge=0, le=1)
+    """A valid NIP whose reported name scores below this against the registry opens a conflict."""
+
+
+class SurvivorshipSettings(Strict):
+    """Ranked sources per field group; recency breaks ties within one source rank."""
+
+    incident: list[str] = ["bawaslu", "kemenpanrb"]
+    recommendation: list[str] = ["bkn_wasdal", "kasn"]
+    sanction: list[str] = ["idis", "kemendagri"]
+
+
+class GuardSettings(Strict):
+    max_changes: int = Field(50, ge=0)
+    """A run changing more block flags than this waits for a steward's approval."""
+    max_percent: float = Field(10.0, ge=0, le=100)
+    """... or more than this percentage of the currently blocked NIPs."""
+
+
+class EnforcementSettings(Strict):
+    follow_up_days: int = Field(10, ge=1)
+    """PPK follow-up window from the recommendation date (DOMAIN.md: "10 hari")."""
+    peringatan_after_days: int = Field(0, ge=0)
+    teguran_after_days: int = Field(7, ge=0)
+    pemblokiran_after_days: int = Field(7, ge=0)
+    guard: GuardSettings = GuardSettings()
+
+
+class PushSettings(Strict):
+    concurrency: int = Field(4, ge=1, le=64)
+    rate_per_second: float = Field(10.0, gt=0)
+    max_attempts: int = Field(8, ge=1)
+    timeout_seconds: float = Field(30.0, gt=0)
+
+
+class SiasnSettings(Strict):
+    """The SIASN API (two tokens); every secret is an environment-variable name."""
+
+    base_url: str
+    gateway_token_url: str
+    sso_token_url: str
+    consumer_key_env: EnvVarName
+    consumer_secret_env: EnvVarName
+    username_env: EnvVarName
+    password_env: EnvVarName
+    ca_bundle: str | None = None
+    registry_page_size: int = Field(5000, ge=1)
+
+
+class ScheduleSettings(Strict):
+    full_cycle_minutes: int = Field(60, ge=1)
+    timezone: str = "Asia/Jakarta"
+
+
+class Settings(Strict):
+    """Everything a deployment configures, with the file it came from."""
+
+    environment: Literal["sandbox", "production"] = "sandbox"
+    database: DatabaseSettings = DatabaseSettings()
+    sources: dict[str, SourceSettings] = {}
+    siasn: SiasnSettings | None = None
+    identity: IdentitySettings = IdentitySettings()
+    survivorship: SurvivorshipSettings = SurvivorshipSettings()
+    enforcement: EnforcementSettings = EnforcementSettings()
+    push: PushSettings = PushSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+
+    # Filled by load_settings, not by the file.
+    config_path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"source name {name!r} must be lower_snake_case")
+        return value
+
+    @model_validator(mode="after")
+    def _survivorship_names_known(self) -> Settings:
+        if not self.sources:
+            return self
+        for group in ("incident", "recommendation", "sanction"):
+            for name in getattr(self.survivorship, group):
+                if name not in self.sources:
+                    raise ValueError(f"survivorship.{group} names unknown source {name!r}")
+        return self
+
+    @property
+    def project_dir(self) -> Path:
+        """The folder holding sbt.yaml; relative paths in the file are relative to it."""
+        return self.config_path.resolve().parent
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """``path`` made absolute against the project folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.project_dir / p
+
+    @property
+    def database_url(self) -> str:
+        """The product database URL, a relative SQLite path made absolute against the project folder."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+            return prefix + str(self.resolve_path(url[len(prefix) :]))
+        return url
+
+    def secret_refs(self) -> Iterator[tuple[str, str]]:
+        """Every ``(dotted.key, ENV_VAR_NAME)`` pair the configuration references."""
+        yield from _walk_env_refs(self.model_dump(exclude={"config_path"}), "")
+
+    def check_secrets(self, env: Mapping[str, str] | None = None) -> None:
+        """Raise :class:`ConfigError` naming the first referenced secret that is not set."""
+        environ = os.environ if env is None else env
+        for key, var in self.secret_refs():
+            if not environ.get(var):
+                raise ConfigError(
+                    f"{self.config_path}: {key}: environment variable {var} is not set (a required secret)"
+                )
+
+
+def _walk_env_refs(node: Any, prefix: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key.endswith("_env") and isinstance(value, str):
+                yield path, value
+            else:
+                yield from _walk_env_refs(value, path)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk_env_refs(value, f"{prefix}[{i}]")
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if env is None else env
+    return Path(environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+
+
+def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Parse and validate ``sbt.yaml``.
+
+    ``path`` wins over ``$SBT_CONFIG``, which wins over ``./sbt.yaml``; ``$SBT_DATABASE_URL`` overrides
+    ``database.url``. Raises :class:`ConfigError` with a one-line message naming the file and the key
+    for a missing file, bad YAML, an unknown key or a wrong type. Secrets are checked separately with
+    :meth:`Settings.check_secrets`, because some commands (help, migrations) need none.
+    """
+    environ = os.environ if env is None else env
+    config_path = Path(path) if path is not None else default_config_path(environ)
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_path}: configuration file not found (set {CONFIG_ENV} or --config)"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{config_path}:{where} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: the top level must be a mapping of settings")
+    if environ.get(DATABASE_URL_ENV):
+        raw = {**raw, "database": {**(raw.get("database") or {}), "url": environ[DATABASE_URL_ENV]}}
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{config_path}: {describe_validation_error(exc)}") from None
+    return settings.model_copy(update={"config_path": config_path})
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first validation error as ``dotted.key: what is wrong`` (plus how many more)."""
+    errors = exc.errors()
+    first = errors[0]
+    key = ".".join(str(part) for part in first["loc"] if str(part) not in UNION_TAGS)
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    else:
+        message = first["msg"]
+        # Never echo what was written under a secret's key: it may be the secret itself.
+        shown = "input" in first and first["type"] not in {"value_error", "assertion_error"}
+        if shown and not key.endswith("_env"):
+            message += f" (got {first['input']!r})"
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return f"{key or '(top level)'}: {message}{more}"

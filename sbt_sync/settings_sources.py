@@ -1,0 +1,107 @@
+"""Settings of one data source in ``sbt.yaml``: protocol, auth, paging, format and thresholds.
+
+Sources are configuration, not code: adding a seventh agency with an existing protocol is a new entry
+here plus a Pandera model in ``schemas/``. Secrets are environment-variable names (``*_env`` keys).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+EnvVarName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+
+class ApiKeyAuth(_Strict):
+    type: Literal["api_key"]
+    header: str = "X-API-Key"
+    key_env: EnvVarName
+
+
+class OAuth2ClientCredentialsAuth(_Strict):
+    type: Literal["oauth2_client_credentials"]
+    token_url: str
+    client_id_env: EnvVarName
+    client_secret_env: EnvVarName
+    scope: str | None = None
+
+
+class SiasnTokensAuth(_Strict):
+    """SIASN's two tokens: the API gateway's (client credentials) and the SSO's (password grant)."""
+
+    type: Literal["siasn_tokens"]
+    gateway_token_url: str
+    sso_token_url: str
+    consumer_key_env: EnvVarName
+    consumer_secret_env: EnvVarName
+    username_env: EnvVarName
+    password_env: EnvVarName
+
+
+HttpAuth = Annotated[ApiKeyAuth | OAuth2ClientCredentialsAuth | SiasnTokensAuth, Field(discriminator="type")]
+
+
+class Paging(_Strict):
+    style: Literal["page_number", "cursor", "link_header", "offset"]
+    page_size: int = Field(200, ge=1, le=10_000)
+
+
+class HttpSource(_Strict):
+    kind: Literal["http"]
+    description: str = ""
+    base_url: str
+    path: str
+    auth: HttpAuth
+    paging: Paging
+    increment: Literal["updated_since", "cursor", "none"] = "updated_since"
+    ca_bundle: str | None = None
+    """PEM bundle used to verify TLS (relative to the project folder); None uses the system store."""
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    read_timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1)
+    quarantine_threshold: float = Field(0.05, ge=0, le=1)
+    """The source's blocking check fails when more than this share of a batch is quarantined."""
+    enabled: bool = True
+
+
+class CsvFormat(_Strict):
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    encodings: list[str] = ["utf-8-sig", "cp1252"]
+    """Tried in order; the first that decodes the whole file wins."""
+    date_format: str = "%d-%m-%Y"
+
+
+class SftpSource(_Strict):
+    kind: Literal["sftp"]
+    description: str = ""
+    host: str
+    port: int = Field(22, ge=1, le=65535)
+    username: str
+    private_key_path_env: EnvVarName
+    """Environment variable holding the path of the client's private key file."""
+    known_hosts: str
+    """known_hosts file pinning the server's host key (relative to the project folder)."""
+    directory: str
+    pattern: str = "*"
+    in_progress_suffixes: list[str] = [".part", ".tmp", ".filepart"]
+    format: Literal["csv", "jsonl_gz"]
+    csv: CsvFormat = CsvFormat()
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    max_attempts: int = Field(5, ge=1)
+    quarantine_threshold: float = Field(0.05, ge=0, le=1)
+    enabled: bool = True
+
+
+SourceSettings = Annotated[HttpSource | SftpSource, Field(discriminator="kind")]
+
+# Pydantic puts the chosen member's tag into an error's location; messages leave it out so they name
+# the key as written in sbt.yaml.
+UNION_TAGS: frozenset[str] = frozenset(
+    {"http", "sftp", "api_key", "oauth2_client_credentials", "siasn_tokens"}
+)

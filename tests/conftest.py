@@ -1,0 +1,60 @@
+"""Fixtures shared by the whole suite: databases on both backends and a throwaway project folder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sbt_sync.db import migrate
+from sbt_sync.db.engine import Database
+from tests.support.databases import postgres_base_url, temporary_postgres_database
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            postgres_base_url() is None, reason="SBT_TEST_DATABASE_URL is not set (CI always sets it)"
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sbt.db'}"
+        return
+    base = postgres_base_url()
+    assert base is not None
+    with temporary_postgres_database(base) as url:
+        yield url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def migrated_database(empty_database: Database) -> Database:
+    migrate.upgrade(empty_database)
+    return empty_database
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A project folder with the committed sbt.yaml and dagster.yaml, as a new deployment starts."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("sbt.yaml", "dagster.yaml"):
+        shutil.copy(REPO_ROOT / name, project / name)
+    return project

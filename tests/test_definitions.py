@@ -1,0 +1,111 @@
+"""The Dagster composition root: it loads, validates, and runs on both instance variants."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from sqlalchemy import create_engine, text
+
+from sbt_sync.db import migrate
+from sbt_sync.db.engine import Database
+from sbt_sync.definitions import FULL_CYCLE_JOB, build_definitions, defs, project_instance
+from tests.conftest import REPO_ROOT
+from tests.support.databases import postgres_base_url, temporary_postgres_database
+
+# The asset graph, layer by layer. A change here is a change of the product's public surface.
+EXPECTED_ASSET_KEYS = [
+    "reports/database_status",
+]
+
+
+def test_definitions_load_and_asset_keys_match_the_snapshot() -> None:
+    keys = sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())
+    assert keys == EXPECTED_ASSET_KEYS
+    assert defs.resolve_job_def(FULL_CYCLE_JOB) is not None
+
+
+def test_dagster_definitions_validate_passes_in_the_project_environment() -> None:
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "sbt_sync.definitions"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "passed validation" in result.stdout + result.stderr
+
+
+def test_full_cycle_materializes_on_the_sqlite_instance_of_dagster_yaml(
+    project_dir: Path, database_url: str
+) -> None:
+    database = Database(database_url)
+    migrate.upgrade(database)
+    definitions = build_definitions(config_path=str(project_dir / "sbt.yaml"), database_url=database_url)
+    with project_instance(project_dir) as instance:
+        result = definitions.resolve_job_def(FULL_CYCLE_JOB).execute_in_process(instance=instance)
+        assert result.success
+        assert (
+            instance.get_latest_materialization_event(dg.AssetKey(["reports", "database_status"])) is not None
+        )
+    # Dagster's own data went under the project folder, as dagster.yaml says.
+    assert (project_dir / "var" / "dagster" / "history" / "runs.db").exists()
+    database.dispose()
+
+
+def test_asset_refuses_an_unmigrated_database(project_dir: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    definitions = build_definitions(config_path=str(project_dir / "sbt.yaml"), database_url=url)
+    result = definitions.resolve_job_def(FULL_CYCLE_JOB).execute_in_process(raise_on_error=False)
+    assert not result.success
+    failure = result.get_step_failure_events()[0]
+    assert "run `sbt-sync db upgrade`" in str(failure.event_specific_data)
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    postgres_base_url() is None, reason="SBT_TEST_DATABASE_URL is not set (CI always sets it)"
+)
+def test_postgres_variant_of_dagster_yaml_materializes_an_asset(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = postgres_base_url()
+    assert base is not None
+    shutil.copy(REPO_ROOT / "deploy" / "dagster.postgres.yaml", project_dir / "dagster.yaml")
+    with (
+        temporary_postgres_database(base, "dagster") as dagster_url,
+        temporary_postgres_database(base, "product") as product_url,
+    ):
+        monkeypatch.setenv("SBT_DAGSTER_PG_HOST", dagster_url.host or "127.0.0.1")
+        monkeypatch.setenv("SBT_DAGSTER_PG_PORT", str(dagster_url.port or 5432))
+        monkeypatch.setenv("SBT_DAGSTER_PG_DB", dagster_url.database or "")
+        monkeypatch.setenv("SBT_DAGSTER_PG_USER", dagster_url.username or "postgres")
+        monkeypatch.setenv("SBT_DAGSTER_PG_PASSWORD", dagster_url.password or "")
+        product = product_url.render_as_string(hide_password=False)
+        database = Database(product)
+        migrate.upgrade(database)
+        definitions = build_definitions(config_path=str(project_dir / "sbt.yaml"), database_url=product)
+        with project_instance(project_dir) as instance:
+            result = definitions.resolve_job_def(FULL_CYCLE_JOB).execute_in_process(instance=instance)
+            assert result.success
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        database.dispose()
+        # The run and its events are stored in the PostgreSQL server, not in a local file.
+        engine = create_engine(dagster_url)
+        with engine.connect() as conn:
+            runs = conn.execute(text("SELECT run_id, status FROM runs")).all()
+            events = conn.execute(
+                text("SELECT count(*) FROM event_logs WHERE run_id = :r"), {"r": result.run_id}
+            ).scalar()
+        engine.dispose()
+        assert [(r.run_id, r.status) for r in runs] == [(result.run_id, "SUCCESS")]
+        assert events and events > 0
