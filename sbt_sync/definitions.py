@@ -66,4 +66,9 @@ def run_full_cycle(*, config_path: Path, project_dir: Path) -> dg.ExecuteInProce
     definitions = build_definitions(config_path=str(config_path.resolve()))
     job = definitions.resolve_job_def(FULL_CYCLE_JOB)
     with project_instance(project_dir) as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        return job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # Dagster's console logger defaults to DEBUG; the demo reports its own summary.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )

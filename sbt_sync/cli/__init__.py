@@ -53,6 +53,10 @@ def _root(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not debug:
+        # Migrations and Dagster narrate every step at INFO; commands print their own summary.
+        for noisy in ("alembic", "dagster"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main() -> None:

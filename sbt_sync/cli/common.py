@@ -7,7 +7,6 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import click
 import typer
 
 from sbt_sync.errors import SbtError
@@ -47,16 +46,14 @@ def emit_json(data: Any) -> None:
 
 
 def run_main(app: typer.Typer) -> None:
-    """Run ``app`` with the CLI's exit-code and error conventions."""
+    """Run ``app`` with the CLI's exit-code and error conventions.
+
+    Typer's standalone mode already answers ``--help`` (0), bad usage (2) and aborts (1) and exits;
+    what reaches this function is a failure of the command itself.
+    """
     debug = "--debug" in sys.argv[1:]
     try:
-        result = app(standalone_mode=False)
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(1)
-    except click.exceptions.ClickException as exc:  # bad usage: Click's own message, exit 2
-        exc.show()
-        sys.exit(exc.exit_code)
+        app()
     except SbtError as exc:
         if debug:
             raise
@@ -70,4 +67,3 @@ def run_main(app: typer.Typer) -> None:
             raise
         typer.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)

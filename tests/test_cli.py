@@ -1,0 +1,125 @@
+"""The sbt-sync command line: help everywhere, exit codes 0/1/2, one-line errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from sbt_sync.cli import app
+
+SBT_SYNC = str(Path(sys.executable).parent / "sbt-sync")
+
+
+def _run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SBT_SYNC, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _command_paths(command: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield prefix
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _command_paths(sub, (*prefix, name))
+
+
+def test_every_command_has_help() -> None:
+    root = typer.main.get_command(app)
+    paths = list(_command_paths(root))
+    assert ("db", "upgrade") in paths and ("demo",) in paths and ("config", "check") in paths
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output
+
+
+def test_bad_usage_exits_2() -> None:
+    result = _run("db", "no-such-command")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
+
+
+def test_failure_is_one_line_without_traceback_and_exits_1(tmp_path: Path) -> None:
+    result = _run("--config", str(tmp_path / "missing.yaml"), "db", "status")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'missing.yaml'}: configuration file not found (set SBT_CONFIG or --config)"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
+    result = _run("--debug", "--config", str(tmp_path / "missing.yaml"), "db", "status")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+
+
+def test_bad_config_key_fails_at_start_naming_the_key(project_dir: Path) -> None:
+    config = project_dir / "sbt.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "\npush_mode: fast\n", encoding="utf-8")
+    result = _run("db", "status", env={"SBT_CONFIG": str(config)})
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {config}: push_mode: unknown key"
+
+
+def test_config_check_reports_a_missing_secret_in_one_line(project_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SBT_")}
+    result = subprocess.run(
+        [SBT_SYNC, "config", "check"], cwd=project_dir, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "error: sbt.yaml: sources.bawaslu.auth.key_env: environment variable SBT_BAWASLU_API_KEY"
+    )
+
+
+def test_db_upgrade_and_status_as_json(project_dir: Path) -> None:
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    upgraded = _run("db", "upgrade", "--json", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert json.loads(upgraded.stdout)["to"] == "0001"
+    again = _run("db", "upgrade", "--json", env=env)
+    assert json.loads(again.stdout) == {**json.loads(upgraded.stdout), "from": "0001"}
+    status = json.loads(_run("db", "status", "--json", env=env).stdout)
+    assert status["current"] is True
+    assert status["row_counts"]["outbox"] == 0
+    assert (project_dir / "var" / "sbt.db").exists()
+
+
+@pytest.mark.integration
+def test_demo_migrates_and_runs_a_dagster_cycle_on_embedded_defaults(project_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SBT_", "DAGSTER_"))}
+    result = subprocess.run(
+        [SBT_SYNC, "demo", "--json"],
+        cwd=project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["schema_revision"] == "0001"
+    assert summary["materialized"] == ["reports/database_status"]
+    assert (project_dir / "var" / "sbt.db").exists()
+    assert (project_dir / "var" / "dagster" / "history" / "runs.db").exists()
