@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,7 +91,7 @@ def test_a_failure_before_commit_lands_nothing_and_keeps_the_cursor(migrated_dat
     with migrated_database.session() as session:
         land_batch(session, source="bawaslu", records=[_rec("A")], cursor=CursorMove("c1", T0))
 
-    def crashing_records() -> object:
+    def crashing_records() -> Iterator[FetchedRecord]:
         yield _rec("B")
         yield _rec("C")
         raise ConnectionError("connection reset while reading page 3")
@@ -101,7 +102,7 @@ def test_a_failure_before_commit_lands_nothing_and_keeps_the_cursor(migrated_dat
             source="bawaslu",
             records=crashing_records(),
             cursor=CursorMove("c2", T0 + timedelta(hours=1)),
-        )  # type: ignore[arg-type]
+        )
     with migrated_database.session() as session:
         assert sorted(session.scalars(select(RawRecord.record_key)).all()) == ["A"]
         cursor = session.get(SourceCursor, "bawaslu")
