@@ -15,6 +15,7 @@ import typer
 
 import sbt_sync.cli.db as db_commands
 import sbt_sync.cli.demo as demo_commands
+import sbt_sync.cli.sandbox as sandbox_commands
 from sbt_sync.cli.common import State, run_main
 from sbt_sync.cli.config import app as config_app
 
@@ -28,14 +29,8 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(sandbox_commands.app, name="sandbox")
 app.command("demo")(demo_commands.demo)
-
-
-def _register_optional_groups() -> None:
-    """Sub-apps owned by other parts of the product (sandbox, ...) register themselves here."""
-    import sbt_sync.cli.sandbox as sandbox_commands
-
-    app.add_typer(sandbox_commands.app, name="sandbox")
 
 
 @app.callback()
@@ -61,5 +56,4 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
-    _register_optional_groups()
     run_main(app)
