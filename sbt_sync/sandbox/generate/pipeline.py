@@ -1,0 +1,131 @@
+"""``generate_sandbox``: registry, cases, the six sources' views, the ground truth and the manifest."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sbt_sync.sandbox.generate import cases as casemod
+from sbt_sync.sandbox.generate import instansi, plants, registry
+from sbt_sync.sandbox.generate.config import (
+    AS_OF,
+    CLOCK_START,
+    GENERATOR_VERSION,
+    SCALES,
+    WIB,
+    Scale,
+    iso,
+    rng_for,
+)
+from sbt_sync.sandbox.generate.registry_writer import write_registry
+from sbt_sync.sandbox.generate.sources.bawaslu import Bawaslu
+from sbt_sync.sandbox.generate.sources.bkn_wasdal import BknWasdal
+from sbt_sync.sandbox.generate.sources.common import Book
+from sbt_sync.sandbox.generate.sources.idis import Idis
+from sbt_sync.sandbox.generate.sources.kasn import Kasn
+from sbt_sync.sandbox.generate.sources.kemendagri import Kemendagri
+from sbt_sync.sandbox.generate.sources.kemenpanrb import Kemenpanrb
+from sbt_sync.sandbox.generate.sources.sftp import Deliveries
+from sbt_sync.sandbox.generate.truth_identity import IdentityTruth
+from sbt_sync.sandbox.generate.truth_writer import write_truth
+from sbt_sync.sandbox.generate.writer import OutputDir, dumps, jsonl
+
+log = logging.getLogger(__name__)
+
+HttpLine = tuple[datetime, str, dict[str, Any]]
+
+
+def _http_feed(lines: list[HttpLine]) -> bytes:
+    ordered = sorted(lines, key=lambda line: (line[0], line[1]))
+    return jsonl(
+        {"available_at": iso(at.astimezone(WIB)), "key": key, "record": rec} for at, key, rec in ordered
+    )
+
+
+def generate_sandbox(*, seed: int, scale: Scale, out: Path) -> dict[str, Any]:
+    """Write a complete sandbox data directory to ``out`` and return its manifest.
+
+    Byte-for-byte deterministic for (seed, scale). ``out`` is emptied of earlier generator output
+    (the files listed in DATA_FORMAT.md) first. Raises KeyError on an unknown scale.
+    """
+    spec = SCALES[scale]
+    out = Path(out)
+    for stale in ("http", "sftp", "truth"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    files = OutputDir(out)
+    log.info("generating sandbox data: scale=%s seed=%d", scale, seed)
+
+    table = instansi.build(rng_for(seed, "instansi"))
+    reg = registry.build(rng_for(seed, "registry"), pns=spec.pns, pppk=spec.pppk, table=table)
+    by_inst = registry.rows_by_instansi(reg, len(table))
+    cases = casemod.build_cases(rng_for(seed, "cases"), reg, table, by_inst, spec.case_factor)
+    plants.plant_repeat_asn(rng_for(seed, "repeat"), cases, spec.case_factor)
+    regional = {c.row for c in cases if table[int(reg.instansi[c.row])].jenis != "pusat"}
+    plants.plant_conflicts(rng_for(seed, "conflicts"), cases, spec.case_factor, regional)
+    plants.plant_identity(rng_for(seed, "identity"), cases, reg, by_inst)
+    plants.assign_channels(rng_for(seed, "channels"), cases, table, reg)
+    casemod.sync_registry(cases, reg, rng_for(seed, "jabatan"))
+
+    book = Book()
+    deliveries = Deliveries(files)
+    registers = sorted({id(c.register): c.register for c in cases}.values(), key=lambda r: (r.event, r.nomor))
+    bawaslu = Bawaslu(rng_for(seed, "bawaslu"), reg, table, book)
+    bawaslu.build(registers, spec.case_factor)
+    wasdal = BknWasdal(rng_for(seed, "bkn_wasdal"), reg, table, book)
+    wasdal.build(cases, spec.case_factor)
+    idis = Idis(rng_for(seed, "idis"), reg, table, book)
+    idis.build(cases, spec.case_factor)
+    Kasn(rng_for(seed, "kasn"), reg, table, book, deliveries).build(cases, spec.case_factor)
+    Kemendagri(rng_for(seed, "kemendagri"), reg, table, book, deliveries).build(cases, spec.case_factor)
+    Kemenpanrb(rng_for(seed, "kemenpanrb"), reg, table, book, deliveries).build(cases, spec.case_factor)
+
+    files.write("http/bawaslu.jsonl", _http_feed(bawaslu.lines))
+    files.write("http/bkn_wasdal.jsonl", _http_feed(wasdal.lines))
+    files.write("http/idis.jsonl", _http_feed(idis.lines))
+    files.write("sftp/deliveries.jsonl", jsonl(deliveries.lines()))
+    files.write("instansi.csv", _instansi_csv(table))
+    write_registry(files, reg, table)
+    summary = write_truth(files, cases, reg, table, book, IdentityTruth(reg, by_inst))
+
+    last = max(
+        [at for at, _, _ in bawaslu.lines + wasdal.lines + idis.lines]
+        + [datetime.fromisoformat(d["available_at"]) for d in deliveries.log]
+    )
+    end = (last.astimezone(WIB) + timedelta(days=1)).replace(hour=0, minute=0, second=0)
+    manifest: dict[str, Any] = {
+        "format": 1,
+        "seed": seed,
+        "scale": scale,
+        "generator_version": GENERATOR_VERSION,
+        "clock": {"start": iso(CLOCK_START), "end": iso(end), "as_of": iso(AS_OF)},
+        "counts": {
+            "asn": len(reg),
+            "pns": spec.pns,
+            "pppk": spec.pppk,
+            "instansi": len(table),
+            "cases": len(cases),
+            "registers": len(registers),
+            "bawaslu_lines": len(bawaslu.lines),
+            "bkn_wasdal_lines": len(wasdal.lines),
+            "idis_lines": len(idis.lines),
+            "sftp_deliveries": len(deliveries.log),
+            "quarantine_rows": len(book.quarantine),
+            "recap_total": summary["TOTAL"],
+        },
+        "files": dict(sorted(files.hashes.items())),
+    }
+    (out / "manifest.json").write_text(dumps(manifest, sort_keys=True) + "\n", encoding="utf-8")
+    log.info("sandbox data written: %d ASN, %d cases, %d files", len(reg), len(cases), len(files.hashes))
+    return manifest
+
+
+def _instansi_csv(table: list[instansi.Instansi]) -> bytes:
+    lines = ["id,nama,jenis,kanreg_id,kanreg_nama,provinsi"]
+    for i in table:
+        cells = [i.id, i.nama, i.jenis, i.kanreg_id, i.kanreg_nama, i.provinsi]
+        lines.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")

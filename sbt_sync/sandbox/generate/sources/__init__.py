@@ -1,0 +1,1 @@
+"""One module per agency source: each turns the true cases into that agency's records, with noise."""

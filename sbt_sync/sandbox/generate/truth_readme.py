@@ -1,0 +1,82 @@
+"""The text of ``truth/README.md`` (kept apart so the writer stays short)."""
+
+README = """\
+# Ground truth
+
+Written by `sbt-sync sandbox generate`; what a correct sbt-sync must conclude from this directory's
+sources. Every file is UTF-8, JSON objects have sorted keys, one object a line in `.jsonl` files.
+Instants are ISO-8601 with an offset; dates are `YYYY-MM-DD`. `as_of` is `manifest.json` `clock.as_of`.
+
+## cases.jsonl: the true cases (one alleged violation by one ASN in one event)
+
+`case_id`, `event`, `nip` (the true NIP), `instansi_id`, `kanreg_id` (registry values), `nomor_register`,
+`bentuk_pelanggaran`, `kategori_jabatan`, `tanggal_register`, `tanggal_diteruskan`, `hasil` (the final
+verification result, possibly published after `as_of`), `nomor_rekomendasi`, `tanggal_rekomendasi`,
+`rekomendasi_tersedia` (when the recommendation becomes available), `rekomendasi_sanksi`, `dibatalkan`
+(instant of annulment or null), `jenis_hukuman`, `nomor_sk`, `tanggal_sk` (the sanction, or null),
+`meninggalkan_dinas` (date the ASN left service, or null), `source_records`: `[{source, key, row}]`, every
+accepted source row that belongs to the case (rows listed in quarantine.jsonl are never here). This
+file describes the whole timeline; what is known at `as_of` is in enforcement.json and recap.json.
+
+## source_nips.jsonl: the true NIP of every source row
+
+`source`, `key` (HTTP: the record key; SFTP: the file name), `row` (HTTP bawaslu: 1-based index in
+`terlapor`; other HTTP: null; CSV: 1-based data row, header excluded; JSONL files: 1-based line),
+`content` (SFTP: the delivered file's content path, since a file name can be delivered several times;
+HTTP: null), `nip_as_written` (the value as the source wrote it: string, JSON number or null),
+`true_nip` (null when the row names nobody identifiable), `case_id` (null when the row belongs to no
+case: stopped registers, unrelated complaints, rejected rows), `available_at`, `quarantined`.
+
+## conflicts.jsonl: conflicts a correct system must raise by `as_of`
+
+Common fields: `kind`, `case_id`, `field`, `sources`.
+- `critical_field`: two sources disagree on `hasil` or `rekomendasi_sanksi` (bkn_wasdal vs kasn) or on
+  `jenis_hukuman` (idis vs kemendagri); `values` maps source to its value (only the `hasil` conflict is
+  listed when both `hasil` and the sanction differ).
+- `lifecycle` (`reason` `sanction_on_not_proven`): a sanction is recorded on a case whose winning
+  recommendation says `tidak_terbukti`; `values` holds the result and the sanction code.
+- `identity`: on one source row (`source`, `key`, `row`) with `reason` `name_mismatch` (a valid,
+  registered NIP whose holder's name is a different person's; `candidates` = [written NIP, true NIP]) or
+  `ambiguous_match` (no NIP, and two or more registry ASN of the row's instansi share the row's
+  normalised name; `candidates` = their NIPs). `sources` is `[source, "siasn"]`.
+Normalised name: accents removed, lower case, everything after the first comma dropped, leading and
+trailing title tokens (Dr, H, Hj, Ir, Drs, Dra, dr, Prof, ...) dropped, punctuation to spaces. Other
+name variants in the data (one-letter typos, "M."/"Moh." for Muhammad, capitals, titles) occur only on
+rows with a valid NIP of the right person and must not raise a conflict.
+
+## quarantine.jsonl: rows no correct system may accept
+
+`source`, `key`, `row` (as in source_nips; null when the whole HTTP record is rejected), `content`,
+`field`, `value`, `reason` (`float_mangled_nip`, `impossible_nip_birth_date`, `impossible_date`,
+`missing_required_field`, `unknown_code`), `available_at`. A missing NIP is never listed here (it goes
+to identity resolution); spaced, dotted, apostrophed or padded NIPs are valid after normalisation.
+Rejected rows are extra copies of accepted ones, or Bawaslu `terlapor` entries of cases that other
+sources also carry: rejecting them loses no true fact.
+
+## enforcement.json: the DEFAULT policy at `as_of`
+
+Facts count only when available at `as_of` (for each source key, its latest version; for SFTP, the
+latest delivery of each file name). Golden recommendation: bkn_wasdal, else kasn; golden sanction:
+idis, else kemendagri. For a recommended case (`terbukti`, or `dibatalkan` later), with R the
+recommendation date: `peringatan` on R+10 (the PPK deadline), `teguran` on R+17, `pemblokiran` on R+24;
+a step fires when its date is on or before the `as_of` date (WIB) and no end event is dated on or
+before it. End events: the golden sanction's `tanggal_sk`, the annulment (date of the version that says
+`dibatalkan`), leaving service (registry `kedudukanPnsId` 66/77/88/99; date `updatedAt`). After a fired
+`pemblokiran`, an end event gives `buka_blokir` on its date. A case with an open critical_field or
+lifecycle conflict, a `terbukti` from some source and no end event is held: no actions, never blocked.
+Identity conflicts on rows do not hold cases (every recommendation record carries a usable NIP).
+
+`as_of`, `policy`, `nips`: `[{nip, blocked, cases, blocking_cases}]` for every NIP with a case (an ASN
+stays blocked while any of its cases requires it), `cases`: `[{case_id, stage, held, blocked, actions:
+[{action, date}]}]`, `held`: case ids. Stages: `menunggu_verifikasi`, `tidak_terbukti`, `ditolak`,
+`menunggu_tindak_lanjut`, `peringatan`, `teguran`, `diblokir`, `ditahan`, `dijatuhi_hukuman`,
+`dibatalkan`, `meninggalkan_dinas`.
+
+## recap.json: the national recap at `as_of`
+
+Per event and `TOTAL`: `reported` (cases with a Bawaslu register available), `recommended` (golden
+result `terbukti` or `dibatalkan`), `sanctioned` (recommended with a recorded sanction),
+`not_followed_up` (recommended minus sanctioned), `in_process` (reported, no result yet), `not_proven`,
+`rejected`, `annulled`, `held`, `blocked` (cases), `blocked_nips`, `unblocked` (cases with
+`buka_blokir`), `blocks_by_kanreg` (blocked NIPs by registry `kanregId`).
+"""
