@@ -1,0 +1,37 @@
+"""The shared HTTP layer: one retrying client, auth strategies and paginators."""
+
+from connectors.http.auth import (
+    ApiKeyAuth,
+    Auth,
+    ClientCredentials,
+    OAuth2ClientCredentialsAuth,
+    SiasnCredentials,
+    SiasnTokenAuth,
+)
+from connectors.http.classify import HttpResponse
+from connectors.http.client import HttpClient, HttpSettings, build_session
+from connectors.http.headers import parse_link_header, parse_retry_after
+from connectors.http.paging import CursorPaginator, OffsetPaginator, Page, Paginator
+from connectors.http.paging_since import LinkHeaderPaginator, PageNumberPaginator, make_paginator
+
+__all__ = [
+    "ApiKeyAuth",
+    "Auth",
+    "ClientCredentials",
+    "CursorPaginator",
+    "HttpClient",
+    "HttpResponse",
+    "HttpSettings",
+    "LinkHeaderPaginator",
+    "OAuth2ClientCredentialsAuth",
+    "OffsetPaginator",
+    "Page",
+    "PageNumberPaginator",
+    "Paginator",
+    "SiasnCredentials",
+    "SiasnTokenAuth",
+    "build_session",
+    "make_paginator",
+    "parse_link_header",
+    "parse_retry_after",
+]

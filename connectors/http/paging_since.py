@@ -1,0 +1,183 @@
+"""Paging by ``updated_since`` with a pinned snapshot: page numbers (Bawaslu) and ``Link`` (I'DIS).
+
+The first page's server time is the snapshot: later pages are asked for ``until`` it so records
+published meanwhile do not shift the pages, and it becomes the next run's ``updated_since`` once the
+last page is landed. Cursors: a bare ISO instant between runs (the next ``updated_since``), a small
+JSON object while a run is between pages (so a crash resumes mid-listing in the same snapshot).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from connectors.errors import ResponseFormatError
+from connectors.http.auth import Auth
+from connectors.http.classify import HttpResponse
+from connectors.http.client import HttpClient
+from connectors.http.headers import parse_link_header
+from connectors.http.paging import CursorPaginator, OffsetPaginator, Page, field_at, items_of
+from connectors.redact import safe_url
+
+
+@dataclass(frozen=True, slots=True)
+class SinceState:
+    """Where a listing stands: ``since`` an instant, within snapshot ``until``, at page or link ``at``."""
+
+    since: str | None = None
+    until: str | None = None
+    at: int | str | None = None
+
+    @classmethod
+    def parse(cls, cursor: str | None) -> SinceState:
+        """Read a cursor made by :meth:`dump`; raises ``ValueError`` for anything else."""
+        if not cursor:
+            return cls()
+        if not cursor.startswith("{"):
+            return cls(since=cursor)
+        data = json.loads(cursor)
+        if not isinstance(data, dict) or not isinstance(data.get("until"), str):
+            raise ValueError("not a paging cursor")
+        return cls(data.get("since"), data["until"], data.get("at"))
+
+    def dump(self) -> str | None:
+        if self.at is None:
+            return self.until or self.since  # between runs: the next updated_since
+        return json.dumps({"since": self.since, "until": self.until, "at": self.at}, separators=(",", ":"))
+
+
+def snapshot_of(response: HttpResponse, key: str) -> str:
+    """The server's time on the first page; :class:`ResponseFormatError` if it did not send one.
+
+    Our own clock is no substitute: the sandbox's (or an agency's) can be far from ours.
+    """
+    value = field_at(response.json, key)
+    if not isinstance(value, str) or not value:
+        url = safe_url(response.url)
+        raise ResponseFormatError(
+            f"GET {url}: no {key!r} in the answer to pin the snapshot", method="GET", url=url, status=200
+        )
+    return value
+
+
+class PageNumberPaginator:
+    """``?page=&page_size=&updated_since=&until=`` (Bawaslu) over ``{"items", "page", "server_time"}``."""
+
+    def __init__(
+        self,
+        client: HttpClient,
+        url: str,
+        *,
+        auth: Auth | None = None,
+        page_size: int = 200,
+        page_param: str = "page",
+        size_param: str = "page_size",
+        since_param: str = "updated_since",
+        until_param: str = "until",
+        items_key: str = "items",
+        total_pages_key: str | None = "page.total_pages",
+        server_time_key: str = "server_time",
+    ) -> None:
+        self._client, self._url, self._auth, self._size = client, url, auth, page_size
+        self._params = (page_param, size_param, since_param, until_param)
+        self._keys = (items_key, total_pages_key, server_time_key)
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        """Raises ``ValueError`` for a foreign cursor, else the client's or format errors."""
+        page_param, size_param, since_param, until_param = self._params
+        items_key, total_pages_key, server_time_key = self._keys
+        state = SinceState.parse(cursor)
+        page = int(state.at) if state.at is not None else 1
+        until, number = state.until, 0
+        while True:
+            params: dict[str, str | int] = {page_param: page, size_param: self._size}
+            if state.since:
+                params[since_param] = state.since
+            if until:
+                params[until_param] = until
+            response = self._client.request("GET", self._url, params=params, auth=self._auth)
+            items = items_of(response, items_key)
+            until = until or snapshot_of(response, server_time_key)
+            total = field_at(response.json, total_pages_key) if total_pages_key else None
+            last = not items or (page >= total if isinstance(total, int) else len(items) < self._size)
+            number += 1
+            at = None if last else page + 1
+            yield Page(items, SinceState(state.since, until, at).dump(), number, last)
+            if last:
+                return
+            page += 1
+
+
+class LinkHeaderPaginator:
+    """``?updatedSince=&limit=`` then ``Link: <...>; rel="next"`` (I'DIS) over ``{"data", "serverTime"}``.
+
+    Next links are followed only to the first URL's own origin: our tokens must not go elsewhere.
+    """
+
+    def __init__(
+        self,
+        client: HttpClient,
+        url: str,
+        *,
+        auth: Auth | None = None,
+        page_size: int = 200,
+        limit_param: str = "limit",
+        since_param: str = "updatedSince",
+        items_key: str = "data",
+        server_time_key: str = "serverTime",
+    ) -> None:
+        self._client, self._url, self._auth, self._size = client, url, auth, page_size
+        self._limit_param, self._since_param = limit_param, since_param
+        self._items_key, self._server_time_key = items_key, server_time_key
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        """Raises ``ValueError`` for a foreign cursor, :class:`ResponseFormatError` for a foreign link."""
+        state = SinceState.parse(cursor)
+        until, number = state.until, 0
+        url = str(state.at) if isinstance(state.at, str) else self._url
+        params: dict[str, str | int] | None = None
+        if url == self._url:
+            params = {self._limit_param: self._size}
+            if state.since:
+                params[self._since_param] = state.since
+        while True:
+            self._check_origin(url)
+            response = self._client.request("GET", url, params=params, auth=self._auth)
+            items = items_of(response, self._items_key)
+            until = until or snapshot_of(response, self._server_time_key)
+            following = parse_link_header(response.headers.get("Link")).get("next")
+            number += 1
+            at = urljoin(url, following) if following else None
+            yield Page(items, SinceState(state.since, until, at).dump(), number, at is None)
+            if at is None:
+                return
+            url, params = at, None
+
+    def _check_origin(self, url: str) -> None:
+        here, there = urlsplit(self._url), urlsplit(url)
+        if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+            raise ResponseFormatError(
+                f"GET {safe_url(self._url)}: refusing to follow a next link to {safe_url(url)}",
+                method="GET",
+                url=safe_url(url),
+            )
+
+
+def make_paginator(
+    style: str, client: HttpClient, url: str, *, auth: Auth | None = None, page_size: int = 200
+) -> PageNumberPaginator | LinkHeaderPaginator | OffsetPaginator | CursorPaginator:
+    """The paginator for ``sbt.yaml``'s ``paging.style``, with the sandbox's parameter names.
+
+    Raises ``ValueError`` for an unknown style. Sources with other names build a paginator directly.
+    """
+    if style == "page_number":
+        return PageNumberPaginator(client, url, auth=auth, page_size=page_size)
+    if style == "link_header":
+        return LinkHeaderPaginator(client, url, auth=auth, page_size=page_size)
+    if style == "cursor":
+        return CursorPaginator(client, url, auth=auth, page_size=page_size)
+    if style == "offset":
+        return OffsetPaginator(client, url, auth=auth, page_size=page_size)
+    raise ValueError(f"unknown paging style {style!r}")

@@ -1,0 +1,39 @@
+"""Keeping personal data and secrets out of logs and error messages (UU 27/2022 PDP).
+
+NIPs are reduced to their last 4 digits; URLs lose their user info and the values of query parameters
+that look like secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_NIP = re.compile(r"(?<!\d)\d{14}(\d{4})(?!\d)")
+_SECRET_PARAM = re.compile(r"key|token|secret|password|passwd|signature|sig|auth|code|credential", re.I)
+MASK = "***"
+
+
+def mask_nip(nip: str) -> str:
+    """``nip`` with every character but the last 4 replaced by ``*`` (short values become ``***``)."""
+    if len(nip) <= 4:
+        return MASK
+    return "*" * (len(nip) - 4) + nip[-4:]
+
+
+def mask_nips(text: str) -> str:
+    """``text`` with every 18-digit number (a NIP) masked to its last 4 digits."""
+    return _NIP.sub(lambda m: "*" * 14 + m.group(1), text)
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit for a log line: no user info, secret-looking query values masked, NIPs masked."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    query = [
+        (name, MASK if _SECRET_PARAM.search(name) else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    cleaned = urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*:+,"), ""))
+    return mask_nips(cleaned)

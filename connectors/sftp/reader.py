@@ -1,0 +1,224 @@
+"""Reading an agency's SFTP drop: key login, pinned host key, listing, retried atomic downloads.
+
+The connection is opened on first use and reopened after a drop; every operation is retried with
+tenacity on connection failures (the sandbox drops sessions mid-transfer on purpose). Refused host
+keys, refused logins and missing files are not retried: trying again cannot fix them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import random
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import paramiko
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTransferError
+from connectors.retry import RetryPolicy, RetryStats, backoff_delay
+from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
+from connectors.sftp.transfer import download_atomically
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_SFTP_RETRY = RetryPolicy(max_attempts=5)
+
+
+@dataclass(frozen=True, slots=True)
+class SftpSettings:
+    """One SFTP source (``sbt.yaml``: host, port, username, key, known_hosts, suffixes, timeouts)."""
+
+    host: str
+    username: str
+    private_key_path: Path
+    known_hosts_path: Path
+    port: int = 22
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    in_progress_suffixes: tuple[str, ...] = (".part", ".tmp", ".filepart")
+    retry: RetryPolicy = DEFAULT_SFTP_RETRY
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFile:
+    path: str
+    name: str
+    size: int
+    mtime: datetime
+    """Aware, UTC."""
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadedFile:
+    """A verified local copy; ``remote`` carries the size and mtime of the bytes actually received."""
+
+    remote: RemoteFile
+    local_path: Path
+    sha256: str
+
+
+def is_in_progress(name: str, suffixes: tuple[str, ...]) -> bool:
+    """True for names an upload in progress uses: a configured suffix, or a hidden dot-file."""
+    return name.startswith(".") or name.lower().endswith(tuple(s.lower() for s in suffixes))
+
+
+class SftpReader:
+    """Lists and downloads files of one SFTP server; not thread-safe (one reader per worker)."""
+
+    def __init__(
+        self,
+        settings: SftpSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.stats = RetryStats()
+        self._sleep, self._rand = sleep, rand
+        self._client: paramiko.SSHClient | None = None
+        self._sftp: paramiko.SFTPClient | None = None
+        self._where = f"sftp://{settings.username}@{settings.host}:{settings.port}"
+
+    def __enter__(self) -> SftpReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the session (a later call reconnects)."""
+        if self._client is not None:
+            self._client.close()
+        self._client, self._sftp = None, None
+
+    def list_files(self, directory: str, pattern: str = "*") -> list[RemoteFile]:
+        """Regular files in ``directory`` matching ``pattern``, oldest first; in-progress names skipped.
+
+        Raises :class:`HostKeyError`, :class:`SftpError` (login refused, no such directory) or
+        :class:`SftpTransferError` when the connection failed on every attempt.
+        """
+        base = directory.rstrip("/") or "/"
+        entries = self._retrying(f"{self._where}{base}", lambda sftp: sftp.listdir_attr(base))
+        files = [
+            RemoteFile(
+                path=f"{base.rstrip('/')}/{entry.filename}",
+                name=entry.filename,
+                size=int(entry.st_size or 0),
+                mtime=datetime.fromtimestamp(entry.st_mtime or 0, UTC),
+            )
+            for entry in entries
+            if stat.S_ISREG(entry.st_mode or 0)
+            and fnmatch.fnmatchcase(entry.filename, pattern)
+            and not is_in_progress(entry.filename, self.settings.in_progress_suffixes)
+        ]
+        return sorted(files, key=lambda f: (f.mtime, f.name))
+
+    def download(
+        self, remote: RemoteFile, dest_dir: Path, *, expected_sha256: str | None = None
+    ) -> DownloadedFile:
+        """Download ``remote`` to ``dest_dir/<name>`` atomically, retrying dropped transfers from scratch.
+
+        Raises :class:`~connectors.errors.IntegrityError` (size or SHA-256 wrong on every attempt),
+        :class:`~connectors.errors.TruncatedGzipError`, :class:`SftpError` (file vanished, login
+        refused) or :class:`SftpTransferError`.
+        """
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        label = f"{self._where}{remote.path}"
+        received = self._retrying(
+            label,
+            lambda sftp: download_atomically(
+                sftp, remote.path, dest_dir / remote.name, label=label, expected_sha256=expected_sha256
+            ),
+        )
+        actual = RemoteFile(
+            remote.path, remote.name, received.size, datetime.fromtimestamp(received.mtime, UTC)
+        )
+        log.info("downloaded %s (%d bytes, sha256 %s)", label, received.size, received.sha256[:12])
+        return DownloadedFile(actual, dest_dir / remote.name, received.sha256)
+
+    def _retrying(self, label: str, operation: Callable[[paramiko.SFTPClient], T]) -> T:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.retry.max_attempts),
+            wait=lambda state: backoff_delay(state.attempt_number, self.settings.retry, rand=self._rand),
+            retry=retry_if_exception(lambda exc: isinstance(exc, ConnectorError) and exc.retryable),
+            sleep=self._sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        result: T = retrying(self._attempt, label, operation)
+        return result
+
+    def _attempt(self, label: str, operation: Callable[[paramiko.SFTPClient], T]) -> T:
+        try:
+            return operation(self._session())
+        except ConnectorError:
+            self.close()
+            raise
+        except (FileNotFoundError, PermissionError) as exc:
+            raise SftpError(f"{label}: {exc.strerror or exc}") from exc
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            self.close()  # the session may be half dead; the next attempt starts a new one
+            raise SftpTransferError(f"{label}: connection failed ({type(exc).__name__}: {exc})") from exc
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        self.stats.add("connection" if isinstance(exc, SftpTransferError) else "integrity")
+        log.warning("%s; attempt %d of %d", exc, state.attempt_number, self.settings.retry.max_attempts)
+
+    def _session(self) -> paramiko.SFTPClient:
+        if self._sftp is not None:
+            return self._sftp
+        s = self.settings
+        load_known_hosts(s.known_hosts_path)  # fails early and clearly on a missing or empty file
+        key = _private_key(s.private_key_path)
+        client = paramiko.SSHClient()
+        client.load_host_keys(str(s.known_hosts_path))  # explicitly this file; never the system's
+        client.set_missing_host_key_policy(PinnedHostKeyPolicy(s.known_hosts_path))
+        try:
+            client.connect(
+                s.host,
+                port=s.port,
+                username=s.username,
+                pkey=key,
+                look_for_keys=False,
+                allow_agent=False,
+                timeout=s.connect_timeout,
+                banner_timeout=s.connect_timeout,
+                auth_timeout=s.connect_timeout,
+            )
+            sftp = client.open_sftp()
+        except HostKeyError:
+            client.close()
+            raise
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise changed_key_error(exc, f"{s.host}:{s.port}", s.known_hosts_path) from exc
+        except paramiko.AuthenticationException as exc:
+            client.close()
+            raise SftpError(f"{self._where}: login refused for key {s.private_key_path}") from exc
+        except (OSError, EOFError, paramiko.SSHException):
+            client.close()
+            raise
+        channel = sftp.get_channel()
+        if channel is not None:
+            channel.settimeout(s.read_timeout)  # a silently dead link raises instead of hanging forever
+        self._client, self._sftp = client, sftp
+        return sftp
+
+
+def _private_key(path: Path) -> paramiko.PKey:
+    """The client key at ``path`` (any type paramiko reads, no passphrase); :class:`SftpError` if not."""
+    try:
+        return paramiko.PKey.from_path(path)
+    except FileNotFoundError as exc:
+        raise SftpError(f"SFTP private key {path} does not exist") from exc
+    except (OSError, paramiko.SSHException, ValueError) as exc:
+        raise SftpError(f"cannot read SFTP private key {path} ({type(exc).__name__})") from exc

@@ -1,0 +1,24 @@
+"""The SIASN client behind an interface: two tokens, identity lookups, registry, block flags."""
+
+from connectors.http.auth import SiasnCredentials
+from connectors.siasn.api import (
+    BlockStatus,
+    PermanentPushError,
+    PushError,
+    PushResult,
+    SiasnApi,
+    TransientPushError,
+)
+from connectors.siasn.client import SiasnClient, SiasnConfig
+
+__all__ = [
+    "BlockStatus",
+    "PermanentPushError",
+    "PushError",
+    "PushResult",
+    "SiasnApi",
+    "SiasnClient",
+    "SiasnConfig",
+    "SiasnCredentials",
+    "TransientPushError",
+]

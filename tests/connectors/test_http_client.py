@@ -1,0 +1,176 @@
+"""The shared HTTP client against a real loopback server: what is retried, how long it waits, what not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.errors import (
+    AuthenticationError,
+    ConnectorError,
+    HttpError,
+    HttpStatusError,
+    ThrottledError,
+    TransientHttpError,
+)
+from connectors.http import ClientCredentials, HttpClient, HttpSettings, OAuth2ClientCredentialsAuth
+from sbt_sync.sandbox.http.tls import ensure_tls
+from tests.connectors.helpers_http import FAST_RETRY, Reply, ScriptedServer
+
+pytestmark = pytest.mark.integration
+
+OK = Reply(200, {"items": [1]})
+
+
+def client(sleeps: list[float] | None = None, *, ca_bundle: Path | None = None) -> HttpClient:
+    """A client with millisecond backoffs whose sleeps are recorded instead of slept."""
+    record: Callable[[float], None] = sleeps.append if sleeps is not None else (lambda _: None)
+    settings = HttpSettings(connect_timeout=2, read_timeout=2, ca_bundle=ca_bundle)
+    return HttpClient(settings, retry=FAST_RETRY, sleep=record)
+
+
+def test_server_errors_are_retried_until_success_and_counted(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(503, {"message": "busy"}), Reply(502), OK)
+    http = client()
+    assert http.request("GET", scripted.url + "/r").json == {"items": [1]}
+    assert len(scripted.seen) == 3
+    assert http.stats.snapshot() == {"server_error": 2}
+    assert http.stats.retries == 2
+
+
+def test_throttling_waits_exactly_the_retry_after_seconds(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(429, {"code": "900803"}, {"Retry-After": "2"}), OK)
+    sleeps: list[float] = []
+    client(sleeps).request("GET", scripted.url + "/r")
+    assert sleeps == [2.0]
+
+
+def test_retry_after_as_http_date_is_honoured(scripted: ScriptedServer) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=3), usegmt=True)
+    scripted.script("/r", Reply(503, None, {"Retry-After": when}), OK)
+    sleeps: list[float] = []
+    client(sleeps).request("GET", scripted.url + "/r")
+    assert 1.0 < sleeps[0] <= 3.0
+
+
+def test_retry_after_beyond_the_cap_gives_up_at_once(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(429, {"message": "quota"}, {"Retry-After": "3600"}))
+    with pytest.raises(ThrottledError) as caught:
+        client().request("GET", scripted.url + "/r")
+    assert caught.value.retry_after == 3600.0
+    assert caught.value.attempts == 1
+    assert len(scripted.seen) == 1
+
+
+def test_client_errors_are_never_retried(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(400, {"message": "page_size must be between 1 and 500"}))
+    with pytest.raises(HttpStatusError, match=r"HTTP 400: page_size must be between 1 and 500") as caught:
+        client().request("GET", scripted.url + "/r")
+    assert caught.value.retryable is False
+    assert len(scripted.seen) == 1
+
+
+def test_truncated_json_body_is_fetched_again(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(200, raw=b'{"items": [1, 2'), OK)
+    http = client()
+    assert http.request("GET", scripted.url + "/r").json == {"items": [1]}
+    assert http.stats.snapshot() == {"invalid_body": 1}
+
+
+def test_dropped_connection_is_retried(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(drop=True), OK)
+    http = client()
+    assert http.request("GET", scripted.url + "/r").status == 200
+    assert http.stats.snapshot() == {"connection": 1}
+
+
+def test_exhausted_retries_name_the_url_without_query_secrets(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(500, {"message": "down"}))
+    with pytest.raises(TransientHttpError) as caught:
+        client().request("GET", scripted.url + "/r?api_key=topsecret&page=1")
+    error = caught.value
+    assert error.attempts == FAST_RETRY.max_attempts
+    assert error.status == 500
+    assert "topsecret" not in str(error)
+    assert "/r?api_key=***&page=1" in str(error)
+
+
+def test_redirects_are_not_followed(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(302, None, {"Location": "https://elsewhere.invalid/"}))
+    with pytest.raises(HttpStatusError, match="HTTP 302"):
+        client().request("GET", scripted.url + "/r")
+
+
+def test_oauth2_token_is_fetched_lazily_once_and_renewed_after_a_401(scripted: ScriptedServer) -> None:
+    scripted.script(
+        "/token",
+        Reply(200, {"access_token": "tok-1", "expires_in": 3600}),
+        Reply(200, {"access_token": "tok-2", "expires_in": 3600}),
+    )
+    scripted.script("/r", OK, Reply(401, {"error": "invalid_token"}), OK)
+    auth = OAuth2ClientCredentialsAuth(ClientCredentials(scripted.url + "/token", "client id", "s3cr:t"))
+    http = client()
+    assert scripted.seen == []  # nothing fetched before the first call
+    http.request("GET", scripted.url + "/r", auth=auth)
+    http.request("GET", scripted.url + "/r", auth=auth)
+    calls = [(seen.path, seen.headers.get("Authorization")) for seen in scripted.seen]
+    assert calls[1] == ("/r", "Bearer tok-1")
+    assert calls[2] == ("/r", "Bearer tok-1")  # still valid: no second fetch
+    assert calls[3][0] == "/token"
+    assert calls[4] == ("/r", "Bearer tok-2")
+    assert http.stats.snapshot() == {"token_refresh": 1}
+    assert b"grant_type=client_credentials" in scripted.seen[0].body
+    assert "tok-1" not in repr(auth) and "s3cr" not in repr(auth)
+
+
+def test_oauth2_token_is_renewed_before_it_expires(scripted: ScriptedServer) -> None:
+    scripted.script(
+        "/token",
+        Reply(200, {"access_token": "tok-1", "expires_in": 100}),
+        Reply(200, {"access_token": "tok-2", "expires_in": 100}),
+    )
+    scripted.script("/r", OK)
+    now = [0.0]
+    auth = OAuth2ClientCredentialsAuth(
+        ClientCredentials(scripted.url + "/token", "c", "s"), clock=lambda: now[0]
+    )
+    http = client()
+    http.request("GET", scripted.url + "/r", auth=auth)
+    now[0] = 91.0  # within the last tenth of the lifetime
+    http.request("GET", scripted.url + "/r", auth=auth)
+    assert [seen.headers.get("Authorization") for seen in scripted.seen if seen.path == "/r"] == [
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+
+
+def test_refused_client_credentials_raise_authentication_error_without_retrying(
+    scripted: ScriptedServer,
+) -> None:
+    scripted.script("/token", Reply(401, {"error": "invalid_client", "error_description": "unknown client"}))
+    auth = OAuth2ClientCredentialsAuth(ClientCredentials(scripted.url + "/token", "c", "wrong"))
+    with pytest.raises(
+        AuthenticationError, match=r"OAuth2 token endpoint refused the credentials.*invalid_client"
+    ):
+        client().request("GET", scripted.url + "/r", auth=auth)
+    assert [seen.path for seen in scripted.seen] == ["/token"]
+
+
+def test_tls_is_verified_against_the_configured_ca(scripted: ScriptedServer, tmp_path: Path) -> None:
+    material = ensure_tls(tmp_path / "tls")
+    scripted.ssl_context = material.server_context()
+    scripted.script("/r", OK)
+    assert client(ca_bundle=material.ca_bundle).request("GET", scripted.url + "/r").status == 200
+    other = ensure_tls(tmp_path / "other")  # another CA: the server is not trusted
+    with pytest.raises(HttpError, match="TLS verification failed") as caught:
+        client(ca_bundle=other.ca_bundle).request("GET", scripted.url + "/r")
+    assert not isinstance(caught.value, TransientHttpError)  # configuration, not bad luck: no retries
+
+
+def test_missing_ca_bundle_is_refused_up_front(tmp_path: Path) -> None:
+    with pytest.raises(ConnectorError, match=r"CA bundle .* does not exist"):
+        client(ca_bundle=tmp_path / "nope.pem")
