@@ -88,6 +88,7 @@ class SiasnSettings(Strict):
     consumer_secret_env: EnvVarName
     username_env: EnvVarName
     password_env: EnvVarName
+    sso_client_id: str = "sbt-sync"
     ca_bundle: str | None = None
     registry_page_size: int = Field(5000, ge=1)
 

@@ -42,6 +42,8 @@ class SiasnTokensAuth(_Strict):
     consumer_secret_env: EnvVarName
     username_env: EnvVarName
     password_env: EnvVarName
+    sso_client_id: str = "sbt-sync"
+    """The Keycloak client the operator account logs in through."""
 
 
 HttpAuth = Annotated[ApiKeyAuth | OAuth2ClientCredentialsAuth | SiasnTokensAuth, Field(discriminator="type")]
@@ -73,8 +75,8 @@ class HttpSource(_Strict):
 class CsvFormat(_Strict):
     delimiter: str = Field(",", min_length=1, max_length=1)
     encodings: list[str] = ["utf-8-sig", "cp1252"]
-    """Tried in order; the first that decodes the whole file wins."""
-    date_format: str = "%d-%m-%Y"
+    """Tried in order; the first that decodes the whole file wins. Field formats (dates, codes) are
+    the feed's Pandera contract in ``schemas/feeds``, not configuration."""
 
 
 class SftpSource(_Strict):

@@ -1,0 +1,139 @@
+"""Lazy validation of landed records against their feed's Pandera contract.
+
+Every failing value becomes a quarantine entry naming the column, the check and the value; the rows
+that pass become canonical staged records. Bad rows never stop good rows. Schema drift (columns the
+contract does not know, or columns the delivery lacks) is reported, not fatal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from pandera.errors import SchemaErrors
+
+from schemas.checks import is_blank, nip_reason
+from schemas.feeds import FeedSpec, Row, Staged
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInput:
+    """One landed record to validate."""
+
+    ref: int
+    """The caller's handle (the raw record id)."""
+    key: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    ref: int
+    key: str
+    item_no: int | None
+    """The item within the record (e.g. one reported person); None when the whole record fails."""
+    column: str | None
+    check: str
+    value: str | None
+    reason: str
+
+
+@dataclass
+class ValidationOutcome:
+    staged: list[tuple[int, Staged]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    missing_columns: list[str] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def quarantined_records(self) -> int:
+        return len({f.ref for f in self.failures})
+
+
+_REASONS = {
+    "not_nullable": "required value is missing",
+    "dmy_date": "not a real date written dd-mm-yyyy",
+    "iso_date": "not a real date written yyyy-mm-dd",
+    "iso_datetime_with_offset": "not an ISO-8601 instant with a UTC offset",
+    "known_violation_form": "unknown violation-form code",
+    "known_sanction_code": "unknown jenisHukuman code",
+    "known_sanction_name": "unknown sanction name",
+}
+
+
+def _reason(column: str | None, check: str, value: object) -> str:
+    if check == "acceptable_nip":
+        detail = nip_reason(value) or "invalid NIP"
+    elif check.startswith("isin"):
+        detail = f"not one of the allowed values {check[len('isin') :]}"
+    elif check.startswith("str_matches"):
+        detail = f"does not match the expected pattern {check[len('str_matches') :]}"
+    elif check.startswith("coerce_dtype") or check.startswith("dtype"):
+        detail = "wrong type"
+    else:
+        detail = _REASONS.get(check, f"failed check {check}")
+    shown = "missing" if is_blank(value) else repr(value)
+    return f"{column or '(row)'}: {detail} (value {shown})"
+
+
+def _item_level(feed: FeedSpec, column: str | None) -> bool:
+    return feed.item_prefix is not None and column is not None and column.startswith(feed.item_prefix)
+
+
+def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcome:
+    """Validate ``records`` lazily: all failures of all rows are collected, good rows are staged."""
+    outcome = ValidationOutcome()
+    rows: list[Row] = []
+    owners: list[RecordInput] = []
+    for record in records:
+        for row in feed.rows(record.payload):
+            rows.append(row)
+            owners.append(record)
+    outcome.rows = len(rows)
+    if not rows:
+        return outcome
+    schema = feed.model.to_schema()
+    expected = list(schema.columns)
+    # An empty or whitespace-only cell is a missing value, so required columns catch it; object
+    # dtype keeps a JSON integer column with nulls from turning into floats ("22" -> "22.0").
+    frame = pd.DataFrame(
+        [{k: (None if is_blank(v) else v) for k, v in row.items()} for row in rows], dtype=object
+    )
+    present = set(frame.columns)
+    outcome.unknown_columns = sorted(present - set(expected))
+    outcome.missing_columns = [c for c in expected if c not in present]
+    # Absent columns are added empty: a required one then fails per row as a missing value.
+    frame = frame.reindex(columns=[*expected, *outcome.unknown_columns]).astype(object)
+    frame = frame.where(frame.notna(), None)
+    failed_rows: dict[int, list[tuple[str | None, str, object]]] = defaultdict(list)
+    try:
+        schema.validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        for case in errors.failure_cases.to_dict("records"):
+            index = case.get("index")
+            column = case.get("column")
+            check = str(case.get("check"))
+            if index is None or (isinstance(index, float) and index != index):
+                for i in range(len(rows)):  # a frame-level failure concerns every row
+                    failed_rows[i].append((column, check, None))
+            else:
+                failed_rows[int(index)].append((column, check, case.get("failure_case")))
+    for i, (row, owner) in enumerate(zip(rows, owners, strict=True)):
+        problems = failed_rows.get(i)
+        if problems:
+            for column, check, value in problems:
+                shown = None if is_blank(value) else str(value)
+                item = int(row["item_no"]) if _item_level(feed, column) else None
+                failure = Failure(
+                    owner.ref, owner.key, item, column, check, shown, _reason(column, check, value)
+                )
+                if failure not in outcome.failures[-len(problems) * 4 :]:  # one per record-level problem
+                    outcome.failures.append(failure)
+            continue
+        clean = {k: (None if is_blank(v) else v) for k, v in row.items()}
+        outcome.staged.append((owner.ref, feed.to_staged(clean)))
+    return outcome
