@@ -15,15 +15,19 @@ from pathlib import Path
 import dagster as dg
 
 import assets.reports
-from sbt_sync.resources import DatabaseResource, SbtSettingsResource
+from assets.ingestion import build_ingestion_assets
+from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
+from sbt_sync.settings import load_settings
 
 FULL_CYCLE_JOB = "full_cycle"
 
 
 def build_definitions(*, config_path: str | None = None, database_url: str | None = None) -> dg.Definitions:
     """All definitions; tests pass a config file and a throwaway database URL."""
-    settings = SbtSettingsResource(config_path=config_path)
-    all_assets = dg.load_assets_from_modules([assets.reports])
+    # The asset graph follows sbt.yaml's sources; reading the file here reads no secret.
+    config = load_settings(config_path)
+    settings = SbtSettingsResource(config_path=str(config.config_path))
+    all_assets = [*build_ingestion_assets(config), *dg.load_assets_from_modules([assets.reports])]
     full_cycle = dg.define_asset_job(
         FULL_CYCLE_JOB,
         selection=dg.AssetSelection.all(),
@@ -32,7 +36,11 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
     return dg.Definitions(
         assets=all_assets,
         jobs=[full_cycle],
-        resources={"settings": settings, "db": DatabaseResource(settings=settings, url=database_url)},
+        resources={
+            "settings": settings,
+            "db": DatabaseResource(settings=settings, url=database_url),
+            "connectors": ConnectorsResource(settings=settings),
+        },
     )
 
 

@@ -12,7 +12,11 @@ import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy.orm import Session
 
+from connectors.http import HttpClient, Paginator
+from connectors.sftp import SftpReader
+from connectors.siasn import SiasnClient
 from sbt_sync.db.engine import Database
+from sbt_sync.ingest import connections
 from sbt_sync.settings import Settings, load_settings
 
 
@@ -58,3 +62,22 @@ class DatabaseResource(dg.ConfigurableResource):
         """One transaction: committed when the block ends, rolled back on error."""
         with self.database.session() as session:
             yield session
+
+
+class ConnectorsResource(dg.ConfigurableResource):
+    """Clients for the agencies' systems and SIASN, built per run from sbt.yaml.
+
+    Secrets are read from the environment variables that sbt.yaml names when a client is built (run
+    time), never when the definitions load.
+    """
+
+    settings: dg.ResourceDependency[SbtSettingsResource]
+
+    def http(self, source: str) -> tuple[HttpClient, Paginator]:
+        return connections.http_source(self.settings.get(), source)
+
+    def sftp(self, source: str) -> SftpReader:
+        return connections.sftp_reader(self.settings.get(), source)
+
+    def siasn(self) -> SiasnClient:
+        return connections.siasn_client(self.settings.get())

@@ -155,6 +155,20 @@ class Settings(Strict):
         """Every ``(dotted.key, ENV_VAR_NAME)`` pair the configuration references."""
         yield from _walk_env_refs(self.model_dump(exclude={"config_path"}), "")
 
+    def secret(self, var: str, env: Mapping[str, str] | None = None) -> str:
+        """The value of the secret environment variable ``var``, read now (at run time).
+
+        Raises :class:`ConfigError` naming the key that references it and the file when it is unset.
+        """
+        environ = os.environ if env is None else env
+        value = environ.get(var)
+        if not value:
+            keys = [key for key, name in self.secret_refs() if name == var] or ["(not referenced)"]
+            raise ConfigError(
+                f"{self.config_path}: {keys[0]}: environment variable {var} is not set (a required secret)"
+            )
+        return value
+
     def check_secrets(self, env: Mapping[str, str] | None = None) -> None:
         """Raise :class:`ConfigError` naming the first referenced secret that is not set."""
         environ = os.environ if env is None else env

@@ -69,6 +69,8 @@ class HttpSource(_Strict):
     max_attempts: int = Field(6, ge=1)
     quarantine_threshold: float = Field(0.05, ge=0, le=1)
     """The source's blocking check fails when more than this share of a batch is quarantined."""
+    quarantine_min_records: int = Field(50, ge=1)
+    """A ratio over fewer records than this says little; smaller batches are judged cumulatively."""
     enabled: bool = True
 
 
@@ -97,6 +99,7 @@ class SftpSource(_Strict):
     connect_timeout_seconds: float = Field(10.0, gt=0)
     max_attempts: int = Field(5, ge=1)
     quarantine_threshold: float = Field(0.05, ge=0, le=1)
+    quarantine_min_records: int = Field(50, ge=1)
     enabled: bool = True
 
 

@@ -106,20 +106,23 @@ def test_db_upgrade_and_status_as_json(project_dir: Path) -> None:
 
 
 @pytest.mark.integration
-def test_demo_migrates_and_runs_a_dagster_cycle_on_embedded_defaults(project_dir: Path) -> None:
+def test_demo_ingests_the_sandbox_through_dagster_on_embedded_defaults(project_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SBT_", "DAGSTER_"))}
     result = subprocess.run(
-        [SBT_SYNC, "demo", "--json"],
+        [SBT_SYNC, "demo", "--scale", "small", "--seed", "3", "--json"],
         cwd=project_dir,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         check=False,
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["schema_revision"] == "0001"
-    assert summary["materialized"] == ["reports/database_status"]
+    assert [c["success"] for c in summary["cycles"]] == [True, True, True]
+    assert set(summary["sources"]) == {"bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb"}
+    quarantined = sum(s.get("quarantined", 0) for s in summary["sources"].values())
+    assert quarantined == summary["quarantine_expected_by_ground_truth"] > 0
+    assert summary["registry_rows"] == 5000
     assert (project_dir / "var" / "sbt.db").exists()
     assert (project_dir / "var" / "dagster" / "history" / "runs.db").exists()

@@ -94,7 +94,11 @@ def land_batch(
     if cursor is not None and current is not None:
         _refuse_regression(source, current.watermark, cursor.watermark)
     batch = IngestBatch(
-        source=source, run_id=run_id, started_at=now, cursor_before=current.cursor if current else None
+        source=source,
+        run_id=run_id,
+        started_at=now,
+        cursor_before=current.cursor if current else None,
+        watermark_before=current.watermark if current else None,
     )
     session.add(batch)
     session.flush()
@@ -119,6 +123,7 @@ def land_batch(
         current.last_batch_id = batch.id
         current.updated_at = now
     batch.cursor_after = current.cursor if current else None
+    batch.watermark_after = current.watermark if current else None
     batch.committed_at = now
     session.flush()
     return result
@@ -140,6 +145,7 @@ class _KeyState:
     versions: list[tuple[str, str]] = field(default_factory=list)
     """Distinct new contents ``(hash, payload)`` in delivery order."""
     origin: str | None = None
+    source_updated_at: datetime | None = None
 
     @property
     def latest_hash(self) -> str | None:
@@ -185,6 +191,7 @@ def _land_chunk(
             result.changed += 1
         state.versions.append((digest, payload_text))
         state.origin = record.origin
+        state.source_updated_at = record.source_updated_at
 
     fresh = [(key, st) for key, st in states.items() if st.raw_id is None and st.versions]
     if fresh:
@@ -221,6 +228,7 @@ def _land_chunk(
                     "content_hash": st.versions[-1][0],
                     "payload": st.versions[-1][1],
                     "origin": st.origin,
+                    "source_updated_at": st.source_updated_at,
                     "version": st.stored_version + len(st.versions),
                     "last_seen_at": now,
                     "last_batch_id": batch_id,

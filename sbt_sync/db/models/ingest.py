@@ -30,6 +30,8 @@ class IngestBatch(Base):
     committed_at: Mapped[datetime | None]
     cursor_before: Mapped[str | None] = mapped_column(Text)
     cursor_after: Mapped[str | None] = mapped_column(Text)
+    watermark_before: Mapped[datetime | None]
+    watermark_after: Mapped[datetime | None]
     fetched: Mapped[int] = mapped_column(default=0)
     new: Mapped[int] = mapped_column(default=0)
     changed: Mapped[int] = mapped_column(default=0)
@@ -69,6 +71,10 @@ class RawRecord(Base):
     origin: Mapped[str | None] = mapped_column(Text)
     """Where it came from: a page URL or ``file name:row``."""
     version: Mapped[int] = mapped_column(default=1)
+    validated_version: Mapped[int | None]
+    source_updated_at: Mapped[datetime | None]
+    """The source's own time of this version when the payload has none (an SFTP file's delivery time)."""
+    """The version validation last looked at; behind ``version`` means validation is pending."""
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))

@@ -1,0 +1,250 @@
+"""Raw and validated layers: one ``raw/<source>`` and ``validated/<source>`` pair per source in
+sbt.yaml, made by one factory, and ``reference/asn_registry`` from SIASN."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from sqlalchemy import func, select
+
+from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord
+from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
+from sbt_sync.ingest.registry import refresh_registry
+from sbt_sync.ingest.staging import StagingResult, stage_pending
+from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
+from sbt_sync.settings import Settings
+from sbt_sync.settings_sources import HttpSource, SftpSource
+from schemas.feeds import FEEDS
+
+DB_POOL = "sbt_database"
+
+
+def _pull_metadata(result: PullResult) -> dict[str, Any]:
+    return {
+        "fetched": result.fetched,
+        "new": result.new,
+        "changed": result.changed,
+        "unchanged": result.unchanged,
+        "duplicates": result.duplicates,
+        "pages": result.pages,
+        "files": result.files,
+        "refused_files": dg.MetadataValue.json(result.refused_files),
+        "bad_rows": result.bad_rows,
+        "cursor_before": str(result.cursor_before),
+        "cursor_after": str(result.cursor_after),
+        "duration_seconds": round(result.seconds, 3),
+    }
+
+
+def _cursor_check(db: DatabaseResource, source: str, key: dg.AssetKey) -> dg.AssetCheckResult:
+    with db.session() as session:
+        regressions = session.scalar(
+            select(func.count())
+            .select_from(IngestBatch)
+            .where(
+                IngestBatch.source == source,
+                IngestBatch.watermark_after < IngestBatch.watermark_before,
+            )
+        )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="cursor_never_moves_backwards",
+        passed=not regressions,
+        metadata={"batches_moving_backwards": int(regressions or 0)},
+    )
+
+
+def _raw_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", name])
+
+    @dg.asset(
+        key=key,
+        group_name="raw",
+        description=f"{source.description or name}: records landed verbatim, versioned, with the cursor.",
+        kinds={source.kind},
+        pool=DB_POOL,
+        check_specs=[dg.AssetCheckSpec("cursor_never_moves_backwards", asset=key)],
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    )
+    def raw(
+        context: dg.AssetExecutionContext,
+        db: DatabaseResource,
+        connectors: ConnectorsResource,
+        settings: SbtSettingsResource,
+    ) -> Iterator[dg.Output[None] | dg.AssetCheckResult]:
+        feed = FEEDS[name]
+        if isinstance(source, HttpSource):
+            client, paginator = connectors.http(name)
+            try:
+                result = pull_http(
+                    db.database, source=name, feed=feed, paginator=paginator, run_id=context.run.run_id
+                )
+            finally:
+                retries = client.stats.retries
+                client.close()
+        else:
+            workdir = settings.get().resolve_path(f"var/downloads/{name}")
+            with connectors.sftp(name) as reader:
+                result = pull_sftp(
+                    db.database,
+                    source=name,
+                    settings=source,
+                    feed=feed,
+                    reader=reader,
+                    workdir=workdir,
+                    run_id=context.run.run_id,
+                )
+                retries = reader.stats.retries
+        context.log.info(
+            "%s: fetched %d (new %d, changed %d, unchanged %d) in %d pages / %d files",
+            name,
+            result.fetched,
+            result.new,
+            result.changed,
+            result.unchanged,
+            result.pages,
+            result.files,
+        )
+        yield dg.Output(None, metadata={**_pull_metadata(result), "retries": retries})
+        yield _cursor_check(db, name, key)
+
+    return raw
+
+
+def _staging_metadata(result: StagingResult) -> dict[str, Any]:
+    return {
+        "validated": result.validated,
+        "staged_new": result.staged_new,
+        "staged_changed": result.staged_changed,
+        "staged_unchanged": result.staged_unchanged,
+        "withdrawn": result.withdrawn,
+        "quarantined_rows": result.quarantined_rows,
+        "quarantine_ratio": round(result.quarantine_ratio, 4),
+        "quarantine_sample": dg.MetadataValue.json(result.sample),
+        "failures_by_check": dg.MetadataValue.json(dict(result.failures_by_check)),
+    }
+
+
+def _quarantine_check(
+    db: DatabaseResource, name: str, source: HttpSource | SftpSource, result: StagingResult
+) -> dg.AssetCheckResult:
+    """Fails when this batch (if large enough to judge) or the source overall is too often bad."""
+    with db.session() as session:
+        total = (
+            session.scalar(select(func.count()).select_from(RawRecord).where(RawRecord.source == name)) or 0
+        )
+        bad = (
+            session.scalar(
+                select(func.count(func.distinct(QuarantinedRow.raw_record_id))).where(
+                    QuarantinedRow.source == name, QuarantinedRow.status == "open"
+                )
+            )
+            or 0
+        )
+    overall = bad / total if total else 0.0
+    limit, minimum = source.quarantine_threshold, source.quarantine_min_records
+    batch_bad = result.validated >= minimum and result.quarantine_ratio > limit
+    overall_bad = total >= minimum and overall > limit
+    return dg.AssetCheckResult(
+        check_name="quarantine_ratio",
+        passed=not (batch_bad or overall_bad),
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "batch_ratio": round(result.quarantine_ratio, 4),
+            "batch_records": result.validated,
+            "overall_ratio": round(overall, 4),
+            "overall_records": total,
+            "threshold": limit,
+            "min_records": minimum,
+        },
+        description="Too much of this source is quarantined; nothing downstream acts on it until "
+        "the source is fixed or a steward marks the rows.",
+    )
+
+
+def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["validated", name])
+
+    @dg.asset(
+        key=key,
+        group_name="validated",
+        description=f"{name}: records checked against the feed contract; bad rows quarantined, "
+        "good rows staged.",
+        deps=[dg.AssetKey(["raw", name])],
+        kinds={"pandera"},
+        pool=DB_POOL,
+        check_specs=[
+            dg.AssetCheckSpec("quarantine_ratio", asset=key, blocking=True),
+            dg.AssetCheckSpec("schema_drift", asset=key),
+        ],
+    )
+    def validated(
+        context: dg.AssetExecutionContext, db: DatabaseResource
+    ) -> Iterator[dg.Output[None] | dg.AssetCheckResult]:
+        result = stage_pending(db.database, source=name, feed=FEEDS[name])
+        context.log.info(
+            "%s: validated %d records; staged %d new, %d changed; quarantined %d rows",
+            name,
+            result.validated,
+            result.staged_new,
+            result.staged_changed,
+            result.quarantined_rows,
+        )
+        yield dg.Output(None, metadata=_staging_metadata(result))
+        yield _quarantine_check(db, name, source, result)
+        drift = sorted(result.unknown_columns) + [f"missing:{c}" for c in sorted(result.missing_columns)]
+        yield dg.AssetCheckResult(
+            check_name="schema_drift",
+            passed=not drift,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"columns": dg.MetadataValue.json(drift)},
+        )
+
+    return validated
+
+
+@dg.asset(
+    key=["reference", "asn_registry"],
+    group_name="reference",
+    kinds={"siasn"},
+    pool=DB_POOL,
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+)
+def asn_registry(
+    context: dg.AssetExecutionContext, db: DatabaseResource, connectors: ConnectorsResource
+) -> dg.MaterializeResult:
+    """The ASN identity reference: SIASN's registry (NIP, name, birth date, instansi, Kanreg, status)."""
+    client = connectors.siasn()
+    result = refresh_registry(db.database, client.registry_pages)
+    context.log.info(
+        "registry: %d fetched (%d new, %d changed, %d rejected) in %d pages",
+        result.fetched,
+        result.new,
+        result.changed,
+        result.rejected,
+        result.pages,
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "fetched": result.fetched,
+            "new": result.new,
+            "changed": result.changed,
+            "unchanged": result.unchanged,
+            "rejected": result.rejected,
+            "rejected_sample": dg.MetadataValue.json(result.rejected_sample),
+            "pages": result.pages,
+            "pass_completed": result.completed,
+            "duration_seconds": round(result.seconds, 3),
+        }
+    )
+
+
+def build_ingestion_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """The raw/validated pair of every enabled source with a feed contract, and the registry."""
+    built: list[dg.AssetsDefinition] = []
+    for name, source in sorted(settings.sources.items()):
+        if source.enabled and name in FEEDS:
+            built += [_raw_asset(name, source), _validated_asset(name, source)]
+    if settings.siasn is not None:
+        built.append(asn_registry)
+    return built

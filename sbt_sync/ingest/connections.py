@@ -1,0 +1,115 @@
+"""Connector objects for a configured source, built from ``sbt.yaml`` and secrets read at run time."""
+
+from __future__ import annotations
+
+from connectors.http import (
+    ApiKeyAuth,
+    Auth,
+    ClientCredentials,
+    HttpClient,
+    HttpSettings,
+    OAuth2ClientCredentialsAuth,
+    Paginator,
+    SiasnCredentials,
+    SiasnTokenAuth,
+    make_paginator,
+)
+from connectors.retry import RetryPolicy
+from connectors.sftp import SftpReader, SftpSettings
+from connectors.siasn import SiasnClient, SiasnConfig
+from sbt_sync.errors import ConfigError
+from sbt_sync.settings import Settings
+from sbt_sync.settings_sources import (
+    ApiKeyAuth as ApiKeyAuthSettings,
+)
+from sbt_sync.settings_sources import (
+    HttpSource,
+    SftpSource,
+)
+from sbt_sync.settings_sources import (
+    OAuth2ClientCredentialsAuth as OAuth2Settings,
+)
+
+
+def _auth(settings: Settings, source: HttpSource) -> Auth:
+    auth = source.auth
+    if isinstance(auth, ApiKeyAuthSettings):
+        return ApiKeyAuth(settings.secret(auth.key_env), header=auth.header)
+    if isinstance(auth, OAuth2Settings):
+        return OAuth2ClientCredentialsAuth(
+            ClientCredentials(
+                auth.token_url,
+                settings.secret(auth.client_id_env),
+                settings.secret(auth.client_secret_env),
+                auth.scope,
+            )
+        )
+    return SiasnTokenAuth(
+        SiasnCredentials(
+            auth.gateway_token_url,
+            auth.sso_token_url,
+            settings.secret(auth.consumer_key_env),
+            settings.secret(auth.consumer_secret_env),
+            settings.secret(auth.username_env),
+            settings.secret(auth.password_env),
+            auth.sso_client_id,
+        )
+    )
+
+
+def http_source(settings: Settings, name: str) -> tuple[HttpClient, Paginator]:
+    """The retrying client and the paginator of HTTP source ``name``; close the client when done."""
+    source = settings.sources.get(name)
+    if not isinstance(source, HttpSource):
+        raise ConfigError(f"{settings.config_path}: sources.{name}: not an HTTP source")
+    client = HttpClient(
+        HttpSettings(
+            connect_timeout=source.connect_timeout_seconds,
+            read_timeout=source.read_timeout_seconds,
+            ca_bundle=settings.resolve_path(source.ca_bundle) if source.ca_bundle else None,
+        ),
+        retry=RetryPolicy(max_attempts=source.max_attempts),
+    )
+    url = source.base_url.rstrip("/") + "/" + source.path.lstrip("/")
+    paginator = make_paginator(
+        source.paging.style, client, url, auth=_auth(settings, source), page_size=source.paging.page_size
+    )
+    return client, paginator
+
+
+def sftp_reader(settings: Settings, name: str) -> SftpReader:
+    source = settings.sources.get(name)
+    if not isinstance(source, SftpSource):
+        raise ConfigError(f"{settings.config_path}: sources.{name}: not an SFTP source")
+    return SftpReader(
+        SftpSettings(
+            host=source.host,
+            username=source.username,
+            private_key_path=settings.resolve_path(settings.secret(source.private_key_path_env)),
+            known_hosts_path=settings.resolve_path(source.known_hosts),
+            port=source.port,
+            connect_timeout=source.connect_timeout_seconds,
+            in_progress_suffixes=tuple(source.in_progress_suffixes),
+            retry=RetryPolicy(max_attempts=source.max_attempts),
+        )
+    )
+
+
+def siasn_client(settings: Settings) -> SiasnClient:
+    siasn = settings.siasn
+    if siasn is None:
+        raise ConfigError(f"{settings.config_path}: siasn: the section is missing")
+    credentials = SiasnCredentials(
+        siasn.gateway_token_url,
+        siasn.sso_token_url,
+        settings.secret(siasn.consumer_key_env),
+        settings.secret(siasn.consumer_secret_env),
+        settings.secret(siasn.username_env),
+        settings.secret(siasn.password_env),
+        siasn.sso_client_id,
+    )
+    http = HttpClient(
+        HttpSettings(ca_bundle=settings.resolve_path(siasn.ca_bundle) if siasn.ca_bundle else None),
+        retry=RetryPolicy(),
+    )
+    return SiasnClient(SiasnConfig(siasn.base_url, credentials, siasn.registry_page_size), http=http)

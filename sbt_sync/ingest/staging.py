@@ -1,0 +1,204 @@
+"""Staging: validate the raw records whose current version has not been validated, quarantine what
+fails, and upsert what passes as canonical staged records.
+
+Only new or changed raw versions are looked at, and a staged row whose canonical content is unchanged
+is not touched, so reconciliation sees exactly what changed. A newer version that fails validation
+quarantines its rows and keeps the earlier good staged row: nothing already stored is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import QuarantinedRow, RawRecord, StagedRecord
+from sbt_sync.ingest.validate import Failure, RecordInput, validate
+from schemas.feeds import FeedSpec, Staged
+
+CHUNK = 2000
+SAMPLE = 5
+
+
+@dataclass
+class StagingResult:
+    validated: int = 0
+    staged_new: int = 0
+    staged_changed: int = 0
+    staged_unchanged: int = 0
+    withdrawn: int = 0
+    quarantined_rows: int = 0
+    quarantined_records: int = 0
+    unknown_columns: set[str] = field(default_factory=set)
+    missing_columns: set[str] = field(default_factory=set)
+    failures_by_check: Counter[str] = field(default_factory=Counter)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def quarantine_ratio(self) -> float:
+        return self.quarantined_records / self.validated if self.validated else 0.0
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _staged_hash(staged: Staged) -> str:
+    data = {k: _jsonable(v) for k, v in asdict(staged).items()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _origin_location(origin: str | None) -> tuple[str | None, int | None]:
+    """``(file name, row)`` from a file record's origin ``"name:row"``; HTTP origins (``"page N"``)
+    give no file."""
+    if not origin or origin.startswith(("page ", "http")):
+        return None, None
+    name, _, row = origin.rpartition(":")
+    return (name, int(row)) if row.isdigit() else (origin, None)
+
+
+def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> StagingResult:
+    """Validate and stage every raw record of ``source`` whose current version is unvalidated.
+
+    Each chunk commits on its own, so a crash loses at most the chunk in progress, which the next run
+    validates again (its raw versions are still marked pending).
+    """
+    result = StagingResult()
+    last_id = 0
+    while True:
+        with database.session() as session:
+            raws = session.scalars(
+                select(RawRecord)
+                .where(
+                    RawRecord.source == source,
+                    RawRecord.id > last_id,
+                    (RawRecord.validated_version.is_(None))
+                    | (RawRecord.validated_version < RawRecord.version),
+                )
+                .order_by(RawRecord.id)
+                .limit(CHUNK)
+            ).all()
+            if not raws:
+                return result
+            last_id = raws[-1].id
+            _stage_chunk(session, source, feed, raws, result)
+
+
+def _stage_chunk(
+    session: Session, source: str, feed: FeedSpec, raws: Sequence[RawRecord], result: StagingResult
+) -> None:
+    by_id = {raw.id: raw for raw in raws}
+    outcome = validate(feed, [RecordInput(raw.id, raw.record_key, json.loads(raw.payload)) for raw in raws])
+    result.validated += len(raws)
+    result.unknown_columns.update(outcome.unknown_columns)
+    result.missing_columns.update(outcome.missing_columns)
+    now = utcnow()
+
+    # Open quarantine entries of earlier versions are superseded by this validation.
+    session.execute(
+        update(QuarantinedRow)
+        .where(QuarantinedRow.raw_record_id.in_(by_id), QuarantinedRow.status == "open")
+        .values(status="superseded", resolved_at=now)
+    )
+    failed_items: dict[int, set[int | None]] = {}
+    for failure in outcome.failures:
+        raw = by_id[failure.ref]
+        failed_items.setdefault(raw.id, set()).add(failure.item_no)
+        session.add(_quarantine_row(source, raw, failure))
+        result.failures_by_check[failure.check] += 1
+        if len(result.sample) < SAMPLE:
+            result.sample.append({"key": raw.record_key, "column": failure.column, "reason": failure.reason})
+    result.quarantined_rows += len({(f.ref, f.item_no) for f in outcome.failures})
+    result.quarantined_records += len(failed_items)
+
+    existing = {
+        (row.raw_record_id, row.item_no): row
+        for row in session.scalars(select(StagedRecord).where(StagedRecord.raw_record_id.in_(by_id))).all()
+    }
+    produced: set[tuple[int, int]] = set()
+    for ref, staged in outcome.staged:
+        raw = by_id[ref]
+        produced.add((raw.id, staged.item_no))
+        digest = _staged_hash(staged)
+        row = existing.get((raw.id, staged.item_no))
+        if row is not None and row.content_hash == digest and not row.withdrawn:
+            row.raw_version = raw.version
+            result.staged_unchanged += 1
+            continue
+        if row is None:
+            row = StagedRecord(
+                source=source, record_key=raw.record_key, item_no=staged.item_no, raw_record_id=raw.id
+            )
+            session.add(row)
+            result.staged_new += 1
+        else:
+            result.staged_changed += 1
+        _fill(row, staged, raw.version, digest, now, raw.source_updated_at)
+
+    # Items a new version no longer carries are withdrawn; items that failed keep their last good row.
+    for (raw_id, item_no), row in existing.items():
+        if (raw_id, item_no) in produced or row.withdrawn:
+            continue
+        failed = failed_items.get(raw_id, set())
+        if item_no in failed or None in failed:
+            continue
+        row.withdrawn = True
+        row.needs_reconcile = True
+        row.staged_at = now
+        result.withdrawn += 1
+    for raw in raws:
+        raw.validated_version = raw.version
+
+
+def _fill(
+    row: StagedRecord,
+    staged: Staged,
+    raw_version: int,
+    digest: str,
+    now: datetime,
+    delivered: datetime | None,
+) -> None:
+    row.raw_version = raw_version
+    row.content_hash = digest
+    row.nip = staged.nip
+    row.nip_raw = staged.nip_raw[:64] if staged.nip_raw else None
+    row.name = staged.name
+    row.name_normalised = staged.name_normalised
+    row.birth_date = staged.birth_date
+    row.instansi = staged.instansi
+    row.event_code = staged.event_code
+    row.register_no = staged.register_no
+    row.recommendation_no = staged.recommendation_no
+    row.source_updated_at = staged.source_updated_at or delivered
+    row.fields = {"record_type": staged.record_type, **staged.fields}
+    row.withdrawn = False
+    row.needs_reconcile = True
+    row.staged_at = now
+
+
+def _quarantine_row(source: str, raw: RawRecord, failure: Failure) -> QuarantinedRow:
+    file_name, file_row = _origin_location(raw.origin)
+    row_number = file_row if file_name else (None if failure.item_no is None else failure.item_no + 1)
+    return QuarantinedRow(
+        source=source,
+        raw_record_id=raw.id,
+        raw_version=raw.version,
+        record_key=raw.record_key,
+        file_name=file_name,
+        row_number=row_number,
+        column=failure.column,
+        check=failure.check[:255],
+        value=failure.value,
+        reason=f"{file_name} row {row_number}: {failure.reason}" if file_name else failure.reason,
+    )
