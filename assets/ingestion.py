@@ -30,6 +30,7 @@ def _pull_metadata(result: PullResult) -> dict[str, Any]:
         "files": result.files,
         "refused_files": dg.MetadataValue.json(result.refused_files),
         "bad_rows": result.bad_rows,
+        "withdrawn_rows": result.withdrawn_rows,
         "cursor_before": str(result.cursor_before),
         "cursor_after": str(result.cursor_after),
         "duration_seconds": round(result.seconds, 3),

@@ -15,14 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from connectors.http.paging import Paginator
 from connectors.sftp import SftpReader
 from connectors.sftp.manifest import ManifestEntry, new_deliveries
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import QuarantinedRow, SftpFile, SourceCursor
+from sbt_sync.db.models import QuarantinedRow, RawRecord, SftpFile, SourceCursor, StagedRecord
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
 from sbt_sync.ingest.landing import CursorMove, FetchedRecord, land_batch
 from sbt_sync.settings_sources import SftpSource
@@ -41,6 +42,7 @@ class PullResult:
     files: int = 0
     refused_files: list[str] = field(default_factory=list)
     bad_rows: int = 0
+    withdrawn_rows: int = 0
     cursor_before: str | None = None
     cursor_after: str | None = None
     seconds: float = 0.0
@@ -183,6 +185,8 @@ def pull_sftp(
                 cursor=CursorMove(f"{remote.mtime.isoformat()} {remote.path}", remote.mtime),
                 run_id=run_id,
             )
+            if not refused:
+                result.withdrawn_rows += _withdraw_missing_rows(session, source, remote.name, parsed)
             for bad in parsed.bad_rows:
                 session.add(
                     _file_quarantine(source, remote.name, bad.row, "row_shape", bad.value, bad.reason)
@@ -208,16 +212,58 @@ def pull_sftp(
 def _file_records(
     feed: FeedSpec, name: str, delivered: datetime, parsed: ParsedFile
 ) -> Iterator[FetchedRecord]:
-    """Rows keyed by file and natural key: each delivered file is its own document, so a re-delivered
-    (corrected) old file replaces its own rows and never overwrites a newer file's report."""
+    """Rows keyed by file and row: a delivered file is one document whose rows may repeat a natural
+    key (two reports on one recommendation), so the natural key cannot identify a row. A corrected
+    re-delivery of the file updates its rows in place; rows it no longer has are withdrawn."""
+    del feed  # the natural key is read from the payload downstream, not used as identity
     for row in parsed.rows:
-        natural = _key(feed, row.payload, f"row {row.row}")
         yield FetchedRecord(
-            key=f"{name}#{natural}"[:255],
+            key=f"{name}#{row.row}"[:255],
             payload=row.payload,
             origin=f"{name}:{row.row}",
             source_updated_at=delivered,
         )
+
+
+def _withdraw_missing_rows(session: Session, source: str, name: str, parsed: ParsedFile) -> int:
+    """Withdraw the staged rows (and supersede the open quarantine) of rows an earlier delivery of
+    file ``name`` had and this one does not; returns how many rows were withdrawn."""
+    present = {f"{name}#{row.row}" for row in parsed.rows}
+    prefix = f"{name}#"
+    # A row that an earlier delivery withdrew and this one brings back unchanged must be staged again.
+    session.execute(
+        update(RawRecord)
+        .where(
+            RawRecord.source == source,
+            RawRecord.record_key.in_(present),
+            RawRecord.id.in_(select(StagedRecord.raw_record_id).where(StagedRecord.withdrawn.is_(True))),
+        )
+        .values(validated_version=None)
+        .execution_options(synchronize_session=False)
+    )
+    stale_ids = [
+        raw_id
+        for raw_id, key in session.execute(
+            select(RawRecord.id, RawRecord.record_key).where(
+                RawRecord.source == source, RawRecord.record_key.startswith(prefix, autoescape=True)
+            )
+        ).tuples()
+        if key not in present
+    ]
+    if not stale_ids:
+        return 0
+    now = utcnow()
+    session.execute(
+        update(StagedRecord)
+        .where(StagedRecord.raw_record_id.in_(stale_ids), StagedRecord.withdrawn.is_(False))
+        .values(withdrawn=True, needs_reconcile=True, staged_at=now)
+    )
+    session.execute(
+        update(QuarantinedRow)
+        .where(QuarantinedRow.raw_record_id.in_(stale_ids), QuarantinedRow.status == "open")
+        .values(status="superseded", resolved_at=now)
+    )
+    return len(stale_ids)
 
 
 def _file_quarantine(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from connectors.errors import ConnectorError
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import QuarantinedRow, RawRecord, SourceCursor, StagedRecord
@@ -45,8 +46,20 @@ def _pull(settings: Settings, database: Database, name: str, workdir: Path) -> P
         client.close()
 
 
+def _pull_like_dagster(settings: Settings, database: Database, name: str, workdir: Path) -> PullResult:
+    """A pull retried after a transient failure, as the raw asset's retry policy (2 retries) does;
+    what an attempt landed stays landed, so a retry only continues."""
+    for attempt in range(3):
+        try:
+            return _pull(settings, database, name, workdir)
+        except ConnectorError as exc:
+            if not exc.retryable or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _ingest_all(settings: Settings, database: Database, workdir: Path) -> dict[str, PullResult]:
-    results = {name: _pull(settings, database, name, workdir) for name in SOURCES}
+    results = {name: _pull_like_dagster(settings, database, name, workdir) for name in SOURCES}
     for name in SOURCES:
         stage_pending(database, source=name, feed=FEEDS[name])
     return results

@@ -1,0 +1,83 @@
+"""What the harness hands a contender's process, and what the process hands back.
+
+The spec travels as JSON on the child's stdin and the outcome as a JSON file; secrets never travel in
+either: the child reads the OAuth2 client id and secret from the environment variables the spec names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Contender = Literal["ours", "dlt", "raw"]
+CONTENDERS: tuple[Contender, ...] = ("ours", "dlt", "raw")
+SOURCE = "bkn_wasdal"
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    contender: Contender
+    database_url: str
+    """``postgresql://`` URL of this run's own, empty database."""
+    records_url: str
+    token_url: str
+    ca_bundle: str
+    client_id_env: str
+    client_secret_env: str
+    page_size: int
+    config_path: str
+    """sbt.yaml pointing at the sandbox (our path reads its source settings from it)."""
+    workdir: str
+    result_path: str
+    profile_path: str | None = None
+    """Where to write cProfile stats of the run (None: no profiling, the timed runs)."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> RunSpec:
+        return cls(**json.loads(text))
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One timed run: ``seconds`` covers fetch, processing and the committed load, nothing else."""
+
+    rows: int
+    seconds: float
+    rss_before_mb: float
+    """Resident memory after imports and setup, just before the timed part."""
+    phases: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self)), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> Outcome:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb() -> float:
+    """This process's resident set now (Linux ``/proc``), in MiB."""
+    return _status_mb("VmRSS")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set since it started, in MiB.
+
+    ``VmHWM`` rather than ``getrusage``: Linux carries ``ru_maxrss`` across ``execve``, so a child
+    spawned (vfork, exec) from the harness would report the harness's own peak, sandbox included.
+    """
+    return _status_mb("VmHWM")
