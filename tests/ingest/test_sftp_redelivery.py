@@ -20,7 +20,8 @@ from tests.sandbox.helpers_sftp import T0, SftpEnv, sftp_env  # noqa: F401 - fix
 
 pytestmark = pytest.mark.integration
 
-HEADER = "nomor_rekomendasi,nip,nama,pemda,status_tindak_lanjut,jenis_hukuman_id,nomor_sk,tanggal_sk,tanggal_laporan"
+# The kemendagri feed's columns, in the order the agency writes them.
+HEADER = ",".join(c for c in FEEDS["kemendagri"].model.to_schema().columns if c != "item_no")
 GOOD_1 = "R-1/2024,198001012005011001,Ahmad,Kab. Bogor,dalam_proses,,,,01-12-2024"
 SAME_REC_DONE = (
     "R-1/2024,198001012005011001,Ahmad,Kab. Bogor,sudah_dijatuhi_hukuman,22,SK-9,02-12-2024,02-12-2024"
