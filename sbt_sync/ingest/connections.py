@@ -18,17 +18,10 @@ from connectors.retry import RetryPolicy
 from connectors.sftp import SftpReader, SftpSettings
 from connectors.siasn import SiasnClient, SiasnConfig
 from sbt_sync.errors import ConfigError
-from sbt_sync.settings import Settings
-from sbt_sync.settings_sources import (
-    ApiKeyAuth as ApiKeyAuthSettings,
-)
-from sbt_sync.settings_sources import (
-    HttpSource,
-    SftpSource,
-)
-from sbt_sync.settings_sources import (
-    OAuth2ClientCredentialsAuth as OAuth2Settings,
-)
+from sbt_sync.settings import Settings, SiasnSettings
+from sbt_sync.settings_sources import ApiKeyAuth as ApiKeyAuthSettings
+from sbt_sync.settings_sources import HttpSource, SftpSource, SiasnTokensAuth
+from sbt_sync.settings_sources import OAuth2ClientCredentialsAuth as OAuth2Settings
 
 
 def _auth(settings: Settings, source: HttpSource) -> Auth:
@@ -44,16 +37,19 @@ def _auth(settings: Settings, source: HttpSource) -> Auth:
                 auth.scope,
             )
         )
-    return SiasnTokenAuth(
-        SiasnCredentials(
-            auth.gateway_token_url,
-            auth.sso_token_url,
-            settings.secret(auth.consumer_key_env),
-            settings.secret(auth.consumer_secret_env),
-            settings.secret(auth.username_env),
-            settings.secret(auth.password_env),
-            auth.sso_client_id,
-        )
+    return SiasnTokenAuth(_siasn_credentials(settings, auth))
+
+
+def _siasn_credentials(settings: Settings, refs: SiasnTokensAuth | SiasnSettings) -> SiasnCredentials:
+    """SIASN's two-token credentials; both an idis source and the siasn section name them alike."""
+    return SiasnCredentials(
+        refs.gateway_token_url,
+        refs.sso_token_url,
+        settings.secret(refs.consumer_key_env),
+        settings.secret(refs.consumer_secret_env),
+        settings.secret(refs.username_env),
+        settings.secret(refs.password_env),
+        refs.sso_client_id,
     )
 
 
@@ -99,15 +95,7 @@ def siasn_client(settings: Settings) -> SiasnClient:
     siasn = settings.siasn
     if siasn is None:
         raise ConfigError(f"{settings.config_path}: siasn: the section is missing")
-    credentials = SiasnCredentials(
-        siasn.gateway_token_url,
-        siasn.sso_token_url,
-        settings.secret(siasn.consumer_key_env),
-        settings.secret(siasn.consumer_secret_env),
-        settings.secret(siasn.username_env),
-        settings.secret(siasn.password_env),
-        siasn.sso_client_id,
-    )
+    credentials = _siasn_credentials(settings, siasn)
     http = HttpClient(
         HttpSettings(ca_bundle=settings.resolve_path(siasn.ca_bundle) if siasn.ca_bundle else None),
         retry=RetryPolicy(),
