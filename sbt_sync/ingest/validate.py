@@ -122,6 +122,7 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
                     failed_rows[i].append((column, check, None))
             else:
                 failed_rows[int(index)].append((column, check, case.get("failure_case")))
+    seen: set[Failure] = set()
     for i, (row, owner) in enumerate(zip(rows, owners, strict=True)):
         problems = failed_rows.get(i)
         if problems:
@@ -131,7 +132,9 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
                 failure = Failure(
                     owner.ref, owner.key, item, column, check, shown, _reason(column, check, value)
                 )
-                if failure not in outcome.failures[-len(problems) * 4 :]:  # one per record-level problem
+                # A record-level problem is seen once per item of the record; report it once.
+                if failure not in seen:
+                    seen.add(failure)
                     outcome.failures.append(failure)
             continue
         clean = {k: (None if is_blank(v) else v) for k, v in row.items()}
