@@ -1,0 +1,119 @@
+"""Table-driven tests of the pure identity resolution (no database)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+
+from sbt_sync.reconcile.identity import (
+    IdentityDecision,
+    IdentityQuery,
+    IdentityThresholds,
+    RegistryCandidate,
+    make_query,
+    name_similarity,
+    resolve,
+)
+
+SAMPANG = ("I-SAMPANG", "Pemerintah Kabupaten Sampang")
+AGAM = ("I-AGAM", "Pemerintah Kabupaten Agam")
+THRESHOLDS = IdentityThresholds()
+
+
+def asn(nip: str, name: str, instansi: tuple[str, str] = SAMPANG, gender: str = "F") -> RegistryCandidate:
+    birth = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
+    return RegistryCandidate(nip, name.upper(), birth, gender, *instansi)
+
+
+SUMIATI = asn("197307051994022219", "Sumiati Lestari Wibisono")
+SUMIATI_AGAM = asn("198001012005012001", "Sumiati Lestari Wibisono", AGAM)
+SUMIATI_TWIN = asn("198502022010012003", "Sumiati Lestari Wibisono")
+RIZKI = asn("197307051999031002", "Muhammad Rizki Pratama", gender="M")
+RIZKI_OTHER = asn("199001012015031004", "Muhammad Rizki Pratama", gender="M")
+REGISTRY = [SUMIATI, SUMIATI_AGAM, RIZKI]
+
+
+def query(nip_raw: str | None, name: str, instansi: str | None = SAMPANG[1]) -> IdentityQuery:
+    return make_query(nip_raw=nip_raw, name=name, instansi=instansi)
+
+
+CASES: list[tuple[str, IdentityQuery, list[RegistryCandidate], str, str, str | None]] = [
+    # A registered NIP with the registry's own name links by NIP.
+    ("exact_nip", query(SUMIATI.nip, "Sumiati Lestari Wibisono"), REGISTRY,
+     "linked", "nip_exact", SUMIATI.nip),
+    # Titles, case and a one-letter typo are not a different person.
+    ("nip_with_titles_and_typo", query(SUMIATI.nip, "Dr. Hj. SUMIATI Lestari Wibisoon, S.Pd., M.Si."),
+     REGISTRY, "linked", "nip_exact", SUMIATI.nip),
+    # "Moh." is Muhammad: an abbreviation on a valid NIP does not open a conflict.
+    ("nip_with_abbreviated_first_name", query(RIZKI.nip, "Moh. Rizki Pratama"), REGISTRY, "linked",
+     "nip_exact", RIZKI.nip),
+    # A valid NIP whose holder is someone else: a name_mismatch conflict, never a link.
+    ("name_mismatch", query(RIZKI.nip, "Sumiati Lestari Wibisono"), REGISTRY,
+     "conflict", "name_mismatch", None),
+    # No NIP, one ASN of that name in the written instansi (a namesake elsewhere does not block).
+    ("unique_name_in_instansi", query(None, "H. Sumiati Lestari Wibisono"), REGISTRY, "linked", "name_match",
+     SUMIATI.nip),
+    # Namesakes in the same instansi: a conflict with both, never a guess.
+    ("namesakes_same_instansi", query(None, "Sumiati Lestari Wibisono"), [*REGISTRY, SUMIATI_TWIN],
+     "conflict", "ambiguous_match", None),
+    # A float-mangled NIP is invalid and reveals nothing; namesakes nationally stay ambiguous.
+    ("float_nip_namesakes", query("1.98501012010012e+17", "Muhammad Rizki Pratama", None),
+     [RIZKI, RIZKI_OTHER], "conflict", "ambiguous_match", None),
+    # A partial NIP still gives the birth date, which picks one of two namesakes.
+    ("partial_nip_birth_date", query("19900101 2015", "Muhammad Rizki Pratama", None), [RIZKI, RIZKI_OTHER],
+     "linked", "name_match", RIZKI_OTHER.nip),
+    # A name with no registry counterpart: unresolved.
+    ("no_candidate", query(None, "Yohanes Kambuaya"), REGISTRY, "unresolved", "no_candidate", None),
+    # A name alone, no instansi and no birth date: offered to a steward, not linked.
+    ("name_only_uncorroborated", query(None, "Muhammad Rizki Pratama", None), REGISTRY,
+     "conflict", "weak_match", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("label", "q", "registry", "outcome", "rule", "nip"), CASES, ids=[c[0] for c in CASES]
+)
+def test_resolve_decides_as_the_identity_rules_say(
+    label: str, q: IdentityQuery, registry: list[RegistryCandidate], outcome: str, rule: str, nip: str | None
+) -> None:
+    decision = resolve(q, registry, THRESHOLDS)
+    assert (decision.outcome, decision.rule, decision.nip) == (outcome, rule, nip), decision
+
+
+def test_name_mismatch_offers_the_holder_then_the_likely_person() -> None:
+    decision = resolve(query(RIZKI.nip, "Sumiati Lestari Wibisono"), REGISTRY, THRESHOLDS)
+    assert decision.conflict == "name_mismatch"
+    assert [c.nip for c in decision.candidates] == [RIZKI.nip, SUMIATI.nip]
+
+
+def test_namesakes_conflict_ranks_both_candidates_by_score_then_nip() -> None:
+    decision = resolve(query(None, "Sumiati Lestari Wibisono"), [*REGISTRY, SUMIATI_TWIN], THRESHOLDS)
+    assert decision.conflict == "identity"
+    assert [c.nip for c in decision.candidates][:2] == sorted([SUMIATI.nip, SUMIATI_TWIN.nip])
+
+
+def test_resolve_is_independent_of_candidate_order() -> None:
+    registry = [*REGISTRY, SUMIATI_TWIN, RIZKI_OTHER]
+    q = query(None, "Sumiati Lestari Wibisono")
+    decisions: set[IdentityDecision] = {
+        resolve(q, list(p), THRESHOLDS) for p in itertools.permutations(registry)
+    }
+    assert len(decisions) == 1
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "at_least", "below"),
+    [
+        ("Sumiati Lestari Wibisono", "SUMIATI LESTARI WIBISOON", 0.92, 1.01),  # one-letter typo
+        ("Lestari Sumiati", "Sumiati Lestari", 1.0, 1.01),  # token order
+        ("Ahmad", "Ahmad Fauzi", 0.0, 0.8),  # a part of a name is not the name
+        ("M. Rizki", "Muhammad Rizki", 1.0, 1.01),  # alias
+        ("", "Ahmad", 0.0, 0.01),  # nothing to compare
+    ],
+)
+def test_name_similarity_forgives_typos_and_order_but_not_partial_names(
+    left: str, right: str, at_least: float, below: float
+) -> None:
+    assert at_least <= name_similarity(left, right) < below
