@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     contenders: list[Contender] = args.contenders
     started = datetime.now(UTC)
+    code_versions = versions(REPO_ROOT)  # before the runs: the code they run
     outcomes: dict[Contender, list[Outcome]] = {name: [] for name in contenders}
     with tempfile.TemporaryDirectory(prefix="sbt-bench-") as tmp:
         workdir = Path(tmp)
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "page_size": args.page_size,
         "contenders": summaries,
         "machine": {**machine(), "postgresql": postgres_version(args.server)},
-        "versions": versions(REPO_ROOT),
+        "versions": code_versions,
     }
     print(table(summaries, ratio))
     if not args.no_write:

@@ -79,7 +79,11 @@ def versions(repo: Path) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             found[name] = None
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, check=False
+        ["git", "describe", "--always", "--dirty", "--abbrev=7"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     found["sbt-sync"] = commit.stdout.strip() or None
     return found
