@@ -44,7 +44,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_driver_name() == "psycopg2":
+        # Batch UPDATE/DELETE executemany too (INSERTs already use multi-row VALUES).
+        kwargs["executemany_mode"] = "values_plus_batch"
+    return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
 
 
 class Database:
