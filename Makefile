@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck pytest lock dagster-dev clean
+.PHONY: help venv demo test lint typecheck pytest lock dagster-dev bench-ingest clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -39,9 +39,13 @@ pytest: venv  ## the test suite (SQLite always; PostgreSQL too when SBT_TEST_DAT
 lock:  ## re-pin constraints.txt from a fresh resolve of pyproject.toml
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --upgrade pip setuptools wheel
-	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev,bench]"
 	.venv-lock/bin/python -m pip freeze --exclude-editable --all | grep -v '^sbt-sync' | sort -f > constraints.txt
 	rm -rf .venv-lock
+
+bench-ingest: venv  ## ingest benchmark: ours vs dlt vs the raw limit (writes benchmarks/results)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python -m benchmarks.ingest
 
 dagster-dev: venv  ## the Dagster UI and daemon on this project's instance (dagster.yaml)
 	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev -m sbt_sync.definitions

@@ -12,7 +12,7 @@ import json
 import os
 from time import perf_counter
 
-import psycopg2  # type: ignore[import-untyped]  # no stubs in the dev dependencies
+import psycopg2  # no stubs in the dev dependencies
 import requests
 
 from benchmarks.ingest.spec import Outcome, RunSpec, rss_mb
