@@ -1,0 +1,128 @@
+"""The golden reconciliation as one pure function: records in, golden dataset out.
+
+:func:`reconcile` links records into cases (:mod:`golden_link`), chooses every golden field
+(:mod:`golden_survive`), raises conflicts (:mod:`golden_conflicts`), applies the stewards' decisions
+and derives each case's status and hold (:mod:`golden_status`). It is deterministic: the same records
+and decisions, in any order, give an equal :class:`GoldenResult`.
+
+Steward decisions are sticky: the latest decision on a conflict key is applied on every run while the
+conflict's basis hash equals the decision's; its value then becomes the golden value of the conflict's
+field (rule ``steward_decision``) and the conflict is ``resolved``. When the basis has changed the
+conflict stays open and its ``reopened_reason`` says why. A decision on a conflict that is no longer
+raised (the sources came to agree) has nothing to apply to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import date
+
+from sbt_sync.reconcile.golden_conflicts import critical_conflicts, lifecycle_conflicts, link_conflicts
+from sbt_sync.reconcile.golden_link import link
+from sbt_sync.reconcile.golden_model import (
+    CaseDraft,
+    ConflictDraft,
+    FieldValue,
+    GoldenCase,
+    GoldenResult,
+    SourceRecord,
+    StewardDecision,
+)
+from sbt_sync.reconcile.golden_status import has_ended, is_held, lifecycle_status
+from sbt_sync.reconcile.golden_survive import latest_by_source, survive
+from sbt_sync.settings import SurvivorshipSettings
+
+__all__ = ["latest_decisions", "reconcile", "reconcile_case"]
+
+PROVEN = "terbukti"
+
+
+def latest_decisions(decisions: Iterable[StewardDecision]) -> dict[str, StewardDecision]:
+    """The decision in force per conflict key: the latest, ties broken by the value's text."""
+    latest: dict[str, StewardDecision] = {}
+    for d in sorted(decisions, key=lambda d: (d.decided_at, repr(d.value), d.basis_hash)):
+        latest[d.conflict_key] = d
+    return latest
+
+
+def _apply(
+    found: list[ConflictDraft], golden: dict[str, FieldValue], decisions: Mapping[str, StewardDecision]
+) -> list[ConflictDraft]:
+    """Resolve the conflicts whose decision still holds (updating ``golden``); flag the others."""
+    applied: list[ConflictDraft] = []
+    for conflict in found:
+        decision = decisions.get(conflict.conflict_key)
+        if decision is None:
+            applied.append(conflict)
+        elif decision.basis_hash == conflict.basis_hash:
+            if conflict.kind != "ambiguous_link":
+                golden[conflict.field] = FieldValue(decision.value, "steward", None, "steward_decision")
+            applied.append(replace(conflict, status="resolved"))
+        else:
+            reason = (
+                f"the sources changed since the decision of {decision.decided_at.isoformat()}: now "
+                + ", ".join(f"{c.source}={c.value!r}" for c in conflict.candidates)
+            )
+            applied.append(replace(conflict, reopened_reason=reason))
+    return applied
+
+
+def reconcile_case(
+    case: CaseDraft,
+    survivorship: SurvivorshipSettings,
+    decisions: Mapping[str, StewardDecision],
+    *,
+    as_of: date | None = None,
+    left_service_on: date | None = None,
+) -> GoldenCase:
+    """One case's golden fields, conflicts (decisions applied), status at ``as_of`` and hold.
+
+    Critical-field decisions are applied before the lifecycle check, so a steward who settles a
+    disputed result also settles whether a sanction contradicts it. The case is held while a critical
+    conflict is open, some source says the case is proven and no end event has happened.
+    """
+    golden = survive(case, survivorship)
+    settled = _apply(critical_conflicts(case), golden, decisions)
+    settled += _apply(lifecycle_conflicts(case, golden), golden, decisions)
+    settled += _apply(link_conflicts(case), golden, decisions)
+    ordered = tuple(sorted(settled, key=lambda c: c.conflict_key))
+    status = lifecycle_status(golden, as_of, left_service_on=left_service_on)
+    results = latest_by_source(case.records, "verification_result").values()
+    held = is_held(
+        ordered,
+        proven_somewhere=any(r.value("verification_result") == PROVEN for r in results),
+        ended=has_ended(golden, as_of, left_service_on=left_service_on),
+    )
+    return GoldenCase(draft=case, fields=golden, conflicts=ordered, status=status, held=held)
+
+
+def reconcile(
+    records: Iterable[SourceRecord],
+    survivorship: SurvivorshipSettings,
+    decisions: Iterable[StewardDecision] = (),
+    *,
+    as_of: date | None = None,
+    left_service: Mapping[str, date] | None = None,
+) -> GoldenResult:
+    """The golden dataset of ``records`` (identities already resolved).
+
+    ``left_service`` maps a NIP to the date its holder left service (registry kedudukan 66/77/88/99);
+    ``as_of`` is the day statuses are derived for (None: everything known counts).
+    """
+    records = list(records)
+    in_force = latest_decisions(decisions)
+    departures = left_service or {}
+    cases = tuple(
+        reconcile_case(
+            draft,
+            survivorship,
+            in_force,
+            as_of=as_of,
+            left_service_on=departures.get(draft.nip) if draft.nip else None,
+        )
+        for draft in link(records)
+    )
+    linked = {r.staged_id for case in cases for r in case.draft.records}
+    unlinked = tuple(sorted((r for r in records if r.staged_id not in linked), key=SourceRecord.sort_key))
+    return GoldenResult(cases=cases, unlinked=unlinked, as_of=as_of)

@@ -1,0 +1,126 @@
+"""Conflicts: what the machine must not decide alone (DESIGN.md, "The golden dataset").
+
+- ``critical_field``: sources disagree on the recommendation result, the recommended sanction or the
+  sanction imposed (each source's latest value counts; a sanction disagreement is not raised while the
+  result itself is disputed, since it follows from it).
+- ``lifecycle``: a sanction is recorded on a case whose golden result is ``tidak_terbukti``.
+- ``ambiguous_link``: a record matched several cases equally well (see :mod:`golden_link`).
+
+A conflict is raised only while its cause holds: when the sources come to agree it is no longer
+returned, and the database layer closes it (``auto_closed``). Its basis hash covers the disagreeing
+sources and values, so a steward decision knows when what it decided on has changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sbt_sync.reconcile.golden_model import (
+    Candidate,
+    CaseDraft,
+    ConflictDraft,
+    ConflictKind,
+    FieldValue,
+    SourceRecord,
+)
+from sbt_sync.reconcile.golden_survive import latest_by_source
+
+CRITICAL_FIELDS = ("verification_result", "recommended_sanction", "sanction_code")
+"""In order: a disputed result suppresses the disputes that follow from it."""
+SAME_RESULT = {"dibatalkan": "terbukti"}
+"""An annulment revokes a proven recommendation; it does not dispute that it was proven."""
+PRIORITY = {
+    ("critical_field", "verification_result"): (1, 3),
+    ("critical_field", "recommended_sanction"): (2, 5),
+    ("critical_field", "sanction_code"): (2, 5),
+    ("lifecycle", "verification_result"): (1, 3),
+    ("ambiguous_link", "link"): (3, 10),
+}
+"""(priority 1-4, days until due) per kind and field: a disputed result can wrongly block an ASN."""
+DEFAULT_PRIORITY = (4, 20)
+NOT_PROVEN = "tidak_terbukti"
+
+
+def basis_hash(candidates: Iterable[Candidate]) -> str:
+    """A hash of the (source, value) pairs a conflict is about, independent of their order."""
+    pairs = sorted([c.source, json.dumps(c.value, sort_keys=True, default=str)] for c in candidates)
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+
+
+def _conflict(
+    kind: ConflictKind,
+    case_key: str,
+    field: str,
+    candidates: Iterable[Candidate],
+    *,
+    reason: str | None = None,
+    subject: str = "",
+) -> ConflictDraft:
+    ordered = tuple(sorted(candidates, key=lambda c: (c.source, c.staged_id)))
+    priority, due_days = PRIORITY.get((kind, field), DEFAULT_PRIORITY)
+    return ConflictDraft(
+        conflict_key=f"{kind}|{case_key}|{field}{subject}",
+        kind=kind,
+        case_key=case_key,
+        field=field,
+        candidates=ordered,
+        priority=priority,
+        due_days=due_days,
+        basis_hash=basis_hash(ordered),
+        critical=kind != "ambiguous_link",
+        reason=reason,
+    )
+
+
+def _comparable(name: str, value: Any) -> Any:
+    return SAME_RESULT.get(value, value) if name == "verification_result" else value
+
+
+def critical_conflicts(case: CaseDraft) -> list[ConflictDraft]:
+    """The critical fields on which the latest values of two or more sources disagree."""
+    raised: list[ConflictDraft] = []
+    for name in CRITICAL_FIELDS:
+        if name == "recommended_sanction" and raised:
+            break
+        latest: Mapping[str, SourceRecord] = latest_by_source(case.records, name)
+        if len({_comparable(name, r.value(name)) for r in latest.values()}) > 1:
+            candidates = [Candidate(r.source, r.value(name), r.staged_id) for r in latest.values()]
+            raised.append(_conflict("critical_field", case.case_key, name, candidates))
+    return raised
+
+
+def lifecycle_conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> list[ConflictDraft]:
+    """A sanction recorded although the golden result says the case was not proven."""
+    result, sanction = golden.get("verification_result"), golden.get("sanction_code")
+    if result is None or sanction is None or result.value != NOT_PROVEN:
+        return []
+    candidates = [Candidate(fv.source or "steward", fv.value, fv.staged_id or 0) for fv in (result, sanction)]
+    return [
+        _conflict(
+            "lifecycle", case.case_key, "verification_result", candidates, reason="sanction_on_not_proven"
+        )
+    ]
+
+
+def link_conflicts(case: CaseDraft) -> list[ConflictDraft]:
+    """One conflict per record of ``case`` that could equally have joined other cases."""
+    return [
+        _conflict(
+            "ambiguous_link",
+            case.case_key,
+            "link",
+            [Candidate(amb.source, list(amb.candidates), amb.staged_id)],
+            reason=f"{amb.source} record {amb.record_key} matches {len(amb.candidates)} cases",
+            subject=f"|{amb.source}:{amb.record_key}#{amb.staged_id}",
+        )
+        for amb in case.ambiguous
+    ]
+
+
+def conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> list[ConflictDraft]:
+    """Every conflict ``case`` raises with golden fields ``golden``, sorted by conflict key."""
+    found = critical_conflicts(case) + lifecycle_conflicts(case, golden) + link_conflicts(case)
+    return sorted(found, key=lambda c: c.conflict_key)

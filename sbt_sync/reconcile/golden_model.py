@@ -1,0 +1,215 @@
+"""Plain data in and out of the golden reconciliation: no database, no Dagster.
+
+The reconciliation reads :class:`SourceRecord` (a staged record whose identity is already resolved),
+links records into :class:`CaseDraft` (the crosswalk), chooses each golden field
+(:class:`FieldValue`, with provenance), raises :class:`ConflictDraft` and applies
+:class:`StewardDecision`; :class:`GoldenResult` is the whole golden dataset of one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+LinkRule = Literal[
+    "register",
+    "register_no",
+    "recommendation_no",
+    "nip_event",
+    "nip_event_form",
+    "nip_time",
+    "complaint_window",
+    "complaint_recommendation",
+    "own_case",
+]
+SurvivalRule = Literal["source_rank", "recency", "only_source", "steward_decision"]
+ConflictKind = Literal["critical_field", "lifecycle", "ambiguous_link"]
+ConflictStatus = Literal["open", "resolved"]
+
+INCIDENT_FIELDS = (
+    "event_code",
+    "register_no",
+    "register_type",
+    "register_status",
+    "violation_form",
+    "incident_at",
+    "forwarded_at",
+    "province",
+    "regency",
+    "position",
+    "position_category",
+)
+RECOMMENDATION_FIELDS = (
+    "recommendation_no",
+    "recommending_body",
+    "verification_result",
+    "verified_at",
+    "recommended_sanction",
+    "recommendation_date",
+    "follow_up_deadline",
+    "instansi_id",
+)
+SANCTION_FIELDS = (
+    "sanction_code",
+    "sanction_sk_no",
+    "sanction_date",
+    "sanction_effective",
+    "follow_up_status",
+)
+RECORD_ATTRIBUTES = frozenset({"event_code", "register_no", "recommendation_no"})
+"""Golden fields read from the staged record's own columns rather than from its ``fields``."""
+CODE_FIELDS = frozenset({"recommended_sanction", "sanction_code"})
+"""jenisHukuman codes: compared as text, whatever type a feed delivered them in."""
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One staged source record with its identity resolved (``nip`` None when it could not be)."""
+
+    staged_id: int
+    source: str
+    record_key: str
+    item_no: int
+    record_type: str
+    """finding, recommendation, sanction, follow_up or complaint."""
+    nip: str | None
+    event_code: str | None
+    register_no: str | None
+    recommendation_no: str | None
+    source_updated_at: datetime | None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def value(self, name: str) -> Any:
+        """The record's value for golden field ``name`` (None when it has none); codes as text."""
+        raw = getattr(self, name) if name in RECORD_ATTRIBUTES else self.fields.get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if name in CODE_FIELDS:
+            text = str(raw).strip()
+            return text[:-2] if text.endswith(".0") else text
+        return raw
+
+    def sort_key(self) -> tuple[str, str, int, int]:
+        """The canonical order, so that no result depends on the order records arrive in."""
+        return (self.source, self.record_key, self.item_no, self.staged_id)
+
+    def recency(self) -> tuple[float, int]:
+        """Newer sorts higher: the source's own update instant, then the staging order."""
+        at = self.source_updated_at
+        if at is None:
+            return (float("-inf"), self.staged_id)
+        return ((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp(), self.staged_id)
+
+
+@dataclass(frozen=True)
+class CaseLinkDraft:
+    """One crosswalk row: which record joined the case, and by which rule."""
+
+    staged_id: int
+    source: str
+    record_key: str
+    item_no: int
+    rule: LinkRule
+
+
+@dataclass(frozen=True)
+class AmbiguousLink:
+    """A record that matched several cases equally well; it was left in a case of its own."""
+
+    staged_id: int
+    source: str
+    record_key: str
+    candidates: tuple[str, ...]
+    """The case keys it could have joined, sorted."""
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """A linked case: its deterministic key, its records (canonical order) and their crosswalk."""
+
+    case_key: str
+    nip: str | None
+    event_code: str | None
+    records: tuple[SourceRecord, ...]
+    links: tuple[CaseLinkDraft, ...]
+    ambiguous: tuple[AmbiguousLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """A golden field's value and its provenance."""
+
+    value: Any
+    source: str | None
+    staged_id: int | None
+    rule: SurvivalRule
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One side of a conflict: a source's value and the record that carries it."""
+
+    source: str
+    value: Any
+    staged_id: int
+
+
+@dataclass(frozen=True)
+class ConflictDraft:
+    """Something the machine cannot decide; the database layer auto-closes keys no longer raised."""
+
+    conflict_key: str
+    kind: ConflictKind
+    case_key: str
+    field: str
+    candidates: tuple[Candidate, ...]
+    priority: int
+    """1 (highest) to 4."""
+    due_days: int
+    """The steward's deadline, counted from when the conflict was first opened."""
+    basis_hash: str
+    critical: bool
+    reason: str | None = None
+    status: ConflictStatus = "open"
+    reopened_reason: str | None = None
+
+    def due_at(self, opened_at: datetime) -> datetime:
+        """When a conflict opened at ``opened_at`` is due."""
+        return opened_at + timedelta(days=self.due_days)
+
+
+@dataclass(frozen=True)
+class StewardDecision:
+    """A steward's choice for a conflict, valid while the conflict's basis hash is unchanged."""
+
+    conflict_key: str
+    basis_hash: str
+    value: Any
+    decided_at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class GoldenCase:
+    """One golden case: fields with provenance, its conflicts, derived status and hold."""
+
+    draft: CaseDraft
+    fields: Mapping[str, FieldValue]
+    conflicts: tuple[ConflictDraft, ...]
+    status: str
+    held: bool
+
+    @property
+    def case_key(self) -> str:
+        return self.draft.case_key
+
+
+@dataclass(frozen=True)
+class GoldenResult:
+    """The golden dataset of one run, cases sorted by key; ``unlinked`` records joined no case."""
+
+    cases: tuple[GoldenCase, ...]
+    unlinked: tuple[SourceRecord, ...]
+    as_of: date | None = None

@@ -1,0 +1,90 @@
+"""The derived lifecycle status of a case, in BKN's public status words (DOMAIN.md, "The case
+lifecycle"), and whether an open critical conflict holds it.
+
+Facts dated after ``as_of`` do not count yet: a recommendation dated later leaves the case waiting for
+verification, a later sanction or departure from service leaves it waiting for the PPK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, Literal
+
+from sbt_sync.reconcile.golden_model import ConflictDraft, FieldValue
+
+Status = Literal[
+    "menunggu_verifikasi",
+    "menunggu_tindak_lanjut_ppk",
+    "tidak_terbukti",
+    "dibatalkan",
+    "ditolak",
+    "asn_berhenti",
+    "dijatuhi_hukuman",
+]
+CLOSED_RESULTS: Mapping[str, Status] = {
+    "dibatalkan": "dibatalkan",
+    "tidak_terbukti": "tidak_terbukti",
+    "ditolak": "ditolak",
+}
+
+
+def _day(value: Any) -> date | None:
+    """The date of an ISO date or instant string (its local calendar day), else None."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _known(golden: Mapping[str, FieldValue], name: str, as_of: date | None, dated_by: str) -> Any:
+    """``golden[name]``'s value if the fact is dated on or before ``as_of`` (or undated), else None."""
+    found = golden.get(name)
+    if found is None or found.value is None:
+        return None
+    day = _day(golden[dated_by].value) if dated_by in golden else None
+    return found.value if as_of is None or day is None or day <= as_of else None
+
+
+def lifecycle_status(
+    golden: Mapping[str, FieldValue], as_of: date | None = None, *, left_service_on: date | None = None
+) -> Status:
+    """The case's status word at ``as_of`` (None: everything known counts).
+
+    In order: an annulled, not-proven or rejected recommendation is final (``dibatalkan``,
+    ``tidak_terbukti``, ``ditolak``); a recorded sanction gives ``dijatuhi_hukuman``; an ASN who left
+    service on or before ``as_of`` gives ``asn_berhenti``; a proven recommendation waits for the PPK
+    (``menunggu_tindak_lanjut_ppk``); anything else waits for verification.
+    """
+    result = _known(golden, "verification_result", as_of, "recommendation_date")
+    if isinstance(result, str) and result in CLOSED_RESULTS:
+        return CLOSED_RESULTS[result]
+    if _known(golden, "sanction_code", as_of, "sanction_date") is not None:
+        return "dijatuhi_hukuman"
+    if left_service_on is not None and (as_of is None or left_service_on <= as_of):
+        return "asn_berhenti"
+    if result == "terbukti":
+        return "menunggu_tindak_lanjut_ppk"
+    return "menunggu_verifikasi"
+
+
+def has_ended(
+    golden: Mapping[str, FieldValue], as_of: date | None = None, *, left_service_on: date | None = None
+) -> bool:
+    """Whether an end event happened by ``as_of``: a sanction recorded, the recommendation annulled,
+    or the ASN gone from service. Nothing is left to enforce on an ended case."""
+    if _known(golden, "sanction_code", as_of, "sanction_date") is not None:
+        return True
+    if _known(golden, "verification_result", as_of, "recommendation_date") == "dibatalkan":
+        return True
+    return left_service_on is not None and (as_of is None or left_service_on <= as_of)
+
+
+def is_held(conflicts: Iterable[ConflictDraft], *, proven_somewhere: bool, ended: bool) -> bool:
+    """A case is held (never blocked) while a critical conflict is open on a case some source says
+    is proven and that has not ended: only such a case could otherwise be blocked wrongly."""
+    return proven_somewhere and not ended and any(c.critical and c.status == "open" for c in conflicts)
