@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
@@ -23,6 +23,9 @@ from sbt_sync.db.models import IngestBatch, RawRecord, RawRecordVersion, SourceC
 from sbt_sync.errors import SbtError
 
 CHUNK = 1000
+# Core inserts on the tables skip the ORM bulk path's per-row bookkeeping (every column is given).
+_RAW_TABLE = cast(Table, RawRecord.__table__)
+_VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +200,7 @@ def _land_chunk(
     if fresh:
         inserted = (
             session.execute(
-                insert(RawRecord).returning(RawRecord.id, sort_by_parameter_order=True),
+                insert(_RAW_TABLE).returning(_RAW_TABLE.c.id, sort_by_parameter_order=True),
                 [
                     {
                         "source": source,
@@ -249,7 +252,7 @@ def _land_chunk(
         for i, (digest, payload) in enumerate(st.versions, start=1)
     ]
     if version_rows:
-        session.execute(insert(RawRecordVersion), version_rows)
+        session.execute(insert(_VERSION_TABLE), version_rows)
     result.landed_ids.extend(st.raw_id for st in states.values() if st.versions and st.raw_id is not None)
     if unchanged_ids:
         session.execute(

@@ -100,9 +100,8 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
     expected = list(schema.columns)
     # An empty or whitespace-only cell is a missing value, so required columns catch it; object
     # dtype keeps a JSON integer column with nulls from turning into floats ("22" -> "22.0").
-    frame = pd.DataFrame(
-        [{k: (None if is_blank(v) else v) for k, v in row.items()} for row in rows], dtype=object
-    )
+    cleaned = [{k: (None if is_blank(v) else v) for k, v in row.items()} for row in rows]
+    frame = pd.DataFrame(cleaned, dtype=object)
     present = set(frame.columns)
     outcome.unknown_columns = sorted(present - set(expected))
     outcome.missing_columns = [c for c in expected if c not in present]
@@ -123,7 +122,7 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
             else:
                 failed_rows[int(index)].append((column, check, case.get("failure_case")))
     seen: set[Failure] = set()
-    for i, (row, owner) in enumerate(zip(rows, owners, strict=True)):
+    for i, (row, clean, owner) in enumerate(zip(rows, cleaned, owners, strict=True)):
         problems = failed_rows.get(i)
         if problems:
             for column, check, value in problems:
@@ -137,6 +136,6 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
                     seen.add(failure)
                     outcome.failures.append(failure)
             continue
-        clean = {k: (None if is_blank(v) else v) for k, v in row.items()}
+        # ``clean`` is the row with blanks as None, as the frame saw it (built once, above).
         outcome.staged.append((owner.ref, feed.to_staged(clean)))
     return outcome
