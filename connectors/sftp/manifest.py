@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from connectors.sftp.reader import DownloadedFile, RemoteFile, SftpReader
+from connectors.sftp.reader import DownloadedFile, SftpReader
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,3 @@ def new_deliveries(
             file.local_path.unlink(missing_ok=True)
             continue
         yield Delivery(file, decision)
-
-
-def remote_file(entry: ManifestEntry) -> RemoteFile:
-    """The remote file an entry describes (for re-downloading it, e.g. to re-process a pending one)."""
-    return RemoteFile(entry.path, entry.path.rsplit("/", 1)[-1], entry.size, entry.mtime)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+import yaml
 
 from sbt_sync.cli.common import emit_json, state
+from sbt_sync.db.engine import redact_url
 
 app = typer.Typer(help="Validate and show sbt.yaml.", no_args_is_help=True)
 
@@ -30,17 +32,9 @@ def show(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = 
     """Print the effective configuration (secrets appear only as environment-variable names)."""
     settings = state(ctx).settings()
     data = settings.model_dump(mode="json", exclude={"config_path"})
-    data["database"]["url"] = _redacted(settings.database_url)
+    data["database"]["url"] = redact_url(settings.database_url)
     if as_json:
         emit_json(data)
         return
-    import yaml
-
     typer.echo(f"# {settings.config_path}")
     typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
-
-
-def _redacted(url: str) -> str:
-    from sbt_sync.db.engine import redact_url
-
-    return redact_url(url)

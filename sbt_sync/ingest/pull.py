@@ -55,9 +55,12 @@ class PullResult:
         self.fetched += fetched
 
 
-def _key(feed: FeedSpec, payload: dict[str, Any], fallback: str) -> str:
-    value = payload.get(feed.key_column)
-    return fallback if is_blank(value) else str(value).strip()[:255]
+def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
+    """The record's own key; a record without one (quarantined later) is keyed by its content."""
+    value = item.get(feed.key_column)
+    if not is_blank(value):
+        return str(value).strip()[:255]
+    return "sha256:" + hashlib.sha256(repr(sorted(item.items())).encode()).hexdigest()
 
 
 def _watermark(cursor: str | None) -> datetime | None:
@@ -87,9 +90,7 @@ def pull_http(
     for page in paginator.pages(result.cursor_before):
         records = [
             FetchedRecord(
-                key=_key(
-                    feed, item, "sha256:" + hashlib.sha256(repr(sorted(item.items())).encode()).hexdigest()
-                ),
+                key=_http_key(feed, item),
                 payload=item,
                 origin=f"page {page.number}",
             )
@@ -181,7 +182,7 @@ def pull_sftp(
             landed = land_batch(
                 session,
                 source=source,
-                records=_file_records(feed, remote.name, remote.mtime, parsed),
+                records=_file_records(remote.name, remote.mtime, parsed),
                 cursor=CursorMove(f"{remote.mtime.isoformat()} {remote.path}", remote.mtime),
                 run_id=run_id,
             )
@@ -209,13 +210,10 @@ def pull_sftp(
     return result
 
 
-def _file_records(
-    feed: FeedSpec, name: str, delivered: datetime, parsed: ParsedFile
-) -> Iterator[FetchedRecord]:
+def _file_records(name: str, delivered: datetime, parsed: ParsedFile) -> Iterator[FetchedRecord]:
     """Rows keyed by file and row: a delivered file is one document whose rows may repeat a natural
     key (two reports on one recommendation), so the natural key cannot identify a row. A corrected
     re-delivery of the file updates its rows in place; rows it no longer has are withdrawn."""
-    del feed  # the natural key is read from the payload downstream, not used as identity
     for row in parsed.rows:
         yield FetchedRecord(
             key=f"{name}#{row.row}"[:255],

@@ -99,6 +99,8 @@ def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[
             _move_cursor(session, None if page.last else page.cursor)
         result.pages += 1
         result.completed = page.last
+    if result.rejected:
+        log.warning("registry: %d rows rejected, e.g. %s", result.rejected, "; ".join(result.rejected_sample))
     result.seconds = time.monotonic() - started
     return result
 
@@ -145,5 +147,3 @@ def _upsert(session: Session, items: list[dict[str, Any]], result: RegistryResul
     result.new += len(fresh)
     result.changed += len(changed)
     result.unchanged += len(rows) - len(fresh) - len(changed)
-    if result.rejected and len(result.rejected_sample) == result.rejected:
-        log.warning("registry rows rejected: %s", "; ".join(result.rejected_sample))
