@@ -46,7 +46,9 @@ def test_migrates_empty_database_to_head_and_back_to_base(empty_database: Databa
 
 def test_migrations_create_exactly_what_the_models_declare(migrated_database: Database) -> None:
     with migrated_database.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": migrate.include_object}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

@@ -12,6 +12,14 @@ from alembic.script import ScriptDirectory
 from sbt_sync.db.engine import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DIALECT_ONLY_INDEXES = frozenset({"ix_asn_registry_name_normalised_trgm"})
+"""Indexes a migration creates on one dialect only (PostgreSQL's trigram index); the models leave them
+out, so schema comparison must ignore them."""
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's ``include_object`` hook: everything but :data:`DIALECT_ONLY_INDEXES`."""
+    return not (type_ == "index" and name in DIALECT_ONLY_INDEXES)
 
 
 def alembic_config(database: Database) -> Config:

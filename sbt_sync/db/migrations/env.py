@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from sbt_sync.db.engine import make_engine
+from sbt_sync.db.migrate import include_object
 from sbt_sync.db.models import Base
 
 config = context.config
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -41,7 +41,8 @@ class Case(Base):
     """Deterministic key from the linking rule, so any input order gives the same cases."""
     nip: Mapped[str | None] = mapped_column(String(18))
     """Resolved identity; None while an identity conflict is open."""
-    event_code: Mapped[str] = mapped_column(String(32))
+    event_code: Mapped[str | None] = mapped_column(String(32))
+    """None for a complaint-only case whose election event no source has named."""
     status: Mapped[str] = mapped_column(String(32), default="menunggu_verifikasi")
     violation_form: Mapped[str | None] = mapped_column(String(64))
     register_no: Mapped[str | None] = mapped_column(String(128))

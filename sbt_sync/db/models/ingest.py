@@ -161,6 +161,8 @@ class StagedRecord(Base):
         Index(None, "register_no"),
         Index(None, "recommendation_no"),
         Index(None, "needs_reconcile"),
+        Index(None, "raw_record_id"),
+        Index(None, "resolved_nip"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,5 +189,10 @@ class StagedRecord(Base):
     withdrawn: Mapped[bool] = mapped_column(default=False)
     """The source no longer delivers this item (e.g. a corrected register dropped a name)."""
     needs_reconcile: Mapped[bool] = mapped_column(default=True)
+    resolved_nip: Mapped[str | None] = mapped_column(String(18))
+    """The registry ASN this row names, from identity resolution or a steward's decision."""
+    identity_rule: Mapped[str | None] = mapped_column(String(32))
+    """nip_exact, name_match, steward, name_mismatch, ambiguous_match, weak_match, no_candidate."""
+    identity_score: Mapped[float | None]
 
     raw_record: Mapped[RawRecord] = relationship()
