@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 import assets.reports
+from assets.golden import build_golden_assets
 from assets.ingestion import build_ingestion_assets
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import load_settings
@@ -27,7 +28,11 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
     # The asset graph follows sbt.yaml's sources; reading the file here reads no secret.
     config = load_settings(config_path)
     settings = SbtSettingsResource(config_path=str(config.config_path))
-    all_assets = [*build_ingestion_assets(config), *dg.load_assets_from_modules([assets.reports])]
+    all_assets = [
+        *build_ingestion_assets(config),
+        *build_golden_assets(config),
+        *dg.load_assets_from_modules([assets.reports]),
+    ]
     full_cycle = dg.define_asset_job(
         FULL_CYCLE_JOB,
         selection=dg.AssetSelection.all(),

@@ -1,0 +1,134 @@
+"""Which staged records an incremental reconciliation must re-link, and loading them.
+
+Linking joins records through four keys only: the register number, the recommendation number, the
+resolved NIP (events, forms, complaint windows are all compared within one NIP) and the source record
+itself (the items of one Bawaslu register). So the records reachable from the changed ones through
+those keys, and through the cases they are linked to now, form a closed part of the dataset: linking
+that part alone gives exactly the cases a full run would give for it. :func:`closure` computes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.models import CaseLink, StagedRecord
+from sbt_sync.reconcile.golden_model import SourceRecord
+from sbt_sync.reconcile.identity_store import chunks
+
+_KEY_COLUMNS = (
+    StagedRecord.id,
+    StagedRecord.source,
+    StagedRecord.record_key,
+    StagedRecord.register_no,
+    StagedRecord.recommendation_no,
+    StagedRecord.resolved_nip,
+)
+
+
+@dataclass
+class Scope:
+    staged_ids: set[int] = field(default_factory=set)
+    case_ids: set[int] = field(default_factory=set)
+    """Cases that hold a record of the scope now: they are recomputed, renamed or removed."""
+
+
+def _frontier(session: Session, ids: Iterable[int]) -> list[Any]:
+    rows: list[Any] = []
+    for chunk in chunks(sorted(ids)):
+        rows.extend(session.execute(select(*_KEY_COLUMNS).where(StagedRecord.id.in_(chunk))))
+    return rows
+
+
+def closure(session: Session, seed_ids: Iterable[int], seed_cases: Iterable[int] = ()) -> Scope:
+    """The closed part of the dataset reachable from ``seed_ids`` and ``seed_cases`` (module docstring)."""
+    scope = Scope()
+    new_ids, new_cases = set(seed_ids), set(seed_cases)
+    seen_keys: dict[str, set[Any]] = {
+        "register": set(),
+        "recommendation": set(),
+        "nip": set(),
+        "record": set(),
+    }
+    while new_ids or new_cases:
+        scope.staged_ids |= new_ids
+        scope.case_ids |= new_cases
+        found: set[int] = set()
+        for chunk in chunks(sorted(new_cases)):
+            query = select(CaseLink.staged_record_id).where(
+                CaseLink.case_id.in_(chunk), CaseLink.unlinked_at.is_(None)
+            )
+            found.update(session.scalars(query))
+        wanted: dict[str, set[Any]] = {name: set() for name in seen_keys}
+        for row in _frontier(session, new_ids):
+            for name, value in (
+                ("register", row.register_no),
+                ("recommendation", row.recommendation_no),
+                ("nip", row.resolved_nip),
+                ("record", (row.source, row.record_key)),
+            ):
+                if value is not None and value not in seen_keys[name]:
+                    wanted[name].add(value)
+                    seen_keys[name].add(value)
+        found |= _by_keys(session, wanted)
+        cases: set[int] = set()
+        for chunk in chunks(sorted(new_ids)):
+            query = select(CaseLink.case_id).where(
+                CaseLink.staged_record_id.in_(chunk), CaseLink.unlinked_at.is_(None)
+            )
+            cases.update(session.scalars(query))
+        new_ids = found - scope.staged_ids
+        new_cases = cases - scope.case_ids
+    return scope
+
+
+def _by_keys(session: Session, wanted: dict[str, set[Any]]) -> set[int]:
+    found: set[int] = set()
+    columns = {
+        "register": StagedRecord.register_no,
+        "recommendation": StagedRecord.recommendation_no,
+        "nip": StagedRecord.resolved_nip,
+    }
+    for name, column in columns.items():
+        for chunk in chunks(sorted(wanted[name])):
+            found.update(session.scalars(select(StagedRecord.id).where(column.in_(chunk))))
+    pairs = sorted(wanted["record"])
+    for chunk in chunks(pairs, 500):
+        query = select(StagedRecord.id).where(
+            or_(*[(StagedRecord.source == s) & (StagedRecord.record_key == k) for s, k in chunk])
+        )
+        found.update(session.scalars(query))
+    return found
+
+
+def all_staged_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(StagedRecord.id)))
+
+
+def load_records(session: Session, ids: Sequence[int]) -> list[SourceRecord]:
+    """The scope's live (not withdrawn) staged rows as :class:`SourceRecord`, identity resolved."""
+    records: list[SourceRecord] = []
+    for chunk in chunks(sorted(ids)):
+        query = select(StagedRecord).where(StagedRecord.id.in_(chunk), StagedRecord.withdrawn.is_(False))
+        for row in session.scalars(query):
+            fields = dict(row.fields or {})
+            records.append(
+                SourceRecord(
+                    staged_id=row.id,
+                    source=row.source,
+                    record_key=row.record_key,
+                    item_no=row.item_no,
+                    record_type=str(fields.get("record_type") or ""),
+                    nip=row.resolved_nip,
+                    event_code=row.event_code,
+                    register_no=row.register_no,
+                    recommendation_no=row.recommendation_no,
+                    source_updated_at=row.source_updated_at,
+                    fields=fields,
+                )
+            )
+    return records

@@ -1,0 +1,242 @@
+"""Identity resolution over the staged records in the database (DESIGN.md, "The golden dataset").
+
+For every staged row that changed since the last reconciliation (``needs_reconcile``), or every row
+when asked for a full run, this writes ``resolved_nip``, ``identity_rule`` and ``identity_score``, and
+keeps one identity conflict per row in step with the decision:
+
+- a steward decision on the row's conflict whose basis (the NIP, name and instansi as written) still
+  holds wins: its NIP, or none, with rule ``steward``; the conflict stays ``resolved``;
+- otherwise :func:`~sbt_sync.reconcile.identity.resolve` decides; a link closes an open conflict
+  (``auto_closed``), a conflict outcome opens or refreshes one with the ranked candidates (and, when an
+  earlier decision no longer holds, says why it reopened); a row no registry ASN comes close to
+  (``no_candidate``) opens none, since there is nobody to offer: it stays unidentified.
+
+Everything happens in the caller's session, so it commits with the rest of the reconciliation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import Conflict, StagedRecord, StewardDecision
+from sbt_sync.reconcile.candidates import CandidateSearch
+from sbt_sync.reconcile.identity import IdentityDecision, IdentityThresholds, make_query, resolve
+
+CHUNK = 2_000
+STEWARD_RULE = "steward"
+IDENTITY_PRIORITY = {"name_mismatch": (1, 3), "identity": (2, 5)}
+"""(priority, days until due): a NIP that names someone else could block the wrong person."""
+
+
+@dataclass
+class IdentityStats:
+    examined: int = 0
+    linked: int = 0
+    by_steward: int = 0
+    conflicts: int = 0
+    unresolved: int = 0
+    conflicts_opened: int = 0
+    conflicts_closed: int = 0
+    rules: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    id: int
+    source: str
+    record_key: str
+    item_no: int
+    nip_raw: str | None
+    name: str | None
+    instansi: str | None
+    withdrawn: bool
+
+
+def identity_conflict_key(source: str, record_key: str, item_no: int) -> str:
+    return f"identity|{source}|{record_key}|{item_no}"
+
+
+def identity_basis(nip_raw: str | None, name: str | None, instansi: str | None) -> str:
+    """The hash of what a row says about its person; a steward decision holds while it is unchanged."""
+    return hashlib.sha256(json.dumps([nip_raw, name, instansi]).encode()).hexdigest()
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def pending_rows(session: Session, *, full: bool, extra_ids: Sequence[int] = ()) -> list[PendingRow]:
+    """The staged rows to (re)resolve: changed ones (or all), plus ``extra_ids`` (new decisions)."""
+    columns = (
+        StagedRecord.id,
+        StagedRecord.source,
+        StagedRecord.record_key,
+        StagedRecord.item_no,
+        StagedRecord.nip_raw,
+        StagedRecord.name,
+        StagedRecord.instansi,
+        StagedRecord.withdrawn,
+    )
+    query = select(*columns)
+    if not full:
+        query = query.where(StagedRecord.needs_reconcile.is_(True))
+    rows = {row.id: PendingRow(*row) for row in session.execute(query)}
+    missing = sorted(set(extra_ids) - set(rows))
+    for chunk in chunks(missing):
+        rows.update(
+            (r.id, PendingRow(*r))
+            for r in session.execute(select(*columns).where(StagedRecord.id.in_(chunk)))
+        )
+    return [rows[i] for i in sorted(rows)]
+
+
+def _latest_decisions(session: Session, conflict_ids: Sequence[int]) -> dict[int, StewardDecision]:
+    latest: dict[int, StewardDecision] = {}
+    for chunk in chunks(conflict_ids):
+        query = (
+            select(StewardDecision)
+            .where(StewardDecision.conflict_id.in_(chunk))
+            .order_by(StewardDecision.decided_at, StewardDecision.id)
+        )
+        for decision in session.scalars(query):
+            latest[decision.conflict_id] = decision
+    return latest
+
+
+def _candidates(decision: IdentityDecision) -> list[dict[str, Any]]:
+    return [{"nip": c.nip, "score": c.score, "source": "siasn"} for c in decision.candidates]
+
+
+def resolve_identities(
+    session: Session,
+    database: Database,
+    thresholds: IdentityThresholds,
+    rows: Sequence[PendingRow],
+    now: datetime,
+) -> IdentityStats:
+    """Resolve ``rows`` and keep their identity conflicts in step; see the module docstring."""
+    stats = IdentityStats(examined=len(rows))
+    keys = {identity_conflict_key(r.source, r.record_key, r.item_no): r for r in rows}
+    existing: dict[str, Conflict] = {}
+    for chunk in chunks(sorted(keys)):
+        existing.update(
+            (c.conflict_key, c)
+            for c in session.scalars(select(Conflict).where(Conflict.conflict_key.in_(chunk)))
+        )
+    decisions = _latest_decisions(session, sorted(c.id for c in existing.values()))
+
+    outcome: dict[int, tuple[str | None, str, float | None]] = {}
+    to_search: list[PendingRow] = []
+    for key, row in keys.items():
+        conflict = existing.get(key)
+        decision = decisions.get(conflict.id) if conflict else None
+        basis = identity_basis(row.nip_raw, row.name, row.instansi)
+        if row.withdrawn:
+            outcome[row.id] = (None, "withdrawn", None)
+        elif decision is not None and conflict is not None and decision.basis_hash == basis:
+            outcome[row.id] = (decision.decision.get("nip"), STEWARD_RULE, None)
+            if decision.applied_at is None:
+                decision.applied_at = now
+        else:
+            to_search.append(row)
+    queries = [make_query(nip_raw=r.nip_raw, name=r.name, instansi=r.instansi) for r in to_search]
+    found = CandidateSearch(database, thresholds).search(queries) if queries else []
+    resolved = {
+        row.id: resolve(query, candidates, thresholds)
+        for row, query, candidates in zip(to_search, queries, found, strict=True)
+    }
+
+    for key, row in keys.items():
+        conflict = existing.get(key)
+        decision_made = resolved.get(row.id)
+        if decision_made is None:
+            rule = outcome[row.id][1]
+            if rule == STEWARD_RULE:
+                stats.by_steward += 1
+                if conflict is not None and conflict.status != "resolved":
+                    conflict.status, conflict.closed_at = "resolved", now
+            elif conflict is not None and conflict.status == "open":
+                conflict.status, conflict.closed_at = "auto_closed", now
+                stats.conflicts_closed += 1
+            stats.rules[rule] = stats.rules.get(rule, 0) + 1
+            continue
+        outcome[row.id] = (decision_made.nip, decision_made.rule, decision_made.score)
+        stats.rules[decision_made.rule] = stats.rules.get(decision_made.rule, 0) + 1
+        if decision_made.outcome == "linked":
+            stats.linked += 1
+            if conflict is not None and conflict.status in ("open", "resolved"):
+                conflict.status, conflict.closed_at = "auto_closed", now
+                stats.conflicts_closed += 1
+            continue
+        if decision_made.outcome == "unresolved":
+            # Nobody in the registry comes close: nothing to offer a steward. The row stays
+            # unidentified (rule no_candidate) and its case carries no NIP, so nothing is enforced.
+            stats.unresolved += 1
+            if conflict is not None and conflict.status == "open":
+                conflict.status, conflict.closed_at = "auto_closed", now
+                stats.conflicts_closed += 1
+            continue
+        stats.conflicts += 1
+        kind = decision_made.conflict or "identity"
+        priority, due_days = IDENTITY_PRIORITY[kind]
+        basis = identity_basis(row.nip_raw, row.name, row.instansi)
+        candidates = _candidates(decision_made)
+        if conflict is None:
+            conflict = Conflict(
+                conflict_key=key,
+                kind=kind,
+                staged_record_id=row.id,
+                field="nip",
+                critical=True,
+                priority=priority,
+                status="open",
+                candidates=candidates,
+                basis_hash=basis,
+                agency=row.source,
+                opened_at=now,
+                due_at=now + timedelta(days=due_days),
+            )
+            session.add(conflict)
+            existing[key] = conflict
+            stats.conflicts_opened += 1
+            continue
+        reopened = conflict.status != "open"
+        if conflict.basis_hash != basis and conflict.status == "resolved":
+            conflict.reopened_reason = (
+                f"the row changed since the steward's decision: now NIP {row.nip_raw!r}, "
+                f"name {row.name!r}, instansi {row.instansi!r}"
+            )
+        elif reopened:
+            conflict.reopened_reason = "raised again: " + (decision_made.reason or decision_made.rule)
+        if reopened:
+            conflict.opened_at = now
+            conflict.due_at = now + timedelta(days=due_days)
+            stats.conflicts_opened += 1
+        conflict.kind, conflict.priority, conflict.status = kind, priority, "open"
+        conflict.candidates, conflict.basis_hash, conflict.closed_at = candidates, basis, None
+
+    updates = [
+        {"row_id": row_id, "v_nip": nip, "v_rule": rule, "v_score": score}
+        for row_id, (nip, rule, score) in outcome.items()
+    ]
+    statement = (
+        update(StagedRecord)
+        .where(StagedRecord.id == bindparam("row_id"))
+        .values(
+            resolved_nip=bindparam("v_nip"),
+            identity_rule=bindparam("v_rule"),
+            identity_score=bindparam("v_score"),
+        )
+    )
+    for chunk in chunks(updates):
+        session.connection().execute(statement, list(chunk))
+    return stats

@@ -1,0 +1,227 @@
+"""One reconciliation run over the database: identities, linking, survivorship, conflicts, decisions.
+
+:func:`reconcile_database` is what the ``golden/cases`` asset and ``sbt-sync reconcile run`` call. It
+works on what changed since the last run: staged rows flagged ``needs_reconcile`` and steward
+decisions not yet applied, widened to the closed part of the dataset they can affect
+(:mod:`golden_scope`), which is re-linked; of the cases that gives, only those holding a changed
+record, a new decision or a different crosswalk are recomputed and written. ``full=True`` recomputes
+everything. All of it happens in one transaction, so a
+crash leaves the previous golden dataset and the flags that make the next run redo the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
+from sbt_sync.reconcile.golden import latest_decisions, reconcile_case
+from sbt_sync.reconcile.golden_link import link
+from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase
+from sbt_sync.reconcile.golden_model import StewardDecision as DecisionDraft
+from sbt_sync.reconcile.golden_scope import all_staged_ids, closure, load_records
+from sbt_sync.reconcile.golden_store import CASE_CONFLICT_KINDS, PersistStats, persist
+from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_rows, resolve_identities
+from sbt_sync.settings import Settings
+from schemas.reference import kedudukan
+
+
+@dataclass
+class ReconcileStats:
+    full: bool = False
+    staged_changed: int = 0
+    """Staged rows flagged as changed since the last run (or every row, for a full run)."""
+    decisions_new: int = 0
+    scope_records: int = 0
+    identity: IdentityStats = field(default_factory=IdentityStats)
+    golden: PersistStats = field(default_factory=PersistStats)
+    open_conflicts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _unapplied_decisions(session: Session) -> tuple[list[int], list[int]]:
+    """Staged ids (identity conflicts) and case ids (case conflicts) with a decision not yet applied."""
+    query = (
+        select(Conflict.kind, Conflict.staged_record_id, Conflict.case_id)
+        .join(StewardDecision, StewardDecision.conflict_id == Conflict.id)
+        .where(StewardDecision.applied_at.is_(None))
+    )
+    staged: list[int] = []
+    cases: list[int] = []
+    for kind, staged_id, case_id in session.execute(query):
+        if kind in CASE_CONFLICT_KINDS and case_id is not None:
+            cases.append(case_id)
+        elif staged_id is not None:
+            staged.append(staged_id)
+    return staged, cases
+
+
+def left_service(session: Session, nips: set[str]) -> dict[str, date]:
+    """NIP -> the day its holder left service (registry kedudukan that means leaving)."""
+    leaving = sorted(row.id for row in kedudukan() if row.meninggalkan_dinas)
+    found: dict[str, date] = {}
+    columns = (AsnRegistryEntry.nip, AsnRegistryEntry.source_updated_at, AsnRegistryEntry.refreshed_at)
+    for chunk in chunks(sorted(nips)):
+        query = select(*columns).where(
+            AsnRegistryEntry.nip.in_(chunk), AsnRegistryEntry.status_id.in_(leaving)
+        )
+        for nip, updated, refreshed in session.execute(query):
+            found[nip] = (updated or refreshed).date()
+    return found
+
+
+def _decisions(session: Session, case_ids: set[int]) -> tuple[list[DecisionDraft], list[StewardDecision]]:
+    drafts: list[DecisionDraft] = []
+    rows: list[StewardDecision] = []
+    for chunk in chunks(sorted(case_ids)):
+        query = (
+            select(StewardDecision, Conflict.conflict_key)
+            .join(Conflict, StewardDecision.conflict_id == Conflict.id)
+            .where(Conflict.case_id.in_(chunk), Conflict.kind.in_(CASE_CONFLICT_KINDS))
+        )
+        for decision, key in session.execute(query).tuples():
+            rows.append(decision)
+            drafts.append(
+                DecisionDraft(
+                    key,
+                    decision.basis_hash,
+                    decision.decision.get("value"),
+                    decision.decided_at,
+                    decision.reason,
+                )
+            )
+    return drafts, rows
+
+
+def open_conflict_counts(session: Session) -> dict[str, int]:
+    query = select(Conflict.kind, func.count()).where(Conflict.status == "open").group_by(Conflict.kind)
+    return {kind: count for kind, count in session.execute(query).tuples()}
+
+
+def reconcile_database(
+    database: Database,
+    settings: Settings,
+    *,
+    full: bool = False,
+    as_of: date | None = None,
+    now: datetime | None = None,
+) -> ReconcileStats:
+    """Bring the golden dataset up to date with the staged records and steward decisions."""
+    started = datetime.now(UTC)
+    now = now or started
+    stats = ReconcileStats(full=full)
+    thresholds = IdentityThresholds.from_settings(settings.identity)
+    with database.session() as session:
+        decided_rows, decided_cases = _unapplied_decisions(session)
+        stats.decisions_new = len(decided_rows) + len(decided_cases)
+        pending = pending_rows(session, full=full, extra_ids=decided_rows)
+        stats.staged_changed = len(pending)
+        stats.identity = resolve_identities(session, database, thresholds, pending, now)
+        session.flush()
+        seeds = all_staged_ids(session) if full else {p.id for p in pending}
+        scope = closure(session, seeds, decided_cases)
+        if full:
+            scope.case_ids |= set(session.scalars(select(CaseLink.case_id).distinct()))
+        stats.scope_records = len(scope.staged_ids)
+        records = load_records(session, sorted(scope.staged_ids))
+        drafts, decision_rows = _decisions(session, scope.case_ids)
+        departures = left_service(session, {r.nip for r in records if r.nip})
+        linked = link(records)
+        current = _current_links(session, scope.case_ids)
+        changed = set(seeds) | _records_of(session, decided_cases)
+        touched = [d for d in linked if full or _is_touched(d, changed, current)]
+        in_force = latest_decisions(drafts)
+        cases = [
+            reconcile_case(
+                draft,
+                settings.survivorship,
+                in_force,
+                as_of=as_of,
+                left_service_on=departures.get(draft.nip) if draft.nip else None,
+            )
+            for draft in touched
+        ]
+        recomputed = {d.case_key for d in touched}
+        untouched = {
+            current[d.case_key][0] for d in linked if d.case_key not in recomputed and d.case_key in current
+        }
+        stats.golden, _ = persist(session, cases, scope.case_ids - untouched, now)
+        _mark_applied(decision_rows, drafts, _resolved(cases), now)
+        _clear_flags(session, sorted(scope.staged_ids), started)
+        session.flush()
+        stats.open_conflicts = open_conflict_counts(session)
+    return stats
+
+
+def _resolved(cases: list[GoldenCase]) -> set[tuple[str, str]]:
+    """(conflict key, basis hash) of every conflict a decision resolved in ``cases``."""
+    return {
+        (c.conflict_key, c.basis_hash) for case in cases for c in case.conflicts if c.status == "resolved"
+    }
+
+
+def _current_links(session: Session, case_ids: set[int]) -> dict[str, tuple[int, frozenset[tuple[int, str]]]]:
+    """Case key -> (case id, its active links as (staged id, rule)) for the scope's cases."""
+    found: dict[int, set[tuple[int, str]]] = {}
+    keys: dict[int, str] = {}
+    for chunk in chunks(sorted(case_ids)):
+        keys.update(session.execute(select(Case.id, Case.case_key).where(Case.id.in_(chunk))).tuples().all())
+        query = select(CaseLink.case_id, CaseLink.staged_record_id, CaseLink.rule).where(
+            CaseLink.case_id.in_(chunk), CaseLink.unlinked_at.is_(None)
+        )
+        for case_id, staged_id, rule in session.execute(query).tuples():
+            found.setdefault(case_id, set()).add((staged_id, rule))
+    return {key: (case_id, frozenset(found.get(case_id, ()))) for case_id, key in keys.items()}
+
+
+def _records_of(session: Session, case_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in chunks(sorted(set(case_ids))):
+        query = select(CaseLink.staged_record_id).where(
+            CaseLink.case_id.in_(chunk), CaseLink.unlinked_at.is_(None)
+        )
+        found.update(session.scalars(query))
+    return found
+
+
+def _is_touched(
+    draft: CaseDraft, changed: set[int], current: Mapping[str, tuple[int, frozenset[tuple[int, str]]]]
+) -> bool:
+    """Whether ``draft`` must be recomputed: a record of it changed (or has a new decision), or its
+    crosswalk differs from the stored one. Otherwise its stored golden values are already its own."""
+    if any(r.staged_id in changed for r in draft.records):
+        return True
+    stored = current.get(draft.case_key)
+    return stored is None or stored[1] != frozenset((link.staged_id, link.rule) for link in draft.links)
+
+
+def _mark_applied(
+    rows: list[StewardDecision], drafts: list[DecisionDraft], resolved: set[tuple[str, str]], now: datetime
+) -> None:
+    in_force: Mapping[str, DecisionDraft] = latest_decisions(drafts)
+    for row, draft in zip(rows, drafts, strict=True):
+        if row.applied_at is not None:
+            continue
+        current = in_force.get(draft.conflict_key)
+        if current is draft and (draft.conflict_key, draft.basis_hash) in resolved:
+            row.applied_at = now
+
+
+def _clear_flags(session: Session, ids: list[int], started: datetime) -> None:
+    """Clear ``needs_reconcile`` on the scope's rows, except rows re-staged while this run worked."""
+    statement = (
+        update(StagedRecord)
+        .where(StagedRecord.id == bindparam("row_id"), StagedRecord.staged_at <= bindparam("started"))
+        .values(needs_reconcile=False)
+    )
+    for chunk in chunks(ids):
+        session.connection().execute(statement, [{"row_id": i, "started": started} for i in chunk])
