@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 import typer
+from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from sbt_sync.cli import app
+from sbt_sync.db import migrate
+from sbt_sync.db.engine import Database
 
 SBT_SYNC = str(Path(sys.executable).parent / "sbt-sync")
 
@@ -96,9 +99,10 @@ def test_db_upgrade_and_status_as_json(project_dir: Path) -> None:
     env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
     upgraded = _run("db", "upgrade", "--json", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert json.loads(upgraded.stdout)["to"] == "0001"
+    head = ScriptDirectory.from_config(migrate.alembic_config(Database("sqlite://"))).get_current_head()
+    assert json.loads(upgraded.stdout)["to"] == head
     again = _run("db", "upgrade", "--json", env=env)
-    assert json.loads(again.stdout) == {**json.loads(upgraded.stdout), "from": "0001"}
+    assert json.loads(again.stdout) == {**json.loads(upgraded.stdout), "from": head}
     status = json.loads(_run("db", "status", "--json", env=env).stdout)
     assert status["current"] is True
     assert status["row_counts"]["outbox"] == 0

@@ -20,6 +20,7 @@ from tests.support.databases import postgres_base_url, temporary_postgres_databa
 
 # The asset graph, layer by layer. A change here is a change of the product's public surface.
 EXPECTED_ASSET_KEYS = [
+    "golden/cases",
     *[f"raw/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")],
     "reference/asn_registry",
     "reports/database_status",

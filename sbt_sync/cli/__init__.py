@@ -13,8 +13,10 @@ from typing import Annotated
 
 import typer
 
+import sbt_sync.cli.conflicts as conflict_commands
 import sbt_sync.cli.db as db_commands
 import sbt_sync.cli.demo as demo_commands
+import sbt_sync.cli.reconcile as reconcile_commands
 import sbt_sync.cli.sandbox as sandbox_commands
 from sbt_sync.cli.common import State, run_main
 from sbt_sync.cli.config import app as config_app
@@ -31,6 +33,9 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_commands.app, name="sandbox")
 app.command("demo")(demo_commands.demo)
+app.add_typer(reconcile_commands.app, name="reconcile")
+app.command("quality")(reconcile_commands.quality)
+app.add_typer(conflict_commands.app, name="conflicts")
 
 
 @app.callback()

@@ -327,7 +327,7 @@ def _sync_conflicts(
             )
             stats.conflicts_opened += status == "open"
             continue
-        if row.status == "auto_closed" and status == "open":
+        if row.status != "open" and status == "open":
             row.opened_at, row.due_at = now, draft.due_at(now)
             row.reopened_reason = draft.reopened_reason or (
                 draft.reason or "raised again: the sources disagree again"

@@ -25,7 +25,7 @@ from sbt_sync.reconcile.golden import latest_decisions, reconcile_case
 from sbt_sync.reconcile.golden_link import link
 from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase
 from sbt_sync.reconcile.golden_model import StewardDecision as DecisionDraft
-from sbt_sync.reconcile.golden_scope import all_staged_ids, closure, load_records
+from sbt_sync.reconcile.golden_scope import Scope, all_staged_ids, closure, load_records
 from sbt_sync.reconcile.golden_store import CASE_CONFLICT_KINDS, PersistStats, persist
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_rows, resolve_identities
@@ -128,9 +128,10 @@ def reconcile_database(
         stats.identity = resolve_identities(session, database, thresholds, pending, now)
         session.flush()
         seeds = all_staged_ids(session) if full else {p.id for p in pending}
-        scope = closure(session, seeds, decided_cases)
-        if full:
-            scope.case_ids |= set(session.scalars(select(CaseLink.case_id).distinct()))
+        if full:  # everything is in scope: no closure to compute
+            scope = Scope(set(seeds), set(session.scalars(select(CaseLink.case_id).distinct())))
+        else:
+            scope = closure(session, seeds, decided_cases)
         stats.scope_records = len(scope.staged_ids)
         records = load_records(session, sorted(scope.staged_ids))
         drafts, decision_rows = _decisions(session, scope.case_ids)

@@ -35,13 +35,17 @@ def test_full_cycle_builds_a_golden_dataset_matching_the_ground_truth(
     assert quality.case_accuracy >= 0.98, quality
     assert quality.conflicts_missed == 0, quality.missed
     assert quality.conflicts_beyond <= max(1, 0.05 * quality.conflicts_expected), quality.beyond_by_kind
-    assert integrity_violations(migrated_database) == dict.fromkeys(integrity_violations(migrated_database), 0)
+    assert integrity_violations(migrated_database) == dict.fromkeys(
+        integrity_violations(migrated_database), 0
+    )
     with migrated_database.session() as session:
         # every case anchored by an agency record carries provenance for its fields (a complaint
         # alone may name no golden field), and nothing is left flagged as changed
         assert session.scalar(select(func.count()).select_from(Case)) == quality.golden_cases
         anchored = select(Case.id).where(Case.case_key.not_like("-|complaint:%"))
-        with_provenance = select(FieldProvenance.case_id).where(FieldProvenance.case_id.in_(anchored)).distinct()
+        with_provenance = (
+            select(FieldProvenance.case_id).where(FieldProvenance.case_id.in_(anchored)).distinct()
+        )
         assert set(session.scalars(with_provenance)) == set(session.scalars(anchored))
         assert not session.scalar(select(func.count()).where(StagedRecord.needs_reconcile.is_(True)))
 
@@ -61,9 +65,7 @@ def test_second_run_recomputes_nothing_and_a_changed_record_recomputes_only_its_
             .join(CaseLink, CaseLink.staged_record_id == StagedRecord.id)
             .where(CaseLink.unlinked_at.is_(None), StagedRecord.source == "bkn_wasdal")
             .where(
-                StagedRecord.resolved_nip.in_(
-                    select(Case.nip).group_by(Case.nip).having(func.count() == 1)
-                )
+                StagedRecord.resolved_nip.in_(select(Case.nip).group_by(Case.nip).having(func.count() == 1))
             )
             .order_by(StagedRecord.id)
             .limit(1)

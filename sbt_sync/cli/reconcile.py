@@ -1,0 +1,73 @@
+"""``sbt-sync reconcile`` and ``sbt-sync quality``: the golden dataset outside Dagster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sbt_sync.cli.common import emit_json, state
+from sbt_sync.db.engine import Database
+from sbt_sync.reconcile.quality import measure
+from sbt_sync.reconcile.run import reconcile_database
+
+app = typer.Typer(help="Reconcile staged records into the golden dataset.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    full: Annotated[
+        bool, typer.Option("--full", help="Recompute every case, not just what changed.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Bring the golden dataset up to date (what the golden/cases asset does)."""
+    settings = state(ctx).settings()
+    database = Database(settings.database_url, echo=settings.database.echo)
+    stats = reconcile_database(database, settings, full=full)
+    database.dispose()
+    if as_json:
+        emit_json(stats.as_dict())
+        return
+    g, i = stats.golden, stats.identity
+    typer.echo(
+        f"{stats.staged_changed} changed records, {stats.decisions_new} new decisions; identities: "
+        f"{i.linked} linked, {i.by_steward} by steward, {i.conflicts} in conflict, {i.unresolved} unresolved"
+    )
+    typer.echo(
+        f"cases: {g.cases_recomputed} recomputed, {g.cases_created} created, {g.cases_changed} changed, "
+        f"{g.cases_removed} removed; open conflicts {stats.open_conflicts or 0}"
+    )
+
+
+def quality(
+    ctx: typer.Context,
+    truth: Annotated[Path, typer.Option("--truth", help="A sandbox's truth folder (or a file in it).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare the golden dataset with a sandbox's ground truth (identity, cases, conflicts)."""
+    settings = state(ctx).settings()
+    database = Database(settings.database_url, echo=settings.database.echo)
+    result = measure(database, truth)
+    database.dispose()
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    typer.echo(f"ground truth at {result.as_of}")
+    typer.echo(
+        f"identity: precision {result.identity_precision:.4f}, recall {result.identity_recall:.4f} "
+        f"({result.links_correct} correct of {result.links_made} links; "
+        f"{result.rows_with_person} rows name a person)"
+    )
+    typer.echo(
+        f"cases: accuracy {result.case_accuracy:.4f} ({result.cases_exact} of {result.true_cases} exact)"
+    )
+    typer.echo(
+        f"conflicts: {result.conflicts_expected} expected, {result.conflicts_raised} raised, "
+        f"{result.conflicts_missed} missed, {result.conflicts_beyond} beyond the truth "
+        f"{result.beyond_by_kind}"
+    )

@@ -1,0 +1,1 @@
+"""The steward service layer: what the CLI and the web console both call."""

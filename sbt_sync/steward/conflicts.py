@@ -1,0 +1,295 @@
+"""The conflict queue as a service: list, show and resolve conflicts (CLI now, web console later).
+
+Resolving writes an append-only :class:`~sbt_sync.db.models.StewardDecision` carrying the conflict's
+basis hash and an audit-log entry, in one transaction. The decision takes effect at the next
+reconciliation, which applies it on every later run until a source value it relied on changes; then
+the conflict reopens and says why (:mod:`sbt_sync.reconcile.run`).
+
+What a decision's value means, per kind:
+
+- ``identity`` / ``name_mismatch``: the NIP of the ASN the row names (a candidate, or any registered
+  NIP), or ``none`` when the row names nobody in the registry;
+- ``critical_field`` / ``lifecycle``: the field's golden value (one of the candidates' values unless
+  ``allow_other``);
+- ``ambiguous_link``: ``keep`` (the record stays a case of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import (
+    AsnRegistryEntry,
+    AuditEntry,
+    Case,
+    Conflict,
+    StagedRecord,
+    StewardDecision,
+    User,
+)
+from sbt_sync.errors import SbtError
+from schemas.nip import NipError, mask_nip, parse_nip
+
+IDENTITY_KINDS = ("identity", "name_mismatch")
+STATUSES = ("open", "resolved", "auto_closed")
+
+
+class ConflictNotFound(SbtError):
+    """No conflict has that id."""
+
+
+class InvalidDecision(SbtError):
+    """A decision that cannot apply to its conflict (wrong value, missing reason, closed conflict)."""
+
+
+@dataclass
+class ConflictSummary:
+    id: int
+    kind: str
+    field: str | None
+    status: str
+    priority: int
+    case_key: str | None
+    agency: str | None
+    opened_at: datetime
+    due_at: datetime | None
+    candidates: int
+    reopened_reason: str | None
+
+
+@dataclass
+class ConflictDetail:
+    summary: ConflictSummary
+    candidates: list[dict[str, Any]]
+    record: dict[str, Any] | None
+    """The staged row an identity conflict is about (as the source wrote it)."""
+    case: dict[str, Any] | None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _summary(conflict: Conflict, case_key: str | None) -> ConflictSummary:
+    return ConflictSummary(
+        id=conflict.id,
+        kind=conflict.kind,
+        field=conflict.field,
+        status=conflict.status,
+        priority=conflict.priority,
+        case_key=case_key,
+        agency=conflict.agency,
+        opened_at=conflict.opened_at,
+        due_at=conflict.due_at,
+        candidates=len(conflict.candidates or []),
+        reopened_reason=conflict.reopened_reason,
+    )
+
+
+def list_conflicts(
+    database: Database,
+    *,
+    status: str | None = "open",
+    kind: str | None = None,
+    agency: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[ConflictSummary]]:
+    """The total matching and one page of conflicts, most urgent first (priority, due date, id)."""
+    if status is not None and status not in STATUSES:
+        raise SbtError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+    query = select(Conflict, Case.case_key).outerjoin(Case, Case.id == Conflict.case_id)
+    if status is not None:
+        query = query.where(Conflict.status == status)
+    if kind is not None:
+        query = query.where(Conflict.kind == kind)
+    if agency is not None:
+        query = query.where(Conflict.agency == agency)
+    with database.session() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page = session.execute(
+            query.order_by(Conflict.priority, Conflict.due_at, Conflict.id).limit(limit).offset(offset)
+        ).tuples()
+        return total, [_summary(conflict, key) for conflict, key in page]
+
+
+def _registry_names(database: Database, nips: Sequence[str]) -> dict[str, dict[str, Any]]:
+    with database.session() as session:
+        rows = session.scalars(select(AsnRegistryEntry).where(AsnRegistryEntry.nip.in_(list(nips))))
+        return {
+            r.nip: {
+                "name": r.name,
+                "instansi": r.instansi_name,
+                "kanreg": r.kanreg_id,
+                "status": r.status_name,
+            }
+            for r in rows
+        }
+
+
+def show_conflict(database: Database, conflict_id: int) -> ConflictDetail:
+    """One conflict with its candidates (registry details for identities), record, case and decisions."""
+    with database.session() as session:
+        conflict = session.get(Conflict, conflict_id)
+        if conflict is None:
+            raise ConflictNotFound(f"no conflict with id {conflict_id}")
+        case = session.get(Case, conflict.case_id) if conflict.case_id else None
+        record = session.get(StagedRecord, conflict.staged_record_id) if conflict.staged_record_id else None
+        decisions = session.scalars(
+            select(StewardDecision)
+            .where(StewardDecision.conflict_id == conflict.id)
+            .order_by(StewardDecision.id)
+        ).all()
+        detail = ConflictDetail(
+            summary=_summary(conflict, case.case_key if case else None),
+            candidates=[dict(c) for c in conflict.candidates or []],
+            record=None
+            if record is None
+            else {
+                "id": record.id,
+                "source": record.source,
+                "record_key": record.record_key,
+                "item_no": record.item_no,
+                "nip_as_written": record.nip_raw,
+                "name": record.name,
+                "instansi": record.instansi,
+                "resolved_nip": record.resolved_nip,
+            },
+            case=None
+            if case is None
+            else {
+                "id": case.id,
+                "case_key": case.case_key,
+                "nip": case.nip,
+                "status": case.status,
+                "held": case.held,
+                "golden": case.golden,
+            },
+            decisions=[
+                {
+                    "id": d.id,
+                    "decided_at": d.decided_at,
+                    "decided_by_id": d.decided_by_id,
+                    "decision": d.decision,
+                    "reason": d.reason,
+                    "applied_at": d.applied_at,
+                    "still_holds": d.basis_hash == conflict.basis_hash,
+                }
+                for d in decisions
+            ],
+        )
+    if conflict.kind in IDENTITY_KINDS:
+        names = _registry_names(database, [c["nip"] for c in detail.candidates if c.get("nip")])
+        for candidate in detail.candidates:
+            candidate.update(names.get(candidate.get("nip", ""), {}))
+    return detail
+
+
+def _identity_value(database: Database, conflict: Conflict, value: str) -> dict[str, Any]:
+    if value.strip().lower() == "none":
+        return {"nip": None}
+    try:
+        parsed = parse_nip(value)
+    except NipError as exc:
+        raise InvalidDecision(f"conflict {conflict.id}: {exc}") from exc
+    if parsed is None:
+        raise InvalidDecision(f"conflict {conflict.id}: give a NIP or 'none'")
+    with database.session() as session:
+        if session.get(AsnRegistryEntry, parsed.value) is None:
+            raise InvalidDecision(
+                f"conflict {conflict.id}: NIP {mask_nip(parsed.value)} is not in the registry"
+            )
+    return {"nip": parsed.value}
+
+
+def _field_value(conflict: Conflict, value: str, *, allow_other: bool) -> dict[str, Any]:
+    if conflict.kind == "ambiguous_link":
+        if value != "keep":
+            raise InvalidDecision(f"conflict {conflict.id}: an ambiguous link is resolved with 'keep'")
+        return {"value": "keep"}
+    offered = {str(c.get("value")): c.get("value") for c in conflict.candidates or []}
+    if value in offered:
+        return {"value": offered[value]}
+    if not allow_other:
+        choices = ", ".join(sorted(offered))
+        raise InvalidDecision(
+            f"conflict {conflict.id}: {value!r} is not a candidate ({choices}); use --other"
+        )
+    return {"value": value}
+
+
+def resolve_conflict(
+    database: Database,
+    conflict_id: int,
+    *,
+    value: str,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    allow_other: bool = False,
+    now: datetime | None = None,
+) -> int:
+    """Record a steward's decision on an open conflict; returns the decision's id.
+
+    Raises :class:`ConflictNotFound` or :class:`InvalidDecision` (no reason, a conflict already
+    closed, a value that is not a candidate or not a registered NIP).
+    """
+    if not reason.strip():
+        raise InvalidDecision("a decision needs a reason")
+    now = now or datetime.now(UTC)
+    with database.session() as session:
+        conflict = session.get(Conflict, conflict_id)
+        if conflict is None:
+            raise ConflictNotFound(f"no conflict with id {conflict_id}")
+        if conflict.status != "open":
+            raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not open")
+        snapshot = {"status": conflict.status, "basis_hash": conflict.basis_hash}
+    if conflict.kind in IDENTITY_KINDS:
+        decision = _identity_value(database, conflict, value)
+    else:
+        decision = _field_value(conflict, value, allow_other=allow_other)
+    with database.session() as session:
+        conflict = session.get(Conflict, conflict_id)
+        assert conflict is not None
+        if conflict.basis_hash != snapshot["basis_hash"] or conflict.status != "open":
+            raise InvalidDecision(f"conflict {conflict_id} changed while deciding; show it again")
+        user = session.scalar(select(User).where(User.username == actor))
+        row = StewardDecision(
+            conflict_id=conflict.id,
+            decided_by_id=user.id if user else None,
+            decided_at=now,
+            decision=decision,
+            reason=reason.strip(),
+            basis_hash=conflict.basis_hash,
+        )
+        session.add(row)
+        conflict.status, conflict.closed_at, conflict.reopened_reason = "resolved", now, None
+        session.flush()
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_id=user.id if user else None,
+                actor_name=actor,
+                action="conflict.resolve",
+                object_type="conflict",
+                object_id=str(conflict.id),
+                before=snapshot,
+                after={"status": "resolved", "decision": _masked(decision), "decision_id": row.id},
+                reason=reason.strip(),
+                channel=channel,
+            )
+        )
+        return row.id
+
+
+def _masked(decision: dict[str, Any]) -> dict[str, Any]:
+    """The decision as the audit log shows it: NIPs masked (the decision row keeps the full value)."""
+    if decision.get("nip"):
+        return {"nip": mask_nip(decision["nip"])}
+    return decision
