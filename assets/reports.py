@@ -3,6 +3,8 @@
 import dagster as dg
 
 from sbt_sync.db.status import database_status, require_current_schema
+from sbt_sync.reports.recap import TOTAL, build_recap
+from sbt_sync.reports.render import as_text
 from sbt_sync.resources import DatabaseResource
 
 
@@ -24,5 +26,32 @@ def database_status_report(context: dg.AssetExecutionContext, db: DatabaseResour
             "dialect": dg.MetadataValue.text(status.dialect),
             "revision": dg.MetadataValue.text(status.revision or "none"),
             "row_counts": dg.MetadataValue.json(status.row_counts),
+        }
+    )
+
+
+@dg.asset(
+    key=["reports", "recap"],
+    group_name="reports",
+    deps=[dg.AssetKey(["golden", "cases"]), dg.AssetKey(["enforcement", "block_state"])],
+    kinds={"sqlite", "postgres"},
+)
+def recap_report(context: dg.AssetExecutionContext, db: DatabaseResource) -> dg.MaterializeResult:
+    """The national recap per election event, as BKN publishes it (reported ... blocks by Kanreg)."""
+    recap = build_recap(db.database)
+    total = recap.events[TOTAL].counts
+    context.log.info(
+        "recap: %d reported, %d recommended, %d sanctioned, %d not followed up, %d blocked NIPs",
+        total["reported"],
+        total["recommended"],
+        total["sanctioned"],
+        total["not_followed_up"],
+        total["blocked_nips"],
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "recap": dg.MetadataValue.md("```\n" + as_text(recap) + "```"),
+            **{name: int(total[name]) for name in ("reported", "recommended", "sanctioned", "blocked_nips")},
+            "json": dg.MetadataValue.json(recap.as_dict()),
         }
     )

@@ -10,11 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
+import assets.enforcement
 import assets.reports
+import assets.sync
+from assets.automation import DB_WRITE_TAGS, build_automation
 from assets.golden import build_golden_assets
 from assets.ingestion import build_ingestion_assets
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
@@ -31,16 +36,22 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
     all_assets = [
         *build_ingestion_assets(config),
         *build_golden_assets(config),
-        *dg.load_assets_from_modules([assets.reports]),
+        *dg.load_assets_from_modules([assets.enforcement, assets.sync, assets.reports]),
     ]
+    asset_keys = {key for a in all_assets if isinstance(a, dg.AssetsDefinition) for key in a.keys}
+    automation = build_automation(config, asset_keys=asset_keys, full_cycle_job=FULL_CYCLE_JOB)
     full_cycle = dg.define_asset_job(
         FULL_CYCLE_JOB,
-        selection=dg.AssetSelection.all(),
+        selection=automation.runs_select,
         description="Ingest every source, reconcile, enforce, push to SIASN and report.",
+        tags=DB_WRITE_TAGS,
     )
     return dg.Definitions(
         assets=all_assets,
-        jobs=[full_cycle],
+        asset_checks=[*automation.asset_checks, *dg.load_asset_checks_from_modules([assets.enforcement])],
+        jobs=[full_cycle, *automation.jobs],
+        schedules=automation.schedules,
+        sensors=automation.sensors,
         resources={
             "settings": settings,
             "db": DatabaseResource(settings=settings, url=database_url),
@@ -74,14 +85,18 @@ def project_instance(project_dir: Path) -> Iterator[dg.DagsterInstance]:
             os.environ["DAGSTER_HOME"] = previous_home
 
 
-def run_full_cycle(*, config_path: Path, project_dir: Path) -> dg.ExecuteInProcessResult:
-    """Run the full-cycle job in this process on the project's Dagster instance."""
+def run_full_cycle(
+    *, config_path: Path, project_dir: Path, as_of: date | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run the full-cycle job in this process on the project's Dagster instance.
+
+    ``as_of`` is the day enforcement decides for (default: today); the demo passes the sandbox's day.
+    """
     definitions = build_definitions(config_path=str(config_path.resolve()))
     job = definitions.resolve_job_def(FULL_CYCLE_JOB)
+    # Dagster's console logger defaults to DEBUG; the demo reports its own summary.
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    if as_of is not None:
+        run_config["ops"] = {"enforcement__block_state": {"config": {"as_of": as_of.isoformat()}}}
     with project_instance(project_dir) as instance:
-        return job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # Dagster's console logger defaults to DEBUG; the demo reports its own summary.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)

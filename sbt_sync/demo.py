@@ -1,5 +1,11 @@
 """The demo: generate an election's worth of sandbox data, serve it on loopback, and run full cycles
-through Dagster while the sandbox clock moves from the start of the scenario to its end.
+through Dagster while the sandbox clock moves from the start of the scenario to its as-of instant,
+past the PPK deadlines: ingestion, reconciliation, enforcement, the SIASN push and the recap.
+
+The ground truth describes the scenario at ``as_of``, so the last cycle runs there and the demo ends by
+comparing SIASN's block flags with it. When a cycle's block-flag changes exceed the change guard (a
+first load changes many at once), the demo approves them as a steward would (``sbt-sync push approve``)
+and says so, then pushes.
 
 Everything stays under the project folder: the sandbox data and state in ``var/sandbox``, a derived
 configuration pointing at the running sandbox in ``var/demo/sbt.yaml``, the product database and
@@ -14,21 +20,35 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import func, select
 
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, QuarantinedRow, RawRecord, StagedRecord
+from sbt_sync.db.models import (
+    AsnRegistryEntry,
+    Case,
+    Conflict,
+    PushApproval,
+    QuarantinedRow,
+    RawRecord,
+    StagedRecord,
+)
 from sbt_sync.errors import SbtError
+from sbt_sync.push import Pusher, PushOptions
+from sbt_sync.push.admin import approve
+from sbt_sync.push.client import siasn_push_client
+from sbt_sync.reconcile.quality import Quality, measure
+from sbt_sync.reports.recap import Recap, build_recap
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
-from sbt_sync.settings import Settings
+from sbt_sync.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +64,24 @@ class CycleReport:
 
 
 @dataclass
+class SiasnCheck:
+    """SIASN's block flags after the last cycle against the ground truth's at ``as_of``."""
+
+    blocked: int = 0
+    expected: int = 0
+    missing: int = 0
+    """NIPs the truth blocks that SIASN does not."""
+    extra: int = 0
+    """NIPs SIASN blocks that the truth does not."""
+    changes_applied: int = 0
+    keys_replayed: int = 0
+
+    @property
+    def equal(self) -> bool:
+        return self.missing == 0 and self.extra == 0
+
+
+@dataclass
 class DemoReport:
     data_dir: Path
     config_path: Path
@@ -52,6 +90,13 @@ class DemoReport:
     per_source: dict[str, dict[str, int]] = field(default_factory=dict)
     registry: int = 0
     truth_quarantine: int = 0
+    cases: int = 0
+    open_conflicts: dict[str, int] = field(default_factory=dict)
+    approvals: list[str] = field(default_factory=list)
+    quality: Quality | None = None
+    siasn: SiasnCheck = field(default_factory=SiasnCheck)
+    recap: Recap | None = None
+    as_of: str = ""
 
 
 @contextmanager
@@ -77,18 +122,44 @@ def prepare_data(settings: Settings, *, seed: int, scale: Scale) -> Path:
     return data_dir
 
 
+def _instants(manifest: dict[str, Any]) -> list[tuple[str, datetime]]:
+    """The cycles' sandbox instants: the start, half way to ``as_of``, and ``as_of``."""
+    start = datetime.fromisoformat(manifest["clock"]["start"])
+    as_of = datetime.fromisoformat(manifest["clock"]["as_of"])
+    return [("start", start), ("midway", start + (as_of - start) / 2), ("as_of", as_of)]
+
+
+def _approve_and_push(database: Database, config_path: Path, report: DemoReport) -> None:
+    """Approve what the change guard held back (as a steward would) and push it."""
+    with database.session() as session:
+        waiting = session.scalars(select(PushApproval.id).where(PushApproval.status == "waiting")).all()
+    if not waiting:
+        return
+    for approval_id in waiting:
+        with database.session() as session:
+            result = approve(session, approval_id, reason="demo: initial load of the scenario", actor="demo")
+        report.approvals.append(f"approval {approval_id}: {result.get('released', 0)} changes released")
+    demo_settings = load_settings(config_path)
+    client = siasn_push_client(demo_settings)
+    try:
+        Pusher(database, client, PushOptions.from_settings(demo_settings.push)).run(recover=True)
+    finally:
+        client.close()
+
+
 def run_demo(
     settings: Settings,
     *,
     seed: int,
     scale: Scale,
-    run_cycle: Callable[[Path], tuple[str, bool, int]],
+    run_cycle: Callable[[Path, date], tuple[str, bool, int]],
     progress: Callable[[str], None],
 ) -> DemoReport:
-    """Serve the sandbox and run a cycle at the scenario's start, at its as-of date and at its end.
+    """Serve the sandbox and run a full cycle at the scenario's start, midway and at its as-of instant.
 
-    ``run_cycle(config_path)`` runs one full Dagster cycle and returns ``(run id, success, number of
-    materializations)``. Raises :class:`SbtError` when a cycle fails.
+    ``run_cycle(config_path, as_of)`` runs one full Dagster cycle deciding enforcement for the day
+    ``as_of`` and returns ``(run id, success, number of materializations)``. Raises :class:`SbtError`
+    when a cycle fails.
     """
     data_dir = prepare_data(settings, seed=seed, scale=scale)
     manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -100,21 +171,43 @@ def run_demo(
     report = DemoReport(data_dir=data_dir, config_path=config_path, database=settings.database_url)
     base: dict[str, Any] = yaml.safe_load(settings.config_path.read_text(encoding="utf-8"))
     base.setdefault("database", {})["url"] = settings.database_url
+    zone = ZoneInfo(settings.schedule.timezone)
     with Sandbox(data_dir, state_dir=settings.resolve_path("var/sandbox/state")) as sandbox:
         config = sandbox_config(base, sandbox.endpoints)
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         with _environment(sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)):
-            for label in ("start", "as_of", "end"):
-                instant = datetime.fromisoformat(manifest["clock"][label])
+            for label, instant in _instants(manifest):
                 sandbox.clock.set(instant, frozen=True)
+                day = instant.astimezone(zone).date()
                 progress(f"cycle at sandbox clock {instant.isoformat()} ({label})")
-                run_id, success, count = run_cycle(config_path)
+                run_id, success, count = run_cycle(config_path, day)
                 report.cycles.append(CycleReport(instant.isoformat(), run_id, success, count))
                 if not success:
                     raise SbtError(f"the Dagster run {run_id} failed at {label}; see `make dagster-dev`")
+                _approve_and_push(database, config_path, report)
+            report.as_of = manifest["clock"]["as_of"]
+            assert sandbox.ledger is not None
+            report.siasn = _compare_siasn(sandbox.ledger.snapshot(), data_dir)
     _summarise(database, report, data_dir)
+    report.quality = measure(database, data_dir / "truth")
+    report.recap = build_recap(database)
     database.dispose()
     return report
+
+
+def _compare_siasn(snapshot: dict[str, Any], data_dir: Path) -> SiasnCheck:
+    truth = json.loads((data_dir / "truth" / "enforcement.json").read_text(encoding="utf-8"))
+    expected = {n["nip"] for n in truth["nips"] if n["blocked"]}
+    blocked = {nip for nip, state in snapshot["blocks"].items() if state["status"] == "DIBLOKIR"}
+    keys = snapshot["keys"].values()
+    return SiasnCheck(
+        blocked=len(blocked),
+        expected=len(expected),
+        missing=len(expected - blocked),
+        extra=len(blocked - expected),
+        changes_applied=sum(1 for k in keys if k["changed"]),
+        keys_replayed=sum(int(k["replays"]) for k in keys),
+    )
 
 
 def _summarise(database: Database, report: DemoReport, data_dir: Path) -> None:
@@ -126,5 +219,13 @@ def _summarise(database: Database, report: DemoReport, data_dir: Path) -> None:
         for source, count in session.execute(open_rows.group_by(QuarantinedRow.source)):
             report.per_source.setdefault(source, {})["quarantined"] = count
         report.registry = session.scalar(select(func.count()).select_from(AsnRegistryEntry)) or 0
+        report.cases = session.scalar(select(func.count()).select_from(Case)) or 0
+        open_conflicts = select(Conflict.kind, func.count()).where(Conflict.status == "open")
+        report.open_conflicts = dict(session.execute(open_conflicts.group_by(Conflict.kind)).tuples().all())
     truth = data_dir / "truth" / "quarantine.jsonl"
-    report.truth_quarantine = len(truth.read_text(encoding="utf-8").splitlines()) if truth.exists() else 0
+    if truth.exists():  # the rows published by the last cycle's instant
+        as_of = datetime.fromisoformat(report.as_of) if report.as_of else None
+        rows = [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines() if line]
+        report.truth_quarantine = sum(
+            1 for r in rows if as_of is None or datetime.fromisoformat(r["available_at"]) <= as_of
+        )

@@ -20,11 +20,31 @@ from tests.support.databases import postgres_base_url, temporary_postgres_databa
 
 # The asset graph, layer by layer. A change here is a change of the product's public surface.
 EXPECTED_ASSET_KEYS = [
+    "enforcement/block_state",
     "golden/cases",
     *[f"raw/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")],
     "reference/asn_registry",
     "reports/database_status",
+    "reports/recap",
+    "sync/siasn_flags",
+    "sync/siasn_readback",
     *[f"validated/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")],
+]
+
+
+# The daemon's automation: the full-cycle schedule, one sensor per source, the steward sensor, the
+# push retry sensor and the freshness-check sensor.
+EXPECTED_SCHEDULES = ["full_cycle_schedule"]
+EXPECTED_SENSORS = [
+    "bawaslu_changes",
+    "bkn_wasdal_changes",
+    "due_pushes",
+    "freshness_checks",
+    "idis_changes",
+    "kasn_new_files",
+    "kemendagri_new_files",
+    "kemenpanrb_new_files",
+    "steward_decisions",
 ]
 
 
@@ -32,6 +52,17 @@ def test_definitions_load_and_asset_keys_match_the_snapshot() -> None:
     keys = sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())
     assert keys == EXPECTED_ASSET_KEYS
     assert defs.resolve_job_def(FULL_CYCLE_JOB) is not None
+
+
+def test_schedules_and_sensors_match_the_snapshot_and_runs_are_tagged_for_the_write_queue() -> None:
+    assert sorted(s.name for s in defs.schedules or []) == EXPECTED_SCHEDULES
+    assert sorted(s.name for s in defs.sensors or []) == EXPECTED_SENSORS
+    jobs = {job.name: job for job in defs.get_repository_def().get_all_jobs() if job.name != "__ASSET_JOB"}
+    assert sorted(jobs) == sorted(
+        [FULL_CYCLE_JOB, "push_retry", "steward_rerun"]
+        + [f"{s}_update" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")]
+    )
+    assert all(job.tags["sbt/db"] == "write" for job in jobs.values())
 
 
 def test_dagster_definitions_validate_passes_in_the_project_environment() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -9,6 +11,8 @@ import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import redact_url
+from sbt_sync.errors import SbtError
+from sbt_sync.reports.render import as_text
 
 
 def demo(
@@ -19,11 +23,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the generated scenario.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
-    """Generate a scenario, serve the sandbox, and run full cycles through Dagster across its timeline.
-
-    Ingestion and validation run today; reconciliation, enforcement, the SIASN push and the recap join
-    this demo as they are built.
-    """
+    """Generate a scenario, serve the sandbox, and run full cycles through Dagster across its timeline:
+    ingestion, reconciliation, enforcement and the SIASN push; then print the national recap."""
     from sbt_sync.definitions import run_full_cycle
     from sbt_sync.demo import run_demo
 
@@ -31,9 +32,13 @@ def demo(
         raise typer.BadParameter("choose small, election or national", param_hint="--scale")
     chosen: Literal["small", "election", "national"] = scale  # type: ignore[assignment]
     settings = state(ctx).settings()
+    if not state(ctx).debug:
+        # Each push and simulator request logs at INFO; the demo prints its own summary instead.
+        for noisy in ("connectors", "sbt_sync.sandbox", "sbt_sync.push", "sbt_sync.enforce"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    def cycle(config_path: Path) -> tuple[str, bool, int]:
-        result = run_full_cycle(config_path=config_path, project_dir=settings.project_dir)
+    def cycle(config_path: Path, as_of: date) -> tuple[str, bool, int]:
+        result = run_full_cycle(config_path=config_path, project_dir=settings.project_dir, as_of=as_of)
         return result.run_id, result.success, len(result.get_asset_materialization_events())
 
     def progress(message: str) -> None:
@@ -41,6 +46,7 @@ def demo(
 
     typer.echo(f"sandbox scenario: scale={chosen} seed={seed} (generated once under var/sandbox)", err=True)
     report = run_demo(settings, seed=seed, scale=chosen, run_cycle=cycle, progress=progress)
+    quality = report.quality.as_dict() if report.quality else {}
     if as_json:
         emit_json(
             {
@@ -51,7 +57,12 @@ def demo(
                 "sources": report.per_source,
                 "registry_rows": report.registry,
                 "quarantine_expected_by_ground_truth": report.truth_quarantine,
-                "stages_pending": ["reconciliation", "enforcement", "push", "recap"],
+                "cases": report.cases,
+                "open_conflicts": report.open_conflicts,
+                "quality": {k: v for k, v in quality.items() if k != "missed"},
+                "approvals": report.approvals,
+                "siasn": {**vars(report.siasn), "equals_ground_truth": report.siasn.equal},
+                "recap": report.recap.as_dict() if report.recap else None,
             }
         )
         return
@@ -67,7 +78,29 @@ def demo(
         typer.echo(f"  {source:<12} {raw:>8,} {staged:>8,} {bad:>12,}")
     total_q = sum(c.get("quarantined", 0) for c in report.per_source.values())
     typer.echo(f"  quarantined {total_q} rows; the scenario's ground truth expects {report.truth_quarantine}")
-    typer.echo("")
-    typer.echo("Not built yet: reconciliation, enforcement, the SIASN push and the national recap.")
-    typer.echo("Look next: `sbt-sync db status`, or the Dagster UI with `make dagster-dev`.")
-    typer.echo(f"The demo's configuration (pointing at the sandbox): {report.config_path}")
+    q = report.quality
+    if q is not None:
+        typer.echo(
+            f"  golden dataset: {report.cases:,} cases; identity precision {q.identity_precision:.3f}, "
+            f"recall {q.identity_recall:.3f}; {q.conflicts_raised} conflicts raised of "
+            f"{q.conflicts_expected} expected ({q.conflicts_missed} missed); open {report.open_conflicts}"
+        )
+    for line in report.approvals:
+        typer.echo(f"  change guard: {line} (approved by the demo, as `sbt-sync push approve` would)")
+    s = report.siasn
+    verdict = "equals the ground truth" if s.equal else f"DIFFERS: {s.missing} missing, {s.extra} extra"
+    typer.echo(
+        f"  SIASN: {s.blocked} NIPs blocked, the ground truth blocks {s.expected}: {verdict}; "
+        f"{s.changes_applied} changes applied, {s.keys_replayed} retries replayed (none applied twice)"
+    )
+    if report.recap is not None:
+        typer.echo("")
+        typer.echo(as_text(report.recap, as_of=report.as_of[:10]))
+    typer.echo("Look next:")
+    typer.echo("  sbt-sync conflicts list            the stewards' queue")
+    typer.echo("  sbt-sync push status               the outbox and what SIASN acknowledged")
+    typer.echo("  sbt-sync report recap --format xlsx -o recap.xlsx")
+    typer.echo("  make dagster-dev                   the Dagster UI: runs, asset checks, metadata")
+    typer.echo(f"  database {redact_url(report.database)}; the demo's configuration {report.config_path}")
+    if not s.equal:
+        raise SbtError("SIASN's final block flags differ from the ground truth")

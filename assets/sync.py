@@ -1,0 +1,128 @@
+"""Sync layer: ``sync/siasn_flags`` drains the outbox to SIASN; ``sync/siasn_readback`` compares
+SIASN's flags with the desired block state and records the drift."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+from pydantic import Field
+from sqlalchemy import func, select
+
+from assets.enforcement import BLOCK_STATE
+from sbt_sync.db.models import OutboxEntry
+from sbt_sync.push import Pusher, PushOptions, readback
+from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
+
+SIASN_FLAGS = dg.AssetKey(["sync", "siasn_flags"])
+SIASN_READBACK = dg.AssetKey(["sync", "siasn_readback"])
+
+
+@dg.asset(
+    key=SIASN_FLAGS,
+    deps=[BLOCK_STATE],
+    group_name="sync",
+    kinds={"python"},
+)
+def siasn_flags(
+    context: dg.AssetExecutionContext,
+    db: DatabaseResource,
+    connectors: ConnectorsResource,
+    settings: SbtSettingsResource,
+) -> dg.MaterializeResult:
+    """Block and unblock flags delivered to SIASN exactly once (outbox drain, idempotency keys)."""
+    cfg = settings.get()
+    client = connectors.siasn()
+    try:
+        # recover: rows a killed run left in flight go out again now, with their keys (SIASN replays).
+        report = Pusher(db.database, client, PushOptions.from_settings(cfg.push)).run(recover=True)
+    finally:
+        client.close()
+    with db.session() as session:
+        waiting = session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "awaiting_approval")
+        )
+    context.log.info(
+        "SIASN push: sent %d, acked %d (replayed %d), parked %d, deferred %d, %d awaiting approval",
+        report.sent,
+        report.acked,
+        report.replayed,
+        report.parked,
+        report.deferred,
+        waiting or 0,
+    )
+    if report.aborted:
+        raise dg.Failure(description=f"SIASN push stopped: {report.aborted}")
+    return dg.MaterializeResult(
+        metadata={
+            "sent": report.sent,
+            "acked": report.acked,
+            "replayed": report.replayed,
+            "already_in_state": report.unchanged,
+            "parked": report.parked,
+            "deferred": report.deferred,
+            "retries": report.retries,
+            "recovered_in_flight": report.recovered,
+            "awaiting_approval": int(waiting or 0),
+            "http_retries": dg.MetadataValue.json(report.http_retries),
+            "parked_sample": dg.MetadataValue.json(report.parked_sample),
+        }
+    )
+
+
+class ReadbackConfig(dg.Config):
+    queue_drift: bool = Field(default=False, description="Queue a re-send for every NIP that drifted.")
+
+
+@dg.asset(
+    key=SIASN_READBACK,
+    deps=[SIASN_FLAGS],
+    group_name="sync",
+    kinds={"python"},
+    check_specs=[dg.AssetCheckSpec("no_drift", asset=SIASN_READBACK)],
+)
+def siasn_readback(
+    context: dg.AssetExecutionContext,
+    config: ReadbackConfig,
+    db: DatabaseResource,
+    connectors: ConnectorsResource,
+    settings: SbtSettingsResource,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """SIASN's block flag of every NIP with a block state, compared with the desired one."""
+    cfg = settings.get()
+    client = connectors.siasn()
+    try:
+        report = readback(
+            db.database,
+            client,
+            concurrency=cfg.push.concurrency,
+            rate_per_second=cfg.push.rate_per_second,
+            queue_drift=config.queue_drift,
+            run_id=context.run.run_id,
+        )
+    finally:
+        client.close()
+    context.log.info(
+        "SIASN readback: %d checked, %d in sync, %d pending, %d drift, %d failed",
+        report.checked,
+        report.in_sync,
+        report.pending,
+        report.drift,
+        report.failed,
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "checked": report.checked,
+            "in_sync": report.in_sync,
+            "pending": report.pending,
+            "drift": report.drift,
+            "unknown": report.unknown,
+            "failed": report.failed,
+            "queued": report.queued,
+            "drift_sample": dg.MetadataValue.json(report.drift_sample),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_drift",
+        passed=report.drift == 0 and report.failed == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"drift": report.drift, "failed": report.failed},
+    )

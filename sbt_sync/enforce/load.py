@@ -1,0 +1,137 @@
+"""Reading the golden ``cases`` (and the registry's departures) into the policy's plain dataclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.models import AsnRegistryEntry, Case, FieldProvenance, StagedRecord
+from sbt_sync.enforce.model import EnforcementCase
+from schemas.reference import kedudukan
+
+WIB = timezone(timedelta(hours=7))
+"""Deadlines are calendar days in Jakarta time, as the agencies count them."""
+
+_RESULT_OF_STATUS = {
+    "menunggu_tindak_lanjut_ppk": "terbukti",
+    "dibatalkan": "dibatalkan",
+    "tidak_terbukti": "tidak_terbukti",
+    "ditolak": "ditolak",
+}
+"""The verification result a status word implies, when the golden record does not carry it."""
+
+
+def load_cases(session: Session) -> list[EnforcementCase]:
+    """Every golden case as an :class:`EnforcementCase`, with annulment and departure dates.
+
+    Departures come from the registry (``kedudukanPnsId`` meaning the ASN left service, dated by its
+    ``updatedAt``); an annulment is dated by the golden record's ``annulled_on`` when it carries one,
+    else by the update instant of the source record that won ``verification_result``.
+    """
+    rows = session.execute(
+        select(
+            Case.id,
+            Case.case_key,
+            Case.nip,
+            Case.status,
+            Case.held,
+            Case.recommendation_no,
+            Case.recommendation_date,
+            Case.follow_up_deadline,
+            Case.sanction_imposed,
+            Case.sanction_date,
+            Case.kanreg_id,
+            Case.golden,
+        )
+    ).all()
+    nips = {row.nip for row in rows if row.nip}
+    departures = left_service_dates(session, nips)
+    annulled_ids = [row.id for row in rows if _result(row.status, row.golden) == "dibatalkan"]
+    annulments = _annulment_dates(session, annulled_ids)
+    cases = []
+    for row in rows:
+        golden = row.golden or {}
+        result = _result(row.status, golden)
+        annulled_on = _day(_golden(golden, "annulled_on")) or annulments.get(row.id)
+        left = row.nip in departures or row.status == "asn_berhenti"
+        cases.append(
+            EnforcementCase(
+                case_id=row.id,
+                case_key=row.case_key,
+                nip=row.nip,
+                status=row.status,
+                verification_result=result,
+                recommendation_date=row.recommendation_date,
+                follow_up_deadline=row.follow_up_deadline,
+                held=row.held,
+                sanction_recorded=row.sanction_imposed is not None or row.status == "dijatuhi_hukuman",
+                sanction_on=row.sanction_date,
+                annulled=result == "dibatalkan",
+                annulled_on=annulled_on,
+                left_service=left,
+                left_service_on=departures.get(row.nip) if row.nip else None,
+                recommendation_no=row.recommendation_no,
+                kanreg_id=row.kanreg_id,
+            )
+        )
+    return cases
+
+
+def left_service_dates(session: Session, nips: Iterable[str]) -> dict[str, date | None]:
+    """NIP -> the day its holder left service (None when the registry has no date), for those who did."""
+    codes = [k.id for k in kedudukan() if k.meninggalkan_dinas]
+    wanted = sorted(set(nips))
+    found: dict[str, date | None] = {}
+    for start in range(0, len(wanted), 1000):  # bounded IN lists
+        chunk = wanted[start : start + 1000]
+        query = select(AsnRegistryEntry.nip, AsnRegistryEntry.source_updated_at).where(
+            AsnRegistryEntry.nip.in_(chunk), AsnRegistryEntry.status_id.in_(codes)
+        )
+        for nip, updated in session.execute(query):
+            found[nip] = _day(updated)
+    return found
+
+
+def _annulment_dates(session: Session, case_ids: list[int]) -> dict[int, date]:
+    dates: dict[int, date] = {}
+    for start in range(0, len(case_ids), 1000):
+        chunk = case_ids[start : start + 1000]
+        query = (
+            select(FieldProvenance.case_id, StagedRecord.source_updated_at)
+            .join(StagedRecord, StagedRecord.id == FieldProvenance.staged_record_id)
+            .where(FieldProvenance.case_id.in_(chunk), FieldProvenance.field == "verification_result")
+        )
+        for case_id, updated in session.execute(query):
+            day = _day(updated)
+            if day is not None:
+                dates[case_id] = day
+    return dates
+
+
+def _result(status: str, golden: Mapping[str, Any] | None) -> str | None:
+    value = _golden(golden or {}, "verification_result")
+    return str(value) if value else _RESULT_OF_STATUS.get(status)
+
+
+def _golden(golden: Mapping[str, Any], name: str) -> Any:
+    """A golden field's value, whether stored bare or with its provenance (``{"value": ...}``)."""
+    value = golden.get(name)
+    return value.get("value") if isinstance(value, Mapping) else value
+
+
+def _day(value: Any) -> date | None:
+    """The WIB calendar day of an instant, date or ISO string; None when there is none."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=WIB)).astimezone(WIB).date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return _day(datetime.fromisoformat(value)) if len(value) > 10 else date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None

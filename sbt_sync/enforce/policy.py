@@ -1,0 +1,169 @@
+"""The enforcement policy as a pure function of the golden cases, the policy in ``sbt.yaml`` and a day.
+
+For a recommended case (result ``terbukti``, or ``dibatalkan`` later) with R the recommendation date:
+the PPK deadline is R + ``follow_up_days``; ``peringatan`` falls ``peringatan_after_days`` after the
+deadline, ``teguran`` ``teguran_after_days`` after the peringatan and ``pemblokiran``
+``pemblokiran_after_days`` after the teguran. A step fires when its day is on or before ``as_of`` and
+no end event (sanction recorded, recommendation annulled, ASN left service) is dated on or before it.
+After a fired pemblokiran, an end event gives ``buka_blokir`` on its date. A case that is held (an
+open critical conflict) and has not ended takes no step but ``hold`` and is never blocked. An NIP is
+blocked while any of its cases requires it. This is the rule the sandbox's ground truth applies
+(``truth/README.md``, "enforcement.json").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from datetime import date, timedelta
+
+from sbt_sync.enforce.model import (
+    ESCALATING_RESULTS,
+    ActionKind,
+    BlockDecision,
+    CaseOutcome,
+    ControlStep,
+    EnforcementCase,
+    EnforcementPlan,
+    Stage,
+)
+from sbt_sync.settings import EnforcementSettings
+
+_QUIET_RESULTS: dict[str | None, Stage] = {"tidak_terbukti": "tidak_terbukti", "ditolak": "ditolak"}
+
+
+def plan_enforcement(
+    cases: Iterable[EnforcementCase], policy: EnforcementSettings, as_of: date
+) -> EnforcementPlan:
+    """Control steps per case and the desired block flag per NIP at ``as_of``.
+
+    Deterministic: the same cases in any order give the same plan (outcomes sorted by case key).
+    """
+    outcomes = tuple(
+        decide_case(case, policy, as_of) for case in sorted(cases, key=lambda c: (c.case_key, c.case_id))
+    )
+    return EnforcementPlan(as_of=as_of, outcomes=outcomes, blocks=_blocks(outcomes))
+
+
+def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date) -> CaseOutcome:
+    """One case's stage, hold, block requirement and control steps at ``as_of``."""
+    result = case.verification_result
+    if result not in ESCALATING_RESULTS:
+        return CaseOutcome(case, _QUIET_RESULTS.get(result, "menunggu_verifikasi"), False, False, (), None)
+    ended_on, why_ended = _end(case, as_of)
+    if case.held and ended_on is None:
+        hold = _step(
+            case, "hold", as_of, "open critical conflict: held (never blocked) until a steward decides"
+        )
+        return CaseOutcome(case, "ditahan", True, False, (hold,), None)
+    steps = list(_escalation(case, policy, as_of, ended_on))
+    fired = {step.action for step in steps}
+    blocking = "pemblokiran" in fired and ended_on is None
+    if "pemblokiran" in fired and ended_on is not None:
+        steps.append(_step(case, "buka_blokir", ended_on, why_ended))
+    return CaseOutcome(case, _stage(case, fired, ended_on, blocking), False, blocking, tuple(steps), ended_on)
+
+
+def _end(case: EnforcementCase, as_of: date) -> tuple[date | None, str]:
+    """The earliest end event on or before ``as_of`` and its explanation; (None, "") when none.
+
+    An end event known to have happened but without a date counts as of ``as_of``: nothing is left to
+    enforce, and the unblock is not postponed for want of a date.
+    """
+    events: list[tuple[date, str]] = []
+    for known, day, what in (
+        (case.sanction_recorded, case.sanction_on, "sanction recorded"),
+        (
+            case.annulled or case.verification_result == "dibatalkan",
+            case.annulled_on,
+            "recommendation annulled",
+        ),
+        (case.left_service, case.left_service_on, "ASN left service"),
+    ):
+        if not known:
+            continue
+        if day is None:
+            events.append((as_of, f"{what} (date unknown, counted as of {as_of.isoformat()})"))
+        elif day <= as_of:
+            events.append((day, f"{what} on {day.isoformat()}"))
+    if not events:
+        return None, ""
+    return min(events)
+
+
+def _deadline(case: EnforcementCase, policy: EnforcementSettings) -> date | None:
+    if case.recommendation_date is not None:
+        return case.recommendation_date + timedelta(days=policy.follow_up_days)
+    return case.follow_up_deadline
+
+
+def _escalation(
+    case: EnforcementCase, policy: EnforcementSettings, as_of: date, ended_on: date | None
+) -> Iterable[ControlStep]:
+    deadline = _deadline(case, policy)
+    if deadline is None:
+        return
+    recommendation = case.recommendation_no or case.case_key
+    peringatan = deadline + timedelta(days=policy.peringatan_after_days)
+    teguran = peringatan + timedelta(days=policy.teguran_after_days)
+    pemblokiran = teguran + timedelta(days=policy.pemblokiran_after_days)
+    schedule: tuple[tuple[ActionKind, date, str], ...] = (
+        ("peringatan", peringatan, f"PPK follow-up deadline {deadline} of {recommendation} passed"),
+        ("teguran", teguran, f"no sanction recorded {policy.teguran_after_days} days after the peringatan"),
+        (
+            "pemblokiran",
+            pemblokiran,
+            f"no sanction recorded {policy.pemblokiran_after_days} days after the teguran",
+        ),
+    )
+    for action, day, reason in schedule:
+        if day <= as_of and (ended_on is None or ended_on > day):
+            yield _step(case, action, day, reason)
+
+
+def _stage(case: EnforcementCase, fired: AbstractSet[str], ended_on: date | None, blocking: bool) -> Stage:
+    if blocking:
+        return "diblokir"
+    if ended_on is not None:
+        if case.sanction_recorded:
+            return "dijatuhi_hukuman"
+        return (
+            "dibatalkan"
+            if case.annulled or case.verification_result == "dibatalkan"
+            else "meninggalkan_dinas"
+        )
+    if "teguran" in fired:
+        return "teguran"
+    return "peringatan" if "peringatan" in fired else "menunggu_tindak_lanjut"
+
+
+def _step(case: EnforcementCase, action: ActionKind, due_on: date, reason: str) -> ControlStep:
+    return ControlStep(case.case_id, case.case_key, case.nip, action, due_on, reason)
+
+
+def _blocks(outcomes: Iterable[CaseOutcome]) -> dict[str, BlockDecision]:
+    by_nip: dict[str, list[CaseOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.case.nip is not None:  # an unidentified ASN cannot be flagged in SIASN
+            by_nip[outcome.case.nip].append(outcome)
+    decisions: dict[str, BlockDecision] = {}
+    for nip, group in sorted(by_nip.items()):
+        blocking = sorted((o.case.case_key, o.case.case_id) for o in group if o.blocking)
+        held = tuple(sorted(o.case.case_id for o in group if o.held))
+        if blocking:
+            reason = "PPK did not follow up the recommendation(s) of " + ", ".join(k for k, _ in blocking)
+        elif held:
+            reason = f"no case requires a block; {len(held)} case(s) held by open critical conflicts"
+        else:
+            reason = "no case requires a block"
+        decisions[nip] = BlockDecision(
+            nip=nip,
+            blocked=bool(blocking),
+            blocking_case_ids=tuple(i for _, i in blocking),
+            blocking_case_keys=tuple(k for k, _ in blocking),
+            case_ids=tuple(sorted(o.case.case_id for o in group)),
+            held_case_ids=held,
+            reason=reason,
+        )
+    return decisions

@@ -1,0 +1,56 @@
+"""One enforcement run over the database, and the pre-push safety query the blocking check uses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.models import Case, Conflict, OutboxEntry
+from sbt_sync.enforce.load import load_cases
+from sbt_sync.enforce.policy import plan_enforcement
+from sbt_sync.enforce.store import EnforcementReport, apply_plan
+from sbt_sync.settings import EnforcementSettings
+
+
+def run_enforcement(
+    session: Session,
+    policy: EnforcementSettings,
+    as_of: date,
+    *,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> EnforcementReport:
+    """Read the golden cases, decide at ``as_of`` and store the result in the caller's transaction."""
+    plan = plan_enforcement(load_cases(session), policy, as_of)
+    return apply_plan(session, plan, guard=policy.guard, run_id=run_id, now=now)
+
+
+def conflicted_blocks(session: Session) -> list[tuple[int, str, str]]:
+    """``(outbox id, NIP, case key)`` of unsent block rows naming a case with an open critical conflict.
+
+    The policy never blocks a held case, but a conflict can open after a row was queued (or a case be
+    linked differently); such a row must not reach SIASN until a steward has looked.
+    """
+    rows = session.execute(
+        select(OutboxEntry.id, OutboxEntry.nip, OutboxEntry.case_refs).where(
+            OutboxEntry.action == "blokir",
+            OutboxEntry.state.in_(("pending", "awaiting_approval", "in_flight")),
+        )
+    ).all()
+    wanted = {ref for _, _, refs in rows for ref in refs or []}
+    if not wanted:
+        return []
+    conflicted: set[str] = set()
+    keys = sorted(wanted)
+    for start in range(0, len(keys), 1000):
+        query = (
+            select(Case.case_key)
+            .join(Conflict, Conflict.case_id == Case.id)
+            .where(
+                Case.case_key.in_(keys[start : start + 1000]), Conflict.status == "open", Conflict.critical
+            )
+        )
+        conflicted.update(session.scalars(query))
+    return sorted((row_id, nip, ref) for row_id, nip, refs in rows for ref in refs or [] if ref in conflicted)

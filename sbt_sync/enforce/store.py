@@ -1,0 +1,264 @@
+"""Writing a plan: new control actions, the desired block state and its outbox rows, in one transaction.
+
+Every write is a diff against what is stored, so re-running a plan changes nothing and queues nothing.
+A flip of a NIP's desired flag bumps its ``block_state.version`` and writes the outbox row keyed by
+(NIP, action, version) in the caller's transaction; unsent rows of the NIP are superseded first. When
+the change guard trips, the run's rows wait as ``awaiting_approval`` behind one ``push_approvals`` row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectors.redact import mask_nip
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
+from sbt_sync.enforce.guard import GuardVerdict, judge_changes
+from sbt_sync.enforce.model import BlockDecision, EnforcementPlan
+from sbt_sync.enforce.outbox import PushAction, idempotency_key, push_payload
+from sbt_sync.settings import GuardSettings
+
+UNSENT_STATES = ("pending", "awaiting_approval")
+SENT_STATES = ("in_flight", "acked")
+"""Rows SIASN has (or may have) applied: they tell what SIASN's flag is believed to be."""
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    nip: str
+    action: PushAction
+    version: int
+    outbox_id: int | None
+    """None when SIASN already holds the new flag (an unsent opposite change was superseded)."""
+
+
+@dataclass
+class EnforcementReport:
+    """What one enforcement run decided and wrote."""
+
+    as_of: str
+    cases: int = 0
+    new_actions: dict[str, int] = field(default_factory=dict)
+    holds: int = 0
+    held_cases: list[str] = field(default_factory=list)
+    blocked_nips: int = 0
+    changes: list[FlagChange] = field(default_factory=list)
+    superseded: int = 0
+    guard: GuardVerdict | None = None
+    approval_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready; NIPs masked."""
+        return {
+            "as_of": self.as_of,
+            "cases": self.cases,
+            "new_actions": dict(sorted(self.new_actions.items())),
+            "holds": self.holds,
+            "held_cases": self.held_cases[:20],
+            "blocked_nips": self.blocked_nips,
+            "changes": {
+                "blokir": sum(1 for c in self.changes if c.action == "blokir"),
+                "buka": sum(1 for c in self.changes if c.action == "buka"),
+                "sample": [f"{c.action} {mask_nip(c.nip)} v{c.version}" for c in self.changes[:10]],
+            },
+            "outbox_rows": sum(1 for c in self.changes if c.outbox_id is not None),
+            "superseded": self.superseded,
+            "guard": None
+            if self.guard is None
+            else {
+                "tripped": self.guard.tripped,
+                "reason": self.guard.reason,
+                "percent": round(self.guard.percent, 1),
+            },
+            "approval_id": self.approval_id,
+        }
+
+
+def apply_plan(
+    session: Session,
+    plan: EnforcementPlan,
+    *,
+    guard: GuardSettings,
+    run_id: str | None = None,
+    now: datetime | None = None,
+) -> EnforcementReport:
+    """Store ``plan`` (see the module doc); the caller owns the transaction. Returns the report."""
+    now = now or utcnow()
+    report = EnforcementReport(as_of=plan.as_of.isoformat(), cases=len(plan.outcomes))
+    report.new_actions = _record_actions(session, plan, run_id, now)
+    report.holds = len(plan.holds)
+    report.held_cases = [step.case_key for step in plan.holds]
+    report.blocked_nips = len(plan.blocked_nips)
+    states = {row.nip: row for row in session.scalars(select(BlockState))}
+    blocked_before = sum(1 for row in states.values() if row.blocked)
+    flips = _flips(plan.blocks, states)
+    report.guard = judge_changes(changes=len(flips), blocked_before=blocked_before, guard=guard)
+    approval = None
+    if report.guard.tripped:
+        approval = _approval(session, report.guard, flips, run_id, now)
+        report.approval_id = approval.id
+    recommendation_nos = {o.case.case_id: o.case.recommendation_no for o in plan.outcomes}
+    case_keys = _case_keys(session, plan, [i for _, old in flips for i in (old.case_ids if old else [])])
+    for decision, old in flips:
+        change, superseded = _write_flip(
+            session, decision, old, case_keys, recommendation_nos, approval, run_id, now
+        )
+        report.changes.append(change)
+        report.superseded += superseded
+    _refresh_unchanged(plan.blocks, states, flips)
+    return report
+
+
+def _record_actions(
+    session: Session, plan: EnforcementPlan, run_id: str | None, now: datetime
+) -> dict[str, int]:
+    """Insert the plan's control steps not recorded yet (actions are history: never deleted)."""
+    known = set(session.execute(select(ControlAction.case_id, ControlAction.action)).tuples())
+    added: Counter[str] = Counter()
+    for step in plan.steps:
+        if (step.case_id, step.action) in known:
+            continue
+        known.add((step.case_id, step.action))
+        session.add(
+            ControlAction(
+                case_id=step.case_id,
+                action=step.action,
+                cycle=1,
+                due_on=step.due_on,
+                reason=step.reason,
+                as_of=plan.as_of,
+                decided_at=now,
+                run_id=run_id,
+            )
+        )
+        added[step.action] += 1
+    return dict(added)
+
+
+def _flips(
+    blocks: Mapping[str, BlockDecision], states: Mapping[str, BlockState]
+) -> list[tuple[BlockDecision, BlockState | None]]:
+    """NIPs whose desired flag differs from the stored one (a NIP without cases is to be unblocked)."""
+    flips: list[tuple[BlockDecision, BlockState | None]] = []
+    for nip in sorted(set(blocks) | set(states)):
+        decision = blocks.get(nip) or _no_case(nip)
+        old = states.get(nip)
+        if (old.blocked if old is not None else False) != decision.blocked:
+            flips.append((decision, old))
+    return flips
+
+
+def _no_case(nip: str) -> BlockDecision:
+    return BlockDecision(nip, False, (), (), (), (), "no case of this NIP remains")
+
+
+def _approval(
+    session: Session,
+    verdict: GuardVerdict,
+    flips: list[tuple[BlockDecision, BlockState | None]],
+    run_id: str | None,
+    now: datetime,
+) -> PushApproval:
+    blokir = sum(1 for decision, _ in flips if decision.blocked)
+    approval = PushApproval(
+        run_id=run_id,
+        change_count=verdict.changes,
+        blocked_before=verdict.blocked_before,
+        percent=round(verdict.percent, 2),
+        summary={"reason": verdict.reason, "blokir": blokir, "buka": len(flips) - blokir},
+        status="waiting",
+        requested_at=now,
+    )
+    session.add(approval)
+    session.flush()
+    return approval
+
+
+def _case_keys(session: Session, plan: EnforcementPlan, extra_ids: list[int]) -> dict[int, str]:
+    keys = {o.case.case_id: o.case.case_key for o in plan.outcomes}
+    missing = sorted(set(extra_ids) - set(keys))
+    if missing:
+        keys.update(
+            dict(session.execute(select(Case.id, Case.case_key).where(Case.id.in_(missing))).tuples().all())
+        )
+    return keys
+
+
+def _write_flip(
+    session: Session,
+    decision: BlockDecision,
+    old: BlockState | None,
+    case_keys: Mapping[int, str],
+    recommendation_nos: Mapping[int, str | None],
+    approval: PushApproval | None,
+    run_id: str | None,
+    now: datetime,
+) -> tuple[FlagChange, int]:
+    nip = decision.nip
+    action: PushAction = "blokir" if decision.blocked else "buka"
+    # An unblock refers to the cases that had required the block.
+    case_ids = list(decision.blocking_case_ids) if decision.blocked else list(old.case_ids if old else [])
+    if old is None:
+        old = BlockState(
+            nip=nip, blocked=decision.blocked, case_ids=case_ids, reason=decision.reason, version=1
+        )
+        old.since = old.updated_at = now
+        session.add(old)
+    else:
+        old.blocked, old.case_ids, old.reason = decision.blocked, case_ids, decision.reason
+        old.version, old.since, old.updated_at = old.version + 1, now, now
+    superseded: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
+        update(OutboxEntry)
+        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(UNSENT_STATES))
+        .values(state="superseded", last_error=f"superseded by block_state version {old.version}")
+    ).rowcount
+    last_sent = session.scalar(
+        select(OutboxEntry.action)
+        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(SENT_STATES))
+        .order_by(OutboxEntry.id.desc())
+        .limit(1)
+    )
+    if (last_sent == "blokir") == decision.blocked:  # SIASN already holds this flag
+        return FlagChange(nip, action, old.version, None), superseded
+    refs = [case_keys.get(i, str(i)) for i in case_ids]
+    numbers = [n for i in case_ids if (n := recommendation_nos.get(i))]
+    entry = OutboxEntry(
+        idempotency_key=idempotency_key(nip, action, old.version),
+        nip=nip,
+        action=action,
+        case_refs=refs,
+        payload=push_payload(nip, action, refs, numbers),
+        state="awaiting_approval" if approval is not None else "pending",
+        attempts=0,
+        next_attempt_at=now,
+        approval_id=approval.id if approval is not None else None,
+        block_version=old.version,
+        created_at=now,
+        run_id=run_id,
+    )
+    session.add(entry)
+    session.flush()
+    return FlagChange(nip, action, old.version, entry.id), superseded
+
+
+def _refresh_unchanged(
+    blocks: Mapping[str, BlockDecision],
+    states: Mapping[str, BlockState],
+    flips: list[tuple[BlockDecision, BlockState | None]],
+) -> None:
+    """Keep the cases and reason of a still-blocked NIP current (no version bump, nothing to send)."""
+    flipped = {decision.nip for decision, _ in flips}
+    for nip, row in states.items():
+        decision = blocks.get(nip)
+        if nip in flipped or decision is None or not decision.blocked:
+            continue
+        ids = list(decision.blocking_case_ids)
+        if row.case_ids != ids or row.reason != decision.reason:
+            row.case_ids, row.reason = ids, decision.reason

@@ -1,0 +1,170 @@
+"""Steward actions on the push and what they read: status, dry run, approve, reject and retry.
+
+Approving, rejecting and retrying are human actions: each writes an ``audit_log`` entry in its own
+transaction. Errors a user can act on are :class:`~sbt_sync.errors.SbtError` with one-line messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from connectors.redact import mask_nip
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.models import AuditEntry, OutboxEntry, PushApproval, SiasnObservation
+from sbt_sync.errors import SbtError
+
+SAMPLE = 20
+
+
+def outbox_status(session: Session) -> dict[str, Any]:
+    """Rows per state, approvals waiting, parked rows (sample) and the latest readback's drift."""
+    by_state = select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)
+    counts: dict[str, int] = {state: count for state, count in session.execute(by_state).tuples()}
+    waiting = session.scalars(
+        select(PushApproval).where(PushApproval.status == "waiting").order_by(PushApproval.id)
+    )
+    parked = session.scalars(
+        select(OutboxEntry).where(OutboxEntry.state == "parked").order_by(OutboxEntry.id).limit(SAMPLE)
+    )
+    latest = session.scalar(select(func.max(SiasnObservation.observed_at)))
+    drift = (
+        session.scalar(
+            select(func.count()).where(SiasnObservation.observed_at == latest, SiasnObservation.drift)
+        )
+        if latest is not None
+        else None
+    )
+    return {
+        "outbox": {state: counts.get(state, 0) for state in _STATES},
+        "approvals_waiting": [_approval(a) for a in waiting],
+        "parked": [_row(r) for r in parked],
+        "readback": {"at": latest.isoformat() if latest else None, "drift": drift},
+    }
+
+
+def planned_pushes(session: Session) -> list[dict[str, Any]]:
+    """What a push would send now and later (dry run): pending, in flight and awaiting approval."""
+    rows = session.scalars(
+        select(OutboxEntry)
+        .where(OutboxEntry.state.in_(("pending", "in_flight", "awaiting_approval")))
+        .order_by(OutboxEntry.id)
+    )
+    return [_row(r) for r in rows]
+
+
+def approve(session: Session, approval_id: int | None, *, reason: str, actor: str) -> dict[str, Any]:
+    """Release the rows a guard held back; without an id, the only waiting approval."""
+    approval = _waiting(session, approval_id)
+    released = _decide(session, approval, "approved", "pending", reason=reason, actor=actor)
+    return _approval(approval) | {"released": released}
+
+
+def reject(session: Session, approval_id: int, *, reason: str, actor: str) -> dict[str, Any]:
+    """Withdraw the rows a guard held back (they are superseded; a later run decides afresh)."""
+    approval = _waiting(session, approval_id)
+    withdrawn = _decide(session, approval, "rejected", "superseded", reason=reason, actor=actor)
+    return _approval(approval) | {"withdrawn": withdrawn}
+
+
+def retry(session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: str) -> int:
+    """Make parked rows (and pending rows waiting out a backoff) due now; all of them without ids."""
+    now = utcnow()
+    query = update(OutboxEntry).where(
+        (OutboxEntry.state == "parked")
+        | ((OutboxEntry.state == "pending") & (OutboxEntry.next_attempt_at > now))
+    )
+    if row_ids:
+        query = query.where(OutboxEntry.id.in_(list(row_ids)))
+    count: int = session.execute(query.values(state="pending", next_attempt_at=now)).rowcount  # type: ignore[attr-defined]
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_name=actor,
+            action="push.retry",
+            object_type="outbox",
+            object_id=",".join(map(str, row_ids)) or "all",
+            after={"rows": count},
+            reason=reason,
+            channel="cli",
+        )
+    )
+    return count
+
+
+_STATES = ("pending", "awaiting_approval", "in_flight", "acked", "parked", "superseded")
+
+
+def _waiting(session: Session, approval_id: int | None) -> PushApproval:
+    if approval_id is not None:
+        approval = session.get(PushApproval, approval_id)
+        if approval is None:
+            raise SbtError(f"push approval {approval_id} does not exist")
+        if approval.status != "waiting":
+            raise SbtError(f"push approval {approval_id} is already {approval.status}")
+        return approval
+    waiting = list(session.scalars(select(PushApproval).where(PushApproval.status == "waiting")))
+    if not waiting:
+        raise SbtError("no push waits for approval")
+    if len(waiting) > 1:
+        raise SbtError(
+            "several pushes wait for approval (ids " + ", ".join(str(a.id) for a in waiting) + "): name one"
+        )
+    return waiting[0]
+
+
+def _decide(
+    session: Session, approval: PushApproval, status: str, row_state: str, *, reason: str, actor: str
+) -> int:
+    if not reason.strip():
+        raise SbtError("a reason is required")
+    now = utcnow()
+    approval.status, approval.decided_at, approval.reason = status, now, reason
+    moved: int = session.execute(  # type: ignore[attr-defined]
+        update(OutboxEntry)
+        .where(OutboxEntry.approval_id == approval.id, OutboxEntry.state == "awaiting_approval")
+        .values(state=row_state, next_attempt_at=now)
+    ).rowcount
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_name=actor,
+            action=f"push.{status[:-1] if status.endswith('d') else status}",
+            object_type="push_approval",
+            object_id=str(approval.id),
+            before={"status": "waiting"},
+            after={"status": status, "rows": moved},
+            reason=reason,
+            channel="cli",
+        )
+    )
+    return moved
+
+
+def _approval(a: PushApproval) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "status": a.status,
+        "change_count": a.change_count,
+        "blocked_before": a.blocked_before,
+        "percent": a.percent,
+        "summary": a.summary,
+        "requested_at": a.requested_at.isoformat(),
+    }
+
+
+def _row(r: OutboxEntry) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "nip": mask_nip(r.nip),
+        "action": r.action,
+        "state": r.state,
+        "cases": r.case_refs,
+        "idempotency_key": r.idempotency_key,
+        "attempts": r.attempts,
+        "last_error": r.last_error,
+        "approval_id": r.approval_id,
+    }

@@ -1,0 +1,144 @@
+"""The outbox as a work queue: claim due rows, and record what SIASN answered.
+
+A claimed row is ``in_flight`` with a lease (``next_attempt_at`` is when the lease ends). A row left
+``in_flight`` by a killed pusher is claimed again after its lease, or at once by a pusher started with
+``recover``; it is re-sent with its stored key and body, so SIASN replays instead of applying twice.
+Rows of one NIP go out in order: only a NIP's oldest open row is ever claimable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.models import OutboxEntry
+from sbt_sync.enforce.outbox import PushAction
+
+OPEN_STATES = ("pending", "in_flight", "awaiting_approval")
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """One row this pusher now owns: exactly what to send."""
+
+    id: int
+    nip: str
+    action: PushAction
+    idempotency_key: str
+    payload: dict[str, Any]
+    attempts: int
+    """Claims so far, this one included."""
+
+
+def recover_in_flight(session: Session, now: datetime) -> int:
+    """Make every ``in_flight`` row due again (a pusher that starts alone takes over a dead one's rows)."""
+    result = session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.state == "in_flight")
+        .values(state="pending", next_attempt_at=now)
+    )
+    return cast(int, result.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
+
+
+def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> list[ClaimedRow]:
+    """Claim up to ``limit`` due rows (pending, or in flight with an expired lease), oldest first."""
+    due = or_(
+        and_(OutboxEntry.state == "pending", OutboxEntry.next_attempt_at <= now),
+        and_(OutboxEntry.state == "in_flight", OutboxEntry.next_attempt_at <= now),
+    )
+    candidates = session.scalars(
+        select(OutboxEntry).where(due).order_by(OutboxEntry.id).limit(limit * 4)
+    ).all()
+    if not candidates:
+        return []
+    first_open = dict(
+        session.execute(
+            select(OutboxEntry.nip, func.min(OutboxEntry.id))
+            .where(OutboxEntry.nip.in_({c.nip for c in candidates}), OutboxEntry.state.in_(OPEN_STATES))
+            .group_by(OutboxEntry.nip)
+        )
+        .tuples()
+        .all()
+    )
+    claimed: list[ClaimedRow] = []
+    for row in candidates:
+        if len(claimed) >= limit or first_open.get(row.nip) != row.id:
+            continue
+        won = session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == row.id, OutboxEntry.state == row.state, OutboxEntry.attempts == row.attempts
+            )
+            .values(state="in_flight", next_attempt_at=now + lease, attempts=row.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount == 1:  # type: ignore[attr-defined]  # another pusher may have been faster
+            action = cast(PushAction, row.action)
+            claimed.append(
+                ClaimedRow(row.id, row.nip, action, row.idempotency_key, dict(row.payload), row.attempts + 1)
+            )
+    return claimed
+
+
+def mark_acked(
+    session: Session,
+    row_id: int,
+    *,
+    reference: str,
+    now: datetime,
+    note: str | None = None,
+    extra_attempts: int = 0,
+) -> None:
+    """Record SIASN's acknowledgement (``note``: e.g. SIASN already held the flag)."""
+    session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id == row_id)
+        .values(
+            state="acked",
+            siasn_reference=reference,
+            acked_at=now,
+            last_error=note,
+            attempts=OutboxEntry.attempts + extra_attempts,
+        )
+    )
+
+
+def mark_parked(session: Session, row_id: int, *, message: str, extra_attempts: int = 0) -> None:
+    """Park a row SIASN refused; ``message`` is SIASN's own explanation, shown to stewards verbatim."""
+    session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id == row_id, OutboxEntry.state == "in_flight")
+        .values(state="parked", last_error=message, attempts=OutboxEntry.attempts + extra_attempts)
+    )
+
+
+def mark_deferred(
+    session: Session, row_id: int, *, error: str, retry_at: datetime, extra_attempts: int = 0
+) -> None:
+    """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run's retries)."""
+    session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id == row_id, OutboxEntry.state == "in_flight")
+        .values(
+            state="pending",
+            last_error=error,
+            next_attempt_at=retry_at,
+            attempts=OutboxEntry.attempts + extra_attempts,
+        )
+    )
+
+
+def release(session: Session, row_ids: Iterable[int], now: datetime) -> None:
+    """Give claimed rows back untouched (the run stops before sending them)."""
+    ids = list(row_ids)
+    if ids:
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(ids), OutboxEntry.state == "in_flight")
+            .values(state="pending", next_attempt_at=now)
+        )

@@ -1,0 +1,1 @@
+"""Reports: the national recap and its renderings."""

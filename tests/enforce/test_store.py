@@ -1,0 +1,196 @@
+"""Enforcement on the database: block state and outbox written together, idempotent re-runs, the guard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
+from sbt_sync.enforce import conflicted_blocks, run_enforcement
+from sbt_sync.enforce.outbox import idempotency_key
+from sbt_sync.push import approve, reject
+from sbt_sync.settings import EnforcementSettings, GuardSettings
+from tests.enforce.rows import BLOCKING_DAY, add_case, nip, open_conflict
+
+POLICY = EnforcementSettings()
+A = nip(1)
+
+
+def outbox(db: Database) -> list[tuple[str, str, str, int]]:
+    with db.session() as s:
+        rows = s.execute(select(OutboxEntry).order_by(OutboxEntry.id)).scalars()
+        return [(r.nip, r.action, r.state, r.block_version) for r in rows]
+
+
+def block(db: Database, number: str = A) -> BlockState | None:
+    with db.session() as s:
+        return s.get(BlockState, number)
+
+
+def test_a_block_writes_block_state_and_its_outbox_row(migrated_database: Database) -> None:
+    db = migrated_database
+    with db.session() as s:
+        add_case(s, "CASE-1", A)
+        report = run_enforcement(s, POLICY, BLOCKING_DAY, run_id="r1")
+    assert report.new_actions == {"peringatan": 1, "teguran": 1, "pemblokiran": 1}
+    state = block(db)
+    assert state is not None and state.blocked and state.version == 1
+    with db.session() as s:
+        row = s.scalars(select(OutboxEntry)).one()
+        assert row.idempotency_key == idempotency_key(A, "blokir", 1)
+        assert row.payload == {
+            "nip": A,
+            "alasan": row.payload["alasan"],
+            "referensiKasus": ["CASE-1"],
+            "nomorReferensi": "REK/CASE-1",
+        }
+        assert row.case_refs == ["CASE-1"] and row.state == "pending" and row.run_id == "r1"
+
+
+def test_rerunning_the_same_day_changes_nothing(migrated_database: Database) -> None:
+    db = migrated_database
+    with db.session() as s:
+        add_case(s, "CASE-1", A)
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+    for _ in range(2):
+        with db.session() as s:
+            report = run_enforcement(s, POLICY, BLOCKING_DAY)
+        assert report.new_actions == {} and report.changes == []
+    assert outbox(db) == [(A, "blokir", "pending", 1)]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ControlAction)) == 3
+
+
+def test_sanction_after_the_block_queues_the_unblock_under_a_new_version(migrated_database: Database) -> None:
+    db = migrated_database
+    with db.session() as s:
+        case_id = add_case(s, "CASE-1", A).id
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+        s.execute(select(OutboxEntry)).scalars().one().state = "acked"
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        case.status, case.sanction_imposed, case.sanction_date = "dijatuhi_hukuman", "22", date(2025, 1, 22)
+    with db.session() as s:
+        report = run_enforcement(s, POLICY, date(2025, 1, 25))
+    assert report.new_actions == {"buka_blokir": 1}
+    assert outbox(db) == [(A, "blokir", "acked", 1), (A, "buka", "pending", 2)]
+    state = block(db)
+    assert state is not None and not state.blocked and state.version == 2 and state.case_ids == [case_id]
+
+
+def test_an_asn_stays_blocked_while_any_case_requires_it(migrated_database: Database) -> None:
+    db = migrated_database
+    with db.session() as s:
+        first = add_case(s, "CASE-1", A).id
+        add_case(s, "CASE-2", A)
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+    with db.session() as s:
+        case = s.get(Case, first)
+        assert case is not None
+        case.sanction_imposed, case.sanction_date = "22", date(2025, 1, 21)
+    with db.session() as s:
+        report = run_enforcement(s, POLICY, date(2025, 1, 25))
+    assert report.changes == [] and outbox(db) == [(A, "blokir", "pending", 1)]
+    state = block(db)
+    assert state is not None and state.blocked and len(state.case_ids) == 1 and state.version == 1
+
+
+def test_a_held_case_is_reported_and_never_blocked(migrated_database: Database) -> None:
+    db = migrated_database
+    with db.session() as s:
+        add_case(s, "CASE-1", A, held=True)
+        report = run_enforcement(s, POLICY, BLOCKING_DAY)
+        actions = s.scalars(select(ControlAction.action)).all()
+    assert report.holds == 1 and report.held_cases == ["CASE-1"] and actions == ["hold"]
+    assert block(db) is None and outbox(db) == []
+
+
+def test_an_unsent_block_is_superseded_when_the_case_ends_before_the_push(
+    migrated_database: Database,
+) -> None:
+    db = migrated_database
+    with db.session() as s:
+        case_id = add_case(s, "CASE-1", A).id
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        case.sanction_imposed, case.sanction_date = "22", date(2025, 1, 21)
+    with db.session() as s:
+        report = run_enforcement(s, POLICY, date(2025, 1, 22))
+    # SIASN never saw the block, so there is nothing to unblock.
+    assert report.superseded == 1 and [c.outbox_id for c in report.changes] == [None]
+    assert outbox(db) == [(A, "blokir", "superseded", 1)]
+
+
+def test_block_state_and_outbox_row_commit_together_or_not_at_all(migrated_database: Database) -> None:
+    db = migrated_database
+    with db.session() as s:
+        add_case(s, "CASE-1", A)
+        # A stray row already holds the key this change will need: the outbox insert must fail.
+        s.add(
+            OutboxEntry(
+                idempotency_key=idempotency_key(A, "blokir", 1),
+                nip=nip(99),
+                action="blokir",
+                payload={},
+                state="acked",
+                block_version=1,
+            )
+        )
+    with pytest.raises(IntegrityError), db.session() as s:
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+    assert block(db) is None
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ControlAction)) == 0
+
+
+def test_guard_holds_back_a_run_that_would_unblock_everyone(migrated_database: Database) -> None:
+    db = migrated_database
+    policy = EnforcementSettings(guard=GuardSettings(max_changes=50, max_percent=10))
+    with db.session() as s:
+        for i in range(1, 9):
+            add_case(s, f"CASE-{i}", nip(i))
+        first = run_enforcement(s, policy, BLOCKING_DAY)
+        assert first.guard is not None and not first.guard.tripped  # nothing was blocked before
+        s.execute(update(OutboxEntry).values(state="acked"))
+    with db.session() as s:  # a source wrongly sends an empty feed: every case disappears
+        s.execute(delete(Case))
+    with db.session() as s:
+        report = run_enforcement(s, policy, BLOCKING_DAY)
+    assert report.guard is not None and report.guard.tripped and "100%" in report.guard.reason
+    assert {state for _, action, state, _ in outbox(db) if action == "buka"} == {"awaiting_approval"}
+    with db.session() as s:
+        approval = s.scalars(select(PushApproval)).one()
+        assert (approval.status, approval.change_count, approval.blocked_before) == ("waiting", 8, 8)
+        result = approve(s, None, reason="feed confirmed empty on purpose", actor="tester")
+    assert result["released"] == 8
+    assert {state for _, action, state, _ in outbox(db) if action == "buka"} == {"pending"}
+
+
+def test_rejecting_a_held_back_run_withdraws_its_rows(migrated_database: Database) -> None:
+    db = migrated_database
+    policy = EnforcementSettings(guard=GuardSettings(max_changes=2, max_percent=100))
+    with db.session() as s:
+        for i in range(1, 5):
+            add_case(s, f"CASE-{i}", nip(i))
+        report = run_enforcement(s, policy, BLOCKING_DAY)
+        assert report.approval_id is not None and "max_changes 2" in report.guard.reason  # type: ignore[union-attr]
+        reject(s, report.approval_id, reason="wrong feed", actor="tester")
+    assert {state for *_, state, _ in outbox(db)} == {"superseded"}
+
+
+def test_open_critical_conflict_behind_a_queued_block_is_found(migrated_database: Database) -> None:
+    db = migrated_database
+    with db.session() as s:
+        add_case(s, "CASE-1", A)
+        second = add_case(s, "CASE-2", nip(2))
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+        open_conflict(s, second)
+        rows = conflicted_blocks(s)
+    assert [(n, ref) for _, n, ref in rows] == [(nip(2), "CASE-2")]

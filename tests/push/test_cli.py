@@ -1,0 +1,78 @@
+"""``sbt-sync enforce run`` and ``sbt-sync push ...`` end to end, against the SIASN simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sbt_sync.cli import app
+from sbt_sync.db.engine import Database
+from sbt_sync.sandbox.runtime import Sandbox
+from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
+from sbt_sync.settings import DATABASE_URL_ENV
+from tests.conftest import REPO_ROOT
+from tests.enforce.rows import add_case, nip
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cli_env(migrated_database: Database, siasn_sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
+    base = yaml.safe_load((REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8"))
+    base["enforcement"]["guard"] = {"max_changes": 2, "max_percent": 10}
+    config = sandbox_config(base, siasn_sandbox.endpoints)
+    path = tmp_path / "sbt.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = sandbox_secrets(config, siasn_sandbox.credentials, siasn_sandbox.endpoints)
+    env[DATABASE_URL_ENV] = migrated_database.engine.url.render_as_string(hide_password=False)
+    env["SBT_CONFIG"] = str(path)
+    return env
+
+
+def invoke(env: dict[str, str], *args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, (args, result.output, result.exception)
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_enforce_guard_approve_and_push_from_the_command_line(
+    migrated_database: Database, siasn_sandbox: Sandbox, cli_env: dict[str, str]
+) -> None:
+    with migrated_database.session() as session:
+        for i in range(1, 4):
+            add_case(session, f"CASE-{i}", nip(i))
+    enforced = invoke(cli_env, "enforce", "run", "--as-of", "2025-01-20", "--json")
+    assert enforced["blocked_nips"] == 3 and enforced["approval_id"] == 1  # 3 changes > max_changes 2
+    dry = invoke(cli_env, "push", "run", "--dry-run", "--json")
+    assert [r["state"] for r in dry["rows"]] == ["awaiting_approval"] * 3
+    assert invoke(cli_env, "push", "run", "--json")["sent"] == 0
+    status = invoke(cli_env, "push", "status", "--json")
+    assert [a["id"] for a in status["approvals_waiting"]] == [1]
+    approved = invoke(cli_env, "push", "approve", "--reason", "first election run", "--json")
+    assert approved["released"] == 3
+    pushed = invoke(cli_env, "push", "run", "--json")
+    assert pushed["acked"] == 3
+    read = invoke(cli_env, "push", "readback", "--json")
+    assert read["in_sync"] == 3 and read["drift"] == 0
+
+
+def test_push_errors_are_one_line(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "sbt-sync"), "push", "approve", "--reason", "x"],
+        env={**os.environ, **cli_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: no push waits for approval"

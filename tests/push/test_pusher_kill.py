@@ -1,0 +1,130 @@
+"""Kill the pusher with SIGKILL at random points, restart it each time: nothing applied twice, nothing lost.
+
+Each round queues block-flag changes through the real enforcement engine, then restarts pusher
+processes (forked from :mod:`tests.push.pusher_zygote`) and SIGKILLs them after a random delay
+until one drains the outbox. SIASN (the real simulator, with latency and dropped connections so that
+kills land mid-request) must end with exactly one applied write per intended change and every flag
+equal to the desired block state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from sbt_sync.db.engine import Database
+from sbt_sync.sandbox.runtime import Sandbox
+from tests.conftest import REPO_ROOT
+from tests.enforce.rows import nip
+from tests.push.conftest import credentials
+from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks, toggle_sanctions
+
+pytestmark = [pytest.mark.reliability, pytest.mark.integration]
+
+MIN_KILLS = 20
+NIPS = [nip(i) for i in range(1, 61)]
+
+
+class Zygote:
+    def __init__(self, config: Path) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.push.pusher_zygote", str(config)],
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+
+    def _ask(self, line: str) -> str:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(line + "\n")
+        self._proc.stdin.flush()
+        return self._proc.stdout.readline().strip()
+
+    def spawn(self) -> int:
+        return int(self._ask("spawn"))
+
+    def wait(self, pid: int) -> int:
+        return int(self._ask(f"wait {pid}"))
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()  # end of input: the zygote exits
+            self._proc.wait(timeout=10)
+
+
+@pytest.fixture
+def zygote(migrated_database: Database, siasn_sandbox: Sandbox, tmp_path: Path) -> Iterator[Zygote]:
+    config = tmp_path / "pusher.json"
+    config.write_text(
+        json.dumps(
+            {
+                "database_url": migrated_database.engine.url.render_as_string(hide_password=False),
+                "base_url": siasn_sandbox.endpoints.siasn_base_url,
+                "ca_bundle": str(siasn_sandbox.endpoints.ca_bundle),
+                "credentials": asdict(credentials(siasn_sandbox)),
+            }
+        ),
+        encoding="utf-8",
+    )
+    factory = Zygote(config)
+    yield factory
+    factory.close()
+
+
+def alive(zygote: Zygote, pid: int, deadline: float) -> bool:
+    """Whether the child still runs at ``deadline`` (it exits by itself once the outbox is drained)."""
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
+    migrated_database: Database, siasn_sandbox: Sandbox, zygote: Zygote
+) -> None:
+    siasn_sandbox.faults.set("siasn", latency_ms=25, drop_after_apply_rate=0.1)
+    rng = random.Random(20261123)
+    queue_blocks(migrated_database, NIPS)
+    kills, rounds, day = 0, 0, date(2025, 1, 21)
+    while True:
+        while True:  # restart until one child drains the outbox on its own
+            pid = zygote.spawn()
+            window = rng.uniform(0.05, 0.6)
+            if kills < MIN_KILLS * 2 and alive(zygote, pid, time.monotonic() + window):
+                os.kill(pid, signal.SIGKILL)
+                status = zygote.wait(pid)
+                if status == -signal.SIGKILL:
+                    kills += 1
+                    continue
+            else:
+                status = zygote.wait(pid)
+            assert status == 0  # the child drained the outbox (it may have just beaten the kill)
+            break
+        rounds += 1
+        assert_siasn_matches(migrated_database, siasn_sandbox)
+        if kills >= MIN_KILLS:
+            break
+        # The next round flips a random third of the flags (sanctions recorded, or withdrawn).
+        toggle_sanctions(migrated_database, rng.sample(NIPS, 20), as_of=day)
+        day += timedelta(days=1)
+    assert kills >= MIN_KILLS
+    rows = outbox_rows(migrated_database)
+    assert len(rows) >= len(NIPS) and all(r.state == "acked" for r in rows)
+    assert any(r.attempts > 1 for r in rows)  # some rows were re-sent after a kill

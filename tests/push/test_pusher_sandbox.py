@@ -1,0 +1,161 @@
+"""The pusher against the real SIASN simulator: exactly once, faults, parking, recovery, readback."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from connectors.retry import RetryPolicy
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import OutboxEntry, SiasnObservation
+from sbt_sync.push import Pusher, PushReport, planned_pushes, readback, retry
+from sbt_sync.push.queue import claim
+from sbt_sync.sandbox.runtime import Sandbox
+from tests.enforce.rows import nip
+from tests.push.conftest import FAST_PUSH, FAST_RETRY, UNREGISTERED, ledger, pusher, siasn_client
+from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks, toggle_sanctions
+
+pytestmark = pytest.mark.integration
+
+NIPS = [nip(i) for i in range(1, 13)]
+
+
+def test_pusher_delivers_each_change_once_and_stores_siasn_reference(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, NIPS)
+    report = pusher(migrated_database, siasn_sandbox).run()
+    assert (report.sent, report.acked, report.parked, report.deferred) == (12, 12, 0, 0)
+    assert_siasn_matches(migrated_database, siasn_sandbox)
+    again = pusher(migrated_database, siasn_sandbox).run()
+    assert again.sent == 0
+    toggle_sanctions(migrated_database, NIPS[:5], as_of=date(2025, 1, 22))
+    assert pusher(migrated_database, siasn_sandbox).run().acked == 5
+    assert_siasn_matches(migrated_database, siasn_sandbox)
+    assert (
+        sum(1 for n in NIPS if siasn_sandbox.ledger and siasn_sandbox.ledger.state(n).status == "DIBLOKIR")
+        == 7
+    )
+
+
+@pytest.mark.parametrize(
+    "inner_retry",
+    [
+        pytest.param(FAST_RETRY, id="client-retries-first"),
+        pytest.param(RetryPolicy(max_attempts=1, max_retry_after=5), id="pusher-retries-alone"),
+    ],
+)
+def test_every_siasn_fault_switched_on_still_applies_each_change_exactly_once(
+    migrated_database: Database, siasn_sandbox: Sandbox, inner_retry: RetryPolicy
+) -> None:
+    siasn_sandbox.faults.set(
+        "siasn",
+        error_5xx_rate=0.3,
+        throttle_rate=0.1,
+        retry_after_seconds=1,
+        latency_ms=15,
+        token_ttl_seconds=1,
+        truncate_rate=0.1,
+        drop_after_apply_rate=0.3,
+    )
+    client = siasn_client(siasn_sandbox, retry=inner_retry)
+    options = replace(FAST_PUSH, defer_seconds=0)
+
+    def drain() -> list[PushReport]:
+        """Runs until the outbox is empty, as the schedule would (a row may outlast one run's tries)."""
+        reports = [Pusher(migrated_database, client, options).run()]
+        while any(r.state == "pending" for r in outbox_rows(migrated_database)) and len(reports) < 5:
+            reports.append(Pusher(migrated_database, client, options).run())
+        return reports
+
+    queue_blocks(migrated_database, NIPS)
+    reports = drain()
+    toggle_sanctions(migrated_database, NIPS[::2], as_of=date(2025, 1, 22))
+    reports += drain()
+    assert sum(r.acked for r in reports) == 18 and sum(r.parked for r in reports) == 0
+    assert sum(r.replayed for r in reports) > 0  # dropped-after-apply answers came from SIASN's store
+    if inner_retry.max_attempts == 1:
+        assert sum(r.retries for r in reports) > 0  # tenacity in the pusher did the retrying
+    else:
+        assert sum(r.http_retries.get("server_error", 0) for r in reports) > 0
+    assert_siasn_matches(migrated_database, siasn_sandbox)
+
+
+def test_siasn_refusal_is_parked_with_its_message_and_retry_makes_it_due(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, [NIPS[0], UNREGISTERED])
+    report = pusher(migrated_database, siasn_sandbox).run()
+    assert (report.acked, report.parked) == (1, 1)
+    parked = [r for r in outbox_rows(migrated_database) if r.state == "parked"]
+    assert [r.nip for r in parked] == [UNREGISTERED]
+    assert parked[0].last_error is not None and "Data tidak ditemukan" in parked[0].last_error
+    with migrated_database.session() as session:
+        assert retry(session, reason="registry fixed", actor="tester") == 1
+    assert [r.state for r in outbox_rows(migrated_database) if r.nip == UNREGISTERED] == ["pending"]
+
+
+def test_row_left_in_flight_by_a_crash_is_resent_with_the_same_key_and_replayed(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, NIPS[:3])
+    with migrated_database.session() as session:  # a pusher claims, sends, and dies before recording
+        claimed = claim(session, limit=10, now=utcnow(), lease=timedelta(minutes=15))
+    client = siasn_client(siasn_sandbox)
+    for row in claimed:
+        client.blokir(row.nip, row.payload, row.idempotency_key)
+    report = pusher(migrated_database, siasn_sandbox).run(recover=True)
+    assert (report.recovered, report.acked, report.replayed) == (3, 3, 3)
+    assert_siasn_matches(migrated_database, siasn_sandbox)
+
+
+def test_refused_credentials_stop_the_run_and_park_nothing(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, NIPS[:4])
+    report = pusher(migrated_database, siasn_sandbox, password="wrong").run()
+    assert report.aborted is not None and report.acked == 0 and report.parked == 0
+    assert {r.state for r in outbox_rows(migrated_database)} == {"pending"}
+    assert ledger(siasn_sandbox)["keys"] == {}
+
+
+def test_dry_run_lists_what_would_be_sent_and_sends_nothing(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, NIPS[:2])
+    with migrated_database.session() as session:
+        planned = planned_pushes(session)
+    assert [(p["action"], p["state"]) for p in planned] == [("blokir", "pending")] * 2
+    assert all(p["nip"] != NIPS[0] for p in planned)  # masked
+    assert ledger(siasn_sandbox)["keys"] == {}
+
+
+def test_readback_reports_drift_and_can_queue_its_correction(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, NIPS[:4])
+    pusher(migrated_database, siasn_sandbox).run()
+    client = siasn_client(siasn_sandbox)
+    assert readback(migrated_database, client).in_sync == 4
+    client.buka(NIPS[0], {"alasan": "someone else unblocked"}, "outside-change")  # SIASN drifts
+    report = readback(migrated_database, client, queue_drift=True)
+    assert (report.checked, report.in_sync, report.drift, report.queued) == (4, 3, 1, 1)
+    with migrated_database.session() as session:
+        drift = session.scalars(select(SiasnObservation).where(SiasnObservation.drift)).one()
+        assert drift.nip == NIPS[0] and drift.blocked is False and drift.desired_blocked is True
+    assert pusher(migrated_database, siasn_sandbox).run().acked == 1
+    assert readback(migrated_database, client).in_sync == 4
+
+
+def test_a_difference_with_a_row_still_on_its_way_is_pending_not_drift(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, NIPS[:2])
+    with migrated_database.session() as session:
+        session.execute(update(OutboxEntry).values(next_attempt_at=utcnow()))
+    report = readback(migrated_database, siasn_client(siasn_sandbox))
+    assert (report.pending, report.drift) == (2, 0)
