@@ -8,13 +8,15 @@ may be empty is the column's own ``nullable`` setting.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
 
 import pandas as pd
 
-from schemas.nip import NipError, parse_nip
+from schemas.nip import Nip, NipError, parse_nip
 from schemas.reference import sanction_codes, violation_forms
 
 ISO_DATETIME_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
@@ -47,9 +49,63 @@ def nip_reason(value: object) -> str | None:
     return None
 
 
+class ParsedNips:
+    """The NIPs ``acceptable_nip`` parsed during one validation, by row label and value as checked,
+    so that building the staged record of a row that passed does not parse its NIP again."""
+
+    def __init__(self) -> None:
+        self.by_row: dict[Hashable, dict[str, Nip | None]] = {}
+        self.current: dict[str, Nip | None] | None = None
+
+    def select_row(self, label: Hashable) -> None:
+        """Make row ``label``'s NIPs the ones ``valid_nip`` answers from (None: none)."""
+        self.current = self.by_row.get(label)
+
+
+_PARSED_NIPS: ContextVar[ParsedNips | None] = ContextVar("parsed_nips", default=None)
+
+
+@contextmanager
+def remembering_nips() -> Iterator[ParsedNips]:
+    """Within the block, ``acceptable_nip`` remembers what it parsed and ``valid_nip`` reuses it."""
+    parsed = ParsedNips()
+    token = _PARSED_NIPS.set(parsed)
+    try:
+        yield parsed
+    finally:
+        _PARSED_NIPS.reset(token)
+
+
+def valid_nip(value: object) -> Nip | None:
+    """``parse_nip(value)`` for a value that passed ``acceptable_nip``: the check's own result for the
+    selected row when it parsed the same text, else parsed here (and raising as ``parse_nip``)."""
+    parsed = _PARSED_NIPS.get()
+    row = parsed.current if parsed is not None else None
+    if row is not None and value is not None:
+        text = str(value)
+        if text in row:
+            return row[text]
+    return parse_nip(value)
+
+
 def acceptable_nip(series: pd.Series) -> pd.Series:
     """Valid NIPs (layout noise allowed) or missing; float-mangled and impossible ones fail."""
-    return _each(series, lambda v: nip_reason(v) is None)
+    parsed = _PARSED_NIPS.get()
+    passed: list[bool] = []
+    for label, value in zip(series.index, series.tolist(), strict=True):
+        if is_blank(value):
+            passed.append(True)
+            continue
+        try:
+            nip = parse_nip(value)
+        except NipError:
+            passed.append(False)
+            continue
+        passed.append(True)
+        if parsed is not None and value.__class__ in (str, int):
+            # Only str and int values: parse_nip(str(v)) == parse_nip(v) holds for those.
+            parsed.by_row.setdefault(label, {})[str(value)] = nip
+    return pd.Series(passed, index=series.index, name=series.name, dtype=bool)
 
 
 def _parse_dmy(value: object) -> date | None:

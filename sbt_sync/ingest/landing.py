@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import IngestBatch, RawRecord, RawRecordVersion, SourceCursor
 from sbt_sync.errors import SbtError
+from sbt_sync.ingest.bulk import copy_supported, insert_rows, next_ids, one_of
 
-CHUNK = 1000
+CHUNK = 5000
 # Core inserts on the tables skip the ORM bulk path's per-row bookkeeping (every column is given).
 _RAW_TABLE = cast(Table, RawRecord.__table__)
 _VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
@@ -37,6 +38,8 @@ class FetchedRecord:
     """JSON-compatible value kept verbatim (for CSV, the row's raw cells by column name)."""
     origin: str | None = None
     source_updated_at: datetime | None = None
+    content: tuple[str, str] | None = None
+    """``content_of(payload)`` when the caller computed it already (off the landing thread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +65,14 @@ class CursorRegression(SbtError):
     """A batch tried to move a source's watermark backwards."""
 
 
-def canonical_json(payload: Any) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+# One encoder for every record: ``json.dumps`` with non-default options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def content_of(payload: Any) -> tuple[str, str]:
+    """``(canonical JSON text, its SHA-256)``: what is stored and how versions are told apart."""
+    text = _CANONICAL.encode(payload)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _chunks(records: Iterable[FetchedRecord], size: int) -> Iterator[list[FetchedRecord]]:
@@ -162,15 +171,14 @@ def _land_chunk(
     """Classify each record against the stored and earlier-in-batch content, then write in bulk."""
     rows = session.execute(
         select(RawRecord.id, RawRecord.record_key, RawRecord.content_hash, RawRecord.version).where(
-            RawRecord.source == source, RawRecord.record_key.in_({r.key for r in chunk})
+            RawRecord.source == source, one_of(session, RawRecord.record_key, {r.key for r in chunk})
         )
     ).all()
     states: dict[str, _KeyState] = {r.record_key: _KeyState(r.id, r.content_hash, r.version) for r in rows}
     unchanged_ids: set[int] = set()
     for record in chunk:
         result.fetched += 1
-        payload_text = canonical_json(record.payload)
-        digest = hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
+        payload_text, digest = record.content or content_of(record.payload)
         state = states.get(record.key)
         if state is None:
             state = states[record.key] = _KeyState(None, None, 0)
@@ -194,29 +202,7 @@ def _land_chunk(
 
     fresh = [(key, st) for key, st in states.items() if st.raw_id is None and st.versions]
     if fresh:
-        inserted = (
-            session.execute(
-                insert(_RAW_TABLE).returning(_RAW_TABLE.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "source": source,
-                        "record_key": key,
-                        "content_hash": st.versions[-1][0],
-                        "payload": st.versions[-1][1],
-                        "origin": st.origin,
-                        "version": len(st.versions),
-                        "first_seen_at": now,
-                        "last_seen_at": now,
-                        "last_batch_id": batch_id,
-                    }
-                    for key, st in fresh
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        for (_, st), raw_id in zip(fresh, inserted, strict=True):
-            st.raw_id = raw_id
+        _insert_fresh(session, source, fresh, batch_id, now)
     changed = [st for st in states.values() if st.stored_version and st.versions]
     if changed:
         session.execute(
@@ -235,23 +221,60 @@ def _land_chunk(
                 for st in changed
             ],
         )
-    version_rows = [
-        {
-            "raw_record_id": st.raw_id,
-            "version": st.stored_version + i,
-            "content_hash": digest,
-            "payload": payload,
-            "seen_at": now,
-            "batch_id": batch_id,
-        }
-        for st in states.values()
-        for i, (digest, payload) in enumerate(st.versions, start=1)
-    ]
-    if version_rows:
-        session.execute(insert(_VERSION_TABLE), version_rows)
+    insert_rows(
+        session,
+        _VERSION_TABLE,
+        [
+            {
+                "raw_record_id": st.raw_id,
+                "version": st.stored_version + i,
+                "content_hash": digest,
+                "payload": payload,
+                "seen_at": now,
+                "batch_id": batch_id,
+            }
+            for st in states.values()
+            for i, (digest, payload) in enumerate(st.versions, start=1)
+        ],
+    )
     result.landed_ids.extend(st.raw_id for st in states.values() if st.versions and st.raw_id is not None)
     if unchanged_ids:
         session.execute(
-            update(RawRecord).where(RawRecord.id.in_(unchanged_ids)).values(last_seen_at=now),
+            update(RawRecord).where(one_of(session, RawRecord.id, unchanged_ids)).values(last_seen_at=now),
             execution_options={"synchronize_session": False},
         )
+
+
+def _insert_fresh(
+    session: Session, source: str, fresh: Sequence[tuple[str, _KeyState]], batch_id: int, now: datetime
+) -> None:
+    """Insert never-seen keys and set their ``raw_id``: on PostgreSQL ids are drawn from the sequence
+    and the rows copied; elsewhere one INSERT ... RETURNING in parameter order."""
+    rows = [
+        {
+            "source": source,
+            "record_key": key,
+            "content_hash": st.versions[-1][0],
+            "payload": st.versions[-1][1],
+            "origin": st.origin,
+            "source_updated_at": st.source_updated_at,
+            "version": len(st.versions),
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "last_batch_id": batch_id,
+        }
+        for key, st in fresh
+    ]
+    if copy_supported(session):
+        ids = next_ids(session, _RAW_TABLE, len(rows))
+        for row, raw_id in zip(rows, ids, strict=True):
+            row["id"] = raw_id
+        insert_rows(session, _RAW_TABLE, rows)
+    else:
+        ids = list(
+            session.execute(
+                insert(_RAW_TABLE).returning(_RAW_TABLE.c.id, sort_by_parameter_order=True), rows
+            ).scalars()
+        )
+    for (_, st), raw_id in zip(fresh, ids, strict=True):
+        st.raw_id = raw_id

@@ -1,7 +1,7 @@
-"""Pulling a source into raw batches: one transaction per HTTP page or per SFTP file.
+"""Pulling a source into raw batches: one transaction per batch of HTTP pages or per SFTP file.
 
-Each page's records and the cursor after that page commit together, so a crash resumes after the last
-landed page. Each SFTP file's rows and its manifest entry commit together, so a file is processed
+A batch's records and the cursor after its last page commit together, so a crash resumes after the
+last landed batch. Each SFTP file's rows and its manifest entry commit together, so a file is processed
 exactly once per distinct content and a crash mid-file processes it again from scratch.
 """
 
@@ -18,17 +18,23 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connectors.http.paging import Paginator
+from connectors.http.paging import Page, Paginator
 from connectors.sftp import SftpReader
 from connectors.sftp.manifest import ManifestEntry, new_deliveries
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import QuarantinedRow, RawRecord, SftpFile, SourceCursor, StagedRecord
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
-from sbt_sync.ingest.landing import CursorMove, FetchedRecord, land_batch
+from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch
+from sbt_sync.ingest.prefetch import prefetched
 from sbt_sync.settings_sources import SftpSource
 from schemas.checks import is_blank
 from schemas.feeds import FeedSpec
+
+PREFETCH_PAGES = 8
+"""Pages fetched ahead of the landing transaction (bounded: memory stays a few pages)."""
+BATCH_RECORDS = 5000
+"""Pages already fetched are landed together up to about this many records per transaction."""
 
 
 @dataclass
@@ -83,31 +89,50 @@ def stored_cursor(database: Database, source: str) -> str | None:
 def pull_http(
     database: Database, *, source: str, feed: FeedSpec, paginator: Paginator, run_id: str | None = None
 ) -> PullResult:
-    """Fetch pages from the stored cursor on and land each page with its cursor in one transaction."""
+    """Fetch pages from the stored cursor on and land them with the cursor after them, one
+    transaction per batch of pages.
+
+    A background thread fetches up to ``PREFETCH_PAGES`` pages ahead while the previous batch is
+    written; a batch is the next page plus whatever further pages have already arrived (up to
+    ``BATCH_RECORDS`` records), so a fast source lands in fewer, larger transactions and a slow one
+    page by page. A fetch error is raised after every page fetched before it has landed.
+    """
     started = time.monotonic()
     result = PullResult(cursor_before=stored_cursor(database, source))
     result.cursor_after = result.cursor_before
-    for page in paginator.pages(result.cursor_before):
-        records = [
-            FetchedRecord(
-                key=_http_key(feed, item),
-                payload=item,
-                origin=f"page {page.number}",
-            )
-            for item in page.items
-        ]
-        with database.session() as session:
-            landed = land_batch(
-                session,
-                source=source,
-                records=records,
-                cursor=CursorMove(page.cursor, _watermark(page.cursor)),
-                run_id=run_id,
-                pages=1,
-            )
-        result.add(landed.new, landed.changed, landed.unchanged, landed.duplicates, landed.fetched)
-        result.pages += 1
-        result.cursor_after = page.cursor
+
+    def fetched() -> Iterator[tuple[Page, list[FetchedRecord]]]:
+        # Keys, canonical text and hashes are computed here, on the fetching thread, so that they
+        # overlap the landing thread's waits on the database.
+        for page in paginator.pages(result.cursor_before):
+            origin = f"page {page.number}"
+            records = [
+                FetchedRecord(_http_key(feed, item), item, origin, content=content_of(item))
+                for item in page.items
+            ]
+            yield page, records
+
+    with prefetched(fetched, depth=PREFETCH_PAGES, name=f"fetch-{source}") as pages:
+        for first in pages:
+            batch = [first]
+            size = len(first[1])
+            while size < BATCH_RECORDS and pages.ready():
+                batch.append(next(pages))
+                size += len(batch[-1][1])
+            records = [record for _, page_records in batch for record in page_records]
+            cursor = batch[-1][0].cursor
+            with database.session() as session:
+                landed = land_batch(
+                    session,
+                    source=source,
+                    records=records,
+                    cursor=CursorMove(cursor, _watermark(cursor)),
+                    run_id=run_id,
+                    pages=len(batch),
+                )
+            result.add(landed.new, landed.changed, landed.unchanged, landed.duplicates, landed.fetched)
+            result.pages += len(batch)
+            result.cursor_after = cursor
     result.seconds = time.monotonic() - started
     return result
 

@@ -11,21 +11,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import QuarantinedRow, RawRecord, StagedRecord
-from sbt_sync.ingest.validate import Failure, RecordInput, validate
+from sbt_sync.ingest.bulk import insert_rows, one_of
+from sbt_sync.ingest.prefetch import prefetched
+from sbt_sync.ingest.validate import Failure, RecordInput, ValidationOutcome, validate
 from schemas.feeds import FeedSpec, Staged
 
-CHUNK = 2000
+CHUNK = 5000
+PREFETCH_CHUNKS = 1
+"""Validated chunks waiting for their write: one keeps the validator busy while a chunk is written."""
 SAMPLE = 5
 _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 _STAGED_TABLE = cast(Table, StagedRecord.__table__)
@@ -50,26 +54,19 @@ class StagingResult:
         return self.quarantined_records / self.validated if self.validated else 0.0
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
+# ``json.dumps(data, sort_keys=True, default=str)`` without building an encoder per record.
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def _staged_hash(staged: Staged) -> str:
-    # A shallow view: dataclasses.asdict deep-copies every record, which showed in the profile.
-    data = {name: _jsonable(getattr(staged, name)) for name in _field_names(type(staged))}
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    """The staged record's content hash. Its text must not change: a stored hash that no longer
+    matches re-stages the row and sends it back to identity resolution."""
+    # A shallow view (``vars``, not dataclasses.asdict, which deep-copies every record); top-level
+    # dates and instants as ISO text, nested values through ``default=str``.
+    data = {
+        name: value.isoformat() if isinstance(value, date) else value for name, value in vars(staged).items()
+    }
+    return hashlib.sha256(_HASH_ENCODER.encode(data).encode()).hexdigest()
 
 
 def _origin_location(origin: str | None) -> tuple[str | None, int | None]:
@@ -95,9 +92,32 @@ def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> Staging
     """Validate and stage every raw record of ``source`` whose current version is unvalidated.
 
     Each chunk commits on its own, so a crash loses at most the chunk in progress, which the next run
-    validates again (its raw versions are still marked pending).
+    validates again (its raw versions are still marked pending). A background thread reads and
+    validates the next chunk while the current one is written.
     """
     result = StagingResult()
+    with prefetched(
+        lambda: _validated_chunks(database, source, feed), depth=PREFETCH_CHUNKS, name=f"validate-{source}"
+    ) as chunks:
+        for chunk in chunks:
+            with database.session() as session:
+                _stage_chunk(session, source, chunk, result)
+    return result
+
+
+@dataclass
+class _Chunk:
+    """A validated chunk, with what its staged rows would be written as (computed off the writer's
+    thread: none of it depends on the database)."""
+
+    raws: Sequence[Any]
+    outcome: ValidationOutcome
+    staged: list[tuple[Any, Staged, str, dict[str, Any]]]
+    """``(raw row, staged record, content hash, column values)`` per staged record."""
+
+
+def _validated_chunks(database: Database, source: str, feed: FeedSpec) -> Iterator[_Chunk]:
+    """Chunks of pending raw rows (``_RAW_COLUMNS``) in id order, validated."""
     last_id = 0
     while True:
         with database.session() as session:
@@ -113,19 +133,25 @@ def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> Staging
                 .order_by(RawRecord.id)
                 .limit(CHUNK)
             ).all()
-            if not raws:
-                return result
-            last_id = raws[-1].id
-            _stage_chunk(session, source, feed, raws, result)
+        if not raws:
+            return
+        last_id = raws[-1].id
+        loads = json.loads
+        outcome = validate(feed, [RecordInput(raw.id, raw.record_key, loads(raw.payload)) for raw in raws])
+        by_id = {raw.id: raw for raw in raws}
+        staged = []
+        for ref, record in outcome.staged:
+            raw = by_id[ref]
+            digest = _staged_hash(record)
+            staged.append((raw, record, digest, _fill(record, raw.version, digest, raw.source_updated_at)))
+        yield _Chunk(raws, outcome, staged)
 
 
-def _stage_chunk(
-    session: Session, source: str, feed: FeedSpec, raws: Sequence[Any], result: StagingResult
-) -> None:
-    """Stage one chunk of raw rows (``_RAW_COLUMNS``) with set-based statements: one bulk INSERT of
+def _stage_chunk(session: Session, source: str, chunk: _Chunk, result: StagingResult) -> None:
+    """Stage one validated chunk of raw rows with set-based statements: one bulk INSERT of
     quarantine entries, one of new staged rows, and bulk UPDATEs by primary key of changed rows."""
+    raws, outcome = chunk.raws, chunk.outcome
     by_id = {raw.id: raw for raw in raws}
-    outcome = validate(feed, [RecordInput(raw.id, raw.record_key, json.loads(raw.payload)) for raw in raws])
     result.validated += len(raws)
     result.unknown_columns.update(outcome.unknown_columns)
     result.missing_columns.update(outcome.missing_columns)
@@ -134,7 +160,7 @@ def _stage_chunk(
     # Open quarantine entries of earlier versions are superseded by this validation.
     session.execute(
         update(QuarantinedRow)
-        .where(QuarantinedRow.raw_record_id.in_(by_id), QuarantinedRow.status == "open")
+        .where(one_of(session, QuarantinedRow.raw_record_id, by_id), QuarantinedRow.status == "open")
         .values(status="superseded", resolved_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -149,10 +175,9 @@ def _stage_chunk(
             result.sample.append({"key": raw.record_key, "column": failure.column, "reason": failure.reason})
     result.quarantined_rows += len({(f.ref, f.item_no) for f in outcome.failures})
     result.quarantined_records += len(failed_items)
-    if quarantine:
-        # Core inserts on the tables: the ORM's bulk path costs per-row bookkeeping and splits the
-        # batch wherever a row has a None (it leaves those keys out); every column is given here.
-        session.execute(insert(_QUARANTINE_TABLE), quarantine)
+    # COPY on PostgreSQL, Core INSERT elsewhere: the ORM's bulk path costs per-row bookkeeping and
+    # splits the batch wherever a row has a None (it leaves those keys out); every column is given.
+    insert_rows(session, _QUARANTINE_TABLE, quarantine)
 
     existing = {
         (row.raw_record_id, row.item_no): row
@@ -164,24 +189,22 @@ def _stage_chunk(
                 StagedRecord.raw_version,
                 StagedRecord.content_hash,
                 StagedRecord.withdrawn,
-            ).where(StagedRecord.raw_record_id.in_(by_id))
+            ).where(one_of(session, StagedRecord.raw_record_id, by_id))
         ).all()
     }
     produced: set[tuple[int, int]] = set()
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     version_bumps: list[dict[str, Any]] = []
-    for ref, staged in outcome.staged:
-        raw = by_id[ref]
+    for raw, staged, digest, values in chunk.staged:
         produced.add((raw.id, staged.item_no))
-        digest = _staged_hash(staged)
         row = existing.get((raw.id, staged.item_no))
         if row is not None and row.content_hash == digest and not row.withdrawn:
             if row.raw_version != raw.version:
                 version_bumps.append({"id": row.id, "raw_version": raw.version})
             result.staged_unchanged += 1
             continue
-        values = _fill(staged, raw.version, digest, now, raw.source_updated_at)
+        values["staged_at"] = now
         if row is None:
             new_rows.append(
                 {
@@ -194,7 +217,8 @@ def _stage_chunk(
             )
             result.staged_new += 1
         else:
-            changed_rows.append({"id": row.id, **values})
+            # Changed content: identity must be resolved again (reconciliation fills these in).
+            changed_rows.append({"id": row.id, **values, **_IDENTITY_CLEARED})
             result.staged_changed += 1
 
     # Items a new version no longer carries are withdrawn; items that failed keep their last good row.
@@ -207,27 +231,24 @@ def _stage_chunk(
             continue
         withdrawals.append({"id": row.id, "withdrawn": True, "needs_reconcile": True, "staged_at": now})
         result.withdrawn += 1
-    if new_rows:
-        session.execute(insert(_STAGED_TABLE), new_rows)
+    insert_rows(session, _STAGED_TABLE, new_rows)
     for params in (changed_rows, version_bumps, withdrawals):
         if params:
             session.execute(update(StagedRecord), params)
     # One set-based statement instead of one UPDATE per record.
     session.execute(
         update(RawRecord)
-        .where(RawRecord.id.in_(by_id))
+        .where(one_of(session, RawRecord.id, by_id))
         .values(validated_version=RawRecord.version)
         .execution_options(synchronize_session=False)
     )
 
 
-def _fill(
-    staged: Staged,
-    raw_version: int,
-    digest: str,
-    now: datetime,
-    delivered: datetime | None,
-) -> dict[str, Any]:
+_IDENTITY_CLEARED: dict[str, Any] = {"resolved_nip": None, "identity_rule": None, "identity_score": None}
+
+
+def _fill(staged: Staged, raw_version: int, digest: str, delivered: datetime | None) -> dict[str, Any]:
+    """The staged row's column values (``staged_at`` is set when it is written)."""
     return {
         "raw_version": raw_version,
         "content_hash": digest,
@@ -244,7 +265,6 @@ def _fill(
         "fields": {"record_type": staged.record_type, **staged.fields},
         "withdrawn": False,
         "needs_reconcile": True,
-        "staged_at": now,
     }
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from schemas.checks import is_blank, nip_reason
+from schemas.checks import is_blank, nip_reason, remembering_nips
 from schemas.feeds import FeedSpec, Row, Staged
 
 
@@ -108,6 +109,34 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
     # Absent columns are added empty: a required one then fails per row as a missing value.
     frame = frame.reindex(columns=[*expected, *outcome.unknown_columns]).astype(object)
     frame = frame.where(frame.notna(), None)
+    with remembering_nips() as nips:
+        failed_rows = _failed_rows(schema, frame, len(rows))
+        seen: set[Failure] = set()
+        for i, (row, clean, owner) in enumerate(zip(rows, cleaned, owners, strict=True)):
+            problems = failed_rows.get(i)
+            if problems:
+                for column, check, value in problems:
+                    shown = None if is_blank(value) else str(value)
+                    item = int(row["item_no"]) if _item_level(feed, column) else None
+                    failure = Failure(
+                        owner.ref, owner.key, item, column, check, shown, _reason(column, check, value)
+                    )
+                    # A record-level problem is seen once per item of the record; report it once.
+                    if failure not in seen:
+                        seen.add(failure)
+                        outcome.failures.append(failure)
+                continue
+            # ``clean`` is the row with blanks as None, as the frame saw it (built once, above); the
+            # NIP check already parsed its NIP (frame row ``i``), which to_staged reuses.
+            nips.select_row(i)
+            outcome.staged.append((owner.ref, feed.to_staged(clean)))
+    return outcome
+
+
+def _failed_rows(
+    schema: pa.DataFrameSchema, frame: pd.DataFrame, count: int
+) -> dict[int, list[tuple[str | None, str, object]]]:
+    """``{row position: [(column, check, failing value)]}`` of a lazy validation of ``frame``."""
     failed_rows: dict[int, list[tuple[str | None, str, object]]] = defaultdict(list)
     try:
         schema.validate(frame, lazy=True)
@@ -117,25 +146,8 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
             column = case.get("column")
             check = str(case.get("check"))
             if index is None or (isinstance(index, float) and index != index):
-                for i in range(len(rows)):  # a frame-level failure concerns every row
+                for i in range(count):  # a frame-level failure concerns every row
                     failed_rows[i].append((column, check, None))
             else:
                 failed_rows[int(index)].append((column, check, case.get("failure_case")))
-    seen: set[Failure] = set()
-    for i, (row, clean, owner) in enumerate(zip(rows, cleaned, owners, strict=True)):
-        problems = failed_rows.get(i)
-        if problems:
-            for column, check, value in problems:
-                shown = None if is_blank(value) else str(value)
-                item = int(row["item_no"]) if _item_level(feed, column) else None
-                failure = Failure(
-                    owner.ref, owner.key, item, column, check, shown, _reason(column, check, value)
-                )
-                # A record-level problem is seen once per item of the record; report it once.
-                if failure not in seen:
-                    seen.add(failure)
-                    outcome.failures.append(failure)
-            continue
-        # ``clean`` is the row with blanks as None, as the frame saw it (built once, above).
-        outcome.staged.append((owner.ref, feed.to_staged(clean)))
-    return outcome
+    return failed_rows

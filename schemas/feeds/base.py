@@ -10,8 +10,8 @@ from typing import Any
 
 import pandera.pandas as pa
 
+from schemas.checks import valid_nip
 from schemas.names import normalise_name
-from schemas.nip import parse_nip
 
 Row = dict[str, Any]
 
@@ -55,7 +55,7 @@ def single_row(payload: Mapping[str, Any]) -> list[Row]:
 
 def identity(nip_value: object, name: object) -> tuple[str | None, str | None, date | None, str | None]:
     """``(nip, nip_raw, birth_date, name_normalised)`` of an already validated row."""
-    parsed = parse_nip(nip_value)
+    parsed = valid_nip(nip_value)
     raw = None if nip_value is None else str(nip_value)
     return (
         parsed.value if parsed else None,

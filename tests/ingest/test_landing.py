@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, RawRecord, RawRecordVersion, SourceCursor
+from sbt_sync.ingest import landing
 from sbt_sync.ingest.landing import CursorMove, CursorRegression, FetchedRecord, land_batch
 
 T0 = datetime(2024, 11, 27, 8, 0, tzinfo=UTC)
@@ -87,6 +88,20 @@ def test_same_key_in_another_source_is_another_record(migrated_database: Databas
         assert session.query(RawRecord).count() == 2
 
 
+def test_source_update_instant_is_kept_for_new_and_changed_records(migrated_database: Database) -> None:
+    # The SFTP delivery time (or a feed's own update time) is survivorship's recency tie-break.
+    delivered = T0 - timedelta(days=3)
+    with migrated_database.session() as session:
+        record = FetchedRecord("f.csv#1", {"a": 1}, source_updated_at=delivered)
+        land_batch(session, source="kasn", records=[record], cursor=None)
+    with migrated_database.session() as session:
+        assert session.scalars(select(RawRecord.source_updated_at)).one() == delivered
+        changed = FetchedRecord("f.csv#1", {"a": 2}, source_updated_at=T0)
+        land_batch(session, source="kasn", records=[changed], cursor=None)
+    with migrated_database.session() as session:
+        assert session.scalars(select(RawRecord.source_updated_at)).one() == T0
+
+
 def test_a_failure_before_commit_lands_nothing_and_keeps_the_cursor(migrated_database: Database) -> None:
     with migrated_database.session() as session:
         land_batch(session, source="bawaslu", records=[_rec("A")], cursor=CursorMove("c1", T0))
@@ -123,7 +138,10 @@ def test_cursor_never_moves_backwards(migrated_database: Database) -> None:
         assert cursor is not None and cursor.cursor == "late"
 
 
-def test_large_batch_spans_several_chunks(migrated_database: Database) -> None:
+def test_large_batch_spans_several_chunks(
+    migrated_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(landing, "CHUNK", 1000)
     records = [_rec(f"K{i:05d}", n=i) for i in range(2500)]
     with migrated_database.session() as session:
         first = land_batch(session, source="bawaslu", records=records, cursor=None)

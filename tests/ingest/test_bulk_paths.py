@@ -1,0 +1,159 @@
+"""The fast paths of ingestion: COPY writes, the prefetching thread, batches of pages and the staged
+rows that a changed record updates; each must behave exactly as the plain path."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from connectors.http.paging import Page
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, SourceCursor, StagedRecord
+from sbt_sync.ingest import pull
+from sbt_sync.ingest.landing import FetchedRecord, land_batch
+from sbt_sync.ingest.prefetch import prefetched
+from sbt_sync.ingest.pull import pull_http
+from sbt_sync.ingest.staging import stage_pending
+from schemas.feeds import FEEDS
+
+FEED = FEEDS["bkn_wasdal"]
+T0 = datetime(2024, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def _record(n: int, **changes: object) -> dict[str, object]:
+    record: dict[str, object] = {
+        "id": f"BKN-{n:05d}",
+        "nomor_rekomendasi": f"REK-{n:06d}/BKN/2024",
+        "nomor_register_bawaslu": None,
+        "pemilihan": "PILKADA-2024",
+        "nip": "198001012005011001",
+        "nama": "Dr. H. Ahmad Fauzi, S.Pd.",
+        "instansi_id": "A5EB03E23B5AF6A0E040640A040252AD",
+        "tanggal_verifikasi": "2024-12-01T10:00:00+07:00",
+        "hasil": "terbukti",
+        "rekomendasi_sanksi": None,
+        "tanggal_rekomendasi": "2024-12-02",
+        "batas_tindak_lanjut": "2024-12-12",
+        "updated_at": "2024-12-02T09:00:00+07:00",
+    }
+    record.update(changes)
+    return record
+
+
+class _Pages:
+    """A paginator over fixed pages; ``fail_after`` raises once that many pages were served."""
+
+    def __init__(self, pages: list[list[dict[str, object]]], fail_after: int | None = None) -> None:
+        self._pages, self._fail_after = pages, fail_after
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        start = int(cursor) if cursor else 0
+        for number, index in enumerate(range(start, len(self._pages)), start=1):
+            if self._fail_after is not None and index >= self._fail_after:
+                raise ConnectionError(f"connection reset while reading page {index + 1}")
+            yield Page(self._pages[index], str(index + 1), number, index == len(self._pages) - 1)
+
+
+def test_copy_lands_text_that_copy_escapes_verbatim(migrated_database: Database) -> None:
+    # Backslashes, tabs, newlines and carriage returns are COPY's own syntax; they must come back.
+    awkward = "a\\b\tc\nd\re \\N \\\\ ünï"
+    with migrated_database.session() as session:
+        land_batch(
+            session,
+            source="bkn_wasdal",
+            records=[FetchedRecord(f"K{awkward}", {"id": "1", "nama": awkward}, origin=awkward)],
+            cursor=None,
+        )
+    with migrated_database.session() as session:
+        raw = session.scalars(select(RawRecord)).one()
+        assert raw.record_key == f"K{awkward}" and raw.origin == awkward
+        assert json.loads(raw.payload)["nama"] == awkward
+        assert raw.validated_version is None and raw.source_updated_at is None
+
+
+def test_prefetch_raises_the_producers_error_after_the_items_before_it() -> None:
+    def source() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise ConnectionError("boom")
+
+    seen: list[int] = []
+    with pytest.raises(ConnectionError, match="boom"), prefetched(source, depth=1, name="t") as items:
+        seen.extend(items)
+    assert seen == [1, 2]
+
+
+def test_prefetch_stops_its_thread_when_the_consumer_leaves_early() -> None:
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            n += 1
+            yield n
+
+    with prefetched(endless, depth=2, name="endless-producer") as items:
+        assert next(items) == 1
+    assert not any(t.name == "endless-producer" for t in threading.enumerate())
+
+
+def test_pages_already_fetched_land_together_with_the_cursor_after_the_last(
+    migrated_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pull, "BATCH_RECORDS", 4)
+    pages = [[_record(2 * p), _record(2 * p + 1)] for p in range(5)]
+    result = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(pages))
+    assert (result.pages, result.new, result.cursor_after) == (5, 10, "5")
+    with migrated_database.session() as session:
+        batches = session.scalars(select(IngestBatch).order_by(IngestBatch.id)).all()
+        assert sum(b.pages for b in batches) == 5 and all(b.fetched <= 4 for b in batches)
+        assert [b.cursor_after for b in batches][-1] == "5"
+        origins = session.scalars(select(RawRecord.origin).order_by(RawRecord.record_key)).all()
+        assert origins == [f"page {p + 1}" for p in range(5) for _ in range(2)]
+
+
+def test_a_fetch_error_keeps_the_pages_before_it_and_their_cursor(migrated_database: Database) -> None:
+    pages = [[_record(2 * p), _record(2 * p + 1)] for p in range(4)]
+    with pytest.raises(ConnectionError, match="page 3"):
+        pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(pages, fail_after=2))
+    with migrated_database.session() as session:
+        assert session.query(RawRecord).count() == 4
+        cursor = session.get(SourceCursor, "bkn_wasdal")
+        assert cursor is not None and cursor.cursor == "2"
+    again = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(pages))
+    assert (again.new, again.pages, again.cursor_after) == (4, 2, "4")
+
+
+def test_changed_content_restages_the_row_and_clears_its_resolved_identity(
+    migrated_database: Database,
+) -> None:
+    bad = _record(3, hasil="mungkin")
+    first = [[_record(1), _record(2), bad]]
+    pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(first))
+    staged = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    assert (staged.staged_new, staged.quarantined_records) == (2, 1)
+    with migrated_database.session() as session:
+        session.execute(
+            update(StagedRecord).values(
+                resolved_nip="198001012005011001", identity_rule="nip_exact", identity_score=1.0
+            )
+        )
+        session.execute(update(StagedRecord).values(needs_reconcile=False))
+        session.execute(update(SourceCursor).values(cursor=None))
+
+    second = [[_record(1), _record(2, hasil="tidak_terbukti"), _record(3)]]
+    pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(second))
+    staged = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    assert (staged.staged_new, staged.staged_changed, staged.staged_unchanged) == (1, 1, 0)
+    with migrated_database.session() as session:
+        rows = {r.record_key: r for r in session.scalars(select(StagedRecord)).all()}
+        unchanged, changed, fixed = rows["BKN-00001"], rows["BKN-00002"], rows["BKN-00003"]
+        assert (unchanged.identity_rule, unchanged.needs_reconcile) == ("nip_exact", False)
+        assert (changed.resolved_nip, changed.identity_rule, changed.identity_score) == (None, None, None)
+        assert changed.needs_reconcile and changed.fields["verification_result"] == "tidak_terbukti"
+        assert fixed.needs_reconcile and fixed.resolved_nip is None
+        statuses = session.scalars(select(QuarantinedRow.status)).all()
+        assert statuses == ["superseded"]  # the fixed record's old entry
