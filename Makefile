@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck pytest lock dagster-dev bench-ingest clean
+.PHONY: help venv demo test lint typecheck pytest lock dagster-dev bench-ingest bench-identity clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -46,6 +46,10 @@ lock:  ## re-pin constraints.txt from a fresh resolve of pyproject.toml
 bench-ingest: venv  ## ingest benchmark: ours vs dlt vs the raw limit (writes benchmarks/results)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.ingest
+
+bench-identity: venv  ## identity benchmark: 10k rows vs the 4.29M registry, ours vs Splink (benchmarks/identity)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python -m benchmarks.identity
 
 dagster-dev: venv  ## the Dagster UI and daemon on this project's instance (dagster.yaml)
 	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev -m sbt_sync.definitions
