@@ -29,7 +29,9 @@ from sbt_sync.settings_sources import HttpSource, SftpSource
 
 DB_WRITE_TAGS = {"sbt/db": "write"}
 """Limited to one running run by dagster.yaml's ``tag_concurrency_limits``."""
-SOURCE_SENSOR_SECONDS = 60
+SOURCE_SENSOR_SECONDS = 30
+"""A change is noticed within this (plus a run of about 10-20 s): the freshness target is 60 s. Each tick
+costs one small page per HTTP source and one directory listing per SFTP source."""
 DATABASE_SENSOR_SECONDS = 30
 GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
 SIASN_FLAGS = dg.AssetKey(["sync", "siasn_flags"])
