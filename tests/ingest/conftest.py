@@ -4,7 +4,7 @@ project folder whose sbt.yaml points at it (secrets set in the environment)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,19 +48,26 @@ def running_sandbox(small_sandbox_data: Path, tmp_path_factory: pytest.TempPathF
         yield sandbox
 
 
+def make_project(
+    sandbox: Sandbox, data_dir: Path, folder: Path, setenv: Callable[[str, str], None]
+) -> SandboxProject:
+    """A project folder whose sbt.yaml points at ``sandbox``; its secrets published with ``setenv``."""
+    base: dict[str, Any] = yaml.safe_load((REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8"))
+    config = sandbox_config(base, sandbox.endpoints)
+    path = folder / "sbt.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)
+    for name, value in env.items():
+        setenv(name, value)
+    sandbox.faults.reset()
+    return SandboxProject(data_dir, sandbox, path, env)
+
+
 @pytest.fixture
 def sandbox_project(
     running_sandbox: Sandbox, small_sandbox_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> SandboxProject:
-    base: dict[str, Any] = yaml.safe_load((REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8"))
-    config = sandbox_config(base, running_sandbox.endpoints)
-    path = tmp_path / "sbt.yaml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    env = sandbox_secrets(config, running_sandbox.credentials, running_sandbox.endpoints)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    running_sandbox.faults.reset()
-    return SandboxProject(small_sandbox_data, running_sandbox, path, env)
+    return make_project(running_sandbox, small_sandbox_data, tmp_path, monkeypatch.setenv)
 
 
 def truth_quarantine(data_dir: Path) -> set[tuple[str, str, int | None]]:

@@ -23,7 +23,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from sqlalchemy import func, select
 
 from sbt_sync.db.engine import Database
@@ -35,9 +34,8 @@ from sbt_sync.push.client import siasn_push_client
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
-from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
 from sbt_sync.settings import load_settings
-from tests.conftest import REPO_ROOT
+from tests.ingest.conftest import make_project
 from tests.push.helpers import assert_siasn_matches
 
 EVERY_SIASN_FAULT: dict[str, Any] = {
@@ -74,12 +72,7 @@ def run_election(
     instant = datetime.fromisoformat(manifest["clock"]["as_of"])
     with Sandbox(data_dir, state_dir=work / "state") as sandbox:
         sandbox.clock.set(instant, frozen=True)
-        base: dict[str, Any] = yaml.safe_load((REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8"))
-        config = sandbox_config(base, sandbox.endpoints)
-        path = work / "sbt.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        for name, value in sandbox_secrets(config, sandbox.credentials, sandbox.endpoints).items():
-            setenv(name, value)
+        path = make_project(sandbox, data_dir, work, setenv).config_path
         definitions = build_definitions(config_path=str(path), database_url=database.url)
         day = instant.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
         result = definitions.resolve_job_def(FULL_CYCLE_JOB).execute_in_process(
