@@ -29,7 +29,7 @@ CLOSED_RESULTS: Mapping[str, Status] = {
 }
 
 
-def _day(value: Any) -> date | None:
+def day_of(value: Any) -> date | None:
     """The date of an ISO date or instant string (its local calendar day), else None."""
     if isinstance(value, date):
         return value
@@ -46,7 +46,7 @@ def _known(golden: Mapping[str, FieldValue], name: str, as_of: date | None, date
     found = golden.get(name)
     if found is None or found.value is None:
         return None
-    day = _day(golden[dated_by].value) if dated_by in golden else None
+    day = day_of(golden[dated_by].value) if dated_by in golden else None
     return found.value if as_of is None or day is None or day <= as_of else None
 
 

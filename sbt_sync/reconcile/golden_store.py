@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, FieldProvenance
 from sbt_sync.reconcile.golden_model import ConflictDraft, GoldenCase
-from sbt_sync.reconcile.golden_status import _day
+from sbt_sync.reconcile.golden_status import day_of
 from sbt_sync.reconcile.identity_store import chunks
 
 CASE_CONFLICT_KINDS = ("critical_field", "lifecycle", "ambiguous_link")
@@ -90,11 +90,11 @@ def _apply_columns(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str
     row.violation_form = _text(values.get("violation_form"), 64)
     row.register_no = _text(values.get("register_no"), 128)
     row.recommendation_no = _text(values.get("recommendation_no"), 128)
-    row.recommendation_date = _day(values.get("recommendation_date"))
-    row.follow_up_deadline = _day(values.get("follow_up_deadline"))
+    row.recommendation_date = day_of(values.get("recommendation_date"))
+    row.follow_up_deadline = day_of(values.get("follow_up_deadline"))
     row.recommended_sanction = _text(values.get("recommended_sanction"), 8)
     row.sanction_imposed = _text(values.get("sanction_code"), 8)
-    row.sanction_date = _day(values.get("sanction_date"))
+    row.sanction_date = day_of(values.get("sanction_date"))
     # The registry wins for instansi and Kanreg once the identity is known.
     kanreg, instansi = registry.get(case.draft.nip or "", (None, None))
     row.kanreg_id = kanreg
