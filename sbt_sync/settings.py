@@ -98,6 +98,23 @@ class ScheduleSettings(Strict):
     timezone: str = "Asia/Jakarta"
 
 
+class ConsoleSettings(Strict):
+    """The steward console (`sbt-sync steward serve`) and its JSON API."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=1, le=65535)
+    secret_key_env: EnvVarName | None = None
+    """Environment variable holding the key that signs session cookies; required in production. In
+    the sandbox, without one, a random key is made once and kept in ``var/console-secret``."""
+    secure_cookies: bool | None = None
+    """Send cookies only over HTTPS; default: on in production, off in the sandbox (plain loopback)."""
+    session_idle_minutes: int = Field(30, ge=1)
+    session_max_hours: int = Field(12, ge=1)
+    login_attempts_per_minute: int = Field(9, ge=1)
+    """Wrong passwords allowed per account (and per client address) in a minute; the next is refused."""
+    default_language: Literal["id", "en"] = "id"
+
+
 class Settings(Strict):
     """Everything a deployment configures, with the file it came from."""
 
@@ -110,6 +127,7 @@ class Settings(Strict):
     enforcement: EnforcementSettings = EnforcementSettings()
     push: PushSettings = PushSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     # Filled by load_settings, not by the file.
     config_path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
@@ -131,6 +149,15 @@ class Settings(Strict):
                 if name not in self.sources:
                     raise ValueError(f"survivorship.{group} names unknown source {name!r}")
         return self
+
+    def source_agency(self, source: str) -> str:
+        """The body that owns ``source`` (its ``agency`` key; the source's own name when unset)."""
+        config = self.sources.get(source)
+        return (config.agency if config is not None else None) or source
+
+    def agency_sources(self, agency: str) -> list[str]:
+        """The configured sources an agency owns (what its viewers may see)."""
+        return sorted(name for name in self.sources if self.source_agency(name) == agency)
 
     @property
     def project_dir(self) -> Path:

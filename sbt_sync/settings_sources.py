@@ -57,6 +57,8 @@ class Paging(_Strict):
 class HttpSource(_Strict):
     kind: Literal["http"]
     description: str = ""
+    agency: str | None = None
+    """The body that owns the source (``bkn``, ``bawaslu``, ...); its agency viewers see its records."""
     base_url: str
     path: str
     auth: HttpAuth
@@ -84,6 +86,7 @@ class CsvFormat(_Strict):
 class SftpSource(_Strict):
     kind: Literal["sftp"]
     description: str = ""
+    agency: str | None = None
     host: str
     port: int = Field(22, ge=1, le=65535)
     username: str

@@ -22,6 +22,8 @@ import sbt_sync.cli.push as push_commands
 import sbt_sync.cli.reconcile as reconcile_commands
 import sbt_sync.cli.report as report_commands
 import sbt_sync.cli.sandbox as sandbox_commands
+import sbt_sync.cli.steward as steward_commands
+import sbt_sync.cli.users as user_commands
 from sbt_sync.cli.common import State, run_main
 from sbt_sync.cli.config import app as config_app
 
@@ -44,6 +46,8 @@ app.add_typer(report_commands.app, name="report")
 app.add_typer(enforce_commands.app, name="enforce")
 app.add_typer(push_commands.app, name="push")
 app.command("doctor")(doctor_commands.doctor)
+app.add_typer(user_commands.app, name="users")
+app.add_typer(steward_commands.app, name="steward")
 
 
 @app.callback()
@@ -63,7 +67,7 @@ def _root(
     )
     if not debug:
         # Migrations and Dagster narrate every step at INFO; commands print their own summary.
-        for noisy in ("alembic", "dagster"):
+        for noisy in ("alembic", "dagster", "paramiko"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nip
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import AuditEntry, OutboxEntry, PushApproval, SiasnObservation
+from sbt_sync.db.models import AuditEntry, OutboxEntry, PushApproval, SiasnObservation, User
 from sbt_sync.errors import SbtError
 
 SAMPLE = 20
@@ -56,21 +56,63 @@ def planned_pushes(session: Session) -> list[dict[str, Any]]:
     return [_row(r) for r in rows]
 
 
-def approve(session: Session, approval_id: int | None, *, reason: str, actor: str) -> dict[str, Any]:
+def approve(
+    session: Session,
+    approval_id: int | None,
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+) -> dict[str, Any]:
     """Release the rows a guard held back; without an id, the only waiting approval."""
     approval = _waiting(session, approval_id)
-    released = _decide(session, approval, "approved", "pending", reason=reason, actor=actor)
+    released = _decide(
+        session,
+        approval,
+        "approved",
+        "pending",
+        reason=reason,
+        actor=actor,
+        channel=channel,
+        client_address=client_address,
+    )
     return _approval(approval) | {"released": released}
 
 
-def reject(session: Session, approval_id: int, *, reason: str, actor: str) -> dict[str, Any]:
+def reject(
+    session: Session,
+    approval_id: int,
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+) -> dict[str, Any]:
     """Withdraw the rows a guard held back (they are superseded; a later run decides afresh)."""
     approval = _waiting(session, approval_id)
-    withdrawn = _decide(session, approval, "rejected", "superseded", reason=reason, actor=actor)
+    withdrawn = _decide(
+        session,
+        approval,
+        "rejected",
+        "superseded",
+        reason=reason,
+        actor=actor,
+        channel=channel,
+        client_address=client_address,
+    )
     return _approval(approval) | {"withdrawn": withdrawn}
 
 
-def retry(session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: str) -> int:
+def retry(
+    session: Session,
+    row_ids: Sequence[int] = (),
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+) -> int:
     """Make parked rows (and pending rows waiting out a backoff) due now; all of them without ids."""
     now = utcnow()
     query = update(OutboxEntry).where(
@@ -83,13 +125,15 @@ def retry(session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: 
     session.add(
         AuditEntry(
             at=now,
+            actor_id=_actor_id(session, actor),
             actor_name=actor,
             action="push.retry",
             object_type="outbox",
             object_id=",".join(map(str, row_ids)) or "all",
             after={"rows": count},
             reason=reason,
-            channel="cli",
+            channel=channel,
+            client_address=client_address,
         )
     )
     return count
@@ -116,13 +160,26 @@ def _waiting(session: Session, approval_id: int | None) -> PushApproval:
     return waiting[0]
 
 
+def _actor_id(session: Session, actor: str) -> int | None:
+    return session.scalar(select(User.id).where(User.username == actor))
+
+
 def _decide(
-    session: Session, approval: PushApproval, status: str, row_state: str, *, reason: str, actor: str
+    session: Session,
+    approval: PushApproval,
+    status: str,
+    row_state: str,
+    *,
+    reason: str,
+    actor: str,
+    channel: str,
+    client_address: str | None,
 ) -> int:
     if not reason.strip():
         raise SbtError("a reason is required")
     now = utcnow()
     approval.status, approval.decided_at, approval.reason = status, now, reason
+    approval.decided_by_id = _actor_id(session, actor)
     moved: int = session.execute(  # type: ignore[attr-defined]
         update(OutboxEntry)
         .where(OutboxEntry.approval_id == approval.id, OutboxEntry.state == "awaiting_approval")
@@ -131,6 +188,7 @@ def _decide(
     session.add(
         AuditEntry(
             at=now,
+            actor_id=approval.decided_by_id,
             actor_name=actor,
             action=f"push.{status[:-1] if status.endswith('d') else status}",
             object_type="push_approval",
@@ -138,7 +196,8 @@ def _decide(
             before={"status": "waiting"},
             after={"status": status, "rows": moved},
             reason=reason,
-            channel="cli",
+            channel=channel,
+            client_address=client_address,
         )
     )
     return moved

@@ -21,14 +21,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
     AsnRegistryEntry,
     AuditEntry,
     Case,
+    CaseLink,
     Conflict,
+    FieldProvenance,
     StagedRecord,
     StewardDecision,
     User,
@@ -61,6 +63,9 @@ class ConflictSummary:
     due_at: datetime | None
     candidates: int
     reopened_reason: str | None
+    kanreg: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
 
 
 @dataclass
@@ -76,7 +81,35 @@ class ConflictDetail:
         return asdict(self)
 
 
-def _summary(conflict: Conflict, case_key: str | None) -> ConflictSummary:
+class ConflictClaimed(SbtError):
+    """Another steward has claimed the conflict."""
+
+
+def visible_to(sources: Sequence[str]) -> ColumnElement[bool]:
+    """Conflicts an agency viewer may see: raised on their sources' rows, or on a case one links."""
+    linked = exists().where(
+        CaseLink.case_id == Conflict.case_id,
+        CaseLink.unlinked_at.is_(None),
+        CaseLink.source.in_(list(sources)),
+    )
+    return or_(Conflict.agency.in_(list(sources)), and_(Conflict.case_id.is_not(None), linked))
+
+
+def conflict_visible(database: Database, conflict_id: int, sources: Sequence[str] | None) -> bool:
+    """Whether the conflict exists and a user scoped to ``sources`` (None: all) may see it."""
+    query = select(Conflict.id).where(Conflict.id == conflict_id)
+    if sources is not None:
+        query = query.where(visible_to(sources))
+    with database.session() as session:
+        return session.scalar(query) is not None
+
+
+def _summary(
+    conflict: Conflict,
+    case_key: str | None,
+    kanreg: str | None = None,
+    claimed_by: str | None = None,
+) -> ConflictSummary:
     return ConflictSummary(
         id=conflict.id,
         kind=conflict.kind,
@@ -89,6 +122,9 @@ def _summary(conflict: Conflict, case_key: str | None) -> ConflictSummary:
         due_at=conflict.due_at,
         candidates=len(conflict.candidates or []),
         reopened_reason=conflict.reopened_reason,
+        kanreg=kanreg,
+        claimed_by=claimed_by,
+        claimed_at=conflict.claimed_at,
     )
 
 
@@ -98,25 +134,88 @@ def list_conflicts(
     status: str | None = "open",
     kind: str | None = None,
     agency: str | None = None,
+    kanreg: str | None = None,
+    opened_before: datetime | None = None,
+    sources: Sequence[str] | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, list[ConflictSummary]]:
-    """The total matching and one page of conflicts, most urgent first (priority, due date, id)."""
+    """The total matching and one page of conflicts, most urgent first (priority, due date, id).
+
+    ``agency`` is the source a conflict was raised on; ``sources`` limits the result to what an agency
+    viewer may see (:func:`visible_to`); ``opened_before`` keeps the conflicts older than a moment.
+    """
     if status is not None and status not in STATUSES:
         raise SbtError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
-    query = select(Conflict, Case.case_key).outerjoin(Case, Case.id == Conflict.case_id)
+    query = (
+        select(Conflict, Case.case_key, Case.kanreg_id, User.username)
+        .outerjoin(Case, Case.id == Conflict.case_id)
+        .outerjoin(User, User.id == Conflict.claimed_by_id)
+    )
     if status is not None:
         query = query.where(Conflict.status == status)
     if kind is not None:
         query = query.where(Conflict.kind == kind)
     if agency is not None:
         query = query.where(Conflict.agency == agency)
+    if kanreg is not None:
+        query = query.where(Case.kanreg_id == kanreg)
+    if opened_before is not None:
+        query = query.where(Conflict.opened_at <= opened_before)
+    if sources is not None:
+        query = query.where(visible_to(sources))
     with database.session() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         page = session.execute(
             query.order_by(Conflict.priority, Conflict.due_at, Conflict.id).limit(limit).offset(offset)
         ).tuples()
-        return total, [_summary(conflict, key) for conflict, key in page]
+        return total, [_summary(c, key, kanreg_id, claimer) for c, key, kanreg_id, claimer in page]
+
+
+def claim_conflict(
+    database: Database,
+    conflict_id: int,
+    *,
+    actor: str,
+    claim: bool = True,
+    force: bool = False,
+    channel: str = "cli",
+    client_address: str | None = None,
+) -> ConflictSummary:
+    """Claim an open conflict for ``actor`` (or release it); audited.
+
+    Raises :class:`ConflictClaimed` when another user holds it, unless ``force`` (an admin's override).
+    """
+    now = datetime.now(UTC)
+    with database.session() as session:
+        conflict = session.get(Conflict, conflict_id)
+        if conflict is None:
+            raise ConflictNotFound(f"no conflict with id {conflict_id}")
+        user = session.scalar(select(User).where(User.username == actor))
+        holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
+        if holder is not None and user is not None and holder.id != user.id and not force:
+            raise ConflictClaimed(f"conflict {conflict_id} is claimed by {holder.username}")
+        if claim and conflict.status != "open":
+            raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not open")
+        before = {"claimed_by": holder.username if holder else None}
+        conflict.claimed_by_id = (user.id if user else None) if claim else None
+        conflict.claimed_at = now if claim else None
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_id=user.id if user else None,
+                actor_name=actor,
+                action="conflict.claim" if claim else "conflict.release",
+                object_type="conflict",
+                object_id=str(conflict.id),
+                before=before,
+                after={"claimed_by": actor if claim else None},
+                channel=channel,
+                client_address=client_address,
+            )
+        )
+        case_key = session.scalar(select(Case.case_key).where(Case.id == conflict.case_id))
+        return _summary(conflict, case_key, claimed_by=actor if claim else None)
 
 
 def _registry_names(database: Database, nips: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -146,8 +245,14 @@ def show_conflict(database: Database, conflict_id: int) -> ConflictDetail:
             .where(StewardDecision.conflict_id == conflict.id)
             .order_by(StewardDecision.id)
         ).all()
+        holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
         detail = ConflictDetail(
-            summary=_summary(conflict, case.case_key if case else None),
+            summary=_summary(
+                conflict,
+                case.case_key if case else None,
+                case.kanreg_id if case else None,
+                holder.username if holder else None,
+            ),
             candidates=[dict(c) for c in conflict.candidates or []],
             record=None
             if record is None
@@ -188,7 +293,33 @@ def show_conflict(database: Database, conflict_id: int) -> ConflictDetail:
         names = _registry_names(database, [c["nip"] for c in detail.candidates if c.get("nip")])
         for candidate in detail.candidates:
             candidate.update(names.get(candidate.get("nip", ""), {}))
+    else:
+        _with_records(database, conflict, detail.candidates)
     return detail
+
+
+def _with_records(database: Database, conflict: Conflict, candidates: list[dict[str, Any]]) -> None:
+    """Each field candidate with its record (key, the source's time) and, for the golden one, the rule
+    that chose it, so a steward sees the values side by side with where they came from."""
+    ids = [int(c["staged_id"]) for c in candidates if c.get("staged_id") is not None]
+    with database.session() as session:
+        records = {r.id: r for r in session.scalars(select(StagedRecord).where(StagedRecord.id.in_(ids)))}
+        provenance = (
+            session.scalar(
+                select(FieldProvenance).where(
+                    FieldProvenance.case_id == conflict.case_id, FieldProvenance.field == conflict.field
+                )
+            )
+            if conflict.case_id and conflict.field
+            else None
+        )
+    for candidate in candidates:
+        record = records.get(int(candidate["staged_id"])) if candidate.get("staged_id") is not None else None
+        if record is not None:
+            candidate["record_key"] = record.record_key
+            candidate["source_updated_at"] = record.source_updated_at
+        if provenance is not None and provenance.staged_record_id == candidate.get("staged_id"):
+            candidate["rule"] = f"{provenance.rule} (golden)"
 
 
 def _identity_value(database: Database, conflict: Conflict, value: str) -> dict[str, Any]:
@@ -234,11 +365,14 @@ def resolve_conflict(
     channel: str = "cli",
     allow_other: bool = False,
     now: datetime | None = None,
+    client_address: str | None = None,
+    override_claim: bool = False,
 ) -> int:
     """Record a steward's decision on an open conflict; returns the decision's id.
 
-    Raises :class:`ConflictNotFound` or :class:`InvalidDecision` (no reason, a conflict already
-    closed, a value that is not a candidate or not a registered NIP).
+    Raises :class:`ConflictNotFound`, :class:`ConflictClaimed` (another user claimed it and
+    ``override_claim`` is off) or :class:`InvalidDecision` (no reason, a conflict already closed, a
+    value that is not a candidate or not a registered NIP).
     """
     if not reason.strip():
         raise InvalidDecision("a decision needs a reason")
@@ -249,6 +383,9 @@ def resolve_conflict(
             raise ConflictNotFound(f"no conflict with id {conflict_id}")
         if conflict.status != "open":
             raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not open")
+        holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
+        if holder is not None and holder.username != actor and not override_claim:
+            raise ConflictClaimed(f"conflict {conflict_id} is claimed by {holder.username}")
         snapshot = {"status": conflict.status, "basis_hash": conflict.basis_hash}
     if conflict.kind in IDENTITY_KINDS:
         decision = _identity_value(database, conflict, value)
@@ -283,8 +420,10 @@ def resolve_conflict(
                 after={"status": "resolved", "decision": _masked(decision), "decision_id": row.id},
                 reason=reason.strip(),
                 channel=channel,
+                client_address=client_address,
             )
         )
+        conflict.claimed_by_id, conflict.claimed_at = None, None
         return row.id
 
 

@@ -1,0 +1,342 @@
+"""The JSON API under ``/api/v1``: bearer-token auth, the same service layer and rules as the pages.
+
+A token is made with ``sbt-sync users token USERNAME``; requests carry ``Authorization: Bearer <token>``.
+The OpenAPI document is at ``/api/v1/openapi.json``. Writes are audited with channel ``api``.
+``GET /api/v1/feed/block-changes`` is the ordered, cursor-paged feed of block and unblock changes
+SIASN can pull (:mod:`sbt_sync.steward.feed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from sbt_sync.console.roles import Permission, Principal
+from sbt_sync.console.users import user_for_token
+from sbt_sync.console.web import client_address, console, principal_for
+from sbt_sync.errors import SbtError
+from sbt_sync.push.admin import outbox_status
+from sbt_sync.reports.recap import build_recap
+from sbt_sync.steward.audit import AuditFilter, list_audit
+from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
+from sbt_sync.steward.conflicts import (
+    ConflictClaimed,
+    ConflictNotFound,
+    claim_conflict,
+    conflict_visible,
+    list_conflicts,
+    resolve_conflict,
+    show_conflict,
+)
+from sbt_sync.steward.feed import block_change_feed
+from sbt_sync.steward.quarantine import list_quarantine, set_status
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Text = Annotated[str | None, Query(max_length=128)]
+UNAUTHORIZED = {"description": "Missing, unknown, expired or revoked token"}
+FORBIDDEN = {"description": "The token's role may not do this, or the record belongs to another agency"}
+NOT_FOUND = {"description": "No such record"}
+ERRORS: dict[int | str, dict[str, Any]] = {401: UNAUTHORIZED, 403: FORBIDDEN}
+
+
+def api_user(permission: Permission) -> Callable[[Request], Principal]:
+    def dependency(request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        user = (
+            user_for_token(console(request).database, token.strip()) if scheme.lower() == "bearer" else None
+        )
+        if user is None:
+            raise HTTPException(
+                401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+            )
+        me = principal_for(user, console(request).settings, channel="api")
+        if not me.can(permission):
+            raise HTTPException(403, f"role {me.role} may not use this endpoint")
+        return me
+
+    return dependency
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    agency: str | None
+    sources: list[str] | None
+
+
+class Page(BaseModel):
+    total: int
+    items: list[dict[str, Any]]
+
+
+class Resolution(BaseModel):
+    value: str = Field(
+        min_length=1, max_length=255, description="A NIP or 'none', a candidate value, or 'keep'"
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+    allow_other: bool = Field(False, description="Accept a value that is not among the candidates")
+
+
+class Decided(BaseModel):
+    conflict_id: int
+    decision_id: int
+
+
+class QuarantineChange(BaseModel):
+    status: Literal["fixed_upstream", "ignored", "open"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FeedItemOut(BaseModel):
+    seq: int
+    nip: str
+    action: Literal["blokir", "buka"]
+    block_version: int
+    idempotency_key: str
+    cases: list[str]
+    superseded: bool
+    created_at: datetime
+    acked_at: datetime | None
+    siasn_reference: str | None
+
+
+class FeedOut(BaseModel):
+    items: list[FeedItemOut]
+    next_cursor: int = Field(description="Pass as `after` on the next call")
+    waiting_at: int | None = Field(description="The change the feed waits on (not final yet), if any")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A timestamp without an offset is read as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _refuse_unseen(request: Request, me: Principal, conflict_id: int) -> None:
+    database = console(request).database
+    if not conflict_visible(database, conflict_id, None):
+        raise HTTPException(404, f"no conflict with id {conflict_id}")
+    if not conflict_visible(database, conflict_id, me.sources):
+        raise HTTPException(403, "the conflict belongs to another agency")
+
+
+@router.get("/me", response_model=Me, responses=ERRORS)
+def me(me: Annotated[Principal, Depends(api_user("dashboard.view"))]) -> Me:
+    return Me(
+        username=me.username,
+        display_name=me.display_name,
+        role=me.role,
+        agency=me.agency,
+        sources=list(me.sources) if me.sources is not None else None,
+    )
+
+
+@router.get("/recap", responses=ERRORS)
+def recap(request: Request, _: Annotated[Principal, Depends(api_user("dashboard.view"))]) -> dict[str, Any]:
+    """The national recap per election event and in total (the form of BKN's published table)."""
+    return build_recap(console(request).database).as_dict()
+
+
+@router.get("/conflicts", response_model=Page, responses=ERRORS)
+def conflicts(
+    request: Request,
+    me: Annotated[Principal, Depends(api_user("conflicts.view"))],
+    status: Literal["open", "resolved", "auto_closed", "all"] = "open",
+    kind: Literal["identity", "name_mismatch", "critical_field", "lifecycle", "ambiguous_link"] | None = None,
+    agency: Text = None,
+    kanreg: Text = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page:
+    total, rows = list_conflicts(
+        console(request).database, status=None if status == "all" else status, kind=kind, agency=agency,
+        kanreg=kanreg, sources=me.sources, limit=limit, offset=offset,
+    )  # fmt: skip
+    return Page(total=total, items=[asdict(r) for r in rows])
+
+
+@router.get("/conflicts/{conflict_id}", responses={**ERRORS, 404: NOT_FOUND})
+def conflict(
+    request: Request, conflict_id: Id, me: Annotated[Principal, Depends(api_user("conflicts.view"))]
+) -> dict[str, Any]:
+    _refuse_unseen(request, me, conflict_id)
+    return show_conflict(console(request).database, conflict_id).as_dict()
+
+
+@router.post(
+    "/conflicts/{conflict_id}/resolve",
+    response_model=Decided,
+    responses={**ERRORS, 404: NOT_FOUND, 409: {"description": "Claimed by another user"},
+               422: {"description": "The value cannot decide this conflict"}},
+)  # fmt: skip
+def resolve(
+    request: Request,
+    conflict_id: Id,
+    body: Resolution,
+    me: Annotated[Principal, Depends(api_user("conflicts.act"))],
+) -> Decided:
+    _refuse_unseen(request, me, conflict_id)
+    try:
+        decision = resolve_conflict(
+            console(request).database, conflict_id, value=body.value, reason=body.reason, actor=me.username,
+            channel="api", allow_other=body.allow_other, client_address=client_address(request),
+            override_claim=me.role == "admin",
+        )  # fmt: skip
+    except ConflictNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ConflictClaimed as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except SbtError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return Decided(conflict_id=conflict_id, decision_id=decision)
+
+
+@router.post(
+    "/conflicts/{conflict_id}/claim", responses={**ERRORS, 404: NOT_FOUND, 409: {"description": "Claimed"}}
+)
+def claim(
+    request: Request,
+    conflict_id: Id,
+    me: Annotated[Principal, Depends(api_user("conflicts.act"))],
+    release: bool = False,
+) -> dict[str, Any]:
+    """Claim the conflict for the token's user (``release=true`` gives it back)."""
+    _refuse_unseen(request, me, conflict_id)
+    try:
+        summary = claim_conflict(
+            console(request).database, conflict_id, actor=me.username, claim=not release,
+            force=me.role == "admin", channel="api", client_address=client_address(request),
+        )  # fmt: skip
+    except ConflictClaimed as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except SbtError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return asdict(summary)
+
+
+@router.get("/cases", response_model=Page, responses=ERRORS)
+def cases(
+    request: Request,
+    me: Annotated[Principal, Depends(api_user("cases.view"))],
+    q: Text = None,
+    status: Text = None,
+    kanreg: Text = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page:
+    total, rows = list_cases(
+        console(request).database, search=q, status=status, kanreg=kanreg, sources=me.sources, limit=limit,
+        offset=offset,
+    )  # fmt: skip
+    return Page(total=total, items=[asdict(r) for r in rows])
+
+
+@router.get("/cases/{case_id}", responses={**ERRORS, 404: NOT_FOUND})
+def case(
+    request: Request, case_id: Id, me: Annotated[Principal, Depends(api_user("cases.view"))]
+) -> dict[str, Any]:
+    database = console(request).database
+    timeline = case_timeline(database, case_id)
+    if timeline is None:
+        raise HTTPException(404, f"no case with id {case_id}")
+    if not case_visible_to(database, case_id, me.sources):
+        raise HTTPException(403, "the case belongs to another agency")
+    if me.sources is not None:
+        timeline.records = [r for r in timeline.records if r["source"] in me.sources]
+        timeline.entries = [
+            e
+            for e in timeline.entries
+            if e.kind not in ("linked", "unlinked") or e.title.split()[0] in me.sources
+        ]
+    return asdict(timeline)
+
+
+@router.get("/quarantine", response_model=Page, responses=ERRORS)
+def quarantine(
+    request: Request,
+    me: Annotated[Principal, Depends(api_user("quarantine.view"))],
+    source: Text = None,
+    status: Literal["open", "fixed_upstream", "ignored", "superseded", "all"] = "open",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page:
+    if source and not me.sees_source(source):
+        raise HTTPException(403, "the source belongs to another agency")
+    total, rows, _ = list_quarantine(
+        console(request).database, source=source, status=None if status == "all" else status,
+        sources=me.sources, limit=limit, offset=offset,
+    )  # fmt: skip
+    return Page(total=total, items=[asdict(r) for r in rows])
+
+
+@router.post(
+    "/quarantine/{row_id}/status", responses={**ERRORS, 404: NOT_FOUND, 422: {"description": "Refused"}}
+)
+def quarantine_status(
+    request: Request,
+    row_id: Id,
+    body: QuarantineChange,
+    me: Annotated[Principal, Depends(api_user("quarantine.act"))],
+) -> dict[str, Any]:
+    try:
+        row = set_status(
+            console(request).database, row_id, status=body.status, reason=body.reason, actor=me.username,
+            sources=me.sources, channel="api", client_address=client_address(request),
+        )  # fmt: skip
+    except SbtError as exc:
+        code = 404 if "no quarantined row" in str(exc) else 422
+        raise HTTPException(code, str(exc)) from exc
+    return asdict(row)
+
+
+@router.get("/push/status", responses=ERRORS)
+def push_status(request: Request, _: Annotated[Principal, Depends(api_user("push.view"))]) -> dict[str, Any]:
+    """Outbox rows per state, approvals waiting, parked rows (sample) and the latest readback's drift."""
+    with console(request).database.session() as session:
+        return outbox_status(session)
+
+
+@router.get("/feed/block-changes", response_model=FeedOut, responses=ERRORS)
+def feed(
+    request: Request,
+    _: Annotated[Principal, Depends(api_user("feed.view"))],
+    after: Annotated[
+        int, Query(ge=0, le=2**62, description="The cursor: the last `seq` read (0 to start)")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FeedOut:
+    """Block (blokir) and unblock (buka) changes in order, each final (acknowledged or superseded)."""
+    page = block_change_feed(console(request).database, after=after, limit=limit)
+    return FeedOut(
+        items=[FeedItemOut(**asdict(i)) for i in page.items],
+        next_cursor=page.next_cursor,
+        waiting_at=page.waiting_at,
+    )
+
+
+@router.get("/audit", response_model=Page, responses=ERRORS)
+def audit(
+    request: Request,
+    _: Annotated[Principal, Depends(api_user("audit.view"))],
+    actor: Text = None,
+    action: Text = None,
+    object_type: Text = None,
+    object_id: Text = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page:
+    filters = AuditFilter(actor=actor, action=action, object_type=object_type, object_id=object_id,
+                          since=_aware(since), until=_aware(until))  # fmt: skip
+    total, rows = list_audit(console(request).database, filters, limit=limit, offset=offset)
+    return Page(total=total, items=rows)

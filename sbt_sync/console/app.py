@@ -1,0 +1,148 @@
+"""The console's composition root: settings, database, session and security middleware, routers.
+
+Every page is rendered on the server (Jinja); the only script is a small progressive enhancement
+(``static/app.js``). Session cookies are signed (itsdangerous), HttpOnly and SameSite=Lax, carry a
+CSRF token that every form posts back, and expire after ``console.session_idle_minutes`` idle or
+``console.session_max_hours`` in all. The JSON API under ``/api/v1`` uses bearer tokens instead and
+publishes its OpenAPI document at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sbt_sync.console import api, web_auth, web_ops, web_pages
+from sbt_sync.console.i18n import translator
+from sbt_sync.console.security import LoginThrottle, session_secret
+from sbt_sync.console.web import LoginRequired, language, render_error, setup_templates
+from sbt_sync.db.engine import Database
+from sbt_sync.settings import Settings
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "sbt_session"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@dataclass
+class Console:
+    """What every route needs, kept on ``app.state.console``."""
+
+    settings: Settings
+    database: Database
+    throttle: LoginThrottle
+    templates: Jinja2Templates
+
+
+class SecurityHeaders:
+    """Adds the headers a console holding personal data should send on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                for name, value in (
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"cache-control", b"no-store"),
+                ):
+                    if not any(h[0] == name for h in headers):
+                        headers.append((name, value))
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    """The console app for ``settings`` (its database unless one is given)."""
+    database = database or Database(settings.database_url, echo=settings.database.echo)
+    console_settings = settings.console
+    secure = (
+        console_settings.secure_cookies
+        if console_settings.secure_cookies is not None
+        else settings.environment == "production"
+    )
+    app = FastAPI(
+        title="sbt-sync",
+        summary="The golden dataset of neutrality violations, its conflicts, and the SIASN block feed.",
+        version=package_version("sbt-sync"),
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.console = Console(
+        settings=settings,
+        database=database,
+        throttle=LoginThrottle(console_settings.login_attempts_per_minute),
+        templates=setup_templates(HERE / "templates", settings),
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=console_settings.session_max_hours * 3600,
+        same_site="lax",
+        https_only=secure,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(web_auth.router)
+    app.include_router(web_pages.router)
+    app.include_router(web_ops.router)
+    app.include_router(api.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={_quote(target)}" + ("&expired=1" if exc.expired else ""), 303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return render_error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": _errors(exc)}, status_code=422)
+        return render_error(request, 400, translator(language(request))("error.bad_request"))
+
+    return app
+
+
+def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

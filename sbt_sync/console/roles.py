@@ -1,0 +1,55 @@
+"""Who may do what: the four roles, their permissions, and an agency viewer's scope.
+
+One table, read by the web routes, the API and the role test (tests/console/test_roles.py), so the
+rules are written once. An agency viewer sees only records of the sources their agency owns
+(``sources.<name>.agency`` in sbt.yaml).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Permission = Literal[
+    "dashboard.view",
+    "conflicts.view",
+    "conflicts.act",
+    "cases.view",
+    "quarantine.view",
+    "quarantine.act",
+    "push.view",
+    "push.act",
+    "audit.view",
+    "feed.view",
+]
+
+_READ: frozenset[Permission] = frozenset(
+    {"dashboard.view", "conflicts.view", "cases.view", "quarantine.view", "push.view", "audit.view"}
+)
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "admin": _READ | {"conflicts.act", "quarantine.act", "push.act", "feed.view"},
+    "steward": _READ | {"conflicts.act", "quarantine.act", "push.act", "feed.view"},
+    # Read-only over everything, the audit log included; SIASN's pull account is an auditor.
+    "auditor": _READ | {"feed.view"},
+    "agency_viewer": frozenset({"dashboard.view", "conflicts.view", "cases.view", "quarantine.view"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as the routes see them."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    agency: str | None
+    sources: tuple[str, ...] | None
+    """The sources this user may see; None means all (every role but agency viewer)."""
+    channel: Literal["console", "api"] = "console"
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+    def sees_source(self, source: str | None) -> bool:
+        return self.sources is None or (source is not None and source in self.sources)

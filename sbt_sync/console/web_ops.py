@@ -1,0 +1,233 @@
+"""Operations pages: quarantine per source, the push monitor (outbox, parked rows, retry, guard
+approvals, drift) and the audit log with its CSV export."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
+
+from sbt_sync.console.i18n import translator
+from sbt_sync.console.roles import Principal
+from sbt_sync.console.web import (
+    check_csrf,
+    client_address,
+    console,
+    flash,
+    language,
+    render,
+    require,
+    safe_local,
+)
+from sbt_sync.db.models import OutboxEntry, SiasnObservation
+from sbt_sync.errors import SbtError
+from sbt_sync.push.admin import approve, outbox_status, reject, retry
+from sbt_sync.steward.audit import AuditFilter, export_csv, list_audit
+from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
+from sbt_sync.steward.quarantine import list_quarantine, set_status
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+OUTBOX_STATES = ("pending", "awaiting_approval", "in_flight", "acked", "parked", "superseded")
+
+
+@router.get("/quarantine", response_class=HTMLResponse)
+def quarantine(
+    request: Request,
+    me: Annotated[Principal, Depends(require("quarantine.view"))],
+    source: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str, Query(max_length=16)] = "open",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    ctx = console(request)
+    if source and not me.sees_source(source):
+        raise HTTPException(403, translator(language(request))("error.forbidden"))
+    if status not in (*Q_STATUSES, "all"):
+        raise HTTPException(400, f"unknown status {status!r}")
+    total, rows, per_source = list_quarantine(
+        ctx.database, source=source or None, status=None if status == "all" else status, sources=me.sources,
+        limit=PAGE, offset=(page - 1) * PAGE,
+    )  # fmt: skip
+    sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
+    return render(
+        request, "quarantine.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
+        per_source=per_source, sources=sources, statuses=(*Q_STATUSES, "all"),
+        filters={"source": source or "", "status": status},
+    )  # fmt: skip
+
+
+@router.post("/quarantine/{row_id}/status", dependencies=[Depends(check_csrf)])
+def quarantine_status(
+    request: Request,
+    row_id: int,
+    me: Annotated[Principal, Depends(require("quarantine.act"))],
+    status: Annotated[str, Form(pattern="^(fixed_upstream|ignored|open)$")],
+    reason: Annotated[str, Form(max_length=2000)],
+    back: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    _ = translator(language(request))
+    try:
+        set_status(
+            console(request).database, row_id, status=status, reason=reason, actor=me.username,
+            sources=me.sources, channel="console", client_address=client_address(request),
+        )  # fmt: skip
+        flash(request, "ok", _("quarantine.updated").format(id=row_id))
+    except SbtError as exc:
+        flash(request, "error", str(exc))
+    return RedirectResponse(safe_local(back, "/quarantine"), status_code=303)
+
+
+@router.get("/push", response_class=HTMLResponse)
+def push_monitor(
+    request: Request,
+    me: Annotated[Principal, Depends(require("push.view"))],
+    state: Annotated[str | None, Query(max_length=20)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    database = console(request).database
+    with database.session() as session:
+        status = outbox_status(session)
+        query = select(OutboxEntry)
+        if state:
+            query = query.where(OutboxEntry.state == state)
+        rows = list(
+            session.scalars(query.order_by(OutboxEntry.id.desc()).limit(PAGE).offset((page - 1) * PAGE))
+        )
+        latest = status["readback"]["at"]
+        drift = (
+            list(
+                session.scalars(
+                    select(SiasnObservation)
+                    .where(SiasnObservation.drift.is_(True))
+                    .order_by(SiasnObservation.observed_at.desc())
+                    .limit(PAGE)
+                )
+            )
+            if latest
+            else []
+        )
+    return render(
+        request, "push.html", me, ps=status, rows=rows, drift=drift, states=OUTBOX_STATES,
+        filters={"state": state or ""}, page=page,
+    )  # fmt: skip
+
+
+def _push_action(request: Request, action: str, run: object) -> Response:
+    _ = translator(language(request))
+    try:
+        with console(request).database.session() as session:
+            result = run(session)  # type: ignore[operator]
+        flash(request, "ok", _(f"push.{action}_done").format(result=result))
+    except SbtError as exc:
+        flash(request, "error", str(exc))
+    return RedirectResponse("/push", status_code=303)
+
+
+@router.post("/push/approvals/{approval_id}/approve", dependencies=[Depends(check_csrf)])
+def approve_push(
+    request: Request,
+    approval_id: int,
+    me: Annotated[Principal, Depends(require("push.act"))],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    return _push_action(
+        request, "approve",
+        lambda s: approve(s, approval_id, reason=reason, actor=me.username, channel="console",
+                          client_address=client_address(request))["released"],
+    )  # fmt: skip
+
+
+@router.post("/push/approvals/{approval_id}/reject", dependencies=[Depends(check_csrf)])
+def reject_push(
+    request: Request,
+    approval_id: int,
+    me: Annotated[Principal, Depends(require("push.act"))],
+    reason: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    return _push_action(
+        request, "reject",
+        lambda s: reject(s, approval_id, reason=reason, actor=me.username, channel="console",
+                         client_address=client_address(request))["withdrawn"],
+    )  # fmt: skip
+
+
+@router.post("/push/retry", dependencies=[Depends(check_csrf)])
+def retry_push(
+    request: Request,
+    me: Annotated[Principal, Depends(require("push.act"))],
+    reason: Annotated[str, Form(max_length=2000)],
+    ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    return _push_action(
+        request, "retry",
+        lambda s: retry(s, ids or (), reason=reason, actor=me.username, channel="console",
+                        client_address=client_address(request)),
+    )  # fmt: skip
+
+
+def _audit_filter(request: Request, actor: str | None, action: str | None, object_type: str | None,
+                  object_id: str | None, since: str | None, until: str | None) -> AuditFilter:  # fmt: skip
+    zone = ZoneInfo(console(request).settings.schedule.timezone)
+
+    def day(text: str | None, *, end: bool) -> datetime | None:
+        if not text:
+            return None
+        try:
+            start = datetime.combine(date.fromisoformat(text), time.min, zone)
+        except ValueError as exc:
+            raise HTTPException(400, f"not a date (YYYY-MM-DD): {text!r}") from exc
+        return start + timedelta(days=1) if end else start
+
+    return AuditFilter(
+        actor=actor or None, action=action or None, object_type=object_type or None,
+        object_id=object_id or None, since=day(since, end=False), until=day(until, end=True),
+    )  # fmt: skip
+
+
+AuditQuery = Annotated[str | None, Query(max_length=128)]
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(
+    request: Request,
+    me: Annotated[Principal, Depends(require("audit.view"))],
+    actor: AuditQuery = None,
+    action: AuditQuery = None,
+    object_type: AuditQuery = None,
+    object_id: AuditQuery = None,
+    since: AuditQuery = None,
+    until: AuditQuery = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    filters = _audit_filter(request, actor, action, object_type, object_id, since, until)
+    total, rows = list_audit(console(request).database, filters, limit=PAGE, offset=(page - 1) * PAGE)
+    query = request.url.query
+    return render(
+        request, "audit.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
+        filters={"actor": actor or "", "action": action or "", "object_type": object_type or "",
+                 "object_id": object_id or "", "since": since or "", "until": until or ""},
+        csv_url="/audit.csv" + (f"?{query}" if query else ""),
+    )  # fmt: skip
+
+
+@router.get("/audit.csv")
+def audit_csv(
+    request: Request,
+    me: Annotated[Principal, Depends(require("audit.view"))],
+    actor: AuditQuery = None,
+    action: AuditQuery = None,
+    object_type: AuditQuery = None,
+    object_id: AuditQuery = None,
+    since: AuditQuery = None,
+    until: AuditQuery = None,
+) -> Response:
+    filters = _audit_filter(request, actor, action, object_type, object_id, since, until)
+    return StreamingResponse(
+        export_csv(console(request).database, filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="sbt-audit-log.csv"'},
+    )
