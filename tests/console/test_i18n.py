@@ -1,0 +1,45 @@
+"""Bahasa Indonesia by default, English on request; every key the console uses has both texts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sbt_sync.console.i18n import MESSAGES, translator
+from tests.console.conftest import World
+
+CONSOLE = Path(__file__).resolve().parents[2] / "sbt_sync" / "console"
+DYNAMIC_PREFIXES = {
+    "kind.": ("identity", "name_mismatch", "critical_field", "lifecycle", "ambiguous_link"),
+    "status.": ("open", "resolved", "auto_closed", "all"),
+    "qstatus.": ("open", "fixed_upstream", "ignored", "superseded", "all"),
+    "ostate.": ("pending", "awaiting_approval", "in_flight", "acked", "parked", "superseded"),
+    "role.": ("admin", "steward", "agency_viewer", "auditor"),
+    "timeline.": ("linked", "unlinked", "conflict_opened", "conflict_closed", "decision", "control", "push",
+                  "audit"),
+    "recap.": ("reported", "recommended", "sanctioned", "not_followed_up", "in_process", "not_proven",
+               "rejected", "annulled", "held", "blocked", "blocked_nips", "unblocked"),
+    "push.": ("approve_done", "reject_done", "retry_done"),
+    "error.title.": ("400", "403", "404", "429"),
+}  # fmt: skip
+
+
+def test_every_key_used_by_a_template_or_route_has_both_languages() -> None:
+    text = "\n".join(p.read_text() for p in [*CONSOLE.glob("*.py"), *CONSOLE.glob("templates/*.html")])
+    used = set(re.findall(r"""_\(\s*["']([a-z_]+\.[a-z_.0-9]+)["']\s*\)""", text))
+    used |= set(re.findall(r"""translator\([^)]*\)\(["']([a-z_.]+)["']\)""", text))
+    used |= {prefix + suffix for prefix, suffixes in DYNAMIC_PREFIXES.items() for suffix in suffixes}
+    assert used - set(MESSAGES) == set()
+    for key, (indonesian, english) in MESSAGES.items():
+        assert indonesian.strip() and english.strip(), key
+    assert translator("en")("nav.conflicts") == "Conflicts" and translator("id")("nav.conflicts") == "Konflik"
+
+
+def test_the_console_speaks_indonesian_by_default_and_english_when_chosen(world: World) -> None:
+    client = world.login("steward")
+    assert "Antrean konflik" in client.get("/conflicts").text
+    switched = client.get("/lang/en?next=/conflicts")
+    assert switched.status_code == 303 and switched.headers["location"] == "/conflicts"
+    assert "Conflict queue" in client.get("/conflicts").text
+    assert '<html lang="en">' in client.get("/conflicts").text
+    assert "Antrean konflik" in client.get("/conflicts?lang=id").text

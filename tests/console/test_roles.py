@@ -1,0 +1,170 @@
+"""Every route and method against every role: each gets exactly what the role table says.
+
+The table below is the specification; a route the app serves that is missing from it fails the test,
+so a new route cannot ship without deciding who may use it. Agency viewers (here: Bawaslu's) get 403
+for Kemendagri's records and never see them in lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute, Mount, Route
+
+from sbt_sync.console import api, web_auth, web_ops, web_pages
+from sbt_sync.console.app import create_app
+from tests.console.conftest import NIP_B, World, csrf_of
+
+WHO = ("admin", "steward", "auditor", "viewer", "anonymous")
+ALL = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 200, "anonymous": 303}
+STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 303}
+OWN_AGENCY_ONLY = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 303}
+ACT = {"admin": 303, "steward": 303, "auditor": 403, "viewer": 403, "anonymous": 303}
+PUBLIC = dict.fromkeys(WHO, 200)
+API_ALL = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 200, "anonymous": 401}
+API_STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 401}
+
+
+def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]]:
+    """(method, route template, concrete URL, form or JSON body, expected status per role)."""
+    a, b = ids["conflict_a"], ids["conflict_b"]
+    reason = {"reason": "role test"}
+    return [
+        ("GET", "/", "/", None, ALL),
+        ("GET", "/conflicts", "/conflicts", None, ALL),
+        ("GET", "/conflicts/{conflict_id}", f"/conflicts/{a}", None, ALL),
+        ("GET", "/conflicts/{conflict_id}", f"/conflicts/{b}", None, OWN_AGENCY_ONLY),
+        ("POST", "/conflicts/{conflict_id}/claim", f"/conflicts/{a}/claim", {}, ACT),
+        ("POST", "/conflicts/{conflict_id}/release", f"/conflicts/{a}/release", {}, ACT),
+        ("POST", "/conflicts/{conflict_id}/resolve", f"/conflicts/{a}/resolve",
+         {"value": "X9", **reason}, ACT),
+        ("POST", "/conflicts/bulk", "/conflicts/bulk", {"ids": [a], "choice": "keep", **reason}, ACT),
+        ("GET", "/cases", "/cases", None, ALL),
+        ("GET", "/cases/{case_id}", f"/cases/{ids['case_a']}", None, ALL),
+        ("GET", "/cases/{case_id}", f"/cases/{ids['case_b']}", None, OWN_AGENCY_ONLY),
+        ("GET", "/quarantine", "/quarantine", None, ALL),
+        ("GET", "/quarantine", "/quarantine?source=kemendagri", None, OWN_AGENCY_ONLY),
+        ("POST", "/quarantine/{row_id}/status", f"/quarantine/{ids['quarantine_a']}/status",
+         {"status": "ignored", **reason}, ACT),
+        ("GET", "/push", "/push", None, STAFF),
+        ("POST", "/push/approvals/{approval_id}/approve", f"/push/approvals/{ids['approval']}/approve",
+         reason, ACT),
+        ("POST", "/push/approvals/{approval_id}/reject", f"/push/approvals/{ids['approval']}/reject",
+         reason, ACT),
+        ("POST", "/push/retry", "/push/retry", {"ids": [ids["outbox"]], **reason}, ACT),
+        ("GET", "/audit", "/audit", None, STAFF),
+        ("GET", "/audit.csv", "/audit.csv", None, STAFF),
+        ("GET", "/login", "/login", None, PUBLIC),
+        ("GET", "/healthz", "/healthz", None, PUBLIC),
+        ("GET", "/lang/{code}", "/lang/en", None, dict.fromkeys(WHO, 303)),
+        ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None, PUBLIC),
+        ("GET", "/api/v1/me", "/api/v1/me", None, API_ALL),
+        ("GET", "/api/v1/recap", "/api/v1/recap", None, API_ALL),
+        ("GET", "/api/v1/conflicts", "/api/v1/conflicts", None, API_ALL),
+        ("GET", "/api/v1/conflicts/{conflict_id}", f"/api/v1/conflicts/{a}", None, API_ALL),
+        ("GET", "/api/v1/conflicts/{conflict_id}", f"/api/v1/conflicts/{b}", None, API_STAFF),
+        ("POST", "/api/v1/conflicts/{conflict_id}/resolve", f"/api/v1/conflicts/{a}/resolve",
+         {"value": "X9", **reason}, {**API_STAFF, "admin": 422, "steward": 422, "auditor": 403}),
+        ("POST", "/api/v1/conflicts/{conflict_id}/claim", f"/api/v1/conflicts/{b}/claim?release=true", {},
+         {**API_STAFF, "auditor": 403}),
+        ("GET", "/api/v1/cases", "/api/v1/cases", None, API_ALL),
+        ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_a']}", None, API_ALL),
+        ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_b']}", None, API_STAFF),
+        ("GET", "/api/v1/quarantine", "/api/v1/quarantine", None, API_ALL),
+        ("GET", "/api/v1/quarantine", "/api/v1/quarantine?source=kemendagri", None, API_STAFF),
+        ("POST", "/api/v1/quarantine/{row_id}/status", f"/api/v1/quarantine/{ids['quarantine_a']}/status",
+         {"status": "ignored", **reason}, {**API_STAFF, "auditor": 403}),
+        ("GET", "/api/v1/push/status", "/api/v1/push/status", None, API_STAFF),
+        ("GET", "/api/v1/feed/block-changes", "/api/v1/feed/block-changes", None, API_STAFF),
+        ("GET", "/api/v1/audit", "/api/v1/audit", None, API_STAFF),
+    ]  # fmt: skip
+
+
+SKIPPED_ROUTES = {("POST", "/login"), ("POST", "/logout")}
+"""Covered by test_security: they change the session itself, not what a role may see."""
+
+
+def _served(routes: list[BaseRoute]) -> set[tuple[str, str]]:
+    served = set()
+    for route in routes:
+        if isinstance(route, Mount):
+            assert route.path == "/static", f"unexpected mount {route.path}"
+        elif isinstance(route, APIRoute | Route):
+            served |= {(m, route.path) for m in route.methods or () if m != "HEAD"}
+    return served
+
+
+def test_the_role_table_covers_every_route_and_method(world: World) -> None:
+    app = create_app(world.settings, world.database)
+    served = _served(list(app.routes))
+    for router in (web_auth.router, web_pages.router, web_ops.router, api.router):
+        served |= _served(list(router.routes))
+    covered = {(method, template) for method, template, *_ in table(world.ids)} | SKIPPED_ROUTES
+    assert served - covered == set(), "routes missing from the role table"
+    assert covered - served == set(), "the role table names routes the app does not serve"
+
+
+def _clients(world: World) -> dict[str, TestClient]:
+    clients = {who: world.login(who) for who in ("admin", "steward", "auditor", "viewer")}
+    clients["anonymous"] = world.client()
+    return clients
+
+
+def test_each_role_gets_exactly_what_the_table_says(world: World) -> None:
+    clients = _clients(world)
+    failures = []
+    for method, _template, url, body, expected in table(world.ids):
+        for who in WHO:
+            client = clients[who]
+            headers = {}
+            if url.startswith("/api/v1/") and who != "anonymous" and "openapi" not in url:
+                headers["Authorization"] = f"Bearer {world.tokens[who]}"
+            if method == "GET":
+                response = client.get(url, headers=headers)
+            elif url.startswith("/api/"):
+                response = client.post(url, json=body, headers=headers)
+            else:
+                form = {**(body or {}), "csrf_token": csrf_of(client)}
+                response = client.post(url, data=form, headers=headers)
+            if response.status_code != expected[who]:
+                failures.append(f"{who} {method} {url}: {response.status_code}, expected {expected[who]}")
+            if response.status_code >= 500:
+                failures.append(f"{who} {method} {url}: server error")
+    assert failures == []
+
+
+def test_anonymous_pages_redirect_to_login_with_the_way_back(world: World) -> None:
+    response = world.client().get("/cases?status=diblokir")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/cases%3Fstatus%3Ddiblokir"
+
+
+def test_an_agency_viewer_never_sees_another_agencys_records_in_lists(world: World) -> None:
+    viewer = world.login("viewer")
+    api = {"Authorization": f"Bearer {world.tokens['viewer']}"}
+    for path in ("/conflicts", "/cases", "/quarantine", "/conflicts?status=all"):
+        page = viewer.get(path).text
+        assert "CASE-B" not in page and NIP_B not in page and "kmd-1.csv" not in page, path
+    assert "CASE-A" in viewer.get("/cases").text
+    assert f'href="/conflicts/{world.ids["conflict_a"]}"' in viewer.get("/conflicts").text
+    assert "REG-Z" in viewer.get("/quarantine").text
+    conflicts = viewer.get("/api/v1/conflicts?status=all", headers=api).json()
+    assert [c["id"] for c in conflicts["items"]] == [world.ids["conflict_a"]]
+    cases = viewer.get("/api/v1/cases", headers=api).json()
+    assert [c["case_key"] for c in cases["items"]] == ["CASE-A"]
+    rows = viewer.get("/api/v1/quarantine?status=all", headers=api).json()
+    assert {r["source"] for r in rows["items"]} == {"bawaslu"}
+    # the steward sees both agencies
+    steward = world.login("steward")
+    assert "CASE-B" in steward.get("/cases").text
+
+
+@pytest.mark.parametrize("who", ["admin", "steward", "auditor"])
+def test_staff_lists_include_every_agency(world: World, who: str) -> None:
+    api = {"Authorization": f"Bearer {world.tokens[who]}"}
+    client = world.client()
+    keys = {c["case_key"] for c in client.get("/api/v1/cases", headers=api).json()["items"]}
+    assert keys == {"CASE-A", "CASE-B"}

@@ -1,0 +1,162 @@
+"""CSRF, login throttling, sessions (cookie flags, expiry, disabled accounts, password resets), safe
+redirects, security headers, and the audit log written with every human action."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from sbt_sync.console import web
+from sbt_sync.console.users import reset_password, set_active
+from sbt_sync.db.models import AuditEntry, Conflict, StewardDecision
+from tests.console.conftest import PASSWORD, World, csrf_of
+
+
+def _decisions(world: World) -> int:
+    with world.database.session() as session:
+        return session.scalar(select(func.count()).select_from(StewardDecision)) or 0
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_a_form_without_the_right_csrf_token_is_refused_and_changes_nothing(
+    world: World, token: str | None
+) -> None:
+    client = world.login("steward")
+    form = {"value": "H1", "reason": "looks right"}
+    if token is not None:
+        form["csrf_token"] = token
+    response = client.post(f"/conflicts/{world.ids['conflict_a']}/resolve", data=form)
+    assert response.status_code == 403
+    assert "CSRF" in response.text
+    assert _decisions(world) == 0
+    # the same form with the session's token goes through
+    form["csrf_token"] = csrf_of(client, "/conflicts")
+    assert client.post(f"/conflicts/{world.ids['conflict_a']}/resolve", data=form).status_code == 303
+    assert _decisions(world) == 1
+
+
+def test_logout_and_login_forms_need_the_csrf_token_too(world: World) -> None:
+    client = world.login("steward")
+    assert client.post("/logout", data={}).status_code == 403
+    assert client.get("/conflicts").status_code == 200  # still logged in
+    anonymous = world.client()
+    response = anonymous.post("/login", data={"username": "steward", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def _try(world: World, client: object, password: str) -> int:
+    from fastapi.testclient import TestClient
+
+    assert isinstance(client, TestClient)
+    form = {"username": "steward", "password": password, "csrf_token": csrf_of(client)}
+    status: int = client.post("/login", data=form).status_code
+    return status
+
+
+def test_the_tenth_wrong_password_in_a_minute_is_throttled(world: World) -> None:
+    client = world.client()
+    codes = [_try(world, client, f"wrong password {i}") for i in range(9)]
+    assert codes == [401] * 9
+    assert _try(world, client, "wrong password 9") == 429
+    # even the right password waits until the minute is over (the lock is in the database too)
+    assert _try(world, world.client(), PASSWORD) == 429
+    with world.database.session() as session:
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "session")).all()
+    assert actions.count("auth.login_failed") == 9
+    assert actions.count("auth.throttled") == 2
+
+
+def test_session_cookie_is_httponly_samesite_and_expires_when_idle(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = world.client()
+    form = {"username": "steward", "password": PASSWORD, "csrf_token": csrf_of(client), "next": "/cases"}
+    response = client.post("/login", data=form)
+    assert response.status_code == 303 and response.headers["location"] == "/cases"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert client.get("/cases").status_code == 200
+    idle = world.settings.console.session_idle_minutes * 60
+    now = time.time()
+    monkeypatch.setattr(web, "time", SimpleNamespace(time=lambda: now + idle + 5))
+    response = client.get("/cases")
+    assert response.status_code == 303 and "expired=1" in response.headers["location"]
+
+
+def test_disabling_an_account_or_resetting_its_password_ends_its_sessions(world: World) -> None:
+    client = world.login("steward")
+    set_active(world.database, "steward", active=False, actor="test")
+    assert client.get("/").status_code == 303
+    set_active(world.database, "steward", active=True, actor="test")
+    client = world.login("steward")
+    reset_password(world.database, "steward", password="another long password", actor="test")
+    assert client.get("/").status_code == 303
+    assert world.login("steward", "another long password").get("/").status_code == 200
+
+
+def test_api_tokens_stop_with_a_disabled_account_and_unknown_tokens_get_401(world: World) -> None:
+    client = world.client()
+    token = {"Authorization": f"Bearer {world.tokens['auditor']}"}
+    assert client.get("/api/v1/me", headers=token).status_code == 200
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer sbt_nope"}).status_code == 401
+    set_active(world.database, "auditor", active=False, actor="test")
+    response = client.get("/api/v1/me", headers=token)
+    assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_login_never_redirects_to_another_site(world: World, target: str) -> None:
+    client = world.client()
+    form = {"username": "steward", "password": PASSWORD, "csrf_token": csrf_of(client), "next": target}
+    response = client.post("/login", data=form)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_every_response_carries_the_security_headers(world: World) -> None:
+    response = world.client().get("/login")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_resolution_in_the_console_is_audited_with_who_what_and_before_after(world: World) -> None:
+    client = world.login("steward")
+    form = {"value": "H2", "reason": "SK PPK says H2", "csrf_token": csrf_of(client, "/conflicts")}
+    assert client.post(f"/conflicts/{world.ids['conflict_a']}/resolve", data=form).status_code == 303
+    with world.database.session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "conflict.resolve")).one()
+        conflict = session.get(Conflict, world.ids["conflict_a"])
+        assert conflict is not None and conflict.status == "resolved"
+    assert entry.actor_name == "steward" and entry.actor_id is not None
+    assert entry.channel == "console" and entry.client_address
+    assert entry.before == {"status": "open", "basis_hash": "b-a"}
+    assert (
+        entry.after is not None
+        and entry.after["status"] == "resolved"
+        and entry.after["decision"] == {"value": "H2"}
+    )
+    assert entry.reason == "SK PPK says H2"
+    csv_text = client.get("/audit.csv?action=conflict.").text
+    assert "conflict.resolve" in csv_text and "SK PPK says H2" in csv_text
+
+
+def test_a_claimed_conflict_cannot_be_resolved_by_another_steward_but_an_admin_may(world: World) -> None:
+    from sbt_sync.console.users import add_user
+
+    add_user(world.database, world.settings, username="budi", password=PASSWORD, role="steward", actor="test")
+    siti, budi, admin = world.login("steward"), world.login("budi"), world.login("admin")
+    conflict = world.ids["conflict_a"]
+    assert siti.post(f"/conflicts/{conflict}/claim", data={"csrf_token": csrf_of(siti)}).status_code == 303
+    form = {"value": "H1", "reason": "mine", "csrf_token": csrf_of(budi, f"/conflicts/{conflict}")}
+    budi.post(f"/conflicts/{conflict}/resolve", data=form)
+    assert _decisions(world) == 0
+    assert "claimed by steward" in budi.get(f"/conflicts/{conflict}").text
+    form["csrf_token"] = csrf_of(admin)
+    admin.post(f"/conflicts/{conflict}/resolve", data=form)
+    assert _decisions(world) == 1
