@@ -101,6 +101,8 @@ def demo(
     typer.echo("  sbt-sync push status               the outbox and what SIASN acknowledged")
     typer.echo("  sbt-sync report recap --format xlsx -o recap.xlsx")
     typer.echo("  make dagster-dev                   the Dagster UI: runs, asset checks, metadata")
+    typer.echo("  .venv/bin/sbt-sync users add siti --role steward && .venv/bin/sbt-sync steward serve")
+    typer.echo("                                     the steward console on http://127.0.0.1:8765/")
     typer.echo(f"  database {redact_url(report.database)}; the demo's configuration {report.config_path}")
     if not s.equal:
         raise SbtError("SIASN's final block flags differ from the ground truth")

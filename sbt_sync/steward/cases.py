@@ -1,15 +1,16 @@
 """Cases for stewards and viewers: a searchable list and one case's timeline across every source.
 
-The timeline puts in time order what happened to a case: the source records linked to it (with the
-rule that linked them), conflicts opened and closed, steward decisions, BKN's control actions, the
-SIASN pushes for its NIP, and the audit entries about it; beside it, each golden field's provenance.
+The timeline puts in time order what happened to a case: the source records linked to it (at the
+source's own time of the record, with the rule that linked them), BKN's control steps (on the day they
+fell due), conflicts opened and closed, steward decisions, the SIASN pushes for its NIP and the audit
+entries about it; beside it, each golden field's provenance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -159,7 +160,7 @@ def case_timeline(database: Database, case_id: int) -> CaseTimeline | None:
             )
             entries.append(
                 TimelineEntry(
-                    link.linked_at,
+                    record.source_updated_at or link.linked_at,
                     "linked",
                     f"{record.source} {record.record_key}",
                     {"rule": link.rule, "by": link.linked_by, "source_updated_at": record.source_updated_at},
@@ -196,7 +197,12 @@ def case_timeline(database: Database, case_id: int) -> CaseTimeline | None:
                 )
         for a in session.scalars(select(ControlAction).where(ControlAction.case_id == case_id)):
             entries.append(
-                TimelineEntry(a.decided_at, "control", a.action, {"due_on": a.due_on, "reason": a.reason})
+                TimelineEntry(
+                    datetime.combine(a.due_on, time.min, UTC),
+                    "control",
+                    a.action,
+                    {"decided_at": a.decided_at, "reason": a.reason},
+                )
             )
         if case.nip:
             for o in session.scalars(select(OutboxEntry).where(OutboxEntry.nip == case.nip)):
