@@ -128,6 +128,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Conflict #{id} resolved (decision #{decision}); it takes effect at the next cycle.",
     ),
     "conflict.bulk_done": ("{count} konflik diselesaikan.", "{count} conflicts resolved."),
+    "conflict.bulk_nothing": ("Belum ada konflik yang dipilih.", "No conflict is selected."),
     "conflict.record": ("Baris sumber", "Source row"),
     "conflict.nip_as_written": ("NIP sesuai sumber", "NIP as written"),
     "conflict.name": ("Nama", "Name"),

@@ -173,7 +173,7 @@ def bulk_resolve(
     me: Annotated[Principal, Depends(require("conflicts.act"))],
     reason: Annotated[str, Form(max_length=2000)],
     choice: Annotated[str, Form(pattern="^(top|none|keep)$")],
-    ids: Annotated[list[int], Form()],
+    ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
     """The same kind of answer for many conflicts: each one's top candidate, 'none' or 'keep'.
 
@@ -182,6 +182,9 @@ def bulk_resolve(
     """
     _ = translator(language(request))
     ctx = console(request)
+    if not ids:
+        flash(request, "error", _("conflict.bulk_nothing"))
+        return RedirectResponse("/conflicts", status_code=303)
     done, failed = 0, []
     for conflict_id in ids[:500]:
         try:

@@ -160,3 +160,31 @@ def test_a_claimed_conflict_cannot_be_resolved_by_another_steward_but_an_admin_m
     form["csrf_token"] = csrf_of(admin)
     admin.post(f"/conflicts/{conflict}/resolve", data=form)
     assert _decisions(world) == 1
+
+
+def test_bulk_resolve_gives_each_conflict_its_own_decision_and_reports_the_ones_it_cannot(
+    world: World,
+) -> None:
+    client = world.login("admin")
+    token = csrf_of(client, "/conflicts")
+    nothing = client.post("/conflicts/bulk", data={"choice": "top", "reason": "r", "csrf_token": token})
+    assert nothing.status_code == 303 and _decisions(world) == 0
+    assert "Belum ada konflik yang dipilih" in client.get("/conflicts").text
+    ids = [world.ids["conflict_a"], world.ids["conflict_b"]]
+    form = {"choice": "top", "reason": "each one's best candidate", "csrf_token": token, "ids": ids}
+    assert client.post("/conflicts/bulk", data=form).status_code == 303
+    # H1 for the field conflict; the identity conflict's top NIP is not in this test's registry
+    assert _decisions(world) == 1
+    assert "is not in the registry" in client.get("/conflicts").text
+    with world.database.session() as session:
+        decisions = {d.conflict_id: d.decision for d in session.scalars(select(StewardDecision))}
+        audited = session.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "conflict.resolve", AuditEntry.channel == "console"
+            )
+        )
+    assert decisions[world.ids["conflict_a"]] == {"value": "H1"}
+    assert audited == 1
+    again = client.post("/conflicts/bulk", data={**form, "csrf_token": csrf_of(client, "/conflicts")})
+    assert again.status_code == 303
+    assert "not open" in client.get("/conflicts").text
