@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nip
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import AuditEntry, OutboxEntry, PushApproval, SiasnObservation, User
+from sbt_sync.db.models import (
+    AuditEntry,
+    BlockState,
+    Case,
+    OutboxEntry,
+    PushApproval,
+    SiasnObservation,
+    User,
+)
 from sbt_sync.errors import SbtError
 
 SAMPLE = 20
@@ -89,19 +97,47 @@ def reject(
     channel: str = "cli",
     client_address: str | None = None,
 ) -> dict[str, Any]:
-    """Withdraw the rows a guard held back (they are superseded; a later run decides afresh)."""
+    """Withdraw the rows a guard held back; a later run decides afresh.
+
+    Each withdrawn change's block state goes back to the flag SIASN still holds (a new version), so
+    the next enforcement run sees the change again and, while the data still asks for it, proposes
+    it again behind the guard: a rejected unblock is never silently taken as done.
+    """
     approval = _waiting(session, approval_id)
-    withdrawn = _decide(
-        session,
-        approval,
-        "rejected",
-        "superseded",
-        reason=reason,
-        actor=actor,
-        channel=channel,
-        client_address=client_address,
+    held = list(
+        session.scalars(
+            select(OutboxEntry).where(
+                OutboxEntry.approval_id == approval.id, OutboxEntry.state == "awaiting_approval"
+            )
+        )
     )
-    return _approval(approval) | {"withdrawn": withdrawn}
+    withdrawn = _decide(
+        session, approval, "rejected", "superseded", reason=reason, actor=actor, channel=channel,
+        client_address=client_address,
+    )  # fmt: skip
+    restored = _restore_block_states(session, held, approval.id)
+    return _approval(approval) | {"withdrawn": withdrawn, "restored": restored}
+
+
+def _restore_block_states(session: Session, rows: Sequence[OutboxEntry], approval_id: int) -> int:
+    restored = 0
+    for row in rows:
+        state = session.get(BlockState, row.nip)
+        if state is None or state.version != row.block_version:
+            continue  # a later change already moved this NIP on
+        blocked_in_siasn = row.action == "buka"
+        case_ids = (
+            list(session.scalars(select(Case.id).where(Case.case_key.in_(list(row.case_refs or [])))))
+            if blocked_in_siasn
+            else []
+        )
+        state.blocked, state.case_ids, state.version = blocked_in_siasn, case_ids, state.version + 1
+        state.reason = (
+            f"push approval {approval_id} rejected: {row.action} withdrawn; the next run decides again"
+        )
+        state.since = state.updated_at = utcnow()
+        restored += 1
+    return restored
 
 
 def retry(

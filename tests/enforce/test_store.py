@@ -181,8 +181,38 @@ def test_rejecting_a_held_back_run_withdraws_its_rows(migrated_database: Databas
             add_case(s, f"CASE-{i}", nip(i))
         report = run_enforcement(s, policy, BLOCKING_DAY)
         assert report.approval_id is not None and "max_changes 2" in report.guard.reason  # type: ignore[union-attr]
-        reject(s, report.approval_id, reason="wrong feed", actor="tester")
+        result = reject(s, report.approval_id, reason="wrong feed", actor="tester")
+    assert result["withdrawn"] == 4 and result["restored"] == 4
     assert {state for *_, state, _ in outbox(db)} == {"superseded"}
+    state = block(db)
+    assert state is not None and not state.blocked and state.version == 2  # back to what SIASN holds
+    with db.session() as s:  # the next run proposes the blocks again, behind the guard again
+        again = run_enforcement(s, policy, BLOCKING_DAY)
+    assert again.approval_id is not None and len(again.changes) == 4
+    assert [(action, st, v) for _, action, st, v in outbox(db)][-4:] == [
+        ("blokir", "awaiting_approval", 3)
+    ] * 4
+
+
+def test_a_rejected_unblock_keeps_the_asn_blocked_and_is_proposed_again(migrated_database: Database) -> None:
+    db = migrated_database
+    policy = EnforcementSettings(guard=GuardSettings(max_changes=50, max_percent=10))
+    with db.session() as s:
+        for i in range(1, 9):
+            add_case(s, f"CASE-{i}", nip(i))
+        run_enforcement(s, policy, BLOCKING_DAY)
+        s.execute(update(OutboxEntry).values(state="acked"))
+    with db.session() as s:
+        s.execute(delete(Case))  # an empty feed would unblock everyone
+    with db.session() as s:
+        report = run_enforcement(s, policy, BLOCKING_DAY)
+        assert report.approval_id is not None
+        reject(s, report.approval_id, reason="the feed was truncated", actor="tester")
+    state = block(db)
+    assert state is not None and state.blocked and state.version == 3
+    with db.session() as s:
+        again = run_enforcement(s, policy, BLOCKING_DAY)
+    assert again.guard is not None and again.guard.tripped and len(again.changes) == 8
 
 
 def test_open_critical_conflict_behind_a_queued_block_is_found(migrated_database: Database) -> None:
