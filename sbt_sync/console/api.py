@@ -245,18 +245,11 @@ def case(
     request: Request, case_id: Id, me: Annotated[Principal, Depends(api_user("cases.view"))]
 ) -> dict[str, Any]:
     database = console(request).database
-    timeline = case_timeline(database, case_id)
+    timeline = case_timeline(database, case_id, sources=me.sources)
     if timeline is None:
         raise HTTPException(404, f"no case with id {case_id}")
     if not case_visible_to(database, case_id, me.sources):
         raise HTTPException(403, "the case belongs to another agency")
-    if me.sources is not None:
-        timeline.records = [r for r in timeline.records if r["source"] in me.sources]
-        timeline.entries = [
-            e
-            for e in timeline.entries
-            if e.kind not in ("linked", "unlinked") or e.title.split()[0] in me.sources
-        ]
     return asdict(timeline)
 
 

@@ -236,16 +236,9 @@ def case_detail(
     request: Request, case_id: int, me: Annotated[Principal, Depends(require("cases.view"))]
 ) -> Response:
     database = console(request).database
-    timeline = case_timeline(database, case_id)
+    timeline = case_timeline(database, case_id, sources=me.sources)
     if timeline is None:
         raise HTTPException(404, translator(language(request))("error.not_found"))
     if not case_visible_to(database, case_id, me.sources):
         raise HTTPException(403, translator(language(request))("error.forbidden"))
-    if me.sources is not None:
-        timeline.records = [r for r in timeline.records if r["source"] in me.sources]
-        timeline.entries = [
-            e
-            for e in timeline.entries
-            if e.kind not in ("linked", "unlinked") or e.title.split()[0] in me.sources
-        ]
     return render(request, "case.html", me, t=timeline)

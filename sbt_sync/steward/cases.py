@@ -128,8 +128,13 @@ def case_visible_to(database: Database, case_id: int, sources: Sequence[str] | N
         return session.scalar(query) is not None
 
 
-def case_timeline(database: Database, case_id: int) -> CaseTimeline | None:
-    """The case's timeline, or None when no case has that id."""
+def case_timeline(
+    database: Database, case_id: int, *, sources: Sequence[str] | None = None
+) -> CaseTimeline | None:
+    """The case's timeline, or None when no case has that id.
+
+    With ``sources`` (an agency viewer's), the source records of other agencies are left out.
+    """
     with database.session() as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -243,5 +248,10 @@ def case_timeline(database: Database, case_id: int) -> CaseTimeline | None:
                 .order_by(FieldProvenance.field)
             )
         ]
+        if sources is not None:
+            records = [r for r in records if r["source"] in sources]
+            entries = [
+                e for e in entries if e.kind not in ("linked", "unlinked") or e.title.split()[0] in sources
+            ]
         entries.sort(key=lambda e: (e.at is None, e.at or _EPOCH))
         return CaseTimeline(_row(case), dict(case.golden or {}), provenance, records, entries)
