@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, insert, text
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from sbt_sync.db.engine import Database
+
 _NULL = "\\N"
 
 
@@ -145,6 +147,30 @@ def next_ids(session: Session, table: Table, count: int) -> list[int]:
             {"sequence": sequence, "n": count},
         ).scalars()
     )
+
+
+def ensure_statistics(database: Database, *tables: Table) -> None:
+    """``ANALYZE`` each of ``tables`` that PostgreSQL has never analyzed, in its own transaction.
+
+    A table created empty has no planner statistics until autovacuum reaches it (a minute after the
+    changes at best), so the statements of a first load are planned as if it held a few hundred rows:
+    ``source = :s AND record_key = ANY(:keys)`` becomes a scan of every row of the source, once per
+    batch, which grows with the load (quadratic in total). One sample of the first batch is enough:
+    the planner scales it to the table's current size. A no-op elsewhere and once analyzed.
+    """
+    if database.engine.dialect.name != "postgresql":
+        return
+    with database.engine.connect() as connection:
+        for table in tables:
+            # reltuples is -1 until the first ANALYZE or VACUUM (PostgreSQL 14 and later; 0 before).
+            tuples = connection.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"),
+                {"table": table.name},
+            ).scalar()
+            if tuples is not None and tuples <= 0:
+                preparer = connection.dialect.identifier_preparer
+                connection.execute(text(f"ANALYZE {preparer.format_table(table)}"))
+        connection.commit()
 
 
 def one_of(

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from connectors.http.paging import Page, Paginator
@@ -23,7 +23,15 @@ from connectors.sftp import SftpReader
 from connectors.sftp.manifest import ManifestEntry, new_deliveries
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import QuarantinedRow, RawRecord, SftpFile, SourceCursor, StagedRecord
+from sbt_sync.db.models import (
+    QuarantinedRow,
+    RawRecord,
+    RawRecordVersion,
+    SftpFile,
+    SourceCursor,
+    StagedRecord,
+)
+from sbt_sync.ingest.bulk import ensure_statistics
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
 from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch
 from sbt_sync.ingest.prefetch import prefetched
@@ -31,6 +39,8 @@ from sbt_sync.settings_sources import SftpSource
 from schemas.checks import is_blank
 from schemas.feeds import FeedSpec
 
+_RAW_TABLE = cast(Table, RawRecord.__table__)
+_VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
 PREFETCH_PAGES = 8
 """Pages fetched ahead of the landing transaction (bounded: memory stays a few pages)."""
 BATCH_RECORDS = 5000
@@ -130,6 +140,8 @@ def pull_http(
                     run_id=run_id,
                     pages=len(batch),
                 )
+            if not result.pages:
+                ensure_statistics(database, _RAW_TABLE, _VERSION_TABLE)
             result.add(landed.new, landed.changed, landed.unchanged, landed.duplicates, landed.fetched)
             result.pages += len(batch)
             result.cursor_after = cursor

@@ -8,12 +8,9 @@ quarantines its rows and keeps the earlier good staged row: nothing already stor
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -22,17 +19,21 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import QuarantinedRow, RawRecord, StagedRecord
-from sbt_sync.ingest.bulk import insert_rows, one_of
+from sbt_sync.ingest.bulk import ensure_statistics, insert_rows, one_of
+from sbt_sync.ingest.checking import CheckedChunk, RawInput, checked_chunks
 from sbt_sync.ingest.prefetch import prefetched
-from sbt_sync.ingest.validate import Failure, RecordInput, ValidationOutcome, validate
-from schemas.feeds import FeedSpec, Staged
+from sbt_sync.ingest.validate import Failure
+from schemas.feeds import FeedSpec
 
 CHUNK = 5000
+PARALLEL = True
+"""Check chunks in a worker process when there is more than one (``checking.checked_chunks``)."""
 PREFETCH_CHUNKS = 1
 """Validated chunks waiting for their write: one keeps the validator busy while a chunk is written."""
 SAMPLE = 5
 _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 _STAGED_TABLE = cast(Table, StagedRecord.__table__)
+_RAW_TABLE = cast(Table, RawRecord.__table__)
 
 
 @dataclass
@@ -54,21 +55,6 @@ class StagingResult:
         return self.quarantined_records / self.validated if self.validated else 0.0
 
 
-# ``json.dumps(data, sort_keys=True, default=str)`` without building an encoder per record.
-_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
-
-
-def _staged_hash(staged: Staged) -> str:
-    """The staged record's content hash. Its text must not change: a stored hash that no longer
-    matches re-stages the row and sends it back to identity resolution."""
-    # A shallow view (``vars``, not dataclasses.asdict, which deep-copies every record); top-level
-    # dates and instants as ISO text, nested values through ``default=str``.
-    data = {
-        name: value.isoformat() if isinstance(value, date) else value for name, value in vars(staged).items()
-    }
-    return hashlib.sha256(_HASH_ENCODER.encode(data).encode()).hexdigest()
-
-
 def _origin_location(origin: str | None) -> tuple[str | None, int | None]:
     """``(file name, row)`` from a file record's origin ``"name:row"``; HTTP origins (``"page N"``)
     give no file."""
@@ -78,7 +64,7 @@ def _origin_location(origin: str | None) -> tuple[str | None, int | None]:
     return (name, int(row)) if row.isdigit() else (origin, None)
 
 
-_RAW_COLUMNS = (
+_RAW_COLUMNS = (  # RawInput's fields, in order
     RawRecord.id,
     RawRecord.record_key,
     RawRecord.payload,
@@ -92,32 +78,27 @@ def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> Staging
     """Validate and stage every raw record of ``source`` whose current version is unvalidated.
 
     Each chunk commits on its own, so a crash loses at most the chunk in progress, which the next run
-    validates again (its raw versions are still marked pending). A background thread reads and
-    validates the next chunk while the current one is written.
+    validates again (its raw versions are still marked pending). A background thread reads the next
+    chunks while the current one is written, and hands them to a worker process to validate when
+    there is more than one chunk (``checking.checked_chunks``); every write stays in this thread.
     """
     result = StagingResult()
-    with prefetched(
-        lambda: _validated_chunks(database, source, feed), depth=PREFETCH_CHUNKS, name=f"validate-{source}"
-    ) as chunks:
-        for chunk in chunks:
+
+    def checked() -> Iterator[tuple[list[RawInput], CheckedChunk]]:
+        return checked_chunks(feed, _raw_chunks(database, source), parallel=_worth_a_worker)
+
+    with prefetched(checked, depth=PREFETCH_CHUNKS, name=f"validate-{source}") as chunks:
+        for raws, chunk in chunks:
+            first = not result.validated
             with database.session() as session:
-                _stage_chunk(session, source, chunk, result)
+                _stage_chunk(session, source, raws, chunk, result)
+            if first:
+                ensure_statistics(database, _RAW_TABLE, _STAGED_TABLE, _QUARANTINE_TABLE)
     return result
 
 
-@dataclass
-class _Chunk:
-    """A validated chunk, with what its staged rows would be written as (computed off the writer's
-    thread: none of it depends on the database)."""
-
-    raws: Sequence[Any]
-    outcome: ValidationOutcome
-    staged: list[tuple[Any, Staged, str, dict[str, Any]]]
-    """``(raw row, staged record, content hash, column values)`` per staged record."""
-
-
-def _validated_chunks(database: Database, source: str, feed: FeedSpec) -> Iterator[_Chunk]:
-    """Chunks of pending raw rows (``_RAW_COLUMNS``) in id order, validated."""
+def _raw_chunks(database: Database, source: str) -> Iterator[list[RawInput]]:
+    """Chunks of the pending raw records of ``source``, in id order."""
     last_id = 0
     while True:
         with database.session() as session:
@@ -136,21 +117,20 @@ def _validated_chunks(database: Database, source: str, feed: FeedSpec) -> Iterat
         if not raws:
             return
         last_id = raws[-1].id
-        loads = json.loads
-        outcome = validate(feed, [RecordInput(raw.id, raw.record_key, loads(raw.payload)) for raw in raws])
-        by_id = {raw.id: raw for raw in raws}
-        staged = []
-        for ref, record in outcome.staged:
-            raw = by_id[ref]
-            digest = _staged_hash(record)
-            staged.append((raw, record, digest, _fill(record, raw.version, digest, raw.source_updated_at)))
-        yield _Chunk(raws, outcome, staged)
+        yield [RawInput(*raw) for raw in raws]
 
 
-def _stage_chunk(session: Session, source: str, chunk: _Chunk, result: StagingResult) -> None:
+def _worth_a_worker(first: list[RawInput]) -> bool:
+    """A full first chunk means more may follow: worth a worker process. Less is one chunk in all."""
+    return PARALLEL and len(first) >= CHUNK
+
+
+def _stage_chunk(
+    session: Session, source: str, raws: list[RawInput], chunk: CheckedChunk, result: StagingResult
+) -> None:
     """Stage one validated chunk of raw rows with set-based statements: one bulk INSERT of
     quarantine entries, one of new staged rows, and bulk UPDATEs by primary key of changed rows."""
-    raws, outcome = chunk.raws, chunk.outcome
+    outcome = chunk.outcome
     by_id = {raw.id: raw for raw in raws}
     result.validated += len(raws)
     result.unknown_columns.update(outcome.unknown_columns)
@@ -172,7 +152,7 @@ def _stage_chunk(session: Session, source: str, chunk: _Chunk, result: StagingRe
         quarantine.append(_quarantine_row(source, raw, failure))
         result.failures_by_check[failure.check] += 1
         if len(result.sample) < SAMPLE:
-            result.sample.append({"key": raw.record_key, "column": failure.column, "reason": failure.reason})
+            result.sample.append({"key": raw.key, "column": failure.column, "reason": failure.reason})
     result.quarantined_rows += len({(f.ref, f.item_no) for f in outcome.failures})
     result.quarantined_records += len(failed_items)
     # COPY on PostgreSQL, Core INSERT elsewhere: the ORM's bulk path costs per-row bookkeeping and
@@ -196,7 +176,8 @@ def _stage_chunk(session: Session, source: str, chunk: _Chunk, result: StagingRe
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     version_bumps: list[dict[str, Any]] = []
-    for raw, staged, digest, values in chunk.staged:
+    for staged in chunk.staged:
+        raw, digest, values = by_id[staged.raw_id], staged.content_hash, staged.values
         produced.add((raw.id, staged.item_no))
         row = existing.get((raw.id, staged.item_no))
         if row is not None and row.content_hash == digest and not row.withdrawn:
@@ -209,7 +190,7 @@ def _stage_chunk(session: Session, source: str, chunk: _Chunk, result: StagingRe
             new_rows.append(
                 {
                     "source": source,
-                    "record_key": raw.record_key,
+                    "record_key": raw.key,
                     "item_no": staged.item_no,
                     "raw_record_id": raw.id,
                     **values,
@@ -247,35 +228,14 @@ def _stage_chunk(session: Session, source: str, chunk: _Chunk, result: StagingRe
 _IDENTITY_CLEARED: dict[str, Any] = {"resolved_nip": None, "identity_rule": None, "identity_score": None}
 
 
-def _fill(staged: Staged, raw_version: int, digest: str, delivered: datetime | None) -> dict[str, Any]:
-    """The staged row's column values (``staged_at`` is set when it is written)."""
-    return {
-        "raw_version": raw_version,
-        "content_hash": digest,
-        "nip": staged.nip,
-        "nip_raw": staged.nip_raw[:64] if staged.nip_raw else None,
-        "name": staged.name,
-        "name_normalised": staged.name_normalised,
-        "birth_date": staged.birth_date,
-        "instansi": staged.instansi,
-        "event_code": staged.event_code,
-        "register_no": staged.register_no,
-        "recommendation_no": staged.recommendation_no,
-        "source_updated_at": staged.source_updated_at or delivered,
-        "fields": {"record_type": staged.record_type, **staged.fields},
-        "withdrawn": False,
-        "needs_reconcile": True,
-    }
-
-
-def _quarantine_row(source: str, raw: Any, failure: Failure) -> dict[str, Any]:
+def _quarantine_row(source: str, raw: RawInput, failure: Failure) -> dict[str, Any]:
     file_name, file_row = _origin_location(raw.origin)
     row_number = file_row if file_name else (None if failure.item_no is None else failure.item_no + 1)
     return {
         "source": source,
         "raw_record_id": raw.id,
         "raw_version": raw.version,
-        "record_key": raw.record_key,
+        "record_key": raw.key,
         "file_name": file_name,
         "row_number": row_number,
         "column": failure.column,

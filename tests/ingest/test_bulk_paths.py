@@ -4,22 +4,24 @@ rows that a changed record updates; each must behave exactly as the plain path."
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from connectors.http.paging import Page
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, SourceCursor, StagedRecord
-from sbt_sync.ingest import pull
+from sbt_sync.ingest import checking, pull, staging
 from sbt_sync.ingest.landing import FetchedRecord, land_batch
 from sbt_sync.ingest.prefetch import prefetched
 from sbt_sync.ingest.pull import pull_http
 from sbt_sync.ingest.staging import stage_pending
-from schemas.feeds import FEEDS
+from schemas.feeds import FEEDS, FeedSpec
 
 FEED = FEEDS["bkn_wasdal"]
 T0 = datetime(2024, 11, 27, 8, 0, tzinfo=UTC)
@@ -157,3 +159,64 @@ def test_changed_content_restages_the_row_and_clears_its_resolved_identity(
         assert fixed.needs_reconcile and fixed.resolved_nip is None
         statuses = session.scalars(select(QuarantinedRow.status)).all()
         assert statuses == ["superseded"]  # the fixed record's old entry
+
+
+def _staged_snapshot(database: Database) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with database.session() as session:
+        staged = session.execute(
+            select(
+                StagedRecord.record_key,
+                StagedRecord.item_no,
+                StagedRecord.content_hash,
+                StagedRecord.nip,
+                StagedRecord.name_normalised,
+                StagedRecord.birth_date,
+                StagedRecord.source_updated_at,
+                StagedRecord.fields,
+            ).order_by(StagedRecord.record_key)
+        ).all()
+        quarantine = session.execute(
+            select(
+                QuarantinedRow.record_key,
+                QuarantinedRow.column,
+                QuarantinedRow.check,
+                QuarantinedRow.value,
+                QuarantinedRow.reason,
+            ).order_by(QuarantinedRow.record_key, QuarantinedRow.column)
+        ).all()
+    return [tuple(row) for row in staged], [tuple(row) for row in quarantine]
+
+
+def test_chunks_checked_in_a_worker_process_stage_what_checking_in_process_stages(
+    migrated_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [_record(n) for n in range(1, 41)]
+    records[3] = _record(4, hasil="mungkin")  # not an allowed result
+    records[10] = _record(11, nip="1.98001012005011e+17")  # float-mangled NIP
+    records[17] = _record(18, updated_at="2024-13-02T09:00:00+07:00")  # no 13th month
+    records[25] = _record(26, nama="Siti Ñurhaliza", nip="198001012005012002")
+    pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages([records]))
+    workers = tmp_path / "workers"
+    real_init = checking._init_worker
+
+    def init_and_note(feed: FeedSpec) -> None:
+        with workers.open("a", encoding="utf-8") as note:
+            note.write(f"{os.getpid()}\n")
+        real_init(feed)
+
+    # Chunks of 7 records: six chunks, so the worker is started and results arrive out of step.
+    monkeypatch.setattr(staging, "CHUNK", 7)
+    monkeypatch.setattr(checking, "_init_worker", init_and_note)
+    in_worker = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    assert [int(pid) for pid in workers.read_text().split()] != [os.getpid()]
+    assert (in_worker.validated, in_worker.staged_new, in_worker.quarantined_records) == (40, 37, 3)
+    from_worker = _staged_snapshot(migrated_database)
+
+    with migrated_database.session() as session:  # forget the staging, then do it again in-process
+        session.execute(delete(QuarantinedRow))
+        session.execute(delete(StagedRecord))
+        session.execute(update(RawRecord).values(validated_version=None))
+    monkeypatch.setattr(staging, "PARALLEL", False)
+    in_process = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    assert in_process == in_worker
+    assert _staged_snapshot(migrated_database) == from_worker

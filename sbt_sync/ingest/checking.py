@@ -1,0 +1,184 @@
+"""Validating chunks of landed records, in this process or in one worker process.
+
+Validation, building the canonical staged records and hashing them need no database and hold the GIL
+for most of staging's time, while the writes that follow wait mostly on the database. A worker
+process (forked, so nothing is imported twice) checks the next chunks on the machine's other core
+while this process writes the current one. Only plain values cross the process boundary: the raw
+rows' ids, keys and payload text go out, the failures and the staged rows' column values come back.
+The worker never touches the database, so the one-transaction-per-chunk writes stay in the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple, TypeVar
+
+import orjson
+
+from sbt_sync.ingest.validate import RecordInput, ValidationOutcome, validate
+from schemas.feeds import FeedSpec, Staged
+
+T = TypeVar("T")
+
+_LONG_DIGITS = re.compile(r"\d{19}")
+AHEAD = 2
+"""Chunks handed to the worker before the first result is taken: one checked while one is sent."""
+
+
+class RawInput(NamedTuple):
+    """What validation needs of one landed raw record (a named tuple: it pickles as cheaply as a
+    tuple, where a slotted dataclass costs a ``fields()`` walk per instance each way)."""
+
+    id: int
+    key: str
+    payload: str
+    """The payload as stored (canonical JSON text)."""
+    version: int
+    origin: str | None
+    source_updated_at: datetime | None
+
+
+class StagedValues(NamedTuple):
+    """A staged row as it would be written (``staged_at`` is set by the writer)."""
+
+    raw_id: int
+    item_no: int
+    content_hash: str
+    values: dict[str, Any]
+
+
+@dataclass
+class CheckedChunk:
+    outcome: ValidationOutcome
+    """Failures, drift and row count; ``outcome.staged`` is left empty (``staged`` has the rows)."""
+    staged: list[StagedValues]
+
+
+# ``json.dumps(data, sort_keys=True, default=str)`` without building an encoder per record.
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def staged_hash(staged: Staged) -> str:
+    """The staged record's content hash. Its text must not change: a stored hash that no longer
+    matches re-stages the row and sends it back to identity resolution."""
+    # A shallow view (``vars``, not dataclasses.asdict, which deep-copies every record); top-level
+    # dates and instants as ISO text, nested values through ``default=str``.
+    data = {
+        name: value.isoformat() if isinstance(value, date) else value for name, value in vars(staged).items()
+    }
+    return hashlib.sha256(_HASH_ENCODER.encode(data).encode()).hexdigest()
+
+
+def staged_values(staged: Staged, raw: RawInput, digest: str) -> dict[str, Any]:
+    """The staged row's column values (``staged_at`` is set when it is written)."""
+    return {
+        "raw_version": raw.version,
+        "content_hash": digest,
+        "nip": staged.nip,
+        "nip_raw": staged.nip_raw[:64] if staged.nip_raw else None,
+        "name": staged.name,
+        "name_normalised": staged.name_normalised,
+        "birth_date": staged.birth_date,
+        "instansi": staged.instansi,
+        "event_code": staged.event_code,
+        "register_no": staged.register_no,
+        "recommendation_no": staged.recommendation_no,
+        "source_updated_at": staged.source_updated_at or raw.source_updated_at,
+        "fields": {"record_type": staged.record_type, **staged.fields},
+        "withdrawn": False,
+        "needs_reconcile": True,
+    }
+
+
+def _loads(text: str) -> Any:
+    """The stored payload parsed, the same values as ``json.loads`` gives.
+
+    orjson is several times faster. It refuses NaN, infinities and lone surrogates (those go through
+    ``json.loads``), and silently turns an integer beyond 64 bits into a float, so a payload with a
+    run of 19 or more digits anywhere (a long number, or a string that merely looks like one) is
+    parsed by ``json.loads`` too.
+    """
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+def check_chunk(feed: FeedSpec, raws: list[RawInput]) -> CheckedChunk:
+    """Validate ``raws`` (lazily: every failure of every row) and build the staged rows that pass."""
+    outcome = validate(feed, [RecordInput(raw.id, raw.key, _loads(raw.payload)) for raw in raws])
+    by_id = {raw.id: raw for raw in raws}
+    staged = []
+    for ref, record in outcome.staged:
+        digest = staged_hash(record)
+        staged.append(StagedValues(ref, record.item_no, digest, staged_values(record, by_id[ref], digest)))
+    outcome.staged = []
+    return CheckedChunk(outcome, staged)
+
+
+# The worker's feed: set once by the pool's initializer. With the fork start method the initializer's
+# arguments are inherited, not pickled, so any FeedSpec works (a test's local one included).
+_WORKER_FEED: FeedSpec | None = None
+
+
+def _init_worker(feed: FeedSpec) -> None:
+    global _WORKER_FEED
+    _WORKER_FEED = feed
+
+
+def _check_in_worker(raws: list[RawInput]) -> CheckedChunk:
+    assert _WORKER_FEED is not None, "worker not initialised"
+    return check_chunk(_WORKER_FEED, raws)
+
+
+def checked_chunks(
+    feed: FeedSpec, chunks: Iterable[list[RawInput]], *, parallel: Callable[[list[RawInput]], bool]
+) -> Iterator[tuple[list[RawInput], CheckedChunk]]:
+    """``(chunk, its check)`` for each of ``chunks``, in order.
+
+    A worker process is started when ``parallel(first chunk)`` says the work is worth one (a fork
+    costs tens of milliseconds) and the platform can fork; otherwise every chunk is checked here. A
+    worker's error is raised here, at its chunk, after every chunk before it.
+    """
+    iterator = iter(chunks)
+    first = next(iterator, None)
+    if first is None:
+        return
+    if not parallel(first) or "fork" not in multiprocessing.get_all_start_methods():
+        yield first, check_chunk(feed, first)
+        for chunk in iterator:
+            yield chunk, check_chunk(feed, chunk)
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(feed,),
+    )
+    try:
+        pending: deque[tuple[list[RawInput], Future[CheckedChunk]]] = deque()
+        for chunk in _chained(first, iterator):
+            pending.append((chunk, pool.submit(_check_in_worker, chunk)))
+            if len(pending) >= AHEAD:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _chained(first: T, rest: Iterator[T]) -> Iterator[T]:
+    yield first
+    yield from rest
