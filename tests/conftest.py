@@ -51,6 +51,27 @@ def migrated_database(empty_database: Database) -> Database:
 
 
 @pytest.fixture
+def production_database(tmp_path: Path) -> Iterator[Database]:
+    """A migrated database on the production backend: PostgreSQL when configured, else SQLite.
+
+    For the election-scale end-to-end tests only: each costs minutes, and every code path they run is
+    also run on both backends by the small-scale tests, so CI runs them once, where production runs.
+    """
+    base = postgres_base_url()
+    if base is None:
+        database = Database(f"sqlite:///{tmp_path / 'sbt.db'}")
+        migrate.upgrade(database)
+        yield database
+        database.dispose()
+        return
+    with temporary_postgres_database(base) as url:
+        database = Database(url.render_as_string(hide_password=False))
+        migrate.upgrade(database)
+        yield database
+        database.dispose()
+
+
+@pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     """A project folder with the committed sbt.yaml and dagster.yaml, as a new deployment starts."""
     project = tmp_path / "project"

@@ -7,7 +7,8 @@
   with every SIASN fault switched on, and SIASN's final flags equal the truth's block state with exactly
   one applied change per intended change.
 
-Slow: runs in CI, skipped by ``-m "not slow"``.
+Slow: runs in CI, skipped by ``-m "not slow"``. It runs once, on PostgreSQL when one is configured (the
+production backend; CI always has one), else on SQLite: the small-scale tests run the same code on both.
 """
 
 from __future__ import annotations
@@ -127,9 +128,9 @@ def election_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.mark.slow
 @pytest.mark.integration
 def test_election_golden_dataset_and_siasn_flags_match_the_ground_truth(
-    election_data: Path, migrated_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    election_data: Path, production_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run = run_election(election_data, tmp_path, migrated_database, monkeypatch.setenv)
+    run = run_election(election_data, tmp_path, production_database, monkeypatch.setenv)
     quality = run.quality
     assert quality.identity_precision >= 0.99, quality
     assert quality.identity_recall >= 0.95, quality
