@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Titles written before the name (lower-case, without dots).
 FRONT_TITLES = frozenset(
@@ -25,6 +26,7 @@ BACK_TITLES = frozenset(
 )  # fmt: skip
 
 _NON_LETTER = re.compile(r"[^a-z\s]")
+_TITLE_SEPARATORS = re.compile(r"[,\s]+")
 _SPACES = re.compile(r"\s+")
 
 
@@ -60,6 +62,22 @@ def normalise_name(raw: str | None) -> str:
     _, bare, _ = split_titles(raw)
     folded = _NON_LETTER.sub(" ", _fold(bare).replace("'", ""))
     return _SPACES.sub(" ", folded).strip().upper()
+
+
+@lru_cache(maxsize=4_096)
+def title_keys(*titles: str | None) -> frozenset[str]:
+    """Titles as compared ("Dr. H." and "S.Pd., M.Pd." give dr, h, spd, mpd): registry gelar fields
+    or the titles ``split_titles`` found in a written name."""
+    keys = (_title_key(part) for title in titles for part in _TITLE_SEPARATORS.split(title or ""))
+    return frozenset(key for key in keys if key)
+
+
+def written_title_keys(raw: str | None) -> frozenset[str]:
+    """The titles a source wrote around a name ("Dr. H. Ahmad, S.Pd." gives dr, h, spd)."""
+    if not raw:
+        return frozenset()
+    front, _, back = split_titles(raw)
+    return title_keys(*front, *back)
 
 
 def _title_key(token: str) -> str:

@@ -12,9 +12,18 @@ from alembic.script import ScriptDirectory
 from sbt_sync.db.engine import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-DIALECT_ONLY_INDEXES = frozenset({"ix_asn_registry_name_normalised_trgm"})
-"""Indexes a migration creates on one dialect only (PostgreSQL's trigram index); the models leave them
-out, so schema comparison must ignore them."""
+DIALECT_ONLY_INDEXES = frozenset(
+    {
+        "ix_asn_registry_name_normalised_trgm",  # 0002, PostgreSQL: GIN trigram (0003 drops it)
+        "ix_asn_registry_instansi_name_head",  # 0003, PostgreSQL: text_pattern_ops token anchors
+        "ix_asn_registry_instansi_name_tail",
+        "ix_asn_registry_name_head",
+        "ix_asn_registry_name_tail",
+        "ix_asn_registry_nip_tail",  # 0003, every dialect: the expression substr(nip, 9, 10)
+    }
+)
+"""Indexes migrations create that the models leave out (PostgreSQL's trigram and pattern-operator
+indexes, which no other dialect has, and an expression index), so schema comparison ignores them."""
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

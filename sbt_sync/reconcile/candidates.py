@@ -1,10 +1,25 @@
 """Registry candidate search for identity resolution: many queries, few round trips.
 
-Blocking keys, each an indexed lookup of ``asn_registry`` batched over all queries: the NIP, the exact
-normalised name, the birth date (from a valid NIP or recovered from a partial one). A query those keys
-leave without a plausible candidate falls back to fuzzy neighbours: on PostgreSQL with pg_trgm and a
-trigram index on ``name_normalised`` (``ensure_trigram_index``), the nearest names nationally; elsewhere
-the names of its instansi that share its first or last token. SQL is built with bound parameters only.
+Blocking keys, each an indexed lookup of ``asn_registry`` batched over all queries:
+
+- the NIP (a registered holder whose name matches ends the search);
+- the exact canonical name, also with the last token moved back from the front ("SUTANTO WAHYUNI
+  MAYA" is "WAHYUNI MAYA SUTANTO" written surname first);
+- the digits after the birth date (appointment, gender, serial) of a NIP whose birth date is
+  impossible, on migration 0003's expression index;
+- the birth date (from a valid NIP, or what a partial one still shows);
+- for a misspelt name, the names of the written instansi that share its first or its last token
+  (when neither the birth date nor the exact name found the person there), and, when nothing
+  plausible turned up at all, the names nationally that share all its tokens but the first or all
+  but the last (names of three tokens or more).
+
+On PostgreSQL with pg_trgm (``trigram_available``) the birth-date and misspelt-name blocks are ranked
+in the database by trigram ``similarity`` and only their best few rows come back, in one statement
+per batch (a LATERAL join over unnested arrays); the token anchors are byte ranges over 0003's
+``text_pattern_ops`` indexes. A trigram index is not used: at 4.3 million names built from a few
+thousand tokens, GIN's ``%`` and GiST's ``<->`` both visit a large part of the table for every
+query (0.5 and 1.5 s). Elsewhere (SQLite, or pg_trgm refused) the birth-date block comes back whole
+and the instansi anchors are matched with LIKE. Every statement has bound parameters only.
 """
 
 from __future__ import annotations
@@ -12,11 +27,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, text
+from sqlalchemy import ColumnElement, Row, TextClause, and_, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry as Asn
@@ -24,61 +41,103 @@ from sbt_sync.reconcile.identity import (
     IdentityQuery,
     IdentityThresholds,
     RegistryCandidate,
+    canonical_name,
+    instansi_agrees,
     name_similarity,
     normalise_instansi,
 )
-from schemas.names import normalise_name
+from schemas.names import normalise_name, title_keys
 
 log = logging.getLogger(__name__)
 
 CHUNK = 2_000
-"""Values per IN list or fallback batch: far below SQLite's 32,766 bound parameters."""
-FUZZY_LIMIT = 20
-TRIGRAM_THRESHOLD = 0.5
-_COLUMNS = (Asn.nip, Asn.name_normalised, Asn.birth_date, Asn.gender, Asn.instansi_id, Asn.instansi_name)
-_TRIGRAM_INDEX = "ix_asn_registry_name_normalised_trgm"
-_TRIGRAM_SEARCH = text(
-    "SELECT q.i, r.nip, r.name_normalised, r.birth_date, r.gender, r.instansi_id, r.instansi_name "
-    "FROM unnest(CAST(:idx AS integer[]), CAST(:names AS text[])) AS q(i, name) "
-    "CROSS JOIN LATERAL (SELECT a.* FROM asn_registry a WHERE a.name_normalised % q.name "
-    "ORDER BY similarity(a.name_normalised, q.name) DESC, a.nip LIMIT :k) AS r"
+"""Values per IN list or LATERAL batch: far below SQLite's 32,766 bound parameters."""
+BIRTH_LIMIT = 10
+"""Names kept per birth date: the nearest to the query's (one birth date holds ~300 ASN nationally)."""
+INSTANSI_LIMIT = 30
+"""Names kept per instansi: enough for every namesake of a misspelt name (they tie on similarity)."""
+NATIONAL_LIMIT = 20
+_COLUMNS = (
+    Asn.nip, Asn.name_normalised, Asn.birth_date, Asn.gender, Asn.instansi_id, Asn.instansi_name,
+    Asn.front_title, Asn.back_title,
+)  # fmt: skip
+# One LATERAL subquery per query over unnested arrays (query index, block key, name, anchors), ranking
+# a small block by pg_trgm's ``similarity`` in the database so only its best rows travel. Anchors are
+# byte ranges over migration 0003's ``text_pattern_ops`` indexes (``_anchors``): [lo, hi) on the name
+# for a name starting with the query's first tokens, [rlo, rhi) on the reversed name for one ending
+# with its last tokens, [slo, shi) on the reversed name for one ending with its first token (a
+# surname the query wrote first).
+_RANKED_HEAD = (
+    "SELECT q.i, a.* FROM unnest(CAST(:idx AS integer[]), CAST(:keys AS {key_type}[]), "
+    "CAST(:names AS text[]), CAST(:lo AS text[]), CAST(:hi AS text[]), CAST(:rlo AS text[]), "
+    "CAST(:rhi AS text[]), CAST(:slo AS text[]), CAST(:shi AS text[])) "
+    "AS q(i, key, name, lo, hi, rlo, rhi, slo, shi) CROSS JOIN LATERAL (SELECT b.nip, "
+    "b.name_normalised, b.birth_date, b.gender, b.instansi_id, b.instansi_name, b.front_title, "
+    "b.back_title FROM asn_registry b "
+)
+_ANCHOR_NAMES = ("lo", "hi", "rlo", "rhi", "slo", "shi")
+_RANKED_TAIL = "ORDER BY similarity(b.name_normalised, q.name) DESC, b.nip LIMIT :k) a"
+_ANCHORED = (
+    "((b.name_normalised ~>=~ q.lo AND b.name_normalised ~<~ q.hi) "
+    "OR (reverse(b.name_normalised) ~>=~ q.rlo AND reverse(b.name_normalised) ~<~ q.rhi)) "
+)
+_SURNAME_FIRST = "OR (reverse(b.name_normalised) ~>=~ q.slo AND reverse(b.name_normalised) ~<~ q.shi)"
+_BIRTH_RANKED = text(_RANKED_HEAD.format(key_type="date") + "WHERE b.birth_date = q.key " + _RANKED_TAIL)
+_INSTANSI_RANKED = text(
+    _RANKED_HEAD.format(key_type="text")
+    + f"WHERE b.instansi_id = q.key AND ({_ANCHORED}{_SURNAME_FIRST}) "
+    + _RANKED_TAIL
+)
+_NATIONAL_RANKED = text(_RANKED_HEAD.format(key_type="text") + "WHERE " + _ANCHORED + _RANKED_TAIL)
+# Distinct instansi without reading the table: one index probe per instansi (a loose index scan).
+_INSTANSI_LIST = text(
+    "WITH RECURSIVE ids(id) AS (SELECT min(instansi_id) FROM asn_registry UNION ALL "
+    "SELECT (SELECT min(instansi_id) FROM asn_registry WHERE instansi_id > ids.id) FROM ids "
+    "WHERE ids.id IS NOT NULL) "
+    "SELECT id, (SELECT instansi_name FROM asn_registry WHERE instansi_id = ids.id LIMIT 1) "
+    "FROM ids WHERE id IS NOT NULL"
 )
 
 
 def ensure_trigram_index(database: Database) -> bool:
-    """Create pg_trgm and the trigram index when allowed; True when fuzzy search can use them.
+    """Create pg_trgm when allowed; True when the ranked search can use it.
 
-    Always False on SQLite. Without superuser rights ``CREATE EXTENSION`` fails: that is logged and
-    the search falls back to instansi blocking (a migration run by an owner should create both).
+    Always False on SQLite. Without the right to ``CREATE EXTENSION`` that is logged and the search
+    runs unranked (migration 0002, run by an owner, creates the extension).
     """
     if database.dialect != "postgresql":
         return False
     try:
         with database.session() as session:
             session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-            session.execute(
-                text(
-                    f"CREATE INDEX IF NOT EXISTS {_TRIGRAM_INDEX} ON asn_registry "
-                    "USING gin (name_normalised gin_trgm_ops)"
-                )
-            )
     except DBAPIError as exc:
-        log.warning("pg_trgm unavailable, fuzzy identity search uses instansi blocking: %s", exc.orig)
+        log.warning("pg_trgm unavailable, identity search runs unranked: %s", exc.orig)
         return False
     return True
 
 
 def trigram_available(session: Session) -> bool:
-    """Whether pg_trgm is installed and ``name_normalised`` has a trigram index (PostgreSQL only)."""
+    """Whether this is PostgreSQL with pg_trgm installed (``similarity`` ranks the blocks)."""
     if session.get_bind().dialect.name != "postgresql":
         return False
-    found = session.execute(
-        text(
-            "SELECT 1 FROM pg_extension e, pg_indexes i WHERE e.extname = 'pg_trgm' "
-            "AND i.tablename = 'asn_registry' AND i.indexdef LIKE '%gin_trgm_ops%'"
-        )
-    ).first()
+    found = session.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first()
     return found is not None
+
+
+_Found = list[dict[str, RegistryCandidate]]
+"""Per query, the candidates found so far by NIP."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """What the blocks look up for one open query."""
+
+    index: int
+    query: IdentityQuery
+    canonical: str
+    tokens: tuple[str, ...]
+    names: frozenset[str]
+    """Exact-name keys: canonical, normalised as written, and surname-first turned back."""
 
 
 class CandidateSearch:
@@ -94,106 +153,177 @@ class CandidateSearch:
         """For each query, in order, the registry rows ``resolve`` should score (possibly none).
 
         A query whose NIP is registered under a matching name gets only that holder; every other query
-        gets all rows sharing its blocking keys, plus fuzzy neighbours when those hold nothing plausible.
+        gets the rows its blocking keys find, plus fuzzy neighbours where those hold nothing plausible.
         """
-        found: list[dict[str, RegistryCandidate]] = [{} for _ in queries]
+        found: _Found = [{} for _ in queries]
         with self._database.session() as session:
             by_nip = self._lookup(session, Asn.nip, {q.nip for q in queries if q.nip})
-            open_ = []
+            probes: list[_Probe] = []
             for i, query in enumerate(queries):
                 holder = by_nip.get(query.nip or "", [])
                 found[i].update((c.nip, c) for c in holder)
                 if not holder or not self._similar(query, holder, self._thresholds.name_mismatch):
-                    open_.append(i)
-            names = {i: normalise_name(queries[i].name) for i in open_}
-            by_name = self._lookup(session, Asn.name_normalised, {n for n in names.values() if n})
-            by_birth = self._lookup(session, Asn.birth_date, {queries[i].birth_date for i in open_} - {None})
-            fuzzy = []
-            for i in open_:
-                birth = queries[i].birth_date
-                found[i].update((c.nip, c) for c in by_name.get(names[i], []))
-                found[i].update((c.nip, c) for c in by_birth.get(birth, []) if birth is not None)
-                if names[i] and not self._similar(
-                    queries[i], found[i].values(), self._thresholds.min_candidate
-                ):
-                    fuzzy.append(i)
-            for i, candidate in self._fuzzy(session, [(i, queries[i], names[i]) for i in fuzzy]):
-                found[i].setdefault(candidate.nip, candidate)
+                    probes.append(_probe(i, query))
+            ranked = trigram_available(session)
+            self._exact(session, probes, found)
+            self._births(session, probes, found, ranked=ranked)
+            self._instansi_block(session, probes, found, ranked=ranked)
+            if ranked:
+                lost = [p for p in probes if len(p.tokens) > 2 and not self._plausible(p, found)]
+                keep = [len(p.tokens) - 1 for p in lost]
+                self._ranked(session, _NATIONAL_RANKED, lost, [None] * len(lost), keep, found, NATIONAL_LIMIT)
         return [sorted(f.values(), key=lambda c: c.nip) for f in found]
+
+    def _exact(self, session: Session, probes: list[_Probe], found: _Found) -> None:
+        """Exact names, and the digits after an impossible birth date (with the birth year checked)."""
+        by_name = self._lookup(session, Asn.name_normalised, {n for p in probes for n in p.names})
+        tails = {p.query.nip_tail for p in probes} - {None}
+        by_tail = self._lookup(session, func.substr(Asn.nip, 9, 10), tails, key=lambda c: c.nip[8:])
+        for p in probes:
+            for name in p.names:
+                found[p.index].update((c.nip, c) for c in by_name.get(name, []))
+            year = p.query.birth_year
+            for c in by_tail.get(p.query.nip_tail or "", []):
+                if year is None or c.birth_date is None or c.birth_date.year == year:
+                    found[p.index].setdefault(c.nip, c)
+
+    def _births(self, session: Session, probes: list[_Probe], found: _Found, *, ranked: bool) -> None:
+        dated = [p for p in probes if p.query.birth_date is not None]
+        if ranked:
+            named = [p for p in dated if p.tokens]
+            births = [p.query.birth_date for p in named]
+            self._ranked(session, _BIRTH_RANKED, named, births, [1] * len(named), found, BIRTH_LIMIT)
+            return
+        by_birth = self._lookup(session, Asn.birth_date, {p.query.birth_date for p in dated})
+        for p in dated:
+            found[p.index].update((c.nip, c) for c in by_birth.get(p.query.birth_date, []))
+
+    def _instansi_block(self, session: Session, probes: list[_Probe], found: _Found, *, ranked: bool) -> None:
+        """Misspelt names within the written instansi, for queries the other blocks leave open there."""
+        wanted: list[tuple[_Probe, str]] = []
+        for p in probes:
+            if not p.tokens or not p.query.instansi:
+                continue
+            if p.query.birth_date is not None and self._plausible(p, found):
+                continue  # the names of that birth date are in (the nearest ones, when ranked)
+            if any(
+                instansi_agrees(p.query.instansi, c) and canonical_name(c.name_normalised) == p.canonical
+                for c in found[p.index].values()
+            ):
+                continue  # its exact name is in the instansi: a misspelling is not more likely
+            wanted += [(p, ident) for ident in sorted(self._instansi_ids(session, p.query.instansi))]
+        if ranked:
+            probes_, ids = [w[0] for w in wanted], [w[1] for w in wanted]
+            self._ranked(session, _INSTANSI_RANKED, probes_, ids, [1] * len(wanted), found, INSTANSI_LIMIT)
+            return
+        step = max(self._chunk // 10, 1)
+        for start in range(0, len(wanted), step):
+            for i, c in self._instansi_tokens(session, wanted[start : start + step]):
+                found[i].setdefault(c.nip, c)
+
+    def _plausible(self, probe: _Probe, found: _Found) -> bool:
+        return self._similar(probe.query, found[probe.index].values(), self._thresholds.min_candidate)
 
     def _similar(self, query: IdentityQuery, rows: Iterable[RegistryCandidate], floor: float) -> bool:
         return any(name_similarity(query.name, c.name_normalised) >= floor for c in rows)
 
     def _lookup(
-        self, session: Session, column: InstrumentedAttribute[Any], keys: set[Any]
+        self,
+        session: Session,
+        column: Any,
+        keys: set[Any],
+        *,
+        key: Any = None,
     ) -> dict[Any, list[RegistryCandidate]]:
+        """Rows whose ``column`` is one of ``keys``, grouped by it (``key`` says how to read it back)."""
         result: dict[Any, list[RegistryCandidate]] = defaultdict(list)
         ordered = sorted(keys)
         for start in range(0, len(ordered), self._chunk):
             chunk = ordered[start : start + self._chunk]
             for row in session.execute(select(*_COLUMNS).where(column.in_(chunk))):
                 candidate = _candidate(row)
-                result[getattr(candidate, column.key)].append(candidate)
+                result[key(candidate) if key else getattr(candidate, column.key)].append(candidate)
         return result
 
-    def _fuzzy(
-        self, session: Session, pending: list[tuple[int, IdentityQuery, str]]
-    ) -> Iterable[tuple[int, RegistryCandidate]]:
-        if not pending:
-            return
-        if trigram_available(session):
-            session.execute(
-                text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
-                {"t": str(TRIGRAM_THRESHOLD)},
-            )
-            for start in range(0, len(pending), self._chunk):
-                chunk = pending[start : start + self._chunk]
-                params = {"idx": [p[0] for p in chunk], "names": [p[2] for p in chunk], "k": FUZZY_LIMIT}
-                for row in session.execute(_TRIGRAM_SEARCH, params):
-                    yield row[0], _candidate(row[1:])
-            return
-        for start in range(0, len(pending), self._chunk // 10):
-            yield from self._instansi_tokens(session, pending[start : start + self._chunk // 10])
+    def _ranked(
+        self,
+        session: Session,
+        statement: TextClause,
+        probes: Sequence[_Probe],
+        keys: Sequence[date | str | None],
+        keep: Sequence[int],
+        found: _Found,
+        limit: int,
+    ) -> None:
+        """Run a ranked LATERAL statement for each probe with its block key and anchors of ``keep`` tokens."""
+        for start in range(0, len(probes), self._chunk):
+            chunk = range(start, min(start + self._chunk, len(probes)))
+            anchors = [_anchors(probes[j].tokens, keep[j]) for j in chunk]
+            params = {
+                "idx": [probes[j].index for j in chunk],
+                "keys": [keys[j] for j in chunk],
+                "names": [probes[j].canonical for j in chunk],
+                **{name: [a[n] for a in anchors] for n, name in enumerate(_ANCHOR_NAMES)},
+                "k": limit,
+            }
+            for row in session.execute(statement, params):
+                found[row[0]].setdefault(row[1], _candidate(row[1:]))
 
     def _instansi_tokens(
-        self, session: Session, pending: list[tuple[int, IdentityQuery, str]]
+        self, session: Session, wanted: list[tuple[_Probe, str]]
     ) -> Iterable[tuple[int, RegistryCandidate]]:
-        """Names of the query's instansi starting with its first token or ending with its last."""
-        wanted: list[tuple[int, set[str], str, str]] = []
-        for i, query, name in pending:
-            ids = self._instansi_ids(session, query.instansi)
-            tokens = name.split()
-            if ids and tokens:
-                wanted.append((i, ids, f"{tokens[0]} %", f"% {tokens[-1]}"))
-        if not wanted:
-            return
-        clauses = [
+        """Names of the query's instansi starting with its first token or ending with its first or last."""
+        clauses: list[ColumnElement[bool]] = [
             and_(
-                Asn.instansi_id.in_(sorted(ids)),
-                or_(Asn.name_normalised.like(a), Asn.name_normalised.like(b)),
+                Asn.instansi_id == ident,
+                or_(
+                    Asn.name_normalised.like(f"{p.tokens[0]} %"),
+                    Asn.name_normalised.like(f"% {p.tokens[-1]}"),
+                    Asn.name_normalised.like(f"% {p.tokens[0]}"),
+                ),
             )
-            for _, ids, a, b in wanted
+            for p, ident in wanted
         ]
+        if not clauses:
+            return
         rows = [_candidate(row) for row in session.execute(select(*_COLUMNS).where(or_(*clauses)))]
-        for i, ids, first, last in wanted:
+        for p, ident in wanted:
+            first, ends = f"{p.tokens[0]} ", (f" {p.tokens[-1]}", f" {p.tokens[0]}")
             for c in rows:
-                if c.instansi_id in ids and (
-                    c.name_normalised.startswith(first[:-1]) or c.name_normalised.endswith(last[1:])
+                if c.instansi_id == ident and (
+                    c.name_normalised.startswith(first) or c.name_normalised.endswith(ends)
                 ):
-                    yield i, c
+                    yield p.index, c
 
     def _instansi_ids(self, session: Session, written: str | None) -> set[str]:
         """The registry's instansi ids a written instansi (id or name) denotes; loaded once per search."""
         if self._instansi is None:
             self._instansi = defaultdict(set)
-            for ident, name in session.execute(
-                select(Asn.instansi_id, Asn.instansi_name).distinct()
-            ).tuples():
+            for ident, name in session.execute(_INSTANSI_LIST).tuples():
                 self._instansi[normalise_instansi(ident)].add(ident)
                 self._instansi[normalise_instansi(name)].add(ident)
         return self._instansi.get(normalise_instansi(written), set())
 
 
+def _probe(index: int, query: IdentityQuery) -> _Probe:
+    canonical = canonical_name(query.name)
+    tokens = tuple(canonical.split())
+    names = {canonical, normalise_name(query.name)}
+    if len(tokens) > 1:
+        names.add(" ".join([*tokens[1:], tokens[0]]))
+    return _Probe(index, query, canonical, tokens, frozenset(n for n in names if n))
+
+
+def _anchors(tokens: Sequence[str], keep: int) -> tuple[str, ...]:
+    """Byte ranges (``_ANCHOR_NAMES``) for names starting with the first ``keep`` tokens, and, on the
+    reversed name, ending with the last ``keep`` or with the first: names are upper-case letters and
+    single spaces, so "!" is the next byte after " "."""
+    head = " ".join(tokens[:keep]) + " "
+    tail = (" " + " ".join(tokens[-keep:]))[::-1]
+    surname = (" " + " ".join(tokens[:keep]))[::-1]
+    return head, head[:-1] + "!", tail, tail[:-1] + "!", surname, surname[:-1] + "!"
+
+
 def _candidate(row: Row[Any] | Sequence[Any]) -> RegistryCandidate:
-    nip, name, birth, gender, instansi_id, instansi_name = tuple(row)
-    return RegistryCandidate(nip, name, birth, gender, instansi_id, instansi_name)
+    nip, name, birth, gender, instansi_id, instansi_name, front, back = tuple(row)
+    return RegistryCandidate(nip, name, birth, gender, instansi_id, instansi_name, title_keys(front, back))

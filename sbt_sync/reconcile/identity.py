@@ -5,13 +5,23 @@ no database, no clock. The same inputs in any order give the same decision.
 
 Score. Names are compared after ``normalise_name`` (titles, punctuation, case and spacing removed) and
 a small alias table ("M.", "Moh.", "Muh." all mean Muhammad), with rapidfuzz's Indel similarity
-(``ratio``) of the names as written and of their sorted tokens (``token_sort_ratio``), the better of
-the two. It forgives reordered tokens and a one-letter typo (about 0.95 on a 20-letter name) but,
+(``ratio``) of the names as written (two swapped letters counting as one edit) and of their sorted
+tokens (``token_sort_ratio``, discounted by ``REORDERED``), the better of the two. It forgives
+reordered tokens and a one-letter typo (about 0.95 on a 20-letter name) but,
 unlike ``WRatio`` or ``token_set_ratio``, never rates a name that is only a part of another ("AHMAD"
 against "AHMAD FAUZI") as a full match; Jaro-Winkler rewards shared prefixes, and Indonesian names
 share first names (Muhammad, Siti, Nur) far too often for that.
 The name score is then scaled down when the instansi, birth date or gender disagree, nudged up when a
 birth date recovered from a partial NIP agrees, and scaled down when nothing but the name supports it.
+Titles written with the name ("Dr. H. ..., S.Pd.") that the candidate's registry gelar (SIASN's
+gelarDepan, gelarBelakang) do not hold scale it down a little: enough to rank the namesake who holds
+them first, never enough to pick one namesake over another of the same instansi (``TITLE_PENALTY``).
+
+Partial NIPs. A malformed NIP is never repaired into a NIP, but the digits it still carries are
+evidence (``nip_pattern``): a float-mangled one keeps its first 14 digits (Excel keeps 15 significant
+digits and may round the 15th), a truncated one its prefix, one with an impossible birth date its year
+and everything after the date. A candidate whose NIP agrees with the appointment digits (TMT, digits
+9-14) gets a second nudge; one that contradicts them, or the birth year, is scaled down.
 """
 
 from __future__ import annotations
@@ -21,13 +31,15 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from sbt_sync.settings import IdentitySettings
-from schemas.names import normalise_name
-from schemas.nip import NipError, birth_date_hint, parse_nip
+from schemas.names import normalise_name, written_title_keys
+from schemas.nip import MAX_BIRTH_YEAR, MIN_BIRTH_YEAR, NipError, birth_date_hint, parse_nip
 
 Outcome = Literal["linked", "conflict", "unresolved"]
 Rule = Literal["nip_exact", "name_match", "name_mismatch", "ambiguous_match", "weak_match", "no_candidate"]
@@ -40,6 +52,16 @@ BIRTH_DATE_BONUS = 0.05
 GENDER_PENALTY = 0.80
 UNCORROBORATED = 0.90
 """No instansi and no birth date: a name alone never links automatically at national scale."""
+TITLE_PENALTY = 0.97
+"""Titles written with the name that the candidate's registry gelar lack. It ranks the namesake who
+holds them first for a steward but, being smaller than ``margin``, never decides between namesakes of
+one instansi on its own: titles change (a new degree) and the registry lags."""
+REORDERED = 0.94
+"""The same tokens in another order ("SUTANTO WAHYUNI MAYA"): forgiven, since sources write a surname
+first, but ``margin`` below the name as written, so a namesake whose name reads the same way leads."""
+APPOINTMENT_BONUS = 0.05
+APPOINTMENT_PENALTY = 0.85
+"""A partial NIP whose appointment digits (TMT) another ASN's NIP contradicts: probably not them."""
 MAX_CANDIDATES = 5
 
 # First-name spellings that denote the same name; applied token by token to both sides.
@@ -51,6 +73,8 @@ _ALIASES = {
     ),
     "ABD": "ABDUL",
 }  # fmt: skip
+# Short forms that mean a first name only where they stand first ("ST" ends names as a title, S.T.).
+_FIRST_ALIASES = {"ST": "SITI"}
 _INSTANSI_ABBREVIATIONS = {
     "PEMKAB": "PEMERINTAH KABUPATEN",
     "PEMKOT": "PEMERINTAH KOTA",
@@ -62,6 +86,13 @@ _INSTANSI_ABBREVIATIONS = {
     "KEMEN": "KEMENTERIAN",
 }
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+_NIP_LAYOUT = re.compile(r"[\s.\-_/\u00a0\u2007\u202f]+")
+_NIP_SCIENTIFIC = re.compile(r"^(\d)[.,](\d+)[eE]\+?(\d+)$")
+_NIP_FLOAT_TAIL = re.compile(r"^(\d+)[.,]0+$")
+_NIP_LENGTH = 18
+_FLOAT_KEPT = 14
+"""Digits of a float-mangled NIP that survive: 15 significant digits are kept, the last one rounded."""
+_APPOINTMENT = slice(8, 14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +107,97 @@ class IdentityQuery:
     """From a valid NIP, or recovered from a partial one (``birth_date_hint``); used for scoring."""
     instansi: str | None = None
     gender: Literal["M", "F"] | None = None
+    nip_pattern: str | None = None
+    """The NIP's 18 digits as far as they hold: all of a valid one's (a valid NIP nobody holds is
+    most often a slip in the serial), a malformed one's survivors with ``?`` for the lost ones."""
+    titles: frozenset[str] = frozenset()
+    """The academic and religious titles written around the name (``schemas.names.title_keys``)."""
+
+    @property
+    def nip_tail(self) -> str | None:
+        """Digits 9-18 (appointment, gender, serial) when all survive: a registry lookup key."""
+        tail = self.nip_pattern[8:] if self.nip_pattern else None
+        return tail if tail and "?" not in tail else None
+
+    @property
+    def birth_year(self) -> int | None:
+        """The birth year a partial NIP still shows, when its full birth date does not survive."""
+        head = self.nip_pattern[:4] if self.nip_pattern else ""
+        return int(head) if head.isdigit() and MIN_BIRTH_YEAR <= int(head) <= MAX_BIRTH_YEAR else None
 
 
 def make_query(*, nip_raw: str | None, name: str | None, instansi: str | None) -> IdentityQuery:
     """The query for a row as written: a valid NIP also gives birth date and gender; a partial or
-    malformed one still gives the birth date its first eight digits reveal (for blocking)."""
+    malformed one still gives the digits that survive (``nip_pattern``) and the birth date among them."""
     try:
         parsed = parse_nip(nip_raw)
     except NipError:
         parsed = None
     if parsed is None:
-        return IdentityQuery(None, nip_raw, name, birth_date_hint(nip_raw), instansi)
-    return IdentityQuery(parsed.value, nip_raw, name, parsed.birth_date, instansi, parsed.gender)
+        pattern = nip_pattern(nip_raw)
+        birth = birth_date_hint(nip_raw) or _pattern_birth_date(pattern)
+        return IdentityQuery(
+            None, nip_raw, name, birth, instansi, nip_pattern=pattern, titles=written_title_keys(name)
+        )
+    return IdentityQuery(
+        parsed.value,
+        nip_raw,
+        name,
+        parsed.birth_date,
+        instansi,
+        parsed.gender,
+        nip_pattern=parsed.value,
+        titles=written_title_keys(name),
+    )
+
+
+def nip_pattern(raw: str | None) -> str | None:
+    """The 18 digits a malformed NIP still vouches for, ``?`` where a digit is lost; None if too few.
+
+    "1.98001012005011e+17" gives "19800101200501????" (Excel kept 15 significant digits and rounded
+    the 15th); "19800101 2005" gives "198001012005??????"; "198013012005011001" (month 13) gives
+    "1980????2005011001". Evidence for scoring and blocking only: never a NIP.
+    """
+    if not raw:
+        return None
+    text = raw.strip().lstrip("'`\u2018\u2019").strip()
+    scientific = _NIP_SCIENTIFIC.match(text)
+    tail = _NIP_FLOAT_TAIL.match(text)
+    if scientific:
+        lead, rest, exponent = scientific.groups()
+        if int(exponent) != _NIP_LENGTH - 1:
+            return None
+        digits = (lead + rest)[:_FLOAT_KEPT]
+    elif tail:
+        if len(tail.group(1)) != _NIP_LENGTH:
+            return None
+        digits = tail.group(1)[:_FLOAT_KEPT]
+    else:
+        digits = _NIP_LAYOUT.sub("", text)
+        if not digits.isdigit() or not digits.isascii() or not 8 <= len(digits) <= _NIP_LENGTH:
+            return None
+        if len(digits) == _NIP_LENGTH and _pattern_birth_date(digits) is None:
+            digits = digits[:4] + "????" + digits[8:]  # the year may hold; month and day do not
+    return digits.ljust(_NIP_LENGTH, "?")
+
+
+def _pattern_birth_date(pattern: str | None) -> date | None:
+    head = pattern[:8] if pattern else ""
+    if not head.isdigit():
+        return None
+    try:
+        found = date(int(head[:4]), int(head[4:6]), int(head[6:8]))
+    except ValueError:
+        return None
+    return found if MIN_BIRTH_YEAR <= found.year <= MAX_BIRTH_YEAR else None
+
+
+def appointment_agrees(pattern: str | None, nip: str) -> bool | None:
+    """Whether a partial NIP's appointment digits (TMT, digits 9-14) are ``nip``'s; None if any is lost."""
+    digits = pattern[_APPOINTMENT] if pattern else ""
+    if len(digits) != _APPOINTMENT.stop - _APPOINTMENT.start or "?" in digits:
+        return None
+    return digits == nip[_APPOINTMENT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +210,8 @@ class RegistryCandidate:
     gender: str | None
     instansi_id: str
     instansi_name: str
+    titles: frozenset[str] = frozenset()
+    """The registry's gelar (front and back) as ``schemas.names.title_keys`` compares them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +246,16 @@ class IdentityDecision:
     reason: str = ""
 
 
+@lru_cache(maxsize=1 << 18)
 def canonical_name(name: str | None) -> str:
-    """``normalise_name`` with first-name aliases unified ("MOH. RIZKI" -> "MUHAMMAD RIZKI")."""
-    return " ".join(_ALIASES.get(token, token) for token in normalise_name(name).split())
+    """``normalise_name`` with first-name aliases unified ("MOH. RIZKI" -> "MUHAMMAD RIZKI").
+
+    Cached: a national search scores the same registry names (and namesakes) over and over.
+    """
+    tokens = normalise_name(name).split()
+    if tokens and tokens[0] in _FIRST_ALIASES:
+        tokens[0] = _FIRST_ALIASES[tokens[0]]
+    return " ".join(_ALIASES.get(token, token) for token in tokens)
 
 
 def name_similarity(left: str | None, right: str | None) -> float:
@@ -144,11 +263,21 @@ def name_similarity(left: str | None, right: str | None) -> float:
     a, b = canonical_name(left), canonical_name(right)
     if not a or not b:
         return 0.0
+    as_written = fuzz.ratio(a, b, processor=None)
+    if as_written < 100 and _one_transposition(a, b):
+        # Indel counts two swapped letters as two edits; a slip of the fingers is one.
+        as_written = 100.0 * (1 - 1 / (len(a) + len(b)))
     # Sorting tokens before a typo in a first token can reorder them ("AAMLIA AKBAR" against
     # "AKBAR AMALIA"), so the name as written is compared as well and the better score kept.
-    return max(fuzz.ratio(a, b, processor=None), fuzz.token_sort_ratio(a, b, processor=None)) / 100.0
+    return max(as_written, REORDERED * fuzz.token_sort_ratio(a, b, processor=None)) / 100.0
 
 
+def _one_transposition(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with two adjacent letters swapped (and nothing else)."""
+    return len(a) == len(b) and OSA.distance(a, b) == 1 and sorted(a) == sorted(b)
+
+
+@lru_cache(maxsize=1 << 12)
 def normalise_instansi(text: str | None) -> str:
     """An instansi name or id as compared: upper case ASCII, abbreviations expanded, single spaces."""
     if not text:
@@ -172,13 +301,28 @@ def score_candidate(query: IdentityQuery, candidate: RegistryCandidate) -> float
     agrees = instansi_agrees(query.instansi, candidate)
     if agrees is False:
         score *= INSTANSI_PENALTY
+    compared = agrees is not None
     if query.birth_date is not None and candidate.birth_date is not None:
+        compared = True
         if query.birth_date == candidate.birth_date:
             score = min(1.0, score + BIRTH_DATE_BONUS)
         else:
             score *= BIRTH_DATE_PENALTY
-    elif agrees is None:
+    elif (
+        query.birth_year is not None
+        and candidate.birth_date is not None
+        and query.birth_year != candidate.birth_date.year
+    ):
+        compared = True
+        score *= BIRTH_DATE_PENALTY
+    appointment = appointment_agrees(query.nip_pattern, candidate.nip)
+    if appointment is not None:
+        compared = True
+        score = min(1.0, score + APPOINTMENT_BONUS) if appointment else score * APPOINTMENT_PENALTY
+    if not compared:
         score *= UNCORROBORATED
+    if query.titles and not query.titles <= candidate.titles:
+        score *= TITLE_PENALTY
     if query.gender and candidate.gender and query.gender != candidate.gender:
         score *= GENDER_PENALTY
     return round(score, 4)
@@ -212,7 +356,7 @@ def resolve(
         if similarity >= thresholds.name_mismatch:
             return IdentityDecision("linked", "nip_exact", holder.nip, similarity, reason="registered NIP")
         # The written NIP belongs to someone else: its birth date and gender say nothing of this person.
-        anonymous = replace(query, nip=None, birth_date=None, gender=None)
+        anonymous = replace(query, nip=None, birth_date=None, gender=None, nip_pattern=None)
         others = [c for c in pool.values() if c.nip != holder.nip]
         best = rank(anonymous, others, thresholds.min_candidate)[:1]
         return IdentityDecision(

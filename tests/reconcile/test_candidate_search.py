@@ -1,0 +1,100 @@
+"""The registry candidate search on both backends: each blocking key finds the person it should."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AsnRegistryEntry
+from sbt_sync.ingest.registry import registry_row
+from sbt_sync.reconcile.candidates import CandidateSearch, trigram_available
+from sbt_sync.reconcile.identity import IdentityThresholds, make_query, resolve
+
+pytestmark = pytest.mark.integration
+
+THRESHOLDS = IdentityThresholds()
+SAMPANG = "Pemerintah Kabupaten Sampang"
+
+
+def _item(nip: str, name: str, instansi: str = "Sampang", *, back: str = "") -> dict[str, Any]:
+    return {
+        "id": f"{nip:0>32}",
+        "nipBaru": nip,
+        "nama": name,
+        "gelarBelakang": back,
+        "tglLahir": f"{nip[6:8]}-{nip[4:6]}-{nip[0:4]}",
+        "jenisKelamin": "F" if nip[14] == "2" else "M",
+        "jenisPegawai": "PNS",
+        "instansiIndukId": f"ID-{instansi}",
+        "instansiIndukNama": f"Pemerintah Kabupaten {instansi}",
+        "kanregId": "II",
+        "kedudukanPnsId": "01",
+        "kedudukanPnsNama": "Aktif",
+    }
+
+
+REGISTRY = [
+    _item("198001012005011001", "Wahyuni Maya Sutanto"),
+    _item("198503032010011002", "Rizal Effendi"),  # an impossible birth date will hide this one's
+    _item("198503032012011003", "Rizal Effendi", "Agam"),  # namesake born the same year, elsewhere
+    _item("197701192006122410", "Hasanah Lestari", back="S.Pd."),
+    _item("197903132006051851", "Hasanah Lestari"),  # namesake in the same instansi, no title
+    _item("199001202022091547", "Frans Rizki Rumengan"),
+    _item("199001202022091548", "Antonius Rumengan"),
+]
+
+
+@pytest.fixture
+def registry(migrated_database: Database) -> Database:
+    with migrated_database.session() as session:
+        session.execute(insert(AsnRegistryEntry), [registry_row(item) for item in REGISTRY])
+    return migrated_database
+
+
+@pytest.mark.parametrize(
+    ("nip_raw", "name", "outcome", "best"),
+    [
+        # Written surname first: the exact lookup turns it back.
+        (None, "Sutanto Wahyuni Maya", "linked", "198001012005011001"),
+        # Month 13: the year and the digits after the date find the holder, not the namesake.
+        ("198513032010011002", "Rizal Effendi", "linked", "198503032010011002"),
+        # Float-mangled: birth date and appointment survive.
+        ("1.98503032010011E+17", "Rizal Effendi", "linked", "198503032010011002"),
+        # Surname first and a slip in another token: found by the surname; offered, not linked.
+        (None, "Rumengan Frrans Rizki", "conflict", "199001202022091547"),
+        # Namesakes in one instansi: the written title ranks its holder first, but does not decide.
+        (None, "Hasanah Lestari, S.Pd.", "conflict", "197701192006122410"),
+    ],
+)
+def test_candidate_search_finds_the_person_each_key_points_to(
+    registry: Database, nip_raw: str | None, name: str, outcome: str, best: str
+) -> None:
+    query = make_query(nip_raw=nip_raw, name=name, instansi=SAMPANG)
+    [found] = CandidateSearch(registry, THRESHOLDS).search([query])
+    decision = resolve(query, found, THRESHOLDS)
+    assert (decision.outcome, decision.candidates[0].nip if decision.candidates else decision.nip) == (
+        outcome,
+        best,
+    )
+
+
+def test_ranked_search_is_used_exactly_where_pg_trgm_is(registry: Database) -> None:
+    with registry.session() as session:
+        assert trigram_available(session) is (registry.dialect == "postgresql")
+
+
+def test_many_queries_come_back_in_order_and_alike_on_both_paths(registry: Database) -> None:
+    queries = [
+        make_query(nip_raw=None, name=item["nama"], instansi=item["instansiIndukNama"]) for item in REGISTRY
+    ] * 3
+    found = CandidateSearch(registry, THRESHOLDS, chunk=4).search(queries)
+    assert len(found) == len(queries) and all(found)
+    decisions = [resolve(q, c, THRESHOLDS) for q, c in zip(queries, found, strict=True)]
+    linked = {(q.name, d.nip) for q, d in zip(queries, decisions, strict=True) if d.outcome == "linked"}
+    # Everyone but the two namesakes of one instansi, who stay a steward's question.
+    assert linked == {
+        (item["nama"], item["nipBaru"]) for item in REGISTRY if item["nama"] != "Hasanah Lestari"
+    }
