@@ -98,6 +98,20 @@ class ScheduleSettings(Strict):
     timezone: str = "Asia/Jakarta"
 
 
+class OidcSettings(Strict):
+    """Optional single sign-on for the console through an OpenID Connect provider (SIASN's SSO is
+    Keycloak): the authorization-code flow with PKCE; the account must exist (``users add --sso-only``)."""
+
+    issuer: str
+    """The realm's issuer URL, e.g. https://sso-siasn.bkn.go.id/auth/realms/public-siasn."""
+    client_id: str
+    client_secret_env: EnvVarName | None = None
+    """For a confidential client; a public client relies on PKCE alone."""
+    ca_bundle: str | None = None
+    label: str = "SSO SIASN"
+    username_claim: str = "preferred_username"
+
+
 class ConsoleSettings(Strict):
     """The steward console (`sbt-sync steward serve`) and its JSON API."""
 
@@ -113,6 +127,7 @@ class ConsoleSettings(Strict):
     login_attempts_per_minute: int = Field(9, ge=1)
     """Wrong passwords allowed per account (and per client address) in a minute; the next is refused."""
     default_language: Literal["id", "en"] = "id"
+    oidc: OidcSettings | None = None
 
 
 class Settings(Strict):

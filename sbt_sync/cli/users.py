@@ -51,12 +51,16 @@ def add(
         str | None, typer.Option(help="Name shown in the console and the audit log.")
     ] = None,
     password_stdin: PasswordStdin = False,
+    sso_only: Annotated[
+        bool, typer.Option("--sso-only", help="No password: the account logs in through console.oidc only.")
+    ] = False,
 ) -> None:
     """Create an account."""
     if len(username) > 64:
         raise SbtError("a username has at most 64 characters")
     view = service.add_user(
-        _database(ctx), state(ctx).settings(), username=username, password=_password(password_stdin),
+        _database(ctx), state(ctx).settings(), username=username,
+        password=None if sso_only else _password(password_stdin),
         role=role, display_name=display_name, agency=agency, actor=getpass.getuser(),
     )  # fmt: skip
     typer.echo(f"added {view.username} ({view.role}{', ' + view.agency if view.agency else ''})")

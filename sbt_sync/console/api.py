@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from sbt_sync.console.roles import Permission, Principal
 from sbt_sync.console.users import user_for_token
@@ -79,11 +79,20 @@ class Page(BaseModel):
     items: list[dict[str, Any]]
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a NUL character is not allowed")
+    return value
+
+
+CleanText = Annotated[str, AfterValidator(_no_nul)]
+
+
 class Resolution(BaseModel):
-    value: str = Field(
+    value: CleanText = Field(
         min_length=1, max_length=255, description="A NIP or 'none', a candidate value, or 'keep'"
     )
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: CleanText = Field(min_length=1, max_length=2000)
     allow_other: bool = Field(False, description="Accept a value that is not among the candidates")
 
 
@@ -94,7 +103,7 @@ class Decided(BaseModel):
 
 class QuarantineChange(BaseModel):
     status: Literal["fixed_upstream", "ignored", "open"]
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: CleanText = Field(min_length=1, max_length=2000)
 
 
 class FeedItemOut(BaseModel):

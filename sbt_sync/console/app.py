@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sbt_sync.console import api, web_auth, web_ops, web_pages
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.oidc import OidcClient
 from sbt_sync.console.security import LoginThrottle, session_secret
 from sbt_sync.console.web import LoginRequired, language, render_error, setup_templates
 from sbt_sync.db.engine import Database
@@ -46,6 +47,7 @@ class Console:
     database: Database
     throttle: LoginThrottle
     templates: Jinja2Templates
+    oidc: OidcClient | None = None
 
 
 class SecurityHeaders:
@@ -76,6 +78,26 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class RefuseNulCharacters:
+    """400 for a query string carrying a NUL character: no database stores one in text, and
+    PostgreSQL refuses it with an error rather than a clean answer (form and JSON values are checked
+    where they are read)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query: bytes = scope.get("query_string", b"")
+            if b"\x00" in query or b"%00" in query.lower():
+                response = JSONResponse(
+                    {"detail": "a NUL character is not allowed in a request"}, status_code=400
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The console app for ``settings`` (its database unless one is given)."""
     database = database or Database(settings.database_url, echo=settings.database.echo)
@@ -98,6 +120,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         database=database,
         throttle=LoginThrottle(console_settings.login_attempts_per_minute),
         templates=setup_templates(HERE / "templates", settings),
+        oidc=OidcClient(console_settings.oidc, settings) if console_settings.oidc else None,
     )
     app.add_middleware(
         SessionMiddleware,
@@ -107,6 +130,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         same_site="lax",
         https_only=secure,
     )
+    app.add_middleware(RefuseNulCharacters)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(web_auth.router)

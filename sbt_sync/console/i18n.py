@@ -37,6 +37,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Terlalu banyak percobaan yang salah. Coba lagi dalam satu menit.",
         "Too many wrong attempts. Try again in a minute.",
     ),
+    "login.or": ("atau", "or"),
+    "login.with_sso": ("Masuk dengan {label}", "Log in with {label}"),
+    "login.sso_failed": ("Masuk lewat SSO gagal.", "The SSO login failed."),
+    "login.sso_no_account": (
+        "Akun SSO ini belum terdaftar di konsol atau dinonaktifkan; hubungi admin.",
+        "This SSO account has no active console account; ask an admin.",
+    ),
     "login.expired": (
         "Sesi Anda telah berakhir; silakan masuk lagi.",
         "Your session ended; please log in again.",

@@ -64,13 +64,16 @@ def add_user(
     settings: Settings,
     *,
     username: str,
-    password: str,
+    password: str | None,
     role: str,
     display_name: str | None = None,
     agency: str | None = None,
     actor: str,
 ) -> UserView:
-    """Create an account; an agency viewer needs an agency that owns at least one configured source."""
+    """Create an account; an agency viewer needs an agency that owns at least one configured source.
+
+    ``password`` None makes an SSO-only account (it logs in through ``console.oidc`` only).
+    """
     if role not in ROLES:
         raise SbtError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if role == "agency_viewer":
@@ -82,7 +85,7 @@ def add_user(
     elif agency:
         raise SbtError("--agency applies to agency viewers only")
     try:
-        password_hash = hash_password(password)
+        password_hash = hash_password(password) if password is not None else None
     except ValueError as exc:
         raise SbtError(str(exc)) from exc
     with database.session() as session:

@@ -141,6 +141,8 @@ async def check_csrf(request: Request) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     form = await request.form()
+    if any(isinstance(v, str) and "\x00" in v for v in form.values()):
+        raise HTTPException(400, translator(language(request))("error.bad_request"))
     given = form.get("csrf_token")
     if not csrf_matches(request.session.get("csrf"), given if isinstance(given, str) else None):
         raise HTTPException(403, translator(language(request))("error.csrf"))

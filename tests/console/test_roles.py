@@ -59,6 +59,9 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/audit.csv", "/audit.csv", None, STAFF),
         ("GET", "/login", "/login", None, PUBLIC),
         ("GET", "/healthz", "/healthz", None, PUBLIC),
+        # SSO routes answer only when console.oidc is configured (test_oidc covers them then)
+        ("GET", "/login/oidc", "/login/oidc", None, dict.fromkeys(WHO, 404)),
+        ("GET", "/login/oidc/callback", "/login/oidc/callback?code=x&state=y", None, dict.fromkeys(WHO, 404)),
         ("GET", "/lang/{code}", "/lang/en", None, dict.fromkeys(WHO, 303)),
         ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", None, PUBLIC),
         ("GET", "/api/v1/me", "/api/v1/me", None, API_ALL),

@@ -188,3 +188,26 @@ def test_bulk_resolve_gives_each_conflict_its_own_decision_and_reports_the_ones_
     again = client.post("/conflicts/bulk", data={**form, "csrf_token": csrf_of(client, "/conflicts")})
     assert again.status_code == 303
     assert "not open" in client.get("/conflicts").text
+
+
+def test_nul_characters_are_refused_cleanly_everywhere(world: World) -> None:
+    """PostgreSQL cannot store NUL in text; a request carrying one gets a 400/422, never a 500."""
+    api = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    client = world.login("steward")
+    for url in (
+        "/api/v1/cases?q=%00",
+        "/api/v1/audit?actor=a%00b",
+        "/cases?q=x%00",
+        "/quarantine?source=%00",
+    ):
+        assert client.get(url, headers=api).status_code == 400, url
+    body = {"value": "H1", "reason": "a\u0000b"}
+    assert (
+        client.post(
+            f"/api/v1/conflicts/{world.ids['conflict_a']}/resolve", json=body, headers=api
+        ).status_code
+        == 422
+    )
+    form = {"value": "H1", "reason": "a\u0000b", "csrf_token": csrf_of(client, "/conflicts")}
+    assert client.post(f"/conflicts/{world.ids['conflict_a']}/resolve", data=form).status_code == 400
+    assert _decisions(world) == 0

@@ -151,11 +151,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if response.drop:
             self._drop()
             return
-        payload = b"" if response.body is None else json.dumps(response.body, ensure_ascii=False).encode()
+        if isinstance(response.body, bytes):  # a page (the SSO login form), sent as the route made it
+            payload = response.body
+        else:
+            payload = b"" if response.body is None else json.dumps(response.body, ensure_ascii=False).encode()
         if response.truncate:
             payload = payload[: max(1, len(payload) // 2)]
         self.send_response(response.status)
-        if response.body is not None:
+        if response.body is not None and "Content-Type" not in response.headers:
             self.send_header("Content-Type", "application/json; charset=utf-8")
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -6,6 +6,8 @@
   ``grant_type=password`` with ``client_id``, ``username``, ``password``; the token goes in
   ``Auth: bearer ...`` (about 12 h).
 
+The realm is also an OpenID Connect provider for console logins (:mod:`.siasn_oidc`).
+
 Every API call needs both; a missing or bad gateway token gets WSO2's 401 envelope, a missing or bad
 SSO token the SIASN backend's ``{"code": 0, "data": ...}`` envelope.
 """
@@ -16,6 +18,7 @@ from sbt_sync.sandbox.http.auth import TokenIssuer, basic_credentials, bearer_to
 from sbt_sync.sandbox.http.base import Simulator
 from sbt_sync.sandbox.http.credentials import SandboxCredentials
 from sbt_sync.sandbox.http.messages import HttpError, Request, Response
+from sbt_sync.sandbox.http.siasn_oidc import OidcProvider
 
 GATEWAY_TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a URL path
 SSO_TOKEN_PATH = "/auth/realms/public-siasn/protocol/openid-connect/token"  # noqa: S105 - a URL path
@@ -34,11 +37,13 @@ class TwoTokenAuth:
         self.credentials = credentials
         self.gateway = TokenIssuer(kind="gateway", lifetime_seconds=GATEWAY_LIFETIME_SECONDS)
         self.sso = TokenIssuer(kind="sso", lifetime_seconds=SSO_LIFETIME_SECONDS)
+        self.oidc = OidcProvider(credentials)
 
     def install(self, simulator: Simulator) -> None:
         """Add both token endpoints to ``simulator`` (its fault switches govern their TTL)."""
         simulator.route("POST", GATEWAY_TOKEN_PATH, lambda r: self._gateway_token(simulator, r))
         simulator.route("POST", SSO_TOKEN_PATH, lambda r: self._sso_token(simulator, r))
+        self.oidc.install(simulator)
 
     def require(self, simulator: Simulator, request: Request) -> None:
         """Raise :class:`HttpError` (401) unless ``request`` carries both valid tokens."""
@@ -90,8 +95,13 @@ class TwoTokenAuth:
 
     def _sso_token(self, simulator: Simulator, request: Request) -> Response:
         form = request.form()
+        if form.get("grant_type") == "authorization_code":  # a console login through SSO (OIDC)
+            token, lifetime = self.sso.issue(_ttl_override(simulator))
+            return self.oidc.exchange(simulator, form, token, lifetime)
         if form.get("grant_type") != "password":
-            return _oauth_error(400, "unsupported_grant_type", "use grant_type=password")
+            return _oauth_error(
+                400, "unsupported_grant_type", "use grant_type=password or authorization_code"
+            )
         creds = self.credentials
         if not same_secret(form.get("client_id"), creds.siasn_sso_client_id):
             return _oauth_error(401, "invalid_client", "Invalid client or Invalid client credentials")
