@@ -22,11 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.identity.harness import REPO_ROOT, identity_thresholds, run_child
-from benchmarks.identity.registry import load_registry, prepare_registry, registry_count
+from benchmarks.identity.registry import (
+    load_registry,
+    namesakes_in_instansi,
+    prepare_registry,
+    registry_count,
+)
 from benchmarks.identity.report import table, timing, versions, write_results
 from benchmarks.identity.rows import DEGRADATION, Row, benchmark_rows, training_rows, write_rows
 from benchmarks.identity.sandbox import cached_sandbox, registry_size
-from benchmarks.identity.score import best_threshold, by_origin, score
+from benchmarks.identity.score import best_threshold, by_origin, score, split_by_steward_rows, steward_rows
 from benchmarks.identity.spec import CONTENDERS, Contender, Outcome, RunSpec
 from benchmarks.ingest.harness import postgres_version, throwaway_database
 from benchmarks.ingest.report import machine
@@ -110,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         with throwaway_database(args.server, "identity") as url:
             database_url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
             load_phases: dict[str, float] = {}
+            namesakes: dict[str, int] | None = None
             if "ours" in contenders:
                 log.info("loading %d registry rows into PostgreSQL (COPY, then indexes) ...", size)
                 mark = time.monotonic()
                 database = Database(database_url)
                 load_phases = load_registry(database, prepared)
                 loaded = registry_count(database)
+                namesakes = namesakes_in_instansi(database, sorted({r.true_nip for r in rows if r.true_nip}))
                 database.dispose()
                 if loaded != size:
                     raise RuntimeError(f"loaded {loaded} registry rows, expected {size}")
@@ -158,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             server = postgres_version(args.server)
 
     results = _results(args, rows, from_sources, size, outcomes, training, load_phases, thresholds)
+    if namesakes is not None:
+        results["steward_rows"] = _steward_rows(rows, namesakes, results, outcomes)
     results["started_at"] = started.isoformat(timespec="seconds")
     results["machine"] = {**machine(), "postgresql": server}
     results["versions"] = versions()
@@ -249,6 +258,26 @@ def _results(
         results["checks"] = {"within_time": within, "quality_no_worse": no_worse}
         results["meets_target"] = within and bool(no_worse)
     return results
+
+
+def _steward_rows(
+    rows: list[Row],
+    namesakes: dict[str, int],
+    results: dict[str, Any],
+    outcomes: dict[Contender, list[Outcome]],
+) -> dict[str, Any]:
+    """The rows the product must leave to a steward (``score.steward_rows``), and each contender there
+    and elsewhere: not part of the target, which counts every row, but what its recall is made of."""
+    steward = steward_rows(rows, namesakes)
+    out: dict[str, Any] = {
+        "rows": len(steward),
+        "rule": "no NIP written, and the true person's normalised name is held by another ASN of their "
+        "instansi: the ground truth's ambiguous_match conflict, which the product must raise, not link",
+    }
+    for name, runs in outcomes.items():
+        threshold = results[name].get("threshold") if name == "splink" else None
+        out[name] = split_by_steward_rows(rows, runs[0].links, steward, threshold)
+    return out
 
 
 if __name__ == "__main__":

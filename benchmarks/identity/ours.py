@@ -63,7 +63,7 @@ def run(spec: RunSpec) -> Outcome:
     )
     sizes = [len(c) for c in found]
     checks = {
-        "trigram_index": trigram,
+        "ranked_search": trigram,
         "outcomes": dict(Counter(d.outcome for d in decisions)),
         "rules": dict(Counter(d.rule for d in decisions)),
         "conflicts_offering_true_person": offered,

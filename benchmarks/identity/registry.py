@@ -178,6 +178,20 @@ def load_registry(database: Database, prepared: Prepared) -> dict[str, float]:
     return phases
 
 
+def namesakes_in_instansi(database: Database, nips: list[str]) -> dict[str, int]:
+    """Per NIP, how many registry rows of its instansi carry its normalised name (itself included)."""
+    with database.session() as session:
+        found = session.execute(
+            text(
+                "SELECT t.nip, count(*) FROM asn_registry t JOIN asn_registry b "
+                "ON b.instansi_id = t.instansi_id AND b.name_normalised = t.name_normalised "
+                "WHERE t.nip = ANY(:nips) GROUP BY t.nip"
+            ),
+            {"nips": nips},
+        ).tuples()
+        return {nip: int(count) for nip, count in found}
+
+
 def registry_count(database: Database) -> int:
     with database.session() as session:
         return int(session.execute(text("SELECT count(*) FROM asn_registry")).scalar_one())

@@ -67,6 +67,19 @@ def table(results: dict[str, Any]) -> str:
         if name in results:
             phases = ", ".join(f"{k} {v:.2f}s" for k, v in results[name]["phases_seconds"].items())
             lines.append(f"  {name} phases (median): {phases}")
+    steward = results.get("steward_rows")
+    if steward:
+        parts = [
+            f"{name} links {steward[name]['links_on_steward_rows']} of them "
+            f"({steward[name]['correct_on_steward_rows']} right), recall elsewhere "
+            f"{steward[name]['on_other_rows']['recall']:.4f}"
+            for name in ("ours", "splink")
+            if name in steward
+        ]
+        lines.append(
+            f"  {steward['rows']:,} rows the product must leave to a steward (no NIP, a namesake in the "
+            f"person's instansi): " + "; ".join(parts)
+        )
     lines.append(
         f"target: ours within {results['target_seconds']} s and precision and recall no worse than "
         f"Splink's: {'met' if results['meets_target'] else 'NOT met'} "
