@@ -75,6 +75,12 @@ _RANKED_HEAD = (
     "b.name_normalised, b.birth_date, b.gender, b.instansi_id, b.instansi_name, b.front_title, "
     "b.back_title FROM asn_registry b "
 )
+_EXACT_IN_INSTANSI = text(
+    "SELECT q.i, a.* FROM unnest(CAST(:idx AS integer[]), CAST(:keys AS text[]), CAST(:names AS text[])) "
+    "AS q(i, key, name) CROSS JOIN LATERAL (SELECT b.nip, b.name_normalised, b.birth_date, b.gender, "
+    "b.instansi_id, b.instansi_name, b.front_title, b.back_title FROM asn_registry b "
+    "WHERE b.instansi_id = q.key AND b.name_normalised = q.name) a"
+)
 _ANCHOR_NAMES = ("lo", "hi", "rlo", "rhi", "slo", "shi")
 _RANKED_TAIL = "ORDER BY similarity(b.name_normalised, q.name) DESC, b.nip LIMIT :k) a"
 _ANCHORED = (
@@ -165,7 +171,7 @@ class CandidateSearch:
                 if not holder or not self._similar(query, holder, self._thresholds.name_mismatch):
                     probes.append(_probe(i, query))
             ranked = trigram_available(session)
-            self._exact(session, probes, found)
+            self._exact(session, probes, found, postgres=session.get_bind().dialect.name == "postgresql")
             self._births(session, probes, found, ranked=ranked)
             self._instansi_block(session, probes, found, ranked=ranked)
             if ranked:
@@ -174,14 +180,35 @@ class CandidateSearch:
                 self._ranked(session, _NATIONAL_RANKED, lost, [None] * len(lost), keep, found, NATIONAL_LIMIT)
         return [sorted(f.values(), key=lambda c: c.nip) for f in found]
 
-    def _exact(self, session: Session, probes: list[_Probe], found: _Found) -> None:
-        """Exact names, and the digits after an impossible birth date (with the birth year checked)."""
-        by_name = self._lookup(session, Asn.name_normalised, {n for p in probes for n in p.names})
+    def _exact(self, session: Session, probes: list[_Probe], found: _Found, *, postgres: bool) -> None:
+        """Exact names, and the digits after an impossible birth date (with the birth year checked).
+
+        On PostgreSQL a query with a written instansi first looks for its name there; only when that
+        finds nobody does it take the name's namesakes nationally (dozens to hundreds each, all
+        scored below any namesake of the written instansi).
+        """
+        national = probes
+        if postgres:
+            wanted = [
+                (p, ident, name)
+                for p in probes
+                for ident in sorted(self._instansi_ids(session, p.query.instansi))
+                for name in sorted(p.names)
+            ]
+            for start in range(0, len(wanted), self._chunk):
+                chunk = wanted[start : start + self._chunk]
+                params = {"idx": [w[0].index for w in chunk], "keys": [w[1] for w in chunk]}
+                params["names"] = [w[2] for w in chunk]
+                for row in session.execute(_EXACT_IN_INSTANSI, params):
+                    found[row[0]].setdefault(row[1], _candidate(row[1:]))
+            national = [p for p in probes if not found[p.index] or p.query.nip is not None]
+        by_name = self._lookup(session, Asn.name_normalised, {n for p in national for n in p.names})
         tails = {p.query.nip_tail for p in probes} - {None}
         by_tail = self._lookup(session, func.substr(Asn.nip, 9, 10), tails, key=lambda c: c.nip[8:])
-        for p in probes:
+        for p in national:
             for name in p.names:
                 found[p.index].update((c.nip, c) for c in by_name.get(name, []))
+        for p in probes:
             year = p.query.birth_year
             for c in by_tail.get(p.query.nip_tail or "", []):
                 if year is None or c.birth_date is None or c.birth_date.year == year:
