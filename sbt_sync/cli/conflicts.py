@@ -9,7 +9,8 @@ import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
-from sbt_sync.steward.conflicts import list_conflicts, resolve_conflict, show_conflict
+from sbt_sync.steward.conflicts import list_conflicts, show_conflict
+from sbt_sync.steward.decisions import resolve_conflict
 from schemas.nip import mask_nip
 
 app = typer.Typer(help="List, inspect and resolve reconciliation conflicts.", no_args_is_help=True)

@@ -30,9 +30,9 @@ from sbt_sync.steward.conflicts import (
     claim_conflict,
     conflict_visible,
     list_conflicts,
-    resolve_conflict,
     show_conflict,
 )
+from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.feed import block_change_feed
 from sbt_sync.steward.quarantine import list_quarantine, set_status
 

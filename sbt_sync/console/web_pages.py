@@ -24,10 +24,10 @@ from sbt_sync.steward.conflicts import (
     claim_conflict,
     conflict_visible,
     list_conflicts,
-    resolve_conflict,
     show_conflict,
 )
 from sbt_sync.steward.dashboard import build_dashboard
+from sbt_sync.steward.decisions import resolve_conflict
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50

@@ -14,7 +14,7 @@ from sbt_sync.db.models import Conflict, OutboxEntry, StewardDecision
 from sbt_sync.definitions import FULL_CYCLE_JOB
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import load_settings
-from sbt_sync.steward.conflicts import resolve_conflict
+from sbt_sync.steward.decisions import resolve_conflict
 from tests.daemon.conftest import DaemonProject, run_job, run_sensor_target, tick
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,8 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Case, Conflict, FieldProvenance, StagedRecord, StewardDecision
 from sbt_sync.definitions import FULL_CYCLE_JOB, build_definitions
 from sbt_sync.reconcile.run import reconcile_database
-from sbt_sync.steward.conflicts import InvalidDecision, resolve_conflict
+from sbt_sync.steward.conflicts import InvalidDecision
+from sbt_sync.steward.decisions import resolve_conflict
 from tests.ingest.conftest import SandboxProject
 
 pytestmark = pytest.mark.integration
