@@ -156,12 +156,19 @@ def setup_templates(directory: Path, settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(directory))
     zone = ZoneInfo(settings.schedule.timezone)
 
-    def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        return (
-            value.astimezone(zone).strftime(fmt)
-            if isinstance(value, datetime)
-            else (str(value) if value else "")
-        )
+    def local_time(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A timestamp (or its ISO text, as service dictionaries carry it) in the deployment's zone."""
+        moment: datetime | None = None
+        if isinstance(value, datetime):
+            moment = value
+        elif value:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if moment is None:
+            return ""
+        return moment.astimezone(zone).strftime(fmt) if moment.tzinfo is not None else str(moment)
 
     templates.env.filters["dt"] = local_time
     templates.env.globals["timezone"] = settings.schedule.timezone
