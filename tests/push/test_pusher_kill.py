@@ -22,8 +22,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
+from sbt_sync.db.models import OutboxEntry
+from sbt_sync.push.admin import retry
 from sbt_sync.sandbox.runtime import Sandbox
 from tests.conftest import REPO_ROOT
 from tests.enforce.rows import nip
@@ -85,6 +89,17 @@ def zygote(migrated_database: Database, siasn_sandbox: Sandbox, tmp_path: Path) 
     factory.close()
 
 
+def deferred(database: Database) -> bool:
+    """Whether rows wait for a later run after transient failures; if so they are made due now."""
+    with database.session() as session:
+        waiting = session.scalar(
+            select(func.count()).where(OutboxEntry.state == "pending", OutboxEntry.next_attempt_at > utcnow())
+        )
+        if waiting:
+            retry(session, reason="test: run the deferred rows now", actor="test")
+    return bool(waiting)
+
+
 def alive(zygote: Zygote, pid: int, deadline: float) -> bool:
     """Whether the child still runs at ``deadline`` (it exits by itself once the outbox is drained)."""
     while time.monotonic() < deadline:
@@ -115,7 +130,11 @@ def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
                     continue
             else:
                 status = zygote.wait(pid)
-            assert status == 0  # the child drained the outbox (it may have just beaten the kill)
+            assert status == 0  # the child ran to the end (it may have just beaten the kill)
+            if deferred(migrated_database):
+                # SIASN stayed unreachable through every retry (a loaded machine): the child deferred
+                # rows to a later run, as the real pusher does. Make them due and run again.
+                continue
             break
         rounds += 1
         assert_siasn_matches(migrated_database, siasn_sandbox)
