@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -47,7 +45,7 @@ from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.reports.recap import Recap, build_recap
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
-from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
+from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -97,21 +95,6 @@ class DemoReport:
     siasn: SiasnCheck = field(default_factory=SiasnCheck)
     recap: Recap | None = None
     as_of: str = ""
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Secrets for this process only, restored afterwards (never written to disk or logged)."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def prepare_data(settings: Settings, *, seed: int, scale: Scale) -> Path:
@@ -175,7 +158,7 @@ def run_demo(
     with Sandbox(data_dir, state_dir=settings.resolve_path("var/sandbox/state")) as sandbox:
         config = sandbox_config(base, sandbox.endpoints)
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        with _environment(sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)):
+        with scoped_environment(sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)):
             for label, instant in _instants(manifest):
                 sandbox.clock.set(instant, frozen=True)
                 day = instant.astimezone(zone).date()

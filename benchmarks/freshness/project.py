@@ -34,7 +34,7 @@ from sbt_sync.push.client import siasn_push_client
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.generate.config import Scale
 from sbt_sync.sandbox.runtime import Sandbox
-from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
+from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -86,21 +86,6 @@ def scratch_database(server_url: str, label: str) -> Iterator[URL]:
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
         admin.dispose()
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in this process's environment, restored afterwards."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _dagster_env(url: URL, home: Path) -> dict[str, str]:
@@ -203,7 +188,7 @@ def deployment(workdir: Path, *, server_url: str, scale: Scale, seed: int) -> It
             "SBT_CONFIG": str(config_path),
         }
         try:
-            with environment(env):
+            with scoped_environment(env):
                 log.info("initial full cycle (enforcement as of today, as the daemon's runs decide) ...")
                 started = time.monotonic()
                 result = run_full_cycle(config_path=config_path, project_dir=home)

@@ -8,6 +8,9 @@ endpoints, and maps each ``*_env`` secret reference to the sandbox's generated c
 from __future__ import annotations
 
 import copy
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,3 +81,19 @@ def sandbox_secrets(
     if "siasn" in config:
         env.update({config["siasn"][key]: value for key, value in siasn.items()})
     return env
+
+
+@contextmanager
+def scoped_environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` (e.g. :func:`sandbox_secrets`) in this process's environment, restored afterwards;
+    never written to disk or logged."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -12,7 +12,6 @@ import csv
 import gzip
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ from sbt_sync.definitions import run_full_cycle
 from sbt_sync.push.admin import approve
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
-from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
+from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import load_settings
 from tests.console.browser import ARTIFACTS, chromium_path, serve
 
@@ -98,10 +97,7 @@ def scenario(tmp_path: Path, database_url: str, project_dir: Path) -> Iterator[d
         config = sandbox_config(base, sandbox.endpoints)
         config_path = project_dir / "sbt.yaml"
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-        secrets = sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)
-        previous = {k: os.environ.get(k) for k in secrets}
-        os.environ.update(secrets)
-        try:
+        with scoped_environment(sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)):
             sandbox.clock.set(as_of, frozen=True)
             yield {
                 "sandbox": sandbox,
@@ -111,12 +107,6 @@ def scenario(tmp_path: Path, database_url: str, project_dir: Path) -> Iterator[d
                 "case": case,
                 "as_of": as_of.astimezone(ZoneInfo("Asia/Jakarta")).date(),
             }
-        finally:
-            for k, v in previous.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 def _cycle(s: dict[str, Any]) -> None:
