@@ -6,6 +6,7 @@ API token is shown once and only its SHA-256 is stored, so a database leak yield
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -24,7 +25,6 @@ _HASHER = PasswordHasher()
 TOKEN_PREFIX = "sbt_"  # noqa: S105 (a prefix, not a secret)
 MIN_PASSWORD_LENGTH = 12
 SECRET_FILE = "var/console-secret"  # noqa: S105 (where the key is kept, not the key)
-_DUMMY_HASH = _HASHER.hash("not a real password, used to keep timing equal")
 
 
 def hash_password(password: str) -> str:
@@ -34,10 +34,16 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Made on the first login against an unknown account, not at import (every CLI start imports this)."""
+    return _HASHER.hash("not a real password, used to keep timing equal")
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; a missing hash still spends the time a check takes."""
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, ControlAction, OutboxEntry, QuarantinedRow
@@ -49,16 +50,14 @@ def build_dashboard(database: Database) -> Dashboard:
         ).tuples():
             if (month := _month(due)) is not None:
                 trend.setdefault(month, Counter())["blocked"] += 1
-        open_conflicts = len(session.scalars(select(Conflict.id).where(Conflict.status == "open")).all())
-        held = len(session.scalars(select(Case.id).where(Case.held.is_(True))).all())
-        quarantine = len(
-            session.scalars(select(QuarantinedRow.id).where(QuarantinedRow.status == "open")).all()
-        )
-        waiting = len(
-            session.scalars(
-                select(OutboxEntry.id).where(OutboxEntry.state.in_(("awaiting_approval", "parked")))
-            ).all()
-        )
+
+        def count(query: Select[Any]) -> int:
+            return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+        open_conflicts = count(select(Conflict.id).where(Conflict.status == "open"))
+        held = count(select(Case.id).where(Case.held.is_(True)))
+        quarantine = count(select(QuarantinedRow.id).where(QuarantinedRow.status == "open"))
+        waiting = count(select(OutboxEntry.id).where(OutboxEntry.state.in_(("awaiting_approval", "parked"))))
     return Dashboard(
         recap=recap,
         funnel=funnel,
