@@ -129,6 +129,21 @@ def retry_rows(
     _with_database(ctx, work)
 
 
+def _decide_approval(ctx: typer.Context, decide: Callable[..., dict[str, Any]], approval_id: int | None,
+                     reason: str, *, as_json: bool, done: str) -> None:  # fmt: skip
+    """Approve or reject a guarded push as the OS user (audited) and say what it moved."""
+
+    def work(settings: Settings, database: Database) -> None:
+        with database.session() as session:
+            result = decide(session, approval_id, reason=reason, actor=getpass.getuser())
+        if as_json:
+            emit_json(result)
+        else:
+            typer.echo(done.format(**result))
+
+    _with_database(ctx, work)
+
+
 @app.command("approve")
 def approve_push(
     ctx: typer.Context,
@@ -141,15 +156,8 @@ def approve_push(
     """Release block-flag changes the change guard held back."""
     from sbt_sync.push import approve
 
-    def work(settings: Settings, database: Database) -> None:
-        with database.session() as session:
-            result = approve(session, approval_id, reason=reason, actor=getpass.getuser())
-        if as_json:
-            emit_json(result)
-        else:
-            typer.echo(f"approval {result['id']} approved: {result['released']} row(s) released")
-
-    _with_database(ctx, work)
+    done = "approval {id} approved: {released} row(s) released"
+    _decide_approval(ctx, approve, approval_id, reason, as_json=as_json, done=done)
 
 
 @app.command("reject")
@@ -162,15 +170,8 @@ def reject_push(
     """Withdraw block-flag changes the change guard held back (a later run decides afresh)."""
     from sbt_sync.push import reject
 
-    def work(settings: Settings, database: Database) -> None:
-        with database.session() as session:
-            result = reject(session, approval_id, reason=reason, actor=getpass.getuser())
-        if as_json:
-            emit_json(result)
-        else:
-            typer.echo(f"approval {result['id']} rejected: {result['withdrawn']} row(s) withdrawn")
-
-    _with_database(ctx, work)
+    done = "approval {id} rejected: {withdrawn} row(s) withdrawn"
+    _decide_approval(ctx, reject, approval_id, reason, as_json=as_json, done=done)
 
 
 @app.command("readback")
