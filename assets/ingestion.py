@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord
 from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
 from sbt_sync.ingest.registry import refresh_registry
-from sbt_sync.ingest.staging import StagingResult, stage_pending
+from sbt_sync.ingest.staging import StagingResult, stage_pending, validated_in_run
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings
 from sbt_sync.settings_sources import HttpSource, SftpSource
@@ -34,6 +34,8 @@ def _pull_metadata(result: PullResult) -> dict[str, Any]:
         "cursor_before": str(result.cursor_before),
         "cursor_after": str(result.cursor_after),
         "duration_seconds": round(result.seconds, 3),
+        "validated_while_landing": result.staging.validated if result.staging is not None else 0,
+        **({"validation_error": result.validation_error} if result.validation_error else {}),
     }
 
 
@@ -182,7 +184,11 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
     def validated(
         context: dg.AssetExecutionContext, db: DatabaseResource
     ) -> Iterator[dg.Output[None] | dg.AssetCheckResult]:
-        result = stage_pending(db.database, source=name, feed=FEEDS[name])
+        # HTTP batches are validated in their landing transaction (pull_http); what they found is
+        # stored with each batch. Anything still pending (SFTP files, a batch landed while validation
+        # was broken, records landed by an older version) is validated here.
+        result = validated_in_run(db.database, name, context.run.run_id)
+        result.merge(stage_pending(db.database, source=name, feed=FEEDS[name]))
         context.log.info(
             "%s: validated %d records; staged %d new, %d changed; quarantined %d rows",
             name,

@@ -32,6 +32,8 @@ _SPACES = re.compile(r"\s+")
 
 def _fold(text: str) -> str:
     """Lower-case ASCII: accents and other marks removed."""
+    if text.isascii():  # NFKD leaves ASCII as it is, and it has no combining marks
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 

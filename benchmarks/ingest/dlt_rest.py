@@ -12,7 +12,7 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchmarks.ingest.spec import SOURCE, Outcome, RunSpec, rss_mb
+from benchmarks.ingest.spec import SOURCE, Outcome, RunSpec, cpu_seconds, rss_mb
 
 RESOURCE = "rekomendasi"
 
@@ -75,9 +75,11 @@ def run(spec: RunSpec) -> Outcome:
     )
     before = rss_mb()
 
+    cpu_before = cpu_seconds()
     started = perf_counter()
     pipeline.run(_source(spec))
     finished = perf_counter()
+    client_cpu = cpu_seconds() - cpu_before
 
     phases: dict[str, float] = {}
     trace = pipeline.last_trace
@@ -89,6 +91,7 @@ def run(spec: RunSpec) -> Outcome:
         stored = client.execute_sql(f"SELECT count(*) FROM {table}")  # noqa: S608
     rows = int(stored[0][0]) if stored else 0
     return Outcome(
+        client_cpu_seconds=client_cpu,
         rows=rows,
         seconds=finished - started,
         rss_before_mb=before,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import subprocess
 import sys
 import uuid
@@ -120,6 +121,7 @@ def run_once(
             profile_path=str(profile_path) if profile_path else None,
         )
         env = {**os.environ, **CHILD_ENV, **target.secrets}
+        sandbox_before, postgres_before = _own_cpu_seconds(), postgres_cpu_seconds()
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.ingest.child"],
             input=spec.to_json(),
@@ -130,9 +132,46 @@ def run_once(
             timeout=RUN_TIMEOUT_SECONDS,
             check=False,
         )
+        sandbox_cpu, postgres_cpu = (
+            _own_cpu_seconds() - sandbox_before,
+            postgres_cpu_seconds() - postgres_before,
+        )
     if done.returncode != 0:
         raise RuntimeError(f"{contender} run failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-    return Outcome.read(Path(spec.result_path))
+    outcome = Outcome.read(Path(spec.result_path))
+    outcome.sandbox_cpu_seconds, outcome.postgres_cpu_seconds = sandbox_cpu, postgres_cpu
+    return outcome
+
+
+def _own_cpu_seconds() -> float:
+    """The harness's own CPU time (the sandbox's server threads; the harness itself only waits)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of the local PostgreSQL server so far: every live ``postgres`` process, plus what the
+    postmaster has collected from backends that have exited (their connections closed).
+
+    Linux ``/proc``; 0.0 where it cannot be read (another machine's server, another OS). Whatever
+    else uses the server meanwhile is counted too: quote it from a quiet machine.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii")
+        except OSError:
+            continue  # ended meanwhile
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        if name != "postgres":
+            continue
+        # fields[0] is the state (stat's third field): utime, stime, cutime, cstime are 14-17.
+        utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+        total += utime + stime + cutime + cstime
+    return total / ticks
 
 
 def postgres_version(server_url: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from time import perf_counter
 import psycopg2  # no stubs in the dev dependencies
 import requests
 
-from benchmarks.ingest.spec import Outcome, RunSpec, rss_mb
+from benchmarks.ingest.spec import Outcome, RunSpec, cpu_seconds, rss_mb
 
 TABLE_DDL = "CREATE TABLE raw_bkn_wasdal (id text PRIMARY KEY, payload jsonb NOT NULL)"
 COPY = "COPY raw_bkn_wasdal (id, payload) FROM STDIN WITH (FORMAT csv)"
@@ -29,6 +29,7 @@ def run(spec: RunSpec) -> Outcome:
         cursor.execute(TABLE_DDL)
     before = rss_mb()
 
+    cpu_before = cpu_seconds()
     started = perf_counter()
     fetching = copying = 0.0
     rows = pages = 0
@@ -60,12 +61,14 @@ def run(spec: RunSpec) -> Outcome:
                 break
             params["cursor"] = body["next_cursor"]
     finished = perf_counter()  # the connection block committed
+    client_cpu = cpu_seconds() - cpu_before
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM raw_bkn_wasdal")
         stored = cursor.fetchone()
     connection.close()
     return Outcome(
+        client_cpu_seconds=client_cpu,
         rows=rows,
         seconds=finished - started,
         rss_before_mb=before,

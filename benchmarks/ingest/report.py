@@ -18,7 +18,7 @@ from benchmarks.ingest.spec import Contender, Outcome
 
 PACKAGES = ("dlt", "sqlalchemy", "psycopg2-binary", "pandas", "pandera", "requests", "dagster")
 LABELS = {
-    "ours": "sbt-sync (pull_http + stage_pending)",
+    "ours": "sbt-sync (pull_http validating + stage_pending)",
     "dlt": "dlt rest_api, merge",
     "raw": "raw limit (requests + COPY)",
 }
@@ -34,6 +34,14 @@ def summarise(contender: Contender, runs: list[Outcome]) -> dict[str, Any]:
         "seconds": statistics.median(run.seconds for run in runs),
         "phases_seconds": {
             name: statistics.median(run.phases.get(name, 0.0) for run in runs) for name in phases
+        },
+        "cpu_seconds": {
+            "client": statistics.median(run.client_cpu_seconds for run in runs),
+            "sandbox": statistics.median(run.sandbox_cpu_seconds for run in runs),
+            "postgres": statistics.median(run.postgres_cpu_seconds for run in runs),
+            "total": statistics.median(
+                run.client_cpu_seconds + run.sandbox_cpu_seconds + run.postgres_cpu_seconds for run in runs
+            ),
         },
         "peak_rss_mb": max(run.peak_rss_mb for run in runs),
         "rss_before_mb": statistics.median(run.rss_before_mb for run in runs),
@@ -102,6 +110,12 @@ def table(contenders: Mapping[Contender, dict[str, Any]], ratio: float | None) -
     for name, summary in contenders.items():
         phases = ", ".join(f"{k} {v:.2f}s" for k, v in summary["phases_seconds"].items())
         lines.append(f"  {name} phases (median): {phases}")
+    for name, summary in contenders.items():
+        cpu = summary["cpu_seconds"]
+        lines.append(
+            f"  {name} CPU seconds (median): client {cpu['client']:.1f}, sandbox {cpu['sandbox']:.1f}, "
+            f"postgres {cpu['postgres']:.1f}, total {cpu['total']:.1f}"
+        )
     if ratio is not None:
         lines.append(f"ratio_vs_dlt (ours rows/s over dlt's): {ratio:.2f} (target >= 2.0)")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ either: the child reads the OAuth2 client id and secret from the environment var
 from __future__ import annotations
 
 import json
+import resource
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +54,12 @@ class Outcome:
     phases: dict[str, float] = field(default_factory=dict)
     checks: dict[str, Any] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    client_cpu_seconds: float = 0.0
+    """CPU time of the contender's timed part: its process, threads and any worker processes."""
+    sandbox_cpu_seconds: float = 0.0
+    """CPU time of the sandbox serving the pages (the harness process) while the contender ran."""
+    postgres_cpu_seconds: float = 0.0
+    """CPU time of the PostgreSQL server's processes while the contender ran (setup included)."""
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
@@ -60,6 +67,13 @@ class Outcome:
     @classmethod
     def read(cls, path: Path) -> Outcome:
         return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def cpu_seconds() -> float:
+    """User and system CPU time of this process and of its children that have ended and been waited
+    for (a worker process, once its pool is shut down)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _status_mb(field: str) -> float:

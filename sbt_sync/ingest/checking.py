@@ -23,6 +23,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
+from sbt_sync.ingest.collector import freeze_inherited, paused_gc
+from sbt_sync.ingest.landing import content_of
 from sbt_sync.ingest.validate import RecordInput, ValidationOutcome, validate
 from schemas.feeds import FeedSpec, Staged
 
@@ -116,7 +118,46 @@ def _loads(text: str) -> Any:
 
 def check_chunk(feed: FeedSpec, raws: list[RawInput]) -> CheckedChunk:
     """Validate ``raws`` (lazily: every failure of every row) and build the staged rows that pass."""
-    outcome = validate(feed, [RecordInput(raw.id, raw.key, _loads(raw.payload)) for raw in raws])
+    with paused_gc():
+        return _checked(feed, raws, [_loads(raw.payload) for raw in raws])
+
+
+class Delivered(NamedTuple):
+    """One record as a connector delivered it, before landing: what ``check_delivery`` needs."""
+
+    key: str
+    payload: Any
+    origin: str | None
+
+
+class CheckedDelivery(NamedTuple):
+    contents: list[tuple[str, str]]
+    """``content_of`` each payload: the canonical text landing stores and its hash, in order."""
+    checked: CheckedChunk
+    """The validation, with each record's position in the delivery as its id (``RawInput.id``,
+    ``Failure.ref``, ``StagedValues.raw_id``) and ``raw_version`` 0: the caller maps both to the
+    landed record (``staging.current_versions``)."""
+
+
+def check_delivery(feed: FeedSpec, records: list[Delivered]) -> CheckedDelivery:
+    """Canonical text, hash and validation of records not landed yet.
+
+    Validating the payloads as delivered is validating what landing stores: the canonical text is
+    the same JSON value (keys sorted, separators compact), which ``check_chunk`` would parse back.
+    """
+    with paused_gc():
+        contents = [content_of(record.payload) for record in records]
+        raws = [
+            RawInput(position, record.key, text, 0, record.origin, None)
+            for position, (record, (text, _)) in enumerate(zip(records, contents, strict=True))
+        ]
+        return CheckedDelivery(contents, _checked(feed, raws, [record.payload for record in records]))
+
+
+def _checked(feed: FeedSpec, raws: list[RawInput], payloads: list[Any]) -> CheckedChunk:
+    outcome = validate(
+        feed, [RecordInput(raw.id, raw.key, payload) for raw, payload in zip(raws, payloads, strict=True)]
+    )
     by_id = {raw.id: raw for raw in raws}
     staged = []
     for ref, record in outcome.staged:
@@ -134,11 +175,61 @@ _WORKER_FEED: FeedSpec | None = None
 def _init_worker(feed: FeedSpec) -> None:
     global _WORKER_FEED
     _WORKER_FEED = feed
+    freeze_inherited()
 
 
 def _check_in_worker(raws: list[RawInput]) -> CheckedChunk:
     assert _WORKER_FEED is not None, "worker not initialised"
     return check_chunk(_WORKER_FEED, raws)
+
+
+def _check_delivery_in_worker(records: list[Delivered]) -> CheckedDelivery:
+    assert _WORKER_FEED is not None, "worker not initialised"
+    return check_delivery(_WORKER_FEED, records)
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def worker_pool(feed: FeedSpec) -> ProcessPoolExecutor:
+    """One forked worker process that checks for ``feed``; the caller shuts it down."""
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(feed,),
+    )
+
+
+class DeliveryChecker:
+    """``check_delivery`` for a stream of batches: the first in this process, the later ones in one
+    worker process (forked at the second batch, so a pull of one page never forks), each started when
+    submitted so that it runs while the caller writes the batch before it."""
+
+    def __init__(self, feed: FeedSpec, *, parallel: bool) -> None:
+        self._feed = feed
+        self._parallel = parallel and can_fork()
+        self._pool: ProcessPoolExecutor | None = None
+        self._submitted = 0
+
+    def submit(self, records: list[Delivered]) -> Future[CheckedDelivery]:
+        self._submitted += 1
+        if self._parallel and self._submitted > 1:
+            if self._pool is None:
+                self._pool = worker_pool(self._feed)
+            return self._pool.submit(_check_delivery_in_worker, records)
+        done: Future[CheckedDelivery] = Future()
+        try:
+            done.set_result(check_delivery(self._feed, records))
+        except Exception as exc:  # raised where the result is taken, as a worker's would be
+            done.set_exception(exc)
+        return done
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def checked_chunks(
@@ -154,17 +245,12 @@ def checked_chunks(
     first = next(iterator, None)
     if first is None:
         return
-    if not parallel(first) or "fork" not in multiprocessing.get_all_start_methods():
+    if not parallel(first) or not can_fork():
         yield first, check_chunk(feed, first)
         for chunk in iterator:
             yield chunk, check_chunk(feed, chunk)
         return
-    pool = ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(feed,),
-    )
+    pool = worker_pool(feed)
     try:
         pending: deque[tuple[list[RawInput], Future[CheckedChunk]]] = deque()
         for chunk in _chained(first, iterator):

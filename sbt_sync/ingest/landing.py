@@ -15,13 +15,13 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import IngestBatch, RawRecord, RawRecordVersion, SourceCursor
 from sbt_sync.errors import SbtError
-from sbt_sync.ingest.bulk import copy_supported, insert_rows, next_ids, one_of
+from sbt_sync.ingest.bulk import copy_columns, copy_supported, insert_rows, next_ids, one_of
 
 CHUNK = 5000
 # Core inserts on the tables skip the ORM bulk path's per-row bookkeeping (every column is given).
@@ -40,6 +40,8 @@ class FetchedRecord:
     source_updated_at: datetime | None = None
     content: tuple[str, str] | None = None
     """``content_of(payload)`` when the caller computed it already (off the landing thread)."""
+    ref: int | None = None
+    """The caller's handle for this delivery (its position in a validated batch)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,30 @@ class LandingResult:
     unchanged: int = 0
     duplicates: int = 0
     """Records delivered more than once with the same content in this batch."""
-    landed_ids: list[int] = field(default_factory=list)
-    """Raw record ids that are new or changed: what validation and staging must look at."""
+    landed: list[LandedRecord] = field(default_factory=list)
+    """The records that are new or changed, at their current version: what validation and staging
+    must look at."""
+    fresh_ids: set[int] = field(default_factory=set)
+    """The ids of ``landed`` records first landed in this batch (nothing can refer to them yet)."""
+
+    @property
+    def landed_ids(self) -> list[int]:
+        return [record.id for record in self.landed]
+
+
+@dataclass(frozen=True, slots=True)
+class LandedRecord:
+    """A new or changed raw record as this batch left it."""
+
+    id: int
+    key: str
+    version: int
+    payload: str
+    """The current payload (canonical JSON text)."""
+    origin: str | None
+    source_updated_at: datetime | None
+    ref: int | None
+    """The ``FetchedRecord.ref`` of the delivery that is now the current version."""
 
 
 class CursorRegression(SbtError):
@@ -90,12 +114,14 @@ def land_batch(
     run_id: str | None = None,
     pages: int = 0,
     retries: int = 0,
+    validated: bool = False,
 ) -> LandingResult:
     """Land ``records`` for ``source`` and move its cursor, inside the caller's transaction.
 
     Raises :class:`CursorRegression` (and the caller's transaction rolls back) when the new watermark
     is older than the stored one. Within one batch a key delivered twice is landed once per distinct
-    content, in delivery order.
+    content, in delivery order. ``validated`` marks the landed versions as validated: the caller
+    stages (or quarantines) them in the same transaction.
     """
     now = utcnow()
     current = session.get(SourceCursor, source)
@@ -112,7 +138,7 @@ def land_batch(
     session.flush()
     result = LandingResult(batch_id=batch.id)
     for chunk in _chunks(records, CHUNK):
-        _land_chunk(session, source, chunk, batch.id, now, result)
+        _land_chunk(session, source, chunk, batch.id, now, result, validated)
     batch.fetched, batch.new, batch.changed, batch.unchanged = (
         result.fetched,
         result.new,
@@ -154,10 +180,15 @@ class _KeyState:
     """Distinct new contents ``(hash, payload)`` in delivery order."""
     origin: str | None = None
     source_updated_at: datetime | None = None
+    ref: int | None = None
 
     @property
     def latest_hash(self) -> str | None:
         return self.versions[-1][0] if self.versions else self.stored_hash
+
+    @property
+    def version(self) -> int:
+        return self.stored_version + len(self.versions)
 
 
 def _land_chunk(
@@ -167,6 +198,7 @@ def _land_chunk(
     batch_id: int,
     now: datetime,
     result: LandingResult,
+    validated: bool,
 ) -> None:
     """Classify each record against the stored and earlier-in-batch content, then write in bulk."""
     rows = session.execute(
@@ -199,12 +231,16 @@ def _land_chunk(
         state.versions.append((digest, payload_text))
         state.origin = record.origin
         state.source_updated_at = record.source_updated_at
+        state.ref = record.ref
 
     fresh = [(key, st) for key, st in states.items() if st.raw_id is None and st.versions]
     if fresh:
-        _insert_fresh(session, source, fresh, batch_id, now)
+        _insert_fresh(session, source, fresh, batch_id, now, validated)
+        result.fresh_ids.update(st.raw_id for _, st in fresh if st.raw_id is not None)
     changed = [st for st in states.values() if st.stored_version and st.versions]
     if changed:
+        # The version being replaced moves into the history first, then the record takes the new one.
+        _archive_current(session, [st.raw_id for st in changed if st.raw_id is not None])
         session.execute(
             update(RawRecord),
             [
@@ -214,13 +250,15 @@ def _land_chunk(
                     "payload": st.versions[-1][1],
                     "origin": st.origin,
                     "source_updated_at": st.source_updated_at,
-                    "version": st.stored_version + len(st.versions),
+                    "version": st.version,
                     "last_seen_at": now,
                     "last_batch_id": batch_id,
+                    **({"validated_version": st.version} if validated else {}),
                 }
                 for st in changed
             ],
         )
+    # Contents delivered and replaced within this batch (all but each record's last) are history too.
     insert_rows(
         session,
         _VERSION_TABLE,
@@ -234,10 +272,16 @@ def _land_chunk(
                 "batch_id": batch_id,
             }
             for st in states.values()
-            for i, (digest, payload) in enumerate(st.versions, start=1)
+            for i, (digest, payload) in enumerate(st.versions[:-1], start=1)
         ],
     )
-    result.landed_ids.extend(st.raw_id for st in states.values() if st.versions and st.raw_id is not None)
+    for key, st in states.items():
+        if st.versions and st.raw_id is not None:
+            result.landed.append(
+                LandedRecord(
+                    st.raw_id, key, st.version, st.versions[-1][1], st.origin, st.source_updated_at, st.ref
+                )
+            )
     if unchanged_ids:
         session.execute(
             update(RawRecord).where(one_of(session, RawRecord.id, unchanged_ids)).values(last_seen_at=now),
@@ -245,32 +289,76 @@ def _land_chunk(
         )
 
 
+def _archive_current(session: Session, raw_ids: list[int]) -> None:
+    """Copy the current version of each of ``raw_ids`` into the history, as of the batch that landed
+    it, before it is replaced (server-side: the payloads do not travel)."""
+    session.execute(
+        insert(_VERSION_TABLE).from_select(
+            ["raw_record_id", "version", "content_hash", "payload", "seen_at", "batch_id"],
+            select(
+                RawRecord.id,
+                RawRecord.version,
+                RawRecord.content_hash,
+                RawRecord.payload,
+                func.coalesce(IngestBatch.started_at, RawRecord.first_seen_at),
+                RawRecord.last_batch_id,
+            )
+            .outerjoin(IngestBatch, IngestBatch.id == RawRecord.last_batch_id)
+            .where(one_of(session, RawRecord.id, raw_ids)),
+        )
+    )
+
+
 def _insert_fresh(
-    session: Session, source: str, fresh: Sequence[tuple[str, _KeyState]], batch_id: int, now: datetime
+    session: Session,
+    source: str,
+    fresh: Sequence[tuple[str, _KeyState]],
+    batch_id: int,
+    now: datetime,
+    validated: bool,
 ) -> None:
     """Insert never-seen keys and set their ``raw_id``: on PostgreSQL ids are drawn from the sequence
     and the rows copied; elsewhere one INSERT ... RETURNING in parameter order."""
-    rows = [
-        {
-            "source": source,
-            "record_key": key,
-            "content_hash": st.versions[-1][0],
-            "payload": st.versions[-1][1],
-            "origin": st.origin,
-            "source_updated_at": st.source_updated_at,
-            "version": len(st.versions),
-            "first_seen_at": now,
-            "last_seen_at": now,
-            "last_batch_id": batch_id,
-        }
-        for key, st in fresh
-    ]
     if copy_supported(session):
-        ids = next_ids(session, _RAW_TABLE, len(rows))
-        for row, raw_id in zip(rows, ids, strict=True):
-            row["id"] = raw_id
-        insert_rows(session, _RAW_TABLE, rows)
+        # Column-wise straight into COPY: no per-row dicts for thousands of rows.
+        ids = next_ids(session, _RAW_TABLE, len(fresh))
+        versions = [st.version for _, st in fresh]
+        count = len(fresh)
+        copy_columns(
+            session,
+            _RAW_TABLE,
+            {
+                "id": ids,
+                "source": [source] * count,
+                "record_key": [key for key, _ in fresh],
+                "content_hash": [st.versions[-1][0] for _, st in fresh],
+                "payload": [st.versions[-1][1] for _, st in fresh],
+                "origin": [st.origin for _, st in fresh],
+                "source_updated_at": [st.source_updated_at for _, st in fresh],
+                "version": versions,
+                "validated_version": versions if validated else [None] * count,
+                "first_seen_at": [now] * count,
+                "last_seen_at": [now] * count,
+                "last_batch_id": [batch_id] * count,
+            },
+        )
     else:
+        rows = [
+            {
+                "source": source,
+                "record_key": key,
+                "content_hash": st.versions[-1][0],
+                "payload": st.versions[-1][1],
+                "origin": st.origin,
+                "source_updated_at": st.source_updated_at,
+                "version": st.version,
+                "validated_version": st.version if validated else None,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "last_batch_id": batch_id,
+            }
+            for key, st in fresh
+        ]
         ids = list(
             session.execute(
                 insert(_RAW_TABLE).returning(_RAW_TABLE.c.id, sort_by_parameter_order=True), rows

@@ -8,8 +8,11 @@ exactly once per distinct content and a crash mid-file processes it again from s
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +27,7 @@ from connectors.sftp.manifest import ManifestEntry, new_deliveries
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
+    IngestBatch,
     QuarantinedRow,
     RawRecord,
     RawRecordVersion,
@@ -32,15 +36,23 @@ from sbt_sync.db.models import (
     StagedRecord,
 )
 from sbt_sync.ingest.bulk import ensure_statistics
+from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
+from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
-from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch
-from sbt_sync.ingest.prefetch import prefetched
+from sbt_sync.ingest.landing import CursorMove, FetchedRecord, land_batch
+from sbt_sync.ingest.prefetch import Ahead, prefetched
+from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
 from sbt_sync.settings_sources import SftpSource
 from schemas.checks import is_blank
 from schemas.feeds import FeedSpec
 
 _RAW_TABLE = cast(Table, RawRecord.__table__)
 _VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
+_STAGED_TABLE = cast(Table, StagedRecord.__table__)
+_QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
+log = logging.getLogger(__name__)
+PARALLEL = True
+"""Validate batches after the first in a worker process (``checking.DeliveryChecker``)."""
 PREFETCH_PAGES = 8
 """Pages fetched ahead of the landing transaction (bounded: memory stays a few pages)."""
 BATCH_RECORDS = 5000
@@ -62,6 +74,10 @@ class PullResult:
     cursor_before: str | None = None
     cursor_after: str | None = None
     seconds: float = 0.0
+    staging: StagingResult | None = None
+    """What validating while landing found (``pull_http(validate=True)``); None when not validated."""
+    validation_error: str | None = None
+    """Why validating while landing stopped, when it did (the rest landed unvalidated)."""
 
     def add(self, new: int, changed: int, unchanged: int, duplicates: int, fetched: int) -> None:
         self.new += new
@@ -97,56 +113,142 @@ def stored_cursor(database: Database, source: str) -> str | None:
 
 
 def pull_http(
-    database: Database, *, source: str, feed: FeedSpec, paginator: Paginator, run_id: str | None = None
+    database: Database,
+    *,
+    source: str,
+    feed: FeedSpec,
+    paginator: Paginator,
+    run_id: str | None = None,
+    validate: bool = True,
 ) -> PullResult:
     """Fetch pages from the stored cursor on and land them with the cursor after them, one
-    transaction per batch of pages.
+    transaction per batch of pages; with ``validate``, each batch is also validated, and its good
+    rows staged and bad rows quarantined, in its landing transaction.
 
-    A background thread fetches up to ``PREFETCH_PAGES`` pages ahead while the previous batch is
-    written; a batch is the next page plus whatever further pages have already arrived (up to
-    ``BATCH_RECORDS`` records), so a fast source lands in fewer, larger transactions and a slow one
-    page by page. A fetch error is raised after every page fetched before it has landed.
+    A background thread fetches up to ``PREFETCH_PAGES`` pages ahead while earlier batches are
+    validated and written; a batch is the next page plus whatever further pages have already arrived
+    (up to ``BATCH_RECORDS`` records), so a fast source lands in fewer, larger transactions and a
+    slow one page by page. Validation (Pandera) of a batch runs in a worker process while the batch
+    before it is written (``checking.DeliveryChecker``). A fetch error is raised after every page
+    fetched before it has landed. If validation itself fails (a bug, not bad data: bad rows are
+    quarantined), the rest of the pull lands unvalidated and ``stage_pending`` takes it up.
     """
     started = time.monotonic()
     result = PullResult(cursor_before=stored_cursor(database, source))
     result.cursor_after = result.cursor_before
+    checker = DeliveryChecker(feed, parallel=PARALLEL) if validate else None
+    if checker is not None:
+        result.staging = StagingResult()
 
-    def fetched() -> Iterator[tuple[Page, list[FetchedRecord]]]:
-        # Keys, canonical text and hashes are computed here, on the fetching thread, so that they
-        # overlap the landing thread's waits on the database.
-        for page in paginator.pages(result.cursor_before):
-            origin = f"page {page.number}"
-            records = [
-                FetchedRecord(_http_key(feed, item), item, origin, content=content_of(item))
-                for item in page.items
-            ]
-            yield page, records
+    def fetched() -> Iterator[Page]:
+        yield from paginator.pages(result.cursor_before)
 
-    with prefetched(fetched, depth=PREFETCH_PAGES, name=f"fetch-{source}") as pages:
-        for first in pages:
-            batch = [first]
-            size = len(first[1])
-            while size < BATCH_RECORDS and pages.ready():
-                batch.append(next(pages))
-                size += len(batch[-1][1])
-            records = [record for _, page_records in batch for record in page_records]
-            cursor = batch[-1][0].cursor
-            with database.session() as session:
-                landed = land_batch(
-                    session,
-                    source=source,
-                    records=records,
-                    cursor=CursorMove(cursor, _watermark(cursor)),
-                    run_id=run_id,
-                    pages=len(batch),
+    def land(batch: _Batch) -> None:
+        delivery: CheckedDelivery | None = None
+        if batch.checking is not None:
+            try:
+                delivery = batch.checking.result()
+            except Exception as exc:
+                _validation_failed(result, checker, exc)
+        records = [
+            FetchedRecord(
+                item.key,
+                item.payload,
+                item.origin,
+                content=delivery.contents[position] if delivery is not None else None,
+                ref=position,
+            )
+            for position, item in enumerate(batch.records)
+        ]
+        cursor = batch.pages[-1].cursor
+        with paused_gc(), database.session() as session:
+            landed = land_batch(
+                session,
+                source=source,
+                records=records,
+                cursor=CursorMove(cursor, _watermark(cursor)),
+                run_id=run_id,
+                pages=len(batch.pages),
+                validated=delivery is not None,
+            )
+            if delivery is not None and result.staging is not None:
+                staged = StagingResult()
+                raws, chunk = current_versions(delivery, landed.landed)
+                stage_chunk(
+                    session, source, raws, chunk, staged, mark_validated=False, fresh_ids=landed.fresh_ids
                 )
-            if not result.pages:
-                ensure_statistics(database, _RAW_TABLE, _VERSION_TABLE)
-            result.add(landed.new, landed.changed, landed.unchanged, landed.duplicates, landed.fetched)
-            result.pages += len(batch)
-            result.cursor_after = cursor
+                entry = session.get(IngestBatch, landed.batch_id)
+                if entry is not None:
+                    entry.validation = staged.to_json()
+                result.staging.merge(staged)
+        if not result.pages:
+            tables = (_RAW_TABLE, _VERSION_TABLE, _STAGED_TABLE, _QUARANTINE_TABLE)
+            ensure_statistics(database, *tables)
+        result.add(landed.new, landed.changed, landed.unchanged, landed.duplicates, landed.fetched)
+        result.pages += len(batch.pages)
+        result.cursor_after = cursor
+
+    inflight: deque[_Batch] = deque()
+    try:
+        with prefetched(fetched, depth=PREFETCH_PAGES, name=f"fetch-{source}") as pages:
+            batches = _batches(feed, pages)
+            while True:
+                try:
+                    batch = next(batches, None)
+                except Exception:  # the fetch failed: land every page fetched before it, then raise
+                    while inflight:
+                        land(inflight.popleft())
+                    raise
+                if batch is None:
+                    break
+                if checker is not None and result.validation_error is None:
+                    batch.checking = checker.submit(batch.records)
+                inflight.append(batch)
+                if len(inflight) > 1:  # the batch just submitted is checked while this one lands
+                    land(inflight.popleft())
+            while inflight:
+                land(inflight.popleft())
+    finally:
+        if checker is not None:
+            checker.close()
     result.seconds = time.monotonic() - started
     return result
+
+
+@dataclass
+class _Batch:
+    pages: list[Page]
+    records: list[Delivered]
+    checking: Future[CheckedDelivery] | None = None
+
+
+def _batches(feed: FeedSpec, pages: Ahead[Page]) -> Iterator[_Batch]:
+    """The next page plus the pages that have already arrived, up to ``BATCH_RECORDS`` records."""
+    for first in pages:
+        batch = _Batch([first], [])
+        size = len(first.items)
+        while size < BATCH_RECORDS and pages.ready():
+            batch.pages.append(next(pages))
+            size += len(batch.pages[-1].items)
+        batch.records = [
+            Delivered(_http_key(feed, item), item, f"page {page.number}")
+            for page in batch.pages
+            for item in page.items
+        ]
+        yield batch
+
+
+def _validation_failed(result: PullResult, checker: DeliveryChecker | None, exc: Exception) -> None:
+    """Validation broke (a bug or a lost worker, not bad data): land the rest unvalidated."""
+    if result.validation_error is None:
+        result.validation_error = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning(
+            "validation failed while landing (%s); the records land unvalidated and are validated by "
+            "the validated asset",
+            type(exc).__name__,
+        )
+    if checker is not None:
+        checker.close()
 
 
 class DatabaseManifest:

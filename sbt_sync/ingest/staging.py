@@ -9,8 +9,8 @@ quarantines its rows and keeps the earlier good staged row: nothing already stor
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import QuarantinedRow, RawRecord, StagedRecord
+from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, StagedRecord
 from sbt_sync.ingest.bulk import ensure_statistics, insert_rows, one_of
-from sbt_sync.ingest.checking import CheckedChunk, RawInput, checked_chunks
+from sbt_sync.ingest.checking import CheckedChunk, CheckedDelivery, RawInput, checked_chunks
+from sbt_sync.ingest.collector import paused_gc
+from sbt_sync.ingest.landing import LandedRecord
 from sbt_sync.ingest.prefetch import prefetched
-from sbt_sync.ingest.validate import Failure
+from sbt_sync.ingest.validate import Failure, ValidationOutcome
 from schemas.feeds import FeedSpec
 
 CHUNK = 5000
@@ -53,6 +55,65 @@ class StagingResult:
     @property
     def quarantine_ratio(self) -> float:
         return self.quarantined_records / self.validated if self.validated else 0.0
+
+    def merge(self, other: StagingResult) -> None:
+        """Add ``other``'s counts, drift and failures to this result (the sample stays bounded)."""
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unknown_columns |= other.unknown_columns
+        self.missing_columns |= other.missing_columns
+        self.failures_by_check.update(other.failures_by_check)
+        self.sample.extend(other.sample[: max(SAMPLE - len(self.sample), 0)])
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as JSON-compatible data (``ingest_batches.validation``)."""
+        return {
+            **{name: getattr(self, name) for name in _COUNTS},
+            "unknown_columns": sorted(self.unknown_columns),
+            "missing_columns": sorted(self.missing_columns),
+            "failures_by_check": dict(self.failures_by_check),
+            "sample": self.sample,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StagingResult:
+        return cls(
+            **{name: int(data.get(name, 0)) for name in _COUNTS},
+            unknown_columns=set(data.get("unknown_columns", [])),
+            missing_columns=set(data.get("missing_columns", [])),
+            failures_by_check=Counter(data.get("failures_by_check", {})),
+            sample=list(data.get("sample", [])),
+        )
+
+
+_COUNTS = (
+    "validated",
+    "staged_new",
+    "staged_changed",
+    "staged_unchanged",
+    "withdrawn",
+    "quarantined_rows",
+    "quarantined_records",
+)
+
+
+def validated_in_run(database: Database, source: str, run_id: str) -> StagingResult:
+    """What validation found in the batches of ``source`` that run ``run_id`` landed and validated in
+    their landing transaction (``pull_http``), summed."""
+    total = StagingResult()
+    with database.session() as session:
+        for data in session.scalars(
+            select(IngestBatch.validation)
+            .where(
+                IngestBatch.source == source,
+                IngestBatch.run_id == run_id,
+                IngestBatch.validation.is_not(None),
+            )
+            .order_by(IngestBatch.id)
+        ):
+            if data is not None:
+                total.merge(StagingResult.from_json(data))
+    return total
 
 
 def _origin_location(origin: str | None) -> tuple[str | None, int | None]:
@@ -90,8 +151,8 @@ def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> Staging
     with prefetched(checked, depth=PREFETCH_CHUNKS, name=f"validate-{source}") as chunks:
         for raws, chunk in chunks:
             first = not result.validated
-            with database.session() as session:
-                _stage_chunk(session, source, raws, chunk, result)
+            with paused_gc(), database.session() as session:
+                stage_chunk(session, source, raws, chunk, result)
             if first:
                 ensure_statistics(database, _RAW_TABLE, _STAGED_TABLE, _QUARANTINE_TABLE)
     return result
@@ -125,25 +186,39 @@ def _worth_a_worker(first: list[RawInput]) -> bool:
     return PARALLEL and len(first) >= CHUNK
 
 
-def _stage_chunk(
-    session: Session, source: str, raws: list[RawInput], chunk: CheckedChunk, result: StagingResult
+def stage_chunk(
+    session: Session,
+    source: str,
+    raws: list[RawInput],
+    chunk: CheckedChunk,
+    result: StagingResult,
+    *,
+    mark_validated: bool = True,
+    fresh_ids: Collection[int] = frozenset(),
 ) -> None:
     """Stage one validated chunk of raw rows with set-based statements: one bulk INSERT of
-    quarantine entries, one of new staged rows, and bulk UPDATEs by primary key of changed rows."""
+    quarantine entries, one of new staged rows, and bulk UPDATEs by primary key of changed rows.
+
+    ``mark_validated`` records the versions as validated (a caller that landed them as validated in
+    this transaction says False); ``fresh_ids`` are records first landed in this transaction, which
+    no quarantine entry or staged row can refer to yet, so they are not looked up.
+    """
     outcome = chunk.outcome
     by_id = {raw.id: raw for raw in raws}
+    known = [raw_id for raw_id in by_id if raw_id not in fresh_ids]
     result.validated += len(raws)
     result.unknown_columns.update(outcome.unknown_columns)
     result.missing_columns.update(outcome.missing_columns)
     now = utcnow()
 
     # Open quarantine entries of earlier versions are superseded by this validation.
-    session.execute(
-        update(QuarantinedRow)
-        .where(one_of(session, QuarantinedRow.raw_record_id, by_id), QuarantinedRow.status == "open")
-        .values(status="superseded", resolved_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    if known:
+        session.execute(
+            update(QuarantinedRow)
+            .where(one_of(session, QuarantinedRow.raw_record_id, known), QuarantinedRow.status == "open")
+            .values(status="superseded", resolved_at=now)
+            .execution_options(synchronize_session=False)
+        )
     failed_items: dict[int, set[int | None]] = {}
     quarantine: list[dict[str, Any]] = []
     for failure in outcome.failures:
@@ -161,16 +236,20 @@ def _stage_chunk(
 
     existing = {
         (row.raw_record_id, row.item_no): row
-        for row in session.execute(
-            select(
-                StagedRecord.id,
-                StagedRecord.raw_record_id,
-                StagedRecord.item_no,
-                StagedRecord.raw_version,
-                StagedRecord.content_hash,
-                StagedRecord.withdrawn,
-            ).where(one_of(session, StagedRecord.raw_record_id, by_id))
-        ).all()
+        for row in (
+            session.execute(
+                select(
+                    StagedRecord.id,
+                    StagedRecord.raw_record_id,
+                    StagedRecord.item_no,
+                    StagedRecord.raw_version,
+                    StagedRecord.content_hash,
+                    StagedRecord.withdrawn,
+                ).where(one_of(session, StagedRecord.raw_record_id, known))
+            ).all()
+            if known
+            else ()
+        )
     }
     produced: set[tuple[int, int]] = set()
     new_rows: list[dict[str, Any]] = []
@@ -216,13 +295,44 @@ def _stage_chunk(
     for params in (changed_rows, version_bumps, withdrawals):
         if params:
             session.execute(update(StagedRecord), params)
-    # One set-based statement instead of one UPDATE per record.
-    session.execute(
-        update(RawRecord)
-        .where(one_of(session, RawRecord.id, by_id))
-        .values(validated_version=RawRecord.version)
-        .execution_options(synchronize_session=False)
+    if mark_validated:  # one set-based statement instead of one UPDATE per record
+        session.execute(
+            update(RawRecord)
+            .where(one_of(session, RawRecord.id, by_id))
+            .values(validated_version=RawRecord.version)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def current_versions(
+    delivery: CheckedDelivery, landed: list[LandedRecord]
+) -> tuple[list[RawInput], CheckedChunk]:
+    """The part of a delivery's validation (``check_delivery``) that concerns the versions landing
+    made current, mapped from delivery positions to the landed records: unchanged records and
+    contents replaced within the same batch drop out."""
+    current = {record.ref: record for record in landed if record.ref is not None}
+    raws = [
+        RawInput(r.id, r.key, r.payload, r.version, r.origin, r.source_updated_at) for r in current.values()
+    ]
+    outcome = delivery.checked.outcome
+    failures = [replace(f, ref=current[f.ref].id) for f in outcome.failures if f.ref in current]
+    staged = []
+    for item in delivery.checked.staged:
+        record = current.get(item.raw_id)
+        if record is None:
+            continue
+        values = item.values
+        values["raw_version"] = record.version
+        if values["source_updated_at"] is None:
+            values["source_updated_at"] = record.source_updated_at
+        staged.append(item._replace(raw_id=record.id))
+    mapped = ValidationOutcome(
+        failures=failures,
+        unknown_columns=outcome.unknown_columns,
+        missing_columns=outcome.missing_columns,
+        rows=outcome.rows,
     )
+    return raws, CheckedChunk(mapped, staged)
 
 
 _IDENTITY_CLEARED: dict[str, Any] = {"resolved_nip": None, "identity_rule": None, "identity_score": None}

@@ -15,12 +15,19 @@ from sqlalchemy import delete, select, update
 
 from connectors.http.paging import Page
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, SourceCursor, StagedRecord
+from sbt_sync.db.models import (
+    IngestBatch,
+    QuarantinedRow,
+    RawRecord,
+    RawRecordVersion,
+    SourceCursor,
+    StagedRecord,
+)
 from sbt_sync.ingest import checking, pull, staging
 from sbt_sync.ingest.landing import FetchedRecord, land_batch
 from sbt_sync.ingest.prefetch import prefetched
 from sbt_sync.ingest.pull import pull_http
-from sbt_sync.ingest.staging import stage_pending
+from sbt_sync.ingest.staging import StagingResult, stage_pending
 from schemas.feeds import FEEDS, FeedSpec
 
 FEED = FEEDS["bkn_wasdal"]
@@ -129,13 +136,30 @@ def test_a_fetch_error_keeps_the_pages_before_it_and_their_cursor(migrated_datab
     assert (again.new, again.pages, again.cursor_after) == (4, 2, "4")
 
 
+def _ingest(
+    database: Database, pages: list[list[dict[str, object]]], *, while_landing: bool
+) -> StagingResult:
+    """Pull ``pages`` and validate them: in each batch's landing transaction, or afterwards by
+    ``stage_pending``; either way nothing is left pending."""
+    pulled = pull_http(
+        database, source="bkn_wasdal", feed=FEED, paginator=_Pages(pages), validate=while_landing
+    )
+    later = stage_pending(database, source="bkn_wasdal", feed=FEED)
+    if not while_landing:
+        assert pulled.staging is None
+        return later
+    assert pulled.staging is not None and pulled.validation_error is None
+    assert later.validated == 0
+    return pulled.staging
+
+
+@pytest.mark.parametrize("while_landing", [True, False], ids=["while-landing", "afterwards"])
 def test_changed_content_restages_the_row_and_clears_its_resolved_identity(
-    migrated_database: Database,
+    migrated_database: Database, while_landing: bool
 ) -> None:
     bad = _record(3, hasil="mungkin")
     first = [[_record(1), _record(2), bad]]
-    pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(first))
-    staged = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    staged = _ingest(migrated_database, first, while_landing=while_landing)
     assert (staged.staged_new, staged.quarantined_records) == (2, 1)
     with migrated_database.session() as session:
         session.execute(
@@ -147,8 +171,7 @@ def test_changed_content_restages_the_row_and_clears_its_resolved_identity(
         session.execute(update(SourceCursor).values(cursor=None))
 
     second = [[_record(1), _record(2, hasil="tidak_terbukti"), _record(3)]]
-    pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(second))
-    staged = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    staged = _ingest(migrated_database, second, while_landing=while_landing)
     assert (staged.staged_new, staged.staged_changed, staged.staged_unchanged) == (1, 1, 0)
     with migrated_database.session() as session:
         rows = {r.record_key: r for r in session.scalars(select(StagedRecord)).all()}
@@ -195,7 +218,7 @@ def test_chunks_checked_in_a_worker_process_stage_what_checking_in_process_stage
     records[10] = _record(11, nip="1.98001012005011e+17")  # float-mangled NIP
     records[17] = _record(18, updated_at="2024-13-02T09:00:00+07:00")  # no 13th month
     records[25] = _record(26, nama="Siti Ñurhaliza", nip="198001012005012002")
-    pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages([records]))
+    pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages([records]), validate=False)
     workers = tmp_path / "workers"
     real_init = checking._init_worker
 
@@ -220,3 +243,78 @@ def test_chunks_checked_in_a_worker_process_stage_what_checking_in_process_stage
     in_process = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
     assert in_process == in_worker
     assert _staged_snapshot(migrated_database) == from_worker
+
+
+def _awkward_pages() -> list[list[dict[str, object]]]:
+    """Eight pages of five: bad rows, a record delivered again with new content in a later page and
+    within one page (only its last content is current), and one delivered twice unchanged."""
+    records = [_record(n) for n in range(1, 41)]
+    records[3] = _record(4, hasil="mungkin")
+    records[10] = _record(11, nip="1.98001012005011e+17")
+    records[17] = _record(18, updated_at="2024-13-02T09:00:00+07:00")
+    records[22] = _record(2, hasil="tidak_terbukti")  # record 2 again, changed, three pages later
+    records[30] = _record(31, hasil="salah")
+    records[31] = _record(31, hasil="ditolak")  # fixed within the same page
+    records[36] = _record(5)  # record 5 again, unchanged
+    return [records[i : i + 5] for i in range(0, 40, 5)]
+
+
+def test_validating_while_landing_in_a_worker_stages_what_staging_afterwards_stages(
+    migrated_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workers = tmp_path / "workers"
+    real_init = checking._init_worker
+
+    def init_and_note(feed: FeedSpec) -> None:
+        with workers.open("a", encoding="utf-8") as note:
+            note.write(f"{os.getpid()}\n")
+        real_init(feed)
+
+    # Batches of at most ten records: several batches, so the later ones go to the worker.
+    monkeypatch.setattr(pull, "BATCH_RECORDS", 10)
+    monkeypatch.setattr(checking, "_init_worker", init_and_note)
+    pulled = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()))
+    assert [int(pid) for pid in workers.read_text().split()] != [os.getpid()]
+    assert pulled.staging is not None and pulled.validation_error is None
+    assert (pulled.new, pulled.changed, pulled.unchanged) == (37, 2, 1)
+    assert (pulled.staging.quarantined_records, pulled.staging.staged_changed) == (3, 1)
+    while_landing = _staged_snapshot(migrated_database)
+    with migrated_database.session() as session:
+        assert session.query(RawRecord).filter(RawRecord.validated_version.is_(None)).count() == 0
+        stored = session.scalars(select(IngestBatch.validation)).all()
+        assert all(entry is not None for entry in stored)
+        assert sum(entry["quarantined_records"] for entry in stored if entry) == 3
+
+    _reset(migrated_database)  # the same pages again, validated afterwards, in this process
+    monkeypatch.setattr(staging, "PARALLEL", False)
+    pull_http(
+        migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()), validate=False
+    )
+    later = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    assert later.quarantined_records == 3
+    assert _staged_snapshot(migrated_database) == while_landing
+
+
+def _reset(database: Database) -> None:
+    with database.session() as session:
+        for model in (QuarantinedRow, StagedRecord, RawRecordVersion, RawRecord, SourceCursor, IngestBatch):
+            session.execute(delete(model))
+
+
+def test_a_broken_validator_still_lands_every_record_for_staging_to_take_up(
+    migrated_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(feed: FeedSpec, records: list[checking.Delivered]) -> checking.CheckedDelivery:
+        raise RuntimeError("validator bug")
+
+    monkeypatch.setattr(pull, "BATCH_RECORDS", 10)
+    monkeypatch.setattr(checking, "check_delivery", broken)
+    pulled = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()))
+    assert pulled.validation_error == "RuntimeError: validator bug"
+    assert (pulled.new, pulled.pages, pulled.cursor_after) == (37, 8, "8")
+    with migrated_database.session() as session:
+        assert session.query(StagedRecord).count() == 0
+        assert session.query(RawRecord).filter(RawRecord.validated_version.is_(None)).count() == 37
+    monkeypatch.undo()
+    later = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    assert (later.validated, later.quarantined_records) == (37, 3)

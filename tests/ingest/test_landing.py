@@ -58,10 +58,16 @@ def test_changed_content_adds_a_version_and_unchanged_content_adds_nothing(
     with migrated_database.session() as session:
         b = session.scalars(select(RawRecord).where(RawRecord.record_key == "B")).one()
         assert b.version == 2 and json.loads(b.payload)["sk"] == "2-corrected"
-        versions = session.scalars(
-            select(RawRecordVersion.version).where(RawRecordVersion.raw_record_id == b.id).order_by("version")
+        history = session.scalars(
+            select(RawRecordVersion).where(RawRecordVersion.raw_record_id == b.id).order_by("version")
         ).all()
-        assert versions == [1, 2]
+        # The replaced content moved into the history, as of the batch that landed it; the current
+        # one lives in raw_records only.
+        assert [(v.version, json.loads(v.payload)["sk"]) for v in history] == [(1, "2")]
+        first_batch = session.scalars(select(IngestBatch).order_by(IngestBatch.id)).first()
+        assert first_batch is not None
+        assert (history[0].batch_id, history[0].seen_at) == (first_batch.id, first_batch.started_at)
+        assert session.query(RawRecordVersion).count() == 1  # A, unchanged, has no history
         assert result.landed_ids == [b.id]  # only the changed record goes on to validation
 
 
@@ -77,7 +83,8 @@ def test_duplicate_deliveries_within_a_batch_land_once(migrated_database: Databa
     with migrated_database.session() as session:
         x = session.scalars(select(RawRecord)).one()
         assert x.version == 2 and json.loads(x.payload)["v"] == 2
-        assert session.query(RawRecordVersion).count() == 2
+        history = session.scalars(select(RawRecordVersion)).all()
+        assert [(v.version, json.loads(v.payload)["v"]) for v in history] == [(1, 1)]
 
 
 def test_same_key_in_another_source_is_another_record(migrated_database: Database) -> None:

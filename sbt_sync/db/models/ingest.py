@@ -39,6 +39,9 @@ class IngestBatch(Base):
     quarantined: Mapped[int] = mapped_column(default=0)
     pages: Mapped[int] = mapped_column(default=0)
     retries: Mapped[int] = mapped_column(default=0)
+    validation: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    """What validating the batch in its landing transaction found (``StagingResult.to_json``);
+    None when the batch was landed unvalidated (``stage_pending`` validates it later)."""
 
 
 class SourceCursor(Base):
@@ -85,7 +88,8 @@ class RawRecord(Base):
 
 
 class RawRecordVersion(Base):
-    """Every distinct content a source record has had, in order."""
+    """The contents a source record had before its current one, in order: with ``raw_records``, which
+    holds the current payload, every distinct content the record has had (migration 0004)."""
 
     __tablename__ = "raw_record_versions"
     __table_args__ = (UniqueConstraint("raw_record_id", "version"),)
