@@ -66,12 +66,14 @@ _COLUMNS = (
 # byte ranges over migration 0003's ``text_pattern_ops`` indexes (``_anchors``): [lo, hi) on the name
 # for a name starting with the query's first tokens, [rlo, rhi) on the reversed name for one ending
 # with its last tokens, [slo, shi) on the reversed name for one ending with its first token (a
-# surname the query wrote first).
+# surname the query wrote first), and [plo, phi) on the name for one starting with its second token
+# (the same, when the surname the query wrote first is misspelt).
 _RANKED_HEAD = (
     "SELECT q.i, a.* FROM unnest(CAST(:idx AS integer[]), CAST(:keys AS {key_type}[]), "
     "CAST(:names AS text[]), CAST(:lo AS text[]), CAST(:hi AS text[]), CAST(:rlo AS text[]), "
-    "CAST(:rhi AS text[]), CAST(:slo AS text[]), CAST(:shi AS text[])) "
-    "AS q(i, key, name, lo, hi, rlo, rhi, slo, shi) CROSS JOIN LATERAL (SELECT b.nip, "
+    "CAST(:rhi AS text[]), CAST(:slo AS text[]), CAST(:shi AS text[]), CAST(:plo AS text[]), "
+    "CAST(:phi AS text[])) AS q(i, key, name, lo, hi, rlo, rhi, slo, shi, plo, phi) "
+    "CROSS JOIN LATERAL (SELECT b.nip, "
     "b.name_normalised, b.birth_date, b.gender, b.instansi_id, b.instansi_name, b.front_title, "
     "b.back_title FROM asn_registry b "
 )
@@ -81,13 +83,16 @@ _EXACT_IN_INSTANSI = text(
     "b.instansi_id, b.instansi_name, b.front_title, b.back_title FROM asn_registry b "
     "WHERE b.instansi_id = q.key AND b.name_normalised = q.name) a"
 )
-_ANCHOR_NAMES = ("lo", "hi", "rlo", "rhi", "slo", "shi")
+_ANCHOR_NAMES = ("lo", "hi", "rlo", "rhi", "slo", "shi", "plo", "phi")
 _RANKED_TAIL = "ORDER BY similarity(b.name_normalised, q.name) DESC, b.nip LIMIT :k) a"
 _ANCHORED = (
     "((b.name_normalised ~>=~ q.lo AND b.name_normalised ~<~ q.hi) "
     "OR (reverse(b.name_normalised) ~>=~ q.rlo AND reverse(b.name_normalised) ~<~ q.rhi)) "
 )
-_SURNAME_FIRST = "OR (reverse(b.name_normalised) ~>=~ q.slo AND reverse(b.name_normalised) ~<~ q.shi)"
+_SURNAME_FIRST = (
+    "OR (reverse(b.name_normalised) ~>=~ q.slo AND reverse(b.name_normalised) ~<~ q.shi) "
+    "OR (b.name_normalised ~>=~ q.plo AND b.name_normalised ~<~ q.phi)"
+)
 _BIRTH_RANKED = text(_RANKED_HEAD.format(key_type="date") + "WHERE b.birth_date = q.key " + _RANKED_TAIL)
 _INSTANSI_RANKED = text(
     _RANKED_HEAD.format(key_type="text")
@@ -299,7 +304,8 @@ class CandidateSearch:
     def _instansi_tokens(
         self, session: Session, wanted: list[tuple[_Probe, str]]
     ) -> Iterable[tuple[int, RegistryCandidate]]:
-        """Names of the query's instansi starting with its first token or ending with its first or last."""
+        """Names of the query's instansi starting with its first or second token or ending with its first
+        or last."""
         clauses: list[ColumnElement[bool]] = [
             and_(
                 Asn.instansi_id == ident,
@@ -307,6 +313,7 @@ class CandidateSearch:
                     Asn.name_normalised.like(f"{p.tokens[0]} %"),
                     Asn.name_normalised.like(f"% {p.tokens[-1]}"),
                     Asn.name_normalised.like(f"% {p.tokens[0]}"),
+                    Asn.name_normalised.like(f"{p.tokens[min(1, len(p.tokens) - 1)]} %"),
                 ),
             )
             for p, ident in wanted
@@ -315,10 +322,11 @@ class CandidateSearch:
             return
         rows = [_candidate(row) for row in session.execute(select(*_COLUMNS).where(or_(*clauses)))]
         for p, ident in wanted:
-            first, ends = f"{p.tokens[0]} ", (f" {p.tokens[-1]}", f" {p.tokens[0]}")
+            starts = tuple(f"{t} " for t in p.tokens[:2])
+            ends = (f" {p.tokens[-1]}", f" {p.tokens[0]}")
             for c in rows:
                 if c.instansi_id == ident and (
-                    c.name_normalised.startswith(first) or c.name_normalised.endswith(ends)
+                    c.name_normalised.startswith(starts) or c.name_normalised.endswith(ends)
                 ):
                     yield p.index, c
 
@@ -343,12 +351,17 @@ def _probe(index: int, query: IdentityQuery) -> _Probe:
 
 def _anchors(tokens: Sequence[str], keep: int) -> tuple[str, ...]:
     """Byte ranges (``_ANCHOR_NAMES``) for names starting with the first ``keep`` tokens, and, on the
-    reversed name, ending with the last ``keep`` or with the first: names are upper-case letters and
-    single spaces, so "!" is the next byte after " "."""
+    reversed name, ending with the last ``keep`` or with the first, and names starting with the
+    second token (an empty range for a single token): names are upper-case letters and single spaces,
+    so "!" is the next byte after " "."""
     head = " ".join(tokens[:keep]) + " "
     tail = (" " + " ".join(tokens[-keep:]))[::-1]
     surname = (" " + " ".join(tokens[:keep]))[::-1]
-    return head, head[:-1] + "!", tail, tail[:-1] + "!", surname, surname[:-1] + "!"
+    second = tokens[1] + " " if len(tokens) > 1 else ""
+    return (
+        head, head[:-1] + "!", tail, tail[:-1] + "!", surname, surname[:-1] + "!",
+        second, second[:-1] + "!" if second else "",
+    )  # fmt: skip
 
 
 def _candidate(row: Row[Any] | Sequence[Any]) -> RegistryCandidate:

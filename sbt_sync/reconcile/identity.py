@@ -6,7 +6,9 @@ no database, no clock. The same inputs in any order give the same decision.
 Score. Names are compared after ``normalise_name`` (titles, punctuation, case and spacing removed) and
 a small alias table ("M.", "Moh.", "Muh." all mean Muhammad), with rapidfuzz's Indel similarity
 (``ratio``) of the names as written (two swapped letters counting as one edit) and of their sorted
-tokens (``token_sort_ratio``, discounted by ``REORDERED``), the better of the two. It forgives
+tokens (``token_sort_ratio``, discounted by ``REORDERED``), and of the name with its first token
+moved last (the surname written first, "SIREGAR BUDI" for "BUDI SIREGAR", discounted by ``ROTATED``),
+the best of the three. It forgives
 reordered tokens and a one-letter typo (about 0.95 on a 20-letter name) but,
 unlike ``WRatio`` or ``token_set_ratio``, never rates a name that is only a part of another ("AHMAD"
 against "AHMAD FAUZI") as a full match; Jaro-Winkler rewards shared prefixes, and Indonesian names
@@ -57,8 +59,13 @@ TITLE_PENALTY = 0.97
 holds them first for a steward but, being smaller than ``margin``, never decides between namesakes of
 one instansi on its own: titles change (a new degree) and the registry lags."""
 REORDERED = 0.94
-"""The same tokens in another order ("SUTANTO WAHYUNI MAYA"): forgiven, since sources write a surname
-first, but ``margin`` below the name as written, so a namesake whose name reads the same way leads."""
+"""The same tokens in another order than the surname first: forgiven, but ``margin`` below the name as
+written, so a namesake whose name reads the same way leads."""
+ROTATED = 0.95
+"""The surname written first ("SUTANTO WAHYUNI MAYA" for "WAHYUNI MAYA SUTANTO"): the name with its
+first token moved last, compared as written (a typo then weighs as it does in the name as written,
+not as the token sort reorders it). Still ``margin`` below a namesake whose name reads the way the row
+writes it ("BUDI SIREGAR" leads "SIREGAR BUDI" for a row "Budi Siregar"), as with ``REORDERED``."""
 APPOINTMENT_BONUS = 0.05
 APPOINTMENT_PENALTY = 0.85
 """A partial NIP whose appointment digits (TMT) another ASN's NIP contradicts: probably not them."""
@@ -259,17 +266,33 @@ def canonical_name(name: str | None) -> str:
 
 
 def name_similarity(left: str | None, right: str | None) -> float:
-    """0..1 similarity of two names (raw or normalised); 0 when either is empty."""
+    """0..1 similarity of a written name (``left``) and a registry name (raw or normalised); 0 when
+    either is empty."""
     a, b = canonical_name(left), canonical_name(right)
     if not a or not b:
         return 0.0
-    as_written = fuzz.ratio(a, b, processor=None)
-    if as_written < 100 and _one_transposition(a, b):
-        # Indel counts two swapped letters as two edits; a slip of the fingers is one.
-        as_written = 100.0 * (1 - 1 / (len(a) + len(b)))
+    as_written = _ratio(a, b)
     # Sorting tokens before a typo in a first token can reorder them ("AAMLIA AKBAR" against
     # "AKBAR AMALIA"), so the name as written is compared as well and the better score kept.
-    return max(as_written, REORDERED * fuzz.token_sort_ratio(a, b, processor=None)) / 100.0
+    best = max(as_written, REORDERED * fuzz.token_sort_ratio(a, b, processor=None))
+    if as_written < 100 and " " in a and " " in b:
+        best = max(best, ROTATED * _ratio(_surname_last(a), b))  # the row wrote the surname first
+    return best / 100.0
+
+
+def _ratio(a: str, b: str) -> float:
+    """Indel similarity (0..100) with two swapped adjacent letters counted as one edit."""
+    score = fuzz.ratio(a, b, processor=None)
+    if score < 100 and _one_transposition(a, b):
+        # Indel counts two swapped letters as two edits; a slip of the fingers is one.
+        score = 100.0 * (1 - 1 / (len(a) + len(b)))
+    return score
+
+
+def _surname_last(name: str) -> str:
+    """A name written surname first, turned back: its first token moved to the end."""
+    first, _, rest = name.partition(" ")
+    return f"{rest} {first}"
 
 
 def _one_transposition(a: str, b: str) -> bool:

@@ -63,8 +63,11 @@ def registry(migrated_database: Database) -> Database:
         ("198513032010011002", "Rizal Effendi", "linked", "198503032010011002"),
         # Float-mangled: birth date and appointment survive.
         ("1.98503032010011E+17", "Rizal Effendi", "linked", "198503032010011002"),
-        # Surname first and a slip in another token: found by the surname; offered, not linked.
-        (None, "Rumengan Frrans Rizki", "conflict", "199001202022091547"),
+        # Surname first and a slip in another token: found by the surname, compared with the surname
+        # turned back, linked (the other Rumengan is far behind).
+        (None, "Rumengan Frrans Rizki", "linked", "199001202022091547"),
+        # Surname first and misspelt: found by the token after it, which starts the registry name.
+        (None, "Rumeengan Frans Rizki", "linked", "199001202022091547"),
         # Namesakes in one instansi: the written title ranks its holder first, but does not decide.
         (None, "Hasanah Lestari, S.Pd.", "conflict", "197701192006122410"),
     ],
