@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, insert, text
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -51,8 +52,17 @@ def _field(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return _escape(json.dumps(value))
+        return _escape(_json_text(value))
     return _escape(str(value))
+
+
+def _json_text(value: Any) -> str:
+    """JSON text for a json/jsonb column: orjson (several times faster), or ``json.dumps`` for what
+    orjson refuses (integers beyond 64 bits, keys that are not strings)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)
 
 
 def _column_text(values: list[Any]) -> list[str]:
@@ -63,7 +73,7 @@ def _column_text(values: list[Any]) -> list[str]:
     if len(kinds) == 1 and first.__class__ in _CONSTANT_TYPES and values.count(first) == len(values):
         return [_field(first)] * len(values)
     if kinds <= _JSON_TYPES and dict in kinds:
-        values = [None if value is None else json.dumps(value) for value in values]
+        values = [None if value is None else _json_text(value) for value in values]
         kinds = _TEXT_TYPES
     if kinds <= _TEXT_TYPES:
         texts = [_NULL if value is None else value for value in values]

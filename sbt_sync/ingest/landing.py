@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -29,9 +29,9 @@ _RAW_TABLE = cast(Table, RawRecord.__table__)
 _VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
 
 
-@dataclass(frozen=True, slots=True)
-class FetchedRecord:
-    """One record as a connector delivered it."""
+class FetchedRecord(NamedTuple):
+    """One record as a connector delivered it (a named tuple: built for every record of a batch,
+    where a frozen dataclass's ``__init__`` costs a ``object.__setattr__`` per field)."""
 
     key: str
     payload: Any
@@ -70,8 +70,7 @@ class LandingResult:
         return [record.id for record in self.landed]
 
 
-@dataclass(frozen=True, slots=True)
-class LandedRecord:
+class LandedRecord(NamedTuple):
     """A new or changed raw record as this batch left it."""
 
     id: int

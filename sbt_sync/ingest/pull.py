@@ -53,6 +53,8 @@ _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 log = logging.getLogger(__name__)
 PARALLEL = True
 """Validate batches after the first in a worker process (``checking.DeliveryChecker``)."""
+LOOKAHEAD = 2
+"""Batches handed to validation before the oldest is landed: the worker always has the next one."""
 PREFETCH_PAGES = 8
 """Pages fetched ahead of the landing transaction (bounded: memory stays a few pages)."""
 BATCH_RECORDS = 5000
@@ -204,7 +206,7 @@ def pull_http(
                 if checker is not None and result.validation_error is None:
                     batch.checking = checker.submit(batch.records)
                 inflight.append(batch)
-                if len(inflight) > 1:  # the batch just submitted is checked while this one lands
+                if len(inflight) > LOOKAHEAD:  # the batches just submitted are checked while this one lands
                     land(inflight.popleft())
             while inflight:
                 land(inflight.popleft())

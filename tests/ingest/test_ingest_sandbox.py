@@ -90,6 +90,24 @@ def test_full_cycle_through_dagster_quarantines_exactly_the_ground_truth(
     assert _quarantined(migrated_database) == truth_quarantine(sandbox_project.data_dir)
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["quarantine_ratio"] and checks["cursor_never_moves_backwards"]
+    metadata = {
+        tuple(e.asset_key.path): {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+        if e.asset_key is not None
+    }
+    with migrated_database.session() as session:
+        for name in SOURCES:
+            landed = session.query(RawRecord).filter_by(source=name).count()
+            quarantined = (
+                session.query(QuarantinedRow.raw_record_id).filter_by(source=name).distinct().count()
+            )
+            # HTTP sources are validated while landing, SFTP files afterwards; either way the
+            # validated asset reports every record its run validated, and what it quarantined.
+            validated = metadata[("validated", name)]
+            assert validated["validated"] == landed, name
+            assert validated["quarantined_rows"] >= quarantined, name
+            while_landing = metadata[("raw", name)]["validated_while_landing"]
+            assert while_landing == (landed if name in ("bawaslu", "bkn_wasdal", "idis") else 0), name
     with migrated_database.session() as session:
         for name in SOURCES:
             assert session.query(StagedRecord).filter_by(source=name).count() > 0, name
