@@ -90,7 +90,7 @@ def test_full_cycle_through_dagster_quarantines_exactly_the_ground_truth(
     assert _quarantined(migrated_database) == truth_quarantine(sandbox_project.data_dir)
     checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["quarantine_ratio"] and checks["cursor_never_moves_backwards"]
-    metadata = {
+    metadata: dict[tuple[str, ...], dict[str, Any]] = {
         tuple(e.asset_key.path): {k: v.value for k, v in e.materialization.metadata.items()}
         for e in result.get_asset_materialization_events()
         if e.asset_key is not None
