@@ -31,7 +31,16 @@ from benchmarks.identity.registry import (
 from benchmarks.identity.report import table, timing, versions, write_results
 from benchmarks.identity.rows import DEGRADATION, Row, benchmark_rows, training_rows, write_rows
 from benchmarks.identity.sandbox import cached_sandbox, registry_size
-from benchmarks.identity.score import best_threshold, by_origin, score, split_by_steward_rows, steward_rows
+from benchmarks.identity.score import (
+    at_precision,
+    at_recall,
+    best_threshold,
+    by_origin,
+    operating_points,
+    score,
+    split_by_steward_rows,
+    steward_rows,
+)
 from benchmarks.identity.spec import CONTENDERS, Contender, Outcome, RunSpec
 from benchmarks.ingest.harness import postgres_version, throwaway_database
 from benchmarks.ingest.report import machine
@@ -257,6 +266,19 @@ def _results(
         )
         results["checks"] = {"within_time": within, "quality_no_worse": no_worse}
         results["meets_target"] = within and bool(no_worse)
+        if splink is not None:
+            # The same comparison at ours' operating point: Splink's threshold moved until it is as
+            # precise as ours (its best recall there), or recalls as much (its best precision there).
+            points = operating_points(rows, outcomes["splink"][0].links)
+            same_precision = at_precision(points, ours["precision"])
+            same_recall = at_recall(points, ours["recall"])
+            splink["at_ours_precision"], splink["at_ours_recall"] = same_precision, same_recall
+            results["checks"]["recall_above_splink_at_ours_precision"] = (
+                same_precision is None or ours["recall"] > same_precision["recall"]
+            )
+            results["checks"]["precision_above_splink_at_ours_recall"] = (
+                same_recall is None or ours["precision"] > same_recall["precision"]
+            )
     return results
 
 

@@ -63,6 +63,13 @@ def table(results: dict[str, Any]) -> str:
             f"  splink training (once, not in seconds): {s['training']['seconds']:.1f} s, "
             f"peak {s['training']['peak_mb']:.0f} MB; threshold {s['threshold']:.4g} (its best F1)"
         )
+    for label, key in (("as precise as ours", "at_ours_precision"), ("recalling as much", "at_ours_recall")):
+        point = results.get("splink", {}).get(key)
+        if point:
+            lines.append(
+                f"  splink {label} (threshold {point['threshold']:.4g}): precision "
+                f"{point['precision']:.4f}, recall {point['recall']:.4f}"
+            )
     for name in ("ours", "splink"):
         if name in results:
             phases = ", ".join(f"{k} {v:.2f}s" for k, v in results[name]["phases_seconds"].items())

@@ -97,8 +97,8 @@ def by_origin(
     return out
 
 
-def best_threshold(rows: Sequence[Row], links: Mapping[str, list[Any]]) -> tuple[float, Score]:
-    """The acceptance threshold on the links' scores that maximises F1 (on ties, the higher one).
+def operating_points(rows: Sequence[Row], links: Mapping[str, list[Any]]) -> list[tuple[float, Score]]:
+    """Every acceptance threshold on the links' scores with the score it gives, highest first.
 
     One pass over the links sorted by score, best first: accepting every link down to a score is
     one candidate threshold.
@@ -113,13 +113,39 @@ def best_threshold(rows: Sequence[Row], links: Mapping[str, list[Any]]) -> tuple
         ),
         key=lambda pair: -pair[0],
     )
-    best = (1.0, Score(0, 0, expected))
+    points = []
     made = correct = 0
     for i, (value, right) in enumerate(ranked):
         made, correct = made + 1, correct + right
         if i + 1 < len(ranked) and ranked[i + 1][0] == value:
             continue  # a threshold accepts every link of the same score
-        candidate = Score(made, correct, expected)
+        points.append((value, Score(made, correct, expected)))
+    return points
+
+
+def best_threshold(rows: Sequence[Row], links: Mapping[str, list[Any]]) -> tuple[float, Score]:
+    """The acceptance threshold on the links' scores that maximises F1 (on ties, the higher one)."""
+    expected = sum(row.true_nip is not None for row in rows)
+    best = (1.0, Score(0, 0, expected))
+    for value, candidate in operating_points(rows, links):
         if candidate.f1 > best[1].f1:
             best = (value, candidate)
     return best
+
+
+def at_precision(points: Sequence[tuple[float, Score]], precision: float) -> dict[str, Any] | None:
+    """The threshold with the most recall whose precision is at least ``precision`` (None if none)."""
+    eligible = [(value, s) for value, s in points if s.links and s.precision >= precision]
+    if not eligible:
+        return None
+    value, best = max(eligible, key=lambda point: (point[1].recall, point[0]))
+    return {"threshold": value, **best.as_dict()}
+
+
+def at_recall(points: Sequence[tuple[float, Score]], recall: float) -> dict[str, Any] | None:
+    """The threshold with the best precision whose recall is at least ``recall`` (None if none)."""
+    eligible = [(value, s) for value, s in points if s.recall >= recall]
+    if not eligible:
+        return None
+    value, best = max(eligible, key=lambda point: (point[1].precision, point[0]))
+    return {"threshold": value, **best.as_dict()}

@@ -4,6 +4,11 @@ fails, and upsert what passes as canonical staged records.
 Only new or changed raw versions are looked at, and a staged row whose canonical content is unchanged
 is not touched, so reconciliation sees exactly what changed. A newer version that fails validation
 quarantines its rows and keeps the earlier good staged row: nothing already stored is lost.
+
+Two callers: ``pull_http`` stages each HTTP batch in its landing transaction (``stage_chunk`` on
+the versions ``current_versions`` picks from a ``check_delivery``), and ``stage_pending`` validates
+whatever is still pending afterwards: SFTP files, a batch landed while validation was broken, records
+landed before an upgrade. Both write through ``stage_chunk``, so a record stages the same either way.
 """
 
 from __future__ import annotations
