@@ -310,7 +310,7 @@ def test_a_broken_validator_still_lands_every_record_for_staging_to_take_up(
     monkeypatch.setattr(pull, "BATCH_RECORDS", 10)
     monkeypatch.setattr(checking, "check_delivery", broken)
     pulled = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()))
-    assert pulled.validation_error == "RuntimeError: validator bug"
+    assert pulled.validation_error == "RuntimeError"  # the type only: messages may quote values
     assert (pulled.new, pulled.pages, pulled.cursor_after) == (37, 8, "8")
     with migrated_database.session() as session:
         assert session.query(StagedRecord).count() == 0
