@@ -318,46 +318,27 @@ def _insert_fresh(
 ) -> None:
     """Insert never-seen keys and set their ``raw_id``: on PostgreSQL ids are drawn from the sequence
     and the rows copied; elsewhere one INSERT ... RETURNING in parameter order."""
+    count = len(fresh)
+    versions = [st.version for _, st in fresh]
+    # Column-wise: COPY takes the columns as they are; no per-row dicts for thousands of rows there.
+    columns: dict[str, list[Any]] = {
+        "source": [source] * count,
+        "record_key": [key for key, _ in fresh],
+        "content_hash": [st.versions[-1][0] for _, st in fresh],
+        "payload": [st.versions[-1][1] for _, st in fresh],
+        "origin": [st.origin for _, st in fresh],
+        "source_updated_at": [st.source_updated_at for _, st in fresh],
+        "version": versions,
+        "validated_version": versions if validated else [None] * count,
+        "first_seen_at": [now] * count,
+        "last_seen_at": [now] * count,
+        "last_batch_id": [batch_id] * count,
+    }
     if copy_supported(session):
-        # Column-wise straight into COPY: no per-row dicts for thousands of rows.
-        ids = next_ids(session, _RAW_TABLE, len(fresh))
-        versions = [st.version for _, st in fresh]
-        count = len(fresh)
-        copy_columns(
-            session,
-            _RAW_TABLE,
-            {
-                "id": ids,
-                "source": [source] * count,
-                "record_key": [key for key, _ in fresh],
-                "content_hash": [st.versions[-1][0] for _, st in fresh],
-                "payload": [st.versions[-1][1] for _, st in fresh],
-                "origin": [st.origin for _, st in fresh],
-                "source_updated_at": [st.source_updated_at for _, st in fresh],
-                "version": versions,
-                "validated_version": versions if validated else [None] * count,
-                "first_seen_at": [now] * count,
-                "last_seen_at": [now] * count,
-                "last_batch_id": [batch_id] * count,
-            },
-        )
+        ids = next_ids(session, _RAW_TABLE, count)
+        copy_columns(session, _RAW_TABLE, {"id": ids, **columns})
     else:
-        rows = [
-            {
-                "source": source,
-                "record_key": key,
-                "content_hash": st.versions[-1][0],
-                "payload": st.versions[-1][1],
-                "origin": st.origin,
-                "source_updated_at": st.source_updated_at,
-                "version": st.version,
-                "validated_version": st.version if validated else None,
-                "first_seen_at": now,
-                "last_seen_at": now,
-                "last_batch_id": batch_id,
-            }
-            for key, st in fresh
-        ]
+        rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
         ids = list(
             session.execute(
                 insert(_RAW_TABLE).returning(_RAW_TABLE.c.id, sort_by_parameter_order=True), rows

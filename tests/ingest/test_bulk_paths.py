@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -184,6 +184,21 @@ def test_changed_content_restages_the_row_and_clears_its_resolved_identity(
         assert statuses == ["superseded"]  # the fixed record's old entry
 
 
+@pytest.fixture
+def worker_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
+    """Validation worker processes note their pid as they start; the fixture gives the pids noted."""
+    workers = tmp_path / "workers"
+    real_init = checking._init_worker
+
+    def init_and_note(feed: FeedSpec) -> None:
+        with workers.open("a", encoding="utf-8") as note:
+            note.write(f"{os.getpid()}\n")
+        real_init(feed)
+
+    monkeypatch.setattr(checking, "_init_worker", init_and_note)
+    return lambda: [int(pid) for pid in workers.read_text().split()] if workers.exists() else []
+
+
 def _staged_snapshot(database: Database) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     with database.session() as session:
         staged = session.execute(
@@ -211,7 +226,7 @@ def _staged_snapshot(database: Database) -> tuple[list[tuple[object, ...]], list
 
 
 def test_chunks_checked_in_a_worker_process_stage_what_checking_in_process_stages(
-    migrated_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    migrated_database: Database, worker_pids: Callable[[], list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = [_record(n) for n in range(1, 41)]
     records[3] = _record(4, hasil="mungkin")  # not an allowed result
@@ -219,19 +234,10 @@ def test_chunks_checked_in_a_worker_process_stage_what_checking_in_process_stage
     records[17] = _record(18, updated_at="2024-13-02T09:00:00+07:00")  # no 13th month
     records[25] = _record(26, nama="Siti Ñurhaliza", nip="198001012005012002")
     pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages([records]), validate=False)
-    workers = tmp_path / "workers"
-    real_init = checking._init_worker
-
-    def init_and_note(feed: FeedSpec) -> None:
-        with workers.open("a", encoding="utf-8") as note:
-            note.write(f"{os.getpid()}\n")
-        real_init(feed)
-
     # Chunks of 7 records: six chunks, so the worker is started and results arrive out of step.
     monkeypatch.setattr(staging, "CHUNK", 7)
-    monkeypatch.setattr(checking, "_init_worker", init_and_note)
     in_worker = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
-    assert [int(pid) for pid in workers.read_text().split()] != [os.getpid()]
+    assert worker_pids() and os.getpid() not in worker_pids()
     assert (in_worker.validated, in_worker.staged_new, in_worker.quarantined_records) == (40, 37, 3)
     from_worker = _staged_snapshot(migrated_database)
 
@@ -260,21 +266,12 @@ def _awkward_pages() -> list[list[dict[str, object]]]:
 
 
 def test_validating_while_landing_in_a_worker_stages_what_staging_afterwards_stages(
-    migrated_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    migrated_database: Database, worker_pids: Callable[[], list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    workers = tmp_path / "workers"
-    real_init = checking._init_worker
-
-    def init_and_note(feed: FeedSpec) -> None:
-        with workers.open("a", encoding="utf-8") as note:
-            note.write(f"{os.getpid()}\n")
-        real_init(feed)
-
     # Batches of at most ten records: several batches, so the later ones go to the worker.
     monkeypatch.setattr(pull, "BATCH_RECORDS", 10)
-    monkeypatch.setattr(checking, "_init_worker", init_and_note)
     pulled = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()))
-    assert [int(pid) for pid in workers.read_text().split()] != [os.getpid()]
+    assert worker_pids() and os.getpid() not in worker_pids()
     assert pulled.staging is not None and pulled.validation_error is None
     assert (pulled.new, pulled.changed, pulled.unchanged) == (37, 2, 1)
     assert (pulled.staging.quarantined_records, pulled.staging.staged_changed) == (3, 1)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import insert
 
@@ -12,6 +10,7 @@ from sbt_sync.db.models import AsnRegistryEntry
 from sbt_sync.ingest.registry import registry_row
 from sbt_sync.reconcile.candidates import CandidateSearch, trigram_available
 from sbt_sync.reconcile.identity import IdentityThresholds, make_query, resolve
+from tests.support.registry import registry_item
 
 pytestmark = pytest.mark.integration
 
@@ -19,31 +18,14 @@ THRESHOLDS = IdentityThresholds()
 SAMPANG = "Pemerintah Kabupaten Sampang"
 
 
-def _item(nip: str, name: str, instansi: str = "Sampang", *, back: str = "") -> dict[str, Any]:
-    return {
-        "id": f"{nip:0>32}",
-        "nipBaru": nip,
-        "nama": name,
-        "gelarBelakang": back,
-        "tglLahir": f"{nip[6:8]}-{nip[4:6]}-{nip[0:4]}",
-        "jenisKelamin": "F" if nip[14] == "2" else "M",
-        "jenisPegawai": "PNS",
-        "instansiIndukId": f"ID-{instansi}",
-        "instansiIndukNama": f"Pemerintah Kabupaten {instansi}",
-        "kanregId": "II",
-        "kedudukanPnsId": "01",
-        "kedudukanPnsNama": "Aktif",
-    }
-
-
 REGISTRY = [
-    _item("198001012005011001", "Wahyuni Maya Sutanto"),
-    _item("198503032010011002", "Rizal Effendi"),  # an impossible birth date will hide this one's
-    _item("198503032012011003", "Rizal Effendi", "Agam"),  # namesake born the same year, elsewhere
-    _item("197701192006122410", "Hasanah Lestari", back="S.Pd."),
-    _item("197903132006051851", "Hasanah Lestari"),  # namesake in the same instansi, no title
-    _item("199001202022091547", "Frans Rizki Rumengan"),
-    _item("199001202022091548", "Antonius Rumengan"),
+    registry_item("198001012005011001", "Wahyuni Maya Sutanto"),
+    registry_item("198503032010011002", "Rizal Effendi"),  # an impossible birth date will hide this one's
+    registry_item("198503032012011003", "Rizal Effendi", "Agam"),  # namesake born the same year, elsewhere
+    registry_item("197701192006122410", "Hasanah Lestari", back="S.Pd."),
+    registry_item("197903132006051851", "Hasanah Lestari"),  # namesake in the same instansi, no title
+    registry_item("199001202022091547", "Frans Rizki Rumengan"),
+    registry_item("199001202022091548", "Antonius Rumengan"),
 ]
 
 

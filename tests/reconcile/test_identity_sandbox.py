@@ -35,6 +35,7 @@ from sbt_sync.reconcile.identity import (
 from sbt_sync.sandbox.generate import generate_sandbox
 from schemas.feeds import FEEDS
 from tests.conftest import REPO_ROOT
+from tests.support.registry import registry_item
 
 RowKey = tuple[str, str, int | None, str | None]
 """``(source, key, row, content)`` as in truth/source_nips.jsonl."""
@@ -186,22 +187,6 @@ def main(data_dir: str, url: str | None = None) -> None:
     )
 
 
-def _registry_item(nip: str, name: str, instansi: str) -> dict[str, Any]:
-    return {
-        "id": f"{nip:0>32}",
-        "nipBaru": nip,
-        "nama": name,
-        "tglLahir": f"{nip[6:8]}-{nip[4:6]}-{nip[0:4]}",
-        "jenisKelamin": "F" if nip[14] == "2" else "M",
-        "jenisPegawai": "PNS",
-        "instansiIndukId": f"ID-{instansi}",
-        "instansiIndukNama": f"Pemerintah Kabupaten {instansi}",
-        "kanregId": "II",
-        "kedudukanPnsId": "01",
-        "kedudukanPnsNama": "Aktif",
-    }
-
-
 @pytest.mark.integration
 def test_candidate_search_falls_back_to_fuzzy_neighbours_for_a_misspelt_name(
     migrated_database: Database,
@@ -212,7 +197,7 @@ def test_candidate_search_falls_back_to_fuzzy_neighbours_for_a_misspelt_name(
         ("199001012015031004", "Muhammad Rizki Pratama", "Sampang"),
     ]
     with migrated_database.session() as session:
-        session.execute(insert(AsnRegistryEntry), [registry_row(_registry_item(*item)) for item in items])
+        session.execute(insert(AsnRegistryEntry), [registry_row(registry_item(*item)) for item in items])
     ensure_trigram_index(migrated_database)  # True only on PostgreSQL with rights; both paths must work
     thresholds = IdentityThresholds()
     queries = [
