@@ -29,11 +29,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, FieldProvenance
+from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.reconcile.golden_model import ConflictDraft, GoldenCase
 from sbt_sync.reconcile.golden_status import day_of
 from sbt_sync.reconcile.identity_store import chunks
-
-CASE_CONFLICT_KINDS = ("critical_field", "lifecycle", "ambiguous_link")
 
 
 @dataclass

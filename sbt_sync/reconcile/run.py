@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
+from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.reconcile.golden import latest_decisions, reconcile_case
 from sbt_sync.reconcile.golden_link import link
 from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase
 from sbt_sync.reconcile.golden_model import StewardDecision as DecisionDraft
 from sbt_sync.reconcile.golden_scope import Scope, all_staged_ids, closure, load_records
-from sbt_sync.reconcile.golden_store import CASE_CONFLICT_KINDS, PersistStats, persist
+from sbt_sync.reconcile.golden_store import PersistStats, persist
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_rows, resolve_identities
 from sbt_sync.settings import Settings

@@ -25,9 +25,10 @@ from sbt_sync.db.models import (
     StewardDecision,
     User,
 )
+from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
 
-IDENTITY_KINDS = ("identity", "name_mismatch")
+IDENTITY_KINDS = IDENTITY_CONFLICT_KINDS
 STATUSES = ("open", "resolved", "auto_closed")
 
 

@@ -8,7 +8,14 @@ from sbt_sync.db.models.enforcement import (
     PushApproval,
     SiasnObservation,
 )
-from sbt_sync.db.models.golden import Case, CaseLink, Conflict, FieldProvenance, StewardDecision
+from sbt_sync.db.models.golden import (
+    Case,
+    CaseLink,
+    Conflict,
+    FieldProvenance,
+    LinkCorrection,
+    StewardDecision,
+)
 from sbt_sync.db.models.ingest import (
     IngestBatch,
     QuarantinedRow,
@@ -34,6 +41,7 @@ __all__ = [
     "ControlAction",
     "FieldProvenance",
     "IngestBatch",
+    "LinkCorrection",
     "OutboxEntry",
     "PushApproval",
     "QuarantinedRow",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sbt_sync.db.base import Base, JsonType, utcnow
 
 CASE_STATUSES = (
+    "aduan",
     "menunggu_verifikasi",
     "menunggu_tindak_lanjut_ppk",
     "tidak_terbukti",
@@ -58,7 +59,9 @@ class Case(Base):
     """Every golden field's value (the typed columns above are the ones queries filter on)."""
     content_hash: Mapped[str] = mapped_column(String(64))
     held: Mapped[bool] = mapped_column(default=False)
-    """An open critical conflict holds the case: it is never blocked while held."""
+    """An open critical conflict or identity dispute holds the case: it is never blocked while held."""
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the case is held, naming the conflict(s); None when it is not held."""
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -114,6 +117,15 @@ class FieldProvenance(Base):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+IDENTITY_CONFLICT_KINDS = ("identity", "name_mismatch", "unresolved")
+"""Conflicts about which ASN one staged row names (``staged_record_id`` set, ``field`` "nip"):
+``identity`` (candidates, none sure), ``name_mismatch`` (a registered NIP naming someone else),
+``unresolved`` (the row names an ASN but the registry offers nobody)."""
+CASE_CONFLICT_KINDS = ("critical_field", "lifecycle", "ambiguous_link")
+"""Conflicts about a case's values or its links (``case_id`` set)."""
+CONFLICT_KINDS = IDENTITY_CONFLICT_KINDS + CASE_CONFLICT_KINDS
+
+
 class Conflict(Base):
     """Something the machine cannot decide: an identity, a critical field, a lifecycle contradiction."""
 
@@ -121,10 +133,8 @@ class Conflict(Base):
     __table_args__ = (
         Index(None, "status", "kind"),
         Index(None, "case_id"),
-        CheckConstraint(
-            "kind IN ('identity', 'name_mismatch', 'critical_field', 'lifecycle', 'ambiguous_link')",
-            name="kind",
-        ),
+        Index(None, "staged_record_id"),
+        CheckConstraint(f"kind IN {CONFLICT_KINDS!r}", name="kind"),
         CheckConstraint("status IN ('open', 'resolved', 'auto_closed')", name="status"),
     )
 
@@ -167,3 +177,47 @@ class StewardDecision(Base):
     basis_hash: Mapped[str] = mapped_column(String(64))
     """The conflict's basis when decided; when the sources change it, the conflict reopens."""
     applied_at: Mapped[datetime | None]
+
+
+LINK_CORRECTION_KINDS = ("move_record", "assign_person", "split", "merge")
+LINK_CORRECTION_STATUSES = ("active", "reopened", "revoked")
+
+
+class LinkCorrection(Base):
+    """A steward's correction of the crosswalk, sticky like a decision (DESIGN.md, "The golden dataset").
+
+    - ``move_record``: ``staged_record_id`` joins the case that holds ``target_staged_record_id``;
+    - ``assign_person``: ``staged_record_id`` names ``target_nip`` (or nobody, when it is None);
+    - ``split``: ``staged_record_id`` leaves its case and forms one of its own;
+    - ``merge``: the case holding ``staged_record_id`` joins the case holding ``target_staged_record_id``.
+
+    Applied by every reconciliation while ``basis_hash`` (what the involved records said when the
+    steward decided) holds; when a record changes it is ``reopened`` with the reason. Undoing one
+    stamps ``revoked_at``; the row and the audit log keep the history.
+    """
+
+    __tablename__ = "link_corrections"
+    __table_args__ = (
+        Index(None, "staged_record_id"),
+        Index(None, "status"),
+        CheckConstraint(f"kind IN {LINK_CORRECTION_KINDS!r}", name="kind"),
+        CheckConstraint(f"status IN {LINK_CORRECTION_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    staged_record_id: Mapped[int] = mapped_column(ForeignKey("staged_records.id", ondelete="CASCADE"))
+    target_staged_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staged_records.id", ondelete="CASCADE")
+    )
+    target_nip: Mapped[str | None] = mapped_column(String(18))
+    basis_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    reopened_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
