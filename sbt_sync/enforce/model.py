@@ -51,7 +51,9 @@ class EnforcementCase:
     follow_up_deadline: date | None = None
     """The deadline a source stated; used only when the recommendation date is unknown."""
     held: bool = False
-    """An open critical conflict on the case (the reconciliation's verdict)."""
+    """An open critical conflict or an identity dispute on the case (the reconciliation's verdict)."""
+    hold_reason: str | None = None
+    """What holds it, naming the conflicts and disputed records (the reconciliation's words)."""
     sanction_recorded: bool = False
     sanction_on: date | None = None
     annulled: bool = False

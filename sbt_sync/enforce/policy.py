@@ -6,7 +6,8 @@ deadline, ``teguran`` ``teguran_after_days`` after the peringatan and ``pembloki
 ``pemblokiran_after_days`` after the teguran. A step fires when its day is on or before ``as_of`` and
 no end event (sanction recorded, recommendation annulled, ASN left service) is dated on or before it.
 After a fired pemblokiran, an end event gives ``buka_blokir`` on its date. A case that is held (an
-open critical conflict) and has not ended takes no step but ``hold`` and is never blocked. An NIP is
+open critical conflict, or a disputed identity on any of its records: the input says which and why)
+and has not ended takes no step but ``hold`` and is never blocked. An NIP is
 blocked while any of its cases requires it. This is the rule the sandbox's ground truth applies
 (``truth/README.md``, "enforcement.json").
 """
@@ -53,9 +54,8 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
         return CaseOutcome(case, _QUIET_RESULTS.get(result, "menunggu_verifikasi"), False, False, (), None)
     ended_on, why_ended = _end(case, as_of)
     if case.held and ended_on is None:
-        hold = _step(
-            case, "hold", as_of, "open critical conflict: held (never blocked) until a steward decides"
-        )
+        why = case.hold_reason or "open critical conflict"
+        hold = _step(case, "hold", as_of, f"held (never blocked) until a steward decides: {why}")
         return CaseOutcome(case, "ditahan", True, False, (hold,), None)
     steps = list(_escalation(case, policy, as_of, ended_on))
     fired = {step.action for step in steps}
@@ -154,7 +154,7 @@ def _blocks(outcomes: Iterable[CaseOutcome]) -> dict[str, BlockDecision]:
         if blocking:
             reason = "PPK did not follow up the recommendation(s) of " + ", ".join(k for k, _ in blocking)
         elif held:
-            reason = f"no case requires a block; {len(held)} case(s) held by open critical conflicts"
+            reason = f"no case requires a block; {len(held)} case(s) held by open conflicts or identity disputes"
         else:
             reason = "no case requires a block"
         decisions[nip] = BlockDecision(

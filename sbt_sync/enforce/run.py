@@ -28,7 +28,8 @@ def run_enforcement(
 
 
 def conflicted_blocks(session: Session) -> list[tuple[int, str, str]]:
-    """``(outbox id, NIP, case key)`` of unsent block rows naming a case with an open critical conflict.
+    """``(outbox id, NIP, case key)`` of unsent block rows naming a case that is held (an open critical
+    conflict, or a disputed identity on one of its records) or has an open critical conflict.
 
     The policy never blocks a held case, but a conflict can open after a row was queued (or a case be
     linked differently); such a row must not reach SIASN until a steward has looked.
@@ -53,4 +54,6 @@ def conflicted_blocks(session: Session) -> list[tuple[int, str, str]]:
             )
         )
         conflicted.update(session.scalars(query))
+        held = select(Case.case_key).where(Case.case_key.in_(keys[start : start + 1000]), Case.held.is_(True))
+        conflicted.update(session.scalars(held))
     return sorted((row_id, nip, ref) for row_id, nip, refs in rows for ref in refs or [] if ref in conflicted)

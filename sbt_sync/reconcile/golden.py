@@ -29,7 +29,7 @@ from sbt_sync.reconcile.golden_model import (
     SourceRecord,
     StewardDecision,
 )
-from sbt_sync.reconcile.golden_status import has_ended, is_held, lifecycle_status
+from sbt_sync.reconcile.golden_status import has_ended, hold_reason, identity_disputes, lifecycle_status
 from sbt_sync.reconcile.golden_survive import latest_by_source, survive
 from sbt_sync.settings import SurvivorshipSettings
 
@@ -80,21 +80,31 @@ def reconcile_case(
 
     Critical-field decisions are applied before the lifecycle check, so a steward who settles a
     disputed result also settles whether a sanction contradicts it. The case is held while a critical
-    conflict is open, some source says the case is proven and no end event has happened.
+    conflict is open or a record's identity is disputed, some source says the case is proven and no
+    end event has happened (:func:`~sbt_sync.reconcile.golden_status.hold_reason`).
     """
     golden = survive(case, survivorship)
     settled = _apply(critical_conflicts(case), golden, decisions)
     settled += _apply(lifecycle_conflicts(case, golden), golden, decisions)
     settled += _apply(link_conflicts(case), golden, decisions)
     ordered = tuple(sorted(settled, key=lambda c: c.conflict_key))
-    status = lifecycle_status(golden, as_of, left_service_on=left_service_on)
+    complaint_only = all(r.record_type == "complaint" for r in case.records)
+    status = lifecycle_status(golden, as_of, left_service_on=left_service_on, complaint_only=complaint_only)
     results = latest_by_source(case.records, "verification_result").values()
-    held = is_held(
+    reason = hold_reason(
         ordered,
+        identity_disputes(case.records, case.nip),
         proven_somewhere=any(r.value("verification_result") == PROVEN for r in results),
         ended=has_ended(golden, as_of, left_service_on=left_service_on),
     )
-    return GoldenCase(draft=case, fields=golden, conflicts=ordered, status=status, held=held)
+    return GoldenCase(
+        draft=case,
+        fields=golden,
+        conflicts=ordered,
+        status=status,
+        held=reason is not None,
+        hold_reason=reason,
+    )
 
 
 def reconcile(

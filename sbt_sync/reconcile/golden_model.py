@@ -80,6 +80,10 @@ class SourceRecord:
     recommendation_no: str | None
     source_updated_at: datetime | None
     fields: Mapping[str, Any] = field(default_factory=dict)
+    names_person: bool = False
+    """Whether the row names a person at all (a NIP or a name written), whoever it resolved to."""
+    identity_dispute: str | None = None
+    """Why the row's identity is disputed, naming its open identity conflict; None when it is not."""
 
     def value(self, name: str) -> Any:
         """The record's value for golden field ``name`` (None when it has none); codes as text."""
@@ -200,6 +204,8 @@ class GoldenCase:
     conflicts: tuple[ConflictDraft, ...]
     status: str
     held: bool
+    hold_reason: str | None = None
+    """What holds the case (the open conflicts and identity disputes, named); None when not held."""
 
     @property
     def case_key(self) -> str:

@@ -9,16 +9,17 @@ that part alone gives exactly the cases a full run would give for it. :func:`clo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import CaseLink, StagedRecord
+from sbt_sync.db.models import CaseLink, Conflict, StagedRecord
+from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.golden_model import SourceRecord
-from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.identity_store import chunks, names_person
 
 _KEY_COLUMNS = (
     StagedRecord.id,
@@ -109,8 +110,30 @@ def all_staged_ids(session: Session) -> set[int]:
     return set(session.scalars(select(StagedRecord.id)))
 
 
-def load_records(session: Session, ids: Sequence[int]) -> list[SourceRecord]:
-    """The scope's live (not withdrawn) staged rows as :class:`SourceRecord`, identity resolved."""
+def identity_disputes(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Staged id -> the open identity conflict that disputes the row's identity, named for people."""
+    found: dict[int, str] = {}
+    columns = (Conflict.staged_record_id, Conflict.id, Conflict.kind, Conflict.candidates)
+    for chunk in chunks(sorted(ids)):
+        query = select(*columns).where(
+            Conflict.staged_record_id.in_(chunk),
+            Conflict.status == "open",
+            Conflict.kind.in_(IDENTITY_CONFLICT_KINDS),
+        )
+        for staged_id, conflict_id, kind, candidates in session.execute(query):
+            offered = len(candidates or [])
+            found[staged_id] = f"identity conflict {conflict_id} ({kind}, {offered} candidate(s)) is open"
+    return found
+
+
+def load_records(
+    session: Session, ids: Sequence[int], disputes: Mapping[int, str] | None = None
+) -> list[SourceRecord]:
+    """The scope's live (not withdrawn) staged rows as :class:`SourceRecord`, identity resolved.
+
+    ``disputes`` (staged id -> why) marks the rows whose identity is disputed (:func:`identity_disputes`).
+    """
+    disputes = disputes or {}
     records: list[SourceRecord] = []
     for chunk in chunks(sorted(ids)):
         query = select(StagedRecord).where(StagedRecord.id.in_(chunk), StagedRecord.withdrawn.is_(False))
@@ -129,6 +152,8 @@ def load_records(session: Session, ids: Sequence[int]) -> list[SourceRecord]:
                     recommendation_no=row.recommendation_no,
                     source_updated_at=row.source_updated_at,
                     fields=fields,
+                    names_person=names_person(row.nip_raw, row.name),
+                    identity_dispute=disputes.get(row.id),
                 )
             )
     return records

@@ -1,5 +1,6 @@
 """The derived lifecycle status of a case, in BKN's public status words (DOMAIN.md, "The case
-lifecycle"), and whether an open critical conflict holds it.
+lifecycle"), and what holds it: an open critical conflict, or an identity dispute on any record linked
+to it (DESIGN.md, "Identity disputes hold").
 
 Facts dated after ``as_of`` do not count yet: a recommendation dated later leaves the case waiting for
 verification, a later sanction or departure from service leaves it waiting for the PPK.
@@ -11,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, Literal
 
-from sbt_sync.reconcile.golden_model import ConflictDraft, FieldValue
+from sbt_sync.reconcile.golden_model import ConflictDraft, FieldValue, SourceRecord
 
 Status = Literal[
+    "aduan",
     "menunggu_verifikasi",
     "menunggu_tindak_lanjut_ppk",
     "tidak_terbukti",
@@ -51,14 +53,20 @@ def _known(golden: Mapping[str, FieldValue], name: str, as_of: date | None, date
 
 
 def lifecycle_status(
-    golden: Mapping[str, FieldValue], as_of: date | None = None, *, left_service_on: date | None = None
+    golden: Mapping[str, FieldValue],
+    as_of: date | None = None,
+    *,
+    left_service_on: date | None = None,
+    complaint_only: bool = False,
 ) -> Status:
     """The case's status word at ``as_of`` (None: everything known counts).
 
     In order: an annulled, not-proven or rejected recommendation is final (``dibatalkan``,
     ``tidak_terbukti``, ``ditolak``); a recorded sanction gives ``dijatuhi_hukuman``; an ASN who left
     service on or before ``as_of`` gives ``asn_berhenti``; a proven recommendation waits for the PPK
-    (``menunggu_tindak_lanjut_ppk``); anything else waits for verification.
+    (``menunggu_tindak_lanjut_ppk``); a public complaint that no body has forwarded
+    (``complaint_only``: the case holds complaints and nothing else) is an ``aduan``; anything else
+    waits for verification.
     """
     result = _known(golden, "verification_result", as_of, "recommendation_date")
     if isinstance(result, str) and result in CLOSED_RESULTS:
@@ -69,7 +77,7 @@ def lifecycle_status(
         return "asn_berhenti"
     if result == "terbukti":
         return "menunggu_tindak_lanjut_ppk"
-    return "menunggu_verifikasi"
+    return "aduan" if complaint_only else "menunggu_verifikasi"
 
 
 def has_ended(
@@ -84,7 +92,41 @@ def has_ended(
     return left_service_on is not None and (as_of is None or left_service_on <= as_of)
 
 
-def is_held(conflicts: Iterable[ConflictDraft], *, proven_somewhere: bool, ended: bool) -> bool:
-    """A case is held (never blocked) while a critical conflict is open on a case some source says
-    is proven and that has not ended: only such a case could otherwise be blocked wrongly."""
-    return proven_somewhere and not ended and any(c.critical and c.status == "open" for c in conflicts)
+def identity_disputes(records: Iterable[SourceRecord], case_nip: str | None) -> list[str]:
+    """Why the identity behind ``records`` (one case's) is in dispute, one line per record, sorted.
+
+    A record is disputed while its own identity conflict is open, and when it names a person but
+    resolved to someone other than the case's ASN (nobody included): it joined the case by a register
+    or recommendation number, not by who it names, so its facts may be about another person.
+    """
+    found: list[str] = []
+    for r in sorted(records, key=SourceRecord.sort_key):
+        where = f"{r.source} {r.record_key}#{r.item_no}"
+        if r.identity_dispute is not None:
+            found.append(f"{where}: {r.identity_dispute}")
+        elif case_nip is not None and r.names_person and r.nip != case_nip:
+            who = "nobody in the registry" if r.nip is None else "another ASN"
+            found.append(f"{where}: names {who}, not the case's ASN")
+    return found
+
+
+def hold_reason(
+    conflicts: Iterable[ConflictDraft],
+    disputes: Iterable[str],
+    *,
+    proven_somewhere: bool,
+    ended: bool,
+) -> str | None:
+    """Why the case is held, or None when it is not.
+
+    A case some source says is proven and that has not ended is held (never blocked, never escalated)
+    while a critical conflict is open on it or the identity of any of its records is disputed: only
+    such a case could otherwise block the wrong person. The reason names every conflict and record.
+    """
+    if not proven_somewhere or ended:
+        return None
+    parts = [
+        f"open {c.kind} conflict {c.conflict_key}" for c in conflicts if c.critical and c.status == "open"
+    ]
+    parts += [f"identity disputed: {d}" for d in disputes]
+    return "; ".join(parts) or None

@@ -67,6 +67,7 @@ def content_hash(case: GoldenCase) -> str:
         "event": case.draft.event_code,
         "status": case.status,
         "held": case.held,
+        "hold_reason": case.hold_reason,
         "fields": {
             name: [_jsonable(fv.value), fv.source, fv.staged_id, fv.rule]
             for name, fv in sorted(case.fields.items())
@@ -86,6 +87,7 @@ def _apply_columns(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str
     row.event_code = case.draft.event_code
     row.status = case.status
     row.held = case.held
+    row.hold_reason = case.hold_reason
     row.violation_form = _text(values.get("violation_form"), 64)
     row.register_no = _text(values.get("register_no"), 128)
     row.recommendation_no = _text(values.get("recommendation_no"), 128)

@@ -8,8 +8,10 @@ keeps one identity conflict per row in step with the decision:
   holds wins: its NIP, or none, with rule ``steward``; the conflict stays ``resolved``;
 - otherwise :func:`~sbt_sync.reconcile.identity.resolve` decides; a link closes an open conflict
   (``auto_closed``), a conflict outcome opens or refreshes one with the ranked candidates (and, when an
-  earlier decision no longer holds, says why it reopened); a row no registry ASN comes close to
-  (``no_candidate``) opens none, since there is nobody to offer: it stays unidentified.
+  earlier decision no longer holds, says why it reopened); a row that names an ASN (a NIP or a name)
+  whom no registry ASN comes close to (``no_candidate``) opens one of kind ``unresolved`` with no
+  candidates, for a steward to search the registry or to record that the row names no ASN. A row
+  that names nobody opens none.
 
 Everything happens in the caller's session, so it commits with the rest of the reconciliation.
 """
@@ -33,7 +35,7 @@ from sbt_sync.reconcile.identity import IdentityDecision, IdentityThresholds, ma
 
 CHUNK = 2_000
 STEWARD_RULE = "steward"
-IDENTITY_PRIORITY = {"name_mismatch": (1, 3), "identity": (2, 5)}
+IDENTITY_PRIORITY = {"name_mismatch": (1, 3), "identity": (2, 5), "unresolved": (2, 5)}
 """(priority, days until due): a NIP that names someone else could block the wrong person."""
 
 
@@ -59,6 +61,11 @@ class PendingRow:
     name: str | None
     instansi: str | None
     withdrawn: bool
+
+
+def names_person(nip_raw: str | None, name: str | None) -> bool:
+    """Whether a row names a person at all: a NIP (well-formed or not) or a name is written."""
+    return bool((nip_raw or "").strip() or (name or "").strip())
 
 
 def identity_conflict_key(source: str, record_key: str, item_no: int) -> str:
@@ -178,15 +185,19 @@ def resolve_identities(
                 stats.conflicts_closed += 1
             continue
         if decision_made.outcome == "unresolved":
-            # Nobody in the registry comes close: nothing to offer a steward. The row stays
-            # unidentified (rule no_candidate) and its case carries no NIP, so nothing is enforced.
             stats.unresolved += 1
-            if conflict is not None and conflict.status == "open":
-                conflict.status, conflict.closed_at = "auto_closed", now
-                stats.conflicts_closed += 1
-            continue
-        stats.conflicts += 1
-        kind = decision_made.conflict or "identity"
+            if not names_person(row.nip_raw, row.name):
+                # The row names nobody (no NIP, no name): there is no person to find.
+                if conflict is not None and conflict.status == "open":
+                    conflict.status, conflict.closed_at = "auto_closed", now
+                    stats.conflicts_closed += 1
+                continue
+            # It names an ASN the registry cannot offer: a steward searches the registry for them or
+            # records that they are no ASN; until then the row's case is held.
+            kind = "unresolved"
+        else:
+            stats.conflicts += 1
+            kind = decision_made.conflict or "identity"
         priority, due_days = IDENTITY_PRIORITY[kind]
         basis = identity_basis(row.nip_raw, row.name, row.instansi)
         candidates = _candidates(decision_made)

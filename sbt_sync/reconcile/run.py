@@ -22,11 +22,10 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
-from sbt_sync.reconcile.golden import latest_decisions, reconcile_case
-from sbt_sync.reconcile.golden_link import link
+from sbt_sync.reconcile.golden import latest_decisions, reconcile
 from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase
 from sbt_sync.reconcile.golden_model import StewardDecision as DecisionDraft
-from sbt_sync.reconcile.golden_scope import Scope, all_staged_ids, closure, load_records
+from sbt_sync.reconcile.golden_scope import Scope, all_staged_ids, closure, identity_disputes, load_records
 from sbt_sync.reconcile.golden_store import PersistStats, persist
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_rows, resolve_identities
@@ -134,30 +133,24 @@ def reconcile_database(
         else:
             scope = closure(session, seeds, decided_cases)
         stats.scope_records = len(scope.staged_ids)
-        records = load_records(session, sorted(scope.staged_ids))
+        staged_ids = sorted(scope.staged_ids)
+        records = load_records(session, staged_ids, identity_disputes(session, staged_ids))
         drafts, decision_rows = _decisions(session, scope.case_ids)
         departures = left_service(session, {r.nip for r in records if r.nip})
-        linked = link(records)
+        # The same pure function the property tests cover, over the whole closed scope; only the
+        # cases whose records, decisions or crosswalk changed are written.
+        result = reconcile(records, settings.survivorship, drafts, as_of=as_of, left_service=departures)
         current = _current_links(session, scope.case_ids)
         changed = set(seeds) | _records_of(session, decided_cases)
-        touched = [d for d in linked if full or _is_touched(d, changed, current)]
-        in_force = latest_decisions(drafts)
-        cases = [
-            reconcile_case(
-                draft,
-                settings.survivorship,
-                in_force,
-                as_of=as_of,
-                left_service_on=departures.get(draft.nip) if draft.nip else None,
-            )
-            for draft in touched
-        ]
-        recomputed = {d.case_key for d in touched}
+        touched = [c for c in result.cases if full or _is_touched(c.draft, changed, current)]
+        recomputed = {c.case_key for c in touched}
         untouched = {
-            current[d.case_key][0] for d in linked if d.case_key not in recomputed and d.case_key in current
+            current[c.case_key][0]
+            for c in result.cases
+            if c.case_key not in recomputed and c.case_key in current
         }
-        stats.golden, _ = persist(session, cases, scope.case_ids - untouched, now)
-        _mark_applied(decision_rows, drafts, _resolved(cases), now)
+        stats.golden, _ = persist(session, touched, scope.case_ids - untouched, now)
+        _mark_applied(decision_rows, drafts, _resolved(list(result.cases)), now)
         _clear_flags(session, sorted(scope.staged_ids), started)
         session.flush()
         stats.open_conflicts = open_conflict_counts(session)

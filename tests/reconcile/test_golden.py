@@ -85,7 +85,7 @@ def test_complaint_joins_the_case_of_its_nip_within_the_date_window(complaint_at
     assert (linked(result) == [[1, 2]]) is joins
     if not joins:
         assert case_of(result, 2).case_key.startswith("-|complaint:")
-        assert case_of(result, 2).status == "menunggu_verifikasi"
+        assert case_of(result, 2).status == "aduan"  # a complaint no body forwarded
 
 
 def test_complaint_equally_near_two_cases_starts_its_own_with_an_ambiguous_link_conflict() -> None:
