@@ -1,7 +1,11 @@
 """The conflict queue as a service for the CLI, the console and the API: list (filtered, scoped to
 an agency viewer's sources), show with candidates side by side, claim and release.
 
-Deciding a conflict is :mod:`sbt_sync.steward.decisions`.
+An identity conflict is about one staged row and carries no ``case_id``: its case is the one the row
+is linked to now (its active ``case_links`` row), which is what every view shows.
+
+Deciding a conflict is :mod:`sbt_sync.steward.decisions`; what an identity conflict's side by side
+compares is :mod:`sbt_sync.steward.identity_review`.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
-    AsnRegistryEntry,
     AuditEntry,
     Case,
     CaseLink,
@@ -27,6 +31,15 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.identity_review import (
+    candidate_profile,
+    compare,
+    mark_ties,
+    source_profile,
+    top_refusal,
+)
+from sbt_sync.steward.registry_search import registry_hits
 
 IDENTITY_KINDS = IDENTITY_CONFLICT_KINDS
 STATUSES = ("open", "resolved", "auto_closed")
@@ -56,6 +69,7 @@ class ConflictSummary:
     kanreg: str | None = None
     claimed_by: str | None = None
     claimed_at: datetime | None = None
+    case_id: int | None = None
 
 
 @dataclass
@@ -66,6 +80,14 @@ class ConflictDetail:
     """The staged row an identity conflict is about (as the source wrote it)."""
     case: dict[str, Any] | None
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    source: dict[str, Any] | None = None
+    """Identity conflicts: what the row says of its person, field by field (the side by side's first
+    column; each candidate carries ``matches`` against it)."""
+    preselected: str | None = None
+    """The value the form offers chosen: never a tied candidate, nor one that disagrees with the row."""
+    top_refusal: str | None = None
+    """Why bulk "top candidate" would refuse this conflict (an :class:`identity_review.Refusal` code)."""
+    top_refusal_fields: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,14 +97,27 @@ class ConflictClaimed(SbtError):
     """Another steward has claimed the conflict."""
 
 
+def conflict_case_id() -> ColumnElement[int | None]:
+    """The case a conflict is about: its own ``case_id``, else the case its row is linked to now."""
+    link = aliased(CaseLink)
+    active = (
+        select(link.case_id)
+        .where(link.staged_record_id == Conflict.staged_record_id, link.unlinked_at.is_(None))
+        .correlate(Conflict)
+        .scalar_subquery()
+    )
+    return func.coalesce(Conflict.case_id, active)
+
+
 def visible_to(sources: Sequence[str]) -> ColumnElement[bool]:
     """Conflicts an agency viewer may see: raised on their sources' rows, or on a case one links."""
+    case_id = conflict_case_id()
     linked = exists().where(
-        CaseLink.case_id == Conflict.case_id,
+        CaseLink.case_id == case_id,
         CaseLink.unlinked_at.is_(None),
         CaseLink.source.in_(list(sources)),
     )
-    return or_(Conflict.agency.in_(list(sources)), and_(Conflict.case_id.is_not(None), linked))
+    return or_(Conflict.agency.in_(list(sources)), and_(case_id.is_not(None), linked))
 
 
 def conflict_visible(database: Database, conflict_id: int, sources: Sequence[str] | None) -> bool:
@@ -99,6 +134,7 @@ def _summary(
     case_key: str | None,
     kanreg: str | None = None,
     claimed_by: str | None = None,
+    case_id: int | None = None,
 ) -> ConflictSummary:
     return ConflictSummary(
         id=conflict.id,
@@ -115,7 +151,14 @@ def _summary(
         kanreg=kanreg,
         claimed_by=claimed_by,
         claimed_at=conflict.claimed_at,
+        case_id=case_id,
     )
+
+
+def _case_of(session: Session, conflict: Conflict) -> Case | None:
+    """The conflict's case (:func:`conflict_case_id`)."""
+    case_id = session.scalar(select(conflict_case_id()).where(Conflict.id == conflict.id))
+    return session.get(Case, case_id) if case_id is not None else None
 
 
 def list_conflicts(
@@ -138,8 +181,9 @@ def list_conflicts(
     if status is not None and status not in STATUSES:
         raise SbtError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
     query = (
-        select(Conflict, Case.case_key, Case.kanreg_id, User.username)
-        .outerjoin(Case, Case.id == Conflict.case_id)
+        select(Conflict, Case.case_key, Case.kanreg_id, User.username, Case.id)
+        .select_from(Conflict)
+        .outerjoin(Case, Case.id == conflict_case_id())
         .outerjoin(User, User.id == Conflict.claimed_by_id)
     )
     if status is not None:
@@ -159,7 +203,9 @@ def list_conflicts(
         page = session.execute(
             query.order_by(Conflict.priority, Conflict.due_at, Conflict.id).limit(limit).offset(offset)
         ).tuples()
-        return total, [_summary(c, key, kanreg_id, claimer) for c, key, kanreg_id, claimer in page]
+        return total, [
+            _summary(c, key, kanreg_id, claimer, case_id) for c, key, kanreg_id, claimer, case_id in page
+        ]
 
 
 def claim_conflict(
@@ -204,37 +250,38 @@ def claim_conflict(
                 client_address=client_address,
             )
         )
-        case_key = session.scalar(select(Case.case_key).where(Case.id == conflict.case_id))
-        return _summary(conflict, case_key, claimed_by=actor if claim else None)
+        case = _case_of(session, conflict)
+        return _summary(
+            conflict,
+            case.case_key if case else None,
+            case.kanreg_id if case else None,
+            claimed_by=actor if claim else None,
+            case_id=case.id if case else None,
+        )
 
 
-def _registry_names(database: Database, nips: Sequence[str]) -> dict[str, dict[str, Any]]:
-    with database.session() as session:
-        rows = session.scalars(select(AsnRegistryEntry).where(AsnRegistryEntry.nip.in_(list(nips))))
-        return {
-            r.nip: {
-                "name": r.name,
-                "instansi": r.instansi_name,
-                "kanreg": r.kanreg_id,
-                "status": r.status_name,
-            }
-            for r in rows
-        }
+def show_conflict(
+    database: Database, conflict_id: int, *, thresholds: IdentityThresholds | None = None
+) -> ConflictDetail:
+    """One conflict with its candidates side by side, the record, the case and the decisions.
 
-
-def show_conflict(database: Database, conflict_id: int) -> ConflictDetail:
-    """One conflict with its candidates (registry details for identities), record, case and decisions."""
+    Identity conflicts get the row's profile (``source``), each candidate's registry profile with
+    ``matches`` against the row and ``tie``, and what bulk "top candidate" would say
+    (``top_refusal``); field conflicts get each candidate's record and the rule that chose the golden
+    value.
+    """
     with database.session() as session:
         conflict = session.get(Conflict, conflict_id)
         if conflict is None:
             raise ConflictNotFound(f"no conflict with id {conflict_id}")
-        case = session.get(Case, conflict.case_id) if conflict.case_id else None
+        case = _case_of(session, conflict)
         record = session.get(StagedRecord, conflict.staged_record_id) if conflict.staged_record_id else None
-        decisions = session.scalars(
-            select(StewardDecision)
+        decisions = session.execute(
+            select(StewardDecision, User.username)
+            .outerjoin(User, User.id == StewardDecision.decided_by_id)
             .where(StewardDecision.conflict_id == conflict.id)
             .order_by(StewardDecision.id)
-        ).all()
+        ).tuples()
         holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
         detail = ConflictDetail(
             summary=_summary(
@@ -242,20 +289,10 @@ def show_conflict(database: Database, conflict_id: int) -> ConflictDetail:
                 case.case_key if case else None,
                 case.kanreg_id if case else None,
                 holder.username if holder else None,
+                case.id if case else None,
             ),
             candidates=[dict(c) for c in conflict.candidates or []],
-            record=None
-            if record is None
-            else {
-                "id": record.id,
-                "source": record.source,
-                "record_key": record.record_key,
-                "item_no": record.item_no,
-                "nip_as_written": record.nip_raw,
-                "name": record.name,
-                "instansi": record.instansi,
-                "resolved_nip": record.resolved_nip,
-            },
+            record=None if record is None else _record(record),
             case=None
             if case is None
             else {
@@ -264,6 +301,7 @@ def show_conflict(database: Database, conflict_id: int) -> ConflictDetail:
                 "nip": case.nip,
                 "status": case.status,
                 "held": case.held,
+                "kanreg": case.kanreg_id,
                 "golden": case.golden,
             },
             decisions=[
@@ -271,27 +309,65 @@ def show_conflict(database: Database, conflict_id: int) -> ConflictDetail:
                     "id": d.id,
                     "decided_at": d.decided_at,
                     "decided_by_id": d.decided_by_id,
+                    "decided_by": username,
                     "decision": d.decision,
                     "reason": d.reason,
                     "applied_at": d.applied_at,
                     "still_holds": d.basis_hash == conflict.basis_hash,
                 }
-                for d in decisions
+                for d, username in decisions
             ],
+            source=None if record is None else source_profile(record),
         )
     if conflict.kind in IDENTITY_KINDS:
-        names = _registry_names(database, [c["nip"] for c in detail.candidates if c.get("nip")])
-        for candidate in detail.candidates:
-            candidate.update(names.get(candidate.get("nip", ""), {}))
+        _side_by_side(database, conflict.kind, detail, thresholds)
     else:
         _with_records(database, conflict, detail.candidates)
+        first = detail.candidates[0] if detail.candidates else None
+        detail.preselected = None if first is None else str(first.get("value"))
     return detail
+
+
+def _record(record: StagedRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "source": record.source,
+        "record_key": record.record_key,
+        "item_no": record.item_no,
+        "nip_as_written": record.nip_raw,
+        "name": record.name,
+        "instansi": record.instansi,
+        "resolved_nip": record.resolved_nip,
+        "identity_rule": record.identity_rule,
+    }
+
+
+def _side_by_side(
+    database: Database, kind: str, detail: ConflictDetail, thresholds: IdentityThresholds | None
+) -> None:
+    """Registry profiles, matches against the row and ties on an identity conflict's candidates."""
+    hits = registry_hits(database, [c["nip"] for c in detail.candidates if c.get("nip")])
+    for candidate in detail.candidates:
+        hit = hits.get(candidate.get("nip") or "")
+        if hit is None:
+            continue  # left the registry since the conflict opened: the NIP and score still show
+        candidate.update(candidate_profile(hit))
+        candidate["matches"] = compare(detail.source or {}, hit, thresholds)
+    mark_ties(detail.candidates)
+    refusal = top_refusal(detail.candidates)
+    detail.top_refusal = refusal.code if refusal else None
+    detail.top_refusal_fields = refusal.fields if refusal else ()
+    if refusal is None and kind == "identity":
+        detail.preselected = detail.candidates[0]["nip"]
 
 
 def _with_records(database: Database, conflict: Conflict, candidates: list[dict[str, Any]]) -> None:
     """Each field candidate with its record (key, the source's time) and, for the golden one, the rule
-    that chose it, so a steward sees the values side by side with where they came from."""
-    ids = [int(c["staged_id"]) for c in candidates if c.get("staged_id") is not None]
+    that chose it, so a steward sees the values side by side with where they came from.
+
+    The reconciliation stores a candidate's row as ``staged_record_id`` (reconcile/golden_store.py).
+    """
+    ids = [int(c["staged_record_id"]) for c in candidates if c.get("staged_record_id") is not None]
     with database.session() as session:
         records = {r.id: r for r in session.scalars(select(StagedRecord).where(StagedRecord.id.in_(ids)))}
         provenance = (
@@ -304,9 +380,11 @@ def _with_records(database: Database, conflict: Conflict, candidates: list[dict[
             else None
         )
     for candidate in candidates:
-        record = records.get(int(candidate["staged_id"])) if candidate.get("staged_id") is not None else None
+        staged_id = candidate.get("staged_record_id")
+        record = records.get(int(staged_id)) if staged_id is not None else None
         if record is not None:
             candidate["record_key"] = record.record_key
             candidate["source_updated_at"] = record.source_updated_at
-        if provenance is not None and provenance.staged_record_id == candidate.get("staged_id"):
-            candidate["rule"] = f"{provenance.rule} (golden)"
+        if provenance is not None and staged_id is not None and provenance.staged_record_id == int(staged_id):
+            candidate["rule"] = provenance.rule
+            candidate["golden"] = True

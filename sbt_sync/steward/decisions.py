@@ -7,8 +7,9 @@ the conflict reopens and says why (:mod:`sbt_sync.reconcile.run`).
 
 What a decision's value means, per kind:
 
-- ``identity`` / ``name_mismatch``: the NIP of the ASN the row names (a candidate, or any registered
-  NIP), or ``none`` when the row names nobody in the registry;
+- ``identity`` / ``name_mismatch`` / ``unresolved``: the NIP of the ASN the row names (a candidate, or
+  any registered NIP a registry search found), or ``none`` when the row names nobody in the registry
+  ("bukan ASN / tidak dapat diidentifikasi");
 - ``critical_field`` / ``lifecycle``: the field's golden value (one of the candidates' values unless
   ``allow_other``);
 - ``ambiguous_link``: ``keep`` (the record stays a case of its own).
@@ -16,19 +17,26 @@ What a decision's value means, per kind:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
+from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
     ConflictClaimed,
     ConflictNotFound,
     InvalidDecision,
+    conflict_visible,
+    show_conflict,
 )
+from sbt_sync.steward.identity_review import Refusal, top_refusal
 from schemas.nip import NipError, mask_nip, parse_nip
 
 
@@ -142,3 +150,110 @@ def _masked(decision: dict[str, Any]) -> dict[str, Any]:
     if decision.get("nip"):
         return {"nip": mask_nip(decision["nip"])}
     return decision
+
+
+BulkChoice = Literal["top", "none", "keep"]
+BULK_MAX = 500
+"""Conflicts one bulk answer may decide: a page of the queue is 50; more is a mistake, not a job."""
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRefusal:
+    """One conflict a bulk answer left untouched, and why."""
+
+    conflict_id: int
+    code: str
+    """``tie``, ``disagrees``, ``no_candidate`` (:class:`identity_review.Refusal`), ``not_found``,
+    ``forbidden``, ``claimed`` or ``invalid`` (the decision itself was refused: see ``message``)."""
+    message: str
+    fields: tuple[str, ...] = ()
+    tied: int = 0
+
+
+@dataclass
+class BulkResult:
+    resolved: list[tuple[int, int]] = field(default_factory=list)
+    """(conflict id, decision id) of each conflict decided."""
+    refused: list[BulkRefusal] = field(default_factory=list)
+
+
+def bulk_resolve(
+    database: Database,
+    conflict_ids: Sequence[int],
+    *,
+    choice: BulkChoice,
+    reason: str,
+    actor: str,
+    sources: Sequence[str] | None = None,
+    channel: str = "cli",
+    client_address: str | None = None,
+    override_claim: bool = False,
+    thresholds: IdentityThresholds | None = None,
+) -> BulkResult:
+    """The same answer for many conflicts, each with its own decision and audit entry.
+
+    ``top`` takes each conflict's best candidate, except where a look is needed: an identity conflict
+    whose top candidates tie or whose top candidate disagrees with the row
+    (:func:`identity_review.top_refusal`), or a conflict without candidates. Those, and conflicts the
+    user may not see (``sources``) or decide, are left open and reported in ``refused``; the others
+    go on. Raises :class:`InvalidDecision` for an empty reason or more than ``BULK_MAX`` conflicts.
+    """
+    if not reason.strip():
+        raise InvalidDecision("a decision needs a reason")
+    if len(conflict_ids) > BULK_MAX:
+        raise InvalidDecision(f"at most {BULK_MAX} conflicts at once, {len(conflict_ids)} given")
+    result = BulkResult()
+    for conflict_id in dict.fromkeys(conflict_ids):
+        refusal = _bulk_one(
+            database, conflict_id, choice=choice, reason=reason, actor=actor, sources=sources,
+            channel=channel, client_address=client_address, override_claim=override_claim,
+            thresholds=thresholds, result=result,
+        )  # fmt: skip
+        if refusal is not None:
+            result.refused.append(refusal)
+    return result
+
+
+def _bulk_one(
+    database: Database,
+    conflict_id: int,
+    *,
+    choice: BulkChoice,
+    reason: str,
+    actor: str,
+    sources: Sequence[str] | None,
+    channel: str,
+    client_address: str | None,
+    override_claim: bool,
+    thresholds: IdentityThresholds | None,
+    result: BulkResult,
+) -> BulkRefusal | None:
+    if not conflict_visible(database, conflict_id, None):
+        return BulkRefusal(conflict_id, "not_found", f"no conflict with id {conflict_id}")
+    if not conflict_visible(database, conflict_id, sources):
+        return BulkRefusal(conflict_id, "forbidden", f"conflict {conflict_id} belongs to another agency")
+    value: str = choice
+    if choice == "top":
+        detail = show_conflict(database, conflict_id, thresholds=thresholds)
+        if detail.summary.kind in IDENTITY_KINDS:
+            refusal = top_refusal(detail.candidates)
+            if refusal is not None:
+                return BulkRefusal(
+                    conflict_id, refusal.code, refusal.message(conflict_id), refusal.fields, refusal.tied
+                )
+            value = str(detail.candidates[0]["nip"])
+        elif not detail.candidates:
+            return BulkRefusal(conflict_id, "no_candidate", Refusal("no_candidate").message(conflict_id))
+        else:
+            value = str(detail.candidates[0].get("value"))
+    try:
+        decision = resolve_conflict(
+            database, conflict_id, value=value, reason=reason, actor=actor, channel=channel,
+            client_address=client_address, override_claim=override_claim,
+        )  # fmt: skip
+    except ConflictClaimed as exc:
+        return BulkRefusal(conflict_id, "claimed", str(exc))
+    except SbtError as exc:
+        return BulkRefusal(conflict_id, "invalid", str(exc))
+    result.resolved.append((conflict_id, decision))
+    return None
