@@ -224,12 +224,14 @@ def asn_registry(
     client = connectors.siasn()
     result = refresh_registry(db.database, client.registry_pages)
     context.log.info(
-        "registry: %d fetched (%d new, %d changed, %d rejected) in %d pages",
+        "registry: %d fetched (%d new, %d changed, %d rejected) in %d pages; %d staged rows marked for "
+        "reconciliation",
         result.fetched,
         result.new,
         result.changed,
         result.rejected,
         result.pages,
+        result.staged_flagged,
     )
     return dg.MaterializeResult(
         metadata={
@@ -238,6 +240,9 @@ def asn_registry(
             "changed": result.changed,
             "unchanged": result.unchanged,
             "rejected": result.rejected,
+            "nip_corrected": result.nip_corrected,
+            "staged_flagged": result.staged_flagged,
+            "case_changes": dg.MetadataValue.json(dict(sorted(result.case_changes.items()))),
             "rejected_sample": dg.MetadataValue.json(result.rejected_sample),
             "pages": result.pages,
             "pass_completed": result.completed,

@@ -168,6 +168,7 @@ class Sandbox:
                 sources=self.sources,
                 ledger=ledger,
                 describe=self._public_description,
+                registry=registry,
             ),
         }
         for name, simulator in simulators.items():

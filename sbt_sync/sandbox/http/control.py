@@ -11,6 +11,9 @@ Plain HTTP on loopback, no auth (it only ever steers a local sandbox). JSON in a
 - ``GET /_sandbox/siasn/applied``: per idempotency key, per NIP and the current block states.
 - ``POST /_sandbox/{bawaslu|bkn_wasdal|idis}/records`` with ``{"record": {...}, "key"?: str,
   "available_at"?: ISO}`` publishes a record version (default: now, key from the record).
+- ``POST /_sandbox/siasn/registry/{nip}`` with ``{"set": {"kedudukanPnsId": "99", ...}}`` changes
+  that ASN's registry row from now on (a retirement, a new name, a NIP correction through
+  ``nipBaru``); ``updatedAt`` becomes the sandbox's now unless given. Answers ``{"data": row}``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sbt_sync.sandbox.http.fault_values import check_endpoint, coerce_fault_valu
 from sbt_sync.sandbox.http.messages import BadRequest, Request, Response
 from sbt_sync.sandbox.http.records import VersionedRecords, parse_instant
 from sbt_sync.sandbox.http.siasn_blocks import BlockLedger
+from sbt_sync.sandbox.http.siasn_registry import Registry
 
 PREFIX = "/_sandbox"
 RECORD_KEYS = {"bawaslu": "nomor_register", "bkn_wasdal": "id", "idis": "id"}
@@ -43,10 +47,12 @@ class ControlSimulator(Simulator):
         sources: Mapping[str, VersionedRecords],
         ledger: BlockLedger,
         describe: Callable[[], dict[str, Any]],
+        registry: Registry | None = None,
     ) -> None:
         super().__init__(clock=clock, faults=faults)
         self.sources = sources
         self.ledger = ledger
+        self.registry = registry
         self._describe = describe
         self.route("GET", PREFIX + "/status", self._status)
         self.route("GET", PREFIX + "/clock", lambda _: Response(200, self._clock()))
@@ -56,6 +62,7 @@ class ControlSimulator(Simulator):
         self.route("POST", PREFIX + "/faults/reset", self._reset_faults)
         self.route("GET", PREFIX + "/siasn/applied", lambda _: Response(200, self.ledger.snapshot()))
         self.route("POST", PREFIX + r"/(?P<source>bawaslu|bkn_wasdal|idis)/records", self._add_record)
+        self.route("POST", PREFIX + r"/siasn/registry/(?P<nip>[0-9]{18})", self._amend_registry)
 
     def error_response(self, status: int, message: str) -> Response:
         return Response(status, {"ok": False, "error": message})
@@ -139,3 +146,22 @@ class ControlSimulator(Simulator):
             raise BadRequest("available_at must be an ISO-8601 instant with a UTC offset") from exc
         version = self.sources[source].add(key, record, available_at)
         return Response(201, {"source": source, "key": key, "available_at": version.available_at.isoformat()})
+
+    def _amend_registry(self, request: Request) -> Response:
+        if self.registry is None:
+            return self.error_response(404, "this sandbox serves no SIASN registry")
+        changes = self._body(request).get("set")
+        if not isinstance(changes, dict) or not changes:
+            raise BadRequest('set must be a non-empty JSON object, e.g. {"set": {"kedudukanPnsId": "99"}}')
+        if any(value is not None and not isinstance(value, str) for value in changes.values()):
+            raise BadRequest("set: every value must be a string or null")
+        if "updatedAt" in self.registry.columns and "updatedAt" not in changes:
+            # SIASN stamps its own change; enforcement dates a departure by it.
+            changes["updatedAt"] = self.clock.now().isoformat()
+        try:
+            row = self.registry.amend(request.params["nip"], changes)
+        except KeyError:
+            return self.error_response(404, "Data tidak ditemukan")
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+        return Response(200, {"data": row})

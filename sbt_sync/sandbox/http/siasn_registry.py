@@ -17,7 +17,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,11 @@ def _sha256(path: Path) -> str:
 
 
 class Registry:
-    """Read-only registry rows keyed by ``nipBaru``; thread-safe (one connection behind a lock)."""
+    """Registry rows keyed by ``nipBaru``; thread-safe (one connection behind a lock).
+
+    The file and its cache are read-only; :meth:`amend` changes a row from then on (SIASN's own data
+    changing under a running sync: a retirement, a NIP correction), held in memory for this process.
+    """
 
     def __init__(self, db_path: Path) -> None:
         self.path = db_path
@@ -49,6 +53,10 @@ class Registry:
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         self.columns: list[str] = json.loads(meta["columns"])
         self._total = int(meta["rows"])
+        self._amended: dict[int, str] = {}
+        """rowid -> the row as amended (JSON array, like the cache's)."""
+        self._moved: dict[str, int | None] = {}
+        """NIP -> rowid for NIPs an amendment gave or took away (None: no row has it any more)."""
 
     @classmethod
     def open(cls, csv_gz: Path, cache_dir: Path) -> Registry:
@@ -73,16 +81,51 @@ class Registry:
     def get(self, nip: str) -> dict[str, str | None] | None:
         """The row whose ``nipBaru`` is ``nip`` (empty cells as None), or None."""
         with self._lock:
-            found = self._db.execute("SELECT row FROM registry WHERE nip = ? LIMIT 1", (nip,)).fetchone()
-        return None if found is None else self._as_dict(found[0])
+            found = self._find(nip)
+        return None if found is None else self._as_dict(found[1])
 
     def page(self, offset: int, limit: int) -> list[dict[str, str | None]]:
         """Rows ``offset`` to ``offset + limit - 1`` in file order."""
         with self._lock:
             found = self._db.execute(
-                "SELECT row FROM registry WHERE rowid > ? ORDER BY rowid LIMIT ?", (offset, limit)
+                "SELECT rowid, row FROM registry WHERE rowid > ? ORDER BY rowid LIMIT ?", (offset, limit)
             ).fetchall()
-        return [self._as_dict(row) for (row,) in found]
+            rows = [self._amended.get(rowid, row) for rowid, row in found]
+        return [self._as_dict(row) for row in rows]
+
+    def amend(self, nip: str, changes: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Change ``nip``'s row from now on and return it; a new ``nipBaru`` is a NIP correction
+        (the row keeps its ``id``; the old NIP is then unknown). ``KeyError`` for an unknown NIP,
+        ``ValueError`` for an unknown column or a new NIP another row already has."""
+        unknown = sorted(set(changes) - set(self.columns))
+        if unknown:
+            raise ValueError(f"unknown column(s): {', '.join(unknown)}")
+        with self._lock:
+            found = self._find(nip)
+            if found is None:
+                raise KeyError(nip)
+            rowid, row = found
+            values = dict(zip(self.columns, json.loads(row), strict=True))
+            values.update({name: "" if value is None else str(value) for name, value in changes.items()})
+            new_nip = values[NIP_COLUMN]
+            if new_nip != nip:
+                if self._find(new_nip) is not None:
+                    raise ValueError(f"{NIP_COLUMN} {new_nip} already belongs to another row")
+                self._moved[nip] = None
+                self._moved[new_nip] = rowid
+            self._amended[rowid] = json.dumps([values[c] for c in self.columns], ensure_ascii=False)
+            return self._as_dict(self._amended[rowid])
+
+    def _find(self, nip: str) -> tuple[int, str] | None:
+        """(rowid, row as JSON) of ``nip``, amendments applied; the caller holds the lock."""
+        if nip in self._moved:
+            rowid = self._moved[nip]
+            return None if rowid is None else (rowid, self._amended[rowid])
+        found = self._db.execute("SELECT rowid, row FROM registry WHERE nip = ? LIMIT 1", (nip,)).fetchone()
+        if found is None:
+            return None
+        rowid, row = found
+        return int(rowid), self._amended.get(rowid, row)
 
     def close(self) -> None:
         with self._lock:
