@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Any
 
 import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
-from sbt_sync.steward.conflicts import list_conflicts, show_conflict
-from sbt_sync.steward.decisions import resolve_conflict
+from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.conflicts import IDENTITY_KINDS, ConflictDetail, list_conflicts, show_conflict
+from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, bulk_resolve, resolve_conflict
+from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare
+from sbt_sync.steward.registry_search import RegistryQuery, search_registry
 from schemas.nip import mask_nip
 
 app = typer.Typer(help="List, inspect and resolve reconciliation conflicts.", no_args_is_help=True)
@@ -18,9 +23,10 @@ app = typer.Typer(help="List, inspect and resolve reconciliation conflicts.", no
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _database(ctx: typer.Context) -> Database:
+def _database(ctx: typer.Context) -> tuple[Database, IdentityThresholds]:
     settings = state(ctx).settings()
-    return Database(settings.database_url, echo=settings.database.echo)
+    database = Database(settings.database_url, echo=settings.database.echo)
+    return database, IdentityThresholds.from_settings(settings.identity)
 
 
 @app.command("list")
@@ -29,17 +35,19 @@ def list_command(
     status: Annotated[str, typer.Option(help="open, resolved, auto_closed or all.")] = "open",
     kind: Annotated[str | None, typer.Option(help="identity, name_mismatch, critical_field, ...")] = None,
     agency: Annotated[str | None, typer.Option(help="Only conflicts raised on this source's rows.")] = None,
+    kanreg: Annotated[str | None, typer.Option(help="Only conflicts whose case is in this Kanreg.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: JsonFlag = False,
 ) -> None:
-    """The conflict queue, most urgent first."""
-    database = _database(ctx)
+    """The conflict queue, most urgent first; an identity conflict shows the case its row joined."""
+    database, _ = _database(ctx)
     total, page = list_conflicts(
         database,
         status=None if status == "all" else status,
         kind=kind,
         agency=agency,
+        kanreg=kanreg,
         limit=limit,
         offset=offset,
     )
@@ -50,7 +58,7 @@ def list_command(
     typer.echo(f"{total} conflicts ({status}); showing {len(page)} from {offset}")
     for c in page:
         due = c.due_at.date().isoformat() if c.due_at else "-"
-        subject = c.case_key or c.agency or "-"
+        subject = f"{c.case_key} (Kanreg {c.kanreg or '-'})" if c.case_key else c.agency or "-"
         typer.echo(
             f"{c.id:>7}  P{c.priority}  {c.kind:<15} {c.field or '-':<22} due {due}  {c.status:<11} {subject}"
         )
@@ -60,9 +68,9 @@ def list_command(
 def show(
     ctx: typer.Context, conflict_id: Annotated[int, typer.Argument()], as_json: JsonFlag = False
 ) -> None:
-    """One conflict: its candidates, the record or case it is about, and its decisions."""
-    database = _database(ctx)
-    detail = show_conflict(database, conflict_id)
+    """One conflict: its candidates side by side with the row, the case it is about, and its decisions."""
+    database, thresholds = _database(ctx)
+    detail = show_conflict(database, conflict_id, thresholds=thresholds)
     database.dispose()
     if as_json:
         emit_json(detail.as_dict())
@@ -80,14 +88,13 @@ def show(
         )
     if detail.case:
         typer.echo(f"  case {detail.case['case_key']} ({detail.case['status']}, held {detail.case['held']})")
-    typer.echo("  candidates:")
-    for c in detail.candidates:
-        if "nip" in c:
-            typer.echo(
-                f"    {c['nip']}  score {c.get('score')}  {c.get('name', '?')}  {c.get('instansi', '')}"
-            )
-        else:
-            typer.echo(f"    {c.get('source')}: {c.get('value')!r} (record {c.get('staged_record_id')})")
+    if s.kind in IDENTITY_KINDS:
+        _echo_identity(detail)
+    else:
+        typer.echo("  candidates:")
+        for c in detail.candidates:
+            rule = f", chosen by {c['rule']}" if c.get("golden") else ""
+            typer.echo(f"    {c.get('source')}: {c.get('value')!r} (record {c.get('record_key', '?')}{rule})")
     for d in detail.decisions:
         holds = "holds" if d["still_holds"] else "no longer holds"
         typer.echo(f"  decision {d['id']} at {d['decided_at']}: {d['decision']} ({holds}): {d['reason']}")
@@ -106,7 +113,7 @@ def resolve(
     as_json: JsonFlag = False,
 ) -> None:
     """Decide a conflict; the next reconciliation applies it, and every later one while it holds."""
-    database = _database(ctx)
+    database, _ = _database(ctx)
     actor = by or getpass.getuser()
     decision_id = resolve_conflict(
         database, conflict_id, value=value, reason=reason, actor=actor, allow_other=other
@@ -118,3 +125,105 @@ def resolve(
         typer.echo(
             f"conflict {conflict_id} resolved by {actor} (decision {decision_id}); applied at the next run"
         )
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+
+def _person(label: str, person: dict[str, Any], matches: dict[str, bool | None] | None) -> None:
+    """One person of the side by side: each field, and whether it matches the row (= / ≠)."""
+    marks = {True: " =", False: " ≠", None: ""}
+    fields = "; ".join(
+        f"{f} {_cell(person.get(f))}{marks[(matches or {}).get(f)]}" for f in PROFILE_FIELDS if f in person
+    )
+    typer.echo(f"    {label}  {fields}")
+
+
+def _echo_identity(detail: ConflictDetail) -> None:
+    if detail.source is not None:
+        _person("row               ", detail.source, None)
+    if not detail.candidates:
+        typer.echo("  no candidate: search the registry (sbt-sync conflicts search) or resolve with 'none'")
+    for c in detail.candidates:
+        tie = " TIE" if c.get("tie") else ""
+        _person(f"{c['nip']} {c.get('score') or 0:.2f}{tie}", c, c.get("matches"))
+    if detail.top_refusal == "tie":
+        typer.echo("  the top candidates tie: choose one yourself (bulk 'top' skips this conflict)")
+    elif detail.top_refusal == "disagrees":
+        typer.echo(f"  the top candidate differs from the row on {', '.join(detail.top_refusal_fields)}")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option(help="Any spelling, with or without titles, any order.")] = None,
+    nip: Annotated[str | None, typer.Option(help="The full NIP or its first digits.")] = None,
+    birth_date: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD.")] = None,
+    instansi: Annotated[str | None, typer.Option(help="An instansi id or part of its name.")] = None,
+    conflict: Annotated[
+        int | None, typer.Option(help="Compare each person found with this identity conflict's row.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=50)] = 10,
+    as_json: JsonFlag = False,
+) -> None:
+    """Search the ASN registry for the person a row names; link with `conflicts resolve --value NIP`."""
+    database, thresholds = _database(ctx)
+    query = RegistryQuery(name, nip, birth_date.date() if birth_date else None, instansi)
+    hits = search_registry(database, query, thresholds=thresholds, limit=limit)
+    source = show_conflict(database, conflict).source if conflict is not None else None
+    database.dispose()
+    compared = [(h, compare(source, h, thresholds) if source else None) for h in hits]
+    if as_json:
+        emit_json([{**asdict(h), "titles": sorted(h.titles), "matches": m} for h, m in compared])
+        return
+    typer.echo(f"{len(hits)} registry ASN found (at most {limit})")
+    if source is not None:
+        _person("row               ", source, None)
+    for hit, matches in compared:
+        person = {
+            "name": hit.name, "birth_date": hit.birth_date, "gender": hit.gender, "position": hit.position,
+            "instansi": hit.instansi_name, "kanreg": hit.kanreg_id, "status": hit.status_name,
+        }  # fmt: skip
+        score = f"{hit.score:.2f}" if hit.score is not None else "    "
+        _person(f"{hit.nip} {score}", person, matches)
+
+
+@app.command("bulk-resolve")
+def bulk_resolve_command(
+    ctx: typer.Context,
+    conflict_ids: Annotated[list[int], typer.Argument(help="The conflicts to decide.")],
+    answer: Annotated[
+        str,
+        typer.Option(help="top (each one's best candidate, never a tie or a disagreement), none or keep."),
+    ],
+    reason: Annotated[str, typer.Option(help="Why; kept in the audit log of each conflict.")],
+    by: Annotated[str | None, typer.Option(help="Who decides (default: the OS user).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The same answer for many conflicts; each one it cannot take is left open and named with why."""
+    if answer not in ("top", "none", "keep"):
+        raise typer.BadParameter("use top, none or keep", param_hint="--answer")
+    if len(conflict_ids) > BULK_MAX:
+        raise typer.BadParameter(f"at most {BULK_MAX} conflicts at once", param_hint="CONFLICT_IDS")
+    database, thresholds = _database(ctx)
+    actor = by or getpass.getuser()
+    choice: BulkChoice = "top" if answer == "top" else "none" if answer == "none" else "keep"
+    result = bulk_resolve(
+        database, conflict_ids, choice=choice, reason=reason, actor=actor, thresholds=thresholds
+    )
+    database.dispose()
+    if as_json:
+        emit_json(
+            {
+                "resolved": [{"conflict_id": c, "decision_id": d} for c, d in result.resolved],
+                "refused": [asdict(r) for r in result.refused],
+                "by": actor,
+            }
+        )
+        return
+    typer.echo(f"{len(result.resolved)} conflicts resolved by {actor}; {len(result.refused)} left open")
+    for refusal in result.refused:
+        typer.echo(f"  left open: {refusal.message}")

@@ -113,12 +113,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflicts.reopened": ("dibuka kembali", "reopened"),
     "conflicts.bulk": ("Selesaikan sekaligus", "Bulk resolve"),
     "conflicts.bulk_choice": ("Jawaban", "Answer"),
-    "conflicts.bulk_top": ("kandidat teratas masing-masing", "each one's top candidate"),
-    "conflicts.bulk_none": ("bukan ASN terdaftar (none)", "nobody in the registry (none)"),
-    "conflicts.bulk_keep": ("tetap kasus tersendiri (keep)", "keep as its own case (keep)"),
+    "conflicts.bulk_top": (
+        "kandidat teratas masing-masing (kecuali seri atau berbeda dengan baris sumber)",
+        "each one's top candidate (except ties and disagreements with the row)",
+    ),
+    "conflicts.bulk_none": ("bukan ASN / tidak dapat diidentifikasi", "not an ASN / cannot be identified"),
+    "conflicts.bulk_keep": ("tetap kasus tersendiri", "keep as its own case"),
     "conflicts.bulk_submit": ("Selesaikan yang dipilih", "Resolve the selected"),
     "kind.identity": ("identitas", "identity"),
     "kind.name_mismatch": ("nama tidak cocok", "name mismatch"),
+    "kind.unresolved": ("identitas tidak ditemukan", "unresolved identity"),
     "kind.critical_field": ("kolom kritis", "critical field"),
     "kind.lifecycle": ("siklus kasus", "lifecycle"),
     "kind.ambiguous_link": ("tautan ambigu", "ambiguous link"),
@@ -147,7 +151,116 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflict.rule": ("Aturan", "Rule"),
     "conflict.score": ("Skor", "Score"),
     "conflict.resolve": ("Selesaikan", "Resolve"),
-    "conflict.nobody": ("Bukan ASN terdaftar", "Nobody in the registry"),
+    "conflict.nobody": ("Bukan ASN / tidak dapat diidentifikasi", "Not an ASN / cannot be identified"),
+    "conflict.other_nip": ("NIP lain (yang terdaftar di registri)", "Another NIP (one in the registry)"),
+    "conflict.other_nip_hint": ("18 angka", "18 digits"),
+    "conflict.choose_first": (
+        "Pilih dulu kandidat, hasil pencarian atau 'bukan ASN', lalu selesaikan.",
+        "Choose a candidate, a search result or 'not an ASN' first, then resolve.",
+    ),
+    "conflict.no_case": ("belum tertaut ke kasus", "not linked to a case"),
+    "conflict.side_by_side": (
+        "Baris sumber dan kandidat berdampingan",
+        "The source row and the candidates side by side",
+    ),
+    "conflict.golden_badge": ("nilai emas", "golden value"),
+    "conflict.decided_by": ("Oleh", "By"),
+    "match.yes": ("cocok", "matches"),
+    "match.no": ("berbeda", "differs"),
+    "gender.M": ("laki-laki", "male"),
+    "gender.F": ("perempuan", "female"),
+    "field.name": ("Nama", "Name"),
+    "field.birth_date": ("Tanggal lahir", "Birth date"),
+    "field.gender": ("Jenis kelamin", "Sex"),
+    "field.position": ("Jabatan", "Position"),
+    "field.instansi": ("Instansi", "Instansi"),
+    "field.kanreg": ("Kanreg", "Kanreg"),
+    "field.status": ("Kedudukan", "Status (kedudukan)"),
+    "review.tie": (
+        "Kandidat teratas berskor sama (selisih paling banyak 0,02): tidak ada yang dipilih otomatis dan "
+        "penyelesaian sekaligus melewatinya. Bandingkan kolomnya lalu pilih sendiri.",
+        "The top candidates tie (within 0.02): none is chosen for you and bulk resolve skips this "
+        "conflict. Compare the fields and choose yourself.",
+    ),
+    "review.disagrees": (
+        "Kandidat teratas berbeda dengan baris sumber pada: {fields}. Tidak dipilih otomatis; penyelesaian "
+        "sekaligus melewatinya.",
+        "The top candidate differs from the source row on: {fields}. It is not chosen for you; bulk "
+        "resolve skips this conflict.",
+    ),
+    "review.no_candidate": (
+        "Registri tidak menawarkan kandidat. Cari orangnya di registri, atau catat 'bukan ASN / tidak "
+        "dapat diidentifikasi' dengan alasannya.",
+        "The registry offers no candidate. Search the registry for the person, or record 'not an ASN / "
+        "cannot be identified' with the reason.",
+    ),
+    "review.from_nip": ("dari NIP", "from the NIP"),
+    "review.tie_badge": ("seri", "tie"),
+    "review.none_offered": (
+        "Rekonsiliasi tidak menemukan kandidat.",
+        "The reconciliation found no candidate.",
+    ),
+    "search.title": ("Cari di registri ASN", "Search the ASN registry"),
+    "search.name": ("Nama", "Name"),
+    "search.nip": ("NIP (lengkap atau angka awalnya)", "NIP (full, or its first digits)"),
+    "search.submit": ("Cari", "Search"),
+    "search.hint": (
+        "Nama boleh salah eja, bergelar atau terbalik urutannya; tanggal lahir dan instansi mempersempit "
+        "hasil (instansi boleh sebagian namanya, misalnya Sampang).",
+        "The name may be misspelt, carry titles or be in another order; a birth date and an instansi "
+        "narrow the results (part of the instansi's name will do, e.g. Sampang).",
+    ),
+    "search.results": ("Hasil pencarian registri", "Registry search results"),
+    "search.nothing": (
+        "Tidak ada ASN yang cocok. Longgarkan pencarian, misalnya tanpa tanggal lahir atau instansi.",
+        "No ASN matches. Widen the search, e.g. without the birth date or the instansi.",
+    ),
+    "search.error.empty": (
+        "Isi nama, NIP (atau angka awalnya) atau tanggal lahir.",
+        "Give a name, a NIP (or its first digits) or a birth date.",
+    ),
+    "search.error.nip_short": (
+        "Isi paling sedikit 4 angka awal NIP.",
+        "Give at least the first 4 digits of the NIP.",
+    ),
+    "search.error.nip_digits": ("NIP hanya berisi angka.", "A NIP is made of digits."),
+    "search.error.birth_date": (
+        "Tanggal lahir tidak valid; gunakan format TTTT-BB-HH.",
+        "The birth date is not valid; use YYYY-MM-DD.",
+    ),
+    "rule.source_rank": ("peringkat sumber", "source rank"),
+    "rule.recency": ("paling baru", "most recent"),
+    "rule.only_source": ("satu-satunya sumber", "only source"),
+    "rule.steward_decision": ("keputusan steward", "steward decision"),
+    "rule.registry": ("registri SIASN", "SIASN registry"),
+    "bulk.refused.tie": (
+        "#{id} tidak diubah: {tied} kandidat teratas berskor sama (seri); pilih sendiri di halaman konflik.",
+        "#{id} left open: {tied} top candidates tie; choose one on the conflict page.",
+    ),
+    "bulk.refused.disagrees": (
+        "#{id} tidak diubah: kandidat teratas berbeda dengan baris sumber pada {fields}; periksa di halaman "
+        "konflik.",
+        "#{id} left open: the top candidate differs from the source row on {fields}; check it on the "
+        "conflict page.",
+    ),
+    "bulk.refused.no_candidate": (
+        "#{id} tidak diubah: tidak ada kandidat; cari di registri atau catat bukan ASN.",
+        "#{id} left open: no candidate; search the registry or record 'not an ASN'.",
+    ),
+    "bulk.refused.not_found": ("#{id}: konflik tidak ditemukan.", "#{id}: no such conflict."),
+    "bulk.refused.forbidden": (
+        "#{id}: konflik milik instansi lain.",
+        "#{id}: the conflict belongs to another agency.",
+    ),
+    "bulk.refused.claimed": (
+        "#{id} tidak diubah: sedang ditangani steward lain.",
+        "#{id} left open: another steward has claimed it.",
+    ),
+    "bulk.refused.invalid": ("#{id} tidak diubah: {message}", "#{id} left open: {message}"),
+    "bulk.refused.more": (
+        "… dan {count} konflik lain tidak diubah.",
+        "… and {count} more conflicts left open.",
+    ),
     "conflict.keep": ("Tetap kasus tersendiri", "Keep as its own case"),
     "conflict.other": ("Nilai lain", "Another value"),
     "conflict.other_hint": ("NIP atau nilai yang benar", "the right NIP or value"),

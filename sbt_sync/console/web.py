@@ -21,6 +21,7 @@ from sbt_sync.console.roles import Permission, Principal
 from sbt_sync.console.security import csrf_matches, new_csrf_token, password_fingerprint
 from sbt_sync.db.models import User
 from sbt_sync.settings import Settings
+from schemas import reference
 
 LANG_COOKIE = "sbt_lang"
 SEEN_REFRESH_SECONDS = 30
@@ -170,7 +171,17 @@ def setup_templates(directory: Path, settings: Settings) -> Jinja2Templates:
             return ""
         return moment.astimezone(zone).strftime(fmt) if moment.tzinfo is not None else str(moment)
 
+    kanreg_names = {k.id: k.nama for k in reference.kanreg()}
+
+    def kanreg_name(code: str | None) -> str:
+        """A Kanreg as people say it, its code beside the name ("II · Kantor Regional II BKN")."""
+        if not code:
+            return ""
+        name = kanreg_names.get(code)
+        return f"{code} · {name}" if name else code
+
     templates.env.filters["dt"] = local_time
+    templates.env.globals["kanreg_name"] = kanreg_name
     templates.env.globals["timezone"] = settings.schedule.timezone
     return templates
 

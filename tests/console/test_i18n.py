@@ -10,7 +10,13 @@ from tests.console.conftest import World
 
 CONSOLE = Path(__file__).resolve().parents[2] / "sbt_sync" / "console"
 DYNAMIC_PREFIXES = {
-    "kind.": ("identity", "name_mismatch", "critical_field", "lifecycle", "ambiguous_link"),
+    "kind.": ("identity", "name_mismatch", "unresolved", "critical_field", "lifecycle", "ambiguous_link"),
+    "field.": ("name", "birth_date", "gender", "position", "instansi", "kanreg", "status"),
+    "gender.": ("M", "F"),
+    "rule.": ("source_rank", "recency", "only_source", "steward_decision", "registry"),
+    "bulk.refused.": ("tie", "disagrees", "no_candidate", "not_found", "forbidden", "claimed", "invalid",
+                      "more"),
+    "search.error.": ("empty", "nip_short", "nip_digits", "birth_date"),
     "status.": ("open", "resolved", "auto_closed", "all"),
     "qstatus.": ("open", "fixed_upstream", "ignored", "superseded", "all"),
     "ostate.": ("pending", "awaiting_approval", "in_flight", "acked", "parked", "superseded"),

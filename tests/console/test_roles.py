@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Mount, Route
 
-from sbt_sync.console import api, web_auth, web_ops, web_pages
+from sbt_sync.console import api, web_auth, web_conflicts, web_ops, web_pages
 from sbt_sync.console.app import create_app
 from tests.console.conftest import NIP_B, World, csrf_of
 
@@ -103,7 +103,7 @@ def _served(routes: list[BaseRoute]) -> set[tuple[str, str]]:
 def test_the_role_table_covers_every_route_and_method(world: World) -> None:
     app = create_app(world.settings, world.database)
     served = _served(list(app.routes))
-    for router in (web_auth.router, web_pages.router, web_ops.router, api.router):
+    for router in (web_auth.router, web_pages.router, web_conflicts.router, web_ops.router, api.router):
         served |= _served(list(router.routes))
     covered = {(method, template) for method, template, *_ in table(world.ids)} | SKIPPED_ROUTES
     assert served - covered == set(), "routes missing from the role table"

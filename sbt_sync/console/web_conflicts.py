@@ -1,0 +1,241 @@
+"""The conflict queue's pages: the list, a conflict side by side (with a registry search on identity
+conflicts), claim, release, resolve and bulk resolve. Agency viewers see only conflicts on their
+agency's records; another agency's conflict is a 403."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sbt_sync.console.i18n import translator
+from sbt_sync.console.roles import Principal
+from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
+from sbt_sync.console.web_pages import KANREGS
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.models.golden import CONFLICT_KINDS
+from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.conflicts import (
+    IDENTITY_KINDS,
+    STATUSES,
+    claim_conflict,
+    conflict_visible,
+    list_conflicts,
+    show_conflict,
+)
+from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, BulkRefusal, bulk_resolve, resolve_conflict
+from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare
+from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+SEARCH_HITS = 15
+"""Registry hits a conflict page lists: a steward compares a handful, then narrows the search."""
+SearchText = Annotated[str, Query(max_length=128)]
+
+
+def _thresholds(request: Request) -> IdentityThresholds:
+    return IdentityThresholds.from_settings(console(request).settings.identity)
+
+
+def _optional(value: str | None) -> str | None:
+    return value or None
+
+
+@router.get("/conflicts", response_class=HTMLResponse)
+def conflicts(
+    request: Request,
+    me: Annotated[Principal, Depends(require("conflicts.view"))],
+    status: Annotated[str, Query(max_length=16)] = "open",
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    agency: Annotated[str | None, Query(max_length=64)] = None,
+    kanreg: Annotated[str | None, Query(max_length=8)] = None,
+    older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    ctx = console(request)
+    status_filter = None if status == "all" else status
+    if status_filter not in (*STATUSES, None):
+        raise HTTPException(400, translator(language(request))("error.bad_request"))
+    total, rows = list_conflicts(
+        ctx.database,
+        status=status_filter,
+        kind=_optional(kind),
+        agency=_optional(agency),
+        kanreg=_optional(kanreg),
+        opened_before=utcnow() - timedelta(days=older_than_days) if older_than_days else None,
+        sources=me.sources,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+    )
+    sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
+    return render(
+        request, "conflicts.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
+        kinds=CONFLICT_KINDS, kanregs=KANREGS, sources=sources, statuses=(*STATUSES, "all"),
+        filters={"status": status, "kind": kind or "", "agency": agency or "", "kanreg": kanreg or "",
+                 "older_than_days": older_than_days if older_than_days is not None else ""},
+    )  # fmt: skip
+
+
+def _visible_conflict(request: Request, me: Principal, conflict_id: int) -> None:
+    if not conflict_visible(console(request).database, conflict_id, None):
+        raise HTTPException(404, translator(language(request))("error.not_found"))
+    if not conflict_visible(console(request).database, conflict_id, me.sources):
+        raise HTTPException(403, translator(language(request))("error.forbidden"))
+
+
+@router.get("/conflicts/{conflict_id}", response_class=HTMLResponse)
+def conflict_detail(
+    request: Request,
+    conflict_id: int,
+    me: Annotated[Principal, Depends(require("conflicts.view"))],
+    q_name: SearchText = "",
+    q_nip: SearchText = "",
+    q_birth: SearchText = "",
+    q_instansi: SearchText = "",
+) -> Response:
+    """A conflict side by side; on an identity conflict a steward may also search the registry
+    (``q_*``), and each person found is compared with the row like the candidates are."""
+    _visible_conflict(request, me, conflict_id)
+    database, thresholds = console(request).database, _thresholds(request)
+    detail = show_conflict(database, conflict_id, thresholds=thresholds)
+    searched = any(v.strip() for v in (q_name, q_nip, q_birth, q_instansi))
+    hits: list[dict[str, Any]] = []
+    search_error: str | None = None
+    if searched and detail.summary.kind in IDENTITY_KINDS and me.can("conflicts.act"):
+        try:
+            found = search_registry(
+                database, _registry_query(q_name, q_nip, q_birth, q_instansi), thresholds=thresholds,
+                limit=SEARCH_HITS,
+            )  # fmt: skip
+            hits = [{"hit": h, "matches": compare(detail.source or {}, h, thresholds)} for h in found]
+        except RegistrySearchError as exc:
+            search_error = exc.code
+    record, source = detail.record or {}, detail.source or {}
+    birth = source.get("birth_date")
+    form = {
+        "q_name": q_name if searched else record.get("name") or "",
+        "q_nip": q_nip,
+        "q_birth": q_birth if searched else (birth.isoformat() if isinstance(birth, date) else ""),
+        "q_instansi": q_instansi if searched else source.get("instansi") or "",
+    }
+    return render(
+        request, "conflict.html", me, c=detail, identity=detail.summary.kind in IDENTITY_KINDS,
+        act=me.can("conflicts.act") and detail.summary.status == "open",
+        fields=PROFILE_FIELDS, hits=hits, searched=searched, search_error=search_error, search=form,
+    )  # fmt: skip
+
+
+def _registry_query(name: str, nip: str, birth: str, instansi: str) -> RegistryQuery:
+    try:
+        birth_date = date.fromisoformat(birth.strip()) if birth.strip() else None
+    except ValueError as exc:
+        raise RegistrySearchError("birth_date", f"not a date (YYYY-MM-DD): {birth!r}") from exc
+    return RegistryQuery(
+        name=name.strip() or None,
+        nip=nip.strip() or None,
+        birth_date=birth_date,
+        instansi=instansi.strip() or None,
+    )
+
+
+def _back(conflict_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/conflicts/{conflict_id}", status_code=303)
+
+
+@router.post("/conflicts/{conflict_id}/claim", dependencies=[Depends(check_csrf)])
+def claim(
+    request: Request, conflict_id: int, me: Annotated[Principal, Depends(require("conflicts.act"))]
+) -> Response:
+    return _claim(request, me, conflict_id, claim=True)
+
+
+@router.post("/conflicts/{conflict_id}/release", dependencies=[Depends(check_csrf)])
+def release(
+    request: Request, conflict_id: int, me: Annotated[Principal, Depends(require("conflicts.act"))]
+) -> Response:
+    return _claim(request, me, conflict_id, claim=False)
+
+
+def _claim(request: Request, me: Principal, conflict_id: int, *, claim: bool) -> Response:
+    _visible_conflict(request, me, conflict_id)
+    _ = translator(language(request))
+    try:
+        claim_conflict(
+            console(request).database, conflict_id, actor=me.username, claim=claim, force=me.role == "admin",
+            channel="console", client_address=client_address(request),
+        )  # fmt: skip
+        flash(request, "ok", _("conflict.claimed") if claim else _("conflict.released"))
+    except SbtError as exc:
+        flash(request, "error", str(exc))
+    return _back(conflict_id)
+
+
+@router.post("/conflicts/{conflict_id}/resolve", dependencies=[Depends(check_csrf)])
+def resolve(
+    request: Request,
+    conflict_id: int,
+    me: Annotated[Principal, Depends(require("conflicts.act"))],
+    reason: Annotated[str, Form(max_length=2000)],
+    value: Annotated[str, Form(max_length=255)] = "",
+    other: Annotated[str, Form(max_length=255)] = "",
+) -> Response:
+    _visible_conflict(request, me, conflict_id)
+    _ = translator(language(request))
+    chosen = other.strip() or value
+    if not chosen:
+        flash(request, "error", _("conflict.choose_first"))
+        return _back(conflict_id)
+    try:
+        decision = resolve_conflict(
+            console(request).database, conflict_id, value=chosen, reason=reason, actor=me.username,
+            channel="console", allow_other=bool(other.strip()), client_address=client_address(request),
+            override_claim=me.role == "admin",
+        )  # fmt: skip
+    except SbtError as exc:
+        flash(request, "error", str(exc))
+        return _back(conflict_id)
+    flash(request, "ok", _("conflict.resolved").format(id=conflict_id, decision=decision))
+    return RedirectResponse("/conflicts", status_code=303)
+
+
+@router.post("/conflicts/bulk", dependencies=[Depends(check_csrf)])
+def bulk(
+    request: Request,
+    me: Annotated[Principal, Depends(require("conflicts.act"))],
+    reason: Annotated[str, Form(max_length=2000)],
+    choice: Annotated[str, Form(pattern="^(top|none|keep)$")],
+    ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    """The same answer for many conflicts (:func:`bulk_resolve`); each one left open is named with
+    the reason, in the console's language."""
+    _ = translator(language(request))
+    if not ids:
+        flash(request, "error", _("conflict.bulk_nothing"))
+        return RedirectResponse("/conflicts", status_code=303)
+    try:
+        result = bulk_resolve(
+            console(request).database, ids[:BULK_MAX], choice=cast(BulkChoice, choice),
+            reason=reason, actor=me.username, sources=me.sources, channel="console",
+            client_address=client_address(request), override_claim=me.role == "admin",
+            thresholds=_thresholds(request),
+        )  # fmt: skip
+    except SbtError as exc:
+        flash(request, "error", str(exc))
+        return RedirectResponse("/conflicts", status_code=303)
+    flash(request, "ok", _("conflict.bulk_done").format(count=len(result.resolved)))
+    for refusal in result.refused[:20]:
+        flash(request, "warn", _refusal_text(request, refusal))
+    if len(result.refused) > 20:
+        flash(request, "warn", _("bulk.refused.more").format(count=len(result.refused) - 20))
+    return RedirectResponse("/conflicts", status_code=303)
+
+
+def _refusal_text(request: Request, refusal: BulkRefusal) -> str:
+    _ = translator(language(request))
+    fields = ", ".join(_(f"field.{f}") for f in refusal.fields)
+    text = _(f"bulk.refused.{refusal.code}")
+    return text.format(id=refusal.conflict_id, tied=refusal.tied, fields=fields, message=refusal.message)
