@@ -5,17 +5,32 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from sbt_sync.reports.recap import Recap
+from sbt_sync.reports.recap import NO_EVENT, Recap
 
 Format = Literal["table", "csv", "xlsx", "png"]
 
 
+def _titled_tables(recap: Recap) -> list[tuple[str | None, list[list[Any]]]]:
+    """The main table, blocked NIPs by Kanreg and, when there are any, proven cases with no
+    identified ASN by Kanreg (a table of zeros would only push the others off the screen)."""
+    tables: list[tuple[str | None, list[list[Any]]]] = [
+        (None, recap.table()),
+        ("NIP diblokir per Kanreg", recap.kanreg_table()),
+    ]
+    unidentified = recap.unidentified_table()
+    if len(unidentified[0]) > 1:
+        tables.append(("Terbukti, tanpa ASN teridentifikasi, per Kanreg instansi", unidentified))
+    return tables
+
+
 def as_text(recap: Recap, *, as_of: str | None = None) -> str:
-    """Aligned columns: the main table, then blocked NIPs by Kanreg."""
+    """Aligned columns: the main table, then blocked NIPs (and unidentified proven cases) by Kanreg."""
     lines = [f"Rekapitulasi nasional netralitas ASN{f' per {as_of}' if as_of else ''}", ""]
-    for table in (recap.table(), recap.kanreg_table()):
+    for title, table in _titled_tables(recap):
+        if title:
+            lines.append(title)
         widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
         for n, row in enumerate(table):
             cells = [
@@ -34,9 +49,16 @@ def as_csv(recap: Recap) -> str:
     writer = csv.writer(out, lineterminator="\n")
     table = recap.table()
     kanreg = recap.kanreg_table()
-    writer.writerow([*table[0], *(f"Kanreg {k}" for k in kanreg[0][1:])])
-    for row, blocks in zip(table[1:], kanreg[1:], strict=True):
-        writer.writerow([*row, *blocks[1:]])
+    unidentified = recap.unidentified_table()
+    writer.writerow(
+        [
+            *table[0],
+            *(f"Kanreg {k}" for k in kanreg[0][1:]),
+            *(f"Tanpa ASN teridentifikasi, Kanreg {k}" for k in unidentified[0][1:]),
+        ]
+    )
+    for row, blocks, unknown in zip(table[1:], kanreg[1:], unidentified[1:], strict=True):
+        writer.writerow([*row, *blocks[1:], *unknown[1:]])
     return out.getvalue()
 
 
@@ -53,7 +75,10 @@ def write_xlsx(recap: Recap, path: Path) -> None:
     blocks = book.create_sheet("Blokir per Kanreg")
     for row in recap.kanreg_table():
         blocks.append(row)
-    for ws in (sheet, blocks):
+    unidentified = book.create_sheet("Tanpa ASN per Kanreg")
+    for row in recap.unidentified_table():
+        unidentified.append(row)
+    for ws in (sheet, blocks, unidentified):
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "B2"
@@ -67,7 +92,8 @@ def write_png(recap: Recap, path: Path, *, as_of: str | None = None) -> None:
     import matplotlib.pyplot as plt
 
     table = recap.table()
-    events = [row[0] for row in table[1:-1]]
+    # Cases of no election event are complaints: nothing of them is on the funnel.
+    events = [row[0] for row in table[1:-1] if row[0] != NO_EVENT]
     figure, (funnel, kanreg) = plt.subplots(1, 2, figsize=(13, 5))
     funnel_columns = ["reported", "recommended", "sanctioned", "not_followed_up", "blocked"]
     width = 0.8 / max(1, len(events))
