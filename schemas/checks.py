@@ -7,6 +7,7 @@ may be empty is the column's own ``nullable`` setting.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -122,6 +123,100 @@ def _parse_iso_date(value: object) -> date | None:
         return None
 
 
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_LEADING_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?=$|[T ])")
+_DMY = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
+_INSTANT_PARTS = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(\.\d+)?)?"
+    r"(?P<offset>[+-](?P<oh>\d{2}):(?P<om>\d{2})|Z)?$"
+)
+
+
+def calendar_problem(year: int, month: int, day: int) -> str | None:
+    """Why year-month-day is no day of the calendar (``"February 2024 has 29 days"``), or None."""
+    if not 1 <= year <= 9999:
+        return f"there is no year {year}"
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{_MONTHS[month - 1]} {year} has {days} days"
+    return None
+
+
+def _impossible(written: str, problem: str | None) -> str | None:
+    return None if problem is None else f"{written} is not a real date ({problem})"
+
+
+def iso_date_reason(value: object) -> str | None:
+    """Why ``value`` is not a real date written yyyy-mm-dd, naming an impossible date; None if it is."""
+    text = str(value).strip()
+    if _parse_iso_date(text) is not None:
+        return None
+    found = _LEADING_ISO_DATE.match(text)
+    if found and found.end() == len(text):
+        year, month, day = (int(g) for g in found.groups())
+        if reason := _impossible(text, calendar_problem(year, month, day)):
+            return reason
+    return "not a date written yyyy-mm-dd"
+
+
+def dmy_date_reason(value: object) -> str | None:
+    """Why ``value`` is not a real date written dd-mm-yyyy, naming an impossible date; None if it is."""
+    text = str(value).strip()
+    if _parse_dmy(text) is not None:
+        return None
+    found = _DMY.match(text)
+    if found:
+        day, month, year = (int(g) for g in found.groups())
+        if reason := _impossible(text, calendar_problem(year, month, day)):
+            return reason
+    return "not a date written dd-mm-yyyy"
+
+
+def instant_reason(value: object) -> str | None:
+    """Why ``value`` is not an ISO-8601 instant with a UTC offset on a real date, or None if it is.
+
+    Names what is wrong, the date first (``2024-02-30 is not a real date (February 2024 has 29
+    days)``): a steward or the agency then fixes the right thing, where "not an instant" sends them
+    looking at the format of a value whose format is fine.
+    """
+    text = str(value).strip()
+    if _is_instant(text):
+        return None
+    problems: list[str] = []
+    found = _LEADING_ISO_DATE.match(text)
+    if found:
+        year, month, day = (int(g) for g in found.groups())
+        if reason := _impossible(found.group(0), calendar_problem(year, month, day)):
+            problems.append(reason)
+    parts = _INSTANT_PARTS.match(text)
+    if parts is None:
+        problems.append("not an ISO-8601 instant with a UTC offset (yyyy-mm-ddThh:mm[:ss]+hh:mm)")
+    else:
+        hour, minute, second = (int(parts.group(n) or 0) for n in ("hour", "minute", "second"))
+        if hour > 23 or minute > 59 or second > 59:
+            problems.append(f"{hour:02d}:{minute:02d}:{second:02d} is not a time of day")
+        if parts.group("offset") is None:
+            problems.append("no UTC offset (e.g. +07:00 for WIB)")
+        elif parts.group("oh") is not None and (int(parts.group("oh")) > 23 or int(parts.group("om")) > 59):
+            problems.append(f"{parts.group('offset')} is not a UTC offset")
+    return "; ".join(problems) or "not an ISO-8601 instant with a UTC offset"
+
+
+def _is_instant(text: str) -> bool:
+    if not ISO_DATETIME_WITH_OFFSET.match(text):
+        return False
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def dmy_date(series: pd.Series) -> pd.Series:
     """A real calendar date written dd-mm-yyyy (31-02-2024 fails)."""
     return _each(series, lambda v: _parse_dmy(v) is not None)
@@ -135,17 +230,7 @@ def iso_date(series: pd.Series) -> pd.Series:
 def iso_datetime_with_offset(series: pd.Series) -> pd.Series:
     """An ISO-8601 instant with an explicit UTC offset (WIB, WITA, WIT...), and a real date."""
 
-    def ok(value: object) -> bool:
-        text = str(value).strip()
-        if not ISO_DATETIME_WITH_OFFSET.match(text):
-            return False
-        try:
-            datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            return False
-        return True
-
-    return _each(series, ok)
+    return _each(series, lambda v: _is_instant(str(v).strip()))
 
 
 @cache

@@ -8,7 +8,7 @@ contract does not know, or columns the delivery lacks) is reported, not fatal.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,14 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from schemas.checks import is_blank, nip_reason, remembering_nips
+from schemas.checks import (
+    dmy_date_reason,
+    instant_reason,
+    is_blank,
+    iso_date_reason,
+    nip_reason,
+    remembering_nips,
+)
 from schemas.feeds import FeedSpec, Row, Staged
 
 
@@ -66,9 +73,19 @@ _REASONS = {
 }
 
 
+_DATE_REASONS: dict[str, Callable[[object], str | None]] = {
+    "dmy_date": dmy_date_reason,
+    "iso_date": iso_date_reason,
+    "iso_datetime_with_offset": instant_reason,
+}
+
+
 def _reason(column: str | None, check: str, value: object) -> str:
     if check == "acceptable_nip":
         detail = nip_reason(value) or "invalid NIP"
+    elif check in _DATE_REASONS:
+        # Names the impossible date or the missing offset, not only the format the check wants.
+        detail = (None if is_blank(value) else _DATE_REASONS[check](value)) or _REASONS[check]
     elif check.startswith("isin"):
         detail = f"not one of the allowed values {check[len('isin') :]}"
     elif check.startswith("str_matches"):
