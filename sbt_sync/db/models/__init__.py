@@ -13,7 +13,6 @@ from sbt_sync.db.models.golden import (
     CaseLink,
     Conflict,
     FieldProvenance,
-    LinkCorrection,
     StewardDecision,
 )
 from sbt_sync.db.models.ingest import (
@@ -41,7 +40,6 @@ __all__ = [
     "ControlAction",
     "FieldProvenance",
     "IngestBatch",
-    "LinkCorrection",
     "OutboxEntry",
     "PushApproval",
     "QuarantinedRow",
