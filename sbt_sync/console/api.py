@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -21,6 +21,7 @@ from sbt_sync.console.users import user_for_token
 from sbt_sync.console.web import client_address, console, principal_for
 from sbt_sync.errors import SbtError
 from sbt_sync.push.admin import outbox_status
+from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.reports.recap import build_recap
 from sbt_sync.steward.audit import AuditFilter, list_audit
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
@@ -34,7 +35,9 @@ from sbt_sync.steward.conflicts import (
 )
 from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.feed import block_change_feed
+from sbt_sync.steward.identity_review import compare
 from sbt_sync.steward.quarantine import list_quarantine, set_status
+from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -160,7 +163,8 @@ def conflicts(
     request: Request,
     me: Annotated[Principal, Depends(api_user("conflicts.view"))],
     status: Literal["open", "resolved", "auto_closed", "all"] = "open",
-    kind: Literal["identity", "name_mismatch", "critical_field", "lifecycle", "ambiguous_link"] | None = None,
+    kind: Literal["identity", "name_mismatch", "unresolved", "critical_field", "lifecycle", "ambiguous_link"]
+    | None = None,
     agency: Text = None,
     kanreg: Text = None,
     limit: Limit = 50,
@@ -178,7 +182,8 @@ def conflict(
     request: Request, conflict_id: Id, me: Annotated[Principal, Depends(api_user("conflicts.view"))]
 ) -> dict[str, Any]:
     _refuse_unseen(request, me, conflict_id)
-    return show_conflict(console(request).database, conflict_id).as_dict()
+    thresholds = IdentityThresholds.from_settings(console(request).settings.identity)
+    return show_conflict(console(request).database, conflict_id, thresholds=thresholds).as_dict()
 
 
 @router.post(
@@ -230,6 +235,43 @@ def claim(
     except SbtError as exc:
         raise HTTPException(409, str(exc)) from exc
     return asdict(summary)
+
+
+@router.get(
+    "/registry/search", responses={**ERRORS, 422: {"description": "Nothing to search by, or a bad NIP"}}
+)
+def registry_search(
+    request: Request,
+    me: Annotated[Principal, Depends(api_user("conflicts.act"))],
+    name: Text = None,
+    nip: Text = None,
+    birth_date: date | None = None,
+    instansi: Text = None,
+    conflict_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> list[dict[str, Any]]:
+    """ASN in the registry by name (any spelling, titles, order), NIP or its first digits, birth date and
+    instansi; with ``conflict_id``, each is compared field by field with that conflict's row."""
+    database = console(request).database
+    thresholds = IdentityThresholds.from_settings(console(request).settings.identity)
+    try:
+        hits = search_registry(
+            database, RegistryQuery(name, nip, birth_date, instansi), thresholds=thresholds, limit=limit
+        )
+    except RegistrySearchError as exc:
+        raise HTTPException(422, {"code": exc.code, "message": str(exc)}) from exc
+    source = None
+    if conflict_id is not None:
+        _refuse_unseen(request, me, conflict_id)
+        source = show_conflict(database, conflict_id, thresholds=thresholds).source
+    return [
+        {
+            **asdict(h),
+            "titles": sorted(h.titles),
+            "matches": compare(source, h, thresholds) if source else None,
+        }
+        for h in hits
+    ]
 
 
 @router.get("/cases", response_model=Page, responses=ERRORS)

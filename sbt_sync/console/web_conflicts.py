@@ -12,7 +12,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
+from sbt_sync.console.web import (
+    check_csrf,
+    client_address,
+    console,
+    flash,
+    language,
+    render,
+    require,
+    safe_local,
+)
 from sbt_sync.console.web_pages import KANREGS
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models.golden import CONFLICT_KINDS
@@ -209,13 +218,15 @@ def bulk(
     reason: Annotated[str, Form(max_length=2000)],
     choice: Annotated[str, Form(pattern="^(top|none|keep)$")],
     ids: Annotated[list[int] | None, Form()] = None,
+    back: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
     """The same answer for many conflicts (:func:`bulk_resolve`); each one left open is named with
     the reason, in the console's language."""
     _ = translator(language(request))
+    queue = RedirectResponse(safe_local(back, "/conflicts"), status_code=303)  # the list as it was filtered
     if not ids:
         flash(request, "error", _("conflict.bulk_nothing"))
-        return RedirectResponse("/conflicts", status_code=303)
+        return queue
     try:
         result = bulk_resolve(
             console(request).database, ids[:BULK_MAX], choice=cast(BulkChoice, choice),
@@ -225,13 +236,13 @@ def bulk(
         )  # fmt: skip
     except SbtError as exc:
         flash(request, "error", str(exc))
-        return RedirectResponse("/conflicts", status_code=303)
+        return queue
     flash(request, "ok", _("conflict.bulk_done").format(count=len(result.resolved)))
     for refusal in result.refused[:20]:
         flash(request, "warn", _refusal_text(request, refusal))
     if len(result.refused) > 20:
         flash(request, "warn", _("bulk.refused.more").format(count=len(result.refused) - 20))
-    return RedirectResponse("/conflicts", status_code=303)
+    return queue
 
 
 def _refusal_text(request: Request, refusal: BulkRefusal) -> str:

@@ -73,6 +73,8 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
          {"value": "X9", **reason}, {**API_STAFF, "admin": 422, "steward": 422, "auditor": 403}),
         ("POST", "/api/v1/conflicts/{conflict_id}/claim", f"/api/v1/conflicts/{b}/claim?release=true", {},
          {**API_STAFF, "auditor": 403}),
+        ("GET", "/api/v1/registry/search", "/api/v1/registry/search?name=ASN%20CASE", None,
+         {**API_STAFF, "auditor": 403}),
         ("GET", "/api/v1/cases", "/api/v1/cases", None, API_ALL),
         ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_a']}", None, API_ALL),
         ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_b']}", None, API_STAFF),

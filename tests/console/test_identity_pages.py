@@ -1,0 +1,95 @@
+"""The identity conflict pages and the registry search API over HTTP, on both backends: what a steward
+sees, in Indonesian by default, and what an auditor may not do."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.console.conftest import World
+from tests.console.identity_world import RINA, TRI, seed_identity_world
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def ids(world: World) -> dict[str, int]:
+    return seed_identity_world(world.database)
+
+
+def _checked(html: str) -> list[str]:
+    """The values of the radio buttons a page offers chosen."""
+    return re.findall(r'<input type="radio" name="value" value="([^"]+)" id="[^"]+"\s*checked', html)
+
+
+def test_the_conflict_page_searches_the_registry_and_compares_each_person_with_the_row(
+    world: World, ids: dict[str, int]
+) -> None:
+    steward = world.login("steward")
+    page = steward.get(f"/conflicts/{ids['unresolved']}")
+    assert (
+        'value="Tri Wijyaa"' in page.text and 'value="Pemerintah Kabupaten Sampang"' in page.text
+    )  # prefilled
+    assert "Registri tidak menawarkan kandidat" in page.text and _checked(page.text) == []
+    found = steward.get(
+        f"/conflicts/{ids['unresolved']}", params={"q_name": "wijaya tri", "q_instansi": "Sampang"}
+    )
+    assert "Hasil pencarian registri (2)" in found.text and TRI in found.text
+    assert "Tri Wijaya, S.Sos." in found.text and "II · Kantor Regional II BKN" in found.text
+    assert "✓ cocok" in found.text and _checked(found.text) == []  # a search result is never chosen for you
+    bad = steward.get(f"/conflicts/{ids['unresolved']}", params={"q_birth": "12-04-1985"})
+    assert "Tanggal lahir tidak valid; gunakan format TTTT-BB-HH." in bad.text
+    english = steward.get(f"/conflicts/{ids['unresolved']}", params={"q_nip": "19850412", "lang": "en"})
+    assert "Registry search results (2)" in english.text and "Search the ASN registry" in english.text
+    # An auditor reads the conflict but does not search the national registry.
+    audited = world.login("auditor").get(f"/conflicts/{ids['unresolved']}", params={"q_name": "Tri Wijaya"})
+    assert audited.status_code == 200 and TRI not in audited.text and 'name="q_name"' not in audited.text
+
+
+def test_only_an_untied_agreeing_top_candidate_is_offered_chosen(world: World, ids: dict[str, int]) -> None:
+    steward = world.login("steward")
+    tie = steward.get(f"/conflicts/{ids['tie']}").text
+    assert _checked(tie) == [] and tie.count(">seri</span>") == 2 and "Kandidat teratas berskor sama" in tie
+    disagrees = steward.get(f"/conflicts/{ids['disagrees']}").text
+    assert _checked(disagrees) == [] and "berbeda dengan baris sumber pada: Jabatan" in disagrees
+    assert _checked(steward.get(f"/conflicts/{ids['clean']}").text) == [RINA]
+    field = steward.get(f"/conflicts/{ids['field']}").text
+    assert "peringkat sumber" in field and "SK-1" in field and "kmd.csv:4" in field  # Rekaman and Aturan
+
+
+def test_the_queue_links_an_identity_conflict_to_the_case_its_row_joined(
+    world: World, ids: dict[str, int]
+) -> None:
+    html = world.login("steward").get("/conflicts", params={"kind": "unresolved"}).text
+    assert f'<a href="/cases/{ids["case_unresolved"]}">PILKADA-2024|rec:R-1</a>' in html
+    assert "identitas tidak ditemukan" in html
+    api = world.client().get(
+        "/api/v1/conflicts",
+        params={"kind": "unresolved"},
+        headers={"Authorization": f"Bearer {world.tokens['steward']}"},
+    )
+    assert [(c["case_key"], c["kanreg"]) for c in api.json()["items"]] == [("PILKADA-2024|rec:R-1", "II")]
+
+
+def test_the_registry_search_api_compares_with_a_conflicts_row_and_names_what_is_missing(
+    world: World, ids: dict[str, int]
+) -> None:
+    client = world.client()
+    steward = {"Authorization": f"Bearer {world.tokens['steward']}"}
+    found = client.get(
+        "/api/v1/registry/search",
+        params={"name": "Tri Wijyaa", "instansi": "Sampang", "conflict_id": ids["unresolved"]},
+        headers=steward,
+    )
+    assert found.status_code == 200, found.text
+    first = found.json()[0]
+    assert (first["nip"], first["matches"]["name"], first["matches"]["instansi"]) == (TRI, True, True)
+    empty = client.get("/api/v1/registry/search", params={"instansi": "Sampang"}, headers=steward)
+    assert empty.status_code == 422 and empty.json()["detail"]["code"] == "empty"
+    auditor = client.get(
+        "/api/v1/registry/search",
+        params={"name": "Tri"},
+        headers={"Authorization": f"Bearer {world.tokens['auditor']}"},
+    )
+    assert auditor.status_code == 403
