@@ -8,7 +8,11 @@ truth row by (source, record key or file name, row); the measures are:
   is known), over rows that are staged and not withdrawn;
 - case accuracy: the share of true cases with at least one staged row for which exactly one golden case
   holds exactly those rows;
-- conflicts: the truth's conflicts raised (open or decided), missed, and raised beyond the truth.
+- conflicts: the truth's conflicts raised (open or decided), missed, and raised beyond the truth; per
+  identity ``reason`` (name_mismatch, ambiguous_match, unresolved) how many were expected and raised,
+  and the identity conflicts raised with another kind than the truth's ``conflict_kind``;
+- holds: the truth's held cases (enforcement.json) whose golden case is held, and golden cases held
+  that the truth does not hold (an identity dispute or critical conflict holds a case: DESIGN.md).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from typing import Any
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import CaseLink, Conflict, StagedRecord
+from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord
+from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
 
 RowId = tuple[str, str, int | None]
@@ -31,6 +36,9 @@ TRUTH_FIELD = {"hasil": "verification_result", "rekomendasi_sanksi": "recommende
 TRUTH_FIELD["jenis_hukuman"] = "sanction_code"
 HTTP_ITEM_SOURCES = frozenset({"bawaslu"})
 """HTTP sources whose records hold several rows (truth counts them from 1)."""
+KIND_OF_REASON = {"name_mismatch": "name_mismatch", "unresolved": "unresolved"}
+"""The conflict kind sbt-sync stores per truth ``reason`` (any other reason: ``identity``), for truths
+written before ``conflict_kind`` was."""
 
 
 @dataclass
@@ -53,6 +61,17 @@ class Quality:
     as_of: str = ""
     missed: list[dict[str, Any]] = field(default_factory=list)
     beyond_by_kind: dict[str, int] = field(default_factory=dict)
+    identity_by_reason: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per truth identity ``reason``: ``expected`` and ``raised`` (on the row, whatever its kind)."""
+    identity_kind_wrong: list[dict[str, Any]] = field(default_factory=list)
+    """Truth identity conflicts raised on their row with another kind (``raised_kind`` added)."""
+    held_expected: int = 0
+    """True cases the truth holds at ``as_of`` that have a golden case."""
+    held_matched: int = 0
+    held_missed: list[str] = field(default_factory=list)
+    """True case ids the truth holds whose golden case is not held."""
+    held_beyond: list[str] = field(default_factory=list)
+    """True case ids (or golden case keys, when no true case) held here but not in the truth."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +129,9 @@ def measure(database: Database, truth_path: Path) -> Quality:
                 select(CaseLink.case_id, CaseLink.staged_record_id).where(CaseLink.unlinked_at.is_(None))
             )
         )
+        held_cases: dict[int, str] = dict(
+            session.execute(select(Case.id, Case.case_key).where(Case.held.is_(True))).tuples().all()
+        )
         conflicts: list[Any] = list(
             session.execute(
                 select(
@@ -137,7 +159,9 @@ def measure(database: Database, truth_path: Path) -> Quality:
     if quality.rows_with_person:
         quality.identity_recall = quality.links_correct / quality.rows_with_person
     _score_cases(quality, folder, truth, row_of, links)
-    _score_conflicts(quality, folder, truth, row_of, links, conflicts)
+    truth_case = _truth_cases(truth, row_of, links)
+    _score_conflicts(quality, folder, truth_case, row_of, conflicts)
+    _score_holds(quality, folder, truth_case, held_cases)
     return quality
 
 
@@ -169,40 +193,79 @@ def _score_cases(
         quality.case_accuracy = quality.cases_exact / quality.true_cases
 
 
-def _score_conflicts(
-    quality: Quality,
-    folder: Path,
-    truth: dict[RowId, dict[str, Any]],
-    row_of: dict[int, RowId],
-    links: list[Any],
-    conflicts: list[Any],
-) -> None:
+def _truth_cases(
+    truth: dict[RowId, dict[str, Any]], row_of: dict[int, RowId], links: list[Any]
+) -> dict[int, str | None]:
+    """Golden case id -> the true case most of its rows belong to (None when none does)."""
     truth_case: dict[int, str | None] = {}
     for case_id, rows in _case_rows(row_of, links).items():
         votes = Counter(truth[r]["case_id"] for r in rows if r in truth and truth[r]["case_id"] is not None)
         truth_case[case_id] = votes.most_common(1)[0][0] if votes else None
+    return truth_case
+
+
+def _score_conflicts(
+    quality: Quality,
+    folder: Path,
+    truth_case: dict[int, str | None],
+    row_of: dict[int, RowId],
+    conflicts: list[Any],
+) -> None:
     raised: set[tuple[Any, ...]] = set()
+    identity_kind: dict[RowId | None, str] = {}
     for kind, field_name, case_id, staged_id, _ in conflicts:
-        if kind in ("identity", "name_mismatch"):
+        if kind in IDENTITY_CONFLICT_KINDS:
             raised.add(("identity", row_of.get(staged_id)))
+            identity_kind[row_of.get(staged_id)] = kind
         elif kind == "ambiguous_link":
             raised.add(("ambiguous_link", case_id))
         else:
             raised.add((kind, truth_case.get(case_id), field_name))
     quality.conflicts_raised = len(conflicts)
     wanted: set[tuple[Any, ...]] = set()
+    staged_rows = set(row_of.values())
+    by_reason: dict[str, dict[str, int]] = {}
     for conflict in _read(folder / "conflicts.jsonl"):
         if conflict["kind"] == "identity":
-            want: tuple[Any, ...] = ("identity", (conflict["source"], conflict["key"], conflict["row"]))
-            if want[1] not in set(row_of.values()):
+            row = (conflict["source"], conflict["key"], conflict["row"])
+            if row not in staged_rows:
                 continue  # the row is not staged (not delivered yet, or quarantined)
+            want: tuple[Any, ...] = ("identity", row)
+            reason = str(conflict.get("reason") or "identity")
+            counts = by_reason.setdefault(reason, {"expected": 0, "raised": 0})
+            counts["expected"] += 1
+            counts["raised"] += want in raised
+            expected_kind = conflict.get("conflict_kind") or KIND_OF_REASON.get(reason, "identity")
+            if want in raised and identity_kind[row] != expected_kind:
+                quality.identity_kind_wrong.append(conflict | {"raised_kind": identity_kind[row]})
         else:
             want = (conflict["kind"], conflict["case_id"], TRUTH_FIELD[conflict["field"]])
         wanted.add(want)
         if want not in raised:
             quality.missed.append(conflict)
+    quality.identity_by_reason = dict(sorted(by_reason.items()))
     quality.conflicts_expected = len(wanted)
     quality.conflicts_missed = len(quality.missed)
     beyond = Counter(key[0] for key in raised - wanted)
     quality.beyond_by_kind = dict(sorted(beyond.items()))
     quality.conflicts_beyond = sum(beyond.values())
+
+
+def _score_holds(
+    quality: Quality, folder: Path, truth_case: dict[int, str | None], held_cases: dict[int, str]
+) -> None:
+    """Compare held cases: a true case counts as held here when one of its golden cases is (a split
+    case's recommendation part is the one that could be blocked)."""
+    enforcement = json.loads((folder / "enforcement.json").read_text(encoding="utf-8"))
+    truth_held = set(enforcement["held"])
+    mapped = {true_id for true_id in truth_case.values() if true_id is not None}
+    held_here = {truth_case.get(case_id) for case_id in held_cases}
+    expected = sorted(truth_held & mapped)
+    quality.held_expected = len(expected)
+    quality.held_missed = [case_id for case_id in expected if case_id not in held_here]
+    quality.held_matched = quality.held_expected - len(quality.held_missed)
+    quality.held_beyond = sorted(
+        truth_case.get(case_id) or key
+        for case_id, key in held_cases.items()
+        if truth_case.get(case_id) not in truth_held
+    )

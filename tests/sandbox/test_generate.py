@@ -166,16 +166,26 @@ def test_nip_stays_blocked_while_any_of_its_cases_requires_it(small_sandbox: San
     assert any(len(e["cases"]) > 1 for e in enforcement["nips"])
 
 
-def test_held_cases_have_an_open_critical_conflict_and_no_actions(tmp_path: Path) -> None:
+def test_held_cases_have_an_open_critical_conflict_or_identity_dispute_and_no_actions(tmp_path: Path) -> None:
     generate_sandbox(seed=11, scale="small", out=tmp_path)
     enforcement = json.loads((tmp_path / "truth/enforcement.json").read_text())
     conflicts = _read_jsonl(tmp_path / "truth/conflicts.jsonl")
     critical = {c["case_id"] for c in conflicts if c["kind"] in ("critical_field", "lifecycle")}
+    reasons: dict[str, list[str]] = {}
+    for c in conflicts:
+        if c["kind"] == "identity" and c["case_id"] is not None:
+            reasons.setdefault(c["case_id"], []).append(c["reason"])
     kinds = {c["kind"] for c in conflicts}
     assert kinds == {"identity", "critical_field", "lifecycle"}
+    held_by_identity = 0
     for state in enforcement["cases"]:
+        # every dispute the truth says holds a case is an identity conflict listed on that case
+        assert set(state["identity_disputes"]) <= set(reasons.get(state["case_id"], []))
         if state["held"]:
-            assert state["case_id"] in critical and not state["blocked"] and state["actions"] == []
+            assert state["case_id"] in critical or state["identity_disputes"]
+            assert not state["blocked"] and state["actions"] == []
+            held_by_identity += bool(state["identity_disputes"])
+    assert held_by_identity  # the planted disputes on proven, open cases
     assert set(enforcement["held"]) == {c["case_id"] for c in enforcement["cases"] if c["held"]}
 
 

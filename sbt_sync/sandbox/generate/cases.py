@@ -65,8 +65,23 @@ class Case:
     idis_at: datetime | None = None
     kemendagri_day: date | None = None
     left_on: date | None = None
-    alias_row: int | None = None  # planted: another ASN (wrong NIP or namesake)
+    alias_row: int | None = None  # planted: another ASN (wrong NIP, namesake, name written instead)
+    unregistered: Unregistered | None = None
+    """Planted: the ASN is in no registry row; sources write this NIP and name (``row`` only lends the
+    instansi and position, its registry holder has nothing to do with the case)."""
     flags: set[str] = field(default_factory=set)
+
+    def nip(self, reg: Registry) -> str:
+        """The NIP the case's ASN has: the registry's, or the unregistered one the sources write."""
+        return self.unregistered.nip if self.unregistered else reg.nip_str(self.row)
+
+
+@dataclass(frozen=True, slots=True)
+class Unregistered:
+    """A person the registry does not hold (not yet synchronised, or not an ASN): NIP and name."""
+
+    nip: str
+    nama: str
 
 
 def allocate(n: int, shares: dict[str, float], rng: np.random.Generator) -> list[str]:

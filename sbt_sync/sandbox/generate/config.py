@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 Scale = Literal["small", "election", "national"]
 
@@ -27,6 +27,9 @@ CLOCK_START = datetime(2024, 1, 2, 0, 0, tzinfo=WIB)
 AS_OF = datetime(2025, 1, 20, 0, 0, tzinfo=WIB)
 """The instant the ground truth's enforcement state is computed at (Pilkada 2024 in PPK follow-up)."""
 AS_OF_DATE = AS_OF.date()
+DEMO_MIDWAY = CLOCK_START + (AS_OF - CLOCK_START) / 2
+"""The demo's middle cycle (``sbt_sync/demo.py``: start, midway, as_of): a retirement planted after it,
+of an ASN already blocked by then, shows in SIASN as a block followed by an unblock."""
 
 FOLLOW_UP_DAYS = 10
 TEGURAN_AFTER_DAYS = 7
@@ -164,6 +167,11 @@ PLANTED = {
     "lifecycle_conflict": 3,  # sanction in idis on a tidak_terbukti case
     "wrong_nip": 6,  # bawaslu row with another real ASN's NIP (identity: name mismatch)
     "namesake": 6,  # bawaslu row without NIP, two registry namesakes in the instansi (identity: ambiguous)
+    # identity disputes on proven cases that would otherwise escalate (DESIGN.md: identity disputes hold)
+    "rec_name_mismatch": 4,  # bkn_wasdal row with the ASN's own NIP but someone else's name
+    "unregistered_nip": 4,  # finding and recommendation with a well-formed NIP nobody holds
+    "tied_namesake": 4,  # finding and recommendation without NIP naming one of two tied namesakes
+    "retired_while_blocked": 3,  # a blocked ASN retires before as_of: unblocked
     "bad_rows": 8,  # rows no correct system may accept, per source and kind
     "repeat_asn": 30,  # ASN with cases in two events
 }

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sbt_sync.sandbox.generate import cases as casemod
 from sbt_sync.sandbox.generate import instansi, plants, registry
 from sbt_sync.sandbox.generate.config import (
@@ -17,6 +19,7 @@ from sbt_sync.sandbox.generate.config import (
     SCALES,
     WIB,
     Scale,
+    ScaleSpec,
     iso,
     rng_for,
 )
@@ -45,6 +48,31 @@ def _http_feed(lines: list[HttpLine]) -> bytes:
     )
 
 
+World = tuple[list[instansi.Instansi], registry.Registry, list[np.ndarray], list[casemod.Case]]
+
+
+def build_world(seed: int, spec: ScaleSpec) -> World:
+    """The instansi table, the registry, its rows per instansi and the true cases with every plant.
+
+    What the sources then publish is derived from these; tests call this to see the plants of a
+    scale without writing its files.
+    """
+    table = instansi.build(rng_for(seed, "instansi"))
+    reg = registry.build(rng_for(seed, "registry"), pns=spec.pns, pppk=spec.pppk, table=table)
+    by_inst = registry.rows_by_instansi(reg, len(table))
+    cases = casemod.build_cases(rng_for(seed, "cases"), reg, table, by_inst, spec.case_factor)
+    plants.plant_repeat_asn(rng_for(seed, "repeat"), cases, spec.case_factor)
+    regional = {c.row for c in cases if table[int(reg.instansi[c.row])].jenis != "pusat"}
+    plants.plant_conflicts(rng_for(seed, "conflicts"), cases, spec.case_factor, regional)
+    plants.plant_identity(rng_for(seed, "identity"), cases, reg, by_inst)
+    # retirements first: they need a block dated before the demo's middle cycle, the rarer kind
+    plants.plant_retirements(rng_for(seed, "retirements"), cases, spec.case_factor)
+    plants.plant_disputes(rng_for(seed, "disputes"), cases, reg, by_inst, spec.case_factor)
+    plants.assign_channels(rng_for(seed, "channels"), cases, table, reg)
+    casemod.sync_registry(cases, reg, rng_for(seed, "jabatan"))
+    return table, reg, by_inst, cases
+
+
 def generate_sandbox(*, seed: int, scale: Scale, out: Path) -> dict[str, Any]:
     """Write a complete sandbox data directory to ``out`` and return its manifest.
 
@@ -59,16 +87,7 @@ def generate_sandbox(*, seed: int, scale: Scale, out: Path) -> dict[str, Any]:
     files = OutputDir(out)
     log.info("generating sandbox data: scale=%s seed=%d", scale, seed)
 
-    table = instansi.build(rng_for(seed, "instansi"))
-    reg = registry.build(rng_for(seed, "registry"), pns=spec.pns, pppk=spec.pppk, table=table)
-    by_inst = registry.rows_by_instansi(reg, len(table))
-    cases = casemod.build_cases(rng_for(seed, "cases"), reg, table, by_inst, spec.case_factor)
-    plants.plant_repeat_asn(rng_for(seed, "repeat"), cases, spec.case_factor)
-    regional = {c.row for c in cases if table[int(reg.instansi[c.row])].jenis != "pusat"}
-    plants.plant_conflicts(rng_for(seed, "conflicts"), cases, spec.case_factor, regional)
-    plants.plant_identity(rng_for(seed, "identity"), cases, reg, by_inst)
-    plants.assign_channels(rng_for(seed, "channels"), cases, table, reg)
-    casemod.sync_registry(cases, reg, rng_for(seed, "jabatan"))
+    table, reg, by_inst, cases = build_world(seed, spec)
 
     book = Book()
     deliveries = Deliveries(files)

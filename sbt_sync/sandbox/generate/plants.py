@@ -6,16 +6,40 @@ what the sources actually publish, so a flag is an intent, never the truth itsel
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 
-from sbt_sync.sandbox.generate.cases import Case
-from sbt_sync.sandbox.generate.config import AS_OF, CLOCK_START, at_wib, planted
+from sbt_sync.sandbox.generate import names
+from sbt_sync.sandbox.generate import nip as nipmod
+from sbt_sync.sandbox.generate.cases import LATE_BUCKETS, Case, Unregistered
+from sbt_sync.sandbox.generate.config import (
+    AS_OF,
+    AS_OF_DATE,
+    BLOKIR_AFTER_DAYS,
+    CLOCK_START,
+    DEMO_MIDWAY,
+    FOLLOW_UP_DAYS,
+    TEGURAN_AFTER_DAYS,
+    at_wib,
+    planted,
+)
 from sbt_sync.sandbox.generate.instansi import Instansi
 from sbt_sync.sandbox.generate.registry import Registry
 
 _SANCTIONED = ("on_time", "after_peringatan", "after_teguran", "after_blokir")
+DISPUTE_FLAGS = frozenset({"rec_name_mismatch", "unregistered", "tied_namesake"})
+"""Plants whose recommendation carries the dispute: their rows are exactly finding + recommendation."""
+IDENTITY_FLAGS = DISPUTE_FLAGS | {"wrong_nip", "namesake"}
+"""Every identity plant: its register's rows are never the ones a source garbles into quarantine."""
+_BLOCK_DAYS = FOLLOW_UP_DAYS + TEGURAN_AFTER_DAYS + BLOKIR_AFTER_DAYS
+# Names of people the registry does not hold: every token is absent from data/names.csv, so no
+# registry name comes near one (identity resolution finds no candidate at all).
+_UNREGISTERED_GIVEN = {
+    "m": ("Yosafat", "Kornelis", "Ignasius", "Benediktus", "Kristoforus", "Aloysius", "Leonardus"),
+    "f": ("Wilhelmina", "Fransiska", "Apolonia", "Yustina", "Skolastika"),
+}
+_UNREGISTERED_FAMILY = ("Wuritimur", "Koirewoa", "Lamanepa", "Tokanubun", "Bataona", "Lewokeda", "Hurint")
 
 
 def _take(rng: np.random.Generator, pool: list[Case], k: int, taken: set[str]) -> list[Case]:
@@ -89,14 +113,23 @@ def plant_conflicts(rng: np.random.Generator, cases: list[Case], factor: float, 
         case.nomor_sk = f"800/L{case.case_id[-4:]}/BKPSDM/{case.sk_date.year}"
 
 
+def _alone(case: Case) -> bool:
+    """The only ASN its register names: a correct system joins a disputed row by register number."""
+    return len(case.register.cases) == 1
+
+
 def plant_identity(
     rng: np.random.Generator, cases: list[Case], reg: Registry, by_inst: list[np.ndarray]
 ) -> None:
-    """Wrong NIPs (another real ASN's) and namesakes (a second ASN with the same name in the instansi)."""
+    """Wrong NIPs (another real ASN's) and namesakes (a second ASN with the same name in the instansi).
+
+    Both sit on the Bawaslu finding of a register naming one ASN: the disputed finding still joins
+    its case by register number, and holds it (DESIGN.md, "Identity disputes hold").
+    """
     case_rows = {c.row for c in cases}
     factor = len(cases) / 2800
     taken = {c.case_id for c in cases if c.flags}
-    pool = [c for c in cases if c.event != "PILKADA-2020"]
+    pool = [c for c in cases if c.event != "PILKADA-2020" and _alone(c)]
     for case in _take(rng, pool, planted("wrong_nip", factor), taken):
         inst = by_inst[int(reg.instansi[case.row])]
         other = int(inst[rng.integers(len(inst))]) if len(inst) > 1 else int(rng.integers(len(reg)))
@@ -138,3 +171,118 @@ def assign_channels(
         if via_kemendagri:
             day = case.sk_date + timedelta(days=int(rng.integers(1, 7)))
             case.kemendagri_day = min(day, as_of_day - timedelta(days=1)) if before else day
+
+
+def plant_retirements(rng: np.random.Generator, cases: list[Case], factor: float) -> None:
+    """ASN blocked for a case who retire (registry kedudukan Pensiun, dated) before AS_OF: unblocked.
+
+    Preferably blocked before the demo's middle cycle and retired after it, so SIASN sees the block
+    and then the unblock; else any block date, retiring between it and AS_OF.
+    """
+    taken = {c.case_id for c in cases if c.flags}
+    blocked = [
+        c
+        for c in cases
+        if c.bucket == "blocked" and c.rec_date is not None and (c.sk_date is None or c.sk_date > AS_OF_DATE)
+    ]
+    midway = DEMO_MIDWAY.date()
+
+    def block_day(case: Case) -> date:
+        assert case.rec_date is not None
+        return case.rec_date + timedelta(days=_BLOCK_DAYS)
+
+    n = planted("retired_while_blocked", factor)
+    early = [c for c in blocked if block_day(c) < midway and c.rec_at is not None and c.rec_at < DEMO_MIDWAY]
+    picked = _take(rng, early, n, taken)
+    picked += _take(
+        rng, [c for c in blocked if block_day(c) < AS_OF_DATE - timedelta(days=2)], n - len(picked), taken
+    )
+    for case in picked:
+        first = max(block_day(case), midway) + timedelta(days=1)
+        last = AS_OF_DATE - timedelta(days=1)
+        case.left_on = first + timedelta(days=int(rng.integers(0, max((last - first).days, 0) + 1)))
+        # a retired ASN is no longer sanctioned: drop a decision the bucket dated after AS_OF
+        case.sk_date = case.sanksi = case.nomor_sk = None
+        case.flags.add("retired_while_blocked")
+
+
+def _unregistered_person(rng: np.random.Generator, reg: Registry, female: bool) -> Unregistered:
+    """A well-formed PNS NIP no registry row holds and a name no registry name comes near."""
+    given = _UNREGISTERED_GIVEN["f" if female else "m"]
+    family = _UNREGISTERED_FAMILY[int(rng.integers(len(_UNREGISTERED_FAMILY)))]
+    nama = f"{given[int(rng.integers(len(given)))]} {family}"
+    while True:
+        birth = date(1970, 1, 1) + timedelta(days=int(rng.integers(0, 9000)))
+        ymd = np.array([birth.year * 10000 + birth.month * 100 + birth.day])
+        tmt = np.array([(birth.year + int(rng.integers(22, 29))) * 100 + int(rng.integers(1, 13))])
+        value = nipmod.compose_pns(ymd, tmt, np.array([female]), np.array([int(rng.integers(1, 1000))]))
+        if not bool(np.any(reg.nip == value[0])):
+            return Unregistered(f"{int(value[0]):018d}", nama)
+
+
+def plant_disputes(
+    rng: np.random.Generator, cases: list[Case], reg: Registry, by_inst: list[np.ndarray], factor: float
+) -> None:
+    """Identity disputes on proven cases that would escalate (or be blocked) at AS_OF if not held.
+
+    - ``rec_name_mismatch``: the BKN Wasdal recommendation carries the ASN's own valid NIP but the name
+      of another ASN of the instansi (``alias_row``);
+    - ``unregistered``: finding and recommendation carry a well-formed NIP no registry row holds and a
+      name no registry ASN holds (``Case.unregistered``);
+    - ``tied_namesake``: finding and recommendation carry no NIP, and a second ASN of the instansi
+      (``alias_row``, same sex) is given the same name: the two tie.
+
+    Each on a register naming one ASN (the recommendation joins the finding by register number), in a
+    2024 event (BKN Wasdal recommends), proven and not ended at AS_OF; blocked cases first.
+    """
+    case_rows = {c.row for c in cases} | {c.alias_row for c in cases if c.alias_row is not None}
+    taken = {c.case_id for c in cases if c.flags}
+    open_buckets = ("blocked", *LATE_BUCKETS)
+    pool = [
+        c
+        for c in cases
+        if c.event != "PILKADA-2020"
+        and _alone(c)
+        and c.outcome == "terbukti"
+        and c.bucket in open_buckets
+        and (c.sk_date is None or c.sk_date > AS_OF_DATE)
+    ]
+    blocked = [c for c in pool if c.bucket == "blocked"]
+
+    def pick(name: str) -> list[Case]:
+        n = planted(name, factor)
+        first = _take(rng, blocked, n, taken)
+        return first + _take(rng, pool, n - len(first), taken)
+
+    for case in pick("rec_name_mismatch"):
+        # no name token in common: the name is plainly someone else's, never a typo of the holder's
+        mine = set(names.normalise_name(reg.nama(case.row)).split())
+        others = [
+            int(r)
+            for r in by_inst[int(reg.instansi[case.row])]
+            if int(r) not in case_rows and not mine & set(names.normalise_name(reg.nama(int(r))).split())
+        ]
+        if not others:
+            continue
+        case.alias_row = others[int(rng.integers(len(others)))]
+        case_rows.add(case.alias_row)
+        case.flags.add("rec_name_mismatch")
+    for case in pick("unregistered_nip"):
+        case.unregistered = _unregistered_person(rng, reg, bool(reg.female[case.row]))
+        # the sanction of a person nobody can identify is not part of this plant: none is published
+        case.sk_date = case.sanksi = case.nomor_sk = None
+        case.flags.add("unregistered")
+    for case in pick("tied_namesake"):
+        female = bool(reg.female[case.row])
+        others = [
+            int(r)
+            for r in by_inst[int(reg.instansi[case.row])]
+            if int(r) not in case_rows and bool(reg.female[int(r)]) == female
+        ]
+        if not others:
+            continue
+        other = others[int(rng.integers(len(others)))]
+        reg.g1[other], reg.g2[other], reg.fam[other] = reg.g1[case.row], reg.g2[case.row], reg.fam[case.row]
+        case.alias_row = other
+        case_rows.add(other)
+        case.flags.add("tied_namesake")

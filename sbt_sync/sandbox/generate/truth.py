@@ -3,6 +3,10 @@
 Per case: the golden recommendation (bkn_wasdal over kasn) and sanction (idis over kemendagri), the
 critical-field and lifecycle conflicts, and the DEFAULT enforcement policy's control actions and block
 state. Nothing here reads a case's generation intent (bucket or flags).
+
+Holds (DESIGN.md, "Identity disputes hold"): a case proven by some source and not ended is held while a
+critical-field or lifecycle conflict is open on it, or while one of its rows has an identity dispute
+(``truth_identity``: a name mismatch, tied namesakes, or a person the registry does not hold).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class CaseState:
     actions: list[dict[str, str]] = field(default_factory=list)
     blocked: bool = False
     held: bool = False
+    disputes: list[str] = field(default_factory=list)
+    """Reasons of the identity conflicts on the case's rows (``truth_identity.disputed_cases``)."""
 
     def golden(self, table: dict[str, dict[str, Any]], priority: tuple[str, ...]) -> dict[str, Any] | None:
         return next((table[s] for s in priority if s in table), None)
@@ -108,9 +114,19 @@ def _escalate(state: CaseState, rec: dict[str, Any], end: date | None, as_of: da
         )
 
 
-def case_state(case: Case, facts: list[Evidence], left_on: date | None, instant: datetime) -> CaseState:
-    """The case at ``instant``: golden values, conflicts, stage, control actions and block flag."""
-    state = CaseState(case.case_id)
+def case_state(
+    case: Case,
+    facts: list[Evidence],
+    left_on: date | None,
+    instant: datetime,
+    disputes: list[str] | None = None,
+) -> CaseState:
+    """The case at ``instant``: golden values, conflicts, stage, control actions and block flag.
+
+    ``disputes``: the identity conflicts open on the case's rows at ``instant`` (they hold it as a
+    critical conflict does).
+    """
+    state = CaseState(case.case_id, disputes=sorted(disputes or []))
     for ev in sorted(facts, key=lambda e: (e.source, e.key, e.at)):
         values = dict(ev.values) | {"at": ev.at}
         if ev.kind == "reported":
@@ -141,7 +157,7 @@ def case_state(case: Case, facts: list[Evidence], left_on: date | None, instant:
     ]
     end = min(ends) if ends else None
     any_proven = any(v["hasil"] == "terbukti" for v in state.rec.values())
-    if state.conflicts and any_proven and end is None:
+    if (state.conflicts or state.disputes) and any_proven and end is None:
         state.held, state.stage = True, "ditahan"
         return state
     _escalate(state, rec, end, as_of)
@@ -217,6 +233,7 @@ def enforcement(
                 "case_id": c.case_id,
                 "stage": states[c.case_id].stage,
                 "held": states[c.case_id].held,
+                "identity_disputes": states[c.case_id].disputes,
                 "blocked": states[c.case_id].blocked,
                 "actions": states[c.case_id].actions,
             }

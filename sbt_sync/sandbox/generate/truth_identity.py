@@ -1,9 +1,16 @@
 """Identity conflicts a correct system must raise on source rows available at an instant.
 
-- ``name_mismatch``: the row carries a valid NIP of a registered ASN who is not the person meant (the
-  name belongs to someone else entirely).
+- ``name_mismatch``: the row carries a valid NIP of a registered ASN whose name is not the one written
+  (the written NIP belongs to someone else, or the row writes another registry ASN's name);
 - ``ambiguous_match``: the row has no NIP and the registry holds two or more ASN in the row's instansi
-  whose normalised name equals the row's normalised name.
+  whose normalised name equals the row's normalised name;
+- ``unresolved``: the row names a person (a NIP or a name) the registry does not hold at all.
+
+``conflict_kind`` is the conflict kind sbt-sync stores for each: ``name_mismatch``, ``identity`` and
+``unresolved``. A row with such a conflict has no usable NIP, so it can only join its case by a number
+it shares with another of the case's rows (register or recommendation number); when it does, it holds
+the case. A Bawaslu finding shares the register number with a BKN Wasdal recommendation (KASN's files
+carry none); a complaint (KemenPAN-RB) carries neither number and stays outside the case.
 """
 
 from __future__ import annotations
@@ -15,6 +22,16 @@ import numpy as np
 
 from sbt_sync.sandbox.generate import names
 from sbt_sync.sandbox.generate.registry import Registry
+
+NUMBERS = {
+    "bawaslu": frozenset({"register"}),
+    "bkn_wasdal": frozenset({"register", "recommendation"}),
+    "kasn": frozenset({"recommendation"}),
+    "idis": frozenset({"recommendation"}),
+    "kemendagri": frozenset({"recommendation"}),
+    "kemenpanrb": frozenset(),
+}
+"""The case numbers each source's rows carry (nomor register Bawaslu, nomor rekomendasi)."""
 
 
 def _digits(written: Any) -> str | None:
@@ -55,40 +72,74 @@ class IdentityTruth:
         out: list[dict[str, Any]] = []
         seen: set[tuple[str, str, Any]] = set()
         for sr in source_rows:
-            if (
-                sr["quarantined"]
-                or sr["true_nip"] is None
-                or datetime.fromisoformat(sr["available_at"]) > instant
-            ):
+            if sr["quarantined"] or datetime.fromisoformat(sr["available_at"]) > instant:
                 continue
             ident = (sr["source"], sr["key"], sr["row"])
             if ident in seen:
                 continue
-            true_row = self.row_of(sr["true_nip"])
-            assert true_row is not None
-            written = _digits(sr["nip_as_written"])
-            base = {
-                "kind": "identity",
-                "case_id": sr["case_id"],
-                "field": "nip",
-                "source": sr["source"],
-                "key": sr["key"],
-                "row": sr["row"],
-                "sources": [sr["source"], "siasn"],
+            found = self._conflict(sr)
+            if found is not None:
+                seen.add(ident)
+                out.append(
+                    {
+                        "kind": "identity",
+                        "case_id": sr["case_id"],
+                        "field": "nip",
+                        "source": sr["source"],
+                        "key": sr["key"],
+                        "row": sr["row"],
+                        "sources": [sr["source"], "siasn"],
+                    }
+                    | found
+                )
+        return out
+
+    def _conflict(self, sr: dict[str, Any]) -> dict[str, Any] | None:
+        """``reason``, ``conflict_kind`` and ``candidates`` of the row's identity conflict, or None."""
+        if sr.get("unregistered"):
+            return {"reason": "unresolved", "conflict_kind": "unresolved", "candidates": []}
+        if sr["true_nip"] is None:
+            return None  # names nobody ("oknum ASN"): nothing to resolve
+        true_row = self.row_of(sr["true_nip"])
+        assert true_row is not None
+        written = _digits(sr["nip_as_written"])
+        mismatch = {"reason": "name_mismatch", "conflict_kind": "name_mismatch"}
+        if written is not None and written != sr["true_nip"]:
+            other = self.row_of(written)
+            if other is not None and names.normalise_name(self.reg.nama(other)) != names.normalise_name(
+                self.reg.nama(true_row)
+            ):
+                return mismatch | {"candidates": [written, sr["true_nip"]]}
+        elif written is not None and sr.get("name_nip"):
+            # the right NIP, another registry ASN's name: the holder first, then whose name it is
+            return mismatch | {"candidates": [written, sr["name_nip"]]}
+        elif sr["nip_as_written"] is None:
+            rows = self.namesakes(true_row)
+            if len(rows) > 1:
+                return {
+                    "reason": "ambiguous_match",
+                    "conflict_kind": "identity",
+                    "candidates": [self.reg.nip_str(r) for r in rows],
+                }
+        return None
+
+    def disputed_cases(self, source_rows: list[dict[str, Any]], instant: datetime) -> dict[str, list[str]]:
+        """Case id -> the reasons of the identity conflicts on rows that join it by a number they share
+        with another of its rows available at ``instant`` (module docstring)."""
+        available: dict[str, list[tuple[str, str, Any]]] = {}
+        for sr in source_rows:
+            published = datetime.fromisoformat(sr["available_at"]) <= instant
+            if sr["case_id"] is not None and not sr["quarantined"] and published:
+                available.setdefault(sr["case_id"], []).append((sr["source"], sr["key"], sr["row"]))
+        out: dict[str, list[str]] = {}
+        for conflict in self.conflicts(source_rows, instant):
+            case_id = conflict["case_id"]
+            if case_id is None:
+                continue
+            me = (conflict["source"], conflict["key"], conflict["row"])
+            shared = {
+                kind for other in available.get(case_id, []) if other != me for kind in NUMBERS[other[0]]
             }
-            if written is not None and written != sr["true_nip"]:
-                other = self.row_of(written)
-                if other is not None and names.normalise_name(self.reg.nama(other)) != names.normalise_name(
-                    self.reg.nama(true_row)
-                ):
-                    seen.add(ident)
-                    out.append(base | {"reason": "name_mismatch", "candidates": [written, sr["true_nip"]]})
-            elif sr["nip_as_written"] is None:
-                rows = self.namesakes(true_row)
-                if len(rows) > 1:
-                    seen.add(ident)
-                    out.append(
-                        base
-                        | {"reason": "ambiguous_match", "candidates": [self.reg.nip_str(r) for r in rows]}
-                    )
+            if NUMBERS[conflict["source"]] & shared:
+                out.setdefault(case_id, []).append(conflict["reason"])
         return out

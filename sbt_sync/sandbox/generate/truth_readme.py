@@ -9,7 +9,9 @@ Instants are ISO-8601 with an offset; dates are `YYYY-MM-DD`. `as_of` is `manife
 
 ## cases.jsonl: the true cases (one alleged violation by one ASN in one event)
 
-`case_id`, `event`, `nip` (the true NIP), `instansi_id`, `kanreg_id` (registry values), `nomor_register`,
+`case_id`, `event`, `nip` (the true NIP; for an ASN the registry does not hold, the NIP the sources
+write), `registered` (false for such an ASN), `instansi_id`, `kanreg_id` (registry values, or those of
+the instansi the sources name), `nomor_register`,
 `bentuk_pelanggaran`, `kategori_jabatan`, `tanggal_register`, `tanggal_diteruskan`, `hasil` (the final
 verification result, possibly published after `as_of`), `nomor_rekomendasi`, `tanggal_rekomendasi`,
 `rekomendasi_tersedia` (when the recommendation becomes available), `rekomendasi_sanksi`, `dibatalkan`
@@ -24,8 +26,11 @@ file describes the whole timeline; what is known at `as_of` is in enforcement.js
 `terlapor`; other HTTP: null; CSV: 1-based data row, header excluded; JSONL files: 1-based line),
 `content` (SFTP: the delivered file's content path, since a file name can be delivered several times;
 HTTP: null), `nip_as_written` (the value as the source wrote it: string, JSON number or null),
-`true_nip` (null when the row names nobody identifiable), `case_id` (null when the row belongs to no
-case: stopped registers, unrelated complaints, rejected rows), `available_at`, `quarantined`.
+`true_nip` (the registry NIP of the person the row is about; null when the row names nobody
+identifiable, or a person the registry does not hold), `name_nip` (when the row writes the name of a
+registry ASN other than its true person, that ASN's NIP; else null), `unregistered` (true when the row
+names, by NIP and name, a person no registry row holds), `case_id` (null when the row belongs to no case:
+stopped registers, unrelated complaints, rejected rows), `available_at`, `quarantined`.
 
 ## conflicts.jsonl: conflicts a correct system must raise by `as_of`
 
@@ -35,10 +40,16 @@ Common fields: `kind`, `case_id`, `field`, `sources`.
   listed when both `hasil` and the sanction differ).
 - `lifecycle` (`reason` `sanction_on_not_proven`): a sanction is recorded on a case whose winning
   recommendation says `tidak_terbukti`; `values` holds the result and the sanction code.
-- `identity`: on one source row (`source`, `key`, `row`) with `reason` `name_mismatch` (a valid,
-  registered NIP whose holder's name is a different person's; `candidates` = [written NIP, true NIP]) or
-  `ambiguous_match` (no NIP, and two or more registry ASN of the row's instansi share the row's
-  normalised name; `candidates` = their NIPs). `sources` is `[source, "siasn"]`.
+- `identity`: on one source row (`source`, `key`, `row`), with `conflict_kind` the kind sbt-sync stores
+  and `reason`:
+  - `name_mismatch` (kind `name_mismatch`): a valid, registered NIP whose holder is not the person the
+    row's name says: either the NIP is another ASN's (`candidates` = [written NIP, true NIP]) or the NIP
+    is the true person's and the name another registry ASN's (`candidates` = [written NIP, `name_nip`]);
+  - `ambiguous_match` (kind `identity`): no NIP, and two or more registry ASN of the row's instansi share
+    the row's normalised name; `candidates` = their NIPs;
+  - `unresolved` (kind `unresolved`): the row names a person (a well-formed NIP and a name) whom no
+    registry row holds or comes near; `candidates` = [].
+  `sources` is `[source, "siasn"]`. A row naming nobody ("oknum ASN") raises none.
 Normalised name: accents removed, lower case, everything after the first comma dropped, leading and
 trailing title tokens (Dr, H, Hj, Ir, Drs, Dra, dr, Prof, ...) dropped, punctuation to spaces. Other
 name variants in the data (one-letter typos, "M."/"Moh." for Muhammad, capitals, titles) occur only on
@@ -62,15 +73,38 @@ recommendation date: `peringatan` on R+10 (the PPK deadline), `teguran` on R+17,
 a step fires when its date is on or before the `as_of` date (WIB) and no end event is dated on or
 before it. End events: the golden sanction's `tanggal_sk`, the annulment (date of the version that says
 `dibatalkan`), leaving service (registry `kedudukanPnsId` 66/77/88/99; date `updatedAt`). After a fired
-`pemblokiran`, an end event gives `buka_blokir` on its date. A case with an open critical_field or
-lifecycle conflict, a `terbukti` from some source and no end event is held: no actions, never blocked.
-Identity conflicts on rows do not hold cases (every recommendation record carries a usable NIP).
+`pemblokiran`, an end event gives `buka_blokir` on its date.
+
+Holds (DESIGN.md, "Identity disputes hold"): a case with a `terbukti` from some source and no end event
+is held (no actions, never blocked) while an open critical_field or lifecycle conflict is on it, or while
+one of its rows has an open `identity` conflict in conflicts.jsonl (whatever its kind) and shares a case
+number with another of its rows available by then: the register number (`bawaslu` findings and
+`bkn_wasdal` recommendations carry it) or the recommendation number (`bkn_wasdal`, `kasn`, `idis`,
+`kemendagri`). Such a row has no usable NIP, so that number is how it joins the case; a disputed
+complaint (`kemenpanrb`, no number) or a disputed finding of a KASN-only case stays outside and holds
+nothing. A disputed row never carries a NIP into a block. Identity plants sit on registers naming one
+ASN, so a correct system joins them by register number whatever the other findings say.
 
 `as_of`, `policy`, `nips`: `[{nip, blocked, cases, blocking_cases}]` for every NIP with a case (an ASN
-stays blocked while any of its cases requires it), `cases`: `[{case_id, stage, held, blocked, actions:
-[{action, date}]}]`, `held`: case ids. Stages: `menunggu_verifikasi`, `tidak_terbukti`, `ditolak`,
+stays blocked while any of its cases requires it), `cases`: `[{case_id, stage, held, identity_disputes,
+blocked, actions: [{action, date}]}]` (`identity_disputes`: the `reason`s of the identity conflicts on
+the case's rows that hold it), `held`: case ids. Stages: `menunggu_verifikasi`, `tidak_terbukti`, `ditolak`,
 `menunggu_tindak_lanjut`, `peringatan`, `teguran`, `diblokir`, `ditahan`, `dijatuhi_hukuman`,
 `dibatalkan`, `meninggalkan_dinas`.
+
+## Planted identity situations (every scale; counts scale like the other plants)
+
+- A Bawaslu finding with another real ASN's NIP (`name_mismatch`), or without NIP naming one of two
+  namesakes of its instansi (`ambiguous_match`); the case's recommendation carries the right NIP.
+- A BKN Wasdal recommendation with its ASN's own valid NIP but another registry ASN's name, joined to the
+  case by the register number (`name_mismatch` on the recommendation): the case is held, its ASN is not
+  blocked for it.
+- A finding and its recommendation with a well-formed NIP in no registry row and a name no registry ASN
+  holds (`unresolved` on both): the case has no identified ASN, is held and blocks nobody.
+- A finding and its recommendation without NIP naming one of two registry ASN of one instansi with the
+  same name and no title (`ambiguous_match`, a tie): held; neither namesake is blocked.
+- A blocked ASN who retires (registry `kedudukanPnsId` 99, `updatedAt` the day) after the block and
+  before `as_of`: `buka_blokir` on that day, not blocked at `as_of`.
 
 ## recap.json: the national recap at `as_of`
 

@@ -8,7 +8,7 @@ from typing import Any
 from sbt_sync.sandbox.generate.cases import Case
 from sbt_sync.sandbox.generate.config import AS_OF, iso
 from sbt_sync.sandbox.generate.instansi import Instansi
-from sbt_sync.sandbox.generate.registry import Registry
+from sbt_sync.sandbox.generate.registry import Registry, rows_by_instansi
 from sbt_sync.sandbox.generate.sources.common import Book
 from sbt_sync.sandbox.generate.truth import CaseState, case_state, current_facts, enforcement, recap
 from sbt_sync.sandbox.generate.truth_identity import IdentityTruth
@@ -21,7 +21,8 @@ def _case_record(case: Case, reg: Registry, table: list[Instansi], book: Book) -
     return {
         "case_id": case.case_id,
         "event": case.event,
-        "nip": reg.nip_str(case.row),
+        "nip": case.nip(reg),
+        "registered": case.unregistered is None,
         "instansi_id": inst.id,
         "kanreg_id": inst.kanreg_id,
         "nomor_register": case.register.nomor,
@@ -45,10 +46,21 @@ def _case_record(case: Case, reg: Registry, table: list[Instansi], book: Book) -
     }
 
 
-def states_at(cases: list[Case], reg: Registry, book: Book, instant: datetime) -> dict[str, CaseState]:
-    """Every case's state at ``instant`` (used for AS_OF and by tests for other instants)."""
+def states_at(
+    cases: list[Case], reg: Registry, book: Book, instant: datetime, identity: IdentityTruth | None = None
+) -> dict[str, CaseState]:
+    """Every case's state at ``instant`` (used for AS_OF and by tests for other instants).
+
+    ``identity`` finds the identity disputes that hold cases; built from ``reg`` when not given.
+    """
+    if identity is None:
+        identity = IdentityTruth(reg, rows_by_instansi(reg, int(reg.instansi.max()) + 1))
     facts = current_facts(book.evidence, instant)
-    return {c.case_id: case_state(c, facts.get(c.case_id, []), c.left_on, instant) for c in cases}
+    disputed = identity.disputed_cases(book.source_rows, instant)
+    return {
+        c.case_id: case_state(c, facts.get(c.case_id, []), c.left_on, instant, disputed.get(c.case_id))
+        for c in cases
+    }
 
 
 def write_truth(
@@ -60,9 +72,9 @@ def write_truth(
     identity: IdentityTruth,
 ) -> dict[str, Any]:
     """Write every truth file and return the recap (also written to ``truth/recap.json``)."""
-    states = states_at(cases, reg, book, AS_OF)
-    nip_of = {c.case_id: reg.nip_str(c.row) for c in cases}
-    kanreg_of = {reg.nip_str(c.row): table[int(reg.instansi[c.row])].kanreg_id for c in cases}
+    states = states_at(cases, reg, book, AS_OF, identity)
+    nip_of = {c.case_id: c.nip(reg) for c in cases}
+    kanreg_of = {c.nip(reg): table[int(reg.instansi[c.row])].kanreg_id for c in cases}
     conflicts: list[dict[str, Any]] = []
     for case in cases:
         for conflict in states[case.case_id].conflicts:

@@ -11,6 +11,7 @@ from sbt_sync.sandbox.generate import nip as nipmod
 from sbt_sync.sandbox.generate.cases import Case, Register
 from sbt_sync.sandbox.generate.config import CLOCK_START, iso, planted
 from sbt_sync.sandbox.generate.instansi import Instansi, kabupaten_kota
+from sbt_sync.sandbox.generate.plants import IDENTITY_FLAGS
 from sbt_sync.sandbox.generate.registry import JABATAN_FLAT, KATEGORI, Registry
 from sbt_sync.sandbox.generate.sources.common import Book, pick, source_name
 from schemas import reference
@@ -39,18 +40,31 @@ class Bawaslu:
         self, row: int, case: Case | None, key: str, pos: int, at: datetime, bad: str | None
     ) -> dict[str, Any]:
         rng, reg = self.rng, self.reg
-        true_nip = reg.nip_str(row)
-        style = "missing" if case is not None and "namesake" in case.flags else pick(rng, NIP_STYLES)
+        flags = case.flags if case is not None else set()
+        true_nip: str | None = reg.nip_str(row)
+        style = "missing" if flags & {"namesake", "tied_namesake"} else pick(rng, NIP_STYLES)
         shown = true_nip
-        if case is not None and "wrong_nip" in case.flags and case.alias_row is not None:
+        if "wrong_nip" in flags and case is not None and case.alias_row is not None:
             shown, style = reg.nip_str(case.alias_row), "clean"
+        elif "rec_name_mismatch" in flags:
+            style = "clean"  # the finding identifies the ASN; the recommendation brings the dispute
+        unregistered = case.unregistered if case is not None else None
+        if unregistered is not None:
+            shown, true_nip, style = unregistered.nip, None, "clean"
+        assert shown is not None
         written: str | None = nipmod.render(shown, style)  # type: ignore[arg-type]
         if bad == "float":
-            written = nipmod.render(true_nip, "float")
+            written = nipmod.render(shown, "float")
         elif bad == "birth":
-            written = nipmod.impossible_birth(true_nip, pos)
+            written = nipmod.impossible_birth(shown, pos)
         slips = 0.06 if style != "missing" and bad is None else 0.0
-        nama = source_name(rng, reg, row, titles=0.45, upper=0.1, slips=slips)
+        if unregistered is not None:
+            nama = unregistered.nama.upper() if rng.random() < 0.3 else unregistered.nama
+        elif "tied_namesake" in flags:
+            # no titles either: a title the registry lacks would rank one namesake first, not tie them
+            nama = source_name(rng, reg, row, titles=0.0, upper=0.1, slips=0.0)
+        else:
+            nama = source_name(rng, reg, row, titles=0.45, upper=0.1, slips=slips)
         inst = self.table[int(reg.instansi[row])]
         self.book.row(
             source=SOURCE,
@@ -62,6 +76,7 @@ class Bawaslu:
             case_id=case.case_id if case else None,
             at=at,
             quarantined=bad is not None,
+            unregistered=unregistered is not None,
         )
         if bad is not None:
             reason = "float_mangled_nip" if bad == "float" else "impossible_nip_birth_date"
@@ -116,7 +131,11 @@ class Bawaslu:
         """All registers (forwarded cases), a few stopped ones, corrections, duplicates and bad rows."""
         rng = self.rng
         n_bad = planted("bad_rows", factor)
-        with_rec = [r for r in registers if all(c.outcome != "in_process" for c in r.cases)]
+        with_rec = [
+            r
+            for r in registers
+            if all(c.outcome != "in_process" and not c.flags & IDENTITY_FLAGS for c in r.cases)
+        ]
         bad_regs = {
             with_rec[int(i)].nomor + with_rec[int(i)].event: ("float", "birth")[k % 2]
             for k, i in enumerate(rng.choice(len(with_rec), min(2 * n_bad, len(with_rec)), replace=False))
@@ -163,8 +182,10 @@ class Bawaslu:
                 )
             )
             _ = k
-        for k, i in enumerate(rng.choice(len(registers), min(2 * n_bad, len(registers)), replace=False)):
-            src = registers[int(i)]
+        # rejected copies repeat a register's ASN from the registry: never one of an identity plant
+        plain = [r for r in registers if not any(c.flags & IDENTITY_FLAGS for c in r.cases)]
+        for k, i in enumerate(rng.choice(len(plain), min(2 * n_bad, len(plain)), replace=False)):
+            src = plain[int(i)]
             key = src.nomor.replace("/Reg/", "/Reg-X/")
             at = max(src.diteruskan + timedelta(hours=5), CLOCK_START)
             if k % 2:

@@ -10,6 +10,7 @@ import numpy as np
 from sbt_sync.sandbox.generate.cases import Case
 from sbt_sync.sandbox.generate.config import AS_OF, CLOCK_START, FOLLOW_UP_DAYS, OFFSETS, iso, planted
 from sbt_sync.sandbox.generate.instansi import Instansi
+from sbt_sync.sandbox.generate.plants import IDENTITY_FLAGS
 from sbt_sync.sandbox.generate.registry import Registry
 from sbt_sync.sandbox.generate.sources.common import Book, hex_id, source_name, written_nip
 
@@ -34,6 +35,7 @@ class BknWasdal:
         *,
         nip: str | None,
         nomor: str | None,
+        nama: str | None = None,
     ) -> dict[str, Any]:
         assert case.rec_date is not None
         inst = self.table[int(self.reg.instansi[case.row])]
@@ -48,7 +50,7 @@ class BknWasdal:
             "nomor_register_bawaslu": case.register.nomor,
             "pemilihan": case.event,
             "nip": nip,
-            "nama": source_name(self.rng, self.reg, case.row, titles=0.6, upper=0.0, slips=0.03),
+            "nama": nama or source_name(self.rng, self.reg, case.row, titles=0.6, upper=0.0, slips=0.03),
             "instansi_id": inst.id,
             "tanggal_verifikasi": iso(verified),
             "hasil": hasil,
@@ -87,8 +89,13 @@ class BknWasdal:
                 continue
             assert case.rec_at is not None
             key = hex_id(rng)
-            true_nip = self.reg.nip_str(case.row)
-            nip, _ = written_nip(rng, true_nip, NIP_STYLES)
+            true_nip: str | None = self.reg.nip_str(case.row)
+            nip, _ = written_nip(rng, case.nip(self.reg), NIP_STYLES)
+            nama, name_nip = self._planted_name(case)
+            if "tied_namesake" in case.flags:
+                nip = None
+            if case.unregistered is not None:
+                true_nip = None
             hasil = case.final_outcome
             sanksi = case.rekomendasi_sanksi
             at = case.rec_at
@@ -107,15 +114,17 @@ class BknWasdal:
                 true_nip=true_nip,
                 case_id=case.case_id,
                 at=at,
+                name_nip=name_nip,
+                unregistered=case.unregistered is not None,
             )
             roll = rng.random()
             if roll < 0.05 and sanksi is not None and at < AS_OF - timedelta(days=8):
                 wrong = self._record(
-                    case, hasil, _OTHER_SANKSI[sanksi], at, nip=nip, nomor=case.nomor_rekomendasi
+                    case, hasil, _OTHER_SANKSI[sanksi], at, nip=nip, nomor=case.nomor_rekomendasi, nama=nama
                 )
                 self._emit(key, at, wrong, case)
                 at = at + timedelta(days=int(rng.integers(1, 6)))  # corrected before anyone acts on it
-            record = self._record(case, hasil, sanksi, at, nip=nip, nomor=case.nomor_rekomendasi)
+            record = self._record(case, hasil, sanksi, at, nip=nip, nomor=case.nomor_rekomendasi, nama=nama)
             self._emit(key, at, record, case)
             if roll > 0.97:
                 self._emit(key, at + timedelta(days=1), dict(record), case)  # duplicate delivery
@@ -124,10 +133,30 @@ class BknWasdal:
                 self._emit(key, case.annulled_at, annul, case)
         self._junk(cases, planted("bad_rows", factor))
 
+    def _planted_name(self, case: Case) -> tuple[str | None, str | None]:
+        """(name written, NIP of the registry ASN it belongs to when not the case's) for identity plants;
+        (None, None) for every other case, whose name is drawn per version as usual."""
+        if case.unregistered is not None:
+            return case.unregistered.nama, None
+        if "rec_name_mismatch" in case.flags and case.alias_row is not None:
+            nama = source_name(self.rng, self.reg, case.alias_row, titles=0.6, upper=0.0, slips=0.0)
+            return nama, self.reg.nip_str(case.alias_row)
+        if "tied_namesake" in case.flags:
+            # no titles: one the registry lacks would rank one namesake first instead of a tie
+            return source_name(self.rng, self.reg, case.row, titles=0.0, upper=0.0, slips=0.0), None
+        return None, None
+
     def _junk(self, cases: list[Case], n_bad: int) -> None:
         """Records no correct system may accept (copies of real ones with one fatal defect)."""
         rng = self.rng
-        pool = [c for c in cases if c.event != "PILKADA-2020" and c.rec_at is not None and c.rec_at < AS_OF]
+        pool = [
+            c
+            for c in cases
+            if c.event != "PILKADA-2020"
+            and c.rec_at is not None
+            and c.rec_at < AS_OF
+            and not c.flags & IDENTITY_FLAGS
+        ]
         for k, i in enumerate(rng.choice(len(pool), min(3 * n_bad, len(pool)), replace=False)):
             case = pool[int(i)]
             assert case.rec_at is not None

@@ -52,8 +52,14 @@ class Book:
         case_id: str | None,
         at: datetime,
         quarantined: bool = False,
+        name_nip: str | None = None,
+        unregistered: bool = False,
     ) -> None:
-        """Record the true NIP behind one source row (or record)."""
+        """Record the true NIP behind one source row (or record).
+
+        ``name_nip``: the registry ASN whose name the row writes, when that is not its true person;
+        ``unregistered``: the row names a person no registry row holds (``true_nip`` is then None).
+        """
         self.source_rows.append(
             {
                 "source": source,
@@ -62,6 +68,8 @@ class Book:
                 "content": content,
                 "nip_as_written": written,
                 "true_nip": true_nip,
+                "name_nip": name_nip,
+                "unregistered": unregistered,
                 "case_id": case_id,
                 "available_at": iso(at),
                 "quarantined": quarantined,

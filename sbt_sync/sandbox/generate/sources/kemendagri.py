@@ -11,6 +11,7 @@ from sbt_sync.sandbox.generate import nip as nipmod
 from sbt_sync.sandbox.generate.cases import Case
 from sbt_sync.sandbox.generate.config import CLOCK_START, at_wib, dmy, planted
 from sbt_sync.sandbox.generate.instansi import Instansi
+from sbt_sync.sandbox.generate.plants import DISPUTE_FLAGS
 from sbt_sync.sandbox.generate.registry import Registry
 from sbt_sync.sandbox.generate.sources.common import Book, source_name, written_nip
 from sbt_sync.sandbox.generate.sources.sftp import CsvStyle, Deliveries, encode_csv
@@ -76,6 +77,7 @@ class Kemendagri:
             if (
                 case.event != "PILKADA-2020"
                 and regional
+                and not case.flags & DISPUTE_FLAGS  # a follow-up with the NIP would settle the dispute
                 and case.outcome == "terbukti"
                 and case.rec_date
                 and rng.random() < 0.3

@@ -12,6 +12,7 @@ from sbt_sync.sandbox.generate import nip as nipmod
 from sbt_sync.sandbox.generate.cases import Case
 from sbt_sync.sandbox.generate.config import CLOCK_START, OFFSETS, at_wib, iso, planted
 from sbt_sync.sandbox.generate.instansi import Instansi
+from sbt_sync.sandbox.generate.plants import DISPUTE_FLAGS
 from sbt_sync.sandbox.generate.registry import JABATAN_FLAT, Registry
 from sbt_sync.sandbox.generate.sources.common import Book, source_name
 from sbt_sync.sandbox.generate.sources.sftp import Deliveries
@@ -80,7 +81,8 @@ class Kemenpanrb:
         items: list[Item] = []
         recent = [c for c in cases if c.event != "PILKADA-2020"]
         for case in recent:
-            if rng.random() < 0.25:
+            # a dispute plant's case is its finding and recommendation only (a complaint joins by NIP)
+            if rng.random() < 0.25 and not case.flags & DISPUTE_FLAGS:
                 when = case.register.tanggal - timedelta(
                     days=int(rng.integers(0, 5)), hours=int(rng.integers(0, 6))
                 )
