@@ -12,7 +12,8 @@ import typer
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
 from sbt_sync.reconcile.identity import IdentityThresholds
-from sbt_sync.steward.conflicts import IDENTITY_KINDS, ConflictDetail, list_conflicts, show_conflict
+from sbt_sync.steward.conflict_detail import ConflictDetail, show_conflict
+from sbt_sync.steward.conflicts import IDENTITY_KINDS, list_conflicts
 from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, bulk_resolve, resolve_conflict
 from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare
 from sbt_sync.steward.registry_search import RegistryQuery, search_registry

@@ -25,13 +25,13 @@ from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.reports.recap import build_recap
 from sbt_sync.steward.audit import AuditFilter, list_audit
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
+from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     ConflictClaimed,
     ConflictNotFound,
     claim_conflict,
     conflict_visible,
     list_conflicts,
-    show_conflict,
 )
 from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.feed import block_change_feed

@@ -27,13 +27,13 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models.golden import CONFLICT_KINDS
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
     STATUSES,
     claim_conflict,
     conflict_visible,
     list_conflicts,
-    show_conflict,
 )
 from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, BulkRefusal, bulk_resolve, resolve_conflict
 from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare

@@ -28,13 +28,13 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
     ConflictClaimed,
     ConflictNotFound,
     InvalidDecision,
     conflict_visible,
-    show_conflict,
 )
 from sbt_sync.steward.identity_review import Refusal, top_refusal
 from schemas.nip import NipError, mask_nip, parse_nip

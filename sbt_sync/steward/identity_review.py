@@ -124,7 +124,7 @@ def mark_ties(candidates: Sequence[dict[str, Any]]) -> int:
 def top_refusal(candidates: Sequence[Mapping[str, Any]]) -> Refusal | None:
     """Why the best candidate of an identity conflict may not be taken without a look; None if it may.
 
-    ``candidates`` as :func:`sbt_sync.steward.conflicts.show_conflict` gives them (with ``tie`` and
+    ``candidates`` as :func:`sbt_sync.steward.conflict_detail.show_conflict` gives them (with ``tie`` and
     ``matches``). A name mismatch's first candidate is the holder of the written NIP, whose name the
     row contradicts, so it is refused on the name like any other disagreement.
     """

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Conflict, StewardDecision
-from sbt_sync.steward.conflicts import list_conflicts, show_conflict
+from sbt_sync.steward.conflict_detail import show_conflict
+from sbt_sync.steward.conflicts import list_conflicts
 from sbt_sync.steward.decisions import bulk_resolve, resolve_conflict
 from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
 from tests.console.identity_world import (

@@ -1,0 +1,184 @@
+"""One conflict as a steward decides it: its candidates side by side, the record and case it is about,
+and the decisions taken on it.
+
+An identity conflict compares the row with each candidate field by field and marks ties
+(:mod:`sbt_sync.steward.identity_review`); a field conflict names each candidate's record and the
+rule that chose the golden value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import Conflict, FieldProvenance, StagedRecord, StewardDecision, User
+from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.conflicts import (
+    IDENTITY_KINDS,
+    ConflictNotFound,
+    ConflictSummary,
+    case_of,
+    summary_of,
+)
+from sbt_sync.steward.identity_review import (
+    candidate_profile,
+    compare,
+    mark_ties,
+    source_profile,
+    top_refusal,
+)
+from sbt_sync.steward.registry_search import registry_hits
+
+
+@dataclass
+class ConflictDetail:
+    summary: ConflictSummary
+    candidates: list[dict[str, Any]]
+    record: dict[str, Any] | None
+    """The staged row an identity conflict is about (as the source wrote it)."""
+    case: dict[str, Any] | None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    source: dict[str, Any] | None = None
+    """Identity conflicts: what the row says of its person, field by field (the side by side's first
+    column; each candidate carries ``matches`` against it)."""
+    preselected: str | None = None
+    """The value the form offers chosen: never a tied candidate, nor one that disagrees with the row."""
+    top_refusal: str | None = None
+    """Why bulk "top candidate" would refuse this conflict (an :class:`identity_review.Refusal` code)."""
+    top_refusal_fields: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def show_conflict(
+    database: Database, conflict_id: int, *, thresholds: IdentityThresholds | None = None
+) -> ConflictDetail:
+    """One conflict with its candidates side by side, the record, the case and the decisions.
+
+    Identity conflicts get the row's profile (``source``), each candidate's registry profile with
+    ``matches`` against the row and ``tie``, and what bulk "top candidate" would say
+    (``top_refusal``); field conflicts get each candidate's record and the rule that chose the golden
+    value.
+    """
+    with database.session() as session:
+        conflict = session.get(Conflict, conflict_id)
+        if conflict is None:
+            raise ConflictNotFound(f"no conflict with id {conflict_id}")
+        case = case_of(session, conflict)
+        record = session.get(StagedRecord, conflict.staged_record_id) if conflict.staged_record_id else None
+        decisions = session.execute(
+            select(StewardDecision, User.username)
+            .outerjoin(User, User.id == StewardDecision.decided_by_id)
+            .where(StewardDecision.conflict_id == conflict.id)
+            .order_by(StewardDecision.id)
+        ).tuples()
+        holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
+        detail = ConflictDetail(
+            summary=summary_of(
+                conflict,
+                case.case_key if case else None,
+                case.kanreg_id if case else None,
+                holder.username if holder else None,
+                case.id if case else None,
+            ),
+            candidates=[dict(c) for c in conflict.candidates or []],
+            record=None if record is None else _record(record),
+            case=None
+            if case is None
+            else {
+                "id": case.id,
+                "case_key": case.case_key,
+                "nip": case.nip,
+                "status": case.status,
+                "held": case.held,
+                "kanreg": case.kanreg_id,
+                "golden": case.golden,
+            },
+            decisions=[
+                {
+                    "id": d.id,
+                    "decided_at": d.decided_at,
+                    "decided_by_id": d.decided_by_id,
+                    "decided_by": username,
+                    "decision": d.decision,
+                    "reason": d.reason,
+                    "applied_at": d.applied_at,
+                    "still_holds": d.basis_hash == conflict.basis_hash,
+                }
+                for d, username in decisions
+            ],
+            source=None if record is None else source_profile(record),
+        )
+    if conflict.kind in IDENTITY_KINDS:
+        _side_by_side(database, conflict.kind, detail, thresholds)
+    else:
+        _with_records(database, conflict, detail.candidates)
+        first = detail.candidates[0] if detail.candidates else None
+        detail.preselected = None if first is None else str(first.get("value"))
+    return detail
+
+
+def _record(record: StagedRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "source": record.source,
+        "record_key": record.record_key,
+        "item_no": record.item_no,
+        "nip_as_written": record.nip_raw,
+        "name": record.name,
+        "instansi": record.instansi,
+        "resolved_nip": record.resolved_nip,
+        "identity_rule": record.identity_rule,
+    }
+
+
+def _side_by_side(
+    database: Database, kind: str, detail: ConflictDetail, thresholds: IdentityThresholds | None
+) -> None:
+    """Registry profiles, matches against the row and ties on an identity conflict's candidates."""
+    hits = registry_hits(database, [c["nip"] for c in detail.candidates if c.get("nip")])
+    for candidate in detail.candidates:
+        hit = hits.get(candidate.get("nip") or "")
+        if hit is None:
+            continue  # left the registry since the conflict opened: the NIP and score still show
+        candidate.update(candidate_profile(hit))
+        candidate["matches"] = compare(detail.source or {}, hit, thresholds)
+    mark_ties(detail.candidates)
+    refusal = top_refusal(detail.candidates)
+    detail.top_refusal = refusal.code if refusal else None
+    detail.top_refusal_fields = refusal.fields if refusal else ()
+    if refusal is None and kind == "identity":
+        detail.preselected = detail.candidates[0]["nip"]
+
+
+def _with_records(database: Database, conflict: Conflict, candidates: list[dict[str, Any]]) -> None:
+    """Each field candidate with its record (key, the source's time) and, for the golden one, the rule
+    that chose it, so a steward sees the values side by side with where they came from.
+
+    The reconciliation stores a candidate's row as ``staged_record_id`` (reconcile/golden_store.py).
+    """
+    ids = [int(c["staged_record_id"]) for c in candidates if c.get("staged_record_id") is not None]
+    with database.session() as session:
+        records = {r.id: r for r in session.scalars(select(StagedRecord).where(StagedRecord.id.in_(ids)))}
+        provenance = (
+            session.scalar(
+                select(FieldProvenance).where(
+                    FieldProvenance.case_id == conflict.case_id, FieldProvenance.field == conflict.field
+                )
+            )
+            if conflict.case_id and conflict.field
+            else None
+        )
+    for candidate in candidates:
+        staged_id = candidate.get("staged_record_id")
+        record = records.get(int(staged_id)) if staged_id is not None else None
+        if record is not None:
+            candidate["record_key"] = record.record_key
+            candidate["source_updated_at"] = record.source_updated_at
+        if provenance is not None and staged_id is not None and provenance.staged_record_id == int(staged_id):
+            candidate["rule"] = provenance.rule
+            candidate["golden"] = True
