@@ -19,7 +19,14 @@ import dagster as dg
 from sqlalchemy import func, select
 
 from connectors.sftp import RemoteFile
-from sbt_sync.db.models import OutboxEntry, PushApproval, SftpFile, SourceCursor, StewardDecision
+from sbt_sync.db.models import (
+    LinkCorrection,
+    OutboxEntry,
+    PushApproval,
+    SftpFile,
+    SourceCursor,
+    StewardDecision,
+)
 from sbt_sync.doctor import probe_settings
 from sbt_sync.errors import ConfigError
 from sbt_sync.ingest import connections
@@ -165,18 +172,22 @@ def _http_sensor(name: str, source: HttpSource, job_name: str) -> dg.SensorDefin
     return changes
 
 
-def steward_run_key(decision_id: int | None, approval_id: int | None) -> str | None:
-    """The run key for unapplied decisions and released approvals, or None when there is neither."""
-    if decision_id is None and approval_id is None:
+def steward_run_key(
+    decision_id: int | None, approval_id: int | None, correction_id: int | None = None
+) -> str | None:
+    """The run key for unapplied decisions, released approvals and unapplied link corrections (or
+    their undoing), or None when there is none of them."""
+    if decision_id is None and approval_id is None and correction_id is None:
         return None
-    return f"steward:decision-{decision_id or 0}:approval-{approval_id or 0}"
+    key = f"steward:decision-{decision_id or 0}:approval-{approval_id or 0}"
+    return key if correction_id is None else f"{key}:correction-{correction_id}"
 
 
 def _steward_sensor(job_name: str) -> dg.SensorDefinition:
     @dg.sensor(
         name="steward_decisions",
-        description="Re-runs reconciliation and what follows once a steward decides a conflict or "
-        "approves a guarded push.",
+        description="Re-runs reconciliation and what follows once a steward decides a conflict, "
+        "corrects a link (or undoes a correction) or approves a guarded push.",
         job_name=job_name,
         minimum_interval_seconds=DATABASE_SENSOR_SECONDS,
         default_status=RUNNING,
@@ -191,9 +202,16 @@ def _steward_sensor(job_name: str) -> dg.SensorDefinition:
                 .join(OutboxEntry, OutboxEntry.approval_id == PushApproval.id)
                 .where(PushApproval.status == "approved", OutboxEntry.state == "pending")
             )
-        key = steward_run_key(decision, approval)
+            correction = session.scalar(
+                select(func.max(LinkCorrection.id)).where(
+                    LinkCorrection.applied_at.is_(None), LinkCorrection.status != "reopened"
+                )
+            )
+        key = steward_run_key(decision, approval, correction)
         if key is None:
-            return dg.SkipReason("no unapplied steward decision and no approved push waiting")
+            return dg.SkipReason(
+                "no unapplied steward decision or link correction and no approved push waiting"
+            )
         return dg.RunRequest(run_key=key, tags=DB_WRITE_TAGS)
 
     return steward_decisions

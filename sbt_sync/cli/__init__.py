@@ -18,6 +18,7 @@ import sbt_sync.cli.db as db_commands
 import sbt_sync.cli.demo as demo_commands
 import sbt_sync.cli.doctor as doctor_commands
 import sbt_sync.cli.enforce as enforce_commands
+import sbt_sync.cli.links as link_commands
 import sbt_sync.cli.push as push_commands
 import sbt_sync.cli.reconcile as reconcile_commands
 import sbt_sync.cli.report as report_commands
@@ -42,6 +43,7 @@ app.command("demo")(demo_commands.demo)
 app.add_typer(reconcile_commands.app, name="reconcile")
 app.command("quality")(reconcile_commands.quality)
 app.add_typer(conflict_commands.app, name="conflicts")
+app.add_typer(link_commands.app, name="links")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(enforce_commands.app, name="enforce")
 app.add_typer(push_commands.app, name="push")

@@ -26,6 +26,7 @@ from sbt_sync.reconcile.golden_model import (
     FieldValue,
     GoldenCase,
     GoldenResult,
+    LinkOverride,
     SourceRecord,
     StewardDecision,
 )
@@ -55,6 +56,9 @@ def _apply(
         decision = decisions.get(conflict.conflict_key)
         if decision is None:
             applied.append(conflict)
+        elif decision.reopened:
+            reason = f"reopened by a steward on {decision.decided_at.isoformat()}: {decision.reason}"
+            applied.append(replace(conflict, reopened_reason=reason))
         elif decision.basis_hash == conflict.basis_hash:
             if conflict.kind != "ambiguous_link":
                 golden[conflict.field] = FieldValue(decision.value, "steward", None, "steward_decision")
@@ -114,8 +118,10 @@ def reconcile(
     *,
     as_of: date | None = None,
     left_service: Mapping[str, date] | None = None,
+    overrides: Iterable[LinkOverride] = (),
 ) -> GoldenResult:
-    """The golden dataset of ``records`` (identities already resolved).
+    """The golden dataset of ``records`` (identities already resolved), with the stewards' link
+    corrections ``overrides`` applied (:func:`~sbt_sync.reconcile.golden_link.link`).
 
     ``left_service`` maps a NIP to the date its holder left service (registry kedudukan 66/77/88/99);
     ``as_of`` is the day statuses are derived for (None: everything known counts).
@@ -131,7 +137,7 @@ def reconcile(
             as_of=as_of,
             left_service_on=departures.get(draft.nip) if draft.nip else None,
         )
-        for draft in link(records)
+        for draft in link(records, overrides)
     )
     linked = {r.staged_id for case in cases for r in case.draft.records}
     unlinked = tuple(sorted((r for r in records if r.staged_id not in linked), key=SourceRecord.sort_key))

@@ -17,7 +17,10 @@ Three phases, each reading only the outcome of the one before, so no input order
    before its recommendation (``complaint_recommendation``).
 
 A record with several equally good candidates is an :class:`AmbiguousLink` and starts a case of its own
-(``own_case``), as does a record with none. Case keys come from the strongest anchor present
+(``own_case``), as does a record with none. Last, the stewards' corrections (:class:`LinkOverride`) move
+a record to another record's case (``steward_move``), split it out into a case of its own
+(``steward_split``) or merge two cases (``steward_merge``); a record a steward placed is no longer
+ambiguous. Case keys come from the strongest anchor present
 (``event|reg:register|nip``, ``event|rec:number|nip``, ``-|complaint:key``): see :func:`case_key`.
 """
 
@@ -28,7 +31,14 @@ from collections.abc import Iterable
 
 from sbt_sync.reconcile.golden_link_attach import attach_complaints, attach_sanctions
 from sbt_sync.reconcile.golden_link_groups import STOPPED, Group, LinkGroups
-from sbt_sync.reconcile.golden_model import AmbiguousLink, CaseDraft, CaseLinkDraft, LinkRule, SourceRecord
+from sbt_sync.reconcile.golden_model import (
+    AmbiguousLink,
+    CaseDraft,
+    CaseLinkDraft,
+    LinkOverride,
+    LinkRule,
+    SourceRecord,
+)
 
 
 def _findings(records: list[SourceRecord], groups: LinkGroups) -> None:
@@ -115,7 +125,53 @@ def _draft(group: Group, ambiguous: tuple[AmbiguousLink, ...], key: str) -> Case
     )
 
 
-def link(records: Iterable[SourceRecord]) -> list[CaseDraft]:
+def _override(groups: LinkGroups, overrides: Iterable[LinkOverride]) -> None:
+    """Apply the stewards' corrections in the order they were made; one whose records are not all
+    there (withdrawn, or outside the records given) changes nothing."""
+    for o in sorted(overrides, key=lambda o: o.order):
+        owner = {r.staged_id: root for root, group in groups.members.items() for r, _ in group}
+        source, target = owner.get(o.staged_id), owner.get(o.target_id) if o.target_id is not None else None
+        if source is None or (o.kind != "split" and (target is None or target == source)):
+            continue
+        if o.kind == "merge":
+            assert target is not None
+            moved = groups.members.pop(source)
+            groups.members[target].extend((r, "steward_merge") for r, _ in moved)
+            for r, _ in moved:
+                groups.ambiguous.pop(r.staged_id, None)
+            continue
+        group = groups.members[source]
+        record = next(r for r, _ in group if r.staged_id == o.staged_id)
+        group[:] = [(r, rule) for r, rule in group if r.staged_id != o.staged_id]
+        groups.ambiguous.pop(o.staged_id, None)
+        if o.kind == "split":
+            groups.members[-o.order - 1] = [(record, "steward_split")]  # re-rooted below
+        else:
+            assert target is not None
+            groups.members[target].append((record, "steward_move"))
+        if not group:
+            del groups.members[source]
+    _reroot(groups)
+
+
+def _reroot(groups: LinkGroups) -> None:
+    """Key every group by its smallest staged id again, and point ambiguity at the groups that now
+    hold the records that rooted its candidates."""
+    owner: dict[int, int] = {}
+    rerooted: dict[int, list[tuple[SourceRecord, LinkRule]]] = {}
+    for group in groups.members.values():
+        root = min(r.staged_id for r, _ in group)
+        rerooted[root] = group
+        owner.update((r.staged_id, root) for r, _ in group)
+    groups.members = rerooted
+    groups.ambiguous = {
+        staged_id: tuple(sorted({owner[root] for root in roots if root in owner}))
+        for staged_id, roots in groups.ambiguous.items()
+        if staged_id in owner
+    }
+
+
+def link(records: Iterable[SourceRecord], overrides: Iterable[LinkOverride] = ()) -> list[CaseDraft]:
     """Link ``records`` into cases sorted by key; the same records in any order give the same cases.
 
     Every record is in at most one case; a record in none is a finding of a stopped register that
@@ -131,6 +187,9 @@ def link(records: Iterable[SourceRecord]) -> list[CaseDraft]:
     _recommendations(kinds["recommendation"], groups)
     attach_sanctions(kinds["sanction"] + kinds["follow_up"], groups)
     attach_complaints(kinds["complaint"], groups)
+    overrides = list(overrides)
+    if overrides:
+        _override(groups, overrides)
     live = {
         root: group
         for root, group in groups.members.items()

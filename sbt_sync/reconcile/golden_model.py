@@ -23,7 +23,11 @@ LinkRule = Literal[
     "complaint_window",
     "complaint_recommendation",
     "own_case",
+    "steward_move",
+    "steward_split",
+    "steward_merge",
 ]
+OverrideKind = Literal["move_record", "split", "merge"]
 SurvivalRule = Literal["source_rank", "recency", "only_source", "steward_decision"]
 ConflictKind = Literal["critical_field", "lifecycle", "ambiguous_link"]
 ConflictStatus = Literal["open", "resolved"]
@@ -105,6 +109,21 @@ class SourceRecord:
         if at is None:
             return (float("-inf"), self.staged_id)
         return ((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp(), self.staged_id)
+
+
+@dataclass(frozen=True)
+class LinkOverride:
+    """A steward's correction of the crosswalk, applied after the machine's linking.
+
+    ``move_record``: record ``staged_id`` joins the case of record ``target_id``; ``split``: it leaves
+    its case for one of its own; ``merge``: every record of its case joins the case of ``target_id``.
+    """
+
+    order: int
+    """Corrections apply in this order (the order stewards made them), so a later one wins."""
+    kind: OverrideKind
+    staged_id: int
+    target_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +212,8 @@ class StewardDecision:
     value: Any
     decided_at: datetime
     reason: str = ""
+    reopened: bool = False
+    """A steward reopened the conflict: no decision is in force until the next one."""
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 
 Linking joins records through four keys only: the register number, the recommendation number, the
 resolved NIP (events, forms, complaint windows are all compared within one NIP) and the source record
-itself (the items of one Bawaslu register). So the records reachable from the changed ones through
-those keys, and through the cases they are linked to now, form a closed part of the dataset: linking
-that part alone gives exactly the cases a full run would give for it. :func:`closure` computes it.
+itself (the items of one Bawaslu register); a steward's link correction joins the records it involves.
+So the records reachable from the changed ones through those keys, and through the cases they are
+linked to now, form a closed part of the dataset: linking that part alone gives exactly the cases a
+full run would give for it. :func:`closure` computes it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import CaseLink, Conflict, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
+from sbt_sync.reconcile.corrections import active_corrections, involved
 from sbt_sync.reconcile.golden_model import SourceRecord
 from sbt_sync.reconcile.identity_store import chunks, names_person
 
@@ -76,6 +78,7 @@ def closure(session: Session, seed_ids: Iterable[int], seed_cases: Iterable[int]
                     wanted[name].add(value)
                     seen_keys[name].add(value)
         found |= _by_keys(session, wanted)
+        found.update(i for c in active_corrections(session, new_ids) for i in involved(c))
         cases: set[int] = set()
         for chunk in chunks(sorted(new_ids)):
             query = select(CaseLink.case_id).where(

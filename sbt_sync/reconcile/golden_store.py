@@ -222,6 +222,7 @@ def _sync_links(
                 source=draft.source,
                 record_key=draft.record_key[:255],
                 rule=draft.rule,
+                linked_by="steward" if draft.rule.startswith("steward_") else "machine",
                 linked_at=now,
             )
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -129,8 +129,14 @@ def resolve_identities(
     thresholds: IdentityThresholds,
     rows: Sequence[PendingRow],
     now: datetime,
+    assigned: Mapping[int, str | None] | None = None,
 ) -> IdentityStats:
-    """Resolve ``rows`` and keep their identity conflicts in step; see the module docstring."""
+    """Resolve ``rows`` and keep their identity conflicts in step; see the module docstring.
+
+    ``assigned`` (staged id -> NIP, or None for nobody) holds the persons stewards assigned records
+    by a link correction: they win over the machine, as a decision on the row's conflict does.
+    """
+    assigned = assigned or {}
     stats = IdentityStats(examined=len(rows))
     keys = {identity_conflict_key(r.source, r.record_key, r.item_no): r for r in rows}
     existing: dict[str, Conflict] = {}
@@ -146,9 +152,15 @@ def resolve_identities(
     for key, row in keys.items():
         conflict = existing.get(key)
         decision = decisions.get(conflict.id) if conflict else None
+        if decision is not None and decision.decision.get("reopened"):
+            # A steward reopened the conflict: the machine decides again until a new decision.
+            decision.applied_at = decision.applied_at or now
+            decision = None
         basis = identity_basis(row.nip_raw, row.name, row.instansi)
         if row.withdrawn:
             outcome[row.id] = (None, "withdrawn", None)
+        elif row.id in assigned:
+            outcome[row.id] = (assigned[row.id], STEWARD_RULE, None)
         elif decision is not None and conflict is not None and decision.basis_hash == basis:
             outcome[row.id] = (decision.decision.get("nip"), STEWARD_RULE, None)
             if decision.applied_at is None:

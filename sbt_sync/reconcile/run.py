@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
+from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned
 from sbt_sync.reconcile.golden import latest_decisions, reconcile
 from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase
 from sbt_sync.reconcile.golden_model import StewardDecision as DecisionDraft
@@ -39,6 +40,10 @@ class ReconcileStats:
     staged_changed: int = 0
     """Staged rows flagged as changed since the last run (or every row, for a full run)."""
     decisions_new: int = 0
+    corrections_applied: int = 0
+    """Stewards' link corrections in force on the scope."""
+    corrections_reopened: int = 0
+    """Corrections whose records changed since: reopened, no longer applied."""
     scope_records: int = 0
     identity: IdentityStats = field(default_factory=IdentityStats)
     golden: PersistStats = field(default_factory=PersistStats)
@@ -97,6 +102,7 @@ def _decisions(session: Session, case_ids: set[int]) -> tuple[list[DecisionDraft
                     decision.decision.get("value"),
                     decision.decided_at,
                     decision.reason,
+                    reopened=bool(decision.decision.get("reopened")),
                 )
             )
     return drafts, rows
@@ -116,44 +122,70 @@ def reconcile_database(
     now: datetime | None = None,
 ) -> ReconcileStats:
     """Bring the golden dataset up to date with the staged records and steward decisions."""
+    with database.session() as session:
+        return reconcile_in_session(session, database, settings, full=full, as_of=as_of, now=now)
+
+
+def reconcile_in_session(
+    session: Session,
+    database: Database,
+    settings: Settings,
+    *,
+    full: bool = False,
+    as_of: date | None = None,
+    now: datetime | None = None,
+) -> ReconcileStats:
+    """:func:`reconcile_database` in the caller's transaction (a preview rolls it back).
+
+    Registry candidates are searched through ``database`` on connections of their own; they read the
+    registry only, which a reconciliation never writes.
+    """
     started = datetime.now(UTC)
     now = now or started
     stats = ReconcileStats(full=full)
     thresholds = IdentityThresholds.from_settings(settings.identity)
-    with database.session() as session:
-        decided_rows, decided_cases = _unapplied_decisions(session)
-        stats.decisions_new = len(decided_rows) + len(decided_cases)
-        pending = pending_rows(session, full=full, extra_ids=decided_rows)
-        stats.staged_changed = len(pending)
-        stats.identity = resolve_identities(session, database, thresholds, pending, now)
-        session.flush()
-        seeds = all_staged_ids(session) if full else {p.id for p in pending}
-        if full:  # everything is in scope: no closure to compute
-            scope = Scope(set(seeds), set(session.scalars(select(CaseLink.case_id).distinct())))
-        else:
-            scope = closure(session, seeds, decided_cases)
-        stats.scope_records = len(scope.staged_ids)
-        staged_ids = sorted(scope.staged_ids)
-        records = load_records(session, staged_ids, identity_disputes(session, staged_ids))
-        drafts, decision_rows = _decisions(session, scope.case_ids)
-        departures = left_service(session, {r.nip for r in records if r.nip})
-        # The same pure function the property tests cover, over the whole closed scope; only the
-        # cases whose records, decisions or crosswalk changed are written.
-        result = reconcile(records, settings.survivorship, drafts, as_of=as_of, left_service=departures)
-        current = _current_links(session, scope.case_ids)
-        changed = set(seeds) | _records_of(session, decided_cases)
-        touched = [c for c in result.cases if full or _is_touched(c.draft, changed, current)]
-        recomputed = {c.case_key for c in touched}
-        untouched = {
-            current[c.case_key][0]
-            for c in result.cases
-            if c.case_key not in recomputed and c.case_key in current
-        }
-        stats.golden, _ = persist(session, touched, scope.case_ids - untouched, now)
-        _mark_applied(decision_rows, drafts, _resolved(list(result.cases)), now)
-        _clear_flags(session, sorted(scope.staged_ids), started)
-        session.flush()
-        stats.open_conflicts = open_conflict_counts(session)
+    decided_rows, decided_cases = _unapplied_decisions(session)
+    stats.decisions_new = len(decided_rows) + len(decided_cases)
+    pending = pending_rows(session, full=full, extra_ids=decided_rows)
+    stats.staged_changed = len(pending)
+    assigned = persons_assigned(session, [p.id for p in pending])
+    stats.identity = resolve_identities(session, database, thresholds, pending, now, assigned)
+    session.flush()
+    seeds = all_staged_ids(session) if full else {p.id for p in pending}
+    if full:  # everything is in scope: no closure to compute
+        scope = Scope(set(seeds), set(session.scalars(select(CaseLink.case_id).distinct())))
+    else:
+        scope = closure(session, seeds, decided_cases)
+    stats.scope_records = len(scope.staged_ids)
+    staged_ids = sorted(scope.staged_ids)
+    records = load_records(session, staged_ids, identity_disputes(session, staged_ids))
+    drafts, decision_rows = _decisions(session, scope.case_ids)
+    corrections = corrections_in_force(session, staged_ids, now)
+    stats.corrections_applied = len(corrections.overrides) + len(corrections.persons)
+    stats.corrections_reopened = corrections.reopened
+    departures = left_service(session, {r.nip for r in records if r.nip})
+    # The same pure function the property tests cover, over the whole closed scope; only the
+    # cases whose records, decisions or crosswalk changed are written.
+    result = reconcile(
+        records,
+        settings.survivorship,
+        drafts,
+        as_of=as_of,
+        left_service=departures,
+        overrides=corrections.overrides,
+    )
+    current = _current_links(session, scope.case_ids)
+    changed = set(seeds) | _records_of(session, decided_cases)
+    touched = [c for c in result.cases if full or _is_touched(c.draft, changed, current)]
+    recomputed = {c.case_key for c in touched}
+    untouched = {
+        current[c.case_key][0] for c in result.cases if c.case_key not in recomputed and c.case_key in current
+    }
+    stats.golden, _ = persist(session, touched, scope.case_ids - untouched, now)
+    _mark_applied(decision_rows, drafts, _resolved(list(result.cases)), now)
+    _clear_flags(session, sorted(scope.staged_ids), started)
+    session.flush()
+    stats.open_conflicts = open_conflict_counts(session)
     return stats
 
 
@@ -207,7 +239,7 @@ def _mark_applied(
         if row.applied_at is not None:
             continue
         current = in_force.get(draft.conflict_key)
-        if current is draft and (draft.conflict_key, draft.basis_hash) in resolved:
+        if current is draft and (draft.reopened or (draft.conflict_key, draft.basis_hash) in resolved):
             row.applied_at = now
 
 

@@ -13,6 +13,7 @@ from sbt_sync.db.models.golden import (
     CaseLink,
     Conflict,
     FieldProvenance,
+    LinkCorrection,
     StewardDecision,
 )
 from sbt_sync.db.models.ingest import (
@@ -40,6 +41,7 @@ __all__ = [
     "ControlAction",
     "FieldProvenance",
     "IngestBatch",
+    "LinkCorrection",
     "OutboxEntry",
     "PushApproval",
     "QuarantinedRow",

@@ -177,3 +177,51 @@ class StewardDecision(Base):
     basis_hash: Mapped[str] = mapped_column(String(64))
     """The conflict's basis when decided; when the sources change it, the conflict reopens."""
     applied_at: Mapped[datetime | None]
+
+
+LINK_CORRECTION_KINDS = ("move_record", "assign_person", "split", "merge")
+LINK_CORRECTION_STATUSES = ("active", "reopened", "revoked")
+
+
+class LinkCorrection(Base):
+    """A steward's correction of the crosswalk, sticky like a decision (DESIGN.md, "The golden dataset").
+
+    - ``move_record``: ``staged_record_id`` joins the case that holds ``target_staged_record_id``;
+    - ``assign_person``: ``staged_record_id`` names ``target_nip`` (or nobody, when it is None);
+    - ``split``: ``staged_record_id`` leaves its case and forms one of its own;
+    - ``merge``: the case holding ``staged_record_id`` joins the case holding ``target_staged_record_id``.
+
+    Applied by every reconciliation while ``basis_hash`` (what the records involved said when the
+    steward decided) holds; when one of them changes it is ``reopened`` with the reason and no longer
+    applied. Undoing one stamps ``revoked_at``; the row, the audit log and the crosswalk's own history
+    (``case_links.unlinked_at``) keep what happened.
+    """
+
+    __tablename__ = "link_corrections"
+    __table_args__ = (
+        Index(None, "staged_record_id"),
+        Index(None, "target_staged_record_id"),
+        Index(None, "status"),
+        CheckConstraint(f"kind IN {LINK_CORRECTION_KINDS!r}", name="kind"),
+        CheckConstraint(f"status IN {LINK_CORRECTION_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    staged_record_id: Mapped[int] = mapped_column(ForeignKey("staged_records.id", ondelete="CASCADE"))
+    target_staged_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staged_records.id", ondelete="CASCADE")
+    )
+    target_nip: Mapped[str | None] = mapped_column(String(18))
+    basis_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    reopened_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+    """When a reconciliation first applied it (or applied its undoing); None: the next run will."""
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,129 @@
+"""The stewards' link corrections as a reconciliation reads them (DESIGN.md, "The golden dataset").
+
+A correction (:class:`~sbt_sync.db.models.LinkCorrection`) holds while the records it involves say what
+they said when the steward decided (its basis hash covers their staged content hashes). Each run reads
+the active corrections of its scope: those that still hold become :class:`LinkOverride` (move, split,
+merge) or a person for a record (assign); those whose records changed or were withdrawn are
+``reopened`` with the reason and no longer applied, so the machine's linking takes over again and the
+steward sees why. Everything happens in the caller's session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.models import LinkCorrection, StagedRecord
+from sbt_sync.reconcile.golden_model import LinkOverride, OverrideKind
+from sbt_sync.reconcile.identity_store import chunks
+
+LINK_KINDS: tuple[OverrideKind, ...] = ("move_record", "split", "merge")
+
+
+def correction_basis(contents: Iterable[tuple[int, str, bool]]) -> str:
+    """The basis of a correction: the (staged id, content hash, withdrawn) of the records it involves."""
+    return hashlib.sha256(json.dumps(sorted(contents)).encode()).hexdigest()
+
+
+def involved(correction: LinkCorrection) -> list[int]:
+    """The staged records a correction relies on."""
+    ids = [correction.staged_record_id]
+    if correction.target_staged_record_id is not None:
+        ids.append(correction.target_staged_record_id)
+    return ids
+
+
+def record_contents(session: Session, ids: Iterable[int]) -> dict[int, tuple[int, str, bool]]:
+    """Staged id -> (id, content hash, withdrawn): what a correction's basis covers."""
+    found: dict[int, tuple[int, str, bool]] = {}
+    columns = (StagedRecord.id, StagedRecord.content_hash, StagedRecord.withdrawn)
+    for chunk in chunks(sorted(set(ids))):
+        for staged_id, content, withdrawn in session.execute(
+            select(*columns).where(StagedRecord.id.in_(chunk))
+        ):
+            found[staged_id] = (staged_id, content, bool(withdrawn))
+    return found
+
+
+def active_corrections(session: Session, staged_ids: Iterable[int]) -> list[LinkCorrection]:
+    """Active corrections that involve any of ``staged_ids`` (as the record or the target)."""
+    found: dict[int, LinkCorrection] = {}
+    for chunk in chunks(sorted(set(staged_ids))):
+        query = select(LinkCorrection).where(
+            LinkCorrection.status == "active",
+            or_(
+                LinkCorrection.staged_record_id.in_(chunk),
+                LinkCorrection.target_staged_record_id.in_(chunk),
+            ),
+        )
+        found.update((c.id, c) for c in session.scalars(query))
+    return [found[i] for i in sorted(found)]
+
+
+@dataclass
+class InForce:
+    """The corrections a run applies, and what it did with the others."""
+
+    overrides: list[LinkOverride] = field(default_factory=list)
+    persons: dict[int, str | None] = field(default_factory=dict)
+    """Staged id -> the NIP a steward assigned the record (None: it names nobody in the registry)."""
+    reopened: int = 0
+
+
+def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datetime) -> InForce:
+    """The active corrections of the scope that still hold; the others are reopened with the reason.
+
+    Also stamps ``applied_at`` on the corrections (and the undoings) this run is the first to apply.
+    """
+    result = InForce()
+    corrections = active_corrections(session, staged_ids)
+    contents = record_contents(session, (i for c in corrections for i in involved(c)))
+    for c in corrections:
+        now_said = [contents[i] for i in involved(c) if i in contents]
+        if len(now_said) < len(involved(c)) or correction_basis(now_said) != c.basis_hash:
+            changed = [f"record {i}" for i in involved(c) if i not in contents or contents[i][2]]
+            c.status = "reopened"
+            c.reopened_reason = (
+                f"the records it relied on changed since {c.decided_at:%Y-%m-%d %H:%M} UTC"
+                + (f" ({', '.join(changed)} withdrawn)" if changed else "")
+                + ": the machine's link applies until a steward decides again"
+            )
+            result.reopened += 1
+            continue
+        if c.applied_at is None:
+            c.applied_at = now
+        if c.kind == "assign_person":
+            result.persons[c.staged_record_id] = c.target_nip
+        else:
+            kind = next(k for k in LINK_KINDS if k == c.kind)
+            result.overrides.append(LinkOverride(c.id, kind, c.staged_record_id, c.target_staged_record_id))
+    for chunk in chunks(sorted(set(staged_ids))):
+        undone = select(LinkCorrection).where(
+            LinkCorrection.status == "revoked",
+            LinkCorrection.applied_at.is_(None),
+            LinkCorrection.staged_record_id.in_(chunk),
+        )
+        for c in session.scalars(undone):
+            c.applied_at = now
+    return result
+
+
+def persons_assigned(session: Session, staged_ids: Sequence[int]) -> dict[int, str | None]:
+    """Staged id -> the NIP of an active ``assign_person`` correction whose basis still holds.
+
+    Identity resolution reads this before it searches: a steward's assignment wins over the machine.
+    """
+    corrections = [c for c in active_corrections(session, staged_ids) if c.kind == "assign_person"]
+    contents = record_contents(session, (c.staged_record_id for c in corrections))
+    held: dict[int, str | None] = {}
+    for c in corrections:
+        said = contents.get(c.staged_record_id)
+        if said is not None and correction_basis([said]) == c.basis_hash:
+            held[c.staged_record_id] = c.target_nip
+    return held

@@ -1,0 +1,430 @@
+"""Steward corrections of the crosswalk: move a record to another case or person, split, merge, undo,
+and reopen a resolved decision, each previewed before it is confirmed and audited when it is.
+
+A correction is a sticky decision (:class:`~sbt_sync.db.models.LinkCorrection`): the next
+reconciliation applies it and every later one keeps it while the records it involves are unchanged
+(:mod:`sbt_sync.reconcile.corrections`); undoing it is itself a decision, and the crosswalk keeps both
+(``case_links.unlinked_at``).
+
+The preview runs the production path itself (reconciliation, then the enforcement policy) inside a
+transaction that is rolled back: first with the data as it is, then with the correction added; what
+differs is the consequence: the cases that change and every NIP whose block flag would change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import (
+    AsnRegistryEntry,
+    AuditEntry,
+    Case,
+    CaseLink,
+    Conflict,
+    LinkCorrection,
+    StagedRecord,
+    StewardDecision,
+    User,
+)
+from sbt_sync.enforce.load import load_cases
+from sbt_sync.enforce.policy import plan_enforcement
+from sbt_sync.reconcile.corrections import correction_basis, involved, record_contents
+from sbt_sync.reconcile.run import reconcile_in_session
+from sbt_sync.settings import Settings
+from sbt_sync.steward.conflicts import ConflictNotFound, InvalidDecision
+from schemas.nip import NipError, mask_nip, parse_nip
+
+CorrectionKind = Literal["move_record", "assign_person", "split", "merge"]
+TARGET_RECORD = ("move_record", "merge")
+
+
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """What a steward asks: see :class:`~sbt_sync.db.models.LinkCorrection` for each kind."""
+
+    kind: CorrectionKind
+    staged_record_id: int
+    target_staged_record_id: int | None = None
+    target_nip: str | None = None
+    """For ``assign_person``: the ASN the record names, or None when it names nobody in the registry."""
+
+
+@dataclass
+class FlagChange:
+    nip: str
+    """Masked, as everything a person reads outside the case page."""
+    blocked_before: bool
+    blocked_after: bool
+    cases_after: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Consequence:
+    """What a correction would change at the next reconciliation and enforcement."""
+
+    cases_before: dict[str, list[int]]
+    """Case key -> its staged records, for the cases the records involved belong to now."""
+    cases_after: dict[str, list[int]]
+    """The same records' cases once the correction is applied."""
+    flag_changes: list[FlagChange]
+    held_after: list[str]
+    """Case keys that would be held afterwards (a disputed identity or an open critical conflict)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.cases_before != self.cases_after or bool(self.flag_changes)
+
+
+def _validate(session: Session, request: CorrectionRequest) -> None:
+    record = session.get(StagedRecord, request.staged_record_id)
+    if record is None or record.withdrawn:
+        raise InvalidDecision(f"record {request.staged_record_id} does not exist or its source withdrew it")
+    if request.kind in TARGET_RECORD:
+        target_id = request.target_staged_record_id
+        target = session.get(StagedRecord, target_id) if target_id is not None else None
+        if target is None or target.withdrawn:
+            raise InvalidDecision(f"{request.kind} needs a live target record (got {target_id})")
+        if target.id == record.id:
+            raise InvalidDecision("a record cannot be moved to or merged with itself")
+        here = _case_of(session, record.id)
+        if here is not None and here == _case_of(session, target.id):
+            raise InvalidDecision("both records are already in the same case")
+    unknown = request.target_nip is not None and session.get(AsnRegistryEntry, request.target_nip) is None
+    if request.kind == "assign_person" and unknown:
+        raise InvalidDecision(f"NIP {mask_nip(request.target_nip)} is not in the registry")
+
+
+def parse_person(value: str) -> str | None:
+    """A NIP as a steward typed it, or None for 'none' (the record names nobody in the registry)."""
+    if value.strip().lower() == "none":
+        return None
+    try:
+        parsed = parse_nip(value)
+    except NipError as exc:
+        raise InvalidDecision(str(exc)) from exc
+    if parsed is None:
+        raise InvalidDecision("give a NIP or 'none'")
+    return parsed.value
+
+
+def _case_of(session: Session, staged_id: int) -> int | None:
+    return session.scalar(
+        select(CaseLink.case_id).where(CaseLink.staged_record_id == staged_id, CaseLink.unlinked_at.is_(None))
+    )
+
+
+def case_label(key: str) -> str:
+    """A case key as people outside the case page read it: its NIP masked."""
+    head, _, last = key.rpartition("|")
+    return f"{head}|{mask_nip(last)}" if head and len(last) == 18 and last.isdigit() else key
+
+
+def _membership(session: Session, staged_ids: Iterable[int]) -> dict[str, list[int]]:
+    """Case label (:func:`case_label`) -> its staged records, for the cases holding ``staged_ids``."""
+    case_ids = {c for i in staged_ids if (c := _case_of(session, i)) is not None}
+    found: dict[str, list[int]] = {}
+    for case_id in sorted(case_ids):
+        key = session.scalar(select(Case.case_key).where(Case.id == case_id))
+        members = session.scalars(
+            select(CaseLink.staged_record_id)
+            .where(CaseLink.case_id == case_id, CaseLink.unlinked_at.is_(None))
+            .order_by(CaseLink.staged_record_id)
+        )
+        found[case_label(str(key))] = list(members)
+    return found
+
+
+def _mark(session: Session, ids: Iterable[int]) -> None:
+    """Flag the records for the next reconciliation (and its sensor) to pick up."""
+    session.execute(
+        update(StagedRecord).where(StagedRecord.id.in_(sorted(set(ids)))).values(needs_reconcile=True)
+    )
+
+
+def _records_of_request(request: CorrectionRequest) -> list[int]:
+    ids = [request.staged_record_id]
+    if request.target_staged_record_id is not None and request.kind in TARGET_RECORD:
+        ids.append(request.target_staged_record_id)
+    return ids
+
+
+def _new_row(
+    session: Session, request: CorrectionRequest, reason: str, actor: str, now: datetime
+) -> LinkCorrection:
+    ids = _records_of_request(request)
+    user = session.scalar(select(User).where(User.username == actor))
+    row = LinkCorrection(
+        kind=request.kind,
+        staged_record_id=request.staged_record_id,
+        target_staged_record_id=request.target_staged_record_id if request.kind in TARGET_RECORD else None,
+        target_nip=request.target_nip if request.kind == "assign_person" else None,
+        basis_hash=correction_basis(record_contents(session, ids).values()),
+        reason=reason,
+        status="active",
+        decided_by_id=user.id if user else None,
+        decided_by=actor,
+        decided_at=now,
+    )
+    session.add(row)
+    session.flush()
+    _mark(session, involved(row))
+    return row
+
+
+def _blocks(session: Session, settings: Settings, as_of: date) -> dict[str, tuple[bool, list[str]]]:
+    plan = plan_enforcement(load_cases(session), settings.enforcement, as_of)
+    return {nip: (d.blocked, [case_label(k) for k in d.blocking_case_keys]) for nip, d in plan.blocks.items()}
+
+
+def preview_correction(
+    database: Database, settings: Settings, request: CorrectionRequest, *, as_of: date | None = None
+) -> Consequence:
+    """The consequence of ``request`` at ``as_of`` (default today), changing nothing stored.
+
+    Raises :class:`InvalidDecision` when the request cannot apply (module docstring).
+    """
+    as_of = as_of or datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    with database.session() as session:
+        try:
+            _validate(session, request)
+            reconcile_in_session(session, database, settings, as_of=as_of, now=now)
+            ids = _records_of_request(request)
+            before_cases = _membership(session, ids)
+            before = _blocks(session, settings, as_of)
+            _new_row(session, request, "preview", "preview", now)
+            reconcile_in_session(session, database, settings, as_of=as_of, now=now)
+            after_cases = _membership(
+                session, {i for members in before_cases.values() for i in members} | set(ids)
+            )
+            after = _blocks(session, settings, as_of)
+            held = sorted(
+                case_label(key)
+                for key in session.scalars(select(Case.case_key).where(Case.held.is_(True)))
+                if case_label(key) in after_cases
+            )
+        finally:
+            session.rollback()
+    unflagged: tuple[bool, list[str]] = (False, [])
+    changes = [
+        FlagChange(
+            mask_nip(nip),
+            before.get(nip, unflagged)[0],
+            after.get(nip, unflagged)[0],
+            after.get(nip, unflagged)[1],
+        )
+        for nip in sorted(set(before) | set(after))
+        if before.get(nip, unflagged)[0] != after.get(nip, unflagged)[0]
+    ]
+    return Consequence(before_cases, after_cases, changes, held)
+
+
+def _audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    reason: str,
+    channel: str,
+    client_address: str | None,
+    now: datetime,
+) -> None:
+    user = session.scalar(select(User).where(User.username == actor))
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=user.id if user else None,
+            actor_name=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            before=before,
+            after=after,
+            reason=reason,
+            channel=channel,
+            client_address=client_address,
+        )
+    )
+
+
+def correct_link(
+    database: Database,
+    request: CorrectionRequest,
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Record a correction (applied by the next reconciliation) with its audit entry; its id.
+
+    Raises :class:`InvalidDecision` without a reason or when the request cannot apply.
+    """
+    if not reason.strip():
+        raise InvalidDecision("a correction needs a reason")
+    now = now or datetime.now(UTC)
+    with database.session() as session:
+        _validate(session, request)
+        row = _new_row(session, request, reason.strip(), actor, now)
+        _audit(
+            session,
+            actor=actor,
+            action=f"link.{request.kind}",
+            object_type="link_correction",
+            object_id=row.id,
+            before={"case": _case_key(session, request.staged_record_id)},
+            after=_described(row),
+            reason=reason.strip(),
+            channel=channel,
+            client_address=client_address,
+            now=now,
+        )
+        return row.id
+
+
+def _case_key(session: Session, staged_id: int) -> str | None:
+    case_id = _case_of(session, staged_id)
+    return None if case_id is None else session.scalar(select(Case.case_key).where(Case.id == case_id))
+
+
+def _described(row: LinkCorrection) -> dict[str, Any]:
+    """A correction as the audit log shows it: NIPs masked."""
+    return {
+        "kind": row.kind,
+        "record": row.staged_record_id,
+        "target_record": row.target_staged_record_id,
+        "target_nip": mask_nip(row.target_nip) if row.target_nip else None,
+        "status": row.status,
+    }
+
+
+def undo_correction(
+    database: Database,
+    correction_id: int,
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Revoke a correction: the next reconciliation links its records as if it had never been made."""
+    if not reason.strip():
+        raise InvalidDecision("undoing a correction needs a reason")
+    now = now or datetime.now(UTC)
+    with database.session() as session:
+        row = session.get(LinkCorrection, correction_id)
+        if row is None:
+            raise InvalidDecision(f"no link correction with id {correction_id}")
+        if row.status == "revoked":
+            raise InvalidDecision(f"link correction {correction_id} is already undone")
+        before = _described(row)
+        row.status, row.revoked_at, row.revoked_by, row.revoke_reason = "revoked", now, actor, reason.strip()
+        row.applied_at = None  # the next run applies the undoing
+        _mark(session, involved(row))
+        _audit(
+            session,
+            actor=actor,
+            action="link.undo",
+            object_type="link_correction",
+            object_id=row.id,
+            before=before,
+            after=_described(row),
+            reason=reason.strip(),
+            channel=channel,
+            client_address=client_address,
+            now=now,
+        )
+
+
+def list_corrections(database: Database, *, staged_record_id: int | None = None) -> list[dict[str, Any]]:
+    """Every correction (newest first), or those involving one record."""
+    with database.session() as session:
+        query = select(LinkCorrection).order_by(LinkCorrection.id.desc())
+        if staged_record_id is not None:
+            query = query.where(
+                (LinkCorrection.staged_record_id == staged_record_id)
+                | (LinkCorrection.target_staged_record_id == staged_record_id)
+            )
+        return [
+            {
+                **_described(row),
+                "id": row.id,
+                "reason": row.reason,
+                "decided_by": row.decided_by,
+                "decided_at": row.decided_at,
+                "applied_at": row.applied_at,
+                "reopened_reason": row.reopened_reason,
+                "revoked_by": row.revoked_by,
+                "revoked_at": row.revoked_at,
+                "revoke_reason": row.revoke_reason,
+            }
+            for row in session.scalars(query)
+        ]
+
+
+def reopen_decision(
+    database: Database,
+    conflict_id: int,
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Reopen a conflict a steward resolved: the decision stops applying at the next reconciliation
+    and the conflict waits in the queue again. Appends a decision row that says so; its id."""
+    if not reason.strip():
+        raise InvalidDecision("reopening a decision needs a reason")
+    now = now or datetime.now(UTC)
+    with database.session() as session:
+        conflict = session.get(Conflict, conflict_id)
+        if conflict is None:
+            raise ConflictNotFound(f"no conflict with id {conflict_id}")
+        if conflict.status != "resolved":
+            raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not resolved")
+        user = session.scalar(select(User).where(User.username == actor))
+        row = StewardDecision(
+            conflict_id=conflict.id,
+            decided_by_id=user.id if user else None,
+            decided_at=now,
+            decision={"reopened": True},
+            reason=reason.strip(),
+            basis_hash=conflict.basis_hash,
+        )
+        session.add(row)
+        conflict.status, conflict.closed_at = "open", None
+        conflict.reopened_reason = f"reopened by {actor}: {reason.strip()}"
+        if conflict.staged_record_id is not None:
+            _mark(session, [conflict.staged_record_id])
+        session.flush()
+        _audit(
+            session,
+            actor=actor,
+            action="conflict.reopen",
+            object_type="conflict",
+            object_id=conflict.id,
+            before={"status": "resolved"},
+            after={"status": "open", "decision_id": row.id},
+            reason=reason.strip(),
+            channel=channel,
+            client_address=client_address,
+            now=now,
+        )
+        return row.id
