@@ -57,7 +57,7 @@ def load_cases(session: Session) -> list[EnforcementCase]:
     for row in rows:
         golden = row.golden or {}
         result = _result(row.status, golden)
-        annulled_on = _day(_golden(golden, "annulled_on")) or annulments.get(row.id)
+        annulled_on = wib_day(_golden(golden, "annulled_on")) or annulments.get(row.id)
         left = row.nip in departures or row.status == "asn_berhenti"
         cases.append(
             EnforcementCase(
@@ -94,7 +94,7 @@ def left_service_dates(session: Session, nips: Iterable[str]) -> dict[str, date 
             AsnRegistryEntry.nip.in_(chunk), AsnRegistryEntry.status_id.in_(codes)
         )
         for nip, updated in session.execute(query):
-            found[nip] = _day(updated)
+            found[nip] = wib_day(updated)
     return found
 
 
@@ -108,7 +108,7 @@ def _annulment_dates(session: Session, case_ids: list[int]) -> dict[int, date]:
             .where(FieldProvenance.case_id.in_(chunk), FieldProvenance.field == "verification_result")
         )
         for case_id, updated in session.execute(query):
-            day = _day(updated)
+            day = wib_day(updated)
             if day is not None:
                 dates[case_id] = day
     return dates
@@ -125,7 +125,7 @@ def _golden(golden: Mapping[str, Any], name: str) -> Any:
     return value.get("value") if isinstance(value, Mapping) else value
 
 
-def _day(value: Any) -> date | None:
+def wib_day(value: Any) -> date | None:
     """The WIB calendar day of an instant, date or ISO string; None when there is none."""
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=WIB)).astimezone(WIB).date()
@@ -133,7 +133,7 @@ def _day(value: Any) -> date | None:
         return value
     if isinstance(value, str) and value:
         try:
-            return _day(datetime.fromisoformat(value)) if len(value) > 10 else date.fromisoformat(value)
+            return wib_day(datetime.fromisoformat(value)) if len(value) > 10 else date.fromisoformat(value)
         except ValueError:
             return None
     return None

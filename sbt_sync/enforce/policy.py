@@ -154,7 +154,7 @@ def _blocks(outcomes: Iterable[CaseOutcome]) -> dict[str, BlockDecision]:
         if blocking:
             reason = "PPK did not follow up the recommendation(s) of " + ", ".join(k for k, _ in blocking)
         elif held:
-            reason = f"no case requires a block; {len(held)} case(s) held by open conflicts or identity disputes"
+            reason = f"no case requires a block; {len(held)} case(s) held by conflicts or identity disputes"
         else:
             reason = "no case requires a block"
         decisions[nip] = BlockDecision(

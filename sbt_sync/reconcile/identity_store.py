@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Conflict, StagedRecord, StewardDecision
+from sbt_sync.db.models import AsnRegistryEntry, Conflict, StagedRecord, StewardDecision
 from sbt_sync.reconcile.candidates import CandidateSearch
 from sbt_sync.reconcile.identity import IdentityDecision, IdentityThresholds, make_query, resolve
 
@@ -119,6 +119,14 @@ def _latest_decisions(session: Session, conflict_ids: Sequence[int]) -> dict[int
     return latest
 
 
+def _registered(session: Session, nips: set[str]) -> set[str]:
+    """The NIPs of ``nips`` the registry mirror holds."""
+    found: set[str] = set()
+    for chunk in chunks(sorted(nips)):
+        found.update(session.scalars(select(AsnRegistryEntry.nip).where(AsnRegistryEntry.nip.in_(chunk))))
+    return found
+
+
 def _candidates(decision: IdentityDecision) -> list[dict[str, Any]]:
     return [{"nip": c.nip, "score": c.score, "source": "siasn"} for c in decision.candidates]
 
@@ -147,6 +155,10 @@ def resolve_identities(
         )
     decisions = _latest_decisions(session, sorted(c.id for c in existing.values()))
 
+    chosen = {d.decision.get("nip") for d in decisions.values()} | set(assigned.values())
+    registered = _registered(session, {nip for nip in chosen if nip})
+    stale: set[int] = set()
+    """Rows whose steward-chosen NIP left the registry (a NIP correction): decided again, reopened."""
     outcome: dict[int, tuple[str | None, str, float | None]] = {}
     to_search: list[PendingRow] = []
     for key, row in keys.items():
@@ -159,8 +171,11 @@ def resolve_identities(
         basis = identity_basis(row.nip_raw, row.name, row.instansi)
         if row.withdrawn:
             outcome[row.id] = (None, "withdrawn", None)
-        elif row.id in assigned:
+        elif row.id in assigned and assigned[row.id] in registered | {None}:
             outcome[row.id] = (assigned[row.id], STEWARD_RULE, None)
+        elif decision is not None and decision.decision.get("nip") not in registered | {None}:
+            stale.add(row.id)
+            to_search.append(row)
         elif decision is not None and conflict is not None and decision.basis_hash == basis:
             outcome[row.id] = (decision.decision.get("nip"), STEWARD_RULE, None)
             if decision.applied_at is None:
@@ -237,6 +252,11 @@ def resolve_identities(
             conflict.reopened_reason = (
                 f"the row changed since the steward's decision: now NIP {row.nip_raw!r}, "
                 f"name {row.name!r}, instansi {row.instansi!r}"
+            )
+        elif row.id in stale:
+            conflict.reopened_reason = (
+                "the NIP the steward chose is no longer in the registry (corrected or removed): "
+                + (decision_made.reason or decision_made.rule)
             )
         elif reopened:
             conflict.reopened_reason = "raised again: " + (decision_made.reason or decision_made.rule)

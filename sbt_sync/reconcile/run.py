@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
+from sbt_sync.enforce.load import wib_day
 from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned
 from sbt_sync.reconcile.golden import latest_decisions, reconcile
 from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase
@@ -80,7 +81,9 @@ def left_service(session: Session, nips: set[str]) -> dict[str, date]:
             AsnRegistryEntry.nip.in_(chunk), AsnRegistryEntry.status_id.in_(leaving)
         )
         for nip, updated, refreshed in session.execute(query):
-            found[nip] = (updated or refreshed).date()
+            day = wib_day(updated or refreshed)  # the calendar day in Jakarta, as enforcement counts
+            if day is not None:
+                found[nip] = day
     return found
 
 

@@ -8,14 +8,23 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from typer.testing import CliRunner
 
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AuditEntry, Case, CaseLink, Conflict, LinkCorrection, StagedRecord
+from sbt_sync.db.models import (
+    AsnRegistryEntry,
+    AuditEntry,
+    Case,
+    CaseLink,
+    Conflict,
+    LinkCorrection,
+    StagedRecord,
+)
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
+from sbt_sync.ingest.registry import registry_row
 from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.conflicts import InvalidDecision
@@ -40,6 +49,7 @@ from tests.reconcile.test_database_property import (
     _write,
     project_settings,  # noqa: F401  (a fixture)
 )
+from tests.support.registry import registry_item
 
 pytestmark = pytest.mark.integration
 
@@ -254,3 +264,31 @@ def test_cli_shows_the_consequence_and_records_only_with_yes(
     assert "undone by budi: wrong" in runner.invoke(app, [*config, "links", "list"]).output
     refused = runner.invoke(app, [*config, "links", "split", "999999", "--reason", "x"])
     assert refused.exit_code == 1 and "does not exist" in str(refused.exception)
+
+
+def test_a_decision_naming_a_nip_the_registry_corrected_reopens_and_holds(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    _reset(migrated_database)
+    _write(migrated_database, 0, Spec("finding", "a", 0, 0), 1)
+    _write(migrated_database, 1, Spec("recommendation", "a_named_b", 0, 0), 1)
+    _run(migrated_database, project_settings, 0)
+    with migrated_database.session() as session:
+        conflict = session.scalars(select(Conflict).where(Conflict.kind == "name_mismatch")).one()
+    resolve_conflict(migrated_database, conflict.id, value=NIP_A, reason="typo in the name", actor="ani")
+    _run(migrated_database, project_settings, 1)
+    assert _blocked(migrated_database, project_settings) == {NIP_A}
+
+    # SIASN corrects NIP A (the refresh flags every row that names it): the decision names nobody now.
+    corrected = "198001012005011009"
+    with migrated_database.session() as session:
+        session.execute(delete(AsnRegistryEntry).where(AsnRegistryEntry.nip == NIP_A))
+        session.execute(insert(AsnRegistryEntry), [registry_row(registry_item(corrected, "BUDI SANTOSO"))])
+        session.execute(update(StagedRecord).values(needs_reconcile=True))
+    _run(migrated_database, project_settings, 2)
+    with migrated_database.session() as session:
+        row = session.get(Conflict, conflict.id)
+        assert row is not None and row.status == "open"
+        assert "no longer in the registry" in str(row.reopened_reason)
+    assert NIP_A not in _blocked(migrated_database, project_settings)
