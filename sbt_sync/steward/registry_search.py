@@ -33,6 +33,7 @@ from sbt_sync.db.models import AsnRegistryEntry as Asn
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.candidates import _INSTANSI_LIST, CandidateSearch
 from sbt_sync.reconcile.identity import (
+    IdentityQuery,
     IdentityThresholds,
     RegistryCandidate,
     canonical_name,
@@ -49,6 +50,7 @@ PREFIX_LIMIT = 200
 MAX_LIMIT = 50
 MIN_NIP_DIGITS = 4
 MAX_TOKENS = 4
+PARTIAL_NAME = 0.9
 NAME_FLOOR = 0.5
 """Hits whose score falls below this are dropped when a name is given: a steward reads the top few."""
 
@@ -161,7 +163,7 @@ def search_registry(
         nips = _nip_pool(session, digits, instansi_ids)
         if canonical_name(query.name):
             nips |= _anchored(session, canonical_name(query.name).split(), instansi_ids)
-        elif query.birth_date is not None and not digits:
+        if query.birth_date is not None and len(digits) < MIN_NIP_DIGITS:
             nips |= _block(session, Asn.birth_date == query.birth_date, instansi_ids, BIRTH_LIMIT)
     if canonical_name(query.name):
         nips |= _reconciliation_candidates(database, query, instansi_ids, thresholds)
@@ -176,9 +178,23 @@ def search_registry(
         return sorted(hits, key=lambda h: (h.name_normalised, h.nip))[:limit]
     scoring = make_query(nip_raw=None, name=query.name, instansi=None)
     scoring = replace(scoring, birth_date=query.birth_date)
-    scored = [replace(h, score=score_candidate(scoring, h.candidate)) for h in hits]
-    kept = [h for h in scored if (h.score or 0.0) >= NAME_FLOOR]
+    scored = [replace(h, score=_score(scoring, h)) for h in hits]
+    # A NIP prefix or a birth date has already narrowed the hits to a few: keep even a weak name.
+    narrowed = len(digits) >= MIN_NIP_DIGITS or query.birth_date is not None
+    kept = [h for h in scored if narrowed or (h.score or 0.0) >= NAME_FLOOR]
     return sorted(kept, key=lambda h: (-(h.score or 0.0), h.nip))[:limit]
+
+
+def _score(query: IdentityQuery, hit: RegistryHit) -> float:
+    """The reconciliation's score; a name written only in part ("Rusli Patunru" for "Rusli Eko
+    Patunru") scores as the full name would, discounted by ``PARTIAL_NAME``: a steward often knows
+    only some of a name, where the reconciliation must never link on a part."""
+    score = score_candidate(query, hit.candidate)
+    written, registered = set(canonical_name(query.name).split()), canonical_name(hit.name_normalised).split()
+    if written and written < set(registered):
+        whole = score_candidate(replace(query, name=hit.name_normalised), hit.candidate)
+        score = max(score, round(PARTIAL_NAME * whole, 4))
+    return score
 
 
 def _nip_pool(session: Session, digits: str, instansi_ids: set[str] | None) -> set[str]:
@@ -201,10 +217,18 @@ def _block(
 
 
 def _anchored(session: Session, tokens: Sequence[str], instansi_ids: set[str] | None) -> set[str]:
-    """Names starting or ending with one of the query's tokens, ``ANCHOR_LIMIT`` rows per anchor."""
+    """Names starting with one of the query's tokens and holding another anywhere (any word order, one
+    token misspelt), then names starting or ending with one token (two tokens, one misspelt);
+    ``ANCHOR_LIMIT`` rows per anchor. The pairs come first because a common first name ("SITI",
+    "MUHAMMAD") fills a single-token anchor with thousands of others."""
     postgres = session.get_bind().dialect.name == "postgresql"
     found: set[str] = set()
-    for token in list(dict.fromkeys(t for t in tokens if len(t) > 1))[:MAX_TOKENS]:
+    kept = list(dict.fromkeys(t for t in tokens if len(t) > 1))[:MAX_TOKENS]
+    for first in kept:
+        for other in (t for t in kept if t != first):
+            pair = Asn.name_normalised.like(f"{first} %") & Asn.name_normalised.like(f"% {other}%")
+            found |= _block(session, pair, instansi_ids, ANCHOR_LIMIT)
+    for token in kept:
         head = Asn.name_normalised.like(f"{token} %")
         # SQLite has no reverse(); its LIKE scans anyway, and a local registry is small.
         tail = (

@@ -49,6 +49,10 @@ def world(migrated_database: Database) -> tuple[Database, dict[str, int]]:
         (RegistryQuery(name="Tri Wijaya", birth_date=date(1985, 4, 12), instansi="Kabupaten Agam"), AGAM_TRI),
         # A birth date alone.
         (RegistryQuery(birth_date=date(1990, 3, 15)), RINA),
+        # Part of a name: scored as her full name would be, a little lower (a steward knows only some).
+        (RegistryQuery(name="Marlina"), RINA),
+        # A first name and the first digits of the NIP: the prefix narrows, the weak name still ranks.
+        (RegistryQuery(name="Rina", nip="19900315"), RINA),
     ],
 )
 def test_registry_search_finds_the_person_by_name_nip_birth_date_and_instansi(
