@@ -282,6 +282,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.updated": ("Diperbarui", "Updated"),
     "case.title": ("Kasus", "Case"),
     "case.held": ("ditahan", "held"),
+    "case.unidentified": (
+        "ASN belum teridentifikasi (menunggu steward)",
+        "ASN not yet identified (waiting for a steward)",
+    ),
+    "case.conflicts": ("Konflik kasus ini", "This case's conflicts"),
     "case.timeline": ("Linimasa", "Timeline"),
     "case.provenance": ("Asal tiap kolom", "Field provenance"),
     "case.records": ("Rekaman sumber", "Source records"),

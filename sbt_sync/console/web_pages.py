@@ -16,6 +16,7 @@ from sbt_sync.console.web import console, language, render, require
 from sbt_sync.db.models.golden import CASE_STATUSES
 from sbt_sync.reports.recap import COLUMNS, HEADERS
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
+from sbt_sync.steward.conflicts import list_conflicts
 from sbt_sync.steward.dashboard import build_dashboard
 
 router = APIRouter(include_in_schema=False)
@@ -79,4 +80,6 @@ def case_detail(
         raise HTTPException(404, translator(language(request))("error.not_found"))
     if not case_visible_to(database, case_id, me.sources):
         raise HTTPException(403, translator(language(request))("error.forbidden"))
-    return render(request, "case.html", me, t=timeline)
+    # Its conflicts as links, the identity disputes of its rows included (those carry no case id).
+    _, conflicts = list_conflicts(database, status=None, case_id=case_id, sources=me.sources, limit=PAGE)
+    return render(request, "case.html", me, t=timeline, conflicts=conflicts)

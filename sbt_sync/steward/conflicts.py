@@ -135,6 +135,7 @@ def list_conflicts(
     agency: str | None = None,
     kanreg: str | None = None,
     opened_before: datetime | None = None,
+    case_id: int | None = None,
     sources: Sequence[str] | None = None,
     limit: int = 100,
     offset: int = 0,
@@ -142,7 +143,8 @@ def list_conflicts(
     """The total matching and one page of conflicts, most urgent first (priority, due date, id).
 
     ``agency`` is the source a conflict was raised on; ``sources`` limits the result to what an agency
-    viewer may see (:func:`visible_to`); ``opened_before`` keeps the conflicts older than a moment.
+    viewer may see (:func:`visible_to`); ``opened_before`` keeps the conflicts older than a moment;
+    ``case_id`` keeps a case's conflicts, the identity conflicts of its rows included.
     """
     if status is not None and status not in STATUSES:
         raise SbtError(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
@@ -162,6 +164,8 @@ def list_conflicts(
         query = query.where(Case.kanreg_id == kanreg)
     if opened_before is not None:
         query = query.where(Conflict.opened_at <= opened_before)
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
     if sources is not None:
         query = query.where(visible_to(sources))
     with database.session() as session:

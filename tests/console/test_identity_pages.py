@@ -93,3 +93,12 @@ def test_the_registry_search_api_compares_with_a_conflicts_row_and_names_what_is
         headers={"Authorization": f"Bearer {world.tokens['auditor']}"},
     )
     assert auditor.status_code == 403
+
+
+def test_a_case_page_says_its_asn_is_unidentified_and_links_the_rows_identity_conflict(
+    world: World, ids: dict[str, int]
+) -> None:
+    html = world.login("steward").get(f"/cases/{ids['case_unresolved']}").text
+    assert "ASN belum teridentifikasi" in html
+    assert f'<a href="/conflicts/{ids["unresolved"]}">Konflik #{ids["unresolved"]}</a>' in html
+    assert "identitas tidak ditemukan" in html

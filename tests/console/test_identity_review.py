@@ -94,6 +94,7 @@ def test_an_unresolved_rows_conflict_shows_the_case_it_joined(world: tuple[Datab
         (ids["unresolved"], "PILKADA-2024|rec:R-1", "II", ids["case_unresolved"])
     ]
     assert [r.id for r in list_conflicts(database, kanreg="II", kind="unresolved")[1]] == [ids["unresolved"]]
+    assert [r.id for r in list_conflicts(database, case_id=ids["case_unresolved"])[1]] == [ids["unresolved"]]
     detail = show_conflict(database, ids["unresolved"])
     assert detail.case is not None and detail.case["id"] == ids["case_unresolved"]
     assert detail.candidates == [] and detail.preselected is None and detail.top_refusal == "no_candidate"
