@@ -120,10 +120,11 @@ def test_each_new_plant_is_present_at_every_scale_in_its_planted_number(scale: s
             written, holder = reg.nama(case.alias_row), product_normalise(reg.nama(case.row)) or ""
             assert name_similarity(written, holder) < threshold
         if case.flags & DISPUTE_FLAGS:
-            # joinable by register number, recommended by BKN Wasdal, proven and open at as-of
+            # joinable by register number, recommended by BKN Wasdal, proven
             assert len(case.register.cases) == 1 and case.event != "PILKADA-2020"
             assert case.outcome == "terbukti" and case.left_on is None
-            assert case.sk_date is None or case.sk_date > AS_OF.date()
+        if "unregistered" in case.flags:
+            assert case.sk_date is None  # nobody identifiable is sanctioned
         if "retired_while_blocked" in case.flags:
             assert case.rec_date is not None and case.left_on is not None
             assert case.rec_date + timedelta(days=BLOCK_DAYS) < case.left_on < AS_OF.date()
@@ -133,6 +134,17 @@ def test_each_new_plant_is_present_at_every_scale_in_its_planted_number(scale: s
         sum(1 for c in cases if "unregistered" in c.flags and c.unregistered is not None)
         == counts["unregistered"]
     )
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_small_scale_gets_every_identity_plant_and_retirement_whatever_the_seed(seed: int) -> None:
+    cases = pipeline.build_world(seed, SCALES["small"])[3]
+    counts = Counter(f for c in cases for f in c.flags)
+    for flag in (*NEW_PLANTS, "wrong_nip", "namesake"):
+        assert counts[flag] == 1, (seed, flag)
+    # at least one dispute lands on a case still open at as-of, so the truth shows a hold
+    as_of = AS_OF.date()
+    assert any(c.flags & DISPUTE_FLAGS and (c.sk_date is None or c.sk_date > as_of) for c in cases)
 
 
 def test_the_same_seed_plants_the_same_cases() -> None:

@@ -6,6 +6,7 @@ what the sources actually publish, so a flag is an intent, never the truth itsel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
@@ -118,6 +119,41 @@ def _alone(case: Case) -> bool:
     return len(case.register.cases) == 1
 
 
+def _plant_each(
+    rng: np.random.Generator,
+    pools: tuple[list[Case], ...],
+    n: int,
+    taken: set[str],
+    plant: Callable[[Case], bool],
+) -> None:
+    """Plant on ``n`` free cases, the first pool's first, each pool in a seeded random order.
+
+    ``plant`` returns False, changing nothing, where the case does not fit (say its instansi has no
+    second ASN to borrow): the next case is tried, so small scales get their plants too.
+    """
+    done = 0
+    for pool in pools:
+        free = [c for c in pool if c.case_id not in taken]
+        for i in rng.permutation(len(free)):
+            case = free[int(i)]
+            if done == n:
+                return
+            if case.case_id not in taken and plant(case):
+                taken.add(case.case_id)
+                done += 1
+
+
+def _unlike(reg: Registry, row: int, others: np.ndarray, exclude: set[int]) -> list[int]:
+    """Rows of ``others`` outside ``exclude`` whose name shares no token with ``row``'s: plainly another
+    person's name, which no name similarity can mistake for a typo of it."""
+    mine = set(names.normalise_name(reg.nama(row)).split())
+    return [
+        int(r)
+        for r in others
+        if int(r) not in exclude and not mine & set(names.normalise_name(reg.nama(int(r))).split())
+    ]
+
+
 def plant_identity(
     rng: np.random.Generator, cases: list[Case], reg: Registry, by_inst: list[np.ndarray]
 ) -> None:
@@ -130,21 +166,29 @@ def plant_identity(
     factor = len(cases) / 2800
     taken = {c.case_id for c in cases if c.flags}
     pool = [c for c in cases if c.event != "PILKADA-2020" and _alone(c)]
-    for case in _take(rng, pool, planted("wrong_nip", factor), taken):
-        inst = by_inst[int(reg.instansi[case.row])]
-        other = int(inst[rng.integers(len(inst))]) if len(inst) > 1 else int(rng.integers(len(reg)))
-        if other == case.row or other in case_rows:
-            continue
-        case.alias_row = other
+
+    def wrong_nip(case: Case) -> bool:
+        others = _unlike(reg, case.row, by_inst[int(reg.instansi[case.row])], case_rows)
+        if not others:
+            return False
+        case.alias_row = others[int(rng.integers(len(others)))]
+        case_rows.add(case.alias_row)
         case.flags.add("wrong_nip")
-    for case in _take(rng, pool, planted("namesake", factor), taken):
+        return True
+
+    def namesake(case: Case) -> bool:
         candidates = [int(r) for r in by_inst[int(reg.instansi[case.row])] if int(r) not in case_rows]
         if not candidates:
-            continue
+            return False
         other = candidates[int(rng.integers(len(candidates)))]
         reg.g1[other], reg.g2[other], reg.fam[other] = reg.g1[case.row], reg.g2[case.row], reg.fam[case.row]
         case.alias_row = other
+        case_rows.add(other)
         case.flags.add("namesake")
+        return True
+
+    _plant_each(rng, (pool,), planted("wrong_nip", factor), taken, wrong_nip)
+    _plant_each(rng, (pool,), planted("namesake", factor), taken, namesake)
 
 
 def assign_channels(
@@ -233,7 +277,8 @@ def plant_disputes(
       (``alias_row``, same sex) is given the same name: the two tie.
 
     Each on a register naming one ASN (the recommendation joins the finding by register number), in a
-    2024 event (BKN Wasdal recommends), proven and not ended at AS_OF; blocked cases first.
+    2024 event (BKN Wasdal recommends), proven: blocked cases first, then cases still open at AS_OF,
+    then (small scales run short) any proven one.
     """
     case_rows = {c.row for c in cases} | {c.alias_row for c in cases if c.alias_row is not None}
     taken = {c.case_id for c in cases if c.flags}
@@ -248,31 +293,26 @@ def plant_disputes(
         and (c.sk_date is None or c.sk_date > AS_OF_DATE)
     ]
     blocked = [c for c in pool if c.bucket == "blocked"]
+    # the last resort at small scales: any proven case of the kind (a sanction then ends the hold)
+    proven = [c for c in cases if c.event != "PILKADA-2020" and _alone(c) and c.outcome == "terbukti"]
 
-    def pick(name: str) -> list[Case]:
-        n = planted(name, factor)
-        first = _take(rng, blocked, n, taken)
-        return first + _take(rng, pool, n - len(first), taken)
-
-    for case in pick("rec_name_mismatch"):
-        # no name token in common: the name is plainly someone else's, never a typo of the holder's
-        mine = set(names.normalise_name(reg.nama(case.row)).split())
-        others = [
-            int(r)
-            for r in by_inst[int(reg.instansi[case.row])]
-            if int(r) not in case_rows and not mine & set(names.normalise_name(reg.nama(int(r))).split())
-        ]
+    def rec_name_mismatch(case: Case) -> bool:
+        others = _unlike(reg, case.row, by_inst[int(reg.instansi[case.row])], case_rows)
         if not others:
-            continue
+            return False
         case.alias_row = others[int(rng.integers(len(others)))]
         case_rows.add(case.alias_row)
         case.flags.add("rec_name_mismatch")
-    for case in pick("unregistered_nip"):
+        return True
+
+    def unregistered(case: Case) -> bool:
         case.unregistered = _unregistered_person(rng, reg, bool(reg.female[case.row]))
         # the sanction of a person nobody can identify is not part of this plant: none is published
         case.sk_date = case.sanksi = case.nomor_sk = None
         case.flags.add("unregistered")
-    for case in pick("tied_namesake"):
+        return True
+
+    def tied_namesake(case: Case) -> bool:
         female = bool(reg.female[case.row])
         others = [
             int(r)
@@ -280,9 +320,17 @@ def plant_disputes(
             if int(r) not in case_rows and bool(reg.female[int(r)]) == female
         ]
         if not others:
-            continue
+            return False
         other = others[int(rng.integers(len(others)))]
         reg.g1[other], reg.g2[other], reg.fam[other] = reg.g1[case.row], reg.g2[case.row], reg.fam[case.row]
         case.alias_row = other
         case_rows.add(other)
         case.flags.add("tied_namesake")
+        return True
+
+    for name, plant in (
+        ("rec_name_mismatch", rec_name_mismatch),
+        ("unregistered_nip", unregistered),
+        ("tied_namesake", tied_namesake),
+    ):
+        _plant_each(rng, (blocked, pool, proven), planted(name, factor), taken, plant)
