@@ -196,6 +196,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "review.from_nip": ("dari NIP", "from the NIP"),
     "review.tie_badge": ("seri", "tie"),
+    "review.instansi_id": ("ditulis sebagai kode", "written as the code"),
     "review.candidates": ("Kandidat dari rekonsiliasi", "Candidates from the reconciliation"),
     "review.none_offered": (
         "Rekonsiliasi tidak menemukan kandidat.",

@@ -129,7 +129,7 @@ def conflict_detail(
         "q_name": q_name if searched else record.get("name") or "",
         "q_nip": q_nip,
         "q_birth": q_birth if searched else (birth.isoformat() if isinstance(birth, date) else ""),
-        "q_instansi": q_instansi if searched else source.get("instansi") or "",
+        "q_instansi": q_instansi if searched else source.get("instansi_name") or source.get("instansi") or "",
     }
     return render(
         request, "conflict.html", me, c=detail, identity=detail.summary.kind in IDENTITY_KINDS,

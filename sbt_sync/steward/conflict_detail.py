@@ -30,7 +30,7 @@ from sbt_sync.steward.identity_review import (
     source_profile,
     top_refusal,
 )
-from sbt_sync.steward.registry_search import registry_hits
+from sbt_sync.steward.registry_search import instansi_name, registry_hits
 
 
 @dataclass
@@ -140,6 +140,8 @@ def _side_by_side(
     database: Database, kind: str, detail: ConflictDetail, thresholds: IdentityThresholds | None
 ) -> None:
     """Registry profiles, matches against the row and ties on an identity conflict's candidates."""
+    if detail.source is not None:
+        detail.source["instansi_name"] = instansi_name(database, detail.source.get("instansi"))
     hits = registry_hits(database, [c["nip"] for c in detail.candidates if c.get("nip")])
     for candidate in detail.candidates:
         hit = hits.get(candidate.get("nip") or "")

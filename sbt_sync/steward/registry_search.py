@@ -138,6 +138,15 @@ def registry_hits(database: Database, nips: Iterable[str]) -> dict[str, Registry
         return {r.nip: hit_of(r) for r in session.scalars(select(Asn).where(Asn.nip.in_(wanted)))}
 
 
+def instansi_name(database: Database, instansi_id: str | None) -> str | None:
+    """The registry's name for an instansi id (None when ``instansi_id`` is not one): a source that
+    writes the id (BKN Wasdal, IDIS) is shown to a steward by name."""
+    if not instansi_id:
+        return None
+    with database.session() as session:
+        return session.scalar(select(Asn.instansi_name).where(Asn.instansi_id == instansi_id).limit(1))
+
+
 def search_registry(
     database: Database,
     query: RegistryQuery,

@@ -1,6 +1,7 @@
 """Identity conflicts a steward meets, on a small registry of Kabupaten Sampang (both backends).
 
-- ``unresolved``: a BKN Wasdal recommendation naming "Tri Wijyaa" (misspelt, no NIP) that joined case
+- ``unresolved``: a BKN Wasdal recommendation naming "Tri Wijyaa" (misspelt, no NIP, the instansi by
+  its id, as BKN Wasdal writes it) that joined case
   CASE-U by its recommendation number; the reconciliation found nobody, so it offers no candidate.
 - ``tie``: a KASN row naming "Ahmad Fauzi", Camat Sreseh; two namesakes of one instansi score 1.00 and
   0.99 (the Camat and a Sekretaris Dinas).
@@ -58,7 +59,14 @@ SAMPANG = "Pemerintah Kabupaten Sampang"
 
 
 def _row(
-    database: Database, source: str, key: str, name: str, *, nip_raw: str | None = None, **fields: Any
+    database: Database,
+    source: str,
+    key: str,
+    name: str,
+    *,
+    nip_raw: str | None = None,
+    instansi: str = SAMPANG,
+    **fields: Any,
 ) -> int:
     with database.session() as session:
         raw = RawRecord(source=source, record_key=key, content_hash="h" + key, payload="{}")
@@ -66,7 +74,7 @@ def _row(
         session.flush()
         staged = StagedRecord(
             source=source, record_key=key, raw_record_id=raw.id, raw_version=1, content_hash="s" + key,
-            nip_raw=nip_raw, name=name, instansi=SAMPANG, fields=fields,
+            nip_raw=nip_raw, name=name, instansi=instansi, fields=fields,
             identity_rule="no_candidate" if source == "bkn_wasdal" else "ambiguous_match",
         )  # fmt: skip
         session.add(staged)
@@ -92,7 +100,9 @@ def seed_identity_world(database: Database) -> dict[str, int]:
     with database.session() as session:
         session.execute(insert(AsnRegistryEntry), [registry_row(item) for item in REGISTRY])
     ids: dict[str, int] = {}
-    ids["row_unresolved"] = _row(database, "bkn_wasdal", "WAS-1", "Tri Wijyaa", recommendation_no="R-1")
+    ids["row_unresolved"] = _row(
+        database, "bkn_wasdal", "WAS-1", "Tri Wijyaa", instansi="ID-Sampang", recommendation_no="R-1"
+    )  # BKN Wasdal writes the instansi's id
     with database.session() as session:
         case = Case(
             case_key="PILKADA-2024|rec:R-1", event_code="PILKADA2024", status="menunggu_tindak_lanjut_ppk",

@@ -31,7 +31,7 @@ pytestmark = [
 ]
 
 STEWARD, PASSWORD = "siti", "correct horse battery staple"
-REASON = "Nama salah ketik di rekomendasi; cocok dengan instansi dan jabatan"
+REASON = "Nama salah ketik di rekomendasi; instansi dan tanggal lahir cocok dengan KTP"
 
 
 def test_steward_links_an_unresolved_row_found_by_a_misspelt_name_and_bulk_leaves_a_tie_open(

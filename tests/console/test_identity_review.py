@@ -97,6 +97,11 @@ def test_an_unresolved_rows_conflict_shows_the_case_it_joined(world: tuple[Datab
     assert [r.id for r in list_conflicts(database, case_id=ids["case_unresolved"])[1]] == [ids["unresolved"]]
     detail = show_conflict(database, ids["unresolved"])
     assert detail.case is not None and detail.case["id"] == ids["case_unresolved"]
+    assert detail.source is not None  # the instansi written as its id is shown by its registry name
+    assert (detail.source["instansi"], detail.source["instansi_name"]) == (
+        "ID-Sampang",
+        "Pemerintah Kabupaten Sampang",
+    )
     assert detail.candidates == [] and detail.preselected is None and detail.top_refusal == "no_candidate"
 
 
