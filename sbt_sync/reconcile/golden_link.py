@@ -4,7 +4,8 @@ Three phases, each reading only the outcome of the one before, so no input order
 
 1. Anchors. A Bawaslu finding is one (register, named ASN); a register naming several ASN gives
    several. Recommendations (bkn_wasdal, kasn) sharing a number and NIP are one; they join the finding
-   of their register number and NIP (``register_no``), else the one finding of their event and NIP
+   of their register number and NIP (``register_no``; failing that, the register's one finding whose
+   person is unidentified), else the one finding of their event and NIP
    (``nip_event``, narrowed by violation form when there are several: ``nip_event_form``).
    A finding of a stopped register (``dihentikan``) that nothing joins is no case.
 2. Sanctions (idis) and follow-ups (kemendagri) join by recommendation number and NIP
@@ -70,8 +71,13 @@ def _recommendations(records: list[SourceRecord], groups: LinkGroups) -> None:
         rule: LinkRule = "recommendation_no"
         roots: list[int] = []
         if register is not None:
-            roots = by_register.get(register, [])
-            roots = [root for root in roots if groups.nip(root) == nip] if nip else roots
+            on_register = by_register.get(register, [])
+            roots = [root for root in on_register if groups.nip(root) == nip] if nip else on_register
+            if nip and not roots:
+                # No finding of the register carries this NIP: its one finding whose person is not
+                # identified (a disputed or unknown NIP, a name only) is the same incident; joining
+                # it lets that dispute hold the case instead of leaving it beside a blockable one.
+                roots = [root for root in on_register if groups.nip(root) is None]
             if len(roots) == 1:
                 target, rule = roots[0], "register_no"
         if target is None and nip:

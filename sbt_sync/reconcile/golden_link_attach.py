@@ -62,16 +62,17 @@ def _complaint_targets(groups: LinkGroups) -> tuple[dict[str, list[_Target]], di
     registered: dict[str, list[_Target]] = defaultdict(list)
     recommended: dict[str, list[_Target]] = defaultdict(list)
     for root in sorted(groups.members):
+        nip = groups.anchor_nip(root)  # the case's ASN, whichever of its anchors names them
         found = groups.records(root, "finding")[:1]
         for f in found:
             at = instant(f.value("incident_at"))
-            if f.nip and at is not None:
-                registered[f.nip].append((root, at - COMPLAINT_WINDOW[0], at + COMPLAINT_WINDOW[1], at))
+            if nip and at is not None:
+                registered[nip].append((root, at - COMPLAINT_WINDOW[0], at + COMPLAINT_WINDOW[1], at))
         recs = [] if found else groups.records(root, "recommendation")[:1]
         for rec in recs:
             at = instant(rec.value("recommendation_date"))
-            if rec.nip and at is not None:
-                recommended[rec.nip].append((root, at - RECOMMENDATION_REACH, at + timedelta(days=1), at))
+            if nip and at is not None:
+                recommended[nip].append((root, at - RECOMMENDATION_REACH, at + timedelta(days=1), at))
     return registered, recommended
 
 

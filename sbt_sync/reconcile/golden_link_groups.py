@@ -46,6 +46,11 @@ class LinkGroups:
         """The group's NIP (the smallest, should its records disagree), None when none has one."""
         return min((r.nip for r, _ in self.members[root] if r.nip), default=None)
 
+    def anchor_nip(self, root: int) -> str | None:
+        """The NIP the group's case will carry: its findings' and recommendations' (the smallest)."""
+        anchors = ("finding", "recommendation")
+        return min((r.nip for r, _ in self.members[root] if r.nip and r.record_type in anchors), default=None)
+
     def records(self, root: int, record_type: str) -> list[SourceRecord]:
         """The group's records of ``record_type``, in the order they joined."""
         return [r for r, _ in self.members[root] if r.record_type == record_type]

@@ -32,6 +32,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Conflict, StagedRecord, StewardDecision
 from sbt_sync.reconcile.candidates import CandidateSearch
 from sbt_sync.reconcile.identity import IdentityDecision, IdentityThresholds, make_query, resolve
+from schemas.names import normalise_name
 
 CHUNK = 2_000
 STEWARD_RULE = "steward"
@@ -63,9 +64,21 @@ class PendingRow:
     withdrawn: bool
 
 
+PLACEHOLDER_NAME_WORDS = frozenset(
+    {"OKNUM", "ASN", "PNS", "PPPK", "PEGAWAI", "APARATUR", "SIPIL", "NEGARA", "TIDAK", "DIKETAHUI",
+     "DISEBUTKAN", "ANONIM", "NN", "N", "A", "X", "TANPA", "NAMA", "SEORANG", "SALAH", "SATU"}
+)  # fmt: skip
+"""Words that stand for a person without naming one ("oknum ASN", "PNS tidak disebutkan", "NN"):
+a complaint that an unnamed civil servant campaigned names nobody whom a steward could find."""
+
+
 def names_person(nip_raw: str | None, name: str | None) -> bool:
-    """Whether a row names a person at all: a NIP (well-formed or not) or a name is written."""
-    return bool((nip_raw or "").strip() or (name or "").strip())
+    """Whether a row names a person at all: a NIP (well-formed or not) is written, or a name that is
+    more than a stand-in for "some civil servant" (:data:`PLACEHOLDER_NAME_WORDS`)."""
+    if (nip_raw or "").strip():
+        return True
+    words = normalise_name(name).split()
+    return any(word not in PLACEHOLDER_NAME_WORDS for word in words)
 
 
 def identity_conflict_key(source: str, record_key: str, item_no: int) -> str:

@@ -64,7 +64,8 @@ def as_enforcement_case(number: int, case: Case, state: CaseState, nip: str) -> 
         status="menunggu_tindak_lanjut_ppk",
         verification_result=result,
         recommendation_date=date.fromisoformat(rec["rec_date"]) if rec and rec.get("rec_date") else None,
-        held=bool(state.conflicts) and any(v["hasil"] == "terbukti" for v in state.rec.values()),
+        held=bool(state.conflicts or state.disputes)
+        and any(v["hasil"] == "terbukti" for v in state.rec.values()),
         sanction_recorded=sanksi is not None,
         sanction_on=date.fromisoformat(sanksi["sk_date"]) if sanksi else None,
         annulled=result == "dibatalkan",

@@ -35,6 +35,9 @@ def test_full_cycle_builds_a_golden_dataset_matching_the_ground_truth(
     assert quality.case_accuracy >= 0.98, quality
     assert quality.conflicts_missed == 0, quality.missed
     assert quality.conflicts_beyond <= max(1, 0.05 * quality.conflicts_expected), quality.beyond_by_kind
+    # Every case the truth holds (identity disputes included) is held, and no other.
+    assert (quality.held_missed, quality.held_beyond) == ([], []), quality
+    assert quality.identity_kind_wrong == [], quality.identity_kind_wrong
     assert integrity_violations(migrated_database) == dict.fromkeys(
         integrity_violations(migrated_database), 0
     )

@@ -132,9 +132,22 @@ def load(data_dir: Path, as_of: datetime) -> Loaded:
         if at <= as_of and (row_id not in truth or truth[row_id][0] <= at):
             truth[row_id] = (at, t["true_nip"], t["case_id"])
     loaded.case_of = {row_id: case_id for row_id, (_, _, case_id) in truth.items()}
-    loaded.records = [
-        replace(r, nip=truth.get(loaded.row_of[r.staged_id], (as_of, None, None))[1]) for r in loaded.records
-    ]
+    # A row the truth says raises an identity conflict is disputed: identity resolution gives it no
+    # NIP, and its open conflict holds whatever case it joins (DESIGN.md, "Identity disputes hold").
+    disputed: dict[RowId, str] = {}
+    for line in (data_dir / "truth" / "conflicts.jsonl").open(encoding="utf-8"):
+        conflict = json.loads(line)
+        if conflict["kind"] == "identity":
+            disputed[(conflict["source"], conflict["key"], conflict["row"])] = conflict["conflict_kind"]
+    records: list[SourceRecord] = []
+    for r in loaded.records:
+        row_id = loaded.row_of[r.staged_id]
+        nip = truth.get(row_id, (as_of, None, None))[1]
+        if row_id in disputed:
+            records.append(replace(r, nip=None, names_person=True, identity_dispute=disputed[row_id]))
+        else:
+            records.append(replace(r, nip=nip, names_person=nip is not None))
+    loaded.records = records
     return loaded
 
 

@@ -129,7 +129,11 @@ def measure(database: Database, data_dir: Path, thresholds: IdentityThresholds) 
                 result.correct += 1
             else:
                 result.wrong_links.append(key)
-        elif decision.conflict == "name_mismatch" and queries[key].nip == entry["true_nip"]:
+        elif (
+            decision.conflict == "name_mismatch"
+            and queries[key].nip == entry["true_nip"]
+            and entry.get("name_nip") is None  # its own NIP under another ASN's name is a true mismatch
+        ):
             result.false_mismatches.append(key)
     by_row: dict[tuple[str, str, int | None], list[IdentityDecision]] = {}
     for (source, name, row, _), decision in decisions.items():
@@ -139,13 +143,16 @@ def measure(database: Database, data_dir: Path, thresholds: IdentityThresholds) 
         if conflict["kind"] != "identity":
             continue
         raised = by_row.get((conflict["source"], conflict["key"], conflict["row"]), [])
-        expected_kind = "name_mismatch" if conflict["reason"] == "name_mismatch" else "identity"
-        if not any(_raises(d, expected_kind, conflict["candidates"]) for d in raised):
+        if not any(_raises(d, conflict["conflict_kind"], conflict["candidates"]) for d in raised):
             result.missed_conflicts.append(conflict)
     return result
 
 
 def _raises(decision: IdentityDecision, kind: str, candidates: list[str]) -> bool:
+    """Whether ``decision`` raises the truth's conflict: ``unresolved`` (the row names somebody the
+    registry offers nobody for) or a conflict of ``kind`` that offers the truth's first candidate."""
+    if kind == "unresolved":
+        return decision.outcome == "unresolved"
     offered = {c.nip for c in decision.candidates}
     return decision.conflict == kind and candidates[0] in offered
 
