@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from sbt_sync.reconcile.golden import reconcile
 from sbt_sync.reconcile.golden_model import GoldenCase, SourceRecord
 from sbt_sync.reconcile.golden_status import has_ended, identity_disputes
 from sbt_sync.reconcile.golden_survive import latest_by_source
+from sbt_sync.reconcile.identity_store import names_person
 from sbt_sync.settings import EnforcementSettings, SurvivorshipSettings
 from tests.enforce.builders import NIP_A, NIP_B, R
 from tests.enforce.builders import case as enforcement_case
@@ -183,3 +185,49 @@ def test_policy_blocks_a_nip_only_for_a_case_that_is_not_held(
     for step in plan.holds:
         assert by_id[step.case_id].hold_reason is not None
         assert str(by_id[step.case_id].hold_reason) in step.reason
+
+
+@pytest.mark.parametrize(
+    ("nip_raw", "name", "names"),
+    [
+        (None, "Budi Santoso", True),
+        ("19800101 200501 1 001", None, True),  # a NIP, even unparsed, points at someone
+        ("1.98001012005011e+17", "", True),  # a mangled NIP is still somebody's
+        (None, "oknum ASN", False),  # "some civil servant": nobody a steward could look for
+        (None, "PNS tidak disebutkan", False),
+        (None, "  ", False),
+        (None, None, False),
+        (None, "Oknum Budi", True),  # a name beside the stand-in word is a name
+    ],
+)
+def test_names_person_tells_a_name_from_a_stand_in(
+    nip_raw: str | None, name: str | None, names: bool
+) -> None:
+    assert names_person(nip_raw, name) is names
+
+
+def test_recommendation_joins_its_registers_one_unidentified_finding_whose_dispute_holds_it() -> None:
+    # The finding wrote a NIP that is disputed (no resolved NIP); the recommendation names M. They are
+    # one incident on one register: linked, and held until a steward settles who the finding names.
+    disputed = "identity conflict 3 (identity, 2 candidate(s)) is open"
+    case = _only_case(
+        [
+            _named(finding(1, REG, nip=None), disputed),
+            _named(recommendation(2, REC, "terbukti", register=REG)),
+        ]
+    )
+    assert [link.rule for link in case.draft.links] == ["register", "register_no"]
+    assert case.draft.nip == NIP_A and case.held
+
+
+def test_complaint_joins_a_case_whose_asn_only_its_recommendation_names() -> None:
+    result = reconcile(
+        [
+            _named(finding(1, REG, nip=None), MISMATCH),
+            _named(recommendation(2, REC, "terbukti", register=REG)),
+            _named(record(3, "kemenpanrb", complaint_at="2024-09-29T08:00:00+07:00")),
+        ],
+        SurvivorshipSettings(),
+        as_of=AS_OF,
+    )
+    assert [sorted(r.staged_id for r in c.draft.records) for c in result.cases] == [[1, 2, 3]]
