@@ -169,9 +169,7 @@ def test_naive_timestamps_are_refused(migrated_database: Database) -> None:
         session.flush()
 
 
-def test_audit_log_refuses_updates_and_deletes_on_postgresql(migrated_database: Database) -> None:
-    if migrated_database.dialect != "postgresql":
-        pytest.skip("the append-only trigger is PostgreSQL's; SQLite relies on the service layer")
+def test_audit_log_refuses_updates_and_deletes_on_both_backends(migrated_database: Database) -> None:
     with migrated_database.session() as session:
         session.add(AuditEntry(actor_name="admin", action="user.add", object_type="user", object_id="1"))
     with pytest.raises(DBAPIError, match="append-only"), migrated_database.session() as session:
