@@ -3,8 +3,10 @@ SQLite settings of the embedded default, and the constraints that enforce the in
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -199,3 +201,20 @@ def test_json_columns_round_trip_on_both_backends(migrated_database: Database) -
         assert entry.payload == payload and entry.case_refs == ["c-1"]
         assert session.query(Case).one().recommendation_date is None
         session.query(Case).update({Case.recommendation_date: date(2024, 11, 1)})
+
+
+def test_the_embedded_database_and_its_folder_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    folder = tmp_path / "var" / "state"
+    database = Database(f"sqlite:///{folder / 'sbt.db'}")
+    migrate.upgrade(database)
+    with database.session() as session:
+        session.add(AuditEntry(actor_name="admin", action="user.add", object_type="user", object_id="1"))
+    for path in (folder / "sbt.db", folder / "sbt.db-wal", folder / "sbt.db-shm"):
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700
+    database.dispose()
+    (folder / "sbt.db").chmod(0o644)  # an existing, too open file is narrowed when opened again
+    Database(f"sqlite:///{folder / 'sbt.db'}").dispose()
+    assert stat.S_IMODE((folder / "sbt.db").stat().st_mode) == 0o600

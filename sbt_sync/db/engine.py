@@ -6,6 +6,7 @@ handling replaced by explicit ``BEGIN`` so that SQLAlchemy's transactions (and s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,25 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def owner_only(path: Path) -> None:
+    """Create the SQLite file ``path`` (and a missing folder) readable by its owner only.
+
+    The database holds names, NIPs and discipline records (UU 27/2022): 0600 for the file, 0700 for a
+    folder this creates. SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions.
+    An existing file is narrowed to 0600 too.
+    """
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+    path.chmod(0o600)
+    for suffix in ("-wal", "-shm"):
+        sidecar = path.with_name(path.name + suffix)
+        if sidecar.exists():
+            sidecar.chmod(0o600)
+
+
 def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
@@ -38,8 +58,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            owner_only(Path(database))
         engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
