@@ -15,6 +15,7 @@ Permission = Literal[
     "conflicts.view",
     "conflicts.act",
     "cases.view",
+    "cases.act",
     "quarantine.view",
     "quarantine.act",
     "push.view",
@@ -27,8 +28,9 @@ _READ: frozenset[Permission] = frozenset(
     {"dashboard.view", "conflicts.view", "cases.view", "quarantine.view", "push.view", "audit.view"}
 )
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    "admin": _READ | {"conflicts.act", "quarantine.act", "push.act", "feed.view"},
-    "steward": _READ | {"conflicts.act", "quarantine.act", "push.act", "feed.view"},
+    # cases.act: correct the crosswalk (move, assign, split, merge, undo), :mod:`web_links`.
+    "admin": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view"},
+    "steward": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view"},
     # Read-only over everything, the audit log included; SIASN's pull account is an auditor.
     "auditor": _READ | {"feed.view"},
     "agency_viewer": frozenset({"dashboard.view", "conflicts.view", "cases.view", "quarantine.view"}),

@@ -135,12 +135,21 @@ def list_users(database: Database) -> list[UserView]:
         return [_view(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
+TOKEN_DAYS = 90
+"""An API token's lifetime unless one is given: a token left in a script or a log stops working."""
+MAX_TOKEN_DAYS = 366
+
+
 def create_token(
-    database: Database, username: str, *, name: str, days: int | None, actor: str
-) -> tuple[str, datetime | None]:
-    """A new API token for the account (shown once) and its expiry."""
+    database: Database, username: str, *, name: str, days: int | None = None, actor: str
+) -> tuple[str, datetime]:
+    """A new API token for the account (shown once) and its expiry: ``days`` from now (default
+    :data:`TOKEN_DAYS`, at most :data:`MAX_TOKEN_DAYS`); no token lives forever."""
+    days = TOKEN_DAYS if days is None else days
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise SbtError(f"a token lives 1 to {MAX_TOKEN_DAYS} days, not {days}")
     token, digest = new_api_token()
-    expires = utcnow() + timedelta(days=days) if days else None
+    expires = utcnow() + timedelta(days=days)
     with database.session() as session:
         user = _get(session.scalar(select(User).where(User.username == username)), username)
         if not user.active:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from sbt_sync.console import charts
+from sbt_sync.console.holds import explain_hold
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import console, language, render, require
@@ -18,6 +19,7 @@ from sbt_sync.reports.recap import COLUMNS, HEADERS
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
 from sbt_sync.steward.conflicts import list_conflicts
 from sbt_sync.steward.dashboard import build_dashboard
+from sbt_sync.steward.links import case_records, list_corrections
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -82,4 +84,16 @@ def case_detail(
         raise HTTPException(403, translator(language(request))("error.forbidden"))
     # Its conflicts as links, the identity disputes of its rows included (those carry no case id).
     _, conflicts = list_conflicts(database, status=None, case_id=case_id, sources=me.sources, limit=PAGE)
-    return render(request, "case.html", me, t=timeline, conflicts=conflicts)
+    # Corrections of every record the case ever held: one moved away still names it (agency viewers
+    # see none: a correction may name another agency's records).
+    corrections = (
+        list_corrections(database, staged_record_ids=[r["id"] for r in timeline.records])
+        if me.sources is None
+        else []
+    )
+    return render(
+        request, "case.html", me, t=timeline, conflicts=conflicts, corrections=corrections,
+        hold=explain_hold(database, timeline.case.hold_reason) if timeline.case.held else [],
+        correct=me.can("cases.act"),
+        live=set(case_records(database, case_id)),
+    )  # fmt: skip

@@ -45,6 +45,7 @@ class CaseRow:
     register_no: str | None
     recommendation_no: str | None
     updated_at: datetime
+    hold_reason: str | None = None
 
 
 @dataclass
@@ -77,6 +78,7 @@ def _row(case: Case) -> CaseRow:
         case.register_no,
         case.recommendation_no,
         case.updated_at,
+        case.hold_reason,
     )
 
 

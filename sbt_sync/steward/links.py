@@ -13,7 +13,7 @@ differs is the consequence: the cases that change and every NIP whose block flag
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -63,6 +63,8 @@ class FlagChange:
     blocked_before: bool
     blocked_after: bool
     cases_after: list[str] = field(default_factory=list)
+    name: str | None = None
+    """The registry's name for the NIP, so a steward can tell the two people apart on the preview."""
 
 
 @dataclass
@@ -216,15 +218,28 @@ def preview_correction(
         finally:
             session.rollback()
     unflagged: tuple[bool, list[str]] = (False, [])
+    flipped = [
+        nip
+        for nip in sorted(set(before) | set(after))
+        if before.get(nip, unflagged)[0] != after.get(nip, unflagged)[0]
+    ]
+    with database.session() as session:
+        names = dict(
+            session.execute(
+                select(AsnRegistryEntry.nip, AsnRegistryEntry.name).where(AsnRegistryEntry.nip.in_(flipped))
+            )
+            .tuples()
+            .all()
+        )
     changes = [
         FlagChange(
             mask_nip(nip),
             before.get(nip, unflagged)[0],
             after.get(nip, unflagged)[0],
             after.get(nip, unflagged)[1],
+            names.get(nip),
         )
-        for nip in sorted(set(before) | set(after))
-        if before.get(nip, unflagged)[0] != after.get(nip, unflagged)[0]
+        for nip in flipped
     ]
     return Consequence(before_cases, after_cases, changes, held)
 
@@ -352,14 +367,22 @@ def undo_correction(
         )
 
 
-def list_corrections(database: Database, *, staged_record_id: int | None = None) -> list[dict[str, Any]]:
-    """Every correction (newest first), or those involving one record."""
+def list_corrections(
+    database: Database,
+    *,
+    staged_record_id: int | None = None,
+    staged_record_ids: Collection[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Every correction (newest first), or those involving one record (or any of several: a case's)."""
+    wanted = set(staged_record_ids or ()) | ({staged_record_id} if staged_record_id is not None else set())
+    if staged_record_ids is not None and not wanted:
+        return []
     with database.session() as session:
         query = select(LinkCorrection).order_by(LinkCorrection.id.desc())
-        if staged_record_id is not None:
+        if wanted:
             query = query.where(
-                (LinkCorrection.staged_record_id == staged_record_id)
-                | (LinkCorrection.target_staged_record_id == staged_record_id)
+                LinkCorrection.staged_record_id.in_(sorted(wanted))
+                | LinkCorrection.target_staged_record_id.in_(sorted(wanted))
             )
         return [
             {
@@ -428,3 +451,36 @@ def reopen_decision(
             now=now,
         )
         return row.id
+
+
+def describe_records(database: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Staged id -> what a steward recognises a record by (source, key, item, name, the NIP it resolved
+    to, masked), for the records a preview names."""
+    wanted = sorted(set(ids))
+    with database.session() as session:
+        rows = (
+            session.scalars(select(StagedRecord).where(StagedRecord.id.in_(wanted))).all() if wanted else []
+        )
+        return {
+            r.id: {
+                "id": r.id,
+                "source": r.source,
+                "record_key": r.record_key,
+                "item_no": r.item_no,
+                "name": r.name,
+                "nip": mask_nip(r.resolved_nip) if r.resolved_nip else None,
+            }
+            for r in rows
+        }
+
+
+def case_records(database: Database, case_id: int) -> list[int]:
+    """The staged records linked to a case now (the crosswalk's live links), oldest link first."""
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(CaseLink.staged_record_id)
+                .where(CaseLink.case_id == case_id, CaseLink.unlinked_at.is_(None))
+                .order_by(CaseLink.id)
+            )
+        )

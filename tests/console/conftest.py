@@ -109,7 +109,7 @@ def _case(
 def seed(database: Database) -> dict[str, int]:
     ids: dict[str, int] = {}
     with database.session() as session:
-        case_a, _ = _case(session, "CASE-A", "bawaslu", "REG-A", NIP_A, "I")
+        case_a, staged_a = _case(session, "CASE-A", "bawaslu", "REG-A", NIP_A, "I")
         case_b, staged_b = _case(session, "CASE-B", "kemendagri", "kmd-1.csv:2", NIP_B, "II")
         conflict_a = Conflict(
             conflict_key="critical|CASE-A|sanction_code",
@@ -171,6 +171,8 @@ def seed(database: Database) -> dict[str, int]:
         ids.update(
             case_a=case_a.id,
             case_b=case_b.id,
+            staged_a=staged_a.id,
+            staged_b=staged_b.id,
             conflict_a=conflict_a.id,
             conflict_b=conflict_b.id,
             quarantine_a=q_a.id,

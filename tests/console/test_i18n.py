@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 
 from sbt_sync.console.i18n import MESSAGES, translator
+from sbt_sync.console.web_links import REFUSALS
+from sbt_sync.db.models.golden import CASE_STATUSES, LINK_CORRECTION_KINDS, LINK_CORRECTION_STATUSES
+from sbt_sync.reports.recap import COLUMNS
 from tests.console.conftest import World
 
 CONSOLE = Path(__file__).resolve().parents[2] / "sbt_sync" / "console"
@@ -23,8 +26,14 @@ DYNAMIC_PREFIXES = {
     "role.": ("admin", "steward", "agency_viewer", "auditor"),
     "timeline.": ("linked", "unlinked", "conflict_opened", "conflict_closed", "decision", "control", "push",
                   "audit"),
-    "recap.": ("reported", "recommended", "sanctioned", "not_followed_up", "in_process", "not_proven",
-               "rejected", "annulled", "held", "blocked", "blocked_nips", "unblocked"),
+    "recap.": (*COLUMNS, "event", "total"),  # every recap column the dashboard shows
+    "cstatus.": CASE_STATUSES,
+    "hold.": ("conflict", "identity_conflict", "other_asn", "nobody"),
+    "links.kind.": LINK_CORRECTION_KINDS,
+    "links.title.": LINK_CORRECTION_KINDS,
+    "links.help.": LINK_CORRECTION_KINDS,
+    "links.status.": LINK_CORRECTION_STATUSES,
+    "links.error.": tuple(key.removeprefix("links.error.") for _, key in REFUSALS),
     "push.": ("approve_done", "reject_done", "retry_done"),
     "error.title.": ("400", "403", "404", "429"),
 }  # fmt: skip

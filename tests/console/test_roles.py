@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Mount, Route
 
-from sbt_sync.console import api, web_auth, web_conflicts, web_ops, web_pages
+from sbt_sync.console import api, web_auth, web_conflicts, web_links, web_ops, web_pages
 from sbt_sync.console.app import create_app
 from tests.console.conftest import NIP_B, World, csrf_of
 
@@ -22,6 +22,8 @@ WHO = ("admin", "steward", "auditor", "viewer", "anonymous")
 ALL = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 200, "anonymous": 303}
 STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 303}
 OWN_AGENCY_ONLY = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 303}
+CORRECT = {"admin": 200, "steward": 200, "auditor": 403, "viewer": 403, "anonymous": 303}
+"""Correcting links (choosing a target, previewing): stewards and admins only."""
 ACT = {"admin": 303, "steward": 303, "auditor": 403, "viewer": 403, "anonymous": 303}
 PUBLIC = dict.fromkeys(WHO, 200)
 API_ALL = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 200, "anonymous": 401}
@@ -31,6 +33,7 @@ API_STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anony
 def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]]:
     """(method, route template, concrete URL, form or JSON body, expected status per role)."""
     a, b = ids["conflict_a"], ids["conflict_b"]
+    ca, ra = ids["case_a"], ids["staged_a"]
     reason = {"reason": "role test"}
     return [
         ("GET", "/", "/", None, ALL),
@@ -45,6 +48,15 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/cases", "/cases", None, ALL),
         ("GET", "/cases/{case_id}", f"/cases/{ids['case_a']}", None, ALL),
         ("GET", "/cases/{case_id}", f"/cases/{ids['case_b']}", None, OWN_AGENCY_ONLY),
+        ("GET", "/cases/{case_id}/correct", f"/cases/{ca}/correct?kind=move_record&record={ra}", None,
+         CORRECT),
+        ("GET", "/cases/{case_id}/correct/preview",
+         f"/cases/{ca}/correct/preview?kind=split&record={ra}", None, CORRECT),
+        ("POST", "/cases/{case_id}/correct", f"/cases/{ca}/correct",
+         {"kind": "split", "record": ra, **reason}, ACT),
+        ("POST", "/cases/{case_id}/corrections/{correction_id}/undo", f"/cases/{ca}/corrections/999999/undo",
+         reason, ACT),
+        ("POST", "/conflicts/{conflict_id}/reopen", f"/conflicts/{a}/reopen", reason, ACT),
         ("GET", "/quarantine", "/quarantine", None, ALL),
         ("GET", "/quarantine", "/quarantine?source=kemendagri", None, OWN_AGENCY_ONLY),
         ("POST", "/quarantine/{row_id}/status", f"/quarantine/{ids['quarantine_a']}/status",
@@ -105,7 +117,14 @@ def _served(routes: list[BaseRoute]) -> set[tuple[str, str]]:
 def test_the_role_table_covers_every_route_and_method(world: World) -> None:
     app = create_app(world.settings, world.database)
     served = _served(list(app.routes))
-    for router in (web_auth.router, web_pages.router, web_conflicts.router, web_ops.router, api.router):
+    for router in (
+        web_auth.router,
+        web_pages.router,
+        web_conflicts.router,
+        web_links.router,
+        web_ops.router,
+        api.router,
+    ):
         served |= _served(list(router.routes))
     covered = {(method, template) for method, template, *_ in table(world.ids)} | SKIPPED_ROUTES
     assert served - covered == set(), "routes missing from the role table"

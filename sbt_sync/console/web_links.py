@@ -1,0 +1,268 @@
+"""Link corrections from the case page: move a record to another case, assign it to an ASN (or to
+nobody), split it into a case of its own, merge two cases; undo a correction; reopen a resolved
+decision (:mod:`sbt_sync.steward.links`).
+
+Every correction goes through a preview first: choosing the target and previewing are GETs that
+change nothing stored (the preview runs the reconciliation and the policy in a rolled-back
+transaction), and only the confirm form, with its reason and CSRF token, records the correction. Only
+stewards and admins reach these routes (``cases.act``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, cast
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sbt_sync.console.i18n import translator
+from sbt_sync.console.roles import Principal
+from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
+from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.cases import case_visible_to, list_cases
+from sbt_sync.steward.conflicts import conflict_visible
+from sbt_sync.steward.links import (
+    CorrectionKind,
+    CorrectionRequest,
+    case_records,
+    correct_link,
+    describe_records,
+    parse_person,
+    preview_correction,
+    reopen_decision,
+    undo_correction,
+)
+from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
+
+router = APIRouter(include_in_schema=False)
+KINDS: tuple[CorrectionKind, ...] = ("move_record", "assign_person", "split", "merge")
+HITS = 15
+"""Cases or registry ASN a choose page lists: a steward compares a handful, then narrows the search."""
+Kind = Annotated[str, Query(pattern="^(move_record|assign_person|split|merge)$")]
+Text = Annotated[str, Query(max_length=128)]
+Reason = Annotated[str, Form(max_length=2000)]
+"""Optional to the form parser so an empty one reaches the service and is refused in words, not as 400."""
+
+
+def _words(request: Request) -> Any:
+    return translator(language(request))
+
+
+def _case_records(request: Request, case_id: int) -> list[int]:
+    """The case's live records; 404 for no such case (a steward sees every agency's cases)."""
+    database = console(request).database
+    if not case_visible_to(database, case_id, None):
+        raise HTTPException(404, _words(request)("error.not_found"))
+    return case_records(database, case_id)
+
+
+def _own_record(request: Request, case_id: int, kind: str, record: int | None) -> int:
+    """The record a correction starts from: one of the case's live records (for a merge, any of them)."""
+    records = _case_records(request, case_id)
+    if kind == "merge" and record is None and records:
+        return records[0]
+    if record is None or record not in records:
+        raise HTTPException(400, _words(request)("links.error.not_in_case"))
+    return record
+
+
+@router.get("/cases/{case_id}/correct", response_class=HTMLResponse)
+def choose(
+    request: Request,
+    case_id: int,
+    me: Annotated[Principal, Depends(require("cases.act"))],
+    kind: Kind,
+    record: Annotated[int | None, Query(ge=1)] = None,
+    q: Text = "",
+    q_name: Text = "",
+    q_nip: Text = "",
+    q_birth: Text = "",
+    q_instansi: Text = "",
+) -> Response:
+    """Choose the target: another case (move, merge) searched by key, register, recommendation or NIP,
+    or an ASN (assign) searched in the registry; a split needs no target and goes to its preview."""
+    record = _own_record(request, case_id, kind, record)
+    if kind == "split":
+        return RedirectResponse(_preview_url(case_id, kind="split", record=record), 303)
+    database = console(request).database
+    cases: list[Any] = []
+    hits: list[Any] = []
+    search_error: str | None = None
+    if kind == "assign_person" and any(v.strip() for v in (q_name, q_nip, q_birth, q_instansi)):
+        try:
+            hits = search_registry(
+                database, _registry_query(q_name, q_nip, q_birth, q_instansi),
+                thresholds=IdentityThresholds.from_settings(console(request).settings.identity), limit=HITS,
+            )  # fmt: skip
+        except RegistrySearchError as exc:
+            search_error = exc.code
+    elif q.strip():
+        _, found = list_cases(database, search=q.strip(), limit=HITS + 1)
+        cases = [c for c in found if c.id != case_id][:HITS]
+    described = describe_records(database, [record])
+    return render(
+        request, "correct.html", me, case_id=case_id, kind=kind, record=described.get(record), hits=hits,
+        cases=cases, search_error=search_error,
+        search={"q": q, "q_name": q_name or (described.get(record) or {}).get("name") or "", "q_nip": q_nip,
+                "q_birth": q_birth, "q_instansi": q_instansi},
+    )  # fmt: skip
+
+
+def _registry_query(name: str, nip: str, birth: str, instansi: str) -> RegistryQuery:
+    try:
+        birth_date = date.fromisoformat(birth.strip()) if birth.strip() else None
+    except ValueError as exc:
+        raise RegistrySearchError("birth_date", f"not a date (YYYY-MM-DD): {birth!r}") from exc
+    return RegistryQuery(
+        name=name.strip() or None, nip=nip.strip() or None, birth_date=birth_date,
+        instansi=instansi.strip() or None,
+    )  # fmt: skip
+
+
+def _preview_url(case_id: int, **params: object) -> str:
+    return f"/cases/{case_id}/correct/preview?" + urlencode(
+        {k: v for k, v in params.items() if v is not None}
+    )
+
+
+def _request(
+    request: Request, kind: str, record: int, target_record: int | None, target_case: int | None, nip: str
+) -> CorrectionRequest:
+    """The correction the form asks for; SbtError (shown to the steward) when it names no target."""
+    _ = _words(request)
+    if kind in ("move_record", "merge"):
+        if target_record is None and target_case is not None:
+            target_records = case_records(console(request).database, target_case)
+            target_record = target_records[0] if target_records else None
+        if target_record is None:
+            raise SbtError(_("links.error.no_target_case"))
+        return CorrectionRequest(cast(CorrectionKind, kind), record, target_staged_record_id=target_record)
+    if kind == "assign_person":
+        if not nip.strip():
+            raise SbtError(_("links.error.no_person"))
+        return CorrectionRequest("assign_person", record, target_nip=parse_person(nip))
+    return CorrectionRequest("split", record)
+
+
+@router.get("/cases/{case_id}/correct/preview", response_class=HTMLResponse)
+def preview(
+    request: Request,
+    case_id: int,
+    me: Annotated[Principal, Depends(require("cases.act"))],
+    kind: Kind,
+    record: Annotated[int | None, Query(ge=1)] = None,
+    target_record: Annotated[int | None, Query(ge=1)] = None,
+    target_case: Annotated[int | None, Query(ge=1)] = None,
+    target_nip: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    """What the correction would change at the next cycle, and the form that confirms it."""
+    record = _own_record(request, case_id, kind, record)
+    ctx = console(request)
+    try:
+        wanted = _request(request, kind, record, target_record, target_case, target_nip)
+        consequence = preview_correction(ctx.database, ctx.settings, wanted)
+    except SbtError as exc:
+        flash(request, "error", _error(request, exc))
+        back = {"kind": kind, "record": record}
+        # a split has no choose page: back to the case
+        target = f"/cases/{case_id}/correct?{urlencode(back)}" if kind != "split" else f"/cases/{case_id}"
+        return RedirectResponse(target, 303)
+    shown = [*consequence.cases_before.values(), *consequence.cases_after.values()]
+    nobody = kind == "assign_person" and wanted.target_nip is None
+    return render(
+        request, "correct_preview.html", me, case_id=case_id, kind=kind, wanted=wanted, c=consequence,
+        records=describe_records(ctx.database, {i for members in shown for i in members} | {record}),
+        target_nip_value="none" if nobody else wanted.target_nip,
+    )  # fmt: skip
+
+
+@router.post("/cases/{case_id}/correct", dependencies=[Depends(check_csrf)])
+def confirm(
+    request: Request,
+    case_id: int,
+    me: Annotated[Principal, Depends(require("cases.act"))],
+    kind: Annotated[str, Form(pattern="^(move_record|assign_person|split|merge)$")],
+    record: Annotated[int, Form(ge=1)],
+    reason: Reason = "",
+    target_record: Annotated[int | None, Form(ge=1)] = None,
+    target_nip: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    _ = _words(request)
+    record = _own_record(request, case_id, kind, record)
+    try:
+        wanted = _request(request, kind, record, target_record, None, target_nip)
+        correction = correct_link(
+            console(request).database, wanted, reason=reason, actor=me.username, channel="web",
+            client_address=client_address(request),
+        )  # fmt: skip
+    except SbtError as exc:
+        flash(request, "error", _error(request, exc))
+        return RedirectResponse(_preview_url(case_id, kind=kind, record=record, target_record=target_record,
+                                             target_nip=target_nip or None), 303)  # fmt: skip
+    flash(request, "ok", _("links.recorded").format(id=correction))
+    return RedirectResponse(f"/cases/{case_id}#corrections", 303)
+
+
+REFUSALS = (
+    ("needs a reason", "links.error.reason"),
+    ("already in the same case", "links.error.same_case"),
+    ("to or merged with itself", "links.error.itself"),
+    ("is not in the registry", "links.error.not_in_registry"),
+    ("is already undone", "links.error.already_undone"),
+    ("not resolved", "links.error.not_resolved"),
+    ("does not exist or its source withdrew it", "links.error.withdrawn"),
+    ("needs a live target record", "links.error.no_target_case"),
+)
+"""The service's refusals (English, as the CLI prints them) -> the words the console says instead."""
+
+
+def _error(request: Request, exc: SbtError) -> str:
+    """A refusal in the console's language, the service's text beside it when it is not one we know."""
+    text = str(exc)
+    key = next((k for fragment, k in REFUSALS if fragment in text), None)
+    return _words(request)(key) if key else text
+
+
+@router.post("/cases/{case_id}/corrections/{correction_id}/undo", dependencies=[Depends(check_csrf)])
+def undo(
+    request: Request,
+    case_id: int,
+    correction_id: int,
+    me: Annotated[Principal, Depends(require("cases.act"))],
+    reason: Reason = "",
+) -> Response:
+    _ = _words(request)
+    _case_records(request, case_id)
+    try:
+        undo_correction(
+            console(request).database, correction_id, reason=reason, actor=me.username, channel="web",
+            client_address=client_address(request),
+        )  # fmt: skip
+        flash(request, "ok", _("links.undone").format(id=correction_id))
+    except SbtError as exc:
+        flash(request, "error", _error(request, exc))
+    return RedirectResponse(f"/cases/{case_id}#corrections", 303)
+
+
+@router.post("/conflicts/{conflict_id}/reopen", dependencies=[Depends(check_csrf)])
+def reopen(
+    request: Request,
+    conflict_id: int,
+    me: Annotated[Principal, Depends(require("conflicts.act"))],
+    reason: Reason = "",
+) -> Response:
+    _ = _words(request)
+    if not conflict_visible(console(request).database, conflict_id, None):
+        raise HTTPException(404, _("error.not_found"))
+    try:
+        reopen_decision(
+            console(request).database, conflict_id, reason=reason, actor=me.username, channel="web",
+            client_address=client_address(request),
+        )  # fmt: skip
+        flash(request, "ok", _("links.reopened").format(id=conflict_id))
+    except SbtError as exc:
+        flash(request, "error", _error(request, exc))
+    return RedirectResponse(f"/conflicts/{conflict_id}", 303)
