@@ -109,7 +109,7 @@ def token(
     username: str,
     name: Annotated[str, typer.Option(help="What the token is for, e.g. 'siasn-feed'.")],
     days: Annotated[
-        int | None, typer.Option(min=1, help="Expire after this many days (default: never).")
+        int | None, typer.Option(min=1, max=366, help="Expire after this many days (default 90).")
     ] = None,
     revoke: Annotated[
         bool, typer.Option("--revoke", help="Revoke the account's tokens with this name.")
@@ -123,4 +123,6 @@ def token(
         return
     secret, expires = service.create_token(database, username, name=name, days=days, actor=getpass.getuser())
     typer.echo(secret)
-    typer.echo(f"# {name} for {username}; expires {expires or 'never'}; shown once, store it now", err=True)
+    typer.echo(
+        f"# {name} for {username}; expires {expires:%Y-%m-%d %H:%M} UTC; shown once, store it now", err=True
+    )
