@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sbt_sync.console import api, web_auth, web_conflicts, web_links, web_ops, web_pages
+from sbt_sync.console import api, api_links, web_auth, web_conflicts, web_links, web_ops, web_pages
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.oidc import OidcClient
 from sbt_sync.console.security import LoginThrottle, session_secret
@@ -139,6 +139,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_links.router)
     app.include_router(web_ops.router)
     app.include_router(api.router)
+    app.include_router(api_links.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

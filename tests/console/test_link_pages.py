@@ -17,11 +17,12 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import func, select
 
 from sbt_sync.console.app import create_app
 from sbt_sync.console.holds import HoldPart, parse_hold
-from sbt_sync.console.users import add_user
+from sbt_sync.console.users import add_user, create_token
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Case, CaseLink, Conflict, LinkCorrection, StagedRecord
 from sbt_sync.reconcile.run import reconcile_database
@@ -299,3 +300,33 @@ def test_parse_hold_reads_each_clause_of_the_reconciliations_reason(
     reason: str | None, expected: list[HoldPart]
 ) -> None:
     assert parse_hold(reason) == expected
+
+
+def test_the_api_previews_records_and_undoes_a_correction(desk: Desk) -> None:
+    tokens = {who: create_token(desk.database, who, name="t", days=1, actor="test")[0] for who in ROLES}
+    client = TestClient(create_app(desk.settings, desk.database))
+
+    def post(who: str, path: str, body: dict[str, object]) -> Response:
+        return client.post(path, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})
+
+    change = {"kind": "assign_person", "record": desk.recommendation, "target_nip": NIP_B}
+    before = desk.stored()
+    preview = post("steward", "/api/v1/links/preview", change)
+    assert preview.status_code == 200, preview.text
+    flips = {(f["nip"], f["blocked_before"], f["blocked_after"]) for f in preview.json()["flag_changes"]}
+    assert flips == {(mask_nip(NIP_A), True, False), (mask_nip(NIP_B), False, True)}
+    assert desk.stored() == before
+    assert post("auditor", "/api/v1/links/preview", change).status_code == 403
+    assert post("steward", "/api/v1/links/preview", {**change, "target_nip": "12345"}).status_code == 422
+
+    recorded = post("steward", "/api/v1/links", {**change, "reason": REASON})
+    assert recorded.status_code == 200, recorded.text
+    correction_id = recorded.json()["correction_id"]
+    undone = post("steward", f"/api/v1/links/{correction_id}/undo", {"reason": "salah pilih"})
+    assert undone.status_code == 200
+    assert post("steward", f"/api/v1/links/{correction_id}/undo", {"reason": "lagi"}).status_code == 422
+    with desk.database.session() as session:
+        channels = session.execute(
+            select(AuditEntry.action, AuditEntry.channel).where(AuditEntry.action.like("link.%"))
+        ).all()
+    assert sorted(channels) == [("link.assign_person", "api"), ("link.undo", "api")]

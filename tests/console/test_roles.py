@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Mount, Route
 
-from sbt_sync.console import api, web_auth, web_conflicts, web_links, web_ops, web_pages
+from sbt_sync.console import api, api_links, web_auth, web_conflicts, web_links, web_ops, web_pages
 from sbt_sync.console.app import create_app
 from tests.console.conftest import NIP_B, World, csrf_of
 
@@ -28,6 +28,7 @@ ACT = {"admin": 303, "steward": 303, "auditor": 403, "viewer": 403, "anonymous":
 PUBLIC = dict.fromkeys(WHO, 200)
 API_ALL = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 200, "anonymous": 401}
 API_STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 401}
+API_CORRECT = {"admin": 200, "steward": 200, "auditor": 403, "viewer": 403, "anonymous": 401}
 
 
 def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]]:
@@ -87,6 +88,13 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
          {**API_STAFF, "auditor": 403}),
         ("GET", "/api/v1/registry/search", "/api/v1/registry/search?name=ASN%20CASE", None,
          {**API_STAFF, "auditor": 403}),
+        ("POST", "/api/v1/links/preview", "/api/v1/links/preview", {"kind": "split", "record": ra},
+         API_CORRECT),
+        ("POST", "/api/v1/links", "/api/v1/links", {"kind": "split", "record": ra, **reason}, API_CORRECT),
+        ("POST", "/api/v1/links/{correction_id}/undo", "/api/v1/links/999999/undo", reason,
+         {**API_CORRECT, "admin": 422, "steward": 422}),
+        ("POST", "/api/v1/conflicts/{conflict_id}/reopen", f"/api/v1/conflicts/{a}/reopen", reason,
+         {**API_CORRECT, "admin": 422, "steward": 422}),  # conflict A is open, not resolved
         ("GET", "/api/v1/cases", "/api/v1/cases", None, API_ALL),
         ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_a']}", None, API_ALL),
         ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_b']}", None, API_STAFF),
@@ -124,6 +132,7 @@ def test_the_role_table_covers_every_route_and_method(world: World) -> None:
         web_links.router,
         web_ops.router,
         api.router,
+        api_links.router,
     ):
         served |= _served(list(router.routes))
     covered = {(method, template) for method, template, *_ in table(world.ids)} | SKIPPED_ROUTES
