@@ -307,7 +307,8 @@ def test_the_api_previews_records_and_undoes_a_correction(desk: Desk) -> None:
     client = TestClient(create_app(desk.settings, desk.database))
 
     def post(who: str, path: str, body: dict[str, object]) -> Response:
-        return client.post(path, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})
+        response: Response = client.post(path, json=body, headers={"Authorization": f"Bearer {tokens[who]}"})
+        return response
 
     change = {"kind": "assign_person", "record": desk.recommendation, "target_nip": NIP_B}
     before = desk.stored()
