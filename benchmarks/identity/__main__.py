@@ -4,8 +4,9 @@ ours (``CandidateSearch`` + ``resolve`` on PostgreSQL) against Splink 4 on DuckD
 Once per machine: the national sandbox and the prepared registry are cached under ``--cache``. Once per
 invocation: a scratch database on ``--server`` gets the registry by COPY (dropped at the end), and
 Splink's model is trained. Then each contender resolves the same rows ``--runs`` times, interleaved,
-each run in a fresh process; the median time is quoted. Prints the table and writes
-``benchmarks/results/identity-<date>.json`` and ``identity-latest.json``.
+each run in a fresh process; the median time is quoted. The run's record (rows, outcomes, namesake
+counts) is kept under ``--cache``/runs; ``--rescore`` scores a kept record again without running.
+Prints the table and writes ``benchmarks/results/identity-<date>.json`` and ``identity-latest.json``.
 """
 
 from __future__ import annotations
@@ -19,28 +20,14 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from benchmarks.identity.harness import REPO_ROOT, identity_thresholds, run_child
-from benchmarks.identity.registry import (
-    load_registry,
-    namesakes_in_instansi,
-    prepare_registry,
-    registry_count,
-)
-from benchmarks.identity.report import table, timing, versions, write_results
-from benchmarks.identity.rows import DEGRADATION, Row, benchmark_rows, training_rows, write_rows
+from benchmarks.identity.record import RunRecord
+from benchmarks.identity.registry import load_registry, namesakes, prepare_registry, registry_count
+from benchmarks.identity.report import table, versions, write_results
+from benchmarks.identity.results import build
+from benchmarks.identity.rows import benchmark_rows, training_rows, write_rows
 from benchmarks.identity.sandbox import cached_sandbox, registry_size
-from benchmarks.identity.score import (
-    at_precision,
-    at_recall,
-    best_threshold,
-    by_origin,
-    operating_points,
-    score,
-    split_by_steward_rows,
-    steward_rows,
-)
 from benchmarks.identity.spec import CONTENDERS, Contender, Outcome, RunSpec
 from benchmarks.ingest.harness import postgres_version, throwaway_database
 from benchmarks.ingest.report import machine
@@ -49,11 +36,6 @@ from sbt_sync.db.engine import Database
 log = logging.getLogger("benchmarks.identity")
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-TARGET_SECONDS = 60
-LABELS = {
-    "ours": "sbt-sync (CandidateSearch + resolve, PostgreSQL)",
-    "splink": "Splink 4, DuckDB (best pair >= threshold)",
-}
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -80,6 +62,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results alone")
     parser.add_argument(
         "--profile", type=Path, help="also run ours once under cProfile, stats into this folder"
+    )
+    parser.add_argument(
+        "--rescore",
+        type=Path,
+        help="score a kept run record (a folder under --cache/runs) instead of running",
     )
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.contenders.split(",") if name.strip()}
@@ -108,6 +95,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = _arguments(argv)
+    if args.rescore:
+        record = RunRecord.load(args.rescore)
+    else:
+        record = _run(args)
+        folder = record.save(args.cache / "runs" / f"{record.started_at.replace(':', '')}")
+        log.info("run record kept in %s (--rescore to score it again)", folder)
+    results = build(record)
+    print(table(results))
+    if not args.no_write:
+        started = datetime.fromisoformat(record.started_at)
+        for path in write_results(results, args.results, now=started):
+            log.info("wrote %s", path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> RunRecord:
+    """Generate or reuse the sandbox, load the registry, train Splink, run every contender."""
     contenders: list[Contender] = args.contenders
     started = datetime.now(UTC)
     sandbox = cached_sandbox(args.cache, args.seed, args.scale)
@@ -115,27 +119,39 @@ def main(argv: list[str] | None = None) -> int:
     prepared = prepare_registry(sandbox, args.cache, seed=args.seed, size=size)
     rows, from_sources = benchmark_rows(sandbox, prepared, args.rows, seed=args.seed)
     thresholds = identity_thresholds()
-    outcomes: dict[Contender, list[Outcome]] = {name: [] for name in contenders}
-    training: Outcome | None = None
+    record = RunRecord(
+        settings={key: getattr(args, key) for key in ("runs", "seed", "scale", "training_rows")},
+        sandbox=str(sandbox),
+        from_sources=from_sources,
+        registry_size=size,
+        thresholds=thresholds,
+        started_at=started.isoformat(timespec="seconds"),
+        server={},
+        machine=machine(),
+        versions=versions(),
+        rows=rows,
+        outcomes={name: [] for name in contenders},
+        load_average={"start": list(os.getloadavg())},
+    )
     with tempfile.TemporaryDirectory(prefix="sbt-bench-identity-") as tmp:
         workdir = Path(tmp)
         rows_path = workdir / "rows.jsonl"
         write_rows(rows_path, rows)
         with throwaway_database(args.server, "identity") as url:
             database_url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
-            load_phases: dict[str, float] = {}
-            namesakes: dict[str, int] | None = None
             if "ours" in contenders:
                 log.info("loading %d registry rows into PostgreSQL (COPY, then indexes) ...", size)
                 mark = time.monotonic()
                 database = Database(database_url)
-                load_phases = load_registry(database, prepared)
+                record.load_phases = load_registry(database, prepared)
                 loaded = registry_count(database)
-                namesakes = namesakes_in_instansi(database, sorted({r.true_nip for r in rows if r.true_nip}))
+                true_nips = sorted({r.true_nip for r in rows if r.true_nip})
+                record.namesakes_in_instansi = namesakes(database, true_nips, in_instansi=True)
+                record.namesakes_nationally = namesakes(database, true_nips, in_instansi=False)
                 database.dispose()
                 if loaded != size:
                     raise RuntimeError(f"loaded {loaded} registry rows, expected {size}")
-                log.info("registry loaded in %.0f s: %s", time.monotonic() - mark, load_phases)
+                log.info("registry loaded in %.0f s: %s", time.monotonic() - mark, record.load_phases)
 
             def spec(name: Contender, task: str, path: Path, label: str) -> RunSpec:
                 return RunSpec(
@@ -159,147 +175,21 @@ def main(argv: list[str] | None = None) -> int:
                     train_path, training_rows(prepared, args.training_rows, seed=args.seed, skip_people=skip)
                 )
                 log.info("training Splink once on %d rows ...", args.training_rows)
-                training = run_child(spec("splink", "train", train_path, "splink-train"))
-                _log_run("train", 1, 1, training)
+                record.training = run_child(spec("splink", "train", train_path, "splink-train"))
+                _log_run("train", 1, 1, record.training)
             for run_no in range(1, args.runs + 1):
                 for name in contenders:
                     outcome = run_child(spec(name, "resolve", rows_path, f"{name}-{run_no}"))
-                    outcomes[name].append(outcome)
+                    record.outcomes[name].append(outcome)
+                    record.load_average[f"after {name} {run_no}"] = list(os.getloadavg())
                     _log_run(name, run_no, args.runs, outcome)
             if args.profile and "ours" in contenders:
                 args.profile.mkdir(parents=True, exist_ok=True)
                 path = args.profile / "identity-ours.pstats"
                 run_child(replace(spec("ours", "resolve", rows_path, "ours-profile"), profile_path=str(path)))
                 log.info("profile of ours: %s", path)
-            server = postgres_version(args.server)
-
-    results = _results(args, rows, from_sources, size, outcomes, training, load_phases, thresholds)
-    if namesakes is not None:
-        results["steward_rows"] = _steward_rows(rows, namesakes, results, outcomes)
-    results["started_at"] = started.isoformat(timespec="seconds")
-    results["machine"] = {**machine(), "postgresql": server}
-    results["versions"] = versions()
-    print(table(results))
-    if not args.no_write:
-        for path in write_results(results, args.results, now=started):
-            log.info("wrote %s", path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
-    return 0
-
-
-def _results(
-    args: argparse.Namespace,
-    rows: list[Row],
-    from_sources: int,
-    size: int,
-    outcomes: dict[Contender, list[Outcome]],
-    training: Outcome | None,
-    load_phases: dict[str, float],
-    thresholds: dict[str, float],
-) -> dict[str, Any]:
-    results: dict[str, Any] = {
-        "benchmark": "identity",
-        "rows": len(rows),
-        "registry_size": size,
-        "target_seconds": TARGET_SECONDS,
-        "meets_target": None,
-        "runs": args.runs,
-        "seed": args.seed,
-        "scale": args.scale,
-        "row_mix": {
-            "from_sources": from_sources,
-            "degraded_registry_people": len(rows) - from_sources,
-            "with_true_person_in_registry": sum(r.true_nip is not None for r in rows),
-            "degradation": DEGRADATION,
-        },
-        "timed": {
-            "ours": "make_query per row, CandidateSearch.search over all rows, resolve per row; registry "
-            "already loaded and indexed in PostgreSQL",
-            "splink": "standardising the rows, registering them in DuckDB, Linker from the saved model, "
-            "predict, best pair per row; registry already loaded into DuckDB (setup_seconds), model "
-            "trained once beforehand (training)",
-        },
-    }
-    if "ours" in outcomes:
-        runs = outcomes["ours"]
-        links = runs[0].links
-        quality = score(rows, links)
-        results["ours"] = {
-            "label": LABELS["ours"],
-            **timing(runs),
-            **quality.as_dict(),
-            "thresholds": thresholds,
-            "by_origin": by_origin(rows, links),
-            "checks": runs[0].checks,
-            "same_links_every_run": all(run.links == links for run in runs),
-            "registry_load_seconds": {k: round(v, 1) for k, v in load_phases.items()},
-        }
-    if "splink" in outcomes:
-        runs = outcomes["splink"]
-        links = runs[0].links
-        threshold, quality = best_threshold(rows, links)
-        assert training is not None
-        results["splink"] = {
-            "label": LABELS["splink"],
-            **timing(runs),
-            **quality.as_dict(),
-            "threshold": threshold,
-            "threshold_rule": "the match probability that maximises Splink's F1 on these rows (oracle-tuned, "
-            "in Splink's favour); each row links to its best pair if that pair reaches it",
-            "by_origin": by_origin(rows, links, threshold),
-            "checks": runs[0].checks,
-            "same_links_every_run": all(run.links == links for run in runs),
-            "training": {
-                "rows": training.rows,
-                "seconds": round(training.seconds, 2),
-                "phases_seconds": {k: round(v, 2) for k, v in training.phases.items()},
-                "peak_mb": round(training.peak_rss_mb, 1),
-            },
-        }
-    if "ours" in results:
-        ours = results["ours"]
-        within = ours["seconds"] <= TARGET_SECONDS
-        splink = results.get("splink")
-        no_worse = (
-            None
-            if splink is None
-            else ours["precision"] >= splink["precision"] and ours["recall"] >= splink["recall"]
-        )
-        results["checks"] = {"within_time": within, "quality_no_worse": no_worse}
-        results["meets_target"] = within and bool(no_worse)
-        if splink is not None:
-            # The same comparison at ours' operating point: Splink's threshold moved until it is as
-            # precise as ours (its best recall there), or recalls as much (its best precision there).
-            points = operating_points(rows, outcomes["splink"][0].links)
-            same_precision = at_precision(points, ours["precision"])
-            same_recall = at_recall(points, ours["recall"])
-            splink["at_ours_precision"], splink["at_ours_recall"] = same_precision, same_recall
-            results["checks"]["recall_above_splink_at_ours_precision"] = (
-                same_precision is None or ours["recall"] > same_precision["recall"]
-            )
-            results["checks"]["precision_above_splink_at_ours_recall"] = (
-                same_recall is None or ours["precision"] > same_recall["precision"]
-            )
-    return results
-
-
-def _steward_rows(
-    rows: list[Row],
-    namesakes: dict[str, int],
-    results: dict[str, Any],
-    outcomes: dict[Contender, list[Outcome]],
-) -> dict[str, Any]:
-    """The rows the product must leave to a steward (``score.steward_rows``), and each contender there
-    and elsewhere: not part of the target, which counts every row, but what its recall is made of."""
-    steward = steward_rows(rows, namesakes)
-    out: dict[str, Any] = {
-        "rows": len(steward),
-        "rule": "no NIP written, and the true person's normalised name is held by another ASN of their "
-        "instansi: the ground truth's ambiguous_match conflict, which the product must raise, not link",
-    }
-    for name, runs in outcomes.items():
-        threshold = results[name].get("threshold") if name == "splink" else None
-        out[name] = split_by_steward_rows(rows, runs[0].links, steward, threshold)
-    return out
+            record.server = postgres_version(args.server)
+    return record
 
 
 if __name__ == "__main__":

@@ -87,7 +87,14 @@ def prepare_registry(sandbox: Path, cache: Path, *, seed: int, size: int) -> Pre
     """The prepared registry files for ``sandbox`` (made once; a few minutes at national scale)."""
     prepared = Prepared(cache / f"prepared-{sandbox.name}")
     marker = prepared.folder / "done.json"
-    stamp = {"version": PREPARED_VERSION, "seed": seed, "size": size, "sample": SAMPLE_PEOPLE}
+    generator = json.loads((sandbox / "manifest.json").read_text(encoding="utf-8"))["generator_version"]
+    stamp = {
+        "version": PREPARED_VERSION,
+        "seed": seed,
+        "size": size,
+        "sample": SAMPLE_PEOPLE,
+        "generator_version": generator,  # a new generator may plant other names in the same registry
+    }
     if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == stamp:
         log.info("reusing the prepared registry in %s", prepared.folder)
         return prepared
@@ -178,17 +185,20 @@ def load_registry(database: Database, prepared: Prepared) -> dict[str, float]:
     return phases
 
 
-def namesakes_in_instansi(database: Database, nips: list[str]) -> dict[str, int]:
-    """Per NIP, how many registry rows of its instansi carry its normalised name (itself included)."""
+_NAMESAKES = (
+    "SELECT t.nip, count(*) FROM asn_registry t JOIN asn_registry b "
+    "ON b.name_normalised = t.name_normalised {} WHERE t.nip = ANY(:nips) GROUP BY t.nip"
+)
+_NAMESAKES_NATIONALLY = text(_NAMESAKES.format(""))
+_NAMESAKES_IN_INSTANSI = text(_NAMESAKES.format("AND b.instansi_id = t.instansi_id"))
+
+
+def namesakes(database: Database, nips: list[str], *, in_instansi: bool) -> dict[str, int]:
+    """Per NIP, how many registry rows carry its normalised name (itself included): in its own
+    instansi, or anywhere in the country."""
+    statement = _NAMESAKES_IN_INSTANSI if in_instansi else _NAMESAKES_NATIONALLY
     with database.session() as session:
-        found = session.execute(
-            text(
-                "SELECT t.nip, count(*) FROM asn_registry t JOIN asn_registry b "
-                "ON b.instansi_id = t.instansi_id AND b.name_normalised = t.name_normalised "
-                "WHERE t.nip = ANY(:nips) GROUP BY t.nip"
-            ),
-            {"nips": nips},
-        ).tuples()
+        found = session.execute(statement, {"nips": nips}).tuples()
         return {nip: int(count) for nip, count in found}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from benchmarks.identity.spec import Outcome
 
+RESOLVER_FILES = ("sbt_sync/reconcile/identity.py", "sbt_sync/reconcile/candidates.py", "schemas/names.py")
 PACKAGES = ("splink", "duckdb", "sqlalchemy", "psycopg2-binary", "rapidfuzz", "pandas", "numpy")
 
 
@@ -33,12 +35,24 @@ def timing(runs: list[Outcome]) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str | None]:
+    """The packages' versions, and the commit of the resolver measured (marked when its files, which
+    others may be editing in the same checkout, differ from it)."""
     found: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = None
+    git = ["git", "-C", str(Path(__file__).resolve().parents[2])]
+    try:
+        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        changed = subprocess.run(
+            [*git, "status", "--porcelain", "--", *RESOLVER_FILES], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        found["sbt-sync"] = None
+    else:
+        found["sbt-sync"] = head.stdout.strip() + (" + local changes" if changed.stdout.strip() else "")
     return found
 
 
@@ -74,25 +88,55 @@ def table(results: dict[str, Any]) -> str:
         if name in results:
             phases = ", ".join(f"{k} {v:.2f}s" for k, v in results[name]["phases_seconds"].items())
             lines.append(f"  {name} phases (median): {phases}")
-    steward = results.get("steward_rows")
-    if steward:
-        parts = [
-            f"{name} links {steward[name]['links_on_steward_rows']} of them "
-            f"({steward[name]['correct_on_steward_rows']} right), recall elsewhere "
-            f"{steward[name]['on_other_rows']['recall']:.4f}"
-            for name in ("ours", "splink")
-            if name in steward
-        ]
-        lines.append(
-            f"  {steward['rows']:,} rows the product must leave to a steward (no NIP, a namesake in the "
-            f"person's instansi): " + "; ".join(parts)
-        )
+    lines += _subset_lines(results)
     lines.append(
         f"target: ours within {results['target_seconds']} s and precision and recall no worse than "
         f"Splink's: {'met' if results['meets_target'] else 'NOT met'} "
         f"(time {results['checks']['within_time']}, quality {results['checks']['quality_no_worse']})"
     )
     return "\n".join(lines)
+
+
+def _subset_lines(results: dict[str, Any]) -> list[str]:
+    """The decidable rows and the rows left to stewards, ours and Splink, against their targets."""
+    lines = []
+    chosen = results.get("decidable")
+    if chosen and "precision" in chosen:
+        lines.append(
+            f"decidable rows {chosen['rows']:,} ({chosen['not_decidable']['rows']:,} left out: "
+            + ", ".join(f"{k} {v:,}" for k, v in chosen["not_decidable"]["by_reason"].items())
+            + f"): ours precision {chosen['precision']:.4f}, recall {chosen['recall']:.4f} "
+            f"(targets {chosen['targets']['precision']}, {chosen['targets']['recall']}: "
+            f"{'met' if chosen['meets_targets'] else 'NOT met'}); {chosen['recall_misses']['rows']:,} misses"
+        )
+        for cause, count in chosen["recall_misses"]["by_cause"].items():
+            lines.append(f"    {count:>5,}  {cause}")
+        equal = chosen.get("splink", {}).get("at_ours_precision")
+        best = chosen.get("splink", {}).get("at_best_f1")
+        if best:
+            lines.append(
+                f"  splink there at its best-F1 threshold: precision {best['precision']:.4f}, recall "
+                f"{best['recall']:.4f}; as precise as ours: "
+                + (f"precision {equal['precision']:.4f}, recall {equal['recall']:.4f}" if equal else "never")
+            )
+    steward = results.get("steward_rows")
+    if steward:
+        outcomes = ", ".join(f"{k} {v:,}" for k, v in steward["by_outcome"].items())
+        lines.append(
+            f"rows left to stewards {steward['rows']:,} ({outcomes}): "
+            f"true person offered {steward['true_person_offered']:.4f} (target {steward['target']}: "
+            f"{'met' if steward['meets_target'] else 'NOT met'}); with a true person "
+            f"{steward['with_true_person']['share']:.4f} of {steward['with_true_person']['rows']:,}"
+        )
+        for cause, count in steward["misses"]["by_cause"].items():
+            lines.append(f"    {count:>5,}  {cause}")
+        splink = steward.get("splink")
+        if splink:
+            lines.append(
+                f"  splink on the same rows: true person among its five best pairs "
+                f"{splink['true_person_in_five_best_pairs']:.4f}"
+            )
+    return lines
 
 
 def write_results(results: dict[str, Any], directory: Path, *, now: datetime) -> list[Path]:

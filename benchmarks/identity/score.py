@@ -55,33 +55,6 @@ def score(rows: Sequence[Row], links: Mapping[str, list[Any]], threshold: float 
     return Score(made, correct, sum(row.true_nip is not None for row in rows))
 
 
-def steward_rows(rows: Sequence[Row], namesakes: Mapping[str, int]) -> set[int]:
-    """Rows the product must not link: no NIP written, and the true person shares their normalised
-    name with someone else of their own instansi (``namesakes``: per true NIP, how many hold that
-    name there). The sandbox's ground truth expects an ``ambiguous_match`` conflict for exactly these
-    (``sbt_sync.sandbox.generate.truth_identity``), and the product's election acceptance test
-    requires every one raised: a link there is a guess between namesakes."""
-    return {
-        row.id
-        for row in rows
-        if row.nip_raw is None and row.true_nip is not None and namesakes.get(row.true_nip, 1) > 1
-    }
-
-
-def split_by_steward_rows(
-    rows: Sequence[Row], links: Mapping[str, list[Any]], steward: set[int], threshold: float | None = None
-) -> dict[str, Any]:
-    """Links made on the steward rows (guesses) and the score on every other row."""
-    theirs = [row for row in rows if row.id in steward]
-    others = [row for row in rows if row.id not in steward]
-    guessed = score(theirs, links, threshold)
-    return {
-        "links_on_steward_rows": guessed.links,
-        "correct_on_steward_rows": guessed.correct,
-        "on_other_rows": score(others, links, threshold).as_dict(),
-    }
-
-
 def _kind(row: Row) -> str:
     return "source" if row.origin.startswith("source:") else row.origin
 

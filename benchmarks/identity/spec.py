@@ -55,6 +55,10 @@ class Outcome:
     phases: dict[str, float] = field(default_factory=dict)
     setup_seconds: dict[str, float] = field(default_factory=dict)
     links: dict[str, list[Any]] = field(default_factory=dict)
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per row id, what a steward would be shown, gathered after the clock stops: ours, ``outcome``,
+    ``rule`` and the ranked ``candidates`` (``[nip, score]``), and for a row not linked to its true
+    person a ``diagnosis`` (``ours.diagnose``); Splink, its ``candidates``: the best five pairs kept."""
     checks: dict[str, Any] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
 

@@ -29,11 +29,13 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from benchmarks.identity.rows import Row, read_rows
 from benchmarks.identity.spec import Outcome, RunSpec
 from benchmarks.ingest.spec import rss_mb
-from sbt_sync.reconcile.identity import canonical_name, make_query, normalise_instansi
+from sbt_sync.reconcile.identity import MAX_CANDIDATES, canonical_name, make_query, normalise_instansi
 
 FLOOR_PROBABILITY = 0.001
 """Pairs below this are not kept by ``predict``; the acceptance threshold is chosen afterwards."""
 U_MAX_PAIRS = 5e6
+OFFERED = MAX_CANDIDATES
+"""Pairs kept per row, after the clock: the candidates a steward would see, as many as ours shows."""
 
 
 def _settings(registry_size: int) -> SettingsCreator:
@@ -192,6 +194,21 @@ def resolve(spec: RunSpec) -> Outcome:
     links: dict[str, list[Any]] = {str(row.id): [None, None] for row in rows}
     for query, nip, probability, _ in best:
         links[query[1:]] = [nip, float(probability)]
+    offered: dict[str, dict[str, Any]] = {str(row.id): {"candidates": []} for row in rows}
+    for query, nip, probability in con.execute(
+        f"""
+        WITH pairs AS (
+            SELECT CASE WHEN source_dataset_l = 'queries' THEN unique_id_l ELSE unique_id_r END AS query,
+                   CASE WHEN source_dataset_l = 'queries' THEN unique_id_r ELSE unique_id_l END AS nip,
+                   match_probability
+            FROM {predictions.physical_name}
+        )
+        SELECT query, nip, match_probability FROM pairs
+        QUALIFY row_number() OVER (PARTITION BY query ORDER BY match_probability DESC, nip) <= {OFFERED}
+        ORDER BY query, match_probability DESC, nip
+        """  # noqa: S608 - a table name Splink made, not input
+    ).fetchall():
+        offered[query[1:]]["candidates"].append([nip, float(probability)])
     return Outcome(
         rows=len(rows),
         seconds=finished - started,
@@ -203,5 +220,6 @@ def resolve(spec: RunSpec) -> Outcome:
         },
         setup_seconds={"load_registry_into_duckdb": loaded},
         links=links,
+        decisions=offered,
         checks={"pairs_kept": int(pair_count[0]) if pair_count else 0, "rows_with_a_pair": len(best)},
     )
