@@ -70,6 +70,10 @@ APPOINTMENT_BONUS = 0.05
 APPOINTMENT_PENALTY = 0.85
 """A partial NIP whose appointment digits (TMT) another ASN's NIP contradicts: probably not them."""
 MAX_CANDIDATES = 5
+"""Candidates a steward is offered, best first; more only when they tie with the last one kept."""
+MAX_TIED_CANDIDATES = 50
+"""A cut inside a tie would choose among namesakes by NIP order (luck): every candidate scoring the
+same as the last one kept is offered too, up to this many in all."""
 
 # First-name spellings that denote the same name; applied token by token to both sides.
 _ALIASES = {
@@ -360,6 +364,16 @@ def rank(
     return tuple(sorted(kept, key=lambda s: (-s.score, s.nip)))
 
 
+def offered(ranked: tuple[ScoredCandidate, ...]) -> tuple[ScoredCandidate, ...]:
+    """The candidates a steward sees: the best :data:`MAX_CANDIDATES`, and every one tied with the last
+    of them (up to :data:`MAX_TIED_CANDIDATES`), so the cut never falls inside a tie."""
+    if len(ranked) <= MAX_CANDIDATES:
+        return ranked
+    last = ranked[MAX_CANDIDATES - 1].score
+    tied = [c for c in ranked[MAX_CANDIDATES:MAX_TIED_CANDIDATES] if c.score == last]
+    return ranked[:MAX_CANDIDATES] + tuple(tied)
+
+
 def resolve(
     query: IdentityQuery, candidates: Iterable[RegistryCandidate], thresholds: IdentityThresholds
 ) -> IdentityDecision:
@@ -396,14 +410,14 @@ def resolve(
         return IdentityDecision("unresolved", "no_candidate", None, None, reason="no registry candidate")
     top, runner_up = ranked[0].score, ranked[1].score if len(ranked) > 1 else 0.0
     if top >= thresholds.auto_accept and top - runner_up >= thresholds.margin:
-        return IdentityDecision("linked", "name_match", ranked[0].nip, top, ranked[:MAX_CANDIDATES])
+        return IdentityDecision("linked", "name_match", ranked[0].nip, top, offered(ranked))
     ambiguous = len(ranked) > 1 and top - runner_up < thresholds.margin
     return IdentityDecision(
         "conflict",
         "ambiguous_match" if ambiguous else "weak_match",
         None,
         top,
-        ranked[:MAX_CANDIDATES],
+        offered(ranked),
         "identity",
         f"{len(ranked)} candidates, best {top:.2f}"
         + (" with namesakes" if ambiguous else f" (auto-accept {thresholds.auto_accept:.2f})"),

@@ -8,12 +8,15 @@ from datetime import date
 import pytest
 
 from sbt_sync.reconcile.identity import (
+    MAX_TIED_CANDIDATES,
     IdentityDecision,
     IdentityQuery,
     IdentityThresholds,
     RegistryCandidate,
+    ScoredCandidate,
     make_query,
     name_similarity,
+    offered,
     resolve,
 )
 
@@ -122,3 +125,12 @@ def test_name_similarity_forgives_typos_and_order_but_not_partial_names(
     left: str, right: str, at_least: float, below: float
 ) -> None:
     assert at_least <= name_similarity(left, right) < below
+
+
+def test_a_tie_at_the_cut_offers_every_tied_namesake_not_the_first_five_by_nip() -> None:
+    ranked = tuple(ScoredCandidate(f"{i:018d}", 1.0 if i < 8 else 0.8) for i in range(12))
+    shown = offered(ranked)
+    assert [c.nip for c in shown] == [f"{i:018d}" for i in range(8)]  # all eight tied at the top
+    assert offered(ranked[:4]) == ranked[:4]
+    many = tuple(ScoredCandidate(f"{i:018d}", 1.0) for i in range(80))
+    assert len(offered(many)) == MAX_TIED_CANDIDATES
