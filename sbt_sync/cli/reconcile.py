@@ -71,3 +71,13 @@ def quality(
         f"{result.conflicts_missed} missed, {result.conflicts_beyond} beyond the truth "
         f"{result.beyond_by_kind}"
     )
+    for reason, counts in result.identity_by_reason.items():
+        typer.echo(f"  identity {reason}: {counts.get('raised', 0)} raised of {counts.get('expected', 0)}")
+    if result.identity_kind_wrong:
+        typer.echo(
+            f"  identity conflicts of another kind than the truth's: {len(result.identity_kind_wrong)}"
+        )
+    typer.echo(
+        f"holds: {result.held_matched} of {result.held_expected} held cases held; "
+        f"{len(result.held_missed)} missed, {len(result.held_beyond)} held beyond the truth"
+    )
