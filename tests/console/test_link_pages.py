@@ -250,6 +250,9 @@ def test_a_held_case_says_why_and_a_resolved_decision_can_be_reopened(
     assert "Mengapa kasus ini ditahan" in page
     assert f'<a href="/conflicts/{conflict.id}">Konflik #{conflict.id}</a>' in page
     assert "identity disputed" not in page  # the reconciliation's English is rendered in words
+    dashboard = steward.get("/").text
+    assert "Aduan belum diteruskan" in dashboard and "Terbukti, tanpa ASN teridentifikasi" in dashboard
+    assert "recap.aduan" not in dashboard and "recap.unidentified" not in dashboard
 
     resolve_conflict(migrated_database, conflict.id, value=NIP_A, reason="nama salah ketik", actor="ani")
     page = steward.get(f"/conflicts/{conflict.id}").text
