@@ -17,6 +17,9 @@ from sbt_sync.settings_sources import HttpSource, SftpSource
 from schemas.feeds import FEEDS
 
 DB_POOL = "sbt_database"
+# One policy for every layer that writes the product database: a database blip (a failover, a
+# restart) is ridden out the same way by raw/ and validated/.
+DB_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def _pull_metadata(result: PullResult) -> dict[str, Any]:
@@ -35,6 +38,7 @@ def _pull_metadata(result: PullResult) -> dict[str, Any]:
         "cursor_after": str(result.cursor_after),
         "duration_seconds": round(result.seconds, 3),
         "validated_while_landing": result.staging.validated if result.staging is not None else 0,
+        "page_ceiling_reached": result.page_ceiling_reached,
         **({"validation_error": result.validation_error} if result.validation_error else {}),
     }
 
@@ -67,7 +71,7 @@ def _raw_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinitio
         kinds={source.kind},
         pool=DB_POOL,
         check_specs=[dg.AssetCheckSpec("cursor_never_moves_backwards", asset=key)],
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+        retry_policy=DB_RETRY,
     )
     def raw(
         context: dg.AssetExecutionContext,
@@ -80,7 +84,12 @@ def _raw_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinitio
             client, paginator = connectors.http(name)
             try:
                 result = pull_http(
-                    db.database, source=name, feed=feed, paginator=paginator, run_id=context.run.run_id
+                    db.database,
+                    source=name,
+                    feed=feed,
+                    paginator=paginator,
+                    run_id=context.run.run_id,
+                    max_pages=source.paging.max_pages,
                 )
             finally:
                 retries = client.stats.retries
@@ -180,6 +189,7 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
             dg.AssetCheckSpec("quarantine_ratio", asset=key, blocking=True),
             dg.AssetCheckSpec("schema_drift", asset=key),
         ],
+        retry_policy=DB_RETRY,
     )
     def validated(
         context: dg.AssetExecutionContext, db: DatabaseResource
@@ -215,7 +225,7 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
     group_name="reference",
     kinds={"siasn"},
     pool=DB_POOL,
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    retry_policy=DB_RETRY,
 )
 def asn_registry(
     context: dg.AssetExecutionContext, db: DatabaseResource, connectors: ConnectorsResource

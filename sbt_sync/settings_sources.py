@@ -52,6 +52,9 @@ HttpAuth = Annotated[ApiKeyAuth | OAuth2ClientCredentialsAuth | SiasnTokensAuth,
 class Paging(_Strict):
     style: Literal["page_number", "cursor", "link_header", "offset"]
     page_size: int = Field(200, ge=1, le=10_000)
+    max_pages: int = Field(10_000, ge=1)
+    """Pages one run fetches at most; the rest of a longer listing comes in the next run (the cursor
+    is kept after every landed batch), so a server that never says "last page" cannot hold a run."""
 
 
 class HttpSource(_Strict):
@@ -68,6 +71,9 @@ class HttpSource(_Strict):
     """PEM bundle used to verify TLS (relative to the project folder); None uses the system store."""
     connect_timeout_seconds: float = Field(5.0, gt=0)
     read_timeout_seconds: float = Field(30.0, gt=0)
+    total_timeout_seconds: float = Field(120.0, gt=0)
+    """One attempt's whole exchange, from connecting to the answer's last byte: a server that drips
+    its answer a byte at a time never trips the read timeout, which bounds each wait for a byte."""
     max_attempts: int = Field(6, ge=1)
     quarantine_threshold: float = Field(0.05, ge=0, le=1)
     """The source's blocking check fails when more than this share of a batch is quarantined."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from connectors.errors import (
     ThrottledError,
     TransientHttpError,
 )
+from connectors.http import jsonbody
 from connectors.http.headers import parse_retry_after
 from connectors.redact import mask_nips, safe_url
 
@@ -38,13 +38,15 @@ def classify_response(
     """An :class:`HttpResponse` for a 2xx or accepted status; raises the matching ``HttpError`` otherwise.
 
     A 2xx or accepted answer whose body is not valid JSON (a gateway cut it short) raises
-    :class:`TransientHttpError` with reason ``invalid_body``, so it is fetched again.
+    :class:`TransientHttpError` with reason ``invalid_body``, so it is fetched again. A hostile value
+    inside valid JSON (nested thousands deep, a 5,000-digit number, NaN, a lone surrogate) does not
+    make the body unreadable: it is replaced by a marker (:mod:`connectors.http.jsonbody`).
     """
     status = response.status_code
     where = f"{method} {safe_url(url)}"
     if 200 <= status < 300 or status in accept:
         try:
-            body = json.loads(response.content) if response.content.strip() else None
+            body = jsonbody.loads(response.content) if response.content.strip() else None
         except ValueError:
             raise TransientHttpError(
                 f"{where}: HTTP {status} with a body that is not valid JSON (truncated?)",
@@ -79,6 +81,17 @@ def connection_error(method: str, url: str, exc: requests.RequestException) -> H
     # The exception text can repeat the full URL; only its class goes into our message.
     return TransientHttpError(
         f"{where}: {reason} failed ({type(exc).__name__})", reason=reason, method=method, url=safe_url(url)
+    )
+
+
+def deadline_error(method: str, url: str, seconds: float) -> TransientHttpError:
+    """The exception for an exchange cut off at its total deadline (a server dripping its bytes)."""
+    where = f"{method} {safe_url(url)}"
+    return TransientHttpError(
+        f"{where}: no complete answer within the total deadline of {seconds:g} s",
+        reason="deadline",
+        method=method,
+        url=safe_url(url),
     )
 
 

@@ -1,6 +1,7 @@
 """The one retrying HTTP client every HTTP connector goes through.
 
-Explicit connect and read timeouts, TLS verification always on (optionally against a private CA
+Explicit connect and read timeouts and a total deadline per attempt (a server dripping bytes cannot
+hold a run), TLS verification always on (optionally against a private CA
 bundle), no redirects (a redirect to another host would carry our auth headers along), no settings from
 the environment. Transient failures are retried with tenacity: 5xx, 429, connection errors, timeouts
 and a 2xx whose JSON body is cut short; ``Retry-After`` is honoured. Other 4xx are raised at once.
@@ -21,7 +22,8 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from connectors.errors import ConnectorError, HttpError, TransientHttpError
-from connectors.http.classify import HttpResponse, classify_response, connection_error
+from connectors.http.classify import HttpResponse, classify_response, connection_error, deadline_error
+from connectors.http.deadline import DeadlineAdapter, within_deadline
 from connectors.redact import safe_url
 from connectors.retry import RetryPolicy, RetryStats, backoff_delay
 
@@ -39,6 +41,9 @@ class HttpSettings:
 
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    total_timeout: float = 120.0
+    """Seconds one attempt may take from connecting to the last byte of the answer, however the
+    server paces its bytes (``sbt.yaml``: ``total_timeout_seconds``)."""
     ca_bundle: Path | None = None
     """PEM bundle to verify servers against; None uses the system store. Verification is never off."""
     user_agent: str = DEFAULT_USER_AGENT
@@ -60,6 +65,9 @@ def build_session(settings: HttpSettings) -> requests.Session:
     session.verify = str(settings.ca_bundle) if settings.ca_bundle else True
     session.headers["User-Agent"] = settings.user_agent
     session.headers["Accept"] = "application/json"
+    adapter = DeadlineAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     if settings.proxies:
         session.proxies.update(settings.proxies)
     return session
@@ -150,18 +158,23 @@ class HttpClient:
             if auth is not None:
                 sent.update(auth.headers(self))
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    data=data,
-                    headers=sent,
-                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                    allow_redirects=False,
-                )
+                with within_deadline(self.settings.total_timeout) as deadline:
+                    response = self._session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        data=data,
+                        headers=sent,
+                        timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                        allow_redirects=False,
+                    )
             except requests.RequestException as exc:
+                if deadline.expired:
+                    raise deadline_error(method, url, self.settings.total_timeout) from exc
                 raise connection_error(method, url, exc) from exc
+            if deadline.expired:  # cut off mid-headers, what reached us can parse as a (short) answer
+                raise deadline_error(method, url, self.settings.total_timeout)
             if response.status_code == 401 and auth is not None and not renewed and auth.invalidate():
                 # Tokens expire early (revoked, server restarted): fetch fresh ones and try once more.
                 log.info("%s %s: 401, renewing tokens and retrying once", method, safe_url(url))

@@ -7,7 +7,10 @@ next run fetches only the increment. Cursors are opaque strings; only their pagi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,6 +21,14 @@ from connectors.http.client import HttpClient
 from connectors.redact import safe_url
 
 JsonObject = dict[str, Any]
+log = logging.getLogger(__name__)
+_SHOWN = 80
+"""Characters of a server's cursor or link quoted in an error."""
+
+
+class PagingLoopError(ResponseFormatError):
+    """The listing went round in a circle: a page, cursor or next link came back a second time in one
+    run. Following it would fetch the same pages forever; the pages before it are kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +140,7 @@ class CursorPaginator:
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         """Raises the client's errors; :class:`ResponseFormatError` if the server repeats a cursor."""
         requested = cursor
+        asked: set[str | None] = {requested}
         number = 0
         while True:
             params: dict[str, str | int] = {self._limit_param: self._size}
@@ -136,19 +148,102 @@ class CursorPaginator:
                 params[self._cursor_param] = requested
             response = self._client.request("GET", self._url, params=params, auth=self._auth)
             items = items_of(response, self._items_key)
-            following = _text(field_at(response.json, self._next_key))
-            resume = _text(field_at(response.json, self._resume_key)) if self._resume_key else None
+            following = _cursor(response, self._next_key)
+            resume = _cursor(response, self._resume_key) if self._resume_key else None
             number += 1
             yield Page(items, resume or following or requested, number, following is None)
             if following is None:
                 return
-            if following == requested:
+            if following in asked:
                 url = safe_url(self._url)
-                raise ResponseFormatError(
-                    f"GET {url}: {self._next_key} did not advance", method="GET", url=url, status=200
+                raise PagingLoopError(
+                    f"GET {url}: page {number}'s {self._next_key} {following[:_SHOWN]!r} was already "
+                    f"followed in this run (the cursors go round in a circle); stopped after page {number}",
+                    method="GET",
+                    url=url,
+                    status=200,
                 )
+            asked.add(following)
             requested = following
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+def _cursor(response: HttpResponse, key: str) -> str | None:
+    """The cursor under ``key`` as text: a string, or an integer (a server counting its pages gives
+    ``12345``, and reading that as "no next page" would silently end the listing). Null, an empty
+    string or an absent key end it; any other JSON type is a contract breach, not an end."""
+    value = field_at(response.json, key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    url = safe_url(response.url)
+    raise ResponseFormatError(
+        f"GET {url}: {key} is {_json_type(value)}, not a string or an integer cursor",
+        method="GET",
+        url=url,
+        status=200,
+    )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, float):
+        return f"a decimal number ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def page_digest(items: list[JsonObject]) -> str | None:
+    """A hash of a page's records, to recognise the same page served again; None if they cannot be
+    serialised (they are then judged when landed, not here)."""
+    try:
+        text = json.dumps(items, sort_keys=True, ensure_ascii=True, default=str, separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+class PageGuard:
+    """Bounds one run of a listing, whatever its paginator: at most ``max_pages`` pages (then the
+    run stops early, ``ceiling_reached`` says so, and the kept cursor resumes the rest next run), and
+    a non-empty page whose records equal an earlier page's of the same run raises
+    :class:`PagingLoopError` (a server ignoring its page parameter serves page 1 forever)."""
+
+    def __init__(self, *, max_pages: int, where: str) -> None:
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
+        self.max_pages = max_pages
+        self.where = where
+        self.ceiling_reached = False
+
+    def pages(self, pages: Iterable[Page]) -> Iterator[Page]:
+        seen: dict[str, int] = {}
+        for count, page in enumerate(pages, start=1):
+            digest = page_digest(page.items) if page.items else None
+            if digest is not None:
+                first = seen.setdefault(digest, page.number)
+                if first != page.number:
+                    raise PagingLoopError(
+                        f"{self.where}: page {page.number} has the same records as page {first} "
+                        f"(the server repeats its pages); stopped after page {page.number - 1}",
+                        method="GET",
+                        url=self.where,
+                        status=200,
+                    )
+            yield page
+            if page.last:
+                return
+            if count >= self.max_pages:
+                self.ceiling_reached = True
+                log.warning(
+                    "%s: stopped at the ceiling of %d pages per run; the next run continues from here",
+                    self.where,
+                    self.max_pages,
+                )
+                return

@@ -11,14 +11,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from connectors.errors import ResponseFormatError
 from connectors.http.auth import Auth
 from connectors.http.classify import HttpResponse
 from connectors.http.client import HttpClient
 from connectors.http.headers import parse_link_header
-from connectors.http.paging import CursorPaginator, OffsetPaginator, Page, field_at, items_of
+from connectors.http.paging import (
+    CursorPaginator,
+    OffsetPaginator,
+    Page,
+    PagingLoopError,
+    field_at,
+    items_of,
+)
 from connectors.redact import safe_url
 
 
@@ -142,9 +149,11 @@ class LinkHeaderPaginator:
             params = {self._limit_param: self._size}
             if state.since:
                 params[self._since_param] = state.since
+        visited: set[str] = set()
         while True:
             self._check_origin(url)
             response = self._client.request("GET", url, params=params, auth=self._auth)
+            visited.add(_same_page(response.url or url))
             items = items_of(response, self._items_key)
             until = until or snapshot_of(response, self._server_time_key)
             following = parse_link_header(response.headers.get("Link")).get("next")
@@ -153,6 +162,14 @@ class LinkHeaderPaginator:
             yield Page(items, SinceState(state.since, until, at).dump(), number, at is None)
             if at is None:
                 return
+            if _same_page(at) in visited:
+                raise PagingLoopError(
+                    f"GET {safe_url(self._url)}: page {number}'s next link {safe_url(at)[:80]} points at a "
+                    f"page already fetched in this run (a link loop); stopped after page {number}",
+                    method="GET",
+                    url=safe_url(at),
+                    status=200,
+                )
             url, params = at, None
 
     def _check_origin(self, url: str) -> None:
@@ -163,6 +180,14 @@ class LinkHeaderPaginator:
                 method="GET",
                 url=safe_url(url),
             )
+
+
+def _same_page(url: str) -> str:
+    """``url`` with its query parameters in a fixed order and no fragment: two spellings of one page
+    compare equal."""
+    parts = urlsplit(url)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", query, ""))
 
 
 def make_paginator(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from sbt_sync.errors import SbtError
 
@@ -29,7 +30,12 @@ class State:
             from sbt_sync.settings import load_settings
 
             self._settings = load_settings(self.config_path)
+            _loaded.append(self._settings)
         return self._settings
+
+
+_loaded: list[Settings] = []
+"""Settings the running command loaded: an error message names its database from them."""
 
 
 def state(ctx: typer.Context) -> State:
@@ -59,6 +65,11 @@ def run_main(app: typer.Typer) -> None:
             raise
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except (OperationalError, InterfaceError) as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {database_error(exc, _loaded[-1].database_url if _loaded else None)}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
@@ -67,3 +78,19 @@ def run_main(app: typer.Typer) -> None:
             raise
         typer.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         sys.exit(1)
+
+
+def database_error(exc: OperationalError | InterfaceError, url: str | None) -> str:
+    """One line for a failure to reach or use the product database: which database (password
+    hidden), the driver's first line (not SQLAlchemy's four with a link), and what to do."""
+    from sbt_sync.db.engine import redact_url
+
+    where = f"the product database {redact_url(url)}" if url else "the product database"
+    lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines() or [type(exc).__name__]
+    detail = lines[0].strip()
+    if exc.statement is None:  # failed while connecting: the server is down, unreachable or refusing us
+        return (
+            f"cannot connect to {where}: {detail}; start the database, or point SBT_DATABASE_URL "
+            "(or database.url in sbt.yaml) at a running one"
+        )
+    return f"{where} failed: {detail} (is its schema current? sbt-sync db upgrade; --debug shows more)"

@@ -13,7 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import re
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,9 +26,10 @@ from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
+from connectors.http.jsonbody import UNREADABLE_KEY, unreadable_values
 from sbt_sync.ingest.collector import freeze_inherited, paused_gc
 from sbt_sync.ingest.landing import content_of
-from sbt_sync.ingest.validate import RecordInput, ValidationOutcome, validate
+from sbt_sync.ingest.validate import Failure, RecordInput, ValidationOutcome, validate
 from schemas.feeds import FeedSpec, Staged
 
 T = TypeVar("T")
@@ -154,10 +158,39 @@ def check_delivery(feed: FeedSpec, records: list[Delivered]) -> CheckedDelivery:
         return CheckedDelivery(contents, _checked(feed, raws, [record.payload for record in records]))
 
 
+_SUSPECT = (f'"{UNREADABLE_KEY}"', "NaN", "Infinity", "\\ud")
+"""Text that every payload holding a value unreadable_values reports contains, as stored (a lone
+surrogate is stored escaped: ``landing.content_of``)."""
+_PATH_SHOWN = 120
+
+
+def unreadable_failures(raw: RawInput, payload: Any) -> list[Failure]:
+    """A quarantine entry for each value of ``payload`` that could not be kept as sent (a marker left
+    by the HTTP reader, NaN, a lone surrogate), naming the record's page and the field."""
+    if not any(mark in raw.payload for mark in _SUSPECT):
+        return []
+    where = f"{raw.origin}: " if raw.origin and raw.origin.startswith("page ") else ""
+    failures = []
+    for path, why in unreadable_values(payload):
+        shown = path if len(path) <= _PATH_SHOWN else path[:_PATH_SHOWN] + "..."
+        reason = f"{where}{shown}: {why}"
+        failures.append(Failure(raw.id, raw.key, None, shown[:128], "json_value", None, reason))
+    return failures
+
+
 def _checked(feed: FeedSpec, raws: list[RawInput], payloads: list[Any]) -> CheckedChunk:
-    outcome = validate(
-        feed, [RecordInput(raw.id, raw.key, payload) for raw, payload in zip(raws, payloads, strict=True)]
-    )
+    # A record holding a value that could not be read as sent is quarantined whole: validating the
+    # rest of it would stage a record with a hole where the unreadable value was.
+    unreadable: list[Failure] = []
+    readable: list[RecordInput] = []
+    for raw, payload in zip(raws, payloads, strict=True):
+        found = unreadable_failures(raw, payload)
+        if found:
+            unreadable += found
+        else:
+            readable.append(RecordInput(raw.id, raw.key, payload))
+    outcome = validate(feed, readable)
+    outcome.failures += unreadable
     by_id = {raw.id: raw for raw in raws}
     staged = []
     for ref, record in outcome.staged:
@@ -172,8 +205,29 @@ def _checked(feed: FeedSpec, raws: list[RawInput], payloads: list[Any]) -> Check
 _WORKER_FEED: FeedSpec | None = None
 
 
+_PARENT_POLL_SECONDS = 1.0
+
+
+def _die_with(parent: int) -> None:
+    """End this worker within a second of process ``parent`` ending, however it ends (a run killed
+    at its timeout included): an orphan would otherwise wait for work forever on its inherited
+    database connection (its queue never closes: it holds both ends itself).
+
+    A thread polling the parent's pid, not Linux's ``PR_SET_PDEATHSIG``: that fires when the parent
+    *thread* that forked ends, and pools are started from short-lived producer threads.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _init_worker(feed: FeedSpec) -> None:
     global _WORKER_FEED
+    _die_with(_POOL_OWNER or os.getppid())
     _WORKER_FEED = feed
     freeze_inherited()
 
@@ -192,8 +246,16 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+# The process that starts a pool; its forked workers inherit the value (a worker asking for its
+# parent's pid itself could ask after that parent died, and watch its adopter instead).
+_POOL_OWNER: int | None = None
+
+
 def worker_pool(feed: FeedSpec) -> ProcessPoolExecutor:
-    """One forked worker process that checks for ``feed``; the caller shuts it down."""
+    """One forked worker process that checks for ``feed``; the caller shuts it down, and the worker
+    ends by itself if the caller's process dies first."""
+    global _POOL_OWNER
+    _POOL_OWNER = os.getpid()
     return ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("fork"),

@@ -62,6 +62,7 @@ def http_source(settings: Settings, name: str) -> tuple[HttpClient, Paginator]:
         HttpSettings(
             connect_timeout=source.connect_timeout_seconds,
             read_timeout=source.read_timeout_seconds,
+            total_timeout=source.total_timeout_seconds,
             ca_bundle=settings.resolve_path(source.ca_bundle) if source.ca_bundle else None,
         ),
         retry=RetryPolicy(max_attempts=source.max_attempts),

@@ -92,10 +92,23 @@ class CursorRegression(SbtError):
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+_ESCAPED = json.JSONEncoder(sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=str)
+
+
 def content_of(payload: Any) -> tuple[str, str]:
-    """``(canonical JSON text, its SHA-256)``: what is stored and how versions are told apart."""
+    """``(canonical JSON text, its SHA-256)``: what is stored and how versions are told apart.
+
+    Text with a lone UTF-16 surrogate has no UTF-8 form (no database column takes it): such a payload
+    is stored with every non-ASCII character escaped, the same JSON value, which validation then
+    quarantines (``checking.unreadable_failures``) instead of the run crashing on it.
+    """
     text = _CANONICAL.encode(payload)
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _ESCAPED.encode(payload)
+        encoded = text.encode("ascii")
+    return text, hashlib.sha256(encoded).hexdigest()
 
 
 def _chunks(records: Iterable[FetchedRecord], size: int) -> Iterator[list[FetchedRecord]]:

@@ -7,7 +7,6 @@ exactly once per distinct content and a crash mid-file processes it again from s
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import deque
@@ -21,7 +20,8 @@ from typing import Any, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from connectors.http.paging import Page, Paginator
+from connectors.errors import TransientHttpError
+from connectors.http.paging import Page, PageGuard, Paginator
 from connectors.sftp import SftpReader
 from connectors.sftp.manifest import ManifestEntry, new_deliveries
 from sbt_sync.db.base import utcnow
@@ -39,7 +39,7 @@ from sbt_sync.ingest.bulk import ensure_statistics
 from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
-from sbt_sync.ingest.landing import CursorMove, FetchedRecord, land_batch
+from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch
 from sbt_sync.ingest.prefetch import Ahead, prefetched
 from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
 from sbt_sync.settings_sources import SftpSource
@@ -59,6 +59,8 @@ PREFETCH_PAGES = 8
 """Pages fetched ahead of the landing transaction (bounded: memory stays a few pages)."""
 BATCH_RECORDS = 5000
 """Pages already fetched are landed together up to about this many records per transaction."""
+MAX_PAGES = 10_000
+"""Pages one ``pull_http`` fetches at most unless told (``sbt.yaml``: ``paging.max_pages``)."""
 
 
 @dataclass
@@ -81,6 +83,8 @@ class PullResult:
     validation_error: str | None = None
     """The type of the error that stopped validating while landing, when one did (the rest landed
     unvalidated)."""
+    page_ceiling_reached: bool = False
+    """The run stopped at its page ceiling; the next run continues from the kept cursor."""
 
     def add(self, new: int, changed: int, unchanged: int, duplicates: int, fetched: int) -> None:
         self.new += new
@@ -91,11 +95,13 @@ class PullResult:
 
 
 def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
-    """The record's own key; a record without one (quarantined later) is keyed by its content."""
+    """The record's own key; a record without one, or whose key is not a plain string or integer
+    (a list, or a value the reader could not keep), is keyed by its content (and quarantined when
+    validated)."""
     value = item.get(feed.key_column)
-    if not is_blank(value):
+    if isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
         return str(value).strip()[:255]
-    return "sha256:" + hashlib.sha256(repr(sorted(item.items())).encode()).hexdigest()
+    return "sha256:" + content_of(item)[1]
 
 
 def _watermark(cursor: str | None) -> datetime | None:
@@ -123,10 +129,16 @@ def pull_http(
     paginator: Paginator,
     run_id: str | None = None,
     validate: bool = True,
+    max_pages: int = MAX_PAGES,
 ) -> PullResult:
     """Fetch pages from the stored cursor on and land them with the cursor after them, one
     transaction per batch of pages; with ``validate``, each batch is also validated, and its good
     rows staged and bad rows quarantined, in its landing transaction.
+
+    At most ``max_pages`` pages are fetched (``page_ceiling_reached``; the next run goes on from the
+    kept cursor). A page served twice in one run raises ``PagingLoopError`` after the pages before
+    it have landed. A page whose body is not JSON even after retries is quarantined (naming the page
+    and the request) before its error is raised, so the stewards see why the source stopped there.
 
     A background thread fetches up to ``PREFETCH_PAGES`` pages ahead while earlier batches are
     validated and written; a batch is the next page plus whatever further pages have already arrived
@@ -143,8 +155,10 @@ def pull_http(
     if checker is not None:
         result.staging = StagingResult()
 
+    guard = PageGuard(max_pages=max_pages, where=f"source {source}")
+
     def fetched() -> Iterator[Page]:
-        yield from paginator.pages(result.cursor_before)
+        yield from guard.pages(paginator.pages(result.cursor_before))
 
     def land(batch: _Batch) -> None:
         delivery: CheckedDelivery | None = None
@@ -198,9 +212,11 @@ def pull_http(
             while True:
                 try:
                     batch = next(batches, None)
-                except Exception:  # the fetch failed: land every page fetched before it, then raise
+                except Exception as exc:  # the fetch failed: land every page fetched before it, then raise
                     while inflight:
                         land(inflight.popleft())
+                    if isinstance(exc, TransientHttpError) and exc.reason == "invalid_body":
+                        _quarantine_unreadable_page(database, source, result, exc)
                     raise
                 if batch is None:
                     break
@@ -214,8 +230,35 @@ def pull_http(
     finally:
         if checker is not None:
             checker.close()
+    result.page_ceiling_reached = guard.ceiling_reached
     result.seconds = time.monotonic() - started
     return result
+
+
+def _quarantine_unreadable_page(
+    database: Database, source: str, result: PullResult, exc: TransientHttpError
+) -> None:
+    """One open quarantine entry per unreadable page: a source stuck on it shows why, once, however
+    many runs stop there. The page is named by the kept cursor it follows (page numbers count from
+    each run's start)."""
+    after = f"after cursor {result.cursor_after}" if result.cursor_after else "first"
+    where = f"page {after}: {exc.method} {exc.url}"[:1024]
+    with database.session() as session:
+        known = session.scalar(
+            select(QuarantinedRow.id).where(
+                QuarantinedRow.source == source,
+                QuarantinedRow.file_name == where,
+                QuarantinedRow.check == "page_readable",
+                QuarantinedRow.status == "open",
+            )
+        )
+        if known is None:
+            reason = (
+                f"{where} (page {result.pages + 1} of the run): the answer is not JSON after "
+                f"{exc.attempts} attempts ({exc})"
+            )
+            session.add(QuarantinedRow(source=source, file_name=where, check="page_readable", reason=reason))
+    log.warning("%s: %s is unreadable; quarantined", source, where)
 
 
 @dataclass

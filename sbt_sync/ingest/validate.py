@@ -7,6 +7,7 @@ contract does not know, or columns the delivery lacks) is reported, not fatal.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -92,10 +93,19 @@ def _reason(column: str | None, check: str, value: object) -> str:
         detail = f"does not match the expected pattern {check[len('str_matches') :]}"
     elif check.startswith("coerce_dtype") or check.startswith("dtype"):
         detail = "wrong type"
+    elif check == "json_type":
+        detail = f"{_JSON_TYPES.get(type(value), type(value).__name__)} where the contract wants one value"
     else:
         detail = _REASONS.get(check, f"failed check {check}")
-    shown = "missing" if is_blank(value) else repr(value)
+    shown = "missing" if is_blank(value) else _shown(value) if check == "json_type" else repr(value)
     return f"{column or '(row)'}: {detail} (value {shown})"
+
+
+def _shown(value: object) -> str | None:
+    """The value as quarantined: JSON text for what JSON sent as a list, object or boolean."""
+    if isinstance(value, list | dict | bool):
+        return json.dumps(value, ensure_ascii=False, default=str)[:500]
+    return None if is_blank(value) else str(value)
 
 
 def _item_level(feed: FeedSpec, column: str | None) -> bool:
@@ -119,6 +129,7 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
     # An empty or whitespace-only cell is a missing value, so required columns catch it; object
     # dtype keeps a JSON integer column with nulls from turning into floats ("22" -> "22.0").
     cleaned = [{k: (None if is_blank(v) else v) for k, v in row.items()} for row in rows]
+    wrong = _wrong_types(schema, cleaned)
     frame = pd.DataFrame(cleaned, dtype=object)
     present = set(frame.columns)
     outcome.unknown_columns = sorted(present - set(expected))
@@ -130,10 +141,11 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
         failed_rows = _failed_rows(schema, frame, len(rows))
         seen: set[Failure] = set()
         for i, (row, clean, owner) in enumerate(zip(rows, cleaned, owners, strict=True)):
-            problems = failed_rows.get(i)
+            typed = wrong.get(i, [])
+            problems = typed + [p for p in failed_rows.get(i, []) if p[0] not in {t[0] for t in typed}]
             if problems:
                 for column, check, value in problems:
-                    shown = None if is_blank(value) else str(value)
+                    shown = _shown(value)
                     item = int(row["item_no"]) if _item_level(feed, column) else None
                     failure = Failure(
                         owner.ref, owner.key, item, column, check, shown, _reason(column, check, value)
@@ -148,6 +160,26 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
             nips.select_row(i)
             outcome.staged.append((owner.ref, feed.to_staged(clean)))
     return outcome
+
+
+_JSON_TYPES = {list: "a list", dict: "an object", bool: "a boolean"}
+
+
+def _wrong_types(
+    schema: pa.DataFrameSchema, cleaned: list[dict[str, Any]]
+) -> dict[int, list[tuple[str | None, str, object]]]:
+    """``{row position: [(column, "json_type", value)]}`` for contract columns holding a JSON list,
+    object or (outside boolean columns) boolean. Coercion would stage their Python text ("['a']",
+    "True"); such cells are blanked in ``cleaned`` so the checks run on the rest of the row."""
+    scalar = {name for name, column in schema.columns.items() if "bool" not in str(column.dtype).lower()}
+    wrong: dict[int, list[tuple[str | None, str, object]]] = {}
+    for i, row in enumerate(cleaned):
+        for name in scalar.intersection(row):
+            value = row[name]
+            if isinstance(value, list | dict | bool):
+                wrong.setdefault(i, []).append((name, "json_type", value))
+                row[name] = None
+    return wrong
 
 
 def _failed_rows(

@@ -1,0 +1,204 @@
+"""Reading a JSON answer without letting one hostile value crash the run.
+
+``json.loads`` raises on JSON nested thousands deep (RecursionError) and on an integer of more than
+4,300 digits (ValueError), so one such record makes its whole page unreadable, on every run; it
+accepts ``NaN`` and ``Infinity``, which are not JSON; and it returns text with a lone UTF-16
+surrogate, which no database column can store. Such a value is replaced by an *unreadable marker*,
+``{"$unreadable": "<why>"}``, so the page and every other record on it still land, and validation
+quarantines the record naming the field (``unreadable_values``). Bodies without any of these (nearly
+all) are parsed by ``json.loads`` alone.
+"""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+import math
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+# The standard library's (C-accelerated) string scanner: typeshed does not declare it.
+scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+UNREADABLE_KEY = "$unreadable"
+MAX_DEPTH = 64
+"""Containers nested deeper than this inside an answer that ``json.loads`` cannot take are replaced
+by a marker: no agency record is nested more than a few levels."""
+MAX_DIGITS = 100
+"""Longer numbers are not data any source sends (a NIP has 18 digits)."""
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_NOT_JSON_NUMBER = re.compile(rb"NaN|Infinity|[eE][-+]?\d{3,}")
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_LITERALS = {"true": True, "false": False, "null": None}
+_NON_NUMBERS = ("-Infinity", "Infinity", "NaN")
+
+
+def unreadable(reason: str) -> dict[str, str]:
+    """The marker that stands for a value that could not be kept (why, never the value itself)."""
+    return {UNREADABLE_KEY: reason}
+
+
+def loads(content: bytes) -> Any:
+    """The JSON value of ``content`` with hostile values replaced by markers.
+
+    Raises ``ValueError`` only when the body is not JSON at all (cut short, not UTF-8, not JSON).
+    """
+    suspicious = _SURROGATE_ESCAPE.search(content) or _NOT_JSON_NUMBER.search(content)
+    if not suspicious:
+        try:
+            return json.loads(content)
+        except RecursionError:
+            pass
+        except ValueError as exc:
+            if "integer string conversion" not in str(exc):
+                raise
+    return _careful_loads(content.decode(json.detect_encoding(content)))
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _string(text: str, pos: int) -> tuple[Any, int]:
+    value, end = scanstring(text, pos + 1, True)
+    if _has_lone_surrogate(value):
+        return unreadable("text with a lone UTF-16 surrogate (not Unicode)"), end
+    return value, end
+
+
+def _scalar(text: str, pos: int) -> tuple[Any, int]:
+    if text.startswith('"', pos):
+        return _string(text, pos)
+    for word in _NON_NUMBERS:
+        if text.startswith(word, pos):
+            return unreadable(f"{word} is not a JSON number"), pos + len(word)
+    for word, value in _LITERALS.items():
+        if text.startswith(word, pos):
+            return value, pos + len(word)
+    match = _NUMBER.match(text, pos)
+    if match is None or match.end() == pos:
+        raise ValueError(f"not JSON at character {pos}")
+    literal = match.group()
+    digits = sum(ch.isdigit() for ch in literal)
+    if digits > MAX_DIGITS:
+        return unreadable(f"a number of {digits} digits"), match.end()
+    if match.group(1) or match.group(2):
+        number = float(literal)
+        if not math.isfinite(number):
+            return unreadable("a number too large for a decimal"), match.end()
+        return number, match.end()
+    return int(literal), match.end()
+
+
+def _skip_container(text: str, pos: int) -> int:
+    """The position after the container starting at ``pos``, without building it (iteratively)."""
+    depth = 0
+    while pos < len(text):
+        ch = text[pos]
+        if ch == '"':
+            _, pos = scanstring(text, pos + 1, False)
+            continue
+        if ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    raise ValueError("JSON cut short inside a nested value")
+
+
+def _careful_loads(text: str) -> Any:
+    """A stack-based parser (no recursion), used only for the bodies ``json.loads`` cannot take."""
+    stack: list[list[Any] | dict[str, Any]] = []
+    keys: list[str] = []
+    bad_keys: list[bool] = []
+    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+
+    def key_at(pos: int) -> int:
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if not text.startswith('"', pos):
+            raise ValueError(f"expected a name at character {pos}")
+        name, pos = scanstring(text, pos + 1, True)
+        # A name with a lone surrogate is kept escaped; its value gives way to a marker (below).
+        keys[-1] = name.encode("utf-8", "backslashreplace").decode("utf-8")
+        bad_keys[-1] = keys[-1] != name
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if not text.startswith(":", pos):
+            raise ValueError(f"expected ':' at character {pos}")
+        return pos + 1
+
+    while True:
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        value: Any
+        opener = text[pos : pos + 1]
+        if opener in ("{", "[") and len(stack) >= MAX_DEPTH:
+            value, pos = unreadable(f"nested more than {MAX_DEPTH} levels deep"), _skip_container(text, pos)
+        elif opener in ("{", "["):
+            container: list[Any] | dict[str, Any] = {} if opener == "{" else []
+            closer = "}" if opener == "{" else "]"
+            after = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            if text.startswith(closer, after):
+                value, pos = container, after + 1
+            else:
+                stack.append(container)
+                keys.append("")
+                bad_keys.append(False)
+                pos = key_at(pos + 1) if opener == "{" else pos + 1
+                continue
+        else:
+            value, pos = _scalar(text, pos)
+        # Attach the value to its container; a closing bracket attaches that container in turn.
+        while True:
+            if not stack:
+                if _WS.match(text, pos).end() != len(text):  # type: ignore[union-attr]
+                    raise ValueError(f"extra data at character {pos}")
+                return value
+            top = stack[-1]
+            if isinstance(top, dict):
+                top[keys[-1]] = unreadable("a name with a lone UTF-16 surrogate") if bad_keys[-1] else value
+            else:
+                top.append(value)
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            mark = text[pos : pos + 1]
+            if mark == ",":
+                pos = key_at(pos + 1) if isinstance(top, dict) else pos + 1
+                break
+            if mark == ("}" if isinstance(top, dict) else "]"):
+                value = stack.pop()
+                keys.pop()
+                bad_keys.pop()
+                pos += 1
+                continue
+            raise ValueError(f"expected ',' or a closing bracket at character {pos}")
+
+
+def unreadable_values(value: Any) -> Iterator[tuple[str, str]]:
+    """``(field path, reason)`` of every unreadable marker, non-finite number or lone surrogate in
+    ``value`` (iteratively: a payload may be deep), e.g. ``("nama", "a number of 5000 digits")``."""
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, current = pending.pop()
+        if isinstance(current, dict):
+            if len(current) == 1 and isinstance(current.get(UNREADABLE_KEY), str):
+                yield path or "(record)", current[UNREADABLE_KEY]
+                continue
+            for name, inner in current.items():
+                where = f"{path}.{name}" if path else str(name)
+                if isinstance(name, str) and _has_lone_surrogate(name):
+                    yield where.encode("utf-8", "backslashreplace").decode(), "a name with a lone surrogate"
+                    continue
+                pending.append((where, inner))
+        elif isinstance(current, list):
+            pending.extend((f"{path}[{i}]", inner) for i, inner in enumerate(current))
+        elif isinstance(current, float) and not math.isfinite(current):
+            yield path or "(record)", f"{current!r} is not a JSON number"
+        elif isinstance(current, str) and _has_lone_surrogate(current):
+            yield path or "(record)", "text with a lone UTF-16 surrogate (not Unicode)"
