@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.sftp.transfer import DEFAULT_MAX_DECOMPRESSED_BYTES
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -107,6 +109,11 @@ class SftpSource(_Strict):
     csv: CsvFormat = CsvFormat()
     connect_timeout_seconds: float = Field(10.0, gt=0)
     max_attempts: int = Field(5, ge=1)
+    settle_seconds: float = Field(60.0, ge=0)
+    """A file modified less recently than this is left for a later run (it may still be written in
+    place); a file whose size or mtime changes while it is read is left too, whatever its age."""
+    max_decompressed_bytes: int = Field(DEFAULT_MAX_DECOMPRESSED_BYTES, ge=1)
+    """A ``.gz`` file expanding past this many bytes is refused (a decompression bomb)."""
     quarantine_threshold: float = Field(0.05, ge=0, le=1)
     quarantine_min_records: int = Field(50, ge=1)
     enabled: bool = True

@@ -3,26 +3,49 @@
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, fingerprint, load_known_hosts
 from connectors.sftp.manifest import (
     Decision,
+    Deferral,
     Delivery,
     FileManifest,
     ManifestEntry,
+    Outcome,
+    Refusal,
     decide_downloaded,
     decide_listed,
     new_deliveries,
 )
-from connectors.sftp.reader import DownloadedFile, RemoteFile, SftpReader, SftpSettings, is_in_progress
-from connectors.sftp.transfer import open_payload, verify_gzip
+from connectors.sftp.naming import UnsafeName, printable, unsafe_name_reason
+from connectors.sftp.reader import (
+    DownloadedFile,
+    RemoteFile,
+    RemoteFileChanged,
+    SftpReader,
+    SftpSettings,
+    is_in_progress,
+)
+from connectors.sftp.transfer import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    PayloadRefused,
+    open_payload,
+    verify_gzip,
+)
 
 __all__ = [
+    "DEFAULT_MAX_DECOMPRESSED_BYTES",
     "Decision",
+    "Deferral",
     "Delivery",
     "DownloadedFile",
     "FileManifest",
     "ManifestEntry",
+    "Outcome",
+    "PayloadRefused",
     "PinnedHostKeyPolicy",
+    "Refusal",
     "RemoteFile",
+    "RemoteFileChanged",
     "SftpReader",
     "SftpSettings",
+    "UnsafeName",
     "decide_downloaded",
     "decide_listed",
     "fingerprint",
@@ -30,5 +53,7 @@ __all__ = [
     "load_known_hosts",
     "new_deliveries",
     "open_payload",
+    "printable",
+    "unsafe_name_reason",
     "verify_gzip",
 ]

@@ -5,18 +5,24 @@ path, size, mtime and SHA-256. A file listed with the same size and mtime as a s
 even downloaded; a downloaded file whose content is already settled is not processed again; anything
 else is, so a corrected re-delivery under the same name (new content) is picked up and an unchanged
 or merely touched file is not. ``pending`` entries (a run that crashed midway) never count as settled.
+New files are recognised by the manifest alone, never by an mtime watermark: an agency uploading with
+preserved timestamps delivers new files older than the last one processed. Paths are looked up in
+their printable form (:func:`~connectors.sftp.naming.printable`), as they are stored.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-from connectors.sftp.reader import DownloadedFile, SftpReader
+from connectors.errors import IntegrityError, TruncatedGzipError
+from connectors.sftp.naming import printable, unsafe_name_reason
+from connectors.sftp.reader import DownloadedFile, RemoteFile, RemoteFileChanged, SftpReader
+from connectors.sftp.transfer import DEFAULT_MAX_DECOMPRESSED_BYTES, PayloadRefused, verify_gzip
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,28 @@ class Delivery:
     decision: Decision
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A listed file that will not be processed as delivered; the caller records ``reason`` in the
+    manifest (``refused``) and the quarantine, so the agency sees it and a later run does not retry it."""
+
+    remote: RemoteFile
+    reason: str
+    sha256: str
+    """Of the bytes refused; empty when the file was never downloaded (its name was refused)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    """A file left for a later run (still being written); nothing is recorded about it."""
+
+    remote: RemoteFile
+    reason: str
+
+
+Outcome = Delivery | Refusal | Deferral
+
+
 def new_deliveries(
     reader: SftpReader,
     manifest: FileManifest,
@@ -82,22 +110,56 @@ def new_deliveries(
     directory: str,
     pattern: str,
     dest_dir: Path,
-) -> Iterator[Delivery]:
-    """Download and yield, oldest first, each file in ``directory`` the manifest says to process.
+    settle_seconds: float = 0.0,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Iterator[Outcome]:
+    """Yield, oldest first, what to do with each file in ``directory`` the manifest has not settled.
 
-    Skipped files are logged, not yielded; a downloaded-but-skipped copy is deleted. The caller
-    records each yielded file in the manifest (with its SHA-256) in the same transaction as its rows.
-    Raises the reader's errors.
+    - :class:`Refusal`: a name that is not a plain file name (never downloaded: nothing is written
+      outside ``dest_dir``), or a ``.gz`` that is truncated, not gzip, has trailing garbage or expands
+      past ``max_decompressed_bytes``. One bad file never stops the files after it.
+    - :class:`Deferral`: modified less than ``settle_seconds`` ago, or changed while it was read.
+    - :class:`Delivery`: downloaded (to ``dest_dir/<name>``) and to be processed.
+
+    A file whose size and mtime match a settled entry is not downloaded; a downloaded copy that is
+    not yielded as a delivery is deleted. The caller records each delivery and refusal in the manifest
+    in the same transaction as its rows. Raises the reader's connection and login errors.
     """
     for remote in reader.list_files(directory, pattern):
-        listed = decide_listed(manifest.find_by_stat(source, remote.path, remote.size, remote.mtime))
+        listed = decide_listed(
+            manifest.find_by_stat(source, printable(remote.path), remote.size, remote.mtime)
+        )
         if listed.action == "skip":
-            log.debug("%s %s: %s", source, remote.path, listed.reason)
+            log.debug("%s %s: %s", source, printable(remote.path), listed.reason)
             continue
-        file = reader.download(remote, dest_dir)
-        decision = decide_downloaded(manifest.find_by_content(source, remote.path, file.sha256))
+        bad_name = unsafe_name_reason(remote.name)
+        if bad_name is not None:
+            yield Refusal(remote, f"remote file name {printable(remote.name)!r} refused: {bad_name}", "")
+            continue
+        age = (now() - remote.mtime).total_seconds()
+        if 0 <= age < settle_seconds:
+            # A preserved old mtime (sftp -p, rsync -t) is not "recent" and is taken; a file written
+            # in place under it is still caught by the re-stat after the download.
+            yield Deferral(
+                remote, f"modified {age:.0f} s ago, within the settle time of {settle_seconds:g} s"
+            )
+            continue
+        try:
+            file = reader.download(remote, dest_dir)
+        except (RemoteFileChanged, IntegrityError) as exc:
+            yield Deferral(remote, str(exc))
+            continue
+        decision = decide_downloaded(manifest.find_by_content(source, printable(remote.path), file.sha256))
         if decision.action == "skip":
-            log.info("%s %s: %s", source, remote.path, decision.reason)
+            log.info("%s %s: %s", source, printable(remote.path), decision.reason)
             file.local_path.unlink(missing_ok=True)
             continue
+        if remote.name.endswith(".gz"):
+            try:
+                verify_gzip(file.local_path, label=printable(remote.path), max_bytes=max_decompressed_bytes)
+            except (TruncatedGzipError, PayloadRefused) as exc:
+                file.local_path.unlink(missing_ok=True)
+                yield Refusal(file.remote, str(exc), file.sha256)
+                continue
         yield Delivery(file, decision)

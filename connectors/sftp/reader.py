@@ -24,6 +24,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTransferError
 from connectors.retry import RetryPolicy, RetryStats, backoff_delay
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
+from connectors.sftp.naming import local_path, unsafe_name_reason
 from connectors.sftp.transfer import download_atomically
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,19 @@ class DownloadedFile:
     sha256: str
 
 
+class RemoteFileChanged(SftpError):
+    """The file's size or mtime moved between the listing and the end of its download: it is still
+    being written. Nothing is kept; a later run takes it once it holds still."""
+
+
 def is_in_progress(name: str, suffixes: tuple[str, ...]) -> bool:
-    """True for names an upload in progress uses: a configured suffix, or a hidden dot-file."""
+    """True for names an upload in progress uses: a configured suffix, or a hidden dot-file.
+
+    A name that is not a plain file name (``..\\..\\x.csv`` also starts with a dot) is never "in
+    progress": it must be refused with a reason, not skipped without a trace.
+    """
+    if unsafe_name_reason(name) is not None:
+        return False
     return name.startswith(".") or name.lower().endswith(tuple(s.lower() for s in suffixes))
 
 
@@ -102,6 +114,9 @@ class SftpReader:
     def list_files(self, directory: str, pattern: str = "*") -> list[RemoteFile]:
         """Regular files in ``directory`` matching ``pattern``, oldest first; in-progress names skipped.
 
+        Names that are not plain file names are listed as the server sent them: the caller refuses
+        them with a reason (:func:`~connectors.sftp.naming.unsafe_name_reason`), never downloads them.
+
         Raises :class:`HostKeyError`, :class:`SftpError` (login refused, no such directory) or
         :class:`SftpTransferError` when the connection failed on every attempt.
         """
@@ -126,23 +141,36 @@ class SftpReader:
     ) -> DownloadedFile:
         """Download ``remote`` to ``dest_dir/<name>`` atomically, retrying dropped transfers from scratch.
 
-        Raises :class:`~connectors.errors.IntegrityError` (size or SHA-256 wrong on every attempt),
-        :class:`~connectors.errors.TruncatedGzipError`, :class:`SftpError` (file vanished, login
-        refused) or :class:`SftpTransferError`.
+        The file is stat'ed again after the transfer: if its size or mtime is not what the listing
+        said (or what the transfer read), it is being written and :class:`RemoteFileChanged` is raised
+        with nothing kept. Raises :class:`~connectors.sftp.naming.UnsafeName` for a name that is not a
+        plain file name (nothing is written), :class:`~connectors.errors.IntegrityError` (size or
+        SHA-256 wrong on every attempt), :class:`SftpError` (file vanished, login refused) or
+        :class:`SftpTransferError`.
         """
+        dest = local_path(dest_dir, remote.name)
         dest_dir.mkdir(parents=True, exist_ok=True)
         label = f"{self._where}{remote.path}"
         received = self._retrying(
             label,
             lambda sftp: download_atomically(
-                sftp, remote.path, dest_dir / remote.name, label=label, expected_sha256=expected_sha256
+                sftp, remote.path, dest, label=label, expected_sha256=expected_sha256
             ),
         )
+        after = self._retrying(label, lambda sftp: sftp.stat(remote.path))
+        listed = (remote.size, int(remote.mtime.timestamp()))
+        seen = {(received.size, received.mtime), (int(after.st_size or 0), int(after.st_mtime or 0))}
+        if seen != {listed}:
+            dest.unlink(missing_ok=True)
+            raise RemoteFileChanged(
+                f"{label}: changed while being read (listed {listed[0]} bytes, mtime {listed[1]}; "
+                f"then saw {sorted(seen)}): still being written, left for a later run"
+            )
         actual = RemoteFile(
             remote.path, remote.name, received.size, datetime.fromtimestamp(received.mtime, UTC)
         )
         log.info("downloaded %s (%d bytes, sha256 %s)", label, received.size, received.sha256[:12])
-        return DownloadedFile(actual, dest_dir / remote.name, received.sha256)
+        return DownloadedFile(actual, dest, received.sha256)
 
     def _retrying(self, label: str, operation: Callable[[paramiko.SFTPClient], T]) -> T:
         retrying = Retrying(

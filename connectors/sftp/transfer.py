@@ -1,8 +1,10 @@
 """Downloading one remote file safely: to a temporary name, checked, then renamed into place.
 
 A reader of the destination never sees half a file: bytes go to a hidden ``.partial`` file next to
-it, are fsynced, their count and SHA-256 checked (and a ``.gz`` fully decompressed once), and only
-then renamed over the destination (``os.replace`` is atomic within one filesystem).
+it, are fsynced, their count and SHA-256 checked, and only then renamed over the destination
+(``os.replace`` is atomic within one filesystem). Whether the bytes are a usable payload (a complete
+gzip stream within the size ceiling) is :func:`verify_gzip`'s question, asked by the caller: a bad
+file is the agency's problem to fix, not a transfer to retry, and must not stop the files after it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ import paramiko
 from connectors.errors import IntegrityError, SftpError, TruncatedGzipError
 
 CHUNK_BYTES = 256 * 1024
+DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+"""A ``.gz`` delivery expanding past this is refused (a decompression bomb, or not what the feed is)."""
+
+
+class PayloadRefused(SftpError):
+    """The bytes arrived intact but are not a usable payload (not gzip, trailing garbage, too large)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +45,8 @@ def download_atomically(
     """Copy ``remote_path`` to ``dest``; nothing exists at ``dest`` unless every check passed.
 
     Raises :class:`IntegrityError` when fewer or more bytes arrived than the server's size, or their
-    SHA-256 is not ``expected_sha256``; :class:`TruncatedGzipError` for a ``.gz`` that does not
-    decompress to its end; paramiko/OS errors of the transfer itself propagate (the caller retries).
+    SHA-256 is not ``expected_sha256``; paramiko/OS errors of the transfer itself propagate (the
+    caller retries).
     """
     partial = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     try:
@@ -60,28 +68,41 @@ def download_atomically(
         sha256 = digest.hexdigest()
         if expected_sha256 is not None and sha256 != expected_sha256.lower():
             raise IntegrityError(f"{label}: SHA-256 {sha256} is not the expected {expected_sha256}")
-        if dest.name.endswith(".gz"):
-            verify_gzip(partial, label=label)
         partial.replace(dest)
         return Received(received, sha256, int(attrs.st_mtime or 0))
     finally:
         partial.unlink(missing_ok=True)
 
 
-def verify_gzip(path: Path, *, label: str) -> None:
-    """Decompress ``path`` to its end, discarding the output.
+def verify_gzip(path: Path, *, label: str, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> int:
+    """Decompress ``path`` to its end, discarding the output (memory stays one chunk); returns the
+    decompressed size.
 
-    Raises :class:`TruncatedGzipError` naming ``label`` when the stream ends early, :class:`SftpError`
-    when it is not gzip at all or is corrupt.
+    Raises :class:`TruncatedGzipError` naming ``label`` when the stream ends early, and
+    :class:`PayloadRefused` when it is not gzip, is corrupt, has trailing garbage after its last
+    member, or expands past ``max_bytes`` (checked as it streams, so a bomb costs ``max_bytes`` of CPU
+    and nothing of memory).
     """
+    total = 0
     try:
         with gzip.open(path, "rb") as stream:
-            while stream.read(CHUNK_BYTES):
-                pass
+            while chunk := stream.read(CHUNK_BYTES):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise PayloadRefused(
+                        f"{label}: decompresses to more than {max_bytes} bytes (the configured "
+                        "max_decompressed_bytes); refused as a possible decompression bomb"
+                    )
     except EOFError as exc:
-        raise TruncatedGzipError(f"{label}: truncated gzip (ends before its end-of-stream marker)") from exc
+        raise TruncatedGzipError(
+            f"{label}: truncated gzip (ends before its end-of-stream marker, after {total} "
+            "decompressed bytes)"
+        ) from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
-        raise SftpError(f"{label}: not a valid gzip file ({exc})") from exc
+        raise PayloadRefused(
+            f"{label}: not a valid gzip file, or bytes that are not gzip after its end ({exc})"
+        ) from exc
+    return total
 
 
 def open_payload(path: Path) -> io.BufferedIOBase:

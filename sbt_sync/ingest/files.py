@@ -1,10 +1,12 @@
 """Reading a delivered file into records: CSV (any delimiter, BOM, CRLF, latin-1, embedded newlines,
 Excel's trailing empty columns) and gzip JSON Lines.
 
-A file that cannot be read at all (empty, undecodable or of mixed encodings, NUL bytes, an unterminated
-quote, truncated gzip, no header) is refused with a reason naming the file. A row that cannot be read
-(wrong cell count, malformed quoting, invalid JSON line) becomes a :class:`BadRow` naming the file and
-row, and the other rows are still read.
+A file that cannot be read at all (empty, undecodable, UTF-16 or binary, truncated or oversized gzip,
+no header) is refused with a reason naming the file. Anything smaller becomes a :class:`BadRow` naming
+the file, the row (and line) and, where there is one, the field, and every other row is still read: a
+wrong cell count, malformed quoting, a NUL in a cell, a row in another encoding than the rest of the
+file, an invalid JSON line, a JSON object repeating a key, and the unreadable tail after a quote that
+never closes (the rows before it are kept).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.sftp.transfer import DEFAULT_MAX_DECOMPRESSED_BYTES
 from sbt_sync.errors import SbtError
 
 # JSON Lines records end at CR/LF only: str.splitlines() would also split inside a string value at
 # U+2028, U+2029 or U+0085, characters JSON allows unescaped and free-text complaints do contain.
-_JSONL_LINE_BREAK = re.compile(r"\r\n|[\r\n]")
+_JSONL_LINE_BREAK = re.compile(rb"\r\n|[\r\n]")
 
 
 class FileRefused(SbtError):
@@ -53,52 +56,110 @@ class ParsedFile:
     encoding: str | None = None
 
 
-def decode(name: str, data: bytes, encodings: list[str]) -> tuple[str, str]:
-    """``(text, encoding)`` with the first encoding that decodes all of ``data``.
+_UTF8 = frozenset({"utf-8", "utf-8-sig", "utf8", "utf_8"})
 
-    A UTF-8 byte-order mark declares UTF-8: such a file that is not valid UTF-8 mixes encodings and is
-    refused, rather than read as cp1252 mojibake ("JosÃ©") with a phantom "ï»¿No" column.
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str
+    bad_lines: dict[int, str]
+    """1-based line -> why that line is not in the file's encoding (mixed encodings)."""
+
+
+def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
+    """``data`` as text in the first of ``encodings`` that fits, line by line where they are mixed.
+
+    A file that is UTF-8 throughout (or declares it with a byte-order mark) is UTF-8. A file with both
+    valid non-ASCII UTF-8 lines and lines that are not UTF-8 mixes encodings (rows appended in a cp1252
+    editor to a UTF-8 file): reading it all as cp1252 would stage mojibake ("JosÃ©") silently, so the
+    encoding most of its non-ASCII lines use is the file's, and each line in the other is a bad line
+    (its text decoded with replacement characters only to keep the CSV structure). Raises
+    :class:`FileRefused` when no encoding decodes the file.
     """
-    if data.startswith(codecs.BOM_UTF8):
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8) :] if bom else data
+    try:
+        return Decoded(body.decode("utf-8"), "utf-8-sig", {})
+    except UnicodeDecodeError:
+        pass
+    lines = body.split(b"\n")
+    utf8_lines, other_lines = [], []
+    for number, line in enumerate(lines, start=1):
+        if line.isascii():
+            continue
         try:
-            return data.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise FileRefused(
-                f"{name}: starts with a UTF-8 byte-order mark but byte {exc.start} (line {line}) is not "
-                "UTF-8: mixed encodings"
-            ) from None
-    for encoding in encodings:
+            line.decode("utf-8")
+            utf8_lines.append(number)
+        except UnicodeDecodeError:
+            other_lines.append(number)
+    if utf8_lines and (bom or len(utf8_lines) >= len(other_lines)):
+        declared = "it starts with a UTF-8 byte-order mark" if bom else f"line {utf8_lines[0]} is UTF-8"
+        bad = {n: f"not UTF-8 while {declared}: mixed encodings" for n in other_lines}
+        text = "\n".join(line.decode("utf-8", "replace") for line in lines)
+        return Decoded(text, "utf-8-sig", bad)
+    legacy = [e for e in encodings if e.lower().replace("_", "-") not in _UTF8]
+    for encoding in legacy:
         try:
-            return data.decode(encoding), encoding
+            text = body.decode(encoding)
         except UnicodeDecodeError:
             continue
+        bad = {n: f"UTF-8 while line {other_lines[0]} is {encoding}: mixed encodings" for n in utf8_lines}
+        if bad:  # the UTF-8 minority decoded as cp1252 would be mojibake: keep it out, line by line
+            text = "\n".join(
+                line.decode("utf-8") if n in bad else line.decode(encoding)
+                for n, line in enumerate(lines, start=1)
+            )
+        return Decoded(text, encoding, bad)
     raise FileRefused(f"{name}: cannot be decoded as any of {', '.join(encodings)}")
 
 
-def _contains_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
+def _find_bad_text(value: object) -> str | None:
+    """Why a parsed JSON value cannot be stored as text (a NUL, a lone surrogate), or None.
+
+    Iterative: a value nested as deep as the parser allowed must not overflow the stack here.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "a value contains a NUL character (\\u0000)"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "a value contains a lone surrogate (an invalid \\ud800-\\udfff escape)"
+    return None
+
+
+def _nul_column(columns: list[str], cells: list[str]) -> str | None:
+    for column, cell in zip(columns, cells, strict=False):
+        if "\x00" in cell:
+            return column
+    return None
 
 
 def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) -> ParsedFile:
     """Parse a CSV file.
 
-    Raises :class:`FileRefused` for an empty, undecodable or mixed-encoding file, a NUL byte, a missing
-    or malformed header, or a quote that never closes; a malformed row is a :class:`BadRow`.
+    Raises :class:`FileRefused` for an empty or undecodable file, one that is UTF-16 or binary (NUL
+    bytes in its header), or a missing or malformed header. Everything smaller is a :class:`BadRow`:
+    a malformed row, a NUL in a cell, a row in another encoding than the file (see :func:`decode`),
+    and the rest of the file after a quote that never closes, naming the line where reading stopped.
     """
     if not data.strip():
         raise FileRefused(f"{name}: the file is empty")
-    text, encoding = decode(name, data, encodings)
-    text = text.lstrip("\ufeff")  # a BOM the codec list did not strip (e.g. cp1252 first)
-    if "\x00" in text:  # UTF-16 read as cp1252, or binary; no database text column can hold NUL
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise FileRefused(f"{name}: NUL byte on line {line}; not a text CSV (UTF-16 or binary?)")
+    decoded = decode(name, data, encodings)
+    text = decoded.text.lstrip("\ufeff")  # a BOM the codec list did not strip (e.g. cp1252 first)
+    first_line_end = text.find("\n")
+    if "\x00" in text[: first_line_end if first_line_end >= 0 else len(text)]:
+        # UTF-16 read as cp1252, or binary: every line is riddled with NULs, nothing in it is a row.
+        raise FileRefused(f"{name}: NUL byte on line 1; not a text CSV (UTF-16 or binary?)")
     # strict: an unterminated quote raises instead of silently swallowing the rest of the file into
     # one cell, and '"a"b' raises instead of losing its quotes.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -113,7 +174,7 @@ def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) ->
         columns.pop()
     if not columns or len(set(columns)) != len(columns):
         raise FileRefused(f"{name}: the header is empty or repeats a column name: {header!r}")
-    parsed = ParsedFile(name=name, columns=columns, encoding=encoding)
+    parsed = ParsedFile(name=name, columns=columns, encoding=decoded.encoding)
     number = 0
     while True:
         first_line = reader.line_num + 1
@@ -124,10 +185,15 @@ def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) ->
         except csv.Error as exc:
             number += 1
             if str(exc).startswith("unexpected end of data"):
-                raise FileRefused(
-                    f"{name}: unterminated quoted field in data row {number} (line {first_line}); "
-                    "the rest of the file cannot be read"
-                ) from None
+                # Everything read before this row is kept; the tail is one bad row, so the agency
+                # sees exactly where its file stopped being readable.
+                tail = "\n".join(text.split("\n")[first_line - 1 :])
+                reason = (
+                    f"{name} row {number} (line {first_line}): a quoted field opened here never closes; "
+                    f"reading stopped at line {first_line}, rows from here on are not read"
+                )
+                parsed.bad_rows.append(BadRow(number, reason, tail[:200]))
+                break
             # The reader resumes at the next line; only this row is lost.
             reason = f"{name} row {number} (line {first_line}): malformed CSV: {exc}"
             parsed.bad_rows.append(BadRow(number, reason, ""))
@@ -137,47 +203,108 @@ def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) ->
             continue  # blank line
         if len(cells) > len(columns) and not any(c.strip() for c in cells[len(columns) :]):
             cells = cells[: len(columns)]
+        shown = delimiter.join(cells)[:200].replace("\x00", "\\x00")
+        foreign = [n for n in range(first_line, reader.line_num + 1) if n in decoded.bad_lines]
+        if foreign:
+            reason = f"{name} row {number} (line {foreign[0]}): {decoded.bad_lines[foreign[0]]}"
+            parsed.bad_rows.append(BadRow(number, reason, shown))
+            continue
         if len(cells) != len(columns):
-            parsed.bad_rows.append(
-                BadRow(
-                    number,
-                    f"{name} row {number}: {len(cells)} cells, the header has {len(columns)}",
-                    delimiter.join(cells)[:200],
-                )
-            )
+            reason = f"{name} row {number}: {len(cells)} cells, the header has {len(columns)}"
+            parsed.bad_rows.append(BadRow(number, reason, shown))
+            continue
+        nul_column = _nul_column(columns, cells)
+        if nul_column is not None:  # no database text column can hold NUL
+            reason = f"{name} row {number} (line {first_line}): column {nul_column!r} contains a NUL byte"
+            parsed.bad_rows.append(BadRow(number, reason, shown))
             continue
         parsed.rows.append(FileRow(number, dict(zip(columns, cells, strict=True))))
     return parsed
 
 
-def read_jsonl_gz(name: str, data: bytes) -> ParsedFile:
-    """Parse gzip JSON Lines; raises :class:`FileRefused` for an empty or truncated archive."""
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a repeated key: ``json.loads`` would keep the last silently."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _gunzip(name: str, data: bytes, max_bytes: int) -> bytes:
+    """Decompress ``data`` as it streams, refusing it past ``max_bytes`` before holding more."""
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(256 * 1024):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise FileRefused(
+                        f"{name}: decompresses to more than {max_bytes} bytes (max_decompressed_bytes); "
+                        "refused as a possible decompression bomb"
+                    )
+                chunks.append(chunk)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise FileRefused(
+            f"{name}: not a complete gzip archive ({exc}) after {total} decompressed bytes"
+        ) from None
+    return b"".join(chunks)
+
+
+def read_jsonl_gz(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> ParsedFile:
+    """Parse gzip JSON Lines.
+
+    Raises :class:`FileRefused` for an empty, truncated, corrupt or over-``max_bytes`` archive. A line
+    that is not UTF-8, not JSON (including nesting too deep or a number too long to read), not an
+    object, repeats a key, or holds text no database can store (NUL, a lone surrogate) is a
+    :class:`BadRow` naming the line; every other line is read.
+    """
     if not data:
         raise FileRefused(f"{name}: the file is empty")
-    try:
-        text = gzip.decompress(data).decode("utf-8-sig")
-    except (EOFError, OSError, zlib.error) as exc:
-        raise FileRefused(f"{name}: not a complete gzip archive ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise FileRefused(f"{name}: not UTF-8 JSON Lines ({exc.reason})") from None
+    raw = _gunzip(name, data, max_bytes)
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
     parsed = ParsedFile(name=name, encoding="utf-8")
     columns: dict[str, None] = {}
-    for number, line in enumerate(_JSONL_LINE_BREAK.split(text), start=1):
-        if not line.strip():
+    for number, line_bytes in enumerate(_JSONL_LINE_BREAK.split(raw), start=1):
+        if not line_bytes.strip():
+            continue
+        shown = line_bytes[:200].decode("utf-8", "replace")
+        try:
+            line = line_bytes.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"{name} line {number}: byte {exc.start} of the line is not UTF-8 (mixed encodings)"
+            parsed.bad_rows.append(BadRow(number, reason, shown))
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            reason = f"{name} line {number}: field {exc.args[0]!r} appears twice in one object"
+            parsed.bad_rows.append(BadRow(number, reason, shown))
+            continue
         except json.JSONDecodeError as exc:
-            parsed.bad_rows.append(
-                BadRow(number, f"{name} line {number}: invalid JSON ({exc.msg})", line[:200])
-            )
+            parsed.bad_rows.append(BadRow(number, f"{name} line {number}: invalid JSON ({exc.msg})", shown))
+            continue
+        except RecursionError:
+            reason = f"{name} line {number}: invalid JSON (nested too deep to read)"
+            parsed.bad_rows.append(BadRow(number, reason, shown))
+            continue
+        except ValueError as exc:  # e.g. an integer longer than Python will convert
+            reason = f"{name} line {number}: invalid JSON ({str(exc)[:120]})"
+            parsed.bad_rows.append(BadRow(number, reason, shown))
             continue
         if not isinstance(value, dict):
-            parsed.bad_rows.append(BadRow(number, f"{name} line {number}: not a JSON object", line[:200]))
+            parsed.bad_rows.append(BadRow(number, f"{name} line {number}: not a JSON object", shown))
             continue
-        if "\\u0000" in line and _contains_nul(value):  # valid JSON; no database text column holds NUL
-            reason = f"{name} line {number}: a value contains a NUL character (\\u0000)"
-            parsed.bad_rows.append(BadRow(number, reason, line[:200]))
+        problem = _find_bad_text(value)
+        if problem is not None:  # valid JSON, but no database text column holds it
+            parsed.bad_rows.append(BadRow(number, f"{name} line {number}: {problem}", shown))
             continue
         columns.update(dict.fromkeys(value))
         parsed.rows.append(FileRow(number, value))

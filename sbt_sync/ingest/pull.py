@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from connectors.errors import TransientHttpError
 from connectors.http.paging import Page, PageGuard, Paginator
-from connectors.sftp import SftpReader
-from connectors.sftp.manifest import ManifestEntry, new_deliveries
+from connectors.sftp import SftpReader, printable
+from connectors.sftp.manifest import Deferral, Delivery, ManifestEntry, Refusal, new_deliveries
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
@@ -51,6 +51,8 @@ _VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
 _STAGED_TABLE = cast(Table, StagedRecord.__table__)
 _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 log = logging.getLogger(__name__)
+_FILE_CHECKS = ("row_shape", "file_readable")
+"""Quarantine checks of a delivered file as a whole or of a row that could not be read as a row."""
 PARALLEL = True
 """Validate batches after the first in a worker process (``checking.DeliveryChecker``)."""
 LOOKAHEAD = 2
@@ -73,6 +75,8 @@ class PullResult:
     pages: int = 0
     files: int = 0
     refused_files: list[str] = field(default_factory=list)
+    deferred_files: list[str] = field(default_factory=list)
+    """SFTP files left for a later run because they were still being written, with why."""
     bad_rows: int = 0
     withdrawn_rows: int = 0
     cursor_before: str | None = None
@@ -324,7 +328,7 @@ class DatabaseManifest:
 
 def parse_file(settings: SftpSource, name: str, data: bytes) -> ParsedFile:
     if settings.format == "jsonl_gz":
-        return read_jsonl_gz(name, data)
+        return read_jsonl_gz(name, data, max_bytes=settings.max_decompressed_bytes)
     return read_csv(name, data, delimiter=settings.csv.delimiter, encodings=settings.csv.encodings)
 
 
@@ -338,63 +342,157 @@ def pull_sftp(
     workdir: Path,
     run_id: str | None = None,
 ) -> PullResult:
-    """Download each new or changed file and land its rows with its manifest entry, file by file."""
+    """Download each new or changed file and land its rows with its manifest entry, file by file.
+
+    A file refused (its name, its gzip, or its content as a whole) is recorded as refused in the
+    manifest with a quarantine entry giving the reason, and the files after it are still taken; a
+    file still being written is left for a later run (``deferred_files``). Nothing is written or
+    removed outside ``workdir``.
+    """
     started = time.monotonic()
     result = PullResult(cursor_before=stored_cursor(database, source))
     workdir.mkdir(parents=True, exist_ok=True)
     manifest = DatabaseManifest(database)
-    for delivery in new_deliveries(
+    for outcome in new_deliveries(
         reader,
         manifest,
         source=source,
         directory=settings.directory,
         pattern=settings.pattern,
         dest_dir=workdir,
+        settle_seconds=settings.settle_seconds,
+        max_decompressed_bytes=settings.max_decompressed_bytes,
     ):
-        remote, local = delivery.file.remote, delivery.file.local_path
-        data = local.read_bytes()
-        refused: str | None = None
-        try:
-            parsed = parse_file(settings, remote.name, data)
-        except FileRefused as exc:
-            refused, parsed = str(exc), ParsedFile(name=remote.name)
-        with database.session() as session:
-            entry = session.scalars(
-                select(SftpFile).filter_by(
-                    source=source, remote_path=remote.path, sha256=delivery.file.sha256
-                )
-            ).first() or SftpFile(source=source, remote_path=remote.path, sha256=delivery.file.sha256)
-            entry.size, entry.mtime = remote.size, remote.mtime
-            session.add(entry)
-            landed = land_batch(
-                session,
-                source=source,
-                records=_file_records(remote.name, remote.mtime, parsed),
-                cursor=CursorMove(f"{remote.mtime.isoformat()} {remote.path}", remote.mtime),
-                run_id=run_id,
-            )
-            if not refused:
-                result.withdrawn_rows += _withdraw_missing_rows(session, source, remote.name, parsed)
-            for bad in parsed.bad_rows:
-                session.add(
-                    _file_quarantine(source, remote.name, bad.row, "row_shape", bad.value, bad.reason)
-                )
-            if refused:
-                session.add(_file_quarantine(source, remote.name, None, "file_readable", None, refused))
-            entry.status = "refused" if refused else "processed"
-            entry.rows = len(parsed.rows)
-            entry.error = refused
-            entry.processed_at = utcnow()
-            entry.batch_id = landed.batch_id
-        result.add(landed.new, landed.changed, landed.unchanged, landed.duplicates, landed.fetched)
-        result.files += 1
-        result.bad_rows += len(parsed.bad_rows)
-        if refused:
-            result.refused_files.append(refused)
-        result.cursor_after = f"{remote.mtime.isoformat()} {remote.path}"
-        local.unlink(missing_ok=True)
+        if isinstance(outcome, Deferral):
+            log.info("%s %s: %s", source, printable(outcome.remote.path), outcome.reason)
+            result.deferred_files.append(outcome.reason)
+            continue
+        if isinstance(outcome, Refusal):
+            _record_refusal(database, source, outcome, run_id, result)
+            continue
+        _land_file(database, source, settings, outcome, run_id, result)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _land_file(
+    database: Database,
+    source: str,
+    settings: SftpSource,
+    delivery: Delivery,
+    run_id: str | None,
+    result: PullResult,
+) -> None:
+    """Land one downloaded file's rows, bad rows and manifest entry in one transaction."""
+    remote, local = delivery.file.remote, delivery.file.local_path
+    name, path = printable(remote.name), printable(remote.path)
+    data = local.read_bytes()
+    refused: str | None = None
+    try:
+        parsed = parse_file(settings, name, data)
+    except FileRefused as exc:
+        refused, parsed = str(exc), ParsedFile(name=name)
+    del data
+    with database.session() as session:
+        entry = _manifest_entry(session, source, path, delivery.file.sha256)
+        entry.size, entry.mtime = remote.size, remote.mtime
+        landed = land_batch(
+            session,
+            source=source,
+            records=_file_records(name, remote.mtime, parsed),
+            cursor=_sftp_cursor(session, source, remote.mtime, path),
+            run_id=run_id,
+        )
+        if not refused:
+            # This delivery replaces the file: what was wrong with the earlier one no longer is.
+            _supersede_file_quarantine(session, source, name)
+            result.withdrawn_rows += _withdraw_missing_rows(session, source, name, parsed)
+        for bad in parsed.bad_rows:
+            session.add(_file_quarantine(source, name, bad.row, "row_shape", bad.value, bad.reason))
+        if refused:
+            session.add(_file_quarantine(source, name, None, "file_readable", None, refused))
+        entry.status = "refused" if refused else "processed"
+        entry.rows = len(parsed.rows)
+        entry.error = refused
+        entry.processed_at = utcnow()
+        entry.batch_id = landed.batch_id
+    result.add(landed.new, landed.changed, landed.unchanged, landed.duplicates, landed.fetched)
+    result.files += 1
+    result.bad_rows += len(parsed.bad_rows)
+    if refused:
+        result.refused_files.append(refused)
+    result.cursor_after = stored_cursor(database, source)
+    local.unlink(missing_ok=True)
+
+
+def _record_refusal(
+    database: Database, source: str, refusal: Refusal, run_id: str | None, result: PullResult
+) -> None:
+    """Record a file refused before parsing (its name or its gzip) as refused, with the reason in the
+    quarantine; its earlier delivery's rows and quarantine stay as they were (nothing stored is lost)."""
+    remote = refusal.remote
+    name, path = printable(remote.name), printable(remote.path)
+    with database.session() as session:
+        entry = _manifest_entry(session, source, path, refusal.sha256)
+        entry.size, entry.mtime = remote.size, remote.mtime
+        landed = land_batch(
+            session,
+            source=source,
+            records=(),
+            cursor=_sftp_cursor(session, source, remote.mtime, path),
+            run_id=run_id,
+        )
+        session.add(_file_quarantine(source, name, None, "file_readable", None, refusal.reason))
+        entry.status, entry.rows, entry.error = "refused", 0, refusal.reason
+        entry.processed_at, entry.batch_id = utcnow(), landed.batch_id
+    log.warning("%s: file refused: %s", source, refusal.reason)
+    result.files += 1
+    result.refused_files.append(refusal.reason)
+    result.cursor_after = stored_cursor(database, source)
+
+
+def _manifest_entry(session: Session, source: str, path: str, sha256: str) -> SftpFile:
+    entry = session.scalars(
+        select(SftpFile).filter_by(source=source, remote_path=path, sha256=sha256)
+    ).first()
+    if entry is None:
+        entry = SftpFile(source=source, remote_path=path, sha256=sha256)
+        session.add(entry)
+    return entry
+
+
+def _sftp_cursor(session: Session, source: str, mtime: datetime, path: str) -> CursorMove | None:
+    """The cursor after a file: its mtime, unless an earlier file's is later.
+
+    The SFTP cursor only reports progress; the manifest decides what is new. A file uploaded with a
+    preserved older mtime (sftp -p, rsync -t) is a legitimate new delivery, so it leaves the cursor
+    where it is instead of moving it backwards (which ``land_batch`` refuses, stopping the source).
+    """
+    current = session.get(SourceCursor, source)
+    if current is not None and current.watermark is not None and mtime < _aware(current.watermark):
+        return None
+    return CursorMove(f"{mtime.isoformat()} {path}", mtime)
+
+
+def _aware(instant: datetime) -> datetime:
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _supersede_file_quarantine(session: Session, source: str, name: str) -> None:
+    """Supersede the open file-level entries (row shape, unreadable file) an earlier delivery of file
+    ``name`` left: they have no raw record, so record-level superseding never reaches them."""
+    session.execute(
+        update(QuarantinedRow)
+        .where(
+            QuarantinedRow.source == source,
+            QuarantinedRow.file_name == name,
+            QuarantinedRow.raw_record_id.is_(None),
+            QuarantinedRow.check.in_(_FILE_CHECKS),
+            QuarantinedRow.status == "open",
+        )
+        .values(status="superseded", resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _file_records(name: str, delivered: datetime, parsed: ParsedFile) -> Iterator[FetchedRecord]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from connectors.errors import HostKeyError, SftpError, SftpTransferError, TruncatedGzipError
-from connectors.sftp import ManifestEntry, SftpReader, new_deliveries
+from connectors.sftp import Delivery, ManifestEntry, SftpReader, new_deliveries, verify_gzip
 from tests.connectors.helpers_sftp import JSONL_GZ, MemoryManifest, sandbox_settings, write_keypair
 from tests.sandbox.helpers_sftp import T0, SftpEnv
 
@@ -71,7 +71,11 @@ def test_transfer_dropping_every_time_fails_naming_host_and_file(sftp_env: SftpE
     assert list((tmp_path / "in").iterdir()) == []
 
 
-def test_truncated_gzip_is_refused_naming_the_file(sftp_env: SftpEnv, tmp_path: Path) -> None:
+def test_truncated_gzip_is_transferred_then_refused_naming_the_file(
+    sftp_env: SftpEnv, tmp_path: Path
+) -> None:
+    # The transfer itself is intact (size and hash match the server); the payload is what is bad, so
+    # the reader lands the bytes and verify_gzip refuses them: the agency's file, not a retry.
     sftp_env.deliveries.deliver(
         "kemenpanrb", "pengaduan_20241127.jsonl.gz", JSONL_GZ, T0 - timedelta(hours=2)
     )
@@ -80,12 +84,13 @@ def test_truncated_gzip_is_refused_naming_the_file(sftp_env: SftpEnv, tmp_path: 
     )
     with SftpReader(sandbox_settings(sftp_env)) as reader:
         good, bad = reader.list_files("/kemenpanrb", "*.jsonl.gz")
-        assert reader.download(good, tmp_path / "in").local_path.exists()
+        verify_gzip(reader.download(good, tmp_path / "in").local_path, label=good.path)
+        downloaded = reader.download(bad, tmp_path / "in")
         with pytest.raises(
             TruncatedGzipError, match=r"/kemenpanrb/pengaduan_20241126\.jsonl\.gz: truncated gzip"
         ):
-            reader.download(bad, tmp_path / "in")
-    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["pengaduan_20241127.jsonl.gz"]
+            verify_gzip(downloaded.local_path, label=bad.path)
+        assert reader.stats.retries == 0  # a bad payload is never retried
 
 
 def test_corrected_redelivery_is_processed_and_unchanged_files_are_not(
@@ -97,7 +102,7 @@ def test_corrected_redelivery_is_processed_and_unchanged_files_are_not(
 
     def sync() -> list[str]:
         with SftpReader(sandbox_settings(sftp_env)) as reader:
-            found = list(
+            outcomes = list(
                 new_deliveries(
                     reader,
                     manifest,
@@ -107,6 +112,8 @@ def test_corrected_redelivery_is_processed_and_unchanged_files_are_not(
                     dest_dir=tmp_path / "in",
                 )
             )
+        found = [d for d in outcomes if isinstance(d, Delivery)]
+        assert len(found) == len(outcomes)  # nothing here is refused or still being written
         for delivery in found:  # what the core does once the rows are landed
             remote = delivery.file.remote
             entry = ManifestEntry(

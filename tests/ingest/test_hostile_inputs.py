@@ -77,8 +77,15 @@ CASES: list[Case] = [
         encoding="cp1252",
     ),
     # Rows appended in a cp1252 editor to a UTF-8 file: reading it all as cp1252 would silently turn
-    # every UTF-8 "é" into "Ã©" and the BOM into a phantom column, so the file goes back to KASN.
-    Refused("kasn_mixed_encoding.csv", "starts with a UTF-8 byte-order mark but byte"),
+    # every UTF-8 "é" into "Ã©" and the BOM into a phantom column, so the file is read as the UTF-8
+    # its BOM declares and the appended row is a bad row naming its line; row 1 is kept.
+    Read(
+        "kasn_mixed_encoding.csv",
+        staged=(1,),
+        bad_rows=((2, "(line 3): not UTF-8 while it starts with a UTF-8 byte-order mark"),),
+        verbatim=((1, "Nama", "José Sitompul"),),
+        encoding="utf-8-sig",
+    ),
     # Excel's "Unicode Text" is UTF-16: cp1252 would "decode" it into NUL-riddled junk (and PostgreSQL
     # cannot store NUL), so it is refused rather than quarantined row by row as missing columns.
     Refused("kasn_utf16.csv", "NUL byte on line 1"),
@@ -157,8 +164,13 @@ CASES: list[Case] = [
     # value, and the reader resumes at the next line.
     Read("kasn_stray_quote.csv", staged=(1, 3), bad_rows=((2, "(line 3): malformed CSV"),)),
     # A quote that never closes would swallow every later row into one cell (silently losing them, or
-    # staging a 2-row "Keterangan"), so the whole file is refused, naming where the quote opened.
-    Refused("kasn_unterminated_quote.csv", "unterminated quoted field in data row 2 (line 3)"),
+    # staging a 2-row "Keterangan"): row 1 is kept and the unreadable tail is one bad row naming the
+    # line where reading stopped.
+    Read(
+        "kasn_unterminated_quote.csv",
+        staged=(1,),
+        bad_rows=((2, "(line 3): a quoted field opened here never closes; reading stopped at line 3"),),
+    ),
     Refused("kasn_empty.csv", "the file is empty"),
     # Excel saving an empty sheet: a BOM and a line break, no column names.
     Refused("kasn_bom_only.csv", "the header is empty"),

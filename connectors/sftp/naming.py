@@ -1,0 +1,59 @@
+"""Remote file names as local ones: a name an SFTP server lists is data, never a path to follow.
+
+A server (hostile, or an agency's misconfigured one) can list any string as a file name: an absolute
+path, ``../`` or ``..\\`` segments, a Windows drive, a NUL. Joining such a name onto the download folder
+would write (and later delete) a file elsewhere, so a name is either a plain file name, used as it is,
+or refused with a reason the caller records. Nothing is "cleaned up" into a different name: two
+hostile names could clean up into one, and the agency must see the name it actually sent.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from connectors.errors import SftpError
+
+MAX_NAME_BYTES = 255
+"""The longest name most local filesystems accept."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+class UnsafeName(SftpError):
+    """A listed name that is not a plain file name; nothing is downloaded under it."""
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (NUL included) as ``\\xNN``: storable in any text column and
+    readable in the console, and the same string every time for the same name."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def unsafe_name_reason(name: str) -> str | None:
+    """Why ``name`` cannot be used as a local file name inside the download folder, or None."""
+    if not name or name in {".", ".."}:
+        return "the name is empty, '.' or '..'"
+    if "/" in name or "\\" in name:
+        return "the name contains a path separator ('/' or '\\'), so it could point outside the folder"
+    if _DRIVE.match(name):
+        return "the name starts with a drive letter"
+    if name.startswith(".."):
+        return "the name starts with '..'"
+    if _CONTROL.search(name):
+        return "the name contains a control character (NUL, line break, ...)"
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"the name is longer than {MAX_NAME_BYTES} bytes"
+    return None
+
+
+def local_path(dest_dir: Path, name: str) -> Path:
+    """Where ``name`` is stored inside ``dest_dir``; :class:`UnsafeName` for any name that is not a
+    plain file name, and (belt and braces) for any result that does not sit directly in ``dest_dir``."""
+    reason = unsafe_name_reason(name)
+    if reason is not None:
+        raise UnsafeName(f"remote file name {printable(name)!r} refused: {reason}")
+    path = dest_dir / name
+    if path.resolve().parent != dest_dir.resolve():
+        raise UnsafeName(f"remote file name {printable(name)!r} refused: it resolves outside {dest_dir}")
+    return path

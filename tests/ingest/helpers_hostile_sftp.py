@@ -1,0 +1,164 @@
+"""A hostile SFTP server on loopback: it lists whatever names it is given, absolute paths and all.
+
+No real filesystem can hold a file named ``/tmp/x.csv`` or ``a\x00b.csv``, but a server can list one:
+the SFTP protocol sends names as strings. This server lists ``files`` (name -> bytes) in one directory
+and serves each under ``<directory>/<name>``, exactly as the reader asks for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import stat
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_SUCCEEDED,
+)
+from paramiko.sftp import SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED
+
+from tests.connectors.helpers_sftp import write_keypair
+
+
+@dataclass(frozen=True)
+class HostileServer:
+    port: int
+    client_key: Path
+    known_hosts: Path
+    directory: str
+
+
+class _KeyAuth(paramiko.ServerInterface):
+    def __init__(self, key: paramiko.PKey) -> None:
+        self._blob = key.asbytes()
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "publickey"
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        return AUTH_SUCCESSFUL if key.asbytes() == self._blob else AUTH_FAILED
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+
+class _Handle(paramiko.SFTPHandle):
+    def __init__(self, data: bytes, attrs: paramiko.SFTPAttributes) -> None:
+        super().__init__()
+        self._data, self._attrs = data, attrs
+
+    def read(self, offset: int, length: int) -> bytes | int:
+        return self._data[offset : offset + length]
+
+    def stat(self) -> paramiko.SFTPAttributes | int:
+        return self._attrs
+
+
+class _HostileSftp(paramiko.SFTPServerInterface):
+    def __init__(
+        self, server: paramiko.ServerInterface, *args: Any, files: Mapping[str, bytes], directory: str
+    ) -> None:
+        super().__init__(server, *args)
+        self._files, self._directory = files, directory
+        self._mtime = int(time.time()) // 3600 * 3600 - 3600  # the same on every call: a settled file
+
+    def _attrs(self, name: str) -> paramiko.SFTPAttributes:
+        attrs = paramiko.SFTPAttributes()
+        attrs.filename = name
+        attrs.st_size = len(self._files[name])
+        attrs.st_mode = stat.S_IFREG | 0o444
+        attrs.st_mtime = attrs.st_atime = self._mtime
+        return attrs
+
+    def _name(self, path: str) -> str | None:
+        for name in self._files:
+            if path == f"{self._directory}/{name}":
+                return name
+        return None
+
+    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
+        return [self._attrs(name) for name in self._files] if path == self._directory else SFTP_NO_SUCH_FILE
+
+    def stat(self, path: str) -> paramiko.SFTPAttributes | int:
+        name = self._name(path)
+        return SFTP_NO_SUCH_FILE if name is None else self._attrs(name)
+
+    lstat = stat
+
+    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> paramiko.SFTPHandle | int:
+        name = self._name(path)
+        if name is None:
+            return SFTP_NO_SUCH_FILE
+        return _Handle(self._files[name], self._attrs(name))
+
+    def remove(self, path: str) -> int:
+        return SFTP_PERMISSION_DENIED
+
+    def canonicalize(self, path: str) -> str:
+        return path
+
+    def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        return SFTP_OK
+
+
+@contextlib.contextmanager
+def hostile_sftp(
+    folder: Path, files: Mapping[str, bytes], *, directory: str = "/drop"
+) -> Iterator[HostileServer]:
+    """Serve ``files`` from ``directory`` on a free loopback port until the block ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_keypair(folder / "host_key")
+    host_key = paramiko.Ed25519Key.from_private_key_file(str(folder / "host_key"))
+    write_keypair(folder / "client_key")
+    client_key = paramiko.Ed25519Key.from_private_key_file(str(folder / "client_key"))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key.get_name()} {host_key.get_base64()}\n")
+    stopping = threading.Event()
+    transports: list[paramiko.Transport] = []
+    channels: list[paramiko.Channel] = []
+
+    def hold_channels(transport: paramiko.Transport) -> None:
+        # paramiko closes a channel when its last reference goes away: keep every accepted one.
+        while transport.is_active() and not stopping.is_set():
+            channel = transport.accept(timeout=0.2)
+            if channel is not None:
+                channels.append(channel)
+
+    def serve() -> None:
+        while not stopping.is_set():
+            try:
+                sock, _ = listener.accept()
+            except TimeoutError:
+                continue
+            transport = paramiko.Transport(sock)
+            transport.add_server_key(host_key)
+            transport.set_subsystem_handler(
+                "sftp", paramiko.SFTPServer, _HostileSftp, files=files, directory=directory
+            )
+            transport.start_server(server=_KeyAuth(client_key))
+            transports.append(transport)
+            threading.Thread(target=hold_channels, args=(transport,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, name="hostile-sftp", daemon=True)
+    thread.start()
+    try:
+        yield HostileServer(port, folder / "client_key", folder / "known_hosts", directory)
+    finally:
+        stopping.set()
+        thread.join()
+        listener.close()
+        for transport in transports:
+            transport.close()
