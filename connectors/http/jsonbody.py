@@ -32,6 +32,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _NOT_JSON_NUMBER = re.compile(rb"NaN|Infinity|[eE][-+]?\d{3,}")
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_NOT_UNICODE = "text that is not Unicode (bytes that are not UTF-8, or a lone UTF-16 surrogate)"
 _LITERALS = {"true": True, "false": False, "null": None}
 _NON_NUMBERS = ("-Infinity", "Infinity", "NaN")
 
@@ -44,7 +45,8 @@ def unreadable(reason: str) -> dict[str, str]:
 def loads(content: bytes) -> Any:
     """The JSON value of ``content`` with hostile values replaced by markers.
 
-    Raises ``ValueError`` only when the body is not JSON at all (cut short, not UTF-8, not JSON).
+    Raises ``ValueError`` only when the body is not JSON at all (cut short, or not JSON). Bytes that
+    are not UTF-8 (a cp1252 "é" in one name) make only the text holding them unreadable.
     """
     suspicious = _SURROGATE_ESCAPE.search(content) or _NOT_JSON_NUMBER.search(content)
     if not suspicious:
@@ -52,10 +54,18 @@ def loads(content: bytes) -> Any:
             return json.loads(content)
         except RecursionError:
             pass
+        except UnicodeDecodeError:
+            pass
         except ValueError as exc:
             if "integer string conversion" not in str(exc):
                 raise
-    return _careful_loads(content.decode(json.detect_encoding(content)))
+    encoding = json.detect_encoding(content)
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError:
+        # Each undecodable byte becomes a lone surrogate, which marks its string as unreadable.
+        text = content.decode(encoding, "surrogateescape")
+    return _careful_loads(text)
 
 
 def _has_lone_surrogate(text: str) -> bool:
@@ -69,7 +79,7 @@ def _has_lone_surrogate(text: str) -> bool:
 def _string(text: str, pos: int) -> tuple[Any, int]:
     value, end = scanstring(text, pos + 1, True)
     if _has_lone_surrogate(value):
-        return unreadable("text with a lone UTF-16 surrogate (not Unicode)"), end
+        return unreadable(_NOT_UNICODE), end
     return value, end
 
 
@@ -201,4 +211,4 @@ def unreadable_values(value: Any) -> Iterator[tuple[str, str]]:
         elif isinstance(current, float) and not math.isfinite(current):
             yield path or "(record)", f"{current!r} is not a JSON number"
         elif isinstance(current, str) and _has_lone_surrogate(current):
-            yield path or "(record)", "text with a lone UTF-16 surrogate (not Unicode)"
+            yield path or "(record)", _NOT_UNICODE
