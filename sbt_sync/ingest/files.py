@@ -236,6 +236,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _no_constant(name: str) -> None:
+    """``NaN`` and ``Infinity`` are not JSON; Python's parser accepts them unless told not to."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _gunzip(name: str, data: bytes, max_bytes: int) -> bytes:
     """Decompress ``data`` as it streams, refusing it past ``max_bytes`` before holding more."""
     chunks: list[bytes] = []
@@ -283,7 +288,7 @@ def read_jsonl_gz(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_DECOMP
             parsed.bad_rows.append(BadRow(number, reason, shown))
             continue
         try:
-            value = json.loads(line, object_pairs_hook=_unique_keys)
+            value = json.loads(line, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
         except _DuplicateKey as exc:
             reason = f"{name} line {number}: field {exc.args[0]!r} appears twice in one object"
             parsed.bad_rows.append(BadRow(number, reason, shown))

@@ -221,6 +221,31 @@ CASES = [
         {"pengaduan_enc.jsonl.gz#1"},
         [("pengaduan_enc.jsonl.gz", 2, ("pengaduan_enc.jsonl.gz line 2", "not UTF-8"))],
     ),
+    # JSON that crashes naive readers: nesting 100,000 deep, a 5,000-digit number, a lone surrogate
+    # (no database stores it), NaN (not JSON): each line set aside, the good line after them landed.
+    Case(
+        "jsonl_values_that_crash_parsers",
+        [
+            (
+                "pengaduan_crash.jsonl.gz",
+                jsonl_gz(
+                    b"[" * 100_000 + b"]" * 100_000,
+                    b'{"id_pengaduan": "P-2", "n": ' + b"9" * 5000 + b"}",
+                    b'{"id_pengaduan": "P-3", "isi": "\\ud800"}',
+                    b'{"id_pengaduan": "P-4", "n": NaN}',
+                    b'{"id_pengaduan": "P-5"}',
+                ),
+            )
+        ],
+        "jsonl_gz",
+        {"pengaduan_crash.jsonl.gz#5"},
+        [
+            ("pengaduan_crash.jsonl.gz", 1, ("pengaduan_crash.jsonl.gz line 1", "nested too deep")),
+            ("pengaduan_crash.jsonl.gz", 2, ("pengaduan_crash.jsonl.gz line 2", "invalid JSON")),
+            ("pengaduan_crash.jsonl.gz", 3, ("pengaduan_crash.jsonl.gz line 3", "lone surrogate")),
+            ("pengaduan_crash.jsonl.gz", 4, ("pengaduan_crash.jsonl.gz line 4", "NaN is not a JSON value")),
+        ],
+    ),
     # A truncated gzip, then a good file: the bad one is refused with a reason, the good one landed.
     Case(
         "truncated_gzip_then_good_file",
