@@ -28,7 +28,11 @@ from connectors.sftp import (
     RemoteFile,
     SftpReader,
     SftpSettings,
+    UnsafeName,
+    is_in_progress,
+    unsafe_name_reason,
 )
+from connectors.sftp.naming import local_path
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, SftpFile, SourceCursor
 from sbt_sync.ingest.files import FileRefused
@@ -187,6 +191,26 @@ CASES = [
         "csv",
         {"tl_mixed.csv#1", "tl_mixed.csv#2"},
         [("tl_mixed.csv", 3, ("tl_mixed.csv row 3 (line 4)", "not UTF-8", "mixed encodings"))],
+    ),
+    # The other way round: a cp1252 file with one row appended in UTF-8. cp1252 would read "JosÃ©".
+    Case(
+        "utf8_row_in_a_cp1252_file",
+        [
+            (
+                "tl_legacy.csv",
+                csv_bytes(row(1, "José"), row(2, "Zoë"), encoding="cp1252")
+                + (row(3, "René") + "\r\n").encode(),
+            )
+        ],
+        "csv",
+        {"tl_legacy.csv#1", "tl_legacy.csv#2"},
+        [
+            (
+                "tl_legacy.csv",
+                3,
+                ("tl_legacy.csv row 3 (line 4)", "UTF-8 while line 2 is cp1252", "mixed encodings"),
+            )
+        ],
     ),
     # A JSON object naming a field twice (which value is meant?) is set aside, naming the field.
     Case(
@@ -352,6 +376,33 @@ def test_remote_names_that_are_paths_are_refused_with_a_reason_and_nothing_outsi
     assert sorted(statuses.values()).count("refused") == len(hostile) - 1
     sentinels.assert_untouched()
     assert list(sentinels.workdir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "refused", "in_progress"),
+    [
+        ("tindak_lanjut_20241127.csv", False, False),
+        (".tindak_lanjut_20241127.csv", False, True),  # a hidden upload name: waits, as before
+        ("tindak_lanjut.csv.part", False, True),
+        ("/etc/passwd", True, False),  # absolute
+        ("../x.csv", True, False),
+        ("..\\..\\tmp\\x.csv", True, False),  # starts with a dot, but is a path: refused, not skipped
+        ("C:x.csv", True, False),  # a drive
+        ("..x.csv", True, False),
+        ("x\n.csv", True, False),  # a control character
+        ("x" * 256, True, False),  # longer than a local name can be
+    ],
+)
+def test_listed_names_are_used_as_they_are_refused_or_waited_for(
+    name: str, refused: bool, in_progress: bool
+) -> None:
+    assert (unsafe_name_reason(name) is not None) is refused
+    assert is_in_progress(name, (".part",)) is in_progress
+    if refused:
+        with pytest.raises(UnsafeName, match="refused"):
+            local_path(Path("/srv/downloads"), name)
+    else:
+        assert local_path(Path("/srv/downloads"), name) == Path("/srv/downloads") / name
 
 
 # --- 4. decompression bombs -----------------------------------------------------------------------
