@@ -142,22 +142,31 @@ class SftpReader:
         """Download ``remote`` to ``dest_dir/<name>`` atomically, retrying dropped transfers from scratch.
 
         The file is stat'ed again after the transfer: if its size or mtime is not what the listing
-        said (or what the transfer read), it is being written and :class:`RemoteFileChanged` is raised
-        with nothing kept. Raises :class:`~connectors.sftp.naming.UnsafeName` for a name that is not a
-        plain file name (nothing is written), :class:`~connectors.errors.IntegrityError` (size or
-        SHA-256 wrong on every attempt), :class:`SftpError` (file vanished, login refused) or
+        said (or what the transfer read), it is being written and :class:`RemoteFileChanged` is
+        raised with nothing kept; so it is when the file is gone by the time it is opened or
+        stat'ed. Raises :class:`~connectors.sftp.naming.UnsafeName` for a name that is not a plain
+        file name (nothing is written), :class:`~connectors.errors.IntegrityError` (size or SHA-256
+        wrong on every attempt), :class:`SftpError` (permission denied, login refused) or
         :class:`SftpTransferError`.
         """
         dest = local_path(dest_dir, remote.name)
         dest_dir.mkdir(parents=True, exist_ok=True)
         label = f"{self._where}{remote.path}"
-        received = self._retrying(
-            label,
-            lambda sftp: download_atomically(
-                sftp, remote.path, dest, label=label, expected_sha256=expected_sha256
-            ),
-        )
-        after = self._retrying(label, lambda sftp: sftp.stat(remote.path))
+        try:
+            received = self._retrying(
+                label,
+                lambda sftp: download_atomically(
+                    sftp, remote.path, dest, label=label, expected_sha256=expected_sha256
+                ),
+            )
+            after = self._retrying(label, lambda sftp: sftp.stat(remote.path))
+        except SftpError as exc:
+            if not isinstance(exc.__cause__, FileNotFoundError):
+                raise
+            # Renamed or removed since the listing (an upload finishing under its final name): the
+            # next listing shows what is there now; it is no reason to stop the files after it.
+            dest.unlink(missing_ok=True)
+            raise RemoteFileChanged(f"{label}: gone since the listing; left for a later run") from exc
         listed = (remote.size, int(remote.mtime.timestamp()))
         seen = {(received.size, received.mtime), (int(after.st_size or 0), int(after.st_mtime or 0))}
         if seen != {listed}:

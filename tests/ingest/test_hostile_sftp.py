@@ -565,6 +565,37 @@ def test_file_still_being_written_is_left_for_a_later_run_and_no_torn_row_lands(
     assert open_quarantine(migrated_database) == []
 
 
+class _RenamedBeforeDownload(SftpReader):
+    """A reader whose listed file is renamed away (an upload tool finishing) before it is opened."""
+
+    def __init__(self, settings: SftpSettings, path: Path) -> None:
+        super().__init__(settings)
+        self._path = path
+
+    def download(
+        self, remote: RemoteFile, dest_dir: Path, *, expected_sha256: str | None = None
+    ) -> DownloadedFile:
+        if remote.name == self._path.name and self._path.exists():
+            self._path.rename(self._path.with_name("renamed_" + self._path.name))
+        return super().download(remote, dest_dir, expected_sha256=expected_sha256)
+
+
+@pytest.mark.timeout(60)
+def test_file_gone_between_listing_and_download_is_left_and_the_next_file_lands(
+    openssh: OpenSsh,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+    tmp_path: Path,
+) -> None:
+    settings = source(str(openssh.root), pattern="tl_*.csv")
+    gone = deliver(openssh, "tl_1.csv", csv_bytes(row(1)), age_seconds=2 * HOUR)
+    deliver(openssh, "tl_2.csv", csv_bytes(row(2)), age_seconds=HOUR)
+    reader = _RenamedBeforeDownload(openssh_reader(openssh).settings, gone)
+    result = pull(migrated_database, settings, reader, tmp_path / "downloads")
+    assert "gone since the listing" in result.deferred_files[0]
+    assert landed_keys(migrated_database) == {"tl_2.csv#1"}
+    assert open_quarantine(migrated_database) == []
+
+
 def test_settle_time_is_configurable_per_source() -> None:
     assert source("/x").settle_seconds == 60
     assert source("/x", settle_seconds=0).settle_seconds == 0
