@@ -93,12 +93,13 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
             utf8_lines.append(number)
         except UnicodeDecodeError:
             other_lines.append(number)
-    if utf8_lines and (bom or len(utf8_lines) >= len(other_lines)):
+    legacy = [e for e in encodings if e.lower().replace("_", "-") not in _UTF8]
+    # A byte-order mark declares UTF-8 for the whole file, whatever its lines say.
+    if bom or (utf8_lines and (not legacy or len(utf8_lines) >= len(other_lines))):
         declared = "it starts with a UTF-8 byte-order mark" if bom else f"line {utf8_lines[0]} is UTF-8"
         bad = {n: f"not UTF-8 while {declared}: mixed encodings" for n in other_lines}
         text = "\n".join(line.decode("utf-8", "replace") for line in lines)
         return Decoded(text, "utf-8-sig", bad)
-    legacy = [e for e in encodings if e.lower().replace("_", "-") not in _UTF8]
     for encoding in legacy:
         try:
             text = body.decode(encoding)
