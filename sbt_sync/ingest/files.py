@@ -45,6 +45,8 @@ class BadRow:
     row: int
     reason: str
     value: str
+    column: str | None = None
+    """The field at fault, when one is (a NUL in a cell, a repeated JSON key)."""
 
 
 @dataclass
@@ -217,7 +219,7 @@ def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) ->
         nul_column = _nul_column(columns, cells)
         if nul_column is not None:  # no database text column can hold NUL
             reason = f"{name} row {number} (line {first_line}): column {nul_column!r} contains a NUL byte"
-            parsed.bad_rows.append(BadRow(number, reason, shown))
+            parsed.bad_rows.append(BadRow(number, reason, shown, nul_column))
             continue
         parsed.rows.append(FileRow(number, dict(zip(columns, cells, strict=True))))
     return parsed
@@ -292,7 +294,7 @@ def read_jsonl_gz(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_DECOMP
             value = json.loads(line, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
         except _DuplicateKey as exc:
             reason = f"{name} line {number}: field {exc.args[0]!r} appears twice in one object"
-            parsed.bad_rows.append(BadRow(number, reason, shown))
+            parsed.bad_rows.append(BadRow(number, reason, shown, str(exc.args[0])))
             continue
         except json.JSONDecodeError as exc:
             parsed.bad_rows.append(BadRow(number, f"{name} line {number}: invalid JSON ({exc.msg})", shown))

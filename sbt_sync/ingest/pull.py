@@ -408,7 +408,9 @@ def _land_file(
             _supersede_file_quarantine(session, source, name)
             result.withdrawn_rows += _withdraw_missing_rows(session, source, name, parsed)
         for bad in parsed.bad_rows:
-            session.add(_file_quarantine(source, name, bad.row, "row_shape", bad.value, bad.reason))
+            session.add(
+                _file_quarantine(source, name, bad.row, "row_shape", bad.value, bad.reason, column=bad.column)
+            )
         if refused:
             session.add(_file_quarantine(source, name, None, "file_readable", None, refused))
         entry.status = "refused" if refused else "processed"
@@ -550,8 +552,21 @@ def _withdraw_missing_rows(session: Session, source: str, name: str, parsed: Par
 
 
 def _file_quarantine(
-    source: str, name: str, row: int | None, check: str, value: str | None, reason: str
+    source: str,
+    name: str,
+    row: int | None,
+    check: str,
+    value: str | None,
+    reason: str,
+    *,
+    column: str | None = None,
 ) -> QuarantinedRow:
     return QuarantinedRow(
-        source=source, file_name=name, row_number=row, column=None, check=check, value=value, reason=reason
+        source=source,
+        file_name=name,
+        row_number=row,
+        column=None if column is None else printable(column)[:128],
+        check=check,
+        value=value,
+        reason=reason,
     )

@@ -105,6 +105,14 @@ def landed_keys(database: Database) -> set[str]:
         return set(session.scalars(select(RawRecord.record_key).where(RawRecord.source == "src")))
 
 
+def quarantined_columns(database: Database) -> dict[tuple[str | None, int | None], str | None]:
+    with database.session() as session:
+        rows = session.execute(
+            select(QuarantinedRow.file_name, QuarantinedRow.row_number, QuarantinedRow.column)
+        ).tuples()
+        return {(file, number): column for file, number, column in rows}
+
+
 def open_quarantine(database: Database) -> list[tuple[str | None, int | None, str]]:
     with database.session() as session:
         rows = session.scalars(
@@ -322,6 +330,11 @@ def test_bad_file_or_row_is_set_aside_with_a_reason_and_every_good_row_lands(
             assert all(fragment in reason for fragment in fragments), reason
     assert list(workdir.iterdir()) == []  # downloads are removed once landed or refused
     sentinels.assert_untouched()
+    columns = quarantined_columns(migrated_database)
+    if case.id == "nul_in_one_cell":
+        assert columns[("tl_nul.csv", 2)] == "nama"
+    if case.id == "jsonl_duplicate_keys":
+        assert columns[("pengaduan_dup.jsonl.gz", 2)] == "nip"
 
 
 def deliver(server: OpenSsh, name: str, content: bytes, *, age_seconds: float) -> Path:
