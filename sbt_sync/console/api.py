@@ -22,7 +22,6 @@ from sbt_sync.console.web import client_address, console, principal_for
 from sbt_sync.errors import SbtError
 from sbt_sync.push.admin import outbox_status
 from sbt_sync.reconcile.identity import IdentityThresholds
-from sbt_sync.reports.recap import build_recap
 from sbt_sync.steward.audit import AuditFilter, list_audit
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
 from sbt_sync.steward.conflict_detail import show_conflict
@@ -33,6 +32,7 @@ from sbt_sync.steward.conflicts import (
     conflict_visible,
     list_conflicts,
 )
+from sbt_sync.steward.dashboard import recap_for
 from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.feed import block_change_feed
 from sbt_sync.steward.identity_review import compare
@@ -153,9 +153,10 @@ def me(me: Annotated[Principal, Depends(api_user("dashboard.view"))]) -> Me:
 
 
 @router.get("/recap", responses=ERRORS)
-def recap(request: Request, _: Annotated[Principal, Depends(api_user("dashboard.view"))]) -> dict[str, Any]:
-    """The national recap per election event and in total (the form of BKN's published table)."""
-    return build_recap(console(request).database).as_dict()
+def recap(request: Request, me: Annotated[Principal, Depends(api_user("dashboard.view"))]) -> dict[str, Any]:
+    """The recap per election event and in total (the form of BKN's published table): national, or
+    for an agency viewer over the cases their agency's records are in."""
+    return recap_for(console(request).database, me.sources).as_dict()
 
 
 @router.get("/conflicts", response_model=Page, responses=ERRORS)
@@ -183,7 +184,8 @@ def conflict(
 ) -> dict[str, Any]:
     _refuse_unseen(request, me, conflict_id)
     thresholds = IdentityThresholds.from_settings(console(request).settings.identity)
-    return show_conflict(console(request).database, conflict_id, thresholds=thresholds).as_dict()
+    detail = show_conflict(console(request).database, conflict_id, thresholds=thresholds, sources=me.sources)
+    return detail.as_dict()
 
 
 @router.post(

@@ -4,7 +4,9 @@ The reconciliation writes ``cases.hold_reason`` as one line of English clauses j
 (:func:`sbt_sync.reconcile.golden_status.hold_reason`): an open critical conflict by its key, or a
 record whose identity is disputed, by its own identity conflict or because it names someone other than
 the case's ASN. The console shows each clause as its own sentence in the console's language; a clause
-this module does not know is shown as written, so a new reason never disappears from the page.
+this module does not know is shown as written, so a new reason never disappears from the page. For an
+agency viewer a clause naming another agency's record arrives as
+:data:`~sbt_sync.steward.scope.WITHHELD_CLAUSE` and reads as such (``withheld``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Conflict
+from sbt_sync.steward.scope import WITHHELD_CLAUSE
 
-HoldKind = Literal["conflict", "identity_conflict", "other_asn", "nobody", "text"]
+HoldKind = Literal["conflict", "identity_conflict", "other_asn", "nobody", "withheld", "text"]
 
 _CONFLICT = re.compile(r"^open (?P<kind>[a-z_]+) conflict (?P<key>.+)$")
 _DISPUTED = re.compile(r"^identity disputed: (?P<record>.+?): (?P<why>.+)$")
@@ -51,7 +54,9 @@ def parse_hold(reason: str | None) -> list[HoldPart]:
     for clause in (c.strip() for c in (reason or "").split("; ")):
         if not clause:
             continue
-        if found := _CONFLICT.match(clause):
+        if clause == WITHHELD_CLAUSE:
+            parts.append(HoldPart("withheld", clause))
+        elif found := _CONFLICT.match(clause):
             parts.append(HoldPart("conflict", clause, conflict_kind=found["kind"], conflict_key=found["key"]))
         elif (disputed := _DISPUTED.match(clause)) is not None:
             why, record = disputed["why"], disputed["record"]

@@ -511,6 +511,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.after": ("Sesudah", "After"),
     "audit.channel": ("Saluran", "Channel"),
     "audit.csv": ("Unduh CSV", "Download CSV"),
+    "scope.withheld": (
+        "tidak ditampilkan: berasal dari rekaman instansi lain",
+        "not shown: it comes from another agency's record",
+    ),
+    "scope.case": ("Kasus #{id}", "Case #{id}"),
+    "scope.row_withheld": (
+        "Baris sumber ini dan orang-orang yang ditawarkan untuknya berasal dari rekaman instansi lain "
+        "dan tidak ditampilkan.",
+        "This source row and the persons offered for it come from another agency's record and are not shown.",
+    ),
+    "scope.dashboard": (
+        "Angka di sini hanya menghitung kasus yang memuat rekaman instansi Anda, konflik pada kasus "
+        "tersebut dan karantina sumber instansi Anda.",
+        "These numbers count only the cases your agency's records are in, the conflicts on them and "
+        "your agency's sources' quarantine.",
+    ),
+    "hold.withheld": (
+        "Konflik atau rekaman instansi lain (rinciannya tidak ditampilkan).",
+        "A conflict or a record of another agency (its details are not shown).",
+    ),
 }
 
 

@@ -110,7 +110,7 @@ def conflict_detail(
     (``q_*``), and each person found is compared with the row like the candidates are."""
     _visible_conflict(request, me, conflict_id)
     database, thresholds = console(request).database, _thresholds(request)
-    detail = show_conflict(database, conflict_id, thresholds=thresholds)
+    detail = show_conflict(database, conflict_id, thresholds=thresholds, sources=me.sources)
     searched = any(v.strip() for v in (q_name, q_nip, q_birth, q_instansi))
     hits: list[dict[str, Any]] = []
     search_error: str | None = None

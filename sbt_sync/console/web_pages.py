@@ -29,7 +29,7 @@ KANREGS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "X
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, me: Annotated[Principal, Depends(require("dashboard.view"))]) -> Response:
     _ = translator(language(request))
-    data = build_dashboard(console(request).database)
+    data = build_dashboard(console(request).database, sources=me.sources)
     funnel = charts.hbars([(_(f"recap.{key}"), value) for key, value in data.funnel])
     kanreg = charts.vbars(data.blocks_by_kanreg)
     trend = charts.lines(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
@@ -134,21 +134,21 @@ def _instansi_kanreg(session: Session, instansi_ids: Iterable[str]) -> dict[str,
     return {i: min(v, key=lambda k: (-v[k], _kanreg_order(k))) for i, v in votes.items()}
 
 
-def build_recap(database: Database) -> Recap:
-    """The recap from the database as it is now."""
+def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) -> Recap:
+    """The recap from the database as it is now; ``only`` counts just the cases it selects (an agency
+    viewer's, :func:`sbt_sync.steward.scope.case_visible`)."""
     with database.session() as session:
-        cases = session.execute(
-            select(
-                Case.id,
-                Case.nip,
-                Case.event_code,
-                Case.status,
-                Case.held,
-                Case.kanreg_id,
-                Case.instansi_id,
-                Case.golden,
-            )
-        ).all()
+        query = select(
+            Case.id,
+            Case.nip,
+            Case.event_code,
+            Case.status,
+            Case.held,
+            Case.kanreg_id,
+            Case.instansi_id,
+            Case.golden,
+        )
+        cases = session.execute(query if only is None else query.where(only)).all()
         reported = set(
             session.scalars(
                 select(CaseLink.case_id).where(CaseLink.unlinked_at.is_(None), CaseLink.source == "bawaslu")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
@@ -27,7 +28,7 @@ from sbt_sync.db.models import (
     StagedRecord,
     StewardDecision,
 )
-from sbt_sync.steward.scope import case_visible
+from sbt_sync.steward.scope import EVERYTHING, CaseScope, case_scopes, case_search, case_visible
 from schemas.nip import mask_nip
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -36,7 +37,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass
 class CaseRow:
     id: int
-    case_key: str
+    case_key: str | None
     nip: str | None
     status: str
     event_code: str | None
@@ -46,6 +47,9 @@ class CaseRow:
     recommendation_no: str | None
     updated_at: datetime
     hold_reason: str | None = None
+    withheld: list[str] = field(default_factory=list)
+    """What an agency viewer may not see (``case_key``, ``register_no``, ``recommendation_no``):
+    shown as None (:mod:`sbt_sync.steward.scope`)."""
 
 
 @dataclass
@@ -64,21 +68,28 @@ class CaseTimeline:
     provenance: list[dict[str, Any]]
     records: list[dict[str, Any]]
     entries: list[TimelineEntry]
+    withheld: list[str] = field(default_factory=list)
+    """Golden fields an agency viewer may not see (their value is None here and in ``provenance``)."""
 
 
-def _row(case: Case) -> CaseRow:
+def _row(case: Case, scope: CaseScope = EVERYTHING) -> CaseRow:
+    numbers, hidden = scope.golden(
+        {"register_no": case.register_no, "recommendation_no": case.recommendation_no}
+    )
+    texts, unquoted = scope.texts(case_key=case.case_key)
     return CaseRow(
         case.id,
-        case.case_key,
+        texts["case_key"],
         case.nip,
         case.status,
         case.event_code,
         case.kanreg_id,
         case.held,
-        case.register_no,
-        case.recommendation_no,
+        numbers["register_no"],
+        numbers["recommendation_no"],
         case.updated_at,
-        case.hold_reason,
+        scope.hold_reason(case.hold_reason),
+        withheld=unquoted + hidden,
     )
 
 
@@ -93,19 +104,12 @@ def list_cases(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[CaseRow]]:
-    """Total and one page of cases, newest change first; ``search`` matches key, NIP or numbers."""
+    """Total and one page of cases, newest change first; ``search`` matches key, NIP or numbers
+    (:func:`~sbt_sync.steward.scope.case_search`). With ``sources`` (an agency viewer's), only their
+    cases, each as :mod:`sbt_sync.steward.scope` lets them see it."""
     query = select(Case)
-    if search:
-        term = search.strip()
-        like = f"%{term}%"
-        query = query.where(
-            or_(
-                Case.case_key.like(like),
-                Case.nip == term.replace(" ", ""),
-                Case.register_no.like(like),
-                Case.recommendation_no.like(like),
-            )
-        )
+    if search and search.strip():
+        query = query.where(case_search(search.strip(), sources))
     if status:
         query = query.where(Case.status == status)
     if kanreg:
@@ -116,10 +120,13 @@ def list_cases(
         query = query.where(case_visible(sources))
     with database.session() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(
-            query.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit).offset(offset)
+        rows = list(
+            session.scalars(
+                query.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit).offset(offset)
+            )
         )
-        return total, [_row(c) for c in rows]
+        scopes = case_scopes(session, (c.id for c in rows), sources)
+        return total, [_row(c, scopes[c.id]) for c in rows]
 
 
 def case_visible_to(database: Database, case_id: int, sources: Sequence[str] | None) -> bool:
@@ -135,80 +142,31 @@ def case_timeline(
 ) -> CaseTimeline | None:
     """The case's timeline, or None when no case has that id.
 
-    With ``sources`` (an agency viewer's), the source records of other agencies are left out.
+    With ``sources`` (an agency viewer's), what :mod:`sbt_sync.steward.scope` withholds is withheld:
+    other agencies' records and their links, golden values chosen from them, decisions choosing them
+    and every text quoting them.
     """
     with database.session() as session:
         case = session.get(Case, case_id)
         if case is None:
             return None
-        links = session.execute(
-            select(CaseLink, StagedRecord)
-            .join(StagedRecord, StagedRecord.id == CaseLink.staged_record_id)
-            .where(CaseLink.case_id == case_id)
-            .order_by(CaseLink.linked_at, CaseLink.id)
-        ).tuples()
+        scope = case_scopes(session, [case_id], sources)[case_id]
         entries: list[TimelineEntry] = []
-        records: list[dict[str, Any]] = []
-        for link, record in links:
-            records.append(
-                {
-                    "id": record.id,
-                    "source": record.source,
-                    "record_key": record.record_key,
-                    "item_no": record.item_no,
-                    "name": record.name,
-                    "nip_as_written": record.nip_raw,
-                    "identity_rule": record.identity_rule,
-                    "rule": link.rule,
-                    "active": link.unlinked_at is None,
-                    "fields": record.fields,
-                    "source_updated_at": record.source_updated_at,
-                }
-            )
-            entries.append(
-                TimelineEntry(
-                    record.source_updated_at or link.linked_at,
-                    "linked",
-                    f"{record.source} {record.record_key}",
-                    {"rule": link.rule, "by": link.linked_by, "source_updated_at": record.source_updated_at},
-                )
-            )
-            if link.unlinked_at is not None:
-                entries.append(
-                    TimelineEntry(
-                        link.unlinked_at,
-                        "unlinked",
-                        f"{record.source} {record.record_key}",
-                        {"reason": link.unlink_reason},
-                    )
-                )
+        records = _records(session, case_id, scope, entries)
         conflicts = list(session.scalars(select(Conflict).where(Conflict.case_id == case_id)))
         for c in conflicts:
             label = f"#{c.id} {c.kind}" + (f" {c.field}" if c.field else "")
             entries.append(TimelineEntry(c.opened_at, "conflict_opened", label, {"priority": c.priority}))
             if c.closed_at is not None:
                 entries.append(TimelineEntry(c.closed_at, "conflict_closed", label, {"status": c.status}))
-        conflict_ids = [c.id for c in conflicts]
-        if conflict_ids:
-            for d in session.scalars(
-                select(StewardDecision).where(StewardDecision.conflict_id.in_(conflict_ids))
-            ):
-                shown = {"nip": mask_nip(d.decision["nip"])} if d.decision.get("nip") else d.decision
-                entries.append(
-                    TimelineEntry(
-                        d.decided_at,
-                        "decision",
-                        f"#{d.conflict_id}",
-                        {"decision": shown, "reason": d.reason, "applied_at": d.applied_at},
-                    )
-                )
+        entries += _decisions(session, conflicts, scope)
         for a in session.scalars(select(ControlAction).where(ControlAction.case_id == case_id)):
             entries.append(
                 TimelineEntry(
                     datetime.combine(a.due_on, time.min, UTC),
                     "control",
                     a.action,
-                    {"decided_at": a.decided_at, "reason": a.reason},
+                    _scrubbed(scope, {"decided_at": a.decided_at}, reason=a.reason),
                 )
             )
         if case.nip:
@@ -223,7 +181,7 @@ def case_timeline(
                         {"state": o.state, "attempts": o.attempts, "siasn_reference": o.siasn_reference},
                     )
                 )
-        audit_ids = [str(case_id)], [str(i) for i in conflict_ids]
+        audit_ids = [str(case_id)], [str(c.id) for c in conflicts]
         audits = session.scalars(
             select(AuditEntry).where(
                 or_(
@@ -234,9 +192,11 @@ def case_timeline(
         )
         for e in audits:
             entries.append(
-                TimelineEntry(e.at, "audit", e.action, {"actor": e.actor_name, "reason": e.reason})
+                TimelineEntry(
+                    e.at, "audit", e.action, _scrubbed(scope, {"actor": e.actor_name}, reason=e.reason)
+                )
             )
-        provenance = [
+        provenance = scope.provenance_rows(
             {
                 "field": p.field,
                 "value": p.value,
@@ -249,11 +209,81 @@ def case_timeline(
                 .where(FieldProvenance.case_id == case_id)
                 .order_by(FieldProvenance.field)
             )
-        ]
-        if sources is not None:
-            records = [r for r in records if r["source"] in sources]
-            entries = [
-                e for e in entries if e.kind not in ("linked", "unlinked") or e.title.split()[0] in sources
-            ]
+        )
+        golden, withheld = scope.golden(dict(case.golden or {}))
         entries.sort(key=lambda e: (e.at is None, e.at or _EPOCH))
-        return CaseTimeline(_row(case), dict(case.golden or {}), provenance, records, entries)
+        return CaseTimeline(_row(case, scope), golden, provenance, records, entries, withheld)
+
+
+def _scrubbed(scope: CaseScope, detail: dict[str, Any], **texts: str | None) -> dict[str, Any]:
+    """``detail`` with ``texts`` added, those quoting another agency's record listed as withheld."""
+    shown, withheld = scope.texts(**texts)
+    return {**detail, **shown, **({"withheld": withheld} if withheld else {})}
+
+
+def _records(
+    session: Session, case_id: int, scope: CaseScope, entries: list[TimelineEntry]
+) -> list[dict[str, Any]]:
+    """The records the user may see that were ever linked to the case; their (un)linking into
+    ``entries``."""
+    links = session.execute(
+        select(CaseLink, StagedRecord)
+        .join(StagedRecord, StagedRecord.id == CaseLink.staged_record_id)
+        .where(CaseLink.case_id == case_id)
+        .order_by(CaseLink.linked_at, CaseLink.id)
+    ).tuples()
+    records: list[dict[str, Any]] = []
+    for link, record in links:
+        if not scope.sees_source(record.source):
+            continue
+        records.append(
+            {
+                "id": record.id,
+                "source": record.source,
+                "record_key": record.record_key,
+                "item_no": record.item_no,
+                "name": record.name,
+                "nip_as_written": record.nip_raw,
+                "identity_rule": record.identity_rule,
+                "rule": link.rule,
+                "active": link.unlinked_at is None,
+                "fields": record.fields,
+                "source_updated_at": record.source_updated_at,
+            }
+        )
+        title = f"{record.source} {record.record_key}"
+        entries.append(
+            TimelineEntry(
+                record.source_updated_at or link.linked_at,
+                "linked",
+                title,
+                {"rule": link.rule, "by": link.linked_by, "source_updated_at": record.source_updated_at},
+            )
+        )
+        if link.unlinked_at is not None:
+            entries.append(
+                TimelineEntry(
+                    link.unlinked_at, "unlinked", title, _scrubbed(scope, {}, reason=link.unlink_reason)
+                )
+            )
+    return records
+
+
+def _decisions(session: Session, conflicts: Sequence[Conflict], scope: CaseScope) -> list[TimelineEntry]:
+    """The steward decisions on ``conflicts``, what each chose withheld where the user may not see it."""
+    if not conflicts:
+        return []
+    by_id = {c.id: c for c in conflicts}
+    rows = [c.staged_record_id for c in conflicts if c.staged_record_id is not None]
+    sources = select(StagedRecord.id, StagedRecord.source).where(StagedRecord.id.in_(rows))
+    row_source = dict(session.execute(sources).tuples().all())
+    entries = []
+    for d in session.scalars(select(StewardDecision).where(StewardDecision.conflict_id.in_(list(by_id)))):
+        c = by_id[d.conflict_id]
+        chosen = scope.decision(c.kind, c.field, row_source.get(c.staged_record_id or 0), d.decision)
+        shown = {"nip": mask_nip(chosen["nip"])} if chosen and chosen.get("nip") else chosen
+        detail = _scrubbed(scope, {"decision": shown, "applied_at": d.applied_at}, reason=d.reason)
+        if chosen is None:
+            detail["withheld"] = ["decision", *detail.get("withheld", [])]
+        entries.append(TimelineEntry(d.decided_at, "decision", f"#{d.conflict_id}", detail))
+    return entries

@@ -8,6 +8,7 @@ rule that chose the golden value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from sbt_sync.steward.conflicts import (
     ConflictNotFound,
     ConflictSummary,
     case_of,
+    scoped_summary,
     summary_of,
 )
 from sbt_sync.steward.identity_review import (
@@ -31,6 +33,7 @@ from sbt_sync.steward.identity_review import (
     top_refusal,
 )
 from sbt_sync.steward.registry_search import instansi_name, registry_hits
+from sbt_sync.steward.scope import CaseScope, case_scopes
 
 
 @dataclass
@@ -49,20 +52,28 @@ class ConflictDetail:
     top_refusal: str | None = None
     """Why bulk "top candidate" would refuse this conflict (an :class:`identity_review.Refusal` code)."""
     top_refusal_fields: tuple[str, ...] = ()
+    withheld: list[str] = field(default_factory=list)
+    """What an agency viewer may not see (``record``: the row and its person, ``candidates``: some or
+    all candidates' values); each is None or marked ``withheld`` (:mod:`sbt_sync.steward.scope`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def show_conflict(
-    database: Database, conflict_id: int, *, thresholds: IdentityThresholds | None = None
+    database: Database,
+    conflict_id: int,
+    *,
+    thresholds: IdentityThresholds | None = None,
+    sources: Sequence[str] | None = None,
 ) -> ConflictDetail:
     """One conflict with its candidates side by side, the record, the case and the decisions.
 
     Identity conflicts get the row's profile (``source``), each candidate's registry profile with
     ``matches`` against the row and ``tie``, and what bulk "top candidate" would say
     (``top_refusal``); field conflicts get each candidate's record and the rule that chose the golden
-    value.
+    value. With ``sources`` (an agency viewer's), what :mod:`sbt_sync.steward.scope` withholds is
+    withheld (:func:`_scoped`).
     """
     with database.session() as session:
         conflict = session.get(Conflict, conflict_id)
@@ -119,7 +130,37 @@ def show_conflict(
         _with_records(database, conflict, detail.candidates)
         first = detail.candidates[0] if detail.candidates else None
         detail.preselected = None if first is None else str(first.get("value"))
+    if sources is not None:
+        with database.session() as session:
+            scope = case_scopes(session, [detail.summary.case_id], sources)[detail.summary.case_id]
+        _scoped(detail, scope, conflict)
     return detail
+
+
+def _scoped(detail: ConflictDetail, scope: CaseScope, conflict: Conflict) -> None:
+    """Withhold in ``detail`` what ``scope``'s user may not see: another agency's row (and the
+    persons offered for it), candidate values, golden values, decisions and texts quoting them."""
+    row_source = detail.record["source"] if detail.record else None
+    if detail.record is not None and not scope.sees_source(row_source):
+        detail.record, detail.source = None, None
+        detail.withheld.append("record")
+    detail.candidates, hidden = scope.candidates(conflict.kind, conflict.field, row_source, detail.candidates)
+    if hidden:
+        detail.withheld.append("candidates")
+    detail.preselected = None  # an agency viewer never resolves
+    detail.summary = scoped_summary(detail.summary, scope)
+    if detail.case is not None:
+        golden, withheld = scope.golden(detail.case["golden"] or {})
+        key, unquoted = scope.texts(case_key=detail.case["case_key"])
+        detail.case.update(golden=golden, case_key=key["case_key"], withheld=unquoted + withheld)
+    for d in detail.decisions:
+        chosen = scope.decision(conflict.kind, conflict.field, row_source, d["decision"])
+        reason, unquoted = scope.texts(reason=d["reason"])
+        d.update(
+            decision=chosen,
+            reason=reason["reason"],
+            withheld=(["decision"] if chosen is None else []) + unquoted,
+        )
 
 
 def _record(record: StagedRecord) -> dict[str, Any]:

@@ -10,23 +10,25 @@ One conflict side by side is :mod:`sbt_sync.steward.conflict_detail`; deciding a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
     AuditEntry,
     Case,
-    CaseLink,
     Conflict,
     User,
 )
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
+from sbt_sync.steward.scope import CaseScope, case_scopes, conflict_case_id
+from sbt_sync.steward.scope import conflict_visible as conflict_visible_to
 
 IDENTITY_KINDS = IDENTITY_CONFLICT_KINDS
 STATUSES = ("open", "resolved", "auto_closed")
@@ -57,33 +59,16 @@ class ConflictSummary:
     claimed_by: str | None = None
     claimed_at: datetime | None = None
     case_id: int | None = None
+    withheld: list[str] = dataclasses.field(default_factory=list)
+    """What an agency viewer may not see here (``case_key``, ``reopened_reason``): shown as None."""
 
 
 class ConflictClaimed(SbtError):
     """Another steward has claimed the conflict."""
 
 
-def conflict_case_id() -> ColumnElement[int | None]:
-    """The case a conflict is about: its own ``case_id``, else the case its row is linked to now."""
-    link = aliased(CaseLink)
-    active = (
-        select(link.case_id)
-        .where(link.staged_record_id == Conflict.staged_record_id, link.unlinked_at.is_(None))
-        .correlate(Conflict)
-        .scalar_subquery()
-    )
-    return func.coalesce(Conflict.case_id, active)
-
-
-def visible_to(sources: Sequence[str]) -> ColumnElement[bool]:
-    """Conflicts an agency viewer may see: raised on their sources' rows, or on a case one links."""
-    case_id = conflict_case_id()
-    linked = exists().where(
-        CaseLink.case_id == case_id,
-        CaseLink.unlinked_at.is_(None),
-        CaseLink.source.in_(list(sources)),
-    )
-    return or_(Conflict.agency.in_(list(sources)), and_(case_id.is_not(None), linked))
+visible_to = conflict_visible_to
+"""Kept for callers that name it so (:func:`sbt_sync.steward.scope.conflict_visible`)."""
 
 
 def conflict_visible(database: Database, conflict_id: int, sources: Sequence[str] | None) -> bool:
@@ -118,6 +103,17 @@ def summary_of(
         claimed_by=claimed_by,
         claimed_at=conflict.claimed_at,
         case_id=case_id,
+    )
+
+
+def scoped_summary(summary: ConflictSummary, scope: CaseScope) -> ConflictSummary:
+    """The summary as ``scope``'s user may see it: a case key or reopening reason quoting another
+    agency's record is withheld."""
+    if scope.everything:
+        return summary
+    shown, withheld = scope.texts(case_key=summary.case_key, reopened_reason=summary.reopened_reason)
+    return replace(
+        summary, case_key=shown["case_key"], reopened_reason=shown["reopened_reason"], withheld=withheld
     )
 
 
@@ -172,9 +168,11 @@ def list_conflicts(
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         page = session.execute(
             query.order_by(Conflict.priority, Conflict.due_at, Conflict.id).limit(limit).offset(offset)
-        ).tuples()
+        ).all()
+        scopes = case_scopes(session, (row[4] for row in page), sources)
         return total, [
-            summary_of(c, key, kanreg_id, claimer, case_id) for c, key, kanreg_id, claimer, case_id in page
+            scoped_summary(summary_of(c, key, kanreg_id, claimer, case_id), scopes[case_id])
+            for c, key, kanreg_id, claimer, case_id in page
         ]
 
 

@@ -1,8 +1,14 @@
-"""What the dashboard shows beside the recap: the funnel, blocks by Kanreg and the monthly trend."""
+"""What the dashboard shows beside the recap: the funnel, blocks by Kanreg and the monthly trend.
+
+For an agency viewer (``sources``) every number is counted over what they may see
+(:mod:`sbt_sync.steward.scope`): the cases their agency's records are in, the conflicts on them and
+their sources' quarantined rows; the push outbox is not theirs to see (0).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -12,6 +18,7 @@ from sqlalchemy import Select, func, select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, ControlAction, OutboxEntry, QuarantinedRow
 from sbt_sync.reports.recap import TOTAL, Recap, build_recap
+from sbt_sync.steward.scope import case_visible, conflict_visible
 
 
 @dataclass
@@ -31,8 +38,15 @@ def _month(d: date | None) -> str | None:
     return f"{d.year:04d}-{d.month:02d}" if d else None
 
 
-def build_dashboard(database: Database) -> Dashboard:
-    recap = build_recap(database)
+def recap_for(database: Database, sources: Sequence[str] | None) -> Recap:
+    """The recap, national or (``sources``) over an agency viewer's cases."""
+    return build_recap(database, only=case_visible(sources) if sources is not None else None)
+
+
+def build_dashboard(database: Database, *, sources: Sequence[str] | None = None) -> Dashboard:
+    """The dashboard's numbers, national or (``sources``) an agency viewer's."""
+    only = case_visible(sources) if sources is not None else None
+    recap = recap_for(database, sources)
     total = recap.events.get(TOTAL)
     counts = total.counts if total else Counter[str]()
     funnel = [
@@ -41,23 +55,35 @@ def build_dashboard(database: Database) -> Dashboard:
     kanreg = sorted((total.blocks_by_kanreg if total else Counter[str]()).items(), key=lambda kv: -kv[1])
     trend: dict[str, Counter[str]] = {}
     with database.session() as session:
-        for rec, sanction in session.execute(select(Case.recommendation_date, Case.sanction_date)).tuples():
+        dates = select(Case.recommendation_date, Case.sanction_date)
+        blocks = select(ControlAction.due_on).where(ControlAction.action == "pemblokiran")
+        conflicts = select(Conflict.id).where(Conflict.status == "open")
+        held_cases = select(Case.id).where(Case.held.is_(True))
+        quarantined = select(QuarantinedRow.id).where(QuarantinedRow.status == "open")
+        if sources is not None and only is not None:
+            dates, held_cases = dates.where(only), held_cases.where(only)
+            blocks = blocks.join(Case, Case.id == ControlAction.case_id).where(only)
+            conflicts = conflicts.where(conflict_visible(sources))
+            quarantined = quarantined.where(QuarantinedRow.source.in_(list(sources)))
+        for rec, sanction in session.execute(dates).tuples():
             for series, day in (("recommended", rec), ("sanctioned", sanction)):
                 if (month := _month(day)) is not None:
                     trend.setdefault(month, Counter())[series] += 1
-        for (due,) in session.execute(
-            select(ControlAction.due_on).where(ControlAction.action == "pemblokiran")
-        ).tuples():
+        for (due,) in session.execute(blocks).tuples():
             if (month := _month(due)) is not None:
                 trend.setdefault(month, Counter())["blocked"] += 1
 
         def count(query: Select[Any]) -> int:
             return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
-        open_conflicts = count(select(Conflict.id).where(Conflict.status == "open"))
-        held = count(select(Case.id).where(Case.held.is_(True)))
-        quarantine = count(select(QuarantinedRow.id).where(QuarantinedRow.status == "open"))
-        waiting = count(select(OutboxEntry.id).where(OutboxEntry.state.in_(("awaiting_approval", "parked"))))
+        open_conflicts = count(conflicts)
+        held = count(held_cases)
+        quarantine = count(quarantined)
+        waiting = (
+            count(select(OutboxEntry.id).where(OutboxEntry.state.in_(("awaiting_approval", "parked"))))
+            if sources is None
+            else 0
+        )
     return Dashboard(
         recap=recap,
         funnel=funnel,

@@ -28,7 +28,7 @@ DYNAMIC_PREFIXES = {
                   "audit"),
     "recap.": (*COLUMNS, "event", "total"),  # every recap column the dashboard shows
     "cstatus.": CASE_STATUSES,
-    "hold.": ("conflict", "identity_conflict", "other_asn", "nobody"),
+    "hold.": ("conflict", "identity_conflict", "other_asn", "nobody", "withheld"),
     "links.kind.": LINK_CORRECTION_KINDS,
     "links.title.": LINK_CORRECTION_KINDS,
     "links.help.": LINK_CORRECTION_KINDS,
