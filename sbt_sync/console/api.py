@@ -3,7 +3,8 @@
 A token is made with ``sbt-sync users token USERNAME``; requests carry ``Authorization: Bearer <token>``.
 The OpenAPI document is at ``/api/v1/openapi.json``. Writes are audited with channel ``api``.
 ``GET /api/v1/feed/block-changes`` is the ordered, cursor-paged feed of block and unblock changes
-SIASN can pull (:mod:`sbt_sync.steward.feed`).
+SIASN can pull (:mod:`sbt_sync.steward.feed`). An agency viewer's token gets what the pages show them:
+their agency's cases and conflicts, every value as :mod:`sbt_sync.steward.scope` lets them see it.
 """
 
 from __future__ import annotations

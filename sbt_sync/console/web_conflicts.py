@@ -1,6 +1,7 @@
 """The conflict queue's pages: the list, a conflict side by side (with a registry search on identity
 conflicts), claim, release, resolve and bulk resolve. Agency viewers see only conflicts on their
-agency's records; another agency's conflict is a 403."""
+agency's records (another agency's conflict is a 403), each as :mod:`sbt_sync.steward.scope` lets
+them see it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The stewards' pages: dashboard, cases and a case's timeline (the conflict queue is
 :mod:`sbt_sync.console.web_conflicts`). Agency viewers see only their agency's records; another
-agency's record is a 403, and lists never include one."""
+agency's record is a 403, lists never include one, and every value shown has passed the one gate,
+:mod:`sbt_sync.steward.scope` (through the steward functions called with ``sources``)."""
 
 from __future__ import annotations
 
