@@ -9,6 +9,7 @@ in ``_env`` holds the *name* of the environment variable that carries the secret
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -125,9 +126,27 @@ class ConsoleSettings(Strict):
     session_idle_minutes: int = Field(30, ge=1)
     session_max_hours: int = Field(12, ge=1)
     login_attempts_per_minute: int = Field(9, ge=1)
-    """Wrong passwords allowed per account (and per client address) in a minute; the next is refused."""
+    """Wrong passwords allowed per account in a minute; the next is refused and the account locked for
+    a minute. A client address gets ten times as many over all accounts before it is slowed, and then
+    only for the accounts it has failed on (``console.security.LoginThrottle``)."""
+    trusted_proxies: list[str] = []
+    """Reverse proxies (IP addresses or CIDR networks) in front of the console: only a request whose
+    direct peer is one of them has its ``X-Forwarded-For`` believed. Empty: the header is ignored."""
     default_language: Literal["id", "en"] = "id"
     oidc: OidcSettings | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        """Each entry as ``ipaddress`` normalises it; a host name or a network with host bits set is
+        refused (a typo there would trust, or fail to trust, the wrong machines)."""
+        networks = []
+        for entry in value:
+            try:
+                networks.append(str(ipaddress.ip_network(entry.strip())))
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network ({exc})") from None
+        return networks
 
 
 class Settings(Strict):

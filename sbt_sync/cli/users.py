@@ -89,6 +89,24 @@ def reset(ctx: typer.Context, username: str, password_stdin: PasswordStdin = Fal
     typer.echo(f"password of {username} reset")
 
 
+@app.command("end-sessions")
+def end_sessions(
+    ctx: typer.Context,
+    username: Annotated[str | None, typer.Argument(help="The account whose sessions end.")] = None,
+    everyone: Annotated[bool, typer.Option("--all", help="End every account's sessions.")] = False,
+) -> None:
+    """Log an account (or, with --all, everyone) out of the console at once; they log in again."""
+    if (username is None) == (not everyone):
+        raise SbtError("name one account or give --all, not both")
+    ended = service.end_sessions(_database(ctx), None if everyone else username, actor=getpass.getuser())
+    total = sum(ended.values())
+    typer.echo(
+        f"ended {total} session(s) of {len(ended)} account(s)"
+        if everyone
+        else f"ended {total} session(s) of {username}"
+    )
+
+
 @app.command("list")
 def list_command(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False

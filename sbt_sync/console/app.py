@@ -1,10 +1,14 @@
 """The console's composition root: settings, database, session and security middleware, routers.
 
 Every page is rendered on the server (Jinja); the only script is a small progressive enhancement
-(``static/app.js``). Session cookies are signed (itsdangerous), HttpOnly and SameSite=Lax, carry a
-CSRF token that every form posts back, and expire after ``console.session_idle_minutes`` idle or
-``console.session_max_hours`` in all. The JSON API under ``/api/v1`` uses bearer tokens instead and
-publishes its OpenAPI document at ``/api/v1/openapi.json``.
+(``static/app.js``). Sessions are kept on the server (``console_sessions``, see ``console.sessions``):
+the HttpOnly, SameSite=Lax cookie (signed with itsdangerous as well) carries a random session id whose
+SHA-256 names the row holding the account, the times and the CSRF token every form posts back. A
+session ends at once on logout, when its account is disabled or its password reset, or by ``sbt-sync
+users end-sessions``, and expires, checked on the server, after ``console.session_idle_minutes`` idle
+or ``console.session_max_hours`` in all. Client addresses (audit, login throttling) come from
+``X-Forwarded-For`` only behind ``console.trusted_proxies``. The JSON API under ``/api/v1`` uses
+bearer tokens instead and publishes its OpenAPI document at ``/api/v1/openapi.json``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Passwords, API tokens, CSRF tokens, the session-signing key and login throttling.
+"""Passwords, API tokens, CSRF tokens, the cookie-signing key and login throttling.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's second recommended profile); an
 API token is shown once and only its SHA-256 is stored, so a database leak yields no usable token.
@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -48,11 +49,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def password_fingerprint(password_hash: str | None) -> str:
-    """A short digest of the stored hash: a session remembers it, so a password reset ends sessions."""
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
-
-
 def new_api_token() -> tuple[str, str]:
     """``(token, stored_hash)``: the token is shown once, the hash is what the database keeps."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -72,7 +68,7 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 
 
 def session_secret(settings: Settings) -> str:
-    """The key that signs session cookies.
+    """The key that signs the session cookie (which carries the server-side session's id).
 
     Production needs ``console.secret_key_env`` set (a ConfigError names the key otherwise). The sandbox
     without one makes a random key once and keeps it in ``var/console-secret`` (mode 0600), so sessions
@@ -100,42 +96,91 @@ def _write_private(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-class LoginThrottle:
-    """Wrong passwords per key (an account or a client address) in a sliding window.
+ADDRESS_LIMIT_FACTOR = 10
+"""A client address may fail this many times an account's limit, over all accounts, before it is slowed."""
+MAX_TRACKED_KEYS = 10_000
+"""Past this many counters, spent ones are swept (a sprayer of made-up names must not grow memory)."""
 
-    In memory, per process: the account's lock is also written to the database (``users.locked_until``)
-    by the login route, so every process of a deployment honours it.
+
+class LoginThrottle:
+    """Wrong passwords counted in a sliding window per account, per client address, and per (address,
+    account) pair, so that one account's failures never refuse another account's right password.
+
+    - **Account** (``limit`` failures in the window): further attempts on that account are refused,
+      from every address, until the window has passed; the login route also locks the account in the
+      database (``users.locked_until``) so every process honours it. Only that account is affected.
+    - **Address** (``address_limit`` failures over all accounts, by default ten times ``limit``): the
+      address is slowed, not blocked. Attempts from it are refused only for the names that have
+      already failed *from that address* in the window (the pair counter); a name without a failure
+      from there is still checked. Behind a reverse proxy or a shared office NAT, where every user
+      has one address, a colleague's right password goes through however many wrong ones someone
+      else typed there (unless their own name failed there in the same minute); a password sprayer
+      from one address gets one guess per name per window once the address is hot, and ``limit``
+      per name before.
+    - Names that match no account are counted and refused exactly like real ones, so the answers do
+      not tell an attacker which accounts exist.
+
+    The price, as with any account lock: someone who fails on purpose can keep one named account
+    waiting; never any other. Names are counted case-insensitively. In memory, per process (the
+    database lock is what every process shares).
     """
 
-    def __init__(self, limit: int, window_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float = 60.0,
+        *,
+        address_limit: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
+        self.address_limit = address_limit if address_limit is not None else limit * ADDRESS_LIMIT_FACTOR
         self.window = window_seconds
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._clock = clock
+        self._failures: dict[tuple[str, ...], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
+    @staticmethod
+    def _keys(address: str, account: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        name = account.lower()
+        return ("account", name), ("address", address), ("pair", address, name)
+
+    def _count(self, key: tuple[str, ...], now: float) -> int:
+        times = self._failures.get(key)
+        if times is None:
+            return 0
         while times and now - times[0] > self.window:
             times.popleft()
-        return times
+        return len(times)
 
-    def blocked(self, *keys: str) -> bool:
-        """True when any key already has ``limit`` failures in the window."""
-        now = time.monotonic()
+    def refused(self, *, address: str, account: str) -> bool:
+        """True when an attempt on ``account`` from ``address`` must be refused without checking it."""
+        account_key, address_key, pair_key = self._keys(address, account)
+        now = self._clock()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+            if self._count(account_key, now) >= self.limit:
+                return True
+            return self._count(address_key, now) >= self.address_limit and self._count(pair_key, now) > 0
 
-    def fail(self, *keys: str) -> bool:
-        """Record a failure for each key; True when one of them has now reached the limit."""
-        now = time.monotonic()
+    def fail(self, *, address: str, account: str) -> bool:
+        """Record a wrong password; True when the account has now reached its limit (lock it)."""
+        now = self._clock()
         with self._lock:
-            reached = False
-            for key in keys:
-                times = self._recent(key, now)
-                times.append(now)
-                reached = reached or len(times) >= self.limit
-            return reached
+            if len(self._failures) > MAX_TRACKED_KEYS:
+                self._sweep(now)
+            for key in self._keys(address, account):
+                self._count(key, now)
+                self._failures[key].append(now)
+            return self._count(self._keys(address, account)[0], now) >= self.limit
 
-    def clear(self, key: str) -> None:
+    def succeed(self, *, address: str, account: str) -> None:
+        """A right password: the account's and the pair's failures are forgotten, the address's are not
+        (logging into one's own account must not launder an address's failures on others)."""
+        account_key, _, pair_key = self._keys(address, account)
         with self._lock:
-            self._failures.pop(key, None)
+            self._failures.pop(account_key, None)
+            self._failures.pop(pair_key, None)
+
+    def _sweep(self, now: float) -> None:
+        for key in [k for k in self._failures if self._count(k, now) == 0]:
+            del self._failures[key]

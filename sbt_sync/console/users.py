@@ -1,7 +1,8 @@
-"""Console accounts: add, disable, reset, list, and API tokens; each change is audited.
+"""Console accounts: add, disable, reset, list, end their sessions, and API tokens; each change is audited.
 
 The CLI (``sbt-sync users ...``) drives these; there is no web form for accounts, so creating an admin
-needs shell access to the deployment.
+needs shell access to the deployment. Disabling an account, resetting its password and
+:func:`end_sessions` delete its server-side sessions in the same transaction, so they end at once.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sbt_sync.console import sessions
 from sbt_sync.console.security import hash_password, new_api_token, token_hash
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import ApiToken, AuditEntry, User
+from sbt_sync.db.models import ApiToken, AuditEntry, ConsoleSession, User
 from sbt_sync.db.models.people import ROLES
 from sbt_sync.errors import SbtError
 from sbt_sync.settings import Settings
@@ -111,9 +113,10 @@ def set_active(database: Database, username: str, *, active: bool, actor: str) -
         user = _get(session.scalar(select(User).where(User.username == username)), username)
         before: dict[str, Any] = {"active": user.active}
         user.active = active
-        session.add(
-            _audit(user, "user.enable" if active else "user.disable", actor, before, {"active": active})
-        )
+        after: dict[str, Any] = {"active": active}
+        if not active:
+            after["sessions_ended"] = sessions.end_for_user(session, user.id)
+        session.add(_audit(user, "user.enable" if active else "user.disable", actor, before, after))
         return _view(user)
 
 
@@ -126,8 +129,32 @@ def reset_password(database: Database, username: str, *, password: str, actor: s
     with database.session() as session:
         user = _get(session.scalar(select(User).where(User.username == username)), username)
         user.password_hash, user.failed_logins, user.locked_until = password_hash, 0, None
-        session.add(_audit(user, "user.reset", actor, None, {"password": "changed"}))
+        ended = sessions.end_for_user(session, user.id)
+        session.add(_audit(user, "user.reset", actor, None, {"password": "changed", "sessions_ended": ended}))
         return _view(user)
+
+
+def end_sessions(database: Database, username: str | None, *, actor: str) -> dict[str, int]:
+    """End the console sessions of the account ``username``, or of every account when None (after a
+    suspected theft of cookies, say); each account whose sessions ended gets its own audit entry.
+    Returns the number of sessions ended per account (an account without any is listed with 0 only
+    when it was named)."""
+    with database.session() as session:
+        if username is not None:
+            users = [_get(session.scalar(select(User).where(User.username == username)), username)]
+        else:
+            users = list(
+                session.scalars(
+                    select(User).where(User.id.in_(select(ConsoleSession.user_id))).order_by(User.username)
+                )
+            )
+        ended: dict[str, int] = {}
+        for user in users:
+            ended[user.username] = sessions.end_for_user(session, user.id)
+            session.add(
+                _audit(user, "user.end_sessions", actor, None, {"sessions_ended": ended[user.username]})
+            )
+        return ended
 
 
 def list_users(database: Database) -> list[UserView]:

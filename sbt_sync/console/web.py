@@ -1,11 +1,12 @@
-"""What the HTML routes share: the signed-in user from the session, permission checks, CSRF, the
-language, flash messages and rendering with the layout's context."""
+"""What the HTML routes share: the signed-in user from the server-side session, the client's address,
+permission checks, CSRF, the language, flash messages and rendering with the layout's context."""
 
 from __future__ import annotations
 
-import time
+import ipaddress
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,17 +15,21 @@ from zoneinfo import ZoneInfo
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
+from sbt_sync.console import sessions
 from sbt_sync.console.i18n import LANGUAGES, translator
 from sbt_sync.console.roles import Permission, Principal
-from sbt_sync.console.security import csrf_matches, new_csrf_token, password_fingerprint
+from sbt_sync.console.security import csrf_matches, new_csrf_token
 from sbt_sync.db.models import User
 from sbt_sync.settings import Settings
 from schemas import reference
 
 LANG_COOKIE = "sbt_lang"
-SEEN_REFRESH_SECONDS = 30
+SESSION_KEY = "sid"
+"""Where the signed cookie carries the session id."""
+FORWARDED_FOR = "x-forwarded-for"
+_UNSET = object()
 
 
 class LoginRequired(Exception):
@@ -40,7 +45,44 @@ def console(request: Request) -> Any:
 
 
 def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's IP address: the direct peer's, unless the peer is one of ``console.trusted_proxies``.
+
+    Then ``X-Forwarded-For`` is read from the right (each proxy appends the address it got the request
+    from): trusted proxies are skipped and the first other address is the client. A malformed entry
+    stops the walk at the proxy that sent it, so whatever a client writes into the header itself (to
+    the left of what its first proxy appended) is never believed. Without trusted proxies the header
+    is ignored: anyone can send it.
+    """
+    peer = request.client.host if request.client else None
+    trusted = _networks(tuple(console(request).settings.console.trusted_proxies))
+    if peer is None or not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for v in request.headers.getlist(FORWARDED_FOR) for h in v.split(",")]
+    address = peer
+    for hop in reversed(hops):
+        try:
+            hop = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return address
+        if not _within(hop, trusted):
+            return hop
+        address = hop
+    return address
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(e) for e in entries)  # validated by the settings already
+
+
+def _within(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:  # e.g. a test client's "testclient"
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in n for n in networks)
 
 
 def language(request: Request) -> str:
@@ -80,42 +122,40 @@ def safe_local(target: str | None, default: str = "/") -> str:
     return target
 
 
-def start_session(request: Request, user: User) -> None:
-    """A fresh session for ``user`` (a new CSRF token too, so a pre-login token cannot be replayed)."""
-    now = time.time()
+def start_session(request: Request, session_id: str) -> None:
+    """Point the cookie at a freshly started session (see :func:`sessions.start`); whatever the cookie
+    held before (a pre-login CSRF token, an SSO login in progress) is dropped, so it cannot be replayed."""
     request.session.clear()
-    request.session.update(
-        {
-            "uid": user.id,
-            "pwv": password_fingerprint(user.password_hash),
-            "iat": now,
-            "seen": now,
-            "csrf": new_csrf_token(),
-        }
-    )
+    request.session[SESSION_KEY] = session_id
+    request.state.live_session = _UNSET  # looked up afresh if this request renders a page
+
+
+def current_session(request: Request) -> sessions.LiveSession | None:
+    """The request's live server-side session, looked up once per request; None when the cookie names
+    none (then a session id the cookie still carries is forgotten: it ended or expired)."""
+    cached = getattr(request.state, "live_session", _UNSET)
+    if cached is not _UNSET:
+        assert cached is None or isinstance(cached, sessions.LiveSession)
+        return cached
+    session_id = request.session.get(SESSION_KEY)
+    live = None
+    if isinstance(session_id, str) and session_id:
+        ctx = console(request)
+        with ctx.database.session() as db:
+            live = sessions.lookup(db, session_id, ctx.settings.console, address=client_address(request))
+        if live is None:
+            request.session.clear()
+            request.state.session_ended = True
+    request.state.live_session = live
+    return live
 
 
 def web_user(request: Request) -> Principal:
-    """The session's user, or LoginRequired (no session, expired, disabled, password changed)."""
-    session = request.session
-    uid = session.get("uid")
-    if not uid:
-        raise LoginRequired
-    limits = console(request).settings.console
-    now = time.time()
-    if now - float(session.get("iat", 0)) > limits.session_max_hours * 3600 or (
-        now - float(session.get("seen", 0)) > limits.session_idle_minutes * 60
-    ):
-        session.clear()
-        raise LoginRequired(expired=True)
-    with console(request).database.session() as db:
-        user = db.scalar(select(User).where(User.id == int(uid)))
-    if user is None or not user.active or password_fingerprint(user.password_hash) != session.get("pwv"):
-        session.clear()
-        raise LoginRequired(expired=True)
-    if now - float(session.get("seen", 0)) > SEEN_REFRESH_SECONDS:
-        session["seen"] = now
-    return principal_for(user, console(request).settings)
+    """The session's user, or LoginRequired (no session; or it ended, expired or its account is disabled)."""
+    live = current_session(request)
+    if live is None:
+        raise LoginRequired(expired=bool(getattr(request.state, "session_ended", False)))
+    return principal_for(live.user, console(request).settings)
 
 
 def require(permission: Permission) -> Callable[[Request], Principal]:
@@ -131,6 +171,11 @@ def require(permission: Permission) -> Callable[[Request], Principal]:
 
 
 def ensure_csrf(request: Request) -> str:
+    """The CSRF token the page's forms carry: the server-side session's, or before login one kept in
+    the signed cookie (the login form needs one too)."""
+    live = current_session(request)
+    if live is not None:
+        return live.csrf_token
     token = request.session.get("csrf")
     if not token:
         token = request.session["csrf"] = new_csrf_token()
@@ -144,8 +189,10 @@ async def check_csrf(request: Request) -> None:
     form = await request.form()
     if any(isinstance(v, str) and "\x00" in v for v in form.values()):
         raise HTTPException(400, translator(language(request))("error.bad_request"))
+    live = await run_in_threadpool(current_session, request)
+    expected = live.csrf_token if live is not None else request.session.get("csrf")
     given = form.get("csrf_token")
-    if not csrf_matches(request.session.get("csrf"), given if isinstance(given, str) else None):
+    if not csrf_matches(expected, given if isinstance(given, str) else None):
         raise HTTPException(403, translator(language(request))("error.csrf"))
 
 

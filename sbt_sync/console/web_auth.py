@@ -1,9 +1,16 @@
 """Log in, log out and the language switch.
 
-Login throttling: after ``console.login_attempts_per_minute`` wrong passwords in a minute for an
-account or from one client address, further attempts are refused with 429 for the rest of the minute,
-even with the right password; the account's lock is also stored (``users.locked_until``) so every
-process honours it. Failures and successes are audited; the password never is.
+A login starts a server-side session (``console.sessions``): the cookie carries only its random id, and
+logging out deletes the row, so the cookie stops working at once, wherever a copy of it is.
+
+Login throttling (``security.LoginThrottle``, which documents the design): after
+``console.login_attempts_per_minute`` wrong passwords in a minute for an account, further attempts on
+that account are refused with 429 for the rest of the minute, even with the right password, and the
+account's lock is stored (``users.locked_until``) so every process honours it. A client address with
+many failures over all accounts is refused only for the names that failed from it, so another
+account's right password from the same address (a shared office, a reverse proxy) always goes
+through. The address is the client's, read through ``console.trusted_proxies`` (``web.client_address``).
+Failures, refusals, logins and logouts are audited; the password and the session id never are.
 """
 
 from __future__ import annotations
@@ -14,22 +21,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
+from sbt_sync.console import sessions
 from sbt_sync.console.i18n import LANGUAGES, translator
 from sbt_sync.console.oidc import OidcError
 from sbt_sync.console.security import verify_password
 from sbt_sync.console.web import (
     LANG_COOKIE,
+    SESSION_KEY,
     check_csrf,
     client_address,
     console,
+    current_session,
     language,
     render,
     safe_local,
     start_session,
 )
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import AuditEntry, User
+from sbt_sync.db.models import User
 
 router = APIRouter(include_in_schema=False)
 LOCK_SECONDS = 60
@@ -80,20 +91,24 @@ def oidc_callback(
         username = ctx.oidc.finish(code=code, state=state, pending=pending)
     except OidcError as exc:
         with ctx.database.session() as session:
-            session.add(_audit(None, "sso", "auth.sso_failed", address, reason=str(exc)))
+            session.add(sessions.audit(None, "sso", "auth.sso_failed", address, reason=str(exc)))
         return render(request, "login.html", None, status=401, next="/", username="", sso=_sso_label(request),
                       error=_("login.sso_failed") + f" ({exc})")  # fmt: skip
     with ctx.database.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             session.add(
-                _audit(user, username, "auth.sso_refused", address, reason="no active console account")
-            )
+                sessions.audit(
+                    user.id if user else None, username, "auth.sso_refused", address,
+                    reason="no active console account",
+                )
+            )  # fmt: skip
             return render(request, "login.html", None, status=403, next="/", username="",
                           sso=_sso_label(request), error=_("login.sso_no_account"))  # fmt: skip
         user.failed_logins, user.locked_until = 0, None
-        session.add(_audit(user, username, "auth.login", address, reason="sso"))
-    start_session(request, user)
+        sessions.prune(session, ctx.settings.console)
+        session_id = sessions.start(session, user, address=address, reason="sso")
+    start_session(request, session_id)
     return RedirectResponse(safe_local((pending or {}).get("next")), status_code=303)
 
 
@@ -107,13 +122,13 @@ def login(
     ctx = console(request)
     _ = translator(language(request))
     address = client_address(request) or "-"
-    keys = (f"user:{username.lower()}", f"addr:{address}")
     now = utcnow()
     with ctx.database.session() as session:
         user = session.scalar(select(User).where(User.username == username))
+        user_id = user.id if user is not None else None
         locked = user is not None and user.locked_until is not None and user.locked_until > now
-        if locked or ctx.throttle.blocked(*keys):
-            session.add(_audit(user, username, "auth.throttled", address))
+        if locked or ctx.throttle.refused(address=address, account=username):
+            session.add(sessions.audit(user_id, username, "auth.throttled", address))
             return render(
                 request, "login.html", None, status=429, next=safe_local(next), username=username,
                 error=_("login.throttled"),
@@ -124,32 +139,38 @@ def login(
             and user.active
         )
         if not ok:
-            if ctx.throttle.fail(*keys) and user is not None:
+            if ctx.throttle.fail(address=address, account=username) and user is not None:
                 user.locked_until = now + timedelta(seconds=LOCK_SECONDS)
             if user is not None:
                 user.failed_logins += 1
-            session.add(_audit(user, username, "auth.login_failed", address))
+            session.add(sessions.audit(user_id, username, "auth.login_failed", address))
             return render(
                 request, "login.html", None, status=401, next=safe_local(next), username=username,
                 error=_("login.failed"),
             )  # fmt: skip
         assert user is not None
         user.failed_logins, user.locked_until = 0, None
-        session.add(_audit(user, username, "auth.login", address))
-        ctx.throttle.clear(keys[0])
-    start_session(request, user)
+        ctx.throttle.succeed(address=address, account=username)
+        sessions.prune(session, ctx.settings.console, now=now)
+        session_id = sessions.start(session, user, address=address, now=now)
+    start_session(request, session_id)
     return RedirectResponse(safe_local(next), status_code=303)
 
 
-@router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request) -> Response:
-    uid = request.session.get("uid")
-    if uid:
-        ctx = console(request)
-        with ctx.database.session() as session:
-            user = session.get(User, int(uid))
-            if user is not None:
-                session.add(_audit(user, user.username, "auth.logout", client_address(request)))
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End the session at once (its row is deleted). A session that already ended (expired, ended by
+    an admin) needs no CSRF token to be forgotten: there is nothing left to protect."""
+    if await run_in_threadpool(current_session, request) is not None:
+        await check_csrf(request)
+        session_id = str(request.session.get(SESSION_KEY))
+        address = client_address(request)
+
+        def end() -> None:
+            with console(request).database.session() as session:
+                sessions.end(session, session_id, address=address)
+
+        await run_in_threadpool(end)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -160,19 +181,3 @@ def set_language(request: Request, code: str, next: str | None = None) -> Respon
     if code in LANGUAGES:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, httponly=True, samesite="lax")
     return response
-
-
-def _audit(
-    user: User | None, username: str, action: str, address: str | None, *, reason: str | None = None
-) -> AuditEntry:
-    return AuditEntry(
-        at=utcnow(),
-        actor_id=user.id if user else None,
-        actor_name=username[:64],
-        action=action,
-        object_type="session",
-        object_id=None,
-        channel="console",
-        client_address=address,
-        reason=reason,
-    )

@@ -3,15 +3,14 @@ redirects, security headers, and the audit log written with every human action."
 
 from __future__ import annotations
 
-import time
-from types import SimpleNamespace
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from sbt_sync.console import web
 from sbt_sync.console.users import reset_password, set_active
-from sbt_sync.db.models import AuditEntry, Conflict, StewardDecision
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.models import AuditEntry, Conflict, ConsoleSession, StewardDecision
 from tests.console.conftest import PASSWORD, World, csrf_of
 
 
@@ -69,9 +68,7 @@ def test_the_tenth_wrong_password_in_a_minute_is_throttled(world: World) -> None
     assert actions.count("auth.throttled") == 2
 
 
-def test_session_cookie_is_httponly_samesite_and_expires_when_idle(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_session_cookie_is_httponly_samesite_and_expires_when_idle(world: World) -> None:
     client = world.client()
     form = {"username": "steward", "password": PASSWORD, "csrf_token": csrf_of(client), "next": "/cases"}
     response = client.post("/login", data=form)
@@ -79,9 +76,9 @@ def test_session_cookie_is_httponly_samesite_and_expires_when_idle(
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
     assert client.get("/cases").status_code == 200
-    idle = world.settings.console.session_idle_minutes * 60
-    now = time.time()
-    monkeypatch.setattr(web, "time", SimpleNamespace(time=lambda: now + idle + 5))
+    idle = timedelta(minutes=world.settings.console.session_idle_minutes, seconds=5)
+    with world.database.session() as session:  # the server's clock is what counts, not the cookie's
+        session.execute(update(ConsoleSession).values(last_seen_at=utcnow() - idle))
     response = client.get("/cases")
     assert response.status_code == 303 and "expired=1" in response.headers["location"]
 

@@ -28,6 +28,7 @@ from sbt_sync.db.models.ingest import (
 from sbt_sync.db.models.people import ApiToken, AuditEntry, User
 from sbt_sync.db.models.registry import AsnRegistryEntry
 from sbt_sync.db.models.runs import SyncRun
+from sbt_sync.db.models.sessions import ConsoleSession
 
 __all__ = [
     "ApiToken",
@@ -38,6 +39,7 @@ __all__ = [
     "Case",
     "CaseLink",
     "Conflict",
+    "ConsoleSession",
     "ControlAction",
     "FieldProvenance",
     "IngestBatch",
