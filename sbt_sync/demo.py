@@ -38,9 +38,9 @@ from sbt_sync.db.models import (
     StagedRecord,
 )
 from sbt_sync.errors import SbtError
+from sbt_sync.ingest.connections import siasn_client
 from sbt_sync.push import Pusher, PushOptions
 from sbt_sync.push.admin import approve
-from sbt_sync.push.client import siasn_push_client
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.reports.recap import Recap, build_recap
 from sbt_sync.sandbox.generate import generate_sandbox
@@ -123,7 +123,7 @@ def _approve_and_push(database: Database, config_path: Path, report: DemoReport)
             result = approve(session, approval_id, reason="demo: initial load of the scenario", actor="demo")
         report.approvals.append(f"approval {approval_id}: {result.get('released', 0)} changes released")
     demo_settings = load_settings(config_path)
-    client = siasn_push_client(demo_settings)
+    client = siasn_client(demo_settings)
     try:
         Pusher(database, client, PushOptions.from_settings(demo_settings.push)).run(recover=True)
     finally:

@@ -9,7 +9,7 @@ once or twice rather than the connectors' usual retries, and reports what failed
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,9 @@ def check_sftp(settings: Settings, name: str, source: SftpSource) -> str:
 def check_siasn(settings: Settings) -> str:
     assert settings.siasn is not None
     small = settings.model_copy(update={"siasn": settings.siasn.model_copy(update={"registry_page_size": 1})})
-    client = connections.siasn_client(small)
+    client = connections.siasn_client(
+        small, retry=replace(connections.SIASN_RETRY, max_attempts=DOCTOR_ATTEMPTS)
+    )
     try:
         next(iter(client.registry_pages()), None)
     finally:

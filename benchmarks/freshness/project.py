@@ -28,9 +28,9 @@ from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import PushApproval
 from sbt_sync.definitions import project_instance, run_full_cycle
+from sbt_sync.ingest.connections import siasn_client
 from sbt_sync.push import Pusher, PushOptions
 from sbt_sync.push.admin import approve
-from sbt_sync.push.client import siasn_push_client
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.generate.config import Scale
 from sbt_sync.sandbox.runtime import Sandbox
@@ -110,7 +110,7 @@ def _approve_and_push(database: Database, config_path: Path) -> list[str]:
         released.append(f"approval {approval_id}: {result.get('released', 0)} changes released")
     if waiting:
         settings = load_settings(config_path)
-        client = siasn_push_client(settings)
+        client = siasn_client(settings)
         try:
             Pusher(database, client, PushOptions.from_settings(settings.push)).run(recover=True)
         finally:

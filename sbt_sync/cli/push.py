@@ -38,7 +38,8 @@ def run_push(
     as_json: JsonOpt = False,
 ) -> None:
     """Send every due outbox row to SIASN (rows left in flight by a crash are re-sent, same keys)."""
-    from sbt_sync.push import Pusher, PushOptions, planned_pushes, siasn_push_client
+    from sbt_sync.ingest.connections import siasn_client
+    from sbt_sync.push import Pusher, PushOptions, planned_pushes
 
     def work(settings: Settings, database: Database) -> None:
         if dry_run:
@@ -58,7 +59,7 @@ def run_push(
                     f"  #{row['id']} {row['action']:<6} {row['nip']} cases {', '.join(row['cases'])}{extra}"
                 )
             return
-        client = siasn_push_client(settings)
+        client = siasn_client(settings)
         try:
             report = Pusher(database, client, PushOptions.from_settings(settings.push)).run(
                 recover=True, limit=limit
@@ -183,10 +184,11 @@ def readback_flags(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare SIASN's block flags with the desired block state and record the drift."""
-    from sbt_sync.push import readback, siasn_push_client
+    from sbt_sync.ingest.connections import siasn_client
+    from sbt_sync.push import readback
 
     def work(settings: Settings, database: Database) -> None:
-        client = siasn_push_client(settings)
+        client = siasn_client(settings)
         try:
             report = readback(
                 database,

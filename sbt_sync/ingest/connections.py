@@ -1,4 +1,11 @@
-"""Connector objects for a configured source, built from ``sbt.yaml`` and secrets read at run time."""
+"""Every client of the outside world, built in this one place from ``sbt.yaml`` and secrets read at run
+time: the agencies' HTTP and SFTP sources and SIASN (the push, the readback, the registry and ``doctor``).
+
+The daemon's assets and sensors (through :class:`sbt_sync.resources.ConnectorsResource`), the CLI, the
+demo, ``doctor`` and the benchmarks all call these functions, so one setting means the same thing on every
+path: ``push.timeout_seconds`` bounds every SIASN request and :data:`SIASN_RETRY` is SIASN's one inner
+retry policy, whoever sends the request.
+"""
 
 from __future__ import annotations
 
@@ -92,13 +99,35 @@ def sftp_reader(settings: Settings, name: str) -> SftpReader:
     )
 
 
-def siasn_client(settings: Settings) -> SiasnClient:
+SIASN_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.5, max_backoff=5.0)
+"""SIASN's inner retries, on every path. Short on purpose: the pusher retries each row itself
+(``push.max_attempts``, with its own backoff and SIASN's ``Retry-After``), and the client's retries only
+absorb blips; a registry page that still fails is fetched again by the next refresh."""
+
+
+def siasn_http_settings(settings: Settings) -> HttpSettings:
+    """Transport settings of every SIASN request: ``push.timeout_seconds`` is the longest SIASN may stay
+    silent (read timeout), and no attempt may last longer than that or the default total deadline."""
     siasn = settings.siasn
     if siasn is None:
         raise ConfigError(f"{settings.config_path}: siasn: the section is missing")
-    credentials = _siasn_credentials(settings, siasn)
-    http = HttpClient(
-        HttpSettings(ca_bundle=settings.resolve_path(siasn.ca_bundle) if siasn.ca_bundle else None),
-        retry=RetryPolicy(),
+    timeout = settings.push.timeout_seconds
+    return HttpSettings(
+        read_timeout=timeout,
+        total_timeout=max(HttpSettings().total_timeout, timeout),
+        ca_bundle=settings.resolve_path(siasn.ca_bundle) if siasn.ca_bundle else None,
     )
+
+
+def siasn_client(settings: Settings, *, retry: RetryPolicy | None = None) -> SiasnClient:
+    """The SIASN client of every path (push, readback, registry, doctor), reading its secrets now (run
+    time); ``retry`` overrides :data:`SIASN_RETRY` (``doctor`` and tests). Close it when done.
+
+    Raises ``ConfigError`` without a ``siasn`` section.
+    """
+    http_settings = siasn_http_settings(settings)
+    siasn = settings.siasn
+    assert siasn is not None  # siasn_http_settings raised otherwise
+    credentials = _siasn_credentials(settings, siasn)
+    http = HttpClient(http_settings, retry=retry or SIASN_RETRY)
     return SiasnClient(SiasnConfig(siasn.base_url, credentials, siasn.registry_page_size), http=http)
