@@ -1,7 +1,9 @@
 """Raw and validated layers: one ``raw/<source>`` and ``validated/<source>`` pair per source in
 sbt.yaml, made by one factory, and ``reference/asn_registry`` from SIASN."""
 
+from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -9,7 +11,14 @@ from sqlalchemy import func, select
 
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord
 from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
-from sbt_sync.ingest.registry import refresh_registry
+from sbt_sync.ingest.registry import (
+    RegistryResult,
+    lookup_registry,
+    mirror_is_empty,
+    refresh_registry,
+    refresh_registry_changes,
+    watched_nips,
+)
 from sbt_sync.ingest.staging import StagingResult, stage_pending, validated_in_run
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings
@@ -220,6 +229,17 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
     return validated
 
 
+REGISTRY_ASSET = "reference__asn_registry"
+"""The registry asset's op name, under which a run's config sets :class:`RegistryConfig`."""
+
+
+class RegistryConfig(dg.Config):
+    full: bool = False
+    """A full pass over the whole registry (the ``registry_refresh`` job). Otherwise, as in every cycle:
+    the rows SIASN changed since the last pass (where it lists them) and a per-NIP lookup of the ASN
+    who matter now; a full pass only while the mirror is still empty (the first load)."""
+
+
 @dg.asset(
     key=["reference", "asn_registry"],
     group_name="reference",
@@ -228,37 +248,79 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
     retry_policy=DB_RETRY,
 )
 def asn_registry(
-    context: dg.AssetExecutionContext, db: DatabaseResource, connectors: ConnectorsResource
+    context: dg.AssetExecutionContext,
+    config: RegistryConfig,
+    db: DatabaseResource,
+    connectors: ConnectorsResource,
+    settings: SbtSettingsResource,
 ) -> dg.MaterializeResult:
     """The ASN identity reference: SIASN's registry (NIP, name, birth date, instansi, Kanreg, status)."""
+    siasn = settings.get().siasn
+    assert siasn is not None  # the asset exists only with a siasn section
     client = connectors.siasn()
-    result = refresh_registry(db.database, client.registry_pages)
-    context.log.info(
-        "registry: %d fetched (%d new, %d changed, %d rejected) in %d pages; %d staged rows marked for "
-        "reconciliation",
-        result.fetched,
-        result.new,
-        result.changed,
-        result.rejected,
-        result.pages,
-        result.staged_flagged,
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "fetched": result.fetched,
-            "new": result.new,
-            "changed": result.changed,
-            "unchanged": result.unchanged,
-            "rejected": result.rejected,
-            "nip_corrected": result.nip_corrected,
-            "staged_flagged": result.staged_flagged,
-            "case_changes": dg.MetadataValue.json(dict(sorted(result.case_changes.items()))),
-            "rejected_sample": dg.MetadataValue.json(result.rejected_sample),
-            "pages": result.pages,
-            "pass_completed": result.completed,
-            "duration_seconds": round(result.seconds, 3),
-        }
-    )
+    passes: dict[str, RegistryResult] = {}
+    try:
+        with db.session() as session:
+            empty = mirror_is_empty(session)
+        if config.full or empty:
+            passes["full"] = refresh_registry(db.database, client.registry_pages)
+        else:
+            if siasn.registry_changed_since:
+                overlap = timedelta(minutes=siasn.registry_changes_overlap_minutes)
+                passes["changes"] = refresh_registry_changes(
+                    db.database, client.registry_changes, overlap=overlap
+                )
+            with db.session() as session:
+                watched = watched_nips(session)
+            passes["lookup"] = lookup_registry(db.database, client.data_utama, watched)
+    finally:
+        client.close()
+    metadata: dict[str, Any] = {"mode": "full" if "full" in passes else "incremental"}
+    for name, result in passes.items():
+        context.log.info(
+            "registry %s: %d read (%d new, %d changed, %d rejected) in %d pages, %.0f rows/s; %d staged "
+            "rows marked for reconciliation",
+            name,
+            result.fetched,
+            result.new,
+            result.changed,
+            result.rejected,
+            result.pages,
+            result.fetched / result.seconds if result.seconds else 0.0,
+            result.staged_flagged,
+        )
+        metadata[name] = dg.MetadataValue.json(_registry_metadata(result))
+    total = list(passes.values())
+    metadata |= {
+        "fetched": sum(r.fetched for r in total),
+        "new": sum(r.new for r in total),
+        "changed": sum(r.changed for r in total),
+        "staged_flagged": sum(r.staged_flagged for r in total),
+        "case_changes": dg.MetadataValue.json(
+            dict(sorted(sum((r.case_changes for r in total), Counter()).items()))
+        ),
+        "pass_completed": all(r.completed for r in total),
+    }
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _registry_metadata(result: RegistryResult) -> dict[str, Any]:
+    return {
+        "fetched": result.fetched,
+        "new": result.new,
+        "changed": result.changed,
+        "unchanged": result.unchanged,
+        "rejected": result.rejected,
+        "not_found": result.not_found,
+        "nip_corrected": result.nip_corrected,
+        "staged_flagged": result.staged_flagged,
+        "case_changes": dict(sorted(result.case_changes.items())),
+        "rejected_sample": result.rejected_sample,
+        "pages": result.pages,
+        "pass_completed": result.completed,
+        "duration_seconds": round(result.seconds, 3),
+        "rows_per_second": round(result.fetched / result.seconds, 1) if result.seconds else None,
+    }
 
 
 def build_ingestion_assets(settings: Settings) -> list[dg.AssetsDefinition]:

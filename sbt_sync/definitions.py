@@ -21,11 +21,13 @@ import assets.reports
 import assets.sync
 from assets.automation import DB_WRITE_TAGS, build_automation
 from assets.golden import build_golden_assets
-from assets.ingestion import build_ingestion_assets
+from assets.ingestion import REGISTRY_ASSET, build_ingestion_assets
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
-from sbt_sync.settings import load_settings
+from sbt_sync.settings import Settings, load_settings
 
 FULL_CYCLE_JOB = "full_cycle"
+REGISTRY_REFRESH_JOB = "registry_refresh"
+REGISTRY_KEY = dg.AssetKey(["reference", "asn_registry"])
 
 
 def build_definitions(*, config_path: str | None = None, database_url: str | None = None) -> dg.Definitions:
@@ -46,11 +48,12 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
         description="Ingest every source, reconcile, enforce, push to SIASN and report.",
         tags=DB_WRITE_TAGS,
     )
+    registry_jobs, registry_schedules = _registry_refresh(config, asset_keys)
     return dg.Definitions(
         assets=all_assets,
         asset_checks=[*automation.asset_checks, *dg.load_asset_checks_from_modules([assets.enforcement])],
-        jobs=[full_cycle, *automation.jobs],
-        schedules=automation.schedules,
+        jobs=[full_cycle, *automation.jobs, *registry_jobs],
+        schedules=[*automation.schedules, *registry_schedules],
         sensors=automation.sensors,
         resources={
             "settings": settings,
@@ -58,6 +61,34 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
             "connectors": ConnectorsResource(settings=settings),
         },
     )
+
+
+def _registry_refresh(
+    config: Settings, asset_keys: set[dg.AssetKey]
+) -> tuple[list[dg.UnresolvedAssetJobDefinition], list[dg.ScheduleDefinition]]:
+    """The full registry refresh: its own job (the registry asset with ``full: true``) on its own
+    schedule (``siasn.registry_full_refresh_cron``); a cycle reads the mirror as it is, adding the rows
+    SIASN changed since and the ASN who matter now (assets/ingestion.py)."""
+    if config.siasn is None or REGISTRY_KEY not in asset_keys:
+        return [], []
+    job = dg.define_asset_job(
+        REGISTRY_REFRESH_JOB,
+        selection=dg.AssetSelection.assets(REGISTRY_KEY),
+        config={"ops": {REGISTRY_ASSET: {"config": {"full": True}}}},
+        executor_def=dg.in_process_executor,
+        tags=DB_WRITE_TAGS,
+        description="Re-read SIASN's whole registry into the mirror (bulk, set-based; unchanged rows cost "
+        "a hash).",
+    )
+    schedule = dg.ScheduleDefinition(
+        name="registry_refresh_schedule",
+        cron_schedule=config.siasn.registry_full_refresh_cron,
+        execution_timezone=config.schedule.timezone,
+        job_name=REGISTRY_REFRESH_JOB,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"The full registry refresh at {config.siasn.registry_full_refresh_cron}.",
+    )
+    return [job], [schedule]
 
 
 defs = build_definitions()

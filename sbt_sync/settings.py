@@ -92,6 +92,14 @@ class SiasnSettings(Strict):
     sso_client_id: str = "sbt-sync"
     ca_bundle: str | None = None
     registry_page_size: int = Field(5000, ge=1)
+    registry_changed_since: bool = True
+    """This SIASN lists the registry rows changed since an instant (``/pns/list?updatedSince=``): every
+    cycle reads them. False: only the full refresh (``registry_full_refresh_cron``) reads the registry."""
+    registry_full_refresh_cron: str = "0 2 * * *"
+    """When the ``registry_refresh`` job re-reads the whole registry (in ``schedule.timezone``): daily
+    by default; never inside a cycle."""
+    registry_changes_overlap_minutes: int = Field(10, ge=0)
+    """Each changed-since pass starts this long before the latest ``updatedAt`` read (late commits)."""
 
 
 class ScheduleSettings(Strict):

@@ -1,7 +1,8 @@
 """SIASN over HTTP: both tokens on every call, lookups, the bulk listing, idempotent block flags.
 
 Contract (DESIGN.md "Pushing to SIASN"): base path ``/apisiasn/1.0``; ``GET /pns/data-utama/{nip}``;
-``GET /pns/list?offset=&limit=``; ``POST /pemblokiran/blokir|buka`` with ``Idempotency-Key``;
+``GET /pns/list?offset=&limit=`` (with ``&updatedSince=``: the changed-since listing);
+``POST /pemblokiran/blokir|buka`` with ``Idempotency-Key``;
 ``GET /pemblokiran/{nip}``. Transient failures (5xx, 429 incl. WSO2 code 900803, dropped connections,
 "applied, then the connection dropped") are retried by the HTTP client with the very same request, so
 the same key: SIASN replays its stored answer instead of applying twice.
@@ -9,18 +10,20 @@ the same key: SIASN replays its stored answer instead of applying twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.errors import HttpStatusError, ResponseFormatError, ThrottledError, TransientHttpError
 from connectors.http.auth import SiasnCredentials, SiasnTokenAuth
 from connectors.http.classify import HttpResponse
 from connectors.http.client import HttpClient
-from connectors.http.paging import OffsetPaginator, Page
+from connectors.http.paging import OffsetPaginator, Page, items_of
 from connectors.redact import mask_nip, safe_url
 from connectors.retry import RetryStats
 from connectors.siasn.api import (
@@ -88,6 +91,34 @@ class SiasnClient:
             self._http, f"{self._base}/pns/list", auth=self._auth, page_size=self._config.registry_page_size
         )
         return paginator.pages(cursor)
+
+    def registry_changes(self, since: datetime, cursor: str | None = None) -> Iterator[Page]:
+        """The rows SIASN changed at or after ``since`` (``updatedSince``), oldest change first, or
+        from ``cursor`` (a page's, to resume). Each page's cursor is the ``updatedAt`` of its last
+        row and how many rows of that very instant were read, so the next request starts there: rows
+        changing while we page move to the end of the listing instead of shifting the offsets."""
+        position = _ChangesPosition.parse(cursor) if cursor else _ChangesPosition(_utc(since), 0)
+        url = f"{self._base}/pns/list"
+        size = self._config.registry_page_size
+        number = 0
+        while True:
+            params: dict[str, str | int] = {
+                "updatedSince": position.since.isoformat(),
+                "offset": position.skip,
+                "limit": size,
+            }
+            response = self._http.request("GET", url, params=params, auth=self._auth)
+            items = items_of(response, "data")
+            total = response.json.get("total") if isinstance(response.json, dict) else None
+            # ``total`` counts the rows from ``updatedSince`` on; a server may cap our limit.
+            last = not items or (
+                position.skip + len(items) >= total if isinstance(total, int) else len(items) < size
+            )
+            position = position.after(items)
+            number += 1
+            yield Page(items, position.dump(), number, last)
+            if last:
+                return
 
     def blokir(self, nip: str, body: Mapping[str, Any], idempotency_key: str) -> PushResult:
         """Block ``nip`` with ``body`` (``alasan``, ``nomorReferensi``, ``referensiKasus``).
@@ -178,6 +209,49 @@ class SiasnClient:
             result.replayed,
         )
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class _ChangesPosition:
+    """Where the changed-since listing goes on: ``updatedSince`` and the rows of that instant read."""
+
+    since: datetime
+    skip: int
+
+    @classmethod
+    def parse(cls, cursor: str) -> _ChangesPosition:
+        """Raises ``ValueError`` for a cursor :meth:`dump` did not make."""
+        try:
+            value = json.loads(cursor)
+            return cls(_utc(datetime.fromisoformat(value["since"])), int(value["skip"]))
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"not a changed-since cursor: {cursor[:80]!r}") from exc
+
+    def dump(self) -> str:
+        return json.dumps({"since": self.since.isoformat(), "skip": self.skip})
+
+    def after(self, items: list[dict[str, Any]]) -> _ChangesPosition:
+        """The position after ``items`` (in the listing's order) were read from this one."""
+        since, skip = self.since, self.skip
+        for item in items:
+            try:
+                instant = _utc(datetime.fromisoformat(str(item.get("updatedAt"))))
+            except ValueError:
+                skip += 1  # a row without a readable instant: counted where it was listed
+                continue
+            if instant == since:
+                skip += 1
+            elif instant > since:
+                since, skip = instant, 1
+            else:
+                skip += 1
+        return _ChangesPosition(since, skip)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a changed-since instant needs a timezone")
+    return value.astimezone(UTC)
 
 
 def _checked(nip: str) -> str:

@@ -1,8 +1,19 @@
-"""The ASN identity reference: SIASN's bulk registry listing upserted into ``asn_registry``.
+"""The ASN identity reference: SIASN's registry mirrored into ``asn_registry``, three ways.
 
-A pass reads the whole listing page by page; each page commits with the offset reached, so a crashed
-pass resumes where it stopped, and a completed pass resets the position so the next refresh starts
-over. Rows are compared by content hash: an unchanged ASN costs one read, not a write.
+- :func:`refresh_registry`, the full pass (the ``registry_refresh`` job, and a cycle's first load):
+  the whole listing page by page; each page commits with the offset reached, so a killed pass resumes
+  where it stopped, and a completed pass resets the position so the next refresh starts over.
+- :func:`refresh_registry_changes`, every cycle where SIASN offers it: the rows changed since the
+  latest ``updatedAt`` read (``/pns/list?updatedSince=``), resumable the same way.
+- :func:`lookup_registry`, every cycle: the ASN who matter now (:func:`watched_nips`) looked up one by
+  one, so a retirement reaches enforcement within one cycle whatever the full refresh's schedule.
+
+All three apply a page the same way. Each item's raw hash (``content_hash``: SHA-256 of the item as
+sent) is compared with the mirror's before anything is parsed, so an unchanged ASN costs a hash and
+its share of one read, and an unchanged registry writes nothing. The page's new and changed rows go
+into a temporary staging table (``COPY`` on PostgreSQL, an executemany elsewhere) and reach
+``asn_registry`` in one ``INSERT ... ON CONFLICT DO UPDATE``. Pages are fetched and hashed on a worker
+thread while the previous one is written.
 
 A change that can alter a case (DESIGN.md, "The golden dataset": "a registry change marks that ASN's
 cases for reconciliation, so an unblock never waits for a source to change") flags, in the page's
@@ -17,23 +28,26 @@ wrote a well-formed NIP SIASN did not know may now be identified). A change of p
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from queue import Full, Queue
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Column, MetaData, Table, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.http.paging import Page
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, SourceCursor, StagedRecord
+from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, SourceCursor, StagedRecord
 from schemas.checks import is_blank
 from schemas.names import normalise_name
 from schemas.nip import NipError, mask_nip, parse_nip
@@ -42,6 +56,13 @@ from schemas.reference import kedudukan
 log = logging.getLogger(__name__)
 
 REGISTRY_SOURCE = "siasn_registry"
+"""The full pass's position (an offset) in ``source_cursors``."""
+CHANGES_SOURCE = "siasn_registry_changes"
+"""The changed-since pass's position and the latest ``updatedAt`` it read (``watermark``)."""
+STAGE_TABLE = "asn_registry_stage"
+"""A temporary table per connection: a page's new and changed rows, applied in one upsert."""
+PREFETCH_PAGES = 2
+LOOKUP_CHUNK = 1000
 FLAG_CHUNK = 1000
 """NIPs per flagging statement: two bounded IN lists (resolved and written NIP), both indexed."""
 
@@ -59,6 +80,9 @@ _OLD_COLUMNS = (
     AsnRegistryEntry.source_updated_at,
     *(getattr(AsnRegistryEntry, name) for names in CASE_FIELDS.values() for name in names),
 )
+_COLUMN_NAMES = tuple(column.name for column in AsnRegistryEntry.__table__.columns)
+_STAGE = Table(STAGE_TABLE, MetaData(), *(Column(c.name, c.type) for c in AsnRegistryEntry.__table__.columns))
+"""The staging table as SQLAlchemy sees it (typed binds); created as a temporary table by ``_upsert``."""
 
 
 @dataclass
@@ -70,6 +94,8 @@ class RegistryResult:
     rejected: int = 0
     nip_corrected: int = 0
     """Registry rows whose SIASN ``id`` moved to another NIP: the old NIP's row is replaced."""
+    not_found: int = 0
+    """Per-NIP lookups SIASN answered with "not found" (the mirror's row is kept)."""
     staged_flagged: int = 0
     """Staged rows marked for reconciliation because the registry changed the ASN they name."""
     case_changes: Counter[str] = field(default_factory=Counter)
@@ -111,33 +137,121 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "position": None if is_blank(item.get("jabatanNama")) else str(item["jabatanNama"]),
         "source_updated_at": datetime.fromisoformat(str(updated)) if updated else None,
     }
-    row["content_hash"] = hashlib.sha256(
-        json.dumps(
-            {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()},
-            sort_keys=True,
-            default=str,
-        ).encode()
-    ).hexdigest()
+    row["content_hash"] = raw_hash(item)
     return row
 
 
+def raw_hash(item: Mapping[str, Any]) -> str:
+    """SHA-256 of a SIASN item as sent (keys sorted): compared before parsing, so an unchanged ASN
+    costs one hash and no parse."""
+    text = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[Page]]) -> RegistryResult:
-    """Upsert every page ``pager`` yields from the stored offset (None: from the start), flagging
-    the staged rows of the ASN whose change can alter a case (module docstring)."""
+    """A full pass: upsert every page ``pager`` yields from the stored offset (None: from the start),
+    flagging the staged rows of the ASN whose change can alter a case (module docstring). Pages are
+    fetched and hashed on a worker thread while the previous page is written."""
     started = time.monotonic()
     result = RegistryResult()
     with database.session() as session:
         stored = session.get(SourceCursor, REGISTRY_SOURCE)
         cursor = stored.cursor if stored else None
-    for page in pager(cursor):
+    for prepared in _prefetched(pager(cursor)):
+        page = prepared.page
         with database.session() as session:
-            affected = _upsert(session, page.items, result)
+            affected = _apply(session, prepared, result)
             # In the page's transaction: a crash after the upsert cannot lose the flags, since the
             # next pass would find the row unchanged and flag nothing.
             result.staged_flagged += flag_staged(session, affected)
-            _move_cursor(session, None if page.last else page.cursor)
+            _move_cursor(session, REGISTRY_SOURCE, None if page.last else page.cursor)
         result.pages += 1
         result.completed = page.last
+    return _finish(result, started)
+
+
+def refresh_registry_changes(
+    database: Database,
+    changes: Callable[[datetime, str | None], Iterable[Page]],
+    *,
+    overlap: timedelta = timedelta(minutes=10),
+) -> RegistryResult:
+    """An incremental pass: the rows SIASN changed since the last one (``updatedAt``), applied as a
+    full pass applies them. ``changes(since, cursor)`` lists them from ``since`` (or resumes at
+    ``cursor``); each page commits with its cursor, so a killed pass resumes where it stopped. A pass
+    starts ``overlap`` before the latest ``updatedAt`` seen (a change committed late at SIASN is still
+    read); rows read again are unchanged and cost a hash. With no pass yet, it starts from the mirror's
+    latest ``updatedAt``; with an empty mirror there is nothing to start from (``completed`` False)."""
+    started = time.monotonic()
+    result = RegistryResult()
+    with database.session() as session:
+        stored = session.get(SourceCursor, CHANGES_SOURCE)
+        cursor = stored.cursor if stored else None
+        watermark = stored.watermark if stored else None
+        if watermark is None:
+            watermark = session.scalar(select(func.max(AsnRegistryEntry.source_updated_at)))
+    if watermark is None:
+        return _finish(result, started)
+    since = watermark - overlap
+    for prepared in _prefetched(changes(since, cursor)):
+        page = prepared.page
+        seen = [t for t in (_instant(item.get("updatedAt")) for item in page.items) if t is not None]
+        if seen:
+            watermark = max(watermark, *seen)
+        with database.session() as session:
+            affected = _apply(session, prepared, result)
+            result.staged_flagged += flag_staged(session, affected)
+            _move_cursor(session, CHANGES_SOURCE, None if page.last else page.cursor, watermark)
+        result.pages += 1
+        result.completed = page.last
+    return _finish(result, started)
+
+
+def lookup_registry(
+    database: Database, lookup: Callable[[str], dict[str, Any] | None], nips: Iterable[str]
+) -> RegistryResult:
+    """Look each of ``nips`` up in SIASN (``data-utama``) and apply the answers as a pass applies a
+    page: the ASN who matter now (:func:`watched_nips`) reach enforcement within one cycle whatever
+    the full refresh's schedule. A NIP SIASN no longer knows is counted (``not_found``) and kept."""
+    started = time.monotonic()
+    result = RegistryResult()
+    ordered = sorted(set(nips))
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        items: list[dict[str, Any]] = []
+        for nip in ordered[start : start + LOOKUP_CHUNK]:
+            item = lookup(nip)
+            if item is None:
+                result.not_found += 1
+            else:
+                items.append(item)
+        prepared = _prepare(Page(items, None, start // LOOKUP_CHUNK + 1, False))
+        with database.session() as session:
+            affected = _apply(session, prepared, result)
+            result.staged_flagged += flag_staged(session, affected)
+        result.pages += 1
+    result.completed = True
+    return _finish(result, started)
+
+
+OPEN_CASE_STATUSES = ("aduan", "menunggu_verifikasi", "menunggu_tindak_lanjut_ppk", "dijatuhi_hukuman")
+"""Case statuses whose ASN enforcement still acts on (the others closed the case)."""
+
+
+def watched_nips(session: Session) -> list[str]:
+    """The ASN who matter now: named by an open or held case, or blocked in SIASN by us."""
+    cases = select(Case.nip).where(
+        Case.nip.is_not(None), or_(Case.status.in_(OPEN_CASE_STATUSES), Case.held.is_(True))
+    )
+    blocked = select(BlockState.nip).where(BlockState.blocked.is_(True))
+    found = {nip for nip in session.scalars(cases) if nip} | set(session.scalars(blocked))
+    return sorted(found)
+
+
+def mirror_is_empty(session: Session) -> bool:
+    return session.scalar(select(AsnRegistryEntry.nip).limit(1)) is None
+
+
+def _finish(result: RegistryResult, started: float) -> RegistryResult:
     if result.rejected:
         log.warning("registry: %d rows rejected, e.g. %s", result.rejected, "; ".join(result.rejected_sample))
     if result.staged_flagged:
@@ -150,21 +264,86 @@ def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[
     return result
 
 
-def _move_cursor(session: Session, cursor: str | None) -> None:
-    row = session.get(SourceCursor, REGISTRY_SOURCE) or SourceCursor(source=REGISTRY_SOURCE, version=0)
+def _instant(value: Any) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return None if parsed is None or parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _move_cursor(
+    session: Session, source: str, cursor: str | None, watermark: datetime | None = None
+) -> None:
+    row = session.get(SourceCursor, source) or SourceCursor(source=source, version=0)
     row.cursor = cursor
+    if watermark is not None:
+        row.watermark = watermark
     row.version += 1
     row.updated_at = utcnow()
     session.add(row)
 
 
-def _parse(items: list[dict[str, Any]], result: RegistryResult) -> dict[str, dict[str, Any]]:
-    """The page's valid rows by NIP; a row whose SIASN id another NIP of the page already carries is
-    rejected (``siasn_id`` is unique: the page cannot say which NIP the id belongs to)."""
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A page with each item's NIP as given and raw hash, computed off the writing thread."""
+
+    page: Page
+    digests: list[tuple[str, str]]
+
+
+def _prepare(page: Page) -> _Prepared:
+    return _Prepared(page, [(str(item.get("nipBaru") or ""), raw_hash(item)) for item in page.items])
+
+
+_DONE = object()
+
+
+def _prefetched(pages: Iterable[Page]) -> Iterator[_Prepared]:
+    """``pages`` fetched and hashed one page ahead on a worker thread (the HTTP wait and the hashing
+    overlap the database's writing); an error on the worker is raised here, in order."""
+    queue: Queue[Any] = Queue(maxsize=PREFETCH_PAGES)
+    stop = threading.Event()
+
+    def put(value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(value, timeout=0.2)
+                return True
+            except Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for page in pages:
+                if not put(_prepare(page)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+            return
+        put(_DONE)
+
+    worker = threading.Thread(target=work, name="registry-prefetch", daemon=True)
+    worker.start()
+    try:
+        while (value := queue.get()) is not _DONE:
+            if isinstance(value, BaseException):
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+
+
+def _parse(
+    items: list[dict[str, Any]], owner: dict[str, str], result: RegistryResult
+) -> dict[str, dict[str, Any]]:
+    """The valid rows among ``items`` by NIP; a row whose SIASN id another NIP of the page already
+    carries (``owner``: id -> NIP, seeded with the page's unchanged rows) is rejected (``siasn_id``
+    is unique: the page cannot say which NIP the id belongs to)."""
     rows: dict[str, dict[str, Any]] = {}
-    owner: dict[str, str] = {}
     for item in items:
-        result.fetched += 1
         try:
             row = registry_row(item)
             other = owner.get(row["siasn_id"])
@@ -180,20 +359,31 @@ def _parse(items: list[dict[str, Any]], result: RegistryResult) -> dict[str, dic
     return rows
 
 
-def _upsert(session: Session, items: list[dict[str, Any]], result: RegistryResult) -> set[str]:
-    """Write the page's new and changed rows; return the NIPs whose staged rows must be flagged."""
-    rows = _parse(items, result)
+def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> set[str]:
+    """Write the page's new and changed rows in one set-based upsert; return the NIPs whose staged
+    rows must be flagged. A row whose raw hash the mirror already holds is neither parsed nor written."""
+    items = prepared.page.items
+    result.fetched += len(items)
+    nips = sorted({nip for nip, _ in prepared.digests if nip})
+    known: dict[str, str] = {}
+    if nips:
+        query = select(AsnRegistryEntry.nip, AsnRegistryEntry.content_hash).where(
+            AsnRegistryEntry.nip.in_(nips)
+        )
+        known = dict(session.execute(query).tuples().all())
+    owner: dict[str, str] = {}
+    todo: list[dict[str, Any]] = []
+    for item, (nip, digest) in zip(items, prepared.digests, strict=True):
+        if nip and known.get(nip) == digest:
+            result.unchanged += 1
+            owner[str(item.get("id"))] = nip
+        else:
+            todo.append(item)
+    rows = _parse(todo, owner, result)
     if not rows:
         return set()
-    known: dict[str, str] = {
-        nip: digest
-        for nip, digest in session.execute(
-            select(AsnRegistryEntry.nip, AsnRegistryEntry.content_hash).where(AsnRegistryEntry.nip.in_(rows))
-        ).tuples()
-    }
     fresh = {nip for nip in rows if nip not in known}
-    changed = {nip for nip in rows if nip in known and known[nip] != rows[nip]["content_hash"]}
-    # Only the changed rows' old values are read: an unchanged page costs the one query above.
+    changed = set(rows) - fresh
     old: dict[str, dict[str, Any]] = {}
     if changed:
         query = select(*_OLD_COLUMNS).where(AsnRegistryEntry.nip.in_(sorted(changed)))
@@ -213,18 +403,71 @@ def _upsert(session: Session, items: list[dict[str, Any]], result: RegistryResul
         if kinds:
             affected.add(nip)
     now = utcnow()
-    if fresh:
-        session.execute(
-            insert(AsnRegistryEntry), [{**rows[nip], "refreshed_at": now} for nip in sorted(fresh)]
-        )
-    if changed:
-        session.execute(
-            update(AsnRegistryEntry), [{**rows[nip], "refreshed_at": now} for nip in sorted(changed)]
-        )
+    _upsert(session, [{**rows[nip], "refreshed_at": now} for nip in sorted(fresh | changed)])
     result.new += len(fresh)
     result.changed += len(changed)
-    result.unchanged += len(rows) - len(fresh) - len(changed)
     return affected
+
+
+# Statements built from this module's constants and the model's column names only.
+_COLUMN_LIST = ", ".join(_COLUMN_NAMES)
+_PG_STAGE = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} "
+    "(LIKE asn_registry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+_PG_COPY = f"COPY {STAGE_TABLE} ({_COLUMN_LIST}) FROM STDIN"
+_STAGE_ELSEWHERE = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} AS SELECT * FROM asn_registry WHERE 1 = 0"  # noqa: S608
+)
+_EMPTY_STAGE = f"DELETE FROM {STAGE_TABLE}"  # noqa: S608
+_APPLY_STAGE = (
+    f"INSERT INTO asn_registry ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGE_TABLE} WHERE 1 = 1 "  # noqa: S608
+    "ON CONFLICT (nip) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _COLUMN_NAMES if name != "nip")
+)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Load ``rows`` into the connection's temporary staging table (``COPY`` on PostgreSQL, one
+    executemany elsewhere) and apply them to ``asn_registry`` in one ``INSERT ... ON CONFLICT``: the
+    indexes are maintained by one statement, not per row."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2":
+        connection.exec_driver_sql(_PG_STAGE)
+        connection.exec_driver_sql(_EMPTY_STAGE)
+        buffer = io.StringIO("".join(_copy_line(row) for row in rows))
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        cursor: Any = dbapi.cursor()  # psycopg2's, with copy_expert
+        try:
+            cursor.copy_expert(_PG_COPY, buffer)
+        finally:
+            cursor.close()
+    else:
+        connection.exec_driver_sql(_STAGE_ELSEWHERE)
+        connection.exec_driver_sql(_EMPTY_STAGE)
+        connection.execute(insert(_STAGE), rows)
+    connection.exec_driver_sql(_APPLY_STAGE)
+
+
+def _copy_line(row: Mapping[str, Any]) -> str:
+    """One row in ``COPY``'s text format."""
+    return "\t".join(_copy_value(row.get(name)) for name in _COLUMN_NAMES) + "\n"
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if any(c in text for c in "\\\t\n\r"):
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
 
 
 def _replace_moved_ids(

@@ -5,6 +5,8 @@ Base path ``/apisiasn/1.0``; every call carries both tokens (:mod:`.siasn_auth`)
 - ``GET /pns/data-utama/{nip}`` -> ``{"data": {registry fields}}`` or 404 ``{"code": 0, "data":
   "Data tidak ditemukan"}``.
 - ``GET /pns/list?offset=0&limit=1000`` -> ``{"data": [...], "total", "offset", "limit"}`` (file order).
+  With ``updatedSince=<ISO 8601 instant>`` it lists only the rows changed at or after that instant,
+  oldest change first (ties in file order), ``total`` counting those; ``updatedSince`` is echoed back.
 - ``POST /pemblokiran/blokir`` and ``POST /pemblokiran/buka`` with an ``Idempotency-Key`` header and a
   JSON body (:mod:`.siasn_blocks`) -> ``{"success", "message", "mapData": {"nip", "status",
   "referensi", "berubah", "idempotencyKey", "tanggal"}}``; a replay carries ``Idempotent-Replayed: true``.
@@ -19,7 +21,7 @@ answers normally), so a client retrying with the same key always gets through.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sbt_sync.sandbox.clock import SandboxClock
 from sbt_sync.sandbox.faults import FaultSwitches
@@ -88,8 +90,21 @@ class SiasnSimulator(Simulator):
         self.auth.require(self, request)
         offset = request.int_param("offset", 0, minimum=0, maximum=10**9)
         limit = request.int_param("limit", DEFAULT_LIST_LIMIT, minimum=1, maximum=MAX_LIST_LIMIT)
-        rows = self.registry.page(offset, limit)
-        return Response(200, {"data": rows, "total": len(self.registry), "offset": offset, "limit": limit})
+        since = request.query.get("updatedSince")
+        if not since:
+            rows = self.registry.page(offset, limit)
+            return Response(
+                200, {"data": rows, "total": len(self.registry), "offset": offset, "limit": limit}
+            )
+        try:
+            instant = datetime.fromisoformat(since)
+        except ValueError:
+            raise BadRequest("updatedSince harus berupa waktu ISO 8601") from None
+        if instant.tzinfo is None:
+            raise BadRequest("updatedSince harus menyertakan zona waktu")
+        rows, total = self.registry.changed_since(instant, offset, limit)
+        body = {"data": rows, "total": total, "offset": offset, "limit": limit, "updatedSince": since}
+        return Response(200, body)
 
     def _block_state(self, request: Request) -> Response:
         self.auth.require(self, request)

@@ -2,8 +2,9 @@
 
 At national scale the file holds 4.3 million rows, so it is loaded once into a SQLite file in the
 state directory (named by the CSV's SHA-256, so a restart on the same data reuses it in an instant) and
-read from there: per-NIP lookups use an index, offset paging uses the rowid (insertion order), and the
-process keeps almost nothing in memory. Rows are stored as JSON arrays in the CSV's column order.
+read from there: per-NIP lookups use an index, offset paging uses the rowid (insertion order), the
+changed-since listing an index on ``updatedAt`` (as UTC), and the process keeps almost nothing in
+memory. Rows are stored as JSON arrays in the CSV's column order.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,9 @@ from sbt_sync.errors import SbtError
 log = logging.getLogger(__name__)
 
 NIP_COLUMN = "nipBaru"
+UPDATED_COLUMN = "updatedAt"
 _BATCH = 50_000
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"
 
 
 def _sha256(path: Path) -> str:
@@ -57,6 +60,7 @@ class Registry:
         """rowid -> the row as amended (JSON array, like the cache's)."""
         self._moved: dict[str, int | None] = {}
         """NIP -> rowid for NIPs an amendment gave or took away (None: no row has it any more)."""
+        self._updated_index = self.columns.index(UPDATED_COLUMN) if UPDATED_COLUMN in self.columns else None
 
     @classmethod
     def open(cls, csv_gz: Path, cache_dir: Path) -> Registry:
@@ -92,6 +96,40 @@ class Registry:
             ).fetchall()
             rows = [self._amended.get(rowid, row) for rowid, row in found]
         return [self._as_dict(row) for row in rows]
+
+    def changed_since(
+        self, since: datetime, offset: int, limit: int
+    ) -> tuple[list[dict[str, str | None]], int]:
+        """Rows whose ``updatedAt`` is at or after ``since``, oldest change first (ties in file order),
+        from ``offset``; and how many there are. Amended rows count with their new ``updatedAt``."""
+        key = updated_key(since.isoformat())
+        with self._lock:
+            amended = {rowid: (self._updated_of(row), row) for rowid, row in self._amended.items()}
+            found = self._db.execute(
+                "SELECT rowid, updated, row FROM registry WHERE updated >= ? ORDER BY updated, rowid LIMIT ?",
+                (key, offset + limit + len(amended)),
+            ).fetchall()
+            merged = [(updated, rowid, row) for rowid, updated, row in found if rowid not in amended]
+            merged += [(updated, rowid, row) for rowid, (updated, row) in amended.items() if updated >= key]
+            merged.sort()
+            total = int(
+                self._db.execute("SELECT count(*) FROM registry WHERE updated >= ?", (key,)).fetchone()[0]
+            )
+            if amended:
+                marks = ",".join("?" * len(amended))
+                total -= int(
+                    self._db.execute(
+                        f"SELECT count(*) FROM registry WHERE updated >= ? AND rowid IN ({marks})",  # noqa: S608
+                        (key, *amended),
+                    ).fetchone()[0]
+                )
+                total += sum(1 for updated, _ in amended.values() if updated >= key)
+        return [self._as_dict(row) for _, _, row in merged[offset : offset + limit]], total
+
+    def _updated_of(self, row: str) -> str:
+        if self._updated_index is None:
+            return ""
+        return updated_key(json.loads(row)[self._updated_index])
 
     def amend(self, nip: str, changes: Mapping[str, str | None]) -> dict[str, str | None]:
         """Change ``nip``'s row from now on and return it; a new ``nipBaru`` is a NIP correction
@@ -137,11 +175,27 @@ class Registry:
         return {name: (value if value != "" else None) for name, value in pairs}
 
 
-def _rows(reader: Iterator[list[str]], width: int, nip_index: int) -> Iterator[tuple[int, str, str]]:
+def updated_key(value: str | None) -> str:
+    """An ``updatedAt`` as a sortable UTC text (a time without offset is read as UTC); "" when empty
+    or unreadable, which sorts before every instant."""
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return ""
+    if parsed is None:
+        return ""
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _rows(
+    reader: Iterator[list[str]], width: int, nip_index: int, updated_index: int | None
+) -> Iterator[tuple[int, str, str, str]]:
     for rowid, row in enumerate(reader, start=1):
         if len(row) != width:
             raise ValueError(f"data row {rowid} has {len(row)} fields, the header {width}")
-        yield rowid, row[nip_index], json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+        updated = "" if updated_index is None else updated_key(row[updated_index])
+        yield rowid, row[nip_index], updated, json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
 def _build(csv_gz: Path, db_path: Path) -> None:
@@ -154,7 +208,7 @@ def _build(csv_gz: Path, db_path: Path) -> None:
         # A throwaway cache: durability is pointless, speed matters at 4.3 million rows.
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        db.execute("CREATE TABLE registry (nip TEXT NOT NULL, row TEXT NOT NULL)")
+        db.execute("CREATE TABLE registry (nip TEXT NOT NULL, updated TEXT NOT NULL, row TEXT NOT NULL)")
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         columns: list[str] = []
         rows = 0
@@ -164,11 +218,15 @@ def _build(csv_gz: Path, db_path: Path) -> None:
                 columns = next(reader, [])
                 if NIP_COLUMN not in columns:
                     raise SbtError(f"{csv_gz}: no {NIP_COLUMN} column in the header")
-                pending = _rows(reader, len(columns), columns.index(NIP_COLUMN))
+                updated = columns.index(UPDATED_COLUMN) if UPDATED_COLUMN in columns else None
+                pending = _rows(reader, len(columns), columns.index(NIP_COLUMN), updated)
                 while batch := list(islice(pending, _BATCH)):
-                    db.executemany("INSERT INTO registry (rowid, nip, row) VALUES (?, ?, ?)", batch)
+                    db.executemany(
+                        "INSERT INTO registry (rowid, nip, updated, row) VALUES (?, ?, ?, ?)", batch
+                    )
                     rows += len(batch)
         db.execute("CREATE INDEX registry_nip ON registry (nip)")
+        db.execute("CREATE INDEX registry_updated ON registry (updated)")
         meta: dict[str, Any] = {"columns": json.dumps(columns), "rows": str(rows), "source": str(csv_gz)}
         db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
         db.commit()
