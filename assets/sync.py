@@ -2,6 +2,7 @@
 SIASN's flags with the desired block state and records the drift."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import dagster as dg
 from pydantic import Field
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from assets.enforcement import BLOCK_STATE
 from sbt_sync.db.models import OutboxEntry
 from sbt_sync.push import Pusher, PushOptions, readback
+from sbt_sync.push.readback import DEFAULT_SWEEP
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 
 SIASN_FLAGS = dg.AssetKey(["sync", "siasn_flags"])
@@ -70,6 +72,13 @@ def siasn_flags(
 
 class ReadbackConfig(dg.Config):
     queue_drift: bool = Field(default=False, description="Queue a re-send for every NIP that drifted.")
+    sweep_hours: float = Field(
+        default=DEFAULT_SWEEP.total_seconds() / 3600,
+        gt=0,
+        description="Every NIP with a block state is read at least this often; a cycle reads the NIPs "
+        "whose flag or push changed, those that differed, and its share of a rotation over the rest.",
+    )
+    full: bool = Field(default=False, description="Read every NIP with a block state this time.")
 
 
 @dg.asset(
@@ -86,7 +95,8 @@ def siasn_readback(
     connectors: ConnectorsResource,
     settings: SbtSettingsResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """SIASN's block flag of every NIP with a block state, compared with the desired one."""
+    """SIASN's block flag of the NIPs due (changed, differing, or this cycle's share of a rotation that
+    reads every NIP with a block state within ``sweep_hours``), compared with the desired one."""
     cfg = settings.get()
     client = connectors.siasn()
     try:
@@ -97,11 +107,17 @@ def siasn_readback(
             rate_per_second=cfg.push.rate_per_second,
             queue_drift=config.queue_drift,
             run_id=context.run.run_id,
+            sweep=None if config.full else timedelta(hours=config.sweep_hours),
         )
     finally:
         client.close()
     context.log.info(
-        "SIASN readback: %d checked, %d in sync, %d pending, %d drift, %d failed",
+        "SIASN readback of %d of %d NIPs (%d changed, %d rotating): %d checked, %d in sync, %d pending, "
+        "%d drift, %d failed",
+        report.changed + report.rotating,
+        report.total,
+        report.changed,
+        report.rotating,
         report.checked,
         report.in_sync,
         report.pending,
@@ -111,6 +127,11 @@ def siasn_readback(
     yield dg.MaterializeResult(
         metadata={
             "checked": report.checked,
+            "total": report.total,
+            "changed": report.changed,
+            "rotating": report.rotating,
+            "full": config.full,
+            "sweep_hours": config.sweep_hours,
             "in_sync": report.in_sync,
             "pending": report.pending,
             "drift": report.drift,

@@ -1,20 +1,37 @@
 """The readback: SIASN's block flag per NIP compared with the desired ``block_state``.
 
-Every NIP with a block state is read (``GET /pemblokiran/{nip}``) and one ``siasn_observations`` row
-is written per NIP. A difference is *pending* while an outbox row for the NIP is still undelivered,
-and *drift* otherwise (SIASN changed, or a change was lost); with ``queue_drift`` each drift gets a
-corrective outbox row under a new block-state version, in the same transaction as its observation.
+Each NIP read (``GET /pemblokiran/{nip}``) gets one ``siasn_observations`` row. A difference is
+*pending* while an outbox row for the NIP is still undelivered, and *drift* otherwise (SIASN changed,
+or a change was lost); with ``queue_drift`` each drift gets a corrective outbox row under a new
+block-state version, in the same transaction as its observation.
+
+A cycle's readback costs what changed (``sweep`` given, as the daemon does): it reads
+
+- every NIP whose desired flag or push changed since its last observation (``block_state.updated_at``,
+  an outbox row created or acknowledged later), and every NIP whose last observation differed
+  (drift or pending: read again until SIASN agrees);
+- plus a rotating slice of the others, oldest observation first, sized so that the whole set is read
+  once per ``sweep`` (``ceil(total * elapsed / sweep)`` NIPs, ``elapsed`` since the previous readback),
+  and every NIP not observed within ``sweep`` whatever the slice.
+
+Bound: a drift that appears in SIASN without a change of ours (someone else unblocked a NIP) is found
+by the first readback after the NIP's last observation is ``sweep`` old, so within ``sweep`` plus the
+interval between two readbacks (one cycle); a change of ours that did not arrive is found by the next
+readback. ``sweep=None`` reads every NIP (``sbt-sync push readback``, and the asset with
+``full: true``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
@@ -29,6 +46,8 @@ from sbt_sync.push.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 UNDELIVERED = ("pending", "in_flight", "awaiting_approval")
+DEFAULT_SWEEP = timedelta(hours=24)
+"""Every NIP with a block state is read at least this often by the daemon's readback."""
 
 
 @dataclass
@@ -43,6 +62,12 @@ class ReadbackReport:
     failed: int = 0
     queued: int = 0
     drift_sample: list[str] = field(default_factory=list)
+    total: int = 0
+    """NIPs with a block state."""
+    changed: int = 0
+    """Read because their flag or push changed since their last observation, or it differed."""
+    rotating: int = 0
+    """Read as the rotating slice, or because they were not observed within the sweep."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -57,13 +82,28 @@ def readback(
     rate_per_second: float = 10.0,
     queue_drift: bool = False,
     run_id: str | None = None,
+    sweep: timedelta | None = None,
+    now: datetime | None = None,
 ) -> ReadbackReport:
-    """Read SIASN's flag of ``nips`` (default: every NIP with a block state) and record the comparison."""
+    """Read SIASN's flag of ``nips`` (default: every NIP with a block state; with ``sweep``, only those
+    due, see the module's docstring) and record the comparison."""
+    report = ReadbackReport()
+    # Observations carry the instant before the reads: a change of ours during them is read next time.
+    started = now or utcnow()
     with database.session() as session:
         query = select(BlockState.nip)
         if nips is not None:
             query = query.where(BlockState.nip.in_(list(nips)))
         wanted = sorted(session.scalars(query))
+        report.total = len(wanted)
+        if sweep is not None:
+            changed, rotating = due_nips(session, wanted, sweep=sweep, now=started)
+            report.changed, report.rotating = len(changed), len(rotating)
+            wanted = sorted(changed | rotating)
+        else:
+            report.rotating = len(wanted)
+    if not wanted:
+        return report
     limiter = RateLimiter(rate_per_second)
 
     def read(nip: str) -> tuple[str, BlockStatus | None, str | None]:
@@ -75,7 +115,6 @@ def readback(
 
     with ThreadPoolExecutor(concurrency, thread_name_prefix="siasn-readback") as pool:
         answers = list(pool.map(read, wanted))
-    report = ReadbackReport()
     with database.session() as session:
         states = {
             row.nip: row for row in session.scalars(select(BlockState).where(BlockState.nip.in_(wanted)))
@@ -85,7 +124,6 @@ def readback(
                 select(OutboxEntry.nip).where(OutboxEntry.state.in_(UNDELIVERED), OutboxEntry.nip.in_(wanted))
             )
         )
-        now = utcnow()
         for nip, status, error in answers:
             if error is not None:
                 report.failed += 1
@@ -107,7 +145,7 @@ def readback(
                     desired_blocked=desired,
                     drift=drift,
                     response=_response(status, pending=differs and not drift),
-                    observed_at=now,
+                    observed_at=started,
                     run_id=run_id,
                 )
             )
@@ -121,6 +159,58 @@ def readback(
                     _queue_correction(session, states[nip], run_id)
                     report.queued += 1
     return report
+
+
+def due_nips(
+    session: Session, nips: list[str], *, sweep: timedelta, now: datetime
+) -> tuple[set[str], set[str]]:
+    """``(changed, rotating)``: the NIPs of ``nips`` a readback at ``now`` reads (module docstring).
+
+    Only observations of the last ``sweep`` are looked at: a NIP without one is due anyway.
+    """
+    since = now - sweep
+    latest = (
+        select(SiasnObservation.nip, func.max(SiasnObservation.observed_at).label("at"))
+        .where(SiasnObservation.observed_at >= since)
+        .group_by(SiasnObservation.nip)
+        .subquery()
+    )
+    last: dict[str, datetime] = {}
+    differed: set[str] = set()
+    rows = session.execute(
+        select(SiasnObservation.nip, SiasnObservation.observed_at, SiasnObservation.blocked)
+        .add_columns(SiasnObservation.desired_blocked, SiasnObservation.drift)
+        .join(
+            latest,
+            (latest.c.nip == SiasnObservation.nip) & (latest.c.at == SiasnObservation.observed_at),
+        )
+    ).tuples()
+    for nip, at, observed, desired, drift in rows:
+        last[nip] = at
+        if drift or bool(observed) != bool(desired):
+            differed.add(nip)
+    wanted = set(nips)
+    changed = differed & wanted
+    # Desired flags and pushes that changed since the NIP's last observation (or within the sweep, for a
+    # NIP not observed in it).
+    states = select(BlockState.nip, BlockState.updated_at).where(BlockState.updated_at >= since)
+    for nip, updated in session.execute(states).tuples():
+        if nip in wanted and updated > last.get(nip, since):
+            changed.add(nip)
+    pushes = select(OutboxEntry.nip, OutboxEntry.created_at, OutboxEntry.acked_at).where(
+        or_(OutboxEntry.created_at >= since, OutboxEntry.acked_at >= since)
+    )
+    for nip, created, acked in session.execute(pushes).tuples():
+        seen = last.get(nip, since)
+        if nip in wanted and (created > seen or (acked is not None and acked > seen)):
+            changed.add(nip)
+    overdue = wanted - set(last) - changed
+    rest = sorted((at, nip) for nip, at in last.items() if nip in wanted and nip not in changed)
+    if not last:
+        return changed, overdue
+    share = min(1.0, max(0.0, (now - max(last.values())) / sweep))
+    count = max(0, math.ceil(len(wanted) * share) - len(overdue))
+    return changed, overdue | {nip for _, nip in rest[:count]}
 
 
 def _response(status: BlockStatus | None, *, pending: bool) -> dict[str, Any]:
