@@ -159,12 +159,18 @@ def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[
         cursor = stored.cursor if stored else None
     for prepared in _prefetched(pager(cursor)):
         page = prepared.page
+        target = None if page.last else page.cursor
         with database.session() as session:
+            written = _written(result)
             affected = _apply(session, prepared, result)
             # In the page's transaction: a crash after the upsert cannot lose the flags, since the
             # next pass would find the row unchanged and flag nothing.
             result.staged_flagged += flag_staged(session, affected)
-            _move_cursor(session, REGISTRY_SOURCE, None if page.last else page.cursor)
+            # A page that wrote nothing leaves the position alone (an unchanged registry writes
+            # nothing at all): a pass killed after it re-reads it, at the cost of its hashes.
+            if _written(result) != written or (page.last and cursor is not None):
+                _move_cursor(session, REGISTRY_SOURCE, target)
+                cursor = target
         result.pages += 1
         result.completed = page.last
     return _finish(result, started)
@@ -249,6 +255,10 @@ def watched_nips(session: Session) -> list[str]:
 
 def mirror_is_empty(session: Session) -> bool:
     return session.scalar(select(AsnRegistryEntry.nip).limit(1)) is None
+
+
+def _written(result: RegistryResult) -> tuple[int, int, int]:
+    return result.new, result.changed, result.nip_corrected
 
 
 def _finish(result: RegistryResult, started: float) -> RegistryResult:

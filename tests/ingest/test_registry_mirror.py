@@ -1,0 +1,284 @@
+"""The registry mirror at scale, against the sandbox's SIASN simulator over TLS on loopback (issue 16,
+item 1), on both backends: a retirement at the source reaches the mirror through the changed-since
+listing and through the per-NIP lookup; a full refresh of an unchanged registry writes nothing; a
+refresh killed mid-way leaves the mirror consistent and the next one completes it."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
+
+import sbt_sync.ingest.registry as registry_module
+from connectors.http.paging import Page
+from connectors.siasn import SiasnClient, SiasnConfig
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AsnRegistryEntry, BlockState, SourceCursor
+from sbt_sync.ingest.registry import (
+    CHANGES_SOURCE,
+    REGISTRY_SOURCE,
+    lookup_registry,
+    refresh_registry,
+    refresh_registry_changes,
+    registry_row,
+    watched_nips,
+)
+from sbt_sync.sandbox.clock import SandboxClock
+from sbt_sync.sandbox.faults import FaultSwitches
+from sbt_sync.sandbox.http.control_client import ControlClient
+from sbt_sync.sandbox.runtime import Sandbox
+from tests.connectors.helpers_sandbox import http_client, siasn_credentials
+
+pytestmark = pytest.mark.integration
+
+COLUMNS = [
+    "id",
+    "nipBaru",
+    "nama",
+    "gelarDepan",
+    "gelarBelakang",
+    "tglLahir",
+    "jenisKelamin",
+    "jenisPegawai",
+    "instansiIndukId",
+    "instansiIndukNama",
+    "kanregId",
+    "kedudukanPnsId",
+    "kedudukanPnsNama",
+    "jabatanNama",
+    "updatedAt",
+]
+PEOPLE = 23
+PAGE = 5
+NOW = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+
+
+def _nip(number: int) -> str:
+    return f"1980{number % 12 + 1:02d}01200501{1 + number % 2}{number + 1:03d}"
+
+
+NIPS = [_nip(number) for number in range(PEOPLE)]
+RETIRES = NIPS[7]
+
+
+def _updated(number: int) -> str:
+    """Spread over days before NOW, with ties (three rows share each instant) for the paging."""
+    return (NOW - timedelta(days=30 - number // 3)).astimezone(UTC).isoformat()
+
+
+def _write_registry(path: Path) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS)
+    for number, nip in enumerate(NIPS):
+        birth = f"{nip[6:8]}-{nip[4:6]}-{nip[0:4]}"
+        gender = "F" if nip[14] == "2" else "M"
+        writer.writerow(
+            [
+                f"{number + 1:032x}",
+                nip,
+                f"ASN NOMOR {number}",
+                "",
+                "S.Sos.",
+                birth,
+                gender,
+                "PNS",
+                "ID-SAMPANG",
+                "Pemerintah Kabupaten Sampang",
+                "II",
+                "01",
+                "Aktif",
+                "Analis",
+                _updated(number),
+            ]
+        )
+    path.write_bytes(gzip.compress(text.getvalue().encode(), mtime=0))
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Sandbox]:
+    data = tmp_path / "data"
+    (data / "http").mkdir(parents=True)
+    (data / "sftp").mkdir()
+    _write_registry(data / "registry.csv.gz")
+    for source in ("bawaslu", "bkn_wasdal", "idis"):
+        (data / "http" / f"{source}.jsonl").write_text("", encoding="utf-8")
+    with Sandbox(
+        data,
+        state_dir=tmp_path / "state",
+        clock=SandboxClock(NOW, frozen=True),
+        faults=FaultSwitches(seed=3),
+        sftp=False,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def client(box: Sandbox) -> Iterator[SiasnClient]:
+    config = SiasnConfig(box.endpoints.siasn_base_url, siasn_credentials(box), registry_page_size=PAGE)
+    siasn = SiasnClient(config, http=http_client(box))
+    yield siasn
+    siasn.close()
+
+
+def _retire(box: Sandbox, nip: str) -> None:
+    """SIASN records a retirement an hour after NOW, stamped with its own clock."""
+    box.clock.set(NOW + timedelta(hours=1), frozen=True)
+    ControlClient(box.endpoints.control_url).post(
+        f"/siasn/registry/{nip}", {"set": {"kedudukanPnsId": "99", "kedudukanPnsNama": "Pensiun"}}
+    )
+
+
+def _status(database: Database, nip: str) -> str | None:
+    with database.session() as session:
+        return session.scalar(select(AsnRegistryEntry.status_id).where(AsnRegistryEntry.nip == nip))
+
+
+def _mirror(database: Database) -> dict[str, tuple[Any, ...]]:
+    """Every mirrored row's values but ``refreshed_at``, by NIP."""
+    names = [c.name for c in AsnRegistryEntry.__table__.columns if c.name != "refreshed_at"]
+    with database.session() as session:
+        rows = session.execute(select(*(getattr(AsnRegistryEntry, n) for n in names))).all()
+    return {row.nip: tuple(row) for row in rows}
+
+
+def _source_rows(client: SiasnClient) -> dict[str, tuple[Any, ...]]:
+    """What the mirror must hold: every listed row as ``registry_row`` makes it."""
+    names = [c.name for c in AsnRegistryEntry.__table__.columns if c.name != "refreshed_at"]
+    rows = [registry_row(item) for page in client.registry_pages() for item in page.items]
+    return {row["nip"]: tuple(row[n] for n in names) for row in rows}
+
+
+def test_the_changed_since_listing_pages_through_ties_once_in_change_order(
+    box: Sandbox, client: SiasnClient
+) -> None:
+    since = datetime.fromisoformat(_updated(10))  # rows 9.. share instants three by three
+    pages = list(client.registry_changes(since))
+    listed = [item["nipBaru"] for page in pages for item in page.items]
+    assert listed == NIPS[9:]
+    assert [page.last for page in pages] == [False, False, True]
+    # Resuming at a page's cursor lists exactly what followed it.
+    resumed = [
+        item["nipBaru"] for page in client.registry_changes(since, pages[0].cursor) for item in page.items
+    ]
+    assert resumed == NIPS[9 + PAGE :]
+
+    _retire(box, NIPS[12])
+    after = [item["nipBaru"] for page in client.registry_changes(since) for item in page.items]
+    assert after == [n for n in NIPS[9:] if n != NIPS[12]] + [NIPS[12]]  # the change comes last
+    assert [i["nipBaru"] for p in client.registry_changes(NOW) for i in p.items] == [NIPS[12]]
+
+
+def test_a_retirement_reaches_the_mirror_through_the_changed_since_refresh(
+    migrated_database: Database, box: Sandbox, client: SiasnClient
+) -> None:
+    first = refresh_registry(migrated_database, client.registry_pages)
+    assert (first.new, first.completed) == (PEOPLE, True)
+    _retire(box, RETIRES)
+
+    result = refresh_registry_changes(migrated_database, client.registry_changes)
+
+    assert _status(migrated_database, RETIRES) == "99"
+    assert (result.changed, result.new, result.completed) == (1, 0, True)
+    assert dict(result.case_changes) == {"kedudukan": 1}
+    # Only the rows changed since the mirror's latest updatedAt (less the overlap) were read: the
+    # two rows of that instant (rows 21 and 22), unchanged, and the retirement.
+    assert (result.fetched, result.unchanged) == (3, 2)
+    with migrated_database.session() as session:
+        stored = session.get(SourceCursor, CHANGES_SOURCE)
+        assert stored is not None and stored.cursor is None
+        assert stored.watermark == NOW + timedelta(hours=1)
+
+    again = refresh_registry_changes(migrated_database, client.registry_changes)
+    assert (again.fetched, again.unchanged, again.changed) == (1, 1, 0)
+    assert _mirror(migrated_database) == _source_rows(client)
+
+
+def test_a_retirement_reaches_the_mirror_through_the_per_nip_lookup(
+    migrated_database: Database, box: Sandbox, client: SiasnClient
+) -> None:
+    refresh_registry(migrated_database, client.registry_pages)
+    unknown = "197001011990031999"
+    with migrated_database.session() as session:
+        for nip in (RETIRES, unknown):
+            session.add(BlockState(nip=nip, blocked=True, case_ids=[1], reason="test"))
+        session.add(BlockState(nip=NIPS[3], blocked=False, case_ids=[], reason="unblocked"))
+    _retire(box, RETIRES)
+    with migrated_database.session() as session:
+        watched = watched_nips(session)
+    assert watched == sorted([RETIRES, unknown])
+
+    result = lookup_registry(migrated_database, client.data_utama, watched)
+
+    assert _status(migrated_database, RETIRES) == "99"
+    assert (result.fetched, result.changed, result.not_found) == (1, 1, 1)
+    assert dict(result.case_changes) == {"kedudukan": 1}
+
+
+def test_a_full_refresh_of_an_unchanged_registry_writes_nothing(
+    migrated_database: Database, client: SiasnClient
+) -> None:
+    refresh_registry(migrated_database, client.registry_pages)
+    before = _mirror(migrated_database)
+    statements: list[str] = []
+
+    def record(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(migrated_database.engine, "before_cursor_execute", record)
+    try:
+        result = refresh_registry(migrated_database, client.registry_pages)
+    finally:
+        event.remove(migrated_database.engine, "before_cursor_execute", record)
+
+    assert (result.unchanged, result.new, result.changed, result.completed) == (PEOPLE, 0, 0, True)
+    assert set(statements) <= {"SELECT", "BEGIN", "COMMIT", "ROLLBACK"}, statements
+    assert _mirror(migrated_database) == before
+
+
+def test_a_killed_refresh_leaves_the_mirror_consistent_and_the_next_one_completes(
+    migrated_database: Database, client: SiasnClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Killed while fetching the third page: the two pages before it are in, with their position.
+    def killed_after_two(cursor: str | None) -> Iterator[Page]:
+        for page in client.registry_pages(cursor):
+            if page.number == 3:
+                raise RuntimeError("killed")
+            yield page
+
+    with pytest.raises(RuntimeError, match="killed"):
+        refresh_registry(migrated_database, killed_after_two)
+    assert set(_mirror(migrated_database)) == set(NIPS[: 2 * PAGE])
+
+    # Killed while writing the next page: that page's rows and position roll back together.
+    real_flag = registry_module.flag_staged
+
+    def dies(session: Any, nips: Any) -> int:
+        real_flag(session, nips)
+        raise RuntimeError("killed mid-write")
+
+    monkeypatch.setattr(registry_module, "flag_staged", dies)
+    with pytest.raises(RuntimeError, match="killed mid-write"):
+        refresh_registry(migrated_database, client.registry_pages)
+    monkeypatch.setattr(registry_module, "flag_staged", real_flag)
+    assert set(_mirror(migrated_database)) == set(NIPS[: 2 * PAGE])
+    with migrated_database.session() as session:
+        stored = session.get(SourceCursor, REGISTRY_SOURCE)
+        assert stored is not None and stored.cursor == str(2 * PAGE)
+
+    result = refresh_registry(migrated_database, client.registry_pages)
+
+    assert result.completed and result.new == PEOPLE - 2 * PAGE
+    assert result.pages == 3  # resumed after the two pages already in
+    assert _mirror(migrated_database) == _source_rows(client)
+    with migrated_database.session() as session:
+        stored = session.get(SourceCursor, REGISTRY_SOURCE)
+        assert stored is not None and stored.cursor is None
