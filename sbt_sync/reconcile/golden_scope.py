@@ -5,7 +5,10 @@ resolved NIP (events, forms, complaint windows are all compared within one NIP) 
 itself (the items of one Bawaslu register); a steward's link correction joins the records it involves.
 So the records reachable from the changed ones through those keys, and through the cases they are
 linked to now, form a closed part of the dataset: linking that part alone gives exactly the cases a
-full run would give for it. :func:`closure` computes it.
+full run would give for it. :func:`closure` computes it. A changed row is followed through the keys
+it was last linked by as well as its new ones (``StagedRecord.linked_*``): the records it leaves
+behind may link differently without it (a recommendation whose register's one unidentified finding
+is now the only one, an ambiguity that is gone).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ _KEY_COLUMNS = (
     StagedRecord.register_no,
     StagedRecord.recommendation_no,
     StagedRecord.resolved_nip,
+    StagedRecord.linked_register_no,
+    StagedRecord.linked_recommendation_no,
+    StagedRecord.linked_nip,
 )
 
 
@@ -70,8 +76,11 @@ def closure(session: Session, seed_ids: Iterable[int], seed_cases: Iterable[int]
         for row in _frontier(session, new_ids):
             for name, value in (
                 ("register", row.register_no),
+                ("register", row.linked_register_no),
                 ("recommendation", row.recommendation_no),
+                ("recommendation", row.linked_recommendation_no),
                 ("nip", row.resolved_nip),
+                ("nip", row.linked_nip),
                 ("record", (row.source, row.record_key)),
             ):
                 if value is not None and value not in seen_keys[name]:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, false, func, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
@@ -25,7 +25,7 @@ from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned
 from sbt_sync.reconcile.golden import latest_decisions, reconcile
-from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase
+from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase, SourceRecord
 from sbt_sync.reconcile.golden_model import StewardDecision as DecisionDraft
 from sbt_sync.reconcile.golden_scope import Scope, all_staged_ids, closure, identity_disputes, load_records
 from sbt_sync.reconcile.golden_store import PersistStats, persist
@@ -186,7 +186,7 @@ def reconcile_in_session(
     }
     stats.golden, _ = persist(session, touched, scope.case_ids - untouched, now)
     _mark_applied(decision_rows, drafts, _resolved(list(result.cases)), now)
-    _clear_flags(session, sorted(scope.staged_ids), started)
+    _clear_flags(session, records, sorted(scope.staged_ids), started)
     session.flush()
     stats.open_conflicts = open_conflict_counts(session)
     return stats
@@ -246,12 +246,34 @@ def _mark_applied(
             row.applied_at = now
 
 
-def _clear_flags(session: Session, ids: list[int], started: datetime) -> None:
-    """Clear ``needs_reconcile`` on the scope's rows, except rows re-staged while this run worked."""
+def _clear_flags(session: Session, records: list[SourceRecord], ids: list[int], started: datetime) -> None:
+    """Clear ``needs_reconcile`` on the scope's rows, except rows re-staged while this run worked, and
+    remember the keys each row was linked by in this run (none for a withdrawn row: it links nothing)."""
+    keys = {r.staged_id: (r.register_no, r.recommendation_no, r.nip) for r in records}
     statement = (
         update(StagedRecord)
-        .where(StagedRecord.id == bindparam("row_id"), StagedRecord.staged_at <= bindparam("started"))
-        .values(needs_reconcile=False)
+        .where(StagedRecord.id == bindparam("row_id"))
+        .values(
+            needs_reconcile=case(
+                (StagedRecord.staged_at <= bindparam("started"), false()),
+                else_=StagedRecord.needs_reconcile,
+            ),
+            linked_register_no=bindparam("linked_register_no_value"),
+            linked_recommendation_no=bindparam("linked_recommendation_no_value"),
+            linked_nip=bindparam("linked_nip_value"),
+        )
     )
     for chunk in chunks(ids):
-        session.connection().execute(statement, [{"row_id": i, "started": started} for i in chunk])
+        params = []
+        for row_id in chunk:
+            register_no, recommendation_no, nip = keys.get(row_id, (None, None, None))
+            params.append(
+                {
+                    "row_id": row_id,
+                    "started": started,
+                    "linked_register_no_value": register_no,
+                    "linked_recommendation_no_value": recommendation_no,
+                    "linked_nip_value": nip,
+                }
+            )
+        session.connection().execute(statement, params)

@@ -198,5 +198,11 @@ class StagedRecord(Base):
     identity_rule: Mapped[str | None] = mapped_column(String(32))
     """nip_exact, name_match, steward, name_mismatch, ambiguous_match, weak_match, no_candidate."""
     identity_score: Mapped[float | None]
+    linked_register_no: Mapped[str | None] = mapped_column(String(128))
+    linked_recommendation_no: Mapped[str | None] = mapped_column(String(128))
+    linked_nip: Mapped[str | None] = mapped_column(String(18))
+    """The register number, recommendation number and resolved NIP the last reconciliation linked this
+    row by. When a source or a steward changes them, the records the row was linked with through the
+    old values must be linked again too (``reconcile.golden_scope.closure``)."""
 
     raw_record: Mapped[RawRecord] = relationship()
