@@ -272,7 +272,9 @@ def asn_registry(
                 )
             with db.session() as session:
                 watched = watched_nips(session)
-            passes["lookup"] = lookup_registry(db.database, client.data_utama, watched)
+            passes["lookup"] = lookup_registry(
+                db.database, client.data_utama, watched, concurrency=siasn.registry_lookup_concurrency
+            )
     finally:
         client.close()
     metadata: dict[str, Any] = {"mode": "full" if "full" in passes else "incremental"}

@@ -100,6 +100,8 @@ class SiasnSettings(Strict):
     by default; never inside a cycle."""
     registry_changes_overlap_minutes: int = Field(10, ge=0)
     """Each changed-since pass starts this long before the latest ``updatedAt`` read (late commits)."""
+    registry_lookup_concurrency: int = Field(4, ge=1, le=32)
+    """Per-NIP registry lookups in flight at once, each cycle (ASN in an open or held case, or blocked)."""
 
 
 class ScheduleSettings(Strict):

@@ -31,10 +31,12 @@ import hashlib
 import io
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -54,6 +56,7 @@ from schemas.nip import NipError, mask_nip, parse_nip
 from schemas.reference import kedudukan
 
 log = logging.getLogger(__name__)
+_NIP = re.compile(r"\d{18}")
 
 REGISTRY_SOURCE = "siasn_registry"
 """The full pass's position (an offset) in ``source_cursors``."""
@@ -214,29 +217,37 @@ def refresh_registry_changes(
 
 
 def lookup_registry(
-    database: Database, lookup: Callable[[str], dict[str, Any] | None], nips: Iterable[str]
+    database: Database,
+    lookup: Callable[[str], dict[str, Any] | None],
+    nips: Iterable[str],
+    *,
+    concurrency: int = 4,
 ) -> RegistryResult:
-    """Look each of ``nips`` up in SIASN (``data-utama``) and apply the answers as a pass applies a
-    page: the ASN who matter now (:func:`watched_nips`) reach enforcement within one cycle whatever
-    the full refresh's schedule. A NIP SIASN no longer knows is counted (``not_found``) and kept."""
+    """Look each of ``nips`` up in SIASN (``data-utama``, ``concurrency`` at a time) and apply the
+    answers as a pass applies a page: the ASN who matter now (:func:`watched_nips`) reach enforcement
+    within one cycle whatever the full refresh's schedule. A NIP SIASN no longer knows is counted
+    (``not_found``) and its row kept."""
     started = time.monotonic()
     result = RegistryResult()
     ordered = sorted(set(nips))
-    for start in range(0, len(ordered), LOOKUP_CHUNK):
-        items: list[dict[str, Any]] = []
-        for nip in ordered[start : start + LOOKUP_CHUNK]:
-            item = lookup(nip)
-            if item is None:
-                result.not_found += 1
-            else:
-                items.append(item)
-        prepared = _prepare(Page(items, None, start // LOOKUP_CHUNK + 1, False))
-        with database.session() as session:
-            affected = _apply(session, prepared, result)
-            result.staged_flagged += flag_staged(session, affected)
-        result.pages += 1
+    with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="registry-lookup") as pool:
+        for start in range(0, len(ordered), LOOKUP_CHUNK):
+            answers = list(pool.map(lookup, ordered[start : start + LOOKUP_CHUNK]))
+            result.not_found += sum(1 for item in answers if item is None)
+            found = [item for item in answers if item is not None]
+            _apply_lookups(database, found, start // LOOKUP_CHUNK + 1, result)
     result.completed = True
     return _finish(result, started)
+
+
+def _apply_lookups(
+    database: Database, items: list[dict[str, Any]], number: int, result: RegistryResult
+) -> None:
+    prepared = _prepare(Page(items, None, number, False))
+    with database.session() as session:
+        affected = _apply(session, prepared, result)
+        result.staged_flagged += flag_staged(session, affected)
+    result.pages += 1
 
 
 OPEN_CASE_STATUSES = ("aduan", "menunggu_verifikasi", "menunggu_tindak_lanjut_ppk", "dijatuhi_hukuman")
@@ -249,8 +260,8 @@ def watched_nips(session: Session) -> list[str]:
         Case.nip.is_not(None), or_(Case.status.in_(OPEN_CASE_STATUSES), Case.held.is_(True))
     )
     blocked = select(BlockState.nip).where(BlockState.blocked.is_(True))
-    found = {nip for nip in session.scalars(cases) if nip} | set(session.scalars(blocked))
-    return sorted(found)
+    found = set(session.scalars(cases)) | set(session.scalars(blocked))
+    return sorted(nip for nip in found if nip and _NIP.fullmatch(nip))
 
 
 def mirror_is_empty(session: Session) -> bool:
