@@ -188,13 +188,13 @@ def test_override_cancels_and_adds_days_off_and_confirms_a_year() -> None:
     calendar = WorkingDayCalendar(
         (
             WorkingDayOverride(date(2026, 12, 24), "hari_kerja", "cuti bersama cancelled", "SKB revision"),
-            WorkingDayOverride(date(2031, 1, 2), "cuti_bersama", "Cuti Bersama Tahun Baru", "SKB 2031"),
+            WorkingDayOverride(date(2099, 1, 2), "cuti_bersama", "Cuti Bersama Tahun Baru", "SKB 2099"),
         )
     )
     assert calendar.is_working_day(date(2026, 12, 24))
-    assert calendar.day_off_reason(date(2031, 1, 2)) == "Cuti Bersama Tahun Baru"
-    assert calendar.confirmed(2031)
-    assert not WORKDAYS.confirmed(2031)
+    assert calendar.day_off_reason(date(2099, 1, 2)) == "Cuti Bersama Tahun Baru"
+    assert calendar.confirmed(2099)
+    assert not WORKDAYS.confirmed(2099)
     assert WORKDAYS.confirmed(2026)
 
 

@@ -1,0 +1,130 @@
+"""What the I-MUT findings say, in Bahasa Indonesia and English.
+
+Same shape as the console's table (:mod:`sbt_sync.console.i18n`): each key maps to its (Indonesian,
+English) text, so the console can merge it. A finding keeps its ``basis_key``, ``reason_key`` and
+parameters; :func:`render` says them in a language. Parameters named ``action``, ``post_class`` and
+``role`` hold enum values and are said through their ``<name>.<value>`` labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+Language = Literal["id", "en"]
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # Legal and policy bases.
+    "imut.basis.pasal_71_2": (
+        "UU 10/2016 Pasal 71 ayat (2); Surat Mendagri 100.2.1.3/1575/SJ tanggal 29 Maret 2024",
+        "Law 10/2016 Article 71(2); Minister of Home Affairs letter 100.2.1.3/1575/SJ of 29 March 2024",
+    ),
+    "imut.basis.pasal_162_3": (
+        "UU 10/2016 Pasal 162 ayat (3)",
+        "Law 10/2016 Article 162(3)",
+    ),
+    "imut.basis.reporting": (
+        "Surat Mendagri 100.2.1.3/1575/SJ tanggal 29 Maret 2024: setiap mutasi dilaporkan dalam 7 hari kerja",
+        "Minister of Home Affairs letter 100.2.1.3/1575/SJ of 29 March 2024: every personnel action "
+        "is reported within 7 working days",
+    ),
+    "imut.basis.block_breach": (
+        "Pemblokiran data ASN di SIASN oleh BKN: tidak ada promosi, mutasi atau pengangkatan selama diblokir",
+        "BKN's block on the ASN's data in SIASN: no promotion, transfer or appointment while blocked",
+    ),
+    "imut.basis.possible_retaliation": (
+        "UU 10/2016 Pasal 71 ayat (3) (kewenangan yang merugikan); pengawasan BKN melalui I-MUT: "
+        "untuk diperiksa BKN, bukan diputus otomatis",
+        "Law 10/2016 Article 71(3) (authority used to harm); BKN oversight through I-MUT: "
+        "for BKN's investigation, never decided automatically",
+    ),
+    # Reasons.
+    "imut.reason.window_no_approval": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
+        "s.d. {window_last} ({event}) tanpa persetujuan tertulis Mendagri.",
+        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{window_first} to {window_last} ({event}) without the Minister of Home Affairs' written approval.",
+    ),
+    "imut.reason.window_approval_after": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
+        "s.d. {window_last} ({event}); persetujuan Mendagri {letter_no} bertanggal {letter_date}, "
+        "sesudah keputusan, sehingga tidak memulihkannya.",
+        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} is dated "
+        "{letter_date}, after the decision, which a later approval does not cure.",
+    ),
+    "imut.reason.window_approval_same_day": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
+        "s.d. {window_last} ({event}); persetujuan Mendagri {letter_no} bertanggal sama dengan keputusan, "
+        "sehingga tidak terbukti mendahuluinya: periksa urutannya.",
+        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} is dated the same "
+        "day as the decision, so it is not shown to precede it: check which came first.",
+    ),
+    "imut.reason.reporting_late": (
+        "Dilaporkan ke Kemendagri {reported_on}, hari kerja ke-{working_days} setelah keputusan "
+        "{decision_date}; batasnya {deadline} (7 hari kerja).",
+        "Reported to Kemendagri on {reported_on}, working day {working_days} after the decision of "
+        "{decision_date}; the deadline was {deadline} (7 working days).",
+    ),
+    "imut.reason.reporting_missing": (
+        "Belum dilaporkan ke Kemendagri per {as_of}; batasnya {deadline} (7 hari kerja setelah keputusan "
+        "{decision_date}).",
+        "Not reported to Kemendagri as of {as_of}; the deadline was {deadline} (7 working days after the "
+        "decision of {decision_date}).",
+    ),
+    "imut.reason.block_breach": (
+        "{action} berlaku {effective_date} saat data NIP diblokir di SIASN (sejak {block_start}).",
+        "{action} effective {effective_date} while SIASN held the NIP's data blocked (since {block_start}).",
+    ),
+    "imut.reason.possible_retaliation": (
+        "{action} atas ASN yang tercatat dalam kasus netralitas {case_id} (sejak {known_since}), "
+        "diputuskan {decision_date} oleh pimpinan instansinya dalam masa {window_first} s.d. "
+        "{window_last} ({event}): untuk diperiksa BKN.",
+        "{action} of an ASN who appears in neutrality case {case_id} (since {known_since}), decided on "
+        "{decision_date} by the head of their instansi within the window {window_first} to "
+        "{window_last} ({event}): for BKN's investigation.",
+    ),
+    "imut.provisional": (
+        "Sementara: cuti bersama tahun {years} belum ditetapkan; batas waktu dapat mundur.",
+        "Provisional: the cuti bersama of {years} are not yet decreed; the deadline may move later.",
+    ),
+    # Labels for enum values used as parameters.
+    "action.mutasi": ("Mutasi", "Transfer"),
+    "action.rotasi": ("Rotasi", "Rotation"),
+    "action.promosi": ("Promosi", "Promotion"),
+    "action.demosi": ("Demosi", "Demotion"),
+    "action.pemberhentian_dari_jabatan": ("Pemberhentian dari jabatan", "Removal from post"),
+    "action.pengangkatan": ("Pengangkatan", "Appointment"),
+    "post_class.jpt_madya": ("JPT Madya", "JPT Madya"),
+    "post_class.jpt_pratama": ("JPT Pratama", "JPT Pratama"),
+    "post_class.administrator": ("Administrator", "Administrator"),
+    "post_class.pengawas": ("Pengawas", "Pengawas"),
+    "post_class.fungsional_tugas_tambahan": (
+        "fungsional dengan tugas tambahan memimpin unit",
+        "functional official leading a unit",
+    ),
+    "post_class.lainnya": ("lainnya", "other"),
+    "role.kepala_daerah": ("kepala daerah definitif", "definitive regional head"),
+    "role.pj_kepala_daerah": ("Pj kepala daerah", "acting (Pj) regional head"),
+    "role.plt_kepala_daerah": ("Plt kepala daerah", "caretaker (Plt) regional head"),
+    "role.pimpinan_instansi": ("pimpinan instansi", "head of the instansi"),
+    "role.lainnya": ("pejabat lain", "another official"),
+}
+
+_LABELLED = ("action", "post_class", "role")
+
+
+def text(key: str, language: Language = "en") -> str:
+    """The text of a key in a language (``KeyError`` for an unknown key)."""
+    indonesian, english = MESSAGES[key]
+    return indonesian if language == "id" else english
+
+
+def render(key: str, params: Mapping[str, str], language: Language = "en") -> str:
+    """A message with its parameters filled in; enum-valued parameters are said through their labels."""
+    said = {
+        name: text(f"{name}.{value}", language) if name in _LABELLED else value
+        for name, value in params.items()
+    }
+    return text(key, language).format(**said)

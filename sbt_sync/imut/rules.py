@@ -1,0 +1,250 @@
+"""The I-MUT rules: pure functions from one personnel action (and its context) to findings.
+
+Each rule returns a :class:`~sbt_sync.imut.model.Finding` or ``None``; :func:`evaluate` runs them all
+for the election events of the deciding official's region. Readings the law leaves open, and the
+choice made here:
+
+- "Replacement of an official" (penggantian pejabat) is any of the six I-MUT actions whose post before
+  or after is of a covered class; the decider must be a regional head (definitive, Pj or Plt).
+- An approval counts only if dated *before* the decision (MA 570 K/TUN/PILKADA/2016; Minahasa Utara
+  2024). One dated the same day does not show that it came first: a finding to investigate, not a
+  breach. One dated after is a breach and is shown in the finding.
+- Reporting: day 1 is the first working day after the decision; reported on the 7th is on time. It
+  applies to every action a regional head decides within the election's watch window (the Pasal 71(2)
+  window through the end of the Pasal 162(3) window), whatever the post class.
+- Possible retaliation covers demotion, removal from post, transfer and rotation, decided by the head
+  of the ASN's own instansi within the watch window, of an ASN in a neutrality case known on or before
+  the decision. Always ``investigate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
+from sbt_sync.imut.model import (
+    ActionKind,
+    BlockInterval,
+    DateWindow,
+    Disposition,
+    Finding,
+    NeutralityCaseRef,
+    PersonnelAction,
+    Rule,
+)
+from sbt_sync.imut.workdays import WorkingDayCalendar
+
+REPORTING_WORKING_DAYS = 7
+BLOCKED_KINDS = frozenset({ActionKind.PROMOSI, ActionKind.MUTASI, ActionKind.ROTASI, ActionKind.PENGANGKATAN})
+RETALIATION_KINDS = frozenset(
+    {ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN, ActionKind.MUTASI, ActionKind.ROTASI}
+)
+
+
+def watch_window(event: ElectionEvent) -> DateWindow:
+    """From the start of the Pasal 71(2) window to the end of the Pasal 162(3) one (or of the term)."""
+    ban = event.ban_window
+    after = event.post_inauguration_window
+    return DateWindow(ban.first, max(ban.last, after.last) if after else ban.last)
+
+
+def pasal_71_2(action: PersonnelAction, event: ElectionEvent) -> Finding | None:
+    """A covered replacement by a regional head in the ban window without an approval dated before it."""
+    return _approval_rule(Rule.PASAL_71_2, "imut.basis.pasal_71_2", action, event, event.ban_window)
+
+
+def pasal_162_3(action: PersonnelAction, event: ElectionEvent) -> Finding | None:
+    """The same within 6 months of inauguration (``None`` while the inauguration date is unknown)."""
+    window = event.post_inauguration_window
+    if window is None:
+        return None
+    return _approval_rule(Rule.PASAL_162_3, "imut.basis.pasal_162_3", action, event, window)
+
+
+def late_reporting(
+    action: PersonnelAction, event: ElectionEvent, *, workdays: WorkingDayCalendar, as_of: date
+) -> Finding | None:
+    """An action not reported to Kemendagri within 7 working days of its decision.
+
+    Unreported and still within the deadline on ``as_of``: no finding yet. The finding is provisional
+    when a year the deadline spans has no decreed cuti bersama yet (the deadline can only move later).
+    """
+    window = watch_window(event)
+    if not action.decided_by.is_regional_head or action.decision_date not in window:
+        return None
+    deadline = workdays.add_working_days(action.decision_date, REPORTING_WORKING_DAYS)
+    reported = action.reported_on
+    if reported is not None and reported <= deadline:
+        return None
+    if reported is None and as_of <= deadline:
+        return None
+    params = {"decision_date": action.decision_date.isoformat(), "deadline": deadline.isoformat()}
+    if reported is None:
+        key = "imut.reason.reporting_missing"
+        params["as_of"] = as_of.isoformat()
+        horizon = as_of
+    else:
+        key = "imut.reason.reporting_late"
+        params["reported_on"] = reported.isoformat()
+        params["working_days"] = str(workdays.working_days_after(action.decision_date, reported))
+        horizon = reported
+    unconfirmed = [
+        year for year in range(action.decision_date.year, horizon.year + 1) if not workdays.confirmed(year)
+    ]
+    evidence = {**_decision_evidence(action), "deadline": deadline.isoformat(), "as_of": as_of.isoformat()}
+    if unconfirmed:
+        evidence["unconfirmed_years"] = ",".join(map(str, unconfirmed))
+    return Finding(
+        rule=Rule.REPORTING_7_DAYS,
+        action_id=action.action_id,
+        disposition=Disposition.BREACH,
+        basis_key="imut.basis.reporting",
+        reason_key=key,
+        reason_params=params,
+        event_id=event.event_id,
+        window=window,
+        evidence=evidence,
+        provisional=bool(unconfirmed),
+    )
+
+
+def block_breach(action: PersonnelAction, blocks: Sequence[BlockInterval]) -> Finding | None:
+    """A promotion, transfer, rotation or appointment effective on a day SIASN held the NIP blocked."""
+    if action.kind not in BLOCKED_KINDS:
+        return None
+    covering = sorted((b for b in blocks if b.covers(action.effective_date)), key=lambda b: b.start)
+    if not covering:
+        return None
+    block = covering[0]
+    return Finding(
+        rule=Rule.BLOCK_BREACH,
+        action_id=action.action_id,
+        disposition=Disposition.BREACH,
+        basis_key="imut.basis.block_breach",
+        reason_key="imut.reason.block_breach",
+        reason_params={
+            "action": action.kind.value,
+            "effective_date": action.effective_date.isoformat(),
+            "block_start": block.start.isoformat(),
+        },
+        evidence={
+            **_decision_evidence(action),
+            "block_start": block.start.isoformat(),
+            "block_end": block.end.isoformat() if block.end else "",
+            "block_reference": block.reference,
+        },
+    )
+
+
+def possible_retaliation(
+    action: PersonnelAction, event: ElectionEvent, cases: Sequence[NeutralityCaseRef]
+) -> Finding | None:
+    """A demotion, removal or transfer of an ASN in a neutrality case, by their instansi's head, in
+    the watch window: flagged for BKN's investigation, never a decision."""
+    window = watch_window(event)
+    head = action.decided_by.heads_instansi_id
+    if action.kind not in RETALIATION_KINDS or head is None or head != action.instansi_id:
+        return None
+    if action.decision_date not in window:
+        return None
+    known = sorted(
+        (c for c in cases if c.known_since <= action.decision_date), key=lambda c: (c.known_since, c.case_id)
+    )
+    if not known:
+        return None
+    case = known[0]
+    return Finding(
+        rule=Rule.POSSIBLE_RETALIATION,
+        action_id=action.action_id,
+        disposition=Disposition.INVESTIGATE,
+        basis_key="imut.basis.possible_retaliation",
+        reason_key="imut.reason.possible_retaliation",
+        reason_params={
+            "action": action.kind.value,
+            "case_id": case.case_id,
+            "known_since": case.known_since.isoformat(),
+            "decision_date": action.decision_date.isoformat(),
+            **_window_params(event, window),
+        },
+        event_id=event.event_id,
+        window=window,
+        evidence={**_decision_evidence(action), "case_ids": ",".join(c.case_id for c in known)},
+    )
+
+
+def evaluate(
+    action: PersonnelAction,
+    *,
+    elections: ElectionCalendar,
+    workdays: WorkingDayCalendar,
+    blocks: Mapping[str, Sequence[BlockInterval]],
+    cases: Mapping[str, Sequence[NeutralityCaseRef]],
+    as_of: date,
+) -> tuple[Finding, ...]:
+    """Every finding on one action: the election rules per event of the decider's region, and the
+    block rule. ``blocks`` and ``cases`` are keyed by NIP."""
+    found: list[Finding | None] = [block_breach(action, blocks.get(action.nip, ()))]
+    for event in elections.events_for(action.decided_by.region_code):
+        found += [
+            pasal_71_2(action, event),
+            pasal_162_3(action, event),
+            late_reporting(action, event, workdays=workdays, as_of=as_of),
+            possible_retaliation(action, event, cases.get(action.nip, ())),
+        ]
+    return tuple(f for f in found if f is not None)
+
+
+def _approval_rule(
+    rule: Rule, basis_key: str, action: PersonnelAction, event: ElectionEvent, window: DateWindow
+) -> Finding | None:
+    post = action.covered_post
+    if post is None or not action.decided_by.is_regional_head or action.decision_date not in window:
+        return None
+    approval = action.approval
+    if approval is not None and approval.letter_date < action.decision_date:
+        return None
+    params = {
+        "action": action.kind.value,
+        "post_class": post.post_class.value,
+        "role": action.decided_by.role.value,
+        "decision_date": action.decision_date.isoformat(),
+        **_window_params(event, window),
+    }
+    evidence = _decision_evidence(action)
+    if approval is None:
+        key, disposition = "imut.reason.window_no_approval", Disposition.BREACH
+    else:
+        same_day = approval.letter_date == action.decision_date
+        key = "imut.reason.window_approval_same_day" if same_day else "imut.reason.window_approval_after"
+        disposition = Disposition.INVESTIGATE if same_day else Disposition.BREACH
+        params |= {"letter_no": approval.letter_no, "letter_date": approval.letter_date.isoformat()}
+        evidence |= {
+            "approval_letter_no": approval.letter_no,
+            "approval_date": approval.letter_date.isoformat(),
+        }
+    return Finding(
+        rule=rule,
+        action_id=action.action_id,
+        disposition=disposition,
+        basis_key=basis_key,
+        reason_key=key,
+        reason_params=params,
+        event_id=event.event_id,
+        window=window,
+        evidence=evidence,
+    )
+
+
+def _window_params(event: ElectionEvent, window: DateWindow) -> dict[str, str]:
+    last = "?" if window.last == date.max else window.last.isoformat()
+    return {"window_first": window.first.isoformat(), "window_last": last, "event": event.event_name}
+
+
+def _decision_evidence(action: PersonnelAction) -> dict[str, str]:
+    return {
+        "decision_no": action.decision_no,
+        "decision_date": action.decision_date.isoformat(),
+        "effective_date": action.effective_date.isoformat(),
+        "reported_on": action.reported_on.isoformat() if action.reported_on else "",
+    }

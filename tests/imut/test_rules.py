@@ -1,0 +1,472 @@
+"""The I-MUT rules at every date boundary, and their properties."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sbt_sync.imut import reasons
+from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
+from sbt_sync.imut.model import (
+    ActionKind,
+    BlockInterval,
+    DecidingOfficial,
+    Disposition,
+    Finding,
+    MendagriApproval,
+    NeutralityCaseRef,
+    OfficialRole,
+    PersonnelAction,
+    Post,
+    PostClass,
+    Rule,
+)
+from sbt_sync.imut.rules import (
+    block_breach,
+    evaluate,
+    late_reporting,
+    pasal_71_2,
+    pasal_162_3,
+    possible_retaliation,
+    watch_window,
+)
+from sbt_sync.imut.workdays import WorkingDayCalendar
+
+PILKADA_2024 = ElectionEvent(
+    event_id="pilkada-2024",
+    event_name="Pilkada serentak 2024",
+    region_code="32",
+    candidate_determination=date(2024, 9, 22),
+    voting=date(2024, 11, 27),
+    inauguration=date(2025, 2, 20),
+    end_of_term=date(2025, 2, 19),
+    source="PKPU 2/2024",
+)
+BAN_FIRST, BAN_LAST = date(2024, 3, 22), date(2025, 2, 19)
+AFTER_FIRST, AFTER_LAST = date(2025, 2, 20), date(2025, 8, 19)
+WORKDAYS = WorkingDayCalendar()
+GOVERNOR = DecidingOfficial(
+    OfficialRole.KEPALA_DAERAH, "Gubernur", region_code="32", heads_instansi_id="PROV-32"
+)
+SEKDA = DecidingOfficial(OfficialRole.LAINNYA, "Sekda", region_code="32")
+ONE_DAY = timedelta(days=1)
+
+
+def _action(**changes: Any) -> PersonnelAction:
+    """A lawful-looking transfer of an Administrator by the governor; ``changes`` override fields."""
+    decided = changes.get("decision_date", date(2024, 6, 3))
+    base = PersonnelAction(
+        action_id="IMUT-1",
+        nip="199001012015031001",
+        kind=ActionKind.MUTASI,
+        instansi_id="PROV-32",
+        decided_by=GOVERNOR,
+        decision_no="821/Kep.1-BKD/2024",
+        decision_date=decided,
+        effective_date=decided,
+        post_before=Post(PostClass.ADMINISTRATOR, "Kepala Bagian Umum"),
+        post_after=Post(PostClass.ADMINISTRATOR, "Kepala Bagian Keuangan"),
+        reported_on=decided,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def _approval(day: date) -> MendagriApproval:
+    return MendagriApproval("100.2.2.6/1234/OTDA", day)
+
+
+def _says(finding: Finding) -> tuple[str, str]:
+    """The reason in both languages (fails on a missing key or parameter)."""
+    return (
+        reasons.render(finding.reason_key, finding.reason_params, "id"),
+        reasons.render(finding.reason_key, finding.reason_params, "en"),
+    )
+
+
+# --- Pasal 71(2) and 162(3) ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("decided", "expected"),
+    [
+        (BAN_FIRST - ONE_DAY, None),  # 21 Mar 2024: the day before the ban
+        (BAN_FIRST, "imut.reason.window_no_approval"),  # 22 Mar 2024: its first day
+        (BAN_LAST, "imut.reason.window_no_approval"),  # the last day of the outgoing term
+        (BAN_LAST + ONE_DAY, None),  # inauguration day: Pasal 162(3) takes over
+    ],
+)
+def test_pasal_71_2_window_boundaries(decided: date, expected: str | None) -> None:
+    finding = pasal_71_2(_action(decision_date=decided), PILKADA_2024)
+    assert (finding.reason_key if finding else None) == expected
+    if finding:
+        assert finding.rule is Rule.PASAL_71_2
+        assert finding.disposition is Disposition.BREACH
+        assert finding.basis_key == "imut.basis.pasal_71_2"
+        assert "Article 71(2)" in reasons.text(finding.basis_key)
+        assert "2024-03-22" in _says(finding)[1]
+
+
+@pytest.mark.parametrize(
+    ("decided", "expected"),
+    [
+        (AFTER_FIRST - ONE_DAY, None),  # the outgoing term's last day is Pasal 71(2)'s
+        (AFTER_FIRST, "imut.reason.window_no_approval"),  # inauguration day
+        (AFTER_LAST, "imut.reason.window_no_approval"),  # 19 Aug 2025: six months counted from 20 Feb
+        (AFTER_LAST + ONE_DAY, None),
+    ],
+)
+def test_pasal_162_3_window_boundaries(decided: date, expected: str | None) -> None:
+    finding = pasal_162_3(_action(decision_date=decided), PILKADA_2024)
+    assert (finding.reason_key if finding else None) == expected
+    if finding:
+        assert finding.rule is Rule.PASAL_162_3
+        assert "Article 162(3)" in reasons.text(finding.basis_key)
+
+
+@pytest.mark.parametrize("rule", [pasal_71_2, pasal_162_3])
+@pytest.mark.parametrize(
+    ("approved", "expected", "disposition"),
+    [
+        (-1, None, None),  # dated the day before the decision: lawful
+        (0, "imut.reason.window_approval_same_day", Disposition.INVESTIGATE),  # same day: not shown first
+        (1, "imut.reason.window_approval_after", Disposition.BREACH),  # after: does not cure, is shown
+        (90, "imut.reason.window_approval_after", Disposition.BREACH),
+    ],
+)
+def test_approval_counts_only_if_dated_before_the_decision(
+    rule: Any, approved: int, expected: str | None, disposition: Disposition | None
+) -> None:
+    decided = date(2025, 2, 20) if rule is pasal_162_3 else date(2024, 6, 3)
+    approval = _approval(decided + timedelta(days=approved))
+    finding = rule(_action(decision_date=decided, approval=approval), PILKADA_2024)
+    assert (finding.reason_key if finding else None) == expected
+    if finding:
+        assert finding.disposition is disposition
+        assert finding.evidence["approval_letter_no"] == approval.letter_no
+        assert finding.evidence["approval_date"] == approval.letter_date.isoformat()
+        assert approval.letter_no in _says(finding)[0]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "covered"),
+    [
+        (PostClass.JPT_MADYA, PostClass.JPT_MADYA, True),
+        (PostClass.JPT_PRATAMA, PostClass.LAINNYA, True),  # removed from a covered post
+        (None, PostClass.PENGAWAS, True),  # appointed to a covered post
+        (PostClass.FUNGSIONAL_TUGAS_TAMBAHAN, None, True),  # a kepala sekolah replaced
+        (PostClass.LAINNYA, PostClass.LAINNYA, False),  # a plain functional or executor post
+        (None, None, False),
+    ],
+)
+def test_only_covered_post_classes_count(
+    before: PostClass | None, after: PostClass | None, covered: bool
+) -> None:
+    action = _action(
+        post_before=Post(before) if before else None,
+        post_after=Post(after) if after else None,
+    )
+    assert (pasal_71_2(action, PILKADA_2024) is not None) is covered
+
+
+@pytest.mark.parametrize(
+    ("role", "flagged"),
+    [
+        (OfficialRole.KEPALA_DAERAH, True),
+        (OfficialRole.PJ_KEPALA_DAERAH, True),
+        (OfficialRole.PLT_KEPALA_DAERAH, True),
+        (OfficialRole.PIMPINAN_INSTANSI, False),
+        (OfficialRole.LAINNYA, False),
+    ],
+)
+def test_only_regional_heads_are_bound_by_pasal_71_2(role: OfficialRole, flagged: bool) -> None:
+    action = _action(decided_by=dataclasses.replace(GOVERNOR, role=role))
+    assert (pasal_71_2(action, PILKADA_2024) is not None) is flagged
+
+
+# --- reporting within 7 working days ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("decided", "seventh", "eighth"),
+    [
+        # Tue 26 Nov 2024; Wed 27 Nov (voting day) is a national holiday.
+        (date(2024, 11, 26), date(2024, 12, 6), date(2024, 12, 9)),
+        # Thu 4 Apr 2024; 8, 9, 12, 15 Apr are cuti bersama and 10, 11 Apr Idul Fitri.
+        (date(2024, 4, 4), date(2024, 4, 23), date(2024, 4, 24)),
+        # Mon 23 Dec 2024; 25 Dec Natal, 26 Dec cuti bersama, 1 Jan 2025 New Year.
+        (date(2024, 12, 23), date(2025, 1, 6), date(2025, 1, 7)),
+    ],
+)
+def test_reporting_on_the_7th_working_day_is_on_time_and_on_the_8th_late(
+    decided: date, seventh: date, eighth: date
+) -> None:
+    assert (
+        late_reporting(
+            _action(decision_date=decided, reported_on=seventh), PILKADA_2024, workdays=WORKDAYS, as_of=eighth
+        )
+        is None
+    )
+    late = late_reporting(
+        _action(decision_date=decided, reported_on=eighth), PILKADA_2024, workdays=WORKDAYS, as_of=eighth
+    )
+    assert late is not None
+    assert late.reason_key == "imut.reason.reporting_late"
+    assert late.reason_params["working_days"] == "8"
+    assert late.evidence["deadline"] == seventh.isoformat()
+    assert not late.provisional
+    assert "working day 8" in _says(late)[1]
+
+
+def test_unreported_action_is_a_finding_only_after_the_deadline() -> None:
+    action = _action(decision_date=date(2024, 11, 26), reported_on=None)
+    deadline = date(2024, 12, 6)
+    assert late_reporting(action, PILKADA_2024, workdays=WORKDAYS, as_of=deadline) is None
+    missing = late_reporting(action, PILKADA_2024, workdays=WORKDAYS, as_of=deadline + ONE_DAY)
+    assert missing is not None
+    assert missing.reason_key == "imut.reason.reporting_missing"
+    assert missing.reason_params["as_of"] == "2024-12-07"
+
+
+@pytest.mark.parametrize(
+    ("decided", "flagged"),
+    [
+        (BAN_FIRST - ONE_DAY, False),  # before the watch window
+        (BAN_FIRST, True),
+        (AFTER_LAST, True),  # the watch window runs to the end of the Pasal 162(3) window
+        (AFTER_LAST + ONE_DAY, False),
+    ],
+)
+def test_reporting_rule_watches_the_election_window(decided: date, flagged: bool) -> None:
+    action = _action(decision_date=decided, reported_on=decided + timedelta(days=30))
+    found = late_reporting(action, PILKADA_2024, workdays=WORKDAYS, as_of=decided + timedelta(days=30))
+    assert (found is not None) is flagged
+
+
+def test_reporting_rule_covers_every_post_class_but_only_regional_heads() -> None:
+    late = {"decision_date": date(2024, 6, 3), "reported_on": date(2024, 7, 3)}
+    plain = _action(post_before=Post(PostClass.LAINNYA), post_after=Post(PostClass.LAINNYA), **late)
+    assert late_reporting(plain, PILKADA_2024, workdays=WORKDAYS, as_of=date(2024, 7, 3)) is not None
+    by_sekda = _action(decided_by=SEKDA, **late)
+    assert late_reporting(by_sekda, PILKADA_2024, workdays=WORKDAYS, as_of=date(2024, 7, 3)) is None
+
+
+def test_late_finding_in_a_year_without_decreed_cuti_bersama_is_provisional() -> None:
+    event = dataclasses.replace(
+        PILKADA_2024,
+        event_id="pilkada-2099",
+        candidate_determination=date(2099, 9, 20),
+        voting=None,
+        inauguration=None,
+        end_of_term=None,
+    )
+    decided = date(2099, 5, 1)
+    late = late_reporting(
+        _action(decision_date=decided, reported_on=date(2099, 6, 1)),
+        event,
+        workdays=WORKDAYS,
+        as_of=date(2099, 6, 1),
+    )
+    assert late is not None
+    assert late.provisional
+    assert late.evidence["unconfirmed_years"] == "2099"
+    assert late.reason_params  # renders with the window left open
+    assert _says(late)
+
+
+# --- block breach ----------------------------------------------------------------------------------
+
+BLOCK = BlockInterval(date(2024, 5, 10), date(2024, 7, 1), "pemblokiran SBT-42")
+
+
+@pytest.mark.parametrize(
+    ("effective", "flagged"),
+    [
+        (date(2024, 5, 9), False),  # the day before the block
+        (date(2024, 5, 10), True),  # the day it was set
+        (date(2024, 6, 30), True),  # its last day
+        (date(2024, 7, 1), False),  # the day it was lifted
+    ],
+)
+def test_block_breach_boundaries(effective: date, flagged: bool) -> None:
+    action = _action(kind=ActionKind.PROMOSI, effective_date=effective)
+    found = block_breach(action, [BLOCK])
+    assert (found is not None) is flagged
+    if found:
+        assert found.evidence["block_reference"] == "pemblokiran SBT-42"
+        assert _says(found)
+
+
+@pytest.mark.parametrize(
+    ("kind", "flagged"),
+    [
+        (ActionKind.PROMOSI, True),
+        (ActionKind.MUTASI, True),
+        (ActionKind.ROTASI, True),
+        (ActionKind.PENGANGKATAN, True),
+        (ActionKind.DEMOSI, False),  # a block stops favourable moves, not sanctions
+        (ActionKind.PEMBERHENTIAN, False),
+    ],
+)
+def test_block_breach_kinds(kind: ActionKind, flagged: bool) -> None:
+    action = _action(kind=kind, effective_date=date(2030, 1, 1))
+    assert (block_breach(action, [BlockInterval(date(2029, 12, 1))]) is not None) is flagged
+
+
+def test_block_breach_ignores_the_election_calendar() -> None:
+    action = _action(kind=ActionKind.PROMOSI, decision_date=date(2020, 1, 6))
+    found = evaluate(
+        action,
+        elections=ElectionCalendar((PILKADA_2024,)),
+        workdays=WORKDAYS,
+        blocks={action.nip: [BlockInterval(date(2019, 1, 1))]},
+        cases={},
+        as_of=date(2020, 3, 1),
+    )
+    assert [f.rule for f in found] == [Rule.BLOCK_BREACH]
+
+
+# --- possible retaliation --------------------------------------------------------------------------
+
+CASE = NeutralityCaseRef("BWS-2024-0001", date(2024, 5, 1))
+
+
+@pytest.mark.parametrize(
+    ("decided", "flagged"),
+    [
+        (BAN_FIRST - ONE_DAY, False),
+        (BAN_FIRST, False),  # the case is not known yet on 22 Mar
+        (CASE.known_since, True),  # decided the day the case became known
+        (AFTER_LAST, True),
+        (AFTER_LAST + ONE_DAY, False),
+    ],
+)
+def test_possible_retaliation_boundaries(decided: date, flagged: bool) -> None:
+    action = _action(kind=ActionKind.DEMOSI, decision_date=decided)
+    found = possible_retaliation(action, PILKADA_2024, [CASE])
+    assert (found is not None) is flagged
+    if found:
+        assert found.disposition is Disposition.INVESTIGATE
+        assert found.reason_params["case_id"] == CASE.case_id
+        assert "investigation" in _says(found)[1]
+
+
+@pytest.mark.parametrize(
+    ("changes", "flagged"),
+    [
+        ({"kind": ActionKind.PEMBERHENTIAN}, True),
+        ({"kind": ActionKind.MUTASI}, True),
+        ({"kind": ActionKind.PROMOSI}, False),
+        # Decided by someone who does not head the ASN's instansi.
+        ({"decided_by": SEKDA}, False),
+        ({"instansi_id": "KAB-32.04"}, False),
+    ],
+)
+def test_possible_retaliation_needs_an_adverse_move_by_the_instansis_head(
+    changes: dict[str, Any], flagged: bool
+) -> None:
+    action = _action(**({"kind": ActionKind.DEMOSI, "decision_date": date(2024, 6, 3)} | changes))
+    assert (possible_retaliation(action, PILKADA_2024, [CASE]) is not None) is flagged
+
+
+# --- evaluate and the texts ------------------------------------------------------------------------
+
+
+def test_evaluate_runs_every_rule_for_the_deciders_region() -> None:
+    action = _action(
+        kind=ActionKind.DEMOSI,
+        decision_date=date(2024, 6, 3),
+        reported_on=None,
+        approval=_approval(date(2024, 6, 10)),
+    )
+    calendar = ElectionCalendar((PILKADA_2024,))
+    found = evaluate(
+        action,
+        elections=calendar,
+        workdays=WORKDAYS,
+        blocks={},
+        cases={action.nip: [CASE]},
+        as_of=date(2024, 7, 1),
+    )
+    assert {f.rule for f in found} == {Rule.PASAL_71_2, Rule.REPORTING_7_DAYS, Rule.POSSIBLE_RETALIATION}
+    elsewhere = _action(decided_by=dataclasses.replace(GOVERNOR, region_code="33"), reported_on=None)
+    assert (
+        evaluate(
+            elsewhere, elections=calendar, workdays=WORKDAYS, blocks={}, cases={}, as_of=date(2025, 1, 1)
+        )
+        == ()
+    )
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_every_message_key_has_both_languages_and_all_labels(language: reasons.Language) -> None:
+    for key, pair in reasons.MESSAGES.items():
+        assert all(pair), key
+    for kind in ActionKind:
+        reasons.text(f"action.{kind.value}", language)
+    for post_class in PostClass:
+        reasons.text(f"post_class.{post_class.value}", language)
+    for role in OfficialRole:
+        reasons.text(f"role.{role.value}", language)
+    for rule in (Rule.PASAL_71_2, Rule.PASAL_162_3):
+        reasons.text(f"imut.basis.{rule.value}", language)
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+days = st.dates(min_value=date(2023, 9, 1), max_value=date(2026, 6, 30))
+offsets = st.one_of(st.none(), st.integers(-60, 60))
+
+
+@given(decided=days, approval_offset=offsets, kind=st.sampled_from(ActionKind))
+def test_window_findings_never_exist_outside_their_windows(
+    decided: date, approval_offset: int | None, kind: ActionKind
+) -> None:
+    approval = None if approval_offset is None else _approval(decided + timedelta(days=approval_offset))
+    action = _action(kind=kind, decision_date=decided, approval=approval)
+    found = pasal_71_2(action, PILKADA_2024)
+    assert (found is not None) == (
+        BAN_FIRST <= decided <= BAN_LAST and (approval_offset is None or approval_offset >= 0)
+    )
+    after = pasal_162_3(action, PILKADA_2024)
+    assert after is None or AFTER_FIRST <= decided <= AFTER_LAST
+    assert found is None or after is None  # the two windows do not overlap
+
+
+@given(decided=days, later=st.integers(0, 400))
+def test_a_later_approval_never_clears_a_finding(decided: date, later: int) -> None:
+    bare = _action(decision_date=decided, approval=None)
+    approved_later = _action(decision_date=decided, approval=_approval(decided + timedelta(days=later)))
+    for rule in (pasal_71_2, pasal_162_3):
+        assert (rule(bare, PILKADA_2024) is None) == (rule(approved_later, PILKADA_2024) is None)
+
+
+@given(decided=days, delay=st.integers(0, 40), unreported=st.booleans())
+def test_reporting_finding_only_in_the_window_and_only_after_the_deadline(
+    decided: date, delay: int, unreported: bool
+) -> None:
+    reported = decided + timedelta(days=delay)
+    action = _action(decision_date=decided, reported_on=None if unreported else reported)
+    found = late_reporting(action, PILKADA_2024, workdays=WORKDAYS, as_of=reported)
+    deadline = WORKDAYS.add_working_days(decided, 7)
+    assert (found is not None) == (decided in watch_window(PILKADA_2024) and reported > deadline)
+
+
+@given(
+    effective=days,
+    start=days,
+    length=st.one_of(st.none(), st.integers(1, 400)),
+    kind=st.sampled_from(ActionKind),
+)
+def test_block_breach_exactly_when_a_block_covers_the_effective_date(
+    effective: date, start: date, length: int | None, kind: ActionKind
+) -> None:
+    end = None if length is None else start + timedelta(days=length)
+    found = block_breach(_action(kind=kind, effective_date=effective), [BlockInterval(start, end)])
+    blocked = start <= effective and (end is None or effective < end)
+    favourable = kind not in (ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN)
+    assert (found is not None) == (blocked and favourable)
