@@ -32,8 +32,8 @@ EXPECTED_ASSET_KEYS = [
 ]
 
 
-# The daemon's automation: the full-cycle and registry-refresh schedules, one sensor per source, the steward sensor, the
-# push retry sensor and the freshness-check sensor.
+# The daemon's automation: the full-cycle and registry-refresh schedules, one sensor per source, the
+# steward sensor, the push retry sensor and the freshness-check sensor.
 EXPECTED_SCHEDULES = ["full_cycle_schedule", "registry_refresh_schedule"]
 EXPECTED_SENSORS = [
     "bawaslu_changes",
