@@ -470,3 +470,44 @@ def test_block_breach_exactly_when_a_block_covers_the_effective_date(
     blocked = start <= effective and (end is None or effective < end)
     favourable = kind not in (ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN)
     assert (found is not None) == (blocked and favourable)
+
+
+@given(
+    decided=days,
+    kind=st.sampled_from(ActionKind),
+    role=st.sampled_from(OfficialRole),
+    approval_offset=offsets,
+    report_delay=st.one_of(st.none(), st.integers(0, 30)),
+    case_offset=st.integers(-200, 200),
+)
+def test_no_election_finding_outside_the_watch_window_and_retaliation_is_never_decided(
+    decided: date,
+    kind: ActionKind,
+    role: OfficialRole,
+    approval_offset: int | None,
+    report_delay: int | None,
+    case_offset: int,
+) -> None:
+    action = _action(
+        kind=kind,
+        decision_date=decided,
+        decided_by=dataclasses.replace(GOVERNOR, role=role),
+        approval=None if approval_offset is None else _approval(decided + timedelta(days=approval_offset)),
+        reported_on=None if report_delay is None else decided + timedelta(days=report_delay),
+    )
+    case = NeutralityCaseRef("BWS-1", decided + timedelta(days=case_offset))
+    found = evaluate(
+        action,
+        elections=ElectionCalendar((PILKADA_2024,)),
+        workdays=WORKDAYS,
+        blocks={},
+        cases={action.nip: [case]},
+        as_of=decided + timedelta(days=60),
+    )
+    for finding in found:
+        assert decided in watch_window(PILKADA_2024)
+        assert finding.window is not None and decided in finding.window
+        assert all(_says(finding))
+        if finding.rule is Rule.POSSIBLE_RETALIATION:
+            assert finding.disposition is Disposition.INVESTIGATE
+            assert case_offset <= 0
