@@ -154,18 +154,27 @@ def raw_hash(item: Mapping[str, Any]) -> str:
 def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[Page]]) -> RegistryResult:
     """A full pass: upsert every page ``pager`` yields from the stored offset (None: from the start),
     flagging the staged rows of the ASN whose change can alter a case (module docstring). Pages are
-    fetched and hashed on a worker thread while the previous page is written."""
+    fetched and hashed on a worker thread while the previous page is written; while pages are mostly
+    new (a first load), the worker parses them too."""
     started = time.monotonic()
     result = RegistryResult()
     with database.session() as session:
         stored = session.get(SourceCursor, REGISTRY_SOURCE)
         cursor = stored.cursor if stored else None
-    for prepared in _prefetched(pager(cursor)):
+        eager = threading.Event()
+        if mirror_is_empty(session):
+            eager.set()
+    for prepared in _prefetched(pager(cursor), parse=eager):
         page = prepared.page
         target = None if page.last else page.cursor
         with database.session() as session:
             written = _written(result)
             affected = _apply(session, prepared, result)
+            # Parse the next pages ahead while most rows of this one were new.
+            if 2 * (result.new - written[0]) > len(page.items):
+                eager.set()
+            else:
+                eager.clear()
             # In the page's transaction: a crash after the upsert cannot lose the flags, since the
             # next pass would find the row unchanged and flag nothing.
             result.staged_flagged += flag_staged(session, affected)
@@ -311,18 +320,29 @@ class _Prepared:
 
     page: Page
     digests: list[tuple[str, str]]
+    parsed: list[dict[str, Any] | str] | None = None
+    """Each item as :func:`registry_row` makes it, or why it is refused; None: not parsed ahead."""
 
 
-def _prepare(page: Page) -> _Prepared:
-    return _Prepared(page, [(str(item.get("nipBaru") or ""), raw_hash(item)) for item in page.items])
+def _prepare(page: Page, *, parse: bool = False) -> _Prepared:
+    digests = [(str(item.get("nipBaru") or ""), raw_hash(item)) for item in page.items]
+    return _Prepared(page, digests, [_row_or_reason(item) for item in page.items] if parse else None)
+
+
+def _row_or_reason(item: dict[str, Any]) -> dict[str, Any] | str:
+    try:
+        return registry_row(item)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
 
 
 _DONE = object()
 
 
-def _prefetched(pages: Iterable[Page]) -> Iterator[_Prepared]:
-    """``pages`` fetched and hashed one page ahead on a worker thread (the HTTP wait and the hashing
-    overlap the database's writing); an error on the worker is raised here, in order."""
+def _prefetched(pages: Iterable[Page], *, parse: threading.Event | None = None) -> Iterator[_Prepared]:
+    """``pages`` fetched and hashed (and parsed while ``parse`` is set) ahead on a worker thread: the
+    HTTP wait and that work overlap the database's writing. An error on the worker is raised here,
+    in order."""
     queue: Queue[Any] = Queue(maxsize=PREFETCH_PAGES)
     stop = threading.Event()
 
@@ -338,7 +358,7 @@ def _prefetched(pages: Iterable[Page]) -> Iterator[_Prepared]:
     def work() -> None:
         try:
             for page in pages:
-                if not put(_prepare(page)):
+                if not put(_prepare(page, parse=parse is not None and parse.is_set())):
                     return
         except BaseException as exc:  # handed to the consumer, raised there
             put(exc)
@@ -358,15 +378,20 @@ def _prefetched(pages: Iterable[Page]) -> Iterator[_Prepared]:
 
 
 def _parse(
-    items: list[dict[str, Any]], owner: dict[str, str], result: RegistryResult
+    items: list[tuple[dict[str, Any], dict[str, Any] | str | None]],
+    owner: dict[str, str],
+    result: RegistryResult,
 ) -> dict[str, dict[str, Any]]:
     """The valid rows among ``items`` by NIP; a row whose SIASN id another NIP of the page already
     carries (``owner``: id -> NIP, seeded with the page's unchanged rows) is rejected (``siasn_id``
-    is unique: the page cannot say which NIP the id belongs to)."""
+    is unique: the page cannot say which NIP the id belongs to). Each item comes with its row (or
+    the reason it was refused) when it was parsed ahead, else None."""
     rows: dict[str, dict[str, Any]] = {}
-    for item in items:
+    for item, ahead in items:
         try:
-            row = registry_row(item)
+            row = registry_row(item) if ahead is None else ahead
+            if isinstance(row, str):
+                raise ValueError(row)
             other = owner.get(row["siasn_id"])
             if other is not None and other != row["nip"]:
                 raise ValueError(f"id: also given for NIP {mask_nip(other)}")
@@ -393,13 +418,16 @@ def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> set
         )
         known = dict(session.execute(query).tuples().all())
     owner: dict[str, str] = {}
-    todo: list[dict[str, Any]] = []
-    for item, (nip, digest) in zip(items, prepared.digests, strict=True):
+    todo: list[tuple[dict[str, Any], dict[str, Any] | str | None]] = []
+    parsed: list[dict[str, Any] | str | None] = [None] * len(items)
+    if prepared.parsed is not None:
+        parsed = list(prepared.parsed)
+    for item, (nip, digest), ahead in zip(items, prepared.digests, parsed, strict=True):
         if nip and known.get(nip) == digest:
             result.unchanged += 1
             owner[str(item.get("id"))] = nip
         else:
-            todo.append(item)
+            todo.append((item, ahead))
     rows = _parse(todo, owner, result)
     if not rows:
         return set()
@@ -473,9 +501,13 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     connection.exec_driver_sql(_APPLY_STAGE)
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
 def _copy_line(row: Mapping[str, Any]) -> str:
     """One row in ``COPY``'s text format."""
-    return "\t".join(_copy_value(row.get(name)) for name in _COLUMN_NAMES) + "\n"
+    values = (row.get(name) for name in _COLUMN_NAMES)
+    return "\t".join(v.translate(_COPY_ESCAPES) if type(v) is str else _copy_value(v) for v in values) + "\n"
 
 
 def _copy_value(value: Any) -> str:
@@ -485,10 +517,7 @@ def _copy_value(value: Any) -> str:
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
-    if any(c in text for c in "\\\t\n\r"):
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def _replace_moved_ids(

@@ -96,7 +96,8 @@ def _write_registry(path: Path) -> None:
                 "II",
                 "01",
                 "Aktif",
-                "Analis",
+                # COPY's text format escapes these; the mirror must hold them as listed.
+                "Analis \\ Kepegawaian\tMuda\nII" if number == 4 else "Analis",
                 _updated(number),
             ]
         )
