@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case
-from sbt_sync.definitions import FULL_CYCLE_JOB, build_definitions
+from sbt_sync.definitions import FULL_CYCLE_JOB, REGISTRY_REFRESH_JOB, build_definitions
 from sbt_sync.sandbox.clock import SandboxClock
 from sbt_sync.sandbox.faults import FaultSwitches
 from sbt_sync.sandbox.http.control_client import ControlClient
@@ -220,3 +220,18 @@ def test_a_blocked_asn_who_retires_is_unblocked_by_the_next_cycle_without_any_so
     assert _metadata(third, "golden__cases")["staged_changed"] == 0
     assert project.writes() == [("blokir", RETIRES), ("blokir", STAYS), ("buka", RETIRES)]
     assert first.success and second.success
+
+
+def test_the_registry_refresh_job_reads_the_whole_registry_on_its_own(project: Project) -> None:
+    """The full refresh is its own job (with its own schedule); it re-reads every row, writing only
+    what changed."""
+    job = project.definitions.resolve_job_def(REGISTRY_REFRESH_JOB)
+    first = job.execute_in_process(raise_on_error=False)
+    assert first.success
+    loaded = _metadata(first, "reference__asn_registry")
+    assert (loaded["mode"], loaded["new"], loaded["pass_completed"]) == ("full", len(PEOPLE), True)
+
+    project.box.clock.set(START + timedelta(days=7), frozen=True)
+    project.control.post(f"/siasn/registry/{RETIRES}", {"set": {"kedudukanPnsId": "99"}})
+    again = _metadata(job.execute_in_process(raise_on_error=False), "reference__asn_registry")
+    assert (again["mode"], again["fetched"], again["new"], again["changed"]) == ("full", len(PEOPLE), 0, 1)
