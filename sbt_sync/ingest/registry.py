@@ -259,14 +259,23 @@ def _apply_lookups(
     result.pages += 1
 
 
-OPEN_CASE_STATUSES = ("aduan", "menunggu_verifikasi", "menunggu_tindak_lanjut_ppk", "dijatuhi_hukuman")
-"""Case statuses whose ASN enforcement still acts on (the others closed the case)."""
+WATCHED_CASE_STATUSES = (
+    "aduan",
+    "menunggu_verifikasi",
+    "menunggu_tindak_lanjut_ppk",
+    "dijatuhi_hukuman",
+    "asn_berhenti",
+)
+"""Case statuses whose ASN a registry change can still move: the open ones, a sanction imposed, and
+a departure (SIASN correcting a departure it recorded reopens the case). Not proven, withdrawn and
+refused cases are done with, whatever the registry says."""
 
 
 def watched_nips(session: Session) -> list[str]:
-    """The ASN who matter now: named by an open or held case, or blocked in SIASN by us."""
+    """The ASN who matter now: named by a case still open to a registry change
+    (:data:`WATCHED_CASE_STATUSES`) or held, or blocked in SIASN by us."""
     cases = select(Case.nip).where(
-        Case.nip.is_not(None), or_(Case.status.in_(OPEN_CASE_STATUSES), Case.held.is_(True))
+        Case.nip.is_not(None), or_(Case.status.in_(WATCHED_CASE_STATUSES), Case.held.is_(True))
     )
     blocked = select(BlockState.nip).where(BlockState.blocked.is_(True))
     found = set(session.scalars(cases)) | set(session.scalars(blocked))

@@ -21,7 +21,7 @@ import sbt_sync.ingest.registry as registry_module
 from connectors.http.paging import Page
 from connectors.siasn import SiasnClient, SiasnConfig
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, BlockState, SourceCursor
+from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, SourceCursor
 from sbt_sync.ingest.registry import (
     CHANGES_SOURCE,
     REGISTRY_SOURCE,
@@ -283,3 +283,36 @@ def test_a_killed_refresh_leaves_the_mirror_consistent_and_the_next_one_complete
     with migrated_database.session() as session:
         stored = session.get(SourceCursor, REGISTRY_SOURCE)
         assert stored is not None and stored.cursor is None
+
+
+def test_the_asn_who_matter_now_are_those_of_live_or_held_cases_and_blocks(
+    migrated_database: Database,
+) -> None:
+    statuses = {
+        "aduan": False,
+        "menunggu_verifikasi": False,
+        "menunggu_tindak_lanjut_ppk": False,
+        "dijatuhi_hukuman": False,
+        "asn_berhenti": False,  # a departure SIASN may yet correct
+        "tidak_terbukti": False,
+        "ditolak": True,  # done with, but held: a steward still has to look
+        "dibatalkan": False,
+    }
+    with migrated_database.session() as session:
+        for number, (status, held) in enumerate(statuses.items()):
+            session.add(
+                Case(
+                    case_key=f"K-{number}",
+                    status=status,
+                    nip=NIPS[number],
+                    held=held,
+                    golden={},
+                    content_hash="x",
+                )
+            )
+        session.add(Case(case_key="K-none", status="aduan", nip=None, golden={}, content_hash="x"))
+        session.add(BlockState(nip=NIPS[20], blocked=True, case_ids=[], reason="blocked"))
+        session.add(BlockState(nip=NIPS[21], blocked=False, case_ids=[], reason="unblocked"))
+    with migrated_database.session() as session:
+        watched = watched_nips(session)
+    assert watched == sorted([*NIPS[0:5], NIPS[6], NIPS[20]])
