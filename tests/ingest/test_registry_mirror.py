@@ -178,6 +178,16 @@ def test_the_changed_since_listing_pages_through_ties_once_in_change_order(
     assert [i["nipBaru"] for p in client.registry_changes(NOW) for i in p.items] == [NIPS[12]]
 
 
+def test_the_changed_since_listing_refuses_a_cursor_it_did_not_make_and_a_naive_instant(
+    client: SiasnClient,
+) -> None:
+    with pytest.raises(ValueError, match="not a changed-since cursor"):
+        list(client.registry_changes(NOW, "12"))
+    with pytest.raises(ValueError, match="timezone"):
+        list(client.registry_changes(datetime(2025, 1, 1)))  # noqa: DTZ001 - the point of the test
+    assert [page.items for page in client.registry_changes(NOW + timedelta(days=1))] == [[]]
+
+
 def test_a_retirement_reaches_the_mirror_through_the_changed_since_refresh(
     migrated_database: Database, box: Sandbox, client: SiasnClient
 ) -> None:
