@@ -56,10 +56,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.reason.window_approval_same_day": (
         "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
         "s.d. {window_last} ({event}); persetujuan Mendagri {letter_no} bertanggal sama dengan keputusan, "
-        "sehingga tidak terbukti mendahuluinya: periksa urutannya.",
+        "bukan sebelumnya, sehingga tidak berlaku.",
         "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
         "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} is dated the same "
-        "day as the decision, so it is not shown to precede it: check which came first.",
+        "day as the decision, not before it, so it does not count.",
     ),
     "imut.reason.reporting_late": (
         "Dilaporkan ke Kemendagri {reported_on}, hari kerja ke-{working_days} setelah keputusan "

@@ -7,8 +7,9 @@ choice made here:
 - "Replacement of an official" (penggantian pejabat) is any of the six I-MUT actions whose post before
   or after is of a covered class; the decider must be a regional head (definitive, Pj or Plt).
 - An approval counts only if dated *before* the decision (MA 570 K/TUN/PILKADA/2016; Minahasa Utara
-  2024). One dated the same day does not show that it came first: a finding to investigate, not a
-  breach. One dated after is a breach and is shown in the finding.
+  2024). One dated the same day is not dated before it, so it does not count either: a breach, whose
+  reason says the approval is dated the same day (a steward confirms or dismisses every finding). One
+  dated after is a breach and is shown in the finding.
 - Reporting: day 1 is the first working day after the decision; reported on the 7th is on time. It
   applies to every action a regional head decides within the election's watch window (the Pasal 71(2)
   window through the end of the Pasal 162(3) window), whatever the post class.
@@ -217,7 +218,7 @@ def _approval_rule(
     else:
         same_day = approval.letter_date == action.decision_date
         key = "imut.reason.window_approval_same_day" if same_day else "imut.reason.window_approval_after"
-        disposition = Disposition.INVESTIGATE if same_day else Disposition.BREACH
+        disposition = Disposition.BREACH
         params |= {"letter_no": approval.letter_no, "letter_date": approval.letter_date.isoformat()}
         evidence |= {
             "approval_letter_no": approval.letter_no,

@@ -133,7 +133,7 @@ def test_pasal_162_3_window_boundaries(decided: date, expected: str | None) -> N
     ("approved", "expected", "disposition"),
     [
         (-1, None, None),  # dated the day before the decision: lawful
-        (0, "imut.reason.window_approval_same_day", Disposition.INVESTIGATE),  # same day: not shown first
+        (0, "imut.reason.window_approval_same_day", Disposition.BREACH),  # same day: not before
         (1, "imut.reason.window_approval_after", Disposition.BREACH),  # after: does not cure, is shown
         (90, "imut.reason.window_approval_after", Disposition.BREACH),
     ],
