@@ -118,6 +118,9 @@ class Simulator:
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real gateways do; every answer sets Content-Length
     timeout = 30  # an idle keep-alive connection releases its thread after this
+    # Headers and body go out in two writes; with Nagle's algorithm the body waits for the client's
+    # delayed ACK (about 40 ms), so every keep-alive request would cost that much.
+    disable_nagle_algorithm = True
     server: SimulatorServer
 
     def do_GET(self) -> None:
