@@ -101,7 +101,7 @@ _INSTANSI_RANKED = text(
 )
 _NATIONAL_RANKED = text(_RANKED_HEAD.format(key_type="text") + "WHERE " + _ANCHORED + _RANKED_TAIL)
 # Distinct instansi without reading the table: one index probe per instansi (a loose index scan).
-_INSTANSI_LIST = text(
+INSTANSI_LIST = text(
     "WITH RECURSIVE ids(id) AS (SELECT min(instansi_id) FROM asn_registry UNION ALL "
     "SELECT (SELECT min(instansi_id) FROM asn_registry WHERE instansi_id > ids.id) FROM ids "
     "WHERE ids.id IS NOT NULL) "
@@ -334,7 +334,7 @@ class CandidateSearch:
         """The registry's instansi ids a written instansi (id or name) denotes; loaded once per search."""
         if self._instansi is None:
             self._instansi = defaultdict(set)
-            for ident, name in session.execute(_INSTANSI_LIST).tuples():
+            for ident, name in session.execute(INSTANSI_LIST).tuples():
                 self._instansi[normalise_instansi(ident)].add(ident)
                 self._instansi[normalise_instansi(name)].add(ident)
         return self._instansi.get(normalise_instansi(written), set())

@@ -36,6 +36,7 @@ from sbt_sync.db.models import (
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.reconcile.corrections import correction_basis, involved, record_contents
+from sbt_sync.reconcile.identity_store import chunks
 from sbt_sync.reconcile.run import reconcile_in_session
 from sbt_sync.settings import Settings
 from sbt_sync.steward.conflicts import ConflictNotFound, InvalidDecision
@@ -210,10 +211,21 @@ def preview_correction(
                 session, {i for members in before_cases.values() for i in members} | set(ids)
             )
             after = _blocks(session, settings, as_of)
+            involved = {i for members in after_cases.values() for i in members}
             held = sorted(
-                case_label(key)
-                for key in session.scalars(select(Case.case_key).where(Case.held.is_(True)))
-                if case_label(key) in after_cases
+                {
+                    case_label(key)
+                    for chunk in chunks(sorted(involved))
+                    for key in session.scalars(
+                        select(Case.case_key)
+                        .join(CaseLink, CaseLink.case_id == Case.id)
+                        .where(
+                            CaseLink.staged_record_id.in_(chunk),
+                            CaseLink.unlinked_at.is_(None),
+                            Case.held.is_(True),
+                        )
+                    )
+                }
             )
         finally:
             session.rollback()

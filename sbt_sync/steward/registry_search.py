@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry as Asn
 from sbt_sync.errors import SbtError
-from sbt_sync.reconcile.candidates import _INSTANSI_LIST, CandidateSearch
+from sbt_sync.reconcile.candidates import INSTANSI_LIST, CandidateSearch
 from sbt_sync.reconcile.identity import (
     IdentityQuery,
     IdentityThresholds,
@@ -275,7 +275,7 @@ def _instansi_ids(session: Session, written: str | None) -> set[str]:
         return set()
     ids: set[str] = set()
     # One index probe per instansi (the reconciliation's loose index scan), not a read of the table.
-    for ident, name in session.execute(_INSTANSI_LIST).tuples():
+    for ident, name in session.execute(INSTANSI_LIST).tuples():
         if key == normalise_instansi(ident) or f" {key} " in f" {normalise_instansi(name)} ":
             ids.add(ident)
     return ids
