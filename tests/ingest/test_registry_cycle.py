@@ -113,6 +113,7 @@ class Project:
     control: ControlClient
     definitions: dg.Definitions
     database: Database
+    changed_since: bool
 
     def cycle(self) -> dg.ExecuteInProcessResult:
         """One full cycle, enforcement deciding for the sandbox clock's day in Jakarta."""
@@ -165,7 +166,8 @@ def project(
         for name, value in sandbox_secrets(config, box.credentials, box.endpoints).items():
             monkeypatch.setenv(name, value)
         definitions = build_definitions(config_path=str(path), database_url=url)
-        yield Project(box, ControlClient(box.endpoints.control_url), definitions, migrated_database)
+        control = ControlClient(box.endpoints.control_url)
+        yield Project(box, control, definitions, migrated_database, changed_since=request.param)
 
 
 def _metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
@@ -202,6 +204,8 @@ def test_a_blocked_asn_who_retires_is_unblocked_by_the_next_cycle_without_any_so
     assert _metadata(first, "reference__asn_registry")["mode"] == "full"
     registry = _metadata(second, "reference__asn_registry")
     assert registry["mode"] == "incremental"
+    # The changed-since listing is read only where SIASN offers it; the lookup always.
+    assert ("changes" in registry, "lookup" in registry) == (project.changed_since, True)
     assert (registry["changed"], registry["staged_flagged"]) == (1, 1)
     assert registry["case_changes"] == {"kedudukan": 1}
     raw = _metadata(second, "raw__bkn_wasdal")
