@@ -183,9 +183,11 @@ def test_merging_and_moving_records_between_cases(two_cases: Database, project_s
         correct_link(
             two_cases, CorrectionRequest("move_record", recommendation, finding_a), reason="x", actor="ani"
         )
-    correct_link(
-        two_cases, CorrectionRequest("merge", finding_b, finding_a), reason="one incident", actor="ani"
-    )
+    merge = CorrectionRequest("merge", finding_b, finding_a)
+    consequence = preview_correction(two_cases, project_settings, merge, as_of=AS_OF)
+    assert list(consequence.cases_after.values()) == [[finding_a, recommendation, finding_b]]
+    assert consequence.held_after == list(consequence.cases_after)  # the merged case, and no other
+    correct_link(two_cases, merge, reason="one incident", actor="ani")
     _run(two_cases, project_settings, 1)
     assert sorted(_cases(two_cases).values()) == [[finding_a, recommendation, finding_b]]
     with two_cases.session() as session:
