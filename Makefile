@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck pytest lock dagster-dev bench-ingest bench-identity clean
+.PHONY: help venv demo test lint typecheck pytest lock dagster-dev bench-ingest bench-identity bench-national clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -50,6 +50,9 @@ bench-ingest: venv  ## ingest benchmark: ours vs dlt vs the raw limit (writes be
 bench-identity: venv  ## identity benchmark: 10k rows vs the 4.29M registry, ours vs Splink (benchmarks/identity)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python -m benchmarks.identity
+
+bench-national: venv  ## national benchmark: registry refresh, full/unchanged/one-change cycles on PostgreSQL
+	$(BIN)/python -m benchmarks.national
 
 dagster-dev: venv  ## the Dagster UI and daemon on this project's instance (dagster.yaml)
 	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev -m sbt_sync.definitions
