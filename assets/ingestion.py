@@ -46,6 +46,7 @@ def _pull_metadata(result: PullResult) -> dict[str, Any]:
         "cursor_before": str(result.cursor_before),
         "cursor_after": str(result.cursor_after),
         "duration_seconds": round(result.seconds, 3),
+        "rows_per_second": round(result.fetched / result.seconds) if result.seconds > 0 else 0,
         "validated_while_landing": result.staging.validated if result.staging is not None else 0,
         "page_ceiling_reached": result.page_ceiling_reached,
         **({"validation_error": result.validation_error} if result.validation_error else {}),

@@ -148,3 +148,10 @@ def test_demo_runs_the_whole_chain_and_ends_with_siasn_equal_to_the_ground_truth
         assert ours[event]["blocks_by_kanreg"] == expected["blocks_by_kanreg"], event
     assert (project_dir / "var" / "sbt.db").exists()
     assert (project_dir / "var" / "dagster" / "history" / "runs.db").exists()
+    # each stage is said as it ends, between the lines that announce each cycle
+    lines = result.stderr.splitlines()
+    cycles = [i for i, line in enumerate(lines) if line.startswith("cycle at sandbox clock")]
+    assert len(cycles) == 3
+    first = lines[cycles[0] + 1 : cycles[1]]
+    assert any(line.startswith("  raw/bawaslu: done in ") and "fetched" in line for line in first), first
+    assert any(line.startswith("  golden/cases: done in ") for line in first), first

@@ -38,7 +38,9 @@ def demo(
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
     def cycle(config_path: Path, as_of: date) -> tuple[str, bool, int]:
-        result = run_full_cycle(config_path=config_path, project_dir=settings.project_dir, as_of=as_of)
+        result = run_full_cycle(
+            config_path=config_path, project_dir=settings.project_dir, as_of=as_of, progress=progress
+        )
         return result.run_id, result.success, len(result.get_asset_materialization_events())
 
     def progress(message: str) -> None:
