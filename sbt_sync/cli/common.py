@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from sbt_sync.errors import SbtError
@@ -94,3 +99,34 @@ def database_error(exc: OperationalError | InterfaceError, url: str | None) -> s
             "(or database.url in sbt.yaml) at a running one"
         )
     return f"{where} failed: {detail} (is its schema current? sbt-sync db upgrade; --debug shows more)"
+
+
+@contextmanager
+def progress_bar(
+    description: str, total: int | None, *, quiet: bool = False
+) -> Iterator[Callable[[int], None]]:
+    """A progress bar with rows per second on standard error; yields ``advance_to(done)``.
+
+    Drawn only on a terminal (rich leaves a pipe or a log file alone); ``quiet`` (e.g. ``--json``) draws
+    nothing.
+    """
+    if quiet:
+        yield lambda done: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task(description, total=total, rate="")
+        started = time.monotonic()
+
+        def advance_to(done: int) -> None:
+            elapsed = time.monotonic() - started
+            rate = f"{done / elapsed:,.0f} rows/s" if elapsed > 0 else ""
+            bar.update(task, completed=done, rate=rate)
+
+        yield advance_to

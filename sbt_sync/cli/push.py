@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sbt_sync.cli.common import emit_json, state
+from sbt_sync.cli.common import emit_json, progress_bar, state
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
 from sbt_sync.settings import Settings
@@ -59,11 +59,17 @@ def run_push(
                     f"  #{row['id']} {row['action']:<6} {row['nip']} cases {', '.join(row['cases'])}{extra}"
                 )
             return
+        with database.session() as session:
+            due = sum(1 for row in planned_pushes(session) if row["state"] != "awaiting_approval")
+        total = min(due, limit) if limit is not None else due
         client = siasn_client(settings)
         try:
-            report = Pusher(database, client, PushOptions.from_settings(settings.push)).run(
-                recover=True, limit=limit
-            )
+            with progress_bar("push to SIASN", total, quiet=as_json) as advance_to:
+                report = Pusher(database, client, PushOptions.from_settings(settings.push)).run(
+                    recover=True,
+                    limit=limit,
+                    progress=lambda so_far: advance_to(so_far.acked + so_far.parked + so_far.deferred),
+                )
         finally:
             client.close()
         if as_json:

@@ -114,12 +114,18 @@ class Pusher:
         self._sleep = sleep
         self._limiter = RateLimiter(self._opt.rate_per_second, sleep=sleep)
 
-    def run(self, *, recover: bool = False, limit: int | None = None) -> PushReport:
+    def run(
+        self,
+        *,
+        recover: bool = False,
+        limit: int | None = None,
+        progress: Callable[[PushReport], None] | None = None,
+    ) -> PushReport:
         """Send every due row (at most ``limit``); ``recover`` first takes over rows left in flight.
 
         Use ``recover`` when no other pusher runs (a restart): rows a dead pusher had claimed are
         re-sent at once instead of after their lease. Returns the report; ``aborted`` says why a run
-        stopped early (SIASN refused our credentials).
+        stopped early (SIASN refused our credentials). ``progress`` sees the report after each row ends.
         """
         report = PushReport()
         if recover:
@@ -148,6 +154,8 @@ class Pusher:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._record(running.pop(future), future.result(), report)
+                    if progress is not None:
+                        progress(report)
         stats = getattr(self._siasn, "stats", None)
         if isinstance(stats, RetryStats):
             report.http_retries = stats.snapshot()

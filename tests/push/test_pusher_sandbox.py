@@ -28,8 +28,10 @@ def test_pusher_delivers_each_change_once_and_stores_siasn_reference(
     migrated_database: Database, siasn_sandbox: Sandbox
 ) -> None:
     queue_blocks(migrated_database, NIPS)
-    report = pusher(migrated_database, siasn_sandbox).run()
+    seen: list[int] = []
+    report = pusher(migrated_database, siasn_sandbox).run(progress=lambda so_far: seen.append(so_far.acked))
     assert (report.sent, report.acked, report.parked, report.deferred) == (12, 12, 0, 0)
+    assert seen == list(range(1, 13))  # told once per row as it ends (what `push run`'s bar draws)
     assert_siasn_matches(migrated_database, siasn_sandbox)
     again = pusher(migrated_database, siasn_sandbox).run()
     assert again.sent == 0
