@@ -42,6 +42,7 @@ from schemas.reference import sanction_codes
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+STEPS_SHOWN = 10
 STAGES = ("registry_refresh", "full", "approve_and_push", "unchanged", "one_change")
 """In order. ``approve_and_push`` is the steward releasing what the change guard held on the first
 load, in the harness's process; it is recorded, not a target."""
@@ -158,10 +159,13 @@ def run_job(target: Project, job: str, stage: str) -> StageUsage:
         log_path=target.home / f"{stage}.log",
         databases=target.databases,
     )
-    run = _last_run(target.home, job)
+    run, steps = _last_run(target.home, job)
     usage.extra["job"] = job
     usage.extra["run_id"] = run.run_id if run else None
     usage.extra["run_status"] = run.status.value if run else None
+    usage.extra["steps"] = len(steps)
+    usage.extra["slowest_steps_seconds"] = dict(sorted(steps.items(), key=lambda kv: -kv[1])[:STEPS_SHOWN])
+    usage.extra["steps_seconds_total"] = round(sum(steps.values()), 2)
     if usage.exit_code != 0 or run is None or run.status != dg.DagsterRunStatus.SUCCESS:
         tail = (target.home / f"{stage}.log").read_text(encoding="utf-8", errors="replace")[-4000:]
         raise RuntimeError(f"stage {stage}: {job} did not succeed (exit {usage.exit_code}):\n{tail}")
@@ -176,10 +180,19 @@ def run_job(target: Project, job: str, stage: str) -> StageUsage:
     return usage
 
 
-def _last_run(home: Path, job: str) -> dg.DagsterRun | None:
+def _last_run(home: Path, job: str) -> tuple[dg.DagsterRun | None, dict[str, float]]:
+    """The job's latest run and, per step, seconds from its start to its end (Dagster's event log:
+    in the full cycle each step also pays its own process's start and imports)."""
     with project_instance(home) as instance:
         runs = instance.get_runs(filters=dg.RunsFilter(job_name=job), limit=1)
-    return runs[0] if runs else None
+        if not runs:
+            return None, {}
+        steps = {
+            stats.step_key: round(stats.end_time - stats.start_time, 2)
+            for stats in instance.get_run_step_stats(runs[0].run_id)
+            if stats.start_time is not None and stats.end_time is not None
+        }
+    return runs[0], steps
 
 
 def approve_and_push(target: Project) -> StageUsage:
