@@ -97,11 +97,15 @@ class DemoReport:
     as_of: str = ""
 
 
-def prepare_data(settings: Settings, *, seed: int, scale: Scale) -> Path:
+def prepare_data(
+    settings: Settings, *, seed: int, scale: Scale, progress: Callable[[str], None] | None = None
+) -> Path:
     """Sandbox data for ``(seed, scale)`` under var/sandbox, generated once and reused."""
     data_dir = settings.resolve_path(f"var/sandbox/data-{scale}-{seed}")
     if not (data_dir / "manifest.json").exists():
-        generate_sandbox(seed=seed, scale=scale, out=data_dir)
+        if progress is not None:
+            progress(f"generating the {scale} scenario (once)")
+        generate_sandbox(seed=seed, scale=scale, out=data_dir, progress=progress)
     return data_dir
 
 
@@ -144,7 +148,7 @@ def run_demo(
     ``as_of`` and returns ``(run id, success, number of materializations)``. Raises :class:`SbtError`
     when a cycle fails.
     """
-    data_dir = prepare_data(settings, seed=seed, scale=scale)
+    data_dir = prepare_data(settings, seed=seed, scale=scale, progress=progress)
     manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
     database = Database(settings.database_url)
     migrate.upgrade(database)

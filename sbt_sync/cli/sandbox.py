@@ -60,7 +60,12 @@ def generate(
         raise typer.BadParameter("expected small, election or national", param_hint="--scale")
     from sbt_sync.sandbox.generate import generate_sandbox
 
-    summary = generate_sandbox(seed=seed, scale=cast(Scale, scale), out=out)
+    def say(line: str) -> None:
+        typer.echo(line, err=True)
+
+    summary = generate_sandbox(
+        seed=seed, scale=cast(Scale, scale), out=out, progress=None if as_json else say
+    )
     if as_json:
         emit_json(summary)
         return

@@ -55,7 +55,10 @@ def _sftp_rows(root: Path, content: str) -> list[Any]:
 
 def test_same_seed_and_scale_give_identical_bytes_and_other_seed_differs(tmp_path: Path) -> None:
     first = generate_sandbox(seed=3, scale="small", out=tmp_path / "a")
-    second = generate_sandbox(seed=3, scale="small", out=tmp_path / "b")
+    stages: list[str] = []
+    second = generate_sandbox(seed=3, scale="small", out=tmp_path / "b", progress=stages.append)
+    assert stages[0].startswith("  registry and cases (5,000 ASN, ")
+    assert stages[-1].startswith("  ground truth")
     other = generate_sandbox(seed=4, scale="small", out=tmp_path / "c")
     assert _tree_hashes(tmp_path / "a") == _tree_hashes(tmp_path / "b")
     assert first == second

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,12 +75,23 @@ def build_world(seed: int, spec: ScaleSpec) -> World:
     return table, reg, by_inst, cases
 
 
-def generate_sandbox(*, seed: int, scale: Scale, out: Path) -> dict[str, Any]:
+def generate_sandbox(
+    *, seed: int, scale: Scale, out: Path, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Write a complete sandbox data directory to ``out`` and return its manifest.
 
     Byte-for-byte deterministic for (seed, scale). ``out`` is emptied of earlier generator output
-    (the files listed in DATA_FORMAT.md) first. Raises KeyError on an unknown scale.
+    (the files listed in DATA_FORMAT.md) first. Raises KeyError on an unknown scale. ``progress`` is
+    told each stage as it ends, with its seconds (the national scale takes minutes).
     """
+    started = [time.monotonic()]
+
+    def done(stage: str) -> None:
+        if progress is not None:
+            now = time.monotonic()
+            progress(f"  {stage}: {now - started[0]:.1f} s")
+            started[0] = now
+
     spec = SCALES[scale]
     out = Path(out)
     for stale in ("http", "sftp", "truth"):
@@ -88,19 +101,24 @@ def generate_sandbox(*, seed: int, scale: Scale, out: Path) -> dict[str, Any]:
     log.info("generating sandbox data: scale=%s seed=%d", scale, seed)
 
     table, reg, by_inst, cases = build_world(seed, spec)
+    done(f"registry and cases ({len(reg):,} ASN, {len(cases):,} cases)")
 
     book = Book()
     deliveries = Deliveries(files)
     registers = sorted({id(c.register): c.register for c in cases}.values(), key=lambda r: (r.event, r.nomor))
     bawaslu = Bawaslu(rng_for(seed, "bawaslu"), reg, table, book)
     bawaslu.build(registers, spec.case_factor)
+    done("bawaslu")
     wasdal = BknWasdal(rng_for(seed, "bkn_wasdal"), reg, table, book)
     wasdal.build(cases, spec.case_factor)
+    done("bkn_wasdal")
     idis = Idis(rng_for(seed, "idis"), reg, table, book)
     idis.build(cases, spec.case_factor)
+    done("idis")
     Kasn(rng_for(seed, "kasn"), reg, table, book, deliveries).build(cases, spec.case_factor)
     Kemendagri(rng_for(seed, "kemendagri"), reg, table, book, deliveries).build(cases, spec.case_factor)
     Kemenpanrb(rng_for(seed, "kemenpanrb"), reg, table, book, deliveries).build(cases, spec.case_factor)
+    done("kasn, kemendagri, kemenpanrb")
 
     files.write("http/bawaslu.jsonl", _http_feed(bawaslu.lines))
     files.write("http/bkn_wasdal.jsonl", _http_feed(wasdal.lines))
@@ -108,7 +126,9 @@ def generate_sandbox(*, seed: int, scale: Scale, out: Path) -> dict[str, Any]:
     files.write("sftp/deliveries.jsonl", jsonl(deliveries.lines()))
     files.write("instansi.csv", _instansi_csv(table))
     write_registry(files, reg, table)
+    done("source files and the registry written")
     summary = write_truth(files, cases, reg, table, book, IdentityTruth(reg, by_inst))
+    done("ground truth written")
 
     last = max(
         [at for at, _, _ in bawaslu.lines + wasdal.lines + idis.lines]
