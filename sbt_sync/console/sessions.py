@@ -79,15 +79,10 @@ def lookup(
     too (disabling deletes them already; this covers an account disabled by other means).
     """
     now = now or utcnow()
-    found = db.execute(
-        select(ConsoleSession, User)
-        .join(User, User.id == ConsoleSession.user_id)
-        .where(ConsoleSession.id_hash == id_hash(session_id))
-    ).first()
+    found = _find(db, session_id)
     if found is None:
         return None
-    row: ConsoleSession = found[0]
-    user: User = found[1]
+    row, user = found
     expiry = _expiry(row, limits, now)
     if expiry is not None or not user.active:
         if _delete(db, row.id) and expiry is not None:
@@ -106,17 +101,22 @@ def lookup(
     return LiveSession(row_id=row.id, user=user, csrf_token=row.csrf_token)
 
 
-def end(db: Session, session_id: str, *, address: str | None) -> bool:
-    """Log out: delete the session ``session_id`` names (audited as ``auth.logout``); False when none."""
+def _find(db: Session, session_id: str) -> tuple[ConsoleSession, User] | None:
+    """The session row ``session_id`` names and its account, else None."""
     found = db.execute(
         select(ConsoleSession, User)
         .join(User, User.id == ConsoleSession.user_id)
         .where(ConsoleSession.id_hash == id_hash(session_id))
     ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def end(db: Session, session_id: str, *, address: str | None) -> bool:
+    """Log out: delete the session ``session_id`` names (audited as ``auth.logout``); False when none."""
+    found = _find(db, session_id)
     if found is None:
         return False
-    row: ConsoleSession = found[0]
-    user: User = found[1]
+    row, user = found
     if not _delete(db, row.id):
         return False
     db.add(audit(user.id, user.username, "auth.logout", address, row_id=row.id))
