@@ -11,7 +11,9 @@ Blocking keys, each an indexed lookup of ``asn_registry`` batched over all queri
 - for a misspelt name, the names of the written instansi that share its first or its last token
   (when neither the birth date nor the exact name found the person there), and, when nothing
   plausible turned up at all, the names nationally that share all its tokens but the first or all
-  but the last (names of three tokens or more).
+  but the last; for a name of two tokens, one of them misspelt, the names that start with its first
+  token and the initial of its second, or end with its last token after the final letter of its
+  first (a first name alone is shared by 100,000 ASN and more nationally).
 
 On PostgreSQL with pg_trgm (``trigram_available``) the birth-date and misspelt-name blocks are ranked
 in the database by trigram ``similarity`` and only their best few rows come back, in one statement
@@ -180,7 +182,7 @@ class CandidateSearch:
             self._births(session, probes, found, ranked=ranked)
             self._instansi_block(session, probes, found, ranked=ranked)
             if ranked:
-                lost = [p for p in probes if len(p.tokens) > 2 and not self._plausible(p, found)]
+                lost = [p for p in probes if len(p.tokens) > 1 and not self._plausible(p, found)]
                 keep = [len(p.tokens) - 1 for p in lost]
                 self._ranked(session, _NATIONAL_RANKED, lost, [None] * len(lost), keep, found, NATIONAL_LIMIT)
         return [sorted(f.values(), key=lambda c: c.nip) for f in found]
@@ -352,16 +354,25 @@ def _probe(index: int, query: IdentityQuery) -> _Probe:
 def _anchors(tokens: Sequence[str], keep: int) -> tuple[str, ...]:
     """Byte ranges (``_ANCHOR_NAMES``) for names starting with the first ``keep`` tokens, and, on the
     reversed name, ending with the last ``keep`` or with the first, and names starting with the
-    second token (an empty range for a single token): names are upper-case letters and single spaces,
-    so "!" is the next byte after " "."""
+    second token (an empty range for a single token)."""
     head = " ".join(tokens[:keep]) + " "
     tail = (" " + " ".join(tokens[-keep:]))[::-1]
+    if len(tokens) == 2 and keep == 1:
+        # One of two tokens kept: narrow each range by a letter of the other ("EKA R", and on the
+        # reversed name "NAMHAR A"), so a common first name does not rank a province's worth of rows.
+        head, tail = head + tokens[1][0], tail + tokens[0][-1]
     surname = (" " + " ".join(tokens[:keep]))[::-1]
     second = tokens[1] + " " if len(tokens) > 1 else ""
     return (
-        head, head[:-1] + "!", tail, tail[:-1] + "!", surname, surname[:-1] + "!",
-        second, second[:-1] + "!" if second else "",
+        head, _after(head), tail, _after(tail), surname, _after(surname),
+        second, _after(second) if second else "",
     )  # fmt: skip
+
+
+def _after(prefix: str) -> str:
+    """The first string past every string that starts with ``prefix``: names are upper-case letters
+    and single spaces, so the last character's successor ("!" after " ", "S" after "R") bounds them."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _candidate(row: Row[Any] | Sequence[Any]) -> RegistryCandidate:

@@ -26,6 +26,11 @@ REGISTRY = [
     registry_item("197903132006051851", "Hasanah Lestari"),  # namesake in the same instansi, no title
     registry_item("199001202022091547", "Frans Rizki Rumengan"),
     registry_item("199001202022091548", "Antonius Rumengan"),
+    # A two-token name and those who share a token with it, in other instansi.
+    registry_item("198807142014032003", "Eka Rahman", "Agam"),
+    registry_item("198807142015031004", "Eka Rusdi", "Sumenep"),
+    registry_item("199102022016032005", "Eka Sari", "Sumenep"),
+    registry_item("198203052008011006", "Dewi Rahman", "Sumenep"),
 ]
 
 
@@ -83,3 +88,22 @@ def test_many_queries_come_back_in_order_and_alike_on_both_paths(registry: Datab
     assert linked == {
         (item["nama"], item["nipBaru"]) for item in REGISTRY if item["nama"] != "Hasanah Lestari"
     }
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Eka Rahmn",  # the second token misspelt: names starting "EKA R"
+        "Ela Rahman",  # the first misspelt: names ending "A RAHMAN"
+    ],
+)
+def test_a_misspelt_two_token_name_alone_is_found_nationally(registry: Database, written: str) -> None:
+    """No NIP, no instansi, no birth date, one slip in a name of two tokens: the national search still
+    offers the person (ranked on PostgreSQL; SQLite has no national fuzzy search)."""
+    if registry.dialect != "postgresql":
+        pytest.skip("the national fuzzy search ranks by pg_trgm similarity")
+    query = make_query(nip_raw=None, name=written, instansi=None)
+    [found] = CandidateSearch(registry, THRESHOLDS).search([query])
+    decision = resolve(query, found, THRESHOLDS)
+    assert "198807142014032003" in {c.nip for c in decision.candidates} | {decision.nip}
+    assert "198203052008011006" not in {c.nip for c in found}  # "DEWI RAHMAN" ends in I: not in range
