@@ -11,14 +11,7 @@ from sqlalchemy import func, select
 
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord
 from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
-from sbt_sync.ingest.registry import (
-    RegistryResult,
-    lookup_registry,
-    mirror_is_empty,
-    refresh_registry,
-    refresh_registry_changes,
-    watched_nips,
-)
+from sbt_sync.ingest.registry import refresh_mirror
 from sbt_sync.ingest.staging import StagingResult, stage_pending, validated_in_run
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings
@@ -259,23 +252,15 @@ def asn_registry(
     siasn = settings.get().siasn
     assert siasn is not None  # the asset exists only with a siasn section
     client = connectors.siasn()
-    passes: dict[str, RegistryResult] = {}
     try:
-        with db.session() as session:
-            empty = mirror_is_empty(session)
-        if config.full or empty:
-            passes["full"] = refresh_registry(db.database, client.registry_pages)
-        else:
-            if siasn.registry_changed_since:
-                overlap = timedelta(minutes=siasn.registry_changes_overlap_minutes)
-                passes["changes"] = refresh_registry_changes(
-                    db.database, client.registry_changes, overlap=overlap
-                )
-            with db.session() as session:
-                watched = watched_nips(session)
-            passes["lookup"] = lookup_registry(
-                db.database, client.data_utama, watched, concurrency=siasn.registry_lookup_concurrency
-            )
+        passes = refresh_mirror(
+            db.database,
+            client,
+            full=config.full,
+            changed_since=siasn.registry_changed_since,
+            overlap=timedelta(minutes=siasn.registry_changes_overlap_minutes),
+            lookup_concurrency=siasn.registry_lookup_concurrency,
+        )
     finally:
         client.close()
     metadata: dict[str, Any] = {"mode": "full" if "full" in passes else "incremental"}
@@ -292,7 +277,7 @@ def asn_registry(
             result.fetched / result.seconds if result.seconds else 0.0,
             result.staged_flagged,
         )
-        metadata[name] = dg.MetadataValue.json(_registry_metadata(result))
+        metadata[name] = dg.MetadataValue.json(result.as_dict())
     total = list(passes.values())
     metadata |= {
         "fetched": sum(r.fetched for r in total),
@@ -305,25 +290,6 @@ def asn_registry(
         "pass_completed": all(r.completed for r in total),
     }
     return dg.MaterializeResult(metadata=metadata)
-
-
-def _registry_metadata(result: RegistryResult) -> dict[str, Any]:
-    return {
-        "fetched": result.fetched,
-        "new": result.new,
-        "changed": result.changed,
-        "unchanged": result.unchanged,
-        "rejected": result.rejected,
-        "not_found": result.not_found,
-        "nip_corrected": result.nip_corrected,
-        "staged_flagged": result.staged_flagged,
-        "case_changes": dict(sorted(result.case_changes.items())),
-        "rejected_sample": result.rejected_sample,
-        "pages": result.pages,
-        "pass_completed": result.completed,
-        "duration_seconds": round(result.seconds, 3),
-        "rows_per_second": round(result.fetched / result.seconds, 1) if result.seconds else None,
-    }
 
 
 def build_ingestion_assets(settings: Settings) -> list[dg.AssetsDefinition]:

@@ -21,6 +21,7 @@ import sbt_sync.cli.enforce as enforce_commands
 import sbt_sync.cli.links as link_commands
 import sbt_sync.cli.push as push_commands
 import sbt_sync.cli.reconcile as reconcile_commands
+import sbt_sync.cli.registry as registry_commands
 import sbt_sync.cli.report as report_commands
 import sbt_sync.cli.sandbox as sandbox_commands
 import sbt_sync.cli.steward as steward_commands
@@ -47,6 +48,7 @@ app.add_typer(link_commands.app, name="links")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(enforce_commands.app, name="enforce")
 app.add_typer(push_commands.app, name="push")
+app.add_typer(registry_commands.app, name="registry")
 app.command("doctor")(doctor_commands.doctor)
 app.add_typer(user_commands.app, name="users")
 app.add_typer(steward_commands.app, name="steward")

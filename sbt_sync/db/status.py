@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database, redact_url
@@ -49,6 +50,16 @@ _ESTIMATES = text(
     WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.reltuples >= 0
     """
 )
+
+
+def estimated_rows(session: Session, table: str) -> int:
+    """Rows of ``table``: the planner's estimate on PostgreSQL (a count of 4 million rows costs seconds),
+    an exact count elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        estimates = {str(name): float(rows) for name, rows in session.execute(_ESTIMATES).tuples()}
+        if table in estimates:
+            return round(estimates[table])
+    return int(session.scalar(select(func.count()).select_from(Base.metadata.tables[table])) or 0)
 
 
 def database_status(database: Database, *, estimate_above: int | None = None) -> DatabaseStatus:

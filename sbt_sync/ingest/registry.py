@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from queue import Full, Queue
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Column, MetaData, Table, delete, func, insert, or_, select, update
@@ -108,6 +108,25 @@ class RegistryResult:
     completed: bool = False
     seconds: float = 0.0
     rejected_sample: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Asset metadata and ``sbt-sync registry refresh --json``."""
+        return {
+            "fetched": self.fetched,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "not_found": self.not_found,
+            "nip_corrected": self.nip_corrected,
+            "staged_flagged": self.staged_flagged,
+            "case_changes": dict(sorted(self.case_changes.items())),
+            "rejected_sample": self.rejected_sample,
+            "pages": self.pages,
+            "pass_completed": self.completed,
+            "duration_seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.fetched / self.seconds, 1) if self.seconds else None,
+        }
 
 
 def registry_row(item: dict[str, Any]) -> dict[str, Any]:
@@ -263,6 +282,65 @@ def _apply_lookups(
         affected = _apply(session, prepared, result)
         result.staged_flagged += flag_staged(session, affected)
     result.pages += 1
+
+
+class RegistrySource(Protocol):
+    """What a mirror refresh reads from SIASN (``connectors.siasn.client.SiasnClient``)."""
+
+    def registry_pages(self, cursor: str | None = None) -> Iterable[Page]: ...
+
+    def registry_changes(self, since: datetime, cursor: str | None = None) -> Iterable[Page]: ...
+
+    def data_utama(self, nip: str) -> dict[str, Any] | None: ...
+
+
+def refresh_mirror(
+    database: Database,
+    source: RegistrySource,
+    *,
+    full: bool = False,
+    changed_since: bool = True,
+    overlap: timedelta = timedelta(minutes=10),
+    lookup_concurrency: int = 4,
+    on_rows: Callable[[int], None] | None = None,
+) -> dict[str, RegistryResult]:
+    """One refresh of the mirror, as the ``asn_registry`` asset and ``sbt-sync registry refresh`` run
+    it: a full pass when asked or while the mirror is empty (the first load); otherwise the rows SIASN
+    changed since the last pass (where ``changed_since``) and a lookup of the ASN who matter now.
+    ``on_rows(n)`` hears the rows read so far (a progress bar). Returns the passes run, by name."""
+    read = 0
+    lock = threading.Lock()
+
+    def tick(rows: int) -> None:
+        nonlocal read
+        with lock:  # lookups answer on several threads
+            read += rows
+            if on_rows is not None:
+                on_rows(read)
+
+    def counted(pages: Iterable[Page]) -> Iterator[Page]:
+        for page in pages:
+            tick(len(page.items))
+            yield page
+
+    def lookup(nip: str) -> dict[str, Any] | None:
+        item = source.data_utama(nip)
+        tick(1)
+        return item
+
+    with database.session() as session:
+        empty = mirror_is_empty(session)
+    if full or empty:
+        return {"full": refresh_registry(database, lambda cursor: counted(source.registry_pages(cursor)))}
+    passes: dict[str, RegistryResult] = {}
+    if changed_since:
+        passes["changes"] = refresh_registry_changes(
+            database, lambda since, cursor: counted(source.registry_changes(since, cursor)), overlap=overlap
+        )
+    with database.session() as session:
+        watched = watched_nips(session)
+    passes["lookup"] = lookup_registry(database, lookup, watched, concurrency=lookup_concurrency)
+    return passes
 
 
 WATCHED_CASE_STATUSES = (

@@ -26,6 +26,7 @@ from sbt_sync.ingest.registry import (
     CHANGES_SOURCE,
     REGISTRY_SOURCE,
     lookup_registry,
+    refresh_mirror,
     refresh_registry,
     refresh_registry_changes,
     registry_row,
@@ -326,3 +327,29 @@ def test_the_asn_who_matter_now_are_those_of_live_or_held_cases_and_blocks(
     with migrated_database.session() as session:
         watched = watched_nips(session)
     assert watched == sorted([*NIPS[0:5], NIPS[6], NIPS[20]])
+
+
+def test_one_refresh_loads_an_empty_mirror_whole_then_reads_changes_and_the_asn_who_matter(
+    migrated_database: Database, box: Sandbox, client: SiasnClient
+) -> None:
+    """What the asn_registry asset and ``sbt-sync registry refresh`` run, with the rows read reported
+    as they come (the CLI's progress bar)."""
+    heard: list[int] = []
+    first = refresh_mirror(migrated_database, client, on_rows=heard.append)
+    assert list(first) == ["full"] and first["full"].new == PEOPLE
+    assert heard == sorted(heard) and heard[-1] == PEOPLE
+
+    with migrated_database.session() as session:
+        session.add(BlockState(nip=RETIRES, blocked=True, case_ids=[1], reason="test"))
+    _retire(box, RETIRES)
+    heard.clear()
+    second = refresh_mirror(migrated_database, client, on_rows=heard.append)
+
+    assert list(second) == ["changes", "lookup"]
+    assert second["changes"].changed == 1 and second["lookup"].fetched == 1
+    assert _status(migrated_database, RETIRES) == "99"
+    assert heard[-1] == second["changes"].fetched + 1  # the changed rows, then one lookup
+    again = refresh_mirror(migrated_database, client, changed_since=False)
+    assert list(again) == ["lookup"] and again["lookup"].changed == 0
+    forced = refresh_mirror(migrated_database, client, full=True)
+    assert list(forced) == ["full"] and (forced["full"].unchanged, forced["full"].changed) == (PEOPLE, 0)
