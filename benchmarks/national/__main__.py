@@ -118,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             "generate_seconds": None if generate_seconds is None else round(generate_seconds, 1),
             "enforcement_as_of": day,
             "jobs": "dagster job execute -m sbt_sync.definitions -j <job> (the job's own executor: "
-            "full_cycle one process per step, as the daemon's run worker runs it; registry_refresh "
-            "in process)",
+            "both in one process, as the daemon's run worker runs them; validation forks its own "
+            "workers)",
             "dagster_storage": "postgresql+psycopg2 (deploy/dagster.postgres.yaml, scratch database)",
             "product_database": "postgresql+psycopg2 (scratch database)",
             "one_change": "an I'DIS sanction published through the sandbox's control server, the clock "

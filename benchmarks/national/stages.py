@@ -139,8 +139,8 @@ def project(workdir: Path, data_dir: Path, *, server_url: str) -> Iterator[Proje
 
 
 def run_job(target: Project, job: str, stage: str) -> StageUsage:
-    """``dagster job execute`` of ``job`` on the project's instance, with the job's own executor (the
-    full cycle's is Dagster's default, one process per step, as the daemon's run worker runs it)."""
+    """``dagster job execute`` of ``job`` on the project's instance, with the job's own executor (in
+    process for both jobs, as the daemon's run worker runs them)."""
     command = [str(Path(sys.executable).parent / "dagster"), "job", "execute"]
     command += ["-m", "sbt_sync.definitions", "-j", job]
     if job == FULL_CYCLE_JOB:
