@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ingest.harness import REPO_ROOT, postgres_version, run_once, running_sandbox
-from benchmarks.ingest.report import machine, summarise, table, versions, write_results
+from benchmarks.ingest.report import cpu_ratio, machine, summarise, table, versions, write_results
 from benchmarks.ingest.spec import CONTENDERS, SOURCE, Contender, Outcome
 
 log = logging.getLogger("benchmarks.ingest")
@@ -61,12 +61,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _load_average() -> list[float]:
+    """1, 5 and 15 minute load averages: CPU-seconds stay honest on a busy machine, seconds do not."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("sbt_sync").setLevel(logging.WARNING)
     args = _arguments(argv)
     contenders: list[Contender] = args.contenders
     started = datetime.now(UTC)
+    load_before = _load_average()
     code_versions = versions(REPO_ROOT)  # before the runs: the code they run
     outcomes: dict[Contender, list[Outcome]] = {name: [] for name in contenders}
     with tempfile.TemporaryDirectory(prefix="sbt-bench-") as tmp:
@@ -113,11 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         if "ours" in summaries and "dlt" in summaries
         else None
     )
+    cpu = cpu_ratio(summaries)
     results: dict[str, Any] = {
         "benchmark": "ingest",
         "started_at": started.isoformat(timespec="seconds"),
+        "cpu_ratio_vs_dlt": round(cpu, 3) if cpu is not None else None,
+        "target_cpu_ratio_vs_dlt": 1.0,
+        "cpu_seconds_per_100k_rows": {
+            name: round(summary["cpu_seconds_per_100k_rows"], 3) for name, summary in summaries.items()
+        },
         "ratio_vs_dlt": round(ratio, 3) if ratio is not None else None,
         "target_ratio_vs_dlt": 2.0,
+        "load_average": {"before": load_before, "after": _load_average()},
         "source": SOURCE,
         "rows": args.rows,
         "runs": args.runs,
@@ -126,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {**machine(), "postgresql": postgres_version(args.server)},
         "versions": code_versions,
     }
-    print(table(summaries, ratio))
+    print(table(summaries, ratio, cpu))
     if not args.no_write:
         for path in write_results(results, args.results, now=started):
             log.info("wrote %s", path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)

@@ -12,6 +12,7 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchmarks.ingest.pgcpu import PostgresMeter, database_of
 from benchmarks.ingest.spec import SOURCE, Outcome, RunSpec, cpu_seconds, rss_mb
 
 RESOURCE = "rekomendasi"
@@ -75,11 +76,12 @@ def run(spec: RunSpec) -> Outcome:
     )
     before = rss_mb()
 
-    cpu_before = cpu_seconds()
-    started = perf_counter()
-    pipeline.run(_source(spec))
-    finished = perf_counter()
-    client_cpu = cpu_seconds() - cpu_before
+    with PostgresMeter(database_of(spec.database_url)) as postgres:
+        cpu_before = cpu_seconds()
+        started = perf_counter()
+        pipeline.run(_source(spec))
+        finished = perf_counter()
+        client_cpu = cpu_seconds() - cpu_before
 
     phases: dict[str, float] = {}
     trace = pipeline.last_trace
@@ -91,7 +93,9 @@ def run(spec: RunSpec) -> Outcome:
         stored = client.execute_sql(f"SELECT count(*) FROM {table}")  # noqa: S608
     rows = int(stored[0][0]) if stored else 0
     return Outcome(
-        client_cpu_seconds=client_cpu,
+        client_cpu_seconds=client_cpu - postgres.result.sampler,
+        postgres_cpu_seconds=postgres.result.backends,
+        postgres_background_cpu_seconds=postgres.result.background,
         rows=rows,
         seconds=finished - started,
         rss_before_mb=before,

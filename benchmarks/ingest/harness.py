@@ -139,7 +139,7 @@ def run_once(
     if done.returncode != 0:
         raise RuntimeError(f"{contender} run failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
     outcome = Outcome.read(Path(spec.result_path))
-    outcome.sandbox_cpu_seconds, outcome.postgres_cpu_seconds = sandbox_cpu, postgres_cpu
+    outcome.sandbox_cpu_seconds, outcome.postgres_server_cpu_seconds = sandbox_cpu, postgres_cpu
     return outcome
 
 

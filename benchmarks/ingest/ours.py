@@ -10,6 +10,7 @@ from time import perf_counter
 
 from sqlalchemy import func, select
 
+from benchmarks.ingest.pgcpu import PostgresMeter, database_of
 from benchmarks.ingest.spec import SOURCE, Outcome, RunSpec, cpu_seconds, rss_mb
 from sbt_sync.db import migrate
 from sbt_sync.db.base import Base
@@ -42,15 +43,16 @@ def run(spec: RunSpec) -> Outcome:
     feed = FEEDS[SOURCE]
     before = rss_mb()
 
-    cpu_before = cpu_seconds()
-    started = perf_counter()
-    client, paginator = http_source(settings, SOURCE)
-    with client:
-        pulled = pull_http(database, source=SOURCE, feed=feed, paginator=paginator)
-    landed = perf_counter()
-    staged = stage_pending(database, source=SOURCE, feed=feed)
-    finished = perf_counter()
-    client_cpu = cpu_seconds() - cpu_before
+    with PostgresMeter(database_of(spec.database_url)) as postgres:
+        cpu_before = cpu_seconds()
+        started = perf_counter()
+        client, paginator = http_source(settings, SOURCE)
+        with client:
+            pulled = pull_http(database, source=SOURCE, feed=feed, paginator=paginator)
+        landed = perf_counter()
+        staged = stage_pending(database, source=SOURCE, feed=feed)
+        finished = perf_counter()
+        client_cpu = cpu_seconds() - cpu_before
 
     validated = pulled.staging.validated if pulled.staging is not None else 0
     quarantined = staged.quarantined_records + (pulled.staging.quarantined_records if pulled.staging else 0)
@@ -67,7 +69,9 @@ def run(spec: RunSpec) -> Outcome:
     }
     database.dispose()
     return Outcome(
-        client_cpu_seconds=client_cpu,
+        client_cpu_seconds=client_cpu - postgres.result.sampler,
+        postgres_cpu_seconds=postgres.result.backends,
+        postgres_background_cpu_seconds=postgres.result.background,
         rows=pulled.fetched,
         seconds=finished - started,
         rss_before_mb=before,

@@ -15,6 +15,7 @@ from time import perf_counter
 import psycopg2  # no stubs in the dev dependencies
 import requests
 
+from benchmarks.ingest.pgcpu import PostgresMeter, database_of
 from benchmarks.ingest.spec import Outcome, RunSpec, cpu_seconds, rss_mb
 
 TABLE_DDL = "CREATE TABLE raw_bkn_wasdal (id text PRIMARY KEY, payload jsonb NOT NULL)"
@@ -29,6 +30,7 @@ def run(spec: RunSpec) -> Outcome:
         cursor.execute(TABLE_DDL)
     before = rss_mb()
 
+    postgres = PostgresMeter(database_of(spec.database_url)).start()
     cpu_before = cpu_seconds()
     started = perf_counter()
     fetching = copying = 0.0
@@ -62,13 +64,16 @@ def run(spec: RunSpec) -> Outcome:
             params["cursor"] = body["next_cursor"]
     finished = perf_counter()  # the connection block committed
     client_cpu = cpu_seconds() - cpu_before
+    postgres_cpu = postgres.stop()
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM raw_bkn_wasdal")
         stored = cursor.fetchone()
     connection.close()
     return Outcome(
-        client_cpu_seconds=client_cpu,
+        client_cpu_seconds=client_cpu - postgres_cpu.sampler,
+        postgres_cpu_seconds=postgres_cpu.backends,
+        postgres_background_cpu_seconds=postgres_cpu.background,
         rows=rows,
         seconds=finished - started,
         rss_before_mb=before,

@@ -17,6 +17,8 @@ from typing import Any
 from benchmarks.ingest.spec import Contender, Outcome
 
 PACKAGES = ("dlt", "sqlalchemy", "psycopg2-binary", "pandas", "pandera", "requests", "dagster")
+PER_ROWS = 100_000
+"""CPU is quoted per this many rows."""
 LABELS = {
     "ours": "sbt-sync (pull_http validating + stage_pending)",
     "dlt": "dlt rest_api, merge",
@@ -39,13 +41,23 @@ def summarise(contender: Contender, runs: list[Outcome]) -> dict[str, Any]:
             "client": statistics.median(run.client_cpu_seconds for run in runs),
             "sandbox": statistics.median(run.sandbox_cpu_seconds for run in runs),
             "postgres": statistics.median(run.postgres_cpu_seconds for run in runs),
-            "total": statistics.median(
-                run.client_cpu_seconds + run.sandbox_cpu_seconds + run.postgres_cpu_seconds for run in runs
-            ),
+            "postgres_background": statistics.median(run.postgres_background_cpu_seconds for run in runs),
+            "total": statistics.median(run.total_cpu_seconds for run in runs),
+            "postgres_server_whole_run": statistics.median(run.postgres_server_cpu_seconds for run in runs),
         },
+        "cpu_seconds_per_100k_rows": statistics.median(
+            run.total_cpu_seconds * PER_ROWS / run.rows for run in runs
+        ),
         "peak_rss_mb": max(run.peak_rss_mb for run in runs),
         "rss_before_mb": statistics.median(run.rss_before_mb for run in runs),
-        "runs": [{**asdict(run), "rows_per_second": run.rows / run.seconds} for run in runs],
+        "runs": [
+            {
+                **asdict(run),
+                "rows_per_second": run.rows / run.seconds,
+                "total_cpu_seconds": run.total_cpu_seconds,
+            }
+            for run in runs
+        ],
     }
 
 
@@ -97,8 +109,18 @@ def versions(repo: Path) -> dict[str, str | None]:
     return found
 
 
-def table(contenders: Mapping[Contender, dict[str, Any]], ratio: float | None) -> str:
-    """The printed summary: one line per contender, medians, then the ratio against dlt."""
+def cpu_ratio(contenders: Mapping[Contender, dict[str, Any]]) -> float | None:
+    """Our CPU-seconds per 100k rows over dlt's (medians), or None without both."""
+    if "ours" not in contenders or "dlt" not in contenders:
+        return None
+    ours, dlt = (contenders[name]["cpu_seconds_per_100k_rows"] for name in ("ours", "dlt"))
+    return float(ours / dlt)
+
+
+def table(
+    contenders: Mapping[Contender, dict[str, Any]], ratio: float | None, cpu: float | None = None
+) -> str:
+    """The printed summary: one line per contender, medians, then the ratios against dlt."""
     header = f"{'contender':<38} {'rows':>8} {'rows/s (median)':>16} {'seconds':>8} {'peak RSS MB':>12}"
     lines = [f"{header}  runs (rows/s)"]
     for summary in contenders.values():
@@ -111,13 +133,18 @@ def table(contenders: Mapping[Contender, dict[str, Any]], ratio: float | None) -
         phases = ", ".join(f"{k} {v:.2f}s" for k, v in summary["phases_seconds"].items())
         lines.append(f"  {name} phases (median): {phases}")
     for name, summary in contenders.items():
-        cpu = summary["cpu_seconds"]
+        used = summary["cpu_seconds"]
+        each = ", ".join(f"{run['total_cpu_seconds']:.2f}" for run in summary["runs"])
         lines.append(
-            f"  {name} CPU seconds (median): client {cpu['client']:.1f}, sandbox {cpu['sandbox']:.1f}, "
-            f"postgres {cpu['postgres']:.1f}, total {cpu['total']:.1f}"
+            f"  {name} CPU seconds (median): client {used['client']:.2f}, sandbox {used['sandbox']:.2f}, "
+            f"postgres {used['postgres']:.2f} + background {used['postgres_background']:.2f}, "
+            f"total {used['total']:.2f}; per 100k rows {summary['cpu_seconds_per_100k_rows']:.2f} "
+            f"(runs: {each})"
         )
     if ratio is not None:
         lines.append(f"ratio_vs_dlt (ours rows/s over dlt's): {ratio:.2f} (target >= 2.0)")
+    if cpu is not None:
+        lines.append(f"cpu_ratio_vs_dlt (ours CPU-s per 100k rows over dlt's): {cpu:.2f} (target <= 1.0)")
     return "\n".join(lines)
 
 

@@ -55,11 +55,30 @@ class Outcome:
     checks: dict[str, Any] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
     client_cpu_seconds: float = 0.0
-    """CPU time of the contender's timed part: its process, threads and any worker processes."""
+    """CPU time of the contender's timed part: its process, threads and any worker processes (once
+    reaped), less the PostgreSQL meter's sampling thread."""
     sandbox_cpu_seconds: float = 0.0
     """CPU time of the sandbox serving the pages (the harness process) while the contender ran."""
     postgres_cpu_seconds: float = 0.0
-    """CPU time of the PostgreSQL server's processes while the contender ran (setup included)."""
+    """CPU time of the PostgreSQL processes serving the run's own database during the timed part
+    (``pgcpu.PostgresMeter``)."""
+    postgres_background_cpu_seconds: float = 0.0
+    """CPU time of the server's shared background processes (WAL writer, checkpointer, background
+    writer) during the timed part: caused by this run's writes and by anything else writing."""
+    postgres_server_cpu_seconds: float = 0.0
+    """CPU time of every ``postgres`` process while the child ran, setup included and whatever else
+    used the server meanwhile (the measure before ``PostgresMeter``; kept for comparison)."""
+
+    @property
+    def total_cpu_seconds(self) -> float:
+        """Everything the run cost: the contender (its workers included), the sandbox serving it, and
+        PostgreSQL (its own backends and the shared background processes)."""
+        return (
+            self.client_cpu_seconds
+            + self.sandbox_cpu_seconds
+            + self.postgres_cpu_seconds
+            + self.postgres_background_cpu_seconds
+        )
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
