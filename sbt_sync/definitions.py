@@ -22,6 +22,7 @@ import assets.reports
 import assets.sync
 from assets.automation import DB_WRITE_TAGS, build_automation
 from assets.golden import build_golden_assets
+from assets.imut import build_imut_assets
 from assets.ingestion import REGISTRY_ASSET, build_ingestion_assets
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings, load_settings
@@ -39,6 +40,7 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
     all_assets = [
         *build_ingestion_assets(config),
         *build_golden_assets(config),
+        *build_imut_assets(config),
         *dg.load_assets_from_modules([assets.enforcement, assets.sync, assets.reports]),
     ]
     asset_keys = {key for a in all_assets if isinstance(a, dg.AssetsDefinition) for key in a.keys}
@@ -139,7 +141,8 @@ def run_full_cycle(
     # Dagster's console logger defaults to DEBUG; the demo reports its own summary.
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     if as_of is not None:
-        run_config["ops"] = {"enforcement__block_state": {"config": {"as_of": as_of.isoformat()}}}
+        day = {"config": {"as_of": as_of.isoformat()}}
+        run_config["ops"] = {"enforcement__block_state": day, "golden__imut_findings": day}
     run_id = str(uuid.uuid4())  # Dagster run ids are UUID4 strings
     with project_instance(project_dir) as instance:
         if progress is not None:

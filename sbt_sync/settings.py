@@ -159,6 +159,18 @@ class ConsoleSettings(Strict):
         return networks
 
 
+class ImutSettings(Strict):
+    """The I-MUT rules' data files and SIASN lookups (issue 17)."""
+
+    election_calendar_path: str | None = None
+    """The election calendar a deployment edits (default: schemas/reference/election_calendar.csv)."""
+    working_day_overrides_path: str | None = None
+    """Working-day corrections to the ``holidays`` package (default: the packaged overrides file)."""
+    siasn_lookups_per_run: int = Field(200, ge=0)
+    """NIPs with an I-MUT action that the product never pushed, whose block state one run asks SIASN
+    (``GET /pemblokiran/{nip}``); each is asked once, the rest wait for the next run."""
+
+
 class Settings(Strict):
     """Everything a deployment configures, with the file it came from."""
 
@@ -172,6 +184,7 @@ class Settings(Strict):
     push: PushSettings = PushSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     console: ConsoleSettings = ConsoleSettings()
+    imut: ImutSettings = ImutSettings()
 
     # Filled by load_settings, not by the file.
     config_path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)

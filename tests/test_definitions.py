@@ -22,6 +22,7 @@ from tests.support.databases import postgres_base_url, temporary_postgres_databa
 EXPECTED_ASSET_KEYS = [
     "enforcement/block_state",
     "golden/cases",
+    "golden/imut_findings",
     *[f"raw/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")],
     "reference/asn_registry",
     "reports/database_status",

@@ -24,9 +24,11 @@ def _committed() -> dict[str, object]:
     return loaded
 
 
-def test_committed_config_declares_the_six_sources_and_siasn() -> None:
+def test_committed_config_declares_the_seven_sources_and_siasn() -> None:
     settings = load_settings(REPO_ROOT / "sbt.yaml", env={})
-    assert set(settings.sources) == {"bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb"}
+    assert set(settings.sources) == {
+        "bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb",
+    }  # fmt: skip
     assert {s.kind for s in settings.sources.values()} == {"http", "sftp"}
     assert settings.siasn is not None
     assert settings.enforcement.follow_up_days == 10

@@ -18,6 +18,7 @@ import sbt_sync.cli.db as db_commands
 import sbt_sync.cli.demo as demo_commands
 import sbt_sync.cli.doctor as doctor_commands
 import sbt_sync.cli.enforce as enforce_commands
+import sbt_sync.cli.imut as imut_commands
 import sbt_sync.cli.links as link_commands
 import sbt_sync.cli.push as push_commands
 import sbt_sync.cli.reconcile as reconcile_commands
@@ -52,6 +53,7 @@ app.add_typer(registry_commands.app, name="registry")
 app.command("doctor")(doctor_commands.doctor)
 app.add_typer(user_commands.app, name="users")
 app.add_typer(steward_commands.app, name="steward")
+app.add_typer(imut_commands.app, name="imut")
 
 
 @app.callback()

@@ -13,41 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-
-class ActionKind(StrEnum):
-    """The personnel actions I-MUT records."""
-
-    MUTASI = "mutasi"  # transfer to another unit or instansi
-    ROTASI = "rotasi"  # rotation within the instansi
-    PROMOSI = "promosi"
-    DEMOSI = "demosi"
-    PEMBERHENTIAN = "pemberhentian_dari_jabatan"  # removal from post
-    PENGANGKATAN = "pengangkatan"  # appointment to a post
-
-
-class PostClass(StrEnum):
-    """Post classes; the first five are covered by Pasal 71(2) (Mendagri 100.2.1.3/1575/SJ)."""
-
-    JPT_MADYA = "jpt_madya"
-    JPT_PRATAMA = "jpt_pratama"
-    ADMINISTRATOR = "administrator"
-    PENGAWAS = "pengawas"
-    # A functional official with an additional task of leading a unit (kepala puskesmas, kepala sekolah).
-    FUNGSIONAL_TUGAS_TAMBAHAN = "fungsional_tugas_tambahan"
-    LAINNYA = "lainnya"
-
+# Re-exported: the rules, the feed contract and the sandbox share one definition of each code set.
+from schemas.imut_codes import ActionKind as ActionKind
+from schemas.imut_codes import OfficialRole as OfficialRole
+from schemas.imut_codes import PostClass as PostClass
 
 COVERED_POST_CLASSES = frozenset(PostClass) - {PostClass.LAINNYA}
-
-
-class OfficialRole(StrEnum):
-    """Who signed the decision."""
-
-    KEPALA_DAERAH = "kepala_daerah"  # definitive governor, regent or mayor
-    PJ_KEPALA_DAERAH = "pj_kepala_daerah"  # acting (penjabat) head appointed by the Minister
-    PLT_KEPALA_DAERAH = "plt_kepala_daerah"  # caretaker (pelaksana tugas), e.g. the deputy on leave
-    PIMPINAN_INSTANSI = "pimpinan_instansi"  # head of a central instansi (minister, agency head)
-    LAINNYA = "lainnya"  # any other signatory (sekda, a delegated official)
 
 
 REGIONAL_HEAD_ROLES = frozenset(

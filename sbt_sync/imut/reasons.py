@@ -89,6 +89,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Sementara: cuti bersama tahun {years} belum ditetapkan; batas waktu dapat mundur.",
         "Provisional: the cuti bersama of {years} are not yet decreed; the deadline may move later.",
     ),
+    # What happened to a stored finding.
+    "imut.closed.no_longer_holds": (
+        "Ditutup: evaluasi ulang per {as_of} tidak lagi menemukan pelanggaran ini.",
+        "Closed: re-evaluated as of {as_of}, the rule no longer finds this.",
+    ),
+    "imut.closed.withdrawn": (
+        "Ditutup: tindakan {action_id} tidak lagi dikirim oleh I-MUT.",
+        "Closed: I-MUT no longer delivers action {action_id}.",
+    ),
+    "imut.reopened.basis_changed": (
+        "Dasar temuan berubah sejak keputusan steward ({changed}); mohon ditinjau kembali.",
+        "What the finding rests on changed since the steward's decision ({changed}); please review again.",
+    ),
     # Labels for enum values used as parameters.
     "action.mutasi": ("Mutasi", "Transfer"),
     "action.rotasi": ("Rotasi", "Rotation"),

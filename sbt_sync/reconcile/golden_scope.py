@@ -25,6 +25,7 @@ from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.corrections import active_corrections, involved
 from sbt_sync.reconcile.golden_model import SourceRecord
 from sbt_sync.reconcile.identity_store import chunks, names_person
+from schemas.feeds import CASELESS_SOURCES
 
 _KEY_COLUMNS = (
     StagedRecord.id,
@@ -119,7 +120,9 @@ def _by_keys(session: Session, wanted: dict[str, set[Any]]) -> set[int]:
 
 
 def all_staged_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(StagedRecord.id)))
+    """Every staged row that can belong to a case (not I-MUT's personnel actions)."""
+    query = select(StagedRecord.id).where(StagedRecord.source.not_in(sorted(CASELESS_SOURCES)))
+    return set(session.scalars(query))
 
 
 def identity_disputes(session: Session, ids: Sequence[int]) -> dict[int, str]:

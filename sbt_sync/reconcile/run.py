@@ -32,6 +32,7 @@ from sbt_sync.reconcile.golden_store import PersistStats, persist
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_rows, resolve_identities
 from sbt_sync.settings import Settings
+from schemas.feeds import CASELESS_SOURCES
 from schemas.reference import kedudukan
 
 
@@ -149,7 +150,13 @@ def reconcile_in_session(
     thresholds = IdentityThresholds.from_settings(settings.identity)
     decided_rows, decided_cases = _unapplied_decisions(session)
     stats.decisions_new = len(decided_rows) + len(decided_cases)
-    pending = pending_rows(session, full=full, extra_ids=decided_rows)
+    # Personnel actions (I-MUT) stage like every record but are no neutrality records: never linked
+    # into cases. Their needs_reconcile flag is the I-MUT findings' own (sbt_sync.imut.store).
+    pending = [
+        p
+        for p in pending_rows(session, full=full, extra_ids=decided_rows)
+        if p.source not in CASELESS_SOURCES
+    ]
     stats.staged_changed = len(pending)
     assigned = persons_assigned(session, [p.id for p in pending])
     stats.identity = resolve_identities(session, database, thresholds, pending, now, assigned)

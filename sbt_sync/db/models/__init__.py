@@ -16,6 +16,7 @@ from sbt_sync.db.models.golden import (
     LinkCorrection,
     StewardDecision,
 )
+from sbt_sync.db.models.imut import ImutFinding, ImutFindingDecision
 from sbt_sync.db.models.ingest import (
     IngestBatch,
     QuarantinedRow,
@@ -42,6 +43,8 @@ __all__ = [
     "ConsoleSession",
     "ControlAction",
     "FieldProvenance",
+    "ImutFinding",
+    "ImutFindingDecision",
     "IngestBatch",
     "LinkCorrection",
     "OutboxEntry",
