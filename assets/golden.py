@@ -1,10 +1,12 @@
 """Golden layer: ``golden/cases``, the one agreed dataset of cases reconciled from every source."""
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 
+from assets.ingestion import rate
 from sbt_sync.reconcile.integrity import integrity_violations
 from sbt_sync.reconcile.run import ReconcileStats, reconcile_database
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
@@ -61,7 +63,9 @@ def build_golden_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, db: DatabaseResource, settings: SbtSettingsResource
     ) -> Iterator[dg.Output[None] | dg.AssetCheckResult]:
         """The golden dataset: cases linked across sources, fields by survivorship, conflicts, status."""
+        started = time.monotonic()
         stats = reconcile_database(db.database, settings.get())
+        seconds = time.monotonic() - started
         context.log.info(
             "reconciled %d changed records (%d new decisions): %d cases recomputed, %d created, "
             "%d changed, %d removed; open conflicts %s",
@@ -73,7 +77,7 @@ def build_golden_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             stats.golden.cases_removed,
             stats.open_conflicts,
         )
-        yield dg.Output(None, metadata=_metadata(stats))
+        yield dg.Output(None, metadata=_metadata(stats) | rate(stats.scope_records, seconds))
         violations = integrity_violations(db.database)
         yield dg.AssetCheckResult(
             check_name="integrity",

@@ -1,6 +1,7 @@
 """Raw and validated layers: one ``raw/<source>`` and ``validated/<source>`` pair per source in
 sbt.yaml, made by one factory, and ``reference/asn_registry`` from SIASN."""
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -126,6 +127,14 @@ def _raw_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinitio
     return raw
 
 
+def rate(rows: int, seconds: float) -> dict[str, Any]:
+    """Duration and rows per second, for an asset's metadata."""
+    return {
+        "duration_seconds": round(seconds, 3),
+        "rows_per_second": round(rows / seconds, 1) if seconds > 0 else None,
+    }
+
+
 def _staging_metadata(result: StagingResult) -> dict[str, Any]:
     return {
         "validated": result.validated,
@@ -200,8 +209,10 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
         # HTTP batches are validated in their landing transaction (pull_http); what they found is
         # stored with each batch. Anything still pending (SFTP files, a batch landed while validation
         # was broken, records landed by an older version) is validated here.
+        started = time.monotonic()
         result = validated_in_run(db.database, name, context.run.run_id)
         result.merge(stage_pending(db.database, source=name, feed=FEEDS[name]))
+        seconds = time.monotonic() - started
         context.log.info(
             "%s: validated %d records; staged %d new, %d changed; quarantined %d rows",
             name,
@@ -210,7 +221,7 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
             result.staged_changed,
             result.quarantined_rows,
         )
-        yield dg.Output(None, metadata=_staging_metadata(result))
+        yield dg.Output(None, metadata=_staging_metadata(result) | rate(result.validated, seconds))
         yield _quarantine_check(db, name, source, result)
         drift = sorted(result.unknown_columns) + [f"missing:{c}" for c in sorted(result.missing_columns)]
         yield dg.AssetCheckResult(

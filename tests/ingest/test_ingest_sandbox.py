@@ -106,8 +106,11 @@ def test_full_cycle_through_dagster_quarantines_exactly_the_ground_truth(
             validated = metadata[("validated", name)]
             assert validated["validated"] == landed, name
             assert validated["quarantined_rows"] >= quarantined, name
+            assert validated["duration_seconds"] >= 0 and validated["rows_per_second"] is not None, name
             while_landing = metadata[("raw", name)]["validated_while_landing"]
             assert while_landing == (landed if name in ("bawaslu", "bkn_wasdal", "idis") else 0), name
+    golden = metadata[("golden", "cases")]
+    assert golden["records_in_scope"] > 0 and golden["rows_per_second"] > 0
     with migrated_database.session() as session:
         for name in SOURCES:
             assert session.query(StagedRecord).filter_by(source=name).count() > 0, name
