@@ -1,0 +1,229 @@
+"""I-MUT findings in the database: stored with what they rest on, re-evaluated when the action, its
+approval, the blocks or the cases change, closed (never deleted) when they no longer hold, and a
+steward's decision kept across re-evaluation while what it rests on is unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AuditEntry, Case, ImutFinding, ImutFindingDecision, OutboxEntry, StagedRecord
+from sbt_sync.imut.elections import load_election_calendar
+from sbt_sync.imut.review import StewardChoice
+from sbt_sync.imut.steward import FindingFilter, InvalidFindingDecision, decide_finding, list_findings
+from sbt_sync.imut.store import FindingStats, evaluate_findings
+from sbt_sync.imut.workdays import load_working_days
+from tests.imut.builders import INSTANSI, NIP_A, NIP_B, action_id, ingest, payload
+
+AS_OF = date(2024, 11, 27)
+
+
+def _evaluate(database: Database, as_of: date = AS_OF) -> FindingStats:
+    with database.session() as session:
+        return evaluate_findings(
+            session, elections=load_election_calendar(), workdays=load_working_days(), as_of=as_of
+        )
+
+
+def _findings(database: Database) -> dict[tuple[str, str], ImutFinding]:
+    with database.session() as session:
+        rows = session.scalars(select(ImutFinding)).all()
+        session.expunge_all()
+    return {(row.action_id, row.rule): row for row in rows}
+
+
+def _audit_actions(database: Database) -> list[str]:
+    with database.session() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.object_type == "imut_finding")
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def test_a_replacement_without_approval_is_stored_with_what_it_rests_on(migrated_database: Database) -> None:
+    ingest(migrated_database, payload(1))
+    stats = _evaluate(migrated_database)
+    assert (stats.actions, stats.opened) == (1, 1)
+    found = _findings(migrated_database)
+    assert set(found) == {(action_id(1), "pasal_71_2")}
+    finding = found[(action_id(1), "pasal_71_2")]
+    assert (finding.status, finding.review, finding.disposition) == ("open", "pending", "breach")
+    assert finding.reason_key == "imut.reason.window_no_approval"
+    assert (finding.window_first, finding.window_last) == (date(2024, 3, 22), date(2025, 2, 19))
+    assert (finding.nip, finding.instansi_id, finding.official_role) == (NIP_A, INSTANSI, "kepala_daerah")
+    assert finding.evidence["decision_date"] == "2024-06-10"
+    assert finding.records[0]["kind"] == "imut_action" and finding.records[0]["record_key"] == action_id(1)
+    assert _audit_actions(migrated_database) == ["imut_finding.open"]
+    with migrated_database.session() as session:
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "imut_finding")).one()
+        assert audit.after is not None and NIP_A not in str(audit.after)  # masked
+        assert not session.scalar(select(StagedRecord.needs_reconcile))
+    # Nothing changed: a second evaluation writes nothing.
+    again = _evaluate(migrated_database)
+    assert (again.opened, again.changed, again.closed) == (0, 0, 0)
+    assert _audit_actions(migrated_database) == ["imut_finding.open"]
+
+
+def test_a_late_approval_keeps_the_finding_and_shows_the_approval(migrated_database: Database) -> None:
+    ingest(migrated_database, payload(1))
+    _evaluate(migrated_database)
+    late = payload(
+        1,
+        persetujuanMendagriNomor="100.2.2.6/4512/OTDA",
+        persetujuanMendagriTanggal="20-06-2024",
+        updatedAt="2024-06-25T10:00:00+07:00",
+    )
+    ingest(migrated_database, late)
+    stats = _evaluate(migrated_database)
+    assert (stats.opened, stats.changed, stats.closed) == (0, 1, 0)
+    finding = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert finding.status == "open" and finding.version == 2
+    assert finding.reason_key == "imut.reason.window_approval_after"
+    assert finding.evidence["approval_letter_no"] == "100.2.2.6/4512/OTDA"
+    assert finding.evidence["approval_date"] == "2024-06-20"
+    assert _audit_actions(migrated_database) == ["imut_finding.open", "imut_finding.change"]
+
+
+def test_a_steward_decision_survives_re_evaluation_until_the_basis_changes(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1))
+    _evaluate(migrated_database)
+    finding_id = _findings(migrated_database)[(action_id(1), "pasal_71_2")].id
+    with pytest.raises(InvalidFindingDecision):
+        decide_finding(migrated_database, finding_id, choice=StewardChoice.CONFIRM, reason=" ", actor="siti")
+    decide_finding(
+        migrated_database,
+        finding_id,
+        choice=StewardChoice.CONFIRM,
+        reason="SK tanpa izin Mendagri",
+        actor="siti",
+    )
+    # Re-evaluated on another day with nothing changed: the confirmation stands.
+    _evaluate(migrated_database, date(2024, 12, 2))
+    finding = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert (finding.review, finding.reviewed_by, finding.reopened_reason) == ("confirmed", "siti", None)
+    # A late approval changes what it rests on: back to the queue, saying why; the decision row stays.
+    ingest(
+        migrated_database,
+        payload(1, persetujuanMendagriNomor="100/77", persetujuanMendagriTanggal="01-07-2024"),
+    )
+    _evaluate(migrated_database)
+    finding = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert finding.review == "pending" and finding.status == "open"
+    assert finding.reopened_reason is not None and "approval_date" in finding.reopened_reason
+    with migrated_database.session() as session:
+        decisions = session.scalars(select(ImutFindingDecision)).all()
+        assert [d.decision for d in decisions] == ["confirm"]
+    assert "imut_finding.decide" in _audit_actions(migrated_database)
+
+
+def test_an_action_that_becomes_lawful_closes_its_finding_without_deleting_it(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1), payload(2))
+    _evaluate(migrated_database)
+    # I-MUT corrects action 1: the approval was dated before the decision after all.
+    ingest(
+        migrated_database,
+        payload(1, persetujuanMendagriNomor="100/11", persetujuanMendagriTanggal="03-06-2024"),
+    )
+    stats = _evaluate(migrated_database)
+    assert (stats.closed, stats.opened) == (1, 0)
+    found = _findings(migrated_database)
+    closed, other = found[(action_id(1), "pasal_71_2")], found[(action_id(2), "pasal_71_2")]
+    assert closed.status == "closed" and closed.closed_at is not None
+    assert closed.closed_reason is not None and "tidak lagi" in closed.closed_reason
+    assert other.status == "open"
+    with pytest.raises(InvalidFindingDecision):
+        decide_finding(migrated_database, closed.id, choice=StewardChoice.DISMISS, reason="x", actor="siti")
+    total, page = list_findings(migrated_database, FindingFilter())
+    assert total == 1 and page[0].action_id == action_id(2)
+    total_closed, _ = list_findings(migrated_database, FindingFilter(status="closed"))
+    assert total_closed == 1
+    assert _audit_actions(migrated_database)[-1] == "imut_finding.close"
+
+
+def test_a_promotion_effective_while_our_acknowledged_block_holds_is_a_block_breach(
+    migrated_database: Database,
+) -> None:
+    promotion = payload(
+        3,
+        nipBaru=NIP_B,
+        jenisTindakan="promosi",
+        kelasJabatanLama="lainnya",
+        kelasJabatanBaru="lainnya",
+        pejabatPenetapPeran="pimpinan_instansi",
+        pejabatPenetapWilayah=None,
+        tanggalSk="20-11-2024",
+        tmt="01-12-2024",
+    )
+    ingest(migrated_database, promotion)
+    assert _evaluate(migrated_database).opened == 0  # not blocked: lawful
+    with migrated_database.session() as session:
+        session.add(
+            OutboxEntry(
+                idempotency_key="k1",
+                nip=NIP_B,
+                action="blokir",
+                payload={},
+                state="acked",
+                block_version=1,
+                # 27 Nov 2024 01:00 UTC is 08:00 WIB on the 27th.
+                acked_at=datetime(2024, 11, 27, 1, 0, tzinfo=UTC),
+            )
+        )
+    stats = _evaluate(migrated_database)
+    assert stats.opened == 1
+    finding = _findings(migrated_database)[(action_id(3), "block_breach")]
+    assert finding.evidence["block_start"] == "2024-11-27"
+    assert [r["kind"] for r in finding.records] == ["imut_action", "push_ledger"]
+    # Unblocked before the promotion took effect: the finding no longer holds.
+    with migrated_database.session() as session:
+        session.add(
+            OutboxEntry(
+                idempotency_key="k2",
+                nip=NIP_B,
+                action="buka",
+                payload={},
+                state="acked",
+                block_version=2,
+                acked_at=datetime(2024, 11, 29, 2, 0, tzinfo=UTC),
+            )
+        )
+    assert _evaluate(migrated_database).closed == 1
+
+
+def test_a_demotion_by_the_instansi_head_of_an_asn_in_a_case_is_flagged_for_investigation(
+    migrated_database: Database,
+) -> None:
+    demotion = payload(
+        4, jenisTindakan="demosi", kelasJabatanBaru="pengawas", tanggalSk="15-10-2024", tmt="21-10-2024",
+        tanggalLaporKemendagri="16-10-2024", persetujuanMendagriNomor="100/9",
+        persetujuanMendagriTanggal="01-10-2024",
+    )  # fmt: skip
+    ingest(migrated_database, demotion)
+    assert _evaluate(migrated_database).opened == 0  # approved in time, reported in time, no case
+    with migrated_database.session() as session:
+        session.add(
+            Case(
+                case_key="reg|R-1|" + NIP_A,
+                nip=NIP_A,
+                status="menunggu_verifikasi",
+                register_no="R-1",
+                golden={"incident_at": "2024-09-30"},
+                content_hash="x",
+            )
+        )
+    stats = _evaluate(migrated_database)
+    assert stats.open_by_rule == {"possible_retaliation": 1}
+    finding = _findings(migrated_database)[(action_id(4), "possible_retaliation")]
+    assert finding.disposition == "investigate"
+    assert finding.reason_params["case_id"] == "reg|R-1|" + NIP_A
+    assert {r["kind"]: r.get("how") for r in finding.records} == {"imut_action": None, "case": "register"}
