@@ -81,3 +81,10 @@ def quality(
         f"holds: {result.held_matched} of {result.held_expected} held cases held; "
         f"{len(result.held_missed)} missed, {len(result.held_beyond)} held beyond the truth"
     )
+    if result.imut is not None:
+        m = result.imut
+        typer.echo(
+            f"I-MUT findings: precision {m.precision:.4f}, recall {m.recall:.4f} ({m.correct} correct of "
+            f"{m.found} open, {m.expected} expected; {m.disposition_wrong} with another disposition); "
+            f"missed {m.missed_by_category}, beyond {m.beyond_by_rule}"
+        )

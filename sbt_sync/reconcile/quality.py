@@ -12,7 +12,10 @@ truth row by (source, record key or file name, row); the measures are:
   identity ``reason`` (name_mismatch, ambiguous_match, unresolved) how many were expected and raised,
   and the identity conflicts raised with another kind than the truth's ``conflict_kind``;
 - holds: the truth's held cases (enforcement.json) whose golden case is held, and golden cases held
-  that the truth does not hold (an identity dispute or critical conflict holds a case: DESIGN.md).
+  that the truth does not hold (an identity dispute or critical conflict holds a case: DESIGN.md);
+- I-MUT findings (when the truth has ``imut_findings.jsonl``): precision (open findings the truth
+  expects over open findings) and recall (expected findings held open over expected findings), per
+  (action, rule); a finding with the truth's pair but another disposition is counted apart.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
+from sbt_sync.imut.quality import ImutQuality, measure_imut
 
 RowId = tuple[str, str, int | None]
 TRUTH_FIELD = {"hasil": "verification_result", "rekomendasi_sanksi": "recommended_sanction"}
@@ -72,6 +76,8 @@ class Quality:
     """True case ids the truth holds whose golden case is not held."""
     held_beyond: list[str] = field(default_factory=list)
     """True case ids (or golden case keys, when no true case) held here but not in the truth."""
+    imut: ImutQuality | None = None
+    """I-MUT findings against the truth; None when the truth has no I-MUT findings file."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -162,6 +168,7 @@ def measure(database: Database, truth_path: Path) -> Quality:
     truth_case = _truth_cases(truth, row_of, links)
     _score_conflicts(quality, folder, truth_case, row_of, conflicts)
     _score_holds(quality, folder, truth_case, held_cases)
+    quality.imut = measure_imut(database, folder, as_of)
     return quality
 
 
