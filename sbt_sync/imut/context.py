@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
 from connectors.siasn import SiasnApi
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import Case, OutboxEntry, SiasnObservation
+from sbt_sync.db.models import Case, CaseLink, OutboxEntry, SiasnObservation, StagedRecord
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.imut.model import BlockInterval, NeutralityCaseRef
 from sbt_sync.reconcile.identity_store import chunks
@@ -130,8 +130,10 @@ def _observed_blocks(session: Session, nips: Collection[str], context: Context) 
             context.blocks.setdefault(nip, []).append(BlockInterval(start, None, reference))
 
 
-def _known_since(golden: dict[str, Any], created_at: datetime) -> date:
-    days = [wib_day(golden.get(name)) for name in CASE_DATE_FIELDS]
+def _known_since(golden: dict[str, Any], first_delivered: datetime | None, created_at: datetime) -> date:
+    """The earliest day the case's sources date it (register, forwarding, verification,
+    recommendation) or first delivered one of its records; the case's creation if none does."""
+    days = [wib_day(golden.get(name)) for name in CASE_DATE_FIELDS] + [wib_day(first_delivered)]
     found = [d for d in days if d is not None]
     fallback = wib_day(created_at)
     assert fallback is not None
@@ -141,13 +143,29 @@ def _known_since(golden: dict[str, Any], created_at: datetime) -> date:
 def _cases(session: Session, nips: Collection[str], context: Context) -> None:
     columns = (Case.id, Case.case_key, Case.nip, Case.register_no, Case.golden, Case.created_at)
     for chunk in chunks(sorted(nips)):
-        for row in session.execute(select(*columns).where(Case.nip.in_(chunk))):
+        rows = list(session.execute(select(*columns).where(Case.nip.in_(chunk))))
+        first = _first_delivered(session, [row.id for row in rows])
+        for row in rows:
             how = "register" if row.register_no else "reported"
-            since = _known_since(dict(row.golden or {}), row.created_at)
+            since = _known_since(dict(row.golden or {}), first.get(row.id), row.created_at)
             context.cases.setdefault(row.nip, []).append(NeutralityCaseRef(row.case_key, since, how))
             context.case_records.setdefault(row.nip, []).append(
                 {"kind": "case", "case_id": row.id, "case_key": row.case_key, "how": how}
             )
+
+
+def _first_delivered(session: Session, case_ids: list[int]) -> dict[int, datetime]:
+    """Case id -> the earliest source instant of its linked records."""
+    found: dict[int, datetime] = {}
+    for chunk in chunks(sorted(case_ids)):
+        query = (
+            select(CaseLink.case_id, func.min(StagedRecord.source_updated_at))
+            .join(StagedRecord, StagedRecord.id == CaseLink.staged_record_id)
+            .where(CaseLink.case_id.in_(chunk), CaseLink.unlinked_at.is_(None))
+            .group_by(CaseLink.case_id)
+        )
+        found.update((case_id, at) for case_id, at in session.execute(query) if at is not None)
+    return found
 
 
 def observe_unpushed(
