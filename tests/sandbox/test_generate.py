@@ -106,11 +106,12 @@ def test_every_quarantined_row_exists_in_its_source_file(small_sandbox: Sandbox)
         "bawaslu",
         "bkn_wasdal",
         "idis",
+        "imut",
         "kasn",
         "kemendagri",
         "kemenpanrb",
     }
-    feeds = {s: _read_jsonl(root / f"http/{s}.jsonl") for s in ("bawaslu", "bkn_wasdal", "idis")}
+    feeds = {s: _read_jsonl(root / f"http/{s}.jsonl") for s in ("bawaslu", "bkn_wasdal", "idis", "imut")}
     for q in quarantine:
         if q["content"] is None:
             lines = [line for line in feeds[q["source"]] if line["key"] == q["key"]]

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 
 Scale = Literal["small", "election", "national"]
 

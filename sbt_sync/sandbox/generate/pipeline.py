@@ -1,4 +1,4 @@
-"""``generate_sandbox``: registry, cases, the six sources' views, the ground truth and the manifest."""
+"""``generate_sandbox``: registry, cases, the seven sources' views, the ground truth and the manifest."""
 
 from __future__ import annotations
 
@@ -25,17 +25,19 @@ from sbt_sync.sandbox.generate.config import (
     iso,
     rng_for,
 )
+from sbt_sync.sandbox.generate.imut_build import build_imut
 from sbt_sync.sandbox.generate.registry_writer import write_registry
 from sbt_sync.sandbox.generate.sources.bawaslu import Bawaslu
 from sbt_sync.sandbox.generate.sources.bkn_wasdal import BknWasdal
 from sbt_sync.sandbox.generate.sources.common import Book
 from sbt_sync.sandbox.generate.sources.idis import Idis
+from sbt_sync.sandbox.generate.sources.imut import truth_files as imut_truth_files
 from sbt_sync.sandbox.generate.sources.kasn import Kasn
 from sbt_sync.sandbox.generate.sources.kemendagri import Kemendagri
 from sbt_sync.sandbox.generate.sources.kemenpanrb import Kemenpanrb
 from sbt_sync.sandbox.generate.sources.sftp import Deliveries
 from sbt_sync.sandbox.generate.truth_identity import IdentityTruth
-from sbt_sync.sandbox.generate.truth_writer import write_truth
+from sbt_sync.sandbox.generate.truth_writer import states_at, write_truth
 from sbt_sync.sandbox.generate.writer import OutputDir, dumps, jsonl
 
 log = logging.getLogger(__name__)
@@ -119,19 +121,28 @@ def generate_sandbox(
     Kemendagri(rng_for(seed, "kemendagri"), reg, table, book, deliveries).build(cases, spec.case_factor)
     Kemenpanrb(rng_for(seed, "kemenpanrb"), reg, table, book, deliveries).build(cases, spec.case_factor)
     done("kasn, kemendagri, kemenpanrb")
+    identity = IdentityTruth(reg, by_inst)
+    states = states_at(cases, reg, book, AS_OF, identity)
+    actions = build_imut(rng_for(seed, "imut"), reg, table, cases, states, book, spec.case_factor)
+    imut_lines = [line for action in actions for line in action.lines()]
+    done(f"imut ({len(actions):,} actions)")
 
     files.write("http/bawaslu.jsonl", _http_feed(bawaslu.lines))
     files.write("http/bkn_wasdal.jsonl", _http_feed(wasdal.lines))
     files.write("http/idis.jsonl", _http_feed(idis.lines))
+    files.write("http/imut.jsonl", _http_feed(imut_lines))
     files.write("sftp/deliveries.jsonl", jsonl(deliveries.lines()))
     files.write("instansi.csv", _instansi_csv(table))
     write_registry(files, reg, table)
     done("source files and the registry written")
-    summary = write_truth(files, cases, reg, table, book, IdentityTruth(reg, by_inst))
+    summary = write_truth(files, cases, reg, table, book, identity)
+    imut_actions, imut_findings = imut_truth_files(actions)
+    files.write("truth/imut_actions.jsonl", imut_actions)
+    files.write("truth/imut_findings.jsonl", imut_findings)
     done("ground truth written")
 
     last = max(
-        [at for at, _, _ in bawaslu.lines + wasdal.lines + idis.lines]
+        [at for at, _, _ in bawaslu.lines + wasdal.lines + idis.lines + imut_lines]
         + [datetime.fromisoformat(d["available_at"]) for d in deliveries.log]
     )
     end = (last.astimezone(WIB) + timedelta(days=1)).replace(hour=0, minute=0, second=0)
@@ -151,6 +162,8 @@ def generate_sandbox(
             "bawaslu_lines": len(bawaslu.lines),
             "bkn_wasdal_lines": len(wasdal.lines),
             "idis_lines": len(idis.lines),
+            "imut_actions": len(actions),
+            "imut_lines": len(imut_lines),
             "sftp_deliveries": len(deliveries.log),
             "quarantine_rows": len(book.quarantine),
             "recap_total": summary["TOTAL"],

@@ -106,6 +106,34 @@ the case's rows that hold it), `held`: case ids. Stages: `menunggu_verifikasi`, 
 - A blocked ASN who retires (registry `kedudukanPnsId` 99, `updatedAt` the day) after the block and
   before `as_of`: `buka_blokir` on that day, not blocked at `as_of`.
 
+## imut_actions.jsonl: every I-MUT personnel action and the category it was planted as
+
+One line per action id (`http/imut.jsonl` key), ordered by `available_at` (when its first version is
+served): `action_id`, `category`, `available_at`, `nip` (as served; a `bad_nip` action's is impossible),
+`instansi_id`, `jenis_tindakan`, `tanggal_sk` (`YYYY-MM-DD`), `versions` (how many versions are served),
+`rules` (the rules its findings name; empty for a lawful action). Categories are listed in
+DATA_FORMAT.md ("I-MUT actions"); `ordinary` actions are lawful everyday moves of ASN in no case.
+
+## imut_findings.jsonl: the I-MUT findings a correct system must hold
+
+One line per expected finding: `action_id`, `rule` (`pasal_71_2`, `pasal_162_3`,
+`reporting_7_working_days`, `block_breach`, `possible_retaliation`), `disposition` (`breach`, or
+`investigate` for `possible_retaliation`), `available_at`, `nip`, `category`. A finding is expected at
+an instant once its `available_at` is not after it: for most, the instant the action's first version is
+served (a later version, such as an approval dated after the decision arriving weeks later, never clears
+it); for a never-reported or late-reported action, the later of that and midnight (WIB) after the 7th
+working day after the decision; for a block breach, the later of that and the day the truth's policy
+blocks the NIP (`enforcement.json`). The truth is what the generator planted, never what
+`sbt_sync.imut.rules` computes. Readers: `sbt_sync.sandbox.generate.truth_imut.expected_imut_findings`.
+
+Windows are the election calendar's (`schemas/reference/election_calendar.csv`, pilkada-2024: the
+Pasal 71(2) ban 2024-03-22 to 2025-02-19, Pasal 162(3) 2025-02-20 to 2025-08-19); working days are
+`sbt_sync.imut.workdays` (libur nasional and cuti bersama). An approval counts only if dated before the
+decision (same day: a breach). Possible retaliation plants are decided after the ASN's case was known
+(its register date and the first source record about it) and their ASN is never blocked; block breaches
+are promotions, appointments, transfers and rotations decided before `as_of` by officials the election
+rules do not concern, taking effect on or after `as_of` for an NIP the truth blocks at `as_of`.
+
 ## recap.json: the national recap at `as_of`
 
 Per event and `TOTAL`: `reported` (cases with a Bawaslu register available), `recommended` (golden
