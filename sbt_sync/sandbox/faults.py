@@ -1,6 +1,7 @@
 """Fault switches for the sandbox, per endpoint, settable from the CLI and the control endpoint.
 
-Endpoint names are the simulator names: ``bawaslu``, ``bkn_wasdal``, ``idis``, ``siasn`` and ``sftp``
+Endpoint names are the simulator names: ``bawaslu``, ``bkn_wasdal``, ``idis``, ``imut``, ``siasn`` and
+``sftp``
 (``*`` sets every endpoint at once). Each request asks :meth:`FaultSwitches.get` for its endpoint's
 current faults and draws from the switch's own seeded random stream, so a test run is repeatable.
 """
@@ -12,7 +13,7 @@ import threading
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-ENDPOINTS: tuple[str, ...] = ("bawaslu", "bkn_wasdal", "idis", "siasn", "sftp")
+ENDPOINTS: tuple[str, ...] = ("bawaslu", "bkn_wasdal", "idis", "imut", "siasn", "sftp")
 
 
 @dataclass(frozen=True, slots=True)

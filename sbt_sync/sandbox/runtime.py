@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from sbt_sync.errors import SbtError
 from sbt_sync.sandbox.clock import SandboxClock
 from sbt_sync.sandbox.faults import FaultSwitches
-from sbt_sync.sandbox.http import bawaslu, bkn_wasdal, idis, siasn, siasn_auth
+from sbt_sync.sandbox.http import bawaslu, bkn_wasdal, idis, imut, siasn, siasn_auth
 from sbt_sync.sandbox.http.base import Simulator, SimulatorServer
 from sbt_sync.sandbox.http.control import ControlSimulator
 from sbt_sync.sandbox.http.credentials import SandboxCredentials
@@ -39,7 +39,8 @@ from sbt_sync.sandbox.http.tls import ensure_tls
 
 log = logging.getLogger(__name__)
 
-SERVER_NAMES = ("bawaslu", "bkn_wasdal", "idis", "siasn", "control", "sftp")
+SERVER_NAMES = ("bawaslu", "bkn_wasdal", "idis", "imut", "siasn", "control", "sftp")
+HTTP_SOURCES = ("bawaslu", "bkn_wasdal", "idis", "imut")
 
 
 class _SftpServer(Protocol):
@@ -104,8 +105,7 @@ class Sandbox:
         self.tls = tls
         self.sftp_enabled = sftp
         self.sources = {
-            name: VersionedRecords.load(name, data_dir / "http" / f"{name}.jsonl")
-            for name in ("bawaslu", "bkn_wasdal", "idis")
+            name: VersionedRecords.load(name, data_dir / "http" / f"{name}.jsonl") for name in HTTP_SOURCES
         }
         self.registry: Registry | None = None
         self.ledger: BlockLedger | None = None
@@ -159,6 +159,7 @@ class Sandbox:
                 client_secret=creds.bkn_wasdal_client_secret,
             ),
             "idis": idis.IdisSimulator(clock=clock, faults=faults, records=self.sources["idis"], auth=auth),
+            "imut": imut.ImutSimulator(clock=clock, faults=faults, records=self.sources["imut"], auth=auth),
             "siasn": siasn.SiasnSimulator(
                 clock=clock, faults=faults, registry=registry, ledger=ledger, auth=auth
             ),
@@ -193,6 +194,9 @@ class Sandbox:
             idis_url=url["idis"] + idis.RECORDS_PATH,
             idis_token_url=url["idis"] + siasn_auth.GATEWAY_TOKEN_PATH,
             idis_sso_token_url=url["idis"] + siasn_auth.SSO_TOKEN_PATH,
+            imut_url=url["imut"] + imut.RECORDS_PATH,
+            imut_token_url=url["imut"] + siasn_auth.GATEWAY_TOKEN_PATH,
+            imut_sso_token_url=url["imut"] + siasn_auth.SSO_TOKEN_PATH,
             siasn_base_url=url["siasn"] + siasn.BASE_PATH,
             siasn_token_url=url["siasn"] + siasn_auth.GATEWAY_TOKEN_PATH,
             siasn_sso_token_url=url["siasn"] + siasn_auth.SSO_TOKEN_PATH,

@@ -31,6 +31,12 @@ def sandbox_config(base: dict[str, Any], endpoints: SandboxEndpoints) -> dict[st
         "bawaslu": endpoints.bawaslu_url,
         "bkn_wasdal": endpoints.bkn_wasdal_url,
         "idis": endpoints.idis_url,
+        "imut": endpoints.imut_url,
+    }
+    # SIASN-family sources fetch their two tokens from their own simulator (any of them accepts both)
+    two_token = {
+        "idis": (endpoints.idis_token_url, endpoints.idis_sso_token_url),
+        "imut": (endpoints.imut_token_url, endpoints.imut_sso_token_url),
     }
     for name, source in config.get("sources", {}).items():
         if source.get("kind") == "http" and name in listing:
@@ -40,8 +46,8 @@ def sandbox_config(base: dict[str, Any], endpoints: SandboxEndpoints) -> dict[st
             if auth.get("type") == "oauth2_client_credentials":
                 auth["token_url"] = endpoints.bkn_wasdal_token_url
             elif auth.get("type") == "siasn_tokens":
-                auth["gateway_token_url"] = endpoints.idis_token_url
-                auth["sso_token_url"] = endpoints.idis_sso_token_url
+                gateway, sso = two_token.get(name, two_token["idis"])
+                auth["gateway_token_url"], auth["sso_token_url"] = gateway, sso
         elif source.get("kind") == "sftp" and endpoints.sftp is not None:
             source["host"], source["port"] = endpoints.sftp.host, endpoints.sftp.port
             source["username"] = endpoints.sftp.username

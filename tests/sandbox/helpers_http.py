@@ -186,11 +186,11 @@ class SiasnTokens:
 def siasn_tokens(session: requests.Session, sandbox: Sandbox, *, via: str = "siasn") -> SiasnTokens:
     """Both SIASN tokens, fetched from the ``via`` simulator's token endpoints."""
     creds, ends = sandbox.credentials, sandbox.endpoints
-    token_url, sso_url = (
-        (ends.siasn_token_url, ends.siasn_sso_token_url)
-        if via == "siasn"
-        else (ends.idis_token_url, ends.idis_sso_token_url)
-    )
+    token_url, sso_url = {
+        "siasn": (ends.siasn_token_url, ends.siasn_sso_token_url),
+        "idis": (ends.idis_token_url, ends.idis_sso_token_url),
+        "imut": (ends.imut_token_url, ends.imut_sso_token_url),
+    }[via]
     gateway = session.post(
         token_url,
         data={"grant_type": "client_credentials"},

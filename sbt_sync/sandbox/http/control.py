@@ -9,7 +9,7 @@ Plain HTTP on loopback, no auth (it only ever steers a local sandbox). JSON in a
 - ``GET /_sandbox/faults``; ``POST /_sandbox/faults`` with ``{"endpoint": "siasn", "<switch>": value,
   ...}``; ``POST /_sandbox/faults/reset``.
 - ``GET /_sandbox/siasn/applied``: per idempotency key, per NIP and the current block states.
-- ``POST /_sandbox/{bawaslu|bkn_wasdal|idis}/records`` with ``{"record": {...}, "key"?: str,
+- ``POST /_sandbox/{bawaslu|bkn_wasdal|idis|imut}/records`` with ``{"record": {...}, "key"?: str,
   "available_at"?: ISO}`` publishes a record version (default: now, key from the record).
 - ``POST /_sandbox/siasn/registry/{nip}`` with ``{"set": {"kedudukanPnsId": "99", ...}}`` changes
   that ASN's registry row from now on (a retirement, a new name, a NIP correction through
@@ -32,7 +32,7 @@ from sbt_sync.sandbox.http.siasn_blocks import BlockLedger
 from sbt_sync.sandbox.http.siasn_registry import Registry
 
 PREFIX = "/_sandbox"
-RECORD_KEYS = {"bawaslu": "nomor_register", "bkn_wasdal": "id", "idis": "id"}
+RECORD_KEYS = {"bawaslu": "nomor_register", "bkn_wasdal": "id", "idis": "id", "imut": "id"}
 _ADVANCE_UNITS = {"advance_days": "days", "advance_hours": "hours", "advance_seconds": "seconds"}
 
 
@@ -61,7 +61,7 @@ class ControlSimulator(Simulator):
         self.route("POST", PREFIX + "/faults", self._set_faults)
         self.route("POST", PREFIX + "/faults/reset", self._reset_faults)
         self.route("GET", PREFIX + "/siasn/applied", lambda _: Response(200, self.ledger.snapshot()))
-        self.route("POST", PREFIX + r"/(?P<source>bawaslu|bkn_wasdal|idis)/records", self._add_record)
+        self.route("POST", PREFIX + r"/(?P<source>bawaslu|bkn_wasdal|idis|imut)/records", self._add_record)
         self.route("POST", PREFIX + r"/siasn/registry/(?P<nip>[0-9]{18})", self._amend_registry)
 
     def error_response(self, status: int, message: str) -> Response:

@@ -31,6 +31,9 @@ class SandboxEndpoints:
     idis_url: str
     idis_token_url: str
     idis_sso_token_url: str
+    imut_url: str
+    imut_token_url: str
+    imut_sso_token_url: str
     siasn_base_url: str
     siasn_token_url: str
     siasn_sso_token_url: str
@@ -86,6 +89,12 @@ def describe_sandbox(
             "sso_token_url": endpoints.idis_sso_token_url,
             **two_token,
         },
+        "imut": {
+            "url": endpoints.imut_url,
+            "token_url": endpoints.imut_token_url,
+            "sso_token_url": endpoints.imut_sso_token_url,
+            **two_token,
+        },
         "siasn": {
             "base_url": endpoints.siasn_base_url,
             "token_url": endpoints.siasn_token_url,
@@ -113,6 +122,7 @@ def summary_lines(info: dict[str, Any]) -> list[str]:
         f"  bawaslu     {info['bawaslu']['url']}",
         f"  bkn_wasdal  {info['bkn_wasdal']['url']}  (token {info['bkn_wasdal']['token_url']})",
         f"  idis        {info['idis']['url']}",
+        f"  imut        {info['imut']['url']}",
         f"  siasn       {info['siasn']['base_url']}",
         f"              gateway token {info['siasn']['token_url']}",
         f"              SSO token     {info['siasn']['sso_token_url']}",
