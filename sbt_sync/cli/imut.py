@@ -100,12 +100,14 @@ def decide_command(
 def evaluate_command(
     ctx: typer.Context,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Day to evaluate for (YYYY-MM-DD).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Every action, not only what changed.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Evaluate every staged I-MUT action against the rules and update the findings (no SIASN lookups)."""
+    """Evaluate the staged I-MUT actions against the rules and update the findings (no SIASN lookups)."""
     settings = state(ctx).settings()
     database = Database(settings.database_url, echo=settings.database.echo)
-    stats = evaluate_database(database, settings, as_of=date.fromisoformat(as_of) if as_of else None)
+    day = date.fromisoformat(as_of) if as_of else None
+    stats = evaluate_database(database, settings, as_of=day, full=full)
     database.dispose()
     if as_json:
         emit_json(stats.as_dict())

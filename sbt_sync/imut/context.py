@@ -51,16 +51,20 @@ class Context:
     case_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def load_context(session: Session, nips: Collection[str]) -> Context:
-    """Block intervals and case references of ``nips``."""
+def load_context(session: Session, nips: Collection[str], *, as_of: date) -> Context:
+    """Block intervals and case references of ``nips``, for an evaluation as of ``as_of``."""
     context = Context()
-    _ledger_blocks(session, nips, context)
+    _ledger_blocks(session, nips, context, as_of)
     _observed_blocks(session, [n for n in nips if n not in context.blocks], context)
     _cases(session, nips, context)
     return context
 
 
-def _ledger_blocks(session: Session, nips: Collection[str], context: Context) -> None:
+def _ledger_blocks(session: Session, nips: Collection[str], context: Context, as_of: date) -> None:
+    """Intervals from acknowledged pushes. An acknowledgement stamped after ``as_of`` (an evaluation
+    for a day the wall clock has passed: the sandbox at its frozen instant, whose SIASN acknowledged
+    at that instant) counts from ``as_of``, the product's day; in production ``as_of`` is today and
+    nothing is moved."""
     columns = (
         OutboxEntry.id,
         OutboxEntry.nip,
@@ -77,15 +81,17 @@ def _ledger_blocks(session: Session, nips: Collection[str], context: Context) ->
     rows.sort(key=lambda r: (r.nip, r.acked_at, r.id))
     open_since: dict[str, tuple[date, str]] = {}
     for row in rows:
-        day = wib_day(row.acked_at)
-        assert day is not None
+        acknowledged = wib_day(row.acked_at)
+        assert acknowledged is not None
+        day = min(acknowledged, as_of)
         reference = f"outbox:{row.id}" + (f" ({row.siasn_reference})" if row.siasn_reference else "")
         context.block_records.setdefault(row.nip, []).append(
             {
                 "kind": "push_ledger",
                 "outbox_id": row.id,
                 "action": row.action,
-                "acknowledged_on": day.isoformat(),
+                "acknowledged_on": acknowledged.isoformat(),
+                "counts_from": day.isoformat(),
             }
         )
         if row.action == "blokir":
@@ -170,10 +176,10 @@ def _first_delivered(session: Session, case_ids: list[int]) -> dict[int, datetim
 
 def observe_unpushed(
     session: Session, siasn: SiasnApi, nips: Iterable[str], *, limit: int, now: datetime | None = None
-) -> int:
+) -> tuple[int, set[str]]:
     """Ask SIASN the block state of up to ``limit`` of ``nips`` that have no acknowledged push of ours
-    and no I-MUT lookup yet; keep each answer. Returns how many were asked. A failed lookup is
-    logged (NIP masked) and asked again next run."""
+    and no I-MUT lookup yet; keep each answer. Returns how many were asked and the NIPs still waiting
+    (beyond ``limit``, or whose lookup failed: logged, NIP masked), which a later run asks."""
     wanted = sorted(set(nips))
     pushed: set[str] = set()
     asked: set[str] = set()
@@ -191,13 +197,15 @@ def observe_unpushed(
             for nip, response in session.execute(query)
             if (response or {}).get("purpose") == IMUT_OBSERVATION
         )
-    todo = [nip for nip in wanted if nip not in pushed and nip not in asked][:limit]
+    unknown = [nip for nip in wanted if nip not in pushed and nip not in asked]
+    todo, waiting = unknown[:limit], set(unknown[limit:])
     at = now or utcnow()
     for nip in todo:
         try:
             status = siasn.status(nip)
         except ConnectorError as exc:
             log.warning("SIASN block state of NIP %s for I-MUT failed: %s", mask_nip(nip), exc)
+            waiting.add(nip)
             continue
         response: dict[str, Any] = {"purpose": IMUT_OBSERVATION, "found": status is not None}
         if status is not None:
@@ -212,4 +220,4 @@ def observe_unpushed(
                 observed_at=at,
             )
         )
-    return len(todo)
+    return len(todo), waiting

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from connectors.siasn import SiasnApi
 from sbt_sync.db.engine import Database
 from sbt_sync.imut.elections import ElectionCalendar, load_election_calendar
-from sbt_sync.imut.store import FindingStats, evaluate_findings
+from sbt_sync.imut.findings_write import FindingStats
+from sbt_sync.imut.store import evaluate_findings
 from sbt_sync.imut.workdays import WorkingDayCalendar, load_working_days
 from sbt_sync.settings import Settings
 
@@ -36,8 +37,10 @@ def evaluate_database(
     *,
     as_of: date | None = None,
     siasn: SiasnApi | None = None,
+    full: bool = False,
 ) -> FindingStats:
-    """Evaluate every staged I-MUT action and update the findings, in one transaction."""
+    """Evaluate the staged I-MUT actions (what changed, or all: :mod:`sbt_sync.imut.store`) and update
+    the findings, in one transaction."""
     elections, workdays = calendars(settings)
     with database.session() as session:
         return evaluate_findings(
@@ -47,4 +50,5 @@ def evaluate_database(
             as_of=as_of or today(settings),
             siasn=siasn,
             siasn_lookups=settings.imut.siasn_lookups_per_run if siasn is not None else 0,
+            full=full,
         )

@@ -19,10 +19,12 @@ the year can only gain days off, so a deadline computed for it can only move lat
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Literal
 
@@ -105,6 +107,13 @@ class WorkingDayCalendar:
             day += timedelta(days=1)
             count += self.is_working_day(day)
         return count
+
+    def fingerprint(self) -> str:
+        """What the calendar is made of (package version and overrides): equal fingerprints give equal
+        working days, so an evaluation can tell when every deadline must be computed again."""
+        parts = [version("holidays")]
+        parts += sorted(f"{o.day}|{o.kind}" for o in (*self._off.values(), *self._on.values()))
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
     def confirmed(self, year: int) -> bool:
         """Whether the cuti bersama of ``year`` are known (the package or an override holds them)."""

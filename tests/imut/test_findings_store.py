@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Case, ImutFinding, ImutFindingDecision, OutboxEntry, StagedRecord
 from sbt_sync.imut.elections import load_election_calendar
+from sbt_sync.imut.findings_write import FindingStats
 from sbt_sync.imut.review import StewardChoice
 from sbt_sync.imut.steward import FindingFilter, InvalidFindingDecision, decide_finding, list_findings
-from sbt_sync.imut.store import FindingStats, evaluate_findings
+from sbt_sync.imut.store import evaluate_findings
 from sbt_sync.imut.workdays import load_working_days
 from tests.imut.builders import INSTANSI, NIP_A, NIP_B, action_id, ingest, payload
 
@@ -66,7 +67,10 @@ def test_a_replacement_without_approval_is_stored_with_what_it_rests_on(migrated
         assert not session.scalar(select(StagedRecord.needs_reconcile))
     # Nothing changed: a second evaluation writes nothing.
     again = _evaluate(migrated_database)
+    assert (again.full, again.actions) == (False, 0)  # the same day, nothing changed: nothing to read
     assert (again.opened, again.changed, again.closed) == (0, 0, 0)
+    next_day = _evaluate(migrated_database, date(2024, 11, 28))
+    assert (next_day.full, next_day.actions, next_day.changed) == (True, 1, 0)
     assert _audit_actions(migrated_database) == ["imut_finding.open"]
 
 
@@ -175,12 +179,13 @@ def test_a_promotion_effective_while_our_acknowledged_block_holds_is_a_block_bre
                 payload={},
                 state="acked",
                 block_version=1,
-                # 27 Nov 2024 01:00 UTC is 08:00 WIB on the 27th.
-                acked_at=datetime(2024, 11, 27, 1, 0, tzinfo=UTC),
+                # Acknowledged by the wall clock, evaluated as of 27 Nov 2024 (as the sandbox runs at its
+                # frozen instant): the block counts from the product's day.
+                acked_at=datetime.now(UTC),
             )
         )
     stats = _evaluate(migrated_database)
-    assert stats.opened == 1
+    assert (stats.full, stats.actions, stats.opened) == (False, 1, 1)  # the NIP's push brought it in
     finding = _findings(migrated_database)[(action_id(3), "block_breach")]
     assert finding.evidence["block_start"] == "2024-11-27"
     assert [r["kind"] for r in finding.records] == ["imut_action", "push_ledger"]
@@ -194,10 +199,10 @@ def test_a_promotion_effective_while_our_acknowledged_block_holds_is_a_block_bre
                 payload={},
                 state="acked",
                 block_version=2,
-                acked_at=datetime(2024, 11, 29, 2, 0, tzinfo=UTC),
+                acked_at=datetime.now(UTC),
             )
         )
-    assert _evaluate(migrated_database).closed == 1
+    assert _evaluate(migrated_database, date(2024, 11, 29)).closed == 1
 
 
 def test_a_demotion_by_the_instansi_head_of_an_asn_in_a_case_is_flagged_for_investigation(

@@ -12,7 +12,8 @@ from connectors.siasn import SiasnClient, SiasnConfig
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import ImutFinding, SiasnObservation
 from sbt_sync.imut.elections import load_election_calendar
-from sbt_sync.imut.store import FindingStats, evaluate_findings
+from sbt_sync.imut.findings_write import FindingStats
+from sbt_sync.imut.store import evaluate_findings
 from sbt_sync.imut.workdays import load_working_days
 from sbt_sync.sandbox.runtime import Sandbox
 from tests.connectors.helpers_sandbox import NIPS, http_client, sandbox, siasn_credentials

@@ -16,7 +16,7 @@ from sbt_sync.db.models.golden import (
     LinkCorrection,
     StewardDecision,
 )
-from sbt_sync.db.models.imut import ImutFinding, ImutFindingDecision
+from sbt_sync.db.models.imut import ImutEvaluation, ImutFinding, ImutFindingDecision
 from sbt_sync.db.models.ingest import (
     IngestBatch,
     QuarantinedRow,
@@ -43,6 +43,7 @@ __all__ = [
     "ConsoleSession",
     "ControlAction",
     "FieldProvenance",
+    "ImutEvaluation",
     "ImutFinding",
     "ImutFindingDecision",
     "IngestBatch",

@@ -100,3 +100,22 @@ class ImutFindingDecision(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImutEvaluation(Base):
+    """One evaluation run: the day it evaluated for and the calendars it used. The next run evaluates
+    only what changed since this one, unless the day or the calendars differ (then: everything)."""
+
+    __tablename__ = "imut_evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    as_of: Mapped[date]
+    calendar_hash: Mapped[str] = mapped_column(String(64))
+    full: Mapped[bool]
+    actions: Mapped[int] = mapped_column(default=0)
+    """Actions evaluated by this run."""
+    opened: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    reopened: Mapped[int] = mapped_column(default=0)

@@ -1,5 +1,6 @@
 """I-MUT findings: ``imut_findings`` (one row per personnel action and rule, never deleted: closed when
-it no longer holds) and ``imut_finding_decisions`` (the stewards' append-only decisions on them).
+it no longer holds), ``imut_finding_decisions`` (the stewards' append-only decisions on them) and
+``imut_evaluations`` (one row per evaluation run: what the next run compares with).
 
 Revision ID: 0009
 Revises: 0008
@@ -123,8 +124,24 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "imut_evaluations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        _when("started_at", nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("calendar_hash", sa.String(length=64), nullable=False),
+        sa.Column("full", sa.Boolean(), nullable=False),
+        sa.Column("actions", sa.Integer(), nullable=False),
+        sa.Column("opened", sa.Integer(), nullable=False),
+        sa.Column("changed", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("reopened", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_imut_evaluations")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("imut_evaluations")
     with op.batch_alter_table("imut_finding_decisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_imut_finding_decisions_finding_id_decided_at"))
     op.drop_table("imut_finding_decisions")

@@ -1,0 +1,88 @@
+"""Which I-MUT actions an incremental evaluation looks at: those whose staged record changed, and those
+of ASN whose blocks or neutrality cases changed since the previous evaluation.
+
+The rules read an action, the blocks of its NIP and the cases of its NIP, and the day (the reporting
+deadline). A run for the same day with the same calendars as the previous one therefore only needs:
+
+- actions whose staged row is flagged (``needs_reconcile``: new, changed, withdrawn, or a NIP the
+  registry changed), which case reconciliation leaves to the I-MUT evaluation;
+- actions of NIPs with a push acknowledged or a SIASN lookup made since;
+- actions of NIPs with a golden case created or changed since;
+- actions whose open retaliation finding cites a case that is gone or names someone else now.
+
+A new day, or another calendar, is a full evaluation (:mod:`sbt_sync.imut.store`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.models import Case, ImutFinding, OutboxEntry, SiasnObservation, StagedRecord
+from sbt_sync.imut.context import IMUT_OBSERVATION
+from sbt_sync.imut.model import Rule
+from sbt_sync.imut.review import FindingStatus
+from sbt_sync.reconcile.identity_store import chunks
+from schemas.feeds.imut import FEED
+
+
+@dataclass
+class Changed:
+    action_ids: set[str] = field(default_factory=set)
+    nips: set[str] = field(default_factory=set)
+
+
+def changed_since(session: Session, since: datetime) -> Changed:
+    """The action ids and NIPs to evaluate again (module docstring)."""
+    changed = Changed()
+    changed.action_ids.update(
+        session.scalars(
+            select(StagedRecord.record_key).where(
+                StagedRecord.source == FEED.source, StagedRecord.needs_reconcile.is_(True)
+            )
+        )
+    )
+    changed.nips.update(
+        session.scalars(
+            select(OutboxEntry.nip).where(OutboxEntry.state == "acked", OutboxEntry.acked_at >= since)
+        )
+    )
+    observed = select(SiasnObservation.nip, SiasnObservation.response).where(
+        SiasnObservation.desired_blocked.is_(None), SiasnObservation.observed_at >= since
+    )
+    changed.nips.update(
+        nip
+        for nip, response in session.execute(observed)
+        if (response or {}).get("purpose") == IMUT_OBSERVATION
+    )
+    cases = select(Case.nip).where(
+        Case.nip.is_not(None), or_(Case.updated_at >= since, Case.created_at >= since)
+    )
+    changed.nips.update(nip for nip in session.scalars(cases) if nip)
+    changed.action_ids |= _retaliation_gone(session)
+    return changed
+
+
+def _retaliation_gone(session: Session) -> set[str]:
+    """Actions whose open retaliation finding cites a case that no longer exists or names another ASN."""
+    query = select(ImutFinding.action_id, ImutFinding.nip, ImutFinding.records).where(
+        ImutFinding.rule == Rule.POSSIBLE_RETALIATION, ImutFinding.status == FindingStatus.OPEN
+    )
+    cited: dict[str, tuple[str | None, set[str]]] = {}
+    for action_id, nip, records in session.execute(query):
+        keys = {str(r["case_key"]) for r in records or [] if r.get("kind") == "case"}
+        cited[action_id] = (nip, keys)
+    wanted = sorted({key for _, keys in cited.values() for key in keys})
+    holder: dict[str, str | None] = {}
+    for chunk in chunks(wanted):
+        holder.update(
+            session.execute(select(Case.case_key, Case.nip).where(Case.case_key.in_(chunk))).tuples()
+        )
+    return {
+        action_id
+        for action_id, (nip, keys) in cited.items()
+        if any(key not in holder or holder[key] != nip for key in keys)
+    }
