@@ -19,8 +19,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -28,7 +28,7 @@ import orjson
 
 from connectors.http.jsonbody import UNREADABLE_KEY, unreadable_values
 from sbt_sync.ingest.collector import freeze_inherited, paused_gc
-from sbt_sync.ingest.landing import content_of
+from sbt_sync.ingest.landing import json_content_of
 from sbt_sync.ingest.validate import Failure, RecordInput, ValidationOutcome, validate
 from schemas.feeds import FeedSpec, Staged
 
@@ -70,16 +70,25 @@ class CheckedChunk:
 
 # ``json.dumps(data, sort_keys=True, default=str)`` without building an encoder per record.
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+_DATED_FIELDS = tuple(f.name for f in fields(Staged) if "date" in str(f.type))
+"""``Staged``'s fields typed as a date or an instant (``birth_date``, ``source_updated_at``)."""
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list})
 
 
 def staged_hash(staged: Staged) -> str:
     """The staged record's content hash. Its text must not change: a stored hash that no longer
     matches re-stages the row and sends it back to identity resolution."""
-    # A shallow view (``vars``, not dataclasses.asdict, which deep-copies every record); top-level
-    # dates and instants as ISO text, nested values through ``default=str``.
-    data = {
-        name: value.isoformat() if isinstance(value, date) else value for name, value in vars(staged).items()
-    }
+    # A shallow copy (``vars``, not dataclasses.asdict, which deep-copies every record); top-level
+    # dates and instants as ISO text, nested values through ``default=str``. The fields typed as
+    # dates are converted by name; any other top-level value that is not plain JSON takes the
+    # general path, so the text is the same either way.
+    data = vars(staged).copy()
+    for name in _DATED_FIELDS:
+        value = data[name]
+        if isinstance(value, date):
+            data[name] = value.isoformat()
+    if not _PLAIN_TYPES.issuperset(map(type, data.values())):
+        data = {name: value.isoformat() if isinstance(value, date) else value for name, value in data.items()}
     return hashlib.sha256(_HASH_ENCODER.encode(data).encode()).hexdigest()
 
 
@@ -150,7 +159,7 @@ def check_delivery(feed: FeedSpec, records: list[Delivered]) -> CheckedDelivery:
     the same JSON value (keys sorted, separators compact), which ``check_chunk`` would parse back.
     """
     with paused_gc():
-        contents = [content_of(record.payload) for record in records]
+        contents = [json_content_of(record.payload) for record in records]
         raws = [
             RawInput(position, record.key, text, 0, record.origin, None)
             for position, (record, (text, _)) in enumerate(zip(records, contents, strict=True))
@@ -265,14 +274,24 @@ def worker_pool(feed: FeedSpec) -> ProcessPoolExecutor:
 
 
 class DeliveryChecker:
-    """``check_delivery`` for a stream of batches: the first in this process, the later ones in one
-    worker process (forked at the second batch, so a pull of one page never forks), each started when
-    submitted so that it runs while the caller writes the batch before it."""
+    """``check_delivery`` for a stream of batches, each started when submitted so that it runs while
+    the caller writes the batch before it.
 
-    def __init__(self, feed: FeedSpec, *, parallel: bool) -> None:
+    ``threaded``: in one thread of this process. The batches' records are not copied; the thread
+    holds the GIL while it validates, and runs while the writing thread waits on the database and
+    the fetching thread on the source. ``parallel``: the first batch in this process, the later
+    ones in one worker process (forked at the second batch, so a pull of one page never forks) on
+    another core: faster when a core is free, but every batch's records and results are pickled
+    across (on the ingest benchmark that cost more CPU than the validation it moved). Neither: each
+    batch is checked when submitted.
+    """
+
+    def __init__(self, feed: FeedSpec, *, parallel: bool, threaded: bool = False) -> None:
         self._feed = feed
         self._parallel = parallel and can_fork()
+        self._threaded = threaded and not self._parallel
         self._pool: ProcessPoolExecutor | None = None
+        self._thread: ThreadPoolExecutor | None = None
         self._submitted = 0
 
     def submit(self, records: list[Delivered]) -> Future[CheckedDelivery]:
@@ -281,6 +300,10 @@ class DeliveryChecker:
             if self._pool is None:
                 self._pool = worker_pool(self._feed)
             return self._pool.submit(_check_delivery_in_worker, records)
+        if self._threaded:
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="validate")
+            return self._thread.submit(check_delivery, self._feed, records)
         done: Future[CheckedDelivery] = Future()
         try:
             done.set_result(check_delivery(self._feed, records))
@@ -292,6 +315,9 @@ class DeliveryChecker:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True, cancel_futures=True)
+            self._thread = None
 
 
 def checked_chunks(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any, NamedTuple, cast
 
+import orjson
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -109,6 +110,54 @@ def content_of(payload: Any) -> tuple[str, str]:
         text = _ESCAPED.encode(payload)
         encoded = text.encode("ascii")
     return text, hashlib.sha256(encoded).hexdigest()
+
+
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a JSON value holds a float anywhere (a set of the value types per container: one C
+    pass for the flat records sources send)."""
+    items: Collection[Any]
+    if value.__class__ is dict:
+        items = value.values()
+    elif value.__class__ is list:
+        items = value
+    else:
+        return value.__class__ is float
+    kinds = set(map(type, items))
+    if float in kinds:
+        return True
+    if dict in kinds or list in kinds:
+        return any(_has_float(item) for item in items if item.__class__ in (dict, list))
+    return False
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
+def json_content_of(payload: Any) -> tuple[str, str]:
+    """``content_of(payload)`` for a value ``json.loads`` produced, several times faster.
+
+    orjson writes the same text as the canonical encoder for objects, arrays, strings (every
+    character escaped alike), integers up to 64 bits, booleans and null. Everything else goes
+    through ``content_of`` itself: floats (their shortest forms differ: ``1e+16`` and ``1e16``),
+    larger integers and lone surrogates (which orjson refuses), and any value that is not plain
+    JSON (``default=str`` would write it). So the text and hash are exactly ``content_of``'s.
+    """
+    try:
+        encoded = orjson.dumps(payload, default=_refuse, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return content_of(payload)
+    if _has_float(payload):  # orjson refuses nesting deeper than 255, so this recursion is bounded
+        return content_of(payload)
+    return encoded.decode(), hashlib.sha256(encoded).hexdigest()
 
 
 def _chunks(records: Iterable[FetchedRecord], size: int) -> Iterator[list[FetchedRecord]]:

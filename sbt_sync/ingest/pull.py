@@ -53,8 +53,11 @@ _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 log = logging.getLogger(__name__)
 _FILE_CHECKS = ("row_shape", "file_readable")
 """Quarantine checks of a delivered file as a whole or of a row that could not be read as a row."""
-PARALLEL = True
-"""Validate batches after the first in a worker process (``checking.DeliveryChecker``)."""
+PARALLEL = False
+"""Validate batches after the first in a worker process (``checking.DeliveryChecker``): off, the
+pickling of every batch to the worker and back cost more CPU than the validation it moved."""
+THREADED = True
+"""Validate batches in a thread of this process while earlier batches are written."""
 LOOKAHEAD = 2
 """Batches handed to validation before the oldest is landed: the worker always has the next one."""
 PREFETCH_PAGES = 8
@@ -147,15 +150,15 @@ def pull_http(
     A background thread fetches up to ``PREFETCH_PAGES`` pages ahead while earlier batches are
     validated and written; a batch is the next page plus whatever further pages have already arrived
     (up to ``BATCH_RECORDS`` records), so a fast source lands in fewer, larger transactions and a
-    slow one page by page. Validation (Pandera) of a batch runs in a worker process while the batch
-    before it is written (``checking.DeliveryChecker``). A fetch error is raised after every page
+    slow one page by page. Validation (Pandera) of a batch runs in a thread while the batch before it
+    is written (``checking.DeliveryChecker``). A fetch error is raised after every page
     fetched before it has landed. If validation itself fails (a bug, not bad data: bad rows are
     quarantined), the rest of the pull lands unvalidated and ``stage_pending`` takes it up.
     """
     started = time.monotonic()
     result = PullResult(cursor_before=stored_cursor(database, source))
     result.cursor_after = result.cursor_before
-    checker = DeliveryChecker(feed, parallel=PARALLEL) if validate else None
+    checker = DeliveryChecker(feed, parallel=PARALLEL, threaded=THREADED) if validate else None
     if checker is not None:
         result.staging = StagingResult()
 

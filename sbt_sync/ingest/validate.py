@@ -128,7 +128,7 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
     expected = list(schema.columns)
     # An empty or whitespace-only cell is a missing value, so required columns catch it; object
     # dtype keeps a JSON integer column with nulls from turning into floats ("22" -> "22.0").
-    cleaned = [{k: (None if is_blank(v) else v) for k, v in row.items()} for row in rows]
+    cleaned = [_cleaned(row) for row in rows]
     wrong = _wrong_types(schema, cleaned)
     frame = pd.DataFrame(cleaned, dtype=object)
     present = set(frame.columns)
@@ -141,6 +141,10 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
         failed_rows = _failed_rows(schema, frame, len(rows))
         seen: set[Failure] = set()
         for i, (row, clean, owner) in enumerate(zip(rows, cleaned, owners, strict=True)):
+            if i not in wrong and i not in failed_rows:  # nearly every row: nothing to report
+                nips.select_row(i)
+                outcome.staged.append((owner.ref, feed.to_staged(clean)))
+                continue
             typed = wrong.get(i, [])
             problems = typed + [p for p in failed_rows.get(i, []) if p[0] not in {t[0] for t in typed}]
             if problems:
@@ -163,6 +167,20 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
 
 
 _JSON_TYPES = {list: "a list", dict: "an object", bool: "a boolean"}
+_SCALAR_TYPES = frozenset({str, int, float, type(None)})
+"""Exact cell types that are never a JSON list, object or boolean (``bool`` is not ``int`` here)."""
+
+
+def _cleaned(row: Row) -> Row:
+    """``row`` with every blank cell (``is_blank``) as None; a string is tested in line, the
+    common case, without a call per cell."""
+    return {
+        k: v
+        if (v.__class__ is str and v.strip())
+        or (v.__class__ is not str and v is not None and not is_blank(v))
+        else None
+        for k, v in row.items()
+    }
 
 
 def _wrong_types(
@@ -174,6 +192,8 @@ def _wrong_types(
     scalar = {name for name, column in schema.columns.items() if "bool" not in str(column.dtype).lower()}
     wrong: dict[int, list[tuple[str | None, str, object]]] = {}
     for i, row in enumerate(cleaned):
+        if _SCALAR_TYPES.issuperset(map(type, row.values())):
+            continue  # only strings, numbers and nulls: nothing to look at (one C pass)
         for name in scalar.intersection(row):
             value = row[name]
             if isinstance(value, list | dict | bool):

@@ -265,13 +265,21 @@ def _awkward_pages() -> list[list[dict[str, object]]]:
     return [records[i : i + 5] for i in range(0, 40, 5)]
 
 
+@pytest.mark.parametrize("where", ["thread", "worker"])
 def test_validating_while_landing_in_a_worker_stages_what_staging_afterwards_stages(
-    migrated_database: Database, worker_pids: Callable[[], list[int]], monkeypatch: pytest.MonkeyPatch
+    where: str,
+    migrated_database: Database,
+    worker_pids: Callable[[], list[int]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Batches of at most ten records: several batches, so the later ones go to the worker.
+    # Batches of at most ten records: several batches, so the later ones go to the thread or worker.
     monkeypatch.setattr(pull, "BATCH_RECORDS", 10)
+    monkeypatch.setattr(pull, "PARALLEL", where == "worker")
     pulled = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()))
-    assert worker_pids() and os.getpid() not in worker_pids()
+    if where == "worker":
+        assert worker_pids() and os.getpid() not in worker_pids()
+    else:
+        assert not worker_pids()
     assert pulled.staging is not None and pulled.validation_error is None
     assert (pulled.new, pulled.changed, pulled.unchanged) == (37, 2, 1)
     assert (pulled.staging.quarantined_records, pulled.staging.staged_changed) == (3, 1)
