@@ -69,6 +69,9 @@ class EnforcementSettings(Strict):
     peringatan_after_days: int = Field(0, ge=0)
     teguran_after_days: int = Field(7, ge=0)
     pemblokiran_after_days: int = Field(7, ge=0)
+    peringatan_dini_days_before: int | None = Field(None, ge=1)
+    """The early warning (peringatan dini) falls this many days before the PPK deadline, for every
+    recommendation still open then; None (the default): no early warning."""
     guard: GuardSettings = GuardSettings()
 
 
@@ -171,6 +174,57 @@ class ImutSettings(Strict):
     (``GET /pemblokiran/{nip}``); each is asked once, the rest wait for the next run."""
 
 
+class LetterSettings(Strict):
+    """Letters to PPKs (peringatan dini, peringatan, teguran): templates, numbering, what they show."""
+
+    templates_dir: str = "deploy/templates/letters"
+    """Jinja2 HTML templates, one per step (``peringatan_dini.html``, ...), relative to sbt.yaml."""
+    number_pattern: str = "{seq:04d}/B-AK.02.02/SD/F/{year}"
+    """Letter numbers; ``{seq}`` counts per year (never reused), ``{year}`` and ``{month}`` are the
+    letter's."""
+    nip_display: Literal["full", "middle", "last4"] = "middle"
+    """How a letter shows NIPs: in full, the first and last four digits, or the last four."""
+    backfill_days: int = Field(14, ge=0)
+    """A control step due more than this many days before the letter's day gets no letter (a first
+    run over years of history does not mail them all)."""
+    city: str = "Jakarta"
+    signatory_name: str = "Deputi Bidang Pengawasan dan Pengendalian"
+    signatory_title: str = "a.n. Kepala Badan Kepegawaian Negara"
+
+    @field_validator("number_pattern")
+    @classmethod
+    def _pattern_formats(cls, value: str) -> str:
+        if "{seq" not in value:
+            raise ValueError("must contain {seq} (e.g. {seq:04d})")
+        try:
+            value.format(seq=1, year=2026, month=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"does not format with seq, year and month: {exc}") from None
+        return value
+
+
+class NotifySettings(Strict):
+    """Letters and their delivery by mail (SMTP with STARTTLS) to each instansi's PIC addresses."""
+
+    host: str | None = None
+    """The SMTP server; None: letters are drafted and queued, and wait until one is configured."""
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    """Upgrade with STARTTLS and refuse a server that does not offer it."""
+    username_env: EnvVarName | None = None
+    password_env: EnvVarName | None = None
+    from_address: str = "netralitas@bkn.go.id"
+    from_name: str = "Badan Kepegawaian Negara"
+    ca_bundle: str | None = None
+    """CA certificates to verify the server with (default: the system's)."""
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(8, ge=1)
+    """Tries of one letter over all runs before it is parked for stewards."""
+    mode: Literal["automatic", "reviewed"] = "automatic"
+    """``reviewed``: a drafted letter waits (held) until a steward releases it."""
+    letters: LetterSettings = LetterSettings()
+
+
 class Settings(Strict):
     """Everything a deployment configures, with the file it came from."""
 
@@ -185,6 +239,7 @@ class Settings(Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     console: ConsoleSettings = ConsoleSettings()
     imut: ImutSettings = ImutSettings()
+    notify: NotifySettings = NotifySettings()
 
     # Filled by load_settings, not by the file.
     config_path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-ActionKind = Literal["peringatan", "teguran", "pemblokiran", "buka_blokir", "hold"]
+ActionKind = Literal["peringatan_dini", "peringatan", "teguran", "pemblokiran", "buka_blokir", "hold"]
 Stage = Literal[
     "menunggu_verifikasi",
     "tidak_terbukti",

@@ -3,12 +3,14 @@
 For a recommended case (result ``terbukti``, or ``dibatalkan`` later) with R the recommendation date:
 the PPK deadline is R + ``follow_up_days``; ``peringatan`` falls ``peringatan_after_days`` after the
 deadline, ``teguran`` ``teguran_after_days`` after the peringatan and ``pemblokiran``
-``pemblokiran_after_days`` after the teguran. A step fires when its day is on or before ``as_of`` and
-no end event (sanction recorded, recommendation annulled, ASN left service) is dated on or before it.
-After a fired pemblokiran, an end event gives ``buka_blokir`` on its date. A case that is held (an
-open critical conflict, or a disputed identity on any of its records: the input says which and why)
-and has not ended takes no step but ``hold`` and is never blocked. An NIP is
-blocked while any of its cases requires it. This is the rule the sandbox's ground truth applies
+``pemblokiran_after_days`` after the teguran. The early warning, ``peringatan_dini``, falls
+``peringatan_dini_days_before`` the deadline and fires only while the deadline is still ahead (a
+recommendation first seen after it gets the peringatan instead). A step fires when its day is on or
+before ``as_of`` and no end event (sanction recorded, recommendation annulled, ASN left service) is
+dated on or before it. After a fired pemblokiran, an end event gives ``buka_blokir`` on its date. A case
+that is held (an open critical conflict, or a disputed identity on any of its records: the input says
+which and why) and has not ended takes no step but ``hold`` and is never blocked. An NIP is blocked
+while any of its cases requires it. This is the rule the sandbox's ground truth applies
 (``truth/README.md``, "enforcement.json").
 """
 
@@ -105,6 +107,11 @@ def _escalation(
     if deadline is None:
         return
     recommendation = case.recommendation_no or case.case_key
+    early = early_warning_day(deadline, policy)
+    if early is not None and early <= as_of < deadline and ended_on is None:
+        yield _step(
+            case, "peringatan_dini", early, f"PPK follow-up deadline {deadline} of {recommendation} nears"
+        )
     peringatan = deadline + timedelta(days=policy.peringatan_after_days)
     teguran = peringatan + timedelta(days=policy.teguran_after_days)
     pemblokiran = teguran + timedelta(days=policy.pemblokiran_after_days)
@@ -120,6 +127,13 @@ def _escalation(
     for action, day, reason in schedule:
         if day <= as_of and (ended_on is None or ended_on > day):
             yield _step(case, action, day, reason)
+
+
+def early_warning_day(deadline: date, policy: EnforcementSettings) -> date | None:
+    """The day of the early warning before ``deadline``; None when the policy sends none."""
+    if policy.peringatan_dini_days_before is None:
+        return None
+    return deadline - timedelta(days=policy.peringatan_dini_days_before)
 
 
 def _stage(case: EnforcementCase, fired: AbstractSet[str], ended_on: date | None, blocking: bool) -> Stage:

@@ -1,5 +1,6 @@
 """Every table of the product database; importing this module registers them on ``Base.metadata``."""
 
+import sbt_sync.db.models.letters  # noqa: F401  (registers the letters and mail outbox tables)
 from sbt_sync.db.base import Base
 from sbt_sync.db.models.enforcement import (
     BlockState,

@@ -17,13 +17,15 @@ from sbt_sync.db.base import Base, JsonType, utcnow
 
 
 class ControlAction(Base):
-    """A BKN control step for one case: peringatan, teguran, pemblokiran, buka blokir, or a hold."""
+    """A BKN control step for one case: peringatan dini, peringatan, teguran, pemblokiran, buka blokir,
+    or a hold."""
 
     __tablename__ = "control_actions"
     __table_args__ = (
         UniqueConstraint("case_id", "action", "cycle"),
         CheckConstraint(
-            "action IN ('peringatan', 'teguran', 'pemblokiran', 'buka_blokir', 'hold')", name="action"
+            "action IN ('peringatan_dini', 'peringatan', 'teguran', 'pemblokiran', 'buka_blokir', 'hold')",
+            name="action",
         ),
     )
 

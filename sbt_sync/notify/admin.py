@@ -1,0 +1,211 @@
+"""People's side of the mail: PIC addresses per instansi (admins), the outbox's status, what a run
+would send (dry run), and stewards' retry and release. Every change is audited in its transaction."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.models import AuditEntry, User
+from sbt_sync.db.models.letters import Letter, MailState, NotificationOutboxEntry, PicAddress
+from sbt_sync.errors import SbtError
+from sbt_sync.notify.queue import pic_addresses
+from sbt_sync.notify.smtp import SmtpConfig
+from sbt_sync.settings import Settings
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """The SMTP connection ``sbt.yaml`` describes; secrets are read now. ``SbtError`` without a host."""
+    notify = settings.notify
+    if notify.host is None:
+        raise SbtError(f"{settings.config_path}: notify.host is not set (no SMTP server configured)")
+    return SmtpConfig(
+        host=notify.host,
+        port=notify.port,
+        starttls=notify.starttls,
+        username=settings.secret(notify.username_env) if notify.username_env else None,
+        password=settings.secret(notify.password_env) if notify.password_env else None,
+        ca_bundle=settings.resolve_path(notify.ca_bundle) if notify.ca_bundle else None,
+        timeout=notify.timeout_seconds,
+    )
+
+
+def _audit(session: Session, *, actor: str, action: str, object_id: str, channel: str, **extra: Any) -> None:
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            actor_id=session.scalar(select(User.id).where(User.username == actor)),
+            actor_name=actor,
+            action=action,
+            object_type=extra.pop("object_type", "notification_outbox"),
+            object_id=object_id,
+            before=extra.pop("before", None),
+            after=extra.pop("after", None),
+            reason=extra.pop("reason", None),
+            channel=channel,
+            client_address=extra.pop("client_address", None),
+        )
+    )
+
+
+def add_pic(session: Session, instansi_id: str, email: str, *, actor: str, channel: str = "cli") -> bool:
+    """Add a PIC address of ``instansi_id``; False when it was already there. ``SbtError`` if malformed."""
+    instansi_id, email = instansi_id.strip(), email.strip().lower()
+    if not instansi_id or not _EMAIL.fullmatch(email):
+        raise SbtError(f"not an instansi id and a mail address: {instansi_id!r} {email!r}")
+    if email in pic_addresses(session, instansi_id):
+        return False
+    session.add(PicAddress(instansi_id=instansi_id, email=email, added_by=actor, added_at=utcnow()))
+    _audit(
+        session,
+        actor=actor,
+        action="pic.add",
+        object_type="pic_address",
+        object_id=instansi_id,
+        after={"email": email},
+        channel=channel,
+    )
+    return True
+
+
+def remove_pic(session: Session, instansi_id: str, email: str, *, actor: str, channel: str = "cli") -> bool:
+    """Remove a PIC address; False when it was not there. Letters already queued keep their recipients."""
+    email = email.strip().lower()
+    gone = session.execute(
+        delete(PicAddress).where(PicAddress.instansi_id == instansi_id.strip(), PicAddress.email == email)
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult at runtime
+    if gone:
+        _audit(
+            session,
+            actor=actor,
+            action="pic.remove",
+            object_type="pic_address",
+            object_id=instansi_id.strip(),
+            before={"email": email},
+            channel=channel,
+        )
+    return bool(gone)
+
+
+def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str, Any]]:
+    query = select(PicAddress).order_by(PicAddress.instansi_id, PicAddress.email)
+    if instansi_id is not None:
+        query = query.where(PicAddress.instansi_id == instansi_id)
+    return [
+        {
+            "instansi_id": p.instansi_id,
+            "email": p.email,
+            "added_by": p.added_by,
+            "added_at": p.added_at.isoformat(),
+        }
+        for p in session.scalars(query)
+    ]
+
+
+def planned_mail(session: Session) -> list[dict[str, Any]]:
+    """Every letter a run would send now or after review (held, pending, sending), oldest first."""
+    rows = session.execute(
+        select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(NotificationOutboxEntry.state.in_([MailState.HELD, MailState.PENDING, MailState.SENDING]))
+        .order_by(NotificationOutboxEntry.id)
+    ).all()
+    return [
+        {
+            "id": row.id,
+            "state": row.state,
+            "letter": number,
+            "step": step,
+            "instansi_id": instansi_id,
+            "cases": cases,
+            "recipients": list(row.recipients),
+            "message_id": row.message_id,
+            "subject": row.subject,
+            "attempts": row.attempts,
+            "next_attempt_at": row.next_attempt_at.isoformat(),
+        }
+        for row, number, step, instansi_id, cases in rows
+    ]
+
+
+def mail_status(session: Session) -> dict[str, Any]:
+    """Outbox rows per state, and the parked ones with the server's answer."""
+    states = Counter(session.scalars(select(NotificationOutboxEntry.state)))
+    parked = session.execute(
+        select(NotificationOutboxEntry.id, Letter.number, NotificationOutboxEntry.server_answer)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(NotificationOutboxEntry.state == MailState.PARKED)
+        .order_by(NotificationOutboxEntry.id)
+    ).all()
+    return {
+        "outbox": {state.value: states.get(state.value, 0) for state in MailState},
+        "parked": [{"id": i, "letter": n, "answer": a} for i, n, a in parked],
+    }
+
+
+def retry_mail(
+    session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: str, channel: str = "cli"
+) -> int:
+    """Make parked rows (and rows waiting out a backoff) due now, with their instansi's current PIC
+    addresses when they had none; every such row when no ids are given. Returns how many."""
+    now = utcnow()
+    query = select(NotificationOutboxEntry, Letter.instansi_id).join(
+        Letter, Letter.id == NotificationOutboxEntry.letter_id
+    )
+    query = query.where(
+        (NotificationOutboxEntry.state == MailState.PARKED)
+        | (
+            (NotificationOutboxEntry.state == MailState.PENDING)
+            & (NotificationOutboxEntry.next_attempt_at > now)
+        )
+    )
+    if row_ids:
+        query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
+    count = 0
+    for row, instansi_id in session.execute(query).all():
+        if not row.recipients:
+            row.recipients = pic_addresses(session, instansi_id)
+        row.state, row.next_attempt_at, row.attempts = MailState.PENDING.value, now, 0
+        count += 1
+    _audit(
+        session,
+        actor=actor,
+        action="notify.retry",
+        object_id=",".join(map(str, row_ids)) or "all",
+        after={"rows": count},
+        reason=reason,
+        channel=channel,
+    )
+    return count
+
+
+def release_mail(
+    session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: str, channel: str = "cli"
+) -> int:
+    """Release held letters (reviewed mode) for sending; every held one when no ids are given."""
+    if not reason.strip():
+        raise SbtError("a reason is required")
+    query = update(NotificationOutboxEntry).where(NotificationOutboxEntry.state == MailState.HELD)
+    if row_ids:
+        query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
+    count: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
+        query.values(state=MailState.PENDING.value, next_attempt_at=utcnow())
+    ).rowcount
+    _audit(
+        session,
+        actor=actor,
+        action="notify.release",
+        object_id=",".join(map(str, row_ids)) or "all",
+        after={"rows": count},
+        reason=reason,
+        channel=channel,
+    )
+    return count

@@ -1,0 +1,243 @@
+"""The notifier: drains the notification outbox by SMTP, each letter delivered once.
+
+Exactly once across crashes. A row is claimed (``sending``, with a lease) and committed before any byte
+goes to the server; just before the line that ends the message data, ``data_sent_at`` is committed;
+the server's 250 is committed as ``sent``. A notifier killed at any point leaves the row ``sending``;
+the next one (at once with ``recover``, else after the lease) sends it again:
+
+- killed before ``data_sent_at``: the server never received the end of the data, so it discarded the
+  transaction (RFC 5321 section 4.1.1.4: a message counts once the final ``.`` is answered): the re-send
+  is the first delivery;
+- killed after it (between the final ``.`` and our commit of the 250, a window of one round trip and
+  one commit): the server may have accepted it. SMTP offers no way to ask, so the design re-sends the
+  very same message (same bytes, same ``Message-ID``), counting ``ambiguous_resends`` on the row so
+  stewards see it. Receivers deduplicate by Message-ID, and the kill tests count deliveries at the
+  server by Message-ID. Parking instead would trade a possible duplicate for a possibly lost letter, and
+  a PPK's deadline letter must not be lost.
+
+Transient failures (4xx, lost connections) are retried with tenacity (exponential backoff, jitter),
+then deferred with a growing pause; after ``max_attempts`` over all runs the row is parked with the
+last answer. A 5xx parks the row at once with the server's answer. A refusal of our credentials or TLS
+stops the run without parking anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models.letters import Letter
+from sbt_sync.notify import queue
+from sbt_sync.notify.message import build_message
+from sbt_sync.notify.queue import ClaimedMail
+from sbt_sync.notify.smtp import (
+    MailConfigError,
+    PermanentMailError,
+    SentAnswer,
+    TransientMailError,
+)
+from sbt_sync.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+
+class MailSender(Protocol):
+    def send(
+        self, *, sender: str, recipients: tuple[str, ...], data: bytes, before_end: Callable[[], None]
+    ) -> SentAnswer: ...
+
+
+@dataclass(frozen=True)
+class NotifyOptions:
+    """How hard to try (``sbt.yaml``'s ``notify`` section plus timings tests shorten)."""
+
+    max_attempts: int = 8
+    """SMTP transactions per letter over all runs before it is parked."""
+    tries_per_run: int = 3
+    initial_backoff: float = 1.0
+    max_backoff: float = 30.0
+    defer_seconds: float = 60.0
+    """The pause before a later run tries a deferred letter again, doubled per attempt (to 24 h)."""
+    lease_seconds: float = 600.0
+    batch: int = 10
+
+    @classmethod
+    def from_settings(cls, notify: NotifySettings, **overrides: Any) -> NotifyOptions:
+        return cls(**{"max_attempts": notify.max_attempts, **overrides})
+
+
+@dataclass
+class NotifyReport:
+    """What one drain did (letter numbers and server answers; no personal data)."""
+
+    recovered: int = 0
+    claimed: int = 0
+    sent: int = 0
+    parked: int = 0
+    deferred: int = 0
+    retries: int = 0
+    ambiguous_resends: int = 0
+    aborted: str | None = None
+    sent_sample: list[str] = field(default_factory=list)
+    parked_sample: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    kind: str  # sent, parked, deferred, aborted
+    tries: int
+    answer: str
+
+
+class Notifier:
+    """Drains the notification outbox of ``database`` through ``sender``; one :meth:`run` per drain."""
+
+    def __init__(
+        self,
+        database: Database,
+        sender: MailSender,
+        notify: NotifySettings,
+        options: NotifyOptions | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._db = database
+        self._sender = sender
+        self._notify = notify
+        self._opt = options or NotifyOptions.from_settings(notify)
+        self._sleep = sleep
+
+    def run(self, *, recover: bool = False, limit: int | None = None) -> NotifyReport:
+        """Send every due letter (at most ``limit``); ``recover`` first takes over rows left ``sending``.
+
+        Use ``recover`` when no other notifier runs (a restart). ``aborted`` in the report says why a
+        run stopped early (the server refused our credentials or TLS).
+        """
+        report = NotifyReport()
+        if recover:
+            with self._db.session() as session:
+                report.recovered = queue.recover_sending(session, utcnow())
+            if report.recovered:
+                log.info("re-sending %d letter(s) left in flight by an interrupted run", report.recovered)
+        lease = timedelta(seconds=self._opt.lease_seconds)
+        # Rows deferred by this run wait for a later one, even with no pause: one run, one pass.
+        started = utcnow()
+        while report.aborted is None and (limit is None or report.claimed < limit):
+            room = self._opt.batch if limit is None else min(self._opt.batch, limit - report.claimed)
+            with self._db.session() as session:
+                batch = queue.claim(session, limit=room, now=utcnow(), lease=lease, due_by=started)
+            if not batch:
+                break
+            report.claimed += len(batch)
+            for i, row in enumerate(batch):
+                if report.aborted is not None:
+                    with self._db.session() as session:
+                        queue.release(session, [r.id for r in batch[i:]], utcnow())
+                    break
+                self._record(row, self._deliver(row), report)
+        return report
+
+    def _message(self, row: ClaimedMail) -> bytes:
+        with self._db.session() as session:
+            letter = session.get(Letter, row.letter_id)
+            if letter is None:
+                raise LookupError(f"letter {row.letter_id} of outbox row {row.id} does not exist")
+            return build_message(
+                message_id=row.message_id,
+                from_name=self._notify.from_name,
+                from_address=self._notify.from_address,
+                recipients=row.recipients,
+                subject=row.subject,
+                number=letter.number,
+                step=letter.step,
+                instansi_name=letter.instansi_name,
+                case_count=letter.case_count,
+                created_at=letter.created_at,
+                pdf=letter.pdf,
+            )
+
+    def _mark_data_sent(self, row_id: int) -> None:
+        with self._db.session() as session:
+            queue.mark_data_sent(session, row_id, utcnow())
+
+    def _deliver(self, row: ClaimedMail) -> _Outcome:
+        if not row.recipients:
+            return _Outcome("parked", 0, queue.NO_PIC.format(instansi=f"of letter {row.letter_id}"))
+        data = self._message(row)
+        budget = max(1, min(self._opt.tries_per_run, self._opt.max_attempts - row.attempts + 1))
+        initial = self._opt.initial_backoff
+        retrying = Retrying(
+            stop=stop_after_attempt(budget),
+            wait=wait_exponential_jitter(multiplier=initial, max=self._opt.max_backoff, jitter=initial),
+            retry=retry_if_exception_type(TransientMailError),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        tries = 0
+
+        def attempt() -> SentAnswer:
+            nonlocal tries
+            tries += 1
+            return self._sender.send(
+                sender=self._notify.from_address,
+                recipients=row.recipients,
+                data=data,
+                before_end=lambda: self._mark_data_sent(row.id),
+            )
+
+        try:
+            sent = retrying(attempt)
+        except PermanentMailError as exc:
+            return _Outcome("parked", tries, exc.answer)
+        except MailConfigError as exc:
+            return _Outcome("aborted", tries, str(exc))
+        except TransientMailError as exc:
+            return _Outcome("deferred", tries, str(exc))
+        answer = sent.answer
+        if sent.refused:
+            answer += "; refused: " + "; ".join(f"{r}: {a}" for r, a in sent.refused.items())
+        return _Outcome("sent", tries, answer)
+
+    def _record(self, row: ClaimedMail, outcome: _Outcome, report: NotifyReport) -> None:
+        extra = max(0, outcome.tries - 1)
+        report.retries += extra
+        label = f"outbox {row.id} (letter {row.letter_id}, {row.message_id})"
+        now = utcnow()
+        with self._db.session() as session:
+            if outcome.kind == "sent":
+                queue.mark_sent(session, row.id, answer=outcome.answer, now=now, extra_attempts=extra)
+                report.sent += 1
+                if len(report.sent_sample) < 10:
+                    report.sent_sample.append(f"{label}: {outcome.answer}")
+            elif outcome.kind == "deferred" and row.attempts + extra < self._opt.max_attempts:
+                pause = min(self._opt.defer_seconds * 2 ** (row.attempts - 1), 86400.0)
+                retry_at = now + timedelta(seconds=pause)
+                queue.mark_deferred(
+                    session, row.id, error=outcome.answer, retry_at=retry_at, extra_attempts=extra
+                )
+                report.deferred += 1
+                log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), outcome.answer)
+            elif outcome.kind in ("parked", "deferred"):
+                answer = outcome.answer
+                if outcome.kind == "deferred":
+                    answer = f"gave up after {row.attempts + extra} attempts: {answer}"
+                queue.mark_parked(session, row.id, answer=answer, extra_attempts=extra)
+                report.parked += 1
+                log.warning("parked %s: %s", label, answer)
+                if len(report.parked_sample) < 10:
+                    report.parked_sample.append(f"{label}: {answer}")
+            else:
+                queue.release(session, [row.id], now)
+                report.aborted = outcome.answer
+                log.error("mail delivery stopped: %s", outcome.answer)

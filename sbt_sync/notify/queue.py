@@ -1,0 +1,207 @@
+"""The notification outbox as a work queue: enqueue a letter, claim due rows, record what the server
+answered.
+
+States (``notification_outbox.state``): ``held`` (waits for a steward's release, reviewed mode),
+``pending`` (due at ``next_attempt_at``), ``sending`` (claimed: a notifier owns it until its lease,
+``next_attempt_at``, ends), ``sent`` and ``parked`` (refused, or undeliverable: stewards decide).
+A ``sending`` row whose ``data_sent_at`` is set may have been accepted by the server: taking it over
+counts an ambiguous re-send (see :mod:`sbt_sync.notify.notifier` for why it is re-sent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.models.letters import Letter, MailState, NotificationOutboxEntry, PicAddress
+
+NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and retry"
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    """One row this notifier now owns, with what the message is built from."""
+
+    id: int
+    letter_id: int
+    message_id: str
+    recipients: tuple[str, ...]
+    subject: str
+    attempts: int
+    """Attempts so far, this claim included."""
+
+
+def pic_addresses(session: Session, instansi_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(PicAddress.email).where(PicAddress.instansi_id == instansi_id).order_by(PicAddress.email)
+        )
+    )
+
+
+def enqueue(
+    session: Session,
+    letter: Letter,
+    *,
+    message_id: str,
+    subject: str,
+    reviewed: bool,
+    now: datetime,
+    run_id: str | None = None,
+) -> NotificationOutboxEntry:
+    """Queue ``letter`` to its instansi's PIC addresses in the caller's transaction.
+
+    Without any PIC address the row is parked at once, saying so; ``reviewed`` holds it for a steward.
+    """
+    recipients = pic_addresses(session, letter.instansi_id)
+    state = MailState.HELD if reviewed else MailState.PENDING
+    answer = None
+    if not recipients:
+        state, answer = MailState.PARKED, NO_PIC.format(instansi=letter.instansi_id)
+    row = NotificationOutboxEntry(
+        letter_id=letter.id,
+        message_id=message_id,
+        recipients=recipients,
+        subject=subject,
+        state=state.value,
+        attempts=0,
+        next_attempt_at=now,
+        ambiguous_resends=0,
+        server_answer=answer,
+        created_at=now,
+        run_id=run_id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def recover_sending(session: Session, now: datetime) -> int:
+    """Make every ``sending`` row due now (a notifier that starts alone takes over a dead one's rows)."""
+    session.execute(
+        update(NotificationOutboxEntry)
+        .where(
+            NotificationOutboxEntry.state == MailState.SENDING,
+            NotificationOutboxEntry.data_sent_at.is_not(None),
+        )
+        .values(ambiguous_resends=NotificationOutboxEntry.ambiguous_resends + 1, data_sent_at=None)
+    )
+    plain = session.execute(
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.state == MailState.SENDING)
+        .values(state=MailState.PENDING.value, next_attempt_at=now)
+    )
+    return cast(int, plain.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
+
+
+def claim(
+    session: Session, *, limit: int, now: datetime, lease: timedelta, due_by: datetime | None = None
+) -> list[ClaimedMail]:
+    """Claim up to ``limit`` rows due by ``due_by`` (default ``now``): pending, or sending with an
+    expired lease; oldest first. Each is leased until ``now + lease``."""
+    due_by = due_by or now
+    box = NotificationOutboxEntry
+    due = and_(box.state.in_([MailState.PENDING, MailState.SENDING]), box.next_attempt_at <= due_by)
+    candidates = session.scalars(
+        select(NotificationOutboxEntry).where(due).order_by(NotificationOutboxEntry.id).limit(limit)
+    ).all()
+    claimed: list[ClaimedMail] = []
+    for row in candidates:
+        ambiguous = int(row.state == MailState.SENDING and row.data_sent_at is not None)
+        won = session.execute(
+            update(NotificationOutboxEntry)
+            .where(
+                NotificationOutboxEntry.id == row.id,
+                NotificationOutboxEntry.state == row.state,
+                NotificationOutboxEntry.attempts == row.attempts,
+            )
+            .values(
+                state=MailState.SENDING.value,
+                next_attempt_at=now + lease,
+                attempts=row.attempts + 1,
+                data_sent_at=None,
+                ambiguous_resends=row.ambiguous_resends + ambiguous,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if won.rowcount == 1:  # type: ignore[attr-defined]  # another notifier may have been faster
+            claimed.append(
+                ClaimedMail(
+                    row.id,
+                    row.letter_id,
+                    row.message_id,
+                    tuple(row.recipients),
+                    row.subject,
+                    row.attempts + 1,
+                )
+            )
+    return claimed
+
+
+def mark_data_sent(session: Session, row_id: int, now: datetime) -> None:
+    """The end of the message is about to go out: from now on the server may hold it."""
+    session.execute(
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.state == MailState.SENDING)
+        .values(data_sent_at=now)
+    )
+
+
+def mark_sent(session: Session, row_id: int, *, answer: str, now: datetime, extra_attempts: int = 0) -> None:
+    session.execute(
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.id == row_id)
+        .values(
+            state=MailState.SENT.value,
+            server_answer=answer,
+            sent_at=now,
+            attempts=NotificationOutboxEntry.attempts + extra_attempts,
+        )
+    )
+
+
+def mark_parked(session: Session, row_id: int, *, answer: str, extra_attempts: int = 0) -> None:
+    """Park a row for stewards with the server's own words (or why it cannot be sent)."""
+    session.execute(
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.state == MailState.SENDING)
+        .values(
+            state=MailState.PARKED.value,
+            server_answer=answer,
+            data_sent_at=None,
+            attempts=NotificationOutboxEntry.attempts + extra_attempts,
+        )
+    )
+
+
+def mark_deferred(
+    session: Session, row_id: int, *, error: str, retry_at: datetime, extra_attempts: int = 0
+) -> None:
+    """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run)."""
+    session.execute(
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.state == MailState.SENDING)
+        .values(
+            state=MailState.PENDING.value,
+            server_answer=error,
+            next_attempt_at=retry_at,
+            data_sent_at=None,
+            attempts=NotificationOutboxEntry.attempts + extra_attempts,
+        )
+    )
+
+
+def release(session: Session, row_ids: list[int], now: datetime) -> None:
+    """Give claimed rows back untouched (the run stops before sending them)."""
+    if row_ids:
+        session.execute(
+            update(NotificationOutboxEntry)
+            .where(
+                NotificationOutboxEntry.id.in_(row_ids), NotificationOutboxEntry.state == MailState.SENDING
+            )
+            .values(state=MailState.PENDING.value, next_attempt_at=now, data_sent_at=None)
+        )

@@ -1,0 +1,208 @@
+"""The SMTP seam: one connection (STARTTLS, optional login) that sends one message per call and says
+whether a failure is worth retrying.
+
+Replies classify failures as SMTP defines them (RFC 5321 section 4.2.1): 4xx and lost connections are
+transient (:class:`TransientMailError`), 5xx permanent (:class:`PermanentMailError`, with the server's
+words). A server that refuses our credentials or our TLS settings raises :class:`MailConfigError`:
+nothing is parked for a problem of ours. :meth:`SmtpSender.send` calls ``before_end`` just before the
+line that ends the message data: from then on the server may have accepted the message even if we
+never read its answer (the only ambiguous window of an SMTP transaction).
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+_LINE_END = re.compile(rb"\r?\n")
+
+
+class MailError(Exception):
+    """A message was not delivered."""
+
+
+class TransientMailError(MailError):
+    """A 4xx reply or a lost connection: the same message may be tried again later."""
+
+
+class PermanentMailError(MailError):
+    """A 5xx reply: the server refuses this message; trying again will not help."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
+
+
+class MailConfigError(MailError):
+    """Our side is wrong (credentials, TLS, a server without STARTTLS): stop, park nothing."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_bundle: Path | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class SentAnswer:
+    """The server accepted the message for ``accepted``; ``refused`` recipients got a 5xx."""
+
+    answer: str
+    accepted: tuple[str, ...]
+    refused: dict[str, str]
+
+
+def _text(code: int, message: bytes | str) -> str:
+    words = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(words.split())}"
+
+
+def _failure(code: int, message: bytes | str) -> MailError:
+    text = _text(code, message)
+    return PermanentMailError(text) if 500 <= code < 600 else TransientMailError(text)
+
+
+class SmtpSender:
+    """Sends messages over one connection, opened on first use and re-opened after a failure."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self._config = config
+        self._conn: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSender:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                conn.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self._config
+        try:
+            conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientMailError(f"cannot connect to {cfg.host}:{cfg.port}: {exc}") from exc
+        try:
+            conn.ehlo()
+            if cfg.starttls:
+                if not conn.has_extn("starttls"):
+                    raise MailConfigError(f"{cfg.host}:{cfg.port} does not offer STARTTLS")
+                context = ssl.create_default_context(
+                    cafile=str(cfg.ca_bundle) if cfg.ca_bundle is not None else None
+                )
+                conn.starttls(context=context)
+                conn.ehlo()
+            if cfg.username:
+                conn.login(cfg.username, cfg.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            conn.close()
+            raise MailConfigError(
+                f"the server refused our credentials: {_text(exc.smtp_code, exc.smtp_error)}"
+            ) from None
+        except ssl.SSLError as exc:
+            conn.close()
+            raise MailConfigError(f"TLS with {cfg.host}:{cfg.port} failed: {exc}") from exc
+        except smtplib.SMTPResponseException as exc:
+            conn.close()
+            failure = _failure(exc.smtp_code, exc.smtp_error)
+            if isinstance(failure, PermanentMailError):
+                raise MailConfigError(f"the server refused the session: {failure.answer}") from exc
+            raise failure from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            conn.close()
+            raise TransientMailError(f"session with {cfg.host}:{cfg.port} failed: {exc}") from exc
+        except MailError:
+            conn.close()
+            raise
+        return conn
+
+    def send(
+        self,
+        *,
+        sender: str,
+        recipients: Sequence[str],
+        data: bytes,
+        before_end: Callable[[], None] = lambda: None,
+    ) -> SentAnswer:
+        """Send ``data`` (a complete message, headers included) from ``sender`` to ``recipients``.
+
+        Raises :class:`TransientMailError`, :class:`PermanentMailError` (every recipient refused, or
+        the message refused) or :class:`MailConfigError`. A recipient refused with a 4xx makes the whole
+        message transient (tried again later for everyone, so nobody receives it twice).
+        """
+        if self._conn is None:
+            self._conn = self._connect()
+        conn = self._conn
+        try:
+            return self._transaction(conn, sender, recipients, data, before_end)
+        except MailError:
+            self._drop()
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise TransientMailError(f"connection lost: {exc}") from exc
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _transaction(
+        self,
+        conn: smtplib.SMTP,
+        sender: str,
+        recipients: Sequence[str],
+        data: bytes,
+        before_end: Callable[[], None],
+    ) -> SentAnswer:
+        code, reply = conn.mail(sender)
+        if code != 250:
+            raise _failure(code, reply)
+        refused: dict[str, str] = {}
+        transient: list[str] = []
+        for rcpt in recipients:
+            code, reply = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                refused[rcpt] = _text(code, reply)
+                if not 500 <= code < 600:
+                    transient.append(rcpt)
+        accepted = tuple(r for r in recipients if r not in refused)
+        if transient or not accepted:
+            conn.rset()
+            answers = "; ".join(f"{r}: {a}" for r, a in refused.items())
+            if transient:
+                raise TransientMailError(f"recipient(s) deferred: {answers}")
+            raise PermanentMailError(f"every recipient refused: {answers}")
+        code, reply = conn.docmd("DATA")
+        if code != 354:
+            raise _failure(code, reply)
+        body = _LEADING_DOT.sub(b"..", _LINE_END.sub(b"\r\n", data))
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        conn.send(body)
+        before_end()
+        conn.send(b".\r\n")
+        code, reply = conn.getreply()
+        if code != 250:
+            raise _failure(code, reply)
+        return SentAnswer(_text(code, reply), accepted, refused)

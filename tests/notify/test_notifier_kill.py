@@ -1,0 +1,140 @@
+"""Kill the notifier with SIGKILL at random points, restart it each time: every letter is delivered,
+and exactly once as the SMTP server counts by Message-ID.
+
+Each round queues letters, then restarts notifier processes (forked from
+:mod:`tests.notify.notifier_zygote`) and SIGKILLs them after a random delay until one drains the
+outbox. The server (real SMTP with STARTTLS on loopback) takes a little time over each message so that
+kills land inside transactions, including between the end of the data and our record of the answer:
+the one window where the server may hold a letter we must send again (same Message-ID). The test
+checks that a second copy of a Message-ID happens only there (the row counts it as an ambiguous
+re-send), and never a second distinct message for one letter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sbt_sync.db.engine import Database
+from tests.conftest import REPO_ROOT
+from tests.notify.helpers import add_pics, outbox, queue_letters
+from tests.notify.mailserver import PASSWORD, USERNAME, MailServer
+
+pytestmark = [pytest.mark.reliability, pytest.mark.integration]
+
+MIN_KILLS = 20
+PER_ROUND = 9
+
+
+class Zygote:
+    def __init__(self, config: Path) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.notify.notifier_zygote", str(config)],
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+
+    def _ask(self, line: str) -> str:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(line + "\n")
+        self._proc.stdin.flush()
+        return self._proc.stdout.readline().strip()
+
+    def spawn(self) -> int:
+        return int(self._ask("spawn"))
+
+    def wait(self, pid: int) -> int:
+        return int(self._ask(f"wait {pid}"))
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+            self._proc.wait(timeout=10)
+
+
+@pytest.fixture
+def zygote(migrated_database: Database, mail_server: MailServer, tmp_path: Path) -> Iterator[Zygote]:
+    config = tmp_path / "notifier.json"
+    config.write_text(
+        json.dumps(
+            {
+                "database_url": migrated_database.engine.url.render_as_string(hide_password=False),
+                "port": mail_server.port,
+                "ca_bundle": str(mail_server.cert),
+                "username": USERNAME,
+                "password": PASSWORD,
+            }
+        ),
+        encoding="utf-8",
+    )
+    factory = Zygote(config)
+    yield factory
+    factory.close()
+
+
+def alive(pid: int, deadline: float) -> bool:
+    """Whether the child still runs at ``deadline`` (it exits by itself once the outbox is drained)."""
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.002)
+    return True
+
+
+def assert_delivered_exactly_once(database: Database, server: MailServer) -> int:
+    """Every queued letter sent and received; a Message-ID twice only where the row says the server
+    may have held it already. Returns the number of such ambiguous re-sends."""
+    rows = outbox(database)
+    counts = server.handler.counts()
+    assert all(r.state == "sent" for r in rows)
+    assert set(counts) == {r.message_id for r in rows}  # nothing lost, nothing unknown
+    for row in rows:
+        assert 1 <= counts[row.message_id] <= 1 + row.ambiguous_resends, row.message_id
+    return sum(r.ambiguous_resends for r in rows)
+
+
+def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
+    migrated_database: Database, mail_server: MailServer, zygote: Zygote
+) -> None:
+    mail_server.handler.data_delay = 0.005
+    rng = random.Random(20261203)
+    add_pics(migrated_database, "A1", "pic1@kab-a1.go.id", "pic2@kab-a1.go.id")
+    kills = rounds = 0
+    while kills < MIN_KILLS:
+        queue_letters(migrated_database, PER_ROUND, start=1 + rounds * PER_ROUND)
+        rounds += 1
+        budget = rng.randint(3, 7)  # kills in this round; then a child may finish
+        while True:  # restart until one child drains the outbox on its own
+            pid = zygote.spawn()
+            if budget > 0 and alive(pid, time.monotonic() + rng.uniform(0.01, 0.2)):
+                os.kill(pid, signal.SIGKILL)
+                if zygote.wait(pid) == -signal.SIGKILL:
+                    kills += 1
+                    budget -= 1
+                    continue
+            else:
+                assert zygote.wait(pid) == 0
+            break
+        assert_delivered_exactly_once(migrated_database, mail_server)
+    ambiguous = assert_delivered_exactly_once(migrated_database, mail_server)
+    rows = outbox(migrated_database)
+    assert kills >= MIN_KILLS and len(rows) == rounds * PER_ROUND
+    assert any(r.attempts > 1 for r in rows)  # some letters were taken over after a kill
+    # Distinct messages at the server: exactly one per letter, counted by Message-ID.
+    assert len(mail_server.handler.counts()) == len(rows)
+    print(f"{kills} kills over {rounds} rounds, {len(rows)} letters, {ambiguous} ambiguous re-send(s)")
