@@ -1,7 +1,7 @@
 """Plants I-MUT personnel actions, lawful and unlawful, each with the findings its construction makes true.
 
 Every planted action is built so that exactly the rules its category names apply (DATA_FORMAT.md,
-"I-MUT categories"): an action decided by a regional head inside the watch window is reported on time
+"I-MUT actions"): an action decided by a regional head inside the watch window is reported on time
 unless its category is about reporting, its posts are uncovered or approved in time unless its category
 is about an approval, and ordinary actions never touch an ASN who appears in a neutrality case. The
 windows come from the election calendar (:mod:`sbt_sync.imut.elections`) and working days from
@@ -10,7 +10,6 @@ windows come from the election calendar (:mod:`sbt_sync.imut.elections`) and wor
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -19,7 +18,7 @@ from sbt_sync.imut.elections import ElectionEvent, load_election_calendar
 from sbt_sync.imut.model import COVERED_POST_CLASSES, ActionKind, DateWindow, OfficialRole, PostClass
 from sbt_sync.imut.workdays import load_working_days
 from sbt_sync.sandbox.generate import names
-from sbt_sync.sandbox.generate.config import AS_OF_DATE, at_wib
+from sbt_sync.sandbox.generate.config import at_wib
 from sbt_sync.sandbox.generate.imut_posts import LOWER, Official, Officials, Post, post
 from sbt_sync.sandbox.generate.instansi import Instansi
 from sbt_sync.sandbox.generate.registry import Registry
@@ -178,9 +177,6 @@ class Context:
         self.serve_reported(action, int(self.rng.integers(1, REPORT_DAYS + 1)))
 
 
-Planter = Callable[[Context, int, date], Action]
-
-
 def deadline_passed(ctx: Context, action: Action) -> datetime:
     """The first instant at which an unreported action is past its reporting deadline (WIB midnight)."""
     return at_wib(ctx.add_wd(action.decided, REPORT_DAYS) + timedelta(days=1), 0)
@@ -189,8 +185,3 @@ def deadline_passed(ctx: Context, action: Action) -> datetime:
 def regional_head(ctx: Context, inst: int) -> Official:
     role = HEAD_ROLES[int(ctx.rng.choice(3, p=[0.5, 0.35, 0.15]))]
     return ctx.officials.get(inst, role)
-
-
-def late_as_of(days: int) -> date:
-    """The last decision day for a plant that must be fully served ``days`` before the sandbox's as_of."""
-    return AS_OF_DATE - timedelta(days=days)
