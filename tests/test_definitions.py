@@ -23,13 +23,16 @@ EXPECTED_ASSET_KEYS = [
     "enforcement/block_state",
     "golden/cases",
     "golden/imut_findings",
-    *[f"raw/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")],
+    *[f"raw/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb")],
     "reference/asn_registry",
     "reports/database_status",
     "reports/recap",
     "sync/siasn_flags",
     "sync/siasn_readback",
-    *[f"validated/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")],
+    *[
+        f"validated/{s}"
+        for s in ("bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb")
+    ],
 ]
 
 
@@ -42,6 +45,7 @@ EXPECTED_SENSORS = [
     "due_pushes",
     "freshness_checks",
     "idis_changes",
+    "imut_changes",
     "kasn_new_files",
     "kemendagri_new_files",
     "kemenpanrb_new_files",
@@ -61,7 +65,10 @@ def test_schedules_and_sensors_match_the_snapshot_and_runs_are_tagged_for_the_wr
     jobs = {job.name: job for job in defs.get_repository_def().get_all_jobs() if job.name != "__ASSET_JOB"}
     assert sorted(jobs) == sorted(
         [FULL_CYCLE_JOB, "push_retry", "registry_refresh", "steward_rerun"]
-        + [f"{s}_update" for s in ("bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb")]
+        + [
+            f"{s}_update"
+            for s in ("bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb")
+        ]
     )
     assert all(job.tags["sbt/db"] == "write" for job in jobs.values())
 

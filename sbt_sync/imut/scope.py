@@ -78,9 +78,8 @@ def _retaliation_gone(session: Session) -> set[str]:
     wanted = sorted({key for _, keys in cited.values() for key in keys})
     holder: dict[str, str | None] = {}
     for chunk in chunks(wanted):
-        holder.update(
-            session.execute(select(Case.case_key, Case.nip).where(Case.case_key.in_(chunk))).tuples()
-        )
+        holders = select(Case.case_key, Case.nip).where(Case.case_key.in_(chunk))
+        holder.update(session.execute(holders).tuples().all())
     return {
         action_id
         for action_id, (nip, keys) in cited.items()

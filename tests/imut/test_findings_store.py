@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Case, ImutFinding, ImutFindingDecision, OutboxEntry, StagedRecord
@@ -232,3 +232,8 @@ def test_a_demotion_by_the_instansi_head_of_an_asn_in_a_case_is_flagged_for_inve
     assert finding.disposition == "investigate"
     assert finding.reason_params["case_id"] == "reg|R-1|" + NIP_A
     assert {r["kind"]: r.get("how") for r in finding.records} == {"imut_action": None, "case": "register"}
+    # The case is gone (a correction merged it away): the same day's incremental run closes the finding.
+    with migrated_database.session() as session:
+        session.execute(delete(Case))
+    again = _evaluate(migrated_database)
+    assert (again.full, again.actions, again.closed) == (False, 1, 1)
