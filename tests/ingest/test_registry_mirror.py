@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection
 
 import sbt_sync.ingest.registry as registry_module
@@ -24,7 +24,9 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, SourceCursor
 from sbt_sync.ingest.registry import (
     CHANGES_SOURCE,
+    DEFERRED_INDEXES,
     REGISTRY_SOURCE,
+    first_load_unfinished,
     lookup_registry,
     refresh_mirror,
     refresh_registry,
@@ -266,9 +268,17 @@ def test_a_killed_refresh_leaves_the_mirror_consistent_and_the_next_one_complete
                 raise RuntimeError("killed")
             yield page
 
+    postgres = migrated_database.dialect == "postgresql"
+    built = _index_definitions(migrated_database)
     with pytest.raises(RuntimeError, match="killed"):
         refresh_registry(migrated_database, killed_after_two)
     assert set(_mirror(migrated_database)) == set(NIPS[: 2 * PAGE])
+    # A first load on PostgreSQL writes without the secondary indexes: still missing, so the next
+    # refresh (the asset's, the CLI's) is a full pass that continues the load.
+    with migrated_database.session() as session:
+        assert first_load_unfinished(session) is postgres
+    if postgres:
+        assert set(_index_definitions(migrated_database)) == set(built) - set(DEFERRED_INDEXES)
 
     # Killed while writing the next page: that page's rows and position roll back together.
     real_flag = registry_module.flag_staged
@@ -294,6 +304,40 @@ def test_a_killed_refresh_leaves_the_mirror_consistent_and_the_next_one_complete
     with migrated_database.session() as session:
         stored = session.get(SourceCursor, REGISTRY_SOURCE)
         assert stored is not None and stored.cursor is None
+        assert not first_load_unfinished(session)
+    # Built once at the end, exactly as the migrations made them.
+    assert _index_definitions(migrated_database) == built
+
+
+def test_an_index_build_cut_short_is_finished_by_the_next_pass_without_reading_again(
+    migrated_database: Database, client: SiasnClient
+) -> None:
+    if migrated_database.dialect != "postgresql":
+        pytest.skip("the first load defers indexes on PostgreSQL only")
+    built = _index_definitions(migrated_database)
+    refresh_registry(migrated_database, client.registry_pages)
+    with migrated_database.session() as session:
+        session.execute(text("DROP INDEX ix_asn_registry_name_tail"))  # as if killed while building it
+        assert first_load_unfinished(session)
+
+    def unread(cursor: str | None) -> Iterator[Page]:
+        raise AssertionError("every page is in: nothing to read again before building the index")
+        yield  # pragma: no cover
+
+    with pytest.raises(AssertionError, match="nothing to read again"):
+        refresh_registry(migrated_database, unread)
+    assert _index_definitions(migrated_database) == built
+    again = refresh_registry(migrated_database, client.registry_pages)
+    assert (again.unchanged, again.new, again.completed) == (PEOPLE, 0, True)
+
+
+def _index_definitions(database: Database) -> dict[str, str]:
+    """The mirror's indexes as PostgreSQL states them (empty elsewhere)."""
+    if database.dialect != "postgresql":
+        return {}
+    query = text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'asn_registry'")
+    with database.session() as session:
+        return {str(name): str(definition) for name, definition in session.execute(query).tuples()}
 
 
 def test_the_asn_who_matter_now_are_those_of_live_or_held_cases_and_blocks(
