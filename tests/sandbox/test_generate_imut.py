@@ -202,3 +202,14 @@ def test_imut_output_is_deterministic_per_seed(tmp_path: Path) -> None:
     other = generate_sandbox(seed=12, scale="small", out=tmp_path / "c")["files"]
     assert [first[n] for n in names] == [again[n] for n in names]
     assert all(first[n] != other[n] for n in names)
+
+
+def test_truth_equals_the_rules_at_election_scale_on_every_cycle_day(tmp_path: Path) -> None:
+    """More draws than small: the truth holds at as_of, at the clock's end and at the demo's midway."""
+    manifest = generate_sandbox(seed=5, scale="election", out=tmp_path)
+    quarantined = {q["key"] for q in _jsonl(tmp_path / "truth/quarantine.jsonl") if q["source"] == "imut"}
+    start, as_of = (datetime.fromisoformat(manifest["clock"][k]) for k in ("start", "as_of"))
+    for instant in (start + (as_of - start) / 2, as_of, datetime.fromisoformat(manifest["clock"]["end"])):
+        expected = expected_imut_findings(tmp_path / "truth", instant)
+        assert _rules_findings(tmp_path, instant, quarantined) == expected, instant
+    assert len(expected) > 50
