@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -11,6 +13,7 @@ from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry
 from sbt_sync.notify import queue
 from sbt_sync.notify.admin import add_pic
 from sbt_sync.notify.message import message_id, subject
+from sbt_sync.settings import EnforcementSettings, LetterSettings, NotifySettings, Settings
 
 FROM = "netralitas@bkn.go.id"
 
@@ -65,3 +68,11 @@ def outbox(database: Database) -> list[NotificationOutboxEntry]:
         rows = list(session.query(NotificationOutboxEntry).order_by(NotificationOutboxEntry.id))
         session.expunge_all()
     return rows
+
+
+def settings_with_templates(folder: Path, **notify: Any) -> Settings:
+    """Settings whose letters render from ``folder``, with the early warning 3 days before."""
+    return Settings(
+        enforcement=EnforcementSettings(peringatan_dini_days_before=3),
+        notify=NotifySettings(letters=LetterSettings(templates_dir=str(folder)), **notify),
+    )

@@ -1,0 +1,281 @@
+"""Drafting letters from the recorded control steps: numbered, rendered to PDF, stored with the PDF's
+sha256 and queued in the notification outbox, all in the caller's transaction.
+
+The choice of letters is :func:`sbt_sync.letters.model.plan_letters` (pure); this module reads its
+inputs from the database and writes its result. Every control action gets one ``letter_items`` row
+(its letter, or why none), so a re-run finds nothing new and drafts nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.models import AsnRegistryEntry, Case, ControlAction
+from sbt_sync.db.models.letters import Letter, LetterItem, MailState
+from sbt_sync.letters.model import LETTER_STEPS, LetterPlan, StepCandidate, plan_letters, tanggal
+from sbt_sync.letters.numbering import format_number, next_seq
+from sbt_sync.letters.render import html_to_pdf, render_html, template_environment
+from sbt_sync.notify.message import STEP_TITLES, message_id, subject
+from sbt_sync.notify.queue import enqueue
+from sbt_sync.settings import Settings
+from schemas.reference import sanction_by_id
+
+ENDED_STATUSES = ("dijatuhi_hukuman", "dibatalkan", "tidak_terbukti", "ditolak", "asn_berhenti")
+HAL = {
+    "peringatan_dini": "Peringatan Dini Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
+    "peringatan": "Peringatan atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
+    "teguran": "Teguran atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
+}
+SIFAT = {"peringatan_dini": "Penting", "peringatan": "Segera", "teguran": "Sangat Segera"}
+
+
+@dataclass
+class DraftReport:
+    """What one drafting run wrote (letter numbers and counts; no personal data)."""
+
+    letter_day: str
+    dry_run: bool = False
+    letters: int = 0
+    cases: int = 0
+    by_step: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    queued: dict[str, int] = field(default_factory=dict)
+    """Outbox rows by state: pending, held (reviewed mode), parked (no PIC address)."""
+    numbers: list[str] = field(default_factory=list)
+    planned: list[dict[str, Any]] = field(default_factory=list)
+    """In a dry run: each letter that would be written (instansi, step, cases)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]:
+    """Every letter step recorded in ``control_actions`` without a ``letter_items`` row yet."""
+    rows = session.execute(
+        select(ControlAction, Case)
+        .join(Case, Case.id == ControlAction.case_id)
+        .outerjoin(LetterItem, LetterItem.control_action_id == ControlAction.id)
+        .where(ControlAction.action.in_(LETTER_STEPS), LetterItem.id.is_(None))
+        .order_by(ControlAction.id)
+    ).all()
+    if not rows:
+        return []
+    case_ids = sorted({case.id for _, case in rows})
+    steps: dict[int, set[str]] = defaultdict(set)
+    for start in range(0, len(case_ids), 1000):
+        query = select(ControlAction.case_id, ControlAction.action).where(
+            ControlAction.case_id.in_(case_ids[start : start + 1000])
+        )
+        for case_id, action in session.execute(query):
+            steps[case_id].add(action)
+    people = _registry(session, {case.nip for _, case in rows if case.nip})
+    sanctions = {str(code.id): code.nama.capitalize() for code in sanction_by_id().values()}
+    follow_up = timedelta(days=settings.enforcement.follow_up_days)
+    candidates = []
+    for action, case in rows:
+        person = people.get(case.nip or "")
+        deadline = (
+            case.recommendation_date + follow_up if case.recommendation_date else case.follow_up_deadline
+        )
+        candidates.append(
+            StepCandidate(
+                action_id=action.id,
+                action=action.action,
+                due_on=action.due_on,
+                case_id=case.id,
+                case_key=case.case_key,
+                nip=case.nip,
+                name=person[0] if person else None,
+                instansi_id=case.instansi_id or (person[1] if person else None),
+                instansi_name=person[2] if person else None,
+                recommendation_no=case.recommendation_no,
+                recommendation_date=case.recommendation_date,
+                deadline=deadline,
+                sanction=sanctions.get(case.recommended_sanction or "", case.recommended_sanction),
+                later_steps=frozenset(steps[case.id] - {action.action}),
+                ended=case.sanction_imposed is not None or case.status in ENDED_STATUSES,
+            )
+        )
+    return candidates
+
+
+def _registry(session: Session, nips: set[str]) -> dict[str, tuple[str, str, str]]:
+    """NIP -> (name with titles, instansi id, instansi name) from the registry mirror."""
+    wanted = sorted(nips)
+    found: dict[str, tuple[str, str, str]] = {}
+    for start in range(0, len(wanted), 1000):
+        query = select(
+            AsnRegistryEntry.nip,
+            AsnRegistryEntry.name,
+            AsnRegistryEntry.front_title,
+            AsnRegistryEntry.back_title,
+            AsnRegistryEntry.instansi_id,
+            AsnRegistryEntry.instansi_name,
+        ).where(AsnRegistryEntry.nip.in_(wanted[start : start + 1000]))
+        for nip, name, front, back, instansi_id, instansi_name in session.execute(query):
+            full = " ".join(part for part in (front, name) if part) + (f", {back}" if back else "")
+            found[nip] = (full, instansi_id, instansi_name)
+    return found
+
+
+def draft_letters(
+    session: Session,
+    settings: Settings,
+    letter_day: date,
+    *,
+    run_id: str | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> DraftReport:
+    """Write (or, ``dry_run``, only list) the letters of ``letter_day`` in the caller's transaction."""
+    now = now or utcnow()
+    letters_cfg = settings.notify.letters
+    report = DraftReport(letter_day=letter_day.isoformat(), dry_run=dry_run)
+    lettered_today = set(
+        session.execute(select(Letter.instansi_id, Letter.step).where(Letter.letter_date == letter_day))
+        .tuples()
+        .all()
+    )
+    plans, skipped = plan_letters(
+        load_candidates(session, settings),
+        letter_day=letter_day,
+        policy=settings.enforcement,
+        letters=letters_cfg,
+        lettered_today=lettered_today,
+    )
+    report.skipped = len(skipped)
+    for why in skipped.values():
+        report.skipped_reasons[why] = report.skipped_reasons.get(why, 0) + 1
+    for plan in plans:
+        report.letters += 1
+        report.cases += len(plan.cases)
+        report.by_step[plan.step] = report.by_step.get(plan.step, 0) + 1
+    if dry_run:
+        report.planned = [
+            {"instansi_id": p.instansi_id, "step": p.step, "cases": [c.case_key for c in p.cases]}
+            for p in plans
+        ]
+        return report
+    cases_of_action = (
+        dict(
+            session.execute(
+                select(ControlAction.id, ControlAction.case_id).where(ControlAction.id.in_(list(skipped)))
+            )
+            .tuples()
+            .all()
+        )
+        if skipped
+        else {}
+    )
+    for action_id, why in skipped.items():
+        session.add(
+            LetterItem(
+                control_action_id=action_id, case_id=cases_of_action[action_id], skipped=why, created_at=now
+            )
+        )
+    environment = template_environment(settings.resolve_path(letters_cfg.templates_dir))
+    for plan in plans:
+        row = _write_letter(session, settings, environment, plan, run_id=run_id, now=now)
+        report.numbers.append(row[0])
+        report.queued[row[1]] = report.queued.get(row[1], 0) + 1
+    return report
+
+
+def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[str, Any]:
+    """What a template is given (JSON-ready: stored with the letter)."""
+    cfg = settings.notify.letters
+    return {
+        "number": number,
+        "step": plan.step,
+        "step_title": STEP_TITLES[plan.step],
+        "hal": HAL[plan.step],
+        "sifat": SIFAT[plan.step],
+        "city": cfg.city,
+        "tanggal": tanggal(plan.letter_day),
+        "instansi_id": plan.instansi_id,
+        "instansi_name": plan.instansi_name,
+        "signatory_name": cfg.signatory_name,
+        "signatory_title": cfg.signatory_title,
+        "cases": [
+            {
+                "case_key": c.case_key,
+                "nip": c.nip,
+                "name": c.name,
+                "recommendation_no": c.recommendation_no,
+                "recommendation_date": tanggal(c.recommendation_date),
+                "sanction": c.sanction,
+                "deadline": tanggal(c.deadline),
+                "next_step": c.next_step,
+            }
+            for c in plan.cases
+        ],
+    }
+
+
+def _write_letter(
+    session: Session,
+    settings: Settings,
+    environment: Any,
+    plan: LetterPlan,
+    *,
+    run_id: str | None,
+    now: datetime,
+) -> tuple[str, str]:
+    seq = next_seq(session, plan.letter_day.year)
+    number = format_number(settings.notify.letters.number_pattern, seq, plan.letter_day)
+    context = letter_context(settings, plan, number)
+    html = render_html(environment, plan.step, context)
+    # The PDF's creation date is the letter's day (noon UTC), so re-rendering gives the same bytes.
+    pdf = html_to_pdf(
+        html, title=f"{HAL[plan.step]} {number}", created=datetime.combine(plan.letter_day, time(12), UTC)
+    )
+    letter = Letter(
+        number=number,
+        year=plan.letter_day.year,
+        seq=seq,
+        step=plan.step,
+        instansi_id=plan.instansi_id,
+        instansi_name=plan.instansi_name,
+        letter_date=plan.letter_day,
+        case_count=len(plan.cases),
+        content=context,
+        template=f"{plan.step}.html",
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        created_at=now,
+        run_id=run_id,
+    )
+    session.add(letter)
+    session.flush()
+    case_ids = dict(
+        session.execute(
+            select(ControlAction.id, ControlAction.case_id).where(ControlAction.id.in_(plan.action_ids))
+        )
+        .tuples()
+        .all()
+    )
+    for action_id in plan.action_ids:
+        session.add(
+            LetterItem(
+                control_action_id=action_id, case_id=case_ids[action_id], letter_id=letter.id, created_at=now
+            )
+        )
+    row = enqueue(
+        session,
+        letter,
+        message_id=message_id(letter.id, letter.sha256, settings.notify.from_address),
+        subject=subject(plan.step, number, plan.instansi_name),
+        reviewed=settings.notify.mode == "reviewed",
+        now=now,
+        run_id=run_id,
+    )
+    return number, MailState(row.state).value

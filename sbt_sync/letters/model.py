@@ -1,0 +1,199 @@
+"""Which control steps become which letters: a pure function of the recorded steps and a day.
+
+One letter per PPK (instansi), per step (peringatan dini, peringatan, teguran) and per day lists every
+case of that PPK the step concerns. A recorded step gets no letter (it is ``skipped``, with why) when
+its case has since reached a later step (that letter says more), when the case has ended (a sanction
+recorded, the recommendation annulled or the ASN gone), when it is older than ``backfill_days`` (a first
+run over years of history), or when an early warning's deadline has already passed. A PPK that already
+has today's letter for a step gets the new cases in tomorrow's: letters are never amended.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sbt_sync.settings import EnforcementSettings, LetterSettings
+
+STEP_ORDER = ("peringatan_dini", "peringatan", "teguran", "pemblokiran")
+LETTER_STEPS = STEP_ORDER[:3]
+
+
+@dataclass(frozen=True)
+class StepCandidate:
+    """A recorded control step that has no letter yet, with what its letter would say."""
+
+    action_id: int
+    action: str
+    due_on: date
+    case_id: int
+    case_key: str
+    nip: str | None
+    name: str | None
+    instansi_id: str | None
+    instansi_name: str | None
+    recommendation_no: str | None
+    recommendation_date: date | None
+    deadline: date | None
+    sanction: str | None
+    """The recommended sanction in words."""
+    later_steps: frozenset[str]
+    """Every other step recorded for the case."""
+    ended: bool
+
+
+@dataclass(frozen=True)
+class LetterCase:
+    """One row of a letter's table."""
+
+    case_key: str
+    nip: str
+    name: str
+    recommendation_no: str
+    recommendation_date: date | None
+    sanction: str
+    deadline: date | None
+    next_step: str
+
+
+@dataclass(frozen=True)
+class LetterPlan:
+    """One letter to write: its PPK, step, day, cases and the control actions it answers for."""
+
+    instansi_id: str
+    instansi_name: str
+    step: str
+    letter_day: date
+    cases: tuple[LetterCase, ...]
+    action_ids: tuple[int, ...]
+
+
+def mask_nip(nip: str | None, display: str) -> str:
+    """A NIP as a letter shows it: ``full``, ``middle`` (first and last four digits) or ``last4``."""
+    if not nip:
+        return "(NIP tidak tercatat)"
+    if display == "full" or len(nip) < 8:
+        return nip
+    if display == "last4":
+        return "*" * (len(nip) - 4) + nip[-4:]
+    return nip[:4] + "*" * (len(nip) - 8) + nip[-4:]
+
+
+def next_step(step: str, deadline: date | None, policy: EnforcementSettings) -> str:
+    """What happens if the PPK does nothing, in the letter's words (Bahasa Indonesia)."""
+    if deadline is None:
+        return "BKN akan melanjutkan pengendalian sesuai ketentuan."
+    peringatan = deadline + timedelta(days=policy.peringatan_after_days)
+    teguran = peringatan + timedelta(days=policy.teguran_after_days)
+    blokir = teguran + timedelta(days=policy.pemblokiran_after_days)
+    if step == "peringatan_dini":
+        return f"Peringatan setelah batas waktu {_day(deadline)}."
+    if step == "peringatan":
+        return f"Teguran pada {_day(teguran)}."
+    return f"Pemblokiran di SIASN pada {_day(blokir)}."
+
+
+MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def tanggal(day: date | None) -> str:
+    """A date as Indonesian letters write it (``3 Desember 2026``); a dash when unknown."""
+    return _day(day) if day is not None else "-"
+
+
+def skip_reason(candidate: StepCandidate, letter_day: date, letters: LetterSettings) -> str | None:
+    """Why ``candidate`` gets no letter, or None when it belongs in one."""
+    later = STEP_ORDER[STEP_ORDER.index(candidate.action) + 1 :]
+    if candidate.ended:
+        return "the case ended before its letter (sanction, annulment or departure)"
+    if any(step in candidate.later_steps for step in later):
+        return "the case reached a later step before its letter"
+    if candidate.due_on < letter_day - timedelta(days=letters.backfill_days):
+        return f"due {candidate.due_on.isoformat()}, more than {letters.backfill_days} days before the letter"
+    if (
+        candidate.action == "peringatan_dini"
+        and candidate.deadline is not None
+        and candidate.deadline <= letter_day
+    ):
+        return "the deadline passed before the early warning"
+    if not candidate.instansi_id:
+        return "the case names no instansi"
+    return None
+
+
+def plan_letters(
+    candidates: Iterable[StepCandidate],
+    *,
+    letter_day: date,
+    policy: EnforcementSettings,
+    letters: LetterSettings,
+    lettered_today: AbstractSet[tuple[str, str]] = frozenset(),
+) -> tuple[list[LetterPlan], dict[int, str]]:
+    """The letters to write on ``letter_day`` and the control actions that get none (id -> why).
+
+    ``lettered_today``: (instansi, step) pairs that already have this day's letter; their cases wait
+    (neither planned nor skipped). Deterministic: letters sorted by instansi then step, cases by key.
+    """
+    groups: dict[tuple[str, str], list[StepCandidate]] = defaultdict(list)
+    skipped: dict[int, str] = {}
+    for candidate in candidates:
+        if candidate.action not in LETTER_STEPS:
+            continue
+        why = skip_reason(candidate, letter_day, letters)
+        if why is not None:
+            skipped[candidate.action_id] = why
+        elif (
+            candidate.instansi_id is not None
+            and (candidate.instansi_id, candidate.action) not in lettered_today
+        ):
+            groups[(candidate.instansi_id, candidate.action)].append(candidate)
+    plans = []
+    for (instansi_id, step), members in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], LETTER_STEPS.index(kv[0][1]))
+    ):
+        members.sort(key=lambda c: c.case_key)
+        names = sorted({c.instansi_name for c in members if c.instansi_name})
+        cases = tuple(
+            LetterCase(
+                case_key=c.case_key,
+                nip=mask_nip(c.nip, letters.nip_display),
+                name=c.name or "(nama tidak tercatat)",
+                recommendation_no=c.recommendation_no or "-",
+                recommendation_date=c.recommendation_date,
+                sanction=c.sanction or "-",
+                deadline=c.deadline,
+                next_step=next_step(step, c.deadline, policy),
+            )
+            for c in members
+        )
+        plans.append(
+            LetterPlan(
+                instansi_id=instansi_id,
+                instansi_name=names[0] if names else instansi_id,
+                step=step,
+                letter_day=letter_day,
+                cases=cases,
+                action_ids=tuple(c.action_id for c in members),
+            )
+        )
+    return plans, skipped

@@ -1,0 +1,67 @@
+"""Letters rendered from the deployment's Jinja2 HTML templates to PDF (fpdf2, pure Python).
+
+Templates live in the folder ``notify.letters.templates_dir`` names (committed defaults:
+``deploy/templates/letters/``), one per step: ``peringatan_dini.html``, ``peringatan.html`` and
+``teguran.html``; BKN edits them without touching code. fpdf2 renders the HTML subset it knows
+(headings, paragraphs, bold and italics, tables, lists). The PDF is deterministic: the same letter
+renders to the same bytes (its creation date is the letter's), so its sha256 identifies it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fpdf import FPDF
+
+from sbt_sync.errors import ConfigError
+
+_TYPOGRAPHY = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+)
+
+
+def template_environment(folder: Path) -> jinja2.Environment:
+    """A Jinja2 environment over ``folder`` that escapes HTML and refuses undefined names."""
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: letter templates folder not found (notify.letters.templates_dir)")
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(environment: jinja2.Environment, step: str, context: dict[str, Any]) -> str:
+    """The letter for ``step`` as HTML; ``ConfigError`` naming the template when it cannot render."""
+    name = f"{step}.html"
+    try:
+        return environment.get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"letter template {name}: {exc}") from exc
+
+
+def latin1(text: str) -> str:
+    """``text`` in the characters the PDF's core fonts carry (accents folded, others as '?')."""
+    text = text.translate(_TYPOGRAPHY)
+    folded = unicodedata.normalize("NFKC", text)
+    return folded.encode("latin-1", "replace").decode("latin-1")
+
+
+def html_to_pdf(html: str, *, title: str, created: datetime) -> bytes:
+    """An A4 PDF of ``html``; the same input always gives the same bytes."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(created)
+    pdf.set_title(latin1(title))
+    pdf.set_author("Badan Kepegawaian Negara")
+    pdf.set_creator("sbt-sync")
+    pdf.set_margins(15, 15, 15)
+    pdf.add_page()
+    pdf.set_font("helvetica", size=9)
+    pdf.write_html(latin1(html))
+    return bytes(pdf.output())
