@@ -130,13 +130,17 @@ def test_demo_runs_the_whole_chain_and_ends_with_siasn_equal_to_the_ground_truth
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert [c["success"] for c in summary["cycles"]] == [True, True, True]
-    assert set(summary["sources"]) == {"bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb"}
+    assert set(summary["sources"]) == {
+        "bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb",
+    }  # fmt: skip
     quarantined = sum(s.get("quarantined", 0) for s in summary["sources"].values())
     assert quarantined == summary["quarantine_expected_by_ground_truth"] > 0
     assert summary["registry_rows"] == 5000
     # the golden dataset, SIASN's final flags and the recap against the scenario's ground truth
     assert summary["quality"]["conflicts_missed"] == 0
     assert summary["quality"]["identity_precision"] >= 0.99
+    imut = summary["quality"]["imut"]  # I-MUT findings against the planted truth
+    assert (imut["precision"], imut["recall"]) == (1.0, 1.0) and imut["expected"] > 0
     assert summary["siasn"]["equals_ground_truth"] is True and summary["siasn"]["blocked"] > 0
     truth = json.loads((Path(summary["sandbox_data"]) / "truth" / "recap.json").read_text(encoding="utf-8"))
     ours = summary["recap"]["events"]
