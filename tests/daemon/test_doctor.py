@@ -30,7 +30,7 @@ def test_a_healthy_sandbox_deployment_passes_every_check(daemon_project: DaemonP
     assert code == 0, lines
     assert [line.split(": ")[0] for line in lines[:-1]] == [
         "OK   database",
-        *[f"OK   source {s}" for s in ("bawaslu", "bkn_wasdal", "idis")],
+        *[f"OK   source {s}" for s in ("bawaslu", "bkn_wasdal", "idis", "imut")],
         f"OK   sftp host key 127.0.0.1:{sftp.port}",
         *[f"OK   source {s}" for s in ("kasn", "kemendagri", "kemenpanrb")],
         "OK   siasn",
@@ -47,9 +47,10 @@ def test_a_wrong_siasn_secret_is_one_line_naming_siasn(
     siasn = [line for line in _failures(lines) if line.startswith("FAIL siasn:")]
     assert len(siasn) == 1
     assert "SIASN gateway" in siasn[0] and "not-the-secret" not in "\n".join(lines)
-    # The I'DIS feed logs in with the same SIASN credentials, so it fails too; nothing else does.
-    assert {line.split(":")[0] for line in _failures(lines)} == {"FAIL siasn", "FAIL source idis"}
-    assert lines[-1] == "2 problem(s)"
+    # The I'DIS and I-MUT feeds log in with the same SIASN credentials, so they fail too; nothing else.
+    failed = {line.split(":")[0] for line in _failures(lines)}
+    assert failed == {"FAIL siasn", "FAIL source idis", "FAIL source imut"}
+    assert lines[-1] == "3 problem(s)"
 
 
 def test_an_unpinned_sftp_host_key_is_one_line_and_its_sources_are_not_tried(
