@@ -21,6 +21,9 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from sbt_sync.db.engine import Database
 
 _NULL = "\\N"
+_COPY_READ_SIZE = 1 << 20
+"""Characters psycopg2 reads from the COPY buffer per call (its default, 8 KiB, is hundreds of calls
+per batch)."""
 
 
 def copy_supported(session: Session) -> bool:
@@ -83,6 +86,10 @@ def _column_text(values: list[Any]) -> list[str]:
         return texts
     if kinds <= _INT_TYPES:
         return [_NULL if value is None else str(value) for value in values]
+    if kinds <= _DATE_TYPES:  # dates only: ISO text, as ``_field`` writes them
+        return [_NULL if value is None else value.isoformat() for value in values]
+    if kinds <= _DATETIME_TYPES and all(value is None or value.tzinfo is not None for value in values):
+        return [_NULL if value is None else value.isoformat() for value in values]
     return [_field(value) for value in values]
 
 
@@ -90,6 +97,8 @@ _CONSTANT_TYPES: frozenset[type] = frozenset({str, int, bool, datetime, date, ty
 _TEXT_TYPES: frozenset[type] = frozenset({str, type(None)})
 _INT_TYPES: frozenset[type] = frozenset({int, type(None)})
 _JSON_TYPES: frozenset[type] = frozenset({dict, type(None)})
+_DATE_TYPES: frozenset[type] = frozenset({date, type(None)})
+_DATETIME_TYPES: frozenset[type] = frozenset({datetime, type(None)})
 _SPECIAL = ("\\", "\t", "\n", "\r")
 
 
@@ -110,7 +119,7 @@ def copy_columns(session: Session, table: Table, columns: Mapping[str, list[Any]
     assert dbapi is not None
     cursor: Any = dbapi.cursor()  # psycopg2's cursor: copy_expert is not in the DB-API protocol
     try:
-        cursor.copy_expert(statement, buffer)
+        cursor.copy_expert(statement, buffer, size=_COPY_READ_SIZE)
     finally:
         cursor.close()
     return count

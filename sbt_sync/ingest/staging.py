@@ -25,7 +25,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, StagedRecord
 from sbt_sync.ingest.bulk import ensure_statistics, insert_rows, one_of
-from sbt_sync.ingest.checking import CheckedChunk, CheckedDelivery, RawInput, checked_chunks
+from sbt_sync.ingest.checking import CheckedChunk, CheckedDelivery, RawInput, StagedValues, checked_chunks
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.landing import LandedRecord
 from sbt_sync.ingest.prefetch import prefetched
@@ -330,7 +330,7 @@ def current_versions(
         values["raw_version"] = record.version
         if values["source_updated_at"] is None:
             values["source_updated_at"] = record.source_updated_at
-        staged.append(item._replace(raw_id=record.id))
+        staged.append(StagedValues(record.id, item.item_no, item.content_hash, values))
     mapped = ValidationOutcome(
         failures=failures,
         unknown_columns=outcome.unknown_columns,
