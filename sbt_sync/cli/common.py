@@ -130,3 +130,24 @@ def progress_bar(
             bar.update(task, completed=done, rate=rate)
 
         yield advance_to
+
+
+@contextmanager
+def stage_lines(description: str, *, quiet: bool = False) -> Iterator[Callable[[str, int], None]]:
+    """Work in stages on standard error: a spinner with the elapsed time while a stage runs, and a
+    line per stage as it ends with its rows and rows/s; yields ``ended(stage, rows)``."""
+    if quiet:
+        yield lambda stage, rows: None
+        return
+    console = Console(stderr=True)
+    with console.status(description):
+        last = time.monotonic()
+
+        def ended(stage: str, rows: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            seconds, last = now - last, now
+            rate = f", {rows / seconds:,.0f} rows/s" if seconds > 0 and rows else ""
+            console.print(f"  {stage}: {rows:,} in {seconds:.1f} s{rate}", highlight=False)
+
+        yield ended

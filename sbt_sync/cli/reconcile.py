@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sbt_sync.cli.common import emit_json, state
+from sbt_sync.cli.common import emit_json, stage_lines, state
 from sbt_sync.db.engine import Database
 from sbt_sync.reconcile.quality import measure
 from sbt_sync.reconcile.run import reconcile_database
@@ -28,7 +28,9 @@ def run_command(
     """Bring the golden dataset up to date (what the golden/cases asset does)."""
     settings = state(ctx).settings()
     database = Database(settings.database_url, echo=settings.database.echo)
-    stats = reconcile_database(database, settings, full=full)
+    label = "reconciling every staged record" if full else "reconciling what changed"
+    with stage_lines(label, quiet=as_json) as ended:
+        stats = reconcile_database(database, settings, full=full, progress=ended)
     database.dispose()
     if as_json:
         emit_json(stats.as_dict())

@@ -11,7 +11,7 @@ crash leaves the previous golden dataset and the flags that make the next run re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,6 +34,9 @@ from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_row
 from sbt_sync.settings import Settings
 from schemas.feeds import CASELESS_SOURCES
 from schemas.reference import kedudukan
+
+Progress = Callable[[str, int], None]
+"""``progress(stage, rows)``: a stage of a reconciliation ended, having handled ``rows``."""
 
 
 @dataclass
@@ -124,10 +127,14 @@ def reconcile_database(
     full: bool = False,
     as_of: date | None = None,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> ReconcileStats:
-    """Bring the golden dataset up to date with the staged records and steward decisions."""
+    """Bring the golden dataset up to date with the staged records and steward decisions;
+    ``progress(stage, rows)`` hears each stage as it ends (the CLI prints them with rows/s)."""
     with database.session() as session:
-        return reconcile_in_session(session, database, settings, full=full, as_of=as_of, now=now)
+        return reconcile_in_session(
+            session, database, settings, full=full, as_of=as_of, now=now, progress=progress
+        )
 
 
 def reconcile_in_session(
@@ -138,6 +145,7 @@ def reconcile_in_session(
     full: bool = False,
     as_of: date | None = None,
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> ReconcileStats:
     """:func:`reconcile_database` in the caller's transaction (a preview rolls it back).
 
@@ -161,6 +169,8 @@ def reconcile_in_session(
     assigned = persons_assigned(session, [p.id for p in pending])
     stats.identity = resolve_identities(session, database, thresholds, pending, now, assigned)
     session.flush()
+    say = progress or _silent
+    say("identities resolved", len(pending))
     seeds = all_staged_ids(session) if full else {p.id for p in pending}
     if full:  # everything is in scope: no closure to compute
         scope = Scope(set(seeds), set(session.scalars(select(CaseLink.case_id).distinct())))
@@ -174,6 +184,7 @@ def reconcile_in_session(
     stats.corrections_applied = len(corrections.overrides) + len(corrections.persons)
     stats.corrections_reopened = corrections.reopened
     departures = left_service(session, {r.nip for r in records if r.nip})
+    say("records in scope loaded", len(records))
     # The same pure function the property tests cover, over the whole closed scope; only the
     # cases whose records, decisions or crosswalk changed are written.
     result = reconcile(
@@ -184,6 +195,7 @@ def reconcile_in_session(
         left_service=departures,
         overrides=corrections.overrides,
     )
+    say("cases reconciled", len(result.cases))
     current = _current_links(session, scope.case_ids)
     changed = set(seeds) | _records_of(session, decided_cases)
     touched = [c for c in result.cases if full or _is_touched(c.draft, changed, current)]
@@ -195,8 +207,13 @@ def reconcile_in_session(
     _mark_applied(decision_rows, drafts, _resolved(list(result.cases)), now)
     _clear_flags(session, records, sorted(scope.staged_ids), started)
     session.flush()
+    say("cases written", len(touched))
     stats.open_conflicts = open_conflict_counts(session)
     return stats
+
+
+def _silent(stage: str, rows: int) -> None:
+    """No one is listening."""
 
 
 def _resolved(cases: list[GoldenCase]) -> set[tuple[str, str]]:

@@ -64,7 +64,11 @@ def test_critical_field_decision_survives_later_runs_and_reopens_when_its_source
                 select(StewardDecision).where(StewardDecision.conflict_id == row.id)
             ).one()
             assert decision.applied_at is not None
-            audit = session.scalars(select(AuditEntry).where(AuditEntry.object_id == str(row.id))).one()
+            audit = session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.object_type == "conflict", AuditEntry.object_id == str(row.id)
+                )
+            ).one()
             assert (audit.actor_name, audit.action, audit.reason) == ("ani", "conflict.resolve", "SK checked")
 
     # A source the decision relied on now says something else: the conflict reopens and says why.
@@ -119,6 +123,11 @@ def test_identity_decision_through_the_cli_links_the_row_and_reopens_when_the_ro
     ran = runner.invoke(app, [*config, "reconcile", "run", "--json"])
     assert ran.exit_code == 0, ran.output
     assert json.loads(ran.output)["identity"]["by_steward"] == 1
+    # Without --json, a full run says each stage as it ends, with its rows and rows/s.
+    full = runner.invoke(app, [*config, "reconcile", "run", "--full"])
+    assert full.exit_code == 0, full.output
+    stages = [line.split(":")[0].strip() for line in full.stderr.splitlines() if " rows/s" in line]
+    assert stages == ["identities resolved", "records in scope loaded", "cases reconciled", "cases written"]
     staged_id = detail["record"]["id"]
     with migrated_database.session() as session:
         staged = session.get(StagedRecord, staged_id)
