@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 import assets.enforcement
+import assets.letters
 import assets.reports
 import assets.sync
 from assets.automation import DB_WRITE_TAGS, build_automation
@@ -41,7 +42,7 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
         *build_ingestion_assets(config),
         *build_golden_assets(config),
         *build_imut_assets(config),
-        *dg.load_assets_from_modules([assets.enforcement, assets.sync, assets.reports]),
+        *dg.load_assets_from_modules([assets.enforcement, assets.letters, assets.sync, assets.reports]),
     ]
     asset_keys = {key for a in all_assets if isinstance(a, dg.AssetsDefinition) for key in a.keys}
     automation = build_automation(config, asset_keys=asset_keys, full_cycle_job=FULL_CYCLE_JOB)

@@ -177,8 +177,9 @@ class ImutSettings(Strict):
 class LetterSettings(Strict):
     """Letters to PPKs (peringatan dini, peringatan, teguran): templates, numbering, what they show."""
 
-    templates_dir: str = "deploy/templates/letters"
-    """Jinja2 HTML templates, one per step (``peringatan_dini.html``, ...), relative to sbt.yaml."""
+    templates_dir: str | None = None
+    """A folder of Jinja2 HTML templates, one per step (``peringatan_dini.html``, ...), relative to
+    sbt.yaml; None: the defaults shipped in ``sbt_sync/letters/templates`` (copy them to edit)."""
     number_pattern: str = "{seq:04d}/B-AK.02.02/SD/F/{year}"
     """Letter numbers; ``{seq}`` counts per year (never reused), ``{year}`` and ``{month}`` are the
     letter's."""

@@ -21,12 +21,14 @@ from tests.support.databases import postgres_base_url, temporary_postgres_databa
 # The asset graph, layer by layer. A change here is a change of the product's public surface.
 EXPECTED_ASSET_KEYS = [
     "enforcement/block_state",
+    "enforcement/letters",
     "golden/cases",
     "golden/imut_findings",
     *[f"raw/{s}" for s in ("bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb")],
     "reference/asn_registry",
     "reports/database_status",
     "reports/recap",
+    "sync/letters_mail",
     "sync/siasn_flags",
     "sync/siasn_readback",
     *[

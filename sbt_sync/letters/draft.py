@@ -22,7 +22,7 @@ from sbt_sync.db.models import AsnRegistryEntry, Case, ControlAction
 from sbt_sync.db.models.letters import Letter, LetterItem, MailState
 from sbt_sync.letters.model import LETTER_STEPS, LetterPlan, StepCandidate, plan_letters, tanggal
 from sbt_sync.letters.numbering import format_number, next_seq
-from sbt_sync.letters.render import html_to_pdf, render_html, template_environment
+from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
 from sbt_sync.notify.queue import enqueue
 from sbt_sync.settings import Settings
@@ -182,7 +182,12 @@ def draft_letters(
                 control_action_id=action_id, case_id=cases_of_action[action_id], skipped=why, created_at=now
             )
         )
-    environment = template_environment(settings.resolve_path(letters_cfg.templates_dir))
+    if not plans:
+        return report
+    folder = (
+        settings.resolve_path(letters_cfg.templates_dir) if letters_cfg.templates_dir else DEFAULT_TEMPLATES
+    )
+    environment = template_environment(folder)
     for plan in plans:
         row = _write_letter(session, settings, environment, plan, run_id=run_id, now=now)
         report.numbers.append(row[0])

@@ -1,10 +1,11 @@
 """Letters rendered from the deployment's Jinja2 HTML templates to PDF (fpdf2, pure Python).
 
-Templates live in the folder ``notify.letters.templates_dir`` names (committed defaults:
-``deploy/templates/letters/``), one per step: ``peringatan_dini.html``, ``peringatan.html`` and
-``teguran.html``; BKN edits them without touching code. fpdf2 renders the HTML subset it knows
-(headings, paragraphs, bold and italics, tables, lists). The PDF is deterministic: the same letter
-renders to the same bytes (its creation date is the letter's), so its sha256 identifies it.
+Templates live in the folder ``notify.letters.templates_dir`` names (default: the committed
+``sbt_sync/letters/templates/``, which a deployment copies to edit), one per step:
+``peringatan_dini.html``, ``peringatan.html`` and ``teguran.html``; BKN edits them without touching
+code. fpdf2 renders the HTML subset it knows (headings, paragraphs, bold and italics, tables, lists).
+The PDF is deterministic: the same letter renders to the same bytes (its creation date is the letter's),
+so its sha256 identifies it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fpdf import FPDF
 
 from sbt_sync.errors import ConfigError
 
+DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 _TYPOGRAPHY = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
 )

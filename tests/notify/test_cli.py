@@ -14,7 +14,6 @@ from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry
 from sbt_sync.settings import DATABASE_URL_ENV
-from tests.conftest import REPO_ROOT
 from tests.notify.helpers import queue_letters
 from tests.notify.mailserver import PASSWORD, USERNAME, MailServer
 
@@ -31,7 +30,6 @@ def cli_env(migrated_database: Database, mail_server: MailServer, tmp_path: Path
             "username_env": "SBT_SMTP_USERNAME",
             "password_env": "SBT_SMTP_PASSWORD",
             "ca_bundle": str(mail_server.cert),
-            "letters": {"templates_dir": str(REPO_ROOT / "deploy" / "templates" / "letters")},
         },
     }
     path = tmp_path / "sbt.yaml"

@@ -1,5 +1,5 @@
 """Golden tests of the letters' PDFs: the text pypdf extracts from each step's letter, rendered from
-the committed templates (deploy/templates/letters), equals the reviewed text in ``golden/``.
+the committed default templates (sbt_sync/letters/templates), equals the reviewed text in ``golden/``.
 
 Regenerate after a deliberate template change with ``SBT_UPDATE_GOLDEN=1`` and review the diff.
 """
@@ -16,10 +16,8 @@ from pypdf import PdfReader
 
 from sbt_sync.letters.draft import letter_context
 from sbt_sync.letters.model import LetterCase, LetterPlan, next_step
-from sbt_sync.letters.render import html_to_pdf, render_html, template_environment
-from sbt_sync.settings import EnforcementSettings, LetterSettings
-from tests.conftest import REPO_ROOT
-from tests.notify.helpers import settings_with_templates
+from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
+from sbt_sync.settings import EnforcementSettings, LetterSettings, Settings
 
 GOLDEN = Path(__file__).parent / "golden"
 DAY = date(2024, 12, 12)
@@ -57,9 +55,8 @@ def pdf_text(pdf: bytes) -> str:
 
 @pytest.mark.parametrize("step", ["peringatan_dini", "peringatan", "teguran"])
 def test_each_steps_letter_reads_as_the_golden_text(step: str) -> None:
-    settings = settings_with_templates(REPO_ROOT / "deploy" / "templates" / "letters")
-    context = letter_context(settings, plan(step), "0042/B-AK.02.02/SD/F/2024")
-    html = render_html(template_environment(Path(settings.notify.letters.templates_dir)), step, context)
+    context = letter_context(Settings(), plan(step), "0042/B-AK.02.02/SD/F/2024")
+    html = render_html(template_environment(DEFAULT_TEMPLATES), step, context)
     pdf = html_to_pdf(html, title=context["hal"], created=datetime.combine(DAY, time(12), UTC))
     text = pdf_text(pdf)
     golden = GOLDEN / f"{step}.txt"

@@ -26,7 +26,7 @@ from tests.enforce.rows import add_case, nip
 from tests.notify.helpers import add_pics, outbox
 from tests.support.registry import registry_item
 
-REPO_TEMPLATES = REPO_ROOT / "deploy" / "templates" / "letters"
+REPO_TEMPLATES = REPO_ROOT / "sbt_sync" / "letters" / "templates"
 
 EARLY = EnforcementSettings(peringatan_dini_days_before=3)
 R = date(2024, 12, 1)
