@@ -24,7 +24,8 @@ from schemas.feeds import FEEDS
 from tests.ingest.conftest import SandboxProject, truth_quarantine
 
 pytestmark = pytest.mark.integration
-SOURCES = ["bawaslu", "bkn_wasdal", "idis", "kasn", "kemendagri", "kemenpanrb"]
+SOURCES = ["bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb"]
+HTTP_SOURCES = ("bawaslu", "bkn_wasdal", "idis", "imut")
 
 
 def _pull(settings: Settings, database: Database, name: str, workdir: Path) -> PullResult:
@@ -108,7 +109,7 @@ def test_full_cycle_through_dagster_quarantines_exactly_the_ground_truth(
             assert validated["quarantined_rows"] >= quarantined, name
             assert validated["duration_seconds"] >= 0 and validated["rows_per_second"] is not None, name
             while_landing = metadata[("raw", name)]["validated_while_landing"]
-            assert while_landing == (landed if name in ("bawaslu", "bkn_wasdal", "idis") else 0), name
+            assert while_landing == (landed if name in HTTP_SOURCES else 0), name
     golden = metadata[("golden", "cases")]
     assert golden["records_in_scope"] > 0 and golden["rows_per_second"] > 0
     with migrated_database.session() as session:
