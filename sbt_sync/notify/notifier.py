@@ -13,7 +13,8 @@ the next one (at once with ``recover``, else after the lease) sends it again:
   very same message (same bytes, same ``Message-ID``), counting ``ambiguous_resends`` on the row so
   stewards see it. Receivers deduplicate by Message-ID, and the kill tests count deliveries at the
   server by Message-ID. Parking instead would trade a possible duplicate for a possibly lost letter, and
-  a PPK's deadline letter must not be lost.
+  a PPK's deadline letter must not be lost. A connection lost while waiting for that answer is the
+  same window seen from inside a run: the retry re-sends the same message and counts it likewise.
 
 Transient failures (4xx, lost connections) are retried with tenacity (exponential backoff, jitter),
 then deferred with a growing pause; after ``max_attempts`` over all runs the row is parked with the
@@ -98,6 +99,8 @@ class _Outcome:
     kind: str  # sent, parked, deferred, aborted
     tries: int
     answer: str
+    ambiguous: int = 0
+    """Tries that lost the connection after the end of the data (the server may hold the message)."""
 
 
 class Notifier:
@@ -184,37 +187,44 @@ class Notifier:
             sleep=self._sleep,
             reraise=True,
         )
-        tries = 0
+        tries = ambiguous = 0
 
         def attempt() -> SentAnswer:
-            nonlocal tries
+            nonlocal tries, ambiguous
             tries += 1
-            return self._sender.send(
-                sender=self._notify.from_address,
-                recipients=row.recipients,
-                data=data,
-                before_end=lambda: self._mark_data_sent(row.id),
-            )
+            try:
+                return self._sender.send(
+                    sender=self._notify.from_address,
+                    recipients=row.recipients,
+                    data=data,
+                    before_end=lambda: self._mark_data_sent(row.id),
+                )
+            except TransientMailError as exc:
+                ambiguous += int(exc.ambiguous)
+                raise
 
         try:
             sent = retrying(attempt)
         except PermanentMailError as exc:
-            return _Outcome("parked", tries, exc.answer)
+            return _Outcome("parked", tries, exc.answer, ambiguous)
         except MailConfigError as exc:
-            return _Outcome("aborted", tries, str(exc))
+            return _Outcome("aborted", tries, str(exc), ambiguous)
         except TransientMailError as exc:
-            return _Outcome("deferred", tries, str(exc))
+            return _Outcome("deferred", tries, str(exc), ambiguous)
         answer = sent.answer
         if sent.refused:
             answer += "; refused: " + "; ".join(f"{r}: {a}" for r, a in sent.refused.items())
-        return _Outcome("sent", tries, answer)
+        return _Outcome("sent", tries, answer, ambiguous)
 
     def _record(self, row: ClaimedMail, outcome: _Outcome, report: NotifyReport) -> None:
         extra = max(0, outcome.tries - 1)
         report.retries += extra
         label = f"outbox {row.id} (letter {row.letter_id}, {row.message_id})"
+        report.ambiguous_resends += outcome.ambiguous
         now = utcnow()
         with self._db.session() as session:
+            if outcome.ambiguous:
+                queue.count_ambiguous(session, row.id, outcome.ambiguous)
             if outcome.kind == "sent":
                 queue.mark_sent(session, row.id, answer=outcome.answer, now=now, extra_attempts=extra)
                 report.sent += 1

@@ -151,6 +151,16 @@ def mark_data_sent(session: Session, row_id: int, now: datetime) -> None:
     )
 
 
+def count_ambiguous(session: Session, row_id: int, count: int) -> None:
+    """``count`` attempts lost the connection after the end of the data: the row is (or will be) sent
+    again although the server may hold it."""
+    session.execute(
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.id == row_id)
+        .values(ambiguous_resends=NotificationOutboxEntry.ambiguous_resends + count)
+    )
+
+
 def mark_sent(session: Session, row_id: int, *, answer: str, now: datetime, extra_attempts: int = 0) -> None:
     session.execute(
         update(NotificationOutboxEntry)

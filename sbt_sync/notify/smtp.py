@@ -28,7 +28,15 @@ class MailError(Exception):
 
 
 class TransientMailError(MailError):
-    """A 4xx reply or a lost connection: the same message may be tried again later."""
+    """A 4xx reply or a lost connection: the same message may be tried again later.
+
+    ``ambiguous``: the connection was lost after the end of the data was sent, so the server may
+    have accepted the message (a re-send may deliver it twice, with the same Message-ID).
+    """
+
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
 
 
 class PermanentMailError(MailError):
@@ -201,8 +209,14 @@ class SmtpSender:
             body += b"\r\n"
         conn.send(body)
         before_end()
-        conn.send(b".\r\n")
-        code, reply = conn.getreply()
+        try:
+            conn.send(b".\r\n")
+            code, reply = conn.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientMailError(
+                f"connection lost after the end of the data (the server may hold the message): {exc}",
+                ambiguous=True,
+            ) from exc
         if code != 250:
             raise _failure(code, reply)
         return SentAnswer(_text(code, reply), accepted, refused)

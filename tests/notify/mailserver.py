@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+DROP = "DROP"
+"""A scripted ``data_replies`` entry: accept the message, then close the connection unanswered."""
 USERNAME = "sbt-mailer"
 PASSWORD = "loopback-only-password"
 
@@ -77,7 +79,8 @@ class MailHandler:
     refuse_rcpt: dict[str, str] = field(default_factory=dict)
     """Recipient -> the reply RCPT gets (``550 5.1.1 ...`` or ``450 4.2.1 ...``)."""
     data_replies: list[str] = field(default_factory=list)
-    """Replies to the next messages' end of data, used up in order (then 250)."""
+    """Replies to the next messages' end of data, used up in order (then 250); :data:`DROP` accepts
+    and drops the connection."""
     data_delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,11 +97,14 @@ class MailHandler:
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
         with self.lock:
-            if self.data_replies:
-                return self.data_replies.pop(0)
+            reply = self.data_replies.pop(0) if self.data_replies else None
+            if reply is not None and reply != DROP:
+                return reply
             content = envelope.original_content or b""
             parsed = message_from_bytes(content, policy=policy.SMTP)
             self.received.append(Received(str(parsed["Message-ID"]), list(envelope.rcpt_tos), content))
+            if reply == DROP and server.transport is not None:  # accepted; the 250 never arrives
+                server.transport.close()
             return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
 
     def counts(self) -> Counter[str]:

@@ -19,7 +19,7 @@ from sbt_sync.notify.admin import mail_status, release_mail, retry_mail
 from sbt_sync.settings import NotifySettings
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics, outbox, queue_letters
-from tests.notify.mailserver import MailServer
+from tests.notify.mailserver import DROP, MailServer
 
 pytestmark = pytest.mark.integration
 
@@ -195,6 +195,24 @@ def test_a_letter_left_sending_by_a_crash_is_sent_again_with_the_same_message_id
     assert (report.recovered, row.state, row.attempts) == (1, "sent", 2)
     assert row.ambiguous_resends == int(data_sent)
     assert mail_server.handler.counts() == {row.message_id: 1}
+
+
+def test_a_connection_lost_after_the_end_of_data_is_resent_once_and_counted_as_ambiguous(
+    migrated_database: Database,
+    mail_server: MailServer,
+    smtp_config: SmtpConfig,
+    notify_settings: NotifySettings,
+) -> None:
+    mail_server.handler.data_replies = [DROP]  # the server keeps the message but never says so
+    add_pics(migrated_database, "A1", "pic@kab-a1.go.id")
+    queue_letters(migrated_database, 1)
+
+    report = drain(migrated_database, smtp_config, notify_settings)
+
+    (row,) = outbox(migrated_database)
+    assert (report.sent, report.ambiguous_resends, row.state, row.ambiguous_resends) == (1, 1, "sent", 1)
+    # The receiver got the same Message-ID twice and can tell; counted by Message-ID it is one letter.
+    assert mail_server.handler.counts() == {row.message_id: 2}
 
 
 def test_reviewed_mode_holds_letters_until_a_steward_releases_them(
