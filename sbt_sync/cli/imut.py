@@ -15,6 +15,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.imut.review import StewardChoice
 from sbt_sync.imut.run import evaluate_database
 from sbt_sync.imut.steward import FindingFilter, decide_finding, list_findings
+from schemas.nip import NipError, parse_nip
 
 app = typer.Typer(help="I-MUT findings: personnel actions around elections.", no_args_is_help=True)
 
@@ -36,6 +37,7 @@ def findings_command(
     rule: Annotated[str | None, typer.Option(help="pasal_71_2, pasal_162_3, block_breach, ...")] = None,
     instansi: Annotated[str | None, typer.Option(help="Only findings on this instansi id.")] = None,
     event: Annotated[str | None, typer.Option(help="Only findings of this election event id.")] = None,
+    nip: Annotated[str | None, typer.Option(help="Only findings on this ASN (NIP).")] = None,
     language: Annotated[str, typer.Option(help="id or en.")] = "id",
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
@@ -44,6 +46,10 @@ def findings_command(
     """The findings queue: breaches first, then possible retaliation for investigation."""
     if language not in ("id", "en"):
         raise typer.BadParameter("language is id or en")
+    try:
+        parsed = parse_nip(nip) if nip else None
+    except NipError as exc:
+        raise typer.BadParameter(str(exc)) from None
     database = _database(ctx)
     filters = FindingFilter(
         status=None if status == "all" else status,
@@ -51,6 +57,7 @@ def findings_command(
         rule=rule,
         instansi_id=instansi,
         event_id=event,
+        nip=parsed.value if parsed else None,
     )
     total, page = list_findings(
         database, filters, limit=limit, offset=offset, language="id" if language == "id" else "en"

@@ -1,8 +1,8 @@
-"""End to end at small scale: the sandbox serves I-MUT over real HTTPS (SIASN's two tokens, Link
-paging), one full Dagster cycle at the sandbox's ``as_of`` ingests it with every other source,
-reconciles, enforces and pushes; once the change guard's approval is given and the blocks are
-delivered, the next evaluation sees them, and the findings equal the truth the generator planted:
-precision and recall 1.0."""
+"""End to end: the sandbox serves I-MUT over real HTTPS (SIASN's two tokens, Link paging), one full
+Dagster cycle at the sandbox's ``as_of`` ingests it with every other source, reconciles, enforces and
+pushes; once the change guard's approval is given and the blocks are delivered, the next evaluation
+sees them, and the findings equal the truth the generator planted: precision and recall 1.0. At small
+scale on both backends; at election scale (slow) once, on the production backend."""
 
 from __future__ import annotations
 
@@ -41,10 +41,25 @@ def sandbox_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_full_cycle_ingests_imut_and_its_findings_equal_the_truth(
     sandbox_data: Path, migrated_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _cycle_and_measure(sandbox_data, migrated_database, tmp_path, monkeypatch)
+
+
+@pytest.mark.slow
+def test_at_election_scale_the_findings_equal_the_truth(
+    production_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "election"
+    generate_sandbox(seed=5, scale="election", out=data)
+    _cycle_and_measure(data, production_database, tmp_path / "work", monkeypatch)
+
+
+def _cycle_and_measure(
+    sandbox_data: Path, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     manifest = json.loads((sandbox_data / "manifest.json").read_text(encoding="utf-8"))
     instant = datetime.fromisoformat(manifest["clock"]["as_of"])
     day = instant.astimezone(ZoneInfo("Asia/Jakarta")).date()
-    database = migrated_database
     with Sandbox(sandbox_data, state_dir=tmp_path / "state") as sandbox:
         sandbox.clock.set(instant, frozen=True)
         path = make_project(sandbox, sandbox_data, tmp_path, monkeypatch.setenv).config_path

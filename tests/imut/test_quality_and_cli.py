@@ -124,6 +124,11 @@ def test_a_steward_lists_and_confirms_a_finding_from_the_cli(
         assert (audit.actor_name, audit.channel, audit.reason) == ("siti", "cli", "SK tanpa izin")
     confirmed = runner.invoke(app, [*cli, "imut", "findings", "--review", "confirmed", "--json"])
     assert json.loads(confirmed.output)["total"] == 1
+    by_nip = runner.invoke(app, [*cli, "imut", "findings", "--nip", NIP_A, "--json"])
+    assert json.loads(by_nip.output)["total"] == 1
+    other = runner.invoke(app, [*cli, "imut", "findings", "--nip", "199001012015011001", "--json"])
+    assert json.loads(other.output)["total"] == 0
+    assert runner.invoke(app, [*cli, "imut", "findings", "--nip", "1.98E+17"]).exit_code == 2
     missing = runner.invoke(app, [*cli, "imut", "decide", "999", "--dismiss", "--reason", "x"])
     # run_main turns SbtError into one line on stderr; invoked directly, the error itself is there.
     assert missing.exit_code == 1 and isinstance(missing.exception, FindingNotFound)
