@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry
+from sbt_sync.db.models import AsnRegistryEntry, Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.enforce import run_enforcement
 from sbt_sync.enforce.model import EnforcementCase
@@ -20,6 +20,7 @@ from sbt_sync.ingest.registry import registry_row
 from sbt_sync.letters.draft import draft_letters
 from sbt_sync.letters.model import StepCandidate, mask_nip, plan_letters
 from sbt_sync.letters.numbering import format_number, next_seq
+from sbt_sync.letters.query import case_letters
 from sbt_sync.settings import EnforcementSettings, LetterSettings, NotifySettings, Settings
 from tests.conftest import REPO_ROOT
 from tests.enforce.rows import add_case, nip
@@ -186,6 +187,23 @@ def test_drafting_numbers_renders_stores_and_queues_each_letter_once(migrated_da
     rows = outbox(migrated_database)
     assert [(r.state, r.recipients) for r in rows] == [("pending", ["pic@sampang.go.id"])] * 2
     assert len({r.message_id for r in rows}) == 2
+
+
+def test_a_case_shows_its_letters_and_why_a_step_got_none(migrated_database: Database) -> None:
+    settings = Settings(enforcement=EARLY)
+    add_people(migrated_database, 1)
+    enforce_and_draft(migrated_database, settings, date(2024, 12, 9))
+    enforce_and_draft(migrated_database, settings, date(2024, 12, 19))
+    with migrated_database.session() as session:
+        case_id = session.scalar(select(Case.id))
+        assert case_id is not None
+        shown = case_letters(session, case_id)
+    assert [(e["step"], e.get("number"), e.get("mail")) for e in shown] == [
+        ("peringatan_dini", "0001/B-AK.02.02/SD/F/2024", "parked"),  # no PIC address yet
+        ("peringatan", None, None),
+        ("teguran", "0002/B-AK.02.02/SD/F/2024", "parked"),
+    ]
+    assert shown[1]["skipped"] == "the case reached a later step before its letter"
 
 
 def test_reviewed_mode_holds_drafted_letters(migrated_database: Database) -> None:
