@@ -168,6 +168,10 @@ def pull_http(
         yield from guard.pages(paginator.pages(result.cursor_before))
 
     def land(batch: _Batch) -> None:
+        with paused_gc():
+            _land(batch)
+
+    def _land(batch: _Batch) -> None:
         delivery: CheckedDelivery | None = None
         if batch.checking is not None:
             try:
@@ -185,7 +189,7 @@ def pull_http(
             for position, item in enumerate(batch.records)
         ]
         cursor = batch.pages[-1].cursor
-        with paused_gc(), database.session() as session:
+        with database.session() as session:
             landed = land_batch(
                 session,
                 source=source,
@@ -218,7 +222,8 @@ def pull_http(
             batches = _batches(feed, pages)
             while True:
                 try:
-                    batch = next(batches, None)
+                    with paused_gc():  # building a batch allocates a record per item
+                        batch = next(batches, None)
                 except Exception as exc:  # the fetch failed: land every page fetched before it, then raise
                     while inflight:
                         land(inflight.popleft())
