@@ -11,6 +11,7 @@ from sbt_sync.reconcile.integrity import integrity_violations
 from sbt_sync.reconcile.run import ReconcileStats, reconcile_database
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings
+from schemas.feeds import CASELESS_SOURCES
 
 GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
 DB_POOL = "sbt_database"
@@ -42,11 +43,13 @@ def _metadata(stats: ReconcileStats) -> dict[str, Any]:
 
 
 def build_golden_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    """``golden/cases`` depending on every validated source and the registry."""
+    """``golden/cases`` depending on every validated source of neutrality records and the registry
+    (I-MUT's personnel actions feed ``golden/imut_findings``, not the cases: a change there does not
+    reconcile again)."""
     deps = [
         dg.AssetKey(["validated", name])
         for name, source in sorted(settings.sources.items())
-        if source.enabled
+        if source.enabled and name not in CASELESS_SOURCES
     ]
     if settings.siasn is not None:
         deps.append(dg.AssetKey(["reference", "asn_registry"]))
