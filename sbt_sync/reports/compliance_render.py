@@ -1,0 +1,234 @@
+"""The PPK compliance report as tables (Bahasa Indonesia or English titles), CSV, XLSX and PDF.
+
+Three tables: the summary per event and instansi, the Kemendagri escalation list (regional heads
+with recommendations not followed up past the deadline) and the KASN-era dossier for a Presidential
+recommendation. Every rendering carries its title and the as-of day.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sbt_sync.reports.compliance import STEPS, ComplianceReport, ComplianceRow, DossierRow
+
+Lang = Literal["id", "en"]
+Table = Literal["summary", "kemendagri", "dossier"]
+TABLES: tuple[Table, ...] = ("summary", "kemendagri", "dossier")
+
+TITLES: dict[Lang, dict[str, str]] = {
+    "id": {
+        "summary": "Laporan kepatuhan PPK",
+        "kemendagri": "Daftar PPK daerah untuk Kemendagri",
+        "dossier": "Berkas Rekomendasi Presiden (rekomendasi KASN)",
+        "as_of": "per",
+        "window": "batas waktu tindak lanjut {days} hari sejak rekomendasi",
+    },
+    "en": {
+        "summary": "PPK compliance report",
+        "kemendagri": "Regional PPKs for Kemendagri",
+        "dossier": "Presidential recommendation dossier (KASN recommendations)",
+        "as_of": "as of",
+        "window": "follow-up deadline {days} days from the recommendation",
+    },
+}
+_STEP_WORDS = {
+    "peringatan_dini": ("Peringatan dini", "Early warnings"),
+    "peringatan": ("Peringatan", "Warnings"),
+    "teguran": ("Teguran", "Reprimands"),
+    "pemblokiran": ("Pemblokiran", "Blocks"),
+    "buka_blokir": ("Buka blokir", "Unblocks"),
+}
+SUMMARY: list[tuple[str, str, str, Callable[[ComplianceRow], Any]]] = [
+    ("event", "Pemilihan", "Election", lambda r: r.event),
+    ("instansi", "Instansi", "Instansi", lambda r: r.instansi),
+    ("ppk", "PPK", "PPK", lambda r: r.ppk),
+    ("issuer", "Penerbit rekomendasi", "Issuer", lambda r: ", ".join(sorted(r.issuers))),
+    ("received", "Rekomendasi diterima", "Recommendations", lambda r: r.counts["received"]),
+    ("followed_up", "Ditindaklanjuti", "Followed up", lambda r: r.counts["followed_up"]),
+    ("on_time", "Tepat waktu", "Within deadline", lambda r: r.counts["on_time"]),
+    ("late", "Terlambat", "Late", lambda r: r.counts["late"]),
+    ("not_followed_up", "Belum ditindaklanjuti", "Not followed up", lambda r: r.counts["not_followed_up"]),
+    ("pending", "Belum jatuh tempo", "Not yet due", lambda r: r.counts["pending"]),
+    ("held", "Ditahan", "Held", lambda r: r.counts["held"]),
+    ("annulled", "Dibatalkan", "Annulled", lambda r: r.counts["annulled"]),
+    ("left_service", "ASN berhenti", "ASN left service", lambda r: r.counts["left_service"]),
+    ("median_overdue", "Median hari terlambat", "Median days overdue", lambda r: r.median_overdue),
+    ("worst_overdue", "Terlambat terlama (hari)", "Worst days overdue", lambda r: r.worst_overdue),
+    *((step, words[0], words[1], (lambda r, s=step: r.steps[s])) for step, words in _STEP_WORDS.items()),
+    ("letters", "Nomor surat", "Letter numbers", lambda r: _letters(r)),
+    ("blocked_nips", "NIP diblokir", "NIPs blocked", lambda r: len(r.blocked_nips)),
+]
+SORT_KEYS = tuple(key for key, *_ in SUMMARY)
+KEMENDAGRI: list[tuple[str, str, Callable[[ComplianceRow], Any]]] = [
+    ("Pemilihan", "Election", lambda r: r.event),
+    ("Instansi", "Instansi", lambda r: r.instansi),
+    ("Kepala daerah (PPK)", "Regional head (PPK)", lambda r: r.ppk),
+    ("Belum ditindaklanjuti", "Not followed up", lambda r: r.counts["not_followed_up"]),
+    ("Terlambat terlama (hari)", "Worst days overdue", lambda r: r.worst_overdue),
+    ("Nomor rekomendasi", "Recommendation numbers", lambda r: ", ".join(r.open_recommendations)),
+    ("Nomor surat", "Letter numbers", lambda r: _letters(r)),
+]
+DOSSIER: list[tuple[str, str, Callable[[DossierRow], Any]]] = [
+    ("Pemilihan", "Election", lambda d: d.event),
+    ("Instansi", "Instansi", lambda d: d.instansi),
+    ("PPK", "PPK", lambda d: d.ppk),
+    ("Nomor rekomendasi", "Recommendation no.", lambda d: d.recommendation_no),
+    ("Tanggal rekomendasi", "Recommendation date", lambda d: d.recommendation_date),
+    ("Batas waktu", "Deadline", lambda d: d.deadline),
+    ("Hari terlambat", "Days overdue", lambda d: d.days_overdue),
+    ("NIP", "NIP", lambda d: d.nip),
+    ("Nama ASN (belum dijatuhi hukuman)", "ASN not sanctioned", lambda d: d.name),
+    ("Langkah pengendalian", "Control steps", lambda d: d.steps),
+    ("Nomor surat", "Letter numbers", lambda d: d.letters),
+    ("Bukti penyampaian", "Proof of delivery", lambda d: d.delivery),
+]
+
+
+def _letters(row: ComplianceRow) -> str:
+    parts = [f"{step}: {', '.join(sorted(row.letters[step]))}" for step in STEPS if row.letters.get(step)]
+    return "; ".join(parts)
+
+
+def sorted_rows(report: ComplianceReport, sort: str | None) -> list[ComplianceRow]:
+    """The summary rows ordered by ``sort`` (a key of :data:`SORT_KEYS`): numbers largest first,
+    text alphabetically; ties keep the event and instansi order. ``ValueError`` for an unknown key."""
+    if sort is None:
+        return list(report.rows)
+    getters = {key: get for key, _, _, get in SUMMARY}
+    if sort not in getters:
+        raise ValueError(f"unknown sort column {sort!r}; one of {', '.join(SORT_KEYS)}")
+    get = getters[sort]
+    values = [get(r) for r in report.rows]
+    if all(isinstance(v, (int, float)) or v is None for v in values):
+        return sorted(report.rows, key=lambda r: -(get(r) if get(r) is not None else -1))
+    return sorted(report.rows, key=lambda r: str(get(r)))
+
+
+def table(
+    report: ComplianceReport, which: Table, lang: Lang = "id", sort: str | None = None
+) -> list[list[Any]]:
+    """Header row, then the rows of ``which``."""
+    en = lang == "en"
+    if which == "summary":
+        header = [en_ if en else id_ for _, id_, en_, _ in SUMMARY]
+        return [header, *([get(r) for *_, get in SUMMARY] for r in sorted_rows(report, sort))]
+    if which == "kemendagri":
+        wanted = {(r.event, r.instansi_id) for r in report.escalation}
+        rows = [r for r in sorted_rows(report, sort) if (r.event, r.instansi_id) in wanted]
+        return [[c[1] if en else c[0] for c in KEMENDAGRI], *([c[2](r) for c in KEMENDAGRI] for r in rows)]
+    return [[c[1] if en else c[0] for c in DOSSIER], *([c[2](d) for c in DOSSIER] for d in report.dossier)]
+
+
+def heading(report: ComplianceReport, which: Table, lang: Lang = "id") -> str:
+    words = TITLES[lang]
+    window = words["window"].format(days=report.follow_up_days)
+    return f"{words[which]}, {words['as_of']} {report.as_of.isoformat()} ({window})"
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def as_csv(
+    report: ComplianceReport, which: Table = "summary", *, lang: Lang = "id", sort: str | None = None
+) -> str:
+    """One table as CSV, its first line the title with the as-of day (``#``, as a comment)."""
+    out = io.StringIO()
+    out.write(f"# {heading(report, which, lang)}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    for row in table(report, which, lang, sort):
+        writer.writerow([_cell(v) for v in row])
+    return out.getvalue()
+
+
+def write_xlsx(report: ComplianceReport, path: Path, *, lang: Lang = "id", sort: str | None = None) -> None:
+    """One sheet per table: the title and as-of in row 1, the header in row 3 (bold, frozen), column
+    widths fitted to the content (capped)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    names = {"summary": "Kepatuhan PPK", "kemendagri": "Kemendagri", "dossier": "Rekomendasi Presiden"}
+    if lang == "en":
+        names = {"summary": "PPK compliance", "kemendagri": "Kemendagri", "dossier": "Presidential"}
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for which in TABLES:
+        sheet = book.create_sheet(names[which])
+        sheet.append([heading(report, which, lang)])
+        sheet["A1"].font = Font(bold=True, size=12)
+        sheet.append([])
+        rows = table(report, which, lang, sort)
+        for row in rows:
+            sheet.append([_cell(v) for v in row])
+        for cell in sheet[3]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A4"
+        for index in range(1, len(rows[0]) + 1):
+            longest = max(len(str(_cell(r[index - 1]))) for r in rows)
+            sheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, longest + 2))
+    book.save(path)
+
+
+def _pdf_width(column: tuple[Any, ...]) -> float:
+    longest = max(len(str(_cell(v))) for v in column[1:]) if len(column) > 1 else 0
+    return max(1.0, min(4.0, longest / 8))
+
+
+def write_pdf(report: ComplianceReport, path: Path, *, lang: Lang = "id", sort: str | None = None) -> None:
+    """A landscape A4 PDF: each table under its title and as-of line (fpdf2's table, core fonts)."""
+    from fpdf import FPDF
+
+    from sbt_sync.letters.render import latin1
+
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_creation_date(datetime.combine(report.as_of, datetime.min.time()))
+    pdf.set_title(latin1(TITLES[lang]["summary"]))
+    pdf.set_author("Badan Kepegawaian Negara")
+    pdf.set_creator("sbt-sync")
+    pdf.set_margins(8, 10, 8)
+    for which in TABLES:
+        pdf.add_page()
+        pdf.set_font("helvetica", style="B", size=11)
+        pdf.multi_cell(0, 6, latin1(heading(report, which, lang)), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        rows = table(report, which, lang, sort)
+        pdf.set_font("helvetica", size=5 if which == "summary" else 6)
+        # Text columns get room; counts stay narrow (fpdf2 takes relative widths).
+        widths = tuple(_pdf_width(column) for column in zip(*rows, strict=True))
+        with pdf.table(
+            first_row_as_headings=True, text_align="LEFT", line_height=3, col_widths=widths
+        ) as grid:
+            for row in rows:
+                line = grid.row()
+                for value in row:
+                    line.cell(latin1(str(_cell(value))))
+    pdf.output(str(path))
+
+
+def as_text(
+    report: ComplianceReport, which: Table = "summary", *, lang: Lang = "id", sort: str | None = None
+) -> str:
+    """One table in aligned columns under its title (numbers right-aligned)."""
+    rows = [[str(_cell(v)) for v in row] for row in table(report, which, lang, sort)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    numeric = [
+        all(r[i].replace(".", "", 1).isdigit() or not r[i] for r in rows[1:]) for i in range(len(widths))
+    ]
+    lines = [heading(report, which, lang), ""]
+    for n, row in enumerate(rows):
+        cells = [
+            v.rjust(w) if numeric[i] and n else v.ljust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"

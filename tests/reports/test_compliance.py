@@ -1,0 +1,119 @@
+"""The compliance report's pure rules: where each recommendation lands, who the PPK is, what the
+Kemendagri list and the KASN-era dossier hold, and how the summary sorts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from sbt_sync.reports.compliance import CaseFacts, StepFact, compile_report, outcome, ppk_of
+from sbt_sync.reports.compliance_render import as_text, sorted_rows, table
+
+AS_OF = date(2025, 1, 20)
+NIP = "199001012015011001"
+CASE = CaseFacts(
+    case_id=1,
+    case_key="K1",
+    nip=NIP,
+    event="PILKADA-2024",
+    instansi_id="SAMPANG",
+    issuer="KASN",
+    result="terbukti",
+    recommendation_no="R-1",
+    recommendation_date=date(2024, 12, 1),
+    deadline=date(2024, 12, 11),
+    sanction=None,
+    sanction_date=None,
+    left_service=False,
+    held=False,
+)
+NAMES = {"SAMPANG": "Pemerintah Kabupaten Sampang", "KEMENAG": "Kementerian Agama"}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({}, ("not_followed_up", 40)),  # deadline 11 Dec passed, nothing recorded
+        ({"deadline": AS_OF}, ("pending", None)),  # the deadline day itself still belongs to the PPK
+        ({"sanction": "3", "sanction_date": date(2024, 12, 11)}, ("on_time", None)),  # on the deadline
+        ({"sanction": "3", "sanction_date": date(2024, 12, 14)}, ("late", 3)),
+        ({"sanction": "3", "sanction_date": None}, ("followed_up_undated", None)),
+        ({"sanction": "3", "sanction_date": date(2025, 2, 1)}, ("not_followed_up", 40)),  # not yet
+        ({"result": "dibatalkan", "sanction": "3"}, ("annulled", None)),
+        ({"left_service": True}, ("left_service", None)),
+        ({"held": True}, ("held", None)),  # no control step rests on a held case
+        ({"deadline": None}, ("pending", None)),  # no date to count from
+    ],
+)
+def test_each_recommendation_lands_in_one_place(
+    change: dict[str, object], expected: tuple[str, int | None]
+) -> None:
+    assert outcome(replace(CASE, **change), AS_OF) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Pemerintah Provinsi Jawa Timur", ("Gubernur Jawa Timur", True)),
+        ("Pemerintah Kabupaten Sampang", ("Bupati Sampang", True)),
+        ("PEMERINTAH KOTA Medan", ("Wali Kota Medan", True)),
+        ("Kementerian Agama", ("PPK Kementerian Agama", False)),
+    ],
+)
+def test_the_ppk_of_a_regional_government_is_its_head(name: str, expected: tuple[str, bool]) -> None:
+    assert ppk_of(name) == expected
+
+
+def test_kemendagri_list_and_dossier_hold_only_what_they_should() -> None:
+    cases = [
+        CASE,
+        replace(CASE, case_id=2, case_key="K2", recommendation_no="R-2", issuer="BKN"),
+        replace(CASE, case_id=3, case_key="K3", sanction="3", sanction_date=date(2024, 12, 20)),
+        replace(CASE, case_id=4, case_key="K4", instansi_id="KEMENAG"),
+    ]
+    letter = "0007/B-AK.02.02/SD/F/2024"
+    steps = [StepFact(1, "peringatan", date(2024, 12, 11), letter, datetime(2024, 12, 11, 9, 0, tzinfo=UTC))]
+
+    report = compile_report(
+        cases,
+        steps,
+        {NIP: {1}},
+        instansi_names=NAMES,
+        person_names={NIP: "Budi Santoso"},
+        as_of=AS_OF,
+        follow_up_days=10,
+        nip_display="last4",
+    )
+
+    sampang = next(r for r in report.rows if r.instansi_id == "SAMPANG")
+    assert sampang.counts["received"] == 3 and sampang.counts["not_followed_up"] == 2
+    assert sampang.counts["late"] == sampang.counts["followed_up"] == 1
+    assert (sampang.median_overdue, sampang.worst_overdue) == (40, 40)
+    assert sampang.issuers == {"KASN", "BKN"} and sampang.blocked_nips == {NIP}
+    assert sampang.letters["peringatan"] == {letter}
+    # Central instansi go to no regional head; the dossier is KASN's recommendations only.
+    assert [(r.instansi_id, r.open_recommendations) for r in report.escalation] == [
+        ("SAMPANG", ["R-1", "R-2"])
+    ]
+    assert [(d.instansi, d.recommendation_no) for d in report.dossier] == [
+        ("Kementerian Agama", "R-1"),
+        ("Pemerintah Kabupaten Sampang", "R-1"),
+    ]
+    dossier = report.dossier[1]
+    assert dossier.nip == "*" * 14 + "1001" and dossier.name == "Budi Santoso"
+    assert dossier.delivery == f"{letter} (2024-12-11)" and dossier.steps == "peringatan 2024-12-11"
+
+    assert [r.instansi_id for r in sorted_rows(report, "not_followed_up")] == ["SAMPANG", "KEMENAG"]
+    assert [r.instansi_id for r in sorted_rows(report, "instansi")] == ["KEMENAG", "SAMPANG"]
+    with pytest.raises(ValueError, match="unknown sort column"):
+        sorted_rows(report, "nope")
+    assert table(report, "summary", "en")[0][:5] == [
+        "Election",
+        "Instansi",
+        "PPK",
+        "Issuer",
+        "Recommendations",
+    ]
+    assert "Laporan kepatuhan PPK, per 2025-01-20" in as_text(report)
