@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sbt_sync.reports.compliance import STEPS, ComplianceReport, ComplianceRow, DossierRow
+from sbt_sync.reports.compliance_model import STEPS, ComplianceReport, ComplianceRow, DossierRow
 
 Lang = Literal["id", "en"]
 Table = Literal["summary", "kemendagri", "dossier"]

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from sbt_sync.reports.compliance import CaseFacts, StepFact, compile_report, outcome, ppk_of
+from sbt_sync.reports.compliance_model import CaseFacts, StepFact, compile_report, outcome, ppk_of
 from sbt_sync.reports.compliance_render import as_text, sorted_rows, table
 
 AS_OF = date(2025, 1, 20)
@@ -72,6 +72,8 @@ def test_kemendagri_list_and_dossier_hold_only_what_they_should() -> None:
         replace(CASE, case_id=2, case_key="K2", recommendation_no="R-2", issuer="BKN"),
         replace(CASE, case_id=3, case_key="K3", sanction="3", sanction_date=date(2024, 12, 20)),
         replace(CASE, case_id=4, case_key="K4", instansi_id="KEMENAG"),
+        # Dated after the report's day: not received yet, counted nowhere.
+        replace(CASE, case_id=5, case_key="K5", recommendation_date=date(2025, 1, 21), deadline=None),
     ]
     letter = "0007/B-AK.02.02/SD/F/2024"
     steps = [StepFact(1, "peringatan", date(2024, 12, 11), letter, datetime(2024, 12, 11, 9, 0, tzinfo=UTC))]

@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.definitions import FULL_CYCLE_JOB, build_definitions
-from sbt_sync.reports.compliance import ComplianceReport, build_compliance
+from sbt_sync.reports.compliance import build_compliance
+from sbt_sync.reports.compliance_model import ComplianceReport
 from sbt_sync.reports.compliance_render import as_csv, write_pdf, write_xlsx
 from tests.ingest.conftest import SandboxProject
 from tests.reconcile.conftest import as_of_project, as_of_sandbox, small_truth_data
@@ -172,3 +173,10 @@ def test_compliance_counts_equal_the_ground_truth_and_exports_carry_title_and_as
     assert [int(r["Not followed up"]) for r in rows] == sorted(
         (g["counts"]["not_followed_up"] for g in want.values()), reverse=True
     )
+    pdf = tmp_path / "cli.pdf"
+    result = runner.invoke(app, [*command[:-1], "pdf", "--out", str(pdf), "--event", "PILKADA-2020"])
+    assert result.exit_code == 0, result.output
+    assert f"as of {as_of.isoformat()}" in result.output
+    first_page = PdfReader(pdf).pages[0].extract_text()
+    assert f"Laporan kepatuhan PPK, per {as_of.isoformat()}" in first_page
+    assert "PILKADA-2020" in first_page and "PILKADA-2024" not in first_page

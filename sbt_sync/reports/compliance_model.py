@@ -1,0 +1,219 @@
+"""The PPK compliance report's rules, a pure function of the facts that
+:mod:`sbt_sync.reports.compliance` reads (its docstring states them): where each recommendation lands
+at ``as_of``, who the PPK is, and the rows of the summary, the Kemendagri list and the KASN-era
+dossier."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from sbt_sync.letters.model import mask_nip
+
+Outcome = Literal[
+    "on_time", "late", "followed_up_undated", "annulled", "left_service", "held", "not_followed_up", "pending"
+]
+STEPS = ("peringatan_dini", "peringatan", "teguran", "pemblokiran", "buka_blokir")
+_REGIONAL = re.compile(r"^pemerintah\s+(provinsi|kabupaten|kota)\s+(.+)$", re.IGNORECASE)
+_HEADS = {"provinsi": "Gubernur", "kabupaten": "Bupati", "kota": "Wali Kota"}
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the report needs of one recommended case (masking is applied when rows are built)."""
+
+    case_id: int
+    case_key: str
+    nip: str | None
+    event: str
+    instansi_id: str
+    issuer: str
+    """``KASN`` or ``BKN`` (the golden ``recommending_body``), ``?`` when no source said."""
+    result: str
+    recommendation_no: str | None
+    recommendation_date: date | None
+    deadline: date | None
+    sanction: str | None
+    sanction_date: date | None
+    left_service: bool
+    held: bool
+
+
+@dataclass(frozen=True)
+class StepFact:
+    case_id: int
+    action: str
+    due_on: date
+    letter_no: str | None
+    sent_at: datetime | None
+
+
+@dataclass
+class ComplianceRow:
+    """One (event, instansi) line of the report."""
+
+    event: str
+    instansi_id: str
+    instansi: str
+    ppk: str
+    regional: bool
+    issuers: set[str] = field(default_factory=set)
+    counts: Counter[str] = field(default_factory=Counter)
+    overdue_days: list[int] = field(default_factory=list)
+    steps: Counter[str] = field(default_factory=Counter)
+    letters: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    blocked_nips: set[str] = field(default_factory=set)
+    open_recommendations: list[str] = field(default_factory=list)
+    """Recommendation numbers not followed up past the deadline."""
+
+    @property
+    def median_overdue(self) -> float | None:
+        return statistics.median(self.overdue_days) if self.overdue_days else None
+
+    @property
+    def worst_overdue(self) -> int | None:
+        return max(self.overdue_days) if self.overdue_days else None
+
+
+@dataclass(frozen=True)
+class DossierRow:
+    """A KASN-era recommendation its PPK did not follow up: what a Presidential recommendation needs."""
+
+    event: str
+    instansi: str
+    ppk: str
+    recommendation_no: str
+    recommendation_date: date | None
+    deadline: date | None
+    days_overdue: int
+    nip: str
+    name: str
+    steps: str
+    letters: str
+    delivery: str
+    """Proof that BKN's letters reached the PPK: each sent letter's number and day, or ``-``."""
+
+
+@dataclass
+class ComplianceReport:
+    as_of: date
+    follow_up_days: int
+    rows: list[ComplianceRow]
+    dossier: list[DossierRow]
+
+    @property
+    def escalation(self) -> list[ComplianceRow]:
+        """Regional governments whose head left recommendations unanswered past the deadline: the
+        list BKN sends Kemendagri."""
+        return [r for r in self.rows if r.regional and r.counts["not_followed_up"]]
+
+
+def ppk_of(instansi_name: str) -> tuple[str, bool]:
+    """The PPK's title for an instansi and whether it is a regional government (its head is a
+    governor, regent or mayor); a central instansi's PPK is its minister or head."""
+    found = _REGIONAL.match(instansi_name.strip())
+    if found is None:
+        return f"PPK {instansi_name}", False
+    kind, region = found.group(1).lower(), found.group(2)
+    return f"{_HEADS[kind]} {region}", True
+
+
+def outcome(case: CaseFacts, as_of: date) -> tuple[Outcome, int | None]:
+    """The case's place in the report at ``as_of`` and its days overdue (None when not overdue)."""
+    if case.result == "dibatalkan":
+        return "annulled", None
+    if case.sanction is not None and (case.sanction_date is None or case.sanction_date <= as_of):
+        if case.sanction_date is None or case.deadline is None:
+            return "followed_up_undated", None
+        late = (case.sanction_date - case.deadline).days
+        return ("late", late) if late > 0 else ("on_time", None)
+    if case.left_service:
+        return "left_service", None
+    if case.held:
+        return "held", None
+    if case.deadline is not None and as_of > case.deadline:
+        return "not_followed_up", (as_of - case.deadline).days
+    return "pending", None
+
+
+def compile_report(
+    cases: Iterable[CaseFacts],
+    steps: Iterable[StepFact],
+    blocked: dict[str, set[int]],
+    *,
+    instansi_names: dict[str, str],
+    person_names: dict[str, str],
+    as_of: date,
+    follow_up_days: int,
+    nip_display: str,
+) -> ComplianceReport:
+    """The report from the facts; ``blocked`` maps each blocked NIP to the cases its block is for."""
+    by_case: dict[int, list[StepFact]] = defaultdict(list)
+    for step in steps:
+        by_case[step.case_id].append(step)
+    blocking = {case_id: nip for nip, ids in blocked.items() for case_id in ids}
+    rows: dict[tuple[str, str], ComplianceRow] = {}
+    dossier: list[DossierRow] = []
+    for case in cases:
+        if case.recommendation_date is not None and case.recommendation_date > as_of:
+            continue  # not received yet at as_of (a report for an earlier day)
+        key = (case.event, case.instansi_id)
+        if key not in rows:
+            name = instansi_names.get(case.instansi_id, case.instansi_id)
+            ppk, regional = ppk_of(name)
+            rows[key] = ComplianceRow(case.event, case.instansi_id, name, ppk, regional)
+        row = rows[key]
+        row.issuers.add(case.issuer)
+        kind, overdue = outcome(case, as_of)
+        row.counts["received"] += 1
+        row.counts[kind] += 1
+        if kind in ("on_time", "late", "followed_up_undated"):
+            row.counts["followed_up"] += 1
+        if overdue is not None:
+            row.overdue_days.append(overdue)
+        case_steps = sorted(by_case.get(case.case_id, []), key=lambda s: (s.due_on, STEPS.index(s.action)))
+        for step in case_steps:
+            row.steps[step.action] += 1
+            if step.letter_no:
+                row.letters[step.action].add(step.letter_no)
+        if case.case_id in blocking:
+            row.blocked_nips.add(blocking[case.case_id])
+        if kind == "not_followed_up":
+            row.open_recommendations.append(case.recommendation_no or case.case_key)
+            if case.issuer == "KASN":
+                dossier.append(_dossier_row(case, row, case_steps, overdue or 0, person_names, nip_display))
+    ordered = sorted(rows.values(), key=lambda r: (r.event, r.instansi, r.instansi_id))
+    for row in ordered:
+        row.open_recommendations.sort()
+    dossier.sort(key=lambda d: (d.event, d.instansi, d.recommendation_no))
+    return ComplianceReport(as_of, follow_up_days, ordered, dossier)
+
+
+def _dossier_row(
+    case: CaseFacts,
+    row: ComplianceRow,
+    steps: list[StepFact],
+    overdue: int,
+    person_names: dict[str, str],
+    nip_display: str,
+) -> DossierRow:
+    sent = [f"{s.letter_no} ({s.sent_at.date().isoformat()})" for s in steps if s.letter_no and s.sent_at]
+    return DossierRow(
+        event=case.event,
+        instansi=row.instansi,
+        ppk=row.ppk,
+        recommendation_no=case.recommendation_no or case.case_key,
+        recommendation_date=case.recommendation_date,
+        deadline=case.deadline,
+        days_overdue=overdue,
+        nip=mask_nip(case.nip, nip_display),
+        name=person_names.get(case.nip or "", "-"),
+        steps=", ".join(f"{s.action} {s.due_on.isoformat()}" for s in steps) or "-",
+        letters=", ".join(sorted({s.letter_no for s in steps if s.letter_no})) or "-",
+        delivery="; ".join(sent) or "-",
+    )
