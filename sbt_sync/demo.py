@@ -1,11 +1,17 @@
 """The demo: generate an election's worth of sandbox data, serve it on loopback, and run full cycles
 through Dagster while the sandbox clock moves from the start of the scenario to its as-of instant,
-past the PPK deadlines: ingestion, reconciliation, enforcement, the SIASN push and the recap.
+past the PPK deadlines: ingestion, reconciliation, enforcement, letters to PPKs, the SIASN push and the
+recap.
 
 The ground truth describes the scenario at ``as_of``, so the last cycle runs there and the demo ends by
 comparing SIASN's block flags with it. When a cycle's block-flag changes exceed the change guard (a
 first load changes many at once), the demo approves them as a steward would (``sbt-sync push approve``)
 and says so, then pushes.
+
+Letters go to each instansi's PIC address from the sandbox data (loaded before the first cycle, as
+``sbt-sync pic add`` would) through the sandbox's mail server; the last cycle is then run once more at
+the same instant, which must send nothing new. :mod:`sbt_sync.demo_mail` counts the letters from the
+outbox and at the server.
 
 Everything stays under the project folder: the sandbox data and state in ``var/sandbox``, a derived
 configuration pointing at the running sandbox in ``var/demo/sbt.yaml``, the product database and
@@ -37,6 +43,14 @@ from sbt_sync.db.models import (
     RawRecord,
     StagedRecord,
 )
+from sbt_sync.demo_mail import (
+    MailCheck,
+    check_mail,
+    load_pic_addresses,
+    outbox_size,
+    read_pic_file,
+    sent_message_ids,
+)
 from sbt_sync.errors import SbtError
 from sbt_sync.ingest.connections import siasn_client
 from sbt_sync.push import Pusher, PushOptions
@@ -44,6 +58,7 @@ from sbt_sync.push.admin import approve
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.reports.recap import Recap, build_recap
 from sbt_sync.sandbox.generate import generate_sandbox
+from sbt_sync.sandbox.generate.config import PIC_FILE
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import Settings, load_settings
@@ -59,6 +74,8 @@ class CycleReport:
     run_id: str
     success: bool
     materialized: int
+    mail_sent: int = 0
+    """Messages the sandbox's mail server received during the cycle."""
 
 
 @dataclass
@@ -95,14 +112,19 @@ class DemoReport:
     siasn: SiasnCheck = field(default_factory=SiasnCheck)
     recap: Recap | None = None
     as_of: str = ""
+    repeat: CycleReport | None = None
+    """The last cycle run again at the same instant (it must send nothing new)."""
+    pics_added: int = 0
+    mail: MailCheck = field(default_factory=MailCheck)
 
 
 def prepare_data(
     settings: Settings, *, seed: int, scale: Scale, progress: Callable[[str], None] | None = None
 ) -> Path:
-    """Sandbox data for ``(seed, scale)`` under var/sandbox, generated once and reused."""
+    """Sandbox data for ``(seed, scale)`` under var/sandbox, generated once and reused (generated
+    again when it predates the PIC addresses file)."""
     data_dir = settings.resolve_path(f"var/sandbox/data-{scale}-{seed}")
-    if not (data_dir / "manifest.json").exists():
+    if not (data_dir / "manifest.json").exists() or not (data_dir / PIC_FILE).exists():
         if progress is not None:
             progress(f"generating the {scale} scenario (once)")
         generate_sandbox(seed=seed, scale=scale, out=data_dir, progress=progress)
@@ -142,7 +164,8 @@ def run_demo(
     run_cycle: Callable[[Path, date], tuple[str, bool, int]],
     progress: Callable[[str], None],
 ) -> DemoReport:
-    """Serve the sandbox and run a full cycle at the scenario's start, midway and at its as-of instant.
+    """Serve the sandbox and run a full cycle at the scenario's start, midway and at its as-of instant,
+    then the last one again (letters: nothing new may be sent).
 
     ``run_cycle(config_path, as_of)`` runs one full Dagster cycle deciding enforcement for the day
     ``as_of`` and returns ``(run id, success, number of materializations)``. Raises :class:`SbtError`
@@ -159,22 +182,41 @@ def run_demo(
     base: dict[str, Any] = yaml.safe_load(settings.config_path.read_text(encoding="utf-8"))
     base.setdefault("database", {})["url"] = settings.database_url
     zone = ZoneInfo(settings.schedule.timezone)
+    pics = read_pic_file(data_dir)
+    report.pics_added = load_pic_addresses(database, pics)
+    sent_before = sent_message_ids(database)
     with Sandbox(data_dir, state_dir=settings.resolve_path("var/sandbox/state")) as sandbox:
         config = sandbox_config(base, sandbox.endpoints)
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+        def cycle(instant: datetime, announce: str) -> CycleReport:
+            sandbox.clock.set(instant, frozen=True)
+            progress(announce)
+            received = len(sandbox.mailbox.messages())
+            run_id, success, count = run_cycle(config_path, instant.astimezone(zone).date())
+            if not success:
+                raise SbtError(f"the Dagster run {run_id} failed ({announce}); see `make dagster-dev`")
+            _approve_and_push(database, config_path, report)
+            mail_sent = len(sandbox.mailbox.messages()) - received
+            return CycleReport(instant.isoformat(), run_id, success, count, mail_sent)
+
         with scoped_environment(sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)):
-            for label, instant in _instants(manifest):
-                sandbox.clock.set(instant, frozen=True)
-                day = instant.astimezone(zone).date()
-                progress(f"cycle at sandbox clock {instant.isoformat()} ({label})")
-                run_id, success, count = run_cycle(config_path, day)
-                report.cycles.append(CycleReport(instant.isoformat(), run_id, success, count))
-                if not success:
-                    raise SbtError(f"the Dagster run {run_id} failed at {label}; see `make dagster-dev`")
-                _approve_and_push(database, config_path, report)
+            instants = _instants(manifest)
+            for label, instant in instants:
+                report.cycles.append(
+                    cycle(instant, f"cycle at sandbox clock {instant.isoformat()} ({label})")
+                )
+            label, instant = instants[-1]
+            rows_before = outbox_size(database)
+            again = f"the {label} cycle again at {instant.isoformat()}, which must send nothing new"
+            report.repeat = cycle(instant, again)
+            repeat_new_letters = outbox_size(database) - rows_before
             report.as_of = manifest["clock"]["as_of"]
             assert sandbox.ledger is not None
             report.siasn = _compare_siasn(sandbox.ledger.snapshot(), data_dir)
+    report.mail = check_mail(database, sandbox.mailbox.messages(), sent_before=sent_before, pics=pics)
+    report.mail.repeat_sent = report.repeat.mail_sent
+    report.mail.repeat_new_letters = repeat_new_letters
     _summarise(database, report, data_dir)
     report.quality = measure(database, data_dir / "truth")
     report.recap = build_recap(database)

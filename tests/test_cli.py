@@ -150,6 +150,22 @@ def test_demo_runs_the_whole_chain_and_ends_with_siasn_equal_to_the_ground_truth
         # register, and a register a recommendation names may not be published yet. At most 2%.
         assert abs(expected["reported"] - ours[event]["reported"]) <= max(1, expected["reported"] // 50)
         assert ours[event]["blocks_by_kanreg"] == expected["blocks_by_kanreg"], event
+    # issue 18: the control steps' letters reach the PPKs' PIC addresses at the sandbox's mail server,
+    # each Message-ID once and every one the outbox sent; the last cycle run again sends nothing new
+    letters = summary["letters"]
+    assert letters["sent"] > 0 and letters["ppks"] > 0 and summary["pic_addresses_added"] > 0
+    assert letters["server_messages"] == letters["server_message_ids"] == letters["sent"]
+    assert (letters["duplicates"], letters["unmatched"]) == (0, 0) and letters["each_sent_once"] is True
+    assert letters["server_ppks"] == letters["ppks"]
+    assert letters["server_by_step"] == letters["by_step"] and sum(letters["by_step"].values()) > 0
+    assert letters["outbox"]["sent"] == letters["sent"]
+    assert {s: n for s, n in letters["outbox"].items() if s != "sent"} == {
+        "held": 0, "pending": 0, "sending": 0, "parked": 0,
+    }  # fmt: skip
+    assert sum(c["mail_sent"] for c in summary["cycles"]) == letters["server_messages"]
+    repeat = summary["repeat_cycle"]
+    assert repeat["success"] is True and repeat["clock"] == summary["cycles"][-1]["clock"]
+    assert repeat["mail_sent"] == letters["repeat_sent"] == letters["repeat_new_letters"] == 0
     assert (project_dir / "var" / "sbt.db").exists()
     assert (project_dir / "var" / "dagster" / "history" / "runs.db").exists()
     # each stage is said as it ends, between the lines that announce each cycle

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -13,6 +13,9 @@ from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import redact_url
 from sbt_sync.errors import SbtError
 from sbt_sync.reports.render import as_text
+
+if TYPE_CHECKING:
+    from sbt_sync.demo import DemoReport
 
 
 def demo(
@@ -24,7 +27,8 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Generate a scenario, serve the sandbox, and run full cycles through Dagster across its timeline:
-    ingestion, reconciliation, enforcement and the SIASN push; then print the national recap."""
+    ingestion, reconciliation, enforcement, letters to PPKs (delivered to the sandbox's mail server) and
+    the SIASN push; the last cycle runs again and must send nothing new. Then print the national recap."""
     from sbt_sync.definitions import run_full_cycle
     from sbt_sync.demo import run_demo
 
@@ -34,7 +38,8 @@ def demo(
     settings = state(ctx).settings()
     if not state(ctx).debug:
         # Each push and simulator request logs at INFO; the demo prints its own summary instead.
-        for noisy in ("connectors", "sbt_sync.sandbox", "sbt_sync.push", "sbt_sync.enforce"):
+        # mail.log: aiosmtpd (the sandbox's mail server) logs every SMTP command at INFO.
+        for noisy in ("connectors", "sbt_sync.sandbox", "sbt_sync.push", "sbt_sync.enforce", "mail.log"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
     def cycle(config_path: Path, as_of: date) -> tuple[str, bool, int]:
@@ -64,6 +69,9 @@ def demo(
                 "quality": {k: v for k, v in quality.items() if k != "missed"},
                 "approvals": report.approvals,
                 "siasn": {**vars(report.siasn), "equals_ground_truth": report.siasn.equal},
+                "repeat_cycle": vars(report.repeat) if report.repeat else None,
+                "pic_addresses_added": report.pics_added,
+                "letters": report.mail.as_dict(),
                 "recap": report.recap.as_dict() if report.recap else None,
             }
         )
@@ -95,6 +103,7 @@ def demo(
         f"  SIASN: {s.blocked} NIPs blocked, the ground truth blocks {s.expected}: {verdict}; "
         f"{s.changes_applied} changes applied, {s.keys_replayed} retries replayed (none applied twice)"
     )
+    _echo_letters(report)
     if report.recap is not None:
         typer.echo("")
         typer.echo(as_text(report.recap, as_of=report.as_of[:10]))
@@ -108,3 +117,29 @@ def demo(
     typer.echo(f"  database {redact_url(report.database)}; the demo's configuration {report.config_path}")
     if not s.equal:
         raise SbtError("SIASN's final block flags differ from the ground truth")
+    if not report.mail.equal:
+        raise SbtError("the letters the outbox sent differ from what the sandbox's mail server received")
+
+
+def _echo_letters(report: DemoReport) -> None:
+    m = report.mail
+    steps = ", ".join(f"{step} {n}" for step, n in m.by_step.items()) or "none"
+    at_server = ", ".join(f"{step} {n}" for step, n in m.server_by_step.items()) or "none"
+    typer.echo(
+        f"  letters: {m.sent} sent to {m.ppks} PPKs by the outbox ({steps}); outbox {m.outbox}; "
+        f"PIC addresses added: {report.pics_added}"
+    )
+    once = (
+        "each once"
+        if m.duplicates == 0 and m.unmatched == 0
+        else (f"{m.duplicates} received more than once, {m.unmatched} not matching the outbox")
+    )
+    typer.echo(
+        f"  mail server: {m.server_messages} messages received ({m.server_message_ids} Message-IDs, {once}) "
+        f"for {m.server_ppks} PPKs ({at_server})"
+    )
+    if report.repeat is not None:
+        typer.echo(
+            f"  the last cycle again: {report.repeat.mail_sent} messages sent, "
+            f"{m.repeat_new_letters} new letters (nothing new: {m.repeat_sent == m.repeat_new_letters == 0})"
+        )

@@ -1,4 +1,4 @@
-"""The whole sandbox in one process: agency simulators, SIASN, SFTP and the control server.
+"""The whole sandbox in one process: agency simulators, SIASN, SFTP, mail and the control server.
 
 ``Sandbox`` is what ``sbt-sync sandbox up`` runs and what tests and the demo use in-process::
 
@@ -7,7 +7,8 @@
                      verify=sandbox.endpoints.ca_bundle)
 
 Every server binds its own loopback port (ephemeral unless fixed in ``ports``) and serves from daemon
-threads; :meth:`Sandbox.stop` shuts them all down.
+threads; :meth:`Sandbox.stop` shuts them all down. ``sandbox.mailbox`` holds every message the mail
+server accepted (also at the control server's ``GET /_sandbox/mail``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import ssl
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -31,15 +33,21 @@ from sbt_sync.sandbox.http import bawaslu, bkn_wasdal, idis, imut, siasn, siasn_
 from sbt_sync.sandbox.http.base import Simulator, SimulatorServer
 from sbt_sync.sandbox.http.control import ControlSimulator
 from sbt_sync.sandbox.http.credentials import SandboxCredentials
-from sbt_sync.sandbox.http.describe import SandboxEndpoints, SftpEndpoint, describe_sandbox
+from sbt_sync.sandbox.http.describe import (
+    SandboxEndpoints,
+    SftpEndpoint,
+    SmtpEndpoint,
+    describe_sandbox,
+)
 from sbt_sync.sandbox.http.records import VersionedRecords, parse_instant
 from sbt_sync.sandbox.http.siasn_blocks import BlockLedger
 from sbt_sync.sandbox.http.siasn_registry import Registry
 from sbt_sync.sandbox.http.tls import ensure_tls
+from sbt_sync.sandbox.smtp_server import Mailbox, SandboxSmtpServer
 
 log = logging.getLogger(__name__)
 
-SERVER_NAMES = ("bawaslu", "bkn_wasdal", "idis", "imut", "siasn", "control", "sftp")
+SERVER_NAMES = ("bawaslu", "bkn_wasdal", "idis", "imut", "siasn", "control", "sftp", "smtp")
 HTTP_SOURCES = ("bawaslu", "bkn_wasdal", "idis", "imut")
 
 
@@ -88,6 +96,7 @@ class Sandbox:
         ports: Mapping[str, int] | None = None,
         tls: bool = True,
         sftp: bool = True,
+        smtp: bool = True,
     ) -> None:
         if not data_dir.is_dir():
             raise SbtError(f"sandbox data directory {data_dir} does not exist")
@@ -104,6 +113,9 @@ class Sandbox:
         self.ports = dict(ports or {})
         self.tls = tls
         self.sftp_enabled = sftp
+        self.smtp_enabled = smtp
+        self.mailbox = Mailbox()
+        """Every message the mail server accepted; kept after :meth:`stop`."""
         self.sources = {
             name: VersionedRecords.load(name, data_dir / "http" / f"{name}.jsonl") for name in HTTP_SOURCES
         }
@@ -111,6 +123,7 @@ class Sandbox:
         self.ledger: BlockLedger | None = None
         self._servers: dict[str, SimulatorServer] = {}
         self._sftp: _SftpServer | None = None
+        self._smtp: SandboxSmtpServer | None = None
         self._endpoints: SandboxEndpoints | None = None
 
     @property
@@ -170,6 +183,7 @@ class Sandbox:
                 ledger=ledger,
                 describe=self._public_description,
                 registry=registry,
+                mailbox=self.mailbox,
             ),
         }
         for name, simulator in simulators.items():
@@ -183,6 +197,7 @@ class Sandbox:
             self._servers[name] = server
             simulator.base_url = server.url
         sftp_endpoint = self._start_sftp() if self.sftp_enabled else None
+        smtp_endpoint = self._start_smtp(context) if self.smtp_enabled else None
         for server in self._servers.values():
             server.start()
         url = {name: server.url for name, server in self._servers.items()}
@@ -202,6 +217,7 @@ class Sandbox:
             siasn_sso_token_url=url["siasn"] + siasn_auth.SSO_TOKEN_PATH,
             ca_bundle=material.ca_bundle if material else None,
             sftp=sftp_endpoint,
+            smtp=smtp_endpoint,
         )
         return self._endpoints
 
@@ -229,6 +245,18 @@ class Sandbox:
             host_key_fingerprint=server.host_key_fingerprint,
         )
 
+    def _start_smtp(self, context: ssl.SSLContext | None) -> SmtpEndpoint:
+        server = self._smtp = SandboxSmtpServer(
+            username=self.credentials.smtp_username,
+            password=self.credentials.smtp_password,
+            tls_context=context,
+            mailbox=self.mailbox,
+            host=self.host,
+            port=self.ports.get("smtp", 0),
+        )
+        server.start()
+        return SmtpEndpoint(host=self.host, port=server.port, starttls=server.starttls)
+
     def stop(self) -> None:
         """Stop every server that runs (idempotent); removes a state directory this object made."""
         # In parallel: each server only notices the stop at its next poll.
@@ -244,6 +272,9 @@ class Sandbox:
         if self._sftp is not None:
             self._sftp.stop()
             self._sftp = None
+        if self._smtp is not None:
+            self._smtp.stop()
+            self._smtp = None
         if self.registry is not None:
             self.registry.close()
             self.registry = None

@@ -2,7 +2,8 @@
 
 The committed ``sbt.yaml`` names fixed loopback ports; tests and the demo may run the sandbox on other
 ports, so this rewrites every URL, host, port, CA bundle and known_hosts path from the sandbox's own
-endpoints, and maps each ``*_env`` secret reference to the sandbox's generated credential.
+endpoints, and maps each ``*_env`` secret reference to the sandbox's generated credential. ``notify:``
+is pointed at the sandbox's mail server (STARTTLS with the sandbox CA, its login).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from urllib.parse import urlsplit
 
 from sbt_sync.sandbox.http.credentials import SandboxCredentials
 from sbt_sync.sandbox.http.describe import SandboxEndpoints
+
+SMTP_USERNAME_ENV = "SBT_SMTP_USERNAME"
+SMTP_PASSWORD_ENV = "SBT_SMTP_PASSWORD"  # noqa: S105  (the name of a variable, not a password)
+"""The secrets' names when ``notify:`` names none (sbt.yaml's commented example)."""
 
 
 def _origin_and_path(url: str) -> tuple[str, str]:
@@ -59,6 +64,16 @@ def sandbox_config(base: dict[str, Any], endpoints: SandboxEndpoints) -> dict[st
             sso_token_url=endpoints.siasn_sso_token_url,
             ca_bundle=ca,
         )
+    if "notify" in config and endpoints.smtp is not None:
+        notify = config["notify"] = config["notify"] or {}
+        notify.update(
+            host=endpoints.smtp.host,
+            port=endpoints.smtp.port,
+            starttls=endpoints.smtp.starttls,
+            ca_bundle=ca,
+            username_env=notify.get("username_env") or SMTP_USERNAME_ENV,
+            password_env=notify.get("password_env") or SMTP_PASSWORD_ENV,
+        )
     return config
 
 
@@ -86,6 +101,10 @@ def sandbox_secrets(
             env[source["private_key_path_env"]] = str(endpoints.sftp.client_key_path)
     if "siasn" in config:
         env.update({config["siasn"][key]: value for key, value in siasn.items()})
+    notify = config.get("notify") or {}
+    if endpoints.smtp is not None and notify.get("username_env") and notify.get("password_env"):
+        env[notify["username_env"]] = credentials.smtp_username
+        env[notify["password_env"]] = credentials.smtp_password
     return env
 
 

@@ -14,6 +14,8 @@ from typing import Literal
 import numpy as np
 
 GENERATOR_VERSION = "1.2.0"
+PIC_FILE = "pic_addresses.csv"
+"""``instansi_id,email``: each instansi's PIC mail address (the demo loads them as `sbt-sync pic add`)."""
 
 Scale = Literal["small", "election", "national"]
 

@@ -2,12 +2,14 @@
 
 Regional governments come from ``data/wilayah.csv`` (38 provinces and their kabupaten/kota); the list
 is topped up to 540 with "pemekaran"-style names so the count matches DOMAIN.md. Each instansi gets a
-share of the ASN population: 22% central, 78% regional.
+share of the ASN population: 22% central, 78% regional. Each also gets a PIC mail address (where letters
+to its PPK go) on a domain only the sandbox's mail server answers.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,3 +102,28 @@ def build(rng: np.random.Generator) -> list[Instansi]:
 def kabupaten_kota(table: list[Instansi]) -> list[Instansi]:
     """The kabupaten/kota governments (where incidents of central ASN are placed)."""
     return [i for i in table if i.jenis in ("kabupaten", "kota")]
+
+
+PIC_DOMAIN = "instansi.sandbox.test"
+"""Reserved for testing (RFC 2606): nothing outside the sandbox's own mail server ever answers it."""
+_LOCAL_PART_MAX = 64  # RFC 5321 section 4.5.3.1.1
+
+
+def _slug(nama: str) -> str:
+    words = re.sub(r"[^a-z0-9]+", "-", nama.lower()).strip("-")
+    return words.removeprefix("pemerintah-")
+
+
+def pic_addresses(table: list[Instansi]) -> list[tuple[str, str]]:
+    """One PIC mail address per instansi, ``pic.<slug of its name>@instansi.sandbox.test``, in table
+    order; a slug too long or already taken gets the instansi id's first 8 hex digits instead of its
+    tail, so every address is unique and a valid local part."""
+    taken: set[str] = set()
+    out = []
+    for inst in table:
+        local = "pic." + _slug(inst.nama)
+        if len(local) > _LOCAL_PART_MAX or local in taken:
+            local = local[: _LOCAL_PART_MAX - 9].rstrip("-.") + "-" + inst.id[:8].lower()
+        taken.add(local)
+        out.append((inst.id, f"{local}@{PIC_DOMAIN}"))
+    return out

@@ -18,6 +18,7 @@ from sbt_sync.sandbox.generate.config import (
     AS_OF,
     CLOCK_START,
     GENERATOR_VERSION,
+    PIC_FILE,
     SCALES,
     WIB,
     Scale,
@@ -133,6 +134,7 @@ def generate_sandbox(
     files.write("http/imut.jsonl", _http_feed(imut_lines))
     files.write("sftp/deliveries.jsonl", jsonl(deliveries.lines()))
     files.write("instansi.csv", _instansi_csv(table))
+    files.write(PIC_FILE, _pic_csv(table))
     write_registry(files, reg, table)
     done("source files and the registry written")
     summary = write_truth(files, cases, reg, table, book, identity)
@@ -180,4 +182,9 @@ def _instansi_csv(table: list[instansi.Instansi]) -> bytes:
     for i in table:
         cells = [i.id, i.nama, i.jenis, i.kanreg_id, i.kanreg_nama, i.provinsi]
         lines.append(",".join(f'"{c}"' if "," in c else c for c in cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _pic_csv(table: list[instansi.Instansi]) -> bytes:
+    lines = ["instansi_id,email"] + [f"{i},{email}" for i, email in instansi.pic_addresses(table)]
     return ("\n".join(lines) + "\n").encode("utf-8")

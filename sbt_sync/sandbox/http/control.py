@@ -1,4 +1,5 @@
-"""The sandbox control server: clock, faults, SIASN's exactly-once evidence and record injection.
+"""The sandbox control server: clock, faults, SIASN's exactly-once evidence, record injection and
+the mail server's mailbox.
 
 Plain HTTP on loopback, no auth (it only ever steers a local sandbox). JSON in and out:
 
@@ -14,6 +15,8 @@ Plain HTTP on loopback, no auth (it only ever steers a local sandbox). JSON in a
 - ``POST /_sandbox/siasn/registry/{nip}`` with ``{"set": {"kedudukanPnsId": "99", ...}}`` changes
   that ASN's registry row from now on (a retirement, a new name, a NIP correction through
   ``nipBaru``); ``updatedAt`` becomes the sandbox's now unless given. Answers ``{"data": row}``.
+- ``GET /_sandbox/mail``: every message the mail server accepted (Message-ID, envelope sender and
+  recipients, subject, size, sha256), with counts and the Message-IDs received more than once.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sbt_sync.sandbox.http.messages import BadRequest, Request, Response
 from sbt_sync.sandbox.http.records import VersionedRecords, parse_instant
 from sbt_sync.sandbox.http.siasn_blocks import BlockLedger
 from sbt_sync.sandbox.http.siasn_registry import Registry
+from sbt_sync.sandbox.smtp_server import Mailbox
 
 PREFIX = "/_sandbox"
 RECORD_KEYS = {"bawaslu": "nomor_register", "bkn_wasdal": "id", "idis": "id", "imut": "id"}
@@ -48,11 +52,13 @@ class ControlSimulator(Simulator):
         ledger: BlockLedger,
         describe: Callable[[], dict[str, Any]],
         registry: Registry | None = None,
+        mailbox: Mailbox | None = None,
     ) -> None:
         super().__init__(clock=clock, faults=faults)
         self.sources = sources
         self.ledger = ledger
         self.registry = registry
+        self.mailbox = mailbox or Mailbox()
         self._describe = describe
         self.route("GET", PREFIX + "/status", self._status)
         self.route("GET", PREFIX + "/clock", lambda _: Response(200, self._clock()))
@@ -63,6 +69,7 @@ class ControlSimulator(Simulator):
         self.route("GET", PREFIX + "/siasn/applied", lambda _: Response(200, self.ledger.snapshot()))
         self.route("POST", PREFIX + r"/(?P<source>bawaslu|bkn_wasdal|idis|imut)/records", self._add_record)
         self.route("POST", PREFIX + r"/siasn/registry/(?P<nip>[0-9]{18})", self._amend_registry)
+        self.route("GET", PREFIX + "/mail", lambda _: Response(200, self.mailbox.snapshot()))
 
     def error_response(self, status: int, message: str) -> Response:
         return Response(status, {"ok": False, "error": message})
@@ -81,6 +88,7 @@ class ControlSimulator(Simulator):
                 "faults": self.faults.snapshot(),
                 "records": {name: source.counts(now) for name, source in self.sources.items()},
                 "siasn_writes": {"keys": len(applied["keys"]), "block_states": len(applied["blocks"])},
+                "mail": {"messages": len(self.mailbox.messages())},
             },
         )
 

@@ -1,7 +1,8 @@
 """The sandbox's credentials: generated at start unless given, handed to clients by ``up --json``.
 
 I'DIS sits behind the same BKN API gateway and SSO realm as SIASN, so it accepts the same consumer
-key/secret and operator account (and tokens issued by either simulator).
+key/secret and operator account (and tokens issued by either simulator). The mail server takes a
+login of its own (``smtp_username``/``smtp_password``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class SandboxCredentials:
     siasn_sso_client_id: str
     siasn_username: str
     siasn_password: str
+    smtp_username: str
+    smtp_password: str
 
     def __repr__(self) -> str:
         return "SandboxCredentials(<hidden>)"
@@ -57,6 +60,8 @@ class SandboxCredentials:
             "siasn_sso_client_id": "sbt-sync",
             "siasn_username": "operator-" + secrets.token_hex(4),
             "siasn_password": _secret(),
+            "smtp_username": "sbt-mailer-" + secrets.token_hex(4),
+            "smtp_password": _secret(),
         }
         values.update(given)
         return cls(**values)

@@ -21,6 +21,15 @@ class SftpEndpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class SmtpEndpoint:
+    """The sandbox's mail server; STARTTLS with the sandbox CA when ``starttls``, a login always."""
+
+    host: str
+    port: int
+    starttls: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SandboxEndpoints:
     """Where each simulator answers. A source's ``*_url`` is its listing endpoint."""
 
@@ -39,6 +48,7 @@ class SandboxEndpoints:
     siasn_sso_token_url: str
     ca_bundle: Path | None
     sftp: SftpEndpoint | None
+    smtp: SmtpEndpoint | None = None
 
 
 def describe_sandbox(
@@ -54,7 +64,9 @@ def describe_sandbox(
     bawaslu_secrets: dict[str, str] = {}
     wasdal_secrets: dict[str, str] = {}
     two_token: dict[str, str] = {}
+    smtp_secrets: dict[str, str] = {}
     if credentials is not None:
+        smtp_secrets = {"username": credentials.smtp_username, "password": credentials.smtp_password}
         bawaslu_secrets = {"api_key": credentials.bawaslu_api_key}
         wasdal_secrets = {
             "client_id": credentials.bkn_wasdal_client_id,
@@ -67,7 +79,7 @@ def describe_sandbox(
             "username": credentials.siasn_username,
             "password": credentials.siasn_password,
         }
-    sftp = endpoints.sftp
+    sftp, smtp = endpoints.sftp, endpoints.smtp
     return {
         "pid": pid,
         "data_dir": str(data_dir.resolve()),
@@ -111,6 +123,9 @@ def describe_sandbox(
             "known_hosts_path": str(sftp.known_hosts_path.resolve()),
             "host_key_fingerprint": sftp.host_key_fingerprint,
         },
+        "smtp": None
+        if smtp is None
+        else {"host": smtp.host, "port": smtp.port, "starttls": smtp.starttls, **smtp_secrets},
     }
 
 
@@ -131,6 +146,9 @@ def summary_lines(info: dict[str, Any]) -> list[str]:
         lines.append(
             f"  sftp        {sftp['username']}@{sftp['host']}:{sftp['port']} ({sftp['host_key_fingerprint']})"
         )
+    if smtp := info.get("smtp"):
+        mode = "STARTTLS" if smtp["starttls"] else "no TLS"
+        lines.append(f"  smtp        {smtp['host']}:{smtp['port']} ({mode}, login required)")
     if info["tls"]["enabled"]:
         lines.append(f"  CA bundle   {info['tls']['ca_bundle']}")
     return lines
