@@ -136,7 +136,8 @@ class SandboxSmtpServer:
         self.mailbox = mailbox or Mailbox()
         self.host = host
         self.starttls = tls_context is not None
-        tls: dict[str, Any] = {}
+        # Without TLS the login goes in clear: acceptable on loopback only, and only when asked for.
+        tls: dict[str, Any] = {"auth_require_tls": False}
         if tls_context is not None:
             tls = {"tls_context": tls_context, "require_starttls": True, "auth_require_tls": True}
         self._controller = _Controller(
@@ -146,7 +147,7 @@ class SandboxSmtpServer:
             ready_timeout=_READY_SECONDS,
             authenticator=self._authenticate,
             auth_required=True,
-            **({"auth_require_tls": False} | tls),
+            **tls,
         )
         self._running = False
 

@@ -44,7 +44,7 @@ def _message(message_id: str) -> bytes:
 
 def _config(sandbox: Sandbox, **changes: Any) -> SmtpConfig:
     smtp = sandbox.endpoints.smtp
-    assert smtp is not None and smtp.starttls
+    assert smtp is not None
     given: dict[str, Any] = {
         "host": smtp.host,
         "port": smtp.port,
@@ -145,3 +145,19 @@ def test_up_describes_the_mail_server_and_its_login_only_with_secrets(sandbox: S
         "password": sandbox.credentials.smtp_password,
     }
     assert "password" not in control(sandbox, "GET", "status")["smtp"]
+
+
+def test_a_sandbox_without_tls_serves_mail_without_starttls_but_still_wants_the_login(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    with Sandbox(data_dir, state_dir=tmp_path / "plain", tls=False, sftp=False) as plain:
+        smtp = plain.endpoints.smtp
+        assert smtp is not None and smtp.starttls is False
+        with SmtpSender(_config(plain, starttls=False, ca_bundle=None)) as sender:
+            sender.send(sender=SENDER, recipients=[TO], data=_message("<plain@bkn.go.id>"))
+        with (
+            SmtpSender(_config(plain, starttls=False, password="wrong")) as sender,
+            pytest.raises(MailConfigError),
+        ):
+            sender.send(sender=SENDER, recipients=[TO], data=_message("<refused@bkn.go.id>"))
+    assert [m.message_id for m in plain.mailbox.messages()] == ["<plain@bkn.go.id>"]
