@@ -110,6 +110,9 @@ def demo(
     typer.echo("Look next:")
     typer.echo("  sbt-sync conflicts list            the stewards' queue")
     typer.echo("  sbt-sync push status               the outbox and what SIASN acknowledged")
+    typer.echo(
+        "  sbt-sync letters list              the letters to PPKs (sbt-sync notify status: their mail)"
+    )
     typer.echo("  sbt-sync report recap --format xlsx -o recap.xlsx")
     typer.echo("  make dagster-dev                   the Dagster UI: runs, asset checks, metadata")
     typer.echo("  .venv/bin/sbt-sync users add siti --role steward && .venv/bin/sbt-sync steward serve")
