@@ -39,9 +39,11 @@ UNRECOMMENDED = {"tidak_dilaporkan", "menunggu_verifikasi", "tidak_terbukti", "d
 Group = tuple[str, str]
 
 
-def _truth(data_dir: Path) -> tuple[date, dict[Group, dict[str, Any]], set[str]]:
-    """Per (event, instansi): the counts the report must show, computed from the ground truth; and
-    the recommendation numbers of KASN-era recommendations not followed up past the deadline."""
+def _truth(data_dir: Path) -> tuple[date, dict[Group, dict[str, Any]], set[str], Counter[str]]:
+    """Per (event, instansi): the counts the report must show, computed from the ground truth; the
+    recommendation numbers of KASN-era recommendations not followed up past the deadline; and the
+    recommendations received per issuer (KASN when KASN alone recommended, else BKN, which ranks
+    first)."""
     truth = data_dir / "truth"
     enforcement = json.loads((truth / "enforcement.json").read_text(encoding="utf-8"))
     as_of_instant = datetime.fromisoformat(enforcement["as_of"])
@@ -50,6 +52,7 @@ def _truth(data_dir: Path) -> tuple[date, dict[Group, dict[str, Any]], set[str]]
     blocked_nips = {n["nip"]: set(n["blocking_cases"]) for n in enforcement["nips"] if n["blocked"]}
     groups: dict[Group, dict[str, Any]] = defaultdict(lambda: {"counts": Counter(), "overdue": []})
     dossier: set[str] = set()
+    issuers: Counter[str] = Counter()
     for line in (truth / "cases.jsonl").read_text(encoding="utf-8").splitlines():
         case = json.loads(line)
         state = known[case["case_id"]]
@@ -58,6 +61,8 @@ def _truth(data_dir: Path) -> tuple[date, dict[Group, dict[str, Any]], set[str]]
         group = groups[(case["event"], case["instansi_id"])]
         counts: Counter[str] = group["counts"]
         counts["received"] += 1
+        kasn_only = {r["source"] for r in case["source_records"]} & {"kasn", "bkn_wasdal"} == {"kasn"}
+        issuers["KASN" if kasn_only else "BKN"] += 1
         deadline = date.fromisoformat(case["tanggal_rekomendasi"]) + timedelta(days=FOLLOW_UP_DAYS)
         annulled = case["dibatalkan"] and datetime.fromisoformat(case["dibatalkan"]) <= as_of_instant
         if annulled:
@@ -75,7 +80,6 @@ def _truth(data_dir: Path) -> tuple[date, dict[Group, dict[str, Any]], set[str]]
         elif as_of > deadline:
             counts["not_followed_up"] += 1
             group["overdue"].append((as_of - deadline).days)
-            kasn_only = {r["source"] for r in case["source_records"]} & {"kasn", "bkn_wasdal"} == {"kasn"}
             if kasn_only:
                 dossier.add(case["nomor_rekomendasi"])
         else:
@@ -85,7 +89,7 @@ def _truth(data_dir: Path) -> tuple[date, dict[Group, dict[str, Any]], set[str]]
         group.setdefault("blocked", set()).update(
             nip for nip, cases in blocked_nips.items() if case["case_id"] in cases
         )
-    return as_of, groups, dossier
+    return as_of, groups, dossier, issuers
 
 
 def _ours(report: ComplianceReport) -> dict[Group, dict[str, Any]]:
@@ -115,7 +119,7 @@ def _run_cycle(project: SandboxProject, database: Database, as_of: date) -> None
 def test_compliance_counts_equal_the_ground_truth_and_exports_carry_title_and_as_of(
     as_of_project: SandboxProject, migrated_database: Database, tmp_path: Path
 ) -> None:
-    as_of, truth, dossier = _truth(as_of_project.data_dir)
+    as_of, truth, dossier, issuers = _truth(as_of_project.data_dir)
     _run_cycle(as_of_project, migrated_database, as_of)
 
     report = build_compliance(
@@ -146,6 +150,14 @@ def test_compliance_counts_equal_the_ground_truth_and_exports_carry_title_and_as
     assert report.escalation and report.dossier  # the scenario exercises both lists
     assert any(r.letters for r in report.rows)  # and the cycle wrote letters the report names
     assert all("*" in d.nip for d in report.dossier)  # masked as the deployment's letters show them
+    by_issuer = {
+        issuer: build_compliance(
+            migrated_database, as_of=as_of, follow_up_days=FOLLOW_UP_DAYS, nip_display="middle", issuer=issuer
+        )
+        for issuer in ("KASN", "BKN")
+    }
+    assert {i: sum(r.counts["received"] for r in found.rows) for i, found in by_issuer.items()} == issuers
+    assert not by_issuer["BKN"].dossier  # the dossier is the KASN era's
 
     title = f"Laporan kepatuhan PPK, per {as_of.isoformat()}"
     text = as_csv(report, "summary")
