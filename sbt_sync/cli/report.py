@@ -58,7 +58,10 @@ def compliance(
         Path | None, typer.Option("--out", "--output", "-o", help="File to write (xlsx, pdf: required).")
     ] = None,
     sort: Annotated[
-        str | None, typer.Option("--sort", help="Summary column key, e.g. not_followed_up, worst_overdue.")
+        str | None,
+        typer.Option(
+            "--sort", help="Summary column key (not_followed_up, worst_overdue, ...): numbers largest first."
+        ),
     ] = None,
     issuer: Annotated[
         str | None, typer.Option("--issuer", help="Only KASN's or BKN's recommendations.")
