@@ -10,10 +10,10 @@ Blocking keys, each an indexed lookup of ``asn_registry`` batched over all queri
 - the birth date (from a valid NIP, or what a partial one still shows);
 - for a misspelt name, the names of the written instansi that share its first or its last token
   (when neither the birth date nor the exact name found the person there), and, when nothing
-  plausible turned up at all, the names nationally that share all its tokens but the first or all
-  but the last; for a name of two tokens, one of them misspelt, the names that start with its first
-  token and the initial of its second, or end with its last token after the final letter of its
-  first (a first name alone is shared by 100,000 ASN and more nationally).
+  plausible turned up at all, the names nationally that start with its first token and the
+  initial of its second, or end with its last token and start with its first letter, or (three
+  tokens or more) end with all its tokens but the first: one slip anywhere but in those letters
+  still finds the person (a first or last name alone is shared by tens of thousands nationally).
 
 On PostgreSQL with pg_trgm (``trigram_available``) the birth-date and misspelt-name blocks are ranked
 in the database by trigram ``similarity`` and only their best few rows come back, in one statement
@@ -101,7 +101,24 @@ _INSTANSI_RANKED = text(
     + f"WHERE b.instansi_id = q.key AND ({_ANCHORED}{_SURNAME_FIRST}) "
     + _RANKED_TAIL
 )
-_NATIONAL_RANKED = text(_RANKED_HEAD.format(key_type="text") + "WHERE " + _ANCHORED + _RANKED_TAIL)
+# Nationally, for a name no other block placed: names starting with its first token and the initial
+# of its second [lo, hi); names ending with its last token [rlo, rhi) whose first letter is its first
+# letter [ilo, ihi); and, for three tokens or more, names ending with all its tokens but the first
+# [tlo, thi). A slip anywhere but in those few letters leaves at least one range holding the person.
+_NATIONAL_RANKED = text(
+    "SELECT q.i, a.* FROM unnest(CAST(:idx AS integer[]), CAST(:names AS text[]), CAST(:lo AS text[]), "
+    "CAST(:hi AS text[]), CAST(:rlo AS text[]), CAST(:rhi AS text[]), CAST(:ilo AS text[]), "
+    "CAST(:ihi AS text[]), CAST(:tlo AS text[]), CAST(:thi AS text[])) "
+    "AS q(i, name, lo, hi, rlo, rhi, ilo, ihi, tlo, thi) "
+    "CROSS JOIN LATERAL (SELECT b.nip, b.name_normalised, b.birth_date, b.gender, b.instansi_id, "
+    "b.instansi_name, b.front_title, b.back_title FROM asn_registry b WHERE "
+    "(b.name_normalised ~>=~ q.lo AND b.name_normalised ~<~ q.hi) "
+    "OR (reverse(b.name_normalised) ~>=~ q.rlo AND reverse(b.name_normalised) ~<~ q.rhi "
+    "AND b.name_normalised ~>=~ q.ilo AND b.name_normalised ~<~ q.ihi) "
+    "OR (reverse(b.name_normalised) ~>=~ q.tlo AND reverse(b.name_normalised) ~<~ q.thi) "
+    "ORDER BY similarity(b.name_normalised, q.name) DESC, b.nip LIMIT :k) a"
+)
+_NATIONAL_ANCHORS = ("lo", "hi", "rlo", "rhi", "ilo", "ihi", "tlo", "thi")
 # Distinct instansi without reading the table: one index probe per instansi (a loose index scan).
 INSTANSI_LIST = text(
     "WITH RECURSIVE ids(id) AS (SELECT min(instansi_id) FROM asn_registry UNION ALL "
@@ -182,9 +199,7 @@ class CandidateSearch:
             self._births(session, probes, found, ranked=ranked)
             self._instansi_block(session, probes, found, ranked=ranked)
             if ranked:
-                lost = [p for p in probes if len(p.tokens) > 1 and not self._plausible(p, found)]
-                keep = [len(p.tokens) - 1 for p in lost]
-                self._ranked(session, _NATIONAL_RANKED, lost, [None] * len(lost), keep, found, NATIONAL_LIMIT)
+                self._national(session, [p for p in probes if len(p.tokens) > 1], found)
         return [sorted(f.values(), key=lambda c: c.nip) for f in found]
 
     def _exact(self, session: Session, probes: list[_Probe], found: _Found, *, postgres: bool) -> None:
@@ -279,6 +294,21 @@ class CandidateSearch:
                 result[key(candidate) if key else getattr(candidate, column.key)].append(candidate)
         return result
 
+    def _national(self, session: Session, probes: list[_Probe], found: _Found) -> None:
+        """Misspelt names nothing plausible was found for, searched nationally (``_NATIONAL_RANKED``)."""
+        lost = [p for p in probes if not self._plausible(p, found)]
+        for start in range(0, len(lost), self._chunk):
+            chunk = lost[start : start + self._chunk]
+            anchors = [_national_anchors(p.tokens) for p in chunk]
+            params: dict[str, Any] = {
+                "idx": [p.index for p in chunk],
+                "names": [p.canonical for p in chunk],
+                **{name: [a[n] for a in anchors] for n, name in enumerate(_NATIONAL_ANCHORS)},
+                "k": NATIONAL_LIMIT,
+            }
+            for row in session.execute(_NATIONAL_RANKED, params):
+                found[row[0]].setdefault(row[1], _candidate(row[1:]))
+
     def _ranked(
         self,
         session: Session,
@@ -357,15 +387,25 @@ def _anchors(tokens: Sequence[str], keep: int) -> tuple[str, ...]:
     second token (an empty range for a single token)."""
     head = " ".join(tokens[:keep]) + " "
     tail = (" " + " ".join(tokens[-keep:]))[::-1]
-    if len(tokens) == 2 and keep == 1:
-        # One of two tokens kept: narrow each range by a letter of the other ("EKA R", and on the
-        # reversed name "NAMHAR A"), so a common first name does not rank a province's worth of rows.
-        head, tail = head + tokens[1][0], tail + tokens[0][-1]
     surname = (" " + " ".join(tokens[:keep]))[::-1]
     second = tokens[1] + " " if len(tokens) > 1 else ""
     return (
         head, _after(head), tail, _after(tail), surname, _after(surname),
         second, _after(second) if second else "",
+    )  # fmt: skip
+
+
+def _national_anchors(tokens: Sequence[str]) -> tuple[str, ...]:
+    """``_NATIONAL_ANCHORS`` for a name of two tokens or more: "EKA R" ("EKA RAHMN"); names ending
+    " RAHMAN" that start with "E" ("ELA RAHMAN", "EKAA RAHMAN"); and with three tokens or more, names
+    ending with all but the first (an empty range for two: a last name alone is shared by tens of
+    thousands)."""
+    head = f"{tokens[0]} {tokens[1][0]}"
+    tail = f" {tokens[-1]}"[::-1]
+    rest = f" {' '.join(tokens[1:])}"[::-1] if len(tokens) > 2 else ""
+    return (
+        head, _after(head), tail, _after(tail), tokens[0][0], _after(tokens[0][0]),
+        rest, _after(rest) if rest else "",
     )  # fmt: skip
 
 
