@@ -38,9 +38,11 @@ def demo(
     settings = state(ctx).settings()
     if not state(ctx).debug:
         # Each push and simulator request logs at INFO; the demo prints its own summary instead.
-        # mail.log: aiosmtpd (the sandbox's mail server) logs every SMTP command at INFO.
-        for noisy in ("connectors", "sbt_sync.sandbox", "sbt_sync.push", "sbt_sync.enforce", "mail.log"):
+        for noisy in ("connectors", "sbt_sync.sandbox", "sbt_sync.push", "sbt_sync.enforce"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        # aiosmtpd (the sandbox's mail server) logs every SMTP command at INFO, and at each login
+        # warns that its own Session.login_data is deprecated.
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
 
     def cycle(config_path: Path, as_of: date) -> tuple[str, bool, int]:
         result = run_full_cycle(
