@@ -1,19 +1,21 @@
-"""``sbt-sync imut``: I-MUT findings for stewards from the command line (the queue and decisions), and
-an evaluation outside Dagster."""
+"""``sbt-sync imut``: I-MUT findings for stewards from the command line (the queue and decisions), an
+evaluation outside Dagster, and the report per election and region."""
 
 from __future__ import annotations
 
 import getpass
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
 from sbt_sync.imut.review import StewardChoice
-from sbt_sync.imut.run import evaluate_database
+from sbt_sync.imut.run import calendars, evaluate_database
 from sbt_sync.imut.steward import FindingFilter, decide_finding, list_findings
 from schemas.nip import NipError, parse_nip
 
@@ -122,4 +124,55 @@ def evaluate_command(
     typer.echo(
         f"{stats.actions} actions evaluated: {stats.opened} findings opened, {stats.changed} changed, "
         f"{stats.closed} closed, {stats.reopened} reopened; open by rule {stats.open_by_rule}"
+    )
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    event: Annotated[str | None, typer.Option("--event", help="Only this election event id.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or xlsx.")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--out", help="Write to this file.")] = None,
+    which: Annotated[
+        str, typer.Option("--table", help="For csv: regions, instansi or officials.")
+    ] = "regions",
+    lang: Annotated[str, typer.Option("--lang", help="id (Bahasa Indonesia) or en.")] = "id",
+) -> None:
+    """Per election event and region: actions in the window, findings by rule, by instansi and by
+    deciding official (undecided per rule; confirmed and dismissed counted apart)."""
+    from sbt_sync.imut import report as ir
+
+    if fmt not in ("table", "csv", "xlsx"):
+        raise typer.BadParameter(f"unknown format {fmt!r}", param_hint="--format")
+    if lang not in ("id", "en"):
+        raise typer.BadParameter("id or en", param_hint="--lang")
+    if which not in ir.TABLES:
+        raise typer.BadParameter(f"one of {', '.join(ir.TABLES)}", param_hint="--table")
+    if fmt == "xlsx" and output is None:
+        raise typer.BadParameter("--format xlsx writes a file: give -o PATH", param_hint="--format")
+    settings = state(ctx).settings()
+    elections, _workdays = calendars(settings)
+    if event is not None and event not in {e.event_id for e in elections.events}:
+        raise typer.BadParameter(f"no election event {event!r} in the calendar", param_hint="--event")
+    database = Database(settings.database_url, echo=settings.database.echo)
+    try:
+        now = datetime.now(ZoneInfo(settings.schedule.timezone))
+        built = ir.build_report(database, elections, event=event, now=now)
+    finally:
+        database.dispose()
+    language: ir.Lang = "en" if lang == "en" else "id"
+    table_name: ir.Table = which
+    if fmt == "xlsx" and output is not None:
+        ir.write_xlsx(built, output, lang=language)
+    else:
+        text = (
+            ir.as_csv(built, table_name, lang=language) if fmt == "csv" else ir.as_text(built, lang=language)
+        )
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        output.write_text(text, encoding="utf-8")
+    typer.echo(
+        f"I-MUT report: {len(built.regions)} event and region row(s), {len(built.instansi)} instansi, "
+        f"{len(built.officials)} official(s); written to {output}"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -147,25 +147,30 @@ def as_csv(
 
 
 def write_xlsx(report: ComplianceReport, path: Path, *, lang: Lang = "id", sort: str | None = None) -> None:
-    """One sheet per table: the title and as-of in row 1, the header in row 3 (bold, frozen), column
-    widths fitted to the content (capped)."""
+    """One sheet per table (:func:`write_titled_sheets`)."""
+    names = {"summary": "Kepatuhan PPK", "kemendagri": "Kemendagri", "dossier": "Rekomendasi Presiden"}
+    if lang == "en":
+        names = {"summary": "PPK compliance", "kemendagri": "Kemendagri", "dossier": "Presidential"}
+    sheets = [(names[w], heading(report, w, lang), table(report, w, lang, sort)) for w in TABLES]
+    write_titled_sheets(path, sheets)
+
+
+def write_titled_sheets(path: Path, sheets: Sequence[tuple[str, str, list[list[Any]]]]) -> None:
+    """An XLSX workbook, one sheet per ``(name, title, rows)``: the title in row 1, the header (the
+    first of ``rows``) in row 3 (bold, frozen), column widths fitted to the content (capped)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    names = {"summary": "Kepatuhan PPK", "kemendagri": "Kemendagri", "dossier": "Rekomendasi Presiden"}
-    if lang == "en":
-        names = {"summary": "PPK compliance", "kemendagri": "Kemendagri", "dossier": "Presidential"}
     first = book.active
     assert first is not None
     book.remove(first)
-    for which in TABLES:
-        sheet = book.create_sheet(names[which])
-        sheet.append([heading(report, which, lang)])
+    for name, title, rows in sheets:
+        sheet = book.create_sheet(name)
+        sheet.append([title])
         sheet["A1"].font = Font(bold=True, size=12)
         sheet.append([])
-        rows = table(report, which, lang, sort)
         for row in rows:
             sheet.append([_cell(v) for v in row])
         for cell in sheet[3]:
@@ -217,12 +222,17 @@ def as_text(
     report: ComplianceReport, which: Table = "summary", *, lang: Lang = "id", sort: str | None = None
 ) -> str:
     """One table in aligned columns under its title (numbers right-aligned)."""
-    rows = [[str(_cell(v)) for v in row] for row in table(report, which, lang, sort)]
+    return aligned_text(heading(report, which, lang), table(report, which, lang, sort))
+
+
+def aligned_text(title: str, table_rows: list[list[Any]]) -> str:
+    """A header row and its rows in aligned columns under ``title`` (numeric columns right-aligned)."""
+    rows = [[str(_cell(v)) for v in row] for row in table_rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     numeric = [
         all(r[i].replace(".", "", 1).isdigit() or not r[i] for r in rows[1:]) for i in range(len(widths))
     ]
-    lines = [heading(report, which, lang), ""]
+    lines = [title, ""]
     for n, row in enumerate(rows):
         cells = [
             v.rjust(w) if numeric[i] and n else v.ljust(w)
