@@ -27,7 +27,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sbt_sync.console import api, api_links, web_auth, web_conflicts, web_links, web_ops, web_pages
+from sbt_sync.console import (
+    api,
+    api_links,
+    web_auth,
+    web_conflicts,
+    web_imut,
+    web_links,
+    web_ops,
+    web_pages,
+)
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.oidc import OidcClient
 from sbt_sync.console.security import LoginThrottle, session_secret
@@ -119,11 +128,13 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    templates = setup_templates(HERE / "templates", settings)
+    templates.env.globals["sees_imut"] = web_imut.sees_imut  # the menu's I-MUT link
     app.state.console = Console(
         settings=settings,
         database=database,
         throttle=LoginThrottle(console_settings.login_attempts_per_minute),
-        templates=setup_templates(HERE / "templates", settings),
+        templates=templates,
         oidc=OidcClient(console_settings.oidc, settings) if console_settings.oidc else None,
     )
     app.add_middleware(
@@ -142,6 +153,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_conflicts.router)
     app.include_router(web_links.router)
     app.include_router(web_ops.router)
+    app.include_router(web_imut.router)
     app.include_router(api.router)
     app.include_router(api_links.router)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sbt_sync.imut.report import WORDS as IMUT_WORDS
+
 LANGUAGES = ("id", "en")
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -22,6 +24,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.quarantine": ("Karantina", "Quarantine"),
     "nav.push": ("Pengiriman SIASN", "SIASN push"),
     "nav.audit": ("Log audit", "Audit log"),
+    "nav.imut": ("I-MUT", "I-MUT"),
     "footer.timezone": ("Waktu ditampilkan dalam", "Times shown in"),
     "role.admin": ("admin", "admin"),
     "role.steward": ("steward BKN", "BKN steward"),
@@ -531,7 +534,88 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Konflik atau rekaman instansi lain (rinciannya tidak ditampilkan).",
         "A conflict or a record of another agency (its details are not shown).",
     ),
+    # I-MUT findings and report (sbt_sync/console/web_imut.py); rule and report headings come from
+    # sbt_sync.imut.report.WORDS, merged below.
+    "imut.title": (
+        "Temuan I-MUT: mutasi di sekitar pemilihan",
+        "I-MUT findings: personnel actions around elections",
+    ),
+    "imut.one": ("Temuan I-MUT", "I-MUT finding"),
+    "imut.report": ("Laporan I-MUT", "I-MUT report"),
+    "imut.report_hint": (
+        "Kolom per aturan menghitung temuan yang belum diputus (menunggu atau sedang diperiksa); temuan yang "
+        "dikonfirmasi atau ditolak dihitung terpisah. Tanpa NIP.",
+        "The rule columns count findings not yet decided (pending or under investigation); confirmed and "
+        "dismissed findings are counted separately. No NIPs.",
+    ),
+    "imut.download": ("Unduh", "Download"),
+    "imut.rule": ("Aturan", "Rule"),
+    "imut.review": ("Tinjauan", "Review"),
+    "imut.review.pending": ("menunggu", "pending"),
+    "imut.review.investigating": ("sedang diperiksa", "under investigation"),
+    "imut.review.confirmed": ("dikonfirmasi", "confirmed"),
+    "imut.review.dismissed": ("ditolak", "dismissed"),
+    "imut.status.open": ("berlaku", "open"),
+    "imut.status.closed": ("ditutup", "closed"),
+    "imut.status.all": ("semua", "all"),
+    "imut.disposition": ("Sifat", "Kind"),
+    "imut.disposition.breach": ("pelanggaran", "breach"),
+    "imut.disposition.investigate": ("untuk diperiksa", "to investigate"),
+    "imut.instansi": ("Instansi", "Instansi"),
+    "imut.official": ("Pejabat penetap", "Deciding official"),
+    "imut.event": ("Pemilihan", "Election"),
+    "imut.region": ("wilayah", "region"),
+    "imut.reason": ("Alasan temuan", "Why"),
+    "imut.basis": ("Dasar", "Basis"),
+    "imut.side_by_side": (
+        "Keputusan, masa larangan, persetujuan dan pelaporan",
+        "Decision, window, approval and reporting",
+    ),
+    "imut.decision": ("Keputusan (SK)", "Decision (SK)"),
+    "imut.sk": ("Nomor SK", "SK number"),
+    "imut.dated": ("tanggal", "dated"),
+    "imut.window": ("Masa larangan", "Window"),
+    "imut.window_open": ("akhir masa jabatan belum diketahui", "end of term not yet known"),
+    "imut.approval": ("Persetujuan tertulis Mendagri", "Minister of Home Affairs' written approval"),
+    "imut.approval_none": ("tidak ada", "none"),
+    "imut.approval_before": ("sebelum keputusan: berlaku", "before the decision: counts"),
+    "imut.approval_not_before": (
+        "tidak sebelum keputusan: tidak berlaku",
+        "not before the decision: does not count",
+    ),
+    "imut.reporting": ("Pelaporan ke Kemendagri", "Reporting to Kemendagri"),
+    "imut.reported_on": ("dilaporkan", "reported"),
+    "imut.not_reported": ("belum dilaporkan", "not reported"),
+    "imut.deadline": ("batas (hari kerja ke-7)", "deadline (7th working day)"),
+    "imut.in_time": ("tepat waktu", "in time"),
+    "imut.late": ("terlambat", "late"),
+    "imut.provisional": ("Sementara", "Provisional"),
+    "imut.provisional_hint": (
+        "Cuti bersama tahun yang dilalui belum ditetapkan; batas waktu dapat mundur.",
+        "The cuti bersama of a year it spans are not yet decreed; the deadline may move later.",
+    ),
+    "imut.action": ("Tindakan kepegawaian", "Personnel action"),
+    "imut.asn": ("ASN", "ASN"),
+    "imut.kind": ("Jenis", "Kind"),
+    "imut.post_before": ("Jabatan lama", "Post before"),
+    "imut.post_after": ("Jabatan baru", "Post after"),
+    "imut.effective": ("TMT", "Effective"),
+    "imut.reason_given": ("Alasan dalam SK", "Reason given"),
+    "imut.action_id": ("ID I-MUT", "I-MUT id"),
+    "imut.records": ("Rekaman yang mendasari", "Records it rests on"),
+    "imut.record.imut_action": ("Rekaman I-MUT", "I-MUT record"),
+    "imut.record.case": ("Kasus netralitas", "Neutrality case"),
+    "imut.record.push_ledger": ("Pemblokiran yang dikirim ke SIASN", "Block sent to SIASN"),
+    "imut.record.siasn_observation": ("Status blokir dibaca dari SIASN", "Block state read from SIASN"),
+    "imut.choice": ("Keputusan", "Decision"),
+    "imut.choice.investigate": ("Periksa", "Investigate"),
+    "imut.choice.confirm": ("Konfirmasi pelanggaran", "Confirm the breach"),
+    "imut.choice.dismiss": ("Tolak (bukan pelanggaran)", "Dismiss (not a breach)"),
+    "imut.decide": ("Putuskan temuan ini", "Decide this finding"),
+    "imut.decide_submit": ("Simpan keputusan", "Save the decision"),
+    "imut.decided": ("Temuan #{id}: {choice} dicatat.", "Finding #{id}: {choice} recorded."),
 }
+MESSAGES.update(IMUT_WORDS)
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -22,6 +22,8 @@ Permission = Literal[
     "push.act",
     "audit.view",
     "feed.view",
+    "imut.view",
+    "imut.act",
 ]
 
 _READ: frozenset[Permission] = frozenset(
@@ -29,12 +31,18 @@ _READ: frozenset[Permission] = frozenset(
 )
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # cases.act: correct the crosswalk (move, assign, split, merge, undo), :mod:`web_links`.
-    "admin": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view"},
-    "steward": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view"},
+    # imut.act: investigate, confirm or dismiss an I-MUT finding, :mod:`web_imut`.
+    "admin": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view", "imut.view",
+                      "imut.act"},
+    "steward": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view", "imut.view",
+                        "imut.act"},
     # Read-only over everything, the audit log included; SIASN's pull account is an auditor.
-    "auditor": _READ | {"feed.view"},
-    "agency_viewer": frozenset({"dashboard.view", "conflicts.view", "cases.view", "quarantine.view"}),
-}
+    "auditor": _READ | {"feed.view", "imut.view"},
+    # imut.view: only the agencies :func:`sbt_sync.steward.scope.imut_visible` names (Kemendagri).
+    "agency_viewer": frozenset(
+        {"dashboard.view", "conflicts.view", "cases.view", "quarantine.view", "imut.view"}
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ sbt.yaml) sees the cases and conflicts their agency's records are in, and in the
 
 Counts (dashboard tiles, recap, charts) are over the cases, conflicts and quarantined rows they may see.
 Stewards, admins and auditors (``sources`` None) get :data:`EVERYTHING`, which changes nothing.
+
+I-MUT findings (personnel actions decided by regional heads and instansi heads) are BKN's oversight,
+shared with the one agency that supervises regional heads: viewers of :data:`IMUT_AGENCIES` see every
+finding of every region, and the I-MUT report; any other agency's viewers see neither
+(:func:`imut_visible`). A neutrality case a finding cites is still a case: its key is shown to a viewer
+only as :meth:`CaseScope.text` allows (:func:`imut_case_keys_seen`).
 """
 
 from __future__ import annotations
@@ -38,6 +44,15 @@ RECORD_COLUMNS = ("event_code", "register_no", "recommendation_no")
 _MIN_MARKER = 2
 """Shorter texts (a one-letter code) are too common to tell whose record a text quotes."""
 _ALNUM = re.compile(r"[0-9A-Za-z]")
+IMUT_AGENCIES = frozenset({"kemendagri"})
+"""Agencies whose viewers see I-MUT findings, all regions (Kemendagri supervises regional heads:
+UU 10/2016 Pasal 71(2) approvals are the Minister of Home Affairs')."""
+
+
+def imut_visible(sources: Sequence[str] | None, agency: str | None) -> bool:
+    """Whether a user sees I-MUT findings and their report: BKN's roles (``sources`` None) and the
+    viewers of :data:`IMUT_AGENCIES`; no other agency's viewer."""
+    return sources is None or agency in IMUT_AGENCIES
 
 
 def case_visible(sources: Sequence[str]) -> ColumnElement[bool]:
@@ -303,3 +318,14 @@ def case_scopes(
     for case_id in ids:
         scopes[case_id] = _scope(allowed, records[case_id], provenance[case_id], facts.get(case_id, ()))
     return scopes
+
+
+def imut_case_keys_seen(
+    session: Session, cases: Mapping[int, str], sources: Sequence[str] | None
+) -> set[int]:
+    """Of the neutrality cases an I-MUT finding cites (id to key), those whose key the user may read:
+    all for BKN's roles; for a viewer, those whose key quotes no other agency's record."""
+    if sources is None:
+        return set(cases)
+    scopes = case_scopes(session, cases, sources)
+    return {case_id for case_id, key in cases.items() if scopes[case_id].text(key) is not None}

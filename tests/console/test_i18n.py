@@ -8,6 +8,9 @@ from pathlib import Path
 from sbt_sync.console.i18n import MESSAGES, translator
 from sbt_sync.console.web_links import REFUSALS
 from sbt_sync.db.models.golden import CASE_STATUSES, LINK_CORRECTION_KINDS, LINK_CORRECTION_STATUSES
+from sbt_sync.imut.model import Disposition, Rule
+from sbt_sync.imut.report import TABLES
+from sbt_sync.imut.review import FindingStatus, Review, StewardChoice
 from sbt_sync.reports.recap import COLUMNS
 from tests.console.conftest import World
 
@@ -36,6 +39,13 @@ DYNAMIC_PREFIXES = {
     "links.error.": tuple(key.removeprefix("links.error.") for _, key in REFUSALS),
     "push.": ("approve_done", "reject_done", "retry_done"),
     "error.title.": ("400", "403", "404", "429"),
+    "imut.rule.": tuple(Rule),
+    "imut.review.": tuple(Review),
+    "imut.status.": (*FindingStatus, "all"),
+    "imut.disposition.": tuple(Disposition),
+    "imut.choice.": tuple(StewardChoice),
+    "imut.report.": TABLES,
+    "imut.record.": ("imut_action", "case", "push_ledger", "siasn_observation"),
 }  # fmt: skip
 
 

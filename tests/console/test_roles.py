@@ -14,7 +14,16 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Mount, Route
 
-from sbt_sync.console import api, api_links, web_auth, web_conflicts, web_links, web_ops, web_pages
+from sbt_sync.console import (
+    api,
+    api_links,
+    web_auth,
+    web_conflicts,
+    web_imut,
+    web_links,
+    web_ops,
+    web_pages,
+)
 from sbt_sync.console.app import create_app
 from tests.console.conftest import NIP_B, World, csrf_of
 
@@ -105,6 +114,13 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/api/v1/push/status", "/api/v1/push/status", None, API_STAFF),
         ("GET", "/api/v1/feed/block-changes", "/api/v1/feed/block-changes", None, API_STAFF),
         ("GET", "/api/v1/audit", "/api/v1/audit", None, API_STAFF),
+        # I-MUT: BKN's roles and Kemendagri's viewers (test_imut_pages); a Bawaslu viewer gets 403.
+        ("GET", "/imut", "/imut", None, STAFF),
+        ("GET", "/imut/report", "/imut/report", None, STAFF),
+        ("GET", "/imut/report", "/imut/report?format=csv", None, STAFF),
+        ("GET", "/imut/{finding_id}", "/imut/999999", None, {**STAFF, "admin": 404, "steward": 404,
+                                                             "auditor": 404}),
+        ("POST", "/imut/{finding_id}/decide", "/imut/999999/decide", {"choice": "confirm", **reason}, ACT),
     ]  # fmt: skip
 
 
@@ -131,6 +147,7 @@ def test_the_role_table_covers_every_route_and_method(world: World) -> None:
         web_conflicts.router,
         web_links.router,
         web_ops.router,
+        web_imut.router,
         api.router,
         api_links.router,
     ):

@@ -28,7 +28,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from starlette.routing import Route
 
-from sbt_sync.console import api, api_links, web_auth, web_conflicts, web_links, web_ops, web_pages
+from sbt_sync.console import (
+    api,
+    api_links,
+    web_auth,
+    web_conflicts,
+    web_imut,
+    web_links,
+    web_ops,
+    web_pages,
+)
 from sbt_sync.console.app import create_app
 from sbt_sync.console.users import add_user, create_token
 from sbt_sync.db.engine import Database
@@ -39,6 +48,7 @@ from sbt_sync.db.models import (
     Conflict,
     ControlAction,
     FieldProvenance,
+    ImutFinding,
     OutboxEntry,
     QuarantinedRow,
     RawRecord,
@@ -275,7 +285,21 @@ def _other_cases(session: Session, ids: dict[str, int]) -> None:
                         last_error="400 FOREIGN"),
         ]
     )  # fmt: skip
-    ids.update(case_w=case_w.id, case_y=case_y.id, case_v=case_v.id)
+    # An I-MUT finding on Y's ASN citing case Y: a Bawaslu viewer sees no I-MUT page at all.
+    finding = ImutFinding(
+        finding_key=f"{'f' * 32}|possible_retaliation", action_id="f" * 32, rule="possible_retaliation",
+        disposition="investigate", basis_key="imut.basis.possible_retaliation",
+        reason_key="imut.reason.possible_retaliation",
+        reason_params={"action": "demosi", "case_id": case_y.case_key, "known_since": "2026-10-05",
+                       "decision_date": "2026-10-20", "window_first": "2024-03-22",
+                       "window_last": "2025-02-19", "event": "Pilkada serentak 2024"},
+        records=[{"kind": "case", "case_id": case_y.id, "case_key": case_y.case_key, "how": "reported"}],
+        basis_hash="b", nip=NIP_Y, decision_no="SK-FOREIGN-IMUT", decision_date=date(2026, 10, 20),
+        official_name="FOREIGN official", official_role="pimpinan_instansi", event_id="pilkada-2024",
+    )  # fmt: skip
+    session.add(finding)
+    session.flush()
+    ids.update(case_w=case_w.id, case_y=case_y.id, case_v=case_v.id, imut=finding.id)
 
 
 @pytest.fixture
@@ -298,13 +322,14 @@ def _urls(scene: Scene) -> list[str]:
     """Every GET route the console serves, its path parameters filled with every case and conflict
     (and list filters that widen what a list shows), pages also in English."""
     app = create_app(scene.settings, scene.database)
-    routers = (web_auth, web_pages, web_conflicts, web_links, web_ops, api, api_links)
+    routers = (web_auth, web_pages, web_conflicts, web_links, web_ops, web_imut, api, api_links)
     routes = [*app.routes, *(r for module in routers for r in module.router.routes)]
     ids = scene.ids
     fill: dict[str, list[int | str]] = {
         "{case_id}": [ids[k] for k in ("case_x", "case_w", "case_y", "case_v")],
         "{conflict_id}": [ids[k] for k in ("sanction", "recommended", "identity")],
         "{code}": ["en"],
+        "{finding_id}": [ids["imut"]],
     }
     urls: list[str] = []  # the routers' routes too, as tests/console/test_roles.py collects them
     for route in routes:

@@ -1,0 +1,123 @@
+"""The console's I-MUT pages: the findings queue (NIPs masked), a finding side by side, a steward's
+decision through the CLI's service (audited as the console user), the report and its downloads; seen
+by BKN's roles and Kemendagri's viewers, not by a Bawaslu viewer (403, no menu link)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from sbt_sync.console.users import add_user
+from sbt_sync.db.models import AuditEntry, ImutFinding
+from sbt_sync.imut.elections import load_election_calendar
+from sbt_sync.imut.store import evaluate_findings
+from sbt_sync.imut.workdays import load_working_days
+from tests.console.conftest import PASSWORD, World, csrf_of
+from tests.imut.builders import NIP_A, action_id, ingest, payload
+
+
+@pytest.fixture
+def imut(world: World) -> dict[str, int]:
+    """Action 1: a replacement without approval; action 2: one whose approval postdates the decision.
+    Adds ``kmd``, a Kemendagri viewer."""
+    add_user(world.database, world.settings, username="kmd", password=PASSWORD, role="agency_viewer",
+             agency="kemendagri", actor="test")  # fmt: skip
+    late = {"persetujuanMendagriNomor": "100.2.2.6/99/OTDA", "persetujuanMendagriTanggal": "20-06-2024"}
+    ingest(world.database, payload(1), payload(2, **late))
+    with world.database.session() as session:
+        evaluate_findings(
+            session,
+            elections=load_election_calendar(),
+            workdays=load_working_days(),
+            as_of=date(2024, 11, 27),
+        )
+        rows = session.execute(select(ImutFinding.action_id, ImutFinding.id)).tuples()
+        found = {key: value for key, value in rows}
+    return {"none": found[action_id(1)], "late": found[action_id(2)]}
+
+
+def _decide(client: TestClient, finding_id: int, choice: str, reason: str) -> int:
+    form = {"choice": choice, "reason": reason, "csrf_token": csrf_of(client, f"/imut/{finding_id}")}
+    status: int = client.post(f"/imut/{finding_id}/decide", data=form).status_code
+    return status
+
+
+def test_a_steward_reads_the_queue_with_masked_nips_and_a_finding_side_by_side(
+    world: World, imut: dict[str, int]
+) -> None:
+    steward = world.login("steward")
+    queue = steward.get("/imut")
+    assert queue.status_code == 200 and 'href="/imut"' in queue.text
+    assert NIP_A not in queue.text and NIP_A[-4:] in queue.text  # masked in the list
+    assert queue.text.count("Pasal 71(2)") >= 2
+    page = steward.get(f"/imut/{imut['none']}")
+    assert page.status_code == 200
+    side = page.text.split('id="side-by-side"')[1].split("</table>")[0]
+    for shown in ("821/1/BKPSDM/2024", "10-06-2024", "H. Wali Kota", "kepala daerah definitif", "22-03-2024",
+                  "19-02-2025", "Pilkada serentak 2024", "tidak ada", "12-06-2024"):  # fmt: skip
+        assert shown in side, shown
+    assert "tanpa persetujuan tertulis Mendagri" in page.text and "Pasal 71 ayat (2)" in page.text
+    late = steward.get(f"/imut/{imut['late']}?lang=en").text
+    assert "100.2.2.6/99/OTDA" in late and "not before the decision: does not count" in late
+    assert steward.get("/imut?rule=pasal_71_2&review=pending&event=pilkada-2024").text.count("/imut/") >= 2
+    assert steward.get("/imut?rule=nope").status_code == 400
+
+
+def test_a_steward_confirms_a_finding_and_the_audit_log_names_them(
+    world: World, imut: dict[str, int]
+) -> None:
+    steward = world.login("steward")
+    assert _decide(steward, imut["none"], "confirm", "SK tanpa persetujuan Mendagri") == 303
+    assert "dikonfirmasi" in steward.get(f"/imut/{imut['none']}").text
+    with world.database.session() as session:
+        row = session.get(ImutFinding, imut["none"])
+        assert row is not None and (row.review, row.reviewed_by) == ("confirmed", "steward")
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "imut_finding.decide")).one()
+        assert (audit.actor_name, audit.channel, audit.reason) == (
+            "steward",
+            "console",
+            "SK tanpa persetujuan Mendagri",
+        )
+    assert _decide(steward, imut["none"], "dismiss", " ") == 303  # no reason: refused, said in a flash
+    with world.database.session() as session:
+        assert session.get(ImutFinding, imut["none"]).review == "confirmed"  # type: ignore[union-attr]
+    auditor = world.login("auditor")
+    assert auditor.get(f"/imut/{imut['none']}").status_code == 200
+    assert _decide(auditor, imut["none"], "dismiss", "x") == 403
+
+
+def test_a_kemendagri_viewer_sees_findings_and_the_report_and_a_bawaslu_viewer_does_not(
+    world: World, imut: dict[str, int]
+) -> None:
+    kmd = world.login("kmd")
+    assert 'href="/imut"' in kmd.get("/").text
+    assert kmd.get("/imut").status_code == 200 and kmd.get(f"/imut/{imut['none']}").status_code == 200
+    assert kmd.get("/imut/report").status_code == 200
+    assert _decide(kmd, imut["none"], "dismiss", "bukan kewenangan") == 403
+    bawaslu = world.login("viewer")
+    assert 'href="/imut"' not in bawaslu.get("/").text
+    for url in ("/imut", f"/imut/{imut['none']}", "/imut/report", "/imut/report?format=xlsx"):
+        assert bawaslu.get(url).status_code == 403, url
+
+
+def test_the_report_page_and_its_csv_and_xlsx_downloads(world: World, imut: dict[str, int]) -> None:
+    steward = world.login("steward")
+    page = steward.get("/imut/report?event=pilkada-2024")
+    assert page.status_code == 200 and "Per pejabat penetap" in page.text and "32.73" in page.text
+    csv_answer = steward.get("/imut/report?format=csv&table=officials")
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv_answer.headers["content-disposition"]
+    lines = csv_answer.text.splitlines()
+    assert (
+        lines[0].startswith("# Laporan I-MUT") and "H. Wali Kota" in lines[2] and NIP_A not in csv_answer.text
+    )
+    xlsx = steward.get("/imut/report?format=xlsx&lang=en")
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["By election and region", "By instansi", "By deciding official"]
+    assert book["By election and region"].freeze_panes == "A4"
+    assert steward.get("/imut/report?event=nope").status_code == 400
