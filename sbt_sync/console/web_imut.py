@@ -10,6 +10,7 @@ the roles above only).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
 from sbt_sync.errors import SbtError
 from sbt_sync.imut import report as ir
-from sbt_sync.imut.detail import finding_detail
+from sbt_sync.imut.detail import finding_detail, scoped_reasons
 from sbt_sync.imut.elections import ElectionCalendar
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.review import FindingStatus, Review, StewardChoice
@@ -98,9 +99,13 @@ def findings(
         instansi_id=instansi or None,
         event_id=event or None,
     )
+    database = console(request).database
     total, rows = list_findings(
-        console(request).database, filters, limit=PAGE, offset=(page - 1) * PAGE, language=_lang(request)
+        database, filters, limit=PAGE, offset=(page - 1) * PAGE, language=_lang(request)
     )
+    # A viewer reads a cited case's key only as the scope gate allows (the detail page does the same).
+    scoped = scoped_reasons(database, [f.id for f in rows], sources=me.sources, language=_lang(request))
+    rows = [replace(f, reason=scoped[f.id]) if f.id in scoped else f for f in rows]
     return render(
         request, "imut_findings.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         statuses=statuses, reviews=tuple(Review), rules=tuple(Rule),

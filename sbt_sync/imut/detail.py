@@ -94,6 +94,49 @@ def _post(fields: dict[str, Any], side: str, language: Language) -> str:
     return " · ".join([*([label] if label else []), *parts]) or "-"
 
 
+def _scoped_reason(row: ImutFinding, seen: set[int], language: Language) -> tuple[str, list[dict[str, Any]]]:
+    """The reason and records of ``row`` with the key of every cited case not in ``seen`` withheld."""
+    cases = {r["case_id"]: str(r.get("case_key")) for r in row.records or [] if r.get("kind") == "case"}
+    withheld = {key for case_id, key in cases.items() if case_id not in seen}
+    records = [
+        {**r, "case_key": None, "withheld": True}
+        if r.get("kind") == "case" and r.get("case_id") not in seen
+        else dict(r)
+        for r in row.records or []
+    ]
+    params = dict(row.reason_params or {})
+    if params.get("case_id") in withheld:
+        params["case_id"] = "-"
+    return render(row.reason_key, params, language), records
+
+
+def _cited(rows: Sequence[ImutFinding]) -> dict[int, str]:
+    return {
+        r["case_id"]: str(r.get("case_key"))
+        for row in rows
+        for r in row.records or []
+        if r.get("kind") == "case"
+    }
+
+
+def scoped_reasons(
+    database: Database,
+    finding_ids: Sequence[int],
+    *,
+    sources: Sequence[str] | None,
+    language: Language = "id",
+) -> dict[int, str]:
+    """The reasons of the findings that cite a neutrality case, as ``sources`` may read them (a list
+    page replaces its reasons with these)."""
+    if sources is None or not finding_ids:
+        return {}
+    with database.session() as session:
+        rows = list(session.scalars(select(ImutFinding).where(ImutFinding.id.in_(list(finding_ids)))))
+        cites = [row for row in rows if any(r.get("kind") == "case" for r in row.records or [])]
+        seen = imut_case_keys_seen(session, _cited(cites), sources)
+        return {row.id: _scoped_reason(row, seen, language)[0] for row in cites}
+
+
 def finding_detail(
     database: Database,
     finding_id: int,
@@ -115,8 +158,8 @@ def finding_detail(
         if instansi_name is None and row.instansi_id:
             query = select(func.min(AsnRegistryEntry.instansi_name))
             instansi_name = session.scalar(query.where(AsnRegistryEntry.instansi_id == row.instansi_id))
-        cases = {r["case_id"]: str(r.get("case_key")) for r in row.records or [] if r.get("kind") == "case"}
-        seen = imut_case_keys_seen(session, cases, sources)
+        seen = imut_case_keys_seen(session, _cited([row]), sources)
+        reason, records = _scoped_reason(row, seen, language)
         decisions = [
             Decision(d.decided_at, d.decided_by, d.decision, d.reason)
             for d in session.scalars(
@@ -125,16 +168,6 @@ def finding_detail(
                 .order_by(ImutFindingDecision.decided_at, ImutFindingDecision.id)
             )
         ]
-        withheld = {key for case_id, key in cases.items() if case_id not in seen}
-        records = [
-            {**r, "case_key": None, "withheld": True}
-            if r.get("kind") == "case" and r.get("case_id") not in seen
-            else dict(r)
-            for r in row.records or []
-        ]
-        params = dict(row.reason_params or {})
-        if params.get("case_id") in withheld:
-            params["case_id"] = "-"
         decision_date = row.decision_date
         approval_date = _day(fields.get("approval_date"))
         reported_on = _day(fields.get("reported_on"))
@@ -183,7 +216,7 @@ def finding_detail(
             reported_on=reported_on,
             deadline=deadline,
             reported_in_time=None if reported_on is None or deadline is None else reported_on <= deadline,
-            reason=render(row.reason_key, params, language),
+            reason=reason,
             basis=text(row.basis_key, language),
             records=records,
             decisions=decisions,

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from sbt_sync.console.users import add_user
-from sbt_sync.db.models import AuditEntry, ImutFinding
+from sbt_sync.db.models import AuditEntry, Case, ImutFinding
 from sbt_sync.imut.elections import load_election_calendar
 from sbt_sync.imut.store import evaluate_findings
 from sbt_sync.imut.workdays import load_working_days
@@ -121,3 +121,36 @@ def test_the_report_page_and_its_csv_and_xlsx_downloads(world: World, imut: dict
     assert book.sheetnames == ["By election and region", "By instansi", "By deciding official"]
     assert book["By election and region"].freeze_panes == "A4"
     assert steward.get("/imut/report?event=nope").status_code == 400
+
+
+def test_a_kemendagri_viewer_does_not_read_a_cited_case_key_that_quotes_another_agencys_record(
+    world: World, imut: dict[str, int]
+) -> None:
+    key = f"PILKADA2024|reg:REG-A|{NIP_A}"  # case A's key quotes Bawaslu's register number
+    with world.database.session() as session:
+        case = session.get(Case, world.ids["case_a"])
+        assert case is not None
+        case.case_key = key
+        finding = ImutFinding(
+            finding_key=f"{action_id(9)}|possible_retaliation", action_id=action_id(9),
+            rule="possible_retaliation", disposition="investigate",
+            basis_key="imut.basis.possible_retaliation", reason_key="imut.reason.possible_retaliation",
+            reason_params={"action": "demosi", "case_id": key, "known_since": "2024-05-01",
+                           "decision_date": "2024-07-01", "window_first": "2024-03-22",
+                           "window_last": "2025-02-19", "event": "Pilkada serentak 2024"},
+            records=[{"kind": "case", "case_id": case.id, "case_key": key, "how": "reported"}],
+            basis_hash="b", nip=NIP_A, decision_no="SK-9", decision_date=date(2024, 7, 1),
+            official_name="Kepala Dinas", official_role="pimpinan_instansi", event_id="pilkada-2024",
+        )  # fmt: skip
+        session.add(finding)
+        session.flush()
+        finding_id = finding.id
+    kmd = world.login("kmd")
+    for url in (f"/imut/{finding_id}", "/imut?rule=possible_retaliation"):
+        answer = kmd.get(url)
+        assert answer.status_code == 200 and "SK-9" in answer.text, url
+        assert "REG-A" not in answer.text, url
+    assert "tidak ditampilkan" in kmd.get(f"/imut/{finding_id}").text
+    steward = world.login("steward")
+    assert "REG-A" in steward.get(f"/imut/{finding_id}").text
+    assert "REG-A" in steward.get("/imut?rule=possible_retaliation").text
