@@ -196,6 +196,12 @@ def _walk(settings: Settings, database: Database, finding: int, *, shots: str, o
         expect(audit).to_contain_text("siti")
         expect(audit).to_contain_text(REASON)
         page.screenshot(path=folder / f"{shots}-3-audit.png", full_page=True)
+        page.goto(f"{base}/imut")
+        page.get_by_role("link", name="Laporan I-MUT").click()
+        officials = page.locator("section", has=page.get_by_role("heading", name="Per pejabat penetap"))
+        expect(officials.locator("tbody tr").filter(has_text=official or "-").first).to_be_visible()
+        expect(page.get_by_role("link", name="XLSX")).to_be_visible()
+        page.screenshot(path=folder / f"{shots}-3b-report.png", full_page=True)
 
         kmd = _login(browser, base, "kmd")
         kmd.get_by_role("navigation").get_by_role("link", name="I-MUT").click()
@@ -205,12 +211,16 @@ def _walk(settings: Settings, database: Database, finding: int, *, shots: str, o
         expect(kmd.locator("#review")).to_contain_text("dikonfirmasi")
         expect(kmd.get_by_role("button", name="Simpan keputusan")).to_have_count(0)  # reads, never decides
         kmd.screenshot(path=folder / f"{shots}-4-kemendagri.png", full_page=True)
+        kmd.goto(f"{base}/imut/report")
+        expect(kmd.get_by_role("heading", name="Laporan I-MUT", exact=True)).to_be_visible()
 
         bws = _login(browser, base, "bws")
         expect(bws.get_by_role("navigation").get_by_role("link", name="I-MUT")).to_have_count(0)
         bws.goto(f"{base}/imut/{finding}")
         expect(bws.get_by_role("heading", name="403")).to_be_visible()
         expect(bws.get_by_text(decision_no)).to_have_count(0)
+        bws.goto(f"{base}/imut/report")
+        expect(bws.get_by_role("heading", name="403")).to_be_visible()
         bws.screenshot(path=folder / f"{shots}-5-bawaslu.png", full_page=True)
         browser.close()
 
