@@ -97,6 +97,11 @@ def demo(
             f"recall {q.identity_recall:.3f}; {q.conflicts_raised} conflicts raised of "
             f"{q.conflicts_expected} expected ({q.conflicts_missed} missed); open {report.open_conflicts}"
         )
+        if q.imut is not None:
+            typer.echo(
+                f"  I-MUT: {q.imut.found:,} open findings, the ground truth expects {q.imut.expected:,}; "
+                f"precision {q.imut.precision:.3f}, recall {q.imut.recall:.3f} (`sbt-sync imut findings`)"
+            )
     for line in report.approvals:
         typer.echo(f"  change guard: {line} (approved by the demo, as `sbt-sync push approve` would)")
     s = report.siasn
