@@ -72,7 +72,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("sbt_sync", "connectors", "paramiko", "dagster", "alembic"):
+    for noisy in ("sbt_sync", "connectors", "paramiko", "dagster", "alembic", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = _arguments(argv)
     started = datetime.now(UTC)
