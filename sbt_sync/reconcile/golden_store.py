@@ -7,7 +7,7 @@ line with them, as a diff:
 - A case row keeps its id when its key is unchanged, or when its key changed (a stronger anchor
   arrived) but it holds most of the new case's records: the row is renamed, so control actions and
   block state that refer to it stay attached. A case of the scope that no new case continues is
-  removed (its links go with it; its conflicts close).
+  removed (its links go with it, kept in the audit log first; its conflicts close).
 - Links are never deleted while their case lives: a record leaving a case is stamped ``unlinked_at``
   with the reason, and linking it again inserts a new row.
 - A case whose content hash is unchanged is not rewritten (its ``version`` counts real changes).
@@ -28,11 +28,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, FieldProvenance
+from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Case, CaseLink, Conflict, FieldProvenance
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.reconcile.golden_model import ConflictDraft, GoldenCase
 from sbt_sync.reconcile.golden_status import day_of
 from sbt_sync.reconcile.identity_store import chunks
+
+SYSTEM_ACTOR = "sbt-sync"
+"""Who the audit log names for what reconciliation did on its own."""
 
 
 @dataclass
@@ -154,6 +157,7 @@ def persist(
     kept = {row.id for row in matched.values()}
     removed = sorted((old_case_ids | {r.id for r in matched.values()}) - kept)
     for chunk in chunks(removed):
+        _record_removal(session, chunk, now)
         for conflict in session.scalars(select(Conflict).where(Conflict.case_id.in_(chunk))):
             if conflict.kind in CASE_CONFLICT_KINDS and conflict.status != "auto_closed":
                 conflict.status, conflict.closed_at = "auto_closed", now
@@ -274,6 +278,40 @@ def _sync_provenance(
     for key, gone in existing.items():
         if key not in seen:
             session.delete(gone)
+
+
+def _record_removal(session: Session, case_ids: list[int], now: datetime) -> None:
+    """Keep in the audit log (append-only) what a case that reconciliation removes (merged into
+    another, or left without records) was and which records it held, before its row and its
+    crosswalk go: the crosswalk's history outlives the case. Ids, statuses and rules only: a case key
+    carries a NIP, so it is not copied."""
+    links: dict[int, list[dict[str, Any]]] = {}
+    query = select(CaseLink).where(CaseLink.case_id.in_(case_ids)).order_by(CaseLink.id)
+    for link in session.scalars(query):
+        links.setdefault(link.case_id, []).append(
+            {
+                "staged_record_id": link.staged_record_id,
+                "source": link.source,
+                "rule": link.rule,
+                "linked_by": link.linked_by,
+                "linked_at": link.linked_at.isoformat(),
+                "unlinked_at": link.unlinked_at.isoformat() if link.unlinked_at else None,
+            }
+        )
+    for case in session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)):
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_name=SYSTEM_ACTOR,
+                action="case.remove",
+                object_type="case",
+                object_id=str(case.id),
+                before={"status": case.status, "held": case.held, "links": links.get(case.id, [])},
+                after=None,
+                reason="reconciliation: the case's records now belong to another case, or to none",
+                channel="pipeline",
+            )
+        )
 
 
 def _candidates(conflict: ConflictDraft) -> list[dict[str, Any]]:

@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from sbt_sync.db.base import Base
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
     AsnRegistryEntry,
+    AuditEntry,
     Case,
     CaseLink,
     Conflict,
@@ -271,6 +272,33 @@ def test_a_record_leaving_a_register_relinks_what_it_left_behind(
     }
     reconcile_database(database, project_settings, full=True, as_of=AS_OF, now=T0 + timedelta(hours=1))
     assert _snapshot(database) == incremental
+
+
+def test_a_case_reconciliation_removes_leaves_its_crosswalk_in_the_audit_log(
+    database: Database, project_settings: Settings
+) -> None:
+    _reset(database)
+    _write(database, 0, Spec("finding", "a", 0, 0), 1)
+    _write(database, 1, Spec("finding", "b", 1, 1), 1)
+    reconcile_database(database, project_settings, as_of=AS_OF, now=T0)
+    with database.session() as session:
+        finding = session.scalar(select(StagedRecord.id).where(StagedRecord.record_key == "bawaslu-1"))
+        gone = session.scalar(select(CaseLink.case_id).where(CaseLink.staged_record_id == finding))
+        seen = session.scalar(select(func.max(AuditEntry.id)))
+    assert gone is not None
+
+    _write(database, 1, None, 2)  # the source withdraws the only record of the second case
+    reconcile_database(database, project_settings, as_of=AS_OF, now=T0 + timedelta(minutes=1))
+
+    with database.session() as session:
+        assert session.get(Case, gone) is None
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.id > (seen or 0), AuditEntry.action == "case.remove")
+        ).all()
+    assert [(e.object_type, e.object_id, e.actor_name) for e in entries] == [("case", str(gone), "sbt-sync")]
+    before = entries[0].before or {}
+    assert [(link["staged_record_id"], link["source"]) for link in before["links"]] == [(finding, "bawaslu")]
+    assert NIP_B not in str(before) and NIP_A not in str(before)  # ids and rules, no personal data
 
 
 def _blocked(database: Database, project: Settings) -> set[str]:

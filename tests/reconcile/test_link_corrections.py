@@ -174,7 +174,9 @@ def test_undoing_a_correction_restores_the_machine_link_and_keeps_the_history(
         )
         assert row.applied_at is not None  # the undoing was applied
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-        assert actions == ["link.split", "link.undo"]
+        # The undo folds the split-out case back: reconciliation removes it and keeps its crosswalk in
+        # the log first.
+        assert actions == ["link.split", "link.undo", "case.remove"]
 
 
 def test_merging_and_moving_records_between_cases(two_cases: Database, project_settings: Settings) -> None:  # noqa: F811
