@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -280,7 +280,7 @@ def _sync_provenance(
             session.delete(gone)
 
 
-def _record_removal(session: Session, case_ids: list[int], now: datetime) -> None:
+def _record_removal(session: Session, case_ids: Sequence[int], now: datetime) -> None:
     """Keep in the audit log (append-only) what a case that reconciliation removes (merged into
     another, or left without records) was and which records it held, before its row and its
     crosswalk go: the crosswalk's history outlives the case. Ids, statuses and rules only: a case key
