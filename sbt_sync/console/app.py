@@ -31,11 +31,14 @@ from sbt_sync.console import (
     api,
     api_links,
     web_auth,
+    web_compliance,
     web_conflicts,
     web_imut,
+    web_letters,
     web_links,
     web_ops,
     web_pages,
+    web_pic,
 )
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.oidc import OidcClient
@@ -130,6 +133,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     )
     templates = setup_templates(HERE / "templates", settings)
     templates.env.globals["sees_imut"] = web_imut.sees_imut  # the menu's I-MUT link
+    templates.env.globals["sees_letters"] = web_letters.sees_letters
+    templates.env.globals["sees_compliance"] = web_compliance.sees_compliance
+    templates.env.globals["sees_kemendagri_list"] = web_compliance.sees_kemendagri_list
+    templates.env.globals["sees_pic"] = web_pic.sees_pic
     app.state.console = Console(
         settings=settings,
         database=database,
@@ -154,6 +161,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_links.router)
     app.include_router(web_ops.router)
     app.include_router(web_imut.router)
+    app.include_router(web_letters.router)
+    app.include_router(web_compliance.router)
+    app.include_router(web_pic.router)
     app.include_router(api.router)
     app.include_router(api_links.router)
 

@@ -24,23 +24,36 @@ Permission = Literal[
     "feed.view",
     "imut.view",
     "imut.act",
+    "letters.view",
+    "letters.act",
+    "compliance.view",
+    "compliance.kemendagri",
+    "pic.view",
+    "pic.act",
 ]
 
 _READ: frozenset[Permission] = frozenset(
     {"dashboard.view", "conflicts.view", "cases.view", "quarantine.view", "push.view", "audit.view"}
 )
+# Letters to PPKs, the compliance report and PIC addresses are BKN's (web_letters, web_compliance):
+# stewards act on letters (release, retry), only admins change PIC addresses, auditors read.
+_BKN_READ: frozenset[Permission] = frozenset(
+    {"letters.view", "compliance.view", "compliance.kemendagri", "pic.view"}
+)
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # cases.act: correct the crosswalk (move, assign, split, merge, undo), :mod:`web_links`.
     # imut.act: investigate, confirm or dismiss an I-MUT finding, :mod:`web_imut`.
-    "admin": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view", "imut.view",
-                      "imut.act"},
-    "steward": _READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view", "imut.view",
-                        "imut.act"},
+    "admin": _READ | _BKN_READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view",
+                                  "imut.view", "imut.act", "letters.act", "pic.act"},
+    "steward": _READ | _BKN_READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view",
+                                    "imut.view", "imut.act", "letters.act"},
     # Read-only over everything, the audit log included; SIASN's pull account is an auditor.
-    "auditor": _READ | {"feed.view", "imut.view"},
-    # imut.view: only the agencies :func:`sbt_sync.steward.scope.imut_visible` names (Kemendagri).
+    "auditor": _READ | _BKN_READ | {"feed.view", "imut.view"},
+    # imut.view, compliance.kemendagri: only the agencies :func:`sbt_sync.steward.scope.imut_visible`
+    # and :func:`sbt_sync.steward.scope.kemendagri_list_visible` name (Kemendagri).
     "agency_viewer": frozenset(
-        {"dashboard.view", "conflicts.view", "cases.view", "quarantine.view", "imut.view"}
+        {"dashboard.view", "conflicts.view", "cases.view", "quarantine.view", "imut.view",
+         "compliance.kemendagri"}
     ),
 }  # fmt: skip
 

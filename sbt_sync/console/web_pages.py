@@ -16,6 +16,7 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import console, language, render, require
 from sbt_sync.db.models.golden import CASE_STATUSES
+from sbt_sync.letters.queries import case_letter_steps
 from sbt_sync.reports.recap import COLUMNS, HEADERS
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
 from sbt_sync.steward.conflicts import list_conflicts
@@ -59,17 +60,22 @@ def cases(
     status: Annotated[str | None, Query(max_length=32)] = None,
     kanreg: Annotated[str | None, Query(max_length=8)] = None,
     held: Annotated[str | None, Query(pattern="^(|yes|no)$")] = None,
+    issuer: Annotated[str | None, Query(pattern="^(|KASN|BKN)$")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    # The issuer is a golden value chosen from BKN Wasdal's or KASN's record: BKN's roles filter by it,
+    # an agency viewer's filter would find cases by another agency's value, so it is ignored for them.
+    issuer = issuer if me.sources is None else None
     total, rows = list_cases(
         console(request).database, search=_optional(q), status=_optional(status), kanreg=_optional(kanreg),
-        held={"yes": True, "no": False}.get(held or ""), sources=me.sources, limit=PAGE,
-        offset=(page - 1) * PAGE,
+        held={"yes": True, "no": False}.get(held or ""), issuer=_optional(issuer), sources=me.sources,
+        limit=PAGE, offset=(page - 1) * PAGE,
     )  # fmt: skip
     return render(
         request, "cases.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         statuses=CASE_STATUSES, kanregs=KANREGS,
-        filters={"q": q or "", "status": status or "", "kanreg": kanreg or "", "held": held or ""},
+        filters={"q": q or "", "status": status or "", "kanreg": kanreg or "", "held": held or "",
+                 "issuer": issuer or ""},
     )  # fmt: skip
 
 
@@ -92,8 +98,14 @@ def case_detail(
         if me.sources is None
         else []
     )
+    # Its letters to the PPK (BKN's records: agency viewers see none, as with corrections).
+    if me.sources is None:
+        with database.session() as session:
+            letters = case_letter_steps(session, case_id)
+    else:
+        letters = []
     return render(
-        request, "case.html", me, t=timeline, conflicts=conflicts, corrections=corrections,
+        request, "case.html", me, t=timeline, conflicts=conflicts, corrections=corrections, letters=letters,
         hold=explain_hold(database, timeline.case.hold_reason) if timeline.case.held else [],
         correct=me.can("cases.act"),
         live=set(case_records(database, case_id)),

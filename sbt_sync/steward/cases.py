@@ -100,13 +100,15 @@ def list_cases(
     status: str | None = None,
     kanreg: str | None = None,
     held: bool | None = None,
+    issuer: str | None = None,
     sources: Sequence[str] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[int, list[CaseRow]]:
     """Total and one page of cases, newest change first; ``search`` matches key, NIP or numbers
-    (:func:`~sbt_sync.steward.scope.case_search`). With ``sources`` (an agency viewer's), only their
-    cases, each as :mod:`sbt_sync.steward.scope` lets them see it."""
+    (:func:`~sbt_sync.steward.scope.case_search`); ``issuer`` (``KASN``, ``BKN``) the golden
+    ``recommending_body``. With ``sources`` (an agency viewer's), only their cases, each as
+    :mod:`sbt_sync.steward.scope` lets them see it."""
     query = select(Case)
     if search and search.strip():
         query = query.where(case_search(search.strip(), sources))
@@ -116,6 +118,8 @@ def list_cases(
         query = query.where(Case.kanreg_id == kanreg)
     if held is not None:
         query = query.where(Case.held.is_(held))
+    if issuer:
+        query = query.where(func.upper(Case.golden["recommending_body"].as_string()) == issuer.upper())
     if sources is not None:
         query = query.where(case_visible(sources))
     with database.session() as session:

@@ -55,6 +55,23 @@ def imut_visible(sources: Sequence[str] | None, agency: str | None) -> bool:
     return sources is None or agency in IMUT_AGENCIES
 
 
+KEMENDAGRI_LIST_AGENCIES = frozenset({"kemendagri"})
+"""Agencies whose viewers see the compliance report's Kemendagri list: it is the list BKN sends them
+(regional heads, counts, recommendation and letter numbers; no NIP, no name)."""
+
+
+def bkn_only(sources: Sequence[str] | None) -> bool:
+    """Whether a user sees BKN's own records (letters to PPKs, the compliance report, PIC addresses):
+    BKN's roles (``sources`` None); no agency viewer."""
+    return sources is None
+
+
+def kemendagri_list_visible(sources: Sequence[str] | None, agency: str | None) -> bool:
+    """Whether a user sees the compliance report's Kemendagri list: BKN's roles and the viewers of
+    :data:`KEMENDAGRI_LIST_AGENCIES`."""
+    return sources is None or agency in KEMENDAGRI_LIST_AGENCIES
+
+
 def case_visible(sources: Sequence[str]) -> ColumnElement[bool]:
     """A case is visible when one of its active links comes from one of ``sources``."""
     return exists().where(

@@ -18,11 +18,14 @@ from sbt_sync.console import (
     api,
     api_links,
     web_auth,
+    web_compliance,
     web_conflicts,
     web_imut,
+    web_letters,
     web_links,
     web_ops,
     web_pages,
+    web_pic,
 )
 from sbt_sync.console.app import create_app
 from tests.console.conftest import NIP_B, World, csrf_of
@@ -34,6 +37,10 @@ OWN_AGENCY_ONLY = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, 
 CORRECT = {"admin": 200, "steward": 200, "auditor": 403, "viewer": 403, "anonymous": 303}
 """Correcting links (choosing a target, previewing): stewards and admins only."""
 ACT = {"admin": 303, "steward": 303, "auditor": 403, "viewer": 403, "anonymous": 303}
+ADMIN_ACT = {"admin": 303, "steward": 403, "auditor": 403, "viewer": 403, "anonymous": 303}
+"""PIC addresses: only admins change them."""
+STAFF_404 = {**STAFF, "admin": 404, "steward": 404, "auditor": 404}
+ACT_404 = {**ACT, "admin": 404, "steward": 404}
 PUBLIC = dict.fromkeys(WHO, 200)
 API_ALL = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 200, "anonymous": 401}
 API_STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 401}
@@ -45,6 +52,7 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
     a, b = ids["conflict_a"], ids["conflict_b"]
     ca, ra = ids["case_a"], ids["staged_a"]
     reason = {"reason": "role test"}
+    pic = {"instansi_id": "X1", "email": "pic@x.go.id"}
     return [
         ("GET", "/", "/", None, ALL),
         ("GET", "/conflicts", "/conflicts", None, ALL),
@@ -121,6 +129,19 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/imut/{finding_id}", "/imut/999999", None, {**STAFF, "admin": 404, "steward": 404,
                                                              "auditor": 404}),
         ("POST", "/imut/{finding_id}/decide", "/imut/999999/decide", {"choice": "confirm", **reason}, ACT),
+        # Letters, the compliance report and PIC addresses are BKN's (test_letters_pages,
+        # test_compliance_pic_pages); the Kemendagri list is Kemendagri's viewers' too, not Bawaslu's.
+        ("GET", "/letters", "/letters", None, STAFF),
+        ("GET", "/letters/{letter_id}", "/letters/999999", None, STAFF_404),
+        ("GET", "/letters/{letter_id}/pdf", "/letters/999999/pdf", None, STAFF_404),
+        ("POST", "/letters/{letter_id}/release", "/letters/999999/release", reason, ACT_404),
+        ("POST", "/letters/{letter_id}/retry", "/letters/999999/retry", reason, ACT_404),
+        ("GET", "/reports/compliance", "/reports/compliance", None, STAFF),
+        ("GET", "/reports/compliance", "/reports/compliance?format=xlsx", None, STAFF),
+        ("GET", "/reports/compliance/kemendagri", "/reports/compliance/kemendagri", None, STAFF),
+        ("GET", "/admin/pic", "/admin/pic", None, STAFF),
+        ("POST", "/admin/pic/add", "/admin/pic/add", pic, ADMIN_ACT),
+        ("POST", "/admin/pic/remove", "/admin/pic/remove", pic, ADMIN_ACT),
     ]  # fmt: skip
 
 
@@ -148,6 +169,9 @@ def test_the_role_table_covers_every_route_and_method(world: World) -> None:
         web_links.router,
         web_ops.router,
         web_imut.router,
+        web_letters.router,
+        web_compliance.router,
+        web_pic.router,
         api.router,
         api_links.router,
     ):

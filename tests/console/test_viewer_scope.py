@@ -32,11 +32,14 @@ from sbt_sync.console import (
     api,
     api_links,
     web_auth,
+    web_compliance,
     web_conflicts,
     web_imut,
+    web_letters,
     web_links,
     web_ops,
     web_pages,
+    web_pic,
 )
 from sbt_sync.console.app import create_app
 from sbt_sync.console.users import add_user, create_token
@@ -322,7 +325,8 @@ def _urls(scene: Scene) -> list[str]:
     """Every GET route the console serves, its path parameters filled with every case and conflict
     (and list filters that widen what a list shows), pages also in English."""
     app = create_app(scene.settings, scene.database)
-    routers = (web_auth, web_pages, web_conflicts, web_links, web_ops, web_imut, api, api_links)
+    routers = (web_auth, web_pages, web_conflicts, web_links, web_ops, web_imut, web_letters, web_compliance,
+               web_pic, api, api_links)  # fmt: skip
     routes = [*app.routes, *(r for module in routers for r in module.router.routes)]
     ids = scene.ids
     fill: dict[str, list[int | str]] = {
@@ -330,6 +334,7 @@ def _urls(scene: Scene) -> list[str]:
         "{conflict_id}": [ids[k] for k in ("sanction", "recommended", "identity")],
         "{code}": ["en"],
         "{finding_id}": [ids["imut"]],
+        "{letter_id}": [999999],  # BKN's letters: a viewer is refused every letter route anyway
     }
     urls: list[str] = []  # the routers' routes too, as tests/console/test_roles.py collects them
     for route in routes:

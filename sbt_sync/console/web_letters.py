@@ -1,0 +1,152 @@
+"""Letters to PPKs: the list per instansi with each letter's mail state, a letter with its cases and
+its PDF as sent, and the stewards' two actions on its delivery: release a letter held for review
+(``notify.mode: reviewed``) and retry a parked one.
+
+The pages are BKN's (:func:`sbt_sync.steward.scope.bkn_only`: admins, stewards, auditors read-only);
+agency viewers get 403 and no menu link. Actions go through the service functions the CLI uses
+(:func:`sbt_sync.notify.admin.release_mail`, :func:`~sbt_sync.notify.admin.retry_mail`), audited as
+the console user; the notifier sends a released letter on its next run. Lists show NIPs masked.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sbt_sync.console.i18n import translator
+from sbt_sync.console.roles import Principal
+from sbt_sync.console.web import check_csrf, console, flash, language, render, require
+from sbt_sync.db.models.letters import LetterStep, MailState
+from sbt_sync.errors import SbtError
+from sbt_sync.letters.queries import LetterFilter, letter_detail, letter_pdf, list_letters, mail_row_of
+from sbt_sync.notify.admin import release_mail, retry_mail
+from sbt_sync.steward.scope import bkn_only
+
+router = APIRouter(include_in_schema=False)
+PAGE = 50
+Filter = Annotated[str | None, Query(max_length=64)]
+
+
+def sees_letters(me: Principal | None) -> bool:
+    """Whether ``me`` sees the letters pages (the menu asks this too)."""
+    return me is not None and me.can("letters.view") and bkn_only(me.sources)
+
+
+def _gate(request: Request, me: Principal) -> Principal:
+    if not bkn_only(me.sources):
+        raise HTTPException(403, translator(language(request))("error.forbidden"))
+    return me
+
+
+_view = require("letters.view")
+_act = require("letters.act")
+
+
+def _viewer(request: Request, me: Annotated[Principal, Depends(_view)]) -> Principal:
+    return _gate(request, me)
+
+
+def _actor(request: Request, me: Annotated[Principal, Depends(_act)]) -> Principal:
+    return _gate(request, me)
+
+
+Viewer = Annotated[Principal, Depends(_viewer)]
+Actor = Annotated[Principal, Depends(_actor)]
+
+
+def _bad(request: Request) -> HTTPException:
+    return HTTPException(400, translator(language(request))("error.bad_request"))
+
+
+@router.get("/letters", response_class=HTMLResponse)
+def letters(
+    request: Request,
+    me: Viewer,
+    state: Filter = None,
+    step: Filter = None,
+    instansi: Filter = None,
+    day: Filter = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """Every letter, newest day first, by PPK; filter by mail state, step, instansi and day."""
+    if (state or "") not in ("", *MailState) or (step or "") not in ("", *LetterStep):
+        raise _bad(request)
+    try:
+        on = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise _bad(request) from None
+    filters = LetterFilter(state=state or None, step=step or None, instansi_id=instansi or None, day=on)
+    with console(request).database.session() as session:
+        total, rows = list_letters(session, filters, limit=PAGE, offset=(page - 1) * PAGE)
+    return render(
+        request, "letters.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
+        states=tuple(MailState), steps=tuple(LetterStep), mode=console(request).settings.notify.mode,
+        filters={"state": state or "", "step": step or "", "instansi": instansi or "", "day": day or ""},
+    )  # fmt: skip
+
+
+@router.get("/letters/{letter_id}", response_class=HTMLResponse)
+def letter(request: Request, letter_id: int, me: Viewer) -> Response:
+    with console(request).database.session() as session:
+        detail = letter_detail(session, letter_id)
+    if detail is None:
+        raise HTTPException(404, translator(language(request))("error.not_found"))
+    return render(request, "letter.html", me, d=detail, l=detail["letter"], act=me.can("letters.act"))
+
+
+@router.get("/letters/{letter_id}/pdf")
+def pdf(request: Request, letter_id: int, me: Viewer) -> Response:
+    """The letter's PDF exactly as stored (the bytes that were mailed), its sha256 in a header."""
+    with console(request).database.session() as session:
+        found = letter_pdf(session, letter_id)
+    if found is None:
+        raise HTTPException(404, translator(language(request))("error.not_found"))
+    number, content, sha256 = found
+    name = "surat-" + "".join(c if c.isalnum() else "-" for c in number) + ".pdf"
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": sha256},
+    )
+
+
+def _act_on(request: Request, letter_id: int, me: Principal, reason: str, *, action: str) -> Response:
+    _ = translator(language(request))
+    try:
+        with console(request).database.session() as session:
+            row_id = mail_row_of(session, letter_id)
+            if row_id is None:
+                raise HTTPException(404, _("error.not_found"))
+            do = release_mail if action == "release" else retry_mail
+            count = do(session, [row_id], reason=reason.strip(), actor=me.username, channel="console")
+    except SbtError as exc:
+        flash(request, "error", str(exc))
+        return RedirectResponse(f"/letters/{letter_id}", status_code=303)
+    if action == "release":
+        done, not_done = _("letters.released"), _("letters.not_released")
+    else:
+        done, not_done = _("letters.retried"), _("letters.not_retried")
+    flash(request, "ok" if count else "error", done if count else not_done)
+    return RedirectResponse(f"/letters/{letter_id}", status_code=303)
+
+
+@router.post("/letters/{letter_id}/release", dependencies=[Depends(check_csrf)])
+def release(
+    request: Request, letter_id: int, me: Actor, reason: Annotated[str, Form(max_length=2000)]
+) -> Response:
+    """Release a letter held for review; the notifier sends it on its next run."""
+    return _act_on(request, letter_id, me, reason, action="release")
+
+
+@router.post("/letters/{letter_id}/retry", dependencies=[Depends(check_csrf)])
+def retry(
+    request: Request, letter_id: int, me: Actor, reason: Annotated[str, Form(max_length=2000)]
+) -> Response:
+    """Make a parked letter due again (with its instansi's current PIC addresses if it had none)."""
+    if not reason.strip():
+        flash(request, "error", translator(language(request))("letters.reason_required"))
+        return RedirectResponse(f"/letters/{letter_id}", status_code=303)
+    return _act_on(request, letter_id, me, reason, action="retry")
