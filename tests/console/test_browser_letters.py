@@ -3,9 +3,10 @@ both backends.
 
 With ``notify.mode: reviewed``, a steward opens the letters page, finds the letter held for review,
 opens it and releases it with a reason; the notifier's next run sends it over STARTTLS to a real SMTP
-server on loopback (aiosmtpd, counted by Message-ID: exactly once, to the instansi's PIC) and the
-letter's page says it was sent; the audit log names the steward. An admin adds a PIC address on the
-PIC page. The compliance report's XLSX downloads and opens with openpyxl, the issuer column in it.
+server on loopback (aiosmtpd, counted by Message-ID: exactly once, to the instansi's PIC); the
+letter's page and the case's timeline say it was sent; the audit log names the steward. An admin
+adds a PIC address on the PIC page. The compliance report's XLSX downloads and opens with openpyxl,
+the issuer column in it.
 
 Screenshots go to ``var/test-artifacts/console/<backend>/letters-*.png``.
 """
@@ -127,6 +128,13 @@ def test_a_steward_releases_a_held_letter_it_is_mailed_once_and_an_admin_adds_a_
             expect(audit).to_have_count(1)
             expect(audit).to_contain_text("siti")
             expect(audit).to_contain_text(REASON)
+            # The case's timeline lists the letter, sent, and links to it.
+            page.goto(f"{base}/cases/{ids['case_a']}")
+            steps = page.locator("#case-letters")
+            expect(steps).to_contain_text(f"Peringatan {NUMBER}")
+            expect(steps).to_contain_text("terkirim")
+            steps.get_by_role("link", name=NUMBER).click()
+            expect(page.get_by_role("heading", name=f"Surat {NUMBER}")).to_be_visible()
 
             admin = _login(browser, base, "ana")
             admin.get_by_role("navigation").get_by_role("link", name="PIC instansi").click()
