@@ -175,3 +175,13 @@ def test_demo_runs_the_whole_chain_and_ends_with_siasn_equal_to_the_ground_truth
     first = lines[cycles[0] + 1 : cycles[1]]
     assert any(line.startswith("  raw/bawaslu: done in ") and "fetched" in line for line in first), first
     assert any(line.startswith("  golden/cases: done in ") for line in first), first
+
+
+def test_a_progress_bar_leaves_a_pipe_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """Long commands draw a bar with rows/s on a terminal only: a pipe or a log file gets no bar."""
+    from sbt_sync.cli.common import progress_bar
+
+    with progress_bar("rows", 10) as advance_to:
+        for done in range(1, 11):
+            advance_to(done)
+    assert capsys.readouterr().err == ""

@@ -120,7 +120,8 @@ def progress_bar(
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
         task = bar.add_task(description, total=total, rate="")
         started = time.monotonic()
 

@@ -133,8 +133,8 @@ def demo(
 
 def _echo_letters(report: DemoReport) -> None:
     m = report.mail
-    steps = ", ".join(f"{step} {n}" for step, n in m.by_step.items()) or "none"
-    at_server = ", ".join(f"{step} {n}" for step, n in m.server_by_step.items()) or "none"
+    steps = ", ".join(f"{step.replace('_', ' ')} {n}" for step, n in m.by_step.items()) or "none"
+    at_server = ", ".join(f"{step.replace('_', ' ')} {n}" for step, n in m.server_by_step.items()) or "none"
     typer.echo(
         f"  letters: {m.sent} sent to {m.ppks} PPKs by the outbox ({steps}); outbox {m.outbox}; "
         f"PIC addresses added: {report.pics_added}"
