@@ -165,7 +165,7 @@ def _print_summary(info: dict[str, Any], state_file: Path) -> None:
 def status(
     control: ControlOpt = None, state_dir: StateDirOpt = DEFAULT_STATE_DIR, as_json: JsonOpt = False
 ) -> None:
-    """Show the running sandbox: clock, faults, record counts and SIASN's write counts."""
+    """Show the running sandbox: clock, faults, record counts, SIASN's write counts and the mail received."""
     info = _client(control, state_dir).get("status")
     if as_json:
         emit_json(info)
@@ -180,6 +180,8 @@ def status(
         f"siasn      {info['siasn_writes']['keys']} idempotency keys, "
         f"{info['siasn_writes']['block_states']} NIPs with a block state"
     )
+    if "mail" in info:
+        typer.echo(f"mail       {info['mail']['messages']} messages received (GET /_sandbox/mail lists them)")
     _echo_faults(info["faults"])
 
 

@@ -81,6 +81,7 @@ def test_cli_status_prints_clock_and_counts(sandbox: Sandbox) -> None:
     output = _cli(sandbox, "status")
     assert "(frozen)" in output
     assert "bawaslu    5 visible of 6 keys" in output
+    assert "mail       0 messages received" in output
 
 
 @pytest.mark.parametrize(
