@@ -309,7 +309,7 @@ def test_a_killed_refresh_leaves_the_mirror_consistent_and_the_next_one_complete
     assert _index_definitions(migrated_database) == built
 
 
-def test_an_index_build_cut_short_is_finished_by_the_next_pass_without_reading_again(
+def test_an_index_build_cut_short_is_finished_by_the_next_pass_before_it_reads(
     migrated_database: Database, client: SiasnClient
 ) -> None:
     if migrated_database.dialect != "postgresql":
@@ -321,12 +321,12 @@ def test_an_index_build_cut_short_is_finished_by_the_next_pass_without_reading_a
         assert first_load_unfinished(session)
 
     def unread(cursor: str | None) -> Iterator[Page]:
-        raise AssertionError("every page is in: nothing to read again before building the index")
+        raise AssertionError("read: the index must be built before the pass reads a page")
         yield  # pragma: no cover
 
-    with pytest.raises(AssertionError, match="nothing to read again"):
+    with pytest.raises(AssertionError, match="must be built before"):
         refresh_registry(migrated_database, unread)
-    assert _index_definitions(migrated_database) == built
+    assert _index_definitions(migrated_database) == built  # built first, then the pass read on
     again = refresh_registry(migrated_database, client.registry_pages)
     assert (again.unchanged, again.new, again.completed) == (PEOPLE, 0, True)
 
