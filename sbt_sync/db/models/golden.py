@@ -134,6 +134,7 @@ class Conflict(Base):
         Index(None, "status", "kind"),
         Index(None, "case_id"),
         Index(None, "staged_record_id"),
+        Index(None, "claimed_by_id"),
         CheckConstraint(f"kind IN {CONFLICT_KINDS!r}", name="kind"),
         CheckConstraint("status IN ('open', 'resolved', 'auto_closed')", name="status"),
     )
@@ -158,7 +159,12 @@ class Conflict(Base):
     closed_at: Mapped[datetime | None]
     reopened_reason: Mapped[str | None] = mapped_column(Text)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """Who handles the conflict (its assignee): they claimed it, or ``assigned_by_id`` assigned it to
+    them; one concept, :func:`sbt_sync.steward.conflicts.assign_conflict`."""
     claimed_at: Mapped[datetime | None]
+    """Since when ``claimed_by_id`` handles it."""
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """Who gave the conflict to ``claimed_by_id`` (the same user for a claim); None when nobody holds it."""
 
 
 class StewardDecision(Base):
