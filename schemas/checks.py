@@ -255,10 +255,6 @@ def parse_dmy(value: object) -> date | None:
     return None if is_blank(value) else _parse_dmy(value)
 
 
-def parse_iso_date(value: object) -> date | None:
-    return None if is_blank(value) else _parse_iso_date(value)
-
-
 def parse_instant(value: object) -> datetime | None:
     if is_blank(value):
         return None

@@ -62,7 +62,3 @@ def current_revision(database: Database) -> str | None:
 
 def head_revision(database: Database) -> str | None:
     return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
-
-
-def is_current(database: Database) -> bool:
-    return current_revision(database) == head_revision(database)

@@ -26,7 +26,6 @@ and the instansi anchors are matched with LIKE. Every statement has bound parame
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, TextClause, and_, func, or_, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
@@ -49,8 +47,6 @@ from sbt_sync.reconcile.identity import (
     normalise_instansi,
 )
 from schemas.names import normalise_name, title_keys
-
-log = logging.getLogger(__name__)
 
 CHUNK = 2_000
 """Values per IN list or LATERAL batch: far below SQLite's 32,766 bound parameters."""
@@ -127,23 +123,6 @@ INSTANSI_LIST = text(
     "SELECT id, (SELECT instansi_name FROM asn_registry WHERE instansi_id = ids.id LIMIT 1) "
     "FROM ids WHERE id IS NOT NULL"
 )
-
-
-def ensure_trigram_index(database: Database) -> bool:
-    """Create pg_trgm when allowed; True when the ranked search can use it.
-
-    Always False on SQLite. Without the right to ``CREATE EXTENSION`` that is logged and the search
-    runs unranked (migration 0002, run by an owner, creates the extension).
-    """
-    if database.dialect != "postgresql":
-        return False
-    try:
-        with database.session() as session:
-            session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-    except DBAPIError as exc:
-        log.warning("pg_trgm unavailable, identity search runs unranked: %s", exc.orig)
-        return False
-    return True
 
 
 def trigram_available(session: Session) -> bool:

@@ -24,7 +24,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry
 from sbt_sync.ingest.files import read_csv, read_jsonl_gz
 from sbt_sync.ingest.registry import registry_row
-from sbt_sync.reconcile.candidates import CandidateSearch, ensure_trigram_index
+from sbt_sync.reconcile.candidates import CandidateSearch, trigram_available
 from sbt_sync.reconcile.identity import (
     IdentityDecision,
     IdentityQuery,
@@ -183,7 +183,8 @@ def main(data_dir: str, url: str | None = None) -> None:
     started = time.monotonic()
     count = load_registry(database, Path(data_dir))
     loaded = time.monotonic() - started
-    trigram = ensure_trigram_index(database)
+    with database.session() as session:
+        trigram = trigram_available(session)  # migration 0002 installs pg_trgm on PostgreSQL
     result = measure(database, Path(data_dir), IdentityThresholds())
     print(
         f"registry {count} rows loaded in {loaded:.1f}s; trigram={trigram}; "
@@ -205,7 +206,6 @@ def test_candidate_search_falls_back_to_fuzzy_neighbours_for_a_misspelt_name(
     ]
     with migrated_database.session() as session:
         session.execute(insert(AsnRegistryEntry), [registry_row(registry_item(*item)) for item in items])
-    ensure_trigram_index(migrated_database)  # True only on PostgreSQL with rights; both paths must work
     thresholds = IdentityThresholds()
     queries = [
         make_query(nip_raw=None, name="Sumiati Lestari Wibisoon", instansi="Pemkab Sampang"),
