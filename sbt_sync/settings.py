@@ -226,6 +226,38 @@ class NotifySettings(Strict):
     letters: LetterSettings = LetterSettings()
 
 
+class RetentionSettings(Strict):
+    """How long each kind of personal data is kept (UU 27/2022: processing ends, and data is destroyed,
+    when its purpose is served); ``sbt-sync pdp purge`` removes what passed its time, never what an
+    open case or a standing block still needs (:mod:`sbt_sync.pdp.retention`)."""
+
+    raw_payload_days: int = Field(730, ge=1)
+    """Earlier contents of a source record (``raw_record_versions``), and the payload of a record no
+    staged row uses (a row refused by validation), are removed this many days after they were seen."""
+    quarantine_days: int = Field(365, ge=1)
+    """Quarantined rows a steward or a later delivery settled (not ``open``) are removed this many days
+    after they were quarantined; open ones stay until settled."""
+    closed_case_days: int = Field(1825, ge=1)
+    """A closed case (tidak terbukti, dibatalkan, ditolak, ASN berhenti, dijatuhi hukuman) unchanged for
+    this long is removed with its source records, links, provenance, conflicts and decisions."""
+    access_log_days: int = Field(730, ge=1)
+    """Records of who read personal data are kept this long."""
+    downloads_days: int = Field(7, ge=1)
+    """Files left in ``var/downloads`` (SFTP deliveries not landed) are removed after this many days."""
+
+
+class PdpSettings(Strict):
+    """Reads of personal data (UU 27/2022): the access log's key and the unusual-access rule."""
+
+    access_key_env: EnvVarName | None = None
+    """Environment variable holding the key the access log hashes NIPs with (HMAC-SHA256); required in
+    production, and never to be changed (reads hashed under an old key are no longer found by NIP). In
+    the sandbox, without one, a random key is made once and kept in ``var/pdp-access-key``."""
+    unusual_distinct_asn_per_day: int = Field(200, ge=1, le=10_000_000)
+    """A person whose reads in one day (``schedule.timezone``) show more distinct ASN than this is
+    flagged to admins on the dashboard and the access-log page."""
+
+
 class Settings(Strict):
     """Everything a deployment configures, with the file it came from."""
 
@@ -241,6 +273,8 @@ class Settings(Strict):
     console: ConsoleSettings = ConsoleSettings()
     imut: ImutSettings = ImutSettings()
     notify: NotifySettings = NotifySettings()
+    retention: RetentionSettings = RetentionSettings()
+    pdp: PdpSettings = PdpSettings()
 
     # Filled by load_settings, not by the file.
     config_path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)

@@ -150,7 +150,8 @@ class SftpReader:
         :class:`SftpTransferError`.
         """
         dest = local_path(dest_dir, remote.name)
-        dest_dir.mkdir(parents=True, exist_ok=True)
+        # Deliveries hold personal data (UU 27/2022): the folder is its owner's only.
+        dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         label = f"{self._where}{remote.path}"
         try:
             received = self._retrying(

@@ -56,7 +56,8 @@ def download_atomically(
             # Pipelined reads: one round trip per chunk would make large files crawl over a WAN.
             remote.prefetch(expected)
             digest, received = hashlib.sha256(), 0
-            with partial.open("wb") as out:
+            # Owner-only from the first byte (the file holds personal data); the rename keeps the mode.
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
                 while chunk := remote.read(CHUNK_BYTES):
                     out.write(chunk)
                     digest.update(chunk)

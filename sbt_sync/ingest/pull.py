@@ -8,6 +8,7 @@ exactly once per distinct content and a crash mid-file processes it again from s
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -359,7 +360,7 @@ def pull_sftp(
     """
     started = time.monotonic()
     result = PullResult(cursor_before=stored_cursor(database, source))
-    workdir.mkdir(parents=True, exist_ok=True)
+    _owner_only_folder(workdir)
     manifest = DatabaseManifest(database)
     for outcome in new_deliveries(
         reader,
@@ -381,6 +382,15 @@ def pull_sftp(
         _land_file(database, source, settings, outcome, run_id, result)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _owner_only_folder(folder: Path) -> None:
+    """Create ``folder`` (and its missing parents) readable by its owner only, and narrow it and its
+    parent (``var/downloads``) to 0700: deliveries hold names, NIPs and birth dates (UU 27/2022)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (folder, folder.parent):
+        if path.stat().st_uid == os.getuid():
+            path.chmod(0o700)
 
 
 def _land_file(
