@@ -21,6 +21,7 @@ import sbt_sync.cli.enforce as enforce_commands
 import sbt_sync.cli.imut as imut_commands
 import sbt_sync.cli.links as link_commands
 import sbt_sync.cli.notify as notify_commands
+import sbt_sync.cli.pdp as pdp_commands
 import sbt_sync.cli.push as push_commands
 import sbt_sync.cli.reconcile as reconcile_commands
 import sbt_sync.cli.registry as registry_commands
@@ -58,6 +59,7 @@ app.add_typer(imut_commands.app, name="imut")
 app.add_typer(notify_commands.pic_app, name="pic")
 app.add_typer(notify_commands.letters_app, name="letters")
 app.add_typer(notify_commands.app, name="notify")
+app.add_typer(pdp_commands.app, name="pdp")
 
 
 @app.callback()

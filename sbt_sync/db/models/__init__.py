@@ -2,6 +2,7 @@
 
 import sbt_sync.db.models.letters  # noqa: F401  (registers the letters and mail outbox tables)
 from sbt_sync.db.base import Base
+from sbt_sync.db.models.access import PersonalDataAccess, PersonalDataAccessNip
 from sbt_sync.db.models.enforcement import (
     BlockState,
     ControlAction,
@@ -30,6 +31,7 @@ from sbt_sync.db.models.ingest import (
 from sbt_sync.db.models.people import ApiToken, AuditEntry, User
 from sbt_sync.db.models.registry import AsnRegistryEntry
 from sbt_sync.db.models.runs import SyncRun
+from sbt_sync.db.models.sanctions import SanctionVersion
 from sbt_sync.db.models.sessions import ConsoleSession
 
 __all__ = [
@@ -50,10 +52,13 @@ __all__ = [
     "IngestBatch",
     "LinkCorrection",
     "OutboxEntry",
+    "PersonalDataAccess",
+    "PersonalDataAccessNip",
     "PushApproval",
     "QuarantinedRow",
     "RawRecord",
     "RawRecordVersion",
+    "SanctionVersion",
     "SftpFile",
     "SiasnObservation",
     "SourceCursor",
