@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +13,38 @@ import pytest
 
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
+from tests.support import processes
 from tests.support.databases import postgres_base_url, temporary_postgres_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LEFTOVER_GRACE_SECONDS = 15.0
+_SESSION_MARK = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Mark this session's environment, so that every process a test starts can be found at the end."""
+    token = os.environ.setdefault(processes.MARK, uuid.uuid4().hex)
+    config.stash[_SESSION_MARK] = token
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test left a process running (reported, then stopped)."""
+    token = session.config.stash.get(_SESSION_MARK, None)
+    if token is None:
+        return
+    deadline = time.monotonic() + LEFTOVER_GRACE_SECONDS
+    while (left := processes.marked(token)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if not left:
+        return
+    lines = [f"  pid {p.pid} (parent {p.parent}): {p.command[:200]}" for p in left]
+    processes.stop([p.pid for p in left])
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = "the tests left these processes running (now stopped):\n" + "\n".join(lines)
+    if reporter is not None:
+        reporter.write_sep("=", "processes left behind", red=True)
+        reporter.write_line(message)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 BACKENDS = [
     "sqlite",

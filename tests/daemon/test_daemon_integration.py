@@ -19,6 +19,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import SftpFile
 from tests.conftest import REPO_ROOT
 from tests.daemon.conftest import KEMENDAGRI_ROW, DaemonProject, kemendagri_csv
+from tests.support import processes
 from tests.support.databases import postgres_base_url, temporary_postgres_database
 
 pytestmark = [
@@ -107,11 +108,16 @@ def test_daemon_processes_a_new_kemendagri_file_exactly_once(
                 time.sleep(3)
             ticks = _sensor_ticks(instance)
     finally:
+        # The daemon's code server (``dagster api grpc``) and multiprocessing's resource tracker may
+        # outlive the daemon's process group: list them while the daemon still holds them, stop both.
+        below = [p.pid for p in processes.descendants(daemon.pid)]
         os.killpg(daemon.pid, signal.SIGTERM)
         try:
             daemon.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait(timeout=30)
+        processes.stop(below)
         log.close()
     assert ticks >= 2, (
         f"the sensor ticked {ticks} time(s) in {DEADLINE_SECONDS} s: {_tail(home / 'daemon.log')}"

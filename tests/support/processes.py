@@ -1,0 +1,101 @@
+"""Processes the tests start, found and stopped through /proc (Linux, where CI runs).
+
+A test session marks its environment with ``SBT_TEST_SESSION``; every process a test starts inherits
+it, including grandchildren that leave their parent's process group or session (Dagster's code server
+started by ``dagster-daemon``, multiprocessing's resource tracker). At the end of the session any live
+process still carrying the mark is a process a test failed to stop: the suite reports it, stops it and
+fails (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MARK = "SBT_TEST_SESSION"
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    parent: int
+    state: str
+    command: str
+
+
+def _read(pid: int) -> Process | None:
+    try:
+        stat = (PROC / str(pid) / "stat").read_text(encoding="utf-8", errors="replace")
+        raw = (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # the name in parentheses may hold spaces
+    command = raw.replace(b"\0", b" ").decode("utf-8", errors="replace").strip()
+    return Process(pid, int(fields[1]), fields[0], command)
+
+
+def running() -> list[Process]:
+    """Every process visible now, zombies excluded."""
+    found = []
+    for entry in PROC.iterdir() if PROC.is_dir() else ():
+        if entry.name.isdigit() and (process := _read(int(entry.name))) and process.state != "Z":
+            found.append(process)
+    return found
+
+
+def descendants(pid: int) -> list[Process]:
+    """The live processes below ``pid`` (children, their children, ...), nearest first."""
+    by_parent: dict[int, list[Process]] = {}
+    for process in running():
+        by_parent.setdefault(process.parent, []).append(process)
+    found, frontier = [], [pid]
+    while frontier:
+        children = [c for parent in frontier for c in by_parent.get(parent, [])]
+        found.extend(children)
+        frontier = [c.pid for c in children]
+    return found
+
+
+def marked(token: str) -> list[Process]:
+    """Live processes other than this one whose environment carries ``MARK=token``."""
+    needle = f"{MARK}={token}".encode()
+    found = []
+    for process in running():
+        if process.pid == os.getpid():
+            continue
+        try:
+            environment = (PROC / str(process.pid) / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environment.split(b"\0"):
+            found.append(process)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    process = _read(pid)
+    return process is not None and process.state != "Z"
+
+
+def stop(pids: list[int], *, grace: float = 10.0) -> list[int]:
+    """SIGTERM each, SIGKILL what is still alive after ``grace`` seconds; the pids that needed SIGKILL."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.1)
+    killed = []
+    for pid in pids:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except ProcessLookupError:
+                pass
+    return killed
