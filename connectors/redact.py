@@ -6,6 +6,7 @@ that look like secrets.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -37,3 +38,22 @@ def safe_url(url: str) -> str:
     ]
     cleaned = urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*:+,"), ""))
     return mask_nips(cleaned)
+
+
+class MaskNipsFilter(logging.Filter):
+    """Masks every NIP in a log record's message (a third-party logger's, e.g. urllib3's DEBUG line
+    naming a URL with a NIP in its path, which our code cannot word itself)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_nips(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def mask_nips_in_logger(name: str) -> None:
+    """Install :class:`MaskNipsFilter` on the logger ``name``, once."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, MaskNipsFilter) for f in logger.filters):
+        logger.addFilter(MaskNipsFilter())

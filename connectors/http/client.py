@@ -24,7 +24,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from connectors.errors import ConnectorError, HttpError, TransientHttpError
 from connectors.http.classify import HttpResponse, classify_response, connection_error, deadline_error
 from connectors.http.deadline import DeadlineAdapter, within_deadline
-from connectors.redact import safe_url
+from connectors.redact import mask_nips_in_logger, safe_url
 from connectors.retry import RetryPolicy, RetryStats, backoff_delay
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ def build_session(settings: HttpSettings) -> requests.Session:
     """
     if settings.ca_bundle is not None and not settings.ca_bundle.is_file():
         raise ConnectorError(f"TLS CA bundle {settings.ca_bundle} does not exist")
+    # urllib3 logs each request's path at DEBUG, and SIASN's paths carry NIPs (/pns/data-utama/{nip}).
+    mask_nips_in_logger("urllib3.connectionpool")
     session = requests.Session()
     # The environment (REQUESTS_CA_BUNDLE, HTTPS_PROXY, ~/.netrc) must not change where secrets go.
     session.trust_env = False

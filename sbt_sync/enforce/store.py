@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from connectors.redact import mask_nip
+from connectors.redact import mask_nip, mask_nips
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
 from sbt_sync.enforce.guard import GuardVerdict, judge_changes
@@ -61,7 +61,7 @@ class EnforcementReport:
             "cases": self.cases,
             "new_actions": dict(sorted(self.new_actions.items())),
             "holds": self.holds,
-            "held_cases": self.held_cases[:20],
+            "held_cases": [mask_nips(key) for key in self.held_cases[:20]],  # a case key can hold a NIP
             "blocked_nips": self.blocked_nips,
             "changes": {
                 "blokir": sum(1 for c in self.changes if c.action == "blokir"),

@@ -13,6 +13,7 @@ landed before an upgrade. Both write through ``stage_chunk``, so a record stages
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
+from connectors.redact import mask_nips
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, StagedRecord
@@ -38,6 +40,7 @@ PARALLEL = True
 PREFETCH_CHUNKS = 1
 """Validated chunks waiting for their write: one keeps the validator busy while a chunk is written."""
 SAMPLE = 5
+_PERSONAL_COLUMN = re.compile(r"nip|nama|name|lahir|birth", re.IGNORECASE)
 _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 _STAGED_TABLE = cast(Table, StagedRecord.__table__)
 _RAW_TABLE = cast(Table, RawRecord.__table__)
@@ -232,7 +235,7 @@ def stage_chunk(
         quarantine.append(_quarantine_row(source, raw, failure))
         result.failures_by_check[failure.check] += 1
         if len(result.sample) < SAMPLE:
-            result.sample.append({"key": raw.key, "column": failure.column, "reason": failure.reason})
+            result.sample.append(sample_entry(raw.key, failure))
     result.quarantined_rows += len({(f.ref, f.item_no) for f in outcome.failures})
     result.quarantined_records += len(failed_items)
     # COPY on PostgreSQL, Core INSERT elsewhere: the ORM's bulk path costs per-row bookkeeping and
@@ -358,3 +361,14 @@ def _quarantine_row(source: str, raw: RawInput, failure: Failure) -> dict[str, A
         "value": failure.value,
         "reason": f"{file_name} row {row_number}: {failure.reason}" if file_name else failure.reason,
     }
+
+
+def sample_entry(key: str, failure: Failure) -> dict[str, Any]:
+    """A quarantined row as the run's metadata and logs show it (UU 27/2022): NIPs masked, and no value
+    of a column holding a NIP, a name or a birth date (the quarantine table keeps the whole reason)."""
+    column = failure.column or ""
+    if _PERSONAL_COLUMN.search(column):
+        reason = f"{column}: failed {failure.check} (value withheld: personal data)"
+    else:
+        reason = mask_nips(failure.reason)
+    return {"key": mask_nips(key), "column": failure.column, "reason": reason}
