@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from sbt_sync.console import sessions
+from sbt_sync.console import labels, sessions
 from sbt_sync.console.i18n import LANGUAGES, translator
 from sbt_sync.console.roles import Permission, Principal
 from sbt_sync.console.security import csrf_matches, new_csrf_token
@@ -230,6 +230,7 @@ def setup_templates(directory: Path, settings: Settings) -> Jinja2Templates:
     templates.env.filters["dt"] = local_time
     templates.env.globals["kanreg_name"] = kanreg_name
     templates.env.globals["timezone"] = settings.schedule.timezone
+    labels.install(templates.env)  # codes into words: sanction names, instansi, rules, ...
     return templates
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
 from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.golden_model import CODE_FIELDS
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
@@ -37,7 +38,10 @@ from sbt_sync.steward.conflicts import (
     conflict_visible,
 )
 from sbt_sync.steward.identity_review import Refusal, top_refusal
+from schemas.feeds.bkn_wasdal import HASIL
+from schemas.feeds.kemendagri import STATUS as FOLLOW_UP_STATUS
 from schemas.nip import NipError, mask_nip, parse_nip
+from schemas.reference import sanction_codes
 
 
 def _identity_value(database: Database, conflict: Conflict, value: str) -> dict[str, Any]:
@@ -46,21 +50,30 @@ def _identity_value(database: Database, conflict: Conflict, value: str) -> dict[
     try:
         parsed = parse_nip(value)
     except NipError as exc:
-        raise InvalidDecision(f"conflict {conflict.id}: {exc}") from exc
+        raise InvalidDecision(
+            f"conflict {conflict.id}: {exc}", code="nip_invalid", id=conflict.id, detail=exc.reason
+        ) from exc
     if parsed is None:
-        raise InvalidDecision(f"conflict {conflict.id}: give a NIP or 'none'")
+        raise InvalidDecision(
+            f"conflict {conflict.id}: give a NIP or 'none'", code="nip_missing", id=conflict.id
+        )
     with database.session() as session:
         if session.get(AsnRegistryEntry, parsed.value) is None:
             raise InvalidDecision(
-                f"conflict {conflict.id}: NIP {mask_nip(parsed.value)} is not in the registry"
-            )
+                f"conflict {conflict.id}: NIP {mask_nip(parsed.value)} is not in the registry",
+                code="nip_not_registered", id=conflict.id, nip=mask_nip(parsed.value),
+            )  # fmt: skip
     return {"nip": parsed.value}
 
 
 def _field_value(conflict: Conflict, value: str, *, allow_other: bool) -> dict[str, Any]:
     if conflict.kind == "ambiguous_link":
         if value != "keep":
-            raise InvalidDecision(f"conflict {conflict.id}: an ambiguous link is resolved with 'keep'")
+            raise InvalidDecision(
+                f"conflict {conflict.id}: an ambiguous link is resolved with 'keep'",
+                code="keep_only",
+                id=conflict.id,
+            )
         return {"value": "keep"}
     offered = {str(c.get("value")): c.get("value") for c in conflict.candidates or []}
     if value in offered:
@@ -68,9 +81,36 @@ def _field_value(conflict: Conflict, value: str, *, allow_other: bool) -> dict[s
     if not allow_other:
         choices = ", ".join(sorted(offered))
         raise InvalidDecision(
-            f"conflict {conflict.id}: {value!r} is not a candidate ({choices}); use --other"
+            f"conflict {conflict.id}: {value!r} is not a candidate ({choices}); use --other",
+            code="not_a_candidate",
+            id=conflict.id,
+            value=value,
+            choices=sorted(offered),
+            field=conflict.field,
+        )
+    allowed = allowed_values(conflict.field)
+    if allowed is not None and value not in allowed:
+        raise InvalidDecision(
+            f"conflict {conflict.id}: {value!r} is no {conflict.field} value (allowed: {', '.join(allowed)})",
+            code="not_allowed_value",
+            id=conflict.id,
+            value=value,
+            field=conflict.field,
+            allowed=list(allowed),
         )
     return {"value": value}
+
+
+def allowed_values(field: str | None) -> tuple[str, ...] | None:
+    """The values a field's "other value" may take (reference codes, a feed's vocabulary); None when
+    the field is free text."""
+    if field in CODE_FIELDS:
+        return tuple(str(code.id) for code in sanction_codes())
+    if field == "verification_result":
+        return tuple(HASIL)
+    if field == "follow_up_status":
+        return tuple(FOLLOW_UP_STATUS)
+    return None
 
 
 def resolve_conflict(
@@ -93,17 +133,23 @@ def resolve_conflict(
     value that is not a candidate or not a registered NIP).
     """
     if not reason.strip():
-        raise InvalidDecision("a decision needs a reason")
+        raise InvalidDecision("a decision needs a reason", code="reason_required")
     now = now or datetime.now(UTC)
     with database.session() as session:
         conflict = session.get(Conflict, conflict_id)
         if conflict is None:
-            raise ConflictNotFound(f"no conflict with id {conflict_id}")
+            raise ConflictNotFound(f"no conflict with id {conflict_id}", code="not_found", id=conflict_id)
         if conflict.status != "open":
-            raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not open")
+            raise InvalidDecision(
+                f"conflict {conflict_id} is {conflict.status}, not open",
+                code="conflict_not_open", id=conflict_id, status=conflict.status,
+            )  # fmt: skip
         holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
         if holder is not None and holder.username != actor and not override_claim:
-            raise ConflictClaimed(f"conflict {conflict_id} is claimed by {holder.username}")
+            raise ConflictClaimed(
+                f"conflict {conflict_id} is claimed by {holder.username}",
+                code="conflict_claimed", id=conflict_id, holder=holder.username,
+            )  # fmt: skip
         snapshot = {"status": conflict.status, "basis_hash": conflict.basis_hash}
     if conflict.kind in IDENTITY_KINDS:
         decision = _identity_value(database, conflict, value)
@@ -113,7 +159,11 @@ def resolve_conflict(
         conflict = session.get(Conflict, conflict_id)
         assert conflict is not None
         if conflict.basis_hash != snapshot["basis_hash"] or conflict.status != "open":
-            raise InvalidDecision(f"conflict {conflict_id} changed while deciding; show it again")
+            raise InvalidDecision(
+                f"conflict {conflict_id} changed while deciding; show it again",
+                code="conflict_changed",
+                id=conflict_id,
+            )
         user = session.scalar(select(User).where(User.username == actor))
         row = StewardDecision(
             conflict_id=conflict.id,
@@ -168,6 +218,8 @@ class BulkRefusal:
     message: str
     fields: tuple[str, ...] = ()
     tied: int = 0
+    error: SbtError | None = None
+    """The refusal itself for ``invalid``: its ``code`` lets the console say it in its language."""
 
 
 @dataclass
@@ -199,9 +251,12 @@ def bulk_resolve(
     go on. Raises :class:`InvalidDecision` for an empty reason or more than ``BULK_MAX`` conflicts.
     """
     if not reason.strip():
-        raise InvalidDecision("a decision needs a reason")
+        raise InvalidDecision("a decision needs a reason", code="reason_required")
     if len(conflict_ids) > BULK_MAX:
-        raise InvalidDecision(f"at most {BULK_MAX} conflicts at once, {len(conflict_ids)} given")
+        raise InvalidDecision(
+            f"at most {BULK_MAX} conflicts at once, {len(conflict_ids)} given",
+            code="bulk_too_many", max=BULK_MAX, count=len(conflict_ids),
+        )  # fmt: skip
     result = BulkResult()
     for conflict_id in dict.fromkeys(conflict_ids):
         refusal = _bulk_one(
@@ -254,6 +309,6 @@ def _bulk_one(
     except ConflictClaimed as exc:
         return BulkRefusal(conflict_id, "claimed", str(exc))
     except SbtError as exc:
-        return BulkRefusal(conflict_id, "invalid", str(exc))
+        return BulkRefusal(conflict_id, "invalid", str(exc), error=exc)
     result.resolved.append((conflict_id, decision))
     return None

@@ -1,0 +1,819 @@
+"""Codes into words: what the console shows where the data holds a code.
+
+Reference codes (jenisHukuman sanction codes, violation forms, Kanreg, instansi ids, kedudukan) get
+their names from ``schemas/reference`` and the registry mirror; the product's own codes (golden
+fields, verification results, link and identity rules, control actions, quarantine checks, refusals
+a steward can cause) get their words from :data:`WORDS`, merged into the console's one table
+(:mod:`sbt_sync.console.i18n`). Every function takes the language (``id`` or ``en``); the word comes
+first and the code beside it where a steward needs it ("Teguran tertulis (2)").
+
+The core keeps speaking English (CLI output and logs): a refusal carries a stable ``code`` and its
+parameters (:class:`sbt_sync.errors.SbtError`), and the console says it in its language here
+(:func:`error_text`). Texts the core stored as English (quarantine reasons, a conflict's reopened
+reason, the guard's verdict) are said again from their parts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from sqlalchemy import select
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AsnRegistryEntry
+from sbt_sync.errors import SbtError
+from sbt_sync.steward.decisions import allowed_values as allowed_codes
+from schemas import reference
+
+Words = dict[str, tuple[str, str]]
+
+SANCTION_EN = {
+    1: "Oral reprimand",
+    2: "Written reprimand",
+    3: "Written statement of dissatisfaction",
+    10: "Honourable discharge, not at own request",
+    11: "Dishonourable discharge",
+    21: "Moral sanction: public statement",
+    22: "Moral sanction: closed statement",
+    23: "Performance allowance cut 25% for 6 months",
+    24: "Performance allowance cut 25% for 9 months",
+    25: "Performance allowance cut 25% for 12 months",
+    27: "Demotion one level for 12 months",
+    28: "Release from the post to an executor post for 12 months",
+}
+"""English names of the jenisHukuman codes (``sanction_codes.csv`` holds the Indonesian ones)."""
+
+VIOLATION_FORMS: Words = {
+    "MEDSOS": ("Kampanye/dukungan di media sosial", "Campaigning or support on social media"),
+    "KEGIATAN_BERPIHAK": ("Kegiatan yang berpihak", "Partisan activity"),
+    "FOTO_CALON": (
+        "Berfoto dengan calon atau simbol keberpihakan",
+        "Photo with a candidate or partisan sign",
+    ),
+    "HADIR_DEKLARASI": (
+        "Menghadiri deklarasi/kampanye calon",
+        "Attending a candidate's declaration or rally",
+    ),
+    "PENDEKATAN_PARPOL": (
+        "Pendekatan ke partai politik sebagai bakal calon",
+        "Approaching a party as a candidate",
+    ),
+    "ALAT_PERAGA": ("Memasang alat peraga calon", "Putting up a candidate's campaign material"),
+    "TIM_KAMPANYE": ("Menjadi tim kampanye/tim sukses", "Member of a campaign team"),
+    "DUKUNG_PERSEORANGAN": (
+        "Mendukung calon perseorangan (salinan KTP)",
+        "Backing an independent (ID copies)",
+    ),
+    "KEPUTUSAN_BERPIHAK": ("Keputusan/tindakan yang berpihak", "Partisan decision or act"),
+    "ANGGOTA_PARPOL": ("Anggota/pengurus partai politik", "Member or officer of a party"),
+    "LAINNYA": ("Bentuk pelanggaran lainnya", "Another form of violation"),
+}
+"""Short names of the violation forms (``violation_forms.csv`` holds the full Indonesian description)."""
+
+GOLDEN_FIELDS: Words = {
+    "event_code": ("Pemilihan", "Election"),
+    "register_no": ("Nomor register Bawaslu", "Bawaslu register no."),
+    "register_type": ("Jenis register", "Register type"),
+    "register_status": ("Status register", "Register status"),
+    "violation_form": ("Bentuk pelanggaran", "Violation form"),
+    "incident_at": ("Waktu kejadian", "Incident time"),
+    "forwarded_at": ("Diteruskan pada", "Forwarded on"),
+    "province": ("Provinsi", "Province"),
+    "regency": ("Kabupaten/kota", "Regency or city"),
+    "position": ("Jabatan", "Position"),
+    "position_category": ("Kategori jabatan", "Position category"),
+    "recommendation_no": ("Nomor rekomendasi", "Recommendation no."),
+    "recommending_body": ("Pemberi rekomendasi", "Recommending body"),
+    "verification_result": ("Hasil verifikasi", "Verification result"),
+    "verified_at": ("Tanggal verifikasi", "Verified on"),
+    "recommended_sanction": ("Sanksi yang direkomendasikan", "Recommended sanction"),
+    "recommendation_date": ("Tanggal rekomendasi", "Recommendation date"),
+    "follow_up_deadline": ("Batas waktu tindak lanjut PPK", "PPK follow-up deadline"),
+    "instansi_id": ("Instansi", "Instansi"),
+    "sanction_code": ("Hukuman yang dijatuhkan PPK", "Sanction imposed by the PPK"),
+    "sanction_sk_no": ("Nomor SK hukuman", "Sanction SK no."),
+    "sanction_date": ("Tanggal SK hukuman", "Sanction SK date"),
+    "sanction_effective": ("TMT hukuman", "Sanction effective from"),
+    "follow_up_status": ("Status tindak lanjut", "Follow-up status"),
+    "nip": ("NIP", "NIP"),
+}
+"""Every golden field (:mod:`sbt_sync.reconcile.golden_model`), as a steward calls it."""
+
+VALUES: dict[str, Words] = {
+    "verification_result": {
+        "terbukti": ("Terbukti", "Proven"),
+        "tidak_terbukti": ("Tidak terbukti", "Not proven"),
+        "dibatalkan": ("Rekomendasi dibatalkan", "Recommendation annulled"),
+        "ditolak": ("Ditolak", "Rejected"),
+    },
+    "follow_up_status": {
+        "sudah_dijatuhi_hukuman": ("Sudah dijatuhi hukuman", "Sanction imposed"),
+        "dalam_proses": ("Dalam proses", "In process"),
+        "belum_ditindaklanjuti": ("Belum ditindaklanjuti", "Not followed up"),
+    },
+    "register_type": {"temuan": ("Temuan", "Finding"), "laporan": ("Laporan", "Public report")},
+    "register_status": {"diteruskan": ("Diteruskan", "Forwarded"), "dihentikan": ("Dihentikan", "Stopped")},
+    "position_category": {
+        "JPT": ("Jabatan pimpinan tinggi (JPT)", "Senior executive (JPT)"),
+        "administrator": ("Administrator", "Administrator"),
+        "fungsional": ("Fungsional", "Functional"),
+        "pelaksana": ("Pelaksana", "Executor"),
+        "camat_lurah": ("Camat/lurah", "Camat or lurah"),
+    },
+}
+"""Words for the golden fields whose values are codes of the product or of a feed."""
+
+SANCTION_FIELDS = ("recommended_sanction", "sanction_code")
+"""Golden fields holding a jenisHukuman code."""
+
+LINK_RULES: Words = {
+    "register": ("nomor register yang sama", "same register number"),
+    "register_no": ("nomor register yang sama", "same register number"),
+    "recommendation_no": ("nomor rekomendasi yang sama", "same recommendation number"),
+    "nip_event": ("NIP dan pemilihan yang sama", "same NIP and election"),
+    "nip_event_form": ("NIP, pemilihan dan bentuk pelanggaran yang sama", "same NIP, election and form"),
+    "nip_time": ("NIP yang sama pada waktu yang berdekatan", "same NIP close in time"),
+    "complaint_window": ("aduan dalam rentang waktu kejadian", "complaint within the incident's window"),
+    "complaint_recommendation": ("aduan yang menyebut rekomendasi", "complaint naming the recommendation"),
+    "own_case": ("kasus tersendiri", "a case of its own"),
+    "steward_move": ("dipindahkan steward", "moved by a steward"),
+    "steward_split": ("dipisahkan steward", "split by a steward"),
+    "steward_merge": ("digabung steward", "merged by a steward"),
+}
+IDENTITY_RULES: Words = {
+    "nip_exact": ("NIP terdaftar di registri", "NIP found in the registry"),
+    "name_match": ("cocok menurut nama", "matched by name"),
+    "name_mismatch": ("nama berbeda dengan registri", "name differs from the registry"),
+    "ambiguous_match": ("beberapa kandidat (ambigu)", "several candidates (ambiguous)"),
+    "weak_match": ("kecocokan lemah", "weak match"),
+    "no_candidate": ("tidak ada kandidat", "no candidate"),
+    "steward": ("keputusan steward", "steward decision"),
+}
+ACTIONS: Words = {
+    "peringatan_dini": ("Peringatan dini", "Early warning"),
+    "peringatan": ("Peringatan", "Peringatan (warning)"),
+    "teguran": ("Teguran", "Teguran (reprimand)"),
+    "pemblokiran": ("Pemblokiran", "Pemblokiran (block)"),
+    "buka_blokir": ("Buka blokir", "Unblock"),
+    "hold": ("Ditahan", "Held"),
+    "blokir": ("Blokir", "Block"),
+    "buka": ("Buka blokir", "Unblock"),
+}
+"""Control actions (:data:`sbt_sync.enforce.model.ActionKind`) and SIASN push actions."""
+
+QUARANTINE_CHECKS: dict[str, tuple[str, str, str, str]] = {
+    "acceptable_nip": (
+        "NIP tidak valid",
+        "Perbaiki NIP di sistem sumber (18 angka), lalu tandai 'diperbaiki di sumber'.",
+        "Invalid NIP",
+        "Correct the NIP at the source (18 digits), then mark it 'fixed upstream'.",
+    ),
+    "not_nullable": (
+        "Nilai wajib kosong",
+        "Minta sumber mengisi kolom ini, lalu tandai 'diperbaiki di sumber'.",
+        "Required value missing",
+        "Ask the source to fill this column in, then mark it 'fixed upstream'.",
+    ),
+    "dmy_date": (
+        "Tanggal tidak valid (HH-BB-TTTT)",
+        "Minta sumber menulis tanggal yang benar dalam format HH-BB-TTTT.",
+        "Invalid date (dd-mm-yyyy)",
+        "Ask the source for a real date written dd-mm-yyyy.",
+    ),
+    "iso_date": (
+        "Tanggal tidak valid (TTTT-BB-HH)",
+        "Minta sumber menulis tanggal yang benar dalam format TTTT-BB-HH.",
+        "Invalid date (yyyy-mm-dd)",
+        "Ask the source for a real date written yyyy-mm-dd.",
+    ),
+    "iso_datetime_with_offset": (
+        "Waktu tanpa zona waktu yang sah",
+        "Minta sumber menulis waktu ISO-8601 dengan selisih UTC (mis. +07:00).",
+        "Instant without a valid UTC offset",
+        "Ask the source for an ISO-8601 instant with a UTC offset (e.g. +07:00).",
+    ),
+    "known_violation_form": (
+        "Kode bentuk pelanggaran tidak dikenal",
+        "Bentuk yang sah: {forms}. Minta sumber memakai salah satunya.",
+        "Unknown violation-form code",
+        "The valid forms: {forms}. Ask the source to use one of them.",
+    ),
+    "known_sanction_code": (
+        "Kode jenisHukuman tidak dikenal",
+        "Kode yang sah: {codes}. Minta sumber memakai salah satunya.",
+        "Unknown jenisHukuman code",
+        "The valid codes: {codes}. Ask the source to use one of them.",
+    ),
+    "known_sanction_name": (
+        "Nama hukuman tidak dikenal",
+        "Minta sumber menulis nama hukuman sesuai daftar jenisHukuman SIASN.",
+        "Unknown sanction name",
+        "Ask the source to name the sanction as SIASN's jenisHukuman list does.",
+    ),
+    "json_type": (
+        "Jenis nilai JSON salah",
+        "Sumber mengirim daftar atau objek di tempat satu nilai; minta sumber memperbaikinya.",
+        "Wrong JSON type",
+        "The source sent a list or an object where one value belongs; ask it to correct this.",
+    ),
+    "json_value": (
+        "Nilai tidak dapat dibaca",
+        "Nilai rusak saat dikirim (NaN, karakter tidak sah); minta sumber mengirim ulang rekaman ini.",
+        "Unreadable value",
+        "The value was damaged in transit (NaN, an invalid character); ask the source to send it again.",
+    ),
+    "row_shape": (
+        "Baris berkas rusak",
+        "Baris CSV/JSON tidak dapat dibaca; minta sumber mengirim ulang berkasnya.",
+        "Malformed file row",
+        "The CSV/JSON row cannot be read; ask the source to deliver the file again.",
+    ),
+    "file_readable": (
+        "Berkas tidak dapat dibaca",
+        "Minta sumber mengirim ulang berkas ini dengan nama yang sama.",
+        "Unreadable file",
+        "Ask the source to deliver this file again under the same name.",
+    ),
+    "page_readable": (
+        "Halaman API tidak dapat dibaca",
+        "Periksa layanan sumber; halaman ini dibaca ulang pada siklus berikutnya.",
+        "Unreadable API page",
+        "Check the source's service; the page is read again at the next cycle.",
+    ),
+    "isin": (
+        "Nilai di luar daftar yang diizinkan",
+        "Nilai yang diizinkan: {allowed}. Minta sumber memakai salah satunya.",
+        "Value not in the allowed list",
+        "Allowed values: {allowed}. Ask the source to use one of them.",
+    ),
+    "str_matches": (
+        "Format nilai tidak sesuai",
+        "Minta sumber menulis nilai sesuai pola {pattern}.",
+        "Value does not match its pattern",
+        "Ask the source to write the value as the pattern {pattern} says.",
+    ),
+    "dtype": (
+        "Jenis data salah",
+        "Minta sumber mengirim nilai dengan jenis data yang benar.",
+        "Wrong type",
+        "Ask the source to send the value with the right type.",
+    ),
+}
+"""Quarantine checks (:mod:`sbt_sync.ingest.validate`, :mod:`sbt_sync.ingest.pull`): the problem and
+what to do, (Indonesian, Indonesian, English, English); a check not listed is named by its code."""
+
+WORDS: Words = {
+    "labels.code": ("kode", "code"),
+    "labels.unknown_code": ("kode tidak dikenal", "unknown code"),
+    "labels.unknown_instansi": ("instansi tidak dikenal di registri", "instansi not in the registry"),
+    "labels.other_allowed": ("Pilihan yang sah", "Allowed values"),
+    "labels.other_choose": ("pilih nilai lain", "choose another value"),
+    "labels.what_to_do": ("Yang perlu dilakukan", "What to do"),
+    "labels.source_text": ("Teks asli sumber", "The source's own text"),
+    "labels.blocked_yes": ("diblokir", "blocked"),
+    "labels.blocked_no": ("tidak diblokir", "not blocked"),
+    "reopened.steward": (
+        "Dibuka kembali oleh steward pada {at}: {reason}",
+        "Reopened by a steward on {at}: {reason}",
+    ),
+    "reopened.sources_changed": (
+        "Sumber berubah sejak keputusan tanggal {at}; nilai sekarang: {values}. Periksa dan putuskan lagi.",
+        "The sources changed since the decision of {at}; now: {values}. Check and decide again.",
+    ),
+    "guard.max_changes": (
+        "{changes} perubahan blokir melebihi batas {limit} perubahan per siklus. Periksa apakah perubahan "
+        "ini memang dikehendaki: setujui bila benar, tolak bila berasal dari data sumber yang keliru.",
+        "{changes} block-flag changes exceed the limit of {limit} per run. Check they are intended: approve "
+        "if so, reject if they come from wrong source data.",
+    ),
+    "guard.max_percent": (
+        "{changes} perubahan blokir adalah {percent}% dari {before} NIP yang diblokir, melebihi batas "
+        "{limit}%. Periksa apakah ada sumber yang tiba-tiba mengirim data kosong sebelum menyetujui.",
+        "{changes} block-flag changes are {percent}% of the {before} blocked NIPs, over the limit of "
+        "{limit}%. Check that no source suddenly sent an empty feed before approving.",
+    ),
+    "guard.summary": ("{blokir} blokir, {buka} buka blokir", "{blokir} blocks, {buka} unblocks"),
+    "err.generic": (
+        "Permintaan ditolak. Periksa isian lalu coba lagi; bila berulang, hubungi admin.",
+        "The request was refused. Check the values and try again; ask an admin if it recurs.",
+    ),
+    "err.reason_required": ("Isi alasannya dulu.", "Give a reason first."),
+    "err.not_found": ("Data #{id} tidak ditemukan.", "No record #{id}."),
+    "err.conflict_not_open": (
+        "Konflik #{id} sudah {status}, tidak terbuka lagi. Muat ulang antrean.",
+        "Conflict #{id} is {status}, no longer open. Reload the queue.",
+    ),
+    "err.conflict_claimed": (
+        "Konflik #{id} sedang ditangani {holder}. Minta ia melepasnya, atau pilih konflik lain.",
+        "Conflict #{id} is claimed by {holder}. Ask them to release it, or choose another conflict.",
+    ),
+    "err.conflict_changed": (
+        "Konflik #{id} berubah selagi Anda memutuskan. Periksa nilainya lagi lalu putuskan.",
+        "Conflict #{id} changed while you decided. Look at it again, then decide.",
+    ),
+    "err.nip_invalid": (
+        "Konflik #{id}: {detail}. Isi NIP 18 angka yang terdaftar di registri, atau pilih 'bukan ASN'.",
+        "Conflict #{id}: {detail}. Give a registered 18-digit NIP, or choose 'not an ASN'.",
+    ),
+    "err.nip_missing": (
+        "Konflik #{id}: isi NIP atau pilih 'bukan ASN'.",
+        "Conflict #{id}: give a NIP or choose 'not an ASN'.",
+    ),
+    "err.nip_not_registered": (
+        "Konflik #{id}: NIP {nip} tidak ada di registri. Cari orangnya di registri dan pilih dari hasilnya.",
+        "Conflict #{id}: NIP {nip} is not in the registry. Search the registry and choose from the results.",
+    ),
+    "err.keep_only": (
+        "Konflik #{id}: tautan ambigu diselesaikan dengan 'tetap kasus tersendiri'.",
+        "Conflict #{id}: an ambiguous link is resolved with 'keep as its own case'.",
+    ),
+    "err.not_a_candidate": (
+        "Konflik #{id}: {value} bukan salah satu kandidat ({choices}). Pilih kandidat atau isi 'nilai lain'.",
+        "Conflict #{id}: {value} is not a candidate ({choices}). Choose one, or give 'another value'.",
+    ),
+    "err.not_allowed_value": (
+        "Konflik #{id}: {value} tidak sah untuk kolom “{field}”. Pilihan yang sah: {allowed}.",
+        "Conflict #{id}: {value} is not valid for “{field}”. Allowed: {allowed}.",
+    ),
+    "err.bulk_too_many": (
+        "Paling banyak {max} konflik sekaligus ({count} dipilih). Kurangi pilihan.",
+        "At most {max} conflicts at once ({count} selected). Select fewer.",
+    ),
+    "err.quarantine_status": (
+        "Status karantina {status} tidak dapat dipilih steward.",
+        "A steward cannot set the quarantine status {status}.",
+    ),
+    "err.quarantine_superseded": (
+        "Baris karantina #{id} sudah digantikan versi baru rekamannya; tidak perlu ditindaklanjuti.",
+        "Quarantined row #{id} was superseded by a newer version of its record; nothing to do.",
+    ),
+    "err.approval_missing": ("Persetujuan #{id} tidak ada.", "Approval #{id} does not exist."),
+    "err.approval_done": (
+        "Persetujuan #{id} sudah {status}. Muat ulang halaman.",
+        "Approval #{id} is already {status}. Reload the page.",
+    ),
+    "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
+    "nipreason.length": (
+        "NIP harus 18 angka, yang diisi {found} angka",
+        "A NIP has 18 digits, found {found}",
+    ),
+    "nipreason.characters": (
+        "NIP berisi karakter selain angka",
+        "The NIP holds characters other than digits",
+    ),
+    "nipreason.float": (
+        "NIP rusak oleh format angka desimal/ilmiah (tidak dapat diperbaiki)",
+        "The NIP was mangled into a floating-point number (never repaired)",
+    ),
+    "nipreason.birth": ("tanggal lahir dalam NIP tidak mungkin", "impossible birth date in the NIP"),
+    "nipreason.tmt": ("TMT CPNS dalam NIP tidak mungkin", "impossible TMT CPNS in the NIP"),
+    "nipreason.gender": ("angka jenis kelamin NIP harus 1 atau 2", "the NIP's sex digit must be 1 or 2"),
+    "nipreason.serial": ("nomor urut 000 tidak pernah diterbitkan", "serial 000 is never issued"),
+    "nipreason.other": ("NIP tidak valid", "invalid NIP"),
+    "tl.priority": ("prioritas", "priority"),
+    "tl.status": ("status", "status"),
+    "tl.rule": ("aturan", "rule"),
+    "tl.by": ("oleh", "by"),
+    "tl.source_updated_at": ("diperbarui sumber", "updated at the source"),
+    "tl.reason": ("alasan", "reason"),
+    "tl.decided_at": ("diputuskan", "decided"),
+    "tl.decision": ("keputusan", "decision"),
+    "tl.applied_at": ("diterapkan", "applied"),
+    "tl.state": ("status kirim", "state"),
+    "tl.attempts": ("percobaan", "attempts"),
+    "tl.siasn_reference": ("referensi SIASN", "SIASN reference"),
+    "tl.actor": ("pelaku", "actor"),
+}
+for _name, (_id, _en) in GOLDEN_FIELDS.items():
+    WORDS[f"golden.{_name}"] = (_id, _en)
+for _group, _words in (("linkrule", LINK_RULES), ("idrule", IDENTITY_RULES), ("action", ACTIONS)):
+    for _code, _pair in _words.items():
+        WORDS[f"{_group}.{_code}"] = _pair
+for _field, _values in VALUES.items():
+    for _code, _pair in _values.items():
+        WORDS[f"value.{_field}.{_code}"] = _pair
+for _check, (_id, _id_do, _en, _en_do) in QUARANTINE_CHECKS.items():
+    WORDS[f"qcheck.{_check}"] = (_id, _en)
+    WORDS[f"qdo.{_check}"] = (_id_do, _en_do)
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def _word(key: str, lang: str) -> str:
+    from sbt_sync.console.i18n import MESSAGES  # the one table, with WORDS merged in
+
+    pair = MESSAGES.get(key) or WORDS.get(key)
+    return _pick(pair, lang) if pair else key
+
+
+def sanction_name(code: object, lang: str = "id") -> str | None:
+    """The jenisHukuman code's name ("Teguran tertulis"), None when ``code`` is none of them."""
+    try:
+        number = int(str(code).strip())
+    except ValueError:
+        return None
+    found = reference.sanction_by_id().get(number)
+    if found is None:
+        return None
+    return SANCTION_EN.get(number, found.nama.capitalize()) if lang == "en" else found.nama.capitalize()
+
+
+def sanction_label(code: object, lang: str = "id") -> str:
+    """ "Teguran tertulis (2)"; an unknown code says so beside itself."""
+    if code is None or code == "":
+        return "-"
+    name = sanction_name(code, lang)
+    return f"{name} ({str(code).strip()})" if name else f"{code} ({_word('labels.unknown_code', lang)})"
+
+
+def sanction_choices(lang: str = "id") -> list[tuple[str, str]]:
+    """Every jenisHukuman code with its label, for a form's list."""
+    return [(str(c.id), sanction_label(c.id, lang)) for c in reference.sanction_codes()]
+
+
+def violation_form_label(code: object, lang: str = "id") -> str:
+    """ "Kampanye/dukungan di media sosial (MEDSOS)"."""
+    if code is None or code == "":
+        return "-"
+    text = str(code).strip()
+    pair = VIOLATION_FORMS.get(text.upper())
+    if pair is None:
+        known = {f.code: f.deskripsi for f in reference.violation_forms()}
+        return (
+            f"{known[text]} ({text})" if text in known else f"{text} ({_word('labels.unknown_code', lang)})"
+        )
+    return f"{_pick(pair, lang)} ({text})"
+
+
+def violation_form_description(code: object) -> str:
+    """The form's full description as the SKB annex words it (Indonesian only)."""
+    return {f.code: f.deskripsi for f in reference.violation_forms()}.get(str(code or ""), "")
+
+
+def kanreg_label(code: object) -> str:
+    """ "Kantor Regional II BKN (II)"; the names are Indonesian proper names in both languages."""
+    if not code:
+        return "-"
+    names = {k.id: k.nama for k in reference.kanreg()}
+    text = str(code)
+    return f"{names[text]} ({text})" if text in names else text
+
+
+def field_label(name: object, lang: str = "id") -> str:
+    """A golden field's name in words ("Batas waktu tindak lanjut PPK"); an unknown one as given."""
+    pair = GOLDEN_FIELDS.get(str(name))
+    if pair is None:  # a person's field of an identity conflict (name, birth_date, ...)
+        word = _word(f"field.{name}", lang)
+        return str(name) if word == f"field.{name}" else word
+    return _pick(pair, lang)
+
+
+def value_label(field: str, value: object, lang: str = "id") -> str:
+    """A code-valued golden field's word ("Terbukti"); other values as text."""
+    pair = VALUES.get(field, {}).get(str(value))
+    return _pick(pair, lang) if pair else str(value)
+
+
+def allowed_values(field: str | None, lang: str = "id") -> list[tuple[str, str]]:
+    """The (value, label) pairs a field's "other value" may take (the ones
+    :func:`sbt_sync.steward.decisions.allowed_values` accepts), empty when it is free text."""
+    return [(code, golden_value(str(field), code, lang)) for code in allowed_codes(field) or ()]
+
+
+def golden_value(
+    field: str, value: object, lang: str = "id", instansi: Callable[[str], str] | None = None
+) -> str:
+    """A golden field's value as a steward reads it: names beside codes, dates as dates."""
+    if value is None or value == "":
+        return "-"
+    if field in SANCTION_FIELDS:
+        return sanction_label(value, lang)
+    if field == "violation_form":
+        return violation_form_label(value, lang)
+    if field == "instansi_id":
+        return instansi(str(value)) if instansi else str(value)
+    if field in VALUES:
+        word = value_label(field, value, lang)
+        return word  # the product's own vocabulary: the word says it all
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def rule_label(rule: object, lang: str = "id") -> str:
+    """A survivorship, link or identity rule in words; an unknown rule by its code."""
+    text = str(rule or "")
+    for key in (f"rule.{text}", f"linkrule.{text}", f"idrule.{text}"):
+        word = _word(key, lang)
+        if word != key:
+            return word
+    return text
+
+
+def action_label(action: object, lang: str = "id") -> str:
+    text = str(action or "")
+    word = _word(f"action.{text}", lang)
+    return text if word == f"action.{text}" else word
+
+
+def nip_reason(detail: str, lang: str = "id") -> str:
+    """A :class:`schemas.nip.NipError` reason in words (``schemas.nip`` words them in English)."""
+    found = re.search(r"must have \d+ digits, found (\d+)", detail)
+    if found:
+        return _word("nipreason.length", lang).format(found=found.group(1))
+    for fragment, key in (
+        ("other than digits", "characters"),
+        ("float-mangled", "float"),
+        ("birth date", "birth"),
+        ("birth year", "birth"),
+        ("TMT", "tmt"),
+        ("appointment", "tmt"),
+        ("PPPK", "tmt"),
+        ("gender digit", "gender"),
+        ("serial 000", "serial"),
+    ):
+        if fragment in detail:
+            return _word(f"nipreason.{key}", lang)
+    return _word("nipreason.other", lang) if lang != "en" else detail
+
+
+def error_text(exc: Exception, lang: str = "id") -> str:
+    """A refusal the console shows: its ``code`` said in ``lang`` with its parameters; a refusal
+    without a known code is the generic one in Indonesian (its English text in English)."""
+    code = getattr(exc, "code", None) if isinstance(exc, SbtError) else None
+    params: dict[str, Any] = dict(getattr(exc, "params", None) or {})
+    if code is None or _word(f"err.{code}", lang) == f"err.{code}":
+        return str(exc) if lang == "en" else _word("err.generic", lang)
+    if "detail" in params:
+        params["detail"] = nip_reason(str(params["detail"]), lang)
+    if "status" in params:
+        status = str(params["status"])
+        for prefix in ("status.", "qstatus.", "astatus."):
+            if _word(prefix + status, lang) != prefix + status:
+                params["status"] = _word(prefix + status, lang)
+                break
+    if "field" in params:
+        params["field"] = field_label(params["field"], lang)
+    if "allowed" in params and isinstance(params["allowed"], list | tuple):
+        field = str(getattr(exc, "params", {}).get("field", ""))
+        params["allowed"] = ", ".join(_allowed_text(field, str(v), lang) for v in params["allowed"])
+    if "choices" in params and isinstance(params["choices"], list | tuple):
+        field = str(getattr(exc, "params", {}).get("field", ""))
+        params["choices"] = ", ".join(_allowed_text(field, str(v), lang) for v in params["choices"])
+    if "value" in params:
+        params["value"] = f"'{params['value']}'"
+    try:
+        return _word(f"err.{code}", lang).format(**params)
+    except (KeyError, IndexError):
+        return _word("err.generic", lang)
+
+
+def _allowed_text(field: str, value: str, lang: str) -> str:
+    if field in SANCTION_FIELDS:
+        return f"{value} {sanction_name(value, lang) or ''}".strip()
+    pair = VALUES.get(field, {}).get(value)
+    return f"{value} ({_pick(pair, lang)})" if pair else value
+
+
+def quarantine_check(check: object, lang: str = "id") -> str:
+    """A quarantine check in words ("NIP tidak valid"), its code as given when unknown."""
+    text = str(check or "")
+    base = _check_base(text)
+    word = _word(f"qcheck.{base}", lang)
+    return text if word == f"qcheck.{base}" else word
+
+
+def quarantine_advice(check: object, lang: str = "id") -> str:
+    """What a steward (or the source) does about a quarantined row, by its check."""
+    text = str(check or "")
+    base = _check_base(text)
+    template = _word(f"qdo.{base}", lang)
+    if template == f"qdo.{base}":
+        return ""
+    return template.format(
+        forms=", ".join(f.code for f in reference.violation_forms()),
+        codes=", ".join(str(c.id) for c in reference.sanction_codes()),
+        allowed=text[len("isin") :].strip() if base == "isin" else "",
+        pattern=text[len("str_matches") :].strip() if base == "str_matches" else "",
+    )
+
+
+def _check_base(check: str) -> str:
+    for prefix in ("isin", "str_matches", "coerce_dtype", "dtype"):
+        if check.startswith(prefix):
+            return "dtype" if prefix == "coerce_dtype" else prefix
+    return check
+
+
+def quarantine_reason(row: Any, lang: str = "id") -> str:
+    """A quarantined row's reason: in English the source check's own text; in Indonesian the column,
+    the problem (a NIP's problem in words) and the value, from the row's parts."""
+    reason = str(getattr(row, "reason", "") or "")
+    if lang == "en":
+        return reason
+    check = str(getattr(row, "check", "") or "")
+    problem = quarantine_check(check, lang)
+    if check == "acceptable_nip":
+        detail = re.sub(r"\s*\(value .*\)$", "", reason.split(": ", 1)[-1])
+        problem = nip_reason(detail, lang)
+    column = getattr(row, "column", None)
+    return f"{column}: {problem}" if column else problem
+
+
+def reopened_text(reason: str | None, field: str | None = None, lang: str = "id") -> str:
+    """A conflict's reopened reason (:func:`sbt_sync.reconcile.golden._apply` words it in English),
+    each source's value of ``field`` by its name."""
+    if not reason or lang == "en":
+        return reason or ""
+    by_steward = re.match(r"reopened by a steward on (\S+): (.*)$", reason, re.S)
+    if by_steward:
+        return _word("reopened.steward", lang).format(at=by_steward.group(1)[:10], reason=by_steward.group(2))
+    changed = re.match(r"the sources changed since the decision of (\S+): now (.*)$", reason, re.S)
+    if changed:
+        return _word("reopened.sources_changed", lang).format(
+            at=changed.group(1)[:10], values=_source_values(changed.group(2), field, lang)
+        )
+    return reason
+
+
+def _source_values(text: str, field: str | None, lang: str) -> str:
+    """ "idis='21', kemendagri='22'" with each value in words."""
+    pairs = re.findall(r"(\w+)=('(?:[^'\\]|\\.)*'|\S+?)(?:, |$)", text)
+    if not pairs or field is None:
+        return text
+    shown = []
+    for source, value in pairs:
+        raw = value[1:-1] if value.startswith("'") else value
+        shown.append(f"{source}: {golden_value(field, None if raw == 'None' else raw, lang)}")
+    return "; ".join(shown)
+
+
+def guard_text(approval: Mapping[str, Any], lang: str = "id") -> str:
+    """Why a run waits for a steward's approval (:mod:`sbt_sync.enforce.guard`), with what to check."""
+    summary = approval.get("summary") or {}
+    rule, limit = summary.get("rule"), summary.get("limit")
+    if rule is None:  # approvals recorded before the guard named its rule: read it off the text
+        found = re.search(r"(max_changes|max_percent) ([\d.]+)", str(summary.get("reason") or ""))
+        rule, limit = (found.group(1), found.group(2)) if found else (None, None)
+    params = {
+        "changes": approval.get("change_count", 0),
+        "before": approval.get("blocked_before", 0),
+        "percent": f"{float(approval.get('percent') or 0):.1f}",
+        "limit": f"{float(limit):g}" if limit is not None else "?",
+    }
+    text = _word(f"guard.{rule}", lang).format(**params) if rule in ("max_changes", "max_percent") else ""
+    if "blokir" in summary or "buka" in summary:
+        counts = _word("guard.summary", lang).format(
+            blokir=summary.get("blokir", 0), buka=summary.get("buka", 0)
+        )
+        text = f"{text} ({counts})" if text else counts
+    return text
+
+
+def timeline_title(entry: Any, lang: str = "id") -> str:
+    """A case timeline entry's title (:func:`sbt_sync.steward.cases.case_timeline`) in words."""
+    title = str(getattr(entry, "title", "") or "")
+    kind = getattr(entry, "kind", "")
+    if kind in ("control", "push"):
+        return action_label(title, lang)
+    if kind in ("conflict_opened", "conflict_closed"):
+        found = re.match(r"(#\d+) (\w+)(?: (\w+))?$", title)
+        if found:
+            number, conflict_kind, field = found.groups()
+            words = f"{number} {_word(f'kind.{conflict_kind}', lang)}"
+            return f"{words} · {field_label(field, lang)}" if field else words
+    if kind == "audit":
+        word = _word(f"audit.action.{title}", lang)
+        return title if word == f"audit.action.{title}" else word
+    return title
+
+
+def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = None) -> str:
+    """A timeline detail's value in words: rules, statuses, decisions (``field``: the decided one)."""
+    if key == "rule":
+        return rule_label(value, lang)
+    if key == "status":
+        word = _word(f"status.{value}", lang)
+        return str(value) if word == f"status.{value}" else word
+    if key == "state":
+        word = _word(f"ostate.{value}", lang)
+        return str(value) if word == f"ostate.{value}" else word
+    if key == "decision" and isinstance(value, Mapping):
+        if "nip" in value:
+            return f"NIP {value['nip']}" if value["nip"] else _word("conflict.nobody", lang)
+        if value.get("value") == "keep":
+            return _word("conflict.keep", lang)
+        if "value" in value:
+            return golden_value(field or "", value["value"], lang)
+    return str(value)
+
+
+class InstansiNames:
+    """Instansi names from the registry mirror, each id looked up once per page."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._known: dict[str, str | None] = {}
+
+    def name(self, instansi_id: str) -> str | None:
+        if instansi_id not in self._known:
+            self.load([instansi_id])
+        return self._known.get(instansi_id)
+
+    def load(self, ids: Iterable[str]) -> None:
+        wanted = [i for i in dict.fromkeys(ids) if i and i not in self._known]
+        if not wanted:
+            return
+        with self._database.session() as session:
+            rows = session.execute(
+                select(AsnRegistryEntry.instansi_id, AsnRegistryEntry.instansi_name)
+                .where(AsnRegistryEntry.instansi_id.in_(wanted))
+                .distinct()
+            ).tuples()
+            found = dict(rows.all())
+        for i in wanted:
+            self._known[i] = found.get(i)
+
+    def label(self, instansi_id: object, lang: str = "id") -> str:
+        """ "Pemerintah Kabupaten Sampang (A5EB03E2...)": the name, the id beside it, shortened."""
+        if not instansi_id:
+            return "-"
+        text = str(instansi_id)
+        name = self.name(text)
+        if name is None:
+            return f"{text} ({_word('labels.unknown_instansi', lang)})"
+        return f"{name} ({_short_id(text)})"
+
+
+def _short_id(instansi_id: str) -> str:
+    return instansi_id if len(instansi_id) <= 12 else instansi_id[:8] + "…"
+
+
+def _names(context: Context) -> InstansiNames | None:
+    request = context.get("request")
+    if request is None:
+        return None
+    names = getattr(request.state, "instansi_names", None)
+    if names is None:
+        names = InstansiNames(request.app.state.console.database)
+        request.state.instansi_names = names
+    assert isinstance(names, InstansiNames)
+    return names
+
+
+def _lang(context: Context) -> str:
+    return str(context.get("lang") or "id")
+
+
+def install(env: Environment) -> None:
+    """The template globals: each reads the page's language (and its database, for instansi)."""
+
+    @pass_context
+    def instansi_label(context: Context, instansi_id: object) -> str:
+        names = _names(context)
+        return names.label(instansi_id, _lang(context)) if names else str(instansi_id or "-")
+
+    @pass_context
+    def golden(context: Context, field: str, value: object) -> str:
+        names = _names(context)
+        return golden_value(
+            field, value, _lang(context), (lambda i: names.label(i, _lang(context))) if names else None
+        )
+
+    def bind(function: Callable[..., Any]) -> Callable[..., Any]:
+        @pass_context
+        def bound(context: Context, *args: Any) -> Any:
+            return function(*args, lang=_lang(context))
+
+        return bound
+
+    @pass_context
+    def timeline_detail(context: Context, key: str, value: object, field: str | None = None) -> str:
+        return timeline_value(key, value, _lang(context), field)
+
+    env.globals.update(
+        timeline_title=bind(timeline_title),
+        timeline_value=timeline_detail,
+        instansi_label=instansi_label,
+        golden_value=golden,
+        field_label=bind(field_label),
+        sanction_label=bind(sanction_label),
+        violation_form_label=bind(violation_form_label),
+        rule_label=bind(rule_label),
+        action_label=bind(action_label),
+        quarantine_check=bind(quarantine_check),
+        quarantine_advice=bind(quarantine_advice),
+        quarantine_reason=bind(quarantine_reason),
+        reopened_text=bind(reopened_text),
+        guard_text=bind(guard_text),
+        allowed_values=bind(allowed_values),
+        kanreg_label=kanreg_label,
+        violation_form_description=violation_form_description,
+    )
