@@ -12,7 +12,7 @@ from sbt_sync.cli.common import state
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
 from sbt_sync.reports.recap import build_recap
-from sbt_sync.reports.render import Format, render
+from sbt_sync.reports.render import Format, as_of_now, render
 
 app = typer.Typer(help="Reports from the golden dataset and the enforcement state.", no_args_is_help=True)
 
@@ -42,7 +42,7 @@ def recap(
     fmt_checked: Format = fmt  # type: ignore[assignment]
     if fmt_checked in ("xlsx", "png") and output is None:
         raise SbtError(f"--format {fmt} writes a file: give --output PATH")
-    text_out = render(result, fmt_checked, output)
+    text_out = render(result, fmt_checked, output, as_of=as_of_now(settings.schedule.timezone))
     if text_out is not None and output is None:
         typer.echo(text_out, nl=False)
     elif output is not None:

@@ -33,6 +33,7 @@ from sbt_sync.console import (
     web_auth,
     web_compliance,
     web_conflicts,
+    web_exports,
     web_imut,
     web_letters,
     web_links,
@@ -160,6 +161,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_conflicts.router)
     app.include_router(web_links.router)
     app.include_router(web_ops.router)
+    app.include_router(web_exports.router)
     app.include_router(web_imut.router)
     app.include_router(web_letters.router)
     app.include_router(web_compliance.router)

@@ -1,14 +1,13 @@
 """Operations pages: quarantine per source, the push monitor (outbox, parked rows, retry, guard
-approvals, drift) and the audit log with its CSV export."""
+approvals, drift) and the audit log (its downloads: :mod:`sbt_sync.console.web_exports`)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from sbt_sync.console.i18n import translator
@@ -23,10 +22,11 @@ from sbt_sync.console.web import (
     require,
     safe_local,
 )
+from sbt_sync.console.web_exports import AuditQuery, EntryQuery, action_words, audit_filter, field_label
 from sbt_sync.db.models import OutboxEntry, SiasnObservation
 from sbt_sync.errors import SbtError
 from sbt_sync.push.admin import approve, outbox_status, reject, retry
-from sbt_sync.steward.audit import AuditFilter, export_csv, list_audit
+from sbt_sync.steward.audit import changes, list_audit, value_text
 from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
 from sbt_sync.steward.quarantine import list_quarantine, set_status
 
@@ -169,28 +169,6 @@ def retry_push(
     )  # fmt: skip
 
 
-def _audit_filter(request: Request, actor: str | None, action: str | None, object_type: str | None,
-                  object_id: str | None, since: str | None, until: str | None) -> AuditFilter:  # fmt: skip
-    zone = ZoneInfo(console(request).settings.schedule.timezone)
-
-    def day(text: str | None, *, end: bool) -> datetime | None:
-        if not text:
-            return None
-        try:
-            start = datetime.combine(date.fromisoformat(text), time.min, zone)
-        except ValueError as exc:
-            raise HTTPException(400, f"not a date (YYYY-MM-DD): {text!r}") from exc
-        return start + timedelta(days=1) if end else start
-
-    return AuditFilter(
-        actor=actor or None, action=action or None, object_type=object_type or None,
-        object_id=object_id or None, since=day(since, end=False), until=day(until, end=True),
-    )  # fmt: skip
-
-
-AuditQuery = Annotated[str | None, Query(max_length=128)]
-
-
 @router.get("/audit", response_class=HTMLResponse)
 def audit(
     request: Request,
@@ -201,33 +179,19 @@ def audit(
     object_id: AuditQuery = None,
     since: AuditQuery = None,
     until: AuditQuery = None,
+    entry: EntryQuery = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    filters = _audit_filter(request, actor, action, object_type, object_id, since, until)
+    filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
     total, rows = list_audit(console(request).database, filters, limit=PAGE, offset=(page - 1) * PAGE)
-    query = request.url.query
+    for row in rows:  # before/after as a person reads them (web_exports names actions and fields)
+        row["changes"] = changes(row["before"], row["after"])
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
     return render(
         request, "audit.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         filters={"actor": actor or "", "action": action or "", "object_type": object_type or "",
-                 "object_id": object_id or "", "since": since or "", "until": until or ""},
+                 "object_id": object_id or "", "since": since or "", "until": until or "", "entry": entry},
         csv_url="/audit.csv" + (f"?{query}" if query else ""),
+        xlsx_url="/audit.xlsx" + (f"?{query}" if query else ""),
+        audit_action=action_words, audit_field=field_label, value_text=value_text,
     )  # fmt: skip
-
-
-@router.get("/audit.csv")
-def audit_csv(
-    request: Request,
-    me: Annotated[Principal, Depends(require("audit.view"))],
-    actor: AuditQuery = None,
-    action: AuditQuery = None,
-    object_type: AuditQuery = None,
-    object_id: AuditQuery = None,
-    since: AuditQuery = None,
-    until: AuditQuery = None,
-) -> Response:
-    filters = _audit_filter(request, actor, action, object_type, object_id, since, until)
-    return StreamingResponse(
-        export_csv(console(request).database, filters),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="sbt-audit-log.csv"'},
-    )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
+from zoneinfo import ZoneInfo
 
 from sbt_sync.reports.recap import NO_EVENT, Recap
 
@@ -62,30 +66,89 @@ def as_csv(recap: Recap) -> str:
     return out.getvalue()
 
 
-def write_xlsx(recap: Recap, path: Path) -> None:
+TITLE = "Rekapitulasi nasional netralitas ASN"
+CSV_ENCODING = "utf-8-sig"
+"""CSV files carry a BOM: Excel then reads them as UTF-8, and Indonesian names keep their letters."""
+
+
+def as_of_now(zone: str, now: datetime | None = None) -> str:
+    """The instant a report is made, as people in ``zone`` (the deployment's) read it:
+    ``2026-12-03 20:30 WIB``."""
+    moment = (now or datetime.now(UTC)).astimezone(ZoneInfo(zone))
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname() or zone}"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: its tab name, its title (row 1), and its rows (the first is the header)."""
+
+    name: str
+    title: str
+    rows: Sequence[Sequence[Any]]
+    freeze_first_column: bool = False
+
+
+HEADER_ROW = 4
+"""Title in row 1, the as-of line in row 2, an empty row, then the header (frozen) and the data."""
+
+
+def write_sheets(target: Path | IO[bytes], sheets: Sequence[Sheet], *, as_of: str | None) -> None:
+    """An XLSX workbook of ``sheets``: each with its title, the as-of line (``Per ...``), a bold header
+    row frozen on screen (with the first column when asked) and column widths fitted to the content
+    (8 to 60 characters). ``target`` is a path or a binary stream (a download)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Rekap"
-    for row in recap.table():
-        sheet.append(row)
-    blocks = book.create_sheet("Blokir per Kanreg")
-    for row in recap.kanreg_table():
-        blocks.append(row)
-    unidentified = book.create_sheet("Tanpa ASN per Kanreg")
-    for row in recap.unidentified_table():
-        unidentified.append(row)
-    for ws in (sheet, blocks, unidentified):
-        for cell in ws[1]:
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for spec in sheets:
+        sheet = book.create_sheet(spec.name[:31])
+        sheet.append([spec.title])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append([f"Per {as_of}" if as_of else ""])
+        sheet["A2"].font = Font(italic=True)
+        sheet.append([])
+        for row in spec.rows:
+            sheet.append(["" if v is None else v for v in row])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # a source's text that starts with "=" stays text, never a formula
+                    cell.data_type = "s"
+        for cell in sheet[HEADER_ROW]:
             cell.font = Font(bold=True)
-        ws.freeze_panes = "B2"
-    book.save(path)
+            cell.fill = PatternFill("solid", fgColor="DDE7EE")
+        sheet.freeze_panes = f"{'B' if spec.freeze_first_column else 'A'}{HEADER_ROW + 1}"
+        columns = max((len(r) for r in spec.rows), default=0)
+        for index in range(columns):
+            longest = max((len(str(r[index])) for r in spec.rows if index < len(r) and r[index] is not None),
+                          default=0)  # fmt: skip
+            sheet.column_dimensions[get_column_letter(index + 1)].width = min(60, max(8, longest + 2))
+    book.save(target)
 
 
-def write_png(recap: Recap, path: Path, *, as_of: str | None = None) -> None:
+def xlsx_sheets(recap: Recap) -> list[Sheet]:
+    """The recap's three tables as worksheets."""
+    return [
+        Sheet("Rekap", TITLE, recap.table(), freeze_first_column=True),
+        Sheet("Blokir per Kanreg", "NIP diblokir per Kanreg", recap.kanreg_table(), freeze_first_column=True),
+        Sheet(
+            "Tanpa ASN per Kanreg",
+            "Terbukti, tanpa ASN teridentifikasi, per Kanreg instansi",
+            recap.unidentified_table(),
+            freeze_first_column=True,
+        ),
+    ]
+
+
+def write_xlsx(recap: Recap, path: Path | IO[bytes], *, as_of: str | None = None) -> None:
+    """The recap as a workbook (:func:`write_sheets`): the main table, blocks and unidentified
+    proven cases by Kanreg."""
+    write_sheets(path, xlsx_sheets(recap), as_of=as_of)
+
+
+def write_png(recap: Recap, path: Path | IO[bytes], *, as_of: str | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -121,11 +184,11 @@ def render(recap: Recap, fmt: Format, output: Path | None, *, as_of: str | None 
         if output is None:
             raise ValueError(f"--output is required for {fmt}")
         if fmt == "xlsx":
-            write_xlsx(recap, output)
+            write_xlsx(recap, output, as_of=as_of)
         else:
             write_png(recap, output, as_of=as_of)
         return None
     text = as_text(recap, as_of=as_of) if fmt == "table" else as_csv(recap)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        output.write_text(text, encoding=CSV_ENCODING if fmt == "csv" else "utf-8")
     return text

@@ -1,5 +1,7 @@
-"""The audit log for auditors: filtered pages and a CSV export. Read-only by construction: nothing here
-(or anywhere in the app) updates or deletes an entry, and on PostgreSQL a trigger refuses both."""
+"""The audit log for auditors: filtered pages, one entry by its id, each entry's before/after as a list
+of changes per field, and CSV/XLSX exports (each export is itself audited, with its filter and row
+count: the log holds personal data). Read-only by construction: nothing here (or anywhere in the app)
+updates or deletes an entry, and on PostgreSQL a trigger refuses both."""
 
 from __future__ import annotations
 
@@ -7,19 +9,24 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AuditEntry
+from sbt_sync.db.models import AuditEntry, User
 
 CSV_COLUMNS = (
     "id", "at", "actor_name", "action", "object_type", "object_id", "before", "after", "reason",
     "channel", "client_address",
 )  # fmt: skip
+
+
+EXPORT_LIMIT = 100_000
+"""Rows one XLSX export holds at most (the CSV streams them all)."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,12 @@ class AuditFilter:
     object_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    entry: int | None = None
+    """One entry by its id (a link from a conflict's decision)."""
 
     def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.entry is not None:
+            query = query.where(AuditEntry.id == self.entry)
         if self.actor:
             query = query.where(AuditEntry.actor_name == self.actor)
         if self.action:
@@ -45,6 +56,51 @@ class AuditFilter:
         if self.until:
             query = query.where(AuditEntry.at < self.until)
         return query
+
+    def described(self) -> dict[str, str]:
+        """The filter as an export's audit entry records it (only what was set)."""
+        return {
+            k: v.isoformat() if isinstance(v, datetime) else str(v)
+            for k, v in asdict(self).items()
+            if v not in (None, "")
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an entry's before/after: what it was and what it became (None: absent)."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+def changes(before: Any, after: Any) -> list[Change]:
+    """Per field, old -> new: fields that differ, in the order the entry names them (before's first).
+
+    Values that are not mappings (a list, a number) become one change of the field ``""``.
+    """
+    if before is None and after is None:
+        return []
+    if not isinstance(before, dict | None) or not isinstance(after, dict | None):
+        return [] if before == after else [Change("", before, after)]
+    old, new = before or {}, after or {}
+    return [
+        Change(k, old.get(k), new.get(k)) for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)
+    ]
+
+
+def value_text(value: Any) -> str:
+    """A before/after value as a person reads it: nested mappings as ``key: value``, lists joined."""
+    if value is None:
+        return "–"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {value_text(v)}" for k, v in value.items()) or "–"
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(v) for v in value) or "–"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return str(value)
 
 
 def entry_dict(e: AuditEntry) -> dict[str, Any]:
@@ -74,8 +130,59 @@ def list_audit(
         return total, [entry_dict(e) for e in rows]
 
 
+def count_audit(database: Database, filters: AuditFilter) -> int:
+    with database.session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(filters.apply(select(AuditEntry)).subquery()))
+            or 0
+        )
+
+
+def export_rows(
+    database: Database, filters: AuditFilter, *, limit: int = EXPORT_LIMIT
+) -> list[dict[str, Any]]:
+    """The matching entries, oldest first, at most ``limit`` (an XLSX is built in memory)."""
+    with database.session() as session:
+        rows = session.scalars(filters.apply(select(AuditEntry)).order_by(AuditEntry.id).limit(limit))
+        return [entry_dict(e) for e in rows]
+
+
+def record_export(
+    database: Database,
+    *,
+    actor: str,
+    what: str,
+    fmt: str,
+    filters: dict[str, str],
+    rows: int,
+    channel: str = "console",
+    client_address: str | None = None,
+) -> None:
+    """Audit a download of personal data (``what``: ``quarantine`` or ``audit``) with its filter and
+    row count, in its own transaction before the file leaves."""
+    with database.session() as session:
+        user = session.scalar(select(User).where(User.username == actor))
+        session.add(
+            AuditEntry(
+                at=utcnow(),
+                actor_id=user.id if user else None,
+                actor_name=actor,
+                action=f"{what}.export",
+                object_type=what,
+                object_id=None,
+                before=None,
+                after={"format": fmt, "filter": filters, "rows": rows},
+                reason=None,
+                channel=channel,
+                client_address=client_address,
+            )
+        )
+
+
 def export_csv(database: Database, filters: AuditFilter, *, batch: int = 1000) -> Iterator[str]:
-    """Every matching entry as CSV text chunks, oldest first (streams; memory stays flat)."""
+    """Every matching entry as CSV text chunks, oldest first (streams; memory stays flat), the first
+    chunk opening with a BOM (:data:`sbt_sync.reports.render.CSV_ENCODING`)."""
+    yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -94,7 +201,7 @@ def export_csv(database: Database, filters: AuditFilter, *, batch: int = 1000) -
             d = entry_dict(e)
             writer.writerow(
                 [
-                    _cell(
+                    csv_cell(
                         json.dumps(d[c], ensure_ascii=False, default=str)
                         if c in ("before", "after") and d[c] is not None
                         else d[c]
@@ -110,7 +217,7 @@ def export_csv(database: Database, filters: AuditFilter, *, batch: int = 1000) -
         last_id = rows[-1].id
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (OWASP's CSV-injection advice)."""
     text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

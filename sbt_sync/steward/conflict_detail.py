@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Conflict, FieldProvenance, StagedRecord, StewardDecision, User
+from sbt_sync.db.models import AuditEntry, Conflict, FieldProvenance, StagedRecord, StewardDecision, User
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
@@ -34,6 +34,7 @@ from sbt_sync.steward.identity_review import (
 )
 from sbt_sync.steward.registry_search import instansi_name, registry_hits
 from sbt_sync.steward.scope import CaseScope, case_scopes
+from schemas import reference
 
 
 @dataclass
@@ -134,7 +135,87 @@ def show_conflict(
         with database.session() as session:
             scope = case_scopes(session, [detail.summary.case_id], sources)[detail.summary.case_id]
         _scoped(detail, scope, conflict)
+    _decisions_in_words(database, conflict, detail, registry=sources is None)
     return detail
+
+
+def _decisions_in_words(
+    database: Database, conflict: Conflict, detail: ConflictDetail, *, registry: bool
+) -> None:
+    """Each decision as a person reads it (``chosen``: the NIP and name of the person, or the value with
+    its reference name and the source that offered it) and the audit entry that recorded it.
+
+    Runs after scoping: it names only what the user may see (a withheld decision stays withheld; an
+    agency viewer gets names only from the candidates shown to them, never from the registry).
+    """
+    with database.session() as session:
+        entries = session.execute(
+            select(AuditEntry.id, AuditEntry.after).where(
+                AuditEntry.object_type == "conflict",
+                AuditEntry.object_id == str(conflict.id),
+                AuditEntry.action == "conflict.resolve",
+            )
+        ).tuples()
+        audit_ids = {after.get("decision_id"): id_ for id_, after in entries if isinstance(after, dict)}
+    wanted = [
+        d["decision"]["nip"]
+        for d in detail.decisions
+        if isinstance(d["decision"], dict) and d["decision"].get("nip")
+    ]
+    hits = registry_hits(database, wanted) if registry and wanted else {}
+    for d in detail.decisions:
+        d["audit_id"] = audit_ids.get(d["id"])
+        d["chosen"] = _chosen(conflict, d["decision"], detail.candidates, hits, detail.record)
+
+
+def _chosen(
+    conflict: Conflict,
+    decision: dict[str, Any] | None,
+    candidates: list[dict[str, Any]],
+    hits: dict[str, Any],
+    record: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """What a decision chose, in parts a template puts in words (None: withheld)."""
+    if not isinstance(decision, dict):
+        return None
+    if "nip" in decision:
+        nip = decision["nip"]
+        if not nip:
+            return {"kind": "nobody"}
+        offered = next((c for c in candidates if c.get("nip") == nip), None)
+        hit = hits.get(nip)
+        name = (offered or {}).get("name") or (hit.name if hit is not None else None)
+        return {"kind": "person", "nip": nip, "name": name, "source": (record or {}).get("source")}
+    value = decision.get("value")
+    if conflict.kind == "ambiguous_link" and value == "keep":
+        return {"kind": "keep"}
+    offered = next((c for c in candidates if not c.get("withheld") and c.get("value") == value), None)
+    return {
+        "kind": "value",
+        "value": value,
+        "value_name": reference_name(conflict.field, value),
+        "source": offered.get("source") if offered else None,
+        "other": offered is None,
+    }
+
+
+SANCTION_FIELDS = ("sanction_code", "recommended_sanction")
+
+
+def reference_name(field_name: str | None, value: Any) -> str | None:
+    """The reference list's name of a code a field holds (a jenisHukuman code, a Kanreg), else None."""
+    if value is None:
+        return None
+    if field_name in SANCTION_FIELDS:
+        try:
+            sanction = reference.sanction_by_id().get(int(str(value)))
+        except ValueError:
+            return None
+        return sanction.nama if sanction else None
+    if field_name in ("kanreg", "kanreg_id"):
+        names = {k.id: k.nama for k in reference.kanreg()}
+        return names.get(str(value))
+    return None
 
 
 def _scoped(detail: ConflictDetail, scope: CaseScope, conflict: Conflict) -> None:

@@ -17,7 +17,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case
 from sbt_sync.ingest.registry import registry_row
 from sbt_sync.reports.recap import COLUMNS, NO_EVENT, TOTAL, build_recap
-from sbt_sync.reports.render import as_csv, as_text, write_xlsx
+from sbt_sync.reports.render import HEADER_ROW, as_csv, as_text, write_xlsx
 from tests.enforce.rows import add_case, nip
 from tests.support.registry import registry_item
 
@@ -120,5 +120,5 @@ def test_a_complaint_nobody_forwarded_is_counted_as_aduan_in_a_row_of_its_own(
     book = load_workbook(tmp_path / "recap.xlsx")
     assert book.sheetnames == ["Rekap", "Blokir per Kanreg", "Tanpa ASN per Kanreg"]
     rekap = book["Rekap"]
-    values = [c.value for c in rekap[3]]
+    values = [c.value for c in rekap[HEADER_ROW + 2]]  # the title, as-of and header rows come first
     assert values[0] == NO_EVENT and values[-1] == 2

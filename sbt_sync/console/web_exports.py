@@ -1,0 +1,256 @@
+"""Downloads where people look: the recap (CSV, XLSX, the PNG chart) from the dashboard, quarantined
+rows and the audit log (CSV, XLSX) from their pages with the page's filters.
+
+The recap is :func:`sbt_sync.steward.dashboard.recap_for` written by the CLI's writers
+(:mod:`sbt_sync.reports.render`), so the file says what ``sbt-sync report recap`` says; an agency
+viewer's is counted over their cases, as their dashboard is. Quarantined rows and the audit log hold
+personal data: each download is audited with its filter and row count before the file leaves. CSV
+files open with a BOM (Excel then reads Indonesian names as UTF-8); XLSX files carry a title, the
+as-of instant in the deployment's zone, fitted column widths and a frozen header row.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from sbt_sync.console.i18n import translator
+from sbt_sync.console.roles import Principal
+from sbt_sync.console.web import client_address, console, language, require
+from sbt_sync.reports.render import (
+    CSV_ENCODING,
+    Sheet,
+    as_csv,
+    as_of_now,
+    write_png,
+    write_sheets,
+    write_xlsx,
+)
+from sbt_sync.steward.audit import (
+    EXPORT_LIMIT,
+    AuditFilter,
+    changes,
+    count_audit,
+    csv_cell,
+    export_csv,
+    export_rows,
+    record_export,
+    value_text,
+)
+from sbt_sync.steward.dashboard import recap_for
+from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
+from sbt_sync.steward.quarantine import list_quarantine
+
+router = APIRouter(include_in_schema=False)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+Translate = Callable[[str], str]
+
+
+def action_words(_: Translate, code: str) -> str:
+    """An audit action in words (``conflict.resolve`` -> "Konflik diselesaikan"); unknown: the code."""
+    key = f"auditaction.{code}"
+    return text if (text := _(key)) != key else code
+
+
+def field_label(_: Translate, name: str) -> str:
+    """A before/after field's label: the audit's word, else the golden field's, else the name."""
+    for key in (f"auditfield.{name}", f"field.{name}"):
+        if (text := _(key)) != key:
+            return text
+    return name
+
+
+def _zone(request: Request) -> ZoneInfo:
+    return ZoneInfo(console(request).settings.schedule.timezone)
+
+
+def _as_of(request: Request) -> str:
+    return as_of_now(console(request).settings.schedule.timezone)
+
+
+def _stamp(request: Request) -> str:
+    return datetime.now(_zone(request)).strftime("%Y%m%d-%H%M")
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _download(body: bytes, media_type: str, name: str) -> Response:
+    return Response(
+        body, media_type=media_type, headers={"content-disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _xlsx(sheet: Sheet, as_of: str) -> bytes:
+    buffer = io.BytesIO()
+    write_sheets(buffer, [sheet], as_of=as_of)
+    return buffer.getvalue()
+
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return out.getvalue().encode(CSV_ENCODING)
+
+
+Format = Annotated[str, Path(pattern="^(csv|xlsx)$")]
+
+
+@router.get("/recap.{fmt}")
+def recap_download(
+    request: Request,
+    me: Annotated[Principal, Depends(require("dashboard.view"))],
+    fmt: Annotated[str, Path(pattern="^(csv|xlsx|png)$")],
+) -> Response:
+    """The dashboard's recap as the CLI writes it; an agency viewer's over their cases only."""
+    recap = recap_for(console(request).database, me.sources)
+    as_of, name = _as_of(request), f"rekap-netralitas-{_stamp(request)}.{fmt}"
+    if fmt == "csv":
+        return _download(as_csv(recap).encode(CSV_ENCODING), CSV, name)
+    buffer = io.BytesIO()
+    if fmt == "xlsx":
+        write_xlsx(recap, buffer, as_of=as_of)
+        return _download(buffer.getvalue(), XLSX, name)
+    write_png(recap, buffer, as_of=as_of)
+    return _download(buffer.getvalue(), "image/png", name)
+
+
+@router.get("/quarantine.{fmt}")
+def quarantine_download(
+    request: Request,
+    me: Annotated[Principal, Depends(require("quarantine.view"))],
+    fmt: Format,
+    source: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str, Query(max_length=16)] = "open",
+) -> Response:
+    """The quarantined rows the page shows with the same filters (every page of them, up to
+    :data:`EXPORT_LIMIT`), within the user's sources; audited as an export."""
+    _ = translator(language(request))
+    ctx = console(request)
+    if source and not me.sees_source(source):
+        raise HTTPException(403, _("error.forbidden"))
+    if status not in (*Q_STATUSES, "all"):
+        raise HTTPException(400, f"unknown status {status!r}")
+    total, rows, _counts = list_quarantine(
+        ctx.database, source=source or None, status=None if status == "all" else status, sources=me.sources,
+        limit=EXPORT_LIMIT,
+    )  # fmt: skip
+    rows.reverse()  # oldest first, as a register reads
+    zone = _zone(request)
+    table: list[list[Any]] = [
+        [_("export.col.id"), _("common.source"), _("quarantine.file_row"), _("quarantine.record"),
+         _("quarantine.column"), _("quarantine.check"), _("conflict.value"), _("common.reason"),
+         _("common.status"), _("export.col.created_at"), _("export.col.resolved_at")],
+        *([q.id, q.source, f"{q.file_name or ''}{f':{q.row_number}' if q.row_number else ''}", q.record_key,
+           q.column, q.check, q.value, q.reason, _(f"qstatus.{q.status}"), _local(q.created_at, zone),
+           _local(q.resolved_at, zone)] for q in rows),
+    ]  # fmt: skip
+    filters = {"source": source, "status": status} if source else {"status": status}  # codes, not words
+    record_export(
+        ctx.database, actor=me.username, what="quarantine", fmt=fmt, filters=filters, rows=len(rows),
+        channel="console", client_address=client_address(request),
+    )  # fmt: skip
+    name = f"karantina-{_stamp(request)}.{fmt}"
+    if fmt == "csv":
+        return _download(_csv(table), CSV, name)
+    title = f"{_('export.quarantine_title')} ({_('export.filter')}: {source or _('export.all')}, " + (
+        f"{_('qstatus.' + status)}; {total})"
+    )
+    return _download(_xlsx(Sheet(_("export.quarantine_title"), title, table), _as_of(request)), XLSX, name)
+
+
+def audit_filter(
+    request: Request, actor: str | None, action: str | None, object_type: str | None,
+    object_id: str | None, since: str | None, until: str | None, entry: int | None = None,
+) -> AuditFilter:  # fmt: skip
+    """The audit page's query as a filter; days are whole days in the deployment's zone."""
+    zone = _zone(request)
+
+    def day(text: str | None, *, end: bool) -> datetime | None:
+        if not text:
+            return None
+        try:
+            start = datetime.combine(date.fromisoformat(text), time.min, zone)
+        except ValueError as exc:
+            raise HTTPException(400, f"not a date (YYYY-MM-DD): {text!r}") from exc
+        return start + timedelta(days=1) if end else start
+
+    return AuditFilter(
+        actor=actor or None, action=action or None, object_type=object_type or None,
+        object_id=object_id or None, since=day(since, end=False), until=day(until, end=True), entry=entry,
+    )  # fmt: skip
+
+
+AuditQuery = Annotated[str | None, Query(max_length=128)]
+AUDIT_HEADERS = (
+    "export.col.id", "export.col.at", "audit.actor", "audit.action", "export.col.action_code", "audit.object",
+    "export.col.object_id", "export.col.changes", "common.reason", "audit.channel", "export.col.address",
+    "export.col.before_json", "export.col.after_json",
+)  # fmt: skip
+EntryQuery = Annotated[int | None, Query(ge=1)]
+
+
+def _json(value: Any) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+@router.get("/audit.{fmt}")
+def audit_download(
+    request: Request,
+    me: Annotated[Principal, Depends(require("audit.view"))],
+    fmt: Format,
+    actor: AuditQuery = None,
+    action: AuditQuery = None,
+    object_type: AuditQuery = None,
+    object_id: AuditQuery = None,
+    since: AuditQuery = None,
+    until: AuditQuery = None,
+    entry: EntryQuery = None,
+) -> Response:
+    """The audit log as filtered on the page, oldest first; the download is itself audited. CSV keeps
+    the raw columns (codes, JSON) for machines; XLSX adds the action in words and the changes."""
+    _ = translator(language(request))
+    database = console(request).database
+    filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
+    name = f"log-audit-{_stamp(request)}.{fmt}"
+    if fmt == "csv":
+        count = count_audit(database, filters)
+        record_export(
+            database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=count,
+            channel="console", client_address=client_address(request),
+        )  # fmt: skip
+        stream: Iterator[bytes] = (chunk.encode("utf-8") for chunk in export_csv(database, filters))
+        return StreamingResponse(
+            stream, media_type=CSV, headers={"content-disposition": f'attachment; filename="{name}"'}
+        )
+    rows = export_rows(database, filters)
+    record_export(
+        database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=len(rows),
+        channel="console", client_address=client_address(request),
+    )  # fmt: skip
+    zone = _zone(request)
+    table: list[list[Any]] = [
+        [_(key) for key in AUDIT_HEADERS],
+        *([e["id"], _local(e["at"], zone), e["actor_name"], action_words(_, e["action"]), e["action"],
+           e["object_type"], e["object_id"],
+           "\n".join(f"{field_label(_, c.field)}: {value_text(c.old)} → {value_text(c.new)}"
+                     for c in changes(e["before"], e["after"])),
+           e["reason"], e["channel"], e["client_address"], _json(e["before"]), _json(e["after"])]
+          for e in rows),
+    ]  # fmt: skip
+    described = ", ".join(f"{k}={v}" for k, v in filters.described().items()) or _("export.all")
+    title = f"{_('export.audit_title')} ({_('export.filter')}: {described}; {len(rows)})"
+    return _download(_xlsx(Sheet(_("export.audit_title"), title, table), _as_of(request)), XLSX, name)

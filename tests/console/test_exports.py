@@ -1,0 +1,255 @@
+"""Downloads where people look and decisions people can read (issue 19, items 4 and 5), both backends.
+
+Over HTTP on the role world (tests/console/conftest.py): the dashboard's recap as XLSX (title, as-of in
+the deployment's zone, frozen header, fitted widths, the numbers of :func:`build_recap`, the function
+``sbt-sync report recap`` calls), CSV (with a BOM) and PNG; quarantined rows and the audit log as CSV
+and XLSX with the page's filters, an agency viewer's scope, and an audit entry per download; a resolved
+conflict's decision in words with who, when, why and a link to its audit entry; the audit log's
+before/after as changes per field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select
+
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, QuarantinedRow
+from sbt_sync.reports.recap import build_recap
+from sbt_sync.reports.render import HEADER_ROW, TITLE, as_csv
+from sbt_sync.steward.scope import case_visible
+from tests.console.conftest import NIP_B, World, csrf_of
+
+BOM = b"\xef\xbb\xbf"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+AS_OF = re.compile(r"^Per \d{4}-\d{2}-\d{2} \d{2}:\d{2} WIB$")  # the test project's zone: Asia/Jakarta
+
+
+def _book(response: Any) -> Any:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert response.headers["content-disposition"].startswith("attachment;")
+    return load_workbook(io.BytesIO(response.content))
+
+
+def _table(sheet: Worksheet) -> list[list[Any]]:
+    """The header and data rows under the title and as-of lines."""
+    return [list(r) for r in sheet.iter_rows(min_row=HEADER_ROW, values_only=True)]
+
+
+def _csv_rows(response: Any) -> list[list[str]]:
+    assert response.status_code == 200, response.text
+    assert response.content.startswith(BOM), "Excel needs the BOM to read UTF-8"
+    return list(csv.reader(io.StringIO(response.content[len(BOM) :].decode("utf-8"))))
+
+
+def _exports(database: Database, action: str) -> list[dict[str, Any]]:
+    with database.session() as session:
+        query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        entries = session.scalars(query)
+        return [{"actor": e.actor_name, **(e.after or {})} for e in entries]
+
+
+def test_the_dashboards_recap_xlsx_has_title_as_of_frozen_header_widths_and_the_clis_numbers(
+    world: World,
+) -> None:
+    steward = world.login("steward")
+    dashboard = steward.get("/").text
+    assert 'href="/recap.xlsx"' in dashboard and 'href="/recap.png"' in dashboard
+
+    book = _book(steward.get("/recap.xlsx"))
+    assert book.sheetnames == ["Rekap", "Blokir per Kanreg", "Tanpa ASN per Kanreg"]
+    sheet = book["Rekap"]
+    assert sheet["A1"].value == TITLE
+    assert AS_OF.match(sheet["A2"].value), sheet["A2"].value
+    assert sheet.freeze_panes == f"B{HEADER_ROW + 1}"  # the header row and the event column stay
+    assert all(cell.font.bold for cell in sheet[HEADER_ROW])
+    expected = build_recap(world.database).table()
+    assert _table(sheet) == expected
+    for index, header in enumerate(expected[0], start=1):
+        width = sheet.column_dimensions[sheet.cell(HEADER_ROW, index).column_letter].width
+        assert width >= min(60, len(str(header)) + 2), header
+    recommended = expected[0].index("Direkomendasikan")
+    assert expected[-1][recommended] == 2  # both agencies' cases are proven: the file is not empty
+
+    rows = _csv_rows(steward.get("/recap.csv"))
+    assert rows == list(csv.reader(io.StringIO(as_csv(build_recap(world.database)))))
+
+
+def test_an_agency_viewer_downloads_the_recap_of_their_own_cases(world: World) -> None:
+    viewer = world.login("viewer")
+    sheet = _book(viewer.get("/recap.xlsx"))["Rekap"]
+    theirs = build_recap(world.database, only=case_visible(("bawaslu",))).table()
+    assert _table(sheet) == theirs
+    recommended = theirs[0].index("Direkomendasikan")
+    assert theirs[-1][recommended] == 1  # Kemendagri's case is not counted for Bawaslu
+
+
+def test_the_dashboards_png_chart_is_a_real_png(world: World) -> None:
+    response = world.login("auditor").get("/recap.png")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.content.startswith(PNG_MAGIC)
+    image_module = pytest.importorskip("PIL.Image")
+    with image_module.open(io.BytesIO(response.content)) as image:
+        image.verify()
+        assert image.format == "PNG" and image.size[0] > 500
+
+
+def test_quarantine_downloads_honour_the_pages_filters_the_viewers_scope_and_are_audited(
+    world: World,
+) -> None:
+    with world.database.session() as session:
+        session.add(
+            QuarantinedRow(source="kemendagri", file_name="kmd-2.csv", row_number=3, column="nama",
+                           check="text", value='=HYPERLINK("http://x")', reason="formula", status="ignored")
+        )  # fmt: skip
+    steward = world.login("steward")
+    page = steward.get("/quarantine?source=kemendagri&status=open").text
+    assert 'href="/quarantine.csv?source=kemendagri&amp;status=open"' in page
+
+    rows = _csv_rows(steward.get("/quarantine.csv?source=kemendagri&status=open"))
+    assert rows[0][:3] == ["No.", "Sumber", "Berkas:baris"]
+    assert [(r[1], r[2], r[7]) for r in rows[1:]] == [("kemendagri", "kmd-1.csv:7", "impossible date")]
+
+    book = _book(steward.get("/quarantine.xlsx?status=all&lang=en"))
+    sheet = book.active
+    assert sheet.freeze_panes == f"A{HEADER_ROW + 1}" and AS_OF.match(sheet["A2"].value)
+    assert sheet["A1"].value.startswith("Quarantined rows")
+    table = _table(sheet)
+    assert table[0][1] == "Source" and {r[1] for r in table[1:]} == {"bawaslu", "kemendagri"}
+    assert len(table) == 4
+    formula = next(c for c in sheet["G"] if c.value == '=HYPERLINK("http://x")')
+    assert formula.data_type == "s"  # a source's text, never a formula a spreadsheet would run
+    csv_all = _csv_rows(steward.get("/quarantine.csv?status=ignored"))
+    assert csv_all[1][6] == '\'=HYPERLINK("http://x")'
+
+    viewer = world.login("viewer")
+    theirs = _csv_rows(viewer.get("/quarantine.csv?status=all"))
+    assert [r[3] for r in theirs[1:]] == ["REG-Z"]  # Bawaslu's row only
+    assert viewer.get("/quarantine.xlsx?source=kemendagri").status_code == 403
+
+    logged = _exports(world.database, "quarantine.export")
+    assert [(e["actor"], e["format"], e["filter"], e["rows"]) for e in logged] == [
+        ("steward", "csv", {"source": "kemendagri", "status": "open"}, 1),
+        ("steward", "xlsx", {"status": "all"}, 3),
+        ("steward", "csv", {"status": "ignored"}, 1),
+        ("viewer", "csv", {"status": "all"}, 1),
+    ]
+
+
+def _resolve(client: TestClient, conflict_id: int, value: str, reason: str) -> None:
+    response = client.post(
+        f"/conflicts/{conflict_id}/resolve",
+        data={"value": value, "reason": reason, "csrf_token": csrf_of(client, f"/conflicts/{conflict_id}")},
+    )
+    assert response.status_code == 303, response.text
+
+
+def _resolve_entry(database: Database, conflict_id: int) -> int:
+    with database.session() as session:
+        entry = session.scalar(
+            select(AuditEntry.id).where(
+                AuditEntry.action == "conflict.resolve", AuditEntry.object_id == str(conflict_id)
+            )
+        )
+    assert entry is not None
+    return entry
+
+
+def test_audit_downloads_honour_the_filters_and_are_audited(world: World) -> None:
+    steward = world.login("steward")
+    _resolve(steward, world.ids["conflict_a"], "H1", "I'DIS mencatat hukuman yang dijatuhkan PPK")
+    response = steward.post(
+        f"/quarantine/{world.ids['quarantine_b']}/status",
+        data={"status": "ignored", "reason": "tanggal sudah dikoreksi", "csrf_token": csrf_of(steward, "/")},
+    )
+    assert response.status_code == 303
+    page = steward.get("/audit?action=conflict.").text
+    assert 'href="/audit.xlsx?action=conflict."' in page
+
+    auditor = world.login("auditor")
+    rows = _csv_rows(auditor.get("/audit.csv?action=conflict."))
+    assert rows[0][:4] == ["id", "at", "actor_name", "action"]
+    assert [r[3] for r in rows[1:]] == ["conflict.resolve"]
+
+    sheet = _book(auditor.get("/audit.xlsx?action=quarantine.")).active
+    assert sheet.freeze_panes == f"A{HEADER_ROW + 1}" and AS_OF.match(sheet["A2"].value)
+    assert "action=quarantine." in sheet["A1"].value
+    table = _table(sheet)
+    assert table[0][3:5] == ["Tindakan", "Kode tindakan"]
+    assert [r[3:5] for r in table[1:]] == [["Karantina: diabaikan", "quarantine.ignored"]]
+    assert table[1][7].startswith("Status: open → ignored")
+
+    logged = _exports(world.database, "audit.export")
+    assert [(e["actor"], e["format"], e["filter"], e["rows"]) for e in logged] == [
+        ("auditor", "csv", {"action": "conflict."}, 1),
+        ("auditor", "xlsx", {"action": "quarantine."}, 1),
+    ]
+
+
+def test_a_resolved_field_conflict_shows_the_decision_in_words_with_who_when_why_and_its_audit_entry(
+    world: World,
+) -> None:
+    conflict = world.ids["conflict_a"]
+    steward = world.login("steward")
+    _resolve(steward, conflict, "H1", "I'DIS mencatat hukuman yang dijatuhkan PPK")
+    entry = _resolve_entry(world.database, conflict)
+
+    page = world.login("auditor").get(f"/conflicts/{conflict}").text
+    decision = page[page.index('id="decisions"') :]
+    assert "Dipilih: H1 dari I&#39;DIS" in decision
+    assert "{&#39;value&#39;" not in page and "{'value'" not in page  # no Python text
+    assert "Diputuskan oleh</dt><dd>steward" in decision
+    assert "I&#39;DIS mencatat hukuman yang dijatuhkan PPK" in decision
+    assert re.search(r"Waktu</dt><dd>\d{4}-\d{2}-\d{2} \d{2}:\d{2} Asia/Jakarta", decision)
+    assert f'<a href="/audit?entry={entry}">Entri audit #{entry}</a>' in decision
+    english = world.login("auditor").get(f"/conflicts/{conflict}?lang=en").text
+    assert "Chosen: H1 from I&#39;DIS" in english and "Decided by" in english
+
+    # The agency viewer sees the decision (their case) but not the audit log it links to.
+    viewer_page = world.login("viewer").get(f"/conflicts/{conflict}").text
+    assert "/audit?entry=" not in viewer_page
+
+    audit = world.login("auditor").get(f"/audit?entry={entry}").text
+    assert f"Entri audit #{entry}" in audit
+    assert audit.count('<tr id="entry-') == 1
+    assert "Konflik diselesaikan" in audit
+    assert "<b>Status</b>: <del>open</del> → <ins>resolved</ins>" in audit
+    assert "<b>Keputusan</b>: <del>–</del> → <ins>value: H1</ins>" in audit
+    raw = audit[audit.index("<details") :]  # the raw JSON behind a disclosure, for auditors
+    assert "JSON asli" in raw and '"decision_id": ' in raw
+    english_audit = world.login("auditor").get(f"/audit?entry={entry}&lang=en").text
+    assert "Conflict resolved" in english_audit and "<b>Decision</b>" in english_audit
+
+
+def test_a_resolved_identity_conflict_names_the_chosen_person_and_the_row_source(world: World) -> None:
+    with world.database.session() as session:
+        session.add(
+            AsnRegistryEntry(
+                nip=NIP_B, siasn_id="S-B", name="Siti Aminah", name_normalised="siti aminah",
+                birth_date=date(1990, 2, 2), gender="F", kind="PNS", instansi_id="X1",
+                instansi_name="Pemkab Contoh", kanreg_id="II", status_id="01", status_name="Aktif",
+                content_hash="r-b", source_updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )  # fmt: skip
+    conflict = world.ids["conflict_b"]
+    steward = world.login("steward")
+    _resolve(steward, conflict, NIP_B, "Nama, tanggal lahir dan instansi cocok")
+    page = steward.get(f"/conflicts/{conflict}").text
+    decision = page[page.index('id="decisions"') :]
+    assert f"Dipilih: NIP {NIP_B} (Siti Aminah) dari Kemendagri" in decision
+    assert "{&#39;nip&#39;" not in page
+    entry = _resolve_entry(world.database, conflict)
+    audit = steward.get(f"/audit?entry={entry}").text
+    # the audit log keeps the NIP masked, as the entry was written
+    assert f"<b>Keputusan</b>: <del>–</del> → <ins>nip: {'*' * 14}{NIP_B[-4:]}</ins>" in audit
