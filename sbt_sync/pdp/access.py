@@ -17,7 +17,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,13 +46,22 @@ KINDS = (
     "subject_report",
     "access_log",
     "asn",
+    "audit",
+    "feed",
 )
 """What a read showed: a case, a conflict, a source record (raw or staged), search results, quarantined
 rows, a bulk export (or download), an I-MUT finding, a letter, a subject access report, the access log
-itself, an ASN's block state or registry entry."""
+itself, an ASN's block state or registry entry (the push monitor), the audit log (its entries may name
+an ASN), the SIASN block-change feed."""
+
+NOT_UNUSUAL = ("feed",)
+"""Kinds the unusual-access rule does not count: the block-change feed is SIASN's scheduled pull of every
+change (recorded as a disclosure to the recipient, but flagging it daily would teach admins to ignore
+the flag)."""
 
 WHO_KIND_OF_CHANNEL = {"console": "user", "api": "token", "cli": "os_user"}
 _NIP_IN_TEXT = re.compile(r"(?<!\d)\d{18}(?!\d)")
+_NIP_SEPARATORS = re.compile(r"[\s.\-]")
 _TARGET_LENGTH = 255
 
 
@@ -82,8 +91,34 @@ def _write_private(path: Path, value: str) -> None:
 
 
 def nip_hash(key: bytes, nip: str) -> str:
-    """The hex HMAC-SHA256 of ``nip`` (spaces removed) under ``key``: what the log stores for an ASN."""
-    return hmac.new(key, "".join(str(nip).split()).encode(), hashlib.sha256).hexdigest()
+    """The hex HMAC-SHA256 of ``nip`` under ``key``: what the log stores for an ASN. Spaces, dots and
+    dashes are dropped first, so a NIP as a source wrote it hashes as the NIP does."""
+    return hmac.new(key, _NIP_SEPARATORS.sub("", str(nip)).encode(), hashlib.sha256).hexdigest()
+
+
+def nips_in(*values: Any, _depth: int = 0) -> set[str]:
+    """Every NIP a page's data shows: 18-digit runs in the strings of ``values`` (walked through
+    mappings, sequences and dataclasses), and strings that are a NIP written with spaces, dots or dashes.
+
+    For call sites whose data is a structure of rows (a conflict side by side, a finding, a letter):
+    what the page renders is what it read, so the record names every ASN the page could show.
+    """
+    found: set[str] = set()
+    for value in values:
+        if isinstance(value, str):
+            found.update(_NIP_IN_TEXT.findall(value))
+            bare = _NIP_SEPARATORS.sub("", value)
+            if len(bare) == 18 and bare.isdigit():
+                found.add(bare)
+        elif _depth >= 8 or value is None or isinstance(value, (bool, int, float, bytes)):
+            continue
+        elif isinstance(value, Mapping):
+            found |= nips_in(*value.values(), _depth=_depth + 1)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            found |= nips_in(*value, _depth=_depth + 1)
+        elif is_dataclass(value) and not isinstance(value, type):
+            found |= nips_in(*(getattr(value, f.name) for f in fields(value)), _depth=_depth + 1)
+    return found
 
 
 def _scrub(value: Any, key: bytes) -> Any:
@@ -151,7 +186,9 @@ def record_read(
             nip_count=len(hashes),
             purpose=(purpose or "").strip() or None,
             rows=rows,
-            filter=_scrub(dict(filter), key) if filter is not None else None,
+            filter=_scrub({k: v for k, v in filter.items() if v is not None}, key)
+            if filter is not None
+            else None,
             client_address=reader.client_address,
         )
         .returning(PersonalDataAccess.id)
@@ -295,11 +332,16 @@ def unusual_readers(
     session: Session, days: Sequence[date], *, threshold: int, timezone: str
 ) -> list[UnusualReader]:
     """For each of ``days`` (in ``timezone``), everyone whose reads showed more than ``threshold``
-    distinct ASN that day (console, API and CLI together), most distinct first."""
+    distinct ASN that day (console, API and CLI together; :data:`NOT_UNUSUAL` kinds not counted), most
+    distinct first."""
     found: list[UnusualReader] = []
     for day in days:
         start, end = day_bounds(day, timezone)
-        in_day = (PersonalDataAccess.accessed_at >= start, PersonalDataAccess.accessed_at < end)
+        in_day = (
+            PersonalDataAccess.accessed_at >= start,
+            PersonalDataAccess.accessed_at < end,
+            PersonalDataAccess.kind.not_in(NOT_UNUSUAL),
+        )
         distinct = dict(
             session.execute(
                 select(PersonalDataAccess.who, func.count(func.distinct(PersonalDataAccessNip.nip_hash)))
@@ -307,7 +349,9 @@ def unusual_readers(
                 .where(*in_day)
                 .group_by(PersonalDataAccess.who)
                 .having(func.count(func.distinct(PersonalDataAccessNip.nip_hash)) > threshold)
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         if not distinct:
             continue
@@ -316,7 +360,9 @@ def unusual_readers(
                 select(PersonalDataAccess.who, func.count())
                 .where(*in_day, PersonalDataAccess.who.in_(distinct))
                 .group_by(PersonalDataAccess.who)
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         found += [
             UnusualReader(who=who, day=day, distinct_asn=n, reads=reads.get(who, 0), threshold=threshold)
