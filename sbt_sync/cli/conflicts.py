@@ -13,7 +13,7 @@ from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.conflict_detail import ConflictDetail, show_conflict
-from sbt_sync.steward.conflicts import IDENTITY_KINDS, list_conflicts
+from sbt_sync.steward.conflicts import IDENTITY_KINDS, assign_conflict, list_conflicts
 from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, bulk_resolve, resolve_conflict
 from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare
 from sbt_sync.steward.registry_search import RegistryQuery, search_registry
@@ -99,6 +99,35 @@ def show(
     for d in detail.decisions:
         holds = "holds" if d["still_holds"] else "no longer holds"
         typer.echo(f"  decision {d['id']} at {d['decided_at']}: {d['decision']} ({holds}): {d['reason']}")
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    conflict_id: Annotated[int, typer.Argument()],
+    user: Annotated[
+        str | None, typer.Argument(help="The steward or admin who handles it; leave out with --release.")
+    ] = None,
+    release: Annotated[bool, typer.Option("--release", help="Leave the conflict to nobody.")] = False,
+    by: Annotated[str | None, typer.Option(help="Who assigns (default: the OS user).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Take it from a colleague who holds it (an admin's override).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Assign a conflict to a steward (a claim when USER is you), reassign it, or release it; audited."""
+    if (user is None) != release:
+        raise typer.BadParameter("name a USER, or pass --release alone", param_hint="USER")
+    database, _ = _database(ctx)
+    actor = by or getpass.getuser()
+    summary = assign_conflict(database, conflict_id, actor=actor, assignee=user, force=force, channel="cli")
+    database.dispose()
+    if as_json:
+        emit_json({"conflict_id": conflict_id, "claimed_by": summary.claimed_by, "assigned_by": actor})
+    elif summary.claimed_by:
+        typer.echo(f"conflict {conflict_id} is handled by {summary.claimed_by} (assigned by {actor})")
+    else:
+        typer.echo(f"conflict {conflict_id} is released: nobody handles it")
 
 
 @app.command()

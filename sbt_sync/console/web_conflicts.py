@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Annotated, Any, cast
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import (
     check_csrf,
@@ -32,11 +34,21 @@ from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
     STATUSES,
+    UNASSIGNED,
+    ConflictClaimed,
+    ConflictFilter,
+    InvalidAssignee,
+    InvalidDecision,
+    assign_conflict,
+    assignable_users,
     claim_conflict,
     conflict_visible,
+    count_queue,
     list_conflicts,
+    queue_instansi,
 )
 from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, BulkRefusal, bulk_resolve, resolve_conflict
+from sbt_sync.steward.due import Today
 from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare
 from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
 
@@ -63,31 +75,55 @@ def conflicts(
     kind: Annotated[str | None, Query(max_length=32)] = None,
     agency: Annotated[str | None, Query(max_length=64)] = None,
     kanreg: Annotated[str | None, Query(max_length=8)] = None,
+    instansi: Annotated[str | None, Query(max_length=64)] = None,
+    case: Annotated[str | None, Query(max_length=128)] = None,
+    case_id: Annotated[int | None, Query(ge=1)] = None,
     older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Annotated[str, Query(pattern="^(priority|due)$")] = "priority",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The queue as a team's task list: filters in the query string (kept by the pager), "tugas saya"
+    (``assignee`` = me), counts per kind and due markers against the deployment's clock and zone."""
     ctx = console(request)
     status_filter = None if status == "all" else status
     if status_filter not in (*STATUSES, None):
         raise HTTPException(400, translator(language(request))("error.bad_request"))
+    filters = ConflictFilter(
+        status=status_filter, kind=_optional(kind), agency=_optional(agency), kanreg=_optional(kanreg),
+        instansi=_optional(instansi), case_text=_optional(case), case_id=case_id,
+        opened_before=utcnow() - timedelta(days=older_than_days) if older_than_days else None,
+        assignee=_optional(assignee), sources=me.sources,
+    )  # fmt: skip
+    today = Today(utcnow(), ZoneInfo(ctx.settings.schedule.timezone))
     total, rows = list_conflicts(
         ctx.database,
-        status=status_filter,
-        kind=_optional(kind),
-        agency=_optional(agency),
-        kanreg=_optional(kanreg),
-        opened_before=utcnow() - timedelta(days=older_than_days) if older_than_days else None,
-        sources=me.sources,
+        filters=filters,
+        sort=sort,
+        today=today,
+        labels=True,
         limit=PAGE,
         offset=(page - 1) * PAGE,
     )
+    counts = count_queue(ctx.database, filters, today=today, me=me.username)
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
     return render(
         request, "conflicts.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         kinds=CONFLICT_KINDS, kanregs=KANREGS, sources=sources, statuses=(*STATUSES, "all"),
+        counts=counts, instansis=queue_instansi(ctx.database, me.sources), unassigned=UNASSIGNED,
+        colleagues=assignable_users(ctx.database) if me.can("conflicts.act") else [],
+        mine=assignee == me.username, here=_here(request),
         filters={"status": status, "kind": kind or "", "agency": agency or "", "kanreg": kanreg or "",
-                 "older_than_days": older_than_days if older_than_days is not None else ""},
+                 "instansi": instansi or "", "case": case or "", "case_id": case_id or "",
+                 "older_than_days": older_than_days if older_than_days is not None else "",
+                 "assignee": assignee or "", "sort": sort},
     )  # fmt: skip
+
+
+def _here(request: Request) -> str:
+    """This page with its query string: where a form on it sends the browser back."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def _visible_conflict(request: Request, me: Principal, conflict_id: int) -> None:
@@ -170,6 +206,40 @@ def release(
     return _claim(request, me, conflict_id, claim=False)
 
 
+@router.post("/conflicts/{conflict_id}/assign", dependencies=[Depends(check_csrf)])
+def assign(
+    request: Request,
+    conflict_id: int,
+    me: Annotated[Principal, Depends(require("conflicts.act"))],
+    assignee: Annotated[str, Form(max_length=64)] = "",
+    back: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Assign the conflict to a steward or admin (oneself: a claim), reassign it, or release it
+    (``assignee`` empty); audited. Back to ``back`` (the queue as it was filtered) or the conflict."""
+    _visible_conflict(request, me, conflict_id)
+    _ = translator(language(request))
+    target = assignee.strip() or None
+    try:
+        summary = assign_conflict(
+            console(request).database, conflict_id, actor=me.username, assignee=target,
+            force=me.role == "admin", channel="console", client_address=client_address(request),
+        )  # fmt: skip
+    except InvalidAssignee:
+        flash(request, "error", _("queue.err_assignee"))
+    except ConflictClaimed as exc:
+        flash(request, "error", _("queue.err_claimed").format(id=conflict_id, user=exc.holder))
+    except InvalidDecision:
+        flash(request, "error", _("queue.err_closed").format(id=conflict_id))
+    else:
+        if summary.claimed_by is None:
+            flash(request, "ok", _("queue.done_release").format(id=conflict_id))
+        elif summary.claimed_by == me.username:
+            flash(request, "ok", _("queue.done_claim").format(id=conflict_id))
+        else:
+            flash(request, "ok", _("queue.done_assign").format(id=conflict_id, user=summary.claimed_by))
+    return RedirectResponse(safe_local(back, f"/conflicts/{conflict_id}"), status_code=303)
+
+
 def _claim(request: Request, me: Principal, conflict_id: int, *, claim: bool) -> Response:
     _visible_conflict(request, me, conflict_id)
     _ = translator(language(request))
@@ -180,7 +250,7 @@ def _claim(request: Request, me: Principal, conflict_id: int, *, claim: bool) ->
         )  # fmt: skip
         flash(request, "ok", _("conflict.claimed") if claim else _("conflict.released"))
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
     return _back(conflict_id)
 
 
@@ -206,7 +276,7 @@ def resolve(
             override_claim=me.role == "admin",
         )  # fmt: skip
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
         return _back(conflict_id)
     flash(request, "ok", _("conflict.resolved").format(id=conflict_id, decision=decision))
     return RedirectResponse("/conflicts", status_code=303)
@@ -236,7 +306,7 @@ def bulk(
             thresholds=_thresholds(request),
         )  # fmt: skip
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
         return queue
     flash(request, "ok", _("conflict.bulk_done").format(count=len(result.resolved)))
     for refusal in result.refused[:20]:
@@ -250,4 +320,5 @@ def _refusal_text(request: Request, refusal: BulkRefusal) -> str:
     _ = translator(language(request))
     fields = ", ".join(_(f"field.{f}") for f in refusal.fields)
     text = _(f"bulk.refused.{refusal.code}")
-    return text.format(id=refusal.conflict_id, tied=refusal.tied, fields=fields, message=refusal.message)
+    message = error_text(refusal.error, language(request)) if refusal.error else refusal.message
+    return text.format(id=refusal.conflict_id, tied=refusal.tied, fields=fields, message=message)

@@ -61,6 +61,12 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/conflicts/{conflict_id}", f"/conflicts/{b}", None, OWN_AGENCY_ONLY),
         ("POST", "/conflicts/{conflict_id}/claim", f"/conflicts/{a}/claim", {}, ACT),
         ("POST", "/conflicts/{conflict_id}/release", f"/conflicts/{a}/release", {}, ACT),
+        # issue 19 (the queue as a task list): filters and "tugas saya" for everyone who sees the queue;
+        # assigning (here: releasing, assignee empty) for stewards and admins (test_queue)
+        ("GET", "/conflicts", "/conflicts?assignee=steward&sort=due&kind=identity&case=CASE", None, ALL),
+        ("POST", "/conflicts/{conflict_id}/assign", f"/conflicts/{a}/assign", {"assignee": ""}, ACT),
+        ("POST", "/conflicts/{conflict_id}/assign", f"/conflicts/{b}/assign", {"assignee": "steward"},
+         {**ACT, "viewer": 403}),
         ("POST", "/conflicts/{conflict_id}/resolve", f"/conflicts/{a}/resolve",
          {"value": "X9", **reason}, ACT),
         ("POST", "/conflicts/bulk", "/conflicts/bulk", {"ids": [a], "choice": "keep", **reason}, ACT),
