@@ -13,7 +13,6 @@ from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 
 BLOCK_STATE = dg.AssetKey(["enforcement", "block_state"])
 GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
-DB_POOL = "sbt_database"
 
 
 class EnforcementConfig(dg.Config):
@@ -35,7 +34,6 @@ def _as_of(config: EnforcementConfig, timezone: str) -> date:
     deps=[GOLDEN_CASES],
     group_name="enforcement",
     kinds={"python"},
-    pool=DB_POOL,
 )
 def block_state(
     context: dg.AssetExecutionContext,

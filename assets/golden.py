@@ -14,7 +14,6 @@ from sbt_sync.settings import Settings
 from schemas.feeds import CASELESS_SOURCES
 
 GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
-DB_POOL = "sbt_database"
 
 
 def _metadata(stats: ReconcileStats) -> dict[str, Any]:
@@ -59,7 +58,6 @@ def build_golden_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         group_name="golden",
         deps=deps,
         kinds={"sqlite", "postgres"},
-        pool=DB_POOL,
         check_specs=[dg.AssetCheckSpec("integrity", asset=GOLDEN_CASES, blocking=True)],
     )
     def golden_cases(

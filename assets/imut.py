@@ -15,7 +15,6 @@ from schemas.feeds.imut import FEED
 IMUT_FINDINGS = dg.AssetKey(["golden", "imut_findings"])
 GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
 SIASN_FLAGS = dg.AssetKey(["sync", "siasn_flags"])
-DB_POOL = "sbt_database"
 
 
 class ImutConfig(dg.Config):
@@ -34,7 +33,7 @@ def build_imut_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     if source is not None and source.enabled:
         deps.append(dg.AssetKey(["validated", FEED.source]))
 
-    @dg.asset(key=IMUT_FINDINGS, group_name="golden", deps=deps, kinds={"python"}, pool=DB_POOL)
+    @dg.asset(key=IMUT_FINDINGS, group_name="golden", deps=deps, kinds={"python"})
     def imut_findings(
         context: dg.AssetExecutionContext,
         config: ImutConfig,

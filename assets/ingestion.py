@@ -19,7 +19,6 @@ from sbt_sync.settings import Settings
 from sbt_sync.settings_sources import HttpSource, SftpSource
 from schemas.feeds import FEEDS
 
-DB_POOL = "sbt_database"
 # One policy for every layer that writes the product database: a database blip (a failover, a
 # restart) is ridden out the same way by raw/ and validated/.
 DB_RETRY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
@@ -73,7 +72,6 @@ def _raw_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinitio
         group_name="raw",
         description=f"{source.description or name}: records landed verbatim, versioned, with the cursor.",
         kinds={source.kind},
-        pool=DB_POOL,
         check_specs=[dg.AssetCheckSpec("cursor_never_moves_backwards", asset=key)],
         retry_policy=DB_RETRY,
     )
@@ -196,7 +194,6 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
         "good rows staged.",
         deps=[dg.AssetKey(["raw", name])],
         kinds={"pandera"},
-        pool=DB_POOL,
         check_specs=[
             dg.AssetCheckSpec("quarantine_ratio", asset=key, blocking=True),
             dg.AssetCheckSpec("schema_drift", asset=key),
@@ -249,7 +246,6 @@ class RegistryConfig(dg.Config):
     key=["reference", "asn_registry"],
     group_name="reference",
     kinds={"siasn"},
-    pool=DB_POOL,
     retry_policy=DB_RETRY,
 )
 def asn_registry(

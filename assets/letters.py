@@ -9,7 +9,7 @@ import dagster as dg
 from pydantic import Field
 from sqlalchemy import func, select
 
-from assets.enforcement import BLOCK_STATE, DB_POOL
+from assets.enforcement import BLOCK_STATE
 from sbt_sync.db.models import ControlAction
 from sbt_sync.letters.draft import draft_letters
 from sbt_sync.notify import Notifier, SmtpSender
@@ -28,7 +28,7 @@ class LettersConfig(dg.Config):
     )
 
 
-@dg.asset(key=LETTERS, deps=[BLOCK_STATE], group_name="enforcement", kinds={"python"}, pool=DB_POOL)
+@dg.asset(key=LETTERS, deps=[BLOCK_STATE], group_name="enforcement", kinds={"python"})
 def letters(
     context: dg.AssetExecutionContext,
     config: LettersConfig,

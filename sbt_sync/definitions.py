@@ -1,8 +1,10 @@
 """The composition root: every asset, job and resource of sbt-sync, wired in one place.
 
 ``dagster dev -m sbt_sync.definitions`` and ``dagster definitions validate -m sbt_sync.definitions``
-load this module. Loading it reads no environment and opens no connection; resources resolve the
-settings file, the database URL and secrets when a run sets them up.
+load this module, and ``dg check defs`` / ``dg list defs`` (``[tool.dg]`` in pyproject.toml). Importing
+it reads nothing: :func:`defs` is lazy (``@dg.definitions``), so ``sbt.yaml`` (or ``SBT_CONFIG``) is read
+when a Dagster tool loads the definitions; resources resolve the database URL and secrets only when a
+run sets them up.
 """
 
 from __future__ import annotations
@@ -100,7 +102,12 @@ def _registry_refresh(
     return [job], [schedule]
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location's definitions, built when a Dagster tool loads them (``dagster dev``,
+    ``dagster-daemon``, ``dg check defs``), not when this module is imported: importing it reads no
+    settings file (tests/test_definitions.py imports it with no ``sbt.yaml`` present)."""
+    return build_definitions()
 
 
 @contextmanager

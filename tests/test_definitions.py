@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -56,15 +57,18 @@ EXPECTED_SENSORS = [
 
 
 def test_definitions_load_and_asset_keys_match_the_snapshot() -> None:
-    keys = sorted(key.to_user_string() for key in defs.resolve_all_asset_keys())
+    definitions = defs()
+    keys = sorted(key.to_user_string() for key in definitions.resolve_all_asset_keys())
     assert keys == EXPECTED_ASSET_KEYS
-    assert defs.resolve_job_def(FULL_CYCLE_JOB) is not None
+    assert definitions.resolve_job_def(FULL_CYCLE_JOB) is not None
 
 
 def test_schedules_and_sensors_match_the_snapshot_and_runs_are_tagged_for_the_write_queue() -> None:
-    assert sorted(s.name for s in defs.schedules or []) == EXPECTED_SCHEDULES
-    assert sorted(s.name for s in defs.sensors or []) == EXPECTED_SENSORS
-    jobs = {job.name: job for job in defs.get_repository_def().get_all_jobs() if job.name != "__ASSET_JOB"}
+    definitions = defs()
+    assert sorted(s.name for s in definitions.schedules or []) == EXPECTED_SCHEDULES
+    assert sorted(s.name for s in definitions.sensors or []) == EXPECTED_SENSORS
+    repository = definitions.get_repository_def()
+    jobs = {job.name: job for job in repository.get_all_jobs() if job.name != "__ASSET_JOB"}
     assert sorted(jobs) == sorted(
         [FULL_CYCLE_JOB, "push_retry", "registry_refresh", "steward_rerun"]
         + [
@@ -90,7 +94,55 @@ def test_dagster_definitions_validate_passes_in_the_project_environment() -> Non
     assert "passed validation" in result.stdout + result.stderr
 
 
+def test_importing_the_composition_root_reads_no_settings_file(tmp_path: Path) -> None:
+    """No sbt.yaml in the working directory and no SBT_CONFIG: the import succeeds, nothing is read."""
+    env = {k: v for k, v in os.environ.items() if k != "SBT_CONFIG"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import sbt_sync.definitions as d; print(type(d.defs).__name__)"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "LazyDefinitions"
+    assert list(tmp_path.iterdir()) == []  # and wrote nothing either
+
+
+def test_dg_check_defs_passes(tmp_path: Path) -> None:
+    """``dg check defs`` (pyproject's ``[tool.dg]``) loads the definitions the way Dagster's tools do."""
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All definitions loaded successfully" in result.stdout + result.stderr
+
+
 STATUS = dg.AssetKey(["reports", "database_status"])
+
+
+def test_the_products_log_records_reach_the_run_event_log(project_dir: Path) -> None:
+    """dagster.yaml's ``python_logs``: a record of an ``sbt_sync.*`` logger is in the run's event log."""
+
+    @dg.asset
+    def says_something() -> None:
+        logging.getLogger("sbt_sync.push.pusher").info("parked 1 change (test record)")
+        logging.getLogger("unrelated.library").info("not ours")
+
+    with project_instance(project_dir) as instance:
+        result = dg.materialize([says_something], instance=instance)
+        messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert "parked 1 change (test record)" in messages
+    assert "not ours" not in messages
 
 
 def _status_job(definitions: dg.Definitions) -> dg.JobDefinition:
