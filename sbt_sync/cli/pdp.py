@@ -4,17 +4,20 @@ retention and the impact-assessment annex."""
 from __future__ import annotations
 
 import getpass
+import os
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
+from connectors.redact import mask_nip
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
-from sbt_sync.pdp.access import AccessFilter, access_key, list_reads, nip_hash, record_read
+from sbt_sync.pdp.access import AccessFilter, access_key, list_reads, nip_hash, os_user, record_read
 
 app = typer.Typer(
     help="Personal data (UU 27/2022): the access log, a person's own record, retention, the DPIA annex.",
@@ -73,8 +76,8 @@ def access(
         with database.session() as session:
             rows = list_reads(session, where, limit=limit)
             record_read(
-                session, getpass.getuser(), "cli", "access_log", [nip] if nip else [],
-                rows=len(rows), filter=where.as_dict(), key=key, target="sbt-sync pdp access",
+                session, os_user(), "cli", "access_log", [nip] if nip else [],
+                rows=len(rows), filter=where.as_dict(), key=key, target=ctx.command_path,
             )  # fmt: skip
     finally:
         database.dispose()
@@ -95,3 +98,138 @@ def access(
             f"{when}  {row.channel:<7}  {row.who:<20}  {row.kind:<14}  asn={row.nip_count:<5}  "
             f"{row.target or ''}  {' '.join(extra)}".rstrip()
         )
+
+
+# -- a person's own record, retention, the DPIA annex ------------------------------------------------
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by its owner only (it holds personal data)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
+    path.chmod(0o600)
+
+
+@app.command("subject")
+def subject(
+    ctx: typer.Context,
+    nip: Annotated[str, typer.Argument(help="The ASN's NIP (18 digits).")],
+    fmt: Annotated[str, typer.Option("--format", help="pdf or json.")] = "json",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here (created 0600); default: JSON on stdout.")
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option(help="Why the record is produced (kept in the access log).")
+    ] = None,
+) -> None:
+    """Everything held about one ASN (UU 27/2022 subject access), in Indonesian, as JSON or PDF; the report
+    is itself recorded as a read."""
+    from sbt_sync.pdp.access import reads_of
+    from sbt_sync.pdp.subject import gather_subject, valid_nip
+    from sbt_sync.pdp.subject_render import to_json, to_pdf
+
+    if fmt not in ("pdf", "json"):
+        raise typer.BadParameter("choose pdf or json", param_hint="--format")
+    if fmt == "pdf" and out is None:
+        raise typer.BadParameter("a PDF needs --out PATH", param_hint="--out")
+    number = valid_nip(nip)
+    settings = state(ctx).settings()
+    key = access_key(settings)
+    who = getpass.getuser()
+    database = Database(settings.database_url, echo=settings.database.echo)
+    try:
+        migrate.upgrade(database)
+        with database.session() as session:
+            record_read(
+                session, who, "cli", "subject_report", [number], purpose=purpose, key=key,
+                target="sbt-sync pdp subject",
+            )  # fmt: skip
+            report = gather_subject(session, number, reads_of=lambda s, n: reads_of(s, n, key=key))
+    finally:
+        database.dispose()
+    data = to_pdf(report, requested_by=who, purpose=purpose) if fmt == "pdf" else to_json(report)
+    if out is None:
+        typer.echo(data.decode("utf-8"))
+        return
+    _write_private(out, data)
+    counts = ", ".join(f"{name} {n}" for name, n in report.counts().items() if n)
+    typer.echo(f"wrote {out} ({fmt}, NIP {mask_nip(number)}): {counts}")
+
+
+@app.command("purge")
+def purge(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would go (counts and ids), remove nothing.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove or anonymise what passed its time under ``retention`` in sbt.yaml, never what an open case or
+    a standing block still needs; audited with the counts per kind."""
+    from sbt_sync.pdp.access import purge_access_log
+    from sbt_sync.pdp.retention import purge as run_purge
+    from sbt_sync.pdp.retention import summary_lines
+
+    settings = state(ctx).settings()
+    database = Database(settings.database_url, echo=settings.database.echo)
+    try:
+        migrate.upgrade(database)
+        plan = run_purge(
+            database,
+            settings.retention,
+            actor=getpass.getuser(),
+            channel="cli",
+            downloads_dir=settings.resolve_path("var/downloads"),
+            dry_run=dry_run,
+            access_log=purge_access_log,
+        )
+    finally:
+        database.dispose()
+    if as_json:
+        emit_json({"dry_run": dry_run, **plan.as_dict()})
+        return
+    for line in summary_lines(plan, dry_run=dry_run):
+        typer.echo(line)
+
+
+@app.command("dpia")
+def dpia(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="md or pdf.")] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here; default: Markdown on stdout.")
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="A sandbox's truth folder: adds `sbt-sync quality --truth`'s figures."),
+    ] = None,
+) -> None:
+    """The facts a DPIA (UU 27/2022 Pasal 34) needs, from the live configuration and database, in
+    Indonesian (Markdown or PDF)."""
+    from sbt_sync.pdp.dpia import gather_dpia
+    from sbt_sync.pdp.dpia_render import to_markdown
+    from sbt_sync.pdp.dpia_render import to_pdf as dpia_pdf
+
+    if fmt not in ("md", "pdf"):
+        raise typer.BadParameter("choose md or pdf", param_hint="--format")
+    if fmt == "pdf" and out is None:
+        raise typer.BadParameter("a PDF needs --out PATH", param_hint="--out")
+    settings = state(ctx).settings()
+    database = Database(settings.database_url, echo=settings.database.echo)
+    try:
+        migrate.upgrade(database)
+        facts = gather_dpia(settings, database, truth=truth)
+    finally:
+        database.dispose()
+    if fmt == "pdf":
+        assert out is not None
+        out.write_bytes(dpia_pdf(facts))
+        typer.echo(f"wrote {out} (pdf)")
+        return
+    text = to_markdown(facts)
+    if out is None:
+        typer.echo(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out} (md)")

@@ -163,11 +163,11 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def cycled(
     request: pytest.FixtureRequest, pdp_sandbox_data: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cycled]:
-    """A database after one full cycle and the push, once per backend for the module."""
+    """A database after one full cycle and the push, once per backend for the session."""
     folder = tmp_path_factory.mktemp(f"pdp-cycle-{request.param}")
     with pytest.MonkeyPatch.context() as monkeypatch:
         if request.param == "sqlite":
