@@ -1,25 +1,22 @@
 """Console login through OpenID Connect (optional; ``console.oidc`` in sbt.yaml).
 
 The authorization-code flow with PKCE (S256), ``state`` and ``nonce`` kept in the signed session. The
-ID token is checked as OIDC Core 3.1.3.7 asks: RS256 signature against the provider's JWKS, issuer,
-audience, expiry and nonce. The user it names must already have an active console account: SSO proves
-who someone is, the account (and its role) says what they may do.
+ID token is checked as OIDC Core 3.1.3.7 asks, by PyJWT: RS256 signature against the provider's JWKS,
+issuer, audience, expiry, not-before and issued-at (a minute of clock skew allowed), the authorized party
+when there is one or several audiences, and the nonce. The user it names must already have an active
+console account: SSO proves who someone is, the account (and its role) says what they may do.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
-import time
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
 import requests
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from sbt_sync.errors import SbtError
 from sbt_sync.settings import OidcSettings, Settings
@@ -30,10 +27,6 @@ CLOCK_SKEW_SECONDS = 60
 
 class OidcError(SbtError):
     """The SSO login cannot be completed (a refused or forged answer, an unreachable provider)."""
-
-
-def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _b64encode(data: bytes) -> str:
@@ -48,7 +41,7 @@ class OidcClient:
         # Passed on every call: a Session's own ``verify`` loses to REQUESTS_CA_BUNDLE in the environment.
         self._verify: str | bool = str(settings.resolve_path(config.ca_bundle)) if config.ca_bundle else True
         self._discovery: dict[str, Any] | None = None
-        self._keys: dict[str, rsa.RSAPublicKey] = {}
+        self._keys: dict[str, jwt.PyJWK] = {}
 
     def _get(self, url: str) -> dict[str, Any]:
         try:
@@ -122,45 +115,53 @@ class OidcClient:
 
     def verify(self, token: str, *, nonce: str) -> dict[str, Any]:
         try:
-            header_b64, payload_b64, signature_b64 = token.split(".")
-            header = json.loads(_b64decode(header_b64))
-            claims: dict[str, Any] = json.loads(_b64decode(payload_b64))
-        except ValueError as exc:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
             raise OidcError("the ID token is not a JWT") from exc
         if header.get("alg") != "RS256":
             raise OidcError(f"ID token algorithm {header.get('alg')!r} is not accepted (RS256 only)")
         key = self._key(str(header.get("kid", "")))
         try:
-            key.verify(
-                _b64decode(signature_b64),
-                f"{header_b64}.{payload_b64}".encode(),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=["RS256"],
+                audience=self.config.client_id,
+                issuer=self.discovery()["issuer"],
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["iss", "sub", "aud", "exp", "iat"]},
             )
-        except InvalidSignature as exc:
+        except jwt.InvalidSignatureError as exc:
             raise OidcError("the ID token's signature is not valid") from exc
-        audience = claims.get("aud")
+        except jwt.ExpiredSignatureError as exc:
+            raise OidcError("the ID token has expired") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise OidcError("the ID token is not valid yet (nbf or iat in the future)") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise OidcError("the ID token was issued by someone else") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise OidcError("the ID token is not meant for this console") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise OidcError(f"the ID token has no {exc.claim} claim") from exc
+        except jwt.PyJWTError as exc:
+            raise OidcError(f"the ID token is not valid ({exc.__class__.__name__})") from exc
+        audience = claims["aud"]
         audiences = audience if isinstance(audience, list) else [audience]
-        now = time.time()
-        if claims.get("iss") != self.discovery()["issuer"]:
-            raise OidcError("the ID token was issued by someone else")
-        if self.config.client_id not in audiences:
-            raise OidcError("the ID token is not meant for this console")
-        if not isinstance(claims.get("exp"), int | float) or claims["exp"] < now - CLOCK_SKEW_SECONDS:
-            raise OidcError("the ID token has expired")
+        authorized = claims.get("azp")
+        if (authorized is not None or len(audiences) > 1) and authorized != self.config.client_id:
+            raise OidcError("the ID token was issued to another client (azp)")
         if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise OidcError("the ID token's nonce does not match this login")
         return claims
 
-    def _key(self, kid: str) -> rsa.RSAPublicKey:
+    def _key(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys:  # a key rotation: fetch the set again
-            for jwk in self._get(self.discovery()["jwks_uri"]).get("keys", []):
-                if jwk.get("kty") == "RSA":
-                    numbers = rsa.RSAPublicNumbers(
-                        int.from_bytes(_b64decode(jwk["e"]), "big"),
-                        int.from_bytes(_b64decode(jwk["n"]), "big"),
-                    )
-                    self._keys[str(jwk.get("kid", ""))] = numbers.public_key()
+            published = self._get(self.discovery()["jwks_uri"])
+            try:
+                keys = jwt.PyJWKSet.from_dict(published).keys
+            except jwt.PyJWTError as exc:
+                raise OidcError("the SSO provider publishes no usable signing key") from exc
+            self._keys = {str(k.key_id or ""): k for k in keys if k.key_type == "RSA"}
         if kid not in self._keys:
             raise OidcError("the ID token is signed with a key the provider does not publish")
         return self._keys[kid]
