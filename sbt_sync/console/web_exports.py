@@ -24,6 +24,7 @@ from fastapi.responses import Response, StreamingResponse
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import client_address, console, language, require
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.reports.render import (
     CSV_ENCODING,
     Sheet,
@@ -36,6 +37,7 @@ from sbt_sync.reports.render import (
 from sbt_sync.steward.audit import (
     EXPORT_LIMIT,
     AuditFilter,
+    Change,
     changes,
     count_audit,
     csv_cell,
@@ -66,6 +68,29 @@ def field_label(_: Translate, name: str) -> str:
         if (text := _(key)) != key:
             return text
     return name
+
+
+STATUS_WORDS = {"conflict": "status.", "quarantine": "qstatus."}
+"""Where an object's status values have their words (``status`` fields of its entries)."""
+
+
+def change_value(_: Translate, object_type: str, field: str, value: Any) -> str:
+    """A before/after value as a person reads it: a conflict's or quarantined row's status in words,
+    anything else as :func:`value_text` writes it."""
+    prefix = STATUS_WORDS.get(object_type)
+    if field == "status" and prefix and isinstance(value, str):
+        key = prefix + value
+        return text if (text := _(key)) != key else value
+    return value_text(value)
+
+
+def change_text(_: Translate, object_type: str, change: Change) -> str:
+    """One change as a line of text (the XLSX's changes column)."""
+    label = f"{field_label(_, change.field)}: " if change.field else ""
+    old = change_value(_, object_type, change.field, change.old)
+    if change.context:
+        return f"{label}{old}"
+    return f"{label}{old} → {change_value(_, object_type, change.field, change.new)}"
 
 
 def _zone(request: Request) -> ZoneInfo:
@@ -163,6 +188,8 @@ def quarantine_download(
         ctx.database, actor=me.username, what="quarantine", fmt=fmt, filters=filters, rows=len(rows),
         channel="console", client_address=client_address(request),
     )  # fmt: skip
+    record_read(request, me, "export", [q.value for q in rows if q.column == "nip"], rows=len(rows),
+                filter={"what": "quarantine", "format": fmt, **filters})  # fmt: skip
     name = f"karantina-{_stamp(request)}.{fmt}"
     if fmt == "csv":
         return _download(_csv(table), CSV, name)
@@ -225,6 +252,8 @@ def audit_download(
     _ = translator(language(request))
     database = console(request).database
     filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
+    record_read(request, me, "export", [], rows=count_audit(database, filters),
+                filter={"what": "audit", "format": fmt, **filters.described()})  # fmt: skip
     name = f"log-audit-{_stamp(request)}.{fmt}"
     if fmt == "csv":
         count = count_audit(database, filters)
@@ -246,8 +275,7 @@ def audit_download(
         [_(key) for key in AUDIT_HEADERS],
         *([e["id"], _local(e["at"], zone), e["actor_name"], action_words(_, e["action"]), e["action"],
            e["object_type"], e["object_id"],
-           "\n".join(f"{field_label(_, c.field)}: {value_text(c.old)} → {value_text(c.new)}"
-                     for c in changes(e["before"], e["after"])),
+           "\n".join(change_text(_, e["object_type"], c) for c in changes(e["before"], e["after"])),
            e["reason"], e["channel"], e["client_address"], _json(e["before"]), _json(e["after"])]
           for e in rows),
     ]  # fmt: skip

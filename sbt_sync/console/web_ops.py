@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import (
     check_csrf,
@@ -22,11 +23,20 @@ from sbt_sync.console.web import (
     require,
     safe_local,
 )
-from sbt_sync.console.web_exports import AuditQuery, EntryQuery, action_words, audit_filter, field_label
+from sbt_sync.console.web_access import record as record_read
+from sbt_sync.console.web_exports import (
+    AuditQuery,
+    EntryQuery,
+    action_words,
+    audit_filter,
+    change_value,
+    field_label,
+)
 from sbt_sync.db.models import OutboxEntry, SiasnObservation
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.push.admin import approve, outbox_status, reject, retry
-from sbt_sync.steward.audit import changes, list_audit, value_text
+from sbt_sync.steward.audit import changes, list_audit
 from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
 from sbt_sync.steward.quarantine import list_quarantine, set_status
 
@@ -53,6 +63,8 @@ def quarantine(
         limit=PAGE, offset=(page - 1) * PAGE,
     )  # fmt: skip
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
+    record_read(request, me, "quarantine", [q.value for q in rows if q.column == "nip"],
+                filter={"source": source, "status": status, "page": page})  # fmt: skip
     return render(
         request, "quarantine.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         per_source=per_source, sources=sources, statuses=(*Q_STATUSES, "all"),
@@ -77,7 +89,7 @@ def quarantine_status(
         )  # fmt: skip
         flash(request, "ok", _("quarantine.updated").format(id=row_id))
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
     return RedirectResponse(safe_local(back, "/quarantine"), status_code=303)
 
 
@@ -123,7 +135,7 @@ def _push_action(request: Request, action: str, run: object) -> Response:
             result = run(session)  # type: ignore[operator]
         flash(request, "ok", _(f"push.{action}_done").format(result=result))
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
     return RedirectResponse("/push", status_code=303)
 
 
@@ -184,6 +196,7 @@ def audit(
 ) -> Response:
     filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
     total, rows = list_audit(console(request).database, filters, limit=PAGE, offset=(page - 1) * PAGE)
+    record_read(request, me, "audit", nips_in(rows), filter={**filters.described(), "page": page})
     for row in rows:  # before/after as a person reads them (web_exports names actions and fields)
         row["changes"] = changes(row["before"], row["after"])
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
@@ -193,5 +206,5 @@ def audit(
                  "object_id": object_id or "", "since": since or "", "until": until or "", "entry": entry},
         csv_url="/audit.csv" + (f"?{query}" if query else ""),
         xlsx_url="/audit.xlsx" + (f"?{query}" if query else ""),
-        audit_action=action_words, audit_field=field_label, value_text=value_text,
+        audit_action=action_words, audit_field=field_label, audit_value=change_value,
     )  # fmt: skip

@@ -73,10 +73,14 @@ class Change:
     field: str
     old: Any
     new: Any
+    context: bool = False
+    """Only ``before`` names the field: a fact the entry recorded beside the change (a conflict's basis
+    hash when it was resolved), not a value that went away."""
 
 
 def changes(before: Any, after: Any) -> list[Change]:
-    """Per field, old -> new: fields that differ, in the order the entry names them (before's first).
+    """Per field, old -> new: fields that differ, in the order the entry names them (before's first);
+    fields only ``before`` names come as context.
 
     Values that are not mappings (a list, a number) become one change of the field ``""``.
     """
@@ -86,7 +90,9 @@ def changes(before: Any, after: Any) -> list[Change]:
         return [] if before == after else [Change("", before, after)]
     old, new = before or {}, after or {}
     return [
-        Change(k, old.get(k), new.get(k)) for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)
+        Change(k, old.get(k), new.get(k), context=after is not None and k not in new)
+        for k in dict.fromkeys([*old, *new])
+        if old.get(k) != new.get(k)
     ]
 
 

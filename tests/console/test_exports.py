@@ -188,7 +188,7 @@ def test_audit_downloads_honour_the_filters_and_are_audited(world: World) -> Non
     table = _table(sheet)
     assert table[0][3:5] == ["Tindakan", "Kode tindakan"]
     assert [r[3:5] for r in table[1:]] == [["Karantina: diabaikan", "quarantine.ignored"]]
-    assert table[1][7].startswith("Status: open → ignored")
+    assert table[1][7] == "Status: terbuka → diabaikan\nSumber: – → kemendagri"
 
     logged = _exports(world.database, "audit.export")
     assert [(e["actor"], e["format"], e["filter"], e["rows"]) for e in logged] == [
@@ -224,12 +224,15 @@ def test_a_resolved_field_conflict_shows_the_decision_in_words_with_who_when_why
     assert f"Entri audit #{entry}" in audit
     assert audit.count('<tr id="entry-') == 1
     assert "Konflik diselesaikan" in audit
-    assert "<b>Status</b>: <del>open</del> → <ins>resolved</ins>" in audit
+    assert "<b>Status</b>: <del>terbuka</del> → <ins>diselesaikan</ins>" in audit
+    # the basis the decision was taken on is recorded beside the change, not shown as removed
+    assert '<li class="muted"><b>Dasar keputusan (hash)</b>: b-a</li>' in audit
     assert "<b>Keputusan</b>: <del>–</del> → <ins>value: H1</ins>" in audit
     raw = audit[audit.index("<details") :]  # the raw JSON behind a disclosure, for auditors
     assert "JSON asli" in raw and '"decision_id": ' in raw
     english_audit = world.login("auditor").get(f"/audit?entry={entry}&lang=en").text
     assert "Conflict resolved" in english_audit and "<b>Decision</b>" in english_audit
+    assert "<del>open</del> → <ins>resolved</ins>" in english_audit
 
 
 def test_a_resolved_identity_conflict_names_the_chosen_person_and_the_row_source(world: World) -> None:
