@@ -11,6 +11,7 @@ import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
+from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.conflict_detail import ConflictDetail, show_conflict
 from sbt_sync.steward.conflicts import IDENTITY_KINDS, assign_conflict, list_conflicts
@@ -52,6 +53,9 @@ def list_command(
         limit=limit,
         offset=offset,
     )
+    record_cli_read(state(ctx).settings(), database, "search", nips_in(page), target=ctx.command_path,
+                    filter={"what": "conflicts", "status": status, "kind": kind, "agency": agency,
+                            "kanreg": kanreg, "limit": limit, "offset": offset})  # fmt: skip
     database.dispose()
     if as_json:
         emit_json({"total": total, "offset": offset, "conflicts": [vars(c) for c in page]})
@@ -72,6 +76,7 @@ def show(
     """One conflict: its candidates side by side with the row, the case it is about, and its decisions."""
     database, thresholds = _database(ctx)
     detail = show_conflict(database, conflict_id, thresholds=thresholds)
+    record_cli_read(state(ctx).settings(), database, "conflict", nips_in(detail), target=ctx.command_path)
     database.dispose()
     if as_json:
         emit_json(detail.as_dict())

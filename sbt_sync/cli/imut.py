@@ -17,6 +17,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.imut.review import StewardChoice
 from sbt_sync.imut.run import calendars, evaluate_database
 from sbt_sync.imut.steward import FindingFilter, decide_finding, list_findings
+from sbt_sync.pdp.access import nips_in, record_cli_read
 from schemas.nip import NipError, parse_nip
 
 app = typer.Typer(help="I-MUT findings: personnel actions around elections.", no_args_is_help=True)
@@ -64,6 +65,8 @@ def findings_command(
     total, page = list_findings(
         database, filters, limit=limit, offset=offset, language="id" if language == "id" else "en"
     )
+    record_cli_read(state(ctx).settings(), database, "imut_finding", nips_in(page), target=ctx.command_path,
+                    filter={**vars(filters), "limit": limit, "offset": offset})  # fmt: skip
     database.dispose()
     if as_json:
         emit_json({"total": total, "offset": offset, "findings": [asdict(f) for f in page]})
@@ -158,6 +161,9 @@ def report_command(
     try:
         now = datetime.now(ZoneInfo(settings.schedule.timezone))
         built = ir.build_report(database, elections, event=event, now=now)
+        record_cli_read(settings, database, "export", nips_in(built), target=ctx.command_path,
+                        filter={"what": "imut_report", "event": event, "format": fmt,
+                                "table": which})  # fmt: skip
     finally:
         database.dispose()
     language: ir.Lang = "en" if lang == "en" else "id"

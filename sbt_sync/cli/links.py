@@ -12,6 +12,7 @@ import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
+from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.steward.links import (
     Consequence,
     CorrectionRequest,
@@ -179,7 +180,10 @@ def list_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Every link correction, newest first, with who made, undid or reopened it and why."""
-    rows = list_corrections(_database(ctx), staged_record_id=record)
+    database = _database(ctx)
+    rows = list_corrections(database, staged_record_id=record)
+    record_cli_read(state(ctx).settings(), database, "source_record", nips_in(rows), target=ctx.command_path,
+                    filter={"what": "link_corrections", "record": record})  # fmt: skip
     if as_json:
         emit_json(rows)
         return

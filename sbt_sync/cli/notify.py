@@ -12,6 +12,7 @@ import typer
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import access_key, letter_nips, os_user, record_read
 from sbt_sync.settings import Settings
 
 pic_app = typer.Typer(
@@ -286,6 +287,9 @@ def letters_pdf(
             if letter is None:
                 raise SbtError(f"no letter numbered {number}")
             Path(out).write_bytes(letter.pdf)
+            record_read(session, os_user(), "cli", "export", letter_nips(session, letter.id),
+                        key=access_key(settings), target=ctx.command_path,
+                        filter={"what": "letter_pdf", "letter": letter.id})  # fmt: skip
             typer.echo(f"{out}: {letter.number} ({len(letter.pdf)} bytes, sha256 {letter.sha256})")
 
     _with_database(ctx, work)

@@ -11,6 +11,7 @@ import typer
 from sbt_sync.cli.common import state
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.reports.recap import build_recap
 from sbt_sync.reports.render import Format, as_of_now, render
 
@@ -108,6 +109,10 @@ def compliance(
             event=event,
             issuer=issuer,
         )
+        record_cli_read(settings, database, "export", nips_in(report), target=ctx.command_path,
+                        rows=len(report.rows) + len(report.escalation) + len(report.dossier),
+                        filter={"what": "compliance", "event": event, "issuer": issuer, "format": fmt,
+                                "table": which, "as_of": day.isoformat()})  # fmt: skip
     finally:
         database.dispose()
     language: cr.Lang = "en" if lang == "en" else "id"

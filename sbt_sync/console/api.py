@@ -20,7 +20,9 @@ from pydantic import AfterValidator, BaseModel, Field
 from sbt_sync.console.roles import Permission, Principal
 from sbt_sync.console.users import user_for_token
 from sbt_sync.console.web import client_address, console, principal_for
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.push.admin import outbox_status
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.audit import AuditFilter, list_audit
@@ -176,6 +178,8 @@ def conflicts(
         console(request).database, status=None if status == "all" else status, kind=kind, agency=agency,
         kanreg=kanreg, sources=me.sources, limit=limit, offset=offset,
     )  # fmt: skip
+    record_read(request, me, "search", nips_in(rows), filter={"what": "conflicts", "status": status,
+                "kind": kind, "agency": agency, "kanreg": kanreg, "offset": offset})  # fmt: skip
     return Page(total=total, items=[asdict(r) for r in rows])
 
 
@@ -186,6 +190,7 @@ def conflict(
     _refuse_unseen(request, me, conflict_id)
     thresholds = IdentityThresholds.from_settings(console(request).settings.identity)
     detail = show_conflict(console(request).database, conflict_id, thresholds=thresholds, sources=me.sources)
+    record_read(request, me, "conflict", nips_in(detail))
     return detail.as_dict()
 
 
@@ -267,6 +272,8 @@ def registry_search(
     if conflict_id is not None:
         _refuse_unseen(request, me, conflict_id)
         source = show_conflict(database, conflict_id, thresholds=thresholds).source
+    record_read(request, me, "search", nips_in(hits, source), filter={"what": "registry",
+                "conflict_id": conflict_id, "limit": limit})  # fmt: skip
     return [
         {
             **asdict(h),
@@ -291,6 +298,8 @@ def cases(
         console(request).database, search=q, status=status, kanreg=kanreg, sources=me.sources, limit=limit,
         offset=offset,
     )  # fmt: skip
+    record_read(request, me, "search", [r.nip for r in rows], filter={"what": "cases", "status": status,
+                "kanreg": kanreg, "search": bool(q), "limit": limit, "offset": offset})  # fmt: skip
     return Page(total=total, items=[asdict(r) for r in rows])
 
 
@@ -304,6 +313,7 @@ def case(
         raise HTTPException(404, f"no case with id {case_id}")
     if not case_visible_to(database, case_id, me.sources):
         raise HTTPException(403, "the case belongs to another agency")
+    record_read(request, me, "case", [timeline.case.nip, *(r["nip_as_written"] for r in timeline.records)])
     return asdict(timeline)
 
 
@@ -322,6 +332,8 @@ def quarantine(
         console(request).database, source=source, status=None if status == "all" else status,
         sources=me.sources, limit=limit, offset=offset,
     )  # fmt: skip
+    record_read(request, me, "quarantine", [q.value for q in rows if q.column == "nip"], filter={
+                "source": source, "status": status, "limit": limit, "offset": offset})  # fmt: skip
     return Page(total=total, items=[asdict(r) for r in rows])
 
 
@@ -346,16 +358,18 @@ def quarantine_status(
 
 
 @router.get("/push/status", responses=ERRORS)
-def push_status(request: Request, _: Annotated[Principal, Depends(api_user("push.view"))]) -> dict[str, Any]:
+def push_status(request: Request, me: Annotated[Principal, Depends(api_user("push.view"))]) -> dict[str, Any]:
     """Outbox rows per state, approvals waiting, parked rows (sample) and the latest readback's drift."""
     with console(request).database.session() as session:
-        return outbox_status(session)
+        status = outbox_status(session)
+    record_read(request, me, "asn", nips_in(status))  # parked rows name their ASN
+    return status
 
 
 @router.get("/feed/block-changes", response_model=FeedOut, responses=ERRORS)
 def feed(
     request: Request,
-    _: Annotated[Principal, Depends(api_user("feed.view"))],
+    me: Annotated[Principal, Depends(api_user("feed.view"))],
     after: Annotated[
         int, Query(ge=0, le=2**62, description="The cursor: the last `seq` read (0 to start)")
     ] = 0,
@@ -363,6 +377,7 @@ def feed(
 ) -> FeedOut:
     """Block (blokir) and unblock (buka) changes in order, each final (acknowledged or superseded)."""
     page = block_change_feed(console(request).database, after=after, limit=limit)
+    record_read(request, me, "feed", [i.nip for i in page.items], filter={"after": after, "limit": limit})
     return FeedOut(
         items=[FeedItemOut(**asdict(i)) for i in page.items],
         next_cursor=page.next_cursor,
@@ -373,7 +388,7 @@ def feed(
 @router.get("/audit", response_model=Page, responses=ERRORS)
 def audit(
     request: Request,
-    _: Annotated[Principal, Depends(api_user("audit.view"))],
+    me: Annotated[Principal, Depends(api_user("audit.view"))],
     actor: Text = None,
     action: Text = None,
     object_type: Text = None,
@@ -386,4 +401,5 @@ def audit(
     filters = AuditFilter(actor=actor, action=action, object_type=object_type, object_id=object_id,
                           since=_aware(since), until=_aware(until))  # fmt: skip
     total, rows = list_audit(console(request).database, filters, limit=limit, offset=offset)
+    record_read(request, me, "audit", nips_in(rows), filter={"limit": limit, "offset": offset})
     return Page(total=total, items=rows)

@@ -30,6 +30,8 @@ Permission = Literal[
     "compliance.kemendagri",
     "pic.view",
     "pic.act",
+    "access_log.view",
+    "access_log.alerts",
 ]
 
 _READ: frozenset[Permission] = frozenset(
@@ -40,15 +42,18 @@ _READ: frozenset[Permission] = frozenset(
 _BKN_READ: frozenset[Permission] = frozenset(
     {"letters.view", "compliance.view", "compliance.kemendagri", "pic.view"}
 )
+# Who read personal data (web_access): the oversight of every reader, stewards included, so admins and the
+# read-only auditors see it, not stewards nor agency viewers; unusual access is flagged to admins.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # cases.act: correct the crosswalk (move, assign, split, merge, undo), :mod:`web_links`.
     # imut.act: investigate, confirm or dismiss an I-MUT finding, :mod:`web_imut`.
     "admin": _READ | _BKN_READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view",
-                                  "imut.view", "imut.act", "letters.act", "pic.act"},
+                                  "imut.view", "imut.act", "letters.act", "pic.act", "access_log.view",
+                                  "access_log.alerts"},
     "steward": _READ | _BKN_READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view",
                                     "imut.view", "imut.act", "letters.act"},
     # Read-only over everything, the audit log included; SIASN's pull account is an auditor.
-    "auditor": _READ | _BKN_READ | {"feed.view", "imut.view"},
+    "auditor": _READ | _BKN_READ | {"feed.view", "imut.view", "access_log.view"},
     # imut.view, compliance.kemendagri: only the agencies :func:`sbt_sync.steward.scope.imut_visible`
     # and :func:`sbt_sync.steward.scope.kemendagri_list_visible` name (Kemendagri).
     "agency_viewer": frozenset(

@@ -24,7 +24,9 @@ from sqlalchemy import select
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import console, language, render, require
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.models import Case
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.reports import compliance_render as cr
 from sbt_sync.reports.compliance import build_compliance, enforcement_day
 from sbt_sync.reports.compliance_model import ComplianceReport
@@ -135,6 +137,9 @@ def compliance(
         raise _bad(request)
     report = _report(request, event=event, issuer=issuer)
     lang = _lang(request)
+    record_read(request, me, "search" if format == "html" else "export", nips_in(report),
+                filter={"what": "compliance", "event": event, "issuer": issuer, "format": format,
+                        "table": table})  # fmt: skip
     which: cr.Table = (
         "kemendagri" if table == "kemendagri" else "dossier" if table == "dossier" else "summary"
     )
@@ -159,6 +164,8 @@ def kemendagri_list(
     """The list BKN sends Kemendagri (regional heads with recommendations not followed up)."""
     report = _report(request, event=event, issuer=None)
     lang = _lang(request)
+    record_read(request, me, "search" if format == "html" else "export", nips_in(report),
+                filter={"what": "kemendagri_list", "event": event, "format": format})  # fmt: skip
     if format == "csv":
         return _download(report, "csv", "kemendagri", lang, None)
     return render(

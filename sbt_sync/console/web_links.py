@@ -20,7 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.cases import case_visible_to, list_cases
 from sbt_sync.steward.conflicts import conflict_visible
@@ -103,6 +105,7 @@ def choose(
         _, found = list_cases(database, search=q.strip(), limit=HITS + 1)
         cases = [c for c in found if c.id != case_id][:HITS]
     described = describe_records(database, [record])
+    record_read(request, me, "source_record", nips_in(described, hits, cases))
     return render(
         request, "correct.html", me, case_id=case_id, kind=kind, record=described.get(record), hits=hits,
         cases=cases, search_error=search_error,
@@ -172,6 +175,7 @@ def preview(
         return RedirectResponse(target, 303)
     shown = [*consequence.cases_before.values(), *consequence.cases_after.values()]
     nobody = kind == "assign_person" and wanted.target_nip is None
+    record_read(request, me, "source_record", nips_in(consequence, wanted.target_nip))
     return render(
         request, "correct_preview.html", me, case_id=case_id, kind=kind, wanted=wanted, c=consequence,
         records=describe_records(ctx.database, {i for members in shown for i in members} | {record}),

@@ -15,6 +15,7 @@ from sbt_sync.console.holds import explain_hold
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import console, language, render, require
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.models.golden import CASE_STATUSES
 from sbt_sync.letters.queries import case_letter_steps
 from sbt_sync.reports.recap import COLUMNS, HEADERS
@@ -71,6 +72,8 @@ def cases(
         held={"yes": True, "no": False}.get(held or ""), issuer=_optional(issuer), sources=me.sources,
         limit=PAGE, offset=(page - 1) * PAGE,
     )  # fmt: skip
+    record_read(request, me, "search", [r.nip for r in rows], filter={"status": status, "kanreg": kanreg,
+                "held": held, "issuer": issuer, "page": page, "search": bool(q)})  # fmt: skip
     return render(
         request, "cases.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         statuses=CASE_STATUSES, kanregs=KANREGS,
@@ -104,6 +107,7 @@ def case_detail(
             letters = case_letter_steps(session, case_id)
     else:
         letters = []
+    record_read(request, me, "case", [timeline.case.nip, *(r["nip_as_written"] for r in timeline.records)])
     return render(
         request, "case.html", me, t=timeline, conflicts=conflicts, corrections=corrections, letters=letters,
         hold=explain_hold(database, timeline.case.hold_reason) if timeline.case.held else [],

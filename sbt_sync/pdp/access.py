@@ -12,8 +12,10 @@ day showed more distinct ASN than ``pdp.unusual_distinct_asn_per_day``.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
+import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +29,10 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
 from sbt_sync.db.models.access import CHANNELS, PersonalDataAccess, PersonalDataAccessNip
+from sbt_sync.db.models.golden import Case
+from sbt_sync.db.models.letters import LetterItem
 from sbt_sync.errors import ConfigError
 from sbt_sync.settings import Settings
 
@@ -198,6 +203,45 @@ def record_read(
             insert(PersonalDataAccessNip), [{"access_id": access_id, "nip_hash": h} for h in hashes]
         )
     return access_id
+
+
+def letter_nips(session: Session, letter_id: int) -> list[str]:
+    """The NIPs of the cases a letter to a PPK lists (its pages show them masked; its PDF may not)."""
+    return [
+        nip
+        for nip in session.scalars(
+            select(Case.nip)
+            .join(LetterItem, LetterItem.case_id == Case.id)
+            .where(LetterItem.letter_id == letter_id)
+        )
+        if nip
+    ]
+
+
+def os_user() -> str:
+    """Who runs the CLI: the OS account (``getpass``), or ``uid <n>`` where the account has no name."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def record_cli_read(
+    settings: Settings,
+    database: Database,
+    kind: str,
+    nips: Iterable[str | None],
+    *,
+    target: str,
+    rows: int | None = None,
+    filter: Mapping[str, Any] | None = None,
+) -> None:
+    """Record a CLI command's read by the OS user running it, in its own short transaction (``target``:
+    the command, e.g. ``sbt-sync conflicts show``; never its arguments, which may hold a name)."""
+    with database.session() as session:
+        record_read(
+            session, os_user(), "cli", kind, nips, None, rows, filter, key=access_key(settings), target=target
+        )
 
 
 # -- reading the log ---------------------------------------------------------------------------------

@@ -1,0 +1,233 @@
+"""The personal-data access log's core (issue 20, items 1 and 6) on both backends: append-only tables
+whose one sanctioned deletion is the retention purge, keyed NIP hashes (never the NIP), the unusual-access
+rule at its threshold, and the CLI's reads recorded (``sbt-sync pdp access``, ``conflicts show``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
+
+from sbt_sync.cli import app
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import (
+    Case,
+    Conflict,
+    PersonalDataAccess,
+    PersonalDataAccessNip,
+    RawRecord,
+    StagedRecord,
+)
+from sbt_sync.pdp.access import (
+    AccessFilter,
+    access_key,
+    list_reads,
+    nip_hash,
+    nips_in,
+    purge_access_log,
+    reads_of,
+    record_read,
+    unusual_readers,
+)
+from sbt_sync.settings import load_settings
+
+KEY = b"a deployment key for the tests"
+NIP = "198001012005011001"
+OTHER = "199002022015022002"
+NOW = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)  # 12:00 in Jakarta
+
+
+def _count(database: Database, model: type[PersonalDataAccess] | type[PersonalDataAccessNip]) -> int:
+    with database.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_read_is_one_record_with_one_keyed_hash_per_asn_and_no_clear_nip(
+    migrated_database: Database,
+) -> None:
+    with migrated_database.session() as session:
+        access_id = record_read(
+            session, "budi", "console", "export", [NIP, OTHER, f" {NIP} ", None, ""], purpose="laporan",
+            rows=2, filter={"nip": NIP, "kanreg": "I", "empty": None}, key=KEY, target=f"/asn/{NIP}", at=NOW,
+        )  # fmt: skip
+    with migrated_database.session() as session:
+        read = session.get(PersonalDataAccess, access_id)
+        assert read is not None
+        hashes = set(session.scalars(select(PersonalDataAccessNip.nip_hash)))
+        stored = json.dumps({c.name: getattr(read, c.name) for c in read.__table__.columns}, default=str)
+    assert hashes == {nip_hash(KEY, NIP), nip_hash(KEY, OTHER)}  # duplicates and blanks dropped
+    assert (read.nip_count, read.rows, read.purpose, read.who_kind) == (2, 2, "laporan", "user")
+    assert read.filter == {"nip": "nip:" + nip_hash(KEY, NIP), "kanreg": "I"}  # a NIP in it hashed
+    assert read.target == "/asn/nip:" + nip_hash(KEY, NIP)
+    assert NIP not in stored and OTHER not in stored
+    assert read.accessed_at == NOW
+
+
+def test_unknown_channels_and_kinds_are_refused(migrated_database: Database) -> None:
+    with migrated_database.session() as session:
+        with pytest.raises(ValueError, match="unknown channel"):
+            record_read(session, "budi", "email", "case", [NIP], key=KEY)
+        with pytest.raises(ValueError, match="unknown kind"):
+            record_read(session, "budi", "console", "gossip", [NIP], key=KEY)
+
+
+def test_the_log_refuses_updates_and_deletes_on_both_backends(migrated_database: Database) -> None:
+    with migrated_database.session() as session:
+        record_read(session, "budi", "cli", "case", [NIP], key=KEY)
+    for statement in (
+        update(PersonalDataAccess).values(who="someone else"),
+        delete(PersonalDataAccess),
+        update(PersonalDataAccessNip).values(nip_hash="0" * 64),
+        delete(PersonalDataAccessNip),
+        text("DELETE FROM personal_data_access_nips"),
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), migrated_database.session() as session:
+            session.execute(statement)
+    with migrated_database.session() as session:
+        assert session.scalars(select(PersonalDataAccess.who)).all() == ["budi"]
+        assert session.scalars(select(PersonalDataAccessNip.nip_hash)).all() == [nip_hash(KEY, NIP)]
+
+
+def test_the_purge_is_the_one_way_records_go_and_the_guard_stands_after_it(
+    migrated_database: Database,
+) -> None:
+    with migrated_database.session() as session:
+        record_read(session, "old", "console", "case", [NIP, OTHER], key=KEY, at=NOW - timedelta(days=800))
+        record_read(session, "new", "console", "case", [NIP], key=KEY, at=NOW - timedelta(days=10))
+    cutoff = NOW - timedelta(days=730)
+    with migrated_database.session() as session:
+        assert purge_access_log(session, cutoff, True) == 1  # a dry run counts ...
+    assert _count(migrated_database, PersonalDataAccess) == 2  # ... and removes nothing
+    with migrated_database.session() as session:
+        assert purge_access_log(session, cutoff) == 1
+    with migrated_database.session() as session:
+        assert session.scalars(select(PersonalDataAccess.who)).all() == ["new"]
+    assert _count(migrated_database, PersonalDataAccessNip) == 1
+    # the purge left the append-only guard as it found it, for every other connection too
+    with pytest.raises(DBAPIError, match="append-only"), migrated_database.session() as session:
+        session.execute(delete(PersonalDataAccess))
+    with pytest.raises(DBAPIError, match="append-only"), migrated_database.session() as session:
+        session.execute(delete(PersonalDataAccessNip))
+    # a purge that fails half-way leaves the guard too (its transaction rolls back as a whole)
+    with pytest.raises(RuntimeError), migrated_database.session() as session:
+        purge_access_log(session, NOW)
+        raise RuntimeError("the caller's audit failed")
+    assert _count(migrated_database, PersonalDataAccess) == 1
+    with pytest.raises(DBAPIError, match="append-only"), migrated_database.session() as session:
+        session.execute(delete(PersonalDataAccess))
+
+
+def test_a_subjects_reads_are_found_by_hashing_their_nip(migrated_database: Database) -> None:
+    with migrated_database.session() as session:
+        record_read(session, "budi", "console", "case", [NIP], key=KEY, at=NOW - timedelta(hours=2))
+        record_read(session, "siti", "api", "search", [NIP, OTHER], key=KEY, at=NOW - timedelta(hours=1))
+        record_read(session, "budi", "cli", "conflict", [OTHER], key=KEY, at=NOW)
+    with migrated_database.session() as session:
+        rows = reads_of(session, NIP, key=KEY)
+        assert [(r["who"], r["kind"]) for r in rows] == [("budi", "case"), ("siti", "search")]  # oldest first
+        assert reads_of(session, NIP, key=b"another key") == []
+        by_budi = list_reads(session, AccessFilter(who="budi"))
+        assert [r.kind for r in by_budi] == ["conflict", "case"]  # newest first
+        on_cli = list_reads(session, AccessFilter(channel="cli", since=NOW - timedelta(minutes=1)))
+        assert [r.who for r in on_cli] == ["budi"]
+
+
+def _reads(database: Database, who: str, count: int, at: datetime, kind: str = "search") -> None:
+    nips = [f"19800101200501{n:04d}" for n in range(count)]
+    with database.session() as session:
+        # split over two records with an overlap: the rule counts distinct ASN, not rows
+        record_read(session, who, "console", kind, nips[: count // 2 + 1], key=KEY, at=at)
+        record_read(session, who, "api", kind, nips[count // 2 :], key=KEY, at=at + timedelta(minutes=5))
+
+
+def test_unusual_access_is_more_distinct_asn_in_a_day_than_the_threshold(migrated_database: Database) -> None:
+    day = date(2026, 12, 3)
+    _reads(migrated_database, "at_threshold", 20, NOW)
+    _reads(migrated_database, "above", 21, NOW)
+    _reads(migrated_database, "feed_only", 50, NOW, kind="feed")  # SIASN's pull is not counted
+    # 21 distinct ASN, but 10 of them on the day before in Jakarta (23:30 WIB = 16:30 UTC)
+    _reads(migrated_database, "split_days", 11, datetime(2026, 12, 2, 16, 30, tzinfo=UTC))
+    _reads(migrated_database, "split_days", 10, NOW)
+    with migrated_database.session() as session:
+        found = unusual_readers(session, [day], threshold=20, timezone="Asia/Jakarta")
+        assert [(u.who, u.day, u.distinct_asn, u.reads, u.threshold) for u in found] == [
+            ("above", day, 21, 2, 20)
+        ]
+        found = unusual_readers(session, [day], threshold=10, timezone="Asia/Jakarta")
+        assert [u.who for u in found] == ["above", "at_threshold"]  # split_days has exactly 10 that day
+        before = unusual_readers(session, [day - timedelta(days=1)], threshold=10, timezone="Asia/Jakarta")
+        assert [(u.who, u.distinct_asn) for u in before] == [("split_days", 11)]
+
+
+def test_nips_are_found_in_what_a_page_shows() -> None:
+    shown = {"rows": [{"nip": NIP, "name": "ASN"}, ("1990 0202 201502 2 002", 18)], "n": 198001012005011001}
+    assert nips_in(shown, None, f"kasus {NIP}x") == {NIP, OTHER}
+    assert nip_hash(KEY, "1980.0101.200501.1.001") == nip_hash(KEY, NIP)
+
+
+def _seed_conflict(database: Database) -> int:
+    with database.session() as session:
+        raw = RawRecord(source="bawaslu", record_key="REG-1", content_hash="h", payload="{}")
+        session.add(raw)
+        session.flush()
+        staged = StagedRecord(
+            source="bawaslu", record_key="REG-1", raw_record_id=raw.id, raw_version=1, content_hash="s",
+            nip=NIP, nip_raw=NIP, name="ASN Satu",
+        )  # fmt: skip
+        case = Case(case_key="CASE-1", nip=NIP, event_code="PILKADA2024", content_hash="c")
+        session.add_all([staged, case])
+        session.flush()
+        conflict = Conflict(
+            conflict_key="identity|bawaslu|REG-1|0", kind="identity", case_id=case.id,
+            staged_record_id=staged.id, basis_hash="b", agency="bawaslu", opened_at=NOW,
+            candidates=[{"nip": NIP, "score": 0.9}],
+        )  # fmt: skip
+        session.add(conflict)
+        session.flush()
+        return conflict.id
+
+
+def test_cli_reads_are_recorded_and_listing_the_log_is_a_read_too(
+    migrated_database: Database, project_dir: Path
+) -> None:
+    conflict_id = _seed_conflict(migrated_database)
+    runner = CliRunner(env={"SBT_DATABASE_URL": migrated_database.url})
+    config = ["--config", str(project_dir / "sbt.yaml")]
+    shown = runner.invoke(app, [*config, "conflicts", "show", str(conflict_id), "--json"])
+    assert shown.exit_code == 0, shown.output
+    settings = load_settings(project_dir / "sbt.yaml", env={"SBT_DATABASE_URL": migrated_database.url})
+    key = access_key(settings)
+    assert (project_dir / "var" / "pdp-access-key").stat().st_mode & 0o777 == 0o600
+
+    listed = runner.invoke(app, [*config, "pdp", "access", "--nip", NIP, "--json"])
+    assert listed.exit_code == 0, listed.output
+    reads = json.loads(listed.output)["reads"]
+    assert [(r["channel"], r["kind"], r["target"]) for r in reads] == [
+        ("cli", "conflict", "sbt-sync conflicts show")
+    ]
+    assert NIP not in listed.output
+    with migrated_database.session() as session:
+        last = session.scalars(select(PersonalDataAccess).order_by(PersonalDataAccess.id.desc())).first()
+        assert last is not None
+        assert (last.kind, last.channel, last.rows, last.target) == (
+            "access_log",
+            "cli",
+            1,
+            "sbt-sync pdp access",
+        )
+        assert last.filter == {"nip_hash": nip_hash(key, NIP)}
+        hashes = session.scalars(
+            select(PersonalDataAccessNip.nip_hash).where(PersonalDataAccessNip.access_id == last.id)
+        ).all()
+        assert hashes == [nip_hash(key, NIP)]
+
+    text_out = runner.invoke(
+        app, [*config, "pdp", "access", "--user", "nobody-here", "--since", "2026-01-01"]
+    )
+    assert text_out.exit_code == 0, text_out.output
+    assert text_out.output.startswith("0 reads")
