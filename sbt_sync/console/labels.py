@@ -297,6 +297,9 @@ WORDS: Words = {
         "{changes} block-flag changes are {percent}% of the {before} blocked NIPs, over the limit of "
         "{limit}%. Check that no source suddenly sent an empty feed before approving.",
     ),
+    "astatus.waiting": ("menunggu", "waiting"),
+    "astatus.approved": ("disetujui", "approved"),
+    "astatus.rejected": ("ditolak", "rejected"),
     "guard.summary": ("{blokir} blokir, {buka} buka blokir", "{blokir} blocks, {buka} unblocks"),
     "err.generic": (
         "Permintaan ditolak. Periksa isian lalu coba lagi; bila berulang, hubungi admin.",
@@ -311,6 +314,10 @@ WORDS: Words = {
     "err.conflict_claimed": (
         "Konflik #{id} sedang ditangani {holder}. Minta ia melepasnya, atau pilih konflik lain.",
         "Conflict #{id} is claimed by {holder}. Ask them to release it, or choose another conflict.",
+    ),
+    "err.invalid_assignee": (
+        "{who} bukan akun steward atau admin yang aktif. Pilih rekan dari daftar.",
+        "{who} is no active steward or admin account. Choose a colleague from the list.",
     ),
     "err.conflict_changed": (
         "Konflik #{id} berubah selagi Anda memutuskan. Periksa nilainya lagi lalu putuskan.",
@@ -357,6 +364,15 @@ WORDS: Words = {
         "Persetujuan #{id} sudah {status}. Muat ulang halaman.",
         "Approval #{id} is already {status}. Reload the page.",
     ),
+    "err.finding_closed": (
+        "Temuan I-MUT #{id} sudah ditutup; muat ulang halaman untuk melihat keadaannya sekarang.",
+        "I-MUT finding #{id} is closed; reload the page to see how it stands now.",
+    ),
+    "err.pic_invalid": (
+        "ID instansi atau alamat surel tidak valid. Isi ID instansi dari registri dan alamat surel lengkap.",
+        "The instansi id or the mail address is not valid. Give the registry's instansi id and a full "
+        "address.",
+    ),
     "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
     "nipreason.length": (
         "NIP harus 18 angka, yang diisi {found} angka",
@@ -391,6 +407,7 @@ WORDS: Words = {
 }
 for _name, (_id, _en) in GOLDEN_FIELDS.items():
     WORDS[f"golden.{_name}"] = (_id, _en)
+    WORDS[f"field.{_name}"] = (_id, _en)  # where a page names any field (the audit's before/after)
 for _group, _words in (("linkrule", LINK_RULES), ("idrule", IDENTITY_RULES), ("action", ACTIONS)):
     for _code, _pair in _words.items():
         WORDS[f"{_group}.{_code}"] = _pair
@@ -690,8 +707,8 @@ def timeline_title(entry: Any, lang: str = "id") -> str:
             words = f"{number} {_word(f'kind.{conflict_kind}', lang)}"
             return f"{words} · {field_label(field, lang)}" if field else words
     if kind == "audit":
-        word = _word(f"audit.action.{title}", lang)
-        return title if word == f"audit.action.{title}" else word
+        word = _word(f"auditaction.{title}", lang)  # the audit log's words (web_exports.action_words)
+        return title if word == f"auditaction.{title}" else word
     return title
 
 

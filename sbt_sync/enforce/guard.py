@@ -25,6 +25,10 @@ class GuardVerdict:
     """Changes as a percentage of the NIPs blocked before the run (0 when none was)."""
     tripped: bool
     reason: str
+    rule: str | None = None
+    """The setting that tripped (``max_changes`` or ``max_percent``): the console words it from this."""
+    limit: float | None = None
+    """That setting's value when it tripped."""
 
 
 def judge_changes(*, changes: int, blocked_before: int, guard: GuardSettings) -> GuardVerdict:
@@ -32,11 +36,11 @@ def judge_changes(*, changes: int, blocked_before: int, guard: GuardSettings) ->
     percent = 100.0 * changes / blocked_before if blocked_before else 0.0
     if changes > guard.max_changes:
         reason = f"{changes} block-flag changes exceed max_changes {guard.max_changes}"
-        return GuardVerdict(changes, blocked_before, percent, True, reason)
+        return GuardVerdict(changes, blocked_before, percent, True, reason, "max_changes", guard.max_changes)
     if blocked_before and changes >= PERCENT_RULE_MIN_CHANGES and percent > guard.max_percent:
         reason = (
             f"{changes} block-flag changes are {percent:.0f}% of the {blocked_before} blocked NIPs "
             f"(max_percent {guard.max_percent:g})"
         )
-        return GuardVerdict(changes, blocked_before, percent, True, reason)
+        return GuardVerdict(changes, blocked_before, percent, True, reason, "max_percent", guard.max_percent)
     return GuardVerdict(changes, blocked_before, percent, False, "within the guard")

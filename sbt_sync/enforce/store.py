@@ -172,7 +172,13 @@ def _approval(
         change_count=verdict.changes,
         blocked_before=verdict.blocked_before,
         percent=round(verdict.percent, 2),
-        summary={"reason": verdict.reason, "blokir": blokir, "buka": len(flips) - blokir},
+        summary={
+            "reason": verdict.reason,
+            "rule": verdict.rule,
+            "limit": verdict.limit,
+            "blokir": blokir,
+            "buka": len(flips) - blokir,
+        },
         status="waiting",
         requested_at=now,
     )

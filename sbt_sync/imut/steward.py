@@ -130,14 +130,18 @@ def decide_finding(
     closed finding (the rules no longer find it: nothing to decide).
     """
     if not reason.strip():
-        raise InvalidFindingDecision("a decision needs a reason")
+        raise InvalidFindingDecision("a decision needs a reason", code="reason_required")
     at = now or datetime.now(UTC)
     with database.session() as session:
         row = session.get(ImutFinding, finding_id)
         if row is None:
-            raise FindingNotFound(f"no I-MUT finding with id {finding_id}")
+            raise FindingNotFound(f"no I-MUT finding with id {finding_id}", code="not_found", id=finding_id)
         if row.status != FindingStatus.OPEN:
-            raise InvalidFindingDecision(f"I-MUT finding {finding_id} is {row.status}: {row.closed_reason}")
+            raise InvalidFindingDecision(
+                f"I-MUT finding {finding_id} is {row.status}: {row.closed_reason}",
+                code="finding_closed",
+                id=finding_id,
+            )
         user = session.scalar(select(User).where(User.username == actor))
         before: dict[str, Any] = {"review": row.review, "basis_hash": row.basis_hash}
         decision = ImutFindingDecision(

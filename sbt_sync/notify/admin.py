@@ -60,7 +60,9 @@ def add_pic(session: Session, instansi_id: str, email: str, *, actor: str, chann
     """Add a PIC address of ``instansi_id``; False when it was already there. ``SbtError`` if malformed."""
     instansi_id, email = instansi_id.strip(), email.strip().lower()
     if not instansi_id or not _EMAIL.fullmatch(email):
-        raise SbtError(f"not an instansi id and a mail address: {instansi_id!r} {email!r}")
+        raise SbtError(
+            f"not an instansi id and a mail address: {instansi_id!r} {email!r}", code="pic_invalid"
+        )
     if email in pic_addresses(session, instansi_id):
         return False
     session.add(PicAddress(instansi_id=instansi_id, email=email, added_by=actor, added_at=utcnow()))
@@ -192,7 +194,7 @@ def release_mail(
 ) -> int:
     """Release held letters (reviewed mode) for sending; every held one when no ids are given."""
     if not reason.strip():
-        raise SbtError("a reason is required")
+        raise SbtError("a reason is required", code="reason_required")
     query = update(NotificationOutboxEntry).where(NotificationOutboxEntry.state == MailState.HELD)
     if row_ids:
         query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))

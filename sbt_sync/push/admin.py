@@ -182,13 +182,20 @@ def _waiting(session: Session, approval_id: int | None) -> PushApproval:
     if approval_id is not None:
         approval = session.get(PushApproval, approval_id)
         if approval is None:
-            raise SbtError(f"push approval {approval_id} does not exist")
+            raise SbtError(
+                f"push approval {approval_id} does not exist", code="approval_missing", id=approval_id
+            )
         if approval.status != "waiting":
-            raise SbtError(f"push approval {approval_id} is already {approval.status}")
+            raise SbtError(
+                f"push approval {approval_id} is already {approval.status}",
+                code="approval_done",
+                id=approval_id,
+                status=approval.status,
+            )
         return approval
     waiting = list(session.scalars(select(PushApproval).where(PushApproval.status == "waiting")))
     if not waiting:
-        raise SbtError("no push waits for approval")
+        raise SbtError("no push waits for approval", code="approval_none")
     if len(waiting) > 1:
         raise SbtError(
             "several pushes wait for approval (ids " + ", ".join(str(a.id) for a in waiting) + "): name one"
@@ -212,7 +219,7 @@ def _decide(
     client_address: str | None,
 ) -> int:
     if not reason.strip():
-        raise SbtError("a reason is required")
+        raise SbtError("a reason is required", code="reason_required")
     now = utcnow()
     approval.status, approval.decided_at, approval.reason = status, now, reason
     approval.decided_by_id = _actor_id(session, actor)

@@ -89,16 +89,24 @@ def set_status(
 ) -> QuarantineRow:
     """Mark a row fixed upstream, ignored, or open again; audited with the reason."""
     if status not in STEWARD_STATUSES:
-        raise SbtError(f"a steward sets {', '.join(STEWARD_STATUSES)}, not {status!r}")
+        raise SbtError(
+            f"a steward sets {', '.join(STEWARD_STATUSES)}, not {status!r}",
+            code="quarantine_status",
+            status=status,
+        )
     if not reason.strip():
-        raise SbtError("a reason is required")
+        raise SbtError("a reason is required", code="reason_required")
     now = utcnow()
     with database.session() as session:
         row = session.get(QuarantinedRow, row_id)
         if row is None or (sources is not None and row.source not in sources):
-            raise QuarantineNotFound(f"no quarantined row with id {row_id}")
+            raise QuarantineNotFound(f"no quarantined row with id {row_id}", code="not_found", id=row_id)
         if row.status == "superseded":
-            raise SbtError(f"quarantined row {row_id} was superseded by a later version of its record")
+            raise SbtError(
+                f"quarantined row {row_id} was superseded by a later version of its record",
+                code="quarantine_superseded",
+                id=row_id,
+            )
         user = session.scalar(select(User).where(User.username == actor))
         before = {"status": row.status}
         row.status = status
