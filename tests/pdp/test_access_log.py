@@ -5,6 +5,7 @@ rule at its threshold, and the CLI's reads recorded (``sbt-sync pdp access``, ``
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from sbt_sync.db.models import (
     RawRecord,
     StagedRecord,
 )
+from sbt_sync.errors import ConfigError
 from sbt_sync.pdp.access import (
     AccessFilter,
     access_key,
@@ -231,3 +233,26 @@ def test_cli_reads_are_recorded_and_listing_the_log_is_a_read_too(
     )
     assert text_out.exit_code == 0, text_out.output
     assert text_out.output.startswith("0 reads")
+
+
+def test_the_threshold_is_validated_and_production_needs_its_own_key(project_dir: Path) -> None:
+    config = project_dir / "sbt.yaml"
+    base = config.read_text()
+    config.write_text(base.replace("unusual_distinct_asn_per_day: 200", "unusual_distinct_asn_per_day: 0"))
+    with pytest.raises(ConfigError, match="unusual_distinct_asn_per_day"):
+        load_settings(config)
+    config.write_text(base.replace("unusual_distinct_asn_per_day: 200", "unusual_distinct_asn_per_day: 35"))
+    assert load_settings(config).pdp.unusual_distinct_asn_per_day == 35
+    production = load_settings(config).model_copy(update={"environment": "production"})
+    with pytest.raises(ConfigError, match=r"pdp\.access_key_env is required in production"):
+        access_key(production)
+    keyed = production.model_copy(
+        update={"pdp": production.pdp.model_copy(update={"access_key_env": "SBT_TEST_PDP_KEY"})}
+    )
+    with pytest.raises(ConfigError, match="SBT_TEST_PDP_KEY is not set"):
+        access_key(keyed)
+    os.environ["SBT_TEST_PDP_KEY"] = "k" * 40
+    try:
+        assert access_key(keyed) == b"k" * 40
+    finally:
+        del os.environ["SBT_TEST_PDP_KEY"]
