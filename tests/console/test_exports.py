@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, QuarantinedRow
 from sbt_sync.reports.recap import build_recap
@@ -256,3 +259,28 @@ def test_a_resolved_identity_conflict_names_the_chosen_person_and_the_row_source
     audit = steward.get(f"/audit?entry={entry}").text
     # the audit log keeps the NIP masked, as the entry was written
     assert f"<b>Keputusan</b>: <del>–</del> → <ins>nip: {'*' * 14}{NIP_B[-4:]}</ins>" in audit
+
+
+def test_the_clis_recap_files_are_the_dashboards_downloads(
+    world: World, project_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sbt-sync report recap`` writes the same XLSX layout (title, as-of, widths, frozen header) and
+    the same CSV bytes (BOM included) as the dashboard's downloads: one writer serves both."""
+    monkeypatch.setenv("SBT_DATABASE_URL", world.database.url)
+    config = ["--config", str(project_dir / "sbt.yaml")]
+    for fmt in ("xlsx", "csv"):
+        result = CliRunner().invoke(
+            app, [*config, "report", "recap", "--format", fmt, "-o", str(tmp_path / f"r.{fmt}")]
+        )
+        assert result.exit_code == 0, result.output
+    steward = world.login("steward")
+    ours, theirs = load_workbook(tmp_path / "r.xlsx"), _book(steward.get("/recap.xlsx"))
+    assert ours.sheetnames == theirs.sheetnames
+    for name in ours.sheetnames:
+        cli_sheet, web_sheet = ours[name], theirs[name]
+        assert cli_sheet["A1"].value == web_sheet["A1"].value and AS_OF.match(cli_sheet["A2"].value)
+        assert cli_sheet.freeze_panes == web_sheet.freeze_panes == f"B{HEADER_ROW + 1}"
+        assert _table(cli_sheet) == _table(web_sheet)
+        widths = {k: d.width for k, d in cli_sheet.column_dimensions.items()}
+        assert widths == {k: d.width for k, d in web_sheet.column_dimensions.items()} and widths
+    assert (tmp_path / "r.csv").read_bytes() == steward.get("/recap.csv").content
