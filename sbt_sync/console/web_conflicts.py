@@ -25,10 +25,12 @@ from sbt_sync.console.web import (
     require,
     safe_local,
 )
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.console.web_pages import KANREGS
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models.golden import CONFLICT_KINDS
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
@@ -106,6 +108,8 @@ def conflicts(
         offset=(page - 1) * PAGE,
     )
     counts = count_queue(ctx.database, filters, today=today, me=me.username)
+    record_read(request, me, "search", nips_in(rows), filter={"what": "conflicts", "status": status,
+                "kind": kind, "agency": agency, "kanreg": kanreg, "page": page})  # fmt: skip
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
     return render(
         request, "conflicts.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
@@ -168,10 +172,12 @@ def conflict_detail(
         "q_birth": q_birth if searched else (birth.isoformat() if isinstance(birth, date) else ""),
         "q_instansi": q_instansi if searched else source.get("instansi_name") or source.get("instansi") or "",
     }
+    record_read(request, me, "conflict", nips_in(detail, hits))
     return render(
         request, "conflict.html", me, c=detail, identity=detail.summary.kind in IDENTITY_KINDS,
         act=me.can("conflicts.act") and detail.summary.status == "open",
         fields=PROFILE_FIELDS, hits=hits, searched=searched, search_error=search_error, search=form,
+        colleagues=assignable_users(database) if me.can("conflicts.act") else [],
     )  # fmt: skip
 
 

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from sbt_sync.console.users import add_user
+from sbt_sync.db import migrate
 from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Case, Conflict, FieldProvenance, User
 from sbt_sync.steward.case_labels import case_label, event_label, short_name, short_number
 from sbt_sync.steward.conflicts import (
@@ -116,6 +118,38 @@ def test_only_the_holder_whoever_assigned_it_or_an_admin_moves_a_held_conflict(w
     with pytest.raises(ConflictClaimed):
         assign_conflict(world.database, a, actor="budi", assignee="budi")
     assert _holder(world, a) == ("citra", "admin")
+
+
+def test_a_conflicts_page_offers_assigning_to_stewards_and_admins_only(world: World) -> None:
+    _colleagues(world)
+    a = world.ids["conflict_a"]
+    page = world.login("steward").get(f"/conflicts/{a}").text
+    assert f'action="/conflicts/{a}/assign"' in page and '<option value="budi" >Budi Santoso</option>' in page
+    assert f'action="/conflicts/{a}/assign"' not in world.login("auditor").get(f"/conflicts/{a}").text
+
+
+def test_migration_0012_counts_a_claim_made_before_it_as_its_holders_own(empty_database: Database) -> None:
+    migrate.upgrade(empty_database, "0011")
+    user = (
+        "INSERT INTO users (id, username, display_name, role, active, failed_logins, created_at, "
+        "updated_at) VALUES (7, 'siti', 'Siti', 'steward', :yes, 0, :at, :at)"
+    )
+    conflicts = (
+        "INSERT INTO conflicts (conflict_key, kind, critical, priority, status, candidates, basis_hash, "
+        "opened_at, claimed_by_id, claimed_at) VALUES "
+        "('k1', 'lifecycle', :yes, 2, 'open', '[]', 'b', :at, 7, :at), "
+        "('k2', 'lifecycle', :yes, 2, 'open', '[]', 'b', :at, NULL, NULL)"
+    )
+    with empty_database.engine.begin() as conn:
+        for statement in (user, conflicts):
+            conn.execute(text(statement), {"yes": True, "at": T0})
+    migrate.upgrade(empty_database)
+    with empty_database.session() as session:
+        rows = session.execute(select(Conflict.conflict_key, Conflict.assigned_by_id).order_by(Conflict.id))
+        assert [tuple(r) for r in rows] == [("k1", 7), ("k2", None)]
+    migrate.downgrade(empty_database, "0011")
+    columns = inspect(empty_database.engine).get_columns("conflicts")
+    assert "assigned_by_id" not in {c["name"] for c in columns}
 
 
 def test_assigning_needs_the_session_csrf_token(world: World) -> None:
