@@ -139,7 +139,7 @@ def _plant(world: Cycled) -> dict[str, int]:
 
 
 def test_the_purge_removes_what_the_policy_says_and_keeps_what_cases_and_blocks_need(
-    fresh_cycle: Cycled,
+    fresh_cycle: Cycled, pdp_sandbox_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world, database, policy = fresh_cycle, fresh_cycle.database, fresh_cycle.settings.retention
     planted = _plant(world)
@@ -205,3 +205,11 @@ def test_the_purge_removes_what_the_policy_says_and_keeps_what_cases_and_blocks_
     # A second purge at the same instant finds nothing more.
     again = purge(database, policy, actor="tester", downloads_dir=downloads, as_of=later, dry_run=True)
     assert again.cases == [] and again.quarantine == [] and again.downloads == []
+    # The next cycle runs on the purged database and brings none of the removed cases back.
+    with database.session() as session:
+        keys_before = set(session.scalars(select(Case.case_key)))
+    run_cycle(pdp_sandbox_data, database, tmp_path, monkeypatch)
+    with database.session() as session:
+        keys_after = set(session.scalars(select(Case.case_key)))
+        cases_after = session.scalar(select(func.count()).select_from(Case))
+    assert keys_after == keys_before and cases_after == len(after["cases"])
