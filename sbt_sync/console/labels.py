@@ -300,6 +300,19 @@ WORDS: Words = {
     "astatus.waiting": ("menunggu", "waiting"),
     "astatus.approved": ("disetujui", "approved"),
     "astatus.rejected": ("ditolak", "rejected"),
+    "end.revised": (
+        "hukuman tercatat (berlaku: {code}, direvisi setelah keberatan pada {on})",
+        "sanction recorded (in force: {code}, revised after objection on {on})",
+    ),
+    "end.critical_conflict": ("konflik kritis masih terbuka", "open critical conflict"),
+    "end.sanction": ("hukuman tercatat", "sanction recorded"),
+    "end.annulled": ("rekomendasi dibatalkan", "recommendation annulled"),
+    "end.left": ("ASN berhenti dari dinas", "ASN left service"),
+    "end.on": ("Buka blokir: {what} pada {day}", "Unblock: {what} on {day}"),
+    "end.unknown_day": (
+        "Buka blokir: {what} (tanggal tidak diketahui, dihitung per {day})",
+        "Unblock: {what} (date unknown, counted as of {day})",
+    ),
     "guard.summary": ("{blokir} blokir, {buka} buka blokir", "{blokir} blocks, {buka} unblocks"),
     "err.generic": (
         "Permintaan ditolak. Periksa isian lalu coba lagi; bila berulang, hubungi admin.",
@@ -712,10 +725,84 @@ def timeline_title(entry: Any, lang: str = "id") -> str:
     return title
 
 
+_CONTROL_REASONS: tuple[tuple[str, tuple[str, str]], ...] = (
+    (
+        r"PPK follow-up deadline (?P<deadline>\S+) of (?P<of>.+) nears$",
+        (
+            "Batas tindak lanjut PPK {deadline} untuk {of} sudah dekat",
+            "PPK follow-up deadline {deadline} of {of} nears",
+        ),
+    ),
+    (
+        r"PPK follow-up deadline (?P<deadline>\S+) of (?P<of>.+) passed$",
+        (
+            "Batas tindak lanjut PPK {deadline} untuk {of} terlewati",
+            "PPK follow-up deadline {deadline} of {of} passed",
+        ),
+    ),
+    (
+        r"no sanction recorded (?P<days>\d+) days after the (?P<step>peringatan|teguran)$",
+        (
+            "Belum ada hukuman tercatat {days} hari setelah {step}",
+            "No sanction recorded {days} days after the {step}",
+        ),
+    ),
+    (
+        r"held \(never blocked\) until a steward decides: (?P<why>.*)$",
+        (
+            "Ditahan (tidak diblokir) sampai steward memutuskan: {why}",
+            "Held (never blocked) until a steward decides: {why}",
+        ),
+    ),
+)
+"""The enforcement policy's step reasons (:mod:`sbt_sync.enforce.policy`), read back into words."""
+_END_EVENTS = (
+    (
+        r"sanction recorded \(in force: (?P<code>[^,]*), revised after objection on (?P<on>\S+)\)",
+        "end.revised",
+    ),
+    (r"sanction recorded", "end.sanction"),
+    (r"recommendation annulled", "end.annulled"),
+    (r"ASN left service", "end.left"),
+)
+
+
+def control_reason(reason: object, lang: str = "id") -> str:
+    """A control step's reason in words; a reason the policy does not write (a person's) as given."""
+    text = str(reason or "")
+    if lang == "en" or not text:
+        return text
+    for pattern, pair in _CONTROL_REASONS:
+        found = re.match(pattern, text)
+        if found:
+            parts = found.groupdict()
+            if parts.get("why") == "open critical conflict":  # the policy's default hold reason
+                parts["why"] = _word("end.critical_conflict", lang)
+            return _pick(pair, lang).format(**parts)
+    for pattern, key in _END_EVENTS:
+        found = re.match(
+            pattern + r"(?: on (?P<day>\S+)| \(date unknown, counted as of (?P<asof>\S+)\))?$", text
+        )
+        if found:
+            parts = found.groupdict()
+            words = _word(key, lang).format(
+                code=sanction_label(parts.get("code"), lang) if parts.get("code") else "",
+                on=parts.get("on") or "",
+            )
+            if parts.get("day"):
+                return _word("end.on", lang).format(what=words, day=parts["day"])
+            if parts.get("asof"):
+                return _word("end.unknown_day", lang).format(what=words, day=parts["asof"])
+            return words
+    return text
+
+
 def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = None) -> str:
     """A timeline detail's value in words: rules, statuses, decisions (``field``: the decided one)."""
     if key == "rule":
         return rule_label(value, lang)
+    if key == "reason":
+        return control_reason(value, lang)
     if key == "status":
         word = _word(f"status.{value}", lang)
         return str(value) if word == f"status.{value}" else word
@@ -799,6 +886,8 @@ def install(env: Environment) -> None:
 
     @pass_context
     def golden(context: Context, field: str, value: object) -> str:
+        if field.endswith("_at") and value:  # an instant: in the deployment's zone, as every time shown
+            return str(context.environment.filters["dt"](value))
         names = _names(context)
         return golden_value(
             field, value, _lang(context), (lambda i: names.label(i, _lang(context))) if names else None
