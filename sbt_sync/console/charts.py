@@ -1,7 +1,8 @@
 """Charts as inline SVG, drawn on the server: no JavaScript library, no CDN, readable offline.
 
 Each function returns markup-safe SVG with a <title> per bar for the exact number on hover and a text
-label, so the chart reads without a mouse too.
+label, so the chart reads without a mouse too; the whole chart is one image (``role="img"``) whose
+``aria-label`` says every number, so a screen reader reads it as well.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from markupsafe import Markup, escape
 PALETTE = ("#1f6f8b", "#e07a1f", "#4c9a2a", "#a23b72", "#6c757d")
 
 
+def _spoken(rows: Sequence[tuple[str, int]]) -> str:
+    """The chart's numbers as its accessible name: "label: value; label: value" (not yet escaped)."""
+    return "; ".join(f"{label}: {value}" for label, value in rows)
+
+
 def hbars(
     rows: Sequence[tuple[str, int]], *, width: int = 520, bar: int = 26, label_width: int = 170
 ) -> Markup:
@@ -20,7 +26,8 @@ def hbars(
     top = max((v for _, v in rows), default=0) or 1
     height = len(rows) * (bar + 8) + 8
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMinYMin meet">'
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMinYMin meet" '
+        f'aria-label="{escape(_spoken(rows))}">'
     ]
     for i, (label, value) in enumerate(rows):
         y = 8 + i * (bar + 8)
@@ -41,7 +48,9 @@ def vbars(rows: Sequence[tuple[str, int]], *, width: int = 560, height: int = 22
     n = max(len(rows), 1)
     slot = (width - 20) / n
     plot = height - 40
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img">']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(_spoken(rows))}">'
+    ]
     for i, (label, value) in enumerate(rows):
         h = round(plot * value / top)
         x = 10 + i * slot
@@ -68,7 +77,10 @@ def lines(
     top = max((points[x].get(k, 0) for x in xs for k, _ in series), default=0) or 1
     plot_w, plot_h, left, base = width - 70, height - 60, 40, height - 30
     step = plot_w / max(len(xs) - 1, 1)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img">']
+    spoken = ". ".join(
+        f"{legend}: " + _spoken([(x, points[x].get(key, 0)) for x in xs]) for key, legend in series
+    )
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(spoken)}">']
     parts.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="#999"/>')
     parts.append(f'<text x="4" y="{base - plot_h + 4}">{top}</text><text x="4" y="{base}">0</text>')
     for j, (key, legend) in enumerate(series):

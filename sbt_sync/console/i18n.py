@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sbt_sync.console.words_a11y import WORDS as A11Y_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
 from sbt_sync.console.words_queue import WORDS as QUEUE_WORDS
 from sbt_sync.imut.report import WORDS as IMUT_WORDS
@@ -713,6 +714,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pic.missing": ("Alamat itu tidak terdaftar.", "That address is not there."),
 }
 MESSAGES.update(IMUT_WORDS)
+MESSAGES.update(A11Y_WORDS)  # the skip link (sbt_sync/console/words_a11y.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list
 MESSAGES.update(EXPORT_WORDS)
 
