@@ -34,7 +34,7 @@ NOW = datetime(2024, 11, 27, 3, 0, tzinfo=UTC)
 
 def test_migrates_empty_database_to_head_and_back_to_base(empty_database: Database) -> None:
     migrate.upgrade(empty_database)
-    assert migrate.is_current(empty_database)
+    assert migrate.current_revision(empty_database) == migrate.head_revision(empty_database)
     assert set(Base.metadata.tables) <= set(inspect(empty_database.engine).get_table_names())
 
     migrate.upgrade(empty_database)  # at head: nothing to do, no error
@@ -43,7 +43,7 @@ def test_migrates_empty_database_to_head_and_back_to_base(empty_database: Databa
     assert set(inspect(empty_database.engine).get_table_names()) <= {"alembic_version"}
 
     migrate.upgrade(empty_database)  # and up again from base
-    assert migrate.is_current(empty_database)
+    assert migrate.current_revision(empty_database) == migrate.head_revision(empty_database)
 
 
 def test_migrations_create_exactly_what_the_models_declare(migrated_database: Database) -> None:
