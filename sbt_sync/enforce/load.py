@@ -26,7 +26,8 @@ _RESULT_OF_STATUS = {
 
 
 def load_cases(session: Session) -> list[EnforcementCase]:
-    """Every golden case as an :class:`EnforcementCase`, with annulment and departure dates.
+    """Every golden case as an :class:`EnforcementCase`, with annulment and departure dates and the
+    sanction in force (its code, since when it is in force, a revision's or an annulment's day).
 
     Departures come from the registry (``kedudukanPnsId`` meaning the ASN left service, dated by its
     ``updatedAt``); an annulment is dated by the golden record's ``annulled_on`` when it carries one,
@@ -78,9 +79,18 @@ def load_cases(session: Session) -> list[EnforcementCase]:
                 left_service_on=departures.get(row.nip) if row.nip else None,
                 recommendation_no=row.recommendation_no,
                 kanreg_id=row.kanreg_id,
+                sanction_code=row.sanction_imposed,
+                sanction_revised_on=_revised_on(golden),
+                sanction_annulled_on=wib_day(_golden(golden, "sanction_annulled_on")),
             )
         )
     return cases
+
+
+def _revised_on(golden: Mapping[str, Any]) -> date | None:
+    """The version in force's date when it revised an earlier sanction (the golden case then says
+    since when a sanction is in force, ``sanction_since``)."""
+    return wib_day(_golden(golden, "sanction_date")) if _golden(golden, "sanction_since") else None
 
 
 def left_service_dates(session: Session, nips: Iterable[str]) -> dict[str, date | None]:

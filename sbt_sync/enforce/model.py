@@ -62,6 +62,16 @@ class EnforcementCase:
     left_service_on: date | None = None
     recommendation_no: str | None = None
     kanreg_id: str | None = None
+    sanction_code: str | None = None
+    """The jenisHukuman of the sanction in force (the latest decision, revisions on objection
+    included); ``sanction_on`` is the day a sanction has been in force since without a break (the
+    follow-up), not the revision's day."""
+    sanction_revised_on: date | None = None
+    """The decision date of the version in force when it revised an earlier one; None otherwise."""
+    sanction_annulled_on: date | None = None
+    """The sanction was annulled on objection on this day and no sanction is in force since. The
+    reconciliation holds such a proven case until a steward says whether the recommendation still
+    binds; if they say it does, the case escalates again as one never followed up."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,16 @@ deadline, ``teguran`` ``teguran_after_days`` after the peringatan and ``pembloki
 ``peringatan_dini_days_before`` the deadline and fires only while the deadline is still ahead (a
 recommendation first seen after it gets the peringatan instead). A step fires when its day is on or
 before ``as_of`` and no end event (sanction recorded, recommendation annulled, ASN left service) is
-dated on or before it. After a fired pemblokiran, an end event gives ``buka_blokir`` on its date. A case
+dated on or before it. After a fired pemblokiran, an end event gives ``buka_blokir`` on its date.
+
+The sanction is the one in force (the reconciliation's: the latest decision, a revision after an
+objection included). A revision does not move the follow-up: the end event is the day since which a
+sanction has been in force without a break (``sanction_on``), so a sanction reduced on objection never
+makes a PPK late nor re-blocks anyone. A sanction annulled on objection leaves no sanction in force:
+the reconciliation holds a proven case (never blocked, never escalated) until a steward decides whether
+the recommendation still binds the PPK; a wrong block and a lost one weigh the same, so neither is
+guessed. When the steward says it binds, the case escalates from its recommendation as one never
+followed up (the steps fallen due fire, a block included); when they close it, it ends annulled. A case
 that is held (an open critical conflict, or a disputed identity on any of its records: the input says
 which and why) and has not ended takes no step but ``hold`` and is never blocked. An NIP is blocked
 while any of its cases requires it. This is the rule the sandbox's ground truth applies
@@ -75,7 +84,7 @@ def _end(case: EnforcementCase, as_of: date) -> tuple[date | None, str]:
     """
     events: list[tuple[date, str]] = []
     for known, day, what in (
-        (case.sanction_recorded, case.sanction_on, "sanction recorded"),
+        (case.sanction_recorded, case.sanction_on, _sanction_words(case)),
         (
             case.annulled or case.verification_result == "dibatalkan",
             case.annulled_on,
@@ -92,6 +101,16 @@ def _end(case: EnforcementCase, as_of: date) -> tuple[date | None, str]:
     if not events:
         return None, ""
     return min(events)
+
+
+def _sanction_words(case: EnforcementCase) -> str:
+    """How a recorded sanction is named in a step's reason: the one in force, and its revision."""
+    if case.sanction_revised_on is None:
+        return "sanction recorded"
+    return (
+        f"sanction recorded (in force: {case.sanction_code or '?'}, revised after objection on "
+        f"{case.sanction_revised_on.isoformat()})"
+    )
 
 
 def _deadline(case: EnforcementCase, policy: EnforcementSettings) -> date | None:

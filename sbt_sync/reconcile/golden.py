@@ -14,7 +14,7 @@ raised (the sources came to agree) has nothing to apply to.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -32,6 +32,13 @@ from sbt_sync.reconcile.golden_model import (
 )
 from sbt_sync.reconcile.golden_status import has_ended, hold_reason, identity_disputes, lifecycle_status
 from sbt_sync.reconcile.golden_survive import latest_by_source, survive
+from sbt_sync.reconcile.sanctions import (
+    SanctionVersion,
+    StewardSanction,
+    apply_in_force,
+    attach_entries,
+    sanction_history,
+)
 from sbt_sync.settings import SurvivorshipSettings
 
 __all__ = ["latest_decisions", "reconcile", "reconcile_case"]
@@ -79,8 +86,12 @@ def reconcile_case(
     *,
     as_of: date | None = None,
     left_service_on: date | None = None,
+    sanctions: Sequence[StewardSanction] = (),
 ) -> GoldenCase:
     """One case's golden fields, conflicts (decisions applied), status at ``as_of`` and hold.
+
+    Its sanction is the version in force among what the sources state and the stewards' entries
+    ``sanctions`` (:mod:`sbt_sync.reconcile.sanctions`).
 
     Critical-field decisions are applied before the lifecycle check, so a steward who settles a
     disputed result also settles whether a sanction contradicts it. The case is held while a critical
@@ -88,7 +99,9 @@ def reconcile_case(
     end event has happened (:func:`~sbt_sync.reconcile.golden_status.hold_reason`).
     """
     golden = survive(case, survivorship)
-    settled = _apply(critical_conflicts(case), golden, decisions)
+    history = sanction_history(case.records, sanctions, survivorship.sanction, as_of)
+    apply_in_force(golden, history)
+    settled = _apply(critical_conflicts(case, history.dispute), golden, decisions)
     settled += _apply(lifecycle_conflicts(case, golden), golden, decisions)
     settled += _apply(link_conflicts(case), golden, decisions)
     ordered = tuple(sorted(settled, key=lambda c: c.conflict_key))
@@ -108,7 +121,18 @@ def reconcile_case(
         status=status,
         held=reason is not None,
         hold_reason=reason,
+        sanction_versions=_decided(history.versions, golden),
     )
+
+
+def _decided(
+    versions: tuple[SanctionVersion, ...], golden: Mapping[str, FieldValue]
+) -> tuple[SanctionVersion, ...]:
+    """``versions`` with the version in force carrying a steward's decision on a sanction conflict."""
+    chosen = golden.get("sanction_code")
+    if chosen is None or chosen.rule != "steward_decision":
+        return versions
+    return tuple(replace(v, code=str(chosen.value)) if v.in_force and v.code else v for v in versions)
 
 
 def reconcile(
@@ -119,16 +143,23 @@ def reconcile(
     as_of: date | None = None,
     left_service: Mapping[str, date] | None = None,
     overrides: Iterable[LinkOverride] = (),
+    sanctions: Iterable[StewardSanction] = (),
 ) -> GoldenResult:
     """The golden dataset of ``records`` (identities already resolved), with the stewards' link
     corrections ``overrides`` applied (:func:`~sbt_sync.reconcile.golden_link.link`).
 
     ``left_service`` maps a NIP to the date its holder left service (registry kedudukan 66/77/88/99);
-    ``as_of`` is the day statuses are derived for (None: everything known counts).
+    ``as_of`` is the day statuses are derived for (None: everything known counts); ``sanctions`` are
+    the stewards' sanction entries, each applied to the case it follows
+    (:func:`~sbt_sync.reconcile.sanctions.attach_entries`).
     """
     records = list(records)
     in_force = latest_decisions(decisions)
     departures = left_service or {}
+    drafts = link(records, overrides)
+    entries = attach_entries(
+        list(sanctions), {d.case_key: frozenset(r.staged_id for r in d.records) for d in drafts}
+    )
     cases = tuple(
         reconcile_case(
             draft,
@@ -136,8 +167,9 @@ def reconcile(
             in_force,
             as_of=as_of,
             left_service_on=departures.get(draft.nip) if draft.nip else None,
+            sanctions=entries.get(draft.case_key, ()),
         )
-        for draft in link(records, overrides)
+        for draft in drafts
     )
     linked = {r.staged_id for case in cases for r in case.draft.records}
     unlinked = tuple(sorted((r for r in records if r.staged_id not in linked), key=SourceRecord.sort_key))

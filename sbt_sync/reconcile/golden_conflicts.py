@@ -3,7 +3,9 @@
 - ``critical_field``: sources disagree on the recommendation result, the recommended sanction or the
   sanction imposed (each source's latest value counts; a sanction disagreement is not raised while the
   result itself is disputed, since it follows from it).
-- ``lifecycle``: a sanction is recorded on a case whose golden result is ``tidak_terbukti``.
+- ``lifecycle``: a sanction is recorded on a case whose golden result is ``tidak_terbukti``; or the
+  sanction of a proven case was annulled on objection (a steward says whether the recommendation
+  still binds the PPK).
 - ``ambiguous_link``: a record matched several cases equally well (see :mod:`golden_link`).
 
 A conflict is raised only while its cause holds: when the sources come to agree it is no longer
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sbt_sync.reconcile.golden_model import (
@@ -42,6 +44,7 @@ PRIORITY = {
 """(priority 1-4, days until due) per kind and field: a disputed result can wrongly block an ASN."""
 DEFAULT_PRIORITY = (4, 20)
 NOT_PROVEN = "tidak_terbukti"
+PROVEN = "terbukti"
 
 
 def basis_hash(candidates: Iterable[Candidate]) -> str:
@@ -79,12 +82,23 @@ def _comparable(name: str, value: Any) -> Any:
     return SAME_RESULT.get(value, value) if name == "verification_result" else value
 
 
-def critical_conflicts(case: CaseDraft) -> list[ConflictDraft]:
-    """The critical fields on which the latest values of two or more sources disagree."""
+def critical_conflicts(
+    case: CaseDraft, sanction_dispute: Sequence[Candidate] | None = None
+) -> list[ConflictDraft]:
+    """The critical fields on which the latest values of two or more sources disagree.
+
+    ``sanction_dispute``, when given, replaces the comparison for ``sanction_code``: the sources
+    disagreeing about the sanction in force on one decision date (:mod:`sbt_sync.reconcile.sanctions`),
+    so a later decision with another code (a revision after an objection) is no conflict.
+    """
     raised: list[ConflictDraft] = []
     for name in CRITICAL_FIELDS:
         if name == "recommended_sanction" and raised:
             break
+        if name == "sanction_code" and sanction_dispute is not None:
+            if sanction_dispute:
+                raised.append(_conflict("critical_field", case.case_key, name, sanction_dispute))
+            continue
         latest: Mapping[str, SourceRecord] = latest_by_source(case.records, name)
         if len({_comparable(name, r.value(name)) for r in latest.values()}) > 1:
             candidates = [Candidate(r.source, r.value(name), r.staged_id) for r in latest.values()]
@@ -95,6 +109,21 @@ def critical_conflicts(case: CaseDraft) -> list[ConflictDraft]:
 def lifecycle_conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> list[ConflictDraft]:
     """A sanction recorded although the golden result says the case was not proven."""
     result, sanction = golden.get("verification_result"), golden.get("sanction_code")
+    annulled = golden.get("sanction_annulled_on")
+    if result is not None and annulled is not None and result.value == PROVEN:
+        # The sanction of a proven case was annulled on objection: whether the recommendation still
+        # binds the PPK (escalation resumes: keep "terbukti") or the matter is closed ("dibatalkan") is
+        # a steward's call. Held meanwhile: neither a block nor a lost one rests on a guess.
+        candidates = [
+            Candidate(result.source or "steward", result.value, result.staged_id or 0),
+            Candidate(annulled.source or "steward", "dibatalkan", annulled.staged_id or 0),
+        ]
+        return [
+            _conflict(
+                "lifecycle", case.case_key, "verification_result", candidates,
+                reason="sanction_annulled_on_objection", subject="|sanction_annulled",
+            )
+        ]  # fmt: skip
     if result is None or sanction is None or result.value != NOT_PROVEN:
         return []
     candidates = [Candidate(fv.source or "steward", fv.value, fv.staged_id or 0) for fv in (result, sanction)]

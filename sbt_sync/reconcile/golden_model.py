@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from sbt_sync.reconcile.sanctions import SanctionVersion
 
 LinkRule = Literal[
     "register",
@@ -28,7 +31,7 @@ LinkRule = Literal[
     "steward_merge",
 ]
 OverrideKind = Literal["move_record", "split", "merge"]
-SurvivalRule = Literal["source_rank", "recency", "only_source", "steward_decision"]
+SurvivalRule = Literal["source_rank", "recency", "only_source", "steward_decision", "sanction_in_force"]
 ConflictKind = Literal["critical_field", "lifecycle", "ambiguous_link"]
 ConflictStatus = Literal["open", "resolved"]
 
@@ -227,6 +230,8 @@ class GoldenCase:
     held: bool
     hold_reason: str | None = None
     """What holds the case (the open conflicts and identity disputes, named); None when not held."""
+    sanction_versions: tuple[SanctionVersion, ...] = ()
+    """Every version of its sanction, in decision order (:mod:`sbt_sync.reconcile.sanctions`)."""
 
     @property
     def case_key(self) -> str:

@@ -33,6 +33,7 @@ from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.reconcile.golden_model import ConflictDraft, GoldenCase
 from sbt_sync.reconcile.golden_status import day_of
 from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.sanction_store import release_removed, sync_versions
 
 SYSTEM_ACTOR = "sbt-sync"
 """Who the audit log names for what reconciliation did on its own."""
@@ -98,7 +99,9 @@ def _apply_columns(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str
     row.follow_up_deadline = day_of(values.get("follow_up_deadline"))
     row.recommended_sanction = _text(values.get("recommended_sanction"), 8)
     row.sanction_imposed = _text(values.get("sanction_code"), 8)
-    row.sanction_date = day_of(values.get("sanction_date"))
+    # The day the PPK followed up: a sanction revised on objection stays followed up since the first
+    # decision (``sanction_since``), whatever the version in force is dated.
+    row.sanction_date = day_of(values.get("sanction_since") or values.get("sanction_date"))
     # The registry wins for instansi and Kanreg once the identity is known.
     kanreg, instansi = registry.get(case.draft.nip or "", (None, None))
     row.kanreg_id = kanreg
@@ -158,6 +161,7 @@ def persist(
     removed = sorted((old_case_ids | {r.id for r in matched.values()}) - kept)
     for chunk in chunks(removed):
         _record_removal(session, chunk, now)
+        release_removed(session, chunk)
         for conflict in session.scalars(select(Conflict).where(Conflict.case_id.in_(chunk))):
             if conflict.kind in CASE_CONFLICT_KINDS and conflict.status != "auto_closed":
                 conflict.status, conflict.closed_at = "auto_closed", now
@@ -190,6 +194,7 @@ def persist(
         ids[case.case_key] = row.id
     _sync_links(session, cases, ids, now, stats)
     _sync_provenance(session, cases, ids, now)
+    sync_versions(session, cases, ids, now)
     _sync_conflicts(session, cases, ids, set(ids.values()) | set(old_case_ids), now, stats)
     return stats, ids
 

@@ -31,6 +31,7 @@ from sbt_sync.reconcile.golden_scope import Scope, all_staged_ids, closure, iden
 from sbt_sync.reconcile.golden_store import PersistStats, persist
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_rows, resolve_identities
+from sbt_sync.reconcile.sanction_store import steward_entries, unapplied_cases
 from sbt_sync.settings import Settings
 from schemas.feeds import CASELESS_SOURCES
 from schemas.reference import kedudukan
@@ -157,7 +158,9 @@ def reconcile_in_session(
     stats = ReconcileStats(full=full)
     thresholds = IdentityThresholds.from_settings(settings.identity)
     decided_rows, decided_cases = _unapplied_decisions(session)
-    stats.decisions_new = len(decided_rows) + len(decided_cases)
+    revised_cases = unapplied_cases(session)  # stewards' sanction entries not yet taken into account
+    stats.decisions_new = len(decided_rows) + len(decided_cases) + len(revised_cases)
+    decided_cases += revised_cases
     # Personnel actions (I-MUT) stage like every record but are no neutrality records: never linked
     # into cases. Their needs_reconcile flag is the I-MUT findings' own (sbt_sync.imut.store).
     pending = [
@@ -184,6 +187,9 @@ def reconcile_in_session(
     stats.corrections_applied = len(corrections.overrides) + len(corrections.persons)
     stats.corrections_reopened = corrections.reopened
     departures = left_service(session, {r.nip for r in records if r.nip})
+    current = _current_links(session, scope.case_ids)
+    keys = {case_id: key for key, (case_id, _) in current.items()}
+    entries = steward_entries(session, scope.case_ids, keys)
     say("records in scope loaded", len(records))
     # The same pure function the property tests cover, over the whole closed scope; only the
     # cases whose records, decisions or crosswalk changed are written.
@@ -194,9 +200,9 @@ def reconcile_in_session(
         as_of=as_of,
         left_service=departures,
         overrides=corrections.overrides,
+        sanctions=entries,
     )
     say("cases reconciled", len(result.cases))
-    current = _current_links(session, scope.case_ids)
     changed = set(seeds) | _records_of(session, decided_cases)
     touched = [c for c in result.cases if full or _is_touched(c.draft, changed, current)]
     recomputed = {c.case_key for c in touched}

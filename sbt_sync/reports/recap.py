@@ -1,8 +1,10 @@
 """The national recap, in the form BKN publishes it (DOMAIN.md: the 26 November 2020 table).
 
 Per election event and in total: reported (cases with a Bawaslu register), recommended (golden result
-``terbukti`` or ``dibatalkan``), sanctioned by PPK (recommended with a recorded sanction), not followed
-up (recommended minus sanctioned), in process (reported, no result yet), not proven, rejected,
+``terbukti`` or ``dibatalkan``), sanctioned by PPK (recommended with a sanction in force: the latest
+decision, so a sanction annulled on objection no longer counts), revised after objection (cases whose
+sanction has more than one version, ``sanction_versions``), not followed up (recommended minus
+sanctioned), in process (reported, no result yet), not proven, rejected,
 annulled, held, blocked (cases a standing SIASN block is for), blocked NIPs, unblocked (cases with a
 buka blokir), and blocked NIPs by Kanreg. Two columns say what the table alone would hide: proven
 cases with no identified ASN (nobody can be warned or blocked until a steward identifies the person;
@@ -23,7 +25,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, CaseLink, ControlAction
+from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, CaseLink, ControlAction, SanctionVersion
 
 TOTAL = "TOTAL"
 NO_EVENT = "Tanpa pemilihan"
@@ -33,6 +35,7 @@ COLUMNS = (
     "reported",
     "recommended",
     "sanctioned",
+    "revised",
     "not_followed_up",
     "in_process",
     "not_proven",
@@ -49,6 +52,7 @@ HEADERS = {
     "reported": "Dilaporkan",
     "recommended": "Direkomendasikan",
     "sanctioned": "Dijatuhi hukuman PPK",
+    "revised": "Direvisi setelah keberatan",
     "not_followed_up": "Belum ditindaklanjuti",
     "in_process": "Dalam proses",
     "not_proven": "Tidak terbukti",
@@ -161,6 +165,14 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
         ):
             blocked_nips.add(nip)
             blocking.update(int(i) for i in case_ids or [])
+        revised = set(
+            session.scalars(
+                select(SanctionVersion.case_id)
+                .where(SanctionVersion.case_id.is_not(None))
+                .group_by(SanctionVersion.case_id)
+                .having(func.count() > 1)
+            )
+        )
         ever_unblocked = set(
             session.scalars(select(ControlAction.case_id).where(ControlAction.action == "buka_blokir"))
         )
@@ -187,6 +199,7 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
             "reported": is_reported,
             "recommended": result in RECOMMENDED,
             "sanctioned": result in RECOMMENDED and has_sanction,
+            "revised": case.id in revised,
             "not_followed_up": result in RECOMMENDED and not has_sanction,
             "in_process": is_reported and result is None,
             "not_proven": result == "tidak_terbukti",

@@ -67,7 +67,7 @@ def as_enforcement_case(number: int, case: Case, state: CaseState, nip: str) -> 
         held=bool(state.conflicts or state.disputes)
         and any(v["hasil"] == "terbukti" for v in state.rec.values()),
         sanction_recorded=sanksi is not None,
-        sanction_on=date.fromisoformat(sanksi["sk_date"]) if sanksi else None,
+        sanction_on=date.fromisoformat(sanksi["since"]) if sanksi else None,  # revisions keep the first
         annulled=result == "dibatalkan",
         annulled_on=rec["at"].astimezone(WIB).date() if rec and result == "dibatalkan" else None,
         left_service=case.left_on is not None,

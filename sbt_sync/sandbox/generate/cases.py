@@ -70,10 +70,24 @@ class Case:
     """Planted: the ASN is in no registry row; sources write this NIP and name (``row`` only lends the
     instansi and position, its registry holder has nothing to do with the case)."""
     flags: set[str] = field(default_factory=set)
+    revision: Revision | None = None
+    """Planted: the sanction was reduced on objection by a later decision, published through I'DIS."""
 
     def nip(self, reg: Registry) -> str:
         """The NIP the case's ASN has: the registry's, or the unregistered one the sources write."""
         return self.unregistered.nip if self.unregistered else reg.nip_str(self.row)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A later decision on objection: the reduced sanction, its letter (BKN's numbering style), its
+    date, the I'DIS record that publishes it (its key and when)."""
+
+    sanksi: int
+    nomor: str
+    sk_date: date
+    idis_key: str
+    idis_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

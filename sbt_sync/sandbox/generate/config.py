@@ -174,6 +174,7 @@ PLANTED = {
     "unregistered_nip": 4,  # finding and recommendation with a well-formed NIP nobody holds
     "tied_namesake": 4,  # finding and recommendation without NIP naming one of two tied namesakes
     "retired_while_blocked": 3,  # a blocked ASN retires before as_of: unblocked
+    "sanction_revision": 3,  # a second I'DIS decision reduces the sanction on objection (keberatan)
     "bad_rows": 8,  # rows no correct system may accept, per source and kind
     "repeat_asn": 30,  # ASN with cases in two events
 }

@@ -13,7 +13,7 @@ import numpy as np
 
 from sbt_sync.sandbox.generate import names
 from sbt_sync.sandbox.generate import nip as nipmod
-from sbt_sync.sandbox.generate.cases import LATE_BUCKETS, Case, Unregistered
+from sbt_sync.sandbox.generate.cases import LATE_BUCKETS, Case, Revision, Unregistered
 from sbt_sync.sandbox.generate.config import (
     AS_OF,
     AS_OF_DATE,
@@ -334,3 +334,39 @@ def plant_disputes(
         ("tied_namesake", tied_namesake),
     ):
         _plant_each(rng, (blocked, pool, proven), planted(name, factor), taken, plant)
+
+
+REDUCED = {25: 23, 24: 23, 23: 2, 28: 25, 27: 25, 10: 27, 11: 10, 21: 22, 3: 2, 2: 1}
+"""The lighter sanction an objection leads to (PP 94/2021 lets the decision on it lighten one)."""
+
+
+def plant_revisions(rng: np.random.Generator, cases: list[Case], factor: float) -> None:
+    """Sanctions reduced on objection (keberatan): a second I'DIS decision, dated 20 to 60 days after
+    the first, with another (lighter) code and a letter numbered in BKN's style
+    (``NNNN/B-AK.02.02/SD/F/YYYY``, DOMAIN.md), published before AS_OF.
+
+    Only on cases no other plant touched, reported through I'DIS alone (so no Kemendagri report can
+    disagree) and sanctioned well before AS_OF. Runs last, on its own random stream: no other plant
+    or source draws differently because of it.
+    """
+    last = AS_OF_DATE - timedelta(days=3)
+    pool = [
+        c
+        for c in cases
+        if not c.flags
+        and c.sanksi in REDUCED
+        and c.sk_date is not None
+        and c.idis_at is not None
+        and c.kemendagri_day is None
+        and c.sk_date + timedelta(days=20) <= last
+    ]
+    for case in _take(rng, pool, planted("sanction_revision", factor), set()):
+        assert case.sk_date is not None and case.sanksi is not None and case.idis_at is not None
+        day = min(case.sk_date + timedelta(days=int(rng.integers(20, 61))), last)
+        published = at_wib(day + timedelta(days=int(rng.integers(0, 2))), int(rng.integers(9, 17)))
+        # like every I'DIS record, none is published before the sandbox's clock starts
+        published = max(published, CLOCK_START + timedelta(hours=3), (case.idis_at + timedelta(hours=1)))
+        key = "".join(f"{int(b):02x}" for b in rng.integers(0, 256, 16))
+        nomor = f"{int(rng.integers(1000, 10000))}/B-AK.02.02/SD/F/{day.year}"
+        case.revision = Revision(REDUCED[case.sanksi], nomor, day, key, published)
+        case.flags.add("sanction_revised")

@@ -134,7 +134,13 @@ def case_state(
         elif ev.kind == "rekomendasi":
             state.rec[ev.source] = values
         elif ev.kind == "sanksi":
-            state.sanksi[ev.source] = values
+            # A source's decisions are versions: the latest decision is in force, and a sanction has
+            # been in force since its first decision (a revision on objection does not move it).
+            seen = state.sanksi.get(ev.source)
+            since = min(values["sk_date"], seen["since"]) if seen else values["sk_date"]
+            if seen is None or (values["sk_date"], values["at"]) > (seen["sk_date"], seen["at"]):
+                seen = values
+            state.sanksi[ev.source] = seen | {"since": since}
     _conflicts(state)
     as_of = instant.astimezone(WIB).date()
     rec = state.golden(state.rec, REC_PRIORITY)
@@ -149,7 +155,7 @@ def case_state(
     ends = [
         d
         for d in (
-            date.fromisoformat(sanksi["sk_date"]) if sanksi else None,
+            date.fromisoformat(sanksi["since"]) if sanksi else None,
             rec["at"].astimezone(WIB).date() if rec["hasil"] == "dibatalkan" else None,
             left,
         )

@@ -15,10 +15,15 @@ the instansi the sources name), `nomor_register`,
 `bentuk_pelanggaran`, `kategori_jabatan`, `tanggal_register`, `tanggal_diteruskan`, `hasil` (the final
 verification result, possibly published after `as_of`), `nomor_rekomendasi`, `tanggal_rekomendasi`,
 `rekomendasi_tersedia` (when the recommendation becomes available), `rekomendasi_sanksi`, `dibatalkan`
-(instant of annulment or null), `jenis_hukuman`, `nomor_sk`, `tanggal_sk` (the sanction, or null),
-`meninggalkan_dinas` (date the ASN left service, or null), `source_records`: `[{source, key, row}]`, every
-accepted source row that belongs to the case (rows listed in quarantine.jsonl are never here). This
-file describes the whole timeline; what is known at `as_of` is in enforcement.json and recap.json.
+(instant of annulment or null), `jenis_hukuman`, `nomor_sk`, `tanggal_sk` (the PPK's first decision on
+the sanction, or null: the day it followed up), `versi_hukuman` (every decision on the sanction in date
+order, each `{jenis_hukuman, nomor_sk, tanggal_sk}`: the first, then a revision after an objection
+(keberatan) where one was planted, a second I'DIS record with a lighter code and a letter numbered like
+BKN's `NNNN/B-AK.02.02/SD/F/YYYY`), `hukuman_berlaku` (the version in force: the latest decision; null
+when there is no sanction), `meninggalkan_dinas` (date the ASN left service, or null), `source_records`:
+`[{source, key, row}]`, every accepted source row that belongs to the case (rows listed in
+quarantine.jsonl are never here). This file describes the whole timeline; what is known at `as_of` is
+in enforcement.json and recap.json.
 
 ## source_nips.jsonl: the true NIP of every source row
 
@@ -71,7 +76,9 @@ latest delivery of each file name). Golden recommendation: bkn_wasdal, else kasn
 idis, else kemendagri. For a recommended case (`terbukti`, or `dibatalkan` later), with R the
 recommendation date: `peringatan` on R+10 (the PPK deadline), `teguran` on R+17, `pemblokiran` on R+24;
 a step fires when its date is on or before the `as_of` date (WIB) and no end event is dated on or
-before it. End events: the golden sanction's `tanggal_sk`, the annulment (date of the version that says
+before it. End events: the golden sanction's first `tanggal_sk` (a source's later decision with another
+code is a revision on objection: it is the sanction in force, but the follow-up stays dated by the first
+decision), the annulment (date of the version that says
 `dibatalkan`), leaving service (registry `kedudukanPnsId` 66/77/88/99; date `updatedAt`). After a fired
 `pemblokiran`, an end event gives `buka_blokir` on its date.
 

@@ -40,10 +40,29 @@ def _case_record(case: Case, reg: Registry, table: list[Instansi], book: Book) -
         "nomor_sk": case.nomor_sk,
         "tanggal_sk": case.sk_date.isoformat() if case.sk_date else None,
         "meninggalkan_dinas": case.left_on.isoformat() if case.left_on else None,
+        **_sanction_versions(case),
         "source_records": sorted(
             book.case_records.get(case.case_id, []), key=lambda r: (r["source"], r["key"], r["row"] or 0)
         ),
     }
+
+
+def _sanction_versions(case: Case) -> dict[str, Any]:
+    """``versi_hukuman`` (every decision, in date order) and ``hukuman_berlaku`` (the one in force)."""
+    if case.sanksi is None or case.sk_date is None:
+        return {"versi_hukuman": [], "hukuman_berlaku": None}
+    versions = [
+        {"jenis_hukuman": case.sanksi, "nomor_sk": case.nomor_sk, "tanggal_sk": case.sk_date.isoformat()}
+    ]
+    if case.revision is not None:
+        versions.append(
+            {
+                "jenis_hukuman": case.revision.sanksi,
+                "nomor_sk": case.revision.nomor,
+                "tanggal_sk": case.revision.sk_date.isoformat(),
+            }
+        )
+    return {"versi_hukuman": versions, "hukuman_berlaku": versions[-1]}
 
 
 def states_at(

@@ -86,7 +86,35 @@ class Idis:
             self._emit(case, key, at, record)
             if roll > 0.97:
                 self._emit(case, key, at + timedelta(hours=20), dict(record))
+            if case.revision is not None:
+                self._revision(case, record, nip)
         self._junk(cases, planted("bad_rows", factor))
+
+    def _revision(self, case: Case, first: dict[str, Any], nip: str) -> None:
+        """The decision on the objection: a record of its own, the first one's person and recommendation
+        (no random draw: the other records stay as they were)."""
+        revision = case.revision
+        assert revision is not None
+        record = first | {
+            "id": revision.idis_key,
+            "nomorSk": revision.nomor,
+            "tanggalSk": dmy(revision.sk_date),
+            "jenisHukumanId": str(revision.sanksi),
+            "jenisHukumanNama": self.names.get(revision.sanksi, "LAINNYA"),
+            "tmtHukuman": dmy(revision.sk_date),
+            "updatedAt": iso(revision.idis_at),
+        }
+        self.book.row(
+            source=SOURCE,
+            key=revision.idis_key,
+            row=None,
+            content=None,
+            written=nip,
+            true_nip=nip,
+            case_id=case.case_id,
+            at=revision.idis_at,
+        )
+        self._emit(case, revision.idis_key, revision.idis_at, record)
 
     def _emit(self, case: Case, key: str, at: datetime, record: dict[str, Any]) -> None:
         self.lines.append((at, key, record))
