@@ -34,7 +34,6 @@ from sbt_sync.steward.identity_review import (
 )
 from sbt_sync.steward.registry_search import instansi_name, registry_hits
 from sbt_sync.steward.scope import CaseScope, case_scopes
-from schemas import reference
 
 
 @dataclass
@@ -175,7 +174,8 @@ def _chosen(
     hits: dict[str, Any],
     record: dict[str, Any] | None,
 ) -> dict[str, Any] | None:
-    """What a decision chose, in parts a template puts in words (None: withheld)."""
+    """What a decision chose, in parts a template puts in words (None: withheld); a value's name is the
+    console's (:func:`sbt_sync.console.labels.golden_value`)."""
     if not isinstance(decision, dict):
         return None
     if "nip" in decision:
@@ -193,29 +193,9 @@ def _chosen(
     return {
         "kind": "value",
         "value": value,
-        "value_name": reference_name(conflict.field, value),
         "source": offered.get("source") if offered else None,
         "other": offered is None,
     }
-
-
-SANCTION_FIELDS = ("sanction_code", "recommended_sanction")
-
-
-def reference_name(field_name: str | None, value: Any) -> str | None:
-    """The reference list's name of a code a field holds (a jenisHukuman code, a Kanreg), else None."""
-    if value is None:
-        return None
-    if field_name in SANCTION_FIELDS:
-        try:
-            sanction = reference.sanction_by_id().get(int(str(value)))
-        except ValueError:
-            return None
-        return sanction.nama if sanction else None
-    if field_name in ("kanreg", "kanreg_id"):
-        names = {k.id: k.nama for k in reference.kanreg()}
-        return names.get(str(value))
-    return None
 
 
 def _scoped(detail: ConflictDetail, scope: CaseScope, conflict: Conflict) -> None:
