@@ -265,7 +265,7 @@ def audit_download(
         return StreamingResponse(
             stream, media_type=CSV, headers={"content-disposition": f'attachment; filename="{name}"'}
         )
-    rows = export_rows(database, filters)
+    rows, count = export_rows(database, filters), count_audit(database, filters)
     record_export(
         database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=len(rows),
         channel="console", client_address=client_address(request),
@@ -280,5 +280,6 @@ def audit_download(
           for e in rows),
     ]  # fmt: skip
     described = ", ".join(f"{k}={v}" for k, v in filters.described().items()) or _("export.all")
-    title = f"{_('export.audit_title')} ({_('export.filter')}: {described}; {len(rows)})"
+    shown = str(len(rows)) if len(rows) == count else _("export.first_of").format(rows=len(rows), total=count)
+    title = f"{_('export.audit_title')} ({_('export.filter')}: {described}; {shown})"
     return _download(_xlsx(Sheet(_("export.audit_title"), title, table), _as_of(request)), XLSX, name)

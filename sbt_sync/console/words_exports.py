@@ -28,6 +28,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "export.audit_title": ("Log audit", "Audit log"),
     "export.filter": ("Filter", "Filter"),
     "export.all": ("semua", "all"),
+    "export.first_of": (
+        "{rows} pertama dari {total}; persempit filter untuk sisanya",
+        "the first {rows} of {total}; narrow the filter for the rest",
+    ),
     "export.col.id": ("No.", "No."),
     "export.col.created_at": ("Dikarantina", "Quarantined"),
     "export.col.resolved_at": ("Diselesaikan", "Resolved"),
