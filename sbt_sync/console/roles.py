@@ -32,6 +32,7 @@ Permission = Literal[
     "pic.act",
     "access_log.view",
     "access_log.alerts",
+    "pdp.subject",
 ]
 
 _READ: frozenset[Permission] = frozenset(
@@ -44,12 +45,13 @@ _BKN_READ: frozenset[Permission] = frozenset(
 )
 # Who read personal data (web_access): the oversight of every reader, stewards included, so admins and the
 # read-only auditors see it, not stewards nor agency viewers; unusual access is flagged to admins.
+# pdp.subject: a person's whole record across every agency (web_pdp, UU 27/2022 subject access): admins.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # cases.act: correct the crosswalk (move, assign, split, merge, undo), :mod:`web_links`.
     # imut.act: investigate, confirm or dismiss an I-MUT finding, :mod:`web_imut`.
     "admin": _READ | _BKN_READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view",
                                   "imut.view", "imut.act", "letters.act", "pic.act", "access_log.view",
-                                  "access_log.alerts"},
+                                  "access_log.alerts", "pdp.subject"},
     "steward": _READ | _BKN_READ | {"conflicts.act", "cases.act", "quarantine.act", "push.act", "feed.view",
                                     "imut.view", "imut.act", "letters.act"},
     # Read-only over everything, the audit log included; SIASN's pull account is an auditor.
