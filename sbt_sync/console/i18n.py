@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sbt_sync.console.labels import WORDS as LABEL_WORDS
 from sbt_sync.console.words_a11y import WORDS as A11Y_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
 from sbt_sync.console.words_queue import WORDS as QUEUE_WORDS
@@ -717,6 +718,7 @@ MESSAGES.update(IMUT_WORDS)
 MESSAGES.update(A11Y_WORDS)  # the skip link (sbt_sync/console/words_a11y.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list
 MESSAGES.update(EXPORT_WORDS)
+MESSAGES.update(LABEL_WORDS)  # codes into words (sbt_sync/console/labels.py)
 
 
 def translator(lang: str) -> Callable[[str], str]:
