@@ -82,7 +82,7 @@ def show_conflict(
         case = case_of(session, conflict)
         record = session.get(StagedRecord, conflict.staged_record_id) if conflict.staged_record_id else None
         decisions = session.execute(
-            select(StewardDecision, User.username)
+            select(StewardDecision, User.username, User.display_name)
             .outerjoin(User, User.id == StewardDecision.decided_by_id)
             .where(StewardDecision.conflict_id == conflict.id)
             .order_by(StewardDecision.id)
@@ -115,12 +115,13 @@ def show_conflict(
                     "decided_at": d.decided_at,
                     "decided_by_id": d.decided_by_id,
                     "decided_by": username,
+                    "decided_by_name": display_name,
                     "decision": d.decision,
                     "reason": d.reason,
                     "applied_at": d.applied_at,
                     "still_holds": d.basis_hash == conflict.basis_hash,
                 }
-                for d, username in decisions
+                for d, username, display_name in decisions
             ],
             source=None if record is None else source_profile(record),
         )
