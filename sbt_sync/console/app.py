@@ -39,6 +39,7 @@ from sbt_sync.console import (
     web_links,
     web_ops,
     web_pages,
+    web_pdp,
     web_pic,
 )
 from sbt_sync.console.i18n import translator
@@ -166,6 +167,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_letters.router)
     app.include_router(web_compliance.router)
     app.include_router(web_pic.router)
+    app.include_router(web_pdp.router)
     app.include_router(api.router)
     app.include_router(api_links.router)
 

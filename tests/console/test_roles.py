@@ -26,6 +26,7 @@ from sbt_sync.console import (
     web_links,
     web_ops,
     web_pages,
+    web_pdp,
     web_pic,
 )
 from sbt_sync.console.app import create_app
@@ -46,6 +47,8 @@ PUBLIC = dict.fromkeys(WHO, 200)
 API_ALL = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 200, "anonymous": 401}
 API_STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anonymous": 401}
 API_CORRECT = {"admin": 200, "steward": 200, "auditor": 403, "viewer": 403, "anonymous": 401}
+ADMIN_ONLY = {"admin": 200, "steward": 403, "auditor": 403, "viewer": 403, "anonymous": 303}
+"""A person's whole record (issue 20 item 2, web_pdp)."""
 
 
 def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]]:
@@ -157,6 +160,11 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/admin/pic", "/admin/pic", None, STAFF),
         ("POST", "/admin/pic/add", "/admin/pic/add", pic, ADMIN_ACT),
         ("POST", "/admin/pic/remove", "/admin/pic/remove", pic, ADMIN_ACT),
+        # issue 20 item 2 (a person's own record, web_pdp): every agency's records of one ASN, so admins
+        # only; the NIP is posted with the purpose (CSRF), the answer is the report itself (PDF here)
+        ("GET", "/admin/pdp/subject", "/admin/pdp/subject", None, ADMIN_ONLY),
+        ("POST", "/admin/pdp/subject", "/admin/pdp/subject", {"nip": NIP_B, "purpose": "role test"},
+         ADMIN_ONLY),
     ]  # fmt: skip
 
 
@@ -188,6 +196,7 @@ def test_the_role_table_covers_every_route_and_method(world: World) -> None:
         web_letters.router,
         web_compliance.router,
         web_pic.router,
+        web_pdp.router,
         api.router,
         api_links.router,
     ):
