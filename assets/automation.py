@@ -27,6 +27,7 @@ from sbt_sync.db.models import (
     SourceCursor,
     StewardDecision,
 )
+from sbt_sync.db.models.sanctions import STEWARD_SOURCE, SanctionVersion
 from sbt_sync.doctor import probe_settings
 from sbt_sync.errors import ConfigError
 from sbt_sync.ingest import connections
@@ -173,21 +174,26 @@ def _http_sensor(name: str, source: HttpSource, job_name: str) -> dg.SensorDefin
 
 
 def steward_run_key(
-    decision_id: int | None, approval_id: int | None, correction_id: int | None = None
+    decision_id: int | None,
+    approval_id: int | None,
+    correction_id: int | None = None,
+    sanction_id: int | None = None,
 ) -> str | None:
-    """The run key for unapplied decisions, released approvals and unapplied link corrections (or
-    their undoing), or None when there is none of them."""
-    if decision_id is None and approval_id is None and correction_id is None:
+    """The run key for unapplied decisions, released approvals, unapplied link corrections (or their
+    undoing) and sanction versions a steward entered, or None when there is none of them."""
+    if decision_id is None and approval_id is None and correction_id is None and sanction_id is None:
         return None
     key = f"steward:decision-{decision_id or 0}:approval-{approval_id or 0}"
-    return key if correction_id is None else f"{key}:correction-{correction_id}"
+    key = key if correction_id is None else f"{key}:correction-{correction_id}"
+    return key if sanction_id is None else f"{key}:sanction-{sanction_id}"
 
 
 def _steward_sensor(job_name: str) -> dg.SensorDefinition:
     @dg.sensor(
         name="steward_decisions",
         description="Re-runs reconciliation and what follows once a steward decides a conflict, "
-        "corrects a link (or undoes a correction) or approves a guarded push.",
+        "corrects a link (or undoes a correction), enters a sanction revision or approves a guarded "
+        "push.",
         job_name=job_name,
         minimum_interval_seconds=DATABASE_SENSOR_SECONDS,
         default_status=RUNNING,
@@ -207,10 +213,16 @@ def _steward_sensor(job_name: str) -> dg.SensorDefinition:
                     LinkCorrection.applied_at.is_(None), LinkCorrection.status != "reopened"
                 )
             )
-        key = steward_run_key(decision, approval, correction)
+            sanction = session.scalar(
+                select(func.max(SanctionVersion.id)).where(
+                    SanctionVersion.source == STEWARD_SOURCE, SanctionVersion.applied_at.is_(None)
+                )
+            )
+        key = steward_run_key(decision, approval, correction, sanction)
         if key is None:
             return dg.SkipReason(
-                "no unapplied steward decision or link correction and no approved push waiting"
+                "no unapplied steward decision, link correction or sanction revision and no approved "
+                "push waiting"
             )
         return dg.RunRequest(run_key=key, tags=DB_WRITE_TAGS)
 

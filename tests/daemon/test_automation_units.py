@@ -73,3 +73,4 @@ def test_steward_run_key_names_the_newest_decision_and_approval() -> None:
     assert steward_run_key(7, None) == "steward:decision-7:approval-0"
     assert steward_run_key(None, 3) == "steward:decision-0:approval-3"
     assert steward_run_key(None, None, 5) == "steward:decision-0:approval-0:correction-5"
+    assert steward_run_key(None, None, None, 4) == "steward:decision-0:approval-0:sanction-4"

@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from assets.automation import SIASN_FLAGS, build_automation
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Conflict, OutboxEntry, StewardDecision
+from sbt_sync.db.models import Case, Conflict, OutboxEntry, StewardDecision
+from sbt_sync.db.models.sanctions import SanctionVersion
 from sbt_sync.definitions import FULL_CYCLE_JOB
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import load_settings
 from sbt_sync.steward.decisions import resolve_conflict
+from sbt_sync.steward.sanctions import revise_sanction
 from tests.daemon.conftest import DaemonProject, run_job, run_sensor_target, tick
 
 pytestmark = pytest.mark.integration
@@ -47,6 +49,30 @@ def test_a_steward_decision_triggers_a_run_that_applies_it(daemon_project: Daemo
     with database.session() as session:
         decision = session.get(StewardDecision, decision_id)
         assert decision is not None and decision.applied_at is not None
+    assert tick(definitions, "steward_decisions").run_keys == []
+
+    # A sanction reduced on objection, entered by a steward, triggers a run that applies it too.
+    with database.session() as session:
+        sanctioned = session.scalars(
+            select(Case).where(Case.sanction_imposed.is_not(None)).order_by(Case.id)
+        ).first()
+    assert sanctioned is not None, "the sandbox has no sanctioned case"
+    version_id = revise_sanction(
+        database,
+        str(sanctioned.id),
+        code="1",
+        letter_no="6678/B-AK.02.02/SD/F/2025",
+        letter_date=NOW.date(),
+        reason="keberatan diterima",
+        actor="ani",
+        now=NOW,
+    )
+    requested = tick(definitions, "steward_decisions")
+    assert requested.run_keys == [f"steward:decision-0:approval-0:sanction-{version_id}"]
+    assert run_sensor_target(definitions, "steward_decisions").success
+    with database.session() as session:
+        version = session.get(SanctionVersion, version_id)
+        assert version is not None and version.applied_at is not None
     database.dispose()
     assert tick(definitions, "steward_decisions").run_keys == []
 
