@@ -41,6 +41,7 @@ from sbt_sync.console import (
     web_pages,
     web_pdp,
     web_pic,
+    web_search,
 )
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.oidc import OidcClient
@@ -167,6 +168,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_letters.router)
     app.include_router(web_compliance.router)
     app.include_router(web_pic.router)
+    app.include_router(web_search.router)
     app.include_router(web_pdp.router)
     app.include_router(api.router)
     app.include_router(api_links.router)

@@ -14,6 +14,7 @@ from sbt_sync.console.words_a11y import WORDS as A11Y_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
 from sbt_sync.console.words_pdp import WORDS as PDP_WORDS
 from sbt_sync.console.words_queue import WORDS as QUEUE_WORDS
+from sbt_sync.console.words_search import WORDS as SEARCH_WORDS
 from sbt_sync.imut.report import WORDS as IMUT_WORDS
 
 LANGUAGES = ("id", "en")
@@ -716,6 +717,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pic.missing": ("Alamat itu tidak terdaftar.", "That address is not there."),
 }
 MESSAGES.update(IMUT_WORDS)
+MESSAGES.update(SEARCH_WORDS)
 MESSAGES.update(A11Y_WORDS)  # the skip link (sbt_sync/console/words_a11y.py)
 MESSAGES.update(PDP_WORDS)  # a person's own record (sbt_sync/console/words_pdp.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list

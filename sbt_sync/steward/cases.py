@@ -59,6 +59,8 @@ class TimelineEntry:
     """linked, unlinked, conflict_opened, conflict_closed, decision, control, push, audit."""
     title: str
     detail: dict[str, Any] = field(default_factory=dict)
+    conflict_id: int | None = None
+    """The conflict an entry is about (opened, closed, decided): the page links to it."""
 
 
 @dataclass
@@ -160,9 +162,11 @@ def case_timeline(
         conflicts = list(session.scalars(select(Conflict).where(Conflict.case_id == case_id)))
         for c in conflicts:
             label = f"#{c.id} {c.kind}" + (f" {c.field}" if c.field else "")
-            entries.append(TimelineEntry(c.opened_at, "conflict_opened", label, {"priority": c.priority}))
+            opened = TimelineEntry(c.opened_at, "conflict_opened", label, {"priority": c.priority}, c.id)
+            entries.append(opened)
             if c.closed_at is not None:
-                entries.append(TimelineEntry(c.closed_at, "conflict_closed", label, {"status": c.status}))
+                closed = TimelineEntry(c.closed_at, "conflict_closed", label, {"status": c.status}, c.id)
+                entries.append(closed)
         entries += _decisions(session, conflicts, scope)
         for a in session.scalars(select(ControlAction).where(ControlAction.case_id == case_id)):
             entries.append(
@@ -289,5 +293,5 @@ def _decisions(session: Session, conflicts: Sequence[Conflict], scope: CaseScope
         detail = _scrubbed(scope, {"decision": shown, "applied_at": d.applied_at}, reason=d.reason)
         if chosen is None:
             detail["withheld"] = ["decision", *detail.get("withheld", [])]
-        entries.append(TimelineEntry(d.decided_at, "decision", f"#{d.conflict_id}", detail))
+        entries.append(TimelineEntry(d.decided_at, "decision", f"#{d.conflict_id}", detail, d.conflict_id))
     return entries

@@ -28,6 +28,7 @@ from sbt_sync.console import (
     web_pages,
     web_pdp,
     web_pic,
+    web_search,
 )
 from sbt_sync.console.app import create_app
 from tests.console.conftest import NIP_B, World, csrf_of
@@ -160,6 +161,12 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/admin/pic", "/admin/pic", None, STAFF),
         ("POST", "/admin/pic/add", "/admin/pic/add", pic, ADMIN_ACT),
         ("POST", "/admin/pic/remove", "/admin/pic/remove", pic, ADMIN_ACT),
+        # issue 19 (search): every role that reads cases searches; what a viewer finds is scoped
+        # (test_search), and a text too long is a clean 400, never a 500
+        ("GET", "/search", "/search", None, ALL),
+        ("GET", "/search", "/search?q=ASN%20CASE", None, ALL),
+        ("GET", "/search", f"/search?q={NIP_B[-6:]}", None, ALL),
+        ("GET", "/search", "/search?q=" + "x" * 201, None, {**dict.fromkeys(WHO, 400), "anonymous": 303}),
         # issue 20 item 2 (a person's own record, web_pdp): every agency's records of one ASN, so admins
         # only; the NIP is posted with the purpose (CSRF), the answer is the report itself (PDF here)
         ("GET", "/admin/pdp/subject", "/admin/pdp/subject", None, ADMIN_ONLY),
@@ -196,6 +203,7 @@ def test_the_role_table_covers_every_route_and_method(world: World) -> None:
         web_letters.router,
         web_compliance.router,
         web_pic.router,
+        web_search.router,
         web_pdp.router,
         api.router,
         api_links.router,
