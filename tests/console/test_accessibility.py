@@ -5,24 +5,27 @@ both backends.
   conflict queue, a conflict of each kind (a critical field, each identity kind, claimed so its
   decision form shows, and a resolved one with its decision), the cases list and a case, the
   correction pages, quarantine, the push monitor, the audit log, the I-MUT pages, the letters, the
-  compliance report, the search, the admin's PIC page, a Kemendagri viewer's list, the login page (also
-  after a failed login) and the error page. Any serious or critical finding fails the test, listed
-  with its rule, page and elements; lesser ones are printed. Every visible form control must also
-  have a label of its own (a ``<label>`` tied to it, or ``aria-label`` where no visible label fits),
-  and every table a caption or an accessible name.
-- The first Tab on any page reaches the skip link, which moves the focus into ``<main>``; focused
-  controls show an outline.
-- A steward claims and resolves a field conflict with the keyboard alone (Tab, Shift+Tab, Enter,
-  Space, typing); the decision is stored with her reason.
+  compliance report, the search, the admin's PIC and access-log pages, a Kemendagri viewer's list,
+  the login page (also after a failed login) and the error page; the main ones again at tablet size
+  (820x1180). Any serious or critical finding fails the test, listed with its rule, page and
+  elements; lesser ones are printed. Every visible form control must also have a label of its own (a
+  ``<label>`` tied to it, or ``aria-label`` where no visible label fits), every table a caption or an
+  accessible name, every header cell a scope; and Tab walks each page through, every stop showing a
+  focus ring.
+- The first Tab on a page reaches the skip link, which moves the focus into ``<main>``.
+- A steward claims and resolves a field conflict with the keyboard alone (Tab, the arrow keys within
+  the radio group, Space, Enter, typing); the decision is stored with her reason.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
+from starlette.routing import NoMatchFound
 
 from sbt_sync.console.app import create_app
 from sbt_sync.console.users import add_user
@@ -49,7 +52,9 @@ pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (.ci/run installs it)"),
 ]
 
-VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}  # the common office laptop
+TABLET: ViewportSize = {"width": 820, "height": 1180}
+TABLET_PAGES = ("dashboard", "conflicts queue", "conflict: critical field, claimed", "case", "search")
 REASON = "Putusan PPK menyebut hukuman disiplin sedang; data IDIS terbaru"
 
 # Controls that a label must name: every visible input but buttons and hidden ones, selects, textareas.
@@ -143,8 +148,9 @@ def _steward_pages(ids: dict[str, int]) -> dict[str, str]:
     }
 
 
-NEWER = {"/search", "/admin/access-log"}
-"""Pages that issue 19's search and issue 20's access log add, checked whenever the app serves them."""
+NEWER = {"/search": "search_page", "/admin/access-log": "access_log"}
+"""Pages that issue 19's search and issue 20's access log add (path: route name), checked whenever the
+app serves them."""
 ADMIN_PAGES = {
     "PIC addresses (admin)": "/admin/pic",
     "personal-data access log (admin)": "/admin/access-log",
@@ -152,8 +158,16 @@ ADMIN_PAGES = {
 }
 
 
-def _login(browser: Any, base: str, who: str) -> Any:
-    page = browser.new_context(viewport=VIEWPORT, locale="id-ID").new_page()
+def _serves(app: Any, route_name: str) -> bool:
+    try:
+        app.url_path_for(route_name)
+    except NoMatchFound:
+        return False
+    return True
+
+
+def _login(browser: Any, base: str, who: str, *, viewport: ViewportSize = VIEWPORT) -> Any:
+    page = browser.new_context(viewport=viewport, locale="id-ID").new_page()
     page.goto(f"{base}/login")
     page.get_by_label("Nama pengguna").fill(who)
     page.get_by_label("Kata sandi").fill(PASSWORD)
@@ -176,64 +190,104 @@ def _check(page: Any, label: str, findings: list[Finding], problems: list[str]) 
     problems.extend(f"{label}: header cell without scope: {html}" for html in page.evaluate(UNSCOPED_HEADERS))
 
 
-def _visit(page: Any, base: str, path: str, label: str, found: tuple[list[Finding], list[str]]) -> bool:
-    """Open ``path`` and check it; an unexpected HTTP status is a problem (the page is not checked)."""
-    findings, problems = found
-    response = page.goto(f"{base}{path}")
-    expected = 404 if label.startswith("error") else 200
-    if response is None or response.status != expected:
-        problems.append(f"{label} ({path}): HTTP {response and response.status}, expected {expected}")
-        return False
-    _check(page, label, findings, problems)
-    return True
+# Tab through the whole page: each element the focus reaches is marked; the walk ends where it began.
+TAB_STEP = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return {done: true};
+  if (el.dataset.a11ySeen) return {done: true};
+  el.dataset.a11ySeen = '1';
+  const style = getComputedStyle(el);
+  return {done: false, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+          html: el.outerHTML.slice(0, 100)};
+}"""
+TAB_LIMIT = 250
+
+
+def _focus_shows(page: Any, label: str, problems: list[str]) -> int:
+    """Tab through every stop of the page; a stop without a visible focus ring is a problem. Returns the
+    number of stops."""
+    stops = 0
+    for _ in range(TAB_LIMIT):
+        page.keyboard.press("Tab")
+        step = page.evaluate(TAB_STEP)
+        if step["done"]:
+            break
+        stops += 1
+        if not step["ring"]:
+            problems.append(f"{label}: no visible focus on {step['html']}")
+    return stops
+
+
+@dataclass
+class Walk:
+    """What the walk over the console found: axe's findings, the problems that fail it, the pages
+    checked and the Tab stops whose focus ring was looked at."""
+
+    base: str
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    visited: list[str] = field(default_factory=list)
+    stops: int = 0
+
+    def visit(self, page: Any, path: str, label: str) -> None:
+        """Open ``path`` and check it; an unexpected HTTP status is a problem (the page is not checked)."""
+        response = page.goto(f"{self.base}{path}")
+        expected = 404 if label.startswith("error") else 200
+        if response is None or response.status != expected:
+            status = response.status if response else None
+            self.problems.append(f"{label} ({path}): HTTP {status}, expected {expected}")
+            return
+        self.check(page, label)
+
+    def check(self, page: Any, label: str) -> None:
+        _check(page, label, self.findings, self.problems)
+        self.stops += _focus_shows(page, label, self.problems)
+        self.visited.append(label)
 
 
 def test_every_console_page_passes_axe_with_no_serious_or_critical_violation(world: World) -> None:
     from playwright.sync_api import sync_playwright
 
     ids = _seed(world)
-    findings: list[Finding] = []
-    problems: list[str] = []
-    visited: list[str] = []
-    shots = ARTIFACTS / world.database.dialect / "a11y"
-    shots.mkdir(parents=True, exist_ok=True)
     app = create_app(world.settings, world.database)
-    served = {getattr(route, "path", "") for route in app.routes}
-    absent = sorted(NEWER - served)  # pages other work in progress adds: checked once the app serves them
+    absent = sorted(path for path, name in NEWER.items() if not _serves(app, name))
     with serve(app) as base, sync_playwright() as pw:
+        walk = Walk(base)
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
         anonymous = browser.new_context(viewport=VIEWPORT, locale="id-ID").new_page()
-        anonymous.goto(f"{base}/login")
-        _check(anonymous, "login", findings, problems)
+        walk.visit(anonymous, "/login", "login")
         anonymous.get_by_label("Nama pengguna").fill("steward")
         anonymous.get_by_label("Kata sandi").fill("not the password")
         anonymous.get_by_role("button", name="Masuk").click()
         anonymous.get_by_role("alert").wait_for()
-        _check(anonymous, "login, after a failed attempt", findings, problems)
-        visited += ["login", "login, after a failed attempt"]
+        walk.check(anonymous, "login, after a failed attempt")
 
         steward = _login(browser, base, "steward")
         for label, path in _steward_pages(ids).items():
-            if path.split("?")[0] in absent:
-                continue
-            visited += [label] if _visit(steward, base, path, label, (findings, problems)) else []
+            if path.split("?")[0] not in absent:
+                walk.visit(steward, path, label)
+        tablet = _login(browser, base, "steward", viewport=TABLET)
+        for label in TABLET_PAGES:
+            path = _steward_pages(ids)[label]
+            if path.split("?")[0] not in absent:
+                walk.visit(tablet, path, f"{label} (tablet 820x1180)")
         admin = _login(browser, base, "admin")
         for label, path in ADMIN_PAGES.items():
-            if path in absent:
-                continue
-            visited += [label] if _visit(admin, base, path, label, (findings, problems)) else []
+            if path not in absent:
+                walk.visit(admin, path, label)
         kemendagri = _login(browser, base, "kmd")
-        label = "compliance, Kemendagri's list (agency viewer)"
-        if _visit(kemendagri, base, "/reports/compliance/kemendagri", label, (findings, problems)):
-            visited.append(label)
+        walk.visit(kemendagri, "/reports/compliance/kemendagri", "Kemendagri's list (agency viewer)")
         browser.close()
 
-    lesser = [f for f in findings if f not in blocking(findings)]
-    print(f"axe-core {axe_version()} on {len(visited)} pages (not served yet: {absent or 'none'});")
-    print(f"lesser findings ({len(lesser)}):")
+    lesser = [f for f in walk.findings if f not in blocking(walk.findings)]
+    print(
+        f"axe-core {axe_version()} on {len(walk.visited)} pages, {walk.stops} Tab stops "
+        f"(not served yet: {absent or 'none'}); lesser findings ({len(lesser)}):"
+    )
     for finding in lesser:
         print(" ", finding)
-    assert not problems, "accessibility problems:\n" + "\n".join(problems)
+    assert len(walk.visited) >= len(_steward_pages(ids)) - len(absent), walk.problems
+    assert not walk.problems, "accessibility problems:\n" + "\n".join(walk.problems)
 
 
 # What the keyboard's focus is on: enough to find a control and to see that its focus shows.
