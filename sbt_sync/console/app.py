@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sbt_sync.console import (
     api,
     api_links,
+    web_access,
     web_auth,
     web_compliance,
     web_conflicts,
@@ -140,6 +141,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     templates.env.globals["sees_compliance"] = web_compliance.sees_compliance
     templates.env.globals["sees_kemendagri_list"] = web_compliance.sees_kemendagri_list
     templates.env.globals["sees_pic"] = web_pic.sees_pic
+    templates.env.globals["unusual_access"] = web_access.unusual_banner  # the admins' dashboard flag
     app.state.console = Console(
         settings=settings,
         database=database,
@@ -170,6 +172,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_pic.router)
     app.include_router(web_search.router)
     app.include_router(web_pdp.router)
+    app.include_router(web_access.router)
     app.include_router(api.router)
     app.include_router(api_links.router)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from sbt_sync.console.labels import WORDS as LABEL_WORDS
 from sbt_sync.console.words_a11y import WORDS as A11Y_WORDS
+from sbt_sync.console.words_access import WORDS as ACCESS_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
 from sbt_sync.console.words_pdp import WORDS as PDP_WORDS
 from sbt_sync.console.words_queue import WORDS as QUEUE_WORDS
@@ -720,6 +721,7 @@ MESSAGES.update(IMUT_WORDS)
 MESSAGES.update(SEARCH_WORDS)
 MESSAGES.update(A11Y_WORDS)  # the skip link (sbt_sync/console/words_a11y.py)
 MESSAGES.update(PDP_WORDS)  # a person's own record (sbt_sync/console/words_pdp.py)
+MESSAGES.update(ACCESS_WORDS)  # the personal-data access log (sbt_sync/console/words_access.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list
 MESSAGES.update(EXPORT_WORDS)
 MESSAGES.update(LABEL_WORDS)  # codes into words (sbt_sync/console/labels.py)

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
 from sbt_sync.imut import report as ir
 from sbt_sync.imut.detail import finding_detail, scoped_reasons
@@ -30,6 +31,7 @@ from sbt_sync.imut.review import FindingStatus, Review, StewardChoice
 from sbt_sync.imut.run import calendars
 from sbt_sync.imut.steward import FindingFilter, decide_finding, list_findings
 from sbt_sync.imut.workdays import WorkingDayCalendar
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.steward.scope import imut_visible
 
 router = APIRouter(include_in_schema=False)
@@ -106,6 +108,8 @@ def findings(
     # A viewer reads a cited case's key only as the scope gate allows (the detail page does the same).
     scoped = scoped_reasons(database, [f.id for f in rows], sources=me.sources, language=_lang(request))
     rows = [replace(f, reason=scoped[f.id]) if f.id in scoped else f for f in rows]
+    record_read(request, me, "imut_finding", nips_in(rows), filter={"status": status, "review": review,
+                "rule": rule, "instansi": instansi, "event": event, "page": page})  # fmt: skip
     return render(
         request, "imut_findings.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         statuses=statuses, reviews=tuple(Review), rules=tuple(Rule),
@@ -133,6 +137,8 @@ def report(
     built = ir.build_report(console(request).database, elections, event=event or None, now=now)
     lang = _lang(request)
     stamp = now.strftime("%Y%m%d-%H%M")
+    record_read(request, me, "imut_finding" if format == "html" else "export", nips_in(built),
+                filter={"what": "imut_report", "event": event, "format": format, "table": table})  # fmt: skip
     if format == "csv":
         which: ir.Table = (
             "instansi" if table == "instansi" else "officials" if table == "officials" else "regions"
@@ -165,6 +171,7 @@ def finding(request: Request, finding_id: int, me: Viewer) -> Response:
     if detail is None:
         raise HTTPException(404, translator(language(request))("error.not_found"))
     act = me.can("imut.act") and detail.status == FindingStatus.OPEN
+    record_read(request, me, "imut_finding", nips_in(detail))
     return render(request, "imut_finding.html", me, f=detail, act=act, choices=tuple(StewardChoice))
 
 

@@ -19,10 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, console, flash, language, render, require
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.models.letters import LetterStep, MailState
 from sbt_sync.errors import SbtError
 from sbt_sync.letters.queries import LetterFilter, letter_detail, letter_pdf, list_letters, mail_row_of
 from sbt_sync.notify.admin import release_mail, retry_mail
+from sbt_sync.pdp.access import letter_nips
 from sbt_sync.steward.scope import bkn_only
 
 router = APIRouter(include_in_schema=False)
@@ -92,8 +94,10 @@ def letters(
 def letter(request: Request, letter_id: int, me: Viewer) -> Response:
     with console(request).database.session() as session:
         detail = letter_detail(session, letter_id)
+        shown = letter_nips(session, letter_id)  # the cases' NIPs (the page shows them masked)
     if detail is None:
         raise HTTPException(404, translator(language(request))("error.not_found"))
+    record_read(request, me, "letter", shown)
     return render(request, "letter.html", me, d=detail, l=detail["letter"], act=me.can("letters.act"))
 
 
@@ -102,9 +106,11 @@ def pdf(request: Request, letter_id: int, me: Viewer) -> Response:
     """The letter's PDF exactly as stored (the bytes that were mailed), its sha256 in a header."""
     with console(request).database.session() as session:
         found = letter_pdf(session, letter_id)
+        shown = letter_nips(session, letter_id)  # the cases the PDF names
     if found is None:
         raise HTTPException(404, translator(language(request))("error.not_found"))
     number, content, sha256 = found
+    record_read(request, me, "export", shown, filter={"what": "letter_pdf", "letter": letter_id})
     name = "surat-" + "".join(c if c.isalnum() else "-" for c in number) + ".pdf"
     return Response(
         content,

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from sbt_sync.console import (
     api,
     api_links,
+    web_access,
     web_auth,
     web_compliance,
     web_conflicts,
@@ -50,6 +51,8 @@ API_STAFF = {"admin": 200, "steward": 200, "auditor": 200, "viewer": 403, "anony
 API_CORRECT = {"admin": 200, "steward": 200, "auditor": 403, "viewer": 403, "anonymous": 401}
 ADMIN_ONLY = {"admin": 200, "steward": 403, "auditor": 403, "viewer": 403, "anonymous": 303}
 """A person's whole record (issue 20 item 2, web_pdp)."""
+ACCESS_LOG = {"admin": 200, "steward": 403, "auditor": 200, "viewer": 403, "anonymous": 303}
+"""Who read personal data: the oversight of every reader, stewards included (issue 20, web_access)."""
 
 
 def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | None, dict[str, int]]]:
@@ -172,6 +175,14 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/admin/pdp/subject", "/admin/pdp/subject", None, ADMIN_ONLY),
         ("POST", "/admin/pdp/subject", "/admin/pdp/subject", {"nip": NIP_B, "purpose": "role test"},
          ADMIN_ONLY),
+        # issue 20 (personal data): the access log is read by admins and the read-only auditors, not by
+        # stewards (their own reads are what it oversees) nor agency viewers (it names every agency's
+        # readers); a NIP is looked up by POST (never in a URL); reading it is itself recorded
+        ("GET", "/admin/access-log", "/admin/access-log", None, ACCESS_LOG),
+        ("GET", "/admin/access-log", "/admin/access-log?who=steward&day=2026-12-03&channel=api&kind=case",
+         None, ACCESS_LOG),
+        ("POST", "/admin/access-log", "/admin/access-log", {"nip": NIP_B, "purpose": "role test"},
+         ACCESS_LOG),
     ]  # fmt: skip
 
 
@@ -194,6 +205,7 @@ def test_the_role_table_covers_every_route_and_method(world: World) -> None:
     served = _served(list(app.routes))
     for router in (
         web_auth.router,
+        web_access.router,
         web_pages.router,
         web_conflicts.router,
         web_links.router,
