@@ -21,6 +21,7 @@ import dagster as dg
 
 import assets.enforcement
 import assets.letters
+import assets.pdp
 import assets.reports
 import assets.sync
 from assets.automation import DB_WRITE_TAGS, build_automation
@@ -63,8 +64,8 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
     return dg.Definitions(
         assets=all_assets,
         asset_checks=[*automation.asset_checks, *dg.load_asset_checks_from_modules([assets.enforcement])],
-        jobs=[full_cycle, *automation.jobs, *registry_jobs],
-        schedules=[*automation.schedules, *registry_schedules],
+        jobs=[full_cycle, *automation.jobs, *registry_jobs, assets.pdp.retention_purge_job],
+        schedules=[*automation.schedules, *registry_schedules, assets.pdp.retention_schedule(config)],
         sensors=automation.sensors,
         resources={
             "settings": settings,

@@ -41,7 +41,7 @@ EXPECTED_ASSET_KEYS = [
 
 # The daemon's automation: the full-cycle and registry-refresh schedules, one sensor per source, the
 # steward sensor, the push retry sensor and the freshness-check sensor.
-EXPECTED_SCHEDULES = ["full_cycle_schedule", "registry_refresh_schedule"]
+EXPECTED_SCHEDULES = ["full_cycle_schedule", "registry_refresh_schedule", "retention_purge_schedule"]
 EXPECTED_SENSORS = [
     "bawaslu_changes",
     "bkn_wasdal_changes",
@@ -70,7 +70,7 @@ def test_schedules_and_sensors_match_the_snapshot_and_runs_are_tagged_for_the_wr
     repository = definitions.get_repository_def()
     jobs = {job.name: job for job in repository.get_all_jobs() if job.name != "__ASSET_JOB"}
     assert sorted(jobs) == sorted(
-        [FULL_CYCLE_JOB, "push_retry", "registry_refresh", "steward_rerun"]
+        [FULL_CYCLE_JOB, "push_retry", "registry_refresh", "retention_purge", "steward_rerun"]
         + [
             f"{s}_update"
             for s in ("bawaslu", "bkn_wasdal", "idis", "imut", "kasn", "kemendagri", "kemenpanrb")
