@@ -417,6 +417,8 @@ WORDS: Words = {
     "tl.attempts": ("percobaan", "attempts"),
     "tl.siasn_reference": ("referensi SIASN", "SIASN reference"),
     "tl.actor": ("pelaku", "actor"),
+    "tl.machine": ("sistem (rekonsiliasi otomatis)", "the system (automatic reconciliation)"),
+    "labels.siasn_ref": ("Referensi SIASN", "SIASN reference"),
 }
 for _name, (_id, _en) in GOLDEN_FIELDS.items():
     WORDS[f"golden.{_name}"] = (_id, _en)
@@ -803,6 +805,8 @@ def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = N
         return rule_label(value, lang)
     if key == "reason":
         return control_reason(value, lang)
+    if key == "by" and value == "machine":  # linked by the reconciliation, not by a person
+        return _word("tl.machine", lang)
     if key == "status":
         word = _word(f"status.{value}", lang)
         return str(value) if word == f"status.{value}" else word
@@ -886,7 +890,7 @@ def install(env: Environment) -> None:
 
     @pass_context
     def golden(context: Context, field: str, value: object) -> str:
-        if field.endswith("_at") and value:  # an instant: in the deployment's zone, as every time shown
+        if field.endswith("_at") and value and len(str(value)) > 10:  # an instant, in the deployment's zone
             return str(context.environment.filters["dt"](value))
         names = _names(context)
         return golden_value(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, console, flash, language, render, require
 from sbt_sync.errors import SbtError
@@ -96,7 +97,7 @@ def add(request: Request, me: Admin, instansi_id: Field, email: Field) -> Respon
         with console(request).database.session() as session:
             added = add_pic(session, instansi_id, email, actor=me.username, channel="console")
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
         return _back(instansi_id)
     flash(request, "ok" if added else "error", _("pic.added" if added else "pic.exists"))
     return _back(instansi_id)

@@ -290,7 +290,8 @@ def _decisions(session: Session, conflicts: Sequence[Conflict], scope: CaseScope
         c = by_id[d.conflict_id]
         chosen = scope.decision(c.kind, c.field, row_source.get(c.staged_record_id or 0), d.decision)
         shown = {"nip": mask_nip(chosen["nip"])} if chosen and chosen.get("nip") else chosen
-        detail = _scrubbed(scope, {"decision": shown, "applied_at": d.applied_at}, reason=d.reason)
+        decided = {"decision": shown, "field": c.field, "applied_at": d.applied_at}
+        detail = _scrubbed(scope, decided, reason=d.reason)
         if chosen is None:
             detail["withheld"] = ["decision", *detail.get("withheld", [])]
         entries.append(TimelineEntry(d.decided_at, "decision", f"#{d.conflict_id}", detail, d.conflict_id))

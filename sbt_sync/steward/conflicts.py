@@ -373,7 +373,7 @@ def assign_conflict(
     with database.session() as session:
         conflict = session.get(Conflict, conflict_id)
         if conflict is None:
-            raise ConflictNotFound(f"no conflict with id {conflict_id}")
+            raise ConflictNotFound(f"no conflict with id {conflict_id}", code="not_found", id=conflict_id)
         user = session.scalar(select(User).where(User.username == actor))
         holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
         giver = session.get(User, conflict.assigned_by_id) if conflict.assigned_by_id else None
@@ -381,15 +381,23 @@ def assign_conflict(
         if assignee is not None:
             target = session.scalar(select(User).where(User.username == assignee))
             if target is None or not target.active or target.role not in ASSIGNABLE_ROLES:
-                raise InvalidAssignee(f"{assignee!r} is no active steward or admin account")
+                raise InvalidAssignee(
+                    f"{assignee!r} is no active steward or admin account",
+                    code="invalid_assignee",
+                    who=assignee,
+                )
             if conflict.status != "open":
-                raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not open")
+                raise InvalidDecision(
+                    f"conflict {conflict_id} is {conflict.status}, not open",
+                    code="conflict_not_open", id=conflict_id, status=conflict.status,
+                )  # fmt: skip
         mine = user is not None and ((holder is not None and holder.id == user.id) or
                                      (giver is not None and giver.id == user.id))  # fmt: skip
         if holder is not None and not mine and not force:
             raise ConflictClaimed(
-                f"conflict {conflict_id} is claimed by {holder.username}", holder=holder.username
-            )
+                f"conflict {conflict_id} is claimed by {holder.username}",
+                code="conflict_claimed", id=conflict_id, holder=holder.username,
+            )  # fmt: skip
         case = case_of(session, conflict)
         if (holder.id if holder else None) != (target.id if target else None):
             action = "release" if target is None else "claim" if target.username == actor else "assign"
