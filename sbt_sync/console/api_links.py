@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field
 from sbt_sync.console.api import ERRORS, NOT_FOUND, CleanText, Id, api_user
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import client_address, console
+from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.steward.conflicts import ConflictNotFound
 from sbt_sync.steward.links import (
     CorrectionRequest,
@@ -97,6 +99,7 @@ def preview(
         consequence = preview_correction(ctx.database, ctx.settings, _request(body))
     except SbtError as exc:
         raise HTTPException(422, str(exc)) from exc
+    record_read(request, me, "source_record", nips_in(consequence, body.model_dump()))
     return ConsequenceOut.model_validate(consequence.as_dict())
 
 
