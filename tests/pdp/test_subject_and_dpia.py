@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from sbt_sync.cli import app
-from sbt_sync.db.models import Conflict, OutboxEntry
+from sbt_sync.db.models import AuditEntry, Case, Conflict, OutboxEntry, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.quality import row_id
 from sbt_sync.steward.decisions import resolve_conflict
@@ -147,3 +147,26 @@ def test_the_dpia_measures_precision_on_the_stewards_own_identity_decisions(
     agreed = int(before.split("menunjuk ASN; ")[1].split(" ")[0])
     assert f"steward memutus {decided + 1} konflik" in after
     assert f"menunjuk ASN; {agreed + 1} sama dengan kandidat peringkat pertama" in after
+
+
+def test_a_purge_dry_run_lists_counts_and_ids_and_changes_nothing(
+    cycled: Cycled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def state() -> tuple[int, int, int]:
+        with cycled.database.session() as session:
+            return (
+                session.scalar(select(func.count()).select_from(Case)) or 0,
+                session.scalar(select(func.count()).select_from(StagedRecord)) or 0,
+                session.scalar(select(func.count()).where(AuditEntry.action == "pdp.purge")) or 0,
+            )
+
+    with cycled.database.session() as session:
+        nips = {nip for nip in session.scalars(select(Case.nip)) if nip}
+    before = state()
+    listed = json.loads(_cli(cycled, monkeypatch, "pdp", "purge", "--dry-run", "--json"))
+    assert listed["dry_run"] is True and set(listed["counts"]) >= {"cases", "quarantine", "access_log"}
+    assert listed["counts"]["cases"] == len(listed["ids"]["cases"])
+    text = _cli(cycled, monkeypatch, "pdp", "purge", "--dry-run")
+    assert "kasus tertutup: " in text and "akan dihapus" in text
+    assert nips and not any(nip in text or nip in json.dumps(listed) for nip in nips)
+    assert state() == before  # nothing removed, nothing audited
