@@ -153,7 +153,7 @@ def test_a_claimed_conflict_cannot_be_resolved_by_another_steward_but_an_admin_m
     form = {"value": "H1", "reason": "mine", "csrf_token": csrf_of(budi, f"/conflicts/{conflict}")}
     budi.post(f"/conflicts/{conflict}/resolve", data=form)
     assert _decisions(world) == 0
-    assert "claimed by steward" in budi.get(f"/conflicts/{conflict}").text
+    assert "sedang ditangani steward" in budi.get(f"/conflicts/{conflict}").text  # the refusal in words
     form["csrf_token"] = csrf_of(admin)
     admin.post(f"/conflicts/{conflict}/resolve", data=form)
     assert _decisions(world) == 1
@@ -172,7 +172,7 @@ def test_bulk_resolve_gives_each_conflict_its_own_decision_and_reports_the_ones_
     assert client.post("/conflicts/bulk", data=form).status_code == 303
     # H1 for the field conflict; the identity conflict's top NIP is not in this test's registry
     assert _decisions(world) == 1
-    assert "is not in the registry" in client.get("/conflicts").text
+    assert "tidak ada di registri" in client.get("/conflicts").text
     with world.database.session() as session:
         decisions = {d.conflict_id: d.decision for d in session.scalars(select(StewardDecision))}
         audited = session.scalar(
@@ -184,7 +184,7 @@ def test_bulk_resolve_gives_each_conflict_its_own_decision_and_reports_the_ones_
     assert audited == 1
     again = client.post("/conflicts/bulk", data={**form, "csrf_token": csrf_of(client, "/conflicts")})
     assert again.status_code == 303
-    assert "not open" in client.get("/conflicts").text
+    assert "tidak terbuka lagi" in client.get("/conflicts").text
 
 
 def test_nul_characters_are_refused_cleanly_everywhere(world: World) -> None:
