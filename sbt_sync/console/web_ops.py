@@ -122,6 +122,8 @@ def push_monitor(
             if latest
             else []
         )
+        shown = [r.nip for r in rows] + [d.nip for d in drift]
+    record_read(request, me, "asn", shown, filter={"what": "push", "state": state, "page": page})
     return render(
         request, "push.html", me, ps=status, rows=rows, drift=drift, states=OUTBOX_STATES,
         filters={"state": state or ""}, page=page,
