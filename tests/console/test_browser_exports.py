@@ -21,6 +21,7 @@ from sbt_sync.reports.render import HEADER_ROW, TITLE
 from sbt_sync.steward.decisions import resolve_conflict
 from tests.console.browser import ARTIFACTS, chromium_path, serve
 from tests.console.conftest import PASSWORD, World
+from tests.console.test_exports import sanction_candidates
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,8 +36,9 @@ def test_a_steward_downloads_the_recap_xlsx_from_the_dashboard_and_follows_a_dec
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    sanction_candidates(world.database, world.ids["conflict_a"])
     resolve_conflict(
-        world.database, world.ids["conflict_a"], value="H1", reason="I'DIS mencatat hukuman PPK",
+        world.database, world.ids["conflict_a"], value="21", reason="I'DIS mencatat hukuman PPK",
         actor="steward", channel="console",
     )  # fmt: skip
     folder = ARTIFACTS / world.database.dialect
@@ -70,7 +72,8 @@ def test_a_steward_downloads_the_recap_xlsx_from_the_dashboard_and_follows_a_dec
 
             page.goto(f"{base}/conflicts/{world.ids['conflict_a']}")
             decision = page.locator("#decisions")
-            expect(decision).to_contain_text("Dipilih: H1 dari I'DIS")
+            chosen = "Dipilih: Sanksi moral pernyataan secara terbuka (21) dari I'DIS"
+            expect(decision).to_contain_text(chosen)
             expect(decision).to_contain_text("I'DIS mencatat hukuman PPK")
             page.screenshot(path=folder / "exports-2-decision.png", full_page=True)
             decision.get_by_role("link", name=re.compile(r"Entri audit #\d+")).click()

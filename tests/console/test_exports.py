@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, QuarantinedRow
+from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, QuarantinedRow
 from sbt_sync.reports.recap import build_recap
 from sbt_sync.reports.render import HEADER_ROW, TITLE, as_csv
 from sbt_sync.steward.scope import case_visible
@@ -150,6 +150,18 @@ def test_quarantine_downloads_honour_the_pages_filters_the_viewers_scope_and_are
     ]
 
 
+def sanction_candidates(database: Database, conflict_id: int) -> None:
+    """Give the world's sanction conflict real jenisHukuman codes (21, 22) offered by I'DIS and
+    Kemendagri, so the decision can be said with the sanction's name."""
+    with database.session() as session:
+        conflict = session.get(Conflict, conflict_id)
+        assert conflict is not None
+        conflict.candidates = [
+            {"value": 21, "source": "idis", "record": 1},
+            {"value": 22, "source": "kemendagri", "record": 2},
+        ]
+
+
 def _resolve(client: TestClient, conflict_id: int, value: str, reason: str) -> None:
     response = client.post(
         f"/conflicts/{conflict_id}/resolve",
@@ -204,20 +216,22 @@ def test_a_resolved_field_conflict_shows_the_decision_in_words_with_who_when_why
     world: World,
 ) -> None:
     conflict = world.ids["conflict_a"]
+    sanction_candidates(world.database, conflict)
     steward = world.login("steward")
-    _resolve(steward, conflict, "H1", "I'DIS mencatat hukuman yang dijatuhkan PPK")
+    _resolve(steward, conflict, "21", "I'DIS mencatat hukuman yang dijatuhkan PPK")
     entry = _resolve_entry(world.database, conflict)
 
     page = world.login("auditor").get(f"/conflicts/{conflict}").text
     decision = page[page.index('id="decisions"') :]
-    assert "Dipilih: H1 dari I&#39;DIS" in decision
+    assert "Dipilih: Sanksi moral pernyataan secara terbuka (21) dari I&#39;DIS" in decision
     assert "{&#39;value&#39;" not in page and "{'value'" not in page  # no Python text
     assert "Diputuskan oleh</dt><dd>steward" in decision
     assert "I&#39;DIS mencatat hukuman yang dijatuhkan PPK" in decision
     assert re.search(r"Waktu</dt><dd>\d{4}-\d{2}-\d{2} \d{2}:\d{2} Asia/Jakarta", decision)
     assert f'<a href="/audit?entry={entry}">Entri audit #{entry}</a>' in decision
     english = world.login("auditor").get(f"/conflicts/{conflict}?lang=en").text
-    assert "Chosen: H1 from I&#39;DIS" in english and "Decided by" in english
+    assert "Chosen: Moral sanction: public statement (21) from I&#39;DIS" in english
+    assert "Decided by" in english
 
     # The agency viewer sees the decision (their case) but not the audit log it links to.
     viewer_page = world.login("viewer").get(f"/conflicts/{conflict}").text
@@ -227,10 +241,11 @@ def test_a_resolved_field_conflict_shows_the_decision_in_words_with_who_when_why
     assert f"Entri audit #{entry}" in audit
     assert audit.count('<tr id="entry-') == 1
     assert "Konflik diselesaikan" in audit
+    assert f'<a href="/conflicts/{conflict}">conflict {conflict}</a>' in audit  # back to what it changed
     assert "<b>Status</b>: <del>terbuka</del> → <ins>diselesaikan</ins>" in audit
     # the basis the decision was taken on is recorded beside the change, not shown as removed
     assert '<li class="muted"><b>Dasar keputusan (hash)</b>: b-a</li>' in audit
-    assert "<b>Keputusan</b>: <del>–</del> → <ins>value: H1</ins>" in audit
+    assert "<b>Keputusan</b>: <del>–</del> → <ins>value: 21</ins>" in audit
     raw = audit[audit.index("<details") :]  # the raw JSON behind a disclosure, for auditors
     assert "JSON asli" in raw and '"decision_id": ' in raw
     english_audit = world.login("auditor").get(f"/audit?entry={entry}&lang=en").text
