@@ -11,6 +11,7 @@ import typer
 from sbt_sync.cli.common import emit_json, progress_bar, state
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
+from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.settings import Settings
 
 app = typer.Typer(help="Deliver block flags to SIASN through the outbox.", no_args_is_help=True)
@@ -96,6 +97,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     def work(settings: Settings, database: Database) -> None:
         with database.session() as session:
             st = outbox_status(session)
+        record_cli_read(settings, database, "asn", nips_in(st["parked"]), target=ctx.command_path)
         if as_json:
             emit_json(st)
             return
