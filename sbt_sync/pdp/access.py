@@ -1,7 +1,8 @@
 """Reads of personal data are recorded (UU 27/2022): one API for every face, and the access log's queries.
 
 Every console page, API route and CLI command that shows or exports an ASN's personal data calls
-:func:`record_read` once, in the session it read with: one INSERT of the read, one batched INSERT of the
+:func:`record_read` once (through :func:`sbt_sync.console.web_access.record` or :func:`record_cli_read`,
+each a short transaction of its own after the read): one INSERT of the read, one batched INSERT of the
 NIPs it showed as keyed hashes (:func:`nip_hash`: HMAC-SHA256 under the deployment's key, so the log is
 not a copy of the data, and a subject's reads are found by hashing their NIP with the same key).
 
