@@ -44,6 +44,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord, User
 from sbt_sync.reconcile.candidates import trigram_available
 from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.conflicts import ConflictSummary, scoped_summary, summary_of
 from sbt_sync.steward.registry_search import (
     RegistryHit,
@@ -124,12 +125,15 @@ class CaseHit:
     names: list[str] = field(default_factory=list)
     """The names the records found in it write (the viewer's own records only)."""
     withheld: list[str] = field(default_factory=list)
+    label: str | None = None
+    """The short label ("Pilkada 2024 · 0070/… · Tri W."), :mod:`sbt_sync.steward.case_labels`."""
 
 
 @dataclass
 class ConflictHit:
     summary: ConflictSummary
     why: set[str]
+    case_label: str | None = None
 
 
 @dataclass
@@ -338,6 +342,7 @@ def _case_hits(
     ranked = sorted(cases.values(), key=lambda f: (-f.score, -f.row.updated_at.timestamp(), -f.row.id))
     ranked = ranked[:limit]
     scopes = case_scopes(session, (f.row.id for f in ranked), sources)
+    labels = case_labels(session, scopes, scopes)
     hits = []
     for f in ranked:
         c: Case = f.row
@@ -351,7 +356,7 @@ def _case_hits(
                 id=c.id, case_key=texts["case_key"], nip=c.nip, status=c.status, event_code=c.event_code,
                 held=c.held, register_no=numbers["register_no"],
                 recommendation_no=numbers["recommendation_no"], why=f.why, score=f.score,
-                names=names.get(c.id, []), withheld=unquoted + hidden,
+                names=names.get(c.id, []), withheld=unquoted + hidden, label=labels.get(c.id),
             )
         )  # fmt: skip
     return hits
@@ -410,6 +415,7 @@ def _conflicts(
     order = (case((Conflict.status == "open", 0), else_=1), Conflict.priority, Conflict.due_at, Conflict.id)
     rows = session.execute(query.order_by(*order).limit(POOL_LIMIT)).tuples().all()
     scopes = case_scopes(session, (row[4] for row in rows), sources)
+    labels = case_labels(session, scopes, scopes)
     hits = []
     for conflict, key, kanreg, claimer, cid in rows:
         why: set[str] = set()
@@ -420,7 +426,7 @@ def _conflicts(
         if conflict.staged_record_id is not None and conflict.staged_record_id in records:
             why |= records[conflict.staged_record_id].why
         summary = scoped_summary(summary_of(conflict, key, kanreg, claimer, cid), scopes[cid])
-        hits.append(ConflictHit(summary, why))
+        hits.append(ConflictHit(summary, why, labels.get(cid) if cid is not None else None))
     return hits
 
 

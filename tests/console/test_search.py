@@ -45,7 +45,8 @@ def _results(page: str) -> str:
 def _search(client: TestClient, q: str) -> str:
     response = client.get("/search", params={"q": q})
     assert response.status_code == 200, response.text
-    return response.text
+    page: str = response.text
+    return page
 
 
 @pytest.mark.parametrize(
