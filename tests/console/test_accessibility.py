@@ -19,6 +19,7 @@ both backends.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from sbt_sync.imut.workdays import load_working_days
 from sbt_sync.steward.conflicts import claim_conflict
 from sbt_sync.steward.decisions import resolve_conflict
 from tests.console.axe import Finding, audit, axe_version, blocking
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, REPO_ROOT, chromium_path, serve
 from tests.console.conftest import NIP_A, PASSWORD, World
 from tests.console.identity_world import TRI, seed_identity_world
 from tests.console.letters_world import add_pic_address, compliance_facts, write_letter
@@ -54,6 +55,16 @@ pytestmark = [
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}  # the common office laptop
 TABLET: ViewportSize = {"width": 820, "height": 1180}
 TABLET_PAGES = ("dashboard", "conflicts queue", "conflict: critical field, claimed", "case", "search")
+POINTER_ONLY = {
+    "click",
+    "dblclick",
+    "mousedown",
+    "mouseup",
+    "mouseover",
+    "mouseenter",
+    "pointerdown",
+    "pointerup",
+}
 REASON = "Putusan PPK menyebut hukuman disiplin sedang; data IDIS terbaru"
 
 # Controls that a label must name: every visible input but buttons and hidden ones, selects, textareas.
@@ -309,6 +320,8 @@ def _tab_to(page: Any, wanted: Any, *, limit: int = 80) -> dict[str, Any]:
 def test_the_skip_link_is_the_first_tab_stop_and_lands_in_main(world: World) -> None:
     from playwright.sync_api import sync_playwright
 
+    shots = ARTIFACTS / world.database.dialect / "a11y"
+    shots.mkdir(parents=True, exist_ok=True)
     with serve(create_app(world.settings, world.database)) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
         page = _login(browser, base, "steward")
@@ -318,6 +331,8 @@ def test_the_skip_link_is_the_first_tab_stop_and_lands_in_main(world: World) -> 
             skip = page.evaluate(FOCUSED)
             assert (skip["cls"], skip["text"], skip["ring"]) == ("skip", "Langsung ke isi", True), path
             assert skip["top"] >= 0, f"{path}: the skip link stays off screen when focused"
+            if path == "/":
+                page.screenshot(path=shots / "skip-link.png")
             page.keyboard.press("Enter")
             assert page.evaluate("() => document.activeElement.id") == "main", path
             after = _tab_to(page, lambda f: True)
@@ -412,3 +427,16 @@ def test_the_checker_finds_what_it_is_there_to_find() -> None:
         assert len(page.evaluate(UNLABELLED)) == 1
         assert len(page.evaluate(UNNAMED_TABLES)) == 1 and len(page.evaluate(UNSCOPED_HEADERS)) == 1
         browser.close()
+
+
+def test_the_console_script_has_no_pointer_only_handlers_and_the_templates_no_inline_ones() -> None:
+    """What a mouse can do in the console, the keyboard can: static/app.js listens to no click or
+    other pointer-only event (a "change" or "submit" fires for the keyboard too), and no template
+    carries an inline handler (the Content-Security-Policy would refuse it anyway)."""
+    console = REPO_ROOT / "sbt_sync" / "console"
+    script = (console / "static" / "app.js").read_text(encoding="utf-8")
+    listened = set(re.findall(r"""addEventListener\(\s*["'](\w+)["']""", script))
+    assert listened, "app.js listens to nothing: this test reads it wrong"
+    assert listened.isdisjoint(POINTER_ONLY), listened
+    for template in (console / "templates").glob("*.html"):
+        assert not re.search(r"\son[a-z]+\s*=", template.read_text(encoding="utf-8")), template.name
