@@ -2,7 +2,8 @@
 
 Each resource is a small ``ConfigurableResource`` with a narrow surface. Nothing here reads the
 environment at import time: the settings file and ``SBT_DATABASE_URL`` are read when a run sets the
-resource up, and secrets reach connectors only through ``dg.EnvVar`` fields.
+resource up, and secrets are read from the environment variables sbt.yaml names (its ``*_env`` keys)
+only when a client is built for a run (``ConnectorsResource``), never stored in a resource's config.
 """
 
 from collections.abc import Iterator
