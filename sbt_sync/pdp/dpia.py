@@ -31,6 +31,7 @@ from sbt_sync.db.models import (
     CaseLink,
     Conflict,
     ImutFinding,
+    IngestBatch,
     LinkCorrection,
     OutboxEntry,
     PushApproval,
@@ -122,14 +123,42 @@ def gather_dpia(settings: Settings, database: Database, *, truth: Path | None = 
         facts.automation = _automation(session)
         facts.recipients = _recipients(session, settings)
         facts.security = _security(session, settings)
-        facts.runs = [
-            {"job": r.job, "status": r.status, "started_at": r.started_at, "finished_at": r.finished_at}
-            for r in session.scalars(select(SyncRun).order_by(SyncRun.started_at.desc()).limit(RECENT_RUNS))
-        ]
+        facts.runs = _recent_runs(session)
     if truth is not None:
         facts.quality = measure(database, truth)
         facts.truth_path = str(truth)
     return facts
+
+
+def _recent_runs(session: Session) -> list[dict[str, Any]]:
+    """The last runs that landed data (Dagster run ids of the ingest batches), newest first: when they
+    started, how many sources and records they fetched, and the job when ``sync_runs`` knows it."""
+    rows = session.execute(
+        select(
+            IngestBatch.run_id,
+            func.min(IngestBatch.started_at),
+            func.count(func.distinct(IngestBatch.source)),
+            func.coalesce(func.sum(IngestBatch.fetched), 0),
+        )
+        .where(IngestBatch.run_id.is_not(None))
+        .group_by(IngestBatch.run_id)
+        .order_by(func.min(IngestBatch.started_at).desc())
+        .limit(RECENT_RUNS)
+    ).tuples()
+    runs: list[dict[str, Any]] = [
+        {"run_id": run_id, "started_at": at, "sources": int(n), "fetched": int(fetched), "job": None}
+        for run_id, at, n, fetched in rows
+    ]
+    jobs = dict(
+        session.execute(
+            select(SyncRun.run_id, SyncRun.job).where(SyncRun.run_id.in_([r["run_id"] for r in runs]))
+        )
+        .tuples()
+        .all()
+    )
+    for run in runs:
+        run["job"] = jobs.get(run["run_id"])
+    return runs
 
 
 def _sources(settings: Settings) -> list[dict[str, Any]]:

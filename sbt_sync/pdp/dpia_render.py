@@ -187,7 +187,9 @@ def to_markdown(facts: DpiaFacts) -> str:
     if not facts.runs:
         add("Belum ada proses.")
     for run in facts.runs:
-        add(f"- {run['job']}: {run['status']}, mulai {run['started_at']:%d-%m-%Y %H:%M} UTC")
+        job = f" ({run['job']})" if run["job"] else ""
+        add(f"- run {run['run_id']}{job}: mulai {run['started_at']:%d-%m-%Y %H:%M} UTC, "
+            f"{run['sources']} sumber, {run['fetched']} rekaman diambil")  # fmt: skip
     add("")
     return "\n".join(out)
 

@@ -124,6 +124,8 @@ def test_the_dpia_renders_the_quality_reports_figures(
     assert f"Kasus tertutup (beserta rekaman sumbernya): {settings.retention.closed_case_days} hari" in text
     for name in settings.sources:
         assert f"| {name} |" in text
+    last_runs = text.split("## 8. Proses terakhir")[1]
+    assert "- run " in last_runs and "rekaman diambil" in last_runs  # the cycle's run, from its batches
     pdf = tmp_path / "dpia.pdf"
     _cli(cycled, monkeypatch, "pdp", "dpia", "--format", "pdf", "--out", str(pdf), "--truth", str(truth))
     assert pdf.read_bytes().startswith(b"%PDF")
