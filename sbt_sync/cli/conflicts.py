@@ -14,7 +14,14 @@ from sbt_sync.db.engine import Database
 from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.reconcile.identity import IdentityThresholds
 from sbt_sync.steward.conflict_detail import ConflictDetail, show_conflict
-from sbt_sync.steward.conflicts import IDENTITY_KINDS, assign_conflict, list_conflicts
+from sbt_sync.steward.conflicts import (
+    IDENTITY_KINDS,
+    SORTS,
+    UNASSIGNED,
+    ConflictFilter,
+    assign_conflict,
+    list_conflicts,
+)
 from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, bulk_resolve, resolve_conflict
 from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare
 from sbt_sync.steward.registry_search import RegistryQuery, search_registry
@@ -38,24 +45,27 @@ def list_command(
     kind: Annotated[str | None, typer.Option(help="identity, name_mismatch, critical_field, ...")] = None,
     agency: Annotated[str | None, typer.Option(help="Only conflicts raised on this source's rows.")] = None,
     kanreg: Annotated[str | None, typer.Option(help="Only conflicts whose case is in this Kanreg.")] = None,
+    assignee: Annotated[
+        str | None, typer.Option(help=f"Only conflicts this user handles ('{UNASSIGNED}': nobody).")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option(help="priority (held cases awaiting the PPK first) or due.")
+    ] = "priority",
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: JsonFlag = False,
 ) -> None:
     """The conflict queue, most urgent first; an identity conflict shows the case its row joined."""
+    if sort not in SORTS:
+        raise typer.BadParameter(f"use one of {', '.join(SORTS)}", param_hint="--sort")
     database, _ = _database(ctx)
-    total, page = list_conflicts(
-        database,
-        status=None if status == "all" else status,
-        kind=kind,
-        agency=agency,
-        kanreg=kanreg,
-        limit=limit,
-        offset=offset,
-    )
+    filters = ConflictFilter(status=None if status == "all" else status, kind=kind, agency=agency,
+                             kanreg=kanreg, assignee=assignee)  # fmt: skip
+    total, page = list_conflicts(database, filters=filters, sort=sort, limit=limit, offset=offset)
     record_cli_read(state(ctx).settings(), database, "search", nips_in(page), target=ctx.command_path,
                     filter={"what": "conflicts", "status": status, "kind": kind, "agency": agency,
-                            "kanreg": kanreg, "limit": limit, "offset": offset})  # fmt: skip
+                            "kanreg": kanreg, "assignee": assignee, "sort": sort, "limit": limit,
+                            "offset": offset})  # fmt: skip
     database.dispose()
     if as_json:
         emit_json({"total": total, "offset": offset, "conflicts": [vars(c) for c in page]})
@@ -64,8 +74,10 @@ def list_command(
     for c in page:
         due = c.due_at.date().isoformat() if c.due_at else "-"
         subject = f"{c.case_key} (Kanreg {c.kanreg or '-'})" if c.case_key else c.agency or "-"
+        holder = c.claimed_by or "-"
         typer.echo(
-            f"{c.id:>7}  P{c.priority}  {c.kind:<15} {c.field or '-':<22} due {due}  {c.status:<11} {subject}"
+            f"{c.id:>7}  P{c.priority}  {c.kind:<15} {c.field or '-':<22} due {due}  {c.status:<11} "
+            f"{holder:<12} {subject}"
         )
 
 

@@ -5,14 +5,18 @@ clock and zone; counts per kind; filters and sorts kept in the query string; sho
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text
+from typer.testing import CliRunner
 
+from sbt_sync.cli import app
 from sbt_sync.console.users import add_user
 from sbt_sync.db import migrate
 from sbt_sync.db.base import utcnow
@@ -359,3 +363,30 @@ def test_the_queue_shows_short_labels_and_a_viewer_sees_only_what_scope_allows(w
     viewer_page = world.login("viewer").get("/conflicts").text
     assert _rows(viewer_page) == [a]
     assert "Pilkada 2024 · Siti A." in viewer_page and "0070/" not in viewer_page
+
+
+def test_the_cli_assigns_lists_by_assignee_and_releases(
+    world: World, project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _colleagues(world)
+    monkeypatch.setenv("SBT_DATABASE_URL", world.database.url)
+    config = ["--config", str(project_dir / "sbt.yaml")]
+    a = world.ids["conflict_a"]
+    runner = CliRunner()
+    given = runner.invoke(app, [*config, "conflicts", "assign", str(a), "budi", "--by", "steward"])
+    assert given.exit_code == 0, given.output
+    assert f"conflict {a} is handled by budi (assigned by steward)" in given.output
+    listed = runner.invoke(app, [*config, "conflicts", "list", "--assignee", "budi", "--json"])
+    assert [c["id"] for c in json.loads(listed.output)["conflicts"]] == [a]
+    nobody = runner.invoke(app, [*config, "conflicts", "list", "--assignee", "-", "--sort", "due", "--json"])
+    assert [c["id"] for c in json.loads(nobody.output)["conflicts"]] == [world.ids["conflict_b"]]
+    refused = runner.invoke(app, [*config, "conflicts", "assign", str(a), "citra", "--by", "citra"])
+    assert isinstance(refused.exception, ConflictClaimed) and refused.exception.holder == "budi"
+    released = runner.invoke(app, [*config, "conflicts", "assign", str(a), "--release", "--by", "steward"])
+    assert released.exit_code == 0 and "released" in released.output
+    assert _holder(world, a) == (None, None)
+    actions = [(e[0], e[1]) for e in _audit(world, a)]
+    assert actions == [("steward", "conflict.assign"), ("steward", "conflict.release")]
+    with world.database.session() as session:
+        channels = set(session.scalars(select(AuditEntry.channel).where(AuditEntry.object_id == str(a))))
+    assert channels == {"cli"}
