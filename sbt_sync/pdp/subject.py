@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import (
@@ -211,7 +211,14 @@ def gather_subject(
     conflicts = list(
         session.scalars(
             select(Conflict)
-            .where(or_(Conflict.case_id.in_(case_ids), Conflict.staged_record_id.in_(staged_ids)))
+            .where(
+                or_(
+                    Conflict.case_id.in_(case_ids),
+                    Conflict.staged_record_id.in_(staged_ids),
+                    # an identity conflict elsewhere that offered this person as a candidate
+                    cast(Conflict.candidates, Text).contains(f'"{nip}"'),
+                )
+            )
             .order_by(Conflict.id)
         )
     )

@@ -172,3 +172,17 @@ def test_a_purge_dry_run_lists_counts_and_ids_and_changes_nothing(
     assert "kasus tertutup: " in text and "akan dihapus" in text
     assert nips and not any(nip in text or nip in json.dumps(listed) for nip in nips)
     assert state() == before  # nothing removed, nothing audited
+
+
+def test_the_subject_report_lists_identity_conflicts_that_offered_the_person_as_a_candidate(
+    cycled: Cycled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with cycled.database.session() as session:
+        offered: dict[str, set[int]] = {}
+        for conflict in session.scalars(select(Conflict).where(Conflict.kind.in_(IDENTITY_CONFLICT_KINDS))):
+            for candidate in conflict.candidates:
+                offered.setdefault(str(candidate["nip"]), set()).add(conflict.id)
+    assert offered
+    nip = sorted(offered)[0]
+    report = json.loads(_cli(cycled, monkeypatch, "pdp", "subject", nip))
+    assert offered[nip] <= {c["id"] for c in report["conflicts"]}
