@@ -108,8 +108,11 @@ def conflicts(
         offset=(page - 1) * PAGE,
     )
     counts = count_queue(ctx.database, filters, today=today, me=me.username)
+    # the case text may be a NIP: the record says only that one was given
     record_read(request, me, "search", nips_in(rows), filter={"what": "conflicts", "status": status,
-                "kind": kind, "agency": agency, "kanreg": kanreg, "page": page})  # fmt: skip
+                "kind": kind, "agency": agency, "kanreg": kanreg, "instansi": instansi, "case": bool(case),
+                "case_id": case_id, "older_than_days": older_than_days, "assignee": assignee, "sort": sort,
+                "page": page})  # fmt: skip
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
     return render(
         request, "conflicts.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
