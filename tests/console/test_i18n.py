@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
-from sbt_sync.console import labels
+from sbt_sync.console import labels, labels_words
 from sbt_sync.console.i18n import MESSAGES, translator
 from sbt_sync.console.web_links import REFUSALS
 from sbt_sync.db.models import (
@@ -36,7 +36,7 @@ from schemas import reference
 from tests.console.conftest import World, csrf_of
 from tests.console.words_world import GOLDEN, HEX_INSTANSI, seed_words
 
-GOLDEN_FIELDS = labels.GOLDEN_FIELDS
+GOLDEN_FIELDS = labels_words.GOLDEN_FIELDS
 
 CONSOLE = Path(__file__).resolve().parents[2] / "sbt_sync" / "console"
 DYNAMIC_PREFIXES = {
@@ -71,12 +71,12 @@ DYNAMIC_PREFIXES = {
     "imut.report.": TABLES,
     "imut.record.": ("imut_action", "case", "push_ledger", "siasn_observation"),
     # codes into words (sbt_sync/console/labels.py): each table is checked whole below
-    "golden.": tuple(labels.GOLDEN_FIELDS),
-    "linkrule.": tuple(labels.LINK_RULES),
-    "idrule.": tuple(labels.IDENTITY_RULES),
-    "action.": tuple(labels.ACTIONS),
-    "qcheck.": tuple(labels.QUARANTINE_CHECKS),
-    "qdo.": tuple(labels.QUARANTINE_CHECKS),
+    "golden.": tuple(labels_words.GOLDEN_FIELDS),
+    "linkrule.": tuple(labels_words.LINK_RULES),
+    "idrule.": tuple(labels_words.IDENTITY_RULES),
+    "action.": tuple(labels_words.ACTIONS),
+    "qcheck.": tuple(labels_words.QUARANTINE_CHECKS),
+    "qdo.": tuple(labels_words.QUARANTINE_CHECKS),
     "guard.": ("max_changes", "max_percent", "summary"),
     "end.": ("revised", "sanction", "annulled", "left", "on", "unknown_day", "critical_conflict"),
     "reopened.": ("steward", "sources_changed"),
@@ -296,15 +296,15 @@ def test_a_mistyped_nip_is_refused_in_indonesian_with_what_to_do(words: Words) -
 def test_every_code_the_console_may_meet_has_words_in_both_languages() -> None:
     """Reference data and the product's code lists, each with an Indonesian and an English word."""
     for code in reference.sanction_codes():
-        assert labels.sanction_name(code.id, "id") and code.id in labels.SANCTION_EN
-    assert {f.code for f in reference.violation_forms()} == set(labels.VIOLATION_FORMS)
+        assert labels.sanction_name(code.id, "id") and code.id in labels_words.SANCTION_EN
+    assert {f.code for f in reference.violation_forms()} == set(labels_words.VIOLATION_FORMS)
     golden_fields = {*INCIDENT_FIELDS, *RECOMMENDATION_FIELDS, *SANCTION_FIELDS}
-    assert golden_fields <= set(labels.GOLDEN_FIELDS)
-    assert set(get_args(LinkRule)) <= set(labels.LINK_RULES)
-    assert set(get_args(IdentityRule)) <= set(labels.IDENTITY_RULES)
-    assert set(get_args(ActionKind)) <= set(labels.ACTIONS)
-    assert set(validate_reasons) <= set(labels.QUARANTINE_CHECKS)
-    for key in labels.WORDS:
+    assert golden_fields <= set(labels_words.GOLDEN_FIELDS)
+    assert set(get_args(LinkRule)) <= set(labels_words.LINK_RULES)
+    assert set(get_args(IdentityRule)) <= set(labels_words.IDENTITY_RULES)
+    assert set(get_args(ActionKind)) <= set(labels_words.ACTIONS)
+    assert set(validate_reasons) <= set(labels_words.QUARANTINE_CHECKS)
+    for key in labels_words.WORDS:
         indonesian, english = MESSAGES[key]
         assert indonesian.strip() and english.strip(), key
     assert labels.sanction_label("99") == "99 (kode tidak dikenal)"
