@@ -169,7 +169,7 @@ def search(
     with database.session() as session:
         records = _records(session, terms, sources)
         linked = _linked_cases(session, records)
-        cases = _cases(session, terms, sources, records, linked, set(asn))
+        cases = _cases(session, terms, sources, records, linked, asn)
         if registry and terms.digits:
             nips = {f.row.nip for f in [*cases.values(), *records.values()]}
             nips |= {f.row.resolved_nip for f in records.values()}
@@ -287,7 +287,7 @@ def _cases(
     sources: Sequence[str] | None,
     records: dict[int, _Found],
     linked: dict[int, int],
-    asn_nips: set[str],
+    asn: dict[str, RegistryHit],
 ) -> dict[int, _Found]:
     """Cases found (``row`` a :class:`Case`): by the records found, their NIP, their own numbers
     (BKN's roles: a viewer finds numbers only in their own records) and the registry's ASN."""
@@ -307,14 +307,21 @@ def _cases(
             ("recommendation", Case.recommendation_no), ("sk", Case.golden[SK_FIELD].as_string()),
         ):  # fmt: skip
             direct.append((why, func.lower(column).like(pattern, escape="\\")))
-    if asn_nips:
-        direct.append(("asn", Case.nip.in_(sorted(asn_nips))))
     for why, where in direct:
         ids = select(Case.id).where(where)
         if sources is not None:
             ids = ids.where(case_visible(sources))
         for case_id in session.scalars(ids.order_by(Case.id.desc()).limit(POOL_LIMIT)):
             found.setdefault(case_id, _Found(None)).add(why)
+    # The cases of the registry's ASN, as well found as the ASN is (a namesake ranks below her).
+    near = {nip: 1.0 if h.score is None else h.score for nip, h in asn.items()}
+    near = {nip: score for nip, score in near.items() if score >= NAME_FLOOR}
+    if near:
+        of_asn = select(Case.id, Case.nip).where(Case.nip.in_(sorted(near)))
+        if sources is not None:
+            of_asn = of_asn.where(case_visible(sources))
+        for case_id, nip in session.execute(of_asn.order_by(Case.id.desc()).limit(POOL_LIMIT)).tuples():
+            found.setdefault(case_id, _Found(None)).add("asn", near[nip or ""])
     if not found:
         return {}
     query = select(Case).where(Case.id.in_(list(found)))

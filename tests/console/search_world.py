@@ -6,7 +6,7 @@
   on the case.
 - Case K: Budi Santoso, found only in Kemendagri's record (another agency for Bawaslu's viewer), with
   an identity conflict on that record.
-- The registry also holds Tri Wijayanti, a namesake in no case.
+- Case N: Tri Wijayanti, a namesake, found only in KASN's record.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ RECOMMENDATION = "B-2291/KU.04/XI/2024"
 SK = "800/0042/BKPSDM/2024"
 BUDI_REGISTER = "0099/Reg/LP/PB/Kab/15.23/X/2024"
 TRI_KEY = f"PILKADA-2024|reg:{REGISTER}|{TRI}"
+NAMESAKE_KEY = f"PILKADA-2024|kasn:KASN-77|{TRI_NAMESAKE}"
 BUDI_KEY = f"PILKADA-2024|kmd:kmd-7.csv:3|{BUDI}"
 REGISTRY = [
     {**registry_item(TRI, "Tri Wijaya", back="S.Pd."), "jabatanNama": "Analis Kepegawaian"},
@@ -137,6 +138,8 @@ def seed_search_world(database: Database) -> dict[str, int]:
         golden={"sanction_sk_no": SK},
         held=True,
     )
+    ids["kasn"] = _record(database, "kasn", "KASN-77", "Tri Wijayanti", nip=TRI_NAMESAKE)
+    ids["case_namesake"] = _case(database, NAMESAKE_KEY, TRI_NAMESAKE, {ids["kasn"]: ("kasn", "KASN-77")})
     ids["case_budi"] = _case(
         database,
         BUDI_KEY,

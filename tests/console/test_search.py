@@ -67,6 +67,8 @@ def test_a_name_with_titles_a_slip_or_another_order_finds_the_asn_her_case_and_r
     assert asn.index(TRI) < asn.index(TRI_NAMESAKE) if TRI_NAMESAKE in asn else True  # best first
     cases = _group(page, "cases")
     assert f'href="/cases/{ids["case_tri"]}"' in cases and "Dr. Tri Wijaya, S.Pd." in cases
+    namesake = f'href="/cases/{ids["case_namesake"]}"'
+    assert namesake not in cases or cases.index(f'href="/cases/{ids["case_tri"]}"') < cases.index(namesake)
     assert f'href="/cases/{ids["case_budi"]}"' not in cases
     records = _group(page, "records")
     assert {"BWS-0070", "WAS-2291", "SK-42"} <= set(re.findall(r"[A-Z]+-\d+", records))
