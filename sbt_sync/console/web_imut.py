@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
 from sbt_sync.console.web_access import record as record_read
@@ -190,7 +191,7 @@ def decide(
             actor=me.username, channel="console", client_address=client_address(request),
         )  # fmt: skip
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
         return RedirectResponse(f"/imut/{finding_id}", status_code=303)
     flash(request, "ok", _("imut.decided").format(id=finding_id, choice=_(f"imut.choice.{choice}")))
     return RedirectResponse(f"/imut/{finding_id}", status_code=303)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, console, flash, language, render, require
 from sbt_sync.console.web_access import record as record_read
@@ -129,7 +130,7 @@ def _act_on(request: Request, letter_id: int, me: Principal, reason: str, *, act
             do = release_mail if action == "release" else retry_mail
             count = do(session, [row_id], reason=reason.strip(), actor=me.username, channel="console")
     except SbtError as exc:
-        flash(request, "error", str(exc))
+        flash(request, "error", error_text(exc, language(request)))
         return RedirectResponse(f"/letters/{letter_id}", status_code=303)
     if action == "release":
         done, not_done = _("letters.released"), _("letters.not_released")
