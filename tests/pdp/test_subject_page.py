@@ -73,5 +73,7 @@ def test_a_bad_request_is_said_on_the_page_and_records_nothing(
 def test_without_the_csrf_token_or_as_a_steward_the_report_is_refused(world: World) -> None:
     admin = world.login("admin")
     assert admin.post(PATH, data={"nip": NIP_A, "purpose": "uji"}).status_code == 403
+    assert f'href="{PATH}"' in admin.get("/").text  # the admins' menu links the screen
     steward = world.login("steward")
     assert steward.get(PATH).status_code == 403
+    assert f'href="{PATH}"' not in steward.get("/").text
