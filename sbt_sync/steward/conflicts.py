@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 
@@ -54,6 +54,8 @@ UNASSIGNED = "-"
 """The assignee filter's value for conflicts nobody holds."""
 ASSIGNABLE_ROLES = ("steward", "admin")
 AWAITING_PPK = "menunggu_tindak_lanjut_ppk"
+INSTANSI_CHOICES = 1000
+"""At most this many instansi in the queue's filter list (by id); the case filter finds any other."""
 
 
 class ConflictNotFound(SbtError):
@@ -327,15 +329,11 @@ def queue_instansi(database: Database, sources: Sequence[str] | None) -> list[tu
     query, _, _ = _queue([Case.instansi_id], ConflictFilter(sources=sources))
     with database.session() as session:
         ids = sorted({i for i in session.scalars(query.where(Case.instansi_id.is_not(None)).distinct()) if i})
-        names: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            rows = session.execute(
-                select(AsnRegistryEntry.instansi_id, func.min(AsnRegistryEntry.instansi_name))
-                .where(AsnRegistryEntry.instansi_id.in_(ids[start : start + 500]))
-                .group_by(AsnRegistryEntry.instansi_id)
-            ).tuples()
-            names.update({i: n for i, n in rows})
-    return sorted(((i, names.get(i) or i) for i in ids), key=lambda pair: (pair[1].lower(), pair[0]))
+        # One indexed lookup per instansi (ix_asn_registry_instansi_id): a grouping over the registry
+        # would read every ASN of each instansi, millions of rows nationally.
+        name_of = select(AsnRegistryEntry.instansi_name).where(AsnRegistryEntry.instansi_id == bindparam("i"))
+        named = [(i, session.scalar(name_of.limit(1), {"i": i}) or i) for i in ids[:INSTANSI_CHOICES]]
+    return sorted(named, key=lambda pair: (pair[1].lower(), pair[0]))
 
 
 def assignable_users(database: Database) -> list[tuple[str, str]]:
