@@ -177,6 +177,7 @@ def test_tugas_saya_lists_exactly_the_open_conflicts_i_hold(world: World) -> Non
     assert _rows(siti.get("/conflicts?assignee=steward").text) == [b]
     assert sorted(_rows(siti.get("/conflicts").text)) == sorted([a, b])
     assert _rows(siti.get("/conflicts?assignee=-").text) == []  # nobody's: none left
+    assert "Tugas saya" not in world.login("auditor").get("/conflicts").text  # who cannot act has no tasks
     # a conflict I resolve leaves my tasks
     with world.database.session() as session:
         conflict = session.get(Conflict, a)
