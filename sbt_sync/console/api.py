@@ -30,7 +30,9 @@ from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     ConflictClaimed,
+    ConflictFilter,
     ConflictNotFound,
+    assign_conflict,
     claim_conflict,
     conflict_visible,
     list_conflicts,
@@ -171,15 +173,23 @@ def conflicts(
     | None = None,
     agency: Text = None,
     kanreg: Text = None,
+    assignee: Annotated[
+        str | None, Query(max_length=64, description="A username, or '-' for conflicts nobody handles")
+    ] = None,
+    sort: Literal["priority", "due"] = "priority",
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page:
+    """The queue, by ``sort``: ``priority`` puts the conflicts holding a case that awaits the PPK's
+    follow-up first, then those holding any other case, then the rest (:mod:`sbt_sync.steward.conflicts`)."""
+    filters = ConflictFilter(status=None if status == "all" else status, kind=kind, agency=agency,
+                             kanreg=kanreg, assignee=assignee, sources=me.sources)  # fmt: skip
     total, rows = list_conflicts(
-        console(request).database, status=None if status == "all" else status, kind=kind, agency=agency,
-        kanreg=kanreg, sources=me.sources, limit=limit, offset=offset,
-    )  # fmt: skip
+        console(request).database, filters=filters, sort=sort, limit=limit, offset=offset
+    )
     record_read(request, me, "search", nips_in(rows), filter={"what": "conflicts", "status": status,
-                "kind": kind, "agency": agency, "kanreg": kanreg, "offset": offset})  # fmt: skip
+                "kind": kind, "agency": agency, "kanreg": kanreg, "assignee": assignee, "sort": sort,
+                "offset": offset})  # fmt: skip
     return Page(total=total, items=[asdict(r) for r in rows])
 
 
@@ -242,6 +252,40 @@ def claim(
         raise HTTPException(409, str(exc)) from exc
     except SbtError as exc:
         raise HTTPException(409, str(exc)) from exc
+    return asdict(summary)
+
+
+class Assignment(BaseModel):
+    assignee: CleanText | None = Field(
+        default=None, max_length=64, description="A steward's or admin's username; null releases the conflict"
+    )
+
+
+@router.post(
+    "/conflicts/{conflict_id}/assign",
+    responses={**ERRORS, 404: NOT_FOUND, 409: {"description": "Held by another user"},
+               422: {"description": "No active steward or admin of that name, or the conflict is closed"}},
+)  # fmt: skip
+def assign(
+    request: Request,
+    conflict_id: Id,
+    body: Assignment,
+    me: Annotated[Principal, Depends(api_user("conflicts.act"))],
+) -> dict[str, Any]:
+    """Give the conflict to a steward or admin (the token's user: a claim), or to nobody (null); the
+    holder, whoever assigned it and an admin may move it. Audited."""
+    _refuse_unseen(request, me, conflict_id)
+    try:
+        summary = assign_conflict(
+            console(request).database, conflict_id, actor=me.username, assignee=body.assignee,
+            force=me.role == "admin", channel="api", client_address=client_address(request),
+        )  # fmt: skip
+    except ConflictNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ConflictClaimed as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except SbtError as exc:
+        raise HTTPException(422, str(exc)) from exc
     return asdict(summary)
 
 

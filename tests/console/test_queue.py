@@ -391,3 +391,23 @@ def test_the_cli_assigns_lists_by_assignee_and_releases(
     with world.database.session() as session:
         channels = set(session.scalars(select(AuditEntry.channel).where(AuditEntry.object_id == str(a))))
     assert channels == {"cli"}
+
+
+def test_the_api_assigns_and_lists_by_assignee(world: World) -> None:
+    _colleagues(world)
+    a, b = world.ids["conflict_a"], world.ids["conflict_b"]
+    client = world.client()
+    steward = {"Authorization": f"Bearer {world.tokens['steward']}"}
+    given = client.post(f"/api/v1/conflicts/{a}/assign", json={"assignee": "budi"}, headers=steward)
+    assert given.status_code == 200 and given.json()["claimed_by"] == "budi"
+    assert given.json()["assigned_by"] == "steward"
+    listed = client.get("/api/v1/conflicts?assignee=budi", headers=steward).json()
+    assert [c["id"] for c in listed["items"]] == [a]
+    nobody = client.get("/api/v1/conflicts?assignee=-&sort=due", headers=steward).json()
+    assert [c["id"] for c in nobody["items"]] == [b]
+    refused = client.post(f"/api/v1/conflicts/{a}/assign", json={"assignee": "viewer"}, headers=steward)
+    assert refused.status_code == 422
+    assert _audit(world, a)[-1][:2] == ("steward", "conflict.assign")
+    with world.database.session() as session:
+        channel = session.scalar(select(AuditEntry.channel).where(AuditEntry.action == "conflict.assign"))
+    assert channel == "api"
