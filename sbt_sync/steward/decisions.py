@@ -191,7 +191,7 @@ def resolve_conflict(
                 client_address=client_address,
             )
         )
-        conflict.claimed_by_id, conflict.claimed_at = None, None
+        conflict.claimed_by_id, conflict.claimed_at, conflict.assigned_by_id = None, None, None
         return row.id
 
 

@@ -31,6 +31,7 @@ from sbt_sync.steward.conflicts import (
     count_queue,
     list_conflicts,
 )
+from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.due import Today
 from tests.console.conftest import NIP_A, PASSWORD, T0, World, csrf_of
 
@@ -411,3 +412,15 @@ def test_the_api_assigns_and_lists_by_assignee(world: World) -> None:
     with world.database.session() as session:
         channel = session.scalar(select(AuditEntry.channel).where(AuditEntry.action == "conflict.assign"))
     assert channel == "api"
+
+
+def test_a_resolved_conflict_leaves_its_holders_tasks_and_keeps_no_assigner(world: World) -> None:
+    _colleagues(world)
+    a = world.ids["conflict_a"]
+    assign_conflict(world.database, a, actor="steward", assignee="budi")
+    resolve_conflict(world.database, a, value="H1", reason="SK PPK", actor="budi")
+    assert _holder(world, a) == (None, None)
+    with world.database.session() as session:
+        conflict = session.get(Conflict, a)
+        assert conflict is not None and conflict.assigned_by_id is None
+    assert _rows(world.login("budi").get("/conflicts?assignee=budi").text) == []
