@@ -46,6 +46,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter.write_line(message)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+
 BACKENDS = [
     "sqlite",
     pytest.param(

@@ -8,7 +8,6 @@ global ``--debug`` flag asks for the traceback.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Annotated
 
 import typer
@@ -26,11 +25,13 @@ import sbt_sync.cli.push as push_commands
 import sbt_sync.cli.reconcile as reconcile_commands
 import sbt_sync.cli.registry as registry_commands
 import sbt_sync.cli.report as report_commands
+import sbt_sync.cli.sanctions as sanction_commands
 import sbt_sync.cli.sandbox as sandbox_commands
 import sbt_sync.cli.steward as steward_commands
 import sbt_sync.cli.users as user_commands
 from sbt_sync.cli.common import State, run_main
 from sbt_sync.cli.config import app as config_app
+from sbt_sync.logs import LogFormat, configure_logging
 
 app = typer.Typer(
     name="sbt-sync",
@@ -48,6 +49,7 @@ app.add_typer(reconcile_commands.app, name="reconcile")
 app.command("quality")(reconcile_commands.quality)
 app.add_typer(conflict_commands.app, name="conflicts")
 app.add_typer(link_commands.app, name="links")
+app.add_typer(sanction_commands.app, name="sanctions")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(enforce_commands.app, name="enforce")
 app.add_typer(push_commands.app, name="push")
@@ -70,13 +72,17 @@ def _root(
         str | None,
         typer.Option("--config", "-c", help="Path to sbt.yaml (default: $SBT_CONFIG, then ./sbt.yaml)."),
     ] = None,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar="SBT_LOG_FORMAT",
+            help="Log lines as text or as JSON objects (NIPs masked either way).",
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
     ctx.obj = State(debug=debug, config_path=config)
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(debug=debug, log_format=log_format)
     if not debug:
         # Migrations and Dagster narrate every step at INFO; commands print their own summary.
         for noisy in ("alembic", "dagster", "paramiko"):

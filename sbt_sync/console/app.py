@@ -38,6 +38,7 @@ from sbt_sync.console import (
     web_imut,
     web_letters,
     web_links,
+    web_metrics,
     web_ops,
     web_pages,
     web_pdp,
@@ -170,9 +171,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(web_letters.router)
     app.include_router(web_compliance.router)
     app.include_router(web_pic.router)
-    app.include_router(web_search.router)
     app.include_router(web_pdp.router)
+    app.include_router(web_search.router)
     app.include_router(web_access.router)
+    app.include_router(web_metrics.router)
     app.include_router(api.router)
     app.include_router(api_links.router)
 

@@ -25,6 +25,7 @@ from sbt_sync.console import (
     web_imut,
     web_letters,
     web_links,
+    web_metrics,
     web_ops,
     web_pages,
     web_pdp,
@@ -147,6 +148,8 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/api/v1/push/status", "/api/v1/push/status", None, API_STAFF),
         ("GET", "/api/v1/feed/block-changes", "/api/v1/feed/block-changes", None, API_STAFF),
         ("GET", "/api/v1/audit", "/api/v1/audit", None, API_STAFF),
+        # operators' Prometheus metrics: counts over every agency, so BKN roles only
+        ("GET", "/api/v1/metrics", "/api/v1/metrics", None, API_STAFF),
         # I-MUT: BKN's roles and Kemendagri's viewers (test_imut_pages); a Bawaslu viewer gets 403.
         ("GET", "/imut", "/imut", None, STAFF),
         ("GET", "/imut/report", "/imut/report", None, STAFF),
@@ -219,6 +222,7 @@ def test_the_role_table_covers_every_route_and_method(world: World) -> None:
         web_compliance.router,
         web_pic.router,
         web_search.router,
+        web_metrics.router,
         web_pdp.router,
         api.router,
         api_links.router,
