@@ -15,6 +15,7 @@ from sbt_sync.console.words_access import WORDS as ACCESS_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
 from sbt_sync.console.words_pdp import WORDS as PDP_WORDS
 from sbt_sync.console.words_queue import WORDS as QUEUE_WORDS
+from sbt_sync.console.words_sanctions import WORDS as SANCTION_WORDS
 from sbt_sync.console.words_search import WORDS as SEARCH_WORDS
 from sbt_sync.imut.report import WORDS as IMUT_WORDS
 
@@ -718,13 +719,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pic.missing": ("Alamat itu tidak terdaftar.", "That address is not there."),
 }
 MESSAGES.update(IMUT_WORDS)
-MESSAGES.update(SEARCH_WORDS)
+MESSAGES.update(SANCTION_WORDS)  # sanction versions after objections (sbt_sync/console/words_sanctions.py)
 MESSAGES.update(A11Y_WORDS)  # the skip link (sbt_sync/console/words_a11y.py)
 MESSAGES.update(PDP_WORDS)  # a person's own record (sbt_sync/console/words_pdp.py)
 MESSAGES.update(ACCESS_WORDS)  # the personal-data access log (sbt_sync/console/words_access.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list
-MESSAGES.update(EXPORT_WORDS)
+MESSAGES.update(SEARCH_WORDS)
 MESSAGES.update(LABEL_WORDS)  # codes into words (sbt_sync/console/labels.py)
+MESSAGES.update(EXPORT_WORDS)
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -23,6 +23,7 @@ from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
 from sbt_sync.steward.conflicts import list_conflicts
 from sbt_sync.steward.dashboard import build_dashboard
 from sbt_sync.steward.links import case_records, list_corrections
+from sbt_sync.steward.sanctions import list_versions
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -101,10 +102,13 @@ def case_detail(
         if me.sources is None
         else []
     )
-    # Its letters to the PPK (BKN's records: agency viewers see none, as with corrections).
+    # Its letters to the PPK and its sanction versions (BKN's records: agency viewers see none, as
+    # with corrections).
+    sanction_versions = None
     if me.sources is None:
         with database.session() as session:
             letters = case_letter_steps(session, case_id)
+            sanction_versions = list_versions(session, case_id)
     else:
         letters = []
     record_read(request, me, "case", [timeline.case.nip, *(r["nip_as_written"] for r in timeline.records)])
@@ -112,5 +116,5 @@ def case_detail(
         request, "case.html", me, t=timeline, conflicts=conflicts, corrections=corrections, letters=letters,
         hold=explain_hold(database, timeline.case.hold_reason) if timeline.case.held else [],
         correct=me.can("cases.act"),
-        live=set(case_records(database, case_id)),
+        live=set(case_records(database, case_id)), sanction_versions=sanction_versions,
     )  # fmt: skip
