@@ -58,8 +58,8 @@ def test_steward_links_an_unresolved_row_found_by_a_misspelt_name_and_bulk_leave
         page.goto(f"{base}/conflicts?kind=unresolved")
         row = page.locator("tbody tr").filter(has_text="identitas tidak ditemukan")
         expect(row).to_have_count(1)
-        expect(row.get_by_role("link", name="PILKADA-2024|rec:R-1")).to_be_visible()  # the case it joined
-        row.get_by_role("link", name=str(ids["unresolved"]), exact=True).click()
+        expect(row.get_by_title("PILKADA-2024|rec:R-1")).to_be_visible()  # the case it joined (short label)
+        row.get_by_role("link", name=f"#{ids['unresolved']}", exact=True).click()
 
         expect(page.get_by_text("Registri tidak menawarkan kandidat.")).to_be_visible()
         page.get_by_role("button", name="Tangani").click()

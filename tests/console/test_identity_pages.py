@@ -62,7 +62,10 @@ def test_the_queue_links_an_identity_conflict_to_the_case_its_row_joined(
     world: World, ids: dict[str, int]
 ) -> None:
     html = world.login("steward").get("/conflicts", params={"kind": "unresolved"}).text
-    assert f'<a href="/cases/{ids["case_unresolved"]}">PILKADA-2024|rec:R-1</a>' in html
+    # the case it joined, by its short label; the full key is the link's title
+    link = re.search(rf'<a href="/cases/{ids["case_unresolved"]}" title="([^"]*)">([^<]*)</a>', html)
+    assert link is not None and link.group(1) == "PILKADA-2024|rec:R-1"
+    assert link.group(2).startswith("Pilkada 2024 · ")
     assert "identitas tidak ditemukan" in html
     api = world.client().get(
         "/api/v1/conflicts",
