@@ -177,7 +177,7 @@ def test_steward_assigns_a_wrongly_linked_record_to_the_right_asn_and_siasn_foll
 
         # Find M's case by the recommendation number and open "Tetapkan ASN" on the Wasdal record.
         page.goto(f"{base}/cases")
-        page.get_by_label("Cari").fill(s["case"]["nomor_rekomendasi"])
+        page.get_by_label("Cari", exact=True).fill(s["case"]["nomor_rekomendasi"])
         page.get_by_role("button", name="Saring").click()
         page.locator("tbody tr").first.get_by_role("link").first.click()
         case_url = page.url
