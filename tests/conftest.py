@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -25,6 +26,22 @@ def pytest_configure(config: pytest.Config) -> None:
     """Mark this session's environment, so that every process a test starts can be found at the end."""
     token = os.environ.setdefault(processes.MARK, uuid.uuid4().hex)
     config.stash[_SESSION_MARK] = token
+
+
+PRODUCT_LOGGERS = ("sbt_sync", "connectors")
+
+
+@pytest.fixture(autouse=True)
+def _product_loggers_as_configured() -> Iterator[None]:
+    """Each test starts with the product's loggers at their defaults (no level of their own).
+
+    A Dagster instance built from dagster.yaml applies ``python_logs`` in-process: it sets the managed
+    ``sbt_sync`` and ``connectors`` loggers to INFO and that stays for the rest of the process, which
+    would silently drop the DEBUG records a later test captures.
+    """
+    yield
+    for name in PRODUCT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -174,7 +174,7 @@ def test_the_query_never_reaches_a_log(
     world: World, ids: dict[str, int], caplog: pytest.LogCaptureFixture
 ) -> None:
     steward = world.login("steward")
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="sbt_sync"):
         for typed in ("Tri Wijaya", TRI[-6:], REGISTER):
             assert TRI in _search(steward, typed)
     searches = [r for r in caplog.records if r.name == "sbt_sync.steward.search"]

@@ -97,6 +97,11 @@ def run_cycle(data_dir: Path, database: Database, folder: Path, monkeypatch: pyt
     previous = root.level
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
+    # The product's loggers too: a Dagster instance from dagster.yaml elsewhere in the process may have
+    # set them to its python_logs level (INFO).
+    product = {name: logging.getLogger(name).level for name in ("sbt_sync", "connectors")}
+    for name in product:
+        logging.getLogger(name).setLevel(logging.DEBUG)
     try:
         with Sandbox(data_dir, state_dir=folder / "state") as sandbox:
             sandbox.clock.set(instant, frozen=True)
@@ -136,6 +141,8 @@ def run_cycle(data_dir: Path, database: Database, folder: Path, monkeypatch: pyt
     finally:
         root.removeHandler(capture)
         root.setLevel(previous)
+        for name, level in product.items():
+            logging.getLogger(name).setLevel(level)
     return Cycled(
         data_dir=data_dir,
         project_dir=folder,
