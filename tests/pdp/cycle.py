@@ -97,9 +97,10 @@ def run_cycle(data_dir: Path, database: Database, folder: Path, monkeypatch: pyt
     previous = root.level
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
-    # The product's loggers too: a Dagster instance from dagster.yaml elsewhere in the process may have
-    # set them to its python_logs level (INFO).
-    product = {name: logging.getLogger(name).level for name in ("sbt_sync", "connectors")}
+    # Named loggers too: elsewhere in the process a Dagster instance from dagster.yaml may have set the
+    # product's to its python_logs level (INFO), and an in-process CLI call the noisy libraries' to WARNING.
+    names = ("sbt_sync", "connectors", "dagster", "paramiko", "alembic", "urllib3")
+    product = {name: logging.getLogger(name).level for name in names}
     for name in product:
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:
