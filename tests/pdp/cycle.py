@@ -14,6 +14,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -171,17 +172,14 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def cycled(
-    request: pytest.FixtureRequest, pdp_sandbox_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Cycled]:
-    """A database after one full cycle and the push, once per backend for the session."""
-    folder = tmp_path_factory.mktemp(f"pdp-cycle-{request.param}")
+@contextmanager
+def cycled_database(backend: str, data_dir: Path, folder: Path) -> Iterator[Cycled]:
+    """A migrated database of ``backend`` after one full cycle and the push."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        if request.param == "sqlite":
+        if backend == "sqlite":
             database = Database(f"sqlite:///{folder / 'var' / 'sbt.db'}")
             migrate.upgrade(database)
-            yield run_cycle(pdp_sandbox_data, database, folder, monkeypatch)
+            yield run_cycle(data_dir, database, folder, monkeypatch)
             database.dispose()
             return
         base = postgres_base_url()
@@ -189,5 +187,15 @@ def cycled(
         with temporary_postgres_database(base) as url:
             database = Database(url.render_as_string(hide_password=False))
             migrate.upgrade(database)
-            yield run_cycle(pdp_sandbox_data, database, folder, monkeypatch)
+            yield run_cycle(data_dir, database, folder, monkeypatch)
             database.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def cycled(
+    request: pytest.FixtureRequest, pdp_sandbox_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cycled]:
+    """A database after one full cycle and the push, once per backend for the session."""
+    folder = tmp_path_factory.mktemp(f"pdp-cycle-{request.param}")
+    with cycled_database(request.param, pdp_sandbox_data, folder) as cycle:
+        yield cycle

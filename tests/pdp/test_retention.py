@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
     AuditEntry,
@@ -32,8 +31,7 @@ from sbt_sync.db.models import (
 from sbt_sync.db.models.access import PersonalDataAccess
 from sbt_sync.pdp.access import purge_access_log, record_read
 from sbt_sync.pdp.retention import CLOSED_STATUSES, PURGED_PAYLOAD, purge
-from tests.pdp.cycle import BACKENDS, Cycled, pdp_sandbox_data, run_cycle
-from tests.support.databases import postgres_base_url, temporary_postgres_database
+from tests.pdp.cycle import BACKENDS, Cycled, cycled_database, pdp_sandbox_data, run_cycle
 
 __all__ = ["pdp_sandbox_data"]
 
@@ -48,20 +46,8 @@ def fresh_cycle(
 ) -> Iterator[Cycled]:
     """A database of its own after one full cycle (the purge changes it)."""
     folder = tmp_path_factory.mktemp(f"pdp-purge-{request.param}")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        if request.param == "sqlite":
-            database = Database(f"sqlite:///{folder / 'var' / 'sbt.db'}")
-            migrate.upgrade(database)
-            yield run_cycle(pdp_sandbox_data, database, folder, monkeypatch)
-            database.dispose()
-            return
-        base = postgres_base_url()
-        assert base is not None
-        with temporary_postgres_database(base) as url:
-            database = Database(url.render_as_string(hide_password=False))
-            migrate.upgrade(database)
-            yield run_cycle(pdp_sandbox_data, database, folder, monkeypatch)
-            database.dispose()
+    with cycled_database(request.param, pdp_sandbox_data, folder) as cycle:
+        yield cycle
 
 
 def _snapshot(database: Database) -> dict[str, Any]:
