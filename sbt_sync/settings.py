@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sbt_sync.errors import ConfigError
-from sbt_sync.settings_sources import UNION_TAGS, EnvVarName, SourceSettings
+from sbt_sync.settings_sources import UNION_TAGS, EnvVarName, SiasnTokenRefs, SourceSettings
 
 CONFIG_ENV = "SBT_CONFIG"
 DATABASE_URL_ENV = "SBT_DATABASE_URL"
@@ -82,17 +82,11 @@ class PushSettings(Strict):
     timeout_seconds: float = Field(30.0, gt=0)
 
 
-class SiasnSettings(Strict):
-    """The SIASN API (two tokens); every secret is an environment-variable name."""
+class SiasnSettings(SiasnTokenRefs):
+    """The SIASN API: its two tokens' references (every secret an environment-variable name), then
+    what the registry mirror, the push and the readback need."""
 
     base_url: str
-    gateway_token_url: str
-    sso_token_url: str
-    consumer_key_env: EnvVarName
-    consumer_secret_env: EnvVarName
-    username_env: EnvVarName
-    password_env: EnvVarName
-    sso_client_id: str = "sbt-sync"
     ca_bundle: str | None = None
     registry_page_size: int = Field(5000, ge=1)
     registry_changed_since: bool = True

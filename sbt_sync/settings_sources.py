@@ -34,10 +34,12 @@ class OAuth2ClientCredentialsAuth(_Strict):
     scope: str | None = None
 
 
-class SiasnTokensAuth(_Strict):
-    """SIASN's two tokens: the API gateway's (client credentials) and the SSO's (password grant)."""
+class SiasnTokenRefs(_Strict):
+    """SIASN's two tokens: the API gateway's (client credentials) and the SSO's (password grant).
 
-    type: Literal["siasn_tokens"]
+    One set of fields for both places that name them: an HTTP source reading SIASN (``auth: {type:
+    siasn_tokens}``) and the ``siasn:`` section (registry, push, readback)."""
+
     gateway_token_url: str
     sso_token_url: str
     consumer_key_env: EnvVarName
@@ -46,6 +48,12 @@ class SiasnTokensAuth(_Strict):
     password_env: EnvVarName
     sso_client_id: str = "sbt-sync"
     """The Keycloak client the operator account logs in through."""
+
+
+class SiasnTokensAuth(SiasnTokenRefs):
+    """An HTTP source authenticated with SIASN's two tokens."""
+
+    type: Literal["siasn_tokens"]
 
 
 HttpAuth = Annotated[ApiKeyAuth | OAuth2ClientCredentialsAuth | SiasnTokensAuth, Field(discriminator="type")]

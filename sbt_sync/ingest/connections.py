@@ -25,9 +25,9 @@ from connectors.retry import RetryPolicy
 from connectors.sftp import SftpReader, SftpSettings
 from connectors.siasn import SiasnClient, SiasnConfig
 from sbt_sync.errors import ConfigError
-from sbt_sync.settings import Settings, SiasnSettings
+from sbt_sync.settings import Settings
 from sbt_sync.settings_sources import ApiKeyAuth as ApiKeyAuthSettings
-from sbt_sync.settings_sources import HttpSource, SftpSource, SiasnTokensAuth
+from sbt_sync.settings_sources import HttpSource, SftpSource, SiasnTokenRefs
 from sbt_sync.settings_sources import OAuth2ClientCredentialsAuth as OAuth2Settings
 
 
@@ -47,8 +47,8 @@ def _auth(settings: Settings, source: HttpSource) -> Auth:
     return SiasnTokenAuth(_siasn_credentials(settings, auth))
 
 
-def _siasn_credentials(settings: Settings, refs: SiasnTokensAuth | SiasnSettings) -> SiasnCredentials:
-    """SIASN's two-token credentials; both an idis source and the siasn section name them alike."""
+def _siasn_credentials(settings: Settings, refs: SiasnTokenRefs) -> SiasnCredentials:
+    """SIASN's two-token credentials, as an idis source or the siasn section names them."""
     return SiasnCredentials(
         refs.gateway_token_url,
         refs.sso_token_url,
