@@ -23,8 +23,8 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import IngestBatch, RawRecord, RawRecordVersion, SourceCursor
 from sbt_sync.errors import SbtError
 from sbt_sync.ingest.bulk import copy_columns, copy_supported, insert_rows, next_ids, one_of
+from sbt_sync.ingest.tuning import DEFAULT_TUNING
 
-CHUNK = 5000
 # Core inserts on the tables skip the ORM bulk path's per-row bookkeeping (every column is given).
 _RAW_TABLE = cast(Table, RawRecord.__table__)
 _VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
@@ -176,8 +176,10 @@ def land_batch(
     pages: int = 0,
     retries: int = 0,
     validated: bool = False,
+    chunk: int = DEFAULT_TUNING.land_chunk,
 ) -> LandingResult:
-    """Land ``records`` for ``source`` and move its cursor, inside the caller's transaction.
+    """Land ``records`` for ``source`` and move its cursor, inside the caller's transaction, comparing
+    ``chunk`` records with the stored versions per statement.
 
     Raises :class:`CursorRegression` (and the caller's transaction rolls back) when the new watermark
     is older than the stored one. Within one batch a key delivered twice is landed once per distinct
@@ -198,8 +200,8 @@ def land_batch(
     session.add(batch)
     session.flush()
     result = LandingResult(batch_id=batch.id)
-    for chunk in _chunks(records, CHUNK):
-        _land_chunk(session, source, chunk, batch.id, now, result, validated)
+    for part in _chunks(records, chunk):
+        _land_chunk(session, source, part, batch.id, now, result, validated)
     batch.fetched, batch.new, batch.changed, batch.unchanged = (
         result.fetched,
         result.new,

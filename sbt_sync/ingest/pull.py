@@ -43,6 +43,7 @@ from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_
 from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch
 from sbt_sync.ingest.prefetch import Ahead, prefetched
 from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
+from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
 from sbt_sync.settings_sources import SftpSource
 from schemas.checks import is_blank
 from schemas.feeds import FeedSpec
@@ -54,17 +55,8 @@ _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 log = logging.getLogger(__name__)
 _FILE_CHECKS = ("row_shape", "file_readable")
 """Quarantine checks of a delivered file as a whole or of a row that could not be read as a row."""
-PARALLEL = False
-"""Validate batches after the first in a worker process (``checking.DeliveryChecker``): off, the
-pickling of every batch to the worker and back cost more CPU than the validation it moved."""
-THREADED = True
-"""Validate batches in a thread of this process while earlier batches are written."""
 LOOKAHEAD = 2
 """Batches handed to validation before the oldest is landed: the worker always has the next one."""
-PREFETCH_PAGES = 8
-"""Pages fetched ahead of the landing transaction (bounded: memory stays a few pages)."""
-BATCH_RECORDS = 5000
-"""Pages already fetched are landed together up to about this many records per transaction."""
 MAX_PAGES = 10_000
 """Pages one ``pull_http`` fetches at most unless told (``sbt.yaml``: ``paging.max_pages``)."""
 
@@ -138,6 +130,7 @@ def pull_http(
     run_id: str | None = None,
     validate: bool = True,
     max_pages: int = MAX_PAGES,
+    tuning: IngestTuning = DEFAULT_TUNING,
 ) -> PullResult:
     """Fetch pages from the stored cursor on and land them with the cursor after them, one
     transaction per batch of pages; with ``validate``, each batch is also validated, and its good
@@ -148,9 +141,9 @@ def pull_http(
     it have landed. A page whose body is not JSON even after retries is quarantined (naming the page
     and the request) before its error is raised, so the stewards see why the source stopped there.
 
-    A background thread fetches up to ``PREFETCH_PAGES`` pages ahead while earlier batches are
+    A background thread fetches up to ``tuning.prefetch_pages`` pages ahead while earlier batches are
     validated and written; a batch is the next page plus whatever further pages have already arrived
-    (up to ``BATCH_RECORDS`` records), so a fast source lands in fewer, larger transactions and a
+    (up to ``tuning.batch_records`` records), so a fast source lands in fewer, larger transactions and a
     slow one page by page. Validation (Pandera) of a batch runs in a thread while the batch before it
     is written (``checking.DeliveryChecker``). A fetch error is raised after every page
     fetched before it has landed. If validation itself fails (a bug, not bad data: bad rows are
@@ -159,7 +152,11 @@ def pull_http(
     started = time.monotonic()
     result = PullResult(cursor_before=stored_cursor(database, source))
     result.cursor_after = result.cursor_before
-    checker = DeliveryChecker(feed, parallel=PARALLEL, threaded=THREADED) if validate else None
+    checker = (
+        DeliveryChecker(feed, parallel=tuning.validate_in_worker, threaded=tuning.validate_in_thread)
+        if validate
+        else None
+    )
     if checker is not None:
         result.staging = StagingResult()
 
@@ -199,6 +196,7 @@ def pull_http(
                 run_id=run_id,
                 pages=len(batch.pages),
                 validated=delivery is not None,
+                chunk=tuning.land_chunk,
             )
             if delivery is not None and result.staging is not None:
                 staged = StagingResult()
@@ -219,8 +217,8 @@ def pull_http(
 
     inflight: deque[_Batch] = deque()
     try:
-        with prefetched(fetched, depth=PREFETCH_PAGES, name=f"fetch-{source}") as pages:
-            batches = _batches(feed, pages)
+        with prefetched(fetched, depth=tuning.prefetch_pages, name=f"fetch-{source}") as pages:
+            batches = _batches(feed, pages, tuning.batch_records)
             while True:
                 try:
                     with paused_gc():  # building a batch allocates a record per item
@@ -281,12 +279,12 @@ class _Batch:
     checking: Future[CheckedDelivery] | None = None
 
 
-def _batches(feed: FeedSpec, pages: Ahead[Page]) -> Iterator[_Batch]:
-    """The next page plus the pages that have already arrived, up to ``BATCH_RECORDS`` records."""
+def _batches(feed: FeedSpec, pages: Ahead[Page], most: int) -> Iterator[_Batch]:
+    """The next page plus the pages that have already arrived, up to ``most`` records."""
     for first in pages:
         batch = _Batch([first], [])
         size = len(first.items)
-        while size < BATCH_RECORDS and pages.ready():
+        while size < most and pages.ready():
             batch.pages.append(next(pages))
             size += len(batch.pages[-1].items)
         batch.records = [

@@ -31,12 +31,10 @@ from sbt_sync.ingest.checking import CheckedChunk, CheckedDelivery, RawInput, St
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.landing import LandedRecord
 from sbt_sync.ingest.prefetch import prefetched
+from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
 from sbt_sync.ingest.validate import Failure, ValidationOutcome
 from schemas.feeds import FeedSpec
 
-CHUNK = 5000
-PARALLEL = True
-"""Check chunks in a worker process when there is more than one (``checking.checked_chunks``)."""
 PREFETCH_CHUNKS = 1
 """Validated chunks waiting for their write: one keeps the validator busy while a chunk is written."""
 SAMPLE = 5
@@ -143,7 +141,9 @@ _RAW_COLUMNS = (  # RawInput's fields, in order
 )
 
 
-def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> StagingResult:
+def stage_pending(
+    database: Database, *, source: str, feed: FeedSpec, tuning: IngestTuning = DEFAULT_TUNING
+) -> StagingResult:
     """Validate and stage every raw record of ``source`` whose current version is unvalidated.
 
     Each chunk commits on its own, so a crash loses at most the chunk in progress, which the next run
@@ -154,7 +154,13 @@ def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> Staging
     result = StagingResult()
 
     def checked() -> Iterator[tuple[list[RawInput], CheckedChunk]]:
-        return checked_chunks(feed, _raw_chunks(database, source), parallel=_worth_a_worker)
+        def worth_a_worker(first: list[RawInput]) -> bool:
+            """A full first chunk means more may follow: worth a worker process. Less is all there is."""
+            return tuning.stage_in_worker and len(first) >= tuning.stage_chunk
+
+        return checked_chunks(
+            feed, _raw_chunks(database, source, tuning.stage_chunk), parallel=worth_a_worker
+        )
 
     with prefetched(checked, depth=PREFETCH_CHUNKS, name=f"validate-{source}") as chunks:
         for raws, chunk in chunks:
@@ -166,8 +172,8 @@ def stage_pending(database: Database, *, source: str, feed: FeedSpec) -> Staging
     return result
 
 
-def _raw_chunks(database: Database, source: str) -> Iterator[list[RawInput]]:
-    """Chunks of the pending raw records of ``source``, in id order."""
+def _raw_chunks(database: Database, source: str, size: int) -> Iterator[list[RawInput]]:
+    """Chunks of ``size`` pending raw records of ``source``, in id order."""
     last_id = 0
     while True:
         with database.session() as session:
@@ -181,17 +187,12 @@ def _raw_chunks(database: Database, source: str) -> Iterator[list[RawInput]]:
                     | (RawRecord.validated_version < RawRecord.version),
                 )
                 .order_by(RawRecord.id)
-                .limit(CHUNK)
+                .limit(size)
             ).all()
         if not raws:
             return
         last_id = raws[-1].id
         yield [RawInput(*raw) for raw in raws]
-
-
-def _worth_a_worker(first: list[RawInput]) -> bool:
-    """A full first chunk means more may follow: worth a worker process. Less is one chunk in all."""
-    return PARALLEL and len(first) >= CHUNK
 
 
 def stage_chunk(

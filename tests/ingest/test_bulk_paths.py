@@ -23,11 +23,12 @@ from sbt_sync.db.models import (
     SourceCursor,
     StagedRecord,
 )
-from sbt_sync.ingest import checking, pull, staging
+from sbt_sync.ingest import checking
 from sbt_sync.ingest.landing import FetchedRecord, land_batch
 from sbt_sync.ingest.prefetch import prefetched
 from sbt_sync.ingest.pull import pull_http
 from sbt_sync.ingest.staging import StagingResult, stage_pending
+from sbt_sync.ingest.tuning import IngestTuning
 from schemas.feeds import FEEDS, FeedSpec
 
 FEED = FEEDS["bkn_wasdal"]
@@ -112,9 +113,14 @@ def test_prefetch_stops_its_thread_when_the_consumer_leaves_early() -> None:
 def test_pages_already_fetched_land_together_with_the_cursor_after_the_last(
     migrated_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pull, "BATCH_RECORDS", 4)
     pages = [[_record(2 * p), _record(2 * p + 1)] for p in range(5)]
-    result = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(pages))
+    result = pull_http(
+        migrated_database,
+        source="bkn_wasdal",
+        feed=FEED,
+        paginator=_Pages(pages),
+        tuning=IngestTuning(batch_records=4),
+    )
     assert (result.pages, result.new, result.cursor_after) == (5, 10, "5")
     with migrated_database.session() as session:
         batches = session.scalars(select(IngestBatch).order_by(IngestBatch.id)).all()
@@ -235,8 +241,9 @@ def test_chunks_checked_in_a_worker_process_stage_what_checking_in_process_stage
     records[25] = _record(26, nama="Siti Ñurhaliza", nip="198001012005012002")
     pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages([records]), validate=False)
     # Chunks of 7 records: six chunks, so the worker is started and results arrive out of step.
-    monkeypatch.setattr(staging, "CHUNK", 7)
-    in_worker = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    in_worker = stage_pending(
+        migrated_database, source="bkn_wasdal", feed=FEED, tuning=IngestTuning(stage_chunk=7)
+    )
     assert worker_pids() and os.getpid() not in worker_pids()
     assert (in_worker.validated, in_worker.staged_new, in_worker.quarantined_records) == (40, 37, 3)
     from_worker = _staged_snapshot(migrated_database)
@@ -245,8 +252,12 @@ def test_chunks_checked_in_a_worker_process_stage_what_checking_in_process_stage
         session.execute(delete(QuarantinedRow))
         session.execute(delete(StagedRecord))
         session.execute(update(RawRecord).values(validated_version=None))
-    monkeypatch.setattr(staging, "PARALLEL", False)
-    in_process = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    in_process = stage_pending(
+        migrated_database,
+        source="bkn_wasdal",
+        feed=FEED,
+        tuning=IngestTuning(stage_chunk=7, stage_in_worker=False),
+    )
     assert in_process == in_worker
     assert _staged_snapshot(migrated_database) == from_worker
 
@@ -273,9 +284,10 @@ def test_validating_while_landing_in_a_worker_stages_what_staging_afterwards_sta
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Batches of at most ten records: several batches, so the later ones go to the thread or worker.
-    monkeypatch.setattr(pull, "BATCH_RECORDS", 10)
-    monkeypatch.setattr(pull, "PARALLEL", where == "worker")
-    pulled = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()))
+    tuning = IngestTuning(batch_records=10, validate_in_worker=where == "worker")
+    pulled = pull_http(
+        migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()), tuning=tuning
+    )
     if where == "worker":
         assert worker_pids() and os.getpid() not in worker_pids()
     else:
@@ -291,11 +303,12 @@ def test_validating_while_landing_in_a_worker_stages_what_staging_afterwards_sta
         assert sum(entry["quarantined_records"] for entry in stored if entry) == 3
 
     _reset(migrated_database)  # the same pages again, validated afterwards, in this process
-    monkeypatch.setattr(staging, "PARALLEL", False)
     pull_http(
         migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()), validate=False
     )
-    later = stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    later = stage_pending(
+        migrated_database, source="bkn_wasdal", feed=FEED, tuning=IngestTuning(stage_in_worker=False)
+    )
     assert later.quarantined_records == 3
     assert _staged_snapshot(migrated_database) == while_landing
 
@@ -312,9 +325,14 @@ def test_a_broken_validator_still_lands_every_record_for_staging_to_take_up(
     def broken(feed: FeedSpec, records: list[checking.Delivered]) -> checking.CheckedDelivery:
         raise RuntimeError("validator bug")
 
-    monkeypatch.setattr(pull, "BATCH_RECORDS", 10)
     monkeypatch.setattr(checking, "check_delivery", broken)
-    pulled = pull_http(migrated_database, source="bkn_wasdal", feed=FEED, paginator=_Pages(_awkward_pages()))
+    pulled = pull_http(
+        migrated_database,
+        source="bkn_wasdal",
+        feed=FEED,
+        paginator=_Pages(_awkward_pages()),
+        tuning=IngestTuning(batch_records=10),
+    )
     assert pulled.validation_error == "RuntimeError"  # the type only: messages may quote values
     assert (pulled.new, pulled.pages, pulled.cursor_after) == (37, 8, "8")
     with migrated_database.session() as session:

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, RawRecord, RawRecordVersion, SourceCursor
-from sbt_sync.ingest import landing
 from sbt_sync.ingest.landing import CursorMove, CursorRegression, FetchedRecord, land_batch
 
 T0 = datetime(2024, 11, 27, 8, 0, tzinfo=UTC)
@@ -145,14 +144,11 @@ def test_cursor_never_moves_backwards(migrated_database: Database) -> None:
         assert cursor is not None and cursor.cursor == "late"
 
 
-def test_large_batch_spans_several_chunks(
-    migrated_database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(landing, "CHUNK", 1000)
+def test_large_batch_spans_several_chunks(migrated_database: Database) -> None:
     records = [_rec(f"K{i:05d}", n=i) for i in range(2500)]
     with migrated_database.session() as session:
-        first = land_batch(session, source="bawaslu", records=records, cursor=None)
+        first = land_batch(session, source="bawaslu", records=records, cursor=None, chunk=1000)
     assert first.new == 2500 and len(first.landed_ids) == 2500
     with migrated_database.session() as session:
-        again = land_batch(session, source="bawaslu", records=records, cursor=None)
+        again = land_batch(session, source="bawaslu", records=records, cursor=None, chunk=1000)
     assert (again.new, again.changed, again.unchanged, again.landed_ids) == (0, 0, 2500, [])
