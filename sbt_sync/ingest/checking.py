@@ -2,9 +2,10 @@
 
 Validation, building the canonical staged records and hashing them need no database and hold the GIL
 for most of staging's time, while the writes that follow wait mostly on the database. A worker
-process (forked, so nothing is imported twice) checks the next chunks on the machine's other core
-while this process writes the current one. Only plain values cross the process boundary: the raw
-rows' ids, keys and payload text go out, the failures and the staged rows' column values come back.
+process (forked from multiprocessing's fork server, which imports the checking code once) checks the
+next chunks on the machine's other core while this process writes the current one. Only plain values
+cross the process boundary: the raw rows' ids, keys and payload text go out, the failures and the
+staged rows' column values come back.
 The worker never touches the database, so the one-transaction-per-chunk writes stay in the caller.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -20,10 +22,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -33,9 +36,8 @@ from sbt_sync.ingest.landing import json_content_of
 from sbt_sync.ingest.validate import Failure, RecordInput, ValidationOutcome, validate
 from schemas.feeds import FeedSpec, Staged
 
-T = TypeVar("T")
-
 _LONG_DIGITS = re.compile(r"\d{19}")
+log = logging.getLogger(__name__)
 AHEAD = 2
 """Chunks handed to the worker before the first result is taken: one checked while one is sent."""
 
@@ -217,34 +219,47 @@ def _checked(feed: FeedSpec, raws: list[RawInput], payloads: list[Any]) -> Check
     return CheckedChunk(outcome, staged)
 
 
-# The worker's feed: set once by the pool's initializer. With the fork start method the initializer's
-# arguments are inherited, not pickled, so any FeedSpec works (a test's local one included).
+# The worker's feed: set once by the pool's initializer (its arguments are pickled to the worker, so a
+# feed must be importable by name: every feed of ``schemas.feeds`` is).
 _WORKER_FEED: FeedSpec | None = None
 
 
 _PARENT_POLL_SECONDS = 1.0
+_START_METHOD = "forkserver"
+_PRELOAD = ["sbt_sync.ingest.checking", "schemas.feeds"]
+"""Imported once by the fork server, so each worker forked from it starts with them loaded."""
 
 
-def _die_with(parent: int) -> None:
-    """End this worker within a second of process ``parent`` ending, however it ends (a run killed
-    at its timeout included): an orphan would otherwise wait for work forever on its inherited
-    database connection (its queue never closes: it holds both ends itself).
+def _die_with(owner: int) -> None:
+    """End this worker within a second of process ``owner`` (the run that started the pool) ending,
+    however it ends (a run killed at its timeout included): an orphan would otherwise wait for work
+    forever (its queue never closes: it holds both ends itself).
 
-    A thread polling the parent's pid, not Linux's ``PR_SET_PDEATHSIG``: that fires when the parent
-    *thread* that forked ends, and pools are started from short-lived producer threads.
+    The worker's parent is the fork server, which exits when the owner does; a thread polls both, not
+    Linux's ``PR_SET_PDEATHSIG``, which fires when the parent *thread* that forked ends.
     """
+    server = os.getppid()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == server and alive(owner):
             time.sleep(_PARENT_POLL_SECONDS)
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _init_worker(feed: FeedSpec) -> None:
+def _init_worker(feed: FeedSpec, owner: int) -> None:
     global _WORKER_FEED
-    _die_with(_POOL_OWNER or os.getppid())
+    _die_with(owner)
     _WORKER_FEED = feed
     freeze_inherited()
 
@@ -259,25 +274,23 @@ def _check_delivery_in_worker(records: list[Delivered]) -> CheckedDelivery:
     return check_delivery(_WORKER_FEED, records)
 
 
-def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-# The process that starts a pool; its forked workers inherit the value (a worker asking for its
-# parent's pid itself could ask after that parent died, and watch its adopter instead).
-_POOL_OWNER: int | None = None
+def can_start_worker() -> bool:
+    return _START_METHOD in multiprocessing.get_all_start_methods()
 
 
 def worker_pool(feed: FeedSpec) -> ProcessPoolExecutor:
-    """One forked worker process that checks for ``feed``; the caller shuts it down, and the worker
-    ends by itself if the caller's process dies first."""
-    global _POOL_OWNER
-    _POOL_OWNER = os.getpid()
+    """One worker process that checks for ``feed``; the caller shuts it down, and the worker ends by
+    itself if the caller's process dies first.
+
+    The worker is forked from multiprocessing's fork server, a single-threaded process started once
+    per run with the checking code preloaded, never from this process: a run has threads (fetching,
+    prefetching, Dagster's own) that may hold a lock, an open TLS connection or the database pool at
+    the instant of a fork, and a forked child would inherit them half-way.
+    """
+    context = multiprocessing.get_context(_START_METHOD)
+    context.set_forkserver_preload(_PRELOAD)
     return ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(feed,),
+        max_workers=1, mp_context=context, initializer=_init_worker, initargs=(feed, os.getpid())
     )
 
 
@@ -288,7 +301,7 @@ class DeliveryChecker:
     ``threaded``: in one thread of this process. The batches' records are not copied; the thread
     holds the GIL while it validates, and runs while the writing thread waits on the database and
     the fetching thread on the source. ``parallel``: the first batch in this process, the later
-    ones in one worker process (forked at the second batch, so a pull of one page never forks) on
+    ones in one worker process (started at the second batch, so a pull of one page starts none) on
     another core: faster when a core is free, but every batch's records and results are pickled
     across (on the ingest benchmark that cost more CPU than the validation it moved). Neither: each
     batch is checked when submitted.
@@ -296,7 +309,7 @@ class DeliveryChecker:
 
     def __init__(self, feed: FeedSpec, *, parallel: bool, threaded: bool = False) -> None:
         self._feed = feed
-        self._parallel = parallel and can_fork()
+        self._parallel = parallel and can_start_worker()
         self._threaded = threaded and not self._parallel
         self._pool: ProcessPoolExecutor | None = None
         self._thread: ThreadPoolExecutor | None = None
@@ -333,34 +346,59 @@ def checked_chunks(
 ) -> Iterator[tuple[list[RawInput], CheckedChunk]]:
     """``(chunk, its check)`` for each of ``chunks``, in order.
 
-    A worker process is started when ``parallel(first chunk)`` says the work is worth one (a fork
-    costs tens of milliseconds) and the platform can fork; otherwise every chunk is checked here. A
-    worker's error is raised here, at its chunk, after every chunk before it.
+    A worker process is started when ``parallel(first chunk)`` says the work is worth one and the
+    platform has a fork server; it checks the chunks after the first, while the first is checked
+    here. Otherwise every chunk is checked here. A worker's error is raised here, at its chunk, after
+    every chunk before it. A worker that dies or cannot start (``BrokenProcessPool``) costs no chunk:
+    its chunks and the rest are checked here, and a warning says so.
     """
     iterator = iter(chunks)
     first = next(iterator, None)
     if first is None:
         return
-    if not parallel(first) or not can_fork():
+    if not parallel(first) or not can_start_worker():
         yield first, check_chunk(feed, first)
         for chunk in iterator:
             yield chunk, check_chunk(feed, chunk)
         return
-    pool = worker_pool(feed)
+    pool: ProcessPoolExecutor | None = worker_pool(feed)
     try:
-        pending: deque[tuple[list[RawInput], Future[CheckedChunk]]] = deque()
-        for chunk in _chained(first, iterator):
-            pending.append((chunk, pool.submit(_check_in_worker, chunk)))
+        pending: deque[tuple[list[RawInput], Future[CheckedChunk] | None]] = deque()
+
+        def lost() -> None:
+            nonlocal pool
+            if pool is not None:
+                log.warning("the validation worker stopped; checking the rest in this process")
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = None
+
+        def sent(chunk: list[RawInput]) -> Future[CheckedChunk] | None:
+            if pool is not None:
+                try:
+                    return pool.submit(_check_in_worker, chunk)
+                except BrokenProcessPool:
+                    lost()
+            return None
+
+        def taken(chunk: list[RawInput], future: Future[CheckedChunk] | None) -> CheckedChunk:
+            if future is not None:
+                try:
+                    return future.result()
+                except BrokenProcessPool:
+                    lost()
+            return check_chunk(feed, chunk)
+
+        # The first chunk is checked here, while the worker starts (a second or more under load: the
+        # fork server imports the checking code first) and checks the next.
+        pending.append((first, None))
+        for chunk in iterator:
+            pending.append((chunk, sent(chunk)))
             if len(pending) >= AHEAD:
                 done, future = pending.popleft()
-                yield done, future.result()
+                yield done, taken(done, future)
         while pending:
             done, future = pending.popleft()
-            yield done, future.result()
+            yield done, taken(done, future)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _chained(first: T, rest: Iterator[T]) -> Iterator[T]:
-    yield first
-    yield from rest
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

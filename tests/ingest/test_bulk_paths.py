@@ -7,8 +7,9 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -191,18 +192,26 @@ def test_changed_content_restages_the_row_and_clears_its_resolved_identity(
 
 
 @pytest.fixture
-def worker_pids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
-    """Validation worker processes note their pid as they start; the fixture gives the pids noted."""
-    workers = tmp_path / "workers"
-    real_init = checking._init_worker
+def worker_pids(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
+    """The pids of the validation worker processes started while the test runs (each pool's
+    processes, noted as they are started at a submission)."""
+    seen: list[int] = []
+    real_pool = checking.worker_pool
 
-    def init_and_note(feed: FeedSpec) -> None:
-        with workers.open("a", encoding="utf-8") as note:
-            note.write(f"{os.getpid()}\n")
-        real_init(feed)
+    def noting_pool(feed: FeedSpec) -> ProcessPoolExecutor:
+        pool = real_pool(feed)
+        real_submit = pool.submit
 
-    monkeypatch.setattr(checking, "_init_worker", init_and_note)
-    return lambda: [int(pid) for pid in workers.read_text().split()] if workers.exists() else []
+        def submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+            future = real_submit(fn, *args, **kwargs)
+            seen.extend(pid for pid in (pool._processes or {}) if pid not in seen)
+            return future
+
+        monkeypatch.setattr(pool, "submit", submit)
+        return pool
+
+    monkeypatch.setattr(checking, "worker_pool", noting_pool)
+    return lambda: list(seen)
 
 
 def _staged_snapshot(database: Database) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:

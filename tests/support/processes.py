@@ -61,12 +61,25 @@ def descendants(pid: int) -> list[Process]:
     return found
 
 
+_SERVES_THIS_PROCESS = (
+    "from multiprocessing.forkserver import main",
+    "from multiprocessing.resource_tracker import main",
+)
+"""Helpers multiprocessing starts for this process (the fork server the validation worker is forked
+from, and its resource tracker): they exit when this process does, so they are not left behind."""
+
+
+def _serves_this_process(process: Process) -> bool:
+    return process.parent == os.getpid() and any(sign in process.command for sign in _SERVES_THIS_PROCESS)
+
+
 def marked(token: str) -> list[Process]:
-    """Live processes other than this one whose environment carries ``MARK=token``."""
+    """Live processes other than this one (and the multiprocessing helpers serving it) whose
+    environment carries ``MARK=token``."""
     needle = f"{MARK}={token}".encode()
     found = []
     for process in running():
-        if process.pid == os.getpid():
+        if process.pid == os.getpid() or _serves_this_process(process):
             continue
         try:
             environment = (PROC / str(process.pid) / "environ").read_bytes()
