@@ -7,12 +7,10 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from pydantic import Field
 
+from assets.keys import BLOCK_STATE, GOLDEN_CASES
 from connectors.redact import mask_nip
 from sbt_sync.enforce import conflicted_blocks, run_enforcement
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
-
-BLOCK_STATE = dg.AssetKey(["enforcement", "block_state"])
-GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
 
 
 class EnforcementConfig(dg.Config):

@@ -7,13 +7,12 @@ from typing import Any
 import dagster as dg
 
 from assets.ingestion import rate
+from assets.keys import ASN_REGISTRY, GOLDEN_CASES, validated_key
 from sbt_sync.reconcile.integrity import integrity_violations
 from sbt_sync.reconcile.run import ReconcileStats, reconcile_database
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings
 from schemas.feeds import CASELESS_SOURCES
-
-GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
 
 
 def _metadata(stats: ReconcileStats) -> dict[str, Any]:
@@ -46,12 +45,12 @@ def build_golden_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     (I-MUT's personnel actions feed ``golden/imut_findings``, not the cases: a change there does not
     reconcile again)."""
     deps = [
-        dg.AssetKey(["validated", name])
+        validated_key(name)
         for name, source in sorted(settings.sources.items())
         if source.enabled and name not in CASELESS_SOURCES
     ]
     if settings.siasn is not None:
-        deps.append(dg.AssetKey(["reference", "asn_registry"]))
+        deps.append(ASN_REGISTRY)
 
     @dg.asset(
         key=GOLDEN_CASES,

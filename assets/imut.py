@@ -6,15 +6,12 @@ from datetime import date
 import dagster as dg
 from pydantic import Field
 
+from assets.keys import GOLDEN_CASES, IMUT_FINDINGS, SIASN_FLAGS, validated_key
 from connectors.siasn import SiasnClient
 from sbt_sync.imut.run import evaluate_database, today
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings
 from schemas.feeds.imut import FEED
-
-IMUT_FINDINGS = dg.AssetKey(["golden", "imut_findings"])
-GOLDEN_CASES = dg.AssetKey(["golden", "cases"])
-SIASN_FLAGS = dg.AssetKey(["sync", "siasn_flags"])
 
 
 class ImutConfig(dg.Config):
@@ -31,7 +28,7 @@ def build_imut_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     deps = [GOLDEN_CASES, SIASN_FLAGS]
     source = settings.sources.get(FEED.source)
     if source is not None and source.enabled:
-        deps.append(dg.AssetKey(["validated", FEED.source]))
+        deps.append(validated_key(FEED.source))
 
     @dg.asset(key=IMUT_FINDINGS, group_name="golden", deps=deps, kinds={"python"})
     def imut_findings(

@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import dagster as dg
-from sqlalchemy import func, select
 
-from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord
+from assets.keys import ASN_REGISTRY, raw_key, validated_key
+from sbt_sync import pending
 from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
 from sbt_sync.ingest.registry import refresh_mirror
 from sbt_sync.ingest.staging import StagingResult, stage_pending, validated_in_run
@@ -48,24 +48,17 @@ def _pull_metadata(result: PullResult) -> dict[str, Any]:
 
 def _cursor_check(db: DatabaseResource, source: str, key: dg.AssetKey) -> dg.AssetCheckResult:
     with db.session() as session:
-        regressions = session.scalar(
-            select(func.count())
-            .select_from(IngestBatch)
-            .where(
-                IngestBatch.source == source,
-                IngestBatch.watermark_after < IngestBatch.watermark_before,
-            )
-        )
+        regressions = pending.cursor_regressions(session, source)
     return dg.AssetCheckResult(
         asset_key=key,
         check_name="cursor_never_moves_backwards",
         passed=not regressions,
-        metadata={"batches_moving_backwards": int(regressions or 0)},
+        metadata={"batches_moving_backwards": regressions},
     )
 
 
 def _raw_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["raw", name])
+    key = raw_key(name)
 
     @dg.asset(
         key=key,
@@ -152,18 +145,8 @@ def _quarantine_check(
 ) -> dg.AssetCheckResult:
     """Fails when this batch (if large enough to judge) or the source overall is too often bad."""
     with db.session() as session:
-        total = (
-            session.scalar(select(func.count()).select_from(RawRecord).where(RawRecord.source == name)) or 0
-        )
-        bad = (
-            session.scalar(
-                select(func.count(func.distinct(QuarantinedRow.raw_record_id))).where(
-                    QuarantinedRow.source == name, QuarantinedRow.status == "open"
-                )
-            )
-            or 0
-        )
-    overall = bad / total if total else 0.0
+        load = pending.quarantine_load(session, name)
+    total, overall = load.records, load.ratio
     limit, minimum = source.quarantine_threshold, source.quarantine_min_records
     batch_bad = result.validated >= minimum and result.quarantine_ratio > limit
     overall_bad = total >= minimum and overall > limit
@@ -185,14 +168,14 @@ def _quarantine_check(
 
 
 def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["validated", name])
+    key = validated_key(name)
 
     @dg.asset(
         key=key,
         group_name="validated",
         description=f"{name}: records checked against the feed contract; bad rows quarantined, "
         "good rows staged.",
-        deps=[dg.AssetKey(["raw", name])],
+        deps=[raw_key(name)],
         kinds={"pandera"},
         check_specs=[
             dg.AssetCheckSpec("quarantine_ratio", asset=key, blocking=True),
@@ -231,11 +214,9 @@ def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDef
     return validated
 
 
-REGISTRY_ASSET = "reference__asn_registry"
-"""The registry asset's op name, under which a run's config sets :class:`RegistryConfig`."""
-
-
 class RegistryConfig(dg.Config):
+    """Set under the registry asset's op name (``assets.keys.REGISTRY_OP``)."""
+
     full: bool = False
     """A full pass over the whole registry (the ``registry_refresh`` job). Otherwise, as in every cycle:
     the rows SIASN changed since the last pass (where it lists them) and a per-NIP lookup of the ASN
@@ -243,7 +224,7 @@ class RegistryConfig(dg.Config):
 
 
 @dg.asset(
-    key=["reference", "asn_registry"],
+    key=ASN_REGISTRY,
     group_name="reference",
     kinds={"siasn"},
     retry_policy=DB_RETRY,

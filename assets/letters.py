@@ -7,17 +7,13 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import Field
-from sqlalchemy import func, select
 
-from assets.enforcement import BLOCK_STATE
-from sbt_sync.db.models import ControlAction
+from assets.keys import BLOCK_STATE, LETTERS, LETTERS_MAIL
 from sbt_sync.letters.draft import draft_letters
 from sbt_sync.notify import Notifier, SmtpSender
 from sbt_sync.notify.admin import mail_status, smtp_config
+from sbt_sync.pending import latest_enforcement_day
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
-
-LETTERS = dg.AssetKey(["enforcement", "letters"])
-LETTERS_MAIL = dg.AssetKey(["sync", "letters_mail"])
 
 
 class LettersConfig(dg.Config):
@@ -42,7 +38,7 @@ def letters(
         if config.as_of:
             day = date.fromisoformat(config.as_of)
         else:
-            latest = session.scalar(select(func.max(ControlAction.as_of)))
+            latest = latest_enforcement_day(session)
             day = latest or datetime.now(ZoneInfo(cfg.schedule.timezone)).date()
         report = draft_letters(session, cfg, day, run_id=context.run.run_id)
     context.log.info(

@@ -7,13 +7,12 @@ needs, audits the counts, and reports the counts per kind as metadata (ids and c
 
 import dagster as dg
 
-from assets.automation import DB_WRITE_TAGS
+from assets.keys import DB_WRITE_TAGS, RETENTION_JOB
 from sbt_sync.pdp.access import purge_access_log
 from sbt_sync.pdp.retention import purge
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import Settings
 
-RETENTION_JOB = "retention_purge"
 RETENTION_CRON = "30 3 * * *"
 """Daily at 03:30 (``schedule.timezone``): after the nightly registry refresh, before office hours."""
 

@@ -2,13 +2,14 @@
 
 import dagster as dg
 
+from assets.keys import BLOCK_STATE, DATABASE_STATUS, GOLDEN_CASES, RECAP
 from sbt_sync.db.status import ESTIMATE_ABOVE, database_status, require_current_schema
 from sbt_sync.reports.recap import TOTAL, build_recap
 from sbt_sync.reports.render import as_text
 from sbt_sync.resources import DatabaseResource
 
 
-@dg.asset(key=["reports", "database_status"], group_name="reports", kinds={"sqlite", "postgres"})
+@dg.asset(key=DATABASE_STATUS, group_name="reports", kinds={"sqlite", "postgres"})
 def database_status_report(context: dg.AssetExecutionContext, db: DatabaseResource) -> dg.MaterializeResult:
     """Schema revision and row counts of every product table, checked to be at the latest migration;
     on PostgreSQL tables of 100,000 rows or more are reported from the planner's estimate (no scan)."""
@@ -34,9 +35,9 @@ def database_status_report(context: dg.AssetExecutionContext, db: DatabaseResour
 
 
 @dg.asset(
-    key=["reports", "recap"],
+    key=RECAP,
     group_name="reports",
-    deps=[dg.AssetKey(["golden", "cases"]), dg.AssetKey(["enforcement", "block_state"])],
+    deps=[GOLDEN_CASES, BLOCK_STATE],
     kinds={"sqlite", "postgres"},
 )
 def recap_report(context: dg.AssetExecutionContext, db: DatabaseResource) -> dg.MaterializeResult:

@@ -6,16 +6,12 @@ from datetime import timedelta
 
 import dagster as dg
 from pydantic import Field
-from sqlalchemy import func, select
 
-from assets.enforcement import BLOCK_STATE
-from sbt_sync.db.models import OutboxEntry
+from assets.keys import BLOCK_STATE, SIASN_FLAGS, SIASN_READBACK
+from sbt_sync.pending import awaiting_approval
 from sbt_sync.push import Pusher, PushOptions, readback
 from sbt_sync.push.readback import DEFAULT_SWEEP
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
-
-SIASN_FLAGS = dg.AssetKey(["sync", "siasn_flags"])
-SIASN_READBACK = dg.AssetKey(["sync", "siasn_readback"])
 
 
 @dg.asset(
@@ -39,9 +35,7 @@ def siasn_flags(
     finally:
         client.close()
     with db.session() as session:
-        waiting = session.scalar(
-            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "awaiting_approval")
-        )
+        waiting = awaiting_approval(session)
     context.log.info(
         "SIASN push: sent %d, acked %d (replayed %d), parked %d, deferred %d, %d awaiting approval",
         report.sent,
@@ -49,7 +43,7 @@ def siasn_flags(
         report.replayed,
         report.parked,
         report.deferred,
-        waiting or 0,
+        waiting,
     )
     if report.aborted:
         raise dg.Failure(description=f"SIASN push stopped: {report.aborted}")
@@ -63,7 +57,7 @@ def siasn_flags(
             "deferred": report.deferred,
             "retries": report.retries,
             "recovered_in_flight": report.recovered,
-            "awaiting_approval": int(waiting or 0),
+            "awaiting_approval": waiting,
             "http_retries": dg.MetadataValue.json(report.http_retries),
             "parked_sample": dg.MetadataValue.json(report.parked_sample),
         }

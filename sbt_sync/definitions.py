@@ -24,16 +24,24 @@ import assets.letters
 import assets.pdp
 import assets.reports
 import assets.sync
-from assets.automation import DB_WRITE_TAGS, build_automation
+from assets.automation import build_automation
+from assets.freshness import with_freshness
 from assets.golden import build_golden_assets
 from assets.imut import build_imut_assets
-from assets.ingestion import REGISTRY_ASSET, build_ingestion_assets
+from assets.ingestion import build_ingestion_assets
+from assets.keys import FULL_CYCLE_JOB, REGISTRY_REFRESH_JOB
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
-from sbt_sync.settings import Settings, load_settings
+from sbt_sync.settings import load_settings
 
-FULL_CYCLE_JOB = "full_cycle"
-REGISTRY_REFRESH_JOB = "registry_refresh"
-REGISTRY_KEY = dg.AssetKey(["reference", "asn_registry"])
+__all__ = [
+    "FULL_CYCLE_JOB",
+    "REGISTRY_REFRESH_JOB",
+    "StageProgress",
+    "build_definitions",
+    "defs",
+    "project_instance",
+    "run_full_cycle",
+]
 
 
 def build_definitions(*, config_path: str | None = None, database_url: str | None = None) -> dg.Definitions:
@@ -41,31 +49,20 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
     # The asset graph follows sbt.yaml's sources; reading the file here reads no secret.
     config = load_settings(config_path)
     settings = SbtSettingsResource(config_path=str(config.config_path))
-    all_assets = [
+    built = [
         *build_ingestion_assets(config),
         *build_golden_assets(config),
         *build_imut_assets(config),
         *dg.load_assets_from_modules([assets.enforcement, assets.letters, assets.sync, assets.reports]),
     ]
-    asset_keys = {key for a in all_assets if isinstance(a, dg.AssetsDefinition) for key in a.keys}
-    automation = build_automation(config, asset_keys=asset_keys, full_cycle_job=FULL_CYCLE_JOB)
-    full_cycle = dg.define_asset_job(
-        FULL_CYCLE_JOB,
-        selection=automation.runs_select,
-        description="Ingest every source, reconcile, enforce, push to SIASN and report.",
-        tags=DB_WRITE_TAGS,
-        # One process for the whole cycle: a process per step (Dagster's default) cost about 70 s and
-        # 90 CPU-seconds of starts and imports on every cycle, changed or not, while the steps of an
-        # unchanged cycle work for about 13 s (benchmarks/national). Validation still forks its own
-        # workers.
-        executor_def=dg.in_process_executor,
-    )
-    registry_jobs, registry_schedules = _registry_refresh(config, asset_keys)
+    all_assets = with_freshness([a for a in built if isinstance(a, dg.AssetsDefinition)], config)
+    asset_keys = {key for a in all_assets for key in a.keys}
+    automation = build_automation(config, asset_keys=asset_keys)
     return dg.Definitions(
         assets=all_assets,
-        asset_checks=[*automation.asset_checks, *dg.load_asset_checks_from_modules([assets.enforcement])],
-        jobs=[full_cycle, *automation.jobs, *registry_jobs, assets.pdp.retention_purge_job],
-        schedules=[*automation.schedules, *registry_schedules, assets.pdp.retention_schedule(config)],
+        asset_checks=dg.load_asset_checks_from_modules([assets.enforcement]),
+        jobs=[*automation.jobs, assets.pdp.retention_purge_job],
+        schedules=[*automation.schedules, assets.pdp.retention_schedule(config)],
         sensors=automation.sensors,
         resources={
             "settings": settings,
@@ -73,34 +70,6 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
             "connectors": ConnectorsResource(settings=settings),
         },
     )
-
-
-def _registry_refresh(
-    config: Settings, asset_keys: set[dg.AssetKey]
-) -> tuple[list[dg.UnresolvedAssetJobDefinition], list[dg.ScheduleDefinition]]:
-    """The full registry refresh: its own job (the registry asset with ``full: true``) on its own
-    schedule (``siasn.registry_full_refresh_cron``); a cycle reads the mirror as it is, adding the rows
-    SIASN changed since and the ASN who matter now (assets/ingestion.py)."""
-    if config.siasn is None or REGISTRY_KEY not in asset_keys:
-        return [], []
-    job = dg.define_asset_job(
-        REGISTRY_REFRESH_JOB,
-        selection=dg.AssetSelection.assets(REGISTRY_KEY),
-        config={"ops": {REGISTRY_ASSET: {"config": {"full": True}}}},
-        executor_def=dg.in_process_executor,
-        tags=DB_WRITE_TAGS,
-        description="Re-read SIASN's whole registry into the mirror (bulk, set-based; unchanged rows cost "
-        "a hash).",
-    )
-    schedule = dg.ScheduleDefinition(
-        name="registry_refresh_schedule",
-        cron_schedule=config.siasn.registry_full_refresh_cron,
-        execution_timezone=config.schedule.timezone,
-        job_name=REGISTRY_REFRESH_JOB,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"The full registry refresh at {config.siasn.registry_full_refresh_cron}.",
-    )
-    return [job], [schedule]
 
 
 @dg.definitions

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -40,13 +41,12 @@ EXPECTED_ASSET_KEYS = [
 
 
 # The daemon's automation: the full-cycle and registry-refresh schedules, one sensor per source, the
-# steward sensor, the push retry sensor and the freshness-check sensor.
+# steward sensor and the push retry sensor. Freshness is a policy on the assets, evaluated by the daemon.
 EXPECTED_SCHEDULES = ["full_cycle_schedule", "registry_refresh_schedule", "retention_purge_schedule"]
 EXPECTED_SENSORS = [
     "bawaslu_changes",
     "bkn_wasdal_changes",
     "due_pushes",
-    "freshness_checks",
     "idis_changes",
     "imut_changes",
     "kasn_new_files",
@@ -77,6 +77,24 @@ def test_schedules_and_sensors_match_the_snapshot_and_runs_are_tagged_for_the_wr
         ]
     )
     assert all(job.tags["sbt/db"] == "write" for job in jobs.values())
+
+
+def test_freshness_policies_sit_on_the_sources_and_the_push_only() -> None:
+    """raw/<source> warn after two cycles and fail after four; sync/siasn_flags fails after two (the
+    committed sbt.yaml runs a cycle an hour). No hand-made freshness check is left."""
+    graph = defs().resolve_asset_graph()
+    policies = {
+        key.to_user_string(): graph.get(key).freshness_policy
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).freshness_policy is not None
+    }
+    source = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=4), warn_window=timedelta(hours=2))
+    assert policies == {
+        **{key: source for key in EXPECTED_ASSET_KEYS if key.startswith("raw/")},
+        "sync/siasn_flags": dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=2)),
+    }
+    checks = {key.name for key in defs().resolve_asset_graph().asset_check_keys}
+    assert not any("fresh" in name for name in checks)
 
 
 def test_dagster_definitions_validate_passes_in_the_project_environment() -> None:

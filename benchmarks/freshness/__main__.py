@@ -1,10 +1,12 @@
 """``python -m benchmarks.freshness``: source change to effect, through the running Dagster daemon.
 
 A sandbox (clock past every deadline, so NIPs are blocked), a project on PostgreSQL (product database
-and Dagster storage) after one full cycle, then ``dagster-daemon run`` with the sensors as shipped.
-Interleaved, ``--runs`` times each: (a) an I'DIS sanction for a blocked NIP's case until SIASN shows
-the unblock; (b) a new kemendagri CSV on the SFTP server until its rows are staged. Prints the table
-and writes ``benchmarks/results/freshness-<date>.json`` and ``freshness-latest.json``.
+and Dagster storage) after one full cycle, then ``dagster-daemon run`` with the sensors as shipped
+(``--automation eager``: the eager contender of ``eager.py``). Interleaved, ``--runs`` times each: (a) an
+I'DIS sanction for a blocked NIP's case until SIASN shows the unblock; (b) a new kemendagri CSV on the
+SFTP server until its rows are staged. Prints the table and writes
+``benchmarks/results/freshness-<date>.json`` and ``freshness-latest.json`` (``freshness-eager-*`` for
+the contender).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assets.automation import DATABASE_SENSOR_SECONDS, SOURCE_SENSOR_SECONDS
+from assets.sensors_sources import SOURCE_SENSOR_SECONDS
+from assets.sensors_steward import DATABASE_SENSOR_SECONDS
+from benchmarks.freshness.eager import EAGER_SENSOR, EAGER_SENSOR_SECONDS
 from benchmarks.freshness.probes import (
     Probe,
     Sample,
@@ -30,7 +34,7 @@ from benchmarks.freshness.probes import (
     tick_intervals,
     wait_idle,
 )
-from benchmarks.freshness.project import REPO_ROOT, deployment
+from benchmarks.freshness.project import CODE_LOCATIONS, REPO_ROOT, deployment
 from benchmarks.freshness.report import TARGET_SECONDS, summarise, table, write_results
 from benchmarks.ingest.harness import postgres_version
 from benchmarks.ingest.report import machine, versions
@@ -62,6 +66,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("SBT_BENCH_DATABASE_URL", DEFAULT_SERVER),
         help="PostgreSQL server for the scratch databases ($SBT_BENCH_DATABASE_URL)",
     )
+    parser.add_argument(
+        "--automation",
+        choices=sorted(CODE_LOCATIONS),
+        default="sensors",
+        help="sensors: the product as shipped (a source's sensor runs the source and everything "
+        "downstream); eager: the sensor runs the source only and AutomationCondition.eager() the rest "
+        "(benchmarks/freshness/eager.py) (sensors)",
+    )
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     parser.add_argument("--no-write", action="store_true", help="print only; leave benchmarks/results alone")
     args = parser.parse_args(argv)
@@ -82,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     with (
         tempfile.TemporaryDirectory(prefix="sbt-fresh-") as tmp,
-        deployment(Path(tmp), server_url=args.server, scale=args.scale, seed=args.seed) as deployed,
+        deployment(
+            Path(tmp), server_url=args.server, scale=args.scale, seed=args.seed, automation=args.automation
+        ) as deployed,
     ):
         targets = blocked_cases(deployed, args.runs)
         log.info("daemon ready; %d blocked NIPs chosen", len(targets))
@@ -116,13 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         "probes": summaries,
         "setup": {
             "sandbox": {"scale": args.scale, "seed": args.seed, "clock_at_end": clock, "clock_running": True},
-            "daemon": "dagster-daemon run -m sbt_sync.definitions; no webserver; sensors as shipped",
+            "automation": args.automation,
+            "daemon": f"dagster-daemon run -m {CODE_LOCATIONS[args.automation]}; no webserver",
             "dagster_storage": "postgresql (deploy/dagster.postgres.yaml, scratch database)",
             "product_database": "postgresql (scratch database)",
             "sensor_minimum_interval_seconds": {
                 "idis_changes": SOURCE_SENSOR_SECONDS,
                 "kemendagri_new_files": SOURCE_SENSOR_SECONDS,
                 "steward_decisions": DATABASE_SENSOR_SECONDS,
+                **({EAGER_SENSOR: EAGER_SENSOR_SECONDS} if args.automation == "eager" else {}),
             },
             "sensor_ticks_observed": ticks,
             "enforcement_as_of": "today (the asset's default; the daemon's runs pass no as_of)",
@@ -138,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(table(summaries))
     if not args.no_write:
-        for path in write_results(results, args.results, now=started):
+        name = "freshness" if args.automation == "sensors" else f"freshness-{args.automation}"
+        for path in write_results(results, args.results, now=started, name=name):
             log.info("wrote %s", path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)
     return 0
 

@@ -1,13 +1,20 @@
 """Pure decisions of the automation: cron strings from the cycle interval, which delivered files to
-request a run for, and the steward run key."""
+request a run for, the steward and push run keys, and the freshness policies."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import dagster as dg
 import pytest
 
-from assets.automation import cycle_crons, file_identity, plan_file_runs, steward_run_key
+from assets.freshness import push_policy, source_policy
+from assets.schedule import cycle_crons
+from assets.sensors_sources import file_identity, plan_file_runs
+from assets.sensors_steward import push_run_key, steward_run_key
 from connectors.sftp import RemoteFile
 from sbt_sync.errors import ConfigError
+from sbt_sync.pending import DuePushes
+from sbt_sync.settings import load_settings
+from tests.conftest import REPO_ROOT
 
 
 @pytest.mark.parametrize(
@@ -74,3 +81,32 @@ def test_steward_run_key_names_the_newest_decision_and_approval() -> None:
     assert steward_run_key(None, 3) == "steward:decision-0:approval-3"
     assert steward_run_key(None, None, 5) == "steward:decision-0:approval-0:correction-5"
     assert steward_run_key(None, None, None, 4) == "steward:decision-0:approval-0:sanction-4"
+
+
+def test_push_run_key_changes_when_a_row_is_rescheduled() -> None:
+    due = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    assert push_run_key(DuePushes(0, None, None)) is None
+    first = push_run_key(DuePushes(2, 9, due))
+    assert first == f"push:9:2:{due.isoformat()}"
+    # The same rows, one failed again and due later: a new key, so the daemon runs it again.
+    assert push_run_key(DuePushes(2, 9, due + timedelta(minutes=5))) not in (None, first)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "source_warn", "source_fail", "push_fail"),
+    [
+        (60, timedelta(hours=2), timedelta(hours=4), timedelta(hours=2)),  # the committed sbt.yaml
+        (15, timedelta(minutes=30), timedelta(hours=1), timedelta(minutes=30)),
+    ],
+)
+def test_freshness_policies_tolerate_one_missed_cycle(
+    minutes: int, source_warn: timedelta, source_fail: timedelta, push_fail: timedelta
+) -> None:
+    committed = load_settings(REPO_ROOT / "sbt.yaml", env={})
+    settings = committed.model_copy(
+        update={"schedule": committed.schedule.model_copy(update={"full_cycle_minutes": minutes})}
+    )
+    assert source_policy(settings) == dg.FreshnessPolicy.time_window(
+        fail_window=source_fail, warn_window=source_warn
+    )
+    assert push_policy(settings) == dg.FreshnessPolicy.time_window(fail_window=push_fail)

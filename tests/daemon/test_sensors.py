@@ -4,7 +4,7 @@ never two, HTTP sources polled for changes, and steward decisions and due pushes
 import pytest
 from sqlalchemy import select
 
-from assets.automation import SIASN_FLAGS
+from assets.keys import SIASN_FLAGS
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import SftpFile
 from tests.daemon.conftest import KEMENDAGRI_ROW, DaemonProject, kemendagri_csv, run_sensor_target, tick

@@ -8,11 +8,11 @@ import dagster as dg
 import pytest
 from sqlalchemy import select
 
-from assets.automation import SIASN_FLAGS, build_automation
+from assets.automation import build_automation
+from assets.keys import FULL_CYCLE_JOB, GOLDEN_CASES, SIASN_FLAGS
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, OutboxEntry, StewardDecision
 from sbt_sync.db.models.sanctions import SanctionVersion
-from sbt_sync.definitions import FULL_CYCLE_JOB
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import load_settings
 from sbt_sync.steward.decisions import resolve_conflict
@@ -80,8 +80,7 @@ def test_a_steward_decision_triggers_a_run_that_applies_it(daemon_project: Daemo
 def _push_sensor(project: DaemonProject, clock: datetime) -> tuple[dg.SensorDefinition, dict[str, object]]:
     """The push sensor as built for a graph holding ``sync/siasn_flags``, and its resources."""
     settings = load_settings(project.config_path, env=project.env)
-    keys = {dg.AssetKey(["golden", "cases"]), SIASN_FLAGS}
-    built = build_automation(settings, asset_keys=keys, full_cycle_job=FULL_CYCLE_JOB, now=lambda: clock)
+    built = build_automation(settings, asset_keys={GOLDEN_CASES, SIASN_FLAGS}, now=lambda: clock)
     sensor = next(s for s in built.sensors if s.name == "due_pushes")
     config = SbtSettingsResource(config_path=str(project.config_path))
     return sensor, {"db": DatabaseResource(settings=config, url=project.database_url)}
