@@ -127,12 +127,16 @@ def active_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     return list(instance.get_runs(filters=dg.RunsFilter(statuses=ACTIVE)))
 
 
+CODE_LOCATIONS = {"sensors": "sbt_sync.definitions", "eager": "benchmarks.freshness.eager"}
+"""The daemon's code location per ``--automation``: the product as shipped, or the eager contender."""
+
+
 @contextmanager
-def _daemon(home: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """``dagster-daemon run`` on the project's code location, in its own session, stopped afterwards."""
+def _daemon(home: Path, env: dict[str, str], module: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``dagster-daemon run`` on ``module``'s code location, in its own session, stopped afterwards."""
     with (home / "daemon.log").open("wb") as daemon_log:
         daemon = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-m", "sbt_sync.definitions"],
+            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-m", module],
             cwd=home,
             env=env,
             stdout=daemon_log,
@@ -158,7 +162,9 @@ def tail(path: Path, size: int = 3000) -> str:
 
 
 @contextmanager
-def deployment(workdir: Path, *, server_url: str, scale: Scale, seed: int) -> Iterator[Deployment]:
+def deployment(
+    workdir: Path, *, server_url: str, scale: Scale, seed: int, automation: str = "sensors"
+) -> Iterator[Deployment]:
     """Everything up, the first full cycle done and pushed, the daemon running with its sensors on."""
     data_dir = workdir / "data"
     generate_sandbox(seed=seed, scale=scale, out=data_dir)
@@ -200,7 +206,7 @@ def deployment(workdir: Path, *, server_url: str, scale: Scale, seed: int) -> It
                     "initial cycle done in %.0f s; %s", cycle_seconds, "; ".join(approvals) or "no approval"
                 )
                 with (
-                    _daemon(home, {**os.environ, **env}) as daemon,
+                    _daemon(home, {**os.environ, **env}, CODE_LOCATIONS[automation]) as daemon,
                     project_instance(home) as instance,
                 ):
                     _wait_ready(instance, daemon, home)

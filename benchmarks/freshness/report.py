@@ -57,13 +57,15 @@ def table(summaries: dict[Probe, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: dict[str, Any], directory: Path, *, now: datetime) -> list[Path]:
-    """``freshness-<date>.json`` and ``freshness-latest.json`` in ``directory``; returns both paths."""
+def write_results(
+    results: dict[str, Any], directory: Path, *, now: datetime, name: str = "freshness"
+) -> list[Path]:
+    """``<name>-<date>.json`` and ``<name>-latest.json`` in ``directory``; returns both paths."""
     directory.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2) + "\n"
     paths = [
-        directory / f"freshness-{now.astimezone(UTC):%Y-%m-%d}.json",
-        directory / "freshness-latest.json",
+        directory / f"{name}-{now.astimezone(UTC):%Y-%m-%d}.json",
+        directory / f"{name}-latest.json",
     ]
     for path in paths:
         path.write_text(text, encoding="utf-8")
