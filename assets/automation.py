@@ -8,8 +8,10 @@ request with small pure functions; a tick with nothing to do returns a ``SkipRea
 run started anyway (the schedule, a queued duplicate) finds nothing and ends quickly.
 
 Downstream propagation stays in the sensors' jobs (a source's job is the source and everything
-downstream of it) rather than ``AutomationCondition.eager()``: eager would take a second daemon tick
-and a second run to go from ``validated/<source>`` to SIASN (``benchmarks/freshness``, README).
+downstream of it) rather than ``AutomationCondition.eager()``: eager takes a second daemon tick and a
+second run to go from ``validated/<source>`` to SIASN. Measured on the same machine
+(``benchmarks/freshness/README.md``): I'DIS sanction to SIASN unblock, median 86.8 s with eager against
+46.1 s with these sensors.
 """
 
 from collections.abc import Callable, Collection
