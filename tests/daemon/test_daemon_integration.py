@@ -1,5 +1,6 @@
 """The Dagster daemon itself, on PostgreSQL storage (deploy/dagster.postgres.yaml), against the sandbox:
-a new kemendagri file is processed by exactly one run of its sensor, even as the sensor ticks again."""
+a new kemendagri file is processed by exactly one run of its sensor, even as the sensor ticks again, and
+the daemon's freshness daemon evaluates the source's freshness policy once the run has landed it."""
 
 import os
 import shutil
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from assets.keys import raw_key
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import SftpFile
 from tests.conftest import REPO_ROOT
@@ -31,6 +33,7 @@ pytestmark = [
 ]
 
 SENSOR = "kemendagri_new_files"
+SOURCE = raw_key("kemendagri")
 DEADLINE_SECONDS = 170
 FILE = "tindak_lanjut_20250302.csv"
 
@@ -75,6 +78,12 @@ def _sensor_ticks(instance: dg.DagsterInstance) -> int:
     return sum(len(instance.get_ticks(s.instigator_origin_id, s.selector_id)) for s in states)
 
 
+def _freshness(instance: dg.DagsterInstance, key: dg.AssetKey) -> str | None:
+    """The freshness state the daemon last recorded for ``key`` (PASS, WARN, FAIL ...), if any."""
+    record = instance.get_freshness_state_records([key]).get(key)
+    return None if record is None else record.freshness_state.value
+
+
 def test_daemon_processes_a_new_kemendagri_file_exactly_once(
     daemon_project: DaemonProject, dagster_home: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,16 +106,18 @@ def test_daemon_processes_a_new_kemendagri_file_exactly_once(
         with dg.DagsterInstance.from_config(str(home)) as instance:
             runs: list[dg.DagsterRun] = []
             deadline = time.monotonic() + DEADLINE_SECONDS
-            # Done once the run succeeded and the sensor has ticked again after requesting it.
+            # Done once the run succeeded, the sensor has ticked again after requesting it, and the
+            # freshness daemon (every 30 s) has evaluated the source the run materialized.
             while time.monotonic() < deadline:
                 runs = list(instance.get_runs(filters=dg.RunsFilter(tags={"dagster/sensor_name": SENSOR})))
                 finished = runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-                if finished and _sensor_ticks(instance) >= 2:
+                if finished and _sensor_ticks(instance) >= 2 and _freshness(instance, SOURCE) == "PASS":
                     break
                 assert daemon.poll() is None, "dagster-daemon exited: " + _tail(home / "daemon.log")
                 assert not any(r.status == dg.DagsterRunStatus.FAILURE for r in runs), "the run failed"
                 time.sleep(3)
             ticks = _sensor_ticks(instance)
+            freshness = _freshness(instance, SOURCE)
     finally:
         # The daemon's code server (``dagster api grpc``) and multiprocessing's resource tracker may
         # outlive the daemon's process group: list them while the daemon still holds them, stop both.
@@ -123,6 +134,7 @@ def test_daemon_processes_a_new_kemendagri_file_exactly_once(
         f"the sensor ticked {ticks} time(s) in {DEADLINE_SECONDS} s: {_tail(home / 'daemon.log')}"
     )
     assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]
+    assert freshness == "PASS", f"raw/kemendagri freshness {freshness}: {_tail(home / 'daemon.log')}"
     assert runs[0].tags["sbt/db"] == "write"
     assert runs[0].tags["dagster/run_key"].startswith(f"kemendagri:/kemendagri/{FILE}:")
     database = Database(daemon_project.database_url)
