@@ -78,6 +78,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.none": ("Tidak ada data.", "Nothing here."),
     "common.filter": ("Saring", "Filter"),
     "common.status": ("Status", "Status"),
+    "conflict.case_key": ("Kunci kasus", "Case key"),
+    "export.col.source_name": ("Nama sumber", "Source name"),
     "common.source": ("Sumber", "Source"),
     "common.reason": ("Alasan", "Reason"),
     "common.when": ("Waktu", "When"),

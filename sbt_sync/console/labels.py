@@ -25,13 +25,21 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from sqlalchemy import select
 
+from sbt_sync.console import labels_sources
+from sbt_sync.console.labels_sources import event_label as event_label
+from sbt_sync.console.labels_sources import event_name as event_name
+from sbt_sync.console.labels_sources import source_label as source_label
+from sbt_sync.console.labels_sources import source_name as source_name
 from sbt_sync.console.labels_words import GOLDEN_FIELDS, SANCTION_EN, SANCTION_FIELDS, VALUES, VIOLATION_FORMS
-from sbt_sync.console.labels_words import WORDS as WORDS  # the words i18n merges
+from sbt_sync.console.labels_words import WORDS as FIELD_WORDS
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry
 from sbt_sync.errors import SbtError
 from sbt_sync.steward.decisions import allowed_values as allowed_codes
 from schemas import reference
+
+WORDS = {**FIELD_WORDS, **labels_sources.WORDS}
+"""The words :mod:`sbt_sync.console.i18n` merges into its table."""
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
@@ -131,6 +139,8 @@ def golden_value(
         return violation_form_label(value, lang)
     if field == "instansi_id":
         return instansi(str(value)) if instansi else str(value)
+    if field == "event_code":
+        return event_label(value, lang)
     if field in VALUES:
         word = value_label(field, value, lang)
         return word  # the product's own vocabulary: the word says it all
@@ -283,7 +293,9 @@ def _source_values(text: str, field: str | None, lang: str) -> str:
     shown = []
     for source, value in pairs:
         raw = value[1:-1] if value.startswith("'") else value
-        shown.append(f"{source}: {golden_value(field, None if raw == 'None' else raw, lang)}")
+        shown.append(
+            f"{source_name(source, lang)}: {golden_value(field, None if raw == 'None' else raw, lang)}"
+        )
     return "; ".join(shown)
 
 
@@ -309,10 +321,14 @@ def guard_text(approval: Mapping[str, Any], lang: str = "id") -> str:
     return text
 
 
-def timeline_title(entry: Any, lang: str = "id") -> str:
-    """A case timeline entry's title (:func:`sbt_sync.steward.cases.case_timeline`) in words."""
+def timeline_title(entry: Any, lang: str = "id", described: Mapping[str, str] | None = None) -> str:
+    """A case timeline entry's title (:func:`sbt_sync.steward.cases.case_timeline`) in words; a
+    (un)linked record by its source's name ("Temuan Bawaslu · BWS-0070")."""
     title = str(getattr(entry, "title", "") or "")
     kind = getattr(entry, "kind", "")
+    if kind in ("linked", "unlinked"):
+        source, _, record = title.partition(" ")
+        return f"{source_name(source, lang, described)} · {record}" if record else title
     if kind in ("control", "push"):
         return action_label(title, lang)
     if kind in ("conflict_opened", "conflict_closed"):
@@ -480,6 +496,21 @@ def _lang(context: Context) -> str:
     return str(context.get("lang") or "id")
 
 
+def _settings(context: Context) -> Any:
+    request = context.get("request")
+    return getattr(getattr(request.app.state, "console", None), "settings", None) if request else None
+
+
+def _described(context: Context) -> dict[str, str]:
+    """The configured sources' descriptions (a source the words do not know is said by its own)."""
+    return labels_sources.described_sources(_settings(context))
+
+
+def _calendar(context: Context) -> str | None:
+    """The deployment's election calendar (None: the packaged one)."""
+    return labels_sources.calendar_path(_settings(context))
+
+
 def install(env: Environment) -> None:
     """The template globals: each reads the page's language (and its database, for instansi)."""
 
@@ -492,6 +523,8 @@ def install(env: Environment) -> None:
     def golden(context: Context, field: str, value: object) -> str:
         if field.endswith("_at") and value and len(str(value)) > 10:  # an instant, in the deployment's zone
             return str(context.environment.filters["dt"](value))
+        if field == "event_code" and value:  # by the deployment's election calendar
+            return event_label(value, _lang(context), _calendar(context))
         names = _names(context)
         return golden_value(
             field, value, _lang(context), (lambda i: names.label(i, _lang(context))) if names else None
@@ -505,11 +538,26 @@ def install(env: Environment) -> None:
         return bound
 
     @pass_context
+    def source(context: Context, key: object, code: bool = False) -> str:
+        return source_label(key, _lang(context), _described(context), code=code)
+
+    @pass_context
+    def event(context: Context, code: object, code_beside: bool = False) -> str:
+        return event_label(code, _lang(context), _calendar(context), code_beside=code_beside)
+
+    @pass_context
+    def title(context: Context, entry: object) -> str:
+        return timeline_title(entry, _lang(context), _described(context))
+
+    @pass_context
     def timeline_detail(context: Context, key: str, value: object, field: str | None = None) -> str:
         return timeline_value(key, value, _lang(context), field)
 
     env.globals.update(
-        timeline_title=bind(timeline_title),
+        timeline_title=title,
+        source_label=source,
+        agency_name=labels_sources.agency_name,
+        event_label=event,
         timeline_value=timeline_detail,
         instansi_label=instansi_label,
         golden_value=golden,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.labels_sources import calendar_path, named_events
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import console, language, render, require
 from sbt_sync.console.web_access import record as record_read
@@ -81,6 +82,11 @@ def _events(request: Request) -> list[str]:
     with console(request).database.session() as session:
         codes = session.scalars(select(Case.event_code).where(Case.event_code.is_not(None)).distinct())
         return sorted({c for c in codes if c})
+
+
+def _named(request: Request, rows: list[list[Any]]) -> list[list[Any]]:
+    """A table as the page shows it: each election by its name (the downloads keep the codes)."""
+    return named_events(rows, _events(request), language(request), calendar_path(console(request).settings))
 
 
 def _report(request: Request, *, event: str | None, issuer: str | None) -> ComplianceReport:
@@ -147,7 +153,7 @@ def compliance(
         return _download(report, format, which, lang, sort or None)
     return render(
         request, "compliance.html", me,
-        tables={w: cr.table(report, w, lang, sort or None) for w in cr.TABLES},
+        tables={w: _named(request, cr.table(report, w, lang, sort or None)) for w in cr.TABLES},
         titles={w: cr.heading(report, w, lang) for w in cr.TABLES},
         sort_keys=cr.SORT_KEYS, events=_events(request), issuers=ISSUERS,
         filters={"event": event or "", "issuer": issuer or "", "sort": sort or ""},
@@ -170,6 +176,7 @@ def kemendagri_list(
         return _download(report, "csv", "kemendagri", lang, None)
     return render(
         request, "compliance_kemendagri.html", me,
-        rows=cr.table(report, "kemendagri", lang), title=cr.heading(report, "kemendagri", lang),
+        rows=_named(request, cr.table(report, "kemendagri", lang)),
+        title=cr.heading(report, "kemendagri", lang),
         events=_events(request), event=event or "", full=sees_compliance(me),
     )  # fmt: skip

@@ -22,6 +22,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from sbt_sync.console.i18n import translator
+from sbt_sync.console.labels import source_label
+from sbt_sync.console.labels_sources import humanised
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import client_address, console, language, require
 from sbt_sync.console.web_access import record as record_read
@@ -74,23 +76,29 @@ STATUS_WORDS = {"conflict": "status.", "quarantine": "qstatus."}
 """Where an object's status values have their words (``status`` fields of its entries)."""
 
 
-def change_value(_: Translate, object_type: str, field: str, value: Any) -> str:
+def change_value(_: Translate, object_type: str, field: str, value: Any, *, named: bool = True) -> str:
     """A before/after value as a person reads it: a conflict's or quarantined row's status in words,
-    anything else as :func:`value_text` writes it."""
+    (``named``) a source or an agency by its name with its key beside it, anything else as
+    :func:`value_text` writes it."""
     prefix = STATUS_WORDS.get(object_type)
     if field == "status" and prefix and isinstance(value, str):
         key = prefix + value
         return text if (text := _(key)) != key else value
+    if named and field in ("source", "agency") and isinstance(value, str) and value:
+        key = f"{field}.{value}"
+        name = text if (text := _(key)) != key else humanised(value)
+        return f"{name} ({value})"
     return value_text(value)
 
 
 def change_text(_: Translate, object_type: str, change: Change) -> str:
-    """One change as a line of text (the XLSX's changes column)."""
+    """One change as a line of text (the XLSX's changes column; its sources and agencies by their keys,
+    as the JSON columns beside it write them)."""
     label = f"{field_label(_, change.field)}: " if change.field else ""
-    old = change_value(_, object_type, change.field, change.old)
+    old = change_value(_, object_type, change.field, change.old, named=False)
     if change.context:
         return f"{label}{old}"
-    return f"{label}{old} → {change_value(_, object_type, change.field, change.new)}"
+    return f"{label}{old} → {change_value(_, object_type, change.field, change.new, named=False)}"
 
 
 def _zone(request: Request) -> ZoneInfo:
@@ -174,14 +182,20 @@ def quarantine_download(
         limit=EXPORT_LIMIT,
     )  # fmt: skip
     rows.reverse()  # oldest first, as a register reads
-    zone = _zone(request)
+    zone, lang = _zone(request), language(request)
+    described = {key: configured.description for key, configured in ctx.settings.sources.items()}
+
+    def named(key: str) -> str:
+        return source_label(key, lang, described)
+
     table: list[list[Any]] = [
         [_("export.col.id"), _("common.source"), _("quarantine.file_row"), _("quarantine.record"),
          _("quarantine.column"), _("quarantine.check"), _("conflict.value"), _("common.reason"),
-         _("common.status"), _("export.col.created_at"), _("export.col.resolved_at")],
+         _("common.status"), _("export.col.created_at"), _("export.col.resolved_at"),
+         _("export.col.source_name")],
         *([q.id, q.source, f"{q.file_name or ''}{f':{q.row_number}' if q.row_number else ''}", q.record_key,
            q.column, q.check, q.value, q.reason, _(f"qstatus.{q.status}"), _local(q.created_at, zone),
-           _local(q.resolved_at, zone)] for q in rows),
+           _local(q.resolved_at, zone), named(q.source)] for q in rows),
     ]  # fmt: skip
     filters = {"source": source, "status": status} if source else {"status": status}  # codes, not words
     record_export(
@@ -193,8 +207,9 @@ def quarantine_download(
     name = f"karantina-{_stamp(request)}.{fmt}"
     if fmt == "csv":
         return _download(_csv(table), CSV, name)
-    title = f"{_('export.quarantine_title')} ({_('export.filter')}: {source or _('export.all')}, " + (
-        f"{_('qstatus.' + status)}; {total})"
+    shown = source_label(source, lang, described, code=True) if source else _("export.all")
+    title = (
+        f"{_('export.quarantine_title')} ({_('export.filter')}: {shown}, {_('qstatus.' + status)}; {total})"
     )
     return _download(_xlsx(Sheet(_("export.quarantine_title"), title, table), _as_of(request)), XLSX, name)
 

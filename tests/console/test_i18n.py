@@ -13,10 +13,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
-from sbt_sync.console import labels, labels_words
+from sbt_sync.console import labels, labels_sources, labels_words
 from sbt_sync.console.i18n import MESSAGES, translator
 from sbt_sync.console.web_links import REFUSALS
 from sbt_sync.db.models import (
+    Case,
+    StagedRecord,
     StewardDecision,
 )
 from sbt_sync.db.models.golden import CASE_STATUSES, LINK_CORRECTION_KINDS, LINK_CORRECTION_STATUSES
@@ -221,6 +223,91 @@ def test_no_page_shows_a_reference_code_without_its_name(words: Words) -> None:
     assert "Batas tindak lanjut PPK 2024-11-04 untuk R-77/2024 terlewati" in case  # the policy's reason
     queue = _read(client.get("/conflicts").text)
     assert "Hukuman yang dijatuhkan PPK" in queue and "sanction_code" not in queue
+
+
+def _around(text: str, code: str) -> list[str]:
+    return [text[max(0, m.start() - 80) : m.end() + 40] for m in re.finditer(re.escape(code), text)]
+
+
+def test_no_page_shows_a_source_key_or_an_election_code_without_its_name(words: Words) -> None:
+    """Record sources and elections by name (issue 19): on every page, as the admin and as Bawaslu's
+    viewer, no source key (``idis``, ``bkn_wasdal``, ...) and no election code (``PILKADA2024``) shows
+    bare: each is said by its name, the code in parentheses beside the name where a steward needs it.
+    Case keys and record keys (which hold both) are the stewards' own references, taken out first."""
+    world = words.world
+    keys = sorted({*world.settings.sources, "siasn"}, key=len, reverse=True)
+    with world.database.session() as session:
+        events = {e for e in session.scalars(select(Case.event_code)) if e}
+        references = {k for k in session.scalars(select(Case.case_key)) if k}
+        references |= {k for k in session.scalars(select(StagedRecord.record_key)) if k}
+    assert events == {"PILKADA2024"} and "idis" in keys and "kemenpanrb" in keys
+    viewer, admin = world.login("viewer"), world.login("admin")
+    paths = [*_pages(words.ids), "/search?q=Siti", "/search?q=198", "/conflicts?agency=idis",
+             "/quarantine?source=bawaslu", "/reports/compliance/kemendagri", "/imut/report"]  # fmt: skip
+    pages = [(admin, "admin", path) for path in paths]
+    pages += [(viewer, "viewer", path) for path in paths if viewer.get(path).status_code == 200]
+    assert len(pages) > len(paths) + 3
+    seen: dict[str, str] = {}
+    for client, who, path in pages:
+        page = client.get(path, params={"lang": "id"})
+        assert page.status_code == 200, (who, path, page.status_code)
+        text = _read(page.text, code=False)
+        for ref in sorted(references, key=len, reverse=True):
+            text = text.replace(ref, " ")
+        seen[f"{who} {path}"] = text
+        for key in keys:
+            name = labels_sources.source_name(key, "id")
+            named = text.replace(f"{labels_sources.agency_name(key)} ({key})", "")  # a user's agency
+            bare = re.findall(
+                rf"(?<![\w'/:|.-]){re.escape(key)}(?![\w/:|.-])", named.replace(f"{name} ({key})", name)
+            )
+            assert bare == [], (who, path, key, _around(text, key))
+        for code in events:
+            name = labels_sources.event_name(code)
+            assert name != code and name == "Pilkada serentak 2024"
+            named = text.replace(f"{name} ({code})", name)
+            bare = re.findall(rf"(?<![\w/:|.-]){re.escape(code)}(?![\w/:|.-])", named)
+            assert bare == [], (who, path, code, _around(named, code))
+    # Where the pages name them, the sources and the election read as words.
+    case = seen[f"admin /cases/{words.ids['case_words']}"]
+    assert "Pilkada serentak 2024" in case and "I'DIS (hukuman disiplin, BKN)" in case
+    assert "Rekomendasi Wasdal BKN" in case and "Laporan tindak lanjut Kemendagri" in case
+    conflict = seen[f"admin /conflicts/{words.ids['conflict_words']}"]
+    assert "I'DIS (hukuman disiplin, BKN)" in conflict and "Laporan tindak lanjut Kemendagri" in conflict
+    assert "Temuan Bawaslu" in seen["admin /quarantine"] and "Temuan Bawaslu" in seen["viewer /quarantine"]
+    assert "Pilkada serentak 2024" in seen["admin /cases"] and "Pilkada serentak 2024" in seen["admin /"]
+    # The conflict page names its case by the short label the queue and the search use; the raw case
+    # key only behind a <details> for the steward who needs it.
+    html = admin.get(f"/conflicts/{words.ids['conflict_words']}").text
+    with world.database.session() as session:
+        case_key = session.get(Case, words.ids["case_words"]).case_key  # type: ignore[union-attr]
+    link = re.search(rf'<a href="/cases/{words.ids["case_words"]}" class="case-label">([^<]+)</a>', html)
+    queue = admin.get("/conflicts").text
+    row = queue[queue.index(f'data-conflict="{words.ids["conflict_words"]}"') :]
+    in_queue = re.search(r'<td class="case"[^>]*><a [^>]*>([^<]+)</a>', row)
+    assert link is not None and in_queue is not None and link.group(1) == in_queue.group(1)
+    assert link.group(1).startswith("Pilkada 2024 · 0070/… · ")
+    assert html.count(case_key) == 1 and re.search(
+        rf"<details class=\"case-key\">.*?{re.escape(case_key)}", html
+    )
+    english = _read(admin.get(f"/cases/{words.ids['case_words']}", params={"lang": "en"}).text)
+    assert "I'DIS (disciplinary sanctions, BKN)" in english and "BKN Wasdal recommendations" in english
+
+
+def test_a_source_or_an_election_nobody_named_reads_as_words_not_as_a_code() -> None:
+    """Another deployment's source keys and events: the key as words, the configured description on
+    the English console; an election the calendar does not list by its code's words."""
+    assert labels_sources.source_name("dinas_pendidikan") == "Dinas Pendidikan"
+    assert labels_sources.source_name("bpkp_sulsel") == "BPKP Sulsel"
+    described = {"dinas_pendidikan": "Education office disciplinary reports"}
+    assert labels_sources.source_name("dinas_pendidikan", "en", described) == described["dinas_pendidikan"]
+    assert labels_sources.source_name("dinas_pendidikan", "id", described) == "Dinas Pendidikan"
+    assert labels_sources.source_label("kasn", code=True) == "Rekomendasi KASN (kasn)"
+    assert labels_sources.event_name("PILKADA-2024") == labels_sources.event_name("pilkada2024")
+    assert labels_sources.event_name("PILKADA-2020") == "Pilkada 2020"
+    assert labels_sources.event_label("PEMILU-2029", code_beside=True) == "Pemilu 2029 (PEMILU-2029)"
+    for key, (indonesian, english) in labels_sources.SOURCES.items():
+        assert MESSAGES[f"source.{key}"] == (indonesian, english) and key not in indonesian
 
 
 def test_quarantine_reasons_and_the_guard_say_what_to_do_in_indonesian(words: Words) -> None:
