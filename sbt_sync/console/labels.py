@@ -277,6 +277,9 @@ def reopened_text(reason: str | None, field: str | None = None, lang: str = "id"
     by_steward = re.match(r"reopened by a steward on (\S+): (.*)$", reason, re.S)
     if by_steward:
         return _word("reopened.steward", lang).format(at=by_steward.group(1)[:10], reason=by_steward.group(2))
+    by_name = re.match(r"reopened by (\S+): (.*)$", reason, re.S)  # sbt_sync.steward.links.reopen_decision
+    if by_name:
+        return _word("reopened.by", lang).format(who=by_name.group(1), reason=by_name.group(2))
     changed = re.match(r"the sources changed since the decision of (\S+): now (.*)$", reason, re.S)
     if changed:
         return _word("reopened.sources_changed", lang).format(
@@ -432,6 +435,8 @@ def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = N
     if key == "decision" and isinstance(value, Mapping):
         if "nip" in value:
             return f"NIP {value['nip']}" if value["nip"] else _word("conflict.nobody", lang)
+        if value.get("reopened"):
+            return _word("tl.reopened", lang)
         if value.get("value") == "keep":
             return _word("conflict.keep", lang)
         if "value" in value:

@@ -258,6 +258,7 @@ WORDS: Words = {
         "Dibuka kembali oleh steward pada {at}: {reason}",
         "Reopened by a steward on {at}: {reason}",
     ),
+    "reopened.by": ("Dibuka kembali oleh {who}: {reason}", "Reopened by {who}: {reason}"),
     "reopened.sources_changed": (
         "Sumber berubah sejak keputusan tanggal {at}; nilai sekarang: {values}. Periksa dan putuskan lagi.",
         "The sources changed since the decision of {at}; now: {values}. Check and decide again.",
@@ -394,6 +395,7 @@ WORDS: Words = {
     "tl.attempts": ("percobaan", "attempts"),
     "tl.siasn_reference": ("referensi SIASN", "SIASN reference"),
     "tl.actor": ("pelaku", "actor"),
+    "tl.reopened": ("dibuka kembali untuk diputuskan lagi", "reopened to be decided again"),
     "tl.machine": ("sistem (rekonsiliasi otomatis)", "the system (automatic reconciliation)"),
     "labels.siasn_ref": ("Referensi SIASN", "SIASN reference"),
 }

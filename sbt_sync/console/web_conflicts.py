@@ -26,13 +26,12 @@ from sbt_sync.console.web import (
     safe_local,
 )
 from sbt_sync.console.web_access import record as record_read
-from sbt_sync.console.web_pages import KANREGS
+from sbt_sync.console.web_pages import KANREGS, case_label
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models.golden import CONFLICT_KINDS
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
 from sbt_sync.reconcile.identity import IdentityThresholds
-from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
@@ -54,7 +53,6 @@ from sbt_sync.steward.decisions import BULK_MAX, BulkChoice, BulkRefusal, bulk_r
 from sbt_sync.steward.due import Today
 from sbt_sync.steward.identity_review import PROFILE_FIELDS, compare
 from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
-from sbt_sync.steward.scope import case_scopes
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -180,22 +178,11 @@ def conflict_detail(
     record_read(request, me, "conflict", nips_in(detail, hits))
     return render(
         request, "conflict.html", me, c=detail, identity=detail.summary.kind in IDENTITY_KINDS,
-        case_label=_case_label(request, me, detail.case),
+        case_label=case_label(database, detail.case["id"] if detail.case else None, me.sources),
         act=me.can("conflicts.act") and detail.summary.status == "open",
         fields=PROFILE_FIELDS, hits=hits, searched=searched, search_error=search_error, search=form,
         colleagues=assignable_users(database) if me.can("conflicts.act") else [],
     )  # fmt: skip
-
-
-def _case_label(request: Request, me: Principal, case: dict[str, Any] | None) -> str | None:
-    """The conflict's case by its short label (event, register, name), as the queue and the search
-    name it (:mod:`sbt_sync.steward.case_labels`), within what the user may see."""
-    case_id = case.get("id") if case else None
-    if not isinstance(case_id, int):
-        return None
-    with console(request).database.session() as session:
-        scopes = case_scopes(session, [case_id], me.sources)
-        return case_labels(session, [case_id], scopes).get(case_id)
 
 
 def _registry_query(name: str, nip: str, birth: str, instansi: str) -> RegistryQuery:

@@ -5,6 +5,7 @@ agency's record is a 403, lists never include one, and every value shown has pas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -16,18 +17,30 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import console, language, render, require
 from sbt_sync.console.web_access import record as record_read
+from sbt_sync.db.engine import Database
 from sbt_sync.db.models.golden import CASE_STATUSES
 from sbt_sync.letters.queries import case_letter_steps
 from sbt_sync.reports.recap import COLUMNS, HEADERS
+from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
 from sbt_sync.steward.conflicts import list_conflicts
 from sbt_sync.steward.dashboard import build_dashboard
 from sbt_sync.steward.links import case_records, list_corrections
 from sbt_sync.steward.sanctions import list_versions
+from sbt_sync.steward.scope import case_scopes
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
 KANREGS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV")
+
+
+def case_label(database: Database, case_id: int | None, sources: Sequence[str] | None) -> str | None:
+    """A case by its short label (event, register, name), as the queue and the search name it
+    (:mod:`sbt_sync.steward.case_labels`), within what a user scoped to ``sources`` may see."""
+    if case_id is None:
+        return None
+    with database.session() as session:
+        return case_labels(session, [case_id], case_scopes(session, [case_id], sources)).get(case_id)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -115,6 +128,6 @@ def case_detail(
     return render(
         request, "case.html", me, t=timeline, conflicts=conflicts, corrections=corrections, letters=letters,
         hold=explain_hold(database, timeline.case.hold_reason) if timeline.case.held else [],
-        correct=me.can("cases.act"),
+        correct=me.can("cases.act"), case_label=case_label(database, case_id, me.sources),
         live=set(case_records(database, case_id)), sanction_versions=sanction_versions,
     )  # fmt: skip
