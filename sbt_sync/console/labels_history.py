@@ -1,0 +1,196 @@
+"""What the core recorded in English, said again in words (:mod:`sbt_sync.console.labels`): a
+conflict's reopened reason, the guard's verdict, the enforcement policy's step reasons and a case
+timeline's titles and details.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sbt_sync.console.labels_reference import (
+    _pick,
+    _word,
+    action_label,
+    field_label,
+    golden_value,
+    rule_label,
+    sanction_label,
+)
+from sbt_sync.console.labels_sources import source_name
+
+
+def reopened_text(reason: str | None, field: str | None = None, lang: str = "id") -> str:
+    """A conflict's reopened reason (:func:`sbt_sync.reconcile.golden._apply` words it in English),
+    each source's value of ``field`` by its name."""
+    if not reason or lang == "en":
+        return reason or ""
+    by_steward = re.match(r"reopened by a steward on (\S+): (.*)$", reason, re.S)
+    if by_steward:
+        return _word("reopened.steward", lang).format(at=by_steward.group(1)[:10], reason=by_steward.group(2))
+    by_name = re.match(r"reopened by (\S+): (.*)$", reason, re.S)  # sbt_sync.steward.links.reopen_decision
+    if by_name:
+        return _word("reopened.by", lang).format(who=by_name.group(1), reason=by_name.group(2))
+    changed = re.match(r"the sources changed since the decision of (\S+): now (.*)$", reason, re.S)
+    if changed:
+        return _word("reopened.sources_changed", lang).format(
+            at=changed.group(1)[:10], values=_source_values(changed.group(2), field, lang)
+        )
+    return reason
+
+
+def _source_values(text: str, field: str | None, lang: str) -> str:
+    """ "idis='21', kemendagri='22'" with each value in words."""
+    pairs = re.findall(r"(\w+)=('(?:[^'\\]|\\.)*'|\S+?)(?:, |$)", text)
+    if not pairs or field is None:
+        return text
+    shown = []
+    for source, value in pairs:
+        raw = value[1:-1] if value.startswith("'") else value
+        shown.append(
+            f"{source_name(source, lang)}: {golden_value(field, None if raw == 'None' else raw, lang)}"
+        )
+    return "; ".join(shown)
+
+
+def guard_text(approval: Mapping[str, Any], lang: str = "id") -> str:
+    """Why a run waits for a steward's approval (:mod:`sbt_sync.enforce.guard`), with what to check."""
+    summary = approval.get("summary") or {}
+    rule, limit = summary.get("rule"), summary.get("limit")
+    if rule is None:  # approvals recorded before the guard named its rule: read it off the text
+        found = re.search(r"(max_changes|max_percent) ([\d.]+)", str(summary.get("reason") or ""))
+        rule, limit = (found.group(1), found.group(2)) if found else (None, None)
+    params = {
+        "changes": approval.get("change_count", 0),
+        "before": approval.get("blocked_before", 0),
+        "percent": f"{float(approval.get('percent') or 0):.1f}",
+        "limit": f"{float(limit):g}" if limit is not None else "?",
+    }
+    text = _word(f"guard.{rule}", lang).format(**params) if rule in ("max_changes", "max_percent") else ""
+    if "blokir" in summary or "buka" in summary:
+        counts = _word("guard.summary", lang).format(
+            blokir=summary.get("blokir", 0), buka=summary.get("buka", 0)
+        )
+        text = f"{text} ({counts})" if text else counts
+    return text
+
+
+def timeline_title(entry: Any, lang: str = "id", described: Mapping[str, str] | None = None) -> str:
+    """A case timeline entry's title (:func:`sbt_sync.steward.cases.case_timeline`) in words; a
+    (un)linked record by its source's name ("Temuan Bawaslu · BWS-0070")."""
+    title = str(getattr(entry, "title", "") or "")
+    kind = getattr(entry, "kind", "")
+    if kind in ("linked", "unlinked"):
+        source, _, record = title.partition(" ")
+        return f"{source_name(source, lang, described)} · {record}" if record else title
+    if kind in ("control", "push"):
+        return action_label(title, lang)
+    if kind in ("conflict_opened", "conflict_closed"):
+        found = re.match(r"(#\d+) (\w+)(?: (\w+))?$", title)
+        if found:
+            number, conflict_kind, field = found.groups()
+            words = f"{number} {_word(f'kind.{conflict_kind}', lang)}"
+            return f"{words} · {field_label(field, lang)}" if field else words
+    if kind == "audit":
+        word = _word(f"auditaction.{title}", lang)  # the audit log's words (web_exports.action_words)
+        return title if word == f"auditaction.{title}" else word
+    return title
+
+
+_CONTROL_REASONS: tuple[tuple[str, tuple[str, str]], ...] = (
+    (
+        r"PPK follow-up deadline (?P<deadline>\S+) of (?P<of>.+) nears$",
+        (
+            "Batas tindak lanjut PPK {deadline} untuk {of} sudah dekat",
+            "PPK follow-up deadline {deadline} of {of} nears",
+        ),
+    ),
+    (
+        r"PPK follow-up deadline (?P<deadline>\S+) of (?P<of>.+) passed$",
+        (
+            "Batas tindak lanjut PPK {deadline} untuk {of} terlewati",
+            "PPK follow-up deadline {deadline} of {of} passed",
+        ),
+    ),
+    (
+        r"no sanction recorded (?P<days>\d+) days after the (?P<step>peringatan|teguran)$",
+        (
+            "Belum ada hukuman tercatat {days} hari setelah {step}",
+            "No sanction recorded {days} days after the {step}",
+        ),
+    ),
+    (
+        r"held \(never blocked\) until a steward decides: (?P<why>.*)$",
+        (
+            "Ditahan (tidak diblokir) sampai steward memutuskan: {why}",
+            "Held (never blocked) until a steward decides: {why}",
+        ),
+    ),
+)
+"""The enforcement policy's step reasons (:mod:`sbt_sync.enforce.policy`), read back into words."""
+_END_EVENTS = (
+    (
+        r"sanction recorded \(in force: (?P<code>[^,]*), revised after objection on (?P<on>\S+)\)",
+        "end.revised",
+    ),
+    (r"sanction recorded", "end.sanction"),
+    (r"recommendation annulled", "end.annulled"),
+    (r"ASN left service", "end.left"),
+)
+
+
+def control_reason(reason: object, lang: str = "id") -> str:
+    """A control step's reason in words; a reason the policy does not write (a person's) as given."""
+    text = str(reason or "")
+    if lang == "en" or not text:
+        return text
+    for pattern, pair in _CONTROL_REASONS:
+        found = re.match(pattern, text)
+        if found:
+            parts = found.groupdict()
+            if parts.get("why") == "open critical conflict":  # the policy's default hold reason
+                parts["why"] = _word("end.critical_conflict", lang)
+            return _pick(pair, lang).format(**parts)
+    for pattern, key in _END_EVENTS:
+        found = re.match(
+            pattern + r"(?: on (?P<day>\S+)| \(date unknown, counted as of (?P<asof>\S+)\))?$", text
+        )
+        if found:
+            parts = found.groupdict()
+            words = _word(key, lang).format(
+                code=sanction_label(parts.get("code"), lang) if parts.get("code") else "",
+                on=parts.get("on") or "",
+            )
+            if parts.get("day"):
+                return _word("end.on", lang).format(what=words, day=parts["day"])
+            if parts.get("asof"):
+                return _word("end.unknown_day", lang).format(what=words, day=parts["asof"])
+            return words
+    return text
+
+
+def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = None) -> str:
+    """A timeline detail's value in words: rules, statuses, decisions (``field``: the decided one)."""
+    if key == "rule":
+        return rule_label(value, lang)
+    if key == "reason":
+        return control_reason(value, lang)
+    if key == "by" and value == "machine":  # linked by the reconciliation, not by a person
+        return _word("tl.machine", lang)
+    if key == "status":
+        word = _word(f"status.{value}", lang)
+        return str(value) if word == f"status.{value}" else word
+    if key == "state":
+        word = _word(f"ostate.{value}", lang)
+        return str(value) if word == f"ostate.{value}" else word
+    if key == "decision" and isinstance(value, Mapping):
+        if "nip" in value:
+            return f"NIP {value['nip']}" if value["nip"] else _word("conflict.nobody", lang)
+        if value.get("reopened"):
+            return _word("tl.reopened", lang)
+        if value.get("value") == "keep":
+            return _word("conflict.keep", lang)
+        if "value" in value:
+            return golden_value(field or "", value["value"], lang)
+    return str(value)
