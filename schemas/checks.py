@@ -1,8 +1,11 @@
 """Element checks shared by the feed models: each returns a boolean Series, True where a value passes.
 
-Feed columns stay strings so that a failure case shows the value exactly as the agency sent it; the
-canonical staged model parses them afterwards. Missing values pass every check here: whether a column
-may be empty is the column's own ``nullable`` setting.
+Each check is registered as a Pandera check method under its own name (``pa.Check.acceptable_nip()``;
+in a model, ``pa.Field(acceptable_nip={})``), and that name is the ``check`` of its failure cases,
+which the quarantine keeps and :mod:`sbt_sync.ingest.validate` turns into a reason. Feed columns stay
+strings so that a failure case shows the value exactly as the agency sent it; the canonical staged
+model parses them afterwards. Missing values pass every check here: whether a column may be empty is
+the column's own ``nullable`` setting.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from datetime import date, datetime
 from functools import cache
 
 import pandas as pd
+import pandera.pandas as pa
+from pandera.api.extensions import register_check_method
 
 from schemas.nip import Nip, NipError, parse_nip
 from schemas.reference import sanction_codes, violation_forms
@@ -249,12 +254,25 @@ def sanction_code_ids() -> frozenset[str]:
     return frozenset(str(code.id) for code in sanction_codes())
 
 
+@cache
+def sanction_code_by_name() -> dict[str, str]:
+    """jenisHukuman code by sanction name in capitals (KASN's sheets name the sanction, not its code)."""
+    return {code.nama.upper(): str(code.id) for code in sanction_codes()}
+
+
 def known_violation_form(series: pd.Series) -> pd.Series:
+    """A violation-form code of the reference data."""
     return _each(series, lambda v: str(v).strip() in violation_form_codes())
 
 
 def known_sanction_code(series: pd.Series) -> pd.Series:
+    """A jenisHukuman code of the reference data."""
     return _each(series, lambda v: str(v).strip() in sanction_code_ids())
+
+
+def known_sanction_name(series: pd.Series) -> pd.Series:
+    """A sanction name of the reference data, in any letter case."""
+    return _each(series, lambda v: str(v).strip().upper() in sanction_code_by_name())
 
 
 def parse_dmy(value: object) -> date | None:
@@ -269,3 +287,40 @@ def parse_instant(value: object) -> datetime | None:
 
 def text_or_none(value: object) -> str | None:
     return None if is_blank(value) else str(value).strip()
+
+
+_ORIGIN = "sbt_check_origin"
+"""Attribute marking a registered check method with the function it came from (module.qualname)."""
+
+
+def _register(check: Callable[[pd.Series], pd.Series]) -> None:
+    """Register ``check`` as ``pa.Check.<its name>()``, a vectorised check without statistics.
+
+    Idempotent: registering the same function again (this module reloaded, or imported afresh in a
+    worker that inherited the registry) replaces the earlier registration. A different function
+    already registered under the name is refused: two checks must not share the name the quarantine
+    records.
+    """
+    name, origin = check.__name__, f"{check.__module__}.{check.__qualname__}"
+    registered = pa.Check.REGISTERED_CUSTOM_CHECKS.get(name)
+    if registered is not None:
+        if getattr(registered, _ORIGIN, None) != origin:
+            raise ValueError(f"pa.Check.{name} is already registered by another function than {origin}")
+        del pa.Check.REGISTERED_CUSTOM_CHECKS[name]
+    register_check_method(check)
+    setattr(pa.Check.REGISTERED_CUSTOM_CHECKS[name], _ORIGIN, origin)
+
+
+REGISTERED_CHECKS = (
+    acceptable_nip,
+    dmy_date,
+    iso_date,
+    iso_datetime_with_offset,
+    known_violation_form,
+    known_sanction_code,
+    known_sanction_name,
+)
+"""The check methods the feed models use; each failure case names its check by the function name."""
+
+for _check in REGISTERED_CHECKS:
+    _register(_check)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandera.pandas as pa
 
-from schemas.checks import valid_nip
+from schemas.checks import parse_dmy, parse_instant, text_or_none, valid_nip
 from schemas.names import normalise_name
 
 Row = dict[str, Any]
@@ -53,13 +53,50 @@ def single_row(payload: Mapping[str, Any]) -> list[Row]:
     return [{**payload, "item_no": 0}]
 
 
-def identity(nip_value: object, name: object) -> tuple[str | None, str | None, date | None, str | None]:
-    """``(nip, nip_raw, birth_date, name_normalised)`` of an already validated row."""
+def text(row: Row, column: str) -> str | None:
+    """The cell stripped, or None when it is missing or blank."""
+    return text_or_none(row.get(column))
+
+
+def dmy_as_iso(row: Row, column: str) -> str | None:
+    """A validated dd-mm-yyyy cell as ISO text (yyyy-mm-dd), or None when it is missing."""
+    parsed = parse_dmy(row.get(column))
+    return parsed.isoformat() if parsed else None
+
+
+def staged(
+    row: Row,
+    *,
+    record_type: str,
+    nip_column: str,
+    name_column: str,
+    instansi_column: str,
+    updated_at_column: str | None = None,
+    event_code: str | None = None,
+    register_no: str | None = None,
+    recommendation_no: str | None = None,
+    fields: dict[str, Any],
+) -> Staged:
+    """The staged record of an already validated row: what every feed does alike, from its columns.
+
+    The NIP column gives ``nip`` (canonical, reusing the check's parse), ``nip_raw`` (as written)
+    and ``birth_date``; the name column ``name`` and ``name_normalised``; ``updated_at_column`` (an
+    ISO instant with offset) ``source_updated_at``. The rest is the feed's own.
+    """
+    nip_value, name_value = row.get(nip_column), row.get(name_column)
     parsed = valid_nip(nip_value)
-    raw = None if nip_value is None else str(nip_value)
-    return (
-        parsed.value if parsed else None,
-        raw,
-        parsed.birth_date if parsed else None,
-        normalise_name(str(name)) if name else None,
+    return Staged(
+        item_no=int(row["item_no"]),
+        record_type=record_type,
+        nip=parsed.value if parsed else None,
+        nip_raw=None if nip_value is None else str(nip_value),
+        name=text_or_none(name_value),
+        name_normalised=normalise_name(str(name_value)) if name_value else None,
+        birth_date=parsed.birth_date if parsed else None,
+        instansi=text(row, instansi_column),
+        event_code=event_code,
+        register_no=register_no,
+        recommendation_no=recommendation_no,
+        source_updated_at=parse_instant(row.get(updated_at_column)) if updated_at_column else None,
+        fields=fields,
     )

@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas import checks
-from schemas.feeds.base import FeedSpec, Row, Staged, identity
+from schemas.feeds.base import FeedSpec, Row, Staged, staged, text
 
 EVENT_PATTERN = r"^(PILKADA|PEMILU)-\d{4}$"
 KATEGORI_JABATAN = ["JPT", "administrator", "fungsional", "pelaksana", "camat_lurah"]
@@ -24,16 +22,26 @@ class BawasluFeed(pa.DataFrameModel):
     nomor_register: Series[str] = pa.Field(description="Bawaslu register number; the record's key.")
     jenis: Series[str] = pa.Field(isin=["temuan", "laporan"], description="Finding or public report.")
     pemilihan: Series[str] = pa.Field(str_matches=EVENT_PATTERN, description="Election event code.")
-    tanggal_register: Series[str] = pa.Field(description="Registration instant, ISO with offset (WIB).")
-    tanggal_diteruskan: Series[str] = pa.Field(nullable=True, description="When forwarded to the ASN bodies.")
+    tanggal_register: Series[str] = pa.Field(
+        iso_datetime_with_offset={}, description="Registration instant, ISO with offset (WIB)."
+    )
+    tanggal_diteruskan: Series[str] = pa.Field(
+        nullable=True, iso_datetime_with_offset={}, description="When forwarded to the ASN bodies."
+    )
     provinsi: Series[str] = pa.Field(nullable=True, description="Province of the incident.")
     kabupaten_kota: Series[str] = pa.Field(nullable=True, description="Regency or city of the incident.")
-    bentuk_pelanggaran: Series[str] = pa.Field(description="Violation-form code from the reference data.")
+    bentuk_pelanggaran: Series[str] = pa.Field(
+        known_violation_form={}, description="Violation-form code from the reference data."
+    )
     uraian: Series[str] = pa.Field(nullable=True, description="Free-text description.")
     status: Series[str] = pa.Field(isin=["diteruskan", "dihentikan"], description="Forwarded or stopped.")
-    updated_at: Series[str] = pa.Field(description="Last change at Bawaslu, ISO with offset.")
+    updated_at: Series[str] = pa.Field(
+        iso_datetime_with_offset={}, description="Last change at Bawaslu, ISO with offset."
+    )
     item_no: Series[int] = pa.Field(ge=0, description="Position of the person within the register.")
-    terlapor_nip: Series[str] = pa.Field(nullable=True, description="Reported person's NIP as written.")
+    terlapor_nip: Series[str] = pa.Field(
+        nullable=True, acceptable_nip={}, description="Reported person's NIP as written."
+    )
     terlapor_nama: Series[str] = pa.Field(description="Reported person's name, titles included.")
     terlapor_jabatan: Series[str] = pa.Field(nullable=True, description="Position title.")
     terlapor_kategori_jabatan: Series[str] = pa.Field(
@@ -44,21 +52,6 @@ class BawasluFeed(pa.DataFrameModel):
     class Config:
         strict = "filter"
         coerce = True
-
-    @pa.check("tanggal_register", "tanggal_diteruskan", "updated_at", name="iso_datetime_with_offset")
-    @classmethod
-    def _instants(cls, series: Series[str]) -> pd.Series:
-        return checks.iso_datetime_with_offset(series)
-
-    @pa.check("bentuk_pelanggaran", name="known_violation_form")
-    @classmethod
-    def _form(cls, series: Series[str]) -> pd.Series:
-        return checks.known_violation_form(series)
-
-    @pa.check("terlapor_nip", name="acceptable_nip")
-    @classmethod
-    def _nip(cls, series: Series[str]) -> pd.Series:
-        return checks.acceptable_nip(series)
 
 
 def rows(payload: Mapping[str, Any]) -> list[Row]:
@@ -74,30 +67,25 @@ def rows(payload: Mapping[str, Any]) -> list[Row]:
 
 
 def to_staged(row: Row) -> Staged:
-    nip, nip_raw, birth, name_norm = identity(row.get("terlapor_nip"), row.get("terlapor_nama"))
-    return Staged(
-        item_no=int(row["item_no"]),
+    return staged(
+        row,
         record_type="finding",
-        nip=nip,
-        nip_raw=nip_raw,
-        name=checks.text_or_none(row.get("terlapor_nama")),
-        name_normalised=name_norm,
-        birth_date=birth,
-        instansi=checks.text_or_none(row.get("terlapor_instansi")),
+        nip_column="terlapor_nip",
+        name_column="terlapor_nama",
+        instansi_column="terlapor_instansi",
+        updated_at_column="updated_at",
         event_code=row["pemilihan"],
         register_no=row["nomor_register"],
-        recommendation_no=None,
-        source_updated_at=checks.parse_instant(row.get("updated_at")),
         fields={
             "register_type": row["jenis"],
             "register_status": row["status"],
             "violation_form": row["bentuk_pelanggaran"],
             "incident_at": row["tanggal_register"],
-            "forwarded_at": checks.text_or_none(row.get("tanggal_diteruskan")),
-            "province": checks.text_or_none(row.get("provinsi")),
-            "regency": checks.text_or_none(row.get("kabupaten_kota")),
-            "position": checks.text_or_none(row.get("terlapor_jabatan")),
-            "position_category": checks.text_or_none(row.get("terlapor_kategori_jabatan")),
+            "forwarded_at": text(row, "tanggal_diteruskan"),
+            "province": text(row, "provinsi"),
+            "regency": text(row, "kabupaten_kota"),
+            "position": text(row, "terlapor_jabatan"),
+            "position_category": text(row, "terlapor_kategori_jabatan"),
         },
     )
 

@@ -9,12 +9,10 @@ not a neutrality record: it stages as record type ``personnel_action``, which ca
 
 from __future__ import annotations
 
-import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas import checks
-from schemas.feeds.base import FeedSpec, Row, Staged, identity, single_row
+from schemas.feeds.base import FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
 from schemas.imut_codes import ActionKind, OfficialRole, PostClass
 
 RECORD_TYPE = "personnel_action"
@@ -22,12 +20,11 @@ ACTION_KINDS = tuple(kind.value for kind in ActionKind)
 POST_CLASSES = tuple(kind.value for kind in PostClass)
 OFFICIAL_ROLES = tuple(role.value for role in OfficialRole)
 REGION_CODE = r"^\d{2}(\.\d{2})?$"
-DATE_COLUMNS = ("tanggalSk", "tmt", "persetujuanMendagriTanggal", "tanggalLaporKemendagri")
 
 
 class ImutFeed(pa.DataFrameModel):
     id: Series[str] = pa.Field(str_matches=r"^[0-9a-fA-F]{32}$", description="I-MUT GUID; the key.")
-    nipBaru: Series[str] = pa.Field(nullable=True, description="NIP as written.")
+    nipBaru: Series[str] = pa.Field(nullable=True, acceptable_nip={}, description="NIP as written.")
     nama: Series[str] = pa.Field(nullable=True, description="Name as written, titles included.")
     jenisTindakan: Series[str] = pa.Field(isin=ACTION_KINDS, description="The personnel action.")
     jabatanLama: Series[str] = pa.Field(nullable=True, description="Post held before (null: none).")
@@ -52,84 +49,60 @@ class ImutFeed(pa.DataFrameModel):
         nullable=True, description="The instansi the deciding official heads."
     )
     nomorSk: Series[str] = pa.Field(description="Number of the decision (SK).")
-    tanggalSk: Series[str] = pa.Field(description="Date of the decision, dd-mm-yyyy.")
-    tmt: Series[str] = pa.Field(description="Effective date (TMT), dd-mm-yyyy.")
+    tanggalSk: Series[str] = pa.Field(dmy_date={}, description="Date of the decision, dd-mm-yyyy.")
+    tmt: Series[str] = pa.Field(dmy_date={}, description="Effective date (TMT), dd-mm-yyyy.")
     alasan: Series[str] = pa.Field(nullable=True, description="Reason given.")
     persetujuanMendagriNomor: Series[str] = pa.Field(
         nullable=True, description="Number of the Minister of Home Affairs' written approval."
     )
     persetujuanMendagriTanggal: Series[str] = pa.Field(
-        nullable=True, description="Date of that approval, dd-mm-yyyy."
+        nullable=True, dmy_date={}, description="Date of that approval, dd-mm-yyyy."
     )
     tanggalLaporKemendagri: Series[str] = pa.Field(
-        nullable=True, description="Date reported to Kemendagri, dd-mm-yyyy (null while unreported)."
+        nullable=True,
+        dmy_date={},
+        description="Date reported to Kemendagri, dd-mm-yyyy (null while unreported).",
     )
-    updatedAt: Series[str] = pa.Field(description="Last change, ISO with offset.")
+    updatedAt: Series[str] = pa.Field(
+        iso_datetime_with_offset={}, description="Last change, ISO with offset."
+    )
     item_no: Series[int] = pa.Field(ge=0, description="Always 0.")
 
     class Config:
         strict = "filter"
         coerce = True
 
-    @pa.check(*DATE_COLUMNS, name="dmy_date")
-    @classmethod
-    def _dates(cls, series: Series[str]) -> pd.Series:
-        return checks.dmy_date(series)
-
-    @pa.check("updatedAt", name="iso_datetime_with_offset")
-    @classmethod
-    def _instant(cls, series: Series[str]) -> pd.Series:
-        return checks.iso_datetime_with_offset(series)
-
-    @pa.check("nipBaru", name="acceptable_nip")
-    @classmethod
-    def _nip(cls, series: Series[str]) -> pd.Series:
-        return checks.acceptable_nip(series)
-
-
-def _date(row: Row, column: str) -> str | None:
-    parsed = checks.parse_dmy(row.get(column))
-    return parsed.isoformat() if parsed else None
-
 
 def to_staged(row: Row) -> Staged:
     """The action as a staged record of type ``personnel_action``; ``fields`` holds what the rules
     read (:func:`sbt_sync.imut.staged.personnel_action` maps it back), dates as ISO text."""
-    nip, nip_raw, birth, name_norm = identity(row.get("nipBaru"), row.get("nama"))
-    text = checks.text_or_none
-    return Staged(
-        item_no=0,
+    return staged(
+        row,
         record_type=RECORD_TYPE,
-        nip=nip,
-        nip_raw=nip_raw,
-        name=text(row.get("nama")),
-        name_normalised=name_norm,
-        birth_date=birth,
-        instansi=text(row.get("instansiId")),
-        event_code=None,
-        register_no=None,
-        recommendation_no=None,
-        source_updated_at=checks.parse_instant(row.get("updatedAt")),
+        nip_column="nipBaru",
+        name_column="nama",
+        instansi_column="instansiId",
+        updated_at_column="updatedAt",
         fields={
             "action": str(row["jenisTindakan"]).strip(),
-            "post_before": text(row.get("jabatanLama")),
-            "post_before_class": text(row.get("kelasJabatanLama")),
-            "unit_before": text(row.get("unitKerjaLama")),
-            "post_after": text(row.get("jabatanBaru")),
-            "post_after_class": text(row.get("kelasJabatanBaru")),
-            "unit_after": text(row.get("unitKerjaBaru")),
-            "instansi_id": text(row.get("instansiId")),
-            "official_name": text(row.get("pejabatPenetapNama")),
+            "post_before": text(row, "jabatanLama"),
+            "post_before_class": text(row, "kelasJabatanLama"),
+            "unit_before": text(row, "unitKerjaLama"),
+            "post_after": text(row, "jabatanBaru"),
+            "post_after_class": text(row, "kelasJabatanBaru"),
+            "unit_after": text(row, "unitKerjaBaru"),
+            "instansi_id": text(row, "instansiId"),
+            "official_name": text(row, "pejabatPenetapNama"),
             "official_role": str(row["pejabatPenetapPeran"]).strip(),
-            "official_region": text(row.get("pejabatPenetapWilayah")),
-            "official_instansi_id": text(row.get("pejabatPenetapInstansiId")),
+            "official_region": text(row, "pejabatPenetapWilayah"),
+            "official_instansi_id": text(row, "pejabatPenetapInstansiId"),
             "decision_no": str(row["nomorSk"]).strip(),
-            "decision_date": _date(row, "tanggalSk"),
-            "effective_date": _date(row, "tmt"),
-            "reason_given": text(row.get("alasan")),
-            "approval_no": text(row.get("persetujuanMendagriNomor")),
-            "approval_date": _date(row, "persetujuanMendagriTanggal"),
-            "reported_on": _date(row, "tanggalLaporKemendagri"),
+            "decision_date": dmy_as_iso(row, "tanggalSk"),
+            "effective_date": dmy_as_iso(row, "tmt"),
+            "reason_given": text(row, "alasan"),
+            "approval_no": text(row, "persetujuanMendagriNomor"),
+            "approval_date": dmy_as_iso(row, "persetujuanMendagriTanggal"),
+            "reported_on": dmy_as_iso(row, "tanggalLaporKemendagri"),
         },
     )
 
