@@ -10,9 +10,10 @@ from connectors.http.auth import (
 )
 from connectors.http.classify import HttpResponse
 from connectors.http.client import HttpClient, HttpSettings, build_session
-from connectors.http.headers import parse_link_header, parse_retry_after
+from connectors.http.headers import parse_link_header
 from connectors.http.paging import CursorPaginator, OffsetPaginator, Page, Paginator
 from connectors.http.paging_since import LinkHeaderPaginator, PageNumberPaginator, make_paginator
+from connectors.retry import parse_retry_after
 
 __all__ = [
     "ApiKeyAuth",

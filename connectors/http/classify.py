@@ -16,8 +16,8 @@ from connectors.errors import (
     TransientHttpError,
 )
 from connectors.http import jsonbody
-from connectors.http.headers import parse_retry_after
 from connectors.redact import mask_nips, safe_url
+from connectors.retry import parse_retry_after
 
 _EXCERPT = 300
 

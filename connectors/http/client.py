@@ -3,8 +3,9 @@
 Explicit connect and read timeouts and a total deadline per attempt (a server dripping bytes cannot
 hold a run), TLS verification always on (optionally against a private CA
 bundle), no redirects (a redirect to another host would carry our auth headers along), no settings from
-the environment. Transient failures are retried with tenacity: 5xx, 429, connection errors, timeouts
-and a 2xx whose JSON body is cut short; ``Retry-After`` is honoured. Other 4xx are raised at once.
+the environment. Transient failures are retried (:func:`connectors.retry.retrying`): 5xx, 429,
+connection errors, timeouts and a 2xx whose JSON body is cut short; ``Retry-After`` is honoured. Other
+4xx are raised at once.
 Requests must be safe to repeat: GETs, token fetches, or writes carrying an ``Idempotency-Key``.
 """
 
@@ -19,13 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception
 
 from connectors.errors import ConnectorError, HttpError, TransientHttpError
 from connectors.http.classify import HttpResponse, classify_response, connection_error, deadline_error
 from connectors.http.deadline import DeadlineAdapter, within_deadline
 from connectors.redact import mask_nips_in_logger, safe_url
-from connectors.retry import RetryPolicy, RetryStats, backoff_delay
+from connectors.retry import RetryPolicy, RetryStats, retrying
 
 if TYPE_CHECKING:
     from connectors.http.auth import Auth
@@ -123,25 +123,25 @@ class HttpClient:
         refused credentials; :class:`HttpStatusError` for any other 4xx or a 3xx; :class:`HttpError`
         for TLS failures (a wrong CA is configuration, not bad luck, so it is not retried).
         """
-        retrying = Retrying(
-            stop=self._stop,
-            wait=self._wait,
-            retry=retry_if_exception(lambda exc: isinstance(exc, TransientHttpError) and not exc.exhausted),
+        loop = retrying(
+            self.retry,
+            retry_on=_retryable,
+            stats=self.stats,
+            logger=log,
             sleep=self._sleep,
-            before_sleep=self._before_sleep,
-            reraise=True,
+            rand=self._rand,
         )
         try:
-            return retrying(
+            return loop(
                 self._attempt, method, url, params, json, data, dict(headers or {}), auth, frozenset(accept)
             )
         except TransientHttpError as exc:
             if not exc.exhausted:  # raised by a nested token fetch, it already counts its own attempts
-                exc.attempts = retrying.statistics.get("attempt_number", 1)
+                exc.attempts = loop.statistics.get("attempt_number", 1)
                 exc.exhausted = True
             raise
         except HttpError as exc:
-            exc.attempts = retrying.statistics.get("attempt_number", 1)
+            exc.attempts = loop.statistics.get("attempt_number", 1)
             raise
 
     def _attempt(
@@ -185,26 +185,7 @@ class HttpClient:
             return classify_response(method, url, response, accept)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
-    def _stop(self, state: RetryCallState) -> bool:
-        if state.attempt_number >= self.retry.max_attempts:
-            return True
-        retry_after = _retry_after(state)
-        return retry_after is not None and retry_after > self.retry.max_retry_after
 
-    def _wait(self, state: RetryCallState) -> float:
-        return backoff_delay(
-            state.attempt_number, self.retry, retry_after=_retry_after(state), rand=self._rand
-        )
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        reason = getattr(exc, "reason", "transient")
-        self.stats.add(reason)
-        wait = state.next_action.sleep if state.next_action else 0.0
-        attempts = (state.attempt_number, self.retry.max_attempts)
-        log.warning("%s; attempt %d of %d, retrying in %.2f s", exc, *attempts, wait)
-
-
-def _retry_after(state: RetryCallState) -> float | None:
-    exc = state.outcome.exception() if state.outcome else None
-    return exc.retry_after if isinstance(exc, TransientHttpError) else None
+def _retryable(exc: BaseException) -> bool:
+    """Transient, and not already retried by a nested request (a token fetch inside an API call)."""
+    return isinstance(exc, TransientHttpError) and not exc.exhausted

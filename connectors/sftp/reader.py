@@ -1,8 +1,9 @@
 """Reading an agency's SFTP drop: key login, pinned host key, listing, retried atomic downloads.
 
-The connection is opened on first use and reopened after a drop; every operation is retried with
-tenacity on connection failures (the sandbox drops sessions mid-transfer on purpose). Refused host
-keys, refused logins and missing files are not retried: trying again cannot fix them.
+The connection is opened on first use and reopened after a drop; every operation is retried
+(:func:`connectors.retry.retrying`) on connection failures (the sandbox drops sessions mid-transfer on
+purpose). Refused host keys, refused logins and missing files are not retried: trying again cannot fix
+them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import paramiko
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTransferError
-from connectors.retry import RetryPolicy, RetryStats, backoff_delay
+from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
 from connectors.sftp.naming import local_path, unsafe_name_reason
 from connectors.sftp.transfer import download_atomically
@@ -183,15 +183,16 @@ class SftpReader:
         return DownloadedFile(actual, dest, received.sha256)
 
     def _retrying(self, label: str, operation: Callable[[paramiko.SFTPClient], T]) -> T:
-        retrying = Retrying(
-            stop=stop_after_attempt(self.settings.retry.max_attempts),
-            wait=lambda state: backoff_delay(state.attempt_number, self.settings.retry, rand=self._rand),
-            retry=retry_if_exception(lambda exc: isinstance(exc, ConnectorError) and exc.retryable),
+        loop = retrying(
+            self.settings.retry,
+            retry_on=_retryable,
+            stats=self.stats,
+            logger=log,
+            reason=_reason,
             sleep=self._sleep,
-            before_sleep=self._before_sleep,
-            reraise=True,
+            rand=self._rand,
         )
-        result: T = retrying(self._attempt, label, operation)
+        result: T = loop(self._attempt, label, operation)
         return result
 
     def _attempt(self, label: str, operation: Callable[[paramiko.SFTPClient], T]) -> T:
@@ -205,11 +206,6 @@ class SftpReader:
         except (OSError, EOFError, paramiko.SSHException) as exc:
             self.close()  # the session may be half dead; the next attempt starts a new one
             raise SftpTransferError(f"{label}: connection failed ({type(exc).__name__}: {exc})") from exc
-
-    def _before_sleep(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        self.stats.add("connection" if isinstance(exc, SftpTransferError) else "integrity")
-        log.warning("%s; attempt %d of %d", exc, state.attempt_number, self.settings.retry.max_attempts)
 
     def _session(self) -> paramiko.SFTPClient:
         if self._sftp is not None:
@@ -250,6 +246,16 @@ class SftpReader:
             channel.settimeout(s.read_timeout)  # a silently dead link raises instead of hanging forever
         self._client, self._sftp = client, sftp
         return sftp
+
+
+def _retryable(exc: BaseException) -> bool:
+    """A dropped connection or a transfer that arrived damaged; never a refusal (host key, login,
+    missing file): trying again cannot fix those."""
+    return isinstance(exc, ConnectorError) and exc.retryable
+
+
+def _reason(exc: BaseException) -> str:
+    return "connection" if isinstance(exc, SftpTransferError) else "integrity"
 
 
 def _private_key(path: Path) -> paramiko.PKey:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from connectors.errors import (
     TransientHttpError,
 )
 from connectors.http import ClientCredentials, HttpClient, HttpSettings, OAuth2ClientCredentialsAuth
+from connectors.retry import RetryPolicy
 from sbt_sync.sandbox.http.tls import ensure_tls
 from tests.connectors.helpers_http import FAST_RETRY, Reply, ScriptedServer
 
@@ -64,6 +68,64 @@ def test_retry_after_beyond_the_cap_gives_up_at_once(scripted: ScriptedServer) -
     assert caught.value.retry_after == 3600.0
     assert caught.value.attempts == 1
     assert len(scripted.seen) == 1
+
+
+NIP = "198001012005011001"
+
+
+def waits_between(scripted: ScriptedServer) -> list[float]:
+    """Seconds between consecutive requests, as the server saw them arrive."""
+    arrivals = [seen.at for seen in scripted.seen]
+    return [later - earlier for earlier, later in pairwise(arrivals)]
+
+
+@pytest.mark.parametrize(("status", "reason"), [(429, "throttled"), (503, "server_error")])
+def test_the_client_really_waits_the_retry_after_second_before_asking_again(
+    scripted: ScriptedServer, caplog: pytest.LogCaptureFixture, status: int, reason: str
+) -> None:
+    path = f"/pns/data-utama/{NIP}"
+    scripted.script(path, Reply(status, {"message": "busy"}, {"Retry-After": "1"}), OK)
+    http = HttpClient(HttpSettings(connect_timeout=2, read_timeout=2), retry=FAST_RETRY)  # real sleep
+    with caplog.at_level(logging.WARNING, logger="connectors.http.client"):
+        assert http.request("GET", scripted.url + path).json == {"items": [1]}
+    [waited] = waits_between(scripted)
+    assert 1.0 <= waited < 1.8  # the server's second, not FAST_RETRY's milliseconds
+    assert http.stats.snapshot() == {reason: 1}
+    [warning] = caplog.messages
+    assert "retrying in 1.00 s" in warning and NIP not in warning and "**************1001" in warning
+
+
+def test_an_http_date_retry_after_is_waited_for_until_that_instant(scripted: ScriptedServer) -> None:
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    scripted.script("/r", Reply(503, None, {"Retry-After": format_datetime(when, usegmt=True)}), OK)
+    HttpClient(HttpSettings(connect_timeout=2, read_timeout=2), retry=FAST_RETRY).request(
+        "GET", scripted.url + "/r"
+    )
+    [waited] = waits_between(scripted)
+    assert 0.9 <= waited < 2.5  # until that whole second, however far into the current one we are
+
+
+@pytest.mark.parametrize("header", ["soon", "-1", "1.5", "\u00b2", "Thu, 99 Foo 2024 25:61:00 GMT", ""])
+def test_a_malformed_retry_after_falls_back_to_the_backoff(scripted: ScriptedServer, header: str) -> None:
+    scripted.script("/r", Reply(429, {"code": "900803"}, {"Retry-After": header}), Reply(429), OK)
+    sleeps: list[float] = []
+    http = client(sleeps)
+    assert http.request("GET", scripted.url + "/r").status == 200
+    assert len(sleeps) == 2 and all(0 < s <= FAST_RETRY.max_backoff for s in sleeps)
+    assert http.stats.snapshot() == {"throttled": 2}
+
+
+def test_the_policy_deadline_bounds_a_server_that_keeps_asking_to_wait(scripted: ScriptedServer) -> None:
+    scripted.script("/r", Reply(503, {"message": "maintenance"}, {"Retry-After": "1"}))
+    policy = RetryPolicy(max_attempts=10, initial_backoff=0.001, max_retry_after=5, deadline=1.5)
+    http = HttpClient(HttpSettings(connect_timeout=2, read_timeout=2), retry=policy)
+    started = time.monotonic()
+    with pytest.raises(TransientHttpError) as caught:
+        http.request("GET", scripted.url + "/r")
+    assert 1.4 <= time.monotonic() - started < 3.0
+    # attempts at 0 s and 1 s, then a wait cut to the deadline's remaining half second, then no more
+    assert caught.value.attempts == 3 == len(scripted.seen)
+    assert 0.3 <= waits_between(scripted)[1] < 0.8
 
 
 def test_client_errors_are_never_retried(scripted: ScriptedServer) -> None:
