@@ -16,6 +16,15 @@ from schemas.names import normalise_name
 Row = dict[str, Any]
 
 
+class FeedModel(pa.DataFrameModel):
+    """Base of every feed contract: columns it does not know are dropped (validation reports them as
+    drift) and values are coerced to the column types. Every feed's rows carry ``item_no``."""
+
+    class Config:
+        strict = "filter"
+        coerce = True
+
+
 @dataclass(frozen=True)
 class Staged:
     """The canonical staged record (columns of ``staged_records``; the rest goes to ``fields``)."""

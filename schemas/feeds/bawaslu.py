@@ -12,13 +12,13 @@ from typing import Any
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.feeds.base import FeedSpec, Row, Staged, staged, text
+from schemas.feeds.base import FeedModel, FeedSpec, Row, Staged, staged, text
 
 EVENT_PATTERN = r"^(PILKADA|PEMILU)-\d{4}$"
 KATEGORI_JABATAN = ["JPT", "administrator", "fungsional", "pelaksana", "camat_lurah"]
 
 
-class BawasluFeed(pa.DataFrameModel):
+class BawasluFeed(FeedModel):
     nomor_register: Series[str] = pa.Field(description="Bawaslu register number; the record's key.")
     jenis: Series[str] = pa.Field(isin=["temuan", "laporan"], description="Finding or public report.")
     pemilihan: Series[str] = pa.Field(str_matches=EVENT_PATTERN, description="Election event code.")
@@ -48,10 +48,6 @@ class BawasluFeed(pa.DataFrameModel):
         isin=KATEGORI_JABATAN, nullable=True, description="Position category."
     )
     terlapor_instansi: Series[str] = pa.Field(nullable=True, description="Employing institution as written.")
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 def rows(payload: Mapping[str, Any]) -> list[Row]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.feeds.base import FeedSpec, Row, Staged, single_row, staged, text
+from schemas.feeds.base import FeedModel, FeedSpec, Row, Staged, single_row, staged, text
 from schemas.feeds.bawaslu import EVENT_PATTERN
 
 HASIL = ["terbukti", "tidak_terbukti", "dibatalkan", "ditolak"]
 
 
-class BknWasdalFeed(pa.DataFrameModel):
+class BknWasdalFeed(FeedModel):
     id: Series[str] = pa.Field(description="BKN's record id; the record's key.")
     nomor_rekomendasi: Series[str] = pa.Field(description="Recommendation number sent to the PPK.")
     nomor_register_bawaslu: Series[str] = pa.Field(nullable=True, description="Bawaslu register it answers.")
@@ -36,10 +36,6 @@ class BknWasdalFeed(pa.DataFrameModel):
         iso_datetime_with_offset={}, description="Last change, ISO with offset (WIB/WITA/WIT)."
     )
     item_no: Series[int] = pa.Field(ge=0, description="Always 0: one person per record.")
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 def to_staged(row: Row) -> Staged:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.feeds.base import FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
+from schemas.feeds.base import FeedModel, FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
 
 
-class IdisFeed(pa.DataFrameModel):
+class IdisFeed(FeedModel):
     id: Series[str] = pa.Field(str_matches=r"^[0-9a-fA-F]{32}$", description="I'DIS GUID; the key.")
     nipBaru: Series[str] = pa.Field(nullable=True, acceptable_nip={}, description="NIP as written.")
     nama: Series[str] = pa.Field(description="Name, titles included.")
@@ -27,10 +27,6 @@ class IdisFeed(pa.DataFrameModel):
         iso_datetime_with_offset={}, description="Last change, ISO with offset."
     )
     item_no: Series[int] = pa.Field(ge=0, description="Always 0.")
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 def to_staged(row: Row) -> Staged:

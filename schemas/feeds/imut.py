@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.feeds.base import FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
+from schemas.feeds.base import FeedModel, FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
 from schemas.imut_codes import ActionKind, OfficialRole, PostClass
 
 RECORD_TYPE = "personnel_action"
@@ -22,7 +22,7 @@ OFFICIAL_ROLES = tuple(role.value for role in OfficialRole)
 REGION_CODE = r"^\d{2}(\.\d{2})?$"
 
 
-class ImutFeed(pa.DataFrameModel):
+class ImutFeed(FeedModel):
     id: Series[str] = pa.Field(str_matches=r"^[0-9a-fA-F]{32}$", description="I-MUT GUID; the key.")
     nipBaru: Series[str] = pa.Field(nullable=True, acceptable_nip={}, description="NIP as written.")
     nama: Series[str] = pa.Field(nullable=True, description="Name as written, titles included.")
@@ -67,10 +67,6 @@ class ImutFeed(pa.DataFrameModel):
         iso_datetime_with_offset={}, description="Last change, ISO with offset."
     )
     item_no: Series[int] = pa.Field(ge=0, description="Always 0.")
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 def to_staged(row: Row) -> Staged:

@@ -10,7 +10,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.checks import sanction_code_by_name
-from schemas.feeds.base import FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
+from schemas.feeds.base import FeedModel, FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
 from schemas.feeds.bawaslu import EVENT_PATTERN
 
 HASIL = {
@@ -21,7 +21,7 @@ HASIL = {
 }
 
 
-class KasnFeed(pa.DataFrameModel):
+class KasnFeed(FeedModel):
     no: Series[str] = pa.Field(alias="No", nullable=True, description="Row number in the sheet.")
     nomor_rekomendasi: Series[str] = pa.Field(
         alias="Nomor Rekomendasi", description="KASN's number; the key."
@@ -48,10 +48,6 @@ class KasnFeed(pa.DataFrameModel):
     )
     keterangan: Series[str] = pa.Field(alias="Keterangan", nullable=True, description="Remarks.")
     item_no: Series[int] = pa.Field(ge=0, description="Always 0.")
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 def to_staged(row: Row) -> Staged:

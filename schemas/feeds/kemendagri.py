@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.feeds.base import FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
+from schemas.feeds.base import FeedModel, FeedSpec, Row, Staged, dmy_as_iso, single_row, staged, text
 
 STATUS = ["sudah_dijatuhi_hukuman", "dalam_proses", "belum_ditindaklanjuti"]
 
 
-class KemendagriFeed(pa.DataFrameModel):
+class KemendagriFeed(FeedModel):
     nomor_rekomendasi: Series[str] = pa.Field(description="Recommendation followed up; the key.")
     nip: Series[str] = pa.Field(nullable=True, acceptable_nip={}, description="NIP as written.")
     nama: Series[str] = pa.Field(description="Name, titles included.")
@@ -23,10 +23,6 @@ class KemendagriFeed(pa.DataFrameModel):
     tanggal_sk: Series[str] = pa.Field(nullable=True, dmy_date={}, description="SK date, dd-mm-yyyy.")
     tanggal_laporan: Series[str] = pa.Field(dmy_date={}, description="Report date, dd-mm-yyyy.")
     item_no: Series[int] = pa.Field(ge=0, description="Always 0.")
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 def to_staged(row: Row) -> Staged:

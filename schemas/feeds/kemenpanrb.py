@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.feeds.base import FeedSpec, Row, Staged, single_row, staged, text
+from schemas.feeds.base import FeedModel, FeedSpec, Row, Staged, single_row, staged, text
 
 
-class KemenpanrbFeed(pa.DataFrameModel):
+class KemenpanrbFeed(FeedModel):
     id_pengaduan: Series[str] = pa.Field(description="Complaint id; the key.")
     tanggal: Series[str] = pa.Field(
         iso_datetime_with_offset={}, description="When the complaint was filed, ISO with offset."
@@ -21,10 +21,6 @@ class KemenpanrbFeed(pa.DataFrameModel):
     lokasi: Series[str] = pa.Field(nullable=True, description="Location of the incident.")
     kategori: Series[str] = pa.Field(nullable=True, description="Complaint category.")
     item_no: Series[int] = pa.Field(ge=0, description="Always 0.")
-
-    class Config:
-        strict = "filter"
-        coerce = True
 
 
 def to_staged(row: Row) -> Staged:
