@@ -79,7 +79,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.filter": ("Saring", "Filter"),
     "common.status": ("Status", "Status"),
     "conflict.case_key": ("Kunci kasus", "Case key"),
-    "export.col.source_name": ("Nama sumber", "Source name"),
+    "export.col.source_code": ("Kode sumber", "Source code"),
     "common.source": ("Sumber", "Source"),
     "common.reason": ("Alasan", "Reason"),
     "common.when": ("Waktu", "When"),

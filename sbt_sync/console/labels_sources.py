@@ -6,19 +6,16 @@ said as its words ("dinas_pendidikan" is "Dinas Pendidikan"), and on the English
 source's configured ``description`` when it has one. An election code (``PILKADA2024``,
 ``PILKADA-2020``) is said as the election calendar's name (``schemas/reference/election_calendar.csv``
 or the deployment's, ``imut.election_calendar_path``): "Pilkada serentak 2024"; an event the calendar
-does not list as its words ("Pilkada 2020", :func:`sbt_sync.steward.case_labels.event_label`).
+does not list as its words ("Pilkada 2020", :func:`sbt_sync.imut.elections.event_words`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from sbt_sync.imut.elections import ElectionCalendarError, load_election_calendar
-from sbt_sync.steward.case_labels import event_label as event_words
+from sbt_sync.imut import elections
 
 SOURCES: dict[str, tuple[str, str]] = {
     "bawaslu": ("Temuan Bawaslu", "Bawaslu findings"),
@@ -91,35 +88,10 @@ def source_label(
     return f"{name} ({text})" if code and text else name
 
 
-@lru_cache(maxsize=8)
-def _calendar_names(path: str | None) -> dict[str, str]:
-    """Each election's name by its normalised id, from the calendar at ``path`` (None: the packaged
-    one); an unreadable deployment calendar falls back to the packaged one."""
-    try:
-        calendar = load_election_calendar(Path(path) if path else None)
-    except ElectionCalendarError:
-        if path is None:
-            return {}
-        return _calendar_names(None)
-    names: dict[str, str] = {}
-    for event in calendar.events:
-        names.setdefault(_normalised(event.event_id), event.event_name)
-    return names
-
-
-def _normalised(code: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", code.lower())
-
-
 def event_name(code: object, lang: str = "id", calendar_path: str | None = None) -> str:
-    """An election by its name: the calendar's ("Pilkada serentak 2024" for ``PILKADA2024`` and
-    ``pilkada-2024``), else the code as words ("Pilkada 2020"); the names are Indonesian proper names
-    in both languages."""
-    text = str(code or "").strip()
-    if not text or text == "-":
-        return "-"
-    named = _calendar_names(calendar_path).get(_normalised(text))
-    return named or event_words(text) or text
+    """An election by its name (:func:`sbt_sync.imut.elections.event_name`); the names are Indonesian
+    proper names in both languages."""
+    return elections.event_name(code, calendar_path)
 
 
 def event_label(

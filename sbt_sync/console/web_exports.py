@@ -76,15 +76,15 @@ STATUS_WORDS = {"conflict": "status.", "quarantine": "qstatus."}
 """Where an object's status values have their words (``status`` fields of its entries)."""
 
 
-def change_value(_: Translate, object_type: str, field: str, value: Any, *, named: bool = True) -> str:
+def change_value(_: Translate, object_type: str, field: str, value: Any) -> str:
     """A before/after value as a person reads it: a conflict's or quarantined row's status in words,
-    (``named``) a source or an agency by its name with its key beside it, anything else as
+    a source or an agency by its name with its key beside it, anything else as
     :func:`value_text` writes it."""
     prefix = STATUS_WORDS.get(object_type)
     if field == "status" and prefix and isinstance(value, str):
         key = prefix + value
         return text if (text := _(key)) != key else value
-    if named and field in ("source", "agency") and isinstance(value, str) and value:
+    if field in ("source", "agency") and isinstance(value, str) and value:
         key = f"{field}.{value}"
         name = text if (text := _(key)) != key else humanised(value)
         return f"{name} ({value})"
@@ -92,13 +92,13 @@ def change_value(_: Translate, object_type: str, field: str, value: Any, *, name
 
 
 def change_text(_: Translate, object_type: str, change: Change) -> str:
-    """One change as a line of text (the XLSX's changes column; its sources and agencies by their keys,
-    as the JSON columns beside it write them)."""
+    """One change as a line of text (the XLSX's changes column): statuses in words, sources and
+    agencies by their names with their keys beside them (the JSON columns beside it keep the keys)."""
     label = f"{field_label(_, change.field)}: " if change.field else ""
-    old = change_value(_, object_type, change.field, change.old, named=False)
+    old = change_value(_, object_type, change.field, change.old)
     if change.context:
         return f"{label}{old}"
-    return f"{label}{old} → {change_value(_, object_type, change.field, change.new, named=False)}"
+    return f"{label}{old} → {change_value(_, object_type, change.field, change.new)}"
 
 
 def _zone(request: Request) -> ZoneInfo:
@@ -192,10 +192,10 @@ def quarantine_download(
         [_("export.col.id"), _("common.source"), _("quarantine.file_row"), _("quarantine.record"),
          _("quarantine.column"), _("quarantine.check"), _("conflict.value"), _("common.reason"),
          _("common.status"), _("export.col.created_at"), _("export.col.resolved_at"),
-         _("export.col.source_name")],
-        *([q.id, q.source, f"{q.file_name or ''}{f':{q.row_number}' if q.row_number else ''}", q.record_key,
-           q.column, q.check, q.value, q.reason, _(f"qstatus.{q.status}"), _local(q.created_at, zone),
-           _local(q.resolved_at, zone), named(q.source)] for q in rows),
+         _("export.col.source_code")],
+        *([q.id, named(q.source), f"{q.file_name or ''}{f':{q.row_number}' if q.row_number else ''}",
+           q.record_key, q.column, q.check, q.value, q.reason, _(f"qstatus.{q.status}"),
+           _local(q.created_at, zone), _local(q.resolved_at, zone), q.source] for q in rows),
     ]  # fmt: skip
     filters = {"source": source, "status": status} if source else {"status": status}  # codes, not words
     record_export(

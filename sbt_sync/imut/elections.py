@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import schemas.reference
@@ -194,3 +195,46 @@ def _check_unique(path: Path, events: list[tuple[ElectionEvent, int]]) -> None:
                 f"{event.event_id} (first on line {seen[key]})"
             )
         seen[key] = line
+
+
+_EVENT_WORDS = re.compile(r"[A-Za-z]+|[0-9]+")
+"""An event code's words: letters and digits apart ("PILKADA2024" is "Pilkada 2024" too)."""
+
+
+def event_words(code: str | None) -> str | None:
+    """An event code as words: ``PILKADA-2020`` as "Pilkada 2020", ``PEMILU-2024`` as "Pemilu 2024"."""
+    if not code or code == "-":
+        return None
+    words = _EVENT_WORDS.findall(code)
+    return " ".join(w if w.isdigit() else w.capitalize() for w in words) or code
+
+
+def _normalised_event(code: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", code.lower())
+
+
+@lru_cache(maxsize=8)
+def _calendar_names(path: str | None) -> dict[str, str]:
+    """Each election's name by its normalised id, from the calendar at ``path`` (None: the packaged
+    one); an unreadable deployment calendar falls back to the packaged one."""
+    try:
+        calendar = load_election_calendar(Path(path) if path else None)
+    except ElectionCalendarError:
+        if path is None:
+            return {}
+        return _calendar_names(None)
+    names: dict[str, str] = {}
+    for event in calendar.events:
+        names.setdefault(_normalised_event(event.event_id), event.event_name)
+    return names
+
+
+def event_name(code: object, calendar_path: str | None = None) -> str:
+    """An election by its name: the calendar's ("Pilkada serentak 2024" for ``PILKADA2024`` and
+    ``pilkada-2024``), else the code as words ("Pilkada 2020"); names are Indonesian proper names in
+    every language. The calendar is the deployment's (``calendar_path``) or the packaged one."""
+    text = str(code or "").strip()
+    if not text or text == "-":
+        return "-"
+    named = _calendar_names(calendar_path).get(_normalised_event(text))
+    return named or event_words(text) or text

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from sbt_sync.imut.elections import event_name
 from sbt_sync.reports.compliance_model import STEPS, ComplianceReport, ComplianceRow, DossierRow
 
 Lang = Literal["id", "en"]
@@ -44,7 +45,7 @@ _STEP_WORDS = {
     "buka_blokir": ("Buka blokir", "Unblocks"),
 }
 SUMMARY: list[tuple[str, str, str, Callable[[ComplianceRow], Any]]] = [
-    ("event", "Pemilihan", "Election", lambda r: r.event),
+    ("event", "Pemilihan", "Election", lambda r: event_name(r.event)),
     ("instansi", "Instansi", "Instansi", lambda r: r.instansi),
     ("ppk", "PPK", "PPK", lambda r: r.ppk),
     ("issuer", "Penerbit rekomendasi", "Issuer", lambda r: ", ".join(sorted(r.issuers))),
@@ -65,7 +66,7 @@ SUMMARY: list[tuple[str, str, str, Callable[[ComplianceRow], Any]]] = [
 ]
 SORT_KEYS = tuple(key for key, *_ in SUMMARY)
 KEMENDAGRI: list[tuple[str, str, Callable[[ComplianceRow], Any]]] = [
-    ("Pemilihan", "Election", lambda r: r.event),
+    ("Pemilihan", "Election", lambda r: event_name(r.event)),
     ("Instansi", "Instansi", lambda r: r.instansi),
     ("Kepala daerah (PPK)", "Regional head (PPK)", lambda r: r.ppk),
     ("Belum ditindaklanjuti", "Not followed up", lambda r: r.counts["not_followed_up"]),
@@ -74,7 +75,7 @@ KEMENDAGRI: list[tuple[str, str, Callable[[ComplianceRow], Any]]] = [
     ("Nomor surat", "Letter numbers", lambda r: _letters(r)),
 ]
 DOSSIER: list[tuple[str, str, Callable[[DossierRow], Any]]] = [
-    ("Pemilihan", "Election", lambda d: d.event),
+    ("Pemilihan", "Election", lambda d: event_name(d.event)),
     ("Instansi", "Instansi", lambda d: d.instansi),
     ("PPK", "PPK", lambda d: d.ppk),
     ("Nomor rekomendasi", "Recommendation no.", lambda d: d.recommendation_no),

@@ -11,19 +11,28 @@ from pathlib import Path
 from typing import IO, Any, Literal
 from zoneinfo import ZoneInfo
 
-from sbt_sync.reports.recap import NO_EVENT, Recap
+from sbt_sync.imut.elections import event_name
+from sbt_sync.reports.recap import NO_EVENT, TOTAL, Recap
 
 Format = Literal["table", "csv", "xlsx", "png"]
+
+
+def named(table: list[list[Any]]) -> list[list[Any]]:
+    """A recap table (first column: the election) with each election code said by its name from the
+    election calendar ("Pilkada serentak 2024" for ``PILKADA-2024``): what a reader of the files sees."""
+    return [table[0]] + [
+        [row[0] if row[0] in (NO_EVENT, TOTAL) else event_name(row[0]), *row[1:]] for row in table[1:]
+    ]
 
 
 def _titled_tables(recap: Recap) -> list[tuple[str | None, list[list[Any]]]]:
     """The main table, blocked NIPs by Kanreg and, when there are any, proven cases with no
     identified ASN by Kanreg (a table of zeros would only push the others off the screen)."""
     tables: list[tuple[str | None, list[list[Any]]]] = [
-        (None, recap.table()),
-        ("NIP diblokir per Kanreg", recap.kanreg_table()),
+        (None, named(recap.table())),
+        ("NIP diblokir per Kanreg", named(recap.kanreg_table())),
     ]
-    unidentified = recap.unidentified_table()
+    unidentified = named(recap.unidentified_table())
     if len(unidentified[0]) > 1:
         tables.append(("Terbukti, tanpa ASN teridentifikasi, per Kanreg instansi", unidentified))
     return tables
@@ -51,7 +60,7 @@ def as_text(recap: Recap, *, as_of: str | None = None) -> str:
 def as_csv(recap: Recap) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    table = recap.table()
+    table = named(recap.table())
     kanreg = recap.kanreg_table()
     unidentified = recap.unidentified_table()
     writer.writerow(
@@ -131,12 +140,17 @@ def write_sheets(target: Path | IO[bytes], sheets: Sequence[Sheet], *, as_of: st
 def xlsx_sheets(recap: Recap) -> list[Sheet]:
     """The recap's three tables as worksheets."""
     return [
-        Sheet("Rekap", TITLE, recap.table(), freeze_first_column=True),
-        Sheet("Blokir per Kanreg", "NIP diblokir per Kanreg", recap.kanreg_table(), freeze_first_column=True),
+        Sheet("Rekap", TITLE, named(recap.table()), freeze_first_column=True),
+        Sheet(
+            "Blokir per Kanreg",
+            "NIP diblokir per Kanreg",
+            named(recap.kanreg_table()),
+            freeze_first_column=True,
+        ),
         Sheet(
             "Tanpa ASN per Kanreg",
             "Terbukti, tanpa ASN teridentifikasi, per Kanreg instansi",
-            recap.unidentified_table(),
+            named(recap.unidentified_table()),
             freeze_first_column=True,
         ),
     ]
@@ -163,7 +177,7 @@ def write_png(recap: Recap, path: Path | IO[bytes], *, as_of: str | None = None)
     for n, event in enumerate(events):
         counts = recap.events[event].counts
         xs = [i + n * width for i in range(len(funnel_columns))]
-        funnel.bar(xs, [counts[c] for c in funnel_columns], width, label=event)
+        funnel.bar(xs, [counts[c] for c in funnel_columns], width, label=event_name(event))
     funnel.set_xticks([i + width * (len(events) - 1) / 2 for i in range(len(funnel_columns))])
     funnel.set_xticklabels(["Dilaporkan", "Direkomendasikan", "Dihukum", "Belum TL", "Diblokir"], rotation=20)
     funnel.legend()

@@ -11,30 +11,20 @@ that row's source. A number another agency's record alone carries is left out fo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, StagedRecord
+from sbt_sync.imut.elections import event_words as event_label
 from sbt_sync.steward.scope import CaseScope
 from schemas.names import split_titles
 
 SEPARATOR = " · "
-_WORDS = re.compile(r"[A-Za-z]+|[0-9]+")
-"""An event code's words: letters and digits apart ("PILKADA2024" is "Pilkada 2024" too)."""
 NUMBER_CHARS = 12
 """A number without a slash is cut after this many characters."""
 CHUNK = 500
-
-
-def event_label(code: str | None) -> str | None:
-    """``PILKADA-2020`` as "Pilkada 2020", ``PEMILU-2024`` as "Pemilu 2024"."""
-    if not code or code == "-":
-        return None
-    words = _WORDS.findall(code)
-    return " ".join(w if w.isdigit() else w.capitalize() for w in words) or code
 
 
 def short_number(number: str | None) -> str | None:

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from sbt_sync.console.app import create_app
 from sbt_sync.reports.recap import build_recap
-from sbt_sync.reports.render import HEADER_ROW, TITLE
+from sbt_sync.reports.render import HEADER_ROW, TITLE, named
 from sbt_sync.steward.decisions import resolve_conflict
 from tests.console.browser import ARTIFACTS, chromium_path, serve
 from tests.console.conftest import PASSWORD, World
@@ -68,7 +68,7 @@ def test_a_steward_downloads_the_recap_xlsx_from_the_dashboard_and_follows_a_dec
             assert re.fullmatch(r"Per \d{4}-\d{2}-\d{2} \d{2}:\d{2} WIB", sheet["A2"].value)
             assert sheet.freeze_panes == f"B{HEADER_ROW + 1}"
             rows = [list(r) for r in sheet.iter_rows(min_row=HEADER_ROW, values_only=True)]
-            assert rows == build_recap(world.database).table()
+            assert rows == named(build_recap(world.database).table())
 
             page.goto(f"{base}/conflicts/{world.ids['conflict_a']}")
             decision = page.locator("#decisions")

@@ -28,7 +28,7 @@ from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, QuarantinedRow
 from sbt_sync.reports.recap import build_recap
-from sbt_sync.reports.render import HEADER_ROW, TITLE, as_csv
+from sbt_sync.reports.render import HEADER_ROW, TITLE, as_csv, named
 from sbt_sync.steward.scope import case_visible
 from tests.console.conftest import NIP_B, World, csrf_of
 
@@ -76,7 +76,8 @@ def test_the_dashboards_recap_xlsx_has_title_as_of_frozen_header_widths_and_the_
     assert AS_OF.match(sheet["A2"].value), sheet["A2"].value
     assert sheet.freeze_panes == f"B{HEADER_ROW + 1}"  # the header row and the event column stay
     assert all(cell.font.bold for cell in sheet[HEADER_ROW])
-    expected = build_recap(world.database).table()
+    expected = named(build_recap(world.database).table())
+    assert not any(re.fullmatch(r"[A-Z]+-?\d{4}", str(row[0])) for row in expected)  # elections by name
     assert _table(sheet) == expected
     for index, header in enumerate(expected[0], start=1):
         width = sheet.column_dimensions[sheet.cell(HEADER_ROW, index).column_letter].width
@@ -91,7 +92,7 @@ def test_the_dashboards_recap_xlsx_has_title_as_of_frozen_header_widths_and_the_
 def test_an_agency_viewer_downloads_the_recap_of_their_own_cases(world: World) -> None:
     viewer = world.login("viewer")
     sheet = _book(viewer.get("/recap.xlsx"))["Rekap"]
-    theirs = build_recap(world.database, only=case_visible(("bawaslu",))).table()
+    theirs = named(build_recap(world.database, only=case_visible(("bawaslu",))).table())
     assert _table(sheet) == theirs
     recommended = theirs[0].index("Direkomendasikan")
     assert theirs[-1][recommended] == 1  # Kemendagri's case is not counted for Bawaslu
@@ -122,14 +123,18 @@ def test_quarantine_downloads_honour_the_pages_filters_the_viewers_scope_and_are
 
     rows = _csv_rows(steward.get("/quarantine.csv?source=kemendagri&status=open"))
     assert rows[0][:3] == ["No.", "Sumber", "Berkas:baris"]
-    assert [(r[1], r[2], r[7]) for r in rows[1:]] == [("kemendagri", "kmd-1.csv:7", "impossible date")]
+    assert rows[0][-1] == "Kode sumber"
+    assert [(r[1], r[2], r[7], r[-1]) for r in rows[1:]] == [
+        ("Laporan tindak lanjut Kemendagri", "kmd-1.csv:7", "impossible date", "kemendagri")
+    ]
 
     book = _book(steward.get("/quarantine.xlsx?status=all&lang=en"))
     sheet = book.active
     assert sheet.freeze_panes == f"A{HEADER_ROW + 1}" and AS_OF.match(sheet["A2"].value)
     assert sheet["A1"].value.startswith("Quarantined rows")
     table = _table(sheet)
-    assert table[0][1] == "Source" and {r[1] for r in table[1:]} == {"bawaslu", "kemendagri"}
+    assert table[0][1] == "Source" and {r[-1] for r in table[1:]} == {"bawaslu", "kemendagri"}
+    assert all(r[1] not in ("bawaslu", "kemendagri") for r in table[1:])  # by name; the code comes last
     assert len(table) == 4
     formula = next(c for c in sheet["G"] if c.value == '=HYPERLINK("http://x")')
     assert formula.data_type == "s"  # a source's text, never a formula a spreadsheet would run
@@ -203,7 +208,8 @@ def test_audit_downloads_honour_the_filters_and_are_audited(world: World) -> Non
     table = _table(sheet)
     assert table[0][3:5] == ["Tindakan", "Kode tindakan"]
     assert [r[3:5] for r in table[1:]] == [["Karantina: diabaikan", "quarantine.ignored"]]
-    assert table[1][7] == "Status: terbuka → diabaikan\nSumber: – → kemendagri"
+    kemendagri = "Laporan tindak lanjut Kemendagri (kemendagri)"
+    assert table[1][7] == f"Status: terbuka → diabaikan\nSumber: – → {kemendagri}"
 
     logged = _exports(world.database, "audit.export")
     assert [(e["actor"], e["format"], e["filter"], e["rows"]) for e in logged] == [

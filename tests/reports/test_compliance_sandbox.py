@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.definitions import FULL_CYCLE_JOB, build_definitions
+from sbt_sync.imut.elections import event_name
 from sbt_sync.reports.compliance import build_compliance
 from sbt_sync.reports.compliance_model import ComplianceReport
 from sbt_sync.reports.compliance_render import as_csv, write_pdf, write_xlsx
@@ -191,4 +192,4 @@ def test_compliance_counts_equal_the_ground_truth_and_exports_carry_title_and_as
     assert f"as of {as_of.isoformat()}" in result.output
     first_page = PdfReader(pdf).pages[0].extract_text()
     assert f"Laporan kepatuhan PPK, per {as_of.isoformat()}" in first_page
-    assert "PILKADA-2020" in first_page and "PILKADA-2024" not in first_page
+    assert event_name("PILKADA-2020") in first_page and event_name("PILKADA-2024") not in first_page
