@@ -16,15 +16,29 @@ from connectors.errors import HttpStatusError
 from connectors.http.tokens import TokenCache, basic_header, refused, token_from
 
 if TYPE_CHECKING:
-    from connectors.http.client import HttpClient
+    from connectors.http.classify import HttpResponse
 
 Clock = Callable[[], float]
+
+
+class TokenRequester(Protocol):
+    """What a strategy needs to fetch a token: :meth:`connectors.http.client.HttpClient.request` (so
+    a token request has the client's timeouts, retries and error classes)."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpResponse: ...
 
 
 class Auth(Protocol):
     """What :meth:`HttpClient.request` needs from an auth strategy."""
 
-    def headers(self, client: HttpClient) -> Mapping[str, str]:
+    def headers(self, client: TokenRequester) -> Mapping[str, str]:
         """Headers to send; may fetch tokens through ``client`` (raising its errors)."""
         ...
 
@@ -40,7 +54,7 @@ class ApiKeyAuth:
     key: str = field(repr=False)
     header: str = "X-API-Key"
 
-    def headers(self, client: HttpClient) -> Mapping[str, str]:
+    def headers(self, client: TokenRequester) -> Mapping[str, str]:
         return {self.header: self.key}
 
     def invalidate(self) -> bool:
@@ -67,14 +81,14 @@ class OAuth2ClientCredentialsAuth:
     def __repr__(self) -> str:
         return f"OAuth2ClientCredentialsAuth(token_url={self._credentials.token_url!r})"
 
-    def headers(self, client: HttpClient) -> Mapping[str, str]:
+    def headers(self, client: TokenRequester) -> Mapping[str, str]:
         return {"Authorization": f"Bearer {self._token.get(lambda: self._fetch(client))}"}
 
     def invalidate(self) -> bool:
         self._token.invalidate()
         return True
 
-    def _fetch(self, client: HttpClient) -> tuple[str, float]:
+    def _fetch(self, client: TokenRequester) -> tuple[str, float]:
         creds = self._credentials
         form = {"grant_type": "client_credentials"}
         if creds.scope:
@@ -115,7 +129,7 @@ class SiasnTokenAuth:
     def __repr__(self) -> str:
         return f"SiasnTokenAuth(gateway_token_url={self._credentials.gateway_token_url!r})"
 
-    def headers(self, client: HttpClient) -> Mapping[str, str]:
+    def headers(self, client: TokenRequester) -> Mapping[str, str]:
         gateway = self._gateway.get(lambda: self._fetch_gateway(client))
         sso = self._sso.get(lambda: self._fetch_sso(client))
         return {"Authorization": f"Bearer {gateway}", "Auth": f"bearer {sso}"}
@@ -125,7 +139,7 @@ class SiasnTokenAuth:
         self._sso.invalidate()
         return True
 
-    def _fetch_gateway(self, client: HttpClient) -> tuple[str, float]:
+    def _fetch_gateway(self, client: TokenRequester) -> tuple[str, float]:
         creds = self._credentials
         # WSO2 consumer keys are sent as issued (public SIASN clients do not form-encode them).
         auth = basic_header(creds.consumer_key, creds.consumer_secret, form_encode=False)
@@ -140,7 +154,7 @@ class SiasnTokenAuth:
             raise refused(exc, "SIASN gateway") from exc
         return token_from(response, creds.gateway_token_url)
 
-    def _fetch_sso(self, client: HttpClient) -> tuple[str, float]:
+    def _fetch_sso(self, client: TokenRequester) -> tuple[str, float]:
         creds = self._credentials
         form = {
             "grant_type": "password",
