@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: databases on both backends and a throwaway project folder."""
+"""Fixtures shared by the whole suite: databases on both backends (copies of one migrated template per
+backend), small generated sandboxes by seed, and a throwaway project folder."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
 from tests.support import processes
-from tests.support.databases import postgres_base_url, temporary_postgres_database
+from tests.support.databases import MIGRATED, MigratedTemplates, database_for_test, postgres_base_url
+from tests.support.sandbox import GeneratedSandboxes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LEFTOVER_GRACE_SECONDS = 15.0
@@ -75,16 +77,29 @@ BACKENDS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    """One database at head per backend for the session; tests get copies (tests/support/databases.py)."""
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated-template"))
+    yield templates
+    templates.close()
+
+
+@pytest.fixture(scope="session")
+def generated_sandboxes(tmp_path_factory: pytest.TempPathFactory) -> GeneratedSandboxes:
+    """Small sandboxes by seed, generated once for the session (read-only; copy to change one)."""
+    return GeneratedSandboxes(tmp_path_factory)
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL, once per backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sbt.db'}"
-        return
-    base = postgres_base_url()
-    assert base is not None
-    with temporary_postgres_database(base) as url:
-        yield url.render_as_string(hide_password=False)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """A database URL of its own, once per backend: empty, or already at head when the test asks for
+    ``migrated_database`` (a copy of the session's migrated template)."""
+    template = MIGRATED if "migrated_database" in request.fixturenames else None
+    with database_for_test(request.param, tmp_path, migrated_templates, template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -96,29 +111,32 @@ def empty_database(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def migrated_database(empty_database: Database) -> Database:
+    """The database of ``database_url`` at head. ``database_url`` gave it a copy of the migrated
+    template, so this upgrade finds nothing to do; it stays so that the fixture means what it says."""
     migrate.upgrade(empty_database)
     return empty_database
 
 
 @pytest.fixture
-def production_database(tmp_path: Path) -> Iterator[Database]:
+def production_database(tmp_path: Path, migrated_templates: MigratedTemplates) -> Iterator[Database]:
     """A migrated database on the production backend: PostgreSQL when configured, else SQLite.
 
     For the election-scale end-to-end tests only: each costs minutes, and every code path they run is
     also run on both backends by the small-scale tests, so CI runs them once, where production runs.
     """
-    base = postgres_base_url()
-    if base is None:
-        database = Database(f"sqlite:///{tmp_path / 'sbt.db'}")
-        migrate.upgrade(database)
+    backend = "sqlite" if postgres_base_url() is None else "postgresql"
+    with migrated_templates.copy(backend, tmp_path) as url:
+        database = Database(url)
         yield database
         database.dispose()
-        return
-    with temporary_postgres_database(base) as url:
-        database = Database(url.render_as_string(hide_password=False))
-        migrate.upgrade(database)
-        yield database
-        database.dispose()
+
+
+@pytest.fixture
+def product_database_url(tmp_path: Path, migrated_templates: MigratedTemplates) -> Iterator[str]:
+    """One migrated product database: PostgreSQL when SBT_TEST_DATABASE_URL is set, else SQLite."""
+    backend = "sqlite" if postgres_base_url() is None else "postgresql"
+    with migrated_templates.copy(backend, tmp_path, "daemon") as url:
+        yield url
 
 
 @pytest.fixture

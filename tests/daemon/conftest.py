@@ -1,28 +1,22 @@
 """A running sandbox whose SFTP deliveries tests can add to, a project pointed at it, one real
-database, and a helper that evaluates a sensor of the project's definitions the way the daemon does."""
+database (``product_database_url``, from tests/conftest.py), and a helper that evaluates a sensor of the
+project's definitions the way the daemon does."""
 
 import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
-import yaml
 
 from assets.automation import DB_WRITE_TAGS
-from sbt_sync.db import migrate
-from sbt_sync.db.engine import Database
 from sbt_sync.definitions import build_definitions
-from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
-from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
 from schemas.feeds import FEEDS
-from tests.conftest import REPO_ROOT
-from tests.support.databases import postgres_base_url, temporary_postgres_database
+from tests.support.sandbox import GeneratedSandboxes, clock_at, make_project
 
 SEED = 7
 KEMENDAGRI_HEADER = ",".join(c for c in FEEDS["kemendagri"].model.to_schema().columns if c != "item_no")
@@ -69,58 +63,34 @@ class DaemonProject:
 
 
 @pytest.fixture(scope="session")
-def daemon_sandbox_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("daemon-sandbox-data")
-    generate_sandbox(seed=SEED, scale="small", out=out)
-    return out
+def daemon_sandbox_data(generated_sandboxes: GeneratedSandboxes) -> Path:
+    return generated_sandboxes.small(SEED)
 
 
 @pytest.fixture(scope="module")
 def daemon_sandbox(daemon_sandbox_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A sandbox over a copy of the data (tests add deliveries), the clock frozen at the start."""
-    data = tmp_path_factory.mktemp("daemon-data") / "data"
-    shutil.copytree(daemon_sandbox_data, data)
-    manifest = json.loads((data / "manifest.json").read_text(encoding="utf-8"))
+    data = shutil.copytree(daemon_sandbox_data, tmp_path_factory.mktemp("daemon-data") / "data")
     with Sandbox(data, state_dir=tmp_path_factory.mktemp("daemon-sandbox-state")) as sandbox:
-        sandbox.clock.set(datetime.fromisoformat(manifest["clock"]["start"]), frozen=True)
+        sandbox.clock.set(clock_at(data, "start"), frozen=True)
         yield sandbox
-
-
-@pytest.fixture
-def product_database_url(tmp_path: Path) -> Iterator[str]:
-    """One migrated product database: PostgreSQL when SBT_TEST_DATABASE_URL is set, else SQLite."""
-    base = postgres_base_url()
-    if base is None:
-        url = f"sqlite:///{tmp_path / 'sbt.db'}"
-        _migrate(url)
-        yield url
-        return
-    with temporary_postgres_database(base, "daemon") as made:
-        url = made.render_as_string(hide_password=False)
-        _migrate(url)
-        yield url
-
-
-def _migrate(url: str) -> None:
-    database = Database(url)
-    migrate.upgrade(database)
-    database.dispose()
 
 
 @pytest.fixture
 def daemon_project(
     daemon_sandbox: Sandbox, product_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> DaemonProject:
-    base: dict[str, Any] = yaml.safe_load((REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8"))
-    config = sandbox_config(base, daemon_sandbox.endpoints)
-    config["database"] = {"url": product_database_url}
-    path = tmp_path / "sbt.yaml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    env = sandbox_secrets(config, daemon_sandbox.credentials, daemon_sandbox.endpoints)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    daemon_sandbox.faults.reset()
-    return DaemonProject(daemon_sandbox, daemon_sandbox.data_dir, path, env, product_database_url)
+    """``product_database_url`` (tests/conftest.py): one migrated database on the production backend."""
+    project = make_project(
+        daemon_sandbox,
+        daemon_sandbox.data_dir,
+        tmp_path,
+        monkeypatch.setenv,
+        database_url=product_database_url,
+    )
+    return DaemonProject(
+        daemon_sandbox, project.data_dir, project.config_path, project.env, product_database_url
+    )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ The sandbox serves every source at its ``as_of``; the ``full_cycle`` job runs wi
 Python root logger and Dagster's console logger), the change guard's approval is given as a steward
 would and the pusher delivers, so the database holds cases, conflicts, control steps, letters and
 acknowledged pushes. The personal-data tests read the database, the captured logs and the truth.
+The fixtures (``pdp_sandbox_data``, ``cycled``) are in tests/pdp/conftest.py, so that every module shares
+one cycle per backend.
 """
 
 from __future__ import annotations
@@ -32,11 +34,10 @@ from sbt_sync.definitions import FULL_CYCLE_JOB, build_definitions
 from sbt_sync.push import Pusher, PushOptions
 from sbt_sync.push.admin import approve
 from sbt_sync.push.client import siasn_push_client
-from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.settings import Settings, load_settings
-from tests.ingest.conftest import make_project
 from tests.support.databases import postgres_base_url, temporary_postgres_database
+from tests.support.sandbox import make_project
 
 SEED = 11
 
@@ -156,13 +157,6 @@ def run_cycle(data_dir: Path, database: Database, folder: Path, monkeypatch: pyt
     )
 
 
-@pytest.fixture(scope="session")
-def pdp_sandbox_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("pdp-sandbox")
-    generate_sandbox(seed=SEED, scale="small", out=out)
-    return out
-
-
 BACKENDS = [
     "sqlite",
     pytest.param(
@@ -189,13 +183,3 @@ def cycled_database(backend: str, data_dir: Path, folder: Path) -> Iterator[Cycl
             migrate.upgrade(database)
             yield run_cycle(data_dir, database, folder, monkeypatch)
             database.dispose()
-
-
-@pytest.fixture(scope="session", params=BACKENDS)
-def cycled(
-    request: pytest.FixtureRequest, pdp_sandbox_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Cycled]:
-    """A database after one full cycle and the push, once per backend for the session."""
-    folder = tmp_path_factory.mktemp(f"pdp-cycle-{request.param}")
-    with cycled_database(request.param, pdp_sandbox_data, folder) as cycle:
-        yield cycle

@@ -11,9 +11,7 @@ from datetime import date
 
 import pytest
 
-from tests.pdp.cycle import Cycled, cycled, pdp_sandbox_data
-
-__all__ = ["cycled", "pdp_sandbox_data"]
+from tests.pdp.cycle import Cycled
 
 pytestmark = pytest.mark.integration
 

@@ -31,9 +31,7 @@ from sbt_sync.db.models import (
 from sbt_sync.db.models.access import PersonalDataAccess
 from sbt_sync.pdp.access import purge_access_log, record_read
 from sbt_sync.pdp.retention import CLOSED_STATUSES, PURGED_PAYLOAD, purge
-from tests.pdp.cycle import BACKENDS, Cycled, cycled_database, pdp_sandbox_data, run_cycle
-
-__all__ = ["pdp_sandbox_data"]
+from tests.pdp.cycle import BACKENDS, Cycled, cycled_database, run_cycle
 
 pytestmark = pytest.mark.integration
 KEY = b"retention-test-key"

@@ -25,9 +25,7 @@ from sbt_sync.db.models import AuditEntry, Case, Conflict, OutboxEntry, StagedRe
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.quality import row_id
 from sbt_sync.steward.decisions import resolve_conflict
-from tests.pdp.cycle import Cycled, cycled, pdp_sandbox_data
-
-__all__ = ["cycled", "pdp_sandbox_data"]
+from tests.pdp.cycle import Cycled
 
 pytestmark = pytest.mark.integration
 

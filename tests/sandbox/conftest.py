@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from sbt_sync.sandbox.generate import generate_sandbox
+from tests.support.sandbox import GeneratedSandboxes, manifest_of
 
 
 @pytest.fixture(scope="session")
-def small_sandbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+def small_sandbox(generated_sandboxes: GeneratedSandboxes) -> tuple[Path, dict[str, Any]]:
     """A small-scale sandbox for seed 7 and its manifest."""
-    out = tmp_path_factory.mktemp("sandbox_small")
-    return out, generate_sandbox(seed=7, scale="small", out=out)
+    out = generated_sandboxes.small(7)
+    return out, manifest_of(out)

@@ -15,17 +15,15 @@ from sqlalchemy import delete, select, update
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, Conflict, RawRecord, StagedRecord
 from sbt_sync.reconcile.quality import HTTP_ITEM_SOURCES, TRUTH_FIELD, measure
-from sbt_sync.sandbox.generate import generate_sandbox
+from tests.support.sandbox import GeneratedSandboxes
 
 RowId = tuple[str, str, int | None]
 SFTP_SOURCES = frozenset({"kasn", "kemendagri", "kemenpanrb"})
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("quality")
-    generate_sandbox(seed=7, scale="small", out=out)
-    return out
+def sandbox(generated_sandboxes: GeneratedSandboxes) -> Path:
+    return generated_sandboxes.small(7)
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
