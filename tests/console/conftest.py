@@ -7,6 +7,7 @@ B, conflict B and quarantined row B. The steward, admin and auditor see both.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,6 +31,8 @@ from sbt_sync.db.models import (
     StagedRecord,
 )
 from sbt_sync.settings import Settings, load_settings
+from tests.conftest import BACKENDS, REPO_ROOT
+from tests.support.databases import MIGRATED, MigratedTemplates, database_for_test
 
 PASSWORD = "correct horse battery staple"
 ROLES = {"admin": "admin", "steward": "steward", "auditor": "auditor", "viewer": "agency_viewer"}
@@ -183,6 +186,65 @@ def seed(database: Database) -> dict[str, int]:
     return ids
 
 
+WORLD_TEMPLATE = "console_world"
+
+
+@dataclass(frozen=True)
+class _Seeded:
+    tokens: dict[str, str]
+    ids: dict[str, int]
+
+
+def _populate(database: Database, settings: Settings) -> _Seeded:
+    """The accounts of :data:`ROLES` with an API token each, and the records of :func:`seed`."""
+    tokens: dict[str, str] = {}
+    for name, role in ROLES.items():
+        add_user(
+            database,
+            settings,
+            username=name,
+            password=PASSWORD,
+            role=role,
+            agency="bawaslu" if role == "agency_viewer" else None,
+            actor="test",
+        )
+        tokens[name], _ = create_token(database, name, name="test", days=1, actor="test")
+    return _Seeded(tokens, seed(database))
+
+
+@pytest.fixture(scope="session")
+def _world_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed sbt.yaml the world's template is populated with."""
+    project = tmp_path_factory.mktemp("console-world")
+    shutil.copy(REPO_ROOT / "sbt.yaml", project / "sbt.yaml")
+    return project
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    migrated_templates: MigratedTemplates,
+    _world_project: Path,
+) -> Iterator[str]:
+    """As tests/conftest.py's, and for a test of the ``world`` a copy of the world, populated once per
+    backend for the session: hashing the four accounts' passwords (argon2id) is most of a world's cost,
+    and every test that starts from it changes only its own copy."""
+    template: str | None = None
+    if "world" in request.fixturenames:
+
+        def populate(database: Database) -> _Seeded:
+            settings = load_settings(_world_project / "sbt.yaml", env={"SBT_DATABASE_URL": database.url})
+            return _populate(database, settings)
+
+        migrated_templates.build(WORLD_TEMPLATE, request.param, populate)
+        template = WORLD_TEMPLATE
+    elif "migrated_database" in request.fixturenames:
+        template = MIGRATED
+    with database_for_test(request.param, tmp_path, migrated_templates, template) as url:
+        yield url
+
+
 @pytest.fixture
 def console_settings(project_dir: Path, migrated_database: Database) -> Settings:
     settings = load_settings(project_dir / "sbt.yaml", env={"SBT_DATABASE_URL": migrated_database.url})
@@ -190,17 +252,16 @@ def console_settings(project_dir: Path, migrated_database: Database) -> Settings
 
 
 @pytest.fixture
-def world(console_settings: Settings, migrated_database: Database) -> Iterator[World]:
-    tokens: dict[str, str] = {}
-    for name, role in ROLES.items():
-        add_user(
-            migrated_database,
-            console_settings,
-            username=name,
-            password=PASSWORD,
-            role=role,
-            agency="bawaslu" if role == "agency_viewer" else None,
-            actor="test",
-        )
-        tokens[name], _ = create_token(migrated_database, name, name="test", days=1, actor="test")
-    yield World(console_settings, migrated_database, tokens, seed(migrated_database))
+def world(
+    console_settings: Settings,
+    migrated_database: Database,
+    migrated_templates: MigratedTemplates,
+) -> World:
+    """The world of the module docstring on the test's own database (a copy of the populated template)."""
+    backend = migrated_database.dialect
+    seeded: _Seeded = migrated_templates.build(WORLD_TEMPLATE, backend, _not_built)
+    return World(console_settings, migrated_database, dict(seeded.tokens), dict(seeded.ids))
+
+
+def _not_built(database: Database) -> _Seeded:
+    raise AssertionError("database_url populates the world's template before the world is asked for")
