@@ -34,7 +34,7 @@ typecheck: venv  ## mypy (strict)
 	$(BIN)/mypy
 
 pytest: venv  ## the test suite (SQLite always; PostgreSQL too when SBT_TEST_DATABASE_URL is set)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=30 $(PYTEST_ARGS)
 
 lock:  ## re-pin constraints.txt from a fresh resolve of pyproject.toml
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
