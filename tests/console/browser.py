@@ -1,5 +1,6 @@
-"""Helpers for the browser tests: the console served by uvicorn on a loopback port, and Debian's
-Chromium driven by Playwright (no browser download; headless, ``--no-sandbox`` when running as root)."""
+"""Helpers for the browser tests: the console served by uvicorn on a loopback port, Debian's Chromium
+driven by Playwright (no browser download; headless, ``--no-sandbox`` when running as root), and the
+login form filled as a person does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -51,3 +53,18 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def fill_login(page: Any, username: str, password: str) -> None:
+    """Fill the login form the page shows (by its labels, as a person reads them) and press Masuk."""
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(password)
+    page.get_by_role("button", name="Masuk").click()
+
+
+def log_in(page: Any, base: str, username: str, password: str) -> Any:
+    """Open the login page, log in, and wait for the dashboard the console lands on; returns ``page``."""
+    page.goto(f"{base}/login")
+    fill_login(page, username, password)
+    page.wait_for_url(f"{base}/")
+    return page

@@ -36,7 +36,7 @@ from sbt_sync.imut.workdays import load_working_days
 from sbt_sync.steward.conflicts import claim_conflict
 from sbt_sync.steward.decisions import resolve_conflict
 from tests.console.axe import Finding, audit, axe_version, blocking
-from tests.console.browser import ARTIFACTS, REPO_ROOT, chromium_path, serve
+from tests.console.browser import ARTIFACTS, REPO_ROOT, chromium_path, fill_login, log_in, serve
 from tests.console.conftest import NIP_A, PASSWORD, World
 from tests.console.identity_world import TRI, seed_identity_world
 from tests.console.letters_world import add_pic_address, compliance_facts, write_letter
@@ -168,12 +168,7 @@ ADMIN_PAGES = {
 
 def _login(browser: Any, base: str, who: str, *, viewport: ViewportSize = VIEWPORT) -> Any:
     page = browser.new_context(viewport=viewport, locale="id-ID").new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("Nama pengguna").fill(who)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{base}/")
-    return page
+    return log_in(page, base, who, PASSWORD)
 
 
 def _check(page: Any, label: str, findings: list[Finding], problems: list[str]) -> None:
@@ -255,9 +250,7 @@ def test_every_console_page_passes_axe_with_no_serious_or_critical_violation(wor
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
         anonymous = browser.new_context(viewport=VIEWPORT, locale="id-ID").new_page()
         walk.visit(anonymous, "/login", "login")
-        anonymous.get_by_label("Nama pengguna").fill("steward")
-        anonymous.get_by_label("Kata sandi").fill("not the password")
-        anonymous.get_by_role("button", name="Masuk").click()
+        fill_login(anonymous, "steward", "not the password")
         anonymous.get_by_role("alert").wait_for()
         walk.check(anonymous, "login, after a failed attempt")
 

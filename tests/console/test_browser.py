@@ -29,11 +29,11 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, ControlAction, PushApproval
 from sbt_sync.definitions import run_full_cycle
 from sbt_sync.push.admin import approve
-from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import load_settings
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, fill_login, serve
+from tests.support.sandbox import GeneratedSandboxes
 
 pytestmark = [
     pytest.mark.browser,
@@ -84,9 +84,10 @@ def _deliver_kasn_contradiction(data_dir: Path, case: dict[str, Any], at: dateti
 
 
 @pytest.fixture
-def scenario(tmp_path: Path, database_url: str, project_dir: Path) -> Iterator[dict[str, Any]]:
-    data_dir = tmp_path / "data"
-    generate_sandbox(seed=3, scale="small", out=data_dir)
+def scenario(
+    tmp_path: Path, database_url: str, project_dir: Path, generated_sandboxes: GeneratedSandboxes
+) -> Iterator[dict[str, Any]]:
+    data_dir = generated_sandboxes.copy(3, tmp_path / "data")  # a copy: a delivery is added below
     manifest = json.loads((data_dir / "manifest.json").read_text())
     start, as_of = (datetime.fromisoformat(manifest["clock"][k]) for k in ("start", "as_of"))
     case = _disputed_case(data_dir)
@@ -171,9 +172,7 @@ def test_steward_resolves_a_held_conflict_and_the_next_cycle_blocks_in_siasn(
         page.goto(f"{base}/conflicts")
         expect(page.get_by_role("heading", name="Masuk")).to_be_visible()
         page.screenshot(path=shots / "01-login.png")
-        page.get_by_label("Nama pengguna").fill(STEWARD)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
+        fill_login(page, STEWARD, PASSWORD)
         expect(page.get_by_role("heading", name="Antrean konflik")).to_be_visible()
         page.screenshot(path=shots / "02-conflicts.png", full_page=True)
         page.goto(f"{base}/")

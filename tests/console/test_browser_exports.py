@@ -19,7 +19,7 @@ from sbt_sync.console.app import create_app
 from sbt_sync.reports.recap import build_recap
 from sbt_sync.reports.render import HEADER_ROW, TITLE, named
 from sbt_sync.steward.decisions import resolve_conflict
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, log_in, serve
 from tests.console.conftest import PASSWORD, World
 from tests.console.test_exports import sanction_candidates
 
@@ -48,11 +48,7 @@ def test_a_steward_downloads_the_recap_xlsx_from_the_dashboard_and_follows_a_dec
         try:
             context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
             page = context.new_page()
-            page.goto(f"{base}/login")
-            page.get_by_label("Nama pengguna").fill("steward")
-            page.get_by_label("Kata sandi").fill(PASSWORD)
-            page.get_by_role("button", name="Masuk").click()
-            page.wait_for_url(f"{base}/")
+            log_in(page, base, "steward", PASSWORD)
 
             link = page.get_by_role("link", name="Excel (XLSX)")
             expect(link).to_be_visible()

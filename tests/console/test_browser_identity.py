@@ -20,7 +20,7 @@ from sbt_sync.console.users import add_user
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Conflict, StewardDecision
 from sbt_sync.settings import Settings
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, log_in, serve
 from tests.console.identity_world import FAUZI_CAMAT, FAUZI_SEKDIS, RINA, TRI, seed_identity_world
 
 pytestmark = [
@@ -50,10 +50,7 @@ def test_steward_links_an_unresolved_row_found_by_a_misspelt_name_and_bulk_leave
     with serve(create_app(console_settings, database)) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.goto(f"{base}/login")
-        page.get_by_label("Nama pengguna").fill(STEWARD)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
+        log_in(page, base, STEWARD, PASSWORD)
 
         page.goto(f"{base}/conflicts?kind=unresolved")
         row = page.locator("tbody tr").filter(has_text="identitas tidak ditemukan")

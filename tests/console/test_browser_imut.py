@@ -33,12 +33,11 @@ from sbt_sync.definitions import FULL_CYCLE_JOB, build_definitions
 from sbt_sync.imut.elections import load_election_calendar
 from sbt_sync.imut.store import evaluate_findings
 from sbt_sync.imut.workdays import load_working_days
-from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.settings import Settings, load_settings
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, log_in, serve
 from tests.imut.builders import action_id, ingest, payload
-from tests.ingest.conftest import make_project
+from tests.support.sandbox import GeneratedSandboxes, make_project
 
 pytestmark = [
     pytest.mark.browser,
@@ -79,12 +78,7 @@ def _seed(database: Database, settings: Settings) -> int:
 
 def _login(browser: Any, base: str, who: str) -> Any:
     page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("Nama pengguna").fill(who)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{base}/")
-    return page
+    return log_in(page, base, who, PASSWORD)
 
 
 def _day(value: date | None) -> str:
@@ -99,12 +93,14 @@ def test_steward_confirms_a_pasal_71_2_finding_kemendagri_sees_it_and_bawaslu_do
 
 
 def test_on_the_sandbox_a_steward_confirms_a_planted_pasal_71_2_breach(
-    migrated_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    migrated_database: Database,
+    generated_sandboxes: GeneratedSandboxes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The sandbox plants replacements without approval (its truth says which); one Dagster cycle
     ingests and evaluates them; the walk above runs on one of them."""
-    data = tmp_path / "data"
-    generate_sandbox(seed=17, scale="small", out=data)
+    data = generated_sandboxes.small(17)  # read only
     instant = datetime.fromisoformat(json.loads((data / "manifest.json").read_text())["clock"]["as_of"])
     day = instant.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
     with Sandbox(data, state_dir=tmp_path / "state") as sandbox:

@@ -27,7 +27,7 @@ from sbt_sync.db.models import AuditEntry
 from sbt_sync.db.models.letters import NotificationOutboxEntry, PicAddress
 from sbt_sync.notify import Notifier, NotifyOptions, SmtpConfig, SmtpSender
 from sbt_sync.settings import Settings
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, log_in, serve
 from tests.console.conftest import NIP_A, seed
 from tests.console.letters_world import PIC, add_pic_address, compliance_facts, write_letter
 from tests.notify.mailserver import PASSWORD as SMTP_PASSWORD
@@ -52,12 +52,7 @@ FAST = NotifyOptions(
 
 def _login(browser: Any, base: str, who: str) -> Any:
     page = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True).new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("Nama pengguna").fill(who)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{base}/")
-    return page
+    return log_in(page, base, who, PASSWORD)
 
 
 def test_a_steward_releases_a_held_letter_it_is_mailed_once_and_an_admin_adds_a_pic(

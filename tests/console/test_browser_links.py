@@ -32,13 +32,13 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, BlockState, LinkCorrection, OutboxEntry, PushApproval
 from sbt_sync.definitions import run_full_cycle
 from sbt_sync.push.admin import approve
-from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.http.siasn_blocks import BLOCKED
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import load_settings
 from schemas.nip import mask_nip
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, log_in, serve
+from tests.support.sandbox import GeneratedSandboxes
 
 pytestmark = [
     pytest.mark.browser,
@@ -84,9 +84,10 @@ def _people(data_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @pytest.fixture
-def scenario(tmp_path: Path, database_url: str, project_dir: Path) -> Iterator[dict[str, Any]]:
-    data_dir = tmp_path / "data"
-    generate_sandbox(seed=3, scale="small", out=data_dir)
+def scenario(
+    tmp_path: Path, database_url: str, project_dir: Path, generated_sandboxes: GeneratedSandboxes
+) -> Iterator[dict[str, Any]]:
+    data_dir = generated_sandboxes.small(3)  # read only
     manifest = json.loads((data_dir / "manifest.json").read_text())
     as_of = datetime.fromisoformat(manifest["clock"]["as_of"])
     case, colleague = _people(data_dir)
@@ -170,10 +171,7 @@ def test_steward_assigns_a_wrongly_linked_record_to_the_right_asn_and_siasn_foll
     with serve(create_app(settings, database)) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.goto(f"{base}/login")
-        page.get_by_label("Nama pengguna").fill(STEWARD)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
+        log_in(page, base, STEWARD, PASSWORD)
 
         # Find M's case by the recommendation number and open "Tetapkan ASN" on the Wasdal record.
         page.goto(f"{base}/cases")

@@ -28,11 +28,11 @@ from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Conflict
 from sbt_sync.definitions import run_full_cycle
-from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import load_settings
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, log_in, serve
+from tests.support.sandbox import GeneratedSandboxes
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,9 +66,10 @@ MEASURE = """(selectors) => {
 
 
 @pytest.fixture
-def scenario(tmp_path: Path, database_url: str, project_dir: Path) -> Iterator[dict[str, Any]]:
-    data_dir = tmp_path / "data"
-    generate_sandbox(seed=3, scale="small", out=data_dir)
+def scenario(
+    tmp_path: Path, database_url: str, project_dir: Path, generated_sandboxes: GeneratedSandboxes
+) -> Iterator[dict[str, Any]]:
+    data_dir = generated_sandboxes.small(3)  # read only
     manifest = json.loads((data_dir / "manifest.json").read_text())
     as_of = datetime.fromisoformat(manifest["clock"]["as_of"])
     with Sandbox(data_dir, state_dir=tmp_path / "sandbox-state") as sandbox:
@@ -88,11 +89,7 @@ def scenario(tmp_path: Path, database_url: str, project_dir: Path) -> Iterator[d
 
 
 def _login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, username, PASSWORD)
 
 
 def test_queue_fits_a_laptop_and_a_tablet_and_a_colleague_finds_an_assigned_conflict_in_tugas_saya(

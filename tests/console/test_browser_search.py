@@ -17,7 +17,7 @@ from sbt_sync.console.app import create_app
 from sbt_sync.console.users import add_user
 from sbt_sync.db.engine import Database
 from sbt_sync.settings import Settings
-from tests.console.browser import ARTIFACTS, chromium_path, serve
+from tests.console.browser import ARTIFACTS, chromium_path, log_in, serve
 from tests.console.search_world import REGISTER, TRI, TRI_KEY, seed_search_world
 
 pytestmark = [
@@ -46,10 +46,7 @@ def test_steward_finds_a_case_by_a_misspelt_name_with_a_title_from_the_header_bo
     with serve(create_app(console_settings, database)) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.goto(f"{base}/login")
-        page.get_by_label("Nama pengguna").fill(STEWARD)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
+        log_in(page, base, STEWARD, PASSWORD)
 
         box = page.locator("header").get_by_role("searchbox", name="Cari ASN, kasus, konflik, rekaman")
         expect(box).to_be_visible()  # in the header, on the dashboard she lands on
