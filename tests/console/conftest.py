@@ -187,6 +187,7 @@ def seed(database: Database) -> dict[str, int]:
 
 
 WORLD_TEMPLATE = "console_world"
+_WORLD_COPY = pytest.StashKey[bool]()
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def database_url(
 
         migrated_templates.build(WORLD_TEMPLATE, request.param, populate)
         template = WORLD_TEMPLATE
+        request.node.stash[_WORLD_COPY] = True
     elif "migrated_database" in request.fixturenames:
         template = MIGRATED
     with database_for_test(request.param, tmp_path, migrated_templates, template) as url:
@@ -253,13 +255,18 @@ def console_settings(project_dir: Path, migrated_database: Database) -> Settings
 
 @pytest.fixture
 def world(
+    request: pytest.FixtureRequest,
     console_settings: Settings,
     migrated_database: Database,
     migrated_templates: MigratedTemplates,
 ) -> World:
-    """The world of the module docstring on the test's own database (a copy of the populated template)."""
-    backend = migrated_database.dialect
-    seeded: _Seeded = migrated_templates.build(WORLD_TEMPLATE, backend, _not_built)
+    """The world of the module docstring on the test's own database: a copy of the populated template
+    when this directory's ``database_url`` gave one, else populated here (a module elsewhere that
+    imports this fixture gets the root ``database_url``)."""
+    if not request.node.stash.get(_WORLD_COPY, False):
+        made = _populate(migrated_database, console_settings)
+        return World(console_settings, migrated_database, made.tokens, made.ids)
+    seeded: _Seeded = migrated_templates.build(WORLD_TEMPLATE, migrated_database.dialect, _not_built)
     return World(console_settings, migrated_database, dict(seeded.tokens), dict(seeded.ids))
 
 
