@@ -22,7 +22,8 @@ from sbt_sync.db import migrate
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Case, Conflict, FieldProvenance, User
-from sbt_sync.steward.case_labels import case_label, event_label, short_name, short_number
+from sbt_sync.imut.elections import event_words
+from sbt_sync.steward.case_labels import case_label, short_name, short_number
 from sbt_sync.steward.conflicts import (
     ConflictClaimed,
     ConflictFilter,
@@ -337,7 +338,7 @@ def test_short_case_labels(
 
 
 def test_label_parts() -> None:
-    assert event_label("PEMILU-2024") == "Pemilu 2024"
+    assert event_words("PEMILU-2024") == "Pemilu 2024"
     assert short_number("ABCDEFGHIJKLMNOPQ") == "ABCDEFGHIJKL…"
     assert short_name("  ") is None
 
