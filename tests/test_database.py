@@ -3,15 +3,17 @@ SQLite settings of the embedded default, and the constraints that enforce the in
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text, update
+from sqlalchemy import CheckConstraint, inspect, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,10 @@ from sbt_sync.db.models import (
     StagedRecord,
     User,
 )
+from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
+from sbt_sync.states.control import ControlAction
+from sbt_sync.states.mail import MailState
+from sbt_sync.states.outbox import ApprovalStatus, OutboxState, PushAction
 
 NOW = datetime(2024, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -53,6 +59,33 @@ def test_migrations_create_exactly_what_the_models_declare(migrated_database: Da
         )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+STORED_STATES: list[tuple[str, str, type[StrEnum]]] = [
+    ("outbox", "state", OutboxState),
+    ("outbox", "action", PushAction),
+    ("push_approvals", "status", ApprovalStatus),
+    ("notification_outbox", "state", MailState),
+    ("conflicts", "kind", ConflictKind),
+    ("conflicts", "status", ConflictStatus),
+    ("control_actions", "action", ControlAction),
+]
+"""Each state column and the enum whose members are exactly what its CHECK constraint admits."""
+
+
+def test_every_state_column_admits_exactly_its_enum(migrated_database: Database) -> None:
+    # Schema comparison does not compare CHECK constraints: read the migrated ones and the models'.
+    inspector = inspect(migrated_database.engine)
+    for table, column, enum in STORED_STATES:
+        name = f"ck_{table}_{column}"
+        reflected = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table)}
+        declared = {
+            c.name: str(c.sqltext)
+            for c in Base.metadata.tables[table].constraints
+            if isinstance(c, CheckConstraint)
+        }
+        assert set(re.findall(r"'([^']+)'", reflected[name])) == {m.value for m in enum}, name
+        assert set(re.findall(r"'([^']+)'", declared[name])) == {m.value for m in enum}, name
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: pytest.TempPathFactory) -> None:
@@ -102,6 +135,14 @@ INVARIANTS: list[tuple[str, Callable[[Session], None]]] = [
         "a known outbox action only",
         lambda s: s.add(
             OutboxEntry(idempotency_key="k-2", nip="1", action="delete", payload={}, block_version=1)
+        ),
+    ),
+    (
+        "a known outbox state only",  # 'sent' is the mail outbox's word, not the push outbox's
+        lambda s: s.add(
+            OutboxEntry(
+                idempotency_key="k-3", nip="1", action="buka", payload={}, block_version=1, state="sent"
+            )
         ),
     ),
     (

@@ -14,6 +14,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sbt_sync.db.base import Base, JsonType, utcnow
+from sbt_sync.states.control import CONTROL_ACTIONS_SQL
+from sbt_sync.states.outbox import (
+    APPROVAL_STATUSES_SQL,
+    OUTBOX_STATES_SQL,
+    PUSH_ACTIONS_SQL,
+    ApprovalStatus,
+    OutboxState,
+)
 
 
 class ControlAction(Base):
@@ -23,15 +31,13 @@ class ControlAction(Base):
     __tablename__ = "control_actions"
     __table_args__ = (
         UniqueConstraint("case_id", "action", "cycle"),
-        CheckConstraint(
-            "action IN ('peringatan_dini', 'peringatan', 'teguran', 'pemblokiran', 'buka_blokir', 'hold')",
-            name="action",
-        ),
+        CheckConstraint(f"action IN {CONTROL_ACTIONS_SQL}", name="action"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(16))
+    """A :class:`~sbt_sync.states.control.ControlAction`."""
     cycle: Mapped[int] = mapped_column(default=1)
     """Counts re-escalations of the same case (a block after an earlier unblock is cycle 2)."""
     due_on: Mapped[date]
@@ -61,7 +67,7 @@ class PushApproval(Base):
 
     __tablename__ = "push_approvals"
     __table_args__ = (
-        CheckConstraint("status IN ('waiting', 'approved', 'rejected')", name="status"),
+        CheckConstraint(f"status IN {APPROVAL_STATUSES_SQL}", name="status"),
         Index(None, "status"),
     )
 
@@ -71,7 +77,8 @@ class PushApproval(Base):
     blocked_before: Mapped[int]
     percent: Mapped[float]
     summary: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    status: Mapped[str] = mapped_column(String(16), default=ApprovalStatus.WAITING)
+    """An :class:`~sbt_sync.states.outbox.ApprovalStatus`."""
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
@@ -85,21 +92,20 @@ class OutboxEntry(Base):
     __table_args__ = (
         Index(None, "state", "next_attempt_at"),
         Index(None, "nip"),
-        CheckConstraint("action IN ('blokir', 'buka')", name="action"),
-        CheckConstraint(
-            "state IN ('pending', 'awaiting_approval', 'in_flight', 'acked', 'parked', 'superseded')",
-            name="state",
-        ),
+        CheckConstraint(f"action IN {PUSH_ACTIONS_SQL}", name="action"),
+        CheckConstraint(f"state IN {OUTBOX_STATES_SQL}", name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     nip: Mapped[str] = mapped_column(String(18))
     action: Mapped[str] = mapped_column(String(8))
+    """A :class:`~sbt_sync.states.outbox.PushAction`."""
     case_refs: Mapped[list[str]] = mapped_column(JsonType, default=list)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     """The exact request body; a retry sends the same bytes with the same key."""
-    state: Mapped[str] = mapped_column(String(20), default="pending")
+    state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
+    """An :class:`~sbt_sync.states.outbox.OutboxState`; its moves: ``OUTBOX_MOVES`` there."""
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -15,6 +15,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sbt_sync.db.base import Base, JsonType, utcnow
+from sbt_sync.states.conflicts import (
+    CASE_KINDS,
+    CONFLICT_KINDS_SQL,
+    CONFLICT_STATUSES_SQL,
+    IDENTITY_KINDS,
+    ConflictKind,
+    ConflictStatus,
+)
 
 CASE_STATUSES = (
     "aduan",
@@ -117,13 +125,11 @@ class FieldProvenance(Base):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-IDENTITY_CONFLICT_KINDS = ("identity", "name_mismatch", "unresolved")
-"""Conflicts about which ASN one staged row names (``staged_record_id`` set, ``field`` "nip"):
-``identity`` (candidates, none sure), ``name_mismatch`` (a registered NIP naming someone else),
-``unresolved`` (the row names an ASN but the registry offers nobody)."""
-CASE_CONFLICT_KINDS = ("critical_field", "lifecycle", "ambiguous_link")
+IDENTITY_CONFLICT_KINDS: tuple[str, ...] = IDENTITY_KINDS
+"""Conflicts about which ASN one staged row names (:data:`sbt_sync.states.conflicts.IDENTITY_KINDS`)."""
+CASE_CONFLICT_KINDS: tuple[str, ...] = CASE_KINDS
 """Conflicts about a case's values or its links (``case_id`` set)."""
-CONFLICT_KINDS = IDENTITY_CONFLICT_KINDS + CASE_CONFLICT_KINDS
+CONFLICT_KINDS: tuple[str, ...] = tuple(ConflictKind)
 
 
 class Conflict(Base):
@@ -135,20 +141,22 @@ class Conflict(Base):
         Index(None, "case_id"),
         Index(None, "staged_record_id"),
         Index(None, "claimed_by_id"),
-        CheckConstraint(f"kind IN {CONFLICT_KINDS!r}", name="kind"),
-        CheckConstraint("status IN ('open', 'resolved', 'auto_closed')", name="status"),
+        CheckConstraint(f"kind IN {CONFLICT_KINDS_SQL}", name="kind"),
+        CheckConstraint(f"status IN {CONFLICT_STATUSES_SQL}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conflict_key: Mapped[str] = mapped_column(String(255), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
+    """A :class:`~sbt_sync.states.conflicts.ConflictKind`."""
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     staged_record_id: Mapped[int | None] = mapped_column(ForeignKey("staged_records.id", ondelete="SET NULL"))
     field: Mapped[str | None] = mapped_column(String(64))
     critical: Mapped[bool] = mapped_column(default=True)
     priority: Mapped[int] = mapped_column(default=2)
     """1 (highest) to 4."""
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=ConflictStatus.OPEN)
+    """A :class:`~sbt_sync.states.conflicts.ConflictStatus`; its moves: ``CONFLICT_MOVES`` there."""
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     """Ranked candidates: value or NIP, source, record, score."""
     basis_hash: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sbt_sync.db.base import Base, JsonType, utcnow
+from sbt_sync.states import sql_values
+from sbt_sync.states.mail import MAIL_STATES_SQL as MAIL_STATES_SQL
+from sbt_sync.states.mail import MailState as MailState  # where the letters code imports it from
 
 
 class LetterStep(StrEnum):
@@ -25,22 +28,7 @@ class LetterStep(StrEnum):
     TEGURAN = "teguran"
 
 
-class MailState(StrEnum):
-    """A notification outbox row's state; transitions live in :mod:`sbt_sync.notify.queue`."""
-
-    HELD = "held"
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    PARKED = "parked"
-
-
-def _sql_set(values: type[StrEnum]) -> str:
-    return "(" + ", ".join(f"'{v.value}'" for v in values) + ")"
-
-
-LETTER_STEPS_SQL = _sql_set(LetterStep)
-MAIL_STATES_SQL = _sql_set(MailState)
+LETTER_STEPS_SQL = sql_values(LetterStep)
 
 
 class PicAddress(Base):
@@ -125,7 +113,8 @@ class NotificationOutboxEntry(Base):
     """The idempotency key: the ``Message-ID`` header every attempt carries."""
     recipients: Mapped[list[str]] = mapped_column(JsonType, default=list)
     subject: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(8), default="pending")
+    state: Mapped[str] = mapped_column(String(8), default=MailState.PENDING)
+    """A :class:`~sbt_sync.states.mail.MailState`; its moves: ``MAIL_MOVES`` there."""
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     data_sent_at: Mapped[datetime | None]
