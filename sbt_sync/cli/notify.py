@@ -4,16 +4,25 @@ instansi (admins), letters to PPKs, and their delivery by mail through the notif
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from sbt_sync.cli.common import emit_json, state
+from sbt_sync.cli.common import emit_json
+from sbt_sync.cli.outbox import (
+    DryRunOpt,
+    JsonOpt,
+    ReasonOpt,
+    echo_counts,
+    retry_parked,
+    show_planned,
+    with_database,
+)
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import access_key, letter_nips, os_user, record_read
 from sbt_sync.settings import Settings
+from sbt_sync.states.mail import MailState
 
 pic_app = typer.Typer(
     help="PIC mail addresses per instansi (letters to its PPK go to them).", no_args_is_help=True
@@ -21,18 +30,7 @@ pic_app = typer.Typer(
 letters_app = typer.Typer(help="Letters to PPKs: peringatan dini, peringatan, teguran.", no_args_is_help=True)
 app = typer.Typer(help="Deliver letters by mail through the notification outbox.", no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
 IdsArg = Annotated[list[int] | None, typer.Argument(help="Outbox row ids (default: all of them).")]
-
-
-def _with_database(ctx: typer.Context, work: Callable[[Settings, Database], Any]) -> Any:
-    settings = state(ctx).settings()
-    database = Database(settings.database_url, echo=settings.database.echo)
-    try:
-        return work(settings, database)
-    finally:
-        database.dispose()
 
 
 @pic_app.command("add")
@@ -49,7 +47,7 @@ def pic_add(
             added = add_pic(session, instansi, email, actor=getpass.getuser())
         typer.echo(f"{'added' if added else 'already there'}: {email.strip().lower()} for {instansi}")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @pic_app.command("remove")
@@ -67,7 +65,7 @@ def pic_remove(
                 raise SbtError(f"{email} is not a PIC address of {instansi}")
         typer.echo(f"removed: {email.strip().lower()} from {instansi}")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @pic_app.command("list")
@@ -89,15 +87,13 @@ def pic_list(
             typer.echo(f"{row['instansi_id']:<12} {row['email']}  (added by {row['added_by']})")
         typer.echo(f"{len(rows)} address(es)")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @app.command("send")
 def send(
     ctx: typer.Context,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="List what would be sent; send nothing.")
-    ] = False,
+    dry_run: DryRunOpt = False,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Send at most this many letters.")
     ] = None,
@@ -111,17 +107,7 @@ def send(
         if dry_run:
             with database.session() as session:
                 rows = planned_mail(session)
-            if as_json:
-                emit_json({"dry_run": True, "letters": rows})
-                return
-            typer.echo(f"dry run: {len(rows)} letter(s) would be sent (nothing sent)")
-            for row in rows:
-                held = " (held for review)" if row["state"] == "held" else ""
-                typer.echo(
-                    f"  #{row['id']} {row['letter']} {row['step']} to {row['instansi_id']} "
-                    f"({row['cases']} case(s)) -> {', '.join(row['recipients'])}{held}"
-                )
-                typer.echo(f"      Message-ID {row['message_id']}; Subject: {row['subject']}")
+            show_planned(rows, noun="letter", json_key="letters", as_json=as_json, lines=_planned_lines)
             return
         with SmtpSender(smtp_config(settings)) as sender:
             report = Notifier(database, sender, settings.notify).run(recover=True, limit=limit)
@@ -137,7 +123,16 @@ def send(
         if report.aborted:
             raise SbtError(f"mail delivery stopped: {report.aborted}")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
+
+
+def _planned_lines(row: dict[str, Any]) -> list[str]:
+    held = " (held for review)" if row["state"] == MailState.HELD else ""
+    return [
+        f"  #{row['id']} {row['letter']} {row['step']} to {row['instansi_id']} "
+        f"({row['cases']} case(s)) -> {', '.join(row['recipients'])}{held}",
+        f"      Message-ID {row['message_id']}; Subject: {row['subject']}",
+    ]
 
 
 @app.command("status")
@@ -151,11 +146,11 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         if as_json:
             emit_json(st)
             return
-        typer.echo("outbox  " + ", ".join(f"{k} {v}" for k, v in st["outbox"].items()))
+        echo_counts(st["outbox"])
         for row in st["parked"]:
             typer.echo(f"parked  #{row['id']} {row['letter']}: {row['answer']}")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @app.command("retry")
@@ -163,12 +158,7 @@ def retry(ctx: typer.Context, ids: IdsArg = None, reason: ReasonOpt = "retry req
     """Make parked letters (and letters waiting out a backoff) due again (audited)."""
     from sbt_sync.notify.admin import retry_mail
 
-    def work(settings: Settings, database: Database) -> None:
-        with database.session() as session:
-            count = retry_mail(session, ids or [], reason=reason, actor=getpass.getuser())
-        typer.echo(f"{count} letter(s) due again; run: sbt-sync notify send")
-
-    _with_database(ctx, work)
+    retry_parked(ctx, retry_mail, ids, reason, done="{count} letter(s) due again; run: sbt-sync notify send")
 
 
 @app.command("release")
@@ -185,7 +175,7 @@ def release(
             count = release_mail(session, ids or [], reason=reason, actor=getpass.getuser())
         typer.echo(f"{count} letter(s) released; run: sbt-sync notify send")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @letters_app.command("draft")
@@ -221,7 +211,7 @@ def letters_draft(
         for why, count in report.skipped_reasons.items():
             typer.echo(f"  no letter for {count} step(s): {why}")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @letters_app.command("list")
@@ -265,7 +255,7 @@ def letters_list(
                 f"{row['cases']:>3} case(s)  mail {row['mail']}"
             )
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @letters_app.command("pdf")
@@ -292,4 +282,4 @@ def letters_pdf(
                         filter={"what": "letter_pdf", "letter": letter.id})  # fmt: skip
             typer.echo(f"{out}: {letter.number} ({len(letter.pdf)} bytes, sha256 {letter.sha256})")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)

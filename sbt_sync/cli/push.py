@@ -3,38 +3,36 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sbt_sync.cli.common import emit_json, progress_bar, state
+from sbt_sync.cli.common import emit_json, progress_bar
+from sbt_sync.cli.outbox import (
+    DryRunOpt,
+    JsonOpt,
+    ReasonOpt,
+    echo_counts,
+    retry_parked,
+    show_planned,
+    with_database,
+)
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.settings import Settings
+from sbt_sync.states.outbox import OutboxState
+
+if TYPE_CHECKING:
+    from sbt_sync.push.admin import Verdict
 
 app = typer.Typer(help="Deliver block flags to SIASN through the outbox.", no_args_is_help=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
-
-
-def _with_database(ctx: typer.Context, work: Callable[[Settings, Database], Any]) -> Any:
-    settings = state(ctx).settings()
-    database = Database(settings.database_url, echo=settings.database.echo)
-    try:
-        return work(settings, database)
-    finally:
-        database.dispose()
 
 
 @app.command("run")
 def run_push(
     ctx: typer.Context,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="List what would be sent; send nothing.")
-    ] = False,
+    dry_run: DryRunOpt = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Send at most this many rows.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -46,22 +44,10 @@ def run_push(
         if dry_run:
             with database.session() as session:
                 rows = planned_pushes(session)
-            if as_json:
-                emit_json({"dry_run": True, "rows": rows})
-                return
-            typer.echo(f"dry run: {len(rows)} row(s) would be sent (nothing sent)")
-            for row in rows:
-                extra = (
-                    f" (waits for approval {row['approval_id']})"
-                    if row["state"] == "awaiting_approval"
-                    else ""
-                )
-                typer.echo(
-                    f"  #{row['id']} {row['action']:<6} {row['nip']} cases {', '.join(row['cases'])}{extra}"
-                )
+            show_planned(rows, noun="row", json_key="rows", as_json=as_json, lines=_planned_line)
             return
         with database.session() as session:
-            due = sum(1 for row in planned_pushes(session) if row["state"] != "awaiting_approval")
+            due = sum(1 for row in planned_pushes(session) if row["state"] != OutboxState.AWAITING_APPROVAL)
         total = min(due, limit) if limit is not None else due
         client = siasn_client(settings)
         try:
@@ -86,7 +72,13 @@ def run_push(
         if report.aborted:
             raise SbtError(f"push stopped: {report.aborted}")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
+
+
+def _planned_line(row: dict[str, Any]) -> list[str]:
+    waits = row["state"] == OutboxState.AWAITING_APPROVAL
+    extra = f" (waits for approval {row['approval_id']})" if waits else ""
+    return [f"  #{row['id']} {row['action']:<6} {row['nip']} cases {', '.join(row['cases'])}{extra}"]
 
 
 @app.command()
@@ -101,7 +93,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         if as_json:
             emit_json(st)
             return
-        typer.echo("outbox  " + ", ".join(f"{k} {v}" for k, v in st["outbox"].items()))
+        echo_counts(st["outbox"])
         for a in st["approvals_waiting"]:
             typer.echo(
                 f"approval {a['id']} waits: {a['change_count']} change(s), {a['summary'].get('reason', '')}"
@@ -112,7 +104,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         rb = st["readback"]
         typer.echo(f"readback {rb['at'] or 'never'}" + (f": drift {rb['drift']}" if rb["at"] else ""))
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @app.command("retry")
@@ -127,30 +119,26 @@ def retry_rows(
     """Make parked rows (and rows waiting out a backoff) due again; the next push run sends them."""
     from sbt_sync.push import retry
 
-    def work(settings: Settings, database: Database) -> None:
-        with database.session() as session:
-            count = retry(session, ids or [], reason=reason, actor=getpass.getuser())
-        if as_json:
-            emit_json({"rows": count})
-        else:
-            typer.echo(f"{count} row(s) due again; run: sbt-sync push run")
-
-    _with_database(ctx, work)
+    done = "{count} row(s) due again; run: sbt-sync push run"
+    retry_parked(ctx, retry, ids, reason, done=done, as_json=as_json)
 
 
-def _decide_approval(ctx: typer.Context, decide: Callable[..., dict[str, Any]], approval_id: int | None,
-                     reason: str, *, as_json: bool, done: str) -> None:  # fmt: skip
-    """Approve or reject a guarded push as the OS user (audited) and say what it moved."""
+def _decide_approval(
+    ctx: typer.Context, approval_id: int | None, reason: str, verdict: Verdict, *, as_json: bool
+) -> None:
+    """Approve or reject a guarded push as the OS user (audited) and say what it moved: the same
+    :func:`~sbt_sync.push.admin.decide_approval` as the console."""
+    from sbt_sync.push.admin import decide_approval
 
     def work(settings: Settings, database: Database) -> None:
         with database.session() as session:
-            result = decide(session, approval_id, reason=reason, actor=getpass.getuser())
+            result = decide_approval(session, approval_id, verdict, reason=reason, actor=getpass.getuser())
         if as_json:
             emit_json(result)
         else:
-            typer.echo(done.format(**result))
+            typer.echo(verdict.done.format(**result))
 
-    _with_database(ctx, work)
+    with_database(ctx, work)
 
 
 @app.command("approve")
@@ -163,10 +151,9 @@ def approve_push(
     as_json: JsonOpt = False,
 ) -> None:
     """Release block-flag changes the change guard held back."""
-    from sbt_sync.push import approve
+    from sbt_sync.push.admin import APPROVE
 
-    done = "approval {id} approved: {released} row(s) released"
-    _decide_approval(ctx, approve, approval_id, reason, as_json=as_json, done=done)
+    _decide_approval(ctx, approval_id, reason, APPROVE, as_json=as_json)
 
 
 @app.command("reject")
@@ -177,10 +164,9 @@ def reject_push(
     as_json: JsonOpt = False,
 ) -> None:
     """Withdraw block-flag changes the change guard held back (a later run decides afresh)."""
-    from sbt_sync.push import reject
+    from sbt_sync.push.admin import REJECT
 
-    done = "approval {id} rejected: {withdrawn} row(s) withdrawn"
-    _decide_approval(ctx, reject, approval_id, reason, as_json=as_json, done=done)
+    _decide_approval(ctx, approval_id, reason, REJECT, as_json=as_json)
 
 
 @app.command("readback")
@@ -217,4 +203,4 @@ def readback_flags(
         for line in report.drift_sample:
             typer.echo(f"  drift: {line}")
 
-    _with_database(ctx, work)
+    with_database(ctx, work)

@@ -3,12 +3,14 @@ approvals, drift) and the audit log (its downloads: :mod:`sbt_sync.console.web_e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
@@ -35,14 +37,15 @@ from sbt_sync.console.web_exports import (
 from sbt_sync.db.models import OutboxEntry, SiasnObservation
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
-from sbt_sync.push.admin import approve, outbox_status, reject, retry
+from sbt_sync.push.admin import APPROVE, REJECT, Verdict, decide_approval, outbox_status, retry
+from sbt_sync.states.outbox import OutboxState
 from sbt_sync.steward.audit import changes, list_audit
 from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
 from sbt_sync.steward.quarantine import list_quarantine, set_status
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
-OUTBOX_STATES = ("pending", "awaiting_approval", "in_flight", "acked", "parked", "superseded")
+OUTBOX_STATES = tuple(OutboxState)
 
 
 @router.get("/quarantine", response_class=HTMLResponse)
@@ -130,15 +133,30 @@ def push_monitor(
     )  # fmt: skip
 
 
-def _push_action(request: Request, action: str, run: object) -> Response:
+def _push_action(request: Request, action: str, run: Callable[[Session], object]) -> Response:
     _ = translator(language(request))
     try:
         with console(request).database.session() as session:
-            result = run(session)  # type: ignore[operator]
+            result = run(session)
         flash(request, "ok", _(f"push.{action}_done").format(result=result))
     except SbtError as exc:
         flash(request, "error", error_text(exc, language(request)))
     return RedirectResponse("/push", status_code=303)
+
+
+def _decide_push(
+    request: Request, me: Principal, approval_id: int, reason: str, verdict: Verdict
+) -> Response:
+    """Approve or reject a guarded push: the same :func:`decide_approval` as ``sbt-sync push``."""
+
+    def run(session: Session) -> object:
+        result = decide_approval(
+            session, approval_id, verdict, reason=reason, actor=me.username, channel="console",
+            client_address=client_address(request),
+        )  # fmt: skip
+        return result[verdict.moved_key]
+
+    return _push_action(request, verdict.verb, run)
 
 
 @router.post("/push/approvals/{approval_id}/approve", dependencies=[Depends(check_csrf)])
@@ -148,11 +166,7 @@ def approve_push(
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
-    return _push_action(
-        request, "approve",
-        lambda s: approve(s, approval_id, reason=reason, actor=me.username, channel="console",
-                          client_address=client_address(request))["released"],
-    )  # fmt: skip
+    return _decide_push(request, me, approval_id, reason, APPROVE)
 
 
 @router.post("/push/approvals/{approval_id}/reject", dependencies=[Depends(check_csrf)])
@@ -162,11 +176,7 @@ def reject_push(
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
-    return _push_action(
-        request, "reject",
-        lambda s: reject(s, approval_id, reason=reason, actor=me.username, channel="console",
-                         client_address=client_address(request))["withdrawn"],
-    )  # fmt: skip
+    return _decide_push(request, me, approval_id, reason, REJECT)
 
 
 @router.post("/push/retry", dependencies=[Depends(check_csrf)])

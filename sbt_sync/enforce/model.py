@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-ActionKind = Literal["peringatan_dini", "peringatan", "teguran", "pemblokiran", "buka_blokir", "hold"]
+from sbt_sync.states.control import ControlAction
+
+ActionKind = ControlAction
+"""The control steps (:class:`sbt_sync.states.control.ControlAction`)."""
 Stage = Literal[
     "menunggu_verifikasi",
     "tidak_terbukti",
@@ -81,7 +84,7 @@ class ControlStep:
     case_id: int
     case_key: str
     nip: str | None
-    action: ActionKind
+    action: ControlAction
     due_on: date
     reason: str
 
@@ -130,7 +133,7 @@ class EnforcementPlan:
 
     @property
     def holds(self) -> tuple[ControlStep, ...]:
-        return tuple(step for step in self.steps if step.action == "hold")
+        return tuple(step for step in self.steps if step.action == ControlAction.HOLD)
 
     @property
     def blocked_nips(self) -> tuple[str, ...]:

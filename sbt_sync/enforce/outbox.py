@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-PushAction = Literal["blokir", "buka"]
+from sbt_sync.states.outbox import PushAction
 
 BLOKIR_REASON = (
     "PPK tidak menindaklanjuti rekomendasi netralitas ASN sampai batas waktu peringatan dan teguran "
@@ -35,7 +35,7 @@ def push_payload(
     """The request body SIASN receives (``nip``, ``alasan``, ``nomorReferensi``, ``referensiKasus``)."""
     body: dict[str, Any] = {
         "nip": nip,
-        "alasan": BLOKIR_REASON if action == "blokir" else BUKA_REASON,
+        "alasan": BLOKIR_REASON if action == PushAction.BLOKIR else BUKA_REASON,
         "referensiKasus": sorted(case_keys),
     }
     if recommendation_nos:

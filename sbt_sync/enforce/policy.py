@@ -32,7 +32,6 @@ from datetime import date, timedelta
 
 from sbt_sync.enforce.model import (
     ESCALATING_RESULTS,
-    ActionKind,
     BlockDecision,
     CaseOutcome,
     ControlStep,
@@ -41,6 +40,7 @@ from sbt_sync.enforce.model import (
     Stage,
 )
 from sbt_sync.settings import EnforcementSettings
+from sbt_sync.states.control import ControlAction
 
 _QUIET_RESULTS: dict[str | None, Stage] = {"tidak_terbukti": "tidak_terbukti", "ditolak": "ditolak"}
 
@@ -66,13 +66,13 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
     ended_on, why_ended = _end(case, as_of)
     if case.held and ended_on is None:
         why = case.hold_reason or "open critical conflict"
-        hold = _step(case, "hold", as_of, f"held (never blocked) until a steward decides: {why}")
+        hold = _step(case, ControlAction.HOLD, as_of, f"held (never blocked) until a steward decides: {why}")
         return CaseOutcome(case, "ditahan", True, False, (hold,), None)
     steps = list(_escalation(case, policy, as_of, ended_on))
     fired = {step.action for step in steps}
-    blocking = "pemblokiran" in fired and ended_on is None
-    if "pemblokiran" in fired and ended_on is not None:
-        steps.append(_step(case, "buka_blokir", ended_on, why_ended))
+    blocking = ControlAction.PEMBLOKIRAN in fired and ended_on is None
+    if ControlAction.PEMBLOKIRAN in fired and ended_on is not None:
+        steps.append(_step(case, ControlAction.BUKA_BLOKIR, ended_on, why_ended))
     return CaseOutcome(case, _stage(case, fired, ended_on, blocking), False, blocking, tuple(steps), ended_on)
 
 
@@ -128,17 +128,24 @@ def _escalation(
     recommendation = case.recommendation_no or case.case_key
     early = early_warning_day(deadline, policy)
     if early is not None and early <= as_of < deadline and ended_on is None:
-        yield _step(
-            case, "peringatan_dini", early, f"PPK follow-up deadline {deadline} of {recommendation} nears"
-        )
+        nears = f"PPK follow-up deadline {deadline} of {recommendation} nears"
+        yield _step(case, ControlAction.PERINGATAN_DINI, early, nears)
     peringatan = deadline + timedelta(days=policy.peringatan_after_days)
     teguran = peringatan + timedelta(days=policy.teguran_after_days)
     pemblokiran = teguran + timedelta(days=policy.pemblokiran_after_days)
-    schedule: tuple[tuple[ActionKind, date, str], ...] = (
-        ("peringatan", peringatan, f"PPK follow-up deadline {deadline} of {recommendation} passed"),
-        ("teguran", teguran, f"no sanction recorded {policy.teguran_after_days} days after the peringatan"),
+    schedule: tuple[tuple[ControlAction, date, str], ...] = (
         (
-            "pemblokiran",
+            ControlAction.PERINGATAN,
+            peringatan,
+            f"PPK follow-up deadline {deadline} of {recommendation} passed",
+        ),
+        (
+            ControlAction.TEGURAN,
+            teguran,
+            f"no sanction recorded {policy.teguran_after_days} days after the peringatan",
+        ),
+        (
+            ControlAction.PEMBLOKIRAN,
             pemblokiran,
             f"no sanction recorded {policy.pemblokiran_after_days} days after the teguran",
         ),
@@ -155,7 +162,9 @@ def early_warning_day(deadline: date, policy: EnforcementSettings) -> date | Non
     return deadline - timedelta(days=policy.peringatan_dini_days_before)
 
 
-def _stage(case: EnforcementCase, fired: AbstractSet[str], ended_on: date | None, blocking: bool) -> Stage:
+def _stage(
+    case: EnforcementCase, fired: AbstractSet[ControlAction], ended_on: date | None, blocking: bool
+) -> Stage:
     if blocking:
         return "diblokir"
     if ended_on is not None:
@@ -166,12 +175,12 @@ def _stage(case: EnforcementCase, fired: AbstractSet[str], ended_on: date | None
             if case.annulled or case.verification_result == "dibatalkan"
             else "meninggalkan_dinas"
         )
-    if "teguran" in fired:
+    if ControlAction.TEGURAN in fired:
         return "teguran"
-    return "peringatan" if "peringatan" in fired else "menunggu_tindak_lanjut"
+    return "peringatan" if ControlAction.PERINGATAN in fired else "menunggu_tindak_lanjut"
 
 
-def _step(case: EnforcementCase, action: ActionKind, due_on: date, reason: str) -> ControlStep:
+def _step(case: EnforcementCase, action: ControlAction, due_on: date, reason: str) -> ControlStep:
     return ControlStep(case.case_id, case.case_key, case.nip, action, due_on, reason)
 
 

@@ -12,6 +12,8 @@ from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.enforce.store import EnforcementReport, apply_plan
 from sbt_sync.settings import EnforcementSettings
+from sbt_sync.states.conflicts import ConflictStatus
+from sbt_sync.states.outbox import OPEN, PushAction
 
 
 def run_enforcement(
@@ -36,8 +38,8 @@ def conflicted_blocks(session: Session) -> list[tuple[int, str, str]]:
     """
     rows = session.execute(
         select(OutboxEntry.id, OutboxEntry.nip, OutboxEntry.case_refs).where(
-            OutboxEntry.action == "blokir",
-            OutboxEntry.state.in_(("pending", "awaiting_approval", "in_flight")),
+            OutboxEntry.action == PushAction.BLOKIR,
+            OutboxEntry.state.in_(OPEN),
         )
     ).all()
     wanted = {ref for _, _, refs in rows for ref in refs or []}
@@ -50,7 +52,9 @@ def conflicted_blocks(session: Session) -> list[tuple[int, str, str]]:
             select(Case.case_key)
             .join(Conflict, Conflict.case_id == Case.id)
             .where(
-                Case.case_key.in_(keys[start : start + 1000]), Conflict.status == "open", Conflict.critical
+                Case.case_key.in_(keys[start : start + 1000]),
+                Conflict.status == ConflictStatus.OPEN,
+                Conflict.critical,
             )
         )
         conflicted.update(session.scalars(query))

@@ -22,12 +22,9 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
 from sbt_sync.enforce.guard import GuardVerdict, judge_changes
 from sbt_sync.enforce.model import BlockDecision, EnforcementPlan
-from sbt_sync.enforce.outbox import PushAction, idempotency_key, push_payload
+from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.settings import GuardSettings
-
-UNSENT_STATES = ("pending", "awaiting_approval")
-SENT_STATES = ("in_flight", "acked")
-"""Rows SIASN has (or may have) applied: they tell what SIASN's flag is believed to be."""
+from sbt_sync.states.outbox import SENT, UNSENT, ApprovalStatus, OutboxState, PushAction, moving_to
 
 
 @dataclass(frozen=True)
@@ -64,8 +61,8 @@ class EnforcementReport:
             "held_cases": [mask_nips(key) for key in self.held_cases[:20]],  # a case key can hold a NIP
             "blocked_nips": self.blocked_nips,
             "changes": {
-                "blokir": sum(1 for c in self.changes if c.action == "blokir"),
-                "buka": sum(1 for c in self.changes if c.action == "buka"),
+                PushAction.BLOKIR: sum(1 for c in self.changes if c.action == PushAction.BLOKIR),
+                PushAction.BUKA: sum(1 for c in self.changes if c.action == PushAction.BUKA),
                 "sample": [f"{c.action} {mask_nip(c.nip)} v{c.version}" for c in self.changes[:10]],
             },
             "outbox_rows": sum(1 for c in self.changes if c.outbox_id is not None),
@@ -176,10 +173,10 @@ def _approval(
             "reason": verdict.reason,
             "rule": verdict.rule,
             "limit": verdict.limit,
-            "blokir": blokir,
-            "buka": len(flips) - blokir,
+            PushAction.BLOKIR: blokir,
+            PushAction.BUKA: len(flips) - blokir,
         },
-        status="waiting",
+        status=ApprovalStatus.WAITING,
         requested_at=now,
     )
     session.add(approval)
@@ -208,7 +205,7 @@ def _write_flip(
     now: datetime,
 ) -> tuple[FlagChange, int]:
     nip = decision.nip
-    action: PushAction = "blokir" if decision.blocked else "buka"
+    action = PushAction.setting(decision.blocked)
     # An unblock refers to the cases that had required the block.
     case_ids = list(decision.blocking_case_ids) if decision.blocked else list(old.case_ids if old else [])
     if old is None:
@@ -222,16 +219,16 @@ def _write_flip(
         old.version, old.since, old.updated_at = old.version + 1, now, now
     superseded: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
         update(OutboxEntry)
-        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(UNSENT_STATES))
-        .values(state="superseded", last_error=f"superseded by block_state version {old.version}")
+        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(moving_to(OutboxState.SUPERSEDED, *UNSENT)))
+        .values(state=OutboxState.SUPERSEDED, last_error=f"superseded by block_state version {old.version}")
     ).rowcount
     last_sent = session.scalar(
         select(OutboxEntry.action)
-        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(SENT_STATES))
+        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(SENT))
         .order_by(OutboxEntry.id.desc())
         .limit(1)
     )
-    if (last_sent == "blokir") == decision.blocked:  # SIASN already holds this flag
+    if (last_sent == PushAction.BLOKIR) == decision.blocked:  # SIASN already holds this flag
         return FlagChange(nip, action, old.version, None), superseded
     refs = [case_keys.get(i, str(i)) for i in case_ids]
     numbers = [n for i in case_ids if (n := recommendation_nos.get(i))]
@@ -241,7 +238,7 @@ def _write_flip(
         action=action,
         case_refs=refs,
         payload=push_payload(nip, action, refs, numbers),
-        state="awaiting_approval" if approval is not None else "pending",
+        state=OutboxState.AWAITING_APPROVAL if approval is not None else OutboxState.PENDING,
         attempts=0,
         next_attempt_at=now,
         approval_id=approval.id if approval is not None else None,

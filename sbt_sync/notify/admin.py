@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AuditEntry, User
-from sbt_sync.db.models.letters import Letter, MailState, NotificationOutboxEntry, PicAddress
+from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
 from sbt_sync.notify.queue import pic_addresses
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
+from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -117,7 +118,7 @@ def planned_mail(session: Session) -> list[dict[str, Any]]:
     rows = session.execute(
         select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
-        .where(NotificationOutboxEntry.state.in_([MailState.HELD, MailState.PENDING, MailState.SENDING]))
+        .where(NotificationOutboxEntry.state.in_(UNSENT))
         .order_by(NotificationOutboxEntry.id)
     ).all()
     return [
@@ -175,7 +176,8 @@ def retry_mail(
     for row, instansi_id in session.execute(query).all():
         if not row.recipients:
             row.recipients = pic_addresses(session, instansi_id)
-        row.state, row.next_attempt_at, row.attempts = MailState.PENDING.value, now, 0
+        row.state = check_mail_move(row.state, MailState.PENDING)
+        row.next_attempt_at, row.attempts = now, 0
         count += 1
     _audit(
         session,
@@ -195,11 +197,13 @@ def release_mail(
     """Release held letters (reviewed mode) for sending; every held one when no ids are given."""
     if not reason.strip():
         raise SbtError("a reason is required", code="reason_required")
-    query = update(NotificationOutboxEntry).where(NotificationOutboxEntry.state == MailState.HELD)
+    query = update(NotificationOutboxEntry).where(
+        NotificationOutboxEntry.state.in_(moving_to(MailState.PENDING, MailState.HELD))
+    )
     if row_ids:
         query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
     count: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
-        query.values(state=MailState.PENDING.value, next_attempt_at=utcnow())
+        query.values(state=MailState.PENDING, next_attempt_at=utcnow())
     ).rowcount
     _audit(
         session,

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
@@ -94,9 +95,18 @@ class NotifyReport:
         return dict(self.__dict__)
 
 
+class _Kind(StrEnum):
+    """What became of one delivery; each is recorded by one :mod:`~sbt_sync.notify.queue` move."""
+
+    SENT = "sent"
+    PARKED = "parked"
+    DEFERRED = "deferred"
+    ABORTED = "aborted"
+
+
 @dataclass(frozen=True)
 class _Outcome:
-    kind: str  # sent, parked, deferred, aborted
+    kind: _Kind
     tries: int
     answer: str
     ambiguous: int = 0
@@ -176,7 +186,7 @@ class Notifier:
 
     def _deliver(self, row: ClaimedMail) -> _Outcome:
         if not row.recipients:
-            return _Outcome("parked", 0, queue.NO_PIC.format(instansi=f"of letter {row.letter_id}"))
+            return _Outcome(_Kind.PARKED, 0, queue.NO_PIC.format(instansi=f"of letter {row.letter_id}"))
         data = self._message(row)
         budget = max(1, min(self._opt.tries_per_run, self._opt.max_attempts - row.attempts + 1))
         initial = self._opt.initial_backoff
@@ -206,15 +216,15 @@ class Notifier:
         try:
             sent = retrying(attempt)
         except PermanentMailError as exc:
-            return _Outcome("parked", tries, exc.answer, ambiguous)
+            return _Outcome(_Kind.PARKED, tries, exc.answer, ambiguous)
         except MailConfigError as exc:
-            return _Outcome("aborted", tries, str(exc), ambiguous)
+            return _Outcome(_Kind.ABORTED, tries, str(exc), ambiguous)
         except TransientMailError as exc:
-            return _Outcome("deferred", tries, str(exc), ambiguous)
+            return _Outcome(_Kind.DEFERRED, tries, str(exc), ambiguous)
         answer = sent.answer
         if sent.refused:
             answer += "; refused: " + "; ".join(f"{r}: {a}" for r, a in sent.refused.items())
-        return _Outcome("sent", tries, answer, ambiguous)
+        return _Outcome(_Kind.SENT, tries, answer, ambiguous)
 
     def _record(self, row: ClaimedMail, outcome: _Outcome, report: NotifyReport) -> None:
         extra = max(0, outcome.tries - 1)
@@ -225,12 +235,12 @@ class Notifier:
         with self._db.session() as session:
             if outcome.ambiguous:
                 queue.count_ambiguous(session, row.id, outcome.ambiguous)
-            if outcome.kind == "sent":
+            if outcome.kind == _Kind.SENT:
                 queue.mark_sent(session, row.id, answer=outcome.answer, now=now, extra_attempts=extra)
                 report.sent += 1
                 if len(report.sent_sample) < 10:
                     report.sent_sample.append(f"{label}: {outcome.answer}")
-            elif outcome.kind == "deferred" and row.attempts + extra < self._opt.max_attempts:
+            elif outcome.kind == _Kind.DEFERRED and row.attempts + extra < self._opt.max_attempts:
                 pause = min(self._opt.defer_seconds * 2 ** (row.attempts - 1), 86400.0)
                 retry_at = now + timedelta(seconds=pause)
                 queue.mark_deferred(
@@ -238,9 +248,9 @@ class Notifier:
                 )
                 report.deferred += 1
                 log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), outcome.answer)
-            elif outcome.kind in ("parked", "deferred"):
+            elif outcome.kind in (_Kind.PARKED, _Kind.DEFERRED):
                 answer = outcome.answer
-                if outcome.kind == "deferred":
+                if outcome.kind == _Kind.DEFERRED:
                     answer = f"gave up after {row.attempts + extra} attempts: {answer}"
                 queue.mark_parked(session, row.id, answer=answer, extra_attempts=extra)
                 report.parked += 1

@@ -17,7 +17,8 @@ from typing import cast
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models.letters import Letter, MailState, NotificationOutboxEntry, PicAddress
+from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
+from sbt_sync.states.mail import MailState, moving_to
 
 NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and retry"
 
@@ -67,7 +68,7 @@ def enqueue(
         message_id=message_id,
         recipients=recipients,
         subject=subject,
-        state=state.value,
+        state=state,
         attempts=0,
         next_attempt_at=now,
         ambiguous_resends=0,
@@ -92,8 +93,8 @@ def recover_sending(session: Session, now: datetime) -> int:
     )
     plain = session.execute(
         update(NotificationOutboxEntry)
-        .where(NotificationOutboxEntry.state == MailState.SENDING)
-        .values(state=MailState.PENDING.value, next_attempt_at=now)
+        .where(NotificationOutboxEntry.state.in_(moving_to(MailState.PENDING, MailState.SENDING)))
+        .values(state=MailState.PENDING, next_attempt_at=now)
     )
     return cast(int, plain.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
 
@@ -105,7 +106,8 @@ def claim(
     expired lease; oldest first. Each is leased until ``now + lease``."""
     due_by = due_by or now
     box = NotificationOutboxEntry
-    due = and_(box.state.in_([MailState.PENDING, MailState.SENDING]), box.next_attempt_at <= due_by)
+    claimable = moving_to(MailState.SENDING, MailState.PENDING, MailState.SENDING)
+    due = and_(box.state.in_(claimable), box.next_attempt_at <= due_by)
     candidates = session.scalars(
         select(NotificationOutboxEntry).where(due).order_by(NotificationOutboxEntry.id).limit(limit)
     ).all()
@@ -120,7 +122,7 @@ def claim(
                 NotificationOutboxEntry.attempts == row.attempts,
             )
             .values(
-                state=MailState.SENDING.value,
+                state=MailState.SENDING,
                 next_attempt_at=now + lease,
                 attempts=row.attempts + 1,
                 data_sent_at=None,
@@ -162,11 +164,14 @@ def count_ambiguous(session: Session, row_id: int, count: int) -> None:
 
 
 def mark_sent(session: Session, row_id: int, *, answer: str, now: datetime, extra_attempts: int = 0) -> None:
+    """Record the server's acceptance, whatever became of the row since it was claimed (a late
+    acceptance: :data:`sbt_sync.states.mail.MAIL_MOVES` allows ``-> sent`` from every state a claimed
+    row can be in), so there is no condition on its state."""
     session.execute(
         update(NotificationOutboxEntry)
         .where(NotificationOutboxEntry.id == row_id)
         .values(
-            state=MailState.SENT.value,
+            state=MailState.SENT,
             server_answer=answer,
             sent_at=now,
             attempts=NotificationOutboxEntry.attempts + extra_attempts,
@@ -178,9 +183,12 @@ def mark_parked(session: Session, row_id: int, *, answer: str, extra_attempts: i
     """Park a row for stewards with the server's own words (or why it cannot be sent)."""
     session.execute(
         update(NotificationOutboxEntry)
-        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.state == MailState.SENDING)
+        .where(
+            NotificationOutboxEntry.id == row_id,
+            NotificationOutboxEntry.state.in_(_from_sending(MailState.PARKED)),
+        )
         .values(
-            state=MailState.PARKED.value,
+            state=MailState.PARKED,
             server_answer=answer,
             data_sent_at=None,
             attempts=NotificationOutboxEntry.attempts + extra_attempts,
@@ -194,9 +202,12 @@ def mark_deferred(
     """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run)."""
     session.execute(
         update(NotificationOutboxEntry)
-        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.state == MailState.SENDING)
+        .where(
+            NotificationOutboxEntry.id == row_id,
+            NotificationOutboxEntry.state.in_(_from_sending(MailState.PENDING)),
+        )
         .values(
-            state=MailState.PENDING.value,
+            state=MailState.PENDING,
             server_answer=error,
             next_attempt_at=retry_at,
             data_sent_at=None,
@@ -211,7 +222,13 @@ def release(session: Session, row_ids: list[int], now: datetime) -> None:
         session.execute(
             update(NotificationOutboxEntry)
             .where(
-                NotificationOutboxEntry.id.in_(row_ids), NotificationOutboxEntry.state == MailState.SENDING
+                NotificationOutboxEntry.id.in_(row_ids),
+                NotificationOutboxEntry.state.in_(_from_sending(MailState.PENDING)),
             )
-            .values(state=MailState.PENDING.value, next_attempt_at=now, data_sent_at=None)
+            .values(state=MailState.PENDING, next_attempt_at=now, data_sent_at=None)
         )
+
+
+def _from_sending(new: MailState) -> tuple[MailState, ...]:
+    """``(sending,)``, checked to move to ``new``: a notifier records only rows it holds."""
+    return moving_to(new, MailState.SENDING)

@@ -7,6 +7,7 @@ transaction. Errors a user can act on are :class:`~sbt_sync.errors.SbtError` wit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -24,6 +25,15 @@ from sbt_sync.db.models import (
     User,
 )
 from sbt_sync.errors import SbtError
+from sbt_sync.states.outbox import (
+    APPROVAL_ROW_STATE,
+    OPEN,
+    ApprovalStatus,
+    OutboxState,
+    PushAction,
+    check_approval_move,
+    moving_to,
+)
 
 SAMPLE = 20
 
@@ -33,10 +43,13 @@ def outbox_status(session: Session) -> dict[str, Any]:
     by_state = select(OutboxEntry.state, func.count()).group_by(OutboxEntry.state)
     counts: dict[str, int] = {state: count for state, count in session.execute(by_state).tuples()}
     waiting = session.scalars(
-        select(PushApproval).where(PushApproval.status == "waiting").order_by(PushApproval.id)
+        select(PushApproval).where(PushApproval.status == ApprovalStatus.WAITING).order_by(PushApproval.id)
     )
     parked = session.scalars(
-        select(OutboxEntry).where(OutboxEntry.state == "parked").order_by(OutboxEntry.id).limit(SAMPLE)
+        select(OutboxEntry)
+        .where(OutboxEntry.state == OutboxState.PARKED)
+        .order_by(OutboxEntry.id)
+        .limit(SAMPLE)
     )
     latest = session.scalar(select(func.max(SiasnObservation.observed_at)))
     drift = (
@@ -47,7 +60,7 @@ def outbox_status(session: Session) -> dict[str, Any]:
         else None
     )
     return {
-        "outbox": {state: counts.get(state, 0) for state in _STATES},
+        "outbox": {state.value: counts.get(state, 0) for state in OutboxState},
         "approvals_waiting": [_approval(a) for a in waiting],
         "parked": [_row(r) for r in parked],
         "readback": {"at": latest.isoformat() if latest else None, "drift": drift},
@@ -56,12 +69,73 @@ def outbox_status(session: Session) -> dict[str, Any]:
 
 def planned_pushes(session: Session) -> list[dict[str, Any]]:
     """What a push would send now and later (dry run): pending, in flight and awaiting approval."""
-    rows = session.scalars(
-        select(OutboxEntry)
-        .where(OutboxEntry.state.in_(("pending", "in_flight", "awaiting_approval")))
-        .order_by(OutboxEntry.id)
-    )
+    rows = session.scalars(select(OutboxEntry).where(OutboxEntry.state.in_(OPEN)).order_by(OutboxEntry.id))
     return [_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a steward says about a guarded push, in the words each channel needs."""
+
+    status: ApprovalStatus
+    """``approved`` releases the held rows, ``rejected`` withdraws them."""
+    verb: str
+    """``approve`` or ``reject``: the audit log's ``push.<verb>``, the console's ``push.<verb>_done``."""
+    moved_key: str
+    """The result key that counts the rows moved: ``released`` or ``withdrawn``."""
+    done: str
+    """The CLI's one line, formatted with the result."""
+
+
+APPROVE = Verdict(
+    ApprovalStatus.APPROVED, "approve", "released", "approval {id} approved: {released} row(s) released"
+)
+REJECT = Verdict(
+    ApprovalStatus.REJECTED, "reject", "withdrawn", "approval {id} rejected: {withdrawn} row(s) withdrawn"
+)
+
+
+def decide_approval(
+    session: Session,
+    approval_id: int | None,
+    verdict: Verdict,
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+) -> dict[str, Any]:
+    """Approve or reject a push the change guard held back (audited); the console and the CLI both
+    decide through here. Without an id, the only waiting approval.
+
+    Approving releases the held rows (``pending``, due now). Rejecting withdraws them
+    (``superseded``), and each withdrawn change's block state goes back to the flag SIASN still holds
+    (a new version), so the next enforcement run sees the change again and, while the data still asks
+    for it, proposes it again behind the guard: a rejected unblock is never silently taken as done.
+    The result is the approval, the rows moved (under ``verdict.moved_key``) and, for a rejection,
+    how many block states were ``restored``.
+    """
+    approval = _waiting(session, approval_id)
+    held = (
+        list(
+            session.scalars(
+                select(OutboxEntry).where(
+                    OutboxEntry.approval_id == approval.id,
+                    OutboxEntry.state == OutboxState.AWAITING_APPROVAL,
+                )
+            )
+        )
+        if verdict.status == ApprovalStatus.REJECTED
+        else []
+    )
+    moved = _decide(
+        session, approval, verdict, reason=reason, actor=actor, channel=channel,
+        client_address=client_address,
+    )  # fmt: skip
+    result = _approval(approval) | {verdict.moved_key: moved}
+    if verdict.status == ApprovalStatus.REJECTED:
+        result["restored"] = _restore_block_states(session, held, approval.id)
+    return result
 
 
 def approve(
@@ -73,19 +147,11 @@ def approve(
     channel: str = "cli",
     client_address: str | None = None,
 ) -> dict[str, Any]:
-    """Release the rows a guard held back; without an id, the only waiting approval."""
-    approval = _waiting(session, approval_id)
-    released = _decide(
-        session,
-        approval,
-        "approved",
-        "pending",
-        reason=reason,
-        actor=actor,
-        channel=channel,
+    """Release the rows a guard held back (:func:`decide_approval` with :data:`APPROVE`)."""
+    return decide_approval(
+        session, approval_id, APPROVE, reason=reason, actor=actor, channel=channel,
         client_address=client_address,
-    )
-    return _approval(approval) | {"released": released}
+    )  # fmt: skip
 
 
 def reject(
@@ -97,26 +163,11 @@ def reject(
     channel: str = "cli",
     client_address: str | None = None,
 ) -> dict[str, Any]:
-    """Withdraw the rows a guard held back; a later run decides afresh.
-
-    Each withdrawn change's block state goes back to the flag SIASN still holds (a new version), so
-    the next enforcement run sees the change again and, while the data still asks for it, proposes
-    it again behind the guard: a rejected unblock is never silently taken as done.
-    """
-    approval = _waiting(session, approval_id)
-    held = list(
-        session.scalars(
-            select(OutboxEntry).where(
-                OutboxEntry.approval_id == approval.id, OutboxEntry.state == "awaiting_approval"
-            )
-        )
-    )
-    withdrawn = _decide(
-        session, approval, "rejected", "superseded", reason=reason, actor=actor, channel=channel,
+    """Withdraw the rows a guard held back (:func:`decide_approval` with :data:`REJECT`)."""
+    return decide_approval(
+        session, approval_id, REJECT, reason=reason, actor=actor, channel=channel,
         client_address=client_address,
     )  # fmt: skip
-    restored = _restore_block_states(session, held, approval.id)
-    return _approval(approval) | {"withdrawn": withdrawn, "restored": restored}
 
 
 def _restore_block_states(session: Session, rows: Sequence[OutboxEntry], approval_id: int) -> int:
@@ -125,7 +176,7 @@ def _restore_block_states(session: Session, rows: Sequence[OutboxEntry], approva
         state = session.get(BlockState, row.nip)
         if state is None or state.version != row.block_version:
             continue  # a later change already moved this NIP on
-        blocked_in_siasn = row.action == "buka"
+        blocked_in_siasn = row.action == PushAction.BUKA
         case_ids = (
             list(session.scalars(select(Case.id).where(Case.case_key.in_(list(row.case_refs or [])))))
             if blocked_in_siasn
@@ -152,12 +203,12 @@ def retry(
     """Make parked rows (and pending rows waiting out a backoff) due now; all of them without ids."""
     now = utcnow()
     query = update(OutboxEntry).where(
-        (OutboxEntry.state == "parked")
-        | ((OutboxEntry.state == "pending") & (OutboxEntry.next_attempt_at > now))
+        (OutboxEntry.state == _PARKED)
+        | ((OutboxEntry.state == _BACKING_OFF) & (OutboxEntry.next_attempt_at > now))
     )
     if row_ids:
         query = query.where(OutboxEntry.id.in_(list(row_ids)))
-    count: int = session.execute(query.values(state="pending", next_attempt_at=now)).rowcount  # type: ignore[attr-defined]
+    count: int = session.execute(query.values(state=OutboxState.PENDING, next_attempt_at=now)).rowcount  # type: ignore[attr-defined]
     session.add(
         AuditEntry(
             at=now,
@@ -175,7 +226,8 @@ def retry(
     return count
 
 
-_STATES = ("pending", "awaiting_approval", "in_flight", "acked", "parked", "superseded")
+_PARKED, _BACKING_OFF = moving_to(OutboxState.PENDING, OutboxState.PARKED, OutboxState.PENDING)
+"""What a retry makes due now: parked rows, and pending rows waiting out a backoff."""
 
 
 def _waiting(session: Session, approval_id: int | None) -> PushApproval:
@@ -185,7 +237,7 @@ def _waiting(session: Session, approval_id: int | None) -> PushApproval:
             raise SbtError(
                 f"push approval {approval_id} does not exist", code="approval_missing", id=approval_id
             )
-        if approval.status != "waiting":
+        if approval.status != ApprovalStatus.WAITING:
             raise SbtError(
                 f"push approval {approval_id} is already {approval.status}",
                 code="approval_done",
@@ -193,7 +245,7 @@ def _waiting(session: Session, approval_id: int | None) -> PushApproval:
                 status=approval.status,
             )
         return approval
-    waiting = list(session.scalars(select(PushApproval).where(PushApproval.status == "waiting")))
+    waiting = list(session.scalars(select(PushApproval).where(PushApproval.status == ApprovalStatus.WAITING)))
     if not waiting:
         raise SbtError("no push waits for approval", code="approval_none")
     if len(waiting) > 1:
@@ -210,8 +262,7 @@ def _actor_id(session: Session, actor: str) -> int | None:
 def _decide(
     session: Session,
     approval: PushApproval,
-    status: str,
-    row_state: str,
+    verdict: Verdict,
     *,
     reason: str,
     actor: str,
@@ -220,12 +271,18 @@ def _decide(
 ) -> int:
     if not reason.strip():
         raise SbtError("a reason is required", code="reason_required")
+    before, status = approval.status, verdict.status
+    check_approval_move(before, status)
+    row_state = APPROVAL_ROW_STATE[status]
     now = utcnow()
     approval.status, approval.decided_at, approval.reason = status, now, reason
     approval.decided_by_id = _actor_id(session, actor)
     moved: int = session.execute(  # type: ignore[attr-defined]
         update(OutboxEntry)
-        .where(OutboxEntry.approval_id == approval.id, OutboxEntry.state == "awaiting_approval")
+        .where(
+            OutboxEntry.approval_id == approval.id,
+            OutboxEntry.state.in_(moving_to(row_state, OutboxState.AWAITING_APPROVAL)),
+        )
         .values(state=row_state, next_attempt_at=now)
     ).rowcount
     session.add(
@@ -233,10 +290,10 @@ def _decide(
             at=now,
             actor_id=approval.decided_by_id,
             actor_name=actor,
-            action=f"push.{status[:-1] if status.endswith('d') else status}",
+            action=f"push.{verdict.verb}",
             object_type="push_approval",
             object_id=str(approval.id),
-            before={"status": "waiting"},
+            before={"status": before},
             after={"status": status, "rows": moved},
             reason=reason,
             channel=channel,

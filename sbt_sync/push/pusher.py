@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from tenacity import (
@@ -36,6 +37,7 @@ from sbt_sync.push import queue
 from sbt_sync.push.queue import ClaimedRow
 from sbt_sync.push.ratelimit import RateLimiter
 from sbt_sync.settings import PushSettings
+from sbt_sync.states.outbox import PushAction
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +67,22 @@ class PushOptions:
         return base if not overrides else cls(**{**base.__dict__, **overrides})
 
 
+class _Kind(StrEnum):
+    """What became of one delivery; each is recorded by one :mod:`~sbt_sync.push.queue` move."""
+
+    ACKED = "acked"
+    """SIASN applied (or replayed) it: ``in_flight`` -> ``acked``."""
+    PARKED = "parked"
+    """SIASN refused it, or it cannot be sent: ``in_flight`` -> ``parked``."""
+    DEFERRED = "deferred"
+    """Transient failures outlasted the retries: ``in_flight`` -> ``pending``, due later."""
+    ABORTED = "aborted"
+    """SIASN refused our credentials: the row goes back untouched and the run stops."""
+
+
 @dataclass(frozen=True)
 class _Outcome:
-    kind: str  # acked, parked, deferred, aborted
+    kind: _Kind
     tries: int
     result: PushResult | None = None
     message: str = ""
@@ -169,7 +184,7 @@ class Pusher:
             sleep=self._sleep,
             reraise=True,
         )
-        send = self._siasn.blokir if row.action == "blokir" else self._siasn.buka
+        send = self._siasn.blokir if row.action == PushAction.BLOKIR else self._siasn.buka
         tries = 0
 
         def attempt() -> PushResult:
@@ -180,17 +195,17 @@ class Pusher:
 
         try:
             result = retrying(attempt)
-            return _Outcome("acked", tries, result=result)
+            return _Outcome(_Kind.ACKED, tries, result=result)
         except PermanentPushError as exc:
-            return _Outcome("parked", tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
+            return _Outcome(_Kind.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
         except ValueError as exc:  # a malformed NIP or body: no retry can fix it
-            return _Outcome("parked", tries, message=f"not sendable: {exc}")
+            return _Outcome(_Kind.PARKED, tries, message=f"not sendable: {exc}")
         except AuthenticationError as exc:
-            return _Outcome("aborted", tries, message=str(exc))
+            return _Outcome(_Kind.ABORTED, tries, message=str(exc))
         except TransientPushError as exc:
-            return _Outcome("deferred", tries, message=str(exc), retry_after=exc.retry_after)
+            return _Outcome(_Kind.DEFERRED, tries, message=str(exc), retry_after=exc.retry_after)
         except ConnectorError as exc:  # e.g. an answer not shaped as the contract says
-            return _Outcome("deferred", tries, message=str(exc))
+            return _Outcome(_Kind.DEFERRED, tries, message=str(exc))
 
     def _stop(self, state: RetryCallState) -> bool:
         """Stop after ``max_attempts``, or at once when SIASN asks for a longer pause than we wait."""
@@ -213,7 +228,7 @@ class Pusher:
         extra = max(0, outcome.tries - 1)
         now = utcnow()
         with self._db.session() as session:
-            if outcome.kind == "acked" and outcome.result is not None:
+            if outcome.kind == _Kind.ACKED and outcome.result is not None:
                 result = outcome.result
                 note = (
                     None if result.changed is not False else f"SIASN already in that state: {result.message}"
@@ -226,13 +241,13 @@ class Pusher:
                 report.unchanged += int(result.changed is False)
                 if len(report.acked_sample) < 10:
                     report.acked_sample.append(f"{label}: {result.reference}")
-            elif outcome.kind == "parked":
+            elif outcome.kind == _Kind.PARKED:
                 queue.mark_parked(session, row.id, message=outcome.message, extra_attempts=extra)
                 report.parked += 1
                 log.warning("parked %s: %s", label, outcome.message)
                 if len(report.parked_sample) < 10:
                     report.parked_sample.append(f"{label}: {outcome.message}")
-            elif outcome.kind == "deferred":
+            elif outcome.kind == _Kind.DEFERRED:
                 retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, self._opt.defer_seconds))
                 queue.mark_deferred(
                     session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import OutboxEntry
-from sbt_sync.enforce.outbox import PushAction
+from sbt_sync.states.outbox import OPEN, OutboxState, PushAction, moving_to
 
-OPEN_STATES = ("pending", "in_flight", "awaiting_approval")
+_S = OutboxState
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,17 @@ def recover_in_flight(session: Session, now: datetime) -> int:
     """Make every ``in_flight`` row due again (a pusher that starts alone takes over a dead one's rows)."""
     result = session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.state == "in_flight")
-        .values(state="pending", next_attempt_at=now)
+        .where(OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
+        .values(state=_S.PENDING, next_attempt_at=now)
     )
     return cast(int, result.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
 
 
 def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> list[ClaimedRow]:
     """Claim up to ``limit`` due rows (pending, or in flight with an expired lease), oldest first."""
-    due = or_(
-        and_(OutboxEntry.state == "pending", OutboxEntry.next_attempt_at <= now),
-        and_(OutboxEntry.state == "in_flight", OutboxEntry.next_attempt_at <= now),
+    due = and_(
+        OutboxEntry.state.in_(moving_to(_S.IN_FLIGHT, _S.PENDING, _S.IN_FLIGHT)),
+        OutboxEntry.next_attempt_at <= now,
     )
     candidates = session.scalars(
         select(OutboxEntry).where(due).order_by(OutboxEntry.id).limit(limit * 4)
@@ -59,7 +59,7 @@ def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> l
     first_open = dict(
         session.execute(
             select(OutboxEntry.nip, func.min(OutboxEntry.id))
-            .where(OutboxEntry.nip.in_({c.nip for c in candidates}), OutboxEntry.state.in_(OPEN_STATES))
+            .where(OutboxEntry.nip.in_({c.nip for c in candidates}), OutboxEntry.state.in_(OPEN))
             .group_by(OutboxEntry.nip)
         )
         .tuples()
@@ -74,11 +74,11 @@ def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> l
             .where(
                 OutboxEntry.id == row.id, OutboxEntry.state == row.state, OutboxEntry.attempts == row.attempts
             )
-            .values(state="in_flight", next_attempt_at=now + lease, attempts=row.attempts + 1)
+            .values(state=_S.IN_FLIGHT, next_attempt_at=now + lease, attempts=row.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]  # another pusher may have been faster
-            action = cast(PushAction, row.action)
+            action = PushAction(row.action)
             claimed.append(
                 ClaimedRow(row.id, row.nip, action, row.idempotency_key, dict(row.payload), row.attempts + 1)
             )
@@ -94,12 +94,15 @@ def mark_acked(
     note: str | None = None,
     extra_attempts: int = 0,
 ) -> None:
-    """Record SIASN's acknowledgement (``note``: e.g. SIASN already held the flag)."""
+    """Record SIASN's acknowledgement (``note``: e.g. SIASN already held the flag), whatever became
+    of the row since it was claimed (a late answer: :data:`sbt_sync.states.outbox.OUTBOX_MOVES`
+    allows ``-> acked`` from every state a claimed row can be in), so there is no condition on its
+    state."""
     session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.id == row_id)
         .values(
-            state="acked",
+            state=_S.ACKED,
             siasn_reference=reference,
             acked_at=now,
             last_error=note,
@@ -112,8 +115,8 @@ def mark_parked(session: Session, row_id: int, *, message: str, extra_attempts: 
     """Park a row SIASN refused; ``message`` is SIASN's own explanation, shown to stewards verbatim."""
     session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.id == row_id, OutboxEntry.state == "in_flight")
-        .values(state="parked", last_error=message, attempts=OutboxEntry.attempts + extra_attempts)
+        .where(OutboxEntry.id == row_id, OutboxEntry.state.in_(moving_to(_S.PARKED, _S.IN_FLIGHT)))
+        .values(state=_S.PARKED, last_error=message, attempts=OutboxEntry.attempts + extra_attempts)
     )
 
 
@@ -123,9 +126,9 @@ def mark_deferred(
     """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run's retries)."""
     session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.id == row_id, OutboxEntry.state == "in_flight")
+        .where(OutboxEntry.id == row_id, OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
         .values(
-            state="pending",
+            state=_S.PENDING,
             last_error=error,
             next_attempt_at=retry_at,
             attempts=OutboxEntry.attempts + extra_attempts,
@@ -139,6 +142,6 @@ def release(session: Session, row_ids: Iterable[int], now: datetime) -> None:
     if ids:
         session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.id.in_(ids), OutboxEntry.state == "in_flight")
-            .values(state="pending", next_attempt_at=now)
+            .where(OutboxEntry.id.in_(ids), OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
+            .values(state=_S.PENDING, next_attempt_at=now)
         )

@@ -40,12 +40,13 @@ from connectors.siasn import BlockStatus, SiasnApi
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import BlockState, Case, OutboxEntry, SiasnObservation
-from sbt_sync.enforce.outbox import PushAction, idempotency_key, push_payload
+from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.push.ratelimit import RateLimiter
+from sbt_sync.states.outbox import OPEN, OutboxState, PushAction
 
 log = logging.getLogger(__name__)
 
-UNDELIVERED = ("pending", "in_flight", "awaiting_approval")
+
 DEFAULT_SWEEP = timedelta(hours=24)
 """Every NIP with a block state is read at least this often by the daemon's readback."""
 
@@ -121,7 +122,7 @@ def readback(
         }
         undelivered = set(
             session.scalars(
-                select(OutboxEntry.nip).where(OutboxEntry.state.in_(UNDELIVERED), OutboxEntry.nip.in_(wanted))
+                select(OutboxEntry.nip).where(OutboxEntry.state.in_(OPEN), OutboxEntry.nip.in_(wanted))
             )
         )
         for nip, status, error in answers:
@@ -224,7 +225,7 @@ def _queue_correction(session: Session, state: BlockState, run_id: str | None) -
     now = utcnow()
     state.version += 1
     state.updated_at = now
-    action: PushAction = "blokir" if state.blocked else "buka"
+    action = PushAction.setting(state.blocked)
     refs = sorted(session.scalars(select(Case.case_key).where(Case.id.in_(state.case_ids))))
     session.add(
         OutboxEntry(
@@ -233,7 +234,7 @@ def _queue_correction(session: Session, state: BlockState, run_id: str | None) -
             action=action,
             case_refs=refs,
             payload=push_payload(state.nip, action, refs, []),
-            state="pending",
+            state=OutboxState.PENDING,
             attempts=0,
             next_attempt_at=now,
             block_version=state.version,

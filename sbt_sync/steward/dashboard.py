@@ -18,7 +18,13 @@ from sqlalchemy import Select, func, select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, ControlAction, OutboxEntry, QuarantinedRow
 from sbt_sync.reports.recap import TOTAL, Recap, build_recap
+from sbt_sync.states.conflicts import ConflictStatus
+from sbt_sync.states.control import ControlAction as Step
+from sbt_sync.states.outbox import OutboxState
 from sbt_sync.steward.scope import case_visible, conflict_visible
+
+_WAITING_ON_STEWARD = (OutboxState.AWAITING_APPROVAL, OutboxState.PARKED)
+"""Outbox rows only a steward moves on (an approval, a retry)."""
 
 
 @dataclass
@@ -56,8 +62,8 @@ def build_dashboard(database: Database, *, sources: Sequence[str] | None = None)
     trend: dict[str, Counter[str]] = {}
     with database.session() as session:
         dates = select(Case.recommendation_date, Case.sanction_date)
-        blocks = select(ControlAction.due_on).where(ControlAction.action == "pemblokiran")
-        conflicts = select(Conflict.id).where(Conflict.status == "open")
+        blocks = select(ControlAction.due_on).where(ControlAction.action == Step.PEMBLOKIRAN)
+        conflicts = select(Conflict.id).where(Conflict.status == ConflictStatus.OPEN)
         held_cases = select(Case.id).where(Case.held.is_(True))
         quarantined = select(QuarantinedRow.id).where(QuarantinedRow.status == "open")
         if sources is not None and only is not None:
@@ -80,7 +86,11 @@ def build_dashboard(database: Database, *, sources: Sequence[str] | None = None)
         held = count(held_cases)
         quarantine = count(quarantined)
         waiting = (
-            count(select(OutboxEntry.id).where(OutboxEntry.state.in_(("awaiting_approval", "parked"))))
+            count(
+                select(OutboxEntry.id).where(
+                    OutboxEntry.state.in_((OutboxState.AWAITING_APPROVAL, OutboxState.PARKED))
+                )
+            )
             if sources is None
             else 0
         )

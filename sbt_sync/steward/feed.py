@@ -16,16 +16,14 @@ from sqlalchemy import func, select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import OutboxEntry
-
-FINAL_STATES = ("acked", "superseded")
+from sbt_sync.states.outbox import FINAL, OutboxState, PushAction
 
 
 @dataclass
 class FeedItem:
     seq: int
     nip: str
-    action: str
-    """blokir or buka."""
+    action: PushAction
     block_version: int
     idempotency_key: str
     cases: list[str]
@@ -47,9 +45,7 @@ class FeedPage:
 def block_change_feed(database: Database, *, after: int = 0, limit: int = 100) -> FeedPage:
     with database.session() as session:
         barrier = session.scalar(
-            select(func.min(OutboxEntry.id)).where(
-                OutboxEntry.id > after, OutboxEntry.state.not_in(FINAL_STATES)
-            )
+            select(func.min(OutboxEntry.id)).where(OutboxEntry.id > after, OutboxEntry.state.not_in(FINAL))
         )
         query = select(OutboxEntry).where(OutboxEntry.id > after)
         if barrier is not None:
@@ -59,11 +55,11 @@ def block_change_feed(database: Database, *, after: int = 0, limit: int = 100) -
         FeedItem(
             seq=r.id,
             nip=r.nip,
-            action=r.action,
+            action=PushAction(r.action),
             block_version=r.block_version,
             idempotency_key=r.idempotency_key,
             cases=list(r.case_refs or []),
-            superseded=r.state == "superseded",
+            superseded=r.state == OutboxState.SUPERSEDED,
             created_at=r.created_at,
             acked_at=r.acked_at,
             siasn_reference=r.siasn_reference,
