@@ -13,6 +13,7 @@ from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
 from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.conflict_detail import ConflictDetail, show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
@@ -41,8 +42,8 @@ def _database(ctx: typer.Context) -> tuple[Database, IdentityThresholds]:
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    status: Annotated[str, typer.Option(help="open, resolved, auto_closed or all.")] = "open",
-    kind: Annotated[str | None, typer.Option(help="identity, name_mismatch, critical_field, ...")] = None,
+    status: Annotated[str, typer.Option(help=f"{', '.join(ConflictStatus)} or all.")] = ConflictStatus.OPEN,
+    kind: Annotated[str | None, typer.Option(help=f"{', '.join(ConflictKind)}.")] = None,
     agency: Annotated[str | None, typer.Option(help="Only conflicts raised on this source's rows.")] = None,
     kanreg: Annotated[str | None, typer.Option(help="Only conflicts whose case is in this Kanreg.")] = None,
     assignee: Annotated[

@@ -29,14 +29,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Case, CaseLink, Conflict, FieldProvenance
-from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
+from sbt_sync.reconcile.conflict_lifecycle import close, keep_raised, open_conflict
 from sbt_sync.reconcile.golden_model import ConflictDraft, GoldenCase
 from sbt_sync.reconcile.golden_status import day_of
 from sbt_sync.reconcile.identity_store import chunks
 from sbt_sync.reconcile.sanction_store import release_removed, sync_versions
+from sbt_sync.states.conflicts import CASE_KINDS
+from sbt_sync.states.conflicts import ConflictStatus as _S
 
 SYSTEM_ACTOR = "sbt-sync"
 """Who the audit log names for what reconciliation did on its own."""
+_STILL_ON = (_S.OPEN, _S.RESOLVED)
+"""A case conflict the reconciliation no longer raises closes from these (``auto_closed``)."""
 
 
 @dataclass
@@ -163,8 +167,7 @@ def persist(
         _record_removal(session, chunk, now)
         release_removed(session, chunk)
         for conflict in session.scalars(select(Conflict).where(Conflict.case_id.in_(chunk))):
-            if conflict.kind in CASE_CONFLICT_KINDS and conflict.status != "auto_closed":
-                conflict.status, conflict.closed_at = "auto_closed", now
+            if conflict.kind in CASE_KINDS and close(conflict, _S.AUTO_CLOSED, now, closing=_STILL_ON):
                 stats.conflicts_closed += 1
         session.execute(delete(Case).where(Case.id.in_(chunk)))
     stats.cases_removed = len(removed)
@@ -337,7 +340,7 @@ def _sync_conflicts(
     raised = {c.conflict_key: (ids[case.case_key], c) for case in cases for c in case.conflicts}
     existing: dict[str, Conflict] = {}
     for chunk in chunks(sorted(case_ids)):
-        query = select(Conflict).where(Conflict.case_id.in_(chunk), Conflict.kind.in_(CASE_CONFLICT_KINDS))
+        query = select(Conflict).where(Conflict.case_id.in_(chunk), Conflict.kind.in_(CASE_KINDS))
         existing.update((c.conflict_key, c) for c in session.scalars(query))
     for chunk in chunks(sorted(set(raised) - set(existing))):
         existing.update(
@@ -345,41 +348,25 @@ def _sync_conflicts(
             for c in session.scalars(select(Conflict).where(Conflict.conflict_key.in_(chunk)))
         )
     for key, stale in existing.items():
-        if key not in raised and stale.status != "auto_closed":
-            stale.status, stale.closed_at = "auto_closed", now
+        if key not in raised and close(stale, _S.AUTO_CLOSED, now, closing=_STILL_ON):
             stats.conflicts_closed += 1
     for key, (case_id, draft) in sorted(raised.items()):
         row = existing.get(key)
-        status = draft.status
+        status = _S(draft.status)
         if row is None:
-            session.add(
-                Conflict(
-                    conflict_key=key,
-                    kind=draft.kind,
-                    case_id=case_id,
-                    staged_record_id=None,
-                    field=draft.field,
-                    critical=draft.critical,
-                    priority=draft.priority,
-                    status=status,
-                    candidates=_candidates(draft),
-                    basis_hash=draft.basis_hash,
-                    opened_at=now,
-                    due_at=draft.due_at(now),
-                    closed_at=now if status == "resolved" else None,
-                    reopened_reason=draft.reopened_reason,
-                )
-            )
-            stats.conflicts_opened += status == "open"
+            open_conflict(
+                session, key=key, kind=draft.kind, status=status, now=now, due_at=draft.due_at(now),
+                case_id=case_id, staged_record_id=None, field=draft.field, critical=draft.critical,
+                priority=draft.priority, candidates=_candidates(draft), basis_hash=draft.basis_hash,
+                reopened_reason=draft.reopened_reason,
+            )  # fmt: skip
+            stats.conflicts_opened += status == _S.OPEN
             continue
-        if row.status != "open" and status == "open":
-            row.opened_at, row.due_at = now, draft.due_at(now)
-            row.reopened_reason = draft.reopened_reason or (
-                draft.reason or "raised again: the sources disagree again"
-            )
+        again = draft.reopened_reason or (draft.reason or "raised again: the sources disagree again")
+        if keep_raised(
+            row, status, now=now, due_at=draft.due_at(now), reopen_reason=again, note=draft.reopened_reason
+        ):
             stats.conflicts_opened += 1
-        elif draft.reopened_reason:
-            row.reopened_reason = draft.reopened_reason
         row.case_id, row.kind, row.field, row.critical, row.priority = (
             case_id,
             draft.kind,
@@ -388,9 +375,3 @@ def _sync_conflicts(
             draft.priority,
         )
         row.candidates, row.basis_hash = _candidates(draft), draft.basis_hash
-        row.status = status
-        row.closed_at = (
-            now
-            if status == "resolved" and row.closed_at is None
-            else (row.closed_at if status == "resolved" else None)
-        )

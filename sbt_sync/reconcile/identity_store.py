@@ -31,12 +31,19 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Conflict, StagedRecord, StewardDecision
 from sbt_sync.reconcile.candidates import CandidateSearch
+from sbt_sync.reconcile.conflict_lifecycle import close, keep_raised, open_conflict
 from sbt_sync.reconcile.identity import IdentityDecision, IdentityThresholds, make_query, resolve
+from sbt_sync.states.conflicts import ConflictKind
+from sbt_sync.states.conflicts import ConflictStatus as _S
 from schemas.names import normalise_name
 
 CHUNK = 2_000
 STEWARD_RULE = "steward"
-IDENTITY_PRIORITY = {"name_mismatch": (1, 3), "identity": (2, 5), "unresolved": (2, 5)}
+IDENTITY_PRIORITY = {
+    ConflictKind.NAME_MISMATCH: (1, 3),
+    ConflictKind.IDENTITY: (2, 5),
+    ConflictKind.UNRESOLVED: (2, 5),
+}
 """(priority, days until due): a NIP that names someone else could block the wrong person."""
 
 
@@ -209,10 +216,8 @@ def resolve_identities(
             rule = outcome[row.id][1]
             if rule == STEWARD_RULE:
                 stats.by_steward += 1
-                if conflict is not None and conflict.status != "resolved":
-                    conflict.status, conflict.closed_at = "resolved", now
-            elif conflict is not None and conflict.status == "open":
-                conflict.status, conflict.closed_at = "auto_closed", now
+                close(conflict, _S.RESOLVED, now, closing=(_S.OPEN, _S.AUTO_CLOSED))
+            elif close(conflict, _S.AUTO_CLOSED, now, closing=(_S.OPEN,)):
                 stats.conflicts_closed += 1
             stats.rules[rule] = stats.rules.get(rule, 0) + 1
             continue
@@ -220,65 +225,49 @@ def resolve_identities(
         stats.rules[decision_made.rule] = stats.rules.get(decision_made.rule, 0) + 1
         if decision_made.outcome == "linked":
             stats.linked += 1
-            if conflict is not None and conflict.status in ("open", "resolved"):
-                conflict.status, conflict.closed_at = "auto_closed", now
+            if close(conflict, _S.AUTO_CLOSED, now, closing=(_S.OPEN, _S.RESOLVED)):
                 stats.conflicts_closed += 1
             continue
         if decision_made.outcome == "unresolved":
             stats.unresolved += 1
             if not names_person(row.nip_raw, row.name):
                 # The row names nobody (no NIP, no name): there is no person to find.
-                if conflict is not None and conflict.status == "open":
-                    conflict.status, conflict.closed_at = "auto_closed", now
+                if close(conflict, _S.AUTO_CLOSED, now, closing=(_S.OPEN,)):
                     stats.conflicts_closed += 1
                 continue
             # It names an ASN the registry cannot offer: a steward searches the registry for them or
             # records that they are no ASN; until then the row's case is held.
-            kind = "unresolved"
+            kind = ConflictKind.UNRESOLVED
         else:
             stats.conflicts += 1
-            kind = decision_made.conflict or "identity"
+            kind = ConflictKind(decision_made.conflict or ConflictKind.IDENTITY)
         priority, due_days = IDENTITY_PRIORITY[kind]
         basis = identity_basis(row.nip_raw, row.name, row.instansi)
         candidates = _candidates(decision_made)
+        due_at = now + timedelta(days=due_days)
         if conflict is None:
-            conflict = Conflict(
-                conflict_key=key,
-                kind=kind,
-                staged_record_id=row.id,
-                field="nip",
-                critical=True,
-                priority=priority,
-                status="open",
-                candidates=candidates,
-                basis_hash=basis,
-                agency=row.source,
-                opened_at=now,
-                due_at=now + timedelta(days=due_days),
-            )
-            session.add(conflict)
-            existing[key] = conflict
+            existing[key] = open_conflict(
+                session, key=key, kind=kind, status=_S.OPEN, now=now, due_at=due_at,
+                staged_record_id=row.id, field="nip", critical=True, priority=priority,
+                candidates=candidates, basis_hash=basis, agency=row.source,
+            )  # fmt: skip
             stats.conflicts_opened += 1
             continue
-        reopened = conflict.status != "open"
-        if conflict.basis_hash != basis and conflict.status == "resolved":
-            conflict.reopened_reason = (
+        why: str | None = None
+        if conflict.basis_hash != basis and conflict.status == _S.RESOLVED:
+            why = (
                 f"the row changed since the steward's decision: now NIP {row.nip_raw!r}, "
                 f"name {row.name!r}, instansi {row.instansi!r}"
             )
         elif row.id in stale:
-            conflict.reopened_reason = (
-                "the NIP the steward chose is no longer in the registry (corrected or removed): "
-                + (decision_made.reason or decision_made.rule)
+            why = "the NIP the steward chose is no longer in the registry (corrected or removed): " + (
+                decision_made.reason or decision_made.rule
             )
-        elif reopened:
-            conflict.reopened_reason = "raised again: " + (decision_made.reason or decision_made.rule)
-        if reopened:
-            conflict.opened_at = now
-            conflict.due_at = now + timedelta(days=due_days)
+        again = why or "raised again: " + (decision_made.reason or decision_made.rule)
+        if keep_raised(conflict, _S.OPEN, now=now, due_at=due_at, reopen_reason=again, note=why):
             stats.conflicts_opened += 1
-        conflict.kind, conflict.priority, conflict.status = kind, priority, "open"
-        conflict.candidates, conflict.basis_hash, conflict.closed_at = candidates, basis, None
+        conflict.kind, conflict.priority = kind, priority
+        conflict.candidates, conflict.basis_hash = candidates, basis
 
     updates = [
         {"row_id": row_id, "v_nip": nip, "v_rule": rule, "v_score": score}

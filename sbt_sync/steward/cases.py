@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -28,6 +29,7 @@ from sbt_sync.db.models import (
     StagedRecord,
     StewardDecision,
 )
+from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.scope import EVERYTHING, CaseScope, case_scopes, case_search, case_visible
 from schemas.nip import mask_nip
 
@@ -52,15 +54,37 @@ class CaseRow:
     shown as None (:mod:`sbt_sync.steward.scope`)."""
 
 
+class TimelineKind(StrEnum):
+    """What a case timeline entry records; its ``title`` is what the kind names."""
+
+    LINKED = "linked"
+    """A record joined the case; title: ``<source> <record key>``."""
+    UNLINKED = "unlinked"
+    CONFLICT_OPENED = "conflict_opened"
+    """Title: ``#<id> <conflict kind>[ <field>]``; ``conflict_kind`` and ``conflict_field`` say the same."""
+    CONFLICT_CLOSED = "conflict_closed"
+    DECISION = "decision"
+    """A steward decided a conflict; title: ``#<conflict id>``."""
+    CONTROL = "control"
+    """Title: the control action."""
+    PUSH = "push"
+    """Title: the push action (blokir, buka)."""
+    AUDIT = "audit"
+    """Title: the audit log's action."""
+
+
 @dataclass
 class TimelineEntry:
     at: datetime | None
-    kind: str
-    """linked, unlinked, conflict_opened, conflict_closed, decision, control, push, audit."""
+    kind: TimelineKind
     title: str
     detail: dict[str, Any] = field(default_factory=dict)
     conflict_id: int | None = None
     """The conflict an entry is about (opened, closed, decided): the page links to it."""
+    conflict_kind: ConflictKind | None = None
+    """The kind of that conflict, for an opened or closed one (also in the title)."""
+    conflict_field: str | None = None
+    """The golden field that conflict is about, if any (also in the title)."""
 
 
 @dataclass
@@ -162,17 +186,20 @@ def case_timeline(
         conflicts = list(session.scalars(select(Conflict).where(Conflict.case_id == case_id)))
         for c in conflicts:
             label = f"#{c.id} {c.kind}" + (f" {c.field}" if c.field else "")
-            opened = TimelineEntry(c.opened_at, "conflict_opened", label, {"priority": c.priority}, c.id)
+            kind = ConflictKind(c.kind)
+            opened = TimelineEntry(c.opened_at, TimelineKind.CONFLICT_OPENED, label, {"priority": c.priority},
+                                   c.id, kind, c.field)  # fmt: skip
             entries.append(opened)
             if c.closed_at is not None:
-                closed = TimelineEntry(c.closed_at, "conflict_closed", label, {"status": c.status}, c.id)
+                closed = TimelineEntry(c.closed_at, TimelineKind.CONFLICT_CLOSED, label, {"status": c.status},
+                                       c.id, kind, c.field)  # fmt: skip
                 entries.append(closed)
         entries += _decisions(session, conflicts, scope)
         for a in session.scalars(select(ControlAction).where(ControlAction.case_id == case_id)):
             entries.append(
                 TimelineEntry(
                     datetime.combine(a.due_on, time.min, UTC),
-                    "control",
+                    TimelineKind.CONTROL,
                     a.action,
                     _scrubbed(scope, {"decided_at": a.decided_at}, reason=a.reason),
                 )
@@ -184,7 +211,7 @@ def case_timeline(
                 entries.append(
                     TimelineEntry(
                         o.acked_at or o.created_at,
-                        "push",
+                        TimelineKind.PUSH,
                         o.action,
                         {"state": o.state, "attempts": o.attempts, "siasn_reference": o.siasn_reference},
                     )
@@ -201,7 +228,10 @@ def case_timeline(
         for e in audits:
             entries.append(
                 TimelineEntry(
-                    e.at, "audit", e.action, _scrubbed(scope, {"actor": e.actor_name}, reason=e.reason)
+                    e.at,
+                    TimelineKind.AUDIT,
+                    e.action,
+                    _scrubbed(scope, {"actor": e.actor_name}, reason=e.reason),
                 )
             )
         provenance = scope.provenance_rows(
@@ -263,7 +293,7 @@ def _records(
         entries.append(
             TimelineEntry(
                 record.source_updated_at or link.linked_at,
-                "linked",
+                TimelineKind.LINKED,
                 title,
                 {"rule": link.rule, "by": link.linked_by, "source_updated_at": record.source_updated_at},
             )
@@ -271,7 +301,10 @@ def _records(
         if link.unlinked_at is not None:
             entries.append(
                 TimelineEntry(
-                    link.unlinked_at, "unlinked", title, _scrubbed(scope, {}, reason=link.unlink_reason)
+                    link.unlinked_at,
+                    TimelineKind.UNLINKED,
+                    title,
+                    _scrubbed(scope, {}, reason=link.unlink_reason),
                 )
             )
     return records
@@ -294,5 +327,7 @@ def _decisions(session: Session, conflicts: Sequence[Conflict], scope: CaseScope
         detail = _scrubbed(scope, decided, reason=d.reason)
         if chosen is None:
             detail["withheld"] = ["decision", *detail.get("withheld", [])]
-        entries.append(TimelineEntry(d.decided_at, "decision", f"#{d.conflict_id}", detail, d.conflict_id))
+        entries.append(
+            TimelineEntry(d.decided_at, TimelineKind.DECISION, f"#{d.conflict_id}", detail, d.conflict_id)
+        )
     return entries

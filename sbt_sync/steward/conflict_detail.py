@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Conflict, FieldProvenance, StagedRecord, StewardDecision, User
 from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
     ConflictNotFound,
@@ -188,7 +189,7 @@ def _chosen(
         name = (offered or {}).get("name") or (hit.name if hit is not None else None)
         return {"kind": "person", "nip": nip, "name": name, "source": (record or {}).get("source")}
     value = decision.get("value")
-    if conflict.kind == "ambiguous_link" and value == "keep":
+    if conflict.kind == ConflictKind.AMBIGUOUS_LINK and value == "keep":
         return {"kind": "keep"}
     offered = next((c for c in candidates if not c.get("withheld") and c.get("value") == value), None)
     return {
@@ -256,7 +257,7 @@ def _side_by_side(
     refusal = top_refusal(detail.candidates)
     detail.top_refusal = refusal.code if refusal else None
     detail.top_refusal_fields = refusal.fields if refusal else ()
-    if refusal is None and kind == "identity":
+    if refusal is None and kind == ConflictKind.IDENTITY:
         detail.preselected = detail.candidates[0]["nip"]
 
 

@@ -41,13 +41,14 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
+from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.due import Today
 from sbt_sync.steward.scope import CaseScope, case_scopes, case_search, conflict_case_id
 from sbt_sync.steward.scope import conflict_visible as conflict_visible_to
 
 IDENTITY_KINDS = IDENTITY_CONFLICT_KINDS
-STATUSES = ("open", "resolved", "auto_closed")
+STATUSES = tuple(ConflictStatus)
 SORTS = ("priority", "due")
 """``priority``: :func:`urgency` first; ``due``: the due date first (none last)."""
 UNASSIGNED = "-"
@@ -183,7 +184,7 @@ class ConflictFilter:
     included; ``case_text`` finds cases by key, NIP or numbers (:func:`case_search`);
     ``assignee`` is a username or :data:`UNASSIGNED`."""
 
-    status: str | None = "open"
+    status: str | None = ConflictStatus.OPEN
     kind: str | None = None
     agency: str | None = None
     kanreg: str | None = None
@@ -238,7 +239,7 @@ def _queue(columns: Sequence[Any], filters: ConflictFilter) -> tuple[Select[Any]
 def list_conflicts(
     database: Database,
     *,
-    status: str | None = "open",
+    status: str | None = ConflictStatus.OPEN,
     kind: str | None = None,
     agency: str | None = None,
     kanreg: str | None = None,
@@ -278,7 +279,7 @@ def list_conflicts(
             summary = summary_of(c, key, kanreg_id, claimer, case_id_, assigned_by=giver_name)
             summary.held = held
             summary.label = named.get(case_id_) if case_id_ is not None else None
-            if today is not None and c.status == "open":
+            if today is not None and c.status == ConflictStatus.OPEN:
                 summary.due = today.state(c.due_at)
             rows.append(scoped_summary(summary, scopes[case_id_]))
         return total, rows
@@ -298,7 +299,7 @@ class QueueCounts:
 def count_queue(database: Database, filters: ConflictFilter, *, today: Today, me: str | None) -> QueueCounts:
     """The counts above the queue (:class:`QueueCounts`); ``me`` is the user whose tasks are counted."""
     start, end = today.bounds()
-    open_ = Conflict.status == "open"
+    open_ = Conflict.status == ConflictStatus.OPEN
     query, _, _ = _queue(
         [
             Conflict.kind,
@@ -384,7 +385,7 @@ def assign_conflict(
                     code="invalid_assignee",
                     who=assignee,
                 )
-            if conflict.status != "open":
+            if conflict.status != ConflictStatus.OPEN:
                 raise InvalidDecision(
                     f"conflict {conflict_id} is {conflict.status}, not open",
                     code="conflict_not_open", id=conflict_id, status=conflict.status,

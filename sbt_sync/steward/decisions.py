@@ -27,8 +27,10 @@ from sqlalchemy import select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
 from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.conflict_lifecycle import resolve
 from sbt_sync.reconcile.golden_model import CODE_FIELDS
 from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
@@ -67,7 +69,7 @@ def _identity_value(database: Database, conflict: Conflict, value: str) -> dict[
 
 
 def _field_value(conflict: Conflict, value: str, *, allow_other: bool) -> dict[str, Any]:
-    if conflict.kind == "ambiguous_link":
+    if conflict.kind == ConflictKind.AMBIGUOUS_LINK:
         if value != "keep":
             raise InvalidDecision(
                 f"conflict {conflict.id}: an ambiguous link is resolved with 'keep'",
@@ -139,7 +141,7 @@ def resolve_conflict(
         conflict = session.get(Conflict, conflict_id)
         if conflict is None:
             raise ConflictNotFound(f"no conflict with id {conflict_id}", code="not_found", id=conflict_id)
-        if conflict.status != "open":
+        if conflict.status != ConflictStatus.OPEN:
             raise InvalidDecision(
                 f"conflict {conflict_id} is {conflict.status}, not open",
                 code="conflict_not_open", id=conflict_id, status=conflict.status,
@@ -158,7 +160,7 @@ def resolve_conflict(
     with database.session() as session:
         conflict = session.get(Conflict, conflict_id)
         assert conflict is not None
-        if conflict.basis_hash != snapshot["basis_hash"] or conflict.status != "open":
+        if conflict.basis_hash != snapshot["basis_hash"] or conflict.status != ConflictStatus.OPEN:
             raise InvalidDecision(
                 f"conflict {conflict_id} changed while deciding; show it again",
                 code="conflict_changed",
@@ -174,7 +176,7 @@ def resolve_conflict(
             basis_hash=conflict.basis_hash,
         )
         session.add(row)
-        conflict.status, conflict.closed_at, conflict.reopened_reason = "resolved", now, None
+        resolve(conflict, now)
         session.flush()
         session.add(
             AuditEntry(
@@ -185,7 +187,11 @@ def resolve_conflict(
                 object_type="conflict",
                 object_id=str(conflict.id),
                 before=snapshot,
-                after={"status": "resolved", "decision": _masked(decision), "decision_id": row.id},
+                after={
+                    "status": ConflictStatus.RESOLVED,
+                    "decision": _masked(decision),
+                    "decision_id": row.id,
+                },
                 reason=reason.strip(),
                 channel=channel,
                 client_address=client_address,

@@ -35,10 +35,12 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
+from sbt_sync.reconcile.conflict_lifecycle import reopen
 from sbt_sync.reconcile.corrections import correction_basis, involved, record_contents
 from sbt_sync.reconcile.identity_store import chunks
 from sbt_sync.reconcile.run import reconcile_in_session
 from sbt_sync.settings import Settings
+from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.steward.conflicts import ConflictNotFound, InvalidDecision
 from schemas.nip import NipError, mask_nip, parse_nip
 
@@ -432,7 +434,7 @@ def reopen_decision(
         conflict = session.get(Conflict, conflict_id)
         if conflict is None:
             raise ConflictNotFound(f"no conflict with id {conflict_id}")
-        if conflict.status != "resolved":
+        if conflict.status != ConflictStatus.RESOLVED:
             raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not resolved")
         user = session.scalar(select(User).where(User.username == actor))
         row = StewardDecision(
@@ -444,8 +446,7 @@ def reopen_decision(
             basis_hash=conflict.basis_hash,
         )
         session.add(row)
-        conflict.status, conflict.closed_at = "open", None
-        conflict.reopened_reason = f"reopened by {actor}: {reason.strip()}"
+        reopen(conflict, f"reopened by {actor}: {reason.strip()}")
         if conflict.staged_record_id is not None:
             _mark(session, [conflict.staged_record_id])
         session.flush()
@@ -455,8 +456,8 @@ def reopen_decision(
             action="conflict.reopen",
             object_type="conflict",
             object_id=conflict.id,
-            before={"status": "resolved"},
-            after={"status": "open", "decision_id": row.id},
+            before={"status": ConflictStatus.RESOLVED},
+            after={"status": ConflictStatus.OPEN, "decision_id": row.id},
             reason=reason.strip(),
             channel=channel,
             client_address=client_address,

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from sbt_sync.db.models import Case, CaseLink, Conflict, FieldProvenance, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
+from sbt_sync.states.conflicts import ConflictKind
 
 WITHHELD_CLAUSE = "a record of another agency (withheld)"
 """Stands for a hold-reason clause that names another agency's record (:mod:`sbt_sync.console.holds`)."""
@@ -263,7 +264,7 @@ class CaseScope:
             return decision
         if kind in IDENTITY_CONFLICT_KINDS:
             return decision if self.sees_source(row_source) else None
-        if "value" not in decision or (kind == "ambiguous_link" and decision["value"] == "keep"):
+        if "value" not in decision or (kind == ConflictKind.AMBIGUOUS_LINK and decision["value"] == "keep"):
             return decision
         return decision if self.sees_value(name, None, decision["value"]) else None
 

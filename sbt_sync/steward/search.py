@@ -44,6 +44,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord, User
 from sbt_sync.reconcile.candidates import trigram_available
 from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.conflicts import ConflictSummary, scoped_summary, summary_of
 from sbt_sync.steward.registry_search import (
@@ -419,7 +420,8 @@ def _conflicts(
     )
     if sources is not None:
         query = query.where(conflict_visible(sources))
-    order = (case((Conflict.status == "open", 0), else_=1), Conflict.priority, Conflict.due_at, Conflict.id)
+    open_first = case((Conflict.status == ConflictStatus.OPEN, 0), else_=1)
+    order = (open_first, Conflict.priority, Conflict.due_at, Conflict.id)
     rows = session.execute(query.order_by(*order).limit(POOL_LIMIT)).tuples().all()
     scopes = case_scopes(session, (row[4] for row in rows), sources)
     labels = case_labels(session, scopes, scopes)
