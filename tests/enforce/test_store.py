@@ -14,6 +14,7 @@ from sbt_sync.enforce import conflicted_blocks, run_enforcement
 from sbt_sync.enforce.outbox import idempotency_key
 from sbt_sync.push import approve, reject
 from sbt_sync.settings import EnforcementSettings, GuardSettings
+from sbt_sync.states.outbox import PushAction
 from tests.enforce.rows import BLOCKING_DAY, add_case, nip, open_conflict
 
 POLICY = EnforcementSettings()
@@ -41,7 +42,7 @@ def test_a_block_writes_block_state_and_its_outbox_row(migrated_database: Databa
     assert state is not None and state.blocked and state.version == 1
     with db.session() as s:
         row = s.scalars(select(OutboxEntry)).one()
-        assert row.idempotency_key == idempotency_key(A, "blokir", 1)
+        assert row.idempotency_key == idempotency_key(A, PushAction.BLOKIR, 1)
         assert row.payload == {
             "nip": A,
             "alasan": row.payload["alasan"],
@@ -135,7 +136,7 @@ def test_block_state_and_outbox_row_commit_together_or_not_at_all(migrated_datab
         # A stray row already holds the key this change will need: the outbox insert must fail.
         s.add(
             OutboxEntry(
-                idempotency_key=idempotency_key(A, "blokir", 1),
+                idempotency_key=idempotency_key(A, PushAction.BLOKIR, 1),
                 nip=nip(99),
                 action="blokir",
                 payload={},
