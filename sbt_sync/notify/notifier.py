@@ -16,10 +16,10 @@ the next one (at once with ``recover``, else after the lease) sends it again:
   a PPK's deadline letter must not be lost. A connection lost while waiting for that answer is the
   same window seen from inside a run: the retry re-sends the same message and counts it likewise.
 
-Transient failures (4xx, lost connections) are retried with tenacity (exponential backoff, jitter),
-then deferred with a growing pause; after ``max_attempts`` over all runs the row is parked with the
-last answer. A 5xx parks the row at once with the server's answer. A refusal of our credentials or TLS
-stops the run without parking anything.
+Transient failures (4xx, lost connections) are retried by the shared retry factory
+(``connectors.retry``: exponential backoff, jitter), then deferred with a growing pause; after
+``max_attempts`` over all runs the row is parked with the last answer. A 5xx parks the row at once
+with the server's answer. A refusal of our credentials or TLS stops the run without parking anything.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
-
+from connectors.retry import RetryPolicy, retrying
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.letters import Letter
@@ -189,14 +188,10 @@ class Notifier:
             return _Outcome(_Kind.PARKED, 0, queue.NO_PIC.format(instansi=f"of letter {row.letter_id}"))
         data = self._message(row)
         budget = max(1, min(self._opt.tries_per_run, self._opt.max_attempts - row.attempts + 1))
-        initial = self._opt.initial_backoff
-        retrying = Retrying(
-            stop=stop_after_attempt(budget),
-            wait=wait_exponential_jitter(multiplier=initial, max=self._opt.max_backoff, jitter=initial),
-            retry=retry_if_exception_type(TransientMailError),
-            sleep=self._sleep,
-            reraise=True,
+        policy = RetryPolicy(
+            max_attempts=budget, initial_backoff=self._opt.initial_backoff, max_backoff=self._opt.max_backoff
         )
+        loop = retrying(policy, retry_on=TransientMailError, sleep=self._sleep)
         tries = ambiguous = 0
 
         def attempt() -> SentAnswer:
@@ -214,7 +209,7 @@ class Notifier:
                 raise
 
         try:
-            sent = retrying(attempt)
+            sent = loop(attempt)
         except PermanentMailError as exc:
             return _Outcome(_Kind.PARKED, tries, exc.answer, ambiguous)
         except MailConfigError as exc:

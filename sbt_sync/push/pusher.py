@@ -1,4 +1,5 @@
-"""The pusher: drains the outbox to SIASN with bounded concurrency, a rate limit and tenacity retries.
+"""The pusher: drains the outbox to SIASN with bounded concurrency, a rate limit and retries
+(``connectors.retry``).
 
 Each claimed row is sent with its stored ``Idempotency-Key`` and body. Transient failures
 (:class:`TransientPushError`: 5xx, 429, dropped connections, even after the HTTP client's own retries)
@@ -20,16 +21,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    wait_exponential_jitter,
-)
-
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.redact import mask_nip
-from connectors.retry import RetryStats
+from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.siasn import PermanentPushError, PushResult, SiasnApi, TransientPushError
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -65,6 +59,16 @@ class PushOptions:
             concurrency=push.concurrency, rate_per_second=push.rate_per_second, max_attempts=push.max_attempts
         )
         return base if not overrides else cls(**{**base.__dict__, **overrides})
+
+    def retry_policy(self) -> RetryPolicy:
+        """The tries of one row within a run: SIASN's Retry-After when it gave one, else backoff; a
+        Retry-After longer than ``max_retry_after`` ends them (the row waits as pending)."""
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            initial_backoff=self.initial_backoff,
+            max_backoff=self.max_backoff,
+            max_retry_after=self.max_retry_after,
+        )
 
 
 class _Kind(StrEnum):
@@ -177,13 +181,7 @@ class Pusher:
         return report
 
     def _deliver(self, row: ClaimedRow) -> _Outcome:
-        retrying = Retrying(
-            stop=self._stop,
-            wait=self._wait,
-            retry=retry_if_exception_type(TransientPushError),
-            sleep=self._sleep,
-            reraise=True,
-        )
+        loop = retrying(self._opt.retry_policy(), retry_on=TransientPushError, sleep=self._sleep)
         send = self._siasn.blokir if row.action == PushAction.BLOKIR else self._siasn.buka
         tries = 0
 
@@ -194,7 +192,7 @@ class Pusher:
             return send(row.nip, row.payload, row.idempotency_key)
 
         try:
-            result = retrying(attempt)
+            result = loop(attempt)
             return _Outcome(_Kind.ACKED, tries, result=result)
         except PermanentPushError as exc:
             return _Outcome(_Kind.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
@@ -206,21 +204,6 @@ class Pusher:
             return _Outcome(_Kind.DEFERRED, tries, message=str(exc), retry_after=exc.retry_after)
         except ConnectorError as exc:  # e.g. an answer not shaped as the contract says
             return _Outcome(_Kind.DEFERRED, tries, message=str(exc))
-
-    def _stop(self, state: RetryCallState) -> bool:
-        """Stop after ``max_attempts``, or at once when SIASN asks for a longer pause than we wait."""
-        if state.attempt_number >= self._opt.max_attempts:
-            return True
-        return (_retry_after(state) or 0.0) > self._opt.max_retry_after
-
-    def _wait(self, state: RetryCallState) -> float:
-        """SIASN's ``Retry-After`` when it gave one, else exponential backoff with jitter."""
-        retry_after = _retry_after(state)
-        if retry_after is not None and retry_after > 0:
-            return retry_after
-        initial = self._opt.initial_backoff
-        backoff = wait_exponential_jitter(multiplier=initial, max=self._opt.max_backoff, jitter=initial)
-        return float(backoff(state))
 
     def _record(self, row: ClaimedRow, outcome: _Outcome, report: PushReport) -> None:
         label = f"{row.action} {mask_nip(row.nip)} (outbox {row.id}, key {row.idempotency_key})"
@@ -258,8 +241,3 @@ class Pusher:
                 queue.release(session, [row.id], now)
                 report.aborted = outcome.message
                 log.error("push stopped: SIASN refused our credentials: %s", outcome.message)
-
-
-def _retry_after(state: RetryCallState) -> float | None:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    return exc.retry_after if isinstance(exc, TransientPushError) else None

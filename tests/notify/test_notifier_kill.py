@@ -23,9 +23,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from sbt_sync.db.engine import Database
+from sbt_sync.db.models.letters import NotificationOutboxEntry
 from sbt_sync.notify.admin import retry_mail
+from sbt_sync.states.mail import MailState
 from tests.conftest import REPO_ROOT
 from tests.notify.helpers import add_pics, outbox, queue_letters
 from tests.notify.mailserver import PASSWORD, USERNAME, MailServer
@@ -86,17 +89,6 @@ def zygote(migrated_database: Database, mail_server: MailServer, tmp_path: Path)
     factory.close()
 
 
-def alive(pid: int, deadline: float) -> bool:
-    """Whether the child still runs at ``deadline`` (it exits by itself once the outbox is drained)."""
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        time.sleep(0.002)
-    return True
-
-
 def deferred(database: Database) -> bool:
     """Whether letters wait for a later run after transient failures; if so they are made due now."""
     with database.session() as session:
@@ -115,6 +107,29 @@ def assert_delivered_exactly_once(database: Database, server: MailServer) -> int
     return sum(r.ambiguous_resends for r in rows)
 
 
+def alive_mid_send(database: Database, pid: int, window: float, after: float) -> bool:
+    """Whether the child still runs ``after`` seconds past the moment it has a letter in ``sending``
+    (waiting at most ``window`` for one; then whether it runs at all): a kill then lands mid-delivery,
+    so the next child takes a claimed letter over, the case this test is for, on a loaded machine too."""
+    deadline = time.monotonic() + window
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with database.session() as session:
+            query = select(func.count()).where(NotificationOutboxEntry.state == MailState.SENDING)
+            if session.scalar(query):
+                time.sleep(after)
+                break
+        time.sleep(0.02)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
     migrated_database: Database, mail_server: MailServer, zygote: Zygote
 ) -> None:
@@ -128,7 +143,8 @@ def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
         budget = rng.randint(3, 7)  # kills in this round; then a child may finish
         while True:  # restart until one child drains the outbox on its own
             pid = zygote.spawn()
-            if budget > 0 and alive(pid, time.monotonic() + rng.uniform(0.01, 0.2)):
+            window, after = rng.uniform(0.01, 0.2), rng.uniform(0.0, 0.05)
+            if budget > 0 and alive_mid_send(migrated_database, pid, window, after):
                 os.kill(pid, signal.SIGKILL)
                 if zygote.wait(pid) == -signal.SIGKILL:
                     kills += 1

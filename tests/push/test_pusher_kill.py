@@ -29,6 +29,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import OutboxEntry
 from sbt_sync.push.admin import retry
 from sbt_sync.sandbox.runtime import Sandbox
+from sbt_sync.states.outbox import OutboxState
 from tests.conftest import REPO_ROOT
 from tests.enforce.rows import nip
 from tests.push.conftest import credentials
@@ -100,14 +101,27 @@ def deferred(database: Database) -> bool:
     return bool(waiting)
 
 
-def alive(zygote: Zygote, pid: int, deadline: float) -> bool:
-    """Whether the child still runs at ``deadline`` (it exits by itself once the outbox is drained)."""
+def alive_mid_send(database: Database, pid: int, window: float, after: float) -> bool:
+    """Whether the child still runs ``after`` seconds past the moment it has a row in flight (waiting
+    at most ``window`` for one; then whether it runs at all): a kill then lands while SIASN may be
+    applying the change, so the next child takes a claimed row over, the case this test is for, on a
+    loaded machine too."""
+    deadline = time.monotonic() + window
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             return False
-        time.sleep(0.005)
+        with database.session() as session:
+            query = select(func.count()).where(OutboxEntry.state == OutboxState.IN_FLIGHT)
+            if session.scalar(query):
+                time.sleep(after)
+                break
+        time.sleep(0.02)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
     return True
 
 
@@ -121,8 +135,8 @@ def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
     while True:
         while True:  # restart until one child drains the outbox on its own
             pid = zygote.spawn()
-            window = rng.uniform(0.05, 0.6)
-            if kills < MIN_KILLS * 2 and alive(zygote, pid, time.monotonic() + window):
+            window, after = rng.uniform(0.05, 0.6), rng.uniform(0.0, 0.1)
+            if kills < MIN_KILLS * 2 and alive_mid_send(migrated_database, pid, window, after):
                 os.kill(pid, signal.SIGKILL)
                 status = zygote.wait(pid)
                 if status == -signal.SIGKILL:
