@@ -23,7 +23,6 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.db.models.golden import CASE_STATUSES, LINK_CORRECTION_KINDS, LINK_CORRECTION_STATUSES
 from sbt_sync.enforce.guard import judge_changes
-from sbt_sync.enforce.model import ActionKind
 from sbt_sync.imut.model import Disposition, Rule
 from sbt_sync.imut.report import TABLES
 from sbt_sync.imut.review import FindingStatus, Review, StewardChoice
@@ -32,6 +31,8 @@ from sbt_sync.reconcile.golden_model import INCIDENT_FIELDS, RECOMMENDATION_FIEL
 from sbt_sync.reconcile.identity import Rule as IdentityRule
 from sbt_sync.reports.recap import COLUMNS
 from sbt_sync.settings import GuardSettings
+from sbt_sync.states.control import ControlAction
+from sbt_sync.states.outbox import PushAction
 from sbt_sync.steward.conflicts import InvalidDecision
 from sbt_sync.steward.decisions import resolve_conflict
 from schemas import reference
@@ -389,7 +390,7 @@ def test_every_code_the_console_may_meet_has_words_in_both_languages() -> None:
     assert golden_fields <= set(labels_words.GOLDEN_FIELDS)
     assert set(get_args(LinkRule)) <= set(labels_words.LINK_RULES)
     assert set(get_args(IdentityRule)) <= set(labels_words.IDENTITY_RULES)
-    assert set(get_args(ActionKind)) <= set(labels_words.ACTIONS)
+    assert set(ControlAction) | set(PushAction) <= set(labels_words.ACTIONS)
     assert set(validate_reasons) <= set(labels_words.QUARANTINE_CHECKS)
     for key in labels_words.WORDS:
         indonesian, english = MESSAGES[key]
