@@ -16,8 +16,8 @@ from benchmarks.identity.rows import Row, read_rows
 from benchmarks.identity.spec import Outcome, RunSpec
 from benchmarks.ingest.spec import rss_mb
 from sbt_sync.db.engine import Database
-from sbt_sync.reconcile.candidates import CandidateSearch, trigram_available
-from sbt_sync.reconcile.identity import (
+from sbt_sync.reconcile.identity.candidates import CandidateSearch, trigram_available
+from sbt_sync.reconcile.identity.resolve import (
     IdentityDecision,
     IdentityQuery,
     IdentityThresholds,

@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
 from sbt_sync.ingest.registry import registry_row
-from sbt_sync.reconcile.identity import canonical_name
+from sbt_sync.reconcile.identity.resolve import canonical_name
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,11 @@ from typing import Any
 
 from benchmarks.identity.spec import Outcome
 
-RESOLVER_FILES = ("sbt_sync/reconcile/identity.py", "sbt_sync/reconcile/candidates.py", "schemas/names.py")
+RESOLVER_FILES = (
+    "sbt_sync/reconcile/identity/resolve.py",
+    "sbt_sync/reconcile/identity/candidates.py",
+    "schemas/names.py",
+)
 PACKAGES = ("splink", "duckdb", "sqlalchemy", "psycopg2-binary", "rapidfuzz", "pandas", "numpy")
 
 

@@ -26,7 +26,7 @@ import yaml
 
 from benchmarks.identity.registry import Prepared, name_hash
 from sbt_sync.ingest.files import read_csv, read_jsonl_gz
-from sbt_sync.reconcile.identity import canonical_name, make_query
+from sbt_sync.reconcile.identity.resolve import canonical_name, make_query
 from sbt_sync.sandbox.generate import nip as nipmod
 from sbt_sync.sandbox.generate.sources.common import typo
 from schemas.feeds import FEEDS

@@ -29,7 +29,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from benchmarks.identity.rows import Row, read_rows
 from benchmarks.identity.spec import Outcome, RunSpec
 from benchmarks.ingest.spec import rss_mb
-from sbt_sync.reconcile.identity import MAX_CANDIDATES, canonical_name, make_query, normalise_instansi
+from sbt_sync.reconcile.identity.resolve import MAX_CANDIDATES, canonical_name, make_query, normalise_instansi
 
 FLOOR_PROBABILITY = 0.001
 """Pairs below this are not kept by ``predict``; the acceptance threshold is chosen afterwards."""

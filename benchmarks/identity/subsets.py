@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from benchmarks.identity.rows import Row
 from benchmarks.identity.score import at_precision, operating_points, score
-from sbt_sync.reconcile.identity import make_query, normalise_instansi
+from sbt_sync.reconcile.identity.resolve import make_query, normalise_instansi
 
 Evidence = Literal["nip_digits", "instansi", "name_alone"]
 TARGETS = {"precision": 0.999, "recall": 0.98, "true_person_offered": 0.99}

@@ -12,7 +12,7 @@ import typer
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
 from sbt_sync.pdp.access import nips_in, record_cli_read
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.conflict_detail import ConflictDetail, show_conflict
 from sbt_sync.steward.conflicts import (

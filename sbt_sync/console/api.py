@@ -24,7 +24,7 @@ from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
 from sbt_sync.push.admin import outbox_status
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.audit import AuditFilter, list_audit
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
 from sbt_sync.steward.conflict_detail import show_conflict

@@ -1,7 +1,7 @@
 """A case's hold reason in words a steward reads, each part linked to the conflict behind it.
 
 The reconciliation writes ``cases.hold_reason`` as one line of English clauses joined by "; "
-(:func:`sbt_sync.reconcile.golden_status.hold_reason`): an open critical conflict by its key, or a
+(:func:`sbt_sync.reconcile.golden.status.hold_reason`): an open critical conflict by its key, or a
 record whose identity is disputed, by its own identity conflict or because it names someone other than
 the case's ASN. The console shows each clause as its own sentence in the console's language; a clause
 this module does not know is shown as written, so a new reason never disappears from the page. For an

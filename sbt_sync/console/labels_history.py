@@ -22,7 +22,7 @@ from sbt_sync.console.labels_sources import source_name
 
 
 def reopened_text(reason: str | None, field: str | None = None, lang: str = "id") -> str:
-    """A conflict's reopened reason (:func:`sbt_sync.reconcile.golden._apply` words it in English),
+    """A conflict's reopened reason (:func:`sbt_sync.reconcile.golden.reconcile._apply` words it in English),
     each source's value of ``field`` by its name."""
     if not reason or lang == "en":
         return reason or ""

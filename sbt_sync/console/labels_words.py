@@ -79,7 +79,7 @@ GOLDEN_FIELDS: Words = {
     "follow_up_status": ("Status tindak lanjut", "Follow-up status"),
     "nip": ("NIP", "NIP"),
 }
-"""Every golden field (:mod:`sbt_sync.reconcile.golden_model`), as a steward calls it."""
+"""Every golden field (:mod:`sbt_sync.reconcile.golden.model`), as a steward calls it."""
 
 VALUES: dict[str, Words] = {
     "verification_result": {

@@ -31,7 +31,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models.golden import CONFLICT_KINDS
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,

@@ -23,7 +23,7 @@ from sbt_sync.console.web import check_csrf, client_address, console, flash, lan
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.cases import case_visible_to, list_cases
 from sbt_sync.steward.conflicts import conflict_visible
 from sbt_sync.steward.links import (

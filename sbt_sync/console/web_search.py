@@ -20,7 +20,7 @@ from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import console, render, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.pdp.access import nips_in
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.search import SearchResults, search
 from sbt_sync.steward.search_terms import MAX_QUERY, SearchError
 

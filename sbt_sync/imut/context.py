@@ -29,7 +29,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import Case, CaseLink, OutboxEntry, SiasnObservation, StagedRecord
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.imut.model import BlockInterval, NeutralityCaseRef
-from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.identity.store import chunks
 from schemas.nip import mask_nip
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from sbt_sync.imut.reasons import text
 from sbt_sync.imut.review import FindingStatus, Review
 from sbt_sync.imut.rules import watch_window
 from sbt_sync.imut.staged import UnreadableAction, personnel_action
-from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reports.compliance_render import aligned_text, write_titled_sheets
 
 Lang = Literal["id", "en"]

@@ -25,7 +25,7 @@ from sbt_sync.db.models import Case, ImutFinding, OutboxEntry, SiasnObservation,
 from sbt_sync.imut.context import IMUT_OBSERVATION
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.review import FindingStatus
-from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.identity.store import chunks
 from schemas.feeds.imut import FEED
 
 

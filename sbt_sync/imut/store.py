@@ -50,7 +50,7 @@ from sbt_sync.imut.rules import BLOCKED_KINDS, evaluate
 from sbt_sync.imut.scope import Changed, changed_since
 from sbt_sync.imut.staged import UnreadableAction, personnel_action
 from sbt_sync.imut.workdays import WorkingDayCalendar
-from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.identity.store import chunks
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """One conflict lifecycle for both reconciliation stores: open, keep current, reopen, close.
 
-The identity store (:mod:`~sbt_sync.reconcile.identity_store`, one conflict per staged row) and the
-golden store (:mod:`~sbt_sync.reconcile.golden_store`, conflicts about a case) decide *whether* a
+The identity store (:mod:`~sbt_sync.reconcile.identity.store`, one conflict per staged row) and the
+golden store (:mod:`~sbt_sync.reconcile.golden.store`, conflicts about a case) decide *whether* a
 conflict is raised and what it says; this module is how a raised or settled conflict's row changes, so
 both stamp ``opened_at``, ``due_at``, ``closed_at`` and ``reopened_reason`` the same way and every
 status move is one :data:`~sbt_sync.states.conflicts.CONFLICT_MOVES` allows.

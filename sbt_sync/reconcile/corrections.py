@@ -20,8 +20,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import LinkCorrection, StagedRecord
-from sbt_sync.reconcile.golden_model import LinkOverride, OverrideKind
-from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.golden.model import LinkOverride, OverrideKind
+from sbt_sync.reconcile.identity.store import chunks
 
 LINK_KINDS: tuple[OverrideKind, ...] = ("move_record", "split", "merge")
 

@@ -1,12 +1,12 @@
 """One reconciliation run over the database: identities, linking, survivorship, conflicts, decisions.
 
 :func:`reconcile_database` is what the ``golden/cases`` asset and ``sbt-sync reconcile run`` call. It
-works on what changed since the last run: staged rows flagged ``needs_reconcile`` and steward
-decisions not yet applied, widened to the closed part of the dataset they can affect
-(:mod:`golden_scope`), which is re-linked; of the cases that gives, only those holding a changed
-record, a new decision or a different crosswalk are recomputed and written. ``full=True`` recomputes
-everything. All of it happens in one transaction, so a
-crash leaves the previous golden dataset and the flags that make the next run redo the work.
+works on what changed since the last run: staged rows flagged ``needs_reconcile`` and steward decisions
+not yet applied, widened to the closed part of the dataset they can affect
+(:mod:`sbt_sync.reconcile.golden.scope`), which is re-linked; of the cases that gives, only those
+holding a changed record, a new decision or a different crosswalk are recomputed and written.
+``full=True`` recomputes everything. All of it happens in one transaction, so a crash leaves the
+previous golden dataset and the flags that make the next run redo the work.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, Stage
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned
-from sbt_sync.reconcile.golden import latest_decisions, reconcile
-from sbt_sync.reconcile.golden_model import CaseDraft, GoldenCase, SourceRecord
-from sbt_sync.reconcile.golden_model import StewardDecision as DecisionDraft
-from sbt_sync.reconcile.golden_scope import Scope, all_staged_ids, closure, identity_disputes, load_records
-from sbt_sync.reconcile.golden_store import PersistStats, persist
-from sbt_sync.reconcile.identity import IdentityThresholds
-from sbt_sync.reconcile.identity_store import IdentityStats, chunks, pending_rows, resolve_identities
-from sbt_sync.reconcile.sanction_store import steward_entries, unapplied_cases
+from sbt_sync.reconcile.golden.model import CaseDraft, GoldenCase, SourceRecord
+from sbt_sync.reconcile.golden.model import StewardDecision as DecisionDraft
+from sbt_sync.reconcile.golden.reconcile import latest_decisions, reconcile
+from sbt_sync.reconcile.golden.sanction_store import steward_entries, unapplied_cases
+from sbt_sync.reconcile.golden.scope import Scope, all_staged_ids, closure, identity_disputes, load_records
+from sbt_sync.reconcile.golden.store import PersistStats, persist
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
+from sbt_sync.reconcile.identity.store import IdentityStats, chunks, pending_rows, resolve_identities
 from sbt_sync.settings import Settings
 from schemas.feeds import CASELESS_SOURCES
 from schemas.reference import kedudukan

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Conflict, FieldProvenance, StagedRecord, StewardDecision, User
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
@@ -265,7 +265,7 @@ def _with_records(database: Database, conflict: Conflict, candidates: list[dict[
     """Each field candidate with its record (key, the source's time) and, for the golden one, the rule
     that chose it, so a steward sees the values side by side with where they came from.
 
-    The reconciliation stores a candidate's row as ``staged_record_id`` (reconcile/golden_store.py).
+    The reconciliation stores a candidate's row as ``staged_record_id`` (reconcile/golden/store.py).
     """
     ids = [int(c["staged_record_id"]) for c in candidates if c.get("staged_record_id") is not None]
     with database.session() as session:

@@ -28,8 +28,8 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.conflict_lifecycle import resolve
-from sbt_sync.reconcile.golden_model import CODE_FIELDS
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.golden.model import CODE_FIELDS
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any, Literal
 
 from sbt_sync.db.models import StagedRecord
-from sbt_sync.reconcile.identity import (
+from sbt_sync.reconcile.identity.resolve import (
     IdentityThresholds,
     instansi_agrees,
     make_query,

@@ -37,7 +37,7 @@ from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.reconcile.conflict_lifecycle import reopen
 from sbt_sync.reconcile.corrections import correction_basis, involved, record_contents
-from sbt_sync.reconcile.identity_store import chunks
+from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reconcile.run import reconcile_in_session
 from sbt_sync.settings import Settings
 from sbt_sync.states.conflicts import ConflictStatus

@@ -4,11 +4,12 @@ One service for the console's conflict page and ``sbt-sync conflicts search``: b
 titles, spelling and word order), a full or partial NIP, a birth date and an instansi, in any mix.
 Every statement is bounded, so a search costs a few index probes at national scale:
 
-- a name goes through the reconciliation's own :class:`~sbt_sync.reconcile.candidates.CandidateSearch`
-  (exact and surname-first names, the birth-date block, misspelt names within the instansi), plus
-  token anchors of our own, ``ANCHOR_LIMIT`` rows each: names starting with one token of the query
-  and holding another (any order, one token misspelt), and names starting or ending with one token
-  (on PostgreSQL these are migration 0003's ``text_pattern_ops`` indexes);
+- a name goes through the reconciliation's own
+  :class:`~sbt_sync.reconcile.identity.candidates.CandidateSearch` (exact and surname-first names, the
+  birth-date block, misspelt names within the instansi), plus token anchors of our own, ``ANCHOR_LIMIT``
+  rows each: names starting with one token of the query and holding another (any order, one token misspelt),
+  and names starting or ending with one token (on PostgreSQL these are migration 0003's ``text_pattern_ops``
+  indexes);
 - a partial NIP is a prefix (the birth date comes first), a range over the primary key;
 - a birth date alone takes its block (``BIRTH_LIMIT`` rows);
 - an instansi filters: it may be an id or any part of the name ("Sampang" for "Pemerintah Kabupaten
@@ -34,8 +35,8 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry as Asn
 from sbt_sync.errors import SbtError
-from sbt_sync.reconcile.candidates import INSTANSI_LIST, CandidateSearch
-from sbt_sync.reconcile.identity import (
+from sbt_sync.reconcile.identity.candidates import INSTANSI_LIST, CandidateSearch
+from sbt_sync.reconcile.identity.resolve import (
     IdentityQuery,
     IdentityThresholds,
     RegistryCandidate,

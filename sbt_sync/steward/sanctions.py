@@ -5,7 +5,7 @@ An entry is a ``sanction_versions`` row of source ``steward`` with the letter's 
 new jenisHukuman code (``schemas/reference/sanction_codes.csv``) or the annulment of the sanction, and
 the steward's reason; its audit entry (``sanction.revise``, on the case) is written in the same
 transaction. It takes effect at the next reconciliation, which places it among the case's versions and
-never deletes it (:mod:`sbt_sync.reconcile.sanctions`): the version in force is the one with the latest
+never deletes it (:mod:`sbt_sync.reconcile.golden.sanctions`): the version in force is the one with the latest
 decision date.
 """
 

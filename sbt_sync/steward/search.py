@@ -7,7 +7,7 @@ What is typed is read three ways at once (:mod:`sbt_sync.steward.search_terms`):
   "H.", "S.Pd."), a slip in a token and word order. A bounded pool (names holding a token's first or
   last three letters, those holding most of them first, ``POOL_LIMIT`` rows; on PostgreSQL with
   pg_trgm also the rows nearest by trigram similarity) is scored with the reconciliation's
-  :func:`~sbt_sync.reconcile.identity.name_similarity`, a name written in part discounted by
+  :func:`~sbt_sync.reconcile.identity.resolve.name_similarity`, a name written in part discounted by
   ``PARTIAL_NAME``. The ASN registry is searched by :mod:`sbt_sync.steward.registry_search`;
 - a **NIP** (digits only once spaces, dots and dashes are dropped, at least ``MIN_NIP_DIGITS``): any
   part of a NIP (the full 18 digits, the first digits, the last six) in cases and records; in the
@@ -42,8 +42,8 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord, User
-from sbt_sync.reconcile.candidates import trigram_available
-from sbt_sync.reconcile.identity import IdentityThresholds
+from sbt_sync.reconcile.identity.candidates import trigram_available
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.conflicts import ConflictSummary, scoped_summary, summary_of

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from sbt_sync.errors import SbtError
-from sbt_sync.reconcile.identity import canonical_name, name_similarity
+from sbt_sync.reconcile.identity.resolve import canonical_name, name_similarity
 from schemas.names import normalise_name
 
 MAX_QUERY = 200

@@ -27,8 +27,8 @@ from sbt_sync.imut.model import Disposition, Rule
 from sbt_sync.imut.report import TABLES
 from sbt_sync.imut.review import FindingStatus, Review, StewardChoice
 from sbt_sync.ingest.validate import _REASONS as validate_reasons
-from sbt_sync.reconcile.golden_model import INCIDENT_FIELDS, RECOMMENDATION_FIELDS, SANCTION_FIELDS, LinkRule
-from sbt_sync.reconcile.identity import Rule as IdentityRule
+from sbt_sync.reconcile.golden.model import INCIDENT_FIELDS, RECOMMENDATION_FIELDS, SANCTION_FIELDS, LinkRule
+from sbt_sync.reconcile.identity.resolve import Rule as IdentityRule
 from sbt_sync.reports.recap import COLUMNS
 from sbt_sync.settings import GuardSettings
 from sbt_sync.states.control import ControlAction

@@ -8,8 +8,8 @@ from sqlalchemy import insert
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry
 from sbt_sync.ingest.registry import registry_row
-from sbt_sync.reconcile.candidates import CandidateSearch, trigram_available
-from sbt_sync.reconcile.identity import IdentityThresholds, make_query, resolve
+from sbt_sync.reconcile.identity.candidates import CandidateSearch, trigram_available
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds, make_query, resolve
 from tests.support.registry import registry_item
 
 pytestmark = pytest.mark.integration

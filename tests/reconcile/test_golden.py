@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from sbt_sync.reconcile.golden import reconcile
-from sbt_sync.reconcile.golden_model import GoldenCase, GoldenResult, SourceRecord, StewardDecision
+from sbt_sync.reconcile.golden.model import GoldenCase, GoldenResult, SourceRecord, StewardDecision
+from sbt_sync.reconcile.golden.reconcile import reconcile
 from sbt_sync.settings import SurvivorshipSettings
 from tests.reconcile.test_golden_build import NIP_A, NIP_B, finding, recommendation, record, sanction
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sbt_sync.reconcile.golden_model import SourceRecord
+from sbt_sync.reconcile.golden.model import SourceRecord
 
 NIP_A = "198001012005011001"
 NIP_B = "199002022015022002"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sbt_sync.reconcile.golden import reconcile
-from sbt_sync.reconcile.golden_model import ConflictDraft, GoldenResult, SourceRecord, StewardDecision
+from sbt_sync.reconcile.golden.model import ConflictDraft, GoldenResult, SourceRecord, StewardDecision
+from sbt_sync.reconcile.golden.reconcile import reconcile
 from sbt_sync.settings import SurvivorshipSettings
 from tests.reconcile.test_golden_build import finding, recommendation, sanction
 

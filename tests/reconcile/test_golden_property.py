@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sbt_sync.reconcile.golden import reconcile
-from sbt_sync.reconcile.golden_model import SourceRecord, StewardDecision
+from sbt_sync.reconcile.golden.model import SourceRecord, StewardDecision
+from sbt_sync.reconcile.golden.reconcile import reconcile
 from sbt_sync.settings import SurvivorshipSettings
 from tests.reconcile.test_golden_build import NIP_A, NIP_B, finding, recommendation, record, sanction
 

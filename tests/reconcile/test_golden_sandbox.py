@@ -24,8 +24,8 @@ import yaml
 
 from sbt_sync.ingest.files import read_csv, read_jsonl_gz
 from sbt_sync.ingest.validate import RecordInput, validate
-from sbt_sync.reconcile.golden import reconcile
-from sbt_sync.reconcile.golden_model import GoldenResult, SourceRecord
+from sbt_sync.reconcile.golden.model import GoldenResult, SourceRecord
+from sbt_sync.reconcile.golden.reconcile import reconcile
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.settings import SurvivorshipSettings
 from schemas.feeds import FEEDS

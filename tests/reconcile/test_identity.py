@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from sbt_sync.reconcile.identity import (
+from sbt_sync.reconcile.identity.resolve import (
     MAX_TIED_CANDIDATES,
     IdentityDecision,
     IdentityQuery,

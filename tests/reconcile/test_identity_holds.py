@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from sbt_sync.enforce.model import EnforcementCase
 from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.golden import reconcile
-from sbt_sync.reconcile.golden_model import GoldenCase, LinkOverride, SourceRecord
-from sbt_sync.reconcile.golden_status import has_ended, identity_disputes
-from sbt_sync.reconcile.golden_survive import latest_by_source
-from sbt_sync.reconcile.identity_store import names_person
+from sbt_sync.reconcile.golden.model import GoldenCase, LinkOverride, SourceRecord
+from sbt_sync.reconcile.golden.reconcile import reconcile
+from sbt_sync.reconcile.golden.status import has_ended, identity_disputes
+from sbt_sync.reconcile.golden.survive import latest_by_source
+from sbt_sync.reconcile.identity.store import names_person
 from sbt_sync.settings import EnforcementSettings, SurvivorshipSettings
 from tests.enforce.builders import NIP_A, NIP_B, R
 from tests.enforce.builders import case as enforcement_case

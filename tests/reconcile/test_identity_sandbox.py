@@ -24,8 +24,8 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry
 from sbt_sync.ingest.files import read_csv, read_jsonl_gz
 from sbt_sync.ingest.registry import registry_row
-from sbt_sync.reconcile.candidates import CandidateSearch, trigram_available
-from sbt_sync.reconcile.identity import (
+from sbt_sync.reconcile.identity.candidates import CandidateSearch, trigram_available
+from sbt_sync.reconcile.identity.resolve import (
     IdentityDecision,
     IdentityQuery,
     IdentityThresholds,

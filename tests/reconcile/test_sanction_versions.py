@@ -12,9 +12,9 @@ import pytest
 
 from sbt_sync.enforce.model import EnforcementCase
 from sbt_sync.enforce.policy import decide_case
-from sbt_sync.reconcile.golden import reconcile
-from sbt_sync.reconcile.golden_model import GoldenCase, SourceRecord, StewardDecision
-from sbt_sync.reconcile.sanctions import StewardSanction, attach_entries, sanction_history
+from sbt_sync.reconcile.golden.model import GoldenCase, SourceRecord, StewardDecision
+from sbt_sync.reconcile.golden.reconcile import reconcile
+from sbt_sync.reconcile.golden.sanctions import StewardSanction, attach_entries, sanction_history
 from sbt_sync.settings import EnforcementSettings, SurvivorshipSettings
 from tests.reconcile.test_golden_build import NIP_A, finding, recommendation, sanction
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import sbt_sync.sandbox.generate.pipeline as pipeline
-from sbt_sync.reconcile.identity import IdentityThresholds, name_similarity
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds, name_similarity
 from sbt_sync.sandbox.generate import names
 from sbt_sync.sandbox.generate.cases import Case
 from sbt_sync.sandbox.generate.config import AS_OF, DEMO_MIDWAY, SCALES, WIB, planted

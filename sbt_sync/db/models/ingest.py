@@ -203,6 +203,6 @@ class StagedRecord(Base):
     linked_nip: Mapped[str | None] = mapped_column(String(18))
     """The register number, recommendation number and resolved NIP the last reconciliation linked this
     row by. When a source or a steward changes them, the records the row was linked with through the
-    old values must be linked again too (``reconcile.golden_scope.closure``)."""
+    old values must be linked again too (``reconcile.golden.scope.closure``)."""
 
     raw_record: Mapped[RawRecord] = relationship()

@@ -2,9 +2,9 @@
 objection (keberatan), with its source, decision letter and whether it is the one in force.
 
 Reconciliation derives the versions the sources state (I'DIS decisions, Kemendagri follow-up reports)
-and keeps their rows in line with them as a diff (:mod:`sbt_sync.reconcile.sanctions`); a steward enters a
-version with its decision letter (:mod:`sbt_sync.steward.sanctions`), and reconciliation never deletes
-one. ``seq`` and ``in_force`` are rewritten by every reconciliation of the case.
+and keeps their rows in line with them as a diff (:mod:`sbt_sync.reconcile.golden.sanctions`); a
+steward enters a version with its decision letter (:mod:`sbt_sync.steward.sanctions`), and
+reconciliation never deletes one. ``seq`` and ``in_force`` are rewritten by every reconciliation of the case.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 - On PostgreSQL, ``pg_trgm`` and a GIN trigram index on ``asn_registry.name_normalised`` for the fuzzy
   candidate search. pg_trgm is a trusted extension (PostgreSQL 13+), so the database owner may create
   it; where that is refused the migration still succeeds and the search falls back to instansi
-  blocking (``sbt_sync.reconcile.candidates``), which logs why.
+  blocking (``sbt_sync.reconcile.identity.candidates``), which logs why.
 
 Revision ID: 0002
 Revises: 0001

@@ -30,9 +30,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sbt_sync.reconcile.golden_link_attach import attach_complaints, attach_sanctions
-from sbt_sync.reconcile.golden_link_groups import STOPPED, Group, LinkGroups
-from sbt_sync.reconcile.golden_model import (
+from sbt_sync.reconcile.golden.link_attach import attach_complaints, attach_sanctions
+from sbt_sync.reconcile.golden.link_groups import STOPPED, Group, LinkGroups
+from sbt_sync.reconcile.golden.model import (
     AmbiguousLink,
     CaseDraft,
     CaseLinkDraft,

@@ -6,7 +6,7 @@
 - ``lifecycle``: a sanction is recorded on a case whose golden result is ``tidak_terbukti``; or the
   sanction of a proven case was annulled on objection (a steward says whether the recommendation
   still binds the PPK).
-- ``ambiguous_link``: a record matched several cases equally well (see :mod:`golden_link`).
+- ``ambiguous_link``: a record matched several cases equally well (see :mod:`link`).
 
 A conflict is raised only while its cause holds: when the sources come to agree it is no longer
 returned, and the database layer closes it (``auto_closed``). Its basis hash covers the disagreeing
@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sbt_sync.reconcile.golden_model import (
+from sbt_sync.reconcile.golden.model import (
     Candidate,
     CaseDraft,
     ConflictDraft,
@@ -28,7 +28,7 @@ from sbt_sync.reconcile.golden_model import (
     FieldValue,
     SourceRecord,
 )
-from sbt_sync.reconcile.golden_survive import latest_by_source
+from sbt_sync.reconcile.golden.survive import latest_by_source
 
 CRITICAL_FIELDS = ("verification_result", "recommended_sanction", "sanction_code")
 """In order: a disputed result suppresses the disputes that follow from it."""
@@ -88,7 +88,7 @@ def critical_conflicts(
     """The critical fields on which the latest values of two or more sources disagree.
 
     ``sanction_dispute``, when given, replaces the comparison for ``sanction_code``: the sources
-    disagreeing about the sanction in force on one decision date (:mod:`sbt_sync.reconcile.sanctions`),
+    disagreeing about the sanction in force on one decision date (:mod:`sbt_sync.reconcile.golden.sanctions`),
     so a later decision with another code (a revision after an objection) is no conflict.
     """
     raised: list[ConflictDraft] = []

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.models import CaseLink, Conflict, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.corrections import active_corrections, involved
-from sbt_sync.reconcile.golden_model import SourceRecord
-from sbt_sync.reconcile.identity_store import chunks, names_person
+from sbt_sync.reconcile.golden.model import SourceRecord
+from sbt_sync.reconcile.identity.store import chunks, names_person
 from schemas.feeds import CASELESS_SOURCES
 
 _KEY_COLUMNS = (

@@ -1,11 +1,11 @@
-"""The groups of records :mod:`golden_link` builds, phase by phase, before they become cases."""
+"""The groups of records :mod:`link` builds, phase by phase, before they become cases."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sbt_sync.reconcile.golden_model import LinkRule, SourceRecord
+from sbt_sync.reconcile.golden.model import LinkRule, SourceRecord
 
 STOPPED = "dihentikan"
 """A Bawaslu register that was stopped, not forwarded: no recommendation follows it."""

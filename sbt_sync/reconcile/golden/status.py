@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any, Literal
 
-from sbt_sync.reconcile.golden_model import ConflictDraft, FieldValue, SourceRecord
+from sbt_sync.reconcile.golden.model import ConflictDraft, FieldValue, SourceRecord
 
 Status = Literal[
     "aduan",

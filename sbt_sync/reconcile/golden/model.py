@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from sbt_sync.reconcile.sanctions import SanctionVersion
+    from sbt_sync.reconcile.golden.sanctions import SanctionVersion
 
 LinkRule = Literal[
     "register",
@@ -231,7 +231,7 @@ class GoldenCase:
     hold_reason: str | None = None
     """What holds the case (the open conflicts and identity disputes, named); None when not held."""
     sanction_versions: tuple[SanctionVersion, ...] = ()
-    """Every version of its sanction, in decision order (:mod:`sbt_sync.reconcile.sanctions`)."""
+    """Every version of its sanction, in decision order (:mod:`sbt_sync.reconcile.golden.sanctions`)."""
 
     @property
     def case_key(self) -> str:

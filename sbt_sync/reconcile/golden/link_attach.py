@@ -1,6 +1,6 @@
 """Linking phases 2 and 3: sanctions, follow-ups and complaints join the anchored cases.
 
-Both phases read only the groups phase 1 (:mod:`golden_link`) built, so the order records arrive in
+Both phases read only the groups phase 1 (:mod:`link`) built, so the order records arrive in
 does not matter; a record with several equally good candidates starts a case of its own and is noted
 in ``LinkGroups.ambiguous``.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sbt_sync.reconcile.golden_link_groups import RECOMMENDED, LinkGroups, instant
-from sbt_sync.reconcile.golden_model import LinkRule, SourceRecord
+from sbt_sync.reconcile.golden.link_groups import RECOMMENDED, LinkGroups, instant
+from sbt_sync.reconcile.golden.model import LinkRule, SourceRecord
 
 COMPLAINT_WINDOW = (timedelta(days=7), timedelta(days=1))
 """A complaint precedes its register by at most 7 days (public reports are due within 7 days of the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sbt_sync.reconcile.golden_model import (
+from sbt_sync.reconcile.golden.model import (
     INCIDENT_FIELDS,
     RECOMMENDATION_FIELDS,
     SANCTION_FIELDS,

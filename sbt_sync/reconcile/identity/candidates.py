@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry as Asn
-from sbt_sync.reconcile.identity import (
+from sbt_sync.reconcile.identity.resolve import (
     IdentityQuery,
     IdentityThresholds,
     RegistryCandidate,

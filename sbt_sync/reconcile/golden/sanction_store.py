@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import CaseLink, SanctionVersion
 from sbt_sync.db.models.sanctions import STEWARD_SOURCE, SanctionKind
-from sbt_sync.reconcile.golden_model import GoldenCase
-from sbt_sync.reconcile.identity_store import chunks
-from sbt_sync.reconcile.sanctions import SanctionVersion as VersionDraft
-from sbt_sync.reconcile.sanctions import StewardSanction
+from sbt_sync.reconcile.golden.model import GoldenCase
+from sbt_sync.reconcile.golden.sanctions import SanctionVersion as VersionDraft
+from sbt_sync.reconcile.golden.sanctions import StewardSanction
+from sbt_sync.reconcile.identity.store import chunks
 
 
 def steward_entries(

@@ -36,9 +36,9 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from sbt_sync.reconcile.golden_model import Candidate, FieldValue, SourceRecord, SurvivalRule
-from sbt_sync.reconcile.golden_status import day_of
-from sbt_sync.reconcile.golden_survive import _rank
+from sbt_sync.reconcile.golden.model import Candidate, FieldValue, SourceRecord, SurvivalRule
+from sbt_sync.reconcile.golden.status import day_of
+from sbt_sync.reconcile.golden.survive import _rank
 
 STEWARD = "steward"
 IN_FORCE_RULE: SurvivalRule = "sanction_in_force"

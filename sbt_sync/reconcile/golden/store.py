@@ -1,7 +1,7 @@
 """Writing a reconciled part of the golden dataset to the database.
 
 :func:`persist` takes the cases the pure reconciliation produced for a closed scope
-(:mod:`golden_scope`) and brings ``cases``, ``case_links``, ``field_provenance`` and ``conflicts`` in
+(:mod:`scope`) and brings ``cases``, ``case_links``, ``field_provenance`` and ``conflicts`` in
 line with them, as a diff:
 
 - A case row keeps its id when its key is unchanged, or when its key changed (a stronger anchor
@@ -30,10 +30,10 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Case, CaseLink, Conflict, FieldProvenance
 from sbt_sync.reconcile.conflict_lifecycle import close, keep_raised, open_conflict
-from sbt_sync.reconcile.golden_model import ConflictDraft, GoldenCase
-from sbt_sync.reconcile.golden_status import day_of
-from sbt_sync.reconcile.identity_store import chunks
-from sbt_sync.reconcile.sanction_store import release_removed, sync_versions
+from sbt_sync.reconcile.golden.model import ConflictDraft, GoldenCase
+from sbt_sync.reconcile.golden.sanction_store import release_removed, sync_versions
+from sbt_sync.reconcile.golden.status import day_of
+from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.states.conflicts import CASE_KINDS
 from sbt_sync.states.conflicts import ConflictStatus as _S
 

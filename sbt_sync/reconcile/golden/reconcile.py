@@ -1,8 +1,8 @@
 """The golden reconciliation as one pure function: records in, golden dataset out.
 
-:func:`reconcile` links records into cases (:mod:`golden_link`), chooses every golden field
-(:mod:`golden_survive`), raises conflicts (:mod:`golden_conflicts`), applies the stewards' decisions
-and derives each case's status and hold (:mod:`golden_status`). It is deterministic: the same records
+:func:`reconcile` links records into cases (:mod:`link`), chooses every golden field
+(:mod:`survive`), raises conflicts (:mod:`conflicts`), applies the stewards' decisions
+and derives each case's status and hold (:mod:`status`). It is deterministic: the same records
 and decisions, in any order, give an equal :class:`GoldenResult`.
 
 Steward decisions are sticky: the latest decision on a conflict key is applied on every run while the
@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from sbt_sync.reconcile.golden_conflicts import critical_conflicts, lifecycle_conflicts, link_conflicts
-from sbt_sync.reconcile.golden_link import link
-from sbt_sync.reconcile.golden_model import (
+from sbt_sync.reconcile.golden.conflicts import critical_conflicts, lifecycle_conflicts, link_conflicts
+from sbt_sync.reconcile.golden.link import link
+from sbt_sync.reconcile.golden.model import (
     CaseDraft,
     ConflictDraft,
     FieldValue,
@@ -30,15 +30,15 @@ from sbt_sync.reconcile.golden_model import (
     SourceRecord,
     StewardDecision,
 )
-from sbt_sync.reconcile.golden_status import has_ended, hold_reason, identity_disputes, lifecycle_status
-from sbt_sync.reconcile.golden_survive import latest_by_source, survive
-from sbt_sync.reconcile.sanctions import (
+from sbt_sync.reconcile.golden.sanctions import (
     SanctionVersion,
     StewardSanction,
     apply_in_force,
     attach_entries,
     sanction_history,
 )
+from sbt_sync.reconcile.golden.status import has_ended, hold_reason, identity_disputes, lifecycle_status
+from sbt_sync.reconcile.golden.survive import latest_by_source, survive
 from sbt_sync.settings import SurvivorshipSettings
 
 __all__ = ["latest_decisions", "reconcile", "reconcile_case"]
@@ -91,12 +91,12 @@ def reconcile_case(
     """One case's golden fields, conflicts (decisions applied), status at ``as_of`` and hold.
 
     Its sanction is the version in force among what the sources state and the stewards' entries
-    ``sanctions`` (:mod:`sbt_sync.reconcile.sanctions`).
+    ``sanctions`` (:mod:`sbt_sync.reconcile.golden.sanctions`).
 
     Critical-field decisions are applied before the lifecycle check, so a steward who settles a
     disputed result also settles whether a sanction contradicts it. The case is held while a critical
     conflict is open or a record's identity is disputed, some source says the case is proven and no
-    end event has happened (:func:`~sbt_sync.reconcile.golden_status.hold_reason`).
+    end event has happened (:func:`~sbt_sync.reconcile.golden.status.hold_reason`).
     """
     golden = survive(case, survivorship)
     history = sanction_history(case.records, sanctions, survivorship.sanction, as_of)
@@ -146,12 +146,12 @@ def reconcile(
     sanctions: Iterable[StewardSanction] = (),
 ) -> GoldenResult:
     """The golden dataset of ``records`` (identities already resolved), with the stewards' link
-    corrections ``overrides`` applied (:func:`~sbt_sync.reconcile.golden_link.link`).
+    corrections ``overrides`` applied (:func:`~sbt_sync.reconcile.golden.link.link`).
 
     ``left_service`` maps a NIP to the date its holder left service (registry kedudukan 66/77/88/99);
     ``as_of`` is the day statuses are derived for (None: everything known counts); ``sanctions`` are
     the stewards' sanction entries, each applied to the case it follows
-    (:func:`~sbt_sync.reconcile.sanctions.attach_entries`).
+    (:func:`~sbt_sync.reconcile.golden.sanctions.attach_entries`).
     """
     records = list(records)
     in_force = latest_decisions(decisions)

@@ -6,7 +6,7 @@ keeps one identity conflict per row in step with the decision:
 
 - a steward decision on the row's conflict whose basis (the NIP, name and instansi as written) still
   holds wins: its NIP, or none, with rule ``steward``; the conflict stays ``resolved``;
-- otherwise :func:`~sbt_sync.reconcile.identity.resolve` decides; a link closes an open conflict
+- otherwise :func:`~sbt_sync.reconcile.identity.resolve.resolve` decides; a link closes an open conflict
   (``auto_closed``), a conflict outcome opens or refreshes one with the ranked candidates (and, when an
   earlier decision no longer holds, says why it reopened); a row that names an ASN (a NIP or a name)
   whom no registry ASN comes close to (``no_candidate``) opens one of kind ``unresolved`` with no
@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Conflict, StagedRecord, StewardDecision
-from sbt_sync.reconcile.candidates import CandidateSearch
 from sbt_sync.reconcile.conflict_lifecycle import close, keep_raised, open_conflict
-from sbt_sync.reconcile.identity import IdentityDecision, IdentityThresholds, make_query, resolve
+from sbt_sync.reconcile.identity.candidates import CandidateSearch
+from sbt_sync.reconcile.identity.resolve import IdentityDecision, IdentityThresholds, make_query, resolve
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.states.conflicts import ConflictStatus as _S
 from schemas.names import normalise_name

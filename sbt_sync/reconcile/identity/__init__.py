@@ -1,0 +1,1 @@
+"""Identity: who a source row names (rules, candidate search, and their storage)."""
