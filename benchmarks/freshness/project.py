@@ -3,6 +3,7 @@ project folder with a derived sbt.yaml and dagster.yaml, one full cycle, then ``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -146,12 +147,39 @@ def _daemon(home: Path, env: dict[str, str], module: str) -> Iterator[subprocess
         try:
             yield daemon
         finally:
+            # The daemon's code server (``dagster api grpc``) leaves the daemon's process group: list
+            # it while the daemon still holds it, then stop it with the group.
+            below = _descendants(daemon.pid)
             os.killpg(daemon.pid, signal.SIGTERM)
+            for pid in below:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
             try:
                 daemon.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(daemon.pid, signal.SIGKILL)
                 daemon.wait()
+            for pid in below:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The live processes below ``pid`` (children, their children, ...), read from /proc (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        parents.setdefault(int(stat[stat.rfind(")") + 2 :].split()[1]), []).append(int(entry.name))
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in parents.get(parent, [])]
+        found.extend(frontier)
+    return found
 
 
 def tail(path: Path, size: int = 3000) -> str:
