@@ -18,12 +18,12 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.letters import NotificationOutboxEntry
@@ -32,6 +32,7 @@ from sbt_sync.states.mail import MailState
 from tests.conftest import REPO_ROOT
 from tests.notify.helpers import add_pics, outbox, queue_letters
 from tests.notify.mailserver import PASSWORD, USERNAME, MailServer
+from tests.support.kills import alive_mid_send
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -107,27 +108,10 @@ def assert_delivered_exactly_once(database: Database, server: MailServer) -> int
     return sum(r.ambiguous_resends for r in rows)
 
 
-def alive_mid_send(database: Database, pid: int, window: float, after: float) -> bool:
-    """Whether the child still runs ``after`` seconds past the moment it has a letter in ``sending``
-    (waiting at most ``window`` for one; then whether it runs at all): a kill then lands mid-delivery,
-    so the next child takes a claimed letter over, the case this test is for, on a loaded machine too."""
-    deadline = time.monotonic() + window
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        with database.session() as session:
-            query = select(func.count()).where(NotificationOutboxEntry.state == MailState.SENDING)
-            if session.scalar(query):
-                time.sleep(after)
-                break
-        time.sleep(0.02)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _in_flight(session: Session) -> bool:
+    return bool(
+        session.scalar(select(func.count()).where(NotificationOutboxEntry.state == MailState.SENDING))
+    )
 
 
 def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
@@ -144,7 +128,7 @@ def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
         while True:  # restart until one child drains the outbox on its own
             pid = zygote.spawn()
             window, after = rng.uniform(0.01, 0.2), rng.uniform(0.0, 0.05)
-            if budget > 0 and alive_mid_send(migrated_database, pid, window, after):
+            if budget > 0 and alive_mid_send(migrated_database, pid, window, after, in_flight=_in_flight):
                 os.kill(pid, signal.SIGKILL)
                 if zygote.wait(pid) == -signal.SIGKILL:
                     kills += 1

@@ -15,7 +15,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -34,6 +34,7 @@ from tests.conftest import REPO_ROOT
 from tests.enforce.rows import nip
 from tests.push.conftest import credentials
 from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks, toggle_sanctions
+from tests.support.kills import alive_mid_send
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -101,28 +102,8 @@ def deferred(database: Database) -> bool:
     return bool(waiting)
 
 
-def alive_mid_send(database: Database, pid: int, window: float, after: float) -> bool:
-    """Whether the child still runs ``after`` seconds past the moment it has a row in flight (waiting
-    at most ``window`` for one; then whether it runs at all): a kill then lands while SIASN may be
-    applying the change, so the next child takes a claimed row over, the case this test is for, on a
-    loaded machine too."""
-    deadline = time.monotonic() + window
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        with database.session() as session:
-            query = select(func.count()).where(OutboxEntry.state == OutboxState.IN_FLIGHT)
-            if session.scalar(query):
-                time.sleep(after)
-                break
-        time.sleep(0.02)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _in_flight(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).where(OutboxEntry.state == OutboxState.IN_FLIGHT)))
 
 
 def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
@@ -136,7 +117,9 @@ def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
         while True:  # restart until one child drains the outbox on its own
             pid = zygote.spawn()
             window, after = rng.uniform(0.05, 0.6), rng.uniform(0.0, 0.1)
-            if kills < MIN_KILLS * 2 and alive_mid_send(migrated_database, pid, window, after):
+            if kills < MIN_KILLS * 2 and alive_mid_send(
+                migrated_database, pid, window, after, in_flight=_in_flight
+            ):
                 os.kill(pid, signal.SIGKILL)
                 status = zygote.wait(pid)
                 if status == -signal.SIGKILL:
