@@ -179,7 +179,7 @@ def test_steward_assigns_a_wrongly_linked_record_to_the_right_asn_and_siasn_foll
         page.get_by_role("button", name="Saring").click()
         page.locator("tbody tr").first.get_by_role("link").first.click()
         case_url = page.url
-        wasdal = page.locator("#records tbody tr").filter(has_text="bkn_wasdal")
+        wasdal = page.locator("#records tbody tr").filter(has_text="Rekomendasi Wasdal BKN")
         expect(wasdal).to_have_count(1)
         page.screenshot(path=shots / "links-1-case.png", full_page=True)
         wasdal.get_by_role("link", name="Tetapkan ASN").click()
