@@ -129,6 +129,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Not an ASN / cannot be identified",
     ),
     "decision.keep": ("Rekaman tetap menjadi kasus tersendiri", "The record stays a case of its own"),
+    "decision.reopened": (
+        "Dibuka kembali: keputusan sebelumnya tidak berlaku lagi",
+        "Reopened: the earlier decision no longer applies",
+    ),
     "decision.who": ("Diputuskan oleh", "Decided by"),
     "decision.when": ("Waktu", "When"),
     "decision.why": ("Alasan", "Reason"),

@@ -82,12 +82,15 @@ def show_conflict(
             raise ConflictNotFound(f"no conflict with id {conflict_id}")
         case = case_of(session, conflict)
         record = session.get(StagedRecord, conflict.staged_record_id) if conflict.staged_record_id else None
-        decisions = session.execute(
-            select(StewardDecision, User.username, User.display_name)
-            .outerjoin(User, User.id == StewardDecision.decided_by_id)
-            .where(StewardDecision.conflict_id == conflict.id)
-            .order_by(StewardDecision.id)
-        ).tuples()
+        decisions = list(
+            session.execute(
+                select(StewardDecision, User.username, User.display_name)
+                .outerjoin(User, User.id == StewardDecision.decided_by_id)
+                .where(StewardDecision.conflict_id == conflict.id)
+                .order_by(StewardDecision.id)
+            ).tuples()
+        )
+        latest = decisions[-1][0].id if decisions else None
         holder = session.get(User, conflict.claimed_by_id) if conflict.claimed_by_id else None
         detail = ConflictDetail(
             summary=summary_of(
@@ -120,7 +123,9 @@ def show_conflict(
                     "decision": d.decision,
                     "reason": d.reason,
                     "applied_at": d.applied_at,
-                    "still_holds": d.basis_hash == conflict.basis_hash,
+                    # The latest decision is the one in force: one followed by another (a later
+                    # choice, or a reopening) no longer holds, whatever its basis.
+                    "still_holds": d.basis_hash == conflict.basis_hash and d.id == latest,
                 }
                 for d, username, display_name in decisions
             ],
@@ -154,7 +159,7 @@ def _decisions_in_words(
             select(AuditEntry.id, AuditEntry.after).where(
                 AuditEntry.object_type == "conflict",
                 AuditEntry.object_id == str(conflict.id),
-                AuditEntry.action == "conflict.resolve",
+                AuditEntry.action.in_(("conflict.resolve", "conflict.reopen")),
             )
         ).tuples()
         audit_ids = {after.get("decision_id"): id_ for id_, after in entries if isinstance(after, dict)}
@@ -180,6 +185,8 @@ def _chosen(
     console's (:func:`sbt_sync.console.labels.golden_value`)."""
     if not isinstance(decision, dict):
         return None
+    if decision.get("reopened"):
+        return {"kind": "reopened"}
     if "nip" in decision:
         nip = decision["nip"]
         if not nip:

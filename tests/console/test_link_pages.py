@@ -268,11 +268,17 @@ def test_a_held_case_says_why_and_a_resolved_decision_can_be_reopened(
         f"/conflicts/{conflict.id}/reopen", data={"reason": "SK menyebut orang lain", "csrf_token": token}
     )
     assert done.status_code == 303
-    assert f"Keputusan konflik #{conflict.id} dibuka kembali" in steward.get(f"/conflicts/{conflict.id}").text
+    reopened = steward.get(f"/conflicts/{conflict.id}").text
+    assert f"Keputusan konflik #{conflict.id} dibuka kembali" in reopened
     with migrated_database.session() as session:
         assert session.get(Conflict, conflict.id).status == "open"  # type: ignore[union-attr]
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "conflict.reopen")).one()
         assert (audit.actor_name, audit.reason, audit.channel) == ("steward", "SK menyebut orang lain", "web")
+    # The reopening reads as one, with its audit entry; not as a chosen "other value" with none.
+    assert "Dibuka kembali: keputusan sebelumnya tidak berlaku lagi" in reopened
+    assert f'href="/audit?entry={audit.id}"' in reopened
+    assert "nilai lain, bukan dari sumber" not in reopened
+    assert "masih berlaku" not in reopened  # the decision reopened no longer holds
 
 
 IDENTITY = "identity disputed: bkn_wasdal W-1#0: identity conflict 7 (name_mismatch, 1 candidate(s)) is open"
