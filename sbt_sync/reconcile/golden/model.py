@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from sbt_sync.reconcile.golden.sanctions import SanctionVersion
+from typing import Any, Literal
 
 LinkRule = Literal[
     "register",
@@ -217,6 +214,30 @@ class StewardDecision:
     reason: str = ""
     reopened: bool = False
     """A steward reopened the conflict: no decision is in force until the next one."""
+
+
+@dataclass(frozen=True)
+class SanctionVersion:
+    """One version of a case's sanction."""
+
+    seq: int
+    version_key: str
+    code: str | None
+    """None: the sanction was annulled on objection."""
+    letter_no: str | None
+    decided_on: date | None
+    source: str
+    source_ref: str | None
+    staged_id: int | None
+    reported_by: tuple[str, ...]
+    in_force: bool = False
+    source_updated_at: datetime | None = None
+    entry_id: int | None = None
+    """The steward entry's row id; None for a version the sources state."""
+
+    @property
+    def annulment(self) -> bool:
+        return self.code is None
 
 
 @dataclass(frozen=True)

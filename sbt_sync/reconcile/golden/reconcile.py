@@ -27,11 +27,11 @@ from sbt_sync.reconcile.golden.model import (
     GoldenCase,
     GoldenResult,
     LinkOverride,
+    SanctionVersion,
     SourceRecord,
     StewardDecision,
 )
 from sbt_sync.reconcile.golden.sanctions import (
-    SanctionVersion,
     StewardSanction,
     apply_in_force,
     attach_entries,

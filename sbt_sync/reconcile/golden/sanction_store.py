@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.models import CaseLink, SanctionVersion
 from sbt_sync.db.models.sanctions import STEWARD_SOURCE, SanctionKind
 from sbt_sync.reconcile.golden.model import GoldenCase
-from sbt_sync.reconcile.golden.sanctions import SanctionVersion as VersionDraft
+from sbt_sync.reconcile.golden.model import SanctionVersion as VersionDraft
 from sbt_sync.reconcile.golden.sanctions import StewardSanction
 from sbt_sync.reconcile.identity.store import chunks
 

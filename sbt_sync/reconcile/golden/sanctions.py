@@ -36,7 +36,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from sbt_sync.reconcile.golden.model import Candidate, FieldValue, SourceRecord, SurvivalRule
+from sbt_sync.reconcile.golden.model import Candidate, FieldValue, SanctionVersion, SourceRecord, SurvivalRule
 from sbt_sync.reconcile.golden.status import day_of
 from sbt_sync.reconcile.golden.survive import _rank
 
@@ -61,30 +61,6 @@ class StewardSanction:
     letter_no: str
     letter_date: date
     entered_at: datetime
-
-
-@dataclass(frozen=True)
-class SanctionVersion:
-    """One version of a case's sanction."""
-
-    seq: int
-    version_key: str
-    code: str | None
-    """None: the sanction was annulled on objection."""
-    letter_no: str | None
-    decided_on: date | None
-    source: str
-    source_ref: str | None
-    staged_id: int | None
-    reported_by: tuple[str, ...]
-    in_force: bool = False
-    source_updated_at: datetime | None = None
-    entry_id: int | None = None
-    """The steward entry's row id; None for a version the sources state."""
-
-    @property
-    def annulment(self) -> bool:
-        return self.code is None
 
 
 @dataclass(frozen=True)
