@@ -207,3 +207,14 @@ def test_violation_form_narrows_a_recommendation_to_one_finding_of_its_nip_and_e
     )
     assert linked(result) == [[1], [2, 3]]
     assert {link.rule for link in case_of(result, 3).draft.links} == {"register", "nip_event_form"}
+
+
+def test_the_statuses_reconciliation_derives_are_the_ones_the_cases_table_admits() -> None:
+    """``golden/status.py`` types a case's status; ``cases.status``'s CHECK constraint lists them again
+    (the models do not import the core): the two lists stay one set."""
+    from typing import get_args
+
+    from sbt_sync.db.models.golden import CASE_STATUSES
+    from sbt_sync.reconcile.golden.status import Status
+
+    assert set(get_args(Status)) == set(CASE_STATUSES) and len(CASE_STATUSES) == len(set(CASE_STATUSES))
