@@ -1,5 +1,6 @@
 """Raw and validated layers: one ``raw/<source>`` and ``validated/<source>`` pair per source in
-sbt.yaml, made by one factory, and ``reference/asn_registry`` from SIASN."""
+sbt.yaml, made by one op per source (``ingest_<source>``, a subsettable multi-asset), and
+``reference/asn_registry`` from SIASN."""
 
 import time
 from collections import Counter
@@ -9,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets.keys import ASN_REGISTRY, raw_key, validated_key
+from assets.keys import ASN_REGISTRY, ingest_op, raw_key, validated_key
 from sbt_sync import pending
 from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
 from sbt_sync.ingest.registry import refresh_mirror
@@ -57,67 +58,6 @@ def _cursor_check(db: DatabaseResource, source: str, key: dg.AssetKey) -> dg.Ass
     )
 
 
-def _raw_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinition:
-    key = raw_key(name)
-
-    @dg.asset(
-        key=key,
-        group_name="raw",
-        description=f"{source.description or name}: records landed verbatim, versioned, with the cursor.",
-        kinds={source.kind},
-        check_specs=[dg.AssetCheckSpec("cursor_never_moves_backwards", asset=key)],
-        retry_policy=DB_RETRY,
-    )
-    def raw(
-        context: dg.AssetExecutionContext,
-        db: DatabaseResource,
-        connectors: ConnectorsResource,
-        settings: SbtSettingsResource,
-    ) -> Iterator[dg.Output[None] | dg.AssetCheckResult]:
-        feed = FEEDS[name]
-        if isinstance(source, HttpSource):
-            client, paginator = connectors.http(name)
-            try:
-                result = pull_http(
-                    db.database,
-                    source=name,
-                    feed=feed,
-                    paginator=paginator,
-                    run_id=context.run.run_id,
-                    max_pages=source.paging.max_pages,
-                )
-            finally:
-                retries = client.stats.retries
-                client.close()
-        else:
-            workdir = settings.get().resolve_path(f"var/downloads/{name}")
-            with connectors.sftp(name) as reader:
-                result = pull_sftp(
-                    db.database,
-                    source=name,
-                    settings=source,
-                    feed=feed,
-                    reader=reader,
-                    workdir=workdir,
-                    run_id=context.run.run_id,
-                )
-                retries = reader.stats.retries
-        context.log.info(
-            "%s: fetched %d (new %d, changed %d, unchanged %d) in %d pages / %d files",
-            name,
-            result.fetched,
-            result.new,
-            result.changed,
-            result.unchanged,
-            result.pages,
-            result.files,
-        )
-        yield dg.Output(None, metadata={**_pull_metadata(result), "retries": retries})
-        yield _cursor_check(db, name, key)
-
-    return raw
-
-
 def rate(rows: int, seconds: float) -> dict[str, Any]:
     """Duration and rows per second, for an asset's metadata."""
     return {
@@ -141,7 +81,11 @@ def _staging_metadata(result: StagingResult) -> dict[str, Any]:
 
 
 def _quarantine_check(
-    db: DatabaseResource, name: str, source: HttpSource | SftpSource, result: StagingResult
+    db: DatabaseResource,
+    name: str,
+    source: HttpSource | SftpSource,
+    result: StagingResult,
+    key: dg.AssetKey,
 ) -> dg.AssetCheckResult:
     """Fails when this batch (if large enough to judge) or the source overall is too often bad."""
     with db.session() as session:
@@ -151,6 +95,7 @@ def _quarantine_check(
     batch_bad = result.validated >= minimum and result.quarantine_ratio > limit
     overall_bad = total >= minimum and overall > limit
     return dg.AssetCheckResult(
+        asset_key=key,
         check_name="quarantine_ratio",
         passed=not (batch_bad or overall_bad),
         severity=dg.AssetCheckSeverity.ERROR,
@@ -167,51 +112,156 @@ def _quarantine_check(
     )
 
 
-def _validated_asset(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinition:
-    key = validated_key(name)
+def _drift_check(result: StagingResult, key: dg.AssetKey) -> dg.AssetCheckResult:
+    drift = sorted(result.unknown_columns) + [f"missing:{c}" for c in sorted(result.missing_columns)]
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="schema_drift",
+        passed=not drift,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"columns": dg.MetadataValue.json(drift)},
+    )
 
-    @dg.asset(
-        key=key,
-        group_name="validated",
-        description=f"{name}: records checked against the feed contract; bad rows quarantined, "
-        "good rows staged.",
-        deps=[raw_key(name)],
-        kinds={"pandera"},
-        check_specs=[
-            dg.AssetCheckSpec("quarantine_ratio", asset=key, blocking=True),
-            dg.AssetCheckSpec("schema_drift", asset=key),
+
+def _pull(
+    context: dg.AssetExecutionContext,
+    name: str,
+    source: HttpSource | SftpSource,
+    *,
+    validate: bool,
+    db: DatabaseResource,
+    connectors: ConnectorsResource,
+    settings: SbtSettingsResource,
+) -> tuple[PullResult, int]:
+    """Land ``name``'s new records (an HTTP source's batches validated in their landing transaction
+    when ``validate``); the result and the connector's retries."""
+    feed = FEEDS[name]
+    if isinstance(source, HttpSource):
+        client, paginator = connectors.http(name)
+        try:
+            result = pull_http(
+                db.database,
+                source=name,
+                feed=feed,
+                paginator=paginator,
+                run_id=context.run.run_id,
+                validate=validate,
+                max_pages=source.paging.max_pages,
+            )
+        finally:
+            retries = client.stats.retries
+            client.close()
+        return result, retries
+    workdir = settings.get().resolve_path(f"var/downloads/{name}")
+    with connectors.sftp(name) as reader:
+        result = pull_sftp(
+            db.database,
+            source=name,
+            settings=source,
+            feed=feed,
+            reader=reader,
+            workdir=workdir,
+            run_id=context.run.run_id,
+        )
+        return result, reader.stats.retries
+
+
+def _validate(
+    context: dg.AssetExecutionContext, name: str, db: DatabaseResource
+) -> tuple[StagingResult, float]:
+    """What this run validated: the batches it validated while landing (HTTP), and everything still
+    pending (SFTP files, a batch landed while validation was broken, records an older version landed)."""
+    started = time.monotonic()
+    result = validated_in_run(db.database, name, context.run.run_id)
+    result.merge(stage_pending(db.database, source=name, feed=FEEDS[name]))
+    return result, time.monotonic() - started
+
+
+def _source_assets(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefinition:
+    """``raw/<name>`` and ``validated/<name>``, made by one op: the op that validates is the one that
+    reports it, for both protocols.
+
+    An HTTP source's batches are validated in their landing transaction (records, cursor, staged rows
+    and quarantine commit together); an SFTP source's files are validated after they land. Either way
+    ``validated/<name>`` reports every record this run validated and carries the blocking quarantine
+    check. Selected alone, ``raw/<name>`` lands without validating (the records stay pending) and
+    ``validated/<name>`` validates whatever is pending.
+    """
+    raw, validated = raw_key(name), validated_key(name)
+
+    @dg.multi_asset(
+        name=ingest_op(name),
+        specs=[
+            dg.AssetSpec(
+                raw,
+                group_name="raw",
+                description=f"{source.description or name}: records landed verbatim, versioned, "
+                "with the cursor.",
+                kinds={source.kind},
+            ),
+            dg.AssetSpec(
+                validated,
+                group_name="validated",
+                description=f"{name}: records checked against the feed contract; bad rows quarantined, "
+                "good rows staged.",
+                deps=[raw],
+                kinds={"pandera"},
+            ),
         ],
+        check_specs=[
+            dg.AssetCheckSpec("cursor_never_moves_backwards", asset=raw),
+            dg.AssetCheckSpec("quarantine_ratio", asset=validated, blocking=True),
+            dg.AssetCheckSpec("schema_drift", asset=validated),
+        ],
+        can_subset=True,
         retry_policy=DB_RETRY,
     )
-    def validated(
-        context: dg.AssetExecutionContext, db: DatabaseResource
-    ) -> Iterator[dg.Output[None] | dg.AssetCheckResult]:
-        # HTTP batches are validated in their landing transaction (pull_http); what they found is
-        # stored with each batch. Anything still pending (SFTP files, a batch landed while validation
-        # was broken, records landed by an older version) is validated here.
-        started = time.monotonic()
-        result = validated_in_run(db.database, name, context.run.run_id)
-        result.merge(stage_pending(db.database, source=name, feed=FEEDS[name]))
-        seconds = time.monotonic() - started
-        context.log.info(
-            "%s: validated %d records; staged %d new, %d changed; quarantined %d rows",
-            name,
-            result.validated,
-            result.staged_new,
-            result.staged_changed,
-            result.quarantined_rows,
-        )
-        yield dg.Output(None, metadata=_staging_metadata(result) | rate(result.validated, seconds))
-        yield _quarantine_check(db, name, source, result)
-        drift = sorted(result.unknown_columns) + [f"missing:{c}" for c in sorted(result.missing_columns)]
-        yield dg.AssetCheckResult(
-            check_name="schema_drift",
-            passed=not drift,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"columns": dg.MetadataValue.json(drift)},
-        )
+    def ingest(
+        context: dg.AssetExecutionContext,
+        db: DatabaseResource,
+        connectors: ConnectorsResource,
+        settings: SbtSettingsResource,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        selected = context.selected_asset_keys
+        if raw in selected:
+            pulled, retries = _pull(
+                context,
+                name,
+                source,
+                validate=validated in selected,
+                db=db,
+                connectors=connectors,
+                settings=settings,
+            )
+            context.log.info(
+                "%s: fetched %d (new %d, changed %d, unchanged %d) in %d pages / %d files",
+                name,
+                pulled.fetched,
+                pulled.new,
+                pulled.changed,
+                pulled.unchanged,
+                pulled.pages,
+                pulled.files,
+            )
+            yield dg.MaterializeResult(asset_key=raw, metadata={**_pull_metadata(pulled), "retries": retries})
+            yield _cursor_check(db, name, raw)
+        if validated in selected:
+            staged, seconds = _validate(context, name, db)
+            context.log.info(
+                "%s: validated %d records; staged %d new, %d changed; quarantined %d rows",
+                name,
+                staged.validated,
+                staged.staged_new,
+                staged.staged_changed,
+                staged.quarantined_rows,
+            )
+            yield dg.MaterializeResult(
+                asset_key=validated, metadata=_staging_metadata(staged) | rate(staged.validated, seconds)
+            )
+            yield _quarantine_check(db, name, source, staged, validated)
+            yield _drift_check(staged, validated)
 
-    return validated
+    return ingest
 
 
 class RegistryConfig(dg.Config):
@@ -281,11 +331,11 @@ def asn_registry(
 
 
 def build_ingestion_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    """The raw/validated pair of every enabled source with a feed contract, and the registry."""
+    """The raw/validated op of every enabled source with a feed contract, and the registry."""
     built: list[dg.AssetsDefinition] = []
     for name, source in sorted(settings.sources.items()):
         if source.enabled and name in FEEDS:
-            built += [_raw_asset(name, source), _validated_asset(name, source)]
+            built.append(_source_assets(name, source))
     if settings.siasn is not None:
         built.append(asn_registry)
     return built

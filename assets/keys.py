@@ -18,6 +18,11 @@ def validated_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["validated", source])
 
 
+def ingest_op(source: str) -> str:
+    """The op that makes ``raw/<source>`` and ``validated/<source>`` (one step of a run)."""
+    return f"ingest_{source}"
+
+
 ASN_REGISTRY = dg.AssetKey(["reference", "asn_registry"])
 REGISTRY_OP = "reference__asn_registry"
 """The registry asset's op name, under which a run's config sets its ``RegistryConfig``."""

@@ -63,6 +63,28 @@ def test_definitions_load_and_asset_keys_match_the_snapshot() -> None:
     assert definitions.resolve_job_def(FULL_CYCLE_JOB) is not None
 
 
+def test_each_source_is_landed_and_validated_by_one_op_that_reports_both() -> None:
+    """The graph says where validation happens: one op per source makes ``raw/<source>`` and
+    ``validated/<source>`` (HTTP batches are validated in their landing transaction, SFTP files after
+    landing), and the blocking quarantine check sits on ``validated/<source>``, in that op."""
+    graph = defs().resolve_asset_graph()
+    sources = [key.split("/")[1] for key in EXPECTED_ASSET_KEYS if key.startswith("raw/")]
+    for name in sources:
+        raw, validated = dg.AssetKey(["raw", name]), dg.AssetKey(["validated", name])
+        node = graph.get(raw).assets_def
+        assert graph.get(validated).assets_def is node, name
+        assert node.node_def.name == f"ingest_{name}" and node.can_subset, name
+        assert graph.get(validated).parent_keys == {raw}, name
+        checks = {(key.asset_key, key.name) for key in node.check_keys}
+        assert checks == {
+            (raw, "cursor_never_moves_backwards"),
+            (validated, "quarantine_ratio"),
+            (validated, "schema_drift"),
+        }, name
+        [quarantine] = [spec for spec in node.check_specs if spec.name == "quarantine_ratio"]
+        assert quarantine.blocking, name
+
+
 def test_schedules_and_sensors_match_the_snapshot_and_runs_are_tagged_for_the_write_queue() -> None:
     definitions = defs()
     assert sorted(s.name for s in definitions.schedules or []) == EXPECTED_SCHEDULES

@@ -1,15 +1,17 @@
 """The console's words in Bahasa Indonesia (the default) and English.
 
-One table: each key maps to its (Indonesian, English) text. Domain terms stay as the domain says them
-in both languages (NIP, PPK, Kanreg, peringatan, teguran, pemblokiran). tests/console/test_i18n.py
-checks that every key a template or route uses is here.
+One table: each key maps to its (Indonesian, English) text. It imports only word tables, never the label
+functions (:mod:`sbt_sync.console.labels` and its parts read their words from here). Domain terms stay
+as the domain says them in both languages (NIP, PPK, Kanreg, peringatan, teguran, pemblokiran).
+tests/console/test_i18n.py checks that every key a template or route uses is here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sbt_sync.console.labels import WORDS as LABEL_WORDS
+from sbt_sync.console.labels_sources import WORDS as SOURCE_WORDS
+from sbt_sync.console.labels_words import WORDS as FIELD_WORDS
 from sbt_sync.console.words_a11y import WORDS as A11Y_WORDS
 from sbt_sync.console.words_access import WORDS as ACCESS_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
@@ -727,7 +729,8 @@ MESSAGES.update(PDP_WORDS)  # a person's own record (sbt_sync/console/words_pdp.
 MESSAGES.update(ACCESS_WORDS)  # the personal-data access log (sbt_sync/console/words_access.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list
 MESSAGES.update(SEARCH_WORDS)
-MESSAGES.update(LABEL_WORDS)  # codes into words (sbt_sync/console/labels.py)
+MESSAGES.update(FIELD_WORDS)  # codes into words (sbt_sync/console/labels_words.py)
+MESSAGES.update(SOURCE_WORDS)  # sources, agencies and events (sbt_sync/console/labels_sources.py)
 MESSAGES.update(EXPORT_WORDS)
 
 

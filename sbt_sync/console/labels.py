@@ -1,12 +1,13 @@
 """Codes into words: what the console shows where the data holds a code.
 
 Reference codes (jenisHukuman sanction codes, violation forms, Kanreg, instansi ids, kedudukan) get
-their names from ``schemas/reference`` and the registry mirror; the product's own codes (golden
-fields, verification results, link and identity rules, control actions, quarantine checks, refusals
-a steward can cause) get their words from :data:`WORDS` (:mod:`sbt_sync.console.labels_words`,
-:mod:`sbt_sync.console.labels_sources`), merged into the console's one table
-(:mod:`sbt_sync.console.i18n`). Every function takes the language (``id`` or ``en``); the word comes
-first and the code beside it where a steward needs it ("Teguran tertulis (2)").
+their names from ``schemas/reference`` and the registry mirror; the product's own codes (golden fields,
+verification results, link and identity rules, control actions, quarantine checks, refusals a steward
+can cause) get their words from :mod:`sbt_sync.console.labels_words` and
+:mod:`sbt_sync.console.labels_sources`, merged into the console's one table
+(:mod:`sbt_sync.console.i18n`), which imports no label function: words flow one way. Every function
+takes the language (``id`` or ``en``); the word comes first and the code beside it where a steward needs
+it ("Teguran tertulis (2)").
 
 The core keeps speaking English (CLI output and logs): a refusal carries a stable ``code`` and its
 parameters (:class:`sbt_sync.errors.SbtError`), and the console says it in its language here
@@ -17,9 +18,8 @@ The functions live by subject in sibling modules and are all importable from her
 :mod:`~sbt_sync.console.labels_reference` (reference and product codes),
 :mod:`~sbt_sync.console.labels_problems` (refusals, quarantine problems),
 :mod:`~sbt_sync.console.labels_history` (the core's English records, the case timeline),
-:mod:`~sbt_sync.console.labels_instansi` (instansi names) and
-:mod:`~sbt_sync.console.labels_sources` (record sources, elections). :func:`install` makes them the
-templates' globals.
+:mod:`~sbt_sync.console.labels_instansi` (instansi names) and :mod:`~sbt_sync.console.labels_sources`
+(record sources, elections). :func:`install` makes them the templates' globals.
 """
 
 from __future__ import annotations
@@ -59,10 +59,6 @@ from sbt_sync.console.labels_sources import event_label as event_label
 from sbt_sync.console.labels_sources import event_name as event_name
 from sbt_sync.console.labels_sources import source_label as source_label
 from sbt_sync.console.labels_sources import source_name as source_name
-from sbt_sync.console.labels_words import WORDS as FIELD_WORDS
-
-WORDS = {**FIELD_WORDS, **labels_sources.WORDS}
-"""The words :mod:`sbt_sync.console.i18n` merges into its table."""
 
 
 def _names(context: Context) -> InstansiNames | None:

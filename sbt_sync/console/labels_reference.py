@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sbt_sync.console.labels_sources import WORDS as SOURCE_WORDS
+from sbt_sync.console.i18n import MESSAGES
 from sbt_sync.console.labels_sources import event_label
 from sbt_sync.console.labels_words import GOLDEN_FIELDS, SANCTION_EN, SANCTION_FIELDS, VALUES, VIOLATION_FORMS
-from sbt_sync.console.labels_words import WORDS as FIELD_WORDS
 from sbt_sync.steward.decisions import allowed_values as allowed_codes
 from schemas import reference
 
@@ -23,9 +22,7 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
 
 
 def _word(key: str, lang: str) -> str:
-    from sbt_sync.console.i18n import MESSAGES  # the one table, with WORDS merged in
-
-    pair = MESSAGES.get(key) or FIELD_WORDS.get(key) or SOURCE_WORDS.get(key)
+    pair = MESSAGES.get(key)  # the one table, this module's words merged in
     return _pick(pair, lang) if pair else key
 
 

@@ -497,6 +497,7 @@ def test_a_failing_statement_is_one_line_too() -> None:
 
 
 def test_validated_assets_retry_like_raw_assets() -> None:
+    """One op lands and validates a source; its retry policy rides out a database blip for both."""
     settings = load_settings(REPO_ROOT / "sbt.yaml", env={})
     policies: dict[str, Any] = {}
     for definition in build_ingestion_assets(settings):

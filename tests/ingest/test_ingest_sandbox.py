@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 from sqlalchemy import select
 
@@ -79,6 +80,47 @@ def _staged_fingerprint(database: Database) -> set[tuple[str, str, int, str]]:
             (r.source, r.record_key, r.item_no, r.content_hash)
             for r in session.scalars(select(StagedRecord).where(StagedRecord.withdrawn.is_(False))).all()
         }
+
+
+def test_a_source_op_selected_in_part_lands_without_validating_or_validates_what_is_pending(
+    sandbox_project: SandboxProject, migrated_database: Database
+) -> None:
+    """``raw/<source>`` alone lands and leaves every record pending (the op that would report
+    validation did not run it); ``validated/<source>`` alone then validates exactly those records, and
+    reports them, for an HTTP and an SFTP source alike."""
+    url = migrated_database.url
+    definitions = build_definitions(config_path=str(sandbox_project.config_path), database_url=url)
+    job = definitions.resolve_implicit_global_asset_job_def()
+    for name in ("bawaslu", "kemendagri"):
+        raw, validated = dg.AssetKey(["raw", name]), dg.AssetKey(["validated", name])
+        landed_only = job.execute_in_process(asset_selection=[raw], raise_on_error=False)
+        assert landed_only.success, name
+        assert {e.asset_key for e in landed_only.get_asset_materialization_events()} == {raw}
+        [pull] = landed_only.get_asset_materialization_events()
+        assert pull.materialization.metadata["validated_while_landing"].value == 0, name
+        with migrated_database.session() as session:
+            landed = session.query(RawRecord).filter_by(source=name).count()
+            waiting = (
+                session.query(RawRecord)
+                .filter(RawRecord.source == name, RawRecord.validated_version.is_(None))
+                .count()
+            )
+            assert landed > 0 and waiting == landed, name
+            assert session.query(StagedRecord).filter_by(source=name).count() == 0, name
+
+        checked = job.execute_in_process(asset_selection=[validated], raise_on_error=False)
+        assert checked.success, name
+        [report] = checked.get_asset_materialization_events()
+        assert report.asset_key == validated
+        assert report.materialization.metadata["validated"].value == landed, name
+        with migrated_database.session() as session:
+            assert (
+                session.query(RawRecord)
+                .filter(RawRecord.source == name, RawRecord.validated_version.is_(None))
+                .count()
+                == 0
+            ), name
+            assert session.query(StagedRecord).filter_by(source=name).count() > 0, name
 
 
 def test_full_cycle_through_dagster_quarantines_exactly_the_ground_truth(

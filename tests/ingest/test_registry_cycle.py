@@ -170,8 +170,12 @@ def project(
         yield Project(box, control, definitions, migrated_database, changed_since=request.param)
 
 
-def _metadata(result: dg.ExecuteInProcessResult, node: str) -> dict[str, Any]:
-    [materialization] = result.asset_materializations_for_node(node)
+def _metadata(result: dg.ExecuteInProcessResult, key: str) -> dict[str, Any]:
+    [materialization] = [
+        event.materialization
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey.from_user_string(key)
+    ]
     return {name: getattr(value, "value", value) for name, value in materialization.metadata.items()}
 
 
@@ -201,27 +205,27 @@ def test_a_blocked_asn_who_retires_is_unblocked_by_the_next_cycle_without_any_so
     second = project.cycle()
 
     # The first cycle loaded the empty mirror in full; later cycles read only what changed.
-    assert _metadata(first, "reference__asn_registry")["mode"] == "full"
-    registry = _metadata(second, "reference__asn_registry")
+    assert _metadata(first, "reference/asn_registry")["mode"] == "full"
+    registry = _metadata(second, "reference/asn_registry")
     assert registry["mode"] == "incremental"
     # The changed-since listing is read only where SIASN offers it; the lookup always.
     assert ("changes" in registry, "lookup" in registry) == (project.changed_since, True)
     assert (registry["changed"], registry["staged_flagged"]) == (1, 1)
     assert registry["case_changes"] == {"kedudukan": 1}
-    raw = _metadata(second, "raw__bkn_wasdal")
+    raw = _metadata(second, "raw/bkn_wasdal")
     assert (raw["new"], raw["changed"]) == (0, 0)  # no source changed ...
-    golden = _metadata(second, "golden__cases")
+    golden = _metadata(second, "golden/cases")
     assert (golden["staged_changed"], golden["cases_recomputed"]) == (1, 1)  # ... yet the case moved
     assert _status(project.database, RETIRES) == "asn_berhenti"
     assert _status(project.database, STAYS) == "menunggu_tindak_lanjut_ppk"
     assert project.blocks() == {RETIRES: NOT_BLOCKED, STAYS: BLOCKED}
     assert project.writes() == [("blokir", RETIRES), ("blokir", STAYS), ("buka", RETIRES)]
-    assert _metadata(second, "sync__siasn_readback")["in_sync"] == 2
+    assert _metadata(second, "sync/siasn_readback")["in_sync"] == 2
 
     # The cycle after that finds nothing new: no flag, nothing recomputed, nothing sent.
     third = project.cycle()
-    assert _metadata(third, "reference__asn_registry")["staged_flagged"] == 0
-    assert _metadata(third, "golden__cases")["staged_changed"] == 0
+    assert _metadata(third, "reference/asn_registry")["staged_flagged"] == 0
+    assert _metadata(third, "golden/cases")["staged_changed"] == 0
     assert project.writes() == [("blokir", RETIRES), ("blokir", STAYS), ("buka", RETIRES)]
     assert first.success and second.success
 
@@ -232,10 +236,10 @@ def test_the_registry_refresh_job_reads_the_whole_registry_on_its_own(project: P
     job = project.definitions.resolve_job_def(REGISTRY_REFRESH_JOB)
     first = job.execute_in_process(raise_on_error=False)
     assert first.success
-    loaded = _metadata(first, "reference__asn_registry")
+    loaded = _metadata(first, "reference/asn_registry")
     assert (loaded["mode"], loaded["new"], loaded["pass_completed"]) == ("full", len(PEOPLE), True)
 
     project.box.clock.set(START + timedelta(days=7), frozen=True)
     project.control.post(f"/siasn/registry/{RETIRES}", {"set": {"kedudukanPnsId": "99"}})
-    again = _metadata(job.execute_in_process(raise_on_error=False), "reference__asn_registry")
+    again = _metadata(job.execute_in_process(raise_on_error=False), "reference/asn_registry")
     assert (again["mode"], again["fetched"], again["new"], again["changed"]) == ("full", len(PEOPLE), 0, 1)
