@@ -15,6 +15,7 @@ import dagster as dg
 from assets.keys import DB_WRITE_TAGS
 from connectors.sftp import RemoteFile
 from sbt_sync import pending
+from sbt_sync.ingest.landing import source_cursor
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings_sources import HttpSource, SftpSource
 
@@ -81,7 +82,7 @@ def http_sensor(name: str, job_name: str) -> dg.SensorDefinition:
         context: dg.SensorEvaluationContext, db: DatabaseResource, settings: SbtSettingsResource
     ) -> dg.RunRequest | dg.SkipReason:
         with db.session() as session:
-            cursor = pending.source_cursor(session, name)
+            cursor = source_cursor(session, name)
         change = pending.http_source_changes(settings.get(), name, cursor)
         if change is None:
             return dg.SkipReason(f"{name}: nothing changed since cursor {cursor}")

@@ -25,7 +25,6 @@ from sbt_sync.db.models import (
     QuarantinedRow,
     RawRecord,
     SftpFile,
-    SourceCursor,
     StewardDecision,
 )
 from sbt_sync.db.models.sanctions import STEWARD_SOURCE, SanctionVersion
@@ -50,12 +49,6 @@ def settled_file_identities(session: Session, source: str) -> set[str]:
         )
     ).tuples()
     return {file_identity(source, path, size, mtime) for path, size, mtime in rows}
-
-
-def source_cursor(session: Session, source: str) -> str | None:
-    """The cursor ``source``'s last pull stored, or None for a source never pulled."""
-    row = session.get(SourceCursor, source)
-    return row.cursor if row is not None else None
 
 
 def http_source_changes(settings: Settings, source: str, cursor: str | None) -> str | None:

@@ -166,6 +166,12 @@ def _chunks(records: Iterable[FetchedRecord], size: int) -> Iterator[list[Fetche
         yield chunk
 
 
+def source_cursor(session: Session, source: str) -> str | None:
+    """The cursor ``source``'s last landed batch stored, or None for a source never pulled."""
+    row = session.get(SourceCursor, source)
+    return row.cursor if row is not None else None
+
+
 def land_batch(
     session: Session,
     *,

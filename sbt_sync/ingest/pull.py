@@ -40,7 +40,7 @@ from sbt_sync.ingest.bulk import ensure_statistics
 from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
-from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch
+from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch, source_cursor
 from sbt_sync.ingest.prefetch import Ahead, prefetched
 from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
 from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
@@ -117,8 +117,7 @@ def _watermark(cursor: str | None) -> datetime | None:
 
 def stored_cursor(database: Database, source: str) -> str | None:
     with database.session() as session:
-        row = session.get(SourceCursor, source)
-        return row.cursor if row else None
+        return source_cursor(session, source)
 
 
 def pull_http(

@@ -23,6 +23,7 @@ from sbt_sync.db.models import (
     StewardDecision,
 )
 from sbt_sync.db.models.sanctions import STEWARD_SOURCE, SanctionVersion
+from sbt_sync.ingest.landing import source_cursor
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 NIP = "199001012015012002"
@@ -79,11 +80,11 @@ def test_settled_file_identities_are_the_processed_and_refused_files_of_that_sou
 
 def test_source_cursor_is_none_until_a_pull_stores_one(migrated_database: Database) -> None:
     with migrated_database.session() as session:
-        assert pending.source_cursor(session, "idis") is None
+        assert source_cursor(session, "idis") is None
         session.add(SourceCursor(source="idis", cursor="2025-03-01T00:00:00+07:00"))
     with migrated_database.session() as session:
-        assert pending.source_cursor(session, "idis") == "2025-03-01T00:00:00+07:00"
-        assert pending.source_cursor(session, "bawaslu") is None
+        assert source_cursor(session, "idis") == "2025-03-01T00:00:00+07:00"
+        assert source_cursor(session, "bawaslu") is None
 
 
 def test_steward_work_names_the_newest_unapplied_item_of_each_kind(migrated_database: Database) -> None:
