@@ -33,6 +33,7 @@ from sbt_sync.reconcile.golden.store import PersistStats, persist
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.reconcile.identity.store import IdentityStats, chunks, pending_rows, resolve_identities
 from sbt_sync.settings import Settings
+from sbt_sync.states.conflicts import ConflictStatus
 from schemas.feeds import CASELESS_SOURCES
 from schemas.reference import kedudukan
 
@@ -117,7 +118,11 @@ def _decisions(session: Session, case_ids: set[int]) -> tuple[list[DecisionDraft
 
 
 def open_conflict_counts(session: Session) -> dict[str, int]:
-    query = select(Conflict.kind, func.count()).where(Conflict.status == "open").group_by(Conflict.kind)
+    query = (
+        select(Conflict.kind, func.count())
+        .where(Conflict.status == ConflictStatus.OPEN)
+        .group_by(Conflict.kind)
+    )
     return {kind: count for kind, count in session.execute(query).tuples()}
 
 
@@ -225,7 +230,10 @@ def _silent(stage: str, rows: int) -> None:
 def _resolved(cases: list[GoldenCase]) -> set[tuple[str, str]]:
     """(conflict key, basis hash) of every conflict a decision resolved in ``cases``."""
     return {
-        (c.conflict_key, c.basis_hash) for case in cases for c in case.conflicts if c.status == "resolved"
+        (c.conflict_key, c.basis_hash)
+        for case in cases
+        for c in case.conflicts
+        if c.status == ConflictStatus.RESOLVED
     }
 
 

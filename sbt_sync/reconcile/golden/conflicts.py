@@ -24,22 +24,22 @@ from sbt_sync.reconcile.golden.model import (
     Candidate,
     CaseDraft,
     ConflictDraft,
-    ConflictKind,
     FieldValue,
     SourceRecord,
 )
 from sbt_sync.reconcile.golden.survive import latest_by_source
+from sbt_sync.states.conflicts import ConflictKind
 
 CRITICAL_FIELDS = ("verification_result", "recommended_sanction", "sanction_code")
 """In order: a disputed result suppresses the disputes that follow from it."""
 SAME_RESULT = {"dibatalkan": "terbukti"}
 """An annulment revokes a proven recommendation; it does not dispute that it was proven."""
 PRIORITY = {
-    ("critical_field", "verification_result"): (1, 3),
-    ("critical_field", "recommended_sanction"): (2, 5),
-    ("critical_field", "sanction_code"): (2, 5),
-    ("lifecycle", "verification_result"): (1, 3),
-    ("ambiguous_link", "link"): (3, 10),
+    (ConflictKind.CRITICAL_FIELD, "verification_result"): (1, 3),
+    (ConflictKind.CRITICAL_FIELD, "recommended_sanction"): (2, 5),
+    (ConflictKind.CRITICAL_FIELD, "sanction_code"): (2, 5),
+    (ConflictKind.LIFECYCLE, "verification_result"): (1, 3),
+    (ConflictKind.AMBIGUOUS_LINK, "link"): (3, 10),
 }
 """(priority 1-4, days until due) per kind and field: a disputed result can wrongly block an ASN."""
 DEFAULT_PRIORITY = (4, 20)
@@ -73,7 +73,7 @@ def _conflict(
         priority=priority,
         due_days=due_days,
         basis_hash=basis_hash(ordered),
-        critical=kind != "ambiguous_link",
+        critical=kind != ConflictKind.AMBIGUOUS_LINK,
         reason=reason,
     )
 
@@ -97,12 +97,12 @@ def critical_conflicts(
             break
         if name == "sanction_code" and sanction_dispute is not None:
             if sanction_dispute:
-                raised.append(_conflict("critical_field", case.case_key, name, sanction_dispute))
+                raised.append(_conflict(ConflictKind.CRITICAL_FIELD, case.case_key, name, sanction_dispute))
             continue
         latest: Mapping[str, SourceRecord] = latest_by_source(case.records, name)
         if len({_comparable(name, r.value(name)) for r in latest.values()}) > 1:
             candidates = [Candidate(r.source, r.value(name), r.staged_id) for r in latest.values()]
-            raised.append(_conflict("critical_field", case.case_key, name, candidates))
+            raised.append(_conflict(ConflictKind.CRITICAL_FIELD, case.case_key, name, candidates))
     return raised
 
 
@@ -120,7 +120,7 @@ def lifecycle_conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> li
         ]
         return [
             _conflict(
-                "lifecycle", case.case_key, "verification_result", candidates,
+                ConflictKind.LIFECYCLE, case.case_key, "verification_result", candidates,
                 reason="sanction_annulled_on_objection", subject="|sanction_annulled",
             )
         ]  # fmt: skip
@@ -129,7 +129,11 @@ def lifecycle_conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> li
     candidates = [Candidate(fv.source or "steward", fv.value, fv.staged_id or 0) for fv in (result, sanction)]
     return [
         _conflict(
-            "lifecycle", case.case_key, "verification_result", candidates, reason="sanction_on_not_proven"
+            ConflictKind.LIFECYCLE,
+            case.case_key,
+            "verification_result",
+            candidates,
+            reason="sanction_on_not_proven",
         )
     ]
 
@@ -138,7 +142,7 @@ def link_conflicts(case: CaseDraft) -> list[ConflictDraft]:
     """One conflict per record of ``case`` that could equally have joined other cases."""
     return [
         _conflict(
-            "ambiguous_link",
+            ConflictKind.AMBIGUOUS_LINK,
             case.case_key,
             "link",
             [Candidate(amb.source, list(amb.candidates), amb.staged_id)],

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
+
 LinkRule = Literal[
     "register",
     "register_no",
@@ -29,8 +31,6 @@ LinkRule = Literal[
 ]
 OverrideKind = Literal["move_record", "split", "merge"]
 SurvivalRule = Literal["source_rank", "recency", "only_source", "steward_decision", "sanction_in_force"]
-ConflictKind = Literal["critical_field", "lifecycle", "ambiguous_link"]
-ConflictStatus = Literal["open", "resolved"]
 
 INCIDENT_FIELDS = (
     "event_code",
@@ -195,7 +195,7 @@ class ConflictDraft:
     basis_hash: str
     critical: bool
     reason: str | None = None
-    status: ConflictStatus = "open"
+    status: ConflictStatus = ConflictStatus.OPEN
     reopened_reason: str | None = None
 
     def due_at(self, opened_at: datetime) -> datetime:

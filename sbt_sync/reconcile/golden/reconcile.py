@@ -40,6 +40,7 @@ from sbt_sync.reconcile.golden.sanctions import (
 from sbt_sync.reconcile.golden.status import has_ended, hold_reason, identity_disputes, lifecycle_status
 from sbt_sync.reconcile.golden.survive import latest_by_source, survive
 from sbt_sync.settings import SurvivorshipSettings
+from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 
 __all__ = ["latest_decisions", "reconcile", "reconcile_case"]
 
@@ -67,9 +68,9 @@ def _apply(
             reason = f"reopened by a steward on {decision.decided_at.isoformat()}: {decision.reason}"
             applied.append(replace(conflict, reopened_reason=reason))
         elif decision.basis_hash == conflict.basis_hash:
-            if conflict.kind != "ambiguous_link":
+            if conflict.kind != ConflictKind.AMBIGUOUS_LINK:
                 golden[conflict.field] = FieldValue(decision.value, "steward", None, "steward_decision")
-            applied.append(replace(conflict, status="resolved"))
+            applied.append(replace(conflict, status=ConflictStatus.RESOLVED))
         else:
             reason = (
                 f"the sources changed since the decision of {decision.decided_at.isoformat()}: now "

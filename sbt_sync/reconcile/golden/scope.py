@@ -25,6 +25,7 @@ from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.corrections import active_corrections, involved
 from sbt_sync.reconcile.golden.model import SourceRecord
 from sbt_sync.reconcile.identity.store import chunks, names_person
+from sbt_sync.states.conflicts import ConflictStatus
 from schemas.feeds import CASELESS_SOURCES
 
 _KEY_COLUMNS = (
@@ -132,7 +133,7 @@ def identity_disputes(session: Session, ids: Sequence[int]) -> dict[int, str]:
     for chunk in chunks(sorted(ids)):
         query = select(*columns).where(
             Conflict.staged_record_id.in_(chunk),
-            Conflict.status == "open",
+            Conflict.status == ConflictStatus.OPEN,
             Conflict.kind.in_(IDENTITY_CONFLICT_KINDS),
         )
         for staged_id, conflict_id, kind, candidates in session.execute(query):

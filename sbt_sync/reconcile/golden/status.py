@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Literal
 
 from sbt_sync.reconcile.golden.model import ConflictDraft, FieldValue, SourceRecord
+from sbt_sync.states.conflicts import ConflictStatus
 
 Status = Literal[
     "aduan",
@@ -126,7 +127,9 @@ def hold_reason(
     if not proven_somewhere or ended:
         return None
     parts = [
-        f"open {c.kind} conflict {c.conflict_key}" for c in conflicts if c.critical and c.status == "open"
+        f"open {c.kind} conflict {c.conflict_key}"
+        for c in conflicts
+        if c.critical and c.status == ConflictStatus.OPEN
     ]
     parts += [f"identity disputed: {d}" for d in disputes]
     return "; ".join(parts) or None

@@ -40,12 +40,12 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from sbt_sync.settings import IdentitySettings
+from sbt_sync.states.conflicts import ConflictKind
 from schemas.names import normalise_name, written_title_keys
 from schemas.nip import MAX_BIRTH_YEAR, MIN_BIRTH_YEAR, NipError, birth_date_hint, parse_nip
 
 Outcome = Literal["linked", "conflict", "unresolved"]
 Rule = Literal["nip_exact", "name_match", "name_mismatch", "ambiguous_match", "weak_match", "no_candidate"]
-ConflictKind = Literal["identity", "name_mismatch"]
 
 INSTANSI_PENALTY = 0.85
 """A namesake in another instansi stays a candidate but cannot reach auto-accept on the name alone."""
@@ -402,7 +402,7 @@ def resolve(
             None,
             similarity,
             (ScoredCandidate(holder.nip, similarity), *best),
-            "name_mismatch",
+            ConflictKind.NAME_MISMATCH,
             f"the registered holder's name scores {similarity:.2f} < {thresholds.name_mismatch:.2f}",
         )
     ranked = rank(query, pool.values(), thresholds.min_candidate)
@@ -418,7 +418,7 @@ def resolve(
         None,
         top,
         offered(ranked),
-        "identity",
+        ConflictKind.IDENTITY,
         f"{len(ranked)} candidates, best {top:.2f}"
         + (" with namesakes" if ambiguous else f" (auto-accept {thresholds.auto_accept:.2f})"),
     )
