@@ -62,6 +62,8 @@ from sbt_sync.sandbox.generate.config import PIC_FILE
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import Settings, load_settings
+from sbt_sync.states.conflicts import ConflictStatus
+from sbt_sync.states.outbox import ApprovalStatus
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,9 @@ def _instants(manifest: dict[str, Any]) -> list[tuple[str, datetime]]:
 def _approve_and_push(database: Database, config_path: Path, report: DemoReport) -> None:
     """Approve what the change guard held back (as a steward would) and push it."""
     with database.session() as session:
-        waiting = session.scalars(select(PushApproval.id).where(PushApproval.status == "waiting")).all()
+        waiting = session.scalars(
+            select(PushApproval.id).where(PushApproval.status == ApprovalStatus.WAITING)
+        ).all()
     if not waiting:
         return
     for approval_id in waiting:
@@ -249,7 +253,7 @@ def _summarise(database: Database, report: DemoReport, data_dir: Path) -> None:
             report.per_source.setdefault(source, {})["quarantined"] = count
         report.registry = session.scalar(select(func.count()).select_from(AsnRegistryEntry)) or 0
         report.cases = session.scalar(select(func.count()).select_from(Case)) or 0
-        open_conflicts = select(Conflict.kind, func.count()).where(Conflict.status == "open")
+        open_conflicts = select(Conflict.kind, func.count()).where(Conflict.status == ConflictStatus.OPEN)
         report.open_conflicts = dict(session.execute(open_conflicts.group_by(Conflict.kind)).tuples().all())
     truth = data_dir / "truth" / "quarantine.jsonl"
     if truth.exists():  # the rows published by the last cycle's instant

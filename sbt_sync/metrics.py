@@ -32,8 +32,10 @@ from sbt_sync.db.models import (
     SiasnObservation,
 )
 from sbt_sync.db.models.letters import NotificationOutboxEntry
+from sbt_sync.states.conflicts import ConflictStatus
+from sbt_sync.states.outbox import OutboxState
 
-OUTBOX_STATES = ("pending", "awaiting_approval", "in_flight", "acked", "parked", "superseded")
+OUTBOX_STATES = tuple(OutboxState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,9 @@ def gather(session: Session) -> list[Gauge]:
         .all()
     )
     conflicts = session.execute(
-        select(Conflict.kind, func.count()).where(Conflict.status == "open").group_by(Conflict.kind)
+        select(Conflict.kind, func.count())
+        .where(Conflict.status == ConflictStatus.OPEN)
+        .group_by(Conflict.kind)
     ).all()
     quarantine = session.execute(
         select(QuarantinedRow.source, QuarantinedRow.status, func.count()).group_by(

@@ -31,6 +31,7 @@ from sbt_sync.db.models.sanctions import STEWARD_SOURCE, SanctionVersion
 from sbt_sync.doctor import probe_settings
 from sbt_sync.ingest import connections
 from sbt_sync.settings import Settings
+from sbt_sync.states.outbox import ApprovalStatus, OutboxState
 
 SETTLED_FILE_STATUSES = ("processed", "refused")
 """A delivered file in one of these states is done with: a new run would change nothing."""
@@ -93,7 +94,7 @@ def steward_work(session: Session) -> StewardWork:
     approval = session.scalar(
         select(func.max(PushApproval.id))
         .join(OutboxEntry, OutboxEntry.approval_id == PushApproval.id)
-        .where(PushApproval.status == "approved", OutboxEntry.state == "pending")
+        .where(PushApproval.status == ApprovalStatus.APPROVED, OutboxEntry.state == OutboxState.PENDING)
     )
     correction = session.scalar(
         select(func.max(LinkCorrection.id)).where(
@@ -121,7 +122,7 @@ def due_pushes(session: Session, now: datetime) -> DuePushes:
     """Pending outbox rows whose next attempt is due at ``now``."""
     count, newest, latest = session.execute(
         select(func.count(), func.max(OutboxEntry.id), func.max(OutboxEntry.next_attempt_at)).where(
-            OutboxEntry.state == "pending", OutboxEntry.next_attempt_at <= now
+            OutboxEntry.state == OutboxState.PENDING, OutboxEntry.next_attempt_at <= now
         )
     ).one()
     return DuePushes(int(count or 0), newest, latest)
@@ -130,7 +131,9 @@ def due_pushes(session: Session, now: datetime) -> DuePushes:
 def awaiting_approval(session: Session) -> int:
     """Outbox rows the change guard holds back until a steward approves them."""
     count = session.scalar(
-        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "awaiting_approval")
+        select(func.count())
+        .select_from(OutboxEntry)
+        .where(OutboxEntry.state == OutboxState.AWAITING_APPROVAL)
     )
     return int(count or 0)
 

@@ -30,6 +30,7 @@ from sbt_sync.db.models import Case, CaseLink, OutboxEntry, SiasnObservation, St
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.imut.model import BlockInterval, NeutralityCaseRef
 from sbt_sync.reconcile.identity.store import chunks
+from sbt_sync.states.outbox import OutboxState
 from schemas.nip import mask_nip
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ def _ledger_blocks(session: Session, nips: Collection[str], context: Context, as
     rows: list[Any] = []
     for chunk in chunks(sorted(nips)):
         query = select(*columns).where(
-            OutboxEntry.nip.in_(chunk), OutboxEntry.state == "acked", OutboxEntry.acked_at.is_not(None)
+            OutboxEntry.nip.in_(chunk),
+            OutboxEntry.state == OutboxState.ACKED,
+            OutboxEntry.acked_at.is_not(None),
         )
         rows.extend(session.execute(query))
     rows.sort(key=lambda r: (r.nip, r.acked_at, r.id))
@@ -186,7 +189,9 @@ def observe_unpushed(
     for chunk in chunks(wanted):
         pushed.update(
             session.scalars(
-                select(OutboxEntry.nip).where(OutboxEntry.nip.in_(chunk), OutboxEntry.state == "acked")
+                select(OutboxEntry.nip).where(
+                    OutboxEntry.nip.in_(chunk), OutboxEntry.state == OutboxState.ACKED
+                )
             )
         )
         query = select(SiasnObservation.nip, SiasnObservation.response).where(

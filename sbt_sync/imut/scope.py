@@ -26,6 +26,7 @@ from sbt_sync.imut.context import IMUT_OBSERVATION
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.review import FindingStatus
 from sbt_sync.reconcile.identity.store import chunks
+from sbt_sync.states.outbox import OutboxState
 from schemas.feeds.imut import FEED
 
 
@@ -47,7 +48,9 @@ def changed_since(session: Session, since: datetime) -> Changed:
     )
     changed.nips.update(
         session.scalars(
-            select(OutboxEntry.nip).where(OutboxEntry.state == "acked", OutboxEntry.acked_at >= since)
+            select(OutboxEntry.nip).where(
+                OutboxEntry.state == OutboxState.ACKED, OutboxEntry.acked_at >= since
+            )
         )
     )
     observed = select(SiasnObservation.nip, SiasnObservation.response).where(

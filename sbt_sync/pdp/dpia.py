@@ -46,6 +46,8 @@ from sbt_sync.db.models.letters import Letter, PicAddress
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.settings import Settings
 from sbt_sync.settings_sources import HttpSource
+from sbt_sync.states.conflicts import ConflictStatus
+from sbt_sync.states.outbox import ApprovalStatus, OutboxState
 
 MACHINE_IDENTITY_RULES = ("nip_exact", "name_match")
 """``staged_records.identity_rule`` values of links the machine made alone."""
@@ -204,7 +206,9 @@ def _volumes(session: Session) -> dict[str, int]:
         "cases": _count(session, select(func.count()).select_from(Case)),
         "identity_conflicts_open": _count(
             session,
-            select(func.count()).where(Conflict.kind.in_(IDENTITY_CONFLICT_KINDS), Conflict.status == "open"),
+            select(func.count()).where(
+                Conflict.kind.in_(IDENTITY_CONFLICT_KINDS), Conflict.status == ConflictStatus.OPEN
+            ),
         ),
         "imut_findings_open": _count(session, select(func.count()).where(ImutFinding.status == "open")),
     }
@@ -241,9 +245,15 @@ def _automation(session: Session) -> dict[str, int]:
     return {
         "cases_held": _count(session, select(func.count()).where(Case.held.is_(True))),
         "blocked_now": _count(session, select(func.count()).where(BlockState.blocked.is_(True))),
-        "guard_waiting": _count(session, select(func.count()).where(PushApproval.status == "waiting")),
-        "guard_approved": _count(session, select(func.count()).where(PushApproval.status == "approved")),
-        "guard_rejected": _count(session, select(func.count()).where(PushApproval.status == "rejected")),
+        "guard_waiting": _count(
+            session, select(func.count()).where(PushApproval.status == ApprovalStatus.WAITING)
+        ),
+        "guard_approved": _count(
+            session, select(func.count()).where(PushApproval.status == ApprovalStatus.APPROVED)
+        ),
+        "guard_rejected": _count(
+            session, select(func.count()).where(PushApproval.status == ApprovalStatus.REJECTED)
+        ),
         "steward_decisions": _count(session, select(func.count()).select_from(StewardDecision)),
         "link_corrections": _count(session, select(func.count()).select_from(LinkCorrection)),
     }
@@ -253,7 +263,9 @@ def _recipients(session: Session, settings: Settings) -> dict[str, Any]:
     agencies = sorted({settings.source_agency(name) for name in settings.sources})
     return {
         "siasn_endpoint": settings.siasn.base_url if settings.siasn else None,
-        "siasn_pushes_acked": _count(session, select(func.count()).where(OutboxEntry.state == "acked")),
+        "siasn_pushes_acked": _count(
+            session, select(func.count()).where(OutboxEntry.state == OutboxState.ACKED)
+        ),
         "agencies": agencies,
         "agency_viewers": _grouped(session, User.agency, User.role == "agency_viewer", User.active.is_(True)),
         "letters": _grouped(session, Letter.step),

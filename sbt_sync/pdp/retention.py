@@ -55,10 +55,12 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.db.models.letters import LetterItem, MailState, NotificationOutboxEntry
 from sbt_sync.settings import RetentionSettings
+from sbt_sync.states.conflicts import ConflictStatus
+from sbt_sync.states.outbox import OutboxState
 
 CLOSED_STATUSES = ("tidak_terbukti", "dibatalkan", "ditolak", "asn_berhenti", "dijatuhi_hukuman")
 """Case statuses after which nothing more is expected (DOMAIN.md, "The case lifecycle")."""
-SETTLED_PUSH_STATES = ("acked", "superseded")
+SETTLED_PUSH_STATES = (OutboxState.ACKED, OutboxState.SUPERSEDED)
 PURGED_PAYLOAD = '{"_dihapus":"retensi"}'
 """What a purged source record's payload becomes (its row and content hash stay)."""
 KINDS = ("raw_versions", "orphan_payloads", "quarantine", "cases", "access_log", "downloads")
@@ -193,7 +195,7 @@ def _plan_cases(session: Session, plan: PurgePlan) -> None:
         case_of_staged[staged_id] = case_id
     open_conflicts = session.execute(
         select(Conflict.case_id, Conflict.staged_record_id).where(
-            Conflict.status == "open",
+            Conflict.status == ConflictStatus.OPEN,
             or_(Conflict.case_id.in_(list(candidates)), Conflict.staged_record_id.in_(list(case_of_staged))),
         )
     ).tuples()
