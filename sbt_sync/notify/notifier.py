@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 from connectors.retry import RetryPolicy, retrying
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.letters import Letter
+from sbt_sync.drain import Delivery, Outcome, drain
 from sbt_sync.notify import queue
 from sbt_sync.notify.message import build_message
 from sbt_sync.notify.queue import ClaimedMail
@@ -94,24 +94,6 @@ class NotifyReport:
         return dict(self.__dict__)
 
 
-class _Kind(StrEnum):
-    """What became of one delivery; each is recorded by one :mod:`~sbt_sync.notify.queue` move."""
-
-    SENT = "sent"
-    PARKED = "parked"
-    DEFERRED = "deferred"
-    ABORTED = "aborted"
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    kind: _Kind
-    tries: int
-    answer: str
-    ambiguous: int = 0
-    """Tries that lost the connection after the end of the data (the server may hold the message)."""
-
-
 class Notifier:
     """Drains the notification outbox of ``database`` through ``sender``; one :meth:`run` per drain."""
 
@@ -145,19 +127,26 @@ class Notifier:
         lease = timedelta(seconds=self._opt.lease_seconds)
         # Rows deferred by this run wait for a later one, even with no pause: one run, one pass.
         started = utcnow()
-        while report.aborted is None and (limit is None or report.claimed < limit):
-            room = self._opt.batch if limit is None else min(self._opt.batch, limit - report.claimed)
+
+        def claim(room: int) -> list[ClaimedMail]:
             with self._db.session() as session:
-                batch = queue.claim(session, limit=room, now=utcnow(), lease=lease, due_by=started)
-            if not batch:
-                break
-            report.claimed += len(batch)
-            for i, row in enumerate(batch):
-                if report.aborted is not None:
-                    with self._db.session() as session:
-                        queue.release(session, [r.id for r in batch[i:]], utcnow())
-                    break
-                self._record(row, self._deliver(row), report)
+                return queue.claim(session, limit=room, now=utcnow(), lease=lease, due_by=started)
+
+        def release(rows: Sequence[ClaimedMail]) -> None:
+            with self._db.session() as session:
+                queue.release(session, [row.id for row in rows], utcnow())
+
+        # One SMTP connection: one letter at a time, each recorded before the next is sent (a send
+        # commits ``data_sent_at`` while it runs).
+        report.claimed, report.aborted = drain(
+            claim=claim,
+            deliver=self._deliver,
+            record=lambda row, delivery: self._record(row, delivery, report),
+            release=release,
+            workers=1,
+            window=self._opt.batch,
+            limit=limit,
+        )
         return report
 
     def _message(self, row: ClaimedMail) -> bytes:
@@ -183,9 +172,11 @@ class Notifier:
         with self._db.session() as session:
             queue.mark_data_sent(session, row_id, utcnow())
 
-    def _deliver(self, row: ClaimedMail) -> _Outcome:
+    def _deliver(self, row: ClaimedMail) -> Delivery[str]:
         if not row.recipients:
-            return _Outcome(_Kind.PARKED, 0, queue.NO_PIC.format(instansi=f"of letter {row.letter_id}"))
+            return Delivery(
+                Outcome.PARKED, 0, message=queue.NO_PIC.format(instansi=f"of letter {row.letter_id}")
+            )
         data = self._message(row)
         budget = max(1, min(self._opt.tries_per_run, self._opt.max_attempts - row.attempts + 1))
         policy = RetryPolicy(
@@ -211,18 +202,18 @@ class Notifier:
         try:
             sent = loop(attempt)
         except PermanentMailError as exc:
-            return _Outcome(_Kind.PARKED, tries, exc.answer, ambiguous)
+            return Delivery(Outcome.PARKED, tries, message=exc.answer, ambiguous=ambiguous)
         except MailConfigError as exc:
-            return _Outcome(_Kind.ABORTED, tries, str(exc), ambiguous)
+            return Delivery(Outcome.ABORTED, tries, message=str(exc), ambiguous=ambiguous)
         except TransientMailError as exc:
-            return _Outcome(_Kind.DEFERRED, tries, str(exc), ambiguous)
+            return Delivery(Outcome.DEFERRED, tries, message=str(exc), ambiguous=ambiguous)
         answer = sent.answer
         if sent.refused:
             answer += "; refused: " + "; ".join(f"{r}: {a}" for r, a in sent.refused.items())
-        return _Outcome(_Kind.SENT, tries, answer, ambiguous)
+        return Delivery(Outcome.DONE, tries, answer=answer, ambiguous=ambiguous)
 
-    def _record(self, row: ClaimedMail, outcome: _Outcome, report: NotifyReport) -> None:
-        extra = max(0, outcome.tries - 1)
+    def _record(self, row: ClaimedMail, outcome: Delivery[str], report: NotifyReport) -> None:
+        extra = outcome.extra_attempts
         report.retries += extra
         label = f"outbox {row.id} (letter {row.letter_id}, {row.message_id})"
         report.ambiguous_resends += outcome.ambiguous
@@ -230,22 +221,23 @@ class Notifier:
         with self._db.session() as session:
             if outcome.ambiguous:
                 queue.count_ambiguous(session, row.id, outcome.ambiguous)
-            if outcome.kind == _Kind.SENT:
-                queue.mark_sent(session, row.id, answer=outcome.answer, now=now, extra_attempts=extra)
+            if outcome.outcome == Outcome.DONE:
+                answer = outcome.answer or ""
+                queue.mark_sent(session, row.id, answer=answer, now=now, extra_attempts=extra)
                 report.sent += 1
                 if len(report.sent_sample) < 10:
-                    report.sent_sample.append(f"{label}: {outcome.answer}")
-            elif outcome.kind == _Kind.DEFERRED and row.attempts + extra < self._opt.max_attempts:
+                    report.sent_sample.append(f"{label}: {answer}")
+            elif outcome.outcome == Outcome.DEFERRED and row.attempts + extra < self._opt.max_attempts:
                 pause = min(self._opt.defer_seconds * 2 ** (row.attempts - 1), 86400.0)
                 retry_at = now + timedelta(seconds=pause)
                 queue.mark_deferred(
-                    session, row.id, error=outcome.answer, retry_at=retry_at, extra_attempts=extra
+                    session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
                 )
                 report.deferred += 1
-                log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), outcome.answer)
-            elif outcome.kind in (_Kind.PARKED, _Kind.DEFERRED):
-                answer = outcome.answer
-                if outcome.kind == _Kind.DEFERRED:
+                log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), outcome.message)
+            elif outcome.outcome in (Outcome.PARKED, Outcome.DEFERRED):
+                answer = outcome.message
+                if outcome.outcome == Outcome.DEFERRED:
                     answer = f"gave up after {row.attempts + extra} attempts: {answer}"
                 queue.mark_parked(session, row.id, answer=answer, extra_attempts=extra)
                 report.parked += 1
@@ -254,5 +246,4 @@ class Notifier:
                     report.parked_sample.append(f"{label}: {answer}")
             else:
                 queue.release(session, [row.id], now)
-                report.aborted = outcome.answer
-                log.error("mail delivery stopped: %s", outcome.answer)
+                log.error("mail delivery stopped: %s", outcome.message)

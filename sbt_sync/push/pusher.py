@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any
 
 from connectors.errors import AuthenticationError, ConnectorError
@@ -27,6 +25,7 @@ from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.siasn import PermanentPushError, PushResult, SiasnApi, TransientPushError
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
+from sbt_sync.drain import Delivery, Outcome, drain
 from sbt_sync.push import queue
 from sbt_sync.push.queue import ClaimedRow
 from sbt_sync.push.ratelimit import RateLimiter
@@ -69,28 +68,6 @@ class PushOptions:
             max_backoff=self.max_backoff,
             max_retry_after=self.max_retry_after,
         )
-
-
-class _Kind(StrEnum):
-    """What became of one delivery; each is recorded by one :mod:`~sbt_sync.push.queue` move."""
-
-    ACKED = "acked"
-    """SIASN applied (or replayed) it: ``in_flight`` -> ``acked``."""
-    PARKED = "parked"
-    """SIASN refused it, or it cannot be sent: ``in_flight`` -> ``parked``."""
-    DEFERRED = "deferred"
-    """Transient failures outlasted the retries: ``in_flight`` -> ``pending``, due later."""
-    ABORTED = "aborted"
-    """SIASN refused our credentials: the row goes back untouched and the run stops."""
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    kind: _Kind
-    tries: int
-    result: PushResult | None = None
-    message: str = ""
-    retry_after: float | None = None
 
 
 @dataclass
@@ -155,32 +132,36 @@ class Pusher:
                     "re-sending %d row(s) left in flight by an interrupted push (same keys)", report.recovered
                 )
         lease = timedelta(seconds=self._opt.lease_seconds)
-        window = self._opt.concurrency * 2
-        running: dict[Future[_Outcome], ClaimedRow] = {}
-        with ThreadPoolExecutor(self._opt.concurrency, thread_name_prefix="siasn-push") as pool:
-            while True:
-                room = window - len(running)
-                if limit is not None:
-                    room = min(room, limit - report.sent)
-                if room > 0 and report.aborted is None:
-                    with self._db.session() as session:
-                        batch = queue.claim(session, limit=room, now=utcnow(), lease=lease)
-                    for row in batch:
-                        running[pool.submit(self._deliver, row)] = row
-                    report.sent += len(batch)
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._record(running.pop(future), future.result(), report)
-                    if progress is not None:
-                        progress(report)
+
+        def claim(room: int) -> list[ClaimedRow]:
+            with self._db.session() as session:
+                return queue.claim(session, limit=room, now=utcnow(), lease=lease)
+
+        def record(row: ClaimedRow, delivery: Delivery[PushResult]) -> None:
+            self._record(row, delivery, report)
+            if progress is not None:
+                progress(report)
+
+        def release(rows: Sequence[ClaimedRow]) -> None:
+            with self._db.session() as session:
+                queue.release(session, [row.id for row in rows], utcnow())
+
+        report.sent, report.aborted = drain(
+            claim=claim,
+            deliver=self._deliver,
+            record=record,
+            release=release,
+            workers=self._opt.concurrency,
+            window=self._opt.concurrency * 2,
+            limit=limit,
+            thread_name="siasn-push",
+        )
         stats = getattr(self._siasn, "stats", None)
         if isinstance(stats, RetryStats):
             report.http_retries = stats.snapshot()
         return report
 
-    def _deliver(self, row: ClaimedRow) -> _Outcome:
+    def _deliver(self, row: ClaimedRow) -> Delivery[PushResult]:
         loop = retrying(self._opt.retry_policy(), retry_on=TransientPushError, sleep=self._sleep)
         send = self._siasn.blokir if row.action == PushAction.BLOKIR else self._siasn.buka
         tries = 0
@@ -193,26 +174,26 @@ class Pusher:
 
         try:
             result = loop(attempt)
-            return _Outcome(_Kind.ACKED, tries, result=result)
+            return Delivery(Outcome.DONE, tries, answer=result)
         except PermanentPushError as exc:
-            return _Outcome(_Kind.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
+            return Delivery(Outcome.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
         except ValueError as exc:  # a malformed NIP or body: no retry can fix it
-            return _Outcome(_Kind.PARKED, tries, message=f"not sendable: {exc}")
+            return Delivery(Outcome.PARKED, tries, message=f"not sendable: {exc}")
         except AuthenticationError as exc:
-            return _Outcome(_Kind.ABORTED, tries, message=str(exc))
+            return Delivery(Outcome.ABORTED, tries, message=str(exc))
         except TransientPushError as exc:
-            return _Outcome(_Kind.DEFERRED, tries, message=str(exc), retry_after=exc.retry_after)
+            return Delivery(Outcome.DEFERRED, tries, message=str(exc), retry_after=exc.retry_after)
         except ConnectorError as exc:  # e.g. an answer not shaped as the contract says
-            return _Outcome(_Kind.DEFERRED, tries, message=str(exc))
+            return Delivery(Outcome.DEFERRED, tries, message=str(exc))
 
-    def _record(self, row: ClaimedRow, outcome: _Outcome, report: PushReport) -> None:
+    def _record(self, row: ClaimedRow, outcome: Delivery[PushResult], report: PushReport) -> None:
         label = f"{row.action} {mask_nip(row.nip)} (outbox {row.id}, key {row.idempotency_key})"
-        report.retries += max(0, outcome.tries - 1)
-        extra = max(0, outcome.tries - 1)
+        extra = outcome.extra_attempts
+        report.retries += extra
         now = utcnow()
         with self._db.session() as session:
-            if outcome.kind == _Kind.ACKED and outcome.result is not None:
-                result = outcome.result
+            if outcome.outcome == Outcome.DONE and outcome.answer is not None:
+                result = outcome.answer
                 note = (
                     None if result.changed is not False else f"SIASN already in that state: {result.message}"
                 )
@@ -224,13 +205,13 @@ class Pusher:
                 report.unchanged += int(result.changed is False)
                 if len(report.acked_sample) < 10:
                     report.acked_sample.append(f"{label}: {result.reference}")
-            elif outcome.kind == _Kind.PARKED:
+            elif outcome.outcome == Outcome.PARKED:
                 queue.mark_parked(session, row.id, message=outcome.message, extra_attempts=extra)
                 report.parked += 1
                 log.warning("parked %s: %s", label, outcome.message)
                 if len(report.parked_sample) < 10:
                     report.parked_sample.append(f"{label}: {outcome.message}")
-            elif outcome.kind == _Kind.DEFERRED:
+            elif outcome.outcome == Outcome.DEFERRED:
                 retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, self._opt.defer_seconds))
                 queue.mark_deferred(
                     session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
@@ -239,5 +220,4 @@ class Pusher:
                 log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), outcome.message)
             else:
                 queue.release(session, [row.id], now)
-                report.aborted = outcome.message
                 log.error("push stopped: SIASN refused our credentials: %s", outcome.message)
