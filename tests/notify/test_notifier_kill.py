@@ -16,8 +16,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,45 +27,15 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models.letters import NotificationOutboxEntry
 from sbt_sync.notify.admin import retry_mail
 from sbt_sync.states.mail import MailState
-from tests.conftest import REPO_ROOT
 from tests.notify.helpers import add_pics, outbox, queue_letters
 from tests.notify.mailserver import PASSWORD, USERNAME, MailServer
 from tests.support.kills import alive_mid_send
+from tests.support.zygote import Zygote
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 MIN_KILLS = 20
 PER_ROUND = 9
-
-
-class Zygote:
-    def __init__(self, config: Path) -> None:
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.notify.notifier_zygote", str(config)],
-            cwd=REPO_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        )
-
-    def _ask(self, line: str) -> str:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(line + "\n")
-        self._proc.stdin.flush()
-        return self._proc.stdout.readline().strip()
-
-    def spawn(self) -> int:
-        return int(self._ask("spawn"))
-
-    def wait(self, pid: int) -> int:
-        return int(self._ask(f"wait {pid}"))
-
-    def close(self) -> None:
-        if self._proc.poll() is None:
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()
-            self._proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -85,7 +53,7 @@ def zygote(migrated_database: Database, mail_server: MailServer, tmp_path: Path)
         ),
         encoding="utf-8",
     )
-    factory = Zygote(config)
+    factory = Zygote("tests.notify.notifier_zygote", config)
     yield factory
     factory.close()
 

@@ -1,19 +1,10 @@
-"""A pusher process factory for the kill test: imports once, then forks one pusher per ``spawn``.
-
-Importing sbt-sync takes seconds on a busy machine; forking a process that already imported it makes
-twenty-odd restarts affordable. Each forked child is a complete pusher process (its own database
-engine, HTTP session and threads, all created after the fork) that the test kills with SIGKILL.
-
-Protocol on stdin/stdout, one line each: ``spawn`` -> ``<pid>``; ``wait <pid>`` -> ``<exit status>``
-(negative: killed by that signal); ``quit``. Usage: ``python -m tests.push.pusher_zygote CONFIG.json``.
+"""The pusher kill test's process factory (:mod:`tests.support.zygote`): each spawned child is a
+complete pusher process (its own database engine, HTTP session and threads, all created after the
+fork) that the test kills with SIGKILL. Usage: ``python -m tests.push.pusher_zygote CONFIG.json``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +13,7 @@ from connectors.retry import RetryPolicy
 from connectors.siasn import SiasnClient, SiasnConfig
 from sbt_sync.db.engine import Database
 from sbt_sync.push import Pusher, PushOptions
+from tests.support.zygote import serve
 
 
 def _child(config: dict[str, Any]) -> int:
@@ -38,27 +30,5 @@ def _child(config: dict[str, Any]) -> int:
     return 0 if report.aborted is None and report.parked == 0 else 3
 
 
-def main() -> None:
-    config = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    for line in sys.stdin:
-        command = line.split()
-        if not command or command[0] == "quit":
-            break
-        if command[0] == "spawn":
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    code = _child(config)
-                except BaseException:
-                    traceback.print_exc()
-                finally:
-                    os._exit(code)
-            print(pid, flush=True)
-        elif command[0] == "wait":
-            _, status = os.waitpid(int(command[1]), 0)
-            print(os.waitstatus_to_exitcode(status), flush=True)
-
-
 if __name__ == "__main__":
-    main()
+    serve(_child)

@@ -13,8 +13,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -30,46 +28,16 @@ from sbt_sync.db.models import OutboxEntry
 from sbt_sync.push.admin import retry
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.states.outbox import OutboxState
-from tests.conftest import REPO_ROOT
 from tests.enforce.rows import nip
 from tests.push.conftest import credentials
 from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks, toggle_sanctions
 from tests.support.kills import alive_mid_send
+from tests.support.zygote import Zygote
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 MIN_KILLS = 20
 NIPS = [nip(i) for i in range(1, 61)]
-
-
-class Zygote:
-    def __init__(self, config: Path) -> None:
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.push.pusher_zygote", str(config)],
-            cwd=REPO_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        )
-
-    def _ask(self, line: str) -> str:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(line + "\n")
-        self._proc.stdin.flush()
-        return self._proc.stdout.readline().strip()
-
-    def spawn(self) -> int:
-        return int(self._ask("spawn"))
-
-    def wait(self, pid: int) -> int:
-        return int(self._ask(f"wait {pid}"))
-
-    def close(self) -> None:
-        if self._proc.poll() is None:
-            assert self._proc.stdin is not None
-            self._proc.stdin.close()  # end of input: the zygote exits
-            self._proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -86,7 +54,7 @@ def zygote(migrated_database: Database, siasn_sandbox: Sandbox, tmp_path: Path) 
         ),
         encoding="utf-8",
     )
-    factory = Zygote(config)
+    factory = Zygote("tests.push.pusher_zygote", config)
     yield factory
     factory.close()
 
