@@ -183,9 +183,31 @@ def write_titled_sheets(path: Path, sheets: Sequence[tuple[str, str, list[list[A
     book.save(path)
 
 
-def _pdf_width(column: tuple[Any, ...]) -> float:
-    longest = max(len(str(_cell(v))) for v in column[1:]) if len(column) > 1 else 0
-    return max(1.0, min(4.0, longest / 8))
+PDF_VALUE_WIDTH = 55.0
+"""The widest a column grows for its values (mm); longer values wrap at their spaces."""
+PDF_SMALLEST_FONT = 3.5
+
+
+def _pdf_layout(
+    pdf: Any, rows: list[list[Any]], size: float, text: Callable[[Any], str]
+) -> tuple[float, tuple[float, ...]]:
+    """The font size and column widths (mm) of one table: every column at least as wide as the longest
+    word of its heading (bold) and of its values, so no word breaks inside, and as wide as its longest
+    value up to :data:`PDF_VALUE_WIDTH`; the font shrinks (to :data:`PDF_SMALLEST_FONT`) until the
+    columns fit the page. fpdf2 then spreads the widths over the page, in proportion."""
+    columns = [[text(value) for value in column] for column in zip(*rows, strict=True)]
+    while True:
+        widths: list[float] = []
+        for heading_cell, *values in columns:
+            pdf.set_font("helvetica", style="B", size=size)
+            words = [pdf.get_string_width(word) for word in heading_cell.split()]
+            pdf.set_font("helvetica", style="", size=size)
+            words += [pdf.get_string_width(word) for value in values for word in value.split()]
+            whole = max((pdf.get_string_width(value) for value in values), default=0.0)
+            widths.append(max([min(whole, PDF_VALUE_WIDTH), *words]) + 2 * pdf.c_margin + 0.5)
+        if sum(widths) <= pdf.epw or size <= PDF_SMALLEST_FONT:
+            return size, tuple(widths)
+        size = max(PDF_SMALLEST_FONT, size - 0.5)
 
 
 def write_pdf(report: ComplianceReport, path: Path, *, lang: Lang = "id", sort: str | None = None) -> None:
@@ -206,9 +228,8 @@ def write_pdf(report: ComplianceReport, path: Path, *, lang: Lang = "id", sort: 
         pdf.multi_cell(0, 6, latin1(heading(report, which, lang)), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         rows = table(report, which, lang, sort)
-        pdf.set_font("helvetica", size=5 if which == "summary" else 6)
-        # Text columns get room; counts stay narrow (fpdf2 takes relative widths).
-        widths = tuple(_pdf_width(column) for column in zip(*rows, strict=True))
+        size, widths = _pdf_layout(pdf, rows, 6.0, lambda value: latin1(str(_cell(value))))
+        pdf.set_font("helvetica", size=size)
         with pdf.table(
             first_row_as_headings=True, text_align="LEFT", line_height=3, col_widths=widths
         ) as grid:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal
 
 import pytest
+from pypdf import PdfReader
 
+from sbt_sync.letters.render import latin1
 from sbt_sync.reports.compliance_model import CaseFacts, StepFact, compile_report, outcome, ppk_of
-from sbt_sync.reports.compliance_render import as_text, sorted_rows, table
+from sbt_sync.reports.compliance_render import TABLES, as_text, sorted_rows, table, write_pdf
 
 AS_OF = date(2025, 1, 20)
 NIP = "199001012015011001"
@@ -119,3 +123,35 @@ def test_kemendagri_list_and_dossier_hold_only_what_they_should() -> None:
         "Recommendations",
     ]
     assert "Laporan kepatuhan PPK, per 2025-01-20" in as_text(report)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_pdf_breaks_no_heading_word_and_fits_every_column_on_the_page(
+    lang: Literal["id", "en"], tmp_path: Path
+) -> None:
+    """24 summary columns on landscape A4: the font shrinks until each column holds its longest heading
+    word whole ("Pemblokiran" never becomes "Pemblokir" + "an"), and every heading word is in the text."""
+    cases = [
+        replace(CASE, case_id=i, case_key=f"K{i}", recommendation_no=f"R-{i}", instansi_id=instansi)
+        for i, instansi in enumerate(["SAMPANG", "KEMENAG", "SAMPANG"], start=1)
+    ]
+    report = compile_report(
+        cases,
+        [],
+        {},
+        instansi_names=NAMES,
+        person_names={},
+        as_of=AS_OF,
+        follow_up_days=10,
+        nip_display="last4",
+    )
+    path = tmp_path / "kepatuhan.pdf"
+    write_pdf(report, path, lang=lang)
+    pages = PdfReader(path).pages
+    for which, page in zip(TABLES, pages, strict=True):
+        words = page.extract_text().split()
+        headings = table(report, which, lang)[0]
+        assert len(headings) >= (20 if which == "summary" else 3), which
+        for heading in headings:
+            for word in latin1(heading).split():
+                assert word in words, (which, heading, word)
