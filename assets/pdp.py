@@ -8,6 +8,7 @@ needs, audits the counts, and reports the counts per kind as metadata (ids and c
 import dagster as dg
 
 from assets.keys import DB_WRITE_TAGS, RETENTION_JOB
+from assets.run_ledger import LEDGER_HOOKS
 from sbt_sync.pdp.access import purge_access_log
 from sbt_sync.pdp.retention import purge
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
@@ -35,7 +36,12 @@ def retention_purge_op(
     return dg.Output(None, metadata={**counts, "kept": dg.MetadataValue.json(plan.kept)})
 
 
-@dg.job(name=RETENTION_JOB, tags=DB_WRITE_TAGS, description="The retention purge (UU 27/2022).")
+@dg.job(
+    name=RETENTION_JOB,
+    tags=DB_WRITE_TAGS,
+    description="The retention purge (UU 27/2022).",
+    hooks=set(LEDGER_HOOKS),
+)
 def retention_purge_job() -> None:
     retention_purge_op()
 

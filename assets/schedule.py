@@ -7,6 +7,7 @@ from typing import Any, TypeAlias
 import dagster as dg
 
 from assets.keys import ASN_REGISTRY, DB_WRITE_TAGS, FULL_CYCLE_JOB, REGISTRY_OP, REGISTRY_REFRESH_JOB
+from assets.run_ledger import LEDGER_HOOKS
 from sbt_sync.errors import ConfigError
 from sbt_sync.settings import Settings
 
@@ -33,7 +34,8 @@ def cycle_crons(minutes: int) -> list[str]:
 def write_job(
     name: str, selection: dg.AssetSelection, description: str, *, config: dict[str, Any] | None = None
 ) -> AssetJob:
-    """An asset job that writes the product database: tagged for the write queue, in one process.
+    """An asset job that writes the product database: tagged for the write queue, in one process,
+    each step recorded in the run ledger as it ends (:mod:`assets.run_ledger`).
 
     In process: a process per step (Dagster's default) cost about 70 s and 90 CPU-seconds of starts
     and imports on every cycle, changed or not, while the steps of an unchanged cycle work for about
@@ -46,6 +48,7 @@ def write_job(
         executor_def=dg.in_process_executor,
         tags=DB_WRITE_TAGS,
         description=description,
+        hooks=set(LEDGER_HOOKS),
     )
 
 

@@ -30,6 +30,9 @@ from assets.golden import build_golden_assets
 from assets.imut import build_imut_assets
 from assets.ingestion import build_ingestion_assets
 from assets.keys import FULL_CYCLE_JOB, REGISTRY_REFRESH_JOB
+from assets.run_ledger import LEDGER_SENSORS
+from sbt_sync import runs
+from sbt_sync.db.engine import Database
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.settings import load_settings
 
@@ -63,7 +66,7 @@ def build_definitions(*, config_path: str | None = None, database_url: str | Non
         asset_checks=dg.load_asset_checks_from_modules([assets.enforcement]),
         jobs=[*automation.jobs, assets.pdp.retention_purge_job],
         schedules=[*automation.schedules, assets.pdp.retention_schedule(config)],
-        sensors=automation.sensors,
+        sensors=[*automation.sensors, *LEDGER_SENSORS],
         resources={
             "settings": settings,
             "db": DatabaseResource(settings=settings, url=database_url),
@@ -125,9 +128,25 @@ def run_full_cycle(
     with project_instance(project_dir) as instance:
         if progress is not None:
             instance.add_event_listener(run_id, StageProgress(progress))
-        return job.execute_in_process(
+        result = job.execute_in_process(
             instance=instance, raise_on_error=False, run_config=run_config, run_id=run_id
         )
+    # No daemon watches an in-process run: its end goes to the run ledger from here.
+    settings = load_settings(config_path)
+    database = Database(settings.database_url)
+    try:
+        failure = next(iter(result.get_step_failure_events()), None)
+        runs.record_end(
+            database,
+            run_id=run_id,
+            job=FULL_CYCLE_JOB,
+            succeeded=result.success,
+            error=failure.message if failure is not None else None,
+            as_of=as_of,
+        )
+    finally:
+        database.dispose()
+    return result
 
 
 class StageProgress:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, Case, Conflict
+from sbt_sync.db.models import AsnRegistryEntry, Case, Conflict, SyncRun
 from sbt_sync.definitions import run_full_cycle
 from sbt_sync.sandbox.generate import generate_sandbox
 from sbt_sync.sandbox.runtime import Sandbox
@@ -64,6 +64,9 @@ def cycled_world(tmp_path: Path, database_url: str, project_dir: Path) -> Iterat
             day = as_of.astimezone(ZoneInfo("Asia/Jakarta")).date()
             result = run_full_cycle(config_path=config_path, project_dir=project_dir, as_of=day)
             assert result.success, "the full cycle failed"
+            with database.session() as session:  # the in-process run's end is in the run ledger
+                ledger = session.scalars(select(SyncRun).where(SyncRun.run_id == result.run_id)).one()
+                assert (ledger.job, ledger.status, ledger.as_of) == ("full_cycle", "succeeded", day)
             try:
                 yield Cycled(load_settings(config_path), database, config_path)
             finally:

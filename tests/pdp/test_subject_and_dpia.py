@@ -84,6 +84,9 @@ def test_the_subject_report_holds_every_record_the_truth_links_and_every_push(
     steps = {step for run in report["runs"] for step in run["steps"]}
     assert {"langkah pengendalian", "pengiriman ke SIASN"} <= steps
     assert any(step.startswith("pengambilan data ") for step in steps)
+    # The run ledger names the job of the run that landed and processed the person's data.
+    assert {run["job"] for run in report["runs"]} == {"full_cycle"}
+    assert {run["status"] for run in report["runs"]} <= {"running", "succeeded"}
     # The first report is a read; the PDF made next lists it among who viewed the data.
     pdf = cycled.project_dir / "subjek.pdf"
     _cli(cycled, monkeypatch, "pdp", "subject", nip, "--format", "pdf", "--out", str(pdf))

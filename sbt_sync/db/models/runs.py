@@ -9,13 +9,14 @@ from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sbt_sync.db.base import Base, JsonType, utcnow
+from sbt_sync.states.runs import RUN_STATUSES_SQL
 
 
 class SyncRun(Base):
     __tablename__ = "sync_runs"
     __table_args__ = (
         Index(None, "started_at"),
-        CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),
+        CheckConstraint(f"status IN {RUN_STATUSES_SQL}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

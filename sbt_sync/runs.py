@@ -1,0 +1,100 @@
+"""The run ledger (``sync_runs``): one row per Dagster run that touched the product database, with its
+job, when it started and ended, how each step ended, and why it failed.
+
+It is what a data subject's processing trail (:mod:`sbt_sync.pdp.subject`) and the DPIA's recent runs
+(:mod:`sbt_sync.pdp.dpia`) name beside the Dagster run ids that the data rows carry, and what an
+operator reads without Dagster's event log. The job's hooks record each step as it ends
+(:mod:`assets.run_ledger`); Dagster's report that a run ended (a run-status sensor in the daemon, or
+the caller of an in-process run) records its end. Writes are idempotent: recording the same step or
+end twice changes nothing. Failure messages are kept without NIPs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connectors.redact import mask_nips
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import SyncRun
+from sbt_sync.states.runs import RunStatus, check_run_move
+
+ERROR_CHARS = 500
+"""The most of a failure's message kept (the event log has the whole of it)."""
+
+
+def _row(session: Session, run_id: str, job: str, now: datetime) -> SyncRun:
+    row = session.scalar(select(SyncRun).where(SyncRun.run_id == run_id))
+    if row is None:
+        row = SyncRun(run_id=run_id, job=job, status=RunStatus.RUNNING, started_at=now, counts={})
+        session.add(row)
+    return row
+
+
+def failure_text(error: BaseException | str | None) -> str | None:
+    """``error`` as the ledger keeps it: type and message, NIPs masked, at most :data:`ERROR_CHARS`."""
+    if error is None:
+        return None
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return mask_nips(text)[:ERROR_CHARS]
+
+
+def record_step(
+    database: Database,
+    *,
+    run_id: str,
+    job: str,
+    step: str,
+    failed: bool = False,
+    error: BaseException | str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record that ``step`` of run ``run_id`` ended (the run's row is made on its first step); a
+    failed step fails the run."""
+    now = now or utcnow()
+    for attempt in range(2):
+        try:
+            with database.session() as session:
+                row = _row(session, run_id, job, now)
+                steps = dict((row.counts or {}).get("steps", {}))
+                steps[step] = RunStatus.FAILED.value if failed else RunStatus.SUCCEEDED.value
+                row.counts = {**(row.counts or {}), "steps": steps}
+                if failed:
+                    row.status = check_run_move(row.status, RunStatus.FAILED)
+                    row.error = row.error or failure_text(error)
+                    row.finished_at = now
+            return
+        except IntegrityError:  # another step of the run made the row first: update it instead
+            if attempt:
+                raise
+
+
+def record_end(
+    database: Database,
+    *,
+    run_id: str,
+    job: str,
+    succeeded: bool,
+    error: BaseException | str | None = None,
+    as_of: date | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record that run ``run_id`` ended, as Dagster reports it. A run one of whose steps failed stays
+    ``failed`` even if Dagster calls it a success (a step's failure it tolerated)."""
+    now = now or utcnow()
+    with database.session() as session:
+        row = _row(session, run_id, job, now)
+        failed_steps = [s for s, how in (row.counts or {}).get("steps", {}).items() if how == "failed"]
+        status = RunStatus.SUCCEEDED if succeeded and not failed_steps else RunStatus.FAILED
+        if row.status == RunStatus.RUNNING:
+            row.status = check_run_move(row.status, status)
+            row.finished_at = now
+        if status == RunStatus.FAILED and row.error is None:
+            steps = f"failed steps: {', '.join(sorted(failed_steps))}" if failed_steps else None
+            row.error = failure_text(error) or steps
+        if as_of is not None:
+            row.as_of = as_of
