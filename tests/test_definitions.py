@@ -41,7 +41,8 @@ EXPECTED_ASSET_KEYS = [
 
 
 # The daemon's automation: the full-cycle and registry-refresh schedules, one sensor per source, the
-# steward sensor, the push retry sensor, and the run ledger's run-status sensors. Freshness is a policy on the assets, evaluated by the daemon.
+# steward sensor, the push retry sensor, and the run ledger's run-status sensors. Freshness is a
+# policy on the assets, evaluated by the daemon.
 EXPECTED_SCHEDULES = ["full_cycle_schedule", "registry_refresh_schedule", "retention_purge_schedule"]
 EXPECTED_SENSORS = [
     "bawaslu_changes",
