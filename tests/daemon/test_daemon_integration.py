@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from assets.keys import raw_key
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import SftpFile
+from sbt_sync.db.models import SftpFile, SyncRun
 from tests.conftest import REPO_ROOT
 from tests.daemon.conftest import KEMENDAGRI_ROW, DaemonProject, kemendagri_csv
 from tests.support import processes
@@ -84,6 +84,16 @@ def _freshness(instance: dg.DagsterInstance, key: dg.AssetKey) -> str | None:
     return None if record is None else record.freshness_state.value
 
 
+def _ledger_status(database_url: str, run_id: str) -> str | None:
+    """The run's status in the run ledger, which the daemon's ``run_ended`` sensor completes."""
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            return session.scalar(select(SyncRun.status).where(SyncRun.run_id == run_id))
+    finally:
+        database.dispose()
+
+
 def test_daemon_processes_a_new_kemendagri_file_exactly_once(
     daemon_project: DaemonProject, dagster_home: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -106,12 +116,21 @@ def test_daemon_processes_a_new_kemendagri_file_exactly_once(
         with dg.DagsterInstance.from_config(str(home)) as instance:
             runs: list[dg.DagsterRun] = []
             deadline = time.monotonic() + DEADLINE_SECONDS
-            # Done once the run succeeded, the sensor has ticked again after requesting it, and the
-            # freshness daemon (every 30 s) has evaluated the source the run materialized.
+            # Done once the run succeeded, the sensor has ticked again after requesting it, the
+            # freshness daemon (every 30 s) has evaluated the source the run materialized, and the
+            # run-status sensor has recorded the run's end in the run ledger.
+            ledger: list[str | None] = []
             while time.monotonic() < deadline:
                 runs = list(instance.get_runs(filters=dg.RunsFilter(tags={"dagster/sensor_name": SENSOR})))
                 finished = runs and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-                if finished and _sensor_ticks(instance) >= 2 and _freshness(instance, SOURCE) == "PASS":
+                ledger = [_ledger_status(daemon_project.database_url, r.run_id) for r in runs]
+                recorded = ledger == ["succeeded"] * len(runs)
+                if (
+                    finished
+                    and recorded
+                    and _sensor_ticks(instance) >= 2
+                    and _freshness(instance, SOURCE) == "PASS"
+                ):
                     break
                 assert daemon.poll() is None, "dagster-daemon exited: " + _tail(home / "daemon.log")
                 assert not any(r.status == dg.DagsterRunStatus.FAILURE for r in runs), "the run failed"
@@ -134,6 +153,7 @@ def test_daemon_processes_a_new_kemendagri_file_exactly_once(
         f"the sensor ticked {ticks} time(s) in {DEADLINE_SECONDS} s: {_tail(home / 'daemon.log')}"
     )
     assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]
+    assert ledger == ["succeeded"], f"run ledger {ledger}: {_tail(home / 'daemon.log')}"
     assert freshness == "PASS", f"raw/kemendagri freshness {freshness}: {_tail(home / 'daemon.log')}"
     assert runs[0].tags["sbt/db"] == "write"
     assert runs[0].tags["dagster/run_key"].startswith(f"kemendagri:/kemendagri/{FILE}:")
