@@ -34,6 +34,7 @@ from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.states.control import ControlAction
 from sbt_sync.states.mail import MailState
 from sbt_sync.states.outbox import ApprovalStatus, OutboxState, PushAction
+from sbt_sync.states.runs import RunStatus
 
 NOW = datetime(2024, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -69,6 +70,7 @@ STORED_STATES: list[tuple[str, str, type[StrEnum]]] = [
     ("conflicts", "kind", ConflictKind),
     ("conflicts", "status", ConflictStatus),
     ("control_actions", "action", ControlAction),
+    ("sync_runs", "status", RunStatus),
 ]
 """Each state column and the enum whose members are exactly what its CHECK constraint admits."""
 

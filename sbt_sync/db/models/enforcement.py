@@ -92,6 +92,8 @@ class OutboxEntry(Base):
     __table_args__ = (
         Index(None, "state", "next_attempt_at"),
         Index(None, "nip"),
+        Index(None, "acked_at"),
+        Index(None, "created_at"),
         CheckConstraint(f"action IN {PUSH_ACTIONS_SQL}", name="action"),
         CheckConstraint(f"state IN {OUTBOX_STATES_SQL}", name="state"),
     )
@@ -121,7 +123,7 @@ class SiasnObservation(Base):
     """What SIASN reported for a NIP at a readback, and whether it drifted from the desired state."""
 
     __tablename__ = "siasn_observations"
-    __table_args__ = (Index(None, "nip", "observed_at"),)
+    __table_args__ = (Index(None, "nip", "observed_at"), Index(None, "observed_at"), Index(None, "run_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nip: Mapped[str] = mapped_column(String(18))
