@@ -52,13 +52,14 @@ def record_step(
     failed: bool = False,
     error: BaseException | str | None = None,
     now: datetime | None = None,
-) -> None:
+) -> bool:
     """Record that ``step`` of run ``run_id`` ended (the run's row is made on its first step); a
-    failed step fails the run."""
+    failed step fails the run. True when this made the run's row."""
     now = now or utcnow()
     for attempt in range(2):
         try:
             with database.session() as session:
+                made = session.scalar(select(SyncRun.id).where(SyncRun.run_id == run_id)) is None
                 row = _row(session, run_id, job, now)
                 steps = dict((row.counts or {}).get("steps", {}))
                 steps[step] = RunStatus.FAILED.value if failed else RunStatus.SUCCEEDED.value
@@ -67,10 +68,22 @@ def record_step(
                     row.status = check_run_move(row.status, RunStatus.FAILED)
                     row.error = row.error or failure_text(error)
                     row.finished_at = now
-            return
+            return made
         except IntegrityError:  # another step of the run made the row first: update it instead
             if attempt:
                 raise
+    raise AssertionError("unreachable")
+
+
+def unfinished(database: Database, *, other_than: str) -> list[tuple[str, str]]:
+    """``(run_id, job)`` of every run the ledger still calls running, but ``other_than``."""
+    with database.session() as session:
+        rows = session.execute(
+            select(SyncRun.run_id, SyncRun.job).where(
+                SyncRun.status == RunStatus.RUNNING, SyncRun.run_id.is_not(None), SyncRun.run_id != other_than
+            )
+        )
+        return [(run_id, job) for run_id, job in rows.tuples() if run_id is not None]
 
 
 def record_end(

@@ -144,3 +144,27 @@ def test_a_failing_step_is_recorded_failed_by_its_hook_and_the_failure_sensor(
         row = _run(migrated_database, result.run_id)
         assert (row.job, row.status) == ("retention_purge", "failed")
         assert row.error is not None and "retention_purge_op" in row.error
+
+
+def test_a_runs_first_step_settles_earlier_runs_no_daemon_watched(
+    project_dir: Path, migrated_database: Database
+) -> None:
+    """Without a daemon (``dagster job execute``) no sensor records a run's end: the next run's first
+    step asks Dagster and records it."""
+    definitions = build_definitions(
+        config_path=str(project_dir / "sbt.yaml"), database_url=migrated_database.url
+    )
+    job = definitions.resolve_job_def("retention_purge")
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = job.execute_in_process(instance=instance)
+        assert _run(migrated_database, first.run_id).status == "running"
+        second = job.execute_in_process(instance=instance)
+        assert _run(migrated_database, first.run_id).status == "succeeded"
+        assert _run(migrated_database, second.run_id).status == "running"
+    # A run Dagster does not know (another instance) is left as the ledger has it.
+    runs.record_step(migrated_database, run_id="elsewhere", job="full_cycle", step="golden__cases")
+    with dg.DagsterInstance.ephemeral() as instance:
+        third = job.execute_in_process(instance=instance)
+    assert _run(migrated_database, "elsewhere").status == "running"
+    assert _run(migrated_database, second.run_id).status == "running"  # not in this instance either
+    assert _run(migrated_database, third.run_id).status == "running"
