@@ -11,7 +11,9 @@ end twice changes nothing. Failure messages are kept without NIPs.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -111,3 +113,51 @@ def record_end(
             row.error = failure_text(error) or steps
         if as_of is not None:
             row.as_of = as_of
+
+
+@dataclass(frozen=True)
+class LedgerRun:
+    """One run as the ledger has it (no personal data)."""
+
+    run_id: str | None
+    job: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    as_of: date | None
+    steps: dict[str, str]
+    """Step -> ``succeeded`` or ``failed``, in the order they ended."""
+    error: str | None
+
+    @property
+    def failed_steps(self) -> list[str]:
+        return sorted(step for step, how in self.steps.items() if how == RunStatus.FAILED)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+        }
+
+
+def recent(database: Database, *, limit: int = 20) -> list[LedgerRun]:
+    """The latest ``limit`` runs of the ledger, newest first."""
+    with database.session() as session:
+        rows = session.scalars(
+            select(SyncRun).order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit)
+        )
+        return [
+            LedgerRun(
+                row.run_id,
+                row.job,
+                row.status,
+                row.started_at,
+                row.finished_at,
+                row.as_of,
+                dict((row.counts or {}).get("steps", {})),
+                row.error,
+            )
+            for row in rows
+        ]

@@ -4,15 +4,18 @@ failure with its reason but no NIP, and the data subject's processing trail name
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from assets.run_ledger import LEDGER_SENSORS, run_ended, run_failed
 from sbt_sync import runs
+from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import QuarantinedRow, SyncRun
 from sbt_sync.definitions import build_definitions
@@ -168,3 +171,33 @@ def test_a_runs_first_step_settles_earlier_runs_no_daemon_watched(
     assert _run(migrated_database, "elsewhere").status == "running"
     assert _run(migrated_database, second.run_id).status == "running"  # not in this instance either
     assert _run(migrated_database, third.run_id).status == "running"
+
+
+def test_the_cli_lists_the_latest_runs_with_their_failed_steps(
+    project_dir: Path, migrated_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs.record_step(migrated_database, run_id="ok-1", job="full_cycle", step="golden__cases", now=T0)
+    runs.record_end(migrated_database, run_id="ok-1", job="full_cycle", succeeded=True, now=T0)
+    later = T0.replace(hour=9)
+    error = RuntimeError(f"SIASN down for {NIP}")
+    runs.record_step(
+        migrated_database,
+        run_id="bad-2",
+        job="idis_update",
+        step="ingest_idis",
+        failed=True,
+        error=error,
+        now=later,
+    )
+    monkeypatch.setenv("SBT_DATABASE_URL", migrated_database.url)
+    config = ["--config", str(project_dir / "sbt.yaml")]
+    shown = CliRunner().invoke(app, [*config, "db", "runs"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "idis_update" in lines[0] and "failed" in lines[0] and "failed: ingest_idis" in lines[0]
+    assert lines[1].strip().startswith("RuntimeError: SIASN down for ") and NIP not in shown.stdout
+    assert "full_cycle" in lines[2] and "succeeded" in lines[2]
+    listed = CliRunner().invoke(app, [*config, "db", "runs", "--json", "--limit", "1"])
+    assert listed.exit_code == 0, listed.output
+    [only] = json.loads(listed.stdout)["runs"]
+    assert (only["run_id"], only["status"], only["steps"]) == ("bad-2", "failed", {"ingest_idis": "failed"})

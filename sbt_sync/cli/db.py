@@ -77,3 +77,30 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     typer.echo(f"revision  {st.revision or 'none'} (head {st.head}){hint}")
     for table, count in st.row_counts.items():
         typer.echo(f"  {table:<22} {count:>10,}")
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many runs.")] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the latest runs of the run ledger: job, status, when, failed steps and why."""
+    from sbt_sync.runs import recent
+
+    database = _database(ctx)
+    rows = recent(database, limit=limit)
+    database.dispose()
+    if as_json:
+        emit_json({"runs": [row.as_dict() for row in rows]})
+        return
+    if not rows:
+        typer.echo("no run recorded yet")
+    for row in rows:
+        failed = f"  failed: {', '.join(row.failed_steps)}" if row.failed_steps else ""
+        typer.echo(
+            f"{row.started_at.isoformat(timespec='seconds')}  {row.job:<18} {row.status:<9} "
+            f"{len(row.steps):>3} steps{failed}  run {row.run_id}"
+        )
+        if row.error:
+            typer.echo(f"    {row.error}")
