@@ -30,6 +30,7 @@ from sbt_sync.db.models import (
     OutboxEntry,
     QuarantinedRow,
     SiasnObservation,
+    SyncRun,
 )
 from sbt_sync.db.models.letters import NotificationOutboxEntry
 from sbt_sync.states.conflicts import ConflictStatus
@@ -78,6 +79,11 @@ def gather(session: Session) -> list[Gauge]:
         select(IngestBatch.source, func.max(IngestBatch.committed_at))
         .where(IngestBatch.committed_at.is_not(None))
         .group_by(IngestBatch.source)
+    ).all()
+    run_ends = session.execute(
+        select(SyncRun.job, SyncRun.status, func.max(SyncRun.finished_at))
+        .where(SyncRun.finished_at.is_not(None))
+        .group_by(SyncRun.job, SyncRun.status)
     ).all()
     last_seen = session.scalar(select(func.max(SiasnObservation.observed_at)))
     last_ack = session.scalar(select(func.max(OutboxEntry.acked_at)))
@@ -134,6 +140,12 @@ def gather(session: Session) -> list[Gauge]:
             "When SIASN's block flags were last read back (Unix time).",
             (),
             [((), _seconds(last_seen))] if last_seen else [],
+        ),
+        Gauge(
+            "sbt_run_last_end_timestamp_seconds",
+            "When each job's last run ended, by how it ended (the run ledger; Unix time).",
+            ("job", "status"),
+            [((job, status), _seconds(at)) for job, status, at in sorted(run_ends)],
         ),
         Gauge(
             "sbt_siasn_last_ack_timestamp_seconds",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from sbt_sync.db.models import IngestBatch, OutboxEntry, SiasnObservation
+from sbt_sync.db.models import IngestBatch, OutboxEntry, SiasnObservation, SyncRun
 from tests.console.conftest import NIP_A, NIP_B, World
 
 LAST_BATCH = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
@@ -47,6 +47,19 @@ def _plant(world: World) -> None:
                 IngestBatch(source="bawaslu", started_at=earlier, committed_at=earlier),
                 IngestBatch(source="bawaslu", started_at=LAST_BATCH, committed_at=LAST_BATCH),
                 IngestBatch(source="idis", started_at=LAST_CYCLE, committed_at=None),  # never committed
+            ]
+        )
+        session.add_all(
+            [
+                SyncRun(
+                    run_id="c-1",
+                    job="full_cycle",
+                    status="succeeded",
+                    finished_at=LAST_CYCLE - timedelta(hours=1),
+                ),
+                SyncRun(run_id="c-2", job="full_cycle", status="succeeded", finished_at=LAST_CYCLE),
+                SyncRun(run_id="c-3", job="full_cycle", status="running"),
+                SyncRun(run_id="i-1", job="idis_update", status="failed", finished_at=LAST_BATCH),
             ]
         )
         old, new = LAST_CYCLE - timedelta(days=1), LAST_CYCLE
@@ -109,6 +122,10 @@ def test_a_staff_token_scrapes_the_counts_and_nothing_personal(world: World) -> 
     assert ("sbt_source_last_batch_timestamp_seconds", (("source", "idis"),)) not in samples
     assert samples[("sbt_siasn_last_readback_timestamp_seconds", ())] == LAST_CYCLE.timestamp()
     assert samples[("sbt_siasn_last_ack_timestamp_seconds", ())] == LAST_ACK.timestamp()
+    ended = ("sbt_run_last_end_timestamp_seconds", (("job", "full_cycle"), ("status", "succeeded")))
+    assert samples[ended] == LAST_CYCLE.timestamp()
+    failed = ("sbt_run_last_end_timestamp_seconds", (("job", "idis_update"), ("status", "failed")))
+    assert samples[failed] == LAST_BATCH.timestamp()
     assert NIP_A not in text and NIP_B not in text
 
 
