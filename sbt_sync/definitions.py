@@ -170,6 +170,8 @@ class StageProgress:
         self.say = say
         self.started: dict[str, float] = {}
         self.rows: dict[str, str] = {}
+        self.assets: dict[str, list[str]] = {}
+        self.said: dict[str, set[str]] = {}
 
     def __call__(self, entry: Any) -> None:
         event = getattr(entry, "dagster_event", None)
@@ -179,13 +181,22 @@ class StageProgress:
         if kind == "STEP_START":
             self.started[step] = entry.timestamp
         elif kind == "ASSET_MATERIALIZATION":
-            metadata = event.event_specific_data.materialization.metadata
-            shown = [f"{key} {metadata[key].value}" for key in self.SHOWN if key in metadata][:3]
+            materialization = event.event_specific_data.materialization
+            self.assets.setdefault(step, []).append(materialization.asset_key.to_user_string())
+            metadata = materialization.metadata
+            # A source's step lands and validates: what each asset reported, in turn, each key once.
+            said = self.said.setdefault(step, set())
+            fresh = [key for key in self.SHOWN if key in metadata and key not in said][:3]
+            said.update(fresh)
+            shown = ", ".join(f"{key} {metadata[key].value}" for key in fresh)
             if shown:
-                self.rows[step] = ", ".join(shown)
+                self.rows[step] = ", ".join(filter(None, [self.rows.get(step), shown]))
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE"):
             seconds = entry.timestamp - self.started.pop(step, entry.timestamp)
             outcome = "done" if kind == "STEP_SUCCESS" else "FAILED"
             rows = self.rows.pop(step, None)
             detail = f", {rows}" if rows else ""
-            self.say(f"  {step.replace('__', '/')}: {outcome} in {seconds:.1f} s{detail}")
+            # Named by what the step made ("raw/bawaslu + validated/bawaslu"), else by the step.
+            made = " + ".join(self.assets.pop(step, [])) or step.replace("__", "/")
+            self.said.pop(step, None)
+            self.say(f"  {made}: {outcome} in {seconds:.1f} s{detail}")

@@ -173,7 +173,8 @@ def test_demo_runs_the_whole_chain_and_ends_with_siasn_equal_to_the_ground_truth
     cycles = [i for i, line in enumerate(lines) if line.startswith("cycle at sandbox clock")]
     assert len(cycles) == 3
     first = lines[cycles[0] + 1 : cycles[1]]
-    assert any(line.startswith("  raw/bawaslu: done in ") and "fetched" in line for line in first), first
+    landed = [line for line in first if line.startswith("  raw/bawaslu + validated/bawaslu: done in ")]
+    assert len(landed) == 1 and "fetched" in landed[0] and "validated" in landed[0], first
     assert any(line.startswith("  golden/cases: done in ") for line in first), first
 
 
