@@ -164,7 +164,7 @@ class StageProgress:
         "staged_changed",
         "records_in_scope",
     )
-    """Metadata worth a glance, said when an asset reports it (at most three per stage)."""
+    """Metadata worth a glance, said when an asset reports it (at most four per stage, each once)."""
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self.say = say
@@ -186,7 +186,7 @@ class StageProgress:
             metadata = materialization.metadata
             # A source's step lands and validates: what each asset reported, in turn, each key once.
             said = self.said.setdefault(step, set())
-            fresh = [key for key in self.SHOWN if key in metadata and key not in said][:3]
+            fresh = [key for key in self.SHOWN if key in metadata and key not in said][: 4 - len(said)]
             said.update(fresh)
             shown = ", ".join(f"{key} {metadata[key].value}" for key in fresh)
             if shown:

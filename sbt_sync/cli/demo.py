@@ -18,6 +18,17 @@ if TYPE_CHECKING:
     from sbt_sync.demo import DemoReport
 
 
+class _BelowWarning(logging.Filter):
+    """Drops records below WARNING from the loggers under ``names``."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.names = names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not record.name.startswith(self.names)
+
+
 def demo(
     ctx: typer.Context,
     scale: Annotated[
@@ -37,9 +48,12 @@ def demo(
     chosen: Literal["small", "election", "national"] = scale  # type: ignore[assignment]
     settings = state(ctx).settings()
     if not state(ctx).debug:
-        # Each push and simulator request logs at INFO; the demo prints its own summary instead.
-        for noisy in ("connectors", "sbt_sync.sandbox", "sbt_sync.push", "sbt_sync.enforce"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Each push, download and simulator request logs at INFO; the demo prints its own summary
+        # instead. Dagster sets its managed loggers' level (dagster.yaml: python_logs) when a run
+        # starts, so the quiet is a filter on the handlers that print, not a logger level.
+        quiet = _BelowWarning(("connectors", "sbt_sync"))
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(quiet)
         # aiosmtpd (the sandbox's mail server) logs every SMTP command at INFO, and at each login
         # warns that its own Session.login_data is deprecated.
         logging.getLogger("mail.log").setLevel(logging.ERROR)
