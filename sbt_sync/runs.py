@@ -29,12 +29,20 @@ ERROR_CHARS = 500
 """The most of a failure's message kept (the event log has the whole of it)."""
 
 
-def _row(session: Session, run_id: str, job: str, now: datetime) -> SyncRun:
+ORPHANS_CHECKED = 50
+"""How many runs still called running a run's first step asks Dagster about, newest first, so that
+runs Dagster never knew (another instance, a wiped one), which stay running, are not asked about at
+every run start forever."""
+
+
+def _row(session: Session, run_id: str, job: str, now: datetime) -> tuple[SyncRun, bool]:
+    """The run's row, and whether this made it."""
     row = session.scalar(select(SyncRun).where(SyncRun.run_id == run_id))
-    if row is None:
-        row = SyncRun(run_id=run_id, job=job, status=RunStatus.RUNNING, started_at=now, counts={})
-        session.add(row)
-    return row
+    if row is not None:
+        return row, False
+    row = SyncRun(run_id=run_id, job=job, status=RunStatus.RUNNING, started_at=now, counts={})
+    session.add(row)
+    return row, True
 
 
 def failure_text(error: BaseException | str | None) -> str | None:
@@ -61,8 +69,7 @@ def record_step(
     for attempt in range(2):
         try:
             with database.session() as session:
-                made = session.scalar(select(SyncRun.id).where(SyncRun.run_id == run_id)) is None
-                row = _row(session, run_id, job, now)
+                row, made = _row(session, run_id, job, now)
                 steps = dict((row.counts or {}).get("steps", {}))
                 steps[step] = RunStatus.FAILED.value if failed else RunStatus.SUCCEEDED.value
                 row.counts = {**(row.counts or {}), "steps": steps}
@@ -78,12 +85,16 @@ def record_step(
 
 
 def unfinished(database: Database, *, other_than: str) -> list[tuple[str, str]]:
-    """``(run_id, job)`` of every run the ledger still calls running, but ``other_than``."""
+    """``(run_id, job)`` of the latest :data:`ORPHANS_CHECKED` runs the ledger still calls running,
+    but ``other_than``."""
     with database.session() as session:
         rows = session.execute(
-            select(SyncRun.run_id, SyncRun.job).where(
+            select(SyncRun.run_id, SyncRun.job)
+            .where(
                 SyncRun.status == RunStatus.RUNNING, SyncRun.run_id.is_not(None), SyncRun.run_id != other_than
             )
+            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+            .limit(ORPHANS_CHECKED)
         )
         return [(run_id, job) for run_id, job in rows.tuples() if run_id is not None]
 
@@ -102,7 +113,7 @@ def record_end(
     ``failed`` even if Dagster calls it a success (a step's failure it tolerated)."""
     now = now or utcnow()
     with database.session() as session:
-        row = _row(session, run_id, job, now)
+        row, _ = _row(session, run_id, job, now)
         failed_steps = [s for s, how in (row.counts or {}).get("steps", {}).items() if how == "failed"]
         status = RunStatus.SUCCEEDED if succeeded and not failed_steps else RunStatus.FAILED
         if row.status == RunStatus.RUNNING:
