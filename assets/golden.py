@@ -37,6 +37,7 @@ def _metadata(stats: ReconcileStats) -> dict[str, Any]:
         "conflicts_opened": golden.conflicts_opened + identity.conflicts_opened,
         "conflicts_closed": golden.conflicts_closed + identity.conflicts_closed,
         "open_conflicts": dg.MetadataValue.json(stats.open_conflicts),
+        "steward_sanctions_waiting": stats.steward_sanctions_waiting,
     }
 
 

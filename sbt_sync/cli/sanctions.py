@@ -11,7 +11,14 @@ import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
-from sbt_sync.steward.sanctions import ANNUL, SanctionRefused, find_case, list_versions, revise_sanction
+from sbt_sync.steward.sanctions import (
+    ANNUL,
+    SanctionRefused,
+    find_case,
+    list_versions,
+    revise_sanction,
+    waiting_versions,
+)
 
 app = typer.Typer(
     help="A case's sanction versions (the first decision and each revision after an objection) and "
@@ -50,6 +57,27 @@ def list_command(ctx: typer.Context, case: CaseRef, as_json: JsonFlag = False) -
         typer.echo(f"{mark} {r.seq or '-'}. {r.decided_on or '?'}  {what}  {letter}  [{where}]{pending}")
         if r.reason:
             typer.echo(f"     {r.entered_by}: {r.reason}")
+
+
+@app.command("waiting")
+def waiting_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Stewards' versions whose case was removed (its records withdrawn or moved where no case continues
+    it): each returns to the case that next links one of the records it followed."""
+    database = _database(ctx)
+    with database.session() as session:
+        rows = waiting_versions(session)
+    if as_json:
+        emit_json({"waiting": [r.as_dict() | {"records": records} for r, records in rows]})
+        return
+    if not rows:
+        typer.echo("no sanction version is waiting for its case")
+        return
+    for r, records in rows:
+        what = "ANNULLED on objection" if r.code is None else f"{r.code} {r.name or ''}".strip()
+        typer.echo(
+            f"version {r.id}: {r.decided_on or '?'}  {what}  letter {r.letter_no or '-'}  "
+            f"entered by {r.entered_by}; waits for staged records {', '.join(map(str, records)) or '-'}"
+        )
 
 
 @app.command("revise")

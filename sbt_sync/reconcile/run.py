@@ -27,7 +27,7 @@ from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigne
 from sbt_sync.reconcile.golden.model import CaseDraft, GoldenCase, SourceRecord
 from sbt_sync.reconcile.golden.model import StewardDecision as DecisionDraft
 from sbt_sync.reconcile.golden.reconcile import latest_decisions, reconcile
-from sbt_sync.reconcile.golden.sanction_store import steward_entries, unapplied_cases
+from sbt_sync.reconcile.golden.sanction_store import steward_entries, unapplied_cases, waiting_entries
 from sbt_sync.reconcile.golden.scope import Scope, all_staged_ids, closure, identity_disputes, load_records
 from sbt_sync.reconcile.golden.store import PersistStats, persist
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
@@ -55,6 +55,8 @@ class ReconcileStats:
     identity: IdentityStats = field(default_factory=IdentityStats)
     golden: PersistStats = field(default_factory=PersistStats)
     open_conflicts: dict[str, int] = field(default_factory=dict)
+    steward_sanctions_waiting: int = 0
+    """Stewards' sanction versions whose case was removed, waiting for their records to be linked again."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -194,7 +196,7 @@ def reconcile_in_session(
     departures = left_service(session, {r.nip for r in records if r.nip})
     current = _current_links(session, scope.case_ids)
     keys = {case_id: key for key, (case_id, _) in current.items()}
-    entries = steward_entries(session, scope.case_ids, keys)
+    entries = steward_entries(session, scope.case_ids, keys, scope.staged_ids)
     say("records in scope loaded", len(records))
     # The same pure function the property tests cover, over the whole closed scope; only the
     # cases whose records, decisions or crosswalk changed are written.
@@ -209,7 +211,15 @@ def reconcile_in_session(
     )
     say("cases reconciled", len(result.cases))
     changed = set(seeds) | _records_of(session, decided_cases)
-    touched = [c for c in result.cases if full or _is_touched(c.draft, changed, current)]
+    # A released steward entry (its case was removed) placed on a case makes that case's write due.
+    returning = {e.entry_id for e in entries if e.case_key is None}
+    touched = [
+        c
+        for c in result.cases
+        if full
+        or _is_touched(c.draft, changed, current)
+        or any(v.entry_id in returning for v in c.sanction_versions)
+    ]
     recomputed = {c.case_key for c in touched}
     untouched = {
         current[c.case_key][0] for c in result.cases if c.case_key not in recomputed and c.case_key in current
@@ -220,6 +230,7 @@ def reconcile_in_session(
     session.flush()
     say("cases written", len(touched))
     stats.open_conflicts = open_conflict_counts(session)
+    stats.steward_sanctions_waiting = waiting_entries(session)
     return stats
 
 

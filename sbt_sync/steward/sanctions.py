@@ -91,6 +91,27 @@ def list_versions(session: Session, case_id: int) -> list[VersionRow]:
     ]  # fmt: skip
 
 
+def waiting_versions(session: Session) -> list[tuple[VersionRow, list[int]]]:
+    """Stewards' versions whose case reconciliation removed (every record withdrawn, or moved where no
+    case continues it), each with the staged ids that case held: each returns to the first case that
+    links one of them again."""
+    query = select(SanctionVersion).where(
+        SanctionVersion.case_id.is_(None), SanctionVersion.source == STEWARD_SOURCE
+    )
+    return [
+        (
+            VersionRow(
+                id=r.id, seq=r.seq, kind=r.kind, code=r.code, name=sanction_name(r.code),
+                letter_no=r.letter_no, decided_on=r.decided_on, source=r.source, source_ref=r.source_ref,
+                reported_by=list(r.reported_by or []), in_force=False, recorded_at=r.recorded_at,
+                entered_by=r.entered_by, reason=r.reason, pending=True,
+            ),
+            list(r.released_records or []),
+        )
+        for r in session.scalars(query.order_by(SanctionVersion.id))
+    ]  # fmt: skip
+
+
 def find_case(session: Session, ref: str) -> Case:
     """A case by its id or its key; raises :class:`SanctionRefused` (``case_not_found``)."""
     text = ref.strip()

@@ -178,3 +178,74 @@ def test_a_sanction_revised_on_objection_keeps_both_versions_and_enforcement_and
         _cycle(database, settings, full=full)
         after = _versions(database)
         assert [v[0] for v in after][-1] == entry_id and [v[-1] for v in after] == [False, False, True]
+
+
+def _withdraw(database: Database, withdrawn: bool) -> None:
+    with database.session() as session:
+        for row in session.scalars(select(StagedRecord)):
+            row.withdrawn, row.needs_reconcile = withdrawn, True
+
+
+def test_a_stewards_version_whose_case_is_removed_waits_and_returns_with_its_records(
+    migrated_database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Every record of the case is withdrawn (the case goes), then published again: the steward's
+    annulment waits with no case, then returns to the new case and keeps the NIP unblocked."""
+    database, settings = migrated_database, _settings()
+    _world(database)
+    _sanction(database, "idis-0001", "25", "2024-12-10", "800/101/BKPSDM/2024")
+    _cycle(database, settings)
+    case = _state(database)[0]
+    monkeypatch.setenv("SBT_DATABASE_URL", database.url)
+    config = tmp_path / "sbt.yaml"
+    config.write_text((REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    runner, base = CliRunner(), ["--config", str(config), "sanctions"]
+    entered = runner.invoke(app, [*base, "revise", str(case.id), "--code", "annul", "--letter-no", LETTER,
+                                  "--letter-date", "2025-01-12", "--reason", "keberatan dikabulkan",
+                                  "--by", "ani", "--json"])  # fmt: skip
+    assert entered.exit_code == 0, entered.output
+    entry_id = json.loads(entered.output)["version_id"]
+    _cycle(database, settings)
+    case, blocked, _ = _state(database)
+    assert case.sanction_imposed is None and not blocked
+    with database.session() as session:
+        staged = sorted(session.scalars(select(StagedRecord.id)))
+
+    _withdraw(database, True)
+    stats = reconcile_database(database, settings)
+    assert stats.golden.cases_removed == 1 and stats.steward_sanctions_waiting == 1
+    with database.session() as session:
+        assert session.scalars(select(Case)).all() == []
+        entry = session.get(SanctionVersion, entry_id)
+        assert entry is not None and entry.case_id is None and entry.released_records == staged
+        # The derived versions went with the case; only the steward's entry waits.
+        assert [r.id for r in session.scalars(select(SanctionVersion))] == [entry_id]
+    waiting = runner.invoke(app, [*base, "waiting", "--json"])
+    assert waiting.exit_code == 0, waiting.output
+    assert [
+        (w["id"], w["code"], w["letter_no"], w["records"]) for w in json.loads(waiting.output)["waiting"]
+    ] == [(entry_id, None, LETTER, staged)]
+
+    _withdraw(database, False)  # the sources publish the records again
+    stats = reconcile_database(database, settings)
+    assert stats.steward_sanctions_waiting == 0
+    with database.session() as session:
+        run_enforcement(session, settings.enforcement, AS_OF)
+    case, blocked, _ = _state(database)
+    with database.session() as session:
+        entry = session.get(SanctionVersion, entry_id)
+        assert entry is not None and (entry.case_id, entry.in_force, entry.released_records) == (
+            case.id,
+            True,
+            None,
+        )
+    assert case.sanction_imposed is None and case.golden["sanction_annulled_on"] == "2025-01-12"
+    assert not blocked, (
+        "the annulment returned with its records: no block for a sanction annulled on objection"
+    )
+    shown = runner.invoke(app, [*base, "waiting"])
+    assert shown.exit_code == 0 and "no sanction version is waiting" in shown.output
+    for full in (False, True):  # and it stays
+        _cycle(database, settings, full=full)
+        with database.session() as session:
+            assert session.get(SanctionVersion, entry_id).case_id == case.id  # type: ignore[union-attr]

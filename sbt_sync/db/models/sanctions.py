@@ -82,3 +82,7 @@ class SanctionVersion(Base):
     """The steward's reason; None for a derived version."""
     applied_at: Mapped[datetime | None]
     """When a reconciliation first took a steward's version into account (None: not yet)."""
+    released_records: Mapped[list[int] | None] = mapped_column(JsonType)
+    """A steward's version whose case reconciliation removed with no case continuing it: the staged ids
+    that case held then. The version waits with no case and returns to the case that next links any of
+    them (None while it has a case)."""

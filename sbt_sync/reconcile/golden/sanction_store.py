@@ -4,7 +4,9 @@ it derived written back as a diff (``sanction_versions``).
 A derived version (one the sources state) is matched by its key in its case: unchanged, nothing is
 written; changed (a new record restates it, it is no longer in force), its row is updated; no longer
 stated, its row goes. A steward's row is never deleted here: it is placed (``seq``, ``in_force``),
-follows its case when the case is renamed or merged, and is stamped ``applied_at`` the first time.
+follows its case when the case is renamed or merged, and is stamped ``applied_at`` the first time. When
+its case is removed with no case continuing it, the row keeps the records that case held
+(``released_records``) and returns to the first case that links one of them again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import CaseLink, SanctionVersion
@@ -24,9 +26,11 @@ from sbt_sync.reconcile.identity.store import chunks
 
 
 def steward_entries(
-    session: Session, case_ids: Iterable[int], case_keys: Mapping[int, str]
+    session: Session, case_ids: Iterable[int], case_keys: Mapping[int, str], staged_ids: Iterable[int] = ()
 ) -> list[StewardSanction]:
-    """The stewards' sanction entries on ``case_ids``, each with its case's key and current records."""
+    """The stewards' sanction entries on ``case_ids``, each with its case's key and current records,
+    and the released entries (their case removed) that followed any of ``staged_ids``, each with the
+    records it followed."""
     wanted = sorted(set(case_ids))
     rows: list[SanctionVersion] = []
     for chunk in chunks(wanted):
@@ -34,6 +38,7 @@ def steward_entries(
             SanctionVersion.case_id.in_(chunk), SanctionVersion.source == STEWARD_SOURCE
         )
         rows.extend(session.scalars(query))
+    released = released_entries(session, staged_ids)
     records: dict[int, set[int]] = {}
     for chunk in chunks(sorted({r.case_id for r in rows if r.case_id is not None})):
         links = select(CaseLink.case_id, CaseLink.staged_record_id).where(
@@ -42,13 +47,14 @@ def steward_entries(
         for case_id, staged_id in session.execute(links).tuples():
             records.setdefault(case_id, set()).add(staged_id)
     entries = []
-    for row in sorted(rows, key=lambda r: r.id):
-        assert row.case_id is not None and row.letter_no is not None and row.decided_on is not None
+    for row in sorted([*rows, *released], key=lambda r: r.id):
+        assert row.letter_no is not None and row.decided_on is not None
+        followed = records.get(row.case_id, ()) if row.case_id is not None else row.released_records or ()
         entries.append(
             StewardSanction(
                 entry_id=row.id,
-                case_key=case_keys.get(row.case_id),
-                staged_ids=frozenset(records.get(row.case_id, ())),
+                case_key=None if row.case_id is None else case_keys.get(row.case_id),
+                staged_ids=frozenset(followed),
                 code=row.code,
                 letter_no=row.letter_no,
                 letter_date=row.decided_on,
@@ -68,14 +74,46 @@ def unapplied_cases(session: Session) -> list[int]:
     return sorted({case_id for case_id in session.scalars(query) if case_id is not None})
 
 
+def released_entries(session: Session, staged_ids: Iterable[int]) -> list[SanctionVersion]:
+    """The steward entries with no case (:func:`release_removed`) that followed any of ``staged_ids``.
+
+    They are few (a case must lose every record with no case continuing it), so all are read and
+    matched here rather than through an index on the JSON column."""
+    wanted = set(staged_ids)
+    if not wanted:
+        return []
+    query = select(SanctionVersion).where(
+        SanctionVersion.case_id.is_(None), SanctionVersion.source == STEWARD_SOURCE
+    )
+    return [row for row in session.scalars(query) if wanted.intersection(row.released_records or ())]
+
+
+def waiting_entries(session: Session) -> int:
+    """How many steward entries wait with no case for their records to be linked again."""
+    query = select(func.count()).where(
+        SanctionVersion.case_id.is_(None), SanctionVersion.source == STEWARD_SOURCE
+    )
+    return int(session.scalar(query) or 0)
+
+
 def release_removed(session: Session, case_ids: Sequence[int]) -> None:
     """Before cases reconciliation removes are deleted: their derived versions go (the case that
-    takes their records derives its own), their steward entries are kept and wait for their new case."""
-    session.execute(
-        update(SanctionVersion)
-        .where(SanctionVersion.case_id.in_(case_ids), SanctionVersion.source == STEWARD_SOURCE)
-        .values(case_id=None)
+    takes their records derives its own); their steward entries are kept with the records their case
+    held, and wait for the case that links one of those records again."""
+    held: dict[int, list[int]] = {}
+    links = select(CaseLink.case_id, CaseLink.staged_record_id).where(
+        CaseLink.case_id.in_(case_ids), CaseLink.unlinked_at.is_(None)
     )
+    for case_id, staged_id in session.execute(links).tuples():
+        held.setdefault(case_id, []).append(staged_id)
+    query = select(SanctionVersion).where(
+        SanctionVersion.case_id.in_(case_ids), SanctionVersion.source == STEWARD_SOURCE
+    )
+    for row in session.scalars(query):
+        assert row.case_id is not None
+        row.released_records = sorted(set(held.get(row.case_id, ())) | set(row.released_records or ()))
+        row.case_id = None
+    session.flush()
     session.execute(delete(SanctionVersion).where(SanctionVersion.case_id.in_(case_ids)))
 
 
@@ -122,6 +160,7 @@ def sync_versions(
                 if row is not None:
                     row.case_id, row.seq, row.in_force = case_id, draft.seq, draft.in_force
                     row.applied_at = row.applied_at or now
+                    row.released_records = None
                 continue
             key = (case_id, draft.version_key)
             wanted.add(key)
