@@ -123,6 +123,28 @@ def retry_rows(
     retry_parked(ctx, retry, ids, reason, done=done, as_json=as_json)
 
 
+@app.command("withdraw")
+def withdraw_rows(
+    ctx: typer.Context,
+    ids: Annotated[list[int], typer.Argument(help="The parked outbox row ids SIASN will never take.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw parked rows SIASN will never take (audited): they are never sent, and the block-change
+    feed moves past them. The desired flag stays; the readback keeps reporting the drift."""
+    from sbt_sync.push import withdraw
+
+    def work(settings: Settings, database: Database) -> None:
+        with database.session() as session:
+            count = withdraw(session, ids, reason=reason, actor=getpass.getuser())
+        if as_json:
+            emit_json({"rows": count})
+        else:
+            typer.echo(f"{count} parked row(s) withdrawn; they will not be sent")
+
+    with_database(ctx, work)
+
+
 def _decide_approval(
     ctx: typer.Context, approval_id: int | None, reason: str, verdict: Verdict, *, as_json: bool
 ) -> None:

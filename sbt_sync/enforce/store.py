@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nip, mask_nips
@@ -24,7 +24,14 @@ from sbt_sync.enforce.guard import GuardVerdict, judge_changes
 from sbt_sync.enforce.model import BlockDecision, EnforcementPlan
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.settings import GuardSettings
-from sbt_sync.states.outbox import SENT, UNSENT, ApprovalStatus, OutboxState, PushAction, moving_to
+from sbt_sync.states.outbox import (
+    SENT,
+    STALE_ON_FLIP,
+    ApprovalStatus,
+    OutboxState,
+    PushAction,
+    moving_to,
+)
 
 
 @dataclass(frozen=True)
@@ -219,16 +226,13 @@ def _write_flip(
         old.version, old.since, old.updated_at = old.version + 1, now, now
     superseded: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
         update(OutboxEntry)
-        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(moving_to(OutboxState.SUPERSEDED, *UNSENT)))
+        .where(
+            OutboxEntry.nip == nip,
+            OutboxEntry.state.in_(moving_to(OutboxState.SUPERSEDED, *STALE_ON_FLIP)),
+        )
         .values(state=OutboxState.SUPERSEDED, last_error=f"superseded by block_state version {old.version}")
     ).rowcount
-    last_sent = session.scalar(
-        select(OutboxEntry.action)
-        .where(OutboxEntry.nip == nip, OutboxEntry.state.in_(SENT))
-        .order_by(OutboxEntry.id.desc())
-        .limit(1)
-    )
-    if (last_sent == PushAction.BLOKIR) == decision.blocked:  # SIASN already holds this flag
+    if _siasn_holds(session, nip, action):
         return FlagChange(nip, action, old.version, None), superseded
     refs = [case_keys.get(i, str(i)) for i in case_ids]
     numbers = [n for i in case_ids if (n := recommendation_nos.get(i))]
@@ -249,6 +253,26 @@ def _write_flip(
     session.add(entry)
     session.flush()
     return FlagChange(nip, action, old.version, entry.id), superseded
+
+
+def _siasn_holds(session: Session, nip: str, action: PushAction) -> bool:
+    """True when SIASN is known to hold the flag ``action`` sets, so nothing needs sending.
+
+    The NIP's latest row SIASN has or may have applied decides: one in flight or acknowledged with this
+    action (an in-flight row is delivered before anything after it). A row sent without a definite
+    answer (``maybe_applied``: deferred, or recovered from a run that stopped) leaves SIASN's flag
+    unknown, so the change is written: SIASN answers "already in that state" if it was. With no row
+    ever sent, SIASN's flag is unblocked.
+    """
+    latest = session.execute(
+        select(OutboxEntry.action, OutboxEntry.state)
+        .where(OutboxEntry.nip == nip, or_(OutboxEntry.state.in_(SENT), OutboxEntry.maybe_applied.is_(True)))
+        .order_by(OutboxEntry.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return action == PushAction.BUKA
+    return latest.action == action and latest.state in SENT
 
 
 def _refresh_unchanged(

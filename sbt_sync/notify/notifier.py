@@ -3,7 +3,7 @@
 Exactly once across crashes. A row is claimed (``sending``, with a lease) and committed before any byte
 goes to the server; just before the line that ends the message data, ``data_sent_at`` is committed;
 the server's 250 is committed as ``sent``. A notifier killed at any point leaves the row ``sending``;
-the next one (at once with ``recover``, else after the lease) sends it again:
+the next one (at once with ``recover`` when that notifier is gone, else after the lease) sends it again:
 
 - killed before ``data_sent_at``: the server never received the end of the data, so it discarded the
   transaction (RFC 5321 section 4.1.1.4: a message counts once the final ``.`` is answered): the re-send

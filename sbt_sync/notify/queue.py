@@ -18,6 +18,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
+from sbt_sync.holders import holder_gone, holder_token
 from sbt_sync.states.mail import MailState, moving_to
 
 NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and retry"
@@ -82,18 +83,26 @@ def enqueue(
 
 
 def recover_sending(session: Session, now: datetime) -> int:
-    """Make every ``sending`` row due now (a notifier that starts alone takes over a dead one's rows)."""
-    session.execute(
-        update(NotificationOutboxEntry)
-        .where(
-            NotificationOutboxEntry.state == MailState.SENDING,
-            NotificationOutboxEntry.data_sent_at.is_not(None),
+    """Make due now the ``sending`` rows whose holder is gone (:func:`sbt_sync.holders.holder_gone`)
+    or whose lease ran out: a notifier taking over a dead one's rows at once. A letter a live notifier
+    is still sending is left to it (taking it over would send the PPK a second copy)."""
+    box = NotificationOutboxEntry
+    rows = session.execute(
+        select(box.id, box.claimed_by, box.next_attempt_at).where(
+            box.state.in_(moving_to(MailState.PENDING, MailState.SENDING))
         )
-        .values(ambiguous_resends=NotificationOutboxEntry.ambiguous_resends + 1, data_sent_at=None)
+    ).all()
+    gone = [row_id for row_id, holder, until in rows if until <= now or holder_gone(holder)]
+    if not gone:
+        return 0
+    session.execute(
+        update(box)
+        .where(box.id.in_(gone), box.state == MailState.SENDING, box.data_sent_at.is_not(None))
+        .values(ambiguous_resends=box.ambiguous_resends + 1, data_sent_at=None)
     )
     plain = session.execute(
-        update(NotificationOutboxEntry)
-        .where(NotificationOutboxEntry.state.in_(moving_to(MailState.PENDING, MailState.SENDING)))
+        update(box)
+        .where(box.id.in_(gone), box.state == MailState.SENDING)
         .values(state=MailState.PENDING, next_attempt_at=now)
     )
     return cast(int, plain.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
@@ -127,6 +136,7 @@ def claim(
                 attempts=row.attempts + 1,
                 data_sent_at=None,
                 ambiguous_resends=row.ambiguous_resends + ambiguous,
+                claimed_by=holder_token(),
             )
             .execution_options(synchronize_session=False)
         )

@@ -32,6 +32,7 @@ from sbt_sync.states.outbox import (
     OutboxState,
     PushAction,
     check_approval_move,
+    check_outbox_move,
     moving_to,
 )
 
@@ -200,8 +201,12 @@ def retry(
     channel: str = "cli",
     client_address: str | None = None,
 ) -> int:
-    """Make parked rows (and pending rows waiting out a backoff) due now; all of them without ids."""
+    """Make parked rows (and pending rows waiting out a backoff) due now; all of them without ids.
+
+    A parked row whose NIP's desired flag has changed since it was parked is never sent: it is
+    superseded instead (a retry must not send a change that has been overtaken)."""
     now = utcnow()
+    _supersede_overtaken(session, row_ids)
     query = update(OutboxEntry).where(
         (OutboxEntry.state == _PARKED)
         | ((OutboxEntry.state == _BACKING_OFF) & (OutboxEntry.next_attempt_at > now))
@@ -224,6 +229,75 @@ def retry(
         )
     )
     return count
+
+
+def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> int:
+    """Supersede the parked rows (of ``row_ids``; all without) whose action no longer sets the NIP's
+    desired flag (``block_state``)."""
+    query = select(OutboxEntry).where(OutboxEntry.state == OutboxState.PARKED)
+    if row_ids:
+        query = query.where(OutboxEntry.id.in_(list(row_ids)))
+    overtaken = 0
+    for row in session.scalars(query):
+        state = session.get(BlockState, row.nip)
+        desired = state is not None and state.blocked
+        if (row.action == PushAction.BLOKIR) != desired or (
+            state is not None and state.version != row.block_version
+        ):
+            check_outbox_move(row.state, OutboxState.SUPERSEDED)
+            row.state = OutboxState.SUPERSEDED
+            row.last_error = f"superseded: the desired flag changed since SIASN refused it ({row.last_error})"
+            overtaken += 1
+    session.flush()
+    return overtaken
+
+
+def withdraw(
+    session: Session,
+    row_ids: Sequence[int],
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    client_address: str | None = None,
+) -> int:
+    """Withdraw parked rows a steward has decided SIASN will never take (e.g. a NIP SIASN does not
+    know): they become ``superseded`` and are never sent; audited with the reason. The NIP's desired
+    flag is unchanged, so a readback keeps reporting the drift until the registry or a case changes."""
+    if not row_ids:
+        raise SbtError("name the parked outbox rows to withdraw", code="withdraw_ids")
+    now = utcnow()
+    rows = list(session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(list(row_ids)))))
+    missing = sorted(set(row_ids) - {r.id for r in rows})
+    if missing:
+        raise SbtError(f"no outbox row {missing[0]}", code="outbox_missing", id=missing[0])
+    for row in rows:
+        if row.state != OutboxState.PARKED:
+            raise SbtError(
+                f"outbox row {row.id} is {row.state}, not parked: only a parked row can be withdrawn",
+                code="withdraw_not_parked",
+                id=row.id,
+            )
+    for row in rows:
+        check_outbox_move(row.state, OutboxState.SUPERSEDED)
+        row.state = OutboxState.SUPERSEDED
+        row.last_error = f"withdrawn by {actor}: {reason} (SIASN had answered: {row.last_error})"
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=_actor_id(session, actor),
+            actor_name=actor,
+            action="push.withdraw",
+            object_type="outbox",
+            object_id=",".join(str(r.id) for r in rows),
+            after={"rows": len(rows), "nips": [mask_nip(r.nip) for r in rows]},
+            reason=reason,
+            channel=channel,
+            client_address=client_address,
+        )
+    )
+    session.flush()
+    return len(rows)
 
 
 _PARKED, _BACKING_OFF = moving_to(OutboxState.PENDING, OutboxState.PARKED, OutboxState.PENDING)

@@ -117,10 +117,9 @@ class Pusher:
         limit: int | None = None,
         progress: Callable[[PushReport], None] | None = None,
     ) -> PushReport:
-        """Send every due row (at most ``limit``); ``recover`` first takes over rows left in flight.
-
-        Use ``recover`` when no other pusher runs (a restart): rows a dead pusher had claimed are
-        re-sent at once instead of after their lease. Returns the report; ``aborted`` says why a run
+        """Send every due row (at most ``limit``); ``recover`` first takes over rows left in flight by
+        a pusher that is gone (:mod:`sbt_sync.holders`): they are re-sent at once instead of after
+        their lease, while a live pusher's rows stay with it. Returns the report; ``aborted`` says why a run
         stopped early (SIASN refused our credentials). ``progress`` sees the report after each row ends.
         """
         report = PushReport()

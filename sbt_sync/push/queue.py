@@ -1,8 +1,9 @@
 """The outbox as a work queue: claim due rows, and record what SIASN answered.
 
-A claimed row is ``in_flight`` with a lease (``next_attempt_at`` is when the lease ends). A row left
-``in_flight`` by a killed pusher is claimed again after its lease, or at once by a pusher started with
-``recover``; it is re-sent with its stored key and body, so SIASN replays instead of applying twice.
+A claimed row is ``in_flight`` with a lease (``next_attempt_at`` is when the lease ends) and its
+holder's token (``claimed_by``). A row left ``in_flight`` by a killed pusher is claimed again after its
+lease, or at once by a pusher started with ``recover`` when its holder is known to be gone; it is
+re-sent with its stored key and body, so SIASN replays instead of applying twice.
 Rows of one NIP go out in order: only a NIP's oldest open row is ever claimable.
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import OutboxEntry
+from sbt_sync.holders import holder_gone, holder_token
 from sbt_sync.states.outbox import OPEN, OutboxState, PushAction, moving_to
 
 _S = OutboxState
@@ -36,11 +38,21 @@ class ClaimedRow:
 
 
 def recover_in_flight(session: Session, now: datetime) -> int:
-    """Make every ``in_flight`` row due again (a pusher that starts alone takes over a dead one's rows)."""
+    """Make due again the ``in_flight`` rows whose holder is gone (:func:`sbt_sync.holders.holder_gone`)
+    or whose lease ran out: a pusher taking over a dead one's rows at once. A row a live pusher is
+    still sending is left to it. A recovered row may have been applied (``maybe_applied``)."""
+    rows = session.execute(
+        select(OutboxEntry.id, OutboxEntry.claimed_by, OutboxEntry.next_attempt_at).where(
+            OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT))
+        )
+    ).all()
+    gone = [row_id for row_id, holder, until in rows if until <= now or holder_gone(holder)]
+    if not gone:
+        return 0
     result = session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
-        .values(state=_S.PENDING, next_attempt_at=now)
+        .where(OutboxEntry.id.in_(gone), OutboxEntry.state == _S.IN_FLIGHT)
+        .values(state=_S.PENDING, next_attempt_at=now, maybe_applied=True)
     )
     return cast(int, result.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
 
@@ -74,7 +86,12 @@ def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> l
             .where(
                 OutboxEntry.id == row.id, OutboxEntry.state == row.state, OutboxEntry.attempts == row.attempts
             )
-            .values(state=_S.IN_FLIGHT, next_attempt_at=now + lease, attempts=row.attempts + 1)
+            .values(
+                state=_S.IN_FLIGHT,
+                next_attempt_at=now + lease,
+                attempts=row.attempts + 1,
+                claimed_by=holder_token(),
+            )
             .execution_options(synchronize_session=False)
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]  # another pusher may have been faster
@@ -116,19 +133,26 @@ def mark_parked(session: Session, row_id: int, *, message: str, extra_attempts: 
     session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.id == row_id, OutboxEntry.state.in_(moving_to(_S.PARKED, _S.IN_FLIGHT)))
-        .values(state=_S.PARKED, last_error=message, attempts=OutboxEntry.attempts + extra_attempts)
+        .values(
+            state=_S.PARKED,
+            last_error=message,
+            attempts=OutboxEntry.attempts + extra_attempts,
+            maybe_applied=False,  # SIASN refused this key: a replay would have answered as before
+        )
     )
 
 
 def mark_deferred(
     session: Session, row_id: int, *, error: str, retry_at: datetime, extra_attempts: int = 0
 ) -> None:
-    """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run's retries)."""
+    """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run's
+    retries). It was sent without a definite answer, so SIASN may have applied it (``maybe_applied``)."""
     session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.id == row_id, OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
         .values(
             state=_S.PENDING,
+            maybe_applied=True,
             last_error=error,
             next_attempt_at=retry_at,
             attempts=OutboxEntry.attempts + extra_attempts,

@@ -3,10 +3,11 @@ moves between states the code makes (DESIGN.md, "Pushing to SIASN").
 
 A row is written ``pending`` (or ``awaiting_approval`` behind a tripped change guard); a pusher claims
 it (``in_flight``, with a lease) and records SIASN's answer: ``acked``, ``parked`` (refused: a steward
-retries it) or back to ``pending`` (a transient failure, or the run stopped). An unsent row of a NIP
-whose desired flag changed again is ``superseded``. SIASN's acknowledgement is the truth: it is
-recorded whatever became of the row while its request was out (a lease that ran out let another
-pusher take it back), except a row that never left for SIASN (``awaiting_approval``).
+retries or withdraws it) or back to ``pending`` (a transient failure, or the run stopped). A waiting or
+parked row of a NIP whose desired flag changed again is ``superseded``, as is a parked row a steward
+withdraws. SIASN's acknowledgement is the truth: it is recorded whatever became of the row while its
+request was out (a lease that ran out let another pusher take it back), except a row that never left for
+SIASN (``awaiting_approval``).
 """
 
 from __future__ import annotations
@@ -48,9 +49,14 @@ class ApprovalStatus(StrEnum):
 NEW_ROW_STATES = frozenset({OutboxState.PENDING, OutboxState.AWAITING_APPROVAL})
 """The states a row is written in."""
 UNSENT = (OutboxState.PENDING, OutboxState.AWAITING_APPROVAL)
-"""Rows SIASN has not seen: a newer change of the NIP supersedes them."""
+"""Rows still waiting to be sent (a pending row may have been sent before without a definite answer:
+``maybe_applied``): a newer change of the NIP supersedes them."""
+STALE_ON_FLIP = (*UNSENT, OutboxState.PARKED)
+"""Rows a newer change of the NIP supersedes: the waiting ones, and the ones SIASN refused (a retry must
+never send a change that has since been overtaken)."""
 SENT = (OutboxState.IN_FLIGHT, OutboxState.ACKED)
-"""Rows SIASN has (or may have) applied: they tell what SIASN's flag is believed to be."""
+"""Rows SIASN has (or may have) applied: with the ``maybe_applied`` ones, they tell what SIASN's flag
+may be."""
 OPEN = (OutboxState.PENDING, OutboxState.IN_FLIGHT, OutboxState.AWAITING_APPROVAL)
 """Rows still to deliver: a NIP's oldest open row goes first; a push's dry run lists them."""
 FINAL = (OutboxState.ACKED, OutboxState.SUPERSEDED)
@@ -61,7 +67,7 @@ OUTBOX_MOVES: dict[OutboxState, frozenset[OutboxState]] = {
     _O.PENDING: frozenset({_O.IN_FLIGHT, _O.PENDING, _O.SUPERSEDED, _O.ACKED}),
     _O.AWAITING_APPROVAL: frozenset({_O.PENDING, _O.SUPERSEDED}),
     _O.IN_FLIGHT: frozenset({_O.IN_FLIGHT, _O.PENDING, _O.ACKED, _O.PARKED}),
-    _O.PARKED: frozenset({_O.PENDING, _O.ACKED}),
+    _O.PARKED: frozenset({_O.PENDING, _O.ACKED, _O.SUPERSEDED}),
     _O.ACKED: frozenset({_O.ACKED}),
     _O.SUPERSEDED: frozenset({_O.ACKED}),
 }

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.letters import NotificationOutboxEntry
+from sbt_sync.holders import holder_token
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
 from sbt_sync.notify.admin import mail_status, release_mail, retry_mail
 from sbt_sync.settings import NotifySettings
@@ -195,6 +196,29 @@ def test_a_letter_left_sending_by_a_crash_is_sent_again_with_the_same_message_id
     assert (report.recovered, row.state, row.attempts) == (1, "sent", 2)
     assert row.ambiguous_resends == int(data_sent)
     assert mail_server.handler.counts() == {row.message_id: 1}
+
+
+def test_recover_leaves_a_letter_a_live_notifier_is_sending(
+    migrated_database: Database,
+    smtp_config: SmtpConfig,
+    mail_server: MailServer,
+    notify_settings: NotifySettings,
+) -> None:
+    """A second notifier started with recover (the daemon's and `sbt-sync notify send` at once) must
+    not take over a letter the first is still sending: the PPK would get it twice."""
+    add_pics(migrated_database, "A1", "pic@kab-a1.go.id")
+    (row_id,) = queue_letters(migrated_database, 1)
+    with migrated_database.session() as session:  # claimed by this (live) process, lease running
+        session.execute(
+            update(NotificationOutboxEntry)
+            .where(NotificationOutboxEntry.id == row_id)
+            .values(state="sending", attempts=1, next_attempt_at=utcnow() + timedelta(minutes=10),
+                    data_sent_at=utcnow(), claimed_by=holder_token())
+        )  # fmt: skip
+    report = drain(migrated_database, smtp_config, notify_settings, recover=True)
+    (row,) = outbox(migrated_database)
+    assert (report.recovered, row.state, row.ambiguous_resends) == (0, "sending", 0)
+    assert mail_server.handler.counts() == {}
 
 
 def test_a_connection_lost_after_the_end_of_data_is_resent_once_and_counted_as_ambiguous(

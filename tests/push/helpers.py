@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -39,6 +42,13 @@ def toggle_sanctions(database: Database, nips: list[str], *, as_of: date) -> Non
                     None,
                 )
         run_enforcement(session, UNGUARDED, as_of)
+
+
+def dead_holder_token() -> str:
+    """The holder token of a process of this host that has ended (a pusher that was killed)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()[:64] or 'localhost'}:{child.pid}:0"
 
 
 def outbox_rows(database: Database) -> list[OutboxEntry]:

@@ -76,3 +76,42 @@ def test_push_errors_are_one_line(cli_env: dict[str, str]) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: no push waits for approval"
+
+
+def test_a_parked_row_stalls_the_feed_until_a_steward_withdraws_it(
+    migrated_database: Database, siasn_sandbox: Sandbox, cli_env: dict[str, str]
+) -> None:
+    """SIASN refuses a block for a NIP it does not know (parked for good); the pull feed waits on it
+    until a steward withdraws it (audited), and a later block of another NIP then shows."""
+    from sqlalchemy import select
+
+    from sbt_sync.db.models import AuditEntry, OutboxEntry
+    from sbt_sync.steward.feed import block_change_feed
+    from tests.push.conftest import UNREGISTERED
+
+    with migrated_database.session() as session:
+        add_case(session, "CASE-X", UNREGISTERED)
+        add_case(session, "CASE-1", nip(1))
+    invoke(cli_env, "enforce", "run", "--as-of", "2025-01-20", "--json")
+    pushed = invoke(cli_env, "push", "run", "--json")
+    assert (pushed["acked"], pushed["parked"]) == (1, 1)
+    with migrated_database.session() as session:
+        parked = session.scalars(select(OutboxEntry).where(OutboxEntry.state == "parked")).one()
+        acked = session.scalars(select(OutboxEntry).where(OutboxEntry.state == "acked")).one()
+    stalled = block_change_feed(migrated_database, after=0)
+    assert stalled.waiting_at == parked.id
+    assert [i.seq for i in stalled.items] == [i for i in [acked.id] if i < parked.id]
+    later = block_change_feed(migrated_database, after=stalled.next_cursor)
+    assert later.items == [] and later.waiting_at == parked.id  # it would wait forever
+    refused = CliRunner().invoke(app, ["push", "withdraw", str(acked.id), "--reason", "x"], env=cli_env)
+    assert refused.exit_code != 0 and "not parked" in str(refused.exception)
+    done = invoke(cli_env, "push", "withdraw", str(parked.id), "--reason", "NIP tidak ada di SIASN", "--json")
+    assert done == {"rows": 1}
+    page = block_change_feed(migrated_database, after=0)
+    assert page.waiting_at is None
+    assert [(i.seq, i.superseded) for i in page.items] == sorted([(parked.id, True), (acked.id, False)])
+    assert invoke(cli_env, "push", "run", "--json")["sent"] == 0  # withdrawn: never sent
+    with migrated_database.session() as session:
+        audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "push.withdraw")).one()
+        assert audit.reason == "NIP tidak ada di SIASN" and audit.object_id == str(parked.id)
+        assert UNREGISTERED not in json.dumps(audit.after)  # masked

@@ -13,11 +13,17 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import OutboxEntry, SiasnObservation
 from sbt_sync.push import Pusher, PushReport, planned_pushes, readback, retry
-from sbt_sync.push.queue import claim
+from sbt_sync.push.queue import claim, mark_acked
 from sbt_sync.sandbox.runtime import Sandbox
 from tests.enforce.rows import nip
 from tests.push.conftest import FAST_PUSH, FAST_RETRY, UNREGISTERED, ledger, pusher, siasn_client
-from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks, toggle_sanctions
+from tests.push.helpers import (
+    assert_siasn_matches,
+    dead_holder_token,
+    outbox_rows,
+    queue_blocks,
+    toggle_sanctions,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -107,12 +113,73 @@ def test_row_left_in_flight_by_a_crash_is_resent_with_the_same_key_and_replayed(
     queue_blocks(migrated_database, NIPS[:3])
     with migrated_database.session() as session:  # a pusher claims, sends, and dies before recording
         claimed = claim(session, limit=10, now=utcnow(), lease=timedelta(minutes=15))
+        session.execute(update(OutboxEntry).values(claimed_by=dead_holder_token()))
     client = siasn_client(siasn_sandbox)
     for row in claimed:
         client.blokir(row.nip, row.payload, row.idempotency_key)
     report = pusher(migrated_database, siasn_sandbox).run(recover=True)
     assert (report.recovered, report.acked, report.replayed) == (3, 3, 3)
     assert_siasn_matches(migrated_database, siasn_sandbox)
+
+
+def test_recover_leaves_a_live_pushers_rows_to_it_and_an_unblock_waits_behind_them(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    """Two pushers at once (the daemon's and `sbt-sync push run`): the second, started with recover,
+    must not take the first one's in-flight block; the sanction's unblock is sent after it lands."""
+    queue_blocks(migrated_database, NIPS[:1])
+    with migrated_database.session() as session:  # the first pusher (this live process) claims
+        claimed = claim(session, limit=10, now=utcnow(), lease=timedelta(minutes=15))
+    toggle_sanctions(migrated_database, NIPS[:1], as_of=date(2025, 1, 22))
+    second = pusher(migrated_database, siasn_sandbox).run(recover=True)
+    assert (second.recovered, second.sent) == (0, 0)  # the unblock waits behind the block in flight
+    client = siasn_client(siasn_sandbox)
+    answer = client.blokir(claimed[0].nip, claimed[0].payload, claimed[0].idempotency_key)
+    with migrated_database.session() as session:  # the first pusher records its answer
+        mark_acked(session, claimed[0].id, reference=answer.reference, now=utcnow())
+    assert pusher(migrated_database, siasn_sandbox).run().acked == 1
+    assert [(r.action, r.state) for r in outbox_rows(migrated_database)] == [
+        ("blokir", "acked"),
+        ("buka", "acked"),
+    ]
+    assert_siasn_matches(migrated_database, siasn_sandbox)
+
+
+def test_a_block_whose_answers_went_missing_is_followed_by_the_unblock(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    """SIASN applies the block but every answer is lost (deferred, pending); the PPK then imposes the
+    sanction. The block is superseded, yet may be in force at SIASN: the unblock is written and sent."""
+    queue_blocks(migrated_database, NIPS[:1])
+    siasn_sandbox.faults.set("siasn", drop_after_apply_rate=1.0)
+    client = siasn_client(siasn_sandbox, retry=RetryPolicy(max_attempts=1, max_retry_after=1))
+    once = replace(FAST_PUSH, max_attempts=1, defer_seconds=600)  # the answer is lost: deferred
+    report = Pusher(migrated_database, client, once).run()
+    assert (report.acked, report.deferred) == (0, 1)
+    assert siasn_sandbox.ledger is not None and siasn_sandbox.ledger.state(NIPS[0]).status == "DIBLOKIR"
+    toggle_sanctions(migrated_database, NIPS[:1], as_of=date(2025, 1, 22))
+    rows = outbox_rows(migrated_database)
+    assert [(r.action, r.state, r.maybe_applied) for r in rows] == [
+        ("blokir", "superseded", True),
+        ("buka", "pending", False),
+    ]
+    siasn_sandbox.faults.set("siasn", drop_after_apply_rate=0.0)
+    assert pusher(migrated_database, siasn_sandbox).run().acked == 1
+    assert siasn_sandbox.ledger.state(NIPS[0]).status != "DIBLOKIR"
+
+
+def test_a_parked_block_is_superseded_when_the_flag_flips_and_a_retry_sends_nothing(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    queue_blocks(migrated_database, [UNREGISTERED])
+    assert pusher(migrated_database, siasn_sandbox).run().parked == 1
+    toggle_sanctions(migrated_database, [UNREGISTERED], as_of=date(2025, 1, 22))
+    assert [(r.action, r.state) for r in outbox_rows(migrated_database)] == [("blokir", "superseded")]
+    with migrated_database.session() as session:
+        assert retry(session, reason="registry fixed", actor="tester") == 0
+    assert pusher(migrated_database, siasn_sandbox).run().sent == 0
+    refused = outbox_rows(migrated_database)[0].idempotency_key
+    assert list(ledger(siasn_sandbox)["keys"]) == [refused]  # SIASN saw the refused block, nothing since
 
 
 def test_refused_credentials_stop_the_run_and_park_nothing(

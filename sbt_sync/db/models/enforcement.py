@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sbt_sync.db.base import Base, JsonType, utcnow
@@ -117,6 +117,11 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acked_at: Mapped[datetime | None]
     run_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    """The token of the process that last claimed the row (:mod:`sbt_sync.holders`)."""
+    maybe_applied: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Sent without a definite answer (a transient failure, a run stopped mid-request): SIASN may have
+    applied it. A refusal clears it; an acknowledgement makes it certain (``acked``)."""
 
 
 class SiasnObservation(Base):

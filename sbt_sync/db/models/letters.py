@@ -127,3 +127,5 @@ class NotificationOutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     run_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    """The token of the process that last claimed the row (:mod:`sbt_sync.holders`)."""
