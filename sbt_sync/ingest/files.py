@@ -5,8 +5,9 @@ A file that cannot be read at all (empty, undecodable, UTF-16 or binary, truncat
 no header) is refused with a reason naming the file. Anything smaller becomes a :class:`BadRow` naming
 the file, the row (and line) and, where there is one, the field, and every other row is still read: a
 wrong cell count, malformed quoting, a NUL in a cell, a cell longer than :data:`MAX_CELL_CHARS`, a
-row in another encoding than the rest of the file, an invalid JSON line, a JSON object repeating a
-key, and the unreadable tail after a quote that never closes (the rows before it are kept).
+row in another encoding than the rest of the file, a line no configured encoding can decode (named
+with the offset of its first bad byte), an invalid JSON line, a JSON object repeating a key, and the
+unreadable tail after a quote that never closes (the rows before it are kept).
 """
 
 from __future__ import annotations
@@ -123,7 +124,54 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
                 for n, line in enumerate(lines, start=1)
             )
         return Decoded(text, encoding, bad)
-    raise FileRefused(f"{name}: cannot be decoded as any of {', '.join(encodings)}")
+    return _decode_by_line(name, lines, encodings, legacy, utf8_lines)
+
+
+def _decode_by_line(
+    name: str, lines: list[bytes], encodings: list[str], legacy: list[str], utf8_lines: list[int]
+) -> Decoded:
+    """No encoding decodes the whole body: read it in the legacy encoding that decodes the most lines,
+    and make each line it cannot decode a bad line naming the offset of its first bad byte (decoded
+    with replacement characters only to keep the CSV structure). UTF-8 lines stay bad lines as in a
+    mixed file. Raises :class:`FileRefused` when there is no legacy encoding or the header line
+    itself cannot be decoded (nothing in the file can be read as a row then)."""
+    if not legacy:
+        raise FileRefused(f"{name}: cannot be decoded as any of {', '.join(encodings)}")
+    utf8 = set(utf8_lines)
+
+    def undecodable(encoding: str) -> int:
+        count = 0
+        for number, line in enumerate(lines, start=1):
+            if number in utf8 or line.isascii():
+                continue
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                count += 1
+        return count
+
+    encoding = min(legacy, key=undecodable)  # min keeps the first of equals: the configured order
+    bad: dict[int, str] = {}
+    texts: list[str] = []
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        if number in utf8:
+            bad[number] = f"UTF-8 while the file is {encoding}: mixed encodings"
+            texts.append(line.decode("utf-8"))
+        else:
+            try:
+                texts.append(line.decode(encoding))
+            except UnicodeDecodeError as exc:
+                byte = line[exc.start]
+                bad[number] = (
+                    f"byte 0x{byte:02x} at offset {offset + exc.start} of the file (byte {exc.start + 1} "
+                    f"of the line) is not valid in any of {', '.join(encodings)}"
+                )
+                texts.append(line.decode(encoding, "replace"))
+        offset += len(line) + 1  # the b"\n" split off
+    if 1 in bad:
+        raise FileRefused(f"{name}: cannot decode the header line: {bad[1]}")
+    return Decoded("\n".join(texts), encoding, bad)
 
 
 def _find_bad_text(value: object) -> str | None:
@@ -184,7 +232,7 @@ def read_csv(
     Raises :class:`FileRefused` for an empty or undecodable file, one that is UTF-16 or binary (NUL
     bytes in its header), or a missing or malformed header. Everything smaller is a :class:`BadRow`:
     a malformed row, a NUL in a cell, a cell longer than ``max_cell_chars``, a row in another encoding
-    than the file (see :func:`decode`), and the rest of
+    than the file or on a line no configured encoding decodes (see :func:`decode`), and the rest of
     the file after a quote that never closes, naming the line where reading stopped.
     """
     if not data.strip():

@@ -1,6 +1,7 @@
 """KASN CSV deliveries whose one bad row once cost the rows beside it, through the sandbox SFTP server
-into both database backends: a quoted cell longer than csv's field limit. Each bad row is quarantined
-naming the file, row and field (or byte); every good row is staged; a second run changes nothing."""
+into both database backends: a quoted cell longer than csv's field limit, and a line no configured
+encoding decodes. Each bad row is quarantined naming the file, row and field (or byte); every good row
+is staged; a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from sqlalchemy import select
 
 from connectors.sftp import SftpReader, SftpSettings
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import QuarantinedRow, StagedRecord
-from sbt_sync.ingest.files import MAX_CELL_CHARS
+from sbt_sync.db.models import QuarantinedRow, SftpFile, StagedRecord
+from sbt_sync.ingest.files import MAX_CELL_CHARS, FileRefused, read_csv
 from sbt_sync.ingest.pull import PullResult, pull_sftp
 from sbt_sync.ingest.staging import stage_pending
 from schemas.feeds import FEEDS
@@ -90,3 +91,57 @@ def test_quoted_cell_longer_than_the_cell_limit_is_a_bad_row_and_the_rows_after_
         assert reason.startswith("kasn_big.csv row 2 (line 3): column 'Keterangan' holds 143500 characters")
         assert f"more than the {MAX_CELL_CHARS}" in reason
     assert csv.field_size_limit() == limit_before  # process-global: put back after the read
+
+
+@pytest.mark.timeout(120)
+def test_line_in_no_configured_encoding_is_a_bad_row_naming_its_byte_and_the_other_rows_land(
+    sftp_env: SftpEnv,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+) -> None:
+    # Latin-1 with 0x81, a byte neither UTF-8 nor cp1252 defines; row 4's quoted remark spans two
+    # lines and its second line holds another; the cp1252 é of row 1 still reads as é.
+    rows = [
+        kasn_row(1, NIP_A, "José"),
+        kasn_row(2, NIP_B, "Bu\x81di"),
+        kasn_row(3, NIP_C, "Citra"),
+        kasn_row(4, NIP_C, "Dewi", Keterangan="baris satu\r\nbaris \x81dua"),
+        kasn_row(5, NIP_A, "Eka"),
+    ]
+    data = kasn_csv(rows).encode("latin-1")
+    first_bad = data.index(b"\x81")
+    second_bad = data.index(b"\x81", first_bad + 1)
+    sftp_env.deliveries.deliver("kasn", "kasn_l1.csv", data, T0)
+    sftp_env.clock.set(T0 + timedelta(hours=1))
+
+    for _ in range(2):
+        result = _ingest(sftp_env, migrated_database)
+        assert _staged(migrated_database) == {
+            "kasn_l1.csv#1": "José",
+            "kasn_l1.csv#3": "Citra",
+            "kasn_l1.csv#5": "Eka",
+        }
+        quarantine = _quarantine(migrated_database)
+        assert [(file, row) for file, row, _, _ in quarantine] == [("kasn_l1.csv", 2), ("kasn_l1.csv", 4)]
+        (_, _, _, row_2), (_, _, _, row_4) = quarantine
+        assert row_2.startswith(f"kasn_l1.csv row 2 (line 3): byte 0x81 at offset {first_bad} of the file")
+        assert row_4.startswith(f"kasn_l1.csv row 4 (line 6): byte 0x81 at offset {second_bad} of the file")
+        assert "not valid in any of utf-8-sig, cp1252" in row_2
+    assert result.refused_files == []
+    with migrated_database.session() as session:
+        assert session.scalars(select(SftpFile.status)).all() == ["processed"]
+
+
+@pytest.mark.parametrize(
+    ("data", "encodings", "reason"),
+    [
+        # The header itself is unreadable: no row could be read against it.
+        (b"No;N\x81ma\r\n1;Ahmad\r\n", ["utf-8-sig", "cp1252"], "cannot decode the header line: byte 0x81"),
+        # Only UTF-8 configured: nothing to read the file's other lines in.
+        (b"No;Nama\r\n1;Jos\xe9\r\n", ["utf-8-sig"], "cannot be decoded as any of utf-8-sig"),
+    ],
+)
+def test_file_is_still_refused_when_no_line_by_line_reading_can_help(
+    data: bytes, encodings: list[str], reason: str
+) -> None:
+    with pytest.raises(FileRefused, match=f"^kasn_x.csv: {reason}"):
+        read_csv("kasn_x.csv", data, delimiter=";", encodings=encodings)
