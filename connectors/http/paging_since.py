@@ -95,7 +95,11 @@ class PageNumberPaginator:
         self._keys = (items_key, total_pages_key, server_time_key)
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
-        """Raises ``ValueError`` for a foreign cursor, else the client's or format errors."""
+        """Pages up to ``total_pages`` when the server sends it, else up to the first empty page.
+
+        Raises ``ValueError`` for a foreign cursor, :class:`ResponseFormatError` for a total that is
+        present but not an integer, else the client's or format errors.
+        """
         page_param, size_param, since_param, until_param = self._params
         items_key, total_pages_key, server_time_key = self._keys
         state = SinceState.parse(cursor)
@@ -110,14 +114,33 @@ class PageNumberPaginator:
             response = self._client.request("GET", self._url, params=params, auth=self._auth)
             items = items_of(response, items_key)
             until = until or snapshot_of(response, server_time_key)
-            total = field_at(response.json, total_pages_key) if total_pages_key else None
-            last = not items or (page >= total if isinstance(total, int) else len(items) < self._size)
+            total = _total_pages(response, total_pages_key) if total_pages_key else None
+            # Without a total, only an empty page ends the listing: a server may serve fewer records
+            # a page than asked for, so a short page says nothing (PageGuard bounds the run).
+            last = not items or (total is not None and page >= total)
             number += 1
             at = None if last else page + 1
             yield Page(items, SinceState(state.since, until, at).dump(), number, last)
             if last:
                 return
             page += 1
+
+
+def _total_pages(response: HttpResponse, key: str) -> int | None:
+    """The page count the server sent under ``key``, None when it sent none; a value that is not an
+    integer is a :class:`ResponseFormatError` naming the field (guessing would end the listing early)."""
+    total = field_at(response.json, key)
+    if total is None:
+        return None
+    if not isinstance(total, int) or isinstance(total, bool):
+        url = safe_url(response.url)
+        raise ResponseFormatError(
+            f"GET {url}: {key!r} is {str(total)[:40]!r}, not an integer page count",
+            method="GET",
+            url=url,
+            status=200,
+        )
+    return total
 
 
 class LinkHeaderPaginator:

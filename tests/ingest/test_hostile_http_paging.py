@@ -1,8 +1,9 @@
-"""Paging answers that once stuck a since-style source, served for real on loopback: a ``Link`` to
-another host (I'DIS).
+"""Paging answers that once stuck or cut short a since-style source, served for real on loopback: a
+``Link`` to another host (I'DIS) and a page-number listing without a usable page count (Bawaslu).
 
-What must hold: a clear error naming the link; no kept cursor holding a foreign URL, so the run after
-the agency fixes its server lands everything.
+What must hold: a clear error naming the link or field; no kept cursor holding a foreign URL, so the
+run after the agency fixes its server lands everything; no listing ending at a short page when more
+records follow, and none running without end.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.errors import ResponseFormatError
-from connectors.http.paging_since import LinkHeaderPaginator, SinceState
+from connectors.http.paging_since import LinkHeaderPaginator, PageNumberPaginator, SinceState
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import RawRecord, SourceCursor
 from sbt_sync.ingest.pull import pull_http
@@ -105,3 +106,66 @@ def test_kept_cursor_holding_a_foreign_link_lists_the_snapshot_again_from_our_ow
         pages = list(LinkHeaderPaginator(http, server.url).pages(poisoned))
     assert [(len(p.items), p.last, p.cursor) for p in pages] == [(1, True, SERVER_TIME)]
     assert asked == ["2024-12-01T00:00:00+07:00"]
+
+
+def _bawaslu(n: int) -> dict[str, object]:
+    return {"nomor_register": f"REG-{n}", "updated_at": "2024-12-02T09:00:00+07:00"}
+
+
+@pytest.mark.timeout(60)
+def test_page_number_listing_without_a_total_reads_on_to_the_empty_page_when_the_server_caps_page_size(
+    serve: Callable[[Answer], Loopback],  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+) -> None:
+    """We ask for 3 records a page; the server serves at most 2 and sends no ``page.total_pages``."""
+    records = [_bawaslu(n) for n in range(1, 6)]
+    asked: list[tuple[int, str | None]] = []
+
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        page = int(q["page"])
+        asked.append((page, q.get("updated_since")))
+        if q.get("updated_since"):  # the next run: nothing changed since
+            h.send_json({"items": [], "page": {"number": page}, "server_time": "2024-12-05T11:00:00+07:00"})
+            return
+        items = records[(page - 1) * 2 : page * 2]
+        h.send_json({"items": items, "page": {"number": page, "size": 2}, "server_time": SERVER_TIME})
+
+    server = serve(answer)
+    for _ in range(2):
+        with client() as http:
+            pull_http(
+                migrated_database,
+                source="bawaslu",
+                feed=FEEDS["bawaslu"],
+                paginator=PageNumberPaginator(http, server.url, page_size=3),
+                validate=False,
+            )
+        assert _landed(migrated_database) == [f"REG-{n}" for n in range(1, 6)]
+    # Pages 1-3 hold 2, 2 and 1 records; the empty page 4 ends the listing; the next run asks once.
+    assert asked == [(1, None), (2, None), (3, None), (4, None), (1, SERVER_TIME)]
+    assert _cursor(migrated_database, "bawaslu") == "2024-12-05T11:00:00+07:00"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("total", ["3", 2.5, True, [3]], ids=["string", "float", "boolean", "list"])
+def test_page_count_that_is_not_an_integer_is_an_error_naming_the_field_and_nothing_moves(
+    total: object,
+    serve: Callable[[Answer], Loopback],  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+) -> None:
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        body = {"items": [_bawaslu(1)], "page": {"total_pages": total}, "server_time": SERVER_TIME}
+        h.send_json(body)
+
+    server = serve(answer)
+    not_a_count = r"'page\.total_pages' is .*not an integer"
+    with client() as http, pytest.raises(ResponseFormatError, match=not_a_count):
+        pull_http(
+            migrated_database,
+            source="bawaslu",
+            feed=FEEDS["bawaslu"],
+            paginator=PageNumberPaginator(http, server.url, page_size=3),
+            validate=False,
+        )
+    assert _landed(migrated_database) == []
+    assert _cursor(migrated_database, "bawaslu") is None
