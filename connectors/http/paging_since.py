@@ -9,6 +9,7 @@ JSON object while a run is between pages (so a crash resumes mid-listing in the 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -27,6 +28,8 @@ from connectors.http.paging import (
     items_of,
 )
 from connectors.redact import safe_url
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,11 @@ class PageNumberPaginator:
         self._keys = (items_key, total_pages_key, server_time_key)
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
-        """Raises ``ValueError`` for a foreign cursor, else the client's or format errors."""
+        """Pages up to ``total_pages`` when the server sends it, else up to the first empty page.
+
+        Raises ``ValueError`` for a foreign cursor, :class:`ResponseFormatError` for a total that is
+        present but not an integer, else the client's or format errors.
+        """
         page_param, size_param, since_param, until_param = self._params
         items_key, total_pages_key, server_time_key = self._keys
         state = SinceState.parse(cursor)
@@ -107,8 +114,10 @@ class PageNumberPaginator:
             response = self._client.request("GET", self._url, params=params, auth=self._auth)
             items = items_of(response, items_key)
             until = until or snapshot_of(response, server_time_key)
-            total = field_at(response.json, total_pages_key) if total_pages_key else None
-            last = not items or (page >= total if isinstance(total, int) else len(items) < self._size)
+            total = _total_pages(response, total_pages_key) if total_pages_key else None
+            # Without a total, only an empty page ends the listing: a server may serve fewer records
+            # a page than asked for, so a short page says nothing (PageGuard bounds the run).
+            last = not items or (total is not None and page >= total)
             number += 1
             at = None if last else page + 1
             yield Page(items, SinceState(state.since, until, at).dump(), number, last)
@@ -117,10 +126,30 @@ class PageNumberPaginator:
             page += 1
 
 
+def _total_pages(response: HttpResponse, key: str) -> int | None:
+    """The page count the server sent under ``key``, None when it sent none; a value that is not an
+    integer is a :class:`ResponseFormatError` naming the field (guessing would end the listing early)."""
+    total = field_at(response.json, key)
+    if total is None:
+        return None
+    if not isinstance(total, int) or isinstance(total, bool):
+        url = safe_url(response.url)
+        raise ResponseFormatError(
+            f"GET {url}: {key!r} is {str(total)[:40]!r}, not an integer page count",
+            method="GET",
+            url=url,
+            status=200,
+        )
+    return total
+
+
 class LinkHeaderPaginator:
     """``?updatedSince=&limit=`` then ``Link: <...>; rel="next"`` (I'DIS) over ``{"data", "serverTime"}``.
 
-    Next links are followed only to the first URL's own origin: our tokens must not go elsewhere.
+    Next links are followed only to the first URL's own origin: our tokens must not go elsewhere. A
+    page whose next link leaves that origin is not yielded (its error is raised instead), so no cursor
+    ever holds a foreign URL and the run after the agency fixes its server starts where the last
+    landed page left off.
     """
 
     def __init__(
@@ -142,6 +171,10 @@ class LinkHeaderPaginator:
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         """Raises ``ValueError`` for a foreign cursor, :class:`ResponseFormatError` for a foreign link."""
         state = SinceState.parse(cursor)
+        if isinstance(state.at, str) and not self._same_origin(state.at):
+            # Stored before foreign links were refused ahead of landing: list the snapshot again.
+            log.warning("%s: the kept cursor points at another origin; listing again", safe_url(self._url))
+            state = SinceState(state.since)
         until, number = state.until, 0
         url = str(state.at) if isinstance(state.at, str) else self._url
         params: dict[str, str | int] | None = None
@@ -159,6 +192,8 @@ class LinkHeaderPaginator:
             following = parse_link_header(response.headers.get("Link")).get("next")
             number += 1
             at = urljoin(url, following) if following else None
+            if at is not None:
+                self._check_origin(at)  # before the page (and its cursor holding ``at``) is landed
             yield Page(items, SinceState(state.since, until, at).dump(), number, at is None)
             if at is None:
                 return
@@ -172,11 +207,15 @@ class LinkHeaderPaginator:
                 )
             url, params = at, None
 
-    def _check_origin(self, url: str) -> None:
+    def _same_origin(self, url: str) -> bool:
         here, there = urlsplit(self._url), urlsplit(url)
-        if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+        return (here.scheme, here.netloc) == (there.scheme, there.netloc)
+
+    def _check_origin(self, url: str) -> None:
+        if not self._same_origin(url):
             raise ResponseFormatError(
-                f"GET {safe_url(self._url)}: refusing to follow a next link to {safe_url(url)}",
+                f"GET {safe_url(self._url)}: refusing to follow a next link to {safe_url(url)}, "
+                "another origin; the page that sent it is not landed and the cursor stays where it was",
                 method="GET",
                 url=safe_url(url),
             )

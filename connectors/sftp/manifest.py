@@ -1,13 +1,14 @@
 """Which delivered files to process: the manifest interface and the pure decision over it.
 
 The manifest (the ``sftp_files`` table, implemented by the core) remembers every file by source,
-path, size, mtime and SHA-256. A file listed with the same size and mtime as a settled entry is not
-even downloaded; a downloaded file whose content is already settled is not processed again; anything
-else is, so a corrected re-delivery under the same name (new content) is picked up and an unchanged
-or merely touched file is not. ``pending`` entries (a run that crashed midway) never count as settled.
-New files are recognised by the manifest alone, never by an mtime watermark: an agency uploading with
-preserved timestamps delivers new files older than the last one processed. Paths are looked up in
-their printable form (:func:`~connectors.sftp.naming.printable`), as they are stored.
+path, size, mtime and SHA-256. Only the latest delivery of a path is compared: a file listed with the
+same size and mtime as that delivery is not even downloaded; a downloaded file with that delivery's
+content is not processed again; anything else is, so a corrected re-delivery under the same name (new
+content) is picked up, a correction reverted to the bytes of an earlier delivery is picked up again,
+and an unchanged or merely touched file is not. ``pending`` entries (a run that crashed midway) never
+count as settled. New files are recognised by the manifest alone, never by an mtime watermark: an
+agency uploading with preserved timestamps delivers new files older than the last one processed.
+Paths are looked up in their printable form (:func:`~connectors.sftp.naming.printable`), as they are stored.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class ManifestEntry:
 
 
 class FileManifest(Protocol):
-    """Lookups the core implements over ``sftp_files`` (the latest matching entry, or None)."""
+    """Lookups the core implements over ``sftp_files``: the latest delivery of ``path`` when it
+    matches (its content, or its size and mtime), else None. An earlier delivery never matches."""
 
     def find_by_content(self, source: str, path: str, sha256: str) -> ManifestEntry | None: ...
 
@@ -55,7 +57,8 @@ class Decision:
 
 
 def decide_listed(by_stat: ManifestEntry | None) -> Decision:
-    """Before downloading: skip a file whose size and mtime match a settled entry, else download."""
+    """Before downloading: skip a file whose size and mtime match the latest delivery of its path
+    when that delivery is settled, else download."""
     if by_stat is None:
         return Decision("download", "new or changed: no entry with this size and mtime")
     if by_stat.status in SETTLED:
@@ -64,7 +67,8 @@ def decide_listed(by_stat: ManifestEntry | None) -> Decision:
 
 
 def decide_downloaded(by_content: ManifestEntry | None) -> Decision:
-    """After downloading: process unless this very content (same SHA-256) is already settled."""
+    """After downloading: process unless this very content (same SHA-256) is the latest delivery of
+    its path and settled."""
     if by_content is None:
         return Decision("process", "new content")
     if by_content.status in SETTLED:
@@ -122,9 +126,10 @@ def new_deliveries(
     - :class:`Deferral`: modified less than ``settle_seconds`` ago, or changed while it was read.
     - :class:`Delivery`: downloaded (to ``dest_dir/<name>``) and to be processed.
 
-    A file whose size and mtime match a settled entry is not downloaded; a downloaded copy that is
-    not yielded as a delivery is deleted. The caller records each delivery and refusal in the manifest
-    in the same transaction as its rows. Raises the reader's connection and login errors.
+    A file whose size and mtime match its path's latest settled delivery is not downloaded; a
+    downloaded copy that is not yielded as a delivery is deleted. The caller records each delivery
+    and refusal in the manifest in the same transaction as its rows. Raises the reader's connection
+    and login errors.
     """
     for remote in reader.list_files(directory, pattern):
         listed = decide_listed(

@@ -4,9 +4,10 @@ Excel's trailing empty columns) and gzip JSON Lines.
 A file that cannot be read at all (empty, undecodable, UTF-16 or binary, truncated or oversized gzip,
 no header) is refused with a reason naming the file. Anything smaller becomes a :class:`BadRow` naming
 the file, the row (and line) and, where there is one, the field, and every other row is still read: a
-wrong cell count, malformed quoting, a NUL in a cell, a row in another encoding than the rest of the
-file, an invalid JSON line, a JSON object repeating a key, and the unreadable tail after a quote that
-never closes (the rows before it are kept).
+wrong cell count, malformed quoting, a NUL in a cell, a cell longer than :data:`MAX_CELL_CHARS`, a
+row in another encoding than the rest of the file, a line no configured encoding can decode (named
+with the offset of its first bad byte), an invalid JSON line, a JSON object repeating a key, and the
+unreadable tail after a quote that never closes (the rows before it are kept).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import gzip
 import io
 import json
 import re
+import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +31,12 @@ from sbt_sync.errors import SbtError
 # JSON Lines records end at CR/LF only: str.splitlines() would also split inside a string value at
 # U+2028, U+2029 or U+0085, characters JSON allows unescaped and free-text complaints do contain.
 _JSONL_LINE_BREAK = re.compile(rb"\r\n|[\r\n]")
+MAX_CELL_CHARS = 128 * 1024
+"""The longest CSV cell (in characters) a row may carry; a longer one makes its row a bad row naming
+the column. Python's csv module stops at this size by default, but a cell over its limit made the
+reader resume mid-cell and lose every later row, so the file is parsed with the limit lifted to the
+file's own size and the cell is refused afterwards (``read_csv(max_cell_chars=...)``)."""
+_FIELD_LIMIT_LOCK = threading.Lock()
 
 
 class FileRefused(SbtError):
@@ -114,7 +124,54 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
                 for n, line in enumerate(lines, start=1)
             )
         return Decoded(text, encoding, bad)
-    raise FileRefused(f"{name}: cannot be decoded as any of {', '.join(encodings)}")
+    return _decode_by_line(name, lines, encodings, legacy, utf8_lines)
+
+
+def _decode_by_line(
+    name: str, lines: list[bytes], encodings: list[str], legacy: list[str], utf8_lines: list[int]
+) -> Decoded:
+    """No encoding decodes the whole body: read it in the legacy encoding that decodes the most lines,
+    and make each line it cannot decode a bad line naming the offset of its first bad byte (decoded
+    with replacement characters only to keep the CSV structure). UTF-8 lines stay bad lines as in a
+    mixed file. Raises :class:`FileRefused` when there is no legacy encoding or the header line
+    itself cannot be decoded (nothing in the file can be read as a row then)."""
+    if not legacy:
+        raise FileRefused(f"{name}: cannot be decoded as any of {', '.join(encodings)}")
+    utf8 = set(utf8_lines)
+
+    def undecodable(encoding: str) -> int:
+        count = 0
+        for number, line in enumerate(lines, start=1):
+            if number in utf8 or line.isascii():
+                continue
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                count += 1
+        return count
+
+    encoding = min(legacy, key=undecodable)  # min keeps the first of equals: the configured order
+    bad: dict[int, str] = {}
+    texts: list[str] = []
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        if number in utf8:
+            bad[number] = f"UTF-8 while the file is {encoding}: mixed encodings"
+            texts.append(line.decode("utf-8"))
+        else:
+            try:
+                texts.append(line.decode(encoding))
+            except UnicodeDecodeError as exc:
+                byte = line[exc.start]
+                bad[number] = (
+                    f"byte 0x{byte:02x} at offset {offset + exc.start} of the file (byte {exc.start + 1} "
+                    f"of the line) is not valid in any of {', '.join(encodings)}"
+                )
+                texts.append(line.decode(encoding, "replace"))
+        offset += len(line) + 1  # the b"\n" split off
+    if 1 in bad:
+        raise FileRefused(f"{name}: cannot decode the header line: {bad[1]}")
+    return Decoded("\n".join(texts), encoding, bad)
 
 
 def _find_bad_text(value: object) -> str | None:
@@ -147,13 +204,36 @@ def _nul_column(columns: list[str], cells: list[str]) -> str | None:
     return None
 
 
-def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) -> ParsedFile:
+@contextmanager
+def _field_limit(chars: int) -> Iterator[None]:
+    """Lift csv's field size limit (process-global) to ``chars`` while one file is parsed, and put it
+    back afterwards; the lock keeps two threads' reads from restoring it under each other."""
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, chars))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(previous)
+
+
+def _long_cell(columns: list[str], cells: list[str], most: int) -> tuple[str, int] | None:
+    for column, cell in zip(columns, cells, strict=False):
+        if len(cell) > most:
+            return column, len(cell)
+    return None
+
+
+def read_csv(
+    name: str, data: bytes, *, delimiter: str, encodings: list[str], max_cell_chars: int = MAX_CELL_CHARS
+) -> ParsedFile:
     """Parse a CSV file.
 
     Raises :class:`FileRefused` for an empty or undecodable file, one that is UTF-16 or binary (NUL
     bytes in its header), or a missing or malformed header. Everything smaller is a :class:`BadRow`:
-    a malformed row, a NUL in a cell, a row in another encoding than the file (see :func:`decode`),
-    and the rest of the file after a quote that never closes, naming the line where reading stopped.
+    a malformed row, a NUL in a cell, a cell longer than ``max_cell_chars``, a row in another encoding
+    than the file or on a line no configured encoding decodes (see :func:`decode`), and the rest of
+    the file after a quote that never closes, naming the line where reading stopped.
     """
     if not data.strip():
         raise FileRefused(f"{name}: the file is empty")
@@ -165,6 +245,13 @@ def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) ->
         raise FileRefused(f"{name}: NUL byte on line 1; not a text CSV (UTF-16 or binary?)")
     # strict: an unterminated quote raises instead of silently swallowing the rest of the file into
     # one cell, and '"a"b' raises instead of losing its quotes.
+    # A cell can be no longer than the file: with the limit lifted that far, a long quoted cell is
+    # read whole (and refused below) instead of stopping the reader inside it.
+    with _field_limit(len(text) + 1):
+        return _parse_csv(name, text, decoded, delimiter=delimiter, max_cell_chars=max_cell_chars)
+
+
+def _parse_csv(name: str, text: str, decoded: Decoded, *, delimiter: str, max_cell_chars: int) -> ParsedFile:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
@@ -215,6 +302,15 @@ def read_csv(name: str, data: bytes, *, delimiter: str, encodings: list[str]) ->
         if len(cells) != len(columns):
             reason = f"{name} row {number}: {len(cells)} cells, the header has {len(columns)}"
             parsed.bad_rows.append(BadRow(number, reason, shown))
+            continue
+        long_cell = _long_cell(columns, cells, max_cell_chars)
+        if long_cell is not None:
+            column, length = long_cell
+            reason = (
+                f"{name} row {number} (line {first_line}): column {column!r} holds {length} characters, "
+                f"more than the {max_cell_chars} a cell may hold"
+            )
+            parsed.bad_rows.append(BadRow(number, reason, shown, column))
             continue
         nul_column = _nul_column(columns, cells)
         if nul_column is not None:  # no database text column can hold NUL

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import TransientHttpError
@@ -310,7 +310,13 @@ def _validation_failed(result: PullResult, checker: DeliveryChecker | None, exc:
 
 
 class DatabaseManifest:
-    """The SFTP file manifest over ``sftp_files`` (connectors.sftp.FileManifest)."""
+    """The SFTP file manifest over ``sftp_files`` (connectors.sftp.FileManifest).
+
+    Only the latest delivery of a path counts: the entry settled last (``processed_at``; an entry
+    never settled counts from when it was first seen). A file reverted to content an earlier delivery
+    had is therefore new again, and ``_manifest_entry`` makes that earlier row the latest when the
+    content is processed once more.
+    """
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -320,16 +326,25 @@ class DatabaseManifest:
             return None
         return ManifestEntry(row.source, row.remote_path, row.size, row.mtime, row.sha256, row.status)  # type: ignore[arg-type]
 
+    def _latest(self, session: Session, source: str, path: str) -> SftpFile | None:
+        when = func.coalesce(SftpFile.processed_at, SftpFile.first_seen_at)
+        query = select(SftpFile).filter_by(source=source, remote_path=path)
+        return session.scalars(query.order_by(when.desc(), SftpFile.id.desc()).limit(1)).first()
+
     def find_by_content(self, source: str, path: str, sha256: str) -> ManifestEntry | None:
+        """The latest delivery of ``path`` if it had this content, else None."""
         with self._database.session() as s:
-            return self._entry(
-                s.scalars(select(SftpFile).filter_by(source=source, remote_path=path, sha256=sha256)).first()
-            )
+            latest = self._latest(s, source, path)
+            return self._entry(latest) if latest is not None and latest.sha256 == sha256 else None
 
     def find_by_stat(self, source: str, path: str, size: int, mtime: datetime) -> ManifestEntry | None:
+        """The latest delivery of ``path`` if it had this size and mtime, else None: an earlier
+        delivery's stat says nothing (a re-delivery may preserve an old mtime)."""
         with self._database.session() as s:
-            query = select(SftpFile).filter_by(source=source, remote_path=path, size=size, mtime=mtime)
-            return self._entry(s.scalars(query.order_by(SftpFile.id.desc())).first())
+            latest = self._latest(s, source, path)
+            if latest is None or latest.size != size or _aware(latest.mtime) != _aware(mtime):
+                return None
+            return self._entry(latest)
 
 
 def parse_file(settings: SftpSource, name: str, data: bytes) -> ParsedFile:
@@ -469,6 +484,9 @@ def _record_refusal(
 
 
 def _manifest_entry(session: Session, source: str, path: str, sha256: str) -> SftpFile:
+    """The manifest row of this content of ``path`` (one per distinct content), created when new. A
+    content delivered before (a correction reverted) reuses its row; the caller's ``processed_at``
+    makes it the path's latest delivery again (``DatabaseManifest``)."""
     entry = session.scalars(
         select(SftpFile).filter_by(source=source, remote_path=path, sha256=sha256)
     ).first()

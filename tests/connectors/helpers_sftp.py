@@ -54,20 +54,23 @@ def sandbox_settings(env: SftpEnv, *, known_hosts_path: Path | None = None) -> S
 
 
 class MemoryManifest:
-    """The manifest protocol over a list, recording what the caller processed."""
+    """The manifest protocol over a list, recording what the caller processed (the last entry of a
+    path is its latest delivery)."""
 
     def __init__(self) -> None:
         self.entries: list[ManifestEntry] = []
 
-    def find_by_content(self, source: str, path: str, sha256: str) -> ManifestEntry | None:
-        found = [e for e in self.entries if (e.source, e.path, e.sha256) == (source, path, sha256)]
+    def _latest(self, source: str, path: str) -> ManifestEntry | None:
+        found = [e for e in self.entries if (e.source, e.path) == (source, path)]
         return found[-1] if found else None
 
+    def find_by_content(self, source: str, path: str, sha256: str) -> ManifestEntry | None:
+        latest = self._latest(source, path)
+        return latest if latest is not None and latest.sha256 == sha256 else None
+
     def find_by_stat(self, source: str, path: str, size: int, mtime: datetime) -> ManifestEntry | None:
-        found = [
-            e for e in self.entries if (e.source, e.path, e.size, e.mtime) == (source, path, size, mtime)
-        ]
-        return found[-1] if found else None
+        latest = self._latest(source, path)
+        return latest if latest is not None and (latest.size, latest.mtime) == (size, mtime) else None
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,11 @@ def same_full_page(h: Handler, q: dict[str, str]) -> None:
     h.send_json({"items": items, "page": {"total_pages": 10_000}, "server_time": SERVER_TIME})
 
 
+def same_short_page_without_total(h: Handler, q: dict[str, str]) -> None:
+    """Ignores ``page`` and sends no total: a short page 1 forever (only an empty page would end it)."""
+    h.send_json({"items": [record(1), record(2)], "page": {"number": 1}, "server_time": SERVER_TIME})
+
+
 def cycling_cursor(h: Handler, q: dict[str, str]) -> None:
     """Cursors (start) -> B -> C -> B: each page different, the listing a circle."""
     following, first = {"": ("B", 1), "B": ("C", 3), "C": ("B", 5)}[q.get("cursor", "")]
@@ -195,6 +200,10 @@ class Listing:
 LISTINGS = {
     # Page 2 equals page 1: stopped at page 2, page 1's records kept.
     "page number, same page forever": Listing(same_full_page, page_number, "same records as page 1", 3, 2),
+    # No total, so a short page is not the end: page 2 equals page 1 and stops the run there.
+    "page number without total, same short page forever": Listing(
+        same_short_page_without_total, page_number, "same records as page 1", 2, 2
+    ),
     # Page 3's next cursor is page 2's again.
     "cursor going round": Listing(cycling_cursor, cursor, "'B' was already followed", 6, 3),
     # The next link is the first page again, spelled differently.

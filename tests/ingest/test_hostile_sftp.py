@@ -529,6 +529,31 @@ def test_sftp_delivery_with_preserved_older_timestamp_is_ingested_and_the_cursor
     assert open_quarantine(migrated_database) == []
 
 
+@pytest.mark.timeout(60)
+def test_correction_reverted_with_the_original_preserved_mtime_is_processed_again(
+    openssh: OpenSsh,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+    tmp_path: Path,
+) -> None:
+    """The original file comes back with its own size and old mtime (``rsync -t``): only the latest
+    delivery's stat can mean "unchanged", so it is downloaded and its row takes the original values."""
+    workdir = tmp_path / "downloads"
+    settings = source(str(openssh.root), pattern="tl_*.csv")
+    deliveries = [("Ahmad", 3 * HOUR), ("Ahmad Koreksi", HOUR), ("Ahmad", 3 * HOUR)]
+    for version, (nama, age) in enumerate(deliveries, start=1):
+        path = deliver(openssh, "tl_20241202.csv", csv_bytes(row(1, nama)), age_seconds=age)
+        if version == 1:
+            original_mtime = path.stat().st_mtime
+        if nama == "Ahmad":  # the very bytes and mtime of the first delivery
+            os.utime(path, (original_mtime, original_mtime))
+        for _ in range(2):  # the second run finds nothing new
+            pull(migrated_database, settings, openssh_reader(openssh), workdir)
+            with migrated_database.session() as session:
+                raw = session.scalars(select(RawRecord).where(RawRecord.source == "src")).one()
+                assert (raw.version, json.loads(raw.payload)["nama"]) == (version, nama)
+    assert open_quarantine(migrated_database) == []
+
+
 # --- 8. files still being written -----------------------------------------------------------------
 
 

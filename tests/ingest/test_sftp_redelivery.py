@@ -1,5 +1,6 @@
 """SFTP deliveries as documents: two rows with one recommendation number are two rows; a corrected
-re-delivery updates rows in place, withdraws rows it dropped, and re-stages a row brought back."""
+re-delivery updates rows in place, withdraws rows it dropped, and re-stages a row brought back; a
+correction reverted to the file's earlier bytes brings the earlier values back."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from connectors.sftp import SftpReader, SftpSettings
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import QuarantinedRow, StagedRecord
+from sbt_sync.db.models import QuarantinedRow, RawRecord, SftpFile, StagedRecord
 from sbt_sync.ingest.pull import pull_sftp
 from sbt_sync.ingest.staging import stage_pending
 from sbt_sync.settings_sources import SftpSource
@@ -115,3 +116,42 @@ def test_file_rows_are_documents_and_corrections_replace_them(
     sftp_env.clock.set(T0 + timedelta(hours=5))
     _ingest(sftp_env, migrated_database, tmp_path)
     assert [key for key, _ in _live(migrated_database)] == [f"{NAME}#1", f"{NAME}#2", f"{NAME}#3"]
+
+
+def test_file_reverted_to_its_earlier_content_brings_the_earlier_values_back(
+    sftp_env: SftpEnv,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+    tmp_path: Path,
+) -> None:
+    original, correction = _csv(GOOD_1), _csv(SAME_REC_DONE)
+    for hour, content in ((0, original), (2, correction)):
+        sftp_env.deliveries.deliver("kemendagri", NAME, content, T0 + timedelta(hours=hour))
+        sftp_env.clock.set(T0 + timedelta(hours=hour + 1))
+        _ingest(sftp_env, migrated_database, tmp_path)
+    assert _live(migrated_database) == [(f"{NAME}#1", "sudah_dijatuhi_hukuman")]
+    with migrated_database.session() as session:  # reconciliation has taken the correction up
+        session.execute(update(StagedRecord).values(needs_reconcile=False))
+
+    # The agency withdraws its correction: the original bytes again, under the same name.
+    sftp_env.deliveries.deliver("kemendagri", NAME, original, T0 + timedelta(hours=4))
+    sftp_env.clock.set(T0 + timedelta(hours=5))
+    _ingest(sftp_env, migrated_database, tmp_path)
+
+    assert _live(migrated_database) == [(f"{NAME}#1", "dalam_proses")]
+    with migrated_database.session() as session:
+        staged = session.scalars(select(StagedRecord)).one()
+        assert staged.needs_reconcile is True
+        raw = session.scalars(select(RawRecord)).one()
+        assert raw.version == 3  # original, correction, original again
+        assert staged.raw_version == 3
+        manifest = session.scalars(select(SftpFile).order_by(SftpFile.processed_at)).all()
+        # One row per distinct content (the unique key); the original's row is the latest again.
+        assert [(f.sha256 == manifest[-1].sha256, f.status) for f in manifest] == [
+            (False, "processed"),
+            (True, "processed"),
+        ]
+    # A fourth run with nothing new delivered changes nothing.
+    sftp_env.clock.set(T0 + timedelta(hours=6))
+    _ingest(sftp_env, migrated_database, tmp_path)
+    with migrated_database.session() as session:
+        assert session.scalars(select(RawRecord)).one().version == 3
