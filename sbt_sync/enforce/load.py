@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import AsnRegistryEntry, Case, FieldProvenance, StagedRecord
+from sbt_sync.db.models import AsnRegistryEntry, Case, ControlAction, FieldProvenance, StagedRecord
 from sbt_sync.enforce.model import EnforcementCase
+from sbt_sync.states.control import ControlAction as ControlActionKind
 from schemas.reference import kedudukan
 
 WIB = timezone(timedelta(hours=7))
@@ -52,6 +53,7 @@ def load_cases(session: Session) -> list[EnforcementCase]:
     ).all()
     nips = {row.nip for row in rows if row.nip}
     departures = left_service_dates(session, nips)
+    held_since, blocked = _recorded_holds_and_blocks(session)
     annulled_ids = [row.id for row in rows if _result(row.status, row.golden) == "dibatalkan"]
     annulments = _annulment_dates(session, annulled_ids)
     cases = []
@@ -82,9 +84,26 @@ def load_cases(session: Session) -> list[EnforcementCase]:
                 sanction_code=row.sanction_imposed,
                 sanction_revised_on=_revised_on(golden),
                 sanction_annulled_on=wib_day(_golden(golden, "sanction_annulled_on")),
+                held_since=held_since.get(row.id),
+                block_recorded=row.id in blocked,
             )
         )
     return cases
+
+
+def _recorded_holds_and_blocks(session: Session) -> tuple[dict[int, date], set[int]]:
+    """Case id -> the day its first ``hold`` was recorded, and the cases with a recorded ``pemblokiran``."""
+    query = select(ControlAction.case_id, ControlAction.action, ControlAction.due_on).where(
+        ControlAction.action.in_([ControlActionKind.HOLD, ControlActionKind.PEMBLOKIRAN])
+    )
+    held: dict[int, date] = {}
+    blocked: set[int] = set()
+    for case_id, action, due_on in session.execute(query).tuples():
+        if action == ControlActionKind.PEMBLOKIRAN:
+            blocked.add(case_id)
+        elif case_id not in held or due_on < held[case_id]:
+            held[case_id] = due_on
+    return held, blocked
 
 
 def _revised_on(golden: Mapping[str, Any]) -> date | None:

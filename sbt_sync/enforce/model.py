@@ -75,6 +75,11 @@ class EnforcementCase:
     """The sanction was annulled on objection on this day and no sanction is in force since. The
     reconciliation holds such a proven case until a steward says whether the recommendation still
     binds; if they say it does, the case escalates again as one never followed up."""
+    held_since: date | None = None
+    """The day enforcement first recorded a hold on the case (its ``hold`` control action); None when
+    it never held it."""
+    block_recorded: bool = False
+    """Enforcement has recorded a ``pemblokiran`` for the case (a block it decided, in an earlier run)."""
 
 
 @dataclass(frozen=True)

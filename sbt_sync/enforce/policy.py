@@ -18,7 +18,10 @@ the recommendation still binds the PPK; a wrong block and a lost one weigh the s
 guessed. When the steward says it binds, the case escalates from its recommendation as one never
 followed up (the steps fallen due fire, a block included); when they close it, it ends annulled. A case
 that is held (an open critical conflict, or a disputed identity on any of its records: the input says
-which and why) and has not ended takes no step but ``hold`` and is never blocked. An NIP is blocked
+which and why) and has not ended takes no step but ``hold`` and is never blocked. A case that ended
+after being held through its block day gets no ``pemblokiran`` and so no ``buka_blokir``: it was never
+blocked, and the steps dated while it was held never went out (the input says since when
+enforcement held it and whether it ever blocked it). An NIP is blocked
 while any of its cases requires it. This is the rule the sandbox's ground truth applies
 (``truth/README.md``, "enforcement.json").
 """
@@ -151,8 +154,17 @@ def _escalation(
         ),
     )
     for action, day, reason in schedule:
+        if ended_on is not None and _held_through(case, day):
+            continue  # held on the step's day, ended since: the step never went out (no block to undo)
         if day <= as_of and (ended_on is None or ended_on > day):
             yield _step(case, action, day, reason)
+
+
+def _held_through(case: EnforcementCase, day: date) -> bool:
+    """The case was held on ``day`` and enforcement never blocked it: a hold recorded on or before
+    that day and no ``pemblokiran`` recorded. (Steps a run recorded while the hold was lifted stay in
+    the history whatever this says: recorded actions are never deleted.)"""
+    return case.held_since is not None and case.held_since <= day and not case.block_recorded
 
 
 def early_warning_day(deadline: date, policy: EnforcementSettings) -> date | None:

@@ -111,6 +111,49 @@ def test_a_held_case_is_reported_and_never_blocked(migrated_database: Database) 
     assert block(db) is None and outbox(db) == []
 
 
+def test_a_case_held_through_its_block_day_that_then_ends_records_no_block_and_no_unblock(
+    migrated_database: Database,
+) -> None:
+    """Held (an identity dispute) from before its block day (2024-12-25); a steward settles the dispute
+    after the ASN has left service: nothing was ever blocked, so no pemblokiran, no buka_blokir, and
+    the recap counts no unblock."""
+    from sbt_sync.reports.recap import TOTAL, build_recap
+
+    db = migrated_database
+    with db.session() as s:
+        case = add_case(s, "CASE-1", A, held=True)
+        case.hold_reason = "identity dispute on a linked record"
+        for day in (date(2024, 12, 11), date(2024, 12, 25), date(2025, 1, 5)):
+            run_enforcement(s, POLICY, day)
+    with db.session() as s:
+        case = s.scalars(select(Case)).one()
+        case.held, case.hold_reason, case.status = False, None, "asn_berhenti"
+        run_enforcement(s, POLICY, date(2025, 1, 10))
+        actions = [(a.action, a.due_on) for a in s.scalars(select(ControlAction).order_by(ControlAction.id))]
+    assert actions == [("hold", date(2024, 12, 11))]
+    assert block(db) is None and outbox(db) == []
+    assert build_recap(db).events[TOTAL].counts["unblocked"] == 0
+
+
+def test_a_case_blocked_then_held_then_ended_keeps_its_block_and_unblock(migrated_database: Database) -> None:
+    """Blocked on its block day, held later, then the ASN leaves service: the block was real, so the
+    history keeps it and the unblock is recorded and sent."""
+    db = migrated_database
+    with db.session() as s:
+        add_case(s, "CASE-1", A)
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+        case = s.scalars(select(Case)).one()
+        case.held, case.hold_reason = True, "identity dispute on a linked record"
+        run_enforcement(s, POLICY, date(2025, 1, 21))
+        case.held, case.hold_reason, case.status = False, None, "asn_berhenti"
+        run_enforcement(s, POLICY, date(2025, 1, 22))
+        actions = {a.action for a in s.scalars(select(ControlAction))}
+    assert {"pemblokiran", "hold", "buka_blokir"} <= actions
+    # The block was never pushed (the test has no pusher): superseded, and SIASN needs nothing more.
+    assert [(a, st) for _, a, st, _ in outbox(db)] == [("blokir", "superseded")]
+    assert block(db) is not None and not block(db).blocked  # type: ignore[union-attr]
+
+
 def test_an_unsent_block_is_superseded_when_the_case_ends_before_the_push(
     migrated_database: Database,
 ) -> None:
