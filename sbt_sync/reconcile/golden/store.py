@@ -106,11 +106,21 @@ def _apply_columns(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str
     # The day the PPK followed up: a sanction revised on objection stays followed up since the first
     # decision (``sanction_since``), whatever the version in force is dated.
     row.sanction_date = day_of(values.get("sanction_since") or values.get("sanction_date"))
-    # The registry wins for instansi and Kanreg once the identity is known.
-    kanreg, instansi = registry.get(case.draft.nip or "", (None, None))
-    row.kanreg_id = kanreg
-    row.instansi_id = instansi or _text(values.get("instansi_id"), 64)
+    _apply_registry(row, case, registry)
     row.golden = golden_fields(case)
+
+
+def _apply_registry(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str, str]]) -> bool:
+    """The registry wins for instansi and Kanreg once the identity is known: set them; True when they
+    changed. They are not in the content hash (the sources' values are), so a transfer the registry
+    reports reaches a case whose records did not change too."""
+    kanreg, instansi = registry.get(case.draft.nip or "", (None, None))
+    source_instansi = case.fields.get("instansi_id")
+    wanted = (kanreg, instansi or _text(source_instansi.value if source_instansi else None, 64))
+    if (row.kanreg_id, row.instansi_id) == wanted:
+        return False
+    row.kanreg_id, row.instansi_id = wanted
+    return True
 
 
 def _registry(session: Session, nips: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -192,6 +202,9 @@ def persist(
             if row.content_hash != digest:
                 _apply_columns(row, case, registry)
                 row.content_hash, row.version, row.updated_at = digest, row.version + 1, now
+                stats.cases_changed += 1
+            elif _apply_registry(row, case, registry):  # e.g. a transfer only the registry reports
+                row.version, row.updated_at = row.version + 1, now
                 stats.cases_changed += 1
         session.flush()
         ids[case.case_key] = row.id
