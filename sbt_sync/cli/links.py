@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import getpass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,8 @@ from sbt_sync.steward.links import (
     list_corrections,
     parse_person,
     preview_correction,
+    preview_reopen,
+    preview_undo,
     reopen_decision,
     undo_correction,
 )
@@ -155,10 +157,20 @@ def undo(
     correction: Annotated[int, typer.Argument(help="The correction's id (see `links list`).")],
     reason: Reason,
     by: By = None,
+    yes: Yes = False,
+    as_of: AsOf = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Undo a correction: the next reconciliation links its records as the machine would."""
-    undo_correction(_database(ctx), correction, reason=reason, actor=by or getpass.getuser())
-    typer.echo(f"correction {correction} undone; applied at the next reconciliation")
+    """Undo a correction: the next reconciliation links its records as the machine would. Shows the
+    consequence first; records the undoing only with --yes."""
+    database = _database(ctx)
+    day = date.fromisoformat(as_of) if as_of else None
+    consequence = preview_undo(database, state(ctx).settings(), correction, as_of=day)
+    if yes:
+        undo_correction(database, correction, reason=reason, actor=by or getpass.getuser())
+    _decided(
+        consequence, yes, as_json, done=f"correction {correction} undone", ids={"correction_id": correction}
+    )
 
 
 @app.command("reopen")
@@ -167,10 +179,33 @@ def reopen(
     conflict: Annotated[int, typer.Argument(help="A resolved conflict's id.")],
     reason: Reason,
     by: By = None,
+    yes: Yes = False,
+    as_of: AsOf = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Reopen a resolved conflict: its decision stops applying and it waits in the queue again."""
-    decision = reopen_decision(_database(ctx), conflict, reason=reason, actor=by or getpass.getuser())
-    typer.echo(f"conflict {conflict} reopened (decision {decision}); applied at the next reconciliation")
+    """Reopen a resolved conflict: its decision stops applying and it waits in the queue again. Shows
+    the consequence first; records the reopening only with --yes."""
+    database = _database(ctx)
+    day = date.fromisoformat(as_of) if as_of else None
+    consequence = preview_reopen(database, state(ctx).settings(), conflict, as_of=day)
+    decision = None
+    if yes:
+        decision = reopen_decision(database, conflict, reason=reason, actor=by or getpass.getuser())
+    _decided(
+        consequence, yes, as_json, done=f"conflict {conflict} reopened (decision {decision})",
+        ids={"conflict_id": conflict, "decision_id": decision},
+    )  # fmt: skip
+
+
+def _decided(consequence: Consequence, yes: bool, as_json: bool, *, done: str, ids: dict[str, Any]) -> None:
+    if as_json:
+        emit_json({"consequence": consequence.as_dict(), "recorded": yes, **ids})
+        return
+    _echo_consequence(consequence)
+    if yes:
+        typer.echo(f"{done}; applied at the next reconciliation")
+    else:
+        typer.echo("nothing recorded: add --yes to record it")
 
 
 @app.command("list")

@@ -13,7 +13,7 @@ differs is the consequence: the cases that change and every NIP whose block flag
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -198,16 +198,71 @@ def preview_correction(
 
     Raises :class:`InvalidDecision` when the request cannot apply (module docstring).
     """
+
+    def change(session: Session, now: datetime) -> list[int]:
+        _validate(session, request)
+        _new_row(session, request, "preview", "preview", now)
+        return _records_of_request(request)
+
+    return _preview(database, settings, change, as_of=as_of)
+
+
+def preview_undo(
+    database: Database, settings: Settings, correction_id: int, *, as_of: date | None = None
+) -> Consequence:
+    """The consequence of undoing correction ``correction_id`` (:func:`undo_correction`), changing
+    nothing stored."""
+
+    def change(session: Session, now: datetime) -> list[int]:
+        row = _undoable(session, correction_id)
+        _revoke(session, row, "preview", "preview", now)
+        return sorted(involved(row))
+
+    return _preview(database, settings, change, as_of=as_of)
+
+
+def preview_reopen(
+    database: Database, settings: Settings, conflict_id: int, *, as_of: date | None = None
+) -> Consequence:
+    """The consequence of reopening conflict ``conflict_id`` (:func:`reopen_decision`), changing nothing
+    stored: its decision stops applying, so its case may be held or linked as the machine would."""
+
+    def change(session: Session, now: datetime) -> list[int]:
+        conflict = _reopenable(session, conflict_id)
+        _reopen_conflict(session, conflict, None, "preview", "preview", now)
+        if conflict.staged_record_id is not None:
+            return [conflict.staged_record_id]
+        return sorted(_case_records(session, conflict.case_id))
+
+    return _preview(database, settings, change, as_of=as_of)
+
+
+def _case_records(session: Session, case_id: int | None) -> set[int]:
+    if case_id is None:
+        return set()
+    query = select(CaseLink.staged_record_id).where(
+        CaseLink.case_id == case_id, CaseLink.unlinked_at.is_(None)
+    )
+    return set(session.scalars(query))
+
+
+def _preview(
+    database: Database,
+    settings: Settings,
+    change: Callable[[Session, datetime], list[int]],
+    *,
+    as_of: date | None = None,
+) -> Consequence:
+    """Reconcile, apply ``change`` (which returns the records it involves), reconcile again and judge
+    the block flags before and after, all in one transaction rolled back: nothing stored changes."""
     as_of = as_of or datetime.now(UTC).date()
     now = datetime.now(UTC)
     with database.session() as session:
         try:
-            _validate(session, request)
             reconcile_in_session(session, database, settings, as_of=as_of, now=now)
-            ids = _records_of_request(request)
-            before_cases = _membership(session, ids)
             before = _blocks(session, settings, as_of)
-            _new_row(session, request, "preview", "preview", now)
+            ids = change(session, now)  # a row the next reconciliation reads: no link moved yet
+            before_cases = _membership(session, ids)
             reconcile_in_session(session, database, settings, as_of=as_of, now=now)
             after_cases = _membership(
                 session, {i for members in before_cases.values() for i in members} | set(ids)
@@ -357,15 +412,9 @@ def undo_correction(
         raise InvalidDecision("undoing a correction needs a reason")
     now = now or datetime.now(UTC)
     with database.session() as session:
-        row = session.get(LinkCorrection, correction_id)
-        if row is None:
-            raise InvalidDecision(f"no link correction with id {correction_id}")
-        if row.status == "revoked":
-            raise InvalidDecision(f"link correction {correction_id} is already undone")
+        row = _undoable(session, correction_id)
         before = _described(row)
-        row.status, row.revoked_at, row.revoked_by, row.revoke_reason = "revoked", now, actor, reason.strip()
-        row.applied_at = None  # the next run applies the undoing
-        _mark(session, involved(row))
+        _revoke(session, row, actor, reason.strip(), now)
         _audit(
             session,
             actor=actor,
@@ -379,6 +428,22 @@ def undo_correction(
             client_address=client_address,
             now=now,
         )
+
+
+def _undoable(session: Session, correction_id: int) -> LinkCorrection:
+    row = session.get(LinkCorrection, correction_id)
+    if row is None:
+        raise InvalidDecision(f"no link correction with id {correction_id}")
+    if row.status == "revoked":
+        raise InvalidDecision(f"link correction {correction_id} is already undone")
+    return row
+
+
+def _revoke(session: Session, row: LinkCorrection, actor: str, reason: str, now: datetime) -> None:
+    row.status, row.revoked_at, row.revoked_by, row.revoke_reason = "revoked", now, actor, reason
+    row.applied_at = None  # the next run applies the undoing
+    _mark(session, involved(row))
+    session.flush()
 
 
 def list_corrections(
@@ -431,25 +496,9 @@ def reopen_decision(
         raise InvalidDecision("reopening a decision needs a reason")
     now = now or datetime.now(UTC)
     with database.session() as session:
-        conflict = session.get(Conflict, conflict_id)
-        if conflict is None:
-            raise ConflictNotFound(f"no conflict with id {conflict_id}")
-        if conflict.status != ConflictStatus.RESOLVED:
-            raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not resolved")
+        conflict = _reopenable(session, conflict_id)
         user = session.scalar(select(User).where(User.username == actor))
-        row = StewardDecision(
-            conflict_id=conflict.id,
-            decided_by_id=user.id if user else None,
-            decided_at=now,
-            decision={"reopened": True},
-            reason=reason.strip(),
-            basis_hash=conflict.basis_hash,
-        )
-        session.add(row)
-        reopen(conflict, f"reopened by {actor}: {reason.strip()}")
-        if conflict.staged_record_id is not None:
-            _mark(session, [conflict.staged_record_id])
-        session.flush()
+        row = _reopen_conflict(session, conflict, user.id if user else None, actor, reason.strip(), now)
         _audit(
             session,
             actor=actor,
@@ -464,6 +513,34 @@ def reopen_decision(
             now=now,
         )
         return row.id
+
+
+def _reopenable(session: Session, conflict_id: int) -> Conflict:
+    conflict = session.get(Conflict, conflict_id)
+    if conflict is None:
+        raise ConflictNotFound(f"no conflict with id {conflict_id}")
+    if conflict.status != ConflictStatus.RESOLVED:
+        raise InvalidDecision(f"conflict {conflict_id} is {conflict.status}, not resolved")
+    return conflict
+
+
+def _reopen_conflict(
+    session: Session, conflict: Conflict, user_id: int | None, actor: str, reason: str, now: datetime
+) -> StewardDecision:
+    row = StewardDecision(
+        conflict_id=conflict.id,
+        decided_by_id=user_id,
+        decided_at=now,
+        decision={"reopened": True},
+        reason=reason,
+        basis_hash=conflict.basis_hash,
+    )
+    session.add(row)
+    reopen(conflict, f"reopened by {actor}: {reason}")
+    if conflict.staged_record_id is not None:
+        _mark(session, [conflict.staged_record_id])
+    session.flush()
+    return row
 
 
 def describe_records(database: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:

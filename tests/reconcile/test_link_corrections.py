@@ -34,6 +34,7 @@ from sbt_sync.steward.links import (
     correct_link,
     list_corrections,
     preview_correction,
+    preview_reopen,
     reopen_decision,
     undo_correction,
 )
@@ -218,6 +219,13 @@ def test_reopening_a_resolved_identity_decision_holds_the_case_again(
 
     with pytest.raises(InvalidDecision):
         reopen_decision(migrated_database, conflict.id, reason="", actor="budi")
+    # Before it is recorded, the steward sees what reopening does to the block flags; nothing changes.
+    shown = preview_reopen(migrated_database, project_settings, conflict.id, as_of=AS_OF)
+    assert [(c.nip, c.blocked_before, c.blocked_after) for c in shown.flag_changes] == [
+        (mask_nip(NIP_A), True, False)
+    ]
+    with migrated_database.session() as session:
+        assert session.get(Conflict, conflict.id).status == "resolved"  # type: ignore[union-attr]
     reopen_decision(migrated_database, conflict.id, reason="the SK names someone else", actor="budi")
     _run(migrated_database, project_settings, 2)
     with migrated_database.session() as session:
@@ -261,10 +269,17 @@ def test_cli_shows_the_consequence_and_records_only_with_yes(
     correction_id = json.loads(recorded.output)["correction_id"]
     listed = runner.invoke(app, [*config, "links", "list"])
     assert f"{correction_id}: assign_person record {recommendation}" in listed.output
-    undone = runner.invoke(
-        app, [*config, "links", "undo", str(correction_id), "--reason", "wrong", "--by", "budi"]
-    )
+    reconcile_database(two_cases, project_settings)  # the correction applies: B blocked, A not
+    undo = [*config, "links", "undo", str(correction_id), "--reason", "wrong", "--by", "budi"]
+    shown = runner.invoke(app, [*undo, "--as-of", "2025-01-20"])
+    assert shown.exit_code == 0, shown.output
+    assert f"block flag: NIP {mask_nip(NIP_A)} would be blocked" in shown.output
+    assert f"block flag: NIP {mask_nip(NIP_B)} would be unblocked" in shown.output
+    assert "nothing recorded" in shown.output
+    assert "undone by" not in runner.invoke(app, [*config, "links", "list"]).output
+    undone = runner.invoke(app, [*undo, "--yes", "--as-of", "2025-01-20", "--json"])
     assert undone.exit_code == 0, undone.output
+    assert json.loads(undone.output)["recorded"] is True
     assert "undone by budi: wrong" in runner.invoke(app, [*config, "links", "list"]).output
     refused = runner.invoke(app, [*config, "links", "split", "999999", "--reason", "x"])
     assert refused.exit_code == 1 and "does not exist" in str(refused.exception)
