@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, RawRecord, StagedRecord
+from sbt_sync.db.models import AsnRegistryEntry, Case, Conflict, RawRecord, StagedRecord
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.ingest.registry import registry_row
@@ -23,6 +23,8 @@ from tests.support.registry import registry_item
 
 SANTOSO = "196501011990031001"
 """An ASN of Sampang called just SANTOSO (``_reset`` registers BUDI SANTOSO, ``NIP_A``, there too)."""
+BUDI_MUHAMMAD = "198202022006011002"
+BUDI_MULYADI = "198303032007011003"
 
 
 @pytest.fixture
@@ -92,6 +94,15 @@ def _resolved(database: Database) -> set[str | None]:
         return set(session.scalars(select(StagedRecord.resolved_nip)))
 
 
+def _identity_conflicts(database: Database) -> list[set[str]]:
+    """The NIPs each open identity conflict offers."""
+    with database.session() as session:
+        conflicts = session.scalars(
+            select(Conflict).where(Conflict.kind == "identity", Conflict.status == "open")
+        )
+        return [{c["nip"] for c in conflict.candidates} for conflict in conflicts]
+
+
 @pytest.mark.parametrize("written", ["Santoso, Budi", "SANTOSO, Budi", "Santoso, Budi, S.Pd."])
 def test_surname_comma_given_name_links_budi_santoso_not_santoso(
     migrated_database: Database, settings: Settings, written: str
@@ -104,3 +115,21 @@ def test_surname_comma_given_name_links_budi_santoso_not_santoso(
     assert _resolved(migrated_database) == {NIP_A}
     assert blocked == {NIP_A}
     assert SANTOSO not in blocked
+
+
+def test_middle_initial_m_fitting_two_namesakes_opens_a_conflict_and_blocks_nobody(
+    migrated_database: Database, settings: Settings
+) -> None:
+    _reset(migrated_database)
+    _register(
+        migrated_database, (BUDI_MUHAMMAD, "BUDI MUHAMMAD SANTOSO"), (BUDI_MULYADI, "BUDI MULYADI SANTOSO")
+    )
+    _stage_case(migrated_database, "Budi M. Santoso")
+    blocked = _reconcile(migrated_database, settings)
+    assert blocked == set()
+    assert _resolved(migrated_database) == {None}
+    offered = _identity_conflicts(migrated_database)
+    assert offered and all({BUDI_MUHAMMAD, BUDI_MULYADI} <= nips for nips in offered)
+    with migrated_database.session() as session:
+        held = [case.held for case in session.scalars(select(Case))]
+    assert held and all(held)
