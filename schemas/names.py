@@ -25,6 +25,17 @@ BACK_TITLES = frozenset(
     }
 )  # fmt: skip
 
+# Back titles that are also given names: after a comma they are titles only when written with dots.
+_ALSO_GIVEN_NAMES = frozenset({"dea", "sam", "mars"})
+# Titles read only after a comma ("S.Kep., Ns.", "S.Farm., Apt.", "Budi, dr."): written without one
+# they may be a name's last token, and ``normalise_name`` of such names must not change.
+_BACK_ONLY_AFTER_COMMA = frozenset(
+    {
+        "ns", "apt", "dr", "drs", "dra", "ir", "prof", "drh", "skes", "skeb", "sst", "strkes", "strkeb",
+        "strkep", "skepns", "lc", "mkep", "mkeb", "mfarm",
+    }
+)  # fmt: skip
+
 _NON_LETTER = re.compile(r"[^a-z\s]")
 _TITLE_SEPARATORS = re.compile(r"[,\s]+")
 _SPACES = re.compile(r"\s+")
@@ -41,20 +52,63 @@ def _fold(text: str) -> str:
 def split_titles(raw: str) -> tuple[list[str], str, list[str]]:
     """``(front titles, bare name, back titles)`` of a name as a source wrote it.
 
-    Back titles follow the first comma ("Ahmad, S.Pd., M.Si."); front titles are leading tokens that
-    are known titles ("Dr. H. Ahmad"). The bare name keeps the source's spelling.
+    Back titles are the comma-separated parts at the end that are all known titles ("Ahmad, S.Pd.,
+    M.Si."); a part after a comma that is not a title is the name written surname first ("Santoso,
+    Budi"), and the bare name puts it back in the order the registry writes it ("Budi Santoso").
+    Front titles are leading tokens that are known titles, spaced or not ("Dr. H. Ahmad",
+    "Dr.H.Ahmad"). The bare name keeps the source's spelling.
     """
     text = _SPACES.sub(" ", raw.replace("\u00a0", " ")).strip()
-    head, _, tail = text.partition(",")
-    back = [t.strip() for t in tail.split(",") if t.strip()]
-    tokens = head.split(" ")
+    parts = [part.strip() for part in text.split(",")]
+    back: list[str] = []
+    while len(parts) > 1 and (not parts[-1] or _is_back_title(parts[-1])):
+        tail = parts.pop()
+        back[:0] = [tail] if tail else []
+    # What is left before the last comma is the surname: "Santoso, Budi Agus" is "Budi Agus Santoso".
+    named = [part for part in parts if part]
+    tokens = " ".join(named[1:] + named[:1]).split(" ")
     front: list[str] = []
-    while len(tokens) > 1 and _title_key(tokens[0]) in FRONT_TITLES:
-        front.append(tokens.pop(0))
+    while tokens:  # a lone token is a name, never stripped to nothing
+        if len(tokens) > 1 and _title_key(tokens[0]) in FRONT_TITLES:
+            front.append(tokens.pop(0))
+            continue
+        joined, rest = _split_joined_front_titles(tokens[0])
+        if not joined or not (rest or len(tokens) > 1):
+            break
+        front += joined
+        if rest:  # "Hj.Siti": the name starts inside the token
+            tokens[0] = rest
+            break
+        tokens.pop(0)  # "Dr.H. Ahmad"
     # Back titles written without a comma ("Ahmad S.Pd").
     while len(tokens) > 1 and "." in tokens[-1] and _title_key(tokens[-1]) in BACK_TITLES:
         back.insert(0, tokens.pop())
     return front, " ".join(tokens), back
+
+
+def _is_back_title(part: str) -> bool:
+    """Whether a comma-separated part is back titles only: "S.Pd.", "S. Pd", "SE", "S.Pd M.Si".
+
+    A dotless word that is also a given name ("Dea", "Sam") is a title only written with dots."""
+    key = _title_key(part)
+    if "." not in part and key in _ALSO_GIVEN_NAMES:
+        return False
+    if key in BACK_TITLES or key in _BACK_ONLY_AFTER_COMMA:
+        return True
+    words = part.split(" ")
+    return len(words) > 1 and all(_is_back_title(word) for word in words)
+
+
+def _split_joined_front_titles(token: str) -> tuple[list[str], str]:
+    """Front titles written without a space ("Dr.H.Ahmad" is "Dr.", "H." and "Ahmad"; "Dr.H." is two
+    titles and no name): the titles and the rest of the token; no titles when it does not start with
+    a known title followed by a dot."""
+    pieces = token.split(".")
+    titles: list[str] = []
+    while len(pieces) > 1 and _title_key(pieces[0]) in FRONT_TITLES:
+        titles.append(pieces.pop(0) + ".")
+    rest = ".".join(pieces)
+    return titles, rest if _title_key(rest) else ""
 
 
 def normalise_name(raw: str | None) -> str:

@@ -9,7 +9,8 @@ Blocking keys, each an indexed lookup of ``asn_registry`` batched over all queri
   impossible, on migration 0003's expression index;
 - the birth date (from a valid NIP, or what a partial one still shows);
 - for a misspelt name, the names of the written instansi that share its first or its last token
-  (when neither the birth date nor the exact name found the person there), and, when nothing
+  (when neither the birth date nor the exact name found the person there; a middle initial, which
+  every name it abbreviates there fits, is always searched), and, when nothing
   plausible turned up at all, the names nationally that start with its first token and the
   initial of its second, or end with its last token and start with its first letter, or (three
   tokens or more) end with all its tokens but the first: one slip anywhere but in those letters
@@ -42,6 +43,7 @@ from sbt_sync.reconcile.identity.resolve import (
     IdentityThresholds,
     RegistryCandidate,
     canonical_name,
+    has_initial,
     instansi_agrees,
     name_similarity,
     normalise_instansi,
@@ -234,11 +236,13 @@ class CandidateSearch:
                 continue
             if p.query.birth_date is not None and self._plausible(p, found):
                 continue  # the names of that birth date are in (the nearest ones, when ranked)
-            if any(
+            if not has_initial(p.canonical) and any(
                 instansi_agrees(p.query.instansi, c) and canonical_name(c.name_normalised) == p.canonical
                 for c in found[p.index].values()
             ):
-                continue  # its exact name is in the instansi: a misspelling is not more likely
+                # Its exact name is in the instansi: a misspelling is not more likely. A middle initial
+                # ("BUDI M SANTOSO") still fits every namesake it abbreviates there.
+                continue
             wanted += [(p, ident) for ident in sorted(self._instansi_ids(session, p.query.instansi))]
         if ranked:
             probes_, ids = [w[0] for w in wanted], [w[1] for w in wanted]

@@ -4,15 +4,15 @@ A pure function of a query, the registry candidates a search found and the thres
 no database, no clock. The same inputs in any order give the same decision.
 
 Score. Names are compared after ``normalise_name`` (titles, punctuation, case and spacing removed) and
-a small alias table ("M.", "Moh.", "Muh." all mean Muhammad), with rapidfuzz's Indel similarity
-(``ratio``) of the names as written (two swapped letters counting as one edit) and of their sorted
-tokens (``token_sort_ratio``, discounted by ``REORDERED``), and of the name with its first token
-moved last (the surname written first, "SIREGAR BUDI" for "BUDI SIREGAR", discounted by ``ROTATED``),
-the best of the three. It forgives
-reordered tokens and a one-letter typo (about 0.95 on a 20-letter name) but,
-unlike ``WRatio`` or ``token_set_ratio``, never rates a name that is only a part of another ("AHMAD"
-against "AHMAD FAUZI") as a full match; Jaro-Winkler rewards shared prefixes, and Indonesian names
-share first names (Muhammad, Siti, Nur) far too often for that.
+a small alias table ("Moh.", "Muh." mean Muhammad, and "M." as the first token), with rapidfuzz's
+Indel similarity (``ratio``) of the names as written (two swapped letters counting as one edit) and
+of their sorted tokens (``token_sort_ratio``, discounted by ``REORDERED``), and of the name with its
+first token moved last (the surname written first, "SIREGAR BUDI" for "BUDI SIREGAR", discounted by
+``ROTATED``), the best of the three; a middle initial is compared with the name it fits spelt out,
+discounted by ``INITIAL`` (``name_similarity``). It forgives reordered tokens and a one-letter typo
+(about 0.95 on a 20-letter name) but, unlike ``WRatio`` or ``token_set_ratio``, never rates a name
+that is only a part of another ("AHMAD" against "AHMAD FAUZI") as a full match; Jaro-Winkler rewards
+shared prefixes, and Indonesian names share first names (Muhammad, Siti, Nur) far too often for that.
 The name score is then scaled down when the instansi, birth date or gender disagree, nudged up when a
 birth date recovered from a partial NIP agrees, and scaled down when nothing but the name supports it.
 Titles written with the name ("Dr. H. ..., S.Pd.") that the candidate's registry gelar (SIASN's
@@ -66,6 +66,10 @@ ROTATED = 0.95
 first token moved last, compared as written (a typo then weighs as it does in the name as written,
 not as the token sort reorders it). Still ``margin`` below a namesake whose name reads the way the row
 writes it ("BUDI SIREGAR" leads "SIREGAR BUDI" for a row "Budi Siregar"), as with ``REORDERED``."""
+INITIAL = 0.96
+"""An initial read as the name it fits ("BUDI M SANTOSO" as "BUDI MULYADI SANTOSO"): below the
+auto-accept margin of a name that writes the initial as the row does, and every name it fits ties,
+so an initial never picks one of several namesakes it fits."""
 APPOINTMENT_BONUS = 0.05
 APPOINTMENT_PENALTY = 0.85
 """A partial NIP whose appointment digits (TMT) another ASN's NIP contradicts: probably not them."""
@@ -75,17 +79,18 @@ MAX_TIED_CANDIDATES = 50
 """A cut inside a tie would choose among namesakes by NIP order (luck): every candidate scoring the
 same as the last one kept is offered too, up to this many in all."""
 
-# First-name spellings that denote the same name; applied token by token to both sides.
+# Spellings of a name that denote it wherever they stand; applied token by token to both sides.
 _ALIASES = {
     **dict.fromkeys(
-        ("M", "MOH", "MOCH", "MOHD", "MUH", "MUHD", "MHD", "MOHAMAD", "MOHAMMAD", "MOHAMMED", "MOCHAMAD",
+        ("MOH", "MOCH", "MOHD", "MUH", "MUHD", "MHD", "MOHAMAD", "MOHAMMAD", "MOHAMMED", "MOCHAMAD",
          "MOCHAMMAD", "MUHAMAD", "MUHAMMED", "MUHAMMAT", "MOHAMED"),
         "MUHAMMAD",
     ),
     "ABD": "ABDUL",
 }  # fmt: skip
-# Short forms that mean a first name only where they stand first ("ST" ends names as a title, S.T.).
-_FIRST_ALIASES = {"ST": "SITI"}
+# Short forms that mean a first name only where they stand first ("ST" ends names as a title, S.T.;
+# "M." first is Muhammad by convention, but "Budi M. Santoso" is as likely Mulyadi as Muhammad).
+_FIRST_ALIASES = {"ST": "SITI", "M": "MUHAMMAD"}
 _INSTANSI_ABBREVIATIONS = {
     "PEMKAB": "PEMERINTAH KABUPATEN",
     "PEMKOT": "PEMERINTAH KOTA",
@@ -259,7 +264,8 @@ class IdentityDecision:
 
 @lru_cache(maxsize=1 << 18)
 def canonical_name(name: str | None) -> str:
-    """``normalise_name`` with first-name aliases unified ("MOH. RIZKI" -> "MUHAMMAD RIZKI").
+    """``normalise_name`` with aliases unified ("MOH. RIZKI" -> "MUHAMMAD RIZKI", "M. RIZKI" too, but
+    a single letter after the first token stays an initial: "BUDI M SANTOSO").
 
     Cached: a national search scores the same registry names (and namesakes) over and over.
     """
@@ -269,19 +275,64 @@ def canonical_name(name: str | None) -> str:
     return " ".join(_ALIASES.get(token, token) for token in tokens)
 
 
+def has_initial(canonical: str) -> bool:
+    """Whether a canonical name holds a middle initial (a single letter between its first and last
+    tokens: "BUDI M SANTOSO"; a first one may be a name, as Bali's "I" in "I GEDE PUTRA", and a last
+    one leaves too little of the name to fit any surname it abbreviates)."""
+    return bool(_initials(canonical.split()))
+
+
 def name_similarity(left: str | None, right: str | None) -> float:
     """0..1 similarity of a written name (``left``) and a registry name (raw or normalised); 0 when
-    either is empty."""
+    either is empty.
+
+    A middle initial on either side ("BUDI M SANTOSO") stands for any name starting with its letter at
+    the same place: compared with that name spelt out, discounted by ``INITIAL``, so every namesake it
+    fits ties ("BUDI MUHAMMAD SANTOSO", "BUDI MULYADI SANTOSO") and none links over another. Names whose
+    middle initials differ are discounted by ``INITIAL`` too: a single letter is a short edit but a
+    whole name ("BUDI M SANTOSO" is not simply "BUDI SANTOSO")."""
     a, b = canonical_name(left), canonical_name(right)
     if not a or not b:
         return 0.0
+    best = _similarity(a, b)
+    if _initials(a.split()) != _initials(b.split()):
+        best *= INITIAL
+    spelt = _spell_out_initials(a, b)
+    if spelt is not None:
+        best = max(best, INITIAL * _similarity(*spelt))
+    return best / 100.0
+
+
+def _initials(tokens: list[str]) -> list[tuple[int, str]]:
+    """Single letters between the first and the last token, with their place."""
+    return [(i, token) for i, token in enumerate(tokens[1:-1], start=1) if len(token) == 1]
+
+
+def _spell_out_initials(a: str, b: str) -> tuple[str, str] | None:
+    """``a`` and ``b`` with each middle initial replaced by the other side's token at the same place
+    when that token starts with it; None when the names differ in length or no initial fits."""
+    left, right = a.split(), b.split()
+    if len(left) != len(right):
+        return None
+    changed = False
+    for i in range(1, len(left) - 1):
+        x, y = left[i], right[i]
+        if len(x) == 1 and len(y) > 1 and y[0] == x:
+            left[i], changed = y, True
+        elif len(y) == 1 and len(x) > 1 and x[0] == y:
+            right[i], changed = x, True
+    return (" ".join(left), " ".join(right)) if changed else None
+
+
+def _similarity(a: str, b: str) -> float:
+    """0..100: the best of the names as written, token-sorted and surname turned back (module docstring)."""
     as_written = _ratio(a, b)
     # Sorting tokens before a typo in a first token can reorder them ("AAMLIA AKBAR" against
     # "AKBAR AMALIA"), so the name as written is compared as well and the better score kept.
     best = max(as_written, REORDERED * fuzz.token_sort_ratio(a, b, processor=None))
     if as_written < 100 and " " in a and " " in b:
         best = max(best, ROTATED * _ratio(_surname_last(a), b))  # the row wrote the surname first
-    return best / 100.0
+    return best
 
 
 def _ratio(a: str, b: str) -> float:

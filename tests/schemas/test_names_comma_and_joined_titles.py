@@ -1,0 +1,66 @@
+"""Commas and unspaced titles: a part after a comma is a title only if it is a known one ("Santoso,
+Budi" is Budi Santoso written surname first, not Santoso with the title "Budi"), and titles written
+onto the name ("Hj.Siti") are stripped like spaced ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.names import normalise_name, split_titles, written_title_keys
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Santoso, Budi", ([], "Budi Santoso", [])),  # surname first: put back in the registry's order
+        ("SANTOSO, Budi Agus", ([], "Budi Agus SANTOSO", [])),  # the given names keep their order
+        ("Santoso, Budi, S.Pd.", ([], "Budi Santoso", ["S.Pd."])),  # titles after the given name
+        ("Santoso, B.", ([], "B. Santoso", [])),  # an initial is not a title
+        ("Santoso, Dea", ([], "Dea Santoso", [])),  # a given name that is also a title key (DEA)
+        ("Ahmad Fauzi, S.Pd., M.Si.", ([], "Ahmad Fauzi", ["S.Pd.", "M.Si."])),
+        ("Ahmad Fauzi,S.Pd M.Si", ([], "Ahmad Fauzi", ["S.Pd M.Si"])),  # two titles in one part
+        ("Ahmad Fauzi, S. Pd.", ([], "Ahmad Fauzi", ["S. Pd."])),  # a title with a space inside
+        ("Ahmad Fauzi, SE", ([], "Ahmad Fauzi", ["SE"])),  # without dots
+        ("Ahmad Fauzi, MA", ([], "Ahmad Fauzi", ["MA"])),
+        ("Nur Aini, S.Kep., Ns.", ([], "Nur Aini", ["S.Kep.", "Ns."])),  # Ners, only after a comma
+        ("Sri Anisa, S.Farm., Apt.", ([], "Sri Anisa", ["S.Farm.", "Apt."])),
+        ("Budi Santoso, dr.", ([], "Budi Santoso", ["dr."])),
+        ("Ahmad Fauzi,", ([], "Ahmad Fauzi", [])),  # a stray comma
+        ("Hj.Siti Aminah", (["Hj."], "Siti Aminah", [])),  # one title written onto the name
+        ("Dr.H.Ahmad Fauzi", (["Dr.", "H."], "Ahmad Fauzi", [])),  # two
+        ("Dr.H. Ahmad Fauzi", (["Dr.", "H."], "Ahmad Fauzi", [])),  # two, then a space
+        ("Dr. H.Ahmad Fauzi, S.Pd.", (["Dr.", "H."], "Ahmad Fauzi", ["S.Pd."])),
+        ("Hj.", ([], "Hj.", [])),  # a lone token is a name, never stripped to nothing
+        ("Dr.H.", ([], "Dr.H.", [])),
+        ("St.Aminah", ([], "St.Aminah", [])),  # St. is Siti, not a title (``canonical_name``)
+        ("M.Yusuf", ([], "M.Yusuf", [])),  # M. is not a title
+    ],
+)
+def test_split_titles_reads_commas_and_joined_titles(
+    raw: str, expected: tuple[list[str], str, list[str]]
+) -> None:
+    assert split_titles(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Santoso, Budi", "BUDI SANTOSO"),
+        ("SANTOSO, BUDI", "BUDI SANTOSO"),
+        ("Hj.Siti Aminah", "SITI AMINAH"),
+        ("Dr.H.Ahmad Fauzi, S.Pd., M.Si.", "AHMAD FAUZI"),
+        # Names without a comma or an unspaced title read as before (stored name_normalised holds).
+        ("Santoso", "SANTOSO"),
+        ("Budi Santoso", "BUDI SANTOSO"),
+        ("Ahmad Ns", "AHMAD NS"),  # Ns. is a title only after a comma
+        ("Budi M. Santoso", "BUDI M SANTOSO"),
+        ("Andi Baso S.Kom", "ANDI BASO"),
+    ],
+)
+def test_normalise_name_of_surname_first_and_joined_titles(raw: str, expected: str) -> None:
+    assert normalise_name(raw) == expected
+
+
+def test_a_given_name_after_a_comma_is_no_title() -> None:
+    assert written_title_keys("Santoso, Budi") == frozenset()
+    assert written_title_keys("Dr.H.Ahmad Fauzi, S.Pd.") == {"dr", "h", "spd"}
