@@ -23,6 +23,12 @@ service, or the date of leaving), name or titles, birth date or sex, instansi or
 correction (SIASN's ``id`` now carries another ``nipBaru``) and a NIP new to the mirror (a row that
 wrote a well-formed NIP SIASN did not know may now be identified). A change of position only, or of
 ``updatedAt`` alone for an active ASN, flags nothing: no case reads them.
+
+A new ASN, or a change of an ASN's name, birth date or instansi, can also change who a row names that
+was matched by name (:func:`flag_namesakes`): a namesake that arrives makes a name link ambiguous, one
+that leaves or is renamed can settle a conflict, and an ASN who reaches the mirror identifies a row
+that named them before SIASN listed them. The rows whose normalised name is the ASN's (before and
+after the change) and whose identity neither their NIP nor a steward settled are flagged too.
 """
 
 from __future__ import annotations
@@ -83,6 +89,14 @@ migrations create). The primary key and the unique SIASN id stay: the upsert and
 them."""
 FLAG_CHUNK = 1000
 """NIPs per flagging statement: two bounded IN lists (resolved and written NIP), both indexed."""
+SETTLED_RULES = ("nip_exact", "steward", "withdrawn")
+"""Identity rules a registry namesake cannot change: a registered NIP under its holder's name, a
+steward's choice (it holds until the row changes), a withdrawn row. Every other rule (a name match,
+a conflict, no candidate) came from a name search that a namesake's arrival or change can answer
+differently."""
+NAMESAKE_KINDS = frozenset({"name", "identity", "instansi"})
+"""Changes of an ASN already mirrored that change which rows a name search offers them to, and how it
+ranks them (:data:`CASE_FIELDS`): the name itself, the birth date and sex, the instansi."""
 
 CASE_FIELDS: dict[str, tuple[str, ...]] = {
     "name": ("name", "name_normalised", "front_title", "back_title"),
@@ -101,6 +115,17 @@ _OLD_COLUMNS = (
 _COLUMN_NAMES = tuple(column.name for column in AsnRegistryEntry.__table__.columns)
 _STAGE = Table(STAGE_TABLE, MetaData(), *(Column(c.name, c.type) for c in AsnRegistryEntry.__table__.columns))
 """The staging table as SQLAlchemy sees it (typed binds); created as a temporary table by ``_upsert``."""
+
+
+@dataclass
+class _Affected:
+    """What a page changed that staged rows depend on."""
+
+    nips: set[str] = field(default_factory=set)
+    """ASN whose rows (by the NIP resolved or written) are flagged (:func:`flag_staged`)."""
+    names: set[str] = field(default_factory=set)
+    """Normalised names, before and after, of ASN new to the mirror or whose name, birth date or
+    instansi changed: their name-matched namesakes are flagged (:func:`flag_namesakes`)."""
 
 
 @dataclass
@@ -229,7 +254,8 @@ def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[
                 eager.clear()
             # In the page's transaction: a crash after the upsert cannot lose the flags, since the
             # next pass would find the row unchanged and flag nothing.
-            result.staged_flagged += flag_staged(session, affected)
+            result.staged_flagged += flag_staged(session, affected.nips)
+            result.staged_flagged += flag_namesakes(session, affected.names)
             # A page that wrote nothing leaves the position alone (an unchanged registry writes
             # nothing at all): a pass killed after it re-reads it, at the cost of its hashes.
             if _written(result) != written or (page.last and cursor is not None):
@@ -307,7 +333,8 @@ def refresh_registry_changes(
             watermark = max(watermark, *seen)
         with database.session() as session:
             affected = _apply(session, prepared, result)
-            result.staged_flagged += flag_staged(session, affected)
+            result.staged_flagged += flag_staged(session, affected.nips)
+            result.staged_flagged += flag_namesakes(session, affected.names)
             _move_cursor(session, CHANGES_SOURCE, None if page.last else page.cursor, watermark)
         result.pages += 1
         result.completed = page.last
@@ -344,7 +371,8 @@ def _apply_lookups(
     prepared = _prepare(Page(items, None, number, False))
     with database.session() as session:
         affected = _apply(session, prepared, result)
-        result.staged_flagged += flag_staged(session, affected)
+        result.staged_flagged += flag_staged(session, affected.nips)
+        result.staged_flagged += flag_namesakes(session, affected.names)
     result.pages += 1
 
 
@@ -562,9 +590,10 @@ def _parse(
     return rows
 
 
-def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> set[str]:
-    """Write the page's new and changed rows in one set-based upsert; return the NIPs whose staged
-    rows must be flagged. A row whose raw hash the mirror already holds is neither parsed nor written."""
+def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> _Affected:
+    """Write the page's new and changed rows in one set-based upsert; return the NIPs and names whose
+    staged rows must be flagged. A row whose raw hash the mirror already holds is neither parsed nor
+    written."""
     items = prepared.page.items
     result.fetched += len(items)
     nips = sorted({nip for nip, _ in prepared.digests if nip})
@@ -587,7 +616,7 @@ def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> set
             todo.append((item, ahead))
     rows = _parse(todo, owner, result)
     if not rows:
-        return set()
+        return _Affected()
     fresh = {nip for nip in rows if nip not in known}
     changed = set(rows) - fresh
     old: dict[str, dict[str, Any]] = {}
@@ -595,6 +624,7 @@ def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> set
         query = select(*_OLD_COLUMNS).where(AsnRegistryEntry.nip.in_(sorted(changed)))
         old = {row.nip: dict(row._mapping) for row in session.execute(query)}
     affected: set[str] = set()
+    names: set[str] = set()
     moved = _replace_moved_ids(session, rows, fresh, changed, old, result)
     for before, after in moved.items():
         affected.update((before, after))
@@ -602,17 +632,20 @@ def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> set
             changed.discard(before)
             fresh.add(before)
     affected.update(fresh)
+    names.update(rows[nip]["name_normalised"] for nip in fresh)
     result.case_changes.update(["new"] * len(fresh - set(moved) - set(moved.values())))
     for nip in changed:
         kinds = case_change_kinds(old[nip], rows[nip])
         result.case_changes.update(kinds)
         if kinds:
             affected.add(nip)
+        if kinds & NAMESAKE_KINDS:
+            names.update((old[nip]["name_normalised"], rows[nip]["name_normalised"]))
     now = utcnow()
     _upsert(session, [{**rows[nip], "refreshed_at": now} for nip in sorted(fresh | changed)])
     result.new += len(fresh)
     result.changed += len(changed)
-    return affected
+    return _Affected(affected, names)
 
 
 # Statements built from this module's constants and the model's column names only.
@@ -739,6 +772,30 @@ def flag_staged(session: Session, nips: Iterable[str]) -> int:
         statement = (
             update(StagedRecord)
             .where(or_(StagedRecord.resolved_nip.in_(chunk), StagedRecord.nip.in_(chunk)))
+            .values(needs_reconcile=True, staged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        flagged += int(session.execute(statement).rowcount)  # type: ignore[attr-defined]  # a CursorResult
+    return flagged
+
+
+def flag_namesakes(session: Session, names: Iterable[str]) -> int:
+    """Mark for the next reconciliation every live staged row whose normalised name is one of
+    ``names`` and whose identity came from a name search (any rule but :data:`SETTLED_RULES`, or
+    none yet): an ASN of that name arrived in the mirror or changed, so the search may now answer
+    differently. Return how many rows that marks (a row :func:`flag_staged` marked too counts twice).
+
+    One bounded IN list per statement; ``staged_at`` moves as in :func:`flag_staged`.
+    """
+    ordered: Sequence[str] = sorted({name for name in names if name})
+    flagged = 0
+    now = utcnow()
+    searched = or_(StagedRecord.identity_rule.is_(None), StagedRecord.identity_rule.not_in(SETTLED_RULES))
+    for start in range(0, len(ordered), FLAG_CHUNK):
+        chunk = ordered[start : start + FLAG_CHUNK]
+        statement = (
+            update(StagedRecord)
+            .where(StagedRecord.name_normalised.in_(chunk), StagedRecord.withdrawn.is_(False), searched)
             .values(needs_reconcile=True, staged_at=now)
             .execution_options(synchronize_session=False)
         )

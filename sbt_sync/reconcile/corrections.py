@@ -5,7 +5,14 @@ they said when the steward decided (its basis hash covers their staged content h
 the active corrections of its scope: those that still hold become :class:`LinkOverride` (move, split,
 merge) or a person for a record (assign); those whose records changed or were withdrawn are
 ``reopened`` with the reason and no longer applied, so the machine's linking takes over again and the
-steward sees why. Everything happens in the caller's session.
+steward sees why.
+
+An ``assign_person`` correction whose NIP left the registry (SIASN corrected the NIP, or removed it)
+is reopened too, but the machine does not take over: its link could be the very ASN the steward
+exonerated. The mirror keeps no trace of a corrected NIP (the old row is replaced), so the correction
+cannot be carried to the new NIP; the record names nobody and its identity conflict stays open (the
+case held) until a steward decides again: a new correction, an undoing, or a decision on that
+conflict. Everything happens in the caller's session.
 """
 
 from __future__ import annotations
@@ -16,12 +23,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import LinkCorrection, StagedRecord
+from sbt_sync.db.models import Conflict, LinkCorrection, StagedRecord, StewardDecision
+from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.golden.model import LinkOverride, OverrideKind
-from sbt_sync.reconcile.identity.store import chunks
+from sbt_sync.reconcile.identity.store import chunks, registered_nips
+from schemas.nip import mask_nip
 
 LINK_KINDS: tuple[OverrideKind, ...] = ("move_record", "split", "merge")
 
@@ -84,6 +93,7 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
     result = InForce()
     corrections = active_corrections(session, staged_ids)
     contents = record_contents(session, (i for c in corrections for i in involved(c)))
+    registered = registered_nips(session, (c.target_nip for c in corrections if c.target_nip))
     for c in corrections:
         now_said = [contents[i] for i in involved(c) if i in contents]
         if len(now_said) < len(involved(c)) or correction_basis(now_said) != c.basis_hash:
@@ -94,6 +104,11 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
                 + (f" ({', '.join(changed)} withdrawn)" if changed else "")
                 + ": the machine's link applies until a steward decides again"
             )
+            result.reopened += 1
+            continue
+        if c.kind == "assign_person" and c.target_nip is not None and c.target_nip not in registered:
+            c.status = "reopened"
+            c.reopened_reason = target_gone_reason(c.target_nip)
             result.reopened += 1
             continue
         if c.applied_at is None:
@@ -114,16 +129,63 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
     return result
 
 
-def persons_assigned(session: Session, staged_ids: Sequence[int]) -> dict[int, str | None]:
-    """Staged id -> the NIP of an active ``assign_person`` correction whose basis still holds.
+def target_gone_reason(nip: str) -> str:
+    """Why an ``assign_person`` correction whose NIP left the registry was reopened."""
+    return (
+        f"the NIP it assigns ({mask_nip(nip)}) is no longer in the SIASN registry (SIASN corrected "
+        "or removed it): the record names nobody and its case is held until a steward decides again"
+    )
 
-    Identity resolution reads this before it searches: a steward's assignment wins over the machine.
+
+def persons_assigned(session: Session, staged_ids: Sequence[int]) -> dict[int, str | None]:
+    """Staged id -> the NIP a steward assigned the record (None: nobody), read before identity
+    resolution searches: a steward's assignment wins over the machine.
+
+    Per record the latest ``assign_person`` correction not undone counts, while its basis holds: an
+    active one, or one reopened because its NIP left the registry, until a steward decides the
+    record's identity conflict after it. A NIP that is not in the registry keeps the record disputed
+    (:func:`~sbt_sync.reconcile.identity.store.resolve_identities`): never the machine's link.
     """
-    corrections = [c for c in active_corrections(session, staged_ids) if c.kind == "assign_person"]
-    contents = record_contents(session, (c.staged_record_id for c in corrections))
+    latest: dict[int, LinkCorrection] = {}
+    for chunk in chunks(sorted(set(staged_ids))):
+        query = (
+            select(LinkCorrection)
+            .where(
+                LinkCorrection.kind == "assign_person",
+                LinkCorrection.status.in_(("active", "reopened")),
+                LinkCorrection.staged_record_id.in_(chunk),
+            )
+            .order_by(LinkCorrection.id)
+        )
+        latest.update((c.staged_record_id, c) for c in session.scalars(query))
+    contents = record_contents(session, latest)
+    reopened = [c for c in latest.values() if c.status == "reopened"]
+    gone = {c.target_nip for c in reopened if c.target_nip} - registered_nips(
+        session, (c.target_nip for c in reopened if c.target_nip)
+    )
+    decided = _identity_decided_at(session, [c.staged_record_id for c in reopened])
     held: dict[int, str | None] = {}
-    for c in corrections:
-        said = contents.get(c.staged_record_id)
-        if said is not None and correction_basis([said]) == c.basis_hash:
-            held[c.staged_record_id] = c.target_nip
+    for staged_id, c in latest.items():
+        said = contents.get(staged_id)
+        if said is None or correction_basis([said]) != c.basis_hash:
+            continue
+        if c.status == "reopened":
+            since = decided.get(staged_id)
+            if c.target_nip not in gone or (since is not None and since >= c.decided_at):
+                continue
+        held[staged_id] = c.target_nip
     return held
+
+
+def _identity_decided_at(session: Session, staged_ids: Sequence[int]) -> dict[int, datetime]:
+    """Staged id -> when a steward last decided (or reopened) the record's identity conflict."""
+    found: dict[int, datetime] = {}
+    for chunk in chunks(sorted(set(staged_ids))):
+        query = (
+            select(Conflict.staged_record_id, func.max(StewardDecision.decided_at))
+            .join(StewardDecision, StewardDecision.conflict_id == Conflict.id)
+            .where(Conflict.staged_record_id.in_(chunk), Conflict.kind.in_(IDENTITY_CONFLICT_KINDS))
+            .group_by(Conflict.staged_record_id)
+        )
+        found.update((staged_id, at) for staged_id, at in session.execute(query).tuples() if staged_id)
+    return found

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +36,12 @@ from sbt_sync.reconcile.identity.resolve import IdentityDecision, IdentityThresh
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.states.conflicts import ConflictStatus as _S
 from schemas.names import normalise_name
+from schemas.nip import mask_nip
 
 CHUNK = 2_000
 STEWARD_RULE = "steward"
+ASSIGNMENT_GONE_RULE = "steward_reopened"
+"""A steward assigned the row an ASN whose NIP left the registry: nobody, disputed until they decide."""
 IDENTITY_PRIORITY = {
     ConflictKind.NAME_MISMATCH: (1, 3),
     ConflictKind.IDENTITY: (2, 5),
@@ -139,16 +142,53 @@ def _latest_decisions(session: Session, conflict_ids: Sequence[int]) -> dict[int
     return latest
 
 
-def _registered(session: Session, nips: set[str]) -> set[str]:
+def registered_nips(session: Session, nips: Iterable[str]) -> set[str]:
     """The NIPs of ``nips`` the registry mirror holds."""
     found: set[str] = set()
-    for chunk in chunks(sorted(nips)):
+    for chunk in chunks(sorted(set(nips))):
         found.update(session.scalars(select(AsnRegistryEntry.nip).where(AsnRegistryEntry.nip.in_(chunk))))
     return found
 
 
 def _candidates(decision: IdentityDecision) -> list[dict[str, Any]]:
     return [{"nip": c.nip, "score": c.score, "source": "siasn"} for c in decision.candidates]
+
+
+def _raise_assignment_gone(
+    session: Session,
+    conflict: Conflict | None,
+    key: str,
+    row: PendingRow,
+    searched: IdentityDecision,
+    nip: str | None,
+    now: datetime,
+) -> bool:
+    """Open (or keep open) the row's identity conflict because the NIP a steward assigned it left the
+    registry; the machine's answer is only offered as a candidate. Returns whether it opened."""
+    why = (
+        f"the NIP a steward assigned this record by a link correction ({mask_nip(nip)}) is no "
+        "longer in the registry (SIASN corrected or removed it): the record names nobody until a "
+        "steward decides again; the machine's search: " + (searched.reason or searched.rule)
+    )
+    candidates = _candidates(searched)
+    if searched.nip is not None and all(c["nip"] != searched.nip for c in candidates):
+        candidates.insert(0, {"nip": searched.nip, "score": searched.score, "source": "siasn"})
+    kind = ConflictKind.IDENTITY
+    priority, due_days = IDENTITY_PRIORITY[kind]
+    basis = identity_basis(row.nip_raw, row.name, row.instansi)
+    due_at = now + timedelta(days=due_days)
+    if conflict is None:
+        opened = open_conflict(
+            session, key=key, kind=kind, status=_S.OPEN, now=now, due_at=due_at,
+            staged_record_id=row.id, field="nip", critical=True, priority=priority,
+            candidates=candidates, basis_hash=basis, agency=row.source,
+        )  # fmt: skip
+        opened.reopened_reason = why
+        return True
+    reopened = keep_raised(conflict, _S.OPEN, now=now, due_at=due_at, reopen_reason=why, note=why)
+    conflict.kind, conflict.priority = kind, priority
+    conflict.candidates, conflict.basis_hash = candidates, basis
+    return reopened
 
 
 def resolve_identities(
@@ -176,9 +216,12 @@ def resolve_identities(
     decisions = _latest_decisions(session, sorted(c.id for c in existing.values()))
 
     chosen = {d.decision.get("nip") for d in decisions.values()} | set(assigned.values())
-    registered = _registered(session, {nip for nip in chosen if nip})
+    registered = registered_nips(session, {nip for nip in chosen if nip})
     stale: set[int] = set()
     """Rows whose steward-chosen NIP left the registry (a NIP correction): decided again, reopened."""
+    gone: set[int] = set()
+    """Rows a steward assigned (link correction) an ASN whose NIP left the registry: never linked by
+    the machine instead (it may be the person the steward exonerated); disputed until they decide."""
     outcome: dict[int, tuple[str | None, str, float | None]] = {}
     to_search: list[PendingRow] = []
     for key, row in keys.items():
@@ -193,6 +236,9 @@ def resolve_identities(
             outcome[row.id] = (None, "withdrawn", None)
         elif row.id in assigned and assigned[row.id] in registered | {None}:
             outcome[row.id] = (assigned[row.id], STEWARD_RULE, None)
+        elif row.id in assigned:
+            gone.add(row.id)
+            to_search.append(row)  # the candidates a steward will choose from
         elif decision is not None and decision.decision.get("nip") not in registered | {None}:
             stale.add(row.id)
             to_search.append(row)
@@ -220,6 +266,13 @@ def resolve_identities(
             elif close(conflict, _S.AUTO_CLOSED, now, closing=(_S.OPEN,)):
                 stats.conflicts_closed += 1
             stats.rules[rule] = stats.rules.get(rule, 0) + 1
+            continue
+        if row.id in gone:
+            if _raise_assignment_gone(session, conflict, key, row, decision_made, assigned[row.id], now):
+                stats.conflicts_opened += 1
+            outcome[row.id] = (None, ASSIGNMENT_GONE_RULE, None)
+            stats.conflicts += 1
+            stats.rules[ASSIGNMENT_GONE_RULE] = stats.rules.get(ASSIGNMENT_GONE_RULE, 0) + 1
             continue
         outcome[row.id] = (decision_made.nip, decision_made.rule, decision_made.score)
         stats.rules[decision_made.rule] = stats.rules.get(decision_made.rule, 0) + 1
