@@ -167,6 +167,7 @@ class StagedRecord(Base):
         Index(None, "needs_reconcile"),
         Index(None, "raw_record_id"),
         Index(None, "resolved_nip"),
+        Index(None, "name_normalised"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
