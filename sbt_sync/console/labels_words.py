@@ -130,6 +130,10 @@ IDENTITY_RULES: Words = {
     "weak_match": ("kecocokan lemah", "weak match"),
     "no_candidate": ("tidak ada kandidat", "no candidate"),
     "steward": ("keputusan steward", "steward decision"),
+    "steward_reopened": (
+        "penetapan steward dibuka kembali (NIP diubah SIASN)",
+        "steward's assignment reopened (SIASN changed the NIP)",
+    ),
 }
 ACTIONS: Words = {
     "peringatan_dini": ("Peringatan dini", "Early warning"),
