@@ -369,6 +369,19 @@ WORDS: Words = {
         "address.",
     ),
     "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
+    "err.withdraw_ids": (
+        "Sebutkan baris antrean pengiriman yang ditangguhkan yang akan ditarik.",
+        "Name the parked outbox rows to withdraw.",
+    ),
+    "err.outbox_missing": (
+        "Baris antrean pengiriman #{id} tidak ada; muat ulang halaman.",
+        "Outbox row #{id} does not exist; reload the page.",
+    ),
+    "err.withdraw_not_parked": (
+        "Baris antrean pengiriman #{id} tidak sedang ditangguhkan, jadi tidak dapat ditarik; muat ulang "
+        "halaman untuk melihat keadaannya sekarang.",
+        "Outbox row #{id} is not parked, so it cannot be withdrawn; reload the page to see how it stands.",
+    ),
     "nipreason.length": (
         "NIP harus 18 angka, yang diisi {found} angka",
         "A NIP has 18 digits, found {found}",
