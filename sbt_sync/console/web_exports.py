@@ -27,6 +27,7 @@ from sbt_sync.console.labels_sources import humanised
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import client_address, console, language, require
 from sbt_sync.console.web_access import record as record_read
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.reports.render import (
     CSV_ENCODING,
     Sheet,
@@ -202,7 +203,7 @@ def quarantine_download(
         ctx.database, actor=me.username, what="quarantine", fmt=fmt, filters=filters, rows=len(rows),
         channel="console", client_address=client_address(request),
     )  # fmt: skip
-    record_read(request, me, "export", [q.value for q in rows if q.column == "nip"], rows=len(rows),
+    record_read(request, me, "export", nips_in(rows), rows=len(rows),
                 filter={"what": "quarantine", "format": fmt, **filters})  # fmt: skip
     name = f"karantina-{_stamp(request)}.{fmt}"
     if fmt == "csv":

@@ -66,7 +66,7 @@ def quarantine(
         limit=PAGE, offset=(page - 1) * PAGE,
     )  # fmt: skip
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
-    record_read(request, me, "quarantine", [q.value for q in rows if q.column == "nip"],
+    record_read(request, me, "quarantine", nips_in(rows),
                 filter={"source": source, "status": status, "page": page})  # fmt: skip
     return render(
         request, "quarantine.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
