@@ -268,11 +268,16 @@ def audit_download(
     _ = translator(language(request))
     database = console(request).database
     filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
-    record_read(request, me, "export", [], rows=count_audit(database, filters),
-                filter={"what": "audit", "format": fmt, **filters.described()})  # fmt: skip
+    read = {"what": "audit", "format": fmt, **filters.described()}
     name = f"log-audit-{_stamp(request)}.{fmt}"
     if fmt == "csv":
         count = count_audit(database, filters)
+        # The CSV streams, but the read is recorded before it leaves: a first pass collects the NIPs
+        # the entries name (reasons, before/after values), batch by batch, keeping memory flat.
+        named: set[str] = set()
+        for chunk in export_csv(database, filters):
+            named |= nips_in(chunk)
+        record_read(request, me, "export", named, rows=count, filter=read)
         record_export(
             database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=count,
             channel="console", client_address=client_address(request),
@@ -282,6 +287,7 @@ def audit_download(
             stream, media_type=CSV, headers={"content-disposition": f'attachment; filename="{name}"'}
         )
     rows, count = export_rows(database, filters), count_audit(database, filters)
+    record_read(request, me, "export", nips_in(rows), rows=len(rows), filter=read)
     record_export(
         database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=len(rows),
         channel="console", client_address=client_address(request),

@@ -122,6 +122,30 @@ def test_a_quarantine_read_records_the_nips_its_cells_show_whatever_the_column_i
     assert read.nip_count == 2
 
 
+@pytest.mark.parametrize("path", ["/audit.csv", "/audit.xlsx", "/audit", "/api/v1/audit"])
+def test_an_audit_log_read_records_the_nips_its_entries_name(world: World, path: str) -> None:
+    steward = world.login("steward")
+    resolved = steward.post(
+        f"/conflicts/{world.ids['conflict_a']}/resolve",
+        data={
+            "value": "H1",
+            "reason": f"sesuai SK PPK untuk NIP {NIP_B}",
+            "csrf_token": csrf_of(steward, "/"),
+        },
+    )
+    assert resolved.status_code == 303
+    before = len(_records(world))
+    if path.startswith("/api/"):
+        answer = world.client().get(path, headers={"Authorization": f"Bearer {world.tokens['auditor']}"})
+    else:
+        answer = world.login("auditor").get(path)
+    assert answer.status_code == 200
+    (read,) = _records(world)[before:]
+    assert nip_hash(_key(world), NIP_B) in _hashes(world, read.id)
+    if path.startswith("/audit."):
+        assert read.kind == "export" and read.rows is not None and read.rows >= 1
+
+
 def test_reading_the_access_log_is_recorded_and_a_nip_is_found_by_its_hash(world: World) -> None:
     steward, admin = world.login("steward"), world.login("admin")
     steward.get(f"/cases/{world.ids['case_b']}")
