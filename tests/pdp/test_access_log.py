@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
+    AuditEntry,
     Case,
     Conflict,
     PersonalDataAccess,
@@ -44,7 +45,9 @@ OTHER = "199002022015022002"
 NOW = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)  # 12:00 in Jakarta
 
 
-def _count(database: Database, model: type[PersonalDataAccess] | type[PersonalDataAccessNip]) -> int:
+def _count(
+    database: Database, model: type[PersonalDataAccess] | type[PersonalDataAccessNip] | type[AuditEntry]
+) -> int:
     with database.session() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
@@ -93,6 +96,33 @@ def test_the_log_refuses_updates_and_deletes_on_both_backends(migrated_database:
     with migrated_database.session() as session:
         assert session.scalars(select(PersonalDataAccess.who)).all() == ["budi"]
         assert session.scalars(select(PersonalDataAccessNip.nip_hash)).all() == [nip_hash(KEY, NIP)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "TRUNCATE audit_log",
+        "TRUNCATE personal_data_access CASCADE",  # would take the NIP hashes with it
+        "TRUNCATE personal_data_access_nips",
+        "TRUNCATE audit_log, personal_data_access, personal_data_access_nips",
+    ],
+)
+def test_truncate_is_refused_on_the_append_only_logs_and_their_rows_stay(
+    migrated_database: Database, statement: str
+) -> None:
+    if migrated_database.dialect != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE (its DELETE FROM fires the DELETE triggers)")
+    with migrated_database.session() as session:
+        record_read(session, "budi", "cli", "case", [NIP], key=KEY)
+        session.add(AuditEntry(actor_name="admin", action="user.add", object_type="user", object_id="1"))
+    with (
+        pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"),
+        migrated_database.session() as session,
+    ):
+        session.execute(text(statement))
+    assert _count(migrated_database, AuditEntry) == 1
+    assert _count(migrated_database, PersonalDataAccess) == 1
+    assert _count(migrated_database, PersonalDataAccessNip) == 1
 
 
 def test_the_purge_is_the_one_way_records_go_and_the_guard_stands_after_it(
