@@ -13,6 +13,8 @@ flagged on the admins' dashboard (:func:`unusual_banner`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -54,6 +56,12 @@ def _key(request: Request) -> bytes:
     if key is None:
         key = state.pdp_access_key = access_key(console(request).settings)
     return key
+
+
+def keyed_hash(request: Request, text: str) -> str:
+    """The hex HMAC-SHA256 of ``text`` under the deployment's access-log key: lets the same value be
+    recognised across records without storing it (e.g. the name typed in a failed login)."""
+    return hmac.new(_key(request), text.encode(), hashlib.sha256).hexdigest()
 
 
 def record(
