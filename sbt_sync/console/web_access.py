@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.security import token_hash
-from sbt_sync.console.web import check_csrf, client_address, console, language, render, require
+from sbt_sync.console.web import check_csrf, client_address, console, language, parse_day, render, require
 from sbt_sync.db.models import ApiToken
 from sbt_sync.db.models.access import CHANNELS
 from sbt_sync.pdp.access import (
@@ -116,15 +116,6 @@ def unusual_banner(request: Request, me: Principal | None) -> list[UnusualReader
     return _unusual(request, [today])
 
 
-def _day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(400, f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
 def _page(
     request: Request,
     me: Principal,
@@ -146,7 +137,7 @@ def _page(
     nip = "".join(nip.split()) if nip else None
     where = AccessFilter(
         who=who.strip() if who and who.strip() else None,
-        day=_day(day),
+        day=parse_day(request, day),
         channel=channel or None,
         kind=kind or None,
         nip_hash=nip_hash(_key(request), nip) if nip else None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import source_label
 from sbt_sync.console.labels_sources import humanised
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import client_address, console, language, require
+from sbt_sync.console.web import QueryId, client_address, console, language, parse_day, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.pdp.access import nips_in
 from sbt_sync.reports.render import (
@@ -223,12 +223,10 @@ def audit_filter(
     zone = _zone(request)
 
     def day(text: str | None, *, end: bool) -> datetime | None:
-        if not text:
+        parsed = parse_day(request, text)  # a 400 in words when it is no date or out of range
+        if parsed is None:
             return None
-        try:
-            start = datetime.combine(date.fromisoformat(text), time.min, zone)
-        except ValueError as exc:
-            raise HTTPException(400, f"not a date (YYYY-MM-DD): {text!r}") from exc
+        start = datetime.combine(parsed, time.min, zone)
         return start + timedelta(days=1) if end else start
 
     return AuditFilter(
@@ -243,7 +241,7 @@ AUDIT_HEADERS = (
     "export.col.object_id", "export.col.changes", "common.reason", "audit.channel", "export.col.address",
     "export.col.before_json", "export.col.after_json",
 )  # fmt: skip
-EntryQuery = Annotated[int | None, Query(ge=1)]
+EntryQuery = QueryId
 
 
 def _json(value: Any) -> str:

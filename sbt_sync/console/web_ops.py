@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,8 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import (
+    ID_MAX,
+    PathId,
     check_csrf,
     client_address,
     console,
@@ -78,7 +81,7 @@ def quarantine(
 @router.post("/quarantine/{row_id}/status", dependencies=[Depends(check_csrf)])
 def quarantine_status(
     request: Request,
-    row_id: int,
+    row_id: PathId,
     me: Annotated[Principal, Depends(require("quarantine.act"))],
     status: Annotated[str, Form(pattern="^(fixed_upstream|ignored|open)$")],
     reason: Annotated[str, Form(max_length=2000)],
@@ -162,7 +165,7 @@ def _decide_push(
 @router.post("/push/approvals/{approval_id}/approve", dependencies=[Depends(check_csrf)])
 def approve_push(
     request: Request,
-    approval_id: int,
+    approval_id: PathId,
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -172,7 +175,7 @@ def approve_push(
 @router.post("/push/approvals/{approval_id}/reject", dependencies=[Depends(check_csrf)])
 def reject_push(
     request: Request,
-    approval_id: int,
+    approval_id: PathId,
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -184,7 +187,7 @@ def retry_push(
     request: Request,
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
-    ids: Annotated[list[int] | None, Form()] = None,
+    ids: Annotated[list[Annotated[int, Field(ge=1, le=ID_MAX)]] | None, Form()] = None,
 ) -> Response:
     return _push_action(
         request, "retry",
