@@ -113,17 +113,13 @@ def oidc_callback(
     return RedirectResponse(safe_local((pending or {}).get("next")), status_code=303)
 
 
-UNKNOWN_USER = "(unknown user)"
-"""The name an attempt at a name no account has is audited under (never the text typed)."""
-
-
 def _audited_name(request: Request, user: User | None, username: str) -> tuple[str, str | None]:
     """Who a login attempt is audited as, and the reason to store with it: the account's name when one
-    matches; else :data:`UNKNOWN_USER` and a keyed hash of what was typed (repeated tries of one name
+    matches; else :data:`sessions.UNKNOWN_USER` and a keyed hash of what was typed (repeated tries of one name
     stay recognisable, while a password typed into the name field never reaches the append-only log)."""
     if user is not None:
         return user.username, None
-    return UNKNOWN_USER, f"typed name hmac:{keyed_hash(request, username)[:16]}"
+    return sessions.UNKNOWN_USER, f"typed name hmac:{keyed_hash(request, username)[:16]}"
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])

@@ -25,6 +25,7 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import source_label
 from sbt_sync.console.labels_sources import humanised
 from sbt_sync.console.roles import Principal
+from sbt_sync.console.sessions import UNKNOWN_USER
 from sbt_sync.console.web import QueryId, client_address, console, language, parse_day, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.pdp.access import nips_in
@@ -65,6 +66,17 @@ def action_words(_: Translate, code: str) -> str:
     return text if (text := _(key)) != key else code
 
 
+def actor_words(_: Translate, name: str) -> str:
+    """Who acted, as the page shows it: the marker of a login at an unknown name in words."""
+    return _("audit.unknown_user") if name == UNKNOWN_USER else name
+
+
+def object_words(_: Translate, code: str | None) -> str:
+    """What an audit entry is about in words (``session`` -> "Sesi"); unknown: the code."""
+    key = f"auditobject.{code}"
+    return text if (text := _(key)) != key else (code or "")
+
+
 def field_label(_: Translate, name: str) -> str:
     """A before/after field's label: the audit's word, else the golden field's, else the name."""
     for key in (f"auditfield.{name}", f"field.{name}"):
@@ -77,14 +89,26 @@ STATUS_WORDS = {"conflict": "status.", "quarantine": "qstatus."}
 """Where an object's status values have their words (``status`` fields of its entries)."""
 
 
-def change_value(_: Translate, object_type: str, field: str, value: Any) -> str:
-    """A before/after value as a person reads it: a conflict's or quarantined row's status in words,
-    a source or an agency by its name with its key beside it, anything else as
+def change_value(
+    _: Translate, object_type: str, field: str, value: Any, *, zone: ZoneInfo | None = None
+) -> str:
+    """A before/after value as a person reads it: a conflict's or quarantined row's status and a user's
+    role in words, a source or an agency by its name with its key beside it, a moment (a field named
+    ``..._at``) in ``zone`` (the deployment's) to the minute with the zone's name, anything else as
     :func:`value_text` writes it."""
     prefix = STATUS_WORDS.get(object_type)
     if field == "status" and prefix and isinstance(value, str):
         key = prefix + value
         return text if (text := _(key)) != key else value
+    if field == "role" and isinstance(value, str):
+        return text if (text := _(f"role.{value}")) != f"role.{value}" else value
+    if field.endswith("_at") and isinstance(value, str) and zone is not None:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     if field in ("source", "agency") and isinstance(value, str) and value:
         key = f"{field}.{value}"
         name = text if (text := _(key)) != key else humanised(value)
@@ -92,14 +116,15 @@ def change_value(_: Translate, object_type: str, field: str, value: Any) -> str:
     return value_text(value)
 
 
-def change_text(_: Translate, object_type: str, change: Change) -> str:
-    """One change as a line of text (the XLSX's changes column): statuses in words, sources and
-    agencies by their names with their keys beside them (the JSON columns beside it keep the keys)."""
+def change_text(_: Translate, object_type: str, change: Change, *, zone: ZoneInfo | None = None) -> str:
+    """One change as a line of text (the XLSX's changes column): statuses and roles in words, moments
+    in ``zone``, sources and agencies by their names with their keys beside them (the JSON columns
+    beside it keep the keys)."""
     label = f"{field_label(_, change.field)}: " if change.field else ""
-    old = change_value(_, object_type, change.field, change.old)
+    old = change_value(_, object_type, change.field, change.old, zone=zone)
     if change.context:
         return f"{label}{old}"
-    return f"{label}{old} → {change_value(_, object_type, change.field, change.new)}"
+    return f"{label}{old} → {change_value(_, object_type, change.field, change.new, zone=zone)}"
 
 
 def _zone(request: Request) -> ZoneInfo:
@@ -293,9 +318,11 @@ def audit_download(
     zone = _zone(request)
     table: list[list[Any]] = [
         [_(key) for key in AUDIT_HEADERS],
-        *([e["id"], _local(e["at"], zone), e["actor_name"], action_words(_, e["action"]), e["action"],
-           e["object_type"], e["object_id"],
-           "\n".join(change_text(_, e["object_type"], c) for c in changes(e["before"], e["after"])),
+        *([e["id"], _local(e["at"], zone), actor_words(_, e["actor_name"]), action_words(_, e["action"]),
+           e["action"],
+           object_words(_, e["object_type"]), e["object_id"],
+           "\n".join(change_text(_, e["object_type"], c, zone=zone)
+                     for c in changes(e["before"], e["after"])),
            e["reason"], e["channel"], e["client_address"], _json(e["before"]), _json(e["after"])]
           for e in rows),
     ]  # fmt: skip

@@ -4,8 +4,10 @@ approvals, drift) and the audit log (its downloads: :mod:`sbt_sync.console.web_e
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -33,9 +35,11 @@ from sbt_sync.console.web_exports import (
     AuditQuery,
     EntryQuery,
     action_words,
+    actor_words,
     audit_filter,
     change_value,
     field_label,
+    object_words,
 )
 from sbt_sync.db.models import OutboxEntry, SiasnObservation
 from sbt_sync.errors import SbtError
@@ -221,5 +225,7 @@ def audit(
                  "object_id": object_id or "", "since": since or "", "until": until or "", "entry": entry},
         csv_url="/audit.csv" + (f"?{query}" if query else ""),
         xlsx_url="/audit.xlsx" + (f"?{query}" if query else ""),
-        audit_action=action_words, audit_field=field_label, audit_value=change_value,
+        audit_action=action_words, audit_actor=actor_words, audit_field=field_label,
+        audit_object=object_words,
+        audit_value=partial(change_value, zone=ZoneInfo(console(request).settings.schedule.timezone)),
     )  # fmt: skip
