@@ -8,7 +8,7 @@ deletes row by row under ``sbt.access_log_purge`` (:func:`sbt_sync.pdp.access.pu
 these triggers do not touch. SQLite has no TRUNCATE (its ``DELETE FROM t`` fires the existing triggers).
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-04 21:30:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0015"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
