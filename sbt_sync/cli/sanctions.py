@@ -1,5 +1,8 @@
 """``sbt-sync sanctions``: a case's sanction versions, and a revision decided on objection (keberatan)
-entered with its decision letter (audited; it takes effect at the next reconciliation)."""
+entered with its decision letter (audited; it takes effect at the next reconciliation).
+
+Listing shows a person's discipline record: each listing is recorded in the personal-data access log
+(:func:`sbt_sync.pdp.access.record_cli_read`) with the NIPs of the people it is about."""
 
 from __future__ import annotations
 
@@ -8,9 +11,13 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
+from sbt_sync.db.models import StagedRecord
+from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.steward.sanctions import (
     ANNUL,
     SanctionRefused,
@@ -42,6 +49,8 @@ def list_command(ctx: typer.Context, case: CaseRef, as_json: JsonFlag = False) -
     with database.session() as session:
         found = find_case(session, case)
         rows = list_versions(session, found.id)
+    record_cli_read(state(ctx).settings(), database, "case", {found.nip, *nips_in(rows)},
+                    target=ctx.command_path)  # fmt: skip
     if as_json:
         emit_json({"case_id": found.id, "versions": [r.as_dict() for r in rows]})
         return
@@ -66,6 +75,9 @@ def waiting_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     database = _database(ctx)
     with database.session() as session:
         rows = waiting_versions(session)
+        people = _nips_of(session, [i for _, records in rows for i in records])
+    record_cli_read(state(ctx).settings(), database, "case", people | nips_in([r for r, _ in rows]),
+                    target=ctx.command_path, rows=len(rows))  # fmt: skip
     if as_json:
         emit_json({"waiting": [r.as_dict() | {"records": records} for r, records in rows]})
         return
@@ -78,6 +90,16 @@ def waiting_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             f"version {r.id}: {r.decided_on or '?'}  {what}  letter {r.letter_no or '-'}  "
             f"entered by {r.entered_by}; waits for staged records {', '.join(map(str, records)) or '-'}"
         )
+
+
+def _nips_of(session: Session, staged_ids: list[int]) -> set[str]:
+    """The NIPs of the staged records a waiting version follows (the people whose sanction it is)."""
+    found = session.execute(
+        select(StagedRecord.nip, StagedRecord.resolved_nip, StagedRecord.linked_nip).where(
+            StagedRecord.id.in_(sorted(set(staged_ids)))
+        )
+    )
+    return {nip for row in found for nip in row if nip}
 
 
 @app.command("revise")

@@ -376,7 +376,7 @@ def quarantine(
         console(request).database, source=source, status=None if status == "all" else status,
         sources=me.sources, limit=limit, offset=offset,
     )  # fmt: skip
-    record_read(request, me, "quarantine", [q.value for q in rows if q.column == "nip"], filter={
+    record_read(request, me, "quarantine", nips_in(rows), filter={
                 "source": source, "status": status, "limit": limit, "offset": offset})  # fmt: skip
     return Page(total=total, items=[asdict(r) for r in rows])
 

@@ -72,6 +72,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.bad_request": ("Isian formulir tidak valid.", "The form's values are not valid."),
     "error.forbidden": ("Peran Anda tidak mengizinkan tindakan ini.", "Your role does not allow this."),
     "error.not_found": ("Data tidak ditemukan.", "No such record."),
+    "error.bad_date": (
+        "Tanggal tidak valid: tulis sebagai TTTT-BB-HH, misalnya 2026-12-04.",
+        "Not a valid date: write it as YYYY-MM-DD, for example 2026-12-04.",
+    ),
+    "error.date_out_of_range": (
+        "Tanggal di luar rentang yang dapat dicari (dari {first} sampai {last}).",
+        "The date is outside the range that can be searched ({first} to {last}).",
+    ),
     "error.csrf": (
         "Formulir kedaluwarsa atau tidak sah (token CSRF). Muat ulang halaman lalu coba lagi.",
         "The form is stale or forged (CSRF token). Reload the page and try again.",

@@ -153,6 +153,10 @@ def prune(db: Session, limits: ConsoleSettings, *, now: datetime | None = None) 
     return pruned
 
 
+UNKNOWN_USER = "(unknown user)"
+"""The name a login attempt at a name no account has is audited under (never the text typed)."""
+
+
 def audit(
     user_id: int | None,
     username: str,

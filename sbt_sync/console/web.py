@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +31,16 @@ SESSION_KEY = "sid"
 """Where the signed cookie carries the session id."""
 FORWARDED_FOR = "x-forwarded-for"
 _UNSET = object()
+ID_MAX = 2**31 - 1
+"""The largest id a table holds (a 32-bit integer key): larger ids in a URL are refused with a 400,
+never passed to the database (PostgreSQL raises on an integer out of range)."""
+PathId = Annotated[int, PathParam(ge=1, le=ID_MAX)]
+"""An object's id in a console URL's path."""
+QueryId = Annotated[int | None, Query(ge=1, le=ID_MAX)]
+"""An optional object's id in a console URL's query."""
+DAY_MIN, DAY_MAX = date(1900, 1, 1), date(2999, 12, 31)
+"""The days a filter accepts: wider than any record, narrow enough that a day's bounds in any zone
+stay within what datetimes and the databases hold."""
 
 
 class LoginRequired(Exception):
@@ -263,3 +274,18 @@ def render_error(request: Request, status: int, message: str) -> HTMLResponse:
     except LoginRequired:
         me = None
     return render(request, "error.html", me, status=status, status_code=status, message=message)
+
+
+def parse_day(request: Request, text: str | None) -> date | None:
+    """A filter's day (YYYY-MM-DD), None when blank; a 400 in words (in the page's language) when it is
+    not a date or lies outside :data:`DAY_MIN`..:data:`DAY_MAX`."""
+    if not text:
+        return None
+    _ = translator(language(request))
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, _("error.bad_date")) from None
+    if not DAY_MIN <= day <= DAY_MAX:
+        raise HTTPException(400, _("error.date_out_of_range").format(first=DAY_MIN, last=DAY_MAX))
+    return day

@@ -13,6 +13,8 @@ flagged on the admins' dashboard (:func:`unusual_banner`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -24,7 +26,7 @@ from sqlalchemy import select
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.security import token_hash
-from sbt_sync.console.web import check_csrf, client_address, console, language, render, require
+from sbt_sync.console.web import check_csrf, client_address, console, language, parse_day, render, require
 from sbt_sync.db.models import ApiToken
 from sbt_sync.db.models.access import CHANNELS
 from sbt_sync.pdp.access import (
@@ -54,6 +56,12 @@ def _key(request: Request) -> bytes:
     if key is None:
         key = state.pdp_access_key = access_key(console(request).settings)
     return key
+
+
+def keyed_hash(request: Request, text: str) -> str:
+    """The hex HMAC-SHA256 of ``text`` under the deployment's access-log key: lets the same value be
+    recognised across records without storing it (e.g. the name typed in a failed login)."""
+    return hmac.new(_key(request), text.encode(), hashlib.sha256).hexdigest()
 
 
 def record(
@@ -108,15 +116,6 @@ def unusual_banner(request: Request, me: Principal | None) -> list[UnusualReader
     return _unusual(request, [today])
 
 
-def _day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise HTTPException(400, f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
 def _page(
     request: Request,
     me: Principal,
@@ -138,7 +137,7 @@ def _page(
     nip = "".join(nip.split()) if nip else None
     where = AccessFilter(
         who=who.strip() if who and who.strip() else None,
-        day=_day(day),
+        day=parse_day(request, day),
         channel=channel or None,
         kind=kind or None,
         nip_hash=nip_hash(_key(request), nip) if nip else None,

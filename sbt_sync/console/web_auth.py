@@ -39,6 +39,7 @@ from sbt_sync.console.web import (
     safe_local,
     start_session,
 )
+from sbt_sync.console.web_access import keyed_hash
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import User
 
@@ -112,6 +113,15 @@ def oidc_callback(
     return RedirectResponse(safe_local((pending or {}).get("next")), status_code=303)
 
 
+def _audited_name(request: Request, user: User | None, username: str) -> tuple[str, str | None]:
+    """Who a login attempt is audited as, and the reason to store with it: the account's name when one
+    matches; else :data:`sessions.UNKNOWN_USER` and a keyed hash of what was typed (repeated tries of one name
+    stay recognisable, while a password typed into the name field never reaches the append-only log)."""
+    if user is not None:
+        return user.username, None
+    return sessions.UNKNOWN_USER, f"typed name hmac:{keyed_hash(request, username)[:16]}"
+
+
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def login(
     request: Request,
@@ -127,8 +137,9 @@ def login(
         user = session.scalar(select(User).where(User.username == username))
         user_id = user.id if user is not None else None
         locked = user is not None and user.locked_until is not None and user.locked_until > now
+        audited_as, typed = _audited_name(request, user, username)
         if locked or ctx.throttle.refused(address=address, account=username):
-            session.add(sessions.audit(user_id, username, "auth.throttled", address))
+            session.add(sessions.audit(user_id, audited_as, "auth.throttled", address, reason=typed))
             return render(
                 request, "login.html", None, status=429, next=safe_local(next), username=username,
                 error=_("login.throttled"),
@@ -143,7 +154,7 @@ def login(
                 user.locked_until = now + timedelta(seconds=LOCK_SECONDS)
             if user is not None:
                 user.failed_logins += 1
-            session.add(sessions.audit(user_id, username, "auth.login_failed", address))
+            session.add(sessions.audit(user_id, audited_as, "auth.login_failed", address, reason=typed))
             return render(
                 request, "login.html", None, status=401, next=safe_local(next), username=username,
                 error=_("login.failed"),

@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import (
+    ID_MAX,
+    PathId,
+    QueryId,
     check_csrf,
     client_address,
     console,
@@ -79,7 +83,7 @@ def conflicts(
     kanreg: Annotated[str | None, Query(max_length=8)] = None,
     instansi: Annotated[str | None, Query(max_length=64)] = None,
     case: Annotated[str | None, Query(max_length=128)] = None,
-    case_id: Annotated[int | None, Query(ge=1)] = None,
+    case_id: QueryId = None,
     older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[str, Query(pattern="^(priority|due)$")] = "priority",
@@ -143,7 +147,7 @@ def _visible_conflict(request: Request, me: Principal, conflict_id: int) -> None
 @router.get("/conflicts/{conflict_id}", response_class=HTMLResponse)
 def conflict_detail(
     request: Request,
-    conflict_id: int,
+    conflict_id: PathId,
     me: Annotated[Principal, Depends(require("conflicts.view"))],
     q_name: SearchText = "",
     q_nip: SearchText = "",
@@ -204,14 +208,14 @@ def _back(conflict_id: int) -> RedirectResponse:
 
 @router.post("/conflicts/{conflict_id}/claim", dependencies=[Depends(check_csrf)])
 def claim(
-    request: Request, conflict_id: int, me: Annotated[Principal, Depends(require("conflicts.act"))]
+    request: Request, conflict_id: PathId, me: Annotated[Principal, Depends(require("conflicts.act"))]
 ) -> Response:
     return _claim(request, me, conflict_id, claim=True)
 
 
 @router.post("/conflicts/{conflict_id}/release", dependencies=[Depends(check_csrf)])
 def release(
-    request: Request, conflict_id: int, me: Annotated[Principal, Depends(require("conflicts.act"))]
+    request: Request, conflict_id: PathId, me: Annotated[Principal, Depends(require("conflicts.act"))]
 ) -> Response:
     return _claim(request, me, conflict_id, claim=False)
 
@@ -219,7 +223,7 @@ def release(
 @router.post("/conflicts/{conflict_id}/assign", dependencies=[Depends(check_csrf)])
 def assign(
     request: Request,
-    conflict_id: int,
+    conflict_id: PathId,
     me: Annotated[Principal, Depends(require("conflicts.act"))],
     assignee: Annotated[str, Form(max_length=64)] = "",
     back: Annotated[str | None, Form(max_length=2000)] = None,
@@ -267,7 +271,7 @@ def _claim(request: Request, me: Principal, conflict_id: int, *, claim: bool) ->
 @router.post("/conflicts/{conflict_id}/resolve", dependencies=[Depends(check_csrf)])
 def resolve(
     request: Request,
-    conflict_id: int,
+    conflict_id: PathId,
     me: Annotated[Principal, Depends(require("conflicts.act"))],
     reason: Annotated[str, Form(max_length=2000)],
     value: Annotated[str, Form(max_length=255)] = "",
@@ -298,7 +302,7 @@ def bulk(
     me: Annotated[Principal, Depends(require("conflicts.act"))],
     reason: Annotated[str, Form(max_length=2000)],
     choice: Annotated[str, Form(pattern="^(top|none|keep)$")],
-    ids: Annotated[list[int] | None, Form()] = None,
+    ids: Annotated[list[Annotated[int, Field(ge=1, le=ID_MAX)]] | None, Form()] = None,
     back: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
     """The same answer for many conflicts (:func:`bulk_resolve`); each one left open is named with

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -25,8 +25,10 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import source_label
 from sbt_sync.console.labels_sources import humanised
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import client_address, console, language, require
+from sbt_sync.console.sessions import UNKNOWN_USER
+from sbt_sync.console.web import QueryId, client_address, console, language, parse_day, require
 from sbt_sync.console.web_access import record as record_read
+from sbt_sync.pdp.access import nips_in
 from sbt_sync.reports.render import (
     CSV_ENCODING,
     Sheet,
@@ -64,6 +66,17 @@ def action_words(_: Translate, code: str) -> str:
     return text if (text := _(key)) != key else code
 
 
+def actor_words(_: Translate, name: str) -> str:
+    """Who acted, as the page shows it: the marker of a login at an unknown name in words."""
+    return _("audit.unknown_user") if name == UNKNOWN_USER else name
+
+
+def object_words(_: Translate, code: str | None) -> str:
+    """What an audit entry is about in words (``session`` -> "Sesi"); unknown: the code."""
+    key = f"auditobject.{code}"
+    return text if (text := _(key)) != key else (code or "")
+
+
 def field_label(_: Translate, name: str) -> str:
     """A before/after field's label: the audit's word, else the golden field's, else the name."""
     for key in (f"auditfield.{name}", f"field.{name}"):
@@ -76,14 +89,26 @@ STATUS_WORDS = {"conflict": "status.", "quarantine": "qstatus."}
 """Where an object's status values have their words (``status`` fields of its entries)."""
 
 
-def change_value(_: Translate, object_type: str, field: str, value: Any) -> str:
-    """A before/after value as a person reads it: a conflict's or quarantined row's status in words,
-    a source or an agency by its name with its key beside it, anything else as
+def change_value(
+    _: Translate, object_type: str, field: str, value: Any, *, zone: ZoneInfo | None = None
+) -> str:
+    """A before/after value as a person reads it: a conflict's or quarantined row's status and a user's
+    role in words, a source or an agency by its name with its key beside it, a moment (a field named
+    ``..._at``) in ``zone`` (the deployment's) to the minute with the zone's name, anything else as
     :func:`value_text` writes it."""
     prefix = STATUS_WORDS.get(object_type)
     if field == "status" and prefix and isinstance(value, str):
         key = prefix + value
         return text if (text := _(key)) != key else value
+    if field == "role" and isinstance(value, str):
+        return text if (text := _(f"role.{value}")) != f"role.{value}" else value
+    if field.endswith("_at") and isinstance(value, str) and zone is not None:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     if field in ("source", "agency") and isinstance(value, str) and value:
         key = f"{field}.{value}"
         name = text if (text := _(key)) != key else humanised(value)
@@ -91,14 +116,15 @@ def change_value(_: Translate, object_type: str, field: str, value: Any) -> str:
     return value_text(value)
 
 
-def change_text(_: Translate, object_type: str, change: Change) -> str:
-    """One change as a line of text (the XLSX's changes column): statuses in words, sources and
-    agencies by their names with their keys beside them (the JSON columns beside it keep the keys)."""
+def change_text(_: Translate, object_type: str, change: Change, *, zone: ZoneInfo | None = None) -> str:
+    """One change as a line of text (the XLSX's changes column): statuses and roles in words, moments
+    in ``zone``, sources and agencies by their names with their keys beside them (the JSON columns
+    beside it keep the keys)."""
     label = f"{field_label(_, change.field)}: " if change.field else ""
-    old = change_value(_, object_type, change.field, change.old)
+    old = change_value(_, object_type, change.field, change.old, zone=zone)
     if change.context:
         return f"{label}{old}"
-    return f"{label}{old} → {change_value(_, object_type, change.field, change.new)}"
+    return f"{label}{old} → {change_value(_, object_type, change.field, change.new, zone=zone)}"
 
 
 def _zone(request: Request) -> ZoneInfo:
@@ -202,7 +228,7 @@ def quarantine_download(
         ctx.database, actor=me.username, what="quarantine", fmt=fmt, filters=filters, rows=len(rows),
         channel="console", client_address=client_address(request),
     )  # fmt: skip
-    record_read(request, me, "export", [q.value for q in rows if q.column == "nip"], rows=len(rows),
+    record_read(request, me, "export", nips_in(rows), rows=len(rows),
                 filter={"what": "quarantine", "format": fmt, **filters})  # fmt: skip
     name = f"karantina-{_stamp(request)}.{fmt}"
     if fmt == "csv":
@@ -222,12 +248,10 @@ def audit_filter(
     zone = _zone(request)
 
     def day(text: str | None, *, end: bool) -> datetime | None:
-        if not text:
+        parsed = parse_day(request, text)  # a 400 in words when it is no date or out of range
+        if parsed is None:
             return None
-        try:
-            start = datetime.combine(date.fromisoformat(text), time.min, zone)
-        except ValueError as exc:
-            raise HTTPException(400, f"not a date (YYYY-MM-DD): {text!r}") from exc
+        start = datetime.combine(parsed, time.min, zone)
         return start + timedelta(days=1) if end else start
 
     return AuditFilter(
@@ -242,7 +266,7 @@ AUDIT_HEADERS = (
     "export.col.object_id", "export.col.changes", "common.reason", "audit.channel", "export.col.address",
     "export.col.before_json", "export.col.after_json",
 )  # fmt: skip
-EntryQuery = Annotated[int | None, Query(ge=1)]
+EntryQuery = QueryId
 
 
 def _json(value: Any) -> str:
@@ -267,11 +291,16 @@ def audit_download(
     _ = translator(language(request))
     database = console(request).database
     filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
-    record_read(request, me, "export", [], rows=count_audit(database, filters),
-                filter={"what": "audit", "format": fmt, **filters.described()})  # fmt: skip
+    read = {"what": "audit", "format": fmt, **filters.described()}
     name = f"log-audit-{_stamp(request)}.{fmt}"
     if fmt == "csv":
         count = count_audit(database, filters)
+        # The CSV streams, but the read is recorded before it leaves: a first pass collects the NIPs
+        # the entries name (reasons, before/after values), batch by batch, keeping memory flat.
+        named: set[str] = set()
+        for chunk in export_csv(database, filters):
+            named |= nips_in(chunk)
+        record_read(request, me, "export", named, rows=count, filter=read)
         record_export(
             database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=count,
             channel="console", client_address=client_address(request),
@@ -281,6 +310,7 @@ def audit_download(
             stream, media_type=CSV, headers={"content-disposition": f'attachment; filename="{name}"'}
         )
     rows, count = export_rows(database, filters), count_audit(database, filters)
+    record_read(request, me, "export", nips_in(rows), rows=len(rows), filter=read)
     record_export(
         database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=len(rows),
         channel="console", client_address=client_address(request),
@@ -288,9 +318,11 @@ def audit_download(
     zone = _zone(request)
     table: list[list[Any]] = [
         [_(key) for key in AUDIT_HEADERS],
-        *([e["id"], _local(e["at"], zone), e["actor_name"], action_words(_, e["action"]), e["action"],
-           e["object_type"], e["object_id"],
-           "\n".join(change_text(_, e["object_type"], c) for c in changes(e["before"], e["after"])),
+        *([e["id"], _local(e["at"], zone), actor_words(_, e["actor_name"]), action_words(_, e["action"]),
+           e["action"],
+           object_words(_, e["object_type"]), e["object_id"],
+           "\n".join(change_text(_, e["object_type"], c, zone=zone)
+                     for c in changes(e["before"], e["after"])),
            e["reason"], e["channel"], e["client_address"], _json(e["before"]), _json(e["after"])]
           for e in rows),
     ]  # fmt: skip

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
+from sbt_sync.console.web import PathId, check_csrf, client_address, console, flash, language, render, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
 from sbt_sync.imut import report as ir
@@ -163,7 +163,7 @@ def report(
 
 
 @router.get("/imut/{finding_id}", response_class=HTMLResponse)
-def finding(request: Request, finding_id: int, me: Viewer) -> Response:
+def finding(request: Request, finding_id: PathId, me: Viewer) -> Response:
     elections, workdays = _calendars(request)
     detail = finding_detail(
         console(request).database, finding_id, elections=elections, workdays=workdays, sources=me.sources,
@@ -179,7 +179,7 @@ def finding(request: Request, finding_id: int, me: Viewer) -> Response:
 @router.post("/imut/{finding_id}/decide", dependencies=[Depends(check_csrf)])
 def decide(
     request: Request,
-    finding_id: int,
+    finding_id: PathId,
     me: Actor,
     choice: Annotated[str, Form(pattern="^(investigate|confirm|dismiss)$")],
     reason: Annotated[str, Form(max_length=2000)],

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import check_csrf, console, flash, language, render, require
+from sbt_sync.console.web import PathId, check_csrf, console, flash, language, render, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.models.letters import LetterStep, MailState
 from sbt_sync.errors import SbtError
@@ -92,7 +92,7 @@ def letters(
 
 
 @router.get("/letters/{letter_id}", response_class=HTMLResponse)
-def letter(request: Request, letter_id: int, me: Viewer) -> Response:
+def letter(request: Request, letter_id: PathId, me: Viewer) -> Response:
     with console(request).database.session() as session:
         detail = letter_detail(session, letter_id)
         shown = letter_nips(session, letter_id)  # the cases' NIPs (the page shows them masked)
@@ -103,7 +103,7 @@ def letter(request: Request, letter_id: int, me: Viewer) -> Response:
 
 
 @router.get("/letters/{letter_id}/pdf")
-def pdf(request: Request, letter_id: int, me: Viewer) -> Response:
+def pdf(request: Request, letter_id: PathId, me: Viewer) -> Response:
     """The letter's PDF exactly as stored (the bytes that were mailed), its sha256 in a header."""
     with console(request).database.session() as session:
         found = letter_pdf(session, letter_id)
@@ -142,7 +142,7 @@ def _act_on(request: Request, letter_id: int, me: Principal, reason: str, *, act
 
 @router.post("/letters/{letter_id}/release", dependencies=[Depends(check_csrf)])
 def release(
-    request: Request, letter_id: int, me: Actor, reason: Annotated[str, Form(max_length=2000)]
+    request: Request, letter_id: PathId, me: Actor, reason: Annotated[str, Form(max_length=2000)]
 ) -> Response:
     """Release a letter held for review; the notifier sends it on its next run."""
     return _act_on(request, letter_id, me, reason, action="release")
@@ -150,7 +150,7 @@ def release(
 
 @router.post("/letters/{letter_id}/retry", dependencies=[Depends(check_csrf)])
 def retry(
-    request: Request, letter_id: int, me: Actor, reason: Annotated[str, Form(max_length=2000)]
+    request: Request, letter_id: PathId, me: Actor, reason: Annotated[str, Form(max_length=2000)]
 ) -> Response:
     """Make a parked letter due again (with its instansi's current PIC addresses if it had none)."""
     if not reason.strip():

@@ -19,7 +19,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import check_csrf, client_address, console, flash, language, render, require
+from sbt_sync.console.web import (
+    ID_MAX,
+    PathId,
+    QueryId,
+    check_csrf,
+    client_address,
+    console,
+    flash,
+    language,
+    render,
+    require,
+)
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
@@ -74,10 +85,10 @@ def _own_record(request: Request, case_id: int, kind: str, record: int | None) -
 @router.get("/cases/{case_id}/correct", response_class=HTMLResponse)
 def choose(
     request: Request,
-    case_id: int,
+    case_id: PathId,
     me: Annotated[Principal, Depends(require("cases.act"))],
     kind: Kind,
-    record: Annotated[int | None, Query(ge=1)] = None,
+    record: QueryId = None,
     q: Text = "",
     q_name: Text = "",
     q_nip: Text = "",
@@ -153,12 +164,12 @@ def _request(
 @router.get("/cases/{case_id}/correct/preview", response_class=HTMLResponse)
 def preview(
     request: Request,
-    case_id: int,
+    case_id: PathId,
     me: Annotated[Principal, Depends(require("cases.act"))],
     kind: Kind,
-    record: Annotated[int | None, Query(ge=1)] = None,
-    target_record: Annotated[int | None, Query(ge=1)] = None,
-    target_case: Annotated[int | None, Query(ge=1)] = None,
+    record: QueryId = None,
+    target_record: QueryId = None,
+    target_case: QueryId = None,
     target_nip: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
     """What the correction would change at the next cycle, and the form that confirms it."""
@@ -186,12 +197,12 @@ def preview(
 @router.post("/cases/{case_id}/correct", dependencies=[Depends(check_csrf)])
 def confirm(
     request: Request,
-    case_id: int,
+    case_id: PathId,
     me: Annotated[Principal, Depends(require("cases.act"))],
     kind: Annotated[str, Form(pattern="^(move_record|assign_person|split|merge)$")],
-    record: Annotated[int, Form(ge=1)],
+    record: Annotated[int, Form(ge=1, le=ID_MAX)],
     reason: Reason = "",
-    target_record: Annotated[int | None, Form(ge=1)] = None,
+    target_record: Annotated[int | None, Form(ge=1, le=ID_MAX)] = None,
     target_nip: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     _ = _words(request)
@@ -233,8 +244,8 @@ def _error(request: Request, exc: SbtError) -> str:
 @router.post("/cases/{case_id}/corrections/{correction_id}/undo", dependencies=[Depends(check_csrf)])
 def undo(
     request: Request,
-    case_id: int,
-    correction_id: int,
+    case_id: PathId,
+    correction_id: PathId,
     me: Annotated[Principal, Depends(require("cases.act"))],
     reason: Reason = "",
 ) -> Response:
@@ -254,7 +265,7 @@ def undo(
 @router.post("/conflicts/{conflict_id}/reopen", dependencies=[Depends(check_csrf)])
 def reopen(
     request: Request,
-    conflict_id: int,
+    conflict_id: PathId,
     me: Annotated[Principal, Depends(require("conflicts.act"))],
     reason: Reason = "",
 ) -> Response:

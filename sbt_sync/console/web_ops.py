@@ -4,11 +4,14 @@ approvals, drift) and the audit log (its downloads: :mod:`sbt_sync.console.web_e
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +19,8 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import (
+    ID_MAX,
+    PathId,
     check_csrf,
     client_address,
     console,
@@ -30,9 +35,11 @@ from sbt_sync.console.web_exports import (
     AuditQuery,
     EntryQuery,
     action_words,
+    actor_words,
     audit_filter,
     change_value,
     field_label,
+    object_words,
 )
 from sbt_sync.db.models import OutboxEntry, SiasnObservation
 from sbt_sync.errors import SbtError
@@ -66,7 +73,7 @@ def quarantine(
         limit=PAGE, offset=(page - 1) * PAGE,
     )  # fmt: skip
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
-    record_read(request, me, "quarantine", [q.value for q in rows if q.column == "nip"],
+    record_read(request, me, "quarantine", nips_in(rows),
                 filter={"source": source, "status": status, "page": page})  # fmt: skip
     return render(
         request, "quarantine.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
@@ -78,7 +85,7 @@ def quarantine(
 @router.post("/quarantine/{row_id}/status", dependencies=[Depends(check_csrf)])
 def quarantine_status(
     request: Request,
-    row_id: int,
+    row_id: PathId,
     me: Annotated[Principal, Depends(require("quarantine.act"))],
     status: Annotated[str, Form(pattern="^(fixed_upstream|ignored|open)$")],
     reason: Annotated[str, Form(max_length=2000)],
@@ -162,7 +169,7 @@ def _decide_push(
 @router.post("/push/approvals/{approval_id}/approve", dependencies=[Depends(check_csrf)])
 def approve_push(
     request: Request,
-    approval_id: int,
+    approval_id: PathId,
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -172,7 +179,7 @@ def approve_push(
 @router.post("/push/approvals/{approval_id}/reject", dependencies=[Depends(check_csrf)])
 def reject_push(
     request: Request,
-    approval_id: int,
+    approval_id: PathId,
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
@@ -184,7 +191,7 @@ def retry_push(
     request: Request,
     me: Annotated[Principal, Depends(require("push.act"))],
     reason: Annotated[str, Form(max_length=2000)],
-    ids: Annotated[list[int] | None, Form()] = None,
+    ids: Annotated[list[Annotated[int, Field(ge=1, le=ID_MAX)]] | None, Form()] = None,
 ) -> Response:
     return _push_action(
         request, "retry",
@@ -218,5 +225,7 @@ def audit(
                  "object_id": object_id or "", "since": since or "", "until": until or "", "entry": entry},
         csv_url="/audit.csv" + (f"?{query}" if query else ""),
         xlsx_url="/audit.xlsx" + (f"?{query}" if query else ""),
-        audit_action=action_words, audit_field=field_label, audit_value=change_value,
+        audit_action=action_words, audit_actor=actor_words, audit_field=field_label,
+        audit_object=object_words,
+        audit_value=partial(change_value, zone=ZoneInfo(console(request).settings.schedule.timezone)),
     )  # fmt: skip

@@ -15,7 +15,7 @@ from sbt_sync.console import charts
 from sbt_sync.console.holds import explain_hold
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import console, language, render, require
+from sbt_sync.console.web import PathId, console, language, render, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.golden import CASE_STATUSES
@@ -98,7 +98,7 @@ def cases(
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_detail(
-    request: Request, case_id: int, me: Annotated[Principal, Depends(require("cases.view"))]
+    request: Request, case_id: PathId, me: Annotated[Principal, Depends(require("cases.view"))]
 ) -> Response:
     database = console(request).database
     timeline = case_timeline(database, case_id, sources=me.sources)

@@ -3,8 +3,9 @@ with the purpose of the request and get everything the product holds about that 
 the same report as ``sbt-sync pdp subject`` (:mod:`sbt_sync.pdp.subject`).
 
 The NIP is posted (CSRF), never put in a URL; the request is recorded in the access log as a
-``subject_report`` read with its purpose before the report is built, so the report lists itself among
-the reads. Only admins (``pdp.subject``): the report shows every agency's records of the person.
+``subject_report`` read with its purpose and every NIP the report holds (only the subject's: the report
+leaves other people out) before the reads section is filled, so the report lists itself among the reads.
+Only admins (``pdp.subject``): the report shows every agency's records of the person.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import check_csrf, console, language, render, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
-from sbt_sync.pdp.access import access_key, reads_of
+from sbt_sync.pdp.access import access_key, nips_in, reads_of
 from sbt_sync.pdp.subject import gather_subject, valid_nip
 from sbt_sync.pdp.subject_render import to_json, to_pdf
 
@@ -51,10 +52,13 @@ def subject_report(
     if not purpose.strip():
         return render(request, "pdp_subject.html", me, 400, error=_("pdp.subject.purpose_required"),
                       purpose=purpose, format=format)  # fmt: skip
-    record_read(request, me, "subject_report", [number], purpose=purpose.strip(), target=PATH)
+    with console(request).database.session() as session:
+        report = gather_subject(session, number)
+    shown = nips_in(report.as_dict()) | {number}
+    record_read(request, me, "subject_report", shown, purpose=purpose.strip(), target=PATH)
     key = access_key(console(request).settings)
     with console(request).database.session() as session:
-        report = gather_subject(session, number, reads_of=lambda s, n: reads_of(s, n, key=key))
+        report.sections["reads"] = reads_of(session, number, key=key)
     name = f"subjek-{mask_nip(number)[-4:]}"
     if format == "json":
         return Response(to_json(report), media_type="application/json",

@@ -1,7 +1,8 @@
 """The console's words for downloads, decisions in words and the audit log's changes (issue 19, items 4
 and 5): each key maps to its (Indonesian, English) text, merged into :data:`sbt_sync.console.i18n.MESSAGES`.
 
-``auditaction.<code>`` names an audit action (an unknown code shows as itself), ``auditfield.<name>`` a
+``auditaction.<code>`` names an audit action (an unknown code shows as itself), ``auditobject.<type>`` what
+an entry is about (likewise), ``auditfield.<name>`` a
 field of an entry's before/after (else ``field.<name>``, else the name itself), ``decision.source.<name>`` a
 source as its agency calls it.
 """
@@ -117,6 +118,23 @@ WORDS: dict[str, tuple[str, str]] = {
     "auditfield.record": ("Rekaman", "Record"),
     "auditfield.email": ("Surel", "Email"),
     "auditfield.instansi_id": ("Instansi", "Instansi"),
+    "auditfield.expires_at": ("Berlaku sampai", "Valid until"),
+    "auditfield.name": ("Nama", "Name"),
+    "audit.unknown_user": ("(nama pengguna tidak dikenal)", "(unknown user name)"),
+    # what an entry is about (an unknown type shows as itself)
+    "auditobject.case": ("Kasus", "Case"),
+    "auditobject.conflict": ("Konflik", "Conflict"),
+    "auditobject.quarantine": ("Baris karantina", "Quarantined row"),
+    "auditobject.audit": ("Log audit", "Audit log"),
+    "auditobject.session": ("Sesi", "Session"),
+    "auditobject.user": ("Pengguna", "User"),
+    "auditobject.outbox": ("Pengiriman SIASN", "SIASN push"),
+    "auditobject.push_approval": ("Persetujuan pengiriman SIASN", "SIASN push approval"),
+    "auditobject.link_correction": ("Koreksi tautan", "Link correction"),
+    "auditobject.imut_finding": ("Temuan I-MUT", "I-MUT finding"),
+    "auditobject.notification_outbox": ("Surat PPK", "PPK letter"),
+    "auditobject.pic_address": ("Alamat PIC", "PIC address"),
+    "auditobject.retention": ("Pembersihan retensi", "Retention purge"),
     # decisions in words (a resolved conflict)
     "decision.title": ("Keputusan", "Decision"),
     "decision.chosen_person": ("Dipilih: NIP {nip} ({name})", "Chosen: NIP {nip} ({name})"),

@@ -9,12 +9,17 @@ SIASN's reference, acknowledgement) and SIASN readbacks, I-MUT findings and thei
 rows, and the processing trail: the runs that touched the data and the audit entries of people's
 actions on it. Who viewed the data comes from the access log (:mod:`sbt_sync.pdp.access`) when given.
 
+Only the subject's own data goes out: a register naming several ASN keeps only the subject's own
+item(s) (the other people are counted, not shown), an identity conflict keeps only the subject among
+its candidates, and any other 18-digit NIP left in a value is replaced by :data:`OTHER_NIP`.
+
 Rendering (PDF, JSON) is :mod:`sbt_sync.pdp.subject_render`; this module only reads.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +52,7 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.errors import SbtError
+from schemas.feeds import FEEDS
 from schemas.nip import NipError, clean_nip
 
 SECTIONS = (
@@ -95,6 +101,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "audit": ("id", "at", "actor_name", "action", "object_type", "object_id", "reason", "channel"),
 }  # fmt: skip
 """The columns each section shows of its table."""
+
+OTHER_NIP = "[NIP orang lain]"
+"""What stands in the report for a NIP that is not the subject's (someone else's personal data)."""
+_NIP_RUN = re.compile(r"(?<!\d)\d{18}(?!\d)")
 
 ReadsOf = Callable[[Session, str], list[dict[str, Any]]]
 """``(session, nip) -> rows``: who viewed this person's data (the access log's own query)."""
@@ -199,7 +209,10 @@ def gather_subject(
             .order_by(RawRecordVersion.raw_record_id, RawRecordVersion.version)
         )
     )
-    put("source_records", _source_rows(raws, versions))
+    own_items: dict[tuple[int, int], set[int]] = {}
+    for row in staged:
+        own_items.setdefault((row.raw_record_id, row.raw_version), set()).add(row.item_no)
+    put("source_records", _source_rows(raws, versions, own_items, nip))
     put("cases", [_case_row(cases[i]) for i in case_ids])
     put("links", [_link_row(link) for link in links])
     provenance = session.scalars(
@@ -222,7 +235,7 @@ def gather_subject(
             .order_by(Conflict.id)
         )
     )
-    put("conflicts", [_conflict_row(c) for c in conflicts])
+    put("conflicts", [_conflict_row(c, nip) for c in conflicts])
     conflict_ids = _ids(conflicts)
     decisions = session.scalars(
         select(StewardDecision)
@@ -278,7 +291,8 @@ def gather_subject(
             .order_by(QuarantinedRow.id)
         )
     )
-    put("quarantine", [_row(q, COLUMNS["quarantine"]) for q in quarantine])
+    shared = {r.id for r in raws if len(_items(r.source, _payload(r.payload))[1]) > 1}
+    put("quarantine", [_quarantine_row(q, shared, nip) for q in quarantine])
     put("runs", _runs(session, raws, versions, actions, pushes, readbacks))
     objects = {
         "case": case_ids,
@@ -289,8 +303,54 @@ def gather_subject(
         "quarantine": _ids(quarantine),
     }
     put("audit", _audit_rows(session, objects))
+    for name, rows in report.sections.items():
+        report.sections[name] = _others_masked(rows, nip)
     put("reads", reads_of(session, nip) if reads_of is not None else [])
     return report
+
+
+def _others_masked(value: Any, nip: str) -> Any:
+    """``value`` with every 18-digit NIP other than ``nip`` in its strings replaced by :data:`OTHER_NIP`
+    (a reason, a decision or a header naming someone else)."""
+    if isinstance(value, str):
+        return _NIP_RUN.sub(lambda m: m.group(0) if m.group(0) == nip else OTHER_NIP, value)
+    if isinstance(value, dict):
+        return {k: _others_masked(v, nip) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_others_masked(v, nip) for v in value]
+    return value
+
+
+def _items(source: str, payload: Any) -> tuple[str | None, list[Any]]:
+    """The key of the list of people in a payload of ``source`` (``terlapor``: one item per person, the
+    staged row's ``item_no``) and that list; ``(None, [])`` for a feed with one person per record."""
+    spec = FEEDS.get(source)
+    if spec is None or spec.item_prefix is None or not isinstance(payload, dict):
+        return None, []
+    key = spec.item_prefix.rstrip("_")
+    people = payload.get(key)
+    return key, people if isinstance(people, list) else []
+
+
+def _own_payload(source: str, payload: Any, positions: set[int], nip: str) -> tuple[Any, int]:
+    """``payload`` with only the subject's own items (at ``positions``, the staged rows' ``item_no`` in
+    this version, or naming ``nip``) and how many other people's items were left out."""
+    key, people = _items(source, payload)
+    if key is None:
+        return payload, 0
+    own = [p for i, p in enumerate(people) if i in positions or nip in nips_in_text(p)]
+    return {**payload, key: own}, len(people) - len(own)
+
+
+def nips_in_text(value: Any) -> set[str]:
+    """The 18-digit runs in the strings of ``value`` (walked through dicts and lists)."""
+    if isinstance(value, str):
+        return set(_NIP_RUN.findall(value.replace(" ", "").replace(".", "").replace("-", "")))
+    if isinstance(value, dict):
+        return set().union(*(nips_in_text(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(nips_in_text(v) for v in value)) if value else set()
+    return set()
 
 
 def _registry_row(r: AsnRegistryEntry) -> dict[str, Any]:
@@ -306,20 +366,42 @@ def _staged_row(s: StagedRecord) -> dict[str, Any]:
                     "source_updated_at", "staged_at"))  # fmt: skip
 
 
-def _source_rows(raws: list[RawRecord], versions: list[RawRecordVersion]) -> list[dict[str, Any]]:
+def _source_rows(
+    raws: list[RawRecord],
+    versions: list[RawRecordVersion],
+    own_items: dict[tuple[int, int], set[int]],
+    nip: str,
+) -> list[dict[str, Any]]:
+    """The source records as received, each payload cut to the subject's own items; ``other_people``
+    counts the people the current payload names besides the subject (not shown)."""
+    source_of = {r.id: r.source for r in raws}
     earlier: dict[int, list[dict[str, Any]]] = {}
     for v in versions:
-        earlier.setdefault(v.raw_record_id, []).append(
-            {"version": v.version, "seen_at": _plain(v.seen_at), "payload": _payload(v.payload)}
+        payload, _ = _own_payload(
+            source_of[v.raw_record_id],
+            _payload(v.payload),
+            own_items.get((v.raw_record_id, v.version), set()),
+            nip,
         )
-    return [
-        {
-            **_row(r, ("id", "source", "record_key", "origin", "version", "first_seen_at", "last_seen_at")),
-            "payload": _payload(r.payload),
-            "earlier_versions": earlier.get(r.id, []),
-        }
-        for r in raws
-    ]
+        earlier.setdefault(v.raw_record_id, []).append(
+            {"version": v.version, "seen_at": _plain(v.seen_at), "payload": payload}
+        )
+    rows = []
+    for r in raws:
+        payload, others = _own_payload(
+            r.source, _payload(r.payload), own_items.get((r.id, r.version), set()), nip
+        )
+        rows.append(
+            {
+                **_row(
+                    r, ("id", "source", "record_key", "origin", "version", "first_seen_at", "last_seen_at")
+                ),
+                "payload": payload,
+                "other_people": others,
+                "earlier_versions": earlier.get(r.id, []),
+            }
+        )
+    return rows
 
 
 def _case_row(c: Case) -> dict[str, Any]:
@@ -334,9 +416,34 @@ def _link_row(link: CaseLink) -> dict[str, Any]:
                        "linked_by", "linked_at", "unlinked_at", "unlink_reason"))  # fmt: skip
 
 
-def _conflict_row(c: Conflict) -> dict[str, Any]:
-    return _row(c, ("id", "kind", "case_id", "staged_record_id", "field", "priority", "status", "candidates",
-                    "opened_at", "due_at", "closed_at", "reopened_reason"))  # fmt: skip
+def _conflict_row(c: Conflict, nip: str) -> dict[str, Any]:
+    """The conflict; of an identity conflict's candidates (people) only the subject is kept, with their
+    place in the list (``rank``, 1 first) and how many others were offered (``other_candidates``)."""
+    row = _row(c, ("id", "kind", "case_id", "staged_record_id", "field", "priority", "status", "candidates",
+                   "opened_at", "due_at", "closed_at", "reopened_reason"))  # fmt: skip
+    candidates = row["candidates"] if isinstance(row["candidates"], list) else []
+    people = [(i, cand) for i, cand in enumerate(candidates) if isinstance(cand, dict) and "nip" in cand]
+    if people:
+        own = [{**cand, "rank": i + 1} for i, cand in people if str(cand.get("nip")) == nip]
+        row["candidates"] = own + [
+            cand for cand in candidates if not (isinstance(cand, dict) and "nip" in cand)
+        ]
+        row["other_candidates"] = len(people) - len(own)
+    return row
+
+
+def _quarantine_row(q: QuarantinedRow, shared: set[int], nip: str) -> dict[str, Any]:
+    """The quarantined cell; on a register naming several people a cell of one person's columns (which
+    person the row does not say) keeps its value and reason only when they name the subject."""
+    row = _row(q, COLUMNS["quarantine"])
+    spec = FEEDS.get(q.source)
+    per_person = (
+        spec is not None and spec.item_prefix is not None and (q.column or "").startswith(spec.item_prefix)
+    )
+    if per_person and q.raw_record_id in shared and nip not in nips_in_text([q.value, q.reason]):
+        row["value"] = None
+        row["reason"] = "(sel milik salah satu orang lain dalam register yang sama; tidak ditampilkan)"
+    return row
 
 
 def _letter_rows(session: Session, case_ids: list[int]) -> list[dict[str, Any]]:

@@ -82,7 +82,10 @@ def to_pdf(report: SubjectReport, *, requested_by: str, purpose: str | None = No
         "Dokumen ini memuat seluruh data tentang ASN tersebut yang disimpan oleh sbt-sync: rekaman sumber "
         "sebagaimana diterima, tautan dan aturannya, nilai emas beserta asalnya, keputusan steward, "
         "langkah pengendalian dan surat, pengiriman ke SIASN beserta tanda terimanya, temuan I-MUT, serta "
-        "jejak pemrosesan (proses yang menyentuh data dan siapa yang melihatnya).",
+        "jejak pemrosesan (proses yang menyentuh data dan siapa yang melihatnya). Data orang lain yang "
+        "disebut dalam rekaman yang sama tidak dimuat: hanya jumlahnya (other_people: orang lain dalam "
+        "register yang sama; other_candidates: kandidat lain dalam konflik identitas), dan NIP orang lain "
+        "tertulis sebagai [NIP orang lain].",
         size=8,
     )
     counts = report.counts()

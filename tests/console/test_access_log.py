@@ -8,11 +8,12 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from sbt_sync.console.i18n import MESSAGES
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import PersonalDataAccess, PersonalDataAccessNip
+from sbt_sync.db.models import PersonalDataAccess, PersonalDataAccessNip, QuarantinedRow
 from sbt_sync.db.models.access import CHANNELS
 from sbt_sync.pdp.access import KINDS, access_key, nip_hash, record_read
 from tests.console.conftest import NIP_A, NIP_B, World, csrf_of
@@ -88,6 +89,61 @@ def test_an_export_records_its_row_count_and_filter(world: World) -> None:
     (read,) = _records(world)[before:]
     assert (read.kind, read.channel, read.rows) == ("export", "console", 1)
     assert read.filter == {"what": "quarantine", "format": "csv", "source": "kemendagri", "status": "all"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/quarantine",  # the page
+        "/quarantine.csv",  # the exports
+        "/quarantine.xlsx",
+        "/api/v1/quarantine",  # the API
+    ],
+)
+def test_a_quarantine_read_records_the_nips_its_cells_show_whatever_the_column_is_named(
+    world: World, path: str
+) -> None:
+    # Feeds name the NIP column their own way, and a rejected cell may hold the NIP amid other text.
+    with world.database.session() as session:
+        session.add_all([
+            QuarantinedRow(source="bawaslu", record_key="REG-Q1", column="terlapor_nip", check="nip",
+                           value=f"NIP {NIP_A}", reason="NIP contains characters other than digits"),
+            QuarantinedRow(source="kemendagri", file_name="kmd-2.csv", row_number=3, column="nipBaru",
+                           check="acceptable_nip", value=f"{NIP_B[:9]} {NIP_B[9:]}", reason="spaces"),
+        ])  # fmt: skip
+    before = len(_records(world))
+    if path.startswith("/api/"):
+        answer = world.client().get(path, headers={"Authorization": f"Bearer {world.tokens['steward']}"})
+    else:
+        answer = world.login("steward").get(path)
+    assert answer.status_code == 200
+    (read,) = _records(world)[before:]
+    assert _hashes(world, read.id) == {nip_hash(_key(world), NIP_A), nip_hash(_key(world), NIP_B)}
+    assert read.nip_count == 2
+
+
+@pytest.mark.parametrize("path", ["/audit.csv", "/audit.xlsx", "/audit", "/api/v1/audit"])
+def test_an_audit_log_read_records_the_nips_its_entries_name(world: World, path: str) -> None:
+    steward = world.login("steward")
+    resolved = steward.post(
+        f"/conflicts/{world.ids['conflict_a']}/resolve",
+        data={
+            "value": "H1",
+            "reason": f"sesuai SK PPK untuk NIP {NIP_B}",
+            "csrf_token": csrf_of(steward, "/"),
+        },
+    )
+    assert resolved.status_code == 303
+    before = len(_records(world))
+    if path.startswith("/api/"):
+        answer = world.client().get(path, headers={"Authorization": f"Bearer {world.tokens['auditor']}"})
+    else:
+        answer = world.login("auditor").get(path)
+    assert answer.status_code == 200
+    (read,) = _records(world)[before:]
+    assert nip_hash(_key(world), NIP_B) in _hashes(world, read.id)
+    if path.startswith("/audit."):
+        assert read.kind == "export" and read.rows is not None and read.rows >= 1
 
 
 def test_reading_the_access_log_is_recorded_and_a_nip_is_found_by_its_hash(world: World) -> None:

@@ -11,6 +11,7 @@ before/after as changes per field.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, date, datetime
@@ -247,7 +248,7 @@ def test_a_resolved_field_conflict_shows_the_decision_in_words_with_who_when_why
     assert f"Entri audit #{entry}" in audit
     assert audit.count('<tr id="entry-') == 1
     assert "Konflik diselesaikan" in audit
-    assert f'<a href="/conflicts/{conflict}">conflict {conflict}</a>' in audit  # back to what it changed
+    assert f'<a href="/conflicts/{conflict}">Konflik {conflict}</a>' in audit  # back to what it changed
     assert "<b>Status</b>: <del>terbuka</del> → <ins>diselesaikan</ins>" in audit
     # the basis the decision was taken on is recorded beside the change, not shown as removed
     assert '<li class="muted"><b>Dasar keputusan (hash)</b>: b-a</li>' in audit
@@ -305,3 +306,36 @@ def test_the_clis_recap_files_are_the_dashboards_downloads(
         widths = {k: d.width for k, d in cli_sheet.column_dimensions.items()}
         assert widths == {k: d.width for k, d in web_sheet.column_dimensions.items()} and widths
     assert (tmp_path / "r.csv").read_bytes() == steward.get("/recap.csv").content
+
+
+def _visible(page: str) -> str:
+    """A page's text as a person sees it (tags, scripts and the raw-JSON details left out)."""
+    page = re.sub(r"<(script|style|details)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_the_audit_log_names_roles_moments_objects_and_unknown_names_in_words(world: World) -> None:
+    # the world's accounts and tokens were added with the CLI: user.add (a role) and token.create
+    # (an expiry in UTC); a login is about a session, a resolution about a conflict
+    steward = world.login("steward")
+    _resolve(steward, world.ids["conflict_a"], "H1", "cek")
+    stranger = world.client()
+    stranger.post(
+        "/login", data={"username": "sandi-rahasia", "password": "x", "csrf_token": csrf_of(stranger)}
+    )
+    admin = world.login("admin")
+    shown = _visible(admin.get("/audit").text)
+    assert "Peran : – → pemantau instansi" in shown and "agency_viewer" not in shown
+    assert "Berlaku sampai" in shown and "expires_at" not in shown
+    assert re.search(r"Berlaku sampai : – → \d{4}-\d{2}-\d{2} \d{2}:\d{2} WIB", shown)
+    assert "+00:00" not in shown
+    for words in ("Sesi", "Pengguna", "Konflik 1", "(nama pengguna tidak dikenal)"):
+        assert words in shown, words
+    assert not re.search(r"\b(session|user|conflict)\b(?!\.)", shown)  # action codes stay beside words
+    assert "sandi-rahasia" not in shown
+    admin.get("/lang/en")
+    english = _visible(admin.get("/audit").text)
+    assert "Role : – → agency viewer" in english and "Valid until" in english and "Session" in english
+    table = _table(_book(admin.get("/audit.xlsx?action=user.add")).active)
+    assert {row[5] for row in table[1:]} == {"User"}  # the object in words in the sheet too
+    assert any("Role: – → agency viewer" in row[7] for row in table[1:])

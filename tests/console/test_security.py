@@ -3,6 +3,7 @@ redirects, security headers, and the audit log written with every human action."
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -66,6 +67,24 @@ def test_the_tenth_wrong_password_in_a_minute_is_throttled(world: World) -> None
         actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "session")).all()
     assert actions.count("auth.login_failed") == 9
     assert actions.count("auth.throttled") == 2
+
+
+def test_a_password_typed_as_the_username_never_reaches_the_audit_log(world: World) -> None:
+    client = world.client()
+    for attempt in (PASSWORD, PASSWORD, "steward"):  # a password in the name field twice, then a real name
+        form = {"username": attempt, "password": "wrong", "csrf_token": csrf_of(client)}
+        assert client.post("/login", data=form).status_code == 401
+    with world.database.session() as session:
+        failed = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "auth.login_failed").order_by(AuditEntry.id)
+        ).all()
+        stored = [json.dumps({c.name: getattr(e, c.name) for c in AuditEntry.__table__.columns}, default=str)
+                  for e in failed]  # fmt: skip
+    assert [e.actor_name for e in failed] == ["(unknown user)", "(unknown user)", "steward"]
+    assert not any(PASSWORD in text for text in stored)
+    # the same text typed twice is recognisable by its keyed hash, without being kept
+    assert failed[0].reason == failed[1].reason and (failed[0].reason or "").startswith("typed name hmac:")
+    assert failed[2].reason is None and failed[2].actor_id is not None
 
 
 def test_session_cookie_is_httponly_samesite_and_expires_when_idle(world: World) -> None:

@@ -12,16 +12,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
+    AuditEntry,
     Case,
     Conflict,
     PersonalDataAccess,
     PersonalDataAccessNip,
     RawRecord,
+    SanctionVersion,
     StagedRecord,
 )
 from sbt_sync.errors import ConfigError
@@ -44,7 +47,9 @@ OTHER = "199002022015022002"
 NOW = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)  # 12:00 in Jakarta
 
 
-def _count(database: Database, model: type[PersonalDataAccess] | type[PersonalDataAccessNip]) -> int:
+def _count(
+    database: Database, model: type[PersonalDataAccess] | type[PersonalDataAccessNip] | type[AuditEntry]
+) -> int:
     with database.session() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
@@ -93,6 +98,33 @@ def test_the_log_refuses_updates_and_deletes_on_both_backends(migrated_database:
     with migrated_database.session() as session:
         assert session.scalars(select(PersonalDataAccess.who)).all() == ["budi"]
         assert session.scalars(select(PersonalDataAccessNip.nip_hash)).all() == [nip_hash(KEY, NIP)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "TRUNCATE audit_log",
+        "TRUNCATE personal_data_access CASCADE",  # would take the NIP hashes with it
+        "TRUNCATE personal_data_access_nips",
+        "TRUNCATE audit_log, personal_data_access, personal_data_access_nips",
+    ],
+)
+def test_truncate_is_refused_on_the_append_only_logs_and_their_rows_stay(
+    migrated_database: Database, statement: str
+) -> None:
+    if migrated_database.dialect != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE (its DELETE FROM fires the DELETE triggers)")
+    with migrated_database.session() as session:
+        record_read(session, "budi", "cli", "case", [NIP], key=KEY)
+        session.add(AuditEntry(actor_name="admin", action="user.add", object_type="user", object_id="1"))
+    with (
+        pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"),
+        migrated_database.session() as session,
+    ):
+        session.execute(text(statement))
+    assert _count(migrated_database, AuditEntry) == 1
+    assert _count(migrated_database, PersonalDataAccess) == 1
+    assert _count(migrated_database, PersonalDataAccessNip) == 1
 
 
 def test_the_purge_is_the_one_way_records_go_and_the_guard_stands_after_it(
@@ -192,6 +224,58 @@ def _seed_conflict(database: Database) -> int:
         session.add(conflict)
         session.flush()
         return conflict.id
+
+
+def _seed_sanctions(database: Database) -> None:
+    """CASE-1 (person NIP) with a sanction version, and a steward's version whose case was removed,
+    waiting for person OTHER's staged record."""
+    _seed_conflict(database)
+    with database.session() as session:
+        case = session.scalars(select(Case).where(Case.case_key == "CASE-1")).one()
+        staged = StagedRecord(
+            source="idis", record_key="IDIS-9", raw_record_id=_raw(session, "IDIS-9"), raw_version=1,
+            content_hash="s9", nip=OTHER, nip_raw=OTHER, name="ASN Dua",
+        )  # fmt: skip
+        session.add(staged)
+        session.flush()
+        session.add_all([
+            SanctionVersion(case_id=case.id, version_key="2026-10-01|21", seq=1, code="21", letter_no="SK-1",
+                            decided_on=date(2026, 10, 1), source="idis", source_ref="IDIS-1", in_force=True),
+            SanctionVersion(case_id=None, version_key="steward|w", code="21", letter_no="SK-9",
+                            decided_on=date(2026, 11, 1), source="steward", entered_by="steward",
+                            reason="keberatan dikabulkan", released_records=[staged.id]),
+        ])  # fmt: skip
+
+
+def _raw(session: Session, key: str) -> int:
+    raw = RawRecord(source="idis", record_key=key, content_hash="h" + key, payload="{}")
+    session.add(raw)
+    session.flush()
+    return raw.id
+
+
+@pytest.mark.parametrize(
+    ("command", "person"),
+    [
+        (["sanctions", "list", "CASE-1"], NIP),  # the case's discipline record
+        (["sanctions", "list", "CASE-1", "--json"], NIP),
+        (["sanctions", "waiting"], OTHER),  # a removed case's version: the records it follows
+        (["sanctions", "waiting", "--json"], OTHER),
+    ],
+)
+def test_listing_sanction_versions_is_a_recorded_read_of_the_persons_record(
+    migrated_database: Database, project_dir: Path, command: list[str], person: str
+) -> None:
+    _seed_sanctions(migrated_database)
+    runner = CliRunner(env={"SBT_DATABASE_URL": migrated_database.url})
+    shown = runner.invoke(app, ["--config", str(project_dir / "sbt.yaml"), *command])
+    assert shown.exit_code == 0, shown.output
+    settings = load_settings(project_dir / "sbt.yaml", env={"SBT_DATABASE_URL": migrated_database.url})
+    with migrated_database.session() as session:
+        (read,) = session.scalars(select(PersonalDataAccess)).all()
+        hashes = set(session.scalars(select(PersonalDataAccessNip.nip_hash)))
+    assert (read.channel, read.kind, read.target) == ("cli", "case", "sbt-sync sanctions " + command[1])
+    assert hashes == {nip_hash(access_key(settings), person)}
 
 
 def test_cli_reads_are_recorded_and_listing_the_log_is_a_read_too(
