@@ -438,6 +438,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "links.applied_at": ("diterapkan", "applied"),
     "links.next_cycle": ("diterapkan pada siklus berikutnya", "applied at the next cycle"),
     "links.undo": ("Batalkan", "Undo"),
+    "links.undo_title": ("Pratinjau pembatalan koreksi #{id}", "Preview: undo correction #{id}"),
+    "links.undo_hint": (
+        "Membatalkan koreksi membuat siklus berikutnya menautkan rekamannya seperti yang dilakukan mesin. "
+        "Inilah akibatnya pada kasus dan tanda blokir; belum ada yang disimpan.",
+        "Undoing the correction makes the next cycle link its records as the machine would. This is what it "
+        "does to the cases and the block flags; nothing is recorded yet.",
+    ),
+    "links.undo_confirm": ("Batalkan koreksi", "Undo the correction"),
+    "links.reopen_title": ("Pratinjau membuka kembali konflik #{id}", "Preview: reopen conflict #{id}"),
+    "links.reopen_preview": ("Lihat akibatnya, lalu buka kembali", "See what it changes, then reopen"),
+    "links.reopen_preview_hint": (
+        "Keputusan ini berhenti berlaku pada siklus berikutnya dan konflik kembali ke antrean. Inilah "
+        "akibatnya pada kasus dan tanda blokir; belum ada yang disimpan.",
+        "The decision stops applying at the next cycle and the conflict waits in the queue again. This is "
+        "what it does to the cases and the block flags; nothing is recorded yet.",
+    ),
     "links.reopen": ("Buka kembali keputusan", "Reopen the decision"),
     "links.reopen_hint": (
         "Keputusan berhenti berlaku pada siklus berikutnya dan konflik kembali ke antrean.",

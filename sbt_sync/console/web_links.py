@@ -2,10 +2,10 @@
 nobody), split it into a case of its own, merge two cases; undo a correction; reopen a resolved
 decision (:mod:`sbt_sync.steward.links`).
 
-Every correction goes through a preview first: choosing the target and previewing are GETs that
-change nothing stored (the preview runs the reconciliation and the policy in a rolled-back
-transaction), and only the confirm form, with its reason and CSRF token, records the correction. Only
-stewards and admins reach these routes (``cases.act``).
+Every correction, undo and reopening goes through a preview first: choosing the target and previewing
+are GETs that change nothing stored (the preview runs the reconciliation and the policy in a
+rolled-back transaction), and only the confirm form, with its reason and CSRF token, records it. Only
+stewards and admins reach these routes (``cases.act``, ``conflicts.act``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.cases import case_visible_to, list_cases
 from sbt_sync.steward.conflicts import conflict_visible
 from sbt_sync.steward.links import (
+    Consequence,
     CorrectionKind,
     CorrectionRequest,
     case_records,
@@ -45,6 +46,8 @@ from sbt_sync.steward.links import (
     describe_records,
     parse_person,
     preview_correction,
+    preview_reopen,
+    preview_undo,
     reopen_decision,
     undo_correction,
 )
@@ -239,6 +242,74 @@ def _error(request: Request, exc: SbtError) -> str:
     text = str(exc)
     key = next((k for fragment, k in REFUSALS if fragment in text), None)
     return _words(request)(key) if key else text
+
+
+def _decision_preview(
+    request: Request,
+    me: Principal,
+    consequence: Consequence,
+    *,
+    title: str,
+    hint: str,
+    action: str,
+    confirm: str,
+    back: str,
+    back_label: str,
+) -> Response:
+    """The consequence of an undo or a reopening, and the form (reason, CSRF) that records it."""
+    shown = [*consequence.cases_before.values(), *consequence.cases_after.values()]
+    record_read(request, me, "source_record", nips_in(consequence))
+    return render(
+        request, "decision_preview.html", me, c=consequence, title=title, hint=hint, action=action,
+        confirm=confirm, back=back, back_label=back_label,
+        records=describe_records(console(request).database, {i for members in shown for i in members}),
+    )  # fmt: skip
+
+
+@router.get("/cases/{case_id}/corrections/{correction_id}/undo", response_class=HTMLResponse)
+def undo_preview(
+    request: Request,
+    case_id: PathId,
+    correction_id: PathId,
+    me: Annotated[Principal, Depends(require("cases.act"))],
+) -> Response:
+    """What undoing the correction would change at the next cycle, and the form that records it."""
+    _ = _words(request)
+    _case_records(request, case_id)
+    ctx = console(request)
+    try:
+        consequence = preview_undo(ctx.database, ctx.settings, correction_id)
+    except SbtError as exc:
+        flash(request, "error", _error(request, exc))
+        return RedirectResponse(f"/cases/{case_id}#corrections", 303)
+    return _decision_preview(
+        request, me, consequence, title=_("links.undo_title").format(id=correction_id),
+        hint=_("links.undo_hint"), action=f"/cases/{case_id}/corrections/{correction_id}/undo",
+        confirm=_("links.undo_confirm"), back=f"/cases/{case_id}#corrections", back_label=_("case.title"),
+    )  # fmt: skip
+
+
+@router.get("/conflicts/{conflict_id}/reopen", response_class=HTMLResponse)
+def reopen_preview(
+    request: Request,
+    conflict_id: PathId,
+    me: Annotated[Principal, Depends(require("conflicts.act"))],
+) -> Response:
+    """What reopening the conflict would change at the next cycle, and the form that records it."""
+    _ = _words(request)
+    ctx = console(request)
+    if not conflict_visible(ctx.database, conflict_id, None):
+        raise HTTPException(404, _("error.not_found"))
+    try:
+        consequence = preview_reopen(ctx.database, ctx.settings, conflict_id)
+    except SbtError as exc:
+        flash(request, "error", _error(request, exc))
+        return RedirectResponse(f"/conflicts/{conflict_id}", 303)
+    return _decision_preview(
+        request, me, consequence, title=_("links.reopen_title").format(id=conflict_id),
+        hint=_("links.reopen_preview_hint"), action=f"/conflicts/{conflict_id}/reopen",
+        confirm=_("links.reopen"), back=f"/conflicts/{conflict_id}", back_label=_("conflicts.title"),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/corrections/{correction_id}/undo", dependencies=[Depends(check_csrf)])

@@ -221,10 +221,16 @@ def test_steward_assigns_a_wrongly_linked_record_to_the_right_asn_and_siasn_foll
         page.goto(case_url)
         correction = page.locator("#corrections tbody tr").filter(has_text=REASON)
         expect(correction).to_contain_text("aktif")
-        correction.get_by_label("Alasan").fill(UNDO_REASON)
-        correction.get_by_role("button", name="Batalkan").click()
+        correction.get_by_role("link", name="Batalkan").click()
+        # The undo's consequence first: M blocked again, B unblocked; nothing recorded yet.
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Pratinjau pembatalan koreksi")
+        expect(page.locator("ul.flag-changes li.block")).to_have_count(1)
+        expect(page.locator("ul.flag-changes li.unblock")).to_have_count(1)
+        page.screenshot(path=shots / "links-5-undo-preview.png", full_page=True)
+        page.get_by_label("Alasan").fill(UNDO_REASON)
+        page.get_by_role("button", name="Batalkan koreksi").click()
         expect(page.get_by_text("dibatalkan; siklus berikutnya mengembalikan tautan semula")).to_be_visible()
-        page.screenshot(path=shots / "links-5-undone.png", full_page=True)
+        page.screenshot(path=shots / "links-6-undone.png", full_page=True)
         browser.close()
 
     _cycle(s)  # the undoing: M blocked again, B unblocked

@@ -179,6 +179,12 @@ def test_confirming_records_an_audited_correction_the_case_lists_and_a_steward_c
     assert REASON in steward.get(f"/cases/{moved_to}").text
 
     undo = f"/cases/{case}/corrections/{correction_id}/undo"
+    assert f'href="{undo}"' in steward.get(f"/cases/{case}").text  # the case page leads to the preview
+    stored = desk.stored()
+    shown = steward.get(undo)  # what the undo would do to the block flags; nothing recorded yet
+    assert shown.status_code == 200 and "Pratinjau pembatalan koreksi" in shown.text
+    assert shown.text.count('class="block"') == 1 and shown.text.count('class="unblock"') == 1
+    assert f'action="{undo}"' in shown.text and desk.stored() == stored
     assert steward.post(undo, data={"reason": "salah pilih"}).status_code == 403  # no CSRF token
     refused = steward.post(undo, data={"reason": "", "csrf_token": token})
     assert refused.status_code == 303 and "Isi alasannya dulu." in steward.get(f"/cases/{case}").text
@@ -256,8 +262,13 @@ def test_a_held_case_says_why_and_a_resolved_decision_can_be_reopened(
 
     resolve_conflict(migrated_database, conflict.id, value=NIP_A, reason="nama salah ketik", actor="ani")
     page = steward.get(f"/conflicts/{conflict.id}").text
-    assert "Buka kembali keputusan" in page
-    token = csrf_of(steward, f"/conflicts/{conflict.id}")
+    assert "Buka kembali keputusan" in page and f'href="/conflicts/{conflict.id}/reopen"' in page
+    shown = steward.get(f"/conflicts/{conflict.id}/reopen")  # the consequence first, nothing recorded
+    assert shown.status_code == 200 and f"Pratinjau membuka kembali konflik #{conflict.id}" in shown.text
+    assert f'action="/conflicts/{conflict.id}/reopen"' in shown.text
+    with migrated_database.session() as session:
+        assert session.get(Conflict, conflict.id).status == "resolved"  # type: ignore[union-attr]
+    token = csrf_of(steward, f"/conflicts/{conflict.id}/reopen")
     assert (
         steward.post(
             f"/conflicts/{conflict.id}/reopen", data={"reason": "SK menyebut orang lain"}

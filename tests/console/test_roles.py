@@ -90,6 +90,10 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("POST", "/cases/{case_id}/corrections/{correction_id}/undo", f"/cases/{ca}/corrections/999999/undo",
          reason, ACT),
         ("POST", "/conflicts/{conflict_id}/reopen", f"/conflicts/{a}/reopen", reason, ACT),
+        # their previews: a correction that does not exist, a conflict not resolved: back with a flash
+        ("GET", "/cases/{case_id}/corrections/{correction_id}/undo", f"/cases/{ca}/corrections/999999/undo",
+         None, ACT),
+        ("GET", "/conflicts/{conflict_id}/reopen", f"/conflicts/{a}/reopen", None, ACT),
         ("GET", "/quarantine", "/quarantine", None, ALL),
         ("GET", "/quarantine", "/quarantine?source=kemendagri", None, OWN_AGENCY_ONLY),
         ("POST", "/quarantine/{row_id}/status", f"/quarantine/{ids['quarantine_a']}/status",
