@@ -335,6 +335,7 @@ def _urls(scene: Scene) -> list[str]:
         "{code}": ["en"],
         "{finding_id}": [ids["imut"]],
         "{letter_id}": [999999],  # BKN's letters: a viewer is refused every letter route anyway
+        "{correction_id}": [999999],  # undoing a correction: stewards and admins only
     }
     urls: list[str] = []  # the routers' routes too, as tests/console/test_roles.py collects them
     for route in routes:
