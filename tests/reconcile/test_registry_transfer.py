@@ -5,18 +5,16 @@ filters read them from the case."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, Case
-from sbt_sync.ingest.registry import lookup_registry, registry_row
+from sbt_sync.db.models import Case
+from sbt_sync.ingest.registry import lookup_registry
 from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import load_settings
 from tests.conftest import REPO_ROOT
-from tests.reconcile.test_sanction_revisions_db import NIP, REC, REG, _stage
+from tests.reconcile.test_sanction_revisions_db import NIP, _world
 from tests.support.registry import registry_item
 
 pytestmark = pytest.mark.integration
@@ -32,15 +30,7 @@ def test_a_transfer_only_the_registry_reports_reaches_the_case_in_one_cycle(
     migrated_database: Database,
 ) -> None:
     database, settings = migrated_database, load_settings(REPO_ROOT / "sbt.yaml", env={})
-    with database.session() as session:
-        session.execute(insert(AsnRegistryEntry), [registry_row(registry_item(NIP, "BUDI SANTOSO"))])
-    _stage(database, "bawaslu", REG, event_code="PILKADA-2024", register_no=REG,
-           fields={"record_type": "finding", "register_status": "diteruskan"},
-           source_updated_at=datetime(2024, 10, 2, tzinfo=UTC))  # fmt: skip
-    _stage(database, "bkn_wasdal", REC, event_code="PILKADA-2024", register_no=REG, recommendation_no=REC,
-           fields={"record_type": "recommendation", "verification_result": "terbukti",
-                   "recommendation_date": "2024-11-01", "recommended_sanction": "25"},
-           source_updated_at=datetime(2024, 11, 1, tzinfo=UTC))  # fmt: skip
+    _world(database)  # the ASN in the registry, a Bawaslu finding and a proven recommendation
     reconcile_database(database, settings)
     kanreg, instansi, version = _case(database)
     assert (kanreg, instansi) == ("II", "ID-Sampang")
