@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -50,6 +51,9 @@ class StagingResult:
     staged_new: int = 0
     staged_changed: int = 0
     staged_unchanged: int = 0
+    stale: int = 0
+    """Records whose new version the source dated before the one staged (``versions_by_updated_at``):
+    kept raw, not staged."""
     withdrawn: int = 0
     quarantined_rows: int = 0
     quarantined_records: int = 0
@@ -97,6 +101,7 @@ _COUNTS = (
     "staged_new",
     "staged_changed",
     "staged_unchanged",
+    "stale",
     "withdrawn",
     "quarantined_rows",
     "quarantined_records",
@@ -166,7 +171,9 @@ def stage_pending(
         for raws, chunk in chunks:
             first = not result.validated
             with paused_gc(), database.session() as session:
-                stage_chunk(session, source, raws, chunk, result)
+                stage_chunk(
+                    session, source, raws, chunk, result, versions_by_updated_at=feed.versions_by_updated_at
+                )
             if first:
                 ensure_statistics(database, _RAW_TABLE, _STAGED_TABLE, _QUARANTINE_TABLE)
     return result
@@ -204,6 +211,7 @@ def stage_chunk(
     *,
     mark_validated: bool = True,
     fresh_ids: Collection[int] = frozenset(),
+    versions_by_updated_at: bool = False,
 ) -> None:
     """Stage one validated chunk of raw rows with set-based statements: one bulk INSERT of
     quarantine entries, one of new staged rows, and bulk UPDATEs by primary key of changed rows.
@@ -211,6 +219,8 @@ def stage_chunk(
     ``mark_validated`` records the versions as validated (a caller that landed them as validated in
     this transaction says False); ``fresh_ids`` are records first landed in this transaction, which
     no quarantine entry or staged row can refer to yet, so they are not looked up.
+    ``versions_by_updated_at`` (the feed's flag): a version the source dated before the staged one is
+    stale and leaves the staged rows as they are (``_stale_versions``).
     """
     outcome = chunk.outcome
     by_id = {raw.id: raw for raw in raws}
@@ -254,17 +264,22 @@ def stage_chunk(
                     StagedRecord.raw_version,
                     StagedRecord.content_hash,
                     StagedRecord.withdrawn,
+                    StagedRecord.source_updated_at,
                 ).where(one_of(session, StagedRecord.raw_record_id, known))
             ).all()
             if known
             else ()
         )
     }
+    stale = _stale_versions(existing, chunk.staged) if versions_by_updated_at and existing else set()
+    result.stale += len(stale)
     produced: set[tuple[int, int]] = set()
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     version_bumps: list[dict[str, Any]] = []
     for staged in chunk.staged:
+        if staged.raw_id in stale:
+            continue
         raw, digest, values = by_id[staged.raw_id], staged.content_hash, staged.values
         produced.add((raw.id, staged.item_no))
         row = existing.get((raw.id, staged.item_no))
@@ -293,7 +308,7 @@ def stage_chunk(
     # Items a new version no longer carries are withdrawn; items that failed keep their last good row.
     withdrawals: list[dict[str, Any]] = []
     for (raw_id, item_no), row in existing.items():
-        if (raw_id, item_no) in produced or row.withdrawn:
+        if (raw_id, item_no) in produced or row.withdrawn or raw_id in stale:
             continue
         failed = failed_items.get(raw_id, set())
         if item_no in failed or None in failed:
@@ -311,6 +326,35 @@ def stage_chunk(
             .values(validated_version=RawRecord.version)
             .execution_options(synchronize_session=False)
         )
+
+
+def _stale_versions(existing: dict[tuple[int, int], Any], staged: list[StagedValues]) -> set[int]:
+    """Raw records whose validated version the source dated (``source_updated_at``) strictly before
+    what their staged rows already hold: a lagging replica or a restored backup serving an old state.
+    Such a version stays in the raw history but does not replace, add or withdraw a staged row. A
+    version with no date, or a record with no dated staged row, is never stale."""
+    held: dict[int, datetime] = {}
+    for (raw_id, _), row in existing.items():
+        at = _aware(row.source_updated_at)
+        if at is not None and not row.withdrawn and (raw_id not in held or at > held[raw_id]):
+            held[raw_id] = at
+    offered: dict[int, datetime | None] = {}
+    for item in staged:
+        at = _aware(item.values.get("source_updated_at"))
+        if item.raw_id in offered and offered[item.raw_id] is None:
+            continue
+        previous = offered.get(item.raw_id)
+        offered[item.raw_id] = at if at is None or previous is None else max(at, previous)
+    return {
+        raw_id for raw_id, at in offered.items() if at is not None and raw_id in held and at < held[raw_id]
+    }
+
+
+def _aware(value: Any) -> datetime | None:
+    """An instant as an aware datetime (SQLite returns stored UTC instants naive)."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def current_versions(

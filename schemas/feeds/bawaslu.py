@@ -93,4 +93,5 @@ FEED = FeedSpec(
     rows=rows,
     to_staged=to_staged,
     item_prefix="terlapor_",
+    versions_by_updated_at=True,
 )

@@ -62,5 +62,10 @@ def to_staged(row: Row) -> Staged:
 
 
 FEED = FeedSpec(
-    source="bkn_wasdal", model=BknWasdalFeed, key_column="id", rows=single_row, to_staged=to_staged
+    source="bkn_wasdal",
+    model=BknWasdalFeed,
+    key_column="id",
+    rows=single_row,
+    to_staged=to_staged,
+    versions_by_updated_at=True,
 )

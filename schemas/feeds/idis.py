@@ -48,4 +48,11 @@ def to_staged(row: Row) -> Staged:
     )
 
 
-FEED = FeedSpec(source="idis", model=IdisFeed, key_column="id", rows=single_row, to_staged=to_staged)
+FEED = FeedSpec(
+    source="idis",
+    model=IdisFeed,
+    key_column="id",
+    rows=single_row,
+    to_staged=to_staged,
+    versions_by_updated_at=True,
+)

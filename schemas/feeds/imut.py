@@ -103,4 +103,11 @@ def to_staged(row: Row) -> Staged:
     )
 
 
-FEED = FeedSpec(source="imut", model=ImutFeed, key_column="id", rows=single_row, to_staged=to_staged)
+FEED = FeedSpec(
+    source="imut",
+    model=ImutFeed,
+    key_column="id",
+    rows=single_row,
+    to_staged=to_staged,
+    versions_by_updated_at=True,
+)
