@@ -7,6 +7,7 @@ exactly once per distinct content and a crash mid-file processes it again from s
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -36,9 +37,10 @@ from sbt_sync.db.models import (
     SourceCursor,
     StagedRecord,
 )
-from sbt_sync.ingest.bulk import ensure_statistics
+from sbt_sync.ingest.bulk import ensure_statistics, one_of
 from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
 from sbt_sync.ingest.collector import paused_gc
+from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
 from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch, source_cursor
 from sbt_sync.ingest.prefetch import Ahead, prefetched
@@ -75,6 +77,8 @@ class PullResult:
     """SFTP files left for a later run because they were still being written, with why."""
     bad_rows: int = 0
     withdrawn_rows: int = 0
+    withdrawals_deferred: int = 0
+    """Rows of earlier deliveries a re-delivery lacks but kept, because it has rows it could not read."""
     cursor_before: str | None = None
     cursor_after: str | None = None
     seconds: float = 0.0
@@ -201,7 +205,14 @@ def pull_http(
                 staged = StagingResult()
                 raws, chunk = current_versions(delivery, landed.landed)
                 stage_chunk(
-                    session, source, raws, chunk, staged, mark_validated=False, fresh_ids=landed.fresh_ids
+                    session,
+                    source,
+                    raws,
+                    chunk,
+                    staged,
+                    mark_validated=False,
+                    fresh_ids=landed.fresh_ids,
+                    versions_by_updated_at=feed.versions_by_updated_at,
                 )
                 entry = session.get(IngestBatch, landed.batch_id)
                 if entry is not None:
@@ -391,7 +402,7 @@ def pull_sftp(
         if isinstance(outcome, Refusal):
             _record_refusal(database, source, outcome, run_id, result)
             continue
-        _land_file(database, source, settings, outcome, run_id, result)
+        _land_file(database, source, settings, feed, outcome, run_id, result)
     result.seconds = time.monotonic() - started
     return result
 
@@ -409,6 +420,7 @@ def _land_file(
     database: Database,
     source: str,
     settings: SftpSource,
+    feed: FeedSpec,
     delivery: Delivery,
     run_id: str | None,
     result: PullResult,
@@ -426,17 +438,31 @@ def _land_file(
     with database.session() as session:
         entry = _manifest_entry(session, source, path, delivery.file.sha256)
         entry.size, entry.mtime = remote.size, remote.mtime
+        records = _file_records(session, source, feed, name, remote.mtime, parsed)
         landed = land_batch(
             session,
             source=source,
-            records=_file_records(name, remote.mtime, parsed),
+            records=records,
             cursor=_sftp_cursor(session, source, remote.mtime, path),
             run_id=run_id,
         )
         if not refused:
             # This delivery replaces the file: what was wrong with the earlier one no longer is.
             _supersede_file_quarantine(session, source, name)
-            result.withdrawn_rows += _withdraw_missing_rows(session, source, name, parsed)
+            present = {record.key for record in records}
+            if parsed.bad_rows:
+                # A row it could not read may be one an earlier delivery had: withdraw nothing until
+                # a delivery reads whole (a bad row never costs the good row it was).
+                _restage_returning(session, source, present)
+                kept = len(_missing_rows(session, source, name, present))
+                result.withdrawals_deferred += kept
+                if kept:
+                    log.warning(
+                        "%s %s: %d earlier rows not in this delivery kept: it has %d rows it could not read",
+                        source, name, kept, len(parsed.bad_rows),
+                    )  # fmt: skip
+            else:
+                result.withdrawn_rows += _withdraw_missing_rows(session, source, name, present)
         for bad in parsed.bad_rows:
             session.add(
                 _file_quarantine(source, name, bad.row, "row_shape", bad.value, bad.reason, column=bad.column)
@@ -530,44 +556,85 @@ def _supersede_file_quarantine(session: Session, source: str, name: str) -> None
     )
 
 
-def _file_records(name: str, delivered: datetime, parsed: ParsedFile) -> Iterator[FetchedRecord]:
-    """Rows keyed by file and row: a delivered file is one document whose rows may repeat a natural
-    key (two reports on one recommendation), so the natural key cannot identify a row. A corrected
-    re-delivery of the file updates its rows in place; rows it no longer has are withdrawn."""
-    for row in parsed.rows:
-        yield FetchedRecord(
-            key=f"{name}#{row.row}"[:255],
+def _file_records(
+    session: Session, source: str, feed: FeedSpec, name: str, delivered: datetime, parsed: ParsedFile
+) -> list[FetchedRecord]:
+    """Rows keyed by file and row, the keys kept across re-deliveries (``file_keys``): a delivered file
+    is one document whose rows may repeat a natural key (two reports on one recommendation), so the
+    natural key alone cannot identify a row. A corrected re-delivery updates its rows in place, a
+    row moved keeps its key, and rows it no longer has are withdrawn."""
+    contents = [content_of(row.payload) for row in parsed.rows]
+    rows = [
+        KeyedRow(row.row, digest, _natural(row.payload, feed.key_column))
+        for row, (_, digest) in zip(parsed.rows, contents, strict=True)
+    ]
+    earlier = [
+        KeyedRow(0, digest, _natural(_loads(payload), feed.key_column), key)
+        for key, digest, payload in session.execute(
+            select(RawRecord.record_key, RawRecord.content_hash, RawRecord.payload).where(
+                RawRecord.source == source, RawRecord.record_key.startswith(f"{name}#", autoescape=True)
+            )
+        ).tuples()
+    ]
+    keys = assign_row_keys(name, rows, earlier)
+    return [
+        FetchedRecord(
+            key=key,
             payload=row.payload,
             origin=f"{name}:{row.row}",
             source_updated_at=delivered,
+            content=content,
         )
+        for row, key, content in zip(parsed.rows, keys, contents, strict=True)
+    ]
 
 
-def _withdraw_missing_rows(session: Session, source: str, name: str, parsed: ParsedFile) -> int:
-    """Withdraw the staged rows (and supersede the open quarantine) of rows an earlier delivery of
-    file ``name`` had and this one does not; returns how many rows were withdrawn."""
-    present = {f"{name}#{row.row}" for row in parsed.rows}
-    prefix = f"{name}#"
-    # A row that an earlier delivery withdrew and this one brings back unchanged must be staged again.
+def _natural(payload: Any, column: str) -> str | None:
+    value = payload.get(column) if isinstance(payload, dict) else None
+    return None if is_blank(value) else str(value).strip()
+
+
+def _loads(payload: str) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def _restage_returning(session: Session, source: str, present: set[str]) -> None:
+    """Stage again the rows an earlier delivery withdrew and this one brings back unchanged."""
     session.execute(
         update(RawRecord)
         .where(
             RawRecord.source == source,
-            RawRecord.record_key.in_(present),
+            one_of(session, RawRecord.record_key, present),
             RawRecord.id.in_(select(StagedRecord.raw_record_id).where(StagedRecord.withdrawn.is_(True))),
         )
         .values(validated_version=None)
         .execution_options(synchronize_session=False)
     )
-    stale_ids = [
+
+
+def _missing_rows(session: Session, source: str, name: str, present: set[str]) -> list[int]:
+    """Raw ids of the rows an earlier delivery of file ``name`` had and this one does not."""
+    return [
         raw_id
         for raw_id, key in session.execute(
             select(RawRecord.id, RawRecord.record_key).where(
-                RawRecord.source == source, RawRecord.record_key.startswith(prefix, autoescape=True)
+                RawRecord.source == source, RawRecord.record_key.startswith(f"{name}#", autoescape=True)
             )
         ).tuples()
         if key not in present
     ]
+
+
+def _withdraw_missing_rows(session: Session, source: str, name: str, present: set[str]) -> int:
+    """Withdraw the staged rows (and supersede the open quarantine) of rows an earlier delivery of
+    file ``name`` had and this one (whose row keys are ``present``) does not; returns how many rows
+    were withdrawn."""
+    # A row that an earlier delivery withdrew and this one brings back unchanged must be staged again.
+    _restage_returning(session, source, present)
+    stale_ids = _missing_rows(session, source, name, present)
     if not stale_ids:
         return 0
     now = utcnow()
