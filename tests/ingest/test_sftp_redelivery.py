@@ -98,18 +98,20 @@ def test_file_rows_are_documents_and_corrections_replace_them(
     ]
     assert _open_quarantine(migrated_database) == [(NAME, 3, "tanggal_sk")]
 
-    # The agency re-delivers the file corrected: the bad date fixed, the first row dropped.
+    # The agency re-delivers the file corrected: the bad date fixed, the first row dropped. Each row
+    # keeps its key (file_keys): the unchanged report stays #2 though it is now first, the corrected
+    # row is #3 again (same recommendation number), and #1 alone is withdrawn.
     fixed = BAD_DATE.replace("31-04-2024", "30-04-2024")
     sftp_env.deliveries.deliver("kemendagri", NAME, _csv(SAME_REC_DONE, fixed), T0 + timedelta(hours=2))
     sftp_env.clock.set(T0 + timedelta(hours=3))
     _ingest(sftp_env, migrated_database, tmp_path)
     assert _live(migrated_database) == [
-        (f"{NAME}#1", "sudah_dijatuhi_hukuman"),
         (f"{NAME}#2", "sudah_dijatuhi_hukuman"),
+        (f"{NAME}#3", "sudah_dijatuhi_hukuman"),
     ]
     assert _open_quarantine(migrated_database) == []
 
-    # A third delivery brings back the earlier three rows exactly: row 3 returns and is staged again.
+    # A third delivery brings back the earlier three rows exactly: row 1 returns and is staged again.
     sftp_env.deliveries.deliver(
         "kemendagri", NAME, _csv(GOOD_1, SAME_REC_DONE, fixed), T0 + timedelta(hours=4)
     )
