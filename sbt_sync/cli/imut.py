@@ -146,7 +146,8 @@ def evaluate_command(
         return
     typer.echo(
         f"{stats.actions} actions evaluated: {stats.opened} findings opened, {stats.changed} changed, "
-        f"{stats.closed} closed, {stats.reopened} reopened; open by rule {stats.open_by_rule}"
+        f"{stats.closed} closed, {stats.reopened} reopened; {stats.duplicates} duplicate deliveries of a "
+        f"decision set aside; open by rule {stats.open_by_rule}"
     )
 
 

@@ -104,6 +104,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ditutup: tindakan {action_id} tidak lagi dikirim oleh I-MUT.",
         "Closed: I-MUT no longer delivers action {action_id}.",
     ),
+    "imut.closed.duplicate": (
+        "Ditutup: tindakan {action_id} adalah pengiriman ulang SK yang sama (NIP, nomor dan tanggal SK) "
+        "dengan tindakan {original}; temuannya ada pada tindakan itu.",
+        "Closed: action {action_id} delivers the same decision (NIP, SK number and date) again as action "
+        "{original}; the findings are on that one.",
+    ),
     "imut.reopened.basis_changed": (
         "Dasar temuan berubah sejak keputusan steward ({changed}); mohon ditinjau kembali.",
         "What the finding rests on changed since the steward's decision ({changed}); please review again.",
