@@ -14,7 +14,8 @@ import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
-from sbt_sync.imut.review import StewardChoice
+from sbt_sync.imut.model import Rule
+from sbt_sync.imut.review import FindingStatus, Review, StewardChoice
 from sbt_sync.imut.run import calendars, evaluate_database
 from sbt_sync.imut.steward import FindingFilter, decide_finding, list_findings
 from sbt_sync.pdp.access import nips_in, record_cli_read
@@ -23,6 +24,24 @@ from schemas.nip import NipError, parse_nip
 app = typer.Typer(help="I-MUT findings: personnel actions around elections.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+STATUS_CHOICES = (*(s.value for s in FindingStatus), "all")
+REVIEW_CHOICES = tuple(r.value for r in Review)
+RULE_CHOICES = tuple(r.value for r in Rule)
+
+
+def _one_of(value: str | None, allowed: tuple[str, ...], option: str) -> None:
+    """A filter value is one of ``allowed``: a typo must not read as "no findings" (exit 2)."""
+    if value is not None and value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date written YYYY-MM-DD", param_hint=option) from None
 
 
 def _database(ctx: typer.Context) -> Database:
@@ -33,11 +52,9 @@ def _database(ctx: typer.Context) -> Database:
 @app.command("findings")
 def findings_command(
     ctx: typer.Context,
-    status: Annotated[str, typer.Option(help="open, closed or all.")] = "open",
-    review: Annotated[
-        str | None, typer.Option(help="pending, investigating, confirmed or dismissed.")
-    ] = None,
-    rule: Annotated[str | None, typer.Option(help="pasal_71_2, pasal_162_3, block_breach, ...")] = None,
+    status: Annotated[str, typer.Option(help=f"One of {', '.join(STATUS_CHOICES)}.")] = "open",
+    review: Annotated[str | None, typer.Option(help=f"One of {', '.join(REVIEW_CHOICES)}.")] = None,
+    rule: Annotated[str | None, typer.Option(help=f"One of {', '.join(RULE_CHOICES)}.")] = None,
     instansi: Annotated[str | None, typer.Option(help="Only findings on this instansi id.")] = None,
     event: Annotated[str | None, typer.Option(help="Only findings of this election event id.")] = None,
     nip: Annotated[str | None, typer.Option(help="Only findings on this ASN (NIP).")] = None,
@@ -49,6 +66,9 @@ def findings_command(
     """The findings queue: breaches first, then possible retaliation for investigation."""
     if language not in ("id", "en"):
         raise typer.BadParameter("language is id or en")
+    _one_of(status, STATUS_CHOICES, "--status")
+    _one_of(review, REVIEW_CHOICES, "--review")
+    _one_of(rule, RULE_CHOICES, "--rule")
     try:
         parsed = parse_nip(nip) if nip else None
     except NipError as exc:
@@ -116,9 +136,9 @@ def evaluate_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Evaluate the staged I-MUT actions against the rules and update the findings (no SIASN lookups)."""
+    day = _day(as_of, "--as-of")
     settings = state(ctx).settings()
     database = Database(settings.database_url, echo=settings.database.echo)
-    day = date.fromisoformat(as_of) if as_of else None
     stats = evaluate_database(database, settings, as_of=day, full=full)
     database.dispose()
     if as_json:
@@ -126,7 +146,8 @@ def evaluate_command(
         return
     typer.echo(
         f"{stats.actions} actions evaluated: {stats.opened} findings opened, {stats.changed} changed, "
-        f"{stats.closed} closed, {stats.reopened} reopened; open by rule {stats.open_by_rule}"
+        f"{stats.closed} closed, {stats.reopened} reopened; {stats.duplicates} duplicate deliveries of a "
+        f"decision set aside; open by rule {stats.open_by_rule}"
     )
 
 

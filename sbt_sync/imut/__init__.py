@@ -13,7 +13,8 @@ Pure:
 
 With the database:
 
-- :mod:`sbt_sync.imut.context`: block intervals (push ledger, SIASN lookups) and case references.
+- :mod:`sbt_sync.imut.blocks`: block intervals from one timeline of the push ledger and SIASN lookups.
+- :mod:`sbt_sync.imut.context`: block intervals and case references per NIP, for the rules.
 - :mod:`sbt_sync.imut.scope`: what an incremental evaluation looks at.
 - :mod:`sbt_sync.imut.store` and :mod:`sbt_sync.imut.findings_write`: evaluation into
   ``imut_findings`` (closed, never deleted; audited); :mod:`sbt_sync.imut.run` with the deployment's

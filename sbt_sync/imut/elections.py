@@ -73,9 +73,15 @@ class ElectionEvent:
 
     @property
     def ban_window(self) -> DateWindow:
-        """Pasal 71(2): 6 months before candidate determination to the end of term (open while unknown)."""
+        """Pasal 71(2): 6 months before candidate determination to the end of term. The term ends, at
+        the latest, the day before the inauguration (Pasal 162(3) runs from then), so an unknown end of
+        term is that day when the inauguration is known; open while both are unknown."""
         first = shift_months(self.candidate_determination, -BAN_MONTHS)
-        return DateWindow(first, self.end_of_term or date.max)
+        if self.end_of_term is not None:
+            return DateWindow(first, self.end_of_term)
+        if self.inauguration is not None:
+            return DateWindow(first, self.inauguration - timedelta(days=1))
+        return DateWindow(first, date.max)
 
     @property
     def post_inauguration_window(self) -> DateWindow | None:
@@ -101,6 +107,15 @@ class ElectionCalendar:
             if event.region_code == region_code:
                 chosen[event.event_id] = event
             elif event.region_code == ANY_REGION:
+                chosen.setdefault(event.event_id, event)
+        return tuple(chosen.values())
+
+    def national_events(self) -> tuple[ElectionEvent, ...]:
+        """The events' ``*`` rows, one per event id, in file order: what applies to an official who
+        governs no region (a minister, a head of a central agency)."""
+        chosen: dict[str, ElectionEvent] = {}
+        for event in self.events:
+            if event.region_code == ANY_REGION:
                 chosen.setdefault(event.event_id, event)
         return tuple(chosen.values())
 

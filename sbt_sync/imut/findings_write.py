@@ -22,8 +22,9 @@ from schemas.nip import mask_nip
 SOURCE = FEED.source
 SYSTEM_ACTOR = "sbt-sync"
 AUDIT_CHANNEL = "pipeline"
-VOLATILE = frozenset({"as_of"})
-"""Evidence and parameters that move with the day of evaluation, not with what a finding rests on."""
+VOLATILE = frozenset({"as_of", "duplicate_action_ids"})
+"""Evidence and parameters that do not change what a finding rests on: the day of evaluation, and the
+other I-MUT ids the same decision was delivered under."""
 
 
 @dataclass
@@ -31,6 +32,7 @@ class FindingStats:
     full: bool = False
     actions: int = 0
     unreadable: int = 0
+    duplicates: int = 0
     siasn_lookups: int = 0
     opened: int = 0
     changed: int = 0
@@ -50,6 +52,7 @@ class StagedAction:
     record_key: str
     raw_version: int
     action: PersonnelAction
+    staged_at: datetime | None = None
 
 
 def finding_key(action_id: str, rule: Rule | str) -> str:

@@ -77,6 +77,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{action} berlaku {effective_date} saat data NIP diblokir di SIASN (sejak {block_start}).",
         "{action} effective {effective_date} while SIASN held the NIP's data blocked (since {block_start}).",
     ),
+    "imut.reason.block_breach_decided": (
+        "{action} diputuskan {decision_date} (berlaku {effective_date}) saat data NIP diblokir di SIASN "
+        "(sejak {block_start}): menetapkan SK adalah layanan kepegawaian yang terhenti selama diblokir.",
+        "{action} decided on {decision_date} (effective {effective_date}) while SIASN held the NIP's data "
+        "blocked (since {block_start}): signing the decision is a personnel service, stopped while blocked.",
+    ),
     "imut.reason.possible_retaliation": (
         "{action} atas ASN yang tercatat dalam kasus netralitas {case_id} (sejak {known_since}), "
         "diputuskan {decision_date} oleh pimpinan instansinya dalam masa {window_first} s.d. "
@@ -97,6 +103,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.closed.withdrawn": (
         "Ditutup: tindakan {action_id} tidak lagi dikirim oleh I-MUT.",
         "Closed: I-MUT no longer delivers action {action_id}.",
+    ),
+    "imut.closed.duplicate": (
+        "Ditutup: tindakan {action_id} adalah pengiriman ulang SK yang sama (NIP, nomor dan tanggal SK) "
+        "dengan tindakan {original}; temuannya ada pada tindakan itu.",
+        "Closed: action {action_id} delivers the same decision (NIP, SK number and date) again as action "
+        "{original}; the findings are on that one.",
     ),
     "imut.reopened.basis_changed": (
         "Dasar temuan berubah sejak keputusan steward ({changed}); mohon ditinjau kembali.",

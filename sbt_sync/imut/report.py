@@ -31,7 +31,7 @@ from sbt_sync.imut.model import Rule
 from sbt_sync.imut.reasons import text
 from sbt_sync.imut.review import FindingStatus, Review
 from sbt_sync.imut.rules import watch_window
-from sbt_sync.imut.staged import UnreadableAction, personnel_action
+from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reports.compliance_render import aligned_text, write_titled_sheets
 
@@ -132,8 +132,10 @@ def _event_of(
 
 
 def _actions_in_window(session: Session, elections: ElectionCalendar) -> Counter[tuple[str, str]]:
-    """Live I-MUT actions per (event, region) whose decision falls in the event's watch window."""
+    """Live I-MUT actions per (event, region) whose decision falls in the event's watch window; a
+    decision delivered under two ids counts once."""
     counted: Counter[tuple[str, str]] = Counter()
+    seen: set[tuple[str, str, str]] = set()
     query = select(StagedRecord.record_key, StagedRecord.nip, StagedRecord.fields).where(
         StagedRecord.source == SOURCE, StagedRecord.withdrawn.is_(False)
     )
@@ -142,6 +144,11 @@ def _actions_in_window(session: Session, elections: ElectionCalendar) -> Counter
             action = personnel_action(key, nip, dict(fields or {}))
         except (UnreadableAction, KeyError, ValueError):
             continue  # the evaluation already logs and counts it
+        same = same_decision_key(action)
+        if same is not None:
+            if same in seen:
+                continue  # one decision delivered under two ids is one action
+            seen.add(same)
         region = action.decided_by.region_code
         for event in elections.events_for(region):
             if action.decision_date in watch_window(event):

@@ -111,26 +111,41 @@ def late_reporting(
 
 
 def block_breach(action: PersonnelAction, blocks: Sequence[BlockInterval]) -> Finding | None:
-    """A promotion, transfer, rotation or appointment effective on a day SIASN held the NIP blocked."""
+    """A promotion, transfer, rotation or appointment decided or effective on a day SIASN held the NIP
+    blocked. While blocked, personnel services stop (DOMAIN); signing the SK is the service, so an SK
+    signed while blocked is a breach whatever its TMT (backdated, or after the unblock), and so is an
+    SK signed before the block that takes effect while blocked. ``evidence["blocked_on"]`` says which
+    date fell in the block: ``decision``, ``effective`` or ``decision,effective``."""
     if action.kind not in BLOCKED_KINDS:
         return None
-    covering = sorted((b for b in blocks if b.covers(action.effective_date)), key=lambda b: b.start)
+    dates = {"decision": action.decision_date, "effective": action.effective_date}
+    hits = {
+        name: sorted((b for b in blocks if b.covers(day)), key=lambda b: b.start)
+        for name, day in dates.items()
+    }
+    covering = sorted((b for found in hits.values() for b in found), key=lambda b: b.start)
     if not covering:
         return None
     block = covering[0]
+    blocked_on = [name for name, found in hits.items() if found]
+    params = {
+        "action": action.kind.value,
+        "effective_date": action.effective_date.isoformat(),
+        "block_start": block.start.isoformat(),
+    }
+    key = "imut.reason.block_breach"
+    if not hits["effective"]:
+        key, params["decision_date"] = "imut.reason.block_breach_decided", action.decision_date.isoformat()
     return Finding(
         rule=Rule.BLOCK_BREACH,
         action_id=action.action_id,
         disposition=Disposition.BREACH,
         basis_key="imut.basis.block_breach",
-        reason_key="imut.reason.block_breach",
-        reason_params={
-            "action": action.kind.value,
-            "effective_date": action.effective_date.isoformat(),
-            "block_start": block.start.isoformat(),
-        },
+        reason_key=key,
+        reason_params=params,
         evidence={
             **_decision_evidence(action),
+            "blocked_on": ",".join(blocked_on),
             "block_start": block.start.isoformat(),
             "block_end": block.end.isoformat() if block.end else "",
             "block_reference": block.reference,
@@ -184,14 +199,22 @@ def evaluate(
     as_of: date,
 ) -> tuple[Finding, ...]:
     """Every finding on one action: the election rules per event of the decider's region, and the
-    block rule. ``blocks`` and ``cases`` are keyed by NIP."""
+    block rule. ``blocks`` and ``cases`` are keyed by NIP.
+
+    A decider who governs no region (a minister, a head of a central agency) is held to the
+    retaliation rule against every event's national (``*``) row: DESIGN puts no regional limit on
+    moves against ASN in neutrality cases. The regional-head rules do not concern them."""
     found: list[Finding | None] = [block_breach(action, blocks.get(action.nip, ()))]
-    for event in elections.events_for(action.decided_by.region_code):
+    region = action.decided_by.region_code
+    own_cases = cases.get(action.nip, ())
+    if region is None:
+        found += [possible_retaliation(action, event, own_cases) for event in elections.national_events()]
+    for event in elections.events_for(region):
         found += [
             pasal_71_2(action, event),
             pasal_162_3(action, event),
             late_reporting(action, event, workdays=workdays, as_of=as_of),
-            possible_retaliation(action, event, cases.get(action.nip, ())),
+            possible_retaliation(action, event, own_cases),
         ]
     return tuple(f for f in found if f is not None)
 

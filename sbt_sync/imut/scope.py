@@ -8,7 +8,8 @@ deadline). A run for the same day with the same calendars as the previous one th
   registry changed), which case reconciliation leaves to the I-MUT evaluation;
 - actions of NIPs with a push acknowledged or a SIASN lookup made since;
 - actions of NIPs with a golden case created or changed since;
-- actions whose open retaliation finding cites a case that is gone or names someone else now.
+- actions whose open retaliation finding cites a case that is gone or names someone else now;
+- the other actions of those actions' NIPs (a decision delivered twice is recognised across ids).
 
 A new day, or another calendar, is a full evaluation (:mod:`sbt_sync.imut.store`).
 """
@@ -22,7 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import Case, ImutFinding, OutboxEntry, SiasnObservation, StagedRecord
-from sbt_sync.imut.context import IMUT_OBSERVATION
+from sbt_sync.imut.blocks import IMUT_OBSERVATION
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.review import FindingStatus
 from sbt_sync.reconcile.identity.store import chunks
@@ -66,6 +67,13 @@ def changed_since(session: Session, since: datetime) -> Changed:
     )
     changed.nips.update(nip for nip in session.scalars(cases) if nip)
     changed.action_ids |= _retaliation_gone(session)
+    # The other actions of a changed action's NIP: one decision delivered under two ids is recognised
+    # only with both in view (:func:`sbt_sync.imut.staged.same_decision_key`).
+    for chunk in chunks(sorted(changed.action_ids)):
+        nips = select(StagedRecord.nip).where(
+            StagedRecord.source == FEED.source, StagedRecord.record_key.in_(chunk)
+        )
+        changed.nips.update(nip for nip in session.scalars(nips) if nip)
     return changed
 
 

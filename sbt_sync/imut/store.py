@@ -13,6 +13,10 @@ Then it writes only differences (:mod:`sbt_sync.imut.findings_write`):
 - a finding of an evaluated action that the rules no longer give is ``closed`` with the reason, never
   deleted; one that holds again is ``open`` again.
 
+One decision delivered under several I-MUT ids (same NIP, SK number and decision date) is evaluated
+once, as the id delivered first; its findings list the other ids (``duplicate_action_ids``, not part
+of the basis), and findings the other ids had are closed saying whose duplicates they are.
+
 Every insert, change, close and reopen writes an audit entry (NIPs masked). The I-MUT rows'
 ``needs_reconcile`` flag (case reconciliation skips them) is cleared here, except for rows whose NIP
 still waits for a SIASN lookup. Each run leaves an ``imut_evaluations`` row.
@@ -20,6 +24,7 @@ still waits for a SIASN lookup. Each run leaves an ``imut_evaluations`` row.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections import Counter
@@ -32,7 +37,8 @@ from sqlalchemy.orm import Session
 
 from connectors.siasn import SiasnApi
 from sbt_sync.db.models import ImutEvaluation, ImutFinding, StagedRecord
-from sbt_sync.imut.context import load_context, observe_unpushed
+from sbt_sync.imut.blocks import observe_unpushed
+from sbt_sync.imut.context import load_context
 from sbt_sync.imut.elections import ElectionCalendar
 from sbt_sync.imut.findings_write import (
     SOURCE,
@@ -48,7 +54,7 @@ from sbt_sync.imut.reasons import render
 from sbt_sync.imut.review import FindingStatus
 from sbt_sync.imut.rules import BLOCKED_KINDS, evaluate
 from sbt_sync.imut.scope import Changed, changed_since
-from sbt_sync.imut.staged import UnreadableAction, personnel_action
+from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
 from sbt_sync.imut.workdays import WorkingDayCalendar
 from sbt_sync.reconcile.identity.store import chunks
 
@@ -71,6 +77,7 @@ def _staged_rows(session: Session, changed: Changed | None) -> list[Any]:
         StagedRecord.nip,
         StagedRecord.fields,
         StagedRecord.withdrawn,
+        StagedRecord.staged_at,
     )
     base = select(*columns).where(StagedRecord.source == SOURCE)
     if changed is None:
@@ -99,8 +106,26 @@ def _load_actions(
             stats.unreadable += 1
             log.warning("I-MUT staged row %d cannot be evaluated: %s", row.id, exc)
             continue
-        live.append(StagedAction(row.id, row.record_key, row.raw_version, action))
+        live.append(StagedAction(row.id, row.record_key, row.raw_version, action, row.staged_at))
     return live, withdrawn
+
+
+def _one_per_decision(loaded: list[StagedAction]) -> tuple[list[StagedAction], dict[str, str]]:
+    """One action per decision (:func:`same_decision_key`): the one delivered first (lowest staged
+    row) stands for the others, and each duplicate id maps to it."""
+    first: dict[tuple[str, str, str], StagedAction] = {}
+    kept: list[StagedAction] = []
+    duplicate_of: dict[str, str] = {}
+    for item in sorted(loaded, key=lambda a: a.staged_id):
+        key = same_decision_key(item.action)
+        if key is None:
+            kept.append(item)
+        elif key in first:
+            duplicate_of[item.action.action_id] = first[key].action.action_id
+        else:
+            first[key] = item
+            kept.append(item)
+    return kept, duplicate_of
 
 
 def _existing(session: Session, action_ids: Collection[str] | None) -> dict[str, ImutFinding]:
@@ -127,7 +152,8 @@ def evaluate_findings(
     """Evaluate the staged I-MUT actions as of ``as_of`` and write the differences (module docstring).
 
     With ``siasn``, up to ``siasn_lookups`` NIPs of promotions, transfers, rotations and appointments
-    in scope that the product never pushed are asked their block state first (:func:`observe_unpushed`).
+    in scope that the product never pushed are asked their block state first (:func:`observe_unpushed`:
+    never asked, an action staged since the last answer, or an answer grown old).
     """
     started = now or datetime.now(UTC)
     fingerprint = calendar_hash(elections, workdays)
@@ -135,11 +161,22 @@ def evaluate_findings(
     stats = FindingStats()
     stats.full = full or last is None or last.as_of != as_of or last.calendar_hash != fingerprint
     changed = None if stats.full or last is None else changed_since(session, last.started_at - OVERLAP)
-    actions, withdrawn = _load_actions(session, changed, stats)
+    loaded, withdrawn = _load_actions(session, changed, stats)
+    actions, duplicate_of = _one_per_decision(loaded)
     stats.actions = len(actions)
+    stats.duplicates = len(duplicate_of)
+    also_delivered: dict[str, list[str]] = {}
+    for duplicate, original in sorted(duplicate_of.items()):
+        also_delivered.setdefault(original, []).append(duplicate)
     waiting: set[str] = set()
     if siasn is not None and siasn_lookups > 0:
-        movable = {a.action.nip for a in actions if a.action.nip and a.action.kind in BLOCKED_KINDS}
+        movable: dict[str, datetime | None] = {}
+        for a in actions:
+            if a.action.nip and a.action.kind in BLOCKED_KINDS:
+                known = movable.get(a.action.nip)
+                movable[a.action.nip] = (
+                    a.staged_at if known is None or a.staged_at is None else max(known, a.staged_at)
+                )
         stats.siasn_lookups, waiting = observe_unpushed(
             session, siasn, movable, limit=siasn_lookups, now=started
         )
@@ -155,10 +192,15 @@ def evaluate_findings(
             cases=context.cases,
             as_of=as_of,
         )
+        duplicates = also_delivered.get(item.action.action_id)
         for finding in found:  # one per rule: the first event that finds it (calendar order)
             key = finding_key(item.action.action_id, finding.rule)
-            wanted.setdefault(key, finding_values(item, finding, context))
-    in_scope = None if changed is None else {a.action.action_id for a in actions} | withdrawn
+            told = finding
+            if duplicates:
+                evidence = {**finding.evidence, "duplicate_action_ids": ",".join(duplicates)}
+                told = dataclasses.replace(finding, evidence=evidence)
+            wanted.setdefault(key, finding_values(item, told, context))
+    in_scope = None if changed is None else {a.action.action_id for a in loaded} | withdrawn
     existing = _existing(session, in_scope)
     for key, values in wanted.items():
         row = existing.get(key)
@@ -168,11 +210,13 @@ def evaluate_findings(
             update_finding(session, row, values, started, stats)
     for key, row in existing.items():
         if key not in wanted and row.status == FindingStatus.OPEN:
-            reason = (
-                render("imut.closed.withdrawn", {"action_id": row.action_id}, "id")
-                if row.action_id in withdrawn
-                else render("imut.closed.no_longer_holds", {"as_of": as_of.isoformat()}, "id")
-            )
+            if row.action_id in duplicate_of:
+                params = {"action_id": row.action_id, "original": duplicate_of[row.action_id]}
+                reason = render("imut.closed.duplicate", params, "id")
+            elif row.action_id in withdrawn:
+                reason = render("imut.closed.withdrawn", {"action_id": row.action_id}, "id")
+            else:
+                reason = render("imut.closed.no_longer_holds", {"as_of": as_of.isoformat()}, "id")
             close_finding(session, row, reason, started, stats)
     _clear_flags(session, started, waiting)
     session.add(_evaluation_row(stats, started, as_of, fingerprint))

@@ -70,6 +70,29 @@ def test_unknown_end_of_term_leaves_the_ban_open_and_no_inauguration_means_no_16
     assert event.post_inauguration_window is None
 
 
+def test_an_unknown_end_of_term_ends_the_ban_the_day_before_a_known_inauguration(tmp_path: Path) -> None:
+    # Pasal 71(2) runs to the end of the term, which is over by the inauguration; Pasal 162(3) runs
+    # from the inauguration: the two windows meet and do not overlap.
+    path = _write(
+        tmp_path, HEADER, "pilkada-2024,Pilkada 2024,32,2024-09-22,2024-11-27,2025-02-20,,PKPU 2/2024"
+    )
+    (event,) = load_election_calendar(path).events_for("32")
+    assert event.ban_window == DateWindow(date(2024, 3, 22), date(2025, 2, 19))
+    assert event.post_inauguration_window == DateWindow(date(2025, 2, 20), date(2025, 8, 19))
+
+
+def test_national_events_are_the_star_rows_for_an_official_without_a_region(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEADER,
+        "pilkada-2024,Pilkada 2024,32,2024-09-22,2024-11-27,2025-02-20,2025-02-19,PKPU 2/2024",
+        "pilkada-2024,Pilkada 2024,*,2024-09-22,2024-11-27,2025-02-20,2025-02-19,PKPU 2/2024",
+        "pemilu-2029,Pemilu 2029,32,2029-01-10,,,,KPU",
+    )
+    calendar = load_election_calendar(path)
+    assert [(e.event_id, e.region_code) for e in calendar.national_events()] == [("pilkada-2024", "*")]
+
+
 @pytest.mark.parametrize(
     ("lines", "where"),
     [

@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import delete, select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AuditEntry, Case, ImutFinding, ImutFindingDecision, OutboxEntry, StagedRecord
+from sbt_sync.db.models import (
+    AuditEntry,
+    Case,
+    ControlAction,
+    ImutFinding,
+    ImutFindingDecision,
+    OutboxEntry,
+    StagedRecord,
+)
 from sbt_sync.imut.elections import load_election_calendar
 from sbt_sync.imut.findings_write import FindingStats
 from sbt_sync.imut.review import StewardChoice
@@ -171,6 +179,23 @@ def test_a_promotion_effective_while_our_acknowledged_block_holds_is_a_block_bre
     ingest(migrated_database, promotion)
     assert _evaluate(migrated_database).opened == 0  # not blocked: lawful
     with migrated_database.session() as session:
+        case = Case(case_key="C-1", nip=None, golden={}, content_hash="0" * 64)
+        session.add(case)
+        session.flush()
+        # Enforcement decided for 27 Nov 2024 and 29 Nov 2024 on the wall clock (as the sandbox runs at
+        # its frozen instant); SIASN acknowledged on the wall clock: the blocks count from those days.
+        for run_id, day in (("run-27", AS_OF), ("run-29", date(2024, 11, 29))):
+            session.add(
+                ControlAction(
+                    case_id=case.id,
+                    action="pemblokiran" if run_id == "run-27" else "peringatan",
+                    due_on=day,
+                    reason="test",
+                    as_of=day,
+                    decided_at=datetime.now(UTC),
+                    run_id=run_id,
+                )
+            )
         session.add(
             OutboxEntry(
                 idempotency_key="k1",
@@ -179,9 +204,8 @@ def test_a_promotion_effective_while_our_acknowledged_block_holds_is_a_block_bre
                 payload={},
                 state="acked",
                 block_version=1,
-                # Acknowledged by the wall clock, evaluated as of 27 Nov 2024 (as the sandbox runs at its
-                # frozen instant): the block counts from the product's day.
                 acked_at=datetime.now(UTC),
+                run_id="run-27",
             )
         )
     stats = _evaluate(migrated_database)
@@ -200,6 +224,7 @@ def test_a_promotion_effective_while_our_acknowledged_block_holds_is_a_block_bre
                 state="acked",
                 block_version=2,
                 acked_at=datetime.now(UTC),
+                run_id="run-29",
             )
         )
     assert _evaluate(migrated_database, date(2024, 11, 29)).closed == 1
@@ -237,3 +262,38 @@ def test_a_demotion_by_the_instansi_head_of_an_asn_in_a_case_is_flagged_for_inve
         session.execute(delete(Case))
     again = _evaluate(migrated_database)
     assert (again.full, again.actions, again.closed) == (False, 1, 1)
+
+
+def test_one_decision_delivered_under_two_ids_is_one_finding_naming_the_duplicate(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"))
+    assert _evaluate(migrated_database).opened == 1
+    # I-MUT delivers the same SK again under another id (the SK number spaced differently).
+    ingest(migrated_database, payload(2, nomorSk="821/77/bkpsdm/2024 "))
+    stats = _evaluate(migrated_database)
+    assert (stats.opened, stats.changed, stats.duplicates) == (0, 0, 1)  # the basis is unchanged
+    found = _findings(migrated_database)
+    assert list(found) == [(action_id(1), "pasal_71_2")]
+    assert found[(action_id(1), "pasal_71_2")].evidence["duplicate_action_ids"] == action_id(2)
+    total, page = list_findings(migrated_database, FindingFilter())
+    assert total == 1 and page[0].evidence["duplicate_action_ids"] == action_id(2)
+    # Another SK of the same ASN on the same day is another decision.
+    ingest(migrated_database, payload(3, nomorSk="821/78/BKPSDM/2024"))
+    assert _evaluate(migrated_database).opened == 1
+
+
+def test_findings_of_an_id_later_seen_to_duplicate_an_earlier_one_are_closed_saying_so(
+    migrated_database: Database,
+) -> None:
+    # Delivered first with a mistyped SK number, then corrected to the number of an earlier action.
+    ingest(
+        migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"), payload(2, nomorSk="821/7/BKPSDM/2024")
+    )
+    _evaluate(migrated_database)
+    assert set(_findings(migrated_database)) == {(action_id(1), "pasal_71_2"), (action_id(2), "pasal_71_2")}
+    ingest(migrated_database, payload(2, nomorSk="821/77/BKPSDM/2024", updatedAt="2024-06-13T09:00:00+07:00"))
+    assert _evaluate(migrated_database).closed == 1
+    closed = _findings(migrated_database)[(action_id(2), "pasal_71_2")]
+    assert closed.status == "closed"
+    assert closed.closed_reason is not None and action_id(1) in closed.closed_reason

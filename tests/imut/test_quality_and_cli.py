@@ -132,3 +132,24 @@ def test_a_steward_lists_and_confirms_a_finding_from_the_cli(
     missing = runner.invoke(app, [*cli, "imut", "decide", "999", "--dismiss", "--reason", "x"])
     # run_main turns SbtError into one line on stderr; invoked directly, the error itself is there.
     assert missing.exit_code == 1 and isinstance(missing.exception, FindingNotFound)
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "allowed"),
+    [
+        # A typo in a filter must not answer "0 findings".
+        (["findings", "--status", "opne"], "--status", "open, closed, all"),
+        (["findings", "--review", "confirm"], "--review", "pending, investigating, confirmed, dismissed"),
+        (["findings", "--rule", "pasal71"], "--rule", "pasal_71_2, pasal_162_3"),
+        # A date written as SIASN writes it is refused with the expected form, not a traceback.
+        (["evaluate", "--as-of", "27-11-2024"], "--as-of", "YYYY-MM-DD"),
+    ],
+)
+def test_cli_refuses_an_unknown_filter_value_or_date_naming_what_is_allowed(
+    cli: list[str], args: list[str], option: str, allowed: str
+) -> None:
+    result = CliRunner().invoke(app, [*cli, "imut", *args])
+    assert result.exit_code == 2, result.output
+    assert option in result.output
+    said = " ".join(result.output.replace("│", " ").split())  # rich boxes and wraps the message
+    assert allowed in said

@@ -255,6 +255,39 @@ def test_reporting_rule_covers_every_post_class_but_only_regional_heads() -> Non
     assert late_reporting(by_sekda, PILKADA_2024, workdays=WORKDAYS, as_of=date(2024, 7, 3)) is None
 
 
+def test_after_inauguration_with_no_end_of_term_only_pasal_162_3_applies() -> None:
+    # The calendar knows the inauguration but not the end of the term: the ban ended the day before.
+    calendar = ElectionCalendar((dataclasses.replace(PILKADA_2024, end_of_term=None),))
+    action = _action(decision_date=date(2025, 3, 10), reported_on=date(2025, 3, 10))
+    found = evaluate(
+        action, elections=calendar, workdays=WORKDAYS, blocks={}, cases={}, as_of=date(2025, 4, 1)
+    )
+    assert [f.rule for f in found] == [Rule.PASAL_162_3]
+
+
+def test_a_minister_demoting_an_asn_in_a_case_is_flagged_against_the_national_event() -> None:
+    calendar = ElectionCalendar((dataclasses.replace(PILKADA_2024, region_code="*"),))
+    minister = DecidingOfficial(OfficialRole.PIMPINAN_INSTANSI, "Menteri", heads_instansi_id="KEMEN-X")
+    action = _action(
+        kind=ActionKind.DEMOSI, instansi_id="KEMEN-X", decided_by=minister, decision_date=date(2024, 10, 1)
+    )
+    cases = {action.nip: [NeutralityCaseRef("BWS-9", date(2024, 9, 1))]}
+    found = evaluate(
+        action, elections=calendar, workdays=WORKDAYS, blocks={}, cases=cases, as_of=date(2024, 11, 1)
+    )
+    assert [(f.rule, f.disposition, f.event_id) for f in found] == [
+        (Rule.POSSIBLE_RETALIATION, Disposition.INVESTIGATE, "pilkada-2024")
+    ]
+    # A regional row of the event does not reach an official who governs no region.
+    regional = ElectionCalendar((PILKADA_2024,))
+    assert (
+        evaluate(
+            action, elections=regional, workdays=WORKDAYS, blocks={}, cases=cases, as_of=date(2024, 11, 1)
+        )
+        == ()
+    )
+
+
 def test_late_finding_in_a_year_without_decreed_cuti_bersama_is_provisional() -> None:
     event = dataclasses.replace(
         PILKADA_2024,
@@ -293,7 +326,8 @@ BLOCK = BlockInterval(date(2024, 5, 10), date(2024, 7, 1), "pemblokiran SBT-42")
     ],
 )
 def test_block_breach_boundaries(effective: date, flagged: bool) -> None:
-    action = _action(kind=ActionKind.PROMOSI, effective_date=effective)
+    # Decided before the block: only the effective date can fall in it.
+    action = _action(kind=ActionKind.PROMOSI, decision_date=date(2024, 5, 1), effective_date=effective)
     found = block_breach(action, [BLOCK])
     assert (found is not None) is flagged
     if found:
@@ -315,6 +349,30 @@ def test_block_breach_boundaries(effective: date, flagged: bool) -> None:
 def test_block_breach_kinds(kind: ActionKind, flagged: bool) -> None:
     action = _action(kind=kind, effective_date=date(2030, 1, 1))
     assert (block_breach(action, [BlockInterval(date(2029, 12, 1))]) is not None) is flagged
+
+
+@pytest.mark.parametrize(
+    ("decided", "effective", "blocked_on", "reason_key"),
+    [
+        # Signed while blocked, TMT backdated to before the block.
+        (date(2024, 6, 10), date(2024, 4, 1), "decision", "imut.reason.block_breach_decided"),
+        # Signed while blocked, TMT after the unblock.
+        (date(2024, 6, 10), date(2024, 7, 15), "decision", "imut.reason.block_breach_decided"),
+        # Signed before the block, effective while blocked.
+        (date(2024, 5, 1), date(2024, 5, 20), "effective", "imut.reason.block_breach"),
+        # Both in the block.
+        (date(2024, 5, 20), date(2024, 6, 1), "decision,effective", "imut.reason.block_breach"),
+    ],
+)
+def test_block_breach_when_the_sk_is_signed_or_takes_effect_while_blocked(
+    decided: date, effective: date, blocked_on: str, reason_key: str
+) -> None:
+    action = _action(kind=ActionKind.PROMOSI, decision_date=decided, effective_date=effective)
+    found = block_breach(action, [BLOCK])
+    assert found is not None
+    assert found.evidence["blocked_on"] == blocked_on
+    assert found.reason_key == reason_key
+    assert all(_says(found))
 
 
 def test_block_breach_ignores_the_election_calendar() -> None:
@@ -457,19 +515,28 @@ def test_reporting_finding_only_in_the_window_and_only_after_the_deadline(
 
 
 @given(
+    decided=days,
     effective=days,
     start=days,
     length=st.one_of(st.none(), st.integers(1, 400)),
     kind=st.sampled_from(ActionKind),
 )
-def test_block_breach_exactly_when_a_block_covers_the_effective_date(
-    effective: date, start: date, length: int | None, kind: ActionKind
+def test_block_breach_exactly_when_a_block_covers_the_decision_or_the_effective_date(
+    decided: date, effective: date, start: date, length: int | None, kind: ActionKind
 ) -> None:
     end = None if length is None else start + timedelta(days=length)
-    found = block_breach(_action(kind=kind, effective_date=effective), [BlockInterval(start, end)])
-    blocked = start <= effective and (end is None or effective < end)
+    action = _action(kind=kind, decision_date=decided, effective_date=effective)
+    found = block_breach(action, [BlockInterval(start, end)])
+    on = [
+        name
+        for name, day in (("decision", decided), ("effective", effective))
+        if BlockInterval(start, end).covers(day)
+    ]
     favourable = kind not in (ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN)
-    assert (found is not None) == (blocked and favourable)
+    assert (found is not None) == (bool(on) and favourable)
+    if found is not None:
+        assert found.evidence["blocked_on"] == ",".join(on)
+        assert all(_says(found))
 
 
 @given(
