@@ -157,3 +157,22 @@ def test_the_early_warning_the_peringatan_and_the_report_agree_on_the_deadline_d
     assert promised == "Peringatan pada 12 Desember 2024."
     assert on_deadline["by_step"] == {"peringatan": 1}
     assert report.rows[0].counts["pending"] == 1  # the deadline day is still the PPK's
+
+
+@pytest.mark.parametrize(
+    ("pattern", "accepted"),
+    [
+        ("{seq:04d}/B-AK.02.02/SD/F/{year}", True),
+        ("{seq:04d}/B-AK.02.02/SD/F/{month:02d}/{year}", True),
+        ("{seq:04d}/B-AK.02.02/SD/F", False),  # the sequence restarts each January: 0001 would repeat
+        ("B-AK.02.02/{year}", False),  # no sequence at all
+    ],
+)
+def test_a_letter_number_pattern_needs_the_sequence_and_the_year(pattern: str, accepted: bool) -> None:
+    from pydantic import ValidationError
+
+    if accepted:
+        assert LetterSettings(number_pattern=pattern).number_pattern == pattern
+    else:
+        with pytest.raises(ValidationError):
+            LetterSettings(number_pattern=pattern)
