@@ -58,3 +58,15 @@ def holder_gone(token: str | None) -> bool:
     _, pid, start = parts
     now = _started(int(pid))
     return now is None or (start != "" and now != start)
+
+
+def holder_alive(token: str | None) -> bool:
+    """True when the process that wrote ``token`` is known to run still: on this host, a process with
+    that id and start time. Another host's process (whose life this host cannot see) is not known to be
+    alive: its lease decides."""
+    if token is None:
+        return False
+    parts = token.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or parts[0] != _host():
+        return False
+    return not holder_gone(token)

@@ -191,6 +191,8 @@ class LetterSettings(Strict):
     def _pattern_formats(cls, value: str) -> str:
         if "{seq" not in value:
             raise ValueError("must contain {seq} (e.g. {seq:04d})")
+        if "{year" not in value:  # {seq} restarts each year: without the year numbers would repeat
+            raise ValueError("must contain {year} ({seq} restarts each year, so numbers would repeat)")
         try:
             value.format(seq=1, year=2026, month=1)
         except (KeyError, IndexError, ValueError) as exc:

@@ -108,6 +108,7 @@ def compliance(
             nip_display=settings.notify.letters.nip_display,
             event=event,
             issuer=issuer,
+            timezone=settings.schedule.timezone,
         )
         record_cli_read(settings, database, "export", nips_in(report), target=ctx.command_path,
                         rows=len(report.rows) + len(report.escalation) + len(report.dossier),

@@ -415,6 +415,24 @@ WORDS: Words = {
     "tl.reopened": ("dibuka kembali untuk diputuskan lagi", "reopened to be decided again"),
     "tl.machine": ("sistem (rekonsiliasi otomatis)", "the system (automatic reconciliation)"),
     "labels.siasn_ref": ("Referensi SIASN", "SIASN reference"),
+    # Why a control step got no letter (letter_items.skipped; sbt_sync.letters.model.SKIP_REASONS).
+    "letters.skip.ended": (
+        "kasus selesai sebelum suratnya dibuat (sanksi, pembatalan atau ASN berhenti)",
+        "the case ended before its letter (sanction, annulment or departure)",
+    ),
+    "letters.skip.later_step": (
+        "kasus sudah mencapai tahap surat berikutnya sebelum suratnya dibuat",
+        "the case reached a later letter step before its letter",
+    ),
+    "letters.skip.too_old": (
+        "jatuh tempo {due}, lebih dari {days} hari sebelum surat",
+        "due {due}, more than {days} days before the letter",
+    ),
+    "letters.skip.deadline_passed": (
+        "batas waktu tiba sebelum peringatan dini dibuat",
+        "the deadline came before the early warning",
+    ),
+    "letters.skip.no_instansi": ("kasus tidak menyebut instansi", "the case names no instansi"),
 }
 for _name, (_id, _en) in GOLDEN_FIELDS.items():
     WORDS[f"golden.{_name}"] = (_id, _en)

@@ -102,6 +102,7 @@ def _report(request: Request, *, event: str | None, issuer: str | None) -> Compl
         nip_display=settings.notify.letters.nip_display,
         event=event or None,
         issuer=issuer or None,
+        timezone=settings.schedule.timezone,
     )
 
 

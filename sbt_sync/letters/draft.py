@@ -19,8 +19,15 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AsnRegistryEntry, Case, ControlAction
-from sbt_sync.db.models.letters import Letter, LetterItem, MailState
-from sbt_sync.letters.model import LETTER_STEPS, LetterPlan, StepCandidate, plan_letters, tanggal
+from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry
+from sbt_sync.letters.model import (
+    ENDED_STATUSES,
+    LETTER_STEPS,
+    LetterPlan,
+    StepCandidate,
+    plan_letters,
+    tanggal,
+)
 from sbt_sync.letters.numbering import format_number, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
@@ -28,7 +35,6 @@ from sbt_sync.notify.queue import enqueue
 from sbt_sync.settings import Settings
 from schemas.reference import sanction_by_id
 
-ENDED_STATUSES = ("dijatuhi_hukuman", "dibatalkan", "tidak_terbukti", "ditolak", "asn_berhenti")
 HAL = {
     "peringatan_dini": "Peringatan Dini Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
     "peringatan": "Peringatan atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
@@ -78,6 +84,9 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         for case_id, action in session.execute(query):
             steps[case_id].add(action)
     people = _registry(session, {case.nip for _, case in rows if case.nip})
+    warned = _peringatan_sent(
+        session, sorted({case.id for action, case in rows if action.action == "teguran"})
+    )
     sanctions = {str(code.id): code.nama.capitalize() for code in sanction_by_id().values()}
     follow_up = timedelta(days=settings.enforcement.follow_up_days)
     candidates = []
@@ -103,9 +112,32 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 sanction=sanctions.get(case.recommended_sanction or "", case.recommended_sanction),
                 later_steps=frozenset(steps[case.id] - {action.action}),
                 ended=case.sanction_imposed is not None or case.status in ENDED_STATUSES,
+                held=bool(case.held),
+                warned_by=warned.get(case.id) if action.action == "teguran" else None,
             )
         )
     return candidates
+
+
+def _peringatan_sent(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """Case id -> the peringatan letter that was mailed for it (``nomor ... tanggal ...``): what a
+    teguran may say went before it. A peringatan drafted but never sent does not count."""
+    found: dict[int, str] = {}
+    for start in range(0, len(case_ids), 1000):
+        query = (
+            select(LetterItem.case_id, Letter.number, Letter.letter_date)
+            .join(Letter, Letter.id == LetterItem.letter_id)
+            .join(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == Letter.id)
+            .where(
+                LetterItem.case_id.in_(case_ids[start : start + 1000]),
+                Letter.step == "peringatan",
+                NotificationOutboxEntry.state == MailState.SENT,
+            )
+            .order_by(Letter.letter_date)
+        )
+        for case_id, number, day in session.execute(query).tuples():
+            found[case_id] = f"{number} tanggal {tanggal(day)}"
+    return found
 
 
 def _registry(session: Session, nips: set[str]) -> dict[str, tuple[str, str, str]]:
@@ -198,6 +230,7 @@ def draft_letters(
 def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[str, Any]:
     """What a template is given (JSON-ready: stored with the letter)."""
     cfg = settings.notify.letters
+    warned = sorted({c.warned_by for c in plan.cases if c.warned_by})
     return {
         "number": number,
         "step": plan.step,
@@ -210,6 +243,8 @@ def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[st
         "instansi_name": plan.instansi_name,
         "signatory_name": cfg.signatory_name,
         "signatory_title": cfg.signatory_title,
+        "peringatan_letters": warned,
+        "every_case_warned": all(c.warned_by for c in plan.cases),
         "cases": [
             {
                 "case_key": c.case_key,
@@ -220,6 +255,7 @@ def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[st
                 "sanction": c.sanction,
                 "deadline": tanggal(c.deadline),
                 "next_step": c.next_step,
+                "warned_by": c.warned_by or "-",
             }
             for c in plan.cases
         ],

@@ -1,11 +1,17 @@
 """Which control steps become which letters: a pure function of the recorded steps and a day.
 
 One letter per PPK (instansi), per step (peringatan dini, peringatan, teguran) and per day lists every
-case of that PPK the step concerns. A recorded step gets no letter (it is ``skipped``, with why) when
-its case has since reached a later step (that letter says more), when the case has ended (a sanction
-recorded, the recommendation annulled or the ASN gone), when it is older than ``backfill_days`` (a first
-run over years of history), or when an early warning's deadline has already passed. A PPK that already
-has today's letter for a step gets the new cases in tomorrow's: letters are never amended.
+case of that PPK the step concerns. A recorded step gets no letter (it is ``skipped``, with a
+reason code, :data:`SKIP_REASONS`) when its case has since reached a later letter step (that letter says
+more; pemblokiran is no letter, so it never silences the last letter before it), when the case has ended
+(a sanction recorded, the recommendation annulled or the ASN gone), when it is older than
+``backfill_days`` (a first run over years of history), or when an early warning's deadline has already
+come. A held case's steps wait, neither lettered nor skipped, until the hold ends: no step is taken on a
+held case. A PPK that already has today's letter for a step gets the new cases in tomorrow's: letters are
+never amended.
+
+The policy puts the peringatan on the deadline day itself (DESIGN.md, Enforcement): the deadline is the
+PPK's last day, so the early warning names that day and the peringatan says the deadline has come.
 """
 
 from __future__ import annotations
@@ -20,6 +26,11 @@ from sbt_sync.settings import EnforcementSettings, LetterSettings
 
 STEP_ORDER = ("peringatan_dini", "peringatan", "teguran", "pemblokiran")
 LETTER_STEPS = STEP_ORDER[:3]
+ENDED_STATUSES = ("dijatuhi_hukuman", "dibatalkan", "tidak_terbukti", "ditolak", "asn_berhenti")
+"""Case statuses after which no letter goes out for it (with a recorded sanction)."""
+SKIP_REASONS = ("ended", "later_step", "too_old", "deadline_passed", "no_instansi")
+"""Why a step got no letter, as ``letter_items.skipped`` stores it: a code, and for ``too_old``
+``too_old:<due day>:<backfill days>``; the console words them (``letters.skip.<code>``)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,10 @@ class StepCandidate:
     later_steps: frozenset[str]
     """Every other step recorded for the case."""
     ended: bool
+    held: bool = False
+    """An open conflict or identity dispute holds the case: its steps wait for the hold to end."""
+    warned_by: str | None = None
+    """For a teguran: the peringatan letter that reached the PPK for this case (number and day)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,8 @@ class LetterCase:
     sanction: str
     deadline: date | None
     next_step: str
+    warned_by: str | None = None
+    """For a teguran: the peringatan letter sent for this case, None when none went."""
 
 
 @dataclass(frozen=True)
@@ -82,17 +99,22 @@ def mask_nip(nip: str | None, display: str) -> str:
     return nip[:4] + "*" * (len(nip) - 8) + nip[-4:]
 
 
-def next_step(step: str, deadline: date | None, policy: EnforcementSettings) -> str:
-    """What happens if the PPK does nothing, in the letter's words (Bahasa Indonesia)."""
+def next_step(
+    step: str, deadline: date | None, policy: EnforcementSettings, letter_day: date | None = None
+) -> str:
+    """What happens if the PPK does nothing, in the letter's words (Bahasa Indonesia); a step whose day
+    is already past at ``letter_day`` (a catch-up letter) is said to have begun."""
     if deadline is None:
         return "BKN akan melanjutkan pengendalian sesuai ketentuan."
     peringatan = deadline + timedelta(days=policy.peringatan_after_days)
     teguran = peringatan + timedelta(days=policy.teguran_after_days)
     blokir = teguran + timedelta(days=policy.pemblokiran_after_days)
     if step == "peringatan_dini":
-        return f"Peringatan setelah batas waktu {_day(deadline)}."
+        return f"Peringatan pada {_day(peringatan)}."
     if step == "peringatan":
         return f"Teguran pada {_day(teguran)}."
+    if letter_day is not None and blokir <= letter_day:
+        return f"Pemblokiran di SIASN sejak {_day(blokir)}."
     return f"Pemblokiran di SIASN pada {_day(blokir)}."
 
 
@@ -122,22 +144,24 @@ def tanggal(day: date | None) -> str:
 
 
 def skip_reason(candidate: StepCandidate, letter_day: date, letters: LetterSettings) -> str | None:
-    """Why ``candidate`` gets no letter, or None when it belongs in one."""
-    later = STEP_ORDER[STEP_ORDER.index(candidate.action) + 1 :]
+    """Why ``candidate`` gets no letter (a code of :data:`SKIP_REASONS`), or None when it belongs in
+    one. Only a later *letter* step supersedes a letter: a pemblokiran recorded with it leaves the
+    PPK's last letter standing, so no ASN is blocked without a letter to the PPK."""
+    later = LETTER_STEPS[LETTER_STEPS.index(candidate.action) + 1 :]
     if candidate.ended:
-        return "the case ended before its letter (sanction, annulment or departure)"
+        return "ended"
     if any(step in candidate.later_steps for step in later):
-        return "the case reached a later step before its letter"
+        return "later_step"
     if candidate.due_on < letter_day - timedelta(days=letters.backfill_days):
-        return f"due {candidate.due_on.isoformat()}, more than {letters.backfill_days} days before the letter"
+        return f"too_old:{candidate.due_on.isoformat()}:{letters.backfill_days}"
     if (
         candidate.action == "peringatan_dini"
         and candidate.deadline is not None
         and candidate.deadline <= letter_day
     ):
-        return "the deadline passed before the early warning"
+        return "deadline_passed"
     if not candidate.instansi_id:
-        return "the case names no instansi"
+        return "no_instansi"
     return None
 
 
@@ -159,6 +183,8 @@ def plan_letters(
     for candidate in candidates:
         if candidate.action not in LETTER_STEPS:
             continue
+        if candidate.held and not candidate.ended:
+            continue  # waits: no step is taken on a held case, and its letter may still be due after
         why = skip_reason(candidate, letter_day, letters)
         if why is not None:
             skipped[candidate.action_id] = why
@@ -182,7 +208,8 @@ def plan_letters(
                 recommendation_date=c.recommendation_date,
                 sanction=c.sanction or "-",
                 deadline=c.deadline,
-                next_step=next_step(step, c.deadline, policy),
+                next_step=next_step(step, c.deadline, policy, letter_day),
+                warned_by=c.warned_by,
             )
             for c in members
         )

@@ -57,13 +57,32 @@ def _audit(session: Session, *, actor: str, action: str, object_id: str, channel
     )
 
 
+def mail_address(email: str) -> str | None:
+    """``email`` as SMTP without SMTPUTF8 can carry it: lower case, an internationalised domain in its
+    IDNA (punycode) form; None when it cannot be sent (malformed, or a non-ASCII local part)."""
+    email = email.strip().lower()
+    if not _EMAIL.fullmatch(email):
+        return None
+    local, domain = email.rsplit("@", 1)
+    if not local.isascii():
+        return None
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return f"{local}@{domain}"
+
+
 def add_pic(session: Session, instansi_id: str, email: str, *, actor: str, channel: str = "cli") -> bool:
-    """Add a PIC address of ``instansi_id``; False when it was already there. ``SbtError`` if malformed."""
-    instansi_id, email = instansi_id.strip(), email.strip().lower()
-    if not instansi_id or not _EMAIL.fullmatch(email):
+    """Add a PIC address of ``instansi_id``; False when it was already there. ``SbtError`` if malformed
+    or unsendable (a non-ASCII local part); an internationalised domain is stored in its IDNA form."""
+    instansi_id = instansi_id.strip()
+    address = mail_address(email)
+    if not instansi_id or address is None:
         raise SbtError(
-            f"not an instansi id and a mail address: {instansi_id!r} {email!r}", code="pic_invalid"
+            f"not an instansi id and a mail address: {instansi_id!r} {email.strip()!r}", code="pic_invalid"
         )
+    email = address
     if email in pic_addresses(session, instansi_id):
         return False
     session.add(PicAddress(instansi_id=instansi_id, email=email, added_by=actor, added_at=utcnow()))
@@ -157,8 +176,9 @@ def mail_status(session: Session) -> dict[str, Any]:
 def retry_mail(
     session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: str, channel: str = "cli"
 ) -> int:
-    """Make parked rows (and rows waiting out a backoff) due now, with their instansi's current PIC
-    addresses when they had none; every such row when no ids are given. Returns how many."""
+    """Make parked rows (and rows waiting out a backoff) due now, addressed to their instansi's current
+    PIC addresses (an admin may have replaced a dead one since the letter was queued; each change of
+    recipients is in the audit entry); every such row when no ids are given. Returns how many."""
     now = utcnow()
     query = select(NotificationOutboxEntry, Letter.instansi_id).join(
         Letter, Letter.id == NotificationOutboxEntry.letter_id
@@ -173,9 +193,12 @@ def retry_mail(
     if row_ids:
         query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
     count = 0
+    readdressed: dict[str, dict[str, list[str]]] = {}
     for row, instansi_id in session.execute(query).all():
-        if not row.recipients:
-            row.recipients = pic_addresses(session, instansi_id)
+        current = pic_addresses(session, instansi_id)
+        if list(row.recipients) != current:
+            readdressed[str(row.id)] = {"before": list(row.recipients), "after": current}
+            row.recipients = current
         row.state = check_mail_move(row.state, MailState.PENDING)
         row.next_attempt_at, row.attempts = now, 0
         count += 1
@@ -184,7 +207,7 @@ def retry_mail(
         actor=actor,
         action="notify.retry",
         object_id=",".join(map(str, row_ids)) or "all",
-        after={"rows": count},
+        after={"rows": count, **({"recipients": readdressed} if readdressed else {})},
         reason=reason,
         channel=channel,
     )

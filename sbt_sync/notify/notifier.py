@@ -111,6 +111,8 @@ class Notifier:
         self._notify = notify
         self._opt = options or NotifyOptions.from_settings(notify)
         self._sleep = sleep
+        self._lost: set[int] = set()
+        """Rows another notifier claimed from this one before it sent them: theirs to record."""
 
     def run(self, *, recover: bool = False, limit: int | None = None) -> NotifyReport:
         """Send every due letter (at most ``limit``); ``recover`` first takes over rows left ``sending``.
@@ -173,6 +175,14 @@ class Notifier:
             queue.mark_data_sent(session, row_id, utcnow())
 
     def _deliver(self, row: ClaimedMail) -> Delivery[str]:
+        with self._db.session() as session:
+            lease = timedelta(seconds=self._opt.lease_seconds)
+            if not queue.retake(session, row, now=utcnow(), lease=lease):
+                self._lost.add(row.id)
+                return Delivery(Outcome.PARKED, 0, message="taken over by another notifier")
+            stopper = queue.letter_stopper(session, row.letter_id)
+        if stopper is not None:
+            return Delivery(Outcome.PARKED, 0, message=stopper)
         if not row.recipients:
             return Delivery(
                 Outcome.PARKED, 0, message=queue.NO_PIC.format(instansi=f"of letter {row.letter_id}")
@@ -213,6 +223,10 @@ class Notifier:
         return Delivery(Outcome.DONE, tries, answer=answer, ambiguous=ambiguous)
 
     def _record(self, row: ClaimedMail, outcome: Delivery[str], report: NotifyReport) -> None:
+        if row.id in self._lost:
+            self._lost.discard(row.id)
+            log.info("outbox %d was taken over by another notifier; left to it", row.id)
+            return
         extra = outcome.extra_attempts
         report.retries += extra
         label = f"outbox {row.id} (letter {row.letter_id}, {row.message_id})"

@@ -17,11 +17,17 @@ from typing import cast
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
-from sbt_sync.holders import holder_gone, holder_token
+from sbt_sync.db.models import Case
+from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry, PicAddress
+from sbt_sync.holders import holder_alive, holder_gone, holder_token
+from sbt_sync.letters.model import ENDED_STATUSES
 from sbt_sync.states.mail import MailState, moving_to
 
 NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and retry"
+CASE_HELD = (
+    "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan selesai"
+)
+CASES_ENDED = "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)"
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,45 @@ def enqueue(
     return row
 
 
+def letter_stopper(session: Session, letter_id: int) -> str | None:
+    """Why the letter must not go out now, in words (case keys only, no personal data), or None.
+
+    A case of the letter held since drafting (an identity dispute, an open conflict) stops it: no step
+    is taken on a held case. A letter all of whose cases ended (sanction recorded, recommendation
+    annulled, ASN gone) is not sent either: it would warn a PPK who has done what it asked."""
+    rows = session.execute(
+        select(Case.case_key, Case.held, Case.sanction_imposed, Case.status)
+        .join(LetterItem, LetterItem.case_id == Case.id)
+        .where(LetterItem.letter_id == letter_id)
+        .order_by(Case.case_key)
+    ).all()
+    held = [key for key, is_held, _, _ in rows if is_held]
+    if held:
+        return CASE_HELD.format(cases=", ".join(held))
+    if rows and all(sanction is not None or status in ENDED_STATUSES for _, _, sanction, status in rows):
+        return CASES_ENDED
+    return None
+
+
+def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelta) -> bool:
+    """Confirm, just before sending, that this notifier still holds ``row`` (nobody claimed it since:
+    same state, holder and attempts) and renew its lease; False when another notifier took it over,
+    which then owns its delivery."""
+    box = NotificationOutboxEntry
+    won = session.execute(
+        update(box)
+        .where(
+            box.id == row.id,
+            box.state == MailState.SENDING,
+            box.claimed_by == holder_token(),
+            box.attempts == row.attempts,
+        )
+        .values(next_attempt_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(int, won.rowcount) == 1  # type: ignore[attr-defined]  # a CursorResult at runtime
+
+
 def recover_sending(session: Session, now: datetime) -> int:
     """Make due now the ``sending`` rows whose holder is gone (:func:`sbt_sync.holders.holder_gone`)
     or whose lease ran out: a notifier taking over a dead one's rows at once. A letter a live notifier
@@ -112,11 +157,20 @@ def claim(
     session: Session, *, limit: int, now: datetime, lease: timedelta, due_by: datetime | None = None
 ) -> list[ClaimedMail]:
     """Claim up to ``limit`` rows due by ``due_by`` (default ``now``): pending, or sending with an
-    expired lease; oldest first. Each is leased until ``now + lease``."""
+    expired lease; oldest first. Each is leased until ``now + lease``. A row whose lease ran out while
+    another live process on this host still holds it is left to that process (it may be sending it
+    now, to a slow server); :func:`retake` keeps a holder from sending a row claimed from it."""
     due_by = due_by or now
     box = NotificationOutboxEntry
     claimable = moving_to(MailState.SENDING, MailState.PENDING, MailState.SENDING)
     due = and_(box.state.in_(claimable), box.next_attempt_at <= due_by)
+    me = holder_token()
+    expired = session.execute(
+        select(box.id, box.claimed_by).where(box.state == MailState.SENDING, box.next_attempt_at <= due_by)
+    ).all()
+    busy = [row_id for row_id, holder in expired if holder != me and holder_alive(holder)]
+    if busy:
+        due = and_(due, box.id.not_in(busy))
     candidates = session.scalars(
         select(NotificationOutboxEntry).where(due).order_by(NotificationOutboxEntry.id).limit(limit)
     ).all()

@@ -169,6 +169,9 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise TransientMailError(f"connection lost: {exc}") from exc
+        except ValueError as exc:  # UnicodeEncodeError: an address SMTP without SMTPUTF8 cannot carry
+            self._drop()
+            raise PermanentMailError(f"cannot be sent: an address is not plain ASCII ({exc})") from exc
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None

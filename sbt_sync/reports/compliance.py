@@ -14,6 +14,11 @@ At ``as_of`` each one is exactly one of, in this order:
 - ``not_followed_up``: no SK and the deadline has passed (``as_of`` after it); ``pending``: not yet,
   or no deadline is known.
 
+A step due after ``as_of``, a letter dated after it and a mailing after it (a day in the schedule's
+timezone) are not counted; a row counts only the letters addressed to its own instansi, so a case that
+moved never shows its former PPK's letters as delivered to the new one. The peringatan goes out on the
+deadline day, the PPK's last day: the report still counts that day as ``pending``.
+
 Days overdue are the SK date (late) or ``as_of`` (not followed up) minus the deadline. The report is
 read in one pass of set-based queries (cases, control steps with their letters, block state, registry
 names) and built by :func:`compile_report`, a pure function of those facts.
@@ -46,6 +51,7 @@ def build_compliance(
     nip_display: str,
     event: str | None = None,
     issuer: str | None = None,
+    timezone: str = "Asia/Jakarta",
 ) -> ComplianceReport:
     """The report from the database as it is now; ``event`` and ``issuer`` (``KASN``/``BKN``) select
     the recommendations counted."""
@@ -72,6 +78,7 @@ def build_compliance(
         as_of=as_of,
         follow_up_days=follow_up_days,
         nip_display=nip_display,
+        timezone=timezone,
     )
 
 
@@ -138,6 +145,8 @@ def _steps(session: Session, event: str | None) -> list[StepFact]:
             ControlAction.due_on,
             Letter.number,
             NotificationOutboxEntry.sent_at,
+            Letter.instansi_id,
+            Letter.letter_date,
         )
         .join(Case, Case.id == ControlAction.case_id)
         .outerjoin(LetterItem, LetterItem.control_action_id == ControlAction.id)

@@ -10,8 +10,9 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sbt_sync.letters.model import mask_nip
 
@@ -51,6 +52,9 @@ class StepFact:
     due_on: date
     letter_no: str | None
     sent_at: datetime | None
+    letter_instansi: str | None = None
+    """The instansi the letter was addressed to (a case may move to another instansi afterwards)."""
+    letter_date: date | None = None
 
 
 @dataclass
@@ -151,8 +155,14 @@ def compile_report(
     as_of: date,
     follow_up_days: int,
     nip_display: str,
+    timezone: str = "Asia/Jakarta",
 ) -> ComplianceReport:
-    """The report from the facts; ``blocked`` maps each blocked NIP to the cases its block is for."""
+    """The report from the facts; ``blocked`` maps each blocked NIP to the cases its block is for (the
+    block state now). A report for an earlier day counts only the steps due, and the letters dated
+    and mailed, by ``as_of``, and a case's block as its recorded block and unblock steps left it
+    then. A row counts only the letters addressed to its own instansi (a case that moved keeps the
+    letters its former PPK got there). Mailing days are days in ``timezone`` (the schedule's)."""
+    zone = ZoneInfo(timezone)
     by_case: dict[int, list[StepFact]] = defaultdict(list)
     for step in steps:
         by_case[step.case_id].append(step)
@@ -176,22 +186,55 @@ def compile_report(
             row.counts["followed_up"] += 1
         if overdue is not None:
             row.overdue_days.append(overdue)
-        case_steps = sorted(by_case.get(case.case_id, []), key=lambda s: (s.due_on, STEPS.index(s.action)))
+        all_steps = sorted(by_case.get(case.case_id, []), key=lambda s: (s.due_on, STEPS.index(s.action)))
+        case_steps = [_as_of(s, case, as_of, zone) for s in all_steps if s.due_on <= as_of]
         for step in case_steps:
             row.steps[step.action] += 1
             if step.letter_no:
                 row.letters[step.action].add(step.letter_no)
-        if case.case_id in blocking:
-            row.blocked_nips.add(blocking[case.case_id])
+        blocked_nip = _blocked_at(case, all_steps, blocking, as_of)
+        if blocked_nip is not None:
+            row.blocked_nips.add(blocked_nip)
         if kind == "not_followed_up":
             row.open_recommendations.append(case.recommendation_no or case.case_key)
             if case.issuer == "KASN":
-                dossier.append(_dossier_row(case, row, case_steps, overdue or 0, person_names, nip_display))
+                dossier.append(
+                    _dossier_row(case, row, case_steps, overdue or 0, person_names, nip_display, zone)
+                )
     ordered = sorted(rows.values(), key=lambda r: (r.event, r.instansi, r.instansi_id))
     for row in ordered:
         row.open_recommendations.sort()
     dossier.sort(key=lambda d: (d.event, d.instansi, d.recommendation_no))
     return ComplianceReport(as_of, follow_up_days, ordered, dossier)
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The day ``moment`` falls on in ``zone`` (a moment without a zone is UTC, as stored)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date()
+
+
+def _as_of(step: StepFact, case: CaseFacts, as_of: date, zone: ZoneInfo) -> StepFact:
+    """``step`` with only what its letter was at ``as_of`` for ``case``'s row: no letter when it went to
+    another instansi or was dated later, no mailing when it was mailed later."""
+    letter_no, sent_at = step.letter_no, step.sent_at
+    elsewhere = step.letter_instansi is not None and step.letter_instansi != case.instansi_id
+    if elsewhere or (step.letter_date is not None and step.letter_date > as_of):
+        letter_no = sent_at = None
+    if sent_at is not None and _local_day(sent_at, zone) > as_of:
+        sent_at = None
+    return StepFact(
+        step.case_id, step.action, step.due_on, letter_no, sent_at, step.letter_instansi, step.letter_date
+    )
+
+
+def _blocked_at(case: CaseFacts, steps: list[StepFact], blocking: dict[int, str], as_of: date) -> str | None:
+    """The NIP blocked for ``case`` at ``as_of``: the block state now, unless a block or unblock step
+    came after ``as_of``; then the last such step by ``as_of`` (steps sorted by day)."""
+    moves = [s for s in steps if s.action in ("pemblokiran", "buka_blokir")]
+    if not any(s.due_on > as_of for s in moves):
+        return blocking.get(case.case_id)
+    before = [s for s in moves if s.due_on <= as_of]
+    return case.nip if before and before[-1].action == "pemblokiran" and case.nip else None
 
 
 def _dossier_row(
@@ -201,8 +244,13 @@ def _dossier_row(
     overdue: int,
     person_names: dict[str, str],
     nip_display: str,
+    zone: ZoneInfo,
 ) -> DossierRow:
-    sent = [f"{s.letter_no} ({s.sent_at.date().isoformat()})" for s in steps if s.letter_no and s.sent_at]
+    sent = [
+        f"{s.letter_no} ({_local_day(s.sent_at, zone).isoformat()})"
+        for s in steps
+        if s.letter_no and s.sent_at
+    ]
     return DossierRow(
         event=case.event,
         instansi=row.instansi,

@@ -21,7 +21,8 @@ FROM = "netralitas@bkn.go.id"
 INSTANSI = "A1"
 INSTANSI_NAME = "Pemerintah Kabupaten Contoh"
 PIC = "pic.contoh@instansi.example.id"
-SKIPPED = "the case reached a later step"
+SKIPPED = "later_step"
+"""A reason code as drafting stores it (sbt_sync.letters.model.SKIP_REASONS)."""
 
 
 def pdf_bytes(seq: int) -> bytes:

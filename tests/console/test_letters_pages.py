@@ -138,9 +138,11 @@ def test_the_case_timeline_shows_its_letters_and_why_a_step_got_none(
     steps = page.split('id="case-letters"')[1].split("</ol>")[0]
     assert f'href="/letters/{letters["held"]}"' in steps and "0001/B-AK.02.02/SD/F/2026" in steps
     assert "ditahan untuk ditinjau" in steps and "Peringatan" in steps
-    assert f"tanpa surat: {SKIPPED}" in steps
+    # The stored reason code in words: Indonesian by default, English on request.
+    assert "tanpa surat: kasus sudah mencapai tahap surat berikutnya" in steps and SKIPPED not in steps
     english = world.login("auditor").get(f"/cases/{world.ids['case_a']}?lang=en").text
     assert "Letters to the PPK" in english and "no letter" in english
+    assert "the case reached a later letter step before its letter" in english
     # BKN's letters are not an agency viewer's record: the viewer's case page lists none.
     viewer = world.login("viewer").get(f"/cases/{world.ids['case_a']}").text
     assert "case-letters" not in viewer and "0001/B-AK" not in viewer
@@ -165,3 +167,24 @@ def test_every_mail_state_step_mode_and_report_table_has_both_languages() -> Non
         *(f"pic.{k}" for k in ("added", "exists", "removed", "missing")),
     ]
     assert [k for k in keys if k not in MESSAGES] == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("too_old:2024-01-05:30", "jatuh tempo 2024-01-05, lebih dari 30 hari sebelum surat"),
+        ("ended", "kasus selesai sebelum suratnya dibuat"),
+        # A reason stored before reasons were codes is shown as it was written.
+        (
+            "the case reached a later step before its letter",
+            "the case reached a later step before its letter",
+        ),
+    ],
+)
+def test_the_case_timeline_says_in_indonesian_why_a_step_got_no_letter(
+    world: World, stored: str, shown: str
+) -> None:
+    skip_step(world.database, world.ids["case_a"], step="peringatan", day=date(2026, 10, 5), why=stored)
+    page = world.login("steward").get(f"/cases/{world.ids['case_a']}").text
+    steps = page.split('id="case-letters"')[1].split("</ol>")[0]
+    assert f"tanpa surat: {shown}" in steps, steps

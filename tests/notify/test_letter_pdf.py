@@ -36,6 +36,7 @@ def plan(step: str) -> LetterPlan:
             sanction=sanction,
             deadline=deadline,
             next_step=next_step(step, deadline, policy),
+            warned_by="0041/B-AK.02.02/SD/F/2024 tanggal 11 Desember 2024" if step == "teguran" else None,
         )
         for i, (name, sanction) in enumerate(
             [
