@@ -12,11 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from sbt_sync.db.models.enforcement import OutboxEntry
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+OUTBOX_LOCK_KEY = 0x5B7_0B0C
+"""The PostgreSQL advisory lock every transaction holds from its first outbox write until it ends."""
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -71,6 +75,26 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
 
 
+def lock_outbox(session: Session) -> None:
+    """Make outbox ids follow commit order: call before a transaction's first outbox write.
+
+    SIASN's pull feed (``steward.feed``) pages by outbox id. On PostgreSQL a transaction that takes id
+    N and commits after another took N+1 and committed would put row N behind a cursor already past
+    N+1: a change no consumer ever sees. Holding one transaction-scoped advisory lock from the first
+    outbox write to the commit serialises outbox writers, so ids commit in order. Call it before the
+    transaction locks other rows the writer needs (``block_state``), so two writers never wait on
+    each other in opposite orders. Every flush that inserts an outbox row takes it too (a safety net
+    for a writer that forgot). SQLite serialises writers already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK_KEY})
+
+
+def _lock_before_outbox_insert(session: Session, _context: Any, _instances: Any) -> None:
+    if any(isinstance(row, OutboxEntry) for row in session.new):
+        lock_outbox(session)
+
+
 class Database:
     """The product database: one engine and a session factory."""
 
@@ -78,6 +102,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_flush", _lock_before_outbox_insert)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
