@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sbt_sync.db.models.enforcement import OutboxEntry
@@ -118,6 +119,22 @@ class Database:
         self.engine.dispose()
 
 
+_SECRET_QUERY_WORDS = ("password", "passfile", "secret", "token")
+"""A query key holding any of these is hidden: libpq takes ``?password=`` and ``?sslpassword=``."""
+
+
 def redact_url(url: str) -> str:
-    """The URL with any password hidden, for logs and messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL with any password hidden, for logs and messages.
+
+    Hides the userinfo password and the value of every query key that names a secret (``password``,
+    ``sslpassword``, ``passfile``, any ``*secret*`` or ``*token*``). A URL that does not parse is not
+    shown at all: its text could hold a password where the parser did not expect one.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # never echo what we cannot read
+        return "<unparseable database URL>"
+    hidden = {key: "***" for key in parsed.query if any(word in key.lower() for word in _SECRET_QUERY_WORDS)}
+    if hidden:
+        parsed = parsed.update_query_dict(hidden)
+    return parsed.render_as_string(hide_password=True).replace("=%2A%2A%2A", "=***")

@@ -1,0 +1,22 @@
+"""The CLI at its edges: secrets in a database URL, a malformed URL, out-of-range dates, unknown ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import _run
+
+SECRET = "hunter2xyz"
+
+
+@pytest.mark.parametrize("command", [("config", "show"), ("db", "status")])
+def test_a_password_in_the_database_urls_query_is_never_printed(
+    project_dir: Path, command: tuple[str, ...]
+) -> None:
+    # libpq (and psycopg2) take the password as a query parameter too: postgresql://u@h/db?password=...
+    url = f"postgresql+psycopg2://sbt@127.0.0.1:1/sbt?password={SECRET}"
+    result = _run(*command, env={"SBT_CONFIG": str(project_dir / "sbt.yaml"), "SBT_DATABASE_URL": url})
+    assert SECRET not in result.stdout + result.stderr
+    assert "127.0.0.1" in result.stdout + result.stderr
