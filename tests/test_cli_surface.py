@@ -20,3 +20,13 @@ def test_a_password_in_the_database_urls_query_is_never_printed(
     result = _run(*command, env={"SBT_CONFIG": str(project_dir / "sbt.yaml"), "SBT_DATABASE_URL": url})
     assert SECRET not in result.stdout + result.stderr
     assert "127.0.0.1" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-23:59", "0001-01-01"])
+def test_an_out_of_range_since_is_a_one_line_error_naming_the_option(project_dir: Path, since: str) -> None:
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    result = _run("pdp", "access", "--since", since, env=env)
+    assert result.returncode == 1
+    assert "--since" in result.stderr and "SELECT" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
