@@ -30,3 +30,10 @@ def test_an_out_of_range_since_is_a_one_line_error_naming_the_option(project_dir
     assert result.returncode == 1
     assert "--since" in result.stderr and "SELECT" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_retrying_an_outbox_row_that_does_not_exist_fails(project_dir: Path) -> None:
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    result = _run("push", "retry", "999", env=env)  # as `push withdraw 999`: "no outbox row 999"
+    assert result.returncode == 1 and "999" in result.stderr, (result.returncode, result.stdout)
