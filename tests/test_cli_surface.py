@@ -22,6 +22,15 @@ def test_a_password_in_the_database_urls_query_is_never_printed(
     assert "127.0.0.1" in result.stdout + result.stderr
 
 
+def test_a_malformed_database_url_is_a_config_error_naming_the_key(project_dir: Path) -> None:
+    config = project_dir / "sbt.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("url: sqlite:///var/sbt.db", 'url: "postgresql://sbt@db:notaport/sbt"'))
+    checked = _run("config", "check", "--no-secrets", env={"SBT_CONFIG": str(config)})
+    assert checked.returncode == 1, checked.stdout
+    assert "database.url" in checked.stderr
+
+
 @pytest.mark.parametrize("since", ["9999-12-31T23:59:59-23:59", "0001-01-01"])
 def test_an_out_of_range_since_is_a_one_line_error_naming_the_option(project_dir: Path, since: str) -> None:
     env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
