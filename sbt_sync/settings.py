@@ -33,10 +33,33 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
 
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg2")
+
+
 class DatabaseSettings(Strict):
     url: str = "sqlite:///var/sbt.db"
     """SQLAlchemy URL; a relative SQLite path is relative to the project folder (sbt.yaml's folder)."""
     echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _readable_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        # The URL may hold a password: the messages never repeat it.
+        try:
+            parsed = make_url(value)
+            parsed.port  # noqa: B018  # a port that is not a number fails here
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "not a database URL (dialect+driver://user@host:port/name, or sqlite:///path)"
+            ) from None
+        if parsed.drivername not in DATABASE_DRIVERS:
+            raise ValueError(
+                f"unsupported database {parsed.drivername!r}; one of {', '.join(DATABASE_DRIVERS)}"
+            )
+        return value
 
 
 class IdentitySettings(Strict):
@@ -396,7 +419,10 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{config_path}: {describe_validation_error(exc)}") from None
+        described = describe_validation_error(exc)
+        if environ.get(DATABASE_URL_ENV) and described.startswith("database.url:"):
+            described = DATABASE_URL_ENV + described.removeprefix("database.url")
+        raise ConfigError(f"{config_path}: {described}") from None
     return settings.model_copy(update={"config_path": config_path})
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from sbt_sync.db import migrate
-from sbt_sync.db.engine import Database
+from sbt_sync.db.engine import Database, redact_url
 from sbt_sync.db.models import (
     AuditEntry,
     Base,
@@ -261,3 +261,19 @@ def test_the_embedded_database_and_its_folder_are_readable_by_their_owner_only(t
     (folder / "sbt.db").chmod(0o644)  # an existing, too open file is narrowed when opened again
     Database(f"sqlite:///{folder / 'sbt.db'}").dispose()
     assert stat.S_IMODE((folder / "sbt.db").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg2://sbt:hunter2xyz@db/sbt",
+        "postgresql+psycopg2://sbt@db/sbt?password=hunter2xyz",
+        "postgresql+psycopg2://sbt@db/sbt?sslmode=verify-full&sslpassword=hunter2xyz",
+        "postgresql+psycopg2://sbt@db/sbt?passfile=/run/hunter2xyz&api_token=hunter2xyz",
+        "postgresql://sbt:hunter2xyz@db:notaport/sbt",
+    ],
+)
+def test_redact_url_hides_every_password_in_the_url(url: str) -> None:
+    shown = redact_url(url)
+    assert "hunter2xyz" not in shown
+    assert "sslmode=verify-full" in shown or "sslmode" not in url

@@ -122,3 +122,32 @@ def test_unreadable_config_is_one_clear_line(tmp_path: Path, content: str | None
         path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=expected):
         load_settings(path, env={})
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://sbt:hunter2@db:notaport/sbt", "not a database URL"),
+        ("not a url at all", "not a database URL"),
+        ("mysql+pymysql://sbt:hunter2@db/sbt", "unsupported database 'mysql+pymysql'"),
+        ("postgresql+asyncpg://sbt:hunter2@db/sbt", "unsupported database 'postgresql+asyncpg'"),
+    ],
+)
+def test_a_malformed_database_url_names_the_key_and_never_the_password(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    path = _write(tmp_path, {"database": {"url": url}})
+    with pytest.raises(ConfigError) as in_file:
+        load_settings(path, env={})
+    assert str(in_file.value).startswith(f"{path}: database.url: ") and expected in str(in_file.value)
+    with pytest.raises(ConfigError) as in_env:
+        load_settings(_write(tmp_path, {}), env={"SBT_DATABASE_URL": url})
+    assert ": SBT_DATABASE_URL: " in str(in_env.value) and expected in str(in_env.value)
+    assert "hunter2" not in str(in_file.value) + str(in_env.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://", "sqlite:///var/x.db", "sqlite+pysqlite:///x.db", "postgresql://u:p@h:5433/db"]
+)
+def test_the_supported_database_urls_load(tmp_path: Path, url: str) -> None:
+    load_settings(_write(tmp_path, {"database": {"url": url}}), env={})

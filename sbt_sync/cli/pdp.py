@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -36,11 +36,14 @@ def _since(value: str | None, timezone: str) -> datetime | None:
         return None
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0), tzinfo=ZoneInfo(timezone))
+            day = datetime.combine(date.fromisoformat(value), time(0), tzinfo=ZoneInfo(timezone))
+            return day.astimezone(UTC)
         moment = datetime.fromisoformat(value)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))).astimezone(UTC)
     except ValueError:
         raise SbtError(f"--since {value!r} is not a date (YYYY-MM-DD) or an ISO timestamp") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+    except OverflowError:
+        raise SbtError(f"--since {value!r} is outside the years 1 to 9999 in UTC") from None
 
 
 @app.command("access")

@@ -133,9 +133,17 @@ class FeedOut(BaseModel):
     waiting_at: int | None = Field(description="The change the feed waits on (not final yet), if any")
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A timestamp without an offset is read as UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+def _aware(moment: datetime | None, name: str) -> datetime | None:
+    """The query parameter ``name`` in UTC (a timestamp without an offset is read as UTC); 422 when
+    its offset carries it outside the years 1 to 9999."""
+    if moment is None:
+        return None
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise HTTPException(
+            422, f"{name} {moment.isoformat()} is outside the years 1 to 9999 in UTC"
+        ) from None
 
 
 def _refuse_unseen(request: Request, me: Principal, conflict_id: int) -> None:
@@ -443,7 +451,7 @@ def audit(
     offset: Offset = 0,
 ) -> Page:
     filters = AuditFilter(actor=actor, action=action, object_type=object_type, object_id=object_id,
-                          since=_aware(since), until=_aware(until))  # fmt: skip
+                          since=_aware(since, "since"), until=_aware(until, "until"))  # fmt: skip
     total, rows = list_audit(console(request).database, filters, limit=limit, offset=offset)
     record_read(request, me, "audit", nips_in(rows), filter={"limit": limit, "offset": offset})
     return Page(total=total, items=rows)

@@ -382,6 +382,12 @@ WORDS: Words = {
         "halaman untuk melihat keadaannya sekarang.",
         "Outbox row #{id} is not parked, so it cannot be withdrawn; reload the page to see how it stands.",
     ),
+    "err.retry_not_waiting": (
+        "Baris antrean pengiriman #{id} tidak sedang ditangguhkan atau menunggu jeda percobaan ulang, jadi "
+        "tidak perlu dicoba lagi; muat ulang halaman untuk melihat keadaannya sekarang.",
+        "Outbox row #{id} is neither parked nor waiting out a backoff, so there is nothing to retry; reload "
+        "the page to see how it stands.",
+    ),
     "nipreason.length": (
         "NIP harus 18 angka, yang diisi {found} angka",
         "A NIP has 18 digits, found {found}",

@@ -12,11 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sbt_sync.db.models.enforcement import OutboxEntry
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+OUTBOX_LOCK_KEY = 0x5B7_0B0C
+"""The PostgreSQL advisory lock every transaction holds from its first outbox write until it ends."""
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -71,6 +76,26 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
 
 
+def lock_outbox(session: Session) -> None:
+    """Make outbox ids follow commit order: call before a transaction's first outbox write.
+
+    SIASN's pull feed (``steward.feed``) pages by outbox id. On PostgreSQL a transaction that takes id
+    N and commits after another took N+1 and committed would put row N behind a cursor already past
+    N+1: a change no consumer ever sees. Holding one transaction-scoped advisory lock from the first
+    outbox write to the commit serialises outbox writers, so ids commit in order. Call it before the
+    transaction locks other rows the writer needs (``block_state``), so two writers never wait on
+    each other in opposite orders. Every flush that inserts an outbox row takes it too (a safety net
+    for a writer that forgot). SQLite serialises writers already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK_KEY})
+
+
+def _lock_before_outbox_insert(session: Session, _context: Any, _instances: Any) -> None:
+    if any(isinstance(row, OutboxEntry) for row in session.new):
+        lock_outbox(session)
+
+
 class Database:
     """The product database: one engine and a session factory."""
 
@@ -78,6 +103,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_flush", _lock_before_outbox_insert)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -93,6 +119,22 @@ class Database:
         self.engine.dispose()
 
 
+_SECRET_QUERY_WORDS = ("password", "passfile", "secret", "token")
+"""A query key holding any of these is hidden: libpq takes ``?password=`` and ``?sslpassword=``."""
+
+
 def redact_url(url: str) -> str:
-    """The URL with any password hidden, for logs and messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL with any password hidden, for logs and messages.
+
+    Hides the userinfo password and the value of every query key that names a secret (``password``,
+    ``sslpassword``, ``passfile``, any ``*secret*`` or ``*token*``). A URL that does not parse is not
+    shown at all: its text could hold a password where the parser did not expect one.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # never echo what we cannot read
+        return "<unparseable database URL>"
+    hidden = {key: "***" for key in parsed.query if any(word in key.lower() for word in _SECRET_QUERY_WORDS)}
+    if hidden:
+        parsed = parsed.update_query_dict(hidden)
+    return parsed.render_as_string(hide_password=True).replace("=%2A%2A%2A", "=***")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nip, mask_nips
 from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import lock_outbox
 from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
 from sbt_sync.enforce.guard import GuardVerdict, judge_changes
 from sbt_sync.enforce.model import BlockDecision, EnforcementPlan
@@ -211,6 +212,7 @@ def _write_flip(
     run_id: str | None,
     now: datetime,
 ) -> tuple[FlagChange, int]:
+    lock_outbox(session)  # before block_state: ids commit in order (see lock_outbox)
     nip = decision.nip
     action = PushAction.setting(decision.blocked)
     # An unblock refers to the cases that had required the block.

@@ -200,7 +200,8 @@ def gather_subject(
     staged_ids = sorted({s.id for s in direct} | {link.staged_record_id for link in links})
     staged = list(session.scalars(select(StagedRecord).where(StagedRecord.id.in_(staged_ids))))
     put("staged_records", [_staged_row(s) for s in sorted(staged, key=lambda s: s.id)])
-    raw_ids = sorted({s.raw_record_id for s in staged})
+    # A source row validation refused (quarantined, so never staged) still names the person.
+    raw_ids = sorted({s.raw_record_id for s in staged} | _quarantined_naming(session, nip))
     raws = list(session.scalars(select(RawRecord).where(RawRecord.id.in_(raw_ids)).order_by(RawRecord.id)))
     versions = list(
         session.scalars(
@@ -319,6 +320,26 @@ def _others_masked(value: Any, nip: str) -> Any:
     if isinstance(value, list | tuple):
         return [_others_masked(v, nip) for v in value]
     return value
+
+
+def _quarantined_naming(session: Session, nip: str) -> set[int]:
+    """The raw records with a quarantined cell whose payload (now or in an earlier version) names
+    ``nip``: prefiltered in SQL on the NIP's first eight digits (its birth date, unbroken in the
+    usual written forms), then confirmed by :func:`nips_in_text`."""
+    behind = select(QuarantinedRow.raw_record_id)
+    pattern = f"%{nip[:8]}%"
+    found: set[int] = set()
+    current = select(RawRecord.id, RawRecord.payload).where(
+        RawRecord.id.in_(behind), RawRecord.payload.like(pattern)
+    )
+    earlier = select(RawRecordVersion.raw_record_id, RawRecordVersion.payload).where(
+        RawRecordVersion.raw_record_id.in_(behind), RawRecordVersion.payload.like(pattern)
+    )
+    for query in (current, earlier):
+        for raw_id, text in session.execute(query).tuples():
+            if raw_id not in found and nip in nips_in_text(_payload(text)):
+                found.add(raw_id)
+    return found
 
 
 def _items(source: str, payload: Any) -> tuple[str | None, list[Any]]:

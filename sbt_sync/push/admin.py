@@ -204,8 +204,26 @@ def retry(
     """Make parked rows (and pending rows waiting out a backoff) due now; all of them without ids.
 
     A parked row whose NIP's desired flag has changed since it was parked is never sent: it is
-    superseded instead (a retry must not send a change that has been overtaken)."""
+    superseded instead (a retry must not send a change that has been overtaken). Ids that name no
+    row, or a row neither parked nor waiting out a backoff, are refused (nothing is changed)."""
     now = utcnow()
+    if row_ids:
+        rows = {
+            r.id: r for r in session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(list(row_ids))))
+        }
+        missing = sorted(set(row_ids) - set(rows))
+        if missing:
+            raise SbtError(f"no outbox row {missing[0]}", code="outbox_missing", id=missing[0])
+        for row_id in sorted(rows):
+            row = rows[row_id]
+            waiting = row.state == _BACKING_OFF and row.next_attempt_at > now
+            if row.state != _PARKED and not waiting:
+                raise SbtError(
+                    f"outbox row {row.id} is {row.state} and not waiting out a backoff: only a parked or "
+                    "backing-off row can be retried",
+                    code="retry_not_waiting",
+                    id=row.id,
+                )
     _supersede_overtaken(session, row_ids)
     query = update(OutboxEntry).where(
         (OutboxEntry.state == _PARKED)

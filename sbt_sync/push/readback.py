@@ -38,7 +38,7 @@ from connectors.errors import ConnectorError
 from connectors.redact import mask_nip
 from connectors.siasn import BlockStatus, SiasnApi
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.engine import Database
+from sbt_sync.db.engine import Database, lock_outbox
 from sbt_sync.db.models import BlockState, Case, OutboxEntry, SiasnObservation
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.push.ratelimit import RateLimiter
@@ -222,6 +222,7 @@ def _response(status: BlockStatus | None, *, pending: bool) -> dict[str, Any]:
 
 def _queue_correction(session: Session, state: BlockState, run_id: str | None) -> None:
     """A new version of the NIP's unchanged desired flag, and the outbox row that re-sends it."""
+    lock_outbox(session)  # before block_state: ids commit in order (see lock_outbox)
     now = utcnow()
     state.version += 1
     state.updated_at = now

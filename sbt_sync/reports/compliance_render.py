@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sbt_sync.imut.elections import event_name
 from sbt_sync.reports.compliance_model import STEPS, ComplianceReport, ComplianceRow, DossierRow
+from sbt_sync.steward.audit import csv_cell
 
 Lang = Literal["id", "en"]
 Table = Literal["summary", "kemendagri", "dossier"]
@@ -135,6 +136,14 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _csv_cell(value: Any) -> Any:
+    """A CSV value a spreadsheet never runs as a formula: source text (a name, an instansi, a number
+    of a recommendation) that starts with ``=``, ``+``, ``-`` or ``@`` is quoted with ``'``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return csv_cell(value)
+
+
 def as_csv(
     report: ComplianceReport, which: Table = "summary", *, lang: Lang = "id", sort: str | None = None
 ) -> str:
@@ -143,7 +152,7 @@ def as_csv(
     out.write(f"# {heading(report, which, lang)}\n")
     writer = csv.writer(out, lineterminator="\n")
     for row in table(report, which, lang, sort):
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -174,6 +183,9 @@ def write_titled_sheets(path: Path, sheets: Sequence[tuple[str, str, list[list[A
         sheet.append([])
         for row in rows:
             sheet.append([_cell(v) for v in row])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # a source's text that starts with "=" stays text, never a formula
+                    cell.data_type = "s"
         for cell in sheet[3]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A4"

@@ -3,8 +3,9 @@
 Per election event and in total: reported (cases with a Bawaslu register), recommended (golden result
 ``terbukti`` or ``dibatalkan``), sanctioned by PPK (recommended with a sanction in force: the latest
 decision, so a sanction annulled on objection no longer counts), revised after objection (cases whose
-sanction has more than one version, ``sanction_versions``), not followed up (recommended minus
-sanctioned), in process (reported, no result yet), not proven, rejected,
+sanction has more than one version, ``sanction_versions``), not followed up (proven, ``terbukti``,
+with no sanction in force: an annulled recommendation is counted as annulled, not as one the PPK left
+undone, as the compliance report does), in process (reported, no result yet), not proven, rejected,
 annulled, held, blocked (cases a standing SIASN block is for), blocked NIPs, unblocked (cases with a
 buka blokir), and blocked NIPs by Kanreg. Two columns say what the table alone would hide: proven
 cases with no identified ASN (nobody can be warned or blocked until a steward identifies the person;
@@ -200,7 +201,7 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
             "recommended": result in RECOMMENDED,
             "sanctioned": result in RECOMMENDED and has_sanction,
             "revised": case.id in revised,
-            "not_followed_up": result in RECOMMENDED and not has_sanction,
+            "not_followed_up": result == "terbukti" and not has_sanction,
             "in_process": is_reported and result is None,
             "not_proven": result == "tidak_terbukti",
             "rejected": result == "ditolak",

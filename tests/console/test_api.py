@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -91,6 +93,24 @@ def test_the_block_feed_is_ordered_final_and_never_shows_a_change_behind_the_cur
     assert [i["seq"] for i in rest["items"]] == [waiting, later]
     assert rest["items"][0]["nip"] == NIP_B and rest["items"][0]["action"] == "blokir"
     assert rest["waiting_at"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("since=9999-12-31T23:59:59-23:59", 422),  # past year 9999 once in UTC
+        ("until=0001-01-01T00:00:00%2B05:00", 422),  # before year 1 once in UTC
+        ("since=2026-01-01T07:00:00%2B07:00&until=9999-12-31T00:00:00", 200),
+    ],
+)
+def test_an_audit_filter_at_the_edge_of_time_is_a_422_not_a_500(
+    world: World, query: str, status: int
+) -> None:
+    client = TestClient(create_app(world.settings, world.database), raise_server_exceptions=False)
+    response = client.get(f"/api/v1/audit?{query}", headers=_auth(world, "auditor"))
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert query.split("=")[0] in response.json()["detail"]
 
 
 def test_the_openapi_document_validates_and_declares_bearer_errors(world: World) -> None:

@@ -67,7 +67,9 @@ def test_the_subject_report_holds_every_record_the_truth_links_and_every_push(
     staged = {row_id(s["source"], s["record_key"], s["item_no"]) for s in report["staged_records"]}
     assert truth_rows <= staged
     raw_ids = {s["raw_record_id"] for s in report["staged_records"]}
-    assert raw_ids == {r["id"] for r in report["source_records"]}
+    shown = {r["id"] for r in report["source_records"]}
+    # Besides the staged rows' records: records validation quarantined (never staged) that name them.
+    assert raw_ids <= shown and shown - raw_ids <= {q["raw_record_id"] for q in report["quarantine"]}
     assert all(r["payload"] for r in report["source_records"])  # as received, not a summary
     assert report["cases"] and all(c["nip"] == nip for c in report["cases"] if c["nip"])
     assert {link["case_id"] for link in report["links"]} == {c["id"] for c in report["cases"]}

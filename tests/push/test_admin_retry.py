@@ -1,0 +1,66 @@
+"""``push retry <ids>`` refuses ids it cannot act on, as ``push withdraw`` does, and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AuditEntry, OutboxEntry
+from sbt_sync.errors import SbtError
+from sbt_sync.push.admin import retry
+from tests.enforce.rows import nip
+
+
+def _rows(database: Database) -> dict[str, int]:
+    now = utcnow()
+    states = {
+        "parked": ("parked", now),
+        "backing_off": ("pending", now + timedelta(minutes=5)),
+        "due": ("pending", now - timedelta(minutes=1)),
+        "acked": ("acked", now),
+    }
+    with database.session() as session:
+        made = {}
+        for n, (name, (state, when)) in enumerate(states.items(), start=1):
+            key = f"sbt-blokir-v1-{n}"
+            row = OutboxEntry(idempotency_key=key, nip=nip(n), action="blokir", case_refs=["K"], payload={},
+                              state=state, next_attempt_at=when, block_version=1)  # fmt: skip
+            session.add(row)
+            session.flush()
+            made[name] = row.id
+    return made
+
+
+@pytest.mark.parametrize(
+    ("names", "code"),
+    [
+        (("parked", "missing"), "outbox_missing"),
+        (("parked", "due"), "retry_not_waiting"),
+        (("acked",), "retry_not_waiting"),
+    ],
+)
+def test_retrying_a_row_that_is_missing_or_not_waiting_is_refused(
+    migrated_database: Database, names: tuple[str, ...], code: str
+) -> None:
+    ids = {**_rows(migrated_database), "missing": 999_999}
+    with pytest.raises(SbtError) as refused, migrated_database.session() as session:
+        retry(session, [ids[n] for n in names], reason="test", actor="test")
+    assert refused.value.code == code
+    with migrated_database.session() as session:
+        assert session.get(OutboxEntry, ids["parked"]).state == "parked"  # type: ignore[union-attr]
+        assert not session.scalars(select(AuditEntry).where(AuditEntry.action == "push.retry")).all()
+
+
+def test_retrying_parked_and_backing_off_rows_makes_them_due(migrated_database: Database) -> None:
+    ids = _rows(migrated_database)
+    with migrated_database.session() as session:
+        retry(session, [ids["parked"], ids["backing_off"]], reason="test", actor="test")
+    with migrated_database.session() as session:
+        backing_off = session.get(OutboxEntry, ids["backing_off"])
+        assert backing_off is not None and backing_off.next_attempt_at <= utcnow()
+        parked = session.get(OutboxEntry, ids["parked"])  # due again, or superseded if overtaken
+        assert parked is not None and parked.state != "parked"

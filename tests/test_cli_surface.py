@@ -1,0 +1,48 @@
+"""The CLI at its edges: secrets in a database URL, a malformed URL, out-of-range dates, unknown ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import _run
+
+SECRET = "hunter2xyz"
+
+
+@pytest.mark.parametrize("command", [("config", "show"), ("db", "status")])
+def test_a_password_in_the_database_urls_query_is_never_printed(
+    project_dir: Path, command: tuple[str, ...]
+) -> None:
+    # libpq (and psycopg2) take the password as a query parameter too: postgresql://u@h/db?password=...
+    url = f"postgresql+psycopg2://sbt@127.0.0.1:1/sbt?password={SECRET}"
+    result = _run(*command, env={"SBT_CONFIG": str(project_dir / "sbt.yaml"), "SBT_DATABASE_URL": url})
+    assert SECRET not in result.stdout + result.stderr
+    assert "127.0.0.1" in result.stdout + result.stderr
+
+
+def test_a_malformed_database_url_is_a_config_error_naming_the_key(project_dir: Path) -> None:
+    config = project_dir / "sbt.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("url: sqlite:///var/sbt.db", 'url: "postgresql://sbt@db:notaport/sbt"'))
+    checked = _run("config", "check", "--no-secrets", env={"SBT_CONFIG": str(config)})
+    assert checked.returncode == 1, checked.stdout
+    assert "database.url" in checked.stderr
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-23:59", "0001-01-01"])
+def test_an_out_of_range_since_is_a_one_line_error_naming_the_option(project_dir: Path, since: str) -> None:
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    result = _run("pdp", "access", "--since", since, env=env)
+    assert result.returncode == 1
+    assert "--since" in result.stderr and "SELECT" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_retrying_an_outbox_row_that_does_not_exist_fails(project_dir: Path) -> None:
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    result = _run("push", "retry", "999", env=env)  # as `push withdraw 999`: "no outbox row 999"
+    assert result.returncode == 1 and "999" in result.stderr, (result.returncode, result.stdout)
