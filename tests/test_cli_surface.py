@@ -46,3 +46,27 @@ def test_retrying_an_outbox_row_that_does_not_exist_fails(project_dir: Path) -> 
     assert _run("db", "upgrade", env=env).returncode == 0
     result = _run("push", "retry", "999", env=env)  # as `push withdraw 999`: "no outbox row 999"
     assert result.returncode == 1 and "999" in result.stderr, (result.returncode, result.stdout)
+
+
+def test_a_day_that_has_not_come_records_no_steps_and_no_letters(project_dir: Path) -> None:
+    """A year typed wrong (2062 for 2026) would record peringatan, teguran and pemblokiran, and draft
+    letters dated then: refused, naming the option. Looking ahead with letters' --dry-run is allowed."""
+    from datetime import UTC, datetime, timedelta
+
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    ahead = (datetime.now(UTC) + timedelta(days=400)).date().isoformat()
+    for command in (("enforce", "run"), ("letters", "draft")):
+        result = _run(*command, "--as-of", ahead, env=env)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "--as-of" in result.stderr and "after today" in result.stderr, result.stderr
+    assert _run("letters", "draft", "--as-of", ahead, "--dry-run", env=env).returncode == 0
+    assert _run("enforce", "run", "--as-of", "2025-01-20", env=env).returncode == 0
+
+
+def test_an_impossible_as_of_names_the_option(project_dir: Path) -> None:
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    result = _run("report", "compliance", "--as-of", "2026-13-40", env=env)
+    assert result.returncode == 2 and "--as-of" in result.stderr, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr

@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -152,3 +154,25 @@ def stage_lines(description: str, *, quiet: bool = False) -> Iterator[Callable[[
             console.print(f"  {stage}: {rows:,} in {seconds:.1f} s{rate}", highlight=False)
 
         yield ended
+
+
+def day_option(value: str | None, timezone: str, *, hint: str = "--as-of", allow_future: bool = True) -> date:
+    """The day an ``--as-of`` option names (YYYY-MM-DD), or today in ``timezone`` when not given.
+
+    ``allow_future`` False: a day after today is refused. Control steps and letters recorded for a
+    day that has not come (a year typed wrong) would go out as if it had.
+    """
+    today = datetime.now(ZoneInfo(timezone)).date()
+    if value is None:
+        return today
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"expected a day as YYYY-MM-DD, got {value!r}", param_hint=hint) from None
+    if not allow_future and day > today:
+        raise typer.BadParameter(
+            f"{day.isoformat()} is after today ({today.isoformat()} in {timezone}): steps and letters are "
+            "recorded only for days that have come",
+            param_hint=hint,
+        )
+    return day

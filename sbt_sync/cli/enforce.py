@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
-from sbt_sync.cli.common import emit_json, state
+from sbt_sync.cli.common import day_option, emit_json, state
 from sbt_sync.db.engine import Database
 
 app = typer.Typer(help="Decide control actions and block flags from the golden cases.", no_args_is_help=True)
@@ -26,13 +24,8 @@ def run_enforce(
     from sbt_sync.enforce import run_enforcement
 
     settings = state(ctx).settings()
-    try:
-        # Deadlines are calendar days where the agencies work.
-        day = (
-            date.fromisoformat(as_of) if as_of else datetime.now(ZoneInfo(settings.schedule.timezone)).date()
-        )
-    except ValueError:
-        raise typer.BadParameter("expected YYYY-MM-DD", param_hint="--as-of") from None
+    # Deadlines are calendar days where the agencies work.
+    day = day_option(as_of, settings.schedule.timezone, allow_future=False)
     database = Database(settings.database_url, echo=settings.database.echo)
     try:
         with database.session() as session:

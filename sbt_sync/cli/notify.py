@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sbt_sync.cli.common import emit_json
+from sbt_sync.cli.common import day_option, emit_json
 from sbt_sync.cli.outbox import (
     DryRunOpt,
     JsonOpt,
@@ -188,15 +188,10 @@ def letters_draft(
     as_json: JsonOpt = False,
 ) -> None:
     """Draft the day's letters from the recorded control steps (numbered, PDF, queued for mail)."""
-    from datetime import date, datetime
-    from zoneinfo import ZoneInfo
-
     from sbt_sync.letters.draft import draft_letters
 
     def work(settings: Settings, database: Database) -> None:
-        day = (
-            date.fromisoformat(as_of) if as_of else datetime.now(ZoneInfo(settings.schedule.timezone)).date()
-        )
+        day = day_option(as_of, settings.schedule.timezone, allow_future=dry_run)
         with database.session() as session:
             report = draft_letters(session, settings, day, dry_run=dry_run)
         if as_json:

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from sbt_sync.cli.common import state
+from sbt_sync.cli.common import day_option, state
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.reports.recap import build_recap
-from sbt_sync.reports.render import Format, as_of_now, render
+from sbt_sync.reports.render import CSV_ENCODING, Format, as_of_now, render
 
 app = typer.Typer(help="Reports from the golden dataset and the enforcement state.", no_args_is_help=True)
 
@@ -77,7 +77,7 @@ def compliance(
 ) -> None:
     """PPK compliance per election and instansi: followed up on time, late, not at all, days overdue,
     control steps and letters, blocked NIPs; the Kemendagri list and the KASN-era dossier."""
-    from datetime import date, datetime
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from sbt_sync.reports import compliance_render as cr
@@ -98,7 +98,7 @@ def compliance(
     settings = state(ctx).settings()
     database = Database(settings.database_url, echo=settings.database.echo)
     try:
-        day = date.fromisoformat(as_of) if as_of else enforcement_day(database)
+        day = day_option(as_of, settings.schedule.timezone) if as_of else enforcement_day(database)
         if day is None:
             day = datetime.now(ZoneInfo(settings.schedule.timezone)).date()
         report = build_compliance(
@@ -129,7 +129,8 @@ def compliance(
         if output is None:
             typer.echo(text, nl=False)
             return
-        output.write_text(text, encoding="utf-8")
+        # A CSV file opens in Excel as UTF-8 only with its BOM (the recap CSV's encoding).
+        output.write_text(text, encoding=CSV_ENCODING if fmt == "csv" else "utf-8")
     typer.echo(
         f"compliance report as of {day.isoformat()}: {len(report.rows)} instansi row(s), "
         f"{len(report.escalation)} for Kemendagri, {len(report.dossier)} dossier row(s); written to {output}"

@@ -31,6 +31,7 @@ from sbt_sync.pdp.access import nips_in
 from sbt_sync.reports import compliance_render as cr
 from sbt_sync.reports.compliance import build_compliance, enforcement_day
 from sbt_sync.reports.compliance_model import ComplianceReport
+from sbt_sync.reports.render import CSV_ENCODING
 from sbt_sync.steward.scope import bkn_only, kemendagri_list_visible
 
 router = APIRouter(include_in_schema=False)
@@ -112,7 +113,7 @@ def _download(
     stamp = report.as_of.strftime("%Y%m%d")
     if fmt == "csv":
         return Response(
-            cr.as_csv(report, which, lang=lang, sort=sort).encode("utf-8"),
+            cr.as_csv(report, which, lang=lang, sort=sort).encode(CSV_ENCODING),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="kepatuhan-ppk-{which}-{stamp}.csv"'},
         )

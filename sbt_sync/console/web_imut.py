@@ -33,6 +33,7 @@ from sbt_sync.imut.run import calendars
 from sbt_sync.imut.steward import FindingFilter, decide_finding, list_findings
 from sbt_sync.imut.workdays import WorkingDayCalendar
 from sbt_sync.pdp.access import nips_in
+from sbt_sync.reports.render import CSV_ENCODING
 from sbt_sync.steward.scope import imut_visible
 
 router = APIRouter(include_in_schema=False)
@@ -145,7 +146,7 @@ def report(
             "instansi" if table == "instansi" else "officials" if table == "officials" else "regions"
         )
         return Response(
-            ir.as_csv(built, which, lang=lang).encode("utf-8"),
+            ir.as_csv(built, which, lang=lang).encode(CSV_ENCODING),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="imut-{which}-{stamp}.csv"'},
         )

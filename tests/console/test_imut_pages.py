@@ -112,7 +112,8 @@ def test_the_report_page_and_its_csv_and_xlsx_downloads(world: World, imut: dict
     csv_answer = steward.get("/imut/report?format=csv&table=officials")
     assert csv_answer.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv_answer.headers["content-disposition"]
-    lines = csv_answer.text.splitlines()
+    assert csv_answer.content.startswith("\ufeff".encode())
+    lines = csv_answer.text.lstrip("\ufeff").splitlines()
     assert (
         lines[0].startswith("# Laporan I-MUT") and "H. Wali Kota" in lines[2] and NIP_A not in csv_answer.text
     )

@@ -182,7 +182,7 @@ def test_compliance_counts_equal_the_ground_truth_and_exports_carry_title_and_as
     command = ["--config", str(as_of_project.config_path), "report", "compliance", "--format", "csv"]
     result = runner.invoke(app, [*command, "--out", str(out), "--sort", "not_followed_up", "--lang", "en"])
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(out.read_text(encoding="utf-8").split("\n", 1)[1].splitlines()))
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").split("\n", 1)[1].splitlines()))
     assert [int(r["Not followed up"]) for r in rows] == sorted(
         (g["counts"]["not_followed_up"] for g in want.values()), reverse=True
     )
