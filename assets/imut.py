@@ -48,9 +48,12 @@ def build_imut_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             if client is not None:
                 client.close()
         context.log.info(
-            "I-MUT as of %s: %d actions, %d findings opened, %d changed, %d closed, %d reopened; open %s",
+            "I-MUT as of %s: %d actions (%d withdrawn at the source, %d duplicate deliveries set aside), "
+            "%d findings opened, %d changed, %d closed, %d reopened; open %s",
             as_of,
             stats.actions,
+            stats.withdrawn,
+            stats.duplicates,
             stats.opened,
             stats.changed,
             stats.closed,
@@ -61,6 +64,8 @@ def build_imut_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             metadata={
                 "as_of": as_of.isoformat(),
                 "actions": stats.actions,
+                "withdrawn": stats.withdrawn,
+                "duplicates": stats.duplicates,
                 "unreadable": stats.unreadable,
                 "siasn_lookups": stats.siasn_lookups,
                 "findings_opened": stats.opened,

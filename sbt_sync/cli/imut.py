@@ -145,7 +145,8 @@ def evaluate_command(
         emit_json(stats.as_dict())
         return
     typer.echo(
-        f"{stats.actions} actions evaluated: {stats.opened} findings opened, {stats.changed} changed, "
+        f"{stats.actions} actions evaluated ({stats.withdrawn} withdrawn at the source besides): "
+        f"{stats.opened} findings opened, {stats.changed} changed, "
         f"{stats.closed} closed, {stats.reopened} reopened; {stats.duplicates} duplicate deliveries of a "
         f"decision set aside; open by rule {stats.open_by_rule}"
     )

@@ -3,6 +3,7 @@ reopen of a row, each with its audit entry (NIPs masked). Used by :mod:`sbt_sync
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.models import AuditEntry, ImutFinding
 from sbt_sync.imut.context import Context
 from sbt_sync.imut.model import Finding, PersonnelAction, Rule
-from sbt_sync.imut.reasons import render
+from sbt_sync.imut.reasons import WITHDRAWN_PARAM, render
 from sbt_sync.imut.review import FindingStatus, Review, review_on_basis_change
 from schemas.feeds.imut import FEED
 from schemas.nip import mask_nip
@@ -25,6 +26,7 @@ AUDIT_CHANNEL = "pipeline"
 VOLATILE = frozenset({"as_of", "duplicate_action_ids"})
 """Evidence and parameters that do not change what a finding rests on: the day of evaluation, and the
 other I-MUT ids the same decision was delivered under."""
+WITHDRAWN_EVIDENCE = "withdrawn_at_source"
 
 
 @dataclass
@@ -33,6 +35,8 @@ class FindingStats:
     actions: int = 0
     unreadable: int = 0
     duplicates: int = 0
+    withdrawn: int = 0
+    """Actions in scope that I-MUT withdrew: still evaluated, on what it last delivered."""
     siasn_lookups: int = 0
     opened: int = 0
     changed: int = 0
@@ -57,6 +61,18 @@ class StagedAction:
 
 def finding_key(action_id: str, rule: Rule | str) -> str:
     return f"{action_id}|{Rule(rule).value}"
+
+
+def withdrawn_at_source(finding: Finding, day: date) -> Finding:
+    """``finding`` of an action I-MUT withdrew on ``day``. It stays: the product cannot tell a revoked
+    decision (which revoking does not cure, DOMAIN: MA 570 K/TUN/PILKADA/2016) from a record entered by
+    mistake, so it says so and a steward decides (dismissing a data error). The withdrawal is part of
+    the basis: a confirmed or dismissed finding goes back to the queue."""
+    return dataclasses.replace(
+        finding,
+        reason_params={**finding.reason_params, WITHDRAWN_PARAM: day.isoformat()},
+        evidence={**finding.evidence, WITHDRAWN_EVIDENCE: day.isoformat()},
+    )
 
 
 def basis_hash(finding: Finding) -> str:
@@ -194,6 +210,7 @@ def update_finding(
     basis_changed = row.basis_hash != values["basis_hash"]
     was_closed = row.status == FindingStatus.CLOSED
     changed_names = _changed_evidence(row, values) if basis_changed else []
+    before_evidence = dict(row.evidence or {})
     current = {name: getattr(row, name) for name in values}
     row.evaluated_at = at
     if current == values and not was_closed:
@@ -204,9 +221,14 @@ def update_finding(
         return  # only the day of evaluation moved (an unreported action's "as of")
     row.version += 1
     row.changed_at = at
+    withdrawn_on = values["evidence"].get(WITHDRAWN_EVIDENCE)
+    newly_withdrawn = withdrawn_on is not None and WITHDRAWN_EVIDENCE not in (before_evidence or {})
     if basis_changed:
         row.review = review_on_basis_change(previous_review).value
-        if previous_review is not Review.PENDING:
+        if newly_withdrawn:
+            # Said whatever the review was: the audit entry of a reopen carries it too.
+            row.reopened_reason = render("imut.reopened.withdrawn", {WITHDRAWN_PARAM: withdrawn_on}, "id")
+        elif previous_review is not Review.PENDING:
             row.reopened_reason = render(
                 "imut.reopened.basis_changed", {"changed": ", ".join(changed_names) or "-"}, "id"
             )

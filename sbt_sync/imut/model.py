@@ -55,7 +55,8 @@ class DecidingOfficial:
 
 @dataclass(frozen=True)
 class MendagriApproval:
-    """The Minister of Home Affairs' written approval (persetujuan tertulis)."""
+    """The Minister of Home Affairs' written approval (persetujuan tertulis); ``letter_no`` is "" when
+    I-MUT sent a date without a letter number (an approval that cannot be verified does not count)."""
 
     letter_no: str
     letter_date: date

@@ -61,6 +61,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} is dated the same "
         "day as the decision, not before it, so it does not count.",
     ),
+    "imut.reason.window_approval_unnumbered": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
+        "s.d. {window_last} ({event}); persetujuan Mendagri bertanggal {letter_date} tanpa nomor surat, "
+        "sehingga tidak dapat diverifikasi dan tidak berlaku.",
+        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{window_first} to {window_last} ({event}); the Minister's approval is dated {letter_date} but has "
+        "no letter number, so it cannot be verified and does not count.",
+    ),
     "imut.reason.reporting_late": (
         "Dilaporkan ke Kemendagri {reported_on}, hari kerja ke-{working_days} setelah keputusan "
         "{decision_date}; batasnya {deadline} (7 hari kerja).",
@@ -100,15 +108,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ditutup: evaluasi ulang per {as_of} tidak lagi menemukan pelanggaran ini.",
         "Closed: re-evaluated as of {as_of}, the rule no longer finds this.",
     ),
-    "imut.closed.withdrawn": (
-        "Ditutup: tindakan {action_id} tidak lagi dikirim oleh I-MUT.",
-        "Closed: I-MUT no longer delivers action {action_id}.",
+    "imut.note.withdrawn": (
+        "Ditarik di sumber (I-MUT) pada {withdrawn_on}; pencabutan keputusan tidak menghapus pelanggaran. "
+        "Bila catatan itu salah input, steward menolak temuan ini.",
+        "Withdrawn at the source (I-MUT) on {withdrawn_on}; revoking a decision does not cure a breach. "
+        "If the record was entered by mistake, a steward dismisses this finding.",
     ),
     "imut.closed.duplicate": (
         "Ditutup: tindakan {action_id} adalah pengiriman ulang SK yang sama (NIP, nomor dan tanggal SK) "
         "dengan tindakan {original}; temuannya ada pada tindakan itu.",
         "Closed: action {action_id} delivers the same decision (NIP, SK number and date) again as action "
         "{original}; the findings are on that one.",
+    ),
+    "imut.reopened.withdrawn": (
+        "Tindakan ditarik di sumber (I-MUT) pada {withdrawn_on}; pencabutan keputusan tidak menghapus "
+        "pelanggaran: mohon ditinjau kembali (tolak bila catatan itu salah input).",
+        "The action was withdrawn at the source (I-MUT) on {withdrawn_on}; revoking a decision does not "
+        "cure a breach: please review again (dismiss it if the record was entered by mistake).",
     ),
     "imut.reopened.basis_changed": (
         "Dasar temuan berubah sejak keputusan steward ({changed}); mohon ditinjau kembali.",
@@ -138,6 +154,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 _LABELLED = ("action", "post_class", "role")
+WITHDRAWN_PARAM = "withdrawn_on"
+"""A finding's parameter naming the day I-MUT withdrew its action: its reason then ends with the
+``imut.note.withdrawn`` note (a withdrawal does not close a finding, DOMAIN: revoking does not cure)."""
 
 
 def text(key: str, language: Language = "en") -> str:
@@ -147,9 +166,14 @@ def text(key: str, language: Language = "en") -> str:
 
 
 def render(key: str, params: Mapping[str, str], language: Language = "en") -> str:
-    """A message with its parameters filled in; enum-valued parameters are said through their labels."""
+    """A message with its parameters filled in; enum-valued parameters are said through their labels.
+    With a ``withdrawn_on`` parameter a finding's reason (``imut.reason.*``) ends with the withdrawal note."""
     said = {
         name: text(f"{name}.{value}", language) if name in _LABELLED else value
         for name, value in params.items()
     }
-    return text(key, language).format(**said)
+    message = text(key, language).format(**said)
+    withdrawn_on = params.get(WITHDRAWN_PARAM)
+    if withdrawn_on and key.startswith("imut.reason."):
+        message += " " + text("imut.note.withdrawn", language).format(withdrawn_on=withdrawn_on)
+    return message

@@ -9,7 +9,9 @@ choice made here:
 - An approval counts only if dated *before* the decision (MA 570 K/TUN/PILKADA/2016; Minahasa Utara
   2024). One dated the same day is not dated before it, so it does not count either: a breach, whose
   reason says the approval is dated the same day (a steward confirms or dismisses every finding). One
-  dated after is a breach and is shown in the finding.
+  dated after is a breach and is shown in the finding. One without a letter number cannot be verified,
+  so it does not count whatever its date: a breach whose reason says the date I-MUT sent and that the
+  number is missing.
 - Reporting: day 1 is the first working day after the decision; reported on the 7th is on time. It
   applies to every action a regional head decides within the election's watch window (the Pasal 71(2)
   window through the end of the Pasal 162(3) window), whatever the post class.
@@ -226,7 +228,7 @@ def _approval_rule(
     if post is None or not action.decided_by.is_regional_head or action.decision_date not in window:
         return None
     approval = action.approval
-    if approval is not None and approval.letter_date < action.decision_date:
+    if approval is not None and approval.letter_no and approval.letter_date < action.decision_date:
         return None
     params = {
         "action": action.kind.value,
@@ -239,8 +241,12 @@ def _approval_rule(
     if approval is None:
         key, disposition = "imut.reason.window_no_approval", Disposition.BREACH
     else:
-        same_day = approval.letter_date == action.decision_date
-        key = "imut.reason.window_approval_same_day" if same_day else "imut.reason.window_approval_after"
+        if not approval.letter_no:
+            key = "imut.reason.window_approval_unnumbered"
+        elif approval.letter_date == action.decision_date:
+            key = "imut.reason.window_approval_same_day"
+        else:
+            key = "imut.reason.window_approval_after"
         disposition = Disposition.BREACH
         params |= {"letter_no": approval.letter_no, "letter_date": approval.letter_date.isoformat()}
         evidence |= {

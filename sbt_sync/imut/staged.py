@@ -48,14 +48,14 @@ def _post(fields: Mapping[str, Any], side: str) -> Post | None:
 def personnel_action(action_id: str, nip: str | None, fields: Mapping[str, Any]) -> PersonnelAction:
     """The action a staged row describes; ``nip`` is the staged (validated) NIP, "" when missing.
 
-    An approval counts only with both its letter number and its date: one without the other cannot
-    be shown to predate the decision, so the rules see no approval (the finding says so, and the
-    staged record keeps what I-MUT sent).
+    An approval without a date cannot be shown to predate the decision, so the rules see no approval.
+    One with a date but no letter number is passed on with an empty ``letter_no``: it does not count
+    either (it cannot be verified), but the finding says the date I-MUT sent.
 
     Raises :class:`UnreadableAction` when a date the rules need is missing.
     """
     approval_no, approval_day = fields.get("approval_no"), _day(fields, "approval_date")
-    approval = MendagriApproval(str(approval_no), approval_day) if approval_no and approval_day else None
+    approval = MendagriApproval(str(approval_no or "").strip(), approval_day) if approval_day else None
     return PersonnelAction(
         action_id=action_id,
         nip=nip or "",

@@ -13,9 +13,15 @@ Then it writes only differences (:mod:`sbt_sync.imut.findings_write`):
 - a finding of an evaluated action that the rules no longer give is ``closed`` with the reason, never
   deleted; one that holds again is ``open`` again.
 
+An action I-MUT withdrew is still evaluated, on what I-MUT last delivered, and its findings stay open
+(one closed for the withdrawal by an earlier version opens again) saying it was withdrawn at the source
+(:func:`~sbt_sync.imut.findings_write.withdrawn_at_source`): revoking a decision does not cure it, and
+only a steward can tell a revocation from a record entered by mistake.
+
 One decision delivered under several I-MUT ids (same NIP, SK number and decision date) is evaluated
-once, as the id delivered first; its findings list the other ids (``duplicate_action_ids``, not part
-of the basis), and findings the other ids had are closed saying whose duplicates they are.
+once, as the id delivered first (a live id before a withdrawn one); its findings list the other ids
+(``duplicate_action_ids``, not part of the basis), and findings the other ids had are closed saying
+whose duplicates they are.
 
 Every insert, change, close and reopen writes an audit entry (NIPs masked). The I-MUT rows'
 ``needs_reconcile`` flag (case reconciliation skips them) is cleared here, except for rows whose NIP
@@ -29,7 +35,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Collection
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import case, false, select, update
@@ -49,6 +55,7 @@ from sbt_sync.imut.findings_write import (
     finding_values,
     insert_finding,
     update_finding,
+    withdrawn_at_source,
 )
 from sbt_sync.imut.reasons import render
 from sbt_sync.imut.review import FindingStatus
@@ -60,6 +67,7 @@ from sbt_sync.reconcile.identity.store import chunks
 
 log = logging.getLogger(__name__)
 
+WIB = timezone(timedelta(hours=7), "WIB")
 OVERLAP = timedelta(minutes=10)
 """Changes are looked for from this long before the previous run started: a push acknowledged while
 it ran, committed after it read, is still seen."""
@@ -90,16 +98,22 @@ def _staged_rows(session: Session, changed: Changed | None) -> list[Any]:
     return [found[i] for i in sorted(found)]
 
 
+def _wib_day(at: datetime | None) -> date:
+    """The day in WIB (the rules' calendar) of a stored instant (naive: UTC, as SQLite returns it)."""
+    moment = at or datetime.now(UTC)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(WIB).date()
+
+
 def _load_actions(
     session: Session, changed: Changed | None, stats: FindingStats
-) -> tuple[list[StagedAction], set[str]]:
-    """The live actions in scope, and the ids in scope that I-MUT no longer delivers (withdrawn)."""
+) -> tuple[list[StagedAction], dict[str, date]]:
+    """The actions in scope, withdrawn ones included (on the fields I-MUT last delivered), and the day
+    each id in scope that I-MUT no longer delivers was withdrawn."""
     live: list[StagedAction] = []
-    withdrawn: set[str] = set()
+    withdrawn: dict[str, date] = {}
     for row in _staged_rows(session, changed):
         if row.withdrawn:
-            withdrawn.add(row.record_key)
-            continue
+            withdrawn[row.record_key] = _wib_day(row.staged_at)
         try:
             action = personnel_action(row.record_key, row.nip, dict(row.fields or {}))
         except (UnreadableAction, KeyError, ValueError) as exc:
@@ -110,13 +124,16 @@ def _load_actions(
     return live, withdrawn
 
 
-def _one_per_decision(loaded: list[StagedAction]) -> tuple[list[StagedAction], dict[str, str]]:
+def _one_per_decision(
+    loaded: list[StagedAction], withdrawn: Collection[str]
+) -> tuple[list[StagedAction], dict[str, str]]:
     """One action per decision (:func:`same_decision_key`): the one delivered first (lowest staged
-    row) stands for the others, and each duplicate id maps to it."""
+    row) stands for the others, a live one before a withdrawn one (the decision is still delivered),
+    and each duplicate id maps to it."""
     first: dict[tuple[str, str, str], StagedAction] = {}
     kept: list[StagedAction] = []
     duplicate_of: dict[str, str] = {}
-    for item in sorted(loaded, key=lambda a: a.staged_id):
+    for item in sorted(loaded, key=lambda a: (a.action.action_id in withdrawn, a.staged_id)):
         key = same_decision_key(item.action)
         if key is None:
             kept.append(item)
@@ -162,8 +179,9 @@ def evaluate_findings(
     stats.full = full or last is None or last.as_of != as_of or last.calendar_hash != fingerprint
     changed = None if stats.full or last is None else changed_since(session, last.started_at - OVERLAP)
     loaded, withdrawn = _load_actions(session, changed, stats)
-    actions, duplicate_of = _one_per_decision(loaded)
-    stats.actions = len(actions)
+    actions, duplicate_of = _one_per_decision(loaded, withdrawn)
+    stats.withdrawn = sum(a.action.action_id in withdrawn for a in actions)
+    stats.actions = len(actions) - stats.withdrawn
     stats.duplicates = len(duplicate_of)
     also_delivered: dict[str, list[str]] = {}
     for duplicate, original in sorted(duplicate_of.items()):
@@ -172,7 +190,7 @@ def evaluate_findings(
     if siasn is not None and siasn_lookups > 0:
         movable: dict[str, datetime | None] = {}
         for a in actions:
-            if a.action.nip and a.action.kind in BLOCKED_KINDS:
+            if a.action.nip and a.action.kind in BLOCKED_KINDS and a.action.action_id not in withdrawn:
                 known = movable.get(a.action.nip)
                 movable[a.action.nip] = (
                     a.staged_at if known is None or a.staged_at is None else max(known, a.staged_at)
@@ -193,14 +211,17 @@ def evaluate_findings(
             as_of=as_of,
         )
         duplicates = also_delivered.get(item.action.action_id)
+        withdrawn_on = withdrawn.get(item.action.action_id)
         for finding in found:  # one per rule: the first event that finds it (calendar order)
             key = finding_key(item.action.action_id, finding.rule)
             told = finding
             if duplicates:
                 evidence = {**finding.evidence, "duplicate_action_ids": ",".join(duplicates)}
                 told = dataclasses.replace(finding, evidence=evidence)
+            if withdrawn_on is not None:
+                told = withdrawn_at_source(told, withdrawn_on)
             wanted.setdefault(key, finding_values(item, told, context))
-    in_scope = None if changed is None else {a.action.action_id for a in loaded} | withdrawn
+    in_scope = None if changed is None else {a.action.action_id for a in loaded} | set(withdrawn)
     existing = _existing(session, in_scope)
     for key, values in wanted.items():
         row = existing.get(key)
@@ -213,8 +234,6 @@ def evaluate_findings(
             if row.action_id in duplicate_of:
                 params = {"action_id": row.action_id, "original": duplicate_of[row.action_id]}
                 reason = render("imut.closed.duplicate", params, "id")
-            elif row.action_id in withdrawn:
-                reason = render("imut.closed.withdrawn", {"action_id": row.action_id}, "id")
             else:
                 reason = render("imut.closed.no_longer_holds", {"as_of": as_of.isoformat()}, "id")
             close_finding(session, row, reason, started, stats)

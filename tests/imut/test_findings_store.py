@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
@@ -297,3 +297,108 @@ def test_findings_of_an_id_later_seen_to_duplicate_an_earlier_one_are_closed_say
     closed = _findings(migrated_database)[(action_id(2), "pasal_71_2")]
     assert closed.status == "closed"
     assert closed.closed_reason is not None and action_id(1) in closed.closed_reason
+
+
+def test_an_approval_dated_but_unnumbered_stays_a_breach_whose_reason_shows_the_date(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1, persetujuanMendagriTanggal="03-06-2024"))
+    _evaluate(migrated_database)
+    finding = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert (finding.status, finding.disposition) == ("open", "breach")
+    assert finding.reason_key == "imut.reason.window_approval_unnumbered"
+    assert finding.evidence["approval_date"] == "2024-06-03"
+    _, page = list_findings(migrated_database, FindingFilter())
+    assert "persetujuan Mendagri bertanggal 2024-06-03 tanpa nomor surat" in page[0].reason
+    _, english = list_findings(migrated_database, FindingFilter(), language="en")
+    assert "dated 2024-06-03 but has no letter number" in english[0].reason
+
+
+WITHDRAWN_AT = datetime(2024, 11, 28, 2, 0, tzinfo=UTC)
+
+
+def _withdraw(database: Database, n: int) -> None:
+    """What an SFTP pull does to the staged row of a record a new delivery of its file no longer has
+    (``sbt_sync.ingest.pull``); I-MUT's own feed cannot say a record is gone."""
+    with database.session() as session:
+        session.execute(
+            update(StagedRecord)
+            .where(StagedRecord.source == "imut", StagedRecord.record_key == action_id(n))
+            .values(withdrawn=True, needs_reconcile=True, staged_at=WITHDRAWN_AT)
+        )
+
+
+def test_an_action_withdrawn_at_the_source_keeps_its_finding_open_and_back_in_the_queue(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1))
+    _evaluate(migrated_database)
+    finding = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    decide_finding(migrated_database, finding.id, choice=StewardChoice.CONFIRM, reason="SK ada", actor="s1")
+
+    _withdraw(migrated_database, 1)
+    stats = _evaluate(migrated_database)  # the same day: only the withdrawn action is looked at
+    assert (stats.full, stats.actions, stats.withdrawn, stats.closed, stats.changed) == (False, 0, 1, 0, 1)
+    withdrawn = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert (withdrawn.status, withdrawn.review) == ("open", "pending")  # revoking does not cure it
+    assert withdrawn.evidence["withdrawn_at_source"] == "2024-11-28"
+    assert withdrawn.reopened_reason is not None
+    assert "ditarik di sumber" in withdrawn.reopened_reason.lower()
+    assert "pencabutan keputusan tidak menghapus pelanggaran" in withdrawn.reopened_reason
+    _, page = list_findings(migrated_database, FindingFilter(review="pending"))
+    assert [f.id for f in page] == [finding.id]
+    assert "Ditarik di sumber (I-MUT) pada 2024-11-28" in page[0].reason
+    _, english = list_findings(migrated_database, FindingFilter(), language="en")
+    assert "revoking a decision does not cure a breach" in english[0].reason
+
+    # The steward learns it was a record entered by mistake: a dismissal, which later runs keep.
+    decide_finding(
+        migrated_database, finding.id, choice=StewardChoice.DISMISS, reason="salah input", actor="s1"
+    )
+    later = _evaluate(migrated_database, date(2024, 11, 29))
+    assert (later.full, later.withdrawn, later.changed, later.closed) == (True, 1, 0, 0)
+    kept = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert (kept.status, kept.review, kept.reopened_reason) == ("open", "dismissed", None)
+
+
+def test_a_finding_an_earlier_version_closed_for_a_withdrawal_opens_again(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1))
+    _evaluate(migrated_database)
+    _withdraw(migrated_database, 1)
+    with migrated_database.session() as session:  # as the version that closed withdrawn actions left it
+        session.execute(
+            update(ImutFinding)
+            .where(ImutFinding.action_id == action_id(1))
+            .values(status="closed", closed_at=WITHDRAWN_AT, closed_reason="Ditutup: tidak lagi dikirim.")
+        )
+        session.execute(update(StagedRecord).values(needs_reconcile=False))
+    stats = _evaluate(migrated_database, date(2024, 11, 28))
+    assert (stats.reopened, stats.closed) == (1, 0)
+    finding = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert (finding.status, finding.review, finding.closed_reason) == ("open", "pending", None)
+    assert finding.reopened_reason is not None and "ditarik di sumber" in finding.reopened_reason.lower()
+    assert _audit_actions(migrated_database)[-1] == "imut_finding.reopen"
+
+
+def test_a_withdrawn_id_of_a_decision_still_delivered_under_another_id_gives_way_to_it(
+    migrated_database: Database,
+) -> None:
+    ingest(
+        migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"), payload(2, nomorSk="821/77/BKPSDM/2024")
+    )
+    _evaluate(migrated_database)
+    assert set(_findings(migrated_database)) == {(action_id(1), "pasal_71_2")}
+    _withdraw(migrated_database, 1)  # I-MUT keeps the decision under id 2 only
+    stats = _evaluate(migrated_database)
+    assert (stats.opened, stats.closed, stats.duplicates) == (1, 1, 1)
+    found = _findings(migrated_database)
+    assert found[(action_id(2), "pasal_71_2")].status == "open"
+    assert "withdrawn_at_source" not in found[(action_id(2), "pasal_71_2")].evidence
+    closed = found[(action_id(1), "pasal_71_2")]
+    assert (
+        closed.status == "closed"
+        and closed.closed_reason is not None
+        and action_id(2) in closed.closed_reason
+    )

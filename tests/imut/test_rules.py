@@ -35,6 +35,7 @@ from sbt_sync.imut.rules import (
     possible_retaliation,
     watch_window,
 )
+from sbt_sync.imut.staged import personnel_action
 from sbt_sync.imut.workdays import WorkingDayCalendar
 
 PILKADA_2024 = ElectionEvent(
@@ -150,6 +151,46 @@ def test_approval_counts_only_if_dated_before_the_decision(
         assert finding.evidence["approval_letter_no"] == approval.letter_no
         assert finding.evidence["approval_date"] == approval.letter_date.isoformat()
         assert approval.letter_no in _says(finding)[0]
+
+
+@pytest.mark.parametrize("rule", [pasal_71_2, pasal_162_3])
+@pytest.mark.parametrize("approved", [-10, 0, 3])  # before, the same day, after: none can be verified
+def test_an_approval_without_a_letter_number_is_a_breach_that_says_the_date_sent(
+    rule: Any, approved: int
+) -> None:
+    decided = date(2025, 2, 20) if rule is pasal_162_3 else date(2024, 6, 13)
+    approval = MendagriApproval("", decided + timedelta(days=approved))
+    finding = rule(_action(decision_date=decided, approval=approval), PILKADA_2024)
+    assert finding is not None and finding.disposition is Disposition.BREACH
+    assert finding.reason_key == "imut.reason.window_approval_unnumbered"
+    assert finding.evidence["approval_date"] == approval.letter_date.isoformat()
+    indonesian, english = _says(finding)
+    assert (
+        f"persetujuan Mendagri bertanggal {approval.letter_date.isoformat()} tanpa nomor surat" in indonesian
+    )
+    assert f"dated {approval.letter_date.isoformat()} but has no letter number" in english
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"approval_no": None, "approval_date": "2024-06-03"}, MendagriApproval("", date(2024, 6, 3))),
+        ({"approval_no": " ", "approval_date": "2024-06-03"}, MendagriApproval("", date(2024, 6, 3))),
+        ({"approval_no": "100/1/OTDA", "approval_date": None}, None),  # no date: nothing to weigh
+        ({"approval_no": None, "approval_date": None}, None),
+    ],
+)
+def test_a_staged_approval_with_a_date_reaches_the_rules_even_without_a_number(
+    fields: dict[str, Any], expected: MendagriApproval | None
+) -> None:
+    staged = {
+        "action": "mutasi",
+        "official_role": "kepala_daerah",
+        "decision_date": "2024-06-10",
+        "effective_date": "2024-06-17",
+        **fields,
+    }
+    assert personnel_action("a1", "198001012005011001", staged).approval == expected
 
 
 @pytest.mark.parametrize(
