@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from connectors.redact import mask_nips
 from connectors.retry import RetryPolicy, retrying
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -248,16 +249,18 @@ class Notifier:
                     session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
                 )
                 report.deferred += 1
-                log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), outcome.message)
+                log.warning(
+                    "deferred %s until %s: %s", label, retry_at.isoformat(), mask_nips(outcome.message)
+                )
             elif outcome.outcome in (Outcome.PARKED, Outcome.DEFERRED):
                 answer = outcome.message
                 if outcome.outcome == Outcome.DEFERRED:
                     answer = f"gave up after {row.attempts + extra} attempts: {answer}"
                 queue.mark_parked(session, row.id, answer=answer, extra_attempts=extra)
                 report.parked += 1
-                log.warning("parked %s: %s", label, answer)
+                log.warning("parked %s: %s", label, mask_nips(answer))
                 if len(report.parked_sample) < 10:
-                    report.parked_sample.append(f"{label}: {answer}")
+                    report.parked_sample.append(f"{label}: {mask_nips(answer)}")
             else:
                 queue.release(session, [row.id], now)
-                log.error("mail delivery stopped: %s", outcome.message)
+                log.error("mail delivery stopped: %s", mask_nips(outcome.message))

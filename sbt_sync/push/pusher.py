@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from connectors.errors import AuthenticationError, ConnectorError
-from connectors.redact import mask_nip
+from connectors.redact import mask_nip, mask_nips
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.siasn import PermanentPushError, PushResult, SiasnApi, TransientPushError
 from sbt_sync.db.base import utcnow
@@ -207,16 +207,20 @@ class Pusher:
             elif outcome.outcome == Outcome.PARKED:
                 queue.mark_parked(session, row.id, message=outcome.message, extra_attempts=extra)
                 report.parked += 1
-                log.warning("parked %s: %s", label, outcome.message)
+                # SIASN's message may name the person ("PNS dengan NIP ..."): the outbox row keeps it
+                # whole for the stewards; the log and the asset metadata get it masked.
+                log.warning("parked %s: %s", label, mask_nips(outcome.message))
                 if len(report.parked_sample) < 10:
-                    report.parked_sample.append(f"{label}: {outcome.message}")
+                    report.parked_sample.append(f"{label}: {mask_nips(outcome.message)}")
             elif outcome.outcome == Outcome.DEFERRED:
                 retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, self._opt.defer_seconds))
                 queue.mark_deferred(
                     session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
                 )
                 report.deferred += 1
-                log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), outcome.message)
+                log.warning(
+                    "deferred %s until %s: %s", label, retry_at.isoformat(), mask_nips(outcome.message)
+                )
             else:
                 queue.release(session, [row.id], now)
-                log.error("push stopped: SIASN refused our credentials: %s", outcome.message)
+                log.error("push stopped: SIASN refused our credentials: %s", mask_nips(outcome.message))
