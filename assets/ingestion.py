@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from assets.keys import ASN_REGISTRY, ingest_op, raw_key, validated_key
-from sbt_sync import pending
+from sbt_sync import pending, source_holds
 from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
 from sbt_sync.ingest.registry import refresh_mirror
 from sbt_sync.ingest.staging import StagingResult, stage_pending, validated_in_run
@@ -89,26 +89,32 @@ def _quarantine_check(
     result: StagingResult,
     key: dg.AssetKey,
 ) -> dg.AssetCheckResult:
-    """Fails when this batch (if large enough to judge) or the source overall is too often bad."""
+    """Fails when this batch (if large enough to judge) or the source overall is too often bad.
+
+    The verdict is kept in ``source_holds`` in the same transaction that judged it: while it stands,
+    no later run reconciles the source's changed rows (:mod:`sbt_sync.source_holds`)."""
+    limit, minimum = source.quarantine_threshold, source.quarantine_min_records
     with db.session() as session:
         load = pending.quarantine_load(session, name)
-    total, overall = load.records, load.ratio
-    limit, minimum = source.quarantine_threshold, source.quarantine_min_records
-    batch_bad = result.validated >= minimum and result.quarantine_ratio > limit
-    overall_bad = total >= minimum and overall > limit
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name="quarantine_ratio",
-        passed=not (batch_bad or overall_bad),
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
+        total, overall = load.records, load.ratio
+        batch_bad = result.validated >= minimum and result.quarantine_ratio > limit
+        overall_bad = total >= minimum and overall > limit
+        passed = not (batch_bad or overall_bad)
+        metadata: dict[str, Any] = {
             "batch_ratio": round(result.quarantine_ratio, 4),
             "batch_records": result.validated,
             "overall_ratio": round(overall, 4),
             "overall_records": total,
             "threshold": limit,
             "min_records": minimum,
-        },
+        }
+        held = source_holds.record_verdict(session, name, passed=passed, verdict=metadata)
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name="quarantine_ratio",
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata=metadata | {"source_held": held},
         description="Too much of this source is quarantined; nothing downstream acts on it until "
         "the source is fixed or a steward marks the rows.",
     )

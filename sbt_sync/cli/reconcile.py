@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from sbt_sync.cli.common import emit_json, stage_lines, state
 from sbt_sync.db.engine import Database
 from sbt_sync.reconcile.quality import measure
 from sbt_sync.reconcile.run import reconcile_database
+from sbt_sync.source_holds import release
 
 app = typer.Typer(help="Reconcile staged records into the golden dataset.", no_args_is_help=True)
 
@@ -44,6 +46,26 @@ def run_command(
         f"cases: {g.cases_recomputed} recomputed, {g.cases_created} created, {g.cases_changed} changed, "
         f"{g.cases_removed} removed; open conflicts {stats.open_conflicts or 0}"
     )
+
+
+@app.command("release")
+def release_command(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="The source its blocking quarantine check holds.")],
+    reason: Annotated[str, typer.Option(help="Why; kept in the audit log.")],
+    by: Annotated[str | None, typer.Option(help="Who releases (default: the OS user).")] = None,
+) -> None:
+    """Let a held source's waiting rows into the next reconciliation (audited); the next failing
+    quarantine check holds it again."""
+    settings = state(ctx).settings()
+    database = Database(settings.database_url, echo=settings.database.echo)
+    actor = by or getpass.getuser()
+    released = release(database, source, actor=actor, reason=reason)
+    database.dispose()
+    if not released:
+        typer.echo(f"{source} is not held", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{source} released by {actor}; its waiting rows are reconciled at the next run")
 
 
 def quality(

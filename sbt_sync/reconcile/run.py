@@ -33,6 +33,7 @@ from sbt_sync.reconcile.golden.store import PersistStats, persist
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.reconcile.identity.store import IdentityStats, chunks, pending_rows, resolve_identities
 from sbt_sync.settings import Settings
+from sbt_sync.source_holds import held_sources
 from sbt_sync.states.conflicts import ConflictStatus
 from schemas.feeds import CASELESS_SOURCES
 from schemas.reference import kedudukan
@@ -55,6 +56,8 @@ class ReconcileStats:
     identity: IdentityStats = field(default_factory=IdentityStats)
     golden: PersistStats = field(default_factory=PersistStats)
     open_conflicts: dict[str, int] = field(default_factory=dict)
+    held_rows: int = 0
+    """Changed staged rows of sources held by their blocking quarantine check, left waiting."""
     steward_sanctions_waiting: int = 0
     """Stewards' sanction versions whose case was removed, waiting for their records to be linked again."""
 
@@ -168,12 +171,15 @@ def reconcile_in_session(
     revised_cases = unapplied_cases(session)  # stewards' sanction entries not yet taken into account
     stats.decisions_new = len(decided_rows) + len(decided_cases) + len(revised_cases)
     decided_cases += revised_cases
+    # A source held by its blocking quarantine check: its changed rows wait, however this run started.
+    held = held_sources(session)
+    waiting = _held_rows(session, held)
     # Personnel actions (I-MUT) stage like every record but are no neutrality records: never linked
     # into cases. Their needs_reconcile flag is the I-MUT findings' own (sbt_sync.imut.store).
     pending = [
         p
         for p in pending_rows(session, full=full, extra_ids=decided_rows)
-        if p.source not in CASELESS_SOURCES
+        if p.source not in CASELESS_SOURCES and p.id not in waiting
     ]
     stats.staged_changed = len(pending)
     assigned = persons_assigned(session, [p.id for p in pending])
@@ -186,6 +192,10 @@ def reconcile_in_session(
         scope = Scope(set(seeds), set(session.scalars(select(CaseLink.case_id).distinct())))
     else:
         scope = closure(session, seeds, decided_cases)
+    # A waiting row never linked stays out even when another row's keys reach it. One already linked
+    # (a held batch changed it) stays in its case: dropping it would unlink it, which acts on it too.
+    scope.staged_ids -= waiting - _linked(session, waiting)
+    stats.held_rows = len(waiting)
     stats.scope_records = len(scope.staged_ids)
     staged_ids = sorted(scope.staged_ids)
     records = load_records(session, staged_ids, identity_disputes(session, staged_ids))
@@ -226,12 +236,34 @@ def reconcile_in_session(
     }
     stats.golden, _ = persist(session, touched, scope.case_ids - untouched, now)
     _mark_applied(decision_rows, drafts, _resolved(list(result.cases)), now)
-    _clear_flags(session, records, sorted(scope.staged_ids), started)
+    # A waiting row kept in its case keeps its flag: once released it is resolved and linked afresh.
+    _clear_flags(session, records, sorted(scope.staged_ids - waiting), started)
     session.flush()
     say("cases written", len(touched))
     stats.open_conflicts = open_conflict_counts(session)
     stats.steward_sanctions_waiting = waiting_entries(session)
     return stats
+
+
+def _held_rows(session: Session, sources: set[str]) -> set[int]:
+    """The changed staged rows of ``sources`` (held): what this run must leave waiting."""
+    if not sources:
+        return set()
+    query = select(StagedRecord.id).where(
+        StagedRecord.source.in_(sorted(sources)), StagedRecord.needs_reconcile.is_(True)
+    )
+    return set(session.scalars(query))
+
+
+def _linked(session: Session, ids: set[int]) -> set[int]:
+    """Those of ``ids`` linked into a case now."""
+    found: set[int] = set()
+    for chunk in chunks(sorted(ids)):
+        query = select(CaseLink.staged_record_id).where(
+            CaseLink.staged_record_id.in_(chunk), CaseLink.unlinked_at.is_(None)
+        )
+        found.update(session.scalars(query))
+    return found
 
 
 def _silent(stage: str, rows: int) -> None:

@@ -26,6 +26,7 @@ from sbt_sync.db.models.ingest import (
     RawRecordVersion,
     SftpFile,
     SourceCursor,
+    SourceHold,
     StagedRecord,
 )
 from sbt_sync.db.models.people import ApiToken, AuditEntry, User
@@ -62,6 +63,7 @@ __all__ = [
     "SftpFile",
     "SiasnObservation",
     "SourceCursor",
+    "SourceHold",
     "StagedRecord",
     "StewardDecision",
     "SyncRun",

@@ -59,6 +59,26 @@ class SourceCursor(Base):
     last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
 
 
+class SourceHold(Base):
+    """The blocking quarantine check's last verdict on a source (migration 0020).
+
+    While ``held``, reconciliation leaves the source's changed staged rows waiting
+    (:mod:`sbt_sync.source_holds`): the check's "nothing downstream acts on it" outlives the run that
+    evaluated it. A later passing check or a steward's audited release lifts the hold.
+    """
+
+    __tablename__ = "source_holds"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    held: Mapped[bool] = mapped_column(default=False)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    held_since: Mapped[datetime | None]
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    """The last check's figures (batch and overall ratios, threshold), as its metadata shows them."""
+    released_at: Mapped[datetime | None]
+    released_by: Mapped[str | None] = mapped_column(String(64))
+
+
 class RawRecord(Base):
     """The latest landed version of one source record; the payload is kept verbatim."""
 
