@@ -22,6 +22,8 @@ from sbt_sync.db.models.enforcement import OutboxEntry
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 OUTBOX_LOCK_KEY = 0x5B7_0B0C
 """The PostgreSQL advisory lock every transaction holds from its first outbox write until it ends."""
+PRODUCT_WRITES_LOCK_KEY = 0x5B7_C5E5
+"""The PostgreSQL advisory lock a reconciliation or enforcement transaction holds until it ends."""
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -89,6 +91,20 @@ def lock_outbox(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK_KEY})
+
+
+def lock_product_writes(session: Session) -> None:
+    """Let one reconciliation or enforcement run write at a time: call first in its transaction.
+
+    The Dagster run queue keeps the daemon's own runs apart, but a run started beside it (``dagster job
+    execute``, ``sbt-sync reconcile run`` or ``enforce run`` while the daemon's cycle runs) would
+    insert the same conflicts and control actions and fail on their unique keys. On PostgreSQL the
+    second transaction waits for the first to commit, then sees its rows. Taken before
+    :func:`lock_outbox`, always in that order, so two writers never wait on each other. SQLite
+    serialises writers already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PRODUCT_WRITES_LOCK_KEY})
 
 
 def _lock_before_outbox_insert(session: Session, _context: Any, _instances: Any) -> None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sbt_sync.db.engine import lock_product_writes
 from sbt_sync.db.models import Case, Conflict, OutboxEntry
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
@@ -24,7 +25,12 @@ def run_enforcement(
     run_id: str | None = None,
     now: datetime | None = None,
 ) -> EnforcementReport:
-    """Read the golden cases, decide at ``as_of`` and store the result in the caller's transaction."""
+    """Read the golden cases, decide at ``as_of`` and store the result in the caller's transaction.
+
+    Takes the product-writes lock first (``lock_product_writes``): two runs at once would record the
+    same control actions; the second waits for the first and then finds them recorded.
+    """
+    lock_product_writes(session)
     plan = plan_enforcement(load_cases(session), policy, as_of)
     return apply_plan(session, plan, guard=policy.guard, run_id=run_id, now=now)
 

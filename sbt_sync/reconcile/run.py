@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, false, func, select, update
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.engine import Database
+from sbt_sync.db.engine import Database, lock_product_writes
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.enforce.load import wib_day
@@ -163,6 +163,7 @@ def reconcile_in_session(
     Registry candidates are searched through ``database`` on connections of their own; they read the
     registry only, which a reconciliation never writes.
     """
+    lock_product_writes(session)  # a run started beside the daemon's waits for it, then sees its rows
     started = datetime.now(UTC)
     now = now or started
     stats = ReconcileStats(full=full)
