@@ -32,7 +32,11 @@ from assets.keys import (
     validated_key,
 )
 from assets.sensors_sources import source_sensor
-from assets.sensors_steward import push_retry_sensor, steward_sensor
+from assets.sensors_steward import (
+    downstream_after_failed_ingest_sensor,
+    push_retry_sensor,
+    steward_sensor,
+)
 from sbt_sync.settings import Settings
 
 __all__ = ["DB_WRITE_TAGS", "Automation", "build_automation"]
@@ -72,8 +76,10 @@ def build_automation(
             sensors.append(sensor)
     if GOLDEN_CASES in asset_keys:
         selection = dg.AssetSelection.assets(GOLDEN_CASES).downstream()
-        jobs.append(schedule.write_job(STEWARD_RERUN_JOB, selection, "Reconcile, enforce and push again."))
+        rerun = schedule.write_job(STEWARD_RERUN_JOB, selection, "Reconcile, enforce and push again.")
+        jobs.append(rerun)
         sensors.append(steward_sensor(STEWARD_RERUN_JOB))
+        sensors.append(downstream_after_failed_ingest_sensor(rerun))
     if SIASN_FLAGS in asset_keys:
         jobs.append(
             schedule.write_job(

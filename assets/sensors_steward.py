@@ -6,12 +6,13 @@ push. ``due_pushes`` drains the SIASN outbox when a pending row's next attempt i
 waits through :mod:`sbt_sync.pending`; their run keys change only when the waiting work does.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 import dagster as dg
 
-from assets.keys import DB_WRITE_TAGS
+from assets.keys import DB_WRITE_TAGS, FULL_CYCLE_JOB
+from assets.schedule import AssetJob
 from assets.sensors_sources import SOURCE_SENSOR_SECONDS
 from sbt_sync import pending
 from sbt_sync.resources import DatabaseResource
@@ -84,3 +85,44 @@ def push_retry_sensor(job_name: str, now: Callable[[], datetime]) -> dg.SensorDe
         return dg.RunRequest(run_key=key, tags=DB_WRITE_TAGS)
 
     return due_pushes
+
+
+def failed_ingest_steps(job_name: str, failed_steps: Collection[str]) -> str | None:
+    """Why a failed run should be followed by the downstream job, or None when it should not: only a
+    full cycle whose failed steps are all source pulls (``ingest_<source>``: a source that is down, or
+    whose blocking check failed) skipped a reconciliation and enforcement the rest still needs."""
+    if job_name != FULL_CYCLE_JOB or not failed_steps:
+        return None
+    if not all(step.startswith("ingest_") for step in failed_steps):
+        return None
+    return ", ".join(sorted(failed_steps))
+
+
+def downstream_after_failed_ingest_sensor(rerun_job: AssetJob) -> dg.SensorDefinition:
+    """When one agency's source fails a full cycle, everything downstream of the golden cases (the
+    deadlines' steps, registry-driven unblocks, letters, the push) was skipped for every agency: this
+    requests the reconcile-enforce-push job once for that run. A source whose blocking check failed
+    stays out of it (``source_holds``); a failure anywhere else (reconciliation itself) requests nothing,
+    so a broken step never loops."""
+
+    @dg.run_failure_sensor(
+        name="downstream_after_failed_ingest",
+        description="After a full cycle in which only source pulls failed, reconciles, enforces, "
+        "letters and pushes for everyone else.",
+        request_job=rerun_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def downstream_after_failed_ingest(
+        context: dg.RunFailureSensorContext,
+    ) -> dg.RunRequest | dg.SkipReason:
+        run = context.dagster_run
+        failed = {event.step_key for event in context.get_step_failure_events() if event.step_key}
+        why = failed_ingest_steps(run.job_name, failed)
+        if why is None:
+            return dg.SkipReason(
+                f"run {run.run_id[:8]} of {run.job_name}: not a full cycle failed by its pulls"
+            )
+        context.log.info("full cycle %s failed in %s: running what follows for the rest", run.run_id[:8], why)
+        return dg.RunRequest(run_key=f"after-failed-ingest:{run.run_id}", tags=DB_WRITE_TAGS)
+
+    return downstream_after_failed_ingest
