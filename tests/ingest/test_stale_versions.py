@@ -6,11 +6,9 @@ landing transaction, and through ``stage_pending``."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from connectors.http.paging import CursorPaginator
@@ -20,27 +18,18 @@ from sbt_sync.ingest.landing import FetchedRecord, land_batch
 from sbt_sync.ingest.pull import pull_http
 from sbt_sync.ingest.staging import stage_pending
 from schemas.feeds import FEEDS
-from tests.ingest.test_hostile_http import Answer, Handler, Loopback, client, record
+from tests.ingest.test_hostile_http import (  # noqa: F401 - serve is a fixture
+    Answer,
+    Handler,
+    Loopback,
+    client,
+    record,
+    serve,
+)
 
 FEED = FEEDS["bkn_wasdal"]
 NEWER = record(1, hasil="tidak_terbukti", updated_at="2024-12-05T09:00:00+07:00")
 OLDER = record(1, hasil="terbukti", updated_at="2024-12-02T09:00:00+07:00")
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Answer], Loopback]]:
-    servers: list[Loopback] = []
-
-    def start(answer: Answer) -> Loopback:
-        server = Loopback(answer)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def serving(items: list[dict[str, Any]]) -> Answer:
@@ -67,7 +56,8 @@ def _staged(database: Database) -> list[tuple[str, str | None]]:
 
 
 def test_an_older_version_served_after_a_newer_one_does_not_replace_it(
-    serve: Callable[[Answer], Loopback], migrated_database: Database
+    serve: Callable[[Answer], Loopback],  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
 ) -> None:
     items: list[dict[str, Any]] = [NEWER, record(2)]
     server = serve(serving(items))
