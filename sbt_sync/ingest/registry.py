@@ -53,6 +53,7 @@ import orjson
 from sqlalchemy import Column, MetaData, Table, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from connectors.errors import ConnectorError
 from connectors.http.paging import Page
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -139,6 +140,13 @@ class RegistryResult:
     """Registry rows whose SIASN ``id`` moved to another NIP: the old NIP's row is replaced."""
     not_found: int = 0
     """Per-NIP lookups SIASN answered with "not found" (the mirror's row is kept)."""
+    failed: int = 0
+    """Per-NIP lookups that failed (throttled, unreachable): those ASN were not verified this pass;
+    every other answer is applied and the pass is not ``completed``."""
+    failed_sample: list[str] = field(default_factory=list)
+    """A few failed lookups: masked NIP and the error."""
+    error: str | None = None
+    """Why a listing pass stopped early (a transient SIASN failure); the next pass resumes."""
     staged_flagged: int = 0
     """Staged rows marked for reconciliation because the registry changed the ASN they name."""
     case_changes: Counter[str] = field(default_factory=Counter)
@@ -157,6 +165,9 @@ class RegistryResult:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "not_found": self.not_found,
+            "failed": self.failed,
+            "failed_sample": self.failed_sample,
+            "error": self.error,
             "nip_corrected": self.nip_corrected,
             "staged_flagged": self.staged_flagged,
             "case_changes": dict(sorted(self.case_changes.items())),
@@ -326,18 +337,26 @@ def refresh_registry_changes(
     if watermark is None:
         return _finish(result, started)
     since = watermark - overlap
-    for prepared in _prefetched(changes(since, cursor)):
-        page = prepared.page
-        seen = [t for t in (_instant(item.get("updatedAt")) for item in page.items) if t is not None]
-        if seen:
-            watermark = max(watermark, *seen)
-        with database.session() as session:
-            affected = _apply(session, prepared, result)
-            result.staged_flagged += flag_staged(session, affected.nips)
-            result.staged_flagged += flag_namesakes(session, affected.names)
-            _move_cursor(session, CHANGES_SOURCE, None if page.last else page.cursor, watermark)
-        result.pages += 1
-        result.completed = page.last
+    try:
+        for prepared in _prefetched(changes(since, cursor)):
+            page = prepared.page
+            seen = [t for t in (_instant(item.get("updatedAt")) for item in page.items) if t is not None]
+            if seen:
+                watermark = max(watermark, *seen)
+            with database.session() as session:
+                affected = _apply(session, prepared, result)
+                result.staged_flagged += flag_staged(session, affected.nips)
+                result.staged_flagged += flag_namesakes(session, affected.names)
+                _move_cursor(session, CHANGES_SOURCE, None if page.last else page.cursor, watermark)
+            result.pages += 1
+            result.completed = page.last
+    except ConnectorError as exc:
+        # A throttled or unreachable SIASN: the pages read are committed with their cursor, the next
+        # pass resumes there; the cycle goes on with the mirror as it stands (lookups still run).
+        if not exc.retryable:
+            raise
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.completed = False
     return _finish(result, started)
 
 
@@ -357,11 +376,30 @@ def lookup_registry(
     ordered = sorted(set(nips))
     with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="registry-lookup") as pool:
         for start in range(0, len(ordered), LOOKUP_CHUNK):
-            answers = list(pool.map(lookup, ordered[start : start + LOOKUP_CHUNK]))
-            result.not_found += sum(1 for item in answers if item is None)
-            found = [item for item in answers if item is not None]
+            chunk = ordered[start : start + LOOKUP_CHUNK]
+            futures = [pool.submit(lookup, nip) for nip in chunk]
+            found: list[dict[str, Any]] = []
+            unexpected: BaseException | None = None
+            for nip, future in zip(chunk, futures, strict=True):
+                try:
+                    item = future.result()
+                except ConnectorError as exc:
+                    # One throttled NIP must not discard the chunk's other answers (retirements).
+                    result.failed += 1
+                    if len(result.failed_sample) < 5:
+                        result.failed_sample.append(f"{mask_nip(nip)}: {type(exc).__name__}: {exc}")
+                    continue
+                except Exception as exc:  # a defect: the answers in hand are applied, then it is raised
+                    unexpected = unexpected or exc
+                    continue
+                if item is None:
+                    result.not_found += 1
+                else:
+                    found.append(item)
             _apply_lookups(database, found, start // LOOKUP_CHUNK + 1, result)
-    result.completed = True
+            if unexpected is not None:
+                raise unexpected
+    result.completed = not result.failed
     return _finish(result, started)
 
 
@@ -467,6 +505,14 @@ def _written(result: RegistryResult) -> tuple[int, int, int]:
 
 
 def _finish(result: RegistryResult, started: float) -> RegistryResult:
+    if result.failed:
+        log.warning(
+            "registry: %d lookups failed (not verified this pass), e.g. %s",
+            result.failed,
+            "; ".join(result.failed_sample),
+        )
+    if result.error:
+        log.warning("registry: pass stopped early (%s); the next pass resumes", result.error)
     if result.rejected:
         log.warning("registry: %d rows rejected, e.g. %s", result.rejected, "; ".join(result.rejected_sample))
     if result.staged_flagged:
