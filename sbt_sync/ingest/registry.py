@@ -187,11 +187,18 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"nipBaru: {exc.reason}") from None
     if nip is None:
         raise ValueError("nipBaru: missing")
-    birth = datetime.strptime(str(item.get("tglLahir")), "%d-%m-%Y").date()  # noqa: DTZ007 - a date
+    birth = _birth_date(item.get("tglLahir"))
     name = str(item.get("nama") or "").strip()
     if not name:
         raise ValueError("nama: missing")
     updated = item.get("updatedAt")
+    try:
+        updated_at = source_instant(updated)
+    except ValueError:
+        # The row (a retirement, say) counts more than its timestamp: kept, dated by nothing.
+        shown = str(updated)[:40]
+        log.warning("registry: NIP %s: unreadable updatedAt %r, stored as empty", mask_nip(nip.value), shown)
+        updated_at = None
     row: dict[str, Any] = {
         "nip": nip.value,
         "siasn_id": str(item.get("id")),
@@ -208,10 +215,47 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "status_id": str(item.get("kedudukanPnsId")),
         "status_name": str(item.get("kedudukanPnsNama")),
         "position": None if is_blank(item.get("jabatanNama")) else str(item["jabatanNama"]),
-        "source_updated_at": datetime.fromisoformat(str(updated)) if updated else None,
+        "source_updated_at": updated_at,
     }
     row["content_hash"] = raw_hash(item)
     return row
+
+
+_SIASN_INSTANTS = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y")
+"""SIASN's own date-time layouts (DOMAIN.md: dates as dd-mm-yyyy), tried after ISO 8601."""
+
+
+def source_instant(value: Any) -> datetime | None:
+    """A SIASN ``updatedAt`` as an aware UTC instant: ISO 8601 or dd-mm-yyyy[ HH:MM[:SS]]; a time
+    without offset is read as UTC, as the SIASN simulator orders ``updatedSince`` (so the mirror and
+    the listing agree on one zone whatever the database server's). None when empty; raises
+    ``ValueError`` when unreadable."""
+    if value is None or is_blank(value):
+        return None
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for layout in _SIASN_INSTANTS:
+            try:
+                parsed = datetime.strptime(text, layout)  # noqa: DTZ007 - no offset: UTC below
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"updatedAt: not a date-time: {text[:40]!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _birth_date(value: Any) -> date:
+    """``tglLahir`` as SIASN sends it (dd-mm-yyyy) or as ISO (yyyy-mm-dd); raises ``ValueError``."""
+    text = str(value).strip()
+    for layout in ("%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, layout).date()  # noqa: DTZ007 - a date
+        except ValueError:
+            continue
+    raise ValueError(f"tglLahir: not a date: {text[:20]!r}")
 
 
 def raw_hash(item: Mapping[str, Any]) -> str:
@@ -527,10 +571,9 @@ def _finish(result: RegistryResult, started: float) -> RegistryResult:
 
 def _instant(value: Any) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(str(value)) if value else None
+        return source_instant(value)
     except ValueError:
         return None
-    return None if parsed is None or parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _move_cursor(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -59,5 +60,52 @@ def test_one_throttled_lookup_does_not_discard_the_others(
     assert (result.failed, result.completed) == (1, False)
     assert NIP_B not in " ".join(result.failed_sample)
     assert NIP_B[-4:] in result.failed_sample[0]
+    _run(migrated_database, project_settings, 1)
+    assert _blocked(migrated_database, project_settings) == set()
+
+
+def test_a_naive_updated_at_does_not_stop_the_refresh(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+    budi_blocked: None,
+) -> None:
+    odd = registry_item(NIP_B, "SITI AMINAH", back="S.Pd.") | {
+        "jabatanNama": "Guru",
+        "updatedAt": "2025-01-19T10:00:00",
+    }
+    retired = registry_item(NIP_A, "BUDI SANTOSO") | RETIRED | {"updatedAt": "2025-01-19T10:00:00+07:00"}
+    _lookup(migrated_database, retired, odd)  # was: SQLite ValueError, the whole pass failed
+    assert _status(migrated_database, NIP_A) == "99"
+    with migrated_database.session() as session:
+        stamp = session.scalar(
+            select(AsnRegistryEntry.source_updated_at).where(AsnRegistryEntry.nip == NIP_B)
+        )
+    assert stamp is not None
+    aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    assert aware == datetime(2025, 1, 19, 10, tzinfo=UTC)  # read as UTC
+
+
+@pytest.mark.parametrize(
+    ("stamp", "birth"),
+    [
+        ("19-01-2025 10:00:00", None),  # SIASN's dd-mm-yyyy HH:MM:SS
+        ("19-01-2025 10:00", None),
+        ("19-01-2025", None),
+        ("kemarin", None),  # unreadable: kept, dated by nothing
+        ("2025-01-19T10:00:00+07:00", "1980-01-01"),  # an ISO birth date
+    ],
+)
+def test_a_retirement_stamped_dd_mm_yyyy_still_unblocks(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+    budi_blocked: None,
+    stamp: str,
+    birth: str | None,
+) -> None:
+    retired = registry_item(NIP_A, "BUDI SANTOSO") | RETIRED | {"updatedAt": stamp}
+    if birth:
+        retired["tglLahir"] = birth
+    result = _lookup(migrated_database, retired)  # was: rejected whole ("Invalid isoformat string")
+    assert result.rejected == 0
     _run(migrated_database, project_settings, 1)
     assert _blocked(migrated_database, project_settings) == set()
