@@ -65,6 +65,8 @@ from schemas.reference import kedudukan
 
 log = logging.getLogger(__name__)
 _NIP = re.compile(r"\d{18}")
+_GUID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+"""SIASN entity ids are 32-hex GUIDs (DOMAIN.md), sometimes written with dashes."""
 
 REGISTRY_SOURCE = "siasn_registry"
 """The full pass's position (an offset) in ``source_cursors``."""
@@ -191,6 +193,10 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
     name = str(item.get("nama") or "").strip()
     if not name:
         raise ValueError("nama: missing")
+    siasn_id = str(item.get("id") or "").strip()
+    if not _GUID.fullmatch(siasn_id):
+        # An id-less row stored as "None" would claim the next id-less row's id as a NIP correction.
+        raise ValueError("id: missing" if not siasn_id else "id: not a 32-hex GUID")
     updated = item.get("updatedAt")
     try:
         updated_at = source_instant(updated)
@@ -201,7 +207,7 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         updated_at = None
     row: dict[str, Any] = {
         "nip": nip.value,
-        "siasn_id": str(item.get("id")),
+        "siasn_id": siasn_id,
         "name": name,
         "name_normalised": normalise_name(name),
         "front_title": None if is_blank(item.get("gelarDepan")) else str(item["gelarDepan"]),

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from connectors.errors import ThrottledError
+from connectors.http.paging import Page
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry
-from sbt_sync.ingest.registry import lookup_registry
+from sbt_sync.ingest.registry import lookup_registry, refresh_registry
 from sbt_sync.settings import Settings
 from tests.ingest.test_registry_namesakes import _blocked, _run, _stage
 from tests.reconcile.test_database_property import NIP_A, NIP_B, _reset, project_settings  # noqa: F401
@@ -109,3 +110,21 @@ def test_a_retirement_stamped_dd_mm_yyyy_still_unblocks(
     assert result.rejected == 0
     _run(migrated_database, project_settings, 1)
     assert _blocked(migrated_database, project_settings) == set()
+
+
+@pytest.mark.parametrize("bad_id", [None, "", "None", "12345"])
+def test_rows_without_a_siasn_id_do_not_delete_each_other(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+    budi_blocked: None,
+    bad_id: str | None,
+) -> None:
+    a = registry_item(NIP_A, "BUDI SANTOSO") | {"id": bad_id}
+    b = registry_item(NIP_B, "SITI AMINAH", back="S.Pd.") | {"id": bad_id}
+    pages = [Page([a], "1", 1, False), Page([b], None, 2, True)]
+    result = refresh_registry(migrated_database, lambda cursor: iter(pages))
+    # Both refused, visibly; neither deletes the other as a "NIP correction".
+    assert (result.rejected, result.nip_corrected) == (2, 0)
+    assert all("id:" in sample for sample in result.rejected_sample)
+    _run(migrated_database, project_settings, 1)
+    assert _blocked(migrated_database, project_settings) == {NIP_A}
