@@ -193,6 +193,12 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
     name = str(item.get("nama") or "").strip()
     if not name:
         raise ValueError("nama: missing")
+    status = str(item.get("kedudukanPnsId") or "").strip()
+    if status not in _known_codes():
+        # Taken as active it would silently keep a block on someone who may have left: refused,
+        # counted and sampled in the pass's result for a steward to see.
+        reason = f"unknown code {status[:10]!r}" if status else "missing"
+        raise ValueError(f"kedudukanPnsId: {reason}")
     siasn_id = str(item.get("id") or "").strip()
     if not _GUID.fullmatch(siasn_id):
         # An id-less row stored as "None" would claim the next id-less row's id as a NIP correction.
@@ -218,7 +224,7 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "instansi_id": str(item.get("instansiIndukId")),
         "instansi_name": str(item.get("instansiIndukNama")),
         "kanreg_id": str(item.get("kanregId")),
-        "status_id": str(item.get("kedudukanPnsId")),
+        "status_id": status,
         "status_name": str(item.get("kedudukanPnsNama")),
         "position": None if is_blank(item.get("jabatanNama")) else str(item["jabatanNama"]),
         "source_updated_at": updated_at,
@@ -845,6 +851,11 @@ def _kedudukan_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
     if old["status_id"] != new["status_id"]:
         return True
     return new["status_id"] in _leaving_codes() and old["source_updated_at"] != new["source_updated_at"]
+
+
+@cache
+def _known_codes() -> frozenset[str]:
+    return frozenset(row.id for row in kedudukan())
 
 
 @cache

@@ -128,3 +128,22 @@ def test_rows_without_a_siasn_id_do_not_delete_each_other(
     assert all("id:" in sample for sample in result.rejected_sample)
     _run(migrated_database, project_settings, 1)
     assert _blocked(migrated_database, project_settings) == {NIP_A}
+
+
+@pytest.mark.parametrize("code", ["15", None, ""])
+def test_an_unknown_kedudukan_is_not_silently_taken_as_active(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+    budi_blocked: None,
+    code: str | None,
+) -> None:
+    odd = registry_item(NIP_A, "BUDI SANTOSO") | {
+        "kedudukanPnsId": code,
+        "kedudukanPnsNama": "?",
+        "updatedAt": "2025-01-19T10:00:00+07:00",
+    }
+    result = _lookup(migrated_database, odd)
+    # Refused and surfaced (counted, sampled), never stored as an active ASN.
+    assert result.rejected == 1
+    assert "kedudukanPnsId" in result.rejected_sample[0]
+    assert NIP_A not in result.rejected_sample[0]
