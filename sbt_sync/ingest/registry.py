@@ -90,6 +90,8 @@ DEFERRED_INDEXES: dict[str, str] = {
 drops before its first page and builds once after its last (a test holds them equal to what the
 migrations create). The primary key and the unique SIASN id stay: the upsert and the id checks read
 them."""
+FUTURE_SKEW = timedelta(minutes=5)
+"""How far past our clock a SIASN ``updatedAt`` may lie and still move the changed-since watermark."""
 FLAG_CHUNK = 1000
 """NIPs per flagging statement: two bounded IN lists (resolved and written NIP), both indexed."""
 SETTLED_RULES = ("nip_exact", "steward", "withdrawn")
@@ -147,6 +149,9 @@ class RegistryResult:
     every other answer is applied and the pass is not ``completed``."""
     failed_sample: list[str] = field(default_factory=list)
     """A few failed lookups: masked NIP and the error."""
+    future_stamped: int = 0
+    """Rows whose ``updatedAt`` lies beyond our clock (plus :data:`FUTURE_SKEW`): applied, but they do
+    not move the changed-since watermark."""
     error: str | None = None
     """Why a listing pass stopped early (a transient SIASN failure); the next pass resumes."""
     staged_flagged: int = 0
@@ -169,6 +174,7 @@ class RegistryResult:
             "not_found": self.not_found,
             "failed": self.failed,
             "failed_sample": self.failed_sample,
+            "future_stamped": self.future_stamped,
             "error": self.error,
             "nip_corrected": self.nip_corrected,
             "staged_flagged": self.staged_flagged,
@@ -375,6 +381,8 @@ def refresh_registry_changes(
     changes: Callable[[datetime, str | None], Iterable[Page]],
     *,
     overlap: timedelta = timedelta(minutes=10),
+    now: Callable[[], datetime] = utcnow,
+    future_skew: timedelta = FUTURE_SKEW,
 ) -> RegistryResult:
     """An incremental pass: the rows SIASN changed since the last one (``updatedAt``), applied as a
     full pass applies them. ``changes(since, cursor)`` lists them from ``since`` (or resumes at
@@ -392,11 +400,21 @@ def refresh_registry_changes(
             watermark = session.scalar(select(func.max(AsnRegistryEntry.source_updated_at)))
     if watermark is None:
         return _finish(result, started)
+    # A row stamped in the future (a clock error at SIASN) must not move the watermark past what
+    # has happened: every change after it would be missed until the next full pass. The ceiling is
+    # our clock plus a small skew; a stored watermark beyond it (written before this cap) is pulled
+    # back too.
+    ceiling = now() + future_skew
+    watermark = min(watermark, ceiling)
     since = watermark - overlap
     try:
         for prepared in _prefetched(changes(since, cursor)):
             page = prepared.page
             seen = [t for t in (_instant(item.get("updatedAt")) for item in page.items) if t is not None]
+            ahead = sum(1 for t in seen if t > ceiling)
+            if ahead:
+                result.future_stamped += ahead
+                seen = [t for t in seen if t <= ceiling]
             if seen:
                 watermark = max(watermark, *seen)
             with database.session() as session:
@@ -566,6 +584,11 @@ def _finish(result: RegistryResult, started: float) -> RegistryResult:
             "registry: %d lookups failed (not verified this pass), e.g. %s",
             result.failed,
             "; ".join(result.failed_sample),
+        )
+    if result.future_stamped:
+        log.warning(
+            "registry: %d rows stamped in the future; the changed-since watermark stays at our clock",
+            result.future_stamped,
         )
     if result.error:
         log.warning("registry: pass stopped early (%s); the next pass resumes", result.error)
