@@ -323,6 +323,15 @@ def asn_registry(
             result.fetched / result.seconds if result.seconds else 0.0,
             result.staged_flagged,
         )
+        if result.failed or result.error:
+            # The mirror is applied as far as SIASN answered; the cycle goes on from it.
+            context.log.warning(
+                "registry %s not completed: %d lookups failed (e.g. %s)%s",
+                name,
+                result.failed,
+                "; ".join(result.failed_sample) or "-",
+                f"; stopped early: {result.error}" if result.error else "",
+            )
         metadata[name] = dg.MetadataValue.json(result.as_dict())
     total = list(passes.values())
     metadata |= {
@@ -330,6 +339,7 @@ def asn_registry(
         "new": sum(r.new for r in total),
         "changed": sum(r.changed for r in total),
         "staged_flagged": sum(r.staged_flagged for r in total),
+        "lookups_failed": sum(r.failed for r in total),
         "case_changes": dg.MetadataValue.json(
             dict(sorted(sum((r.case_changes for r in total), Counter()).items()))
         ),

@@ -53,6 +53,7 @@ import orjson
 from sqlalchemy import Column, MetaData, Table, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from connectors.errors import ConnectorError
 from connectors.http.paging import Page
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -64,6 +65,8 @@ from schemas.reference import kedudukan
 
 log = logging.getLogger(__name__)
 _NIP = re.compile(r"\d{18}")
+_GUID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+"""SIASN entity ids are 32-hex GUIDs (DOMAIN.md), sometimes written with dashes."""
 
 REGISTRY_SOURCE = "siasn_registry"
 """The full pass's position (an offset) in ``source_cursors``."""
@@ -87,6 +90,8 @@ DEFERRED_INDEXES: dict[str, str] = {
 drops before its first page and builds once after its last (a test holds them equal to what the
 migrations create). The primary key and the unique SIASN id stay: the upsert and the id checks read
 them."""
+FUTURE_SKEW = timedelta(minutes=5)
+"""How far past our clock a SIASN ``updatedAt`` may lie and still move the changed-since watermark."""
 FLAG_CHUNK = 1000
 """NIPs per flagging statement: two bounded IN lists (resolved and written NIP), both indexed."""
 SETTLED_RULES = ("nip_exact", "steward", "withdrawn")
@@ -139,6 +144,16 @@ class RegistryResult:
     """Registry rows whose SIASN ``id`` moved to another NIP: the old NIP's row is replaced."""
     not_found: int = 0
     """Per-NIP lookups SIASN answered with "not found" (the mirror's row is kept)."""
+    failed: int = 0
+    """Per-NIP lookups that failed (throttled, unreachable): those ASN were not verified this pass;
+    every other answer is applied and the pass is not ``completed``."""
+    failed_sample: list[str] = field(default_factory=list)
+    """A few failed lookups: masked NIP and the error."""
+    future_stamped: int = 0
+    """Rows whose ``updatedAt`` lies beyond our clock (plus :data:`FUTURE_SKEW`): applied, but they do
+    not move the changed-since watermark."""
+    error: str | None = None
+    """Why a listing pass stopped early (a transient SIASN failure); the next pass resumes."""
     staged_flagged: int = 0
     """Staged rows marked for reconciliation because the registry changed the ASN they name."""
     case_changes: Counter[str] = field(default_factory=Counter)
@@ -157,6 +172,10 @@ class RegistryResult:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "not_found": self.not_found,
+            "failed": self.failed,
+            "failed_sample": self.failed_sample,
+            "future_stamped": self.future_stamped,
+            "error": self.error,
             "nip_corrected": self.nip_corrected,
             "staged_flagged": self.staged_flagged,
             "case_changes": dict(sorted(self.case_changes.items())),
@@ -176,14 +195,31 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"nipBaru: {exc.reason}") from None
     if nip is None:
         raise ValueError("nipBaru: missing")
-    birth = datetime.strptime(str(item.get("tglLahir")), "%d-%m-%Y").date()  # noqa: DTZ007 - a date
+    birth = _birth_date(item.get("tglLahir"))
     name = str(item.get("nama") or "").strip()
     if not name:
         raise ValueError("nama: missing")
+    status = str(item.get("kedudukanPnsId") or "").strip()
+    if status not in _known_codes():
+        # Taken as active it would silently keep a block on someone who may have left: refused,
+        # counted and sampled in the pass's result for a steward to see.
+        reason = f"unknown code {status[:10]!r}" if status else "missing"
+        raise ValueError(f"kedudukanPnsId: {reason}")
+    siasn_id = str(item.get("id") or "").strip()
+    if not _GUID.fullmatch(siasn_id):
+        # An id-less row stored as "None" would claim the next id-less row's id as a NIP correction.
+        raise ValueError("id: missing" if not siasn_id else "id: not a 32-hex GUID")
     updated = item.get("updatedAt")
+    try:
+        updated_at = source_instant(updated)
+    except ValueError:
+        # The row (a retirement, say) counts more than its timestamp: kept, dated by nothing.
+        shown = str(updated)[:40]
+        log.warning("registry: NIP %s: unreadable updatedAt %r, stored as empty", mask_nip(nip.value), shown)
+        updated_at = None
     row: dict[str, Any] = {
         "nip": nip.value,
-        "siasn_id": str(item.get("id")),
+        "siasn_id": siasn_id,
         "name": name,
         "name_normalised": normalise_name(name),
         "front_title": None if is_blank(item.get("gelarDepan")) else str(item["gelarDepan"]),
@@ -194,13 +230,50 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "instansi_id": str(item.get("instansiIndukId")),
         "instansi_name": str(item.get("instansiIndukNama")),
         "kanreg_id": str(item.get("kanregId")),
-        "status_id": str(item.get("kedudukanPnsId")),
+        "status_id": status,
         "status_name": str(item.get("kedudukanPnsNama")),
         "position": None if is_blank(item.get("jabatanNama")) else str(item["jabatanNama"]),
-        "source_updated_at": datetime.fromisoformat(str(updated)) if updated else None,
+        "source_updated_at": updated_at,
     }
     row["content_hash"] = raw_hash(item)
     return row
+
+
+_SIASN_INSTANTS = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y")
+"""SIASN's own date-time layouts (DOMAIN.md: dates as dd-mm-yyyy), tried after ISO 8601."""
+
+
+def source_instant(value: Any) -> datetime | None:
+    """A SIASN ``updatedAt`` as an aware UTC instant: ISO 8601 or dd-mm-yyyy[ HH:MM[:SS]]; a time
+    without offset is read as UTC, as the SIASN simulator orders ``updatedSince`` (so the mirror and
+    the listing agree on one zone whatever the database server's). None when empty; raises
+    ``ValueError`` when unreadable."""
+    if value is None or is_blank(value):
+        return None
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for layout in _SIASN_INSTANTS:
+            try:
+                parsed = datetime.strptime(text, layout)  # noqa: DTZ007 - no offset: UTC below
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"updatedAt: not a date-time: {text[:40]!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _birth_date(value: Any) -> date:
+    """``tglLahir`` as SIASN sends it (dd-mm-yyyy) or as ISO (yyyy-mm-dd); raises ``ValueError``."""
+    text = str(value).strip()
+    for layout in ("%d-%m-%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, layout).date()  # noqa: DTZ007 - a date
+        except ValueError:
+            continue
+    raise ValueError(f"tglLahir: not a date: {text[:20]!r}")
 
 
 def raw_hash(item: Mapping[str, Any]) -> str:
@@ -308,6 +381,8 @@ def refresh_registry_changes(
     changes: Callable[[datetime, str | None], Iterable[Page]],
     *,
     overlap: timedelta = timedelta(minutes=10),
+    now: Callable[[], datetime] = utcnow,
+    future_skew: timedelta = FUTURE_SKEW,
 ) -> RegistryResult:
     """An incremental pass: the rows SIASN changed since the last one (``updatedAt``), applied as a
     full pass applies them. ``changes(since, cursor)`` lists them from ``since`` (or resumes at
@@ -325,19 +400,37 @@ def refresh_registry_changes(
             watermark = session.scalar(select(func.max(AsnRegistryEntry.source_updated_at)))
     if watermark is None:
         return _finish(result, started)
+    # A row stamped in the future (a clock error at SIASN) must not move the watermark past what
+    # has happened: every change after it would be missed until the next full pass. The ceiling is
+    # our clock plus a small skew; a stored watermark beyond it (written before this cap) is pulled
+    # back too.
+    ceiling = now() + future_skew
+    watermark = min(watermark, ceiling)
     since = watermark - overlap
-    for prepared in _prefetched(changes(since, cursor)):
-        page = prepared.page
-        seen = [t for t in (_instant(item.get("updatedAt")) for item in page.items) if t is not None]
-        if seen:
-            watermark = max(watermark, *seen)
-        with database.session() as session:
-            affected = _apply(session, prepared, result)
-            result.staged_flagged += flag_staged(session, affected.nips)
-            result.staged_flagged += flag_namesakes(session, affected.names)
-            _move_cursor(session, CHANGES_SOURCE, None if page.last else page.cursor, watermark)
-        result.pages += 1
-        result.completed = page.last
+    try:
+        for prepared in _prefetched(changes(since, cursor)):
+            page = prepared.page
+            seen = [t for t in (_instant(item.get("updatedAt")) for item in page.items) if t is not None]
+            ahead = sum(1 for t in seen if t > ceiling)
+            if ahead:
+                result.future_stamped += ahead
+                seen = [t for t in seen if t <= ceiling]
+            if seen:
+                watermark = max(watermark, *seen)
+            with database.session() as session:
+                affected = _apply(session, prepared, result)
+                result.staged_flagged += flag_staged(session, affected.nips)
+                result.staged_flagged += flag_namesakes(session, affected.names)
+                _move_cursor(session, CHANGES_SOURCE, None if page.last else page.cursor, watermark)
+            result.pages += 1
+            result.completed = page.last
+    except ConnectorError as exc:
+        # A throttled or unreachable SIASN: the pages read are committed with their cursor, the next
+        # pass resumes there; the cycle goes on with the mirror as it stands (lookups still run).
+        if not exc.retryable:
+            raise
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.completed = False
     return _finish(result, started)
 
 
@@ -357,11 +450,30 @@ def lookup_registry(
     ordered = sorted(set(nips))
     with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="registry-lookup") as pool:
         for start in range(0, len(ordered), LOOKUP_CHUNK):
-            answers = list(pool.map(lookup, ordered[start : start + LOOKUP_CHUNK]))
-            result.not_found += sum(1 for item in answers if item is None)
-            found = [item for item in answers if item is not None]
+            chunk = ordered[start : start + LOOKUP_CHUNK]
+            futures = [pool.submit(lookup, nip) for nip in chunk]
+            found: list[dict[str, Any]] = []
+            unexpected: BaseException | None = None
+            for nip, future in zip(chunk, futures, strict=True):
+                try:
+                    item = future.result()
+                except ConnectorError as exc:
+                    # One throttled NIP must not discard the chunk's other answers (retirements).
+                    result.failed += 1
+                    if len(result.failed_sample) < 5:
+                        result.failed_sample.append(f"{mask_nip(nip)}: {type(exc).__name__}: {exc}")
+                    continue
+                except Exception as exc:  # a defect: the answers in hand are applied, then it is raised
+                    unexpected = unexpected or exc
+                    continue
+                if item is None:
+                    result.not_found += 1
+                else:
+                    found.append(item)
             _apply_lookups(database, found, start // LOOKUP_CHUNK + 1, result)
-    result.completed = True
+            if unexpected is not None:
+                raise unexpected
+    result.completed = not result.failed
     return _finish(result, started)
 
 
@@ -467,6 +579,19 @@ def _written(result: RegistryResult) -> tuple[int, int, int]:
 
 
 def _finish(result: RegistryResult, started: float) -> RegistryResult:
+    if result.failed:
+        log.warning(
+            "registry: %d lookups failed (not verified this pass), e.g. %s",
+            result.failed,
+            "; ".join(result.failed_sample),
+        )
+    if result.future_stamped:
+        log.warning(
+            "registry: %d rows stamped in the future; the changed-since watermark stays at our clock",
+            result.future_stamped,
+        )
+    if result.error:
+        log.warning("registry: pass stopped early (%s); the next pass resumes", result.error)
     if result.rejected:
         log.warning("registry: %d rows rejected, e.g. %s", result.rejected, "; ".join(result.rejected_sample))
     if result.staged_flagged:
@@ -481,10 +606,9 @@ def _finish(result: RegistryResult, started: float) -> RegistryResult:
 
 def _instant(value: Any) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(str(value)) if value else None
+        return source_instant(value)
     except ValueError:
         return None
-    return None if parsed is None or parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _move_cursor(
@@ -750,6 +874,11 @@ def _kedudukan_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
     if old["status_id"] != new["status_id"]:
         return True
     return new["status_id"] in _leaving_codes() and old["source_updated_at"] != new["source_updated_at"]
+
+
+@cache
+def _known_codes() -> frozenset[str]:
+    return frozenset(row.id for row in kedudukan())
 
 
 @cache
