@@ -104,10 +104,10 @@ def test_a_run_caught_by_a_machine_restart_does_not_stop_every_later_run(
                 time.sleep(3)
         finally:
             _stop(daemon, signal.SIGTERM)
-        runs = [(r.run_id[:8], r.status.value) for r in instance.get_runs()]
+        ended = [(r.run_id[:8], r.status.value) for r in instance.get_runs()]
         killed = instance.get_run_by_id(first.run_id)
-        assert killed.status != dg.DagsterRunStatus.STARTED, runs
-        assert any(r[1] == "SUCCESS" for r in runs), runs
+        assert killed is not None and killed.status != dg.DagsterRunStatus.STARTED, ended
+        assert any(status == "SUCCESS" for _, status in ended), ended
 
 
 @pytest.mark.parametrize("dagster_yaml", ["dagster.yaml", "deploy/dagster.postgres.yaml"])
