@@ -450,19 +450,19 @@ def _land_file(
             # This delivery replaces the file: what was wrong with the earlier one no longer is.
             _supersede_file_quarantine(session, source, name)
             present = {record.key for record in records}
-            if parsed.bad_rows:
+            # A row that an earlier delivery withdrew and this one brings back must be staged again.
+            _restage_returning(session, source, present)
+            missing = _missing_rows(session, source, name, present)
+            if parsed.bad_rows and missing:
                 # A row it could not read may be one an earlier delivery had: withdraw nothing until
                 # a delivery reads whole (a bad row never costs the good row it was).
-                _restage_returning(session, source, present)
-                kept = len(_missing_rows(session, source, name, present))
-                result.withdrawals_deferred += kept
-                if kept:
-                    log.warning(
-                        "%s %s: %d earlier rows not in this delivery kept: it has %d rows it could not read",
-                        source, name, kept, len(parsed.bad_rows),
-                    )  # fmt: skip
-            else:
-                result.withdrawn_rows += _withdraw_missing_rows(session, source, name, present)
+                result.withdrawals_deferred += len(missing)
+                log.warning(
+                    "%s %s: %d earlier rows not in this delivery kept: it has %d rows it could not read",
+                    source, name, len(missing), len(parsed.bad_rows),
+                )  # fmt: skip
+            elif missing:
+                result.withdrawn_rows += _withdraw_rows(session, missing)
         for bad in parsed.bad_rows:
             session.add(
                 _file_quarantine(source, name, bad.row, "row_shape", bad.value, bad.reason, column=bad.column)
@@ -628,15 +628,9 @@ def _missing_rows(session: Session, source: str, name: str, present: set[str]) -
     ]
 
 
-def _withdraw_missing_rows(session: Session, source: str, name: str, present: set[str]) -> int:
-    """Withdraw the staged rows (and supersede the open quarantine) of rows an earlier delivery of
-    file ``name`` had and this one (whose row keys are ``present``) does not; returns how many rows
-    were withdrawn."""
-    # A row that an earlier delivery withdrew and this one brings back unchanged must be staged again.
-    _restage_returning(session, source, present)
-    stale_ids = _missing_rows(session, source, name, present)
-    if not stale_ids:
-        return 0
+def _withdraw_rows(session: Session, stale_ids: list[int]) -> int:
+    """Withdraw the staged rows (and supersede the open quarantine) of raw records ``stale_ids``, rows
+    an earlier delivery of a file had and this one does not; returns how many rows were withdrawn."""
     now = utcnow()
     session.execute(
         update(StagedRecord)

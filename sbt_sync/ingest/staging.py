@@ -14,7 +14,7 @@ landed before an upgrade. Both write through ``stage_chunk``, so a record stages
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -338,16 +338,15 @@ def _stale_versions(existing: dict[tuple[int, int], Any], staged: list[StagedVal
         at = _aware(row.source_updated_at)
         if at is not None and not row.withdrawn and (raw_id not in held or at > held[raw_id]):
             held[raw_id] = at
-    offered: dict[int, datetime | None] = {}
+    offered: dict[int, list[datetime | None]] = defaultdict(list)
     for item in staged:
-        at = _aware(item.values.get("source_updated_at"))
-        if item.raw_id in offered and offered[item.raw_id] is None:
-            continue
-        previous = offered.get(item.raw_id)
-        offered[item.raw_id] = at if at is None or previous is None else max(at, previous)
-    return {
-        raw_id for raw_id, at in offered.items() if at is not None and raw_id in held and at < held[raw_id]
-    }
+        offered[item.raw_id].append(_aware(item.values.get("source_updated_at")))
+    stale: set[int] = set()
+    for raw_id, dates in offered.items():
+        known = [at for at in dates if at is not None]
+        if raw_id in held and len(known) == len(dates) and max(known) < held[raw_id]:
+            stale.add(raw_id)
+    return stale
 
 
 def _aware(value: Any) -> datetime | None:
