@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -69,13 +70,16 @@ def test_an_annulment_beside_its_recommendation_in_one_file_wins_in_either_row_o
     assert _view(one) == _view(other)
 
 
-def test_proven_and_not_proven_at_one_instant_of_one_source_is_a_conflict_that_holds() -> None:
-    one, other = _both_orders(_kasn(0, "terbukti"), _kasn(0, "tidak_terbukti"))
+@pytest.mark.parametrize("other_result", ["tidak_terbukti", "ditolak"])
+def test_proven_and_another_result_at_one_instant_of_one_source_is_a_conflict_that_holds(
+    other_result: str,
+) -> None:
+    one, other = _both_orders(_kasn(0, "terbukti"), _kasn(0, other_result))
     for result in (one, other):
         held = [c for c in result.cases if any(r.source == "kasn" for r in c.draft.records)]
         assert held and all(c.held for c in held)
         disputes = [c for case in held for c in case.conflicts if c.field == "verification_result"]
-        assert disputes and {x.value for x in disputes[0].candidates} == {"terbukti", "tidak_terbukti"}
+        assert disputes and {x.value for x in disputes[0].candidates} == {"terbukti", other_result}
         assert {x.source for x in disputes[0].candidates} == {"kasn"}
     assert _view(one) == _view(other)
 
