@@ -1,8 +1,9 @@
 """The national recap, in the form BKN publishes it (DOMAIN.md: the 26 November 2020 table).
 
 Per election event and in total: reported (cases with a Bawaslu register), recommended (golden result
-``terbukti`` or ``dibatalkan``), sanctioned by PPK (recommended with a sanction in force: the latest
-decision, so a sanction annulled on objection no longer counts), revised after objection (cases whose
+``terbukti`` or ``dibatalkan``), sanctioned by PPK (proven, ``terbukti``, with a sanction in force:
+the latest decision, so a sanction annulled on objection no longer counts, nor does a sanction on a
+recommendation since annulled), revised after objection (cases whose
 sanction has more than one version, ``sanction_versions``), not followed up (proven, ``terbukti``,
 with no sanction in force: an annulled recommendation is counted as annulled, not as one the PPK left
 undone, as the compliance report does), in process (reported, no result yet), not proven, rejected,
@@ -199,7 +200,9 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
         flags = {
             "reported": is_reported,
             "recommended": result in RECOMMENDED,
-            "sanctioned": result in RECOMMENDED and has_sanction,
+            # An annulled recommendation counts as annulled only, with or without a sanction, so
+            # recommended = sanctioned + not followed up + annulled, as BKN's table adds up.
+            "sanctioned": result == "terbukti" and has_sanction,
             "revised": case.id in revised,
             "not_followed_up": result == "terbukti" and not has_sanction,
             "in_process": is_reported and result is None,

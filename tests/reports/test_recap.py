@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -133,4 +134,25 @@ def test_an_annulled_recommendation_is_not_counted_as_not_followed_up(migrated_d
 
     assert counts["annulled"] == 1
     assert counts["not_followed_up"] == 1, counts
+    assert counts["recommended"] == counts["sanctioned"] + counts["not_followed_up"] + counts["annulled"]
+
+
+def test_a_sanction_on_a_recommendation_since_annulled_counts_as_annulled_not_sanctioned(
+    migrated_database: Database,
+) -> None:
+    with migrated_database.session() as session:
+        add_case(session, "SANCTIONED", nip(1), sanction_date=date(2024, 11, 20), sanction_code="22")
+        add_case(
+            session,
+            "ANNULLED-AFTER-SK",
+            nip(2),
+            status="dibatalkan",
+            result="dibatalkan",
+            sanction_date=date(2024, 11, 20),
+            sanction_code="22",
+        )
+
+    counts = build_recap(migrated_database).events[TOTAL].counts
+
+    assert (counts["recommended"], counts["sanctioned"], counts["annulled"]) == (2, 1, 1), counts
     assert counts["recommended"] == counts["sanctioned"] + counts["not_followed_up"] + counts["annulled"]

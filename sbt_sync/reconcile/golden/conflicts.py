@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from sbt_sync.reconcile.golden.model import (
@@ -27,7 +28,7 @@ from sbt_sync.reconcile.golden.model import (
     FieldValue,
     SourceRecord,
 )
-from sbt_sync.reconcile.golden.survive import latest_by_source
+from sbt_sync.reconcile.golden.survive import latest_by_source, same_instant_rivals
 from sbt_sync.states.conflicts import ConflictKind
 
 CRITICAL_FIELDS = ("verification_result", "recommended_sanction", "sanction_code")
@@ -85,7 +86,9 @@ def _comparable(name: str, value: Any) -> Any:
 def critical_conflicts(
     case: CaseDraft, sanction_dispute: Sequence[Candidate] | None = None
 ) -> list[ConflictDraft]:
-    """The critical fields on which the latest values of two or more sources disagree.
+    """The critical fields on which the latest values of two or more sources disagree, or on which one
+    source states two values at one instant of its own clock (two rows of one file, say: only the order
+    they were staged in could choose between them).
 
     ``sanction_dispute``, when given, replaces the comparison for ``sanction_code``: the sources
     disagreeing about the sanction in force on one decision date (:mod:`sbt_sync.reconcile.golden.sanctions`),
@@ -100,8 +103,10 @@ def critical_conflicts(
                 raised.append(_conflict(ConflictKind.CRITICAL_FIELD, case.case_key, name, sanction_dispute))
             continue
         latest: Mapping[str, SourceRecord] = latest_by_source(case.records, name)
-        if len({_comparable(name, r.value(name)) for r in latest.values()}) > 1:
-            candidates = [Candidate(r.source, r.value(name), r.staged_id) for r in latest.values()]
+        rivals = same_instant_rivals(case.records, name, latest, partial(_comparable, name))
+        stated = [*latest.values(), *rivals]
+        if len({_comparable(name, r.value(name)) for r in stated}) > 1:
+            candidates = [Candidate(r.source, r.value(name), r.staged_id) for r in stated]
             raised.append(_conflict(ConflictKind.CRITICAL_FIELD, case.case_key, name, candidates))
     return raised
 

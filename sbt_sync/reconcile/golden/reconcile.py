@@ -38,7 +38,7 @@ from sbt_sync.reconcile.golden.sanctions import (
     sanction_history,
 )
 from sbt_sync.reconcile.golden.status import has_ended, hold_reason, identity_disputes, lifecycle_status
-from sbt_sync.reconcile.golden.survive import latest_by_source, survive
+from sbt_sync.reconcile.golden.survive import latest_by_source, same_instant_rivals, survive
 from sbt_sync.settings import SurvivorshipSettings
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 
@@ -108,7 +108,8 @@ def reconcile_case(
     ordered = tuple(sorted(settled, key=lambda c: c.conflict_key))
     complaint_only = all(r.record_type == "complaint" for r in case.records)
     status = lifecycle_status(golden, as_of, left_service_on=left_service_on, complaint_only=complaint_only)
-    results = latest_by_source(case.records, "verification_result").values()
+    latest = latest_by_source(case.records, "verification_result")
+    results = [*latest.values(), *same_instant_rivals(case.records, "verification_result", latest)]
     reason = hold_reason(
         ordered,
         identity_disputes(case.records, case.nip),

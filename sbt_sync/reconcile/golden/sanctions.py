@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 
 from sbt_sync.reconcile.golden.model import Candidate, FieldValue, SanctionVersion, SourceRecord, SurvivalRule
 from sbt_sync.reconcile.golden.status import day_of
-from sbt_sync.reconcile.golden.survive import _rank
+from sbt_sync.reconcile.golden.survive import _rank, latest_by_source, same_instant_rivals
 
 STEWARD = "steward"
 IN_FORCE_RULE: SurvivalRule = "sanction_in_force"
@@ -107,13 +107,14 @@ def _statements(records: Sequence[SourceRecord]) -> list[_Group]:
 
 
 def _speakers(group: _Group) -> list[SourceRecord]:
-    """Each source's most recent statement in the group."""
-    latest: dict[str, SourceRecord] = {}
-    for r in group.statements:
-        seen = latest.get(r.source)
-        if seen is None or r.recency() > seen.recency():
-            latest[r.source] = r
+    """Each source's most recent statement in the group (:func:`latest_by_source`)."""
+    latest = latest_by_source(group.statements, "sanction_code")
     return [latest[s] for s in sorted(latest)]
+
+
+def _rivals(group: _Group, speakers: Sequence[SourceRecord]) -> list[SourceRecord]:
+    """Statements of one source at one instant naming another code than its speaker's."""
+    return same_instant_rivals(group.statements, "sanction_code", {r.source: r for r in speakers})
 
 
 def _winner(speakers: Sequence[SourceRecord], ranking: Sequence[str]) -> SourceRecord:
@@ -148,9 +149,10 @@ def sanction_history(
     for index, group in enumerate(_statements(records)):
         speakers = _speakers(group)
         win = _winner(speakers, ranking)
-        if len({r.value("sanction_code") for r in speakers}) > 1:
+        stated = [*speakers, *_rivals(group, speakers)]
+        if len({r.value("sanction_code") for r in stated}) > 1:
             disputes[index] = tuple(
-                Candidate(r.source, r.value("sanction_code"), r.staged_id) for r in speakers
+                Candidate(r.source, r.value("sanction_code"), r.staged_id) for r in stated
             )
         code = str(win.value("sanction_code"))
         version = SanctionVersion(

@@ -200,8 +200,8 @@ def recap(
         by_event[scope] = {
             "reported": sum(s.reported for s in st),
             "recommended": len(rec),
-            "sanctioned": sum(1 for s in rec if s.sanksi),
-            # Proven and not sanctioned: an annulled recommendation is counted as annulled only.
+            "sanctioned": sum(1 for s in rec if s.sanksi and _proven(s)),
+            # An annulled recommendation is counted as annulled only, sanctioned or not.
             "not_followed_up": sum(1 for s in rec if not s.sanksi and _proven(s)),
             "in_process": sum(1 for s in st if s.stage == "menunggu_verifikasi"),
             "not_proven": sum(1 for s in st if s.stage == "tidak_terbukti"),

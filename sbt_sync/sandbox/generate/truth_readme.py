@@ -144,8 +144,9 @@ rules do not concern, taking effect on or after `as_of` for an NIP the truth blo
 ## recap.json: the national recap at `as_of`
 
 Per event and `TOTAL`: `reported` (cases with a Bawaslu register available), `recommended` (golden
-result `terbukti` or `dibatalkan`), `sanctioned` (recommended with a recorded sanction),
-`not_followed_up` (recommended minus sanctioned), `in_process` (reported, no result yet), `not_proven`,
-`rejected`, `annulled`, `held`, `blocked` (cases), `blocked_nips`, `unblocked` (cases with
-`buka_blokir`), `blocks_by_kanreg` (blocked NIPs by registry `kanregId`).
+result `terbukti` or `dibatalkan`), `sanctioned` (`terbukti` with a recorded sanction),
+`not_followed_up` (`terbukti` without one; so recommended = sanctioned + not_followed_up +
+annulled), `in_process` (reported, no result yet), `not_proven`, `rejected`, `annulled`, `held`,
+`blocked` (cases), `blocked_nips`, `unblocked` (cases with `buka_blokir`), `blocks_by_kanreg`
+(blocked NIPs by registry `kanregId`).
 """
