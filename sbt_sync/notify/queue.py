@@ -130,14 +130,19 @@ def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelt
 def recover_sending(session: Session, now: datetime) -> int:
     """Make due now the ``sending`` rows whose holder is gone (:func:`sbt_sync.holders.holder_gone`)
     or whose lease ran out: a notifier taking over a dead one's rows at once. A letter a live notifier
-    is still sending is left to it (taking it over would send the PPK a second copy)."""
+    is still sending is left to it, even past its lease (a slow server): taking it over would send the
+    PPK a second copy. Only a holder this host cannot see (another host's) is judged by its lease."""
     box = NotificationOutboxEntry
     rows = session.execute(
         select(box.id, box.claimed_by, box.next_attempt_at).where(
             box.state.in_(moving_to(MailState.PENDING, MailState.SENDING))
         )
     ).all()
-    gone = [row_id for row_id, holder, until in rows if until <= now or holder_gone(holder)]
+    gone = [
+        row_id
+        for row_id, holder, until in rows
+        if holder_gone(holder) or (until <= now and not holder_alive(holder))
+    ]
     if not gone:
         return 0
     session.execute(
