@@ -172,11 +172,13 @@ def draft_letters(
     now = now or utcnow()
     letters_cfg = settings.notify.letters
     report = DraftReport(letter_day=letter_day.isoformat(), dry_run=dry_run)
-    lettered_today = set(
-        session.execute(select(Letter.instansi_id, Letter.step).where(Letter.letter_date == letter_day))
-        .tuples()
-        .all()
+    earlier: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    query = select(Letter.instansi_id, Letter.step, Letter.part, Letter.number).where(
+        Letter.letter_date == letter_day
     )
+    for instansi_id, step, part, number in session.execute(query.order_by(Letter.part)).tuples():
+        earlier[(instansi_id, step)].append((part, number))
+    lettered_today = set(earlier)
     plans, skipped = plan_letters(
         load_candidates(session, settings),
         letter_day=letter_day,
@@ -221,14 +223,27 @@ def draft_letters(
     )
     environment = template_environment(folder)
     for plan in plans:
-        row = _write_letter(session, settings, environment, plan, run_id=run_id, now=now)
+        before = earlier[(plan.instansi_id, plan.step)] if plan.follow_up else []
+        row = _write_letter(
+            session,
+            settings,
+            environment,
+            plan,
+            part=max((part for part, _ in before), default=0) + 1,
+            follows=", ".join(number for _, number in before) or None,
+            run_id=run_id,
+            now=now,
+        )
         report.numbers.append(row[0])
         report.queued[row[1]] = report.queued.get(row[1], 0) + 1
     return report
 
 
-def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[str, Any]:
-    """What a template is given (JSON-ready: stored with the letter)."""
+def letter_context(
+    settings: Settings, plan: LetterPlan, number: str, follows: str | None = None
+) -> dict[str, Any]:
+    """What a template is given (JSON-ready: stored with the letter). ``follows``: the numbers of the
+    same day's earlier letters to the PPK for the step, which a follow-up letter names."""
     cfg = settings.notify.letters
     warned = sorted({c.warned_by for c in plan.cases if c.warned_by})
     return {
@@ -243,6 +258,7 @@ def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[st
         "instansi_name": plan.instansi_name,
         "signatory_name": cfg.signatory_name,
         "signatory_title": cfg.signatory_title,
+        "follows": follows,
         "peringatan_letters": warned,
         "every_case_warned": all(c.warned_by for c in plan.cases),
         "cases": [
@@ -268,12 +284,14 @@ def _write_letter(
     environment: Any,
     plan: LetterPlan,
     *,
+    part: int,
+    follows: str | None,
     run_id: str | None,
     now: datetime,
 ) -> tuple[str, str]:
     seq = next_seq(session, plan.letter_day.year)
     number = format_number(settings.notify.letters.number_pattern, seq, plan.letter_day)
-    context = letter_context(settings, plan, number)
+    context = letter_context(settings, plan, number, follows)
     html = render_html(environment, plan.step, context)
     # The PDF's creation date is the letter's day (noon UTC), so re-rendering gives the same bytes.
     pdf = html_to_pdf(
@@ -287,6 +305,7 @@ def _write_letter(
         instansi_id=plan.instansi_id,
         instansi_name=plan.instansi_name,
         letter_date=plan.letter_day,
+        part=part,
         case_count=len(plan.cases),
         content=context,
         template=f"{plan.step}.html",

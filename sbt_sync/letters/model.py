@@ -8,7 +8,8 @@ more; pemblokiran is no letter, so it never silences the last letter before it),
 ``backfill_days`` (a first run over years of history), or when an early warning's deadline has already
 come. A held case's steps wait, neither lettered nor skipped, until the hold ends: no step is taken on a
 held case. A PPK that already has today's letter for a step gets the new cases in tomorrow's: letters are
-never amended.
+never amended. An early warning that cannot wait (tomorrow is its deadline, when no early warning may go)
+goes today in a follow-up letter (surat susulan) instead: it is never lost to the wait.
 
 The policy puts the peringatan on the deadline day itself (DESIGN.md, Enforcement): the deadline is the
 PPK's last day, so the early warning names that day and the peringatan says the deadline has come.
@@ -86,6 +87,8 @@ class LetterPlan:
     letter_day: date
     cases: tuple[LetterCase, ...]
     action_ids: tuple[int, ...]
+    follow_up: bool = False
+    """A further letter of the same PPK, step and day (surat susulan): its cases could not wait."""
 
 
 def mask_nip(nip: str | None, display: str) -> str:
@@ -165,6 +168,16 @@ def skip_reason(candidate: StepCandidate, letter_day: date, letters: LetterSetti
     return None
 
 
+def cannot_wait(candidate: StepCandidate, letter_day: date) -> bool:
+    """Whether a step due today would be lost by waiting for tomorrow's letter: an early warning whose
+    deadline is tomorrow (on the deadline day it is skipped, ``deadline_passed``)."""
+    return (
+        candidate.action == "peringatan_dini"
+        and candidate.deadline is not None
+        and candidate.deadline <= letter_day + timedelta(days=1)
+    )
+
+
 def plan_letters(
     candidates: Iterable[StepCandidate],
     *,
@@ -176,9 +189,10 @@ def plan_letters(
     """The letters to write on ``letter_day`` and the control actions that get none (id -> why).
 
     ``lettered_today``: (instansi, step) pairs that already have this day's letter; their cases wait
-    (neither planned nor skipped). Deterministic: letters sorted by instansi then step, cases by key.
+    (neither planned nor skipped), but those that :func:`cannot_wait` go in a follow-up letter today.
+    Deterministic: letters sorted by instansi then step, cases by key.
     """
-    groups: dict[tuple[str, str], list[StepCandidate]] = defaultdict(list)
+    groups: dict[tuple[str, str, bool], list[StepCandidate]] = defaultdict(list)
     skipped: dict[int, str] = {}
     for candidate in candidates:
         if candidate.action not in LETTER_STEPS:
@@ -188,13 +202,12 @@ def plan_letters(
         why = skip_reason(candidate, letter_day, letters)
         if why is not None:
             skipped[candidate.action_id] = why
-        elif (
-            candidate.instansi_id is not None
-            and (candidate.instansi_id, candidate.action) not in lettered_today
-        ):
-            groups[(candidate.instansi_id, candidate.action)].append(candidate)
+        elif candidate.instansi_id is not None:
+            follow_up = (candidate.instansi_id, candidate.action) in lettered_today
+            if not follow_up or cannot_wait(candidate, letter_day):
+                groups[(candidate.instansi_id, candidate.action, follow_up)].append(candidate)
     plans = []
-    for (instansi_id, step), members in sorted(
+    for (instansi_id, step, follow_up), members in sorted(
         groups.items(), key=lambda kv: (kv[0][0], LETTER_STEPS.index(kv[0][1]))
     ):
         members.sort(key=lambda c: c.case_key)
@@ -221,6 +234,7 @@ def plan_letters(
                 letter_day=letter_day,
                 cases=cases,
                 action_ids=tuple(c.action_id for c in members),
+                follow_up=follow_up,
             )
         )
     return plans, skipped

@@ -54,11 +54,12 @@ class LetterSequence(Base):
 
 
 class Letter(Base):
-    """One numbered letter to one PPK for one control step on one day, with its rendered PDF."""
+    """One numbered letter to one PPK for one control step on one day, with its rendered PDF; a
+    further one that day (``part`` 2, 3, ...) is a follow-up for cases that could not wait."""
 
     __tablename__ = "letters"
     __table_args__ = (
-        UniqueConstraint("instansi_id", "step", "letter_date"),
+        UniqueConstraint("instansi_id", "step", "letter_date", "part"),
         UniqueConstraint("year", "seq"),
         CheckConstraint(f"step IN {LETTER_STEPS_SQL}", name="step"),
     )
@@ -71,6 +72,8 @@ class Letter(Base):
     instansi_id: Mapped[str] = mapped_column(String(64))
     instansi_name: Mapped[str] = mapped_column(String(255))
     letter_date: Mapped[date]
+    part: Mapped[int] = mapped_column(default=1, server_default="1")
+    """1 for the day's letter of its PPK and step; 2, 3, ... for follow-ups (surat susulan)."""
     case_count: Mapped[int]
     content: Mapped[dict[str, Any]] = mapped_column(JsonType)
     """What the template was given (cases with NIPs masked as the deployment chooses)."""

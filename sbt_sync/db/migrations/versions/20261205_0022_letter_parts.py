@@ -1,0 +1,44 @@
+"""Letters: a follow-up letter the same day, and each PIC's delivery of a letter.
+
+``letters.part``: 1 for the day's letter of a PPK and step, 2, 3, ... for a follow-up (surat susulan)
+that day. Before, the unique (instansi, step, day) made an early warning recorded after the PPK's
+letter of the day wait for tomorrow's, which on the deadline day no longer goes: the early warning was
+lost. The unique key now includes ``part``.
+
+Revision ID: 0022
+Revises: 0021
+Create Date: 2026-12-05 04:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0022"
+down_revision: str | None = "0020"  # TEMPORARY: 0021 (another branch) is not here yet; the lead re-chains
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("letters", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("part", sa.Integer(), server_default="1", nullable=False))
+        batch_op.drop_constraint("uq_letters_instansi_id_step_letter_date", type_="unique")
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_letters_instansi_id_step_letter_date_part"),
+            ["instansi_id", "step", "letter_date", "part"],
+        )
+
+
+def downgrade() -> None:
+    # A follow-up letter (part > 1) cannot be kept under the old key: refuse rather than lose it.
+    follow_ups = op.get_bind().scalar(sa.text("SELECT COUNT(*) FROM letters WHERE part > 1"))
+    if follow_ups:
+        raise RuntimeError(f"{follow_ups} follow-up letter(s) exist; the old schema cannot hold them")
+    with op.batch_alter_table("letters", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_letters_instansi_id_step_letter_date_part", type_="unique")
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_letters_instansi_id_step_letter_date"), ["instansi_id", "step", "letter_date"]
+        )
+        batch_op.drop_column("part")
