@@ -121,7 +121,8 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
 
 def _peringatan_sent(session: Session, case_ids: list[int]) -> dict[int, str]:
     """Case id -> the peringatan letter that was mailed for it (``nomor ... tanggal ...``): what a
-    teguran may say went before it. A peringatan drafted but never sent does not count."""
+    teguran may say went before it. A peringatan drafted but never sent does not count; one that a PIC
+    received counts, even while another PIC's refusal is parked."""
     found: dict[int, str] = {}
     for start in range(0, len(case_ids), 1000):
         query = (
@@ -131,7 +132,9 @@ def _peringatan_sent(session: Session, case_ids: list[int]) -> dict[int, str]:
             .where(
                 LetterItem.case_id.in_(case_ids[start : start + 1000]),
                 Letter.step == "peringatan",
-                NotificationOutboxEntry.state == MailState.SENT,
+                # sent, or a PIC has it while another PIC's refusal is parked
+                (NotificationOutboxEntry.state == MailState.SENT)
+                | NotificationOutboxEntry.sent_at.is_not(None),
             )
             .order_by(Letter.letter_date)
         )

@@ -15,7 +15,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import pic_addresses
+from sbt_sync.notify.queue import SENT, pic_addresses
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
 from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
@@ -178,7 +178,8 @@ def retry_mail(
 ) -> int:
     """Make parked rows (and rows waiting out a backoff) due now, addressed to their instansi's current
     PIC addresses (an admin may have replaced a dead one since the letter was queued; each change of
-    recipients is in the audit entry); every such row when no ids are given. Returns how many."""
+    recipients is in the audit entry); every such row when no ids are given. Returns how many. A PIC
+    that already has the letter is not sent it again; one refused before is tried again."""
     now = utcnow()
     query = select(NotificationOutboxEntry, Letter.instansi_id).join(
         Letter, Letter.id == NotificationOutboxEntry.letter_id
@@ -199,6 +200,9 @@ def retry_mail(
         if list(row.recipients) != current:
             readdressed[str(row.id)] = {"before": list(row.recipients), "after": current}
             row.recipients = current
+        row.deliveries = {
+            address: fate for address, fate in (row.deliveries or {}).items() if fate.get("state") == SENT
+        }
         row.state = check_mail_move(row.state, MailState.PENDING)
         row.next_attempt_at, row.attempts = now, 0
         count += 1

@@ -6,6 +6,10 @@ States (``notification_outbox.state``): ``held`` (waits for a steward's release,
 ``next_attempt_at``, ends), ``sent`` and ``parked`` (refused, or undeliverable: stewards decide).
 A ``sending`` row whose ``data_sent_at`` is set may have been accepted by the server: taking it over
 counts an ambiguous re-send (see :mod:`sbt_sync.notify.notifier` for why it is re-sent).
+
+Each recipient's fate is kept on the row (``deliveries``): a PIC whose server accepted the letter is
+never sent it again, one refused permanently waits for a steward, the others are sent it next time.
+A row is ``sent`` once every PIC has it, ``parked`` when a PIC was refused (the others have it).
 """
 
 from __future__ import annotations
@@ -41,6 +45,15 @@ class ClaimedMail:
     subject: str
     attempts: int
     """Attempts so far, this claim included."""
+    delivered: frozenset[str] = frozenset()
+    """Recipients whose server already accepted the letter: never sent it again."""
+    refused: dict[str, str] | None = None
+    """Recipients refused permanently (5xx) by an earlier attempt, with the server's words."""
+
+    def pending_recipients(self) -> tuple[str, ...]:
+        """The recipients still to send the letter to (neither delivered nor refused)."""
+        refused = self.refused or {}
+        return tuple(r for r in self.recipients if r not in self.delivered and r not in refused)
 
 
 def pic_addresses(session: Session, instansi_id: str) -> list[str]:
@@ -200,6 +213,7 @@ def claim(
             .execution_options(synchronize_session=False)
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]  # another notifier may have been faster
+            fates = row.deliveries or {}
             claimed.append(
                 ClaimedMail(
                     row.id,
@@ -208,9 +222,33 @@ def claim(
                     tuple(row.recipients),
                     row.subject,
                     row.attempts + 1,
+                    frozenset(r for r, fate in fates.items() if fate.get("state") == SENT),
+                    {r: fate.get("answer", "") for r, fate in fates.items() if fate.get("state") == REFUSED},
                 )
             )
     return claimed
+
+
+SENT, REFUSED, DEFERRED = "sent", "refused", "deferred"
+"""A recipient's fate in ``notification_outbox.deliveries``."""
+
+
+def record_recipients(
+    session: Session, row_id: int, fates: dict[str, tuple[str, str]], now: datetime
+) -> None:
+    """Keep what the server answered for each recipient (``fates``: address -> (fate, answer)), at
+    once: a PIC whose server accepted the letter is never sent it again, even after a crash. The
+    first acceptance is the moment the PPK has the letter (``sent_at``)."""
+    row = session.get(NotificationOutboxEntry, row_id, with_for_update=True)
+    if row is None or not fates:
+        return
+    known = dict(row.deliveries or {})
+    for address, (fate, answer) in fates.items():
+        if known.get(address, {}).get("state") != SENT:  # an acceptance is never undone
+            known[address] = {"state": fate, "answer": answer, "at": now.isoformat()}
+    row.deliveries = known
+    if row.sent_at is None and any(fate == SENT for fate, _ in fates.values()):
+        row.sent_at = now
 
 
 def mark_data_sent(session: Session, row_id: int, now: datetime) -> None:
@@ -242,9 +280,13 @@ def mark_sent(session: Session, row_id: int, *, answer: str, now: datetime, extr
         .values(
             state=MailState.SENT,
             server_answer=answer,
-            sent_at=now,
             attempts=NotificationOutboxEntry.attempts + extra_attempts,
         )
+    )
+    session.execute(  # the first PIC's acceptance may have come in an earlier attempt
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.sent_at.is_(None))
+        .values(sent_at=now)
     )
 
 

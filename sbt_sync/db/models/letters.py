@@ -115,6 +115,10 @@ class NotificationOutboxEntry(Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     """The idempotency key: the ``Message-ID`` header every attempt carries."""
     recipients: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    deliveries: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JsonType, default=dict)
+    """Recipient -> what its server last answered: ``{"state": "sent" | "refused" | "deferred",
+    "answer": ..., "at": ...}``. A recipient ``sent`` is never sent the letter again; one ``refused``
+    (5xx) waits for a steward; one deferred (4xx) or not yet tried is sent the letter next time."""
     subject: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(8), default=MailState.PENDING)
     """A :class:`~sbt_sync.states.mail.MailState`; its moves: ``MAIL_MOVES`` there."""
@@ -129,6 +133,7 @@ class NotificationOutboxEntry(Base):
     """The SMTP server's last reply: its queue id on success, its refusal when parked."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    """When the first PIC's server accepted the letter: from then on the PPK has it."""
     run_id: Mapped[str | None] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     """The token of the process that last claimed the row (:mod:`sbt_sync.holders`)."""

@@ -5,6 +5,12 @@ that day. Before, the unique (instansi, step, day) made an early warning recorde
 letter of the day wait for tomorrow's, which on the deadline day no longer goes: the early warning was
 lost. The unique key now includes ``part``.
 
+``notification_outbox.deliveries``: per recipient (PIC address), what its server answered. Before, one
+PIC's server deferring (4xx at RCPT TO) deferred the letter for every PIC, and one refusing (5xx) was
+only noted on a row marked sent. Now each PIC receives the letter once: a deferring one is retried
+alone, a refused one is parked for a steward while the others are delivered. Rows already sent count
+every recipient as delivered.
+
 Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-05 04:00:00
@@ -14,6 +20,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0022"
 down_revision: str | None = "0020"  # TEMPORARY: 0021 (another branch) is not here yet; the lead re-chains
@@ -22,6 +29,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "deliveries",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=True,
+            )
+        )
     with op.batch_alter_table("letters", schema=None) as batch_op:
         batch_op.add_column(sa.Column("part", sa.Integer(), server_default="1", nullable=False))
         batch_op.drop_constraint("uq_letters_instansi_id_step_letter_date", type_="unique")
@@ -42,3 +57,5 @@ def downgrade() -> None:
             batch_op.f("uq_letters_instansi_id_step_letter_date"), ["instansi_id", "step", "letter_date"]
         )
         batch_op.drop_column("part")
+    with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
+        batch_op.drop_column("deliveries")
