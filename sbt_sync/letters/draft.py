@@ -9,20 +9,21 @@ inputs from the database and writes its result. Every control action gets one ``
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import AsnRegistryEntry, Case, ControlAction
+from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, ControlAction, StagedRecord
 from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry
 from sbt_sync.letters.model import (
     ENDED_STATUSES,
     LETTER_STEPS,
+    UNNAMED_INSTANSI,
     LetterPlan,
     StepCandidate,
     plan_letters,
@@ -31,7 +32,7 @@ from sbt_sync.letters.model import (
 from sbt_sync.letters.numbering import format_number, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
-from sbt_sync.notify.queue import enqueue
+from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue
 from sbt_sync.settings import Settings
 from schemas.reference import sanction_by_id
 
@@ -41,6 +42,8 @@ HAL = {
     "teguran": "Teguran atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
 }
 SIFAT = {"peringatan_dini": "Penting", "peringatan": "Segera", "teguran": "Sangat Segera"}
+NAMED_BY_SOURCE = ("bawaslu", "kasn", "kemenpanrb", "kemendagri")
+"""Feeds whose records write the ASN's instansi by name (the others by its SIASN id)."""
 
 
 @dataclass
@@ -84,6 +87,8 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         for case_id, action in session.execute(query):
             steps[case_id].add(action)
     people = _registry(session, {case.nip for _, case in rows if case.nip})
+    named = _instansi_names(session, {case.instansi_id for _, case in rows if case.instansi_id})
+    written = _written_instansi(session, sorted({case.id for _, case in rows}))
     warned = _peringatan_sent(
         session, sorted({case.id for action, case in rows if action.action == "teguran"})
     )
@@ -92,6 +97,14 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
     candidates = []
     for action, case in rows:
         person = people.get(case.nip or "")
+        instansi_id = case.instansi_id or (person[1] if person else None)
+        # The registry's name of the PPK's instansi (the ASN's own entry, another member's), else the
+        # name the case's source records wrote: a letter never names its PPK by a bare code.
+        instansi_name = (
+            (person[2] if person and person[1] == instansi_id else None)
+            or named.get(instansi_id or "")
+            or written.get(case.id)
+        )
         deadline = (
             case.recommendation_date + follow_up if case.recommendation_date else case.follow_up_deadline
         )
@@ -104,8 +117,8 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 case_key=case.case_key,
                 nip=case.nip,
                 name=person[0] if person else None,
-                instansi_id=case.instansi_id or (person[1] if person else None),
-                instansi_name=person[2] if person else None,
+                instansi_id=instansi_id,
+                instansi_name=instansi_name,
                 recommendation_no=case.recommendation_no,
                 recommendation_date=case.recommendation_date,
                 deadline=deadline,
@@ -141,6 +154,40 @@ def _peringatan_sent(session: Session, case_ids: list[int]) -> dict[int, str]:
         for case_id, number, day in session.execute(query).tuples():
             found[case_id] = f"{number} tanggal {tanggal(day)}"
     return found
+
+
+def _instansi_names(session: Session, ids: set[str]) -> dict[str, str]:
+    """Instansi id -> its name in the registry mirror (any member's entry)."""
+    wanted = sorted(ids)
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        query = (
+            select(AsnRegistryEntry.instansi_id, func.min(AsnRegistryEntry.instansi_name))
+            .where(AsnRegistryEntry.instansi_id.in_(wanted[start : start + 1000]))
+            .group_by(AsnRegistryEntry.instansi_id)
+        )
+        found.update({i: n for i, n in session.execute(query).tuples() if n and n != i})
+    return found
+
+
+def _written_instansi(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """Case id -> the instansi as its linked source records wrote it by name (the most frequent)."""
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for start in range(0, len(case_ids), 1000):
+        query = (
+            select(CaseLink.case_id, StagedRecord.instansi)
+            .join(StagedRecord, StagedRecord.id == CaseLink.staged_record_id)
+            .where(
+                CaseLink.case_id.in_(case_ids[start : start + 1000]),
+                CaseLink.unlinked_at.is_(None),
+                StagedRecord.source.in_(NAMED_BY_SOURCE),
+                StagedRecord.instansi.is_not(None),
+            )
+        )
+        for case_id, written in session.execute(query).tuples():
+            if written and written.strip():
+                counts[case_id][" ".join(written.split())] += 1
+    return {case_id: c.most_common(1)[0][0] for case_id, c in counts.items()}
 
 
 def _registry(session: Session, nips: set[str]) -> dict[str, tuple[str, str, str]]:
@@ -340,5 +387,8 @@ def _write_letter(
         reviewed=settings.notify.mode == "reviewed",
         now=now,
         run_id=run_id,
+        hold_reason=NAME_UNKNOWN.format(instansi=plan.instansi_id)
+        if plan.instansi_name == UNNAMED_INSTANSI
+        else None,
     )
     return number, MailState(row.state).value

@@ -29,6 +29,9 @@ STEP_ORDER = ("peringatan_dini", "peringatan", "teguran", "pemblokiran")
 LETTER_STEPS = STEP_ORDER[:3]
 ENDED_STATUSES = ("dijatuhi_hukuman", "dibatalkan", "tidak_terbukti", "ditolak", "asn_berhenti")
 """Case statuses after which no letter goes out for it (with a recorded sanction)."""
+UNNAMED_INSTANSI = "(nama instansi belum tercatat)"
+"""The addressee of a letter whose instansi no source names: words, never the bare SIASN code; such a
+letter waits for a steward (held) before it goes."""
 SKIP_REASONS = ("ended", "later_step", "too_old", "deadline_passed", "no_instansi")
 """Why a step got no letter, as ``letter_items.skipped`` stores it: a code, and for ``too_old``
 ``too_old:<due day>:<backfill days>``; the console words them (``letters.skip.<code>``)."""
@@ -229,7 +232,7 @@ def plan_letters(
         plans.append(
             LetterPlan(
                 instansi_id=instansi_id,
-                instansi_name=names[0] if names else instansi_id,
+                instansi_name=names[0] if names else UNNAMED_INSTANSI,
                 step=step,
                 letter_day=letter_day,
                 cases=cases,

@@ -31,6 +31,10 @@ NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and
 CASE_HELD = (
     "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan selesai"
 )
+NAME_UNKNOWN = (
+    "ditahan: nama instansi {instansi} tidak diketahui dari sumber mana pun (registri, data kasus); "
+    "surat dialamatkan tanpa nama. Periksa penerimanya sebelum melepas surat ini"
+)
 CASES_ENDED = "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)"
 
 
@@ -73,14 +77,16 @@ def enqueue(
     reviewed: bool,
     now: datetime,
     run_id: str | None = None,
+    hold_reason: str | None = None,
 ) -> NotificationOutboxEntry:
     """Queue ``letter`` to its instansi's PIC addresses in the caller's transaction.
 
-    Without any PIC address the row is parked at once, saying so; ``reviewed`` holds it for a steward.
+    Without any PIC address the row is parked at once, saying so; ``reviewed`` holds it for a steward,
+    and so does a ``hold_reason`` (kept as the row's answer, for the steward to read).
     """
     recipients = pic_addresses(session, letter.instansi_id)
-    state = MailState.HELD if reviewed else MailState.PENDING
-    answer = None
+    state = MailState.HELD if reviewed or hold_reason else MailState.PENDING
+    answer = hold_reason
     if not recipients:
         state, answer = MailState.PARKED, NO_PIC.format(instansi=letter.instansi_id)
     row = NotificationOutboxEntry(
