@@ -20,6 +20,7 @@ from tests.enforce.rows import add_case, nip
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics, outbox
 from tests.notify.mailserver import MailServer
+from tests.notify.test_letter_pdf import pdf_text
 from tests.notify.test_letters import REPO_TEMPLATES, enforce_and_draft
 from tests.support.registry import registry_item
 
@@ -61,15 +62,20 @@ def test_an_early_warning_that_cannot_wait_for_tomorrow_goes_today_as_a_follow_u
     assert afternoon["by_step"] == {"peringatan_dini": 1}, afternoon
     assert afternoon["skipped"] == 0
     with migrated_database.session() as session:
+        stored = list(session.scalars(select(Letter).order_by(Letter.id)))
         letters = [
             (x.step, x.letter_date, [c["case_key"] for c in x.content["cases"]], x.content.get("follows"))
-            for x in session.scalars(select(Letter).order_by(Letter.id))
+            for x in stored
         ]
+        follow_up = " ".join(pdf_text(stored[1].pdf).split())
     first = "0001/B-AK.02.02/SD/F/2024"
     assert letters[:2] == [
         ("peringatan_dini", DAY, ["CASE-01"], None),
         ("peringatan_dini", DAY, ["CASE-02"], first),  # before its deadline, saying what it follows
     ]
+    assert (
+        "surat susulan atas surat kami nomor 0001/B-AK.02.02/SD/F/2024 tanggal 10 Desember 2024" in follow_up
+    )
     assert tomorrow["skipped"] == 0
     assert ("peringatan_dini", date(2024, 12, 11), ["CASE-03"], None) in letters
 
