@@ -89,9 +89,7 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
     people = _registry(session, {case.nip for _, case in rows if case.nip})
     named = _instansi_names(session, {case.instansi_id for _, case in rows if case.instansi_id})
     written = _written_instansi(session, sorted({case.id for _, case in rows}))
-    warned = _peringatan_sent(
-        session, sorted({case.id for action, case in rows if action.action == "teguran"})
-    )
+    earlier = _letters_sent(session, sorted({case.id for _, case in rows}))
     sanctions = {str(code.id): code.nama.capitalize() for code in sanction_by_id().values()}
     follow_up = timedelta(days=settings.enforcement.follow_up_days)
     candidates = []
@@ -126,33 +124,73 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 later_steps=frozenset(steps[case.id] - {action.action}),
                 ended=case.sanction_imposed is not None or case.status in ENDED_STATUSES,
                 held=bool(case.held),
-                warned_by=warned.get(case.id) if action.action == "teguran" else None,
+                warned_by=_warned_by(earlier.get(case.id, []), instansi_id)
+                if action.action == "teguran"
+                else None,
+                inherited=_inherited(earlier.get(case.id, []), instansi_id, action.action),
             )
         )
     return candidates
 
 
-def _peringatan_sent(session: Session, case_ids: list[int]) -> dict[int, str]:
-    """Case id -> the peringatan letter that was mailed for it (``nomor ... tanggal ...``): what a
-    teguran may say went before it. A peringatan drafted but never sent does not count; one that a PIC
-    received counts, even while another PIC's refusal is parked."""
-    found: dict[int, str] = {}
+@dataclass(frozen=True)
+class SentLetter:
+    """A letter step that reached a PPK for a case."""
+
+    step: str
+    instansi_id: str
+    instansi_name: str
+    number: str
+    day: date
+
+
+def _warned_by(sent: list[SentLetter], instansi_id: str | None) -> str | None:
+    """The last peringatan mailed for the case to this PPK (``nomor ... tanggal ...``): what its
+    teguran may say went before it. One mailed to another PPK (before a transfer) is not: this PPK was
+    never warned by it."""
+    own = [x for x in sent if x.step == "peringatan" and x.instansi_id == instansi_id]
+    return f"{own[-1].number} tanggal {tanggal(own[-1].day)}" if own else None
+
+
+def _inherited(sent: list[SentLetter], instansi_id: str | None, step: str) -> tuple[str, ...]:
+    """The steps mailed for the case to other PPKs (the ASN moved since), in the words the new PPK's
+    letter tells them; empty when every step went to this PPK."""
+    if instansi_id is None:
+        return ()
+    return tuple(
+        f"{STEP_TITLES[x.step]} dengan surat nomor {x.number} tanggal {tanggal(x.day)} kepada "
+        f"Pejabat Pembina Kepegawaian {x.instansi_name}"
+        for x in sent
+        if x.instansi_id != instansi_id and LETTER_STEPS.index(x.step) <= LETTER_STEPS.index(step)
+    )
+
+
+def _letters_sent(session: Session, case_ids: list[int]) -> dict[int, list[SentLetter]]:
+    """Case id -> the letters mailed for it, oldest first. A letter drafted but never sent does not
+    count; one that a PIC received counts, even while another PIC's refusal is parked."""
+    found: dict[int, list[SentLetter]] = defaultdict(list)
     for start in range(0, len(case_ids), 1000):
         query = (
-            select(LetterItem.case_id, Letter.number, Letter.letter_date)
+            select(
+                LetterItem.case_id,
+                Letter.step,
+                Letter.instansi_id,
+                Letter.instansi_name,
+                Letter.number,
+                Letter.letter_date,
+            )
             .join(Letter, Letter.id == LetterItem.letter_id)
             .join(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == Letter.id)
             .where(
                 LetterItem.case_id.in_(case_ids[start : start + 1000]),
-                Letter.step == "peringatan",
                 # sent, or a PIC has it while another PIC's refusal is parked
                 (NotificationOutboxEntry.state == MailState.SENT)
                 | NotificationOutboxEntry.sent_at.is_not(None),
             )
-            .order_by(Letter.letter_date)
+            .order_by(Letter.letter_date, Letter.id)
         )
-        for case_id, number, day in session.execute(query).tuples():
-            found[case_id] = f"{number} tanggal {tanggal(day)}"
+        for case_id, step, instansi_id, instansi_name, number, day in session.execute(query).tuples():
+            found[case_id].append(SentLetter(step, instansi_id, instansi_name, number, day))
     return found
 
 
@@ -311,6 +349,9 @@ def letter_context(
         "follows": follows,
         "peringatan_letters": warned,
         "every_case_warned": all(c.warned_by for c in plan.cases),
+        "inherited": [
+            {"nip": c.nip, "name": c.name, "steps": list(c.inherited)} for c in plan.cases if c.inherited
+        ],
         "cases": [
             {
                 "case_key": c.case_key,

@@ -62,6 +62,9 @@ class StepCandidate:
     """An open conflict or identity dispute holds the case: its steps wait for the hold to end."""
     warned_by: str | None = None
     """For a teguran: the peringatan letter that reached the PPK for this case (number and day)."""
+    inherited: tuple[str, ...] = ()
+    """The letter steps the case went through while its ASN was of another instansi (a transfer), in
+    words: what the new PPK inherits, told in its first letter for the case."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class LetterCase:
     next_step: str
     warned_by: str | None = None
     """For a teguran: the peringatan letter sent for this case, None when none went."""
+    inherited: tuple[str, ...] = ()
+    """Steps taken with another PPK before the ASN moved to this one (:class:`StepCandidate`)."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +231,7 @@ def plan_letters(
                 deadline=c.deadline,
                 next_step=next_step(step, c.deadline, policy, letter_day),
                 warned_by=c.warned_by,
+                inherited=c.inherited,
             )
             for c in members
         )
