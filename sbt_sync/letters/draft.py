@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, ControlAction, StagedRecord
-from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry
+from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry, PicAddress
 from sbt_sync.letters.model import (
     ENDED_STATUSES,
     LETTER_STEPS,
@@ -87,7 +87,9 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         for case_id, action in session.execute(query):
             steps[case_id].add(action)
     people = _registry(session, {case.nip for _, case in rows if case.nip})
-    named = _instansi_names(session, {case.instansi_id for _, case in rows if case.instansi_id})
+    instansi_ids = {case.instansi_id for _, case in rows if case.instansi_id}
+    instansi_ids |= {person[1] for person in people.values()}
+    named = _instansi_names(session, instansi_ids)
     written = _written_instansi(session, sorted({case.id for _, case in rows}))
     earlier = _letters_sent(session, sorted({case.id for _, case in rows}))
     sanctions = {str(code.id): code.nama.capitalize() for code in sanction_by_id().values()}
@@ -97,7 +99,8 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         person = people.get(case.nip or "")
         instansi_id = case.instansi_id or (person[1] if person else None)
         # The registry's name of the PPK's instansi (the ASN's own entry, another member's), else the
-        # name the case's source records wrote: a letter never names its PPK by a bare code.
+        # name an admin gave with its PIC addresses, else the name the case's source records wrote: a
+        # letter never names its PPK by a bare code.
         instansi_name = (
             (person[2] if person and person[1] == instansi_id else None)
             or named.get(instansi_id or "")
@@ -195,16 +198,24 @@ def _letters_sent(session: Session, case_ids: list[int]) -> dict[int, list[SentL
 
 
 def _instansi_names(session: Session, ids: set[str]) -> dict[str, str]:
-    """Instansi id -> its name in the registry mirror (any member's entry)."""
+    """Instansi id -> its name in the registry mirror (any member's entry), else as an admin gave it
+    with the instansi's PIC addresses."""
     wanted = sorted(ids)
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 1000):
-        query = (
+        chunk = wanted[start : start + 1000]
+        configured = (
+            select(PicAddress.instansi_id, func.max(PicAddress.instansi_name))
+            .where(PicAddress.instansi_id.in_(chunk))
+            .group_by(PicAddress.instansi_id)
+        )
+        registry = (
             select(AsnRegistryEntry.instansi_id, func.min(AsnRegistryEntry.instansi_name))
-            .where(AsnRegistryEntry.instansi_id.in_(wanted[start : start + 1000]))
+            .where(AsnRegistryEntry.instansi_id.in_(chunk))
             .group_by(AsnRegistryEntry.instansi_id)
         )
-        found.update({i: n for i, n in session.execute(query).tuples() if n and n != i})
+        for query in (configured, registry):  # the registry's name wins
+            found.update({i: n for i, n in session.execute(query).tuples() if n and n.strip() and n != i})
     return found
 
 

@@ -68,6 +68,16 @@ def pic_addresses(session: Session, instansi_id: str) -> list[str]:
     )
 
 
+def pic_instansi_name(session: Session, instansi_id: str) -> str | None:
+    """The instansi's name as an admin gave it with its PIC addresses, if any."""
+    return session.scalar(
+        select(PicAddress.instansi_name)
+        .where(PicAddress.instansi_id == instansi_id, PicAddress.instansi_name.is_not(None))
+        .order_by(PicAddress.id.desc())
+        .limit(1)
+    )
+
+
 def enqueue(
     session: Session,
     letter: Letter,

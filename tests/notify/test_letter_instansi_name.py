@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import insert, select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, CaseLink, RawRecord, StagedRecord
+from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, CaseLink, RawRecord, StagedRecord
 from sbt_sync.db.models.letters import Letter
 from sbt_sync.ingest.registry import registry_row
-from sbt_sync.notify.admin import mail_status
+from sbt_sync.notify.admin import add_pic, mail_status
 from sbt_sync.settings import LetterSettings, NotifySettings, Settings
 from tests.enforce.rows import add_case, nip
 from tests.notify.helpers import add_pics, outbox
@@ -85,6 +85,25 @@ def test_the_name_comes_from_the_cases_source_records(migrated_database: Databas
     name, shown = letter_of(migrated_database)
     assert name == "Pemerintah Kabupaten Sampang"
     assert CODE not in shown and "Pemerintah Kabupaten Sampang" in shown
+
+
+def test_the_name_comes_from_the_pic_configuration(migrated_database: Database) -> None:
+    a_case_of_an_asn_missing_from_the_mirror(migrated_database)
+    with migrated_database.session() as session:
+        add_pic(session, CODE, "pic@sampang.go.id", actor="admin")
+        # Given later, with an address already there: the name is kept for the instansi (audited).
+        add_pic(
+            session, CODE, "pic@sampang.go.id", actor="admin", instansi_name="Pemerintah  Kabupaten Sampang "
+        )
+
+    enforce_and_draft(migrated_database, SETTINGS, DAY)
+
+    name, shown = letter_of(migrated_database)
+    assert name == "Pemerintah Kabupaten Sampang"
+    assert CODE not in shown and "Pemerintah Kabupaten Sampang" in shown
+    with migrated_database.session() as session:
+        audited = session.scalar(select(AuditEntry.after).where(AuditEntry.action == "pic.name"))
+    assert audited == {"instansi_name": "Pemerintah Kabupaten Sampang"}
 
 
 def test_without_any_name_the_letter_says_so_in_words_and_waits_for_a_steward(

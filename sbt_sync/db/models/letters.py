@@ -40,6 +40,9 @@ class PicAddress(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instansi_id: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(254))
+    instansi_name: Mapped[str | None] = mapped_column(String(255))
+    """The instansi's name as the admin who added the PIC gave it: a letter's addressee when the
+    registry mirror has no member of the instansi."""
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,4 +1,4 @@
-"""Letters: a follow-up letter the same day, and each PIC's delivery of a letter.
+"""Letters: a follow-up letter the same day, each PIC's delivery of a letter, the instansi's name.
 
 ``letters.part``: 1 for the day's letter of a PPK and step, 2, 3, ... for a follow-up (surat susulan)
 that day. Before, the unique (instansi, step, day) made an early warning recorded after the PPK's
@@ -10,6 +10,10 @@ PIC's server deferring (4xx at RCPT TO) deferred the letter for every PIC, and o
 only noted on a row marked sent. Now each PIC receives the letter once: a deferring one is retried
 alone, a refused one is parked for a steward while the others are delivered. Rows already sent count
 every recipient as delivered.
+
+``pic_addresses.instansi_name``: the instansi's name as the admin gives it with a PIC address, so a
+letter names its PPK in words when the registry mirror has no member of the instansi (it printed the
+bare SIASN code before).
 
 Revision ID: 0022
 Revises: 0021
@@ -29,6 +33,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("pic_addresses", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("instansi_name", sa.String(length=255), nullable=True))
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -59,3 +65,5 @@ def downgrade() -> None:
         batch_op.drop_column("part")
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
         batch_op.drop_column("deliveries")
+    with op.batch_alter_table("pic_addresses", schema=None) as batch_op:
+        batch_op.drop_column("instansi_name")
