@@ -170,7 +170,8 @@ def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str
 
 
 def planned_mail(session: Session) -> list[dict[str, Any]]:
-    """Every letter a run would send now or after review (held, pending, sending), oldest first."""
+    """Every letter a run would send now or after review (held, pending, sending), oldest first, with
+    the PICs it would go to (those whose server already accepted it are listed apart: not sent again)."""
     rows = session.execute(
         select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
@@ -185,7 +186,12 @@ def planned_mail(session: Session) -> list[dict[str, Any]]:
             "step": step,
             "instansi_id": instansi_id,
             "cases": cases,
-            "recipients": list(row.recipients),
+            "recipients": [
+                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") != SENT
+            ],
+            "already_delivered": [
+                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == SENT
+            ],
             "message_id": row.message_id,
             "subject": row.subject,
             "attempts": row.attempts,

@@ -11,7 +11,7 @@ import pytest
 
 from sbt_sync.db.engine import Database
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
-from sbt_sync.notify.admin import add_pic, mail_status, remove_pic, retry_mail
+from sbt_sync.notify.admin import add_pic, mail_status, planned_mail, remove_pic, retry_mail
 from sbt_sync.settings import NotifySettings
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics, outbox, queue_letters
@@ -49,6 +49,9 @@ def test_a_pic_whose_server_defers_is_retried_alone_and_the_others_get_the_lette
     assert (first.deferred, row.state) == (1, "pending")
     assert row.sent_at is not None  # the PPK has the letter: the compliance report counts it
     assert "450 4.2.1" in (row.server_answer or "")
+    with migrated_database.session() as session:  # what a dry run says the next run will send
+        (planned,) = planned_mail(session)
+    assert (planned["recipients"], planned["already_delivered"]) == ([SLOW], [OK])
 
     mail_server.handler.refuse_rcpt = {}
     second = drain(migrated_database, smtp_config, notify_settings)
