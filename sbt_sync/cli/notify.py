@@ -38,13 +38,20 @@ def pic_add(
     ctx: typer.Context,
     instansi: Annotated[str, typer.Argument(help="Instansi id (as SIASN names it).")],
     email: Annotated[str, typer.Argument(help="The PIC's mail address.")],
+    instansi_name: Annotated[
+        str | None,
+        typer.Option(
+            "--instansi-name",
+            help="The instansi's name, for letters when the registry mirror has no member of it.",
+        ),
+    ] = None,
 ) -> None:
     """Add a PIC address of an instansi (audited, as the OS user)."""
     from sbt_sync.notify.admin import add_pic
 
     def work(settings: Settings, database: Database) -> None:
         with database.session() as session:
-            added = add_pic(session, instansi, email, actor=getpass.getuser())
+            added = add_pic(session, instansi, email, actor=getpass.getuser(), instansi_name=instansi_name)
         typer.echo(f"{'added' if added else 'already there'}: {email.strip().lower()} for {instansi}")
 
     with_database(ctx, work)

@@ -83,6 +83,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "auditaction.notify.retry": ("Surat PPK dikirim ulang", "PPK letter retried"),
     "auditaction.pic.add": ("Alamat PIC ditambahkan", "PIC address added"),
     "auditaction.pic.remove": ("Alamat PIC dihapus", "PIC address removed"),
+    "auditaction.pic.name": ("Nama instansi PIC dicatat", "Instansi name recorded with its PICs"),
     "auditaction.auth.login": ("Masuk", "Logged in"),
     "auditaction.auth.logout": ("Keluar", "Logged out"),
     "auditaction.auth.login_failed": ("Gagal masuk", "Login failed"),

@@ -9,20 +9,21 @@ inputs from the database and writes its result. Every control action gets one ``
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import AsnRegistryEntry, Case, ControlAction
-from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry
+from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, ControlAction, StagedRecord
+from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry, PicAddress
 from sbt_sync.letters.model import (
     ENDED_STATUSES,
     LETTER_STEPS,
+    UNNAMED_INSTANSI,
     LetterPlan,
     StepCandidate,
     plan_letters,
@@ -31,7 +32,7 @@ from sbt_sync.letters.model import (
 from sbt_sync.letters.numbering import format_number, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
-from sbt_sync.notify.queue import enqueue
+from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue
 from sbt_sync.settings import Settings
 from schemas.reference import sanction_by_id
 
@@ -41,6 +42,8 @@ HAL = {
     "teguran": "Teguran atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
 }
 SIFAT = {"peringatan_dini": "Penting", "peringatan": "Segera", "teguran": "Sangat Segera"}
+NAMED_BY_SOURCE = ("bawaslu", "kasn", "kemenpanrb", "kemendagri")
+"""Feeds whose records write the ASN's instansi by name (the others by its SIASN id)."""
 
 
 @dataclass
@@ -84,14 +87,25 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         for case_id, action in session.execute(query):
             steps[case_id].add(action)
     people = _registry(session, {case.nip for _, case in rows if case.nip})
-    warned = _peringatan_sent(
-        session, sorted({case.id for action, case in rows if action.action == "teguran"})
-    )
+    instansi_ids = {case.instansi_id for _, case in rows if case.instansi_id}
+    instansi_ids |= {person[1] for person in people.values()}
+    named = _instansi_names(session, instansi_ids)
+    written = _written_instansi(session, sorted({case.id for _, case in rows}))
+    earlier = _letters_sent(session, sorted({case.id for _, case in rows}))
     sanctions = {str(code.id): code.nama.capitalize() for code in sanction_by_id().values()}
     follow_up = timedelta(days=settings.enforcement.follow_up_days)
     candidates = []
     for action, case in rows:
         person = people.get(case.nip or "")
+        instansi_id = case.instansi_id or (person[1] if person else None)
+        # The registry's name of the PPK's instansi (the ASN's own entry, another member's), else the
+        # name an admin gave with its PIC addresses, else the name the case's source records wrote: a
+        # letter never names its PPK by a bare code.
+        instansi_name = (
+            (person[2] if person and person[1] == instansi_id else None)
+            or named.get(instansi_id or "")
+            or written.get(case.id)
+        )
         deadline = (
             case.recommendation_date + follow_up if case.recommendation_date else case.follow_up_deadline
         )
@@ -104,8 +118,8 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 case_key=case.case_key,
                 nip=case.nip,
                 name=person[0] if person else None,
-                instansi_id=case.instansi_id or (person[1] if person else None),
-                instansi_name=person[2] if person else None,
+                instansi_id=instansi_id,
+                instansi_name=instansi_name,
                 recommendation_no=case.recommendation_no,
                 recommendation_date=case.recommendation_date,
                 deadline=deadline,
@@ -113,31 +127,116 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 later_steps=frozenset(steps[case.id] - {action.action}),
                 ended=case.sanction_imposed is not None or case.status in ENDED_STATUSES,
                 held=bool(case.held),
-                warned_by=warned.get(case.id) if action.action == "teguran" else None,
+                warned_by=_warned_by(earlier.get(case.id, []), instansi_id)
+                if action.action == "teguran"
+                else None,
+                inherited=_inherited(earlier.get(case.id, []), instansi_id, action.action),
             )
         )
     return candidates
 
 
-def _peringatan_sent(session: Session, case_ids: list[int]) -> dict[int, str]:
-    """Case id -> the peringatan letter that was mailed for it (``nomor ... tanggal ...``): what a
-    teguran may say went before it. A peringatan drafted but never sent does not count."""
-    found: dict[int, str] = {}
+@dataclass(frozen=True)
+class SentLetter:
+    """A letter step that reached a PPK for a case."""
+
+    step: str
+    instansi_id: str
+    instansi_name: str
+    number: str
+    day: date
+
+
+def _warned_by(sent: list[SentLetter], instansi_id: str | None) -> str | None:
+    """The last peringatan mailed for the case to this PPK (``nomor ... tanggal ...``): what its
+    teguran may say went before it. One mailed to another PPK (before a transfer) is not: this PPK was
+    never warned by it."""
+    own = [x for x in sent if x.step == "peringatan" and x.instansi_id == instansi_id]
+    return f"{own[-1].number} tanggal {tanggal(own[-1].day)}" if own else None
+
+
+def _inherited(sent: list[SentLetter], instansi_id: str | None, step: str) -> tuple[str, ...]:
+    """The steps mailed for the case to other PPKs (the ASN moved since), in the words the new PPK's
+    letter tells them; empty when every step went to this PPK."""
+    if instansi_id is None:
+        return ()
+    return tuple(
+        f"{STEP_TITLES[x.step]} dengan surat nomor {x.number} tanggal {tanggal(x.day)} kepada "
+        f"Pejabat Pembina Kepegawaian {x.instansi_name}"
+        for x in sent
+        if x.instansi_id != instansi_id and LETTER_STEPS.index(x.step) <= LETTER_STEPS.index(step)
+    )
+
+
+def _letters_sent(session: Session, case_ids: list[int]) -> dict[int, list[SentLetter]]:
+    """Case id -> the letters mailed for it, oldest first. A letter drafted but never sent does not
+    count; one that a PIC received counts, even while another PIC's refusal is parked."""
+    found: dict[int, list[SentLetter]] = defaultdict(list)
     for start in range(0, len(case_ids), 1000):
         query = (
-            select(LetterItem.case_id, Letter.number, Letter.letter_date)
+            select(
+                LetterItem.case_id,
+                Letter.step,
+                Letter.instansi_id,
+                Letter.instansi_name,
+                Letter.number,
+                Letter.letter_date,
+            )
             .join(Letter, Letter.id == LetterItem.letter_id)
             .join(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == Letter.id)
             .where(
                 LetterItem.case_id.in_(case_ids[start : start + 1000]),
-                Letter.step == "peringatan",
-                NotificationOutboxEntry.state == MailState.SENT,
+                # sent, or a PIC has it while another PIC's refusal is parked
+                (NotificationOutboxEntry.state == MailState.SENT)
+                | NotificationOutboxEntry.sent_at.is_not(None),
             )
-            .order_by(Letter.letter_date)
+            .order_by(Letter.letter_date, Letter.id)
         )
-        for case_id, number, day in session.execute(query).tuples():
-            found[case_id] = f"{number} tanggal {tanggal(day)}"
+        for case_id, step, instansi_id, instansi_name, number, day in session.execute(query).tuples():
+            found[case_id].append(SentLetter(step, instansi_id, instansi_name, number, day))
     return found
+
+
+def _instansi_names(session: Session, ids: set[str]) -> dict[str, str]:
+    """Instansi id -> its name in the registry mirror (any member's entry), else as an admin gave it
+    with the instansi's PIC addresses."""
+    wanted = sorted(ids)
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        configured = (
+            select(PicAddress.instansi_id, func.max(PicAddress.instansi_name))
+            .where(PicAddress.instansi_id.in_(chunk))
+            .group_by(PicAddress.instansi_id)
+        )
+        registry = (
+            select(AsnRegistryEntry.instansi_id, func.min(AsnRegistryEntry.instansi_name))
+            .where(AsnRegistryEntry.instansi_id.in_(chunk))
+            .group_by(AsnRegistryEntry.instansi_id)
+        )
+        for query in (configured, registry):  # the registry's name wins
+            found.update({i: n for i, n in session.execute(query).tuples() if n and n.strip() and n != i})
+    return found
+
+
+def _written_instansi(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """Case id -> the instansi as its linked source records wrote it by name (the most frequent)."""
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for start in range(0, len(case_ids), 1000):
+        query = (
+            select(CaseLink.case_id, StagedRecord.instansi)
+            .join(StagedRecord, StagedRecord.id == CaseLink.staged_record_id)
+            .where(
+                CaseLink.case_id.in_(case_ids[start : start + 1000]),
+                CaseLink.unlinked_at.is_(None),
+                StagedRecord.source.in_(NAMED_BY_SOURCE),
+                StagedRecord.instansi.is_not(None),
+            )
+        )
+        for case_id, written in session.execute(query).tuples():
+            if written and written.strip():
+                counts[case_id][" ".join(written.split())] += 1
+    return {case_id: c.most_common(1)[0][0] for case_id, c in counts.items()}
 
 
 def _registry(session: Session, nips: set[str]) -> dict[str, tuple[str, str, str]]:
@@ -172,11 +271,13 @@ def draft_letters(
     now = now or utcnow()
     letters_cfg = settings.notify.letters
     report = DraftReport(letter_day=letter_day.isoformat(), dry_run=dry_run)
-    lettered_today = set(
-        session.execute(select(Letter.instansi_id, Letter.step).where(Letter.letter_date == letter_day))
-        .tuples()
-        .all()
+    earlier: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    query = select(Letter.instansi_id, Letter.step, Letter.part, Letter.number).where(
+        Letter.letter_date == letter_day
     )
+    for instansi_id, step, part, number in session.execute(query.order_by(Letter.part)).tuples():
+        earlier[(instansi_id, step)].append((part, number))
+    lettered_today = set(earlier)
     plans, skipped = plan_letters(
         load_candidates(session, settings),
         letter_day=letter_day,
@@ -221,14 +322,27 @@ def draft_letters(
     )
     environment = template_environment(folder)
     for plan in plans:
-        row = _write_letter(session, settings, environment, plan, run_id=run_id, now=now)
+        before = earlier[(plan.instansi_id, plan.step)] if plan.follow_up else []
+        row = _write_letter(
+            session,
+            settings,
+            environment,
+            plan,
+            part=max((part for part, _ in before), default=0) + 1,
+            follows=", ".join(number for _, number in before) or None,
+            run_id=run_id,
+            now=now,
+        )
         report.numbers.append(row[0])
         report.queued[row[1]] = report.queued.get(row[1], 0) + 1
     return report
 
 
-def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[str, Any]:
-    """What a template is given (JSON-ready: stored with the letter)."""
+def letter_context(
+    settings: Settings, plan: LetterPlan, number: str, follows: str | None = None
+) -> dict[str, Any]:
+    """What a template is given (JSON-ready: stored with the letter). ``follows``: the numbers of the
+    same day's earlier letters to the PPK for the step, which a follow-up letter names."""
     cfg = settings.notify.letters
     warned = sorted({c.warned_by for c in plan.cases if c.warned_by})
     return {
@@ -243,8 +357,12 @@ def letter_context(settings: Settings, plan: LetterPlan, number: str) -> dict[st
         "instansi_name": plan.instansi_name,
         "signatory_name": cfg.signatory_name,
         "signatory_title": cfg.signatory_title,
+        "follows": follows,
         "peringatan_letters": warned,
         "every_case_warned": all(c.warned_by for c in plan.cases),
+        "inherited": [
+            {"nip": c.nip, "name": c.name, "steps": list(c.inherited)} for c in plan.cases if c.inherited
+        ],
         "cases": [
             {
                 "case_key": c.case_key,
@@ -268,12 +386,14 @@ def _write_letter(
     environment: Any,
     plan: LetterPlan,
     *,
+    part: int,
+    follows: str | None,
     run_id: str | None,
     now: datetime,
 ) -> tuple[str, str]:
     seq = next_seq(session, plan.letter_day.year)
     number = format_number(settings.notify.letters.number_pattern, seq, plan.letter_day)
-    context = letter_context(settings, plan, number)
+    context = letter_context(settings, plan, number, follows)
     html = render_html(environment, plan.step, context)
     # The PDF's creation date is the letter's day (noon UTC), so re-rendering gives the same bytes.
     pdf = html_to_pdf(
@@ -287,6 +407,7 @@ def _write_letter(
         instansi_id=plan.instansi_id,
         instansi_name=plan.instansi_name,
         letter_date=plan.letter_day,
+        part=part,
         case_count=len(plan.cases),
         content=context,
         template=f"{plan.step}.html",
@@ -318,5 +439,8 @@ def _write_letter(
         reviewed=settings.notify.mode == "reviewed",
         now=now,
         run_id=run_id,
+        hold_reason=NAME_UNKNOWN.format(instansi=plan.instansi_id)
+        if plan.instansi_name == UNNAMED_INSTANSI
+        else None,
     )
     return number, MailState(row.state).value

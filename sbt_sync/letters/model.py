@@ -8,7 +8,8 @@ more; pemblokiran is no letter, so it never silences the last letter before it),
 ``backfill_days`` (a first run over years of history), or when an early warning's deadline has already
 come. A held case's steps wait, neither lettered nor skipped, until the hold ends: no step is taken on a
 held case. A PPK that already has today's letter for a step gets the new cases in tomorrow's: letters are
-never amended.
+never amended. An early warning that cannot wait (tomorrow is its deadline, when no early warning may go)
+goes today in a follow-up letter (surat susulan) instead: it is never lost to the wait.
 
 The policy puts the peringatan on the deadline day itself (DESIGN.md, Enforcement): the deadline is the
 PPK's last day, so the early warning names that day and the peringatan says the deadline has come.
@@ -28,6 +29,9 @@ STEP_ORDER = ("peringatan_dini", "peringatan", "teguran", "pemblokiran")
 LETTER_STEPS = STEP_ORDER[:3]
 ENDED_STATUSES = ("dijatuhi_hukuman", "dibatalkan", "tidak_terbukti", "ditolak", "asn_berhenti")
 """Case statuses after which no letter goes out for it (with a recorded sanction)."""
+UNNAMED_INSTANSI = "(nama instansi belum tercatat)"
+"""The addressee of a letter whose instansi no source names: words, never the bare SIASN code; such a
+letter waits for a steward (held) before it goes."""
 SKIP_REASONS = ("ended", "later_step", "too_old", "deadline_passed", "no_instansi")
 """Why a step got no letter, as ``letter_items.skipped`` stores it: a code, and for ``too_old``
 ``too_old:<due day>:<backfill days>``; the console words them (``letters.skip.<code>``)."""
@@ -58,6 +62,9 @@ class StepCandidate:
     """An open conflict or identity dispute holds the case: its steps wait for the hold to end."""
     warned_by: str | None = None
     """For a teguran: the peringatan letter that reached the PPK for this case (number and day)."""
+    inherited: tuple[str, ...] = ()
+    """The letter steps the case went through while its ASN was of another instansi (a transfer), in
+    words: what the new PPK inherits, told in its first letter for the case."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class LetterCase:
     next_step: str
     warned_by: str | None = None
     """For a teguran: the peringatan letter sent for this case, None when none went."""
+    inherited: tuple[str, ...] = ()
+    """Steps taken with another PPK before the ASN moved to this one (:class:`StepCandidate`)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,8 @@ class LetterPlan:
     letter_day: date
     cases: tuple[LetterCase, ...]
     action_ids: tuple[int, ...]
+    follow_up: bool = False
+    """A further letter of the same PPK, step and day (surat susulan): its cases could not wait."""
 
 
 def mask_nip(nip: str | None, display: str) -> str:
@@ -165,6 +176,16 @@ def skip_reason(candidate: StepCandidate, letter_day: date, letters: LetterSetti
     return None
 
 
+def cannot_wait(candidate: StepCandidate, letter_day: date) -> bool:
+    """Whether a step due today would be lost by waiting for tomorrow's letter: an early warning whose
+    deadline is tomorrow (on the deadline day it is skipped, ``deadline_passed``)."""
+    return (
+        candidate.action == "peringatan_dini"
+        and candidate.deadline is not None
+        and candidate.deadline <= letter_day + timedelta(days=1)
+    )
+
+
 def plan_letters(
     candidates: Iterable[StepCandidate],
     *,
@@ -176,9 +197,10 @@ def plan_letters(
     """The letters to write on ``letter_day`` and the control actions that get none (id -> why).
 
     ``lettered_today``: (instansi, step) pairs that already have this day's letter; their cases wait
-    (neither planned nor skipped). Deterministic: letters sorted by instansi then step, cases by key.
+    (neither planned nor skipped), but those that :func:`cannot_wait` go in a follow-up letter today.
+    Deterministic: letters sorted by instansi then step, cases by key.
     """
-    groups: dict[tuple[str, str], list[StepCandidate]] = defaultdict(list)
+    groups: dict[tuple[str, str, bool], list[StepCandidate]] = defaultdict(list)
     skipped: dict[int, str] = {}
     for candidate in candidates:
         if candidate.action not in LETTER_STEPS:
@@ -188,13 +210,12 @@ def plan_letters(
         why = skip_reason(candidate, letter_day, letters)
         if why is not None:
             skipped[candidate.action_id] = why
-        elif (
-            candidate.instansi_id is not None
-            and (candidate.instansi_id, candidate.action) not in lettered_today
-        ):
-            groups[(candidate.instansi_id, candidate.action)].append(candidate)
+        elif candidate.instansi_id is not None:
+            follow_up = (candidate.instansi_id, candidate.action) in lettered_today
+            if not follow_up or cannot_wait(candidate, letter_day):
+                groups[(candidate.instansi_id, candidate.action, follow_up)].append(candidate)
     plans = []
-    for (instansi_id, step), members in sorted(
+    for (instansi_id, step, follow_up), members in sorted(
         groups.items(), key=lambda kv: (kv[0][0], LETTER_STEPS.index(kv[0][1]))
     ):
         members.sort(key=lambda c: c.case_key)
@@ -210,17 +231,19 @@ def plan_letters(
                 deadline=c.deadline,
                 next_step=next_step(step, c.deadline, policy, letter_day),
                 warned_by=c.warned_by,
+                inherited=c.inherited,
             )
             for c in members
         )
         plans.append(
             LetterPlan(
                 instansi_id=instansi_id,
-                instansi_name=names[0] if names else instansi_id,
+                instansi_name=names[0] if names else UNNAMED_INSTANSI,
                 step=step,
                 letter_day=letter_day,
                 cases=cases,
                 action_ids=tuple(c.action_id for c in members),
+                follow_up=follow_up,
             )
         )
     return plans, skipped

@@ -15,7 +15,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import pic_addresses
+from sbt_sync.notify.queue import SENT, pic_addresses, pic_instansi_name
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
 from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
@@ -73,19 +73,55 @@ def mail_address(email: str) -> str | None:
     return f"{local}@{domain}"
 
 
-def add_pic(session: Session, instansi_id: str, email: str, *, actor: str, channel: str = "cli") -> bool:
+def add_pic(
+    session: Session,
+    instansi_id: str,
+    email: str,
+    *,
+    actor: str,
+    channel: str = "cli",
+    instansi_name: str | None = None,
+) -> bool:
     """Add a PIC address of ``instansi_id``; False when it was already there. ``SbtError`` if malformed
-    or unsendable (a non-ASCII local part); an internationalised domain is stored in its IDNA form."""
+    or unsendable (a non-ASCII local part); an internationalised domain is stored in its IDNA form.
+    ``instansi_name`` (optional) names the instansi in letters when the registry mirror cannot; given
+    again with a known address, it is updated on every PIC address of the instansi."""
     instansi_id = instansi_id.strip()
+    instansi_name = " ".join((instansi_name or "").split()) or None
     address = mail_address(email)
     if not instansi_id or address is None:
         raise SbtError(
             f"not an instansi id and a mail address: {instansi_id!r} {email.strip()!r}", code="pic_invalid"
         )
     email = address
+    named = pic_instansi_name(session, instansi_id)
+    if instansi_name is not None and instansi_name != named:
+        session.execute(
+            update(PicAddress)
+            .where(PicAddress.instansi_id == instansi_id)
+            .values(instansi_name=instansi_name)
+        )
+        _audit(
+            session,
+            actor=actor,
+            action="pic.name",
+            object_type="pic_address",
+            object_id=instansi_id,
+            before={"instansi_name": named},
+            after={"instansi_name": instansi_name},
+            channel=channel,
+        )
     if email in pic_addresses(session, instansi_id):
         return False
-    session.add(PicAddress(instansi_id=instansi_id, email=email, added_by=actor, added_at=utcnow()))
+    session.add(
+        PicAddress(
+            instansi_id=instansi_id,
+            email=email,
+            instansi_name=instansi_name or named,
+            added_by=actor,
+            added_at=utcnow(),
+        )
+    )
     _audit(
         session,
         actor=actor,
@@ -125,6 +161,7 @@ def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str
         {
             "instansi_id": p.instansi_id,
             "email": p.email,
+            "instansi_name": p.instansi_name,
             "added_by": p.added_by,
             "added_at": p.added_at.isoformat(),
         }
@@ -133,7 +170,8 @@ def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str
 
 
 def planned_mail(session: Session) -> list[dict[str, Any]]:
-    """Every letter a run would send now or after review (held, pending, sending), oldest first."""
+    """Every letter a run would send now or after review (held, pending, sending), oldest first, with
+    the PICs it would go to (those whose server already accepted it are listed apart: not sent again)."""
     rows = session.execute(
         select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
@@ -148,7 +186,12 @@ def planned_mail(session: Session) -> list[dict[str, Any]]:
             "step": step,
             "instansi_id": instansi_id,
             "cases": cases,
-            "recipients": list(row.recipients),
+            "recipients": [
+                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") != SENT
+            ],
+            "already_delivered": [
+                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == SENT
+            ],
             "message_id": row.message_id,
             "subject": row.subject,
             "attempts": row.attempts,
@@ -178,7 +221,8 @@ def retry_mail(
 ) -> int:
     """Make parked rows (and rows waiting out a backoff) due now, addressed to their instansi's current
     PIC addresses (an admin may have replaced a dead one since the letter was queued; each change of
-    recipients is in the audit entry); every such row when no ids are given. Returns how many."""
+    recipients is in the audit entry); every such row when no ids are given. Returns how many. A PIC
+    that already has the letter is not sent it again; one refused before is tried again."""
     now = utcnow()
     query = select(NotificationOutboxEntry, Letter.instansi_id).join(
         Letter, Letter.id == NotificationOutboxEntry.letter_id
@@ -199,6 +243,9 @@ def retry_mail(
         if list(row.recipients) != current:
             readdressed[str(row.id)] = {"before": list(row.recipients), "after": current}
             row.recipients = current
+        row.deliveries = {
+            address: fate for address, fate in (row.deliveries or {}).items() if fate.get("state") == SENT
+        }
         row.state = check_mail_move(row.state, MailState.PENDING)
         row.next_attempt_at, row.attempts = now, 0
         count += 1

@@ -16,6 +16,11 @@ the next one (at once with ``recover`` when that notifier is gone, else after th
   a PPK's deadline letter must not be lost. A connection lost while waiting for that answer is the
   same window seen from inside a run: the retry re-sends the same message and counts it likewise.
 
+Each PIC receives the letter once. The server's answer is kept per recipient (``deliveries``) as soon
+as it comes: a PIC whose server accepted the letter is never sent it again; a PIC whose server defers
+(4xx at RCPT TO) does not hold back the others, and is sent the letter alone on the retry; a PIC refused
+permanently (5xx) parks the row for a steward with the server's words once the others have the letter.
+
 Transient failures (4xx, lost connections) are retried by the shared retry factory
 (``connectors.retry``: exponential backoff, jitter), then deferred with a growing pause; after
 ``max_attempts`` over all runs the row is parked with the last answer. A 5xx parks the row at once
@@ -171,6 +176,10 @@ class Notifier:
                 pdf=letter.pdf,
             )
 
+    def _record_recipients(self, row_id: int, fates: dict[str, tuple[str, str]]) -> None:
+        with self._db.session() as session:
+            queue.record_recipients(session, row_id, fates, utcnow())
+
     def _mark_data_sent(self, row_id: int) -> None:
         with self._db.session() as session:
             queue.mark_data_sent(session, row_id, utcnow())
@@ -195,32 +204,53 @@ class Notifier:
         )
         loop = retrying(policy, retry_on=TransientMailError, sleep=self._sleep)
         tries = ambiguous = 0
+        pending = row.pending_recipients()
+        refused = dict(row.refused or {})
+        answers: list[str] = []
 
-        def attempt() -> SentAnswer:
-            nonlocal tries, ambiguous
+        def attempt() -> None:
+            """One SMTP transaction to the recipients still without the letter; a deferred one is
+            raised as transient, so the retry goes to it alone."""
+            nonlocal tries, ambiguous, pending
             tries += 1
             try:
-                return self._sender.send(
+                sent = self._sender.send(
                     sender=self._notify.from_address,
-                    recipients=row.recipients,
+                    recipients=pending,
                     data=data,
                     before_end=lambda: self._mark_data_sent(row.id),
                 )
-            except TransientMailError as exc:
-                ambiguous += int(exc.ambiguous)
+            except (TransientMailError, PermanentMailError) as exc:
+                ambiguous += int(getattr(exc, "ambiguous", False))
+                if exc.refused:
+                    self._record_recipients(row.id, {r: (queue.REFUSED, a) for r, a in exc.refused.items()})
+                    refused.update(exc.refused)
+                    pending = tuple(r for r in pending if r not in exc.refused)
                 raise
+            fates = {r: (queue.SENT, sent.answer) for r in sent.accepted}
+            fates |= {r: (queue.REFUSED, a) for r, a in sent.refused.items()}
+            fates |= {r: (queue.DEFERRED, a) for r, a in sent.deferred.items()}
+            self._record_recipients(row.id, fates)
+            answers.append(sent.answer)
+            refused.update(sent.refused)
+            pending = tuple(sent.deferred)
+            if pending:
+                deferred = "; ".join(f"{r}: {a}" for r, a in sent.deferred.items())
+                raise TransientMailError(f"recipient(s) deferred: {deferred}")
 
         try:
-            sent = loop(attempt)
+            if pending:
+                loop(attempt)
         except PermanentMailError as exc:
             return Delivery(Outcome.PARKED, tries, message=exc.answer, ambiguous=ambiguous)
         except MailConfigError as exc:
             return Delivery(Outcome.ABORTED, tries, message=str(exc), ambiguous=ambiguous)
         except TransientMailError as exc:
             return Delivery(Outcome.DEFERRED, tries, message=str(exc), ambiguous=ambiguous)
-        answer = sent.answer
-        if sent.refused:
-            answer += "; refused: " + "; ".join(f"{r}: {a}" for r, a in sent.refused.items())
+        if refused:  # the others have the letter; a steward decides about these
+            message = "refused: " + "; ".join(f"{r}: {a}" for r, a in sorted(refused.items()))
+            return Delivery(Outcome.PARKED, tries, message=message, ambiguous=ambiguous)
+        answer = "; ".join(answers) or "every recipient already had the letter"
         return Delivery(Outcome.DONE, tries, answer=answer, ambiguous=ambiguous)
 
     def _record(self, row: ClaimedMail, outcome: Delivery[str], report: NotifyReport) -> None:

@@ -6,6 +6,10 @@ States (``notification_outbox.state``): ``held`` (waits for a steward's release,
 ``next_attempt_at``, ends), ``sent`` and ``parked`` (refused, or undeliverable: stewards decide).
 A ``sending`` row whose ``data_sent_at`` is set may have been accepted by the server: taking it over
 counts an ambiguous re-send (see :mod:`sbt_sync.notify.notifier` for why it is re-sent).
+
+Each recipient's fate is kept on the row (``deliveries``): a PIC whose server accepted the letter is
+never sent it again, one refused permanently waits for a steward, the others are sent it next time.
+A row is ``sent`` once every PIC has it, ``parked`` when a PIC was refused (the others have it).
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and
 CASE_HELD = (
     "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan selesai"
 )
+NAME_UNKNOWN = (
+    "ditahan: nama instansi {instansi} tidak diketahui dari sumber mana pun (registri, data kasus); "
+    "surat dialamatkan tanpa nama. Periksa penerimanya sebelum melepas surat ini"
+)
 CASES_ENDED = "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)"
 
 
@@ -41,6 +49,15 @@ class ClaimedMail:
     subject: str
     attempts: int
     """Attempts so far, this claim included."""
+    delivered: frozenset[str] = frozenset()
+    """Recipients whose server already accepted the letter: never sent it again."""
+    refused: dict[str, str] | None = None
+    """Recipients refused permanently (5xx) by an earlier attempt, with the server's words."""
+
+    def pending_recipients(self) -> tuple[str, ...]:
+        """The recipients still to send the letter to (neither delivered nor refused)."""
+        refused = self.refused or {}
+        return tuple(r for r in self.recipients if r not in self.delivered and r not in refused)
 
 
 def pic_addresses(session: Session, instansi_id: str) -> list[str]:
@@ -48,6 +65,16 @@ def pic_addresses(session: Session, instansi_id: str) -> list[str]:
         session.scalars(
             select(PicAddress.email).where(PicAddress.instansi_id == instansi_id).order_by(PicAddress.email)
         )
+    )
+
+
+def pic_instansi_name(session: Session, instansi_id: str) -> str | None:
+    """The instansi's name as an admin gave it with its PIC addresses, if any."""
+    return session.scalar(
+        select(PicAddress.instansi_name)
+        .where(PicAddress.instansi_id == instansi_id, PicAddress.instansi_name.is_not(None))
+        .order_by(PicAddress.id.desc())
+        .limit(1)
     )
 
 
@@ -60,14 +87,16 @@ def enqueue(
     reviewed: bool,
     now: datetime,
     run_id: str | None = None,
+    hold_reason: str | None = None,
 ) -> NotificationOutboxEntry:
     """Queue ``letter`` to its instansi's PIC addresses in the caller's transaction.
 
-    Without any PIC address the row is parked at once, saying so; ``reviewed`` holds it for a steward.
+    Without any PIC address the row is parked at once, saying so; ``reviewed`` holds it for a steward,
+    and so does a ``hold_reason`` (kept as the row's answer, for the steward to read).
     """
     recipients = pic_addresses(session, letter.instansi_id)
-    state = MailState.HELD if reviewed else MailState.PENDING
-    answer = None
+    state = MailState.HELD if reviewed or hold_reason else MailState.PENDING
+    answer = hold_reason
     if not recipients:
         state, answer = MailState.PARKED, NO_PIC.format(instansi=letter.instansi_id)
     row = NotificationOutboxEntry(
@@ -130,14 +159,19 @@ def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelt
 def recover_sending(session: Session, now: datetime) -> int:
     """Make due now the ``sending`` rows whose holder is gone (:func:`sbt_sync.holders.holder_gone`)
     or whose lease ran out: a notifier taking over a dead one's rows at once. A letter a live notifier
-    is still sending is left to it (taking it over would send the PPK a second copy)."""
+    is still sending is left to it, even past its lease (a slow server): taking it over would send the
+    PPK a second copy. Only a holder this host cannot see (another host's) is judged by its lease."""
     box = NotificationOutboxEntry
     rows = session.execute(
         select(box.id, box.claimed_by, box.next_attempt_at).where(
             box.state.in_(moving_to(MailState.PENDING, MailState.SENDING))
         )
     ).all()
-    gone = [row_id for row_id, holder, until in rows if until <= now or holder_gone(holder)]
+    gone = [
+        row_id
+        for row_id, holder, until in rows
+        if holder_gone(holder) or (until <= now and not holder_alive(holder))
+    ]
     if not gone:
         return 0
     session.execute(
@@ -195,6 +229,7 @@ def claim(
             .execution_options(synchronize_session=False)
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]  # another notifier may have been faster
+            fates = row.deliveries or {}
             claimed.append(
                 ClaimedMail(
                     row.id,
@@ -203,9 +238,33 @@ def claim(
                     tuple(row.recipients),
                     row.subject,
                     row.attempts + 1,
+                    frozenset(r for r, fate in fates.items() if fate.get("state") == SENT),
+                    {r: fate.get("answer", "") for r, fate in fates.items() if fate.get("state") == REFUSED},
                 )
             )
     return claimed
+
+
+SENT, REFUSED, DEFERRED = "sent", "refused", "deferred"
+"""A recipient's fate in ``notification_outbox.deliveries``."""
+
+
+def record_recipients(
+    session: Session, row_id: int, fates: dict[str, tuple[str, str]], now: datetime
+) -> None:
+    """Keep what the server answered for each recipient (``fates``: address -> (fate, answer)), at
+    once: a PIC whose server accepted the letter is never sent it again, even after a crash. The
+    first acceptance is the moment the PPK has the letter (``sent_at``)."""
+    row = session.get(NotificationOutboxEntry, row_id, with_for_update=True)
+    if row is None or not fates:
+        return
+    known = dict(row.deliveries or {})
+    for address, (fate, answer) in fates.items():
+        if known.get(address, {}).get("state") != SENT:  # an acceptance is never undone
+            known[address] = {"state": fate, "answer": answer, "at": now.isoformat()}
+    row.deliveries = known
+    if row.sent_at is None and any(fate == SENT for fate, _ in fates.values()):
+        row.sent_at = now
 
 
 def mark_data_sent(session: Session, row_id: int, now: datetime) -> None:
@@ -237,9 +296,13 @@ def mark_sent(session: Session, row_id: int, *, answer: str, now: datetime, extr
         .values(
             state=MailState.SENT,
             server_answer=answer,
-            sent_at=now,
             attempts=NotificationOutboxEntry.attempts + extra_attempts,
         )
+    )
+    session.execute(  # the first PIC's acceptance may have come in an earlier attempt
+        update(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.sent_at.is_(None))
+        .values(sent_at=now)
     )
 
 

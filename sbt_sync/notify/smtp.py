@@ -32,19 +32,25 @@ class TransientMailError(MailError):
 
     ``ambiguous``: the connection was lost after the end of the data was sent, so the server may
     have accepted the message (a re-send may deliver it twice, with the same Message-ID).
+    ``refused``: recipients the server refused permanently (5xx) while deferring the others.
     """
 
-    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+    def __init__(
+        self, message: str, *, ambiguous: bool = False, refused: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.ambiguous = ambiguous
+        self.refused = refused or {}
 
 
 class PermanentMailError(MailError):
-    """A 5xx reply: the server refuses this message; trying again will not help."""
+    """A 5xx reply: the server refuses this message; trying again will not help. ``refused``: when
+    the server refused every recipient, each one's answer."""
 
-    def __init__(self, answer: str) -> None:
+    def __init__(self, answer: str, *, refused: dict[str, str] | None = None) -> None:
         super().__init__(answer)
         self.answer = answer
+        self.refused = refused or {}
 
 
 class MailConfigError(MailError):
@@ -64,11 +70,13 @@ class SmtpConfig:
 
 @dataclass(frozen=True)
 class SentAnswer:
-    """The server accepted the message for ``accepted``; ``refused`` recipients got a 5xx."""
+    """The server accepted the message for ``accepted``; ``refused`` recipients got a 5xx,
+    ``deferred`` ones a 4xx (they have not received it: send it to them again later)."""
 
     answer: str
     accepted: tuple[str, ...]
     refused: dict[str, str]
+    deferred: dict[str, str] = field(default_factory=dict)
 
 
 def _text(code: int, message: bytes | str) -> str:
@@ -155,8 +163,10 @@ class SmtpSender:
         """Send ``data`` (a complete message, headers included) from ``sender`` to ``recipients``.
 
         Raises :class:`TransientMailError`, :class:`PermanentMailError` (every recipient refused, or
-        the message refused) or :class:`MailConfigError`. A recipient refused with a 4xx makes the whole
-        message transient (tried again later for everyone, so nobody receives it twice).
+        the message refused) or :class:`MailConfigError`. Recipients refused with a 4xx or a 5xx do not
+        hold back the others: the message goes to those the server accepted, and the answer says who
+        was deferred (to be sent it alone later) and who refused. Only when no recipient is accepted
+        is the whole message transient (some deferred) or permanent (all refused).
         """
         if self._conn is None:
             self._conn = self._connect()
@@ -190,20 +200,18 @@ class SmtpSender:
         if code != 250:
             raise _failure(code, reply)
         refused: dict[str, str] = {}
-        transient: list[str] = []
+        deferred: dict[str, str] = {}
         for rcpt in recipients:
             code, reply = conn.rcpt(rcpt)
             if code not in (250, 251):
-                refused[rcpt] = _text(code, reply)
-                if not 500 <= code < 600:
-                    transient.append(rcpt)
-        accepted = tuple(r for r in recipients if r not in refused)
-        if transient or not accepted:
+                (refused if 500 <= code < 600 else deferred)[rcpt] = _text(code, reply)
+        accepted = tuple(r for r in recipients if r not in refused and r not in deferred)
+        if not accepted:
             conn.rset()
-            answers = "; ".join(f"{r}: {a}" for r, a in refused.items())
-            if transient:
-                raise TransientMailError(f"recipient(s) deferred: {answers}")
-            raise PermanentMailError(f"every recipient refused: {answers}")
+            answers = "; ".join(f"{r}: {a}" for r, a in {**refused, **deferred}.items())
+            if deferred:
+                raise TransientMailError(f"recipient(s) deferred: {answers}", refused=refused)
+            raise PermanentMailError(f"every recipient refused: {answers}", refused=refused)
         code, reply = conn.docmd("DATA")
         if code != 354:
             raise _failure(code, reply)
@@ -222,4 +230,4 @@ class SmtpSender:
             ) from exc
         if code != 250:
             raise _failure(code, reply)
-        return SentAnswer(_text(code, reply), accepted, refused)
+        return SentAnswer(_text(code, reply), accepted, refused, deferred)

@@ -107,7 +107,9 @@ def test_one_refused_pic_does_not_stop_the_letter_to_the_others(
     drain(migrated_database, smtp_config, notify_settings)
 
     (row,) = outbox(migrated_database)
-    assert row.state == "sent" and "gone@kab-a1.go.id: 550 5.1.1 No such user" in (row.server_answer or "")
+    # The other PIC has the letter; the refused one is parked for a steward with the server's words.
+    assert row.state == "parked" and "gone@kab-a1.go.id: 550 5.1.1 No such user" in (row.server_answer or "")
+    assert row.sent_at is not None
     assert [r.recipients for r in mail_server.handler.received] == [["pic@kab-a1.go.id"]]
 
 

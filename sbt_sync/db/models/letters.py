@@ -40,6 +40,9 @@ class PicAddress(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instansi_id: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(254))
+    instansi_name: Mapped[str | None] = mapped_column(String(255))
+    """The instansi's name as the admin who added the PIC gave it: a letter's addressee when the
+    registry mirror has no member of the instansi."""
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -54,11 +57,12 @@ class LetterSequence(Base):
 
 
 class Letter(Base):
-    """One numbered letter to one PPK for one control step on one day, with its rendered PDF."""
+    """One numbered letter to one PPK for one control step on one day, with its rendered PDF; a
+    further one that day (``part`` 2, 3, ...) is a follow-up for cases that could not wait."""
 
     __tablename__ = "letters"
     __table_args__ = (
-        UniqueConstraint("instansi_id", "step", "letter_date"),
+        UniqueConstraint("instansi_id", "step", "letter_date", "part"),
         UniqueConstraint("year", "seq"),
         CheckConstraint(f"step IN {LETTER_STEPS_SQL}", name="step"),
     )
@@ -71,6 +75,8 @@ class Letter(Base):
     instansi_id: Mapped[str] = mapped_column(String(64))
     instansi_name: Mapped[str] = mapped_column(String(255))
     letter_date: Mapped[date]
+    part: Mapped[int] = mapped_column(default=1, server_default="1")
+    """1 for the day's letter of its PPK and step; 2, 3, ... for follow-ups (surat susulan)."""
     case_count: Mapped[int]
     content: Mapped[dict[str, Any]] = mapped_column(JsonType)
     """What the template was given (cases with NIPs masked as the deployment chooses)."""
@@ -112,6 +118,10 @@ class NotificationOutboxEntry(Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     """The idempotency key: the ``Message-ID`` header every attempt carries."""
     recipients: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    deliveries: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JsonType, default=dict)
+    """Recipient -> what its server last answered: ``{"state": "sent" | "refused" | "deferred",
+    "answer": ..., "at": ...}``. A recipient ``sent`` is never sent the letter again; one ``refused``
+    (5xx) waits for a steward; one deferred (4xx) or not yet tried is sent the letter next time."""
     subject: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(8), default=MailState.PENDING)
     """A :class:`~sbt_sync.states.mail.MailState`; its moves: ``MAIL_MOVES`` there."""
@@ -126,6 +136,7 @@ class NotificationOutboxEntry(Base):
     """The SMTP server's last reply: its queue id on success, its refusal when parked."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    """When the first PIC's server accepted the letter: from then on the PPK has it."""
     run_id: Mapped[str | None] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     """The token of the process that last claimed the row (:mod:`sbt_sync.holders`)."""
