@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -33,6 +33,7 @@ from sbt_sync.db.models import (
     SyncRun,
 )
 from sbt_sync.db.models.letters import NotificationOutboxEntry
+from sbt_sync.instants import as_utc
 from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.states.outbox import OutboxState
 
@@ -50,7 +51,7 @@ class Gauge:
 
 
 def _seconds(moment: datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return as_utc(moment).timestamp()
 
 
 def gather(session: Session) -> list[Gauge]:

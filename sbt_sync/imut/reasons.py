@@ -8,8 +8,12 @@ parameters; :func:`render` says them in a language. Parameters named ``action``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Literal
+
+from sbt_sync.instants import said_date
 
 Language = Literal["id", "en"]
 
@@ -169,11 +173,27 @@ def render(key: str, params: Mapping[str, str], language: Language = "en") -> st
     """A message with its parameters filled in; enum-valued parameters are said through their labels.
     With a ``withdrawn_on`` parameter a finding's reason (``imut.reason.*``) ends with the withdrawal note."""
     said = {
-        name: text(f"{name}.{value}", language) if name in _LABELLED else value
+        name: text(f"{name}.{value}", language) if name in _LABELLED else _said(value, language)
         for name, value in params.items()
     }
     message = text(key, language).format(**said)
     withdrawn_on = params.get(WITHDRAWN_PARAM)
     if withdrawn_on and key.startswith("imut.reason."):
-        message += " " + text("imut.note.withdrawn", language).format(withdrawn_on=withdrawn_on)
+        message += " " + text("imut.note.withdrawn", language).format(
+            withdrawn_on=_said(withdrawn_on, language)
+        )
     return message
+
+
+def _said(value: str, language: Language) -> str:
+    """A parameter as the reader reads it: a date (stored ISO, ``2024-06-10``) in words, as the legal
+    bases beside it write theirs (``10 Juni 2024``); anything else as stored."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return said_date(date.fromisoformat(value), language)
+        except ValueError:
+            return value
+    return value
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

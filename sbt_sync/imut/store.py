@@ -35,7 +35,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Collection
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, false, select, update
@@ -63,11 +63,11 @@ from sbt_sync.imut.rules import BLOCKED_KINDS, evaluate
 from sbt_sync.imut.scope import Changed, changed_since
 from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
 from sbt_sync.imut.workdays import WorkingDayCalendar
+from sbt_sync.instants import wib_day
 from sbt_sync.reconcile.identity.store import chunks
 
 log = logging.getLogger(__name__)
 
-WIB = timezone(timedelta(hours=7), "WIB")
 OVERLAP = timedelta(minutes=10)
 """Changes are looked for from this long before the previous run started: a push acknowledged while
 it ran, committed after it read, is still seen."""
@@ -101,7 +101,7 @@ def _staged_rows(session: Session, changed: Changed | None) -> list[Any]:
 def _wib_day(at: datetime | None) -> date:
     """The day in WIB (the rules' calendar) of a stored instant (naive: UTC, as SQLite returns it)."""
     moment = at or datetime.now(UTC)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(WIB).date()
+    return wib_day(moment)
 
 
 def _load_actions(

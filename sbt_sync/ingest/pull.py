@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -46,6 +46,7 @@ from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_
 from sbt_sync.ingest.prefetch import Ahead, prefetched
 from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
 from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
+from sbt_sync.instants import as_utc
 from sbt_sync.settings_sources import SftpSource
 from schemas.checks import is_blank
 from schemas.feeds import FeedSpec
@@ -116,7 +117,7 @@ def _watermark(cursor: str | None) -> datetime | None:
         instant = datetime.fromisoformat(cursor.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    return as_utc(instant)
 
 
 def stored_cursor(database: Database, source: str) -> str | None:
@@ -353,7 +354,7 @@ class DatabaseManifest:
         delivery's stat says nothing (a re-delivery may preserve an old mtime)."""
         with self._database.session() as s:
             latest = self._latest(s, source, path)
-            if latest is None or latest.size != size or _aware(latest.mtime) != _aware(mtime):
+            if latest is None or latest.size != size or as_utc(latest.mtime) != as_utc(mtime):
                 return None
             return self._entry(latest)
 
@@ -530,13 +531,9 @@ def _sftp_cursor(session: Session, source: str, mtime: datetime, path: str) -> C
     where it is instead of moving it backwards (which ``land_batch`` refuses, stopping the source).
     """
     current = session.get(SourceCursor, source)
-    if current is not None and current.watermark is not None and mtime < _aware(current.watermark):
+    if current is not None and current.watermark is not None and mtime < as_utc(current.watermark):
         return None
     return CursorMove(f"{mtime.isoformat()} {path}", mtime)
-
-
-def _aware(instant: datetime) -> datetime:
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _supersede_file_quarantine(session: Session, source: str, name: str) -> None:

@@ -17,7 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -34,6 +34,7 @@ from sbt_sync.ingest.landing import LandedRecord
 from sbt_sync.ingest.prefetch import prefetched
 from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
 from sbt_sync.ingest.validate import Failure, ValidationOutcome
+from sbt_sync.instants import as_utc
 from schemas.feeds import FeedSpec
 
 PREFETCH_CHUNKS = 1
@@ -353,7 +354,7 @@ def _aware(value: Any) -> datetime | None:
     """An instant as an aware datetime (SQLite returns stored UTC instants naive)."""
     if not isinstance(value, datetime):
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 def current_versions(

@@ -309,9 +309,9 @@ def test_an_approval_dated_but_unnumbered_stays_a_breach_whose_reason_shows_the_
     assert finding.reason_key == "imut.reason.window_approval_unnumbered"
     assert finding.evidence["approval_date"] == "2024-06-03"
     _, page = list_findings(migrated_database, FindingFilter())
-    assert "persetujuan Mendagri bertanggal 2024-06-03 tanpa nomor surat" in page[0].reason
+    assert "persetujuan Mendagri bertanggal 3 Juni 2024 tanpa nomor surat" in page[0].reason
     _, english = list_findings(migrated_database, FindingFilter(), language="en")
-    assert "dated 2024-06-03 but has no letter number" in english[0].reason
+    assert "dated 3 June 2024 but has no letter number" in english[0].reason
 
 
 WITHDRAWN_AT = datetime(2024, 11, 28, 2, 0, tzinfo=UTC)
@@ -347,7 +347,7 @@ def test_an_action_withdrawn_at_the_source_keeps_its_finding_open_and_back_in_th
     assert "pencabutan keputusan tidak menghapus pelanggaran" in withdrawn.reopened_reason
     _, page = list_findings(migrated_database, FindingFilter(review="pending"))
     assert [f.id for f in page] == [finding.id]
-    assert "Ditarik di sumber (I-MUT) pada 2024-11-28" in page[0].reason
+    assert "Ditarik di sumber (I-MUT) pada 28 November 2024" in page[0].reason
     _, english = list_findings(migrated_database, FindingFilter(), language="en")
     assert "revoking a decision does not cure a breach" in english[0].reason
 

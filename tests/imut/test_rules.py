@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from sbt_sync.imut.model import (
     PostClass,
     Rule,
 )
+from sbt_sync.imut.reasons import WITHDRAWN_PARAM
 from sbt_sync.imut.rules import (
     block_breach,
     evaluate,
@@ -37,6 +39,7 @@ from sbt_sync.imut.rules import (
 )
 from sbt_sync.imut.staged import personnel_action
 from sbt_sync.imut.workdays import WorkingDayCalendar
+from sbt_sync.instants import said_date
 
 PILKADA_2024 = ElectionEvent(
     event_id="pilkada-2024",
@@ -109,7 +112,7 @@ def test_pasal_71_2_window_boundaries(decided: date, expected: str | None) -> No
         assert finding.disposition is Disposition.BREACH
         assert finding.basis_key == "imut.basis.pasal_71_2"
         assert "Article 71(2)" in reasons.text(finding.basis_key)
-        assert "2024-03-22" in _says(finding)[1]
+        assert "22 March 2024" in _says(finding)[1]
 
 
 @pytest.mark.parametrize(
@@ -166,9 +169,9 @@ def test_an_approval_without_a_letter_number_is_a_breach_that_says_the_date_sent
     assert finding.evidence["approval_date"] == approval.letter_date.isoformat()
     indonesian, english = _says(finding)
     assert (
-        f"persetujuan Mendagri bertanggal {approval.letter_date.isoformat()} tanpa nomor surat" in indonesian
+        f"persetujuan Mendagri bertanggal {said_date(approval.letter_date)} tanpa nomor surat" in indonesian
     )
-    assert f"dated {approval.letter_date.isoformat()} but has no letter number" in english
+    assert f"dated {said_date(approval.letter_date, 'en')} but has no letter number" in english
 
 
 @pytest.mark.parametrize(
@@ -619,3 +622,14 @@ def test_no_election_finding_outside_the_watch_window_and_retaliation_is_never_d
         if finding.rule is Rule.POSSIBLE_RETALIATION:
             assert finding.disposition is Disposition.INVESTIGATE
             assert case_offset <= 0
+
+
+def test_reason_dates_are_said_in_words_like_the_legal_basis_beside_them() -> None:
+    params = {"reported_on": "2024-06-20", "working_days": "9", "decision_date": "2024-06-10"}
+    params |= {"deadline": "2024-06-19", WITHDRAWN_PARAM: "2024-07-01"}
+    indonesian = reasons.render("imut.reason.reporting_late", params, "id")
+    english = reasons.render("imut.reason.reporting_late", params, "en")
+    assert "Dilaporkan ke Kemendagri 20 Juni 2024" in indonesian and "batasnya 19 Juni 2024" in indonesian
+    assert "10 Juni 2024" in indonesian and "1 Juli 2024" in indonesian
+    assert "on 20 June 2024" in english and "1 July 2024" in english
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", indonesian + english)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
+from sbt_sync.instants import as_utc
 from sbt_sync.reconcile.golden.model import LinkRule, SourceRecord
 
 STOPPED = "dihentikan"
@@ -24,7 +25,7 @@ def instant(value: object) -> datetime | None:
             return None
     if not isinstance(value, datetime):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 class LinkGroups:

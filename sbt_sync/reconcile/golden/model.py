@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from sbt_sync.instants import as_utc
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 
 LinkRule = Literal[
@@ -108,7 +109,7 @@ class SourceRecord:
         at = self.source_updated_at
         if at is None:
             return (float("-inf"), self.staged_id)
-        return ((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp(), self.staged_id)
+        return (as_utc(at).timestamp(), self.staged_id)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+from sbt_sync.instants import as_utc
 from sbt_sync.reconcile.golden.model import Candidate, FieldValue, SanctionVersion, SourceRecord, SurvivalRule
 from sbt_sync.reconcile.golden.status import day_of
 from sbt_sync.reconcile.golden.survive import _rank, latest_by_source, same_instant_rivals
@@ -169,7 +170,7 @@ def sanction_history(
         )
         ordered.append(((group.decided_on or date.min, 0, _NEVER, index), version, [win]))
     for entry in entries:
-        key = (entry.letter_date, 1, _aware(entry.entered_at), entry.entry_id)
+        key = (entry.letter_date, 1, as_utc(entry.entered_at), entry.entry_id)
         ordered.append((key, _steward_version(entry), []))
     ordered.sort(key=lambda item: item[0])
     versions: list[SanctionVersion] = []
@@ -212,10 +213,6 @@ def _in_force(versions: Sequence[SanctionVersion], as_of: date | None) -> Sancti
     """The last version (they are in decision order) decided on or before ``as_of``."""
     known = [v for v in versions if as_of is None or v.decided_on is None or v.decided_on <= as_of]
     return known[-1] if known else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _text(value: object) -> str | None:
