@@ -734,6 +734,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pic.add": ("Tambah alamat PIC", "Add a PIC address"),
     "pic.instansi_id": ("ID instansi", "Instansi id"),
     "pic.email": ("Alamat surel", "Mail address"),
+    "pic.instansi_name": (
+        "Nama instansi untuk surat (bila registri tidak memuatnya)",
+        "Instansi name for letters (when the registry lacks it)",
+    ),
+    "pic.named": ("Nama di surat", "Name in letters"),
     "pic.add_submit": ("Tambah", "Add"),
     "pic.added_by": ("Ditambahkan oleh", "Added by"),
     "pic.remove": ("Hapus", "Remove"),

@@ -87,7 +87,15 @@ def _back(instansi_id: str) -> RedirectResponse:
 
 
 @router.post("/admin/pic/add", dependencies=[Depends(check_csrf)])
-def add(request: Request, me: Admin, instansi_id: Field, email: Field) -> Response:
+def add(
+    request: Request,
+    me: Admin,
+    instansi_id: Field,
+    email: Field,
+    instansi_name: Annotated[str, Form(max_length=255)] = "",
+) -> Response:
+    """Add a PIC address; the instansi's name (optional) is how letters address the instansi when the
+    registry mirror holds none of its members (never by a bare code)."""
     _ = translator(language(request))
     instansi_id, email = instansi_id.strip(), email.strip().lower()
     if not _INSTANSI.fullmatch(instansi_id) or not valid_email(email):
@@ -95,7 +103,14 @@ def add(request: Request, me: Admin, instansi_id: Field, email: Field) -> Respon
         return _back(instansi_id)
     try:
         with console(request).database.session() as session:
-            added = add_pic(session, instansi_id, email, actor=me.username, channel="console")
+            added = add_pic(
+                session,
+                instansi_id,
+                email,
+                actor=me.username,
+                channel="console",
+                instansi_name=instansi_name or None,
+            )
     except SbtError as exc:
         flash(request, "error", error_text(exc, language(request)))
         return _back(instansi_id)

@@ -19,6 +19,7 @@ from sbt_sync.console.users import add_user
 from sbt_sync.console.web_pic import valid_email
 from sbt_sync.db.models import AuditEntry
 from sbt_sync.db.models.letters import PicAddress
+from sbt_sync.notify.queue import pic_instansi_name
 from tests.console.conftest import NIP_A, NIP_B, PASSWORD, World, csrf_of
 from tests.console.letters_world import INSTANSI, PIC, add_pic_address, compliance_facts
 
@@ -173,3 +174,22 @@ def test_only_admins_change_pics_auditors_and_stewards_read_viewers_get_403(worl
 )
 def test_pic_addresses_are_validated(address: str, valid: bool) -> None:
     assert valid_email(address) is valid
+
+
+def test_an_admin_names_an_instansi_for_its_letters_from_the_pic_page(world: World) -> None:
+    admin = world.login("admin")
+    form = {
+        "instansi_id": "D4",
+        "email": "pic@dinas.example.id",
+        "instansi_name": "  Pemerintah Kabupaten   Contoh ",
+        "csrf_token": csrf_of(admin, "/admin/pic"),
+    }
+    assert admin.post("/admin/pic/add", data=form).status_code == 303
+    with world.database.session() as session:
+        assert pic_instansi_name(session, "D4") == "Pemerintah Kabupaten Contoh"
+        named = session.scalars(
+            select(AuditEntry.channel).where(AuditEntry.action == "pic.name", AuditEntry.object_id == "D4")
+        ).all()
+    assert named == ["console"]
+    page = admin.get("/admin/pic?instansi=D4").text
+    assert 'name="instansi_name"' in page and "Nama di surat: Pemerintah Kabupaten Contoh" in page
