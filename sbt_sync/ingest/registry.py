@@ -115,6 +115,7 @@ _OLD_COLUMNS = (
     AsnRegistryEntry.siasn_id,
     AsnRegistryEntry.status_id,
     AsnRegistryEntry.source_updated_at,
+    AsnRegistryEntry.left_on,
     *(getattr(AsnRegistryEntry, name) for names in CASE_FIELDS.values() for name in names),
 )
 _COLUMN_NAMES = tuple(column.name for column in AsnRegistryEntry.__table__.columns)
@@ -234,6 +235,9 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "status_name": str(item.get("kedudukanPnsNama")),
         "position": None if is_blank(item.get("jabatanNama")) else str(item["jabatanNama"]),
         "source_updated_at": updated_at,
+        # The departure's date if this version is the first to say so; the upsert keeps an earlier
+        # one (:func:`_apply_stage`).
+        "left_on": updated_at if status in _leaving_codes() else None,
     }
     row["content_hash"] = raw_hash(item)
     return row
@@ -783,11 +787,26 @@ _STAGE_ELSEWHERE = (
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} AS SELECT * FROM asn_registry WHERE 1 = 0"  # noqa: S608
 )
 _EMPTY_STAGE = f"DELETE FROM {STAGE_TABLE}"  # noqa: S608
-_APPLY_STAGE = (
-    f"INSERT INTO asn_registry ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGE_TABLE} WHERE 1 = 1 "  # noqa: S608
-    "ON CONFLICT (nip) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _COLUMN_NAMES if name != "nip")
-)
+
+
+@cache
+def _apply_stage() -> str:
+    """The upsert from the staging table. Every column takes the new version's value but
+    ``left_on``: while the stored and the new kedudukan both mean the ASN left, the stored departure
+    stays (a later edit of a retired ASN's row, or pensiun becoming meninggal, does not move it); a
+    leaving code after an active one takes the new version's instant; an active code clears it. One
+    statement, so a lookup and a listing writing the same row cannot interleave between read and write.
+    """
+    leaving = ", ".join(f"'{code}'" for code in sorted(_leaving_codes()))  # reference codes: digits
+    kept = (
+        f"left_on = CASE WHEN excluded.status_id IN ({leaving}) THEN COALESCE(CASE WHEN "
+        f"asn_registry.status_id IN ({leaving}) THEN asn_registry.left_on END, excluded.left_on) END"
+    )
+    updates = [f"{name} = excluded.{name}" for name in _COLUMN_NAMES if name not in ("nip", "left_on")]
+    return (
+        f"INSERT INTO asn_registry ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGE_TABLE} WHERE 1 = 1 "  # noqa: S608
+        "ON CONFLICT (nip) DO UPDATE SET " + ", ".join([*updates, kept])
+    )
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -812,7 +831,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         connection.exec_driver_sql(_STAGE_ELSEWHERE)
         connection.exec_driver_sql(_EMPTY_STAGE)
         connection.execute(insert(_STAGE), rows)
-    connection.exec_driver_sql(_APPLY_STAGE)
+    connection.exec_driver_sql(_apply_stage())
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -848,11 +867,17 @@ def _replace_moved_ids(
     wanted |= {rows[nip]["siasn_id"]: nip for nip in changed if old[nip]["siasn_id"] != rows[nip]["siasn_id"]}
     if not wanted:
         return {}
-    query = select(AsnRegistryEntry.nip, AsnRegistryEntry.siasn_id).where(
-        AsnRegistryEntry.siasn_id.in_(sorted(wanted))
-    )
-    moved = {held_by: wanted[siasn_id] for held_by, siasn_id in session.execute(query).tuples()}
-    moved = {before: after for before, after in moved.items() if before != after}
+    query = select(
+        AsnRegistryEntry.nip, AsnRegistryEntry.siasn_id, AsnRegistryEntry.status_id, AsnRegistryEntry.left_on
+    ).where(AsnRegistryEntry.siasn_id.in_(sorted(wanted)))
+    moved: dict[str, str] = {}
+    for held_by, siasn_id, status_id, left_on in session.execute(query).tuples():
+        after = wanted[siasn_id]
+        if held_by == after:
+            continue
+        moved[held_by] = after
+        # The same ASN under a corrected NIP: a departure already dated keeps its date.
+        rows[after]["left_on"] = departure({"status_id": status_id, "left_on": left_on}, rows[after])
     if moved:
         gone = delete(AsnRegistryEntry).where(AsnRegistryEntry.nip.in_(sorted(moved)))
         session.execute(gone.execution_options(synchronize_session=False))
@@ -870,10 +895,18 @@ def case_change_kinds(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
 
 
 def _kedudukan_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """A new kedudukan, or a new ``updatedAt`` for an ASN who left: it dates the departure."""
-    if old["status_id"] != new["status_id"]:
-        return True
-    return new["status_id"] in _leaving_codes() and old["source_updated_at"] != new["source_updated_at"]
+    """A new kedudukan, or a new departure date (:func:`departure`). A later ``updatedAt`` of an ASN
+    who had already left does not date their departure, so it changes nothing."""
+    return bool(old["status_id"] != new["status_id"] or old["left_on"] != departure(old, new))
+
+
+def departure(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> datetime | None:
+    """``left_on`` once ``new`` replaces ``old`` (None: a new ASN), as :func:`_apply_stage` writes it."""
+    if new["status_id"] not in _leaving_codes():
+        return None
+    if old is not None and old["status_id"] in _leaving_codes() and old["left_on"] is not None:
+        return old["left_on"]  # type: ignore[no-any-return]
+    return new["left_on"]  # type: ignore[no-any-return]
 
 
 @cache

@@ -86,7 +86,9 @@ def left_service(session: Session, nips: set[str]) -> dict[str, date]:
     """NIP -> the day its holder left service (registry kedudukan that means leaving)."""
     leaving = sorted(row.id for row in kedudukan() if row.meninggalkan_dinas)
     found: dict[str, date] = {}
-    columns = (AsnRegistryEntry.nip, AsnRegistryEntry.source_updated_at, AsnRegistryEntry.refreshed_at)
+    # ``left_on``, not the row's latest ``updatedAt``: a later edit of a retired ASN's row does not
+    # move their departure.
+    columns = (AsnRegistryEntry.nip, AsnRegistryEntry.left_on, AsnRegistryEntry.refreshed_at)
     for chunk in chunks(sorted(nips)):
         query = select(*columns).where(
             AsnRegistryEntry.nip.in_(chunk), AsnRegistryEntry.status_id.in_(leaving)

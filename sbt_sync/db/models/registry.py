@@ -40,4 +40,9 @@ class AsnRegistryEntry(Base):
     position: Mapped[str | None] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
     source_updated_at: Mapped[datetime | None]
+    left_on: Mapped[datetime | None]
+    """When the ASN left service: the ``updatedAt`` of the first version that showed a leaving
+    kedudukan, kept while the code stays a leaving one (another leaving code included) and cleared
+    when the ASN is active again. Not ``source_updated_at``: SIASN editing a retired ASN's row later
+    (an address, a name) moves that, and would date the departure after the PPK deadline."""
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
