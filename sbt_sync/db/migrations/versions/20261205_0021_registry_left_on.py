@@ -1,4 +1,5 @@
-"""``asn_registry.left_on``: when the ASN left service, kept apart from the row's latest ``updatedAt``.
+"""``asn_registry.left_on``: when the ASN left service, kept apart from the row's latest ``updatedAt``;
+``asn_registry.siasn_doubt``: why SIASN cannot vouch for a row now (its cases are held meanwhile).
 
 The departure was read from ``source_updated_at``, which any later SIASN edit of a retired ASN's row
 moves. Rows already mirrored with a leaving kedudukan (66, 77, 88, 99: ``schemas/reference/
@@ -31,6 +32,7 @@ def upgrade() -> None:
     op.add_column(
         "asn_registry", sa.Column("left_on", sbt_sync.db.base.UtcDateTime(timezone=True), nullable=True)
     )
+    op.add_column("asn_registry", sa.Column("siasn_doubt", sa.String(length=64), nullable=True))
     registry = sa.table(
         "asn_registry", sa.column("status_id"), sa.column("left_on"), sa.column("source_updated_at")
     )
@@ -42,4 +44,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("asn_registry", "siasn_doubt")
     op.drop_column("asn_registry", "left_on")
