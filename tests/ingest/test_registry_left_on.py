@@ -164,3 +164,17 @@ def test_0021_dates_the_departures_already_mirrored_and_goes_back(migrated_datab
     migrate.downgrade(migrated_database, "0020")
     migrate.upgrade(migrated_database)
     assert _indexes(migrated_database) == indexes  # the NIP-tail expression index survives both ways
+
+
+def test_a_nip_correction_of_a_retired_asn_keeps_the_departure(
+    migrated_database: Database,
+    budi_blocked: None,  # noqa: F811
+) -> None:
+    _by_full_pass(migrated_database, _retired(updatedAt=RETIRED_ON))
+    corrected = "198001012005011009"
+    # SIASN corrects the NIP (same SIASN id), stamping the row anew.
+    _by_full_pass(migrated_database, _retired(updatedAt=EDITED_ON) | {"nipBaru": corrected})
+    with migrated_database.session() as session:
+        found = dict(session.execute(select(AsnRegistryEntry.nip, AsnRegistryEntry.left_on)).tuples().all())
+    assert NIP_A not in found
+    assert found[corrected] == datetime(2024, 11, 5, 3, tzinfo=UTC)  # 10:00 WIB, the retirement's
