@@ -10,6 +10,7 @@ the same key: SIASN replays its stored answer instead of applying twice.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -96,23 +97,40 @@ class SiasnClient:
         """The rows SIASN changed at or after ``since`` (``updatedSince``), oldest change first, or
         from ``cursor`` (a page's, to resume). Each page's cursor is the ``updatedAt`` of its last
         row and how many rows of that very instant were read, so the next request starts there: rows
-        changing while we page move to the end of the listing instead of shifting the offsets."""
+        changing while we page move to the end of the listing instead of shifting the offsets.
+
+        Except the rows of that very instant already read: one of them changing again leaves the
+        tie group, and the same offset would then step over a row of it never read (lost until the
+        next full pass). So the next request asks from one row earlier and checks that the row there
+        is the last one read (the cursor's ``anchor``, a digest of its NIP); when it is not, the tie
+        group changed under us and is read again from its start (rows read twice are unchanged in
+        the mirror and cost a hash)."""
         position = _ChangesPosition.parse(cursor) if cursor else _ChangesPosition(_utc(since), 0)
         url = f"{self._base}/pns/list"
         size = self._config.registry_page_size
         number = 0
         while True:
+            # A page of one row would hold only the anchor: such a listing goes by offset alone.
+            anchored = position.anchor is not None and position.skip > 0 and size > 1
+            offset = position.skip - 1 if anchored else position.skip
             params: dict[str, str | int] = {
                 "updatedSince": position.since.isoformat(),
-                "offset": position.skip,
+                "offset": offset,
                 "limit": size,
             }
             response = self._http.request("GET", url, params=params, auth=self._auth)
-            items = items_of(response, "data")
+            listed = items_of(response, "data")
+            items = listed
+            if anchored:
+                if not listed or _anchor(listed[0]) != position.anchor:
+                    log.info("siasn changed-since: rows of %s changed while paging; reread", position.since)
+                    position = _ChangesPosition(position.since, 0)
+                    continue
+                items = listed[1:]
             total = response.json.get("total") if isinstance(response.json, dict) else None
             # ``total`` counts the rows from ``updatedSince`` on; a server may cap our limit.
             last = not items or (
-                position.skip + len(items) >= total if isinstance(total, int) else len(items) < size
+                offset + len(listed) >= total if isinstance(total, int) else len(listed) < size
             )
             position = position.after(items)
             number += 1
@@ -213,25 +231,35 @@ class SiasnClient:
 
 @dataclass(frozen=True, slots=True)
 class _ChangesPosition:
-    """Where the changed-since listing goes on: ``updatedSince`` and the rows of that instant read."""
+    """Where the changed-since listing goes on: ``updatedSince``, the rows of that instant read and
+    the last of them (``anchor``: :func:`_anchor`; None when it had no readable instant, or in a
+    cursor written before anchors, which resumes by offset alone)."""
 
     since: datetime
     skip: int
+    anchor: str | None = None
 
     @classmethod
     def parse(cls, cursor: str) -> _ChangesPosition:
         """Raises ``ValueError`` for a cursor :meth:`dump` did not make."""
         try:
             value = json.loads(cursor)
-            return cls(_utc(datetime.fromisoformat(value["since"])), int(value["skip"]))
-        except (TypeError, KeyError, ValueError) as exc:
+            anchor = value.get("anchor")
+            return cls(
+                _utc(datetime.fromisoformat(value["since"])),
+                int(value["skip"]),
+                None if anchor is None else str(anchor),
+            )
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a changed-since cursor: {cursor[:80]!r}") from exc
 
     def dump(self) -> str:
-        return json.dumps({"since": self.since.isoformat(), "skip": self.skip})
+        return json.dumps({"since": self.since.isoformat(), "skip": self.skip, "anchor": self.anchor})
 
     def after(self, items: list[dict[str, Any]]) -> _ChangesPosition:
         """The position after ``items`` (in the listing's order) were read from this one."""
+        if not items:
+            return self
         since, skip = self.since, self.skip
         for item in items:
             try:
@@ -245,7 +273,21 @@ class _ChangesPosition:
                 since, skip = instant, 1
             else:
                 skip += 1
-        return _ChangesPosition(since, skip)
+        return _ChangesPosition(since, skip, _anchored(items[-1], since))
+
+
+def _anchor(item: Mapping[str, Any]) -> str:
+    """Which row an item is, for the changed-since cursor: a digest of its NIP (never in clear)."""
+    return hashlib.sha256(str(item.get("nipBaru") or "").encode()).hexdigest()[:16]
+
+
+def _anchored(item: Mapping[str, Any], since: datetime) -> str | None:
+    """The anchor of the last row read when it was listed at ``since`` (else None: offset alone)."""
+    try:
+        instant = _utc(datetime.fromisoformat(str(item.get("updatedAt"))))
+    except ValueError:
+        return None
+    return _anchor(item) if instant == since else None
 
 
 def _utc(value: datetime) -> datetime:

@@ -21,13 +21,25 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Conflict
 from sbt_sync.steward.scope import WITHHELD_CLAUSE
 
-HoldKind = Literal["conflict", "identity_conflict", "other_asn", "nobody", "withheld", "text"]
+HoldKind = Literal[
+    "conflict",
+    "identity_conflict",
+    "other_asn",
+    "nobody",
+    "withheld",
+    "registry_nip",
+    "registry_kedudukan",
+    "text",
+]
 
 _CONFLICT = re.compile(r"^open (?P<kind>[a-z_]+) conflict (?P<key>.+)$")
 _DISPUTED = re.compile(r"^identity disputed: (?P<record>.+?): (?P<why>.+)$")
 _IDENTITY = re.compile(
     r"^identity conflict (?P<id>\d+) \((?P<kind>[a-z_]+), (?P<offered>\d+) candidate\(s\)\) is open$"
 )
+_REGISTRY_NIP = re.compile(r"^registry: SIASN no longer knows the NIP\b")
+_REGISTRY_KEDUDUKAN = re.compile(r"^registry: unknown kedudukan code '(?P<code>[^']*)' from SIASN\b")
+"""The clauses :func:`sbt_sync.ingest.registry.doubt_words` writes for what SIASN cannot vouch for."""
 _NAMES: dict[str, HoldKind] = {
     "names another ASN, not the case's ASN": "other_asn",
     "names nobody in the registry, not the case's ASN": "nobody",
@@ -46,6 +58,8 @@ class HoldPart:
     conflict_key: str | None = None
     conflict_id: int | None = None
     offered: int | None = None
+    code: str | None = None
+    """The kedudukan code SIASN sent that we do not know (``registry_kedudukan``)."""
 
 
 def parse_hold(reason: str | None) -> list[HoldPart]:
@@ -56,6 +70,10 @@ def parse_hold(reason: str | None) -> list[HoldPart]:
             continue
         if clause == WITHHELD_CLAUSE:
             parts.append(HoldPart("withheld", clause))
+        elif _REGISTRY_NIP.match(clause):
+            parts.append(HoldPart("registry_nip", clause))
+        elif registry := _REGISTRY_KEDUDUKAN.match(clause):
+            parts.append(HoldPart("registry_kedudukan", clause, code=registry["code"]))
         elif found := _CONFLICT.match(clause):
             parts.append(HoldPart("conflict", clause, conflict_kind=found["kind"], conflict_key=found["key"]))
         elif (disputed := _DISPUTED.match(clause)) is not None:

@@ -346,6 +346,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Rekaman {record} menyebut orang yang tidak ada di registri, bukan ASN kasus ini.",
         "Record {record} names someone not in the registry, not the case's ASN.",
     ),
+    "hold.registry_nip": (
+        "SIASN tidak lagi mengenal NIP ASN kasus ini (koreksi NIP atau penghapusan). Periksa NIP-nya di "
+        "SIASN; penahanan berakhir sendiri bila SIASN mengenalnya lagi.",
+        "SIASN no longer knows the NIP of this case's ASN (a NIP correction or a removal). Check the NIP in "
+        "SIASN; the hold ends by itself once SIASN knows it again.",
+    ),
+    "hold.registry_kedudukan": (
+        "SIASN mengirim kode kedudukan yang tidak dikenal ({code}); ASN ini mungkin sudah berhenti. "
+        "Penahanan berakhir sendiri bila SIASN mengirim kode yang dikenal.",
+        "SIASN sent a kedudukan code we do not know ({code}); the ASN may have left service. The hold "
+        "ends by itself once SIASN sends a known code.",
+    ),
     "hold.hint": (
         "Selama ditahan, kasus ini tidak memblokir siapa pun dan tidak dieskalasi. Selesaikan konfliknya "
         "atau perbaiki tautan rekaman di bawah.",

@@ -30,8 +30,9 @@ def load_cases(session: Session) -> list[EnforcementCase]:
     """Every golden case as an :class:`EnforcementCase`, with annulment and departure dates and the
     sanction in force (its code, since when it is in force, a revision's or an annulment's day).
 
-    Departures come from the registry (``kedudukanPnsId`` meaning the ASN left service, dated by its
-    ``updatedAt``); an annulment is dated by the golden record's ``annulled_on`` when it carries one,
+    Departures come from the registry (``kedudukanPnsId`` meaning the ASN left service, dated by the
+    ``updatedAt`` of the version that first said so, ``left_on``: a later edit of the row does not
+    move it); an annulment is dated by the golden record's ``annulled_on`` when it carries one,
     else by the update instant of the source record that won ``verification_result``.
     """
     rows = session.execute(
@@ -119,11 +120,11 @@ def left_service_dates(session: Session, nips: Iterable[str]) -> dict[str, date 
     found: dict[str, date | None] = {}
     for start in range(0, len(wanted), 1000):  # bounded IN lists
         chunk = wanted[start : start + 1000]
-        query = select(AsnRegistryEntry.nip, AsnRegistryEntry.source_updated_at).where(
+        query = select(AsnRegistryEntry.nip, AsnRegistryEntry.left_on).where(
             AsnRegistryEntry.nip.in_(chunk), AsnRegistryEntry.status_id.in_(codes)
         )
-        for nip, updated in session.execute(query):
-            found[nip] = wib_day(updated)
+        for nip, left_on in session.execute(query):
+            found[nip] = wib_day(left_on)
     return found
 
 

@@ -24,6 +24,12 @@ correction (SIASN's ``id`` now carries another ``nipBaru``) and a NIP new to the
 wrote a well-formed NIP SIASN did not know may now be identified). A change of position only, or of
 ``updatedAt`` alone for an active ASN, flags nothing: no case reads them.
 
+What SIASN cannot vouch for is marked on the mirror's row (``siasn_doubt``) and flags the ASN's
+rows the same way, so the reconciliation holds their cases for a steward: a per-NIP lookup answered
+404 (a NIP correction or a removal; the row is kept, not deleted blindly) and a version refused for a
+kedudukan code we do not know (the row keeps the previous one; the ASN may have left). Any version
+we can read clears the doubt, and flags the rows again.
+
 A new ASN, or a change of an ASN's name, birth date or instansi, can also change who a row names that
 was matched by name (:func:`flag_namesakes`): a namesake that arrives makes a name link ambiguous, one
 that leaves or is renamed can settle a conflict, and an ASN who reaches the mirror identifies a row
@@ -115,6 +121,7 @@ _OLD_COLUMNS = (
     AsnRegistryEntry.siasn_id,
     AsnRegistryEntry.status_id,
     AsnRegistryEntry.source_updated_at,
+    AsnRegistryEntry.left_on,
     *(getattr(AsnRegistryEntry, name) for names in CASE_FIELDS.values() for name in names),
 )
 _COLUMN_NAMES = tuple(column.name for column in AsnRegistryEntry.__table__.columns)
@@ -143,7 +150,13 @@ class RegistryResult:
     nip_corrected: int = 0
     """Registry rows whose SIASN ``id`` moved to another NIP: the old NIP's row is replaced."""
     not_found: int = 0
-    """Per-NIP lookups SIASN answered with "not found" (the mirror's row is kept)."""
+    """Per-NIP lookups SIASN answered with "not found" (the mirror's row is kept, marked
+    ``siasn_doubt``, and the ASN's cases held)."""
+    doubted: int = 0
+    """Mirrored ASN newly in doubt (``siasn_doubt``: a 404, an unknown kedudukan): their cases are
+    marked for reconciliation, which holds them for a steward."""
+    cleared: int = 0
+    """Mirrored ASN no longer in doubt (SIASN sent a row we can read): their cases are marked too."""
     failed: int = 0
     """Per-NIP lookups that failed (throttled, unreachable): those ASN were not verified this pass;
     every other answer is applied and the pass is not ``completed``."""
@@ -172,6 +185,8 @@ class RegistryResult:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
             "not_found": self.not_found,
+            "doubted": self.doubted,
+            "cleared": self.cleared,
             "failed": self.failed,
             "failed_sample": self.failed_sample,
             "future_stamped": self.future_stamped,
@@ -234,6 +249,10 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "status_name": str(item.get("kedudukanPnsNama")),
         "position": None if is_blank(item.get("jabatanNama")) else str(item["jabatanNama"]),
         "source_updated_at": updated_at,
+        # The departure's date if this version is the first to say so; the upsert keeps an earlier
+        # one (:func:`_apply_stage`).
+        "left_on": updated_at if status in _leaving_codes() else None,
+        "siasn_doubt": None,  # SIASN vouches for a row it sends and we can read
     }
     row["content_hash"] = raw_hash(item)
     return row
@@ -444,7 +463,8 @@ def lookup_registry(
     """Look each of ``nips`` up in SIASN (``data-utama``, ``concurrency`` at a time) and apply the
     answers as a pass applies a page: the ASN who matter now (:func:`watched_nips`) reach enforcement
     within one cycle whatever the full refresh's schedule. A NIP SIASN no longer knows is counted
-    (``not_found``) and its row kept."""
+    (``not_found``), its row kept and marked (``siasn_doubt``), and its cases marked for
+    reconciliation, which holds them for a steward until SIASN knows the NIP again."""
     started = time.monotonic()
     result = RegistryResult()
     ordered = sorted(set(nips))
@@ -453,6 +473,7 @@ def lookup_registry(
             chunk = ordered[start : start + LOOKUP_CHUNK]
             futures = [pool.submit(lookup, nip) for nip in chunk]
             found: list[dict[str, Any]] = []
+            missing: list[str] = []
             unexpected: BaseException | None = None
             for nip, future in zip(chunk, futures, strict=True):
                 try:
@@ -468,9 +489,10 @@ def lookup_registry(
                     continue
                 if item is None:
                     result.not_found += 1
+                    missing.append(nip)
                 else:
                     found.append(item)
-            _apply_lookups(database, found, start // LOOKUP_CHUNK + 1, result)
+            _apply_lookups(database, found, missing, start // LOOKUP_CHUNK + 1, result)
             if unexpected is not None:
                 raise unexpected
     result.completed = not result.failed
@@ -478,11 +500,14 @@ def lookup_registry(
 
 
 def _apply_lookups(
-    database: Database, items: list[dict[str, Any]], number: int, result: RegistryResult
+    database: Database, items: list[dict[str, Any]], missing: list[str], number: int, result: RegistryResult
 ) -> None:
+    """Apply the answers found as a page; mark the NIPs SIASN answered 404 for (``missing``) as no
+    longer known (a NIP correction or a removal): their rows are kept and their cases held."""
     prepared = _prepare(Page(items, None, number, False))
     with database.session() as session:
         affected = _apply(session, prepared, result)
+        affected.nips |= set_doubts(session, dict.fromkeys(missing, DOUBT_NOT_FOUND), result)
         result.staged_flagged += flag_staged(session, affected.nips)
         result.staged_flagged += flag_namesakes(session, affected.names)
     result.pages += 1
@@ -594,6 +619,11 @@ def _finish(result: RegistryResult, started: float) -> RegistryResult:
         log.warning("registry: pass stopped early (%s); the next pass resumes", result.error)
     if result.rejected:
         log.warning("registry: %d rows rejected, e.g. %s", result.rejected, "; ".join(result.rejected_sample))
+    if result.doubted:
+        log.warning(
+            "registry: %d ASN SIASN cannot vouch for now (404 or unknown kedudukan): cases held",
+            result.doubted,
+        )
     if result.staged_flagged:
         log.info(
             "registry: %d staged rows marked for reconciliation (%s)",
@@ -690,11 +720,13 @@ def _parse(
     items: list[tuple[dict[str, Any], dict[str, Any] | str | None]],
     owner: dict[str, str],
     result: RegistryResult,
+    doubts: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The valid rows among ``items`` by NIP; a row whose SIASN id another NIP of the page already
     carries (``owner``: id -> NIP, seeded with the page's unchanged rows) is rejected (``siasn_id``
     is unique: the page cannot say which NIP the id belongs to). Each item comes with its row (or
-    the reason it was refused) when it was parsed ahead, else None."""
+    the reason it was refused) when it was parsed ahead, else None. A row refused for its kedudukan
+    code puts its NIP in ``doubts`` (:func:`_unknown_kedudukan`)."""
     rows: dict[str, dict[str, Any]] = {}
     for item, ahead in items:
         try:
@@ -708,10 +740,88 @@ def _parse(
             result.rejected += 1
             if len(result.rejected_sample) < 5:
                 result.rejected_sample.append(f"{mask_nip(str(item.get('nipBaru') or ''))}: {exc}")
+            if doubts is not None and str(exc).startswith("kedudukanPnsId:"):
+                doubts.update(_unknown_kedudukan(item))
             continue
         owner[row["siasn_id"]] = row["nip"]
         rows[row["nip"]] = row
     return rows
+
+
+DOUBT_NOT_FOUND = "not_found"
+DOUBT_KEDUDUKAN = "unknown_kedudukan:"
+
+
+def doubt_words(doubt: str) -> str:
+    """A ``siasn_doubt`` as the clause of a case's hold reason (English, as the other clauses; the
+    NIP is never in it)."""
+    if doubt == DOUBT_NOT_FOUND:
+        return "registry: SIASN no longer knows the NIP (a NIP correction or a removal)"
+    if doubt.startswith(DOUBT_KEDUDUKAN):
+        code = doubt.removeprefix(DOUBT_KEDUDUKAN)
+        return f"registry: unknown kedudukan code {code!r} from SIASN (the ASN may have left service)"
+    return f"registry: {doubt}"
+
+
+def registry_doubts(session: Session, nips: Iterable[str]) -> dict[str, str]:
+    """NIP -> the hold clause (:func:`doubt_words`) of those of ``nips`` SIASN cannot vouch for now."""
+    wanted = sorted(set(nips))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        query = select(AsnRegistryEntry.nip, AsnRegistryEntry.siasn_doubt).where(
+            AsnRegistryEntry.nip.in_(wanted[start : start + LOOKUP_CHUNK]),
+            AsnRegistryEntry.siasn_doubt.is_not(None),
+        )
+        found.update((nip, doubt_words(doubt)) for nip, doubt in session.execute(query).tuples() if doubt)
+    return found
+
+
+def _unknown_kedudukan(item: Mapping[str, Any]) -> dict[str, str]:
+    """``{NIP: "unknown_kedudukan:<code>"}`` for an item refused for its kedudukan code, when its NIP
+    is well formed (else nothing: no mirrored ASN to doubt). The code is cut to ten printable
+    characters: it is shown to stewards."""
+    try:
+        nip = parse_nip(item.get("nipBaru"))
+    except NipError:
+        return {}
+    if nip is None:
+        return {}
+    code = "".join(ch for ch in str(item.get("kedudukanPnsId") or "").strip() if ch.isprintable())[:10]
+    return {nip.value: DOUBT_KEDUDUKAN + code}
+
+
+def set_doubts(session: Session, doubts: Mapping[str, str], result: RegistryResult) -> set[str]:
+    """Mark the mirrored rows of ``doubts`` (NIP -> why, :attr:`AsnRegistryEntry.siasn_doubt`) and
+    return the NIPs whose doubt is new or another: their cases are to be reconciled (and held). A
+    NIP the mirror does not hold has no row to mark. The row's values stay as they were."""
+    if not doubts:
+        return set()
+    query = select(AsnRegistryEntry.nip, AsnRegistryEntry.siasn_doubt).where(
+        AsnRegistryEntry.nip.in_(sorted(doubts))
+    )
+    current = dict(session.execute(query).tuples().all())
+    new = {nip for nip, why in doubts.items() if nip in current and current[nip] != why}
+    for why in sorted({doubts[nip] for nip in new}):
+        statement = (
+            update(AsnRegistryEntry)
+            .where(AsnRegistryEntry.nip.in_(sorted(nip for nip in new if doubts[nip] == why)))
+            .values(siasn_doubt=why)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(statement)
+    result.doubted += len(new)
+    return new
+
+
+def _clear_doubts(session: Session, nips: set[str]) -> None:
+    if nips:
+        statement = (
+            update(AsnRegistryEntry)
+            .where(AsnRegistryEntry.nip.in_(sorted(nips)))
+            .values(siasn_doubt=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(statement)
 
 
 def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> _Affected:
@@ -722,32 +832,45 @@ def _apply(session: Session, prepared: _Prepared, result: RegistryResult) -> _Af
     result.fetched += len(items)
     nips = sorted({nip for nip, _ in prepared.digests if nip})
     known: dict[str, str] = {}
+    doubted: set[str] = set()
     if nips:
-        query = select(AsnRegistryEntry.nip, AsnRegistryEntry.content_hash).where(
-            AsnRegistryEntry.nip.in_(nips)
-        )
-        known = dict(session.execute(query).tuples().all())
+        query = select(
+            AsnRegistryEntry.nip, AsnRegistryEntry.content_hash, AsnRegistryEntry.siasn_doubt
+        ).where(AsnRegistryEntry.nip.in_(nips))
+        for nip, digest, doubt in session.execute(query).tuples():
+            known[nip] = digest
+            if doubt is not None:
+                doubted.add(nip)
     owner: dict[str, str] = {}
     todo: list[tuple[dict[str, Any], dict[str, Any] | str | None]] = []
     parsed: list[dict[str, Any] | str | None] = [None] * len(items)
     if prepared.parsed is not None:
         parsed = list(prepared.parsed)
+    unchanged: set[str] = set()
     for item, (nip, digest), ahead in zip(items, prepared.digests, parsed, strict=True):
         if nip and known.get(nip) == digest:
             result.unchanged += 1
             owner[str(item.get("id"))] = nip
+            unchanged.add(nip)
         else:
             todo.append((item, ahead))
-    rows = _parse(todo, owner, result)
+    doubts: dict[str, str] = {}
+    rows = _parse(todo, owner, result, doubts)
+    # SIASN sent a row we can read for an ASN in doubt: the doubt ends (a changed row's upsert
+    # writes it empty), and so does the hold on their cases.
+    cleared = doubted & (unchanged | set(rows))
+    _clear_doubts(session, cleared & unchanged)
+    result.cleared += len(cleared)
+    flagged = cleared | set_doubts(session, {n: why for n, why in doubts.items() if n not in rows}, result)
     if not rows:
-        return _Affected()
+        return _Affected(flagged)
     fresh = {nip for nip in rows if nip not in known}
     changed = set(rows) - fresh
     old: dict[str, dict[str, Any]] = {}
     if changed:
         query = select(*_OLD_COLUMNS).where(AsnRegistryEntry.nip.in_(sorted(changed)))
         old = {row.nip: dict(row._mapping) for row in session.execute(query)}
-    affected: set[str] = set()
+    affected: set[str] = set(flagged)
     names: set[str] = set()
     moved = _replace_moved_ids(session, rows, fresh, changed, old, result)
     for before, after in moved.items():
@@ -783,11 +906,26 @@ _STAGE_ELSEWHERE = (
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} AS SELECT * FROM asn_registry WHERE 1 = 0"  # noqa: S608
 )
 _EMPTY_STAGE = f"DELETE FROM {STAGE_TABLE}"  # noqa: S608
-_APPLY_STAGE = (
-    f"INSERT INTO asn_registry ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGE_TABLE} WHERE 1 = 1 "  # noqa: S608
-    "ON CONFLICT (nip) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _COLUMN_NAMES if name != "nip")
-)
+
+
+@cache
+def _apply_stage() -> str:
+    """The upsert from the staging table. Every column takes the new version's value but
+    ``left_on``: while the stored and the new kedudukan both mean the ASN left, the stored departure
+    stays (a later edit of a retired ASN's row, or pensiun becoming meninggal, does not move it); a
+    leaving code after an active one takes the new version's instant; an active code clears it. One
+    statement, so a lookup and a listing writing the same row cannot interleave between read and write.
+    """
+    leaving = ", ".join(f"'{code}'" for code in sorted(_leaving_codes()))  # reference codes: digits
+    kept = (
+        f"left_on = CASE WHEN excluded.status_id IN ({leaving}) THEN COALESCE(CASE WHEN "
+        f"asn_registry.status_id IN ({leaving}) THEN asn_registry.left_on END, excluded.left_on) END"
+    )
+    updates = [f"{name} = excluded.{name}" for name in _COLUMN_NAMES if name not in ("nip", "left_on")]
+    return (
+        f"INSERT INTO asn_registry ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGE_TABLE} WHERE 1 = 1 "  # noqa: S608
+        "ON CONFLICT (nip) DO UPDATE SET " + ", ".join([*updates, kept])
+    )
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -812,7 +950,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         connection.exec_driver_sql(_STAGE_ELSEWHERE)
         connection.exec_driver_sql(_EMPTY_STAGE)
         connection.execute(insert(_STAGE), rows)
-    connection.exec_driver_sql(_APPLY_STAGE)
+    connection.exec_driver_sql(_apply_stage())
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -848,11 +986,17 @@ def _replace_moved_ids(
     wanted |= {rows[nip]["siasn_id"]: nip for nip in changed if old[nip]["siasn_id"] != rows[nip]["siasn_id"]}
     if not wanted:
         return {}
-    query = select(AsnRegistryEntry.nip, AsnRegistryEntry.siasn_id).where(
-        AsnRegistryEntry.siasn_id.in_(sorted(wanted))
-    )
-    moved = {held_by: wanted[siasn_id] for held_by, siasn_id in session.execute(query).tuples()}
-    moved = {before: after for before, after in moved.items() if before != after}
+    query = select(
+        AsnRegistryEntry.nip, AsnRegistryEntry.siasn_id, AsnRegistryEntry.status_id, AsnRegistryEntry.left_on
+    ).where(AsnRegistryEntry.siasn_id.in_(sorted(wanted)))
+    moved: dict[str, str] = {}
+    for held_by, siasn_id, status_id, left_on in session.execute(query).tuples():
+        after = wanted[siasn_id]
+        if held_by == after:
+            continue
+        moved[held_by] = after
+        # The same ASN under a corrected NIP: a departure already dated keeps its date.
+        rows[after]["left_on"] = departure({"status_id": status_id, "left_on": left_on}, rows[after])
     if moved:
         gone = delete(AsnRegistryEntry).where(AsnRegistryEntry.nip.in_(sorted(moved)))
         session.execute(gone.execution_options(synchronize_session=False))
@@ -870,10 +1014,18 @@ def case_change_kinds(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
 
 
 def _kedudukan_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """A new kedudukan, or a new ``updatedAt`` for an ASN who left: it dates the departure."""
-    if old["status_id"] != new["status_id"]:
-        return True
-    return new["status_id"] in _leaving_codes() and old["source_updated_at"] != new["source_updated_at"]
+    """A new kedudukan, or a new departure date (:func:`departure`). A later ``updatedAt`` of an ASN
+    who had already left does not date their departure, so it changes nothing."""
+    return bool(old["status_id"] != new["status_id"] or old["left_on"] != departure(old, new))
+
+
+def departure(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> datetime | None:
+    """``left_on`` once ``new`` replaces ``old`` (None: a new ASN), as :func:`_apply_stage` writes it."""
+    if new["status_id"] not in _leaving_codes():
+        return None
+    if old is not None and old["status_id"] in _leaving_codes() and old["left_on"] is not None:
+        return old["left_on"]  # type: ignore[no-any-return]
+    return new["left_on"]  # type: ignore[no-any-return]
 
 
 @cache

@@ -377,7 +377,7 @@ def nips_in_text(value: Any) -> set[str]:
 def _registry_row(r: AsnRegistryEntry) -> dict[str, Any]:
     return _row(r, ("nip", "siasn_id", "name", "front_title", "back_title", "birth_date", "gender", "kind",
                     "instansi_id", "instansi_name", "kanreg_id", "status_id", "status_name", "position",
-                    "source_updated_at", "refreshed_at"))  # fmt: skip
+                    "source_updated_at", "left_on", "siasn_doubt", "refreshed_at"))  # fmt: skip
 
 
 def _staged_row(s: StagedRecord) -> dict[str, Any]:

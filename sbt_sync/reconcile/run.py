@@ -23,6 +23,7 @@ from sbt_sync.db.engine import Database, lock_product_writes
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.enforce.load import wib_day
+from sbt_sync.ingest.registry import registry_doubts
 from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned
 from sbt_sync.reconcile.golden.model import CaseDraft, GoldenCase, SourceRecord
 from sbt_sync.reconcile.golden.model import StewardDecision as DecisionDraft
@@ -86,7 +87,9 @@ def left_service(session: Session, nips: set[str]) -> dict[str, date]:
     """NIP -> the day its holder left service (registry kedudukan that means leaving)."""
     leaving = sorted(row.id for row in kedudukan() if row.meninggalkan_dinas)
     found: dict[str, date] = {}
-    columns = (AsnRegistryEntry.nip, AsnRegistryEntry.source_updated_at, AsnRegistryEntry.refreshed_at)
+    # ``left_on``, not the row's latest ``updatedAt``: a later edit of a retired ASN's row does not
+    # move their departure.
+    columns = (AsnRegistryEntry.nip, AsnRegistryEntry.left_on, AsnRegistryEntry.refreshed_at)
     for chunk in chunks(sorted(nips)):
         query = select(*columns).where(
             AsnRegistryEntry.nip.in_(chunk), AsnRegistryEntry.status_id.in_(leaving)
@@ -205,6 +208,7 @@ def reconcile_in_session(
     stats.corrections_applied = len(corrections.overrides) + len(corrections.persons)
     stats.corrections_reopened = corrections.reopened
     departures = left_service(session, {r.nip for r in records if r.nip})
+    doubts = registry_doubts(session, {r.nip for r in records if r.nip})
     current = _current_links(session, scope.case_ids)
     keys = {case_id: key for key, (case_id, _) in current.items()}
     entries = steward_entries(session, scope.case_ids, keys, scope.staged_ids)
@@ -217,6 +221,7 @@ def reconcile_in_session(
         drafts,
         as_of=as_of,
         left_service=departures,
+        registry_doubts=doubts,
         overrides=corrections.overrides,
         sanctions=entries,
     )

@@ -230,8 +230,11 @@ def test_case_change_kinds(changes: dict[str, Any], kinds: set[str]) -> None:
     assert case_change_kinds(before, registry_row(_item(RETIRES, "AHMAD FAUZI", **changes))) == kinds
 
 
-def test_a_new_date_of_leaving_is_a_kedudukan_change() -> None:
-    """The departure is dated by ``updatedAt``; a corrected date can move the unblock day."""
+def test_a_later_edit_of_a_retired_asn_is_no_kedudukan_change() -> None:
+    """The departure is dated by the version that first said the ASN left (``left_on``): a later
+    ``updatedAt`` of that row (SIASN edited the address) moves no unblock day and changes no case."""
     retired = _item(RETIRES, "AHMAD FAUZI", kedudukanPnsId="99", kedudukanPnsNama="Pensiun")
     redated = {**retired, "updatedAt": "2024-09-01T09:00:00+07:00"}
-    assert case_change_kinds(registry_row(retired), registry_row(redated)) == {"kedudukan"}
+    assert case_change_kinds(registry_row(retired), registry_row(redated)) == set()
+    active = _item(RETIRES, "AHMAD FAUZI")
+    assert case_change_kinds(registry_row(active), registry_row(redated)) == {"kedudukan"}

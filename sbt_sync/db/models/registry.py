@@ -40,4 +40,14 @@ class AsnRegistryEntry(Base):
     position: Mapped[str | None] = mapped_column(String(255))
     content_hash: Mapped[str] = mapped_column(String(64))
     source_updated_at: Mapped[datetime | None]
+    left_on: Mapped[datetime | None]
+    """When the ASN left service: the ``updatedAt`` of the first version that showed a leaving
+    kedudukan, kept while the code stays a leaving one (another leaving code included) and cleared
+    when the ASN is active again. Not ``source_updated_at``: SIASN editing a retired ASN's row later
+    (an address, a name) moves that, and would date the departure after the PPK deadline."""
+    siasn_doubt: Mapped[str | None] = mapped_column(String(64))
+    """Why SIASN cannot vouch for this row now (None: it can): ``not_found`` (the per-NIP lookup
+    answered 404: a NIP correction or a removal) or ``unknown_kedudukan:<code>`` (a version with a
+    kedudukan code we do not know was refused; the row keeps the previous one). The reconciliation
+    holds the ASN's cases while it is set; any readable version of the row clears it."""
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)

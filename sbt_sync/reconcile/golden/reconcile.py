@@ -87,6 +87,7 @@ def reconcile_case(
     *,
     as_of: date | None = None,
     left_service_on: date | None = None,
+    registry_doubt: str | None = None,
     sanctions: Sequence[StewardSanction] = (),
 ) -> GoldenCase:
     """One case's golden fields, conflicts (decisions applied), status at ``as_of`` and hold.
@@ -115,6 +116,7 @@ def reconcile_case(
         identity_disputes(case.records, case.nip),
         proven_somewhere=any(r.value("verification_result") == PROVEN for r in results),
         ended=has_ended(golden, as_of, left_service_on=left_service_on),
+        registry=() if registry_doubt is None else (registry_doubt,),
     )
     return GoldenCase(
         draft=case,
@@ -144,6 +146,7 @@ def reconcile(
     *,
     as_of: date | None = None,
     left_service: Mapping[str, date] | None = None,
+    registry_doubts: Mapping[str, str] | None = None,
     overrides: Iterable[LinkOverride] = (),
     sanctions: Iterable[StewardSanction] = (),
 ) -> GoldenResult:
@@ -151,6 +154,8 @@ def reconcile(
     corrections ``overrides`` applied (:func:`~sbt_sync.reconcile.golden.link.link`).
 
     ``left_service`` maps a NIP to the date its holder left service (registry kedudukan 66/77/88/99);
+    ``registry_doubts`` maps a NIP SIASN cannot vouch for now (a 404, an unknown kedudukan) to the
+    clause that holds its proven cases;
     ``as_of`` is the day statuses are derived for (None: everything known counts); ``sanctions`` are
     the stewards' sanction entries, each applied to the case it follows
     (:func:`~sbt_sync.reconcile.golden.sanctions.attach_entries`).
@@ -169,6 +174,7 @@ def reconcile(
             in_force,
             as_of=as_of,
             left_service_on=departures.get(draft.nip) if draft.nip else None,
+            registry_doubt=(registry_doubts or {}).get(draft.nip) if draft.nip else None,
             sanctions=entries.get(draft.case_key, ()),
         )
         for draft in drafts

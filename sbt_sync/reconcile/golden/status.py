@@ -117,12 +117,16 @@ def hold_reason(
     *,
     proven_somewhere: bool,
     ended: bool,
+    registry: Iterable[str] = (),
 ) -> str | None:
     """Why the case is held, or None when it is not.
 
     A case some source says is proven and that has not ended is held (never blocked, never escalated)
     while a critical conflict is open on it or the identity of any of its records is disputed: only
     such a case could otherwise block the wrong person. The reason names every conflict and record.
+    It is held too while SIASN cannot vouch for the ASN's registry row (``registry``: a NIP SIASN no
+    longer knows, an unknown kedudukan): who the ASN is, or whether they are still in service, is for a
+    steward to settle, not for a guess.
     """
     if not proven_somewhere or ended:
         return None
@@ -132,4 +136,5 @@ def hold_reason(
         if c.critical and c.status == ConflictStatus.OPEN
     ]
     parts += [f"identity disputed: {d}" for d in disputes]
+    parts += list(registry)
     return "; ".join(parts) or None
