@@ -1,9 +1,9 @@
 """Sync layer: ``sync/siasn_flags`` drains the outbox to SIASN; ``sync/siasn_readback`` compares
 SIASN's flags with the desired block state and records the drift.
 
-Each spends at most ``push.cycle_budget_seconds`` waiting on SIASN, with short inner retries
+Neither starts a SIASN call after ``push.cycle_budget_seconds``, and their client retries only blips
 (:data:`sbt_sync.push.client.CYCLE_RETRY`): a throttling or failing SIASN leaves rows pending (same
-keys) and NIPs unread for the next cycle, and the run goes on to letters and reports."""
+keys) and NIPs unread (read again next cycle) and the run goes on to letters and reports."""
 
 from collections.abc import Iterator
 from datetime import timedelta

@@ -104,10 +104,11 @@ class PushSettings(Strict):
     max_attempts: int = Field(8, ge=1)
     timeout_seconds: float = Field(30.0, gt=0)
     cycle_budget_seconds: float = Field(600.0, gt=0)
-    """The longest a cycle's push (``sync/siasn_flags``) and readback (``sync/siasn_readback``) each
-    wait on SIASN: past it no row or NIP is started, and rows not acknowledged stay pending, with their
-    keys, for the next cycle. A throttling or failing SIASN then delays only the push, not the steps after
-    it (letters, reports). ``sbt-sync push run`` has no budget."""
+    """How long a cycle's push (``sync/siasn_flags``) and its readback (``sync/siasn_readback``) each
+    go on calling SIASN: past it no row or NIP is started nor retried (a call under way ends with the
+    client's short retries), and rows not acknowledged stay pending, with their keys, for the next
+    cycle. A throttling or failing SIASN then delays only the push, not the steps after it (letters,
+    reports). ``sbt-sync push run`` has no budget."""
 
 
 class SiasnSettings(SiasnTokenRefs):

@@ -14,7 +14,8 @@ CYCLE_RETRY = replace(connections.SIASN_RETRY, max_retry_after=1.0)
 """SIASN's inner retries within a cycle's push and readback, whose time is budgeted
 (``push.cycle_budget_seconds``): a ``Retry-After`` longer than a blip ends them at once, so no call
 waits past the budget inside the client. The pusher's own loop then honours the wait, within the
-budget; a NIP the readback could not read is read next cycle."""
+budget; a NIP the readback could not read (counted ``failed``) stays due and is read next cycle, as it
+would after any failed read."""
 
 
 def siasn_push_client(settings: Settings, *, retry: RetryPolicy | None = None) -> SiasnClient:

@@ -79,6 +79,7 @@ def test_a_throttled_siasn_delays_only_the_push_and_the_next_cycle_delivers_ever
     assert "throttled" in flags["left_because"]
     readback = _metadata(throttled, "sync__siasn_readback")
     assert readback["in_sync"] == 0
+    assert readback["failed"] + readback["skipped"] == len(nips)  # none observed: all read next time
     assert ledger(siasn_sandbox)["keys"] == {}  # SIASN applied nothing
     rows = outbox_rows(migrated_database)
     assert sorted(r.nip for r in rows) == sorted(nips)
@@ -94,6 +95,7 @@ def test_a_throttled_siasn_delays_only_the_push_and_the_next_cycle_delivers_ever
     assert flags["acked"] == len(nips)
     assert flags["left_pending"] == 0
     assert flags["budget_exhausted"] is False
+    assert _metadata(healthy, "sync__siasn_readback")["in_sync"] == len(nips)
     assert {r.id: r.idempotency_key for r in outbox_rows(migrated_database)} == keys
     assert_siasn_matches(migrated_database, siasn_sandbox)  # each row applied exactly once
     assert all(ledger(siasn_sandbox)["blocks"][number]["status"] == "DIBLOKIR" for number in nips)
