@@ -26,18 +26,21 @@ DEAD_WORKER_SENSOR = "dead_run_workers"
 DEAD_WORKER_SENSOR_SECONDS = 60
 """How often STARTED runs are checked: a dead worker's run fails within about this long of the daemon
 coming back."""
+_LAUNCHED_WORKER = "Started process for run"
 
 
 def worker_pid(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
-    """The run worker's process id and when it reported it (epoch seconds), from the run's first engine
-    event carrying a ``pid`` ("Started process for run (pid: N)"); None when the run has none (it runs
-    in the caller's process, or the worker died before it wrote it)."""
+    """The run worker's process id and when it reported it (epoch seconds), from the engine event a
+    launched worker writes first ("Started process for run (pid: N)."); None when the run has none: it
+    was not launched (``execute_in_process``, ``dagster job execute``: the caller's process, perhaps on
+    another host) or the worker died before it wrote it. Both are left to run monitoring."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=20)
     for record in records.records:
         event = record.event_log_entry.dagster_event
-        data = event.engine_event_data if event is not None else None
-        pid = data.metadata.get("pid") if data is not None else None
-        text = getattr(pid, "value", None)
+        if event is None or not (event.message or "").startswith(_LAUNCHED_WORKER):
+            continue
+        data = event.engine_event_data
+        text = getattr(data.metadata.get("pid") if data is not None else None, "value", None)
         if isinstance(text, str) and text.isdigit():
             return int(text), record.event_log_entry.timestamp
     return None
