@@ -1,6 +1,7 @@
 """The daemon's automation, assembled: the schedules (:mod:`assets.schedule`), the source sensors
-(:mod:`assets.sensors_sources`) and the steward and push sensors (:mod:`assets.sensors_steward`), with
-the jobs they request. Freshness is a policy on the assets (:mod:`assets.freshness`), not a sensor.
+(:mod:`assets.sensors_sources`), the steward and push sensors (:mod:`assets.sensors_steward`), with
+the jobs they request, and the sensor that fails a run whose worker died (:mod:`assets.sensors_runs`).
+Freshness is a policy on the assets (:mod:`assets.freshness`), not a sensor.
 
 Every run that writes the product database carries ``DB_WRITE_TAGS``; the run queue in ``dagster.yaml``
 lets one such run execute at a time, so runs never overlap on the same tables. Sensors decide what to
@@ -31,6 +32,7 @@ from assets.keys import (
     source_job,
     validated_key,
 )
+from assets.sensors_runs import dead_run_worker_sensor
 from assets.sensors_sources import source_sensor
 from assets.sensors_steward import (
     downstream_after_failed_ingest_sensor,
@@ -64,7 +66,7 @@ def build_automation(
     cycle_job, cycle_schedule = schedule.full_cycle(settings)
     registry_jobs, registry_schedules = schedule.registry_refresh(settings, asset_keys)
     jobs = [cycle_job, *registry_jobs]
-    sensors: list[dg.SensorDefinition] = []
+    sensors: list[dg.SensorDefinition] = [dead_run_worker_sensor()]
     for name, source in sorted(settings.sources.items()):
         if not {raw_key(name), validated_key(name)} <= set(asset_keys):
             continue

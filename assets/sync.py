@@ -1,5 +1,9 @@
 """Sync layer: ``sync/siasn_flags`` drains the outbox to SIASN; ``sync/siasn_readback`` compares
-SIASN's flags with the desired block state and records the drift."""
+SIASN's flags with the desired block state and records the drift.
+
+Neither starts a SIASN call after ``push.cycle_budget_seconds``, and their client retries only blips
+(:data:`sbt_sync.push.client.CYCLE_RETRY`): a throttling or failing SIASN leaves rows pending (same
+keys) and NIPs unread (read again next cycle) and the run goes on to letters and reports."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,6 +14,7 @@ from pydantic import Field
 from assets.keys import BLOCK_STATE, SIASN_FLAGS, SIASN_READBACK
 from sbt_sync.pending import awaiting_approval
 from sbt_sync.push import Pusher, PushOptions, readback
+from sbt_sync.push.client import CYCLE_RETRY
 from sbt_sync.push.readback import DEFAULT_SWEEP
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 
@@ -26,25 +31,36 @@ def siasn_flags(
     connectors: ConnectorsResource,
     settings: SbtSettingsResource,
 ) -> dg.MaterializeResult:
-    """Block and unblock flags delivered to SIASN exactly once (outbox drain, idempotency keys)."""
+    """Block and unblock flags delivered to SIASN exactly once (outbox drain, idempotency keys), within
+    the cycle's push budget; rows left stay pending for the next run."""
     cfg = settings.get()
-    client = connectors.siasn()
+    client = connectors.siasn(retry=CYCLE_RETRY)
     try:
         # recover: rows a killed run left in flight go out again now, with their keys (SIASN replays).
-        report = Pusher(db.database, client, PushOptions.from_settings(cfg.push)).run(recover=True)
+        pusher = Pusher(db.database, client, PushOptions.from_settings(cfg.push))
+        report = pusher.run(recover=True, budget=cfg.push.cycle_budget_seconds)
     finally:
         client.close()
     with db.session() as session:
         waiting = awaiting_approval(session)
     context.log.info(
-        "SIASN push: sent %d, acked %d (replayed %d), parked %d, deferred %d, %d awaiting approval",
+        "SIASN push: sent %d, acked %d (replayed %d), parked %d, deferred %d, %d left pending, "
+        "%d awaiting approval",
         report.sent,
         report.acked,
         report.replayed,
         report.parked,
         report.deferred,
+        report.left_pending,
         waiting,
     )
+    if report.budget_exhausted:
+        context.log.warning(
+            "SIASN push stopped after its budget of %.0f s: %d row(s) left pending for the next cycle (%s)",
+            cfg.push.cycle_budget_seconds,
+            report.left_pending,
+            report.left_because,
+        )
     if report.aborted:
         raise dg.Failure(description=f"SIASN push stopped: {report.aborted}")
     return dg.MaterializeResult(
@@ -57,6 +73,11 @@ def siasn_flags(
             "deferred": report.deferred,
             "retries": report.retries,
             "recovered_in_flight": report.recovered,
+            "left_pending": report.left_pending,
+            "budget_exhausted": report.budget_exhausted,
+            "budget_seconds": cfg.push.cycle_budget_seconds,
+            "left_because": report.left_because,
+            "failure_reasons": dg.MetadataValue.json(report.failure_reasons),
             "awaiting_approval": waiting,
             "http_retries": dg.MetadataValue.json(report.http_retries),
             "parked_sample": dg.MetadataValue.json(report.parked_sample),
@@ -92,7 +113,7 @@ def siasn_readback(
     """SIASN's block flag of the NIPs due (changed, differing, or this cycle's share of a rotation that
     reads every NIP with a block state within ``sweep_hours``), compared with the desired one."""
     cfg = settings.get()
-    client = connectors.siasn()
+    client = connectors.siasn(retry=CYCLE_RETRY)
     try:
         report = readback(
             db.database,
@@ -102,12 +123,13 @@ def siasn_readback(
             queue_drift=config.queue_drift,
             run_id=context.run.run_id,
             sweep=None if config.full else timedelta(hours=config.sweep_hours),
+            budget=cfg.push.cycle_budget_seconds,
         )
     finally:
         client.close()
     context.log.info(
         "SIASN readback of %d of %d NIPs (%d changed, %d rotating): %d checked, %d in sync, %d pending, "
-        "%d drift, %d failed",
+        "%d drift, %d failed, %d left for the next cycle (budget spent)",
         report.changed + report.rotating,
         report.total,
         report.changed,
@@ -117,6 +139,7 @@ def siasn_readback(
         report.pending,
         report.drift,
         report.failed,
+        report.skipped,
     )
     yield dg.MaterializeResult(
         metadata={
@@ -131,6 +154,7 @@ def siasn_readback(
             "drift": report.drift,
             "unknown": report.unknown,
             "failed": report.failed,
+            "skipped": report.skipped,
             "queued": report.queued,
             "drift_sample": dg.MetadataValue.json(report.drift_sample),
         }

@@ -14,6 +14,7 @@ from pydantic import PrivateAttr
 from sqlalchemy.orm import Session
 
 from connectors.http import HttpClient, Paginator
+from connectors.retry import RetryPolicy
 from connectors.sftp import SftpReader
 from connectors.siasn import SiasnClient
 from sbt_sync.db.engine import Database
@@ -80,5 +81,6 @@ class ConnectorsResource(dg.ConfigurableResource):
     def sftp(self, source: str) -> SftpReader:
         return connections.sftp_reader(self.settings.get(), source)
 
-    def siasn(self) -> SiasnClient:
-        return connections.siasn_client(self.settings.get())
+    def siasn(self, *, retry: RetryPolicy | None = None) -> SiasnClient:
+        """The SIASN client; ``retry`` overrides its inner retries (a cycle's push bounds them)."""
+        return connections.siasn_client(self.settings.get(), retry=retry)

@@ -11,8 +11,10 @@ end twice changes nothing. Failure messages are kept without NIPs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -172,3 +174,51 @@ def recent(database: Database, *, limit: int = 20) -> list[LedgerRun]:
             )
             for row in rows
         ]
+
+
+def worker_gone(pid: int, *, started_by: float) -> bool:
+    """True when the run worker that was process ``pid`` of this host, running at ``started_by`` (epoch
+    seconds), is known to be gone: the host booted since, no such process runs, it is a zombie, or the
+    process of that id started well after ``started_by`` (the id went to another process). Unknown (no
+    ``/proc``, and a process of that id runs, or it is not ours to signal) counts as alive: run
+    monitoring's longest runtime decides."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not Path("/proc/self/stat").exists():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    boot = _boot_time()
+    if boot is not None and boot > started_by + _CLOCK_SLACK:
+        return True  # the machine restarted after the worker ran: every process of then is gone
+    try:
+        fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        state, ticks = fields[0], int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return not stat.exists()
+    if state in {"Z", "X"}:  # ended, not yet reaped by its parent
+        return True
+    if boot is None:
+        return False
+    started = boot + ticks / os.sysconf("SC_CLK_TCK")
+    return started > started_by + _CLOCK_SLACK
+
+
+_CLOCK_SLACK = 60.0
+"""Seconds by which a start time computed from ``/proc`` (boot time in whole seconds, moved by any step
+of the wall clock since boot) may differ from the event log's clock before it counts as later: a live
+worker is never taken for a gone one, and a restart or a reused id lies far beyond it."""
+
+
+def _boot_time() -> float | None:
+    """When this host booted (epoch seconds), from ``/proc/stat``."""
+    try:
+        for line in Path("/proc/stat").read_text(encoding="ascii").splitlines():
+            if line.startswith("btime "):
+                return float(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None

@@ -103,6 +103,12 @@ class PushSettings(Strict):
     rate_per_second: float = Field(10.0, gt=0)
     max_attempts: int = Field(8, ge=1)
     timeout_seconds: float = Field(30.0, gt=0)
+    cycle_budget_seconds: float = Field(600.0, gt=0)
+    """How long a cycle's push (``sync/siasn_flags``) and its readback (``sync/siasn_readback``) each
+    go on calling SIASN: past it no row or NIP is started nor retried (a call under way ends with the
+    client's short retries), and rows not acknowledged stay pending, with their keys, for the next
+    cycle. A throttling or failing SIASN then delays only the push, not the steps after it (letters,
+    reports). ``sbt-sync push run`` has no budget."""
 
 
 class SiasnSettings(SiasnTokenRefs):

@@ -47,6 +47,7 @@ EXPECTED_SCHEDULES = ["full_cycle_schedule", "registry_refresh_schedule", "reten
 EXPECTED_SENSORS = [
     "bawaslu_changes",
     "bkn_wasdal_changes",
+    "dead_run_workers",
     "downstream_after_failed_ingest",
     "due_pushes",
     "idis_changes",

@@ -1,12 +1,21 @@
 """The SIASN client the pusher uses: the one built by :mod:`sbt_sync.ingest.connections` (kept under
-this name for callers that import it from here)."""
+this name for callers that import it from here), and the inner retries of a cycle's push and readback."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from connectors.retry import RetryPolicy
 from connectors.siasn import SiasnClient
 from sbt_sync.ingest import connections
 from sbt_sync.settings import Settings
+
+CYCLE_RETRY = replace(connections.SIASN_RETRY, max_retry_after=1.0)
+"""SIASN's inner retries within a cycle's push and readback, whose time is budgeted
+(``push.cycle_budget_seconds``): a ``Retry-After`` longer than a blip ends them at once, so no call
+waits past the budget inside the client. The pusher's own loop then honours the wait, within the
+budget; a NIP the readback could not read (counted ``failed``) stays due and is read next cycle, as it
+would after any failed read."""
 
 
 def siasn_push_client(settings: Settings, *, retry: RetryPolicy | None = None) -> SiasnClient:

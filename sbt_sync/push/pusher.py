@@ -8,20 +8,27 @@ goes back to ``pending`` for a later run. SIASN's refusals (:class:`PermanentPus
 with SIASN's message. Refused credentials stop the run: nothing is parked for a problem of ours.
 Every outcome is committed as soon as it is known, so a crash loses at most the rows in flight, and
 those are re-sent with the same key.
+
+A run may have a time ``budget`` (a cycle's push: ``push.cycle_budget_seconds``): once it is spent no row
+is claimed or started and no retry begins; the rows a worker had not started go back untouched, and a
+row whose retries the budget cut short waits as ``pending`` for as long as SIASN last asked, so a
+throttling SIASN delays the push, not the rest of the cycle. Either way the row keeps its key.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.redact import mask_nip, mask_nips
-from connectors.retry import RetryPolicy, RetryStats, retrying
+from connectors.retry import RetryPolicy, RetryStats, reason_of, retrying
 from connectors.siasn import PermanentPushError, PushResult, SiasnApi, TransientPushError
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -33,6 +40,8 @@ from sbt_sync.settings import PushSettings
 from sbt_sync.states.outbox import PushAction
 
 log = logging.getLogger(__name__)
+
+_NOT_STARTED = "not sent: the run's time budget was spent"
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,29 @@ class PushReport:
     http_retries: dict[str, int] = field(default_factory=dict)
     """The SIASN client's own retries by reason (``server_error``, ``throttled``, ``token_refresh``...)."""
     aborted: str | None = None
+    budget_exhausted: bool = False
+    """The run's time budget ended it while rows were still due or being retried."""
+    left_pending: int = 0
+    """Rows still to deliver when the run ended (pending or in flight, due now or later)."""
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    """Why the rows this run did not deliver failed (``throttled``, ``server_error``...), by row."""
+    not_started: int = 0
+    """Rows claimed but given back unsent when the budget ended."""
     parked_sample: list[str] = field(default_factory=list)
     acked_sample: list[str] = field(default_factory=list)
 
+    @property
+    def left_because(self) -> str:
+        """Why rows are left, for people: the failures of this run's undelivered rows, commonest first
+        (``throttled: 8``), or the budget alone when no row failed."""
+        reasons = sorted(self.failure_reasons.items(), key=lambda item: (-item[1], item[0]))
+        text = ", ".join(f"{reason}: {count}" for reason, count in reasons)
+        if self.budget_exhausted:
+            return f"time budget spent ({text})" if text else "time budget spent"
+        return text
+
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "left_because": self.left_because}
 
 
 class Pusher:
@@ -109,6 +136,9 @@ class Pusher:
         self._opt = options or PushOptions()
         self._sleep = sleep
         self._limiter = RateLimiter(self._opt.rate_per_second, sleep=sleep)
+        self._deadline: float | None = None
+        self._reasons: Counter[str] = Counter()
+        self._reasons_lock = threading.Lock()
 
     def run(
         self,
@@ -116,13 +146,18 @@ class Pusher:
         recover: bool = False,
         limit: int | None = None,
         progress: Callable[[PushReport], None] | None = None,
+        budget: float | None = None,
     ) -> PushReport:
         """Send every due row (at most ``limit``); ``recover`` first takes over rows left in flight by
         a pusher that is gone (:mod:`sbt_sync.holders`): they are re-sent at once instead of after
         their lease, while a live pusher's rows stay with it. Returns the report; ``aborted`` says why a run
         stopped early (SIASN refused our credentials). ``progress`` sees the report after each row ends.
+        ``budget`` (seconds, None: none) ends the run early, rows left pending (module docstring); a
+        try already under way ends on its own (the SIASN client's short inner retries).
         """
         report = PushReport()
+        self._deadline = None if budget is None else time.monotonic() + budget
+        self._reasons = Counter()
         if recover:
             with self._db.session() as session:
                 report.recovered = queue.recover_in_flight(session, utcnow())
@@ -133,6 +168,8 @@ class Pusher:
         lease = timedelta(seconds=self._opt.lease_seconds)
 
         def claim(room: int) -> list[ClaimedRow]:
+            if self._spent():
+                return []
             with self._db.session() as session:
                 return queue.claim(session, limit=room, now=utcnow(), lease=lease)
 
@@ -158,10 +195,35 @@ class Pusher:
         stats = getattr(self._siasn, "stats", None)
         if isinstance(stats, RetryStats):
             report.http_retries = stats.snapshot()
+        with self._db.session() as session:
+            report.left_pending = queue.open_count(session)
+        report.budget_exhausted = self._spent() and report.left_pending > 0
+        report.failure_reasons = dict(self._reasons)
+        if report.budget_exhausted:
+            log.warning(
+                "push budget of %.0f s spent: %d row(s) left pending for the next run (%s)",
+                budget or 0,
+                report.left_pending,
+                report.left_because or "not reached",
+            )
         return report
 
+    def _count(self, failure: BaseException) -> None:
+        """Count why a row was not delivered (``throttled``...); workers call it concurrently."""
+        with self._reasons_lock:
+            self._reasons[reason_of(failure)] += 1
+
+    def _spent(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
+
     def _deliver(self, row: ClaimedRow) -> Delivery[PushResult]:
-        loop = retrying(self._opt.retry_policy(), retry_on=TransientPushError, sleep=self._sleep)
+        policy = self._opt.retry_policy()
+        if self._deadline is not None:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:  # the budget ended while the row waited for a worker: not sent
+                return Delivery(Outcome.DEFERRED, 0, message=_NOT_STARTED)
+            policy = replace(policy, deadline=remaining)
+        loop = retrying(policy, retry_on=TransientPushError, sleep=self._sleep)
         send = self._siasn.blokir if row.action == PushAction.BLOKIR else self._siasn.buka
         tries = 0
 
@@ -181,8 +243,10 @@ class Pusher:
         except AuthenticationError as exc:
             return Delivery(Outcome.ABORTED, tries, message=str(exc))
         except TransientPushError as exc:
+            self._count(exc.__cause__ or exc)
             return Delivery(Outcome.DEFERRED, tries, message=str(exc), retry_after=exc.retry_after)
         except ConnectorError as exc:  # e.g. an answer not shaped as the contract says
+            self._count(exc)
             return Delivery(Outcome.DEFERRED, tries, message=str(exc))
 
     def _record(self, row: ClaimedRow, outcome: Delivery[PushResult], report: PushReport) -> None:
@@ -212,8 +276,14 @@ class Pusher:
                 log.warning("parked %s: %s", label, mask_nips(outcome.message))
                 if len(report.parked_sample) < 10:
                     report.parked_sample.append(f"{label}: {mask_nips(outcome.message)}")
+            elif outcome.outcome == Outcome.DEFERRED and outcome.tries == 0:
+                queue.release(session, [row.id], now)  # never sent: due again at once, untouched
+                report.not_started += 1
             elif outcome.outcome == Outcome.DEFERRED:
-                retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, self._opt.defer_seconds))
+                # Cut short by the budget, the row honours SIASN's last Retry-After only: its retries
+                # did not run out, the next run tries again; otherwise it rests ``defer_seconds``.
+                rest = 0.0 if self._spent() else self._opt.defer_seconds
+                retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, rest))
                 queue.mark_deferred(
                     session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
                 )

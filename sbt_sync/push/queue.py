@@ -160,6 +160,13 @@ def mark_deferred(
     )
 
 
+def open_count(session: Session) -> int:
+    """Rows a pusher still has to deliver: pending (due now or later) or in flight. Rows awaiting a
+    steward's approval are not counted: no pusher may send them yet."""
+    query = select(func.count()).where(OutboxEntry.state.in_((_S.PENDING, _S.IN_FLIGHT)))
+    return int(session.scalar(query.select_from(OutboxEntry)) or 0)
+
+
 def release(session: Session, row_ids: Iterable[int], now: datetime) -> None:
     """Give claimed rows back untouched (the run stops before sending them)."""
     ids = list(row_ids)

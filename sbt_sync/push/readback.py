@@ -19,12 +19,17 @@ by the first readback after the NIP's last observation is ``sweep`` old, so with
 interval between two readbacks (one cycle); a change of ours that did not arrive is found by the next
 readback. ``sweep=None`` reads every NIP (``sbt-sync push readback``, and the asset with
 ``full: true``).
+
+A ``budget`` (a cycle's readback: ``push.cycle_budget_seconds``) stops starting reads once spent: the
+NIPs not read get no observation this time (``skipped``), so they stay due for the next readback (their
+change is still newer than their last observation; a rotating NIP stays among the oldest).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +51,8 @@ from sbt_sync.states.outbox import OPEN, OutboxState, PushAction
 
 log = logging.getLogger(__name__)
 
+
+_SKIPPED = "not read: the time budget was spent"
 
 DEFAULT_SWEEP = timedelta(hours=24)
 """Every NIP with a block state is read at least this often by the daemon's readback."""
@@ -69,6 +76,8 @@ class ReadbackReport:
     """Read because their flag or push changed since their last observation, or it differed."""
     rotating: int = 0
     """Read as the rotating slice, or because they were not observed within the sweep."""
+    skipped: int = 0
+    """Due, but not read: the time budget was spent first (read next time)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -85,10 +94,13 @@ def readback(
     run_id: str | None = None,
     sweep: timedelta | None = None,
     now: datetime | None = None,
+    budget: float | None = None,
 ) -> ReadbackReport:
     """Read SIASN's flag of ``nips`` (default: every NIP with a block state; with ``sweep``, only those
-    due, see the module's docstring) and record the comparison."""
+    due, see the module's docstring) and record the comparison; no read starts after ``budget``
+    seconds (None: no limit)."""
     report = ReadbackReport()
+    deadline = None if budget is None else time.monotonic() + budget
     # Observations carry the instant before the reads: a change of ours during them is read next time.
     started = now or utcnow()
     with database.session() as session:
@@ -108,6 +120,8 @@ def readback(
     limiter = RateLimiter(rate_per_second)
 
     def read(nip: str) -> tuple[str, BlockStatus | None, str | None]:
+        if deadline is not None and time.monotonic() >= deadline:
+            return nip, None, _SKIPPED
         limiter.acquire()
         try:
             return nip, siasn.status(nip), None
@@ -126,6 +140,9 @@ def readback(
             )
         )
         for nip, status, error in answers:
+            if error is _SKIPPED:
+                report.skipped += 1
+                continue
             if error is not None:
                 report.failed += 1
                 log.warning("readback of NIP %s failed: %s", mask_nip(nip), error)
