@@ -263,6 +263,9 @@ def record_recipients(
         if known.get(address, {}).get("state") != SENT:  # an acceptance is never undone
             known[address] = {"state": fate, "answer": answer, "at": now.isoformat()}
     row.deliveries = known
+    # The server's answer to the transaction is on record: a run taking the row over later re-sends
+    # nothing it holds, so the end of this data is no longer in doubt.
+    row.data_sent_at = None
     if row.sent_at is None and any(fate == SENT for fate, _ in fates.values()):
         row.sent_at = now
 
