@@ -156,6 +156,9 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         echo_counts(st["outbox"])
         for row in st["parked"]:
             typer.echo(f"parked  #{row['id']} {row['letter']}: {row['answer']}")
+            if row["delivered"]:  # parked for some PICs only: the PPK has the letter already
+                typer.echo(f"        has the letter: {', '.join(row['delivered'])}")
+                typer.echo(f"        does not: {', '.join(row['refused']) or '-'}")
 
     with_database(ctx, work)
 

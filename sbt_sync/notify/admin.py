@@ -15,7 +15,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import SENT, pic_addresses, pic_instansi_name
+from sbt_sync.notify.queue import REFUSED, SENT, pic_addresses, pic_instansi_name
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
 from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
@@ -205,14 +205,33 @@ def mail_status(session: Session) -> dict[str, Any]:
     """Outbox rows per state, and the parked ones with the server's answer."""
     states = Counter(session.scalars(select(NotificationOutboxEntry.state)))
     parked = session.execute(
-        select(NotificationOutboxEntry.id, Letter.number, NotificationOutboxEntry.server_answer)
+        select(
+            NotificationOutboxEntry.id,
+            Letter.number,
+            NotificationOutboxEntry.server_answer,
+            NotificationOutboxEntry.deliveries,
+        )
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
         .where(NotificationOutboxEntry.state == MailState.PARKED)
         .order_by(NotificationOutboxEntry.id)
     ).all()
     return {
         "outbox": {state.value: states.get(state.value, 0) for state in MailState},
-        "parked": [{"id": i, "letter": n, "answer": a} for i, n, a in parked],
+        "parked": [
+            {
+                "id": i,
+                "letter": n,
+                "answer": a,
+                # A row parked for one PIC while the others have the letter: who has it, who does not.
+                "delivered": sorted(r for r, fate in (d or {}).items() if fate.get("state") == SENT),
+                "refused": {
+                    r: fate.get("answer", "")
+                    for r, fate in sorted((d or {}).items())
+                    if fate.get("state") == REFUSED
+                },
+            }
+            for i, n, a, d in parked
+        ],
     }
 
 
