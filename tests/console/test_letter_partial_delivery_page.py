@@ -67,6 +67,8 @@ def test_a_letter_parked_for_one_pic_says_per_pic_who_has_it_and_who_was_refused
     assert "ditolak" in refused and "550 5.1.1 No such user" in refused
     # Not "failed": the PPK has the letter through its other PIC.
     assert "sebagian PIC sudah menerima" in page
+    listed = world.login("steward").get("/letters").text
+    assert "sebagian PIC sudah menerima" in listed  # the list does not call it failed either
     english = world.login("steward").get(f"/letters/{letter_id}?lang=en").text
     assert "has the letter" in _item(english, HAS)
 
