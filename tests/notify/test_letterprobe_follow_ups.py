@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -15,6 +16,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter
 from sbt_sync.instants import wib_day
+from sbt_sync.letters import draft
 from sbt_sync.notify import Notifier, SmtpConfig, SmtpSender
 from sbt_sync.reports.compliance import build_compliance
 from sbt_sync.settings import NotifySettings
@@ -72,3 +74,32 @@ def test_two_follow_ups_on_one_day_are_numbered_in_sequence_and_each_case_warned
     (row,) = report.rows
     assert row.steps["peringatan_dini"] == 3  # three cases, each warned once
     assert row.letters["peringatan_dini"] == {first, second, "0003/B-AK.02.02/SD/F/2024"}
+
+
+class Killed(BaseException):
+    """The drafting process dies here."""
+
+
+def test_a_drafter_killed_while_numbering_a_follow_up_leaves_no_gap_and_the_next_run_writes_it(
+    migrated_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_pics(migrated_database, "ID-Sampang", "pic@sampang.go.id")
+    add_person_and_case(migrated_database, 1, date(2024, 12, 3))
+    enforce_and_draft(migrated_database, SETTINGS, DAY)
+    add_person_and_case(migrated_database, 2, date(2024, 12, 1))
+
+    real = draft.html_to_pdf  # type: ignore[attr-defined]  # patched where drafting looks it up
+
+    def dying(*args: Any, **kwargs: Any) -> bytes:
+        raise Killed("rendering the follow-up, its number taken")
+
+    monkeypatch.setattr(draft, "html_to_pdf", dying)
+    with pytest.raises(Killed):
+        enforce_and_draft(migrated_database, SETTINGS, DAY)
+    monkeypatch.setattr(draft, "html_to_pdf", real)
+    rerun = enforce_and_draft(migrated_database, SETTINGS, DAY)
+
+    assert rerun["numbers"] == ["0002/B-AK.02.02/SD/F/2024"]
+    with migrated_database.session() as session:
+        stored = [(x.seq, x.part) for x in session.scalars(select(Letter).order_by(Letter.id))]
+    assert stored == [(1, 1), (2, 2)]
