@@ -281,11 +281,12 @@ def mark_data_sent(session: Session, row_id: int, now: datetime) -> None:
 
 def count_ambiguous(session: Session, row_id: int, count: int) -> None:
     """``count`` attempts lost the connection after the end of the data: the row is (or will be) sent
-    again although the server may hold it."""
+    again although the server may hold it. Counted at once, so the count survives a crash after the
+    retry's answer is recorded; that end of data is then accounted for (``data_sent_at`` cleared)."""
     session.execute(
         update(NotificationOutboxEntry)
         .where(NotificationOutboxEntry.id == row_id)
-        .values(ambiguous_resends=NotificationOutboxEntry.ambiguous_resends + count)
+        .values(ambiguous_resends=NotificationOutboxEntry.ambiguous_resends + count, data_sent_at=None)
     )
 
 

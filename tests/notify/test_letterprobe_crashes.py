@@ -19,7 +19,7 @@ from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender, queu
 from sbt_sync.settings import NotifySettings
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics, outbox, queue_letters
-from tests.notify.mailserver import MailServer
+from tests.notify.mailserver import DROP, MailServer
 
 pytestmark = pytest.mark.integration
 
@@ -157,3 +157,29 @@ def test_killed_between_the_acceptance_and_its_record_the_same_message_goes_agai
     assert set(copies) == {(row.message_id, OK), (row.message_id, SLOW)}  # one Message-ID, both PICs
     assert all(n <= 1 + row.ambiguous_resends for n in copies.values())
     assert (row.state, row.ambiguous_resends) == ("sent", 1)
+
+
+def test_a_copy_the_server_may_hold_stays_counted_when_the_retry_is_accepted_and_the_notifier_dies(
+    migrated_database: Database,
+    mail_server: MailServer,
+    smtp_config: SmtpConfig,
+    notify_settings: NotifySettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The server accepts the first copy but the connection drops before its 250: the retry sends the
+    # same message again and is accepted; the notifier dies before marking the row sent.
+    mail_server.handler.data_replies = [DROP]
+    add_pics(migrated_database, "A1", OK, SLOW)
+    queue_letters(migrated_database, 1)
+    die_in(monkeypatch, "mark_sent")
+    with pytest.raises(Killed):
+        drain(migrated_database, smtp_config, notify_settings)
+    monkeypatch.undo()
+    holder_killed(migrated_database)
+
+    drain(migrated_database, smtp_config, notify_settings, recover=True)
+
+    (row,) = outbox(migrated_database)
+    copies = deliveries(mail_server)
+    assert copies == {(row.message_id, OK): 2, (row.message_id, SLOW): 2}
+    assert row.state == "sent" and row.ambiguous_resends == 1  # the second copy is on record
