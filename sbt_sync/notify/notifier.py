@@ -228,8 +228,12 @@ class Notifier:
                 if getattr(exc, "ambiguous", False):
                     ambiguous += 1
                     self._count_ambiguous(row.id)
+                # Every recipient refused or deferred at RCPT TO: the steward sees each one's answer.
+                fates = {r: (queue.DEFERRED, a) for r, a in getattr(exc, "deferred", {}).items()}
+                fates |= {r: (queue.REFUSED, a) for r, a in exc.refused.items()}
+                if fates:
+                    self._record_recipients(row.id, fates)
                 if exc.refused:
-                    self._record_recipients(row.id, {r: (queue.REFUSED, a) for r, a in exc.refused.items()})
                     refused.update(exc.refused)
                     pending = tuple(r for r in pending if r not in exc.refused)
                 raise

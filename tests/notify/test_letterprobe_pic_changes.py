@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from sbt_sync.db.engine import Database
+from sbt_sync.letters.queries import letter_detail
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
 from sbt_sync.notify.admin import add_pic, mail_status, remove_pic, retry_mail
 from sbt_sync.settings import NotifySettings
@@ -68,6 +69,10 @@ def test_every_pic_deferred_then_accepted_gets_the_letter_once(
     first = drain(migrated_database, smtp_config, notify_settings)
     (row,) = outbox(migrated_database)
     assert (first.deferred, row.state, row.sent_at) == (1, "pending", None)
+    with migrated_database.session() as session:  # what the steward's letter page lists per PIC
+        detail = letter_detail(session, row.letter_id)
+    assert detail is not None
+    assert detail["letter"].fates == ((OK, "deferred", busy), (SLOW, "deferred", busy))
 
     mail_server.handler.refuse_rcpt = {}
     drain(migrated_database, smtp_config, notify_settings)
