@@ -139,6 +139,12 @@ def _planned_lines(row: dict[str, Any]) -> list[str]:
         f"  #{row['id']} {row['letter']} {row['step']} to {row['instansi_id']} "
         f"({row['cases']} case(s)) -> {', '.join(row['recipients'])}{held}",
         f"      Message-ID {row['message_id']}; Subject: {row['subject']}",
+        *(
+            [f"      already has it: {', '.join(row['already_delivered'])}"]
+            if row["already_delivered"]
+            else []
+        ),
+        *([f"      refused (a steward retries): {', '.join(row['refused'])}"] if row["refused"] else []),
     ]
 
 

@@ -171,7 +171,8 @@ def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str
 
 def planned_mail(session: Session) -> list[dict[str, Any]]:
     """Every letter a run would send now or after review (held, pending, sending), oldest first, with
-    the PICs it would go to (those whose server already accepted it are listed apart: not sent again)."""
+    the PICs it would go to (those whose server already accepted it, and those refused permanently,
+    are listed apart: neither is sent it by the next run)."""
     rows = session.execute(
         select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
@@ -187,10 +188,17 @@ def planned_mail(session: Session) -> list[dict[str, Any]]:
             "instansi_id": instansi_id,
             "cases": cases,
             "recipients": [
-                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") != SENT
+                r
+                for r in row.recipients
+                if (row.deliveries or {}).get(r, {}).get("state") not in (SENT, REFUSED)
             ],
             "already_delivered": [
                 r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == SENT
+            ],
+            # Refused permanently: not sent again until a steward's retry (the row parks once the
+            # others have it).
+            "refused": [
+                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == REFUSED
             ],
             "message_id": row.message_id,
             "subject": row.subject,

@@ -10,7 +10,7 @@ import pytest
 from sbt_sync.db.engine import Database
 from sbt_sync.letters.queries import letter_detail
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
-from sbt_sync.notify.admin import add_pic, mail_status, remove_pic, retry_mail
+from sbt_sync.notify.admin import add_pic, mail_status, planned_mail, remove_pic, retry_mail
 from sbt_sync.settings import NotifySettings
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics, outbox, queue_letters
@@ -108,3 +108,25 @@ def test_a_pic_replaced_while_the_letter_waits_for_him_is_not_sent_it_and_his_su
     (row,) = outbox(migrated_database)
     assert row.state == "sent"
     assert deliveries(mail_server) == Counter({OK: 1, NEW: 1})
+
+
+def test_a_dry_run_does_not_list_a_refused_pic_among_those_the_letter_will_go_to(
+    migrated_database: Database,
+    mail_server: MailServer,
+    smtp_config: SmtpConfig,
+    notify_settings: NotifySettings,
+) -> None:
+    gone = "lama@kab-a1.go.id"
+    mail_server.handler.refuse_rcpt = {gone: "550 5.1.1 No such user", SLOW: "451 4.3.0 Try again later"}
+    add_pics(migrated_database, "A1", OK, SLOW, gone)
+    queue_letters(migrated_database, 1)
+    drain(migrated_database, smtp_config, notify_settings)  # OK has it, SLOW deferred, gone refused
+
+    with migrated_database.session() as session:
+        (planned,) = planned_mail(session)
+    mail_server.handler.refuse_rcpt = {gone: "550 5.1.1 No such user"}
+    drain(migrated_database, smtp_config, notify_settings)
+
+    # What the dry run said the next run would send is what it sent.
+    assert planned["recipients"] == [SLOW] == sorted(set(deliveries(mail_server)) - {OK})
+    assert (planned["already_delivered"], planned["refused"]) == ([OK], [gone])
