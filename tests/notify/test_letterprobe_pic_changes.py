@@ -15,6 +15,7 @@ from sbt_sync.settings import NotifySettings
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics, outbox, queue_letters
 from tests.notify.mailserver import MailServer
+from tests.notify.test_cli import cli_env, run  # noqa: F401  # the CLI against this database
 
 pytestmark = pytest.mark.integration
 
@@ -130,3 +131,20 @@ def test_a_dry_run_does_not_list_a_refused_pic_among_those_the_letter_will_go_to
     # What the dry run said the next run would send is what it sent.
     assert planned["recipients"] == [SLOW] == sorted(set(deliveries(mail_server)) - {OK})
     assert (planned["already_delivered"], planned["refused"]) == ([OK], [gone])
+
+
+def test_notify_status_says_who_has_a_letter_parked_for_one_pic(
+    migrated_database: Database,
+    mail_server: MailServer,
+    smtp_config: SmtpConfig,
+    notify_settings: NotifySettings,
+    cli_env: dict[str, str],  # noqa: F811
+) -> None:
+    gone = "lama@kab-a1.go.id"
+    mail_server.handler.refuse_rcpt = {gone: "550 5.1.1 No such user"}
+    add_pics(migrated_database, "A1", OK, gone)
+    queue_letters(migrated_database, 1)
+    drain(migrated_database, smtp_config, notify_settings)
+
+    shown = run(cli_env, "notify", "status")
+    assert f"has the letter: {OK}" in shown and f"does not: {gone}" in shown
