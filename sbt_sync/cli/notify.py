@@ -139,6 +139,12 @@ def _planned_lines(row: dict[str, Any]) -> list[str]:
         f"  #{row['id']} {row['letter']} {row['step']} to {row['instansi_id']} "
         f"({row['cases']} case(s)) -> {', '.join(row['recipients'])}{held}",
         f"      Message-ID {row['message_id']}; Subject: {row['subject']}",
+        *(
+            [f"      already has it: {', '.join(row['already_delivered'])}"]
+            if row["already_delivered"]
+            else []
+        ),
+        *([f"      refused (a steward retries): {', '.join(row['refused'])}"] if row["refused"] else []),
     ]
 
 
@@ -156,6 +162,9 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         echo_counts(st["outbox"])
         for row in st["parked"]:
             typer.echo(f"parked  #{row['id']} {row['letter']}: {row['answer']}")
+            if row["delivered"]:  # parked for some PICs only: the PPK has the letter already
+                typer.echo(f"        has the letter: {', '.join(row['delivered'])}")
+                typer.echo(f"        does not: {', '.join(row['refused']) or '-'}")
 
     with_database(ctx, work)
 

@@ -682,6 +682,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "letters.state.sending": ("sedang dikirim", "sending"),
     "letters.state.sent": ("terkirim", "sent"),
     "letters.state.parked": ("gagal, menunggu steward", "refused, waiting for a steward"),
+    "letters.state.parked_partial": (
+        "sebagian PIC sudah menerima; yang lain ditolak, menunggu steward",
+        "some PICs have it; the others were refused, waiting for a steward",
+    ),
+    "letters.fate.sent": ("sudah menerima surat", "has the letter"),
+    "letters.fate.refused": ("ditolak server surelnya", "refused by their mail server"),
+    "letters.fate.deferred": (
+        "ditunda server surelnya, akan dikirim ulang",
+        "deferred by their mail server, will be sent again",
+    ),
+    "letters.fate.waiting": ("belum dikirim", "not sent yet"),
     "letters.step": ("Langkah", "Step"),
     "letters.step.peringatan_dini": ("Peringatan dini", "Early warning"),
     "letters.step.peringatan": ("Peringatan", "Peringatan (warning)"),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.letters.query import case_letters
+from sbt_sync.notify.queue import SENT
 from schemas.nip import mask_nip
 
 
@@ -47,6 +48,10 @@ class LetterRow:
     attempts: int
     server_answer: str | None
     sent_at: datetime | None
+    fates: tuple[tuple[str, str, str], ...] = ()
+    """Per PIC (address, fate, the server's words): ``sent`` (has the letter), ``refused``,
+    ``deferred`` (tried again later) or ``waiting`` (not sent yet); a PIC removed since it received the
+    letter is listed too."""
 
 
 def _base() -> Select[tuple[Letter, NotificationOutboxEntry]]:
@@ -72,6 +77,18 @@ def _row(letter: Letter, mail: NotificationOutboxEntry | None) -> LetterRow:
         attempts=mail.attempts if mail is not None else 0,
         server_answer=mail.server_answer if mail is not None else None,
         sent_at=mail.sent_at if mail is not None else None,
+        fates=_fates(mail) if mail is not None else (),
+    )
+
+
+def _fates(mail: NotificationOutboxEntry) -> tuple[tuple[str, str, str], ...]:
+    """What became of the letter for each PIC (see :attr:`LetterRow.fates`)."""
+    known = mail.deliveries or {}
+    addresses = list(mail.recipients or ())
+    addresses += [a for a, fate in known.items() if a not in addresses and fate.get("state") == SENT]
+    return tuple(
+        (a, known.get(a, {}).get("state") or "waiting", known.get(a, {}).get("answer") or "")
+        for a in addresses
     )
 
 

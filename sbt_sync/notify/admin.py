@@ -15,7 +15,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import SENT, pic_addresses, pic_instansi_name
+from sbt_sync.notify.queue import REFUSED, SENT, pic_addresses, pic_instansi_name
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
 from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
@@ -171,7 +171,8 @@ def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str
 
 def planned_mail(session: Session) -> list[dict[str, Any]]:
     """Every letter a run would send now or after review (held, pending, sending), oldest first, with
-    the PICs it would go to (those whose server already accepted it are listed apart: not sent again)."""
+    the PICs it would go to (those whose server already accepted it, and those refused permanently,
+    are listed apart: neither is sent it by the next run)."""
     rows = session.execute(
         select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
@@ -187,10 +188,17 @@ def planned_mail(session: Session) -> list[dict[str, Any]]:
             "instansi_id": instansi_id,
             "cases": cases,
             "recipients": [
-                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") != SENT
+                r
+                for r in row.recipients
+                if (row.deliveries or {}).get(r, {}).get("state") not in (SENT, REFUSED)
             ],
             "already_delivered": [
                 r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == SENT
+            ],
+            # Refused permanently: not sent again until a steward's retry (the row parks once the
+            # others have it).
+            "refused": [
+                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == REFUSED
             ],
             "message_id": row.message_id,
             "subject": row.subject,
@@ -205,14 +213,33 @@ def mail_status(session: Session) -> dict[str, Any]:
     """Outbox rows per state, and the parked ones with the server's answer."""
     states = Counter(session.scalars(select(NotificationOutboxEntry.state)))
     parked = session.execute(
-        select(NotificationOutboxEntry.id, Letter.number, NotificationOutboxEntry.server_answer)
+        select(
+            NotificationOutboxEntry.id,
+            Letter.number,
+            NotificationOutboxEntry.server_answer,
+            NotificationOutboxEntry.deliveries,
+        )
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
         .where(NotificationOutboxEntry.state == MailState.PARKED)
         .order_by(NotificationOutboxEntry.id)
     ).all()
     return {
         "outbox": {state.value: states.get(state.value, 0) for state in MailState},
-        "parked": [{"id": i, "letter": n, "answer": a} for i, n, a in parked],
+        "parked": [
+            {
+                "id": i,
+                "letter": n,
+                "answer": a,
+                # A row parked for one PIC while the others have the letter: who has it, who does not.
+                "delivered": sorted(r for r, fate in (d or {}).items() if fate.get("state") == SENT),
+                "refused": {
+                    r: fate.get("answer", "")
+                    for r, fate in sorted((d or {}).items())
+                    if fate.get("state") == REFUSED
+                },
+            }
+            for i, n, a, d in parked
+        ],
     }
 
 

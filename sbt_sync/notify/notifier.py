@@ -180,6 +180,10 @@ class Notifier:
         with self._db.session() as session:
             queue.record_recipients(session, row_id, fates, utcnow())
 
+    def _count_ambiguous(self, row_id: int) -> None:
+        with self._db.session() as session:
+            queue.count_ambiguous(session, row_id, 1)
+
     def _mark_data_sent(self, row_id: int) -> None:
         with self._db.session() as session:
             queue.mark_data_sent(session, row_id, utcnow())
@@ -221,9 +225,15 @@ class Notifier:
                     before_end=lambda: self._mark_data_sent(row.id),
                 )
             except (TransientMailError, PermanentMailError) as exc:
-                ambiguous += int(getattr(exc, "ambiguous", False))
+                if getattr(exc, "ambiguous", False):
+                    ambiguous += 1
+                    self._count_ambiguous(row.id)
+                # Every recipient refused or deferred at RCPT TO: the steward sees each one's answer.
+                fates = {r: (queue.DEFERRED, a) for r, a in getattr(exc, "deferred", {}).items()}
+                fates |= {r: (queue.REFUSED, a) for r, a in exc.refused.items()}
+                if fates:
+                    self._record_recipients(row.id, fates)
                 if exc.refused:
-                    self._record_recipients(row.id, {r: (queue.REFUSED, a) for r, a in exc.refused.items()})
                     refused.update(exc.refused)
                     pending = tuple(r for r in pending if r not in exc.refused)
                 raise
@@ -263,9 +273,7 @@ class Notifier:
         label = f"outbox {row.id} (letter {row.letter_id}, {row.message_id})"
         report.ambiguous_resends += outcome.ambiguous
         now = utcnow()
-        with self._db.session() as session:
-            if outcome.ambiguous:
-                queue.count_ambiguous(session, row.id, outcome.ambiguous)
+        with self._db.session() as session:  # ambiguous re-sends are on the row already
             if outcome.outcome == Outcome.DONE:
                 answer = outcome.answer or ""
                 queue.mark_sent(session, row.id, answer=answer, now=now, extra_attempts=extra)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import Case
@@ -137,6 +137,15 @@ def letter_stopper(session: Session, letter_id: int) -> str | None:
     return None
 
 
+def _write_first(session: Session) -> None:
+    """On SQLite, take the database's write lock before a read that a write follows. A transaction that
+    reads and then writes fails at once ('database is locked', no busy wait) when another notifier
+    wrote in between; taking the lock first makes it wait its turn (the busy timeout) instead. On
+    PostgreSQL the row locks and conditional updates already serialise notifiers."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE notification_outbox SET id = id WHERE 0"))
+
+
 def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelta) -> bool:
     """Confirm, just before sending, that this notifier still holds ``row`` (nobody claimed it since:
     same state, holder and attempts) and renew its lease; False when another notifier took it over,
@@ -162,6 +171,7 @@ def recover_sending(session: Session, now: datetime) -> int:
     is still sending is left to it, even past its lease (a slow server): taking it over would send the
     PPK a second copy. Only a holder this host cannot see (another host's) is judged by its lease."""
     box = NotificationOutboxEntry
+    _write_first(session)
     rows = session.execute(
         select(box.id, box.claimed_by, box.next_attempt_at).where(
             box.state.in_(moving_to(MailState.PENDING, MailState.SENDING))
@@ -195,6 +205,7 @@ def claim(
     another live process on this host still holds it is left to that process (it may be sending it
     now, to a slow server); :func:`retake` keeps a holder from sending a row claimed from it."""
     due_by = due_by or now
+    _write_first(session)
     box = NotificationOutboxEntry
     claimable = moving_to(MailState.SENDING, MailState.PENDING, MailState.SENDING)
     due = and_(box.state.in_(claimable), box.next_attempt_at <= due_by)
@@ -255,6 +266,7 @@ def record_recipients(
     """Keep what the server answered for each recipient (``fates``: address -> (fate, answer)), at
     once: a PIC whose server accepted the letter is never sent it again, even after a crash. The
     first acceptance is the moment the PPK has the letter (``sent_at``)."""
+    _write_first(session)
     row = session.get(NotificationOutboxEntry, row_id, with_for_update=True)
     if row is None or not fates:
         return
@@ -263,6 +275,9 @@ def record_recipients(
         if known.get(address, {}).get("state") != SENT:  # an acceptance is never undone
             known[address] = {"state": fate, "answer": answer, "at": now.isoformat()}
     row.deliveries = known
+    # The server's answer to the transaction is on record: a run taking the row over later re-sends
+    # nothing it holds, so the end of this data is no longer in doubt.
+    row.data_sent_at = None
     if row.sent_at is None and any(fate == SENT for fate, _ in fates.values()):
         row.sent_at = now
 
@@ -278,11 +293,12 @@ def mark_data_sent(session: Session, row_id: int, now: datetime) -> None:
 
 def count_ambiguous(session: Session, row_id: int, count: int) -> None:
     """``count`` attempts lost the connection after the end of the data: the row is (or will be) sent
-    again although the server may hold it."""
+    again although the server may hold it. Counted at once, so the count survives a crash after the
+    retry's answer is recorded; that end of data is then accounted for (``data_sent_at`` cleared)."""
     session.execute(
         update(NotificationOutboxEntry)
         .where(NotificationOutboxEntry.id == row_id)
-        .values(ambiguous_resends=NotificationOutboxEntry.ambiguous_resends + count)
+        .values(ambiguous_resends=NotificationOutboxEntry.ambiguous_resends + count, data_sent_at=None)
     )
 
 

@@ -32,15 +32,22 @@ class TransientMailError(MailError):
 
     ``ambiguous``: the connection was lost after the end of the data was sent, so the server may
     have accepted the message (a re-send may deliver it twice, with the same Message-ID).
-    ``refused``: recipients the server refused permanently (5xx) while deferring the others.
+    ``refused``: recipients the server refused permanently (5xx) while deferring the others;
+    ``deferred``: the recipients it deferred (4xx at RCPT TO), with its words.
     """
 
     def __init__(
-        self, message: str, *, ambiguous: bool = False, refused: dict[str, str] | None = None
+        self,
+        message: str,
+        *,
+        ambiguous: bool = False,
+        refused: dict[str, str] | None = None,
+        deferred: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.ambiguous = ambiguous
         self.refused = refused or {}
+        self.deferred = deferred or {}
 
 
 class PermanentMailError(MailError):
@@ -210,7 +217,9 @@ class SmtpSender:
             conn.rset()
             answers = "; ".join(f"{r}: {a}" for r, a in {**refused, **deferred}.items())
             if deferred:
-                raise TransientMailError(f"recipient(s) deferred: {answers}", refused=refused)
+                raise TransientMailError(
+                    f"recipient(s) deferred: {answers}", refused=refused, deferred=deferred
+                )
             raise PermanentMailError(f"every recipient refused: {answers}", refused=refused)
         code, reply = conn.docmd("DATA")
         if code != 354:
