@@ -76,6 +76,7 @@ def _staging_metadata(result: StagingResult) -> dict[str, Any]:
         "stale": result.stale,
         "withdrawn": result.withdrawn,
         "quarantined_rows": result.quarantined_rows,
+        "nips_rejected": result.nips_rejected,
         "quarantine_ratio": round(result.quarantine_ratio, 4),
         "quarantine_sample": dg.MetadataValue.json(result.sample),
         "failures_by_check": dg.MetadataValue.json(dict(result.failures_by_check)),

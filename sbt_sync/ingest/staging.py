@@ -58,6 +58,9 @@ class StagingResult:
     withdrawn: int = 0
     quarantined_rows: int = 0
     quarantined_records: int = 0
+    nips_rejected: int = 0
+    """Rows staged without the NIP they were written with (float-mangled, impossible): their quarantine
+    entry names the NIP, and identity resolution looks for the ASN by name."""
     unknown_columns: set[str] = field(default_factory=set)
     missing_columns: set[str] = field(default_factory=set)
     failures_by_check: Counter[str] = field(default_factory=Counter)
@@ -106,6 +109,7 @@ _COUNTS = (
     "withdrawn",
     "quarantined_rows",
     "quarantined_records",
+    "nips_rejected",
 )
 
 
@@ -243,12 +247,15 @@ def stage_chunk(
     quarantine: list[dict[str, Any]] = []
     for failure in outcome.failures:
         raw = by_id[failure.ref]
-        failed_items.setdefault(raw.id, set()).add(failure.item_no)
+        if failure.staged:
+            result.nips_rejected += 1  # the row itself was staged (without its NIP)
+        else:
+            failed_items.setdefault(raw.id, set()).add(failure.item_no)
         quarantine.append(_quarantine_row(source, raw, failure))
         result.failures_by_check[failure.check] += 1
         if len(result.sample) < SAMPLE:
             result.sample.append(sample_entry(raw.key, failure))
-    result.quarantined_rows += len({(f.ref, f.item_no) for f in outcome.failures})
+    result.quarantined_rows += len({(f.ref, f.item_no) for f in outcome.failures if not f.staged})
     result.quarantined_records += len(failed_items)
     # COPY on PostgreSQL, Core INSERT elsewhere: the ORM's bulk path costs per-row bookkeeping and
     # splits the batch wherever a row has a None (it leaves those keys out); every column is given.

@@ -48,6 +48,14 @@ class Failure:
     check: str
     value: str | None
     reason: str
+    staged: bool = False
+    """The row was staged all the same: only its NIP was rejected (float-mangled, impossible), and a
+    row without a usable NIP goes to identity resolution (DESIGN.md, "Identity"), like one whose
+    source left the NIP out. The entry tells the source's agency which NIP to fix; it costs no row."""
+
+
+REJECTED_NIP = "acceptable_nip"
+"""The check whose failure rejects a NIP but not its row."""
 
 
 @dataclass
@@ -60,7 +68,7 @@ class ValidationOutcome:
 
     @property
     def quarantined_records(self) -> int:
-        return len({f.ref for f in self.failures})
+        return len({f.ref for f in self.failures if not f.staged})
 
 
 _REASONS = {
@@ -147,17 +155,21 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
                 continue
             typed = wrong.get(i, [])
             problems = typed + [p for p in failed_rows.get(i, []) if p[0] not in {t[0] for t in typed}]
-            if problems:
-                for column, check, value in problems:
-                    shown = _shown(value)
-                    item = int(row["item_no"]) if _item_level(feed, column) else None
-                    failure = Failure(
-                        owner.ref, owner.key, item, column, check, shown, _reason(column, check, value)
-                    )
-                    # A record-level problem is seen once per item of the record; report it once.
-                    if failure not in seen:
-                        seen.add(failure)
-                        outcome.failures.append(failure)
+            # A rejected NIP alone costs the row nothing but its NIP: staged without it, the row
+            # goes to identity resolution (its name, and the digits the NIP still carries).
+            nip_only = bool(problems) and all(check == REJECTED_NIP for _, check, _ in problems)
+            for column, check, value in problems:
+                shown = _shown(value)
+                item = int(row["item_no"]) if _item_level(feed, column) else None
+                reason = _reason(column, check, value)
+                if nip_only:
+                    reason += "; the row was kept without it, for identity resolution by name"
+                failure = Failure(owner.ref, owner.key, item, column, check, shown, reason, nip_only)
+                # A record-level problem is seen once per item of the record; report it once.
+                if failure not in seen:
+                    seen.add(failure)
+                    outcome.failures.append(failure)
+            if problems and not nip_only:
                 continue
             # ``clean`` is the row with blanks as None, as the frame saw it (built once, above); the
             # NIP check already parsed its NIP (frame row ``i``), which to_staged reuses.

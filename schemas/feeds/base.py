@@ -12,6 +12,7 @@ import pandera.pandas as pa
 
 from schemas.checks import parse_dmy, parse_instant, text_or_none, valid_nip
 from schemas.names import normalise_name
+from schemas.nip import NipError
 
 Row = dict[str, Any]
 
@@ -98,7 +99,11 @@ def staged(
     ISO instant with offset) ``source_updated_at``. The rest is the feed's own.
     """
     nip_value, name_value = row.get(nip_column), row.get(name_column)
-    parsed = valid_nip(nip_value)
+    try:
+        parsed = valid_nip(nip_value)
+    except NipError:
+        # Rejected by the contract and kept for identity resolution: never repaired into a NIP.
+        parsed = None
     return Staged(
         item_no=int(row["item_no"]),
         record_type=record_type,

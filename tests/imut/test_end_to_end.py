@@ -100,12 +100,16 @@ def _cycle_and_measure(
         )
         acked = session.scalar(select(func.count()).where(OutboxEntry.state == "acked")) or 0
         cases = session.scalar(select(func.count()).select_from(Case)) or 0
+        # An action whose NIP alone is rejected is staged (without it) and has a quarantine entry too.
         quarantined = session.scalar(
             select(func.count(func.distinct(QuarantinedRow.record_key))).where(
-                QuarantinedRow.source == "imut"
+                QuarantinedRow.source == "imut",
+                QuarantinedRow.record_key.not_in(
+                    select(StagedRecord.record_key).where(StagedRecord.source == "imut")
+                ),
             )
         )
-    # Every action served by as_of is staged or quarantined; none joins a neutrality case.
+    # Every action served by as_of is staged or quarantined (whole); none joins a neutrality case.
     assert staged + (quarantined or 0) == len(imut_actions(sandbox_data / "truth", instant))
     assert staged > 0 and linked == 0 and acked > 0 and cases > 0
     quality = measure_imut(database, sandbox_data / "truth", instant)

@@ -24,8 +24,6 @@ from tests.imut.builders import NIP_A, action_id, ingest, payload
         ({"tanggalSk": "31-02-2024"}, "tanggalSk", "dmy_date"),
         # A report date written the ISO way instead of dd-mm-yyyy.
         ({"tanggalLaporKemendagri": "2024-06-12"}, "tanggalLaporKemendagri", "dmy_date"),
-        # A float-mangled NIP.
-        ({"nipBaru": "1.98001012005011E+17"}, "nipBaru", "acceptable_nip"),
         # A region code that is not Kemendagri's.
         ({"pejabatPenetapWilayah": "Kota Bandung"}, "pejabatPenetapWilayah", "str_matches"),
         # An instant without its offset (WIB, WITA or WIT?).
@@ -49,6 +47,24 @@ def test_a_bad_row_is_quarantined_naming_record_and_field_and_good_rows_stage(
     assert staged.record_key == action_id(1) and staged.nip == NIP_A
     assert staged.fields["record_type"] == "personnel_action"
     assert staged.fields["decision_date"] == "2024-06-10" and staged.fields["approval_date"] is None
+
+
+def test_an_action_whose_nip_alone_is_rejected_is_staged_without_it_and_the_nip_quarantined(
+    migrated_database: Database,
+) -> None:
+    # A float-mangled NIP is rejected, never repaired; the action is still an action (DESIGN.md).
+    mangled = "1.98001012005011E+17"
+    result = ingest(migrated_database, payload(1), payload(2, nipBaru=mangled))
+    assert (result.validated, result.staged_new, result.quarantined_records) == (2, 2, 0)
+    assert result.nips_rejected == 1
+    with migrated_database.session() as session:
+        quarantined = session.scalars(select(QuarantinedRow)).all()
+        assert [(q.record_key, q.column, q.check, q.value) for q in quarantined] == [
+            (action_id(2), "nipBaru", "acceptable_nip", mangled)
+        ]
+        staged = session.scalars(select(StagedRecord).where(StagedRecord.record_key == action_id(2))).one()
+    assert staged.nip is None and staged.birth_date is None and staged.nip_raw == mangled
+    assert staged.fields["record_type"] == "personnel_action"
 
 
 def test_reconciliation_never_links_or_resolves_a_personnel_action(migrated_database: Database) -> None:

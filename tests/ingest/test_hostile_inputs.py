@@ -295,11 +295,19 @@ def test_bad_rows_and_values_are_set_aside_by_file_row_and_field_and_good_rows_a
         assert failure.reason.startswith(f"{failure.column}: "), failure.reason  # names the field
         assert failure.item_no is None  # a whole source row, not one item of it
 
-    assert [ref for ref, _ in outcome.staged] == list(case.staged)
-    # Every readable row is either staged or quarantined, never both and never dropped.
+    # A row whose only fault is its NIP (float-mangled, impossible) is staged without it, for
+    # identity resolution by name; its quarantine entry names the NIP for the source to fix.
+    faulty = {row for row, *_ in case.quarantined}
+    nip_only = faulty - {row for row, _, check, _ in case.quarantined if check != "acceptable_nip"}
+    assert [ref for ref, _ in outcome.staged] == sorted([*case.staged, *nip_only])
+    assert {f.ref for f in outcome.failures if f.staged} == nip_only
+    for ref, kept in outcome.staged:
+        if ref in nip_only:
+            assert kept.nip is None and kept.birth_date is None and kept.nip_raw  # never repaired
+    # Every readable row is staged or quarantined, both only for a rejected NIP, never dropped.
     readable = {row.row for row in parsed.rows}
-    assert readable == set(case.staged) | {row for row, *_ in case.quarantined}
-    assert not set(case.staged) & {row for row, *_ in case.quarantined}
+    assert readable == set(case.staged) | faulty
+    assert not set(case.staged) & faulty
 
     assert outcome.unknown_columns == list(case.unknown_columns)
     assert outcome.missing_columns == list(case.missing_columns)

@@ -183,7 +183,7 @@ def _ordinary(ctx: Context, free: np.ndarray, regional_inst: np.ndarray, n: int)
 
 def _bad_rows(ctx: Context, central: np.ndarray, book: Book, n: int) -> list[Action]:
     """Promotions by central agencies whose NIP encodes an impossible birth date: a correct system
-    quarantines them (and so finds nothing on them)."""
+    rejects the NIP (a quarantine entry) and keeps the action, which, lawful, makes no finding."""
     out: list[Action] = []
     for k in range(n):
         row = int(central[int(ctx.rng.integers(len(central)))])

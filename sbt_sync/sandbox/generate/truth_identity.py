@@ -2,8 +2,10 @@
 
 - ``name_mismatch``: the row carries a valid NIP of a registered ASN whose name is not the one written
   (the written NIP belongs to someone else, or the row writes another registry ASN's name);
-- ``ambiguous_match``: the row has no NIP and the registry holds two or more ASN in the row's instansi
-  whose normalised name equals the row's normalised name;
+- ``ambiguous_match``: the row has no usable NIP (none, or one rejected as float-mangled or with an
+  impossible birth date) and the registry holds two or more ASN in the row's instansi whose normalised
+  name equals the row's normalised name and whom the digits a rejected NIP still shows (its birth date
+  or year and TMT) do not rule out;
 - ``unresolved``: the row names a person (a NIP or a name) the registry does not hold at all.
 
 ``conflict_kind`` is the conflict kind sbt-sync stores for each: ``name_mismatch``, ``identity`` and
@@ -15,12 +17,14 @@ carry none); a complaint (KemenPAN-RB) carries neither number and stays outside 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from sbt_sync.sandbox.generate import names
+from sbt_sync.sandbox.generate import nip as nipmod
 from sbt_sync.sandbox.generate.registry import Registry
 
 NUMBERS = {
@@ -39,6 +43,31 @@ def _digits(written: Any) -> str | None:
         return None
     cleaned = written.strip().lstrip("'").replace(" ", "").replace(".", "")
     return cleaned if len(cleaned) == 18 and cleaned.isdigit() else None
+
+
+def _usable(written: Any) -> str | None:
+    """The NIP a row writes when a correct system accepts it as one; None for a float-mangled NIP or
+    one with an impossible birth date (rejected, never repaired: the row is resolved by name)."""
+    digits = _digits(written)
+    if digits is None:
+        return None
+    try:
+        nipmod.parse(digits)
+    except ValueError:
+        return None
+    return digits
+
+
+def _surviving(written: Any, true_nip: str) -> Callable[[str], bool]:
+    """Which registry NIPs the digits of a rejected NIP still allow, as identity resolution reads them
+    (``sbt_sync.reconcile.identity.resolve``, "Partial NIPs"): a float-mangled NIP keeps its first 14
+    digits (birth date and TMT), one with an impossible birth date its birth year and TMT (digits 9-14).
+    A missing NIP allows everyone."""
+    if written is None:
+        return lambda nip: True
+    if isinstance(written, float) or "e" in str(written).lower():
+        return lambda nip: nip[:14] == true_nip[:14]
+    return lambda nip: nip[:4] == true_nip[:4] and nip[8:14] == true_nip[8:14]
 
 
 class IdentityTruth:
@@ -102,7 +131,7 @@ class IdentityTruth:
             return None  # names nobody ("oknum ASN"): nothing to resolve
         true_row = self.row_of(sr["true_nip"])
         assert true_row is not None
-        written = _digits(sr["nip_as_written"])
+        written = _usable(sr["nip_as_written"])
         mismatch = {"reason": "name_mismatch", "conflict_kind": "name_mismatch"}
         if written is not None and written != sr["true_nip"]:
             other = self.row_of(written)
@@ -113,8 +142,11 @@ class IdentityTruth:
         elif written is not None and sr.get("name_nip"):
             # the right NIP, another registry ASN's name: the holder first, then whose name it is
             return mismatch | {"candidates": [written, sr["name_nip"]]}
-        elif sr["nip_as_written"] is None:
-            rows = self.namesakes(true_row)
+        elif written is None:
+            # No NIP, or one rejected (float-mangled, impossible birth date): the name decides among
+            # the namesakes the digits a rejected NIP still shows do not rule out.
+            kept = _surviving(sr["nip_as_written"], sr["true_nip"])
+            rows = [r for r in self.namesakes(true_row) if kept(self.reg.nip_str(r))]
             if len(rows) > 1:
                 return {
                     "reason": "ambiguous_match",

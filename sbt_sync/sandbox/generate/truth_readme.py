@@ -21,9 +21,9 @@ order, each `{jenis_hukuman, nomor_sk, tanggal_sk}`: the first, then a revision 
 (keberatan) where one was planted, a second I'DIS record with a lighter code and a letter numbered like
 BKN's `NNNN/B-AK.02.02/SD/F/YYYY`), `hukuman_berlaku` (the version in force: the latest decision; null
 when there is no sanction), `meninggalkan_dinas` (date the ASN left service, or null), `source_records`:
-`[{source, key, row}]`, every accepted source row that belongs to the case (rows listed in
-quarantine.jsonl are never here). This file describes the whole timeline; what is known at `as_of` is
-in enforcement.json and recap.json.
+`[{source, key, row}]`, every accepted source row that belongs to the case (a row listed in
+quarantine.jsonl is here only when its NIP alone was rejected: see there). This file describes the
+whole timeline; what is known at `as_of` is in enforcement.json and recap.json.
 
 ## source_nips.jsonl: the true NIP of every source row
 
@@ -35,7 +35,8 @@ HTTP: null), `nip_as_written` (the value as the source wrote it: string, JSON nu
 identifiable, or a person the registry does not hold), `name_nip` (when the row writes the name of a
 registry ASN other than its true person, that ASN's NIP; else null), `unregistered` (true when the row
 names, by NIP and name, a person no registry row holds), `case_id` (null when the row belongs to no case:
-stopped registers, unrelated complaints, rejected rows), `available_at`, `quarantined`.
+stopped registers, unrelated complaints, rejected rows), `available_at`, `quarantined` (true when the
+whole row is rejected; false for a row whose NIP alone is rejected, which stays a row of its case).
 
 ## conflicts.jsonl: conflicts a correct system must raise by `as_of`
 
@@ -50,24 +51,33 @@ Common fields: `kind`, `case_id`, `field`, `sources`.
   - `name_mismatch` (kind `name_mismatch`): a valid, registered NIP whose holder is not the person the
     row's name says: either the NIP is another ASN's (`candidates` = [written NIP, true NIP]) or the NIP
     is the true person's and the name another registry ASN's (`candidates` = [written NIP, `name_nip`]);
-  - `ambiguous_match` (kind `identity`): no NIP, and two or more registry ASN of the row's instansi share
-    the row's normalised name; `candidates` = their NIPs;
+  - `ambiguous_match` (kind `identity`): no usable NIP (none written, or one rejected as float-mangled
+    or with an impossible birth date), and two or more registry ASN of the row's instansi share the
+    row's normalised name and are not ruled out by the digits a rejected NIP still shows (a
+    float-mangled NIP's first 14 digits, birth date and TMT; an impossible one's birth year and TMT,
+    digits 9-14); `candidates` = their NIPs;
   - `unresolved` (kind `unresolved`): the row names a person (a well-formed NIP and a name) whom no
     registry row holds or comes near; `candidates` = [].
   `sources` is `[source, "siasn"]`. A row naming nobody ("oknum ASN") raises none.
 Normalised name: accents removed, lower case, everything after the first comma dropped, leading and
 trailing title tokens (Dr, H, Hj, Ir, Drs, Dra, dr, Prof, ...) dropped, punctuation to spaces. Other
 name variants in the data (one-letter typos, "M."/"Moh." for Muhammad, capitals, titles) occur only on
-rows with a valid NIP of the right person and must not raise a conflict.
+rows with a valid NIP of the right person, or copies of such rows whose NIP alone is rejected (then at
+most a one-letter typo, with the digits the rejected NIP still shows), and must not raise a conflict.
 
-## quarantine.jsonl: rows no correct system may accept
+## quarantine.jsonl: values and rows no correct system may accept
 
-`source`, `key`, `row` (as in source_nips; null when the whole HTTP record is rejected), `content`,
-`field`, `value`, `reason` (`float_mangled_nip`, `impossible_nip_birth_date`, `impossible_date`,
+`source`, `key`, `row` (as in source_nips; null for an HTTP record), `content`, `field`, `value`,
+`reason` (`float_mangled_nip`, `impossible_nip_birth_date`, `impossible_date`,
 `missing_required_field`, `unknown_code`), `available_at`. A missing NIP is never listed here (it goes
 to identity resolution); spaced, dotted, apostrophed or padded NIPs are valid after normalisation.
-Rejected rows are extra copies of accepted ones, or Bawaslu `terlapor` entries of cases that other
-sources also carry: rejecting them loses no true fact.
+A `float_mangled_nip` or `impossible_nip_birth_date` entry rejects the NIP only, never repairing it
+(DESIGN.md, "Identity"): the row is accepted without it (`quarantined` false in source_nips), its
+person found by name (and the digits the written value still shows), and it belongs to its case like
+any other row (Bawaslu `terlapor` entries, BKN Wasdal, KASN, I'DIS and Kemendagri copies of a case's
+record sharing its numbers, KemenPAN-RB complaints about the case's ASN; I-MUT actions by central
+agencies, lawful, which make no finding). Every other entry rejects its whole row: those rows are
+extra copies of accepted ones, and rejecting them loses no true fact.
 
 ## enforcement.json: the DEFAULT policy at `as_of`
 

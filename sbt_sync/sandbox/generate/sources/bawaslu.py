@@ -75,7 +75,7 @@ class Bawaslu:
             true_nip=true_nip,
             case_id=case.case_id if case else None,
             at=at,
-            quarantined=bad is not None,
+            # a rejected NIP costs the row only its NIP: it stays a row of its case (DESIGN.md)
             unregistered=unregistered is not None,
         )
         if bad is not None:

@@ -147,7 +147,8 @@ class BknWasdal:
         return None, None
 
     def _junk(self, cases: list[Case], n_bad: int) -> None:
-        """Records no correct system may accept (copies of real ones with one fatal defect)."""
+        """Copies of real records with one defect: a correct system rejects the whole record, or only the
+        NIP of a float-mangled one (which stays a record of its case)."""
         rng = self.rng
         pool = [
             c
@@ -180,9 +181,13 @@ class BknWasdal:
                 field, value, reason = "hasil", "terbukti_sebagian", "unknown_code"
             else:
                 record["nip"] = float(true_nip)  # the JSON number a spreadsheet export leaves behind
+                record["nama"] = self.reg.nama(case.row)  # the name is all identity resolution has
                 field, value, reason = "nip", record["nip"], "float_mangled_nip"
             record["id"] = key
             self.lines.append((at, key, record))
+            # Only the NIP of a float-mangled copy is rejected: the copy is a row of its case, found
+            # by its recommendation number, its ASN by name (DESIGN.md, "Identity").
+            nip_only = kind == 2
             self.book.row(
                 source=SOURCE,
                 key=key,
@@ -190,9 +195,9 @@ class BknWasdal:
                 content=None,
                 written=record["nip"],
                 true_nip=true_nip,
-                case_id=None,
+                case_id=case.case_id if nip_only else None,
                 at=at,
-                quarantined=True,
+                quarantined=not nip_only,
             )
             self.book.bad(
                 source=SOURCE,

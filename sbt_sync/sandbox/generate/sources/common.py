@@ -57,6 +57,8 @@ class Book:
     ) -> None:
         """Record the true NIP behind one source row (or record).
 
+        ``quarantined``: the whole row is rejected (a row whose NIP alone is rejected is not: it stays a
+        row of ``case_id``, its person found by name);
         ``name_nip``: the registry ASN whose name the row writes, when that is not its true person;
         ``unregistered``: the row names a person no registry row holds (``true_nip`` is then None).
         """
@@ -93,7 +95,8 @@ class Book:
         reason: str,
         at: datetime,
     ) -> None:
-        """Record a row no correct system may accept."""
+        """Record a value no correct system may accept: with it the whole row, unless it is the row's NIP
+        (float-mangled, impossible birth date), whose row is booked not ``quarantined`` in ``row``."""
         self.quarantine.append(
             {
                 "source": source,

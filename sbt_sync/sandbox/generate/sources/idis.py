@@ -158,9 +158,10 @@ class Idis:
                 content=None,
                 written=record["nipBaru"],
                 true_nip=nip,
-                case_id=None,
+                # Only a NIP with an impossible birth date is rejected: that record stays its case's.
+                case_id=case.case_id if kind == 2 else None,
                 at=at,
-                quarantined=True,
+                quarantined=kind != 2,
             )
             self.book.bad(
                 source=SOURCE,

@@ -57,7 +57,7 @@ class Kasn:
     ) -> None:
         self.rng, self.reg, self.table, self.book, self.deliveries = rng, reg, table, book, deliveries
         self.sanksi = {s.id: s.nama for s in sanction_by_id().values()}
-        self._pending_bad: list[tuple[int, str, str, str, str]] = []
+        self._pending_bad: list[tuple[int, str, str, str, str, str]] = []
 
     def _row(self, case: Case, hasil: str, nip: str | None, nama: str, keterangan: str) -> list[str]:
         assert case.rec_date is not None
@@ -151,7 +151,7 @@ class Kasn:
             }[k]
             row[HEADER.index(field)] = value
             out_rows.append(row)
-            bad_meta = (len(out_rows), field, value, reason, true_nip)
+            bad_meta = (len(out_rows), field, value, reason, true_nip, case.case_id)
             self._pending_bad.append(bad_meta)
         for i, r in enumerate(out_rows):
             r[0] = str(i + 1)
@@ -178,8 +178,10 @@ class Kasn:
                 sanksi=case.rekomendasi_sanksi if hasil in ("terbukti", "dibatalkan") else None,
                 rec_date=case.rec_date.isoformat() if case.rec_date else None,
             )
-        for row_no, field, value, reason, true_nip in self._pending_bad:
+        for row_no, field, value, reason, true_nip, case_id in self._pending_bad:
             written = out_rows[row_no - 1][4]
+            # Only the NIP of a float-mangled copy is rejected: the copy stays a row of its case.
+            nip_only = reason == "float_mangled_nip"
             self.book.row(
                 source=SOURCE,
                 key=name,
@@ -187,9 +189,9 @@ class Kasn:
                 content=content,
                 written=written,
                 true_nip=true_nip,
-                case_id=None,
+                case_id=case_id if nip_only else None,
                 at=at,
-                quarantined=True,
+                quarantined=not nip_only,
             )
             self.book.bad(
                 source=SOURCE,

@@ -148,7 +148,7 @@ class Kemendagri:
                     else (value if field == "jenis_hukuman_id" else "22")
                 )
             cells.append(row)
-            bad_rows.append((len(cells), field, value, reason, true_nip))
+            bad_rows.append((len(cells), field, value, reason, true_nip, case.case_id))
         content = self.deliveries.deliver(SOURCE, name, at, encode_csv(HEADER, cells, style))
         for i, (case, _, nip, _) in enumerate(rows):
             self.book.row(
@@ -173,7 +173,9 @@ class Kemendagri:
                     jenis=int(line[5]),
                     sk_date=f"{sk[6:]}-{sk[3:5]}-{sk[:2]}",
                 )
-        for row_no, field, value, reason, true_nip in bad_rows:
+        for row_no, field, value, reason, true_nip, case_id in bad_rows:
+            # Only the NIP of a float-mangled copy is rejected: the copy stays a row of its case.
+            nip_only = reason == "float_mangled_nip"
             self.book.row(
                 source=SOURCE,
                 key=name,
@@ -181,9 +183,9 @@ class Kemendagri:
                 content=content,
                 written=cells[row_no - 1][1],
                 true_nip=true_nip,
-                case_id=None,
+                case_id=case_id if nip_only else None,
                 at=at,
-                quarantined=True,
+                quarantined=not nip_only,
             )
             self.book.bad(
                 source=SOURCE,

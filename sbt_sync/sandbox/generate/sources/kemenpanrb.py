@@ -91,9 +91,14 @@ class Kemenpanrb:
             src = recent[int(rng.integers(len(recent)))]
             other = None if rng.random() < 0.25 else int(rng.integers(len(self.reg)))
             items.append((src.register.tanggal + timedelta(days=int(rng.integers(-3, 4))), other, None, ""))
+        # A float-mangled NIP costs the complaint only its NIP: it is still a complaint about the case's
+        # ASN (found by name) and joins the case as the others do; so never a dispute plant's case.
+        plain = [c for c in recent if not c.flags & DISPUTE_FLAGS]
         for k in range(planted("bad_rows", factor)):
-            src = recent[int(rng.integers(len(recent)))]
-            items.append((src.register.tanggal, src.row, None, ("float", "date")[k % 2]))
+            defect = ("float", "date")[k % 2]
+            pool = plain if defect == "float" else recent
+            src = pool[int(rng.integers(len(pool)))]
+            items.append((src.register.tanggal, src.row, src if defect == "float" else None, defect))
         by_day: dict[date, list[Item]] = defaultdict(list)
         for item in items:
             day = max(item[0].astimezone(OFFSETS[7]).date() + timedelta(days=1), CLOCK_START.date())
@@ -124,7 +129,7 @@ class Kemenpanrb:
                     true_nip=self.reg.nip_str(row) if row is not None else None,
                     case_id=subject.case_id if subject else None,
                     at=at,
-                    quarantined=bool(defect),
+                    quarantined=defect == "date",
                 )
                 if defect:
                     field = "nip" if defect == "float" else "tanggal"
