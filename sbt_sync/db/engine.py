@@ -107,6 +107,19 @@ def lock_product_writes(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PRODUCT_WRITES_LOCK_KEY})
 
 
+def lock_for_write(session: Session, table: Any) -> None:
+    """On SQLite, take the database's write lock now, before a read that a write of ``table`` follows.
+
+    A deferred SQLite transaction that reads and then writes fails at once ('database is locked', no
+    busy wait) when another connection wrote in between; taking the lock first makes it wait its turn
+    (the busy timeout) instead. A claimer (two notifiers draining one outbox) calls it first in its
+    transaction. On PostgreSQL row locks and conditional updates already serialise claimers.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        name = table.__tablename__ if hasattr(table, "__tablename__") else str(table)
+        session.execute(text(f"UPDATE {name} SET id = id WHERE 0"))  # noqa: S608 - a model's own table
+
+
 def _lock_before_outbox_insert(session: Session, _context: Any, _instances: Any) -> None:
     if any(isinstance(row, OutboxEntry) for row in session.new):
         lock_outbox(session)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
+from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry, PicAddress
 from sbt_sync.holders import holder_alive, holder_gone, holder_token
@@ -137,15 +138,6 @@ def letter_stopper(session: Session, letter_id: int) -> str | None:
     return None
 
 
-def _write_first(session: Session) -> None:
-    """On SQLite, take the database's write lock before a read that a write follows. A transaction that
-    reads and then writes fails at once ('database is locked', no busy wait) when another notifier
-    wrote in between; taking the lock first makes it wait its turn (the busy timeout) instead. On
-    PostgreSQL the row locks and conditional updates already serialise notifiers."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE notification_outbox SET id = id WHERE 0"))
-
-
 def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelta) -> bool:
     """Confirm, just before sending, that this notifier still holds ``row`` (nobody claimed it since:
     same state, holder and attempts) and renew its lease; False when another notifier took it over,
@@ -171,7 +163,7 @@ def recover_sending(session: Session, now: datetime) -> int:
     is still sending is left to it, even past its lease (a slow server): taking it over would send the
     PPK a second copy. Only a holder this host cannot see (another host's) is judged by its lease."""
     box = NotificationOutboxEntry
-    _write_first(session)
+    lock_for_write(session, NotificationOutboxEntry)
     rows = session.execute(
         select(box.id, box.claimed_by, box.next_attempt_at).where(
             box.state.in_(moving_to(MailState.PENDING, MailState.SENDING))
@@ -205,7 +197,7 @@ def claim(
     another live process on this host still holds it is left to that process (it may be sending it
     now, to a slow server); :func:`retake` keeps a holder from sending a row claimed from it."""
     due_by = due_by or now
-    _write_first(session)
+    lock_for_write(session, NotificationOutboxEntry)
     box = NotificationOutboxEntry
     claimable = moving_to(MailState.SENDING, MailState.PENDING, MailState.SENDING)
     due = and_(box.state.in_(claimable), box.next_attempt_at <= due_by)
@@ -266,7 +258,7 @@ def record_recipients(
     """Keep what the server answered for each recipient (``fates``: address -> (fate, answer)), at
     once: a PIC whose server accepted the letter is never sent it again, even after a crash. The
     first acceptance is the moment the PPK has the letter (``sent_at``)."""
-    _write_first(session)
+    lock_for_write(session, NotificationOutboxEntry)
     row = session.get(NotificationOutboxEntry, row_id, with_for_update=True)
     if row is None or not fates:
         return
