@@ -51,7 +51,9 @@ def run_command(
 @app.command("release")
 def release_command(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="The source its blocking quarantine or schema-drift check holds.")],
+    source: Annotated[
+        str, typer.Argument(help="The source its blocking quarantine or schema-drift check holds.")
+    ],
     reason: Annotated[str, typer.Option(help="Why; kept in the audit log.")],
     by: Annotated[str | None, typer.Option(help="Who releases (default: the OS user).")] = None,
 ) -> None:
