@@ -12,6 +12,7 @@ import dagster as dg
 
 from assets.keys import ASN_REGISTRY, ingest_op, raw_key, validated_key
 from sbt_sync import pending, source_holds
+from sbt_sync.ingest.drift import judge_run
 from sbt_sync.ingest.pull import PullResult, pull_http, pull_sftp
 from sbt_sync.ingest.registry import refresh_mirror
 from sbt_sync.ingest.staging import StagingResult, stage_pending, validated_in_run
@@ -83,24 +84,27 @@ def _staging_metadata(result: StagingResult) -> dict[str, Any]:
     }
 
 
-def _quarantine_check(
+def _source_checks(
+    context: dg.AssetExecutionContext,
     db: DatabaseResource,
     name: str,
     source: HttpSource | SftpSource,
     result: StagingResult,
     key: dg.AssetKey,
-) -> dg.AssetCheckResult:
-    """Fails when this batch (if large enough to judge) or the source overall is too often bad.
+) -> tuple[dg.AssetCheckResult, dg.AssetCheckResult]:
+    """The two blocking checks on what this run validated: the bad-row ratio (this batch, if large
+    enough to judge, or the source overall too often bad) and schema drift (a column the source has
+    been sending stopped arriving, :mod:`sbt_sync.ingest.drift`).
 
-    The verdict is kept in ``source_holds`` in the same transaction that judged it: while it stands,
-    no later run reconciles the source's changed rows (:mod:`sbt_sync.source_holds`)."""
+    Their joint verdict is kept in ``source_holds`` in the same transaction that judged it: while it
+    stands, no later run reconciles the source's changed rows (:mod:`sbt_sync.source_holds`)."""
     limit, minimum = source.quarantine_threshold, source.quarantine_min_records
     with db.session() as session:
         load = pending.quarantine_load(session, name)
         total, overall = load.records, load.ratio
         batch_bad = result.validated >= minimum and result.quarantine_ratio > limit
         overall_bad = total >= minimum and overall > limit
-        passed = not (batch_bad or overall_bad)
+        ratio_passed = not (batch_bad or overall_bad)
         metadata: dict[str, Any] = {
             "batch_ratio": round(result.quarantine_ratio, 4),
             "batch_records": result.validated,
@@ -109,27 +113,53 @@ def _quarantine_check(
             "threshold": limit,
             "min_records": minimum,
         }
-        held = source_holds.record_verdict(session, name, passed=passed, verdict=metadata)
-    return dg.AssetCheckResult(
+        drift = judge_run(
+            session,
+            FEEDS[name],
+            name,
+            context.run.run_id,
+            result,
+            min_rows=source.schema_drift_min_rows,
+            chance=source.schema_drift_chance,
+        )
+        held = source_holds.record_verdict(
+            session,
+            name,
+            passed=ratio_passed and drift.passed,
+            verdict=metadata | {"quarantine_passed": ratio_passed, "schema_drift": drift.metadata()},
+        )
+    if not drift.passed:
+        context.log.warning(
+            "%s: columns the source has been sending are missing from every row of this run: %s; "
+            "nothing downstream acts on the source until it sends them or a steward releases it",
+            name,
+            ", ".join(d.column for d in drift.blocking),
+        )
+    ratio = dg.AssetCheckResult(
         asset_key=key,
         check_name="quarantine_ratio",
-        passed=passed,
+        passed=ratio_passed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata=metadata | {"source_held": held},
         description="Too much of this source is quarantined; nothing downstream acts on it until "
         "the source is fixed or a steward marks the rows.",
     )
-
-
-def _drift_check(result: StagingResult, key: dg.AssetKey) -> dg.AssetCheckResult:
-    drift = sorted(result.unknown_columns) + [f"missing:{c}" for c in sorted(result.missing_columns)]
-    return dg.AssetCheckResult(
+    drifted = dg.AssetCheckResult(
         asset_key=key,
         check_name="schema_drift",
-        passed=not drift,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"columns": dg.MetadataValue.json(drift)},
+        passed=drift.passed,
+        severity=dg.AssetCheckSeverity.ERROR if not drift.passed else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "columns": dg.MetadataValue.json(
+                sorted(result.unknown_columns) + [f"missing:{c}" for c in drift.absent]
+            ),
+            "drift": dg.MetadataValue.json(drift.metadata()),
+            "source_held": held,
+        },
+        description="Columns the source has been sending are missing from every row of this run; nothing "
+        "downstream acts on the source until it sends them again or a steward releases it.",
     )
+    return ratio, drifted
 
 
 def _pull(
@@ -220,7 +250,7 @@ def _source_assets(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefin
         check_specs=[
             dg.AssetCheckSpec("cursor_never_moves_backwards", asset=raw),
             dg.AssetCheckSpec("quarantine_ratio", asset=validated, blocking=True),
-            dg.AssetCheckSpec("schema_drift", asset=validated),
+            dg.AssetCheckSpec("schema_drift", asset=validated, blocking=True),
         ],
         can_subset=True,
         retry_policy=DB_RETRY,
@@ -267,8 +297,7 @@ def _source_assets(name: str, source: HttpSource | SftpSource) -> dg.AssetsDefin
             yield dg.MaterializeResult(
                 asset_key=validated, metadata=_staging_metadata(staged) | rate(staged.validated, seconds)
             )
-            yield _quarantine_check(db, name, source, staged, validated)
-            yield _drift_check(staged, validated)
+            yield from _source_checks(context, db, name, source, staged, validated)
 
     return ingest
 

@@ -89,6 +89,11 @@ class HttpSource(_Strict):
     """The source's blocking check fails when more than this share of a batch is quarantined."""
     quarantine_min_records: int = Field(50, ge=1)
     """A ratio over fewer records than this says little; smaller batches are judged cumulatively."""
+    schema_drift_min_rows: int = Field(20, ge=1)
+    """The schema-drift check judges a run's absent columns once it validated this many rows."""
+    schema_drift_chance: float = Field(1e-6, gt=0, lt=1)
+    """A column the source's earlier rows carried fails the check when its absence from every row of a
+    run is less likely than this by chance (:mod:`sbt_sync.ingest.drift`)."""
     enabled: bool = True
 
 
@@ -124,6 +129,8 @@ class SftpSource(_Strict):
     """A ``.gz`` file expanding past this many bytes is refused (a decompression bomb)."""
     quarantine_threshold: float = Field(0.05, ge=0, le=1)
     quarantine_min_records: int = Field(50, ge=1)
+    schema_drift_min_rows: int = Field(20, ge=1)
+    schema_drift_chance: float = Field(1e-6, gt=0, lt=1)
     enabled: bool = True
 
 

@@ -1,9 +1,10 @@
-"""Sources held by their blocking quarantine check, past the run that evaluated it.
+"""Sources held by their blocking checks, past the run that evaluated them.
 
-DESIGN.md: a source whose bad-row ratio passes its threshold fails its blocking asset check, "so nothing
-downstream acts on it". Dagster's blocking check only stops the downstream steps of the run that
-evaluated it; another source's run, a steward re-run or the next cycle would still reconcile the
-rejected batch's good rows. So the check's verdict is kept here (``source_holds``), and
+DESIGN.md: a source whose bad-row ratio or schema drift passes its threshold fails its blocking asset
+check, "so nothing downstream acts on it". Dagster's blocking check only stops the downstream steps of
+the run that evaluated it; another source's run, a steward re-run or the next cycle would still
+reconcile the rejected batch's good rows. So the checks' joint verdict (``quarantine_ratio`` and
+``schema_drift``, :mod:`sbt_sync.ingest.drift`) is kept here (``source_holds``), and
 :func:`sbt_sync.reconcile.run.reconcile_in_session` leaves a held source's changed staged rows waiting
 until a later check passes or a steward releases the source (:func:`release`, audited).
 """

@@ -51,12 +51,14 @@ def run_command(
 @app.command("release")
 def release_command(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="The source its blocking quarantine check holds.")],
+    source: Annotated[
+        str, typer.Argument(help="The source its blocking quarantine or schema-drift check holds.")
+    ],
     reason: Annotated[str, typer.Option(help="Why; kept in the audit log.")],
     by: Annotated[str | None, typer.Option(help="Who releases (default: the OS user).")] = None,
 ) -> None:
     """Let a held source's waiting rows into the next reconciliation (audited); the next failing
-    quarantine check holds it again."""
+    check holds it again, except for the missing columns this release accepts."""
     settings = state(ctx).settings()
     database = Database(settings.database_url, echo=settings.database.echo)
     actor = by or getpass.getuser()

@@ -63,6 +63,11 @@ class StagingResult:
     entry names the NIP, and identity resolution looks for the ASN by name."""
     unknown_columns: set[str] = field(default_factory=set)
     missing_columns: set[str] = field(default_factory=set)
+    rows_checked: int = 0
+    """Rows validated (a record may give several); with ``absent_rows``, whether a declared column was
+    absent from every row (:mod:`sbt_sync.ingest.drift`)."""
+    absent_rows: Counter[str] = field(default_factory=Counter)
+    """Per declared column, the validated rows of the chunks that lacked it altogether."""
     failures_by_check: Counter[str] = field(default_factory=Counter)
     sample: list[dict[str, Any]] = field(default_factory=list)
 
@@ -76,6 +81,7 @@ class StagingResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.unknown_columns |= other.unknown_columns
         self.missing_columns |= other.missing_columns
+        self.absent_rows.update(other.absent_rows)
         self.failures_by_check.update(other.failures_by_check)
         self.sample.extend(other.sample[: max(SAMPLE - len(self.sample), 0)])
 
@@ -85,6 +91,7 @@ class StagingResult:
             **{name: getattr(self, name) for name in _COUNTS},
             "unknown_columns": sorted(self.unknown_columns),
             "missing_columns": sorted(self.missing_columns),
+            "absent_rows": dict(self.absent_rows),
             "failures_by_check": dict(self.failures_by_check),
             "sample": self.sample,
         }
@@ -95,6 +102,7 @@ class StagingResult:
             **{name: int(data.get(name, 0)) for name in _COUNTS},
             unknown_columns=set(data.get("unknown_columns", [])),
             missing_columns=set(data.get("missing_columns", [])),
+            absent_rows=Counter(data.get("absent_rows", {})),
             failures_by_check=Counter(data.get("failures_by_check", {})),
             sample=list(data.get("sample", [])),
         )
@@ -110,6 +118,7 @@ _COUNTS = (
     "quarantined_rows",
     "quarantined_records",
     "nips_rejected",
+    "rows_checked",
 )
 
 
@@ -233,6 +242,9 @@ def stage_chunk(
     result.validated += len(raws)
     result.unknown_columns.update(outcome.unknown_columns)
     result.missing_columns.update(outcome.missing_columns)
+    result.rows_checked += outcome.rows
+    for column in outcome.missing_columns:
+        result.absent_rows[column] += outcome.rows
     now = utcnow()
 
     # Open quarantine entries of earlier versions are superseded by this validation.
