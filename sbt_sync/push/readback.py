@@ -1,9 +1,10 @@
 """The readback: SIASN's block flag per NIP compared with the desired ``block_state``.
 
 Each NIP read (``GET /pemblokiran/{nip}``) gets one ``siasn_observations`` row. A difference is
-*pending* while an outbox row for the NIP is still undelivered, and *drift* otherwise (SIASN changed,
-or a change was lost); with ``queue_drift`` each drift gets a corrective outbox row under a new
-block-state version, in the same transaction as its observation.
+*pending* while an outbox row for the NIP is still undelivered (or was acknowledged only after the
+reads began: a push beside the readback), and *drift* otherwise (SIASN changed, or a change was lost);
+with ``queue_drift`` each drift gets a corrective outbox row under a new block-state version, in the
+same transaction as its observation.
 
 A cycle's readback costs what changed (``sweep`` given, as the daemon does): it reads
 
@@ -182,10 +183,11 @@ def readback(
         states = {
             row.nip: row for row in session.scalars(select(BlockState).where(BlockState.nip.in_(wanted)))
         }
+        # On its way: a row still open, or one SIASN acknowledged since the reads began (the read may
+        # have come before it landed: that is no drift, and a correction would send it again).
+        on_its_way = or_(OutboxEntry.state.in_(OPEN), OutboxEntry.acked_at >= started)
         undelivered = set(
-            session.scalars(
-                select(OutboxEntry.nip).where(OutboxEntry.state.in_(OPEN), OutboxEntry.nip.in_(wanted))
-            )
+            session.scalars(select(OutboxEntry.nip).where(on_its_way, OutboxEntry.nip.in_(wanted)))
         )
         for nip, status, error, because in answers:
             if because is not None and error is None:
