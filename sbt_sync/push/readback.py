@@ -50,7 +50,7 @@ from connectors.redact import mask_nip
 from connectors.retry import RetryPolicy, retrying
 from connectors.siasn import BlockStatus, SiasnApi
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.engine import Database, lock_outbox
+from sbt_sync.db.engine import Database, lock_for_write, lock_outbox
 from sbt_sync.db.models import BlockState, Case, OutboxEntry, SiasnObservation
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.push.ratelimit import RateLimiter
@@ -180,6 +180,8 @@ def readback(
         answers = list(pool.map(read, wanted))
     report.not_checked_because = dict(Counter(a.because for a in answers if a.because is not None))
     with database.session() as session:
+        # SQLite: this transaction reads, then writes; a pusher writing in between must not fail it.
+        lock_for_write(session, SiasnObservation)
         states = {
             row.nip: row for row in session.scalars(select(BlockState).where(BlockState.nip.in_(wanted)))
         }

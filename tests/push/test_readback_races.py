@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from connectors.siasn import BlockStatus, SiasnClient
 from sbt_sync.db.engine import Database
@@ -62,4 +62,35 @@ def test_a_push_landing_during_the_reads_is_pending_not_drift_and_queues_nothing
         assert not any(session.scalars(select(SiasnObservation.drift)))
     assert [(r.action, r.state) for r in outbox_rows(migrated_database)] == [("blokir", "acked")] * len(NIPS)
     assert pusher(migrated_database, siasn_sandbox).run().sent == 0
+    assert_siasn_matches(migrated_database, siasn_sandbox)
+
+
+def test_a_push_recording_while_the_readback_records_fails_neither(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    """The readback's record reads the desired flags and then writes observations; the daemon's push
+    (or a steward's `push run`) claims and records rows in between. On SQLite the readback's write must
+    wait its turn instead of failing 'database is locked' (losing the whole readback)."""
+    queue_blocks(migrated_database, NIPS[:2])
+    assert pusher(migrated_database, siasn_sandbox).run().acked == 2
+    queue_blocks(migrated_database, NIPS[2:])  # one more block, pushed while the readback records
+    other = Database(migrated_database.engine.url.render_as_string(hide_password=False))
+    pushes: list[int] = []
+    push = threading.Thread(target=lambda: pushes.append(pusher(other, siasn_sandbox).run().acked))
+
+    def meanwhile(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO siasn_observations") and not push.is_alive() and not pushes:
+            push.start()
+            push.join(timeout=2)  # lets the push write first if it can; never waits on a lock
+
+    event.listen(migrated_database.engine, "before_cursor_execute", meanwhile)
+    try:
+        report = readback(migrated_database, siasn_client(siasn_sandbox), nips=NIPS)
+    finally:
+        event.remove(migrated_database.engine, "before_cursor_execute", meanwhile)
+        push.join()
+        other.dispose()
+
+    assert (report.checked, report.drift) == (len(NIPS), 0)
+    assert pushes == [1]
     assert_siasn_matches(migrated_database, siasn_sandbox)
