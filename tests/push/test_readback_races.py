@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from connectors.siasn import BlockStatus, SiasnClient
 from sbt_sync.db.engine import Database
@@ -16,7 +16,7 @@ from sbt_sync.push import readback
 from sbt_sync.sandbox.runtime import Sandbox
 from tests.enforce.rows import nip
 from tests.push.conftest import pusher, siasn_client
-from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks
+from tests.push.helpers import assert_siasn_matches, meanwhile_before, outbox_rows, queue_blocks
 
 pytestmark = pytest.mark.integration
 
@@ -76,19 +76,14 @@ def test_a_push_recording_while_the_readback_records_fails_neither(
     queue_blocks(migrated_database, NIPS[2:])  # one more block, pushed while the readback records
     other = Database(migrated_database.engine.url.render_as_string(hide_password=False))
     pushes: list[int] = []
-    push = threading.Thread(target=lambda: pushes.append(pusher(other, siasn_sandbox).run().acked))
 
-    def meanwhile(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("INSERT INTO siasn_observations") and not push.is_alive() and not pushes:
-            push.start()
-            push.join(timeout=2)  # lets the push write first if it can; never waits on a lock
+    def push() -> None:
+        pushes.append(pusher(other, siasn_sandbox).run().acked)
 
-    event.listen(migrated_database.engine, "before_cursor_execute", meanwhile)
     try:
-        report = readback(migrated_database, siasn_client(siasn_sandbox), nips=NIPS)
+        with meanwhile_before(migrated_database, "INSERT INTO siasn_observations", push):
+            report = readback(migrated_database, siasn_client(siasn_sandbox), nips=NIPS)
     finally:
-        event.remove(migrated_database.engine, "before_cursor_execute", meanwhile)
-        push.join()
         other.dispose()
 
     assert (report.checked, report.drift) == (len(NIPS), 0)
