@@ -182,6 +182,10 @@ def readback(
     with database.session() as session:
         # SQLite: this transaction reads, then writes; a pusher writing in between must not fail it.
         lock_for_write(session, SiasnObservation)
+        if queue_drift:
+            # Before reading what is on its way: a readback queueing beside us commits first and its
+            # correction is then seen here (pending), instead of both queueing one (two keys, one NIP).
+            lock_outbox(session)
         states = {
             row.nip: row for row in session.scalars(select(BlockState).where(BlockState.nip.in_(wanted)))
         }

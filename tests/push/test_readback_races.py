@@ -12,10 +12,10 @@ from sqlalchemy import select
 from connectors.siasn import BlockStatus, SiasnClient
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import SiasnObservation
-from sbt_sync.push import readback
+from sbt_sync.push import ReadbackReport, readback
 from sbt_sync.sandbox.runtime import Sandbox
 from tests.enforce.rows import nip
-from tests.push.conftest import pusher, siasn_client
+from tests.push.conftest import ledger, pusher, siasn_client
 from tests.push.helpers import assert_siasn_matches, meanwhile_before, outbox_rows, queue_blocks
 
 pytestmark = pytest.mark.integration
@@ -89,3 +89,31 @@ def test_a_push_recording_while_the_readback_records_fails_neither(
     assert (report.checked, report.drift) == (len(NIPS), 0)
     assert pushes == [1]
     assert_siasn_matches(migrated_database, siasn_sandbox)
+
+
+def test_two_readbacks_that_see_one_drift_queue_one_correction(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    """The daemon's readback and a steward's `push readback --queue-drift` both read a NIP someone
+    else unblocked in SIASN; the second records while the first is recording. One correction is queued
+    between them (the other sees it on its way), never two blocks under two keys."""
+    queue_blocks(migrated_database, NIPS[:1])
+    assert pusher(migrated_database, siasn_sandbox).run().acked == 1
+    siasn_client(siasn_sandbox).buka(NIPS[0], {"alasan": "someone else unblocked"}, "outside-change")
+    other = Database(migrated_database.engine.url.render_as_string(hide_password=False))
+    reports: list[ReadbackReport] = []
+
+    def second() -> None:
+        reports.append(readback(other, siasn_client(siasn_sandbox), queue_drift=True))
+
+    try:
+        with meanwhile_before(migrated_database, "INSERT INTO siasn_observations", second):
+            reports.append(readback(migrated_database, siasn_client(siasn_sandbox), queue_drift=True))
+    finally:
+        other.dispose()
+
+    assert sum(r.queued for r in reports) == 1
+    assert sorted((r.drift, r.pending) for r in reports) == [(0, 1), (1, 0)]
+    assert pusher(migrated_database, siasn_sandbox).run().acked == 1
+    assert [(r.action, r.state) for r in outbox_rows(migrated_database)] == [("blokir", "acked")] * 2
+    assert ledger(siasn_sandbox)["applied_per_nip"][NIPS[0]] == {"blokir": 2, "buka": 1}
