@@ -151,9 +151,10 @@ def readback(
         return deadline is not None and time.monotonic() >= deadline
 
     def read(nip: str) -> _Read:
-        if spent():
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
             return _Read(nip, None, None, BUDGET_SPENT)
-        policy = retry if deadline is None else replace(retry, deadline=deadline - time.monotonic())
+        policy = retry if left is None else replace(retry, deadline=left)
         failures: list[ConnectorError] = []
 
         def attempt() -> BlockStatus | None:
@@ -184,7 +185,7 @@ def readback(
         lock_for_write(session, SiasnObservation)
         if queue_drift:
             # Before reading what is on its way: a readback queueing beside us commits first and its
-            # correction is then seen here (pending), instead of both queueing one (two keys, one NIP).
+            # correction is then seen here (pending), instead of both queueing the same one.
             lock_outbox(session)
         states = {
             row.nip: row for row in session.scalars(select(BlockState).where(BlockState.nip.in_(wanted)))
