@@ -9,7 +9,7 @@ from connectors.http.auth import (
     SiasnTokenAuth,
 )
 from connectors.http.classify import HttpResponse
-from connectors.http.client import HttpClient, HttpSettings, build_session
+from connectors.http.client import HttpClient, HttpSettings, build_session, calls_end_by
 from connectors.http.headers import parse_link_header
 from connectors.http.paging import CursorPaginator, OffsetPaginator, Page, Paginator
 from connectors.http.paging_since import LinkHeaderPaginator, PageNumberPaginator, make_paginator
@@ -32,6 +32,7 @@ __all__ = [
     "SiasnCredentials",
     "SiasnTokenAuth",
     "build_session",
+    "calls_end_by",
     "make_paginator",
     "parse_link_header",
     "parse_retry_after",

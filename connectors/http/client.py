@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "sbt-sync/0.1 (BKN SBT data integration)"
+
+_calls = threading.local()
+
+
+@contextmanager
+def calls_end_by(deadline: float | None) -> Iterator[None]:
+    """Bound every request this thread makes inside the block (token fetches included) by
+    ``deadline``, a :func:`time.monotonic` instant (None: no bound beyond an enclosing one).
+
+    No attempt, first or retry, starts once the deadline has passed, and each attempt's connect, read
+    and total timeouts are cut to the time left: a caller with a time budget (a cycle's push) is never
+    held past it by a slow server. A request the deadline stopped raises the last failure it met, or a
+    :class:`TransientHttpError` (reason ``deadline``) when it was never sent.
+    """
+    outer: float | None = getattr(_calls, "deadline", None)
+    bound = deadline if outer is None else outer if deadline is None else min(outer, deadline)
+    _calls.deadline = bound
+    try:
+        yield
+    finally:
+        _calls.deadline = outer
+
+
+def _time_left() -> float | None:
+    """Seconds left before this thread's :func:`calls_end_by` deadline (None: no deadline)."""
+    deadline: float | None = getattr(_calls, "deadline", None)
+    return None if deadline is None else deadline - time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,20 +150,44 @@ class HttpClient:
         :class:`TransientHttpError` (:class:`ThrottledError` for 429) once retries ran out or the
         server asked for a longer wait than the policy allows; :class:`AuthenticationError` for
         refused credentials; :class:`HttpStatusError` for any other 4xx or a 3xx; :class:`HttpError`
-        for TLS failures (a wrong CA is configuration, not bad luck, so it is not retried).
+        for TLS failures (a wrong CA is configuration, not bad luck, so it is not retried). Inside
+        :func:`calls_end_by`, no attempt starts after its deadline (see there).
         """
+        policy = self.retry
+        left = _time_left()
+        if left is not None:
+            if left <= 0:
+                raise _OutOfTime(method, url)
+            policy = replace(policy, deadline=min(left, policy.deadline or left))
         loop = retrying(
-            self.retry,
+            policy,
             retry_on=_retryable,
             stats=self.stats,
             logger=log,
             sleep=self._sleep,
             rand=self._rand,
         )
+        failures: list[TransientHttpError] = []
+
+        def attempt() -> HttpResponse:
+            try:
+                return self._attempt(
+                    method, url, params, json, data, dict(headers or {}), auth, frozenset(accept)
+                )
+            except TransientHttpError as exc:
+                failures.append(exc)
+                raise
+
         try:
-            return loop(
-                self._attempt, method, url, params, json, data, dict(headers or {}), auth, frozenset(accept)
-            )
+            return loop(attempt)
+        except _OutOfTime:
+            earlier = [f for f in failures if not isinstance(f, _OutOfTime)]
+            if not earlier:
+                raise
+            last = earlier[-1]  # the deadline stopped a retry: what went wrong is the last failure
+            last.attempts = len(earlier)
+            last.exhausted = True
+            raise last from last.__cause__
         except TransientHttpError as exc:
             if not exc.exhausted:  # raised by a nested token fetch, it already counts its own attempts
                 exc.attempts = loop.statistics.get("attempt_number", 1)
@@ -159,8 +212,15 @@ class HttpClient:
             sent = dict(headers)
             if auth is not None:
                 sent.update(auth.headers(self))
+            left = _time_left()
+            if left is not None and left <= 0:  # the caller's deadline passed (a retry's wait, a token)
+                raise _OutOfTime(method, url)
+            settings = self.settings
+            connect, read, total = settings.connect_timeout, settings.read_timeout, settings.total_timeout
+            if left is not None:
+                connect, read, total = min(connect, left), min(read, left), min(total, left)
             try:
-                with within_deadline(self.settings.total_timeout) as deadline:
+                with within_deadline(total) as deadline:
                     response = self._session.request(
                         method,
                         url,
@@ -168,15 +228,15 @@ class HttpClient:
                         json=json,
                         data=data,
                         headers=sent,
-                        timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                        timeout=(connect, read),
                         allow_redirects=False,
                     )
             except requests.RequestException as exc:
                 if deadline.expired:
-                    raise deadline_error(method, url, self.settings.total_timeout) from exc
+                    raise deadline_error(method, url, total) from exc
                 raise connection_error(method, url, exc) from exc
             if deadline.expired:  # cut off mid-headers, what reached us can parse as a (short) answer
-                raise deadline_error(method, url, self.settings.total_timeout)
+                raise deadline_error(method, url, total)
             if response.status_code == 401 and auth is not None and not renewed and auth.invalidate():
                 # Tokens expire early (revoked, server restarted): fetch fresh ones and try once more.
                 log.info("%s %s: 401, renewing tokens and retrying once", method, safe_url(url))
@@ -184,6 +244,18 @@ class HttpClient:
                 continue
             return classify_response(method, url, response, accept)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+class _OutOfTime(TransientHttpError):
+    """A request (or a retry of it) not sent: the deadline of :func:`calls_end_by` has passed."""
+
+    def __init__(self, method: str, url: str) -> None:
+        where = f"{method} {safe_url(url)}"
+        super().__init__(
+            f"{where}: not sent, the caller's time is up", reason="deadline", method=method, url=safe_url(url)
+        )
+        self.attempts = 0
+        self.exhausted = True  # never retried: no time is left for it
 
 
 def _retryable(exc: BaseException) -> bool:

@@ -2,6 +2,9 @@
 
 Approving, rejecting and retrying are human actions: each writes an ``audit_log`` entry in its own
 transaction. Errors a user can act on are :class:`~sbt_sync.errors.SbtError` with one-line messages.
+Each action reads the rows it then changes while a pusher may be claiming and recording rows: on SQLite
+it takes the write lock first (:func:`~sbt_sync.db.engine.lock_for_write`), so it waits its turn
+instead of failing 'database is locked'; each must be the first thing its transaction does.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nip
 from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import (
     AuditEntry,
     BlockState,
@@ -116,6 +120,7 @@ def decide_approval(
     The result is the approval, the rows moved (under ``verdict.moved_key``) and, for a rejection,
     how many block states were ``restored``.
     """
+    lock_for_write(session, OutboxEntry)  # SQLite: reads then writes beside a pusher (module docstring)
     approval = _waiting(session, approval_id)
     held = (
         list(
@@ -206,6 +211,7 @@ def retry(
     A parked row whose NIP's desired flag has changed since it was parked is never sent: it is
     superseded instead (a retry must not send a change that has been overtaken). Ids that name no
     row, or a row neither parked nor waiting out a backoff, are refused (nothing is changed)."""
+    lock_for_write(session, OutboxEntry)  # SQLite: reads then writes beside a pusher (module docstring)
     now = utcnow()
     if row_ids:
         rows = {
@@ -284,6 +290,7 @@ def withdraw(
     flag is unchanged, so a readback keeps reporting the drift until the registry or a case changes."""
     if not row_ids:
         raise SbtError("name the parked outbox rows to withdraw", code="withdraw_ids")
+    lock_for_write(session, OutboxEntry)  # SQLite: reads then writes beside a pusher (module docstring)
     now = utcnow()
     rows = list(session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(list(row_ids)))))
     missing = sorted(set(row_ids) - {r.id for r in rows})

@@ -12,10 +12,9 @@ from sbt_sync.settings import Settings
 
 CYCLE_RETRY = replace(connections.SIASN_RETRY, max_retry_after=1.0)
 """SIASN's inner retries within a cycle's push and readback, whose time is budgeted
-(``push.cycle_budget_seconds``): a ``Retry-After`` longer than a blip ends them at once, so no call
-waits past the budget inside the client. The pusher's own loop then honours the wait, within the
-budget; a NIP the readback could not read (counted ``failed``) stays due and is read next cycle, as it
-would after any failed read."""
+(``push.cycle_budget_seconds``): a ``Retry-After`` longer than a blip ends them at once. The pusher's
+and the readback's own loops then honour the wait, within the budget; a NIP the readback could not read
+is not checked (never drift), stays due and is read next cycle."""
 
 
 def siasn_push_client(settings: Settings, *, retry: RetryPolicy | None = None) -> SiasnClient:

@@ -10,9 +10,11 @@ Every outcome is committed as soon as it is known, so a crash loses at most the 
 those are re-sent with the same key.
 
 A run may have a time ``budget`` (a cycle's push: ``push.cycle_budget_seconds``): once it is spent no row
-is claimed or started and no retry begins; the rows a worker had not started go back untouched, and a
-row whose retries the budget cut short waits as ``pending`` for as long as SIASN last asked, so a
-throttling SIASN delays the push, not the rest of the cycle. Either way the row keeps its key.
+is claimed or started and no retry begins (the SIASN client's own retries included), and each try's
+timeouts are cut to the time left, so the budget bounds the run. The rows a worker had not started go
+back untouched, and a row whose retries the budget cut short waits as ``pending`` for as long as SIASN
+last asked, so a throttling SIASN delays the push, not the rest of the cycle. Either way the row keeps
+its key.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from connectors.errors import AuthenticationError, ConnectorError
+from connectors.http import calls_end_by
 from connectors.redact import mask_nip, mask_nips
 from connectors.retry import RetryPolicy, RetryStats, reason_of, retrying
 from connectors.siasn import PermanentPushError, PushResult, SiasnApi, TransientPushError
@@ -42,6 +45,10 @@ from sbt_sync.states.outbox import PushAction
 log = logging.getLogger(__name__)
 
 _NOT_STARTED = "not sent: the run's time budget was spent"
+
+
+class _BudgetSpent(Exception):
+    """The run's budget ended before a row's next try: no new try starts."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,8 @@ class Pusher:
         a pusher that is gone (:mod:`sbt_sync.holders`): they are re-sent at once instead of after
         their lease, while a live pusher's rows stay with it. Returns the report; ``aborted`` says why a run
         stopped early (SIASN refused our credentials). ``progress`` sees the report after each row ends.
-        ``budget`` (seconds, None: none) ends the run early, rows left pending (module docstring); a
-        try already under way ends on its own (the SIASN client's short inner retries).
+        ``budget`` (seconds, None: none) ends the run early, rows left pending (module docstring): no
+        try, nor a retry of the SIASN client's, starts after it, and a try under way is cut off at it.
         """
         report = PushReport()
         self._deadline = None if budget is None else time.monotonic() + budget
@@ -226,16 +233,31 @@ class Pusher:
         loop = retrying(policy, retry_on=TransientPushError, sleep=self._sleep)
         send = self._siasn.blokir if row.action == PushAction.BLOKIR else self._siasn.buka
         tries = 0
+        failures: list[TransientPushError] = []
 
         def attempt() -> PushResult:
             nonlocal tries
-            tries += 1
             self._limiter.acquire()
-            return send(row.nip, row.payload, row.idempotency_key)
+            if self._spent():  # the budget ended while we waited (a backoff, Retry-After, the rate)
+                raise _BudgetSpent
+            tries += 1
+            try:
+                # The HTTP client's own tries end with the budget too, each cut to the time left.
+                with calls_end_by(self._deadline):
+                    return send(row.nip, row.payload, row.idempotency_key)
+            except TransientPushError as exc:
+                failures.append(exc)
+                raise
 
         try:
             result = loop(attempt)
             return Delivery(Outcome.DONE, tries, answer=result)
+        except _BudgetSpent:
+            if not failures:  # never sent: given back untouched
+                return Delivery(Outcome.DEFERRED, 0, message=_NOT_STARTED)
+            last = failures[-1]
+            self._count(last.__cause__ or last)
+            return Delivery(Outcome.DEFERRED, tries, message=str(last), retry_after=last.retry_after)
         except PermanentPushError as exc:
             return Delivery(Outcome.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
         except ValueError as exc:  # a malformed NIP or body: no retry can fix it

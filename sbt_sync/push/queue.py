@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import OutboxEntry
 from sbt_sync.holders import holder_gone, holder_token
 from sbt_sync.states.outbox import OPEN, OutboxState, PushAction, moving_to
@@ -41,6 +42,7 @@ def recover_in_flight(session: Session, now: datetime) -> int:
     """Make due again the ``in_flight`` rows whose holder is gone (:func:`sbt_sync.holders.holder_gone`)
     or whose lease ran out: a pusher taking over a dead one's rows at once. A row a live pusher is
     still sending is left to it. A recovered row may have been applied (``maybe_applied``)."""
+    lock_for_write(session, OutboxEntry)  # SQLite: read and write as one step beside another pusher
     rows = session.execute(
         select(OutboxEntry.id, OutboxEntry.claimed_by, OutboxEntry.next_attempt_at).where(
             OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT))
@@ -58,7 +60,12 @@ def recover_in_flight(session: Session, now: datetime) -> int:
 
 
 def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> list[ClaimedRow]:
-    """Claim up to ``limit`` due rows (pending, or in flight with an expired lease), oldest first."""
+    """Claim up to ``limit`` due rows (pending, or in flight with an expired lease), oldest first.
+
+    Safe beside other claimers (two pushers on one outbox): on SQLite the claim takes the write lock
+    before it reads (another pusher's claim waits its turn instead of failing 'database is locked');
+    on PostgreSQL each row is taken by a conditional update that only one claimer can win."""
+    lock_for_write(session, OutboxEntry)
     due = and_(
         OutboxEntry.state.in_(moving_to(_S.IN_FLIGHT, _S.PENDING, _S.IN_FLIGHT)),
         OutboxEntry.next_attempt_at <= now,

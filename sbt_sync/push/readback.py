@@ -1,9 +1,10 @@
 """The readback: SIASN's block flag per NIP compared with the desired ``block_state``.
 
 Each NIP read (``GET /pemblokiran/{nip}``) gets one ``siasn_observations`` row. A difference is
-*pending* while an outbox row for the NIP is still undelivered, and *drift* otherwise (SIASN changed,
-or a change was lost); with ``queue_drift`` each drift gets a corrective outbox row under a new
-block-state version, in the same transaction as its observation.
+*pending* while an outbox row for the NIP is still undelivered (or was acknowledged only after the
+reads began: a push beside the readback), and *drift* otherwise (SIASN changed, or a change was lost);
+with ``queue_drift`` each drift gets a corrective outbox row under a new block-state version, in the
+same transaction as its observation.
 
 A cycle's readback costs what changed (``sweep`` given, as the daemon does): it reads
 
@@ -20,9 +21,12 @@ interval between two readbacks (one cycle); a change of ours that did not arrive
 readback. ``sweep=None`` reads every NIP (``sbt-sync push readback``, and the asset with
 ``full: true``).
 
-A ``budget`` (a cycle's readback: ``push.cycle_budget_seconds``) stops starting reads once spent: the
-NIPs not read get no observation this time (``skipped``), so they stay due for the next readback (their
-change is still newer than their last observation; a rotating NIP stays among the oldest).
+A read SIASN throttles or fails is tried again like a push (``retry``: backoff, SIASN's
+``Retry-After`` honoured), within the ``budget`` (a cycle's readback: ``push.cycle_budget_seconds``):
+once it is spent no read nor retry starts and a read under way is cut off. A NIP whose read could not be
+made is *not checked*, never drift: it gets no observation this time (``failed`` when tried, ``skipped``
+when the budget ended first; ``not_checked_because`` says why), so it stays due for the next readback
+(its change is still newer than its last observation; a rotating NIP stays among the oldest).
 """
 
 from __future__ import annotations
@@ -30,20 +34,23 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
+from connectors.http import calls_end_by
 from connectors.redact import mask_nip
+from connectors.retry import RetryPolicy, retrying
 from connectors.siasn import BlockStatus, SiasnApi
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.engine import Database, lock_outbox
+from sbt_sync.db.engine import Database, lock_for_write, lock_outbox
 from sbt_sync.db.models import BlockState, Case, OutboxEntry, SiasnObservation
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.push.ratelimit import RateLimiter
@@ -52,7 +59,13 @@ from sbt_sync.states.outbox import OPEN, OutboxState, PushAction
 log = logging.getLogger(__name__)
 
 
-_SKIPPED = "not read: the time budget was spent"
+BUDGET_SPENT = "time budget spent"
+"""Why a NIP was not checked when the budget ended before its read started."""
+
+
+class _BudgetSpent(Exception):
+    """The budget ended before a read's next try."""
+
 
 DEFAULT_SWEEP = timedelta(hours=24)
 """Every NIP with a block state is read at least this often by the daemon's readback."""
@@ -68,6 +81,7 @@ class ReadbackReport:
     unknown: int = 0
     """SIASN does not know the NIP."""
     failed: int = 0
+    """Tried, but SIASN's answer never came (throttled, failing...): not checked."""
     queued: int = 0
     drift_sample: list[str] = field(default_factory=list)
     total: int = 0
@@ -78,9 +92,17 @@ class ReadbackReport:
     """Read as the rotating slice, or because they were not observed within the sweep."""
     skipped: int = 0
     """Due, but not read: the time budget was spent first (read next time)."""
+    not_checked_because: dict[str, int] = field(default_factory=dict)
+    """Why the NIPs not checked (``failed`` and ``skipped``) were not: ``throttled``,
+    ``server_error``..., or ``time budget spent``."""
+
+    @property
+    def not_checked(self) -> int:
+        """Due NIPs whose flag this readback could not read: neither in sync nor drift."""
+        return self.failed + self.skipped
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "not_checked": self.not_checked}
 
 
 def readback(
@@ -95,10 +117,16 @@ def readback(
     sweep: timedelta | None = None,
     now: datetime | None = None,
     budget: float | None = None,
+    retry: RetryPolicy | None = None,
 ) -> ReadbackReport:
     """Read SIASN's flag of ``nips`` (default: every NIP with a block state; with ``sweep``, only those
-    due, see the module's docstring) and record the comparison; no read starts after ``budget``
-    seconds (None: no limit)."""
+    due, see the module's docstring) and record the comparison; a failed read is tried again per
+    ``retry`` (default: the pusher's, :meth:`~sbt_sync.push.pusher.PushOptions.retry_policy`), and no
+    read or retry starts after ``budget`` seconds (None: no limit)."""
+    if retry is None:
+        from sbt_sync.push.pusher import PushOptions  # the pusher imports this package
+
+        retry = PushOptions().retry_policy()
     report = ReadbackReport()
     deadline = None if budget is None else time.monotonic() + budget
     # Observations carry the instant before the reads: a change of ours during them is read next time.
@@ -119,33 +147,62 @@ def readback(
         return report
     limiter = RateLimiter(rate_per_second)
 
-    def read(nip: str) -> tuple[str, BlockStatus | None, str | None]:
-        if deadline is not None and time.monotonic() >= deadline:
-            return nip, None, _SKIPPED
-        limiter.acquire()
+    def spent() -> bool:
+        return deadline is not None and time.monotonic() >= deadline
+
+    def read(nip: str) -> _Read:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return _Read(nip, None, None, BUDGET_SPENT)
+        policy = retry if left is None else replace(retry, deadline=left)
+        failures: list[ConnectorError] = []
+
+        def attempt() -> BlockStatus | None:
+            limiter.acquire()
+            if spent():  # the budget ended while we waited (a backoff, Retry-After, the rate)
+                raise _BudgetSpent
+            try:
+                with calls_end_by(deadline):  # the client's own tries end with the budget too
+                    return siasn.status(nip)
+            except ConnectorError as exc:
+                failures.append(exc)
+                raise
+
         try:
-            return nip, siasn.status(nip), None
+            return _Read(nip, retrying(policy, retry_on=_transient)(attempt), None, None)
+        except _BudgetSpent:
+            if not failures:
+                return _Read(nip, None, None, BUDGET_SPENT)
+            return _Read(nip, None, str(failures[-1]), _why(failures[-1]))
         except ConnectorError as exc:
-            return nip, None, str(exc)
+            return _Read(nip, None, str(exc), _why(exc))
 
     with ThreadPoolExecutor(concurrency, thread_name_prefix="siasn-readback") as pool:
         answers = list(pool.map(read, wanted))
+    report.not_checked_because = dict(Counter(a.because for a in answers if a.because is not None))
     with database.session() as session:
+        # SQLite: this transaction reads, then writes; a pusher writing in between must not fail it.
+        lock_for_write(session, SiasnObservation)
+        if queue_drift:
+            # Before reading what is on its way: a readback queueing beside us commits first and its
+            # correction is then seen here (pending), instead of both queueing the same one.
+            lock_outbox(session)
         states = {
             row.nip: row for row in session.scalars(select(BlockState).where(BlockState.nip.in_(wanted)))
         }
+        # On its way: a row still open, or one SIASN acknowledged since the reads began (the read may
+        # have come before it landed: that is no drift, and a correction would send it again).
+        on_its_way = or_(OutboxEntry.state.in_(OPEN), OutboxEntry.acked_at >= started)
         undelivered = set(
-            session.scalars(
-                select(OutboxEntry.nip).where(OutboxEntry.state.in_(OPEN), OutboxEntry.nip.in_(wanted))
-            )
+            session.scalars(select(OutboxEntry.nip).where(on_its_way, OutboxEntry.nip.in_(wanted)))
         )
-        for nip, status, error in answers:
-            if error is _SKIPPED:
+        for nip, status, error, because in answers:
+            if because is not None and error is None:
                 report.skipped += 1
                 continue
-            if error is not None:
+            if because is not None:
                 report.failed += 1
-                log.warning("readback of NIP %s failed: %s", mask_nip(nip), error)
+                log.warning("readback of NIP %s not checked: %s", mask_nip(nip), error)
                 continue
             desired = states[nip].blocked
             observed = status.blocked if status is not None else None
@@ -177,6 +234,26 @@ def readback(
                     _queue_correction(session, states[nip], run_id)
                     report.queued += 1
     return report
+
+
+class _Read(NamedTuple):
+    """One NIP's read: SIASN's answer, or why there is none (``because``: a failure's reason, or
+    :data:`BUDGET_SPENT` when it never started; ``error`` the failure's text, None if none)."""
+
+    nip: str
+    status: BlockStatus | None
+    error: str | None
+    because: str | None
+
+
+def _transient(exc: BaseException) -> bool:
+    """A read worth trying again: SIASN throttling, failing or unreachable (not a 4xx, not a bad NIP)."""
+    return isinstance(exc, ConnectorError) and bool(getattr(exc, "retryable", False))
+
+
+def _why(exc: BaseException) -> str:
+    """The reason a read failed, as the HTTP client counts it (``throttled``, ``server_error``...)."""
+    return str(getattr(exc, "reason", None) or type(exc).__name__)
 
 
 def due_nips(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import BlockState, Case, OutboxEntry
@@ -79,3 +82,36 @@ def assert_siasn_matches(database: Database, box: Sandbox) -> None:
         desired = {s.nip: s.blocked for s in session.scalars(select(BlockState))}
     for number, blocked in desired.items():
         assert (box.ledger.state(number).status == "DIBLOKIR") is blocked, number
+
+
+@contextmanager
+def meanwhile_before(database: Database, statement: str, action: Callable[[], None]) -> Iterator[None]:
+    """Inside the block, the first time ``database`` is about to run a statement starting with
+    ``statement``, ``action`` (another actor's work, on its own engine) starts on a thread: it gets two
+    seconds to write first where it can, and is never waited on while it waits for a lock we hold.
+    On leaving, the action is waited for and its error, if any, raised."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:  # handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="meanwhile")
+
+    def hook(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        if sql.startswith(statement) and thread.ident is None:
+            thread.start()
+            thread.join(timeout=2)
+
+    event.listen(database.engine, "before_cursor_execute", hook)
+    try:
+        yield
+    finally:
+        event.remove(database.engine, "before_cursor_execute", hook)
+        if thread.ident is not None:
+            thread.join()
+    assert thread.ident is not None, f"no statement starting with {statement!r} ran"
+    if errors:
+        raise errors[0]

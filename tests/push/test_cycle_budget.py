@@ -5,6 +5,7 @@ and why, and the next cycle with SIASN healthy delivers each exactly once."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,18 @@ import yaml
 
 from assets.enforcement import block_state, no_block_on_conflicted_case
 from assets.sync import siasn_flags, siasn_readback
+from connectors.http import HttpClient, HttpSettings
+from connectors.siasn import SiasnClient, SiasnConfig
 from sbt_sync.db.engine import Database
+from sbt_sync.push import Pusher
+from sbt_sync.push.client import CYCLE_RETRY
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
 from tests.conftest import REPO_ROOT
 from tests.enforce.rows import add_case, nip
-from tests.push.conftest import ledger
-from tests.push.helpers import assert_siasn_matches, outbox_rows
+from tests.push.conftest import FAST_PUSH, credentials, ledger, pusher
+from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks
 
 pytestmark = pytest.mark.integration
 
@@ -99,3 +104,49 @@ def test_a_throttled_siasn_delays_only_the_push_and_the_next_cycle_delivers_ever
     assert {r.id: r.idempotency_key for r in outbox_rows(migrated_database)} == keys
     assert_siasn_matches(migrated_database, siasn_sandbox)  # each row applied exactly once
     assert all(ledger(siasn_sandbox)["blocks"][number]["status"] == "DIBLOKIR" for number in nips)
+
+
+SLOW_TIMEOUT = 3.0
+"""``push.timeout_seconds`` of the slow-SIASN test: far longer than its budget."""
+SLOW_BUDGET = 1.0
+
+
+def test_a_call_under_way_ends_with_the_budget_and_its_row_stays_pending_with_its_key(
+    migrated_database: Database, siasn_sandbox: Sandbox
+) -> None:
+    """SIASN answers slower than the read timeout (latency fault): without a bound, a call started
+    just before the budget ends runs its inner tries to the end (3 x ``timeout_seconds``). Each try's
+    timeout is cut to the time left and no try (nor a retry of the same call) starts after it."""
+    nips = [nip(i) for i in range(1, 9)]
+    queue_blocks(migrated_database, nips)
+    http = HttpClient(
+        HttpSettings(
+            connect_timeout=2, read_timeout=SLOW_TIMEOUT, ca_bundle=siasn_sandbox.endpoints.ca_bundle
+        ),
+        retry=CYCLE_RETRY,
+    )
+    client = SiasnClient(
+        SiasnConfig(siasn_sandbox.endpoints.siasn_base_url, credentials(siasn_sandbox)), http=http
+    )
+    try:
+        assert client.status(nips[0]) is not None  # tokens fetched while SIASN is quick
+        siasn_sandbox.faults.set("siasn", latency_ms=int((SLOW_TIMEOUT + 1) * 1000))
+        started = time.monotonic()
+        report = Pusher(migrated_database, client, replace(FAST_PUSH, concurrency=4)).run(budget=SLOW_BUDGET)
+        elapsed = time.monotonic() - started
+    finally:
+        client.close()
+
+    # Unbounded, the calls under way would last until 3 x 3 s; bounded, they end with the budget.
+    assert elapsed < SLOW_BUDGET + SLOW_TIMEOUT / 2, f"the push took {elapsed:.1f} s"
+    assert report.acked == 0 and report.budget_exhausted
+    assert report.left_pending == len(nips)
+    rows = outbox_rows(migrated_database)
+    assert {r.state for r in rows} == {"pending"}
+    keys = {r.id: r.idempotency_key for r in rows}
+
+    siasn_sandbox.faults.reset()  # the slow writes may still land at SIASN: the next run replays them
+    healthy = pusher(migrated_database, siasn_sandbox).run()
+    assert healthy.acked == len(nips)
+    assert {r.id: r.idempotency_key for r in outbox_rows(migrated_database)} == keys
+    assert_siasn_matches(migrated_database, siasn_sandbox)
