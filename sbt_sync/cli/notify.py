@@ -63,7 +63,7 @@ def pic_remove(
     instansi: Annotated[str, typer.Argument(help="Instansi id.")],
     email: Annotated[str, typer.Argument(help="The address to remove.")],
 ) -> None:
-    """Remove a PIC address (audited); letters already queued keep their recipients."""
+    """Remove a PIC address (audited); a letter not yet delivered to every PIC is never sent to it."""
     from sbt_sync.notify.admin import remove_pic
 
     def work(settings: Settings, database: Database) -> None:
@@ -145,6 +145,7 @@ def _planned_lines(row: dict[str, Any]) -> list[str]:
             else []
         ),
         *([f"      refused (a steward retries): {', '.join(row['refused'])}"] if row["refused"] else []),
+        *([f"      not sent to (no longer a PIC): {', '.join(row['removed'])}"] if row["removed"] else []),
     ]
 
 
@@ -165,6 +166,13 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             if row["delivered"]:  # parked for some PICs only: the PPK has the letter already
                 typer.echo(f"        has the letter: {', '.join(row['delivered'])}")
                 typer.echo(f"        does not: {', '.join(row['refused']) or '-'}")
+            if row["removed"]:
+                typer.echo(f"        not sent to (no longer a PIC): {', '.join(row['removed'])}")
+        for row in st["not_sent_to"]:  # a PIC removed while the letter waited: never sent it
+            typer.echo(
+                f"{row['state']:<7} #{row['id']} {row['letter']}: not sent to (no longer a PIC): "
+                f"{', '.join(row['removed'])}"
+            )
 
     with_database(ctx, work)
 

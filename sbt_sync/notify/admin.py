@@ -12,10 +12,19 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import REFUSED, SENT, pic_addresses, pic_instansi_name
+from sbt_sync.notify.queue import (
+    REFUSED,
+    REMOVED,
+    SENT,
+    addressed,
+    pic_addresses,
+    pic_instansi_name,
+    readdress,
+)
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
 from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
@@ -122,23 +131,27 @@ def add_pic(
             added_at=utcnow(),
         )
     )
+    session.flush()
     _audit(
         session,
         actor=actor,
         action="pic.add",
         object_type="pic_address",
         object_id=instansi_id,
-        after={"email": email},
+        after={"email": email, **_readdress_instansi(session, instansi_id)},
         channel=channel,
     )
     return True
 
 
 def remove_pic(session: Session, instansi_id: str, email: str, *, actor: str, channel: str = "cli") -> bool:
-    """Remove a PIC address; False when it was not there. Letters already queued keep their recipients."""
+    """Remove a PIC address; False when it was not there. A letter not yet complete is never sent to it
+    (:func:`sbt_sync.notify.queue.readdress`); who already received a letter keeps it on record."""
     email = email.strip().lower()
+    instansi_id = instansi_id.strip()
+    lock_for_write(session, NotificationOutboxEntry)
     gone = session.execute(
-        delete(PicAddress).where(PicAddress.instansi_id == instansi_id.strip(), PicAddress.email == email)
+        delete(PicAddress).where(PicAddress.instansi_id == instansi_id, PicAddress.email == email)
     ).rowcount  # type: ignore[attr-defined]  # a CursorResult at runtime
     if gone:
         _audit(
@@ -146,11 +159,33 @@ def remove_pic(session: Session, instansi_id: str, email: str, *, actor: str, ch
             actor=actor,
             action="pic.remove",
             object_type="pic_address",
-            object_id=instansi_id.strip(),
+            object_id=instansi_id,
             before={"email": email},
+            after=_readdress_instansi(session, instansi_id) or None,
             channel=channel,
         )
     return bool(gone)
+
+
+def _readdress_instansi(session: Session, instansi_id: str) -> dict[str, Any]:
+    """Address the instansi's letters not yet complete to its PIC addresses of now (a parked one stays
+    parked: a steward's retry sends it to a PIC added since, or finds every PIC has it). Returns the
+    changes, by outbox row, for the audit."""
+    pics = pic_addresses(session, instansi_id)
+    now = utcnow()
+    rows = session.scalars(
+        select(NotificationOutboxEntry)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(Letter.instansi_id == instansi_id, NotificationOutboxEntry.state != MailState.SENT)
+        .order_by(NotificationOutboxEntry.id)
+        .with_for_update(of=NotificationOutboxEntry)
+    ).all()
+    changes: dict[str, Any] = {}
+    for row in rows:
+        change = readdress(row, pics, now)
+        if change is not None:
+            changes[str(row.id)] = change
+    return {"letters_readdressed": changes} if changes else {}
 
 
 def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str, Any]]:
@@ -171,58 +206,80 @@ def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str
 
 def planned_mail(session: Session) -> list[dict[str, Any]]:
     """Every letter a run would send now or after review (held, pending, sending), oldest first, with
-    the PICs it would go to (those whose server already accepted it, and those refused permanently,
-    are listed apart: neither is sent it by the next run)."""
+    the PICs it would go to: its instansi's PIC addresses now (those whose server already accepted it,
+    those refused permanently and former PICs it is no longer sent to are listed apart: none of them
+    is sent it by the next run)."""
     rows = session.execute(
         select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
         .where(NotificationOutboxEntry.state.in_(UNSENT))
         .order_by(NotificationOutboxEntry.id)
     ).all()
-    return [
-        {
-            "id": row.id,
-            "state": row.state,
-            "letter": number,
-            "step": step,
-            "instansi_id": instansi_id,
-            "cases": cases,
-            "recipients": [
-                r
-                for r in row.recipients
-                if (row.deliveries or {}).get(r, {}).get("state") not in (SENT, REFUSED)
-            ],
-            "already_delivered": [
-                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == SENT
-            ],
-            # Refused permanently: not sent again until a steward's retry (the row parks once the
-            # others have it).
-            "refused": [
-                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == REFUSED
-            ],
-            "message_id": row.message_id,
-            "subject": row.subject,
-            "attempts": row.attempts,
-            "next_attempt_at": row.next_attempt_at.isoformat(),
-        }
-        for row, number, step, instansi_id, cases in rows
-    ]
+    now, pics = utcnow(), _PicsOf(session)
+    planned = []
+    for row, number, step, instansi_id, cases in rows:
+        recipients, fates, _ = addressed(list(row.recipients), row.deliveries, pics(instansi_id), now)
+
+        def having(fate: str, fates: dict[str, dict[str, str]] = fates) -> list[str]:
+            return sorted(a for a, f in fates.items() if f.get("state") == fate)
+
+        planned.append(
+            {
+                "id": row.id,
+                "state": row.state,
+                "letter": number,
+                "step": step,
+                "instansi_id": instansi_id,
+                "cases": cases,
+                "recipients": [r for r in recipients if fates.get(r, {}).get("state") not in (SENT, REFUSED)],
+                "already_delivered": [r for r in recipients if fates.get(r, {}).get("state") == SENT],
+                # Refused permanently: not sent again until a steward's retry (the row parks once the
+                # others have it).
+                "refused": [r for r in recipients if fates.get(r, {}).get("state") == REFUSED],
+                "removed": having(REMOVED),
+                "message_id": row.message_id,
+                "subject": row.subject,
+                "attempts": row.attempts,
+                "next_attempt_at": row.next_attempt_at.isoformat(),
+            }
+        )
+    return planned
+
+
+class _PicsOf:
+    """An instansi's PIC addresses, read once per call."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._known: dict[str, list[str]] = {}
+
+    def __call__(self, instansi_id: str) -> list[str]:
+        if instansi_id not in self._known:
+            self._known[instansi_id] = pic_addresses(self._session, instansi_id)
+        return self._known[instansi_id]
 
 
 def mail_status(session: Session) -> dict[str, Any]:
-    """Outbox rows per state, and the parked ones with the server's answer."""
+    """Outbox rows per state; the parked ones with the server's answer and who has the letter, who was
+    refused and which former PICs it is not sent to; the letters still to send that former PICs will
+    not get (``not_sent_to``: removed by an admin before they received it)."""
     states = Counter(session.scalars(select(NotificationOutboxEntry.state)))
-    parked = session.execute(
+    rows = session.execute(
         select(
             NotificationOutboxEntry.id,
             Letter.number,
+            NotificationOutboxEntry.state,
             NotificationOutboxEntry.server_answer,
             NotificationOutboxEntry.deliveries,
         )
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
-        .where(NotificationOutboxEntry.state == MailState.PARKED)
+        .where(NotificationOutboxEntry.state != MailState.SENT)
         .order_by(NotificationOutboxEntry.id)
     ).all()
+
+    def having(fates: dict[str, dict[str, str]] | None, fate: str) -> dict[str, str]:
+        return {r: f.get("answer", "") for r, f in sorted((fates or {}).items()) if f.get("state") == fate}
+
     return {
         "outbox": {state.value: states.get(state.value, 0) for state in MailState},
         "parked": [
@@ -231,14 +288,17 @@ def mail_status(session: Session) -> dict[str, Any]:
                 "letter": n,
                 "answer": a,
                 # A row parked for one PIC while the others have the letter: who has it, who does not.
-                "delivered": sorted(r for r, fate in (d or {}).items() if fate.get("state") == SENT),
-                "refused": {
-                    r: fate.get("answer", "")
-                    for r, fate in sorted((d or {}).items())
-                    if fate.get("state") == REFUSED
-                },
+                "delivered": sorted(having(d, SENT)),
+                "refused": having(d, REFUSED),
+                "removed": having(d, REMOVED),
             }
-            for i, n, a, d in parked
+            for i, n, state, a, d in rows
+            if state == MailState.PARKED
+        ],
+        "not_sent_to": [
+            {"id": i, "letter": n, "state": state, "removed": having(d, REMOVED)}
+            for i, n, state, _, d in rows
+            if state != MailState.PARKED and having(d, REMOVED)
         ],
     }
 
@@ -266,12 +326,13 @@ def retry_mail(
     count = 0
     readdressed: dict[str, dict[str, list[str]]] = {}
     for row, instansi_id in session.execute(query).all():
-        current = pic_addresses(session, instansi_id)
-        if list(row.recipients) != current:
-            readdressed[str(row.id)] = {"before": list(row.recipients), "after": current}
-            row.recipients = current
-        row.deliveries = {
-            address: fate for address, fate in (row.deliveries or {}).items() if fate.get("state") == SENT
+        change = readdress(row, pic_addresses(session, instansi_id), now)
+        if change is not None:
+            readdressed[str(row.id)] = change
+        row.deliveries = {  # refused and deferred PICs are tried again
+            address: fate
+            for address, fate in (row.deliveries or {}).items()
+            if fate.get("state") in (SENT, REMOVED)
         }
         row.state = check_mail_move(row.state, MailState.PENDING)
         row.next_attempt_at, row.attempts = now, 0

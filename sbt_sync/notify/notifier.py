@@ -191,9 +191,11 @@ class Notifier:
     def _deliver(self, row: ClaimedMail) -> Delivery[str]:
         with self._db.session() as session:
             lease = timedelta(seconds=self._opt.lease_seconds)
-            if not queue.retake(session, row, now=utcnow(), lease=lease):
+            held = queue.retake(session, row, now=utcnow(), lease=lease)
+            if held is None:
                 self._lost.add(row.id)
                 return Delivery(Outcome.PARKED, 0, message="taken over by another notifier")
+            row = held  # addressed to the instansi's PICs of now
             stopper = queue.letter_stopper(session, row.letter_id)
         if stopper is not None:
             return Delivery(Outcome.PARKED, 0, message=stopper)
