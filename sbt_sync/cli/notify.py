@@ -107,6 +107,7 @@ def send(
     as_json: JsonOpt = False,
 ) -> None:
     """Send every due letter by SMTP (letters left mid-send by a crash go again, same Message-ID)."""
+    from sbt_sync.letters.draft import letter_templates
     from sbt_sync.notify import Notifier, SmtpSender
     from sbt_sync.notify.admin import planned_mail, smtp_config
 
@@ -117,7 +118,8 @@ def send(
             show_planned(rows, noun="letter", json_key="letters", as_json=as_json, lines=_planned_lines)
             return
         with SmtpSender(smtp_config(settings)) as sender:
-            report = Notifier(database, sender, settings.notify).run(recover=True, limit=limit)
+            notifier = Notifier(database, sender, settings.notify, templates=letter_templates(settings))
+            report = notifier.run(recover=True, limit=limit)
         if as_json:
             emit_json(report.as_dict())
         else:
@@ -192,12 +194,25 @@ def release(
     reason: Annotated[str, typer.Option("--reason", help="Why they may go (audited).")] = ...,  # type: ignore[assignment]
 ) -> None:
     """Release letters held for review (``notify.mode: reviewed``) for sending (audited)."""
-    from sbt_sync.notify.admin import release_mail
+    from sbt_sync.letters.draft import letter_templates
+    from sbt_sync.notify.admin import held_unnamed, release_mail
 
     def work(settings: Settings, database: Database) -> None:
         with database.session() as session:
-            count = release_mail(session, ids or [], reason=reason, actor=getpass.getuser())
+            count = release_mail(
+                session,
+                ids or [],
+                reason=reason,
+                actor=getpass.getuser(),
+                templates=letter_templates(settings),
+            )
+            unnamed = held_unnamed(session)
         typer.echo(f"{count} letter(s) released; run: sbt-sync notify send")
+        for row in unnamed:  # never sent addressed without a name
+            typer.echo(
+                f"still held #{row['id']} {row['letter']}: the name of instansi {row['instansi_id']} is "
+                f"unknown; give it: sbt-sync pic add {row['instansi_id']} <address> --instansi-name '<name>'"
+            )
 
     with_database(ctx, work)
 

@@ -368,6 +368,13 @@ WORDS: Words = {
         "The instansi id or the mail address is not valid. Give the registry's instansi id and a full "
         "address.",
     ),
+    "err.letter_unnamed": (
+        "Surat {number} belum dapat dilepas: nama instansi {instansi} belum tercatat, jadi surat akan "
+        "terkirim tanpa nama penerimanya. Catat nama instansi di halaman PIC instansi, lalu lepas lagi.",
+        "Letter {number} cannot be released yet: the name of instansi {instansi} is unknown, so it would go "
+        "out without its addressee's name. Give the instansi's name on the agency PICs page, then release "
+        "it again.",
+    ),
     "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
     "err.withdraw_ids": (
         "Sebutkan baris antrean pengiriman yang ditangguhkan yang akan ditarik.",

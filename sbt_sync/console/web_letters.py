@@ -23,6 +23,7 @@ from sbt_sync.console.web import PathId, check_csrf, console, flash, language, r
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.models.letters import LetterStep, MailState
 from sbt_sync.errors import SbtError
+from sbt_sync.letters.draft import letter_templates
 from sbt_sync.letters.queries import LetterFilter, letter_detail, letter_pdf, list_letters, mail_row_of
 from sbt_sync.notify.admin import release_mail, retry_mail
 from sbt_sync.pdp.access import letter_nips
@@ -127,8 +128,12 @@ def _act_on(request: Request, letter_id: int, me: Principal, reason: str, *, act
             row_id = mail_row_of(session, letter_id)
             if row_id is None:
                 raise HTTPException(404, _("error.not_found"))
-            do = release_mail if action == "release" else retry_mail
-            count = do(session, [row_id], reason=reason.strip(), actor=me.username, channel="console")
+            who = {"reason": reason.strip(), "actor": me.username, "channel": "console"}
+            if action == "release":
+                templates = letter_templates(console(request).settings)
+                count = release_mail(session, [row_id], templates=templates, **who)
+            else:
+                count = retry_mail(session, [row_id], **who)
     except SbtError as exc:
         flash(request, "error", error_text(exc, language(request)))
         return RedirectResponse(f"/letters/{letter_id}", status_code=303)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -16,6 +17,8 @@ from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
+from sbt_sync.letters.model import UNNAMED_INSTANSI
+from sbt_sync.letters.render import DEFAULT_TEMPLATES
 from sbt_sync.notify.queue import (
     REFUSED,
     REMOVED,
@@ -350,26 +353,70 @@ def retry_mail(
 
 
 def release_mail(
-    session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: str, channel: str = "cli"
+    session: Session,
+    row_ids: Sequence[int] = (),
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    templates: Path | None = None,
 ) -> int:
-    """Release held letters (reviewed mode) for sending; every held one when no ids are given."""
+    """Release held letters for sending; every held one when no ids are given. Returns how many.
+
+    A letter held because its instansi's name was unknown is first re-rendered with the name known now
+    (:func:`sbt_sync.letters.refresh.name_letter`, ``templates``: the letter templates folder, default
+    the shipped ones; the audit entry gives each renamed letter's number, names and sha256s). One whose
+    name is still unknown is not released: named by id, the release is refused (``SbtError``
+    ``letter_unnamed``, nothing released); among "every held one" it stays held (``kept_unnamed`` in the
+    audit entry)."""
+    from sbt_sync.letters.refresh import UnnamedLetter, name_letter  # letters imports notify
+
     if not reason.strip():
         raise SbtError("a reason is required", code="reason_required")
-    query = update(NotificationOutboxEntry).where(
-        NotificationOutboxEntry.state.in_(moving_to(MailState.PENDING, MailState.HELD))
+    query = (
+        select(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.state.in_(moving_to(MailState.PENDING, MailState.HELD)))
+        .order_by(NotificationOutboxEntry.id)
+        .with_for_update()
     )
     if row_ids:
         query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
-    count: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
-        query.values(state=MailState.PENDING, next_attempt_at=utcnow())
-    ).rowcount
+    lock_for_write(session, NotificationOutboxEntry)
+    now, count = utcnow(), 0
+    renamed: list[dict[str, Any]] = []
+    kept: list[int] = []
+    for row in session.scalars(query).all():
+        try:  # a held row was never sent: its letter may still change
+            done = name_letter(session, row.letter_id, templates or DEFAULT_TEMPLATES)
+        except UnnamedLetter:
+            if row_ids:
+                raise
+            kept.append(row.id)
+            continue
+        if done is not None:
+            renamed.append(done.as_dict())
+        row.state = check_mail_move(row.state, MailState.PENDING)
+        row.next_attempt_at = now
+        count += 1
+    extra: dict[str, Any] = {"renamed": renamed} if renamed else {}
     _audit(
         session,
         actor=actor,
         action="notify.release",
         object_id=",".join(map(str, row_ids)) or "all",
-        after={"rows": count},
+        after={"rows": count, **extra, **({"kept_unnamed": kept} if kept else {})},
         reason=reason,
         channel=channel,
     )
     return count
+
+
+def held_unnamed(session: Session) -> list[dict[str, str]]:
+    """Letters still held because nothing knows their instansi's name (number and instansi id)."""
+    rows = session.execute(
+        select(NotificationOutboxEntry.id, Letter.number, Letter.instansi_id)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(NotificationOutboxEntry.state == MailState.HELD, Letter.instansi_name == UNNAMED_INSTANSI)
+        .order_by(NotificationOutboxEntry.id)
+    ).all()
+    return [{"id": str(i), "letter": n, "instansi_id": inst} for i, n, inst in rows]
