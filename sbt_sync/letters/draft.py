@@ -30,7 +30,7 @@ from sbt_sync.letters.model import (
     plan_letters,
     tanggal,
 )
-from sbt_sync.letters.numbering import format_number, next_seq
+from sbt_sync.letters.numbering import format_number, lock_drafting, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
 from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue
@@ -272,6 +272,8 @@ def draft_letters(
     now = now or utcnow()
     letters_cfg = settings.notify.letters
     report = DraftReport(letter_day=letter_day.isoformat(), dry_run=dry_run)
+    if not dry_run:
+        lock_drafting(session)  # before reading: a drafter racing this one would plan the same letters
     earlier: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     query = select(Letter.instansi_id, Letter.step, Letter.part, Letter.number).where(
         Letter.letter_date == letter_day
