@@ -170,6 +170,8 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                 typer.echo(f"        does not: {', '.join(row['refused']) or '-'}")
             if row["removed"]:
                 typer.echo(f"        not sent to (no longer a PIC): {', '.join(row['removed'])}")
+            if row["given_up"]:
+                typer.echo(f"        given up by a steward: {', '.join(row['given_up'])}")
         for row in st["not_sent_to"]:  # a PIC removed while the letter waited: never sent it
             typer.echo(
                 f"{row['state']:<7} #{row['id']} {row['letter']}: not sent to (no longer a PIC): "
@@ -185,6 +187,23 @@ def retry(ctx: typer.Context, ids: IdsArg = None, reason: ReasonOpt = "retry req
     from sbt_sync.notify.admin import retry_mail
 
     retry_parked(ctx, retry_mail, ids, reason, done="{count} letter(s) due again; run: sbt-sync notify send")
+
+
+@app.command("give-up")
+def give_up(
+    ctx: typer.Context,
+    ids: Annotated[list[int], typer.Argument(help="Outbox row ids of parked letters.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why they will not be sent it (audited).")] = ...,  # type: ignore[assignment]
+) -> None:
+    """Give up the PICs of parked letters who do not have them (audited; a retry tries them again)."""
+    from sbt_sync.notify.admin import give_up_mail
+
+    def work(settings: Settings, database: Database) -> None:
+        with database.session() as session:
+            count = give_up_mail(session, ids, reason=reason, actor=getpass.getuser())
+        typer.echo(f"{count} letter(s) given up for the PICs that do not have them")
+
+    with_database(ctx, work)
 
 
 @app.command("release")

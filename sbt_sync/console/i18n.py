@@ -693,6 +693,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "deferred by their mail server, will be sent again",
     ),
     "letters.fate.waiting": ("belum dikirim", "not sent yet"),
+    "letters.fate.given_up": (
+        "tidak dikirimi: diserahkan steward",
+        "not sent it: given up by a steward",
+    ),
     "letters.fate.removed": (
         "tidak dikirimi: bukan PIC instansi lagi (alamatnya dihapus admin sebelum ia menerima surat)",
         "not sent it: no longer a PIC of the instansi (an admin removed the address before it received "

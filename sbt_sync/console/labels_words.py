@@ -368,6 +368,15 @@ WORDS: Words = {
         "The instansi id or the mail address is not valid. Give the registry's instansi id and a full "
         "address.",
     ),
+    "err.mail_not_parked": (
+        "Surat pada baris antrean #{id} tidak sedang gagal terkirim; muat ulang halaman untuk melihat "
+        "keadaannya sekarang.",
+        "The letter of outbox row #{id} is not parked; reload the page to see how it stands.",
+    ),
+    "err.give_up_ids": (
+        "Sebutkan baris antrean surat yang gagal terkirim yang akan diserahkan.",
+        "Name the parked letters' outbox rows to give up.",
+    ),
     "err.letter_unnamed": (
         "Surat {number} belum dapat dilepas: nama instansi {instansi} belum tercatat, jadi surat akan "
         "terkirim tanpa nama penerimanya. Catat nama instansi di halaman PIC instansi, lalu lepas lagi.",

@@ -20,6 +20,7 @@ from sbt_sync.errors import SbtError
 from sbt_sync.letters.model import UNNAMED_INSTANSI
 from sbt_sync.letters.render import DEFAULT_TEMPLATES
 from sbt_sync.notify.queue import (
+    GIVEN_UP,
     REFUSED,
     REMOVED,
     SENT,
@@ -294,6 +295,7 @@ def mail_status(session: Session) -> dict[str, Any]:
                 "delivered": sorted(having(d, SENT)),
                 "refused": having(d, REFUSED),
                 "removed": having(d, REMOVED),
+                "given_up": having(d, GIVEN_UP),
             }
             for i, n, state, a, d in rows
             if state == MailState.PARKED
@@ -350,6 +352,53 @@ def retry_mail(
         channel=channel,
     )
     return count
+
+
+def give_up_mail(
+    session: Session, row_ids: Sequence[int], *, reason: str, actor: str, channel: str = "cli"
+) -> int:
+    """A steward gives up the PICs of parked letters who do not have them (refused, deferred, or never
+    reached): they are not sent it unless a steward retries (:func:`retry_mail`), and the letter no
+    longer keeps its cases' data past their retention (:func:`sbt_sync.notify.queue.settled`). The row
+    stays parked, saying so. Names the rows (no "all"); returns how many. ``SbtError`` without a reason
+    or when a row is not parked (nothing is changed then)."""
+    if not reason.strip():
+        raise SbtError("a reason is required", code="reason_required")
+    if not row_ids:
+        raise SbtError("name the parked letters' outbox rows to give up", code="give_up_ids")
+    lock_for_write(session, NotificationOutboxEntry)
+    rows = session.execute(
+        select(NotificationOutboxEntry, Letter.instansi_id)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(NotificationOutboxEntry.id.in_(list(row_ids)))
+        .order_by(NotificationOutboxEntry.id)
+        .with_for_update(of=NotificationOutboxEntry)
+    ).all()
+    found = {row.id: row for row, _ in rows}
+    for row_id in row_ids:
+        row = found.get(row_id)
+        if row is None or row.state != MailState.PARKED:
+            raise SbtError(f"outbox row {row_id} is not a parked letter", code="mail_not_parked", id=row_id)
+    now, given_up = utcnow(), {}
+    for row, instansi_id in rows:
+        readdress(row, pic_addresses(session, instansi_id), now)
+        fates = dict(row.deliveries or {})
+        gone = [r for r in row.recipients if fates.get(r, {}).get("state") != SENT]
+        for address in gone:
+            fates[address] = {"state": GIVEN_UP, "answer": reason.strip(), "at": now.isoformat()}
+        row.deliveries = fates
+        row.server_answer = f"diserahkan steward ({actor}): {reason.strip()}"
+        given_up[str(row.id)] = gone
+    _audit(
+        session,
+        actor=actor,
+        action="notify.give_up",
+        object_id=",".join(map(str, row_ids)),
+        after={"rows": len(rows), "given_up": given_up},
+        reason=reason,
+        channel=channel,
+    )
+    return len(rows)
 
 
 def release_mail(

@@ -21,7 +21,7 @@ row is never readdressed: a PIC added later does not get an old letter.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import and_, select, update
@@ -45,9 +45,10 @@ NAME_UNKNOWN = (
 CASES_ENDED = "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)"
 
 
-SENT, REFUSED, DEFERRED, REMOVED = "sent", "refused", "deferred", "removed"
+SENT, REFUSED, DEFERRED, REMOVED, GIVEN_UP = "sent", "refused", "deferred", "removed", "given_up"
 """A recipient's fate in ``notification_outbox.deliveries``; ``removed``: no longer a PIC of the
-instansi when the letter was to go to him, so never sent it."""
+instansi when the letter was to go to him, so never sent it; ``given_up``: a steward decided he will
+not be sent it (his answer is the steward's reason)."""
 REMOVED_ANSWER = "bukan PIC instansi lagi (alamat dihapus admin sebelum menerima surat); tidak dikirimi"
 
 
@@ -110,6 +111,22 @@ def complete(recipients: list[str], deliveries: dict[str, dict[str, str]] | None
     """Whether every recipient (every PIC the letter still goes to) has the letter."""
     fates = deliveries or {}
     return bool(recipients) and all(fates.get(r, {}).get("state") == SENT for r in recipients)
+
+
+def settled(
+    state: str, recipients: list[str], deliveries: dict[str, dict[str, str]] | None, pics: list[str]
+) -> bool:
+    """Whether nothing more will be done with a letter: ``sent``, or delivered to every PIC it still
+    goes to (``pics``, the instansi's PIC addresses now: a PIC removed is not waited for) except those
+    a steward gave up. A letter no PIC has, with no PIC to send it to, is not settled: it waits for an
+    address (or a steward giving it up)."""
+    if state == MailState.SENT:
+        return True
+    after, fates, _ = addressed(recipients, deliveries, pics, datetime.now(UTC))
+    done = [fates.get(r, {}).get("state") in (SENT, GIVEN_UP) for r in after]
+    if after:
+        return all(done)
+    return any(f.get("state") in (SENT, GIVEN_UP) for f in fates.values())
 
 
 def pic_addresses(session: Session, instansi_id: str) -> list[str]:
