@@ -735,6 +735,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "letters.not_released": ("Surat ini tidak sedang ditahan.", "This letter is not held."),
     "letters.retried": ("Surat dijadwalkan kirim ulang.", "The letter is due again."),
+    "letters.give_up": (
+        "Serahkan: jangan kirimi PIC yang belum menerima surat ini",
+        "Give up: do not send this letter to the PICs who do not have it",
+    ),
+    "letters.give_up_hint": (
+        "Untuk alamat yang tidak akan pernah bisa dikirimi. Surat tetap tercatat; kirim ulang mencoba "
+        "mereka lagi.",
+        "For addresses that can never be reached. The letter stays on record; a retry tries them again.",
+    ),
+    "letters.give_up_submit": ("Serahkan", "Give up"),
+    "letters.given_up": (
+        "PIC yang belum menerima surat ini tidak akan dikirimi.",
+        "The PICs who do not have this letter will not be sent it.",
+    ),
     "letters.not_retried": (
         "Surat ini tidak menunggu kirim ulang.",
         "This letter is not waiting for a retry.",

@@ -374,11 +374,18 @@ def give_up_mail(
         .order_by(NotificationOutboxEntry.id)
         .with_for_update(of=NotificationOutboxEntry)
     ).all()
-    found = {row.id: row for row, _ in rows}
+    found = {row.id: (row, instansi_id) for row, instansi_id in rows}
     for row_id in row_ids:
-        row = found.get(row_id)
+        row, instansi_id = found.get(row_id, (None, ""))
         if row is None or row.state != MailState.PARKED:
             raise SbtError(f"outbox row {row_id} is not a parked letter", code="mail_not_parked", id=row_id)
+        if not pic_addresses(session, instansi_id):  # nobody to give up: it waits for an address
+            raise SbtError(
+                f"outbox row {row_id}: instansi {instansi_id} has no PIC address; add one (sbt-sync pic add)",
+                code="give_up_no_pic",
+                id=row_id,
+                instansi=instansi_id,
+            )
     now, given_up = utcnow(), {}
     for row, instansi_id in rows:
         readdress(row, pic_addresses(session, instansi_id), now)
