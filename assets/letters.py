@@ -9,7 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.keys import BLOCK_STATE, LETTERS, LETTERS_MAIL
-from sbt_sync.letters.draft import draft_letters
+from sbt_sync.letters.draft import draft_letters, letter_templates
 from sbt_sync.notify import Notifier, SmtpSender
 from sbt_sync.notify.admin import mail_status, smtp_config
 from sbt_sync.pending import latest_enforcement_day
@@ -77,7 +77,8 @@ def letters_mail(
         context.log.info("no SMTP server configured (notify.host): %s letter(s) wait", waiting["pending"])
         return dg.MaterializeResult(metadata={"configured": False, "outbox": dg.MetadataValue.json(waiting)})
     with SmtpSender(smtp_config(cfg)) as sender:
-        report = Notifier(db.database, sender, cfg.notify).run(recover=True)
+        notifier = Notifier(db.database, sender, cfg.notify, templates=letter_templates(cfg))
+        report = notifier.run(recover=True)
     context.log.info(
         "mail: claimed %d, sent %d, parked %d, deferred %d, %d ambiguous re-send(s)",
         report.claimed,

@@ -63,7 +63,7 @@ def pic_remove(
     instansi: Annotated[str, typer.Argument(help="Instansi id.")],
     email: Annotated[str, typer.Argument(help="The address to remove.")],
 ) -> None:
-    """Remove a PIC address (audited); letters already queued keep their recipients."""
+    """Remove a PIC address (audited); a letter not yet delivered to every PIC is never sent to it."""
     from sbt_sync.notify.admin import remove_pic
 
     def work(settings: Settings, database: Database) -> None:
@@ -107,6 +107,7 @@ def send(
     as_json: JsonOpt = False,
 ) -> None:
     """Send every due letter by SMTP (letters left mid-send by a crash go again, same Message-ID)."""
+    from sbt_sync.letters.draft import letter_templates
     from sbt_sync.notify import Notifier, SmtpSender
     from sbt_sync.notify.admin import planned_mail, smtp_config
 
@@ -117,7 +118,8 @@ def send(
             show_planned(rows, noun="letter", json_key="letters", as_json=as_json, lines=_planned_lines)
             return
         with SmtpSender(smtp_config(settings)) as sender:
-            report = Notifier(database, sender, settings.notify).run(recover=True, limit=limit)
+            notifier = Notifier(database, sender, settings.notify, templates=letter_templates(settings))
+            report = notifier.run(recover=True, limit=limit)
         if as_json:
             emit_json(report.as_dict())
         else:
@@ -145,6 +147,7 @@ def _planned_lines(row: dict[str, Any]) -> list[str]:
             else []
         ),
         *([f"      refused (a steward retries): {', '.join(row['refused'])}"] if row["refused"] else []),
+        *([f"      not sent to (no longer a PIC): {', '.join(row['removed'])}"] if row["removed"] else []),
     ]
 
 
@@ -165,6 +168,15 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             if row["delivered"]:  # parked for some PICs only: the PPK has the letter already
                 typer.echo(f"        has the letter: {', '.join(row['delivered'])}")
                 typer.echo(f"        does not: {', '.join(row['refused']) or '-'}")
+            if row["removed"]:
+                typer.echo(f"        not sent to (no longer a PIC): {', '.join(row['removed'])}")
+            if row["given_up"]:
+                typer.echo(f"        given up by a steward: {', '.join(row['given_up'])}")
+        for row in st["not_sent_to"]:  # a PIC removed while the letter waited: never sent it
+            typer.echo(
+                f"{row['state']:<7} #{row['id']} {row['letter']}: not sent to (no longer a PIC): "
+                f"{', '.join(row['removed'])}"
+            )
 
     with_database(ctx, work)
 
@@ -177,6 +189,23 @@ def retry(ctx: typer.Context, ids: IdsArg = None, reason: ReasonOpt = "retry req
     retry_parked(ctx, retry_mail, ids, reason, done="{count} letter(s) due again; run: sbt-sync notify send")
 
 
+@app.command("give-up")
+def give_up(
+    ctx: typer.Context,
+    ids: Annotated[list[int], typer.Argument(help="Outbox row ids of parked letters.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why they will not be sent it (audited).")] = ...,  # type: ignore[assignment]
+) -> None:
+    """Give up the PICs of parked letters who do not have them (audited; a retry tries them again)."""
+    from sbt_sync.notify.admin import give_up_mail
+
+    def work(settings: Settings, database: Database) -> None:
+        with database.session() as session:
+            count = give_up_mail(session, ids, reason=reason, actor=getpass.getuser())
+        typer.echo(f"{count} letter(s) given up for the PICs that do not have them")
+
+    with_database(ctx, work)
+
+
 @app.command("release")
 def release(
     ctx: typer.Context,
@@ -184,12 +213,25 @@ def release(
     reason: Annotated[str, typer.Option("--reason", help="Why they may go (audited).")] = ...,  # type: ignore[assignment]
 ) -> None:
     """Release letters held for review (``notify.mode: reviewed``) for sending (audited)."""
-    from sbt_sync.notify.admin import release_mail
+    from sbt_sync.letters.draft import letter_templates
+    from sbt_sync.notify.admin import held_unnamed, release_mail
 
     def work(settings: Settings, database: Database) -> None:
         with database.session() as session:
-            count = release_mail(session, ids or [], reason=reason, actor=getpass.getuser())
+            count = release_mail(
+                session,
+                ids or [],
+                reason=reason,
+                actor=getpass.getuser(),
+                templates=letter_templates(settings),
+            )
+            unnamed = held_unnamed(session)
         typer.echo(f"{count} letter(s) released; run: sbt-sync notify send")
+        for row in unnamed:  # never sent addressed without a name
+            typer.echo(
+                f"still held #{row['id']} {row['letter']}: the name of instansi {row['instansi_id']} is "
+                f"unknown; give it: sbt-sync pic add {row['instansi_id']} <address> --instansi-name '<name>'"
+            )
 
     with_database(ctx, work)
 

@@ -693,6 +693,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "deferred by their mail server, will be sent again",
     ),
     "letters.fate.waiting": ("belum dikirim", "not sent yet"),
+    "letters.fate.given_up": (
+        "tidak dikirimi: diserahkan steward",
+        "not sent it: given up by a steward",
+    ),
+    "letters.fate.removed": (
+        "tidak dikirimi: bukan PIC instansi lagi (alamatnya dihapus admin sebelum ia menerima surat)",
+        "not sent it: no longer a PIC of the instansi (an admin removed the address before it received "
+        "the letter)",
+    ),
     "letters.step": ("Langkah", "Step"),
     "letters.step.peringatan_dini": ("Peringatan dini", "Early warning"),
     "letters.step.peringatan": ("Peringatan", "Peringatan (warning)"),
@@ -726,6 +735,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "letters.not_released": ("Surat ini tidak sedang ditahan.", "This letter is not held."),
     "letters.retried": ("Surat dijadwalkan kirim ulang.", "The letter is due again."),
+    "letters.give_up": (
+        "Serahkan: jangan kirimi PIC yang belum menerima surat ini",
+        "Give up: do not send this letter to the PICs who do not have it",
+    ),
+    "letters.give_up_hint": (
+        "Untuk alamat yang tidak akan pernah bisa dikirimi. Surat tetap tercatat; kirim ulang mencoba "
+        "mereka lagi.",
+        "For addresses that can never be reached. The letter stays on record; a retry tries them again.",
+    ),
+    "letters.give_up_submit": ("Serahkan", "Give up"),
+    "letters.given_up": (
+        "PIC yang belum menerima surat ini tidak akan dikirimi.",
+        "The PICs who do not have this letter will not be sent it.",
+    ),
     "letters.not_retried": (
         "Surat ini tidak menunggu kirim ulang.",
         "This letter is not waiting for a retry.",
@@ -749,10 +772,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compliance.sort": ("Urutkan menurut kolom ini", "Sort by this column"),
     "pic.title": ("PIC instansi", "Agency PICs"),
     "pic.hint": (
-        "Surat kepada PPK dikirim ke semua alamat PIC instansinya. Surat yang sudah diantrekan tetap "
-        "memakai penerimanya.",
-        "Letters to a PPK go to every PIC address of its instansi. Letters already queued keep their "
-        "recipients.",
+        "Surat kepada PPK dikirim ke semua alamat PIC instansinya. Surat yang belum diterima semua PIC "
+        "mengikuti daftar ini: alamat yang dihapus tidak dikirimi, alamat baru dikirimi sekali. Surat yang "
+        "sudah diterima semua PIC tidak dikirim lagi.",
+        "Letters to a PPK go to every PIC address of its instansi. A letter not yet received by every PIC "
+        "follows this list: an address removed is not sent it, a new one is sent it once. A letter every "
+        "PIC has received is not sent again.",
     ),
     "pic.add": ("Tambah alamat PIC", "Add a PIC address"),
     "pic.instansi_id": ("ID instansi", "Instansi id"),

@@ -368,6 +368,28 @@ WORDS: Words = {
         "The instansi id or the mail address is not valid. Give the registry's instansi id and a full "
         "address.",
     ),
+    "err.mail_not_parked": (
+        "Surat pada baris antrean #{id} tidak sedang gagal terkirim; muat ulang halaman untuk melihat "
+        "keadaannya sekarang.",
+        "The letter of outbox row #{id} is not parked; reload the page to see how it stands.",
+    ),
+    "err.give_up_no_pic": (
+        "Surat pada baris antrean #{id} belum punya penerima: instansi {instansi} tidak punya alamat PIC. "
+        "Tambahkan alamat PIC di halaman PIC instansi, lalu kirim ulang.",
+        "The letter of outbox row #{id} has nobody to give up: instansi {instansi} has no PIC address. Add "
+        "one on the agency PICs page, then retry.",
+    ),
+    "err.give_up_ids": (
+        "Sebutkan baris antrean surat yang gagal terkirim yang akan diserahkan.",
+        "Name the parked letters' outbox rows to give up.",
+    ),
+    "err.letter_unnamed": (
+        "Surat {number} belum dapat dilepas: nama instansi {instansi} belum tercatat, jadi surat akan "
+        "terkirim tanpa nama penerimanya. Catat nama instansi di halaman PIC instansi, lalu lepas lagi.",
+        "Letter {number} cannot be released yet: the name of instansi {instansi} is unknown, so it would go "
+        "out without its addressee's name. Give the instansi's name on the agency PICs page, then release "
+        "it again.",
+    ),
     "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
     "err.withdraw_ids": (
         "Sebutkan baris antrean pengiriman yang ditangguhkan yang akan ditarik.",

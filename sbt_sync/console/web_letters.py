@@ -1,6 +1,6 @@
 """Letters to PPKs: the list per instansi with each letter's mail state, a letter with its cases and
-its PDF as sent, and the stewards' two actions on its delivery: release a letter held for review
-(``notify.mode: reviewed``) and retry a parked one.
+its PDF as sent, and the stewards' actions on its delivery: release a letter held for review
+(``notify.mode: reviewed``), retry a parked one, or give it up for the PICs who do not have it.
 
 The pages are BKN's (:func:`sbt_sync.steward.scope.bkn_only`: admins, stewards, auditors read-only);
 agency viewers get 403 and no menu link. Actions go through the service functions the CLI uses
@@ -23,8 +23,9 @@ from sbt_sync.console.web import PathId, check_csrf, console, flash, language, r
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.models.letters import LetterStep, MailState
 from sbt_sync.errors import SbtError
+from sbt_sync.letters.draft import letter_templates
 from sbt_sync.letters.queries import LetterFilter, letter_detail, letter_pdf, list_letters, mail_row_of
-from sbt_sync.notify.admin import release_mail, retry_mail
+from sbt_sync.notify.admin import give_up_mail, release_mail, retry_mail
 from sbt_sync.pdp.access import letter_nips
 from sbt_sync.steward.scope import bkn_only
 
@@ -127,13 +128,21 @@ def _act_on(request: Request, letter_id: int, me: Principal, reason: str, *, act
             row_id = mail_row_of(session, letter_id)
             if row_id is None:
                 raise HTTPException(404, _("error.not_found"))
-            do = release_mail if action == "release" else retry_mail
-            count = do(session, [row_id], reason=reason.strip(), actor=me.username, channel="console")
+            who = {"reason": reason.strip(), "actor": me.username, "channel": "console"}
+            if action == "release":
+                templates = letter_templates(console(request).settings)
+                count = release_mail(session, [row_id], templates=templates, **who)
+            elif action == "give_up":
+                count = give_up_mail(session, [row_id], **who)
+            else:
+                count = retry_mail(session, [row_id], **who)
     except SbtError as exc:
         flash(request, "error", error_text(exc, language(request)))
         return RedirectResponse(f"/letters/{letter_id}", status_code=303)
     if action == "release":
         done, not_done = _("letters.released"), _("letters.not_released")
+    elif action == "give_up":
+        done, not_done = _("letters.given_up"), _("letters.not_retried")
     else:
         done, not_done = _("letters.retried"), _("letters.not_retried")
     flash(request, "ok" if count else "error", done if count else not_done)
@@ -157,3 +166,11 @@ def retry(
         flash(request, "error", translator(language(request))("letters.reason_required"))
         return RedirectResponse(f"/letters/{letter_id}", status_code=303)
     return _act_on(request, letter_id, me, reason, action="retry")
+
+
+@router.post("/letters/{letter_id}/give-up", dependencies=[Depends(check_csrf)])
+def give_up(
+    request: Request, letter_id: PathId, me: Actor, reason: Annotated[str, Form(max_length=2000)]
+) -> Response:
+    """Give up the PICs of a parked letter who do not have it (:func:`sbt_sync.notify.admin.give_up_mail`)."""
+    return _act_on(request, letter_id, me, reason, action="give_up")

@@ -1,6 +1,7 @@
 """PIC addresses per instansi (where letters to its PPK go): the list for BKN's roles, add and remove
 for admins, through the service functions ``sbt-sync pic`` uses (:mod:`sbt_sync.notify.admin`),
-audited as the console user. A letter already queued keeps the recipients it was queued with.
+audited as the console user. A letter not yet delivered to every PIC follows the list
+(:func:`sbt_sync.notify.queue.readdress`); one every PIC has is not sent again.
 
 An address is checked here more strictly than the service does (which only wants ``x@y.z``): one
 ``@``, a dot-atom local part and a domain of valid DNS labels with an alphabetic top-level label, so a

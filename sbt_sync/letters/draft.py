@@ -12,6 +12,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,7 +30,7 @@ from sbt_sync.letters.model import (
     plan_letters,
     tanggal,
 )
-from sbt_sync.letters.numbering import format_number, next_seq
+from sbt_sync.letters.numbering import format_number, lock_drafting, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
 from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue
@@ -271,6 +272,8 @@ def draft_letters(
     now = now or utcnow()
     letters_cfg = settings.notify.letters
     report = DraftReport(letter_day=letter_day.isoformat(), dry_run=dry_run)
+    if not dry_run:
+        lock_drafting(session)  # before reading: a drafter racing this one would plan the same letters
     earlier: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     query = select(Letter.instansi_id, Letter.step, Letter.part, Letter.number).where(
         Letter.letter_date == letter_day
@@ -317,10 +320,7 @@ def draft_letters(
         )
     if not plans:
         return report
-    folder = (
-        settings.resolve_path(letters_cfg.templates_dir) if letters_cfg.templates_dir else DEFAULT_TEMPLATES
-    )
-    environment = template_environment(folder)
+    environment = template_environment(letter_templates(settings))
     for plan in plans:
         before = earlier[(plan.instansi_id, plan.step)] if plan.follow_up else []
         row = _write_letter(
@@ -380,6 +380,44 @@ def letter_context(
     }
 
 
+def letter_pdf(environment: Any, step: str, number: str, day: date, context: dict[str, Any]) -> bytes:
+    """The letter's PDF from its template context (:func:`letter_context`). Its creation date is the
+    letter's day (noon UTC), so re-rendering the same context gives the same bytes."""
+    html = render_html(environment, step, context)
+    return html_to_pdf(html, title=f"{HAL[step]} {number}", created=datetime.combine(day, time(12), UTC))
+
+
+def letter_instansi_name(session: Session, letter_id: int, instansi_id: str) -> str | None:
+    """The name of the letter's instansi as drafting would choose it now, from its cases (the ASN's
+    registry entry, another member's, the name an admin gave with the PIC addresses, the cases' source
+    records), the first in order; None when nothing names it."""
+    cases = session.execute(
+        select(Case.id, Case.nip)
+        .join(LetterItem, LetterItem.case_id == Case.id)
+        .where(LetterItem.letter_id == letter_id)
+    ).all()
+    people = _registry(session, {nip for _, nip in cases if nip})
+    named = _instansi_names(session, {instansi_id})
+    written = _written_instansi(session, sorted(case_id for case_id, _ in cases))
+    names = set()
+    for case_id, nip in cases:
+        person = people.get(nip or "")
+        name = (
+            (person[2] if person and person[1] == instansi_id else None)
+            or named.get(instansi_id)
+            or written.get(case_id)
+        )
+        if name:
+            names.add(name)
+    return min(names) if names else named.get(instansi_id)
+
+
+def letter_templates(settings: Settings) -> Path:
+    """The folder the letters render from (``notify.letters.templates_dir``, else the defaults)."""
+    folder = settings.notify.letters.templates_dir
+    return settings.resolve_path(folder) if folder else DEFAULT_TEMPLATES
+
+
 def _write_letter(
     session: Session,
     settings: Settings,
@@ -394,11 +432,7 @@ def _write_letter(
     seq = next_seq(session, plan.letter_day.year)
     number = format_number(settings.notify.letters.number_pattern, seq, plan.letter_day)
     context = letter_context(settings, plan, number, follows)
-    html = render_html(environment, plan.step, context)
-    # The PDF's creation date is the letter's day (noon UTC), so re-rendering gives the same bytes.
-    pdf = html_to_pdf(
-        html, title=f"{HAL[plan.step]} {number}", created=datetime.combine(plan.letter_day, time(12), UTC)
-    )
+    pdf = letter_pdf(environment, plan.step, number, plan.letter_day, context)
     letter = Letter(
         number=number,
         year=plan.letter_day.year,

@@ -4,18 +4,35 @@ The year's row in ``letter_sequences`` is created if missing (an insert that ign
 drafters racing on a new year both succeed) and then incremented by one ``UPDATE``: on PostgreSQL the
 row lock it takes serialises concurrent drafters until commit; on SQLite the write lock does. A rolled
 back transaction rolls its increment back too, so a number is issued exactly when its letter is stored.
+
+Drafters themselves take turns (:func:`lock_drafting`): a second one reading the day's letters while the
+first has not committed yet would plan the same letters and fail on their part number's unique key.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models.letters import LetterSequence
+from sbt_sync.db.engine import lock_for_write
+from sbt_sync.db.models.letters import Letter, LetterSequence
+
+DRAFTING_LOCK_KEY = 0x5B7_1E77
+"""The PostgreSQL advisory lock drafters take turns on (beside ``sbt_sync.db.engine``'s keys)."""
+
+
+def lock_drafting(session: Session) -> None:
+    """Let one drafter at a time write letters: call first in its transaction. The second waits for the
+    first to commit (a transaction-scoped advisory lock on PostgreSQL, the write lock on SQLite), then
+    reads its letters and steps and drafts only what is left: no error reaches either run."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DRAFTING_LOCK_KEY})
+    else:
+        lock_for_write(session, Letter)
 
 
 def next_seq(session: Session, year: int) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.letters.query import case_letters
-from sbt_sync.notify.queue import SENT
+from sbt_sync.notify.queue import REMOVED, SENT
 from schemas.nip import mask_nip
 
 
@@ -50,8 +50,9 @@ class LetterRow:
     sent_at: datetime | None
     fates: tuple[tuple[str, str, str], ...] = ()
     """Per PIC (address, fate, the server's words): ``sent`` (has the letter), ``refused``,
-    ``deferred`` (tried again later) or ``waiting`` (not sent yet); a PIC removed since it received the
-    letter is listed too."""
+    ``deferred`` (tried again later), ``waiting`` (not sent yet) or ``removed`` (no longer a PIC when
+    the letter was to go to him: never sent it); a PIC removed since it received the letter is listed
+    too."""
 
 
 def _base() -> Select[tuple[Letter, NotificationOutboxEntry]]:
@@ -85,7 +86,9 @@ def _fates(mail: NotificationOutboxEntry) -> tuple[tuple[str, str, str], ...]:
     """What became of the letter for each PIC (see :attr:`LetterRow.fates`)."""
     known = mail.deliveries or {}
     addresses = list(mail.recipients or ())
-    addresses += [a for a, fate in known.items() if a not in addresses and fate.get("state") == SENT]
+    addresses += [
+        a for a, fate in known.items() if a not in addresses and fate.get("state") in (SENT, REMOVED)
+    ]
     return tuple(
         (a, known.get(a, {}).get("state") or "waiting", known.get(a, {}).get("answer") or "")
         for a in addresses

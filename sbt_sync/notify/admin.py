@@ -6,16 +6,29 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import REFUSED, SENT, pic_addresses, pic_instansi_name
+from sbt_sync.letters.model import UNNAMED_INSTANSI
+from sbt_sync.letters.render import DEFAULT_TEMPLATES
+from sbt_sync.notify.queue import (
+    GIVEN_UP,
+    REFUSED,
+    REMOVED,
+    SENT,
+    addressed,
+    pic_addresses,
+    pic_instansi_name,
+    readdress,
+)
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
 from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
@@ -122,23 +135,27 @@ def add_pic(
             added_at=utcnow(),
         )
     )
+    session.flush()
     _audit(
         session,
         actor=actor,
         action="pic.add",
         object_type="pic_address",
         object_id=instansi_id,
-        after={"email": email},
+        after={"email": email, **_readdress_instansi(session, instansi_id)},
         channel=channel,
     )
     return True
 
 
 def remove_pic(session: Session, instansi_id: str, email: str, *, actor: str, channel: str = "cli") -> bool:
-    """Remove a PIC address; False when it was not there. Letters already queued keep their recipients."""
+    """Remove a PIC address; False when it was not there. A letter not yet complete is never sent to it
+    (:func:`sbt_sync.notify.queue.readdress`); who already received a letter keeps it on record."""
     email = email.strip().lower()
+    instansi_id = instansi_id.strip()
+    lock_for_write(session, NotificationOutboxEntry)
     gone = session.execute(
-        delete(PicAddress).where(PicAddress.instansi_id == instansi_id.strip(), PicAddress.email == email)
+        delete(PicAddress).where(PicAddress.instansi_id == instansi_id, PicAddress.email == email)
     ).rowcount  # type: ignore[attr-defined]  # a CursorResult at runtime
     if gone:
         _audit(
@@ -146,11 +163,33 @@ def remove_pic(session: Session, instansi_id: str, email: str, *, actor: str, ch
             actor=actor,
             action="pic.remove",
             object_type="pic_address",
-            object_id=instansi_id.strip(),
+            object_id=instansi_id,
             before={"email": email},
+            after=_readdress_instansi(session, instansi_id) or None,
             channel=channel,
         )
     return bool(gone)
+
+
+def _readdress_instansi(session: Session, instansi_id: str) -> dict[str, Any]:
+    """Address the instansi's letters not yet complete to its PIC addresses of now (a parked one stays
+    parked: a steward's retry sends it to a PIC added since, or finds every PIC has it). Returns the
+    changes, by outbox row, for the audit."""
+    pics = pic_addresses(session, instansi_id)
+    now = utcnow()
+    rows = session.scalars(
+        select(NotificationOutboxEntry)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(Letter.instansi_id == instansi_id, NotificationOutboxEntry.state != MailState.SENT)
+        .order_by(NotificationOutboxEntry.id)
+        .with_for_update(of=NotificationOutboxEntry)
+    ).all()
+    changes: dict[str, Any] = {}
+    for row in rows:
+        change = readdress(row, pics, now)
+        if change is not None:
+            changes[str(row.id)] = change
+    return {"letters_readdressed": changes} if changes else {}
 
 
 def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str, Any]]:
@@ -171,58 +210,80 @@ def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str
 
 def planned_mail(session: Session) -> list[dict[str, Any]]:
     """Every letter a run would send now or after review (held, pending, sending), oldest first, with
-    the PICs it would go to (those whose server already accepted it, and those refused permanently,
-    are listed apart: neither is sent it by the next run)."""
+    the PICs it would go to: its instansi's PIC addresses now (those whose server already accepted it,
+    those refused permanently and former PICs it is no longer sent to are listed apart: none of them
+    is sent it by the next run)."""
     rows = session.execute(
         select(NotificationOutboxEntry, Letter.number, Letter.step, Letter.instansi_id, Letter.case_count)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
         .where(NotificationOutboxEntry.state.in_(UNSENT))
         .order_by(NotificationOutboxEntry.id)
     ).all()
-    return [
-        {
-            "id": row.id,
-            "state": row.state,
-            "letter": number,
-            "step": step,
-            "instansi_id": instansi_id,
-            "cases": cases,
-            "recipients": [
-                r
-                for r in row.recipients
-                if (row.deliveries or {}).get(r, {}).get("state") not in (SENT, REFUSED)
-            ],
-            "already_delivered": [
-                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == SENT
-            ],
-            # Refused permanently: not sent again until a steward's retry (the row parks once the
-            # others have it).
-            "refused": [
-                r for r in row.recipients if (row.deliveries or {}).get(r, {}).get("state") == REFUSED
-            ],
-            "message_id": row.message_id,
-            "subject": row.subject,
-            "attempts": row.attempts,
-            "next_attempt_at": row.next_attempt_at.isoformat(),
-        }
-        for row, number, step, instansi_id, cases in rows
-    ]
+    now, pics = utcnow(), _PicsOf(session)
+    planned = []
+    for row, number, step, instansi_id, cases in rows:
+        recipients, fates, _ = addressed(list(row.recipients), row.deliveries, pics(instansi_id), now)
+
+        def having(fate: str, fates: dict[str, dict[str, str]] = fates) -> list[str]:
+            return sorted(a for a, f in fates.items() if f.get("state") == fate)
+
+        planned.append(
+            {
+                "id": row.id,
+                "state": row.state,
+                "letter": number,
+                "step": step,
+                "instansi_id": instansi_id,
+                "cases": cases,
+                "recipients": [r for r in recipients if fates.get(r, {}).get("state") not in (SENT, REFUSED)],
+                "already_delivered": [r for r in recipients if fates.get(r, {}).get("state") == SENT],
+                # Refused permanently: not sent again until a steward's retry (the row parks once the
+                # others have it).
+                "refused": [r for r in recipients if fates.get(r, {}).get("state") == REFUSED],
+                "removed": having(REMOVED),
+                "message_id": row.message_id,
+                "subject": row.subject,
+                "attempts": row.attempts,
+                "next_attempt_at": row.next_attempt_at.isoformat(),
+            }
+        )
+    return planned
+
+
+class _PicsOf:
+    """An instansi's PIC addresses, read once per call."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._known: dict[str, list[str]] = {}
+
+    def __call__(self, instansi_id: str) -> list[str]:
+        if instansi_id not in self._known:
+            self._known[instansi_id] = pic_addresses(self._session, instansi_id)
+        return self._known[instansi_id]
 
 
 def mail_status(session: Session) -> dict[str, Any]:
-    """Outbox rows per state, and the parked ones with the server's answer."""
+    """Outbox rows per state; the parked ones with the server's answer and who has the letter, who was
+    refused and which former PICs it is not sent to; the letters still to send that former PICs will
+    not get (``not_sent_to``: removed by an admin before they received it)."""
     states = Counter(session.scalars(select(NotificationOutboxEntry.state)))
-    parked = session.execute(
+    rows = session.execute(
         select(
             NotificationOutboxEntry.id,
             Letter.number,
+            NotificationOutboxEntry.state,
             NotificationOutboxEntry.server_answer,
             NotificationOutboxEntry.deliveries,
         )
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
-        .where(NotificationOutboxEntry.state == MailState.PARKED)
+        .where(NotificationOutboxEntry.state != MailState.SENT)
         .order_by(NotificationOutboxEntry.id)
     ).all()
+
+    def having(fates: dict[str, dict[str, str]] | None, fate: str) -> dict[str, str]:
+        return {r: f.get("answer", "") for r, f in sorted((fates or {}).items()) if f.get("state") == fate}
+
     return {
         "outbox": {state.value: states.get(state.value, 0) for state in MailState},
         "parked": [
@@ -231,14 +292,18 @@ def mail_status(session: Session) -> dict[str, Any]:
                 "letter": n,
                 "answer": a,
                 # A row parked for one PIC while the others have the letter: who has it, who does not.
-                "delivered": sorted(r for r, fate in (d or {}).items() if fate.get("state") == SENT),
-                "refused": {
-                    r: fate.get("answer", "")
-                    for r, fate in sorted((d or {}).items())
-                    if fate.get("state") == REFUSED
-                },
+                "delivered": sorted(having(d, SENT)),
+                "refused": having(d, REFUSED),
+                "removed": having(d, REMOVED),
+                "given_up": having(d, GIVEN_UP),
             }
-            for i, n, a, d in parked
+            for i, n, state, a, d in rows
+            if state == MailState.PARKED
+        ],
+        "not_sent_to": [
+            {"id": i, "letter": n, "state": state, "removed": having(d, REMOVED)}
+            for i, n, state, _, d in rows
+            if state != MailState.PARKED and having(d, REMOVED)
         ],
     }
 
@@ -266,12 +331,13 @@ def retry_mail(
     count = 0
     readdressed: dict[str, dict[str, list[str]]] = {}
     for row, instansi_id in session.execute(query).all():
-        current = pic_addresses(session, instansi_id)
-        if list(row.recipients) != current:
-            readdressed[str(row.id)] = {"before": list(row.recipients), "after": current}
-            row.recipients = current
-        row.deliveries = {
-            address: fate for address, fate in (row.deliveries or {}).items() if fate.get("state") == SENT
+        change = readdress(row, pic_addresses(session, instansi_id), now)
+        if change is not None:
+            readdressed[str(row.id)] = change
+        row.deliveries = {  # refused and deferred PICs are tried again
+            address: fate
+            for address, fate in (row.deliveries or {}).items()
+            if fate.get("state") in (SENT, REMOVED)
         }
         row.state = check_mail_move(row.state, MailState.PENDING)
         row.next_attempt_at, row.attempts = now, 0
@@ -288,27 +354,125 @@ def retry_mail(
     return count
 
 
-def release_mail(
-    session: Session, row_ids: Sequence[int] = (), *, reason: str, actor: str, channel: str = "cli"
+def give_up_mail(
+    session: Session, row_ids: Sequence[int], *, reason: str, actor: str, channel: str = "cli"
 ) -> int:
-    """Release held letters (reviewed mode) for sending; every held one when no ids are given."""
+    """A steward gives up the PICs of parked letters who do not have them (refused, deferred, or never
+    reached): they are not sent it unless a steward retries (:func:`retry_mail`), and the letter no
+    longer keeps its cases' data past their retention (:func:`sbt_sync.notify.queue.settled`). The row
+    stays parked, saying so. Names the rows (no "all"); returns how many. ``SbtError`` without a reason
+    or when a row is not parked (nothing is changed then)."""
     if not reason.strip():
         raise SbtError("a reason is required", code="reason_required")
-    query = update(NotificationOutboxEntry).where(
-        NotificationOutboxEntry.state.in_(moving_to(MailState.PENDING, MailState.HELD))
+    if not row_ids:
+        raise SbtError("name the parked letters' outbox rows to give up", code="give_up_ids")
+    lock_for_write(session, NotificationOutboxEntry)
+    rows = session.execute(
+        select(NotificationOutboxEntry, Letter.instansi_id)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(NotificationOutboxEntry.id.in_(list(row_ids)))
+        .order_by(NotificationOutboxEntry.id)
+        .with_for_update(of=NotificationOutboxEntry)
+    ).all()
+    found = {row.id: (row, instansi_id) for row, instansi_id in rows}
+    for row_id in row_ids:
+        row, instansi_id = found.get(row_id, (None, ""))
+        if row is None or row.state != MailState.PARKED:
+            raise SbtError(f"outbox row {row_id} is not a parked letter", code="mail_not_parked", id=row_id)
+        if not pic_addresses(session, instansi_id):  # nobody to give up: it waits for an address
+            raise SbtError(
+                f"outbox row {row_id}: instansi {instansi_id} has no PIC address; add one (sbt-sync pic add)",
+                code="give_up_no_pic",
+                id=row_id,
+                instansi=instansi_id,
+            )
+    now, given_up = utcnow(), {}
+    for row, instansi_id in rows:
+        readdress(row, pic_addresses(session, instansi_id), now)
+        fates = dict(row.deliveries or {})
+        gone = [r for r in row.recipients if fates.get(r, {}).get("state") != SENT]
+        for address in gone:
+            fates[address] = {"state": GIVEN_UP, "answer": reason.strip(), "at": now.isoformat()}
+        row.deliveries = fates
+        row.server_answer = f"diserahkan steward ({actor}): {reason.strip()}"
+        given_up[str(row.id)] = gone
+    _audit(
+        session,
+        actor=actor,
+        action="notify.give_up",
+        object_id=",".join(map(str, row_ids)),
+        after={"rows": len(rows), "given_up": given_up},
+        reason=reason,
+        channel=channel,
+    )
+    return len(rows)
+
+
+def release_mail(
+    session: Session,
+    row_ids: Sequence[int] = (),
+    *,
+    reason: str,
+    actor: str,
+    channel: str = "cli",
+    templates: Path | None = None,
+) -> int:
+    """Release held letters for sending; every held one when no ids are given. Returns how many.
+
+    A letter held because its instansi's name was unknown is first re-rendered with the name known now
+    (:func:`sbt_sync.letters.refresh.name_letter`, ``templates``: the letter templates folder, default
+    the shipped ones; the audit entry gives each renamed letter's number, names and sha256s). One whose
+    name is still unknown is not released: named by id, the release is refused (``SbtError``
+    ``letter_unnamed``, nothing released); among "every held one" it stays held (``kept_unnamed`` in the
+    audit entry)."""
+    from sbt_sync.letters.refresh import UnnamedLetter, name_letter  # letters imports notify
+
+    if not reason.strip():
+        raise SbtError("a reason is required", code="reason_required")
+    query = (
+        select(NotificationOutboxEntry)
+        .where(NotificationOutboxEntry.state.in_(moving_to(MailState.PENDING, MailState.HELD)))
+        .order_by(NotificationOutboxEntry.id)
+        .with_for_update()
     )
     if row_ids:
         query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
-    count: int = session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
-        query.values(state=MailState.PENDING, next_attempt_at=utcnow())
-    ).rowcount
+    lock_for_write(session, NotificationOutboxEntry)
+    now, count = utcnow(), 0
+    renamed: list[dict[str, Any]] = []
+    kept: list[int] = []
+    for row in session.scalars(query).all():
+        try:  # a held row was never sent: its letter may still change
+            done = name_letter(session, row.letter_id, templates or DEFAULT_TEMPLATES)
+        except UnnamedLetter:
+            if row_ids:
+                raise
+            kept.append(row.id)
+            continue
+        if done is not None:
+            renamed.append(done.as_dict())
+        row.state = check_mail_move(row.state, MailState.PENDING)
+        row.next_attempt_at = now
+        count += 1
+    extra: dict[str, Any] = {"renamed": renamed} if renamed else {}
     _audit(
         session,
         actor=actor,
         action="notify.release",
         object_id=",".join(map(str, row_ids)) or "all",
-        after={"rows": count},
+        after={"rows": count, **extra, **({"kept_unnamed": kept} if kept else {})},
         reason=reason,
         channel=channel,
     )
     return count
+
+
+def held_unnamed(session: Session) -> list[dict[str, str]]:
+    """Letters still held because nothing knows their instansi's name (number and instansi id)."""
+    rows = session.execute(
+        select(NotificationOutboxEntry.id, Letter.number, Letter.instansi_id)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(NotificationOutboxEntry.state == MailState.HELD, Letter.instansi_name == UNNAMED_INSTANSI)
+        .order_by(NotificationOutboxEntry.id)
+    ).all()
+    return [{"id": str(i), "letter": n, "instansi_id": inst} for i, n, inst in rows]

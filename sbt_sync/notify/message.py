@@ -31,6 +31,13 @@ def message_id(letter_id: int, pdf_sha256: str, from_address: str) -> str:
     return f"<sbt-letter-{letter_id}-{pdf_sha256[:16]}@{domain}>"
 
 
+def rekey(old: str, letter_id: int, pdf_sha256: str) -> str:
+    """The Message-ID of a letter re-rendered before anyone received it (its PDF changed), at the old
+    one's domain: a receiver must never see two different letters under one Message-ID."""
+    domain = old.rstrip(">").rpartition("@")[2] or "sbt-sync.invalid"
+    return f"<sbt-letter-{letter_id}-{pdf_sha256[:16]}@{domain}>"
+
+
 def subject(step: str, number: str, instansi_name: str) -> str:
     return (
         f"{STEP_TITLES.get(step, step)} tindak lanjut rekomendasi netralitas ASN - {number} - {instansi_name}"

@@ -32,16 +32,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nips
 from connectors.retry import RetryPolicy, retrying
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models.letters import Letter
+from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry
 from sbt_sync.drain import Delivery, Outcome, drain
+from sbt_sync.letters.render import DEFAULT_TEMPLATES
 from sbt_sync.notify import queue
 from sbt_sync.notify.message import build_message
 from sbt_sync.notify.queue import ClaimedMail
@@ -111,8 +115,14 @@ class Notifier:
         options: NotifyOptions | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        templates: Path | None = None,
     ) -> None:
+        """``templates``: the letter templates folder, to name a letter held for its unknown instansi
+        name before it goes (:mod:`sbt_sync.letters.refresh`); default ``notify.letters.templates_dir``
+        as given, else the shipped templates."""
         self._db = database
+        folder = notify.letters.templates_dir
+        self._templates = templates or (Path(folder) if folder else DEFAULT_TEMPLATES)
         self._sender = sender
         self._notify = notify
         self._opt = options or NotifyOptions.from_settings(notify)
@@ -191,10 +201,14 @@ class Notifier:
     def _deliver(self, row: ClaimedMail) -> Delivery[str]:
         with self._db.session() as session:
             lease = timedelta(seconds=self._opt.lease_seconds)
-            if not queue.retake(session, row, now=utcnow(), lease=lease):
+            held = queue.retake(session, row, now=utcnow(), lease=lease)
+            if held is None:
                 self._lost.add(row.id)
                 return Delivery(Outcome.PARKED, 0, message="taken over by another notifier")
+            row = held  # addressed to the instansi's PICs of now
             stopper = queue.letter_stopper(session, row.letter_id)
+            if stopper is None and row.untouched:
+                row, stopper = self._named(session, row)
         if stopper is not None:
             return Delivery(Outcome.PARKED, 0, message=stopper)
         if not row.recipients:
@@ -262,6 +276,26 @@ class Notifier:
             return Delivery(Outcome.PARKED, tries, message=message, ambiguous=ambiguous)
         answer = "; ".join(answers) or "every recipient already had the letter"
         return Delivery(Outcome.DONE, tries, answer=answer, ambiguous=ambiguous)
+
+    def _named(self, session: Session, row: ClaimedMail) -> tuple[ClaimedMail, str | None]:
+        """``row`` with its letter named if it was held for its unknown instansi name and a name is
+        known now (no PIC holds it yet: it may still change); or why it must not go: the name is still
+        unknown."""
+        from sbt_sync.letters.refresh import UnnamedLetter, audit_renamed, name_letter  # imports notify
+
+        try:
+            renamed = name_letter(session, row.letter_id, self._templates)
+        except UnnamedLetter as exc:
+            return row, queue.NAME_UNKNOWN.format(instansi=exc.params["instansi"])
+        if renamed is None:
+            return row, None
+        audit_renamed(session, renamed, actor="sbt-sync", channel="notifier")
+        mail = session.get(NotificationOutboxEntry, row.id)
+        assert mail is not None
+        log.info(
+            "letter %s named before it went: a new PDF (sha256 %s)", renamed.number, renamed.sha256_after
+        )
+        return replace(row, message_id=mail.message_id, subject=mail.subject), None
 
     def _record(self, row: ClaimedMail, outcome: Delivery[str], report: NotifyReport) -> None:
         if row.id in self._lost:

@@ -10,12 +10,18 @@ counts an ambiguous re-send (see :mod:`sbt_sync.notify.notifier` for why it is r
 Each recipient's fate is kept on the row (``deliveries``): a PIC whose server accepted the letter is
 never sent it again, one refused permanently waits for a steward, the others are sent it next time.
 A row is ``sent`` once every PIC has it, ``parked`` when a PIC was refused (the others have it).
+
+Until a row is complete its recipients are the instansi's PIC addresses *now* (:func:`readdress`, at
+every claim, just before every send and whenever an admin changes the PICs): a PIC removed before he
+received the letter is never sent it (his fate says so, ``removed``: the letter carries ASN personal
+data and he no longer holds the post), a PIC added meanwhile receives it once. A complete (``sent``)
+row is never readdressed: a PIC added later does not get an old letter.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import and_, select, update
@@ -39,6 +45,13 @@ NAME_UNKNOWN = (
 CASES_ENDED = "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)"
 
 
+SENT, REFUSED, DEFERRED, REMOVED, GIVEN_UP = "sent", "refused", "deferred", "removed", "given_up"
+"""A recipient's fate in ``notification_outbox.deliveries``; ``removed``: no longer a PIC of the
+instansi when the letter was to go to him, so never sent it; ``given_up``: a steward decided he will
+not be sent it (his answer is the steward's reason)."""
+REMOVED_ANSWER = "bukan PIC instansi lagi (alamat dihapus admin sebelum menerima surat); tidak dikirimi"
+
+
 @dataclass(frozen=True)
 class ClaimedMail:
     """One row this notifier now owns, with what the message is built from."""
@@ -54,11 +67,66 @@ class ClaimedMail:
     """Recipients whose server already accepted the letter: never sent it again."""
     refused: dict[str, str] | None = None
     """Recipients refused permanently (5xx) by an earlier attempt, with the server's words."""
+    untouched: bool = False
+    """No PIC can hold the letter yet (none accepted it, no end of data was ever in doubt): the
+    letter may still be re-rendered with what is known now (:mod:`sbt_sync.letters.refresh`)."""
 
     def pending_recipients(self) -> tuple[str, ...]:
         """The recipients still to send the letter to (neither delivered nor refused)."""
         refused = self.refused or {}
         return tuple(r for r in self.recipients if r not in self.delivered and r not in refused)
+
+
+def addressed(
+    recipients: list[str], deliveries: dict[str, dict[str, str]] | None, pics: list[str], now: datetime
+) -> tuple[list[str], dict[str, dict[str, str]], list[str]]:
+    """A row not yet complete addressed to ``pics`` (its instansi's PIC addresses now): its recipients,
+    its fates and who was removed. A former recipient who has not received the letter gets the fate
+    ``removed`` with :data:`REMOVED_ANSWER` (an acceptance is never undone: who has the letter keeps
+    ``sent``); a PIC added back loses that fate and is sent the letter."""
+    fates = {a: f for a, f in (deliveries or {}).items() if not (f.get("state") == REMOVED and a in pics)}
+    removed = []
+    for address in recipients:
+        if address not in pics and fates.get(address, {}).get("state") != SENT:
+            fates[address] = {"state": REMOVED, "answer": REMOVED_ANSWER, "at": now.isoformat()}
+            removed.append(address)
+    return list(pics), fates, removed
+
+
+def readdress(row: NotificationOutboxEntry, pics: list[str], now: datetime) -> dict[str, list[str]] | None:
+    """Address ``row`` to ``pics`` (:func:`addressed`) unless it is complete (``sent``): a complete
+    letter is never sent to a PIC added later. Returns the change (``before``, ``after``,
+    ``removed``) for an audit entry, or None when nothing changed."""
+    if row.state == MailState.SENT:
+        return None
+    before, known = list(row.recipients or ()), dict(row.deliveries or {})
+    after, fates, removed = addressed(before, known, pics, now)
+    if before == after and fates == known:
+        return None
+    row.recipients, row.deliveries = after, fates
+    return {"before": before, "after": after, "removed": removed}
+
+
+def complete(recipients: list[str], deliveries: dict[str, dict[str, str]] | None) -> bool:
+    """Whether every recipient (every PIC the letter still goes to) has the letter."""
+    fates = deliveries or {}
+    return bool(recipients) and all(fates.get(r, {}).get("state") == SENT for r in recipients)
+
+
+def settled(
+    state: str, recipients: list[str], deliveries: dict[str, dict[str, str]] | None, pics: list[str]
+) -> bool:
+    """Whether nothing more will be done with a letter: ``sent``, or delivered to every PIC it still
+    goes to (``pics``, the instansi's PIC addresses now: a PIC removed is not waited for) except those
+    a steward gave up. A letter no PIC has, with no PIC to send it to, is not settled: it waits for an
+    address (or a steward giving it up)."""
+    if state == MailState.SENT:
+        return True
+    after, fates, _ = addressed(recipients, deliveries, pics, datetime.now(UTC))
+    done = [fates.get(r, {}).get("state") in (SENT, GIVEN_UP) for r in after]
+    if after:
+        return all(done)
+    return any(f.get("state") in (SENT, GIVEN_UP) for f in fates.values())
 
 
 def pic_addresses(session: Session, instansi_id: str) -> list[str]:
@@ -138,11 +206,13 @@ def letter_stopper(session: Session, letter_id: int) -> str | None:
     return None
 
 
-def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelta) -> bool:
+def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelta) -> ClaimedMail | None:
     """Confirm, just before sending, that this notifier still holds ``row`` (nobody claimed it since:
-    same state, holder and attempts) and renew its lease; False when another notifier took it over,
-    which then owns its delivery."""
+    same state, holder and attempts) and renew its lease; None when another notifier took it over,
+    which then owns its delivery. Returns the row as it stands now, addressed to the instansi's
+    current PICs (:func:`readdress`: an admin may have changed them since the claim)."""
     box = NotificationOutboxEntry
+    lock_for_write(session, NotificationOutboxEntry)
     won = session.execute(
         update(box)
         .where(
@@ -154,7 +224,36 @@ def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelt
         .values(next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)
     )
-    return cast(int, won.rowcount) == 1  # type: ignore[attr-defined]  # a CursorResult at runtime
+    if cast(int, won.rowcount) != 1:  # type: ignore[attr-defined]  # a CursorResult at runtime
+        return None
+    entry = session.get(box, row.id, populate_existing=True, with_for_update=True)
+    if entry is None:
+        return None
+    _readdress_to_current(session, entry, now)
+    return _claimed(entry)
+
+
+def _readdress_to_current(session: Session, entry: NotificationOutboxEntry, now: datetime) -> None:
+    instansi_id = session.scalar(select(Letter.instansi_id).where(Letter.id == entry.letter_id))
+    if instansi_id is not None:
+        readdress(entry, pic_addresses(session, instansi_id), now)
+
+
+def _claimed(entry: NotificationOutboxEntry) -> ClaimedMail:
+    """What a notifier needs of a row it holds (its ``attempts`` as they stand, this claim's included)."""
+    fates = entry.deliveries or {}
+    delivered = frozenset(r for r, fate in fates.items() if fate.get("state") == SENT)
+    return ClaimedMail(
+        entry.id,
+        entry.letter_id,
+        entry.message_id,
+        tuple(entry.recipients or ()),
+        entry.subject,
+        entry.attempts,
+        delivered,
+        {r: fate.get("answer", "") for r, fate in fates.items() if fate.get("state") == REFUSED},
+        untouched=not delivered and entry.sent_at is None and not entry.ambiguous_resends,
+    )
 
 
 def recover_sending(session: Session, now: datetime) -> int:
@@ -232,24 +331,14 @@ def claim(
             .execution_options(synchronize_session=False)
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]  # another notifier may have been faster
-            fates = row.deliveries or {}
-            claimed.append(
-                ClaimedMail(
-                    row.id,
-                    row.letter_id,
-                    row.message_id,
-                    tuple(row.recipients),
-                    row.subject,
-                    row.attempts + 1,
-                    frozenset(r for r, fate in fates.items() if fate.get("state") == SENT),
-                    {r: fate.get("answer", "") for r, fate in fates.items() if fate.get("state") == REFUSED},
-                )
-            )
+            # The ORM row still holds what was read; bring it to what the update wrote, then address
+            # it to the PICs of now (its recipients and fates are written back at commit).
+            row.state, row.attempts, row.claimed_by = MailState.SENDING, row.attempts + 1, holder_token()
+            row.ambiguous_resends += ambiguous
+            row.data_sent_at, row.next_attempt_at = None, now + lease
+            _readdress_to_current(session, row, now)
+            claimed.append(_claimed(row))
     return claimed
-
-
-SENT, REFUSED, DEFERRED = "sent", "refused", "deferred"
-"""A recipient's fate in ``notification_outbox.deliveries``."""
 
 
 def record_recipients(

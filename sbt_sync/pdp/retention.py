@@ -17,8 +17,9 @@ Kinds and what "remove" means for each:
   and content hash (so an unchanged re-delivery stays a no-op) with the payload replaced. A case is
   kept while it is held, has an open conflict (its own or on one of its records), is listed by a
   block, its ASN has a push to SIASN not acknowledged or an open I-MUT finding, one of its letters is
-  not delivered, an open quarantine row names its records, or a source record it shares with a kept
-  case;
+  not settled (delivered to every PIC it still goes to, or given up by a steward:
+  :func:`sbt_sync.notify.queue.settled`), an open quarantine row names its records, or a source record
+  it shares with a kept case;
 - ``access_log``: reads of personal data recorded before the cutoff (the access log's own purge);
 - ``downloads``: files under ``var/downloads`` last modified before the cutoff.
 
@@ -53,7 +54,8 @@ from sbt_sync.db.models import (
     StagedRecord,
     StewardDecision,
 )
-from sbt_sync.db.models.letters import LetterItem, MailState, NotificationOutboxEntry
+from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry
+from sbt_sync.notify.queue import pic_addresses, settled
 from sbt_sync.settings import RetentionSettings
 from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.states.outbox import OutboxState
@@ -227,19 +229,38 @@ def _plan_cases(session: Session, plan: PurgePlan) -> None:
             hold(case_id, "push_not_acknowledged")
         if nip in findings:
             hold(case_id, "open_imut_finding")
-    undelivered = session.scalars(
-        select(LetterItem.case_id)
-        .join(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == LetterItem.letter_id)
-        .where(
-            LetterItem.case_id.in_(list(candidates)), NotificationOutboxEntry.state != MailState.SENT.value
-        )
-    )
-    for case_id in undelivered:
+    for case_id in _letters_unsettled(session, list(candidates)):
         hold(case_id, "letter_not_delivered")
     _hold_shared_records(session, plan, candidates, staged_of, case_of_staged, keep)
     plan.cases = sorted(set(candidates) - set(keep))
     for reason in keep.values():
         plan.kept[reason] = plan.kept.get(reason, 0) + 1
+
+
+def _letters_unsettled(session: Session, case_ids: list[int]) -> set[int]:
+    """The cases one of whose letters is not settled (:func:`sbt_sync.notify.queue.settled`): a letter
+    parked for a PIC the admin removed since, or one a steward gave up, while every other PIC has it,
+    no longer keeps its cases."""
+    rows = session.execute(
+        select(
+            LetterItem.case_id,
+            NotificationOutboxEntry.state,
+            NotificationOutboxEntry.recipients,
+            NotificationOutboxEntry.deliveries,
+            Letter.instansi_id,
+        )
+        .join(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == LetterItem.letter_id)
+        .join(Letter, Letter.id == LetterItem.letter_id)
+        .where(LetterItem.case_id.in_(case_ids), NotificationOutboxEntry.state != MailState.SENT.value)
+    ).all()
+    pics: dict[str, list[str]] = {}
+    unsettled = set()
+    for case_id, state, recipients, deliveries, instansi_id in rows:
+        if instansi_id not in pics:
+            pics[instansi_id] = pic_addresses(session, instansi_id)
+        if not settled(state, list(recipients or ()), deliveries, pics[instansi_id]):
+            unsettled.add(case_id)
+    return unsettled
 
 
 def _hold_shared_records(

@@ -168,6 +168,7 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/letters/{letter_id}/pdf", "/letters/999999/pdf", None, STAFF_404),
         ("POST", "/letters/{letter_id}/release", "/letters/999999/release", reason, ACT_404),
         ("POST", "/letters/{letter_id}/retry", "/letters/999999/retry", reason, ACT_404),
+        ("POST", "/letters/{letter_id}/give-up", "/letters/999999/give-up", reason, ACT_404),
         ("GET", "/reports/compliance", "/reports/compliance", None, STAFF),
         ("GET", "/reports/compliance", "/reports/compliance?format=xlsx", None, STAFF),
         ("GET", "/reports/compliance/kemendagri", "/reports/compliance/kemendagri", None, STAFF),

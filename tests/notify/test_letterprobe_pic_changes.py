@@ -82,12 +82,6 @@ def test_every_pic_deferred_then_accepted_gets_the_letter_once(
     assert (row.state, deliveries(mail_server)) == ("sent", Counter({OK: 1, SLOW: 1}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a queued letter keeps the PIC list of its enqueueing (remove_pic: 'Letters already queued "
-    "keep their recipients'); only a steward's retry_mail readdresses it, and only a parked or backed-off "
-    "row: a PIC removed meanwhile still gets it, one added never does, and nothing tells a steward",
-)
 def test_a_pic_replaced_while_the_letter_waits_for_him_is_not_sent_it_and_his_successor_is(
     migrated_database: Database,
     mail_server: MailServer,
@@ -148,3 +142,50 @@ def test_notify_status_says_who_has_a_letter_parked_for_one_pic(
 
     shown = run(cli_env, "notify", "status")
     assert f"has the letter: {OK}" in shown and f"does not: {gone}" in shown
+
+
+def test_a_pic_removed_while_the_letter_waits_is_shown_as_not_sent_it_on_the_letter_page_and_in_status(
+    migrated_database: Database,
+    mail_server: MailServer,
+    smtp_config: SmtpConfig,
+    notify_settings: NotifySettings,
+    cli_env: dict[str, str],  # noqa: F811
+) -> None:
+    mail_server.handler.refuse_rcpt = {SLOW: "450 4.2.1 Mailbox busy, try later"}
+    add_pics(migrated_database, "A1", OK, SLOW)
+    queue_letters(migrated_database, 1)
+    drain(migrated_database, smtp_config, notify_settings)  # OK has it; SLOW deferred
+    with migrated_database.session() as session:
+        remove_pic(session, "A1", SLOW, actor="admin")
+
+    shown = run(cli_env, "notify", "status")
+    assert f"not sent to (no longer a PIC): {SLOW}" in shown
+    with migrated_database.session() as session:
+        (planned,) = planned_mail(session)
+    assert (planned["recipients"], planned["removed"]) == ([], [SLOW])
+
+    drain(migrated_database, smtp_config, notify_settings)
+    (row,) = outbox(migrated_database)
+    with migrated_database.session() as session:
+        detail = letter_detail(session, row.letter_id)
+    assert detail is not None
+    fates = {address: fate for address, fate, _ in detail["letter"].fates}
+    assert (row.state, fates) == ("sent", {OK: "sent", SLOW: "removed"})
+    assert deliveries(mail_server) == Counter({OK: 1})
+
+
+def test_a_letter_every_pic_has_is_not_sent_to_a_pic_added_later(
+    migrated_database: Database,
+    mail_server: MailServer,
+    smtp_config: SmtpConfig,
+    notify_settings: NotifySettings,
+) -> None:
+    add_pics(migrated_database, "A1", OK)
+    queue_letters(migrated_database, 1)
+    drain(migrated_database, smtp_config, notify_settings)
+    with migrated_database.session() as session:
+        add_pic(session, "A1", NEW, actor="admin")
+    drain(migrated_database, smtp_config, notify_settings)
+
+    (row,) = outbox(migrated_database)
+    assert (row.state, row.recipients, deliveries(mail_server)) == ("sent", [OK], Counter({OK: 1}))

@@ -27,12 +27,6 @@ pytestmark = pytest.mark.integration
 NAME = "Pemerintah Kabupaten Sampang"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the letter's PDF, subject and addressee are fixed when it is drafted; naming the instansi "
-    "afterwards (pic add --name, the console's PIC page) does not reach a held letter, and nothing "
-    "redrafts it: released, it goes out addressed '(nama instansi belum tercatat)'",
-)
 def test_a_letter_held_for_its_unknown_instansi_name_goes_out_named_once_the_admin_gives_the_name(
     migrated_database: Database,
     mail_server: MailServer,

@@ -128,9 +128,14 @@ def test_a_letter_parked_for_a_dead_pic_address_reaches_the_address_an_admin_put
 
     assert [r.recipients for r in mail_server.handler.received] == [["new@kab-a1.go.id"]]
     assert [r.state for r in outbox(migrated_database)] == ["sent"]
+    # Each PIC change readdressed the letter waiting for its instansi, in the admin's audit entry.
     with migrated_database.session() as session:
-        after = session.scalar(select(AuditEntry.after).where(AuditEntry.action == "notify.retry"))
-    assert after is not None
-    assert list(after["recipients"].values()) == [
-        {"before": ["old@kab-a1.go.id"], "after": ["new@kab-a1.go.id"]}
+        audited = session.execute(
+            select(AuditEntry.action, AuditEntry.after)
+            .where(AuditEntry.action.in_(["pic.remove", "pic.add"]), AuditEntry.actor_name == "admin")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [(action, (after or {}).get("letters_readdressed")) for action, after in audited] == [
+        ("pic.remove", {"1": {"before": ["old@kab-a1.go.id"], "after": [], "removed": ["old@kab-a1.go.id"]}}),
+        ("pic.add", {"1": {"before": [], "after": ["new@kab-a1.go.id"], "removed": []}}),
     ]
