@@ -6,10 +6,12 @@ the record names (its NIP, name and instansi as written, the basis of a decision
 conflict), so a source edit of another field keeps it; for a move, split or merge, the records'
 staged content. Each run reads the active corrections of its scope: those that still hold become
 :class:`LinkOverride` (move, split, merge) or a person for a record (assign); those whose records
-changed or were withdrawn are ``reopened`` with the reason and no longer applied, so the machine's
-linking takes over again and the steward sees why. A correction recorded before the basis of
-``assign_person`` narrowed to the record's identity (its basis covers the whole content) still holds
-while that content is unchanged, and its basis is restated the new way (:func:`holds`).
+changed are ``reopened`` with the reason and no longer applied, so the machine's linking takes over
+again and the steward sees why. A record the source withdrew changes nothing by itself: the correction
+waits (there is nothing to move while it is gone) and applies again when the record is re-delivered
+as it was. A correction recorded before the basis of ``assign_person`` narrowed to the record's
+identity (its basis covers the whole content) still holds while that content is unchanged, and its
+basis is restated the new way (:func:`holds`).
 
 An ``assign_person`` correction whose NIP left the registry (SIASN corrected the NIP, or removed it)
 is reopened too, but the machine does not take over: its link could be the very ASN the steward
@@ -60,7 +62,9 @@ def basis_of(kind: str, said: Iterable[RecordSaid]) -> str:
     if kind == "assign_person":
         named = sorted((s.staged_id, s.identity) for s in said)
         return hashlib.sha256(json.dumps(named).encode()).hexdigest()
-    return correction_basis((s.staged_id, s.content_hash, s.withdrawn) for s in said)
+    # Not whether a record is withdrawn: while it is, there is nothing to move (``link`` skips the
+    # correction); re-delivered as it was, it is what the steward decided on.
+    return correction_basis((s.staged_id, s.content_hash, False) for s in said)
 
 
 def holds(correction: LinkCorrection, contents: Mapping[int, RecordSaid]) -> bool:
@@ -77,7 +81,7 @@ def holds(correction: LinkCorrection, contents: Mapping[int, RecordSaid]) -> boo
     basis = basis_of(correction.kind, said)
     if correction.basis_hash == basis:
         return True
-    earlier = correction_basis((s.staged_id, s.content_hash, s.withdrawn) for s in said)
+    earlier = correction_basis((s.staged_id, s.content_hash, False) for s in said)
     if correction.basis_hash != earlier:
         return False
     correction.basis_hash = basis
