@@ -19,6 +19,10 @@ exonerated. The mirror keeps no trace of a corrected NIP (the old row is replace
 cannot be carried to the new NIP; the record names nobody and its identity conflict stays open (the
 case held) until a steward decides again: a new correction, an undoing, or a decision on that
 conflict. Everything happens in the caller's session.
+
+Whom a record names is also what a decision on its identity conflict says, so the later of the two
+steward words wins: an ``assign_person`` correction is reopened (and no longer applied) once a steward
+decides or reopens the record's identity conflict after it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from sbt_sync.reconcile.identity.store import chunks, identity_basis, registered
 from schemas.nip import mask_nip
 
 LINK_KINDS: tuple[OverrideKind, ...] = ("move_record", "split", "merge")
+ASSIGN = "assign_person"
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,7 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
     corrections = active_corrections(session, staged_ids)
     contents = record_contents(session, (i for c in corrections for i in involved(c)))
     registered = registered_nips(session, (c.target_nip for c in corrections if c.target_nip))
+    decided = _identity_decided_at(session, [c.staged_record_id for c in corrections if c.kind == ASSIGN])
     for c in corrections:
         if not holds(c, contents):
             changed = [f"record {i}" for i in involved(c) if i not in contents or contents[i].withdrawn]
@@ -158,6 +164,15 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
                 f"the records it relied on changed since {c.decided_at:%Y-%m-%d %H:%M} UTC"
                 + (f" ({', '.join(changed)} withdrawn)" if changed else "")
                 + ": the machine's link applies until a steward decides again"
+            )
+            result.reopened += 1
+            continue
+        if _superseded(c, decided):
+            c.status = "reopened"
+            c.reopened_reason = (
+                f"a steward decided (or reopened) the record's identity conflict on "
+                f"{decided[c.staged_record_id]:%Y-%m-%d %H:%M} UTC, after this correction: that decision "
+                "applies"
             )
             result.reopened += 1
             continue
@@ -184,6 +199,13 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
     return result
 
 
+def _superseded(correction: LinkCorrection, decided: Mapping[int, datetime]) -> bool:
+    """Whether a steward decided (or reopened) the identity conflict of an ``assign_person``
+    correction's record after the correction: the later word on whom the record names wins."""
+    since = decided.get(correction.staged_record_id)
+    return correction.kind == ASSIGN and since is not None and since > correction.decided_at
+
+
 def target_gone_reason(nip: str) -> str:
     """Why an ``assign_person`` correction whose NIP left the registry was reopened."""
     return (
@@ -196,10 +218,10 @@ def persons_assigned(session: Session, staged_ids: Sequence[int]) -> dict[int, s
     """Staged id -> the NIP a steward assigned the record (None: nobody), read before identity
     resolution searches: a steward's assignment wins over the machine.
 
-    Per record the latest ``assign_person`` correction not undone counts, while its basis holds: an
-    active one, or one reopened because its NIP left the registry, until a steward decides the
-    record's identity conflict after it. A NIP that is not in the registry keeps the record disputed
-    (:func:`~sbt_sync.reconcile.identity.store.resolve_identities`): never the machine's link.
+    Per record the latest ``assign_person`` correction not undone counts, while its basis holds and
+    until a steward decides (or reopens) the record's identity conflict after it: an active one, or
+    one reopened because its NIP left the registry. A NIP that is not in the registry keeps the record
+    disputed (:func:`~sbt_sync.reconcile.identity.store.resolve_identities`): never the machine's link.
     """
     latest: dict[int, LinkCorrection] = {}
     for chunk in chunks(sorted(set(staged_ids))):
@@ -218,10 +240,10 @@ def persons_assigned(session: Session, staged_ids: Sequence[int]) -> dict[int, s
     gone = {c.target_nip for c in reopened if c.target_nip} - registered_nips(
         session, (c.target_nip for c in reopened if c.target_nip)
     )
-    decided = _identity_decided_at(session, [c.staged_record_id for c in reopened])
+    decided = _identity_decided_at(session, list(latest))
     held: dict[int, str | None] = {}
     for staged_id, c in latest.items():
-        if not holds(c, contents):
+        if not holds(c, contents) or (c.status == "active" and _superseded(c, decided)):
             continue
         if c.status == "reopened":
             since = decided.get(staged_id)
