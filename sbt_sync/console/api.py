@@ -102,6 +102,11 @@ class Resolution(BaseModel):
     )
     reason: CleanText = Field(min_length=1, max_length=2000)
     allow_other: bool = Field(False, description="Accept a value that is not among the candidates")
+    basis: str | None = Field(
+        None,
+        max_length=64,
+        description="basis_hash of the conflict as read (GET /conflicts/{id}): refused if it changed since",
+    )
 
 
 class Decided(BaseModel):
@@ -229,7 +234,7 @@ def resolve(
         decision = resolve_conflict(
             console(request).database, conflict_id, value=body.value, reason=body.reason, actor=me.username,
             channel="api", allow_other=body.allow_other, client_address=client_address(request),
-            override_claim=me.role == "admin",
+            override_claim=me.role == "admin", basis_seen=body.basis,
         )  # fmt: skip
     except ConflictNotFound as exc:
         raise HTTPException(404, str(exc)) from exc

@@ -276,6 +276,7 @@ def resolve(
     reason: Annotated[str, Form(max_length=2000)],
     value: Annotated[str, Form(max_length=255)] = "",
     other: Annotated[str, Form(max_length=255)] = "",
+    basis: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     _visible_conflict(request, me, conflict_id)
     _ = translator(language(request))
@@ -287,7 +288,7 @@ def resolve(
         decision = resolve_conflict(
             console(request).database, conflict_id, value=chosen, reason=reason, actor=me.username,
             channel="console", allow_other=bool(other.strip()), client_address=client_address(request),
-            override_claim=me.role == "admin",
+            override_claim=me.role == "admin", basis_seen=basis or None,
         )  # fmt: skip
     except SbtError as exc:
         flash(request, "error", error_text(exc, language(request)))

@@ -1,11 +1,17 @@
 """The stewards' link corrections as a reconciliation reads them (DESIGN.md, "The golden dataset").
 
 A correction (:class:`~sbt_sync.db.models.LinkCorrection`) holds while the records it involves say what
-they said when the steward decided (its basis hash covers their staged content hashes). Each run reads
-the active corrections of its scope: those that still hold become :class:`LinkOverride` (move, split,
-merge) or a person for a record (assign); those whose records changed or were withdrawn are
-``reopened`` with the reason and no longer applied, so the machine's linking takes over again and the
-steward sees why.
+it relied on when the steward decided (its basis hash, :func:`basis_of`): for ``assign_person``, whom
+the record names (its NIP, name and instansi as written, the basis of a decision on its identity
+conflict), so a source edit of another field keeps it; for a move, split or merge, the records'
+staged content. Each run reads the active corrections of its scope: those that still hold become
+:class:`LinkOverride` (move, split, merge) or a person for a record (assign); those whose records
+changed are ``reopened`` with the reason and no longer applied, so the machine's linking takes over
+again and the steward sees why. A record the source withdrew changes nothing by itself: the correction
+waits (there is nothing to move while it is gone) and applies again when the record is re-delivered
+as it was. A correction recorded before the basis of ``assign_person`` narrowed to the record's
+identity (its basis covers the whole content) still holds while that content is unchanged, and its
+basis is restated the new way (:func:`holds`).
 
 An ``assign_person`` correction whose NIP left the registry (SIASN corrected the NIP, or removed it)
 is reopened too, but the machine does not take over: its link could be the very ASN the steward
@@ -13,13 +19,17 @@ exonerated. The mirror keeps no trace of a corrected NIP (the old row is replace
 cannot be carried to the new NIP; the record names nobody and its identity conflict stays open (the
 case held) until a steward decides again: a new correction, an undoing, or a decision on that
 conflict. Everything happens in the caller's session.
+
+Whom a record names is also what a decision on its identity conflict says, so the later of the two
+steward words wins: an ``assign_person`` correction is reopened (and no longer applied) once a steward
+decides or reopens the record's identity conflict after it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,15 +39,58 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.models import Conflict, LinkCorrection, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.golden.model import LinkOverride, OverrideKind
-from sbt_sync.reconcile.identity.store import chunks, registered_nips
+from sbt_sync.reconcile.identity.store import chunks, identity_basis, registered_nips
 from schemas.nip import mask_nip
 
 LINK_KINDS: tuple[OverrideKind, ...] = ("move_record", "split", "merge")
+ASSIGN = "assign_person"
+
+
+@dataclass(frozen=True)
+class RecordSaid:
+    """What a staged record says now, as far as a correction's basis is concerned."""
+
+    staged_id: int
+    content_hash: str
+    withdrawn: bool
+    identity: str
+    """Whom the record names: :func:`~sbt_sync.reconcile.identity.store.identity_basis`."""
 
 
 def correction_basis(contents: Iterable[tuple[int, str, bool]]) -> str:
     """The basis of a correction: the (staged id, content hash, withdrawn) of the records it involves."""
     return hashlib.sha256(json.dumps(sorted(contents)).encode()).hexdigest()
+
+
+def basis_of(kind: str, said: Iterable[RecordSaid]) -> str:
+    """The basis of a ``kind`` correction over the records it involves (module docstring)."""
+    if kind == "assign_person":
+        named = sorted((s.staged_id, s.identity) for s in said)
+        return hashlib.sha256(json.dumps(named).encode()).hexdigest()
+    # Not whether a record is withdrawn: while it is, there is nothing to move (``link`` skips the
+    # correction); re-delivered as it was, it is what the steward decided on.
+    return correction_basis((s.staged_id, s.content_hash, False) for s in said)
+
+
+def holds(correction: LinkCorrection, contents: Mapping[int, RecordSaid]) -> bool:
+    """Whether the records ``correction`` involves still say what it relied on.
+
+    A correction whose basis was taken the earlier way (the records' whole content, before
+    ``assign_person`` relied on the record's identity alone) holds while that content is unchanged;
+    its basis is then restated the current way, so a later edit of another field keeps it too.
+    """
+    ids = involved(correction)
+    said = [contents[i] for i in ids if i in contents]
+    if len(said) < len(ids):
+        return False
+    basis = basis_of(correction.kind, said)
+    if correction.basis_hash == basis:
+        return True
+    earlier = correction_basis((s.staged_id, s.content_hash, False) for s in said)
+    if correction.basis_hash != earlier:
+        return False
+    correction.basis_hash = basis
+    return True
 
 
 def involved(correction: LinkCorrection) -> list[int]:
@@ -48,15 +101,23 @@ def involved(correction: LinkCorrection) -> list[int]:
     return ids
 
 
-def record_contents(session: Session, ids: Iterable[int]) -> dict[int, tuple[int, str, bool]]:
-    """Staged id -> (id, content hash, withdrawn): what a correction's basis covers."""
-    found: dict[int, tuple[int, str, bool]] = {}
-    columns = (StagedRecord.id, StagedRecord.content_hash, StagedRecord.withdrawn)
+def record_contents(session: Session, ids: Iterable[int]) -> dict[int, RecordSaid]:
+    """Staged id -> what the record says now, as a correction's basis covers it."""
+    found: dict[int, RecordSaid] = {}
+    columns = (
+        StagedRecord.id,
+        StagedRecord.content_hash,
+        StagedRecord.withdrawn,
+        StagedRecord.nip_raw,
+        StagedRecord.name,
+        StagedRecord.instansi,
+    )
     for chunk in chunks(sorted(set(ids))):
-        for staged_id, content, withdrawn in session.execute(
+        for staged_id, content, withdrawn, nip_raw, name, instansi in session.execute(
             select(*columns).where(StagedRecord.id.in_(chunk))
         ):
-            found[staged_id] = (staged_id, content, bool(withdrawn))
+            identity = identity_basis(nip_raw, name, instansi)
+            found[staged_id] = RecordSaid(staged_id, content, bool(withdrawn), identity)
     return found
 
 
@@ -94,15 +155,24 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
     corrections = active_corrections(session, staged_ids)
     contents = record_contents(session, (i for c in corrections for i in involved(c)))
     registered = registered_nips(session, (c.target_nip for c in corrections if c.target_nip))
+    decided = _identity_decided_at(session, [c.staged_record_id for c in corrections if c.kind == ASSIGN])
     for c in corrections:
-        now_said = [contents[i] for i in involved(c) if i in contents]
-        if len(now_said) < len(involved(c)) or correction_basis(now_said) != c.basis_hash:
-            changed = [f"record {i}" for i in involved(c) if i not in contents or contents[i][2]]
+        if not holds(c, contents):
+            changed = [f"record {i}" for i in involved(c) if i not in contents or contents[i].withdrawn]
             c.status = "reopened"
             c.reopened_reason = (
                 f"the records it relied on changed since {c.decided_at:%Y-%m-%d %H:%M} UTC"
                 + (f" ({', '.join(changed)} withdrawn)" if changed else "")
                 + ": the machine's link applies until a steward decides again"
+            )
+            result.reopened += 1
+            continue
+        if _superseded(c, decided):
+            c.status = "reopened"
+            c.reopened_reason = (
+                f"a steward decided (or reopened) the record's identity conflict on "
+                f"{decided[c.staged_record_id]:%Y-%m-%d %H:%M} UTC, after this correction: that decision "
+                "applies"
             )
             result.reopened += 1
             continue
@@ -129,6 +199,13 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
     return result
 
 
+def _superseded(correction: LinkCorrection, decided: Mapping[int, datetime]) -> bool:
+    """Whether a steward decided (or reopened) the identity conflict of an ``assign_person``
+    correction's record after the correction: the later word on whom the record names wins."""
+    since = decided.get(correction.staged_record_id)
+    return correction.kind == ASSIGN and since is not None and since > correction.decided_at
+
+
 def target_gone_reason(nip: str) -> str:
     """Why an ``assign_person`` correction whose NIP left the registry was reopened."""
     return (
@@ -141,10 +218,10 @@ def persons_assigned(session: Session, staged_ids: Sequence[int]) -> dict[int, s
     """Staged id -> the NIP a steward assigned the record (None: nobody), read before identity
     resolution searches: a steward's assignment wins over the machine.
 
-    Per record the latest ``assign_person`` correction not undone counts, while its basis holds: an
-    active one, or one reopened because its NIP left the registry, until a steward decides the
-    record's identity conflict after it. A NIP that is not in the registry keeps the record disputed
-    (:func:`~sbt_sync.reconcile.identity.store.resolve_identities`): never the machine's link.
+    Per record the latest ``assign_person`` correction not undone counts, while its basis holds and
+    until a steward decides (or reopens) the record's identity conflict after it: an active one, or
+    one reopened because its NIP left the registry. A NIP that is not in the registry keeps the record
+    disputed (:func:`~sbt_sync.reconcile.identity.store.resolve_identities`): never the machine's link.
     """
     latest: dict[int, LinkCorrection] = {}
     for chunk in chunks(sorted(set(staged_ids))):
@@ -163,11 +240,10 @@ def persons_assigned(session: Session, staged_ids: Sequence[int]) -> dict[int, s
     gone = {c.target_nip for c in reopened if c.target_nip} - registered_nips(
         session, (c.target_nip for c in reopened if c.target_nip)
     )
-    decided = _identity_decided_at(session, [c.staged_record_id for c in reopened])
+    decided = _identity_decided_at(session, list(latest))
     held: dict[int, str | None] = {}
     for staged_id, c in latest.items():
-        said = contents.get(staged_id)
-        if said is None or correction_basis([said]) != c.basis_hash:
+        if not holds(c, contents) or (c.status == "active" and _superseded(c, decided)):
             continue
         if c.status == "reopened":
             since = decided.get(staged_id)

@@ -53,6 +53,9 @@ class ConflictDetail:
     top_refusal: str | None = None
     """Why bulk "top candidate" would refuse this conflict (an :class:`identity_review.Refusal` code)."""
     top_refusal_fields: tuple[str, ...] = ()
+    basis_hash: str | None = None
+    """What the conflict is about as shown (its basis): a decision made from this view carries it
+    back, and is refused if a reconciliation changed it meanwhile (:func:`resolve_conflict`)."""
     withheld: list[str] = field(default_factory=list)
     """What an agency viewer may not see (``record``: the row and its person, ``candidates``: some or
     all candidates' values); each is None or marked ``withheld`` (:mod:`sbt_sync.steward.scope`)."""
@@ -130,6 +133,7 @@ def show_conflict(
                 for d, username, display_name in decisions
             ],
             source=None if record is None else source_profile(record),
+            basis_hash=conflict.basis_hash,
         )
     if conflict.kind in IDENTITY_KINDS:
         _side_by_side(database, conflict.kind, detail, thresholds)
@@ -218,6 +222,7 @@ def _scoped(detail: ConflictDetail, scope: CaseScope, conflict: Conflict) -> Non
     if hidden:
         detail.withheld.append("candidates")
     detail.preselected = None  # an agency viewer never resolves
+    detail.basis_hash = None  # nor needs what a decision rests on (a hash of the row's identity)
     detail.summary = scoped_summary(detail.summary, scope)
     if detail.case is not None:
         golden, withheld = scope.golden(detail.case["golden"] or {})

@@ -127,12 +127,17 @@ def resolve_conflict(
     now: datetime | None = None,
     client_address: str | None = None,
     override_claim: bool = False,
+    basis_seen: str | None = None,
 ) -> int:
     """Record a steward's decision on an open conflict; returns the decision's id.
 
+    ``basis_seen`` is the basis hash of the conflict as the steward was shown it (the console's form
+    carries it back): when a reconciliation has changed what the conflict is about since, the decision
+    would rest on values nobody read, and is refused (``conflict_changed``).
+
     Raises :class:`ConflictNotFound`, :class:`ConflictClaimed` (another user claimed it and
-    ``override_claim`` is off) or :class:`InvalidDecision` (no reason, a conflict already closed, a
-    value that is not a candidate or not a registered NIP).
+    ``override_claim`` is off) or :class:`InvalidDecision` (no reason, a conflict already closed or
+    changed since it was shown, a value that is not a candidate or not a registered NIP).
     """
     if not reason.strip():
         raise InvalidDecision("a decision needs a reason", code="reason_required")
@@ -151,6 +156,11 @@ def resolve_conflict(
             raise ConflictClaimed(
                 f"conflict {conflict_id} is claimed by {holder.username}",
                 code="conflict_claimed", id=conflict_id, holder=holder.username,
+            )  # fmt: skip
+        if basis_seen is not None and basis_seen != conflict.basis_hash:
+            raise InvalidDecision(
+                f"conflict {conflict_id} changed since it was shown; show it again",
+                code="conflict_changed", id=conflict_id,
             )  # fmt: skip
         snapshot = {"status": conflict.status, "basis_hash": conflict.basis_hash}
     if conflict.kind in IDENTITY_KINDS:

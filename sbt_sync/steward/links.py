@@ -36,7 +36,7 @@ from sbt_sync.db.models import (
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.reconcile.conflict_lifecycle import reopen
-from sbt_sync.reconcile.corrections import correction_basis, involved, record_contents
+from sbt_sync.reconcile.corrections import basis_of, involved, record_contents
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reconcile.run import reconcile_in_session
 from sbt_sync.settings import Settings
@@ -173,7 +173,7 @@ def _new_row(
         staged_record_id=request.staged_record_id,
         target_staged_record_id=request.target_staged_record_id if request.kind in TARGET_RECORD else None,
         target_nip=request.target_nip if request.kind == "assign_person" else None,
-        basis_hash=correction_basis(record_contents(session, ids).values()),
+        basis_hash=basis_of(request.kind, record_contents(session, ids).values()),
         reason=reason,
         status="active",
         decided_by_id=user.id if user else None,

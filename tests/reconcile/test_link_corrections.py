@@ -129,8 +129,9 @@ def test_moving_a_record_to_another_person_previews_the_flags_then_applies_stick
         assert (audit.actor_name, audit.reason) == ("ani", "SK names Siti, NIP typo")
         assert NIP_B not in str(audit.after)  # masked
 
-    # The source corrects the record: the steward's correction no longer holds and says why.
-    _write(two_cases, 1, Spec("recommendation", "a", 0, 0, "tidak_terbukti"), 2)
+    # The source corrects whom the record names (the correction relied on that): the steward's
+    # correction no longer holds and says why; NIP A under Siti's name is disputed, so nobody is blocked.
+    _write(two_cases, 1, Spec("recommendation", "a_named_b", 0, 0), 2)
     _run(two_cases, project_settings, 3)
     [listed] = list_corrections(two_cases, staged_record_id=recommendation)
     assert listed["status"] == "reopened" and "changed since" in str(listed["reopened_reason"])

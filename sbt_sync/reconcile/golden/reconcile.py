@@ -37,7 +37,13 @@ from sbt_sync.reconcile.golden.sanctions import (
     attach_entries,
     sanction_history,
 )
-from sbt_sync.reconcile.golden.status import has_ended, hold_reason, identity_disputes, lifecycle_status
+from sbt_sync.reconcile.golden.status import (
+    disputed_records,
+    has_ended,
+    hold_reason,
+    identity_disputes,
+    lifecycle_status,
+)
 from sbt_sync.reconcile.golden.survive import latest_by_source, same_instant_rivals, survive
 from sbt_sync.settings import SurvivorshipSettings
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
@@ -98,7 +104,8 @@ def reconcile_case(
     Critical-field decisions are applied before the lifecycle check, so a steward who settles a
     disputed result also settles whether a sanction contradicts it. The case is held while a critical
     conflict is open or a record's identity is disputed, some source says the case is proven and no
-    end event has happened (:func:`~sbt_sync.reconcile.golden.status.hold_reason`).
+    end event has happened (:func:`~sbt_sync.reconcile.golden.status.hold_reason`); a sanction or
+    annulment stated only by a disputed record is no end event here, so it cannot release the hold.
     """
     golden = survive(case, survivorship)
     history = sanction_history(case.records, sanctions, survivorship.sanction, as_of)
@@ -111,11 +118,12 @@ def reconcile_case(
     status = lifecycle_status(golden, as_of, left_service_on=left_service_on, complaint_only=complaint_only)
     latest = latest_by_source(case.records, "verification_result")
     results = [*latest.values(), *same_instant_rivals(case.records, "verification_result", latest)]
+    disputed = disputed_records(case.records, case.nip)
     reason = hold_reason(
         ordered,
         identity_disputes(case.records, case.nip),
         proven_somewhere=any(r.value("verification_result") == PROVEN for r in results),
-        ended=has_ended(golden, as_of, left_service_on=left_service_on),
+        ended=has_ended(golden, as_of, left_service_on=left_service_on, disputed=disputed),
         registry=() if registry_doubt is None else (registry_doubt,),
     )
     return GoldenCase(

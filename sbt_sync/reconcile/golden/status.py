@@ -8,7 +8,7 @@ verification, a later sanction or departure from service leaves it waiting for t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from typing import Any, Literal
 
@@ -82,15 +82,45 @@ def lifecycle_status(
 
 
 def has_ended(
-    golden: Mapping[str, FieldValue], as_of: date | None = None, *, left_service_on: date | None = None
+    golden: Mapping[str, FieldValue],
+    as_of: date | None = None,
+    *,
+    left_service_on: date | None = None,
+    disputed: Collection[int] = (),
 ) -> bool:
     """Whether an end event happened by ``as_of``: a sanction recorded, the recommendation annulled,
-    or the ASN gone from service. Nothing is left to enforce on an ended case."""
-    if _known(golden, "sanction_code", as_of, "sanction_date") is not None:
+    or the ASN gone from service. Nothing is left to enforce on an ended case.
+
+    A sanction or annulment stated by a record of ``disputed`` (staged ids whose identity is disputed,
+    :func:`disputed_records`) does not count: it may be about someone else, so it must not end the
+    case, and with it the hold that brings the dispute to a steward.
+    """
+
+    def stated(name: str) -> bool:
+        found = golden.get(name)
+        return found is not None and (found.staged_id is None or found.staged_id not in disputed)
+
+    if stated("sanction_code") and _known(golden, "sanction_code", as_of, "sanction_date") is not None:
         return True
-    if _known(golden, "verification_result", as_of, "recommendation_date") == "dibatalkan":
+    annulled = _known(golden, "verification_result", as_of, "recommendation_date") == "dibatalkan"
+    if annulled and stated("verification_result"):
         return True
     return left_service_on is not None and (as_of is None or left_service_on <= as_of)
+
+
+def _disputed(record: SourceRecord, case_nip: str | None) -> str | None:
+    """Why ``record`` (of a case whose ASN is ``case_nip``) is disputed, or None (see below)."""
+    if record.identity_dispute is not None:
+        return record.identity_dispute
+    if case_nip is not None and record.names_person and record.nip != case_nip:
+        who = "nobody in the registry" if record.nip is None else "another ASN"
+        return f"names {who}, not the case's ASN"
+    return None
+
+
+def disputed_records(records: Iterable[SourceRecord], case_nip: str | None) -> set[int]:
+    """The staged ids of ``records`` whose identity :func:`identity_disputes` disputes."""
+    return {r.staged_id for r in records if _disputed(r, case_nip) is not None}
 
 
 def identity_disputes(records: Iterable[SourceRecord], case_nip: str | None) -> list[str]:
@@ -102,12 +132,9 @@ def identity_disputes(records: Iterable[SourceRecord], case_nip: str | None) -> 
     """
     found: list[str] = []
     for r in sorted(records, key=SourceRecord.sort_key):
-        where = f"{r.source} {r.record_key}#{r.item_no}"
-        if r.identity_dispute is not None:
-            found.append(f"{where}: {r.identity_dispute}")
-        elif case_nip is not None and r.names_person and r.nip != case_nip:
-            who = "nobody in the registry" if r.nip is None else "another ASN"
-            found.append(f"{where}: names {who}, not the case's ASN")
+        why = _disputed(r, case_nip)
+        if why is not None:
+            found.append(f"{r.source} {r.record_key}#{r.item_no}: {why}")
     return found
 
 
