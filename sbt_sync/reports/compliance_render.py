@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sbt_sync.imut.elections import event_name
 from sbt_sync.reports.compliance_model import STEPS, ComplianceReport, ComplianceRow, DossierRow
+from sbt_sync.reports.render import xlsx_value
 from sbt_sync.steward.audit import csv_cell
 
 Lang = Literal["id", "en"]
@@ -178,11 +179,11 @@ def write_titled_sheets(path: Path, sheets: Sequence[tuple[str, str, list[list[A
     book.remove(first)
     for name, title, rows in sheets:
         sheet = book.create_sheet(name)
-        sheet.append([title])
+        sheet.append([xlsx_value(title)])
         sheet["A1"].font = Font(bold=True, size=12)
         sheet.append([])
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([xlsx_value(v) for v in row])
             for cell in sheet[sheet.max_row]:
                 if cell.data_type == "f":  # a source's text that starts with "=" stays text, never a formula
                     cell.data_type = "s"

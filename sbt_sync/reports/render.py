@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,6 +98,20 @@ class Sheet:
     freeze_first_column: bool = False
 
 
+UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Characters no XLSX cell can hold (XML 1.0 forbids them; openpyxl raises on them), as a source's
+text may carry them (a broken export, a terminal escape)."""
+REPLACEMENT = "\ufffd"
+
+
+def xlsx_value(value: Any) -> Any:
+    """``value`` as a workbook cell takes it: None as empty, text with each character of
+    :data:`UNWRITABLE` shown as the replacement mark (the CSV downloads keep the exact text)."""
+    if value is None:
+        return ""
+    return UNWRITABLE.sub(REPLACEMENT, value) if isinstance(value, str) else value
+
+
 HEADER_ROW = 4
 """Title in row 1, the as-of line in row 2, an empty row, then the header (frozen) and the data."""
 
@@ -115,13 +130,13 @@ def write_sheets(target: Path | IO[bytes], sheets: Sequence[Sheet], *, as_of: st
     book.remove(first)
     for spec in sheets:
         sheet = book.create_sheet(spec.name[:31])
-        sheet.append([spec.title])
+        sheet.append([xlsx_value(spec.title)])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([f"Per {as_of}" if as_of else ""])
         sheet["A2"].font = Font(italic=True)
         sheet.append([])
         for row in spec.rows:
-            sheet.append(["" if v is None else v for v in row])
+            sheet.append([xlsx_value(v) for v in row])
             for cell in sheet[sheet.max_row]:
                 if cell.data_type == "f":  # a source's text that starts with "=" stays text, never a formula
                     cell.data_type = "s"
