@@ -178,33 +178,39 @@ def write_xlsx(recap: Recap, path: Path | IO[bytes], *, as_of: str | None = None
 
 
 def write_png(recap: Recap, path: Path | IO[bytes], *, as_of: str | None = None) -> None:
+    """The recap as a chart: each election's funnel and the blocked NIPs per Kanreg. Every label is drawn
+    as plain text: a Kanreg comes from the registry as free text, and matplotlib would otherwise read
+    ``$...$`` in it as mathematics (and fail on what does not parse)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    table = recap.table()
-    # Cases of no election event are complaints: nothing of them is on the funnel.
-    events = [row[0] for row in table[1:-1] if row[0] != NO_EVENT]
-    figure, (funnel, kanreg) = plt.subplots(1, 2, figsize=(13, 5))
-    funnel_columns = ["reported", "recommended", "sanctioned", "not_followed_up", "blocked"]
-    width = 0.8 / max(1, len(events))
-    for n, event in enumerate(events):
-        counts = recap.events[event].counts
-        xs = [i + n * width for i in range(len(funnel_columns))]
-        funnel.bar(xs, [counts[c] for c in funnel_columns], width, label=event_name(event))
-    funnel.set_xticks([i + width * (len(events) - 1) / 2 for i in range(len(funnel_columns))])
-    funnel.set_xticklabels(["Dilaporkan", "Direkomendasikan", "Dihukum", "Belum TL", "Diblokir"], rotation=20)
-    funnel.legend()
-    funnel.set_title("Per pemilihan")
-    total = recap.events[table[-1][0]].blocks_by_kanreg
-    names = recap.kanreg_table()[0][1:]
-    kanreg.bar(names, [total[k] for k in names], color="#b03a2e")
-    kanreg.set_title("NIP diblokir per Kanreg")
-    figure.suptitle(f"Rekapitulasi netralitas ASN{f' per {as_of}' if as_of else ''}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        table = recap.table()
+        # Cases of no election event are complaints: nothing of them is on the funnel.
+        events = [row[0] for row in table[1:-1] if row[0] != NO_EVENT]
+        figure, (funnel, kanreg) = plt.subplots(1, 2, figsize=(13, 5))
+        funnel_columns = ["reported", "recommended", "sanctioned", "not_followed_up", "blocked"]
+        width = 0.8 / max(1, len(events))
+        for n, event in enumerate(events):
+            counts = recap.events[event].counts
+            xs = [i + n * width for i in range(len(funnel_columns))]
+            funnel.bar(xs, [counts[c] for c in funnel_columns], width, label=event_name(event))
+        funnel.set_xticks([i + width * (len(events) - 1) / 2 for i in range(len(funnel_columns))])
+        funnel.set_xticklabels(
+            ["Dilaporkan", "Direkomendasikan", "Dihukum", "Belum TL", "Diblokir"], rotation=20
+        )
+        funnel.legend()
+        funnel.set_title("Per pemilihan")
+        total = recap.events[table[-1][0]].blocks_by_kanreg
+        names = recap.kanreg_table()[0][1:]
+        kanreg.bar(names, [total[k] for k in names], color="#b03a2e")
+        kanreg.set_title("NIP diblokir per Kanreg")
+        figure.suptitle(f"Rekapitulasi netralitas ASN{f' per {as_of}' if as_of else ''}")
+        figure.tight_layout()
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
 
 
 def render(recap: Recap, fmt: Format, output: Path | None, *, as_of: str | None = None) -> str | None:

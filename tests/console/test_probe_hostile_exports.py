@@ -17,7 +17,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, QuarantinedRow
+from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, BlockState, Case, QuarantinedRow
 from sbt_sync.imut.elections import load_election_calendar
 from sbt_sync.imut.store import evaluate_findings
 from sbt_sync.imut.workdays import load_working_days
@@ -100,3 +100,13 @@ def test_control_characters_in_source_text_reach_every_xlsx_download_as_a_mark_n
     assert any("\ufffd" in t for t in _workbook_texts(steward.get("/audit.xlsx?actor=%07")))
     # the CSVs keep the exact text
     assert CONTROL in steward.get("/quarantine.csv").content.decode("utf-8-sig")
+
+
+def test_a_kanreg_written_like_mathematics_is_drawn_as_text_on_the_recap_png(world: World) -> None:
+    # The registry's kanregId is free text: a blocked ASN's Kanreg labels a bar of the chart.
+    with world.database.session() as session:
+        session.execute(update(Case).where(Case.id == world.ids["case_a"]).values(kanreg_id="$x^$ \\b"))
+        session.add(BlockState(nip=NIP_A, blocked=True, case_ids=[world.ids["case_a"]], reason="test"))
+    response = world.login("viewer").get("/recap.png")
+    assert response.status_code == 200, response.text[:300]
+    assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
