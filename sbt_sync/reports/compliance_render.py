@@ -206,8 +206,10 @@ def _pdf_layout(
 ) -> tuple[float, tuple[float, ...]]:
     """The font size and column widths (mm) of one table: every column at least as wide as the longest
     word of its heading (bold) and of its values, so no word breaks inside, and as wide as its longest
-    value up to :data:`PDF_VALUE_WIDTH`; the font shrinks (to :data:`PDF_SMALLEST_FONT`) until the
-    columns fit the page. fpdf2 then spreads the widths over the page, in proportion."""
+    value, each up to :data:`PDF_VALUE_WIDTH`; the font shrinks (to :data:`PDF_SMALLEST_FONT`) until
+    the columns fit the page. fpdf2 then spreads the widths over the page, in proportion. A word wider
+    than :data:`PDF_VALUE_WIDTH` (a source's name with no space in it) breaks inside its cell: were its
+    column as wide as the word, the others would shrink below one character and fpdf2 would refuse."""
     columns = [[text(value) for value in column] for column in zip(*rows, strict=True)]
     while True:
         widths: list[float] = []
@@ -217,7 +219,8 @@ def _pdf_layout(
             pdf.set_font("helvetica", style="", size=size)
             words += [pdf.get_string_width(word) for value in values for word in value.split()]
             whole = max((pdf.get_string_width(value) for value in values), default=0.0)
-            widths.append(max([min(whole, PDF_VALUE_WIDTH), *words]) + 2 * pdf.c_margin + 0.5)
+            widest = max([whole, *words])
+            widths.append(min(widest, PDF_VALUE_WIDTH) + 2 * pdf.c_margin + 0.5)
         if sum(widths) <= pdf.epw or size <= PDF_SMALLEST_FONT:
             return size, tuple(widths)
         size = max(PDF_SMALLEST_FONT, size - 0.5)

@@ -110,3 +110,13 @@ def test_a_kanreg_written_like_mathematics_is_drawn_as_text_on_the_recap_png(wor
     response = world.login("viewer").get("/recap.png")
     assert response.status_code == 200, response.text[:300]
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_word_longer_than_the_page_wraps_in_the_compliance_pdf(world: World) -> None:
+    # An instansi name with no space in it (a pasted identifier, a broken export), wider than A4.
+    compliance_facts(world.database, kasn_case=world.ids["case_a"], bkn_case=world.ids["case_b"], nip=NIP_A)
+    with world.database.session() as session:
+        session.execute(update(AsnRegistryEntry).values(instansi_name="PemerintahKabupaten" + "W" * 230))
+    response = world.login("auditor").get("/reports/compliance?format=pdf")
+    assert response.status_code == 200, response.text[:300]
+    assert response.content.startswith(b"%PDF")
