@@ -87,13 +87,20 @@ class Page(BaseModel):
     items: list[dict[str, Any]]
 
 
-def _no_nul(value: str) -> str:
+def _storable(value: str) -> str:
+    """Text a database can store: no NUL character, and valid Unicode. JSON may escape a lone UTF-16
+    surrogate (``"\\ud800"``); pydantic refuses one in a required ``str`` but lets it through in an
+    optional one, and no database driver can encode it (a 500 at the first query)."""
     if "\x00" in value:
         raise ValueError("a NUL character is not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the text is not valid Unicode (a lone surrogate)") from None
     return value
 
 
-CleanText = Annotated[str, AfterValidator(_no_nul)]
+CleanText = Annotated[str, AfterValidator(_storable)]
 
 
 class Resolution(BaseModel):
