@@ -1,7 +1,8 @@
 """The JSON API under ``/api/v1``: bearer-token auth, the same service layer and rules as the pages.
 
 A token is made with ``sbt-sync users token USERNAME``; requests carry ``Authorization: Bearer <token>``.
-The OpenAPI document is at ``/api/v1/openapi.json``. Writes are audited with channel ``api``.
+The OpenAPI document is at ``/api/v1/openapi.json``. Writes are audited with channel ``api``; a write
+whose answer shows an ASN's personal data (a case key, a quarantined value) records the read too.
 ``GET /api/v1/feed/block-changes`` is the ordered, cursor-paged feed of block and unblock changes
 SIASN can pull (:mod:`sbt_sync.steward.feed`). An agency viewer's token gets what the pages show them:
 their agency's cases and conflicts, every value as :mod:`sbt_sync.steward.scope` lets them see it.
@@ -87,13 +88,20 @@ class Page(BaseModel):
     items: list[dict[str, Any]]
 
 
-def _no_nul(value: str) -> str:
+def _storable(value: str) -> str:
+    """Text a database can store: no NUL character, and valid Unicode. JSON may escape a lone UTF-16
+    surrogate (``"\\ud800"``); pydantic refuses one in a required ``str`` but lets it through in an
+    optional one, and no database driver can encode it (a 500 at the first query)."""
     if "\x00" in value:
         raise ValueError("a NUL character is not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the text is not valid Unicode (a lone surrogate)") from None
     return value
 
 
-CleanText = Annotated[str, AfterValidator(_no_nul)]
+CleanText = Annotated[str, AfterValidator(_storable)]
 
 
 class Resolution(BaseModel):
@@ -265,6 +273,7 @@ def claim(
         raise HTTPException(409, str(exc)) from exc
     except SbtError as exc:
         raise HTTPException(409, str(exc)) from exc
+    record_read(request, me, "conflict", nips_in(summary))  # the answer's case key names the ASN
     return asdict(summary)
 
 
@@ -299,6 +308,7 @@ def assign(
         raise HTTPException(409, str(exc)) from exc
     except SbtError as exc:
         raise HTTPException(422, str(exc)) from exc
+    record_read(request, me, "conflict", nips_in(summary))  # the answer's case key names the ASN
     return asdict(summary)
 
 
@@ -411,6 +421,7 @@ def quarantine_status(
     except SbtError as exc:
         code = 404 if "no quarantined row" in str(exc) else 422
         raise HTTPException(code, str(exc)) from exc
+    record_read(request, me, "quarantine", nips_in(row))  # the answer shows the row as the source sent it
     return asdict(row)
 
 

@@ -34,6 +34,7 @@ from sbt_sync.imut.rules import watch_window
 from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reports.compliance_render import aligned_text, write_titled_sheets
+from sbt_sync.steward.audit import csv_cell
 
 Lang = Literal["id", "en"]
 NO_EVENT = "-"
@@ -288,11 +289,13 @@ def as_text(report: ImutReport, *, lang: Lang = "id") -> str:
 
 
 def as_csv(report: ImutReport, which: Table = "regions", *, lang: Lang = "id") -> str:
-    """One table as CSV, its first line the title with the as-of instant (``#``, as a comment)."""
+    """One table as CSV, its first line the title with the as-of instant (``#``, as a comment). The
+    source's text (an official's name, a region, an instansi) that starts like a formula is quoted
+    with ``'`` (:func:`csv_cell`), so a spreadsheet shows it and never runs it."""
     out = io.StringIO()
     out.write(f"# {heading(report, which, lang)}\n")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerows(table(report, which, lang))
+    writer.writerows([csv_cell(v) for v in row] for row in table(report, which, lang))
     return out.getvalue()
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sbt_sync.imut.elections import event_name
 from sbt_sync.reports.compliance_model import STEPS, ComplianceReport, ComplianceRow, DossierRow
+from sbt_sync.reports.render import xlsx_value
 from sbt_sync.steward.audit import csv_cell
 
 Lang = Literal["id", "en"]
@@ -178,11 +179,11 @@ def write_titled_sheets(path: Path, sheets: Sequence[tuple[str, str, list[list[A
     book.remove(first)
     for name, title, rows in sheets:
         sheet = book.create_sheet(name)
-        sheet.append([title])
+        sheet.append([xlsx_value(title)])
         sheet["A1"].font = Font(bold=True, size=12)
         sheet.append([])
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([xlsx_value(v) for v in row])
             for cell in sheet[sheet.max_row]:
                 if cell.data_type == "f":  # a source's text that starts with "=" stays text, never a formula
                     cell.data_type = "s"
@@ -205,8 +206,10 @@ def _pdf_layout(
 ) -> tuple[float, tuple[float, ...]]:
     """The font size and column widths (mm) of one table: every column at least as wide as the longest
     word of its heading (bold) and of its values, so no word breaks inside, and as wide as its longest
-    value up to :data:`PDF_VALUE_WIDTH`; the font shrinks (to :data:`PDF_SMALLEST_FONT`) until the
-    columns fit the page. fpdf2 then spreads the widths over the page, in proportion."""
+    value, each up to :data:`PDF_VALUE_WIDTH`; the font shrinks (to :data:`PDF_SMALLEST_FONT`) until
+    the columns fit the page. fpdf2 then spreads the widths over the page, in proportion. A word wider
+    than :data:`PDF_VALUE_WIDTH` (a source's name with no space in it) breaks inside its cell: were its
+    column as wide as the word, the others would shrink below one character and fpdf2 would refuse."""
     columns = [[text(value) for value in column] for column in zip(*rows, strict=True)]
     while True:
         widths: list[float] = []
@@ -216,7 +219,8 @@ def _pdf_layout(
             pdf.set_font("helvetica", style="", size=size)
             words += [pdf.get_string_width(word) for value in values for word in value.split()]
             whole = max((pdf.get_string_width(value) for value in values), default=0.0)
-            widths.append(max([min(whole, PDF_VALUE_WIDTH), *words]) + 2 * pdf.c_margin + 0.5)
+            widest = max([whole, *words])
+            widths.append(min(widest, PDF_VALUE_WIDTH) + 2 * pdf.c_margin + 0.5)
         if sum(widths) <= pdf.epw or size <= PDF_SMALLEST_FONT:
             return size, tuple(widths)
         size = max(PDF_SMALLEST_FONT, size - 0.5)

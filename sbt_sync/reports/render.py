@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,6 +98,20 @@ class Sheet:
     freeze_first_column: bool = False
 
 
+UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Characters no XLSX cell can hold (XML 1.0 forbids them; openpyxl raises on them), as a source's
+text may carry them (a broken export, a terminal escape)."""
+REPLACEMENT = "\ufffd"
+
+
+def xlsx_value(value: Any) -> Any:
+    """``value`` as a workbook cell takes it: None as empty, text with each character of
+    :data:`UNWRITABLE` shown as the replacement mark (the CSV downloads keep the exact text)."""
+    if value is None:
+        return ""
+    return UNWRITABLE.sub(REPLACEMENT, value) if isinstance(value, str) else value
+
+
 HEADER_ROW = 4
 """Title in row 1, the as-of line in row 2, an empty row, then the header (frozen) and the data."""
 
@@ -115,13 +130,13 @@ def write_sheets(target: Path | IO[bytes], sheets: Sequence[Sheet], *, as_of: st
     book.remove(first)
     for spec in sheets:
         sheet = book.create_sheet(spec.name[:31])
-        sheet.append([spec.title])
+        sheet.append([xlsx_value(spec.title)])
         sheet["A1"].font = Font(bold=True, size=13)
         sheet.append([f"Per {as_of}" if as_of else ""])
         sheet["A2"].font = Font(italic=True)
         sheet.append([])
         for row in spec.rows:
-            sheet.append(["" if v is None else v for v in row])
+            sheet.append([xlsx_value(v) for v in row])
             for cell in sheet[sheet.max_row]:
                 if cell.data_type == "f":  # a source's text that starts with "=" stays text, never a formula
                     cell.data_type = "s"
@@ -163,33 +178,39 @@ def write_xlsx(recap: Recap, path: Path | IO[bytes], *, as_of: str | None = None
 
 
 def write_png(recap: Recap, path: Path | IO[bytes], *, as_of: str | None = None) -> None:
+    """The recap as a chart: each election's funnel and the blocked NIPs per Kanreg. Every label is drawn
+    as plain text: a Kanreg comes from the registry as free text, and matplotlib would otherwise read
+    ``$...$`` in it as mathematics (and fail on what does not parse)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    table = recap.table()
-    # Cases of no election event are complaints: nothing of them is on the funnel.
-    events = [row[0] for row in table[1:-1] if row[0] != NO_EVENT]
-    figure, (funnel, kanreg) = plt.subplots(1, 2, figsize=(13, 5))
-    funnel_columns = ["reported", "recommended", "sanctioned", "not_followed_up", "blocked"]
-    width = 0.8 / max(1, len(events))
-    for n, event in enumerate(events):
-        counts = recap.events[event].counts
-        xs = [i + n * width for i in range(len(funnel_columns))]
-        funnel.bar(xs, [counts[c] for c in funnel_columns], width, label=event_name(event))
-    funnel.set_xticks([i + width * (len(events) - 1) / 2 for i in range(len(funnel_columns))])
-    funnel.set_xticklabels(["Dilaporkan", "Direkomendasikan", "Dihukum", "Belum TL", "Diblokir"], rotation=20)
-    funnel.legend()
-    funnel.set_title("Per pemilihan")
-    total = recap.events[table[-1][0]].blocks_by_kanreg
-    names = recap.kanreg_table()[0][1:]
-    kanreg.bar(names, [total[k] for k in names], color="#b03a2e")
-    kanreg.set_title("NIP diblokir per Kanreg")
-    figure.suptitle(f"Rekapitulasi netralitas ASN{f' per {as_of}' if as_of else ''}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        table = recap.table()
+        # Cases of no election event are complaints: nothing of them is on the funnel.
+        events = [row[0] for row in table[1:-1] if row[0] != NO_EVENT]
+        figure, (funnel, kanreg) = plt.subplots(1, 2, figsize=(13, 5))
+        funnel_columns = ["reported", "recommended", "sanctioned", "not_followed_up", "blocked"]
+        width = 0.8 / max(1, len(events))
+        for n, event in enumerate(events):
+            counts = recap.events[event].counts
+            xs = [i + n * width for i in range(len(funnel_columns))]
+            funnel.bar(xs, [counts[c] for c in funnel_columns], width, label=event_name(event))
+        funnel.set_xticks([i + width * (len(events) - 1) / 2 for i in range(len(funnel_columns))])
+        funnel.set_xticklabels(
+            ["Dilaporkan", "Direkomendasikan", "Dihukum", "Belum TL", "Diblokir"], rotation=20
+        )
+        funnel.legend()
+        funnel.set_title("Per pemilihan")
+        total = recap.events[table[-1][0]].blocks_by_kanreg
+        names = recap.kanreg_table()[0][1:]
+        kanreg.bar(names, [total[k] for k in names], color="#b03a2e")
+        kanreg.set_title("NIP diblokir per Kanreg")
+        figure.suptitle(f"Rekapitulasi netralitas ASN{f' per {as_of}' if as_of else ''}")
+        figure.tight_layout()
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
 
 
 def render(recap: Recap, fmt: Format, output: Path | None, *, as_of: str | None = None) -> str | None:
