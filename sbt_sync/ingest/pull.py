@@ -42,7 +42,14 @@ from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
-from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch, source_cursor
+from sbt_sync.ingest.landing import (
+    CursorMove,
+    FetchedRecord,
+    content_of,
+    land_batch,
+    page_digest,
+    source_cursor,
+)
 from sbt_sync.ingest.prefetch import Ahead, prefetched
 from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
 from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
@@ -164,7 +171,9 @@ def pull_http(
     if checker is not None:
         result.staging = StagingResult()
 
-    guard = PageGuard(max_pages=max_pages, where=f"source {source}")
+    # The loop check's digest of each page by orjson: json.dumps of every page cost about as much
+    # CPU as parsing it (benchmarks/README.md).
+    guard = PageGuard(max_pages=max_pages, where=f"source {source}", digest=page_digest)
 
     def fetched() -> Iterator[Page]:
         yield from guard.pages(paginator.pages(result.cursor_before))
