@@ -111,7 +111,11 @@ def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
     (a list, or a value the reader could not keep), is keyed by its content (and quarantined when
     validated)."""
     value = item.get(feed.key_column)
-    if isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
+    if value.__class__ is str:  # the common case, stripped once
+        key = value.strip()
+        if key:
+            return key[:255]
+    elif isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
         return str(value).strip()[:255]
     return "sha256:" + content_of(item)[1]
 
@@ -308,8 +312,9 @@ def _batches(feed: FeedSpec, pages: Ahead[Page], most: int) -> Iterator[_Batch]:
             batch.pages.append(next(pages))
             size += len(batch.pages[-1].items)
         batch.records = [
-            Delivered(_http_key(feed, item), item, f"page {page.number}")
+            Delivered(_http_key(feed, item), item, origin)
             for page in batch.pages
+            for origin in (f"page {page.number}",)  # one text per page, not per record
             for item in page.items
         ]
         yield batch
