@@ -286,6 +286,9 @@ def parse_instant(value: object) -> datetime | None:
 
 
 def text_or_none(value: object) -> str | None:
+    """The value as stripped text, or None when it is blank (``is_blank``)."""
+    if value.__class__ is str:  # the common case: one strip, not three
+        return value.strip() or None
     return None if is_blank(value) else str(value).strip()
 
 

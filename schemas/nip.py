@@ -69,6 +69,8 @@ def clean_nip(raw: object) -> str | None:
 
     Raises :class:`NipError` for a float-mangled value or anything that is not 18 digits.
     """
+    if raw.__class__ is str and len(raw) == NIP_LENGTH and raw.isdigit() and raw.isascii():
+        return raw  # 18 ASCII digits, as nearly every NIP arrives: no noise to remove, nothing to refuse
     if raw is None:
         return None
     if isinstance(raw, bool):

@@ -131,14 +131,26 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if not rows:
         return
     if copy_supported(session):
-        columns = {name: [row[name] for row in rows] for name in rows[0]}
-        # COPY knows only server defaults; the models' Python-side defaults (status "open",
-        # created_at now) are filled in here as an INSERT would, one value for the whole batch.
-        for name, value in _python_defaults(table, set(columns)).items():
-            columns[name] = [value] * len(rows)
-        copy_columns(session, table, columns)
+        insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
     else:
         session.execute(insert(table), list(rows))
+
+
+def insert_columns(session: Session, table: Table, columns: dict[str, list[Any]]) -> None:
+    """``insert_rows`` of rows given column-wise (equal-length lists): no dict per row for ``COPY``."""
+    count = len(next(iter(columns.values()), []))
+    if not count:
+        return
+    if not copy_supported(session):
+        names = list(columns)
+        rows = zip(*columns.values(), strict=True)
+        session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    # COPY knows only server defaults; the models' Python-side defaults (status "open", created_at
+    # now) are filled in here as an INSERT would, one value for the whole batch.
+    for name, value in _python_defaults(table, set(columns)).items():
+        columns[name] = [value] * count
+    copy_columns(session, table, columns)
 
 
 def _python_defaults(table: Table, given: set[str]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from connectors.http import paging
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import IngestBatch, RawRecord, RawRecordVersion, SourceCursor
 from sbt_sync.errors import SbtError
@@ -158,6 +159,25 @@ def json_content_of(payload: Any) -> tuple[str, str]:
     if _has_float(payload):  # orjson refuses nesting deeper than 255, so this recursion is bounded
         return content_of(payload)
     return encoded.decode(), hashlib.sha256(encoded).hexdigest()
+
+
+def page_digest(items: list[Any]) -> str | None:
+    """``paging.page_digest`` for the records of a page (values ``json.loads`` produced), several
+    times faster: two pages get the same digest exactly when they would get the same
+    ``paging.page_digest`` (the same records).
+
+    orjson's sorted text is, like the canonical encoder's, one text per JSON value; it writes NaN and
+    infinities as null, so a page holding any float, and any page orjson refuses (integers beyond 64
+    bits, lone surrogates, values that are not plain JSON), takes ``paging.page_digest`` itself. The
+    two kinds of digest never meet: they are told apart by a prefix.
+    """
+    try:
+        encoded = orjson.dumps(items, default=_refuse, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return paging.page_digest(items)
+    if any(map(_has_float, items)):  # orjson refuses nesting deeper than 255: bounded recursion
+        return paging.page_digest(items)
+    return "orjson:" + hashlib.sha256(encoded).hexdigest()
 
 
 def _chunks(records: Iterable[FetchedRecord], size: int) -> Iterator[list[FetchedRecord]]:

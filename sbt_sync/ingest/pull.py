@@ -42,7 +42,14 @@ from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
-from sbt_sync.ingest.landing import CursorMove, FetchedRecord, content_of, land_batch, source_cursor
+from sbt_sync.ingest.landing import (
+    CursorMove,
+    FetchedRecord,
+    content_of,
+    land_batch,
+    page_digest,
+    source_cursor,
+)
 from sbt_sync.ingest.prefetch import Ahead, prefetched
 from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
 from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
@@ -104,7 +111,11 @@ def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
     (a list, or a value the reader could not keep), is keyed by its content (and quarantined when
     validated)."""
     value = item.get(feed.key_column)
-    if isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
+    if value.__class__ is str:  # the common case, stripped once
+        key = value.strip()
+        if key:
+            return key[:255]
+    elif isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
         return str(value).strip()[:255]
     return "sha256:" + content_of(item)[1]
 
@@ -164,7 +175,9 @@ def pull_http(
     if checker is not None:
         result.staging = StagingResult()
 
-    guard = PageGuard(max_pages=max_pages, where=f"source {source}")
+    # The loop check's digest of each page by orjson: json.dumps of every page cost about as much
+    # CPU as parsing it (benchmarks/README.md).
+    guard = PageGuard(max_pages=max_pages, where=f"source {source}", digest=page_digest)
 
     def fetched() -> Iterator[Page]:
         yield from guard.pages(paginator.pages(result.cursor_before))
@@ -299,8 +312,9 @@ def _batches(feed: FeedSpec, pages: Ahead[Page], most: int) -> Iterator[_Batch]:
             batch.pages.append(next(pages))
             size += len(batch.pages[-1].items)
         batch.records = [
-            Delivered(_http_key(feed, item), item, f"page {page.number}")
+            Delivered(_http_key(feed, item), item, origin)
             for page in batch.pages
+            for origin in (f"page {page.number}",)  # one text per page, not per record
             for item in page.items
         ]
         yield batch

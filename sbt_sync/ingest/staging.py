@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -27,7 +28,7 @@ from connectors.redact import mask_nips
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, StagedRecord
-from sbt_sync.ingest.bulk import ensure_statistics, insert_rows, one_of
+from sbt_sync.ingest.bulk import ensure_statistics, insert_columns, insert_rows, one_of
 from sbt_sync.ingest.checking import CheckedChunk, CheckedDelivery, RawInput, StagedValues, checked_chunks
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.landing import LandedRecord
@@ -294,7 +295,7 @@ def stage_chunk(
     stale = _stale_versions(existing, chunk.staged) if versions_by_updated_at and existing else set()
     result.stale += len(stale)
     produced: set[tuple[int, int]] = set()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[RawInput, StagedValues]] = []
     changed_rows: list[dict[str, Any]] = []
     version_bumps: list[dict[str, Any]] = []
     for staged in chunk.staged:
@@ -310,15 +311,7 @@ def stage_chunk(
             continue
         values["staged_at"] = now
         if row is None:
-            new_rows.append(
-                {
-                    "source": source,
-                    "record_key": raw.key,
-                    "item_no": staged.item_no,
-                    "raw_record_id": raw.id,
-                    **values,
-                }
-            )
+            new_rows.append((raw, staged))
             result.staged_new += 1
         else:
             # Changed content: identity must be resolved again (reconciliation fills these in).
@@ -335,7 +328,8 @@ def stage_chunk(
             continue
         withdrawals.append({"id": row.id, "withdrawn": True, "needs_reconcile": True, "staged_at": now})
         result.withdrawn += 1
-    insert_rows(session, _STAGED_TABLE, new_rows)
+    if new_rows:
+        insert_columns(session, _STAGED_TABLE, _new_staged_columns(source, new_rows))
     for params in (changed_rows, version_bumps, withdrawals):
         if params:
             session.execute(update(StagedRecord), params)
@@ -346,6 +340,21 @@ def stage_chunk(
             .values(validated_version=RawRecord.version)
             .execution_options(synchronize_session=False)
         )
+
+
+def _new_staged_columns(source: str, rows: list[tuple[RawInput, StagedValues]]) -> dict[str, list[Any]]:
+    """New staged rows column-wise: the row's identity, then its values (the same keys in every
+    row), transposed in C instead of a dict per row."""
+    names = list(rows[0][1].values)
+    columns: dict[str, list[Any]] = {
+        "source": [source] * len(rows),
+        "record_key": [raw.key for raw, _ in rows],
+        "item_no": [staged.item_no for _, staged in rows],
+        "raw_record_id": [raw.id for raw, _ in rows],
+    }
+    values = zip(*map(itemgetter(*names), (staged.values for _, staged in rows)), strict=True)
+    columns.update(zip(names, map(list, values), strict=True))
+    return columns
 
 
 def _stale_versions(existing: dict[tuple[int, int], Any], staged: list[StagedValues]) -> set[int]:

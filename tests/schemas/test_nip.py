@@ -44,6 +44,8 @@ def test_clean_nip_removes_layout_noise_and_keeps_every_digit(raw: object, expec
         ("19800101200501100", "18 digits, found 17"),
         ("1980010120050110011", "18 digits, found 19"),
         ("19800101200501100X", "characters other than digits"),
+        ("19800101200501100\u0661", "characters other than digits"),  # 18 digits, one Arabic-Indic
+        ("\uff11" * 18, "characters other than digits"),  # fullwidth digits
         ("198002302005011001", "impossible birth date 19800230"),  # 30 February
         ("180001012005011001", "birth year 1800"),
         ("198001012005001001", "impossible TMT CPNS month 00"),
