@@ -44,19 +44,25 @@ def recover_in_flight(session: Session, now: datetime) -> int:
     still sending is left to it. A recovered row may have been applied (``maybe_applied``)."""
     lock_for_write(session, OutboxEntry)  # SQLite: read and write as one step beside another pusher
     rows = session.execute(
-        select(OutboxEntry.id, OutboxEntry.claimed_by, OutboxEntry.next_attempt_at).where(
-            OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT))
-        )
+        select(
+            OutboxEntry.id, OutboxEntry.claimed_by, OutboxEntry.next_attempt_at, OutboxEntry.attempts
+        ).where(OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
     ).all()
-    gone = [row_id for row_id, holder, until in rows if until <= now or holder_gone(holder)]
-    if not gone:
-        return 0
-    result = session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id.in_(gone), OutboxEntry.state == _S.IN_FLIGHT)
-        .values(state=_S.PENDING, next_attempt_at=now, maybe_applied=True)
-    )
-    return cast(int, result.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
+    recovered = 0
+    for row_id, holder, until, attempts in rows:
+        if not (until <= now or holder_gone(holder)):
+            continue
+        # Only the claim we judged abandoned: another pusher may have recovered and claimed the row
+        # since (it is sending it now), and every claim counts an attempt.
+        result = session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == row_id, OutboxEntry.state == _S.IN_FLIGHT, OutboxEntry.attempts == attempts
+            )
+            .values(state=_S.PENDING, next_attempt_at=now, maybe_applied=True)
+        )
+        recovered += cast(int, result.rowcount)  # type: ignore[attr-defined]  # a CursorResult at runtime
+    return recovered
 
 
 def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> list[ClaimedRow]:
