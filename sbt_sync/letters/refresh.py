@@ -24,10 +24,8 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import AuditEntry
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry
 from sbt_sync.errors import SbtError
-from sbt_sync.letters.draft import letter_instansi_name, letter_pdf
 from sbt_sync.letters.model import UNNAMED_INSTANSI
 from sbt_sync.letters.render import template_environment
-from sbt_sync.notify.message import rekey, subject
 
 
 class UnnamedLetter(SbtError):
@@ -63,17 +61,19 @@ class Renamed:
         }
 
 
-def unnamed(letter: Letter) -> bool:
-    return letter.instansi_name == UNNAMED_INSTANSI
-
-
 def name_letter(session: Session, letter_id: int, templates: Path) -> Renamed | None:
     """Re-render an unnamed letter with its instansi's name as known now, in the caller's transaction;
     None when the letter is named already. The caller makes sure no PIC can hold the letter yet (a held
     row, or :attr:`sbt_sync.notify.queue.ClaimedMail.untouched`). ``UnnamedLetter`` when nothing knows
     the name yet."""
+    if session.scalar(select(Letter.instansi_name).where(Letter.id == letter_id)) != UNNAMED_INSTANSI:
+        return None  # named already (the common case: read without loading the PDF)
+    # Drafting and the mail's headers live beside the notifier, which imports this module.
+    from sbt_sync.letters.draft import letter_instansi_name, letter_pdf
+    from sbt_sync.notify.message import rekey, subject
+
     letter = session.get(Letter, letter_id)
-    if letter is None or not unnamed(letter):
+    if letter is None:
         return None
     name = letter_instansi_name(session, letter.id, letter.instansi_id)
     if not name:

@@ -18,6 +18,7 @@ from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
 from sbt_sync.errors import SbtError
 from sbt_sync.letters.model import UNNAMED_INSTANSI
+from sbt_sync.letters.refresh import UnnamedLetter, name_letter
 from sbt_sync.letters.render import DEFAULT_TEMPLATES
 from sbt_sync.notify.queue import (
     GIVEN_UP,
@@ -425,8 +426,6 @@ def release_mail(
     name is still unknown is not released: named by id, the release is refused (``SbtError``
     ``letter_unnamed``, nothing released); among "every held one" it stays held (``kept_unnamed`` in the
     audit entry)."""
-    from sbt_sync.letters.refresh import UnnamedLetter, name_letter  # letters imports notify
-
     if not reason.strip():
         raise SbtError("a reason is required", code="reason_required")
     query = (

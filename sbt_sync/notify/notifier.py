@@ -16,6 +16,12 @@ the next one (at once with ``recover`` when that notifier is gone, else after th
   a PPK's deadline letter must not be lost. A connection lost while waiting for that answer is the
   same window seen from inside a run: the retry re-sends the same message and counts it likewise.
 
+Each PIC the letter still goes to receives it once. Until every PIC has it, a letter goes to its
+instansi's PIC addresses as they are at each claim and just before each send
+(:func:`sbt_sync.notify.queue.readdress`): a PIC an admin removed meanwhile is never sent it, one added
+is. A letter held because nothing knew its instansi's name is named just before it goes, while no PIC
+can hold it yet (:mod:`sbt_sync.letters.refresh`); still unnamed, it is parked, never sent.
+
 Each PIC receives the letter once. The server's answer is kept per recipient (``deliveries``) as soon
 as it comes: a PIC whose server accepted the letter is never sent it again; a PIC whose server defers
 (4xx at RCPT TO) does not hold back the others, and is sent the letter alone on the retry; a PIC refused
@@ -45,6 +51,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry
 from sbt_sync.drain import Delivery, Outcome, drain
+from sbt_sync.letters.refresh import UnnamedLetter, audit_renamed, name_letter
 from sbt_sync.letters.render import DEFAULT_TEMPLATES
 from sbt_sync.notify import queue
 from sbt_sync.notify.message import build_message
@@ -281,8 +288,6 @@ class Notifier:
         """``row`` with its letter named if it was held for its unknown instansi name and a name is
         known now (no PIC holds it yet: it may still change); or why it must not go: the name is still
         unknown."""
-        from sbt_sync.letters.refresh import UnnamedLetter, audit_renamed, name_letter  # imports notify
-
         try:
             renamed = name_letter(session, row.letter_id, self._templates)
         except UnnamedLetter as exc:

@@ -107,12 +107,6 @@ def readdress(row: NotificationOutboxEntry, pics: list[str], now: datetime) -> d
     return {"before": before, "after": after, "removed": removed}
 
 
-def complete(recipients: list[str], deliveries: dict[str, dict[str, str]] | None) -> bool:
-    """Whether every recipient (every PIC the letter still goes to) has the letter."""
-    fates = deliveries or {}
-    return bool(recipients) and all(fates.get(r, {}).get("state") == SENT for r in recipients)
-
-
 def settled(
     state: str, recipients: list[str], deliveries: dict[str, dict[str, str]] | None, pics: list[str]
 ) -> bool:
@@ -212,7 +206,6 @@ def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelt
     which then owns its delivery. Returns the row as it stands now, addressed to the instansi's
     current PICs (:func:`readdress`: an admin may have changed them since the claim)."""
     box = NotificationOutboxEntry
-    lock_for_write(session, NotificationOutboxEntry)
     won = session.execute(
         update(box)
         .where(
