@@ -11,8 +11,12 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from sqlalchemy import func, select
 
 from assets.automation import DB_WRITE_TAGS
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import CaseLink, StagedRecord
 from sbt_sync.definitions import build_definitions
 from sbt_sync.sandbox.runtime import Sandbox
 from schemas.feeds import FEEDS
@@ -37,6 +41,14 @@ class DaemonProject:
     env: dict[str, str]
     database_url: str
     _deliveries: int = 0
+
+    def only(self, *names: str) -> None:
+        """Disable every source but ``names`` in sbt.yaml: the other sources' sensors do not exist and
+        runs stay small (SIASN stays: a cycle still ends with the push)."""
+        config = yaml.safe_load(self.config_path.read_text(encoding="utf-8"))
+        for name, source in config["sources"].items():
+            source["enabled"] = name in names
+        self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
 
     def definitions(self) -> dg.Definitions:
         return build_definitions(config_path=str(self.config_path), database_url=self.database_url)
@@ -123,3 +135,19 @@ def run_sensor_target(definitions: dg.Definitions, sensor_name: str) -> dg.Execu
 def run_job(definitions: dg.Definitions, job_name: str) -> dg.ExecuteInProcessResult:
     job = definitions.get_repository_def().get_job(job_name)
     return job.execute_in_process(raise_on_error=False, tags=dict(DB_WRITE_TAGS))
+
+
+def waiting_and_linked(database: Database, source: str) -> tuple[int, int]:
+    """``source``'s staged rows waiting for reconciliation, and its rows linked into cases."""
+    with database.session() as session:
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(StagedRecord)
+            .where(StagedRecord.source == source, StagedRecord.needs_reconcile.is_(True))
+        )
+        linked = session.scalar(
+            select(func.count())
+            .select_from(CaseLink)
+            .where(CaseLink.source == source, CaseLink.unlinked_at.is_(None))
+        )
+    return int(waiting or 0), int(linked or 0)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 from sqlalchemy import select
 
 from assets.keys import raw_key
@@ -60,15 +59,6 @@ def dagster_home(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         )
 
 
-def _only_kemendagri(project: DaemonProject) -> None:
-    """Disable every other source so their sensors do not exist and the run stays small (SIASN stays:
-    the run ends with the push)."""
-    config = yaml.safe_load(project.config_path.read_text(encoding="utf-8"))
-    for name, source in config["sources"].items():
-        source["enabled"] = name == "kemendagri"
-    project.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-
-
 def _tail(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")[-3000:]
 
@@ -98,7 +88,7 @@ def test_daemon_processes_a_new_kemendagri_file_exactly_once(
     daemon_project: DaemonProject, dagster_home: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home, dagster_env = dagster_home
-    _only_kemendagri(daemon_project)
+    daemon_project.only("kemendagri")
     daemon_project.deliver("kemendagri", FILE, kemendagri_csv(KEMENDAGRI_ROW))
     env = {**os.environ, **daemon_project.env, **dagster_env, "SBT_CONFIG": str(daemon_project.config_path)}
     for name, value in dagster_env.items():

@@ -21,7 +21,7 @@ from assets.sensors_runs import worker_pid
 from sbt_sync.db.engine import Database
 from tests.conftest import REPO_ROOT
 from tests.daemon.conftest import DaemonProject
-from tests.daemon.test_restart import _only_kemendagri, _start, _stop
+from tests.daemon.test_restart import _start, _stop
 from tests.push.helpers import assert_siasn_matches, queue_blocks
 from tests.support.databases import postgres_base_url, temporary_postgres_database
 
@@ -70,7 +70,7 @@ def test_a_run_whose_worker_died_with_the_machine_is_failed_within_minutes_and_t
     assert settings["run_monitoring"]["max_runtime_seconds"] == 7200  # the committed limit, not shortened
     for name, value in dagster_env.items():
         monkeypatch.setenv(name, value)
-    _only_kemendagri(daemon_project)
+    daemon_project.only("kemendagri")
     # A block waits to go to SIASN (due_pushes starts a push_retry run for it), and SIASN answers
     # slowly: the run is caught mid-push. No source delivers anything, so no other run starts.
     database = Database(daemon_project.database_url)

@@ -27,13 +27,6 @@ pytestmark = pytest.mark.integration
 SENSOR = "kemendagri_new_files"
 
 
-def _only_kemendagri(project: DaemonProject) -> None:
-    config = yaml.safe_load(project.config_path.read_text(encoding="utf-8"))
-    for name, source in config["sources"].items():
-        source["enabled"] = name == "kemendagri"
-    project.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-
-
 def _start(home: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-m", "sbt_sync.definitions"],
@@ -66,7 +59,7 @@ def test_a_run_caught_by_a_machine_restart_does_not_stop_every_later_run(
     # the daemon comes back, so a short limit shows the same path.
     instance_yaml["run_monitoring"] |= {"max_runtime_seconds": 20, "poll_interval_seconds": 5}
     (home / "dagster.yaml").write_text(yaml.safe_dump(instance_yaml), encoding="utf-8")
-    _only_kemendagri(daemon_project)
+    daemon_project.only("kemendagri")
     daemon_project.sandbox.faults.set("siasn", latency_ms=3000)  # the run is caught mid-way
     daemon_project.deliver("kemendagri", "tindak_lanjut_20250301.csv", kemendagri_csv(KEMENDAGRI_ROW))
     env = {

@@ -7,21 +7,12 @@ the sanctions would silently vanish and the cases they end would escalate to a b
 """
 
 import dagster as dg
-import yaml
-from sqlalchemy import func, select
 
 from assets.keys import GOLDEN_CASES, validated_key
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import CaseLink, SourceHold, StagedRecord
+from sbt_sync.db.models import SourceHold
 from sbt_sync.source_holds import release
-from tests.daemon.conftest import KEMENDAGRI_HEADER, DaemonProject, run_job
-
-
-def _only(project: DaemonProject, *names: str) -> None:
-    config = yaml.safe_load(project.config_path.read_text(encoding="utf-8"))
-    for name, source in config["sources"].items():
-        source["enabled"] = name in names
-    project.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+from tests.daemon.conftest import KEMENDAGRI_HEADER, DaemonProject, run_job, waiting_and_linked
 
 
 def _rows(first: int, count: int) -> list[str]:
@@ -43,27 +34,12 @@ def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     }
 
 
-def _waiting_and_linked(database: Database) -> tuple[int, int]:
-    with database.session() as session:
-        waiting = session.scalar(
-            select(func.count())
-            .select_from(StagedRecord)
-            .where(StagedRecord.source == "kemendagri", StagedRecord.needs_reconcile.is_(True))
-        )
-        linked = session.scalar(
-            select(func.count())
-            .select_from(CaseLink)
-            .where(CaseLink.source == "kemendagri", CaseLink.unlinked_at.is_(None))
-        )
-    return int(waiting or 0), int(linked or 0)
-
-
 RENAMED = KEMENDAGRI_HEADER.replace("jenis_hukuman_id", "kode_hukuman")
 
 
 def test_a_renamed_column_holds_the_source_until_a_steward_accepts_it(daemon_project: DaemonProject) -> None:
     assert RENAMED != KEMENDAGRI_HEADER
-    _only(daemon_project, "kemendagri")
+    daemon_project.only("kemendagri")
     definitions = daemon_project.definitions()
     daemon_project.deliver("kemendagri", "tindak_lanjut_20250301.csv", _csv(KEMENDAGRI_HEADER, _rows(1, 120)))
     first = run_job(definitions, "kemendagri_update")
@@ -83,7 +59,7 @@ def test_a_renamed_column_holds_the_source_until_a_steward_accepts_it(daemon_pro
             assert drift["blocking_columns"] == ["jenis_hukuman_id"]
             assert drift["unknown_columns"] == ["kode_hukuman"]
             assert drift["blocking"][0]["earlier_share"] == 1.0
-        waiting, _ = _waiting_and_linked(database)
+        waiting, _ = waiting_and_linked(database, "kemendagri")
         assert waiting >= 30  # the renamed file's rows wait; nothing reconciles them
 
         # Another run of the source with the same header is held again, as long as nobody decided.
@@ -101,6 +77,6 @@ def test_a_renamed_column_holds_the_source_until_a_steward_accepts_it(daemon_pro
             assert hold is not None and not hold.held
             assert hold.verdict is not None
             assert hold.verdict["schema_drift"]["accepted"] == ["jenis_hukuman_id"]
-        assert _waiting_and_linked(database)[0] == 0
+        assert waiting_and_linked(database, "kemendagri")[0] == 0
     finally:
         database.dispose()
