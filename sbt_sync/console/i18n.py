@@ -237,6 +237,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Many ASN share this name. Narrow them by birth date (YYYY, YYYY-MM or YYYY-MM-DD), part of the "
         "instansi's name or its code, and Kanreg.",
     ),
+    "review.narrow_none": (
+        "Tidak ada kandidat yang cocok dengan saringan ini.",
+        "No candidate matches these filters.",
+    ),
     "review.page_of": ("{first}–{last} dari {matching}", "{first}–{last} of {matching}"),
     "review.filtered_from": ("disaring dari {offered}", "filtered from {offered}"),
     "review.tie_cut": (

@@ -134,6 +134,9 @@ def test_a_long_candidate_list_is_paged_and_narrowed_by_birth_date_instansi_and_
     assert {nip for nip in nips if nip in born} == {nip for nip in nips if nip.startswith("1971")}
     place = steward.get(f"/conflicts/{conflict}", params={"c_instansi": "kab07"}).text
     assert "(1–1 dari 1 disaring dari 60)" in place
+    nobody = steward.get(f"/conflicts/{conflict}", params={"c_birth": "1969"}).text
+    assert "Tidak ada kandidat yang cocok dengan saringan ini." in nobody
+    assert "Rekonsiliasi tidak menemukan kandidat." not in nobody
     kanreg = steward.get(f"/conflicts/{conflict}", params={"c_kanreg": "IV", "page": 2}).text
     assert "(26–30 dari 30 disaring dari 60)" in kanreg and "c_kanreg=IV" in kanreg
     english = steward.get(f"/conflicts/{conflict}", params={"lang": "en"}).text
