@@ -109,9 +109,9 @@ def steward_miss_cause(shown: Mapping[str, Any], floor: float) -> str:
     elif (diagnosis.get("true_score") or 0.0) < floor:
         where = f"found, scored below the candidate floor ({floor:.2f})"
     elif diagnosis.get("true_score") == diagnosis.get("top_score"):
-        where = "found, tied with the candidates shown but cut at five (ties go by NIP)"
+        where = "found, tied with the candidates shown but cut by the cap on tied candidates (ties go by NIP)"
     else:
-        where = "found, ranked below the fifth candidate"
+        where = "found, ranked below the candidates offered (the fifth and those tied with it)"
     return f"{shown['outcome']}: {where}"
 
 

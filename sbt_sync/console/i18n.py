@@ -226,6 +226,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.tie_badge": ("seri", "tie"),
     "review.instansi_id": ("ditulis sebagai kode", "written as the code"),
     "review.candidates": ("Kandidat dari rekonsiliasi", "Candidates from the reconciliation"),
+    "review.narrow_title": ("Saring kandidat", "Narrow the candidates"),
+    "review.narrow_birth": ("Tanggal atau tahun lahir", "Birth date or year"),
+    "review.narrow_any": ("semua", "any"),
+    "review.narrow_submit": ("Saring", "Filter"),
+    "review.narrow_clear": ("Hapus saringan", "Clear the filters"),
+    "review.narrow_hint": (
+        "Banyak ASN berbagi nama ini. Saring menurut tanggal lahir (TTTT, TTTT-BB atau TTTT-BB-HH), "
+        "sebagian nama instansi atau kodenya, dan Kanreg.",
+        "Many ASN share this name. Narrow them by birth date (YYYY, YYYY-MM or YYYY-MM-DD), part of the "
+        "instansi's name or its code, and Kanreg.",
+    ),
+    "review.narrow_none": (
+        "Tidak ada kandidat yang cocok dengan saringan ini.",
+        "No candidate matches these filters.",
+    ),
+    "review.page_of": ("{first}–{last} dari {matching}", "{first}–{last} of {matching}"),
+    "review.filtered_from": ("disaring dari {offered}", "filtered from {offered}"),
+    "review.tie_cut": (
+        "{total} ASN berbagi nama dan skor ini; ditampilkan: {shown}. Orang yang dimaksud bisa jadi "
+        "tidak termasuk yang ditampilkan: cari di registri dengan tanggal lahir atau instansi.",
+        "{total} ASN share this name and score; shown: {shown}. The person meant may be among those "
+        "not shown: search the registry by birth date or instansi.",
+    ),
     "review.none_offered": (
         "Rekonsiliasi tidak menemukan kandidat.",
         "The reconciliation found no candidate.",

@@ -36,7 +36,7 @@ from sbt_sync.db.models.golden import CONFLICT_KINDS
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
-from sbt_sync.steward.conflict_detail import show_conflict
+from sbt_sync.steward.conflict_detail import CandidateFilter, page_candidates, show_conflict
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
     STATUSES,
@@ -153,12 +153,20 @@ def conflict_detail(
     q_nip: SearchText = "",
     q_birth: SearchText = "",
     q_instansi: SearchText = "",
+    c_birth: SearchText = "",
+    c_instansi: SearchText = "",
+    c_kanreg: SearchText = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """A conflict side by side; on an identity conflict a steward may also search the registry
-    (``q_*``), and each person found is compared with the row like the candidates are."""
+    (``q_*``), and each person found is compared with the row like the candidates are. A long
+    candidate list (namesakes of a name held nationally) comes a page at a time, narrowed by birth
+    date, instansi and Kanreg (``c_*``); only the page shown is recorded as read."""
     _visible_conflict(request, me, conflict_id)
     database, thresholds = console(request).database, _thresholds(request)
     detail = show_conflict(database, conflict_id, thresholds=thresholds, sources=me.sources)
+    narrowed = CandidateFilter(c_birth, c_instansi, c_kanreg, page)
+    cpage = page_candidates(detail, narrowed) if detail.summary.kind in IDENTITY_KINDS else None
     searched = any(v.strip() for v in (q_name, q_nip, q_birth, q_instansi))
     hits: list[dict[str, Any]] = []
     search_error: str | None = None
@@ -185,6 +193,7 @@ def conflict_detail(
         case_label=case_label(database, detail.case["id"] if detail.case else None, me.sources),
         act=me.can("conflicts.act") and detail.summary.status == "open",
         fields=PROFILE_FIELDS, hits=hits, searched=searched, search_error=search_error, search=form,
+        cpage=cpage, narrowed=narrowed,
         colleagues=assignable_users(database) if me.can("conflicts.act") else [],
     )  # fmt: skip
 

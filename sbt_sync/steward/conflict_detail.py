@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Conflict, FieldProvenance, StagedRecord, StewardDecision, User
-from sbt_sync.reconcile.identity.resolve import IdentityThresholds
+from sbt_sync.reconcile.identity.resolve import IdentityThresholds, normalise_instansi
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
@@ -300,3 +301,84 @@ def _with_records(database: Database, conflict: Conflict, candidates: list[dict[
         if provenance is not None and staged_id is not None and provenance.staged_record_id == int(staged_id):
             candidate["rule"] = provenance.rule
             candidate["golden"] = True
+
+
+CANDIDATE_PAGE = 25
+"""Candidates of an identity conflict shown at once; more are paged and may be filtered."""
+
+
+@dataclass(frozen=True)
+class CandidateFilter:
+    """A steward's narrowing of a long candidate list: a birth date or its first digits ("1985",
+    "1985-04"), part of the instansi's name or its id, a Kanreg; and the page (from 1)."""
+
+    birth: str = ""
+    instansi: str = ""
+    kanreg: str = ""
+    page: int = 1
+
+    @property
+    def active(self) -> bool:
+        return bool(self.birth.strip() or self.instansi.strip() or self.kanreg.strip())
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """Which of an identity conflict's candidates one page shows, and how many there are."""
+
+    offered: int
+    """Candidates the conflict offers (all of them, before any filter)."""
+    matching: int
+    """Of those, the ones the filter keeps."""
+    page: int
+    pages: int
+    first: int
+    """1-based position of the first shown among the matching (0 when none match)."""
+    last: int
+    kanregs: tuple[str, ...]
+    """The Kanregs among the candidates: the filter's choices."""
+    tied_total: int = 0
+    """When the reconciliation's cap cut a tie: how many ASN share the tied score (``tied_total``)."""
+    tied_shown: int = 0
+    """Of those, how many the conflict offers."""
+
+    @property
+    def paged(self) -> bool:
+        """Whether the list is long enough to be paged and filtered."""
+        return self.offered > CANDIDATE_PAGE
+
+
+def page_candidates(detail: ConflictDetail, chosen: CandidateFilter) -> CandidatePage:
+    """Cut ``detail.candidates`` to the page ``chosen`` asks for, after its filters; ties, the
+    pre-selection and bulk's refusal were already judged on the whole list (``show_conflict``)."""
+    everyone = detail.candidates
+    birth, instansi, kanreg = chosen.birth.strip(), normalise_instansi(chosen.instansi), chosen.kanreg.strip()
+    kept = [
+        c
+        for c in everyone
+        if (not birth or _birth_text(c.get("birth_date")).startswith(birth))
+        and (
+            not instansi or any(instansi in normalise_instansi(c.get(k)) for k in ("instansi", "instansi_id"))
+        )
+        and (not kanreg or str(c.get("kanreg") or "") == kanreg)
+    ]
+    pages = max(1, -(-len(kept) // CANDIDATE_PAGE))
+    page = min(max(chosen.page, 1), pages)
+    start = (page - 1) * CANDIDATE_PAGE
+    detail.candidates = kept[start : start + CANDIDATE_PAGE]
+    tied = [c for c in everyone if isinstance(c.get("tied_total"), int)]
+    return CandidatePage(
+        offered=len(everyone),
+        matching=len(kept),
+        page=page,
+        pages=pages,
+        first=start + 1 if kept else 0,
+        last=start + len(detail.candidates),
+        kanregs=tuple(sorted({str(c["kanreg"]) for c in everyone if c.get("kanreg")})),
+        tied_total=max((int(c["tied_total"]) for c in tied), default=0),
+        tied_shown=len(tied),
+    )
+
+
+def _birth_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value or "")

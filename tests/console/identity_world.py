@@ -8,6 +8,7 @@
 - ``disagrees``: a KASN row naming "Budi Santoso", Camat; the one candidate is a Kepala Seksi.
 - ``clean``: a KASN row naming "Rina Marlina, S.Pd." whose partial NIP shows her birth date; the one
   candidate agrees on everything the row says.
+- ``seed_namesake_crowd``: a name alone held by many ASN nationally, every one offered (a long list).
 - ``field``: a critical-field conflict whose candidates name their rows by ``staged_record_id``, as
   the reconciliation writes them, and whose golden value was chosen by ``source_rank``.
 """
@@ -165,3 +166,24 @@ def _field_conflict(database: Database) -> dict[str, int]:
         session.add(conflict)
         session.flush()
         return {"field": conflict.id, "row_idis": idis, "row_kemendagri": kmd}
+
+
+def seed_namesake_crowd(database: Database, count: int, tied_total: int = 0) -> tuple[int, list[str]]:
+    """An identity conflict on a KASN row naming "Eka Rahman" alone, offering ``count`` namesakes (born
+    in 1970-1989, one per instansi, half in Kanreg II and half in Kanreg IV) tied at 0.90, by NIP as the
+    reconciliation stores them; with ``tied_total`` the reconciliation's cap cut a tie of that many.
+    Returns the conflict's id and the namesakes' NIPs."""
+    people = [
+        {
+            **registry_item(f"19{70 + n % 20}0101201001{1 + n % 2}{n + 1:03d}", "Eka Rahman", f"Kab{n:02d}"),
+            "kanregId": "II" if n % 2 == 0 else "IV",
+        }
+        for n in range(count)
+    ]
+    with database.session() as session:
+        session.execute(insert(AsnRegistryEntry), [registry_row(item) for item in people])
+    nips = sorted(p["nipBaru"] for p in people)
+    staged = _row(database, "kasn", "KASN-9", "Eka Rahman", instansi="")
+    extra = {"tied_total": tied_total} if tied_total else {}
+    candidates = [{"nip": nip, "score": 0.9, "source": "siasn", **extra} for nip in nips]
+    return _identity(database, "identity", staged, "kasn", "KASN-9", candidates), nips

@@ -38,7 +38,7 @@ from sbt_sync.steward.decisions import resolve_conflict
 from tests.console.axe import Finding, audit, axe_version, blocking
 from tests.console.browser import ARTIFACTS, REPO_ROOT, chromium_path, fill_login, log_in, serve
 from tests.console.conftest import NIP_A, PASSWORD, World
-from tests.console.identity_world import TRI, seed_identity_world
+from tests.console.identity_world import TRI, seed_identity_world, seed_namesake_crowd
 from tests.console.letters_world import add_pic_address, compliance_facts, write_letter
 from tests.imut.builders import action_id, ingest, payload
 
@@ -90,7 +90,8 @@ def _seed(world: World) -> dict[str, int]:
     show, one resolved); a letter, a PIC address and the compliance facts; two I-MUT findings."""
     database, ids = world.database, dict(world.ids)
     ids.update({f"id_{k}": v for k, v in seed_identity_world(database).items()})
-    for name in ("id_field", "id_tie", "id_unresolved"):
+    ids["id_crowd"], _ = seed_namesake_crowd(database, 40)
+    for name in ("id_field", "id_tie", "id_unresolved", "id_crowd"):
         claim_conflict(database, ids[name], actor="steward", channel="web")
     claim_conflict(database, ids["conflict_a"], actor="steward", channel="web")
     resolve_conflict(
@@ -131,6 +132,9 @@ def _steward_pages(ids: dict[str, int]) -> dict[str, str]:
         ),
         "conflict: identity disagreeing": f"/conflicts/{ids['id_disagrees']}",
         "conflict: resolved, with its decision": f"/conflicts/{ids['id_clean']}",
+        "conflict: identity with 40 namesakes, paged and filtered, claimed": (
+            f"/conflicts/{ids['id_crowd']}?c_kanreg=II&c_birth=19&page=1#candidates"
+        ),
         "cases": "/cases",
         "cases, searched": "/cases?q=CASE",
         "case": f"/cases/{case_a}",

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from sbt_sync.db.models import PersonalDataAccess, PersonalDataAccessNip
 from tests.console.conftest import World
-from tests.console.identity_world import RINA, TRI, seed_identity_world
+from tests.console.identity_world import RINA, TRI, seed_identity_world, seed_namesake_crowd
 
 pytestmark = pytest.mark.integration
 
@@ -105,3 +107,45 @@ def test_a_case_page_says_its_asn_is_unidentified_and_links_the_rows_identity_co
     assert "ASN belum teridentifikasi" in html
     assert f'<a href="/conflicts/{ids["unresolved"]}">Konflik #{ids["unresolved"]}</a>' in html
     assert "identitas tidak ditemukan" in html
+
+
+def test_a_long_candidate_list_is_paged_and_narrowed_by_birth_date_instansi_and_kanreg(
+    world: World, ids: dict[str, int]
+) -> None:
+    """Sixty namesakes offered (a name alone held nationally): the side by side shows them 25 at a
+    time, keeps none chosen, and narrows them by birth year, instansi or Kanreg, the pager keeping the
+    filters; only the page shown is recorded as read."""
+    conflict, nips = seed_namesake_crowd(world.database, 60)
+    steward = world.login("steward")
+    first = steward.get(f"/conflicts/{conflict}").text
+    assert "Kandidat dari rekonsiliasi (1–25 dari 60)" in first and "Saring kandidat" in first
+    assert sum(nip in first for nip in nips) == 25 and _checked(first) == []
+    assert "Halaman 1 dari 3" in first and "page=2" in first
+    with world.database.session() as session:  # the read recorded names the 25 shown, not all 60
+        latest = session.scalars(select(PersonalDataAccess.id).order_by(PersonalDataAccess.id.desc())).first()
+        read = session.scalars(
+            select(PersonalDataAccessNip.nip_hash).where(PersonalDataAccessNip.access_id == latest)
+        ).all()
+    assert len(read) == 25
+    last = steward.get(f"/conflicts/{conflict}", params={"page": 3}).text
+    assert "(51–60 dari 60)" in last and sum(nip in last for nip in nips) == 10
+    born = steward.get(f"/conflicts/{conflict}", params={"c_birth": "1971"}).text
+    assert "(1–3 dari 3 disaring dari 60)" in born
+    assert {nip for nip in nips if nip in born} == {nip for nip in nips if nip.startswith("1971")}
+    place = steward.get(f"/conflicts/{conflict}", params={"c_instansi": "kab07"}).text
+    assert "(1–1 dari 1 disaring dari 60)" in place
+    nobody = steward.get(f"/conflicts/{conflict}", params={"c_birth": "1969"}).text
+    assert "Tidak ada kandidat yang cocok dengan saringan ini." in nobody
+    assert "Rekonsiliasi tidak menemukan kandidat." not in nobody
+    kanreg = steward.get(f"/conflicts/{conflict}", params={"c_kanreg": "IV", "page": 2}).text
+    assert "(26–30 dari 30 disaring dari 60)" in kanreg and "c_kanreg=IV" in kanreg
+    english = steward.get(f"/conflicts/{conflict}", params={"lang": "en"}).text
+    assert "Candidates from the reconciliation (1–25 of 60)" in english and "Narrow the candidates" in english
+    # A short list is neither paged nor offered the filters.
+    assert "Saring kandidat" not in steward.get(f"/conflicts/{ids['tie']}").text
+
+
+def test_a_tie_the_reconciliation_cut_says_how_many_share_the_name(world: World, ids: dict[str, int]) -> None:
+    conflict, _ = seed_namesake_crowd(world.database, 30, tied_total=640)
+    html = world.login("steward").get(f"/conflicts/{conflict}").text
+    assert "640 ASN berbagi nama dan skor ini; ditampilkan: 30." in html

@@ -110,3 +110,62 @@ def test_a_misspelt_name_alone_is_found_nationally(registry: Database, written: 
     decision = resolve(query, found, THRESHOLDS)
     assert nip in {c.nip for c in decision.candidates} | {decision.nip}
     assert "198203052008011006" not in {c.nip for c in found}  # "DEWI RAHMAN" starts with D
+
+
+# Thirty holders of one two-token name across instansi (more than the national search ever kept by
+# row), a name that shares its first token and initial, and a name written surname first elsewhere.
+CROWD = [
+    registry_item(f"19{70 + n % 20}0101{2000 + n % 20}011{n + 1:03d}", "Nur Hamid", f"Kab{n:02d}")
+    for n in range(30)
+]
+CROWD_OTHERS = [
+    registry_item("198101012006011901", "Nur Hamidah", "Agam"),
+    registry_item("198202022007012902", "Sri Suardana", "Agam"),
+    registry_item("198303032008011903", "Juliana Fitri Syahrial", "Sumenep"),
+]
+
+
+@pytest.fixture
+def crowd(migrated_database: Database) -> Database:
+    with migrated_database.session() as session:
+        rows = [registry_row(item) for item in [*REGISTRY, *CROWD, *CROWD_OTHERS]]
+        session.execute(insert(AsnRegistryEntry), rows)
+    return migrated_database
+
+
+@pytest.mark.parametrize("written", ["Nur Hmaid", "NUR HAMIID, M.AP.", "Nur Haimd"])
+def test_a_misspelt_name_alone_offers_every_holder_of_the_name_it_means(
+    crowd: Database, written: str
+) -> None:
+    """One slip in a name thirty ASN hold nationally: the search brings every one of them (the name is
+    ranked, then all its holders are taken), not the first twenty by NIP, and the conflict offers all
+    thirty tied at the top, the near name NUR HAMIDAH after them."""
+    if crowd.dialect != "postgresql":
+        pytest.skip("the national fuzzy search ranks by pg_trgm similarity")
+    query = make_query(nip_raw=None, name=written, instansi=None)
+    [found] = CandidateSearch(crowd, THRESHOLDS).search([query])
+    holders = {item["nipBaru"] for item in CROWD}
+    assert holders <= {c.nip for c in found}
+    decision = resolve(query, found, THRESHOLDS)
+    assert decision.outcome == "conflict"
+    assert {c.nip for c in decision.candidates[:30]} == holders
+
+
+@pytest.mark.parametrize(
+    ("written", "nip"),
+    [
+        ("Suardnaa Sri", "198202022007012902"),  # surname first, and a slip in it
+        ("Hj. Syharial Juliana Fitri", "198303032008011903"),  # the same with three tokens
+    ],
+)
+def test_a_misspelt_name_written_surname_first_is_found_nationally(
+    crowd: Database, written: str, nip: str
+) -> None:
+    """The national search also reads the name with its first token moved last: a surname written
+    first and misspelt no longer leaves the row unresolved."""
+    if crowd.dialect != "postgresql":
+        pytest.skip("the national fuzzy search ranks by pg_trgm similarity")
+    query = make_query(nip_raw=None, name=written, instansi=None)
+    [found] = CandidateSearch(crowd, THRESHOLDS).search([query])
+    decision = resolve(query, found, THRESHOLDS)
+    assert nip in {c.nip for c in decision.candidates}

@@ -132,5 +132,36 @@ def test_a_tie_at_the_cut_offers_every_tied_namesake_not_the_first_five_by_nip()
     shown = offered(ranked)
     assert [c.nip for c in shown] == [f"{i:018d}" for i in range(8)]  # all eight tied at the top
     assert offered(ranked[:4]) == ranked[:4]
-    many = tuple(ScoredCandidate(f"{i:018d}", 1.0) for i in range(80))
+    many = tuple(ScoredCandidate(f"{i:018d}", 1.0) for i in range(MAX_TIED_CANDIDATES + 30))
     assert len(offered(many)) == MAX_TIED_CANDIDATES
+
+
+def namesakes(count: int) -> list[RegistryCandidate]:
+    """``count`` ASN of one name in as many instansi, born on as many days."""
+    return [
+        asn(
+            f"19{70 + n % 30}{1 + n % 12:02d}{1 + n % 28:02d}2000012{n + 1:03d}",
+            "Eka Rahman",
+            (f"I-{n}", f"Kab {n}"),
+        )
+        for n in range(count)
+    ]
+
+
+def test_a_name_alone_held_by_hundreds_offers_every_holder() -> None:
+    """A name alone (no NIP, no instansi) that 232 ASN hold nationally: all of them tie, and the
+    conflict offers all of them (the console pages and filters them), not the first fifty by NIP."""
+    people = namesakes(232)
+    decision = resolve(query(None, "Eka Rahman", None), people, THRESHOLDS)
+    assert (decision.outcome, decision.rule, decision.tied) == ("conflict", "ambiguous_match", 0)
+    assert {c.nip for c in decision.candidates} == {p.nip for p in people}
+
+
+def test_a_tie_the_cap_cuts_says_how_many_tied() -> None:
+    """Beyond :data:`MAX_TIED_CANDIDATES` the conflict offers the cap and says how many share the
+    score, so the steward knows the person may be among those left out."""
+    people = namesakes(MAX_TIED_CANDIDATES + 30)
+    decision = resolve(query(None, "Eka Rahman", None), people, THRESHOLDS)
+    assert len(decision.candidates) == MAX_TIED_CANDIDATES
+    assert decision.tied == MAX_TIED_CANDIDATES + 30
+    assert resolve(query(None, "Eka Rahman", None), people[:40], THRESHOLDS).tied == 0

@@ -15,6 +15,9 @@ Blocking keys, each an indexed lookup of ``asn_registry`` batched over all queri
   initial of its second, or end with its last token and start with its first letter, or (three
   tokens or more) end with all its tokens but the first: one slip anywhere but in those letters
   still finds the person (a first or last name alone is shared by tens of thousands nationally).
+  Those are ranked as distinct names, and every holder of the nearest is taken (a name alone is held
+  by up to hundreds nationally: a cut among its rows would choose by NIP); a name that finds
+  nothing near as written is searched again with its first token moved last (surname first).
 
 On PostgreSQL with pg_trgm (``trigram_available``) the birth-date and misspelt-name blocks are ranked
 in the database by trigram ``similarity`` and only their best few rows come back, in one statement
@@ -56,7 +59,10 @@ BIRTH_LIMIT = 10
 """Names kept per birth date: the nearest to the query's (one birth date holds ~300 ASN nationally)."""
 INSTANSI_LIMIT = 30
 """Names kept per instansi: enough for every namesake of a misspelt name (they tie on similarity)."""
-NATIONAL_LIMIT = 20
+NATIONAL_LIMIT = 10
+"""Distinct names the national search ranks per misspelt name (as written, and turned back)."""
+NATIONAL_NAMES_KEPT = 3
+"""Of those, the nearest whose holders are all taken (beside every name within ``margin`` of the best)."""
 _COLUMNS = (
     Asn.nip, Asn.name_normalised, Asn.birth_date, Asn.gender, Asn.instansi_id, Asn.instansi_name,
     Asn.front_title, Asn.back_title,
@@ -99,22 +105,25 @@ _INSTANSI_RANKED = text(
     + f"WHERE b.instansi_id = q.key AND ({_ANCHORED}{_SURNAME_FIRST}) "
     + _RANKED_TAIL
 )
-# Nationally, for a name no other block placed: names starting with its first token and the initial
-# of its second [lo, hi); names ending with its last token [rlo, rhi) whose first letter is its first
-# letter [ilo, ihi); and, for three tokens or more, names ending with all its tokens but the first
-# [tlo, thi). A slip anywhere but in those few letters leaves at least one range holding the person.
+# Nationally, for a name no other block placed: the distinct registry names (not rows: one name is
+# held by up to hundreds nationally, and a cut among its holders would choose them by NIP) starting
+# with its first token and the initial of its second [lo, hi); ending with its last token [rlo, rhi)
+# and starting with its first letter [ilo, ihi); and, for three tokens or more, ending with all its
+# tokens but the first [tlo, thi); the best ``:k`` by similarity. A slip anywhere but in those few
+# letters leaves at least one range holding the person's name; ``_national`` then takes every holder
+# of the names that come near enough.
 _NATIONAL_RANKED = text(
-    "SELECT q.i, a.* FROM unnest(CAST(:idx AS integer[]), CAST(:names AS text[]), CAST(:lo AS text[]), "
-    "CAST(:hi AS text[]), CAST(:rlo AS text[]), CAST(:rhi AS text[]), CAST(:ilo AS text[]), "
-    "CAST(:ihi AS text[]), CAST(:tlo AS text[]), CAST(:thi AS text[])) "
+    "SELECT q.i, a.name FROM unnest(CAST(:idx AS integer[]), CAST(:names AS text[]), "
+    "CAST(:lo AS text[]), CAST(:hi AS text[]), CAST(:rlo AS text[]), CAST(:rhi AS text[]), "
+    "CAST(:ilo AS text[]), CAST(:ihi AS text[]), CAST(:tlo AS text[]), CAST(:thi AS text[])) "
     "AS q(i, name, lo, hi, rlo, rhi, ilo, ihi, tlo, thi) "
-    "CROSS JOIN LATERAL (SELECT b.nip, b.name_normalised, b.birth_date, b.gender, b.instansi_id, "
-    "b.instansi_name, b.front_title, b.back_title FROM asn_registry b WHERE "
+    "CROSS JOIN LATERAL (SELECT d.name FROM (SELECT DISTINCT b.name_normalised AS name "
+    "FROM asn_registry b WHERE "
     "(b.name_normalised ~>=~ q.lo AND b.name_normalised ~<~ q.hi) "
     "OR (reverse(b.name_normalised) ~>=~ q.rlo AND reverse(b.name_normalised) ~<~ q.rhi "
     "AND b.name_normalised ~>=~ q.ilo AND b.name_normalised ~<~ q.ihi) "
-    "OR (reverse(b.name_normalised) ~>=~ q.tlo AND reverse(b.name_normalised) ~<~ q.thi) "
-    "ORDER BY similarity(b.name_normalised, q.name) DESC, b.nip LIMIT :k) a"
+    "OR (reverse(b.name_normalised) ~>=~ q.tlo AND reverse(b.name_normalised) ~<~ q.thi)) d "
+    "ORDER BY similarity(d.name, q.name) DESC, d.name LIMIT :k) a"
 )
 _NATIONAL_ANCHORS = ("lo", "hi", "rlo", "rhi", "ilo", "ihi", "tlo", "thi")
 # Distinct instansi without reading the table: one index probe per instansi (a loose index scan).
@@ -278,19 +287,61 @@ class CandidateSearch:
         return result
 
     def _national(self, session: Session, probes: list[_Probe], found: _Found) -> None:
-        """Misspelt names nothing plausible was found for, searched nationally (``_NATIONAL_RANKED``)."""
+        """Misspelt names nothing plausible was found for, searched nationally (``_NATIONAL_RANKED``):
+        the nearest registry names, and every holder of those within ``margin`` of the nearest and of
+        the next few (``NATIONAL_NAMES_KEPT``), so all namesakes of the name meant are offered, never
+        the first few by NIP. A name that finds nothing near ``auto_accept`` as written is searched
+        again with its first token moved last (a surname written first, then misspelt)."""
         lost = [p for p in probes if not self._plausible(p, found)]
-        for start in range(0, len(lost), self._chunk):
-            chunk = lost[start : start + self._chunk]
-            anchors = [_national_anchors(p.tokens) for p in chunk]
+        near = self._nearest_names(session, [(p, p.tokens) for p in lost])
+        turned = [
+            (p, (*p.tokens[1:], p.tokens[0]))
+            for p in lost
+            if max(near[p.index].values(), default=0.0) < self._thresholds.auto_accept
+        ]
+        for index, again in self._nearest_names(session, turned).items():
+            near[index].update(again)
+        chosen: dict[int, set[str]] = {}
+        for p in lost:
+            kept = sorted(
+                (
+                    (score, name)
+                    for name, score in near[p.index].items()
+                    if score >= self._thresholds.min_candidate
+                ),
+                key=lambda pair: (-pair[0], pair[1]),
+            )
+            if kept:
+                best = kept[0][0]
+                chosen[p.index] = {
+                    name
+                    for n, (score, name) in enumerate(kept)
+                    if n < NATIONAL_NAMES_KEPT or score >= best - self._thresholds.margin
+                }
+        by_name = self._lookup(session, Asn.name_normalised, {n for names in chosen.values() for n in names})
+        for index, names in chosen.items():
+            for name in names:
+                found[index].update((c.nip, c) for c in by_name.get(name, []))
+
+    def _nearest_names(
+        self, session: Session, wanted: Sequence[tuple[_Probe, tuple[str, ...]]]
+    ) -> dict[int, dict[str, float]]:
+        """Per probe, the registry names ``_NATIONAL_RANKED`` finds nearest to its tokens (as given),
+        each with its ``name_similarity`` to the name as written."""
+        near: dict[int, dict[str, float]] = defaultdict(dict)
+        for start in range(0, len(wanted), self._chunk):
+            chunk = wanted[start : start + self._chunk]
+            anchors = [_national_anchors(tokens) for _, tokens in chunk]
             params: dict[str, Any] = {
-                "idx": [p.index for p in chunk],
-                "names": [p.canonical for p in chunk],
+                "idx": [p.index for p, _ in chunk],
+                "names": [" ".join(tokens) for _, tokens in chunk],
                 **{name: [a[n] for a in anchors] for n, name in enumerate(_NATIONAL_ANCHORS)},
                 "k": NATIONAL_LIMIT,
             }
-            for row in session.execute(_NATIONAL_RANKED, params):
-                found[row[0]].setdefault(row[1], _candidate(row[1:]))
+            written = {p.index: p.query.name for p, _ in chunk}
+            for index, name in session.execute(_NATIONAL_RANKED, params).tuples():
+                near[index][name] = name_similarity(written[index], name)
+        return near
 
     def _ranked(
         self,

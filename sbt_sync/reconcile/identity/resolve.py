@@ -75,9 +75,12 @@ APPOINTMENT_PENALTY = 0.85
 """A partial NIP whose appointment digits (TMT) another ASN's NIP contradicts: probably not them."""
 MAX_CANDIDATES = 5
 """Candidates a steward is offered, best first; more only when they tie with the last one kept."""
-MAX_TIED_CANDIDATES = 50
+MAX_TIED_CANDIDATES = 500
 """A cut inside a tie would choose among namesakes by NIP order (luck): every candidate scoring the
-same as the last one kept is offered too, up to this many in all."""
+same as the fifth is offered too, up to this many in all. A name alone is held by up to a few
+hundred ASN nationally; the console pages and filters them (birth date, instansi, Kanreg), and when
+even this cap cuts a tie the conflict says how many tied (``IdentityDecision.tied``) so the steward
+knows to search the registry."""
 
 # Spellings of a name that denote it wherever they stand; applied token by token to both sides.
 _ALIASES = {
@@ -260,6 +263,9 @@ class IdentityDecision:
     """Best first (score, then NIP); for a name mismatch the written NIP's holder comes first."""
     conflict: ConflictKind | None = None
     reason: str = ""
+    tied: int = 0
+    """When :data:`MAX_TIED_CANDIDATES` cut a tie: how many candidates share the score of the last one
+    offered (those offered and those left out); 0 when every tied candidate is offered."""
 
 
 @lru_cache(maxsize=1 << 18)
@@ -417,12 +423,20 @@ def rank(
 
 def offered(ranked: tuple[ScoredCandidate, ...]) -> tuple[ScoredCandidate, ...]:
     """The candidates a steward sees: the best :data:`MAX_CANDIDATES`, and every one tied with the last
-    of them (up to :data:`MAX_TIED_CANDIDATES`), so the cut never falls inside a tie."""
+    of them (up to :data:`MAX_TIED_CANDIDATES` in all), so the cut never falls inside a tie below it."""
     if len(ranked) <= MAX_CANDIDATES:
         return ranked
     last = ranked[MAX_CANDIDATES - 1].score
     tied = [c for c in ranked[MAX_CANDIDATES:MAX_TIED_CANDIDATES] if c.score == last]
     return ranked[:MAX_CANDIDATES] + tuple(tied)
+
+
+def tied_at_cut(ranked: tuple[ScoredCandidate, ...], shown: tuple[ScoredCandidate, ...]) -> int:
+    """How many of ``ranked`` share the score of the last of ``shown`` when the cap left some of them
+    out; 0 when the cut fell between scores."""
+    if not shown or len(shown) >= len(ranked) or ranked[len(shown)].score != shown[-1].score:
+        return 0
+    return sum(1 for c in ranked if c.score == shown[-1].score)
 
 
 def resolve(
@@ -460,16 +474,18 @@ def resolve(
     if not ranked:
         return IdentityDecision("unresolved", "no_candidate", None, None, reason="no registry candidate")
     top, runner_up = ranked[0].score, ranked[1].score if len(ranked) > 1 else 0.0
+    shown = offered(ranked)
     if top >= thresholds.auto_accept and top - runner_up >= thresholds.margin:
-        return IdentityDecision("linked", "name_match", ranked[0].nip, top, offered(ranked))
+        return IdentityDecision("linked", "name_match", ranked[0].nip, top, shown)
     ambiguous = len(ranked) > 1 and top - runner_up < thresholds.margin
     return IdentityDecision(
         "conflict",
         "ambiguous_match" if ambiguous else "weak_match",
         None,
         top,
-        offered(ranked),
+        shown,
         ConflictKind.IDENTITY,
         f"{len(ranked)} candidates, best {top:.2f}"
         + (" with namesakes" if ambiguous else f" (auto-accept {thresholds.auto_accept:.2f})"),
+        tied=tied_at_cut(ranked, shown),
     )

@@ -151,7 +151,14 @@ def registered_nips(session: Session, nips: Iterable[str]) -> set[str]:
 
 
 def _candidates(decision: IdentityDecision) -> list[dict[str, Any]]:
-    return [{"nip": c.nip, "score": c.score, "source": "siasn"} for c in decision.candidates]
+    """The conflict's candidates as stored; when the cap cut a tie, each tied candidate offered also
+    carries ``tied_total``, how many the search found at that score (the console says so)."""
+    last = decision.candidates[-1].score if decision.tied and decision.candidates else None
+    return [
+        {"nip": c.nip, "score": c.score, "source": "siasn"}
+        | ({"tied_total": decision.tied} if c.score == last else {})
+        for c in decision.candidates
+    ]
 
 
 def _raise_assignment_gone(
