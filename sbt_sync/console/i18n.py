@@ -84,6 +84,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Formulir kedaluwarsa atau tidak sah (token CSRF). Muat ulang halaman lalu coba lagi.",
         "The form is stale or forged (CSRF token). Reload the page and try again.",
     ),
+    "flash.more": (
+        "… dan {count} pesan lain tidak ditampilkan.",
+        "… and {count} more messages not shown.",
+    ),
     "common.all": ("Semua", "All"),
     "common.none": ("Tidak ada data.", "Nothing here."),
     "common.filter": ("Saring", "Filter"),

@@ -4,6 +4,7 @@ permission checks, CSRF, the language, flash messages and rendering with the lay
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
@@ -207,8 +208,22 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, translator(language(request))("error.csrf"))
 
 
+FLASH_BUDGET = 2400
+"""Bytes of flash messages (their JSON, as the session cookie serialises them) the cookie carries. With
+the session id, base64 (4/3) and the signature the cookie stays well under 4096 bytes, the most a
+browser keeps: a larger Set-Cookie is dropped whole, and every message with it."""
+FLASH_HIDDEN = "flash_hidden"
+
+
 def flash(request: Request, kind: str, message: str) -> None:
-    request.session.setdefault("flash", []).append([kind, message])
+    """Show ``message`` on the next page. Past :data:`FLASH_BUDGET` the message is only counted; the
+    page then says how many were not shown (:func:`render`)."""
+    messages = request.session.setdefault("flash", [])
+    hidden = int(request.session.get(FLASH_HIDDEN, 0))
+    if hidden or len(json.dumps([*messages, [kind, message]])) > FLASH_BUDGET:
+        request.session[FLASH_HIDDEN] = hidden + 1
+        return
+    messages.append([kind, message])
 
 
 def setup_templates(directory: Path, settings: Settings) -> Jinja2Templates:
@@ -250,6 +265,8 @@ def render(
 ) -> HTMLResponse:
     lang = language(request)
     messages = request.session.pop("flash", []) if "flash" in request.session else []
+    if hidden := int(request.session.pop(FLASH_HIDDEN, 0) or 0):
+        messages.append(["warn", translator(lang)("flash.more").format(count=hidden)])
     response: HTMLResponse = console(request).templates.TemplateResponse(
         request,
         template,

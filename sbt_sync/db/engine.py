@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,14 +60,31 @@ def _sqlite_on_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def _without_row_detail(context: ExceptionContext) -> None:
+    """Drop PostgreSQL's ``DETAIL:`` lines from a refused statement's message: they quote the refused
+    row or key ("Failing row contains (1980...)", "Key (nip)=(1980...) already exists"), and the
+    message is what a traceback, a failed Dagster run and the CLI show. The driver's error keeps them
+    in ``diag.message_detail`` for code that needs them."""
+    for error in (context.original_exception, context.sqlalchemy_exception):
+        if error is not None and error.args and isinstance(error.args[0], str) and "DETAIL:" in error.args[0]:
+            kept = [line for line in error.args[0].splitlines() if not line.lstrip().startswith("DETAIL:")]
+            error.args = ("\n".join(kept), *error.args[1:])
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; for a file-backed SQLite database the folder is created first."""
+    """An engine for ``url``; for a file-backed SQLite database the folder is created first.
+
+    A refused statement's error never carries its bound values (``hide_parameters``) nor, on
+    PostgreSQL, the server's quote of the row (:func:`_without_row_detail`): the product database holds
+    NIPs, names and birth dates, and error texts end up in logs (UU 27/2022)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             owner_only(Path(database))
-        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
@@ -75,7 +92,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_driver_name() == "psycopg2":
         # Batch UPDATE/DELETE executemany too (INSERTs already use multi-row VALUES).
         kwargs["executemany_mode"] = "values_plus_batch"
-    return create_engine(url, echo=echo, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    event.listen(engine, "handle_error", _without_row_detail)
+    return engine
 
 
 def lock_outbox(session: Session) -> None:

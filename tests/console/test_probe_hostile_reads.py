@@ -1,6 +1,10 @@
 """Every answer that shows an ASN's personal data to a person records the read (UU 27/2022), writes
 included (acceptance probe, both backends).
 
+Every GET route of the console and the API, walked by a steward over the viewer-scope scene (four
+agencies' records, conflicts, candidates, an I-MUT finding, a parked push): each NIP an answer shows is
+among the NIPs the access log recorded for that very request.
+
 The API's writes answer with what they changed: a claimed or assigned conflict carries its case key,
 which names the ASN's NIP; a quarantined row carries the value the source sent (here a NIP). The
 person who made the call has read that NIP, and the access log must say so, as it does for the
@@ -9,14 +13,35 @@ reads of the same objects.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select, update
 
+from sbt_sync.console import (
+    api,
+    api_links,
+    web_access,
+    web_auth,
+    web_compliance,
+    web_conflicts,
+    web_exports,
+    web_imut,
+    web_letters,
+    web_links,
+    web_metrics,
+    web_ops,
+    web_pages,
+    web_pdp,
+    web_pic,
+    web_search,
+)
 from sbt_sync.db.models import Case, PersonalDataAccess, PersonalDataAccessNip, QuarantinedRow
 from sbt_sync.pdp.access import access_key, nip_hash
 from tests.console.conftest import NIP_A, World
+from tests.console.test_viewer_scope import Scene, scene  # noqa: F401 (the fixture)
 
 KEY_A = f"PILKADA2024|reg:REG-A|{NIP_A}"
 """Case A's key as reconciliation writes it: election, register and the ASN's NIP."""
@@ -56,3 +81,60 @@ def test_an_api_write_whose_answer_names_an_asn_records_the_read(world: World, w
             )
         )
     assert hashes == {nip_hash(access_key(world.settings), NIP_A)}  # ... and the read of it is recorded
+
+
+NIP_TEXT = re.compile(r"(?<!\d)\d{18}(?!\d)")
+WIDER = ("", "?status=all", "?q=Budi", "?q=1980", "?q_name=Budi")
+ROUTERS = (api, api_links, web_access, web_auth, web_compliance, web_conflicts, web_exports, web_imut,
+           web_letters, web_links, web_metrics, web_ops, web_pages, web_pdp, web_pic, web_search)  # fmt: skip
+
+
+def _get_urls(walked: Scene) -> list[str]:
+    """Every GET route of every router, its path filled with the scene's objects, with list filters and
+    searches that widen what it shows."""
+    ids = walked.ids
+    fill: dict[str, list[int | str]] = {
+        "{case_id}": [ids[k] for k in ("case_x", "case_w", "case_y", "case_v")],
+        "{conflict_id}": [ids[k] for k in ("sanction", "recommended", "identity")],
+        "{code}": ["en"], "{finding_id}": [ids["imut"]], "{letter_id}": [1], "{correction_id}": [1],
+        "{fmt}": ["csv"],
+    }  # fmt: skip
+    urls: list[str] = []
+    for route in (r for module in ROUTERS for r in module.router.routes):
+        if not isinstance(route, APIRoute) or "GET" not in (route.methods or ()):
+            continue
+        paths = [route.path]
+        for name, values in fill.items():
+            paths = [p.replace(name, str(v)) for p in paths for v in values] if name in route.path else paths
+        assert not any("{" in p for p in paths), f"no values for the parameters of {route.path}"
+        urls += [
+            p + extra for p in paths for extra in ("", "?status=all", "?q=Budi", "?q=1980", "?q_name=Budi")
+        ]
+    return urls
+
+
+def test_every_nip_any_get_answer_shows_a_steward_is_in_the_record_of_that_read(
+    scene: Scene,  # noqa: F811
+) -> None:
+    key = access_key(scene.settings)
+    steward = scene.login("steward")
+    token = {"Authorization": f"Bearer {scene.tokens['steward']}"}
+    checked = 0
+    for url in _get_urls(scene):
+        with scene.database.session() as session:
+            before = session.scalar(select(func.max(PersonalDataAccess.id))) or 0
+        answer = steward.get(url, headers=token if url.startswith("/api/") else {})
+        shown = set(NIP_TEXT.findall(answer.text)) if answer.status_code == 200 else set()
+        if not shown:
+            continue
+        checked += 1
+        with scene.database.session() as session:
+            recorded = set(
+                session.scalars(
+                    select(PersonalDataAccessNip.nip_hash)
+                    .join(PersonalDataAccess, PersonalDataAccess.id == PersonalDataAccessNip.access_id)
+                    .where(PersonalDataAccess.id > before)
+                )
+            )
+        assert {n for n in shown if nip_hash(key, n) not in recorded} == set(), url
+    assert checked > 20  # the walk reached the pages that show NIPs
