@@ -207,19 +207,27 @@ def confirm(
     reason: Reason = "",
     target_record: Annotated[int | None, Form(ge=1, le=ID_MAX)] = None,
     target_nip: Annotated[str, Form(max_length=32)] = "",
+    shown: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    """Record the correction the preview showed; refused, and previewed again, when its consequence
+    changed since (``shown``: the preview's :attr:`Consequence.digest`)."""
     _ = _words(request)
     record = _own_record(request, case_id, kind, record)
+    back = _preview_url(case_id, kind=kind, record=record, target_record=target_record,
+                        target_nip=target_nip or None)  # fmt: skip
     try:
         wanted = _request(request, kind, record, target_record, None, target_nip)
+        ctx = console(request)
+        if shown and preview_correction(ctx.database, ctx.settings, wanted).digest != shown:
+            flash(request, "error", _("links.error.changed"))
+            return RedirectResponse(back, 303)
         correction = correct_link(
             console(request).database, wanted, reason=reason, actor=me.username, channel="web",
             client_address=client_address(request),
         )  # fmt: skip
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
-        return RedirectResponse(_preview_url(case_id, kind=kind, record=record, target_record=target_record,
-                                             target_nip=target_nip or None), 303)  # fmt: skip
+        return RedirectResponse(back, 303)
     flash(request, "ok", _("links.recorded").format(id=correction))
     return RedirectResponse(f"/cases/{case_id}#corrections", 303)
 

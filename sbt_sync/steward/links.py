@@ -13,6 +13,8 @@ differs is the consequence: the cases that change and every NIP whose block flag
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -88,6 +90,13 @@ class Consequence:
     @property
     def changes_anything(self) -> bool:
         return self.cases_before != self.cases_after or bool(self.flag_changes)
+
+    @property
+    def digest(self) -> str:
+        """A fingerprint of this consequence: a confirmation that carries it back from the preview is
+        refused when the consequence is no longer the one the steward was shown."""
+        shown = json.dumps(self.as_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(shown.encode()).hexdigest()
 
 
 def _validate(session: Session, request: CorrectionRequest) -> None:
