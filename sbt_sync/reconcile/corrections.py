@@ -195,6 +195,19 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
     return result
 
 
+def unapplied_records(session: Session) -> set[int]:
+    """The records of corrections (and undoings) no run has applied yet.
+
+    A run takes them in whatever their ``needs_reconcile`` flag says: a correction recorded while a
+    run worked set the flag after the run had read it, and the run then cleared it with the rest of
+    its scope; without this the correction would wait for something else to touch its records.
+    """
+    query = select(LinkCorrection).where(
+        LinkCorrection.applied_at.is_(None), LinkCorrection.status.in_(("active", "revoked"))
+    )
+    return {i for c in session.scalars(query) for i in involved(c)}
+
+
 def _superseded(correction: LinkCorrection, decided: Mapping[int, datetime]) -> bool:
     """Whether a steward decided (or reopened) the identity conflict of an ``assign_person``
     correction's record after the correction: the later word on whom the record names wins."""

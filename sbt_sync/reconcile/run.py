@@ -25,7 +25,7 @@ from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, Stage
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.ingest.registry import registry_doubts
-from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned
+from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned, unapplied_records
 from sbt_sync.reconcile.golden.model import CaseDraft, GoldenCase, GoldenResult, SourceRecord
 from sbt_sync.reconcile.golden.model import StewardDecision as DecisionDraft
 from sbt_sync.reconcile.golden.reconcile import latest_decisions, reconcile
@@ -192,6 +192,7 @@ def reconcile_in_session(
     stats = ReconcileStats(full=full)
     thresholds = IdentityThresholds.from_settings(settings.identity)
     decided_rows, decided_cases = _unapplied_decisions(session)
+    corrected = sorted(unapplied_records(session))  # stewards' link corrections not yet applied
     revised_cases = unapplied_cases(session)  # stewards' sanction entries not yet taken into account
     stats.decisions_new = len(decided_rows) + len(decided_cases) + len(revised_cases)
     decided_cases += revised_cases
@@ -202,7 +203,7 @@ def reconcile_in_session(
     # into cases. Their needs_reconcile flag is the I-MUT findings' own (sbt_sync.imut.store).
     pending = [
         p
-        for p in pending_rows(session, full=full, extra_ids=decided_rows)
+        for p in pending_rows(session, full=full, extra_ids=[*decided_rows, *corrected])
         if p.source not in CASELESS_SOURCES and p.id not in waiting
     ]
     stats.staged_changed = len(pending)
