@@ -525,6 +525,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Hanya keputusan yang sudah diselesaikan yang dapat dibuka kembali.",
         "Only a resolved decision can be reopened.",
     ),
+    "links.error.changed": (
+        "Akibat koreksi berubah sejak pratinjau (data sumber atau keputusan lain masuk). Periksa akibat "
+        "yang baru di bawah ini, lalu konfirmasi lagi.",
+        "The correction's consequence changed since the preview (source data or another decision came "
+        "in). Check the new consequence below, then confirm again.",
+    ),
     "links.error.withdrawn": (
         "Rekaman itu tidak ada atau sudah ditarik sumbernya.",
         "That record does not exist or its source withdrew it.",

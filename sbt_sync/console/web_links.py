@@ -61,6 +61,8 @@ Kind = Annotated[str, Query(pattern="^(move_record|assign_person|split|merge)$")
 Text = Annotated[str, Query(max_length=128)]
 Reason = Annotated[str, Form(max_length=2000)]
 """Optional to the form parser so an empty one reaches the service and is refused in words, not as 400."""
+Shown = Annotated[str, Form(max_length=64)]
+"""The :attr:`Consequence.digest` of the preview a confirmation comes from: refused if it changed."""
 
 
 def _words(request: Request) -> Any:
@@ -207,19 +209,27 @@ def confirm(
     reason: Reason = "",
     target_record: Annotated[int | None, Form(ge=1, le=ID_MAX)] = None,
     target_nip: Annotated[str, Form(max_length=32)] = "",
+    shown: Shown = "",
 ) -> Response:
+    """Record the correction the preview showed; refused, and previewed again, when its consequence
+    changed since (``shown``: the preview's :attr:`Consequence.digest`)."""
     _ = _words(request)
     record = _own_record(request, case_id, kind, record)
+    back = _preview_url(case_id, kind=kind, record=record, target_record=target_record,
+                        target_nip=target_nip or None)  # fmt: skip
     try:
         wanted = _request(request, kind, record, target_record, None, target_nip)
+        ctx = console(request)
+        if shown and preview_correction(ctx.database, ctx.settings, wanted).digest != shown:
+            flash(request, "error", _("links.error.changed"))
+            return RedirectResponse(back, 303)
         correction = correct_link(
             console(request).database, wanted, reason=reason, actor=me.username, channel="web",
             client_address=client_address(request),
         )  # fmt: skip
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
-        return RedirectResponse(_preview_url(case_id, kind=kind, record=record, target_record=target_record,
-                                             target_nip=target_nip or None), 303)  # fmt: skip
+        return RedirectResponse(back, 303)
     flash(request, "ok", _("links.recorded").format(id=correction))
     return RedirectResponse(f"/cases/{case_id}#corrections", 303)
 
@@ -319,10 +329,15 @@ def undo(
     correction_id: PathId,
     me: Annotated[Principal, Depends(require("cases.act"))],
     reason: Reason = "",
+    shown: Shown = "",
 ) -> Response:
     _ = _words(request)
     _case_records(request, case_id)
+    ctx = console(request)
     try:
+        if shown and preview_undo(ctx.database, ctx.settings, correction_id).digest != shown:
+            flash(request, "error", _("links.error.changed"))
+            return RedirectResponse(f"/cases/{case_id}/corrections/{correction_id}/undo", 303)
         undo_correction(
             console(request).database, correction_id, reason=reason, actor=me.username, channel="web",
             client_address=client_address(request),
@@ -339,11 +354,16 @@ def reopen(
     conflict_id: PathId,
     me: Annotated[Principal, Depends(require("conflicts.act"))],
     reason: Reason = "",
+    shown: Shown = "",
 ) -> Response:
     _ = _words(request)
-    if not conflict_visible(console(request).database, conflict_id, None):
+    ctx = console(request)
+    if not conflict_visible(ctx.database, conflict_id, None):
         raise HTTPException(404, _("error.not_found"))
     try:
+        if shown and preview_reopen(ctx.database, ctx.settings, conflict_id).digest != shown:
+            flash(request, "error", _("links.error.changed"))
+            return RedirectResponse(f"/conflicts/{conflict_id}/reopen", 303)
         reopen_decision(
             console(request).database, conflict_id, reason=reason, actor=me.username, channel="web",
             client_address=client_address(request),

@@ -3,15 +3,16 @@
 A correction (:class:`~sbt_sync.db.models.LinkCorrection`) holds while the records it involves say what
 it relied on when the steward decided (its basis hash, :func:`basis_of`): for ``assign_person``, whom
 the record names (its NIP, name and instansi as written, the basis of a decision on its identity
-conflict), so a source edit of another field keeps it; for a move, split or merge, the records'
-staged content. Each run reads the active corrections of its scope: those that still hold become
-:class:`LinkOverride` (move, split, merge) or a person for a record (assign); those whose records
-changed are ``reopened`` with the reason and no longer applied, so the machine's linking takes over
-again and the steward sees why. A record the source withdrew changes nothing by itself: the correction
-waits (there is nothing to move while it is gone) and applies again when the record is re-delivered
-as it was. A correction recorded before the basis of ``assign_person`` narrowed to the record's
-identity (its basis covers the whole content) still holds while that content is unchanged, and its
-basis is restated the new way (:func:`holds`).
+conflict), so a source edit of another field keeps it; for a move, split or merge, what linking reads
+of the records (their keys, whom they name and :data:`~sbt_sync.reconcile.golden.link.LINK_FIELDS`),
+so a revised sanction code or a corrected SK number keeps it. Each run reads the active corrections of
+its scope: those that still hold become :class:`LinkOverride` (move, split, merge) or a person for a
+record (assign); those whose records changed are ``reopened`` with the reason and no longer applied,
+so the machine's linking takes over again and the steward sees why. A record the source withdrew
+changes nothing by itself: the correction waits (there is nothing to move while it is gone) and
+applies again when the record is re-delivered as it was. A correction recorded with the earlier basis
+(the records' whole content) still holds while that content is unchanged, and its basis is restated
+the current way (:func:`holds`).
 
 An ``assign_person`` correction whose NIP left the registry (SIASN corrected the NIP, or removed it)
 is reopened too, but the machine does not take over: its link could be the very ASN the steward
@@ -38,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import Conflict, LinkCorrection, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
+from sbt_sync.reconcile.golden.link import LINK_FIELDS
 from sbt_sync.reconcile.golden.model import LinkOverride, OverrideKind
 from sbt_sync.reconcile.identity.store import chunks, identity_basis, registered_nips
 from schemas.nip import mask_nip
@@ -55,6 +57,8 @@ class RecordSaid:
     withdrawn: bool
     identity: str
     """Whom the record names: :func:`~sbt_sync.reconcile.identity.store.identity_basis`."""
+    linking: str
+    """What linking reads of the record: its keys, whom it names and its ``LINK_FIELDS``."""
 
 
 def correction_basis(contents: Iterable[tuple[int, str, bool]]) -> str:
@@ -64,20 +68,18 @@ def correction_basis(contents: Iterable[tuple[int, str, bool]]) -> str:
 
 def basis_of(kind: str, said: Iterable[RecordSaid]) -> str:
     """The basis of a ``kind`` correction over the records it involves (module docstring)."""
-    if kind == "assign_person":
-        named = sorted((s.staged_id, s.identity) for s in said)
-        return hashlib.sha256(json.dumps(named).encode()).hexdigest()
     # Not whether a record is withdrawn: while it is, there is nothing to move (``link`` skips the
     # correction); re-delivered as it was, it is what the steward decided on.
-    return correction_basis((s.staged_id, s.content_hash, False) for s in said)
+    relied = sorted((s.staged_id, s.identity if kind == ASSIGN else s.linking) for s in said)
+    return hashlib.sha256(json.dumps(relied).encode()).hexdigest()
 
 
 def holds(correction: LinkCorrection, contents: Mapping[int, RecordSaid]) -> bool:
     """Whether the records ``correction`` involves still say what it relied on.
 
-    A correction whose basis was taken the earlier way (the records' whole content, before
-    ``assign_person`` relied on the record's identity alone) holds while that content is unchanged;
-    its basis is then restated the current way, so a later edit of another field keeps it too.
+    A correction whose basis was taken the earlier way (the records' whole content, before each kind
+    relied on what it needs: :func:`basis_of`) holds while that content is unchanged; its basis is then
+    restated the current way, so a later edit of another field keeps it too.
     """
     ids = involved(correction)
     said = [contents[i] for i in ids if i in contents]
@@ -104,20 +106,14 @@ def involved(correction: LinkCorrection) -> list[int]:
 def record_contents(session: Session, ids: Iterable[int]) -> dict[int, RecordSaid]:
     """Staged id -> what the record says now, as a correction's basis covers it."""
     found: dict[int, RecordSaid] = {}
-    columns = (
-        StagedRecord.id,
-        StagedRecord.content_hash,
-        StagedRecord.withdrawn,
-        StagedRecord.nip_raw,
-        StagedRecord.name,
-        StagedRecord.instansi,
-    )
     for chunk in chunks(sorted(set(ids))):
-        for staged_id, content, withdrawn, nip_raw, name, instansi in session.execute(
-            select(*columns).where(StagedRecord.id.in_(chunk))
-        ):
-            identity = identity_basis(nip_raw, name, instansi)
-            found[staged_id] = RecordSaid(staged_id, content, bool(withdrawn), identity)
+        for row in session.scalars(select(StagedRecord).where(StagedRecord.id.in_(chunk))):
+            identity = identity_basis(row.nip_raw, row.name, row.instansi)
+            fields = row.fields or {}
+            read = [row.event_code, row.register_no, row.recommendation_no, identity]
+            read += [fields.get(name) for name in LINK_FIELDS]
+            linking = hashlib.sha256(json.dumps(read, sort_keys=True, default=str).encode()).hexdigest()
+            found[row.id] = RecordSaid(row.id, row.content_hash, bool(row.withdrawn), identity, linking)
     return found
 
 
@@ -197,6 +193,19 @@ def corrections_in_force(session: Session, staged_ids: Sequence[int], now: datet
         for c in session.scalars(undone):
             c.applied_at = now
     return result
+
+
+def unapplied_records(session: Session) -> set[int]:
+    """The records of corrections (and undoings) no run has applied yet.
+
+    A run takes them in whatever their ``needs_reconcile`` flag says: a correction recorded while a
+    run worked set the flag after the run had read it, and the run then cleared it with the rest of
+    its scope; without this the correction would wait for something else to touch its records.
+    """
+    query = select(LinkCorrection).where(
+        LinkCorrection.applied_at.is_(None), LinkCorrection.status.in_(("active", "revoked"))
+    )
+    return {i for c in session.scalars(query) for i in involved(c)}
 
 
 def _superseded(correction: LinkCorrection, decided: Mapping[int, datetime]) -> bool:

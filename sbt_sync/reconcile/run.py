@@ -12,6 +12,7 @@ previous golden dataset and the flags that make the next run redo the work.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,8 +25,8 @@ from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, Stage
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.ingest.registry import registry_doubts
-from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned
-from sbt_sync.reconcile.golden.model import CaseDraft, GoldenCase, SourceRecord
+from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned, unapplied_records
+from sbt_sync.reconcile.golden.model import CaseDraft, GoldenCase, GoldenResult, SourceRecord
 from sbt_sync.reconcile.golden.model import StewardDecision as DecisionDraft
 from sbt_sync.reconcile.golden.reconcile import latest_decisions, reconcile
 from sbt_sync.reconcile.golden.sanction_store import steward_entries, unapplied_cases, waiting_entries
@@ -101,16 +102,35 @@ def left_service(session: Session, nips: set[str]) -> dict[str, date]:
     return found
 
 
-def _decisions(session: Session, case_ids: set[int]) -> tuple[list[DecisionDraft], list[StewardDecision]]:
+def _decisions(
+    session: Session,
+    case_ids: AbstractSet[int],
+    keys: AbstractSet[str] = frozenset(),
+    *,
+    known: AbstractSet[int] = frozenset(),
+) -> tuple[list[DecisionDraft], list[StewardDecision]]:
+    """The stewards' decisions on the case conflicts of ``case_ids`` and on those keyed ``keys``
+    (skipping decision ids in ``known``).
+
+    By key too: a conflict whose case row was removed (its records merged into a case of another key)
+    keeps no case id, yet is the same conflict, with the same decision, once a run raises its key again.
+    """
     drafts: list[DecisionDraft] = []
     rows: list[StewardDecision] = []
-    for chunk in chunks(sorted(case_ids)):
+    kinds = Conflict.kind.in_(CASE_CONFLICT_KINDS)
+    wheres = [Conflict.case_id.in_(chunk) for chunk in chunks(sorted(case_ids))]
+    wheres += [Conflict.conflict_key.in_(chunk) for chunk in chunks(sorted(keys))]
+    seen = set(known)
+    for where in wheres:
         query = (
             select(StewardDecision, Conflict.conflict_key)
             .join(Conflict, StewardDecision.conflict_id == Conflict.id)
-            .where(Conflict.case_id.in_(chunk), Conflict.kind.in_(CASE_CONFLICT_KINDS))
+            .where(where, kinds)
         )
         for decision, key in session.execute(query).tuples():
+            if decision.id in seen:
+                continue
+            seen.add(decision.id)
             rows.append(decision)
             drafts.append(
                 DecisionDraft(
@@ -172,6 +192,7 @@ def reconcile_in_session(
     stats = ReconcileStats(full=full)
     thresholds = IdentityThresholds.from_settings(settings.identity)
     decided_rows, decided_cases = _unapplied_decisions(session)
+    corrected = sorted(unapplied_records(session))  # stewards' link corrections not yet applied
     revised_cases = unapplied_cases(session)  # stewards' sanction entries not yet taken into account
     stats.decisions_new = len(decided_rows) + len(decided_cases) + len(revised_cases)
     decided_cases += revised_cases
@@ -182,7 +203,7 @@ def reconcile_in_session(
     # into cases. Their needs_reconcile flag is the I-MUT findings' own (sbt_sync.imut.store).
     pending = [
         p
-        for p in pending_rows(session, full=full, extra_ids=decided_rows)
+        for p in pending_rows(session, full=full, extra_ids=[*decided_rows, *corrected])
         if p.source not in CASELESS_SOURCES and p.id not in waiting
     ]
     stats.staged_changed = len(pending)
@@ -215,16 +236,29 @@ def reconcile_in_session(
     say("records in scope loaded", len(records))
     # The same pure function the property tests cover, over the whole closed scope; only the
     # cases whose records, decisions or crosswalk changed are written.
-    result = reconcile(
-        records,
-        settings.survivorship,
-        drafts,
-        as_of=as_of,
-        left_service=departures,
-        registry_doubts=doubts,
-        overrides=corrections.overrides,
-        sanctions=entries,
-    )
+
+    def reconciled() -> GoldenResult:
+        return reconcile(
+            records,
+            settings.survivorship,
+            drafts,
+            as_of=as_of,
+            left_service=departures,
+            registry_doubts=doubts,
+            overrides=corrections.overrides,
+            sanctions=entries,
+        )
+
+    result = reconciled()
+    # A conflict raised under a key whose case row is gone (merged away, now back) has its decisions
+    # found by key: reconcile again with them, so they apply as a full rerun would apply them.
+    raised = {c.conflict_key for golden in result.cases for c in golden.conflicts}
+    known = {row.id for row in decision_rows}
+    more, more_rows = _decisions(session, set(), raised - {d.conflict_key for d in drafts}, known=known)
+    if more:
+        drafts += more
+        decision_rows += more_rows
+        result = reconciled()
     say("cases reconciled", len(result.cases))
     changed = set(seeds) | _records_of(session, decided_cases)
     # A released steward entry (its case was removed) placed on a case makes that case's write due.

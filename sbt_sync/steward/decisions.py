@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from sbt_sync.db.engine import Database
+from sbt_sync.db.engine import Database, lock_for_write
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.conflict_lifecycle import resolve
@@ -168,7 +168,10 @@ def resolve_conflict(
     else:
         decision = _field_value(conflict, value, allow_other=allow_other)
     with database.session() as session:
-        conflict = session.get(Conflict, conflict_id)
+        # Hold the conflict row until this decision commits: a steward deciding it at the same time
+        # waits, then finds it resolved, instead of recording a second decision on top of this one.
+        lock_for_write(session, Conflict)
+        conflict = session.get(Conflict, conflict_id, with_for_update=True)
         assert conflict is not None
         if conflict.basis_hash != snapshot["basis_hash"] or conflict.status != ConflictStatus.OPEN:
             raise InvalidDecision(

@@ -13,6 +13,8 @@ differs is the consequence: the cases that change and every NIP whose block flag
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -21,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.engine import Database
+from sbt_sync.db.engine import Database, lock_for_write
 from sbt_sync.db.models import (
     AsnRegistryEntry,
     AuditEntry,
@@ -88,6 +90,13 @@ class Consequence:
     @property
     def changes_anything(self) -> bool:
         return self.cases_before != self.cases_after or bool(self.flag_changes)
+
+    @property
+    def digest(self) -> str:
+        """A fingerprint of this consequence: a confirmation that carries it back from the preview is
+        refused when the consequence is no longer the one the steward was shown."""
+        shown = json.dumps(self.as_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(shown.encode()).hexdigest()
 
 
 def _validate(session: Session, request: CorrectionRequest) -> None:
@@ -496,7 +505,8 @@ def reopen_decision(
         raise InvalidDecision("reopening a decision needs a reason")
     now = now or datetime.now(UTC)
     with database.session() as session:
-        conflict = _reopenable(session, conflict_id)
+        lock_for_write(session, Conflict)  # as a decision does: one steward word on a conflict at a time
+        conflict = _reopenable(session, conflict_id, lock=True)
         user = session.scalar(select(User).where(User.username == actor))
         row = _reopen_conflict(session, conflict, user.id if user else None, actor, reason.strip(), now)
         _audit(
@@ -515,8 +525,8 @@ def reopen_decision(
         return row.id
 
 
-def _reopenable(session: Session, conflict_id: int) -> Conflict:
-    conflict = session.get(Conflict, conflict_id)
+def _reopenable(session: Session, conflict_id: int, *, lock: bool = False) -> Conflict:
+    conflict = session.get(Conflict, conflict_id, with_for_update=lock)
     if conflict is None:
         raise ConflictNotFound(f"no conflict with id {conflict_id}")
     if conflict.status != ConflictStatus.RESOLVED:

@@ -97,3 +97,33 @@ def test_a_sanction_naming_another_asn_under_a_cases_number_holds_it_instead_of_
     incremental = _snapshot(database)
     _run(database, project_settings, 3, full=True)
     assert _snapshot(database) == incremental
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Design question for the lead: an I'DIS sanction whose valid NIP and name both name Siti, filed "
+        "under the number of Budi's recommendation, joins Budi's case by that number (held since the "
+        "fix, so a steward sees it); Siti, whom the SK names and who has a proven case of her own, stays "
+        "blocked until a steward moves it, and Budi's case reads dijatuhi_hukuman meanwhile. Should a "
+        "sanction's NIP and name win over its number when they name an ASN with a case of her own, so "
+        "that her unblock does not wait for a steward? DESIGN.md says numbers link and disputes hold, "
+        "and is silent on which key wins."
+    ),
+)
+def test_design_question_a_sanction_whose_nip_and_name_name_another_asn_unblocks_her(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    database = migrated_database
+    _reset(database)
+    _write(database, 0, Spec("finding", "a", 0, 0), 1)
+    _write(database, 1, Spec("recommendation", "a", 0, 0), 1)
+    _write(database, 2, Spec("finding", "b", 1, 1), 1)
+    _write(database, 3, Spec("recommendation", "b", 1, 1), 1)
+    _write(database, 4, Spec("sanction", "b", 0, 0), 1)
+    with database.session() as session:
+        sanction = session.scalars(select(StagedRecord).where(StagedRecord.record_key == "idis-4")).one()
+        sanction.fields = {**sanction.fields, "sanction_date": "2025-01-10"}
+    _run(database, project_settings, 0)
+    assert NIP_B not in _blocked(database, project_settings)

@@ -41,6 +41,21 @@ from sbt_sync.reconcile.golden.model import (
     SourceRecord,
 )
 
+LINK_FIELDS = (
+    "record_type",
+    "register_status",
+    "violation_form",
+    "verification_result",
+    "recommendation_date",
+    "sanction_date",
+    "report_date",
+    "incident_at",
+    "complaint_at",
+)
+"""The fields of a record that linking reads (here and in :mod:`link_attach`), beside its keys (event,
+register and recommendation numbers) and whom it names: what a steward's move, split or merge relies
+on (:mod:`sbt_sync.reconcile.corrections`). A field linking starts to read belongs here."""
+
 
 def _findings(records: list[SourceRecord], groups: LinkGroups) -> None:
     """One group per (register, NIP); a finding without NIP stands alone under its item number."""
