@@ -18,10 +18,9 @@ from sbt_sync.console.app import create_app
 from sbt_sync.console.users import add_user, create_token
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Conflict, StagedRecord, StewardDecision
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
+from tests.reconcile.corrections_world import blocked_nips
 from tests.reconcile.test_database_property import AS_OF, NIP_A, T0, Spec, _reset, _write
 
 pytestmark = pytest.mark.integration
@@ -37,12 +36,6 @@ def _form(client: TestClient, conflict_id: int) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
 
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
-
-
 def test_a_decision_posted_from_a_page_the_sources_changed_since_is_refused(
     migrated_database: Database, console_settings: Settings
 ) -> None:
@@ -55,7 +48,7 @@ def test_a_decision_posted_from_a_page_the_sources_changed_since_is_refused(
     with database.session() as session:
         conflict = session.scalars(select(Conflict).where(Conflict.kind == "name_mismatch")).one()
         recommendation = conflict.staged_record_id
-    assert _blocked(database, settings) == set()  # held while the name disputes the NIP
+    assert blocked_nips(database, settings) == set()  # held while the name disputes the NIP
 
     client = TestClient(create_app(settings, database), follow_redirects=False)
     login = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
@@ -88,10 +81,10 @@ def test_a_decision_posted_from_a_page_the_sources_changed_since_is_refused(
     with database.session() as session:
         assert session.scalars(select(StewardDecision)).all() == []
     reconcile_database(database, settings, as_of=AS_OF, now=T0 + timedelta(minutes=2))
-    assert _blocked(database, settings) == set()  # before the fix: Budi blocked on a name nobody read
+    assert blocked_nips(database, settings) == set()  # before the fix: Budi blocked on a name nobody read
 
     fresh = _form(client, conflict.id)
     current = client.post(f"/conflicts/{conflict.id}/resolve", data={**fresh, **decision})
     assert current.status_code == 303 and current.headers["location"] == "/conflicts"
     reconcile_database(database, settings, as_of=AS_OF, now=T0 + timedelta(minutes=3))
-    assert _blocked(database, settings) == {NIP_A}  # decided on what the page showed: it applies
+    assert blocked_nips(database, settings) == {NIP_A}  # decided on what the page showed: it applies

@@ -9,24 +9,19 @@ Siti is unblocked and Budi, who was never sanctioned, is blocked again."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, StagedRecord
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.links import CorrectionRequest, correct_link, preview_correction
 from schemas.nip import mask_nip
+from tests.reconcile.corrections_world import blocked_nips, run_at
 from tests.reconcile.test_database_property import (
     AS_OF,
     NIP_A,
     NIP_B,
-    T0,
     Spec,
     _reset,
     _snapshot,
@@ -35,16 +30,6 @@ from tests.reconcile.test_database_property import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _run(database: Database, settings: Settings, minutes: int, *, full: bool = False) -> None:
-    reconcile_database(database, settings, full=full, as_of=AS_OF, now=T0 + timedelta(minutes=minutes))
-
-
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
 
 
 def _case_of(database: Database, nip: str) -> Case:
@@ -64,20 +49,20 @@ def test_a_sanction_naming_another_asn_under_a_cases_number_holds_it_instead_of_
     _write(database, 1, Spec("recommendation", "a", 0, 0), 1)
     _write(database, 2, Spec("finding", "b", 1, 1), 1)  # Siti: register 2, recommendation 2
     _write(database, 3, Spec("recommendation", "b", 1, 1), 1)
-    _run(database, project_settings, 0)
-    assert _blocked(database, project_settings) == {NIP_A, NIP_B}  # both overdue
+    run_at(database, project_settings, 0)
+    assert blocked_nips(database, project_settings) == {NIP_A, NIP_B}  # both overdue
 
     _write(database, 4, Spec("sanction", "b", 0, 0), 1)  # Siti's sanction, Budi's recommendation number
     with database.session() as session:
         sanction = session.scalars(select(StagedRecord).where(StagedRecord.record_key == "idis-4")).one()
         sanction.fields = {**sanction.fields, "sanction_date": "2025-01-10"}  # in force by AS_OF
         sanction_id = sanction.id
-    _run(database, project_settings, 1)
+    run_at(database, project_settings, 1)
 
     budi = _case_of(database, NIP_A)
     assert budi.held, (budi.status, budi.hold_reason)
     assert budi.hold_reason is not None and "idis idis-4#0: names another ASN" in budi.hold_reason
-    assert _blocked(database, project_settings) == {NIP_B}  # no block rests on the disputed sanction
+    assert blocked_nips(database, project_settings) == {NIP_B}  # no block rests on the disputed sanction
 
     with database.session() as session:
         siti_recommendation = session.scalar(
@@ -91,11 +76,11 @@ def test_a_sanction_naming_another_asn_under_a_cases_number_holds_it_instead_of_
         (mask_nip(NIP_B), True, False),
     }
     correct_link(database, move, reason="the SK names Siti; I'DIS typed Budi's number", actor="ani")
-    _run(database, project_settings, 2)
-    assert _blocked(database, project_settings) == {NIP_A}
+    run_at(database, project_settings, 2)
+    assert blocked_nips(database, project_settings) == {NIP_A}
     assert not _case_of(database, NIP_A).held and _case_of(database, NIP_B).status == "dijatuhi_hukuman"
     incremental = _snapshot(database)
-    _run(database, project_settings, 3, full=True)
+    run_at(database, project_settings, 3, full=True)
     assert _snapshot(database) == incremental
 
 
@@ -125,5 +110,5 @@ def test_design_question_a_sanction_whose_nip_and_name_name_another_asn_unblocks
     with database.session() as session:
         sanction = session.scalars(select(StagedRecord).where(StagedRecord.record_key == "idis-4")).one()
         sanction.fields = {**sanction.fields, "sanction_date": "2025-01-10"}
-    _run(database, project_settings, 0)
-    assert NIP_B not in _blocked(database, project_settings)
+    run_at(database, project_settings, 0)
+    assert NIP_B not in blocked_nips(database, project_settings)

@@ -16,11 +16,10 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import LinkCorrection, StagedRecord
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.links import CorrectionRequest, correct_link
+from tests.reconcile.corrections_world import blocked_nips
 from tests.reconcile.test_database_property import (
     AS_OF,
     NIP_A,
@@ -35,12 +34,6 @@ from tests.reconcile.test_database_property import (
 pytestmark = pytest.mark.integration
 
 
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
-
-
 def test_a_correction_recorded_while_a_run_works_is_applied_by_the_next_run(
     migrated_database: Database,
     project_settings: Settings,  # noqa: F811
@@ -53,7 +46,7 @@ def test_a_correction_recorded_while_a_run_works_is_applied_by_the_next_run(
     _write(database, 1, Spec("recommendation", "a", 0, 0), 1)
     _write(database, 2, Spec("finding", "b", 1, 1), 1)
     reconcile_database(database, project_settings, as_of=AS_OF, now=T0)
-    assert _blocked(database, project_settings) == {NIP_A}
+    assert blocked_nips(database, project_settings) == {NIP_A}
     with database.session() as session:
         recommendation = session.scalars(
             select(StagedRecord.id).where(StagedRecord.record_key == "bkn_wasdal-1")
@@ -77,4 +70,4 @@ def test_a_correction_recorded_while_a_run_works_is_applied_by_the_next_run(
     with database.session() as session:
         correction = session.get(LinkCorrection, recorded[0])
         assert correction is not None and correction.applied_at is not None
-    assert _blocked(database, project_settings) == {NIP_B}
+    assert blocked_nips(database, project_settings) == {NIP_B}

@@ -16,9 +16,6 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, StagedRecord
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.links import (
@@ -29,6 +26,7 @@ from sbt_sync.steward.links import (
     reopen_decision,
 )
 from schemas.nip import mask_nip
+from tests.reconcile.corrections_world import blocked_nips, run_at
 from tests.reconcile.test_database_property import (
     AS_OF,
     NIP_A,
@@ -44,16 +42,6 @@ from tests.reconcile.test_database_property import (
 pytestmark = pytest.mark.integration
 
 
-def _run(database: Database, settings: Settings, minutes: int, *, full: bool = False) -> None:
-    reconcile_database(database, settings, full=full, as_of=AS_OF, now=T0 + timedelta(minutes=minutes))
-
-
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
-
-
 def test_reopening_and_deciding_a_records_identity_after_assigning_it_overrules_the_assignment(
     migrated_database: Database,
     project_settings: Settings,  # noqa: F811
@@ -63,7 +51,7 @@ def test_reopening_and_deciding_a_records_identity_after_assigning_it_overrules_
     _write(database, 0, Spec("finding", "a", 0, 0), 1)  # Budi's finding
     _write(database, 1, Spec("recommendation", "a_named_b", 0, 0), 1)  # Budi's NIP, Siti's name
     _write(database, 2, Spec("finding", "b", 1, 1), 1)  # Siti's finding of another register
-    _run(database, project_settings, 0)
+    run_at(database, project_settings, 0)
     with database.session() as session:
         conflict = session.scalars(select(Conflict).where(Conflict.kind == "name_mismatch")).one()
         recommendation = conflict.staged_record_id
@@ -75,8 +63,8 @@ def test_reopening_and_deciding_a_records_identity_after_assigning_it_overrules_
         actor="ani",
         now=T0 + timedelta(minutes=1),
     )
-    _run(database, project_settings, 2)
-    assert _blocked(database, project_settings) == {NIP_B}
+    run_at(database, project_settings, 2)
+    assert blocked_nips(database, project_settings) == {NIP_B}
 
     shown = preview_reopen(database, project_settings, conflict.id, as_of=AS_OF)
     assert [(c.nip, c.blocked_before, c.blocked_after) for c in shown.flag_changes] == [
@@ -85,13 +73,13 @@ def test_reopening_and_deciding_a_records_identity_after_assigning_it_overrules_
     reopen_decision(
         database, conflict.id, reason="the SK names Budi", actor="budi", now=T0 + timedelta(minutes=3)
     )
-    _run(database, project_settings, 4)
+    run_at(database, project_settings, 4)
     with database.session() as session:
         row = session.get(Conflict, conflict.id)
         assert row is not None and row.status == "open"
         case = session.scalars(select(Case).where(Case.nip == NIP_A)).one()
         assert case.held  # whom the recommendation names is disputed again
-    assert _blocked(database, project_settings) == set()
+    assert blocked_nips(database, project_settings) == set()
     [correction] = list_corrections(database, staged_record_id=recommendation)
     assert correction["status"] == "reopened"
     assert "identity conflict" in str(correction["reopened_reason"])
@@ -100,11 +88,11 @@ def test_reopening_and_deciding_a_records_identity_after_assigning_it_overrules_
         database, conflict.id, value=NIP_A, reason="the SK names Budi", actor="budi",
         now=T0 + timedelta(minutes=5),
     )  # fmt: skip
-    _run(database, project_settings, 6)
+    run_at(database, project_settings, 6)
     with database.session() as session:
         staged = session.get(StagedRecord, recommendation)
         assert staged is not None and staged.resolved_nip == NIP_A
-    assert _blocked(database, project_settings) == {NIP_A}
+    assert blocked_nips(database, project_settings) == {NIP_A}
     incremental = _snapshot(database)
-    _run(database, project_settings, 7, full=True)
+    run_at(database, project_settings, 7, full=True)
     assert _snapshot(database) == incremental

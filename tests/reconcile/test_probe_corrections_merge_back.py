@@ -17,14 +17,11 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, StagedRecord
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.links import CorrectionRequest, correct_link, undo_correction
+from tests.reconcile.corrections_world import blocked_nips, run_at
 from tests.reconcile.test_database_property import (
-    AS_OF,
     NIP_A,
     T0,
     Spec,
@@ -35,16 +32,6 @@ from tests.reconcile.test_database_property import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _run(database: Database, settings: Settings, minutes: int, *, full: bool = False) -> None:
-    reconcile_database(database, settings, full=full, as_of=AS_OF, now=T0 + timedelta(minutes=minutes))
-
-
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
 
 
 def test_a_case_decision_applies_again_after_a_merge_that_renamed_its_case_is_undone(
@@ -60,7 +47,7 @@ def test_a_case_decision_applies_again_after_a_merge_that_renamed_its_case_is_un
         kasn = session.scalars(select(StagedRecord).where(StagedRecord.record_key == "bkn_wasdal-2")).one()
         kasn.source = "kasn"
     _write(database, 3, Spec("finding", "a", 0, 0), 1)  # Budi's finding
-    _run(database, project_settings, 0)
+    run_at(database, project_settings, 0)
     with database.session() as session:
         conflict = session.scalars(select(Conflict).where(Conflict.kind == "critical_field")).one()
         finding_b, _, _, finding_a = session.scalars(select(StagedRecord.id).order_by(StagedRecord.id)).all()
@@ -68,17 +55,17 @@ def test_a_case_decision_applies_again_after_a_merge_that_renamed_its_case_is_un
         database, conflict.id, value="terbukti", reason="KASN's row predates the hearing", actor="ani",
         now=T0 + timedelta(minutes=1),
     )  # fmt: skip
-    _run(database, project_settings, 2)
-    assert _blocked(database, project_settings) == {NIP_A}
+    run_at(database, project_settings, 2)
+    assert blocked_nips(database, project_settings) == {NIP_A}
 
     merge = correct_link(
         database, CorrectionRequest("merge", finding_a, finding_b), reason="one incident?", actor="budi"
     )
-    _run(database, project_settings, 3)
+    run_at(database, project_settings, 3)
     with database.session() as session:
         assert session.get(Conflict, conflict.id).status == "auto_closed"  # type: ignore[union-attr]
     undo_correction(database, merge, reason="two incidents after all", actor="budi")
-    _run(database, project_settings, 4)
+    run_at(database, project_settings, 4)
 
     with database.session() as session:
         row = session.get(Conflict, conflict.id)
@@ -86,7 +73,7 @@ def test_a_case_decision_applies_again_after_a_merge_that_renamed_its_case_is_un
         assert row.status == "resolved", row.reopened_reason
         budi = session.scalars(select(Case).where(Case.nip == NIP_A)).one()
         assert not budi.held
-    assert _blocked(database, project_settings) == {NIP_A}
+    assert blocked_nips(database, project_settings) == {NIP_A}
     incremental = _snapshot(database)
-    _run(database, project_settings, 5, full=True)
+    run_at(database, project_settings, 5, full=True)
     assert _snapshot(database) == incremental

@@ -6,22 +6,16 @@ instead of the machine's link it overruled."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, StagedRecord
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.links import CorrectionKind, CorrectionRequest, correct_link, list_corrections
+from tests.reconcile.corrections_world import blocked_nips, run_at
 from tests.reconcile.test_database_property import (
-    AS_OF,
     NIP_A,
-    T0,
     Spec,
     _reset,
     _snapshot,
@@ -30,16 +24,6 @@ from tests.reconcile.test_database_property import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _run(database: Database, settings: Settings, minutes: int, *, full: bool = False) -> None:
-    reconcile_database(database, settings, full=full, as_of=AS_OF, now=T0 + timedelta(minutes=minutes))
-
-
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
 
 
 def _cases(database: Database) -> list[list[int]]:
@@ -88,29 +72,29 @@ def test_a_link_correction_applies_again_when_its_record_is_redelivered_unchange
     _write(database, 0, Spec("finding", "a", 0, 0), 1)
     _write(database, 1, Spec("recommendation", "a", 0, 0), 1)
     _write(database, 2, Spec("finding", "b", 1, 1), 1)
-    _run(database, project_settings, 0)
+    run_at(database, project_settings, 0)
     with database.session() as session:
         ids = list(session.scalars(select(StagedRecord.id).order_by(StagedRecord.id)))
     request = CorrectionRequest(kind, ids[moved], None if target is None else ids[target])
     correct_link(database, request, reason="read the register and the letter", actor="ani")
-    _run(database, project_settings, 1)
+    run_at(database, project_settings, 1)
     corrected = _cases(database)
-    assert _blocked(database, project_settings) == blocked_after
+    assert blocked_nips(database, project_settings) == blocked_after
 
     _set_withdrawn(database, ids[moved], True)
-    _run(database, project_settings, 2)
+    run_at(database, project_settings, 2)
     assert all(ids[moved] not in members for members in _cases(database))
     _set_withdrawn(database, ids[moved], False)
-    _run(database, project_settings, 3)
+    run_at(database, project_settings, 3)
 
     [correction] = list_corrections(database, staged_record_id=ids[moved])
     assert (correction["status"], correction["reopened_reason"]) == ("active", None)
     # Before the fix the withdrawal reopened the correction for good: once the record was back the
     # machine's link applied as if the steward had never decided.
     assert _cases(database) == corrected
-    assert _blocked(database, project_settings) == blocked_after
+    assert blocked_nips(database, project_settings) == blocked_after
     incremental = _snapshot(database)
-    _run(database, project_settings, 4, full=True)
+    run_at(database, project_settings, 4, full=True)
     assert _snapshot(database) == incremental
 
 
@@ -122,15 +106,15 @@ def test_a_link_correction_whose_record_comes_back_changed_reopens(
     _reset(database)
     _write(database, 0, Spec("finding", "a", 0, 0), 1)
     _write(database, 1, Spec("recommendation", "a", 0, 0), 1)
-    _run(database, project_settings, 0)
+    run_at(database, project_settings, 0)
     with database.session() as session:
         finding, recommendation = session.scalars(select(StagedRecord.id).order_by(StagedRecord.id)).all()
     correct_link(database, CorrectionRequest("split", recommendation), reason="another incident", actor="ani")
-    _run(database, project_settings, 1)
+    run_at(database, project_settings, 1)
     _set_withdrawn(database, recommendation, True)
-    _run(database, project_settings, 2)
+    run_at(database, project_settings, 2)
     _write(database, 1, Spec("recommendation", "a", 0, 0, "tidak_terbukti"), 2)  # back, and changed
-    _run(database, project_settings, 3)
+    run_at(database, project_settings, 3)
     [correction] = list_corrections(database, staged_record_id=recommendation)
     assert correction["status"] == "reopened" and "changed since" in str(correction["reopened_reason"])
     assert _cases(database) == [[finding, recommendation]]  # the machine's one case again

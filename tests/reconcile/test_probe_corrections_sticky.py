@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,16 +15,12 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import LinkCorrection, StagedRecord
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.links import CorrectionRequest, correct_link, list_corrections
+from tests.reconcile.corrections_world import blocked_nips, run_at
 from tests.reconcile.test_database_property import (
-    AS_OF,
     NIP_A,
     NIP_B,
-    T0,
     Spec,
     _reset,
     _snapshot,
@@ -34,16 +29,6 @@ from tests.reconcile.test_database_property import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _run(database: Database, settings: Settings, minutes: int, *, full: bool = False) -> None:
-    reconcile_database(database, settings, full=full, as_of=AS_OF, now=T0 + timedelta(minutes=minutes))
-
-
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
 
 
 def _ids(database: Database) -> list[int]:
@@ -71,8 +56,8 @@ def assigned_to_b(migrated_database: Database, project_settings: Settings) -> tu
     _write(migrated_database, 0, Spec("finding", "a", 0, 0), 1)
     _write(migrated_database, 1, Spec("recommendation", "a", 0, 0), 1)
     _write(migrated_database, 2, Spec("finding", "b", 1, 1), 1)
-    _run(migrated_database, project_settings, 0)
-    assert _blocked(migrated_database, project_settings) == {NIP_A}
+    run_at(migrated_database, project_settings, 0)
+    assert blocked_nips(migrated_database, project_settings) == {NIP_A}
     _, recommendation, _ = _ids(migrated_database)
     correct_link(
         migrated_database,
@@ -80,8 +65,8 @@ def assigned_to_b(migrated_database: Database, project_settings: Settings) -> tu
         reason="the recommendation letter names Siti; NIP mistyped",
         actor="ani",
     )
-    _run(migrated_database, project_settings, 1)
-    assert _blocked(migrated_database, project_settings) == {NIP_B}
+    run_at(migrated_database, project_settings, 1)
+    assert blocked_nips(migrated_database, project_settings) == {NIP_B}
     return migrated_database, recommendation
 
 
@@ -99,15 +84,15 @@ def test_assigning_a_record_to_another_asn_survives_a_source_edit_of_another_fie
 ) -> None:
     database, recommendation = assigned_to_b
     _source_edits(database, recommendation, "2", **changes)
-    _run(database, project_settings, 2)
+    run_at(database, project_settings, 2)
 
     [correction] = list_corrections(database, staged_record_id=recommendation)
     assert (correction["status"], correction["reopened_reason"]) == ("active", None)
     # Before the fix the correction reopened, the machine linked the record back to Budi by its NIP,
     # and Budi, whom the steward had found the record was not about, was blocked again.
-    assert _blocked(database, project_settings) == {NIP_B}
+    assert blocked_nips(database, project_settings) == {NIP_B}
     incremental = _snapshot(database)
-    _run(database, project_settings, 3, full=True)
+    run_at(database, project_settings, 3, full=True)
     assert _snapshot(database) == incremental
 
 
@@ -118,13 +103,13 @@ def test_assigning_a_record_reopens_when_the_source_changes_whom_it_names(
     database, recommendation = assigned_to_b
     # BKN re-sends the recommendation: still NIP A, now under Siti's name.
     _write(database, 1, Spec("recommendation", "a_named_b", 0, 0), 2)
-    _run(database, project_settings, 2)
+    run_at(database, project_settings, 2)
 
     [correction] = list_corrections(database, staged_record_id=recommendation)
     assert correction["status"] == "reopened"
     assert "changed since" in str(correction["reopened_reason"])
     # The machine sees NIP A under another name: a name-mismatch dispute holds the case, nobody blocked.
-    assert _blocked(database, project_settings) == set()
+    assert blocked_nips(database, project_settings) == set()
 
 
 def test_an_assignment_recorded_with_the_earlier_whole_content_basis_keeps_holding(
@@ -141,11 +126,11 @@ def test_an_assignment_recorded_with_the_earlier_whole_content_basis_keeps_holdi
         earlier = hashlib.sha256(json.dumps([[row.id, row.content_hash, False]]).encode()).hexdigest()
         correction.basis_hash = earlier
         row.needs_reconcile = True
-    _run(database, project_settings, 2)
+    run_at(database, project_settings, 2)
     [listed] = list_corrections(database, staged_record_id=recommendation)
-    assert listed["status"] == "active" and _blocked(database, project_settings) == {NIP_B}
+    assert listed["status"] == "active" and blocked_nips(database, project_settings) == {NIP_B}
 
     _source_edits(database, recommendation, "3", follow_up_deadline="2024-11-22")
-    _run(database, project_settings, 3)
+    run_at(database, project_settings, 3)
     [listed] = list_corrections(database, staged_record_id=recommendation)
-    assert listed["status"] == "active" and _blocked(database, project_settings) == {NIP_B}
+    assert listed["status"] == "active" and blocked_nips(database, project_settings) == {NIP_B}

@@ -10,7 +10,6 @@ the move reopens (the steward's reason no longer applies) and the machine links 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,16 +17,12 @@ from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import StagedRecord
-from sbt_sync.enforce.load import load_cases
-from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.settings import Settings
 from sbt_sync.steward.links import CorrectionRequest, correct_link, list_corrections
+from tests.reconcile.corrections_world import blocked_nips, run_at
 from tests.reconcile.test_database_property import (
-    AS_OF,
     NIP_A,
     RECS,
-    T0,
     Spec,
     _reset,
     _snapshot,
@@ -36,16 +31,6 @@ from tests.reconcile.test_database_property import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _run(database: Database, settings: Settings, minutes: int, *, full: bool = False) -> None:
-    reconcile_database(database, settings, full=full, as_of=AS_OF, now=T0 + timedelta(minutes=minutes))
-
-
-def _blocked(database: Database, settings: Settings) -> set[str]:
-    with database.session() as session:
-        plan = plan_enforcement(load_cases(session), settings.enforcement, AS_OF)
-    return {nip for nip, decision in plan.blocks.items() if decision.blocked}
 
 
 def _idis_edits(database: Database, staged_id: int, version: str, **changes: Any) -> None:
@@ -77,15 +62,15 @@ def moved_to_siti(migrated_database: Database, project_settings: Settings) -> tu
         siti_recommendation = session.scalars(
             select(StagedRecord.id).where(StagedRecord.record_key == "bkn_wasdal-3")
         ).one()
-    _run(database, project_settings, 0)
+    run_at(database, project_settings, 0)
     correct_link(
         database,
         CorrectionRequest("move_record", sanction_id, siti_recommendation),
         reason="the SK names Siti; I'DIS typed Budi's number",
         actor="ani",
     )
-    _run(database, project_settings, 1)
-    assert _blocked(database, project_settings) == {NIP_A}
+    run_at(database, project_settings, 1)
+    assert blocked_nips(database, project_settings) == {NIP_A}
     return database, sanction_id
 
 
@@ -95,13 +80,13 @@ def test_a_moved_sanction_stays_moved_when_its_sk_number_and_code_are_revised(
 ) -> None:
     database, sanction = moved_to_siti
     _idis_edits(database, sanction, "2", sanction_sk_no="800/1/2025-REV", sanction_code="22")
-    _run(database, project_settings, 2)
+    run_at(database, project_settings, 2)
 
     [correction] = list_corrections(database, staged_record_id=sanction)
     assert (correction["status"], correction["reopened_reason"]) == ("active", None)
-    assert _blocked(database, project_settings) == {NIP_A}  # before the fix: Siti blocked again
+    assert blocked_nips(database, project_settings) == {NIP_A}  # before the fix: Siti blocked again
     incremental = _snapshot(database)
-    _run(database, project_settings, 3, full=True)
+    run_at(database, project_settings, 3, full=True)
     assert _snapshot(database) == incremental
 
 
@@ -111,8 +96,8 @@ def test_a_moved_sanction_reopens_when_its_recommendation_number_is_corrected(
 ) -> None:
     database, sanction = moved_to_siti
     _idis_edits(database, sanction, "2", recommendation_no=RECS[1])  # I'DIS fixes the number
-    _run(database, project_settings, 2)
+    run_at(database, project_settings, 2)
 
     [correction] = list_corrections(database, staged_record_id=sanction)
     assert correction["status"] == "reopened" and "changed since" in str(correction["reopened_reason"])
-    assert _blocked(database, project_settings) == {NIP_A}  # the machine links it by the right number now
+    assert blocked_nips(database, project_settings) == {NIP_A}  # the machine links it by the right number now
