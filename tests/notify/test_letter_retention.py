@@ -93,11 +93,14 @@ def test_a_letter_a_steward_gave_up_for_the_pic_that_refused_it_no_longer_keeps_
     assert "1 letter(s) given up" in given
 
     assert plan_years_later(migrated_database).cases == [case_id]
-    assert f"given up by a steward: {GONE}" in run(cli_env, "notify", "status")
+    assert f"never sent it: {GONE}" in run(cli_env, "notify", "status")
     with migrated_database.session() as session:
-        (parked,) = mail_status(session)["parked"]
+        status = mail_status(session)
         audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "notify.give_up")).one()
-    assert (parked["delivered"], parked["given_up"]) == ([OK], {GONE: "alamat PIC tidak aktif lagi"})
+    (given_up,) = status["given_up"]
+    assert status["parked"] == []  # given up on purpose, not waiting for a steward
+    assert (given_up["delivered"], given_up["not_sent_to"]) == ([OK], [GONE])
+    assert given_up["reason"] == "alamat PIC tidak aktif lagi"
     assert (audited.channel, audited.after) == ("cli", {"rows": 1, "given_up": {str(row.id): [GONE]}})
 
 
