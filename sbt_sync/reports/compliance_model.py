@@ -71,6 +71,10 @@ class ComplianceRow:
     overdue_days: list[int] = field(default_factory=list)
     steps: Counter[str] = field(default_factory=Counter)
     letters: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    delivered: dict[str, date] = field(default_factory=dict)
+    """Letter number -> the day (in the schedule's timezone) a PIC of the PPK first received it, by
+    ``as_of``: the proof the escalation rests on. A letter issued but never received (held, refused,
+    given up by a steward) is in ``letters`` only."""
     blocked_nips: set[str] = field(default_factory=set)
     open_recommendations: list[str] = field(default_factory=list)
     """Recommendation numbers not followed up past the deadline."""
@@ -192,6 +196,8 @@ def compile_report(
             row.steps[step.action] += 1
             if step.letter_no:
                 row.letters[step.action].add(step.letter_no)
+                if step.sent_at is not None:
+                    row.delivered[step.letter_no] = _local_day(step.sent_at, zone)
         blocked_nip = _blocked_at(case, all_steps, blocking, as_of)
         if blocked_nip is not None:
             row.blocked_nips.add(blocked_nip)
