@@ -153,7 +153,7 @@ def _planned_lines(row: dict[str, Any]) -> list[str]:
 
 @app.command("status")
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Outbox rows per state, and parked letters with the server's answer."""
+    """Outbox rows per state, parked letters with the server's answer, and letters given up."""
     from sbt_sync.notify.admin import mail_status
 
     def work(settings: Settings, database: Database) -> None:
@@ -172,6 +172,12 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                 typer.echo(f"        not sent to (no longer a PIC): {', '.join(row['removed'])}")
             if row["given_up"]:
                 typer.echo(f"        given up by a steward: {', '.join(row['given_up'])}")
+        for row in st["given_up"]:  # given up on purpose: never sent again
+            typer.echo(
+                f"given up #{row['id']} {row['letter']} by {row['by']} at {row['at']}: {row['reason']}"
+            )
+            typer.echo(f"        has the letter: {', '.join(row['delivered']) or '-'}")
+            typer.echo(f"        never sent it: {', '.join(row['not_sent_to']) or '-'}")
         for row in st["not_sent_to"]:  # a PIC removed while the letter waited: never sent it
             typer.echo(
                 f"{row['state']:<7} #{row['id']} {row['letter']}: not sent to (no longer a PIC): "
@@ -195,7 +201,7 @@ def give_up(
     ids: Annotated[list[int], typer.Argument(help="Outbox row ids of parked letters.")],
     reason: Annotated[str, typer.Option("--reason", help="Why they will not be sent it (audited).")] = ...,  # type: ignore[assignment]
 ) -> None:
-    """Give up the PICs of parked letters who do not have them (audited; a retry tries them again)."""
+    """Give up parked letters for the PICs who do not have them (audited; never sent again)."""
     from sbt_sync.notify.admin import give_up_mail
 
     def work(settings: Settings, database: Database) -> None:

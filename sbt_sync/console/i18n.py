@@ -715,6 +715,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "letters.state.sending": ("sedang dikirim", "sending"),
     "letters.state.sent": ("terkirim", "sent"),
     "letters.state.parked": ("gagal, menunggu steward", "refused, waiting for a steward"),
+    "letters.state.given_up": ("Dihentikan oleh steward", "Given up by a steward"),
+    "letters.given_up_by": (
+        "Dihentikan oleh {who} pada {at}: {why}. Surat ini tidak akan dikirim lagi.",
+        "Given up by {who} on {at}: {why}. This letter will not be sent again.",
+    ),
     "letters.state.parked_partial": (
         "sebagian PIC sudah menerima; yang lain ditolak, menunggu steward",
         "some PICs have it; the others were refused, waiting for a steward",
@@ -773,9 +778,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Give up: do not send this letter to the PICs who do not have it",
     ),
     "letters.give_up_hint": (
-        "Untuk alamat yang tidak akan pernah bisa dikirimi. Surat tetap tercatat; kirim ulang mencoba "
-        "mereka lagi.",
-        "For addresses that can never be reached. The letter stays on record; a retry tries them again.",
+        "Untuk alamat yang tidak akan pernah bisa dikirimi. Surat tetap tercatat, tetapi tidak akan "
+        "dikirim lagi kepada siapa pun.",
+        "For addresses that can never be reached. The letter stays on record, but is never sent again "
+        "to anyone.",
     ),
     "letters.give_up_submit": ("Serahkan", "Give up"),
     "letters.given_up": (

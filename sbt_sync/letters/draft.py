@@ -132,9 +132,16 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 if action.action == "teguran"
                 else None,
                 inherited=_inherited(earlier.get(case.id, []), instansi_id, action.action),
+                issuer=_issuer(case.golden),
             )
         )
     return candidates
+
+
+def _issuer(golden: dict[str, Any] | None) -> str | None:
+    """The recommending body the golden case records (``KASN``, ``BKN``), upper case; None if none."""
+    body = str((golden or {}).get("recommending_body") or "").strip()
+    return body.upper() or None
 
 
 @dataclass(frozen=True)
@@ -370,6 +377,7 @@ def letter_context(
                 "name": c.name,
                 "recommendation_no": c.recommendation_no,
                 "recommendation_date": tanggal(c.recommendation_date),
+                "issuer": c.issuer,
                 "sanction": c.sanction,
                 "deadline": tanggal(c.deadline),
                 "next_step": c.next_step,

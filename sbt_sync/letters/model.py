@@ -65,6 +65,9 @@ class StepCandidate:
     inherited: tuple[str, ...] = ()
     """The letter steps the case went through while its ASN was of another instansi (a transfer), in
     words: what the new PPK inherits, told in its first letter for the case."""
+    issuer: str | None = None
+    """The body that issued the recommendation (``KASN`` before its dissolution, ``BKN`` since), as
+    the golden case records it; the letter prints it beside the recommendation's number."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class LetterCase:
     """For a teguran: the peringatan letter sent for this case, None when none went."""
     inherited: tuple[str, ...] = ()
     """Steps taken with another PPK before the ASN moved to this one (:class:`StepCandidate`)."""
+    issuer: str | None = None
+    """Who issued the recommendation (:attr:`StepCandidate.issuer`)."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,7 @@ def plan_letters(
                 next_step=next_step(step, c.deadline, policy, letter_day),
                 warned_by=c.warned_by,
                 inherited=c.inherited,
+                issuer=c.issuer,
             )
             for c in members
         )

@@ -43,11 +43,15 @@ class LetterRow:
     created_at: datetime
     mail_id: int | None
     state: str | None
-    """The outbox row's state (held, pending, sending, sent, parked); None when not queued."""
+    """The outbox row's state (held, pending, sending, sent, parked, given_up); None when not queued."""
     recipients: tuple[str, ...]
     attempts: int
     server_answer: str | None
     sent_at: datetime | None
+    given_up_by: str | None = None
+    """Who gave the letter up (``given_up``: never sent again), when and why."""
+    given_up_at: datetime | None = None
+    given_up_reason: str | None = None
     fates: tuple[tuple[str, str, str], ...] = ()
     """Per PIC (address, fate, the server's words): ``sent`` (has the letter), ``refused``,
     ``deferred`` (tried again later), ``waiting`` (not sent yet) or ``removed`` (no longer a PIC when
@@ -79,6 +83,9 @@ def _row(letter: Letter, mail: NotificationOutboxEntry | None) -> LetterRow:
         server_answer=mail.server_answer if mail is not None else None,
         sent_at=mail.sent_at if mail is not None else None,
         fates=_fates(mail) if mail is not None else (),
+        given_up_by=mail.given_up_by if mail is not None else None,
+        given_up_at=mail.given_up_at if mail is not None else None,
+        given_up_reason=mail.given_up_reason if mail is not None else None,
     )
 
 

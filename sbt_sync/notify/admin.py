@@ -32,7 +32,7 @@ from sbt_sync.notify.queue import (
 )
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
-from sbt_sync.states.mail import UNSENT, MailState, check_mail_move, moving_to
+from sbt_sync.states.mail import DONE, UNSENT, MailState, check_mail_move, moving_to
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -181,7 +181,7 @@ def _readdress_instansi(session: Session, instansi_id: str) -> dict[str, Any]:
     rows = session.scalars(
         select(NotificationOutboxEntry)
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
-        .where(Letter.instansi_id == instansi_id, NotificationOutboxEntry.state != MailState.SENT)
+        .where(Letter.instansi_id == instansi_id, NotificationOutboxEntry.state.not_in(DONE))
         .order_by(NotificationOutboxEntry.id)
         .with_for_update(of=NotificationOutboxEntry)
     ).all()
@@ -266,8 +266,9 @@ class _PicsOf:
 
 def mail_status(session: Session) -> dict[str, Any]:
     """Outbox rows per state; the parked ones with the server's answer and who has the letter, who was
-    refused and which former PICs it is not sent to; the letters still to send that former PICs will
-    not get (``not_sent_to``: removed by an admin before they received it)."""
+    refused and which former PICs it is not sent to; the ones a steward gave up (``given_up``: who,
+    when, why, who has the letter and who will never be sent it); the letters still to send that
+    former PICs will not get (``not_sent_to``: removed by an admin before they received it)."""
     states = Counter(session.scalars(select(NotificationOutboxEntry.state)))
     rows = session.execute(
         select(
@@ -278,7 +279,13 @@ def mail_status(session: Session) -> dict[str, Any]:
             NotificationOutboxEntry.deliveries,
         )
         .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
-        .where(NotificationOutboxEntry.state != MailState.SENT)
+        .where(NotificationOutboxEntry.state.not_in(DONE))
+        .order_by(NotificationOutboxEntry.id)
+    ).all()
+    given_up = session.execute(
+        select(NotificationOutboxEntry, Letter.number)
+        .join(Letter, Letter.id == NotificationOutboxEntry.letter_id)
+        .where(NotificationOutboxEntry.state == MailState.GIVEN_UP)
         .order_by(NotificationOutboxEntry.id)
     ).all()
 
@@ -300,6 +307,20 @@ def mail_status(session: Session) -> dict[str, Any]:
             }
             for i, n, state, a, d in rows
             if state == MailState.PARKED
+        ],
+        "given_up": [
+            {
+                "id": row.id,
+                "letter": n,
+                "by": row.given_up_by,
+                "at": row.given_up_at.isoformat() if row.given_up_at else None,
+                "reason": row.given_up_reason,
+                "delivered": sorted(having(row.deliveries, SENT)),
+                "not_sent_to": sorted(
+                    r for r, f in (row.deliveries or {}).items() if f.get("state") in (GIVEN_UP, REMOVED)
+                ),
+            }
+            for row, n in given_up
         ],
         "not_sent_to": [
             {"id": i, "letter": n, "state": state, "removed": having(d, REMOVED)}
@@ -358,11 +379,11 @@ def retry_mail(
 def give_up_mail(
     session: Session, row_ids: Sequence[int], *, reason: str, actor: str, channel: str = "cli"
 ) -> int:
-    """A steward gives up the PICs of parked letters who do not have them (refused, deferred, or never
-    reached): they are not sent it unless a steward retries (:func:`retry_mail`), and the letter no
-    longer keeps its cases' data past their retention (:func:`sbt_sync.notify.queue.settled`). The row
-    stays parked, saying so. Names the rows (no "all"); returns how many. ``SbtError`` without a reason
-    or when a row is not parked (nothing is changed then)."""
+    """A steward gives up parked letters for the PICs who do not have them (refused, deferred, or never
+    reached): the row moves to ``given_up`` (final: nothing sends it again, not a retry, not a PIC
+    added later) with who, when and why, and the letter no longer keeps its cases' data past their
+    retention (:func:`sbt_sync.notify.queue.settled`). Names the rows (no "all"); returns how many.
+    ``SbtError`` without a reason or when a row is not parked (nothing is changed then)."""
     if not reason.strip():
         raise SbtError("a reason is required", code="reason_required")
     if not row_ids:
@@ -395,7 +416,8 @@ def give_up_mail(
         for address in gone:
             fates[address] = {"state": GIVEN_UP, "answer": reason.strip(), "at": now.isoformat()}
         row.deliveries = fates
-        row.server_answer = f"diserahkan steward ({actor}): {reason.strip()}"
+        row.state = check_mail_move(row.state, MailState.GIVEN_UP)
+        row.given_up_by, row.given_up_at, row.given_up_reason = actor, now, reason.strip()
         given_up[str(row.id)] = gone
     _audit(
         session,

@@ -32,7 +32,7 @@ from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry, PicAddress
 from sbt_sync.holders import holder_alive, holder_gone, holder_token
 from sbt_sync.letters.model import ENDED_STATUSES
-from sbt_sync.states.mail import MailState, moving_to
+from sbt_sync.states.mail import DONE, MailState, moving_to
 
 NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and retry"
 CASE_HELD = (
@@ -94,10 +94,10 @@ def addressed(
 
 
 def readdress(row: NotificationOutboxEntry, pics: list[str], now: datetime) -> dict[str, list[str]] | None:
-    """Address ``row`` to ``pics`` (:func:`addressed`) unless it is complete (``sent``): a complete
-    letter is never sent to a PIC added later. Returns the change (``before``, ``after``,
+    """Address ``row`` to ``pics`` (:func:`addressed`) unless it is complete (``sent``) or given up: such
+    a letter is never sent to a PIC added later. Returns the change (``before``, ``after``,
     ``removed``) for an audit entry, or None when nothing changed."""
-    if row.state == MailState.SENT:
+    if row.state in DONE:
         return None
     before, known = list(row.recipients or ()), dict(row.deliveries or {})
     after, fates, removed = addressed(before, known, pics, now)
@@ -110,11 +110,11 @@ def readdress(row: NotificationOutboxEntry, pics: list[str], now: datetime) -> d
 def settled(
     state: str, recipients: list[str], deliveries: dict[str, dict[str, str]] | None, pics: list[str]
 ) -> bool:
-    """Whether nothing more will be done with a letter: ``sent``, or delivered to every PIC it still
-    goes to (``pics``, the instansi's PIC addresses now: a PIC removed is not waited for) except those
-    a steward gave up. A letter no PIC has, with no PIC to send it to, is not settled: it waits for an
-    address (or a steward giving it up)."""
-    if state == MailState.SENT:
+    """Whether nothing more will be done with a letter: ``sent`` or ``given_up``, or delivered to every
+    PIC it still goes to (``pics``, the instansi's PIC addresses now: a PIC removed is not waited for)
+    except those a steward gave up. A letter no PIC has, with no PIC to send it to, is not settled: it
+    waits for an address (or a steward giving it up)."""
+    if state in DONE:
         return True
     after, fates, _ = addressed(recipients, deliveries, pics, datetime.now(UTC))
     done = [fates.get(r, {}).get("state") in (SENT, GIVEN_UP) for r in after]

@@ -55,7 +55,7 @@ from sbt_sync.db.models import (
     StewardDecision,
 )
 from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry
-from sbt_sync.notify.queue import pic_addresses, settled
+from sbt_sync.notify.queue import CASES_ENDED, letter_stopper, pic_addresses, settled
 from sbt_sync.settings import RetentionSettings
 from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.states.outbox import OutboxState
@@ -240,7 +240,8 @@ def _plan_cases(session: Session, plan: PurgePlan) -> None:
 def _letters_unsettled(session: Session, case_ids: list[int]) -> set[int]:
     """The cases one of whose letters is not settled (:func:`sbt_sync.notify.queue.settled`): a letter
     parked for a PIC the admin removed since, or one a steward gave up, while every other PIC has it,
-    no longer keeps its cases."""
+    no longer keeps its cases; nor does one the notifier will never send because every case it lists
+    has ended (:func:`sbt_sync.notify.queue.letter_stopper`)."""
     rows = session.execute(
         select(
             LetterItem.case_id,
@@ -248,17 +249,23 @@ def _letters_unsettled(session: Session, case_ids: list[int]) -> set[int]:
             NotificationOutboxEntry.recipients,
             NotificationOutboxEntry.deliveries,
             Letter.instansi_id,
+            Letter.id,
         )
         .join(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == LetterItem.letter_id)
         .join(Letter, Letter.id == LetterItem.letter_id)
         .where(LetterItem.case_id.in_(case_ids), NotificationOutboxEntry.state != MailState.SENT.value)
     ).all()
     pics: dict[str, list[str]] = {}
+    moot: dict[int, bool] = {}
     unsettled = set()
-    for case_id, state, recipients, deliveries, instansi_id in rows:
+    for case_id, state, recipients, deliveries, instansi_id, letter_id in rows:
         if instansi_id not in pics:
             pics[instansi_id] = pic_addresses(session, instansi_id)
-        if not settled(state, list(recipients or ()), deliveries, pics[instansi_id]):
+        if settled(state, list(recipients or ()), deliveries, pics[instansi_id]):
+            continue
+        if letter_id not in moot:
+            moot[letter_id] = letter_stopper(session, letter_id) == CASES_ENDED
+        if not moot[letter_id]:
             unsettled.add(case_id)
     return unsettled
 

@@ -19,6 +19,11 @@ timezone) are not counted; a row counts only the letters addressed to its own in
 moved never shows its former PPK's letters as delivered to the new one. The peringatan goes out on the
 deadline day, the PPK's last day: the report still counts that day as ``pending``.
 
+The sanction is the version in force at ``as_of`` (a revision after an objection included; one
+annulled on objection no longer counts from the annulment's day), dated from the day since which a
+sanction had been in force without a break: a reduction never makes a PPK late, and a report for a
+day before an annulment still shows the follow-up the PPK had then made.
+
 Days overdue are the SK date (late) or ``as_of`` (not followed up) minus the deadline. The report is
 read in one pass of set-based queries (cases, control steps with their letters, block state, registry
 names) and built by :func:`compile_report`, a pure function of those facts.
@@ -26,14 +31,16 @@ names) and built by :func:`compile_report`, a pure function of those facts.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, ControlAction
+from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, ControlAction, SanctionVersion
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.reports.compliance_model import CaseFacts, ComplianceReport, StepFact, compile_report
 
@@ -58,6 +65,8 @@ def build_compliance(
     with database.session() as session:
         cases = _cases(session, as_of=as_of, follow_up_days=follow_up_days, event=event, issuer=issuer)
         wanted = {c.case_id for c in cases}
+        versions = _versions(session, wanted)
+        cases = [replace(c, versions=versions[c.case_id]) if c.case_id in versions else c for c in cases]
         steps = [s for s in _steps(session, event) if s.case_id in wanted]
         blocked: dict[str, set[int]] = {}
         for nip, case_ids in session.execute(
@@ -134,6 +143,24 @@ def _cases(
             )
         )
     return found
+
+
+def _versions(session: Session, case_ids: set[int]) -> dict[int, tuple[tuple[date | None, str | None], ...]]:
+    """Case id -> its sanction versions in decision order (date, code; None for an annulment), for a
+    report as of any day (:func:`sbt_sync.reports.compliance_model.sanction_at`). Versions a
+    reconciliation has not placed yet (``seq`` 0) wait for it, as the golden case does."""
+    found: dict[int, list[tuple[date | None, str | None]]] = defaultdict(list)
+    wanted = sorted(case_ids)
+    for start in range(0, len(wanted), CHUNK):
+        query = (
+            select(SanctionVersion.case_id, SanctionVersion.decided_on, SanctionVersion.code)
+            .where(SanctionVersion.case_id.in_(wanted[start : start + CHUNK]), SanctionVersion.seq > 0)
+            .order_by(SanctionVersion.case_id, SanctionVersion.seq, SanctionVersion.id)
+        )
+        for case_id, decided_on, code in session.execute(query).tuples():
+            if case_id is not None:
+                found[case_id].append((decided_on, code))
+    return {case_id: tuple(rows) for case_id, rows in found.items()}
 
 
 def _steps(session: Session, event: str | None) -> list[StepFact]:

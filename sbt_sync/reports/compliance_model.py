@@ -43,6 +43,28 @@ class CaseFacts:
     sanction_date: date | None
     left_service: bool
     held: bool
+    versions: tuple[tuple[date | None, str | None], ...] = ()
+    """The case's sanction versions in decision order (``sanction_versions.seq``): each decision's
+    date and jenisHukuman code, None for an annulment on objection. Empty: the golden ``sanction`` and
+    ``sanction_date`` stand (they are the version in force now)."""
+
+
+def sanction_at(case: CaseFacts, as_of: date) -> tuple[str | None, date | None]:
+    """The sanction in force at ``as_of`` and the day since which a sanction had been in force without
+    a break (the follow-up day, :mod:`sbt_sync.reconcile.golden.sanctions`): the last version decided
+    on or before ``as_of`` (an undated one counts as known), none when it is an annulment. Without
+    versions, the golden values (the sanction in force now)."""
+    if not case.versions:
+        return case.sanction, case.sanction_date
+    known = [v for v in case.versions if v[0] is None or v[0] <= as_of]
+    if not known or known[-1][1] is None:
+        return None, None
+    since = known[-1][0]
+    for day, code in reversed(known[:-1]):
+        if code is None:
+            break
+        since = day if day is not None else since
+    return known[-1][1], since
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,10 @@ class ComplianceRow:
     overdue_days: list[int] = field(default_factory=list)
     steps: Counter[str] = field(default_factory=Counter)
     letters: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    delivered: dict[str, date] = field(default_factory=dict)
+    """Letter number -> the day (in the schedule's timezone) a PIC of the PPK first received it, by
+    ``as_of``: the proof the escalation rests on. A letter issued but never received (held, refused,
+    given up by a steward) is in ``letters`` only."""
     blocked_nips: set[str] = field(default_factory=set)
     open_recommendations: list[str] = field(default_factory=list)
     """Recommendation numbers not followed up past the deadline."""
@@ -131,10 +157,11 @@ def outcome(case: CaseFacts, as_of: date) -> tuple[Outcome, int | None]:
     """The case's place in the report at ``as_of`` and its days overdue (None when not overdue)."""
     if case.result == "dibatalkan":
         return "annulled", None
-    if case.sanction is not None and (case.sanction_date is None or case.sanction_date <= as_of):
-        if case.sanction_date is None or case.deadline is None:
+    sanction, sanction_date = sanction_at(case, as_of)
+    if sanction is not None and (sanction_date is None or sanction_date <= as_of):
+        if sanction_date is None or case.deadline is None:
             return "followed_up_undated", None
-        late = (case.sanction_date - case.deadline).days
+        late = (sanction_date - case.deadline).days
         return ("late", late) if late > 0 else ("on_time", None)
     if case.left_service:
         return "left_service", None
@@ -192,6 +219,8 @@ def compile_report(
             row.steps[step.action] += 1
             if step.letter_no:
                 row.letters[step.action].add(step.letter_no)
+                if step.sent_at is not None:
+                    row.delivered[step.letter_no] = _local_day(step.sent_at, zone)
         blocked_nip = _blocked_at(case, all_steps, blocking, as_of)
         if blocked_nip is not None:
             row.blocked_nips.add(blocked_nip)

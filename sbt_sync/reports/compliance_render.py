@@ -75,6 +75,7 @@ KEMENDAGRI: list[tuple[str, str, Callable[[ComplianceRow], Any]]] = [
     ("Terlambat terlama (hari)", "Worst days overdue", lambda r: r.worst_overdue),
     ("Nomor rekomendasi", "Recommendation numbers", lambda r: ", ".join(r.open_recommendations)),
     ("Nomor surat", "Letter numbers", lambda r: _letters(r)),
+    ("Bukti penyampaian", "Proof of delivery", lambda r: _delivered(r)),
 ]
 DOSSIER: list[tuple[str, str, Callable[[DossierRow], Any]]] = [
     ("Pemilihan", "Election", lambda d: event_name(d.event)),
@@ -95,6 +96,11 @@ DOSSIER: list[tuple[str, str, Callable[[DossierRow], Any]]] = [
 def _letters(row: ComplianceRow) -> str:
     parts = [f"{step}: {', '.join(sorted(row.letters[step]))}" for step in STEPS if row.letters.get(step)]
     return "; ".join(parts)
+
+
+def _delivered(row: ComplianceRow) -> str:
+    """Each letter a PIC of the PPK received, with the day (as the dossier's proof of delivery)."""
+    return "; ".join(f"{no} ({day.isoformat()})" for no, day in sorted(row.delivered.items())) or "-"
 
 
 def sorted_rows(report: ComplianceReport, sort: str | None) -> list[ComplianceRow]:

@@ -2,7 +2,9 @@
 
 A row is written ``pending`` (``held`` in reviewed mode, until a steward releases it; ``parked`` when
 the instansi has no PIC address). A notifier claims it (``sending``, with a lease) and records the
-server's answer: ``sent``, ``parked`` (refused: a steward retries it) or back to ``pending``.
+server's answer: ``sent``, ``parked`` (refused: a steward retries it) or back to ``pending``. A steward
+may give a parked row up (``given_up``: the PICs who do not have the letter will never be sent it; who,
+when and why are on the row); nothing sends a given-up row again.
 """
 
 from __future__ import annotations
@@ -18,24 +20,29 @@ class MailState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     PARKED = "parked"
+    GIVEN_UP = "given_up"
 
 
 NEW_ROW_STATES = frozenset({MailState.HELD, MailState.PENDING, MailState.PARKED})
 """The states a row is written in."""
 UNSENT = (MailState.HELD, MailState.PENDING, MailState.SENDING)
 """Rows still to send: a dry run lists them."""
+DONE = (MailState.SENT, MailState.GIVEN_UP)
+"""Rows nothing will send again: never readdressed, and they keep no case's data past its retention."""
 
 _M = MailState
 MAIL_MOVES: dict[MailState, frozenset[MailState]] = {
     _M.HELD: frozenset({_M.PENDING}),
     _M.PENDING: frozenset({_M.SENDING, _M.PENDING, _M.SENT}),
     _M.SENDING: frozenset({_M.SENDING, _M.SENT, _M.PARKED, _M.PENDING}),
-    _M.PARKED: frozenset({_M.PENDING, _M.SENT}),
+    _M.PARKED: frozenset({_M.PENDING, _M.SENT, _M.GIVEN_UP}),
+    _M.GIVEN_UP: frozenset({_M.SENT}),
     _M.SENT: frozenset({_M.SENT}),
 }
 """State -> the states a row may move to. ``pending`` -> ``pending`` is a retry (due now, attempts
 reset); ``sending`` -> ``sending`` a claim after the lease ran out; every ``-> sent`` but the first
-records a server's late acceptance of a message sent before the row moved on (the server holds it)."""
+records a server's late acceptance of a message sent before the row moved on (the server holds it).
+``given_up`` is final: a retry does not take it back (its cases may be purged once it is given up)."""
 
 MAIL_STATES_SQL = sql_values(MailState)
 

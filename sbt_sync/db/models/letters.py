@@ -140,3 +140,7 @@ class NotificationOutboxEntry(Base):
     run_id: Mapped[str | None] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     """The token of the process that last claimed the row (:mod:`sbt_sync.holders`)."""
+    given_up_by: Mapped[str | None] = mapped_column(String(64))
+    """The steward who gave the letter up (``given_up``: never sent again), with when and why."""
+    given_up_at: Mapped[datetime | None]
+    given_up_reason: Mapped[str | None] = mapped_column(Text)
