@@ -143,6 +143,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflicts.claimed_by": ("Ditangani oleh", "Claimed by"),
     "conflicts.older_than": ("Lebih lama dari (hari)", "Older than (days)"),
     "conflicts.reopened": ("dibuka kembali", "reopened"),
+    # the label of a conflict's (or finding's) facts, capitalised like the facts around it; the
+    # lower-case word above is the queue's badge, beside other lower-case badges ("ditahan")
+    "conflicts.reopened_label": ("Dibuka kembali", "Reopened"),
     "conflicts.bulk": ("Selesaikan sekaligus", "Bulk resolve"),
     "conflicts.bulk_choice": ("Jawaban", "Answer"),
     "conflicts.bulk_top": (
