@@ -132,8 +132,13 @@ def push_monitor(
             if latest
             else []
         )
-        shown = [r.nip for r in rows] + [d.nip for d in drift]
-    record_read(request, me, "asn", shown, filter={"what": "push", "state": state, "page": page})
+        # The parked rows and the approvals are shown whatever the outbox list's filter and page, the
+        # parked rows' NIPs masked but naming their ASN, SIASN's messages sometimes a NIP in full.
+        parked_ids = [p["id"] for p in status["parked"]]
+        parked = session.scalars(select(OutboxEntry.nip).where(OutboxEntry.id.in_(parked_ids)))
+        shown = {*(r.nip for r in rows), *parked, *(d.nip for d in drift)}
+        shown |= nips_in(status, [(r.case_refs, r.last_error, r.siasn_reference) for r in rows])
+    record_read(request, me, "asn", sorted(shown), filter={"what": "push", "state": state, "page": page})
     return render(
         request, "push.html", me, ps=status, rows=rows, drift=drift, states=OUTBOX_STATES,
         filters={"state": state or ""}, page=page,
