@@ -40,6 +40,7 @@ from sbt_sync.console import (
 )
 from sbt_sync.db.models import Case, OutboxEntry, PersonalDataAccess, PersonalDataAccessNip, QuarantinedRow
 from sbt_sync.pdp.access import access_key, nip_hash
+from tests.console import searching
 from tests.console.conftest import NIP_A, World
 from tests.console.test_viewer_scope import Scene, scene  # noqa: F401 (the fixture)
 
@@ -133,7 +134,14 @@ def test_every_nip_any_get_answer_shows_a_steward_is_in_the_record_of_that_read(
     steward = scene.login("steward")
     token = {"Authorization": f"Bearer {scene.tokens['steward']}"}
     checked = masked_checked = 0
-    for url in _get_urls(scene):
+    # the searches post their terms; their results' URLs carry a search id of this session
+    identity = scene.ids["identity"]
+    posted = [
+        *(searching.location_of(steward, "/search", {"q": q}) for q in ("Budi", "1980", NIP_A[-6:])),
+        *(searching.location_of(steward, "/cases", {"q": q}) for q in ("1980", "REG")),
+        searching.location_of(steward, f"/conflicts/{identity}", {"q_name": "Budi"}),
+    ]
+    for url in [*_get_urls(scene), *posted]:
         with scene.database.session() as session:
             before = session.scalar(select(func.max(PersonalDataAccess.id))) or 0
         answer = steward.get(url, headers=token if url.startswith("/api/") else {})
