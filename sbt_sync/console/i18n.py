@@ -15,6 +15,7 @@ from sbt_sync.console.labels_words import WORDS as FIELD_WORDS
 from sbt_sync.console.words_a11y import WORDS as A11Y_WORDS
 from sbt_sync.console.words_access import WORDS as ACCESS_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
+from sbt_sync.console.words_holds import WORDS as HOLD_WORDS
 from sbt_sync.console.words_pdp import WORDS as PDP_WORDS
 from sbt_sync.console.words_queue import WORDS as QUEUE_WORDS
 from sbt_sync.console.words_sanctions import WORDS as SANCTION_WORDS
@@ -842,6 +843,7 @@ MESSAGES.update(PDP_WORDS)  # a person's own record (sbt_sync/console/words_pdp.
 MESSAGES.update(ACCESS_WORDS)  # the personal-data access log (sbt_sync/console/words_access.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list
 MESSAGES.update(SEARCH_WORDS)
+MESSAGES.update(HOLD_WORDS)  # a source held by its check (sbt_sync/console/words_holds.py)
 MESSAGES.update(FIELD_WORDS)  # codes into words (sbt_sync/console/labels_words.py)
 MESSAGES.update(SOURCE_WORDS)  # sources, agencies and events (sbt_sync/console/labels_sources.py)
 MESSAGES.update(EXPORT_WORDS)

@@ -48,7 +48,7 @@ from sbt_sync.push.admin import APPROVE, REJECT, Verdict, decide_approval, outbo
 from sbt_sync.states.outbox import OutboxState
 from sbt_sync.steward.audit import changes, list_audit
 from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
-from sbt_sync.steward.quarantine import list_quarantine, set_status
+from sbt_sync.steward.quarantine import held_sources, list_quarantine, set_status
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -73,11 +73,12 @@ def quarantine(
         limit=PAGE, offset=(page - 1) * PAGE,
     )  # fmt: skip
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
+    holds = [h for h in held_sources(ctx.database, sources=me.sources) if not source or h.source == source]
     record_read(request, me, "quarantine", nips_in(rows),
                 filter={"source": source, "status": status, "page": page})  # fmt: skip
     return render(
         request, "quarantine.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
-        per_source=per_source, sources=sources, statuses=(*Q_STATUSES, "all"),
+        per_source=per_source, sources=sources, statuses=(*Q_STATUSES, "all"), holds=holds,
         filters={"source": source or "", "status": status},
     )  # fmt: skip
 
