@@ -8,9 +8,9 @@ search id bound to the browser's session, and sends the browser to a URL that ca
 (``?s=...``), never the terms. Paging, "back" and a reload then work as with any GET page.
 
 The memory is bounded (:data:`PER_SESSION` searches a session, :data:`TOTAL` over all sessions, the
-oldest forgotten first) and an id outlives neither its session nor a restart of the console: a page
-whose id is no longer known says so and offers the empty form again. The console runs as one process
-(``sbt-sync steward serve``), so every request sees the same memory.
+least recently used forgotten first) and an id outlives neither its session nor a restart of the
+console: a page whose id is no longer known says so and offers the empty form again. The console
+runs as one process (``sbt-sync steward serve``), so every request sees the same memory.
 """
 
 from __future__ import annotations
@@ -36,20 +36,29 @@ Terms = dict[str, str]
 
 
 class SearchMemory:
-    """Typed search terms under opaque ids, per session, oldest forgotten first; thread-safe."""
+    """Typed search terms under opaque ids, per session, least recently used forgotten first; the same
+    terms in the same session keep their id (a reloaded results page makes no new ones); thread-safe."""
 
     def __init__(self, *, per_session: int = PER_SESSION, total: int = TOTAL) -> None:
         self.per_session = per_session
         self.total = total
         self._kept: OrderedDict[tuple[str, str], Terms] = OrderedDict()
+        self._ids: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def remember(self, session_key: str, terms: Mapping[str, str]) -> str:
-        """A new id under which ``terms`` are kept for the session ``session_key``."""
-        search_id = secrets.token_urlsafe(12)
+        """The id under which ``terms`` are kept for the session ``session_key`` (a new one unless the
+        session kept the same terms already)."""
+        same = (session_key, tuple(sorted(terms.items())))
         with self._lock:
+            known = self._ids.get(same)
+            if known is not None:
+                self._kept.move_to_end((session_key, known))
+                return known
+            search_id = secrets.token_urlsafe(12)
             self._kept[(session_key, search_id)] = dict(terms)
+            self._ids[same] = search_id
             self._counts[session_key] = self._counts.get(session_key, 0) + 1
             if self._counts[session_key] > self.per_session:
                 oldest = next(k for k in self._kept if k[0] == session_key)
@@ -62,10 +71,14 @@ class SearchMemory:
         """The terms kept under ``search_id`` for this session; None when unknown or another's."""
         with self._lock:
             terms = self._kept.get((session_key, search_id))
-            return dict(terms) if terms is not None else None
+            if terms is None:
+                return None
+            self._kept.move_to_end((session_key, search_id))
+            return dict(terms)
 
     def _forget(self, key: tuple[str, str]) -> None:
-        del self._kept[key]
+        terms = self._kept.pop(key)
+        self._ids.pop((key[0], tuple(sorted(terms.items()))), None)
         self._counts[key[0]] -= 1
         if not self._counts[key[0]]:
             del self._counts[key[0]]
