@@ -68,16 +68,23 @@ def add(
 
 @app.command("disable")
 def disable(ctx: typer.Context, username: str) -> None:
-    """Disable an account: its sessions and tokens stop working at once."""
-    service.set_active(_database(ctx), username, active=False, actor=getpass.getuser())
-    typer.echo(f"disabled {username}")
+    """Disable an account: its sessions end and its API tokens are revoked for good, at once."""
+    change = service.set_active(_database(ctx), username, active=False, actor=getpass.getuser())
+    typer.echo(
+        f"disabled {username}: {change.sessions_ended} console session(s) ended, "
+        f"{change.tokens_revoked} API token(s) revoked for good (enabling the account again does not "
+        "revive them)"
+    )
 
 
 @app.command("enable")
 def enable(ctx: typer.Context, username: str) -> None:
-    """Enable a disabled account again."""
+    """Enable a disabled account again (its API tokens stay revoked: make new ones)."""
     service.set_active(_database(ctx), username, active=True, actor=getpass.getuser())
-    typer.echo(f"enabled {username}")
+    typer.echo(
+        f"enabled {username}; API tokens revoked when it was disabled stay revoked: make a new one with "
+        f"'sbt-sync users token {username} --name ...'"
+    )
 
 
 @app.command("reset")

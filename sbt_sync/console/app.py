@@ -13,7 +13,7 @@ bearer tokens instead and publishes its OpenAPI document at ``/api/v1/openapi.js
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from sbt_sync.console import (
 )
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.oidc import OidcClient
+from sbt_sync.console.searches import SearchMemory
 from sbt_sync.console.security import LoginThrottle, session_secret
 from sbt_sync.console.web import LoginRequired, language, render_error, setup_templates
 from sbt_sync.db.engine import Database
@@ -69,6 +70,8 @@ class Console:
     throttle: LoginThrottle
     templates: Jinja2Templates
     oidc: OidcClient | None = None
+    searches: SearchMemory = field(default_factory=SearchMemory)
+    """Typed search terms under opaque ids (:mod:`sbt_sync.console.searches`): never in a URL."""
 
 
 class SecurityHeaders:

@@ -15,6 +15,7 @@ from sbt_sync.console.labels_words import WORDS as FIELD_WORDS
 from sbt_sync.console.words_a11y import WORDS as A11Y_WORDS
 from sbt_sync.console.words_access import WORDS as ACCESS_WORDS
 from sbt_sync.console.words_exports import WORDS as EXPORT_WORDS
+from sbt_sync.console.words_holds import WORDS as HOLD_WORDS
 from sbt_sync.console.words_pdp import WORDS as PDP_WORDS
 from sbt_sync.console.words_queue import WORDS as QUEUE_WORDS
 from sbt_sync.console.words_sanctions import WORDS as SANCTION_WORDS
@@ -143,6 +144,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflicts.claimed_by": ("Ditangani oleh", "Claimed by"),
     "conflicts.older_than": ("Lebih lama dari (hari)", "Older than (days)"),
     "conflicts.reopened": ("dibuka kembali", "reopened"),
+    # the label of a conflict's (or finding's) facts, capitalised like the facts around it; the
+    # lower-case word above is the queue's badge, beside other lower-case badges ("ditahan")
+    "conflicts.reopened_label": ("Dibuka kembali", "Reopened"),
     "conflicts.bulk": ("Selesaikan sekaligus", "Bulk resolve"),
     "conflicts.bulk_choice": ("Jawaban", "Answer"),
     "conflicts.bulk_top": (
@@ -845,6 +849,7 @@ MESSAGES.update(PDP_WORDS)  # a person's own record (sbt_sync/console/words_pdp.
 MESSAGES.update(ACCESS_WORDS)  # the personal-data access log (sbt_sync/console/words_access.py)
 MESSAGES.update(QUEUE_WORDS)  # the conflict queue as a team's task list
 MESSAGES.update(SEARCH_WORDS)
+MESSAGES.update(HOLD_WORDS)  # a source held by its check (sbt_sync/console/words_holds.py)
 MESSAGES.update(FIELD_WORDS)  # codes into words (sbt_sync/console/labels_words.py)
 MESSAGES.update(SOURCE_WORDS)  # sources, agencies and events (sbt_sync/console/labels_sources.py)
 MESSAGES.update(EXPORT_WORDS)

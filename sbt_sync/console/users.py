@@ -3,6 +3,9 @@
 The CLI (``sbt-sync users ...``) drives these; there is no web form for accounts, so creating an admin
 needs shell access to the deployment. Disabling an account, resetting its password and
 :func:`end_sessions` delete its server-side sessions in the same transaction, so they end at once.
+Disabling an account also revokes its API tokens for good: an admin who disables an account because a
+token leaked and later enables it for its owner must not revive the leaked token, so the owner asks
+for a new one (``sbt-sync users token``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sbt_sync.console import sessions
 from sbt_sync.console.security import hash_password, new_api_token, token_hash
@@ -107,17 +111,30 @@ def add_user(
         return _view(user)
 
 
-def set_active(database: Database, username: str, *, active: bool, actor: str) -> UserView:
-    """Disable (or re-enable) an account; its sessions and API tokens stop working at once."""
+@dataclass(frozen=True)
+class ActiveChange:
+    """What :func:`set_active` did: the account afterwards, and what disabling ended for good."""
+
+    user: UserView
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def set_active(database: Database, username: str, *, active: bool, actor: str) -> ActiveChange:
+    """Disable (or re-enable) an account. Disabling ends its sessions and revokes its API tokens in the
+    same transaction (both audited with their counts); enabling revives neither: the owner logs in again
+    and asks for a new token."""
     with database.session() as session:
         user = _get(session.scalar(select(User).where(User.username == username)), username)
         before: dict[str, Any] = {"active": user.active}
         user.active = active
         after: dict[str, Any] = {"active": active}
+        ended = revoked = 0
         if not active:
-            after["sessions_ended"] = sessions.end_for_user(session, user.id)
+            ended = after["sessions_ended"] = sessions.end_for_user(session, user.id)
+            revoked = after["tokens_revoked"] = _revoke(session, user, name=None)
         session.add(_audit(user, "user.enable" if active else "user.disable", actor, before, after))
-        return _view(user)
+        return ActiveChange(_view(user), ended, revoked)
 
 
 def reset_password(database: Database, username: str, *, password: str, actor: str) -> UserView:
@@ -188,17 +205,23 @@ def create_token(
 
 def revoke_tokens(database: Database, username: str, *, name: str | None, actor: str) -> int:
     """Revoke the account's tokens (only the one called ``name`` when given); returns how many."""
-    now = utcnow()
     with database.session() as session:
         user = _get(session.scalar(select(User).where(User.username == username)), username)
-        query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        if name:
-            query = query.where(ApiToken.name == name)
-        tokens = list(session.scalars(query))
-        for t in tokens:
-            t.revoked_at = now
-        session.add(_audit(user, "token.revoke", actor, None, {"name": name, "revoked": len(tokens)}))
-        return len(tokens)
+        revoked = _revoke(session, user, name=name)
+        session.add(_audit(user, "token.revoke", actor, None, {"name": name, "revoked": revoked}))
+        return revoked
+
+
+def _revoke(session: Session, user: User, *, name: str | None) -> int:
+    """Mark the account's unrevoked tokens (only those called ``name`` when given) revoked now."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if name:
+        query = query.where(ApiToken.name == name)
+    tokens = list(session.scalars(query))
+    now = utcnow()
+    for t in tokens:
+        t.revoked_at = now
+    return len(tokens)
 
 
 def user_for_token(database: Database, token: str) -> User | None:

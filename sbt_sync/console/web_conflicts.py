@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
 
+from sbt_sync.console import searches
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
@@ -144,22 +145,24 @@ def _visible_conflict(request: Request, me: Principal, conflict_id: int) -> None
         raise HTTPException(403, translator(language(request))("error.forbidden"))
 
 
+RegistryText = Annotated[str, Form(max_length=128)]
+REGISTRY_TERMS = ("q_name", "q_nip", "q_birth", "q_instansi")
+
+
 @router.get("/conflicts/{conflict_id}", response_class=HTMLResponse)
 def conflict_detail(
     request: Request,
     conflict_id: PathId,
     me: Annotated[Principal, Depends(require("conflicts.view"))],
-    q_name: SearchText = "",
-    q_nip: SearchText = "",
-    q_birth: SearchText = "",
-    q_instansi: SearchText = "",
+    s: Annotated[str | None, Query(pattern=searches.ID_PATTERN)] = None,
     c_birth: SearchText = "",
     c_instansi: SearchText = "",
     c_kanreg: SearchText = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """A conflict side by side; on an identity conflict a steward may also search the registry
-    (``q_*``), and each person found is compared with the row like the candidates are. A long
+    (posted, then kept under the search id ``s``), and each person found is compared with the row like
+    the candidates are. A long
     candidate list (namesakes of a name held nationally) comes a page at a time, narrowed by birth
     date, instansi and Kanreg (``c_*``); only the page shown is recorded as read."""
     _visible_conflict(request, me, conflict_id)
@@ -167,6 +170,8 @@ def conflict_detail(
     detail = show_conflict(database, conflict_id, thresholds=thresholds, sources=me.sources)
     narrowed = CandidateFilter(c_birth, c_instansi, c_kanreg, page)
     cpage = page_candidates(detail, narrowed) if detail.summary.kind in IDENTITY_KINDS else None
+    kept = searches.recall(request, s) if me.can("conflicts.act") else None
+    q_name, q_nip, q_birth, q_instansi = (str((kept or {}).get(k, "")) for k in REGISTRY_TERMS)
     searched = any(v.strip() for v in (q_name, q_nip, q_birth, q_instansi))
     hits: list[dict[str, Any]] = []
     search_error: str | None = None
@@ -193,6 +198,7 @@ def conflict_detail(
         case_label=case_label(database, detail.case["id"] if detail.case else None, me.sources),
         act=me.can("conflicts.act") and detail.summary.status == "open",
         fields=PROFILE_FIELDS, hits=hits, searched=searched, search_error=search_error, search=form,
+        search_id=s if kept is not None else None, search_forgotten=bool(s) and kept is None,
         cpage=cpage, narrowed=narrowed,
         colleagues=assignable_users(database) if me.can("conflicts.act") else [],
     )  # fmt: skip
@@ -346,3 +352,25 @@ def _refusal_text(request: Request, refusal: BulkRefusal) -> str:
     text = _(f"bulk.refused.{refusal.code}")
     message = error_text(refusal.error, language(request)) if refusal.error else refusal.message
     return text.format(id=refusal.conflict_id, tied=refusal.tied, fields=fields, message=message)
+
+
+# Declared after /conflicts/bulk: a conflict's id must not swallow that path.
+@router.post("/conflicts/{conflict_id}", dependencies=[Depends(check_csrf)])
+def conflict_registry_search(
+    request: Request,
+    conflict_id: PathId,
+    me: Annotated[Principal, Depends(require("conflicts.act"))],
+    q_name: RegistryText = "",
+    q_nip: RegistryText = "",
+    q_birth: RegistryText = "",
+    q_instansi: RegistryText = "",
+) -> Response:
+    """The registry search on an identity conflict posts (a name, a NIP, a birth date): the terms are
+    kept on the server under a search id (:mod:`sbt_sync.console.searches`) and the conflict's URL
+    carries only that id."""
+    _visible_conflict(request, me, conflict_id)
+    terms = dict(zip(REGISTRY_TERMS, (q_name, q_nip, q_birth, q_instansi), strict=True))
+    if not any(v.strip() for v in terms.values()):
+        return RedirectResponse(f"/conflicts/{conflict_id}#search", status_code=303)
+    search_id = searches.remember(request, terms)
+    return RedirectResponse(f"/conflicts/{conflict_id}?s={search_id}#search", status_code=303)

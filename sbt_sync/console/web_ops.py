@@ -48,7 +48,7 @@ from sbt_sync.push.admin import APPROVE, REJECT, Verdict, decide_approval, outbo
 from sbt_sync.states.outbox import OutboxState
 from sbt_sync.steward.audit import changes, list_audit
 from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
-from sbt_sync.steward.quarantine import list_quarantine, set_status
+from sbt_sync.steward.quarantine import held_sources, list_quarantine, set_status
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -73,11 +73,12 @@ def quarantine(
         limit=PAGE, offset=(page - 1) * PAGE,
     )  # fmt: skip
     sources = me.sources if me.sources is not None else tuple(sorted(ctx.settings.sources))
+    holds = [h for h in held_sources(ctx.database, sources=me.sources) if not source or h.source == source]
     record_read(request, me, "quarantine", nips_in(rows),
                 filter={"source": source, "status": status, "page": page})  # fmt: skip
     return render(
         request, "quarantine.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
-        per_source=per_source, sources=sources, statuses=(*Q_STATUSES, "all"),
+        per_source=per_source, sources=sources, statuses=(*Q_STATUSES, "all"), holds=holds,
         filters={"source": source or "", "status": status},
     )  # fmt: skip
 
@@ -132,8 +133,13 @@ def push_monitor(
             if latest
             else []
         )
-        shown = [r.nip for r in rows] + [d.nip for d in drift]
-    record_read(request, me, "asn", shown, filter={"what": "push", "state": state, "page": page})
+        # The parked rows and the approvals are shown whatever the outbox list's filter and page, the
+        # parked rows' NIPs masked but naming their ASN, SIASN's messages sometimes a NIP in full.
+        parked_ids = [p["id"] for p in status["parked"]]
+        parked = session.scalars(select(OutboxEntry.nip).where(OutboxEntry.id.in_(parked_ids)))
+        shown = {*(r.nip for r in rows), *parked, *(d.nip for d in drift)}
+        shown |= nips_in(status, [(r.case_refs, r.last_error, r.siasn_reference) for r in rows])
+    record_read(request, me, "asn", sorted(shown), filter={"what": "push", "state": state, "page": page})
     return render(
         request, "push.html", me, ps=status, rows=rows, drift=drift, states=OUTBOX_STATES,
         filters={"state": state or ""}, page=page,

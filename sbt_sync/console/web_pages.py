@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sbt_sync.console import charts
+from sbt_sync.console import charts, searches
 from sbt_sync.console.holds import explain_hold
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
-from sbt_sync.console.web import PathId, console, language, render, require
+from sbt_sync.console.web import PathId, check_csrf, console, language, render, require
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.golden import CASE_STATUSES
@@ -67,20 +68,47 @@ def _optional(value: str | None) -> str | None:
     return value or None
 
 
+Status = Annotated[str | None, Query(max_length=32)]
+Kanreg = Annotated[str | None, Query(max_length=8)]
+Held = Annotated[str | None, Query(pattern="^(|yes|no)$")]
+Issuer = Annotated[str | None, Query(pattern="^(|KASN|BKN)$")]
+
+
+@router.post("/cases", dependencies=[Depends(check_csrf)])
+def cases_filter(
+    request: Request,
+    me: Annotated[Principal, Depends(require("cases.view"))],
+    q: Annotated[str, Form(max_length=128)] = "",
+    status: Annotated[str, Form(max_length=32)] = "",
+    kanreg: Annotated[str, Form(max_length=8)] = "",
+    held: Annotated[str, Form(pattern="^(|yes|no)$")] = "",
+    issuer: Annotated[str, Form(pattern="^(|KASN|BKN)$")] = "",
+) -> Response:
+    """The filter form posts: a search term (a NIP, a number that may carry one) is kept on the server
+    under a search id (:mod:`sbt_sync.console.searches`); the list's URL carries that id and the
+    other filters, never the term."""
+    query = {"status": status, "kanreg": kanreg, "held": held, "issuer": issuer}
+    if q.strip():
+        query = {"s": searches.remember(request, {"q": q.strip()}), **query}
+    return RedirectResponse(f"/cases?{urlencode({k: v for k, v in query.items() if v})}", status_code=303)
+
+
 @router.get("/cases", response_class=HTMLResponse)
 def cases(
     request: Request,
     me: Annotated[Principal, Depends(require("cases.view"))],
-    q: Annotated[str | None, Query(max_length=128)] = None,
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    kanreg: Annotated[str | None, Query(max_length=8)] = None,
-    held: Annotated[str | None, Query(pattern="^(|yes|no)$")] = None,
-    issuer: Annotated[str | None, Query(pattern="^(|KASN|BKN)$")] = None,
+    s: Annotated[str | None, Query(pattern=searches.ID_PATTERN)] = None,
+    status: Status = None,
+    kanreg: Kanreg = None,
+    held: Held = None,
+    issuer: Issuer = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     # The issuer is a golden value chosen from BKN Wasdal's or KASN's record: BKN's roles filter by it,
     # an agency viewer's filter would find cases by another agency's value, so it is ignored for them.
     issuer = issuer if me.sources is None else None
+    terms = searches.recall(request, s)
+    q = (terms or {}).get("q", "")
     total, rows = list_cases(
         console(request).database, search=_optional(q), status=_optional(status), kanreg=_optional(kanreg),
         held={"yes": True, "no": False}.get(held or ""), issuer=_optional(issuer), sources=me.sources,
@@ -90,8 +118,8 @@ def cases(
                 "held": held, "issuer": issuer, "page": page, "search": bool(q)})  # fmt: skip
     return render(
         request, "cases.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
-        statuses=CASE_STATUSES, kanregs=KANREGS,
-        filters={"q": q or "", "status": status or "", "kanreg": kanreg or "", "held": held or "",
+        statuses=CASE_STATUSES, kanregs=KANREGS, forgotten=bool(s) and terms is None,
+        filters={"q": q, "status": status or "", "kanreg": kanreg or "", "held": held or "",
                  "issuer": issuer or ""},
     )  # fmt: skip
 

@@ -121,6 +121,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "auditfield.instansi_id": ("Instansi", "Instansi"),
     "auditfield.expires_at": ("Berlaku sampai", "Valid until"),
     "auditfield.name": ("Nama", "Name"),
+    "auditfield.active": ("Aktif", "Active"),
+    "auditfield.sessions_ended": ("Sesi yang diakhiri", "Sessions ended"),
+    "auditfield.tokens_revoked": (
+        "Token API yang dicabut permanen (tidak hidup lagi bila akun diaktifkan kembali)",
+        "API tokens revoked for good (not revived when the account is enabled again)",
+    ),
+    "auditfield.revoked": ("Token API yang dicabut", "API tokens revoked"),
     "audit.unknown_user": ("(nama pengguna tidak dikenal)", "(unknown user name)"),
     # what an entry is about (an unknown type shows as itself)
     "auditobject.case": ("Kasus", "Case"),

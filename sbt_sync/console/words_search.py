@@ -26,6 +26,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Ketik nama, NIP, atau nomor register, rekomendasi atau SK.",
         "Type a name, a NIP, or a register, recommendation or SK number.",
     ),
+    "find.error.forgotten": (
+        "Pencarian ini sudah tidak tersimpan (sesi berganti atau konsol dimulai ulang); ketik lagi.",
+        "This search is no longer kept (the session changed or the console restarted); type it again.",
+    ),
     "find.error.too_long": (
         "Teks pencarian terlalu panjang; persingkat.",
         "The search text is too long; shorten it.",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AuditEntry, QuarantinedRow, User
+from sbt_sync.db.models import AuditEntry, QuarantinedRow, SourceHold, StagedRecord, User
 from sbt_sync.errors import SbtError
 
 STATUSES = ("open", "fixed_upstream", "ignored", "superseded")
@@ -128,3 +128,58 @@ def set_status(
             )
         )
         return _row(row)
+
+
+@dataclass(frozen=True)
+class SourceHoldView:
+    """A source its blocking check holds (:mod:`sbt_sync.source_holds`), as a steward reads it."""
+
+    source: str
+    held_since: datetime | None
+    drift_columns: tuple[str, ...]
+    """Columns the source stopped sending (schema drift); empty when the bad-row ratio held it."""
+    quarantine_failed: bool
+    """The bad-row ratio passed its threshold."""
+    batch_ratio: float | None
+    threshold: float | None
+    waiting: int
+    """The source's changed rows that reconciliation leaves waiting while it is held."""
+
+
+def held_sources(database: Database, *, sources: Sequence[str] | None = None) -> list[SourceHoldView]:
+    """The sources held now (an agency viewer's: only their own), each with why and how many of its
+    changes wait; a source's name, never a person's data."""
+    query = select(SourceHold).where(SourceHold.held.is_(True)).order_by(SourceHold.source)
+    if sources is not None:
+        query = query.where(SourceHold.source.in_(list(sources)))
+    with database.session() as session:
+        holds = list(session.scalars(query))
+        waiting = dict(
+            session.execute(
+                select(StagedRecord.source, func.count())
+                .where(
+                    StagedRecord.source.in_([h.source for h in holds]),
+                    StagedRecord.needs_reconcile.is_(True),
+                )
+                .group_by(StagedRecord.source)
+            )
+            .tuples()
+            .all()
+        )
+    views = []
+    for hold in holds:
+        verdict = hold.verdict or {}
+        drift = verdict.get("schema_drift") or {}
+        ratio, threshold = verdict.get("batch_ratio"), verdict.get("threshold")
+        views.append(
+            SourceHoldView(
+                source=hold.source,
+                held_since=hold.held_since,
+                drift_columns=tuple(str(c) for c in drift.get("blocking_columns") or ()),
+                quarantine_failed=verdict.get("quarantine_passed") is False,
+                batch_ratio=float(ratio) if isinstance(ratio, (int, float)) else None,
+                threshold=float(threshold) if isinstance(threshold, (int, float)) else None,
+                waiting=waiting.get(hold.source, 0),
+            )
+        )
+    return views

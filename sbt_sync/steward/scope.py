@@ -29,7 +29,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from sbt_sync.db.models import Case, CaseLink, Conflict, FieldProvenance, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.states.conflicts import ConflictKind
+from sbt_sync.steward.search_terms import LIKE_ESCAPE, contains_pattern
 
 WITHHELD_CLAUSE = "a record of another agency (withheld)"
 """Stands for a hold-reason clause that names another agency's record (:mod:`sbt_sync.console.holds`)."""
@@ -108,20 +109,22 @@ def conflict_visible(sources: Sequence[str]) -> ColumnElement[bool]:
 def case_search(term: str, sources: Sequence[str] | None) -> ColumnElement[bool]:
     """Cases a search finds: by NIP, key or numbers; for a viewer, by NIP or what their own records
     say (a key or number from another agency's record finds nothing, so it cannot be probed)."""
-    like = f"%{term}%"
+    pattern = contains_pattern(term)  # "_" and "%" match only themselves
+
+    def like(column: Any) -> ColumnElement[bool]:
+        return cast(ColumnElement[bool], column.like(pattern, escape=LIKE_ESCAPE))
+
     nip = Case.nip == term.replace(" ", "")
     if sources is None:
-        return or_(
-            Case.case_key.like(like), nip, Case.register_no.like(like), Case.recommendation_no.like(like)
-        )
+        return or_(like(Case.case_key), nip, like(Case.register_no), like(Case.recommendation_no))
     own = exists().where(
         CaseLink.case_id == Case.id,
         CaseLink.source.in_(list(sources)),
         StagedRecord.id == CaseLink.staged_record_id,
         or_(
-            StagedRecord.record_key.like(like),
-            StagedRecord.register_no.like(like),
-            StagedRecord.recommendation_no.like(like),
+            like(StagedRecord.record_key),
+            like(StagedRecord.register_no),
+            like(StagedRecord.recommendation_no),
         ),
     )
     return or_(nip, own)

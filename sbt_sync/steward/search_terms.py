@@ -73,10 +73,25 @@ def parse(text: str | None) -> SearchTerms:
     return terms
 
 
+LIKE_ESCAPE = "\\"
+"""The escape character of every LIKE pattern built from what a person typed (pass it as ``escape=``)."""
+
+
+def like_escaped(text: str) -> str:
+    """``text`` with LIKE's wildcards (``%``, ``_``) and the escape character itself escaped, so that
+    it matches only itself: a search for "_" must not match every row (both backends)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching values that contain ``text`` literally (with ``escape=LIKE_ESCAPE``)."""
+    return f"%{like_escaped(text)}%"
+
+
 def number_pattern(terms: SearchTerms) -> tuple[str, re.Pattern[str]]:
     """The number as a LIKE pattern (``\\`` escapes ``%``, ``_`` and itself; one ``_`` stands for any
     separator) and the same as a regular expression, to tell which column matched."""
-    escaped = [p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for p in terms.number]
+    escaped = [like_escaped(p) for p in terms.number]
     return "%" + "_".join(escaped) + "%", re.compile(".".join(re.escape(p) for p in terms.number))
 
 

@@ -116,7 +116,16 @@ def _seed(world: World) -> dict[str, int]:
     return ids
 
 
-def _steward_pages(ids: dict[str, int]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Posted:
+    """A page reached by posting a search form (its terms never in a URL): the form's page is opened,
+    the form posted with the page's CSRF token, and the browser follows to the results' URL."""
+
+    action: str
+    form: dict[str, str]
+
+
+def _steward_pages(ids: dict[str, int]) -> dict[str, str | Posted]:
     """The steward's pages, by a name the report uses."""
     case_a, record_a = ids["case_a"], ids["staged_a"]
     return {
@@ -128,7 +137,7 @@ def _steward_pages(ids: dict[str, int]) -> dict[str, str]:
         "conflict: identity, unclaimed": f"/conflicts/{ids['conflict_b']}",
         "conflict: identity tie, claimed": f"/conflicts/{ids['id_tie']}",
         "conflict: unresolved identity with a registry search": (
-            f"/conflicts/{ids['id_unresolved']}?q_name=Tri+Wijyaa&q_instansi=Sampang#search"
+            Posted(f"/conflicts/{ids['id_unresolved']}", {"q_name": "Tri Wijyaa", "q_instansi": "Sampang"})
         ),
         "conflict: identity disagreeing": f"/conflicts/{ids['id_disagrees']}",
         "conflict: resolved, with its decision": f"/conflicts/{ids['id_clean']}",
@@ -136,7 +145,7 @@ def _steward_pages(ids: dict[str, int]) -> dict[str, str]:
             f"/conflicts/{ids['id_crowd']}?c_kanreg=II&c_birth=19&page=1#candidates"
         ),
         "cases": "/cases",
-        "cases, searched": "/cases?q=CASE",
+        "cases, searched": Posted("/cases", {"q": "CASE"}),
         "case": f"/cases/{case_a}",
         "case with a conflict and its decision": f"/cases/{ids['id_case_unresolved']}",
         "correction: assign an ASN, registry searched": (
@@ -157,7 +166,7 @@ def _steward_pages(ids: dict[str, int]) -> dict[str, str]:
         "letters": "/letters",
         "letter": f"/letters/{ids['letter']}",
         "compliance report": "/reports/compliance",
-        "search": "/search?q=Tri+Wijaya",
+        "search": Posted("/search", {"q": "Tri Wijaya"}),
         "error page (404)": "/cases/999999",
     }
 
@@ -228,8 +237,16 @@ class Walk:
     visited: list[str] = field(default_factory=list)
     stops: int = 0
 
-    def visit(self, page: Any, path: str, label: str) -> None:
+    def visit(self, page: Any, path: str | Posted, label: str) -> None:
         """Open ``path`` and check it; an unexpected HTTP status is a problem (the page is not checked)."""
+        if isinstance(path, Posted):
+            page.goto(f"{self.base}{path.action}")
+            token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+            posted = page.request.post(
+                f"{self.base}{path.action}", form={**path.form, "csrf_token": token}, max_redirects=0
+            )
+            assert posted.status == 303, (label, posted.status)
+            path = str(posted.headers["location"])
         response = page.goto(f"{self.base}{path}")
         expected = 404 if label.startswith("error") else 200
         if response is None or response.status != expected:

@@ -139,7 +139,7 @@ def _journey(
     expect(box).to_be_visible()
     box.fill(misspelt(target))
     box.press("Enter")
-    page.wait_for_url(re.compile(r"/search\?q="))
+    page.wait_for_url(re.compile(r"/search\?s=[\w-]+$"))  # the name typed is not in the URL
     asn = page.locator("#found-asn tbody tr").filter(has_text=target.nip)
     expect(asn).to_have_count(1)
     expect(asn).to_contain_text(target.name)

@@ -36,6 +36,7 @@ from sbt_sync.states.outbox import PushAction
 from sbt_sync.steward.conflicts import InvalidDecision
 from sbt_sync.steward.decisions import resolve_conflict
 from schemas import reference
+from tests.console import searching
 from tests.console.conftest import World, csrf_of
 from tests.console.words_world import GOLDEN, HEX_INSTANSI, seed_words
 
@@ -243,14 +244,17 @@ def test_no_page_shows_a_source_key_or_an_election_code_without_its_name(words: 
         references |= {k for k in session.scalars(select(StagedRecord.record_key)) if k}
     assert events == {"PILKADA2024"} and "idis" in keys and "kemenpanrb" in keys
     viewer, admin = world.login("viewer"), world.login("admin")
-    paths = [*_pages(words.ids), "/search?q=Siti", "/search?q=198", "/conflicts?agency=idis",
+    paths = [*_pages(words.ids), "/conflicts?agency=idis",
              "/quarantine?source=bawaslu", "/reports/compliance/kemendagri", "/imut/report"]  # fmt: skip
     pages = [(admin, "admin", path) for path in paths]
     pages += [(viewer, "viewer", path) for path in paths if viewer.get(path).status_code == 200]
+    # the header search for a name and a partial NIP, posted (its results' URL holds a search id)
+    for client, who in ((admin, "admin"), (viewer, "viewer")):
+        pages += [(client, who, searching.location_of(client, "/search", {"q": q})) for q in ("Siti", "198")]
     assert len(pages) > len(paths) + 3
     seen: dict[str, str] = {}
     for client, who, path in pages:
-        page = client.get(path, params={"lang": "id"})
+        page = client.get(searching.with_lang(path, "id"))  # params= would replace the path's query
         assert page.status_code == 200, (who, path, page.status_code)
         text = _read(page.text, code=False)
         for ref in sorted(references, key=len, reverse=True):

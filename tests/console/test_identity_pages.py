@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.models import PersonalDataAccess, PersonalDataAccessNip
+from tests.console import searching
 from tests.console.conftest import World
 from tests.console.identity_world import RINA, TRI, seed_identity_world, seed_namesake_crowd
 
@@ -34,19 +35,25 @@ def test_the_conflict_page_searches_the_registry_and_compares_each_person_with_t
         'value="Tri Wijyaa"' in page.text and 'value="Pemerintah Kabupaten Sampang"' in page.text
     )  # prefilled
     assert "Registri tidak menawarkan kandidat" in page.text and _checked(page.text) == []
-    found = steward.get(
-        f"/conflicts/{ids['unresolved']}", params={"q_name": "wijaya tri", "q_instansi": "Sampang"}
-    )
+    found = searching.registry(steward, ids["unresolved"], q_name="wijaya tri", q_instansi="Sampang")
     assert "Hasil pencarian registri (2)" in found.text and TRI in found.text
     assert "Tri Wijaya, S.Sos." in found.text and "II · Kantor Regional II BKN" in found.text
     assert "✓ cocok" in found.text and _checked(found.text) == []  # a search result is never chosen for you
-    bad = steward.get(f"/conflicts/{ids['unresolved']}", params={"q_birth": "12-04-1985"})
+    bad = searching.registry(steward, ids["unresolved"], q_birth="12-04-1985")
     assert "Tanggal lahir tidak valid; gunakan format TTTT-BB-HH." in bad.text
-    english = steward.get(f"/conflicts/{ids['unresolved']}", params={"q_nip": "19850412", "lang": "en"})
+    english = searching.registry(steward, ids["unresolved"], q_nip="19850412", lang="en")
     assert "Registry search results (2)" in english.text and "Search the ASN registry" in english.text
-    # An auditor reads the conflict but does not search the national registry.
-    audited = world.login("auditor").get(f"/conflicts/{ids['unresolved']}", params={"q_name": "Tri Wijaya"})
+    # An auditor reads the conflict but does not search the national registry (nor use a steward's
+    # search id: it belongs to the steward's session).
+    auditor = world.login("auditor")
+    kept = searching.location_of(steward, f"/conflicts/{ids['unresolved']}", {"q_name": "Tri Wijaya"})
+    audited = auditor.get(kept)
     assert audited.status_code == 200 and TRI not in audited.text and 'name="q_name"' not in audited.text
+    refused = auditor.post(
+        f"/conflicts/{ids['unresolved']}",
+        data={"q_name": "Tri Wijaya", "csrf_token": searching.csrf(auditor, "/conflicts")},
+    )
+    assert refused.status_code == 403
 
 
 def test_only_an_untied_agreeing_top_candidate_is_offered_chosen(world: World, ids: dict[str, int]) -> None:

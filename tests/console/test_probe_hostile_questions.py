@@ -1,30 +1,17 @@
-"""Design questions the acceptance probe of hostile users raised (strict xfails): accounts, and personal
-data in URLs.
-
-Each test states the behaviour a careful user would expect and fails today; the lead decides.
-"""
+"""Design questions the acceptance probe of hostile users raised, settled by the lead: accounts (a
+disabled account's tokens stay revoked), and personal data kept out of URLs (the searches post)."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
-
 from sbt_sync.console.users import set_active
 from tests.console.conftest import World
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DESIGN QUESTION: disabling an account ends its console sessions for good (their rows are "
-        "deleted) but only pauses its API tokens: re-enabling the account makes every old token work "
-        "again. An admin who disables an account because a token leaked, then re-enables it for its "
-        "owner, revives the leaked token. Should disabling revoke the tokens (the owner asks for a new "
-        "one; SIASN's pull account would need its token re-issued), or is pausing intended?"
-    ),
-)
 def test_a_token_of_a_disabled_account_stays_dead_when_the_account_is_enabled_again(world: World) -> None:
+    # settled by the lead: disabling revokes the account's tokens for good (a leaked token must not
+    # come back with its owner); the owner asks for a new one (tests/console/test_account_tokens.py)
     client = world.client()
     token = {"Authorization": f"Bearer {world.tokens['auditor']}"}
     set_active(world.database, "auditor", active=False, actor="test")
@@ -33,20 +20,10 @@ def test_a_token_of_a_disabled_account_stays_dead_when_the_account_is_enabled_ag
     assert client.get("/api/v1/me", headers=token).status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DESIGN QUESTION: the header's search (q), the case list's filter (q) and the registry search "
-        "on an identity conflict (q_name, q_nip, q_birth, prefilled with the row's name and birth "
-        "date) are GET forms, so a name, a NIP or a birth date travels in the URL: into the browser's "
-        "history and the access log of the reverse proxy a production console sits behind. The "
-        "access-log lookup posts its NIP for exactly this reason (web_access). Should these searches "
-        "post too (or the deployment require proxies that drop query strings from their logs)?"
-    ),
-)
 def test_a_registry_search_on_an_identity_conflict_keeps_the_name_and_birth_date_out_of_the_url(
     world: World,
 ) -> None:
+    # settled by the lead: the searches post (tests/console/test_search_posts.py follows them through)
     page = world.login("steward").get(f"/conflicts/{world.ids['conflict_b']}").text
     found = re.search(r'<form method="(\w+)" action="/conflicts/\d+#search"', page)
     assert found is not None, "the identity conflict page offers a registry search"

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sbt_sync.db.models.access import PersonalDataAccess
+from tests.console import searching
 from tests.console.conftest import World
 from tests.console.search_world import (
     BUDI,
@@ -43,7 +44,7 @@ def _results(page: str) -> str:
 
 
 def _search(client: TestClient, q: str) -> str:
-    response = client.get("/search", params={"q": q})
+    response = searching.search(client, q)
     assert response.status_code == 200, response.text
     page: str = response.text
     return page
@@ -163,7 +164,7 @@ HOSTILE = [
 def test_empty_and_hostile_text_answers_200_or_400_never_500(world: World, ids: dict[str, int]) -> None:
     steward = world.login("steward")
     for typed, status in HOSTILE:
-        response = steward.get("/search", params={"q": typed})
+        response = searching.search(steward, typed)
         assert response.status_code == status, (typed, response.text)
         if status == 200 and not any(ch.isalnum() for ch in typed):
             # a wildcard or a quote is a character like any other: it finds nothing, never everything
@@ -197,7 +198,7 @@ def test_every_page_has_the_search_box_and_the_case_timeline_links_its_conflicts
 ) -> None:
     steward = world.login("steward")
     for path in ("/", "/conflicts", f"/cases/{ids['case_tri']}", "/quarantine", "/search"):
-        assert re.search(r'<form method="get" action="/search" role="search"', steward.get(path).text), path
+        assert re.search(r'<form method="post" action="/search" role="search"', steward.get(path).text), path
     assert 'action="/search"' not in world.client().get("/login").text  # not before logging in
     page = steward.get(f"/cases/{ids['case_tri']}").text
     opened = re.search(r'<li class="t-conflict_opened">.*?</li>', page, re.S)

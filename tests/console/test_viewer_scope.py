@@ -60,6 +60,7 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.settings import Settings
 from sbt_sync.steward.dashboard import build_dashboard
+from tests.console import searching
 from tests.console.conftest import PASSWORD, T0, csrf_of
 
 NIP = "198001012005011001"
@@ -418,7 +419,7 @@ def test_a_viewer_cannot_find_a_case_by_another_agencys_number(scene: Scene) -> 
     assert found["total"] == 0
     assert scene.json(viewer, "viewer", "/api/v1/cases?q=REG-OWN-0001")["total"] == 1
     assert scene.json(viewer, "viewer", f"/api/v1/cases?q={NIP}")["total"] == 1
-    assert f'href="/cases/{scene.ids["case_x"]}"' not in viewer.get("/cases?q=SK-FOREIGN").text
+    assert f'href="/cases/{scene.ids["case_x"]}"' not in searching.cases(viewer, "SK-FOREIGN").text
     assert scene.json(steward, "steward", "/api/v1/cases?q=REC-FOREIGN-7788")["total"] == 1
 
 
