@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sbt_sync.db import migrate
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import QuarantinedRow, RawRecord, StagedRecord
+from sbt_sync.db.models import Case, CaseLink, QuarantinedRow, RawRecord, StagedRecord
 from sbt_sync.ingest.pull import pull_http
 from sbt_sync.ingest.staging import StagingResult, stage_pending
 from sbt_sync.reconcile.golden.scope import closure
@@ -28,10 +28,11 @@ def _pull(database: Database, records: list[dict[str, object]]) -> StagingResult
 
 
 def _stored(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every raw, staged and quarantine row, every column (``fields`` as the dict it reads back)."""
+    """Every raw, staged, quarantine, case and link row, every column (``fields`` as the dict it reads
+    back)."""
     tables = {}
     with database.engine.connect() as connection:
-        for table in ("raw_records", "staged_records", "quarantine"):
+        for table in ("raw_records", "staged_records", "quarantine", "cases", "case_links"):
             rows = connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).mappings().all()  # noqa: S608
             tables[table] = [tuple(sorted(row.items())) for row in rows]
     return tables
@@ -60,14 +61,30 @@ def test_0023_keeps_every_row_and_unchanged_records_stay_unchanged(empty_databas
     migrate.upgrade(empty_database, "0022")
     first = _pull(empty_database, _records())
     assert (first.staged_new, first.quarantined_records) == (29, 1)
+    with empty_database.session() as session:  # rows that depend on staged rows (ON DELETE CASCADE)
+        case = Case(case_key="c-1", event_code="PILKADA-2024", content_hash="h")
+        session.add(case)
+        for staged in session.scalars(select(StagedRecord).order_by(StagedRecord.id).limit(3)):
+            session.add(
+                CaseLink(
+                    case=case,
+                    staged_record_id=staged.id,
+                    source=staged.source,
+                    record_key=staged.record_key,
+                    rule="x",
+                )
+            )
     before = _stored(empty_database)
+    assert len(before["case_links"]) == 3
 
     migrate.upgrade(empty_database)
     assert _stored(empty_database) == before  # every row, every column, every value
     indexes = _indexes(empty_database)
     assert indexes["uq_staged_records_raw_record_id_item_no"] == (["raw_record_id", "item_no"], True)
     assert "ix_staged_records_raw_record_id" not in indexes
-    assert "uq_staged_records_source_record_key_item_no" not in indexes
+    # SQLite keeps the old key too: dropping it there means recreating the table, which would cascade.
+    sqlite_only = "uq_staged_records_source_record_key_item_no"
+    assert (sqlite_only in indexes) == (empty_database.engine.dialect.name == "sqlite")
     assert all(indexes[f"ix_staged_records_{column}"] == ([column], False) for column in PARTIAL)
     if empty_database.engine.dialect.name == "postgresql":
         with empty_database.engine.connect() as connection:

@@ -189,7 +189,7 @@ class StagedRecord(Base):
         # invariant "one staged row per (source, key, item)" on one narrow integer index, which also
         # serves the lookups by raw record (staging, the cascade from raw_records). Lookups by
         # (source, key) go through raw_records' own unique index (migration 0023).
-        UniqueConstraint("raw_record_id", "item_no"),
+        Index("uq_staged_records_raw_record_id_item_no", "raw_record_id", "item_no", unique=True),
         # Partial: only rows holding a value are indexed (every lookup names a value), so a row
         # staged without one (no resolved NIP before identity resolution, no register number in
         # most sources) costs no index entry.

@@ -1,10 +1,11 @@
 """Cheaper staged rows to load, the same invariants (issue 16 item 6: PostgreSQL's share of ingest).
 
-- One staged row per (source, key, item) is now the unique key (raw_record_id, item_no): raw_records
+- One staged row per (source, key, item) is now the unique index (raw_record_id, item_no): raw_records
   is unique on (source, key) and a staged row's source and key are its raw record's, so the two say
   the same. One narrow integer index replaces the wide text key plus the separate raw_record_id
   index (which the new key's leading column serves: staging's lookups, the cascade from raw_records).
-  Readers that look staged rows up by (source, key) go through raw_records' unique index.
+  Readers that look staged rows up by (source, key) go through raw_records' unique index. SQLite
+  keeps the old table-level key as well (dropping it means recreating the table: see ``upgrade``).
 - The indexes on nip, register_no, recommendation_no, resolved_nip and name_normalised are partial
   (``IS NOT NULL``): every reader looks a value up, so a row without one needs no entry (resolved_nip
   is empty on every row ingestion stages; most sources carry no register number).
@@ -33,48 +34,58 @@ depends_on: str | Sequence[str] | None = None
 PARTIAL = ("nip", "register_no", "recommendation_no", "resolved_nip", "name_normalised")
 
 
-def _not_null(column: str) -> dict[str, sa.TextClause]:
+def _partial_index(column: str) -> None:
     where = sa.text(f"{column} IS NOT NULL")
-    return {"postgresql_where": where, "sqlite_where": where}
+    op.create_index(
+        f"ix_staged_records_{column}", "staged_records", [column], postgresql_where=where, sqlite_where=where
+    )
 
 
 def upgrade() -> None:
+    # No batch mode: on SQLite, recreating staged_records would drop the old table with foreign keys
+    # on, and that implicit DELETE cascades to case_links and link_corrections (and empties the
+    # staged ids of conflicts and provenance). Nothing here needs a recreate except dropping the old
+    # table-level unique key, which SQLite keeps (an equivalent key; SQLite is not the load target).
     postgres = op.get_bind().dialect.name == "postgresql"
-    with op.batch_alter_table("staged_records", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_staged_records_source_record_key_item_no", type_="unique")
-        batch_op.drop_index("ix_staged_records_raw_record_id")
-        batch_op.create_unique_constraint(
-            "uq_staged_records_raw_record_id_item_no", ["raw_record_id", "item_no"]
+    if postgres:
+        op.drop_constraint("uq_staged_records_source_record_key_item_no", "staged_records", type_="unique")
+    op.create_index(
+        "uq_staged_records_raw_record_id_item_no", "staged_records", ["raw_record_id", "item_no"], unique=True
+    )
+    op.drop_index("ix_staged_records_raw_record_id", table_name="staged_records")
+    for column in PARTIAL:
+        op.drop_index(f"ix_staged_records_{column}", table_name="staged_records")
+        _partial_index(column)
+    if postgres:
+        op.alter_column(
+            "staged_records",
+            "fields",
+            type_=sa.JSON(),
+            existing_type=postgresql.JSONB(astext_type=sa.Text()),
+            existing_nullable=False,
+            postgresql_using="fields::json",
         )
-        for column in PARTIAL:
-            batch_op.drop_index(f"ix_staged_records_{column}")
-            batch_op.create_index(f"ix_staged_records_{column}", [column], unique=False, **_not_null(column))
-        if postgres:
-            batch_op.alter_column(
-                "fields",
-                type_=sa.JSON(),
-                existing_type=postgresql.JSONB(astext_type=sa.Text()),
-                existing_nullable=False,
-                postgresql_using="fields::json",
-            )
 
 
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    with op.batch_alter_table("staged_records", schema=None) as batch_op:
-        if postgres:
-            batch_op.alter_column(
-                "fields",
-                type_=postgresql.JSONB(astext_type=sa.Text()),
-                existing_type=sa.JSON(),
-                existing_nullable=False,
-                postgresql_using="fields::jsonb",
-            )
-        for column in PARTIAL:
-            batch_op.drop_index(f"ix_staged_records_{column}")
-            batch_op.create_index(f"ix_staged_records_{column}", [column], unique=False)
-        batch_op.drop_constraint("uq_staged_records_raw_record_id_item_no", type_="unique")
-        batch_op.create_index("ix_staged_records_raw_record_id", ["raw_record_id"], unique=False)
-        batch_op.create_unique_constraint(
-            "uq_staged_records_source_record_key_item_no", ["source", "record_key", "item_no"]
+    if postgres:
+        op.alter_column(
+            "staged_records",
+            "fields",
+            type_=postgresql.JSONB(astext_type=sa.Text()),
+            existing_type=sa.JSON(),
+            existing_nullable=False,
+            postgresql_using="fields::jsonb",
+        )
+    for column in PARTIAL:
+        op.drop_index(f"ix_staged_records_{column}", table_name="staged_records")
+        op.create_index(f"ix_staged_records_{column}", "staged_records", [column])
+    op.create_index("ix_staged_records_raw_record_id", "staged_records", ["raw_record_id"])
+    op.drop_index("uq_staged_records_raw_record_id_item_no", table_name="staged_records")
+    if postgres:
+        op.create_unique_constraint(
+            "uq_staged_records_source_record_key_item_no",
+            "staged_records",
+            ["source", "record_key", "item_no"],
         )
