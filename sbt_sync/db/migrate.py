@@ -26,8 +26,16 @@ DIALECT_ONLY_INDEXES = frozenset(
 indexes, which no other dialect has, and an expression index), so schema comparison ignores them."""
 
 
+SQLITE_ONLY_CONSTRAINTS = frozenset({"uq_staged_records_source_record_key_item_no"})
+"""Unique keys SQLite keeps that the models dropped: only a table recreate drops one there, and that
+recreate would cascade deletes from the table's dependants (migration 0023)."""
+
+
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Alembic's ``include_object`` hook: everything but :data:`DIALECT_ONLY_INDEXES`."""
+    """Alembic's ``include_object`` hook: everything but :data:`DIALECT_ONLY_INDEXES` and
+    :data:`SQLITE_ONLY_CONSTRAINTS`."""
+    if type_ == "unique_constraint" and name in SQLITE_ONLY_CONSTRAINTS:
+        return False
     return not (type_ == "index" and name in DIALECT_ONLY_INDEXES)
 
 

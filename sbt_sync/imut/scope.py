@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import Case, ImutFinding, OutboxEntry, SiasnObservation, StagedRecord
+from sbt_sync.db.models import Case, ImutFinding, OutboxEntry, RawRecord, SiasnObservation, StagedRecord
 from sbt_sync.imut.blocks import IMUT_OBSERVATION
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.review import FindingStatus
@@ -70,9 +70,8 @@ def changed_since(session: Session, since: datetime) -> Changed:
     # The other actions of a changed action's NIP: one decision delivered under two ids is recognised
     # only with both in view (:func:`sbt_sync.imut.staged.same_decision_key`).
     for chunk in chunks(sorted(changed.action_ids)):
-        nips = select(StagedRecord.nip).where(
-            StagedRecord.source == FEED.source, StagedRecord.record_key.in_(chunk)
-        )
+        raw_ids = select(RawRecord.id).where(RawRecord.source == FEED.source, RawRecord.record_key.in_(chunk))
+        nips = select(StagedRecord.nip).where(StagedRecord.raw_record_id.in_(raw_ids))
         changed.nips.update(nip for nip in session.scalars(nips) if nip)
     return changed
 

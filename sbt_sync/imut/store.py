@@ -42,7 +42,7 @@ from sqlalchemy import case, false, select, update
 from sqlalchemy.orm import Session
 
 from connectors.siasn import SiasnApi
-from sbt_sync.db.models import ImutEvaluation, ImutFinding, StagedRecord
+from sbt_sync.db.models import ImutEvaluation, ImutFinding, RawRecord, StagedRecord
 from sbt_sync.imut.blocks import observe_unpushed
 from sbt_sync.imut.context import load_context
 from sbt_sync.imut.elections import ElectionCalendar
@@ -92,7 +92,9 @@ def _staged_rows(session: Session, changed: Changed | None) -> list[Any]:
         return list(session.execute(base.order_by(StagedRecord.id)))
     found: dict[int, Any] = {}
     for chunk in chunks(sorted(changed.action_ids)):
-        found.update((r.id, r) for r in session.execute(base.where(StagedRecord.record_key.in_(chunk))))
+        # By raw record: staged rows are keyed by (raw record, item), raw records by (source, key).
+        raw_ids = select(RawRecord.id).where(RawRecord.source == SOURCE, RawRecord.record_key.in_(chunk))
+        found.update((r.id, r) for r in session.execute(base.where(StagedRecord.raw_record_id.in_(raw_ids))))
     for chunk in chunks(sorted(changed.nips)):
         found.update((r.id, r) for r in session.execute(base.where(StagedRecord.nip.in_(chunk))))
     return [found[i] for i in sorted(found)]

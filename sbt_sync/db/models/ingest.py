@@ -12,10 +12,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sbt_sync.db.base import Base, JsonType, utcnow
+
+
+def _where_not_null(name: str) -> dict[str, Any]:
+    """A partial index's predicate, ``name IS NOT NULL``, on both backends."""
+    return {f"{dialect}_where": column(name).is_not(None) for dialect in ("postgresql", "sqlite")}
 
 
 class IngestBatch(Base):
@@ -180,14 +185,19 @@ class StagedRecord(Base):
 
     __tablename__ = "staged_records"
     __table_args__ = (
-        UniqueConstraint("source", "record_key", "item_no"),
-        Index(None, "nip"),
-        Index(None, "register_no"),
-        Index(None, "recommendation_no"),
+        # One row per (raw record, item): raw_records is unique on (source, key), so this is the
+        # invariant "one staged row per (source, key, item)" on one narrow integer index, which also
+        # serves the lookups by raw record (staging, the cascade from raw_records). Lookups by
+        # (source, key) go through raw_records' own unique index (migration 0023).
+        Index("uq_staged_records_raw_record_id_item_no", "raw_record_id", "item_no", unique=True),
+        # Partial: only rows holding a value are indexed (every lookup names a value), so a row
+        # staged without one (no resolved NIP before identity resolution, no register number in
+        # most sources) costs no index entry.
+        *(
+            Index(f"ix_staged_records_{column}", column, **_where_not_null(column))
+            for column in ("nip", "register_no", "recommendation_no", "resolved_nip", "name_normalised")
+        ),
         Index(None, "needs_reconcile"),
-        Index(None, "raw_record_id"),
-        Index(None, "resolved_nip"),
-        Index(None, "name_normalised"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,8 +217,10 @@ class StagedRecord(Base):
     event_code: Mapped[str | None] = mapped_column(String(32))
     register_no: Mapped[str | None] = mapped_column(String(128))
     recommendation_no: Mapped[str | None] = mapped_column(String(128))
-    fields: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
-    """The canonical record (schemas' staged model), values as JSON-compatible data."""
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The canonical record (schemas' staged model), values as JSON-compatible data. ``json``, not
+    ``jsonb``, on PostgreSQL (migration 0023): stored as written, like SQLite, and not parsed into
+    jsonb's binary form on every load; only ``->>`` reads into it (the steward search's SK number)."""
     source_updated_at: Mapped[datetime | None]
     staged_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn: Mapped[bool] = mapped_column(default=False)

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import CaseLink, Conflict, StagedRecord
+from sbt_sync.db.models import CaseLink, Conflict, RawRecord, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.corrections import active_corrections, involved
 from sbt_sync.reconcile.golden.model import SourceRecord
@@ -111,12 +111,16 @@ def _by_keys(session: Session, wanted: dict[str, set[Any]]) -> set[int]:
     for name, column in columns.items():
         for chunk in chunks(sorted(wanted[name])):
             found.update(session.scalars(select(StagedRecord.id).where(column.in_(chunk))))
-    pairs = sorted(wanted["record"])
-    for chunk in chunks(pairs, 500):
-        query = select(StagedRecord.id).where(
-            or_(*[(StagedRecord.source == s) & (StagedRecord.record_key == k) for s, k in chunk])
-        )
-        found.update(session.scalars(query))
+    by_source: dict[str, list[str]] = {}
+    for source, key in sorted(wanted["record"]):
+        by_source.setdefault(source, []).append(key)
+    for source, keys in by_source.items():
+        for chunk in chunks(keys):
+            # Through raw_records' unique (source, key): staged rows are keyed by (raw record, item).
+            raw_ids = select(RawRecord.id).where(RawRecord.source == source, RawRecord.record_key.in_(chunk))
+            found.update(
+                session.scalars(select(StagedRecord.id).where(StagedRecord.raw_record_id.in_(raw_ids)))
+            )
     return found
 
 
