@@ -11,7 +11,7 @@ naming the row) move to the new state, with who, when and why from their latest 
 The downgrade parks them again (their fates still say ``given_up``).
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-06 02:00:00
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 import sbt_sync.db.base
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
