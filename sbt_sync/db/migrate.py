@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 from sbt_sync.db.engine import Database
 
@@ -47,9 +50,44 @@ def alembic_config(database: Database) -> Config:
     return cfg
 
 
+class BrokenReferences(RuntimeError):
+    """A migration would have left rows pointing at rows that do not exist (nothing was committed)."""
+
+
+@contextmanager
+def _migrating(database: Database) -> Iterator[Connection]:
+    """One transaction for a migration run; on SQLite, with foreign-key enforcement off meanwhile.
+
+    Alembic's batch mode changes a SQLite table by copying it, dropping the old one and renaming the
+    copy. With foreign keys enforced, that drop is an implicit ``DELETE``: it would delete every
+    ``ON DELETE CASCADE`` dependant (a case's links and control actions, with migration 0005) and fail
+    on any other. SQLite only honours the pragma outside a transaction, so it is set before the
+    transaction begins; before committing, ``PRAGMA foreign_key_check`` must find every reference
+    whole, or nothing is committed. Enforcement is back on for the connection afterwards either way.
+    """
+    with database.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        tables = ", ".join(sorted({str(row[0]) for row in broken}))
+                        raise BrokenReferences(
+                            f"the migration would leave {len(broken)} rows referring to missing rows "
+                            f"(tables: {tables}); nothing was changed"
+                        )
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
     """Migrate the database up to ``revision`` (idempotent: at head it does nothing)."""
-    with database.engine.begin() as connection:
+    with _migrating(database) as connection:
         cfg = alembic_config(database)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
@@ -57,7 +95,7 @@ def upgrade(database: Database, revision: str = "head") -> None:
 
 def downgrade(database: Database, revision: str) -> None:
     """Migrate the database down to ``revision`` (``base`` removes every table)."""
-    with database.engine.begin() as connection:
+    with _migrating(database) as connection:
         cfg = alembic_config(database)
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
