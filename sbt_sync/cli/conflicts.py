@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -14,12 +14,20 @@ from sbt_sync.db.engine import Database
 from sbt_sync.pdp.access import nips_in, record_cli_read
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
-from sbt_sync.steward.conflict_detail import ConflictDetail, show_conflict
+from sbt_sync.steward.conflict_detail import (
+    CANDIDATE_PAGE,
+    CandidateFilter,
+    CandidatePage,
+    ConflictDetail,
+    page_candidates,
+    show_conflict,
+)
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
     SORTS,
     UNASSIGNED,
     ConflictFilter,
+    InvalidDecision,
     assign_conflict,
     list_conflicts,
 )
@@ -82,18 +90,66 @@ def list_command(
         )
 
 
+CandidatePageOption = Annotated[
+    int, typer.Option("--page", min=1, help=f"Page of the candidates ({CANDIDATE_PAGE} a page).")
+]
+BirthFilter = Annotated[
+    str, typer.Option("--birth", help="Candidates born on this day or in this year/month.")
+]
+InstansiFilter = Annotated[str, typer.Option("--instansi", help="Candidates of this instansi (id or name).")]
+KanregFilter = Annotated[str, typer.Option("--kanreg", help="Candidates of this Kanreg.")]
+
+
+def _shown(
+    ctx: typer.Context,
+    database: Database,
+    thresholds: IdentityThresholds,
+    conflict_id: int,
+    chosen: CandidateFilter,
+) -> tuple[ConflictDetail, CandidatePage | None]:
+    """The conflict as the CLI shows it: an identity conflict's candidates cut to one page (as the
+    console does), and the read of what is shown recorded (only that page's candidates)."""
+    detail = show_conflict(database, conflict_id, thresholds=thresholds)
+    page = page_candidates(detail, chosen) if detail.summary.kind in IDENTITY_KINDS else None
+    filters = {
+        "page": chosen.page,
+        "birth": chosen.birth,
+        "instansi": chosen.instansi,
+        "kanreg": chosen.kanreg,
+    }
+    record_cli_read(state(ctx).settings(), database, "conflict", nips_in(detail), target=ctx.command_path,
+                    filter={"what": "conflict", **{k: v for k, v in filters.items() if v}})  # fmt: skip
+    return detail, page
+
+
+def _as_json(detail: ConflictDetail, page: CandidatePage | None) -> dict[str, Any]:
+    return {**detail.as_dict(), "candidate_page": None if page is None else asdict(page)}
+
+
 @app.command()
 def show(
-    ctx: typer.Context, conflict_id: Annotated[int, typer.Argument()], as_json: JsonFlag = False
+    ctx: typer.Context,
+    conflict_id: Annotated[int, typer.Argument()],
+    page: CandidatePageOption = 1,
+    birth: BirthFilter = "",
+    instansi: InstansiFilter = "",
+    kanreg: KanregFilter = "",
+    as_json: JsonFlag = False,
 ) -> None:
-    """One conflict: its candidates side by side with the row, the case it is about, and its decisions."""
+    """One conflict: its candidates side by side with the row (a page of them), the case it is about,
+    its decisions, and the basis a decision on it must carry (``resolve --basis``)."""
     database, thresholds = _database(ctx)
-    detail = show_conflict(database, conflict_id, thresholds=thresholds)
-    record_cli_read(state(ctx).settings(), database, "conflict", nips_in(detail), target=ctx.command_path)
+    detail, cpage = _shown(
+        ctx, database, thresholds, conflict_id, CandidateFilter(birth, instansi, kanreg, page)
+    )
     database.dispose()
     if as_json:
-        emit_json(detail.as_dict())
+        emit_json(_as_json(detail, cpage))
         return
+    _echo_detail(detail, cpage)
+
+
+def _echo_detail(detail: ConflictDetail, cpage: CandidatePage | None) -> None:
     s = detail.summary
     typer.echo(f"conflict {s.id}: {s.kind} on {s.field or '-'} ({s.status}, priority {s.priority})")
     if s.reopened_reason:
@@ -108,7 +164,7 @@ def show(
     if detail.case:
         typer.echo(f"  case {detail.case['case_key']} ({detail.case['status']}, held {detail.case['held']})")
     if s.kind in IDENTITY_KINDS:
-        _echo_identity(detail)
+        _echo_identity(detail, cpage)
     else:
         typer.echo("  candidates:")
         for c in detail.candidates:
@@ -117,6 +173,10 @@ def show(
     for d in detail.decisions:
         holds = "holds" if d["still_holds"] else "no longer holds"
         typer.echo(f"  decision {d['id']} at {d['decided_at']}: {d['decision']} ({holds}): {d['reason']}")
+    if s.status == ConflictStatus.OPEN:
+        typer.echo(
+            f"  basis {detail.basis_hash}: decide with `conflicts resolve {s.id} --basis {detail.basis_hash}`"
+        )
 
 
 @app.command()
@@ -156,16 +216,31 @@ def resolve(
         str, typer.Option(help="A candidate NIP or 'none' (identity); a candidate value; 'keep'.")
     ],
     reason: Annotated[str, typer.Option(help="Why; kept in the audit log.")],
+    basis: Annotated[
+        str,
+        typer.Option(
+            "--basis",
+            help="The conflict's basis as you read it (`conflicts show`, its basis_hash with --json): "
+            "the decision is refused if the conflict changed since.",
+        ),
+    ],
     by: Annotated[str | None, typer.Option(help="Who decides (default: the OS user).")] = None,
     other: Annotated[bool, typer.Option("--other", help="Allow a value no source offered.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Decide a conflict; the next reconciliation applies it, and every later one while it holds."""
-    database, _ = _database(ctx)
+    """Decide a conflict as you read it; the next reconciliation applies it, and every later one while
+    it holds. Refused, with the conflict as it is now, when it changed since you read it."""
+    database, thresholds = _database(ctx)
     actor = by or getpass.getuser()
-    decision_id = resolve_conflict(
-        database, conflict_id, value=value, reason=reason, actor=actor, allow_other=other
-    )
+    try:
+        decision_id = resolve_conflict(
+            database, conflict_id, value=value, reason=reason, actor=actor, allow_other=other,
+            basis_seen=basis.strip(),
+        )  # fmt: skip
+    except InvalidDecision as exc:
+        if exc.code != "conflict_changed":
+            raise
+        _refuse_changed(ctx, database, thresholds, conflict_id, exc, as_json=as_json)
     database.dispose()
     if as_json:
         emit_json({"conflict_id": conflict_id, "decision_id": decision_id, "by": actor})
@@ -173,6 +248,31 @@ def resolve(
         typer.echo(
             f"conflict {conflict_id} resolved by {actor} (decision {decision_id}); applied at the next run"
         )
+
+
+def _refuse_changed(
+    ctx: typer.Context,
+    database: Database,
+    thresholds: IdentityThresholds,
+    conflict_id: int,
+    exc: InvalidDecision,
+    *,
+    as_json: bool,
+) -> NoReturn:
+    """Say that the conflict changed since it was read, nothing was recorded, and show it as it is now
+    (with its new basis); exit 1."""
+    detail, cpage = _shown(ctx, database, thresholds, conflict_id, CandidateFilter())
+    database.dispose()
+    said = (
+        f"conflict {conflict_id} changed since you read it (the row or what the sources say is not what "
+        "you decided on): nothing was recorded. This is the conflict now; decide again on it."
+    )
+    if as_json:
+        emit_json({"refused": {"code": exc.code, "message": said}, "conflict": _as_json(detail, cpage)})
+    else:
+        typer.echo(said)
+        _echo_detail(detail, cpage)
+    raise typer.Exit(1)
 
 
 def _cell(value: Any) -> str:
@@ -190,11 +290,21 @@ def _person(label: str, person: dict[str, Any], matches: dict[str, bool | None] 
     typer.echo(f"    {label}  {fields}")
 
 
-def _echo_identity(detail: ConflictDetail) -> None:
+def _echo_identity(detail: ConflictDetail, cpage: CandidatePage | None) -> None:
     if detail.source is not None:
         _person("row               ", detail.source, None)
+    if cpage is not None and (cpage.paged or cpage.matching != cpage.offered):
+        typer.echo(
+            f"  candidates {cpage.first}-{cpage.last} of {cpage.matching} (of {cpage.offered} offered), "
+            f"page {cpage.page} of {cpage.pages}: --page N for another, --birth/--instansi/--kanreg to narrow"
+        )
     if not detail.candidates:
-        typer.echo("  no candidate: search the registry (sbt-sync conflicts search) or resolve with 'none'")
+        if cpage is not None and cpage.offered:
+            typer.echo("  no candidate matches the filters")
+        else:
+            typer.echo(
+                "  no candidate: search the registry (sbt-sync conflicts search) or resolve with 'none'"
+            )
     for c in detail.candidates:
         tie = " TIE" if c.get("tie") else ""
         _person(f"{c['nip']} {c.get('score') or 0:.2f}{tie}", c, c.get("matches"))

@@ -228,6 +228,8 @@ def list_command(
             f"{row['id']}: {row['kind']} record {row['record']} -> {target} [{row['status']}] "
             f"by {row['decided_by']}: {row['reason']}"
         )
+        if row["superseded_by"]:
+            typer.echo(f"    superseded by correction {row['superseded_by']}, made later: that one applies")
         if row["reopened_reason"]:
             typer.echo(f"    reopened: {row['reopened_reason']}")
         if row["revoked_by"]:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel, Field
 
 from sbt_sync.console.roles import Permission, Principal
@@ -28,8 +29,14 @@ from sbt_sync.push.admin import outbox_status
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.audit import AuditFilter, list_audit
 from sbt_sync.steward.cases import case_timeline, case_visible_to, list_cases
-from sbt_sync.steward.conflict_detail import show_conflict
+from sbt_sync.steward.conflict_detail import (
+    CANDIDATE_PAGE,
+    CandidateFilter,
+    page_candidates,
+    show_conflict,
+)
 from sbt_sync.steward.conflicts import (
+    IDENTITY_KINDS,
     ConflictClaimed,
     ConflictFilter,
     ConflictNotFound,
@@ -110,10 +117,11 @@ class Resolution(BaseModel):
     )
     reason: CleanText = Field(min_length=1, max_length=2000)
     allow_other: bool = Field(False, description="Accept a value that is not among the candidates")
-    basis: str | None = Field(
-        None,
+    basis: str = Field(
+        min_length=1,
         max_length=64,
-        description="basis_hash of the conflict as read (GET /conflicts/{id}): refused if it changed since",
+        description="basis_hash of the conflict as read (GET /conflicts/{id}): a decision is refused, and "
+        "the conflict as it is now returned, if it changed since",
     )
 
 
@@ -216,20 +224,42 @@ def conflicts(
 
 @router.get("/conflicts/{conflict_id}", responses={**ERRORS, 404: NOT_FOUND})
 def conflict(
-    request: Request, conflict_id: Id, me: Annotated[Principal, Depends(api_user("conflicts.view"))]
+    request: Request,
+    conflict_id: Id,
+    me: Annotated[Principal, Depends(api_user("conflicts.view"))],
+    page: Annotated[
+        int, Query(ge=1, le=100_000, description=f"Candidates page ({CANDIDATE_PAGE} a page)")
+    ] = 1,
+    birth: Annotated[
+        str, Query(max_length=10, description="Candidates born on this day, year or month")
+    ] = "",
+    instansi: Annotated[str, Query(max_length=128, description="Candidates of this instansi")] = "",
+    kanreg: Annotated[str, Query(max_length=8, description="Candidates of this Kanreg")] = "",
 ) -> dict[str, Any]:
+    """One conflict with a page of its candidates (``candidate_page`` says which), the case, the
+    decisions and the ``basis_hash`` a decision on it must carry. Only the page returned is recorded
+    as read."""
     _refuse_unseen(request, me, conflict_id)
+    return _conflict_page(request, me, conflict_id, CandidateFilter(birth, instansi, kanreg, page))
+
+
+def _conflict_page(
+    request: Request, me: Principal, conflict_id: int, chosen: CandidateFilter
+) -> dict[str, Any]:
     thresholds = IdentityThresholds.from_settings(console(request).settings.identity)
     detail = show_conflict(console(request).database, conflict_id, thresholds=thresholds, sources=me.sources)
+    cpage = page_candidates(detail, chosen) if detail.summary.kind in IDENTITY_KINDS else None
     record_read(request, me, "conflict", nips_in(detail))
-    return detail.as_dict()
+    return {**detail.as_dict(), "candidate_page": None if cpage is None else asdict(cpage)}
 
 
 @router.post(
     "/conflicts/{conflict_id}/resolve",
     response_model=Decided,
     responses={**ERRORS, 404: NOT_FOUND, 409: {"description": "Claimed by another user"},
-               422: {"description": "The value cannot decide this conflict"}},
+               422: {"description": "The value cannot decide this conflict, or the conflict changed since "
+                                    "it was read (``detail.code`` conflict_changed, ``detail.conflict``: "
+                                    "the conflict now)"}},
 )  # fmt: skip
 def resolve(
     request: Request,
@@ -249,6 +279,15 @@ def resolve(
     except ConflictClaimed as exc:
         raise HTTPException(409, str(exc)) from exc
     except SbtError as exc:
+        if exc.code == "conflict_changed":
+            now = _conflict_page(request, me, conflict_id, CandidateFilter())
+            said = (
+                f"conflict {conflict_id} changed since it was shown (its basis is no longer the one "
+                "sent): nothing was recorded; read it again and decide on what it says now"
+            )
+            raise HTTPException(
+                422, jsonable_encoder({"code": exc.code, "message": said, "conflict": now})
+            ) from exc
         raise HTTPException(422, str(exc)) from exc
     return Decided(conflict_id=conflict_id, decision_id=decision)
 

@@ -478,6 +478,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "links.status.active": ("aktif", "active"),
     "links.status.reopened": ("dibuka kembali", "reopened"),
     "links.status.revoked": ("dibatalkan", "undone"),
+    "links.status.superseded": ("digantikan", "superseded"),
+    "links.superseded_by": (
+        "Koreksi #{id} yang lebih baru menetapkan ulang catatan ini; yang berlaku adalah koreksi itu.",
+        "Correction #{id}, made later, assigns this record again; that one applies.",
+    ),
     "links.applied_at": ("diterapkan", "applied"),
     "links.next_cycle": ("diterapkan pada siklus berikutnya", "applied at the next cycle"),
     "links.undo": ("Batalkan", "Undo"),

@@ -318,6 +318,16 @@ WORDS: Words = {
         "Konflik #{id} berubah selagi Anda memutuskan. Periksa nilainya lagi lalu putuskan.",
         "Conflict #{id} changed while you decided. Look at it again, then decide.",
     ),
+    "err.consequence_changed": (
+        "Akibatnya berubah sejak pratinjau yang Anda baca; tidak ada yang dicatat. Baca akibat yang baru, "
+        "lalu konfirmasi dengan sidik pratinjau itu.",
+        "Its consequence changed since the preview you read; nothing was recorded. Read the new "
+        "consequence, then confirm with that preview's fingerprint.",
+    ),
+    "err.preview_required": (
+        "Konfirmasi dengan sidik (fingerprint) pratinjau yang Anda baca.",
+        "Confirm with the fingerprint of the preview you read.",
+    ),
     "err.nip_invalid": (
         "Konflik #{id}: {detail}. Isi NIP 18 angka yang terdaftar di registri, atau pilih 'bukan ASN'.",
         "Conflict #{id}: {detail}. Give a registered 18-digit NIP, or choose 'not an ASN'.",

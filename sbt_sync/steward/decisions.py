@@ -307,8 +307,10 @@ def _bulk_one(
     if not conflict_visible(database, conflict_id, sources):
         return BulkRefusal(conflict_id, "forbidden", f"conflict {conflict_id} belongs to another agency")
     value: str = choice
+    basis: str | None = None
     if choice == "top":
         detail = show_conflict(database, conflict_id, thresholds=thresholds)
+        basis = detail.basis_hash  # the top candidate was judged on this: refused if it changes meanwhile
         if detail.summary.kind in IDENTITY_KINDS:
             refusal = top_refusal(detail.candidates)
             if refusal is not None:
@@ -323,7 +325,7 @@ def _bulk_one(
     try:
         decision = resolve_conflict(
             database, conflict_id, value=value, reason=reason, actor=actor, channel=channel,
-            client_address=client_address, override_claim=override_claim,
+            client_address=client_address, override_claim=override_claim, basis_seen=basis,
         )  # fmt: skip
     except ConflictClaimed as exc:
         return BulkRefusal(conflict_id, "claimed", str(exc))

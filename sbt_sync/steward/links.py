@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database, lock_for_write
@@ -455,13 +455,22 @@ def _revoke(session: Session, row: LinkCorrection, actor: str, reason: str, now:
     session.flush()
 
 
+SUPERSEDED = "superseded"
+"""How a listing shows an ``active`` assignment that a later one of the same record replaced (the
+stored status stays ``active``: undoing the later one puts it back in force)."""
+
+
 def list_corrections(
     database: Database,
     *,
     staged_record_id: int | None = None,
     staged_record_ids: Collection[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every correction (newest first), or those involving one record (or any of several: a case's)."""
+    """Every correction (newest first), or those involving one record (or any of several: a case's).
+
+    An assignment a later one of the same record replaced (not undone) is listed with status
+    ``superseded`` and ``superseded_by``: only the latest applies
+    (:func:`~sbt_sync.reconcile.corrections.persons_assigned`)."""
     wanted = set(staged_record_ids or ()) | ({staged_record_id} if staged_record_id is not None else set())
     if staged_record_ids is not None and not wanted:
         return []
@@ -472,6 +481,8 @@ def list_corrections(
                 LinkCorrection.staged_record_id.in_(sorted(wanted))
                 | LinkCorrection.target_staged_record_id.in_(sorted(wanted))
             )
+        rows = list(session.scalars(query))
+        replaced = _replaced_by(session, rows)
         return [
             {
                 **_described(row),
@@ -484,9 +495,26 @@ def list_corrections(
                 "revoked_by": row.revoked_by,
                 "revoked_at": row.revoked_at,
                 "revoke_reason": row.revoke_reason,
+                **({"status": SUPERSEDED} if row.id in replaced else {}),
+                "superseded_by": replaced.get(row.id),
             }
-            for row in session.scalars(query)
+            for row in rows
         ]
+
+
+def _replaced_by(session: Session, rows: Iterable[LinkCorrection]) -> dict[int, int]:
+    """Active assignment id -> the latest later assignment of its record that is not undone: the one
+    a reconciliation applies instead (``persons_assigned`` takes the latest per record)."""
+    active = [r for r in rows if r.kind == "assign_person" and r.status == "active"]
+    latest: dict[int, int] = {}
+    for chunk in chunks(sorted({r.staged_record_id for r in active})):
+        query = select(LinkCorrection.staged_record_id, func.max(LinkCorrection.id)).where(
+            LinkCorrection.kind == "assign_person",
+            LinkCorrection.status.in_(("active", "reopened")),
+            LinkCorrection.staged_record_id.in_(chunk),
+        )
+        latest.update(session.execute(query.group_by(LinkCorrection.staged_record_id)).tuples().all())
+    return {r.id: latest[r.staged_record_id] for r in active if latest.get(r.staged_record_id, r.id) > r.id}
 
 
 def reopen_decision(

@@ -24,16 +24,17 @@ def _auth(world: World, who: str) -> dict[str, str]:
 def test_a_steward_resolves_a_conflict_through_the_api_and_it_is_audited(world: World) -> None:
     client = world.client()
     conflict = world.ids["conflict_a"]
+    basis = client.get(f"/api/v1/conflicts/{conflict}", headers=_auth(world, "steward")).json()["basis_hash"]
     response = client.post(
         f"/api/v1/conflicts/{conflict}/resolve",
-        json={"value": "H1", "reason": "SK says H1"},
+        json={"value": "H1", "reason": "SK says H1", "basis": basis},
         headers=_auth(world, "steward"),
     )
     assert response.status_code == 200, response.text
     assert response.json()["conflict_id"] == conflict
     again = client.post(
         f"/api/v1/conflicts/{conflict}/resolve",
-        json={"value": "H1", "reason": "twice"},
+        json={"value": "H1", "reason": "twice", "basis": basis},
         headers=_auth(world, "steward"),
     )
     assert again.status_code == 422 and "not open" in again.json()["detail"]

@@ -90,7 +90,7 @@ DYNAMIC_PREFIXES = {
              "conflict_changed", "nip_invalid", "nip_missing", "nip_not_registered", "keep_only",
              "not_a_candidate", "not_allowed_value", "bulk_too_many", "invalid_assignee", "quarantine_status",
              "quarantine_superseded", "approval_missing", "approval_done", "approval_none", "finding_closed",
-             "pic_invalid"),
+             "pic_invalid", "consequence_changed", "preview_required"),
 }  # fmt: skip
 
 

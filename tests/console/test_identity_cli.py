@@ -54,10 +54,12 @@ def test_a_steward_finds_a_misspelt_name_from_the_cli_and_links_it(
     )  # fmt: skip
     text = runner.invoke(app, [*config, "conflicts", "search", "--nip", "19850412"])
     assert TRI in text.output and "Analis Kepegawaian" in text.output
+    read = runner.invoke(app, [*config, "conflicts", "show", str(ids["unresolved"]), "--json"])
+    basis = json.loads(read.output)["basis_hash"]
     done = runner.invoke(
         app,
         [*config, "conflicts", "resolve", str(ids["unresolved"]), "--value", TRI, "--reason", "salah ketik",
-         "--by", "siti"],
+         "--by", "siti", "--basis", basis],
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     empty = runner.invoke(app, [*config, "conflicts", "search", "--instansi", "Sampang"])

@@ -340,12 +340,15 @@ def test_the_api_previews_records_and_undoes_a_correction(desk: Desk) -> None:
     assert post("auditor", "/api/v1/links/preview", change).status_code == 403
     assert post("steward", "/api/v1/links/preview", {**change, "target_nip": "12345"}).status_code == 422
 
-    recorded = post("steward", "/api/v1/links", {**change, "reason": REASON})
+    shown = preview.json()["fingerprint"]
+    recorded = post("steward", "/api/v1/links", {**change, "reason": REASON, "fingerprint": shown})
     assert recorded.status_code == 200, recorded.text
     correction_id = recorded.json()["correction_id"]
-    undone = post("steward", f"/api/v1/links/{correction_id}/undo", {"reason": "salah pilih"})
+    undo = f"/api/v1/links/{correction_id}/undo"
+    seen = client.get(undo, headers={"Authorization": f"Bearer {tokens['steward']}"}).json()["fingerprint"]
+    undone = post("steward", undo, {"reason": "salah pilih", "fingerprint": seen})
     assert undone.status_code == 200
-    assert post("steward", f"/api/v1/links/{correction_id}/undo", {"reason": "lagi"}).status_code == 422
+    assert post("steward", undo, {"reason": "lagi", "fingerprint": seen}).status_code == 422
     with desk.database.session() as session:
         channels = session.execute(
             select(AuditEntry.action, AuditEntry.channel).where(AuditEntry.action.like("link.%"))

@@ -139,9 +139,17 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
          {**API_STAFF, "auditor": 403}),
         ("POST", "/api/v1/links/preview", "/api/v1/links/preview", {"kind": "split", "record": ra},
          API_CORRECT),
-        ("POST", "/api/v1/links", "/api/v1/links", {"kind": "split", "record": ra, **reason}, API_CORRECT),
+        ("POST", "/api/v1/links", "/api/v1/links", {"kind": "split", "record": ra, **reason},
+         {**API_CORRECT, "admin": 422, "steward": 422}),  # no preview's fingerprint: refused
+        ("POST", "/api/v1/links", "/api/v1/links",
+         {"kind": "split", "record": ra, "fingerprint": "stale", **reason},
+         {**API_CORRECT, "admin": 422, "steward": 422}),  # not the preview's: refused with the new one
+        ("GET", "/api/v1/links/{correction_id}/undo", "/api/v1/links/999999/undo", None,
+         {**API_CORRECT, "admin": 422, "steward": 422}),
         ("POST", "/api/v1/links/{correction_id}/undo", "/api/v1/links/999999/undo", reason,
          {**API_CORRECT, "admin": 422, "steward": 422}),
+        ("GET", "/api/v1/conflicts/{conflict_id}/reopen", f"/api/v1/conflicts/{a}/reopen", None,
+         {**API_CORRECT, "admin": 422, "steward": 422}),  # conflict A is open, not resolved
         ("POST", "/api/v1/conflicts/{conflict_id}/reopen", f"/api/v1/conflicts/{a}/reopen", reason,
          {**API_CORRECT, "admin": 422, "steward": 422}),  # conflict A is open, not resolved
         ("GET", "/api/v1/cases", "/api/v1/cases", None, API_ALL),

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Case, StagedRecord
+from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord
 from sbt_sync.settings import Settings
+from sbt_sync.steward.cases import list_cases
+from sbt_sync.steward.conflicts import ConflictFilter, list_conflicts
 from sbt_sync.steward.links import CorrectionRequest, correct_link, preview_correction
 from schemas.nip import mask_nip
 from tests.reconcile.corrections_world import blocked_nips, run_at
@@ -84,23 +86,9 @@ def test_a_sanction_naming_another_asn_under_a_cases_number_holds_it_instead_of_
     assert _snapshot(database) == incremental
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Design question for the lead: an I'DIS sanction whose valid NIP and name both name Siti, filed "
-        "under the number of Budi's recommendation, joins Budi's case by that number (held since the "
-        "fix, so a steward sees it); Siti, whom the SK names and who has a proven case of her own, stays "
-        "blocked until a steward moves it, and Budi's case reads dijatuhi_hukuman meanwhile. Should a "
-        "sanction's NIP and name win over its number when they name an ASN with a case of her own, so "
-        "that her unblock does not wait for a steward? DESIGN.md says numbers link and disputes hold, "
-        "and is silent on which key wins."
-    ),
-)
-def test_design_question_a_sanction_whose_nip_and_name_name_another_asn_unblocks_her(
-    migrated_database: Database,
-    project_settings: Settings,  # noqa: F811
-) -> None:
-    database = migrated_database
+def _siti_sanctioned_under_budis_number(database: Database) -> int:
+    """Budi's and Siti's proven, overdue cases, and I'DIS's sanction of Siti (her NIP and name, in force
+    by AS_OF) filed under Budi's recommendation number, all arriving together; the sanction's row."""
     _reset(database)
     _write(database, 0, Spec("finding", "a", 0, 0), 1)
     _write(database, 1, Spec("recommendation", "a", 0, 0), 1)
@@ -110,5 +98,74 @@ def test_design_question_a_sanction_whose_nip_and_name_name_another_asn_unblocks
     with database.session() as session:
         sanction = session.scalars(select(StagedRecord).where(StagedRecord.record_key == "idis-4")).one()
         sanction.fields = {**sanction.fields, "sanction_date": "2025-01-10"}
+        return sanction.id
+
+
+def test_a_sanction_whose_nip_and_name_name_another_asn_joins_by_number_and_holds_until_a_steward_moves_it(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    """The lead's answer to the design question (DESIGN.md, "Identity disputes hold ... including a
+    record that joined the case by register or recommendation number while naming someone else"): the
+    number links, not the NIP and name; Budi's case is held, never blocked on the sanction, and shows
+    among the held cases with why; Siti stays blocked until a steward moves the sanction to her case.
+    After the move Siti is unblocked and Budi's case is no longer held: Budi is blocked again by his
+    own overdue, proven recommendation (the policy), nothing resting on the sanction."""
+    database = migrated_database
+    sanction_id = _siti_sanctioned_under_budis_number(database)
     run_at(database, project_settings, 0)
-    assert NIP_B not in blocked_nips(database, project_settings)
+
+    budi = _case_of(database, NIP_A)
+    assert budi.held and budi.hold_reason is not None
+    assert "idis idis-4#0: names another ASN, not the case's ASN" in budi.hold_reason
+    with database.session() as session:
+        linked = session.scalar(select(CaseLink.case_id).where(CaseLink.staged_record_id == sanction_id))
+    assert linked == budi.id  # joined by Budi's recommendation number
+    assert blocked_nips(database, project_settings) == {NIP_B}  # Budi never blocked on a disputed record
+    _, held = list_cases(database, held=True)
+    assert [(c.nip, c.hold_reason) for c in held] == [(NIP_A, budi.hold_reason)]
+
+    with database.session() as session:
+        siti_recommendation = session.scalar(
+            select(StagedRecord.id).where(StagedRecord.record_key == "bkn_wasdal-3")
+        )
+    assert siti_recommendation is not None
+    correct_link(
+        database, CorrectionRequest("move_record", sanction_id, siti_recommendation),
+        reason="the SK names Siti; I'DIS typed Budi's number", actor="ani",
+    )  # fmt: skip
+    run_at(database, project_settings, 1)
+    assert NIP_B not in blocked_nips(database, project_settings)  # Siti's sanction now ends her case
+    assert _case_of(database, NIP_B).status == "dijatuhi_hukuman"
+    budi = _case_of(database, NIP_A)
+    assert not budi.held and budi.status == "menunggu_tindak_lanjut_ppk"
+    assert blocked_nips(database, project_settings) == {NIP_A}  # by his own overdue recommendation
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Gap for the lead (found while replacing the design-question xfail): the lead's specification "
+        "says the dispute of a record that joined a case by number while naming someone else is in the "
+        "conflict queue and says so. Today only the case is held (hold_reason, the case page, the held "
+        "cases list); no conflict is opened, so the queue never shows it. Opening one needs a conflict "
+        "kind for it (ConflictKind is a StrEnum with a check constraint: a migration) or a reuse of "
+        "ambiguous_link whose resolution ('keep') does not lift this hold; a design and migration call."
+    ),
+)
+def test_the_dispute_of_a_sanction_naming_another_asn_is_in_the_conflict_queue(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    database = migrated_database
+    sanction_id = _siti_sanctioned_under_budis_number(database)
+    run_at(database, project_settings, 0)
+    _, queue = list_conflicts(database, filters=ConflictFilter(status="open"), limit=50)
+    with database.session() as session:
+        about = {
+            c.id: (c.staged_record_id, c.reopened_reason or "")
+            for c in session.scalars(select(Conflict).where(Conflict.id.in_([q.id for q in queue])))
+        }
+    assert any(row == sanction_id or "another ASN" in why for row, why in about.values()), (
+        "no open conflict in the queue is about the sanction that names Siti in Budi's case"
+    )

@@ -101,8 +101,10 @@ def test_identity_decision_through_the_cli_links_the_row_and_reopens_when_the_ro
     nip = detail["candidates"][-1]["nip"]
     assert detail["candidates"][-1]["name"]  # registry details shown beside each candidate NIP
     refused = runner.invoke(
-        app, [*config, "conflicts", "resolve", str(conflict_id), "--value", nip, "--reason", " "]
-    )
+        app,
+        [*config, "conflicts", "resolve", str(conflict_id), "--value", nip, "--reason", " ",
+         "--basis", detail["basis_hash"]],
+    )  # fmt: skip
     assert isinstance(refused.exception, InvalidDecision)  # the console entry point prints it as one line
     done = runner.invoke(
         app,
@@ -117,6 +119,8 @@ def test_identity_decision_through_the_cli_links_the_row_and_reopens_when_the_ro
             "KTP checked",
             "--by",
             "budi",
+            "--basis",
+            detail["basis_hash"],
         ],
     )
     assert done.exit_code == 0, done.output

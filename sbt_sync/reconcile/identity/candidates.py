@@ -108,24 +108,38 @@ _INSTANSI_RANKED = text(
 # Nationally, for a name no other block placed: the distinct registry names (not rows: one name is
 # held by up to hundreds nationally, and a cut among its holders would choose them by NIP) starting
 # with its first token and the initial of its second [lo, hi); ending with its last token [rlo, rhi)
-# and starting with its first letter [ilo, ihi); and, for three tokens or more, ending with all its
-# tokens but the first [tlo, thi); the best ``:k`` by similarity. A slip anywhere but in those few
-# letters leaves at least one range holding the person's name; ``_national`` then takes every holder
-# of the names that come near enough.
-_NATIONAL_RANKED = text(
+# and starting with its first letter [ilo, ihi) or with its first token but that letter (``rest``: a
+# slip in the first letter, "VUDI SANTOSO"; a filter on the same index range, no further scan); and,
+# for three tokens or more, ending with all its tokens but the first [tlo, thi); the best ``:k`` by
+# similarity. A slip anywhere but in those few letters leaves at least one range holding the person's
+# name; ``_national`` then takes every holder of the names that come near enough.
+_NATIONAL_SQL = (
     "SELECT q.i, a.name FROM unnest(CAST(:idx AS integer[]), CAST(:names AS text[]), "
     "CAST(:lo AS text[]), CAST(:hi AS text[]), CAST(:rlo AS text[]), CAST(:rhi AS text[]), "
-    "CAST(:ilo AS text[]), CAST(:ihi AS text[]), CAST(:tlo AS text[]), CAST(:thi AS text[])) "
-    "AS q(i, name, lo, hi, rlo, rhi, ilo, ihi, tlo, thi) "
+    "CAST(:ilo AS text[]), CAST(:ihi AS text[]), CAST(:tlo AS text[]), CAST(:thi AS text[]), "
+    "CAST(:rest AS text[])) "
+    "AS q(i, name, lo, hi, rlo, rhi, ilo, ihi, tlo, thi, rest) "
     "CROSS JOIN LATERAL (SELECT d.name FROM (SELECT DISTINCT b.name_normalised AS name "
     "FROM asn_registry b WHERE "
     "(b.name_normalised ~>=~ q.lo AND b.name_normalised ~<~ q.hi) "
     "OR (reverse(b.name_normalised) ~>=~ q.rlo AND reverse(b.name_normalised) ~<~ q.rhi "
-    "AND b.name_normalised ~>=~ q.ilo AND b.name_normalised ~<~ q.ihi) "
+    "AND ((b.name_normalised ~>=~ q.ilo AND b.name_normalised ~<~ q.ihi) "
+    "OR (q.rest <> '' AND substr(b.name_normalised, 2, length(q.rest)) = q.rest))) "
     "OR (reverse(b.name_normalised) ~>=~ q.tlo AND reverse(b.name_normalised) ~<~ q.thi)) d "
     "ORDER BY similarity(d.name, q.name) DESC, d.name LIMIT :k) a"
 )
-_NATIONAL_ANCHORS = ("lo", "hi", "rlo", "rhi", "ilo", "ihi", "tlo", "thi")
+_NATIONAL_RANKED = text(_NATIONAL_SQL)
+# The name turned back (surname first) ends with the query's first token, often a common first name:
+# without the first-letter arm its tail range is pruned by the initial (a BitmapAnd), with it every row
+# of that range is fetched. The turned search keeps the initial only (``rest`` is not read).
+_NATIONAL_TURNED = text(
+    _NATIONAL_SQL.replace(
+        "AND ((b.name_normalised ~>=~ q.ilo AND b.name_normalised ~<~ q.ihi) "
+        "OR (q.rest <> '' AND substr(b.name_normalised, 2, length(q.rest)) = q.rest))) ",
+        "AND b.name_normalised ~>=~ q.ilo AND b.name_normalised ~<~ q.ihi) ",
+    )
+)
+_NATIONAL_ANCHORS = ("lo", "hi", "rlo", "rhi", "ilo", "ihi", "tlo", "thi", "rest")
 # Distinct instansi without reading the table: one index probe per instansi (a loose index scan).
 INSTANSI_LIST = text(
     "WITH RECURSIVE ids(id) AS (SELECT min(instansi_id) FROM asn_registry UNION ALL "
@@ -299,7 +313,7 @@ class CandidateSearch:
             for p in lost
             if max(near[p.index].values(), default=0.0) < self._thresholds.auto_accept
         ]
-        for index, again in self._nearest_names(session, turned).items():
+        for index, again in self._nearest_names(session, turned, _NATIONAL_TURNED).items():
             near[index].update(again)
         chosen: dict[int, set[str]] = {}
         for p in lost:
@@ -324,7 +338,10 @@ class CandidateSearch:
                 found[index].update((c.nip, c) for c in by_name.get(name, []))
 
     def _nearest_names(
-        self, session: Session, wanted: Sequence[tuple[_Probe, tuple[str, ...]]]
+        self,
+        session: Session,
+        wanted: Sequence[tuple[_Probe, tuple[str, ...]]],
+        statement: TextClause = _NATIONAL_RANKED,
     ) -> dict[int, dict[str, float]]:
         """Per probe, the registry names ``_NATIONAL_RANKED`` finds nearest to its tokens (as given),
         each with its ``name_similarity`` to the name as written."""
@@ -339,7 +356,7 @@ class CandidateSearch:
                 "k": NATIONAL_LIMIT,
             }
             written = {p.index: p.query.name for p, _ in chunk}
-            for index, name in session.execute(_NATIONAL_RANKED, params).tuples():
+            for index, name in session.execute(statement, params).tuples():
                 near[index][name] = name_similarity(written[index], name)
         return near
 
@@ -431,15 +448,19 @@ def _anchors(tokens: Sequence[str], keep: int) -> tuple[str, ...]:
 
 def _national_anchors(tokens: Sequence[str]) -> tuple[str, ...]:
     """``_NATIONAL_ANCHORS`` for a name of two tokens or more: "EKA R" ("EKA RAHMN"); names ending
-    " RAHMAN" that start with "E" ("ELA RAHMAN", "EKAA RAHMAN"); and with three tokens or more, names
+    " RAHMAN" that start with "E" ("ELA RAHMAN", "EKAA RAHMAN") or with any letter and "KA " ("IKA
+    RAHMAN"); and with three tokens or more, names
     ending with all but the first (an empty range for two: a last name alone is shared by tens of
     thousands)."""
     head = f"{tokens[0]} {tokens[1][0]}"
     tail = f" {tokens[-1]}"[::-1]
     rest = f" {' '.join(tokens[1:])}"[::-1] if len(tokens) > 2 else ""
+    # A first token of three letters or more without its first letter ("UDI "): shorter, it would let
+    # in every name of the tail range.
+    unfirst = f"{tokens[0][1:]} " if len(tokens[0]) > 2 else ""
     return (
         head, _after(head), tail, _after(tail), tokens[0][0], _after(tokens[0][0]),
-        rest, _after(rest) if rest else "",
+        rest, _after(rest) if rest else "", unfirst,
     )  # fmt: skip
 
 
