@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.engine import lock_product_writes
+from sbt_sync.db.engine import lock_for_write, lock_product_writes
 from sbt_sync.db.models import Case, Conflict, OutboxEntry
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
@@ -28,9 +28,15 @@ def run_enforcement(
     """Read the golden cases, decide at ``as_of`` and store the result in the caller's transaction.
 
     Takes the product-writes lock first (``lock_product_writes``): two runs at once would record the
-    same control actions; the second waits for the first and then finds them recorded.
+    same control actions; the second waits for the first and then finds them recorded. On SQLite it
+    then takes the database's write lock before its first read (``lock_for_write``): a pusher, a
+    readback or a steward writing the outbox between that read and enforcement's first write would
+    otherwise fail the run with 'database is locked' (a WAL snapshot cannot be upgraded once stale);
+    they wait for this run instead. On PostgreSQL the outbox rows enforcement supersedes are taken by
+    conditional updates, which wait for a claim under way and then see its outcome.
     """
     lock_product_writes(session)
+    lock_for_write(session, OutboxEntry)
     plan = plan_enforcement(load_cases(session), policy, as_of)
     return apply_plan(session, plan, guard=policy.guard, run_id=run_id, now=now)
 

@@ -101,6 +101,9 @@ def apply_plan(
     report.holds = len(plan.holds)
     report.held_cases = [step.case_key for step in plan.holds]
     report.blocked_nips = len(plan.blocked_nips)
+    # Before reading block_state, as a readback queueing a drift correction does: one that commits
+    # while we decide would otherwise bump a version we then bump again from the stale value.
+    lock_outbox(session)
     states = {row.nip: row for row in session.scalars(select(BlockState))}
     blocked_before = sum(1 for row in states.values() if row.blocked)
     flips = _flips(plan.blocks, states)

@@ -15,6 +15,11 @@ timeouts are cut to the time left, so the budget bounds the run. The rows a work
 back untouched, and a row whose retries the budget cut short waits as ``pending`` for as long as SIASN
 last asked, so a throttling SIASN delays the push, not the rest of the cycle. Either way the row keeps
 its key.
+
+With or without a budget, every try of a claimed row ends inside the claim's lease (``lease_seconds``,
+:data:`LEASE_USED`): past it another pusher may take the row over, and two pushers would send it at
+once. A row whose tries the lease cut short waits as ``pending`` like one whose retries ran out; a row
+no worker started before then goes back untouched and is claimed again, under a new lease.
 """
 
 from __future__ import annotations
@@ -44,11 +49,14 @@ from sbt_sync.states.outbox import PushAction
 
 log = logging.getLogger(__name__)
 
-_NOT_STARTED = "not sent: the run's time budget was spent"
+_NOT_STARTED = "not sent: the run's time budget or the claim's lease was spent"
+LEASE_USED = 0.9
+"""The share of a claim's lease its tries may take; the rest covers recording the outcome before
+another pusher may take the row over."""
 
 
-class _BudgetSpent(Exception):
-    """The run's budget ended before a row's next try: no new try starts."""
+class _TimeUp(Exception):
+    """The run's budget or the claim's lease ended before a row's next try: no new try starts."""
 
 
 @dataclass(frozen=True)
@@ -177,8 +185,11 @@ class Pusher:
         def claim(room: int) -> list[ClaimedRow]:
             if self._spent():
                 return []
+            # Read before the claim's own clock, so ``send_by`` falls inside the lease it records.
+            send_by = time.monotonic() + lease.total_seconds() * LEASE_USED
             with self._db.session() as session:
-                return queue.claim(session, limit=room, now=utcnow(), lease=lease)
+                rows = queue.claim(session, limit=room, now=utcnow(), lease=lease)
+            return [replace(row, send_by=send_by) for row in rows]
 
         def record(row: ClaimedRow, delivery: Delivery[PushResult]) -> None:
             self._record(row, delivery, report)
@@ -224,12 +235,11 @@ class Pusher:
         return self._deadline is not None and time.monotonic() >= self._deadline
 
     def _deliver(self, row: ClaimedRow) -> Delivery[PushResult]:
-        policy = self._opt.retry_policy()
-        if self._deadline is not None:
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:  # the budget ended while the row waited for a worker: not sent
-                return Delivery(Outcome.DEFERRED, 0, message=_NOT_STARTED)
-            policy = replace(policy, deadline=remaining)
+        ends = row.send_by if self._deadline is None else min(self._deadline, row.send_by)
+        remaining = ends - time.monotonic()
+        if remaining <= 0:  # the budget or the lease ended while the row waited for a worker: not sent
+            return Delivery(Outcome.DEFERRED, 0, message=_NOT_STARTED)
+        policy = replace(self._opt.retry_policy(), deadline=remaining)
         loop = retrying(policy, retry_on=TransientPushError, sleep=self._sleep)
         send = self._siasn.blokir if row.action == PushAction.BLOKIR else self._siasn.buka
         tries = 0
@@ -238,12 +248,12 @@ class Pusher:
         def attempt() -> PushResult:
             nonlocal tries
             self._limiter.acquire()
-            if self._spent():  # the budget ended while we waited (a backoff, Retry-After, the rate)
-                raise _BudgetSpent
+            if time.monotonic() >= ends:  # time ran out while we waited (a backoff, Retry-After, the rate)
+                raise _TimeUp
             tries += 1
             try:
-                # The HTTP client's own tries end with the budget too, each cut to the time left.
-                with calls_end_by(self._deadline):
+                # The HTTP client's own tries end in time too, each cut to the time left.
+                with calls_end_by(ends):
                     return send(row.nip, row.payload, row.idempotency_key)
             except TransientPushError as exc:
                 failures.append(exc)
@@ -252,7 +262,7 @@ class Pusher:
         try:
             result = loop(attempt)
             return Delivery(Outcome.DONE, tries, answer=result)
-        except _BudgetSpent:
+        except _TimeUp:
             if not failures:  # never sent: given back untouched
                 return Delivery(Outcome.DEFERRED, 0, message=_NOT_STARTED)
             last = failures[-1]

@@ -9,6 +9,7 @@ Rows of one NIP go out in order: only a NIP's oldest open row is ever claimable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,9 @@ class ClaimedRow:
     payload: dict[str, Any]
     attempts: int
     """Claims so far, this one included."""
+    send_by: float = math.inf
+    """The :func:`time.monotonic` instant by which every try under this claim must have ended (the
+    pusher sets it inside the claim's lease)."""
 
 
 def recover_in_flight(session: Session, now: datetime) -> int:

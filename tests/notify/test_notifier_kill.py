@@ -2,12 +2,13 @@
 and exactly once as the SMTP server counts by Message-ID.
 
 Each round queues letters, then restarts notifier processes (forked from
-:mod:`tests.notify.notifier_zygote`) and SIGKILLs them after a random delay until one drains the
-outbox. The server (real SMTP with STARTTLS on loopback) takes a little time over each message so that
-kills land inside transactions, including between the end of the data and our record of the answer:
-the one window where the server may hold a letter we must send again (same Message-ID). The test
-checks that a second copy of a Message-ID happens only there (the row counts it as an ambiguous
-re-send), and never a second distinct message for one letter.
+:mod:`tests.notify.notifier_zygote`) and SIGKILLs each as soon as it is seen holding a letter it claimed
+(``sending``), until one drains the outbox; kills that left such a letter behind are counted, and those
+letters must have been taken over by a later child. The server (real SMTP with STARTTLS on loopback)
+takes a little time over each message so that kills land inside transactions, including between the
+end of the data and our record of the answer: the one window where the server may hold a letter we
+must send again (same Message-ID). The test checks that a second copy of a Message-ID happens only
+there (the row counts it as an ambiguous re-send), and never a second distinct message for one letter.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from sbt_sync.notify.admin import retry_mail
 from sbt_sync.states.mail import MailState
 from tests.notify.helpers import add_pics, outbox, queue_letters
 from tests.notify.mailserver import PASSWORD, USERNAME, MailServer
-from tests.support.kills import alive_mid_send
+from tests.support.kills import holder_prefix, holding_a_claim
 from tests.support.zygote import Zygote
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 MIN_KILLS = 20
+MIN_MID_SEND = 5
+"""Kills that must have left a claimed letter in flight, for a later child to take over."""
 PER_ROUND = 9
 
 
@@ -76,10 +79,19 @@ def assert_delivered_exactly_once(database: Database, server: MailServer) -> int
     return sum(r.ambiguous_resends for r in rows)
 
 
-def _in_flight(session: Session) -> bool:
-    return bool(
-        session.scalar(select(func.count()).where(NotificationOutboxEntry.state == MailState.SENDING))
+def _claimed(session: Session, holder: str) -> bool:
+    """Whether the holder (a token prefix) has a letter in flight."""
+    query = select(func.count()).where(
+        NotificationOutboxEntry.state == MailState.SENDING,
+        NotificationOutboxEntry.claimed_by.startswith(holder),
     )
+    return bool(session.scalar(query))
+
+
+def _left_claimed(database: Database, holder: str) -> bool:
+    """Whether a killed child left a letter it claimed in flight (the kill landed mid-send)."""
+    with database.session() as session:
+        return _claimed(session, holder)
 
 
 def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
@@ -88,19 +100,19 @@ def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
     mail_server.handler.data_delay = 0.005
     rng = random.Random(20261203)
     add_pics(migrated_database, "A1", "pic1@kab-a1.go.id", "pic2@kab-a1.go.id")
-    kills = rounds = 0
+    kills = rounds = mid_send = 0
     while kills < MIN_KILLS:
         queue_letters(migrated_database, PER_ROUND, start=1 + rounds * PER_ROUND)
         rounds += 1
         budget = rng.randint(3, 7)  # kills in this round; then a child may finish
         while True:  # restart until one child drains the outbox on its own
             pid = zygote.spawn()
-            window, after = rng.uniform(0.01, 0.2), rng.uniform(0.0, 0.05)
-            if budget > 0 and alive_mid_send(migrated_database, pid, window, after, in_flight=_in_flight):
+            if budget > 0 and holding_a_claim(migrated_database, pid, claimed=_claimed):
                 os.kill(pid, signal.SIGKILL)
                 if zygote.wait(pid) == -signal.SIGKILL:
                     kills += 1
                     budget -= 1
+                    mid_send += _left_claimed(migrated_database, holder_prefix(pid))
                     continue
             else:
                 assert zygote.wait(pid) == 0
@@ -112,8 +124,8 @@ def test_notifier_killed_at_random_points_delivers_every_letter_exactly_once(
         assert_delivered_exactly_once(migrated_database, mail_server)
     ambiguous = assert_delivered_exactly_once(migrated_database, mail_server)
     rows = outbox(migrated_database)
-    assert kills >= MIN_KILLS and len(rows) == rounds * PER_ROUND
+    assert kills >= MIN_KILLS and mid_send >= MIN_MID_SEND and len(rows) == rounds * PER_ROUND
     assert any(r.attempts > 1 for r in rows)  # some letters were taken over after a kill
     # Distinct messages at the server: exactly one per letter, counted by Message-ID.
     assert len(mail_server.handler.counts()) == len(rows)
-    print(f"{kills} kills over {rounds} rounds, {len(rows)} letters, {ambiguous} ambiguous re-send(s)")
+    print(f"{kills} kills ({mid_send} mid-send), {rounds} rounds, {len(rows)} letters, {ambiguous} ambiguous")

@@ -1,10 +1,11 @@
 """Kill the pusher with SIGKILL at random points, restart it each time: nothing applied twice, nothing lost.
 
 Each round queues block-flag changes through the real enforcement engine, then restarts pusher
-processes (forked from :mod:`tests.push.pusher_zygote`) and SIGKILLs them after a random delay
-until one drains the outbox. SIASN (the real simulator, with latency and dropped connections so that
-kills land mid-request) must end with exactly one applied write per intended change and every flag
-equal to the desired block state.
+processes (forked from :mod:`tests.push.pusher_zygote`) and SIGKILLs each as soon as it is seen holding
+a row it claimed, until one drains the outbox. SIASN (the real simulator, with latency and dropped
+connections so that kills land mid-request) must end with exactly one applied write per intended change
+and every flag equal to the desired block state. Kills that left a claimed row behind are counted:
+those rows must have been taken over and re-sent with their keys.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from sbt_sync.states.outbox import OutboxState
 from tests.enforce.rows import nip
 from tests.push.conftest import credentials
 from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks, toggle_sanctions
-from tests.support.kills import alive_mid_send
+from tests.support.kills import holder_prefix, holding_a_claim
 from tests.support.zygote import Zygote
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 MIN_KILLS = 20
+MIN_MID_SEND = 5
+"""Kills that must have left a claimed row in flight, for the next child to take over."""
 NIPS = [nip(i) for i in range(1, 61)]
 
 
@@ -70,8 +73,18 @@ def deferred(database: Database) -> bool:
     return bool(waiting)
 
 
-def _in_flight(session: Session) -> bool:
-    return bool(session.scalar(select(func.count()).where(OutboxEntry.state == OutboxState.IN_FLIGHT)))
+def _claimed(session: Session, holder: str) -> bool:
+    """Whether the holder (a token prefix) has a row in flight."""
+    query = select(func.count()).where(
+        OutboxEntry.state == OutboxState.IN_FLIGHT, OutboxEntry.claimed_by.startswith(holder)
+    )
+    return bool(session.scalar(query))
+
+
+def _left_claimed(database: Database, holder: str) -> bool:
+    """Whether a killed child left a row it claimed in flight (the kill landed mid-send)."""
+    with database.session() as session:
+        return _claimed(session, holder)
 
 
 def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
@@ -80,18 +93,16 @@ def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
     siasn_sandbox.faults.set("siasn", latency_ms=25, drop_after_apply_rate=0.1)
     rng = random.Random(20261123)
     queue_blocks(migrated_database, NIPS)
-    kills, rounds, day = 0, 0, date(2025, 1, 21)
+    kills, mid_send, rounds, day = 0, 0, 0, date(2025, 1, 21)
     while True:
         while True:  # restart until one child drains the outbox on its own
             pid = zygote.spawn()
-            window, after = rng.uniform(0.05, 0.6), rng.uniform(0.0, 0.1)
-            if kills < MIN_KILLS * 2 and alive_mid_send(
-                migrated_database, pid, window, after, in_flight=_in_flight
-            ):
+            if kills < MIN_KILLS * 2 and holding_a_claim(migrated_database, pid, claimed=_claimed):
                 os.kill(pid, signal.SIGKILL)
                 status = zygote.wait(pid)
                 if status == -signal.SIGKILL:
                     kills += 1
+                    mid_send += _left_claimed(migrated_database, holder_prefix(pid))
                     continue
             else:
                 status = zygote.wait(pid)
@@ -108,7 +119,8 @@ def test_pusher_killed_at_random_points_applies_every_change_exactly_once(
         # The next round flips a random third of the flags (sanctions recorded, or withdrawn).
         toggle_sanctions(migrated_database, rng.sample(NIPS, 20), as_of=day)
         day += timedelta(days=1)
-    assert kills >= MIN_KILLS
+    assert kills >= MIN_KILLS and mid_send >= MIN_MID_SEND
     rows = outbox_rows(migrated_database)
     assert len(rows) >= len(NIPS) and all(r.state == "acked" for r in rows)
     assert any(r.attempts > 1 for r in rows)  # some rows were re-sent after a kill
+    print(f"{kills} kills ({mid_send} mid-send), {rounds} rounds, {len(rows)} rows")
