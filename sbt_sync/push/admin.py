@@ -231,6 +231,7 @@ def retry(
                     id=row.id,
                 )
     _supersede_overtaken(session, row_ids)
+    renewed = _renew_refused_keys(session, row_ids)
     query = update(OutboxEntry).where(
         (OutboxEntry.state == _PARKED)
         | ((OutboxEntry.state == _BACKING_OFF) & (OutboxEntry.next_attempt_at > now))
@@ -246,13 +247,45 @@ def retry(
             action="push.retry",
             object_type="outbox",
             object_id=",".join(map(str, row_ids)) or "all",
-            after={"rows": count},
+            after={"rows": count, "new_idempotency_keys": renewed} if renewed else {"rows": count},
             reason=reason,
             channel=channel,
             client_address=client_address,
         )
     )
     return count
+
+
+RETRY_KEY_MARK = "-retry"
+
+
+def retry_key(key: str, attempts: int) -> str:
+    """The idempotency key a steward's retry of a refused row goes out under: the row's first key with
+    ``-retry<attempts>`` (one per retry, since every send counts an attempt)."""
+    return f"{key.partition(RETRY_KEY_MARK)[0]}{RETRY_KEY_MARK}{attempts}"
+
+
+def _renew_refused_keys(session: Session, row_ids: Sequence[int]) -> dict[int, str]:
+    """Give the parked rows being retried a fresh idempotency key; their ids and new keys.
+
+    A parked row is one SIASN refused (a 4xx or ``success: false``: nothing applied, or the same key
+    would have replayed the success) or one never sendable. SIASN stores the answer of a refused key
+    too and replays it for the same key and body, so a retry under the old key could never succeed
+    after the cause was fixed (the NIP added to SIASN's registry): the refusal would come back for
+    ever. Nothing was applied under the old key, so a new one cannot apply the change twice. Rows
+    waiting out a backoff keep their key: their last try may have been applied with the answer lost.
+    """
+    query = select(OutboxEntry).where(OutboxEntry.state == _PARKED)
+    if row_ids:
+        query = query.where(OutboxEntry.id.in_(list(row_ids)))
+    renewed: dict[int, str] = {}
+    for row in session.scalars(query):
+        key = retry_key(row.idempotency_key, row.attempts)
+        if key != row.idempotency_key:
+            row.idempotency_key = key
+            renewed[row.id] = key
+    session.flush()
+    return renewed
 
 
 def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> int:

@@ -40,9 +40,14 @@ def test_a_parked_block_whose_case_is_reopened_is_not_sent_twice(
     pusher(db, siasn_sandbox).run()
     assert [(r.state, r.attempts) for r in outbox_rows(db)] == [("superseded", 1), ("parked", 2)]
     keys = ledger(siasn_sandbox)["keys"]
+    retried = outbox_rows(db)[1].idempotency_key  # a refused row's retry goes out under a fresh key
     # The superseded block went out once, before it was overtaken, and never again.
-    assert set(keys) == {superseded.idempotency_key, reopened_row.idempotency_key}
+    assert set(keys) == {superseded.idempotency_key, reopened_row.idempotency_key, retried}
     old, new = keys[superseded.idempotency_key], keys[reopened_row.idempotency_key]
     assert (old["status"], old["applied"], old["replays"]) == (404, 1, 0)
-    assert (new["status"], new["applied"], new["replays"]) == (404, 1, 1)  # the retry: replayed
+    assert (new["status"], new["applied"], new["replays"]) == (404, 1, 0)
+    assert (keys[retried]["status"], keys[retried]["replays"]) == (
+        404,
+        0,
+    )  # SIASN still does not know the NIP
     assert siasn_sandbox.ledger is not None and siasn_sandbox.ledger.state(UNREGISTERED).status != "DIBLOKIR"

@@ -4,7 +4,8 @@ A write is ``blokir`` or ``buka`` with a JSON body ``{"nip", "alasan", "nomorRef
 "referensiKasus"?: [...]}`` and an ``Idempotency-Key``. The first request with a key is processed
 (its answer stored); the same key with the same action and body replays the stored answer; the same
 key with anything else is refused with 422. ``applied`` counts how often a key was processed (1 when
-clients and server behave) and ``applied_per_nip`` how often each NIP was written, so a client that
+clients and server behave) and ``applied_per_nip`` how often each NIP was written (refusals write
+nothing and are not counted there), so a client that
 retried with a fresh key shows up as two applications for one NIP.
 """
 
@@ -93,8 +94,9 @@ class BlockLedger:
             else:
                 status, response, changed = 200, *self._apply(action, key, body, now)
             self._keys[key] = KeyRecord(action, nip, fingerprint, status, response, changed)
-            counts = self._per_nip.setdefault(nip, {"blokir": 0, "buka": 0})
-            counts[action] += 1
+            if status == 200:  # a refusal (unknown NIP) writes nothing: not an application
+                counts = self._per_nip.setdefault(nip, {"blokir": 0, "buka": 0})
+                counts[action] += 1
             return WriteResult(status, response, False, True)
 
     def _apply(
