@@ -198,7 +198,15 @@ def conflicts(
     request: Request,
     me: Annotated[Principal, Depends(api_user("conflicts.view"))],
     status: Literal["open", "resolved", "auto_closed", "all"] = "open",
-    kind: Literal["identity", "name_mismatch", "unresolved", "critical_field", "lifecycle", "ambiguous_link"]
+    kind: Literal[
+        "identity",
+        "name_mismatch",
+        "unresolved",
+        "critical_field",
+        "lifecycle",
+        "ambiguous_link",
+        "named_other",
+    ]
     | None = None,
     agency: Text = None,
     kanreg: Text = None,

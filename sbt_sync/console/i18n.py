@@ -162,6 +162,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind.critical_field": ("kolom kritis", "critical field"),
     "kind.lifecycle": ("siklus kasus", "lifecycle"),
     "kind.ambiguous_link": ("tautan ambigu", "ambiguous link"),
+    "kind.named_other": ("Rekaman menyebut ASN lain", "Record names another ASN"),
     "status.open": ("terbuka", "open"),
     "status.resolved": ("diselesaikan", "resolved"),
     "status.auto_closed": ("tertutup otomatis", "closed automatically"),
@@ -323,6 +324,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "… and {count} more conflicts left open.",
     ),
     "conflict.keep": ("Tetap kasus tersendiri", "Keep as its own case"),
+    "conflict.named_other_value": (
+        "Masuk ke kasus ini lewat {rule} {number}; kasus ini tentang NIP {case_nip}, tetapi rekaman menyebut "
+        "NIP {named_nip}.",
+        "Joined this case by {rule} {number}; the case is about NIP {case_nip}, but the record names NIP "
+        "{named_nip}.",
+    ),
+    "conflict.named_other_move": (
+        "Pindahkan rekaman ke kasus ASN yang disebutnya",
+        "Move the record to the case of the ASN it names",
+    ),
+    "conflict.keep_named_other": (
+        "Rekaman ini milik kasus ini (NIP/nama di dalamnya kekeliruan sumber)",
+        "The record belongs to this case (the NIP/name on it are the source's mistake)",
+    ),
     "conflict.other": ("Nilai lain", "Another value"),
     "conflict.other_hint": ("NIP atau nilai yang benar", "the right NIP or value"),
     "conflict.golden": ("Data emas kasus", "The case's golden record"),

@@ -344,6 +344,12 @@ WORDS: Words = {
         "Konflik #{id}: tautan ambigu diselesaikan dengan 'tetap kasus tersendiri'.",
         "Conflict #{id}: an ambiguous link is resolved with 'keep as its own case'.",
     ),
+    "err.named_other_keep_only": (
+        "Konflik #{id}: rekaman yang menyebut ASN lain diselesaikan dengan 'tetap di kasus ini', atau "
+        "dipindahkan ke kasus ASN yang disebutnya lewat koreksi tautan.",
+        "Conflict #{id}: a record naming another ASN is resolved with 'keep in this case', or moved to "
+        "the case of the ASN it names with a link correction.",
+    ),
     "err.not_a_candidate": (
         "Konflik #{id}: {value} bukan salah satu kandidat ({choices}). Pilih kandidat atau isi 'nilai lain'.",
         "Conflict #{id}: {value} is not a candidate ({choices}). Choose one, or give 'another value'.",

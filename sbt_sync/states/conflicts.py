@@ -25,10 +25,20 @@ class ConflictKind(StrEnum):
     CRITICAL_FIELD = "critical_field"
     LIFECYCLE = "lifecycle"
     AMBIGUOUS_LINK = "ambiguous_link"
+    NAMED_OTHER = "named_other"
+    """A record that joined the case by a register or recommendation number while naming another ASN
+    (``staged_record_id`` set too): the case is held until a steward moves the record to the case of
+    the ASN it names, or decides ``keep`` (it belongs here: its NIP and name are the source's mistake),
+    or the source corrects it."""
 
 
 IDENTITY_KINDS = (ConflictKind.IDENTITY, ConflictKind.NAME_MISMATCH, ConflictKind.UNRESOLVED)
-CASE_KINDS = (ConflictKind.CRITICAL_FIELD, ConflictKind.LIFECYCLE, ConflictKind.AMBIGUOUS_LINK)
+CASE_KINDS = (
+    ConflictKind.CRITICAL_FIELD,
+    ConflictKind.LIFECYCLE,
+    ConflictKind.AMBIGUOUS_LINK,
+    ConflictKind.NAMED_OTHER,
+)
 
 
 class ConflictStatus(StrEnum):

@@ -201,7 +201,7 @@ def _chosen(
         name = (offered or {}).get("name") or (hit.name if hit is not None else None)
         return {"kind": "person", "nip": nip, "name": name, "source": (record or {}).get("source")}
     value = decision.get("value")
-    if conflict.kind == ConflictKind.AMBIGUOUS_LINK and value == "keep":
+    if conflict.kind in (ConflictKind.AMBIGUOUS_LINK, ConflictKind.NAMED_OTHER) and value == "keep":
         return {"kind": "keep"}
     offered = next((c for c in candidates if not c.get("withheld") and c.get("value") == value), None)
     return {

@@ -12,7 +12,11 @@ What a decision's value means, per kind:
   ("bukan ASN / tidak dapat diidentifikasi");
 - ``critical_field`` / ``lifecycle``: the field's golden value (one of the candidates' values unless
   ``allow_other``);
-- ``ambiguous_link``: ``keep`` (the record stays a case of its own).
+- ``ambiguous_link``: ``keep`` (the record stays a case of its own);
+- ``named_other``: ``keep`` (the record belongs to this case although it names another ASN: its NIP
+  and name are the source's mistake; the hold lifts and the record counts). The other answer, moving
+  the record to the case of the ASN it names, is a link correction (:mod:`sbt_sync.steward.links`),
+  after which the conflict closes by itself.
 """
 
 from __future__ import annotations
@@ -74,6 +78,15 @@ def _field_value(conflict: Conflict, value: str, *, allow_other: bool) -> dict[s
             raise InvalidDecision(
                 f"conflict {conflict.id}: an ambiguous link is resolved with 'keep'",
                 code="keep_only",
+                id=conflict.id,
+            )
+        return {"value": "keep"}
+    if conflict.kind == ConflictKind.NAMED_OTHER:
+        if value != "keep":
+            raise InvalidDecision(
+                f"conflict {conflict.id}: a record naming another ASN is resolved with 'keep' here, "
+                "or moved to that ASN's case with a link correction",
+                code="named_other_keep_only",
                 id=conflict.id,
             )
         return {"value": "keep"}

@@ -267,10 +267,13 @@ class CaseScope:
             return decision
         if kind in IDENTITY_CONFLICT_KINDS:
             return decision if self.sees_source(row_source) else None
-        if "value" not in decision or (kind == ConflictKind.AMBIGUOUS_LINK and decision["value"] == "keep"):
+        if "value" not in decision or (kind in _KEEP_KINDS and decision["value"] == "keep"):
             return decision
         return decision if self.sees_value(name, None, decision["value"]) else None
 
+
+_KEEP_KINDS = (ConflictKind.AMBIGUOUS_LINK, ConflictKind.NAMED_OTHER)
+"""Kinds whose ``keep`` decision names no value of any agency's."""
 
 EVERYTHING = CaseScope(None)
 

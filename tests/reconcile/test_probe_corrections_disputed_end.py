@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord
 from sbt_sync.settings import Settings
+from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.cases import list_cases
-from sbt_sync.steward.conflicts import ConflictFilter, list_conflicts
+from sbt_sync.steward.conflicts import ConflictFilter, InvalidDecision, list_conflicts
+from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.links import CorrectionRequest, correct_link, preview_correction
 from schemas.nip import mask_nip
 from tests.reconcile.corrections_world import blocked_nips, run_at
@@ -142,17 +144,6 @@ def test_a_sanction_whose_nip_and_name_name_another_asn_joins_by_number_and_hold
     assert blocked_nips(database, project_settings) == {NIP_A}  # by his own overdue recommendation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Gap for the lead (found while replacing the design-question xfail): the lead's specification "
-        "says the dispute of a record that joined a case by number while naming someone else is in the "
-        "conflict queue and says so. Today only the case is held (hold_reason, the case page, the held "
-        "cases list); no conflict is opened, so the queue never shows it. Opening one needs a conflict "
-        "kind for it (ConflictKind is a StrEnum with a check constraint: a migration) or a reuse of "
-        "ambiguous_link whose resolution ('keep') does not lift this hold; a design and migration call."
-    ),
-)
 def test_the_dispute_of_a_sanction_naming_another_asn_is_in_the_conflict_queue(
     migrated_database: Database,
     project_settings: Settings,  # noqa: F811
@@ -169,3 +160,99 @@ def test_the_dispute_of_a_sanction_naming_another_asn_is_in_the_conflict_queue(
     assert any(row == sanction_id or "another ASN" in why for row, why in about.values()), (
         "no open conflict in the queue is about the sanction that names Siti in Budi's case"
     )
+
+
+def _named_other(database: Database, sanction_id: int) -> Conflict:
+    """The ``named_other`` conflict about the sanction's row (there is exactly one)."""
+    with database.session() as session:
+        query = select(Conflict).where(
+            Conflict.kind == ConflictKind.NAMED_OTHER, Conflict.staged_record_id == sanction_id
+        )
+        conflict = session.scalars(query).one()
+        session.expunge(conflict)
+        return conflict
+
+
+def _siti_recommendation(database: Database) -> int:
+    with database.session() as session:
+        found = session.scalar(select(StagedRecord.id).where(StagedRecord.record_key == "bkn_wasdal-3"))
+    assert found is not None
+    return found
+
+
+def test_moving_the_record_to_the_case_of_the_asn_it_names_closes_its_conflict_by_itself(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    """Resolution (a): the queue shows the dispute (kind ``named_other``, on Budi's case, about the
+    sanction's row, with the number it joined by, Budi's NIP and Siti's); the steward moves the sanction
+    to Siti's case; the next run closes the conflict by itself, Siti is unblocked, Budi is blocked by
+    his own overdue recommendation; a full rerun gives the same dataset."""
+    database = migrated_database
+    sanction_id = _siti_sanctioned_under_budis_number(database)
+    run_at(database, project_settings, 0)
+    budi = _case_of(database, NIP_A)
+    conflict = _named_other(database, sanction_id)
+    assert (conflict.status, conflict.case_id, conflict.critical) == ("open", budi.id, False)
+    [candidate] = conflict.candidates
+    assert candidate["staged_record_id"] == sanction_id and candidate["source"] == "idis"
+    value = candidate["value"]
+    assert (value["joined_by"], value["case_nip"], value["named_nip"]) == ("recommendation_no", NIP_A, NIP_B)
+    assert value["number"] == budi.recommendation_no
+    assert budi.held and blocked_nips(database, project_settings) == {NIP_B}
+
+    move = CorrectionRequest("move_record", sanction_id, _siti_recommendation(database))
+    correct_link(database, move, reason="the SK names Siti; I'DIS typed Budi's number", actor="ani")
+    run_at(database, project_settings, 1)
+    assert _named_other(database, sanction_id).status == "auto_closed"
+    _, queue = list_conflicts(database, filters=ConflictFilter(status="open"), limit=50)
+    assert queue == []
+    assert blocked_nips(database, project_settings) == {NIP_A}
+    assert not _case_of(database, NIP_A).held and _case_of(database, NIP_B).status == "dijatuhi_hukuman"
+    incremental = _snapshot(database)
+    run_at(database, project_settings, 2, full=True)
+    assert _snapshot(database) == incremental
+
+
+def test_keeping_the_record_in_the_case_lifts_the_hold_and_the_record_counts_for_the_case(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    """Resolution (b): the steward decides the sanction belongs to Budi's case (the NIP and name on it
+    are I'DIS's mistake). The decision is sticky: the hold lifts, the sanction ends Budi's case
+    (``dijatuhi_hukuman``, unblocked) while Siti stays blocked by her own overdue case; an incremental
+    run equals a full rerun. When I'DIS names someone else on the record again (here: Budi's own NIP
+    and name, its correction), the conflict is no longer raised and closes by itself."""
+    database = migrated_database
+    sanction_id = _siti_sanctioned_under_budis_number(database)
+    run_at(database, project_settings, 0)
+    conflict = _named_other(database, sanction_id)
+    with pytest.raises(InvalidDecision, match="keep"):
+        resolve_conflict(database, conflict.id, value=NIP_B, reason="wrong answer", actor="ani")
+    resolve_conflict(
+        database, conflict.id, value="keep", reason="the SK is Budi's; I'DIS mistyped", actor="ani"
+    )
+    run_at(database, project_settings, 1)
+    assert _named_other(database, sanction_id).status == "resolved"
+    budi = _case_of(database, NIP_A)
+    assert not budi.held and budi.hold_reason is None and budi.status == "dijatuhi_hukuman"
+    assert blocked_nips(database, project_settings) == {NIP_B}  # Budi sanctioned; Siti's own case
+    incremental = _snapshot(database)
+    run_at(database, project_settings, 2, full=True)
+    assert _snapshot(database) == incremental
+    run_at(database, project_settings, 3)
+    assert _named_other(database, sanction_id).status == "resolved"  # sticky on every later run
+
+    _write(database, 4, Spec("sanction", "a", 0, 0), 2)  # I'DIS corrects the NIP and name to Budi's
+    with database.session() as session:
+        sanction = session.get(StagedRecord, sanction_id)
+        assert sanction is not None
+        sanction.fields = {**sanction.fields, "sanction_date": "2025-01-10"}
+    run_at(database, project_settings, 4)
+    assert _named_other(database, sanction_id).status == "auto_closed"
+    budi = _case_of(database, NIP_A)
+    assert not budi.held and budi.status == "dijatuhi_hukuman"
+    assert blocked_nips(database, project_settings) == {NIP_B}
+    incremental = _snapshot(database)
+    run_at(database, project_settings, 5, full=True)
+    assert _snapshot(database) == incremental

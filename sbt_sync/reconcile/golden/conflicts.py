@@ -7,6 +7,8 @@
   sanction of a proven case was annulled on objection (a steward says whether the recommendation
   still binds the PPK).
 - ``ambiguous_link``: a record matched several cases equally well (see :mod:`link`).
+- ``named_other``: a record joined the case by a register or recommendation number while naming
+  another registered ASN (DESIGN.md, "Identity disputes hold"); it holds the case while open.
 
 A conflict is raised only while its cause holds: when the sources come to agree it is no longer
 returned, and the database layer closes it (``auto_closed``). Its basis hash covers the disagreeing
@@ -41,6 +43,7 @@ PRIORITY = {
     (ConflictKind.CRITICAL_FIELD, "sanction_code"): (2, 5),
     (ConflictKind.LIFECYCLE, "verification_result"): (1, 3),
     (ConflictKind.AMBIGUOUS_LINK, "link"): (3, 10),
+    (ConflictKind.NAMED_OTHER, "link"): (1, 3),
 }
 """(priority 1-4, days until due) per kind and field: a disputed result can wrongly block an ASN."""
 DEFAULT_PRIORITY = (4, 20)
@@ -74,7 +77,9 @@ def _conflict(
         priority=priority,
         due_days=due_days,
         basis_hash=basis_hash(ordered),
-        critical=kind != ConflictKind.AMBIGUOUS_LINK,
+        # A record naming another ASN holds its case as an identity dispute (``status.hold_reason``
+        # names the record), not as a critical field.
+        critical=kind not in (ConflictKind.AMBIGUOUS_LINK, ConflictKind.NAMED_OTHER),
         reason=reason,
     )
 
@@ -158,7 +163,38 @@ def link_conflicts(case: CaseDraft) -> list[ConflictDraft]:
     ]
 
 
+def named_other_conflicts(case: CaseDraft) -> list[ConflictDraft]:
+    """One conflict per record of ``case`` that joined it (by a register or recommendation number)
+    while naming another registered ASN than the case's, its identity not otherwise disputed.
+
+    Its one candidate's value says the number the record joined by, the case's ASN and the ASN the
+    record names, so a steward's decision reopens when the source names someone else again; when the
+    source corrects the record to the case's ASN, or a steward moves it to its ASN's case, it is no
+    longer raised and closes by itself.
+    """
+    if case.nip is None:
+        return []
+    rules = {link.staged_id: link.rule for link in case.links}
+    raised: list[ConflictDraft] = []
+    for r in sorted(case.records, key=SourceRecord.sort_key):
+        if r.identity_dispute is not None or not r.names_person or r.nip is None or r.nip == case.nip:
+            continue
+        rule = rules.get(r.staged_id)
+        by_register = rule in ("register", "register_no")
+        number = r.value("register_no") if by_register else r.value("recommendation_no")
+        value = {"joined_by": rule, "number": number, "case_nip": case.nip, "named_nip": r.nip}
+        raised.append(
+            _conflict(
+                ConflictKind.NAMED_OTHER, case.case_key, "link", [Candidate(r.source, value, r.staged_id)],
+                reason=f"{r.source} record {r.record_key}#{r.item_no} names another ASN than the case's",
+                subject=f"|{r.source}:{r.record_key}#{r.item_no}",
+            )
+        )  # fmt: skip
+    return raised
+
+
 def conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> list[ConflictDraft]:
     """Every conflict ``case`` raises with golden fields ``golden``, sorted by conflict key."""
     found = critical_conflicts(case) + lifecycle_conflicts(case, golden) + link_conflicts(case)
+    found += named_other_conflicts(case)
     return sorted(found, key=lambda c: c.conflict_key)

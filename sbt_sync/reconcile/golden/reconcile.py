@@ -18,7 +18,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from sbt_sync.reconcile.golden.conflicts import critical_conflicts, lifecycle_conflicts, link_conflicts
+from sbt_sync.reconcile.golden.conflicts import (
+    critical_conflicts,
+    lifecycle_conflicts,
+    link_conflicts,
+    named_other_conflicts,
+)
 from sbt_sync.reconcile.golden.link import link
 from sbt_sync.reconcile.golden.model import (
     CaseDraft,
@@ -74,7 +79,7 @@ def _apply(
             reason = f"reopened by a steward on {decision.decided_at.isoformat()}: {decision.reason}"
             applied.append(replace(conflict, reopened_reason=reason))
         elif decision.basis_hash == conflict.basis_hash:
-            if conflict.kind != ConflictKind.AMBIGUOUS_LINK:
+            if conflict.kind not in (ConflictKind.AMBIGUOUS_LINK, ConflictKind.NAMED_OTHER):
                 golden[conflict.field] = FieldValue(decision.value, "steward", None, "steward_decision")
             applied.append(replace(conflict, status=ConflictStatus.RESOLVED))
         else:
@@ -113,15 +118,21 @@ def reconcile_case(
     settled = _apply(critical_conflicts(case, history.dispute), golden, decisions)
     settled += _apply(lifecycle_conflicts(case, golden), golden, decisions)
     settled += _apply(link_conflicts(case), golden, decisions)
+    named = _apply(named_other_conflicts(case), golden, decisions)
+    settled += named
+    # A record a steward kept in the case although it names another ASN (``keep``: the source's NIP and
+    # name are its mistake) is no longer disputed: it counts for the case, and no longer holds it.
+    kept = {c.candidates[0].staged_id for c in named if c.status == ConflictStatus.RESOLVED}
+    undisputed = [r for r in case.records if r.staged_id not in kept]
     ordered = tuple(sorted(settled, key=lambda c: c.conflict_key))
     complaint_only = all(r.record_type == "complaint" for r in case.records)
     status = lifecycle_status(golden, as_of, left_service_on=left_service_on, complaint_only=complaint_only)
     latest = latest_by_source(case.records, "verification_result")
     results = [*latest.values(), *same_instant_rivals(case.records, "verification_result", latest)]
-    disputed = disputed_records(case.records, case.nip)
+    disputed = disputed_records(undisputed, case.nip)
     reason = hold_reason(
         ordered,
-        identity_disputes(case.records, case.nip),
+        identity_disputes(undisputed, case.nip),
         proven_somewhere=any(r.value("verification_result") == PROVEN for r in results),
         ended=has_ended(golden, as_of, left_service_on=left_service_on, disputed=disputed),
         registry=() if registry_doubt is None else (registry_doubt,),

@@ -34,7 +34,7 @@ from sbt_sync.reconcile.golden.model import ConflictDraft, GoldenCase
 from sbt_sync.reconcile.golden.sanction_store import release_removed, sync_versions
 from sbt_sync.reconcile.golden.status import day_of
 from sbt_sync.reconcile.identity.store import chunks
-from sbt_sync.states.conflicts import CASE_KINDS
+from sbt_sync.states.conflicts import CASE_KINDS, ConflictKind
 from sbt_sync.states.conflicts import ConflictStatus as _S
 
 SYSTEM_ACTOR = "sbt-sync"
@@ -369,9 +369,9 @@ def _sync_conflicts(
         if row is None:
             open_conflict(
                 session, key=key, kind=draft.kind, status=status, now=now, due_at=draft.due_at(now),
-                case_id=case_id, staged_record_id=None, field=draft.field, critical=draft.critical,
-                priority=draft.priority, candidates=_candidates(draft), basis_hash=draft.basis_hash,
-                reopened_reason=draft.reopened_reason,
+                case_id=case_id, staged_record_id=_record_of(draft), field=draft.field,
+                critical=draft.critical, priority=draft.priority, candidates=_candidates(draft),
+                basis_hash=draft.basis_hash, reopened_reason=draft.reopened_reason,
             )  # fmt: skip
             stats.conflicts_opened += status == _S.OPEN
             continue
@@ -388,3 +388,9 @@ def _sync_conflicts(
             draft.priority,
         )
         row.candidates, row.basis_hash = _candidates(draft), draft.basis_hash
+        row.staged_record_id = _record_of(draft)
+
+
+def _record_of(draft: ConflictDraft) -> int | None:
+    """The staged row a case conflict is about: the record of a ``named_other`` conflict, else None."""
+    return draft.candidates[0].staged_id if draft.kind == ConflictKind.NAMED_OTHER else None
