@@ -189,8 +189,10 @@ def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = N
             return f"NIP {value['nip']}" if value["nip"] else _word("conflict.nobody", lang)
         if value.get("reopened"):
             return _word("tl.reopened", lang)
-        if value.get("value") == "keep":
-            return _word("conflict.keep", lang)
+        if value.get("value") == "keep":  # a named_other conflict's keep: the record belongs to the case
+            return _word(
+                "conflict.keep_named_other" if value.get("kind") == "named_other" else "conflict.keep", lang
+            )
         if "value" in value:
             return golden_value(field or "", value["value"], lang)
     return str(value)

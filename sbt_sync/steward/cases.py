@@ -323,6 +323,8 @@ def _decisions(session: Session, conflicts: Sequence[Conflict], scope: CaseScope
         c = by_id[d.conflict_id]
         chosen = scope.decision(c.kind, c.field, row_source.get(c.staged_record_id or 0), d.decision)
         shown = {"nip": mask_nip(chosen["nip"])} if chosen and chosen.get("nip") else chosen
+        if shown is not None and c.kind == ConflictKind.NAMED_OTHER:
+            shown = {**shown, "kind": ConflictKind.NAMED_OTHER.value}  # its keep has words of its own
         decided = {"decision": shown, "field": c.field, "applied_at": d.applied_at}
         detail = _scrubbed(scope, decided, reason=d.reason)
         if chosen is None:

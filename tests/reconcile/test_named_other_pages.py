@@ -91,3 +91,6 @@ def test_the_queue_and_the_conflict_page_show_the_record_naming_another_asn(desk
         case = session.get(Case, case_id)
         assert case is not None and not case.held and case.status == "dijatuhi_hukuman"
         assert session.get(Conflict, conflict_id).status == "resolved"  # type: ignore[union-attr]
+    # The case's history says what was decided in this kind's words, not an ambiguous link's.
+    history = steward.get(f"/cases/{case_id}").text
+    assert "Rekaman ini milik kasus ini" in history and "Tetap kasus tersendiri" not in history
