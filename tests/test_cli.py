@@ -160,7 +160,7 @@ def test_demo_runs_the_whole_chain_and_ends_with_siasn_equal_to_the_ground_truth
     assert letters["server_by_step"] == letters["by_step"] and sum(letters["by_step"].values()) > 0
     assert letters["outbox"]["sent"] == letters["sent"]
     assert {s: n for s, n in letters["outbox"].items() if s != "sent"} == {
-        "held": 0, "pending": 0, "sending": 0, "parked": 0,
+        "held": 0, "pending": 0, "sending": 0, "parked": 0, "given_up": 0,
     }  # fmt: skip
     assert sum(c["mail_sent"] for c in summary["cycles"]) == letters["server_messages"]
     repeat = summary["repeat_cycle"]
