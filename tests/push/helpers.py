@@ -90,6 +90,19 @@ def meanwhile_before(database: Database, statement: str, action: Callable[[], No
     ``statement``, ``action`` (another actor's work, on its own engine) starts on a thread: it gets two
     seconds to write first where it can, and is never waited on while it waits for a lock we hold.
     On leaving, the action is waited for and its error, if any, raised."""
+    with _meanwhile(database, "before_cursor_execute", statement, action):
+        yield
+
+
+@contextmanager
+def meanwhile_after(database: Database, statement: str, action: Callable[[], None]) -> Iterator[None]:
+    """As :func:`meanwhile_before`, but right after ``database`` first runs the statement."""
+    with _meanwhile(database, "after_cursor_execute", statement, action):
+        yield
+
+
+@contextmanager
+def _meanwhile(database: Database, moment: str, statement: str, action: Callable[[], None]) -> Iterator[None]:
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -105,11 +118,11 @@ def meanwhile_before(database: Database, statement: str, action: Callable[[], No
             thread.start()
             thread.join(timeout=2)
 
-    event.listen(database.engine, "before_cursor_execute", hook)
+    event.listen(database.engine, moment, hook)
     try:
         yield
     finally:
-        event.remove(database.engine, "before_cursor_execute", hook)
+        event.remove(database.engine, moment, hook)
         if thread.ident is not None:
             thread.join()
     assert thread.ident is not None, f"no statement starting with {statement!r} ran"

@@ -4,13 +4,10 @@ block-state version, whichever commits first, and SIASN ends at the desired flag
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import BlockState, Case
@@ -19,44 +16,11 @@ from sbt_sync.push import readback
 from sbt_sync.sandbox.runtime import Sandbox
 from tests.enforce.rows import nip
 from tests.push.conftest import ledger, pusher, siasn_client
-from tests.push.helpers import UNGUARDED, outbox_rows, queue_blocks
+from tests.push.helpers import UNGUARDED, meanwhile_after, outbox_rows, queue_blocks
 
 pytestmark = pytest.mark.integration
 
 A = nip(1)
-
-
-@contextmanager
-def meanwhile_after(database: Database, statement: str, action: Callable[[], None]) -> Iterator[None]:
-    """Inside the block, right after ``database`` first runs a statement starting with ``statement``,
-    ``action`` (another actor, on its own engine) starts on a thread and gets two seconds to commit
-    first where it can; it is never waited on while it waits for a lock we hold. On leaving, it is
-    waited for and its error, if any, raised."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            action()
-        except BaseException as exc:  # handed to the test's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="meanwhile")
-
-    def hook(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
-        if sql.startswith(statement) and thread.ident is None:
-            thread.start()
-            thread.join(timeout=2)
-
-    event.listen(database.engine, "after_cursor_execute", hook)
-    try:
-        yield
-    finally:
-        event.remove(database.engine, "after_cursor_execute", hook)
-        if thread.ident is not None:
-            thread.join()
-    assert thread.ident is not None, f"no statement starting with {statement!r} ran"
-    if errors:
-        raise errors[0]
 
 
 def test_enforcement_and_a_drift_correction_never_share_a_block_version(
