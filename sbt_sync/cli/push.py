@@ -116,7 +116,10 @@ def retry_rows(
     reason: ReasonOpt = "retry requested",
     as_json: JsonOpt = False,
 ) -> None:
-    """Make parked rows (and rows waiting out a backoff) due again; the next push run sends them."""
+    """Make parked rows (and rows waiting out a backoff) due again; the next push run sends them.
+
+    A parked row goes out under a fresh idempotency key (SIASN refused it, so nothing was applied, and
+    SIASN would replay its refusal for the old key); a row waiting out a backoff keeps its key."""
     from sbt_sync.push import retry
 
     done = "{count} row(s) due again; run: sbt-sync push run"
