@@ -206,6 +206,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "match.no": ("berbeda", "differs"),
     "gender.M": ("laki-laki", "male"),
     "gender.F": ("perempuan", "female"),
+    "field.link": ("Tautan rekaman ke kasus", "The record's link to the case"),
     "field.name": ("Nama", "Name"),
     "field.birth_date": ("Tanggal lahir", "Birth date"),
     "field.gender": ("Jenis kelamin", "Sex"),
