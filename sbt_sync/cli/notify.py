@@ -46,12 +46,19 @@ def pic_add(
         ),
     ] = None,
 ) -> None:
-    """Add a PIC address of an instansi (audited, as the OS user)."""
+    """Add a PIC address of an instansi (audited, as the OS user); its letters parked for want of one go."""
     from sbt_sync.notify.admin import add_pic
 
     def work(settings: Settings, database: Database) -> None:
         with database.session() as session:
-            added = add_pic(session, instansi, email, actor=getpass.getuser(), instansi_name=instansi_name)
+            added = add_pic(
+                session,
+                instansi,
+                email,
+                actor=getpass.getuser(),
+                instansi_name=instansi_name,
+                reviewed=settings.notify.mode == "reviewed",
+            )
         typer.echo(f"{'added' if added else 'already there'}: {email.strip().lower()} for {instansi}")
 
     with_database(ctx, work)

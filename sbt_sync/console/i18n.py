@@ -206,6 +206,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "match.no": ("berbeda", "differs"),
     "gender.M": ("laki-laki", "male"),
     "gender.F": ("perempuan", "female"),
+    "field.link": ("Tautan rekaman ke kasus", "The record's link to the case"),
     "field.name": ("Nama", "Name"),
     "field.birth_date": ("Tanggal lahir", "Birth date"),
     "field.gender": ("Jenis kelamin", "Sex"),
@@ -740,9 +741,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "letters.state.sent": ("terkirim", "sent"),
     "letters.state.parked": ("gagal, menunggu steward", "refused, waiting for a steward"),
     "letters.state.given_up": ("Dihentikan oleh steward", "Given up by a steward"),
+    "letters.given_up_about": ("Keterangan penghentian", "About the give-up"),
     "letters.given_up_by": (
         "Dihentikan oleh {who} pada {at}: {why}. Surat ini tidak akan dikirim lagi.",
         "Given up by {who} on {at}: {why}. This letter will not be sent again.",
+    ),
+    "letters.state.parked_no_pic": (
+        "menunggu alamat PIC instansi; dikirim begitu admin menambahkannya",
+        "waiting for a PIC address of the instansi; sent once an admin adds one",
     ),
     "letters.state.parked_partial": (
         "sebagian PIC sudah menerima; yang lain ditolak, menunggu steward",

@@ -389,12 +389,6 @@ WORDS: Words = {
         "keadaannya sekarang.",
         "The letter of outbox row #{id} is not parked; reload the page to see how it stands.",
     ),
-    "err.give_up_no_pic": (
-        "Surat pada baris antrean #{id} belum punya penerima: instansi {instansi} tidak punya alamat PIC. "
-        "Tambahkan alamat PIC di halaman PIC instansi, lalu kirim ulang.",
-        "The letter of outbox row #{id} has nobody to give up: instansi {instansi} has no PIC address. Add "
-        "one on the agency PICs page, then retry.",
-    ),
     "err.give_up_ids": (
         "Sebutkan baris antrean surat yang gagal terkirim yang akan diserahkan.",
         "Name the parked letters' outbox rows to give up.",

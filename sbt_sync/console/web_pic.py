@@ -111,6 +111,7 @@ def add(
                 actor=me.username,
                 channel="console",
                 instansi_name=instansi_name or None,
+                reviewed=console(request).settings.notify.mode == "reviewed",
             )
     except SbtError as exc:
         flash(request, "error", error_text(exc, language(request)))

@@ -21,6 +21,7 @@ from connectors.redact import mask_nip, mask_nips
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import lock_outbox
 from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
+from sbt_sync.enforce.annulments import note_annulments
 from sbt_sync.enforce.guard import GuardVerdict, judge_changes
 from sbt_sync.enforce.model import BlockDecision, EnforcementPlan
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
@@ -58,6 +59,8 @@ class EnforcementReport:
     superseded: int = 0
     guard: GuardVerdict | None = None
     approval_id: int | None = None
+    annulments: dict[str, int] = field(default_factory=dict)
+    """Annulments found, and annulments found withdrawn (enforcement resumed), by this run."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready; NIPs masked."""
@@ -83,6 +86,7 @@ class EnforcementReport:
                 "percent": round(self.guard.percent, 1),
             },
             "approval_id": self.approval_id,
+            "annulments": dict(self.annulments),
         }
 
 
@@ -98,6 +102,7 @@ def apply_plan(
     now = now or utcnow()
     report = EnforcementReport(as_of=plan.as_of.isoformat(), cases=len(plan.outcomes))
     report.new_actions = _record_actions(session, plan, run_id, now)
+    report.annulments = note_annulments(session, plan, now)
     report.holds = len(plan.holds)
     report.held_cases = [step.case_key for step in plan.holds]
     report.blocked_nips = len(plan.blocked_nips)

@@ -15,11 +15,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.base import utcnow
-from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, ControlAction, StagedRecord
+from sbt_sync.db.models import (
+    AsnRegistryEntry,
+    Case,
+    CaseAnnulment,
+    CaseLink,
+    ControlAction,
+    StagedRecord,
+)
 from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry, PicAddress
 from sbt_sync.letters.model import (
     ENDED_STATUSES,
@@ -28,6 +35,7 @@ from sbt_sync.letters.model import (
     LetterPlan,
     StepCandidate,
     plan_letters,
+    resumed_words,
     tanggal,
 )
 from sbt_sync.letters.numbering import format_number, lock_drafting, next_seq
@@ -93,6 +101,7 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
     named = _instansi_names(session, instansi_ids)
     written = _written_instansi(session, sorted({case.id for _, case in rows}))
     earlier = _letters_sent(session, sorted({case.id for _, case in rows}))
+    resumed = _resumed(session, case_ids)
     sanctions = {str(code.id): code.nama.capitalize() for code in sanction_by_id().values()}
     follow_up = timedelta(days=settings.enforcement.follow_up_days)
     candidates = []
@@ -133,9 +142,29 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 else None,
                 inherited=_inherited(earlier.get(case.id, []), instansi_id, action.action),
                 issuer=_issuer(case.golden),
+                resumed=resumed.get(case.id),
             )
         )
     return candidates
+
+
+def _resumed(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """Case id -> why enforcement resumed, for the cases whose annulment enforcement found withdrawn
+    and whose PPK no letter has told yet (:mod:`sbt_sync.enforce.annulments`)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(case_ids), 1000):
+        query = (
+            select(CaseAnnulment.case_id, CaseAnnulment.annulled_on, CaseAnnulment.withdrawn_on)
+            .where(
+                CaseAnnulment.case_id.in_(case_ids[start : start + 1000]),
+                CaseAnnulment.withdrawn_at.is_not(None),
+                CaseAnnulment.letter_id.is_(None),
+            )
+            .order_by(CaseAnnulment.id)
+        )
+        for case_id, annulled_on, withdrawn_on in session.execute(query):
+            found[case_id] = resumed_words(annulled_on, withdrawn_on)
+    return found
 
 
 def _issuer(golden: dict[str, Any] | None) -> str | None:
@@ -370,6 +399,11 @@ def letter_context(
         "inherited": [
             {"nip": c.nip, "name": c.name, "steps": list(c.inherited)} for c in plan.cases if c.inherited
         ],
+        "resumed": [
+            {"nip": c.nip, "name": c.name, "recommendation_no": c.recommendation_no, "why": c.resumed}
+            for c in plan.cases
+            if c.resumed
+        ],
         "cases": [
             {
                 "case_key": c.case_key,
@@ -472,6 +506,16 @@ def _write_letter(
             LetterItem(
                 control_action_id=action_id, case_id=case_ids[action_id], letter_id=letter.id, created_at=now
             )
+        )
+    if context["resumed"]:  # the PPK is told once that enforcement resumed: this letter tells it
+        session.execute(
+            update(CaseAnnulment)
+            .where(
+                CaseAnnulment.case_id.in_(sorted(set(case_ids.values()))),
+                CaseAnnulment.withdrawn_at.is_not(None),
+                CaseAnnulment.letter_id.is_(None),
+            )
+            .values(letter_id=letter.id)
         )
     row = enqueue(
         session,

@@ -68,6 +68,9 @@ class StepCandidate:
     issuer: str | None = None
     """The body that issued the recommendation (``KASN`` before its dissolution, ``BKN`` since), as
     the golden case records it; the letter prints it beside the recommendation's number."""
+    resumed: str | None = None
+    """The recommendation's annulment was withdrawn and the PPK not told yet: why enforcement resumed,
+    in the letter's words (:func:`resumed_words`); the letter tells it once."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class LetterCase:
     """Steps taken with another PPK before the ASN moved to this one (:class:`StepCandidate`)."""
     issuer: str | None = None
     """Who issued the recommendation (:attr:`StepCandidate.issuer`)."""
+    resumed: str | None = None
+    """Why enforcement of this case resumed (:attr:`StepCandidate.resumed`)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,14 @@ def _day(day: date) -> str:
 def tanggal(day: date | None) -> str:
     """A date as Indonesian letters write it (``3 Desember 2026``); a dash when unknown."""
     return _day(day) if day is not None else "-"
+
+
+def resumed_words(annulled_on: date | None, withdrawn_on: date | None) -> str:
+    """Why a closed case is pursued again, as a letter says it: the annulment of its recommendation
+    (dated when known) was withdrawn, as enforcement recorded on ``withdrawn_on``."""
+    annulled = f"dibatalkan pada {_day(annulled_on)}" if annulled_on else "sempat dibatalkan"
+    withdrawn = f", tercatat {_day(withdrawn_on)}" if withdrawn_on else ""
+    return f"rekomendasi {annulled}; pembatalan tersebut telah ditarik{withdrawn}"
 
 
 def skip_reason(candidate: StepCandidate, letter_day: date, letters: LetterSettings) -> str | None:
@@ -238,6 +251,7 @@ def plan_letters(
                 warned_by=c.warned_by,
                 inherited=c.inherited,
                 issuer=c.issuer,
+                resumed=c.resumed,
             )
             for c in members
         )

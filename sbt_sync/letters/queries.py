@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.letters.query import case_letters
-from sbt_sync.notify.queue import REMOVED, SENT
+from sbt_sync.notify.queue import NO_PIC_PREFIX, REMOVED, SENT, waits_for_address
 from schemas.nip import mask_nip
 
 
@@ -52,6 +52,12 @@ class LetterRow:
     """Who gave the letter up (``given_up``: never sent again), when and why."""
     given_up_at: datetime | None = None
     given_up_reason: str | None = None
+    no_pic_answer: bool = False
+    """``server_answer`` only says the instansi had no PIC address (the machine's words, in English):
+    the console says it in words instead (the state, the recipients)."""
+    waits_for_pic: bool = False
+    """Parked only because the instansi has no PIC address: the first one an admin adds sends it
+    (:func:`sbt_sync.notify.queue.waits_for_address`)."""
     fates: tuple[tuple[str, str, str], ...] = ()
     """Per PIC (address, fate, the server's words): ``sent`` (has the letter), ``refused``,
     ``deferred`` (tried again later), ``waiting`` (not sent yet) or ``removed`` (no longer a PIC when
@@ -86,6 +92,8 @@ def _row(letter: Letter, mail: NotificationOutboxEntry | None) -> LetterRow:
         given_up_by=mail.given_up_by if mail is not None else None,
         given_up_at=mail.given_up_at if mail is not None else None,
         given_up_reason=mail.given_up_reason if mail is not None else None,
+        no_pic_answer=mail is not None and (mail.server_answer or "").startswith(NO_PIC_PREFIX),
+        waits_for_pic=mail is not None and waits_for_address(mail.state, mail.server_answer, mail.deliveries),
     )
 
 

@@ -29,6 +29,7 @@ from sbt_sync.notify.queue import (
     pic_addresses,
     pic_instansi_name,
     readdress,
+    waits_for_address,
 )
 from sbt_sync.notify.smtp import SmtpConfig
 from sbt_sync.settings import Settings
@@ -95,11 +96,17 @@ def add_pic(
     actor: str,
     channel: str = "cli",
     instansi_name: str | None = None,
+    reviewed: bool = False,
 ) -> bool:
     """Add a PIC address of ``instansi_id``; False when it was already there. ``SbtError`` if malformed
     or unsendable (a non-ASCII local part); an internationalised domain is stored in its IDNA form.
     ``instansi_name`` (optional) names the instansi in letters when the registry mirror cannot; given
-    again with a known address, it is updated on every PIC address of the instansi."""
+    again with a known address, it is updated on every PIC address of the instansi.
+
+    The instansi's letters parked only for want of a PIC address
+    (:func:`sbt_sync.notify.queue.waits_for_address`) become due at once, addressed to it: ``pending``,
+    or ``held`` for a steward's review when ``reviewed`` (``notify.mode: reviewed``) and the letter was
+    never released (parked when it was queued). A letter a steward gave up stays given up."""
     instansi_id = instansi_id.strip()
     instansi_name = " ".join((instansi_name or "").split()) or None
     address = mail_address(email)
@@ -143,7 +150,7 @@ def add_pic(
         action="pic.add",
         object_type="pic_address",
         object_id=instansi_id,
-        after={"email": email, **_readdress_instansi(session, instansi_id)},
+        after={"email": email, **_readdress_instansi(session, instansi_id, reviewed=reviewed)},
         channel=channel,
     )
     return True
@@ -172,10 +179,12 @@ def remove_pic(session: Session, instansi_id: str, email: str, *, actor: str, ch
     return bool(gone)
 
 
-def _readdress_instansi(session: Session, instansi_id: str) -> dict[str, Any]:
-    """Address the instansi's letters not yet complete to its PIC addresses of now (a parked one stays
-    parked: a steward's retry sends it to a PIC added since, or finds every PIC has it). Returns the
-    changes, by outbox row, for the audit."""
+def _readdress_instansi(session: Session, instansi_id: str, *, reviewed: bool = False) -> dict[str, Any]:
+    """Address the instansi's letters not yet complete to its PIC addresses of now. A letter parked
+    only for want of a PIC address becomes due (``pending``; ``held`` when ``reviewed`` and it was
+    never released, see :func:`add_pic`); any other parked one stays parked: a steward's retry sends it
+    to a PIC added since, or finds every PIC has it. Returns the changes, by outbox row, for the
+    audit (``letters_due``: the rows made due, with their new state)."""
     pics = pic_addresses(session, instansi_id)
     now = utcnow()
     rows = session.scalars(
@@ -186,11 +195,19 @@ def _readdress_instansi(session: Session, instansi_id: str) -> dict[str, Any]:
         .with_for_update(of=NotificationOutboxEntry)
     ).all()
     changes: dict[str, Any] = {}
+    due: dict[str, str] = {}
     for row in rows:
+        waiting = waits_for_address(row.state, row.server_answer, row.deliveries)
         change = readdress(row, pics, now)
         if change is not None:
             changes[str(row.id)] = change
-    return {"letters_readdressed": changes} if changes else {}
+        if waiting and row.recipients:
+            # Queued parked, it was never reviewed; parked by a notifier, it had been released.
+            review = reviewed and row.attempts == 0
+            row.state = check_mail_move(row.state, MailState.HELD if review else MailState.PENDING)
+            row.next_attempt_at, row.server_answer = now, None
+            due[str(row.id)] = row.state
+    return ({"letters_readdressed": changes} if changes else {}) | ({"letters_due": due} if due else {})
 
 
 def list_pics(session: Session, instansi_id: str | None = None) -> list[dict[str, Any]]:
@@ -380,10 +397,12 @@ def give_up_mail(
     session: Session, row_ids: Sequence[int], *, reason: str, actor: str, channel: str = "cli"
 ) -> int:
     """A steward gives up parked letters for the PICs who do not have them (refused, deferred, or never
-    reached): the row moves to ``given_up`` (final: nothing sends it again, not a retry, not a PIC
-    added later) with who, when and why, and the letter no longer keeps its cases' data past their
-    retention (:func:`sbt_sync.notify.queue.settled`). Names the rows (no "all"); returns how many.
-    ``SbtError`` without a reason or when a row is not parked (nothing is changed then)."""
+    reached), or for whoever would have been their PIC when the instansi has no PIC address at all:
+    the row moves to ``given_up`` (final: nothing sends it again, not a retry, not a PIC added later)
+    with who, when and why, and the letter no longer keeps its cases' data past their retention
+    (:func:`sbt_sync.notify.queue.settled`). Names the rows (no "all"); returns how many. ``SbtError``
+    without a reason or when a row is not parked (nothing is changed then). The audit entry lists, per
+    row, the PICs given up and (``no_pic_address``) the rows whose instansi had none."""
     if not reason.strip():
         raise SbtError("a reason is required", code="reason_required")
     if not row_ids:
@@ -401,16 +420,11 @@ def give_up_mail(
         row, instansi_id = found.get(row_id, (None, ""))
         if row is None or row.state != MailState.PARKED:
             raise SbtError(f"outbox row {row_id} is not a parked letter", code="mail_not_parked", id=row_id)
-        if not pic_addresses(session, instansi_id):  # nobody to give up: it waits for an address
-            raise SbtError(
-                f"outbox row {row_id}: instansi {instansi_id} has no PIC address; add one (sbt-sync pic add)",
-                code="give_up_no_pic",
-                id=row_id,
-                instansi=instansi_id,
-            )
-    now, given_up = utcnow(), {}
+    now, given_up, no_pic = utcnow(), {}, []
     for row, instansi_id in rows:
         readdress(row, pic_addresses(session, instansi_id), now)
+        if not row.recipients:
+            no_pic.append(row.id)
         fates = dict(row.deliveries or {})
         gone = [r for r in row.recipients if fates.get(r, {}).get("state") != SENT]
         for address in gone:
@@ -424,7 +438,7 @@ def give_up_mail(
         actor=actor,
         action="notify.give_up",
         object_id=",".join(map(str, row_ids)),
-        after={"rows": len(rows), "given_up": given_up},
+        after={"rows": len(rows), "given_up": given_up, **({"no_pic_address": no_pic} if no_pic else {})},
         reason=reason,
         channel=channel,
     )

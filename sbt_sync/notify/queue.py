@@ -34,7 +34,10 @@ from sbt_sync.holders import holder_alive, holder_gone, holder_token
 from sbt_sync.letters.model import ENDED_STATUSES
 from sbt_sync.states.mail import DONE, MailState, moving_to
 
-NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and retry"
+NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and it is sent"
+NO_PIC_PREFIX = NO_PIC.split("{", 1)[0]
+"""How the answer of a row parked for want of a PIC address starts (queued so, or parked by a notifier
+that found every PIC removed): :func:`waits_for_address`."""
 CASE_HELD = (
     "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan selesai"
 )
@@ -123,6 +126,18 @@ def settled(
     return any(f.get("state") in (SENT, GIVEN_UP) for f in fates.values())
 
 
+def waits_for_address(
+    state: str, server_answer: str | None, deliveries: dict[str, dict[str, str]] | None
+) -> bool:
+    """Whether a row is parked only because its instansi had no PIC address (:data:`NO_PIC`) and no PIC
+    has the letter: the first PIC an admin adds makes it due (:func:`sbt_sync.notify.admin.add_pic`),
+    unless a steward gave it up first. A row parked for a refusal, or that a PIC already received,
+    stays with the stewards."""
+    if state != MailState.PARKED or not (server_answer or "").startswith(NO_PIC_PREFIX):
+        return False
+    return all(fate.get("state") == REMOVED for fate in (deliveries or {}).values())
+
+
 def pic_addresses(session: Session, instansi_id: str) -> list[str]:
     return list(
         session.scalars(
@@ -154,8 +169,9 @@ def enqueue(
 ) -> NotificationOutboxEntry:
     """Queue ``letter`` to its instansi's PIC addresses in the caller's transaction.
 
-    Without any PIC address the row is parked at once, saying so; ``reviewed`` holds it for a steward,
-    and so does a ``hold_reason`` (kept as the row's answer, for the steward to read).
+    Without any PIC address the row is parked at once, saying so (:func:`waits_for_address`: the
+    first PIC address added makes it due); ``reviewed`` holds it for a steward, and so does a
+    ``hold_reason`` (kept as the row's answer, for the steward to read).
     """
     recipients = pic_addresses(session, letter.instansi_id)
     state = MailState.HELD if reviewed or hold_reason else MailState.PENDING

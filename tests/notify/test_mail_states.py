@@ -25,7 +25,8 @@ def test_the_letters_code_and_the_states_module_name_one_enum() -> None:
         (M.SENDING, M.SENT),
         (M.SENDING, M.PARKED),
         (M.SENDING, M.PENDING),
-        (M.PARKED, M.PENDING),  # a steward's retry
+        (M.PARKED, M.PENDING),  # a steward's retry, or a PIC address given to a letter that had none
+        (M.PARKED, M.HELD),  # the same, in reviewed mode, for a letter queued parked (never reviewed)
     ],
 )
 def test_the_moves_the_notifier_and_stewards_make_are_allowed(old: MailState, new: MailState) -> None:

@@ -5,6 +5,7 @@ from sbt_sync.db.base import Base
 from sbt_sync.db.models.access import PersonalDataAccess, PersonalDataAccessNip
 from sbt_sync.db.models.enforcement import (
     BlockState,
+    CaseAnnulment,
     ControlAction,
     OutboxEntry,
     PushApproval,
@@ -42,6 +43,7 @@ __all__ = [
     "Base",
     "BlockState",
     "Case",
+    "CaseAnnulment",
     "CaseLink",
     "Conflict",
     "ConsoleSession",

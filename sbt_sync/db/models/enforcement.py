@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sbt_sync.db.base import Base, JsonType, utcnow
@@ -45,6 +45,37 @@ class ControlAction(Base):
     as_of: Mapped[date]
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class CaseAnnulment(Base):
+    """An annulment of a case's recommendation as enforcement saw it, and its withdrawal: when a later
+    run finds the case proven again, enforcement restarts and the PPK's next letter says so once
+    (``letter_id``, :mod:`sbt_sync.enforce.annulments`). One row per annulment; at most one not yet
+    withdrawn per case."""
+
+    __tablename__ = "case_annulments"
+    __table_args__ = (
+        Index(
+            "uq_case_annulments_open_case_id",
+            "case_id",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    annulled_on: Mapped[date | None]
+    """The annulment's day as enforcement dated it (None when the sources gave none)."""
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """The run that first found the recommendation annulled."""
+    withdrawn_at: Mapped[datetime | None]
+    """The run that first found the case proven again (the annulment withdrawn); None while it stands."""
+    withdrawn_on: Mapped[date | None]
+    """That run's ``as_of``: the day enforcement resumed."""
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="SET NULL"))
+    """The letter that told the PPK enforcement resumed; None until one did."""
 
 
 class BlockState(Base):
