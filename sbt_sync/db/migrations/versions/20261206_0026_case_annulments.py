@@ -5,7 +5,7 @@ PPK why: the next letter was a teguran out of nowhere. Enforcement now records e
 and the run that finds it withdrawn; the PPK's next letter for the case says that enforcement resumed
 and why, once (``letter_id``). A new table: existing data is untouched; the downgrade drops it.
 
-Revision ID: 0028
+Revision ID: 0026
 Revises: 0025
 Create Date: 2026-12-06 05:00:00
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 import sbt_sync.db.base
 
-revision: str = "0028"
+revision: str = "0026"
 down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
