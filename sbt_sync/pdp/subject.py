@@ -33,6 +33,7 @@ from sbt_sync.db.models import (
     AuditEntry,
     BlockState,
     Case,
+    CaseAnnulment,
     CaseLink,
     Conflict,
     ControlAction,
@@ -66,6 +67,7 @@ SECTIONS = (
     "decisions",
     "link_corrections",
     "control_actions",
+    "annulments",
     "letters",
     "block_state",
     "pushes",
@@ -87,6 +89,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                          "revoked_by", "revoke_reason"),
     "control_actions": ("id", "case_id", "action", "cycle", "due_on", "reason", "as_of", "decided_at",
                         "run_id"),
+    "annulments": ("id", "case_id", "annulled_on", "seen_at", "withdrawn_at", "withdrawn_on", "letter_id"),
     "block_state": ("nip", "blocked", "case_ids", "reason", "version", "since", "updated_at"),
     "pushes": ("id", "action", "idempotency_key", "case_refs", "payload", "state", "attempts", "last_error",
                "siasn_reference", "approval_id", "block_version", "created_at", "next_attempt_at", "acked_at",
@@ -264,6 +267,10 @@ def gather_subject(
         )
     )
     put("control_actions", [_row(a, COLUMNS["control_actions"]) for a in actions])
+    annulments = session.scalars(
+        select(CaseAnnulment).where(CaseAnnulment.case_id.in_(case_ids)).order_by(CaseAnnulment.id)
+    )
+    put("annulments", [_row(a, COLUMNS["annulments"]) for a in annulments])
     put("letters", _letter_rows(session, case_ids))
     block = session.get(BlockState, nip)
     put("block_state", [_row(block, COLUMNS["block_state"])] if block else [])

@@ -27,6 +27,7 @@ TITLES: dict[str, str] = {
     "decisions": "Keputusan steward atas konflik",
     "link_corrections": "Koreksi tautan oleh steward",
     "control_actions": "Langkah pengendalian (peringatan, teguran, pemblokiran)",
+    "annulments": "Pembatalan rekomendasi dan penarikannya",
     "letters": "Surat kepada PPK dan pengirimannya",
     "block_state": "Status blokir yang dikehendaki",
     "pushes": "Pengiriman ke SIASN (setiap percobaan dan tanda terima)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from sbt_sync.cli import app
-from sbt_sync.db.models import AuditEntry, Case, Conflict, OutboxEntry, StagedRecord
+from sbt_sync.db.models import AuditEntry, Case, CaseAnnulment, Conflict, OutboxEntry, StagedRecord
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.quality import row_id
 from sbt_sync.steward.decisions import resolve_conflict
@@ -96,6 +96,31 @@ def test_the_subject_report_holds_every_record_the_truth_links_and_every_push(
     again = json.loads(_cli(cycled, monkeypatch, "pdp", "subject", nip))
     reads = [r for r in again["reads"] if r["kind"] == "subject_report"]
     assert len(reads) >= 2 and any(r["purpose"] == "uji" for r in reads)
+
+
+def test_the_subject_report_shows_the_annulments_enforcement_saw_on_the_persons_cases_only(
+    cycled: Cycled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``case_annulments`` (migration 0026) dates a recommendation's annulment and its withdrawal per
+    case: the person's record shows theirs, and nobody else's."""
+    nip, _ = _blocked_person(cycled)
+    with cycled.database.session() as session:
+        mine = session.scalars(select(Case.id).where(Case.nip == nip).order_by(Case.id)).first()
+        other = session.scalars(select(Case.id).where(Case.nip != nip).order_by(Case.id)).first()
+        assert mine is not None and other is not None
+        session.add_all(
+            [
+                CaseAnnulment(case_id=mine, annulled_on=date(2024, 3, 1), withdrawn_on=date(2024, 4, 2),
+                              withdrawn_at=datetime(2024, 4, 3, tzinfo=UTC)),
+                CaseAnnulment(case_id=other, annulled_on=date(2024, 3, 5)),
+            ]
+        )  # fmt: skip
+        session.commit()
+    report = json.loads(_cli(cycled, monkeypatch, "pdp", "subject", nip))
+    assert [(a["case_id"], a["annulled_on"], a["withdrawn_on"]) for a in report["annulments"]] == [
+        (mine, "2024-03-01", "2024-04-02")
+    ]
+    assert report["counts"]["annulments"] == 1
 
 
 def test_a_subject_report_for_an_unknown_person_is_empty_and_a_bad_nip_is_refused(
