@@ -118,6 +118,9 @@ class PushReport:
     """Why the rows this run did not deliver failed (``throttled``, ``server_error``...), by row."""
     not_started: int = 0
     """Rows claimed but given back unsent when the budget ended."""
+    lost_claims: int = 0
+    """Rows whose claim ran out before their outcome was recorded and that another pusher had taken over
+    (or recovered, or acknowledged) meanwhile: their outcome was not written over that pusher's."""
     parked_sample: list[str] = field(default_factory=list)
     acked_sample: list[str] = field(default_factory=list)
 
@@ -198,7 +201,10 @@ class Pusher:
 
         def release(rows: Sequence[ClaimedRow]) -> None:
             with self._db.session() as session:
-                queue.release(session, [row.id for row in rows], utcnow())
+                lost = queue.release(session, rows, utcnow())
+            for row in rows:
+                if row.id in lost:
+                    self._lost(row, "not given back (never sent)", report)
 
         report.sent, report.aborted = drain(
             claim=claim,
@@ -281,6 +287,17 @@ class Pusher:
             self._count(exc)
             return Delivery(Outcome.DEFERRED, tries, message=str(exc))
 
+    @staticmethod
+    def _lost(row: ClaimedRow, outcome: str, report: PushReport) -> None:
+        """The claim on ``row`` ran out and another pusher has the row now: nothing was written over it
+        (no NIP in the log: the outbox id tells stewards which row)."""
+        report.lost_claims += 1
+        log.warning(
+            "outbox %d: claim lost (its lease ran out and another pusher took the row over): %s",
+            row.id,
+            outcome,
+        )
+
     def _record(self, row: ClaimedRow, outcome: Delivery[PushResult], report: PushReport) -> None:
         label = f"{row.action} {mask_nip(row.nip)} (outbox {row.id}, key {row.idempotency_key})"
         extra = outcome.extra_attempts
@@ -292,16 +309,19 @@ class Pusher:
                 note = (
                     None if result.changed is not False else f"SIASN already in that state: {result.message}"
                 )
-                queue.mark_acked(
-                    session, row.id, reference=result.reference, now=now, note=note, extra_attempts=extra
-                )
+                if not queue.mark_acked(
+                    session, row, reference=result.reference, now=now, note=note, extra_attempts=extra
+                ):  # SIASN applied it all the same: acknowledged unless it was already
+                    self._lost(row, "SIASN's acknowledgement recorded all the same", report)
                 report.acked += 1
                 report.replayed += int(result.replayed)
                 report.unchanged += int(result.changed is False)
                 if len(report.acked_sample) < 10:
                     report.acked_sample.append(f"{label}: {result.reference}")
             elif outcome.outcome == Outcome.PARKED:
-                queue.mark_parked(session, row.id, message=outcome.message, extra_attempts=extra)
+                if not queue.mark_parked(session, row, message=outcome.message, extra_attempts=extra):
+                    self._lost(row, "refusal not recorded (parked by nobody)", report)
+                    return
                 report.parked += 1
                 # SIASN's message may name the person ("PNS dengan NIP ..."): the outbox row keeps it
                 # whole for the stewards; the log and the asset metadata get it masked.
@@ -309,20 +329,25 @@ class Pusher:
                 if len(report.parked_sample) < 10:
                     report.parked_sample.append(f"{label}: {mask_nips(outcome.message)}")
             elif outcome.outcome == Outcome.DEFERRED and outcome.tries == 0:
-                queue.release(session, [row.id], now)  # never sent: due again at once, untouched
+                if queue.release(session, [row], now):  # never sent: due again at once, untouched
+                    self._lost(row, "not given back (never sent)", report)
+                    return
                 report.not_started += 1
             elif outcome.outcome == Outcome.DEFERRED:
                 # Cut short by the budget, the row honours SIASN's last Retry-After only: its retries
                 # did not run out, the next run tries again; otherwise it rests ``defer_seconds``.
                 rest = 0.0 if self._spent() else self._opt.defer_seconds
                 retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, rest))
-                queue.mark_deferred(
-                    session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
-                )
+                if not queue.mark_deferred(
+                    session, row, error=outcome.message, retry_at=retry_at, extra_attempts=extra
+                ):
+                    self._lost(row, "transient failure not recorded (left to its holder)", report)
+                    return
                 report.deferred += 1
                 log.warning(
                     "deferred %s until %s: %s", label, retry_at.isoformat(), mask_nips(outcome.message)
                 )
             else:
-                queue.release(session, [row.id], now)
+                if queue.release(session, [row], now, tries=outcome.tries):
+                    self._lost(row, "not given back (credentials refused)", report)
                 log.error("push stopped: SIASN refused our credentials: %s", mask_nips(outcome.message))
