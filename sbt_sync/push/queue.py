@@ -270,14 +270,23 @@ def open_count(session: Session) -> int:
 def release(session: Session, claims: Iterable[ClaimedRow], now: datetime, *, tries: int = 0) -> list[int]:
     """Give claimed rows back, due at once (the run stops before sending them, or SIASN refused our
     credentials: ``tries`` were sent). The attempt count keeps exactly the ``tries`` made: a row never
-    sent gives back the try its claim counted. Only the rows still held under the caller's claim are
-    given back; returns the ids of the others (claims lost: left as they are, the tries counted)."""
+    sent gives back the try its claim counted. The tries before a refusal of our credentials failed
+    without a definite answer, so SIASN may have applied them (``maybe_applied``). Only the rows still
+    held under the caller's claim are given back; returns the ids of the others (claims lost: left as
+    they are, the tries counted)."""
+    values: dict[str, Any] = {
+        "state": _S.PENDING,
+        "next_attempt_at": now,
+        "attempts": OutboxEntry.attempts + tries - 1,
+    }
+    if tries > 1:
+        values["maybe_applied"] = True
     lost: list[int] = []
     for claim in claims:
         result = session.execute(
             update(OutboxEntry)
             .where(_held(claim), OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
-            .values(state=_S.PENDING, next_attempt_at=now, attempts=OutboxEntry.attempts + tries - 1)
+            .values(values)
         )
         if not _landed(result):
             lost.append(claim.id)
