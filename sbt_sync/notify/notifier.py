@@ -103,6 +103,9 @@ class NotifyReport:
     deferred: int = 0
     retries: int = 0
     ambiguous_resends: int = 0
+    lost_claims: int = 0
+    """Letters whose claim ran out before their outcome was recorded and that another notifier had taken
+    over (or recovered) meanwhile: their outcome was not written over that notifier's."""
     aborted: str | None = None
     sent_sample: list[str] = field(default_factory=list)
     parked_sample: list[str] = field(default_factory=list)
@@ -136,6 +139,9 @@ class Notifier:
         self._sleep = sleep
         self._lost: set[int] = set()
         """Rows another notifier claimed from this one before it sent them: theirs to record."""
+        self._renewed: dict[int, ClaimedMail] = {}
+        """The claims :func:`queue.retake` renewed before sending: their outcomes are recorded under
+        them."""
 
     def run(self, *, recover: bool = False, limit: int | None = None) -> NotifyReport:
         """Send every due letter (at most ``limit``); ``recover`` first takes over rows left ``sending``.
@@ -159,7 +165,10 @@ class Notifier:
 
         def release(rows: Sequence[ClaimedMail]) -> None:
             with self._db.session() as session:
-                queue.release(session, [row.id for row in rows], utcnow())
+                lost = queue.release(session, rows, utcnow())
+            for row in rows:
+                if row.id in lost:
+                    self._claim_lost(row, "not given back (never sent)", report)
 
         # One SMTP connection: one letter at a time, each recorded before the next is sent (a send
         # commits ``data_sent_at`` while it runs).
@@ -212,7 +221,7 @@ class Notifier:
             if held is None:
                 self._lost.add(row.id)
                 return Delivery(Outcome.PARKED, 0, message="taken over by another notifier")
-            row = held  # addressed to the instansi's PICs of now
+            row = self._renewed[row.id] = held  # addressed to the instansi's PICs of now
             stopper = queue.letter_stopper(session, row.letter_id)
             if stopper is None and row.untouched:
                 row, stopper = self._named(session, row)
@@ -302,7 +311,20 @@ class Notifier:
         )
         return replace(row, message_id=mail.message_id, subject=mail.subject), None
 
-    def _record(self, row: ClaimedMail, outcome: Delivery[str], report: NotifyReport) -> None:
+    @staticmethod
+    def _claim_lost(row: ClaimedMail, outcome: str, report: NotifyReport) -> None:
+        """The claim on ``row`` ran out and another notifier has the row now: nothing was written over
+        it."""
+        report.lost_claims += 1
+        log.warning(
+            "mail outbox %d (letter %d): claim lost (its lease ran out and the row was taken over): %s",
+            row.id,
+            row.letter_id,
+            outcome,
+        )
+
+    def _record(self, claimed: ClaimedMail, outcome: Delivery[str], report: NotifyReport) -> None:
+        row = self._renewed.pop(claimed.id, claimed)
         if row.id in self._lost:
             self._lost.discard(row.id)
             log.info("outbox %d was taken over by another notifier; left to it", row.id)
@@ -315,16 +337,19 @@ class Notifier:
         with self._db.session() as session:  # ambiguous re-sends are on the row already
             if outcome.outcome == Outcome.DONE:
                 answer = outcome.answer or ""
-                queue.mark_sent(session, row.id, answer=answer, now=now, extra_attempts=extra)
+                if not queue.mark_sent(session, row, answer=answer, now=now, extra_attempts=extra):
+                    self._claim_lost(row, "the server's acceptance recorded all the same", report)
                 report.sent += 1
                 if len(report.sent_sample) < 10:
                     report.sent_sample.append(f"{label}: {answer}")
             elif outcome.outcome == Outcome.DEFERRED and row.attempts + extra < self._opt.max_attempts:
                 pause = min(self._opt.defer_seconds * 2 ** (row.attempts - 1), 86400.0)
                 retry_at = now + timedelta(seconds=pause)
-                queue.mark_deferred(
-                    session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
-                )
+                if not queue.mark_deferred(
+                    session, row, error=outcome.message, retry_at=retry_at, extra_attempts=extra
+                ):
+                    self._claim_lost(row, "transient failure not recorded (left to its holder)", report)
+                    return
                 report.deferred += 1
                 log.warning(
                     "deferred %s until %s: %s", label, retry_at.isoformat(), mask_nips(outcome.message)
@@ -333,11 +358,14 @@ class Notifier:
                 answer = outcome.message
                 if outcome.outcome == Outcome.DEFERRED:
                     answer = f"gave up after {row.attempts + extra} attempts: {answer}"
-                queue.mark_parked(session, row.id, answer=answer, extra_attempts=extra)
+                if not queue.mark_parked(session, row, answer=answer, extra_attempts=extra):
+                    self._claim_lost(row, "not parked (left to its holder)", report)
+                    return
                 report.parked += 1
                 log.warning("parked %s: %s", label, mask_nips(answer))
                 if len(report.parked_sample) < 10:
                     report.parked_sample.append(f"{label}: {mask_nips(answer)}")
             else:
-                queue.release(session, [row.id], now)
+                if queue.release(session, [row], now, tries=outcome.tries):
+                    self._claim_lost(row, "not given back (delivery stopped)", report)
                 log.error("mail delivery stopped: %s", mask_nips(outcome.message))

@@ -16,15 +16,27 @@ every claim, just before every send and whenever an admin changes the PICs): a P
 received the letter is never sent it (his fate says so, ``removed``: the letter carries ASN personal
 data and he no longer holds the post), a PIC added meanwhile receives it once. A complete (``sent``)
 row is never readdressed: a PIC added later does not get an old letter.
+
+Every write of a claimed row's outcome is conditional on the claim the writer holds (:func:`_held`:
+still ``sending`` under its holder token and its lease's end, which no later claim shares; :func:`retake`
+renews the lease and hands back the claim as renewed). A notifier that stalled past its lease may find
+the row taken over: its write then changes nothing but the attempt count (the SMTP transactions it did
+make) and says so, for the notifier to log and count. Only the server's acceptance is recorded whatever
+became of the row (:func:`mark_sent`, :func:`record_recipients`): the PIC has the letter.
+
+``attempts`` counts SMTP transactions (``notify.max_attempts`` parks a row after that many): a claim
+counts its first up front, the outcome adds those beyond it, and a claim given back unsent
+(:func:`release`) gives its count back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import lock_for_write
@@ -66,6 +78,11 @@ class ClaimedMail:
     subject: str
     attempts: int
     """Attempts so far, this claim included."""
+    holder: str
+    """The holder token the claim wrote (``claimed_by``)."""
+    lease_until: datetime
+    """The end of the claim's lease as last written (``next_attempt_at``): with ``holder``, what tells
+    this claim from any later one of the same row."""
     delivered: frozenset[str] = frozenset()
     """Recipients whose server already accepted the letter: never sent it again."""
     refused: dict[str, str] | None = None
@@ -78,6 +95,28 @@ class ClaimedMail:
         """The recipients still to send the letter to (neither delivered nor refused)."""
         refused = self.refused or {}
         return tuple(r for r in self.recipients if r not in self.delivered and r not in refused)
+
+
+def _held(claim: ClaimedMail) -> ColumnElement[bool]:
+    """The row is still held under ``claim``: nobody recovered, claimed or recorded it since."""
+    box = NotificationOutboxEntry
+    return and_(
+        box.id == claim.id,
+        box.state == MailState.SENDING,
+        box.claimed_by == claim.holder,
+        box.next_attempt_at == claim.lease_until,
+    )
+
+
+def _landed(result: object) -> bool:
+    return cast(int, result.rowcount) == 1  # type: ignore[attr-defined]  # a CursorResult at runtime
+
+
+def _count_tries(session: Session, row_id: int, tries: int) -> None:
+    """Count ``tries`` made under a claim that was lost meanwhile: they were made all the same."""
+    if tries:
+        box = NotificationOutboxEntry
+        session.execute(update(box).where(box.id == row_id).values(attempts=box.attempts + tries))
 
 
 def addressed(
@@ -217,23 +256,19 @@ def letter_stopper(session: Session, letter_id: int) -> str | None:
 
 
 def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelta) -> ClaimedMail | None:
-    """Confirm, just before sending, that this notifier still holds ``row`` (nobody claimed it since:
-    same state, holder and attempts) and renew its lease; None when another notifier took it over,
-    which then owns its delivery. Returns the row as it stands now, addressed to the instansi's
-    current PICs (:func:`readdress`: an admin may have changed them since the claim)."""
+    """Confirm, just before sending, that this notifier still holds ``row`` (:func:`_held`: nobody
+    claimed or recovered it since) and renew its lease; None when another notifier took it over, which
+    then owns its delivery. Returns the claim as renewed (record the outcome under it) with the row as
+    it stands now, addressed to the instansi's current PICs (:func:`readdress`: an admin may have
+    changed them since the claim)."""
     box = NotificationOutboxEntry
     won = session.execute(
         update(box)
-        .where(
-            box.id == row.id,
-            box.state == MailState.SENDING,
-            box.claimed_by == holder_token(),
-            box.attempts == row.attempts,
-        )
+        .where(_held(row))
         .values(next_attempt_at=now + lease)
         .execution_options(synchronize_session=False)
     )
-    if cast(int, won.rowcount) != 1:  # type: ignore[attr-defined]  # a CursorResult at runtime
+    if not _landed(won):
         return None
     entry = session.get(box, row.id, populate_existing=True, with_for_update=True)
     if entry is None:
@@ -259,6 +294,8 @@ def _claimed(entry: NotificationOutboxEntry) -> ClaimedMail:
         tuple(entry.recipients or ()),
         entry.subject,
         entry.attempts,
+        entry.claimed_by or "",
+        entry.next_attempt_at,
         delivered,
         {r: fate.get("answer", "") for r, fate in fates.items() if fate.get("state") == REFUSED},
         untouched=not delivered and entry.sent_at is None and not entry.ambiguous_resends,
@@ -392,74 +429,105 @@ def count_ambiguous(session: Session, row_id: int, count: int) -> None:
     )
 
 
-def mark_sent(session: Session, row_id: int, *, answer: str, now: datetime, extra_attempts: int = 0) -> None:
-    """Record the server's acceptance, whatever became of the row since it was claimed (a late
+def mark_sent(
+    session: Session, claim: ClaimedMail, *, answer: str, now: datetime, extra_attempts: int = 0
+) -> bool:
+    """Record the server's acceptance whatever became of the row since it was claimed (a late
     acceptance: :data:`sbt_sync.states.mail.MAIL_MOVES` allows ``-> sent`` from every state a claimed
-    row can be in), so there is no condition on its state."""
-    session.execute(
-        update(NotificationOutboxEntry)
-        .where(NotificationOutboxEntry.id == row_id)
-        .values(
-            state=MailState.SENT,
-            server_answer=answer,
-            attempts=NotificationOutboxEntry.attempts + extra_attempts,
+    row can be in): the PICs have the letter. A row already ``sent`` keeps its first answer (only the
+    transactions are counted). Returns whether the claim was still held."""
+    box = NotificationOutboxEntry
+    values = {"state": MailState.SENT, "server_answer": answer, "attempts": box.attempts + extra_attempts}
+    held = _landed(session.execute(update(box).where(_held(claim)).values(**values)))
+    if not held:
+        late = session.execute(
+            update(box)
+            .where(
+                box.id == claim.id,
+                box.state.in_(moving_to(MailState.SENT, *_CLAIMED_SINCE)),
+            )
+            .values(**values)
         )
-    )
+        if not _landed(late):
+            _count_tries(session, claim.id, extra_attempts)
     session.execute(  # the first PIC's acceptance may have come in an earlier attempt
-        update(NotificationOutboxEntry)
-        .where(NotificationOutboxEntry.id == row_id, NotificationOutboxEntry.sent_at.is_(None))
-        .values(sent_at=now)
+        update(box).where(box.id == claim.id, box.sent_at.is_(None)).values(sent_at=now)
     )
+    return held
 
 
-def mark_parked(session: Session, row_id: int, *, answer: str, extra_attempts: int = 0) -> None:
-    """Park a row for stewards with the server's own words (or why it cannot be sent)."""
-    session.execute(
-        update(NotificationOutboxEntry)
-        .where(
-            NotificationOutboxEntry.id == row_id,
-            NotificationOutboxEntry.state.in_(_from_sending(MailState.PARKED)),
-        )
-        .values(
-            state=MailState.PARKED,
-            server_answer=answer,
-            data_sent_at=None,
-            attempts=NotificationOutboxEntry.attempts + extra_attempts,
+def mark_parked(session: Session, claim: ClaimedMail, *, answer: str, extra_attempts: int = 0) -> bool:
+    """Park a row for stewards with the server's own words (or why it cannot be sent). Only under the
+    claim the caller holds; False (nothing parked, the transactions counted) when it was lost."""
+    box = NotificationOutboxEntry
+    held = _landed(
+        session.execute(
+            update(box)
+            .where(_held(claim), box.state.in_(_from_sending(MailState.PARKED)))
+            .values(
+                state=MailState.PARKED,
+                server_answer=answer,
+                data_sent_at=None,
+                attempts=box.attempts + extra_attempts,
+            )
         )
     )
+    if not held:
+        _count_tries(session, claim.id, extra_attempts)
+    return held
 
 
 def mark_deferred(
-    session: Session, row_id: int, *, error: str, retry_at: datetime, extra_attempts: int = 0
-) -> None:
-    """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run)."""
-    session.execute(
-        update(NotificationOutboxEntry)
-        .where(
-            NotificationOutboxEntry.id == row_id,
-            NotificationOutboxEntry.state.in_(_from_sending(MailState.PENDING)),
-        )
-        .values(
-            state=MailState.PENDING,
-            server_answer=error,
-            next_attempt_at=retry_at,
-            data_sent_at=None,
-            attempts=NotificationOutboxEntry.attempts + extra_attempts,
+    session: Session, claim: ClaimedMail, *, error: str, retry_at: datetime, extra_attempts: int = 0
+) -> bool:
+    """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run). Only
+    under the claim the caller holds; False (nothing changed, the transactions counted) when it was
+    lost."""
+    box = NotificationOutboxEntry
+    held = _landed(
+        session.execute(
+            update(box)
+            .where(_held(claim), box.state.in_(_from_sending(MailState.PENDING)))
+            .values(
+                state=MailState.PENDING,
+                server_answer=error,
+                next_attempt_at=retry_at,
+                data_sent_at=None,
+                attempts=box.attempts + extra_attempts,
+            )
         )
     )
+    if not held:
+        _count_tries(session, claim.id, extra_attempts)
+    return held
 
 
-def release(session: Session, row_ids: list[int], now: datetime) -> None:
-    """Give claimed rows back untouched (the run stops before sending them)."""
-    if row_ids:
-        session.execute(
-            update(NotificationOutboxEntry)
-            .where(
-                NotificationOutboxEntry.id.in_(row_ids),
-                NotificationOutboxEntry.state.in_(_from_sending(MailState.PENDING)),
+def release(session: Session, claims: Iterable[ClaimedMail], now: datetime, *, tries: int = 0) -> list[int]:
+    """Give claimed rows back, due at once (the run stops before sending them, or the server refused
+    our credentials or TLS: ``tries`` transactions were made). The attempt count keeps exactly the
+    ``tries`` made: a row never sent gives back the one its claim counted. Only the rows still held
+    under the caller's claim are given back; returns the ids of the others (claims lost)."""
+    box = NotificationOutboxEntry
+    lost: list[int] = []
+    for claim in claims:
+        result = session.execute(
+            update(box)
+            .where(_held(claim), box.state.in_(_from_sending(MailState.PENDING)))
+            .values(
+                state=MailState.PENDING,
+                next_attempt_at=now,
+                data_sent_at=None,
+                attempts=box.attempts + tries - 1,
             )
-            .values(state=MailState.PENDING, next_attempt_at=now, data_sent_at=None)
         )
+        if not _landed(result):
+            lost.append(claim.id)
+            _count_tries(session, claim.id, max(0, tries - 1))
+    return lost
+
+
+_CLAIMED_SINCE = (MailState.PENDING, MailState.SENDING, MailState.PARKED, MailState.GIVEN_UP)
+"""What a claimed row may have become while its claim's request was out (``sent`` aside)."""
 
 
 def _from_sending(new: MailState) -> tuple[MailState, ...]:

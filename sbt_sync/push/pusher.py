@@ -30,8 +30,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.http import calls_end_by
@@ -53,6 +56,19 @@ _NOT_STARTED = "not sent: the run's time budget or the claim's lease was spent"
 LEASE_USED = 0.9
 """The share of a claim's lease its tries may take; the rest covers recording the outcome before
 another pusher may take the row over."""
+
+
+LOCKED_PATIENCE = 900.0
+"""Seconds a pusher waits out another writer holding SQLite's write lock, beyond the busy timeout of
+its first try. An enforcement run holds it for its whole transaction: a first load of 3,000 changes
+held it 45 s on a loaded machine, past the 30 s busy timeout."""
+
+T = TypeVar("T")
+
+
+def _locked(exc: OperationalError) -> bool:
+    """SQLite's busy timeout ran out while another connection held the write lock."""
+    return "database is locked" in str(exc.orig)
 
 
 class _TimeUp(Exception):
@@ -118,6 +134,9 @@ class PushReport:
     """Why the rows this run did not deliver failed (``throttled``, ``server_error``...), by row."""
     not_started: int = 0
     """Rows claimed but given back unsent when the budget ended."""
+    lost_claims: int = 0
+    """Rows whose claim ran out before their outcome was recorded and that another pusher had taken over
+    (or recovered, or acknowledged) meanwhile: their outcome was not written over that pusher's."""
     parked_sample: list[str] = field(default_factory=list)
     acked_sample: list[str] = field(default_factory=list)
 
@@ -174,8 +193,7 @@ class Pusher:
         self._deadline = None if budget is None else time.monotonic() + budget
         self._reasons = Counter()
         if recover:
-            with self._db.session() as session:
-                report.recovered = queue.recover_in_flight(session, utcnow())
+            report.recovered = self._patiently(lambda session: queue.recover_in_flight(session, utcnow()))
             if report.recovered:
                 log.info(
                     "re-sending %d row(s) left in flight by an interrupted push (same keys)", report.recovered
@@ -187,8 +205,9 @@ class Pusher:
                 return []
             # Read before the claim's own clock, so ``send_by`` falls inside the lease it records.
             send_by = time.monotonic() + lease.total_seconds() * LEASE_USED
-            with self._db.session() as session:
-                rows = queue.claim(session, limit=room, now=utcnow(), lease=lease)
+            rows = self._patiently(
+                lambda session: queue.claim(session, limit=room, now=utcnow(), lease=lease)
+            )
             return [replace(row, send_by=send_by) for row in rows]
 
         def record(row: ClaimedRow, delivery: Delivery[PushResult]) -> None:
@@ -197,8 +216,10 @@ class Pusher:
                 progress(report)
 
         def release(rows: Sequence[ClaimedRow]) -> None:
-            with self._db.session() as session:
-                queue.release(session, [row.id for row in rows], utcnow())
+            lost = self._patiently(lambda session: queue.release(session, rows, utcnow()))
+            for row in rows:
+                if row.id in lost:
+                    self._lost(row, "not given back (never sent)", report)
 
         report.sent, report.aborted = drain(
             claim=claim,
@@ -213,8 +234,7 @@ class Pusher:
         stats = getattr(self._siasn, "stats", None)
         if isinstance(stats, RetryStats):
             report.http_retries = stats.snapshot()
-        with self._db.session() as session:
-            report.left_pending = queue.open_count(session)
+        report.left_pending = self._patiently(queue.open_count)
         report.budget_exhausted = self._spent() and report.left_pending > 0
         report.failure_reasons = dict(self._reasons)
         if report.budget_exhausted:
@@ -225,6 +245,20 @@ class Pusher:
                 report.left_because or "not reached",
             )
         return report
+
+    def _patiently(self, work: Callable[[Session], T]) -> T:
+        """``work`` in a transaction of its own, tried again while SQLite says another writer holds the
+        database (an enforcement run: module constant :data:`LOCKED_PATIENCE`) instead of failing the run.
+        Each try fails at its first statement, before it wrote or counted anything."""
+        give_up = time.monotonic() + LOCKED_PATIENCE
+        while True:
+            try:
+                with self._db.session() as session:
+                    return work(session)
+            except OperationalError as exc:
+                if not _locked(exc) or time.monotonic() >= give_up:
+                    raise
+                log.warning("the database is locked by another writer (an enforcement run?): waiting for it")
 
     def _count(self, failure: BaseException) -> None:
         """Count why a row was not delivered (``throttled``...); workers call it concurrently."""
@@ -281,48 +315,76 @@ class Pusher:
             self._count(exc)
             return Delivery(Outcome.DEFERRED, tries, message=str(exc))
 
+    @staticmethod
+    def _lost(row: ClaimedRow, outcome: str, report: PushReport) -> None:
+        """The claim on ``row`` ran out and another pusher has the row now: nothing was written over it
+        (no NIP in the log: the outbox id tells stewards which row)."""
+        report.lost_claims += 1
+        log.warning(
+            "outbox %d: claim lost (its lease ran out and another pusher took the row over): %s",
+            row.id,
+            outcome,
+        )
+
     def _record(self, row: ClaimedRow, outcome: Delivery[PushResult], report: PushReport) -> None:
         label = f"{row.action} {mask_nip(row.nip)} (outbox {row.id}, key {row.idempotency_key})"
         extra = outcome.extra_attempts
         report.retries += extra
         now = utcnow()
-        with self._db.session() as session:
-            if outcome.outcome == Outcome.DONE and outcome.answer is not None:
-                result = outcome.answer
-                note = (
-                    None if result.changed is not False else f"SIASN already in that state: {result.message}"
-                )
-                queue.mark_acked(
-                    session, row.id, reference=result.reference, now=now, note=note, extra_attempts=extra
-                )
-                report.acked += 1
-                report.replayed += int(result.replayed)
-                report.unchanged += int(result.changed is False)
-                if len(report.acked_sample) < 10:
-                    report.acked_sample.append(f"{label}: {result.reference}")
-            elif outcome.outcome == Outcome.PARKED:
-                queue.mark_parked(session, row.id, message=outcome.message, extra_attempts=extra)
-                report.parked += 1
-                # SIASN's message may name the person ("PNS dengan NIP ..."): the outbox row keeps it
-                # whole for the stewards; the log and the asset metadata get it masked.
-                log.warning("parked %s: %s", label, mask_nips(outcome.message))
-                if len(report.parked_sample) < 10:
-                    report.parked_sample.append(f"{label}: {mask_nips(outcome.message)}")
-            elif outcome.outcome == Outcome.DEFERRED and outcome.tries == 0:
-                queue.release(session, [row.id], now)  # never sent: due again at once, untouched
-                report.not_started += 1
-            elif outcome.outcome == Outcome.DEFERRED:
-                # Cut short by the budget, the row honours SIASN's last Retry-After only: its retries
-                # did not run out, the next run tries again; otherwise it rests ``defer_seconds``.
-                rest = 0.0 if self._spent() else self._opt.defer_seconds
-                retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, rest))
-                queue.mark_deferred(
-                    session, row.id, error=outcome.message, retry_at=retry_at, extra_attempts=extra
-                )
-                report.deferred += 1
-                log.warning(
-                    "deferred %s until %s: %s", label, retry_at.isoformat(), mask_nips(outcome.message)
-                )
-            else:
-                queue.release(session, [row.id], now)
-                log.error("push stopped: SIASN refused our credentials: %s", mask_nips(outcome.message))
+        self._patiently(lambda session: self._write_outcome(session, row, outcome, report, label, now))
+
+    def _write_outcome(
+        self,
+        session: Session,
+        row: ClaimedRow,
+        outcome: Delivery[PushResult],
+        report: PushReport,
+        label: str,
+        now: datetime,
+    ) -> None:
+        """Record ``outcome`` under ``row``'s claim; its first statement is the write (see
+        :meth:`_patiently`)."""
+        extra = outcome.extra_attempts
+        if outcome.outcome == Outcome.DONE and outcome.answer is not None:
+            result = outcome.answer
+            note = None if result.changed is not False else f"SIASN already in that state: {result.message}"
+            if not queue.mark_acked(
+                session, row, reference=result.reference, now=now, note=note, extra_attempts=extra
+            ):  # SIASN applied it all the same: acknowledged unless it was already
+                self._lost(row, "SIASN's acknowledgement recorded all the same", report)
+            report.acked += 1
+            report.replayed += int(result.replayed)
+            report.unchanged += int(result.changed is False)
+            if len(report.acked_sample) < 10:
+                report.acked_sample.append(f"{label}: {result.reference}")
+        elif outcome.outcome == Outcome.PARKED:
+            if not queue.mark_parked(session, row, message=outcome.message, extra_attempts=extra):
+                self._lost(row, "refusal not recorded (parked by nobody)", report)
+                return
+            report.parked += 1
+            # SIASN's message may name the person ("PNS dengan NIP ..."): the outbox row keeps it
+            # whole for the stewards; the log and the asset metadata get it masked.
+            log.warning("parked %s: %s", label, mask_nips(outcome.message))
+            if len(report.parked_sample) < 10:
+                report.parked_sample.append(f"{label}: {mask_nips(outcome.message)}")
+        elif outcome.outcome == Outcome.DEFERRED and outcome.tries == 0:
+            if queue.release(session, [row], now):  # never sent: due again at once, untouched
+                self._lost(row, "not given back (never sent)", report)
+                return
+            report.not_started += 1
+        elif outcome.outcome == Outcome.DEFERRED:
+            # Cut short by the budget, the row honours SIASN's last Retry-After only: its retries
+            # did not run out, the next run tries again; otherwise it rests ``defer_seconds``.
+            rest = 0.0 if self._spent() else self._opt.defer_seconds
+            retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, rest))
+            if not queue.mark_deferred(
+                session, row, error=outcome.message, retry_at=retry_at, extra_attempts=extra
+            ):
+                self._lost(row, "transient failure not recorded (left to its holder)", report)
+                return
+            report.deferred += 1
+            log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), mask_nips(outcome.message))
+        else:
+            if queue.release(session, [row], now, tries=outcome.tries):
+                self._lost(row, "not given back (credentials refused)", report)
+            log.error("push stopped: SIASN refused our credentials: %s", mask_nips(outcome.message))

@@ -5,6 +5,17 @@ holder's token (``claimed_by``). A row left ``in_flight`` by a killed pusher is 
 lease, or at once by a pusher started with ``recover`` when its holder is known to be gone; it is
 re-sent with its stored key and body, so SIASN replays instead of applying twice.
 Rows of one NIP go out in order: only a NIP's oldest open row is ever claimable.
+
+Every write of a claimed row's outcome is conditional on the claim the writer holds (:func:`_held`:
+still ``in_flight`` under its holder token and its lease's end, which no later claim shares). A pusher
+that stalled past its lease may find the row taken over by another pusher (or recovered, or already
+acknowledged): its write then changes nothing but the row's attempt count (the tries it did make) and
+says so (False), for the pusher to log and count. Only SIASN's acknowledgement is recorded whatever
+became of the row (:func:`mark_acked`): it is the truth about SIASN.
+
+``attempts`` counts the tries sent to SIASN: a claim counts its first try up front (so a crash while
+sending still counts it), the outcome adds the tries beyond it, and a claim given back unsent
+(:func:`release`) gives its try back.
 """
 
 from __future__ import annotations
@@ -15,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import lock_for_write
@@ -36,10 +47,37 @@ class ClaimedRow:
     idempotency_key: str
     payload: dict[str, Any]
     attempts: int
-    """Claims so far, this one included."""
+    """Tries counted so far, this claim's first included."""
+    holder: str
+    """The holder token the claim wrote (``claimed_by``)."""
+    lease_until: datetime
+    """The end of the claim's lease as written (``next_attempt_at``): with ``holder``, what tells this
+    claim from any later one of the same row (a later claim's lease ends later)."""
     send_by: float = math.inf
     """The :func:`time.monotonic` instant by which every try under this claim must have ended (the
     pusher sets it inside the claim's lease)."""
+
+
+def _held(claim: ClaimedRow) -> ColumnElement[bool]:
+    """The row is still held under ``claim``: nobody recovered, claimed or recorded it since."""
+    return and_(
+        OutboxEntry.id == claim.id,
+        OutboxEntry.state == _S.IN_FLIGHT,
+        OutboxEntry.claimed_by == claim.holder,
+        OutboxEntry.next_attempt_at == claim.lease_until,
+    )
+
+
+def _count_tries(session: Session, row_id: int, tries: int) -> None:
+    """Count ``tries`` made under a claim that was lost meanwhile: they were sent all the same."""
+    if tries:
+        session.execute(
+            update(OutboxEntry).where(OutboxEntry.id == row_id).values(attempts=OutboxEntry.attempts + tries)
+        )
+
+
+def _landed(result: object) -> bool:
+    return cast(int, result.rowcount) == 1  # type: ignore[attr-defined]  # a CursorResult at runtime
 
 
 def recover_in_flight(session: Session, now: datetime) -> int:
@@ -95,6 +133,7 @@ def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> l
         .all()
     )
     claimed: list[ClaimedRow] = []
+    holder, lease_until = holder_token(), now + lease
     for row in candidates:
         if len(claimed) >= limit or first_open.get(row.nip) != row.id:
             continue
@@ -105,36 +144,64 @@ def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> l
             )
             .values(
                 state=_S.IN_FLIGHT,
-                next_attempt_at=now + lease,
+                next_attempt_at=lease_until,
                 attempts=row.attempts + 1,
-                claimed_by=holder_token(),
+                claimed_by=holder,
             )
             .execution_options(synchronize_session=False)
         )
-        if won.rowcount == 1:  # type: ignore[attr-defined]  # another pusher may have been faster
+        if _landed(won):  # another pusher may have been faster
             action = PushAction(row.action)
             claimed.append(
-                ClaimedRow(row.id, row.nip, action, row.idempotency_key, dict(row.payload), row.attempts + 1)
+                ClaimedRow(
+                    row.id,
+                    row.nip,
+                    action,
+                    row.idempotency_key,
+                    dict(row.payload),
+                    row.attempts + 1,
+                    holder=holder,
+                    lease_until=lease_until,
+                )
             )
     return claimed
 
 
 def mark_acked(
     session: Session,
-    row_id: int,
+    claim: ClaimedRow,
     *,
     reference: str,
     now: datetime,
     note: str | None = None,
     extra_attempts: int = 0,
-) -> None:
-    """Record SIASN's acknowledgement (``note``: e.g. SIASN already held the flag), whatever became
-    of the row since it was claimed (a late answer: :data:`sbt_sync.states.outbox.OUTBOX_MOVES`
-    allows ``-> acked`` from every state a claimed row can be in), so there is no condition on its
-    state."""
-    session.execute(
+) -> bool:
+    """Record SIASN's acknowledgement (``note``: e.g. SIASN already held the flag) whatever became of
+    the row since it was claimed (a late answer: :data:`sbt_sync.states.outbox.OUTBOX_MOVES` allows
+    ``-> acked`` from every state a claimed row can be in): SIASN applied the change. A row already
+    acknowledged keeps its first acknowledgement (only the tries are counted). Returns whether the
+    claim was still held."""
+    held = _landed(
+        session.execute(
+            update(OutboxEntry)
+            .where(_held(claim))
+            .values(
+                state=_S.ACKED,
+                siasn_reference=reference,
+                acked_at=now,
+                last_error=note,
+                attempts=OutboxEntry.attempts + extra_attempts,
+            )
+        )
+    )
+    if held:
+        return True
+    late = session.execute(
         update(OutboxEntry)
-        .where(OutboxEntry.id == row_id)
+        .where(
+            OutboxEntry.id == claim.id,
+            OutboxEntry.state.in_(moving_to(_S.ACKED, _S.PENDING, _S.IN_FLIGHT, _S.PARKED, _S.SUPERSEDED)),
+        )
         .values(
             state=_S.ACKED,
             siasn_reference=reference,
@@ -143,38 +210,54 @@ def mark_acked(
             attempts=OutboxEntry.attempts + extra_attempts,
         )
     )
+    if not _landed(late):  # acknowledged already (by the pusher that took it over): the first stands
+        _count_tries(session, claim.id, extra_attempts)
+    return False
 
 
-def mark_parked(session: Session, row_id: int, *, message: str, extra_attempts: int = 0) -> None:
-    """Park a row SIASN refused; ``message`` is SIASN's own explanation, shown to stewards verbatim."""
-    session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id == row_id, OutboxEntry.state.in_(moving_to(_S.PARKED, _S.IN_FLIGHT)))
-        .values(
-            state=_S.PARKED,
-            last_error=message,
-            attempts=OutboxEntry.attempts + extra_attempts,
-            maybe_applied=False,  # SIASN refused this key: a replay would have answered as before
+def mark_parked(session: Session, claim: ClaimedRow, *, message: str, extra_attempts: int = 0) -> bool:
+    """Park a row SIASN refused; ``message`` is SIASN's own explanation, shown to stewards verbatim.
+    Only under the claim the caller holds; False (nothing parked) when the claim was lost."""
+    held = _landed(
+        session.execute(
+            update(OutboxEntry)
+            .where(_held(claim), OutboxEntry.state.in_(moving_to(_S.PARKED, _S.IN_FLIGHT)))
+            .values(
+                state=_S.PARKED,
+                last_error=message,
+                attempts=OutboxEntry.attempts + extra_attempts,
+                maybe_applied=False,  # SIASN refused this key: a replay would have answered as before
+            )
         )
     )
+    if not held:
+        _count_tries(session, claim.id, extra_attempts)
+    return held
 
 
 def mark_deferred(
-    session: Session, row_id: int, *, error: str, retry_at: datetime, extra_attempts: int = 0
-) -> None:
+    session: Session, claim: ClaimedRow, *, error: str, retry_at: datetime, extra_attempts: int = 0
+) -> bool:
     """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run's
-    retries). It was sent without a definite answer, so SIASN may have applied it (``maybe_applied``)."""
-    session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id == row_id, OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
-        .values(
-            state=_S.PENDING,
-            maybe_applied=True,
-            last_error=error,
-            next_attempt_at=retry_at,
-            attempts=OutboxEntry.attempts + extra_attempts,
+    retries). It was sent without a definite answer, so SIASN may have applied it (``maybe_applied``).
+    Only under the claim the caller holds; False (nothing changed but the tries counted) when the claim
+    was lost: the row is another pusher's now, or recovered (``maybe_applied`` already)."""
+    held = _landed(
+        session.execute(
+            update(OutboxEntry)
+            .where(_held(claim), OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
+            .values(
+                state=_S.PENDING,
+                maybe_applied=True,
+                last_error=error,
+                next_attempt_at=retry_at,
+                attempts=OutboxEntry.attempts + extra_attempts,
+            )
         )
     )
+    if not held:
+        _count_tries(session, claim.id, extra_attempts)
+    return held
 
 
 def open_count(session: Session) -> int:
@@ -184,12 +267,28 @@ def open_count(session: Session) -> int:
     return int(session.scalar(query.select_from(OutboxEntry)) or 0)
 
 
-def release(session: Session, row_ids: Iterable[int], now: datetime) -> None:
-    """Give claimed rows back untouched (the run stops before sending them)."""
-    ids = list(row_ids)
-    if ids:
-        session.execute(
+def release(session: Session, claims: Iterable[ClaimedRow], now: datetime, *, tries: int = 0) -> list[int]:
+    """Give claimed rows back, due at once (the run stops before sending them, or SIASN refused our
+    credentials: ``tries`` were sent). The attempt count keeps exactly the ``tries`` made: a row never
+    sent gives back the try its claim counted. The tries before a refusal of our credentials failed
+    without a definite answer, so SIASN may have applied them (``maybe_applied``). Only the rows still
+    held under the caller's claim are given back; returns the ids of the others (claims lost: left as
+    they are, the tries counted)."""
+    values: dict[str, Any] = {
+        "state": _S.PENDING,
+        "next_attempt_at": now,
+        "attempts": OutboxEntry.attempts + tries - 1,
+    }
+    if tries > 1:
+        values["maybe_applied"] = True
+    lost: list[int] = []
+    for claim in claims:
+        result = session.execute(
             update(OutboxEntry)
-            .where(OutboxEntry.id.in_(ids), OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
-            .values(state=_S.PENDING, next_attempt_at=now)
+            .where(_held(claim), OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
+            .values(values)
         )
+        if not _landed(result):
+            lost.append(claim.id)
+            _count_tries(session, claim.id, max(0, tries - 1))
+    return lost

@@ -136,7 +136,7 @@ def test_recover_leaves_a_live_pushers_rows_to_it_and_an_unblock_waits_behind_th
     client = siasn_client(siasn_sandbox)
     answer = client.blokir(claimed[0].nip, claimed[0].payload, claimed[0].idempotency_key)
     with migrated_database.session() as session:  # the first pusher records its answer
-        mark_acked(session, claimed[0].id, reference=answer.reference, now=utcnow())
+        mark_acked(session, claimed[0], reference=answer.reference, now=utcnow())
     assert pusher(migrated_database, siasn_sandbox).run().acked == 1
     assert [(r.action, r.state) for r in outbox_rows(migrated_database)] == [
         ("blokir", "acked"),
