@@ -256,6 +256,26 @@ def test_a_disabled_accounts_token_searches_nothing(world: World) -> None:
         assert client.post(path, json=body, headers=_bearer(world, "steward")).status_code == 401, path
 
 
+def test_a_disabled_accounts_session_posts_no_search(world: World) -> None:
+    """Disabling an account ends its sessions at once: its open pages' filter forms are refused, no
+    search is kept for it, and an id it was given shows nothing to anyone else."""
+    conflict, _ = seed_namesake_crowd(world.database, 60)
+    steward = world.login("steward")
+    path = f"/conflicts/{conflict}"
+    token = searching.csrf(steward, path)
+    kept = searching.location_of(steward, f"{path}/candidates", {"c_birth": "1971"}, page=path)
+    set_active(world.database, "steward", active=False, actor="admin")
+    for url, form in ((f"{path}/candidates", {"c_birth": "1971"}), ("/conflicts", {"case": NIP_A}),
+                      (path, {"q_name": "Eka Rahman"})):  # fmt: skip
+        answer = steward.post(url, data={**form, "csrf_token": token})
+        # refused (its CSRF token died with the session) or sent to log in: never to a kept search
+        where = answer.headers.get("location", "")
+        assert answer.status_code == 403 or where.startswith("/login"), (url, answer.status_code, where)
+    assert steward.get(kept).headers["location"].startswith("/login")
+    other = world.login("admin").get(kept).text
+    assert "disaring" not in other and FORGOTTEN in other
+
+
 def test_the_openapi_documents_the_post_searches_and_no_personal_data_in_a_query(world: World) -> None:
     spec = world.client().get("/api/v1/openapi.json").json()
     paths = spec["paths"]
