@@ -6,11 +6,17 @@ whose answer shows an ASN's personal data (a case key, a quarantined value) reco
 ``GET /api/v1/feed/block-changes`` is the ordered, cursor-paged feed of block and unblock changes
 SIASN can pull (:mod:`sbt_sync.steward.feed`). An agency viewer's token gets what the pages show them:
 their agency's cases and conflicts, every value as :mod:`sbt_sync.steward.scope` lets them see it.
+
+A name, a NIP or a birth date is never asked for in a query string: a URL lands in the access log of
+every proxy in front of the console (DESIGN.md keeps them out of logs). Searches by them post a JSON
+body (``POST /api/v1/cases/search``, ``POST /api/v1/registry/search``,
+``POST /api/v1/conflicts/{id}/candidates``); the GET forms refuse such a parameter with a 400 naming
+the POST endpoint (:func:`refuse_personal_data`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -19,9 +25,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel, Field
 
+from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Permission, Principal
 from sbt_sync.console.users import user_for_token
-from sbt_sync.console.web import client_address, console, principal_for
+from sbt_sync.console.web import client_address, console, language, principal_for
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
@@ -167,6 +174,29 @@ def _aware(moment: datetime | None, name: str) -> datetime | None:
         ) from None
 
 
+PERSONAL_DATA_IN_URL: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A name, a NIP or a birth date was given in the query string (``detail.code`` "
+                         "personal_data_in_url): send it in the body of the POST endpoint "
+                         "``detail.use`` names"}
+}  # fmt: skip
+
+
+def refuse_personal_data(request: Request, names: Sequence[str], use: str) -> None:
+    """A 400 when the query string carries any of ``names`` (a name, a NIP, a birth date): they go in
+    the body of ``use`` instead. The URL has reached the proxies' logs already; refusing it makes a
+    script move to the POST endpoint rather than keep writing personal data into them. Said in the
+    console's language (``err.personal_data_in_url``), with the code and the endpoint for scripts."""
+    given = sorted(n for n in names if n in request.query_params)
+    if not given:
+        return
+    refusal = SbtError(
+        f"{', '.join(given)} may not be sent in a URL (it lands in proxy logs): use {use} with a JSON body",
+        code="personal_data_in_url", parameters=", ".join(given), use=use,
+    )  # fmt: skip
+    raise HTTPException(400, {"code": refusal.code, "message": error_text(refusal, language(request)),
+                              "parameters": given, "use": use})  # fmt: skip
+
+
 def _refuse_unseen(request: Request, me: Principal, conflict_id: int) -> None:
     database = console(request).database
     if not conflict_visible(database, conflict_id, None):
@@ -230,7 +260,7 @@ def conflicts(
     return Page(total=total, items=[asdict(r) for r in rows])
 
 
-@router.get("/conflicts/{conflict_id}", responses={**ERRORS, 404: NOT_FOUND})
+@router.get("/conflicts/{conflict_id}", responses={**ERRORS, **PERSONAL_DATA_IN_URL, 404: NOT_FOUND})
 def conflict(
     request: Request,
     conflict_id: Id,
@@ -238,17 +268,39 @@ def conflict(
     page: Annotated[
         int, Query(ge=1, le=100_000, description=f"Candidates page ({CANDIDATE_PAGE} a page)")
     ] = 1,
-    birth: Annotated[
-        str, Query(max_length=10, description="Candidates born on this day, year or month")
-    ] = "",
     instansi: Annotated[str, Query(max_length=128, description="Candidates of this instansi")] = "",
     kanreg: Annotated[str, Query(max_length=8, description="Candidates of this Kanreg")] = "",
 ) -> dict[str, Any]:
     """One conflict with a page of its candidates (``candidate_page`` says which), the case, the
     decisions and the ``basis_hash`` a decision on it must carry. Only the page returned is recorded
-    as read."""
+    as read. Candidates by birth date: ``POST /api/v1/conflicts/{id}/candidates`` (``birth=`` here is
+    refused: a birth date is never put in a URL)."""
+    refuse_personal_data(request, ("birth",), f"POST /api/v1/conflicts/{conflict_id}/candidates")
     _refuse_unseen(request, me, conflict_id)
-    return _conflict_page(request, me, conflict_id, CandidateFilter(birth, instansi, kanreg, page))
+    return _conflict_page(request, me, conflict_id, CandidateFilter("", instansi, kanreg, page))
+
+
+class CandidateQuery(BaseModel):
+    """Which of an identity conflict's candidates to return (all of them, a page at a time, when empty)."""
+
+    birth: CleanText = Field("", max_length=10, description="Candidates born on this day, year or month")
+    instansi: CleanText = Field("", max_length=128, description="Candidates of this instansi")
+    kanreg: CleanText = Field("", max_length=8, description="Candidates of this Kanreg")
+    page: int = Field(1, ge=1, le=100_000, description=f"Candidates page ({CANDIDATE_PAGE} a page)")
+
+
+@router.post("/conflicts/{conflict_id}/candidates", responses={**ERRORS, 404: NOT_FOUND})
+def conflict_candidates(
+    request: Request,
+    conflict_id: Id,
+    body: CandidateQuery,
+    me: Annotated[Principal, Depends(api_user("conflicts.view"))],
+) -> dict[str, Any]:
+    """``GET /api/v1/conflicts/{id}`` with its candidates narrowed by the body (a birth date stays out
+    of the URL); reads nothing else and changes nothing. Only the page returned is recorded as read."""
+    _refuse_unseen(request, me, conflict_id)
+    chosen = CandidateFilter(body.birth, body.instansi, body.kanreg, body.page)
+    return _conflict_page(request, me, conflict_id, chosen)
 
 
 def _conflict_page(
@@ -359,21 +411,59 @@ def assign(
     return asdict(summary)
 
 
+REGISTRY_SEARCH = "POST /api/v1/registry/search"
+REGISTRY_PERSONAL = ("name", "nip", "birth_date")
+
+
 @router.get(
-    "/registry/search", responses={**ERRORS, 422: {"description": "Nothing to search by, or a bad NIP"}}
+    "/registry/search",
+    responses={**ERRORS, **PERSONAL_DATA_IN_URL, 422: {"description": "Nothing to search by"}},
 )
-def registry_search(
+def registry_search_in_url(
     request: Request,
     me: Annotated[Principal, Depends(api_user("conflicts.act"))],
-    name: Text = None,
-    nip: Text = None,
-    birth_date: date | None = None,
     instansi: Text = None,
     conflict_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> list[dict[str, Any]]:
+    """Kept so that an old script is told in words what to do: a search by ``name``, ``nip`` or
+    ``birth_date`` is refused (400) and goes to ``POST /api/v1/registry/search`` with a JSON body."""
+    refuse_personal_data(request, REGISTRY_PERSONAL, REGISTRY_SEARCH)
+    return _registry_search(
+        request, me, RegistrySearch(instansi=instansi, conflict_id=conflict_id, limit=limit)
+    )
+
+
+class RegistrySearch(BaseModel):
+    """What to look for in the ASN registry: at least a name, a NIP (or its first digits) or a birth
+    date; the instansi narrows."""
+
+    name: CleanText | None = Field(None, max_length=128, description="Any spelling, titles, word order")
+    nip: CleanText | None = Field(None, max_length=128, description="A NIP or its first digits")
+    birth_date: date | None = None
+    instansi: CleanText | None = Field(None, max_length=128, description="Part of its name or its id")
+    conflict_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="Compare each ASN found with this conflict's row"
+    )
+    limit: int = Field(20, ge=1, le=50)
+
+
+@router.post(
+    "/registry/search", responses={**ERRORS, 422: {"description": "Nothing to search by, or a bad NIP"}}
+)
+def registry_search(
+    request: Request, body: RegistrySearch, me: Annotated[Principal, Depends(api_user("conflicts.act"))]
+) -> list[dict[str, Any]]:
     """ASN in the registry by name (any spelling, titles, order), NIP or its first digits, birth date and
-    instansi; with ``conflict_id``, each is compared field by field with that conflict's row."""
+    instansi; with ``conflict_id``, each is compared field by field with that conflict's row. The
+    terms travel in the body, never in a URL; the read is recorded with the NIPs returned, not the
+    terms."""
+    return _registry_search(request, me, body)
+
+
+def _registry_search(request: Request, me: Principal, body: RegistrySearch) -> list[dict[str, Any]]:
+    name, nip, birth_date, instansi = body.name, body.nip, body.birth_date, body.instansi
+    conflict_id, limit = body.conflict_id, body.limit
     database = console(request).database
     thresholds = IdentityThresholds.from_settings(console(request).settings.identity)
     try:
@@ -398,16 +488,45 @@ def registry_search(
     ]
 
 
-@router.get("/cases", response_model=Page, responses=ERRORS)
+CASE_SEARCH = "POST /api/v1/cases/search"
+
+
+@router.get("/cases", response_model=Page, responses={**ERRORS, **PERSONAL_DATA_IN_URL})
 def cases(
     request: Request,
     me: Annotated[Principal, Depends(api_user("cases.view"))],
-    q: Text = None,
     status: Text = None,
     kanreg: Text = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page:
+    """Cases by status and Kanreg. A search by NIP, name or number (``q=``) is refused here (400): it
+    goes to ``POST /api/v1/cases/search`` with a JSON body."""
+    refuse_personal_data(request, ("q",), CASE_SEARCH)
+    return _cases(request, me, CaseSearch(status=status, kanreg=kanreg, limit=limit, offset=offset))
+
+
+class CaseSearch(BaseModel):
+    q: CleanText | None = Field(
+        None, max_length=128, description="A NIP (or part), a name, a case key, a register or SK number"
+    )
+    status: CleanText | None = Field(None, max_length=128)
+    kanreg: CleanText | None = Field(None, max_length=128)
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+@router.post("/cases/search", response_model=Page, responses=ERRORS)
+def cases_search(
+    request: Request, body: CaseSearch, me: Annotated[Principal, Depends(api_user("cases.view"))]
+) -> Page:
+    """Cases found by ``q`` (a NIP, a name, a number: in the body, never in a URL) and filtered by
+    status and Kanreg; an agency viewer's token finds only their agency's cases. Changes nothing."""
+    return _cases(request, me, body)
+
+
+def _cases(request: Request, me: Principal, body: CaseSearch) -> Page:
+    q, status, kanreg, limit, offset = body.q, body.status, body.kanreg, body.limit, body.offset
     total, rows = list_cases(
         console(request).database, search=q, status=status, kanreg=kanreg, sources=me.sources, limit=limit,
         offset=offset,

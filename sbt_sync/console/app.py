@@ -122,6 +122,15 @@ class RefuseNulCharacters:
         await self.app(scope, receive, send)
 
 
+API_DESCRIPTION = (
+    "Bearer-token API of the sbt-sync console. A NIP, a name or a birth date is never sent in a URL (URLs "
+    "are written to proxy logs): searches by them post a JSON body (`POST /api/v1/cases/search`, "
+    "`POST /api/v1/registry/search`, `POST /api/v1/conflicts/{conflict_id}/candidates`), and a GET given "
+    "such a parameter answers 400 with `detail.code` `personal_data_in_url` and `detail.use` naming the "
+    "POST endpoint."
+)
+
+
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The console app for ``settings`` (its database unless one is given)."""
     database = database or Database(settings.database_url, echo=settings.database.echo)
@@ -134,6 +143,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app = FastAPI(
         title="sbt-sync",
         summary="The golden dataset of neutrality violations, its conflicts, and the SIASN block feed.",
+        description=API_DESCRIPTION,
         version=package_version("sbt-sync"),
         openapi_url="/api/v1/openapi.json",
         docs_url=None,

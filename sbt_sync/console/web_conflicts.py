@@ -5,8 +5,10 @@ them see it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Annotated, Any, cast
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -63,7 +65,8 @@ router = APIRouter(include_in_schema=False)
 PAGE = 50
 SEARCH_HITS = 15
 """Registry hits a conflict page lists: a steward compares a handful, then narrows the search."""
-SearchText = Annotated[str, Query(max_length=128)]
+SearchId = Annotated[str | None, Query(pattern=searches.ID_PATTERN)]
+"""A search id in a URL: the terms it stands for stay on the server (:mod:`sbt_sync.console.searches`)."""
 
 
 def _thresholds(request: Request) -> IdentityThresholds:
@@ -83,7 +86,7 @@ def conflicts(
     agency: Annotated[str | None, Query(max_length=64)] = None,
     kanreg: Annotated[str | None, Query(max_length=8)] = None,
     instansi: Annotated[str | None, Query(max_length=64)] = None,
-    case: Annotated[str | None, Query(max_length=128)] = None,
+    s: SearchId = None,
     case_id: QueryId = None,
     older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
@@ -91,8 +94,11 @@ def conflicts(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The queue as a team's task list: filters in the query string (kept by the pager), "tugas saya"
-    (``assignee`` = me), counts per kind and due markers against the deployment's clock and zone."""
+    (``assignee`` = me), counts per kind and due markers against the deployment's clock and zone. The
+    case text (a key, a NIP, a number) is posted and kept under the search id ``s``, never in the URL."""
     ctx = console(request)
+    kept = searches.recall(request, s)
+    case = (kept or {}).get("case", "")
     status_filter = None if status == "all" else status
     if status_filter not in (*STATUSES, None):
         raise HTTPException(400, translator(language(request))("error.bad_request"))
@@ -124,12 +130,42 @@ def conflicts(
         kinds=CONFLICT_KINDS, kanregs=KANREGS, sources=sources, statuses=(*STATUSES, "all"),
         counts=counts, instansis=queue_instansi(ctx.database, me.sources), unassigned=UNASSIGNED,
         colleagues=assignable_users(ctx.database) if me.can("conflicts.act") else [],
-        mine=assignee == me.username, here=_here(request),
+        mine=assignee == me.username, here=_here(request), forgotten=bool(s) and kept is None,
         filters={"status": status, "kind": kind or "", "agency": agency or "", "kanreg": kanreg or "",
                  "instansi": instansi or "", "case": case or "", "case_id": case_id or "",
                  "older_than_days": older_than_days if older_than_days is not None else "",
                  "assignee": assignee or "", "sort": sort},
     )  # fmt: skip
+
+
+QUEUE_FILTERS = ("status", "kind", "agency", "kanreg", "instansi", "case_id", "older_than_days", "assignee",
+                 "sort")  # fmt: skip
+"""The queue's filters a URL may carry (the case text, which may be a NIP, is kept under a search id)."""
+
+
+@router.post("/conflicts", dependencies=[Depends(check_csrf)])
+def conflicts_filter(
+    request: Request,
+    me: Annotated[Principal, Depends(require("conflicts.view"))],
+    case: Annotated[str, Form(max_length=128)] = "",
+    status: Annotated[str, Form(max_length=16)] = "",
+    kind: Annotated[str, Form(max_length=32)] = "",
+    agency: Annotated[str, Form(max_length=64)] = "",
+    kanreg: Annotated[str, Form(max_length=8)] = "",
+    instansi: Annotated[str, Form(max_length=64)] = "",
+    case_id: Annotated[str, Form(max_length=16)] = "",
+    older_than_days: Annotated[str, Form(max_length=8)] = "",
+    assignee: Annotated[str, Form(max_length=64)] = "",
+    sort: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """The queue's filter form posts: the case text (a NIP, a number that may carry one) is kept on
+    the server under a search id (:mod:`sbt_sync.console.searches`); the queue's URL carries that id
+    and the other filters (checked by the list as any URL is), never the text."""
+    given = dict(zip(QUEUE_FILTERS, (status, kind, agency, kanreg, instansi, case_id, older_than_days,
+                                     assignee, sort), strict=True))  # fmt: skip
+    query = {"s": searches.remember(request, {"case": case.strip()}) if case.strip() else "", **given}
+    kept = urlencode({k: v.strip() for k, v in query.items() if v.strip()})
+    return RedirectResponse(f"/conflicts{'?' + kept if kept else ''}", status_code=303)
 
 
 def _here(request: Request) -> str:
@@ -147,6 +183,8 @@ def _visible_conflict(request: Request, me: Principal, conflict_id: int) -> None
 
 RegistryText = Annotated[str, Form(max_length=128)]
 REGISTRY_TERMS = ("q_name", "q_nip", "q_birth", "q_instansi")
+FILTER_TERMS = ("c_birth", "c_instansi", "c_kanreg")
+"""The candidate filter's fields, in :class:`CandidateFilter`'s order."""
 
 
 @router.get("/conflicts/{conflict_id}", response_class=HTMLResponse)
@@ -154,20 +192,20 @@ def conflict_detail(
     request: Request,
     conflict_id: PathId,
     me: Annotated[Principal, Depends(require("conflicts.view"))],
-    s: Annotated[str | None, Query(pattern=searches.ID_PATTERN)] = None,
-    c_birth: SearchText = "",
-    c_instansi: SearchText = "",
-    c_kanreg: SearchText = "",
+    s: SearchId = None,
+    f: SearchId = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """A conflict side by side; on an identity conflict a steward may also search the registry
     (posted, then kept under the search id ``s``), and each person found is compared with the row like
-    the candidates are. A long
-    candidate list (namesakes of a name held nationally) comes a page at a time, narrowed by birth
-    date, instansi and Kanreg (``c_*``); only the page shown is recorded as read."""
+    the candidates are. A long candidate list (namesakes of a name held nationally) comes a page at a
+    time, narrowed by birth date, instansi and Kanreg (posted too, then kept under the search id ``f``:
+    a birth date never travels in a URL); only the page shown is recorded as read."""
     _visible_conflict(request, me, conflict_id)
     database, thresholds = console(request).database, _thresholds(request)
     detail = show_conflict(database, conflict_id, thresholds=thresholds, sources=me.sources)
+    chosen = searches.recall(request, f) or {}
+    c_birth, c_instansi, c_kanreg = (chosen.get(k, "") for k in FILTER_TERMS)
     narrowed = CandidateFilter(c_birth, c_instansi, c_kanreg, page)
     cpage = page_candidates(detail, narrowed) if detail.summary.kind in IDENTITY_KINDS else None
     kept = searches.recall(request, s) if me.can("conflicts.act") else None
@@ -199,7 +237,8 @@ def conflict_detail(
         act=me.can("conflicts.act") and detail.summary.status == "open",
         fields=PROFILE_FIELDS, hits=hits, searched=searched, search_error=search_error, search=form,
         search_id=s if kept is not None else None, search_forgotten=bool(s) and kept is None,
-        cpage=cpage, narrowed=narrowed,
+        cpage=cpage, narrowed=narrowed, filter_id=f if chosen else None,
+        filter_forgotten=bool(f) and not chosen,
         colleagues=assignable_users(database) if me.can("conflicts.act") else [],
     )  # fmt: skip
 
@@ -364,13 +403,39 @@ def conflict_registry_search(
     q_nip: RegistryText = "",
     q_birth: RegistryText = "",
     q_instansi: RegistryText = "",
+    f: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     """The registry search on an identity conflict posts (a name, a NIP, a birth date): the terms are
     kept on the server under a search id (:mod:`sbt_sync.console.searches`) and the conflict's URL
     carries only that id."""
     _visible_conflict(request, me, conflict_id)
     terms = dict(zip(REGISTRY_TERMS, (q_name, q_nip, q_birth, q_instansi), strict=True))
-    if not any(v.strip() for v in terms.values()):
-        return RedirectResponse(f"/conflicts/{conflict_id}#search", status_code=303)
-    search_id = searches.remember(request, terms)
-    return RedirectResponse(f"/conflicts/{conflict_id}?s={search_id}#search", status_code=303)
+    query = {"f": f if re.fullmatch(searches.ID_PATTERN, f) else ""}  # the candidate filter shown stays
+    if any(v.strip() for v in terms.values()):
+        query = {"s": searches.remember(request, terms), **query}
+    kept = urlencode({k: v for k, v in query.items() if v})
+    return RedirectResponse(f"/conflicts/{conflict_id}{'?' + kept if kept else ''}#search", status_code=303)
+
+
+@router.post("/conflicts/{conflict_id}/candidates", dependencies=[Depends(check_csrf)])
+def conflict_candidate_filter(
+    request: Request,
+    conflict_id: PathId,
+    me: Annotated[Principal, Depends(require("conflicts.view"))],
+    c_birth: RegistryText = "",
+    c_instansi: RegistryText = "",
+    c_kanreg: Annotated[str, Form(max_length=8)] = "",
+    s: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """The candidate filter posts (a birth date, with the instansi and Kanreg beside it): the terms are
+    kept on the server under a search id and the conflict's URL carries that id (``f``) and the
+    registry search's (``s``, when one is shown), never the terms. An empty filter clears it."""
+    _visible_conflict(request, me, conflict_id)
+    terms = dict(zip(FILTER_TERMS, (c_birth.strip(), c_instansi.strip(), c_kanreg.strip()), strict=True))
+    query = {"s": s if re.fullmatch(searches.ID_PATTERN, s) else ""}
+    if any(terms.values()):
+        query["f"] = searches.remember(request, terms)
+    kept = urlencode({k: v for k, v in query.items() if v})
+    return RedirectResponse(
+        f"/conflicts/{conflict_id}{'?' + kept if kept else ''}#candidates", status_code=303
+    )

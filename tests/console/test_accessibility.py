@@ -123,6 +123,8 @@ class Posted:
 
     action: str
     form: dict[str, str]
+    page: str | None = None
+    """The page the form is on, when it posts elsewhere (default: ``action``)."""
 
 
 def _steward_pages(ids: dict[str, int]) -> dict[str, str | Posted]:
@@ -142,7 +144,11 @@ def _steward_pages(ids: dict[str, int]) -> dict[str, str | Posted]:
         "conflict: identity disagreeing": f"/conflicts/{ids['id_disagrees']}",
         "conflict: resolved, with its decision": f"/conflicts/{ids['id_clean']}",
         "conflict: identity with 40 namesakes, paged and filtered, claimed": (
-            f"/conflicts/{ids['id_crowd']}?c_kanreg=II&c_birth=19&page=1#candidates"
+            Posted(
+                f"/conflicts/{ids['id_crowd']}/candidates",
+                {"c_kanreg": "II", "c_birth": "19"},
+                page=f"/conflicts/{ids['id_crowd']}",
+            )
         ),
         "cases": "/cases",
         "cases, searched": Posted("/cases", {"q": "CASE"}),
@@ -240,7 +246,7 @@ class Walk:
     def visit(self, page: Any, path: str | Posted, label: str) -> None:
         """Open ``path`` and check it; an unexpected HTTP status is a problem (the page is not checked)."""
         if isinstance(path, Posted):
-            page.goto(f"{self.base}{path.action}")
+            page.goto(f"{self.base}{path.page or path.action}")
             token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
             posted = page.request.post(
                 f"{self.base}{path.action}", form={**path.form, "csrf_token": token}, max_redirects=0

@@ -4,8 +4,6 @@ agency viewer (their own records' keys and numbers)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import pytest
 from sqlalchemy import update
 
@@ -15,8 +13,8 @@ from tests.console.conftest import World
 
 
 def _total(world: World, who: str, term: str) -> int:
-    response = world.client().get(
-        f"/api/v1/cases?q={quote(term)}", headers={"Authorization": f"Bearer {world.tokens[who]}"}
+    response = world.client().post(
+        "/api/v1/cases/search", json={"q": term}, headers={"Authorization": f"Bearer {world.tokens[who]}"}
     )
     assert response.status_code == 200, response.text
     total = response.json()["total"]

@@ -27,10 +27,14 @@ def _writes(world: World) -> list[tuple[str, str]]:
         ("/api/v1/links/preview", f'{{"kind": "assign_person", "record": {record}, "target_nip": "{LONE}"}}'),
         ("/api/v1/links", f'{{"kind": "split", "record": {record}, "reason": "{LONE}"}}'),
         (f"/api/v1/conflicts/{a}/reopen", f'{{"reason": "{LONE}"}}'),
+        # the searches that post their terms (a NIP, a name, a birth date never in a URL) refuse it too
+        ("/api/v1/cases/search", f'{{"q": "CASE{LONE}"}}'),
+        ("/api/v1/registry/search", f'{{"name": "Budi{LONE}"}}'),
+        (f"/api/v1/conflicts/{a}/candidates", f'{{"birth": "19{LONE}"}}'),
     ]
 
 
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(10))
 def test_a_lone_surrogate_in_any_json_text_is_a_422_and_changes_nothing(world: World, index: int) -> None:
     path, body = _writes(world)[index]
     client = world.client()

@@ -140,11 +140,24 @@ def test_every_nip_any_get_answer_shows_a_steward_is_in_the_record_of_that_read(
         *(searching.location_of(steward, "/search", {"q": q}) for q in ("Budi", "1980", NIP_A[-6:])),
         *(searching.location_of(steward, "/cases", {"q": q}) for q in ("1980", "REG")),
         searching.location_of(steward, f"/conflicts/{identity}", {"q_name": "Budi"}),
+        searching.location_of(
+            steward, f"/conflicts/{identity}/candidates", {"c_birth": "19"}, page=f"/conflicts/{identity}"
+        ),
+        searching.location_of(steward, "/conflicts", {"case": "1980", "status": "all"}),
     ]
-    for url in [*_get_urls(scene), *posted]:
+    # the API's searches by NIP, name or birth date post a JSON body
+    api_posts = [("/api/v1/cases/search", {"q": q}) for q in ("1980", "Budi", "REG", NIP_A[-6:])] + [
+        ("/api/v1/registry/search", {"name": "Budi", "conflict_id": identity}),
+        ("/api/v1/registry/search", {"nip": "1980"}),
+        *((f"/api/v1/conflicts/{c}/candidates", {"birth": "19"}) for c in (identity, scene.ids["sanction"])),
+    ]
+    for url, body in [*((u, None) for u in [*_get_urls(scene), *posted]), *api_posts]:
         with scene.database.session() as session:
             before = session.scalar(select(func.max(PersonalDataAccess.id))) or 0
-        answer = steward.get(url, headers=token if url.startswith("/api/") else {})
+        if body is not None:
+            answer = steward.post(url, json=body, headers=token)
+        else:
+            answer = steward.get(url, headers=token if url.startswith("/api/") else {})
         shown = set(NIP_TEXT.findall(answer.text)) if answer.status_code == 200 else set()
         masked = set(MASKED_NIP.findall(answer.text)) if answer.status_code == 200 else set()
         if not shown and not masked:

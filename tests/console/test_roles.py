@@ -73,7 +73,9 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("POST", "/conflicts/{conflict_id}/release", f"/conflicts/{a}/release", {}, ACT),
         # issue 19 (the queue as a task list): filters and "tugas saya" for everyone who sees the queue;
         # assigning (here: releasing, assignee empty) for stewards and admins (test_queue)
-        ("GET", "/conflicts", "/conflicts?assignee=steward&sort=due&kind=identity&case=CASE", None, ALL),
+        ("GET", "/conflicts", "/conflicts?assignee=steward&sort=due&kind=identity", None, ALL),
+        # the case text may be a NIP: the queue's filter posts it and the URL holds a search id
+        ("POST", "/conflicts", "/conflicts", {"case": "CASE", "kind": "identity"}, SEARCH),
         ("POST", "/conflicts/{conflict_id}/assign", f"/conflicts/{a}/assign", {"assignee": ""}, ACT),
         ("POST", "/conflicts/{conflict_id}/assign", f"/conflicts/{b}/assign", {"assignee": "steward"},
          {**ACT, "viewer": 403}),
@@ -135,8 +137,17 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("POST", "/api/v1/conflicts/{conflict_id}/assign", f"/api/v1/conflicts/{a}/assign",
          {"assignee": None}, {**API_STAFF, "auditor": 403}),
         ("GET", "/api/v1/conflicts", "/api/v1/conflicts?assignee=-&sort=due", None, API_ALL),
-        ("GET", "/api/v1/registry/search", "/api/v1/registry/search?name=ASN%20CASE", None,
+        # a name, a NIP or a birth date is posted, never put in a URL: the GET forms refuse them (400)
+        ("POST", "/api/v1/registry/search", "/api/v1/registry/search", {"name": "ASN CASE"},
          {**API_STAFF, "auditor": 403}),
+        ("GET", "/api/v1/registry/search", "/api/v1/registry/search?name=ASN%20CASE", None,
+         {**API_STAFF, "admin": 400, "steward": 400, "auditor": 403}),
+        ("GET", "/api/v1/conflicts/{conflict_id}", f"/api/v1/conflicts/{a}?birth=1980", None,
+         {**API_ALL, "admin": 400, "steward": 400, "auditor": 400, "viewer": 400}),
+        ("POST", "/api/v1/conflicts/{conflict_id}/candidates", f"/api/v1/conflicts/{a}/candidates",
+         {"birth": "1980"}, API_ALL),
+        ("POST", "/api/v1/conflicts/{conflict_id}/candidates", f"/api/v1/conflicts/{b}/candidates", {},
+         API_STAFF),
         ("POST", "/api/v1/links/preview", "/api/v1/links/preview", {"kind": "split", "record": ra},
          API_CORRECT),
         ("POST", "/api/v1/links", "/api/v1/links", {"kind": "split", "record": ra, **reason},
@@ -153,6 +164,9 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("POST", "/api/v1/conflicts/{conflict_id}/reopen", f"/api/v1/conflicts/{a}/reopen", reason,
          {**API_CORRECT, "admin": 422, "steward": 422}),  # conflict A is open, not resolved
         ("GET", "/api/v1/cases", "/api/v1/cases", None, API_ALL),
+        ("GET", "/api/v1/cases", f"/api/v1/cases?q={NIP_B}", None,
+         {**dict.fromkeys(WHO, 400), "anonymous": 401}),
+        ("POST", "/api/v1/cases/search", "/api/v1/cases/search", {"q": NIP_B[-6:]}, API_ALL),
         ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_a']}", None, API_ALL),
         ("GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{ids['case_b']}", None, API_STAFF),
         ("GET", "/api/v1/quarantine", "/api/v1/quarantine", None, API_ALL),
@@ -196,6 +210,11 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("POST", "/cases", "/cases", {"q": "CASE", "status": "diblokir"}, SEARCH),
         ("POST", "/conflicts/{conflict_id}", f"/conflicts/{a}", {"q_name": "Budi"}, ACT),
         ("POST", "/conflicts/{conflict_id}", f"/conflicts/{b}", {"q_name": "Budi"}, ACT),
+        # the candidate filter (a birth date) posts too; narrowing is a read: whoever sees the conflict
+        ("POST", "/conflicts/{conflict_id}/candidates", f"/conflicts/{a}/candidates", {"c_birth": "1980"},
+         SEARCH),
+        ("POST", "/conflicts/{conflict_id}/candidates", f"/conflicts/{b}/candidates", {"c_birth": "1980"},
+         {**SEARCH, "viewer": 403}),
         # issue 20 (personal data): the access log is read by admins and the read-only auditors, not by
         # stewards (their own reads are what it oversees) nor agency viewers (it names every agency's
         # readers); a NIP is looked up by POST (never in a URL); reading it is itself recorded
