@@ -4,8 +4,11 @@ decision (:mod:`sbt_sync.steward.links`).
 
 Every correction, undo and reopening goes through a preview first: choosing the target and previewing
 are GETs that change nothing stored (the preview runs the reconciliation and the policy in a
-rolled-back transaction), and only the confirm form, with its reason and CSRF token, records it. Only
-stewards and admins reach these routes (``cases.act``, ``conflicts.act``).
+rolled-back transaction), and only the confirm form, with its reason, CSRF token and the preview's
+fingerprint, records it, through the one check of :mod:`sbt_sync.steward.link_confirm` (as the API and
+the CLI do): a form without the fingerprint, or with one whose consequence changed since, records
+nothing and shows the preview as it is now. Only stewards and admins reach these routes
+(``cases.act``, ``conflicts.act``).
 """
 
 from __future__ import annotations
@@ -37,19 +40,17 @@ from sbt_sync.pdp.access import nips_in
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.cases import case_visible_to, list_cases
 from sbt_sync.steward.conflicts import conflict_visible
+from sbt_sync.steward.link_confirm import confirm_correction, confirm_reopen, confirm_undo
 from sbt_sync.steward.links import (
     Consequence,
     CorrectionKind,
     CorrectionRequest,
     case_records,
-    correct_link,
     describe_records,
     parse_person,
     preview_correction,
     preview_reopen,
     preview_undo,
-    reopen_decision,
-    undo_correction,
 )
 from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
 
@@ -211,21 +212,18 @@ def confirm(
     target_nip: Annotated[str, Form(max_length=32)] = "",
     shown: Shown = "",
 ) -> Response:
-    """Record the correction the preview showed; refused, and previewed again, when its consequence
-    changed since (``shown``: the preview's :attr:`Consequence.digest`)."""
+    """Record the correction the preview showed (``shown``: its :attr:`Consequence.digest`); refused,
+    and previewed again, without it or when its consequence changed since."""
     _ = _words(request)
     record = _own_record(request, case_id, kind, record)
     back = _preview_url(case_id, kind=kind, record=record, target_record=target_record,
                         target_nip=target_nip or None)  # fmt: skip
+    ctx = console(request)
     try:
         wanted = _request(request, kind, record, target_record, None, target_nip)
-        ctx = console(request)
-        if shown and preview_correction(ctx.database, ctx.settings, wanted).digest != shown:
-            flash(request, "error", _("links.error.changed"))
-            return RedirectResponse(back, 303)
-        correction = correct_link(
-            console(request).database, wanted, reason=reason, actor=me.username, channel="web",
-            client_address=client_address(request),
+        correction, _seen = confirm_correction(
+            ctx.database, ctx.settings, wanted, shown=shown, reason=reason, actor=me.username,
+            channel="web", client_address=client_address(request),
         )  # fmt: skip
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
@@ -247,10 +245,20 @@ REFUSALS = (
 """The service's refusals (English, as the CLI prints them) -> the words the console says instead."""
 
 
+AGAIN = ("preview_required", "consequence_changed")
+"""Refusals after which the steward reads the preview again (as it is now) before confirming."""
+CODES = {
+    "preview_required": "links.error.unseen",
+    "consequence_changed": "links.error.changed",
+    "reason_required": "links.error.reason",
+}
+"""The service's refusal codes (:mod:`sbt_sync.steward.link_confirm`) -> the words the console says."""
+
+
 def _error(request: Request, exc: SbtError) -> str:
     """A refusal in the console's language, the service's text beside it when it is not one we know."""
     text = str(exc)
-    key = next((k for fragment, k in REFUSALS if fragment in text), None)
+    key = CODES.get(exc.code or "") or next((k for fragment, k in REFUSALS if fragment in text), None)
     return _words(request)(key) if key else text
 
 
@@ -331,20 +339,22 @@ def undo(
     reason: Reason = "",
     shown: Shown = "",
 ) -> Response:
+    """Undo the correction its preview showed; refused, and previewed again, without the preview's
+    fingerprint or when the consequence changed since."""
     _ = _words(request)
     _case_records(request, case_id)
     ctx = console(request)
     try:
-        if shown and preview_undo(ctx.database, ctx.settings, correction_id).digest != shown:
-            flash(request, "error", _("links.error.changed"))
-            return RedirectResponse(f"/cases/{case_id}/corrections/{correction_id}/undo", 303)
-        undo_correction(
-            console(request).database, correction_id, reason=reason, actor=me.username, channel="web",
-            client_address=client_address(request),
+        confirm_undo(
+            ctx.database, ctx.settings, correction_id, shown=shown, reason=reason, actor=me.username,
+            channel="web", client_address=client_address(request),
         )  # fmt: skip
-        flash(request, "ok", _("links.undone").format(id=correction_id))
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
+        if exc.code in AGAIN:
+            return RedirectResponse(f"/cases/{case_id}/corrections/{correction_id}/undo", 303)
+        return RedirectResponse(f"/cases/{case_id}#corrections", 303)
+    flash(request, "ok", _("links.undone").format(id=correction_id))
     return RedirectResponse(f"/cases/{case_id}#corrections", 303)
 
 
@@ -356,19 +366,21 @@ def reopen(
     reason: Reason = "",
     shown: Shown = "",
 ) -> Response:
+    """Reopen the decision its preview showed; refused, and previewed again, without the preview's
+    fingerprint or when the consequence changed since."""
     _ = _words(request)
     ctx = console(request)
     if not conflict_visible(ctx.database, conflict_id, None):
         raise HTTPException(404, _("error.not_found"))
     try:
-        if shown and preview_reopen(ctx.database, ctx.settings, conflict_id).digest != shown:
-            flash(request, "error", _("links.error.changed"))
-            return RedirectResponse(f"/conflicts/{conflict_id}/reopen", 303)
-        reopen_decision(
-            console(request).database, conflict_id, reason=reason, actor=me.username, channel="web",
-            client_address=client_address(request),
+        confirm_reopen(
+            ctx.database, ctx.settings, conflict_id, shown=shown, reason=reason, actor=me.username,
+            channel="web", client_address=client_address(request),
         )  # fmt: skip
-        flash(request, "ok", _("links.reopened").format(id=conflict_id))
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
+        if exc.code in AGAIN:
+            return RedirectResponse(f"/conflicts/{conflict_id}/reopen", 303)
+        return RedirectResponse(f"/conflicts/{conflict_id}", 303)
+    flash(request, "ok", _("links.reopened").format(id=conflict_id))
     return RedirectResponse(f"/conflicts/{conflict_id}", 303)

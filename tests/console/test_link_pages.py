@@ -109,6 +109,13 @@ def _preview_url(desk: Desk) -> str:
     return f"/cases/{case}/correct/preview?kind=assign_person&record={desk.recommendation}&target_nip={NIP_B}"
 
 
+def _hidden(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action`` (the preview's fingerprint among them)."""
+    form = html[html.index(f'action="{action}"') :]
+    form = form[: form.index("</form>")]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+
+
 def test_assign_person_preview_says_who_is_blocked_and_unblocked_and_stores_nothing(desk: Desk) -> None:
     steward = desk.login("steward")
     case = desk.case_of(desk.recommendation)
@@ -144,7 +151,9 @@ def test_assign_person_preview_says_who_is_blocked_and_unblocked_and_stores_noth
 def test_confirming_records_an_audited_correction_the_case_lists_and_a_steward_can_undo(desk: Desk) -> None:
     steward = desk.login("steward")
     case = desk.case_of(desk.recommendation)
-    form = {"kind": "assign_person", "record": desk.recommendation, "target_nip": NIP_B, "reason": REASON}
+    shown = _hidden(steward.get(_preview_url(desk)).text, f"/cases/{case}/correct")
+    assert shown["target_nip"] == NIP_B and shown["shown"]  # the preview's fingerprint rides along
+    form = {**{k: v for k, v in shown.items() if k != "csrf_token"}, "reason": REASON}
     before = desk.stored()
     assert steward.post(f"/cases/{case}/correct", data=form).status_code == 403  # no CSRF token
     forged = steward.post(f"/cases/{case}/correct", data={**form, "csrf_token": "forged"})
@@ -190,7 +199,8 @@ def test_confirming_records_an_audited_correction_the_case_lists_and_a_steward_c
     assert refused.status_code == 303 and "Isi alasannya dulu." in steward.get(f"/cases/{case}").text
     with desk.database.session() as session:
         assert session.get(LinkCorrection, correction_id).status == "active"  # type: ignore[union-attr]
-    assert steward.post(undo, data={"reason": "salah pilih", "csrf_token": token}).status_code == 303
+    seen = _hidden(shown.text, undo)
+    assert steward.post(undo, data={**seen, "reason": "salah pilih"}).status_code == 303
     page = steward.get(f"/cases/{case}").text
     assert f"Koreksi #{correction_id} dibatalkan" in page and "salah pilih" in page
     desk.reconcile(2)
@@ -275,9 +285,9 @@ def test_a_held_case_says_why_and_a_resolved_decision_can_be_reopened(
         ).status_code
         == 403
     )
-    done = steward.post(
-        f"/conflicts/{conflict.id}/reopen", data={"reason": "SK menyebut orang lain", "csrf_token": token}
-    )
+    seen = _hidden(shown.text, f"/conflicts/{conflict.id}/reopen")
+    assert seen["csrf_token"] == token and seen["shown"]
+    done = steward.post(f"/conflicts/{conflict.id}/reopen", data={**seen, "reason": "SK menyebut orang lain"})
     assert done.status_code == 303
     reopened = steward.get(f"/conflicts/{conflict.id}").text
     assert f"Keputusan konflik #{conflict.id} dibuka kembali" in reopened
