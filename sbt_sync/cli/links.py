@@ -1,41 +1,61 @@
 """``sbt-sync links``: correct the crosswalk (move, assign, split, merge), undo a correction, reopen a
-resolved decision. Every correction first prints its consequence (the cases that change and every NIP
-whose block flag would change); it is recorded only with ``--yes``."""
+resolved decision. Every step first prints its consequence (the cases that change and every NIP whose
+block flag would change) and that preview's fingerprint; it is recorded only with ``--yes`` and that
+``--fingerprint``, and only while the consequence is still the one previewed
+(:mod:`sbt_sync.steward.link_confirm`): a script never acts on a state it did not read."""
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from sbt_sync.cli.common import emit_json, state
 from sbt_sync.db.engine import Database
 from sbt_sync.pdp.access import nips_in, record_cli_read
+from sbt_sync.settings import Settings
+from sbt_sync.steward.link_confirm import (
+    ConsequenceChanged,
+    confirm_correction,
+    confirm_reopen,
+    confirm_undo,
+)
 from sbt_sync.steward.links import (
     Consequence,
     CorrectionRequest,
-    correct_link,
     list_corrections,
     parse_person,
     preview_correction,
     preview_reopen,
     preview_undo,
-    reopen_decision,
-    undo_correction,
 )
 
 app = typer.Typer(
     help="Correct the crosswalk: move a record to another case or ASN, split, merge, undo; reopen "
-    "a resolved decision. Each correction shows its consequence first.",
+    "a resolved decision. Each step shows its consequence and a fingerprint first; --yes "
+    "--fingerprint records it while the consequence is still that one.",
     no_args_is_help=True,
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")]
 By = Annotated[str | None, typer.Option("--by", help="Who decides (default: the OS user).")]
-Yes = Annotated[bool, typer.Option("--yes", help="Record the correction after showing its consequence.")]
+Yes = Annotated[
+    bool,
+    typer.Option("--yes", help="Record it; needs --fingerprint, the fingerprint of the preview you read."),
+]
+Fingerprint = Annotated[
+    str | None,
+    typer.Option(
+        "--fingerprint",
+        help="The fingerprint the preview printed (its --json 'fingerprint'). With --yes the step is "
+        "recorded only while its consequence is still that one; else refused (exit 1) with the "
+        "consequence now and its new fingerprint.",
+    ),
+]
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Day the consequence is judged at (default today).")
 ]
@@ -44,6 +64,17 @@ AsOf = Annotated[
 def _database(ctx: typer.Context) -> Database:
     settings = state(ctx).settings()
     return Database(settings.database_url, echo=settings.database.echo)
+
+
+def _fingerprint(yes: bool, fingerprint: str | None) -> str:
+    """The fingerprint ``--yes`` confirms; a usage error (exit 2) when there is none."""
+    if yes and not (fingerprint or "").strip():
+        raise typer.BadParameter(
+            "--yes records only a consequence you read: run the command without --yes first, then "
+            "add --yes --fingerprint with the fingerprint it printed",
+            param_hint="--fingerprint",
+        )
+    return (fingerprint or "").strip()
 
 
 def _echo_consequence(consequence: Consequence) -> None:
@@ -59,6 +90,64 @@ def _echo_consequence(consequence: Consequence) -> None:
     for change in consequence.flag_changes:
         verb = "blocked" if change.blocked_after else "unblocked"
         typer.echo(f"block flag: NIP {change.nip} would be {verb}")
+    typer.echo(f"fingerprint: {consequence.digest}")
+
+
+def _run(
+    ctx: typer.Context,
+    *,
+    preview: Callable[[Database], Consequence],
+    confirm: Callable[[Database, str], tuple[Consequence, dict[str, Any]]],
+    yes: bool,
+    fingerprint: str | None,
+    as_json: bool,
+    done: Callable[[dict[str, Any]], str],
+    ids: dict[str, Any],
+    read: str | None = None,
+) -> None:
+    """Preview the step, or (``--yes``) confirm it with ``--fingerprint``; print what happened."""
+    seen = _fingerprint(yes, fingerprint)
+    settings, database = state(ctx).settings(), _database(ctx)
+    try:
+        if yes:
+            consequence, recorded = confirm(database, seen)
+        else:
+            consequence, recorded = preview(database), {}
+    except ConsequenceChanged as exc:
+        _read(ctx, settings, database, exc.consequence, read)
+        _refused(exc, as_json, ids)
+    _read(ctx, settings, database, consequence, read)
+    ids = {**ids, **recorded}
+    if as_json:
+        emit_json({"consequence": consequence.as_dict(), "fingerprint": consequence.digest, "recorded": yes,
+                   **ids})  # fmt: skip
+        return
+    _echo_consequence(consequence)
+    if yes:
+        typer.echo(f"{done(ids)}; applied at the next reconciliation")
+    else:
+        typer.echo(f"nothing recorded: to record it, add --yes --fingerprint {consequence.digest}")
+
+
+def _read(
+    ctx: typer.Context, settings: Settings, database: Database, consequence: Consequence, read: str | None
+) -> None:
+    """The consequence names ASN (by name and masked NIP): the person running the command read them."""
+    record_cli_read(settings, database, "source_record", nips_in(consequence, read), target=ctx.command_path,
+                    filter={"what": "link_consequence"})  # fmt: skip
+
+
+def _refused(exc: ConsequenceChanged, as_json: bool, ids: dict[str, Any]) -> NoReturn:
+    """A stale fingerprint: the consequence now and its fingerprint, then exit 1."""
+    now = exc.consequence
+    if as_json:
+        emit_json({"consequence": now.as_dict(), "fingerprint": now.digest, "recorded": False,
+                   "refused": exc.code, "error": str(exc), **ids})  # fmt: skip
+    else:
+        _echo_consequence(now)
+        typer.echo(f"to record it as it is now: add --yes --fingerprint {now.digest}")
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(1)
 
 
 def _correct(
@@ -68,24 +157,25 @@ def _correct(
     reason: str,
     by: str | None,
     yes: bool,
+    fingerprint: str | None,
     as_of: str | None,
     as_json: bool,
 ) -> None:
-    settings = state(ctx).settings()
-    database = _database(ctx)
     day = date.fromisoformat(as_of) if as_of else None
-    consequence = preview_correction(database, settings, request, as_of=day)
-    correction_id = None
-    if yes:
-        correction_id = correct_link(database, request, reason=reason, actor=by or getpass.getuser())
-    if as_json:
-        emit_json({"consequence": consequence.as_dict(), "correction_id": correction_id})
-        return
-    _echo_consequence(consequence)
-    if correction_id is None:
-        typer.echo("nothing recorded: add --yes to record this correction")
-    else:
-        typer.echo(f"correction {correction_id} recorded; applied at the next reconciliation")
+
+    def confirm(database: Database, seen: str) -> tuple[Consequence, dict[str, Any]]:
+        correction, consequence = confirm_correction(
+            database, state(ctx).settings(), request, shown=seen, reason=reason,
+            actor=by or getpass.getuser(), channel="cli", as_of=day,
+        )  # fmt: skip
+        return consequence, {"correction_id": correction}
+
+    _run(
+        ctx, preview=lambda db: preview_correction(db, state(ctx).settings(), request, as_of=day),
+        confirm=confirm, yes=yes, fingerprint=fingerprint, as_json=as_json,
+        done=lambda ids: f"correction {ids['correction_id']} recorded", ids={"correction_id": None},
+        read=request.target_nip,
+    )  # fmt: skip
 
 
 @app.command("move")
@@ -96,12 +186,15 @@ def move(
     reason: Reason,
     by: By = None,
     yes: Yes = False,
+    fingerprint: Fingerprint = None,
     as_of: AsOf = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Move a record into the case that holds another record."""
     request = CorrectionRequest("move_record", record, target_staged_record_id=to_record)
-    _correct(ctx, request, reason=reason, by=by, yes=yes, as_of=as_of, as_json=as_json)
+    _correct(
+        ctx, request, reason=reason, by=by, yes=yes, fingerprint=fingerprint, as_of=as_of, as_json=as_json
+    )
 
 
 @app.command("assign")
@@ -112,12 +205,15 @@ def assign(
     reason: Reason,
     by: By = None,
     yes: Yes = False,
+    fingerprint: Fingerprint = None,
     as_of: AsOf = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Say which ASN a record names (or that it names no ASN): it moves to that person's case."""
     request = CorrectionRequest("assign_person", record, target_nip=parse_person(nip))
-    _correct(ctx, request, reason=reason, by=by, yes=yes, as_of=as_of, as_json=as_json)
+    _correct(
+        ctx, request, reason=reason, by=by, yes=yes, fingerprint=fingerprint, as_of=as_of, as_json=as_json
+    )
 
 
 @app.command("split")
@@ -127,12 +223,15 @@ def split(
     reason: Reason,
     by: By = None,
     yes: Yes = False,
+    fingerprint: Fingerprint = None,
     as_of: AsOf = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Take a record out of its case into a case of its own."""
     request = CorrectionRequest("split", record)
-    _correct(ctx, request, reason=reason, by=by, yes=yes, as_of=as_of, as_json=as_json)
+    _correct(
+        ctx, request, reason=reason, by=by, yes=yes, fingerprint=fingerprint, as_of=as_of, as_json=as_json
+    )
 
 
 @app.command("merge")
@@ -143,12 +242,15 @@ def merge(
     reason: Reason,
     by: By = None,
     yes: Yes = False,
+    fingerprint: Fingerprint = None,
     as_of: AsOf = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Merge two cases: every record of the first joins the second."""
     request = CorrectionRequest("merge", record, target_staged_record_id=into_record)
-    _correct(ctx, request, reason=reason, by=by, yes=yes, as_of=as_of, as_json=as_json)
+    _correct(
+        ctx, request, reason=reason, by=by, yes=yes, fingerprint=fingerprint, as_of=as_of, as_json=as_json
+    )
 
 
 @app.command("undo")
@@ -158,19 +260,26 @@ def undo(
     reason: Reason,
     by: By = None,
     yes: Yes = False,
+    fingerprint: Fingerprint = None,
     as_of: AsOf = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Undo a correction: the next reconciliation links its records as the machine would. Shows the
-    consequence first; records the undoing only with --yes."""
-    database = _database(ctx)
+    consequence and its fingerprint first; records the undoing only with --yes --fingerprint."""
     day = date.fromisoformat(as_of) if as_of else None
-    consequence = preview_undo(database, state(ctx).settings(), correction, as_of=day)
-    if yes:
-        undo_correction(database, correction, reason=reason, actor=by or getpass.getuser())
-    _decided(
-        consequence, yes, as_json, done=f"correction {correction} undone", ids={"correction_id": correction}
-    )
+
+    def confirm(database: Database, seen: str) -> tuple[Consequence, dict[str, Any]]:
+        consequence = confirm_undo(
+            database, state(ctx).settings(), correction, shown=seen, reason=reason,
+            actor=by or getpass.getuser(), channel="cli", as_of=day,
+        )  # fmt: skip
+        return consequence, {}
+
+    _run(
+        ctx, preview=lambda db: preview_undo(db, state(ctx).settings(), correction, as_of=day),
+        confirm=confirm, yes=yes, fingerprint=fingerprint, as_json=as_json,
+        done=lambda _: f"correction {correction} undone", ids={"correction_id": correction},
+    )  # fmt: skip
 
 
 @app.command("reopen")
@@ -180,32 +289,27 @@ def reopen(
     reason: Reason,
     by: By = None,
     yes: Yes = False,
+    fingerprint: Fingerprint = None,
     as_of: AsOf = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Reopen a resolved conflict: its decision stops applying and it waits in the queue again. Shows
-    the consequence first; records the reopening only with --yes."""
-    database = _database(ctx)
+    the consequence and its fingerprint first; records the reopening only with --yes --fingerprint."""
     day = date.fromisoformat(as_of) if as_of else None
-    consequence = preview_reopen(database, state(ctx).settings(), conflict, as_of=day)
-    decision = None
-    if yes:
-        decision = reopen_decision(database, conflict, reason=reason, actor=by or getpass.getuser())
-    _decided(
-        consequence, yes, as_json, done=f"conflict {conflict} reopened (decision {decision})",
-        ids={"conflict_id": conflict, "decision_id": decision},
+
+    def confirm(database: Database, seen: str) -> tuple[Consequence, dict[str, Any]]:
+        decision, consequence = confirm_reopen(
+            database, state(ctx).settings(), conflict, shown=seen, reason=reason,
+            actor=by or getpass.getuser(), channel="cli", as_of=day,
+        )  # fmt: skip
+        return consequence, {"decision_id": decision}
+
+    _run(
+        ctx, preview=lambda db: preview_reopen(db, state(ctx).settings(), conflict, as_of=day),
+        confirm=confirm, yes=yes, fingerprint=fingerprint, as_json=as_json,
+        done=lambda ids: f"conflict {conflict} reopened (decision {ids['decision_id']})",
+        ids={"conflict_id": conflict, "decision_id": None},
     )  # fmt: skip
-
-
-def _decided(consequence: Consequence, yes: bool, as_json: bool, *, done: str, ids: dict[str, Any]) -> None:
-    if as_json:
-        emit_json({"consequence": consequence.as_dict(), "recorded": yes, **ids})
-        return
-    _echo_consequence(consequence)
-    if yes:
-        typer.echo(f"{done}; applied at the next reconciliation")
-    else:
-        typer.echo("nothing recorded: add --yes to record it")
 
 
 @app.command("list")

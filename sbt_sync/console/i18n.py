@@ -556,6 +556,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The correction's consequence changed since the preview (source data or another decision came "
         "in). Check the new consequence below, then confirm again.",
     ),
+    "links.error.unseen": (
+        "Tidak ada yang dicatat: langkah ini hanya disimpan dari pratinjau akibatnya. Periksa akibatnya di "
+        "bawah ini, lalu konfirmasi dari halaman ini.",
+        "Nothing was recorded: this step is recorded only from the preview of its consequence. Check the "
+        "consequence below, then confirm from this page.",
+    ),
+    "links.error.forgotten": (
+        "Pilihan ini sudah tidak tersimpan (sesi berganti atau konsol dimulai ulang); cari dan pilih lagi.",
+        "This choice is no longer kept (the session changed or the console restarted); search and choose "
+        "again.",
+    ),
     "links.error.withdrawn": (
         "Rekaman itu tidak ada atau sudah ditarik sumbernya.",
         "That record does not exist or its source withdrew it.",

@@ -2,10 +2,16 @@
 nobody), split it into a case of its own, merge two cases; undo a correction; reopen a resolved
 decision (:mod:`sbt_sync.steward.links`).
 
-Every correction, undo and reopening goes through a preview first: choosing the target and previewing
-are GETs that change nothing stored (the preview runs the reconciliation and the policy in a
-rolled-back transaction), and only the confirm form, with its reason and CSRF token, records it. Only
-stewards and admins reach these routes (``cases.act``, ``conflicts.act``).
+Every correction, undo and reopening goes through a preview first: previewing changes nothing stored
+(the preview runs the reconciliation and the policy in a rolled-back transaction), and only the
+confirm form, with its reason, CSRF token and the preview's fingerprint, records it, through the one
+check of :mod:`sbt_sync.steward.link_confirm` (as the API and the CLI do): a form without the
+fingerprint, or with one whose consequence changed since, records nothing and shows the preview as it
+is now. Only stewards and admins reach these routes (``cases.act``, ``conflicts.act``).
+
+Names, NIPs and birth dates never travel in a URL (:mod:`sbt_sync.console.searches`): the searches
+and the choice of an ASN are posted, kept on the server under a search id bound to the session, and
+the pages' URLs carry that id and record ids only; reload and "back" show the same page again.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from sbt_sync.console import searches
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.web import (
@@ -37,19 +44,17 @@ from sbt_sync.pdp.access import nips_in
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.steward.cases import case_visible_to, list_cases
 from sbt_sync.steward.conflicts import conflict_visible
+from sbt_sync.steward.link_confirm import confirm_correction, confirm_reopen, confirm_undo
 from sbt_sync.steward.links import (
     Consequence,
     CorrectionKind,
     CorrectionRequest,
     case_records,
-    correct_link,
     describe_records,
     parse_person,
     preview_correction,
     preview_reopen,
     preview_undo,
-    reopen_decision,
-    undo_correction,
 )
 from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
 
@@ -57,12 +62,20 @@ router = APIRouter(include_in_schema=False)
 KINDS: tuple[CorrectionKind, ...] = ("move_record", "assign_person", "split", "merge")
 HITS = 15
 """Cases or registry ASN a choose page lists: a steward compares a handful, then narrows the search."""
-Kind = Annotated[str, Query(pattern="^(move_record|assign_person|split|merge)$")]
-Text = Annotated[str, Query(max_length=128)]
+KIND_PATTERN = "^(move_record|assign_person|split|merge)$"
+Kind = Annotated[str, Query(pattern=KIND_PATTERN)]
+FormKind = Annotated[str, Form(pattern=KIND_PATTERN)]
+FormId = Annotated[int | None, Form(ge=1, le=ID_MAX)]
+Typed = Annotated[str, Form(max_length=128)]
+SearchId = Annotated[str | None, Query(pattern=searches.ID_PATTERN)]
 Reason = Annotated[str, Form(max_length=2000)]
 """Optional to the form parser so an empty one reaches the service and is refused in words, not as 400."""
 Shown = Annotated[str, Form(max_length=64)]
 """The :attr:`Consequence.digest` of the preview a confirmation comes from: refused if it changed."""
+TERMS = ("q", "q_name", "q_nip", "q_birth", "q_instansi")
+"""What a choose page's search keeps under its search id: ``q`` finds cases, the others the registry."""
+TARGET = "target_nip"
+"""What a preview's search id keeps: the NIP of the ASN chosen (or ``none``)."""
 
 
 def _words(request: Request) -> Any:
@@ -87,6 +100,11 @@ def _own_record(request: Request, case_id: int, kind: str, record: int | None) -
     return record
 
 
+def _choose_url(case_id: int, kind: str, record: int, search_id: str | None = None) -> str:
+    query = {"kind": kind, "record": record, **({"s": search_id} if search_id else {})}
+    return f"/cases/{case_id}/correct?{urlencode(query)}"
+
+
 @router.get("/cases/{case_id}/correct", response_class=HTMLResponse)
 def choose(
     request: Request,
@@ -94,18 +112,17 @@ def choose(
     me: Annotated[Principal, Depends(require("cases.act"))],
     kind: Kind,
     record: QueryId = None,
-    q: Text = "",
-    q_name: Text = "",
-    q_nip: Text = "",
-    q_birth: Text = "",
-    q_instansi: Text = "",
+    s: SearchId = None,
 ) -> Response:
     """Choose the target: another case (move, merge) searched by key, register, recommendation or NIP,
-    or an ASN (assign) searched in the registry; a split needs no target and goes to its preview."""
+    or an ASN (assign) searched in the registry (the search posted, then kept under the search id
+    ``s``); a split needs no target and goes to its preview."""
     record = _own_record(request, case_id, kind, record)
     if kind == "split":
         return RedirectResponse(_preview_url(case_id, kind="split", record=record), 303)
     database = console(request).database
+    kept = searches.recall(request, s)
+    q, q_name, q_nip, q_birth, q_instansi = (str((kept or {}).get(k, "")) for k in TERMS)
     cases: list[Any] = []
     hits: list[Any] = []
     search_error: str | None = None
@@ -117,17 +134,42 @@ def choose(
             )  # fmt: skip
         except RegistrySearchError as exc:
             search_error = exc.code
-    elif q.strip():
+    elif kind != "assign_person" and q.strip():
         _, found = list_cases(database, search=q.strip(), limit=HITS + 1)
         cases = [c for c in found if c.id != case_id][:HITS]
     described = describe_records(database, [record])
     record_read(request, me, "source_record", nips_in(described, hits, cases))
     return render(
         request, "correct.html", me, case_id=case_id, kind=kind, record=described.get(record), hits=hits,
-        cases=cases, search_error=search_error,
+        cases=cases, search_error=search_error, search_forgotten=bool(s) and kept is None,
         search={"q": q, "q_name": q_name or (described.get(record) or {}).get("name") or "", "q_nip": q_nip,
                 "q_birth": q_birth, "q_instansi": q_instansi},
     )  # fmt: skip
+
+
+@router.post("/cases/{case_id}/correct/search", dependencies=[Depends(check_csrf)])
+def choose_search(
+    request: Request,
+    case_id: PathId,
+    me: Annotated[Principal, Depends(require("cases.act"))],
+    kind: FormKind,
+    record: FormId = None,
+    q: Typed = "",
+    q_name: Typed = "",
+    q_nip: Typed = "",
+    q_birth: Typed = "",
+    q_instansi: Typed = "",
+) -> Response:
+    """A choose page's search posts (a name, a NIP, a birth date, a case key): the terms are kept under
+    a search id and the choose page's URL carries only that id."""
+    record = _own_record(request, case_id, kind, record)
+    terms = dict(zip(TERMS, (q, q_name, q_nip, q_birth, q_instansi), strict=True))
+    if not any(v.strip() for v in terms.values()):
+        return RedirectResponse(_choose_url(case_id, kind, record) + "#search", 303)
+    kept = {k: v for k, v in terms.items() if v.strip()}
+    return RedirectResponse(
+        _choose_url(case_id, kind, record, searches.remember(request, kept)) + "#search", 303
+    )
 
 
 def _registry_query(name: str, nip: str, birth: str, instansi: str) -> RegistryQuery:
@@ -145,6 +187,16 @@ def _preview_url(case_id: int, **params: object) -> str:
     return f"/cases/{case_id}/correct/preview?" + urlencode(
         {k: v for k, v in params.items() if v is not None}
     )
+
+
+def _preview_of(
+    request: Request, case_id: int, kind: str, record: int, target_record: int | None,
+    target_case: int | None, target_nip: str,
+) -> str:  # fmt: skip
+    """The preview page's URL: the ASN chosen kept under a search id, never in the URL itself."""
+    kept = searches.remember(request, {TARGET: target_nip.strip()}) if target_nip.strip() else None
+    return _preview_url(case_id, kind=kind, record=record, target_record=target_record,
+                        target_case=target_case, s=kept)  # fmt: skip
 
 
 def _request(
@@ -166,6 +218,25 @@ def _request(
     return CorrectionRequest("split", record)
 
 
+@router.post("/cases/{case_id}/correct/preview", dependencies=[Depends(check_csrf)])
+def choose_target(
+    request: Request,
+    case_id: PathId,
+    me: Annotated[Principal, Depends(require("cases.act"))],
+    kind: FormKind,
+    record: FormId = None,
+    target_record: FormId = None,
+    target_case: FormId = None,
+    target_nip: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """The target chosen on a choose page posts (an ASN's NIP): on to the preview, whose URL carries
+    the NIP's search id and record ids only."""
+    record = _own_record(request, case_id, kind, record)
+    return RedirectResponse(
+        _preview_of(request, case_id, kind, record, target_record, target_case, target_nip), 303
+    )
+
+
 @router.get("/cases/{case_id}/correct/preview", response_class=HTMLResponse)
 def preview(
     request: Request,
@@ -175,19 +246,22 @@ def preview(
     record: QueryId = None,
     target_record: QueryId = None,
     target_case: QueryId = None,
-    target_nip: Annotated[str, Query(max_length=32)] = "",
+    s: SearchId = None,
 ) -> Response:
     """What the correction would change at the next cycle, and the form that confirms it."""
     record = _own_record(request, case_id, kind, record)
     ctx = console(request)
+    kept = searches.recall(request, s)
+    if s and kept is None:  # the session changed or the console restarted: choose again
+        flash(request, "error", _words(request)("links.error.forgotten"))
+        return RedirectResponse(_choose_url(case_id, kind, record), 303)
     try:
-        wanted = _request(request, kind, record, target_record, target_case, target_nip)
+        wanted = _request(request, kind, record, target_record, target_case, (kept or {}).get(TARGET, ""))
         consequence = preview_correction(ctx.database, ctx.settings, wanted)
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
-        back = {"kind": kind, "record": record}
         # a split has no choose page: back to the case
-        target = f"/cases/{case_id}/correct?{urlencode(back)}" if kind != "split" else f"/cases/{case_id}"
+        target = _choose_url(case_id, kind, record) if kind != "split" else f"/cases/{case_id}"
         return RedirectResponse(target, 303)
     shown = [*consequence.cases_before.values(), *consequence.cases_after.values()]
     nobody = kind == "assign_person" and wanted.target_nip is None
@@ -204,32 +278,29 @@ def confirm(
     request: Request,
     case_id: PathId,
     me: Annotated[Principal, Depends(require("cases.act"))],
-    kind: Annotated[str, Form(pattern="^(move_record|assign_person|split|merge)$")],
+    kind: FormKind,
     record: Annotated[int, Form(ge=1, le=ID_MAX)],
     reason: Reason = "",
-    target_record: Annotated[int | None, Form(ge=1, le=ID_MAX)] = None,
+    target_record: FormId = None,
     target_nip: Annotated[str, Form(max_length=32)] = "",
     shown: Shown = "",
 ) -> Response:
-    """Record the correction the preview showed; refused, and previewed again, when its consequence
-    changed since (``shown``: the preview's :attr:`Consequence.digest`)."""
+    """Record the correction the preview showed (``shown``: its :attr:`Consequence.digest`); refused,
+    and previewed again, without it or when its consequence changed since."""
     _ = _words(request)
     record = _own_record(request, case_id, kind, record)
-    back = _preview_url(case_id, kind=kind, record=record, target_record=target_record,
-                        target_nip=target_nip or None)  # fmt: skip
+    ctx = console(request)
     try:
         wanted = _request(request, kind, record, target_record, None, target_nip)
-        ctx = console(request)
-        if shown and preview_correction(ctx.database, ctx.settings, wanted).digest != shown:
-            flash(request, "error", _("links.error.changed"))
-            return RedirectResponse(back, 303)
-        correction = correct_link(
-            console(request).database, wanted, reason=reason, actor=me.username, channel="web",
-            client_address=client_address(request),
+        correction, _seen = confirm_correction(
+            ctx.database, ctx.settings, wanted, shown=shown, reason=reason, actor=me.username,
+            channel="web", client_address=client_address(request),
         )  # fmt: skip
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
-        return RedirectResponse(back, 303)
+        return RedirectResponse(
+            _preview_of(request, case_id, kind, record, target_record, None, target_nip), 303
+        )
     flash(request, "ok", _("links.recorded").format(id=correction))
     return RedirectResponse(f"/cases/{case_id}#corrections", 303)
 
@@ -247,10 +318,20 @@ REFUSALS = (
 """The service's refusals (English, as the CLI prints them) -> the words the console says instead."""
 
 
+AGAIN = ("preview_required", "consequence_changed")
+"""Refusals after which the steward reads the preview again (as it is now) before confirming."""
+CODES = {
+    "preview_required": "links.error.unseen",
+    "consequence_changed": "links.error.changed",
+    "reason_required": "links.error.reason",
+}
+"""The service's refusal codes (:mod:`sbt_sync.steward.link_confirm`) -> the words the console says."""
+
+
 def _error(request: Request, exc: SbtError) -> str:
     """A refusal in the console's language, the service's text beside it when it is not one we know."""
     text = str(exc)
-    key = next((k for fragment, k in REFUSALS if fragment in text), None)
+    key = CODES.get(exc.code or "") or next((k for fragment, k in REFUSALS if fragment in text), None)
     return _words(request)(key) if key else text
 
 
@@ -331,20 +412,22 @@ def undo(
     reason: Reason = "",
     shown: Shown = "",
 ) -> Response:
+    """Undo the correction its preview showed; refused, and previewed again, without the preview's
+    fingerprint or when the consequence changed since."""
     _ = _words(request)
     _case_records(request, case_id)
     ctx = console(request)
     try:
-        if shown and preview_undo(ctx.database, ctx.settings, correction_id).digest != shown:
-            flash(request, "error", _("links.error.changed"))
-            return RedirectResponse(f"/cases/{case_id}/corrections/{correction_id}/undo", 303)
-        undo_correction(
-            console(request).database, correction_id, reason=reason, actor=me.username, channel="web",
-            client_address=client_address(request),
+        confirm_undo(
+            ctx.database, ctx.settings, correction_id, shown=shown, reason=reason, actor=me.username,
+            channel="web", client_address=client_address(request),
         )  # fmt: skip
-        flash(request, "ok", _("links.undone").format(id=correction_id))
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
+        if exc.code in AGAIN:
+            return RedirectResponse(f"/cases/{case_id}/corrections/{correction_id}/undo", 303)
+        return RedirectResponse(f"/cases/{case_id}#corrections", 303)
+    flash(request, "ok", _("links.undone").format(id=correction_id))
     return RedirectResponse(f"/cases/{case_id}#corrections", 303)
 
 
@@ -356,19 +439,21 @@ def reopen(
     reason: Reason = "",
     shown: Shown = "",
 ) -> Response:
+    """Reopen the decision its preview showed; refused, and previewed again, without the preview's
+    fingerprint or when the consequence changed since."""
     _ = _words(request)
     ctx = console(request)
     if not conflict_visible(ctx.database, conflict_id, None):
         raise HTTPException(404, _("error.not_found"))
     try:
-        if shown and preview_reopen(ctx.database, ctx.settings, conflict_id).digest != shown:
-            flash(request, "error", _("links.error.changed"))
-            return RedirectResponse(f"/conflicts/{conflict_id}/reopen", 303)
-        reopen_decision(
-            console(request).database, conflict_id, reason=reason, actor=me.username, channel="web",
-            client_address=client_address(request),
+        confirm_reopen(
+            ctx.database, ctx.settings, conflict_id, shown=shown, reason=reason, actor=me.username,
+            channel="web", client_address=client_address(request),
         )  # fmt: skip
-        flash(request, "ok", _("links.reopened").format(id=conflict_id))
     except SbtError as exc:
         flash(request, "error", _error(request, exc))
+        if exc.code in AGAIN:
+            return RedirectResponse(f"/conflicts/{conflict_id}/reopen", 303)
+        return RedirectResponse(f"/conflicts/{conflict_id}", 303)
+    flash(request, "ok", _("links.reopened").format(id=conflict_id))
     return RedirectResponse(f"/conflicts/{conflict_id}", 303)

@@ -200,41 +200,36 @@ def _blocks(session: Session, settings: Settings, as_of: date) -> dict[str, tupl
     return {nip: (d.blocked, [case_label(k) for k in d.blocking_case_keys]) for nip, d in plan.blocks.items()}
 
 
-def preview_correction(
-    database: Database, settings: Settings, request: CorrectionRequest, *, as_of: date | None = None
-) -> Consequence:
-    """The consequence of ``request`` at ``as_of`` (default today), changing nothing stored.
+Change = Callable[[Session, datetime], list[int]]
+"""A step a preview applies inside its rolled-back savepoint; returns the records it involves."""
 
-    Raises :class:`InvalidDecision` when the request cannot apply (module docstring).
-    """
+
+def correction_change(request: CorrectionRequest) -> Change:
+    """What recording ``request`` changes, as :func:`consequence_in` applies it.
+
+    Raises :class:`InvalidDecision` when the request cannot apply (module docstring)."""
 
     def change(session: Session, now: datetime) -> list[int]:
         _validate(session, request)
         _new_row(session, request, "preview", "preview", now)
         return _records_of_request(request)
 
-    return _preview(database, settings, change, as_of=as_of)
+    return change
 
 
-def preview_undo(
-    database: Database, settings: Settings, correction_id: int, *, as_of: date | None = None
-) -> Consequence:
-    """The consequence of undoing correction ``correction_id`` (:func:`undo_correction`), changing
-    nothing stored."""
+def undo_change(correction_id: int) -> Change:
+    """What undoing correction ``correction_id`` changes (:func:`undo_correction`)."""
 
     def change(session: Session, now: datetime) -> list[int]:
         row = _undoable(session, correction_id)
         _revoke(session, row, "preview", "preview", now)
         return sorted(involved(row))
 
-    return _preview(database, settings, change, as_of=as_of)
+    return change
 
 
-def preview_reopen(
-    database: Database, settings: Settings, conflict_id: int, *, as_of: date | None = None
-) -> Consequence:
-    """The consequence of reopening conflict ``conflict_id`` (:func:`reopen_decision`), changing nothing
-    stored: its decision stops applying, so its case may be held or linked as the machine would."""
+def reopen_change(conflict_id: int) -> Change:
+    """What reopening conflict ``conflict_id`` changes (:func:`reopen_decision`)."""
 
     def change(session: Session, now: datetime) -> list[int]:
         conflict = _reopenable(session, conflict_id)
@@ -243,7 +238,33 @@ def preview_reopen(
             return [conflict.staged_record_id]
         return sorted(_case_records(session, conflict.case_id))
 
-    return _preview(database, settings, change, as_of=as_of)
+    return change
+
+
+def preview_correction(
+    database: Database, settings: Settings, request: CorrectionRequest, *, as_of: date | None = None
+) -> Consequence:
+    """The consequence of ``request`` at ``as_of`` (default today), changing nothing stored.
+
+    Raises :class:`InvalidDecision` when the request cannot apply (module docstring).
+    """
+    return _preview(database, settings, correction_change(request), as_of=as_of)
+
+
+def preview_undo(
+    database: Database, settings: Settings, correction_id: int, *, as_of: date | None = None
+) -> Consequence:
+    """The consequence of undoing correction ``correction_id`` (:func:`undo_correction`), changing
+    nothing stored."""
+    return _preview(database, settings, undo_change(correction_id), as_of=as_of)
+
+
+def preview_reopen(
+    database: Database, settings: Settings, conflict_id: int, *, as_of: date | None = None
+) -> Consequence:
+    """The consequence of reopening conflict ``conflict_id`` (:func:`reopen_decision`), changing nothing
+    stored: its decision stops applying, so its case may be held or linked as the machine would."""
+    return _preview(database, settings, reopen_change(conflict_id), as_of=as_of)
 
 
 def _case_records(session: Session, case_id: int | None) -> set[int]:
@@ -256,59 +277,66 @@ def _case_records(session: Session, case_id: int | None) -> set[int]:
 
 
 def _preview(
-    database: Database,
-    settings: Settings,
-    change: Callable[[Session, datetime], list[int]],
-    *,
-    as_of: date | None = None,
+    database: Database, settings: Settings, change: Change, *, as_of: date | None = None
 ) -> Consequence:
-    """Reconcile, apply ``change`` (which returns the records it involves), reconcile again and judge
-    the block flags before and after, all in one transaction rolled back: nothing stored changes."""
-    as_of = as_of or datetime.now(UTC).date()
-    now = datetime.now(UTC)
+    """:func:`consequence_in` in a transaction of its own, rolled back: nothing stored changes."""
     with database.session() as session:
         try:
-            reconcile_in_session(session, database, settings, as_of=as_of, now=now)
-            before = _blocks(session, settings, as_of)
-            ids = change(session, now)  # a row the next reconciliation reads: no link moved yet
-            before_cases = _membership(session, ids)
-            reconcile_in_session(session, database, settings, as_of=as_of, now=now)
-            after_cases = _membership(
-                session, {i for members in before_cases.values() for i in members} | set(ids)
-            )
-            after = _blocks(session, settings, as_of)
-            involved = {i for members in after_cases.values() for i in members}
-            held = sorted(
-                {
-                    case_label(key)
-                    for chunk in chunks(sorted(involved))
-                    for key in session.scalars(
-                        select(Case.case_key)
-                        .join(CaseLink, CaseLink.case_id == Case.id)
-                        .where(
-                            CaseLink.staged_record_id.in_(chunk),
-                            CaseLink.unlinked_at.is_(None),
-                            Case.held.is_(True),
-                        )
-                    )
-                }
-            )
+            return consequence_in(session, database, settings, change, as_of=as_of)
         finally:
             session.rollback()
+
+
+def consequence_in(
+    session: Session, database: Database, settings: Settings, change: Change, *, as_of: date | None = None
+) -> Consequence:
+    """In the caller's transaction: reconcile, apply ``change``, reconcile again and judge the block
+    flags before and after, all inside a savepoint rolled back, so the caller's transaction is left as
+    it was (a confirmation then records the step in it, under the locks it took first)."""
+    as_of = as_of or datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    savepoint = session.begin_nested()
+    try:
+        reconcile_in_session(session, database, settings, as_of=as_of, now=now)
+        before = _blocks(session, settings, as_of)
+        ids = change(session, now)  # a row the next reconciliation reads: no link moved yet
+        before_cases = _membership(session, ids)
+        reconcile_in_session(session, database, settings, as_of=as_of, now=now)
+        after_cases = _membership(
+            session, {i for members in before_cases.values() for i in members} | set(ids)
+        )
+        after = _blocks(session, settings, as_of)
+        involved = {i for members in after_cases.values() for i in members}
+        held = sorted(
+            {
+                case_label(key)
+                for chunk in chunks(sorted(involved))
+                for key in session.scalars(
+                    select(Case.case_key)
+                    .join(CaseLink, CaseLink.case_id == Case.id)
+                    .where(
+                        CaseLink.staged_record_id.in_(chunk),
+                        CaseLink.unlinked_at.is_(None),
+                        Case.held.is_(True),
+                    )
+                )
+            }
+        )
+    finally:
+        savepoint.rollback()
     unflagged: tuple[bool, list[str]] = (False, [])
     flipped = [
         nip
         for nip in sorted(set(before) | set(after))
         if before.get(nip, unflagged)[0] != after.get(nip, unflagged)[0]
     ]
-    with database.session() as session:
-        names = dict(
-            session.execute(
-                select(AsnRegistryEntry.nip, AsnRegistryEntry.name).where(AsnRegistryEntry.nip.in_(flipped))
-            )
-            .tuples()
-            .all()
+    names = dict(
+        session.execute(
+            select(AsnRegistryEntry.nip, AsnRegistryEntry.name).where(AsnRegistryEntry.nip.in_(flipped))
         )
+        .tuples()
+        .all()
+    )
     changes = [
         FlagChange(
             mask_nip(nip),
@@ -366,28 +394,46 @@ def correct_link(
 ) -> int:
     """Record a correction (applied by the next reconciliation) with its audit entry; its id.
 
-    Raises :class:`InvalidDecision` without a reason or when the request cannot apply.
-    """
-    if not reason.strip():
-        raise InvalidDecision("a correction needs a reason")
-    now = now or datetime.now(UTC)
+    Raises :class:`InvalidDecision` without a reason or when the request cannot apply. A person's
+    correction goes through :func:`sbt_sync.steward.link_confirm.confirm_correction`, which records it
+    only on the consequence they read."""
     with database.session() as session:
-        _validate(session, request)
-        row = _new_row(session, request, reason.strip(), actor, now)
-        _audit(
-            session,
-            actor=actor,
-            action=f"link.{request.kind}",
-            object_type="link_correction",
-            object_id=row.id,
-            before={"case": _case_key(session, request.staged_record_id)},
-            after=_described(row),
-            reason=reason.strip(),
-            channel=channel,
-            client_address=client_address,
+        return record_correction(
+            session, request, reason=reason, actor=actor, channel=channel, client_address=client_address,
             now=now,
-        )
-        return row.id
+        )  # fmt: skip
+
+
+def record_correction(
+    session: Session,
+    request: CorrectionRequest,
+    *,
+    reason: str,
+    actor: str,
+    channel: str,
+    client_address: str | None,
+    now: datetime | None = None,
+) -> int:
+    """:func:`correct_link` in the caller's transaction."""
+    if not reason.strip():
+        raise InvalidDecision("a correction needs a reason", code="reason_required")
+    now = now or datetime.now(UTC)
+    _validate(session, request)
+    row = _new_row(session, request, reason.strip(), actor, now)
+    _audit(
+        session,
+        actor=actor,
+        action=f"link.{request.kind}",
+        object_type="link_correction",
+        object_id=row.id,
+        before={"case": _case_key(session, request.staged_record_id)},
+        after=_described(row),
+        reason=reason.strip(),
+        channel=channel,
+        client_address=client_address,
+        now=now,
+    )
+    return row.id
 
 
 def _case_key(session: Session, staged_id: int) -> str | None:
@@ -417,26 +463,43 @@ def undo_correction(
     now: datetime | None = None,
 ) -> None:
     """Revoke a correction: the next reconciliation links its records as if it had never been made."""
-    if not reason.strip():
-        raise InvalidDecision("undoing a correction needs a reason")
-    now = now or datetime.now(UTC)
     with database.session() as session:
-        row = _undoable(session, correction_id)
-        before = _described(row)
-        _revoke(session, row, actor, reason.strip(), now)
-        _audit(
-            session,
-            actor=actor,
-            action="link.undo",
-            object_type="link_correction",
-            object_id=row.id,
-            before=before,
-            after=_described(row),
-            reason=reason.strip(),
-            channel=channel,
-            client_address=client_address,
-            now=now,
-        )
+        record_undo(
+            session, correction_id, reason=reason, actor=actor, channel=channel,
+            client_address=client_address, now=now,
+        )  # fmt: skip
+
+
+def record_undo(
+    session: Session,
+    correction_id: int,
+    *,
+    reason: str,
+    actor: str,
+    channel: str,
+    client_address: str | None,
+    now: datetime | None = None,
+) -> None:
+    """:func:`undo_correction` in the caller's transaction."""
+    if not reason.strip():
+        raise InvalidDecision("undoing a correction needs a reason", code="reason_required")
+    now = now or datetime.now(UTC)
+    row = _undoable(session, correction_id)
+    before = _described(row)
+    _revoke(session, row, actor, reason.strip(), now)
+    _audit(
+        session,
+        actor=actor,
+        action="link.undo",
+        object_type="link_correction",
+        object_id=row.id,
+        before=before,
+        after=_described(row),
+        reason=reason.strip(),
+        channel=channel,
+        client_address=client_address,
+        now=now,
+    )
 
 
 def _undoable(session: Session, correction_id: int) -> LinkCorrection:
@@ -529,28 +592,45 @@ def reopen_decision(
 ) -> int:
     """Reopen a conflict a steward resolved: the decision stops applying at the next reconciliation
     and the conflict waits in the queue again. Appends a decision row that says so; its id."""
-    if not reason.strip():
-        raise InvalidDecision("reopening a decision needs a reason")
-    now = now or datetime.now(UTC)
     with database.session() as session:
         lock_for_write(session, Conflict)  # as a decision does: one steward word on a conflict at a time
-        conflict = _reopenable(session, conflict_id, lock=True)
-        user = session.scalar(select(User).where(User.username == actor))
-        row = _reopen_conflict(session, conflict, user.id if user else None, actor, reason.strip(), now)
-        _audit(
-            session,
-            actor=actor,
-            action="conflict.reopen",
-            object_type="conflict",
-            object_id=conflict.id,
-            before={"status": ConflictStatus.RESOLVED},
-            after={"status": ConflictStatus.OPEN, "decision_id": row.id},
-            reason=reason.strip(),
-            channel=channel,
-            client_address=client_address,
-            now=now,
-        )
-        return row.id
+        return record_reopen(
+            session, conflict_id, reason=reason, actor=actor, channel=channel,
+            client_address=client_address, now=now,
+        )  # fmt: skip
+
+
+def record_reopen(
+    session: Session,
+    conflict_id: int,
+    *,
+    reason: str,
+    actor: str,
+    channel: str,
+    client_address: str | None,
+    now: datetime | None = None,
+) -> int:
+    """:func:`reopen_decision` in the caller's transaction (which took SQLite's write lock first)."""
+    if not reason.strip():
+        raise InvalidDecision("reopening a decision needs a reason", code="reason_required")
+    now = now or datetime.now(UTC)
+    conflict = _reopenable(session, conflict_id, lock=True)
+    user = session.scalar(select(User).where(User.username == actor))
+    row = _reopen_conflict(session, conflict, user.id if user else None, actor, reason.strip(), now)
+    _audit(
+        session,
+        actor=actor,
+        action="conflict.reopen",
+        object_type="conflict",
+        object_id=conflict.id,
+        before={"status": ConflictStatus.RESOLVED},
+        after={"status": ConflictStatus.OPEN, "decision_id": row.id},
+        reason=reason.strip(),
+        channel=channel,
+        client_address=client_address,
+        now=now,
+    )
+    return row.id
 
 
 def _reopenable(session: Session, conflict_id: int, *, lock: bool = False) -> Conflict:

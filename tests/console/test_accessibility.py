@@ -130,6 +130,7 @@ class Posted:
 def _steward_pages(ids: dict[str, int]) -> dict[str, str | Posted]:
     """The steward's pages, by a name the report uses."""
     case_a, record_a = ids["case_a"], ids["staged_a"]
+    assign = f"/cases/{case_a}/correct?kind=assign_person&record={record_a}"
     return {
         "dashboard": "/",
         "conflicts queue": "/conflicts",
@@ -154,14 +155,20 @@ def _steward_pages(ids: dict[str, int]) -> dict[str, str | Posted]:
         "cases, searched": Posted("/cases", {"q": "CASE"}),
         "case": f"/cases/{case_a}",
         "case with a conflict and its decision": f"/cases/{ids['id_case_unresolved']}",
-        "correction: assign an ASN, registry searched": (
-            f"/cases/{case_a}/correct?kind=assign_person&record={record_a}&q_name=Tri+Wijaya"
+        "correction: assign an ASN, registry searched": Posted(
+            f"/cases/{case_a}/correct/search",
+            {"kind": "assign_person", "record": str(record_a), "q_name": "Tri Wijaya"},
+            page=assign,
         ),
-        "correction: move a record, cases searched": (
-            f"/cases/{case_a}/correct?kind=move_record&record={record_a}&q=CASE"
+        "correction: move a record, cases searched": Posted(
+            f"/cases/{case_a}/correct/search",
+            {"kind": "move_record", "record": str(record_a), "q": "CASE"},
+            page=f"/cases/{case_a}/correct?kind=move_record&record={record_a}",
         ),
-        "correction preview": (
-            f"/cases/{case_a}/correct/preview?kind=assign_person&record={record_a}&target_nip={TRI}"
+        "correction preview": Posted(
+            f"/cases/{case_a}/correct/preview",
+            {"kind": "assign_person", "record": str(record_a), "target_nip": TRI},
+            page=assign,
         ),
         "quarantine": "/quarantine",
         "push monitor": "/push",

@@ -104,9 +104,27 @@ def desk(migrated_database: Database, project_settings: Settings) -> Iterator[De
     yield desk
 
 
-def _preview_url(desk: Desk) -> str:
+def _posted(client: TestClient, action: str, form: dict[str, str], *, page: str) -> str:
+    """Post ``form`` to ``action`` with the CSRF token of ``page``; where the console sends the browser."""
+    answer = client.post(action, data={**form, "csrf_token": csrf_of(client, page)})
+    assert answer.status_code == 303, answer.text
+    return str(answer.headers["location"])
+
+
+def _preview_url(desk: Desk, client: TestClient) -> str:
+    """Where choosing Siti on the assign page sends the steward: the preview, her NIP kept on the server
+    under a search id (never in the URL)."""
     case = desk.case_of(desk.recommendation)
-    return f"/cases/{case}/correct/preview?kind=assign_person&record={desk.recommendation}&target_nip={NIP_B}"
+    chooser = f"/cases/{case}/correct?kind=assign_person&record={desk.recommendation}"
+    choice = {"kind": "assign_person", "record": str(desk.recommendation), "target_nip": NIP_B}
+    return _posted(client, f"/cases/{case}/correct/preview", choice, page=chooser)
+
+
+def _hidden(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to ``action`` (the preview's fingerprint among them)."""
+    form = html[html.index(f'action="{action}"') :]
+    form = form[: form.index("</form>")]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
 
 
 def test_assign_person_preview_says_who_is_blocked_and_unblocked_and_stores_nothing(desk: Desk) -> None:
@@ -117,15 +135,16 @@ def test_assign_person_preview_says_who_is_blocked_and_unblocked_and_stores_noth
     assert "Gabungkan dengan kasus lain" in page and "Pindahkan ke kasus lain" in page
 
     # The registry search starts from the record's name; the steward looks for Siti instead.
-    chooser = steward.get(f"/cases/{case}/correct?kind=assign_person&record={desk.recommendation}")
+    choose = f"/cases/{case}/correct?kind=assign_person&record={desk.recommendation}"
+    chooser = steward.get(choose)
     assert chooser.status_code == 200 and 'value="Budi Santoso"' in chooser.text
-    found = steward.get(
-        f"/cases/{case}/correct?kind=assign_person&record={desk.recommendation}&q_name=Siti+Aminah"
-    )
+    terms = {"kind": "assign_person", "record": str(desk.recommendation), "q_name": "Siti Aminah"}
+    found = steward.get(_posted(steward, f"/cases/{case}/correct/search", terms, page=choose))
     assert f'value="{NIP_B}"' in found.text and "bukan ASN" in found.text.replace("Bukan", "bukan")
 
     before = desk.stored()
-    preview = steward.get(_preview_url(desk))
+    url = _preview_url(desk, steward)
+    preview = steward.get(url)
     assert preview.status_code == 200, preview.text
     flags = re.findall(
         r'<li class="(block|unblock)">NIP <code>([^<]+)</code> \(([^)]+)\)\s*<b>([^<]+)</b>', preview.text
@@ -137,14 +156,16 @@ def test_assign_person_preview_says_who_is_blocked_and_unblocked_and_stores_noth
     assert "Kasus sekarang" in preview.text and "Kasus sesudah koreksi" in preview.text
     assert 'name="reason" required' in preview.text and 'name="csrf_token"' in preview.text
     assert desk.stored() == before  # a preview records nothing, audits nothing, links nothing
-    english = steward.get(_preview_url(desk) + "&lang=en").text
+    english = steward.get(url + "&lang=en").text
     assert "will be unblocked" in english and "will be blocked" in english
 
 
 def test_confirming_records_an_audited_correction_the_case_lists_and_a_steward_can_undo(desk: Desk) -> None:
     steward = desk.login("steward")
     case = desk.case_of(desk.recommendation)
-    form = {"kind": "assign_person", "record": desk.recommendation, "target_nip": NIP_B, "reason": REASON}
+    shown = _hidden(steward.get(_preview_url(desk, steward)).text, f"/cases/{case}/correct")
+    assert shown["target_nip"] == NIP_B and shown["shown"]  # the preview's fingerprint rides along
+    form = {**{k: v for k, v in shown.items() if k != "csrf_token"}, "reason": REASON}
     before = desk.stored()
     assert steward.post(f"/cases/{case}/correct", data=form).status_code == 403  # no CSRF token
     forged = steward.post(f"/cases/{case}/correct", data={**form, "csrf_token": "forged"})
@@ -190,7 +211,8 @@ def test_confirming_records_an_audited_correction_the_case_lists_and_a_steward_c
     assert refused.status_code == 303 and "Isi alasannya dulu." in steward.get(f"/cases/{case}").text
     with desk.database.session() as session:
         assert session.get(LinkCorrection, correction_id).status == "active"  # type: ignore[union-attr]
-    assert steward.post(undo, data={"reason": "salah pilih", "csrf_token": token}).status_code == 303
+    seen = _hidden(shown.text, undo)
+    assert steward.post(undo, data={**seen, "reason": "salah pilih"}).status_code == 303
     page = steward.get(f"/cases/{case}").text
     assert f"Koreksi #{correction_id} dibatalkan" in page and "salah pilih" in page
     desk.reconcile(2)
@@ -203,7 +225,10 @@ def test_auditors_and_agency_viewers_cannot_correct_links(desk: Desk, who: str) 
     case = desk.case_of(desk.recommendation)
     token = csrf_of(client, "/")
     before = desk.stored()
-    assert client.get(_preview_url(desk)).status_code == 403
+    preview = f"/cases/{case}/correct/preview"
+    assert client.get(f"{preview}?kind=split&record={desk.recommendation}").status_code == 403
+    choice = {"kind": "assign_person", "record": desk.recommendation, "target_nip": NIP_B}
+    assert client.post(preview, data={**choice, "csrf_token": token}).status_code == 403
     form = {"kind": "split", "record": desk.recommendation, "reason": "x", "csrf_token": token}
     assert client.post(f"/cases/{case}/correct", data=form).status_code == 403
     assert client.post(f"/cases/{case}/corrections/1/undo", data=form).status_code == 403
@@ -217,7 +242,9 @@ def test_a_move_to_a_case_found_by_its_register_previews_then_a_wrong_target_is_
     steward = desk.login("steward")
     case = desk.case_of(desk.recommendation)
     target = desk.case_of(desk.finding_b)
-    found = steward.get(f"/cases/{case}/correct?kind=move_record&record={desk.recommendation}&q=0002%2FReg")
+    choose = f"/cases/{case}/correct?kind=move_record&record={desk.recommendation}"
+    terms = {"kind": "move_record", "record": str(desk.recommendation), "q": "0002/Reg"}
+    found = steward.get(_posted(steward, f"/cases/{case}/correct/search", terms, page=choose))
     assert f'name="target_case" value="{target}"' in found.text
     assert f'value="{case}"' not in found.text  # never the case the record is in
     preview = steward.get(
@@ -275,9 +302,9 @@ def test_a_held_case_says_why_and_a_resolved_decision_can_be_reopened(
         ).status_code
         == 403
     )
-    done = steward.post(
-        f"/conflicts/{conflict.id}/reopen", data={"reason": "SK menyebut orang lain", "csrf_token": token}
-    )
+    seen = _hidden(shown.text, f"/conflicts/{conflict.id}/reopen")
+    assert seen["csrf_token"] == token and seen["shown"]
+    done = steward.post(f"/conflicts/{conflict.id}/reopen", data={**seen, "reason": "SK menyebut orang lain"})
     assert done.status_code == 303
     reopened = steward.get(f"/conflicts/{conflict.id}").text
     assert f"Keputusan konflik #{conflict.id} dibuka kembali" in reopened

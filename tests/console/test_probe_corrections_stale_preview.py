@@ -56,8 +56,17 @@ def test_confirming_a_correction_whose_consequence_changed_since_its_preview_is_
     login = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert login is not None
     client.post("/login", data={"username": "ani", "password": PASSWORD, "csrf_token": login.group(1)})
-    query = urlencode({"kind": "assign_person", "record": recommendation, "target_nip": NIP_B})
-    preview = f"/cases/{case_id}/correct/preview?{query}"
+    # The steward chooses Siti on the assign page (posted: her NIP never in a URL) and reads the preview.
+    chooser = f"/cases/{case_id}/correct?{urlencode({'kind': 'assign_person', 'record': recommendation})}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(chooser).text)
+    assert token is not None
+    choice = {
+        "kind": "assign_person",
+        "record": recommendation,
+        "target_nip": NIP_B,
+        "csrf_token": token.group(1),
+    }
+    preview = client.post(f"/cases/{case_id}/correct/preview", data=choice).headers["location"]
     shown = client.get(preview).text
     assert "**************2002" in shown  # Siti would be blocked, Budi unblocked
     seen = _hidden(shown, f"/cases/{case_id}/correct")

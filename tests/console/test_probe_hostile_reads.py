@@ -38,7 +38,14 @@ from sbt_sync.console import (
     web_pic,
     web_search,
 )
-from sbt_sync.db.models import Case, OutboxEntry, PersonalDataAccess, PersonalDataAccessNip, QuarantinedRow
+from sbt_sync.db.models import (
+    Case,
+    CaseLink,
+    OutboxEntry,
+    PersonalDataAccess,
+    PersonalDataAccessNip,
+    QuarantinedRow,
+)
 from sbt_sync.pdp.access import access_key, nip_hash
 from tests.console import searching
 from tests.console.conftest import NIP_A, World
@@ -118,6 +125,26 @@ def _get_urls(walked: Scene) -> list[str]:
     return urls
 
 
+def _correction_pages(walked: Scene, steward: Any) -> list[str]:
+    """The link-correction pages a steward reaches by posting (a registry or case search, the ASN
+    chosen): their URLs carry a search id, the terms and the NIP stay on the server."""
+    case = walked.ids["case_x"]
+    with walked.database.session() as session:
+        record = session.scalars(select(CaseLink.staged_record_id).where(CaseLink.case_id == case)).first()
+    base = {"kind": "assign_person", "record": str(record)}
+    page = f"/cases/{case}/correct?kind=assign_person&record={record}"
+    move = {"kind": "move_record", "record": str(record)}
+    return [
+        searching.location_of(
+            steward, f"/cases/{case}/correct/search", {**base, "q_name": "Budi"}, page=page
+        ),
+        searching.location_of(steward, f"/cases/{case}/correct/search", {**move, "q": "1980"}, page=page),
+        searching.location_of(
+            steward, f"/cases/{case}/correct/preview", {**base, "target_nip": NIP_A}, page=page
+        ),
+    ]
+
+
 def test_every_nip_any_get_answer_shows_a_steward_is_in_the_record_of_that_read(
     scene: Scene,  # noqa: F811
 ) -> None:
@@ -144,6 +171,7 @@ def test_every_nip_any_get_answer_shows_a_steward_is_in_the_record_of_that_read(
             steward, f"/conflicts/{identity}/candidates", {"c_birth": "19"}, page=f"/conflicts/{identity}"
         ),
         searching.location_of(steward, "/conflicts", {"case": "1980", "status": "all"}),
+        *_correction_pages(scene, steward),
     ]
     # the API's searches by NIP, name or birth date post a JSON body
     api_posts = [("/api/v1/cases/search", {"q": q}) for q in ("1980", "Budi", "REG", NIP_A[-6:])] + [

@@ -89,6 +89,11 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
          CORRECT),
         ("GET", "/cases/{case_id}/correct/preview",
          f"/cases/{ca}/correct/preview?kind=split&record={ra}", None, CORRECT),
+        # the choose pages' searches and the choice of a target post (names and NIPs never in a URL)
+        ("POST", "/cases/{case_id}/correct/search", f"/cases/{ca}/correct/search",
+         {"kind": "move_record", "record": ra, "q": "CASE"}, ACT),
+        ("POST", "/cases/{case_id}/correct/preview", f"/cases/{ca}/correct/preview",
+         {"kind": "assign_person", "record": ra, "target_nip": NIP_B}, ACT),
         ("POST", "/cases/{case_id}/correct", f"/cases/{ca}/correct",
          {"kind": "split", "record": ra, **reason}, ACT),
         ("POST", "/cases/{case_id}/corrections/{correction_id}/undo", f"/cases/{ca}/corrections/999999/undo",

@@ -142,8 +142,9 @@ def test_a_letter_retried_after_its_name_is_given_is_named_by_the_notifier_and_a
     (row,) = outbox(migrated_database)
     assert row.state == "parked"
     with migrated_database.session() as session:
-        add_pic(session, CODE, PIC, actor="admin")
-        assert retry_mail(session, reason="PIC ditambahkan", actor="steward") == 1
+        add_pic(session, CODE, PIC, actor="admin")  # a letter parked for want of a PIC is due at once
+        assert retry_mail(session, reason="PIC ditambahkan", actor="steward") == 0
+    assert outbox(migrated_database)[0].state == "pending"
     drain(migrated_database, smtp_config, notify_settings)
 
     # Still no name: the notifier does not send it addressed without one.

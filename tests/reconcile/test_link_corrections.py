@@ -238,7 +238,7 @@ def test_reopening_a_resolved_identity_decision_holds_the_case_again(
     assert _blocked(migrated_database, project_settings) == set()
 
 
-def test_cli_shows_the_consequence_and_records_only_with_yes(
+def test_cli_shows_the_consequence_and_records_only_with_yes_and_its_fingerprint(
     two_cases: Database,
     project_settings: Settings,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
@@ -265,7 +265,8 @@ def test_cli_shows_the_consequence_and_records_only_with_yes(
     assert "nothing recorded" in shown.output and NIP_A not in shown.output
     assert list_corrections(two_cases) == []
 
-    recorded = runner.invoke(app, [*config, *args, "--by", "ani", "--yes", "--json"])
+    seen = json.loads(runner.invoke(app, [*config, *args, "--json"]).output)["fingerprint"]
+    recorded = runner.invoke(app, [*config, *args, "--by", "ani", "--yes", "--fingerprint", seen, "--json"])
     assert recorded.exit_code == 0, recorded.output
     correction_id = json.loads(recorded.output)["correction_id"]
     listed = runner.invoke(app, [*config, "links", "list"])
@@ -278,7 +279,8 @@ def test_cli_shows_the_consequence_and_records_only_with_yes(
     assert f"block flag: NIP {mask_nip(NIP_B)} would be unblocked" in shown.output
     assert "nothing recorded" in shown.output
     assert "undone by" not in runner.invoke(app, [*config, "links", "list"]).output
-    undone = runner.invoke(app, [*undo, "--yes", "--as-of", "2025-01-20", "--json"])
+    seen = json.loads(runner.invoke(app, [*undo, "--as-of", "2025-01-20", "--json"]).output)["fingerprint"]
+    undone = runner.invoke(app, [*undo, "--yes", "--fingerprint", seen, "--as-of", "2025-01-20", "--json"])
     assert undone.exit_code == 0, undone.output
     assert json.loads(undone.output)["recorded"] is True
     assert "undone by budi: wrong" in runner.invoke(app, [*config, "links", "list"]).output
