@@ -98,6 +98,7 @@ def letters_mail(
             "deferred": report.deferred,
             "retries": report.retries,
             "recovered_sending": report.recovered,
+            "lost_claims": report.lost_claims,
             "parked_sample": dg.MetadataValue.json(report.parked_sample),
         }
     )

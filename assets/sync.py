@@ -75,6 +75,7 @@ def siasn_flags(
             "retries": report.retries,
             "recovered_in_flight": report.recovered,
             "left_pending": report.left_pending,
+            "lost_claims": report.lost_claims,
             "budget_exhausted": report.budget_exhausted,
             "budget_seconds": cfg.push.cycle_budget_seconds,
             "left_because": report.left_because,

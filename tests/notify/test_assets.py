@@ -66,7 +66,7 @@ def test_a_cycle_drafts_one_letter_per_ppk_and_mails_it_once(
     drafted = first.asset_materializations_for_node("enforcement__letters")[0].metadata
     assert drafted["letters"] == dg.IntMetadataValue(2) and drafted["cases"] == dg.IntMetadataValue(3)
     mailed = first.asset_materializations_for_node("sync__letters_mail")[0].metadata
-    assert mailed["sent"] == dg.IntMetadataValue(2)
+    assert mailed["sent"] == dg.IntMetadataValue(2) and mailed["lost_claims"] == dg.IntMetadataValue(0)
     again = second.asset_materializations_for_node("sync__letters_mail")[0].metadata
     assert again["claimed"] == dg.IntMetadataValue(0)
     assert sorted(r.recipients[0] for r in mail_server.handler.received) == [

@@ -100,6 +100,7 @@ def test_a_throttled_siasn_delays_only_the_push_and_the_next_cycle_delivers_ever
     assert flags["acked"] == len(nips)
     assert flags["left_pending"] == 0
     assert flags["budget_exhausted"] is False
+    assert flags["lost_claims"] == 0  # one pusher: no claim ran out under another
     assert _metadata(healthy, "sync__siasn_readback")["in_sync"] == len(nips)
     assert {r.id: r.idempotency_key for r in outbox_rows(migrated_database)} == keys
     assert_siasn_matches(migrated_database, siasn_sandbox)  # each row applied exactly once
