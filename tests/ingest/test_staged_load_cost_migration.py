@@ -95,7 +95,8 @@ def test_0023_keeps_every_row_and_unchanged_records_stay_unchanged(empty_databas
                     " WHERE tablename = 'staged_records' AND indexdef LIKE '%WHERE%'"
                 )
             ).all()
-        assert kind == "json" and sorted(partial) == sorted(f"ix_staged_records_{c}" for c in PARTIAL)
+        # (and migration 0027's partial index of I-MUT's rows, at head)
+        assert kind == "json" and {f"ix_staged_records_{c}" for c in PARTIAL} <= set(partial)
 
     # The same records again (the cursor back at the start): every raw hash matches, nothing lands.
     with empty_database.session() as session:

@@ -17,6 +17,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sbt_sync.db.base import Base, JsonType, utcnow
 
+IMUT_SOURCE = "imut"
+"""``schemas.feeds.imut.FEED.source``, written out: the database schema does not import the feeds."""
+
+
+def _where_imut() -> dict[str, Any]:
+    """A partial index's predicate, ``source = 'imut'``, on both backends."""
+    return {f"{dialect}_where": column("source") == IMUT_SOURCE for dialect in ("postgresql", "sqlite")}
+
 
 def _where_not_null(name: str) -> dict[str, Any]:
     """A partial index's predicate, ``name IS NOT NULL``, on both backends."""
@@ -198,6 +206,9 @@ class StagedRecord(Base):
             for column in ("nip", "register_no", "recommendation_no", "resolved_nip", "name_normalised")
         ),
         Index(None, "needs_reconcile"),
+        # I-MUT's rows by id (migration 0027): the I-MUT evaluation and report list every I-MUT row,
+        # and no other index starts with source. Partial, so no other source's row costs an entry.
+        Index("ix_staged_records_imut", "id", **_where_imut()),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
