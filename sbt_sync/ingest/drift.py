@@ -136,15 +136,18 @@ def earlier_shares(
     wanted = sorted(set(columns))
     if not wanted:
         return {}
-    query = (
-        select(RawRecord.payload)
+    # The latest rows by their ids first, then those rows' payloads: choosing them sorts every raw
+    # record of the source, and a sort of (batch, id) pairs costs a fraction of one of whole payloads.
+    latest = (
+        select(RawRecord.id)
         .join(IngestBatch, IngestBatch.id == RawRecord.last_batch_id)
         .where(RawRecord.source == source)
         .order_by(RawRecord.last_batch_id.desc(), RawRecord.id.desc())
         .limit(HISTORY_RECORDS)
     )
     if run_id is not None:
-        query = query.where(or_(IngestBatch.run_id.is_(None), IngestBatch.run_id != run_id))
+        latest = latest.where(or_(IngestBatch.run_id.is_(None), IngestBatch.run_id != run_id))
+    query = select(RawRecord.payload).where(RawRecord.id.in_(latest))
     carried = dict.fromkeys(wanted, 0)
     total = 0
     for payload in session.scalars(query):
