@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import statistics
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -17,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ingest.harness import REPO_ROOT, postgres_version, run_once, running_sandbox
-from benchmarks.ingest.report import cpu_ratio, machine, summarise, table, versions, write_results
+from benchmarks.ingest.report import (
+    cpu_ratio,
+    cpu_ratio_pairs,
+    machine,
+    summarise,
+    table,
+    versions,
+    write_results,
+)
 from benchmarks.ingest.spec import CONTENDERS, SOURCE, Contender, Outcome
 
 log = logging.getLogger("benchmarks.ingest")
@@ -120,11 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         else None
     )
     cpu = cpu_ratio(summaries)
+    pairs = cpu_ratio_pairs(summaries)
     results: dict[str, Any] = {
         "benchmark": "ingest",
         "started_at": started.isoformat(timespec="seconds"),
         "cpu_ratio_vs_dlt": round(cpu, 3) if cpu is not None else None,
         "target_cpu_ratio_vs_dlt": 1.0,
+        "cpu_ratio_pairs": [round(p, 3) for p in pairs],
+        "cpu_ratio_pairs_median": round(statistics.median(pairs), 3) if pairs else None,
         "cpu_seconds_per_100k_rows": {
             name: round(summary["cpu_seconds_per_100k_rows"], 3) for name, summary in summaries.items()
         },
@@ -139,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {**machine(), "postgresql": postgres_version(args.server)},
         "versions": code_versions,
     }
-    print(table(summaries, ratio, cpu))
+    print(table(summaries, ratio, cpu, pairs))
     if not args.no_write:
         for path in write_results(results, args.results, now=started):
             log.info("wrote %s", path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path)

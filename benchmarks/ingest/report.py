@@ -7,7 +7,7 @@ import os
 import platform
 import statistics
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
@@ -117,8 +117,20 @@ def cpu_ratio(contenders: Mapping[Contender, dict[str, Any]]) -> float | None:
     return float(ours / dlt)
 
 
+def cpu_ratio_pairs(contenders: Mapping[Contender, dict[str, Any]]) -> list[float]:
+    """Ours over dlt's total CPU-seconds run by run: run i of each contender ran back to back (the order
+    interleaves them), so each pair saw the same machine. Empty without both."""
+    if "ours" not in contenders or "dlt" not in contenders:
+        return []
+    pairs = zip(contenders["ours"]["runs"], contenders["dlt"]["runs"], strict=False)
+    return [float(ours["total_cpu_seconds"] / dlt["total_cpu_seconds"]) for ours, dlt in pairs]
+
+
 def table(
-    contenders: Mapping[Contender, dict[str, Any]], ratio: float | None, cpu: float | None = None
+    contenders: Mapping[Contender, dict[str, Any]],
+    ratio: float | None,
+    cpu: float | None = None,
+    pairs: Sequence[float] = (),
 ) -> str:
     """The printed summary: one line per contender, medians, then the ratios against dlt."""
     header = f"{'contender':<38} {'rows':>8} {'rows/s (median)':>16} {'seconds':>8} {'peak RSS MB':>12}"
@@ -145,6 +157,10 @@ def table(
         lines.append(f"ratio_vs_dlt (ours rows/s over dlt's): {ratio:.2f} (target >= 2.0)")
     if cpu is not None:
         lines.append(f"cpu_ratio_vs_dlt (ours CPU-s per 100k rows over dlt's): {cpu:.2f} (target <= 1.0)")
+    if pairs:
+        each = ", ".join(f"{p:.2f}" for p in pairs)
+        middle = statistics.median(pairs)
+        lines.append(f"  pair by pair (run i of ours over run i of dlt's): {each}; median {middle:.2f}")
     return "\n".join(lines)
 
 
