@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from sbt_sync.db.engine import Database, lock_for_write
+from sbt_sync.db.engine import Database, lock_for_write, lock_product_writes
 from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.conflict_lifecycle import resolve
@@ -181,6 +181,11 @@ def resolve_conflict(
     else:
         decision = _field_value(conflict, value, allow_other=allow_other)
     with database.session() as session:
+        # PostgreSQL: first the lock a reconciliation and a link confirmation hold (as they take it), so
+        # a confirmation checking its consequence never has this decision land under its check; it
+        # waits for them to commit, then writes (only this short transaction holds it, never the
+        # reads above). SQLite: the write lock serialises every writer already.
+        lock_product_writes(session)
         # Hold the conflict row until this decision commits: a steward deciding it at the same time
         # waits, then finds it resolved, instead of recording a second decision on top of this one.
         lock_for_write(session, Conflict)

@@ -83,9 +83,16 @@ class Consequence:
     flag_changes: list[FlagChange]
     held_after: list[str]
     """Case keys that would be held afterwards (a disputed identity or an open critical conflict)."""
+    people: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    """The full NIPs of everyone the consequence names (a flag that flips, by name and masked NIP; a
+    case whose label ends in a masked NIP): whoever is shown it read their personal data, so every
+    face records these (:func:`sbt_sync.pdp.access.nips_in` walks this field). Never shown: not in
+    :meth:`as_dict` nor in :attr:`digest`."""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        shown = asdict(self)
+        del shown["people"]
+        return shown
 
     @property
     def changes_anything(self) -> bool:
@@ -143,8 +150,17 @@ def case_label(key: str) -> str:
     return f"{head}|{mask_nip(last)}" if head and len(last) == 18 and last.isdigit() else key
 
 
-def _membership(session: Session, staged_ids: Iterable[int]) -> dict[str, list[int]]:
-    """Case label (:func:`case_label`) -> its staged records, for the cases holding ``staged_ids``."""
+def _nip_of_key(key: str) -> str | None:
+    """The NIP a case key ends in (the one :func:`case_label` masks), if it ends in one."""
+    last = key.rpartition("|")[2]
+    return last if len(last) == 18 and last.isdigit() else None
+
+
+def _membership(
+    session: Session, staged_ids: Iterable[int], named: set[str] | None = None
+) -> dict[str, list[int]]:
+    """Case label (:func:`case_label`) -> its staged records, for the cases holding ``staged_ids``;
+    the NIPs the cases' keys end in are added to ``named``."""
     case_ids = {c for i in staged_ids if (c := _case_of(session, i)) is not None}
     found: dict[str, list[int]] = {}
     for case_id in sorted(case_ids):
@@ -155,6 +171,8 @@ def _membership(session: Session, staged_ids: Iterable[int]) -> dict[str, list[i
             .order_by(CaseLink.staged_record_id)
         )
         found[case_label(str(key))] = list(members)
+        if named is not None and (nip := _nip_of_key(str(key))):
+            named.add(nip)
     return found
 
 
@@ -196,8 +214,9 @@ def _new_row(
 
 
 def _blocks(session: Session, settings: Settings, as_of: date) -> dict[str, tuple[bool, list[str]]]:
+    """NIP -> (blocked, the keys of the cases blocking it), unmasked: labelled where shown."""
     plan = plan_enforcement(load_cases(session), settings.enforcement, as_of)
-    return {nip: (d.blocked, [case_label(k) for k in d.blocking_case_keys]) for nip, d in plan.blocks.items()}
+    return {nip: (d.blocked, list(d.blocking_case_keys)) for nip, d in plan.blocks.items()}
 
 
 Change = Callable[[Session, datetime], list[int]]
@@ -300,28 +319,27 @@ def consequence_in(
         reconcile_in_session(session, database, settings, as_of=as_of, now=now)
         before = _blocks(session, settings, as_of)
         ids = change(session, now)  # a row the next reconciliation reads: no link moved yet
-        before_cases = _membership(session, ids)
+        named: set[str] = set()
+        before_cases = _membership(session, ids, named)
         reconcile_in_session(session, database, settings, as_of=as_of, now=now)
         after_cases = _membership(
-            session, {i for members in before_cases.values() for i in members} | set(ids)
+            session, {i for members in before_cases.values() for i in members} | set(ids), named
         )
         after = _blocks(session, settings, as_of)
         involved = {i for members in after_cases.values() for i in members}
-        held = sorted(
-            {
-                case_label(key)
-                for chunk in chunks(sorted(involved))
-                for key in session.scalars(
-                    select(Case.case_key)
-                    .join(CaseLink, CaseLink.case_id == Case.id)
-                    .where(
-                        CaseLink.staged_record_id.in_(chunk),
-                        CaseLink.unlinked_at.is_(None),
-                        Case.held.is_(True),
-                    )
+        held_keys = {
+            str(key)
+            for chunk in chunks(sorted(involved))
+            for key in session.scalars(
+                select(Case.case_key)
+                .join(CaseLink, CaseLink.case_id == Case.id)
+                .where(
+                    CaseLink.staged_record_id.in_(chunk),
+                    CaseLink.unlinked_at.is_(None),
+                    Case.held.is_(True),
                 )
-            }
-        )
+            )
+        }
     finally:
         savepoint.rollback()
     unflagged: tuple[bool, list[str]] = (False, [])
@@ -342,12 +360,15 @@ def consequence_in(
             mask_nip(nip),
             before.get(nip, unflagged)[0],
             after.get(nip, unflagged)[0],
-            after.get(nip, unflagged)[1],
+            [case_label(k) for k in after.get(nip, unflagged)[1]],
             names.get(nip),
         )
         for nip in flipped
     ]
-    return Consequence(before_cases, after_cases, changes, held)
+    blocking = {k for nip in flipped for k in after.get(nip, unflagged)[1]}
+    named |= set(flipped) | {n for k in held_keys | blocking if (n := _nip_of_key(k))}
+    held = sorted({case_label(k) for k in held_keys})
+    return Consequence(before_cases, after_cases, changes, held, frozenset(named))
 
 
 def _audit(
