@@ -63,6 +63,11 @@ def test_record_a_steward_found_names_no_asn_still_holds_the_case_it_joined_by_n
     )
     assert case.held
     assert case.hold_reason is not None and "names nobody in the registry" in case.hold_reason
+    # ... and the stewards' queue shows why: the record's place in the case is a conflict of its own
+    # (the ASN it names: nobody), which "keep" or a link correction settles.
+    [conflict] = case.conflicts
+    assert (conflict.kind, conflict.status, conflict.candidates[0].staged_id) == ("named_other", "open", 2)
+    assert conflict.candidates[0].value["named_nip"] is None
 
 
 def test_records_naming_nobody_and_settled_identities_do_not_hold() -> None:
