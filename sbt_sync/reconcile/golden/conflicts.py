@@ -33,6 +33,7 @@ from sbt_sync.reconcile.golden.model import (
 )
 from sbt_sync.reconcile.golden.survive import latest_by_source, same_instant_rivals
 from sbt_sync.states.conflicts import ConflictKind
+from schemas.nip import mask_nip
 
 CRITICAL_FIELDS = ("verification_result", "recommended_sanction", "sanction_code")
 """In order: a disputed result suppresses the disputes that follow from it."""
@@ -198,6 +199,17 @@ def named_other_conflicts(case: CaseDraft) -> list[ConflictDraft]:
             )
         )  # fmt: skip
     return raised
+
+
+def stated(conflict: ConflictDraft) -> str:
+    """What the sources state now on ``conflict``, as its reopening reason says it: ``source=value``
+    pairs; for ``named_other``, the ASN the record now names, its NIP masked (the reason shows on the
+    queue, which names no one), or None for nobody."""
+    if conflict.kind == ConflictKind.NAMED_OTHER:
+        named = [c.value.get("named_nip") if isinstance(c.value, dict) else None for c in conflict.candidates]
+        shown = [None if nip is None else mask_nip(str(nip)) for nip in named]
+        return ", ".join(f"{c.source}={v!r}" for c, v in zip(conflict.candidates, shown, strict=True))
+    return ", ".join(f"{c.source}={c.value!r}" for c in conflict.candidates)
 
 
 def conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> list[ConflictDraft]:

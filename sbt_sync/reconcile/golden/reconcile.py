@@ -23,6 +23,7 @@ from sbt_sync.reconcile.golden.conflicts import (
     lifecycle_conflicts,
     link_conflicts,
     named_other_conflicts,
+    stated,
 )
 from sbt_sync.reconcile.golden.link import link
 from sbt_sync.reconcile.golden.model import (
@@ -83,10 +84,8 @@ def _apply(
                 golden[conflict.field] = FieldValue(decision.value, "steward", None, "steward_decision")
             applied.append(replace(conflict, status=ConflictStatus.RESOLVED))
         else:
-            reason = (
-                f"the sources changed since the decision of {decision.decided_at.isoformat()}: now "
-                + ", ".join(f"{c.source}={c.value!r}" for c in conflict.candidates)
-            )
+            reason = f"the sources changed since the decision of {decision.decided_at.isoformat()}: now "
+            reason += stated(conflict)
             applied.append(replace(conflict, reopened_reason=reason))
     return applied
 
