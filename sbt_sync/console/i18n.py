@@ -331,6 +331,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Joined this case by {rule} {number}; the case is about NIP {case_nip}, but the record names NIP "
         "{named_nip}.",
     ),
+    "conflict.named_nobody_value": (
+        "Masuk ke kasus ini lewat {rule} {number}; kasus ini tentang NIP {case_nip}, tetapi rekaman menyebut "
+        "orang yang menurut keputusan steward bukan ASN (tidak ada di registri).",
+        "Joined this case by {rule} {number}; the case is about NIP {case_nip}, but the record names someone "
+        "a steward decided is no ASN (nobody in the registry).",
+    ),
+    "conflict.named_nobody_split": (
+        "Pisahkan rekaman dari kasus ini",
+        "Split the record out of this case",
+    ),
     "conflict.named_other_move": (
         "Pindahkan rekaman ke kasus ASN yang disebutnya",
         "Move the record to the case of the ASN it names",

@@ -38,6 +38,7 @@ from sbt_sync.imut.quality import ImutQuality, measure_imut
 RowId = tuple[str, str, int | None]
 TRUTH_FIELD = {"hasil": "verification_result", "rekomendasi_sanksi": "recommended_sanction"}
 TRUTH_FIELD["jenis_hukuman"] = "sanction_code"
+TRUTH_FIELD["link"] = "link"  # a record naming another ASN than its case's (named_other)
 HTTP_ITEM_SOURCES = frozenset({"bawaslu"})
 """HTTP sources whose records hold several rows (truth counts them from 1)."""
 KIND_OF_REASON = {"name_mismatch": "name_mismatch", "unresolved": "unresolved"}

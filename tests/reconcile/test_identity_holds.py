@@ -4,7 +4,7 @@ whose identity is disputed, in the pure reconciliation and in the policy that re
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sbt_sync.enforce.model import EnforcementCase
 from sbt_sync.enforce.policy import plan_enforcement
-from sbt_sync.reconcile.golden.model import GoldenCase, LinkOverride, SourceRecord
+from sbt_sync.reconcile.golden.model import GoldenCase, LinkOverride, SourceRecord, StewardDecision
 from sbt_sync.reconcile.golden.reconcile import reconcile
 from sbt_sync.reconcile.golden.status import has_ended, identity_disputes
 from sbt_sync.reconcile.golden.survive import latest_by_source
@@ -63,6 +63,11 @@ def test_record_a_steward_found_names_no_asn_still_holds_the_case_it_joined_by_n
     )
     assert case.held
     assert case.hold_reason is not None and "names nobody in the registry" in case.hold_reason
+    # ... and the stewards' queue shows why: the record's place in the case is a conflict of its own
+    # (the ASN it names: nobody), which "keep" or a link correction settles.
+    [conflict] = case.conflicts
+    assert (conflict.kind, conflict.status, conflict.candidates[0].staged_id) == ("named_other", "open", 2)
+    assert conflict.candidates[0].value["named_nip"] is None
 
 
 def test_records_naming_nobody_and_settled_identities_do_not_hold() -> None:
@@ -264,3 +269,25 @@ def test_steward_corrections_apply_whatever_the_order_records_and_corrections_ar
         owner = next((c for c in expected.cases if any(r.staged_id == last for r in c.draft.records)), None)
         if owner is not None:  # the record's group may be a stopped register nothing joined
             assert [r.staged_id for r in owner.draft.records] == [last]
+
+
+def test_a_sanction_stated_by_a_record_naming_another_asn_is_not_the_cases_until_a_steward_keeps_it() -> None:
+    # I'DIS files Siti's sanction (her NIP) under M's recommendation number: it joins M's case, which is
+    # held. The sanction may be Siti's, so it is not M's: no sanction field, no version, no
+    # "dijatuhi_hukuman" (enforcement and the compliance report read them as the PPK's follow-up).
+    records = [
+        _named(finding(1, REG)),
+        _named(recommendation(2, REC, "terbukti", register=REG)),
+        _named(record(3, "idis", nip=NIP_B, number=REC, sanction_code="21", sanction_date="2025-01-10")),
+    ]
+    case = _only_case(records)
+    assert case.held and case.status == "menunggu_tindak_lanjut_ppk"
+    assert "sanction_code" not in case.fields and "sanction_date" not in case.fields
+    assert [v.code for v in case.sanction_versions] == []
+    [named] = case.conflicts
+    assert named.kind == "named_other"
+    # A steward keeps it in M's case: it is M's sanction after all; the case has ended.
+    keep = StewardDecision(named.conflict_key, named.basis_hash, "keep", datetime(2025, 1, 20, tzinfo=UTC))
+    kept = reconcile(records, SurvivorshipSettings(), [keep], as_of=AS_OF).cases[0]
+    assert not kept.held and kept.status == "dijatuhi_hukuman"
+    assert kept.fields["sanction_code"].value == "21" and kept.fields["sanction_code"].staged_id == 3

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sbt_sync.db.models import Case, Conflict, PersonalDataAccess, PersonalDataAccessNip, StagedRecord
 from sbt_sync.pdp.access import access_key, nip_hash
 from sbt_sync.states.conflicts import ConflictKind
+from sbt_sync.steward.decisions import resolve_conflict
 from tests.console.conftest import csrf_of
 from tests.console.test_link_pages import Desk, desk  # noqa: F401  (a fixture)
 from tests.reconcile.test_database_property import (
@@ -94,3 +95,33 @@ def test_the_queue_and_the_conflict_page_show_the_record_naming_another_asn(desk
     # The case's history says what was decided in this kind's words, not an ambiguous link's.
     history = steward.get(f"/cases/{case_id}").text
     assert "Rekaman ini milik kasus ini" in history and "Tetap kasus tersendiri" not in history
+
+
+def test_the_conflict_page_of_a_record_naming_nobody_says_so_and_offers_to_split_it(
+    desk: Desk,  # noqa: F811
+) -> None:
+    """A sanction under Budi's number names someone a steward decided is no ASN: its conflict page says
+    so in words (no "NIP None"), in both languages, and links to splitting the record out."""
+    _write(desk.database, 4, Spec("sanction", "unknown", 0, 0), 1)
+    desk.reconcile(1)
+    with desk.database.session() as session:
+        sanction_id = session.scalars(
+            select(StagedRecord.id).where(StagedRecord.record_key == "idis-4")
+        ).one()
+        identity = session.scalars(select(Conflict).where(Conflict.staged_record_id == sanction_id)).one()
+    resolve_conflict(desk.database, identity.id, value="none", reason="a contract worker", actor="ani")
+    desk.reconcile(2)
+    with desk.database.session() as session:
+        conflict = session.scalars(select(Conflict).where(Conflict.kind == ConflictKind.NAMED_OTHER)).one()
+        conflict_id, case_id = conflict.id, conflict.case_id
+    steward = desk.login("steward")
+    page = steward.get(f"/conflicts/{conflict_id}")
+    assert page.status_code == 200
+    text = re.sub(r"\s+", " ", page.text)
+    assert "menurut keputusan steward bukan ASN" in text and f"NIP {NIP_A}" in text
+    assert "NIP None" not in text
+    split = f"/cases/{case_id}/correct?kind=split&amp;record={sanction_id}"
+    assert split in page.text
+    assert steward.get(split.replace("&amp;", "&")).status_code in (200, 303)
+    english = steward.get(f"/conflicts/{conflict_id}?lang=en").text
+    assert "a steward decided is no ASN" in re.sub(r"\s+", " ", english)

@@ -179,11 +179,13 @@ def test_held_cases_have_an_open_critical_conflict_or_identity_dispute_and_no_ac
     for c in conflicts:
         if c["kind"] == "identity" and c["case_id"] is not None:
             reasons.setdefault(c["case_id"], []).append(c["reason"])
+        if c["kind"] == "named_other":  # a record naming another ASN, joined by number: a dispute too
+            reasons.setdefault(c["case_id"], []).append("named_other")
     kinds = {c["kind"] for c in conflicts}
-    assert kinds == {"identity", "critical_field", "lifecycle"}
+    assert kinds == {"identity", "critical_field", "lifecycle", "named_other"}
     held_by_identity = 0
     for state in enforcement["cases"]:
-        # every dispute the truth says holds a case is an identity conflict listed on that case
+        # every dispute the truth says holds a case is an identity (or named_other) conflict on that case
         assert set(state["identity_disputes"]) <= set(reasons.get(state["case_id"], []))
         if state["held"]:
             assert state["case_id"] in critical or state["identity_disputes"]

@@ -37,6 +37,7 @@ NEW_PLANTS = {
     "unregistered": "unregistered_nip",
     "tied_namesake": "tied_namesake",
     "retired_while_blocked": "retired_while_blocked",
+    "named_other": "named_other_sanction",
 }
 """Case flag -> its name in config.PLANTED."""
 BLOCK_DAYS = 24
@@ -349,3 +350,30 @@ def test_a_disputed_row_holds_its_case_only_through_a_number_it_shares_with_anot
     assert identity.disputed_cases([finding, wasdal], AS_OF) == {"C-1": ["unresolved"]}
     later = dict(wasdal, available_at="2025-03-01T00:00:00+07:00")
     assert identity.disputed_cases([finding, later], AS_OF) == {}  # not published yet: nothing joins
+
+
+def test_a_sanction_naming_another_asn_under_a_cases_number_holds_the_case_and_ends_nothing(
+    scenario: Scenario,
+) -> None:
+    """I'DIS publishes another ASN's sanction (their NIP and name) under a proven, escalating case's
+    recommendation number, dated before as_of: the truth raises ``named_other`` on the case, holds it
+    (not blocked, no end event: it is not the case's sanction) and counts no sanction for it."""
+    (case,) = scenario.flagged("named_other")
+    assert case.alias_row is not None and case.named_other is not None
+    assert case.sk_date is None or case.sk_date > AS_OF.date()  # no sanction of its own by as_of
+    reg, alias = scenario.reg, scenario.reg.nip_str(case.alias_row)
+    published = [
+        json.loads(line)["record"] for line in (scenario.out / "http" / "idis.jsonl").read_text().splitlines()
+    ]
+    [record] = [r for r in published if r["id"] == case.named_other.idis_key]
+    assert (record["nipBaru"], record["nomorRekomendasi"]) == (alias, case.nomor_rekomendasi)
+    assert names.normalise_name(record["nama"]) == names.normalise_name(reg.nama(case.alias_row))
+    assert date.fromisoformat("-".join(reversed(record["tanggalSk"].split("-")))) < AS_OF.date()
+    conflicts = [c for c in scenario.read("conflicts.jsonl") if c["case_id"] == case.case_id]
+    assert [(c["kind"], c["field"], c["source"], c["values"]) for c in conflicts] == [
+        ("named_other", "link", "idis", {"idis": alias})
+    ]
+    [truth] = [c for c in scenario.enforcement()["cases"] if c["case_id"] == case.case_id]
+    assert (truth["held"], truth["blocked"], truth["stage"]) == (True, False, "ditahan")
+    assert truth["identity_disputes"] == ["named_other"]
+    assert case.case_id in scenario.enforcement()["held"]

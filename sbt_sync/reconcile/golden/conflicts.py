@@ -8,7 +8,8 @@
   still binds the PPK).
 - ``ambiguous_link``: a record matched several cases equally well (see :mod:`link`).
 - ``named_other``: a record joined the case by a register or recommendation number while naming
-  another registered ASN (DESIGN.md, "Identity disputes hold"); it holds the case while open.
+  another registered ASN, or nobody in the registry (DESIGN.md, "Identity disputes hold"); it holds
+  the case while open.
 
 A conflict is raised only while its cause holds: when the sources come to agree it is no longer
 returned, and the database layer closes it (``auto_closed``). Its basis hash covers the disagreeing
@@ -32,6 +33,7 @@ from sbt_sync.reconcile.golden.model import (
 )
 from sbt_sync.reconcile.golden.survive import latest_by_source, same_instant_rivals
 from sbt_sync.states.conflicts import ConflictKind
+from schemas.nip import mask_nip
 
 CRITICAL_FIELDS = ("verification_result", "recommended_sanction", "sanction_code")
 """In order: a disputed result suppresses the disputes that follow from it."""
@@ -165,11 +167,16 @@ def link_conflicts(case: CaseDraft) -> list[ConflictDraft]:
 
 def named_other_conflicts(case: CaseDraft) -> list[ConflictDraft]:
     """One conflict per record of ``case`` that joined it (by a register or recommendation number)
-    while naming another registered ASN than the case's, its identity not otherwise disputed.
+    while naming someone other than the case's ASN, its identity not otherwise disputed: another
+    registered ASN, or nobody in the registry (a steward decided the person it names is no ASN, on its
+    identity conflict or by a link correction). Either way the record holds the case
+    (:func:`~sbt_sync.reconcile.golden.status.identity_disputes`), and this conflict is the reason a
+    steward sees and acts on: "keep" (the record belongs to the case) or a link correction moving or
+    splitting it out.
 
     Its one candidate's value says the number the record joined by, the case's ASN and the ASN the
-    record names, so a steward's decision reopens when the source names someone else again; when the
-    source corrects the record to the case's ASN, or a steward moves it to its ASN's case, it is no
+    record names (None: nobody), so a steward's decision reopens when the source names someone else
+    again; when the source corrects the record to the case's ASN, or a steward moves it out, it is no
     longer raised and closes by itself.
     """
     if case.nip is None:
@@ -177,7 +184,7 @@ def named_other_conflicts(case: CaseDraft) -> list[ConflictDraft]:
     rules = {link.staged_id: link.rule for link in case.links}
     raised: list[ConflictDraft] = []
     for r in sorted(case.records, key=SourceRecord.sort_key):
-        if r.identity_dispute is not None or not r.names_person or r.nip is None or r.nip == case.nip:
+        if r.identity_dispute is not None or not r.names_person or r.nip == case.nip:
             continue
         rule = rules.get(r.staged_id)
         by_register = rule in ("register", "register_no")
@@ -186,11 +193,23 @@ def named_other_conflicts(case: CaseDraft) -> list[ConflictDraft]:
         raised.append(
             _conflict(
                 ConflictKind.NAMED_OTHER, case.case_key, "link", [Candidate(r.source, value, r.staged_id)],
-                reason=f"{r.source} record {r.record_key}#{r.item_no} names another ASN than the case's",
+                reason=f"{r.source} record {r.record_key}#{r.item_no} names "
+                + ("nobody in the registry" if r.nip is None else "another ASN than the case's"),
                 subject=f"|{r.source}:{r.record_key}#{r.item_no}",
             )
         )  # fmt: skip
     return raised
+
+
+def stated(conflict: ConflictDraft) -> str:
+    """What the sources state now on ``conflict``, as its reopening reason says it: ``source=value``
+    pairs; for ``named_other``, the ASN the record now names, its NIP masked (the reason shows on the
+    queue, which names no one), or None for nobody."""
+    if conflict.kind == ConflictKind.NAMED_OTHER:
+        named = [c.value.get("named_nip") if isinstance(c.value, dict) else None for c in conflict.candidates]
+        shown = [None if nip is None else mask_nip(str(nip)) for nip in named]
+        return ", ".join(f"{c.source}={v!r}" for c, v in zip(conflict.candidates, shown, strict=True))
+    return ", ".join(f"{c.source}={c.value!r}" for c in conflict.candidates)
 
 
 def conflicts(case: CaseDraft, golden: Mapping[str, FieldValue]) -> list[ConflictDraft]:

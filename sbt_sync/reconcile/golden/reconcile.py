@@ -23,9 +23,11 @@ from sbt_sync.reconcile.golden.conflicts import (
     lifecycle_conflicts,
     link_conflicts,
     named_other_conflicts,
+    stated,
 )
 from sbt_sync.reconcile.golden.link import link
 from sbt_sync.reconcile.golden.model import (
+    SANCTION_FIELDS,
     CaseDraft,
     ConflictDraft,
     FieldValue,
@@ -37,6 +39,7 @@ from sbt_sync.reconcile.golden.model import (
     StewardDecision,
 )
 from sbt_sync.reconcile.golden.sanctions import (
+    SanctionHistory,
     StewardSanction,
     apply_in_force,
     attach_entries,
@@ -56,6 +59,10 @@ from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 __all__ = ["latest_decisions", "reconcile", "reconcile_case"]
 
 PROVEN = "terbukti"
+SANCTION_TYPES = frozenset({"sanction", "follow_up"})
+"""Records that state a sanction (I'DIS decisions, Kemendagri follow-ups)."""
+SANCTION_NAMES = frozenset({*SANCTION_FIELDS, "sanction_since", "sanction_annulled_on"})
+"""Golden fields that say the case's sanction."""
 
 
 def latest_decisions(decisions: Iterable[StewardDecision]) -> dict[str, StewardDecision]:
@@ -83,10 +90,8 @@ def _apply(
                 golden[conflict.field] = FieldValue(decision.value, "steward", None, "steward_decision")
             applied.append(replace(conflict, status=ConflictStatus.RESOLVED))
         else:
-            reason = (
-                f"the sources changed since the decision of {decision.decided_at.isoformat()}: now "
-                + ", ".join(f"{c.source}={c.value!r}" for c in conflict.candidates)
-            )
+            reason = f"the sources changed since the decision of {decision.decided_at.isoformat()}: now "
+            reason += stated(conflict)
             applied.append(replace(conflict, reopened_reason=reason))
     return applied
 
@@ -110,7 +115,9 @@ def reconcile_case(
     disputed result also settles whether a sanction contradicts it. The case is held while a critical
     conflict is open or a record's identity is disputed, some source says the case is proven and no
     end event has happened (:func:`~sbt_sync.reconcile.golden.status.hold_reason`); a sanction or
-    annulment stated only by a disputed record is no end event here, so it cannot release the hold.
+    annulment stated only by a disputed record is no end event here, so it cannot release the hold,
+    and a sanction a disputed record states is not the case's sanction (its golden fields, versions and
+    status come from the other records) until a steward keeps the record in the case.
     """
     golden = survive(case, survivorship)
     history = sanction_history(case.records, sanctions, survivorship.sanction, as_of)
@@ -125,11 +132,18 @@ def reconcile_case(
     kept = {c.candidates[0].staged_id for c in named if c.status == ConflictStatus.RESOLVED}
     undisputed = [r for r in case.records if r.staged_id not in kept]
     ordered = tuple(sorted(settled, key=lambda c: c.conflict_key))
+    disputed = disputed_records(undisputed, case.nip)
+    if disputed & {r.staged_id for r in case.records if r.record_type in SANCTION_TYPES}:
+        # A sanction stated by a record whose identity is disputed (it may be another person's) is not
+        # the case's: the case's sanction, its versions and its status come from the other records,
+        # until a steward settles whose it is (``keep`` makes it count).
+        clean = replace(case, records=tuple(r for r in case.records if r.staged_id not in disputed))
+        history = sanction_history(clean.records, sanctions, survivorship.sanction, as_of)
+        golden = _with_sanction_of(golden, survive(clean, survivorship), history)
     complaint_only = all(r.record_type == "complaint" for r in case.records)
     status = lifecycle_status(golden, as_of, left_service_on=left_service_on, complaint_only=complaint_only)
     latest = latest_by_source(case.records, "verification_result")
     results = [*latest.values(), *same_instant_rivals(case.records, "verification_result", latest)]
-    disputed = disputed_records(undisputed, case.nip)
     reason = hold_reason(
         ordered,
         identity_disputes(undisputed, case.nip),
@@ -146,6 +160,21 @@ def reconcile_case(
         hold_reason=reason,
         sanction_versions=_decided(history.versions, golden),
     )
+
+
+def _with_sanction_of(
+    golden: dict[str, FieldValue], survived: Mapping[str, FieldValue], history: SanctionHistory
+) -> dict[str, FieldValue]:
+    """``golden`` with its sanction fields (and annulment on objection) taken from ``survived`` and
+    the version in force of ``history`` instead (a steward's decision on a sanction conflict kept)."""
+    decided = {
+        name: fv for name, fv in golden.items() if name in SANCTION_NAMES and fv.rule == "steward_decision"
+    }
+    out = {name: fv for name, fv in golden.items() if name not in SANCTION_NAMES}
+    out.update((name, fv) for name, fv in survived.items() if name in SANCTION_NAMES)
+    apply_in_force(out, history)
+    out.update(decided)
+    return out
 
 
 def _decided(

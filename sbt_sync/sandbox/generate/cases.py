@@ -72,6 +72,9 @@ class Case:
     flags: set[str] = field(default_factory=set)
     revision: Revision | None = None
     """Planted: the sanction was reduced on objection by a later decision, published through I'DIS."""
+    named_other: NamedOther | None = None
+    """Planted: I'DIS publishes a sanction of another ASN (``alias_row``) under this case's
+    recommendation number; it is not this case's sanction."""
 
     def nip(self, reg: Registry) -> str:
         """The NIP the case's ASN has: the registry's, or the unregistered one the sources write."""
@@ -82,6 +85,18 @@ class Case:
 class Revision:
     """A later decision on objection: the reduced sanction, its letter (BKN's numbering style), its
     date, the I'DIS record that publishes it (its key and when)."""
+
+    sanksi: int
+    nomor: str
+    sk_date: date
+    idis_key: str
+    idis_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NamedOther:
+    """An I'DIS sanction naming another ASN filed under a case's recommendation number: its code,
+    letter, date and the record that publishes it (key and when)."""
 
     sanksi: int
     nomor: str

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-GENERATOR_VERSION = "1.2.0"
+GENERATOR_VERSION = "1.3.0"
 PIC_FILE = "pic_addresses.csv"
 """``instansi_id,email``: each instansi's PIC mail address (the demo loads them as `sbt-sync pic add`)."""
 
@@ -175,6 +175,9 @@ PLANTED = {
     "tied_namesake": 4,  # finding and recommendation without NIP naming one of two tied namesakes
     "retired_while_blocked": 3,  # a blocked ASN retires before as_of: unblocked
     "sanction_revision": 3,  # a second I'DIS decision reduces the sanction on objection (keberatan)
+    # an I'DIS sanction naming another ASN filed under a proven case's recommendation number: the case
+    # is held, never blocked nor ended on it, until a steward decides (DESIGN.md, "Identity disputes hold")
+    "named_other_sanction": 2,
     "bad_rows": 8,  # rows no correct system may accept, per source and kind
     "repeat_asn": 30,  # ASN with cases in two events
 }

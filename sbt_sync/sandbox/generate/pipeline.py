@@ -75,6 +75,7 @@ def build_world(seed: int, spec: ScaleSpec) -> World:
     plants.plant_disputes(rng_for(seed, "disputes"), cases, reg, by_inst, spec.case_factor)
     plants.assign_channels(rng_for(seed, "channels"), cases, table, reg)
     plants.plant_revisions(rng_for(seed, "revisions"), cases, spec.case_factor)
+    plants.plant_named_other(rng_for(seed, "named_other"), cases, reg, by_inst, spec.case_factor)
     casemod.sync_registry(cases, reg, rng_for(seed, "jabatan"))
     return table, reg, by_inst, cases
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from sbt_sync.sandbox.generate import names
 from sbt_sync.sandbox.generate import nip as nipmod
-from sbt_sync.sandbox.generate.cases import LATE_BUCKETS, Case, Revision, Unregistered
+from sbt_sync.sandbox.generate.cases import LATE_BUCKETS, Case, NamedOther, Revision, Unregistered
 from sbt_sync.sandbox.generate.config import (
     AS_OF,
     AS_OF_DATE,
@@ -370,3 +370,58 @@ def plant_revisions(rng: np.random.Generator, cases: list[Case], factor: float) 
         nomor = f"{int(rng.integers(1000, 10000))}/B-AK.02.02/SD/F/{day.year}"
         case.revision = Revision(REDUCED[case.sanksi], nomor, day, key, published)
         case.flags.add("sanction_revised")
+
+
+def plant_named_other(
+    rng: np.random.Generator, cases: list[Case], reg: Registry, by_inst: list[np.ndarray], factor: float
+) -> None:
+    """I'DIS sanctions naming another ASN (``alias_row``, of the case's instansi, a name sharing no
+    token with the case's ASN's), filed under a proven case's recommendation number (DESIGN.md,
+    "Identity disputes hold": a record that joined the case by number while naming someone else).
+
+    On cases no other plant touched, recommended by BKN Wasdal, proven, with no sanction of their own
+    published by AS_OF, blocked or escalating at AS_OF first (small scales run short: then any such
+    case): without the dispute the sanction would end the case and unblock its ASN. The truth holds
+    the case (never blocked, never ended on that sanction) until a steward decides. Runs last, on its
+    own random stream, after the sanction channels: no other case or record draws differently.
+    """
+    case_rows = {c.row for c in cases} | {c.alias_row for c in cases if c.alias_row is not None}
+    last = AS_OF_DATE - timedelta(days=3)
+    pool = [
+        c
+        for c in cases
+        if not c.flags
+        and c.event != "PILKADA-2020"
+        and c.outcome == "terbukti"
+        and c.nomor_rekomendasi is not None
+        and c.rec_date is not None
+        and c.rec_date + timedelta(days=1) < last
+        and (c.idis_at is None or c.idis_at > AS_OF)
+        and (c.kemendagri_day is None or c.kemendagri_day > AS_OF_DATE)
+        and c.left_on is None
+        and c.annulled_at is None
+    ]
+    blocked = [c for c in pool if c.bucket == "blocked"]
+    escalating = [c for c in pool if c.bucket in LATE_BUCKETS]
+
+    def named_other(case: Case) -> bool:
+        others = _unlike(reg, case.row, by_inst[int(reg.instansi[case.row])], case_rows)
+        if not others or case.rec_date is None:
+            return False
+        alias = others[int(rng.integers(len(others)))]
+        first = case.rec_date + timedelta(days=1)
+        day = first + timedelta(days=int(rng.integers(0, max((last - first).days, 0) + 1)))
+        published = max(at_wib(day, int(rng.integers(9, 17))), CLOCK_START + timedelta(hours=3))
+        if case.rec_at is not None:  # after the recommendation whose number it carries
+            published = max(published, case.rec_at + timedelta(hours=1))
+        if published >= AS_OF:
+            return False
+        key = "".join(f"{int(b):02x}" for b in rng.integers(0, 256, 16))
+        nomor = f"800/N{case.case_id[-4:]}/BKPSDM/{day.year}"
+        case.alias_row = alias
+        case_rows.add(alias)
+        case.named_other = NamedOther(int(rng.choice((21, 22, 23))), nomor, day, key, published)
+        case.flags.add("named_other")
+        return True
+
+    _plant_each(rng, (blocked, escalating, pool), planted("named_other_sanction", factor), set(), named_other)

@@ -8,6 +8,10 @@
   or year and TMT) do not rule out;
 - ``unresolved``: the row names a person (a NIP or a name) the registry does not hold at all.
 
+Beside them, a row naming another registered ASN than its case's (its NIP and name that ASN's, so no
+identity conflict) that joins the case by number is a case conflict ``named_other``
+(:meth:`IdentityTruth.named_other`), and holds the case too.
+
 ``conflict_kind`` is the conflict kind sbt-sync stores for each: ``name_mismatch``, ``identity`` and
 ``unresolved``. A row with such a conflict has no usable NIP, so it can only join its case by a number
 it shares with another of the case's rows (register or recommendation number); when it does, it holds
@@ -157,21 +161,57 @@ class IdentityTruth:
 
     def disputed_cases(self, source_rows: list[dict[str, Any]], instant: datetime) -> dict[str, list[str]]:
         """Case id -> the reasons of the identity conflicts on rows that join it by a number they share
-        with another of its rows available at ``instant`` (module docstring)."""
-        available: dict[str, list[tuple[str, str, Any]]] = {}
-        for sr in source_rows:
-            published = datetime.fromisoformat(sr["available_at"]) <= instant
-            if sr["case_id"] is not None and not sr["quarantined"] and published:
-                available.setdefault(sr["case_id"], []).append((sr["source"], sr["key"], sr["row"]))
+        with another of its rows available at ``instant`` (module docstring), and ``named_other`` for
+        each row naming another ASN that joins it so (:meth:`named_other`)."""
+        available = _available(source_rows, instant)
         out: dict[str, list[str]] = {}
         for conflict in self.conflicts(source_rows, instant):
             case_id = conflict["case_id"]
-            if case_id is None:
-                continue
-            me = (conflict["source"], conflict["key"], conflict["row"])
-            shared = {
-                kind for other in available.get(case_id, []) if other != me for kind in NUMBERS[other[0]]
-            }
-            if NUMBERS[conflict["source"]] & shared:
+            if case_id is not None and _joins(conflict, available.get(case_id, [])):
                 out.setdefault(case_id, []).append(conflict["reason"])
+        for conflict in self.named_other(source_rows, instant):
+            out.setdefault(conflict["case_id"], []).append("named_other")
         return out
+
+    def named_other(self, source_rows: list[dict[str, Any]], instant: datetime) -> list[dict[str, Any]]:
+        """The case conflicts ``named_other`` sbt-sync must raise at ``instant``: a row that names
+        another registered ASN than its case's (``named_other`` rows, their NIP and name that ASN's)
+        and joins the case by a number it shares with another of the case's rows. It holds the case
+        until a steward keeps it there or moves it (DESIGN.md, "Identity disputes hold")."""
+        available = _available(source_rows, instant)
+        out: list[dict[str, Any]] = []
+        for sr in source_rows:
+            if not sr.get("named_other") or sr["case_id"] is None:
+                continue
+            me = (sr["source"], sr["key"], sr["row"])
+            if me in available.get(sr["case_id"], []) and _joins(sr, available[sr["case_id"]]):
+                out.append(
+                    {
+                        "kind": "named_other",
+                        "case_id": sr["case_id"],
+                        "field": "link",
+                        "source": sr["source"],
+                        "key": sr["key"],
+                        "row": sr["row"],
+                        "sources": [sr["source"]],
+                        "values": {sr["source"]: sr["true_nip"]},
+                    }
+                )
+        return out
+
+
+def _available(source_rows: list[dict[str, Any]], instant: datetime) -> dict[str, list[tuple[str, str, Any]]]:
+    """Case id -> (source, key, row) of its rows published by ``instant`` and not quarantined."""
+    available: dict[str, list[tuple[str, str, Any]]] = {}
+    for sr in source_rows:
+        published = datetime.fromisoformat(sr["available_at"]) <= instant
+        if sr["case_id"] is not None and not sr["quarantined"] and published:
+            available.setdefault(sr["case_id"], []).append((sr["source"], sr["key"], sr["row"]))
+    return available
+
+
+def _joins(row: dict[str, Any], others: list[tuple[str, str, Any]]) -> bool:
+    """Whether ``row`` shares a case number with one of ``others`` (its case's available rows)."""
+    me = (row["source"], row["key"], row["row"])
+    shared = {kind for other in others if other != me for kind in NUMBERS[other[0]]}
+    return bool(NUMBERS[row["source"]] & shared)

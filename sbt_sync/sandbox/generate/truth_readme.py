@@ -34,7 +34,9 @@ HTTP: null), `nip_as_written` (the value as the source wrote it: string, JSON nu
 `true_nip` (the registry NIP of the person the row is about; null when the row names nobody
 identifiable, or a person the registry does not hold), `name_nip` (when the row writes the name of a
 registry ASN other than its true person, that ASN's NIP; else null), `unregistered` (true when the row
-names, by NIP and name, a person no registry row holds), `case_id` (null when the row belongs to no case:
+names, by NIP and name, a person no registry row holds), `named_other` (present and true only on a row
+naming, by NIP and name, another registry ASN than the case it joins by number), `case_id` (null when
+the row belongs to no case:
 stopped registers, unrelated complaints, rejected rows), `available_at`, `quarantined` (true when the
 whole row is rejected; false for a row whose NIP alone is rejected, which stays a row of its case).
 
@@ -59,6 +61,10 @@ Common fields: `kind`, `case_id`, `field`, `sources`.
   - `unresolved` (kind `unresolved`): the row names a person (a well-formed NIP and a name) whom no
     registry row holds or comes near; `candidates` = [].
   `sources` is `[source, "siasn"]`. A row naming nobody ("oknum ASN") raises none.
+- `named_other` (`field` `link`): a row (`source`, `key`, `row`) whose NIP and name are another registry
+  ASN's (`values` maps its source to that NIP) joins the case by a case number it shares with another of
+  the case's rows; `sources` is `[source]`. It holds the case (below) until a steward keeps the row in
+  the case or moves it.
 Normalised name: accents removed, lower case, everything after the first comma dropped, leading and
 trailing title tokens (Dr, H, Hj, Ir, Drs, Dra, dr, Prof, ...) dropped, punctuation to spaces. Other
 name variants in the data (one-letter typos, "M."/"Moh." for Muhammad, capitals, titles) occur only on
@@ -94,11 +100,12 @@ decision), the annulment (date of the version that says
 
 Holds (DESIGN.md, "Identity disputes hold"): a case with a `terbukti` from some source and no end event
 is held (no actions, never blocked) while an open critical_field or lifecycle conflict is on it, or while
-one of its rows has an open `identity` conflict in conflicts.jsonl (whatever its kind) and shares a case
-number with another of its rows available by then: the register number (`bawaslu` findings and
-`bkn_wasdal` recommendations carry it) or the recommendation number (`bkn_wasdal`, `kasn`, `idis`,
-`kemendagri`). Such a row has no usable NIP, so that number is how it joins the case; a disputed
-complaint (`kemenpanrb`, no number) or a disputed finding of a KASN-only case stays outside and holds
+one of its rows has an open `identity` or `named_other` conflict in conflicts.jsonl (whatever its kind)
+and shares a case number with another of its rows available by then: the register number (`bawaslu`
+findings and `bkn_wasdal` recommendations carry it) or the recommendation number (`bkn_wasdal`,
+`kasn`, `idis`, `kemendagri`). Such a row has no usable NIP (or names another ASN), so that number is
+how it joins the case; a disputed complaint (`kemenpanrb`, no number) or a disputed finding of a
+KASN-only case stays outside and holds
 nothing. A disputed row never carries a NIP into a block. Identity plants sit on registers naming one
 ASN, so a correct system joins them by register number whatever the other findings say.
 
@@ -120,6 +127,9 @@ the case's rows that hold it), `held`: case ids. Stages: `menunggu_verifikasi`, 
   holds (`unresolved` on both): the case has no identified ASN, is held and blocks nobody.
 - A finding and its recommendation without NIP naming one of two registry ASN of one instansi with the
   same name and no title (`ambiguous_match`, a tie): held; neither namesake is blocked.
+- An I'DIS sanction naming another registry ASN of the instansi (their NIP and name) filed under a
+  proven, escalating case's recommendation number, dated before `as_of` (`named_other`): not the case's
+  sanction, so no end event; the case is held (identity dispute `named_other`), its ASN not blocked.
 - A blocked ASN who retires (registry `kedudukanPnsId` 99, `updatedAt` the day) after the block and
   before `as_of`: `buka_blokir` on that day, not blocked at `as_of`.
 

@@ -99,6 +99,7 @@ def write_truth(
         for conflict in states[case.case_id].conflicts:
             conflicts.append({"case_id": case.case_id} | conflict)
     conflicts += identity.conflicts(book.source_rows, AS_OF)
+    conflicts += identity.named_other(book.source_rows, AS_OF)
     summary = recap(states, cases, kanreg_of, nip_of)
     out.write("truth/README.md", README.encode("utf-8"))
     out.write("truth/cases.jsonl", jsonl((_case_record(c, reg, table, book) for c in cases), sort_keys=True))

@@ -54,13 +54,15 @@ class Book:
         quarantined: bool = False,
         name_nip: str | None = None,
         unregistered: bool = False,
+        named_other: bool = False,
     ) -> None:
         """Record the true NIP behind one source row (or record).
 
         ``quarantined``: the whole row is rejected (a row whose NIP alone is rejected is not: it stays a
         row of ``case_id``, its person found by name);
         ``name_nip``: the registry ASN whose name the row writes, when that is not its true person;
-        ``unregistered``: the row names a person no registry row holds (``true_nip`` is then None).
+        ``unregistered``: the row names a person no registry row holds (``true_nip`` is then None);
+        ``named_other``: the row names another ASN (``true_nip``) than the case it joins by number.
         """
         self.source_rows.append(
             {
@@ -76,6 +78,7 @@ class Book:
                 "available_at": iso(at),
                 "quarantined": quarantined,
             }
+            | ({"named_other": True} if named_other else {})
         )
         if case_id is not None and not quarantined:
             refs = self.case_records.setdefault(case_id, [])

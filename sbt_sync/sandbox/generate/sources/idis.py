@@ -88,7 +88,45 @@ class Idis:
                 self._emit(case, key, at + timedelta(hours=20), dict(record))
             if case.revision is not None:
                 self._revision(case, record, nip)
+        for case in cases:
+            if case.named_other is not None:
+                self._named_other(case)
         self._junk(cases, planted("bad_rows", factor))
+
+    def _named_other(self, case: Case) -> None:
+        """Another ASN's sanction filed under ``case``'s recommendation number (its NIP and name are
+        that ASN's, consistently): it joins the case by the number and holds it. No random draw: the
+        other records stay as they were."""
+        planted_ = case.named_other
+        assert planted_ is not None and case.alias_row is not None
+        nip, row = self.reg.nip_str(case.alias_row), case.alias_row
+        record = {
+            "id": planted_.idis_key,
+            "nipBaru": nip,
+            "nama": self.reg.nama(row),
+            "nomorSk": planted_.nomor,
+            "tanggalSk": dmy(planted_.sk_date),
+            "jenisHukumanId": str(planted_.sanksi),
+            "jenisHukumanNama": self.names.get(planted_.sanksi, "LAINNYA"),
+            "tmtHukuman": dmy(planted_.sk_date),
+            "nomorRekomendasi": case.nomor_rekomendasi,
+            "instansiId": self.table[int(self.reg.instansi[row])].id,
+            "updatedAt": iso(planted_.idis_at),
+        }
+        self.book.row(
+            source=SOURCE,
+            key=planted_.idis_key,
+            row=None,
+            content=None,
+            written=nip,
+            true_nip=nip,
+            case_id=case.case_id,
+            at=planted_.idis_at,
+            named_other=True,
+        )
+        # Not this case's sanction: the truth reads it as no end of the case (``truth.case_state``).
+        self.lines.append((planted_.idis_at, planted_.idis_key, record))
+        self.book.fact(SOURCE, planted_.idis_key, planted_.idis_at, case.case_id, "sanksi_named_other")
 
     def _revision(self, case: Case, first: dict[str, Any], nip: str) -> None:
         """The decision on the objection: a record of its own, the first one's person and recommendation
