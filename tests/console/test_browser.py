@@ -46,13 +46,15 @@ STEWARD, PASSWORD = "siti", "correct horse battery staple"
 
 
 def _disputed_case(data_dir: Path) -> dict[str, Any]:
-    """A case the truth blocks at as-of, recommended by BKN Wasdal, the only case of its NIP."""
+    """A case the truth blocks at as-of, recommended by BKN Wasdal, the only case blocking its NIP (its
+    other cases, if any, the truth does not block: holding this one must leave the NIP unblocked)."""
     truth = json.loads((data_dir / "truth" / "enforcement.json").read_text())
     blocked = {c["case_id"] for c in truth["cases"] if c["blocked"]}
     cases = [json.loads(line) for line in (data_dir / "truth" / "cases.jsonl").read_text().splitlines()]
     for case in cases:
         wasdal = "/WAS/" in (case["nomor_rekomendasi"] or "")
-        if case["case_id"] in blocked and wasdal and sum(c["nip"] == case["nip"] for c in cases) == 1:
+        blocking = sum(c["nip"] == case["nip"] and c["case_id"] in blocked for c in cases)
+        if case["case_id"] in blocked and wasdal and blocking == 1:
             return dict(case)
     raise AssertionError("the small scenario has no suitable blocked case")
 
