@@ -116,10 +116,15 @@ def test_a_run_whose_worker_died_with_the_machine_is_failed_within_minutes_and_t
                 time.sleep(3)
         finally:
             _stop(daemon, signal.SIGTERM)
-        statuses = [(r.run_id[:8], r.status.value) for r in instance.get_runs()]
+        runs = instance.get_runs()
+        statuses = [(r.run_id[:8], r.status.value) for r in runs]
         killed = instance.get_run_by_id(first.run_id)
         assert killed is not None and killed.status == dg.DagsterRunStatus.FAILURE, statuses
-        later = [status for run_id, status in statuses if run_id != first.run_id[:8]]
+        # The hourly full_cycle schedule fires if the test spans the top of an hour (a CI run met it at
+        # 07:00): its run works on this test's bare outbox, not on the dead run, so it is left out.
+        later = [
+            r.status.value for r in runs if r.run_id != first.run_id and "dagster/schedule_name" not in r.tags
+        ]
         assert later and set(later) == {"SUCCESS"}, statuses  # the retry of the dead run, at least
         failure = instance.get_records_for_run(first.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
         event = failure[0].event_log_entry.dagster_event if failure else None
