@@ -9,6 +9,7 @@ import dagster as dg
 
 from assets.keys import DB_WRITE_TAGS, RETENTION_JOB
 from assets.run_ledger import LEDGER_HOOKS
+from assets.schedule import schedule_status
 from sbt_sync.pdp.access import purge_access_log
 from sbt_sync.pdp.retention import purge
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
@@ -52,6 +53,6 @@ def retention_schedule(config: Settings) -> dg.ScheduleDefinition:
         cron_schedule=RETENTION_CRON,
         execution_timezone=config.schedule.timezone,
         job=retention_purge_job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=schedule_status(config),
         description="The retention purge, daily.",
     )

@@ -52,6 +52,13 @@ def write_job(
     )
 
 
+def schedule_status(settings: Settings) -> dg.DefaultScheduleStatus:
+    """Every schedule's status until someone turns it on or off by hand (``schedule.start_running``)."""
+    if settings.schedule.start_running:
+        return dg.DefaultScheduleStatus.RUNNING
+    return dg.DefaultScheduleStatus.STOPPED
+
+
 def full_cycle(settings: Settings) -> tuple[AssetJob, dg.ScheduleDefinition]:
     """The full-cycle job (every asset) and its schedule; ``ConfigError`` for an interval that does not
     divide a day."""
@@ -65,7 +72,7 @@ def full_cycle(settings: Settings) -> tuple[AssetJob, dg.ScheduleDefinition]:
         cron_schedule=cycle_crons(settings.schedule.full_cycle_minutes),
         execution_timezone=settings.schedule.timezone,
         job_name=FULL_CYCLE_JOB,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=schedule_status(settings),
         description=f"The full cycle every {settings.schedule.full_cycle_minutes} minutes.",
     )
     return job, schedule
@@ -91,7 +98,7 @@ def registry_refresh(
         cron_schedule=cron,
         execution_timezone=settings.schedule.timezone,
         job_name=REGISTRY_REFRESH_JOB,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=schedule_status(settings),
         description=f"The full registry refresh at {cron}.",
     )
     return [job], [schedule]

@@ -133,6 +133,11 @@ class SiasnSettings(SiasnTokenRefs):
 class ScheduleSettings(Strict):
     full_cycle_minutes: int = Field(60, ge=1)
     timezone: str = "Asia/Jakarta"
+    start_running: bool = True
+    """Whether the schedules (full cycle, registry refresh, retention purge) run from the daemon's first
+    start. False leaves them stopped until someone turns them on in Dagster's UI or CLI
+    (``dagster schedule start``): a standby instance, a rehearsal, or a test that must not meet the
+    hourly cycle. Sensors are unaffected. Dagster remembers a schedule turned on or off by hand."""
 
 
 class OidcSettings(Strict):

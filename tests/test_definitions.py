@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
 from sbt_sync.db import migrate
@@ -104,6 +105,25 @@ def test_schedules_and_sensors_match_the_snapshot_and_runs_are_tagged_for_the_wr
         ]
     )
     assert all(job.tags["sbt/db"] == "write" for job in jobs.values())
+
+
+@pytest.mark.parametrize(
+    ("start_running", "status"),
+    [(True, dg.DefaultScheduleStatus.RUNNING), (False, dg.DefaultScheduleStatus.STOPPED)],
+)
+def test_schedules_start_running_unless_the_settings_say_otherwise(
+    tmp_path: Path, start_running: bool, status: dg.DefaultScheduleStatus
+) -> None:
+    config = yaml.safe_load((REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8"))
+    config["schedule"]["start_running"] = start_running
+    path = tmp_path / "sbt.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    definitions = build_definitions(config_path=str(path), database_url=f"sqlite:///{tmp_path / 'p.db'}")
+    schedules = list(definitions.schedules or [])
+    assert sorted(s.name for s in schedules) == EXPECTED_SCHEDULES
+    assert {s.default_status for s in schedules} == {status}
+    # Sensors are not schedules: they run either way.
+    assert {s.default_status for s in definitions.sensors or []} == {dg.DefaultSensorStatus.RUNNING}
 
 
 def test_freshness_policies_sit_on_the_sources_and_the_push_only() -> None:

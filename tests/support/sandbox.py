@@ -86,6 +86,9 @@ def make_project(
 ) -> SandboxProject:
     """A project folder whose sbt.yaml points at ``sandbox``; its secrets published with ``setenv``."""
     config = project_config(sandbox, database_url)
+    # A test's daemon runs what the test asks for: the hourly cycle and the nightly jobs stay stopped
+    # (a run they start beside the test's own is counted by the test; seen in CI at 07:00 UTC).
+    config.setdefault("schedule", {})["start_running"] = False
     path = folder / "sbt.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     env = sandbox_secrets(config, sandbox.credentials, sandbox.endpoints)
