@@ -34,10 +34,19 @@ SQLITE_ONLY_CONSTRAINTS = frozenset({"uq_staged_records_source_record_key_item_n
 recreate would cascade deletes from the table's dependants (migration 0023)."""
 
 
+STATEMENT_CHECKED_KEYS = frozenset(
+    {"fk_staged_records_raw_record_id_raw_records", "fk_raw_records_last_batch_id_ingest_batches"}
+)
+"""Foreign keys the models declare that PostgreSQL enforces with per-statement triggers instead
+(migration 0030: the same guarantees, without a query per row a COPY writes); SQLite keeps them."""
+
+
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Alembic's ``include_object`` hook: everything but :data:`DIALECT_ONLY_INDEXES` and
-    :data:`SQLITE_ONLY_CONSTRAINTS`."""
+    """Alembic's ``include_object`` hook: everything but :data:`DIALECT_ONLY_INDEXES`,
+    :data:`SQLITE_ONLY_CONSTRAINTS` and :data:`STATEMENT_CHECKED_KEYS`."""
     if type_ == "unique_constraint" and name in SQLITE_ONLY_CONSTRAINTS:
+        return False
+    if type_ == "foreign_key_constraint" and name in STATEMENT_CHECKED_KEYS:
         return False
     return not (type_ == "index" and name in DIALECT_ONLY_INDEXES)
 

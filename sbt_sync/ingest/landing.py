@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -139,6 +140,24 @@ def _has_float(value: Any) -> bool:
     return False
 
 
+def _has_nonfinite(value: Any) -> bool:
+    """Whether a JSON value holds NaN or an infinity anywhere (``_has_float``'s walk; only floats are
+    looked at, one by one)."""
+    items: Collection[Any]
+    if value.__class__ is dict:
+        items = value.values()
+    elif value.__class__ is list:
+        items = value
+    else:
+        return value.__class__ is float and not math.isfinite(value)
+    kinds = set(map(type, items))
+    if float in kinds and not all(math.isfinite(item) for item in items if item.__class__ is float):
+        return True
+    if dict in kinds or list in kinds:
+        return any(_has_nonfinite(item) for item in items if item.__class__ in (dict, list))
+    return False
+
+
 def _refuse(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
@@ -166,16 +185,19 @@ def page_digest(items: list[Any]) -> str | None:
     times faster: two pages get the same digest exactly when they would get the same
     ``paging.page_digest`` (the same records).
 
-    orjson's sorted text is, like the canonical encoder's, one text per JSON value; it writes NaN and
-    infinities as null, so a page holding any float, and any page orjson refuses (integers beyond 64
-    bits, lone surrogates, values that are not plain JSON), takes ``paging.page_digest`` itself. The
-    two kinds of digest never meet: they are told apart by a prefix.
+    orjson's sorted text is, like the canonical encoder's, one text per JSON value. Its finite floats
+    are the shortest text that reads back as the same float, as ``repr``'s are (``1e16`` where the
+    encoder writes ``1e+16``): a different text, but one per value, so two pages still share a digest
+    exactly when their records are the same (only ``content_of``, whose text is stored, needs the
+    encoder's own). It writes NaN and infinities as null, so a page holding one of those, and any page
+    orjson refuses (integers beyond 64 bits, lone surrogates, values that are not plain JSON), takes
+    ``paging.page_digest`` itself. The two kinds of digest never meet: they are told apart by a prefix.
     """
     try:
         encoded = orjson.dumps(items, default=_refuse, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return paging.page_digest(items)
-    if any(map(_has_float, items)):  # orjson refuses nesting deeper than 255: bounded recursion
+    if any(map(_has_nonfinite, items)):  # orjson refuses nesting deeper than 255: bounded recursion
         return paging.page_digest(items)
     return "orjson:" + hashlib.sha256(encoded).hexdigest()
 

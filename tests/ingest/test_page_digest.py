@@ -49,6 +49,9 @@ CASES = {
     "infinity against null": ([{"x": [1, {"y": math.inf}]}], [{"x": [1, {"y": None}]}]),
     "an integer against the same number as a float": ([{"x": 1}], [{"x": 1.0}]),
     "a float page against a text page": ([{"x": 0.5}], [{"x": "0.5"}]),
+    "negative zero against zero": ([{"x": -0.0}], [{"x": 0.0}]),
+    "two floats one step apart": ([{"x": 0.1}], [{"x": math.nextafter(0.1, 1.0)}]),
+    "a large float against the next": ([{"x": 1e16}], [{"x": math.nextafter(1e16, math.inf)}]),
     "beyond 64 bits": ([{"x": 2**64}], [{"x": 2**64 + 1}]),
     "a lone surrogate": ([{"x": "\ud800"}], [{"x": "\ud801"}]),
     "key order does not matter, key case does": ([{"a": 1, "B": 2}], [{"b": 2, "a": 1}]),
@@ -65,3 +68,13 @@ def test_different_pages_get_different_digests(first: list[Any], second: list[An
 def test_the_same_records_in_another_key_order_are_the_same_page() -> None:
     assert _same([{"a": 1, "b": [1, 2]}], [{"b": [1, 2], "a": 1}])
     assert not _same([{"a": 1}, {"b": 2}], [{"b": 2}, {"a": 1}])  # record order is the page's
+
+
+def test_a_page_with_finite_floats_takes_the_fast_path_and_nan_does_not() -> None:
+    """A source sending one number as a float (a NIP as 1.97e17) is common; its page keeps orjson's
+    digest. NaN and infinities would be written as null, so their pages take the canonical one."""
+    assert str(page_digest([{"nip": 1.9720618199407208e17}, {"nip": "197206181994072088"}])).startswith(
+        "orjson:"
+    )
+    assert not str(page_digest([{"x": [math.nan]}])).startswith("orjson:")
+    assert not str(page_digest([{"x": {"y": -math.inf}}])).startswith("orjson:")

@@ -1,0 +1,223 @@
+"""Two ingest foreign keys checked once per statement on PostgreSQL, not once per row (issue 16 item 6).
+
+``staged_records.raw_record_id -> raw_records.id`` (ON DELETE CASCADE) and
+``raw_records.last_batch_id -> ingest_batches.id`` were checked by PostgreSQL's referential-integrity
+triggers: one ``SELECT 1 ... FOR KEY SHARE`` through SPI for every row a COPY writes, which was about
+a quarter of PostgreSQL's CPU on a first load (executor start-up per row, perf on the ingest
+benchmark). Here each becomes a set of triggers with the same guarantees, checking a whole statement
+at once:
+
+- a statement that inserts staged rows (raw records) locks the raw records (ingest batches) they name
+  ``FOR KEY SHARE`` in one statement and fails with ``foreign_key_violation`` unless every one exists,
+  as the key did (the lock keeps a concurrent delete out until commit, as the key's did);
+- changing a row's reference (rare: nothing in sbt-sync does) is checked row by row, and only for a
+  row whose reference changed (a ``WHEN`` clause: an update leaving it alone costs nothing);
+- deleting raw records deletes their staged rows (the cascade), in the same statement; deleting an
+  ingest batch a raw record names, or changing a referenced id, fails (``NO ACTION``);
+- ``TRUNCATE raw_records`` / ``ingest_batches`` empties what the key would have emptied with it
+  (staged rows; raw records and their staged rows), as ``TRUNCATE ... CASCADE`` did (a plain
+  ``TRUNCATE`` of either is still refused by the other keys that name them).
+
+SQLite keeps the declared keys: its per-row check is an index probe in process, and it is not the
+load target. The models keep declaring both keys (the ORM's joins, SQLite's schema); schema comparison
+skips them (``migrate.STATEMENT_CHECKED_KEYS``). No row changes.
+
+Revision ID: 0030
+Revises: 0027
+Create Date: 2026-12-06 09:00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0030"
+down_revision: str | None = "0027"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+STAGED_KEY = "fk_staged_records_raw_record_id_raw_records"
+BATCH_KEY = "fk_raw_records_last_batch_id_ingest_batches"
+
+_FUNCTIONS = """
+CREATE FUNCTION sbt_staged_raw_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    wanted bigint;
+    found bigint;
+BEGIN
+    SELECT count(DISTINCT raw_record_id) INTO wanted FROM sbt_new_staged;
+    PERFORM 1 FROM raw_records r
+     WHERE r.id IN (SELECT raw_record_id FROM sbt_new_staged) FOR KEY SHARE OF r;
+    GET DIAGNOSTICS found = ROW_COUNT;
+    IF found < wanted THEN
+        RAISE EXCEPTION 'insert or update on table "staged_records" violates foreign key constraint "%"',
+            'fk_staged_records_raw_record_id_raw_records'
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = format('%s of %s raw records named are not present in table "raw_records".',
+                                  wanted - found, wanted);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION sbt_staged_raw_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM raw_records r WHERE r.id = NEW.raw_record_id FOR KEY SHARE OF r;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "staged_records" violates foreign key constraint "%"',
+            'fk_staged_records_raw_record_id_raw_records'
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = format('Key (raw_record_id)=(%s) is not present in table "raw_records".',
+                                  NEW.raw_record_id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION sbt_raw_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM staged_records s WHERE s.raw_record_id IN (SELECT id FROM sbt_old_raw);
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION sbt_raw_batch_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    wanted bigint;
+    found bigint;
+BEGIN
+    SELECT count(DISTINCT last_batch_id) INTO wanted FROM sbt_new_raw;
+    PERFORM 1 FROM ingest_batches b
+     WHERE b.id IN (SELECT last_batch_id FROM sbt_new_raw) FOR KEY SHARE OF b;
+    GET DIAGNOSTICS found = ROW_COUNT;
+    IF found < wanted THEN
+        RAISE EXCEPTION 'insert or update on table "raw_records" violates foreign key constraint "%"',
+            'fk_raw_records_last_batch_id_ingest_batches'
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = format('%s of %s ingest batches named are not present in table "ingest_batches".',
+                                  wanted - found, wanted);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION sbt_raw_batch_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM ingest_batches b WHERE b.id = NEW.last_batch_id FOR KEY SHARE OF b;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "raw_records" violates foreign key constraint "%"',
+            'fk_raw_records_last_batch_id_ingest_batches'
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = format('Key (last_batch_id)=(%s) is not present in table "ingest_batches".',
+                                  NEW.last_batch_id);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION sbt_referenced_id_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'update on table "%" changes id %, which other rows reference', TG_TABLE_NAME, OLD.id
+        USING ERRCODE = 'foreign_key_violation';
+END $$;
+
+CREATE FUNCTION sbt_batch_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    used bigint;
+BEGIN
+    SELECT r.last_batch_id INTO used FROM raw_records r
+     WHERE r.last_batch_id IN (SELECT id FROM sbt_old_batches) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'update or delete on table "ingest_batches" violates foreign key constraint "%" on table "raw_records"',
+            'fk_raw_records_last_batch_id_ingest_batches'
+            USING ERRCODE = 'foreign_key_violation',
+                  DETAIL = format('Key (id)=(%s) is still referenced from table "raw_records".', used);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION sbt_raw_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE staged_records CASCADE;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION sbt_batches_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- DELETE, not TRUNCATE: a TRUNCATE here would reach tables the outer one holds open (quarantine).
+    DELETE FROM raw_records;
+    RETURN NULL;
+END $$;
+"""
+
+_TRIGGERS = """
+CREATE TRIGGER sbt_staged_raw_inserted AFTER INSERT ON staged_records
+    REFERENCING NEW TABLE AS sbt_new_staged
+    FOR EACH STATEMENT EXECUTE FUNCTION sbt_staged_raw_inserted();
+CREATE TRIGGER sbt_staged_raw_changed BEFORE UPDATE ON staged_records
+    FOR EACH ROW WHEN (NEW.raw_record_id IS DISTINCT FROM OLD.raw_record_id)
+    EXECUTE FUNCTION sbt_staged_raw_changed();
+CREATE TRIGGER sbt_raw_deleted AFTER DELETE ON raw_records
+    REFERENCING OLD TABLE AS sbt_old_raw
+    FOR EACH STATEMENT EXECUTE FUNCTION sbt_raw_deleted();
+CREATE TRIGGER sbt_raw_id_changed BEFORE UPDATE ON raw_records
+    FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id)
+    EXECUTE FUNCTION sbt_referenced_id_changed();
+CREATE TRIGGER sbt_raw_truncated BEFORE TRUNCATE ON raw_records
+    FOR EACH STATEMENT EXECUTE FUNCTION sbt_raw_truncated();
+CREATE TRIGGER sbt_raw_batch_inserted AFTER INSERT ON raw_records
+    REFERENCING NEW TABLE AS sbt_new_raw
+    FOR EACH STATEMENT EXECUTE FUNCTION sbt_raw_batch_inserted();
+CREATE TRIGGER sbt_raw_batch_changed BEFORE UPDATE ON raw_records
+    FOR EACH ROW WHEN (NEW.last_batch_id IS NOT NULL AND NEW.last_batch_id IS DISTINCT FROM OLD.last_batch_id)
+    EXECUTE FUNCTION sbt_raw_batch_changed();
+CREATE TRIGGER sbt_batch_deleted AFTER DELETE ON ingest_batches
+    REFERENCING OLD TABLE AS sbt_old_batches
+    FOR EACH STATEMENT EXECUTE FUNCTION sbt_batch_deleted();
+CREATE TRIGGER sbt_batch_id_changed BEFORE UPDATE ON ingest_batches
+    FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id)
+    EXECUTE FUNCTION sbt_referenced_id_changed();
+CREATE TRIGGER sbt_batches_truncated BEFORE TRUNCATE ON ingest_batches
+    FOR EACH STATEMENT EXECUTE FUNCTION sbt_batches_truncated();
+"""
+
+TRIGGERS = (
+    ("staged_records", "sbt_staged_raw_inserted"),
+    ("staged_records", "sbt_staged_raw_changed"),
+    ("raw_records", "sbt_raw_deleted"),
+    ("raw_records", "sbt_raw_id_changed"),
+    ("raw_records", "sbt_raw_truncated"),
+    ("raw_records", "sbt_raw_batch_inserted"),
+    ("raw_records", "sbt_raw_batch_changed"),
+    ("ingest_batches", "sbt_batch_deleted"),
+    ("ingest_batches", "sbt_batch_id_changed"),
+    ("ingest_batches", "sbt_batches_truncated"),
+)
+FUNCTIONS = (
+    "sbt_staged_raw_inserted",
+    "sbt_staged_raw_changed",
+    "sbt_raw_deleted",
+    "sbt_raw_batch_inserted",
+    "sbt_raw_batch_changed",
+    "sbt_referenced_id_changed",
+    "sbt_batch_deleted",
+    "sbt_raw_truncated",
+    "sbt_batches_truncated",
+)
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.drop_constraint(STAGED_KEY, "staged_records", type_="foreignkey")
+    op.drop_constraint(BATCH_KEY, "raw_records", type_="foreignkey")
+    op.execute(_FUNCTIONS)
+    op.execute(_TRIGGERS)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table, trigger in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+    for function in FUNCTIONS:
+        op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+    op.create_foreign_key(BATCH_KEY, "raw_records", "ingest_batches", ["last_batch_id"], ["id"])
+    op.create_foreign_key(
+        STAGED_KEY, "staged_records", "raw_records", ["raw_record_id"], ["id"], ondelete="CASCADE"
+    )
