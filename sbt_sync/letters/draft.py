@@ -36,6 +36,7 @@ from sbt_sync.db.models.letters import (
     NotificationOutboxEntry,
     PicAddress,
 )
+from sbt_sync.letters.facts import check_templates
 from sbt_sync.letters.model import (
     ENDED_STATUSES,
     LETTER_STEPS,
@@ -404,7 +405,9 @@ def draft_letters(
         )
     if not plans:
         return report
-    environment = template_environment(letter_templates(settings))
+    folder = letter_templates(settings)
+    environment = template_environment(folder)
+    check_templates(environment, [plan.step for plan in plans], folder)  # a fact left out: refuse
     for plan in plans:
         before = earlier[(plan.instansi_id, plan.step)] if plan.follow_up else []
         row = _write_letter(
