@@ -25,6 +25,7 @@ from sbt_sync.db.models import BlockState, Case, CaseAnnulment, ControlAction
 from sbt_sync.db.models.letters import Letter
 from sbt_sync.enforce import run_enforcement
 from sbt_sync.letters.draft import draft_letters
+from sbt_sync.letters.query import case_letters
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
 from sbt_sync.settings import LetterSettings, NotifySettings, Settings
 from tests.notify.conftest import FAST
@@ -137,6 +138,13 @@ def test_a_block_brought_back_by_a_withdrawn_annulment_is_told_to_the_ppk_once(
     assert drain(database, smtp_config, notify_settings).sent == 1
     assert enforce_and_draft(database, SETTINGS, date(2025, 1, 8))["letters"] == 0
     assert drain(database, smtp_config, notify_settings).claimed == 0
+    with database.session() as session:  # the case's timeline shows the notice after its steps
+        timeline = case_letters(session, annulment.case_id)
+    assert [(s["step"], s.get("number"), s.get("mail")) for s in timeline] == [
+        ("peringatan", "0001/B-AK.02.02/SD/F/2024", "sent"),
+        ("teguran", "0002/B-AK.02.02/SD/F/2024", "sent"),
+        ("pemberitahuan", "0001/B-AK.02.02/SD/F/2025", "sent"),
+    ]
     assert sorted(mail_server.handler.counts().values()) == [1, 1, 1]
     assert [r.recipients for r in mail_server.handler.received] == [[PIC]] * 3
 
