@@ -795,6 +795,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "letters.step.peringatan_dini": ("Peringatan dini", "Early warning"),
     "letters.step.peringatan": ("Peringatan", "Peringatan (warning)"),
     "letters.step.teguran": ("Teguran", "Teguran (reprimand)"),
+    "letters.step.pemberitahuan": (
+        "Pemberitahuan (pengendalian dilanjutkan)",
+        "Notice (enforcement resumed)",
+    ),
     "letters.instansi": ("Instansi (PPK)", "Instansi (PPK)"),
     "letters.day": ("Tanggal surat", "Letter date"),
     "letters.number": ("Nomor surat", "Letter number"),

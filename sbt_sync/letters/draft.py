@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,19 +28,29 @@ from sbt_sync.db.models import (
     ControlAction,
     StagedRecord,
 )
-from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry, PicAddress
+from sbt_sync.db.models.letters import (
+    Letter,
+    LetterItem,
+    LetterStep,
+    MailState,
+    NotificationOutboxEntry,
+    PicAddress,
+)
+from sbt_sync.letters.facts import check_templates
 from sbt_sync.letters.model import (
     ENDED_STATUSES,
     LETTER_STEPS,
+    NOTICE_STEP,
     UNNAMED_INSTANSI,
     LetterPlan,
     StepCandidate,
     plan_letters,
-    resumed_words,
     tanggal,
 )
+from sbt_sync.letters.notices import plan_notices
 from sbt_sync.letters.numbering import format_number, lock_drafting, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
+from sbt_sync.letters.resumed import untold_withdrawals
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
 from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue
 from sbt_sync.settings import Settings
@@ -49,8 +60,14 @@ HAL = {
     "peringatan_dini": "Peringatan Dini Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
     "peringatan": "Peringatan atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
     "teguran": "Teguran atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
+    "pemberitahuan": "Pemberitahuan Pengendalian Dilanjutkan atas Rekomendasi Pelanggaran Netralitas ASN",
 }
-SIFAT = {"peringatan_dini": "Penting", "peringatan": "Segera", "teguran": "Sangat Segera"}
+SIFAT = {
+    "peringatan_dini": "Penting",
+    "peringatan": "Segera",
+    "teguran": "Sangat Segera",
+    "pemberitahuan": "Sangat Segera",
+}
 NAMED_BY_SOURCE = ("bawaslu", "kasn", "kemenpanrb", "kemendagri")
 """Feeds whose records write the ASN's instansi by name (the others by its SIASN id)."""
 
@@ -85,6 +102,45 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         .where(ControlAction.action.in_(LETTER_STEPS), LetterItem.id.is_(None))
         .order_by(ControlAction.id)
     ).all()
+    return _candidates(session, settings, [(_Step(a.id, a.action, a.due_on), c) for a, c in rows])
+
+
+def load_notice_candidates(
+    session: Session, settings: Settings, letter_day: date, pending: AbstractSet[int]
+) -> list[StepCandidate]:
+    """The cases whose withdrawn annulment no letter has told yet and no letter step is left to tell:
+    their teguran is recorded (pemblokiran is no letter) and none of their steps waits for a letter
+    (``pending``: case ids of :func:`load_candidates`). Each becomes a ``pemberitahuan`` candidate
+    dated the day enforcement found the withdrawal (:mod:`sbt_sync.letters.notices`)."""
+    teguran = select(ControlAction.case_id).where(ControlAction.action == LetterStep.TEGURAN)
+    rows = session.execute(
+        select(CaseAnnulment.withdrawn_on, Case)
+        .join(Case, Case.id == CaseAnnulment.case_id)
+        .where(
+            CaseAnnulment.withdrawn_at.is_not(None),
+            CaseAnnulment.letter_id.is_(None),
+            Case.id.in_(teguran),
+        )
+        .order_by(CaseAnnulment.id)
+    ).all()
+    steps = {
+        case.id: (_Step(0, NOTICE_STEP, withdrawn_on or letter_day), case)
+        for withdrawn_on, case in rows
+        if case.id not in pending
+    }
+    return _candidates(session, settings, list(steps.values()))
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What a candidate needs of its control action (a notice has none: id 0)."""
+
+    id: int
+    action: str
+    due_on: date
+
+
+def _candidates(session: Session, settings: Settings, rows: list[tuple[_Step, Case]]) -> list[StepCandidate]:
     if not rows:
         return []
     case_ids = sorted({case.id for _, case in rows})
@@ -99,9 +155,9 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
     instansi_ids = {case.instansi_id for _, case in rows if case.instansi_id}
     instansi_ids |= {person[1] for person in people.values()}
     named = _instansi_names(session, instansi_ids)
-    written = _written_instansi(session, sorted({case.id for _, case in rows}))
-    earlier = _letters_sent(session, sorted({case.id for _, case in rows}))
-    resumed = _resumed(session, case_ids)
+    written = _written_instansi(session, case_ids)
+    earlier = _letters_sent(session, case_ids)
+    resumed = untold_withdrawals(session, [(case.id, case.nip) for _, case in rows])
     sanctions = {str(code.id): code.nama.capitalize() for code in sanction_by_id().values()}
     follow_up = timedelta(days=settings.enforcement.follow_up_days)
     candidates = []
@@ -119,6 +175,8 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         deadline = (
             case.recommendation_date + follow_up if case.recommendation_date else case.follow_up_deadline
         )
+        # a notice follows every letter step: what went to another PPK before a transfer is inherited
+        inherited_upto = LetterStep.TEGURAN if action.action == NOTICE_STEP else action.action
         candidates.append(
             StepCandidate(
                 action_id=action.id,
@@ -140,31 +198,13 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
                 warned_by=_warned_by(earlier.get(case.id, []), instansi_id)
                 if action.action == "teguran"
                 else None,
-                inherited=_inherited(earlier.get(case.id, []), instansi_id, action.action),
+                inherited=_inherited(earlier.get(case.id, []), instansi_id, inherited_upto),
                 issuer=_issuer(case.golden),
-                resumed=resumed.get(case.id),
+                resumed=resumed[case.id][0] if case.id in resumed else None,
+                reblocked_on=resumed[case.id][1] if case.id in resumed else None,
             )
         )
     return candidates
-
-
-def _resumed(session: Session, case_ids: list[int]) -> dict[int, str]:
-    """Case id -> why enforcement resumed, for the cases whose annulment enforcement found withdrawn
-    and whose PPK no letter has told yet (:mod:`sbt_sync.enforce.annulments`)."""
-    found: dict[int, str] = {}
-    for start in range(0, len(case_ids), 1000):
-        query = (
-            select(CaseAnnulment.case_id, CaseAnnulment.annulled_on, CaseAnnulment.withdrawn_on)
-            .where(
-                CaseAnnulment.case_id.in_(case_ids[start : start + 1000]),
-                CaseAnnulment.withdrawn_at.is_not(None),
-                CaseAnnulment.letter_id.is_(None),
-            )
-            .order_by(CaseAnnulment.id)
-        )
-        for case_id, annulled_on, withdrawn_on in session.execute(query):
-            found[case_id] = resumed_words(annulled_on, withdrawn_on)
-    return found
 
 
 def _issuer(golden: dict[str, Any] | None) -> str | None:
@@ -317,8 +357,17 @@ def draft_letters(
     for instansi_id, step, part, number in session.execute(query.order_by(Letter.part)).tuples():
         earlier[(instansi_id, step)].append((part, number))
     lettered_today = set(earlier)
+    candidates = load_candidates(session, settings)
     plans, skipped = plan_letters(
-        load_candidates(session, settings),
+        candidates,
+        letter_day=letter_day,
+        policy=settings.enforcement,
+        letters=letters_cfg,
+        lettered_today=lettered_today,
+    )
+    pending = {c.case_id for c in candidates}
+    plans += plan_notices(
+        load_notice_candidates(session, settings, letter_day, pending),
         letter_day=letter_day,
         policy=settings.enforcement,
         letters=letters_cfg,
@@ -356,7 +405,9 @@ def draft_letters(
         )
     if not plans:
         return report
-    environment = template_environment(letter_templates(settings))
+    folder = letter_templates(settings)
+    environment = template_environment(folder)
+    check_templates(environment, [plan.step for plan in plans], folder)  # a fact left out: refuse
     for plan in plans:
         before = earlier[(plan.instansi_id, plan.step)] if plan.follow_up else []
         row = _write_letter(
@@ -511,7 +562,7 @@ def _write_letter(
         session.execute(
             update(CaseAnnulment)
             .where(
-                CaseAnnulment.case_id.in_(sorted(set(case_ids.values()))),
+                CaseAnnulment.case_id.in_(sorted(set(case_ids.values()) | set(plan.notice_case_ids))),
                 CaseAnnulment.withdrawn_at.is_not(None),
                 CaseAnnulment.letter_id.is_(None),
             )

@@ -27,6 +27,9 @@ from sbt_sync.settings import EnforcementSettings, LetterSettings
 
 STEP_ORDER = ("peringatan_dini", "peringatan", "teguran", "pemblokiran")
 LETTER_STEPS = STEP_ORDER[:3]
+NOTICE_STEP = "pemberitahuan"
+"""A letter that answers for no control step: it tells a PPK enforcement resumed when no step letter
+is left to tell it (:mod:`sbt_sync.letters.notices`)."""
 ENDED_STATUSES = ("dijatuhi_hukuman", "dibatalkan", "tidak_terbukti", "ditolak", "asn_berhenti")
 """Case statuses after which no letter goes out for it (with a recorded sanction)."""
 UNNAMED_INSTANSI = "(nama instansi belum tercatat)"
@@ -71,6 +74,9 @@ class StepCandidate:
     resumed: str | None = None
     """The recommendation's annulment was withdrawn and the PPK not told yet: why enforcement resumed,
     in the letter's words (:func:`resumed_words`); the letter tells it once."""
+    reblocked_on: date | None = None
+    """With ``resumed``: the day enforcement blocked the ASN again for this case (it had been blocked,
+    then unblocked by the annulment); None when the case's block is not back."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,8 @@ class LetterPlan:
     action_ids: tuple[int, ...]
     follow_up: bool = False
     """A further letter of the same PPK, step and day (surat susulan): its cases could not wait."""
+    notice_case_ids: tuple[int, ...] = ()
+    """A notice (:data:`NOTICE_STEP`): the cases whose resumed enforcement it tells (no control action)."""
 
 
 def mask_nip(nip: str | None, display: str) -> str:
@@ -164,12 +172,32 @@ def tanggal(day: date | None) -> str:
     return _day(day) if day is not None else "-"
 
 
-def resumed_words(annulled_on: date | None, withdrawn_on: date | None) -> str:
+def resumed_words(annulled_on: date | None, withdrawn_on: date | None, *, reblocked: bool = False) -> str:
     """Why a closed case is pursued again, as a letter says it: the annulment of its recommendation
-    (dated when known) was withdrawn, as enforcement recorded on ``withdrawn_on``."""
+    (dated when known) was withdrawn, as enforcement recorded on ``withdrawn_on``; ``reblocked``: so
+    the block the annulment had lifted is in force again."""
     annulled = f"dibatalkan pada {_day(annulled_on)}" if annulled_on else "sempat dibatalkan"
     withdrawn = f", tercatat {_day(withdrawn_on)}" if withdrawn_on else ""
-    return f"rekomendasi {annulled}; pembatalan tersebut telah ditarik{withdrawn}"
+    block = ", sehingga pemblokiran data kepegawaian ASN tersebut di SIASN diberlakukan kembali"
+    return f"rekomendasi {annulled}; pembatalan tersebut telah ditarik{withdrawn}{block if reblocked else ''}"
+
+
+def letter_case(c: StepCandidate, next_words: str, letters: LetterSettings) -> LetterCase:
+    """``c`` as a row of its letter's table; ``next_words``: what happens next, in words."""
+    return LetterCase(
+        case_key=c.case_key,
+        nip=mask_nip(c.nip, letters.nip_display),
+        name=c.name or "(nama tidak tercatat)",
+        recommendation_no=c.recommendation_no or "-",
+        recommendation_date=c.recommendation_date,
+        sanction=c.sanction or "-",
+        deadline=c.deadline,
+        next_step=next_words,
+        warned_by=c.warned_by,
+        inherited=c.inherited,
+        issuer=c.issuer,
+        resumed=c.resumed,
+    )
 
 
 def skip_reason(candidate: StepCandidate, letter_day: date, letters: LetterSettings) -> str | None:
@@ -239,21 +267,7 @@ def plan_letters(
         members.sort(key=lambda c: c.case_key)
         names = sorted({c.instansi_name for c in members if c.instansi_name})
         cases = tuple(
-            LetterCase(
-                case_key=c.case_key,
-                nip=mask_nip(c.nip, letters.nip_display),
-                name=c.name or "(nama tidak tercatat)",
-                recommendation_no=c.recommendation_no or "-",
-                recommendation_date=c.recommendation_date,
-                sanction=c.sanction or "-",
-                deadline=c.deadline,
-                next_step=next_step(step, c.deadline, policy, letter_day),
-                warned_by=c.warned_by,
-                inherited=c.inherited,
-                issuer=c.issuer,
-                resumed=c.resumed,
-            )
-            for c in members
+            letter_case(c, next_step(step, c.deadline, policy, letter_day), letters) for c in members
         )
         plans.append(
             LetterPlan(

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import ControlAction
-from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
+from sbt_sync.db.models import CaseAnnulment, ControlAction
+from sbt_sync.db.models.letters import Letter, LetterItem, LetterStep, NotificationOutboxEntry
 
 
 def case_letters(session: Session, case_id: int) -> list[dict[str, Any]]:
@@ -37,4 +37,25 @@ def case_letters(session: Session, case_id: int) -> list[dict[str, Any]]:
                 "at": letter.created_at,
             }
         found.append(entry)
-    return found
+    # A notice answers for no control step: it is the letter that told the case's withdrawn annulment.
+    notices = session.execute(
+        select(CaseAnnulment.withdrawn_on, Letter, NotificationOutboxEntry)
+        .join(Letter, Letter.id == CaseAnnulment.letter_id)
+        .outerjoin(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == Letter.id)
+        .where(CaseAnnulment.case_id == case_id, Letter.step == LetterStep.PEMBERITAHUAN)
+        .order_by(CaseAnnulment.id)
+    ).all()
+    for withdrawn_on, letter, mail in notices:
+        found.append(
+            {
+                "step": letter.step,
+                "due_on": (withdrawn_on or letter.letter_date).isoformat(),
+                "number": letter.number,
+                "letter_date": letter.letter_date.isoformat(),
+                "sha256": letter.sha256,
+                "mail": mail.state if mail is not None else None,
+                "sent_at": mail.sent_at.isoformat() if mail is not None and mail.sent_at else None,
+                "at": letter.created_at,
+            }
+        )
+    return sorted(found, key=lambda entry: entry["due_on"])

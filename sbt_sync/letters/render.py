@@ -27,11 +27,15 @@ _TYPOGRAPHY = str.maketrans(
 
 
 def template_environment(folder: Path) -> jinja2.Environment:
-    """A Jinja2 environment over ``folder`` that escapes HTML and refuses undefined names."""
+    """A Jinja2 environment over ``folder`` that escapes HTML and refuses undefined names. A template
+    the folder lacks (a deployment's copy made before a letter kind was added, such as the notice
+    ``pemberitahuan.html``) is the packaged one, inside the folder's own ``base.html``."""
     if not folder.is_dir():
         raise ConfigError(f"{folder}: letter templates folder not found (notify.letters.templates_dir)")
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(str(folder)), jinja2.FileSystemLoader(str(DEFAULT_TEMPLATES))]
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -21,6 +21,7 @@ STEP_TITLES = {
     "peringatan_dini": "Peringatan Dini",
     "peringatan": "Peringatan",
     "teguran": "Teguran",
+    "pemberitahuan": "Pemberitahuan",
 }
 """How the letters name their step (Bahasa Indonesia)."""
 

@@ -21,11 +21,13 @@ from sbt_sync.states.mail import MailState as MailState  # where the letters cod
 
 
 class LetterStep(StrEnum):
-    """The control steps that are letters to the PPK."""
+    """The control steps that are letters to the PPK, and the notice (``pemberitahuan``) that tells a
+    PPK enforcement resumed when no step letter is left to tell it (:mod:`sbt_sync.letters.notices`)."""
 
     PERINGATAN_DINI = "peringatan_dini"
     PERINGATAN = "peringatan"
     TEGURAN = "teguran"
+    PEMBERITAHUAN = "pemberitahuan"
 
 
 LETTER_STEPS_SQL = sql_values(LetterStep)
