@@ -23,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.engine import Database, lock_for_write
+from sbt_sync.db.engine import Database, lock_for_write, lock_product_writes
 from sbt_sync.db.models import (
     AsnRegistryEntry,
     AuditEntry,
@@ -614,7 +614,11 @@ def reopen_decision(
     """Reopen a conflict a steward resolved: the decision stops applying at the next reconciliation
     and the conflict waits in the queue again. Appends a decision row that says so; its id."""
     with database.session() as session:
-        lock_for_write(session, Conflict)  # as a decision does: one steward word on a conflict at a time
+        # As a decision and a link confirmation do (PostgreSQL): first the product-writes lock, so a
+        # confirmation checking its consequence never has this reopening land under its check; SQLite:
+        # the write lock, before the first read (one steward word on a conflict at a time).
+        lock_product_writes(session)
+        lock_for_write(session, Conflict)
         return record_reopen(
             session, conflict_id, reason=reason, actor=actor, channel=channel,
             client_address=client_address, now=now,
@@ -631,7 +635,8 @@ def record_reopen(
     client_address: str | None,
     now: datetime | None = None,
 ) -> int:
-    """:func:`reopen_decision` in the caller's transaction (which took SQLite's write lock first)."""
+    """:func:`reopen_decision` in the caller's transaction (which took the product-writes lock and
+    SQLite's write lock first)."""
     if not reason.strip():
         raise InvalidDecision("reopening a decision needs a reason", code="reason_required")
     now = now or datetime.now(UTC)
