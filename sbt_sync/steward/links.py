@@ -708,6 +708,26 @@ def describe_records(database: Database, ids: Iterable[int]) -> dict[int, dict[s
         }
 
 
+def record_identifiers(database: Database, ids: Iterable[int]) -> list[str]:
+    """What names the people behind records ``ids`` (never shown; for the record of their read): each
+    record's resolved NIP, the NIP its source wrote (as written), and the NIP of the case it is linked
+    to now. A page listing a record by its name and masked NIP read that person's data; a record that
+    names someone but carries no NIP is recorded under its case's NIP, as the case page records every
+    record of the case (:func:`sbt_sync.pdp.access.nips_in` picks the NIPs out of these strings)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    live = (CaseLink.staged_record_id == StagedRecord.id) & CaseLink.unlinked_at.is_(None)
+    with database.session() as session:
+        rows = session.execute(
+            select(StagedRecord.resolved_nip, StagedRecord.nip_raw, Case.nip)
+            .outerjoin(CaseLink, live)
+            .outerjoin(Case, Case.id == CaseLink.case_id)
+            .where(StagedRecord.id.in_(wanted))
+        ).all()
+    return [value for row in rows for value in row if value]
+
+
 def case_records(database: Database, case_id: int) -> list[int]:
     """The staged records linked to a case now (the crosswalk's live links), oldest link first."""
     with database.session() as session:
