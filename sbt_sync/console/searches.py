@@ -7,6 +7,9 @@ the others): the handler keeps what was typed here, in the console process's mem
 search id bound to the browser's session, and sends the browser to a URL that carries only that id
 (``?s=...``), never the terms. Paging, "back" and a reload then work as with any GET page.
 
+Staff are civil servants too: the filters naming one by username (the queue's holder, the access log's
+reader, the audit log's actor and object id) are kept the same way; the queue's own tab is ``mine=1``.
+
 The memory is bounded (:data:`PER_SESSION` searches a session, :data:`TOTAL` over all sessions, the
 least recently used forgotten first) and an id outlives neither its session nor a restart of the
 console: a page whose id is no longer known says so and offers the empty form again. The console

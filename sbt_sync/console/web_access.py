@@ -18,11 +18,13 @@ import hmac
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from sbt_sync.console import searches
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.roles import Principal
 from sbt_sync.console.security import token_hash
@@ -162,19 +164,22 @@ def _page(
     )  # fmt: skip
 
 
-Short = Annotated[str | None, Query(max_length=128)]
+PATH = "/admin/access-log"
 
 
 @router.get("/admin/access-log", response_class=HTMLResponse)
 def access_log(
     request: Request,
     me: Annotated[Principal, Depends(require("access_log.view"))],
-    who: Short = None,
+    s: Annotated[str | None, Query(pattern=searches.ID_PATTERN)] = None,
     day: Annotated[str | None, Query(max_length=10)] = None,
     channel: Annotated[str | None, Query(max_length=8)] = None,
     kind: Annotated[str | None, Query(max_length=32)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The log, filtered by the day, channel and kind in the URL and by the reader (a civil servant's
+    username, posted and kept under the search id ``s``: never in the URL; ``who=`` there is not run)."""
+    who = (searches.recall(request, s) or {}).get("who")
     return _page(request, me, who=who, day=day, channel=channel, kind=kind, nip=None, page=page)
 
 
@@ -182,13 +187,20 @@ def access_log(
 def access_log_by_nip(
     request: Request,
     me: Annotated[Principal, Depends(require("access_log.view"))],
-    nip: Annotated[str, Form(min_length=1, max_length=32)],
+    nip: Annotated[str, Form(max_length=32)] = "",
     who: Annotated[str | None, Form(max_length=128)] = None,
     day: Annotated[str | None, Form(max_length=10)] = None,
     channel: Annotated[str | None, Form(max_length=8)] = None,
     kind: Annotated[str | None, Form(max_length=32)] = None,
     purpose: Annotated[str | None, Form(max_length=PURPOSE_MAX)] = None,
 ) -> Response:
-    """The NIP lookup: posted, so the NIP never sits in a URL, a browser history or a proxy's log; the
-    form asks why (optional), and the answer is kept with the record of this read."""
+    """The filters and the NIP lookup post. Without a NIP: the reader's username is kept under a search
+    id (:mod:`sbt_sync.console.searches`) and the browser goes to the log's URL with that id, the day,
+    channel and kind. With a NIP: the lookup, answered at once, so the NIP never sits in a URL, a
+    browser history or a proxy's log; the form asks why (optional), kept with the record of this read."""
+    if not nip.strip():
+        kept = searches.remember(request, {"who": who.strip()}) if who and who.strip() else ""
+        query = {"s": kept, "day": day or "", "channel": channel or "", "kind": kind or ""}
+        shown = urlencode({k: v.strip() for k, v in query.items() if v.strip()})
+        return RedirectResponse(PATH + (f"?{shown}" if shown else ""), status_code=303)
     return _page(request, me, who=who, day=day, channel=channel, kind=kind, nip=nip, page=1, purpose=purpose)

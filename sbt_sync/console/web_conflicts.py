@@ -90,15 +90,19 @@ def conflicts(
     case_id: QueryId = None,
     older_than_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
+    mine: Annotated[bool, Query()] = False,
     sort: Annotated[str, Query(pattern="^(priority|due)$")] = "priority",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     """The queue as a team's task list: filters in the query string (kept by the pager), "tugas saya"
-    (``assignee`` = me), counts per kind and due markers against the deployment's clock and zone. The
-    case text (a key, a NIP, a number) is posted and kept under the search id ``s``, never in the URL."""
+    (``mine=1``), counts per kind and due markers against the deployment's clock and zone. The case
+    text (a key, a NIP, a number) and a colleague chosen as the holder (a civil servant's username) are
+    posted and kept under the search id ``s``, never in the URL; the URL's ``assignee`` is only ``-``
+    (nobody's), a username there is not run."""
     ctx = console(request)
     kept = searches.recall(request, s)
     case = (kept or {}).get("case", "")
+    assignee = _holder(me, kept, assignee, mine=mine)
     status_filter = None if status == "all" else status
     if status_filter not in (*STATUSES, None):
         raise HTTPException(400, translator(language(request))("error.bad_request"))
@@ -130,7 +134,7 @@ def conflicts(
         kinds=CONFLICT_KINDS, kanregs=KANREGS, sources=sources, statuses=(*STATUSES, "all"),
         counts=counts, instansis=queue_instansi(ctx.database, me.sources), unassigned=UNASSIGNED,
         colleagues=assignable_users(ctx.database) if me.can("conflicts.act") else [],
-        mine=assignee == me.username, here=_here(request), forgotten=bool(s) and kept is None,
+        mine=mine or assignee == me.username, here=_here(request), forgotten=bool(s) and kept is None,
         filters={"status": status, "kind": kind or "", "agency": agency or "", "kanreg": kanreg or "",
                  "instansi": instansi or "", "case": case or "", "case_id": case_id or "",
                  "older_than_days": older_than_days if older_than_days is not None else "",
@@ -138,9 +142,19 @@ def conflicts(
     )  # fmt: skip
 
 
-QUEUE_FILTERS = ("status", "kind", "agency", "kanreg", "instansi", "case_id", "older_than_days", "assignee",
-                 "sort")  # fmt: skip
-"""The queue's filters a URL may carry (the case text, which may be a NIP, is kept under a search id)."""
+def _holder(me: Principal, kept: searches.Terms | None, typed: str | None, *, mine: bool) -> str | None:
+    """Whose conflicts the queue lists: mine (``mine=1``), nobody's (``assignee=-`` in the URL), or a
+    colleague's kept under the search id; a username typed into the URL is not run."""
+    if mine:
+        return me.username
+    if (kept or {}).get("assignee"):
+        return (kept or {})["assignee"]
+    return UNASSIGNED if typed == UNASSIGNED else None
+
+
+QUEUE_FILTERS = ("status", "kind", "agency", "kanreg", "instansi", "case_id", "older_than_days", "sort")
+"""The queue's filters a URL may carry. The case text (which may be a NIP) and a colleague's username
+are kept under a search id; the holder in the URL is ``mine=1`` or ``assignee=-`` (nobody's)."""
 
 
 @router.post("/conflicts", dependencies=[Depends(check_csrf)])
@@ -158,12 +172,18 @@ def conflicts_filter(
     assignee: Annotated[str, Form(max_length=64)] = "",
     sort: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    """The queue's filter form posts: the case text (a NIP, a number that may carry one) is kept on
-    the server under a search id (:mod:`sbt_sync.console.searches`); the queue's URL carries that id
-    and the other filters (checked by the list as any URL is), never the text."""
+    """The queue's filter form posts: the case text (a NIP, a number that may carry one) and the
+    colleague chosen as holder (a username) are kept on the server under a search id
+    (:mod:`sbt_sync.console.searches`); the queue's URL carries that id and the other filters (checked
+    by the list as any URL is), never the text nor a username."""
     given = dict(zip(QUEUE_FILTERS, (status, kind, agency, kanreg, instansi, case_id, older_than_days,
-                                     assignee, sort), strict=True))  # fmt: skip
-    query = {"s": searches.remember(request, {"case": case.strip()}) if case.strip() else "", **given}
+                                     sort), strict=True))  # fmt: skip
+    holder = assignee.strip()
+    terms = {"case": case.strip(), "assignee": "" if holder in ("", UNASSIGNED, me.username) else holder}
+    terms = {k: v for k, v in terms.items() if v}
+    nobody, mine = holder == UNASSIGNED, holder == me.username
+    query = {"s": searches.remember(request, terms) if terms else "",
+             "assignee": UNASSIGNED if nobody else "", "mine": "1" if mine else "", **given}  # fmt: skip
     kept = urlencode({k: v.strip() for k, v in query.items() if v.strip()})
     return RedirectResponse(f"/conflicts{'?' + kept if kept else ''}", status_code=303)
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from sbt_sync.console import searches
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import source_label
 from sbt_sync.console.labels_sources import humanised
@@ -261,6 +262,19 @@ def audit_filter(
 
 
 AuditQuery = Annotated[str | None, Query(max_length=128)]
+AUDIT_KEPT = ("actor", "object_id")
+"""The audit filters kept under a search id, never in a URL: who acted (a civil servant's username, or
+the OS user of a CLI command) and the object's id (which may be a username or a NIP)."""
+AuditSearchId = Annotated[str | None, Query(pattern=searches.ID_PATTERN)]
+
+
+def audit_kept(request: Request, search_id: str | None) -> tuple[str | None, str | None]:
+    """The actor and object id the audit filter posted (:data:`AUDIT_KEPT`), kept under ``search_id``."""
+    kept = searches.recall(request, search_id) or {}
+    actor, object_id = (kept.get(k) or None for k in AUDIT_KEPT)
+    return actor, object_id
+
+
 AUDIT_HEADERS = (
     "export.col.id", "export.col.at", "audit.actor", "audit.action", "export.col.action_code", "audit.object",
     "export.col.object_id", "export.col.changes", "common.reason", "audit.channel", "export.col.address",
@@ -278,18 +292,19 @@ def audit_download(
     request: Request,
     me: Annotated[Principal, Depends(require("audit.view"))],
     fmt: Format,
-    actor: AuditQuery = None,
+    s: AuditSearchId = None,
     action: AuditQuery = None,
     object_type: AuditQuery = None,
-    object_id: AuditQuery = None,
     since: AuditQuery = None,
     until: AuditQuery = None,
     entry: EntryQuery = None,
 ) -> Response:
-    """The audit log as filtered on the page, oldest first; the download is itself audited. CSV keeps
-    the raw columns (codes, JSON) for machines; XLSX adds the action in words and the changes."""
+    """The audit log as filtered on the page (the actor and object id under the page's search id
+    ``s``), oldest first; the download is itself audited. CSV keeps the raw columns (codes, JSON) for
+    machines; XLSX adds the action in words and the changes."""
     _ = translator(language(request))
     database = console(request).database
+    actor, object_id = audit_kept(request, s)
     filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
     read = {"what": "audit", "format": fmt, **filters.described()}
     name = f"log-audit-{_stamp(request)}.{fmt}"

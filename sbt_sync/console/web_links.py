@@ -55,6 +55,7 @@ from sbt_sync.steward.links import (
     preview_correction,
     preview_reopen,
     preview_undo,
+    record_identifiers,
 )
 from sbt_sync.steward.registry_search import RegistryQuery, RegistrySearchError, search_registry
 
@@ -138,7 +139,8 @@ def choose(
         _, found = list_cases(database, search=q.strip(), limit=HITS + 1)
         cases = [c for c in found if c.id != case_id][:HITS]
     described = describe_records(database, [record])
-    record_read(request, me, "source_record", nips_in(described, hits, cases))
+    named = record_identifiers(database, [record])  # shown by name and masked NIP: a read all the same
+    record_read(request, me, "source_record", nips_in(named, hits, cases))
     return render(
         request, "correct.html", me, case_id=case_id, kind=kind, record=described.get(record), hits=hits,
         cases=cases, search_error=search_error, search_forgotten=bool(s) and kept is None,
@@ -264,11 +266,13 @@ def preview(
         target = _choose_url(case_id, kind, record) if kind != "split" else f"/cases/{case_id}"
         return RedirectResponse(target, 303)
     shown = [*consequence.cases_before.values(), *consequence.cases_after.values()]
+    listed = {i for members in shown for i in members} | {record}
     nobody = kind == "assign_person" and wanted.target_nip is None
-    record_read(request, me, "source_record", nips_in(consequence, wanted.target_nip))
+    named = record_identifiers(ctx.database, listed)
+    record_read(request, me, "source_record", nips_in(consequence, wanted.target_nip, named))
     return render(
         request, "correct_preview.html", me, case_id=case_id, kind=kind, wanted=wanted, c=consequence,
-        records=describe_records(ctx.database, {i for members in shown for i in members} | {record}),
+        records=describe_records(ctx.database, listed),
         target_nip_value="none" if nobody else wanted.target_nip,
     )  # fmt: skip
 
@@ -349,11 +353,12 @@ def _decision_preview(
 ) -> Response:
     """The consequence of an undo or a reopening, and the form (reason, CSRF) that records it."""
     shown = [*consequence.cases_before.values(), *consequence.cases_after.values()]
-    record_read(request, me, "source_record", nips_in(consequence))
+    listed = {i for members in shown for i in members}
+    database = console(request).database
+    record_read(request, me, "source_record", nips_in(consequence, record_identifiers(database, listed)))
     return render(
         request, "decision_preview.html", me, c=consequence, title=title, hint=hint, action=action,
-        confirm=confirm, back=back, back_label=back_label,
-        records=describe_records(console(request).database, {i for members in shown for i in members}),
+        confirm=confirm, back=back, back_label=back_label, records=describe_records(database, listed),
     )  # fmt: skip
 
 

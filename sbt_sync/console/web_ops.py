@@ -15,6 +15,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sbt_sync.console import searches
 from sbt_sync.console.i18n import translator
 from sbt_sync.console.labels import error_text
 from sbt_sync.console.roles import Principal
@@ -32,11 +33,14 @@ from sbt_sync.console.web import (
 )
 from sbt_sync.console.web_access import record as record_read
 from sbt_sync.console.web_exports import (
+    AUDIT_KEPT,
     AuditQuery,
+    AuditSearchId,
     EntryQuery,
     action_words,
     actor_words,
     audit_filter,
+    audit_kept,
     change_value,
     field_label,
     object_words,
@@ -206,25 +210,33 @@ def retry_push(
     )  # fmt: skip
 
 
+AuditText = Annotated[str, Form(max_length=128)]
+AUDIT_SHOWN = ("action", "object_type", "since", "until")
+"""The audit filters a URL may carry: codes and days (who acted and the object id are kept: AUDIT_KEPT)."""
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit(
     request: Request,
     me: Annotated[Principal, Depends(require("audit.view"))],
-    actor: AuditQuery = None,
+    s: AuditSearchId = None,
     action: AuditQuery = None,
     object_type: AuditQuery = None,
-    object_id: AuditQuery = None,
     since: AuditQuery = None,
     until: AuditQuery = None,
     entry: EntryQuery = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The audit log, filtered by the action, object type and days in the URL, and by who acted and the
+    object's id, posted and kept under the search id ``s`` (``actor=`` in a URL is not run)."""
+    actor, object_id = audit_kept(request, s)
     filters = audit_filter(request, actor, action, object_type, object_id, since, until, entry)
     total, rows = list_audit(console(request).database, filters, limit=PAGE, offset=(page - 1) * PAGE)
     record_read(request, me, "audit", nips_in(rows), filter={**filters.described(), "page": page})
     for row in rows:  # before/after as a person reads them (web_exports names actions and fields)
         row["changes"] = changes(row["before"], row["after"])
-    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
+    carried = ("s", *AUDIT_SHOWN, "entry")  # what the downloads filter on, as this page does
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k in carried])
     return render(
         request, "audit.html", me, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE)),
         filters={"actor": actor or "", "action": action or "", "object_type": object_type or "",
@@ -234,4 +246,26 @@ def audit(
         audit_action=action_words, audit_actor=actor_words, audit_field=field_label,
         audit_object=object_words,
         audit_value=partial(change_value, zone=ZoneInfo(console(request).settings.schedule.timezone)),
+        forgotten=bool(s) and searches.recall(request, s) is None,
     )  # fmt: skip
+
+
+@router.post("/audit", dependencies=[Depends(check_csrf)])
+def audit_filter_posted(
+    request: Request,
+    me: Annotated[Principal, Depends(require("audit.view"))],
+    actor: AuditText = "",
+    action: AuditText = "",
+    object_type: AuditText = "",
+    object_id: AuditText = "",
+    since: AuditText = "",
+    until: AuditText = "",
+) -> Response:
+    """The audit filter form posts: who acted (a civil servant's username) and the object's id are kept
+    under a search id (:mod:`sbt_sync.console.searches`); the log's URL (and its downloads') carries
+    that id, the action, the object type and the days, never a username."""
+    kept = {k: v.strip() for k, v in zip(AUDIT_KEPT, (actor, object_id), strict=True) if v.strip()}
+    shown = dict(zip(AUDIT_SHOWN, (action, object_type, since, until), strict=True))
+    query = {"s": searches.remember(request, kept) if kept else "", **shown}
+    target = urlencode({k: v.strip() for k, v in query.items() if v.strip()})
+    return RedirectResponse("/audit" + (f"?{target}" if target else ""), status_code=303)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.engine import Database, lock_for_write
+from sbt_sync.db.engine import Database, lock_for_write, lock_product_writes
 from sbt_sync.db.models import (
     AsnRegistryEntry,
     AuditEntry,
@@ -614,7 +614,11 @@ def reopen_decision(
     """Reopen a conflict a steward resolved: the decision stops applying at the next reconciliation
     and the conflict waits in the queue again. Appends a decision row that says so; its id."""
     with database.session() as session:
-        lock_for_write(session, Conflict)  # as a decision does: one steward word on a conflict at a time
+        # As a decision and a link confirmation do (PostgreSQL): first the product-writes lock, so a
+        # confirmation checking its consequence never has this reopening land under its check; SQLite:
+        # the write lock, before the first read (one steward word on a conflict at a time).
+        lock_product_writes(session)
+        lock_for_write(session, Conflict)
         return record_reopen(
             session, conflict_id, reason=reason, actor=actor, channel=channel,
             client_address=client_address, now=now,
@@ -631,7 +635,8 @@ def record_reopen(
     client_address: str | None,
     now: datetime | None = None,
 ) -> int:
-    """:func:`reopen_decision` in the caller's transaction (which took SQLite's write lock first)."""
+    """:func:`reopen_decision` in the caller's transaction (which took the product-writes lock and
+    SQLite's write lock first)."""
     if not reason.strip():
         raise InvalidDecision("reopening a decision needs a reason", code="reason_required")
     now = now or datetime.now(UTC)
@@ -701,6 +706,26 @@ def describe_records(database: Database, ids: Iterable[int]) -> dict[int, dict[s
             }
             for r in rows
         }
+
+
+def record_identifiers(database: Database, ids: Iterable[int]) -> list[str]:
+    """What names the people behind records ``ids`` (never shown; for the record of their read): each
+    record's resolved NIP, the NIP its source wrote (as written), and the NIP of the case it is linked
+    to now. A page listing a record by its name and masked NIP read that person's data; a record that
+    names someone but carries no NIP is recorded under its case's NIP, as the case page records every
+    record of the case (:func:`sbt_sync.pdp.access.nips_in` picks the NIPs out of these strings)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    live = (CaseLink.staged_record_id == StagedRecord.id) & CaseLink.unlinked_at.is_(None)
+    with database.session() as session:
+        rows = session.execute(
+            select(StagedRecord.resolved_nip, StagedRecord.nip_raw, Case.nip)
+            .outerjoin(CaseLink, live)
+            .outerjoin(Case, Case.id == CaseLink.case_id)
+            .where(StagedRecord.id.in_(wanted))
+        ).all()
+    return [value for row in rows for value in row if value]
 
 
 def case_records(database: Database, case_id: int) -> list[int]:

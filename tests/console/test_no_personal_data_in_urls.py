@@ -18,10 +18,11 @@ import pytest
 from sqlalchemy import select
 
 from sbt_sync.console import api
-from sbt_sync.console.users import set_active
-from sbt_sync.db.models import PersonalDataAccess, PersonalDataAccessNip
+from sbt_sync.console.users import add_user, set_active
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.models import AuditEntry, PersonalDataAccess, PersonalDataAccessNip
 from tests.console import searching
-from tests.console.conftest import NIP_A, NIP_B, World
+from tests.console.conftest import NIP_A, NIP_B, PASSWORD, World
 from tests.console.identity_world import TRI, seed_identity_world, seed_namesake_crowd
 
 pytestmark = pytest.mark.integration
@@ -31,6 +32,8 @@ TEMPLATES = Path(api.__file__).parent / "templates"
 PERSONAL_FIELDS = {"q", "q_name", "q_nip", "q_birth", "c_birth", "case", "nip", "name", "birth", "birth_date",
                    "target_nip"}  # fmt: skip
 """Form fields that carry (or may carry) a NIP, a name or a birth date."""
+STAFF_FIELDS = {"who", "actor", "assignee", "object_id"}
+"""Form fields that carry a staff member's username (civil servants too) or an object id that may be one."""
 NOT_YET: set[str] = set()
 """Templates still allowed a GET search by personal data: none (the correction page's searches post)."""
 
@@ -61,7 +64,7 @@ def test_no_get_form_in_the_console_asks_for_a_nip_a_name_or_a_birth_date() -> N
             if re.search(r'method="post"', opening, flags=re.I):
                 continue
             names = set(re.findall(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"', form))
-            found += [f"{template.name}: {name}" for name in sorted(names & PERSONAL_FIELDS)]
+            found += [f"{template.name}: {name}" for name in sorted(names & (PERSONAL_FIELDS | STAFF_FIELDS))]
     assert found == []
 
 
@@ -290,3 +293,98 @@ def test_the_openapi_documents_the_post_searches_and_no_personal_data_in_a_query
             query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
             assert not query & PERSONAL_FIELDS, (method, path, query & PERSONAL_FIELDS)
     assert "400" in paths["/api/v1/cases"]["get"]["responses"]
+
+
+def _no_username(location: str, *names: str) -> None:
+    bare = searching.SEARCH_IDS.sub("", location)
+    for name in names:
+        assert name not in bare, (name, location)
+
+
+def test_the_queue_holder_filter_keeps_usernames_out_of_the_url(world: World) -> None:
+    """The queue's "tugas saya" tab and holder filter named a colleague in the URL (``?assignee=budi``):
+    now "mine" is ``mine=1``, nobody's ``assignee=-``, and a colleague chosen is kept under the search
+    id; a username typed into the URL is not run."""
+    add_user(world.database, world.settings, username="budi", password=PASSWORD, role="steward",
+             display_name="Budi Santoso", actor="test")  # fmt: skip
+    a, b = world.ids["conflict_a"], world.ids["conflict_b"]
+    steward = world.login("steward")
+    for conflict, holder in ((a, "budi"), (b, "steward")):
+        token = searching.csrf(steward, "/conflicts")
+        data = {"assignee": holder, "back": "/conflicts", "csrf_token": token}
+        assert steward.post(f"/conflicts/{conflict}/assign", data=data).status_code == 303
+    page = steward.get("/conflicts").text
+    assert 'href="/conflicts?mine=1"' in page and "assignee=steward" not in page
+    mine = steward.get("/conflicts?mine=1").text
+    assert f'data-conflict="{b}"' in mine and f'data-conflict="{a}"' not in mine
+    budis = searching.location_of(steward, "/conflicts", {"assignee": "budi", "status": "all"})
+    _no_username(budis, "budi")
+    assert re.fullmatch(r"/conflicts\?s=[\w-]{16}&status=all", budis), budis
+    listed = steward.get(budis).text
+    assert f'data-conflict="{a}"' in listed and f'data-conflict="{b}"' not in listed
+    assert '<option value="budi" selected>' in listed  # the box shows who was chosen
+    own = searching.location_of(steward, "/conflicts", {"assignee": "steward"})
+    assert own == "/conflicts?mine=1", own
+    assert searching.location_of(steward, "/conflicts", {"assignee": "-"}) == "/conflicts?assignee=-"
+    typed = steward.get("/conflicts?assignee=budi").text  # not run: both listed
+    assert f'data-conflict="{a}"' in typed and f'data-conflict="{b}"' in typed
+    # the id is this session's: another browser gets the whole queue and is told the filter is gone
+    elsewhere = world.login("steward").get(budis).text
+    assert f'data-conflict="{b}"' in elsewhere and "Pencarian" in elsewhere
+
+
+def test_the_access_log_reader_filter_posts_and_keeps_the_username_out_of_the_url(world: World) -> None:
+    """The access log's reader filter was a GET form (``?who=steward``), and the unusual-access table
+    linked to ``?who=<reader>&day=``: the reader is a civil servant too. Both post now."""
+    world.login("steward").get(f"/cases/{world.ids['case_b']}")
+    auditor = world.login("auditor")
+    auditor.get(f"/cases/{world.ids['case_a']}")
+    admin = world.login("admin")
+    page = admin.get("/admin/access-log").text
+    assert '<form method="post" action="/admin/access-log" class="filters" id="access-filters">' in page
+    location = searching.location_of(admin, "/admin/access-log", {"who": "steward", "channel": "console"})
+    _no_username(location, "steward")
+    assert re.fullmatch(r"/admin/access-log\?s=[\w-]{16}&channel=console", location), location
+    shown = admin.get(location).text
+    readers = set(re.findall(r"<tr><td>\d+</td><td>[^<]*</td>\s*<td>(\w+)", shown))
+    assert readers == {"steward"}, readers
+    assert 'value="steward"' in shown
+    latest, _ = _latest_read(world)
+    assert latest.filter == {"who": "steward", "channel": "console"} and "steward" not in str(latest.target)
+    typed = admin.get("/admin/access-log?who=steward").text  # not run
+    assert {"steward", "auditor"} <= set(re.findall(r"<tr><td>\d+</td><td>[^<]*</td>\s*<td>(\w+)", typed))
+    assert "?who=" not in page and "who=" not in re.sub(r'name="who"', "", page.split("<h2>")[0])
+    # the NIP lookup still posts and answers at once
+    found = admin.post(
+        "/admin/access-log", data={"nip": NIP_B, "csrf_token": searching.csrf(admin, "/admin/access-log")}
+    )
+    assert found.status_code == 200 and "steward" in found.text
+
+
+def test_the_audit_filter_posts_and_keeps_who_acted_out_of_the_url_and_its_downloads(world: World) -> None:
+    """The audit log's filter was a GET form (``?actor=budi``), and its download links carried it."""
+    with world.database.session() as session:
+        for actor in ("budi", "citra", "budi"):
+            case = str(world.ids["case_a"])
+            session.add(AuditEntry(actor_name=actor, action="case.note", object_type="case", object_id=case,
+                                   reason="catatan", at=utcnow()))  # fmt: skip
+    admin = world.login("admin")
+    page = admin.get("/audit").text
+    assert '<form method="post" action="/audit" class="filters">' in page
+    location = searching.location_of(admin, "/audit", {"actor": "budi", "action": "case."})
+    _no_username(location, "budi")
+    assert re.fullmatch(r"/audit\?s=[\w-]{16}&action=case.", location), location
+    shown = admin.get(location).text
+    assert 'value="budi"' in shown and "<small>(2)</small>" in shown
+    downloads = re.findall(r'href="(/audit\.(?:csv|xlsx)[^"]*)"', shown)
+    assert len(downloads) == 2
+    for url in downloads:
+        _no_username(url.replace("&amp;", "&"), "budi")
+    csv = admin.get(downloads[0].replace("&amp;", "&")).text
+    assert csv.count("case.note") == 2 and "citra" not in csv
+    typed = admin.get("/audit?actor=citra&action=case.").text  # not run: all three
+    assert "<small>(3)</small>" in typed
+    assert admin.post("/audit", data={"actor": "admin"}).status_code == 403  # no CSRF
+    viewer = world.login("viewer")
+    refused = viewer.post("/audit", data={"actor": "admin", "csrf_token": searching.csrf(viewer, "/")})
+    assert refused.status_code == 403

@@ -174,10 +174,12 @@ def test_tugas_saya_lists_exactly_the_open_conflicts_i_hold(world: World) -> Non
     _assign(siti, a, "budi")
     _assign(siti, b, "steward")
     budi = world.login("budi")
-    mine = budi.get("/conflicts?assignee=budi")
+    mine = budi.get("/conflicts?mine=1")  # the tab: no username in the URL
     assert mine.status_code == 200 and _rows(mine.text) == [a]
     assert re.search(r'aria-current="page">Tugas saya <span class="badge">1</span>', mine.text)
-    assert _rows(siti.get("/conflicts?assignee=steward").text) == [b]
+    assert _rows(siti.get("/conflicts?mine=1").text) == [b]
+    budis = searching.location_of(siti, "/conflicts", {"assignee": "budi"})  # a colleague's: posted, kept
+    assert "budi" not in searching.SEARCH_IDS.sub("", budis) and _rows(siti.get(budis).text) == [a]
     assert sorted(_rows(siti.get("/conflicts").text)) == sorted([a, b])
     assert _rows(siti.get("/conflicts?assignee=-").text) == []  # nobody's: none left
     assert "Tugas saya" not in world.login("auditor").get("/conflicts").text  # who cannot act has no tasks
@@ -186,7 +188,7 @@ def test_tugas_saya_lists_exactly_the_open_conflicts_i_hold(world: World) -> Non
         conflict = session.get(Conflict, a)
         assert conflict is not None
         conflict.status, conflict.claimed_by_id, conflict.claimed_at = "resolved", None, None
-    assert _rows(budi.get("/conflicts?assignee=budi").text) == []
+    assert _rows(budi.get("/conflicts?mine=1").text) == []
 
 
 @pytest.mark.parametrize(
@@ -284,7 +286,7 @@ def test_filters_and_sorts_are_in_the_query_string_and_the_pager_keeps_them(worl
     assert listed(f"older_than_days={days}") == [d]
     assert listed("assignee=-&kanreg=I&sort=due") == [c, a, d]
     _assign(siti, c, "steward")
-    assert listed("assignee=steward") == [c]
+    assert listed("mine=1") == [c]
     assert listed("assignee=-&kanreg=I") == [a, d]
     # the instansi filter offers the instansi of the queue's cases
     page = siti.get("/conflicts").text
@@ -427,4 +429,4 @@ def test_a_resolved_conflict_leaves_its_holders_tasks_and_keeps_no_assigner(worl
     with world.database.session() as session:
         conflict = session.get(Conflict, a)
         assert conflict is not None and conflict.assigned_by_id is None
-    assert _rows(world.login("budi").get("/conflicts?assignee=budi").text) == []
+    assert _rows(world.login("budi").get("/conflicts?mine=1").text) == []

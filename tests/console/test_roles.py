@@ -73,7 +73,8 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("POST", "/conflicts/{conflict_id}/release", f"/conflicts/{a}/release", {}, ACT),
         # issue 19 (the queue as a task list): filters and "tugas saya" for everyone who sees the queue;
         # assigning (here: releasing, assignee empty) for stewards and admins (test_queue)
-        ("GET", "/conflicts", "/conflicts?assignee=steward&sort=due&kind=identity", None, ALL),
+        ("GET", "/conflicts", "/conflicts?mine=1&sort=due&kind=identity", None, ALL),
+        ("GET", "/conflicts", "/conflicts?assignee=-&sort=due", None, ALL),
         # the case text may be a NIP: the queue's filter posts it and the URL holds a search id
         ("POST", "/conflicts", "/conflicts", {"case": "CASE", "kind": "identity"}, SEARCH),
         ("POST", "/conflicts/{conflict_id}/assign", f"/conflicts/{a}/assign", {"assignee": ""}, ACT),
@@ -114,6 +115,8 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
          reason, ACT),
         ("POST", "/push/retry", "/push/retry", {"ids": [ids["outbox"]], **reason}, ACT),
         ("GET", "/audit", "/audit", None, STAFF),
+        # who acted (a username) is posted and kept under a search id, never in the URL
+        ("POST", "/audit", "/audit", {"actor": "steward", "action": "conflict."}, {**SEARCH, "viewer": 403}),
         # issue 19 (downloads): the recap from the dashboard (an agency viewer's is over their cases),
         # quarantined rows (another agency's source: 403) and the audit log (BKN's roles only)
         ("GET", "/recap.{fmt}", "/recap.csv", None, ALL),
@@ -224,8 +227,11 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         # stewards (their own reads are what it oversees) nor agency viewers (it names every agency's
         # readers); a NIP is looked up by POST (never in a URL); reading it is itself recorded
         ("GET", "/admin/access-log", "/admin/access-log", None, ACCESS_LOG),
-        ("GET", "/admin/access-log", "/admin/access-log?who=steward&day=2026-12-03&channel=api&kind=case",
+        ("GET", "/admin/access-log", "/admin/access-log?day=2026-12-03&channel=api&kind=case",
          None, ACCESS_LOG),
+        # the reader filter (a username) posts too, and is kept under a search id
+        ("POST", "/admin/access-log", "/admin/access-log", {"who": "steward", "day": "2026-12-03"},
+         {**ACCESS_LOG, "admin": 303, "auditor": 303}),
         ("POST", "/admin/access-log", "/admin/access-log", {"nip": NIP_B, "purpose": "role test"},
          ACCESS_LOG),
         # issue 20 item 2 (a person's own record, web_pdp): every agency's records of one ASN, so admins

@@ -210,6 +210,9 @@ def test_nul_characters_are_refused_cleanly_everywhere(world: World) -> None:
     """PostgreSQL cannot store NUL in text; a request carrying one gets a 400/422, never a 500."""
     api = {"Authorization": f"Bearer {world.tokens['admin']}"}
     client = world.login("steward")
+    # A NUL in any query string is refused before a route runs; a search by NIP, name or number in a GET
+    # would be refused anyway (personal_data_in_url), so hostile search texts go to the POST search
+    # (test_hostile_text_in_the_case_search_answers_200_or_a_clear_refusal_never_500).
     for url in (
         "/api/v1/cases?q=%00",
         "/api/v1/audit?actor=a%00b",
@@ -227,3 +230,60 @@ def test_nul_characters_are_refused_cleanly_everywhere(world: World) -> None:
     form = {"value": "H1", "reason": "a\u0000b", "csrf_token": csrf_of(client, "/conflicts")}
     assert client.post(f"/conflicts/{world.ids['conflict_a']}/resolve", data=form).status_code == 400
     assert _decisions(world) == 0
+
+
+HOSTILE_SEARCHES = [
+    "\x00",  # PostgreSQL stores no NUL
+    "a\x00b",
+    "x" * 128,  # the longest accepted
+    "x" * 129,  # one too long
+    "9" * 10_000,
+    "\ud800",  # a lone surrogate (JSON may escape one; no driver encodes it)
+    "\u202eBudi",  # right-to-left override
+    "B\u200budi",  # zero width space
+    "\uff11\uff19\uff18\uff10",  # fullwidth digits
+    "Bu\u0308di",  # a combining diaeresis
+    "👩‍⚖️ 198001012005011001",
+    "%",
+    "_",
+    "\\",
+    "'; DROP TABLE cases; --",
+    " \t\n ",
+]
+"""What a hostile or careless caller may type into the case search."""
+
+
+@pytest.mark.parametrize("q", HOSTILE_SEARCHES, ids=lambda q: repr(q[:12]))
+def test_hostile_text_in_the_case_search_answers_200_or_a_clear_refusal_never_500(
+    world: World, q: str
+) -> None:
+    """The search by NIP, name or number goes through ``POST /api/v1/cases/search`` (a GET with ``q=`` is
+    refused with ``personal_data_in_url``, so the GET above no longer reaches the search): NUL bytes,
+    overlong text and odd Unicode answer the results (200) or a refusal that says what was wrong (422,
+    the API's validation answer, naming the field), never a 500; the console's search form likewise
+    (200 or 400, in words)."""
+    api = {"Authorization": f"Bearer {world.tokens['steward']}"}
+    client = world.client()
+    body = json.dumps({"q": q}, ensure_ascii=True)  # as a JSON client escapes it (a lone surrogate too)
+    answer = client.post(
+        "/api/v1/cases/search", content=body, headers={**api, "Content-Type": "application/json"}
+    )
+    assert answer.status_code in (200, 422), (answer.status_code, answer.text[:300])
+    if answer.status_code == 200:
+        assert isinstance(answer.json()["total"], int) and isinstance(answer.json()["items"], list)
+    else:
+        detail = answer.json()["detail"]
+        assert detail and all(d["loc"][-1] == "q" and d["type"] and d["msg"] for d in detail), detail
+    # The console's search form, posted as a browser does.
+    steward = world.login("steward")
+    form = {"q": q, "csrf_token": csrf_of(steward, "/cases")}
+    try:
+        posted = steward.post("/cases", data=form)
+    except UnicodeEncodeError:  # a lone surrogate: no browser can send it in a form
+        return
+    assert posted.status_code in (303, 400), (posted.status_code, posted.text[:300])
+    if posted.status_code == 303:
+        listed = steward.get(posted.headers["location"])
+        assert listed.status_code in (200, 400), listed.status_code
+    else:
+        assert "<html" in posted.text.lower()  # a page in words, not a trace
