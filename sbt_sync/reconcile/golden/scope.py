@@ -141,9 +141,14 @@ def identity_disputes(session: Session, ids: Sequence[int]) -> dict[int, str]:
             Conflict.kind.in_(IDENTITY_CONFLICT_KINDS),
         )
         for staged_id, conflict_id, kind, candidates in session.execute(query):
-            offered = len(candidates or [])
-            found[staged_id] = f"identity conflict {conflict_id} ({kind}, {offered} candidate(s)) is open"
+            found[staged_id] = identity_conflict_words(conflict_id, kind, len(candidates or []))
     return found
+
+
+def identity_conflict_words(conflict_id: int, kind: str, offered: int) -> str:
+    """Why a row's identity is disputed while its identity conflict is open (a hold reason's words,
+    which :mod:`sbt_sync.console.holds` reads back)."""
+    return f"identity conflict {conflict_id} ({kind}, {offered} candidate(s)) is open"
 
 
 def load_records(
