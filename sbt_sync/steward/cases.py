@@ -29,6 +29,7 @@ from sbt_sync.db.models import (
     StagedRecord,
     StewardDecision,
 )
+from sbt_sync.reconcile.identity.written import shown_decision
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.scope import EVERYTHING, CaseScope, case_scopes, case_search, case_visible
 from schemas.nip import mask_nip
@@ -321,7 +322,8 @@ def _decisions(session: Session, conflicts: Sequence[Conflict], scope: CaseScope
     entries = []
     for d in session.scalars(select(StewardDecision).where(StewardDecision.conflict_id.in_(list(by_id)))):
         c = by_id[d.conflict_id]
-        chosen = scope.decision(c.kind, c.field, row_source.get(c.staged_record_id or 0), d.decision)
+        said = shown_decision(d.decision)  # not the fingerprints of what the record wrote
+        chosen = scope.decision(c.kind, c.field, row_source.get(c.staged_record_id or 0), said)
         shown = {"nip": mask_nip(chosen["nip"])} if chosen and chosen.get("nip") else chosen
         if shown is not None and c.kind == ConflictKind.NAMED_OTHER:
             shown = {**shown, "kind": ConflictKind.NAMED_OTHER.value}  # its keep has words of its own
