@@ -25,6 +25,7 @@ from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.corrections import active_corrections, involved
 from sbt_sync.reconcile.golden.model import SourceRecord
 from sbt_sync.reconcile.identity.store import chunks, names_person
+from sbt_sync.reconcile.identity.written import written_fingerprints
 from sbt_sync.states.conflicts import ConflictStatus
 from schemas.feeds import CASELESS_SOURCES
 
@@ -179,6 +180,7 @@ def load_records(
                     fields=fields,
                     names_person=names_person(row.nip_raw, row.name),
                     identity_dispute=disputes.get(row.id),
+                    written=written_fingerprints(row.nip_raw, row.name, row.instansi),
                 )
             )
     return records
