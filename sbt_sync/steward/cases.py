@@ -31,6 +31,7 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.reconcile.identity.written import shown_decision
 from sbt_sync.states.conflicts import ConflictKind
+from sbt_sync.steward.conflicts import kind_wording
 from sbt_sync.steward.scope import EVERYTHING, CaseScope, case_scopes, case_search, case_visible
 from schemas.nip import mask_nip
 
@@ -186,7 +187,7 @@ def case_timeline(
         records = _records(session, case_id, scope, entries)
         conflicts = list(session.scalars(select(Conflict).where(Conflict.case_id == case_id)))
         for c in conflicts:
-            label = f"#{c.id} {c.kind}" + (f" {c.field}" if c.field else "")
+            label = f"#{c.id} {kind_wording(c.kind, c.candidates)}" + (f" {c.field}" if c.field else "")
             kind = ConflictKind(c.kind)
             opened = TimelineEntry(c.opened_at, TimelineKind.CONFLICT_OPENED, label, {"priority": c.priority},
                                    c.id, kind, c.field)  # fmt: skip
