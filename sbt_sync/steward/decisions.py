@@ -34,6 +34,7 @@ from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.conflict_lifecycle import resolve
 from sbt_sync.reconcile.golden.model import CODE_FIELDS
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
+from sbt_sync.reconcile.identity.store import identity_basis
 from sbt_sync.reconcile.identity.written import WRITTEN_KEY, shown_decision, written_fingerprints
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.conflict_detail import show_conflict
@@ -71,6 +72,20 @@ def _identity_value(database: Database, conflict: Conflict, value: str) -> dict[
                 code="nip_not_registered", id=conflict.id, nip=mask_nip(parsed.value),
             )  # fmt: skip
     return {"nip": parsed.value}
+
+
+def _written_as_shown(record: StagedRecord | None, conflict: Conflict) -> dict[str, str] | None:
+    """The fingerprints of what ``record`` writes about its person, when that is what the steward was
+    shown on ``conflict``; None when the record changed since the last reconciliation (the decision
+    then rests on its basis alone, as one recorded before fingerprints were kept)."""
+    if record is None:
+        return None
+    basis = identity_basis(record.nip_raw, record.name, record.instansi)
+    if conflict.kind in IDENTITY_KINDS and basis != conflict.basis_hash:
+        return None
+    if conflict.kind not in IDENTITY_KINDS and record.needs_reconcile:
+        return None
+    return written_fingerprints(record.nip_raw, record.name, record.instansi)
 
 
 def _field_value(conflict: Conflict, value: str, *, allow_other: bool) -> dict[str, Any]:
@@ -177,8 +192,7 @@ def resolve_conflict(
                 code="conflict_changed", id=conflict_id,
             )  # fmt: skip
         snapshot = {"status": conflict.status, "basis_hash": conflict.basis_hash}
-        record = session.get(StagedRecord, conflict.staged_record_id) if conflict.staged_record_id else None
-        written = written_fingerprints(record.nip_raw, record.name, record.instansi) if record else None
+        written = _written_as_shown(session.get(StagedRecord, conflict.staged_record_id or 0), conflict)
     if conflict.kind in IDENTITY_KINDS:
         decision = _identity_value(database, conflict, value)
     else:

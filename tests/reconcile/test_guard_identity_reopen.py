@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Conflict, StagedRecord
+from sbt_sync.db.models import Conflict, StagedRecord, StewardDecision
 from sbt_sync.settings import Settings
 from sbt_sync.steward.decisions import resolve_conflict
 from tests.reconcile.corrections_world import run_at
@@ -85,3 +85,30 @@ def test_a_decided_identity_reopens_on_a_new_name_saying_so_without_the_name_or_
     assert why.endswith(": its name changed"), why
     _assert_no_personal_data(why)
     _assert_no_personal_data(caplog.text)
+
+
+def test_a_decision_taken_on_a_record_changed_since_it_was_shown_keeps_no_fingerprints(
+    migrated_database: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    # The source re-sends the record under a new name before any reconciliation shows it: the
+    # steward decided on the old name, so the decision keeps no fingerprint of the new one, and the
+    # next run reopens the conflict without claiming to know which part changed.
+    database = migrated_database
+    _reset(database)
+    _write(database, 0, Spec("finding", "a", 0, 0), 1)
+    _write(database, 1, Spec("recommendation", "a_named_b", 0, 0), 1)
+    run_at(database, project_settings, 0)
+    conflict = _identity_conflict(database, "bkn_wasdal-1")
+    _rename(database, "bkn_wasdal-1", "Rina Wulandari")
+    resolve_conflict(database, conflict.id, value=NIP_A, reason="NIP is right, name mistyped", actor="ani")
+    with database.session() as session:
+        decision = session.scalars(
+            select(StewardDecision).where(StewardDecision.conflict_id == conflict.id)
+        ).one()
+        assert "written" not in decision.decision
+    run_at(database, project_settings, 1)
+    reopened = _identity_conflict(database, "bkn_wasdal-1")
+    assert reopened.status == "open"
+    assert (reopened.reopened_reason or "").endswith(": what it writes about its person changed")
+    _assert_no_personal_data(reopened.reopened_reason or "")
