@@ -163,6 +163,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind.lifecycle": ("siklus kasus", "lifecycle"),
     "kind.ambiguous_link": ("tautan ambigu", "ambiguous link"),
     "kind.named_other": ("Rekaman menyebut ASN lain", "Record names another ASN"),
+    "kind.named_nobody": (
+        "Rekaman tanpa identitas ASN tergabung lewat nomor",
+        "Record naming no ASN joined by number",
+    ),
     "status.open": ("terbuka", "open"),
     "status.resolved": ("diselesaikan", "resolved"),
     "status.auto_closed": ("tertutup otomatis", "closed automatically"),

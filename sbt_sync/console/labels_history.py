@@ -24,6 +24,14 @@ from sbt_sync.console.labels_sources import source_name
 def reopened_text(reason: str | None, field: str | None = None, lang: str = "id") -> str:
     """A conflict's reopened reason (:func:`sbt_sync.reconcile.golden.reconcile._apply` words it in English),
     each source's value of ``field`` by its name."""
+    record = re.match(
+        r"the record changed since the steward's decision(?: of (\S+))?: (.*) changed$", reason or ""
+    )
+    if record:  # sbt_sync.reconcile.identity.written.changed_reason
+        said = _word("reopened.record_changed", lang).format(
+            at=(record.group(1) or "?")[:10], parts=_written_parts(record.group(2), lang)
+        )
+        return said[:1].upper() + said[1:]
     if not reason or lang == "en":
         return reason or ""
     by_steward = re.match(r"reopened by a steward on (\S+): (.*)$", reason, re.S)
@@ -38,6 +46,16 @@ def reopened_text(reason: str | None, field: str | None = None, lang: str = "id"
             at=changed.group(1)[:10], values=_source_values(changed.group(2), field, lang)
         )
     return reason
+
+
+def _written_parts(text: str, lang: str) -> str:
+    """ "its name and instansi" (what a record writes about its person) in words; the unknown parts
+    of an older decision as such."""
+    if text == "what it writes about its person":
+        return _word("written.unknown", lang)
+    names = re.split(r", | and ", text.removeprefix("its "))
+    words = [_word(f"written.{name.lower()}", lang) for name in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + _word("written.and", lang) + words[-1]
 
 
 def _source_values(text: str, field: str | None, lang: str) -> str:

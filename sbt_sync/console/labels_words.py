@@ -263,6 +263,15 @@ WORDS: Words = {
         "Reopened by a steward on {at}: {reason}",
     ),
     "reopened.by": ("Dibuka kembali oleh {who}: {reason}", "Reopened by {who}: {reason}"),
+    "reopened.record_changed": (
+        "{parts} pada rekaman berubah sejak keputusan steward tanggal {at}. Periksa dan putuskan lagi.",
+        "The record's {parts} changed since the steward's decision of {at}. Check and decide again.",
+    ),
+    "written.nip": ("NIP", "NIP"),
+    "written.name": ("nama", "name"),
+    "written.instansi": ("instansi", "instansi"),
+    "written.and": (" dan ", " and "),
+    "written.unknown": ("NIP, nama atau instansi", "NIP, name or instansi"),
     "reopened.sources_changed": (
         "Sumber berubah sejak keputusan tanggal {at}; nilai sekarang: {values}. Periksa dan putuskan lagi.",
         "The sources changed since the decision of {at}; now: {values}. Check and decide again.",

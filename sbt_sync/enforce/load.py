@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.models import AsnRegistryEntry, Case, ControlAction, FieldProvenance, StagedRecord
+from sbt_sync.enforce.disputes import open_disputes, with_disputes
 from sbt_sync.enforce.model import EnforcementCase
 from sbt_sync.states.control import ControlAction as ControlActionKind
 from schemas.reference import kedudukan
@@ -34,6 +35,10 @@ def load_cases(session: Session) -> list[EnforcementCase]:
     ``updatedAt`` of the version that first said so, ``left_on``: a later edit of the row does not
     move it); an annulment is dated by the golden record's ``annulled_on`` when it carries one,
     else by the update instant of the source record that won ``verification_result``.
+
+    A case with an open dispute (an identity conflict on one of its records, a record naming someone
+    else, a critical conflict: :func:`~sbt_sync.enforce.disputes.open_disputes`) is handed over held,
+    whatever its stored ``held`` says: the flag is only as fresh as the case's last reconciliation.
     """
     rows = session.execute(
         select(
@@ -89,7 +94,7 @@ def load_cases(session: Session) -> list[EnforcementCase]:
                 block_recorded=row.id in blocked,
             )
         )
-    return cases
+    return with_disputes(cases, open_disputes(session))
 
 
 def _recorded_holds_and_blocks(session: Session) -> tuple[dict[int, date], set[int]]:

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import lock_for_write, lock_product_writes
-from sbt_sync.db.models import Case, Conflict, OutboxEntry
+from sbt_sync.db.models import Case, OutboxEntry
+from sbt_sync.enforce.disputes import open_disputes
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.enforce.store import EnforcementReport, apply_plan
 from sbt_sync.settings import EnforcementSettings
-from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.states.outbox import OPEN, PushAction
 
 
@@ -43,7 +43,9 @@ def run_enforcement(
 
 def conflicted_blocks(session: Session) -> list[tuple[int, str, str]]:
     """``(outbox id, NIP, case key)`` of unsent block rows naming a case that is held (an open critical
-    conflict, or a disputed identity on one of its records) or has an open critical conflict.
+    conflict, or a disputed identity on one of its records) or has an open dispute now (an open
+    critical conflict, an identity conflict on one of its records, a record naming someone else:
+    :func:`~sbt_sync.enforce.disputes.open_disputes`).
 
     The policy never blocks a held case, but a conflict can open after a row was queued (or a case be
     linked differently); such a row must not reach SIASN until a steward has looked.
@@ -60,16 +62,10 @@ def conflicted_blocks(session: Session) -> list[tuple[int, str, str]]:
     conflicted: set[str] = set()
     keys = sorted(wanted)
     for start in range(0, len(keys), 1000):
-        query = (
-            select(Case.case_key)
-            .join(Conflict, Conflict.case_id == Case.id)
-            .where(
-                Case.case_key.in_(keys[start : start + 1000]),
-                Conflict.status == ConflictStatus.OPEN,
-                Conflict.critical,
-            )
-        )
-        conflicted.update(session.scalars(query))
-        held = select(Case.case_key).where(Case.case_key.in_(keys[start : start + 1000]), Case.held.is_(True))
+        chunk = keys[start : start + 1000]
+        query = select(Case.id, Case.case_key).where(Case.case_key.in_(chunk))
+        cases = dict(session.execute(query).tuples().all())
+        conflicted.update(cases[case_id] for case_id in open_disputes(session, sorted(cases)))
+        held = select(Case.case_key).where(Case.case_key.in_(chunk), Case.held.is_(True))
         conflicted.update(session.scalars(held))
     return sorted((row_id, nip, ref) for row_id, nip, refs in rows for ref in refs or [] if ref in conflicted)

@@ -34,6 +34,7 @@ from sbt_sync.reconcile.golden.scope import Scope, all_staged_ids, closure, iden
 from sbt_sync.reconcile.golden.store import PersistStats, persist
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.reconcile.identity.store import IdentityStats, chunks, pending_rows, resolve_identities
+from sbt_sync.reconcile.identity.written import WRITTEN_KEY
 from sbt_sync.settings import Settings
 from sbt_sync.source_holds import held_sources
 from sbt_sync.states.conflicts import ConflictStatus
@@ -140,6 +141,7 @@ def _decisions(
                     decision.decided_at,
                     decision.reason,
                     reopened=bool(decision.decision.get("reopened")),
+                    written=decision.decision.get(WRITTEN_KEY),
                 )
             )
     return drafts, rows

@@ -29,7 +29,9 @@ from sbt_sync.db.models import (
     StagedRecord,
     StewardDecision,
 )
+from sbt_sync.reconcile.identity.written import shown_decision
 from sbt_sync.states.conflicts import ConflictKind
+from sbt_sync.steward.conflicts import kind_wording
 from sbt_sync.steward.scope import EVERYTHING, CaseScope, case_scopes, case_search, case_visible
 from schemas.nip import mask_nip
 
@@ -185,7 +187,7 @@ def case_timeline(
         records = _records(session, case_id, scope, entries)
         conflicts = list(session.scalars(select(Conflict).where(Conflict.case_id == case_id)))
         for c in conflicts:
-            label = f"#{c.id} {c.kind}" + (f" {c.field}" if c.field else "")
+            label = f"#{c.id} {kind_wording(c.kind, c.candidates)}" + (f" {c.field}" if c.field else "")
             kind = ConflictKind(c.kind)
             opened = TimelineEntry(c.opened_at, TimelineKind.CONFLICT_OPENED, label, {"priority": c.priority},
                                    c.id, kind, c.field)  # fmt: skip
@@ -321,7 +323,8 @@ def _decisions(session: Session, conflicts: Sequence[Conflict], scope: CaseScope
     entries = []
     for d in session.scalars(select(StewardDecision).where(StewardDecision.conflict_id.in_(list(by_id)))):
         c = by_id[d.conflict_id]
-        chosen = scope.decision(c.kind, c.field, row_source.get(c.staged_record_id or 0), d.decision)
+        said = shown_decision(d.decision)  # not the fingerprints of what the record wrote
+        chosen = scope.decision(c.kind, c.field, row_source.get(c.staged_record_id or 0), said)
         shown = {"nip": mask_nip(chosen["nip"])} if chosen and chosen.get("nip") else chosen
         if shown is not None and c.kind == ConflictKind.NAMED_OTHER:
             shown = {**shown, "kind": ConflictKind.NAMED_OTHER.value}  # its keep has words of its own

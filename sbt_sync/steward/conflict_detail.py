@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Conflict, FieldProvenance, StagedRecord, StewardDecision, User
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds, normalise_instansi
+from sbt_sync.reconcile.identity.written import shown_decision
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.conflicts import (
     IDENTITY_KINDS,
@@ -124,7 +125,7 @@ def show_conflict(
                     "decided_by_id": d.decided_by_id,
                     "decided_by": username,
                     "decided_by_name": display_name,
-                    "decision": d.decision,
+                    "decision": shown_decision(d.decision),
                     "reason": d.reason,
                     "applied_at": d.applied_at,
                     # The latest decision is the one in force: one followed by another (a later

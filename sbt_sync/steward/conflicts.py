@@ -22,7 +22,7 @@ One conflict side by side is :mod:`sbt_sync.steward.conflict_detail`; deciding a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +41,7 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
-from sbt_sync.states.conflicts import ConflictStatus
+from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.due import Today
 from sbt_sync.steward.scope import CaseScope, case_scopes, case_search, conflict_case_id
@@ -94,6 +94,24 @@ class ConflictSummary:
     """Whether the conflict's case is held, on queue pages."""
     due: str | None = None
     """``overdue`` or ``today`` for an open conflict past or on its due date, on queue pages."""
+    wording: str = ""
+    """The kind as people read it (``kind.<wording>`` in the i18n table): :func:`kind_wording`."""
+
+
+NAMED_NOBODY = "named_nobody"
+"""The wording of a ``named_other`` conflict whose record names nobody in the registry."""
+
+
+def kind_wording(kind: str, candidates: Sequence[Mapping[str, Any]] | None) -> str:
+    """How a conflict's kind is worded (``kind.<wording>``): its kind, except a ``named_other`` whose
+    record names nobody in the registry (its candidate's ``named_nip`` is None: a steward decided the
+    person it names is no ASN), which joined the case by its number without naming any ASN, not
+    naming another one (:data:`NAMED_NOBODY`)."""
+    if kind == ConflictKind.NAMED_OTHER and candidates:
+        value = candidates[0].get("value")
+        if isinstance(value, Mapping) and value.get("named_nip") is None:
+            return NAMED_NOBODY
+    return kind
 
 
 class ConflictClaimed(SbtError):
@@ -148,6 +166,7 @@ def summary_of(
         claimed_at=conflict.claimed_at,
         case_id=case_id,
         assigned_by=assigned_by if claimed_by else None,
+        wording=kind_wording(conflict.kind, conflict.candidates),
     )
 
 

@@ -29,11 +29,13 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database, lock_for_write, lock_product_writes
-from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StewardDecision, User
+from sbt_sync.db.models import AsnRegistryEntry, AuditEntry, Conflict, StagedRecord, StewardDecision, User
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.conflict_lifecycle import resolve
 from sbt_sync.reconcile.golden.model import CODE_FIELDS
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
+from sbt_sync.reconcile.identity.store import identity_basis
+from sbt_sync.reconcile.identity.written import WRITTEN_KEY, shown_decision, written_fingerprints
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.conflict_detail import show_conflict
 from sbt_sync.steward.conflicts import (
@@ -70,6 +72,20 @@ def _identity_value(database: Database, conflict: Conflict, value: str) -> dict[
                 code="nip_not_registered", id=conflict.id, nip=mask_nip(parsed.value),
             )  # fmt: skip
     return {"nip": parsed.value}
+
+
+def _written_as_shown(record: StagedRecord | None, conflict: Conflict) -> dict[str, str] | None:
+    """The fingerprints of what ``record`` writes about its person, when that is what the steward was
+    shown on ``conflict``; None when the record changed since the last reconciliation (the decision
+    then rests on its basis alone, as one recorded before fingerprints were kept)."""
+    if record is None:
+        return None
+    basis = identity_basis(record.nip_raw, record.name, record.instansi)
+    if conflict.kind in IDENTITY_KINDS and basis != conflict.basis_hash:
+        return None
+    if conflict.kind not in IDENTITY_KINDS and record.needs_reconcile:
+        return None
+    return written_fingerprints(record.nip_raw, record.name, record.instansi)
 
 
 def _field_value(conflict: Conflict, value: str, *, allow_other: bool) -> dict[str, Any]:
@@ -176,10 +192,15 @@ def resolve_conflict(
                 code="conflict_changed", id=conflict_id,
             )  # fmt: skip
         snapshot = {"status": conflict.status, "basis_hash": conflict.basis_hash}
+        written = _written_as_shown(session.get(StagedRecord, conflict.staged_record_id or 0), conflict)
     if conflict.kind in IDENTITY_KINDS:
         decision = _identity_value(database, conflict, value)
     else:
         decision = _field_value(conflict, value, allow_other=allow_other)
+    if written is not None and conflict.kind in (*IDENTITY_KINDS, ConflictKind.NAMED_OTHER):
+        # What the record wrote about its person when the steward decided: the decision rests on it,
+        # and a reopening says which part changed (:mod:`sbt_sync.reconcile.identity.written`).
+        decision[WRITTEN_KEY] = written
     with database.session() as session:
         # PostgreSQL: first the lock a reconciliation and a link confirmation hold (as they take it), so
         # a confirmation checking its consequence never has this decision land under its check; it
@@ -233,10 +254,11 @@ def resolve_conflict(
 
 
 def _masked(decision: dict[str, Any]) -> dict[str, Any]:
-    """The decision as the audit log shows it: NIPs masked (the decision row keeps the full value)."""
+    """The decision as the audit log shows it: NIPs masked, without the fingerprints of what the record
+    wrote (the decision row keeps both)."""
     if decision.get("nip"):
         return {"nip": mask_nip(decision["nip"])}
-    return decision
+    return shown_decision(decision)
 
 
 BulkChoice = Literal["top", "none", "keep"]

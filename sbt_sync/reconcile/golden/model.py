@@ -89,6 +89,10 @@ class SourceRecord:
     """Whether the row names a person at all (a NIP or a name written), whoever it resolved to."""
     identity_dispute: str | None = None
     """Why the row's identity is disputed, naming its open identity conflict; None when it is not."""
+    written: Mapping[str, str] = field(default_factory=dict)
+    """Fingerprints of the NIP, name and instansi the row writes
+    (:func:`~sbt_sync.reconcile.identity.written.written_fingerprints`): a ``keep`` on the row
+    rests on them."""
 
     def value(self, name: str) -> Any:
         """The record's value for golden field ``name`` (None when it has none); codes as text."""
@@ -215,6 +219,9 @@ class StewardDecision:
     reason: str = ""
     reopened: bool = False
     """A steward reopened the conflict: no decision is in force until the next one."""
+    written: Mapping[str, str] | None = None
+    """For a ``named_other`` keep: the fingerprints of what the record wrote about its person when the
+    steward decided (None: an older decision, which kept none)."""
 
 
 @dataclass(frozen=True)

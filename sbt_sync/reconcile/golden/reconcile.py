@@ -53,6 +53,7 @@ from sbt_sync.reconcile.golden.status import (
     lifecycle_status,
 )
 from sbt_sync.reconcile.golden.survive import latest_by_source, same_instant_rivals, survive
+from sbt_sync.reconcile.identity.written import changed_parts, changed_reason
 from sbt_sync.settings import SurvivorshipSettings
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 
@@ -74,17 +75,27 @@ def latest_decisions(decisions: Iterable[StewardDecision]) -> dict[str, StewardD
 
 
 def _apply(
-    found: list[ConflictDraft], golden: dict[str, FieldValue], decisions: Mapping[str, StewardDecision]
+    found: list[ConflictDraft],
+    golden: dict[str, FieldValue],
+    decisions: Mapping[str, StewardDecision],
+    written: Mapping[int | None, Mapping[str, str]] | None = None,
 ) -> list[ConflictDraft]:
-    """Resolve the conflicts whose decision still holds (updating ``golden``); flag the others."""
+    """Resolve the conflicts whose decision still holds (updating ``golden``); flag the others.
+
+    A ``named_other`` keep rests on the name its record wrote too (``written``: staged id -> what the
+    record writes now, :mod:`~sbt_sync.reconcile.identity.written`): a new name reopens it, saying so.
+    """
     applied: list[ConflictDraft] = []
     for conflict in found:
         decision = decisions.get(conflict.conflict_key)
+        renamed = _renamed(conflict, decision, written or {})
         if decision is None:
             applied.append(conflict)
         elif decision.reopened:
             reason = f"reopened by a steward on {decision.decided_at.isoformat()}: {decision.reason}"
             applied.append(replace(conflict, reopened_reason=reason))
+        elif decision.basis_hash == conflict.basis_hash and renamed:
+            applied.append(replace(conflict, reopened_reason=changed_reason(decision.decided_at, renamed)))
         elif decision.basis_hash == conflict.basis_hash:
             if conflict.kind not in (ConflictKind.AMBIGUOUS_LINK, ConflictKind.NAMED_OTHER):
                 golden[conflict.field] = FieldValue(decision.value, "steward", None, "steward_decision")
@@ -94,6 +105,23 @@ def _apply(
             reason += stated(conflict)
             applied.append(replace(conflict, reopened_reason=reason))
     return applied
+
+
+def _renamed(
+    conflict: ConflictDraft,
+    decision: StewardDecision | None,
+    written: Mapping[int | None, Mapping[str, str]],
+) -> list[str] | None:
+    """``["name"]`` when ``conflict`` is a ``named_other`` whose keep kept the fingerprints of what its
+    record wrote, and the record's name differs now; None otherwise. (Whom the record names, by NIP,
+    is in the conflict's basis already; how the NIP is laid out or the instansi is not what a keep
+    rests on.)"""
+    if decision is None or conflict.kind != ConflictKind.NAMED_OTHER or not conflict.candidates:
+        return None
+    now = written.get(conflict.candidates[0].staged_id)
+    if now is None:
+        return None
+    return changed_parts(decision.written, now, ("name",)) or None
 
 
 def reconcile_case(
@@ -125,7 +153,8 @@ def reconcile_case(
     settled = _apply(critical_conflicts(case, history.dispute), golden, decisions)
     settled += _apply(lifecycle_conflicts(case, golden), golden, decisions)
     settled += _apply(link_conflicts(case), golden, decisions)
-    named = _apply(named_other_conflicts(case), golden, decisions)
+    written: dict[int | None, Mapping[str, str]] = {r.staged_id: r.written for r in case.records}
+    named = _apply(named_other_conflicts(case), golden, decisions, written)
     settled += named
     # A record a steward kept in the case although it names another ASN (``keep``: the source's NIP and
     # name are its mistake) is no longer disputed: it counts for the case, and no longer holds it.

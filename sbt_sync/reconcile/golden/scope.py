@@ -25,6 +25,7 @@ from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.reconcile.corrections import active_corrections, involved
 from sbt_sync.reconcile.golden.model import SourceRecord
 from sbt_sync.reconcile.identity.store import chunks, names_person
+from sbt_sync.reconcile.identity.written import written_fingerprints
 from sbt_sync.states.conflicts import ConflictStatus
 from schemas.feeds import CASELESS_SOURCES
 
@@ -141,9 +142,14 @@ def identity_disputes(session: Session, ids: Sequence[int]) -> dict[int, str]:
             Conflict.kind.in_(IDENTITY_CONFLICT_KINDS),
         )
         for staged_id, conflict_id, kind, candidates in session.execute(query):
-            offered = len(candidates or [])
-            found[staged_id] = f"identity conflict {conflict_id} ({kind}, {offered} candidate(s)) is open"
+            found[staged_id] = identity_conflict_words(conflict_id, kind, len(candidates or []))
     return found
+
+
+def identity_conflict_words(conflict_id: int, kind: str, offered: int) -> str:
+    """Why a row's identity is disputed while its identity conflict is open (a hold reason's words,
+    which :mod:`sbt_sync.console.holds` reads back)."""
+    return f"identity conflict {conflict_id} ({kind}, {offered} candidate(s)) is open"
 
 
 def load_records(
@@ -174,6 +180,7 @@ def load_records(
                     fields=fields,
                     names_person=names_person(row.nip_raw, row.name),
                     identity_dispute=disputes.get(row.id),
+                    written=written_fingerprints(row.nip_raw, row.name, row.instansi),
                 )
             )
     return records

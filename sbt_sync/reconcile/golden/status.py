@@ -113,9 +113,15 @@ def _disputed(record: SourceRecord, case_nip: str | None) -> str | None:
     if record.identity_dispute is not None:
         return record.identity_dispute
     if case_nip is not None and record.names_person and record.nip != case_nip:
-        who = "nobody in the registry" if record.nip is None else "another ASN"
-        return f"names {who}, not the case's ASN"
+        return names_other_words(record.nip)
     return None
+
+
+def names_other_words(named_nip: str | None) -> str:
+    """Why a record that names a person other than the case's ASN (``named_nip``; None: nobody in the
+    registry) is disputed, without naming anyone (:mod:`sbt_sync.console.holds` reads it back)."""
+    who = "nobody in the registry" if named_nip is None else "another ASN"
+    return f"names {who}, not the case's ASN"
 
 
 def disputed_records(records: Iterable[SourceRecord], case_nip: str | None) -> set[int]:
@@ -134,8 +140,23 @@ def identity_disputes(records: Iterable[SourceRecord], case_nip: str | None) -> 
     for r in sorted(records, key=SourceRecord.sort_key):
         why = _disputed(r, case_nip)
         if why is not None:
-            found.append(f"{r.source} {r.record_key}#{r.item_no}: {why}")
+            found.append(record_words(r.source, r.record_key, r.item_no) + f": {why}")
     return found
+
+
+def record_words(source: str, record_key: str, item_no: int) -> str:
+    """How a hold reason names a source record (``bkn_wasdal REC-1#0``): by its keys, never its person."""
+    return f"{source} {record_key}#{item_no}"
+
+
+def conflict_clause(kind: str, conflict_key: str) -> str:
+    """A hold reason's clause for an open conflict on the case (:mod:`sbt_sync.console.holds` reads it)."""
+    return f"open {kind} conflict {conflict_key}"
+
+
+def disputed_clause(dispute: str) -> str:
+    """A hold reason's clause for a record whose identity is disputed (``record: why``)."""
+    return f"identity disputed: {dispute}"
 
 
 def hold_reason(
@@ -158,10 +179,10 @@ def hold_reason(
     if not proven_somewhere or ended:
         return None
     parts = [
-        f"open {c.kind} conflict {c.conflict_key}"
+        conflict_clause(c.kind, c.conflict_key)
         for c in conflicts
         if c.critical and c.status == ConflictStatus.OPEN
     ]
-    parts += [f"identity disputed: {d}" for d in disputes]
+    parts += [disputed_clause(d) for d in disputes]
     parts += list(registry)
     return "; ".join(parts) or None

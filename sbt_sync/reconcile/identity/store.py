@@ -8,10 +8,11 @@ keeps one identity conflict per row in step with the decision:
   holds wins: its NIP, or none, with rule ``steward``; the conflict stays ``resolved``;
 - otherwise :func:`~sbt_sync.reconcile.identity.resolve.resolve` decides; a link closes an open conflict
   (``auto_closed``), a conflict outcome opens or refreshes one with the ranked candidates (and, when an
-  earlier decision no longer holds, says why it reopened); a row that names an ASN (a NIP or a name)
-  whom no registry ASN comes close to (``no_candidate``) opens one of kind ``unresolved`` with no
-  candidates, for a steward to search the registry or to record that the row names no ASN. A row
-  that names nobody opens none.
+  earlier decision no longer holds, says why it reopened: which of the NIP, name and instansi the row
+  writes changed, in words, :mod:`~sbt_sync.reconcile.identity.written`); a row that names an ASN
+  (a NIP or a name) whom no registry ASN comes close to (``no_candidate``) opens one of kind
+  ``unresolved`` with no candidates, for a steward to search the registry or to record that the row
+  names no ASN. A row that names nobody opens none.
 
 Everything happens in the caller's session, so it commits with the rest of the reconciliation.
 """
@@ -33,6 +34,12 @@ from sbt_sync.db.models import AsnRegistryEntry, Conflict, StagedRecord, Steward
 from sbt_sync.reconcile.conflict_lifecycle import close, keep_raised, open_conflict
 from sbt_sync.reconcile.identity.candidates import CandidateSearch
 from sbt_sync.reconcile.identity.resolve import IdentityDecision, IdentityThresholds, make_query, resolve
+from sbt_sync.reconcile.identity.written import (
+    WRITTEN_KEY,
+    changed_parts,
+    changed_reason,
+    written_fingerprints,
+)
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.states.conflicts import ConflictStatus as _S
 from schemas.names import normalise_name
@@ -315,10 +322,11 @@ def resolve_identities(
             continue
         why: str | None = None
         if conflict.basis_hash != basis and conflict.status == _S.RESOLVED:
-            why = (
-                f"the row changed since the steward's decision: now NIP {row.nip_raw!r}, "
-                f"name {row.name!r}, instansi {row.instansi!r}"
-            )
+            # Said in words, never the values: the reason shows on the queue and in logs.
+            decided = decisions.get(conflict.id)
+            before = decided.decision.get(WRITTEN_KEY) if decided is not None else None
+            now_written = written_fingerprints(row.nip_raw, row.name, row.instansi)
+            why = changed_reason(decided.decided_at if decided else None, changed_parts(before, now_written))
         elif row.id in stale:
             why = "the NIP the steward chose is no longer in the registry (corrected or removed): " + (
                 decision_made.reason or decision_made.rule
