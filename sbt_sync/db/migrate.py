@@ -38,7 +38,7 @@ STATEMENT_CHECKED_KEYS = frozenset(
     {"fk_staged_records_raw_record_id_raw_records", "fk_raw_records_last_batch_id_ingest_batches"}
 )
 """Foreign keys the models declare that PostgreSQL enforces with per-statement triggers instead
-(migration 0030: the same guarantees, without a query per row a COPY writes); SQLite keeps them."""
+(migration 0029: the same guarantees, without a query per row a COPY writes); SQLite keeps them."""
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

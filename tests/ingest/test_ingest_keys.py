@@ -1,7 +1,7 @@
 """The ingest tables' references hold on both backends: a staged row names a raw record that exists, a
 raw record names an ingest batch that exists, deleting raw records takes their staged rows with them,
 and a referenced batch cannot be deleted. SQLite enforces them with its foreign keys; PostgreSQL with
-per-statement triggers (migration 0030), which must refuse and cascade exactly as the keys did, for
+per-statement triggers (migration 0029), which must refuse and cascade exactly as the keys did, for
 rows written by COPY as well as by INSERT."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ leaves no letter step to carry the news, so the PPK was never told. Such a PPK n
 own, a notice (:mod:`sbt_sync.letters.notices`). Existing letters are untouched; the downgrade deletes
 the notices (their annulments become untold again) and restores the old check.
 
-Revision ID: 0029
+Revision ID: 0028
 Revises: 0027
 Create Date: 2026-12-06 09:00:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0029"
+revision: str = "0028"
 down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

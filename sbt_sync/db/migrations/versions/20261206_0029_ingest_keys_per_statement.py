@@ -22,8 +22,8 @@ SQLite keeps the declared keys: its per-row check is an index probe in process, 
 load target. The models keep declaring both keys (the ORM's joins, SQLite's schema); schema comparison
 skips them (``migrate.STATEMENT_CHECKED_KEYS``). No row changes.
 
-Revision ID: 0030
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-06 09:00:00
 """
 
@@ -31,8 +31,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0030"
-down_revision: str | None = "0027"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
