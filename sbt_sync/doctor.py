@@ -146,8 +146,23 @@ def _sftp_findings(settings: Settings) -> Iterator[Finding]:
             yield _check(f"source {name}", partial(check_sftp, settings, name, source))
 
 
+def check_letter_templates(settings: Settings) -> str:
+    """Every letter the deployment's templates can draft carries every fact it must (the check drafting
+    makes before writing a letter, made here before a letter is due)."""
+    from sbt_sync.db.models.letters import LetterStep
+    from sbt_sync.letters.draft import letter_templates
+    from sbt_sync.letters.facts import check_templates
+    from sbt_sync.letters.render import template_environment
+
+    folder = letter_templates(settings)
+    steps = [step.value for step in LetterStep]
+    check_templates(template_environment(folder), steps, folder)
+    return f"{len(steps)} letters render every fact from {folder}"
+
+
 def run_doctor(settings: Settings) -> list[Finding]:
-    """Every check's finding, in a stable order (database, HTTP sources, SFTP, SIASN)."""
+    """Every check's finding, in a stable order (database, HTTP sources, SFTP, SIASN, letter
+    templates)."""
     findings = [_check("database", partial(check_database, settings))]
     for name, source in sorted(settings.sources.items()):
         if source.enabled and isinstance(source, HttpSource):
@@ -155,4 +170,5 @@ def run_doctor(settings: Settings) -> list[Finding]:
     findings += _sftp_findings(settings)
     if settings.siasn is not None:
         findings.append(_check("siasn", partial(check_siasn, settings)))
+    findings.append(_check("letter templates", partial(check_letter_templates, settings)))
     return findings

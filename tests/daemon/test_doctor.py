@@ -34,6 +34,7 @@ def test_a_healthy_sandbox_deployment_passes_every_check(daemon_project: DaemonP
         f"OK   sftp host key 127.0.0.1:{sftp.port}",
         *[f"OK   source {s}" for s in ("kasn", "kemendagri", "kemenpanrb")],
         "OK   siasn",
+        "OK   letter templates",
     ]
     assert lines[-1] == "all checks passed"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter
+from sbt_sync.doctor import _check, check_letter_templates
 from sbt_sync.errors import ConfigError
 from sbt_sync.letters.draft import draft_letters, letter_pdf
 from sbt_sync.letters.facts import missing_facts, probe_contexts, required_facts
@@ -117,3 +119,18 @@ def test_drafting_refuses_a_deployment_base_that_leaves_out_the_withdrawn_annulm
         assert session.scalar(select(func.count()).select_from(Case)) == 1
         fixed = Settings(notify=NotifySettings(letters=LetterSettings(templates_dir=str(DEFAULT_TEMPLATES))))
         assert draft_letters(session, fixed, date(2024, 12, 12)).letters == 1
+
+
+def test_doctor_names_a_deployment_base_that_leaves_a_fact_out(tmp_path: Path) -> None:
+    """``sbt-sync doctor`` finds the stale copy before a letter falls due, with the same words."""
+    stale = deployment_copy(tmp_path, drop="resumed")
+    finding = _check(
+        "letter templates",
+        partial(
+            check_letter_templates,
+            Settings(notify=NotifySettings(letters=LetterSettings(templates_dir=str(stale)))),
+        ),
+    )
+    assert not finding.ok
+    assert "base.html" in finding.message and "resumed (pembatalan rekomendasi ditarik" in finding.message
+    assert _check("letter templates", partial(check_letter_templates, Settings())).ok
