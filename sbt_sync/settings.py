@@ -174,6 +174,9 @@ class ConsoleSettings(Strict):
     """Reverse proxies (IP addresses or CIDR networks) in front of the console: only a request whose
     direct peer is one of them has its ``X-Forwarded-For`` believed. Empty: the header is ignored."""
     default_language: Literal["id", "en"] = "id"
+    write_wait_seconds: float = Field(20, gt=0)
+    """How long a console request waits for another writer holding the embedded SQLite database (an
+    enforcement or reconciliation run) before it answers that the database is busy and to try again."""
     oidc: OidcSettings | None = None
 
     @field_validator("trusted_proxies")

@@ -14,13 +14,15 @@ bearer tokens instead and publishes its OpenAPI document at ``/api/v1/openapi.js
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -49,8 +51,8 @@ from sbt_sync.console.i18n import translator
 from sbt_sync.console.oidc import OidcClient
 from sbt_sync.console.searches import SearchMemory
 from sbt_sync.console.security import LoginThrottle, session_secret
-from sbt_sync.console.web import LoginRequired, language, render_error, setup_templates
-from sbt_sync.db.engine import Database
+from sbt_sync.console.web import LoginRequired, language, render_error, safe_local, setup_templates
+from sbt_sync.db.engine import Database, DatabaseBusy, writes_wait_at_most
 from sbt_sync.settings import Settings
 
 HERE = Path(__file__).parent
@@ -122,6 +124,44 @@ class RefuseNulCharacters:
         await self.app(scope, receive, send)
 
 
+BUSY_RETRY_AFTER_SECONDS = 10
+"""What a busy answer's ``Retry-After`` suggests."""
+
+
+class WaitForWritersAtMost:
+    """Every request's sessions take SQLite's write lock when they begin and wait for another writer
+    (an enforcement run) at most ``console.write_wait_seconds``; then the request answers 503 in words
+    (:func:`busy_answer`) instead of failing 'database is locked' or waiting as long as the daemon's
+    writers do. Nearly every request writes after it reads (the session's last-seen time, a recorded
+    read, a decision), and SQLite cannot let a transaction that read first wait for the lock."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with writes_wait_at_most(self.seconds, every_session_writes=True):
+            await self.app(scope, receive, send)
+
+
+def busy_answer(request: Request) -> Response:
+    """503, the database is busy: try again (in the page's language). Touches no database."""
+    _ = translator(language(request))
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": _("error.busy")}, status_code=503, headers=headers)
+    lang = "en" if _("error.try_again") == "Try again" else "id"
+    back = urlsplit(request.headers.get("referer", "")).path
+    target = escape(request.url.path if request.method == "GET" else safe_local(back, "/"))
+    page = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{escape(_('error.title.503'))}</title></head><body><main>"
+        f"<h1>{escape(_('error.title.503'))}</h1><p>{escape(_('error.busy'))}</p>"
+        f'<p><a href="{target}">{escape(_("error.try_again"))}</a></p></main></body></html>'
+    )
+    return HTMLResponse(page, status_code=503, headers=headers)
+
+
 API_DESCRIPTION = (
     "Bearer-token API of the sbt-sync console. A NIP, a name or a birth date is never sent in a URL (URLs "
     "are written to proxy logs): searches by them post a JSON body (`POST /api/v1/cases/search`, "
@@ -173,6 +213,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     )
     app.add_middleware(RefuseNulCharacters)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(WaitForWritersAtMost, seconds=console_settings.write_wait_seconds)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(web_auth.router)
     app.include_router(web_pages.router)
@@ -199,6 +240,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={_quote(target)}" + ("&expired=1" if exc.expired else ""), 303)
+
+    @app.exception_handler(DatabaseBusy)
+    async def busy(request: Request, exc: DatabaseBusy) -> Response:
+        return busy_answer(request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -70,6 +70,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.title.403": ("Tidak diizinkan", "Forbidden"),
     "error.title.404": ("Tidak ditemukan", "Not found"),
     "error.title.429": ("Terlalu banyak permintaan", "Too many requests"),
+    "error.title.503": ("Basis data sedang sibuk", "The database is busy"),
+    "error.busy": (
+        "Basis data sedang sibuk: proses lain (penegakan atau rekonsiliasi) sedang menulis ke sana. Tidak "
+        "ada yang diubah; silakan coba lagi sebentar lagi.",
+        "The database is busy: another process (enforcement or reconciliation) is writing to it. Nothing "
+        "was changed; please try again in a moment.",
+    ),
+    "error.try_again": ("Coba lagi", "Try again"),
     "error.bad_request": ("Isian formulir tidak valid.", "The form's values are not valid."),
     "error.forbidden": ("Peran Anda tidak mengizinkan tindakan ini.", "Your role does not allow this."),
     "error.not_found": ("Data tidak ditemukan.", "No such record."),

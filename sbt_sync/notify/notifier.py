@@ -151,7 +151,7 @@ class Notifier:
         """
         report = NotifyReport()
         if recover:
-            with self._db.session() as session:
+            with self._db.session(write=True) as session:
                 report.recovered = queue.recover_sending(session, utcnow())
             if report.recovered:
                 log.info("re-sending %d letter(s) left in flight by an interrupted run", report.recovered)
@@ -160,11 +160,11 @@ class Notifier:
         started = utcnow()
 
         def claim(room: int) -> list[ClaimedMail]:
-            with self._db.session() as session:
+            with self._db.session(write=True) as session:
                 return queue.claim(session, limit=room, now=utcnow(), lease=lease, due_by=started)
 
         def release(rows: Sequence[ClaimedMail]) -> None:
-            with self._db.session() as session:
+            with self._db.session(write=True) as session:
                 lost = queue.release(session, rows, utcnow())
             for row in rows:
                 if row.id in lost:
@@ -203,19 +203,19 @@ class Notifier:
             )
 
     def _record_recipients(self, row_id: int, fates: dict[str, tuple[str, str]]) -> None:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             queue.record_recipients(session, row_id, fates, utcnow())
 
     def _count_ambiguous(self, row_id: int) -> None:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             queue.count_ambiguous(session, row_id, 1)
 
     def _mark_data_sent(self, row_id: int) -> None:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             queue.mark_data_sent(session, row_id, utcnow())
 
     def _deliver(self, row: ClaimedMail) -> Delivery[str]:
-        with self._db.session() as session:
+        with self._db.session(write=True) as session:
             lease = timedelta(seconds=self._opt.lease_seconds)
             held = queue.retake(session, row, now=utcnow(), lease=lease)
             if held is None:
@@ -334,7 +334,7 @@ class Notifier:
         label = f"outbox {row.id} (letter {row.letter_id}, {row.message_id})"
         report.ambiguous_resends += outcome.ambiguous
         now = utcnow()
-        with self._db.session() as session:  # ambiguous re-sends are on the row already
+        with self._db.session(write=True) as session:  # ambiguous re-sends are on the row already
             if outcome.outcome == Outcome.DONE:
                 answer = outcome.answer or ""
                 if not queue.mark_sent(session, row, answer=answer, now=now, extra_attempts=extra):

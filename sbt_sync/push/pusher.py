@@ -31,9 +31,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from connectors.errors import AuthenticationError, ConnectorError
@@ -56,19 +55,6 @@ _NOT_STARTED = "not sent: the run's time budget or the claim's lease was spent"
 LEASE_USED = 0.9
 """The share of a claim's lease its tries may take; the rest covers recording the outcome before
 another pusher may take the row over."""
-
-
-LOCKED_PATIENCE = 900.0
-"""Seconds a pusher waits out another writer holding SQLite's write lock, beyond the busy timeout of
-its first try. An enforcement run holds it for its whole transaction: a first load of 3,000 changes
-held it 45 s on a loaded machine, past the 30 s busy timeout."""
-
-T = TypeVar("T")
-
-
-def _locked(exc: OperationalError) -> bool:
-    """SQLite's busy timeout ran out while another connection held the write lock."""
-    return "database is locked" in str(exc.orig)
 
 
 class _TimeUp(Exception):
@@ -193,7 +179,7 @@ class Pusher:
         self._deadline = None if budget is None else time.monotonic() + budget
         self._reasons = Counter()
         if recover:
-            report.recovered = self._patiently(lambda session: queue.recover_in_flight(session, utcnow()))
+            report.recovered = self._db.write(lambda session: queue.recover_in_flight(session, utcnow()))
             if report.recovered:
                 log.info(
                     "re-sending %d row(s) left in flight by an interrupted push (same keys)", report.recovered
@@ -205,7 +191,7 @@ class Pusher:
                 return []
             # Read before the claim's own clock, so ``send_by`` falls inside the lease it records.
             send_by = time.monotonic() + lease.total_seconds() * LEASE_USED
-            rows = self._patiently(
+            rows = self._db.write(
                 lambda session: queue.claim(session, limit=room, now=utcnow(), lease=lease)
             )
             return [replace(row, send_by=send_by) for row in rows]
@@ -216,7 +202,7 @@ class Pusher:
                 progress(report)
 
         def release(rows: Sequence[ClaimedRow]) -> None:
-            lost = self._patiently(lambda session: queue.release(session, rows, utcnow()))
+            lost = self._db.write(lambda session: queue.release(session, rows, utcnow()))
             for row in rows:
                 if row.id in lost:
                     self._lost(row, "not given back (never sent)", report)
@@ -234,7 +220,8 @@ class Pusher:
         stats = getattr(self._siasn, "stats", None)
         if isinstance(stats, RetryStats):
             report.http_retries = stats.snapshot()
-        report.left_pending = self._patiently(queue.open_count)
+        with self._db.session() as session:
+            report.left_pending = queue.open_count(session)
         report.budget_exhausted = self._spent() and report.left_pending > 0
         report.failure_reasons = dict(self._reasons)
         if report.budget_exhausted:
@@ -245,20 +232,6 @@ class Pusher:
                 report.left_because or "not reached",
             )
         return report
-
-    def _patiently(self, work: Callable[[Session], T]) -> T:
-        """``work`` in a transaction of its own, tried again while SQLite says another writer holds the
-        database (an enforcement run: module constant :data:`LOCKED_PATIENCE`) instead of failing the run.
-        Each try fails at its first statement, before it wrote or counted anything."""
-        give_up = time.monotonic() + LOCKED_PATIENCE
-        while True:
-            try:
-                with self._db.session() as session:
-                    return work(session)
-            except OperationalError as exc:
-                if not _locked(exc) or time.monotonic() >= give_up:
-                    raise
-                log.warning("the database is locked by another writer (an enforcement run?): waiting for it")
 
     def _count(self, failure: BaseException) -> None:
         """Count why a row was not delivered (``throttled``...); workers call it concurrently."""
@@ -331,7 +304,7 @@ class Pusher:
         extra = outcome.extra_attempts
         report.retries += extra
         now = utcnow()
-        self._patiently(lambda session: self._write_outcome(session, row, outcome, report, label, now))
+        self._db.write(lambda session: self._write_outcome(session, row, outcome, report, label, now))
 
     def _write_outcome(
         self,
@@ -343,7 +316,7 @@ class Pusher:
         now: datetime,
     ) -> None:
         """Record ``outcome`` under ``row``'s claim; its first statement is the write (see
-        :meth:`_patiently`)."""
+        :meth:`~sbt_sync.db.engine.Database.write`)."""
         extra = outcome.extra_attempts
         if outcome.outcome == Outcome.DONE and outcome.answer is not None:
             result = outcome.answer
