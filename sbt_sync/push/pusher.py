@@ -191,9 +191,7 @@ class Pusher:
                 return []
             # Read before the claim's own clock, so ``send_by`` falls inside the lease it records.
             send_by = time.monotonic() + lease.total_seconds() * LEASE_USED
-            rows = self._db.write(
-                lambda session: queue.claim(session, limit=room, now=utcnow(), lease=lease)
-            )
+            rows = self._db.write(lambda session: queue.claim(session, limit=room, now=utcnow(), lease=lease))
             return [replace(row, send_by=send_by) for row in rows]
 
         def record(row: ClaimedRow, delivery: Delivery[PushResult]) -> None:
