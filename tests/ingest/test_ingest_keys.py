@@ -11,7 +11,7 @@ import io
 import pytest
 from psycopg2.errors import ForeignKeyViolation
 from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, RawRecord, StagedRecord
@@ -83,6 +83,20 @@ def test_deleting_raw_records_deletes_their_staged_rows(migrated_database: Datab
         session.execute(delete(RawRecord).where(RawRecord.id == gone))
     with migrated_database.session() as session:
         assert session.scalars(select(StagedRecord.raw_record_id)).all() == [kept]
+
+
+def test_the_cascade_refuses_a_snapshot_that_could_miss_staged_rows_on_postgresql(
+    migrated_database: Database,
+) -> None:
+    if migrated_database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's own foreign key cascades")
+    raw = _raw(migrated_database, "A", _batch(migrated_database))
+    with migrated_database.session() as session:
+        session.execute(insert(StagedRecord), [_staged_row(raw, "A")])
+    repeatable = migrated_database.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with pytest.raises(DBAPIError, match="only under READ COMMITTED"), repeatable as connection:
+        connection.execute(delete(RawRecord))
+    assert (_count(migrated_database, RawRecord), _count(migrated_database, StagedRecord)) == (1, 1)
 
 
 def test_raw_records_must_name_ingest_batches_that_exist(migrated_database: Database) -> None:

@@ -12,7 +12,9 @@ at once:
   as the key did (the lock keeps a concurrent delete out until commit, as the key's did);
 - changing a row's reference (rare: nothing in sbt-sync does) is checked row by row, and only for a
   row whose reference changed (a ``WHEN`` clause: an update leaving it alone costs nothing);
-- deleting raw records deletes their staged rows (the cascade), in the same statement; deleting an
+- deleting raw records deletes their staged rows (the cascade), in the same statement, under READ
+  COMMITTED (every sbt-sync transaction; another isolation level is refused, since its snapshot could
+  miss a staged row committed meanwhile, which the key's own cascade would have caught); deleting an
   ingest batch a raw record names, or changing a referenced id, fails (``NO ACTION``);
 - ``TRUNCATE raw_records`` / ``ingest_batches`` empties what the key would have emptied with it
   (staged rows; raw records and their staged rows), as ``TRUNCATE ... CASCADE`` did (a plain
@@ -74,6 +76,14 @@ END $$;
 
 CREATE FUNCTION sbt_raw_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Under READ COMMITTED this DELETE sees staged rows committed up to now (a writer that named a
+    -- deleted raw record held it FOR KEY SHARE until its commit, so the delete waited for it). A
+    -- transaction snapshot would miss them, so other isolation levels are refused, not half-cascaded.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'deleting raw records cascades to staged_records only under READ COMMITTED (this transaction: %)',
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'serialization_failure';
+    END IF;
     DELETE FROM staged_records s WHERE s.raw_record_id IN (SELECT id FROM sbt_old_raw);
     RETURN NULL;
 END $$;
