@@ -171,6 +171,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind.lifecycle": ("siklus kasus", "lifecycle"),
     "kind.ambiguous_link": ("tautan ambigu", "ambiguous link"),
     "kind.named_other": ("Rekaman menyebut ASN lain", "Record names another ASN"),
+    # The queue's filter takes both named_other wordings (another ASN, or no ASN at all).
+    "kind.filter.named_other": (
+        "Rekaman menyebut ASN lain atau tanpa identitas",
+        "Record names another ASN or no one",
+    ),
     "kind.named_nobody": (
         "Rekaman tanpa identitas ASN tergabung lewat nomor",
         "Record naming no ASN joined by number",

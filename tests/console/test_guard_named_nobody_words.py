@@ -63,3 +63,9 @@ def test_a_record_naming_nobody_is_worded_as_such_on_the_queue_its_page_and_its_
     assert NOBODY_ID in case_page and OTHER_ID not in case_page
     english_row = _row_of(steward.get("/conflicts?status=open&lang=en").text, conflict_id)
     assert NOBODY_EN in english_row and OTHER_EN not in english_row
+    # The queue's kind filter takes both wordings, and says so; filtering by it lists this conflict.
+    queue = _text(steward.get("/conflicts?status=open").text)
+    assert "Rekaman menyebut ASN lain atau tanpa identitas" in queue
+    filtered = steward.get("/conflicts?status=open&kind=named_other").text
+    assert _row_of(filtered, conflict_id)
+    assert "Record names another ASN or no one" in _text(steward.get("/conflicts?status=open&lang=en").text)
