@@ -62,16 +62,24 @@ def test_assets_block_push_and_read_back_in_one_run(
     assert_siasn_matches(migrated_database, siasn_sandbox)
 
 
-def test_blocking_check_stops_the_push_while_a_blocked_case_has_an_open_critical_conflict(
+def test_a_case_with_an_open_critical_conflict_is_never_blocked_even_when_its_held_flag_is_stale(
     migrated_database: Database, siasn_sandbox: Sandbox, resources: dict[str, Any]
 ) -> None:
+    """The conflict opened after the reconciliation set the held flag. Enforcement reads open disputes
+    itself (``enforce.disputes``), so it holds the case and queues no block; the blocking check,
+    which stops the push when a queued block names such a case (a conflict opened between the
+    enforcement and the push of one run; ``conflicted_blocks`` is tested in tests/enforce), passes,
+    and SIASN receives nothing."""
     with migrated_database.session() as session:
         case = add_case(session, "CASE-1", nip(1))
         open_conflict(session, case)  # opened after the reconciliation set the held flag
     result = dg.materialize(ASSETS, resources=resources, run_config=RUN_CONFIG, raise_on_error=False)
+    assert result.success
     evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert evaluations == {"no_block_on_conflicted_case": False}
-    assert not result.asset_materializations_for_node("sync__siasn_flags")
+    assert evaluations["no_block_on_conflicted_case"] is True
+    enforcement = result.asset_materializations_for_node("enforcement__block_state")[0].metadata
+    assert enforcement["holds"] == dg.IntMetadataValue(1)
+    assert enforcement["blocked_nips"] == dg.IntMetadataValue(0)
     assert ledger(siasn_sandbox)["keys"] == {}
 
 
