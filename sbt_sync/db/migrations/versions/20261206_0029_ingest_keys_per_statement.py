@@ -41,39 +41,44 @@ depends_on: str | Sequence[str] | None = None
 STAGED_KEY = "fk_staged_records_raw_record_id_raw_records"
 BATCH_KEY = "fk_raw_records_last_batch_id_ingest_batches"
 
-_FUNCTIONS = """
-CREATE FUNCTION sbt_staged_raw_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _parent_checks(name: str, child: str, column: str, parent: str, new_rows: str, key: str) -> str:
+    """Two functions checking ``child.column -> parent.id`` as the key ``key`` did: ``{name}_inserted``
+    for a statement's new rows (transition table ``new_rows``: the parents named, locked ``FOR KEY
+    SHARE`` in one query, must all exist) and ``{name}_changed`` for one row whose reference changed."""
+    violation = f"'insert or update on table \"{child}\" violates foreign key constraint \"%\"', '{key}'"
+    return f"""
+CREATE FUNCTION {name}_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     wanted bigint;
     found bigint;
 BEGIN
-    SELECT count(DISTINCT raw_record_id) INTO wanted FROM sbt_new_staged;
-    PERFORM 1 FROM raw_records r
-     WHERE r.id IN (SELECT raw_record_id FROM sbt_new_staged) FOR KEY SHARE OF r;
+    SELECT count(DISTINCT {column}) INTO wanted FROM {new_rows};
+    PERFORM 1 FROM {parent} p WHERE p.id IN (SELECT {column} FROM {new_rows}) FOR KEY SHARE OF p;
     GET DIAGNOSTICS found = ROW_COUNT;
     IF found < wanted THEN
-        RAISE EXCEPTION 'insert or update on table "staged_records" violates foreign key constraint "%"',
-            'fk_staged_records_raw_record_id_raw_records'
+        RAISE EXCEPTION {violation}
             USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = format('%s of %s raw records named are not present in table "raw_records".',
+                  DETAIL = format('%s of %s rows named are not present in table "{parent}".',
                                   wanted - found, wanted);
     END IF;
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION sbt_staged_raw_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {name}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM raw_records r WHERE r.id = NEW.raw_record_id FOR KEY SHARE OF r;
+    PERFORM 1 FROM {parent} p WHERE p.id = NEW.{column} FOR KEY SHARE OF p;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'insert or update on table "staged_records" violates foreign key constraint "%"',
-            'fk_staged_records_raw_record_id_raw_records'
+        RAISE EXCEPTION {violation}
             USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = format('Key (raw_record_id)=(%s) is not present in table "raw_records".',
-                                  NEW.raw_record_id);
+                  DETAIL = format('Key ({column})=(%s) is not present in table "{parent}".', NEW.{column});
     END IF;
     RETURN NEW;
 END $$;
+"""  # noqa: S608 - this migration's own table and column names
 
+
+_CASCADES = """
 CREATE FUNCTION sbt_raw_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- Under READ COMMITTED this DELETE sees staged rows committed up to now (a writer that named a
@@ -86,38 +91,6 @@ BEGIN
     END IF;
     DELETE FROM staged_records s WHERE s.raw_record_id IN (SELECT id FROM sbt_old_raw);
     RETURN NULL;
-END $$;
-
-CREATE FUNCTION sbt_raw_batch_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    wanted bigint;
-    found bigint;
-BEGIN
-    SELECT count(DISTINCT last_batch_id) INTO wanted FROM sbt_new_raw;
-    PERFORM 1 FROM ingest_batches b
-     WHERE b.id IN (SELECT last_batch_id FROM sbt_new_raw) FOR KEY SHARE OF b;
-    GET DIAGNOSTICS found = ROW_COUNT;
-    IF found < wanted THEN
-        RAISE EXCEPTION 'insert or update on table "raw_records" violates foreign key constraint "%"',
-            'fk_raw_records_last_batch_id_ingest_batches'
-            USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = format('%s of %s ingest batches named are not present in table "ingest_batches".',
-                                  wanted - found, wanted);
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION sbt_raw_batch_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM 1 FROM ingest_batches b WHERE b.id = NEW.last_batch_id FOR KEY SHARE OF b;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'insert or update on table "raw_records" violates foreign key constraint "%"',
-            'fk_raw_records_last_batch_id_ingest_batches'
-            USING ERRCODE = 'foreign_key_violation',
-                  DETAIL = format('Key (last_batch_id)=(%s) is not present in table "ingest_batches".',
-                                  NEW.last_batch_id);
-    END IF;
-    RETURN NEW;
 END $$;
 
 CREATE FUNCTION sbt_referenced_id_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -154,6 +127,15 @@ BEGIN
     RETURN NULL;
 END $$;
 """
+_FUNCTIONS = (
+    _parent_checks(
+        "sbt_staged_raw", "staged_records", "raw_record_id", "raw_records", "sbt_new_staged", STAGED_KEY
+    )
+    + _parent_checks(
+        "sbt_raw_batch", "raw_records", "last_batch_id", "ingest_batches", "sbt_new_raw", BATCH_KEY
+    )
+    + _CASCADES
+)
 
 _TRIGGERS = """
 CREATE TRIGGER sbt_staged_raw_inserted AFTER INSERT ON staged_records
