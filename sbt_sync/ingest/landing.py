@@ -122,39 +122,24 @@ _ORJSON_OPTIONS = (
 )
 
 
-def _has_float(value: Any) -> bool:
-    """Whether a JSON value holds a float anywhere (a set of the value types per container: one C
-    pass for the flat records sources send)."""
+def _has_float(value: Any, *, nonfinite_only: bool = False) -> bool:
+    """Whether a JSON value holds a float anywhere (``nonfinite_only``: a NaN or an infinity); a set of
+    the value types per container, so the flat records sources send take one C pass."""
     items: Collection[Any]
     if value.__class__ is dict:
         items = value.values()
     elif value.__class__ is list:
         items = value
     else:
-        return value.__class__ is float
+        return value.__class__ is float and not (nonfinite_only and math.isfinite(value))
     kinds = set(map(type, items))
-    if float in kinds:
+    if float in kinds and (
+        not nonfinite_only or not all(math.isfinite(item) for item in items if item.__class__ is float)
+    ):
         return True
     if dict in kinds or list in kinds:
-        return any(_has_float(item) for item in items if item.__class__ in (dict, list))
-    return False
-
-
-def _has_nonfinite(value: Any) -> bool:
-    """Whether a JSON value holds NaN or an infinity anywhere (``_has_float``'s walk; only floats are
-    looked at, one by one)."""
-    items: Collection[Any]
-    if value.__class__ is dict:
-        items = value.values()
-    elif value.__class__ is list:
-        items = value
-    else:
-        return value.__class__ is float and not math.isfinite(value)
-    kinds = set(map(type, items))
-    if float in kinds and not all(math.isfinite(item) for item in items if item.__class__ is float):
-        return True
-    if dict in kinds or list in kinds:
-        return any(_has_nonfinite(item) for item in items if item.__class__ in (dict, list))
+        nested = (item for item in items if item.__class__ in (dict, list))
+        return any(_has_float(item, nonfinite_only=nonfinite_only) for item in nested)
     return False
 
 
@@ -197,7 +182,7 @@ def page_digest(items: list[Any]) -> str | None:
         encoded = orjson.dumps(items, default=_refuse, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return paging.page_digest(items)
-    if any(map(_has_nonfinite, items)):  # orjson refuses nesting deeper than 255: bounded recursion
+    if any(_has_float(item, nonfinite_only=True) for item in items):  # bounded: orjson refuses depth > 255
         return paging.page_digest(items)
     return "orjson:" + hashlib.sha256(encoded).hexdigest()
 
