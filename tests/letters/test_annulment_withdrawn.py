@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Case, CaseAnnulment
+from sbt_sync.db.models import CaseAnnulment
 from sbt_sync.db.models.letters import Letter
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
 from sbt_sync.settings import LetterSettings, NotifySettings, Settings
+from tests.letters.annulments import annul, letters, withdraw_annulment
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics
 from tests.notify.mailserver import MailServer
-from tests.notify.test_letter_pdf import pdf_text
 from tests.notify.test_letters import REPO_TEMPLATES, add_people, enforce_and_draft
 
 pytestmark = pytest.mark.integration
@@ -37,26 +37,6 @@ def drain(database: Database, config: SmtpConfig, settings: NotifySettings) -> N
         return Notifier(database, sender, settings, FAST, sleep=lambda _: None).run()
 
 
-def _annul(database: Database, on: str) -> None:
-    with database.session() as session:
-        case = session.scalars(select(Case)).one()
-        case.status = "dibatalkan"
-        case.golden = {**case.golden, "verification_result": "dibatalkan", "annulled_on": on}
-
-
-def _withdraw_annulment(database: Database) -> None:
-    with database.session() as session:
-        case = session.scalars(select(Case)).one()
-        golden = {k: v for k, v in case.golden.items() if k != "annulled_on"}
-        case.status, case.golden = "menunggu_tindak_lanjut_ppk", {**golden, "verification_result": "terbukti"}
-
-
-def _letters(database: Database) -> list[tuple[str, str]]:
-    with database.session() as session:
-        rows = session.execute(select(Letter.step, Letter.pdf).order_by(Letter.id)).tuples().all()
-    return [(step, " ".join(pdf_text(pdf).split())) for step, pdf in rows]
-
-
 def test_after_a_peringatan_and_a_withdrawn_annulment_the_teguran_says_why_enforcement_resumed_once(
     migrated_database: Database,
     mail_server: MailServer,
@@ -68,15 +48,15 @@ def test_after_a_peringatan_and_a_withdrawn_annulment_the_teguran_says_why_enfor
     add_pics(database, "ID-Sampang", PIC)
     enforce_and_draft(database, SETTINGS, date(2024, 12, 12))
     assert drain(database, smtp_config, notify_settings).sent == 1  # the peringatan
-    _annul(database, "2024-12-14")
+    annul(database, "2024-12-14")
     assert enforce_and_draft(database, SETTINGS, date(2024, 12, 16))["letters"] == 0  # the case ended
 
-    _withdraw_annulment(database)
+    withdraw_annulment(database)
     resumed = enforce_and_draft(database, SETTINGS, date(2024, 12, 20))
     again = enforce_and_draft(database, SETTINGS, date(2024, 12, 20))
 
     assert (resumed["letters"], resumed["by_step"], again["letters"]) == (1, {"teguran": 1}, 0)
-    (_, peringatan), (step, teguran) = _letters(database)
+    (_, peringatan), (step, teguran) = letters(database)
     assert step == "teguran" and NOTICE not in peringatan
     assert NOTICE in teguran
     assert "berlaku kembali" in teguran
@@ -104,21 +84,21 @@ def test_the_notice_goes_in_the_first_letter_after_the_withdrawal_only_and_each_
     database = migrated_database
     add_people(database, 1)
     add_pics(database, "ID-Sampang", PIC)
-    _annul(database, "2024-12-05")  # annulled before its deadline: no letter went
+    annul(database, "2024-12-05")  # annulled before its deadline: no letter went
     assert enforce_and_draft(database, SETTINGS, date(2024, 12, 6))["letters"] == 0
-    _withdraw_annulment(database)
+    withdraw_annulment(database)
 
     enforce_and_draft(database, SETTINGS, date(2024, 12, 13))  # the peringatan, with the notice
     enforce_and_draft(database, SETTINGS, date(2024, 12, 13))
     enforce_and_draft(database, SETTINGS, date(2024, 12, 19))  # the teguran: the PPK was told already
 
-    (_, peringatan), (_, teguran) = _letters(database)
+    (_, peringatan), (_, teguran) = letters(database)
     assert NOTICE in peringatan and "tercatat 13 Desember 2024" in peringatan
     assert NOTICE not in teguran
     # Annulled again and withdrawn again: a withdrawal of its own, for the next letter to tell.
-    _annul(database, "2024-12-21")
+    annul(database, "2024-12-21")
     enforce_and_draft(database, SETTINGS, date(2024, 12, 22))
-    _withdraw_annulment(database)
+    withdraw_annulment(database)
     enforce_and_draft(database, SETTINGS, date(2024, 12, 23))
     with database.session() as session:
         rows = session.execute(

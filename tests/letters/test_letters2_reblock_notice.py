@@ -21,17 +21,17 @@ import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import BlockState, Case, CaseAnnulment, ControlAction
+from sbt_sync.db.models import BlockState, CaseAnnulment, ControlAction
 from sbt_sync.db.models.letters import Letter
 from sbt_sync.enforce import run_enforcement
 from sbt_sync.letters.draft import draft_letters
 from sbt_sync.letters.query import case_letters
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
 from sbt_sync.settings import LetterSettings, NotifySettings, Settings
+from tests.letters.annulments import annul, letters, withdraw_annulment
 from tests.notify.conftest import FAST
 from tests.notify.helpers import add_pics
 from tests.notify.mailserver import MailServer
-from tests.notify.test_letter_pdf import pdf_text
 from tests.notify.test_letters import REPO_TEMPLATES, add_people, enforce_and_draft
 
 pytestmark = pytest.mark.integration
@@ -54,26 +54,6 @@ def drain(database: Database, config: SmtpConfig, settings: NotifySettings) -> N
 def enforce(database: Database, day: date) -> dict[str, object]:
     with database.session() as session:
         return run_enforcement(session, SETTINGS.enforcement, day).as_dict()
-
-
-def annul(database: Database, on: str) -> None:
-    with database.session() as session:
-        case = session.scalars(select(Case)).one()
-        case.status = "dibatalkan"
-        case.golden = {**case.golden, "verification_result": "dibatalkan", "annulled_on": on}
-
-
-def withdraw_annulment(database: Database) -> None:
-    with database.session() as session:
-        case = session.scalars(select(Case)).one()
-        golden = {k: v for k, v in case.golden.items() if k != "annulled_on"}
-        case.status, case.golden = "menunggu_tindak_lanjut_ppk", {**golden, "verification_result": "terbukti"}
-
-
-def letters(database: Database) -> list[tuple[str, str]]:
-    with database.session() as session:
-        rows = session.execute(select(Letter.step, Letter.pdf).order_by(Letter.id)).tuples().all()
-    return [(step, " ".join(pdf_text(pdf).split())) for step, pdf in rows]
 
 
 def blocked(database: Database) -> bool:
