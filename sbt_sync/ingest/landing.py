@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from connectors.http import paging
@@ -220,6 +220,8 @@ def land_batch(
     stages (or quarantines) them in the same transaction.
     """
     now = utcnow()
+    if copy_supported(session):
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     current = session.get(SourceCursor, source)
     if cursor is not None and current is not None:
         _refuse_regression(source, current.watermark, cursor.watermark)

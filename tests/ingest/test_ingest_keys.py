@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from psycopg2.errors import ForeignKeyViolation
+from psycopg2.errors import ForeignKeyViolation, LockNotAvailable
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -160,3 +160,66 @@ def test_truncating_raw_records_empties_their_staged_rows_on_postgresql(migrated
     with migrated_database.engine.begin() as connection:
         connection.execute(text("TRUNCATE ingest_batches CASCADE"))
     assert (_count(migrated_database, RawRecord), _count(migrated_database, StagedRecord)) == (0, 0)
+
+
+def _delete_waits(database: Database, raw_id: int) -> bool:
+    """True when deleting raw record ``raw_id`` from another connection has to wait for a lock."""
+    with database.engine.connect() as connection:
+        connection.execute(text("SET lock_timeout = '300ms'"))
+        try:
+            connection.execute(delete(RawRecord).where(RawRecord.id == raw_id))
+        except DBAPIError as exc:
+            if isinstance(exc.orig, LockNotAvailable):
+                connection.rollback()
+                return True
+            raise
+        connection.rollback()
+        return False
+
+
+@pytest.mark.parametrize("parent", ["committed before", "updated in the same transaction"])
+def test_a_staged_row_keeps_its_raw_record_from_being_deleted_until_it_commits_on_postgresql(
+    migrated_database: Database, parent: str
+) -> None:
+    """Like the key it replaces: between a staged row's insert and its commit, nobody can delete the raw
+    record it names; once committed, deleting the raw record takes the staged row with it. The raw
+    record is either another transaction's (locked FOR KEY SHARE by the check) or one this transaction
+    updated (locked by the update itself: migration 0032 checks it without locking it again)."""
+    if migrated_database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: no concurrent delete")
+    raw = _raw(migrated_database, "A", _batch(migrated_database))
+    assert not _delete_waits(migrated_database, raw)  # nothing holds it yet
+    with migrated_database.session() as session:
+        if parent == "updated in the same transaction":
+            session.execute(update(RawRecord).where(RawRecord.id == raw).values(version=2))
+        session.execute(insert(StagedRecord), [_staged_row(raw, "A")])
+        assert _delete_waits(migrated_database, raw)
+    assert _count(migrated_database, StagedRecord) == 1
+    with migrated_database.session() as session:
+        session.execute(delete(RawRecord).where(RawRecord.id == raw))
+    assert (_count(migrated_database, RawRecord), _count(migrated_database, StagedRecord)) == (0, 0)
+
+
+def test_one_statement_naming_new_committed_and_missing_raw_records_on_postgresql(
+    migrated_database: Database,
+) -> None:
+    """Raw records this transaction inserted count as present without a lock, others' are locked, and a
+    missing one still refuses the whole statement."""
+    if migrated_database.engine.dialect.name != "postgresql":
+        pytest.skip("the per-statement check is PostgreSQL's")
+    batch = _batch(migrated_database)
+    theirs = _raw(migrated_database, "T", batch)
+    refused = pytest.raises(IntegrityError, match="fk_staged_records_raw_record_id_raw_records")
+    with refused, migrated_database.session() as session:
+        mine = RawRecord(source="bkn_wasdal", record_key="M", content_hash="h" * 64, payload="{}")
+        session.add(mine)
+        session.flush()
+        rows = [_staged_row(mine.id, "M"), _staged_row(theirs, "T"), _staged_row(theirs + 999, "X")]
+        session.execute(insert(StagedRecord), rows)
+    with migrated_database.session() as session:
+        mine = RawRecord(source="bkn_wasdal", record_key="M", content_hash="h" * 64, payload="{}")
+        session.add(mine)
+        session.flush()
+        session.execute(insert(StagedRecord), [_staged_row(mine.id, "M"), _staged_row(theirs, "T")])
+        assert _delete_waits(migrated_database, theirs)
+    assert _count(migrated_database, StagedRecord) == 2
