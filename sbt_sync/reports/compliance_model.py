@@ -19,7 +19,8 @@ from sbt_sync.letters.model import mask_nip
 Outcome = Literal[
     "on_time", "late", "followed_up_undated", "annulled", "left_service", "held", "not_followed_up", "pending"
 ]
-STEPS = ("peringatan_dini", "peringatan", "teguran", "pemblokiran", "buka_blokir")
+STEPS = ("peringatan_dini", "peringatan", "teguran", "pemblokiran", "buka_blokir", "pemberitahuan")
+"""The control steps, then the notice (``pemberitahuan``) a withdrawn annulment brings: each a column."""
 _REGIONAL = re.compile(r"^pemerintah\s+(provinsi|kabupaten|kota)\s+(.+)$", re.IGNORECASE)
 _HEADS = {"provinsi": "Gubernur", "kabupaten": "Bupati", "kota": "Wali Kota"}
 
