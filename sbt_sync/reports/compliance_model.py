@@ -124,7 +124,8 @@ class DossierRow:
     days_overdue: int
     nip: str
     name: str
-    steps: str
+    steps: tuple[tuple[str, date], ...]
+    """The control steps (and notices) the case went through by ``as_of``: each step and its day."""
     letters: str
     delivery: str
     """Proof that BKN's letters reached the PPK: each sent letter's number and day, or ``-``."""
@@ -291,7 +292,7 @@ def _dossier_row(
         days_overdue=overdue,
         nip=mask_nip(case.nip, nip_display),
         name=person_names.get(case.nip or "", "-"),
-        steps=", ".join(f"{s.action} {s.due_on.isoformat()}" for s in steps) or "-",
+        steps=tuple((s.action, s.due_on) for s in steps),
         letters=", ".join(sorted({s.letter_no for s in steps if s.letter_no})) or "-",
         delivery="; ".join(sent) or "-",
     )

@@ -47,18 +47,33 @@ _STEP_WORDS = {
     "buka_blokir": ("Buka blokir", "Unblocks"),
     "pemberitahuan": ("Pemberitahuan", "Notices"),
 }
-"""Each step's column heading; the letter numbers name their step with the same words."""
+"""Each step's column heading (a count)."""
+_STEP_NAMES = {
+    step: (words[0], english)
+    for (step, words), english in zip(
+        _STEP_WORDS.items(),
+        ("Early warning", "Warning", "Reprimand", "Block", "Unblock", "Notice"),
+        strict=True,
+    )
+}
+"""One step in words, as the letter numbers and the dossier's steps name it."""
 
 
 def _letters(row: ComplianceRow, lang: Lang = "id") -> str:
     """Each step's letter numbers after the step's name in words (``Teguran: 0002/...``)."""
     name = 1 if lang == "en" else 0
     parts = [
-        f"{_STEP_WORDS[step][name]}: {', '.join(sorted(row.letters[step]))}"
+        f"{_STEP_NAMES[step][name]}: {', '.join(sorted(row.letters[step]))}"
         for step in STEPS
         if row.letters.get(step)
     ]
     return "; ".join(parts)
+
+
+def _dossier_steps(row: DossierRow, lang: Lang = "id") -> str:
+    """The steps BKN took, each in words with its day (``Peringatan 2024-12-11``), or ``-``."""
+    name = 1 if lang == "en" else 0
+    return ", ".join(f"{_STEP_NAMES[step][name]} {day.isoformat()}" for step, day in row.steps) or "-"
 
 
 SUMMARY: list[tuple[str, str, str, Callable[[ComplianceRow], Any]]] = [
@@ -102,7 +117,7 @@ DOSSIER: list[tuple[str, str, Callable[[DossierRow], Any]]] = [
     ("Hari terlambat", "Days overdue", lambda d: d.days_overdue),
     ("NIP", "NIP", lambda d: d.nip),
     ("Nama ASN (belum dijatuhi hukuman)", "ASN not sanctioned", lambda d: d.name),
-    ("Langkah pengendalian", "Control steps", lambda d: d.steps),
+    ("Langkah pengendalian", "Control steps", _dossier_steps),
     ("Nomor surat", "Letter numbers", lambda d: d.letters),
     ("Bukti penyampaian", "Proof of delivery", lambda d: d.delivery),
 ]
@@ -149,7 +164,13 @@ def table(
             [c[1] if en else c[0] for c in KEMENDAGRI],
             *([cell(c[2], r) for c in KEMENDAGRI] for r in rows),
         ]
-    return [[c[1] if en else c[0] for c in DOSSIER], *([c[2](d) for c in DOSSIER] for d in report.dossier)]
+    return [
+        [c[1] if en else c[0] for c in DOSSIER],
+        *(
+            [_dossier_steps(d, lang) if c[2] is _dossier_steps else c[2](d) for c in DOSSIER]
+            for d in report.dossier
+        ),
+    ]
 
 
 def heading(report: ComplianceReport, which: Table, lang: Lang = "id") -> str:

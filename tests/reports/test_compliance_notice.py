@@ -79,7 +79,7 @@ def test_the_compliance_report_counts_and_shows_the_notice_of_a_block_brought_ba
     )
     english = _summary(table(now, "summary", "en"))
     assert english["Notices"] == 1
-    assert english["Letter numbers"] == f"Warnings: {PERINGATAN}; Reprimands: {TEGURAN}; Notices: {NOTICE}"
+    assert english["Letter numbers"] == f"Warning: {PERINGATAN}; Reprimand: {TEGURAN}; Notice: {NOTICE}"
     header, row = table(now, "kemendagri")
     proof = dict(zip(header, row, strict=True))["Bukti penyampaian"]
     assert proof == f"{PERINGATAN} (2024-12-12); {TEGURAN} (2024-12-19); {NOTICE} (2025-01-06)"
