@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from sbt_sync.letters.draft import letter_context
-from sbt_sync.letters.model import LetterCase, LetterPlan, StepCandidate, next_step, resumed_words
+from sbt_sync.letters.model import LetterCase, LetterPlan, StepCandidate, mask_nip, next_step, resumed_words
 from sbt_sync.letters.notices import plan_notices
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.settings import EnforcementSettings, LetterSettings, Settings
@@ -135,3 +136,25 @@ def test_the_notice_of_a_withdrawn_annulment_reads_as_the_golden_text() -> None:
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
     assert pdf == html_to_pdf(html, title=context["hal"], created=datetime.combine(day, time(12), UTC))
+
+
+@pytest.mark.parametrize("display", ["full", "middle"])
+@pytest.mark.parametrize("step", ["peringatan_dini", "peringatan", "teguran", "pemberitahuan"])
+def test_no_word_of_a_letters_table_breaks_inside(step: str, display: str) -> None:
+    """A PPK reads each heading word, NIP and BKN-style recommendation number whole: a column narrower
+    than its longest word broke "direkomendasikan" and "1201/B-AK.02.02/SD/F/2024" across two lines."""
+    letter = notice_plan() if step == "pemberitahuan" else plan(step)
+    cases = tuple(
+        replace(c, nip=mask_nip(f"19800101200501100{i}", display))
+        for i, c in enumerate(letter.cases, start=1)
+    )
+    letter = replace(letter, cases=cases)
+    context = letter_context(Settings(), letter, "0042/B-AK.02.02/SD/F/2024")
+    html = render_html(template_environment(DEFAULT_TEMPLATES), step, context)
+    text = pdf_text(html_to_pdf(html, title=context["hal"], created=datetime.combine(DAY, time(12), UTC)))
+    words = set(text.split())
+    heading = "No NIP Nama Nomor dan tanggal rekomendasi Sanksi direkomendasikan Batas waktu Tahap berikutnya"
+    assert set(heading.split()) <= words
+    for case in cases:
+        assert case.nip in words
+        assert f"{case.recommendation_no}," in words
