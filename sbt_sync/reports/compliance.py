@@ -40,8 +40,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, ControlAction, SanctionVersion
+from sbt_sync.db.models import (
+    AsnRegistryEntry,
+    BlockState,
+    Case,
+    CaseAnnulment,
+    ControlAction,
+    SanctionVersion,
+)
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
+from sbt_sync.letters.model import NOTICE_STEP
 from sbt_sync.reports.compliance_model import CaseFacts, ComplianceReport, StepFact, compile_report
 
 RECOMMENDED = ("terbukti", "dibatalkan")
@@ -164,7 +172,8 @@ def _versions(session: Session, case_ids: set[int]) -> dict[int, tuple[tuple[dat
 
 
 def _steps(session: Session, event: str | None) -> list[StepFact]:
-    """Every control step (holds aside) with its letter's number and when it was mailed, if any."""
+    """Every control step (holds aside) with its letter's number and when it was mailed, if any, and
+    every notice (:func:`_notices`)."""
     query = (
         select(
             ControlAction.case_id,
@@ -180,6 +189,30 @@ def _steps(session: Session, event: str | None) -> list[StepFact]:
         .outerjoin(Letter, Letter.id == LetterItem.letter_id)
         .outerjoin(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == Letter.id)
         .where(ControlAction.action != "hold")
+    )
+    if event is not None:
+        query = query.where(Case.event_code == event)
+    return [StepFact(*row) for row in session.execute(query).tuples()] + _notices(session, event)
+
+
+def _notices(session: Session, event: str | None) -> list[StepFact]:
+    """Each notice (``pemberitahuan``: a withdrawn annulment brought the block back) as a step of every
+    case it told, on the day it is dated: it answers for no control action, the annulment it told
+    names it (``case_annulments.letter_id``)."""
+    query = (
+        select(
+            CaseAnnulment.case_id,
+            Letter.step,
+            Letter.letter_date,
+            Letter.number,
+            NotificationOutboxEntry.sent_at,
+            Letter.instansi_id,
+            Letter.letter_date,
+        )
+        .join(Letter, Letter.id == CaseAnnulment.letter_id)
+        .join(Case, Case.id == CaseAnnulment.case_id)
+        .outerjoin(NotificationOutboxEntry, NotificationOutboxEntry.letter_id == Letter.id)
+        .where(Letter.step == NOTICE_STEP)
     )
     if event is not None:
         query = query.where(Case.event_code == event)

@@ -19,7 +19,8 @@ from sbt_sync.letters.model import mask_nip
 Outcome = Literal[
     "on_time", "late", "followed_up_undated", "annulled", "left_service", "held", "not_followed_up", "pending"
 ]
-STEPS = ("peringatan_dini", "peringatan", "teguran", "pemblokiran", "buka_blokir")
+STEPS = ("peringatan_dini", "peringatan", "teguran", "pemblokiran", "buka_blokir", "pemberitahuan")
+"""The control steps, then the notice (``pemberitahuan``) a withdrawn annulment brings: each a column."""
 _REGIONAL = re.compile(r"^pemerintah\s+(provinsi|kabupaten|kota)\s+(.+)$", re.IGNORECASE)
 _HEADS = {"provinsi": "Gubernur", "kabupaten": "Bupati", "kota": "Wali Kota"}
 
@@ -123,7 +124,8 @@ class DossierRow:
     days_overdue: int
     nip: str
     name: str
-    steps: str
+    steps: tuple[tuple[str, date], ...]
+    """The control steps (and notices) the case went through by ``as_of``: each step and its day."""
     letters: str
     delivery: str
     """Proof that BKN's letters reached the PPK: each sent letter's number and day, or ``-``."""
@@ -290,7 +292,7 @@ def _dossier_row(
         days_overdue=overdue,
         nip=mask_nip(case.nip, nip_display),
         name=person_names.get(case.nip or "", "-"),
-        steps=", ".join(f"{s.action} {s.due_on.isoformat()}" for s in steps) or "-",
+        steps=tuple((s.action, s.due_on) for s in steps),
         letters=", ".join(sorted({s.letter_no for s in steps if s.letter_no})) or "-",
         delivery="; ".join(sent) or "-",
     )

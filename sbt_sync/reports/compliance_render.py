@@ -45,7 +45,37 @@ _STEP_WORDS = {
     "teguran": ("Teguran", "Reprimands"),
     "pemblokiran": ("Pemblokiran", "Blocks"),
     "buka_blokir": ("Buka blokir", "Unblocks"),
+    "pemberitahuan": ("Pemberitahuan", "Notices"),
 }
+"""Each step's column heading (a count)."""
+_STEP_NAMES = {
+    step: (words[0], english)
+    for (step, words), english in zip(
+        _STEP_WORDS.items(),
+        ("Early warning", "Warning", "Reprimand", "Block", "Unblock", "Notice"),
+        strict=True,
+    )
+}
+"""One step in words, as the letter numbers and the dossier's steps name it."""
+
+
+def _letters(row: ComplianceRow, lang: Lang = "id") -> str:
+    """Each step's letter numbers after the step's name in words (``Teguran: 0002/...``)."""
+    name = 1 if lang == "en" else 0
+    parts = [
+        f"{_STEP_NAMES[step][name]}: {', '.join(sorted(row.letters[step]))}"
+        for step in STEPS
+        if row.letters.get(step)
+    ]
+    return "; ".join(parts)
+
+
+def _dossier_steps(row: DossierRow, lang: Lang = "id") -> str:
+    """The steps BKN took, each in words with its day (``Peringatan 2024-12-11``), or ``-``."""
+    name = 1 if lang == "en" else 0
+    return ", ".join(f"{_STEP_NAMES[step][name]} {day.isoformat()}" for step, day in row.steps) or "-"
+
+
 SUMMARY: list[tuple[str, str, str, Callable[[ComplianceRow], Any]]] = [
     ("event", "Pemilihan", "Election", lambda r: event_name(r.event)),
     ("instansi", "Instansi", "Instansi", lambda r: r.instansi),
@@ -63,7 +93,7 @@ SUMMARY: list[tuple[str, str, str, Callable[[ComplianceRow], Any]]] = [
     ("median_overdue", "Median hari terlambat", "Median days overdue", lambda r: r.median_overdue),
     ("worst_overdue", "Terlambat terlama (hari)", "Worst days overdue", lambda r: r.worst_overdue),
     *((step, words[0], words[1], (lambda r, s=step: r.steps[s])) for step, words in _STEP_WORDS.items()),
-    ("letters", "Nomor surat", "Letter numbers", lambda r: _letters(r)),
+    ("letters", "Nomor surat", "Letter numbers", _letters),
     ("blocked_nips", "NIP diblokir", "NIPs blocked", lambda r: len(r.blocked_nips)),
 ]
 SORT_KEYS = tuple(key for key, *_ in SUMMARY)
@@ -74,7 +104,7 @@ KEMENDAGRI: list[tuple[str, str, Callable[[ComplianceRow], Any]]] = [
     ("Belum ditindaklanjuti", "Not followed up", lambda r: r.counts["not_followed_up"]),
     ("Terlambat terlama (hari)", "Worst days overdue", lambda r: r.worst_overdue),
     ("Nomor rekomendasi", "Recommendation numbers", lambda r: ", ".join(r.open_recommendations)),
-    ("Nomor surat", "Letter numbers", lambda r: _letters(r)),
+    ("Nomor surat", "Letter numbers", _letters),
     ("Bukti penyampaian", "Proof of delivery", lambda r: _delivered(r)),
 ]
 DOSSIER: list[tuple[str, str, Callable[[DossierRow], Any]]] = [
@@ -87,20 +117,17 @@ DOSSIER: list[tuple[str, str, Callable[[DossierRow], Any]]] = [
     ("Hari terlambat", "Days overdue", lambda d: d.days_overdue),
     ("NIP", "NIP", lambda d: d.nip),
     ("Nama ASN (belum dijatuhi hukuman)", "ASN not sanctioned", lambda d: d.name),
-    ("Langkah pengendalian", "Control steps", lambda d: d.steps),
+    ("Langkah pengendalian", "Control steps", _dossier_steps),
     ("Nomor surat", "Letter numbers", lambda d: d.letters),
     ("Bukti penyampaian", "Proof of delivery", lambda d: d.delivery),
 ]
 
 
-def _letters(row: ComplianceRow) -> str:
-    parts = [f"{step}: {', '.join(sorted(row.letters[step]))}" for step in STEPS if row.letters.get(step)]
-    return "; ".join(parts)
-
-
 def _delivered(row: ComplianceRow) -> str:
-    """Each letter a PIC of the PPK received, with the day (as the dossier's proof of delivery)."""
-    return "; ".join(f"{no} ({day.isoformat()})" for no, day in sorted(row.delivered.items())) or "-"
+    """Each letter a PIC of the PPK received, with the day (as the dossier's proof of delivery), by
+    day: numbers start again each year, so ``0001/.../2025`` comes after ``0002/.../2024``."""
+    received = sorted(row.delivered.items(), key=lambda item: (item[1], item[0]))
+    return "; ".join(f"{no} ({day.isoformat()})" for no, day in received) or "-"
 
 
 def sorted_rows(report: ComplianceReport, sort: str | None) -> list[ComplianceRow]:
@@ -123,14 +150,27 @@ def table(
 ) -> list[list[Any]]:
     """Header row, then the rows of ``which``."""
     en = lang == "en"
+
+    def cell(get: Callable[[ComplianceRow], Any], row: ComplianceRow) -> Any:
+        return _letters(row, lang) if get is _letters else get(row)
+
     if which == "summary":
         header = [en_ if en else id_ for _, id_, en_, _ in SUMMARY]
-        return [header, *([get(r) for *_, get in SUMMARY] for r in sorted_rows(report, sort))]
+        return [header, *([cell(get, r) for *_, get in SUMMARY] for r in sorted_rows(report, sort))]
     if which == "kemendagri":
         wanted = {(r.event, r.instansi_id) for r in report.escalation}
         rows = [r for r in sorted_rows(report, sort) if (r.event, r.instansi_id) in wanted]
-        return [[c[1] if en else c[0] for c in KEMENDAGRI], *([c[2](r) for c in KEMENDAGRI] for r in rows)]
-    return [[c[1] if en else c[0] for c in DOSSIER], *([c[2](d) for c in DOSSIER] for d in report.dossier)]
+        return [
+            [c[1] if en else c[0] for c in KEMENDAGRI],
+            *([cell(c[2], r) for c in KEMENDAGRI] for r in rows),
+        ]
+    return [
+        [c[1] if en else c[0] for c in DOSSIER],
+        *(
+            [_dossier_steps(d, lang) if c[2] is _dossier_steps else c[2](d) for c in DOSSIER]
+            for d in report.dossier
+        ),
+    ]
 
 
 def heading(report: ComplianceReport, which: Table, lang: Lang = "id") -> str:

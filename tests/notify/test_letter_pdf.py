@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import UTC, date, datetime, time
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from sbt_sync.letters.draft import letter_context
-from sbt_sync.letters.model import LetterCase, LetterPlan, next_step
+from sbt_sync.letters.model import LetterCase, LetterPlan, StepCandidate, mask_nip, next_step, resumed_words
+from sbt_sync.letters.notices import plan_notices
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.settings import EnforcementSettings, LetterSettings, Settings
 
@@ -72,3 +74,87 @@ def test_each_steps_letter_reads_as_the_golden_text(step: str) -> None:
 def test_letter_settings_refuse_a_number_pattern_without_a_sequence() -> None:
     with pytest.raises(ValueError, match="must contain"):
         LetterSettings(number_pattern="B-AK.02.02/SD/F/{year}")
+
+
+def notice_plan() -> LetterPlan:
+    """The notice of 6 January 2025 to Sampang, from the real planning rule: two withdrawn annulments
+    whose teguran had gone before them. The first case (deadline 11 December, annulled 28 December
+    after its block day) is blocked again; the second (deadline 25 December, teguran 1 January,
+    annulled 3 January) is blocked on 8 January unless its PPK acts."""
+    day = date(2025, 1, 6)
+    candidates = [
+        StepCandidate(
+            action_id=0,
+            action="pemberitahuan",
+            due_on=day,
+            case_id=i,
+            case_key=f"PILKADA-2024-{i}",
+            nip=f"19800101200501100{i}",
+            name=name,
+            instansi_id="ID-Sampang",
+            instansi_name="Pemerintah Kabupaten Sampang",
+            recommendation_no=f"{1200 + i}/B-AK.02.02/SD/F/2024",
+            recommendation_date=deadline - timedelta(days=10),
+            deadline=deadline,
+            sanction=sanction,
+            later_steps=frozenset(),
+            ended=False,
+            resumed=resumed_words(annulled, day, reblocked=reblocked),
+            reblocked_on=day if reblocked else None,
+        )
+        for i, (name, sanction, deadline, annulled, reblocked) in enumerate(
+            [
+                (
+                    "Drs. BUDI SANTOSO, M.Si.",
+                    "Sanksi moral terbuka",
+                    date(2024, 12, 11),
+                    date(2024, 12, 28),
+                    True,
+                ),
+                ("SITI AMINAH, S.Pd.", "Teguran tertulis", date(2024, 12, 25), date(2025, 1, 3), False),
+            ],
+            start=1,
+        )
+    ]
+    (notice,) = plan_notices(
+        candidates, letter_day=day, policy=EnforcementSettings(), letters=LetterSettings(nip_display="middle")
+    )
+    return notice
+
+
+def test_the_notice_of_a_withdrawn_annulment_reads_as_the_golden_text() -> None:
+    """The notice (``pemberitahuan``, migration 0028) renders from the committed template like the
+    steps' letters: in words, each case's reason and the block back (or what comes next)."""
+    notice = notice_plan()
+    day = notice.letter_day
+    context = letter_context(Settings(), notice, "0001/B-AK.02.02/SD/F/2025")
+    html = render_html(template_environment(DEFAULT_TEMPLATES), "pemberitahuan", context)
+    pdf = html_to_pdf(html, title=context["hal"], created=datetime.combine(day, time(12), UTC))
+    text = pdf_text(pdf)
+    golden = GOLDEN / "pemberitahuan.txt"
+    if os.environ.get("SBT_UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+    assert pdf == html_to_pdf(html, title=context["hal"], created=datetime.combine(day, time(12), UTC))
+
+
+@pytest.mark.parametrize("display", ["full", "middle"])
+@pytest.mark.parametrize("step", ["peringatan_dini", "peringatan", "teguran", "pemberitahuan"])
+def test_no_word_of_a_letters_table_breaks_inside(step: str, display: str) -> None:
+    """A PPK reads each heading word, NIP and BKN-style recommendation number whole: a column narrower
+    than its longest word broke "direkomendasikan" and "1201/B-AK.02.02/SD/F/2024" across two lines."""
+    letter = notice_plan() if step == "pemberitahuan" else plan(step)
+    cases = tuple(
+        replace(c, nip=mask_nip(f"19800101200501100{i}", display))
+        for i, c in enumerate(letter.cases, start=1)
+    )
+    letter = replace(letter, cases=cases)
+    context = letter_context(Settings(), letter, "0042/B-AK.02.02/SD/F/2024")
+    html = render_html(template_environment(DEFAULT_TEMPLATES), step, context)
+    text = pdf_text(html_to_pdf(html, title=context["hal"], created=datetime.combine(DAY, time(12), UTC)))
+    words = set(text.split())
+    heading = "No NIP Nama Nomor dan tanggal rekomendasi Sanksi direkomendasikan Batas waktu Tahap berikutnya"
+    assert set(heading.split()) <= words
+    for case in cases:
+        assert case.nip in words
+        assert f"{case.recommendation_no}," in words

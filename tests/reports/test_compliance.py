@@ -111,7 +111,9 @@ def test_kemendagri_list_and_dossier_hold_only_what_they_should() -> None:
     ]
     dossier = report.dossier[1]
     assert dossier.nip == "*" * 14 + "1001" and dossier.name == "Budi Santoso"
-    assert dossier.delivery == f"{letter} (2024-12-11)" and dossier.steps == "peringatan 2024-12-11"
+    assert dossier.delivery == f"{letter} (2024-12-11)" and dossier.steps == (
+        ("peringatan", date(2024, 12, 11)),
+    )
 
     assert [r.instansi_id for r in sorted_rows(report, "not_followed_up")] == ["SAMPANG", "KEMENAG"]
     assert [r.instansi_id for r in sorted_rows(report, "instansi")] == ["KEMENAG", "SAMPANG"]
@@ -184,3 +186,28 @@ def test_source_text_never_becomes_a_formula_in_the_csv_or_xlsx(tmp_path: Path) 
     cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     assert any(c.value == formula for c in cells)  # kept as text, unchanged
+
+
+def test_the_dossier_names_each_control_step_in_words_not_codes() -> None:
+    """The Presidential-recommendation dossier lists the steps BKN took: a reader sees "Peringatan
+    dini", never ``peringatan_dini`` (DESIGN.md: reports speak in words), in either language."""
+    steps = [
+        StepFact(1, "peringatan_dini", date(2024, 12, 9), "0001/B-AK.02.02/SD/F/2024", None),
+        StepFact(1, "peringatan", date(2024, 12, 11), "0007/B-AK.02.02/SD/F/2024", None),
+        StepFact(1, "pemblokiran", date(2024, 12, 25), None, None),
+        StepFact(1, "buka_blokir", date(2024, 12, 27), None, None),
+    ]
+    report = compile_report(
+        [CASE], steps, {}, instansi_names=NAMES, person_names={}, as_of=AS_OF, follow_up_days=10,
+        nip_display="last4",
+    )  # fmt: skip
+    said = {}
+    for lang in ("id", "en"):
+        header, row = table(report, "dossier", lang)
+        said[lang] = dict(zip(header, row, strict=True))
+    assert said["id"]["Langkah pengendalian"] == (
+        "Peringatan dini 2024-12-09, Peringatan 2024-12-11, Pemblokiran 2024-12-25, Buka blokir 2024-12-27"
+    )
+    assert said["en"]["Control steps"] == (
+        "Early warning 2024-12-09, Warning 2024-12-11, Block 2024-12-25, Unblock 2024-12-27"
+    )

@@ -88,6 +88,6 @@ def test_the_kemendagri_list_shows_which_letters_reached_the_ppk_and_never_a_giv
     # The letter itself is still cited (it was issued), only not as delivered.
     assert (
         by_instansi["Pemerintah Kabupaten Bangkalan"]["Nomor surat"]
-        == "peringatan: 0002/B-AK.02.02/SD/F/2026"
+        == "Peringatan: 0002/B-AK.02.02/SD/F/2026"
     )
     assert table(report, "kemendagri", "en")[0][-1] == "Proof of delivery"
