@@ -159,7 +159,7 @@ def link_conflicts(case: CaseDraft) -> list[ConflictDraft]:
             "link",
             [Candidate(amb.source, list(amb.candidates), amb.staged_id)],
             reason=f"{amb.source} record {amb.record_key} matches {len(amb.candidates)} cases",
-            subject=f"|{amb.source}:{amb.record_key}#{amb.staged_id}",
+            subject=f"|{amb.source}:{amb.record_key}#{amb.item_no}",  # never the staged id (arrival order)
         )
         for amb in case.ambiguous
     ]

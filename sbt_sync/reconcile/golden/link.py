@@ -110,7 +110,9 @@ def _recommendations(records: list[SourceRecord], groups: LinkGroups) -> None:
         else:
             groups.new(recs, "recommendation_no")
             if len(roots) > 1:
-                groups.ambiguous[min(r.staged_id for r in recs)] = tuple(roots)
+                # Named by its canonical first record, not the first to arrive: the conflict's key
+                # follows from it, and the same records in another order must raise the same one.
+                groups.ambiguous[min(recs, key=SourceRecord.sort_key).staged_id] = tuple(roots)
 
 
 def case_key(records: Iterable[SourceRecord], nip: str | None) -> str:
@@ -226,6 +228,8 @@ def link(records: Iterable[SourceRecord], overrides: Iterable[LinkOverride] = ()
     for staged_id, roots in sorted(groups.ambiguous.items()):
         r = next(r for r, _ in groups.members[owner[staged_id]] if r.staged_id == staged_id)
         candidates = tuple(sorted(keys[root] for root in roots if root in keys))
-        found[owner[staged_id]].append(AmbiguousLink(staged_id, r.source, r.record_key, candidates))
+        found[owner[staged_id]].append(
+            AmbiguousLink(staged_id, r.source, r.record_key, candidates, r.item_no)
+        )
     drafts = [_draft(live[root], tuple(found[root]), keys[root]) for root in live]
     return sorted(drafts, key=lambda d: d.case_key)

@@ -151,6 +151,9 @@ class AmbiguousLink:
     record_key: str
     candidates: tuple[str, ...]
     """The case keys it could have joined, sorted."""
+    item_no: int = 0
+    """The record's item within its source record (its conflict is keyed by source, key and item, never by
+    the staged id, which only says when the row arrived)."""
 
 
 @dataclass(frozen=True)

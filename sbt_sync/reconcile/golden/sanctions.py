@@ -119,7 +119,9 @@ def _rivals(group: _Group, speakers: Sequence[SourceRecord]) -> list[SourceRecor
 
 
 def _winner(speakers: Sequence[SourceRecord], ranking: Sequence[str]) -> SourceRecord:
-    return min(speakers, key=lambda r: (_rank(ranking, r.source), tuple(-x for x in r.recency())))
+    # Recency within one rank (the unranked sources share one); the source's name before the staging
+    # order, so rows of two sources dated alike give one answer whichever was staged first.
+    return min(speakers, key=lambda r: (_rank(ranking, r.source), -r.recency()[0], r.source, -r.staged_id))
 
 
 def _steward_version(entry: StewardSanction) -> SanctionVersion:

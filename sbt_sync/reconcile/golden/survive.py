@@ -4,7 +4,9 @@ ties, with its provenance (value, winning source and staged record, rule).
 The ranking comes from ``sbt.yaml`` (:class:`~sbt_sync.settings.SurvivorshipSettings`): incident facts
 (bawaslu, then kemenpanrb), recommendation (bkn_wasdal, then kasn), sanction imposed (idis, then
 kemendagri). A source a group does not rank (kasn's violation form, say) ranks after every ranked one,
-unranked sources in name order.
+and the unranked sources share that one rank: recency breaks the tie among them as among records of one
+source (DESIGN.md, "Survivorship"); the source's name decides only between values dated at the same
+instant, so the staging order never does.
 """
 
 from __future__ import annotations
@@ -37,8 +39,16 @@ def field_groups(survivorship: SurvivorshipSettings) -> dict[str, Sequence[str]]
     return ranked
 
 
-def _rank(ranking: Sequence[str], source: str) -> tuple[int, str]:
-    return (ranking.index(source), "") if source in ranking else (len(ranking), source)
+def _rank(ranking: Sequence[str], source: str) -> int:
+    """The source's place in ``ranking``; every source it does not name shares the place after them."""
+    return ranking.index(source) if source in ranking else len(ranking)
+
+
+def precedence(r: SourceRecord, name: str, ranking: Sequence[str]) -> tuple[Any, ...]:
+    """Smaller wins: the source's rank, then recency (:func:`_staleness`), then, between sources of one
+    rank dated at the same instant, the source's name (not the order the rows were staged in)."""
+    at, tie, staged = _staleness(r, name)
+    return (_rank(ranking, r.source), at, tie, r.source, staged)
 
 
 LATER_IN_LIFE = {"verification_result": ("dibatalkan",)}
@@ -117,7 +127,7 @@ def choose(records: Sequence[SourceRecord], name: str, ranking: Sequence[str]) -
     if not having:
         return None
     latest = latest_by_source(having, name)
-    winner = min(latest.values(), key=lambda r: (_rank(ranking, r.source), _staleness(r, name)))
+    winner = min(latest.values(), key=lambda r: precedence(r, name, ranking))
     rank = _rank(ranking, winner.source)
     rule: SurvivalRule
     if len(having) == 1:
