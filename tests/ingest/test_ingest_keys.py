@@ -184,7 +184,7 @@ def test_a_staged_row_keeps_its_raw_record_from_being_deleted_until_it_commits_o
     """Like the key it replaces: between a staged row's insert and its commit, nobody can delete the raw
     record it names; once committed, deleting the raw record takes the staged row with it. The raw
     record is either another transaction's (locked FOR KEY SHARE by the check) or one this transaction
-    updated (locked by the update itself: migration 0032 checks it without locking it again)."""
+    updated (locked by the update itself: migration 0031 checks it without locking it again)."""
     if migrated_database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers: no concurrent delete")
     raw = _raw(migrated_database, "A", _batch(migrated_database))

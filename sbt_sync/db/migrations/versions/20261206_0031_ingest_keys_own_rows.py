@@ -22,8 +22,8 @@ and ``TRUNCATE`` are unchanged (``tests/ingest/test_ingest_keys.py``, including 
 raw record this transaction updated or another one wrote). SQLite keeps its declared keys; no row
 changes.
 
-Revision ID: 0032
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-06 12:00:00
 """
 
@@ -31,8 +31,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0032"
-down_revision: str | None = "0029"
+revision: str = "0031"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
