@@ -7,11 +7,12 @@ whose answer shows an ASN's personal data (a case key, a quarantined value) reco
 SIASN can pull (:mod:`sbt_sync.steward.feed`). An agency viewer's token gets what the pages show them:
 their agency's cases and conflicts, every value as :mod:`sbt_sync.steward.scope` lets them see it.
 
-A name, a NIP or a birth date is never asked for in a query string: a URL lands in the access log of
-every proxy in front of the console (DESIGN.md keeps them out of logs). Searches by them post a JSON
-body (``POST /api/v1/cases/search``, ``POST /api/v1/registry/search``,
-``POST /api/v1/conflicts/{id}/candidates``); the GET forms refuse such a parameter with a 400 naming
-the POST endpoint (:func:`refuse_personal_data`).
+A name, a NIP, a birth date or a staff member's username (personal data too, UU 27/2022) is never
+asked for in a query string: a URL lands in the access log of every proxy in front of the console
+(DESIGN.md keeps them out of logs). Searches by them post a JSON body (``POST /api/v1/cases/search``,
+``POST /api/v1/registry/search``, ``POST /api/v1/conflicts/{id}/candidates``, the queue by holder
+``POST /api/v1/conflicts/search``, the audit log by who acted ``POST /api/v1/audit/search``); the GET
+forms refuse such a parameter with a 400 naming the POST endpoint (:func:`refuse_personal_data`).
 """
 
 from __future__ import annotations
@@ -175,8 +176,8 @@ def _aware(moment: datetime | None, name: str) -> datetime | None:
 
 
 PERSONAL_DATA_IN_URL: dict[int | str, dict[str, Any]] = {
-    400: {"description": "A name, a NIP or a birth date was given in the query string (``detail.code`` "
-                         "personal_data_in_url): send it in the body of the POST endpoint "
+    400: {"description": "A name, a NIP, a birth date or a staff username was given in the query string "
+                         "(``detail.code`` personal_data_in_url): send it in the body of the POST endpoint "
                          "``detail.use`` names"}
 }  # fmt: skip
 
@@ -223,40 +224,82 @@ def recap(request: Request, me: Annotated[Principal, Depends(api_user("dashboard
     return recap_for(console(request).database, me.sources).as_dict()
 
 
-@router.get("/conflicts", response_model=Page, responses=ERRORS)
+ConflictStatusChoice = Literal["open", "resolved", "auto_closed", "all"]
+ConflictKindChoice = Literal[
+    "identity", "name_mismatch", "unresolved", "critical_field", "lifecycle", "ambiguous_link", "named_other"
+]
+ConflictSort = Literal["priority", "due"]
+NOBODY = "-"
+"""The holder filter for the conflicts nobody handles: not a username, so a GET may carry it."""
+CONFLICT_SEARCH = "POST /api/v1/conflicts/search"
+
+
+class ConflictSearch(BaseModel):
+    status: ConflictStatusChoice = "open"
+    kind: ConflictKindChoice | None = None
+    agency: CleanText | None = Field(None, max_length=128)
+    kanreg: CleanText | None = Field(None, max_length=128)
+    assignee: CleanText | None = Field(
+        None,
+        max_length=64,
+        description="A username (the conflicts they handle), or '-' (nobody handles)",
+    )
+    sort: ConflictSort = "priority"
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+@router.get("/conflicts", response_model=Page, responses={**ERRORS, **PERSONAL_DATA_IN_URL})
 def conflicts(
     request: Request,
     me: Annotated[Principal, Depends(api_user("conflicts.view"))],
-    status: Literal["open", "resolved", "auto_closed", "all"] = "open",
-    kind: Literal[
-        "identity",
-        "name_mismatch",
-        "unresolved",
-        "critical_field",
-        "lifecycle",
-        "ambiguous_link",
-        "named_other",
-    ]
-    | None = None,
+    status: ConflictStatusChoice = "open",
+    kind: ConflictKindChoice | None = None,
     agency: Text = None,
     kanreg: Text = None,
     assignee: Annotated[
-        str | None, Query(max_length=64, description="A username, or '-' for conflicts nobody handles")
+        str | None,
+        Query(
+            max_length=64,
+            description="Only '-': the conflicts nobody handles. A username (personal data) is refused "
+            f"here (400): the conflicts someone handles are found with {CONFLICT_SEARCH}",
+        ),
     ] = None,
-    sort: Literal["priority", "due"] = "priority",
+    sort: ConflictSort = "priority",
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page:
     """The queue, by ``sort``: ``priority`` puts the conflicts holding a case that awaits the PPK's
-    follow-up first, then those holding any other case, then the rest (:mod:`sbt_sync.steward.conflicts`)."""
-    filters = ConflictFilter(status=None if status == "all" else status, kind=kind, agency=agency,
-                             kanreg=kanreg, assignee=assignee, sources=me.sources)  # fmt: skip
+    follow-up first, then those holding any other case, then the rest (:mod:`sbt_sync.steward.conflicts`).
+    The conflicts a given person handles: ``POST /api/v1/conflicts/search`` (a username stays out of
+    URLs); ``assignee=-`` (nobody handles them) is answered here."""
+    if assignee not in (None, NOBODY):
+        refuse_personal_data(request, ("assignee",), CONFLICT_SEARCH)
+    search = ConflictSearch(status=status, kind=kind, agency=agency, kanreg=kanreg, assignee=assignee,
+                            sort=sort, limit=limit, offset=offset)  # fmt: skip
+    return _conflicts(request, me, search)
+
+
+@router.post("/conflicts/search", response_model=Page, responses=ERRORS)
+def conflicts_search(
+    request: Request, body: ConflictSearch, me: Annotated[Principal, Depends(api_user("conflicts.view"))]
+) -> Page:
+    """The queue filtered as ``GET /api/v1/conflicts`` filters it, and by who handles the conflicts
+    (``assignee``: a username in the body, never in a URL; '-' for nobody); an agency viewer's token
+    finds only their agency's conflicts. Changes nothing."""
+    return _conflicts(request, me, body)
+
+
+def _conflicts(request: Request, me: Principal, body: ConflictSearch) -> Page:
+    status, assignee = body.status, body.assignee
+    filters = ConflictFilter(status=None if status == "all" else status, kind=body.kind, agency=body.agency,
+                             kanreg=body.kanreg, assignee=assignee, sources=me.sources)  # fmt: skip
     total, rows = list_conflicts(
-        console(request).database, filters=filters, sort=sort, limit=limit, offset=offset
+        console(request).database, filters=filters, sort=body.sort, limit=body.limit, offset=body.offset
     )
     record_read(request, me, "search", nips_in(rows), filter={"what": "conflicts", "status": status,
-                "kind": kind, "agency": agency, "kanreg": kanreg, "assignee": assignee, "sort": sort,
-                "offset": offset})  # fmt: skip
+                "kind": body.kind, "agency": body.agency, "kanreg": body.kanreg, "assignee": assignee,
+                "sort": body.sort, "offset": body.offset})  # fmt: skip
     return Page(total=total, items=[asdict(r) for r in rows])
 
 
@@ -619,21 +662,55 @@ def feed(
     )
 
 
-@router.get("/audit", response_model=Page, responses=ERRORS)
+AUDIT_SEARCH = "POST /api/v1/audit/search"
+
+
+class AuditSearch(BaseModel):
+    actor: CleanText | None = Field(None, max_length=128, description="The username of who acted")
+    action: CleanText | None = Field(None, max_length=128, description="An action, or its beginning")
+    object_type: CleanText | None = Field(None, max_length=128)
+    object_id: CleanText | None = Field(
+        None, max_length=128, description="The object's id (a user's is their username)"
+    )
+    since: datetime | None = Field(None, description="From this moment (UTC when it has no offset)")
+    until: datetime | None = Field(None, description="Before this moment (UTC when it has no offset)")
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+@router.get("/audit", response_model=Page, responses={**ERRORS, **PERSONAL_DATA_IN_URL})
 def audit(
     request: Request,
     me: Annotated[Principal, Depends(api_user("audit.view"))],
-    actor: Text = None,
     action: Text = None,
     object_type: Text = None,
-    object_id: Text = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page:
-    filters = AuditFilter(actor=actor, action=action, object_type=object_type, object_id=object_id,
-                          since=_aware(since, "since"), until=_aware(until, "until"))  # fmt: skip
-    total, rows = list_audit(console(request).database, filters, limit=limit, offset=offset)
-    record_read(request, me, "audit", nips_in(rows), filter={"limit": limit, "offset": offset})
+    """The audit log by action, object type and time. Who acted (``actor=``) and an object's id
+    (``object_id=``: a user's is their username) are refused here (400): they go to
+    ``POST /api/v1/audit/search`` with a JSON body."""
+    refuse_personal_data(request, ("actor", "object_id"), AUDIT_SEARCH)
+    search = AuditSearch(action=action, object_type=object_type, since=since, until=until, limit=limit,
+                         offset=offset)  # fmt: skip
+    return _audit(request, me, search)
+
+
+@router.post("/audit/search", response_model=Page, responses=ERRORS)
+def audit_search(
+    request: Request, body: AuditSearch, me: Annotated[Principal, Depends(api_user("audit.view"))]
+) -> Page:
+    """The audit log filtered by who acted, the action, the object and time (the usernames in the
+    body, never in a URL). Changes nothing but the record of the read."""
+    return _audit(request, me, body)
+
+
+def _audit(request: Request, me: Principal, body: AuditSearch) -> Page:
+    filters = AuditFilter(actor=body.actor, action=body.action, object_type=body.object_type,
+                          object_id=body.object_id, since=_aware(body.since, "since"),
+                          until=_aware(body.until, "until"))  # fmt: skip
+    total, rows = list_audit(console(request).database, filters, limit=body.limit, offset=body.offset)
+    record_read(request, me, "audit", nips_in(rows), filter={"limit": body.limit, "offset": body.offset})
     return Page(total=total, items=rows)

@@ -163,9 +163,11 @@ def busy_answer(request: Request) -> Response:
 
 
 API_DESCRIPTION = (
-    "Bearer-token API of the sbt-sync console. A NIP, a name or a birth date is never sent in a URL (URLs "
-    "are written to proxy logs): searches by them post a JSON body (`POST /api/v1/cases/search`, "
-    "`POST /api/v1/registry/search`, `POST /api/v1/conflicts/{conflict_id}/candidates`), and a GET given "
+    "Bearer-token API of the sbt-sync console. A NIP, a name, a birth date or a staff username is never "
+    "sent in a URL (URLs are written to proxy logs): searches by them post a JSON body "
+    "(`POST /api/v1/cases/search`, `POST /api/v1/registry/search`, "
+    "`POST /api/v1/conflicts/{conflict_id}/candidates`, `POST /api/v1/conflicts/search` by who handles a "
+    "conflict, `POST /api/v1/audit/search` by who acted), and a GET given "
     "such a parameter answers 400 with `detail.code` `personal_data_in_url` and `detail.use` naming the "
     "POST endpoint."
 )

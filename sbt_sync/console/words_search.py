@@ -65,9 +65,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "find.why.conflict": ("nomor konflik", "conflict number"),
     # the JSON API refusing a name, a NIP or a birth date in a URL (sbt_sync.console.api)
     "err.personal_data_in_url": (
-        "Parameter {parameters} tidak boleh dikirim di URL (URL tercatat di log proxy, padahal NIP, nama "
-        "dan tanggal lahir tidak boleh masuk log). Kirim sebagai isi JSON ke {use}.",
+        "Parameter {parameters} tidak boleh dikirim di URL (URL tercatat di log proxy, padahal NIP, nama, "
+        "tanggal lahir dan nama pengguna staf tidak boleh masuk log). Kirim sebagai isi JSON ke {use}.",
         "The parameter {parameters} may not be sent in a URL (URLs are written to proxy logs, and NIPs, "
-        "names and birth dates must not be). Send it in the JSON body of {use}.",
+        "names, birth dates and staff usernames must not be). Send it in the JSON body of {use}.",
     ),
 }

@@ -11,6 +11,10 @@ up to the write wait (:data:`WRITE_WAIT_SECONDS`, a console request's own shorte
 then writes cannot wait (SQLite refuses at once, 'database is locked': its snapshot may be stale), so
 every writer declares itself first. ``Database.write`` also runs a unit of work again after such a
 refusal.
+
+On PostgreSQL a writer waits for the product-writes and outbox advisory locks (:func:`lock_product_writes`,
+:func:`lock_outbox`) as long as their holder holds them, except inside :func:`writes_wait_at_most`
+(a console request): at most its seconds, then :class:`DatabaseBusy` too.
 """
 
 from __future__ import annotations
@@ -87,7 +91,8 @@ def _sqlite_on_begin(connection: Any) -> None:
 
 
 class DatabaseBusy(Exception):
-    """Another writer held SQLite's write lock for longer than this writer waits (its write wait)."""
+    """Another writer held SQLite's write lock, or on PostgreSQL the product-writes or outbox advisory
+    lock, for longer than this writer waits (its write wait)."""
 
     def __init__(self, waited: float) -> None:
         super().__init__(
@@ -108,11 +113,12 @@ _SCOPE: ContextVar[_WriteScope | None] = ContextVar("sbt_write_scope", default=N
 
 @contextmanager
 def writes_wait_at_most(seconds: float, *, every_session_writes: bool = False) -> Iterator[None]:
-    """Within the block a writer waits at most ``seconds`` for SQLite's write lock (then
-    :class:`DatabaseBusy`). ``every_session_writes``: every session opened in the block takes the lock
-    when it begins, as a console request's do: nearly every request writes (the session's last-seen
-    time, a recorded read) after reading. Not a session nested in one of this thread's that holds the
-    lock, nor one opened on an event loop's thread (an async handler), which must not wait."""
+    """Within the block a writer waits at most ``seconds`` for SQLite's write lock, or PostgreSQL's
+    product-writes and outbox advisory locks (then :class:`DatabaseBusy`). ``every_session_writes``:
+    every session opened in the block takes SQLite's write lock when it begins, as a console
+    request's do: nearly every request writes (the session's last-seen time, a recorded read) after
+    reading. Not a session nested in one of this thread's that holds the lock, nor one opened on an
+    event loop's thread (an async handler), which must not wait."""
     token = _SCOPE.set(_WriteScope(seconds, every_session_writes))
     try:
         yield
@@ -218,6 +224,38 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+def _lock_not_available(exc: OperationalError) -> bool:
+    """PostgreSQL gave up waiting for a lock (``lock_timeout``: SQLSTATE 55P03)."""
+    return getattr(exc.orig, "pgcode", None) == "55P03"
+
+
+def _advisory_xact_lock(session: Session, key: int) -> None:
+    """Take PostgreSQL's transaction-scoped advisory lock ``key``.
+
+    Outside a :func:`writes_wait_at_most` scope (the daemon's runs, the CLI) it waits as long as the
+    holder holds it. Inside one (a console request) it waits at most the scope's seconds, as a SQLite
+    writer does, then raises :class:`DatabaseBusy`: PostgreSQL aborts the transaction, which has
+    written nothing that stays (the caller's session rolls back). The scope's ``lock_timeout`` holds
+    for this one statement: the transaction's own value comes back as soon as the lock is taken, so
+    its later statements (row locks) wait as before.
+    """
+    scope = _SCOPE.get()
+    if scope is None:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return
+    before = session.scalar(text("SELECT current_setting('lock_timeout')"))
+    wait_ms = max(1, int(scope.wait * 1000))
+    session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": f"{wait_ms}ms"})
+    started = time.monotonic()
+    try:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    except OperationalError as exc:
+        if not _lock_not_available(exc):
+            raise
+        raise DatabaseBusy(time.monotonic() - started) from exc
+    session.execute(text("SELECT set_config('lock_timeout', :before, true)"), {"before": before})
+
+
 def lock_outbox(session: Session) -> None:
     """Make outbox ids follow commit order: call before a transaction's first outbox write.
 
@@ -230,7 +268,7 @@ def lock_outbox(session: Session) -> None:
     for a writer that forgot). SQLite serialises writers already.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK_KEY})
+        _advisory_xact_lock(session, OUTBOX_LOCK_KEY)
 
 
 def lock_product_writes(session: Session) -> None:
@@ -241,10 +279,11 @@ def lock_product_writes(session: Session) -> None:
     insert the same conflicts and control actions and fail on their unique keys. On PostgreSQL the
     second transaction waits for the first to commit, then sees its rows. Taken before
     :func:`lock_outbox`, always in that order, so two writers never wait on each other. SQLite
-    serialises writers already.
+    serialises writers already. Inside :func:`writes_wait_at_most` (a console request) the wait is
+    capped, then :class:`DatabaseBusy` (:func:`_advisory_xact_lock`).
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PRODUCT_WRITES_LOCK_KEY})
+        _advisory_xact_lock(session, PRODUCT_WRITES_LOCK_KEY)
 
 
 def lock_for_write(session: Session, table: Any = OutboxEntry) -> None:

@@ -403,6 +403,17 @@ def _audit(
     )
 
 
+def _hold_for_writing(session: Session) -> None:
+    """First in a correction's or an undoing's transaction, as every steward writer does
+    (:mod:`sbt_sync.steward.decisions`, :mod:`sbt_sync.steward.link_confirm`): PostgreSQL's
+    product-writes lock, so a reconciliation or a confirmation checking its consequence never has this
+    land under its check (it waits for them to commit, then writes); then SQLite's write lock, before
+    the first read, so another writer committing between the read and the write makes this wait its
+    turn instead of failing at once ('database is locked')."""
+    lock_product_writes(session)
+    lock_for_write(session, LinkCorrection)
+
+
 def correct_link(
     database: Database,
     request: CorrectionRequest,
@@ -419,6 +430,7 @@ def correct_link(
     correction goes through :func:`sbt_sync.steward.link_confirm.confirm_correction`, which records it
     only on the consequence they read."""
     with database.session() as session:
+        _hold_for_writing(session)
         return record_correction(
             session, request, reason=reason, actor=actor, channel=channel, client_address=client_address,
             now=now,
@@ -485,6 +497,7 @@ def undo_correction(
 ) -> None:
     """Revoke a correction: the next reconciliation links its records as if it had never been made."""
     with database.session() as session:
+        _hold_for_writing(session)
         record_undo(
             session, correction_id, reason=reason, actor=actor, channel=channel,
             client_address=client_address, now=now,

@@ -80,7 +80,7 @@ def test_a_console_request_that_would_wait_too_long_says_the_database_is_busy_an
     world: World, monkeypatch: pytest.MonkeyPatch, lang: str, words: str
 ) -> None:
     if world.database.dialect != "sqlite":
-        pytest.skip("SQLite's write lock: on PostgreSQL a decision waits for enforcement's lock only")
+        pytest.skip("SQLite's write lock (PostgreSQL's advisory locks: test_lock_console_postgres.py)")
     short_busy_timeout(monkeypatch)
     database = Database(world.database.url)
     try:

@@ -149,6 +149,9 @@ def test_the_queue_case_filter_posts_and_keeps_the_other_filters_in_the_url(worl
         (f"/api/v1/registry/search?nip={NIP_A}", "POST /api/v1/registry/search"),
         ("/api/v1/registry/search?birth_date=1985-04-12&instansi=Sampang", "POST /api/v1/registry/search"),
         ("/api/v1/conflicts/{a}?birth=1985", "POST /api/v1/conflicts/{a}/candidates"),
+        ("/api/v1/conflicts?status=all&assignee=budi", "POST /api/v1/conflicts/search"),
+        ("/api/v1/audit?actor=budi&action=case.", "POST /api/v1/audit/search"),
+        ("/api/v1/audit?object_type=user&object_id=budi", "POST /api/v1/audit/search"),
     ],
 )
 def test_an_api_get_with_personal_data_in_its_url_is_refused_naming_the_post_endpoint(
@@ -286,6 +289,8 @@ def test_the_openapi_documents_the_post_searches_and_no_personal_data_in_a_query
         "/api/v1/cases/search",
         "/api/v1/registry/search",
         "/api/v1/conflicts/{conflict_id}/candidates",
+        "/api/v1/conflicts/search",
+        "/api/v1/audit/search",
     ):
         assert "requestBody" in paths[path]["post"], path
     for path, methods in paths.items():

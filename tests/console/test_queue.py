@@ -408,7 +408,7 @@ def test_the_api_assigns_and_lists_by_assignee(world: World) -> None:
     given = client.post(f"/api/v1/conflicts/{a}/assign", json={"assignee": "budi"}, headers=steward)
     assert given.status_code == 200 and given.json()["claimed_by"] == "budi"
     assert given.json()["assigned_by"] == "steward"
-    listed = client.get("/api/v1/conflicts?assignee=budi", headers=steward).json()
+    listed = client.post("/api/v1/conflicts/search", json={"assignee": "budi"}, headers=steward).json()
     assert [c["id"] for c in listed["items"]] == [a]
     nobody = client.get("/api/v1/conflicts?assignee=-&sort=due", headers=steward).json()
     assert [c["id"] for c in nobody["items"]] == [b]

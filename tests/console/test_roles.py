@@ -145,6 +145,10 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("POST", "/api/v1/conflicts/{conflict_id}/assign", f"/api/v1/conflicts/{a}/assign",
          {"assignee": None}, {**API_STAFF, "auditor": 403}),
         ("GET", "/api/v1/conflicts", "/api/v1/conflicts?assignee=-&sort=due", None, API_ALL),
+        # a staff username is posted too, never put in a URL (GET: 400)
+        ("GET", "/api/v1/conflicts", "/api/v1/conflicts?assignee=steward", None,
+         {**dict.fromkeys(WHO, 400), "anonymous": 401}),
+        ("POST", "/api/v1/conflicts/search", "/api/v1/conflicts/search", {"assignee": "steward"}, API_ALL),
         # a name, a NIP or a birth date is posted, never put in a URL: the GET forms refuse them (400)
         ("POST", "/api/v1/registry/search", "/api/v1/registry/search", {"name": "ASN CASE"},
          {**API_STAFF, "auditor": 403}),
@@ -184,6 +188,9 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("GET", "/api/v1/push/status", "/api/v1/push/status", None, API_STAFF),
         ("GET", "/api/v1/feed/block-changes", "/api/v1/feed/block-changes", None, API_STAFF),
         ("GET", "/api/v1/audit", "/api/v1/audit", None, API_STAFF),
+        ("GET", "/api/v1/audit", "/api/v1/audit?actor=steward", None,
+         {**API_STAFF, "admin": 400, "steward": 400, "auditor": 400}),
+        ("POST", "/api/v1/audit/search", "/api/v1/audit/search", {"actor": "steward"}, API_STAFF),
         # operators' Prometheus metrics: counts over every agency, so BKN roles only
         ("GET", "/api/v1/metrics", "/api/v1/metrics", None, API_STAFF),
         # I-MUT: BKN's roles and Kemendagri's viewers (test_imut_pages); a Bawaslu viewer gets 403.

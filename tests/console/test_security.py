@@ -215,7 +215,7 @@ def test_nul_characters_are_refused_cleanly_everywhere(world: World) -> None:
     # (test_hostile_text_in_the_case_search_answers_200_or_a_clear_refusal_never_500).
     for url in (
         "/api/v1/cases?q=%00",
-        "/api/v1/audit?actor=a%00b",
+        "/api/v1/audit?action=a%00b",
         "/cases?q=x%00",
         "/quarantine?source=%00",
     ):
