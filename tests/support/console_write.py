@@ -1,8 +1,9 @@
 """A console request that commits a write in the middle of a daemon writer's transaction.
 
 Inside :func:`console_writes_meanwhile`, the first time this thread's transaction on the database,
-having read, is about to write for the first time (its first INSERT, UPDATE or DELETE, after a SELECT
-in the same transaction),
+having read, is about to write for the first time (its first INSERT, UPDATE or DELETE after a SELECT
+in the same transaction, or its first try to take the write lock after one: ``lock_for_write`` called
+too late),
 a console request runs on a thread and engine of its own, the way the console serves one: inside
 ``writes_wait_at_most(..., every_session_writes=True)`` it reads, then records a read of personal data
 (``record_read``) and commits. The writer's statement waits for the request only when the request can
@@ -21,7 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.engine import Connection
 
 from sbt_sync.db.engine import Database, writes_wait_at_most
 from sbt_sync.db.models.access import PersonalDataAccess
@@ -83,16 +85,19 @@ def _lock_probe(words: str) -> bool:
 
 
 @contextmanager
-def console_writes_meanwhile(database: Database) -> Iterator[ConsoleRequest]:
+def console_writes_meanwhile(database: Database, *, armed_by: str | None = None) -> Iterator[ConsoleRequest]:
     """Within the block, a console request commits (or, if the writer holds the lock, waits to
-    commit) between this thread's first read and first write in one transaction on ``database``.
+    commit) between this thread's first read and first write in one transaction on ``database``;
+    with ``armed_by``, in the first transaction that runs a statement containing it (and writes after).
     On leaving, the request is waited for and its error, if any, raised; the block fails if no
     transaction read and then wrote."""
     request = ConsoleRequest()
-    console = Database(database.engine.url.render_as_string(hide_password=False))
+    url = database.engine.url.render_as_string(hide_password=False)
+    console = Database(url)
     writer_thread = threading.get_ident()
     have_read: set[int] = set()
     have_written: set[int] = set()
+    armed = [armed_by is None]
 
     def serve() -> None:
         try:
@@ -104,19 +109,33 @@ def console_writes_meanwhile(database: Database) -> Iterator[ConsoleRequest]:
 
     thread = threading.Thread(target=serve, name="console-request")
 
-    def began(connection: object) -> None:
+    def ours(connection: Connection) -> bool:
+        """A connection to ``database``, through its engine or another the writer made (a Dagster
+        resource's)."""
+        return connection.engine.url.render_as_string(hide_password=False) == url
+
+    def began(connection: Connection) -> None:
+        if not ours(connection):
+            return
         have_read.discard(id(connection))
         have_written.discard(id(connection))
 
-    def before(connection: object, _cursor: object, sql: str, *_args: object) -> None:
-        if threading.get_ident() != writer_thread or thread.ident is not None:
+    def before(connection: Connection, _cursor: object, sql: str, *_args: object) -> None:
+        if threading.get_ident() != writer_thread or thread.ident is not None or not ours(connection):
             return
+        if not armed[0]:
+            if armed_by is None or armed_by not in sql:
+                return
+            armed[0] = True
+            have_written.discard(id(connection))
         words = sql.lstrip().upper()
         if words.startswith("BEGIN"):
             began(connection)
         elif words.startswith("SELECT") and "PG_ADVISORY" not in words:
             have_read.add(id(connection))
-        elif words.startswith(_WRITES) and not _lock_probe(words) and id(connection) not in have_written:
+        elif words.startswith(_WRITES) and id(connection) not in have_written:
+            if _lock_probe(words) and id(connection) not in have_read:
+                return  # the lock taken before any read: the transaction's first write comes later
             have_written.add(id(connection))  # only a transaction's first write can find a stale snapshot
             if id(connection) not in have_read:
                 return
@@ -127,13 +146,14 @@ def console_writes_meanwhile(database: Database) -> Iterator[ConsoleRequest]:
             if free:  # it commits now; the writer then writes on a snapshot older than that commit
                 thread.join(HANG_GUARD_SECONDS)
 
-    event.listen(database.engine, "begin", began)
-    event.listen(database.engine, "before_cursor_execute", before)
+    # On every engine: a Dagster asset reaches the database through its resource's own engine.
+    event.listen(Engine, "begin", began)
+    event.listen(Engine, "before_cursor_execute", before)
     try:
         yield request
     finally:
-        event.remove(database.engine, "before_cursor_execute", before)
-        event.remove(database.engine, "begin", began)
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "begin", began)
         if thread.ident is not None:
             thread.join(HANG_GUARD_SECONDS)
         console.dispose()
