@@ -99,7 +99,8 @@ def _source_checks(
     Their joint verdict is kept in ``source_holds`` in the same transaction that judged it: while it
     stands, no later run reconciles the source's changed rows (:mod:`sbt_sync.source_holds`)."""
     limit, minimum = source.quarantine_threshold, source.quarantine_min_records
-    with db.session() as session:
+    # The write lock before the first read (SQLite): the verdict is written after the reads.
+    with db.database.session(write=True) as session:
         load = pending.quarantine_load(session, name)
         total, overall = load.records, load.ratio
         batch_bad = result.validated >= minimum and result.quarantine_ratio > limit

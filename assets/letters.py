@@ -34,7 +34,9 @@ def letters(
     """The day's letters to PPKs (peringatan dini, peringatan, teguran): one per PPK, step and day,
     numbered, rendered to PDF with its sha256 and queued for mail in the same transaction."""
     cfg = settings.get()
-    with db.session() as session:
+    # The write lock first (SQLite): the day is read before drafting takes it, and a write committed
+    # in between would leave this transaction a snapshot that can never take it.
+    with db.database.session(write=True) as session:
         if config.as_of:
             day = date.fromisoformat(config.as_of)
         else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -169,6 +170,12 @@ def _locked(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+def _stale_snapshot(exc: OperationalError) -> bool:
+    """SQLite refused because this transaction read before another connection committed a write
+    (``SQLITE_BUSY_SNAPSHOT``): it can never take the write lock, however long it waits."""
+    return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY_SNAPSHOT
+
+
 def _on_event_loop() -> bool:
     """This thread runs an asyncio event loop: waiting for the lock here would stall every request."""
     try:
@@ -298,6 +305,9 @@ def lock_for_write(session: Session, table: Any = OutboxEntry) -> None:
     sets), tried a busy timeout at a time; past it, :class:`DatabaseBusy` (the transaction has
     written nothing). A no-op when the transaction holds the lock already, and when this thread holds it
     in another transaction (waiting would wait for itself: the write then fails at once, as before).
+    Called after the transaction read, when another connection has committed a write since (a stale
+    snapshot), it raises SQLite's refusal ('database is locked') at once: no wait can help, and
+    :meth:`Database.write` runs its work again from the start.
     """
     if session.get_bind().dialect.name != "sqlite":
         return
@@ -318,7 +328,7 @@ def lock_for_write(session: Session, table: Any = OutboxEntry) -> None:
         try:
             session.execute(statement)
         except OperationalError as exc:
-            if not _locked(exc):
+            if not _locked(exc) or _stale_snapshot(exc):
                 raise
             if time.monotonic() - started >= wait:
                 raise DatabaseBusy(time.monotonic() - started) from exc

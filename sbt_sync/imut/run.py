@@ -40,9 +40,11 @@ def evaluate_database(
     full: bool = False,
 ) -> FindingStats:
     """Evaluate the staged I-MUT actions (what changed, or all: :mod:`sbt_sync.imut.store`) and update
-    the findings, in one transaction."""
+    the findings, in one transaction. On SQLite it takes the database's write lock before its first
+    read (``session(write=True)``): a console request writing between its reads and its first write
+    would otherwise fail the evaluation 'database is locked'; it waits for the evaluation instead."""
     elections, workdays = calendars(settings)
-    with database.session() as session:
+    with database.session(write=True) as session:
         return evaluate_findings(
             session,
             elections=elections,

@@ -132,7 +132,9 @@ def decide_finding(
     if not reason.strip():
         raise InvalidFindingDecision("a decision needs a reason", code="reason_required")
     at = now or datetime.now(UTC)
-    with database.session() as session:
+    # The write lock before the first read (SQLite): a writer committing between the read and the
+    # write would otherwise refuse the decision 'database is locked' (the console takes it anyway).
+    with database.session(write=True) as session:
         row = session.get(ImutFinding, finding_id)
         if row is None:
             raise FindingNotFound(f"no I-MUT finding with id {finding_id}", code="not_found", id=finding_id)

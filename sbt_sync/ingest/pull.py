@@ -204,7 +204,7 @@ def pull_http(
             for position, item in enumerate(batch.records)
         ]
         cursor = batch.pages[-1].cursor
-        with database.session() as session:
+        with database.session(write=True) as session:
             landed = land_batch(
                 session,
                 source=source,
@@ -278,7 +278,7 @@ def _quarantine_unreadable_page(
     each run's start)."""
     after = f"after cursor {result.cursor_after}" if result.cursor_after else "first"
     where = f"page {after}: {exc.method} {exc.url}"[:1024]
-    with database.session() as session:
+    with database.session(write=True) as session:
         known = session.scalar(
             select(QuarantinedRow.id).where(
                 QuarantinedRow.source == source,
@@ -450,7 +450,7 @@ def _land_file(
     except FileRefused as exc:
         refused, parsed = str(exc), ParsedFile(name=name)
     del data
-    with database.session() as session:
+    with database.session(write=True) as session:
         entry = _manifest_entry(session, source, path, delivery.file.sha256)
         entry.size, entry.mtime = remote.size, remote.mtime
         records = _file_records(session, source, feed, name, remote.mtime, parsed)
@@ -505,7 +505,7 @@ def _record_refusal(
     quarantine; its earlier delivery's rows and quarantine stay as they were (nothing stored is lost)."""
     remote = refusal.remote
     name, path = printable(remote.name), printable(remote.path)
-    with database.session() as session:
+    with database.session(write=True) as session:
         entry = _manifest_entry(session, source, path, refusal.sha256)
         entry.size, entry.mtime = remote.size, remote.mtime
         landed = land_batch(

@@ -336,7 +336,7 @@ def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[
     for prepared in _prefetched(pager(cursor), parse=eager):
         page = prepared.page
         target = None if page.last else page.cursor
-        with database.session() as session:
+        with database.session(write=True) as session:
             written = _written(result)
             affected = _apply(session, prepared, result)
             # Parse the next pages ahead while most rows of this one were new.
@@ -436,7 +436,7 @@ def refresh_registry_changes(
                 seen = [t for t in seen if t <= ceiling]
             if seen:
                 watermark = max(watermark, *seen)
-            with database.session() as session:
+            with database.session(write=True) as session:
                 affected = _apply(session, prepared, result)
                 result.staged_flagged += flag_staged(session, affected.nips)
                 result.staged_flagged += flag_namesakes(session, affected.names)
@@ -505,7 +505,7 @@ def _apply_lookups(
     """Apply the answers found as a page; mark the NIPs SIASN answered 404 for (``missing``) as no
     longer known (a NIP correction or a removal): their rows are kept and their cases held."""
     prepared = _prepare(Page(items, None, number, False))
-    with database.session() as session:
+    with database.session(write=True) as session:
         affected = _apply(session, prepared, result)
         affected.nips |= set_doubts(session, dict.fromkeys(missing, DOUBT_NOT_FOUND), result)
         result.staged_flagged += flag_staged(session, affected.nips)

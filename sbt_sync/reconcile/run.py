@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, false, func, select, update
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.engine import Database, lock_product_writes
+from sbt_sync.db.engine import Database, lock_for_write, lock_product_writes
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
 from sbt_sync.enforce.load import wib_day
@@ -187,8 +187,14 @@ def reconcile_in_session(
 
     Registry candidates are searched through ``database`` on connections of their own; they read the
     registry only, which a reconciliation never writes.
+
+    On SQLite the run takes the database's write lock before its first read (:func:`lock_for_write`):
+    a console request or another writer committing between the run's reads and its first write would
+    otherwise fail the run at that write ('database is locked', its snapshot stale); they wait for the
+    run instead. A caller that holds the lock already (a steward's link confirmation) keeps it.
     """
     lock_product_writes(session)  # a run started beside the daemon's waits for it, then sees its rows
+    lock_for_write(session, Case)
     started = datetime.now(UTC)
     now = now or started
     stats = ReconcileStats(full=full)

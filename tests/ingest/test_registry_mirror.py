@@ -246,7 +246,9 @@ def test_a_full_refresh_of_an_unchanged_registry_writes_nothing(
     statements: list[str] = []
 
     def record(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement.lstrip().split(None, 1)[0].upper())
+        # On SQLite each page's transaction takes the write lock first with an UPDATE of no row.
+        if not statement.rstrip().endswith("WHERE 0"):
+            statements.append(statement.lstrip().split(None, 1)[0].upper())
 
     event.listen(migrated_database.engine, "before_cursor_execute", record)
     try:
