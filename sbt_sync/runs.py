@@ -70,7 +70,9 @@ def record_step(
     now = now or utcnow()
     for attempt in range(2):
         try:
-            with database.session() as session:
+            # write=True: SQLite's write lock before the read, so a console write in between waits
+            # instead of failing this update (a deferred transaction that has read cannot wait).
+            with database.session(write=True) as session:
                 row, made = _row(session, run_id, job, now)
                 steps = dict((row.counts or {}).get("steps", {}))
                 steps[step] = RunStatus.FAILED.value if failed else RunStatus.SUCCEEDED.value
@@ -114,7 +116,7 @@ def record_end(
     """Record that run ``run_id`` ended, as Dagster reports it. A run one of whose steps failed stays
     ``failed`` even if Dagster calls it a success (a step's failure it tolerated)."""
     now = now or utcnow()
-    with database.session() as session:
+    with database.session(write=True) as session:  # reads, then writes: as record_step
         row, _ = _row(session, run_id, job, now)
         failed_steps = [s for s, how in (row.counts or {}).get("steps", {}).items() if how == "failed"]
         status = RunStatus.SUCCEEDED if succeeded and not failed_steps else RunStatus.FAILED

@@ -22,6 +22,7 @@ from sbt_sync.definitions import build_definitions
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 from sbt_sync.states import IllegalTransition
 from sbt_sync.states.runs import RunStatus, check_run_move
+from tests.support.console_write import console_writes_meanwhile, recorded_reads
 
 NIP = "199001012015011001"
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -201,3 +202,21 @@ def test_the_cli_lists_the_latest_runs_with_their_failed_steps(
     assert listed.exit_code == 0, listed.output
     [only] = json.loads(listed.stdout)["runs"]
     assert (only["run_id"], only["status"], only["steps"]) == ("bad-2", "failed", {"ingest_idis": "failed"})
+
+
+def test_a_console_write_between_the_ledgers_read_and_write_waits_and_both_are_kept(
+    migrated_database: Database,
+) -> None:
+    """The ledger's hooks read the run's row, then update it: on SQLite a console request committing in
+    between made the hook's update fail ('database is locked', a stale snapshot). The hook takes the
+    write lock first, so the request waits for it; both writes are kept, on both backends."""
+    runs.record_step(migrated_database, run_id="r-console", job="full_cycle", step="raw", now=T0)
+    with console_writes_meanwhile(migrated_database) as request:
+        runs.record_step(migrated_database, run_id="r-console", job="full_cycle", step="golden", now=T0)
+    assert request.recorded is not None and recorded_reads(migrated_database) == 1
+    with console_writes_meanwhile(migrated_database) as request:
+        runs.record_end(migrated_database, run_id="r-console", job="full_cycle", succeeded=True, now=T0)
+    assert request.recorded is not None and recorded_reads(migrated_database) == 2
+    row = _run(migrated_database, "r-console")
+    assert row.status == RunStatus.SUCCEEDED
+    assert (row.counts or {})["steps"] == {"raw": "succeeded", "golden": "succeeded"}

@@ -398,9 +398,11 @@ def purge(
     """Plan and (unless ``dry_run``) carry out the purge in one transaction, audited with the counts.
 
     The plan is made inside the same transaction that removes, so nothing that became needed between
-    planning and removing is removed. Downloaded files go after the commit.
+    planning and removing is removed. Downloaded files go after the commit. On SQLite that transaction
+    takes the write lock before planning (``write``): a console write between the plan's reads and the
+    first removal would otherwise refuse the removal (a deferred transaction that has read cannot wait).
     """
-    with database.session() as session:
+    with database.session(write=not dry_run) as session:
         plan = plan_purge(session, policy, downloads_dir=downloads_dir, as_of=as_of, access_log=access_log)
         if dry_run:
             return plan
