@@ -72,3 +72,30 @@ def test_a_key_with_a_control_character_sets_its_record_aside_and_the_page_lands
         assert staged == ["BKN-00001", "BKN-00003", "BKN-00004", kept[3]]
         assert quarantined == []
     assert cursor is not None and cursor.cursor == "p2"
+
+
+@pytest.mark.timeout(30)
+def test_a_nul_in_any_field_quarantines_its_record_naming_the_field_and_the_rest_stages(
+    serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        items = [record(1), record(2, nama="Ahmad\x00Fauzi"), record(3)]
+        h.send_json({"items": items, "next_cursor": None})
+
+    server = serve(answer)
+    for _run in range(2):
+        with client() as http:
+            pull_http(
+                migrated_database,
+                source="bkn_wasdal",
+                feed=FEED,
+                paginator=CursorPaginator(http, server.url, page_size=3),
+            )
+        stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    with migrated_database.session() as session:
+        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
+        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+    assert staged == ["BKN-00001", "BKN-00003"]
+    (entry,) = quarantined
+    assert (entry.record_key, entry.column) == ("BKN-00002", "nama")
+    assert "Ahmad" not in entry.reason
