@@ -225,6 +225,9 @@ def unreadable_values(value: Any) -> Iterator[tuple[str, str]]:
                 if isinstance(name, str) and _has_lone_surrogate(name):
                     yield where.encode("utf-8", "backslashreplace").decode(), "a name with a lone surrogate"
                     continue
+                if isinstance(name, str) and "\x00" in name:
+                    yield where.replace("\x00", "\\x00"), "a name holding a NUL character (\\u0000)"
+                    continue
                 pending.append((where, inner))
         elif isinstance(current, list):
             pending.extend((f"{path}[{i}]", inner) for i, inner in enumerate(current))

@@ -99,3 +99,30 @@ def test_a_nul_in_any_field_quarantines_its_record_naming_the_field_and_the_rest
     (entry,) = quarantined
     assert (entry.record_key, entry.column) == ("BKN-00002", "nama")
     assert "Ahmad" not in entry.reason
+
+
+@pytest.mark.timeout(30)
+def test_a_nul_in_a_field_name_quarantines_its_record_and_the_rest_stages(
+    serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        odd = record(2)
+        odd["catatan\x00internal"] = "x"
+        h.send_json({"items": [record(1), odd, record(3)], "next_cursor": None})
+
+    server = serve(answer)
+    for _run in range(2):
+        with client() as http:
+            pull_http(
+                migrated_database,
+                source="bkn_wasdal",
+                feed=FEED,
+                paginator=CursorPaginator(http, server.url, page_size=3),
+            )
+        stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    with migrated_database.session() as session:
+        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
+        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+    assert staged == ["BKN-00001", "BKN-00003"]
+    (entry,) = quarantined
+    assert (entry.record_key, entry.column) == ("BKN-00002", "catatan\\x00internal")
