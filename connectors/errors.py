@@ -49,6 +49,11 @@ class ResponseFormatError(HttpError):
     """A 2xx answer whose JSON is valid but not shaped as the contract says (schema drift)."""
 
 
+class ResponseTooLargeError(HttpError):
+    """An answer whose body (decompressed) exceeds the client's ceiling: a decompression bomb, or a
+    body that never ends. The same request would get the same answer, so it is not retried."""
+
+
 class TransientHttpError(HttpError):
     """5xx, 429, a dropped connection, a timeout or a truncated body; raised once retries ran out."""
 

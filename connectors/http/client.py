@@ -1,11 +1,12 @@
 """The one retrying HTTP client every HTTP connector goes through.
 
 Explicit connect and read timeouts and a total deadline per attempt (a server dripping bytes cannot
-hold a run), TLS verification always on (optionally against a private CA
-bundle), no redirects (a redirect to another host would carry our auth headers along), no settings from
-the environment. Transient failures are retried (:func:`connectors.retry.retrying`): 5xx, 429,
-connection errors, timeouts and a 2xx whose JSON body is cut short; ``Retry-After`` is honoured. Other
-4xx are raised at once.
+hold a run), TLS verification always on (optionally against a private CA bundle), no redirects (a
+redirect to another host would carry our auth headers along), no settings from the environment, and a
+ceiling on the size of an answer's body (counted after ``Content-Encoding`` is undone, so a gzip bomb
+costs at most the ceiling). Transient failures are retried (:func:`connectors.retry.retrying`): 5xx,
+429, connection errors, timeouts and a 2xx whose JSON body is cut short; ``Retry-After`` is honoured.
+Other 4xx are raised at once.
 Requests must be safe to repeat: GETs, token fetches, or writes carrying an ``Idempotency-Key``.
 """
 
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from connectors.errors import ConnectorError, HttpError, TransientHttpError
+from connectors.errors import ConnectorError, HttpError, ResponseTooLargeError, TransientHttpError
 from connectors.http.classify import HttpResponse, classify_response, connection_error, deadline_error
 from connectors.http.deadline import DeadlineAdapter, within_deadline
 from connectors.redact import mask_nips_in_logger, safe_url
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "sbt-sync/0.1 (BKN SBT data integration)"
+DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024
+"""Far above any page a source sends (a 1,000-record page is about a megabyte), far below what would
+exhaust a worker's memory."""
+_BODY_CHUNK_BYTES = 64 * 1024
 
 _calls = threading.local()
 
@@ -78,6 +83,9 @@ class HttpSettings:
     user_agent: str = DEFAULT_USER_AGENT
     proxies: Mapping[str, str] | None = None
     """Explicit proxies (``{"https": "http://proxy:3128"}``); environment proxies are ignored."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """The largest body (after ``Content-Encoding`` is undone) an answer may have; a larger one raises
+    :class:`ResponseTooLargeError` once that many bytes were read, whatever the server sends after."""
 
 
 def build_session(settings: HttpSettings) -> requests.Session:
@@ -230,7 +238,9 @@ class HttpClient:
                         headers=sent,
                         timeout=(connect, read),
                         allow_redirects=False,
+                        stream=True,
                     )
+                    _read_body(method, response, settings.max_body_bytes)
             except requests.RequestException as exc:
                 if deadline.expired:
                     raise deadline_error(method, url, total) from exc
@@ -244,6 +254,30 @@ class HttpClient:
                 continue
             return classify_response(method, url, response, accept)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+def _read_body(method: str, response: requests.Response, limit: int) -> None:
+    """Read ``response``'s (decoded) body into it, or raise :class:`ResponseTooLargeError` as soon as
+    more than ``limit`` bytes arrived (the connection is then dropped, not drained)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(_BODY_CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                where = f"{method} {safe_url(response.url)}"
+                raise ResponseTooLargeError(
+                    f"{where}: HTTP {response.status_code} with a body of more than {limit} bytes "
+                    "(decompressed); not read further",
+                    method=method,
+                    url=safe_url(response.url),
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
+    except BaseException:
+        response.close()
+        raise
+    response._content = b"".join(chunks)
 
 
 class _OutOfTime(TransientHttpError):

@@ -32,6 +32,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _NOT_UNICODE = "text that is not Unicode (bytes that are not UTF-8, or a lone UTF-16 surrogate)"
+_NUL = "a NUL character (\\u0000), which no text column stores"
 _LITERALS = {"true": True, "false": False, "null": None}
 _NON_NUMBERS = ("-Infinity", "Infinity", "NaN")
 
@@ -210,7 +211,7 @@ def _careful_loads(text: str) -> Any:
 
 
 def unreadable_values(value: Any) -> Iterator[tuple[str, str]]:
-    """``(field path, reason)`` of every unreadable marker, non-finite number or lone surrogate in
+    """``(field path, reason)`` of every unreadable marker, non-finite number, lone surrogate or NUL in
     ``value`` (iteratively: a payload may be deep), e.g. ``("nama", "a number of 5000 digits")``."""
     pending: list[tuple[str, Any]] = [("", value)]
     while pending:
@@ -224,6 +225,9 @@ def unreadable_values(value: Any) -> Iterator[tuple[str, str]]:
                 if isinstance(name, str) and _has_lone_surrogate(name):
                     yield where.encode("utf-8", "backslashreplace").decode(), "a name with a lone surrogate"
                     continue
+                if isinstance(name, str) and "\x00" in name:
+                    yield where.replace("\x00", "\\x00"), "a name holding a NUL character (\\u0000)"
+                    continue
                 pending.append((where, inner))
         elif isinstance(current, list):
             pending.extend((f"{path}[{i}]", inner) for i, inner in enumerate(current))
@@ -231,3 +235,5 @@ def unreadable_values(value: Any) -> Iterator[tuple[str, str]]:
             yield path or "(record)", f"{current!r} is not a JSON number"
         elif isinstance(current, str) and _has_lone_surrogate(current):
             yield path or "(record)", _NOT_UNICODE
+        elif isinstance(current, str) and "\x00" in current:
+            yield path or "(record)", _NUL

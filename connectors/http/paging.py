@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -151,6 +152,21 @@ class CursorPaginator:
             following = _cursor(response, self._next_key)
             resume = _cursor(response, self._resume_key) if self._resume_key else None
             number += 1
+            unstorable = _unstorable_cursor(
+                (self._next_key, following), (self._resume_key or self._next_key, resume)
+            )
+            if unstorable is not None:
+                # The page's records are good: land them with the cursor this page was asked with
+                # (the next run reads it again), then stop instead of storing or following the cursor.
+                yield Page(items, requested, number, False)
+                url = safe_url(self._url)
+                raise ResponseFormatError(
+                    f"GET {url}: page {number}'s {unstorable} holds a control character (NUL, line break, "
+                    f"...), which no cursor may; stopped after page {number}, its records kept",
+                    method="GET",
+                    url=url,
+                    status=response.status,
+                )
             yield Page(items, resume or following or requested, number, following is None)
             if following is None:
                 return
@@ -165,6 +181,18 @@ class CursorPaginator:
                 )
             asked.add(following)
             requested = following
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _unstorable_cursor(*cursors: tuple[str, str | None]) -> str | None:
+    """The key of the first cursor holding a control character (a NUL no text column stores, a line
+    break that would forge a log line), or None."""
+    for key, value in cursors:
+        if value is not None and _CONTROL.search(value):
+            return key
+    return None
 
 
 def _cursor(response: HttpResponse, key: str) -> str | None:

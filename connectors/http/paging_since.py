@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -58,8 +59,12 @@ class SinceState:
         return json.dumps({"since": self.since, "until": self.until, "at": self.at}, separators=(",", ":"))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def snapshot_of(response: HttpResponse, key: str) -> str:
-    """The server's time on the first page; :class:`ResponseFormatError` if it did not send one.
+    """The server's time on the first page; :class:`ResponseFormatError` if it did not send one, or
+    sent one holding a control character.
 
     Our own clock is no substitute: the sandbox's (or an agency's) can be far from ours.
     """
@@ -68,6 +73,17 @@ def snapshot_of(response: HttpResponse, key: str) -> str:
         url = safe_url(response.url)
         raise ResponseFormatError(
             f"GET {url}: no {key!r} in the answer to pin the snapshot", method="GET", url=url, status=200
+        )
+    if _CONTROL.search(value):
+        # It becomes the stored cursor and the next run's parameter: a NUL no text column stores
+        # (the last page would fail to land on every run), a line break would forge log lines.
+        url = safe_url(response.url)
+        raise ResponseFormatError(
+            f"GET {url}: {key!r} holds a control character (NUL, line break, ...); it cannot pin the "
+            "snapshot",
+            method="GET",
+            url=url,
+            status=200,
         )
     return value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,9 @@ from connectors.redact import safe_url
 DEFAULT_LIFETIME_SECONDS = 300.0
 """Assumed when a token endpoint does not say ``expires_in``: short, so a wrong guess costs little."""
 REFRESH_MARGIN_SECONDS = 60.0
+_HEADER_SAFE_TOKEN = re.compile(r"[\x21-\x7e]+")
+"""Visible ASCII only: what a bearer token is (RFC 6750 2.1 is stricter still) and all a header can
+carry safely. A line break would inject a header, non-ASCII text cannot be encoded at all."""
 
 
 def basic_header(user: str, password: str, *, form_encode: bool) -> str:
@@ -57,12 +61,21 @@ class TokenCache:
 
 def token_from(response: HttpResponse, token_url: str) -> tuple[str, float]:
     """``(access_token, lifetime seconds)`` from an OAuth2 token answer; :class:`ResponseFormatError`
-    if there is no token in it."""
+    if there is no token in it, or one that cannot travel in a header (anything but visible ASCII)."""
     body = response.json
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise ResponseFormatError(
             f"POST {safe_url(token_url)}: token answer has no access_token",
+            method="POST",
+            url=safe_url(token_url),
+            status=response.status,
+        )
+    if not _HEADER_SAFE_TOKEN.fullmatch(token):
+        # Never the token itself, nor the character at fault: a token is a secret.
+        raise ResponseFormatError(
+            f"POST {safe_url(token_url)}: token answer's access_token is not a usable bearer token "
+            f"(it holds a space, a line break, a control or a non-ASCII character; {len(token)} characters)",
             method="POST",
             url=safe_url(token_url),
             status=response.status,

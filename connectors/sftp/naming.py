@@ -1,10 +1,12 @@
 """Remote file names as local ones: a name an SFTP server lists is data, never a path to follow.
 
 A server (hostile, or an agency's misconfigured one) can list any string as a file name: an absolute
-path, ``../`` or ``..\\`` segments, a Windows drive, a NUL. Joining such a name onto the download folder
-would write (and later delete) a file elsewhere, so a name is either a plain file name, used as it is,
-or refused with a reason the caller records. Nothing is "cleaned up" into a different name: two
-hostile names could clean up into one, and the agency must see the name it actually sent.
+path, ``../`` or ``..\\`` segments, a Windows drive, a NUL, bytes that are not UTF-8 (read with
+``surrogateescape``, so one such name does not stop the listing of every other file). Joining such a
+name onto the download folder would write (and later delete) a file elsewhere, so a name is either a
+plain file name, used as it is, or refused with a reason the caller records. Nothing is "cleaned up"
+into a different name: two hostile names could clean up into one, and the agency must see the name it
+actually sent.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from connectors.errors import SftpError
 MAX_NAME_BYTES = 255
 """The longest name most local filesystems accept."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_SHOWN = re.compile(r"[\x00-\x1f\x7f\udc80-\udcff]")
+"""Control characters, and the bytes of a name that is not UTF-8 (as ``surrogateescape`` reads them)."""
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -25,9 +29,10 @@ class UnsafeName(SftpError):
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters (NUL included) as ``\\xNN``: storable in any text column and
-    readable in the console, and the same string every time for the same name."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """``text`` with control characters (NUL included) and bytes that are not UTF-8 as ``\\xNN``:
+    storable in any text column and readable in the console, and the same string every time for the
+    same name."""
+    return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
 
 
 def unsafe_name_reason(name: str) -> str | None:
@@ -40,11 +45,21 @@ def unsafe_name_reason(name: str) -> str | None:
         return "the name starts with a drive letter"
     if name.startswith(".."):
         return "the name starts with '..'"
+    if _has_surrogate(name):
+        return "the name is not UTF-8 (bytes of another encoding, e.g. cp1252)"
     if _CONTROL.search(name):
         return "the name contains a control character (NUL, line break, ...)"
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"the name is longer than {MAX_NAME_BYTES} bytes"
     return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def local_path(dest_dir: Path, name: str) -> Path:

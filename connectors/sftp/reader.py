@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar, cast
 
 import paramiko
+from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
 
 from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTransferError
 from connectors.retry import RetryPolicy, RetryStats, retrying
@@ -82,6 +83,47 @@ def is_in_progress(name: str, suffixes: tuple[str, ...]) -> bool:
     return name.startswith(".") or name.lower().endswith(tuple(s.lower() for s in suffixes))
 
 
+class _SftpRequests(Protocol):
+    """The parts of ``paramiko.SFTPClient`` its own ``listdir_attr`` is built from (untyped there)."""
+
+    def _adjust_cwd(self, path: str) -> str: ...
+
+    def _request(self, kind: int, *args: object) -> tuple[int, paramiko.Message]: ...
+
+
+class _AttributesFromMessage(Protocol):
+    def _from_msg(self, msg: paramiko.Message, filename: str, longname: str) -> paramiko.SFTPAttributes: ...
+
+
+def _listdir_attr(client: paramiko.SFTPClient, path: str) -> list[paramiko.SFTPAttributes]:
+    """``sftp.listdir_attr(path)``, except that a name that is not UTF-8 is read with
+    ``surrogateescape`` instead of failing the whole listing (paramiko decodes names strictly): the
+    caller refuses that one name (:func:`~connectors.sftp.naming.unsafe_name_reason`) and lists the
+    rest. The same requests as paramiko's own, through its request machinery."""
+    sftp = cast(_SftpRequests, client)
+    attributes = cast(_AttributesFromMessage, paramiko.SFTPAttributes)
+    kind, msg = sftp._request(CMD_OPENDIR, sftp._adjust_cwd(path))
+    if kind != CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = msg.get_binary()
+    entries: list[paramiko.SFTPAttributes] = []
+    while True:
+        try:
+            kind, msg = sftp._request(CMD_READDIR, handle)
+        except EOFError:  # paramiko's end of the directory
+            break
+        if kind != CMD_NAME:
+            raise paramiko.SFTPError("Expected name response")
+        for _ in range(msg.get_int()):
+            name = msg.get_string().decode("utf-8", "surrogateescape")
+            longname = msg.get_string().decode("utf-8", "replace")
+            entry = attributes._from_msg(msg, name, longname)
+            if name not in (".", ".."):
+                entries.append(entry)
+    sftp._request(CMD_CLOSE, handle)
+    return entries
+
+
 class SftpReader:
     """Lists and downloads files of one SFTP server; not thread-safe (one reader per worker)."""
 
@@ -121,7 +163,7 @@ class SftpReader:
         :class:`SftpTransferError` when the connection failed on every attempt.
         """
         base = directory.rstrip("/") or "/"
-        entries = self._retrying(f"{self._where}{base}", lambda sftp: sftp.listdir_attr(base))
+        entries = self._retrying(f"{self._where}{base}", lambda sftp: _listdir_attr(sftp, base))
         files = [
             RemoteFile(
                 path=f"{base.rstrip('/')}/{entry.filename}",

@@ -177,19 +177,25 @@ def check_delivery(feed: FeedSpec, records: list[Delivered]) -> CheckedDelivery:
         return CheckedDelivery(contents, _checked(feed, raws, [record.payload for record in records]))
 
 
-_SUSPECT = (f'"{UNREADABLE_KEY}"', "NaN", "Infinity", "\\ud")
+_SUSPECT = (f'"{UNREADABLE_KEY}"', "NaN", "Infinity", "\\ud", "\\u0000")
 """Text that every payload holding a value unreadable_values reports contains, as stored (a lone
-surrogate is stored escaped: ``landing.content_of``)."""
-_MARKER, _NAN, _INFINITY, _SURROGATE = _SUSPECT
+surrogate and a NUL are stored escaped: ``landing.content_of``)."""
+_MARKER, _NAN, _INFINITY, _SURROGATE, _NUL = _SUSPECT
 _PATH_SHOWN = 120
 
 
 def unreadable_failures(raw: RawInput, payload: Any) -> list[Failure]:
     """A quarantine entry for each value of ``payload`` that could not be kept as sent (a marker left
-    by the HTTP reader, NaN, a lone surrogate), naming the record's page and the field."""
+    by the HTTP reader, NaN, a lone surrogate, a NUL), naming the record's page and the field."""
     text = raw.payload
     # Four searches in line, not a generator per record (nearly every record has none of them).
-    if _MARKER not in text and _NAN not in text and _INFINITY not in text and _SURROGATE not in text:
+    if (
+        _MARKER not in text
+        and _NAN not in text
+        and _INFINITY not in text
+        and _SURROGATE not in text
+        and _NUL not in text
+    ):
         return []
     where = f"{raw.origin}: " if raw.origin and raw.origin.startswith("page ") else ""
     failures = []

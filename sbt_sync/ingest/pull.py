@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -106,14 +107,17 @@ class PullResult:
         self.fetched += fetched
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
     """The record's own key; a record without one, or whose key is not a plain string or integer
-    (a list, or a value the reader could not keep), is keyed by its content (and quarantined when
-    validated)."""
+    (a list, or a value the reader could not keep) or holds a control character, is keyed by its
+    content (and quarantined when validated, if its value cannot be stored)."""
     value = item.get(feed.key_column)
     if value.__class__ is str:  # the common case, stripped once
         key = value.strip()
-        if key:
+        if key and _CONTROL.search(key) is None:  # a NUL no text column stores, a line break forging logs
             return key[:255]
     elif isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
         return str(value).strip()[:255]

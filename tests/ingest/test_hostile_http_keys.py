@@ -1,0 +1,128 @@
+"""Hostile record keys, served for real on loopback: an ``id`` no text column can store.
+
+A record's key is stored as text, outside its JSON payload: a key holding a NUL (valid JSON,
+``"\\u0000"``) would make PostgreSQL refuse the whole page on every run. That one record must be set
+aside naming the page and the field, and every other record of the page must land.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from connectors.http.paging import CursorPaginator
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import QuarantinedRow, RawRecord, SourceCursor, StagedRecord
+from sbt_sync.ingest.pull import pull_http
+from sbt_sync.ingest.staging import stage_pending
+from tests.ingest.test_hostile_http import FEED, Answer, Handler, Loopback, client, record, serve
+
+__all__ = ["serve"]  # the loopback fixture, shared with test_hostile_http
+
+KEYS = {
+    "NUL": "BKN-\x0000002",
+    "line break": "BKN-\n00002",
+}
+
+
+def pages(bad: str) -> Answer:
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        if q.get("cursor") == "p2":
+            h.send_json({"items": [record(4)], "next_cursor": None})
+            return
+        h.send_body(
+            json.dumps({"items": [record(1), record(2, id=bad), record(3)], "next_cursor": "p2"}).encode()
+        )
+
+    return answer
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("bad", KEYS.values(), ids=KEYS.keys())
+def test_a_key_with_a_control_character_sets_its_record_aside_and_the_page_lands(
+    bad: str, serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    server = serve(pages(bad))
+    for _run in range(2):
+        with client() as http:
+            pull_http(
+                migrated_database,
+                source="bkn_wasdal",
+                feed=FEED,
+                paginator=CursorPaginator(http, server.url, page_size=3),
+            )
+        stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    with migrated_database.session() as session:
+        kept = session.scalars(select(RawRecord.record_key).order_by(RawRecord.record_key)).all()
+        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
+        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+        cursor = session.get(SourceCursor, "bkn_wasdal")
+    # The bad record is kept too, under a key made of its content (never the raw key), and set aside.
+    assert len(kept) == 4 and kept[:3] == ["BKN-00001", "BKN-00003", "BKN-00004"]
+    assert kept[3].startswith("sha256:")
+    if "\x00" in bad:  # the NUL itself is no storable value: quarantined, naming page and field
+        assert staged == ["BKN-00001", "BKN-00003", "BKN-00004"]
+        (entry,) = quarantined
+        assert (entry.record_key, entry.check, entry.column) == (kept[3], "json_value", "id")
+        assert entry.reason == "page 1: id: a NUL character (\\u0000), which no text column stores"
+    else:  # a line break is storable text: staged, under its content key
+        assert staged == ["BKN-00001", "BKN-00003", "BKN-00004", kept[3]]
+        assert quarantined == []
+    assert cursor is not None and cursor.cursor == "p2"
+
+
+@pytest.mark.timeout(30)
+def test_a_nul_in_any_field_quarantines_its_record_naming_the_field_and_the_rest_stages(
+    serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        items = [record(1), record(2, nama="Ahmad\x00Fauzi"), record(3)]
+        h.send_json({"items": items, "next_cursor": None})
+
+    server = serve(answer)
+    for _run in range(2):
+        with client() as http:
+            pull_http(
+                migrated_database,
+                source="bkn_wasdal",
+                feed=FEED,
+                paginator=CursorPaginator(http, server.url, page_size=3),
+            )
+        stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    with migrated_database.session() as session:
+        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
+        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+    assert staged == ["BKN-00001", "BKN-00003"]
+    (entry,) = quarantined
+    assert (entry.record_key, entry.column) == ("BKN-00002", "nama")
+    assert "Ahmad" not in entry.reason
+
+
+@pytest.mark.timeout(30)
+def test_a_nul_in_a_field_name_quarantines_its_record_and_the_rest_stages(
+    serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        odd = record(2)
+        odd["catatan\x00internal"] = "x"
+        h.send_json({"items": [record(1), odd, record(3)], "next_cursor": None})
+
+    server = serve(answer)
+    for _run in range(2):
+        with client() as http:
+            pull_http(
+                migrated_database,
+                source="bkn_wasdal",
+                feed=FEED,
+                paginator=CursorPaginator(http, server.url, page_size=3),
+            )
+        stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    with migrated_database.session() as session:
+        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
+        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+    assert staged == ["BKN-00001", "BKN-00003"]
+    (entry,) = quarantined
+    assert (entry.record_key, entry.column) == ("BKN-00002", "catatan\\x00internal")
