@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.http.client import DEFAULT_MAX_BODY_BYTES
 from connectors.sftp.transfer import DEFAULT_MAX_DECOMPRESSED_BYTES
 
 
@@ -84,6 +85,9 @@ class HttpSource(_Strict):
     total_timeout_seconds: float = Field(120.0, gt=0)
     """One attempt's whole exchange, from connecting to the answer's last byte: a server that drips
     its answer a byte at a time never trips the read timeout, which bounds each wait for a byte."""
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024)
+    """The largest answer, once unpacked (Content-Encoding), read from the source: a longer one (a
+    compression bomb, an endless body) is dropped and the run fails naming the request."""
     max_attempts: int = Field(6, ge=1)
     quarantine_threshold: float = Field(0.05, ge=0, le=1)
     """The source's blocking check fails when more than this share of a batch is quarantined."""

@@ -71,6 +71,7 @@ def http_source(settings: Settings, name: str) -> tuple[HttpClient, Paginator]:
             read_timeout=source.read_timeout_seconds,
             total_timeout=source.total_timeout_seconds,
             ca_bundle=settings.resolve_path(source.ca_bundle) if source.ca_bundle else None,
+            max_body_bytes=source.max_body_bytes,
         ),
         retry=RetryPolicy(max_attempts=source.max_attempts),
     )

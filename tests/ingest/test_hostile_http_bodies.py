@@ -11,16 +11,22 @@ import gzip
 import json
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from connectors.errors import ResponseTooLargeError
-from connectors.http.client import HttpClient, HttpSettings
+from connectors.http.client import DEFAULT_MAX_BODY_BYTES, HttpClient, HttpSettings
 from connectors.http.paging import CursorPaginator
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import RawRecord
+from sbt_sync.errors import ConfigError
+from sbt_sync.ingest.connections import http_source
 from sbt_sync.ingest.pull import pull_http
+from sbt_sync.settings import load_settings
+from tests.conftest import REPO_ROOT
 from tests.ingest.test_hostile_http import FAST, FEED, Answer, Handler, Loopback, record, serve
 
 __all__ = ["serve"]  # the loopback fixture, shared with test_hostile_http
@@ -118,3 +124,32 @@ def test_a_body_at_the_ceiling_is_read_whole(serve: Callable[[Answer], Loopback]
 
 def test_the_default_ceiling_is_far_above_any_page() -> None:
     assert HttpSettings().max_body_bytes == 256 * 1024 * 1024
+
+
+def test_the_ceiling_is_set_per_source_in_sbt_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sources.<name>.max_body_bytes`` reaches the client the daemon builds for that source (the
+    default where it is unset); a ceiling too small to hold a page is refused when the file loads."""
+    text = (REPO_ROOT / "sbt.yaml").read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    document["sources"]["bawaslu"]["max_body_bytes"] = 4 * CEILING
+    for name in ("bawaslu", "bkn_wasdal"):  # the sandbox's CA is not made here; the system store is
+        document["sources"][name]["ca_bundle"] = None
+    config = tmp_path / "sbt.yaml"
+    config.write_text(yaml.safe_dump(document), encoding="utf-8")
+    secrets = {
+        "SBT_BAWASLU_API_KEY": "k",
+        "SBT_BKN_WASDAL_CLIENT_ID": "c",
+        "SBT_BKN_WASDAL_CLIENT_SECRET": "s",
+    }
+    for name, value in secrets.items():  # the clients read their secrets from the environment
+        monkeypatch.setenv(name, value)
+    settings = load_settings(config, env=secrets)
+    configured, _ = http_source(settings, "bawaslu")
+    default, _ = http_source(settings, "bkn_wasdal")
+    with configured, default:
+        assert configured.settings.max_body_bytes == 4 * CEILING
+        assert default.settings.max_body_bytes == DEFAULT_MAX_BODY_BYTES
+    document["sources"]["bawaslu"]["max_body_bytes"] = 10
+    config.write_text(yaml.safe_dump(document), encoding="utf-8")
+    with pytest.raises(ConfigError, match="max_body_bytes"):
+        load_settings(config, env=secrets)
