@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,10 +25,59 @@ LEFTOVER_GRACE_SECONDS = 15.0
 _SESSION_MARK = pytest.StashKey[str]()
 
 
+_LEFT_BY_WORKERS = pytest.StashKey[list[str]]()
+_WORKER_LEFTOVERS = "sbt_leftovers"
+"""The key of a worker's ``workeroutput`` under which it hands its leftovers to the controller."""
+
+
+def _xdist_worker(config: pytest.Config) -> str | None:
+    """This process's xdist worker id (``gw0``, ...); None in the controller or a serial run."""
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput["workerid"])
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """Whether this process hands the tests to xdist workers (``-n`` N > 0) and runs none itself."""
+    return config.pluginmanager.has_plugin("dsession")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Mark this session's environment, so that every process a test starts can be found at the end."""
+    """Mark this session's environment, so that every process a test starts can be found at the end.
+    An xdist worker inherits the controller's token and marks its own tests' processes with a token of
+    its own (tests/support/processes.py)."""
     token = os.environ.setdefault(processes.MARK, uuid.uuid4().hex)
+    if (worker := _xdist_worker(config)) is not None:
+        token = processes.worker_token(token, worker)
+        os.environ[processes.MARK] = token
     config.stash[_SESSION_MARK] = token
+    config.stash[_LEFT_BY_WORKERS] = []
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` as this suite wants it: a test marked ``xdist_group(name)`` runs on the one
+    worker that runs every test of that group; any other test runs on the worker that runs the rest of
+    its module. Plain loadgroup would hand unmarked tests out one by one, and each worker would then set
+    up a module's costly module-scoped fixtures (a running sandbox, an election-scale cycle) again; plain
+    loadscope keeps modules together but ignores the groups. Other ``--dist`` modes are xdist's own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]  # xdist has no types
+
+    class ModuleOrGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):  # xdist's suffix for a marked group
+                return nodeid.rsplit("@", 1)[1]
+            return nodeid.split("::", 1)[0]
+
+    return ModuleOrGroupScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller keeps what a finished worker found left behind; it reports them all at the end."""
+    output: dict[str, Any] = getattr(node, "workeroutput", None) or {}
+    node.config.stash[_LEFT_BY_WORKERS].extend(output.get(_WORKER_LEFTOVERS, []))
 
 
 PRODUCT_LOGGERS = ("sbt_sync", "connectors")
@@ -46,19 +96,34 @@ def _product_loggers_as_configured() -> Iterator[None]:
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when a test left a process running (reported, then stopped)."""
-    token = session.config.stash.get(_SESSION_MARK, None)
+    """Fail the run when a test left a process running (reported, then stopped).
+
+    An xdist worker checks the processes its own tests started and hands what it found to the
+    controller (its terminal is not shown); the controller reports those and anything its workers' tests
+    left that no worker stopped (a crashed worker's), never the workers themselves."""
+    config = session.config
+    token = config.stash.get(_SESSION_MARK, None)
     if token is None:
         return
+    controller = _xdist_controller(config)
+    find = processes.left_by_workers if controller else processes.marked
     deadline = time.monotonic() + LEFTOVER_GRACE_SECONDS
-    while (left := processes.marked(token)) and time.monotonic() < deadline:
+    while (left := find(token)) and time.monotonic() < deadline:
         time.sleep(0.5)
-    if not left:
+    where = f"[{worker}] " if (worker := _xdist_worker(config)) is not None else ""
+    lines = [f"  {where}pid {p.pid} (parent {p.parent}): {p.command[:200]}" for p in left]
+    if left:
+        processes.stop([p.pid for p in left])
+    if worker is not None:
+        workeroutput: dict[str, Any] = getattr(config, "workeroutput")  # noqa: B009 (xdist sets it)
+        workeroutput[_WORKER_LEFTOVERS] = lines
         return
-    lines = [f"  pid {p.pid} (parent {p.parent}): {p.command[:200]}" for p in left]
-    processes.stop([p.pid for p in left])
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [*config.stash.get(_LEFT_BY_WORKERS, []), *lines]
+    if not lines:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
     message = "the tests left these processes running (now stopped):\n" + "\n".join(lines)
     if reporter is not None:
         reporter.write_sep("=", "processes left behind", red=True)
