@@ -25,6 +25,8 @@ LEFTOVER_GRACE_SECONDS = 15.0
 _SESSION_MARK = pytest.StashKey[str]()
 
 
+_RUN_MARK = pytest.StashKey[str]()
+"""The controller's token (the same as ``_SESSION_MARK`` but in an xdist worker)."""
 _LEFT_BY_WORKERS = pytest.StashKey[list[str]]()
 _WORKER_LEFTOVERS = "sbt_leftovers"
 """The key of a worker's ``workeroutput`` under which it hands its leftovers to the controller."""
@@ -46,6 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     An xdist worker inherits the controller's token and marks its own tests' processes with a token of
     its own (tests/support/processes.py)."""
     token = os.environ.setdefault(processes.MARK, uuid.uuid4().hex)
+    config.stash[_RUN_MARK] = token
     if (worker := _xdist_worker(config)) is not None:
         token = processes.worker_token(token, worker)
         os.environ[processes.MARK] = token
@@ -55,22 +58,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadgroup`` as this suite wants it: a test marked ``xdist_group(name)`` runs on the one
-    worker that runs every test of that group; any other test runs on the worker that runs the rest of
-    its module. Plain loadgroup would hand unmarked tests out one by one, and each worker would then set
-    up a module's costly module-scoped fixtures (a running sandbox, an election-scale cycle) again; plain
-    loadscope keeps modules together but ignores the groups. Other ``--dist`` modes are xdist's own."""
+    """``--dist loadgroup`` as this suite wants it (tests/support/scheduling.py): a module's tests on
+    one worker, a marked group's on one worker, the ``serial`` group last and alone. Other ``--dist``
+    modes are xdist's own."""
     if config.getvalue("dist") != "loadgroup":
         return None
-    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]  # xdist has no types
+    from tests.support.scheduling import ModuleOrGroupScheduling
 
-    class ModuleOrGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
-        def _split_scope(self, nodeid: str) -> str:
-            if nodeid.rfind("@") > nodeid.rfind("]"):  # xdist's suffix for a marked group
-                return nodeid.rsplit("@", 1)[1]
-            return nodeid.split("::", 1)[0]
+    return ModuleOrGroupScheduling(config, log, config.stash[_RUN_MARK])
 
-    return ModuleOrGroupScheduling(config, log)
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An xdist worker tells the controller which groups its tests are in (tests/support/scheduling.py)."""
+    if (worker := _xdist_worker(config)) is not None and config.getvalue("loadgroup"):
+        from tests.support.scheduling import write_groups
+
+        write_groups(config.stash[_RUN_MARK], worker, items)
 
 
 @pytest.hookimpl(optionalhook=True)
