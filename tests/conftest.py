@@ -54,6 +54,27 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[processes.MARK] = token
     config.stash[_SESSION_MARK] = token
     config.stash[_LEFT_BY_WORKERS] = []
+    if worker is None:
+        _make_the_repos_sandbox_keys()
+
+
+def _make_the_repos_sandbox_keys() -> None:
+    """Make the keys a sandbox deployment keeps in ``var/`` (the console's session key, the access
+    log's NIP key) for the committed sbt.yaml, before any test runs.
+
+    Many tests load the committed sbt.yaml, and the first to need a key makes it in the repository's
+    var/. With xdist two workers could make it at once (the same temporary file, two different keys,
+    one read before the other replaced it); made here, in the controller before the workers start (or
+    in a serial session), every test only reads it. The product's own functions make them."""
+    from sbt_sync.console.security import session_secret
+    from sbt_sync.pdp.access import access_key
+    from sbt_sync.settings import load_settings
+
+    settings = load_settings(REPO_ROOT / "sbt.yaml", env={})
+    if settings.environment != "production" and not settings.console.secret_key_env:
+        session_secret(settings)
+    if settings.environment != "production" and not settings.pdp.access_key_env:
+        access_key(settings)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
