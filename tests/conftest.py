@@ -93,9 +93,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """An xdist worker tells the controller which groups its tests are in (tests/support/scheduling.py)."""
     if (worker := _xdist_worker(config)) is not None and config.getvalue("loadgroup"):
-        from tests.support.scheduling import write_groups
+        from tests.support.scheduling import write_notes
 
-        write_groups(config.stash[_RUN_MARK], worker, items)
+        write_notes(config.stash[_RUN_MARK], worker, items)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -145,6 +145,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput: dict[str, Any] = getattr(config, "workeroutput")  # noqa: B009 (xdist sets it)
         workeroutput[_WORKER_LEFTOVERS] = lines
         return
+    if controller:
+        from tests.support.scheduling import remove_notes
+
+        remove_notes(config.stash[_RUN_MARK])
     lines = [*config.stash.get(_LEFT_BY_WORKERS, []), *lines]
     if not lines:
         return

@@ -4,6 +4,7 @@
   module-scoped fixtures (a running sandbox, an election-scale cycle) are built once, on one worker.
   (Plain loadgroup hands unmarked tests out one by one; plain loadscope ignores groups.)
 - A test marked ``@pytest.mark.xdist_group("<name>")`` runs on the one worker that runs its group.
+- Units with a test marked ``slow`` are handed out first, the rest largest first (xdist's order).
 - The group :data:`SERIAL` runs last and alone: it is handed to a worker only once every other test
   has finished and the other workers are idle. It is for tests that bound how long something takes
   (a wait cut at a deadline, a retry that must come after the server's second and not much later):
@@ -12,8 +13,8 @@
 xdist 3.8 tells the controller a test's group by appending ``@<group>`` to the test's node id, which
 pytest 9.2's structured node ids no longer allow (pytest-xdist issue 1386: the groups are silently
 ignored). So each worker writes the groups it collected to a file next to the run's other temporary
-files (:func:`write_groups`), before it reports its collection; the controller's scheduler reads them
-when every worker has reported (:meth:`ModuleOrGroupScheduling.schedule`).
+files (:func:`write_notes`, with the tests marked ``slow``), before it reports its collection; the
+controller's scheduler reads them when every worker has reported (:meth:`ModuleOrGroupScheduling.schedule`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ SERIAL = "serial"
 """The group that runs alone, after every other test."""
 
 
-def _groups_file(token: str, worker: str) -> Path:
-    return Path(tempfile.gettempdir()) / f"sbt-xdist-groups-{token}-{worker}.json"
+def _notes_file(token: str, worker: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"sbt-xdist-collection-{token}-{worker}.json"
 
 
 def group_of(item: pytest.Item) -> str | None:
@@ -44,23 +45,37 @@ def group_of(item: pytest.Item) -> str | None:
     return "_".join(sorted(names)) or None
 
 
-def write_groups(token: str, worker: str, items: Iterable[pytest.Item]) -> None:
-    """In a worker: the groups of its collected ``items`` by node id, for the controller."""
-    groups = {item.nodeid: group for item in items if (group := group_of(item)) is not None}
-    path = _groups_file(token, worker)
+def write_notes(token: str, worker: str, items: Iterable[pytest.Item]) -> None:
+    """In a worker: the groups of its collected ``items`` by node id, and the node ids marked ``slow``,
+    for the controller."""
+    items = list(items)
+    notes = {
+        "groups": {item.nodeid: group for item in items if (group := group_of(item)) is not None},
+        "slow": [item.nodeid for item in items if item.get_closest_marker("slow") is not None],
+    }
+    path = _notes_file(token, worker)
     partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(groups), encoding="utf-8")
+    partial.write_text(json.dumps(notes), encoding="utf-8")
     partial.replace(path)
 
 
-def read_groups(token: str) -> dict[str, str]:
-    """In the controller: the groups the workers wrote (each wrote the same collection); the files
-    are removed."""
+def read_notes(token: str) -> tuple[dict[str, str], set[str]]:
+    """In the controller: the groups and slow tests the workers wrote (each wrote the same collection);
+    the files are removed."""
     groups: dict[str, str] = {}
-    for path in Path(tempfile.gettempdir()).glob(_groups_file(token, "*").name):
-        groups.update(json.loads(path.read_text(encoding="utf-8")))
+    slow: set[str] = set()
+    for path in Path(tempfile.gettempdir()).glob(_notes_file(token, "*").name):
+        notes = json.loads(path.read_text(encoding="utf-8"))
+        groups.update(notes["groups"])
+        slow.update(notes["slow"])
         path.unlink(missing_ok=True)
-    return groups
+    return groups, slow
+
+
+def remove_notes(token: str) -> None:
+    """What a worker wrote after the controller read the notes (a worker started after one crashed)."""
+    for path in Path(tempfile.gettempdir()).glob(_notes_file(token, "*").name):
+        path.unlink(missing_ok=True)
 
 
 class ModuleOrGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
@@ -68,10 +83,12 @@ class ModuleOrGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
         super().__init__(config, log)
         self._token = token
         self._groups: dict[str, str] = {}
+        self._slow_scopes: set[str] = set()
 
     def schedule(self) -> None:
         if self.collection is None:  # the first call: every worker has reported its collection
-            self._groups = read_groups(self._token)
+            self._groups, slow = read_notes(self._token)
+            self._slow_scopes = {self._split_scope(nodeid) for nodeid in slow}
         super().schedule()
 
     def _split_scope(self, nodeid: str) -> str:
@@ -84,11 +101,16 @@ class ModuleOrGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
         return not any(self._pending_of(work) for work in others)
 
     def _assign_work_unit(self, node: Any) -> None:
-        """The first unit waiting other than :data:`SERIAL`. When only that one waits, every other
-        worker is told to finish (a worker keeps its last test until it gets more work or is told to
-        finish, so waiting for it to go idle alone would wait forever), and ``node`` gets the unit once
-        they have run all they had; until then it gets nothing (see :meth:`mark_test_complete`)."""
-        scope = next((scope for scope in self.workqueue if scope != SERIAL), None)
+        """The first unit waiting other than :data:`SERIAL`, those with a slow test first.
+
+        When only :data:`SERIAL` waits, every other worker is told to finish (a worker keeps its last
+        test until it gets more work or is told to finish, so waiting for it to go idle alone would
+        wait forever), and ``node`` gets the unit once they have run all they had; until then it gets
+        nothing (see :meth:`mark_test_complete`)."""
+        waiting = [scope for scope in self.workqueue if scope != SERIAL]
+        # Units with a test marked slow first (the election-scale runs, the browser journeys), so no
+        # worker starts one of them while the other has nothing left to do.
+        scope = next((s for s in waiting if s in self._slow_scopes), waiting[0] if waiting else None)
         if scope is None:
             if SERIAL not in self.workqueue:
                 return
