@@ -36,7 +36,7 @@ typecheck: venv  ## mypy (strict)
 # On every core (pytest-xdist): a module's tests stay on one worker, a test marked xdist_group(name) on
 # the worker of its group (tests/conftest.py); PYTEST_ARGS=-n0 runs the suite serially.
 pytest: venv  ## the test suite (SQLite always; PostgreSQL too when SBT_TEST_DATABASE_URL is set)
-	$(BIN)/pytest -n auto --dist loadgroup --durations=30 $(PYTEST_ARGS)
+	$(BIN)/pytest -n logical --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 lock:  ## re-pin constraints.txt from a fresh resolve of pyproject.toml
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
