@@ -33,8 +33,11 @@ lint: venv  ## ruff lint and format check
 typecheck: venv  ## mypy (strict)
 	$(BIN)/mypy
 
+# On every core (pytest-xdist): a module's tests stay on one worker, a test marked xdist_group(name) on
+# the worker of its group, the group "serial" last and alone (tests/support/scheduling.py);
+# PYTEST_ARGS=-n0 runs the suite serially.
 pytest: venv  ## the test suite (SQLite always; PostgreSQL too when SBT_TEST_DATABASE_URL is set)
-	$(BIN)/pytest --durations=30 $(PYTEST_ARGS)
+	$(BIN)/pytest -n logical --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 lock:  ## re-pin constraints.txt from a fresh resolve of pyproject.toml
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

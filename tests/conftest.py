@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,10 +25,84 @@ LEFTOVER_GRACE_SECONDS = 15.0
 _SESSION_MARK = pytest.StashKey[str]()
 
 
+_RUN_MARK = pytest.StashKey[str]()
+"""The controller's token (the same as ``_SESSION_MARK`` but in an xdist worker)."""
+_LEFT_BY_WORKERS = pytest.StashKey[list[str]]()
+_WORKER_LEFTOVERS = "sbt_leftovers"
+"""The key of a worker's ``workeroutput`` under which it hands its leftovers to the controller."""
+
+
+def _xdist_worker(config: pytest.Config) -> str | None:
+    """This process's xdist worker id (``gw0``, ...); None in the controller or a serial run."""
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput["workerid"])
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """Whether this process hands the tests to xdist workers (``-n`` N > 0) and runs none itself."""
+    return config.pluginmanager.has_plugin("dsession")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Mark this session's environment, so that every process a test starts can be found at the end."""
+    """Mark this session's environment, so that every process a test starts can be found at the end.
+    An xdist worker inherits the controller's token and marks its own tests' processes with a token of
+    its own (tests/support/processes.py)."""
     token = os.environ.setdefault(processes.MARK, uuid.uuid4().hex)
+    config.stash[_RUN_MARK] = token
+    if (worker := _xdist_worker(config)) is not None:
+        token = processes.worker_token(token, worker)
+        os.environ[processes.MARK] = token
     config.stash[_SESSION_MARK] = token
+    config.stash[_LEFT_BY_WORKERS] = []
+    if worker is None:
+        _make_the_repos_sandbox_keys()
+
+
+def _make_the_repos_sandbox_keys() -> None:
+    """Make the keys a sandbox deployment keeps in ``var/`` (the console's session key, the access
+    log's NIP key) for the committed sbt.yaml, before any test runs.
+
+    Many tests load the committed sbt.yaml, and the first to need a key makes it in the repository's
+    var/. With xdist two workers could make it at once (the same temporary file, two different keys,
+    one read before the other replaced it); made here, in the controller before the workers start (or
+    in a serial session), every test only reads it. The product's own functions make them."""
+    from sbt_sync.console.security import session_secret
+    from sbt_sync.pdp.access import access_key
+    from sbt_sync.settings import load_settings
+
+    settings = load_settings(REPO_ROOT / "sbt.yaml", env={})
+    if settings.environment != "production" and not settings.console.secret_key_env:
+        session_secret(settings)
+    if settings.environment != "production" and not settings.pdp.access_key_env:
+        access_key(settings)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` as this suite wants it (tests/support/scheduling.py): a module's tests on
+    one worker, a marked group's on one worker, the ``serial`` group last and alone. Other ``--dist``
+    modes are xdist's own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.support.scheduling import ModuleOrGroupScheduling
+
+    return ModuleOrGroupScheduling(config, log, config.stash[_RUN_MARK])
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An xdist worker tells the controller which groups its tests are in (tests/support/scheduling.py)."""
+    if (worker := _xdist_worker(config)) is not None and config.getvalue("loadgroup"):
+        from tests.support.scheduling import write_notes
+
+        write_notes(config.stash[_RUN_MARK], worker, items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller keeps what a finished worker found left behind; it reports them all at the end."""
+    output: dict[str, Any] = getattr(node, "workeroutput", None) or {}
+    node.config.stash[_LEFT_BY_WORKERS].extend(output.get(_WORKER_LEFTOVERS, []))
 
 
 PRODUCT_LOGGERS = ("sbt_sync", "connectors")
@@ -46,19 +121,38 @@ def _product_loggers_as_configured() -> Iterator[None]:
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when a test left a process running (reported, then stopped)."""
-    token = session.config.stash.get(_SESSION_MARK, None)
+    """Fail the run when a test left a process running (reported, then stopped).
+
+    An xdist worker checks the processes its own tests started and hands what it found to the
+    controller (its terminal is not shown); the controller reports those and anything its workers' tests
+    left that no worker stopped (a crashed worker's), never the workers themselves."""
+    config = session.config
+    token = config.stash.get(_SESSION_MARK, None)
     if token is None:
         return
+    controller = _xdist_controller(config)
+    find = processes.left_by_workers if controller else processes.marked
     deadline = time.monotonic() + LEFTOVER_GRACE_SECONDS
-    while (left := processes.marked(token)) and time.monotonic() < deadline:
+    while (left := find(token)) and time.monotonic() < deadline:
         time.sleep(0.5)
-    if not left:
+    where = f"[{worker}] " if (worker := _xdist_worker(config)) is not None else ""
+    lines = [f"  {where}pid {p.pid} (parent {p.parent}): {p.command[:200]}" for p in left]
+    if left:
+        processes.stop([p.pid for p in left])
+    if worker is not None:
+        workeroutput: dict[str, Any] = getattr(config, "workeroutput")  # noqa: B009 (xdist sets it)
+        workeroutput[_WORKER_LEFTOVERS] = lines
         return
-    lines = [f"  pid {p.pid} (parent {p.parent}): {p.command[:200]}" for p in left]
-    processes.stop([p.pid for p in left])
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if controller:
+        from tests.support.scheduling import remove_notes
+
+        remove_notes(config.stash[_RUN_MARK])
+    lines = [*config.stash.get(_LEFT_BY_WORKERS, []), *lines]
+    if not lines:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
     message = "the tests left these processes running (now stopped):\n" + "\n".join(lines)
     if reporter is not None:
         reporter.write_sep("=", "processes left behind", red=True)

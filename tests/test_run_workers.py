@@ -7,6 +7,7 @@ import sys
 import time
 
 from sbt_sync.runs import worker_gone
+from tests.support.kills import running
 
 
 def test_a_running_worker_is_alive_and_an_ended_one_is_gone() -> None:
@@ -14,7 +15,8 @@ def test_a_running_worker_is_alive_and_an_ended_one_is_gone() -> None:
     try:
         assert not worker_gone(child.pid, started_by=time.time())
         child.kill()
-        time.sleep(0.2)
+        while running(child.pid):  # until the kill has taken effect (a fixed sleep may be too short)
+            time.sleep(0.01)
         assert worker_gone(child.pid, started_by=time.time())  # killed, not yet reaped: a zombie
         child.wait()
         assert worker_gone(child.pid, started_by=time.time())  # reaped: no such process

@@ -79,6 +79,7 @@ def waits_between(scripted: ScriptedServer) -> list[float]:
     return [later - earlier for earlier, later in pairwise(arrivals)]
 
 
+@pytest.mark.xdist_group("serial")  # bounds a wait in seconds: runs alone (tests/support/scheduling.py)
 @pytest.mark.parametrize(("status", "reason"), [(429, "throttled"), (503, "server_error")])
 def test_the_client_really_waits_the_retry_after_second_before_asking_again(
     scripted: ScriptedServer, caplog: pytest.LogCaptureFixture, status: int, reason: str
@@ -95,6 +96,7 @@ def test_the_client_really_waits_the_retry_after_second_before_asking_again(
     assert "retrying in 1.00 s" in warning and NIP not in warning and "**************1001" in warning
 
 
+@pytest.mark.xdist_group("serial")  # bounds a wait in seconds: runs alone (tests/support/scheduling.py)
 def test_an_http_date_retry_after_is_waited_for_until_that_instant(scripted: ScriptedServer) -> None:
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
     scripted.script("/r", Reply(503, None, {"Retry-After": format_datetime(when, usegmt=True)}), OK)
@@ -115,6 +117,7 @@ def test_a_malformed_retry_after_falls_back_to_the_backoff(scripted: ScriptedSer
     assert http.stats.snapshot() == {"throttled": 2}
 
 
+@pytest.mark.xdist_group("serial")  # bounds a wait in seconds: runs alone (tests/support/scheduling.py)
 def test_the_policy_deadline_bounds_a_server_that_keeps_asking_to_wait(scripted: ScriptedServer) -> None:
     scripted.script("/r", Reply(503, {"message": "maintenance"}, {"Retry-After": "1"}))
     policy = RetryPolicy(max_attempts=10, initial_backoff=0.001, max_retry_after=5, deadline=1.5)

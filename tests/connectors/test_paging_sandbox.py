@@ -98,6 +98,7 @@ def test_link_header_paging_with_siasn_tokens_follows_next_links(sandbox: Sandbo
     assert keys(pages, "id") == ["idis-100"]
 
 
+@pytest.mark.xdist_group("serial")  # bounds a wait in seconds: runs alone (tests/support/scheduling.py)
 def test_expired_tokens_are_renewed_once_on_401(sandbox: Sandbox) -> None:
     auth = SiasnTokenAuth(siasn_credentials(sandbox, idis=True))
     http = http_client(sandbox)

@@ -284,6 +284,7 @@ def drip_headers(h: Handler, q: dict[str, str]) -> None:
 DRIPS = {"body": drip_body, "headers": drip_headers}
 
 
+@pytest.mark.xdist_group("serial")  # bounds a wait in seconds: runs alone (tests/support/scheduling.py)
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("answer", DRIPS.values(), ids=DRIPS.keys())
 def test_a_byte_drip_server_is_cut_off_at_the_total_deadline(

@@ -138,6 +138,7 @@ def _assert_timed_out_per_policy(tries: list[float]) -> None:
         assert TIMEOUT * 0.9 <= gap <= TIMEOUT + backoff + 2.0, gaps
 
 
+@pytest.mark.xdist_group("serial")  # bounds a wait in seconds: runs alone (tests/support/scheduling.py)
 def test_the_daemon_and_push_run_share_the_timeout_and_retries_of_one_siasn_client(
     migrated_database: Database, stalling_siasn: StallingSiasn, config_path: Path
 ) -> None:

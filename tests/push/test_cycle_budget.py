@@ -28,7 +28,8 @@ from tests.enforce.rows import add_case, nip
 from tests.push.conftest import FAST_PUSH, credentials, ledger, pusher
 from tests.push.helpers import assert_siasn_matches, outbox_rows, queue_blocks
 
-pytestmark = pytest.mark.integration
+# Both bound how long a push takes: they run alone (tests/support/scheduling.py).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("serial")]
 
 ASSETS = [block_state, no_block_on_conflicted_case, siasn_flags, siasn_readback]
 RUN_CONFIG = {"ops": {"enforcement__block_state": {"config": {"as_of": "2025-01-20"}}}}

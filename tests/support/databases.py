@@ -1,7 +1,10 @@
 """Throwaway databases for tests: a SQLite file, or a fresh PostgreSQL database per test.
 
 PostgreSQL tests run when ``SBT_TEST_DATABASE_URL`` is set (CI always sets it). Each test gets its own
-database named after the CI database, so CI's cleanup also removes any a crashed test left behind.
+database named after the CI database (:func:`database_name`, with the xdist worker's id when the suite
+runs in parallel), so CI's cleanup also removes any a crashed test left behind. Templates are per worker
+too: ``CREATE DATABASE ... TEMPLATE`` needs nobody else connected to the template, and each worker
+connects only to its own.
 
 Migrating an empty database to head costs about a second on PostgreSQL and half that on SQLite, and
 hundreds of tests start from one. :class:`MigratedTemplates` migrates one database per backend per
@@ -31,6 +34,16 @@ TEST_DATABASE_URL_ENV = "SBT_TEST_DATABASE_URL"
 T = TypeVar("T")
 
 
+def database_name(base: URL, label: str) -> str:
+    """A new database's name: the CI database's name first (CI drops every database whose name starts
+    with it), then the xdist worker that made it (``gw0``; none in a serial run), the label and a random
+    part, so no two tests, workers or runs ever pick the same name."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = "_".join([str(base.database), *([worker] if worker else []), label, uuid.uuid4().hex[:8]])
+    assert len(name.encode()) <= 63, f"{name!r} is longer than PostgreSQL keeps (63 bytes)"
+    return name
+
+
 def postgres_base_url() -> URL | None:
     raw = os.environ.get(TEST_DATABASE_URL_ENV)
     return make_url(raw) if raw else None
@@ -48,7 +61,7 @@ def _admin_execute(base: URL, statement: str) -> None:
 @contextmanager
 def temporary_postgres_database(base: URL, label: str = "t", *, template: str | None = None) -> Iterator[URL]:
     """Create a database next to ``base`` (empty, or a copy of ``template``) and drop it afterwards."""
-    name = f"{base.database}_{label}_{uuid.uuid4().hex[:8]}"
+    name = database_name(base, label)
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     copy_of = f' TEMPLATE "{template}"' if template else ""
     try:
@@ -102,10 +115,10 @@ class MigratedTemplates:
     def _postgres_template(self, base: URL, name: str = MIGRATED) -> str:
         if name not in self._postgres:
             assert name == MIGRATED, f"template {name!r} was not built for postgresql"
-            database_name = f"{base.database}_{name}_{uuid.uuid4().hex[:8]}"
-            _admin_execute(base, f'CREATE DATABASE "{database_name}"')
-            self._postgres[name] = database_name  # dropped by close() even if the migration fails
-            migrate_url(base.set(database=database_name).render_as_string(hide_password=False))
+            template_name = database_name(base, name)
+            _admin_execute(base, f'CREATE DATABASE "{template_name}"')
+            self._postgres[name] = template_name  # dropped by close() even if the migration fails
+            migrate_url(base.set(database=template_name).render_as_string(hide_password=False))
         return self._postgres[name]
 
     def sqlite_copy(self, path: Path, template: str = MIGRATED) -> str:
@@ -146,11 +159,11 @@ class MigratedTemplates:
         else:
             base = postgres_base_url()
             assert base is not None, f"{TEST_DATABASE_URL_ENV} is not set"
-            database_name = f"{base.database}_{name}_{uuid.uuid4().hex[:8]}"
+            copy_name = database_name(base, name)
             source = self._postgres_template(base)
-            _admin_execute(base, f'CREATE DATABASE "{database_name}" TEMPLATE "{source}"')
-            self._postgres[name] = database_name
-            url = base.set(database=database_name).render_as_string(hide_password=False)
+            _admin_execute(base, f'CREATE DATABASE "{copy_name}" TEMPLATE "{source}"')
+            self._postgres[name] = copy_name
+            url = base.set(database=copy_name).render_as_string(hide_password=False)
         database = Database(url)
         try:
             made = seed(database)
@@ -164,8 +177,8 @@ class MigratedTemplates:
     def close(self) -> None:
         base = postgres_base_url()
         if base is not None:
-            for database_name in self._postgres.values():
-                _admin_execute(base, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+            for name in self._postgres.values():
+                _admin_execute(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._postgres.clear()
 
 

@@ -5,6 +5,12 @@ it, including grandchildren that leave their parent's process group or session (
 started by ``dagster-daemon``, multiprocessing's resource tracker). At the end of the session any live
 process still carrying the mark is a process a test failed to stop: the suite reports it, stops it and
 fails (tests/conftest.py).
+
+Under pytest-xdist each worker marks what its tests start with a token of its own,
+``<session token>.<worker id>`` (:func:`worker_token`), and checks only those: the other worker and its
+children are not its leftovers. The controller, which runs no test, checks for anything still carrying
+the session's token or a worker's once the workers are done (a crashed worker's children), never
+counting the workers themselves (:func:`left_by_workers`).
 """
 
 from __future__ import annotations
@@ -73,21 +79,54 @@ def _serves_this_process(process: Process) -> bool:
     return process.parent == os.getpid() and any(sign in process.command for sign in _SERVES_THIS_PROCESS)
 
 
+def worker_token(session_token: str, worker: str) -> str:
+    """The mark of the processes the tests of xdist worker ``worker`` (``gw0``, ...) start."""
+    return f"{session_token}.{worker}"
+
+
+def _mark_of(pid: int) -> str | None:
+    """The value of ``MARK`` in the environment ``pid`` was started with; None when it has none."""
+    try:
+        environment = (PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return None
+    prefix = f"{MARK}=".encode()
+    for entry in environment.split(b"\0"):
+        if entry.startswith(prefix):
+            return entry[len(prefix) :].decode("utf-8", errors="replace")
+    return None
+
+
 def marked(token: str) -> list[Process]:
     """Live processes other than this one (and the multiprocessing helpers serving it) whose
     environment carries ``MARK=token``."""
-    needle = f"{MARK}={token}".encode()
-    found = []
-    for process in running():
-        if process.pid == os.getpid() or _serves_this_process(process):
-            continue
-        try:
-            environment = (PROC / str(process.pid) / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in environment.split(b"\0"):
-            found.append(process)
-    return found
+    return [
+        process
+        for process in running()
+        if process.pid != os.getpid() and not _serves_this_process(process) and _mark_of(process.pid) == token
+    ]
+
+
+def left_by_workers(token: str) -> list[Process]:
+    """For the xdist controller, whose session token is ``token``: live processes carrying ``token`` or
+    a worker's token (:func:`worker_token`), other than this process, the workers themselves (this
+    process's children started with ``token``, as execnet starts them) and the multiprocessing helpers
+    serving a worker (they exit with it)."""
+    live = [process for process in running() if process.pid != os.getpid()]
+    marks = {process.pid: _mark_of(process.pid) for process in live}
+    workers = {p.pid for p in live if p.parent == os.getpid() and marks[p.pid] == token}
+
+    def serves_a_worker(process: Process) -> bool:
+        return process.parent in workers and any(sign in process.command for sign in _SERVES_THIS_PROCESS)
+
+    return [
+        process
+        for process in live
+        if (mark := marks[process.pid]) is not None
+        and (mark == token or mark.startswith(f"{token}."))
+        and process.pid not in workers
+        and not serves_a_worker(process)
+    ]
 
 
 def _alive(pid: int) -> bool:
