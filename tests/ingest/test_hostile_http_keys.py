@@ -40,6 +40,20 @@ def pages(bad: str) -> Answer:
     return answer
 
 
+def _pull_twice(server: Loopback, database: Database) -> tuple[list[str], list[QuarantinedRow]]:
+    """Two runs of the page (the second finds nothing new), staging after each: the staged keys and
+    the open quarantine entries."""
+    for _run in range(2):
+        with client() as http:
+            paginator = CursorPaginator(http, server.url, page_size=3)
+            pull_http(database, source="bkn_wasdal", feed=FEED, paginator=paginator)
+        stage_pending(database, source="bkn_wasdal", feed=FEED)
+    with database.session() as session:
+        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
+        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+        return list(staged), list(quarantined)
+
+
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize("bad", KEYS.values(), ids=KEYS.keys())
 def test_a_key_with_a_control_character_sets_its_record_aside_and_the_page_lands(
@@ -82,19 +96,7 @@ def test_a_nul_in_any_field_quarantines_its_record_naming_the_field_and_the_rest
         items = [record(1), record(2, nama="Ahmad\x00Fauzi"), record(3)]
         h.send_json({"items": items, "next_cursor": None})
 
-    server = serve(answer)
-    for _run in range(2):
-        with client() as http:
-            pull_http(
-                migrated_database,
-                source="bkn_wasdal",
-                feed=FEED,
-                paginator=CursorPaginator(http, server.url, page_size=3),
-            )
-        stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
-    with migrated_database.session() as session:
-        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
-        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+    staged, quarantined = _pull_twice(serve(answer), migrated_database)
     assert staged == ["BKN-00001", "BKN-00003"]
     (entry,) = quarantined
     assert (entry.record_key, entry.column) == ("BKN-00002", "nama")
@@ -110,19 +112,7 @@ def test_a_nul_in_a_field_name_quarantines_its_record_and_the_rest_stages(
         odd["catatan\x00internal"] = "x"
         h.send_json({"items": [record(1), odd, record(3)], "next_cursor": None})
 
-    server = serve(answer)
-    for _run in range(2):
-        with client() as http:
-            pull_http(
-                migrated_database,
-                source="bkn_wasdal",
-                feed=FEED,
-                paginator=CursorPaginator(http, server.url, page_size=3),
-            )
-        stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
-    with migrated_database.session() as session:
-        staged = session.scalars(select(StagedRecord.record_key).order_by(StagedRecord.record_key)).all()
-        quarantined = session.scalars(select(QuarantinedRow).where(QuarantinedRow.status == "open")).all()
+    staged, quarantined = _pull_twice(serve(answer), migrated_database)
     assert staged == ["BKN-00001", "BKN-00003"]
     (entry,) = quarantined
     assert (entry.record_key, entry.column) == ("BKN-00002", "catatan\\x00internal")
