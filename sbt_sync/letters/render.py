@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 from fpdf import FPDF
+from fpdf.html import HTML2FPDF
 
 from sbt_sync.errors import ConfigError
 
@@ -59,9 +60,32 @@ def latin1(text: str) -> str:
     return folded.encode("latin-1", "replace").decode("latin-1")
 
 
+class _LetterHTML(HTML2FPDF):
+    """fpdf2's HTML reader with two corrections for letters' tables.
+
+    - A table takes its cells' font from the document's font at its first row, which is whatever the
+      letter's first words left behind (the bold letterhead): every cell came out bold. The font is
+      set to the text's own emphasis where each table starts (regular, outside ``<b>``).
+    - A cell's words were spread to both edges (fpdf2's tables justify by default): a cell without
+      an ``align`` of its own, or of its row, is aligned left. Headings stay centred.
+    """
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.pdf.set_font(style=self.font_emphasis.style)
+        super().handle_starttag(tag, attrs)
+        own = self.td_th if tag == "td" else None
+        if own is not None and "align" not in own and not (self.tr or {}).get("align"):
+            own["align"] = "LEFT"
+
+
+class _LetterPDF(FPDF):
+    HTML2FPDF_CLASS = _LetterHTML
+
+
 def html_to_pdf(html: str, *, title: str, created: datetime) -> bytes:
     """An A4 PDF of ``html``; the same input always gives the same bytes."""
-    pdf = FPDF(format="A4")
+    pdf = _LetterPDF(format="A4")
     pdf.set_creation_date(created)
     pdf.set_title(latin1(title))
     pdf.set_author("Badan Kepegawaian Negara")

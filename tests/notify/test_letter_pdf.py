@@ -11,6 +11,7 @@ import os
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -158,3 +159,42 @@ def test_no_word_of_a_letters_table_breaks_inside(step: str, display: str) -> No
     for case in cases:
         assert case.nip in words
         assert f"{case.recommendation_no}," in words
+
+
+def _fonts_of(pdf: bytes) -> dict[str, set[str]]:
+    """``{text shown: base fonts it is shown in}`` over every page of ``pdf``."""
+    shown: dict[str, set[str]] = {}
+
+    def visit(text: str, _cm: object, _tm: object, font: dict[str, Any] | None, _size: float) -> None:
+        if text.strip() and font is not None:
+            shown.setdefault(text.strip(), set()).add(str(font.get("/BaseFont", "")).lstrip("/"))
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        page.extract_text(visitor_text=visit)
+    return shown
+
+
+@pytest.mark.parametrize("step", ["peringatan_dini", "peringatan", "teguran", "pemberitahuan"])
+def test_a_letters_tables_read_in_plain_left_aligned_type(step: str) -> None:
+    """Only the letterhead, the column headings and the words a template marks stand out: fpdf2 drew
+    every cell of both tables in bold (its tables take the font of the letter's first words, the bold
+    letterhead) and spread each cell's words to both edges ("Drs.      BUDI", "Sanksi      moral")."""
+    letter = notice_plan() if step == "pemberitahuan" else plan(step)
+    context = letter_context(Settings(), letter, "0042/B-AK.02.02/SD/F/2024")
+    html = render_html(template_environment(DEFAULT_TEMPLATES), step, context)
+    pdf = html_to_pdf(html, title=context["hal"], created=datetime.combine(DAY, time(12), UTC))
+    fonts = _fonts_of(pdf)
+    assert fonts["BADAN KEPEGAWAIAN NEGARA"] == {"Helvetica-Bold"}
+    assert fonts["NIP"] == {"Helvetica-Bold"}  # a column heading
+    assert fonts["Nomor"] == {"Helvetica"}  # the letter's own details, above the salutation
+    in_bold = {word for text, used in fonts.items() if used != {"Helvetica"} for word in text.split()}
+    in_plain = {word for text, used in fonts.items() if "Helvetica" in used for word in text.split()}
+    for case in letter.cases:
+        cells = {case.nip, *case.name.split(), f"{case.recommendation_no},", *case.sanction.split()}
+        assert cells <= in_plain
+        assert not cells & in_bold - {"Sanksi"}  # a column heading says "Sanksi direkomendasikan"
+    # Justified text is drawn with word spacing (``Tw``); a letter's tables and paragraphs use none.
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        content = page.get_contents()
+        assert content is not None
+        assert " Tw " not in content.get_data().decode("latin-1")
