@@ -104,7 +104,12 @@ class ComplianceRow:
 
     @property
     def median_overdue(self) -> float | None:
-        return statistics.median(self.overdue_days) if self.overdue_days else None
+        """Days overdue, the median: a whole number where it is one (``statistics.median`` of an even
+        count is a float even where the middle two agree, and a report read "40.0" beside "40")."""
+        if not self.overdue_days:
+            return None
+        middle = statistics.median(self.overdue_days)
+        return int(middle) if middle == int(middle) else middle
 
     @property
     def worst_overdue(self) -> int | None:

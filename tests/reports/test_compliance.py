@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from sbt_sync.letters.render import latin1
 from sbt_sync.reports.compliance_model import CaseFacts, StepFact, compile_report, outcome, ppk_of
-from sbt_sync.reports.compliance_render import TABLES, as_text, sorted_rows, table, write_pdf
+from sbt_sync.reports.compliance_render import TABLES, as_csv, as_text, sorted_rows, table, write_pdf
 
 AS_OF = date(2025, 1, 20)
 NIP = "199001012015011001"
@@ -211,3 +211,38 @@ def test_the_dossier_names_each_control_step_in_words_not_codes() -> None:
     assert said["en"]["Control steps"] == (
         "Early warning 2024-12-09, Warning 2024-12-11, Block 2024-12-25, Unblock 2024-12-27"
     )
+
+
+@pytest.mark.parametrize(
+    ("deadlines", "shown"),
+    [
+        ((date(2024, 12, 11), date(2024, 12, 11)), "40"),  # an even count whose middle two agree
+        ((date(2024, 12, 11), date(2024, 12, 12)), "39.5"),
+        ((date(2024, 12, 11),), "40"),
+    ],
+)
+def test_median_days_overdue_reads_as_a_whole_number_when_it_is_one(
+    deadlines: tuple[date, ...], shown: str, tmp_path: Path
+) -> None:
+    """The PDF showed one PPK's median as "40" and the next one's as "40.0": ``statistics.median``
+    of an even count is a float even where the two middle values agree."""
+    cases = [
+        replace(CASE, case_id=i, case_key=f"K{i}", recommendation_no=f"R-{i}", deadline=deadline)
+        for i, deadline in enumerate(deadlines, start=1)
+    ]
+    report = compile_report(
+        cases,
+        [],
+        {},
+        instansi_names=NAMES,
+        person_names={},
+        as_of=AS_OF,
+        follow_up_days=10,
+        nip_display="last4",
+    )
+    (row,) = report.rows
+    assert str(row.median_overdue) == shown
+    path = tmp_path / "kepatuhan.pdf"
+    write_pdf(report, path)
+    assert shown in PdfReader(path).pages[0].extract_text().split()
+    assert f",{shown}," in as_csv(report)
