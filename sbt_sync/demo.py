@@ -58,7 +58,7 @@ from sbt_sync.push.admin import approve
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.reports.recap import Recap, build_recap
 from sbt_sync.sandbox.generate import generate_sandbox
-from sbt_sync.sandbox.generate.config import PIC_FILE
+from sbt_sync.sandbox.generate.config import PIC_FILE, demo_cycles
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import Settings, load_settings
@@ -134,10 +134,9 @@ def prepare_data(
 
 
 def _instants(manifest: dict[str, Any]) -> list[tuple[str, datetime]]:
-    """The cycles' sandbox instants: the start, half way to ``as_of``, and ``as_of``."""
-    start = datetime.fromisoformat(manifest["clock"]["start"])
-    as_of = datetime.fromisoformat(manifest["clock"]["as_of"])
-    return [("start", start), ("midway", start + (as_of - start) / 2), ("as_of", as_of)]
+    """The cycles' sandbox instants (the schedule the truth's recap is computed over)."""
+    clock = manifest["clock"]
+    return demo_cycles(datetime.fromisoformat(clock["start"]), datetime.fromisoformat(clock["as_of"]))
 
 
 def _approve_and_push(database: Database, config_path: Path, report: DemoReport) -> None:

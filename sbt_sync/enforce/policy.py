@@ -7,7 +7,10 @@ deadline, ``teguran`` ``teguran_after_days`` after the peringatan and ``pembloki
 ``peringatan_dini_days_before`` the deadline and fires only while the deadline is still ahead (a
 recommendation first seen after it gets the peringatan instead). A step fires when its day is on or
 before ``as_of`` and no end event (sanction recorded, recommendation annulled, ASN left service) is
-dated on or before it. After a fired pemblokiran, an end event gives ``buka_blokir`` on its date.
+dated on or before it. After a fired pemblokiran, an end event gives ``buka_blokir`` on its date; an
+end event dated before the block day of a case an earlier run blocked (``block_recorded``: the event
+was reported late) gives ``buka_blokir`` on ``as_of``, the run that lifts the block; so does a case an
+earlier run blocked whose recommendation the sources no longer state as proven.
 
 The sanction is the one in force (the reconciliation's: the latest decision, a revision after an
 objection included). A revision does not move the follow-up: the end event is the day since which a
@@ -65,7 +68,15 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
     """One case's stage, hold, block requirement and control steps at ``as_of``."""
     result = case.verification_result
     if result not in ESCALATING_RESULTS:
-        return CaseOutcome(case, _QUIET_RESULTS.get(result, "menunggu_verifikasi"), False, False, (), None)
+        stage = _QUIET_RESULTS.get(result, "menunggu_verifikasi")
+        if not case.block_recorded:
+            return CaseOutcome(case, stage, False, False, (), None)
+        # An earlier run blocked the case on a proven recommendation the sources no longer state
+        # (corrected to not proven, rejected, withdrawn): the block is lifted by this run, say so.
+        why = f"recommendation no longer proven (result now {result or 'unknown'})"
+        return CaseOutcome(
+            case, stage, False, False, (_step(case, ControlAction.BUKA_BLOKIR, as_of, why),), None
+        )
     ended_on, why_ended = _end(case, as_of)
     if case.held and ended_on is None:
         why = case.hold_reason or "open critical conflict"
@@ -76,6 +87,11 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
     blocking = ControlAction.PEMBLOKIRAN in fired and ended_on is None
     if ControlAction.PEMBLOKIRAN in fired and ended_on is not None:
         steps.append(_step(case, ControlAction.BUKA_BLOKIR, ended_on, why_ended))
+    elif ended_on is not None and case.block_recorded:
+        # An earlier run blocked the case; the end event, dated before the block day, became known
+        # only since (a sanction uploaded late). SIASN is unblocked now, by this run: say so.
+        late = f"{why_ended}, known only after the block: reported after it was applied"
+        steps.append(_step(case, ControlAction.BUKA_BLOKIR, as_of, late))
     return CaseOutcome(case, _stage(case, fired, ended_on, blocking), False, blocking, tuple(steps), ended_on)
 
 

@@ -29,9 +29,19 @@ CLOCK_START = datetime(2024, 1, 2, 0, 0, tzinfo=WIB)
 AS_OF = datetime(2025, 1, 20, 0, 0, tzinfo=WIB)
 """The instant the ground truth's enforcement state is computed at (Pilkada 2024 in PPK follow-up)."""
 AS_OF_DATE = AS_OF.date()
-DEMO_MIDWAY = CLOCK_START + (AS_OF - CLOCK_START) / 2
-"""The demo's middle cycle (``sbt_sync/demo.py``: start, midway, as_of): a retirement planted after it,
-of an ASN already blocked by then, shows in SIASN as a block followed by an unblock."""
+
+
+def demo_cycles(start: datetime, as_of: datetime) -> list[tuple[str, datetime]]:
+    """The sandbox instants the demo (``sbt_sync/demo.py``) runs its cycles at, in order: the start,
+    half way to ``as_of``, and ``as_of``. The truth's recap counts the unblocks a system deciding at
+    each of them records, so the demo and the truth take the schedule from here."""
+    return [("start", start), ("midway", start + (as_of - start) / 2), ("as_of", as_of)]
+
+
+DEMO_CYCLES = [instant for _, instant in demo_cycles(CLOCK_START, AS_OF)]
+DEMO_MIDWAY = DEMO_CYCLES[1]
+"""The demo's middle cycle: a retirement planted after it, of an ASN already blocked by then, shows in
+SIASN as a block followed by an unblock."""
 
 FOLLOW_UP_DAYS = 10
 TEGURAN_AFTER_DAYS = 7

@@ -22,6 +22,8 @@ from sbt_sync.sandbox.generate.sources.common import Evidence
 
 REC_PRIORITY = ("bkn_wasdal", "kasn")
 SANKSI_PRIORITY = ("idis", "kemendagri")
+ESCALATING = ("terbukti", "dibatalkan")
+"""Recommendation results after which the PPK must follow up (an annulment comes after that)."""
 
 
 @dataclass
@@ -39,6 +41,8 @@ class CaseState:
     held: bool = False
     disputes: list[str] = field(default_factory=list)
     """Reasons of the identity conflicts on the case's rows (``truth_identity.disputed_cases``)."""
+    end: date | None = None
+    """The end event's day (sanction in force since, annulment, leaving service) of a recommended case."""
 
     def golden(self, table: dict[str, dict[str, Any]], priority: tuple[str, ...]) -> dict[str, Any] | None:
         return next((table[s] for s in priority if s in table), None)
@@ -161,7 +165,7 @@ def case_state(
         )
         if d is not None
     ]
-    end = min(ends) if ends else None
+    end = state.end = min(ends) if ends else None
     any_proven = any(v["hasil"] == "terbukti" for v in state.rec.values())
     if (state.conflicts or state.disputes) and any_proven and end is None:
         state.held, state.stage = True, "ditahan"
@@ -182,17 +186,48 @@ def _proven(state: CaseState) -> bool:
     return (state.golden(state.rec, REC_PRIORITY) or {}).get("hasil") == "terbukti"
 
 
+def unblocked_over(timeline: list[dict[str, CaseState]]) -> set[str]:
+    """The cases a system deciding at each instant of ``timeline`` in turn (each its states, in
+    order) has unblocked by the last: those whose decision at some instant has a ``buka_blokir``
+    (a block day, then an end event after it), and those blocked by an earlier instant's decision
+    (a ``pemblokiran`` it fired) that an instant finds ended, or no longer recommended (corrected to
+    ``tidak_terbukti``, say): the end event was published after the block, dated before its day,
+    so that instant's own decision fires no block, yet SIASN holds one and the system lifts it.
+
+    Which NIPs are blocked at the last instant does not depend on the earlier ones.
+    """
+    recorded: set[str] = set()
+    unblocked: set[str] = set()
+    for states in timeline:
+        for case_id, state in states.items():
+            fired = {a["action"] for a in state.actions}
+            rec = state.golden(state.rec, REC_PRIORITY)
+            lifted = state.end is not None or rec is None or rec["hasil"] not in ESCALATING
+            if "buka_blokir" in fired or (case_id in recorded and lifted):
+                unblocked.add(case_id)
+        recorded |= {k for k, s in states.items() if any(a["action"] == "pemblokiran" for a in s.actions)}
+    return unblocked
+
+
 def recap(
-    states: dict[str, CaseState], cases: list[Case], kanreg_of: dict[str, str], nip_of: dict[str, str]
+    states: dict[str, CaseState],
+    cases: list[Case],
+    kanreg_of: dict[str, str],
+    nip_of: dict[str, str],
+    unblocked: set[str] | None = None,
 ) -> dict[str, Any]:
-    """The national recap (BKN's table) per event and in total."""
+    """The national recap (BKN's table) per event and in total, at the instant of ``states``.
+
+    ``unblocked``: the cases unblocked by then (:func:`unblocked_over` the cycles that led there);
+    by default those whose decision at this instant alone has a ``buka_blokir``.
+    """
+    if unblocked is None:
+        unblocked = unblocked_over([states])
     by_event: dict[str, dict[str, Any]] = {}
     for scope in [*sorted({c.event for c in cases}), "TOTAL"]:
         chosen = [c for c in cases if scope in ("TOTAL", c.event)]
         st = [states[c.case_id] for c in chosen]
-        rec = [
-            s for s in st if (g := s.golden(s.rec, REC_PRIORITY)) and g["hasil"] in ("terbukti", "dibatalkan")
-        ]
+        rec = [s for s in st if (g := s.golden(s.rec, REC_PRIORITY)) and g["hasil"] in ESCALATING]
         blocked_nips = sorted({nip_of[s.case_id] for s in st if s.blocked})
         by_kanreg: dict[str, int] = defaultdict(int)
         for nip in blocked_nips:
@@ -210,7 +245,7 @@ def recap(
             "held": sum(s.held for s in st),
             "blocked": sum(s.blocked for s in st),
             "blocked_nips": len(blocked_nips),
-            "unblocked": sum(1 for s in st if any(a["action"] == "buka_blokir" for a in s.actions)),
+            "unblocked": sum(1 for c in chosen if c.case_id in unblocked),
             "blocks_by_kanreg": dict(sorted(by_kanreg.items())),
         }
     return by_event

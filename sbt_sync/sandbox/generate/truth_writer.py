@@ -6,11 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from sbt_sync.sandbox.generate.cases import Case
-from sbt_sync.sandbox.generate.config import AS_OF, iso
+from sbt_sync.sandbox.generate.config import AS_OF, DEMO_CYCLES, iso
 from sbt_sync.sandbox.generate.instansi import Instansi
 from sbt_sync.sandbox.generate.registry import Registry, rows_by_instansi
 from sbt_sync.sandbox.generate.sources.common import Book
-from sbt_sync.sandbox.generate.truth import CaseState, case_state, current_facts, enforcement, recap
+from sbt_sync.sandbox.generate.truth import (
+    CaseState,
+    case_state,
+    current_facts,
+    enforcement,
+    recap,
+    unblocked_over,
+)
 from sbt_sync.sandbox.generate.truth_identity import IdentityTruth
 from sbt_sync.sandbox.generate.truth_readme import README
 from sbt_sync.sandbox.generate.writer import OutputDir, dumps, jsonl
@@ -90,8 +97,14 @@ def write_truth(
     book: Book,
     identity: IdentityTruth,
 ) -> dict[str, Any]:
-    """Write every truth file and return the recap (also written to ``truth/recap.json``)."""
-    states = states_at(cases, reg, book, AS_OF, identity)
+    """Write every truth file and return the recap (also written to ``truth/recap.json``).
+
+    The recap is at ``AS_OF``; its ``unblocked`` counts what the demo's cycles (``DEMO_CYCLES``, the
+    last at ``AS_OF``) record, each deciding on what the sources had published by its instant.
+    """
+    assert DEMO_CYCLES[-1] == AS_OF
+    timeline = [states_at(cases, reg, book, instant, identity) for instant in DEMO_CYCLES]
+    states = timeline[-1]
     nip_of = {c.case_id: c.nip(reg) for c in cases}
     kanreg_of = {c.nip(reg): table[int(reg.instansi[c.row])].kanreg_id for c in cases}
     conflicts: list[dict[str, Any]] = []
@@ -100,7 +113,7 @@ def write_truth(
             conflicts.append({"case_id": case.case_id} | conflict)
     conflicts += identity.conflicts(book.source_rows, AS_OF)
     conflicts += identity.named_other(book.source_rows, AS_OF)
-    summary = recap(states, cases, kanreg_of, nip_of)
+    summary = recap(states, cases, kanreg_of, nip_of, unblocked_over(timeline))
     out.write("truth/README.md", README.encode("utf-8"))
     out.write("truth/cases.jsonl", jsonl((_case_record(c, reg, table, book) for c in cases), sort_keys=True))
     out.write("truth/source_nips.jsonl", jsonl(book.source_rows, sort_keys=True))
@@ -111,6 +124,13 @@ def write_truth(
         (dumps(enforcement(states, cases, nip_of, AS_OF), sort_keys=True) + "\n").encode(),
     )
     out.write(
-        "truth/recap.json", (dumps({"as_of": iso(AS_OF), "events": summary}, sort_keys=True) + "\n").encode()
+        "truth/recap.json",
+        (
+            dumps(
+                {"as_of": iso(AS_OF), "cycles": [iso(t) for t in DEMO_CYCLES], "events": summary},
+                sort_keys=True,
+            )
+            + "\n"
+        ).encode(),
     )
     return summary
