@@ -57,7 +57,7 @@ from sbt_sync.push import Pusher, PushOptions
 from sbt_sync.push.admin import approve
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.reports.recap import Recap, build_recap
-from sbt_sync.sandbox.generate import generate_sandbox
+from sbt_sync.sandbox.generate import GENERATOR_VERSION, generate_sandbox
 from sbt_sync.sandbox.generate.config import PIC_FILE, demo_cycles
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
@@ -123,14 +123,31 @@ class DemoReport:
 def prepare_data(
     settings: Settings, *, seed: int, scale: Scale, progress: Callable[[str], None] | None = None
 ) -> Path:
-    """Sandbox data for ``(seed, scale)`` under var/sandbox, generated once and reused (generated
-    again when it predates the PIC addresses file)."""
+    """Sandbox data for ``(seed, scale)`` under var/sandbox, generated once and reused; generated
+    again when another generator version wrote it (its ground truth may follow other rules) or it
+    predates the PIC addresses file."""
     data_dir = settings.resolve_path(f"var/sandbox/data-{scale}-{seed}")
-    if not (data_dir / "manifest.json").exists() or not (data_dir / PIC_FILE).exists():
+    written_by = _generator_version(data_dir / "manifest.json")
+    if written_by is None or not (data_dir / PIC_FILE).exists():
         if progress is not None:
             progress(f"generating the {scale} scenario (once)")
         generate_sandbox(seed=seed, scale=scale, out=data_dir, progress=progress)
+    elif written_by != GENERATOR_VERSION:
+        if progress is not None:
+            progress(
+                f"generating the {scale} scenario again: {data_dir} was written by generator "
+                f"{written_by}, this is {GENERATOR_VERSION}"
+            )
+        generate_sandbox(seed=seed, scale=scale, out=data_dir, progress=progress)
     return data_dir
+
+
+def _generator_version(manifest: Path) -> str | None:
+    """The generator version a data folder's manifest names; None when there is no readable manifest."""
+    try:
+        return str(json.loads(manifest.read_text(encoding="utf-8")).get("generator_version", ""))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _instants(manifest: dict[str, Any]) -> list[tuple[str, datetime]]:

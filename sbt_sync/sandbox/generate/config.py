@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-GENERATOR_VERSION = "1.3.0"
+GENERATOR_VERSION = "1.4.0"
 PIC_FILE = "pic_addresses.csv"
 """``instansi_id,email``: each instansi's PIC mail address (the demo loads them as `sbt-sync pic add`)."""
 
