@@ -158,11 +158,27 @@ _END_EVENTS = (
 )
 
 
+_LATE_END = ", known only after the block: reported after it was applied"
+"""What the policy adds to an end event reported only after the block it lifts (``decide_case``)."""
+_NO_LONGER_PROVEN = re.compile(r"recommendation no longer proven \(result now (?P<result>.*)\)$")
+
+
 def control_reason(reason: object, lang: str = "id") -> str:
     """A control step's reason in words; a reason the policy does not write (a person's) as given."""
     text = str(reason or "")
     if lang == "en" or not text:
         return text
+    if text.endswith(_LATE_END):
+        return control_reason(text[: -len(_LATE_END)], lang) + _word("end.late", lang)
+    corrected = _NO_LONGER_PROVEN.match(text)
+    if corrected:
+        result = corrected["result"]
+        shown = (
+            _word("end.no_result", lang)
+            if result == "unknown"
+            else golden_value("verification_result", result, lang)
+        )
+        return _word("end.no_longer_proven", lang).format(result=shown)
     for pattern, pair in _CONTROL_REASONS:
         found = re.match(pattern, text)
         if found:

@@ -300,6 +300,15 @@ WORDS: Words = {
     "end.annulled": ("rekomendasi dibatalkan", "recommendation annulled"),
     "end.left": ("ASN berhenti dari dinas", "ASN left service"),
     "end.on": ("Buka blokir: {what} pada {day}", "Unblock: {what} on {day}"),
+    "end.late": (
+        ", baru diketahui setelah pemblokiran diterapkan (dilaporkan terlambat)",
+        ", known only after the block: reported after it was applied",
+    ),
+    "end.no_longer_proven": (
+        "Buka blokir: rekomendasi tidak lagi terbukti (hasil verifikasi kini: {result})",
+        "Unblock: recommendation no longer proven (result now: {result})",
+    ),
+    "end.no_result": ("belum ada", "none yet"),
     "end.unknown_day": (
         "Buka blokir: {what} (tanggal tidak diketahui, dihitung per {day})",
         "Unblock: {what} (date unknown, counted as of {day})",

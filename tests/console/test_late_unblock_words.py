@@ -1,0 +1,63 @@
+"""The unblock a run records for a block whose end became known only after it (a sanction or an
+annulment dated before the block day, reported late; a recommendation corrected to not proven) reads
+in words in the console's Indonesian, like every other step reason: it showed the policy's English."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from sbt_sync.console.labels_history import control_reason
+from sbt_sync.enforce.policy import plan_enforcement
+from sbt_sync.settings import EnforcementSettings
+from sbt_sync.states.control import ControlAction
+from tests.enforce.builders import case
+
+AS_OF = date(2025, 1, 10)
+BLOCKED = case(block_recorded=True)  # the builders' block day is 2024-12-25
+SANCTIONED = replace(
+    BLOCKED, status="dijatuhi_hukuman", sanction_recorded=True, sanction_on=date(2024, 12, 20)
+)
+
+
+def _unblock_reason(facts: object) -> str:
+    (outcome,) = plan_enforcement([facts], EnforcementSettings(), AS_OF).outcomes  # type: ignore[list-item]
+    (step,) = [s for s in outcome.steps if s.action == ControlAction.BUKA_BLOKIR]
+    return step.reason
+
+
+@pytest.mark.parametrize(
+    ("facts", "indonesian", "english"),
+    [
+        (
+            SANCTIONED,
+            "Buka blokir: hukuman tercatat pada 2024-12-20, baru diketahui setelah pemblokiran diterapkan",
+            "sanction recorded on 2024-12-20, known only after the block",
+        ),
+        (
+            replace(BLOCKED, annulled=True, annulled_on=date(2024, 12, 22)),
+            "Buka blokir: rekomendasi dibatalkan pada 2024-12-22, baru diketahui setelah pemblokiran",
+            "recommendation annulled on 2024-12-22, known only after the block",
+        ),
+        (
+            replace(BLOCKED, verification_result="tidak_terbukti"),
+            "Buka blokir: rekomendasi tidak lagi terbukti (hasil verifikasi kini: Tidak terbukti)",
+            "recommendation no longer proven (result now tidak_terbukti)",
+        ),
+        (
+            replace(BLOCKED, verification_result=None),
+            "Buka blokir: rekomendasi tidak lagi terbukti (hasil verifikasi kini: belum ada)",
+            "recommendation no longer proven (result now unknown)",
+        ),
+    ],
+)  # fmt: skip
+def test_a_late_unblock_reads_in_words(facts: object, indonesian: str, english: str) -> None:
+    reason = _unblock_reason(facts)
+    assert english in reason
+    assert control_reason(reason, "en") == reason
+    shown = control_reason(reason, "id")
+    assert shown.startswith(indonesian), shown
+    for english_word in ("sanction", "recommendation", "known only", "reported", "result now"):
+        assert english_word not in shown
