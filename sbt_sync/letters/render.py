@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from fpdf import FPDF
 from fpdf.html import HTML2FPDF
+from fpdf.util import Padding
 
 from sbt_sync.errors import ConfigError
 
@@ -60,20 +61,30 @@ def latin1(text: str) -> str:
     return folded.encode("latin-1", "replace").decode("latin-1")
 
 
+_CELL_AIR_MM = 0.8
+
+
 class _LetterHTML(HTML2FPDF):
-    """fpdf2's HTML reader with two corrections for letters' tables.
+    """fpdf2's HTML reader with three corrections for letters' tables.
 
     - A table takes its cells' font from the document's font at its first row, which is whatever the
       letter's first words left behind (the bold letterhead): every cell came out bold. The font is
       set to the text's own emphasis where each table starts (regular, outside ``<b>``).
     - A cell's words were spread to both edges (fpdf2's tables justify by default): a cell without
       an ``align`` of its own, or of its row, is aligned left. Headings stay centred.
+    - A ruled table's (``border``) text touched the rule above it: its cells get a little air above
+      and below, unless the template gives a ``cellpadding``.
     """
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
             self.pdf.set_font(style=self.font_emphasis.style)
         super().handle_starttag(tag, attrs)
+        given = dict(attrs)
+        if tag == "table" and self.table is not None and given.get("border") and "cellpadding" not in given:
+            # fpdf2 draws a ruled cell's text against its top and bottom borders: a little air above
+            # and below (none beside it: the text already keeps its margin from the sides).
+            self.table._padding = Padding.new((_CELL_AIR_MM, 0, _CELL_AIR_MM, 0))
         own = self.td_th if tag == "td" else None
         if own is not None and "align" not in own and not (self.tr or {}).get("align"):
             own["align"] = "LEFT"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -198,3 +199,26 @@ def test_a_letters_tables_read_in_plain_left_aligned_type(step: str) -> None:
         content = page.get_contents()
         assert content is not None
         assert " Tw " not in content.get_data().decode("latin-1")
+
+
+def test_a_ruled_tables_text_keeps_clear_of_its_rules() -> None:
+    """The cases' table drew each row's first line against the rule above it (about 2 pt between the
+    letters' tops and the line): each cell now has air above and below its text."""
+    context = letter_context(Settings(), plan("teguran"), "0042/B-AK.02.02/SD/F/2024")
+    html = render_html(template_environment(DEFAULT_TEMPLATES), "teguran", context)
+    pdf = html_to_pdf(html, title=context["hal"], created=datetime(2024, 12, 12, tzinfo=UTC))
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    content = page.get_contents()
+    assert content is not None
+    # Horizontal rules as drawn: "x y m x2 y l S".
+    drawn = content.get_data().decode("latin-1")
+    rules = {float(y) for y in re.findall(r"[\d.]+ ([\d.]+) m [\d.]+ \1 l S", drawn)}
+    shown: list[tuple[str, float]] = []
+    page.extract_text(visitor_text=lambda text, _cm, tm, _f, _s: shown.append((text.strip(), tm[5])))
+    heading = next(y for text, y in shown if text == "No")
+    size = 9.0  # html_to_pdf's type size, in points
+    # The rule above the headings and the one under them (above the first case's row).
+    for rule in (min(r for r in rules if r > heading), max(r for r in rules if r < heading)):
+        first_line = max(y for text, y in shown if text and y < rule)
+        clearance = rule - first_line - 0.72 * size  # Helvetica's capitals reach 0.72 em
+        assert clearance >= 3.5, (rule, clearance)
