@@ -82,6 +82,14 @@ def connection_error(method: str, url: str, exc: requests.RequestException) -> H
         return HttpError(f"{where}: TLS verification failed: {exc}", method=method, url=safe_url(url))
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return HttpError(f"{where}: invalid URL", method=method, url=safe_url(url))
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        # Its text quotes the header's value, usually a key or a token: the class alone says enough.
+        return HttpError(
+            f"{where}: a request header value cannot be sent (a line break, a control character or an edge "
+            "space; InvalidHeader); nothing was sent",
+            method=method,
+            url=safe_url(url),
+        )
     reason = "timeout" if isinstance(exc, requests.Timeout) else "connection"
     # The exception text can repeat the full URL; only its class goes into our message.
     return TransientHttpError(
