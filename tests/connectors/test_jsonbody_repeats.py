@@ -5,26 +5,23 @@ land one of two NIPs as if the agency had sent only that one. The reader replace
 repeated name by an unreadable marker naming it (validation then quarantines the record, the paginator
 refuses a page whose envelope holds one) and says that it did (``Parsed.repeated``).
 
-Bodies without a repeated name are read on the fast path, whose check counts names instead of reading
-them again; the hostile cases below are shaped to fool a count (a whitespace before one colon, a
-``\\":`` inside a string, a repeat nested where the first record has no object) and the property test
-renders random documents in random layouts.
+The hostile cases below are shaped to fool a reader that counted names instead of reading them (a
+whitespace before one colon, a ``\\":`` inside a string, a repeat nested where the first record has no
+object) and the property test renders random documents in random layouts.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
-import re
 from collections import Counter
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.http import bodyscan, jsonbody
+from connectors.http import jsonbody
 from connectors.http.jsonbody import parse, repeated_name, unreadable_values
 
 
@@ -177,37 +174,3 @@ def test_every_repeat_in_a_random_document_is_found_and_nothing_else_changes(
 
 
 # --- the byte pass itself -----------------------------------------------------------------------
-
-SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-"""The pattern the pass replaces (a regular expression over the body cost as much as the pass)."""
-
-
-PIECES = [
-    b"\\u",
-    b"\\ud",
-    b"\\uD8",
-    b"\\",
-    b"u",
-    b"d",
-    b"D",
-    b"8",
-    b"b",
-    b"F",
-    b"0",
-    b"x",
-    b'"',
-    b":",
-    b" ",
-    b"\n",
-    b"!",
-]
-
-
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=30).map(b"".join), st.sampled_from([2, 3, 4, 7, 1 << 18]))
-def test_the_byte_pass_counts_as_a_byte_loop_would_across_chunk_edges(content: bytes, chunk: int) -> None:
-    with patch.object(bodyscan, "_CHUNK", chunk):
-        scanned = bodyscan.scan(content)
-    colons = sum(1 for i in range(len(content) - 1) if content[i + 1] == ord(":") and content[i] <= ord('"'))
-    assert scanned.names_at_most == colons
-    assert scanned.surrogate_escape == bool(SURROGATE_ESCAPE.search(content))
