@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from connectors.errors import HttpStatusError
+from connectors.errors import ConnectorError, HttpStatusError
+from connectors.http.headers import header_value_problem
 from connectors.http.tokens import TokenCache, basic_header, refused, token_from
 
 if TYPE_CHECKING:
@@ -53,6 +54,13 @@ class ApiKeyAuth:
 
     key: str = field(repr=False)
     header: str = "X-API-Key"
+
+    def __post_init__(self) -> None:
+        """Raises :class:`ConnectorError` for a key no request can carry, before any is sent (the error
+        names the header, never the key)."""
+        problem = header_value_problem(self.key)
+        if problem is not None:
+            raise ConnectorError(f"the API key for the {self.header} header {problem}; it is not sent")
 
     def headers(self, client: TokenRequester) -> Mapping[str, str]:
         return {self.header: self.key}

@@ -30,6 +30,8 @@ class HttpResponse:
     headers: Mapping[str, str]
     json: Any
     url: str
+    repeated_names: bool = False
+    """Some object of the body repeated a name; its value is a marker (``jsonbody.repeated_names``)."""
 
 
 def classify_response(
@@ -40,13 +42,14 @@ def classify_response(
     A 2xx or accepted answer whose body is not valid JSON (a gateway cut it short) raises
     :class:`TransientHttpError` with reason ``invalid_body``, so it is fetched again. A hostile value
     inside valid JSON (nested thousands deep, a 5,000-digit number, NaN, a lone surrogate) does not
-    make the body unreadable: it is replaced by a marker (:mod:`connectors.http.jsonbody`).
+    make the body unreadable: it is replaced by a marker (:mod:`connectors.http.jsonbody`), and so is
+    the value of a name an object repeats (``HttpResponse.repeated_names``).
     """
     status = response.status_code
     where = f"{method} {safe_url(url)}"
     if 200 <= status < 300 or status in accept:
         try:
-            body = jsonbody.loads(response.content) if response.content.strip() else None
+            parsed = jsonbody.parse(response.content) if response.content.strip() else None
         except ValueError:
             raise TransientHttpError(
                 f"{where}: HTTP {status} with a body that is not valid JSON (truncated?)",
@@ -55,7 +58,9 @@ def classify_response(
                 url=safe_url(url),
                 status=status,
             ) from None
-        return HttpResponse(status, response.headers, body, response.url)
+        if parsed is None:
+            return HttpResponse(status, response.headers, None, response.url)
+        return HttpResponse(status, response.headers, parsed.value, response.url, parsed.repeated)
     body = _error_body(response)
     detail = f"{where}: HTTP {status}: {_describe(body)}"
     common: dict[str, Any] = {"method": method, "url": safe_url(url), "status": status, "body": body}
@@ -77,6 +82,14 @@ def connection_error(method: str, url: str, exc: requests.RequestException) -> H
         return HttpError(f"{where}: TLS verification failed: {exc}", method=method, url=safe_url(url))
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return HttpError(f"{where}: invalid URL", method=method, url=safe_url(url))
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        # Its text quotes the header's value, usually a key or a token: the class alone says enough.
+        return HttpError(
+            f"{where}: a request header value cannot be sent (a line break, a control character or an edge "
+            "space; InvalidHeader); nothing was sent",
+            method=method,
+            url=safe_url(url),
+        )
     reason = "timeout" if isinstance(exc, requests.Timeout) else "connection"
     # The exception text can repeat the full URL; only its class goes into our message.
     return TransientHttpError(

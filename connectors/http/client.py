@@ -227,6 +227,7 @@ class HttpClient:
             connect, read, total = settings.connect_timeout, settings.read_timeout, settings.total_timeout
             if left is not None:
                 connect, read, total = min(connect, left), min(read, left), min(total, left)
+            unsendable: HttpError | None = None
             try:
                 with within_deadline(total) as deadline:
                     response = self._session.request(
@@ -241,10 +242,16 @@ class HttpClient:
                         stream=True,
                     )
                     _read_body(method, response, settings.max_body_bytes)
+            except requests.exceptions.InvalidHeader as exc:
+                # Its text quotes the header's value (a key or a token): raised below, outside this
+                # block, so it is neither the cause nor the context of what is raised.
+                unsendable = connection_error(method, url, exc)
             except requests.RequestException as exc:
                 if deadline.expired:
                     raise deadline_error(method, url, total) from exc
                 raise connection_error(method, url, exc) from exc
+            if unsendable is not None:
+                raise unsendable
             if deadline.expired:  # cut off mid-headers, what reached us can parse as a (short) answer
                 raise deadline_error(method, url, total)
             if response.status_code == 401 and auth is not None and not renewed and auth.invalidate():

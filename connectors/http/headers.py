@@ -1,4 +1,5 @@
-"""Parsing the ``Link`` response header the paginators follow (``Retry-After``: :mod:`connectors.retry`)."""
+"""Parsing the ``Link`` response header the paginators follow (``Retry-After``: :mod:`connectors.retry`),
+and telling whether a configured value can travel in a request header."""
 
 from __future__ import annotations
 
@@ -7,6 +8,20 @@ import re
 # One link-value of RFC 8288: <uri> followed by ;-separated parameters, possibly quoted.
 _LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,\s=]+(?:\s*=\s*(?:\"[^\"]*\"|[^;,\s]*))?)*)")
 _PARAM = re.compile(r";\s*([^;,\s=]+)(?:\s*=\s*(?:\"([^\"]*)\"|([^;,\s]*)))?")
+_SENDABLE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+"""Visible ASCII, inner spaces allowed: what any server reads back as sent."""
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as a header value, worded without quoting it (it is usually a
+    secret), or None. ``requests`` would raise ``InvalidHeader`` with the value in its message for a
+    line break or an edge space, and a non-ASCII character is not sent as written."""
+    if _SENDABLE.fullmatch(value):
+        return None
+    return (
+        f"holds a line break, a control or non-ASCII character, or starts or ends with whitespace "
+        f"({len(value)} characters)"
+    )
 
 
 def parse_link_header(value: str | None) -> dict[str, str]:

@@ -7,6 +7,13 @@ surrogate, which no database column can store. Such a value is replaced by an *u
 ``{"$unreadable": "<why>"}``, so the page and every other record on it still land, and validation
 quarantines the record naming the field (``unreadable_values``). Bodies without any of these (nearly
 all) are parsed by ``json.loads`` alone.
+
+A name repeated in one object (``{"nip": "1...", "nip": "2..."}``), which ``json.loads`` would read as
+its last value alone, gets a marker too, naming it (``repeated_name``), in place of all its values:
+nothing tells which the agency meant. ``Parsed.repeated`` says that a body holds one, so a paginator
+can refuse a page whose envelope repeats a name (``repeated_names``). Every object's names are read
+(``object_pairs_hook``): about a third more than the parse alone, a few milliseconds per 5,000-record
+page, a fraction of a percent of ingestion's CPU.
 """
 
 from __future__ import annotations
@@ -15,7 +22,10 @@ import json
 import json.decoder
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 # The standard library's (C-accelerated) string scanner: typeshed does not declare it.
@@ -35,6 +45,8 @@ _NOT_UNICODE = "text that is not Unicode (bytes that are not UTF-8, or a lone UT
 _NUL = "a NUL character (\\u0000), which no text column stores"
 _LITERALS = {"true": True, "false": False, "null": None}
 _NON_NUMBERS = ("-Infinity", "Infinity", "NaN")
+_REPEATED = re.compile(r"the name .+ appears \d+ times in one object", re.DOTALL)
+_NAME_SHOWN = 60
 
 
 def unreadable(reason: str) -> dict[str, str]:
@@ -42,35 +54,87 @@ def unreadable(reason: str) -> dict[str, str]:
     return {UNREADABLE_KEY: reason}
 
 
+def repeated_name(name: str, count: int) -> dict[str, str]:
+    """The marker standing for the values of a name one object holds ``count`` times."""
+    shown = name if len(name) <= _NAME_SHOWN else name[:_NAME_SHOWN] + "..."
+    return unreadable(f"the name {shown!r} appears {count} times in one object")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    value: Any
+    repeated: bool
+    """Some object of the body repeated a name: that name's value is a ``repeated_name`` marker."""
+
+
 def loads(content: bytes) -> Any:
-    """The JSON value of ``content`` with hostile values replaced by markers.
+    """The JSON value of ``content`` with hostile values replaced by markers (``parse``)."""
+    return parse(content).value
+
+
+def parse(content: bytes) -> Parsed:
+    """The JSON value of ``content`` with hostile values and repeated names replaced by markers.
 
     Raises ``ValueError`` only when the body is not JSON at all (cut short, or not JSON). Bytes that
     are not UTF-8 (a cp1252 "é" in one name) make only the text holding them unreadable.
     """
-    if not _SURROGATE_ESCAPE.search(content):
+    if not _SURROGATE_ESCAPE.search(content):  # json.loads would keep a lone surrogate
+        found: list[str] = []
         try:
             # NaN, Infinity and an exponent too large for a float are found by json.loads' own hooks,
             # where they are numbers: a pattern over the body also matched text inside strings (an
             # id "E81087" read as an exponent), which sent nearly every page down the careful path
             # at twenty times the cost.
-            return json.loads(content, parse_float=_finite_float, parse_constant=_not_a_number)
-        except _NeedsCare:
-            pass
-        except RecursionError:
-            pass
-        except UnicodeDecodeError:
+            value = json.loads(
+                content,
+                object_pairs_hook=partial(_mark_repeats, found),
+                parse_float=_finite_float,
+                parse_constant=_not_a_number,
+            )
+        except (_NeedsCare, RecursionError, UnicodeDecodeError):
             pass
         except ValueError as exc:
             if "integer string conversion" not in str(exc):
                 raise
+        else:
+            return Parsed(value, repeated=bool(found))
     encoding = json.detect_encoding(content)
     try:
         text = content.decode(encoding)
     except UnicodeDecodeError:
         # Each undecodable byte becomes a lone surrogate, which marks its string as unreadable.
         text = content.decode(encoding, "surrogateescape")
-    return _careful_loads(text)
+    careful: list[str] = []
+    value = _careful_loads(text, careful)
+    return Parsed(value, repeated=bool(careful))
+
+
+def _mark_repeats(found: list[str], pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object from its ``(name, value)`` pairs, a repeated name's value replaced by its marker
+    (and the name added to ``found``)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        for name, count in Counter(name for name, _ in pairs).items():
+            if count > 1:
+                obj[name] = repeated_name(name, count)
+                found.append(name)
+    return obj
+
+
+def repeated_names(value: Any) -> Iterator[tuple[tuple[str | int, ...], dict[str, str]]]:
+    """``(path, marker)`` of every ``repeated_name`` marker in ``value`` (iteratively), the path as the
+    names and list positions leading to it, e.g. ``(("items", 3, "nip"), {"$unreadable": ...})``."""
+    pending: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while pending:
+        path, current = pending.pop()
+        if isinstance(current, dict):
+            reason = current.get(UNREADABLE_KEY)
+            if len(current) == 1 and isinstance(reason, str) and _REPEATED.match(reason):
+                yield path, current
+                continue
+            pending.extend(((*path, name), inner) for name, inner in current.items())
+        elif isinstance(current, list):
+            pending.extend(((*path, position), inner) for position, inner in enumerate(current))
 
 
 class _NeedsCare(Exception):
@@ -145,11 +209,13 @@ def _skip_container(text: str, pos: int) -> int:
     raise ValueError("JSON cut short inside a nested value")
 
 
-def _careful_loads(text: str) -> Any:
-    """A stack-based parser (no recursion), used only for the bodies ``json.loads`` cannot take."""
+def _careful_loads(text: str, found: list[str] | None = None) -> Any:
+    """A stack-based parser (no recursion), used only for the bodies ``json.loads`` cannot take; each
+    name an object repeats is added to ``found``."""
     stack: list[list[Any] | dict[str, Any]] = []
     keys: list[str] = []
     bad_keys: list[bool] = []
+    repeats: list[dict[str, int] | None] = []  # per open object: its repeated names and their counts
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
 
     def key_at(pos: int) -> int:
@@ -181,6 +247,7 @@ def _careful_loads(text: str) -> Any:
                 stack.append(container)
                 keys.append("")
                 bad_keys.append(False)
+                repeats.append(None)
                 pos = key_at(pos + 1) if opener == "{" else pos + 1
                 continue
         else:
@@ -193,6 +260,9 @@ def _careful_loads(text: str) -> Any:
                 return value
             top = stack[-1]
             if isinstance(top, dict):
+                if keys[-1] in top:
+                    counts = repeats[-1] = repeats[-1] or {}
+                    counts[keys[-1]] = counts.get(keys[-1], 1) + 1
                 top[keys[-1]] = unreadable("a name with a lone UTF-16 surrogate") if bad_keys[-1] else value
             else:
                 top.append(value)
@@ -205,6 +275,10 @@ def _careful_loads(text: str) -> Any:
                 value = stack.pop()
                 keys.pop()
                 bad_keys.pop()
+                for name, count in (repeats.pop() or {}).items():
+                    value[name] = repeated_name(name, count)
+                    if found is not None:
+                        found.append(name)
                 pos += 1
                 continue
             raise ValueError(f"expected ',' or a closing bracket at character {pos}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connectors.errors import ResponseFormatError
+from connectors.http import jsonbody
 from connectors.http.auth import Auth
 from connectors.http.classify import HttpResponse
 from connectors.http.client import HttpClient
@@ -60,7 +61,14 @@ def field_at(body: Any, path: str) -> Any:
 
 
 def items_of(response: HttpResponse, key: str) -> list[JsonObject]:
-    """The list of objects under ``key``; :class:`ResponseFormatError` if the answer is not shaped so."""
+    """The list of objects under ``key``; :class:`ResponseFormatError` if the answer is not shaped so,
+    or if its envelope (anything but the records) repeats a name in one object.
+
+    A record repeating a name keeps the marker standing for that name's values, told its place on the
+    page, and is quarantined when validated; the records beside it land.
+    """
+    if response.repeated_names:
+        _judge_repeated_names(response, key)
     items = field_at(response.json, key)
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         url = safe_url(response.url)
@@ -68,6 +76,36 @@ def items_of(response: HttpResponse, key: str) -> list[JsonObject]:
             f"GET {url}: expected a list of objects under {key!r}", method="GET", url=url, status=200
         )
     return items
+
+
+def _judge_repeated_names(response: HttpResponse, key: str) -> None:
+    """Refuse a page whose envelope repeats a name: two record lists or two cursors leave nothing to say
+    which the agency meant. A record's marker is told the record's place on the page."""
+    records = tuple(key.split("."))
+    depth = len(records)
+    for path, marker in jsonbody.repeated_names(response.json):
+        position = path[depth] if len(path) > depth and path[:depth] == records else None
+        if isinstance(position, int):
+            place = f" (record {position + 1} of the page)"
+            if not marker[jsonbody.UNREADABLE_KEY].endswith(place):
+                marker[jsonbody.UNREADABLE_KEY] += place
+            continue
+        url = safe_url(response.url)
+        raise ResponseFormatError(
+            f"GET {url}: at {_dotted(path)} of the page's envelope, {marker[jsonbody.UNREADABLE_KEY]}, "
+            "so which the agency meant is unknown; the page is refused and the pages before it kept",
+            method="GET",
+            url=url,
+            status=response.status,
+        )
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    """``("page", "total_pages")`` as ``page.total_pages``, ``("meta", 0, "x")`` as ``meta[0].x``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text[:_SHOWN]
 
 
 class OffsetPaginator:

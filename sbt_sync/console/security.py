@@ -14,12 +14,12 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from sbt_sync.errors import ConfigError
+from sbt_sync.private_files import kept_random_key
 from sbt_sync.settings import Settings
 
 _HASHER = PasswordHasher()
@@ -82,18 +82,7 @@ def session_secret(settings: Settings) -> str:
             f"{settings.config_path}: console.secret_key_env is required in production "
             "(the environment variable holding the session-signing key)"
         )
-    path = settings.resolve_path(SECRET_FILE)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_private(path, secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(text)
-    tmp.replace(path)
+    return kept_random_key(settings.resolve_path(SECRET_FILE))
 
 
 ADDRESS_LIMIT_FACTOR = 10

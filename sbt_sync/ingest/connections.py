@@ -9,6 +9,7 @@ retry policy, whoever sends the request.
 
 from __future__ import annotations
 
+from connectors.errors import ConnectorError
 from connectors.http import (
     ApiKeyAuth,
     Auth,
@@ -31,10 +32,14 @@ from sbt_sync.settings_sources import HttpSource, SftpSource, SiasnTokenRefs
 from sbt_sync.settings_sources import OAuth2ClientCredentialsAuth as OAuth2Settings
 
 
-def _auth(settings: Settings, source: HttpSource) -> Auth:
+def _auth(settings: Settings, name: str, source: HttpSource) -> Auth:
     auth = source.auth
     if isinstance(auth, ApiKeyAuthSettings):
-        return ApiKeyAuth(settings.secret(auth.key_env), header=auth.header)
+        try:
+            return ApiKeyAuth(settings.secret(auth.key_env), header=auth.header)
+        except ConnectorError as exc:  # a key no request can carry: never its value in the message
+            setting = f"{settings.config_path}: sources.{name}.auth.key_env"
+            raise ConfigError(f"{setting}: the value of {auth.key_env}: {exc}") from None
     if isinstance(auth, OAuth2Settings):
         return OAuth2ClientCredentialsAuth(
             ClientCredentials(
@@ -77,7 +82,11 @@ def http_source(settings: Settings, name: str) -> tuple[HttpClient, Paginator]:
     )
     url = source.base_url.rstrip("/") + "/" + source.path.lstrip("/")
     paginator = make_paginator(
-        source.paging.style, client, url, auth=_auth(settings, source), page_size=source.paging.page_size
+        source.paging.style,
+        client,
+        url,
+        auth=_auth(settings, name, source),
+        page_size=source.paging.page_size,
     )
     return client, paginator
 

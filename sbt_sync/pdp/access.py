@@ -18,11 +18,9 @@ import hashlib
 import hmac
 import os
 import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +33,7 @@ from sbt_sync.db.models.access import CHANNELS, PersonalDataAccess, PersonalData
 from sbt_sync.db.models.golden import Case
 from sbt_sync.db.models.letters import LetterItem
 from sbt_sync.errors import ConfigError
+from sbt_sync.private_files import kept_random_key
 from sbt_sync.settings import Settings
 
 KEY_FILE = "var/pdp-access-key"
@@ -82,18 +81,7 @@ def access_key(settings: Settings) -> bytes:
             f"{settings.config_path}: pdp.access_key_env is required in production "
             "(the environment variable holding the key the access log hashes NIPs with)"
         )
-    path = settings.resolve_path(KEY_FILE)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_private(path, secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
-
-
-def _write_private(path: Path, value: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.touch(mode=0o600)
-    tmp.write_text(value)
-    tmp.replace(path)
+    return kept_random_key(settings.resolve_path(KEY_FILE)).encode()
 
 
 def nip_hash(key: bytes, nip: str) -> str:
