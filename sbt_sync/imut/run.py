@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from connectors.siasn import SiasnApi
 from sbt_sync.db.engine import Database
+from sbt_sync.db.statistics import refresh_statistics
 from sbt_sync.imut.elections import ElectionCalendar, load_election_calendar
 from sbt_sync.imut.findings_write import FindingStats
 from sbt_sync.imut.store import evaluate_findings
@@ -42,8 +43,10 @@ def evaluate_database(
     """Evaluate the staged I-MUT actions (what changed, or all: :mod:`sbt_sync.imut.store`) and update
     the findings, in one transaction. On SQLite it takes the database's write lock before its first
     read (``session(write=True)``): a console request writing between its reads and its first write
-    would otherwise fail the evaluation 'database is locked'; it waits for the evaluation instead."""
+    would otherwise fail the evaluation 'database is locked'; it waits for the evaluation instead.
+    Tables whose planner statistics are behind are analyzed first (:func:`refresh_statistics`)."""
     elections, workdays = calendars(settings)
+    refresh_statistics(database)
     with database.session(write=True) as session:
         return evaluate_findings(
             session,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database, lock_for_write, lock_product_writes
 from sbt_sync.db.models import AsnRegistryEntry, Case, CaseLink, Conflict, StagedRecord, StewardDecision
 from sbt_sync.db.models.golden import CASE_CONFLICT_KINDS
+from sbt_sync.db.statistics import refresh_statistics
 from sbt_sync.enforce.load import wib_day
 from sbt_sync.ingest.registry import registry_doubts
 from sbt_sync.reconcile.corrections import corrections_in_force, persons_assigned, unapplied_records
@@ -166,7 +167,11 @@ def reconcile_database(
     progress: Progress | None = None,
 ) -> ReconcileStats:
     """Bring the golden dataset up to date with the staged records and steward decisions;
-    ``progress(stage, rows)`` hears each stage as it ends (the CLI prints them with rows/s)."""
+    ``progress(stage, rows)`` hears each stage as it ends (the CLI prints them with rows/s).
+
+    Tables whose planner statistics ingestion left behind are analyzed first (:func:`refresh_statistics`).
+    """
+    refresh_statistics(database)
     with database.session() as session:
         return reconcile_in_session(
             session, database, settings, full=full, as_of=as_of, now=now, progress=progress
