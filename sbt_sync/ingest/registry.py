@@ -60,6 +60,7 @@ from sqlalchemy import Column, MetaData, Table, delete, func, insert, or_, selec
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
+from connectors.http.jsonbody import UNREADABLE_KEY
 from connectors.http.paging import Page
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -202,8 +203,39 @@ class RegistryResult:
         }
 
 
+_KEPT_FIELDS = (
+    "id",
+    "nipBaru",
+    "nama",
+    "gelarDepan",
+    "gelarBelakang",
+    "tglLahir",
+    "jenisKelamin",
+    "jenisPegawai",
+    "instansiIndukId",
+    "instansiIndukNama",
+    "kanregId",
+    "kedudukanPnsId",
+    "kedudukanPnsNama",
+    "jabatanNama",
+    "updatedAt",
+)
+"""The fields of a SIASN item :func:`registry_row` reads."""
+
+
 def registry_row(item: dict[str, Any]) -> dict[str, Any]:
-    """One SIASN registry item as an ``asn_registry`` row; raises ``ValueError`` naming the problem."""
+    """One SIASN registry item as an ``asn_registry`` row; raises ``ValueError`` naming the problem.
+
+    A value the HTTP reader could not keep as sent (a name the item repeats, bytes that are not
+    UTF-8, NaN: ``connectors.http.jsonbody`` leaves a marker in its place) refuses the item: the
+    marker's text would otherwise be stored as the ASN's name or instansi. So does a NUL character,
+    which PostgreSQL refuses in text (the whole batch's write would fail)."""
+    for name in _KEPT_FIELDS:
+        value = item.get(name)
+        if isinstance(value, dict) and isinstance(value.get(UNREADABLE_KEY), str):
+            raise ValueError(f"{name}: {value[UNREADABLE_KEY]}")
+        if isinstance(value, str) and "\x00" in value:  # no text column stores it (PostgreSQL refuses)
+            raise ValueError(f"{name}: a NUL character (\\u0000)")
     try:
         nip = parse_nip(item.get("nipBaru"))
     except NipError as exc:
