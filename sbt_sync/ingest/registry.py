@@ -203,56 +203,46 @@ class RegistryResult:
         }
 
 
-_KEPT_FIELDS = (
-    "id",
-    "nipBaru",
-    "nama",
-    "gelarDepan",
-    "gelarBelakang",
-    "tglLahir",
-    "jenisKelamin",
-    "jenisPegawai",
-    "instansiIndukId",
-    "instansiIndukNama",
-    "kanregId",
-    "kedudukanPnsId",
-    "kedudukanPnsNama",
-    "jabatanNama",
-    "updatedAt",
-)
-"""The fields of a SIASN item :func:`registry_row` reads."""
+def _readable(item: Mapping[str, Any], name: str) -> Any:
+    """``item[name]`` (None when absent); ``ValueError`` naming it for a value the HTTP reader could
+    not keep as sent (a name the item repeats, bytes that are not UTF-8, NaN: ``connectors.http.
+    jsonbody`` leaves a marker in its place, whose text would otherwise be stored as the ASN's name
+    or instansi) or that holds a NUL character (PostgreSQL refuses it in text: the batch would fail)."""
+    value = item.get(name)
+    if isinstance(value, dict) and isinstance(value.get(UNREADABLE_KEY), str):
+        raise ValueError(f"{name}: {value[UNREADABLE_KEY]}")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{name}: a NUL character (\\u0000)")
+    return value
+
+
+def _optional_text(item: Mapping[str, Any], name: str) -> str | None:
+    value = _readable(item, name)
+    return None if is_blank(value) else str(value)
 
 
 def registry_row(item: dict[str, Any]) -> dict[str, Any]:
     """One SIASN registry item as an ``asn_registry`` row; raises ``ValueError`` naming the problem.
 
-    A value the HTTP reader could not keep as sent (a name the item repeats, bytes that are not
-    UTF-8, NaN: ``connectors.http.jsonbody`` leaves a marker in its place) refuses the item: the
-    marker's text would otherwise be stored as the ASN's name or instansi. So does a NUL character,
-    which PostgreSQL refuses in text (the whole batch's write would fail)."""
-    for name in _KEPT_FIELDS:
-        value = item.get(name)
-        if isinstance(value, dict) and isinstance(value.get(UNREADABLE_KEY), str):
-            raise ValueError(f"{name}: {value[UNREADABLE_KEY]}")
-        if isinstance(value, str) and "\x00" in value:  # no text column stores it (PostgreSQL refuses)
-            raise ValueError(f"{name}: a NUL character (\\u0000)")
+    Every field is read through :func:`_readable`, which refuses the item for an unreadable value;
+    only ``updatedAt`` is read as it came: unreadable, the row is kept undated."""
     try:
-        nip = parse_nip(item.get("nipBaru"))
+        nip = parse_nip(_readable(item, "nipBaru"))
     except NipError as exc:
         raise ValueError(f"nipBaru: {exc.reason}") from None
     if nip is None:
         raise ValueError("nipBaru: missing")
-    birth = _birth_date(item.get("tglLahir"))
-    name = str(item.get("nama") or "").strip()
+    birth = _birth_date(_readable(item, "tglLahir"))
+    name = str(_readable(item, "nama") or "").strip()
     if not name:
         raise ValueError("nama: missing")
-    status = str(item.get("kedudukanPnsId") or "").strip()
+    status = str(_readable(item, "kedudukanPnsId") or "").strip()
     if status not in _known_codes():
         # Taken as active it would silently keep a block on someone who may have left: refused,
         # counted and sampled in the pass's result for a steward to see.
         reason = f"unknown code {status[:10]!r}" if status else "missing"
         raise ValueError(f"kedudukanPnsId: {reason}")
-    siasn_id = str(item.get("id") or "").strip()
+    siasn_id = str(_readable(item, "id") or "").strip()
     if not _GUID.fullmatch(siasn_id):
         # An id-less row stored as "None" would claim the next id-less row's id as a NIP correction.
         raise ValueError("id: missing" if not siasn_id else "id: not a 32-hex GUID")
@@ -269,17 +259,17 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "siasn_id": siasn_id,
         "name": name,
         "name_normalised": normalise_name(name),
-        "front_title": None if is_blank(item.get("gelarDepan")) else str(item["gelarDepan"]),
-        "back_title": None if is_blank(item.get("gelarBelakang")) else str(item["gelarBelakang"]),
+        "front_title": _optional_text(item, "gelarDepan"),
+        "back_title": _optional_text(item, "gelarBelakang"),
         "birth_date": birth,
-        "gender": str(item.get("jenisKelamin")),
-        "kind": str(item.get("jenisPegawai") or nip.kind),
-        "instansi_id": str(item.get("instansiIndukId")),
-        "instansi_name": str(item.get("instansiIndukNama")),
-        "kanreg_id": str(item.get("kanregId")),
+        "gender": str(_readable(item, "jenisKelamin")),
+        "kind": str(_readable(item, "jenisPegawai") or nip.kind),
+        "instansi_id": str(_readable(item, "instansiIndukId")),
+        "instansi_name": str(_readable(item, "instansiIndukNama")),
+        "kanreg_id": str(_readable(item, "kanregId")),
         "status_id": status,
-        "status_name": str(item.get("kedudukanPnsNama")),
-        "position": None if is_blank(item.get("jabatanNama")) else str(item["jabatanNama"]),
+        "status_name": str(_readable(item, "kedudukanPnsNama")),
+        "position": _optional_text(item, "jabatanNama"),
         "source_updated_at": updated_at,
         # The departure's date if this version is the first to say so; the upsert keeps an earlier
         # one (:func:`_apply_stage`).

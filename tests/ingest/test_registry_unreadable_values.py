@@ -53,3 +53,18 @@ def test_an_unreadable_value_in_a_field_the_mirror_does_not_keep_costs_the_item_
     item = _item_from_body(body.replace(b'"catatan": "x"', b'"catatan": "x", "catatan": "y"'))
     row = registry_row(item)
     assert (row["nip"], row["name"]) == (NIP, "BUDI SANTOSO")
+
+
+REPEATED_UPDATED_AT = b'"2025-01-02T00:00:00Z", "updatedAt": "2025-02-03T00:00:00Z"'
+
+
+@pytest.mark.parametrize("raw_value", [REPEATED_UPDATED_AT, b"NaN"])
+def test_an_unreadable_updated_at_keeps_the_item_undated(raw_value: bytes) -> None:
+    """A retirement counts more than its timestamp: an ``updatedAt`` that cannot be read leaves the
+    row kept and dated by nothing, as any unreadable ``updatedAt`` does (a refused row would keep
+    the ASN active in the mirror, and a block resting on them)."""
+    item = {**registry_item(NIP, "BUDI SANTOSO"), "kedudukanPnsId": "99", "updatedAt": "2025-01-02T00:00:00Z"}
+    key = b'"updatedAt": '
+    body = json.dumps(item).encode().replace(key + b'"2025-01-02T00:00:00Z"', key + raw_value, 1)
+    row = registry_row(_item_from_body(body))
+    assert (row["nip"], row["status_id"], row["source_updated_at"]) == (NIP, "99", None)
