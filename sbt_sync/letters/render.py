@@ -84,6 +84,9 @@ class _LetterHTML(HTML2FPDF):
         if tag == "table" and self.table is not None and given.get("border") and "cellpadding" not in given:
             # fpdf2 draws a ruled cell's text against its top and bottom borders: a little air above
             # and below (none beside it: the text already keeps its margin from the sides).
+            # fpdf2's reader builds the Table itself and reads only one cellpadding for all four sides,
+            # so the table's own (private) padding is set; fpdf2 is pinned in constraints.txt and
+            # tests/notify/test_letter_pdf.py measures the clearance, so an upgrade that moves it fails.
             self.table._padding = Padding.new((_CELL_AIR_MM, 0, _CELL_AIR_MM, 0))
         own = self.td_th if tag == "td" else None
         if own is not None and "align" not in own and not (self.tr or {}).get("align"):
