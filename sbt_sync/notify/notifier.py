@@ -51,6 +51,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry
 from sbt_sync.drain import Delivery, Outcome, drain
+from sbt_sync.holders import holding
 from sbt_sync.letters.refresh import UnnamedLetter, audit_renamed, name_letter
 from sbt_sync.letters.render import DEFAULT_TEMPLATES
 from sbt_sync.notify import queue
@@ -155,13 +156,21 @@ class Notifier:
                 report.recovered = queue.recover_sending(session, utcnow())
             if report.recovered:
                 log.info("re-sending %d letter(s) left in flight by an interrupted run", report.recovered)
+        with holding() as holder:
+            return self._drain(holder, limit, report)
+
+    def _drain(self, holder: str, limit: int | None, report: NotifyReport) -> NotifyReport:
+        """Send the due letters as ``holder`` (this run's token: another notifier, even in this process,
+        leaves alone what it holds while it runs)."""
         lease = timedelta(seconds=self._opt.lease_seconds)
         # Rows deferred by this run wait for a later one, even with no pause: one run, one pass.
         started = utcnow()
 
         def claim(room: int) -> list[ClaimedMail]:
             with self._db.session(write=True) as session:
-                return queue.claim(session, limit=room, now=utcnow(), lease=lease, due_by=started)
+                return queue.claim(
+                    session, holder=holder, limit=room, now=utcnow(), lease=lease, due_by=started
+                )
 
         def release(rows: Sequence[ClaimedMail]) -> None:
             with self._db.session(write=True) as session:

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry, PicAddress
-from sbt_sync.holders import holder_alive, holder_gone, holder_token
+from sbt_sync.holders import holder_alive, holder_gone
 from sbt_sync.letters.model import ENDED_STATUSES
 from sbt_sync.states.mail import DONE, MailState, moving_to
 
@@ -335,22 +335,28 @@ def recover_sending(session: Session, now: datetime) -> int:
 
 
 def claim(
-    session: Session, *, limit: int, now: datetime, lease: timedelta, due_by: datetime | None = None
+    session: Session,
+    *,
+    holder: str,
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+    due_by: datetime | None = None,
 ) -> list[ClaimedMail]:
-    """Claim up to ``limit`` rows due by ``due_by`` (default ``now``): pending, or sending with an
-    expired lease; oldest first. Each is leased until ``now + lease``. A row whose lease ran out while
-    another live process on this host still holds it is left to that process (it may be sending it
-    now, to a slow server); :func:`retake` keeps a holder from sending a row claimed from it."""
+    """Claim up to ``limit`` rows due by ``due_by`` (default ``now``) for ``holder`` (the claimer's token,
+    :func:`sbt_sync.holders.holding`): pending, or sending with an expired lease; oldest first. Each is
+    leased until ``now + lease``. A row whose lease ran out while another live claimer on this host (in
+    another process or in this one) still holds it is left to it (it may be sending it now, to a slow
+    server); :func:`retake` keeps a holder from sending a row claimed from it."""
     due_by = due_by or now
     lock_for_write(session, NotificationOutboxEntry)
     box = NotificationOutboxEntry
     claimable = moving_to(MailState.SENDING, MailState.PENDING, MailState.SENDING)
     due = and_(box.state.in_(claimable), box.next_attempt_at <= due_by)
-    me = holder_token()
     expired = session.execute(
         select(box.id, box.claimed_by).where(box.state == MailState.SENDING, box.next_attempt_at <= due_by)
     ).all()
-    busy = [row_id for row_id, holder in expired if holder != me and holder_alive(holder)]
+    busy = [row_id for row_id, other in expired if other != holder and holder_alive(other)]
     if busy:
         due = and_(due, box.id.not_in(busy))
     candidates = session.scalars(
@@ -372,14 +378,14 @@ def claim(
                 attempts=row.attempts + 1,
                 data_sent_at=None,
                 ambiguous_resends=row.ambiguous_resends + ambiguous,
-                claimed_by=holder_token(),
+                claimed_by=holder,
             )
             .execution_options(synchronize_session=False)
         )
         if won.rowcount == 1:  # type: ignore[attr-defined]  # another notifier may have been faster
             # The ORM row still holds what was read; bring it to what the update wrote, then address
             # it to the PICs of now (its recipients and fates are written back at commit).
-            row.state, row.attempts, row.claimed_by = MailState.SENDING, row.attempts + 1, holder_token()
+            row.state, row.attempts, row.claimed_by = MailState.SENDING, row.attempts + 1, holder
             row.ambiguous_resends += ambiguous
             row.data_sent_at, row.next_attempt_at = None, now + lease
             _readdress_to_current(session, row, now)

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from sbt_sync import holders
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.notify import Notifier, SmtpConfig, SmtpSender, queue
@@ -25,6 +26,9 @@ pytestmark = pytest.mark.integration
 
 LEASE = timedelta(minutes=10)
 TRY_LATER = "451 4.3.0 try again later"
+HOST_A, HOST_B = "notifier-a.example:101:7", "notifier-b.example:202:9"
+"""Holder tokens of notifiers on two other hosts: this host cannot see whether they run, so a claim's
+lease alone says when another notifier may take its row over."""
 
 
 class BeforeFirstSend:
@@ -48,15 +52,18 @@ def test_a_notifier_whose_claim_was_taken_over_while_it_retried_records_nothing_
     mail_server: MailServer,
     smtp_config: SmtpConfig,
     notify_settings: NotifySettings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     db = migrated_database
     add_pics(db, "A1", "pic@a1.example")
     queue_letters(db, 1)
     taken: list[ClaimedMail] = []
 
-    def another_notifier_takes_over() -> None:  # its clock is past this claim's lease
-        with db.session() as session:
-            taken.extend(queue.claim(session, limit=1, now=utcnow() + timedelta(hours=1), lease=LEASE))
+    def another_notifier_takes_over() -> None:  # on another host, its clock past this claim's lease
+        with monkeypatch.context() as there, db.session() as session:
+            there.setattr(holders, "_host", lambda: "notifier-b.example")  # it cannot see this one run
+            now = utcnow() + timedelta(hours=1)
+            taken.extend(queue.claim(session, holder=HOST_B, limit=1, now=now, lease=LEASE))
 
     mail_server.handler.data_replies = [TRY_LATER] * FAST.tries_per_run
     with SmtpSender(smtp_config) as sender:
@@ -95,9 +102,10 @@ def test_a_stalled_notifiers_write_leaves_the_rows_new_claim_alone(
     add_pics(db, "A1", "pic@a1.example")
     queue_letters(db, 1)
     with db.session() as session:  # a notifier claims the letter, then stalls
-        (stalled,) = queue.claim(session, limit=1, now=utcnow(), lease=LEASE)
+        (stalled,) = queue.claim(session, holder=HOST_A, limit=1, now=utcnow(), lease=LEASE)
     with db.session() as session:  # another, whose clock is past that lease, takes it over
-        (taken,) = queue.claim(session, limit=1, now=utcnow() + LEASE + timedelta(minutes=5), lease=LEASE)
+        later = utcnow() + LEASE + timedelta(minutes=5)
+        (taken,) = queue.claim(session, holder=HOST_B, limit=1, now=later, lease=LEASE)
     assert (taken.id, taken.attempts) == (stalled.id, 2)
 
     with db.session() as session:
@@ -118,7 +126,7 @@ def test_a_letter_claimed_and_given_back_unsent_counts_no_attempt(migrated_datab
     add_pics(db, "A1", "pic@a1.example")
     queue_letters(db, 1)
     for _ in range(FAST.max_attempts + 1):  # e.g. runs that stopped before this letter's turn
-        with db.session() as session:
-            claimed = queue.claim(session, limit=1, now=utcnow(), lease=LEASE)
+        with holders.holding() as holder, db.session() as session:
+            claimed = queue.claim(session, holder=holder, limit=1, now=utcnow(), lease=LEASE)
             assert queue.release(session, claimed, utcnow()) == []
     assert [(r.state, r.attempts) for r in outbox(db)] == [("pending", 0)]

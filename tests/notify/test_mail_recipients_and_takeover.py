@@ -60,6 +60,40 @@ def test_a_second_notifier_never_takes_over_letters_a_live_slow_one_still_holds(
     assert [r.state for r in outbox(migrated_database)] == ["sent"] * 4
 
 
+def test_a_notifier_in_the_same_process_never_takes_a_letter_another_live_one_is_sending_past_its_lease(
+    migrated_database: Database,
+    mail_server: MailServer,
+    smtp_config: SmtpConfig,
+    notify_settings: NotifySettings,
+) -> None:
+    """Two notifiers in one process (a run and `notify send` from a console thread, or two threads of
+    one daemon) share the process's holder token: the second must still see that the first is alive and
+    sending. Notifier A is inside the DATA of the only letter, its lease long over, when B runs."""
+    add_pics(migrated_database, "A1", "pic@kab-a1.go.id")
+    queue_letters(migrated_database, 1)
+    mail_server.handler.data_delay = 2.0  # A waits this long for the server's answer to its data
+    options = replace(FAST, lease_seconds=0.2)
+
+    def run() -> NotifyReport:
+        with SmtpSender(smtp_config) as sender:
+            return Notifier(migrated_database, sender, notify_settings, options, sleep=lambda _: None).run()
+
+    first = threading.Thread(target=run)
+    first.start()
+    deadline = time.monotonic() + 30
+    while not any(r.data_sent_at for r in outbox(migrated_database)):  # A is in the DATA
+        assert time.monotonic() < deadline and first.is_alive(), "notifier A never reached the data"
+        time.sleep(0.02)
+    time.sleep(0.4)  # A's lease is over; A still waits for the 250
+    second = run()
+    first.join()
+
+    assert (second.claimed, second.lost_claims) == (0, 0), second
+    assert list(mail_server.handler.counts().values()) == [1]
+    (row,) = outbox(migrated_database)
+    assert (row.state, row.attempts, row.ambiguous_resends) == ("sent", 1, 0)
+
+
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
