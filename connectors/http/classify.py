@@ -12,6 +12,7 @@ from connectors.errors import (
     AuthenticationError,
     HttpError,
     HttpStatusError,
+    ResponseFormatError,
     ThrottledError,
     TransientHttpError,
 )
@@ -32,6 +33,30 @@ class HttpResponse:
     url: str
     repeated_names: bool = False
     """Some object of the body repeated a name; its value is a marker (``jsonbody.repeated_names``)."""
+
+
+_PATH_SHOWN = 120
+
+
+def single_answer(response: HttpResponse, method: str) -> Any:
+    """The body of an answer that states one thing (a token, a block state, an acknowledgement, one
+    registry row); :class:`ResponseFormatError` when an object in it repeats a name, naming where: which
+    value the server meant is unknown, so no part of such an answer is acted on."""
+    if response.repeated_names:
+        for path, reason in jsonbody.unreadable_values(response.json):
+            if jsonbody.is_repeated_name(reason):
+                url = safe_url(response.url)
+                where = path if len(path) <= _PATH_SHOWN else path[:_PATH_SHOWN] + "..."
+                raise ResponseFormatError(
+                    mask_nips(
+                        f"{method} {url}: the answer is refused: at {where}, {reason}, so which value "
+                        "the server meant is unknown"
+                    ),
+                    method=method,
+                    url=url,
+                    status=response.status,
+                )
+    return response.json
 
 
 def classify_response(

@@ -137,6 +137,11 @@ def repeated_names(value: Any) -> Iterator[tuple[tuple[str | int, ...], dict[str
             pending.extend(((*path, position), inner) for position, inner in enumerate(current))
 
 
+def is_repeated_name(reason: str) -> bool:
+    """Whether an unreadable marker's ``reason`` is a ``repeated_name`` one."""
+    return _REPEATED.match(reason) is not None
+
+
 class _NeedsCare(Exception):
     """Raised from ``json.loads``' hooks: the body holds a value only the careful reader can mark."""
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from connectors.errors import AuthenticationError, HttpStatusError, ResponseFormatError
-from connectors.http.classify import HttpResponse
+from connectors.http.classify import HttpResponse, single_answer
 from connectors.redact import safe_url
 
 DEFAULT_LIFETIME_SECONDS = 300.0
@@ -61,8 +61,9 @@ class TokenCache:
 
 def token_from(response: HttpResponse, token_url: str) -> tuple[str, float]:
     """``(access_token, lifetime seconds)`` from an OAuth2 token answer; :class:`ResponseFormatError`
-    if there is no token in it, or one that cannot travel in a header (anything but visible ASCII)."""
-    body = response.json
+    if there is no token in it, or one that cannot travel in a header (anything but visible ASCII), or
+    if it repeats a name (:func:`~connectors.http.classify.single_answer`)."""
+    body = single_answer(response, "POST")
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise ResponseFormatError(

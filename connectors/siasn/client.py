@@ -22,7 +22,7 @@ from typing import Any
 
 from connectors.errors import HttpStatusError, ResponseFormatError, ThrottledError, TransientHttpError
 from connectors.http.auth import SiasnCredentials, SiasnTokenAuth
-from connectors.http.classify import HttpResponse
+from connectors.http.classify import HttpResponse, single_answer
 from connectors.http.client import HttpClient
 from connectors.http.paging import OffsetPaginator, Page, items_of
 from connectors.redact import mask_nip, safe_url
@@ -159,7 +159,16 @@ class SiasnClient:
         if response is None:
             return None
         data = _data_object(response)
-        status = str(data.get("status") or "")
+        status = data.get("status") or ""
+        if not isinstance(status, str):
+            url = safe_url(response.url)
+            raise ResponseFormatError(
+                f"GET {url}: the block state's status is not text ({type(status).__name__}): "
+                "nothing says whether the ASN is blocked",
+                method="GET",
+                url=url,
+                status=response.status,
+            )
         return BlockStatus(
             nip=str(data.get("nip") or nip),
             blocked=status == BLOCKED,
@@ -173,6 +182,7 @@ class SiasnClient:
     def _get(self, path: str) -> HttpResponse | None:
         response = self._http.request("GET", self._base + path, auth=self._auth, accept=(404,))
         if response.status != 404:
+            single_answer(response, "GET")
             return response
         if _is_not_found(response.json):
             return None
@@ -212,6 +222,13 @@ class SiasnClient:
             message = _siasn_message(exc.body)
             raise PermanentPushError(
                 f"{label}: refused: {message}", status=exc.status, siasn_message=message, **ids
+            ) from exc
+        try:
+            single_answer(response, "POST")
+        except ResponseFormatError as exc:
+            message = str(exc)
+            raise PermanentPushError(
+                f"{label}: not acknowledged: {message}", status=response.status, siasn_message=message, **ids
             ) from exc
         result = _push_result(action, nip, response)
         if result is None:
