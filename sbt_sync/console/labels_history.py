@@ -145,6 +145,13 @@ _CONTROL_REASONS: tuple[tuple[str, tuple[str, str]], ...] = (
             "Held (never blocked) until a steward decides: {why}",
         ),
     ),
+    (
+        r"held \(its block lifted\) until a steward decides: (?P<why>.*)$",
+        (
+            "Ditahan (blokir atas kasus ini dibuka) sampai steward memutuskan: {why}",
+            "Held (its block lifted) until a steward decides: {why}",
+        ),
+    ),
 )
 """The enforcement policy's step reasons (:mod:`sbt_sync.enforce.policy`), read back into words."""
 _END_EVENTS = (

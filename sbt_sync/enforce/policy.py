@@ -80,7 +80,10 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
     ended_on, why_ended = _end(case, as_of)
     if case.held and ended_on is None:
         why = case.hold_reason or "open critical conflict"
-        hold = _step(case, ControlAction.HOLD, as_of, f"held (never blocked) until a steward decides: {why}")
+        # A case blocked before it was held is blocked on no more (SIASN is unblocked unless another
+        # case of the NIP blocks it): its hold says so instead of "never blocked".
+        held = "held (its block lifted)" if case.block_recorded else "held (never blocked)"
+        hold = _step(case, ControlAction.HOLD, as_of, f"{held} until a steward decides: {why}")
         return CaseOutcome(case, "ditahan", True, False, (hold,), None)
     steps = list(_escalation(case, policy, as_of, ended_on))
     fired = {step.action for step in steps}

@@ -61,3 +61,30 @@ def test_a_late_unblock_reads_in_words(facts: object, indonesian: str, english: 
     assert shown.startswith(indonesian), shown
     for english_word in ("sanction", "recommendation", "known only", "reported", "result now"):
         assert english_word not in shown
+
+
+@pytest.mark.parametrize(
+    ("facts", "english", "indonesian"),
+    [
+        (
+            replace(case(), held=True, hold_reason="identity dispute"),
+            "held (never blocked) until a steward decides: identity dispute",
+            "Ditahan (tidak diblokir) sampai steward memutuskan",
+        ),
+        (  # blocked first, then a record joined it naming someone else: the hold lifts that block
+            replace(BLOCKED, held=True, hold_reason="identity dispute"),
+            "held (its block lifted) until a steward decides: identity dispute",
+            "Ditahan (blokir atas kasus ini dibuka) sampai steward memutuskan",
+        ),
+    ],
+)  # fmt: skip
+def test_a_hold_says_whether_it_lifted_a_block_the_case_had(
+    facts: object, english: str, indonesian: str
+) -> None:
+    """A case held after it was blocked is no longer blocked on (SIASN is unblocked unless another case
+    of the NIP blocks it): its hold step must not say it was never blocked."""
+    (outcome,) = plan_enforcement([facts], EnforcementSettings(), AS_OF).outcomes  # type: ignore[list-item]
+    (step,) = outcome.steps
+    assert (step.action, step.reason) == (ControlAction.HOLD, english)
+    assert not outcome.blocking
+    assert control_reason(step.reason, "id").startswith(indonesian)
