@@ -9,6 +9,7 @@ from pydantic import Field
 
 from assets.keys import BLOCK_STATE, GOLDEN_CASES
 from connectors.redact import mask_nip
+from sbt_sync.db.statistics import refresh_statistics
 from sbt_sync.enforce import conflicted_blocks, run_enforcement
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
 
@@ -43,6 +44,7 @@ def block_state(
     every change (held back for approval when the change guard trips)."""
     cfg = settings.get()
     as_of = _as_of(config, cfg.schedule.timezone)
+    refresh_statistics(db.database)  # the cases and crosswalk reconciliation has just grown
     with db.session() as session:
         report = run_enforcement(session, cfg.enforcement, as_of, run_id=context.run.run_id)
     data = report.as_dict()

@@ -9,6 +9,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.keys import BLOCK_STATE, LETTERS, LETTERS_MAIL
+from sbt_sync.db.statistics import refresh_statistics
 from sbt_sync.letters.draft import draft_letters, letter_templates
 from sbt_sync.notify import Notifier, SmtpSender
 from sbt_sync.notify.admin import mail_status, smtp_config
@@ -34,6 +35,7 @@ def letters(
     """The day's letters to PPKs (peringatan dini, peringatan, teguran): one per PPK, step and day,
     numbered, rendered to PDF with its sha256 and queued for mail in the same transaction."""
     cfg = settings.get()
+    refresh_statistics(db.database)  # the control actions enforcement has just recorded
     # The write lock first (SQLite): the day is read before drafting takes it, and a write committed
     # in between would leave this transaction a snapshot that can never take it.
     with db.database.session(write=True) as session:

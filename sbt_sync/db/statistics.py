@@ -12,7 +12,7 @@ on current figures.
 :func:`refresh_statistics` analyzes, once per call, every table of the database that autovacuum's own
 rule says is due (never analyzed, or changed by more than ``50 + 10 %`` of its rows since); a no-op on
 SQLite and where autovacuum keeps up. Steps that read many tables after others wrote them
-(reconciliation, the I-MUT evaluation) call it before they start.
+(reconciliation, the I-MUT evaluation, enforcement and the letters) call it before they start.
 """
 
 from __future__ import annotations
