@@ -41,7 +41,7 @@ from sbt_sync.db.models import (
 from sbt_sync.ingest.bulk import ensure_statistics, one_of
 from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
 from sbt_sync.ingest.collector import paused_gc
-from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys
+from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys, is_row_key_of
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
 from sbt_sync.ingest.landing import (
     CursorMove,
@@ -590,6 +590,7 @@ def _file_records(
                 RawRecord.source == source, RawRecord.record_key.startswith(f"{name}#", autoescape=True)
             )
         ).tuples()
+        if is_row_key_of(name, key)  # not the rows of a file named "<name>#..."
     ]
     keys = assign_row_keys(name, rows, earlier)
     return [
@@ -639,7 +640,7 @@ def _missing_rows(session: Session, source: str, name: str, present: set[str]) -
                 RawRecord.source == source, RawRecord.record_key.startswith(f"{name}#", autoescape=True)
             )
         ).tuples()
-        if key not in present
+        if key not in present and is_row_key_of(name, key)
     ]
 
 
