@@ -404,6 +404,10 @@ def test_remote_names_that_are_paths_are_refused_with_a_reason_and_nothing_outsi
         ("..x.csv", True, False),
         ("x\n.csv", True, False),  # a control character
         ("x" * 256, True, False),  # longer than a local name can be
+        ("x" * 238, True, False),  # no room left for the temporary download name's 18 bytes
+        ("x" * 201, True, False),  # no room left in the 255-character row keys
+        ("é" * 101, True, False),  # 202 bytes in UTF-8
+        ("x" * 196 + ".csv", False, False),  # 200 bytes: taken
     ],
 )
 def test_listed_names_are_used_as_they_are_refused_or_waited_for(

@@ -71,3 +71,24 @@ def test_a_corrected_file_never_withdraws_or_takes_the_rows_of_a_file_named_afte
         ).one()
         assert other.version == 1 and "R-7/2024" in other.payload
     assert open_quarantine(migrated_database) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_name_too_long_for_the_download_and_its_row_keys_is_refused_and_the_next_file_lands(
+    openssh: OpenSsh,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+    tmp_path: Path,
+) -> None:
+    # 254 bytes: a valid name on the agency's filesystem, but its temporary download name
+    # (".<name>.<8 hex>.partial") is not, and its row keys would be cut to the 255-character column.
+    long_name = "tindak_lanjut_" + "x" * 236 + ".csv"
+    deliver(openssh, long_name, csv_bytes(*[row(n, f"Nama {n}") for n in range(1, 13)]), age_seconds=2 * HOUR)
+    deliver(openssh, "tindak_lanjut_baik.csv", csv_bytes(row(1)), age_seconds=HOUR)
+    for _ in range(2):  # the run does not fail, now or on the next run
+        _cycle(migrated_database, openssh, tmp_path / "downloads")
+        assert landed_keys(migrated_database) == {"tindak_lanjut_baik.csv#1"}
+        refused = [(file, reason) for file, number, reason in open_quarantine(migrated_database)]
+        assert len(refused) == 1, refused
+        assert refused[0][0] == long_name
+        assert refused[0][1].startswith(f"remote file name {long_name!r} refused: the name is longer than")
+    assert list((tmp_path / "downloads").iterdir()) == []
