@@ -12,6 +12,7 @@ import fnmatch
 import logging
 import random
 import stat
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -270,7 +271,7 @@ class SftpReader:
                 banner_timeout=s.connect_timeout,
                 auth_timeout=s.connect_timeout,
             )
-            sftp = client.open_sftp()
+            sftp = _open_sftp(client, s.connect_timeout)
         except HostKeyError:
             client.close()
             raise
@@ -288,6 +289,38 @@ class SftpReader:
             channel.settimeout(s.read_timeout)  # a silently dead link raises instead of hanging forever
         self._client, self._sftp = client, sftp
         return sftp
+
+
+def _open_sftp(client: paramiko.SSHClient, timeout: float) -> paramiko.SFTPClient:
+    """``client.open_sftp()``, given up after ``timeout`` seconds.
+
+    paramiko waits for the answers that open an SFTP session (the channel, the subsystem request, the
+    version handshake) without any bound of its own (an hour for the channel, forever for the rest),
+    and the channel's read timeout can only be set once the session is open: a server that logs us
+    in and then says nothing would hold the run forever. A timer closes the connection at the
+    deadline, which ends every one of those waits with an error (retried as a dropped connection).
+    """
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        client.close()
+
+    watchdog = threading.Timer(timeout, expire)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        sftp = client.open_sftp()
+    except (OSError, EOFError, paramiko.SSHException) as exc:
+        if expired.is_set():
+            raise paramiko.SSHException(f"no SFTP session within {timeout:g} s of logging in") from exc
+        raise
+    finally:
+        watchdog.cancel()
+        watchdog.join()  # a deadline striking right now has closed the connection by the next line
+    if expired.is_set():
+        raise paramiko.SSHException(f"no SFTP session within {timeout:g} s of logging in")
+    return sftp
 
 
 def _retryable(exc: BaseException) -> bool:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import paramiko
 from paramiko.common import (
@@ -51,12 +51,37 @@ class _KeyAuth(paramiko.ServerInterface):
         return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
 
+Stall = Literal["sftp_init", "read"] | None
+"""Where the server goes silent (until the test ends): before answering the SFTP subsystem's version
+handshake, or on the first read of a file's content."""
+
+
+class _SilentSubsystem(paramiko.SubsystemHandler):
+    """Accepts the ``sftp`` subsystem and never says a word (no version answer)."""
+
+    def __init__(
+        self,
+        channel: paramiko.Channel,
+        name: str,
+        server: paramiko.ServerInterface,
+        *,
+        stopping: threading.Event,
+    ) -> None:
+        super().__init__(channel, name, server)
+        self._stopping = stopping
+
+    def start_subsystem(self, name: str, transport: paramiko.Transport, channel: paramiko.Channel) -> None:
+        self._stopping.wait()
+
+
 class _Handle(paramiko.SFTPHandle):
-    def __init__(self, data: bytes, attrs: paramiko.SFTPAttributes) -> None:
+    def __init__(self, data: bytes, attrs: paramiko.SFTPAttributes, stall: threading.Event | None) -> None:
         super().__init__()
-        self._data, self._attrs = data, attrs
+        self._data, self._attrs, self._stall = data, attrs, stall
 
     def read(self, offset: int, length: int) -> bytes | int:
+        if self._stall is not None:
+            self._stall.wait()
         return self._data[offset : offset + length]
 
     def stat(self) -> paramiko.SFTPAttributes | int:
@@ -65,10 +90,15 @@ class _Handle(paramiko.SFTPHandle):
 
 class _HostileSftp(paramiko.SFTPServerInterface):
     def __init__(
-        self, server: paramiko.ServerInterface, *args: Any, files: Mapping[str, bytes], directory: str
+        self,
+        server: paramiko.ServerInterface,
+        *args: Any,
+        files: Mapping[str, bytes],
+        directory: str,
+        stall_reads: threading.Event | None,
     ) -> None:
         super().__init__(server, *args)
-        self._files, self._directory = files, directory
+        self._files, self._directory, self._stall_reads = files, directory, stall_reads
         self._mtime = int(time.time()) // 3600 * 3600 - 3600  # the same on every call: a settled file
 
     def _attrs(self, name: str) -> paramiko.SFTPAttributes:
@@ -98,7 +128,7 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         name = self._name(path)
         if name is None:
             return SFTP_NO_SUCH_FILE
-        return _Handle(self._files[name], self._attrs(name))
+        return _Handle(self._files[name], self._attrs(name), self._stall_reads)
 
     def remove(self, path: str) -> int:
         return SFTP_PERMISSION_DENIED
@@ -112,9 +142,10 @@ class _HostileSftp(paramiko.SFTPServerInterface):
 
 @contextlib.contextmanager
 def hostile_sftp(
-    folder: Path, files: Mapping[str, bytes], *, directory: str = "/drop"
+    folder: Path, files: Mapping[str, bytes], *, directory: str = "/drop", stall: Stall = None
 ) -> Iterator[HostileServer]:
-    """Serve ``files`` from ``directory`` on a free loopback port until the block ends."""
+    """Serve ``files`` from ``directory`` on a free loopback port until the block ends, going silent
+    where ``stall`` says."""
     folder.mkdir(parents=True, exist_ok=True)
     write_keypair(folder / "host_key")
     host_key = paramiko.Ed25519Key.from_private_key_file(str(folder / "host_key"))
@@ -145,9 +176,17 @@ def hostile_sftp(
                 continue
             transport = paramiko.Transport(sock)
             transport.add_server_key(host_key)
-            transport.set_subsystem_handler(
-                "sftp", paramiko.SFTPServer, _HostileSftp, files=files, directory=directory
-            )
+            if stall == "sftp_init":
+                transport.set_subsystem_handler("sftp", _SilentSubsystem, stopping=stopping)
+            else:
+                transport.set_subsystem_handler(
+                    "sftp",
+                    paramiko.SFTPServer,
+                    _HostileSftp,
+                    files=files,
+                    directory=directory,
+                    stall_reads=stopping if stall == "read" else None,
+                )
             transport.start_server(server=_KeyAuth(client_key))
             transports.append(transport)
             threading.Thread(target=hold_channels, args=(transport,), daemon=True).start()

@@ -1,0 +1,70 @@
+"""An SFTP server that goes silent: every wait is bounded, the run fails naming the server, and
+nothing lands and no cursor moves.
+
+The server here is a real paramiko SSH server on loopback that accepts the login and then stops
+answering: before the SFTP version handshake (the session is half open, which no socket timeout of
+the SSH connection covers), or on the first read of a file's content.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from connectors.errors import SftpTransferError
+from connectors.retry import RetryPolicy
+from connectors.sftp import SftpReader, SftpSettings
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import RawRecord, SftpFile, SourceCursor
+from tests.ingest.helpers_hostile_sftp import Stall, hostile_sftp
+from tests.ingest.test_hostile_sftp import csv_bytes, pull, row, source
+
+pytestmark = pytest.mark.integration
+TIMEOUT = 1.0
+ATTEMPTS = 2
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("stall", ["sftp_init", "read"])
+def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_nothing(
+    stall: Stall, migrated_database: Database, tmp_path: Path
+) -> None:
+    with hostile_sftp(tmp_path / "server", {"tl_1.csv": csv_bytes(row(1))}, stall=stall) as server:
+        reader = SftpReader(
+            SftpSettings(
+                host="127.0.0.1",
+                port=server.port,
+                username="agency",
+                private_key_path=server.client_key,
+                known_hosts_path=server.known_hosts,
+                connect_timeout=TIMEOUT,
+                read_timeout=TIMEOUT,
+                retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
+            )
+        )
+        outcome: list[BaseException | None] = []
+
+        def run() -> None:
+            try:
+                pull(migrated_database, source(server.directory), reader, tmp_path / "work")
+                outcome.append(None)
+            except BaseException as exc:  # reported to the test thread below
+                outcome.append(exc)
+
+        started = time.monotonic()
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(20)  # a few timeouts per attempt at most; far less than this
+        assert not worker.is_alive(), f"the pull still waits on the silent server after 20 s ({stall})"
+        elapsed = time.monotonic() - started
+    assert len(outcome) == 1 and isinstance(outcome[0], SftpTransferError), outcome
+    assert f"127.0.0.1:{server.port}" in str(outcome[0])
+    assert elapsed < 20
+    with migrated_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(RawRecord)) == 0
+        assert session.scalar(select(func.count()).select_from(SftpFile)) == 0
+        assert session.get(SourceCursor, "src") is None
