@@ -44,9 +44,9 @@ def download_atomically(
 ) -> Received:
     """Copy ``remote_path`` to ``dest``; nothing exists at ``dest`` unless every check passed.
 
-    Raises :class:`IntegrityError` when fewer or more bytes arrived than the server's size, or their
-    SHA-256 is not ``expected_sha256``; paramiko/OS errors of the transfer itself propagate (the
-    caller retries).
+    Raises :class:`IntegrityError` when fewer or more bytes arrived than the server's size (reading
+    stops one byte past it), or their SHA-256 is not ``expected_sha256``; paramiko/OS errors of the
+    transfer itself propagate (the caller retries).
     """
     partial = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     try:
@@ -58,12 +58,18 @@ def download_atomically(
             digest, received = hashlib.sha256(), 0
             # Owner-only from the first byte (the file holds personal data); the rename keeps the mode.
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-                while chunk := remote.read(CHUNK_BYTES):
+                # Never past one byte more than announced: that byte proves "more than announced",
+                # and a server whose file never ends must not fill the local disk.
+                while received <= expected and (
+                    chunk := remote.read(min(CHUNK_BYTES, expected + 1 - received))
+                ):
                     out.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+        if received > expected:
+            raise IntegrityError(f"{label}: more bytes arrived than the {expected} the server announced")
         if received != expected or partial.stat().st_size != received:
             raise IntegrityError(f"{label}: received {received} bytes, the server announced {expected}")
         sha256 = digest.hexdigest()

@@ -75,13 +75,21 @@ class _SilentSubsystem(paramiko.SubsystemHandler):
 
 
 class _Handle(paramiko.SFTPHandle):
-    def __init__(self, data: bytes, attrs: paramiko.SFTPAttributes, stall: threading.Event | None) -> None:
+    def __init__(
+        self, data: bytes, attrs: paramiko.SFTPAttributes, stall: threading.Event | None, endless: bool
+    ) -> None:
         super().__init__()
-        self._data, self._attrs, self._stall = data, attrs, stall
+        self._data, self._attrs, self._stall, self._endless = data, attrs, stall, endless
 
     def read(self, offset: int, length: int) -> bytes | int:
         if self._stall is not None:
             self._stall.wait()
+        if self._endless and offset + length > len(self._data):  # never an end of file
+            return (
+                (self._data + b"x" * length)[offset : offset + length]
+                if offset < len(self._data)
+                else b"x" * length
+            )
         return self._data[offset : offset + length]
 
     def stat(self) -> paramiko.SFTPAttributes | int:
@@ -96,9 +104,11 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         files: Mapping[str, bytes],
         directory: str,
         stall_reads: threading.Event | None,
+        endless: bool,
     ) -> None:
         super().__init__(server, *args)
         self._files, self._directory, self._stall_reads = files, directory, stall_reads
+        self._endless = endless
         self._mtime = int(time.time()) // 3600 * 3600 - 3600  # the same on every call: a settled file
 
     def _attrs(self, name: str) -> paramiko.SFTPAttributes:
@@ -128,7 +138,7 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         name = self._name(path)
         if name is None:
             return SFTP_NO_SUCH_FILE
-        return _Handle(self._files[name], self._attrs(name), self._stall_reads)
+        return _Handle(self._files[name], self._attrs(name), self._stall_reads, self._endless)
 
     def remove(self, path: str) -> int:
         return SFTP_PERMISSION_DENIED
@@ -142,10 +152,16 @@ class _HostileSftp(paramiko.SFTPServerInterface):
 
 @contextlib.contextmanager
 def hostile_sftp(
-    folder: Path, files: Mapping[str, bytes], *, directory: str = "/drop", stall: Stall = None
+    folder: Path,
+    files: Mapping[str, bytes],
+    *,
+    directory: str = "/drop",
+    stall: Stall = None,
+    endless: bool = False,
 ) -> Iterator[HostileServer]:
     """Serve ``files`` from ``directory`` on a free loopback port until the block ends, going silent
-    where ``stall`` says."""
+    where ``stall`` says; with ``endless``, a file's content never ends (past its announced size,
+    every read answers more bytes)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_keypair(folder / "host_key")
     host_key = paramiko.Ed25519Key.from_private_key_file(str(folder / "host_key"))
@@ -186,6 +202,7 @@ def hostile_sftp(
                     files=files,
                     directory=directory,
                     stall_reads=stopping if stall == "read" else None,
+                    endless=endless,
                 )
             transport.start_server(server=_KeyAuth(client_key))
             transports.append(transport)

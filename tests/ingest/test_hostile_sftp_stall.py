@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 from connectors.errors import SftpTransferError
 from connectors.retry import RetryPolicy
 from connectors.sftp import SftpReader, SftpSettings
+from connectors.sftp.transfer import CHUNK_BYTES
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import RawRecord, SftpFile, SourceCursor
+from sbt_sync.ingest.pull import PullResult
 from tests.ingest.helpers_hostile_sftp import Stall, hostile_sftp
 from tests.ingest.test_hostile_sftp import csv_bytes, pull, row, source
 
@@ -68,3 +70,54 @@ def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_n
         assert session.scalar(select(func.count()).select_from(RawRecord)) == 0
         assert session.scalar(select(func.count()).select_from(SftpFile)) == 0
         assert session.get(SourceCursor, "src") is None
+
+
+@pytest.mark.timeout(60)
+def test_a_file_that_never_ends_is_not_read_past_its_announced_size(
+    migrated_database: Database, tmp_path: Path
+) -> None:
+    # The server announces 1 file of a few hundred bytes, then answers every read past its end with
+    # more bytes: a reader going on to the end of file fills the local disk and never finishes.
+    content = csv_bytes(row(1))
+    with hostile_sftp(tmp_path / "server", {"tl_1.csv": content}, endless=True) as server:
+        reader = SftpReader(
+            SftpSettings(
+                host="127.0.0.1",
+                port=server.port,
+                username="agency",
+                private_key_path=server.client_key,
+                known_hosts_path=server.known_hosts,
+                connect_timeout=TIMEOUT,
+                read_timeout=TIMEOUT,
+                retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
+            )
+        )
+        workdir = tmp_path / "work"
+        largest = [0]
+        done = threading.Event()
+
+        def watch() -> None:  # the largest file the download ever held locally
+            while not done.is_set():
+                sizes = [p.stat().st_size for p in workdir.glob(".*")] if workdir.exists() else []
+                largest[0] = max([largest[0], *sizes])
+                time.sleep(0.01)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        outcome: list[object] = []
+        worker = threading.Thread(
+            target=lambda: outcome.append(pull(migrated_database, source(server.directory), reader, workdir)),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(20)
+        done.set()
+        assert not worker.is_alive(), "the download of a file that never ends is still running after 20 s"
+    (result,) = outcome
+    assert isinstance(result, PullResult)
+    assert result.files == 0 and len(result.deferred_files) == 1, result
+    assert "tl_1.csv" in result.deferred_files[0]
+    assert largest[0] <= len(content) + CHUNK_BYTES, largest[0]
+    assert list(workdir.iterdir()) == []
+    with migrated_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(RawRecord)) == 0
