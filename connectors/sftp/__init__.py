@@ -25,6 +25,7 @@ from connectors.sftp.reader import (
 from connectors.sftp.transfer import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     PayloadRefused,
+    RemoteFileUnreadable,
     open_payload,
     verify_gzip,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Refusal",
     "RemoteFile",
     "RemoteFileChanged",
+    "RemoteFileUnreadable",
     "SftpReader",
     "SftpSettings",
     "UnsafeName",

@@ -23,7 +23,12 @@ from typing import Literal, Protocol
 from connectors.errors import IntegrityError, TruncatedGzipError
 from connectors.sftp.naming import printable, unsafe_name_reason
 from connectors.sftp.reader import DownloadedFile, RemoteFile, RemoteFileChanged, SftpReader
-from connectors.sftp.transfer import DEFAULT_MAX_DECOMPRESSED_BYTES, PayloadRefused, verify_gzip
+from connectors.sftp.transfer import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    PayloadRefused,
+    RemoteFileUnreadable,
+    verify_gzip,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +128,8 @@ def new_deliveries(
     - :class:`Refusal`: a name that is not a plain file name (never downloaded: nothing is written
       outside ``dest_dir``), or a ``.gz`` that is truncated, not gzip, has trailing garbage or expands
       past ``max_decompressed_bytes``. One bad file never stops the files after it.
-    - :class:`Deferral`: modified less than ``settle_seconds`` ago, or changed while it was read.
+    - :class:`Deferral`: modified less than ``settle_seconds`` ago, changed while it was read, or
+      the server will not let us read it (permission denied; warned about on every run).
     - :class:`Delivery`: downloaded (to ``dest_dir/<name>``) and to be processed.
 
     A file whose size and mtime match its path's latest settled delivery is not downloaded; a
@@ -154,6 +160,11 @@ def new_deliveries(
             file = reader.download(remote, dest_dir)
         except (RemoteFileChanged, IntegrityError) as exc:
             yield Deferral(remote, str(exc))
+            continue
+        except RemoteFileUnreadable as exc:
+            # Not settled: making it readable (chmod) changes neither its size nor its mtime.
+            log.warning("%s: %s", source, exc)
+            yield Deferral(remote, f"{exc}; left for a later run")
             continue
         decision = decide_downloaded(manifest.find_by_content(source, printable(remote.path), file.sha256))
         if decision.action == "skip":

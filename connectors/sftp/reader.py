@@ -189,8 +189,9 @@ class SftpReader:
         raised with nothing kept; so it is when the file is gone by the time it is opened or
         stat'ed. Raises :class:`~connectors.sftp.naming.UnsafeName` for a name that is not a plain
         file name (nothing is written), :class:`~connectors.errors.IntegrityError` (size or SHA-256
-        wrong on every attempt), :class:`SftpError` (permission denied, login refused) or
-        :class:`SftpTransferError`.
+        wrong on every attempt), :class:`~connectors.sftp.transfer.RemoteFileUnreadable` (the
+        server will not open this file for us), :class:`SftpError` (login refused, local permission
+        denied) or :class:`SftpTransferError`.
         """
         dest = local_path(dest_dir, remote.name)
         # Deliveries hold personal data (UU 27/2022): the folder is its owner's only.

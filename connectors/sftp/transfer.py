@@ -31,6 +31,11 @@ class PayloadRefused(SftpError):
     """The bytes arrived intact but are not a usable payload (not gzip, trailing garbage, too large)."""
 
 
+class RemoteFileUnreadable(SftpError):
+    """The server lists the file but refuses to let us open it (permission denied): one file the
+    agency must fix, not a reason to stop the files after it. Not retried within a run."""
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     size: int
@@ -45,12 +50,19 @@ def download_atomically(
     """Copy ``remote_path`` to ``dest``; nothing exists at ``dest`` unless every check passed.
 
     Raises :class:`IntegrityError` when fewer or more bytes arrived than the server's size (reading
-    stops one byte past it), or their SHA-256 is not ``expected_sha256``; paramiko/OS errors of the
-    transfer itself propagate (the caller retries).
+    stops one byte past it), or their SHA-256 is not ``expected_sha256``; :class:`RemoteFileUnreadable`
+    when the server will not open the file for us; paramiko/OS errors of the transfer itself propagate
+    (the caller retries).
     """
     partial = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     try:
-        with sftp.open(remote_path, "rb") as remote:
+        try:
+            opened = sftp.open(remote_path, "rb")
+        except PermissionError as exc:
+            raise RemoteFileUnreadable(
+                f"{label}: the server refuses to let this account read it ({exc.strerror or exc})"
+            ) from exc
+        with opened as remote:
             attrs = remote.stat()
             expected = int(attrs.st_size or 0)
             # Pipelined reads: one round trip per chunk would make large files crawl over a WAN.

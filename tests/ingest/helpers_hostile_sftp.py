@@ -105,10 +105,11 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         directory: str,
         stall_reads: threading.Event | None,
         endless: bool,
+        unreadable: frozenset[str],
     ) -> None:
         super().__init__(server, *args)
         self._files, self._directory, self._stall_reads = files, directory, stall_reads
-        self._endless = endless
+        self._endless, self._unreadable = endless, unreadable
         self._mtime = int(time.time()) // 3600 * 3600 - 3600  # the same on every call: a settled file
 
     def _attrs(self, name: str) -> paramiko.SFTPAttributes:
@@ -138,6 +139,8 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         name = self._name(path)
         if name is None:
             return SFTP_NO_SUCH_FILE
+        if name in self._unreadable:
+            return SFTP_PERMISSION_DENIED
         return _Handle(self._files[name], self._attrs(name), self._stall_reads, self._endless)
 
     def remove(self, path: str) -> int:
@@ -158,10 +161,12 @@ def hostile_sftp(
     directory: str = "/drop",
     stall: Stall = None,
     endless: bool = False,
+    unreadable: frozenset[str] = frozenset(),
 ) -> Iterator[HostileServer]:
     """Serve ``files`` from ``directory`` on a free loopback port until the block ends, going silent
     where ``stall`` says; with ``endless``, a file's content never ends (past its announced size,
-    every read answers more bytes)."""
+    every read answers more bytes); the files named in ``unreadable`` are listed but opening them is
+    refused (permission denied)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_keypair(folder / "host_key")
     host_key = paramiko.Ed25519Key.from_private_key_file(str(folder / "host_key"))
@@ -203,6 +208,7 @@ def hostile_sftp(
                     directory=directory,
                     stall_reads=stopping if stall == "read" else None,
                     endless=endless,
+                    unreadable=unreadable,
                 )
             transport.start_server(server=_KeyAuth(client_key))
             transports.append(transport)

@@ -1,9 +1,11 @@
-"""An SFTP server that goes silent: every wait is bounded, the run fails naming the server, and
-nothing lands and no cursor moves.
+"""An SFTP server that misbehaves after login: it goes silent, serves a file that never ends, or lists
+a file it will not let us read. Every wait is bounded; a silent server fails the run naming it with
+nothing landed and no cursor moved; a bad file is left for a later run and never stops the others.
 
-The server here is a real paramiko SSH server on loopback that accepts the login and then stops
-answering: before the SFTP version handshake (the session is half open, which no socket timeout of
-the SSH connection covers), or on the first read of a file's content.
+The server here is a real paramiko SSH server on loopback that accepts the login and then misbehaves:
+silent before the SFTP version handshake (the session is half open, which no socket timeout of the
+SSH connection covers) or on the first read of a file's content, endless past a file's announced
+size, or refusing to open one file.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import RawRecord, SftpFile, SourceCursor
 from sbt_sync.ingest.pull import PullResult
 from tests.ingest.helpers_hostile_sftp import Stall, hostile_sftp
-from tests.ingest.test_hostile_sftp import csv_bytes, pull, row, source
+from tests.ingest.test_hostile_sftp import csv_bytes, landed_keys, pull, row, source
 
 pytestmark = pytest.mark.integration
 TIMEOUT = 1.0
@@ -121,3 +123,35 @@ def test_a_file_that_never_ends_is_not_read_past_its_announced_size(
     assert list(workdir.iterdir()) == []
     with migrated_database.session() as session:
         assert session.scalar(select(func.count()).select_from(RawRecord)) == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_file_the_server_will_not_let_us_read_is_left_for_later_and_the_files_after_it_land(
+    migrated_database: Database, tmp_path: Path
+) -> None:
+    # An agency uploads one file with permissions our account cannot read (another account's umask).
+    # Fixing that (chmod) changes neither its size nor its mtime, so it must not be settled either.
+    files = {"tl_1.csv": csv_bytes(row(1)), "tl_2.csv": csv_bytes(row(2)), "tl_3.csv": csv_bytes(row(3))}
+    with hostile_sftp(tmp_path / "server", files, unreadable=frozenset({"tl_2.csv"})) as server:
+        reader = SftpReader(
+            SftpSettings(
+                host="127.0.0.1",
+                port=server.port,
+                username="agency",
+                private_key_path=server.client_key,
+                known_hosts_path=server.known_hosts,
+                connect_timeout=TIMEOUT,
+                read_timeout=TIMEOUT,
+                retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
+            )
+        )
+        for _ in range(2):  # and the next run the same, until the agency fixes it
+            result = pull(migrated_database, source(server.directory), reader, tmp_path / "work")
+            assert result.files == 0 or landed_keys(migrated_database) == {"tl_1.csv#1", "tl_3.csv#1"}
+            assert len(result.deferred_files) == 1, result
+            assert "tl_2.csv" in result.deferred_files[0]
+            assert "ermission denied" in result.deferred_files[0]
+        assert landed_keys(migrated_database) == {"tl_1.csv#1", "tl_3.csv#1"}
+    with migrated_database.session() as session:
+        paths = set(session.scalars(select(SftpFile.remote_path)))
+    assert paths == {"/drop/tl_1.csv", "/drop/tl_3.csv"}  # nothing settled about tl_2.csv
