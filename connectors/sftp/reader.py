@@ -14,7 +14,8 @@ import random
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTrans
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
 from connectors.sftp.naming import local_path, unsafe_name_reason
-from connectors.sftp.transfer import download_atomically
+from connectors.sftp.transfer import Received, download_atomically
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,6 +47,10 @@ class SftpSettings:
     port: int = 22
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    min_transfer_rate: float = 16 * 1024
+    """Bytes per second a download must average: an attempt is given up after ``read_timeout`` plus
+    the file's size at this rate, so a server answering every read just within ``read_timeout``
+    (a byte at a time) cannot hold the run for days."""
     in_progress_suffixes: tuple[str, ...] = (".part", ".tmp", ".filepart")
     retry: RetryPolicy = DEFAULT_SFTP_RETRY
 
@@ -197,13 +202,24 @@ class SftpReader:
         # Deliveries hold personal data (UU 27/2022): the folder is its owner's only.
         dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         label = f"{self._where}{remote.path}"
+        budget = self.settings.read_timeout + max(remote.size, 0) / self.settings.min_transfer_rate
+
+        def transfer(sftp: paramiko.SFTPClient) -> Received:
+            with _deadline(self._client, budget) as expired:
+                try:
+                    return download_atomically(
+                        sftp, remote.path, dest, label=label, expected_sha256=expected_sha256
+                    )
+                except (OSError, EOFError, paramiko.SSHException) as exc:
+                    if expired.is_set():
+                        raise TimeoutError(
+                            f"the transfer took longer than {budget:.0f} s (read_timeout plus "
+                            f"{remote.size} bytes at {self.settings.min_transfer_rate:g} bytes/s)"
+                        ) from exc
+                    raise
+
         try:
-            received = self._retrying(
-                label,
-                lambda sftp: download_atomically(
-                    sftp, remote.path, dest, label=label, expected_sha256=expected_sha256
-                ),
-            )
+            received = self._retrying(label, transfer)
             after = self._retrying(label, lambda sftp: sftp.stat(remote.path))
         except SftpError as exc:
             if not isinstance(exc.__cause__, FileNotFoundError):
@@ -292,6 +308,28 @@ class SftpReader:
         return sftp
 
 
+@contextmanager
+def _deadline(client: paramiko.SSHClient | None, seconds: float) -> Iterator[threading.Event]:
+    """Close ``client`` if the block is still running after ``seconds``: every paramiko wait in it
+    then ends with an error. The event yielded tells whether the deadline struck; by the end of the
+    block, a deadline striking at that very moment has finished closing."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        if client is not None:
+            client.close()
+
+    watchdog = threading.Timer(seconds, expire)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield expired
+    finally:
+        watchdog.cancel()
+        watchdog.join()
+
+
 def _open_sftp(client: paramiko.SSHClient, timeout: float) -> paramiko.SFTPClient:
     """``client.open_sftp()``, given up after ``timeout`` seconds.
 
@@ -301,25 +339,14 @@ def _open_sftp(client: paramiko.SSHClient, timeout: float) -> paramiko.SFTPClien
     in and then says nothing would hold the run forever. A timer closes the connection at the
     deadline, which ends every one of those waits with an error (retried as a dropped connection).
     """
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        client.close()
-
-    watchdog = threading.Timer(timeout, expire)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        sftp = client.open_sftp()
-    except (OSError, EOFError, paramiko.SSHException) as exc:
-        if expired.is_set():
-            raise paramiko.SSHException(f"no SFTP session within {timeout:g} s of logging in") from exc
-        raise
-    finally:
-        watchdog.cancel()
-        watchdog.join()  # a deadline striking right now has closed the connection by the next line
-    if expired.is_set():
+    with _deadline(client, timeout) as expired:
+        try:
+            sftp = client.open_sftp()
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            if expired.is_set():
+                raise paramiko.SSHException(f"no SFTP session within {timeout:g} s of logging in") from exc
+            raise
+    if expired.is_set():  # the deadline struck as the session opened
         raise paramiko.SSHException(f"no SFTP session within {timeout:g} s of logging in")
     return sftp
 

@@ -51,9 +51,11 @@ class _KeyAuth(paramiko.ServerInterface):
         return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
 
-Stall = Literal["sftp_init", "read"] | None
+Stall = Literal["sftp_init", "read", "trickle"] | None
 """Where the server goes silent (until the test ends): before answering the SFTP subsystem's version
-handshake, or on the first read of a file's content."""
+handshake, or on the first read of a file's content; or how it slows down: ``trickle`` answers each
+read with one byte after a pause well within any read timeout."""
+TRICKLE_PAUSE = 0.2
 
 
 class _SilentSubsystem(paramiko.SubsystemHandler):
@@ -76,14 +78,23 @@ class _SilentSubsystem(paramiko.SubsystemHandler):
 
 class _Handle(paramiko.SFTPHandle):
     def __init__(
-        self, data: bytes, attrs: paramiko.SFTPAttributes, stall: threading.Event | None, endless: bool
+        self,
+        data: bytes,
+        attrs: paramiko.SFTPAttributes,
+        stall: threading.Event | None,
+        endless: bool,
+        trickle: bool,
     ) -> None:
         super().__init__()
         self._data, self._attrs, self._stall, self._endless = data, attrs, stall, endless
+        self._trickle = trickle
 
     def read(self, offset: int, length: int) -> bytes | int:
         if self._stall is not None:
             self._stall.wait()
+        if self._trickle:
+            time.sleep(TRICKLE_PAUSE)
+            return self._data[offset : offset + 1]
         if self._endless and offset + length > len(self._data):  # never an end of file
             return (
                 (self._data + b"x" * length)[offset : offset + length]
@@ -106,10 +117,11 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         stall_reads: threading.Event | None,
         endless: bool,
         unreadable: frozenset[str],
+        trickle: bool,
     ) -> None:
         super().__init__(server, *args)
         self._files, self._directory, self._stall_reads = files, directory, stall_reads
-        self._endless, self._unreadable = endless, unreadable
+        self._endless, self._unreadable, self._trickle = endless, unreadable, trickle
         self._mtime = int(time.time()) // 3600 * 3600 - 3600  # the same on every call: a settled file
 
     def _attrs(self, name: str) -> paramiko.SFTPAttributes:
@@ -141,7 +153,7 @@ class _HostileSftp(paramiko.SFTPServerInterface):
             return SFTP_NO_SUCH_FILE
         if name in self._unreadable:
             return SFTP_PERMISSION_DENIED
-        return _Handle(self._files[name], self._attrs(name), self._stall_reads, self._endless)
+        return _Handle(self._files[name], self._attrs(name), self._stall_reads, self._endless, self._trickle)
 
     def remove(self, path: str) -> int:
         return SFTP_PERMISSION_DENIED
@@ -209,6 +221,7 @@ def hostile_sftp(
                     stall_reads=stopping if stall == "read" else None,
                     endless=endless,
                     unreadable=unreadable,
+                    trickle=stall == "trickle",
                 )
             transport.start_server(server=_KeyAuth(client_key))
             transports.append(transport)

@@ -4,8 +4,8 @@ nothing landed and no cursor moved; a bad file is left for a later run and never
 
 The server here is a real paramiko SSH server on loopback that accepts the login and then misbehaves:
 silent before the SFTP version handshake (the session is half open, which no socket timeout of the
-SSH connection covers) or on the first read of a file's content, endless past a file's announced
-size, or refusing to open one file.
+SSH connection covers) or on the first read of a file's content, trickling one byte per read just
+within the read timeout, endless past a file's announced size, or refusing to open one file.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ ATTEMPTS = 2
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("stall", ["sftp_init", "read"])
+@pytest.mark.parametrize("stall", ["sftp_init", "read", "trickle"])
 def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_nothing(
     stall: Stall, migrated_database: Database, tmp_path: Path
 ) -> None:
