@@ -31,6 +31,11 @@ from sbt_sync.errors import SbtError
 # JSON Lines records end at CR/LF only: str.splitlines() would also split inside a string value at
 # U+2028, U+2029 or U+0085, characters JSON allows unescaped and free-text complaints do contain.
 _JSONL_LINE_BREAK = re.compile(rb"\r\n|[\r\n]")
+# CSV lines end at CRLF, LF or a bare CR (Excel for Mac's "CSV (Macintosh)"), as csv and io read
+# them: a file's lines must be counted the way its rows are, or one bad byte in a CR-only file is
+# "on line 1" and costs the whole file.
+_CSV_LINE_END = re.compile(rb"(\r\n|\r|\n)")
+_CSV_LINE_END_TEXT = re.compile(r"\r\n|\r|\n")
 MAX_CELL_CHARS = 128 * 1024
 """The longest CSV cell (in characters) a row may carry; a longer one makes its row a bad row naming
 the column. Python's csv module stops at this size by default, but a cell over its limit made the
@@ -95,7 +100,8 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
         return Decoded(body.decode("utf-8"), "utf-8-sig", {})
     except UnicodeDecodeError:
         pass
-    lines = body.split(b"\n")
+    parts = _CSV_LINE_END.split(body)
+    lines, ends = parts[0::2], [end.decode("ascii") for end in parts[1::2]] + [""]
     utf8_lines, other_lines = [], []
     for number, line in enumerate(lines, start=1):
         if line.isascii():
@@ -110,7 +116,7 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
     if bom or (utf8_lines and (not legacy or len(utf8_lines) >= len(other_lines))):
         declared = "it starts with a UTF-8 byte-order mark" if bom else f"line {utf8_lines[0]} is UTF-8"
         bad = {n: f"not UTF-8 while {declared}: mixed encodings" for n in other_lines}
-        text = "\n".join(line.decode("utf-8", "replace") for line in lines)
+        text = "".join(line.decode("utf-8", "replace") + end for line, end in zip(lines, ends, strict=True))
         return Decoded(text, "utf-8-sig", bad)
     for encoding in legacy:
         try:
@@ -119,16 +125,21 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
             continue
         bad = {n: f"UTF-8 while line {other_lines[0]} is {encoding}: mixed encodings" for n in utf8_lines}
         if bad:  # the UTF-8 minority decoded as cp1252 would be mojibake: keep it out, line by line
-            text = "\n".join(
-                line.decode("utf-8") if n in bad else line.decode(encoding)
-                for n, line in enumerate(lines, start=1)
+            text = "".join(
+                (line.decode("utf-8") if n in bad else line.decode(encoding)) + end
+                for n, (line, end) in enumerate(zip(lines, ends, strict=True), start=1)
             )
         return Decoded(text, encoding, bad)
-    return _decode_by_line(name, lines, encodings, legacy, utf8_lines)
+    return _decode_by_line(name, lines, ends, encodings, legacy, utf8_lines)
 
 
 def _decode_by_line(
-    name: str, lines: list[bytes], encodings: list[str], legacy: list[str], utf8_lines: list[int]
+    name: str,
+    lines: list[bytes],
+    ends: list[str],
+    encodings: list[str],
+    legacy: list[str],
+    utf8_lines: list[int],
 ) -> Decoded:
     """No encoding decodes the whole body: read it in the legacy encoding that decodes the most lines,
     and make each line it cannot decode a bad line naming the offset of its first bad byte (decoded
@@ -154,7 +165,7 @@ def _decode_by_line(
     bad: dict[int, str] = {}
     texts: list[str] = []
     offset = 0
-    for number, line in enumerate(lines, start=1):
+    for number, (line, end) in enumerate(zip(lines, ends, strict=True), start=1):
         if number in utf8:
             bad[number] = f"UTF-8 while the file is {encoding}: mixed encodings"
             texts.append(line.decode("utf-8"))
@@ -168,10 +179,11 @@ def _decode_by_line(
                     f"of the line) is not valid in any of {', '.join(encodings)}"
                 )
                 texts.append(line.decode(encoding, "replace"))
-        offset += len(line) + 1  # the b"\n" split off
+        texts.append(end)
+        offset += len(line) + len(end)
     if 1 in bad:
         raise FileRefused(f"{name}: cannot decode the header line: {bad[1]}")
-    return Decoded("\n".join(texts), encoding, bad)
+    return Decoded("".join(texts), encoding, bad)
 
 
 def _find_bad_text(value: object) -> str | None:
@@ -239,8 +251,8 @@ def read_csv(
         raise FileRefused(f"{name}: the file is empty")
     decoded = decode(name, data, encodings)
     text = decoded.text.lstrip("\ufeff")  # a BOM the codec list did not strip (e.g. cp1252 first)
-    first_line_end = text.find("\n")
-    if "\x00" in text[: first_line_end if first_line_end >= 0 else len(text)]:
+    first_line_end = _CSV_LINE_END_TEXT.search(text)
+    if "\x00" in text[: first_line_end.start() if first_line_end else len(text)]:
         # UTF-16 read as cp1252, or binary: every line is riddled with NULs, nothing in it is a row.
         raise FileRefused(f"{name}: NUL byte on line 1; not a text CSV (UTF-16 or binary?)")
     # strict: an unterminated quote raises instead of silently swallowing the rest of the file into
@@ -277,7 +289,7 @@ def _parse_csv(name: str, text: str, decoded: Decoded, *, delimiter: str, max_ce
             if str(exc).startswith("unexpected end of data"):
                 # Everything read before this row is kept; the tail is one bad row, so the agency
                 # sees exactly where its file stopped being readable.
-                tail = "\n".join(text.split("\n")[first_line - 1 :])
+                tail = _CSV_LINE_END_TEXT.split(text, maxsplit=first_line - 1)[-1] if first_line > 1 else text
                 reason = (
                     f"{name} row {number} (line {first_line}): a quoted field opened here never closes; "
                     f"reading stopped at line {first_line}, rows from here on are not read"
