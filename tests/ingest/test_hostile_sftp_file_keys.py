@@ -7,14 +7,17 @@ a ``#`` (``laporan.csv#koreksi.csv``) is a different document.
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import RawRecord, StagedRecord
+from sbt_sync.db.models import RawRecord, SourceCursor, StagedRecord
 from sbt_sync.ingest.staging import stage_pending
+from sbt_sync.instants import as_utc
 from schemas.feeds import FEEDS
 from tests.connectors.helpers_sftp import OpenSsh, openssh  # noqa: F401 - a fixture
 from tests.ingest.test_hostile_sftp import (
@@ -43,8 +46,9 @@ def _live_keys(database: Database) -> set[str]:
         )
 
 
-def _cycle(database: Database, server: OpenSsh, workdir: Path) -> None:
-    pull(database, source(str(server.root), pattern="*.csv"), openssh_reader(server), workdir)
+def _cycle(database: Database, server: OpenSsh, workdir: Path, *, settle_seconds: float = 60) -> None:
+    settings = source(str(server.root), pattern="*.csv", settle_seconds=settle_seconds)
+    pull(database, settings, openssh_reader(server), workdir)
     stage_pending(database, source="src", feed=FEEDS["kemendagri"])
 
 
@@ -92,3 +96,33 @@ def test_a_name_too_long_for_the_download_and_its_row_keys_is_refused_and_the_ne
         assert refused[0][0] == long_name
         assert refused[0][1].startswith(f"remote file name {long_name!r} refused: the name is longer than")
     assert list((tmp_path / "downloads").iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_file_dated_in_the_future_does_not_outrank_the_files_delivered_after_it(
+    openssh: OpenSsh,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+    tmp_path: Path,
+) -> None:
+    # kasn and kemendagri rows carry no update time of their own: their file's mtime is the source's
+    # instant that survivorship's recency tie-break compares. An agency server whose clock is a year
+    # ahead must not make that file's rows newer than every report delivered after it.
+    workdir = tmp_path / "downloads"
+    deliver(openssh, "tl_a.csv", csv_bytes(row(1, "Ahmad")), age_seconds=-365 * 24 * HOUR)
+    _cycle(migrated_database, openssh, workdir, settle_seconds=0)
+    time.sleep(1.1)  # mtimes are whole seconds: the next file is written a second later
+    deliver(openssh, "tl_b.csv", csv_bytes(row(1, "Ahmad Fauzi")), age_seconds=0)
+    _cycle(migrated_database, openssh, workdir, settle_seconds=0)
+    with migrated_database.session() as session:
+        instants = dict(
+            session.execute(select(StagedRecord.record_key, StagedRecord.source_updated_at)).tuples().all()
+        )
+        cursor = session.get(SourceCursor, "src")
+    first_at, later_at = instants["tl_a.csv#1"], instants["tl_b.csv#1"]
+    assert first_at is not None and later_at is not None
+    first, later = as_utc(first_at), as_utc(later_at)
+    assert first < later, (first, later)
+    assert first <= datetime.now(UTC)
+    assert cursor is not None and cursor.watermark is not None
+    assert as_utc(cursor.watermark) <= datetime.now(UTC)
+    assert open_quarantine(migrated_database) == []
