@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import json
 import re
@@ -352,25 +351,63 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_GUNZIP_IN = 64 * 1024
+_GUNZIP_OUT = 256 * 1024
+
+
 def _gunzip(name: str, data: bytes, max_bytes: int) -> bytes:
-    """Decompress ``data`` as it streams, refusing it past ``max_bytes`` before holding more."""
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            while chunk := stream.read(256 * 1024):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise FileRefused(
-                        f"{name}: decompresses to more than {max_bytes} bytes (max_decompressed_bytes); "
-                        "refused as a possible decompression bomb"
-                    )
-                chunks.append(chunk)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise FileRefused(
-            f"{name}: not a complete gzip archive ({exc}) after {total} decompressed bytes"
-        ) from None
-    return b"".join(chunks)
+    """Decompress ``data`` as it streams, refusing it past ``max_bytes`` before holding more.
+
+    A file may hold several gzip members (daily files joined with ``cat``, valid gzip), read one
+    after the other as ``zcat`` reads them (a member may end mid-line: block writers split anywhere).
+    A UTF-8 byte-order mark starting a member at the start of a line is the BOM of a file that was
+    joined on, not data: the file's first BOM alone was dropped, and every later one cost its line.
+    """
+    view = memoryview(data)
+    members: list[bytes] = []
+    total, position = 0, 0
+    while position < len(view):
+        if view[position : position + 2] != _GZIP_MAGIC:
+            what = "it does not start as gzip" if position == 0 else "bytes that are not gzip after its end"
+            raise FileRefused(
+                f"{name}: not a complete gzip archive ({what}) after {total} decompressed bytes"
+            )
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        chunks: list[bytes] = []
+        try:
+            while not stream.eof:
+                # Input in bounded pieces: unconsumed_tail is a copy, so handing zlib the whole rest
+                # of a large file at every step would copy it over and over.
+                piece = view[position : position + _GUNZIP_IN]
+                position += len(piece)
+                pending: bytes | memoryview = piece
+                while True:
+                    chunk = stream.decompress(pending, _GUNZIP_OUT)
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise FileRefused(
+                            f"{name}: decompresses to more than {max_bytes} bytes "
+                            "(max_decompressed_bytes); refused as a possible decompression bomb"
+                        )
+                    chunks.append(chunk)
+                    pending = stream.unconsumed_tail
+                    if stream.eof or not (pending or chunk):
+                        break
+                if not piece and not stream.eof:
+                    raise EOFError("the stream ends before its end-of-stream marker")
+        except (EOFError, zlib.error) as exc:
+            raise FileRefused(
+                f"{name}: not a complete gzip archive ({exc}) after {total} decompressed bytes"
+            ) from None
+        position -= len(stream.unused_data)  # the next member starts there
+        member = b"".join(chunks)
+        at_line_start = not members or members[-1].endswith((b"\n", b"\r"))
+        if at_line_start and member.startswith(codecs.BOM_UTF8):
+            member = member[len(codecs.BOM_UTF8) :]
+        if member:
+            members.append(member)
+    return b"".join(members)
 
 
 def read_jsonl_gz(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> ParsedFile:
@@ -384,8 +421,6 @@ def read_jsonl_gz(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_DECOMP
     if not data:
         raise FileRefused(f"{name}: the file is empty")
     raw = _gunzip(name, data, max_bytes)
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
     parsed = ParsedFile(name=name, encoding="utf-8")
     columns: dict[str, None] = {}
     for number, line_bytes in enumerate(_JSONL_LINE_BREAK.split(raw), start=1):
