@@ -126,8 +126,9 @@ def new_deliveries(
     """Yield, oldest first, what to do with each file in ``directory`` the manifest has not settled.
 
     - :class:`Refusal`: a name that is not a plain file name (never downloaded: nothing is written
-      outside ``dest_dir``), or a ``.gz`` that is truncated, not gzip, has trailing garbage or expands
-      past ``max_decompressed_bytes``. One bad file never stops the files after it.
+      outside ``dest_dir``), a file larger than ``max_decompressed_bytes`` (never downloaded), or a
+      ``.gz`` that is truncated, not gzip, has trailing garbage or expands past it. One bad file
+      never stops the files after it.
     - :class:`Deferral`: modified less than ``settle_seconds`` ago, changed while it was read, or
       the server will not let us read it (permission denied; warned about on every run).
     - :class:`Delivery`: downloaded (to ``dest_dir/<name>``) and to be processed.
@@ -147,6 +148,16 @@ def new_deliveries(
         bad_name = unsafe_name_reason(remote.name)
         if bad_name is not None:
             yield Refusal(remote, f"remote file name {printable(remote.name)!r} refused: {bad_name}", "")
+            continue
+        if remote.size > max_decompressed_bytes:
+            # Never downloaded: a plain file is read whole into memory, and a .gz this large
+            # expands past the ceiling anyway.
+            yield Refusal(
+                remote,
+                f"{printable(remote.path)}: {remote.size} bytes, more than the {max_decompressed_bytes} "
+                "a delivery may hold (the configured max_decompressed_bytes); refused unread",
+                "",
+            )
             continue
         age = (now() - remote.mtime).total_seconds()
         if 0 <= age < settle_seconds:

@@ -126,3 +126,27 @@ def test_a_file_dated_in_the_future_does_not_outrank_the_files_delivered_after_i
     assert cursor is not None and cursor.watermark is not None
     assert as_utc(cursor.watermark) <= datetime.now(UTC)
     assert open_quarantine(migrated_database) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_plain_file_larger_than_the_ceiling_is_refused_unread_and_the_next_file_lands(
+    openssh: OpenSsh,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+    tmp_path: Path,
+) -> None:
+    # A CSV is read whole into memory and decoded (several bytes of memory per byte of file): the
+    # ceiling a .gz's content has must hold for a plain file too, or one oversized drop kills the run.
+    big = csv_bytes(*[row(n, f"Nama {n}") for n in range(1, 60)])
+    ceiling = len(big) - 1
+    deliver(openssh, "tl_besar.csv", big, age_seconds=2 * HOUR)
+    deliver(openssh, "tl_kecil.csv", csv_bytes(row(1)), age_seconds=HOUR)
+    workdir = tmp_path / "downloads"
+    settings = source(str(openssh.root), pattern="*.csv", max_decompressed_bytes=ceiling)
+    for _ in range(2):
+        result = pull(migrated_database, settings, openssh_reader(openssh), workdir)
+        assert landed_keys(migrated_database) == {"tl_kecil.csv#1"}
+        [(file, number, reason)] = open_quarantine(migrated_database)
+        assert (file, number) == ("tl_besar.csv", None)
+        assert f"{len(big)} bytes" in reason and f"{ceiling}" in reason and "tl_besar.csv" in reason
+    assert result.files == 0  # the second run: nothing new
+    assert list(workdir.iterdir()) == []
