@@ -22,10 +22,11 @@ from typing import Literal, Protocol
 
 from connectors.errors import IntegrityError, TruncatedGzipError
 from connectors.sftp.naming import printable, unsafe_name_reason
-from connectors.sftp.reader import DownloadedFile, RemoteFile, RemoteFileChanged, SftpReader
+from connectors.sftp.reader import DownloadedFile, RemoteFile, SftpReader
 from connectors.sftp.transfer import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     PayloadRefused,
+    RemoteFileChanged,
     RemoteFileUnreadable,
     verify_gzip,
 )

@@ -28,7 +28,7 @@ from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTrans
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
 from connectors.sftp.naming import local_path, unsafe_name_reason
-from connectors.sftp.transfer import Received, download_atomically
+from connectors.sftp.transfer import Received, RemoteFileChanged, download_atomically
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,11 +71,6 @@ class DownloadedFile:
     remote: RemoteFile
     local_path: Path
     sha256: str
-
-
-class RemoteFileChanged(SftpError):
-    """The file's size or mtime moved between the listing and the end of its download: it is still
-    being written. Nothing is kept; a later run takes it once it holds still."""
 
 
 def is_in_progress(name: str, suffixes: tuple[str, ...]) -> bool:
@@ -208,7 +203,12 @@ class SftpReader:
             with _deadline(self._client, budget) as expired:
                 try:
                     return download_atomically(
-                        sftp, remote.path, dest, label=label, expected_sha256=expected_sha256
+                        sftp,
+                        remote.path,
+                        dest,
+                        label=label,
+                        expected_sha256=expected_sha256,
+                        listed_size=remote.size,
                     )
                 except (OSError, EOFError, paramiko.SSHException) as exc:
                     if expired.is_set():

@@ -118,10 +118,12 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         endless: bool,
         unreadable: frozenset[str],
         trickle: bool,
+        open_size_factor: int,
     ) -> None:
         super().__init__(server, *args)
         self._files, self._directory, self._stall_reads = files, directory, stall_reads
         self._endless, self._unreadable, self._trickle = endless, unreadable, trickle
+        self._open_size_factor = open_size_factor
         self._mtime = int(time.time()) // 3600 * 3600 - 3600  # the same on every call: a settled file
 
     def _attrs(self, name: str) -> paramiko.SFTPAttributes:
@@ -153,7 +155,9 @@ class _HostileSftp(paramiko.SFTPServerInterface):
             return SFTP_NO_SUCH_FILE
         if name in self._unreadable:
             return SFTP_PERMISSION_DENIED
-        return _Handle(self._files[name], self._attrs(name), self._stall_reads, self._endless, self._trickle)
+        attrs = self._attrs(name)
+        attrs.st_size = (attrs.st_size or 0) * self._open_size_factor
+        return _Handle(self._files[name], attrs, self._stall_reads, self._endless, self._trickle)
 
     def remove(self, path: str) -> int:
         return SFTP_PERMISSION_DENIED
@@ -173,11 +177,13 @@ def hostile_sftp(
     directory: str = "/drop",
     stall: Stall = None,
     endless: bool = False,
+    open_size_factor: int = 1,
     unreadable: frozenset[str] = frozenset(),
 ) -> Iterator[HostileServer]:
     """Serve ``files`` from ``directory`` on a free loopback port until the block ends, going silent
     where ``stall`` says; with ``endless``, a file's content never ends (past its announced size,
-    every read answers more bytes); the files named in ``unreadable`` are listed but opening them is
+    every read answers more bytes), and an opened file announces ``open_size_factor`` times the size
+    its listing gave; the files named in ``unreadable`` are listed but opening them is
     refused (permission denied)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_keypair(folder / "host_key")
@@ -220,6 +226,7 @@ def hostile_sftp(
                     directory=directory,
                     stall_reads=stopping if stall == "read" else None,
                     endless=endless,
+                    open_size_factor=open_size_factor,
                     unreadable=unreadable,
                     trickle=stall == "trickle",
                 )

@@ -75,13 +75,18 @@ def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_n
 
 
 @pytest.mark.timeout(60)
-def test_a_file_that_never_ends_is_not_read_past_its_announced_size(
-    migrated_database: Database, tmp_path: Path
+@pytest.mark.parametrize("open_size_factor", [1, 100_000], ids=["as_listed", "opened_as_larger"])
+def test_a_file_that_never_ends_is_not_read_past_its_listed_size(
+    open_size_factor: int, migrated_database: Database, tmp_path: Path
 ) -> None:
-    # The server announces 1 file of a few hundred bytes, then answers every read past its end with
-    # more bytes: a reader going on to the end of file fills the local disk and never finishes.
+    # The server lists 1 file of a few hundred bytes, then answers every read past its end with
+    # more bytes: a reader going on to the end of file fills the local disk and never finishes. Once
+    # opened, the file may even announce itself 100,000 times larger than the listing said (the size
+    # the file-size ceiling and the transfer deadline were judged on).
     content = csv_bytes(row(1))
-    with hostile_sftp(tmp_path / "server", {"tl_1.csv": content}, endless=True) as server:
+    with hostile_sftp(
+        tmp_path / "server", {"tl_1.csv": content}, endless=True, open_size_factor=open_size_factor
+    ) as server:
         reader = SftpReader(
             SftpSettings(
                 host="127.0.0.1",
