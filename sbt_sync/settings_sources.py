@@ -130,7 +130,8 @@ class SftpSource(_Strict):
     """A file modified less recently than this is left for a later run (it may still be written in
     place); a file whose size or mtime changes while it is read is left too, whatever its age."""
     max_decompressed_bytes: int = Field(DEFAULT_MAX_DECOMPRESSED_BYTES, ge=1)
-    """A ``.gz`` file expanding past this many bytes is refused (a decompression bomb)."""
+    """A ``.gz`` file expanding past this many bytes is refused (a decompression bomb), and so is a
+    file larger than this as delivered, unread (a CSV is read whole into memory)."""
     quarantine_threshold: float = Field(0.05, ge=0, le=1)
     quarantine_min_records: int = Field(50, ge=1)
     schema_drift_min_rows: int = Field(20, ge=1)

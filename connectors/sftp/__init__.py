@@ -17,7 +17,6 @@ from connectors.sftp.naming import UnsafeName, printable, unsafe_name_reason
 from connectors.sftp.reader import (
     DownloadedFile,
     RemoteFile,
-    RemoteFileChanged,
     SftpReader,
     SftpSettings,
     is_in_progress,
@@ -25,6 +24,8 @@ from connectors.sftp.reader import (
 from connectors.sftp.transfer import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     PayloadRefused,
+    RemoteFileChanged,
+    RemoteFileUnreadable,
     open_payload,
     verify_gzip,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Refusal",
     "RemoteFile",
     "RemoteFileChanged",
+    "RemoteFileUnreadable",
     "SftpReader",
     "SftpSettings",
     "UnsafeName",

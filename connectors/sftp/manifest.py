@@ -22,8 +22,14 @@ from typing import Literal, Protocol
 
 from connectors.errors import IntegrityError, TruncatedGzipError
 from connectors.sftp.naming import printable, unsafe_name_reason
-from connectors.sftp.reader import DownloadedFile, RemoteFile, RemoteFileChanged, SftpReader
-from connectors.sftp.transfer import DEFAULT_MAX_DECOMPRESSED_BYTES, PayloadRefused, verify_gzip
+from connectors.sftp.reader import DownloadedFile, RemoteFile, SftpReader
+from connectors.sftp.transfer import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    PayloadRefused,
+    RemoteFileChanged,
+    RemoteFileUnreadable,
+    verify_gzip,
+)
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +127,11 @@ def new_deliveries(
     """Yield, oldest first, what to do with each file in ``directory`` the manifest has not settled.
 
     - :class:`Refusal`: a name that is not a plain file name (never downloaded: nothing is written
-      outside ``dest_dir``), or a ``.gz`` that is truncated, not gzip, has trailing garbage or expands
-      past ``max_decompressed_bytes``. One bad file never stops the files after it.
-    - :class:`Deferral`: modified less than ``settle_seconds`` ago, or changed while it was read.
+      outside ``dest_dir``), a file larger than ``max_decompressed_bytes`` (never downloaded), or a
+      ``.gz`` that is truncated, not gzip, has trailing garbage or expands past it. One bad file
+      never stops the files after it.
+    - :class:`Deferral`: modified less than ``settle_seconds`` ago, changed while it was read, or
+      the server will not let us read it (permission denied; warned about on every run).
     - :class:`Delivery`: downloaded (to ``dest_dir/<name>``) and to be processed.
 
     A file whose size and mtime match its path's latest settled delivery is not downloaded; a
@@ -142,6 +150,16 @@ def new_deliveries(
         if bad_name is not None:
             yield Refusal(remote, f"remote file name {printable(remote.name)!r} refused: {bad_name}", "")
             continue
+        if remote.size > max_decompressed_bytes:
+            # Never downloaded: a plain file is read whole into memory, and a .gz this large
+            # expands past the ceiling anyway.
+            yield Refusal(
+                remote,
+                f"{printable(remote.path)}: {remote.size} bytes, more than the {max_decompressed_bytes} "
+                "a delivery may hold (the configured max_decompressed_bytes); refused unread",
+                "",
+            )
+            continue
         age = (now() - remote.mtime).total_seconds()
         if 0 <= age < settle_seconds:
             # A preserved old mtime (sftp -p, rsync -t) is not "recent" and is taken; a file written
@@ -154,6 +172,11 @@ def new_deliveries(
             file = reader.download(remote, dest_dir)
         except (RemoteFileChanged, IntegrityError) as exc:
             yield Deferral(remote, str(exc))
+            continue
+        except RemoteFileUnreadable as exc:
+            # Not settled: making it readable (chmod) changes neither its size nor its mtime.
+            log.warning("%s: %s", source, exc)
+            yield Deferral(remote, f"{exc}; left for a later run")
             continue
         decision = decide_downloaded(manifest.find_by_content(source, printable(remote.path), file.sha256))
         if decision.action == "skip":

@@ -16,8 +16,11 @@ from pathlib import Path
 
 from connectors.errors import SftpError
 
-MAX_NAME_BYTES = 255
-"""The longest name most local filesystems accept."""
+MAX_NAME_BYTES = 200
+"""The longest name taken. Local filesystems accept 255 bytes, but a download is first written under
+``.<name>.<8 hex>.partial`` (18 bytes more), so a longer name failed every attempt as if the
+connection had dropped and stopped the run; and the rows of a file are keyed ``<name>#<row>`` in a
+255-character column, where a longer name would leave no room to tell its rows apart."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_SHOWN = re.compile(r"[\x00-\x1f\x7f\udc80-\udcff]")
 """Control characters, and the bytes of a name that is not UTF-8 (as ``surrogateescape`` reads them)."""

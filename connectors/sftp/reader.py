@@ -12,8 +12,10 @@ import fnmatch
 import logging
 import random
 import stat
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +28,7 @@ from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTrans
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
 from connectors.sftp.naming import local_path, unsafe_name_reason
-from connectors.sftp.transfer import download_atomically
+from connectors.sftp.transfer import Received, RemoteFileChanged, download_atomically
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +47,10 @@ class SftpSettings:
     port: int = 22
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    min_transfer_rate: float = 16 * 1024
+    """Bytes per second a download must average: an attempt is given up after ``read_timeout`` plus
+    the file's size at this rate, so a server answering every read just within ``read_timeout``
+    (a byte at a time) cannot hold the run for days."""
     in_progress_suffixes: tuple[str, ...] = (".part", ".tmp", ".filepart")
     retry: RetryPolicy = DEFAULT_SFTP_RETRY
 
@@ -65,11 +71,6 @@ class DownloadedFile:
     remote: RemoteFile
     local_path: Path
     sha256: str
-
-
-class RemoteFileChanged(SftpError):
-    """The file's size or mtime moved between the listing and the end of its download: it is still
-    being written. Nothing is kept; a later run takes it once it holds still."""
 
 
 def is_in_progress(name: str, suffixes: tuple[str, ...]) -> bool:
@@ -188,20 +189,37 @@ class SftpReader:
         raised with nothing kept; so it is when the file is gone by the time it is opened or
         stat'ed. Raises :class:`~connectors.sftp.naming.UnsafeName` for a name that is not a plain
         file name (nothing is written), :class:`~connectors.errors.IntegrityError` (size or SHA-256
-        wrong on every attempt), :class:`SftpError` (permission denied, login refused) or
-        :class:`SftpTransferError`.
+        wrong on every attempt), :class:`~connectors.sftp.transfer.RemoteFileUnreadable` (the
+        server will not open this file for us), :class:`SftpError` (login refused, local permission
+        denied) or :class:`SftpTransferError`.
         """
         dest = local_path(dest_dir, remote.name)
         # Deliveries hold personal data (UU 27/2022): the folder is its owner's only.
         dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         label = f"{self._where}{remote.path}"
+        budget = self.settings.read_timeout + max(remote.size, 0) / self.settings.min_transfer_rate
+
+        def transfer(sftp: paramiko.SFTPClient) -> Received:
+            with _deadline(self._client, budget) as expired:
+                try:
+                    return download_atomically(
+                        sftp,
+                        remote.path,
+                        dest,
+                        label=label,
+                        expected_sha256=expected_sha256,
+                        listed_size=remote.size,
+                    )
+                except (OSError, EOFError, paramiko.SSHException) as exc:
+                    if expired.is_set():
+                        raise TimeoutError(
+                            f"the transfer took longer than {budget:.0f} s (read_timeout plus "
+                            f"{remote.size} bytes at {self.settings.min_transfer_rate:g} bytes/s)"
+                        ) from exc
+                    raise
+
         try:
-            received = self._retrying(
-                label,
-                lambda sftp: download_atomically(
-                    sftp, remote.path, dest, label=label, expected_sha256=expected_sha256
-                ),
-            )
+            received = self._retrying(label, transfer)
             after = self._retrying(label, lambda sftp: sftp.stat(remote.path))
         except SftpError as exc:
             if not isinstance(exc.__cause__, FileNotFoundError):
@@ -270,7 +288,7 @@ class SftpReader:
                 banner_timeout=s.connect_timeout,
                 auth_timeout=s.connect_timeout,
             )
-            sftp = client.open_sftp()
+            sftp = _open_sftp(client, s.connect_timeout)
         except HostKeyError:
             client.close()
             raise
@@ -288,6 +306,49 @@ class SftpReader:
             channel.settimeout(s.read_timeout)  # a silently dead link raises instead of hanging forever
         self._client, self._sftp = client, sftp
         return sftp
+
+
+@contextmanager
+def _deadline(client: paramiko.SSHClient | None, seconds: float) -> Iterator[threading.Event]:
+    """Close ``client`` if the block is still running after ``seconds``: every paramiko wait in it
+    then ends with an error. The event yielded tells whether the deadline struck; by the end of the
+    block, a deadline striking at that very moment has finished closing."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        if client is not None:
+            client.close()
+
+    watchdog = threading.Timer(seconds, expire)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield expired
+    finally:
+        watchdog.cancel()
+        watchdog.join()
+
+
+def _open_sftp(client: paramiko.SSHClient, timeout: float) -> paramiko.SFTPClient:
+    """``client.open_sftp()``, given up after ``timeout`` seconds.
+
+    paramiko waits for the answers that open an SFTP session (the channel, the subsystem request, the
+    version handshake) without any bound of its own (an hour for the channel, forever for the rest),
+    and the channel's read timeout can only be set once the session is open: a server that logs us
+    in and then says nothing would hold the run forever. A timer closes the connection at the
+    deadline, which ends every one of those waits with an error (retried as a dropped connection).
+    """
+    with _deadline(client, timeout) as expired:
+        try:
+            sftp = client.open_sftp()
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            if expired.is_set():
+                raise paramiko.SSHException(f"no SFTP session within {timeout:g} s of logging in") from exc
+            raise
+    if expired.is_set():  # the deadline struck as the session opened
+        raise paramiko.SSHException(f"no SFTP session within {timeout:g} s of logging in")
+    return sftp
 
 
 def _retryable(exc: BaseException) -> bool:

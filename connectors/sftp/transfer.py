@@ -31,6 +31,16 @@ class PayloadRefused(SftpError):
     """The bytes arrived intact but are not a usable payload (not gzip, trailing garbage, too large)."""
 
 
+class RemoteFileChanged(SftpError):
+    """The file's size or mtime moved between the listing and the end of its download: it is still
+    being written. Nothing is kept; a later run takes it once it holds still."""
+
+
+class RemoteFileUnreadable(SftpError):
+    """The server lists the file but refuses to let us open it (permission denied): one file the
+    agency must fix, not a reason to stop the files after it. Not retried within a run."""
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     size: int
@@ -40,30 +50,58 @@ class Received:
 
 
 def download_atomically(
-    sftp: paramiko.SFTPClient, remote_path: str, dest: Path, *, label: str, expected_sha256: str | None
+    sftp: paramiko.SFTPClient,
+    remote_path: str,
+    dest: Path,
+    *,
+    label: str,
+    expected_sha256: str | None,
+    listed_size: int | None = None,
 ) -> Received:
     """Copy ``remote_path`` to ``dest``; nothing exists at ``dest`` unless every check passed.
 
-    Raises :class:`IntegrityError` when fewer or more bytes arrived than the server's size, or their
-    SHA-256 is not ``expected_sha256``; paramiko/OS errors of the transfer itself propagate (the
-    caller retries).
+    Raises :class:`IntegrityError` when fewer or more bytes arrived than the server's size (reading
+    stops one byte past it), or their SHA-256 is not ``expected_sha256``;
+    :class:`RemoteFileChanged` (before reading anything) when the opened file announces another size
+    than ``listed_size``; :class:`RemoteFileUnreadable`
+    when the server will not open the file for us; paramiko/OS errors of the transfer itself propagate
+    (the caller retries).
     """
     partial = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     try:
-        with sftp.open(remote_path, "rb") as remote:
+        try:
+            opened = sftp.open(remote_path, "rb")
+        except PermissionError as exc:
+            raise RemoteFileUnreadable(
+                f"{label}: the server refuses to let this account read it ({exc.strerror or exc})"
+            ) from exc
+        with opened as remote:
             attrs = remote.stat()
             expected = int(attrs.st_size or 0)
+            if listed_size is not None and expected != listed_size:
+                # Not one byte more than the listing said: the caller judged the file (its size
+                # ceiling, its transfer deadline) on that size.
+                raise RemoteFileChanged(
+                    f"{label}: changed while being read (listed {listed_size} bytes, the opened "
+                    f"file has {expected}): still being written, left for a later run"
+                )
             # Pipelined reads: one round trip per chunk would make large files crawl over a WAN.
             remote.prefetch(expected)
             digest, received = hashlib.sha256(), 0
             # Owner-only from the first byte (the file holds personal data); the rename keeps the mode.
             with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-                while chunk := remote.read(CHUNK_BYTES):
+                # Never past one byte more than announced: that byte proves "more than announced",
+                # and a server whose file never ends must not fill the local disk.
+                while received <= expected and (
+                    chunk := remote.read(min(CHUNK_BYTES, expected + 1 - received))
+                ):
                     out.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
+        if received > expected:
+            raise IntegrityError(f"{label}: more bytes arrived than the {expected} the server announced")
         if received != expected or partial.stat().st_size != received:
             raise IntegrityError(f"{label}: received {received} bytes, the server announced {expected}")
         sha256 = digest.hexdigest()

@@ -19,9 +19,12 @@ has rows it could not read, which might be them). Pure: no database, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+_ROW_TAIL = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,16 @@ class KeyedRow:
 def row_key(name: str, row: int) -> str:
     """The key of a row of file ``name`` at 1-based position ``row`` (keys are at most 255 chars)."""
     return f"{name}#{row}"[:255]
+
+
+def is_row_key_of(name: str, key: str) -> bool:
+    """True when ``key`` is the key of a row of file ``name`` (``<name>#12`` or ``<name>#12.1``).
+
+    A prefix test is not enough: the keys of a file named ``laporan.csv#koreksi.csv`` also start with
+    ``laporan.csv#``, and a delivery of ``laporan.csv`` must never take over or withdraw its rows. A
+    row key's tail has no ``#``, so the ``#`` before it is the key's last and only one file owns it.
+    """
+    return key.startswith(f"{name}#") and _ROW_TAIL.fullmatch(key, len(name) + 1) is not None
 
 
 def assign_row_keys(name: str, rows: Sequence[KeyedRow], earlier: Sequence[KeyedRow]) -> list[str]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import json
 import re
@@ -31,6 +30,11 @@ from sbt_sync.errors import SbtError
 # JSON Lines records end at CR/LF only: str.splitlines() would also split inside a string value at
 # U+2028, U+2029 or U+0085, characters JSON allows unescaped and free-text complaints do contain.
 _JSONL_LINE_BREAK = re.compile(rb"\r\n|[\r\n]")
+# CSV lines end at CRLF, LF or a bare CR (Excel for Mac's "CSV (Macintosh)"), as csv and io read
+# them: a file's lines must be counted the way its rows are, or one bad byte in a CR-only file is
+# "on line 1" and costs the whole file.
+_CSV_LINE_END = re.compile(rb"(\r\n|\r|\n)")
+_CSV_LINE_END_TEXT = re.compile(r"\r\n|\r|\n")
 MAX_CELL_CHARS = 128 * 1024
 """The longest CSV cell (in characters) a row may carry; a longer one makes its row a bad row naming
 the column. Python's csv module stops at this size by default, but a cell over its limit made the
@@ -95,7 +99,8 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
         return Decoded(body.decode("utf-8"), "utf-8-sig", {})
     except UnicodeDecodeError:
         pass
-    lines = body.split(b"\n")
+    parts = _CSV_LINE_END.split(body)
+    lines, ends = parts[0::2], [end.decode("ascii") for end in parts[1::2]] + [""]
     utf8_lines, other_lines = [], []
     for number, line in enumerate(lines, start=1):
         if line.isascii():
@@ -110,7 +115,7 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
     if bom or (utf8_lines and (not legacy or len(utf8_lines) >= len(other_lines))):
         declared = "it starts with a UTF-8 byte-order mark" if bom else f"line {utf8_lines[0]} is UTF-8"
         bad = {n: f"not UTF-8 while {declared}: mixed encodings" for n in other_lines}
-        text = "\n".join(line.decode("utf-8", "replace") for line in lines)
+        text = "".join(line.decode("utf-8", "replace") + end for line, end in zip(lines, ends, strict=True))
         return Decoded(text, "utf-8-sig", bad)
     for encoding in legacy:
         try:
@@ -119,16 +124,21 @@ def decode(name: str, data: bytes, encodings: list[str]) -> Decoded:
             continue
         bad = {n: f"UTF-8 while line {other_lines[0]} is {encoding}: mixed encodings" for n in utf8_lines}
         if bad:  # the UTF-8 minority decoded as cp1252 would be mojibake: keep it out, line by line
-            text = "\n".join(
-                line.decode("utf-8") if n in bad else line.decode(encoding)
-                for n, line in enumerate(lines, start=1)
+            text = "".join(
+                (line.decode("utf-8") if n in bad else line.decode(encoding)) + end
+                for n, (line, end) in enumerate(zip(lines, ends, strict=True), start=1)
             )
         return Decoded(text, encoding, bad)
-    return _decode_by_line(name, lines, encodings, legacy, utf8_lines)
+    return _decode_by_line(name, lines, ends, encodings, legacy, utf8_lines)
 
 
 def _decode_by_line(
-    name: str, lines: list[bytes], encodings: list[str], legacy: list[str], utf8_lines: list[int]
+    name: str,
+    lines: list[bytes],
+    ends: list[str],
+    encodings: list[str],
+    legacy: list[str],
+    utf8_lines: list[int],
 ) -> Decoded:
     """No encoding decodes the whole body: read it in the legacy encoding that decodes the most lines,
     and make each line it cannot decode a bad line naming the offset of its first bad byte (decoded
@@ -154,7 +164,7 @@ def _decode_by_line(
     bad: dict[int, str] = {}
     texts: list[str] = []
     offset = 0
-    for number, line in enumerate(lines, start=1):
+    for number, (line, end) in enumerate(zip(lines, ends, strict=True), start=1):
         if number in utf8:
             bad[number] = f"UTF-8 while the file is {encoding}: mixed encodings"
             texts.append(line.decode("utf-8"))
@@ -168,10 +178,11 @@ def _decode_by_line(
                     f"of the line) is not valid in any of {', '.join(encodings)}"
                 )
                 texts.append(line.decode(encoding, "replace"))
-        offset += len(line) + 1  # the b"\n" split off
+        texts.append(end)
+        offset += len(line) + len(end)
     if 1 in bad:
         raise FileRefused(f"{name}: cannot decode the header line: {bad[1]}")
-    return Decoded("\n".join(texts), encoding, bad)
+    return Decoded("".join(texts), encoding, bad)
 
 
 def _find_bad_text(value: object) -> str | None:
@@ -239,8 +250,8 @@ def read_csv(
         raise FileRefused(f"{name}: the file is empty")
     decoded = decode(name, data, encodings)
     text = decoded.text.lstrip("\ufeff")  # a BOM the codec list did not strip (e.g. cp1252 first)
-    first_line_end = text.find("\n")
-    if "\x00" in text[: first_line_end if first_line_end >= 0 else len(text)]:
+    first_line_end = _CSV_LINE_END_TEXT.search(text)
+    if "\x00" in text[: first_line_end.start() if first_line_end else len(text)]:
         # UTF-16 read as cp1252, or binary: every line is riddled with NULs, nothing in it is a row.
         raise FileRefused(f"{name}: NUL byte on line 1; not a text CSV (UTF-16 or binary?)")
     # strict: an unterminated quote raises instead of silently swallowing the rest of the file into
@@ -277,7 +288,7 @@ def _parse_csv(name: str, text: str, decoded: Decoded, *, delimiter: str, max_ce
             if str(exc).startswith("unexpected end of data"):
                 # Everything read before this row is kept; the tail is one bad row, so the agency
                 # sees exactly where its file stopped being readable.
-                tail = "\n".join(text.split("\n")[first_line - 1 :])
+                tail = _CSV_LINE_END_TEXT.split(text, maxsplit=first_line - 1)[-1] if first_line > 1 else text
                 reason = (
                     f"{name} row {number} (line {first_line}): a quoted field opened here never closes; "
                     f"reading stopped at line {first_line}, rows from here on are not read"
@@ -340,25 +351,63 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_GUNZIP_IN = 64 * 1024
+_GUNZIP_OUT = 256 * 1024
+
+
 def _gunzip(name: str, data: bytes, max_bytes: int) -> bytes:
-    """Decompress ``data`` as it streams, refusing it past ``max_bytes`` before holding more."""
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            while chunk := stream.read(256 * 1024):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise FileRefused(
-                        f"{name}: decompresses to more than {max_bytes} bytes (max_decompressed_bytes); "
-                        "refused as a possible decompression bomb"
-                    )
-                chunks.append(chunk)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise FileRefused(
-            f"{name}: not a complete gzip archive ({exc}) after {total} decompressed bytes"
-        ) from None
-    return b"".join(chunks)
+    """Decompress ``data`` as it streams, refusing it past ``max_bytes`` before holding more.
+
+    A file may hold several gzip members (daily files joined with ``cat``, valid gzip), read one
+    after the other as ``zcat`` reads them (a member may end mid-line: block writers split anywhere).
+    A UTF-8 byte-order mark starting a member at the start of a line is the BOM of a file that was
+    joined on, not data: the file's first BOM alone was dropped, and every later one cost its line.
+    """
+    view = memoryview(data)
+    members: list[bytes] = []
+    total, position = 0, 0
+    while position < len(view):
+        if view[position : position + 2] != _GZIP_MAGIC:
+            what = "it does not start as gzip" if position == 0 else "bytes that are not gzip after its end"
+            raise FileRefused(
+                f"{name}: not a complete gzip archive ({what}) after {total} decompressed bytes"
+            )
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        chunks: list[bytes] = []
+        try:
+            while not stream.eof:
+                # Input in bounded pieces: unconsumed_tail is a copy, so handing zlib the whole rest
+                # of a large file at every step would copy it over and over.
+                piece = view[position : position + _GUNZIP_IN]
+                position += len(piece)
+                pending: bytes | memoryview = piece
+                while True:
+                    chunk = stream.decompress(pending, _GUNZIP_OUT)
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise FileRefused(
+                            f"{name}: decompresses to more than {max_bytes} bytes "
+                            "(max_decompressed_bytes); refused as a possible decompression bomb"
+                        )
+                    chunks.append(chunk)
+                    pending = stream.unconsumed_tail
+                    if stream.eof or not (pending or chunk):
+                        break
+                if not piece and not stream.eof:
+                    raise EOFError("the stream ends before its end-of-stream marker")
+        except (EOFError, zlib.error) as exc:
+            raise FileRefused(
+                f"{name}: not a complete gzip archive ({exc}) after {total} decompressed bytes"
+            ) from None
+        position -= len(stream.unused_data)  # the next member starts there
+        member = b"".join(chunks)
+        at_line_start = not members or members[-1].endswith((b"\n", b"\r"))
+        if at_line_start and member.startswith(codecs.BOM_UTF8):
+            member = member[len(codecs.BOM_UTF8) :]
+        if member:
+            members.append(member)
+    return b"".join(members)
 
 
 def read_jsonl_gz(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> ParsedFile:
@@ -372,8 +421,6 @@ def read_jsonl_gz(name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_DECOMP
     if not data:
         raise FileRefused(f"{name}: the file is empty")
     raw = _gunzip(name, data, max_bytes)
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
     parsed = ParsedFile(name=name, encoding="utf-8")
     columns: dict[str, None] = {}
     for number, line_bytes in enumerate(_JSONL_LINE_BREAK.split(raw), start=1):

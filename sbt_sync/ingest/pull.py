@@ -41,7 +41,7 @@ from sbt_sync.db.models import (
 from sbt_sync.ingest.bulk import ensure_statistics, one_of
 from sbt_sync.ingest.checking import CheckedDelivery, Delivered, DeliveryChecker
 from sbt_sync.ingest.collector import paused_gc
-from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys
+from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys, is_row_key_of
 from sbt_sync.ingest.files import FileRefused, ParsedFile, read_csv, read_jsonl_gz
 from sbt_sync.ingest.landing import (
     CursorMove,
@@ -457,12 +457,13 @@ def _land_file(
     with database.session(write=True) as session:
         entry = _manifest_entry(session, source, path, delivery.file.sha256)
         entry.size, entry.mtime = remote.size, remote.mtime
-        records = _file_records(session, source, feed, name, remote.mtime, parsed)
+        delivered = _delivered_at(remote.mtime)
+        records = _file_records(session, source, feed, name, delivered, parsed)
         landed = land_batch(
             session,
             source=source,
             records=records,
-            cursor=_sftp_cursor(session, source, remote.mtime, path),
+            cursor=_sftp_cursor(session, source, delivered, path),
             run_id=run_id,
         )
         if not refused:
@@ -516,7 +517,7 @@ def _record_refusal(
             session,
             source=source,
             records=(),
-            cursor=_sftp_cursor(session, source, remote.mtime, path),
+            cursor=_sftp_cursor(session, source, _delivered_at(remote.mtime), path),
             run_id=run_id,
         )
         session.add(_file_quarantine(source, name, None, "file_readable", None, refusal.reason))
@@ -539,6 +540,14 @@ def _manifest_entry(session: Session, source: str, path: str, sha256: str) -> Sf
         entry = SftpFile(source=source, remote_path=path, sha256=sha256)
         session.add(entry)
     return entry
+
+
+def _delivered_at(mtime: datetime) -> datetime:
+    """The instant a delivered file's rows are dated (and its cursor moves to): its mtime, or now
+    when the agency's clock put that in the future. kasn and kemendagri rows carry no update time of
+    their own, so this is the instant survivorship's recency tie-break compares: a file stamped a
+    year ahead must not outrank every report delivered after it. (The manifest keeps the real mtime.)"""
+    return min(as_utc(mtime), utcnow().replace(microsecond=0))
 
 
 def _sftp_cursor(session: Session, source: str, mtime: datetime, path: str) -> CursorMove | None:
@@ -590,6 +599,7 @@ def _file_records(
                 RawRecord.source == source, RawRecord.record_key.startswith(f"{name}#", autoescape=True)
             )
         ).tuples()
+        if is_row_key_of(name, key)  # not the rows of a file named "<name>#..."
     ]
     keys = assign_row_keys(name, rows, earlier)
     return [
@@ -639,7 +649,7 @@ def _missing_rows(session: Session, source: str, name: str, present: set[str]) -
                 RawRecord.source == source, RawRecord.record_key.startswith(f"{name}#", autoescape=True)
             )
         ).tuples()
-        if key not in present
+        if key not in present and is_row_key_of(name, key)
     ]
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import paramiko
 from paramiko.common import (
@@ -51,12 +51,56 @@ class _KeyAuth(paramiko.ServerInterface):
         return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
 
+Stall = Literal["sftp_init", "read", "trickle"] | None
+"""Where the server goes silent (until the test ends): before answering the SFTP subsystem's version
+handshake, or on the first read of a file's content; or how it slows down: ``trickle`` answers each
+read with one byte after a pause well within any read timeout."""
+TRICKLE_PAUSE = 0.2
+
+
+class _SilentSubsystem(paramiko.SubsystemHandler):
+    """Accepts the ``sftp`` subsystem and never says a word (no version answer)."""
+
+    def __init__(
+        self,
+        channel: paramiko.Channel,
+        name: str,
+        server: paramiko.ServerInterface,
+        *,
+        stopping: threading.Event,
+    ) -> None:
+        super().__init__(channel, name, server)
+        self._stopping = stopping
+
+    def start_subsystem(self, name: str, transport: paramiko.Transport, channel: paramiko.Channel) -> None:
+        self._stopping.wait()
+
+
 class _Handle(paramiko.SFTPHandle):
-    def __init__(self, data: bytes, attrs: paramiko.SFTPAttributes) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        attrs: paramiko.SFTPAttributes,
+        stall: threading.Event | None,
+        endless: bool,
+        trickle: bool,
+    ) -> None:
         super().__init__()
-        self._data, self._attrs = data, attrs
+        self._data, self._attrs, self._stall, self._endless = data, attrs, stall, endless
+        self._trickle = trickle
 
     def read(self, offset: int, length: int) -> bytes | int:
+        if self._stall is not None:
+            self._stall.wait()
+        if self._trickle:
+            time.sleep(TRICKLE_PAUSE)
+            return self._data[offset : offset + 1]
+        if self._endless and offset + length > len(self._data):  # never an end of file
+            return (
+                (self._data + b"x" * length)[offset : offset + length]
+                if offset < len(self._data)
+                else b"x" * length
+            )
         return self._data[offset : offset + length]
 
     def stat(self) -> paramiko.SFTPAttributes | int:
@@ -65,10 +109,21 @@ class _Handle(paramiko.SFTPHandle):
 
 class _HostileSftp(paramiko.SFTPServerInterface):
     def __init__(
-        self, server: paramiko.ServerInterface, *args: Any, files: Mapping[str, bytes], directory: str
+        self,
+        server: paramiko.ServerInterface,
+        *args: Any,
+        files: Mapping[str, bytes],
+        directory: str,
+        stall_reads: threading.Event | None,
+        endless: bool,
+        unreadable: frozenset[str],
+        trickle: bool,
+        open_size_factor: int,
     ) -> None:
         super().__init__(server, *args)
-        self._files, self._directory = files, directory
+        self._files, self._directory, self._stall_reads = files, directory, stall_reads
+        self._endless, self._unreadable, self._trickle = endless, unreadable, trickle
+        self._open_size_factor = open_size_factor
         self._mtime = int(time.time()) // 3600 * 3600 - 3600  # the same on every call: a settled file
 
     def _attrs(self, name: str) -> paramiko.SFTPAttributes:
@@ -98,7 +153,11 @@ class _HostileSftp(paramiko.SFTPServerInterface):
         name = self._name(path)
         if name is None:
             return SFTP_NO_SUCH_FILE
-        return _Handle(self._files[name], self._attrs(name))
+        if name in self._unreadable:
+            return SFTP_PERMISSION_DENIED
+        attrs = self._attrs(name)
+        attrs.st_size = (attrs.st_size or 0) * self._open_size_factor
+        return _Handle(self._files[name], attrs, self._stall_reads, self._endless, self._trickle)
 
     def remove(self, path: str) -> int:
         return SFTP_PERMISSION_DENIED
@@ -112,9 +171,20 @@ class _HostileSftp(paramiko.SFTPServerInterface):
 
 @contextlib.contextmanager
 def hostile_sftp(
-    folder: Path, files: Mapping[str, bytes], *, directory: str = "/drop"
+    folder: Path,
+    files: Mapping[str, bytes],
+    *,
+    directory: str = "/drop",
+    stall: Stall = None,
+    endless: bool = False,
+    open_size_factor: int = 1,
+    unreadable: frozenset[str] = frozenset(),
 ) -> Iterator[HostileServer]:
-    """Serve ``files`` from ``directory`` on a free loopback port until the block ends."""
+    """Serve ``files`` from ``directory`` on a free loopback port until the block ends, going silent
+    where ``stall`` says; with ``endless``, a file's content never ends (past its announced size,
+    every read answers more bytes), and an opened file announces ``open_size_factor`` times the size
+    its listing gave; the files named in ``unreadable`` are listed but opening them is
+    refused (permission denied)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_keypair(folder / "host_key")
     host_key = paramiko.Ed25519Key.from_private_key_file(str(folder / "host_key"))
@@ -145,9 +215,21 @@ def hostile_sftp(
                 continue
             transport = paramiko.Transport(sock)
             transport.add_server_key(host_key)
-            transport.set_subsystem_handler(
-                "sftp", paramiko.SFTPServer, _HostileSftp, files=files, directory=directory
-            )
+            if stall == "sftp_init":
+                transport.set_subsystem_handler("sftp", _SilentSubsystem, stopping=stopping)
+            else:
+                transport.set_subsystem_handler(
+                    "sftp",
+                    paramiko.SFTPServer,
+                    _HostileSftp,
+                    files=files,
+                    directory=directory,
+                    stall_reads=stopping if stall == "read" else None,
+                    endless=endless,
+                    open_size_factor=open_size_factor,
+                    unreadable=unreadable,
+                    trickle=stall == "trickle",
+                )
             transport.start_server(server=_KeyAuth(client_key))
             transports.append(transport)
             threading.Thread(target=hold_channels, args=(transport,), daemon=True).start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys
+from sbt_sync.ingest.file_keys import KeyedRow, assign_row_keys, is_row_key_of
 
 NAME = "rekomendasi.csv"
 
@@ -46,3 +46,13 @@ def test_repeated_natural_keys_and_identical_rows_each_get_one_key() -> None:
     )
     assert keys[0] == f"{NAME}#1" and keys[2] == f"{NAME}#2" and keys[1] == f"{NAME}#3"
     assert len(set(keys)) == 4 and keys[3] == f"{NAME}#4"
+
+
+def test_a_row_key_belongs_to_one_file_only() -> None:
+    assert is_row_key_of("laporan.csv", "laporan.csv#12")
+    assert is_row_key_of("laporan.csv", "laporan.csv#12.1")
+    assert not is_row_key_of("laporan.csv", "laporan.csv#koreksi.csv#1")  # another file's row
+    assert is_row_key_of("laporan.csv#koreksi.csv", "laporan.csv#koreksi.csv#1")
+    assert not is_row_key_of("laporan.csv", "laporan.csv#")
+    assert not is_row_key_of("laporan.csv", "laporan.csv#1.")
+    assert not is_row_key_of("lap", "laporan.csv#1")

@@ -278,6 +278,23 @@ CASES = [
             ("pengaduan_crash.jsonl.gz", 4, ("pengaduan_crash.jsonl.gz line 4", "NaN is not a JSON value")),
         ],
     ),
+    # A week's daily files joined with `cat` (gzip members, valid gzip), each starting with a BOM:
+    # a BOM is not data wherever a member starts a line; lines are numbered as `zcat | nl` numbers
+    # them, so the bad line 5 is named.
+    Case(
+        "jsonl_gzip_members_concatenated",
+        [
+            (
+                "pengaduan_week.jsonl.gz",
+                gzip.compress(b'\xef\xbb\xbf{"id_pengaduan": "P-1"}\r\n{"id_pengaduan": "P-2"}\r\n', mtime=0)
+                + gzip.compress(b'\xef\xbb\xbf{"id_pengaduan": "P-3"}\n', mtime=0)
+                + gzip.compress(b'{"id_pengaduan": "P-4"}\n{"id_pengaduan": \n', mtime=0),
+            )
+        ],
+        "jsonl_gz",
+        {f"pengaduan_week.jsonl.gz#{n}" for n in range(1, 5)},
+        [("pengaduan_week.jsonl.gz", 5, ("pengaduan_week.jsonl.gz line 5", "invalid JSON"))],
+    ),
     # A truncated gzip, then a good file: the bad one is refused with a reason, the good one landed.
     Case(
         "truncated_gzip_then_good_file",
@@ -404,6 +421,10 @@ def test_remote_names_that_are_paths_are_refused_with_a_reason_and_nothing_outsi
         ("..x.csv", True, False),
         ("x\n.csv", True, False),  # a control character
         ("x" * 256, True, False),  # longer than a local name can be
+        ("x" * 238, True, False),  # no room left for the temporary download name's 18 bytes
+        ("x" * 201, True, False),  # no room left in the 255-character row keys
+        ("é" * 101, True, False),  # 202 bytes in UTF-8
+        ("x" * 196 + ".csv", False, False),  # 200 bytes: taken
     ],
 )
 def test_listed_names_are_used_as_they_are_refused_or_waited_for(

@@ -145,3 +145,39 @@ def test_file_is_still_refused_when_no_line_by_line_reading_can_help(
 ) -> None:
     with pytest.raises(FileRefused, match=f"^kasn_x.csv: {reason}"):
         read_csv("kasn_x.csv", data, delimiter=";", encodings=encodings)
+
+
+@pytest.mark.timeout(120)
+def test_excel_for_mac_file_with_bare_cr_line_ends_loses_only_its_bad_rows(
+    sftp_env: SftpEnv,  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+) -> None:
+    # Excel for Mac's "CSV (Macintosh)" ends lines with a bare CR, in cp1252. One byte no encoding
+    # defines (row 2), a NUL in a cell (row 3) and a row appended in UTF-8 (row 5) are each one bad
+    # row: counting lines by LF alone made the whole file "line 1", so the first refused the file as
+    # an unreadable header, the second as binary, and the third landed as mojibake ("RenÃ©").
+    rows = [
+        kasn_row(1, NIP_A, "José"),
+        kasn_row(2, NIP_B, "Bu\x81di"),
+        kasn_row(3, NIP_C, "Ci\x00tra"),
+        kasn_row(4, NIP_C, "Dewi"),
+    ]
+    data = kasn_csv(rows, end="\r").encode("latin-1") + (";".join(kasn_row(5, NIP_A, "René")) + "\r").encode()
+    bad_byte = data.index(b"\x81")
+    sftp_env.deliveries.deliver("kasn", "kasn_mac.csv", data, T0)
+    sftp_env.clock.set(T0 + timedelta(hours=1))
+
+    for _ in range(2):
+        result = _ingest(sftp_env, migrated_database)
+        assert _staged(migrated_database) == {"kasn_mac.csv#1": "José", "kasn_mac.csv#4": "Dewi"}
+        quarantine = _quarantine(migrated_database)
+        assert [(file, row) for file, row, _, _ in quarantine] == [
+            ("kasn_mac.csv", 2),
+            ("kasn_mac.csv", 3),
+            ("kasn_mac.csv", 5),
+        ], quarantine
+        (_, _, _, row_2), (_, _, column_3, row_3), (_, _, _, row_5) = quarantine
+        assert row_2.startswith(f"kasn_mac.csv row 2 (line 3): byte 0x81 at offset {bad_byte} of the file")
+        assert (column_3, row_3) == ("Nama", "kasn_mac.csv row 3 (line 4): column 'Nama' contains a NUL byte")
+        assert row_5.startswith("kasn_mac.csv row 5 (line 6): UTF-8 while the file is cp1252")
+    assert result.refused_files == []
