@@ -1,0 +1,75 @@
+"""A purpose typed by a person names the ASN it is about: the access log keeps it without the NIP.
+
+The subject-access screen, the access log's NIP lookup and any screen's ``?purpose=`` ask why personal
+data is read, and the natural answer names the person ("permintaan subjek NIP 19800101 200501 1 001").
+The access log holds an ASN only as a keyed hash (DESIGN.md, Personal data): a NIP in the purpose,
+written whole or with the spaces, dots or dashes of its printed form, is stored as its ``nip:<hash>``
+like one in the target or filter, never in clear, on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from sbt_sync.db.models import PersonalDataAccess
+from sbt_sync.pdp.access import access_key, nip_hash
+from tests.console.conftest import NIP_A, NIP_B, World, csrf_of
+
+PRINTED = {
+    "whole": NIP_A,
+    "spaced": f"{NIP_A[:8]} {NIP_A[8:14]} {NIP_A[14]} {NIP_A[15:]}",
+    "dotted": f"{NIP_A[:8]}.{NIP_A[8:14]}.{NIP_A[14]}.{NIP_A[15:]}",
+    "dashed": f"{NIP_A[:8]}-{NIP_A[8:14]}-{NIP_A[14]}-{NIP_A[15:]}",
+}
+
+
+def _last_read(world: World) -> PersonalDataAccess:
+    with world.database.session() as session:
+        newest = select(PersonalDataAccess).order_by(PersonalDataAccess.id.desc()).limit(1)
+        return session.scalars(newest).one()
+
+
+def _kept_without_the_nip(world: World, read: PersonalDataAccess, written: str) -> None:
+    columns = PersonalDataAccess.__table__.columns
+    stored = json.dumps({c.name: getattr(read, c.name) for c in columns}, default=str)
+    assert written not in stored and NIP_A not in re.sub(r"[\s.-]", "", read.purpose or ""), read.purpose
+    hashed = nip_hash(access_key(world.settings), NIP_A)
+    assert read.purpose == f"permintaan subjek NIP nip:{hashed} via surat"
+
+
+@pytest.mark.parametrize("form", sorted(PRINTED))
+def test_a_subject_requests_purpose_naming_the_nip_is_kept_hashed(world: World, form: str) -> None:
+    admin = world.login("admin")
+    token = csrf_of(admin, "/admin/pdp/subject")
+    purpose = f"permintaan subjek NIP {PRINTED[form]} via surat"
+    answer = admin.post("/admin/pdp/subject", data={"nip": NIP_A, "purpose": purpose, "format": "json",
+                                                    "csrf_token": token})  # fmt: skip
+    assert answer.status_code == 200
+    read = _last_read(world)
+    assert read.kind == "subject_report"
+    _kept_without_the_nip(world, read, PRINTED[form])
+
+
+@pytest.mark.parametrize("form", sorted(PRINTED))
+def test_an_access_log_lookups_purpose_naming_the_nip_is_kept_hashed(world: World, form: str) -> None:
+    auditor = world.login("auditor")
+    token = csrf_of(auditor, "/admin/access-log")
+    purpose = f"permintaan subjek NIP {PRINTED[form]} via surat"
+    answer = auditor.post("/admin/access-log", data={"nip": NIP_B, "purpose": purpose, "csrf_token": token})
+    assert answer.status_code == 200
+    read = _last_read(world)
+    assert read.kind == "access_log"
+    _kept_without_the_nip(world, read, PRINTED[form])
+
+
+def test_a_purpose_in_a_screens_query_naming_the_nip_is_kept_hashed(world: World) -> None:
+    steward = world.login("steward")
+    purpose = f"permintaan subjek NIP {PRINTED['spaced']} via surat"
+    assert steward.get(f"/cases/{world.ids['case_a']}", params={"purpose": purpose}).status_code == 200
+    read = _last_read(world)
+    assert read.kind == "case"
+    _kept_without_the_nip(world, read, PRINTED["spaced"])
