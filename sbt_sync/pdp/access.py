@@ -67,7 +67,7 @@ the flag)."""
 WHO_KIND_OF_CHANNEL = {"console": "user", "api": "token", "cli": "os_user"}
 _NIP_IN_TEXT = re.compile(r"(?<!\d)\d{18}(?!\d)")
 _NIP_SEPARATORS = re.compile(r"[\s.\-]")
-_NIP_WRITTEN = re.compile(r"(?<!\d)\d{8}[\s.\-]?\d{6}[\s.\-]?\d[\s.\-]?\d{3}(?!\d)")
+NIP_WRITTEN = re.compile(r"(?<!\d)\d{8}[\s.\-]?\d{6}[\s.\-]?\d[\s.\-]?\d{3}(?!\d)")
 """A NIP in text a person typed: whole, or as it is printed (``19800101 200501 1 001``, dots or dashes)."""
 _TARGET_LENGTH = 255
 
@@ -121,7 +121,7 @@ def _scrub(value: Any, key: bytes) -> Any:
     """``value`` with every NIP in its strings (18 digits, whole or printed with separators) replaced by
     ``nip:<hash>``."""
     if isinstance(value, str):
-        return _NIP_WRITTEN.sub(lambda m: "nip:" + nip_hash(key, m.group(0)), value)
+        return NIP_WRITTEN.sub(lambda m: "nip:" + nip_hash(key, m.group(0)), value)
     if isinstance(value, Mapping):
         return {str(k): _scrub(v, key) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -18,6 +18,8 @@ from sqlalchemy import Select, func, select
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, User
+from sbt_sync.pdp.access import NIP_WRITTEN
+from schemas.nip import mask_nip
 
 CSV_COLUMNS = (
     "id", "at", "actor_name", "action", "object_type", "object_id", "before", "after", "reason",
@@ -165,7 +167,9 @@ def record_export(
     client_address: str | None = None,
 ) -> None:
     """Audit a download of personal data (``what``: ``quarantine`` or ``audit``) with its filter and
-    row count, in its own transaction before the file leaves."""
+    row count, in its own transaction before the file leaves. A NIP in the filter (the audit log's object
+    id may be one) is kept masked, as every NIP the audit log holds is."""
+    masked = {key: _nips_masked(value) for key, value in filters.items()}
     with database.session() as session:
         user = session.scalar(select(User).where(User.username == actor))
         session.add(
@@ -177,12 +181,17 @@ def record_export(
                 object_type=what,
                 object_id=None,
                 before=None,
-                after={"format": fmt, "filter": filters, "rows": rows},
+                after={"format": fmt, "filter": masked, "rows": rows},
                 reason=None,
                 channel=channel,
                 client_address=client_address,
             )
         )
+
+
+def _nips_masked(text: str) -> str:
+    """``text`` with every NIP (whole or printed with separators) masked to its last four digits."""
+    return NIP_WRITTEN.sub(lambda m: mask_nip("".join(c for c in m.group(0) if c.isdigit())), text)
 
 
 def export_csv(database: Database, filters: AuditFilter, *, batch: int = 1000) -> Iterator[str]:
