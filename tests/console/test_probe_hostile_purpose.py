@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from sbt_sync.db.models import AuditEntry, PersonalDataAccess
+from sbt_sync.console import web_exports
+from sbt_sync.db.base import utcnow
+from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AuditEntry, PersonalDataAccess, PersonalDataAccessNip
 from sbt_sync.pdp.access import access_key, nip_hash
+from sbt_sync.steward.audit import record_export
 from tests.console import searching
 from tests.console.conftest import NIP_A, NIP_B, World, csrf_of
 
@@ -95,3 +100,38 @@ def test_an_audit_download_filtered_by_a_nip_audits_the_filter_with_the_nip_mask
     stored = json.dumps({c.name: getattr(entry, c.name) for c in AuditEntry.__table__.columns}, default=str)
     assert PRINTED[form] not in stored and NIP_A not in re.sub(r"[\s.-]", "", stored), stored
     assert entry.after is not None and entry.after["filter"]["object_id"] == f"{'*' * 14}{NIP_A[-4:]}"
+
+
+def test_an_audit_csv_shows_no_entry_written_after_its_read_was_recorded(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV streams in two passes: the first collects the NIPs it will show and records the read,
+    the second writes the file. A steward's entry committed between them (here, just after the export
+    is audited; in production any decision during a long download) naming another ASN must not reach the
+    file unrecorded: the file holds the entries there were when the read was recorded."""
+
+    def and_a_steward_decides_meanwhile(database: Database, **kwargs: Any) -> None:
+        record_export(database, **kwargs)
+        with database.session() as session:
+            session.add(AuditEntry(at=utcnow(), actor_name="steward", action="case.note", object_type="case",
+                                   object_id="1", reason=f"NIP {NIP_B} confirmed by phone"))  # fmt: skip
+
+    monkeypatch.setattr(web_exports, "record_export", and_a_steward_decides_meanwhile)
+    auditor = world.login("auditor")
+    download = auditor.get("/audit.csv")
+    assert download.status_code == 200
+    with world.database.session() as session:
+        read = session.scalars(
+            select(PersonalDataAccess)
+            .where(PersonalDataAccess.kind == "export")
+            .order_by(PersonalDataAccess.id)
+        ).all()[-1]
+        recorded = set(
+            session.scalars(
+                select(PersonalDataAccessNip.nip_hash).where(PersonalDataAccessNip.access_id == read.id)
+            )
+        )
+    shown = set(re.findall(r"(?<!\d)\d{18}(?!\d)", download.text))
+    key = access_key(world.settings)
+    assert {n for n in shown if nip_hash(key, n) not in recorded} == set()
+    assert read.rows == len(download.text.strip().splitlines()) - 1  # the rows recorded are the rows sent
