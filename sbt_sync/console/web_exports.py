@@ -48,6 +48,7 @@ from sbt_sync.steward.audit import (
     csv_cell,
     export_csv,
     export_rows,
+    last_entry_id,
     record_export,
     value_text,
 )
@@ -309,18 +310,23 @@ def audit_download(
     read = {"what": "audit", "format": fmt, **filters.described()}
     name = f"log-audit-{_stamp(request)}.{fmt}"
     if fmt == "csv":
-        count = count_audit(database, filters)
         # The CSV streams, but the read is recorded before it leaves: a first pass collects the NIPs
-        # the entries name (reasons, before/after values), batch by batch, keeping memory flat.
+        # the entries name (reasons, before/after values), batch by batch, keeping memory flat. Both
+        # passes read the log as it was at its newest entry now: one written meanwhile (a decision
+        # naming another ASN) would reach the file without being in the record of this read.
+        through = last_entry_id(database)
+        count = count_audit(database, filters, through=through)
         named: set[str] = set()
-        for chunk in export_csv(database, filters):
+        for chunk in export_csv(database, filters, through=through):
             named |= nips_in(chunk)
         record_read(request, me, "export", named, rows=count, filter=read)
         record_export(
             database, actor=me.username, what="audit", fmt=fmt, filters=filters.described(), rows=count,
             channel="console", client_address=client_address(request),
         )  # fmt: skip
-        stream: Iterator[bytes] = (chunk.encode("utf-8") for chunk in export_csv(database, filters))
+        stream: Iterator[bytes] = (
+            chunk.encode("utf-8") for chunk in export_csv(database, filters, through=through)
+        )
         return StreamingResponse(
             stream, media_type=CSV, headers={"content-disposition": f'attachment; filename="{name}"'}
         )

@@ -67,6 +67,8 @@ the flag)."""
 WHO_KIND_OF_CHANNEL = {"console": "user", "api": "token", "cli": "os_user"}
 _NIP_IN_TEXT = re.compile(r"(?<!\d)\d{18}(?!\d)")
 _NIP_SEPARATORS = re.compile(r"[\s.\-]")
+NIP_WRITTEN = re.compile(r"(?<!\d)\d{8}[\s.\-]?\d{6}[\s.\-]?\d[\s.\-]?\d{3}(?!\d)")
+"""A NIP in text a person typed: whole, or as it is printed (``19800101 200501 1 001``, dots or dashes)."""
 _TARGET_LENGTH = 255
 
 
@@ -116,9 +118,10 @@ def nips_in(*values: Any, _depth: int = 0) -> set[str]:
 
 
 def _scrub(value: Any, key: bytes) -> Any:
-    """``value`` with every 18-digit run (a NIP) in its strings replaced by ``nip:<hash>``."""
+    """``value`` with every NIP in its strings (18 digits, whole or printed with separators) replaced by
+    ``nip:<hash>``."""
     if isinstance(value, str):
-        return _NIP_IN_TEXT.sub(lambda m: "nip:" + nip_hash(key, m.group(0)), value)
+        return NIP_WRITTEN.sub(lambda m: "nip:" + nip_hash(key, m.group(0)), value)
     if isinstance(value, Mapping):
         return {str(k): _scrub(v, key) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -178,7 +181,7 @@ def record_read(
             kind=kind,
             target=scrubbed_target,
             nip_count=len(hashes),
-            purpose=(purpose or "").strip() or None,
+            purpose=_scrub((purpose or "").strip(), key) or None,
             rows=rows,
             filter=_scrub({k: v for k, v in filter.items() if v is not None}, key)
             if filter is not None

@@ -18,6 +18,8 @@ from sqlalchemy import Select, func, select
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, User
+from sbt_sync.pdp.access import NIP_WRITTEN
+from schemas.nip import mask_nip
 
 CSV_COLUMNS = (
     "id", "at", "actor_name", "action", "object_type", "object_id", "before", "after", "reason",
@@ -136,12 +138,19 @@ def list_audit(
         return total, [entry_dict(e) for e in rows]
 
 
-def count_audit(database: Database, filters: AuditFilter) -> int:
+def count_audit(database: Database, filters: AuditFilter, *, through: int | None = None) -> int:
+    """How many entries match (only those up to the entry ``through`` when given)."""
+    query = filters.apply(select(AuditEntry))
+    if through is not None:
+        query = query.where(AuditEntry.id <= through)
     with database.session() as session:
-        return (
-            session.scalar(select(func.count()).select_from(filters.apply(select(AuditEntry)).subquery()))
-            or 0
-        )
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def last_entry_id(database: Database) -> int:
+    """The newest entry's id (0 for an empty log): a download reads the log as it is at this entry."""
+    with database.session() as session:
+        return session.scalar(select(func.max(AuditEntry.id))) or 0
 
 
 def export_rows(
@@ -165,7 +174,9 @@ def record_export(
     client_address: str | None = None,
 ) -> None:
     """Audit a download of personal data (``what``: ``quarantine`` or ``audit``) with its filter and
-    row count, in its own transaction before the file leaves."""
+    row count, in its own transaction before the file leaves. A NIP in the filter (the audit log's object
+    id may be one) is kept masked, as every NIP the audit log holds is."""
+    masked = {key: _nips_masked(value) for key, value in filters.items()}
     with database.session() as session:
         user = session.scalar(select(User).where(User.username == actor))
         session.add(
@@ -177,7 +188,7 @@ def record_export(
                 object_type=what,
                 object_id=None,
                 before=None,
-                after={"format": fmt, "filter": filters, "rows": rows},
+                after={"format": fmt, "filter": masked, "rows": rows},
                 reason=None,
                 channel=channel,
                 client_address=client_address,
@@ -185,23 +196,29 @@ def record_export(
         )
 
 
-def export_csv(database: Database, filters: AuditFilter, *, batch: int = 1000) -> Iterator[str]:
+def _nips_masked(text: str) -> str:
+    """``text`` with every NIP (whole or printed with separators) masked to its last four digits."""
+    return NIP_WRITTEN.sub(lambda m: mask_nip("".join(c for c in m.group(0) if c.isdigit())), text)
+
+
+def export_csv(
+    database: Database, filters: AuditFilter, *, batch: int = 1000, through: int | None = None
+) -> Iterator[str]:
     """Every matching entry as CSV text chunks, oldest first (streams; memory stays flat), the first
-    chunk opening with a BOM (:data:`sbt_sync.reports.render.CSV_ENCODING`)."""
+    chunk opening with a BOM (:data:`sbt_sync.reports.render.CSV_ENCODING`); with ``through``, only the
+    entries up to that one (those written later, while it streams, are not in it)."""
     yield "\ufeff"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
+    matching = filters.apply(select(AuditEntry))
+    if through is not None:
+        matching = matching.where(AuditEntry.id <= through)
     last_id = 0
     while True:
         with database.session() as session:
             rows = list(
-                session.scalars(
-                    filters.apply(select(AuditEntry))
-                    .where(AuditEntry.id > last_id)
-                    .order_by(AuditEntry.id)
-                    .limit(batch)
-                )
+                session.scalars(matching.where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch))
             )
         for e in rows:
             d = entry_dict(e)

@@ -38,6 +38,7 @@ from sbt_sync.db.models import Case, CaseLink, Conflict, FieldProvenance, Staged
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.search_terms import LIKE_ESCAPE, contains_pattern
+from schemas.nip import mask_nip
 
 WITHHELD_CLAUSE = "a record of another agency (withheld)"
 """Stands for a hold-reason clause that names another agency's record (:mod:`sbt_sync.console.holds`)."""
@@ -46,6 +47,7 @@ RECORD_COLUMNS = ("event_code", "register_no", "recommendation_no")
 _MIN_MARKER = 2
 """Shorter texts (a one-letter code) are too common to tell whose record a text quotes."""
 _ALNUM = re.compile(r"[0-9A-Za-z]")
+NIP_DIGITS = 18
 IMUT_AGENCIES = frozenset({"kemendagri"})
 """Agencies whose viewers see I-MUT findings, all regions (Kemendagri supervises regional heads:
 UU 10/2016 Pasal 71(2) approvals are the Minister of Home Affairs')."""
@@ -152,10 +154,20 @@ def _record_values(record: StagedRecord) -> Iterator[tuple[str, Any]]:
     yield from (record.fields or {}).items()
 
 
+def _masked(values: Iterable[Any]) -> set[str]:
+    """The NIPs among ``values``, masked to their last four digits as texts quote them
+    (:func:`schemas.nip.mask_nip`, e.g. a reopening reason naming the ASN a record names)."""
+    digits = ("".join(c for c in _text(v) if c.isdigit()) for v in values if v is not None)
+    return {mask_nip(d) for d in digits if len(d) == NIP_DIGITS}
+
+
 def _markers(record: StagedRecord) -> set[str]:
-    """The texts that tell a record's values: its key, the person as written, every value."""
-    found = {record.record_key, f"{record.record_key}#{record.item_no}"}
-    found |= {_text(v) for v in (record.name, record.nip_raw, record.instansi)}
+    """The texts that tell a record's values: its key, the person as written (and the ASN it was
+    resolved to, whole or masked), every value."""
+    nips = (record.nip_raw, record.nip, record.resolved_nip, record.linked_nip)
+    found = {record.record_key, f"{record.record_key}#{record.item_no}", *_masked(nips)}
+    found |= {_text(v) for v in (record.name, record.nip_raw, record.nip, record.resolved_nip,
+                                 record.linked_nip, record.instansi)}  # fmt: skip
     for _, value in _record_values(record):
         found |= set(_scalars(value))
     return {m.lower() for m in found if m and len(m) >= _MIN_MARKER and _ALNUM.search(m)}
@@ -293,7 +305,8 @@ def _scope(
     facts: Iterable[Any],
 ) -> CaseScope:
     own: dict[str, set[str]] = defaultdict(set)
-    known = {_text(f).lower() for f in facts if f is not None}
+    facts = tuple(facts)
+    known = {_text(f).lower() for f in facts if f is not None} | _masked(facts)
     foreign: set[str] = set()
     for record in records:
         if record.source in sources:
