@@ -98,12 +98,14 @@ def oidc_callback(
     with ctx.database.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
+            # SIASN's SSO names people by NIP: a name with no account is kept as a keyed hash only.
+            audited_as, typed = _audited_name(request, user, username)
+            reason = "; ".join(filter(None, ["no active console account", typed]))
             session.add(
                 sessions.audit(
-                    user.id if user else None, username, "auth.sso_refused", address,
-                    reason="no active console account",
+                    user.id if user else None, audited_as, "auth.sso_refused", address, reason=reason
                 )
-            )  # fmt: skip
+            )
             return render(request, "login.html", None, status=403, next="/", username="",
                           sso=_sso_label(request), error=_("login.sso_no_account"))  # fmt: skip
         user.failed_logins, user.locked_until = 0, None
@@ -114,9 +116,10 @@ def oidc_callback(
 
 
 def _audited_name(request: Request, user: User | None, username: str) -> tuple[str, str | None]:
-    """Who a login attempt is audited as, and the reason to store with it: the account's name when one
-    matches; else :data:`sessions.UNKNOWN_USER` and a keyed hash of what was typed (repeated tries of one name
-    stay recognisable, while a password typed into the name field never reaches the append-only log)."""
+    """Who a login attempt (typed, or asserted by the SSO provider) is audited as, and the reason to
+    store with it: the account's name when one matches; else :data:`sessions.UNKNOWN_USER` and a keyed
+    hash of the name (repeated tries of one name stay recognisable, while a password typed into the
+    name field, or a NIP the SSO names someone by, never reaches the append-only log)."""
     if user is not None:
         return user.username, None
     return sessions.UNKNOWN_USER, f"typed name hmac:{keyed_hash(request, username)[:16]}"

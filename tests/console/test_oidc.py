@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sbt_sync.console.app import create_app
+from sbt_sync.console.sessions import UNKNOWN_USER
 from sbt_sync.console.users import add_user, set_active
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry
@@ -135,6 +136,13 @@ def test_sso_refuses_unknown_or_disabled_accounts_and_forged_callbacks(
     assert refused.status_code == 403 and "belum terdaftar" in refused.text
     assert console.get("/").status_code == 303  # no session
     username = siasn_sandbox.credentials.siasn_username
+    # SIASN's SSO names people by NIP: a name with no console account never reaches the append-only
+    # log in clear (as a login form's unknown name does not), only a keyed hash that stays recognisable
+    with migrated_database.session() as session:
+        (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "auth.sso_refused")).all()
+        texts = [str(v) for v in (entry.actor_name, entry.reason, entry.before, entry.after, entry.object_id)]
+    assert not any(username in text for text in texts), texts
+    assert entry.actor_name == UNKNOWN_USER and "hmac:" in (entry.reason or "")
     add_user(migrated_database, sso_settings, username=username, password=None, role="steward", actor="test")
     set_active(migrated_database, username, active=False, actor="test")
     location = console.get("/login/oidc").headers["location"]
