@@ -56,10 +56,12 @@ class DecidingOfficial:
 @dataclass(frozen=True)
 class MendagriApproval:
     """The Minister of Home Affairs' written approval (persetujuan tertulis); ``letter_no`` is "" when
-    I-MUT sent a date without a letter number (an approval that cannot be verified does not count)."""
+    I-MUT sent a date without a letter number (an approval that cannot be verified does not count), and
+    ``letter_date`` is ``None`` when it sent a number without a date (an approval that cannot be shown
+    to predate the decision does not count either)."""
 
     letter_no: str
-    letter_date: date
+    letter_date: date | None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{window_first} to {window_last} ({event}); the Minister's approval is dated {letter_date} but has "
         "no letter number, so it cannot be verified and does not count.",
     ),
+    "imut.reason.window_approval_undated": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
+        "s.d. {window_last} ({event}); persetujuan Mendagri {letter_no} tanpa tanggal, sehingga tidak "
+        "dapat ditunjukkan bertanggal sebelum keputusan dan tidak berlaku.",
+        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} has no date, so "
+        "it cannot be shown to predate the decision and does not count.",
+    ),
     "imut.reason.reporting_late": (
         "Dilaporkan ke Kemendagri {reported_on}, hari kerja ke-{working_days} setelah keputusan "
         "{decision_date}; batasnya {deadline} (7 hari kerja).",

@@ -11,7 +11,8 @@ choice made here:
   reason says the approval is dated the same day (a steward confirms or dismisses every finding). One
   dated after is a breach and is shown in the finding. One without a letter number cannot be verified,
   so it does not count whatever its date: a breach whose reason says the date I-MUT sent and that the
-  number is missing.
+  number is missing. One with a number but no date cannot be shown to predate the decision: a breach
+  whose reason says the number I-MUT sent and that the date is missing (not "without approval").
 - Reporting: day 1 is the first working day after the decision; reported on the 7th is on time. It
   applies to every action a regional head decides within the election's watch window (the Pasal 71(2)
   window through the end of the Pasal 162(3) window), whatever the post class.
@@ -228,7 +229,12 @@ def _approval_rule(
     if post is None or not action.decided_by.is_regional_head or action.decision_date not in window:
         return None
     approval = action.approval
-    if approval is not None and approval.letter_no and approval.letter_date < action.decision_date:
+    if (
+        approval is not None
+        and approval.letter_no
+        and approval.letter_date is not None
+        and approval.letter_date < action.decision_date
+    ):
         return None
     params = {
         "action": action.kind.value,
@@ -241,18 +247,18 @@ def _approval_rule(
     if approval is None:
         key, disposition = "imut.reason.window_no_approval", Disposition.BREACH
     else:
-        if not approval.letter_no:
+        if approval.letter_date is None:
+            key = "imut.reason.window_approval_undated"
+        elif not approval.letter_no:
             key = "imut.reason.window_approval_unnumbered"
         elif approval.letter_date == action.decision_date:
             key = "imut.reason.window_approval_same_day"
         else:
             key = "imut.reason.window_approval_after"
         disposition = Disposition.BREACH
-        params |= {"letter_no": approval.letter_no, "letter_date": approval.letter_date.isoformat()}
-        evidence |= {
-            "approval_letter_no": approval.letter_no,
-            "approval_date": approval.letter_date.isoformat(),
-        }
+        letter_date = approval.letter_date.isoformat() if approval.letter_date else ""
+        params |= {"letter_no": approval.letter_no, "letter_date": letter_date}
+        evidence |= {"approval_letter_no": approval.letter_no, "approval_date": letter_date}
     return Finding(
         rule=rule,
         action_id=action.action_id,

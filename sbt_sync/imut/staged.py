@@ -48,14 +48,15 @@ def _post(fields: Mapping[str, Any], side: str) -> Post | None:
 def personnel_action(action_id: str, nip: str | None, fields: Mapping[str, Any]) -> PersonnelAction:
     """The action a staged row describes; ``nip`` is the staged (validated) NIP, "" when missing.
 
-    An approval without a date cannot be shown to predate the decision, so the rules see no approval.
-    One with a date but no letter number is passed on with an empty ``letter_no``: it does not count
-    either (it cannot be verified), but the finding says the date I-MUT sent.
+    An approval with a number but no date is passed on with ``letter_date`` ``None``: it cannot be
+    shown to predate the decision, so it does not count, but the finding says the number I-MUT sent
+    (it is not "no approval"). One with a date but no letter number is passed on with an empty
+    ``letter_no``: it does not count either (it cannot be verified), but the finding says the date.
 
     Raises :class:`UnreadableAction` when a date the rules need is missing.
     """
-    approval_no, approval_day = fields.get("approval_no"), _day(fields, "approval_date")
-    approval = MendagriApproval(str(approval_no or "").strip(), approval_day) if approval_day else None
+    approval_no, approval_day = str(fields.get("approval_no") or "").strip(), _day(fields, "approval_date")
+    approval = MendagriApproval(approval_no, approval_day) if approval_no or approval_day else None
     return PersonnelAction(
         action_id=action_id,
         nip=nip or "",

@@ -314,6 +314,24 @@ def test_an_approval_dated_but_unnumbered_stays_a_breach_whose_reason_shows_the_
     assert "dated 3 June 2024 but has no letter number" in english[0].reason
 
 
+def test_an_approval_numbered_but_undated_stays_a_breach_whose_reason_shows_the_number(
+    migrated_database: Database,
+) -> None:
+    # I-MUT cited a Mendagri letter but sent no date: it cannot be shown to predate the decision, so
+    # it does not count; the finding must not say there was no approval, and must show the number.
+    ingest(migrated_database, payload(1, persetujuanMendagriNomor="100.2.2.6/1234/OTDA"))
+    _evaluate(migrated_database)
+    finding = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert (finding.status, finding.disposition) == ("open", "breach")
+    assert finding.reason_key == "imut.reason.window_approval_undated"
+    assert finding.evidence["approval_letter_no"] == "100.2.2.6/1234/OTDA"
+    assert finding.evidence["approval_date"] == ""
+    _, page = list_findings(migrated_database, FindingFilter())
+    assert "persetujuan Mendagri 100.2.2.6/1234/OTDA tanpa tanggal" in page[0].reason
+    _, english = list_findings(migrated_database, FindingFilter(), language="en")
+    assert "approval 100.2.2.6/1234/OTDA has no date" in english[0].reason
+
+
 WITHDRAWN_AT = datetime(2024, 11, 28, 2, 0, tzinfo=UTC)
 
 

@@ -146,13 +146,14 @@ def test_approval_counts_only_if_dated_before_the_decision(
     rule: Any, approved: int, expected: str | None, disposition: Disposition | None
 ) -> None:
     decided = date(2025, 2, 20) if rule is pasal_162_3 else date(2024, 6, 3)
-    approval = _approval(decided + timedelta(days=approved))
+    approved_on = decided + timedelta(days=approved)
+    approval = _approval(approved_on)
     finding = rule(_action(decision_date=decided, approval=approval), PILKADA_2024)
     assert (finding.reason_key if finding else None) == expected
     if finding:
         assert finding.disposition is disposition
         assert finding.evidence["approval_letter_no"] == approval.letter_no
-        assert finding.evidence["approval_date"] == approval.letter_date.isoformat()
+        assert finding.evidence["approval_date"] == approved_on.isoformat()
         assert approval.letter_no in _says(finding)[0]
 
 
@@ -162,16 +163,30 @@ def test_an_approval_without_a_letter_number_is_a_breach_that_says_the_date_sent
     rule: Any, approved: int
 ) -> None:
     decided = date(2025, 2, 20) if rule is pasal_162_3 else date(2024, 6, 13)
-    approval = MendagriApproval("", decided + timedelta(days=approved))
+    approved_on = decided + timedelta(days=approved)
+    approval = MendagriApproval("", approved_on)
     finding = rule(_action(decision_date=decided, approval=approval), PILKADA_2024)
     assert finding is not None and finding.disposition is Disposition.BREACH
     assert finding.reason_key == "imut.reason.window_approval_unnumbered"
-    assert finding.evidence["approval_date"] == approval.letter_date.isoformat()
+    assert finding.evidence["approval_date"] == approved_on.isoformat()
     indonesian, english = _says(finding)
-    assert (
-        f"persetujuan Mendagri bertanggal {said_date(approval.letter_date)} tanpa nomor surat" in indonesian
-    )
-    assert f"dated {said_date(approval.letter_date, 'en')} but has no letter number" in english
+    assert f"persetujuan Mendagri bertanggal {said_date(approved_on)} tanpa nomor surat" in indonesian
+    assert f"dated {said_date(approved_on, 'en')} but has no letter number" in english
+
+
+@pytest.mark.parametrize("rule", [pasal_71_2, pasal_162_3])
+def test_an_approval_without_a_date_is_a_breach_that_says_the_number_sent(rule: Any) -> None:
+    decided = date(2025, 2, 20) if rule is pasal_162_3 else date(2024, 6, 13)
+    approval = MendagriApproval("100.2.2.6/1234/OTDA", None)
+    finding = rule(_action(decision_date=decided, approval=approval), PILKADA_2024)
+    assert finding is not None and finding.disposition is Disposition.BREACH
+    assert finding.reason_key == "imut.reason.window_approval_undated"
+    assert finding.evidence["approval_letter_no"] == approval.letter_no
+    assert finding.evidence["approval_date"] == ""
+    indonesian, english = _says(finding)
+    assert "persetujuan Mendagri 100.2.2.6/1234/OTDA tanpa tanggal" in indonesian
+    assert "approval 100.2.2.6/1234/OTDA has no date" in english
+    assert "without the Minister of Home Affairs' written approval" not in english
 
 
 @pytest.mark.parametrize(
@@ -179,7 +194,8 @@ def test_an_approval_without_a_letter_number_is_a_breach_that_says_the_date_sent
     [
         ({"approval_no": None, "approval_date": "2024-06-03"}, MendagriApproval("", date(2024, 6, 3))),
         ({"approval_no": " ", "approval_date": "2024-06-03"}, MendagriApproval("", date(2024, 6, 3))),
-        ({"approval_no": "100/1/OTDA", "approval_date": None}, None),  # no date: nothing to weigh
+        # A number without a date reaches the rules too: it does not count, but the finding says so.
+        ({"approval_no": "100/1/OTDA", "approval_date": None}, MendagriApproval("100/1/OTDA", None)),
         ({"approval_no": None, "approval_date": None}, None),
     ],
 )
