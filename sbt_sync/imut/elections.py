@@ -85,10 +85,17 @@ class ElectionEvent:
 
     @property
     def post_inauguration_window(self) -> DateWindow | None:
-        """Pasal 162(3): 6 months counted from inauguration day (20 Feb to 19 Aug); ``None`` if unknown."""
+        """Pasal 162(3): 6 months counted from inauguration day (20 Feb to 19 Aug); ``None`` if unknown.
+
+        The window ends the day before the same day of the month six months on; where that month is
+        too short for it (inaugurated 31 Aug: there is no 31 Feb) it ends on that month's last day,
+        not the day before it (clamping first, then going back a day, lost a day of the window)."""
         if self.inauguration is None:
             return None
-        last = shift_months(self.inauguration, POST_INAUGURATION_MONTHS) - timedelta(days=1)
+        anniversary = shift_months(self.inauguration, POST_INAUGURATION_MONTHS)
+        # Clamped to a shorter month's end: the six months run out with that month.
+        clamped = anniversary.day != self.inauguration.day
+        last = anniversary if clamped else anniversary - timedelta(days=1)
         return DateWindow(self.inauguration, last)
 
 

@@ -81,6 +81,44 @@ def test_an_unknown_end_of_term_ends_the_ban_the_day_before_a_known_inauguration
     assert event.post_inauguration_window == DateWindow(date(2025, 2, 20), date(2025, 8, 19))
 
 
+@pytest.mark.parametrize(
+    ("inaugurated", "last"),
+    [
+        (date(2025, 2, 20), date(2025, 8, 19)),  # the packaged date: up to the day before 20 Aug
+        (date(2025, 3, 30), date(2025, 9, 29)),
+        # Six months from 31 Mar reach the end of September (there is no 31 Sep): 30 Sep is inside.
+        (date(2025, 3, 31), date(2025, 9, 30)),
+        # From 29, 30 or 31 Aug 2024 six months reach the end of February 2025 (28 days).
+        (date(2024, 8, 29), date(2025, 2, 28)),
+        (date(2024, 8, 31), date(2025, 2, 28)),
+        (date(2024, 8, 28), date(2025, 2, 27)),
+        (date(2023, 8, 31), date(2024, 2, 29)),  # a leap February
+    ],
+)
+def test_the_162_3_window_ends_the_day_before_the_same_date_six_months_on_or_at_a_short_months_end(
+    tmp_path: Path, inaugurated: date, last: date
+) -> None:
+    voting = inaugurated - timedelta(days=60)
+    row = f"pilkada-x,Pilkada,32,{voting - timedelta(days=60)},{voting},{inaugurated},,PKPU"
+    (event,) = load_election_calendar(_write(tmp_path, HEADER, row)).events_for("32")
+    assert event.post_inauguration_window == DateWindow(inaugurated, last)
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)))
+def test_the_162_3_window_runs_to_the_day_before_the_six_month_anniversary(inaugurated: date) -> None:
+    # The anniversary is the same day of the month six months on; where that month is too short for
+    # it, the period has run out with that month, so the anniversary is the 1st of the next one.
+    from sbt_sync.imut.elections import ElectionEvent
+
+    year, month = divmod(inaugurated.year * 12 + inaugurated.month - 1 + 6, 12)
+    try:
+        anniversary = date(year, month + 1, inaugurated.day)
+    except ValueError:
+        anniversary = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    event = ElectionEvent("e", "E", "32", inaugurated - timedelta(days=200), None, inaugurated, None, "s")
+    assert event.post_inauguration_window == DateWindow(inaugurated, anniversary - timedelta(days=1))
+
+
 def test_national_events_are_the_star_rows_for_an_official_without_a_region(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
