@@ -59,11 +59,11 @@ NAME_UNKNOWN = (
 )
 CASES_ENDED = "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)"
 CASES_MOVED = (
-    "tidak dikirim: ASN pada semua kasus surat ini kini tercatat pada instansi lain; "
-    "kasusnya disampaikan dalam surat berikutnya kepada PPK instansi yang baru"
+    "tidak dikirim: ASN pada kasus surat ini kini tercatat pada instansi lain; "
+    "kasus-kasusnya disampaikan dalam surat berikutnya kepada PPK instansinya masing-masing"
 )
-"""A letter none of whose open cases is its instansi's any more (a transfer the registry reported after
-drafting): never sent; its steps are drafted again for the new PPK (:func:`moved_letter_ids`)."""
+"""A letter one of whose open cases is not its instansi's any more (a transfer the registry reported
+after drafting): never sent; its steps are drafted again for each case's PPK (:func:`moved_letter_ids`)."""
 
 
 SENT, REFUSED, DEFERRED, REMOVED, GIVEN_UP = "sent", "refused", "deferred", "removed", "given_up"
@@ -244,30 +244,35 @@ def enqueue(
 def letter_stopper(session: Session, letter_id: int) -> str | None:
     """Why the letter must not go out now, in words (case keys only, no personal data), or None.
 
-    A case of the letter held since drafting (an identity dispute, an open conflict) stops it: no step
-    is taken on a held case. A letter all of whose cases ended (sanction recorded, recommendation
-    annulled, ASN gone) is not sent either: it would warn a PPK who has done what it asked."""
+    A letter one of whose open cases is now of another instansi (a transfer the registry reported
+    after drafting) is never sent: it would tell its PPK of an ASN no longer its own, and a letter is
+    never amended; its steps are lettered again for each case's PPK of now (:data:`CASES_MOVED`), and
+    once some are, it stays stopped. A case of the letter held since drafting (an identity dispute, an
+    open conflict) stops it: no step is taken on a held case. A letter all of whose cases ended
+    (sanction recorded, recommendation annulled, ASN gone) is not sent either: it would warn a PPK who
+    has done what it asked."""
     rows = session.execute(
         select(Case.case_key, Case.held, Case.sanction_imposed, Case.status)
         .join(LetterItem, LetterItem.case_id == Case.id)
         .where(LetterItem.letter_id == letter_id)
         .order_by(Case.case_key)
     ).all()
+    letter = session.execute(
+        select(Letter.step, Letter.instansi_id, Letter.content).where(Letter.id == letter_id)
+    ).one()
+    listed = (letter.content or {}).get("cases") or []
+    if letter.step != NOTICE_STEP and listed and len(rows) < len(listed):
+        return CASES_MOVED  # some of the cases it lists have gone into other letters since
     held = [key for key, is_held, _, _ in rows if is_held]
     if held:
         return CASE_HELD.format(cases=", ".join(held))
     if rows and all(sanction is not None or status in ENDED_STATUSES for _, _, sanction, status in rows):
         return CASES_ENDED
-    letter = session.execute(
-        select(Letter.step, Letter.instansi_id, Letter.content).where(Letter.id == letter_id)
-    ).one()
-    if not rows and letter.step != NOTICE_STEP and (letter.content or {}).get("cases"):
-        return CASES_MOVED  # it listed cases, whose steps have gone into the new PPKs' letters since
-    # every open case known to be of another instansi now (one that nothing places now stays)
+    # an open case known to be of another instansi now (one that nothing places now stays)
     if (
         rows
         and letter.step != NOTICE_STEP
-        and not (_open_instansi(session, letter_id) & {letter.instansi_id, None})
+        and _open_instansi(session, letter_id) - {letter.instansi_id, None}
     ):
         return CASES_MOVED
     return None
