@@ -52,7 +52,7 @@ from sbt_sync.letters.numbering import format_number, lock_drafting, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.letters.resumed import untold_withdrawals
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
-from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue
+from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue, moved_letter_ids
 from sbt_sync.settings import Settings
 from schemas.reference import sanction_by_id
 
@@ -94,12 +94,19 @@ class DraftReport:
 
 
 def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]:
-    """Every letter step recorded in ``control_actions`` without a ``letter_items`` row yet."""
+    """Every letter step recorded in ``control_actions`` without a ``letter_items`` row yet, or whose
+    letter was parked unsent because its cases moved to another instansi before it went
+    (:data:`sbt_sync.notify.queue.CASES_MOVED`): the step is lettered again, for the PPK of now."""
+    moved = moved_letter_ids(session)
+    unlettered = LetterItem.id.is_(None)
     rows = session.execute(
         select(ControlAction, Case)
         .join(Case, Case.id == ControlAction.case_id)
         .outerjoin(LetterItem, LetterItem.control_action_id == ControlAction.id)
-        .where(ControlAction.action.in_(LETTER_STEPS), LetterItem.id.is_(None))
+        .where(
+            ControlAction.action.in_(LETTER_STEPS),
+            (unlettered | LetterItem.letter_id.in_(moved)) if moved else unlettered,
+        )
         .order_by(ControlAction.id)
     ).all()
     return _candidates(session, settings, [(_Step(a.id, a.action, a.due_on), c) for a, c in rows])
@@ -386,6 +393,15 @@ def draft_letters(
             for p in plans
         ]
         return report
+    moved = moved_letter_ids(session)
+    relettered = (
+        {
+            i.control_action_id: i
+            for i in session.scalars(select(LetterItem).where(LetterItem.letter_id.in_(moved)))
+        }
+        if moved
+        else {}
+    )
     cases_of_action = (
         dict(
             session.execute(
@@ -398,10 +414,8 @@ def draft_letters(
         else {}
     )
     for action_id, why in skipped.items():
-        session.add(
-            LetterItem(
-                control_action_id=action_id, case_id=cases_of_action[action_id], skipped=why, created_at=now
-            )
+        _place(
+            session, relettered, action_id, cases_of_action[action_id], letter_id=None, skipped=why, now=now
         )
     if not plans:
         return report
@@ -415,6 +429,7 @@ def draft_letters(
             settings,
             environment,
             plan,
+            relettered,
             part=max((part for part, _ in before), default=0) + 1,
             follows=", ".join(number for _, number in before) or None,
             run_id=run_id,
@@ -516,6 +531,7 @@ def _write_letter(
     settings: Settings,
     environment: Any,
     plan: LetterPlan,
+    relettered: dict[int, LetterItem],
     *,
     part: int,
     follows: str | None,
@@ -553,10 +569,8 @@ def _write_letter(
         .all()
     )
     for action_id in plan.action_ids:
-        session.add(
-            LetterItem(
-                control_action_id=action_id, case_id=case_ids[action_id], letter_id=letter.id, created_at=now
-            )
+        _place(
+            session, relettered, action_id, case_ids[action_id], letter_id=letter.id, skipped=None, now=now
         )
     if context["resumed"]:  # the PPK is told once that enforcement resumed: this letter tells it
         session.execute(
@@ -581,3 +595,31 @@ def _write_letter(
         else None,
     )
     return number, MailState(row.state).value
+
+
+def _place(
+    session: Session,
+    relettered: dict[int, LetterItem],
+    action_id: int,
+    case_id: int,
+    *,
+    letter_id: int | None,
+    skipped: str | None,
+    now: datetime,
+) -> None:
+    """Record the action's letter (or why none): a new ``letter_items`` row, or, for a step whose
+    letter was parked because its cases moved (:func:`load_candidates`), that row moved to its new
+    letter, so the parked letter is left with no case and never goes."""
+    item = relettered.get(action_id)
+    if item is None:
+        session.add(
+            LetterItem(
+                control_action_id=action_id,
+                case_id=case_id,
+                letter_id=letter_id,
+                skipped=skipped,
+                created_at=now,
+            )
+        )
+        return
+    item.letter_id, item.skipped, item.created_at = letter_id, skipped, now

@@ -40,10 +40,10 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import lock_for_write
-from sbt_sync.db.models import Case
+from sbt_sync.db.models import AsnRegistryEntry, Case
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry, PicAddress
 from sbt_sync.holders import holder_alive, holder_gone
-from sbt_sync.letters.model import ENDED_STATUSES
+from sbt_sync.letters.model import ENDED_STATUSES, NOTICE_STEP
 from sbt_sync.states.mail import DONE, MailState, moving_to
 
 NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and it is sent"
@@ -58,6 +58,12 @@ NAME_UNKNOWN = (
     "surat dialamatkan tanpa nama. Periksa penerimanya sebelum melepas surat ini"
 )
 CASES_ENDED = "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)"
+CASES_MOVED = (
+    "tidak dikirim: ASN pada kasus surat ini kini tercatat pada instansi lain; "
+    "kasus-kasusnya disampaikan dalam surat berikutnya kepada PPK instansinya masing-masing"
+)
+"""A letter one of whose open cases is not its instansi's any more (a transfer the registry reported
+after drafting): never sent; its steps are drafted again for each case's PPK (:func:`moved_letter_ids`)."""
 
 
 SENT, REFUSED, DEFERRED, REMOVED, GIVEN_UP = "sent", "refused", "deferred", "removed", "given_up"
@@ -238,21 +244,67 @@ def enqueue(
 def letter_stopper(session: Session, letter_id: int) -> str | None:
     """Why the letter must not go out now, in words (case keys only, no personal data), or None.
 
-    A case of the letter held since drafting (an identity dispute, an open conflict) stops it: no step
-    is taken on a held case. A letter all of whose cases ended (sanction recorded, recommendation
-    annulled, ASN gone) is not sent either: it would warn a PPK who has done what it asked."""
+    A letter one of whose open cases is now of another instansi (a transfer the registry reported
+    after drafting) is never sent: it would tell its PPK of an ASN no longer its own, and a letter is
+    never amended; its steps are lettered again for each case's PPK of now (:data:`CASES_MOVED`), and
+    once some are, it stays stopped. A case of the letter held since drafting (an identity dispute, an
+    open conflict) stops it: no step is taken on a held case. A letter all of whose cases ended
+    (sanction recorded, recommendation annulled, ASN gone) is not sent either: it would warn a PPK who
+    has done what it asked."""
     rows = session.execute(
         select(Case.case_key, Case.held, Case.sanction_imposed, Case.status)
         .join(LetterItem, LetterItem.case_id == Case.id)
         .where(LetterItem.letter_id == letter_id)
         .order_by(Case.case_key)
     ).all()
+    letter = session.execute(
+        select(Letter.step, Letter.instansi_id, Letter.content).where(Letter.id == letter_id)
+    ).one()
+    listed = (letter.content or {}).get("cases") or []
+    if letter.step != NOTICE_STEP and listed and len(rows) < len(listed):
+        return CASES_MOVED  # some of the cases it lists have gone into other letters since
     held = [key for key, is_held, _, _ in rows if is_held]
     if held:
         return CASE_HELD.format(cases=", ".join(held))
     if rows and all(sanction is not None or status in ENDED_STATUSES for _, _, sanction, status in rows):
         return CASES_ENDED
+    # an open case known to be of another instansi now (one that nothing places now stays)
+    if (
+        rows
+        and letter.step != NOTICE_STEP
+        and _open_instansi(session, letter_id) - {letter.instansi_id, None}
+    ):
+        return CASES_MOVED
     return None
+
+
+def _open_instansi(session: Session, letter_id: int) -> set[str | None]:
+    """The instansi the letter's open cases are of now, as drafting resolves it: the case's own, else
+    its ASN's in the registry mirror."""
+    rows = session.execute(
+        select(Case.instansi_id, AsnRegistryEntry.instansi_id)
+        .join(LetterItem, LetterItem.case_id == Case.id)
+        .outerjoin(AsnRegistryEntry, AsnRegistryEntry.nip == Case.nip)
+        .where(
+            LetterItem.letter_id == letter_id,
+            Case.sanction_imposed.is_(None),
+            Case.status.not_in(ENDED_STATUSES),
+        )
+    ).all()
+    return {own or registered for own, registered in rows}
+
+
+def moved_letter_ids(session: Session) -> list[int]:
+    """Letters parked unsent because their cases moved to another instansi (:data:`CASES_MOVED`): the
+    drafter letters their steps again, for the PPK the cases are of now."""
+    box = NotificationOutboxEntry
+    return list(
+        session.scalars(
+            select(box.letter_id).where(
+                box.state == MailState.PARKED, box.sent_at.is_(None), box.server_answer == CASES_MOVED
+            )
+        )
+    )
 
 
 def retake(session: Session, row: ClaimedMail, *, now: datetime, lease: timedelta) -> ClaimedMail | None:
