@@ -24,12 +24,28 @@ from connectors.sftp.transfer import CHUNK_BYTES
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import RawRecord, SftpFile, SourceCursor
 from sbt_sync.ingest.pull import PullResult
-from tests.ingest.helpers_hostile_sftp import Stall, hostile_sftp
+from tests.ingest.helpers_hostile_sftp import HostileServer, Stall, hostile_sftp
 from tests.ingest.test_hostile_sftp import csv_bytes, landed_keys, pull, row, source
 
 pytestmark = pytest.mark.integration
 TIMEOUT = 1.0
 ATTEMPTS = 2
+
+
+def impatient_reader(server: HostileServer) -> SftpReader:
+    """A reader of ``server`` with second-long timeouts and two attempts."""
+    return SftpReader(
+        SftpSettings(
+            host="127.0.0.1",
+            port=server.port,
+            username="agency",
+            private_key_path=server.client_key,
+            known_hosts_path=server.known_hosts,
+            connect_timeout=TIMEOUT,
+            read_timeout=TIMEOUT,
+            retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
+        )
+    )
 
 
 @pytest.mark.timeout(60)
@@ -38,18 +54,7 @@ def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_n
     stall: Stall, migrated_database: Database, tmp_path: Path
 ) -> None:
     with hostile_sftp(tmp_path / "server", {"tl_1.csv": csv_bytes(row(1))}, stall=stall) as server:
-        reader = SftpReader(
-            SftpSettings(
-                host="127.0.0.1",
-                port=server.port,
-                username="agency",
-                private_key_path=server.client_key,
-                known_hosts_path=server.known_hosts,
-                connect_timeout=TIMEOUT,
-                read_timeout=TIMEOUT,
-                retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
-            )
-        )
+        reader = impatient_reader(server)
         outcome: list[BaseException | None] = []
 
         def run() -> None:
@@ -87,18 +92,7 @@ def test_a_file_that_never_ends_is_not_read_past_its_listed_size(
     with hostile_sftp(
         tmp_path / "server", {"tl_1.csv": content}, endless=True, open_size_factor=open_size_factor
     ) as server:
-        reader = SftpReader(
-            SftpSettings(
-                host="127.0.0.1",
-                port=server.port,
-                username="agency",
-                private_key_path=server.client_key,
-                known_hosts_path=server.known_hosts,
-                connect_timeout=TIMEOUT,
-                read_timeout=TIMEOUT,
-                retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
-            )
-        )
+        reader = impatient_reader(server)
         workdir = tmp_path / "work"
         largest = [0]
         done = threading.Event()
@@ -138,18 +132,7 @@ def test_a_file_the_server_will_not_let_us_read_is_left_for_later_and_the_files_
     # Fixing that (chmod) changes neither its size nor its mtime, so it must not be settled either.
     files = {"tl_1.csv": csv_bytes(row(1)), "tl_2.csv": csv_bytes(row(2)), "tl_3.csv": csv_bytes(row(3))}
     with hostile_sftp(tmp_path / "server", files, unreadable=frozenset({"tl_2.csv"})) as server:
-        reader = SftpReader(
-            SftpSettings(
-                host="127.0.0.1",
-                port=server.port,
-                username="agency",
-                private_key_path=server.client_key,
-                known_hosts_path=server.known_hosts,
-                connect_timeout=TIMEOUT,
-                read_timeout=TIMEOUT,
-                retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
-            )
-        )
+        reader = impatient_reader(server)
         for _ in range(2):  # and the next run the same, until the agency fixes it
             result = pull(migrated_database, source(server.directory), reader, tmp_path / "work")
             assert result.files == 0 or landed_keys(migrated_database) == {"tl_1.csv#1", "tl_3.csv#1"}
