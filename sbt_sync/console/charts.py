@@ -7,6 +7,7 @@ label, so the chart reads without a mouse too; the whole chart is one image (``r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
@@ -65,6 +66,10 @@ def vbars(rows: Sequence[tuple[str, int]], *, width: int = 560, height: int = 22
     return Markup("".join(parts))  # noqa: S704 (escaped above)
 
 
+LABEL_GAP = 60
+"""The least distance between two x labels of :func:`lines` (a YYYY-MM label is about 50 wide)."""
+
+
 def lines(
     points: Mapping[str, Mapping[str, int]],
     series: Sequence[tuple[str, str]],
@@ -95,9 +100,12 @@ def lines(
             f'<text x="{left + j * 220 + 16}" y="15">{escape(legend)}</text>'
         )
     if xs:
-        every = max(1, len(xs) // 8)
+        # Labels at least LABEL_GAP apart (about eight at most), the last always: a periodic label
+        # closer to the last one than that is left out, or the two would print over each other.
+        every = max(1, len(xs) // 8, math.ceil(LABEL_GAP / step))
+        last = len(xs) - 1
         for i, x in enumerate(xs):
-            if i % every == 0 or i == len(xs) - 1:
+            if i == last or (i % every == 0 and (last - i) * step >= LABEL_GAP):
                 parts.append(
                     f'<text x="{left + i * step:.1f}" y="{height - 10}" '
                     f'text-anchor="middle">{escape(x)}</text>'

@@ -109,7 +109,7 @@ class Recap:
         return self._by_kanreg(lambda row: row.unidentified_by_kanreg)
 
     def _by_kanreg(self, counts: Callable[[RecapRow], Counter[str]]) -> list[list[Any]]:
-        kanregs = sorted({k for row in self.events.values() for k in counts(row)}, key=_kanreg_order)
+        kanregs = sorted({k for row in self.events.values() for k in counts(row)}, key=kanreg_order)
         rows: list[list[Any]] = [["Pemilihan", *kanregs]]
         for name, row in self.events.items():
             rows.append([name, *(counts(row)[k] for k in kanregs)])
@@ -120,7 +120,8 @@ KANREG_ORDER = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI
 _ROMAN = {r: i for i, r in enumerate(KANREG_ORDER, 1)}
 
 
-def _kanreg_order(kanreg: str) -> tuple[int, str]:
+def kanreg_order(kanreg: str) -> tuple[int, str]:
+    """Sort key: Kanreg I to XIV in their official order, then anything else (PUSAT) by name."""
     return (_ROMAN.get(kanreg, 99), kanreg)
 
 
@@ -137,7 +138,7 @@ def _instansi_kanreg(session: Session, instansi_ids: Iterable[str]) -> dict[str,
         for instansi, kanreg, count in session.execute(query).tuples():
             votes[instansi][kanreg] += count
     # Ties go to the first Kanreg in the published order, so the recap is the same on every run.
-    return {i: min(v, key=lambda k: (-v[k], _kanreg_order(k))) for i, v in votes.items()}
+    return {i: min(v, key=lambda k: (-v[k], kanreg_order(k))) for i, v in votes.items()}
 
 
 def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) -> Recap:

@@ -8,7 +8,7 @@ their sources' quarantined rows; the push outbox is not theirs to see (0).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, Conflict, ControlAction, OutboxEntry, QuarantinedRow
-from sbt_sync.reports.recap import TOTAL, Recap, build_recap
+from sbt_sync.reports.recap import TOTAL, Recap, build_recap, kanreg_order
 from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.states.control import ControlAction as Step
 from sbt_sync.states.outbox import OutboxState
@@ -33,7 +33,8 @@ class Dashboard:
     funnel: list[tuple[str, int]]
     blocks_by_kanreg: list[tuple[str, int]]
     trend: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Month (YYYY-MM) -> series -> count, for recommendations, sanctions and blocks."""
+    """Month (YYYY-MM) -> series -> count, for recommendations, sanctions and blocks; every month from
+    the first to the last, those with nothing as ``{}`` (:func:`months_filled`)."""
     open_conflicts: int = 0
     held_cases: int = 0
     open_quarantine: int = 0
@@ -42,6 +43,37 @@ class Dashboard:
 
 def _month(d: date | None) -> str | None:
     return f"{d.year:04d}-{d.month:02d}" if d else None
+
+
+MAX_FILLED_MONTHS = 240
+"""A trend spanning more months than this (a stray date decades off) keeps only the months that
+have something, rather than drawing hundreds of empty ones."""
+
+
+def months_filled(trend: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """``trend`` (month YYYY-MM -> series -> count) with every month between its first and last, the
+    empty ones as ``{}``: the chart's x axis is then time, so a quiet year between two elections
+    shows as a flat stretch instead of the two elections drawn side by side."""
+    if not trend:
+        return {}
+    months = sorted(trend)
+    first_year, first_month = map(int, months[0].split("-"))
+    last_year, last_month = map(int, months[-1].split("-"))
+    span = (last_year - first_year) * 12 + last_month - first_month + 1
+    if span > MAX_FILLED_MONTHS:
+        return {m: trend[m] for m in months}
+    filled = {}
+    for offset in range(span):
+        year, month = divmod(first_month - 1 + offset, 12)
+        key = f"{first_year + year:04d}-{month + 1:02d}"
+        filled[key] = trend.get(key, {})
+    return filled
+
+
+def kanreg_bars(blocks: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Blocked NIPs per Kanreg, most first; ties in the Kanreg's official order (I to XIV, then
+    PUSAT), so the chart does not reshuffle them from one page load to the next."""
+    return sorted(blocks.items(), key=lambda kv: (-kv[1], *kanreg_order(kv[0])))
 
 
 def recap_for(database: Database, sources: Sequence[str] | None) -> Recap:
@@ -58,7 +90,7 @@ def build_dashboard(database: Database, *, sources: Sequence[str] | None = None)
     funnel = [
         (key, counts[key]) for key in ("reported", "recommended", "sanctioned", "not_followed_up", "blocked")
     ]
-    kanreg = sorted((total.blocks_by_kanreg if total else Counter[str]()).items(), key=lambda kv: -kv[1])
+    kanreg = kanreg_bars(total.blocks_by_kanreg if total else Counter[str]())
     trend: dict[str, Counter[str]] = {}
     with database.session() as session:
         dates = select(Case.recommendation_date, Case.sanction_date)
@@ -98,7 +130,7 @@ def build_dashboard(database: Database, *, sources: Sequence[str] | None = None)
         recap=recap,
         funnel=funnel,
         blocks_by_kanreg=kanreg,
-        trend={m: dict(trend[m]) for m in sorted(trend)},
+        trend=months_filled({m: dict(counts) for m, counts in trend.items()}),
         open_conflicts=open_conflicts,
         held_cases=held,
         open_quarantine=quarantine,
