@@ -24,6 +24,14 @@ from sbt_sync.db.models import ControlAction
 from sbt_sync.enforce.model import ControlStep, EnforcementPlan
 from sbt_sync.states.control import ControlAction as Step
 
+AGAIN = "blocked again after its unblock: "
+"""What a block of a later cycle says before the policy's reason (the console words it)."""
+
+
+def again_reason(reason: str) -> str:
+    """The reason recorded for a block after an unblock: :data:`AGAIN`, then the policy's ``reason``."""
+    return AGAIN + reason
+
 
 @dataclass
 class _Moves:
@@ -100,7 +108,7 @@ def _move(step: ControlStep, state: _Moves, blocking: set[int], as_of: date) -> 
         if state.cycle == 0:
             return 1, step.due_on, step.reason
         if state.closed and step.case_id in blocking:
-            return state.cycle + 1, as_of, f"blocked again after its unblock: {step.reason}"
+            return state.cycle + 1, as_of, again_reason(step.reason)
         return None
     if state.closed:
         return None
