@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.keys import BLOCK_STATE, GOLDEN_CASES
-from connectors.redact import mask_nip
+from connectors.redact import mask_nip, mask_nips
 from sbt_sync.db.statistics import refresh_statistics
 from sbt_sync.enforce import conflicted_blocks, run_enforcement
 from sbt_sync.resources import DatabaseResource, SbtSettingsResource
@@ -91,7 +91,8 @@ def no_block_on_conflicted_case(db: DatabaseResource) -> dg.AssetCheckResult:
         metadata={
             "conflicted_rows": len(found),
             "sample": dg.MetadataValue.json(
-                [{"outbox_id": i, "nip": mask_nip(nip), "case": ref} for i, nip, ref in found[:20]]
+                # A case key holds its ASN's NIP.
+                [{"outbox_id": i, "nip": mask_nip(nip), "case": mask_nips(ref)} for i, nip, ref in found[:20]]
             ),
         },
     )

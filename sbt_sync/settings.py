@@ -94,8 +94,19 @@ class EnforcementSettings(Strict):
     pemblokiran_after_days: int = Field(7, ge=0)
     peringatan_dini_days_before: int | None = Field(None, ge=1)
     """The early warning (peringatan dini) falls this many days before the PPK deadline, for every
-    recommendation still open then; None (the default): no early warning."""
+    recommendation still open then; None (the default): no early warning. At most ``follow_up_days``:
+    a warning cannot come before the recommendation it is about."""
     guard: GuardSettings = GuardSettings()
+
+    @model_validator(mode="after")
+    def _early_warning_after_the_recommendation(self) -> EnforcementSettings:
+        early = self.peringatan_dini_days_before
+        if early is not None and early > self.follow_up_days:
+            raise ValueError(
+                f"peringatan_dini_days_before ({early}) is more than follow_up_days ({self.follow_up_days}):"
+                " the early warning would fall before the recommendation it warns about"
+            )
+        return self
 
 
 class PushSettings(Strict):

@@ -19,6 +19,7 @@ from sbt_sync.console.labels_reference import (
     sanction_label,
 )
 from sbt_sync.console.labels_sources import source_name
+from sbt_sync.enforce.history import AGAIN
 
 
 def reopened_text(reason: str | None, field: str | None = None, lang: str = "id") -> str:
@@ -177,6 +178,8 @@ def control_reason(reason: object, lang: str = "id") -> str:
         return text
     if text.endswith(_LATE_END):
         return control_reason(text[: -len(_LATE_END)], lang) + _word("end.late", lang)
+    if text.startswith(AGAIN):  # a block of a later cycle (sbt_sync.enforce.history)
+        return _word("end.again", lang) + control_reason(text[len(AGAIN) :], lang)
     corrected = _NO_LONGER_PROVEN.match(text)
     if corrected:
         result = corrected["result"]

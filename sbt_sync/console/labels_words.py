@@ -300,6 +300,7 @@ WORDS: Words = {
     "end.annulled": ("rekomendasi dibatalkan", "recommendation annulled"),
     "end.left": ("ASN berhenti dari dinas", "ASN left service"),
     "end.on": ("Buka blokir: {what} pada {day}", "Unblock: {what} on {day}"),
+    "end.again": ("Diblokir lagi setelah blokirnya dibuka: ", "Blocked again after its unblock: "),
     "end.late": (
         ", baru diketahui setelah pemblokiran diterapkan (dilaporkan terlambat)",
         ", known only after the block: reported after it was applied",

@@ -8,7 +8,6 @@ the change guard trips, the run's rows wait as ``awaiting_approval`` behind one 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -20,9 +19,10 @@ from sqlalchemy.orm import Session
 from connectors.redact import mask_nip, mask_nips
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import lock_outbox
-from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
+from sbt_sync.db.models import BlockState, Case, OutboxEntry, PushApproval
 from sbt_sync.enforce.annulments import note_annulments
 from sbt_sync.enforce.guard import GuardVerdict, judge_changes
+from sbt_sync.enforce.history import record_actions
 from sbt_sync.enforce.model import BlockDecision, EnforcementPlan
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.settings import GuardSettings
@@ -101,7 +101,7 @@ def apply_plan(
     """Store ``plan`` (see the module doc); the caller owns the transaction. Returns the report."""
     now = now or utcnow()
     report = EnforcementReport(as_of=plan.as_of.isoformat(), cases=len(plan.outcomes))
-    report.new_actions = _record_actions(session, plan, run_id, now)
+    report.new_actions = record_actions(session, plan, run_id, now)
     report.annulments = note_annulments(session, plan, now)
     report.holds = len(plan.holds)
     report.held_cases = [step.case_key for step in plan.holds]
@@ -124,35 +124,6 @@ def apply_plan(
     )
     _refresh_unchanged(plan.blocks, states, flips)
     return report
-
-
-def _record_actions(
-    session: Session, plan: EnforcementPlan, run_id: str | None, now: datetime
-) -> dict[str, int]:
-    """Insert the plan's control steps not recorded yet (actions are history: never deleted)."""
-    known = set(session.execute(select(ControlAction.case_id, ControlAction.action)).tuples())
-    added: Counter[str] = Counter()
-    rows: list[dict[str, Any]] = []
-    for step in plan.steps:
-        if (step.case_id, step.action) in known:
-            continue
-        known.add((step.case_id, step.action))
-        rows.append(
-            {
-                "case_id": step.case_id,
-                "action": step.action,
-                "cycle": 1,
-                "due_on": step.due_on,
-                "reason": step.reason,
-                "as_of": plan.as_of,
-                "decided_at": now,
-                "run_id": run_id,
-            }
-        )
-        added[step.action] += 1
-    if rows:
-        session.execute(insert(ControlAction), rows)  # one executemany, not a flush per row
-    return dict(added)
 
 
 def _flips(

@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -263,7 +264,8 @@ def reopen_change(conflict_id: int) -> Change:
 def preview_correction(
     database: Database, settings: Settings, request: CorrectionRequest, *, as_of: date | None = None
 ) -> Consequence:
-    """The consequence of ``request`` at ``as_of`` (default today), changing nothing stored.
+    """The consequence of ``request`` at ``as_of`` (default: today in the schedule's timezone), changing
+    nothing stored.
 
     Raises :class:`InvalidDecision` when the request cannot apply (module docstring).
     """
@@ -312,8 +314,9 @@ def consequence_in(
     """In the caller's transaction: reconcile, apply ``change``, reconcile again and judge the block
     flags before and after, all inside a savepoint rolled back, so the caller's transaction is left as
     it was (a confirmation then records the step in it, under the locks it took first)."""
-    as_of = as_of or datetime.now(UTC).date()
     now = datetime.now(UTC)
+    # Today where the deployment is, the day the enforcement run decides for (not the UTC day).
+    as_of = as_of or now.astimezone(ZoneInfo(settings.schedule.timezone)).date()
     savepoint = session.begin_nested()
     try:
         reconcile_in_session(session, database, settings, as_of=as_of, now=now)

@@ -23,6 +23,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, Case, SanctionVersion, User
 from sbt_sync.db.models.sanctions import STEWARD_SOURCE, SanctionKind
 from sbt_sync.errors import SbtError
+from sbt_sync.instants import wib_day
 from schemas.reference import sanction_by_id
 
 LETTER_MAX = 128
@@ -165,7 +166,8 @@ def revise_sanction(
         )
     if not reason.strip():
         raise SanctionRefused("a revision needs a reason", code="reason_required")
-    if letter_date > now.date():
+    # A letter is dated where it was signed: before 07:00 WIB the UTC day is still yesterday.
+    if letter_date > wib_day(now):
         raise SanctionRefused(f"the letter is dated in the future ({letter_date})", code="letter_in_future")
     with database.session() as session:
         case = find_case(session, case_ref)

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from sbt_sync.console.labels_history import control_reason
+from sbt_sync.enforce.history import again_reason
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.settings import EnforcementSettings
 from sbt_sync.states.control import ControlAction
@@ -88,3 +89,16 @@ def test_a_hold_says_whether_it_lifted_a_block_the_case_had(
     assert (step.action, step.reason) == (ControlAction.HOLD, english)
     assert not outcome.blocking
     assert control_reason(step.reason, "id").startswith(indonesian)
+
+
+def test_a_block_after_an_unblock_reads_in_words() -> None:
+    """The second block of a case (recorded as the next cycle, :mod:`sbt_sync.enforce.history`) says
+    in the console's Indonesian that it came back after its unblock, and why."""
+    (outcome,) = plan_enforcement([case()], EnforcementSettings(), AS_OF).outcomes
+    (block,) = [s for s in outcome.steps if s.action == ControlAction.PEMBLOKIRAN]
+    reason = again_reason(block.reason)
+    assert control_reason(reason, "en") == reason
+    shown = control_reason(reason, "id")
+    assert (
+        shown == "Diblokir lagi setelah blokirnya dibuka: Belum ada hukuman tercatat 7 hari setelah teguran"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 from sbt_sync.enforce import EnforcementCase, plan_enforcement
 from sbt_sync.settings import EnforcementSettings
@@ -283,3 +284,14 @@ def test_plan_does_not_depend_on_input_order() -> None:
     forward = plan_enforcement(cases, DEFAULT, D("2025-01-10"))
     backward = plan_enforcement(list(reversed(cases)), DEFAULT, D("2025-01-10"))
     assert forward == backward
+
+
+def test_an_early_warning_before_the_recommendation_itself_is_refused_when_the_settings_load() -> None:
+    """14 days before a 10-day deadline is 4 days before the recommendation: a PPK cannot be warned
+    of a recommendation not issued yet. Up to the window itself (the recommendation's day) is fine."""
+    with pytest.raises(ValidationError, match="peringatan_dini_days_before"):
+        EnforcementSettings(follow_up_days=10, peringatan_dini_days_before=14)
+    policy = EnforcementSettings(follow_up_days=10, peringatan_dini_days_before=10)
+    assert [(s.action, s.due_on) for s in plan_enforcement([case()], policy, R).steps] == [
+        ("peringatan_dini", R)
+    ]

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
@@ -268,3 +269,59 @@ def test_open_critical_conflict_behind_a_queued_block_is_found(migrated_database
         open_conflict(s, second)
         rows = conflicted_blocks(s)
     assert [(n, ref) for _, n, ref in rows] == [(nip(2), "CASE-2")]
+
+
+def test_a_block_after_an_unblock_is_recorded_as_a_second_cycle_and_so_is_its_unblock(
+    migrated_database: Database,
+) -> None:
+    """Blocked, unblocked by an annulment, blocked again when the annulment is withdrawn (the case is
+    proven again), then unblocked by a sanction: SIASN is blocked twice and unblocked twice, and the
+    case's history says so (``cycle`` 2 for the second block and its unblock), each move dated by the
+    run that made it or by the end event, never before the block it follows."""
+    db = migrated_database
+    with db.session() as s:
+        case_id = add_case(s, "CASE-1", A).id
+        run_enforcement(s, POLICY, BLOCKING_DAY)  # blocked (due 2024-12-25)
+        _pushed(s)
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        case.status, case.golden = (
+            "dibatalkan",
+            {"verification_result": "dibatalkan", "annulled_on": "2025-01-22"},
+        )
+        run_enforcement(s, POLICY, date(2025, 1, 23))  # unblocked on the annulment's day
+        _pushed(s)
+    with db.session() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        case.status, case.golden = "menunggu_tindak_lanjut_ppk", {"verification_result": "terbukti"}
+        again = run_enforcement(s, POLICY, date(2025, 2, 3))  # the annulment withdrawn: blocked again
+    assert again.new_actions == {"pemblokiran": 1}
+    assert block(db).blocked  # type: ignore[union-attr]
+    with db.session() as s:
+        _pushed(s)
+        case = s.get(Case, case_id)
+        assert case is not None
+        case.status, case.sanction_imposed, case.sanction_date = "dijatuhi_hukuman", "22", date(2025, 2, 10)
+        run_enforcement(s, POLICY, date(2025, 2, 12))
+        moves = s.execute(
+            select(ControlAction.action, ControlAction.cycle, ControlAction.due_on)
+            .where(ControlAction.action.in_(["pemblokiran", "buka_blokir"]))
+            .order_by(ControlAction.cycle, ControlAction.due_on)
+        ).all()
+    assert [tuple(m) for m in moves] == [
+        ("pemblokiran", 1, date(2024, 12, 25)),
+        ("buka_blokir", 1, date(2025, 1, 22)),
+        ("pemblokiran", 2, date(2025, 2, 3)),
+        ("buka_blokir", 2, date(2025, 2, 10)),
+    ]
+    assert not block(db).blocked  # type: ignore[union-attr]
+    assert [(a, st, v) for _, a, st, v in outbox(db)] == [
+        ("blokir", "acked", 1), ("buka", "acked", 2), ("blokir", "acked", 3), ("buka", "pending", 4)
+    ]  # fmt: skip
+
+
+def _pushed(session: Session) -> None:
+    """SIASN acknowledged every row queued so far (the test has no pusher)."""
+    session.execute(update(OutboxEntry).where(OutboxEntry.state == "pending").values(state="acked"))

@@ -1,6 +1,8 @@
 """The enforcement and sync assets in Dagster, against the SIASN simulator: block, push, read back, and
 the blocking check that stops the push while a queued block has an open critical conflict."""
 
+import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +13,11 @@ import yaml
 from assets.enforcement import block_state, no_block_on_conflicted_case
 from assets.sync import siasn_flags, siasn_readback
 from sbt_sync.db.engine import Database
+from sbt_sync.enforce import run_enforcement
 from sbt_sync.resources import ConnectorsResource, DatabaseResource, SbtSettingsResource
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
+from sbt_sync.settings import EnforcementSettings
 from tests.conftest import REPO_ROOT
 from tests.enforce.rows import add_case, nip, open_conflict
 from tests.push.conftest import ledger
@@ -102,3 +106,21 @@ def test_enforcement_and_sync_assets_form_one_graph_after_golden_cases() -> None
     assert graph.get(dg.AssetKey(["sync", "siasn_flags"])).parent_keys == {
         dg.AssetKey(["enforcement", "block_state"])
     }
+
+
+def test_the_blocking_check_names_the_conflicted_cases_with_their_nips_masked(
+    migrated_database: Database, resources: dict[str, Any]
+) -> None:
+    """A case key holds its ASN's NIP (``PILKADA-2024|rec:...|<NIP>``); the check's metadata, shown in
+    Dagster's UI, must not (DESIGN.md, "Personal data": metadata never holds NIPs in clear)."""
+    key = f"PILKADA-2024|rec:B-0001/D.IV/WAS/11/2024|{nip(1)}"
+    with migrated_database.session() as session:
+        case = add_case(session, key, nip(1))
+        run_enforcement(session, EnforcementSettings(), date(2025, 1, 20))  # the block is queued
+        open_conflict(session, case)  # ... and a conflict opens before the push
+
+    result = no_block_on_conflicted_case(db=resources["db"])
+
+    assert isinstance(result, dg.AssetCheckResult) and not result.passed
+    shown = json.dumps(result.metadata["sample"].value)
+    assert nip(1) not in shown and nip(1)[-4:] in shown

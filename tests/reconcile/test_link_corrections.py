@@ -5,7 +5,8 @@ on changes, undone with the crosswalk's history kept, and audited; and reopening
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, insert, select, update
@@ -314,3 +315,37 @@ def test_a_decision_naming_a_nip_the_registry_corrected_reopens_and_holds(
         assert row is not None and row.status == "open"
         assert "no longer in the registry" in str(row.reopened_reason)
     assert NIP_A not in _blocked(migrated_database, project_settings)
+
+
+def test_a_preview_without_a_day_judges_the_flags_on_today_where_the_deployment_is(
+    two_cases: Database,
+    project_settings: Settings,  # noqa: F811
+) -> None:
+    """The console previews a correction with no day: it must judge the block flags on today in the
+    deployment's timezone, the day the enforcement run decides for, not on today in UTC. The block
+    falls due on whichever of the two days is later: only the deployment's day says whether it is due.
+    (A zone 14 hours ahead or 12 behind UTC always has another day than UTC.)"""
+    now = datetime.now(UTC)
+    zone = "Etc/GMT-14" if now.hour >= 12 else "Etc/GMT+12"  # UTC+14 / UTC-12
+    local_today, utc_today = now.astimezone(ZoneInfo(zone)).date(), now.date()
+    assert local_today != utc_today
+    recommended = date(2024, 11, 1)  # the recommendation's day in the two_cases world
+    block_day = max(local_today, utc_today)  # pemblokiran: deadline + 0 + 7 + 7 days
+    enforcement = project_settings.enforcement.model_copy(
+        update={"follow_up_days": (block_day - recommended).days - 14, "peringatan_after_days": 0,
+                "teguran_after_days": 7, "pemblokiran_after_days": 7}
+    )  # fmt: skip
+    settings = project_settings.model_copy(
+        update={
+            "enforcement": enforcement,
+            "schedule": project_settings.schedule.model_copy(update={"timezone": zone}),
+        }
+    )
+    _, recommendation, _ = _ids(two_cases)
+    request = CorrectionRequest("assign_person", recommendation, target_nip=NIP_B)
+
+    preview = preview_correction(two_cases, settings, request)
+
+    flips = {(f.nip, f.blocked_before, f.blocked_after) for f in preview.flag_changes}
+    due = block_day <= local_today
+    assert flips == ({(mask_nip(NIP_A), True, False), (mask_nip(NIP_B), False, True)} if due else set())

@@ -31,6 +31,7 @@ from sbt_sync.ingest.registry import registry_row
 from sbt_sync.reconcile.run import reconcile_database
 from sbt_sync.reports.recap import TOTAL, build_recap
 from sbt_sync.settings import Settings, load_settings
+from sbt_sync.steward.sanctions import SanctionRefused, revise_sanction
 from tests.conftest import REPO_ROOT
 from tests.support.registry import registry_item
 
@@ -249,3 +250,30 @@ def test_a_stewards_version_whose_case_is_removed_waits_and_returns_with_its_rec
         _cycle(database, settings, full=full)
         with database.session() as session:
             assert session.get(SanctionVersion, entry_id).case_id == case.id  # type: ignore[union-attr]
+
+
+def test_a_letter_dated_today_in_jakarta_is_accepted_before_seven_in_the_morning(
+    migrated_database: Database,
+) -> None:
+    """At 01:00 WIB on 21 January it is still 20 January in UTC: a decision letter dated that morning
+    is dated today where it was signed, not in the future; one dated 22 January still is."""
+    database = migrated_database
+    _world(database)
+    _sanction(database, "idis-0001", "25", "2024-12-10", "800/101/BKPSDM/2024")
+    _cycle(database, _settings())
+    with database.session() as session:
+        case_key = session.scalars(select(Case.case_key)).one()
+    early_morning = datetime(2025, 1, 20, 18, 0, tzinfo=UTC)  # 2025-01-21 01:00 WIB
+
+    entry_id = revise_sanction(
+        database, case_key, code="22", letter_no=LETTER, letter_date=date(2025, 1, 21),
+        reason="keberatan dikabulkan sebagian", actor="ani", now=early_morning,
+    )  # fmt: skip
+    with pytest.raises(SanctionRefused, match="in the future"):
+        revise_sanction(
+            database, case_key, code="21", letter_no="6679/B-AK.02.02/SD/F/2025",
+            letter_date=date(2025, 1, 22), reason="x", actor="ani", now=early_morning,
+        )  # fmt: skip
+    with database.session() as session:
+        entry = session.get(SanctionVersion, entry_id)
+        assert entry is not None and (entry.code, entry.decided_on) == ("22", date(2025, 1, 21))
