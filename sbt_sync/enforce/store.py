@@ -8,7 +8,7 @@ the change guard trips, the run's rows wait as ``awaiting_approval`` behind one 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,8 @@ class EnforcementReport:
     superseded: int = 0
     guard: GuardVerdict | None = None
     approval_id: int | None = None
+    lifted_for_holds: int = 0
+    """Unblocks because every case behind the block is now held: sent without the guard's approval."""
     annulments: dict[str, int] = field(default_factory=dict)
     """Annulments found, and annulments found withdrawn (enforcement resumed), by this run."""
 
@@ -86,6 +88,7 @@ class EnforcementReport:
                 "percent": round(self.guard.percent, 1),
             },
             "approval_id": self.approval_id,
+            "lifted_for_holds": self.lifted_for_holds,
             "annulments": dict(self.annulments),
         }
 
@@ -112,15 +115,18 @@ def apply_plan(
     states = {row.nip: row for row in session.scalars(select(BlockState))}
     blocked_before = sum(1 for row in states.values() if row.blocked)
     flips = _flips(plan.blocks, states)
-    report.guard = judge_changes(changes=len(flips), blocked_before=blocked_before, guard=guard)
+    lifted = {decision.nip for decision, old in flips if _lifted_for_holds(decision, old)}
+    guarded = [(decision, old) for decision, old in flips if decision.nip not in lifted]
+    report.lifted_for_holds = len(lifted)
+    report.guard = judge_changes(changes=len(guarded), blocked_before=blocked_before, guard=guard)
     approval = None
     if report.guard.tripped:
-        approval = _approval(session, report.guard, flips, run_id, now)
+        approval = _approval(session, report.guard, guarded, run_id, now)
         report.approval_id = approval.id
     recommendation_nos = {o.case.case_id: o.case.recommendation_no for o in plan.outcomes}
     case_keys = _case_keys(session, plan, [i for _, old in flips for i in (old.case_ids if old else [])])
     report.changes, report.superseded = _write_flips(
-        session, flips, case_keys, recommendation_nos, approval, run_id, now
+        session, flips, case_keys, recommendation_nos, approval, run_id, now, unguarded=lifted
     )
     _refresh_unchanged(plan.blocks, states, flips)
     return report
@@ -137,6 +143,15 @@ def _flips(
         if (old.blocked if old is not None else False) != decision.blocked:
             flips.append((decision, old))
     return flips
+
+
+def _lifted_for_holds(decision: BlockDecision, old: BlockState | None) -> bool:
+    """An unblock because every case that required the block is now held (an identity dispute or a
+    critical conflict opened on it). DESIGN.md: no block ever rests on a disputed identity, so such
+    an unblock never waits behind the change guard; the guard judges the run's other changes."""
+    if decision.blocked or old is None or not old.blocked or not old.case_ids:
+        return False
+    return {int(i) for i in old.case_ids} <= set(decision.held_case_ids)
 
 
 def _no_case(nip: str) -> BlockDecision:
@@ -193,9 +208,12 @@ def _write_flips(
     approval: PushApproval | None,
     run_id: str | None,
     now: datetime,
+    *,
+    unguarded: Collection[str] = (),
 ) -> tuple[list[FlagChange], int]:
     """Write every flip: its new ``block_state`` version, its NIP's unsent rows superseded, and its
     outbox row unless SIASN already holds the flag; returns the changes and the rows superseded.
+    The rows wait behind ``approval`` when there is one, except those of the NIPs in ``unguarded``.
 
     A few statements for all flips together, not a handful per flip: a first load changes thousands of
     flags inside enforcement's one transaction, which on SQLite holds the database's write lock; per-row
@@ -231,6 +249,7 @@ def _write_flips(
         changes.append(FlagChange(nip, action, state.version, None))
         if holds.get(nip, PushAction.BUKA) == action:
             continue
+        waits = approval is not None and nip not in unguarded
         refs = [case_keys.get(i, str(i)) for i in case_ids]
         numbers = [n for i in case_ids if (n := recommendation_nos.get(i))]
         rows.append(
@@ -240,10 +259,10 @@ def _write_flips(
                 "action": action,
                 "case_refs": refs,
                 "payload": push_payload(nip, action, refs, numbers),
-                "state": OutboxState.AWAITING_APPROVAL if approval is not None else OutboxState.PENDING,
+                "state": OutboxState.AWAITING_APPROVAL if waits else OutboxState.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
-                "approval_id": approval.id if approval is not None else None,
+                "approval_id": approval.id if waits and approval is not None else None,
                 "block_version": state.version,
                 "created_at": now,
                 "run_id": run_id,

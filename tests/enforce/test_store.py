@@ -325,3 +325,56 @@ def test_a_block_after_an_unblock_is_recorded_as_a_second_cycle_and_so_is_its_un
 def _pushed(session: Session) -> None:
     """SIASN acknowledged every row queued so far (the test has no pusher)."""
     session.execute(update(OutboxEntry).where(OutboxEntry.state == "pending").values(state="acked"))
+
+
+def test_unblocks_of_cases_now_held_by_a_dispute_never_wait_behind_the_guard(
+    migrated_database: Database,
+) -> None:
+    """No block ever rests on a disputed identity (DESIGN.md): when disputes open on many blocked
+    cases at once, their unblocks go out at once, while a change the guard exists for (here an empty
+    feed withdrawing other cases) still waits for a steward. Before, all of them waited, and SIASN
+    kept blocking the disputed identities until someone approved."""
+    db = migrated_database
+    policy = EnforcementSettings(guard=GuardSettings(max_changes=1, max_percent=10))
+    with db.session() as s:
+        for i in range(1, 11):
+            add_case(s, f"CASE-{i}", nip(i))
+        run_enforcement(s, POLICY, BLOCKING_DAY)
+        _pushed(s)
+    with db.session() as s:
+        for case in s.scalars(select(Case).where(Case.case_key.in_([f"CASE-{i}" for i in range(1, 9)]))):
+            case.held, case.hold_reason = True, "identity disputed: idis SK-1#0: names another ASN"
+        s.execute(delete(Case).where(Case.case_key.in_(["CASE-9", "CASE-10"])))  # a truncated feed
+    with db.session() as s:
+        report = run_enforcement(s, policy, BLOCKING_DAY)
+    assert report.guard is not None and report.guard.tripped  # 2 changes: above max_changes 1
+    assert report.guard.changes == 2 and report.lifted_for_holds == 8
+    rows = {n: (action, state) for n, action, state, _ in outbox(db) if action == "buka"}
+    assert {rows[nip(i)] for i in range(1, 9)} == {("buka", "pending")}
+    assert {rows[nip(i)] for i in (9, 10)} == {("buka", "awaiting_approval")}
+    with db.session() as s:
+        approval = s.scalars(select(PushApproval)).one()
+        assert (approval.change_count, approval.summary["buka"]) == (2, 2)
+    assert report.as_dict()["lifted_for_holds"] == 8
+
+
+def test_an_unblock_is_guarded_when_any_case_behind_the_block_ended_otherwise(
+    migrated_database: Database,
+) -> None:
+    """Only an unblock every blocking case of which is now held skips the guard: one whose case
+    vanished from the feed beside a held one is a change the guard judges."""
+    db = migrated_database
+    policy = EnforcementSettings(guard=GuardSettings(max_changes=0, max_percent=100))
+    with db.session() as s:
+        add_case(s, "CASE-1", A)
+        add_case(s, "CASE-2", A)
+        run_enforcement(s, EnforcementSettings(), BLOCKING_DAY)
+        _pushed(s)
+    with db.session() as s:
+        one = s.scalars(select(Case).where(Case.case_key == "CASE-1")).one()
+        one.held, one.hold_reason = True, "identity disputed: idis SK-1#0: names another ASN"
+        s.execute(delete(Case).where(Case.case_key == "CASE-2"))
+    with db.session() as s:
+        report = run_enforcement(s, policy, BLOCKING_DAY)
+    assert report.lifted_for_holds == 0 and report.guard is not None and report.guard.tripped
+    assert [(a, st) for n, a, st, _ in outbox(db) if a == "buka"] == [("buka", "awaiting_approval")]
