@@ -22,17 +22,25 @@ BACK_TITLES = frozenset(
         "ssn", "ahmd", "amd", "amdkeb", "amdkep", "amk", "amg", "mm", "msi", "mpd", "mh", "mkes", "mt",
         "mkom", "map", "mag", "msc", "ma", "mba", "mpdi", "mhum", "mkn", "mtp", "mp", "mab", "me", "mip",
         "phd", "spog", "spa", "sppd", "sprad", "spb", "mars", "mmr", "mpa", "mpp", "dea", "cpa", "ak", "ca",
+        # Further degrees ASN commonly carry (Sarjana Sastra, Akuntansi, Kehutanan, Perikanan, Teologi,
+        # Ahli Madya, specialist physicians, ...): a title missing here is read as a surname written
+        # first and moved in front of the name, and a registered NIP then looks like someone else's.
+        "ss", "shum", "sfil", "sds", "sth", "mth", "shut", "mhut", "spi", "mpi", "sei", "mei", "sakun",
+        "mak", "macc", "msos", "mmpd", "spdsd", "sik", "str", "mkm", "mph", "mked", "skg", "mpsi",
+        "bsc", "ba", "meng", "msn", "mds", "mi", "amdkes", "amdkom", "amdfarm", "amdgz", "amdak", "amdt",
+        "amdtek", "amdpar", "amdpk", "spjp", "spm", "spn", "spkk", "spp", "span", "spu", "spot", "spkj",
+        "spf", "sppk", "spthtkl", "spthtbkl", "sprm", "spbs", "spbp", "spkfr", "spem", "spgk", "spmk",
     }
 )  # fmt: skip
 
 # Back titles that are also given names: after a comma they are titles only when written with dots.
-_ALSO_GIVEN_NAMES = frozenset({"dea", "sam", "mars"})
+_ALSO_GIVEN_NAMES = frozenset({"dea", "sam", "mars", "meng", "mi", "ba", "ss"})
 # Titles read only after a comma ("S.Kep., Ns.", "S.Farm., Apt.", "Budi, dr."): written without one
 # they may be a name's last token, and ``normalise_name`` of such names must not change.
 _BACK_ONLY_AFTER_COMMA = frozenset(
     {
         "ns", "apt", "dr", "drs", "dra", "ir", "prof", "drh", "skes", "skeb", "sst", "strkes", "strkeb",
-        "strkep", "skepns", "lc", "mkep", "mkeb", "mfarm",
+        "strkep", "skepns", "lc", "mkep", "mkeb", "mfarm", "ners",
     }
 )  # fmt: skip
 
@@ -148,5 +156,9 @@ def written_title_keys(raw: str | None) -> frozenset[str]:
     return title_keys(*front, *back)
 
 
+_CONSULTANT = re.compile(r"\(k\)$")
+"""A specialist who is also a consultant writes "(K)" after the specialty ("Sp.JP(K)")."""
+
+
 def _title_key(token: str) -> str:
-    return _fold(token).replace(".", "").replace(" ", "").strip()
+    return _CONSULTANT.sub("", _fold(token).replace(".", "").replace(" ", "").strip())
