@@ -12,8 +12,11 @@ from functools import lru_cache
 
 # Titles written before the name (lower-case, without dots).
 FRONT_TITLES = frozenset(
-    {"dr", "drs", "dra", "ir", "prof", "h", "hj", "kh", "hc", "drg", "dt", "ns", "apt", "tn", "ny", "r", "rr"}
-)
+    {
+        "dr", "drs", "dra", "ir", "prof", "h", "hj", "kh", "hc", "drg", "drh", "bd", "dt", "ns", "apt", "tn",
+        "ny", "r", "rr",
+    }
+)  # fmt: skip
 # Titles written after the name, compared with dots and spaces removed (S.Pd. -> spd).
 BACK_TITLES = frozenset(
     {
@@ -30,6 +33,7 @@ BACK_TITLES = frozenset(
         "bsc", "ba", "meng", "msn", "mds", "mi", "amdkes", "amdkom", "amdfarm", "amdgz", "amdak", "amdt",
         "amdtek", "amdpar", "amdpk", "spjp", "spm", "spn", "spkk", "spp", "span", "spu", "spot", "spkj",
         "spf", "sppk", "spthtkl", "spthtbkl", "sprm", "spbs", "spbp", "spkfr", "spem", "spgk", "spmk",
+        "ipp", "ipm", "ipu",
     }
 )  # fmt: skip
 
@@ -77,7 +81,9 @@ def split_titles(raw: str) -> tuple[list[str], str, list[str]]:
     tokens = " ".join(named[1:] + named[:1]).split(" ")
     front: list[str] = []
     while tokens:  # a lone token is a name, never stripped to nothing
-        if len(tokens) > 1 and _title_key(tokens[0]) in FRONT_TITLES:
+        # A dot inside the token joins titles ("Dr.H." is Dr. and H., not drh.): split below.
+        whole = "." not in tokens[0].rstrip(".")
+        if len(tokens) > 1 and whole and _title_key(tokens[0]) in FRONT_TITLES:
             front.append(tokens.pop(0))
             continue
         joined, rest = _split_joined_front_titles(tokens[0])
@@ -156,8 +162,9 @@ def written_title_keys(raw: str | None) -> frozenset[str]:
     return title_keys(*front, *back)
 
 
-_CONSULTANT = re.compile(r"\(k\)$")
-"""A specialist who is also a consultant writes "(K)" after the specialty ("Sp.JP(K)")."""
+_CONSULTANT = re.compile(r"(?:\(k\)|-k[a-z]*)$")
+"""A specialist who is also a consultant writes "(K)" or the subspecialty after a dash, its code
+starting with K for Konsultan ("Sp.JP(K)", "Sp.PD-KGEH")."""
 
 
 def _title_key(token: str) -> str:

@@ -90,6 +90,11 @@ def test_a_given_name_after_a_comma_is_no_title() -> None:
         ("Ahmad Fauzi, S.Kom., M.Kom.", "AHMAD FAUZI"),
         ("Ahmad Fauzi, S.I.P.", "AHMAD FAUZI"),
         ("drg. Siti Aminah, M.Kes", "SITI AMINAH"),
+        ("drh. Ahmad Fauzi", "AHMAD FAUZI"),  # veterinarians, written in front
+        ("Bd. Siti Aminah, S.Tr.Keb", "SITI AMINAH"),  # midwives (bidan), written in front
+        ("dr. Ahmad Fauzi, Sp.PD-KGEH", "AHMAD FAUZI"),  # a consultant's subspecialty after a dash
+        ("Ir. H. Ahmad Fauzi, M.T., IPM", "AHMAD FAUZI"),  # engineers' professional titles
+        ("Ahmad Fauzi, S.T., IPU", "AHMAD FAUZI"),
         # Still a name written surname first: a given name, an initial, an abbreviated Muhammad.
         ("Santoso, Budi", "BUDI SANTOSO"),
         ("Santoso, B.", "B SANTOSO"),
