@@ -221,6 +221,14 @@ def _optional_text(item: Mapping[str, Any], name: str) -> str | None:
     return None if is_blank(value) else str(value)
 
 
+def _gender(item: Mapping[str, Any], stated_by_nip: str) -> str:
+    """SIASN's jenisKelamin as "M" or "F" in any case; when it says neither (absent, blank, another
+    word), the sex the NIP itself states (its 15th digit), never a text the mirror's check refuses
+    with the whole page."""
+    written = str(_readable(item, "jenisKelamin") or "").strip().upper()
+    return written if written in ("M", "F") else stated_by_nip
+
+
 def registry_row(item: dict[str, Any]) -> dict[str, Any]:
     """One SIASN registry item as an ``asn_registry`` row; raises ``ValueError`` naming the problem.
 
@@ -262,7 +270,7 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "front_title": _optional_text(item, "gelarDepan"),
         "back_title": _optional_text(item, "gelarBelakang"),
         "birth_date": birth,
-        "gender": str(_readable(item, "jenisKelamin")),
+        "gender": _gender(item, nip.gender),
         "kind": str(_readable(item, "jenisPegawai") or nip.kind),
         "instansi_id": str(_readable(item, "instansiIndukId")),
         "instansi_name": str(_readable(item, "instansiIndukNama")),
