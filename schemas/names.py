@@ -48,6 +48,7 @@ _BACK_ONLY_AFTER_COMMA = frozenset(
     }
 )  # fmt: skip
 
+_REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _NON_LETTER = re.compile(r"[^a-z\s]")
 _TITLE_SEPARATORS = re.compile(r"[,\s]+")
 _SPACES = re.compile(r"\s+")
@@ -71,6 +72,9 @@ def split_titles(raw: str) -> tuple[list[str], str, list[str]]:
     "Dr.H.Ahmad"). The bare name keeps the source's spelling.
     """
     text = _SPACES.sub(" ", raw.replace("\u00a0", " ")).strip()
+    # A remark in brackets ("Ahmad Fauzi (Camat Sampang)") is no part of the name, unless it is all
+    # that is written.
+    text = _SPACES.sub(" ", _REMARK.sub(" ", text)).strip() or text
     parts = [part.strip() for part in text.split(",")]
     back: list[str] = []
     while len(parts) > 1 and (not parts[-1] or _is_back_title(parts[-1])):

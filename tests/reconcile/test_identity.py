@@ -175,9 +175,11 @@ def test_a_tie_the_cap_cuts_says_how_many_tied() -> None:
         "Sumiati Lestari Wibisono, S.Sos, M.Sos",
         "Hj. Sumiati Lestari Wibisono, S.Pd.SD",
         "Sumiati Lestari Wibisono, A.Md.Kes.",
+        "Sumiati Lestari Wibisono (Kepala Dinas Pendidikan)",
     ],
 )
 def test_a_registered_nip_with_its_holder_name_and_a_degree_links_without_a_dispute(written: str) -> None:
-    # A degree is no other person: the case must not be held on a name_mismatch for it.
+    # A degree, or the post in brackets, is no other person: the case must not be held on a
+    # name_mismatch for it.
     decision = resolve(query(SUMIATI.nip, written), REGISTRY, THRESHOLDS)
     assert (decision.outcome, decision.rule, decision.nip) == ("linked", "nip_exact", SUMIATI.nip)

@@ -104,3 +104,19 @@ def test_a_given_name_after_a_comma_is_no_title() -> None:
 )
 def test_normalise_name_strips_degrees_beyond_the_first_list(raw: str, expected: str) -> None:
     assert normalise_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # A remark in brackets is no part of a name (SIASN's names hold none): a report that adds the
+        # post ("Camat Sampang") must not read as another person than the NIP's holder.
+        ("Ahmad Fauzi (Camat Sampang)", "AHMAD FAUZI"),
+        ("Dr. Ahmad Fauzi, S.Pd. (Kepala Dinas Pendidikan)", "AHMAD FAUZI"),
+        ("Budi Santoso (Kades) , S.E.", "BUDI SANTOSO"),
+        ("Siti [Ani] Aminah", "SITI AMINAH"),
+        ("(Ahmad Fauzi)", "AHMAD FAUZI"),  # nothing else written: the brackets are the name's
+    ],
+)
+def test_normalise_name_leaves_out_a_remark_in_brackets(raw: str, expected: str) -> None:
+    assert normalise_name(raw) == expected
