@@ -183,3 +183,11 @@ def test_a_registered_nip_with_its_holder_name_and_a_degree_links_without_a_disp
     # name_mismatch for it.
     decision = resolve(query(SUMIATI.nip, written), REGISTRY, THRESHOLDS)
     assert (decision.outcome, decision.rule, decision.nip) == ("linked", "nip_exact", SUMIATI.nip)
+
+
+@pytest.mark.parametrize("written", ["N/A", "NN", "Tidak diketahui", "oknum PNS", "-"])
+def test_a_registered_nip_with_a_stand_in_for_a_name_links_as_a_nip_without_a_name(written: str) -> None:
+    # A stand-in ("N/A", "NN", "tidak diketahui") names nobody (``names_person``): it cannot disagree
+    # with the NIP's holder, so it is no name_mismatch holding the case.
+    decision = resolve(query(SUMIATI.nip, written), REGISTRY, THRESHOLDS)
+    assert (decision.outcome, decision.rule, decision.nip) == ("linked", "nip_exact", SUMIATI.nip)

@@ -276,6 +276,21 @@ class IdentityDecision:
     offered (those offered and those left out); 0 when every tied candidate is offered."""
 
 
+PLACEHOLDER_NAME_WORDS = frozenset(
+    {"OKNUM", "ASN", "PNS", "PPPK", "PEGAWAI", "APARATUR", "SIPIL", "NEGARA", "TIDAK", "DIKETAHUI",
+     "DISEBUTKAN", "ANONIM", "NN", "N", "A", "X", "TANPA", "NAMA", "SEORANG", "SALAH", "SATU"}
+)  # fmt: skip
+"""Words that stand for a person without naming one ("oknum ASN", "PNS tidak disebutkan", "NN"):
+a complaint that an unnamed civil servant campaigned names nobody whom a steward could find."""
+
+
+def names_someone(name: str | None) -> bool:
+    """Whether a written name is more than a stand-in for "some civil servant"
+    (:data:`PLACEHOLDER_NAME_WORDS`): "N/A", "NN", "oknum PNS" name nobody, and cannot disagree
+    with a NIP's holder."""
+    return any(word not in PLACEHOLDER_NAME_WORDS for word in normalise_name(name).split())
+
+
 @lru_cache(maxsize=1 << 18)
 def canonical_name(name: str | None) -> str:
     """``normalise_name`` with aliases unified ("MOH. RIZKI" -> "MUHAMMAD RIZKI", "M. RIZKI" too, but
@@ -460,7 +475,7 @@ def resolve(
     pool = {c.nip: c for c in candidates}
     holder = pool.get(query.nip) if query.nip else None
     if holder is not None:
-        if not canonical_name(query.name):
+        if not names_someone(query.name):
             return IdentityDecision("linked", "nip_exact", holder.nip, None, reason="registered NIP, no name")
         similarity = round(name_similarity(query.name, holder.name_normalised), 4)
         if similarity >= thresholds.name_mismatch:
