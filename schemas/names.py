@@ -10,13 +10,16 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# Forms of address reports write before a name ("Sdr. Ahmad", "Ibu Siti"): stripped like a title,
+# but no title a registry gelar could hold.
+FORMS_OF_ADDRESS = frozenset({"sdr", "sdri", "sdra", "saudara", "saudari", "bpk", "bapak", "ibu"})
 # Titles written before the name (lower-case, without dots).
 FRONT_TITLES = frozenset(
     {
         "dr", "drs", "dra", "ir", "prof", "h", "hj", "kh", "hc", "drg", "drh", "bd", "dt", "ns", "apt", "tn",
         "ny", "r", "rr",
     }
-)  # fmt: skip
+) | FORMS_OF_ADDRESS  # fmt: skip
 # Titles written after the name, compared with dots and spaces removed (S.Pd. -> spd).
 BACK_TITLES = frozenset(
     {
@@ -163,7 +166,7 @@ def written_title_keys(raw: str | None) -> frozenset[str]:
     if not raw:
         return frozenset()
     front, _, back = split_titles(raw)
-    return title_keys(*front, *back)
+    return title_keys(*front, *back) - FORMS_OF_ADDRESS
 
 
 _CONSULTANT = re.compile(r"(?:\(k\)|-k[a-z]*)$")

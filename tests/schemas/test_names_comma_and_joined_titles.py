@@ -120,3 +120,25 @@ def test_normalise_name_strips_degrees_beyond_the_first_list(raw: str, expected:
 )
 def test_normalise_name_leaves_out_a_remark_in_brackets(raw: str, expected: str) -> None:
     assert normalise_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # How reports address the person named ("Terlapor: Sdr. Ahmad Fauzi"): a form of address is
+        # no part of the name, any more than a title.
+        ("Sdr. Ahmad Fauzi", "AHMAD FAUZI"),
+        ("Sdri. Siti Aminah, S.Pd.", "SITI AMINAH"),
+        ("Saudara Budi Santoso", "BUDI SANTOSO"),
+        ("Bapak Budi", "BUDI"),
+        ("Bpk. H. Ahmad Fauzi", "AHMAD FAUZI"),
+        ("Ibu Hj. Siti Aminah", "SITI AMINAH"),
+        ("Ibu", "IBU"),  # a lone token is a name, never stripped to nothing
+    ],
+)
+def test_normalise_name_leaves_out_a_form_of_address(raw: str, expected: str) -> None:
+    assert normalise_name(raw) == expected
+
+
+def test_a_form_of_address_is_no_title_the_registry_could_hold() -> None:
+    assert written_title_keys("Sdri. Dr. Siti Aminah, S.Pd.") == {"dr", "spd"}
