@@ -10,10 +10,16 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# Forms of address reports write before a name ("Sdr. Ahmad", "Ibu Siti"): stripped like a title,
+# but no title a registry gelar could hold.
+FORMS_OF_ADDRESS = frozenset({"sdr", "sdri", "sdra", "saudara", "saudari", "bpk", "bapak", "ibu"})
 # Titles written before the name (lower-case, without dots).
 FRONT_TITLES = frozenset(
-    {"dr", "drs", "dra", "ir", "prof", "h", "hj", "kh", "hc", "drg", "dt", "ns", "apt", "tn", "ny", "r", "rr"}
-)
+    {
+        "dr", "drs", "dra", "ir", "prof", "h", "hj", "kh", "hc", "drg", "drh", "bd", "dt", "ns", "apt", "tn",
+        "ny", "r", "rr",
+    }
+) | FORMS_OF_ADDRESS  # fmt: skip
 # Titles written after the name, compared with dots and spaces removed (S.Pd. -> spd).
 BACK_TITLES = frozenset(
     {
@@ -22,20 +28,30 @@ BACK_TITLES = frozenset(
         "ssn", "ahmd", "amd", "amdkeb", "amdkep", "amk", "amg", "mm", "msi", "mpd", "mh", "mkes", "mt",
         "mkom", "map", "mag", "msc", "ma", "mba", "mpdi", "mhum", "mkn", "mtp", "mp", "mab", "me", "mip",
         "phd", "spog", "spa", "sppd", "sprad", "spb", "mars", "mmr", "mpa", "mpp", "dea", "cpa", "ak", "ca",
+        # Further degrees ASN commonly carry (Sarjana Sastra, Akuntansi, Kehutanan, Perikanan, Teologi,
+        # Ahli Madya, specialist physicians, ...): a title missing here is read as a surname written
+        # first and moved in front of the name, and a registered NIP then looks like someone else's.
+        "ss", "shum", "sfil", "sds", "sth", "mth", "shut", "mhut", "spi", "mpi", "sei", "mei", "sakun",
+        "mak", "macc", "msos", "mmpd", "spdsd", "sik", "str", "mkm", "mph", "mked", "skg", "mpsi",
+        "bsc", "ba", "meng", "msn", "mds", "mi", "amdkes", "amdkom", "amdfarm", "amdgz", "amdak", "amdt",
+        "amdtek", "amdpar", "amdpk", "spjp", "spm", "spn", "spkk", "spp", "span", "spu", "spot", "spkj",
+        "spf", "sppk", "spthtkl", "spthtbkl", "sprm", "spbs", "spbp", "spkfr", "spem", "spgk", "spmk",
+        "ipp", "ipm", "ipu",
     }
 )  # fmt: skip
 
 # Back titles that are also given names: after a comma they are titles only when written with dots.
-_ALSO_GIVEN_NAMES = frozenset({"dea", "sam", "mars"})
+_ALSO_GIVEN_NAMES = frozenset({"dea", "sam", "mars", "meng", "mi", "ba", "ss"})
 # Titles read only after a comma ("S.Kep., Ns.", "S.Farm., Apt.", "Budi, dr."): written without one
 # they may be a name's last token, and ``normalise_name`` of such names must not change.
 _BACK_ONLY_AFTER_COMMA = frozenset(
     {
         "ns", "apt", "dr", "drs", "dra", "ir", "prof", "drh", "skes", "skeb", "sst", "strkes", "strkeb",
-        "strkep", "skepns", "lc", "mkep", "mkeb", "mfarm",
+        "strkep", "skepns", "lc", "mkep", "mkeb", "mfarm", "ners",
     }
 )  # fmt: skip
 
+_REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _NON_LETTER = re.compile(r"[^a-z\s]")
 _TITLE_SEPARATORS = re.compile(r"[,\s]+")
 _SPACES = re.compile(r"\s+")
@@ -59,6 +75,9 @@ def split_titles(raw: str) -> tuple[list[str], str, list[str]]:
     "Dr.H.Ahmad"). The bare name keeps the source's spelling.
     """
     text = _SPACES.sub(" ", raw.replace("\u00a0", " ")).strip()
+    # A remark in brackets ("Ahmad Fauzi (Camat Sampang)") is no part of the name, unless it is all
+    # that is written.
+    text = _SPACES.sub(" ", _REMARK.sub(" ", text)).strip() or text
     parts = [part.strip() for part in text.split(",")]
     back: list[str] = []
     while len(parts) > 1 and (not parts[-1] or _is_back_title(parts[-1])):
@@ -69,7 +88,9 @@ def split_titles(raw: str) -> tuple[list[str], str, list[str]]:
     tokens = " ".join(named[1:] + named[:1]).split(" ")
     front: list[str] = []
     while tokens:  # a lone token is a name, never stripped to nothing
-        if len(tokens) > 1 and _title_key(tokens[0]) in FRONT_TITLES:
+        # A dot inside the token joins titles ("Dr.H." is Dr. and H., not drh.): split below.
+        whole = "." not in tokens[0].rstrip(".")
+        if len(tokens) > 1 and whole and _title_key(tokens[0]) in FRONT_TITLES:
             front.append(tokens.pop(0))
             continue
         joined, rest = _split_joined_front_titles(tokens[0])
@@ -145,8 +166,13 @@ def written_title_keys(raw: str | None) -> frozenset[str]:
     if not raw:
         return frozenset()
     front, _, back = split_titles(raw)
-    return title_keys(*front, *back)
+    return title_keys(*front, *back) - FORMS_OF_ADDRESS
+
+
+_CONSULTANT = re.compile(r"(?:\(k\)|-k[a-z]*)$")
+"""A specialist who is also a consultant writes "(K)" or the subspecialty after a dash, its code
+starting with K for Konsultan ("Sp.JP(K)", "Sp.PD-KGEH")."""
 
 
 def _title_key(token: str) -> str:
-    return _fold(token).replace(".", "").replace(" ", "").strip()
+    return _CONSULTANT.sub("", _fold(token).replace(".", "").replace(" ", "").strip())

@@ -22,8 +22,12 @@ MAX_BIRTH_YEAR = 2015
 MIN_APPOINTMENT_YEAR = 1950
 MAX_APPOINTMENT_YEAR = 2035
 
+# Invisible characters copied in with a NIP from a web page, a PDF or a spreadsheet cell (zero-width
+# spaces and joiners, a word joiner, a byte-order mark, a soft hyphen): removing them changes no digit.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 # Layout characters people and spreadsheets put inside a NIP; removing them changes no digit.
-_LAYOUT = re.compile(r"[\s.\-_/\u00a0\u2007\u202f]+")
+NIP_LAYOUT = re.compile(rf"[\s.\-_/\u00a0\u2007\u202f{INVISIBLE}]+")
+_INVISIBLE_GONE = str.maketrans("", "", INVISIBLE)
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE][+-]?\d+$")
 _FLOAT_TAIL = re.compile(r"^\d+[.,]0+$")
 _MISSING = frozenset({"", "-", "--", "null", "none", "nan", "n/a", "na", "tidak ada", "0"})
@@ -79,12 +83,12 @@ def clean_nip(raw: object) -> str | None:
         if raw != raw:  # NaN: an empty spreadsheet cell
             return None
         raise NipError(raw, "float-mangled NIP (a number in floating point has lost digits); never repaired")
-    text = str(raw).strip().lstrip("'`\u2018\u2019").strip()
+    text = str(raw).translate(_INVISIBLE_GONE).strip().lstrip("'`\u2018\u2019").strip()
     if text.lower() in _MISSING:
         return None
     if _SCIENTIFIC.match(text) or _FLOAT_TAIL.match(text):
         raise NipError(raw, "float-mangled NIP (scientific notation or a decimal tail); never repaired")
-    digits = _LAYOUT.sub("", text)
+    digits = NIP_LAYOUT.sub("", text)
     if not digits.isdigit() or not digits.isascii():
         raise NipError(raw, "NIP contains characters other than digits")
     if len(digits) != NIP_LENGTH:
@@ -143,10 +147,10 @@ def birth_date_hint(raw: object) -> date | None:
     """
     if raw is None or isinstance(raw, float):
         return None
-    stripped = str(raw).strip().lstrip("'`")
+    stripped = str(raw).translate(_INVISIBLE_GONE).strip().lstrip("'`")
     if _SCIENTIFIC.match(stripped) or _FLOAT_TAIL.match(stripped):
         return None
-    text = _LAYOUT.sub("", stripped)
+    text = NIP_LAYOUT.sub("", stripped)
     if len(text) < 8 or not text[:8].isdigit():
         return None
     found = _date(text[:8])

@@ -56,7 +56,7 @@ from queue import Full, Queue
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Column, MetaData, Table, delete, func, insert, or_, select, text, update
+from sqlalchemy import Column, MetaData, String, Table, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
@@ -221,6 +221,21 @@ def _optional_text(item: Mapping[str, Any], name: str) -> str | None:
     return None if is_blank(value) else str(value)
 
 
+def _gender(item: Mapping[str, Any], stated_by_nip: str) -> str:
+    """SIASN's jenisKelamin as "M" or "F" in any case; when it says neither (absent, blank, another
+    word), the sex the NIP itself states (its 15th digit), never a text the mirror's check refuses
+    with the whole page."""
+    written = str(_readable(item, "jenisKelamin") or "").strip().upper()
+    return written if written in ("M", "F") else stated_by_nip
+
+
+def _kind(item: Mapping[str, Any], stated_by_nip: str) -> str:
+    """SIASN's jenisPegawai as "PNS" or "PPPK" in any case; any other wording ("CPNS", "PPPK Paruh
+    Waktu") or none: the kind the NIP itself states (its 13th and 14th digits)."""
+    written = str(_readable(item, "jenisPegawai") or "").strip().upper()
+    return written if written in ("PNS", "PPPK") else stated_by_nip
+
+
 def registry_row(item: dict[str, Any]) -> dict[str, Any]:
     """One SIASN registry item as an ``asn_registry`` row; raises ``ValueError`` naming the problem.
 
@@ -262,8 +277,8 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "front_title": _optional_text(item, "gelarDepan"),
         "back_title": _optional_text(item, "gelarBelakang"),
         "birth_date": birth,
-        "gender": str(_readable(item, "jenisKelamin")),
-        "kind": str(_readable(item, "jenisPegawai") or nip.kind),
+        "gender": _gender(item, nip.gender),
+        "kind": _kind(item, nip.kind),
         "instansi_id": str(_readable(item, "instansiIndukId")),
         "instansi_name": str(_readable(item, "instansiIndukNama")),
         "kanreg_id": str(_readable(item, "kanregId")),
@@ -276,8 +291,21 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "left_on": updated_at if status in _leaving_codes() else None,
         "siasn_doubt": None,  # SIASN vouches for a row it sends and we can read
     }
+    for column, length in _TEXT_LENGTHS.items():
+        value = row[column]
+        if isinstance(value, str) and len(value) > length:
+            # PostgreSQL would refuse the page's whole INSERT for it; the item alone is refused.
+            raise ValueError(f"{column}: longer than {length} characters")
     row["content_hash"] = raw_hash(item)
     return row
+
+
+_TEXT_LENGTHS = {
+    column.name: column.type.length
+    for column in AsnRegistryEntry.__table__.columns
+    if isinstance(column.type, String) and column.type.length is not None and column.name != "content_hash"
+}
+"""The mirror's text columns and how much each keeps."""
 
 
 _SIASN_INSTANTS = ("%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y")

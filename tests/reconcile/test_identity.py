@@ -165,3 +165,29 @@ def test_a_tie_the_cap_cuts_says_how_many_tied() -> None:
     assert len(decision.candidates) == MAX_TIED_CANDIDATES
     assert decision.tied == MAX_TIED_CANDIDATES + 30
     assert resolve(query(None, "Eka Rahman", None), people[:40], THRESHOLDS).tied == 0
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Sumiati Lestari Wibisono, S.E., M.Ak.",
+        "Dr. dr. Sumiati Lestari Wibisono, Sp.JP(K)",
+        "Sumiati Lestari Wibisono, S.Sos, M.Sos",
+        "Hj. Sumiati Lestari Wibisono, S.Pd.SD",
+        "Sumiati Lestari Wibisono, A.Md.Kes.",
+        "Sumiati Lestari Wibisono (Kepala Dinas Pendidikan)",
+    ],
+)
+def test_a_registered_nip_with_its_holder_name_and_a_degree_links_without_a_dispute(written: str) -> None:
+    # A degree, or the post in brackets, is no other person: the case must not be held on a
+    # name_mismatch for it.
+    decision = resolve(query(SUMIATI.nip, written), REGISTRY, THRESHOLDS)
+    assert (decision.outcome, decision.rule, decision.nip) == ("linked", "nip_exact", SUMIATI.nip)
+
+
+@pytest.mark.parametrize("written", ["N/A", "NN", "Tidak diketahui", "oknum PNS", "-"])
+def test_a_registered_nip_with_a_stand_in_for_a_name_links_as_a_nip_without_a_name(written: str) -> None:
+    # A stand-in ("N/A", "NN", "tidak diketahui") names nobody (``names_person``): it cannot disagree
+    # with the NIP's holder, so it is no name_mismatch holding the case.
+    decision = resolve(query(SUMIATI.nip, written), REGISTRY, THRESHOLDS)
+    assert (decision.outcome, decision.rule, decision.nip) == ("linked", "nip_exact", SUMIATI.nip)

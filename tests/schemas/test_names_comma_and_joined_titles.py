@@ -64,3 +64,81 @@ def test_normalise_name_of_surname_first_and_joined_titles(raw: str, expected: s
 def test_a_given_name_after_a_comma_is_no_title() -> None:
     assert written_title_keys("Santoso, Budi") == frozenset()
     assert written_title_keys("Dr.H.Ahmad Fauzi, S.Pd.") == {"dr", "h", "spd"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Degrees Indonesian ASN commonly carry that are no name: stripped like S.Pd., never read as
+        # a surname written first (which moved the title in front of the name: "S S AHMAD FAUZI").
+        ("Ahmad Fauzi, S.S.", "AHMAD FAUZI"),  # Sarjana Sastra
+        ("Siti Aminah, S.S., M.Hum.", "SITI AMINAH"),
+        ("Ahmad Fauzi, S.E., M.Ak.", "AHMAD FAUZI"),  # Magister Akuntansi
+        ("Ahmad Fauzi, S.Hut.", "AHMAD FAUZI"),  # kehutanan
+        ("Ahmad Fauzi, S.Pi", "AHMAD FAUZI"),  # perikanan
+        ("Ahmad Fauzi, A.Md.Kes.", "AHMAD FAUZI"),  # Ahli Madya Kesehatan
+        ("Rina Marlina, S.E.I.", "RINA MARLINA"),
+        ("Ahmad Fauzi, S.Sos, M.Sos", "AHMAD FAUZI"),
+        ("Ahmad Fauzi, M.Eng", "AHMAD FAUZI"),
+        ("Budi Santoso, S.Th.", "BUDI SANTOSO"),  # teologi
+        ("Hj. Siti Aminah, S.Pd.SD", "SITI AMINAH"),
+        ("dr. Ahmad Fauzi, M.K.M.", "AHMAD FAUZI"),  # Magister Kesehatan Masyarakat
+        ("Dr. dr. Ahmad Fauzi, Sp.JP", "AHMAD FAUZI"),  # specialist physicians
+        ("dr. Ahmad Fauzi, Sp.JP(K)", "AHMAD FAUZI"),  # ... and consultants
+        ("dr. Rina Marlina, Sp.M", "RINA MARLINA"),
+        ("Ahmad Fauzi, S.Kep., Ners", "AHMAD FAUZI"),
+        ("Ahmad Fauzi, S.Kom., M.Kom.", "AHMAD FAUZI"),
+        ("Ahmad Fauzi, S.I.P.", "AHMAD FAUZI"),
+        ("drg. Siti Aminah, M.Kes", "SITI AMINAH"),
+        ("drh. Ahmad Fauzi", "AHMAD FAUZI"),  # veterinarians, written in front
+        ("Bd. Siti Aminah, S.Tr.Keb", "SITI AMINAH"),  # midwives (bidan), written in front
+        ("dr. Ahmad Fauzi, Sp.PD-KGEH", "AHMAD FAUZI"),  # a consultant's subspecialty after a dash
+        ("Ir. H. Ahmad Fauzi, M.T., IPM", "AHMAD FAUZI"),  # engineers' professional titles
+        ("Ahmad Fauzi, S.T., IPU", "AHMAD FAUZI"),
+        # Still a name written surname first: a given name, an initial, an abbreviated Muhammad.
+        ("Santoso, Budi", "BUDI SANTOSO"),
+        ("Santoso, B.", "B SANTOSO"),
+        ("Santoso, Moh. Ali", "MOH ALI SANTOSO"),
+        ("Santoso, Budi, S.S.", "BUDI SANTOSO"),
+    ],
+)
+def test_normalise_name_strips_degrees_beyond_the_first_list(raw: str, expected: str) -> None:
+    assert normalise_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # A remark in brackets is no part of a name (SIASN's names hold none): a report that adds the
+        # post ("Camat Sampang") must not read as another person than the NIP's holder.
+        ("Ahmad Fauzi (Camat Sampang)", "AHMAD FAUZI"),
+        ("Dr. Ahmad Fauzi, S.Pd. (Kepala Dinas Pendidikan)", "AHMAD FAUZI"),
+        ("Budi Santoso (Kades) , S.E.", "BUDI SANTOSO"),
+        ("Siti [Ani] Aminah", "SITI AMINAH"),
+        ("(Ahmad Fauzi)", "AHMAD FAUZI"),  # nothing else written: the brackets are the name's
+    ],
+)
+def test_normalise_name_leaves_out_a_remark_in_brackets(raw: str, expected: str) -> None:
+    assert normalise_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # How reports address the person named ("Terlapor: Sdr. Ahmad Fauzi"): a form of address is
+        # no part of the name, any more than a title.
+        ("Sdr. Ahmad Fauzi", "AHMAD FAUZI"),
+        ("Sdri. Siti Aminah, S.Pd.", "SITI AMINAH"),
+        ("Saudara Budi Santoso", "BUDI SANTOSO"),
+        ("Bapak Budi", "BUDI"),
+        ("Bpk. H. Ahmad Fauzi", "AHMAD FAUZI"),
+        ("Ibu Hj. Siti Aminah", "SITI AMINAH"),
+        ("Ibu", "IBU"),  # a lone token is a name, never stripped to nothing
+    ],
+)
+def test_normalise_name_leaves_out_a_form_of_address(raw: str, expected: str) -> None:
+    assert normalise_name(raw) == expected
+
+
+def test_a_form_of_address_is_no_title_the_registry_could_hold() -> None:
+    assert written_title_keys("Sdri. Dr. Siti Aminah, S.Pd.") == {"dr", "spd"}

@@ -24,6 +24,9 @@ PPPK = "199203152022212045"  # born 15 Mar 1992, appointed 2022, PPPK with 1 agr
         ("  198001012005011001\t", PNS),  # surrounding whitespace
         ("19800101\u00a0200501\u00a01\u00a0001", PNS),  # no-break spaces from a web page
         ("19800101-200501-1-001", PNS),  # dashes
+        ("198001012005011001\u200b", PNS),  # a zero-width space copied from a web page or PDF
+        ("\ufeff198001012005011001", PNS),  # a byte-order mark left at the start of a cell
+        ("19800101\u2060200501\u00ad1001", PNS),  # a word joiner, a soft hyphen
         (None, None),  # missing: goes to identity resolution
         ("", None),
         ("-", None),

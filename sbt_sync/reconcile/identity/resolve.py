@@ -42,7 +42,15 @@ from rapidfuzz.distance import OSA
 from sbt_sync.settings import IdentitySettings
 from sbt_sync.states.conflicts import ConflictKind
 from schemas.names import normalise_name, written_title_keys
-from schemas.nip import MAX_BIRTH_YEAR, MIN_BIRTH_YEAR, NipError, birth_date_hint, parse_nip
+from schemas.nip import (
+    INVISIBLE,
+    MAX_BIRTH_YEAR,
+    MIN_BIRTH_YEAR,
+    NIP_LAYOUT,
+    NipError,
+    birth_date_hint,
+    parse_nip,
+)
 
 Outcome = Literal["linked", "conflict", "unresolved"]
 Rule = Literal["nip_exact", "name_match", "name_mismatch", "ambiguous_match", "weak_match", "no_candidate"]
@@ -105,7 +113,7 @@ _INSTANSI_ABBREVIATIONS = {
     "KEMEN": "KEMENTERIAN",
 }
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
-_NIP_LAYOUT = re.compile(r"[\s.\-_/\u00a0\u2007\u202f]+")
+_INVISIBLE_GONE = str.maketrans("", "", INVISIBLE)
 _NIP_SCIENTIFIC = re.compile(r"^(\d)[.,](\d+)[eE]\+?(\d+)$")
 _NIP_FLOAT_TAIL = re.compile(r"^(\d+)[.,]0+$")
 _NIP_LENGTH = 18
@@ -179,7 +187,7 @@ def nip_pattern(raw: str | None) -> str | None:
     """
     if not raw:
         return None
-    text = raw.strip().lstrip("'`\u2018\u2019").strip()
+    text = raw.translate(_INVISIBLE_GONE).strip().lstrip("'`\u2018\u2019").strip()
     scientific = _NIP_SCIENTIFIC.match(text)
     tail = _NIP_FLOAT_TAIL.match(text)
     if scientific:
@@ -192,7 +200,7 @@ def nip_pattern(raw: str | None) -> str | None:
             return None
         digits = tail.group(1)[:_FLOAT_KEPT]
     else:
-        digits = _NIP_LAYOUT.sub("", text)
+        digits = NIP_LAYOUT.sub("", text)
         if not digits.isdigit() or not digits.isascii() or not 8 <= len(digits) <= _NIP_LENGTH:
             return None
         if len(digits) == _NIP_LENGTH and _pattern_birth_date(digits) is None:
@@ -266,6 +274,21 @@ class IdentityDecision:
     tied: int = 0
     """When :data:`MAX_TIED_CANDIDATES` cut a tie: how many candidates share the score of the last one
     offered (those offered and those left out); 0 when every tied candidate is offered."""
+
+
+PLACEHOLDER_NAME_WORDS = frozenset(
+    {"OKNUM", "ASN", "PNS", "PPPK", "PEGAWAI", "APARATUR", "SIPIL", "NEGARA", "TIDAK", "DIKETAHUI",
+     "DISEBUTKAN", "ANONIM", "NN", "N", "A", "X", "TANPA", "NAMA", "SEORANG", "SALAH", "SATU"}
+)  # fmt: skip
+"""Words that stand for a person without naming one ("oknum ASN", "PNS tidak disebutkan", "NN"):
+a complaint that an unnamed civil servant campaigned names nobody whom a steward could find."""
+
+
+def names_someone(name: str | None) -> bool:
+    """Whether a written name is more than a stand-in for "some civil servant"
+    (:data:`PLACEHOLDER_NAME_WORDS`): "N/A", "NN", "oknum PNS" name nobody, and cannot disagree
+    with a NIP's holder."""
+    return any(word not in PLACEHOLDER_NAME_WORDS for word in normalise_name(name).split())
 
 
 @lru_cache(maxsize=1 << 18)
@@ -452,7 +475,7 @@ def resolve(
     pool = {c.nip: c for c in candidates}
     holder = pool.get(query.nip) if query.nip else None
     if holder is not None:
-        if not canonical_name(query.name):
+        if not names_someone(query.name):
             return IdentityDecision("linked", "nip_exact", holder.nip, None, reason="registered NIP, no name")
         similarity = round(name_similarity(query.name, holder.name_normalised), 4)
         if similarity >= thresholds.name_mismatch:

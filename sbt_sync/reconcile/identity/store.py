@@ -33,7 +33,13 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Conflict, StagedRecord, StewardDecision
 from sbt_sync.reconcile.conflict_lifecycle import close, keep_raised, open_conflict
 from sbt_sync.reconcile.identity.candidates import CandidateSearch
-from sbt_sync.reconcile.identity.resolve import IdentityDecision, IdentityThresholds, make_query, resolve
+from sbt_sync.reconcile.identity.resolve import (
+    IdentityDecision,
+    IdentityThresholds,
+    make_query,
+    names_someone,
+    resolve,
+)
 from sbt_sync.reconcile.identity.written import (
     WRITTEN_KEY,
     changed_parts,
@@ -42,7 +48,6 @@ from sbt_sync.reconcile.identity.written import (
 )
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.states.conflicts import ConflictStatus as _S
-from schemas.names import normalise_name
 from schemas.nip import mask_nip
 
 CHUNK = 2_000
@@ -81,21 +86,10 @@ class PendingRow:
     withdrawn: bool
 
 
-PLACEHOLDER_NAME_WORDS = frozenset(
-    {"OKNUM", "ASN", "PNS", "PPPK", "PEGAWAI", "APARATUR", "SIPIL", "NEGARA", "TIDAK", "DIKETAHUI",
-     "DISEBUTKAN", "ANONIM", "NN", "N", "A", "X", "TANPA", "NAMA", "SEORANG", "SALAH", "SATU"}
-)  # fmt: skip
-"""Words that stand for a person without naming one ("oknum ASN", "PNS tidak disebutkan", "NN"):
-a complaint that an unnamed civil servant campaigned names nobody whom a steward could find."""
-
-
 def names_person(nip_raw: str | None, name: str | None) -> bool:
     """Whether a row names a person at all: a NIP (well-formed or not) is written, or a name that is
-    more than a stand-in for "some civil servant" (:data:`PLACEHOLDER_NAME_WORDS`)."""
-    if (nip_raw or "").strip():
-        return True
-    words = normalise_name(name).split()
-    return any(word not in PLACEHOLDER_NAME_WORDS for word in words)
+    more than a stand-in for "some civil servant" (:func:`.resolve.names_someone`)."""
+    return bool((nip_raw or "").strip()) or names_someone(name)
 
 
 def identity_conflict_key(source: str, record_key: str, item_no: int) -> str:
