@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_SFTP_RETRY = RetryPolicy(max_attempts=5)
+DEFAULT_MIN_TRANSFER_RATE = 16 * 1024.0
+"""Bytes per second a download must average (``min_transfer_rate``)."""
+DEFAULT_LIST_TIMEOUT = 300.0
+"""Seconds one attempt at listing a directory may take (``list_timeout``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +51,13 @@ class SftpSettings:
     port: int = 22
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
-    min_transfer_rate: float = 16 * 1024
+    min_transfer_rate: float = DEFAULT_MIN_TRANSFER_RATE
     """Bytes per second a download must average: an attempt is given up after ``read_timeout`` plus
     the file's size at this rate, so a server answering every read just within ``read_timeout``
     (a byte at a time) cannot hold the run for days."""
+    list_timeout: float = DEFAULT_LIST_TIMEOUT
+    """The longest one attempt at listing the directory may take, all its pages together: a server
+    answering every page just within ``read_timeout``, with more names forever, cannot hold the run."""
     in_progress_suffixes: tuple[str, ...] = (".part", ".tmp", ".filepart")
     retry: RetryPolicy = DEFAULT_SFTP_RETRY
 
@@ -160,11 +167,29 @@ class SftpReader:
         Names that are not plain file names are listed as the server sent them: the caller refuses
         them with a reason (:func:`~connectors.sftp.naming.unsafe_name_reason`), never downloads them.
 
+        Each attempt is given up after ``list_timeout`` seconds and retried as a dropped connection.
         Raises :class:`HostKeyError`, :class:`SftpError` (login refused, no such directory) or
-        :class:`SftpTransferError` when the connection failed on every attempt.
+        :class:`SftpTransferError` when the connection failed (or the listing took too long) on
+        every attempt.
         """
         base = directory.rstrip("/") or "/"
-        entries = self._retrying(f"{self._where}{base}", lambda sftp: _listdir_attr(sftp, base))
+        limit = self.settings.list_timeout
+
+        def listing(sftp: paramiko.SFTPClient) -> list[paramiko.SFTPAttributes]:
+            with _deadline(self._client, limit) as expired:
+                try:
+                    entries = _listdir_attr(sftp, base)
+                except (OSError, EOFError, paramiko.SSHException) as exc:
+                    if expired.is_set():
+                        raise TimeoutError(
+                            f"the directory listing took longer than {limit:g} s (list_timeout)"
+                        ) from exc
+                    raise
+            if expired.is_set():  # struck as the listing ended: the session is closed under us
+                self.close()
+            return entries
+
+        entries = self._retrying(f"{self._where}{base}", listing)
         files = [
             RemoteFile(
                 path=f"{base.rstrip('/')}/{entry.filename}",

@@ -43,13 +43,14 @@ def impatient_reader(server: HostileServer) -> SftpReader:
             known_hosts_path=server.known_hosts,
             connect_timeout=TIMEOUT,
             read_timeout=TIMEOUT,
+            list_timeout=2 * TIMEOUT,
             retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
         )
     )
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("stall", ["sftp_init", "read", "trickle"])
+@pytest.mark.parametrize("stall", ["sftp_init", "read", "trickle", "listing"])
 def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_nothing(
     stall: Stall, migrated_database: Database, tmp_path: Path
 ) -> None:
@@ -72,6 +73,8 @@ def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_n
         elapsed = time.monotonic() - started
     assert len(outcome) == 1 and isinstance(outcome[0], SftpTransferError), outcome
     assert f"127.0.0.1:{server.port}" in str(outcome[0])
+    if stall == "listing":
+        assert "listing took longer than 2 s" in str(outcome[0]), outcome[0]
     assert elapsed < 20
     with migrated_database.session() as session:
         assert session.scalar(select(func.count()).select_from(RawRecord)) == 0
