@@ -158,8 +158,10 @@ def test_the_supported_database_urls_load(tmp_path: Path, url: str) -> None:
     ("change", "expected"),
     [
         # sbt.yaml says nothing: the defaults
-        ({}, {"list_timeout": 300.0}),
+        ({}, {"list_timeout": 300.0, "min_transfer_rate": 16384.0}),
         ({"sources.kasn.list_timeout_seconds": 7}, {"list_timeout": 7.0}),
+        # a link known to be slow (a regional office's line) may be given longer for its files
+        ({"sources.kasn.min_transfer_rate": 2048}, {"min_transfer_rate": 2048.0}),
     ],
 )
 def test_an_sftp_sources_listing_and_transfer_limits_reach_its_reader(
@@ -176,6 +178,9 @@ def test_an_sftp_sources_listing_and_transfer_limits_reach_its_reader(
     [
         ("list_timeout_seconds", 0, "Input should be greater than 0"),
         ("list_timeout_seconds", "soon", "Input should be a valid number"),
+        # zero would divide by zero; below a byte a second no file arrives within a run
+        ("min_transfer_rate", 0, "Input should be greater than or equal to 1"),
+        ("min_transfer_rate", -5, "Input should be greater than or equal to 1"),
     ],
 )
 def test_an_unusable_sftp_limit_is_refused_naming_the_key(

@@ -238,8 +238,8 @@ class SftpReader:
                 except (OSError, EOFError, paramiko.SSHException) as exc:
                     if expired.is_set():
                         raise TimeoutError(
-                            f"the transfer took longer than {budget:.0f} s (read_timeout plus "
-                            f"{remote.size} bytes at {self.settings.min_transfer_rate:g} bytes/s)"
+                            f"the transfer took longer than {budget:.0f} s (read_timeout plus {remote.size} "
+                            f"bytes at min_transfer_rate {self.settings.min_transfer_rate:g} bytes/s)"
                         ) from exc
                     raise
 

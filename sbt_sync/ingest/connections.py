@@ -104,6 +104,7 @@ def sftp_reader(settings: Settings, name: str) -> SftpReader:
             port=source.port,
             connect_timeout=source.connect_timeout_seconds,
             list_timeout=source.list_timeout_seconds,
+            min_transfer_rate=source.min_transfer_rate,
             in_progress_suffixes=tuple(source.in_progress_suffixes),
             retry=RetryPolicy(max_attempts=source.max_attempts),
         )
