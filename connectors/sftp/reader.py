@@ -28,7 +28,7 @@ from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTrans
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
 from connectors.sftp.naming import local_path, unsafe_name_reason
-from connectors.sftp.transfer import Received, RemoteFileChanged, download_atomically
+from connectors.sftp.transfer import Received, RemoteFileChanged, download_atomically, storing_locally
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -215,12 +215,14 @@ class SftpReader:
         stat'ed. Raises :class:`~connectors.sftp.naming.UnsafeName` for a name that is not a plain
         file name (nothing is written), :class:`~connectors.errors.IntegrityError` (size or SHA-256
         wrong on every attempt), :class:`~connectors.sftp.transfer.RemoteFileUnreadable` (the
-        server will not open this file for us), :class:`SftpError` (login refused, local permission
-        denied) or :class:`SftpTransferError`.
+        server will not open this file for us), :class:`~connectors.errors.LocalStorageError` (the
+        local disk refuses the download: no space left, local permission denied; not retried),
+        :class:`SftpError` (login refused) or :class:`SftpTransferError`.
         """
         dest = local_path(dest_dir, remote.name)
         # Deliveries hold personal data (UU 27/2022): the folder is its owner's only.
-        dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with storing_locally(f"{self._where}{remote.path}", dest):
+            dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         label = f"{self._where}{remote.path}"
         budget = self.settings.read_timeout + max(remote.size, 0) / self.settings.min_transfer_rate
 
