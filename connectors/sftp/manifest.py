@@ -27,6 +27,7 @@ from connectors.sftp.transfer import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     PayloadRefused,
     RemoteFileChanged,
+    RemoteFileGone,
     RemoteFileUnreadable,
     verify_gzip,
 )
@@ -101,12 +102,20 @@ class Refusal:
     """Of the bytes refused; empty when the file was never downloaded (its name was refused)."""
 
 
+DeferralKind = Literal["settling", "gone", "unreadable", "changing"]
+"""Why a file waits: modified within the settle time or gone since the listing (the usual end of an
+upload, nothing wrong), the server will not let us read it, or it changed while it was read (written
+in place)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Deferral:
-    """A file left for a later run (still being written); nothing is recorded about it."""
+    """A file left for a later run; nothing is recorded about it in the manifest. The caller shows
+    the agency's problems (every kind but ``settling``) to stewards and the agency."""
 
     remote: RemoteFile
     reason: str
+    kind: DeferralKind = "settling"
 
 
 Outcome = Delivery | Refusal | Deferral
@@ -170,13 +179,16 @@ def new_deliveries(
             continue
         try:
             file = reader.download(remote, dest_dir)
+        except RemoteFileGone as exc:
+            yield Deferral(remote, str(exc), "gone")
+            continue
         except (RemoteFileChanged, IntegrityError) as exc:
-            yield Deferral(remote, str(exc))
+            yield Deferral(remote, str(exc), "changing")
             continue
         except RemoteFileUnreadable as exc:
             # Not settled: making it readable (chmod) changes neither its size nor its mtime.
             log.warning("%s: %s", source, exc)
-            yield Deferral(remote, f"{exc}; left for a later run")
+            yield Deferral(remote, f"{exc}; left for a later run", "unreadable")
             continue
         decision = decide_downloaded(manifest.find_by_content(source, printable(remote.path), file.sha256))
         if decision.action == "skip":

@@ -28,7 +28,13 @@ from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTrans
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
 from connectors.sftp.naming import local_path, unsafe_name_reason
-from connectors.sftp.transfer import Received, RemoteFileChanged, download_atomically, storing_locally
+from connectors.sftp.transfer import (
+    Received,
+    RemoteFileChanged,
+    RemoteFileGone,
+    download_atomically,
+    storing_locally,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -254,7 +260,7 @@ class SftpReader:
             # Renamed or removed since the listing (an upload finishing under its final name): the
             # next listing shows what is there now; it is no reason to stop the files after it.
             dest.unlink(missing_ok=True)
-            raise RemoteFileChanged(f"{label}: gone since the listing; left for a later run") from exc
+            raise RemoteFileGone(f"{label}: gone since the listing; left for a later run") from exc
         listed = (remote.size, int(remote.mtime.timestamp()))
         seen = {(received.size, received.mtime), (int(after.st_size or 0), int(after.st_mtime or 0))}
         if seen != {listed}:

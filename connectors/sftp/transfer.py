@@ -38,6 +38,11 @@ class RemoteFileChanged(SftpError):
     being written. Nothing is kept; a later run takes it once it holds still."""
 
 
+class RemoteFileGone(RemoteFileChanged):
+    """The file was renamed or removed since the listing (an upload finishing under its final name):
+    nothing is wrong, the next listing shows what is there now."""
+
+
 class RemoteFileUnreadable(SftpError):
     """The server lists the file but refuses to let us open it (permission denied): one file the
     agency must fix, not a reason to stop the files after it. Not retried within a run."""
