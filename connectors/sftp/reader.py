@@ -27,7 +27,7 @@ from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READ
 from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTransferError
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
-from connectors.sftp.naming import local_path, unsafe_name_reason
+from connectors.sftp.naming import local_path, shown, unsafe_name_reason
 from connectors.sftp.transfer import (
     Received,
     RemoteFileChanged,
@@ -227,9 +227,9 @@ class SftpReader:
         """
         dest = local_path(dest_dir, remote.name)
         # Deliveries hold personal data (UU 27/2022): the folder is its owner's only.
-        with storing_locally(f"{self._where}{remote.path}", dest):
+        with storing_locally(f"{self._where}{shown(remote.path)}", dest):
             dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        label = f"{self._where}{remote.path}"
+        label = f"{self._where}{shown(remote.path)}"
         budget = self.settings.read_timeout + max(remote.size, 0) / self.settings.min_transfer_rate
 
         def transfer(sftp: paramiko.SFTPClient) -> Received:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from connectors.errors import TransientHttpError
 from connectors.http.paging import Page, PageGuard, Paginator
-from connectors.sftp import SftpReader, printable
+from connectors.sftp import SftpReader, printable, shown
 from connectors.sftp.manifest import Deferral, Delivery, ManifestEntry, Refusal, new_deliveries
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -418,7 +418,7 @@ def pull_sftp(
         max_decompressed_bytes=settings.max_decompressed_bytes,
     ):
         if isinstance(outcome, Deferral):
-            log.info("%s %s: %s", source, printable(outcome.remote.path), outcome.reason)
+            log.info("%s %s: %s", source, shown(outcome.remote.path), outcome.reason)
             result.deferred_files.append(outcome.reason)
             if outcome.kind in _DEFERRAL_CHECKS:
                 _record_deferral(database, source, outcome)
@@ -484,7 +484,7 @@ def _land_file(
                 result.withdrawals_deferred += len(missing)
                 log.warning(
                     "%s %s: %d earlier rows not in this delivery kept: it has %d rows it could not read",
-                    source, name, len(missing), len(parsed.bad_rows),
+                    source, shown(name), len(missing), len(parsed.bad_rows),
                 )  # fmt: skip
             elif missing:
                 result.withdrawn_rows += _withdraw_rows(session, missing)
