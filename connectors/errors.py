@@ -99,3 +99,9 @@ class IntegrityError(SftpError):
 
 class TruncatedGzipError(SftpError):
     """A delivered ``.gz`` file ends before its end-of-stream marker (the agency sent half a file)."""
+
+
+class LocalStorageError(ConnectorError):
+    """A download could not be written to the local disk (no space left, a quota, a read-only or
+    vanished folder): not the server's fault, and not retried as a dropped connection. Nothing of the
+    file is kept; the operator frees space (or fixes the folder) and the next run takes it."""

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.http.client import DEFAULT_MAX_BODY_BYTES
+from connectors.sftp.reader import DEFAULT_LIST_TIMEOUT, DEFAULT_MIN_TRANSFER_RATE
 from connectors.sftp.transfer import DEFAULT_MAX_DECOMPRESSED_BYTES
 
 
@@ -125,6 +126,12 @@ class SftpSource(_Strict):
     format: Literal["csv", "jsonl_gz"]
     csv: CsvFormat = CsvFormat()
     connect_timeout_seconds: float = Field(10.0, gt=0)
+    list_timeout_seconds: float = Field(DEFAULT_LIST_TIMEOUT, gt=0)
+    """One attempt at listing the directory, all its pages together: a server that answers the
+    listing slowly forever fails the source's run (naming the server) instead of holding it."""
+    min_transfer_rate: float = Field(DEFAULT_MIN_TRANSFER_RATE, ge=1)
+    """Bytes per second a download must average: an attempt is given up after the read timeout plus
+    the file's size at this rate, so a server trickling a byte per read cannot hold the run."""
     max_attempts: int = Field(5, ge=1)
     settle_seconds: float = Field(60.0, ge=0)
     """A file modified less recently than this is left for a later run (it may still be written in

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from sbt_sync.errors import ConfigError
+from sbt_sync.ingest import connections
 from sbt_sync.settings import load_settings
 from tests.conftest import REPO_ROOT
 
@@ -151,3 +152,40 @@ def test_a_malformed_database_url_names_the_key_and_never_the_password(
 )
 def test_the_supported_database_urls_load(tmp_path: Path, url: str) -> None:
     load_settings(_write(tmp_path, {"database": {"url": url}}), env={})
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # sbt.yaml says nothing: the defaults
+        ({}, {"list_timeout": 300.0, "min_transfer_rate": 16384.0}),
+        ({"sources.kasn.list_timeout_seconds": 7}, {"list_timeout": 7.0}),
+        # a link known to be slow (a regional office's line) may be given longer for its files
+        ({"sources.kasn.min_transfer_rate": 2048}, {"min_transfer_rate": 2048.0}),
+    ],
+)
+def test_an_sftp_sources_listing_and_transfer_limits_reach_its_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict[str, object], expected: dict[str, float]
+) -> None:
+    monkeypatch.setenv("SBT_SFTP_KEY_PATH", str(tmp_path / "key"))
+    settings = load_settings(_write(tmp_path, _with(change)), env={})
+    reader = connections.sftp_reader(settings, "kasn")
+    assert {key: getattr(reader.settings, key) for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("list_timeout_seconds", 0, "Input should be greater than 0"),
+        ("list_timeout_seconds", "soon", "Input should be a valid number"),
+        # zero would divide by zero; below a byte a second no file arrives within a run
+        ("min_transfer_rate", 0, "Input should be greater than or equal to 1"),
+        ("min_transfer_rate", -5, "Input should be greater than or equal to 1"),
+    ],
+)
+def test_an_unusable_sftp_limit_is_refused_naming_the_key(
+    tmp_path: Path, key: str, value: object, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(_write(tmp_path, _with({f"sources.kasn.{key}": value})), env={})
+    assert f"sources.kasn.{key}: {expected}" in str(info.value)

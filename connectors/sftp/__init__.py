@@ -13,7 +13,7 @@ from connectors.sftp.manifest import (
     decide_listed,
     new_deliveries,
 )
-from connectors.sftp.naming import UnsafeName, printable, unsafe_name_reason
+from connectors.sftp.naming import UnsafeName, printable, shown, unsafe_name_reason
 from connectors.sftp.reader import (
     DownloadedFile,
     RemoteFile,
@@ -56,6 +56,7 @@ __all__ = [
     "new_deliveries",
     "open_payload",
     "printable",
+    "shown",
     "unsafe_name_reason",
     "verify_gzip",
 ]

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from connectors.errors import IntegrityError, TruncatedGzipError
-from connectors.sftp.naming import printable, unsafe_name_reason
+from connectors.sftp.naming import printable, shown, unsafe_name_reason
 from connectors.sftp.reader import DownloadedFile, RemoteFile, SftpReader
 from connectors.sftp.transfer import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     PayloadRefused,
     RemoteFileChanged,
+    RemoteFileGone,
     RemoteFileUnreadable,
     verify_gzip,
 )
@@ -101,12 +102,20 @@ class Refusal:
     """Of the bytes refused; empty when the file was never downloaded (its name was refused)."""
 
 
+DeferralKind = Literal["settling", "gone", "unreadable", "changing"]
+"""Why a file waits: modified within the settle time or gone since the listing (the usual end of an
+upload, nothing wrong), the server will not let us read it, or it changed while it was read (written
+in place)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Deferral:
-    """A file left for a later run (still being written); nothing is recorded about it."""
+    """A file left for a later run; nothing is recorded about it in the manifest. The caller shows
+    the agency's problems (every kind but ``settling``) to stewards and the agency."""
 
     remote: RemoteFile
     reason: str
+    kind: DeferralKind = "settling"
 
 
 Outcome = Delivery | Refusal | Deferral
@@ -144,18 +153,18 @@ def new_deliveries(
             manifest.find_by_stat(source, printable(remote.path), remote.size, remote.mtime)
         )
         if listed.action == "skip":
-            log.debug("%s %s: %s", source, printable(remote.path), listed.reason)
+            log.debug("%s %s: %s", source, shown(remote.path), listed.reason)
             continue
         bad_name = unsafe_name_reason(remote.name)
         if bad_name is not None:
-            yield Refusal(remote, f"remote file name {printable(remote.name)!r} refused: {bad_name}", "")
+            yield Refusal(remote, f"remote file name {shown(remote.name)!r} refused: {bad_name}", "")
             continue
         if remote.size > max_decompressed_bytes:
             # Never downloaded: a plain file is read whole into memory, and a .gz this large
             # expands past the ceiling anyway.
             yield Refusal(
                 remote,
-                f"{printable(remote.path)}: {remote.size} bytes, more than the {max_decompressed_bytes} "
+                f"{shown(remote.path)}: {remote.size} bytes, more than the {max_decompressed_bytes} "
                 "a delivery may hold (the configured max_decompressed_bytes); refused unread",
                 "",
             )
@@ -170,22 +179,25 @@ def new_deliveries(
             continue
         try:
             file = reader.download(remote, dest_dir)
+        except RemoteFileGone as exc:
+            yield Deferral(remote, str(exc), "gone")
+            continue
         except (RemoteFileChanged, IntegrityError) as exc:
-            yield Deferral(remote, str(exc))
+            yield Deferral(remote, str(exc), "changing")
             continue
         except RemoteFileUnreadable as exc:
             # Not settled: making it readable (chmod) changes neither its size nor its mtime.
             log.warning("%s: %s", source, exc)
-            yield Deferral(remote, f"{exc}; left for a later run")
+            yield Deferral(remote, f"{exc}; left for a later run", "unreadable")
             continue
         decision = decide_downloaded(manifest.find_by_content(source, printable(remote.path), file.sha256))
         if decision.action == "skip":
-            log.info("%s %s: %s", source, printable(remote.path), decision.reason)
+            log.info("%s %s: %s", source, shown(remote.path), decision.reason)
             file.local_path.unlink(missing_ok=True)
             continue
         if remote.name.endswith(".gz"):
             try:
-                verify_gzip(file.local_path, label=printable(remote.path), max_bytes=max_decompressed_bytes)
+                verify_gzip(file.local_path, label=shown(remote.path), max_bytes=max_decompressed_bytes)
             except (TruncatedGzipError, PayloadRefused) as exc:
                 file.local_path.unlink(missing_ok=True)
                 yield Refusal(file.remote, str(exc), file.sha256)

@@ -12,6 +12,7 @@ actually sent.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from connectors.errors import SftpError
@@ -36,6 +37,28 @@ def printable(text: str) -> str:
     storable in any text column and readable in the console, and the same string every time for the
     same name."""
     return _NOT_SHOWN.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
+
+
+_HIDDEN_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
+"""Format characters (bidi overrides, embeddings, isolates and marks; zero-width spaces and joiners;
+the BOM; the soft hyphen; tags) and the line and paragraph separators: they reorder the text around
+them, or show nothing, wherever the text is displayed."""
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+"""Hangul fillers: letters that show nothing."""
+
+
+def shown(text: str) -> str:
+    """``text`` as it may be displayed or logged: :func:`printable`, and every character that would
+    reorder or hide part of it (U+202E makes ``laporan_<U+202E>csv.exe`` read "laporan_exe.vsc")
+    as a backslash, ``u`` and four hex digits (``U`` and eight past the BMP), so a steward, an
+    agency and a log reader see what the name holds. Only for display: names are stored and
+    compared as :func:`printable` gives them."""
+    return "".join(
+        (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+        if unicodedata.category(c) in _HIDDEN_CATEGORIES or c in _BLANK_LETTERS
+        else c
+        for c in printable(text)
+    )
 
 
 def unsafe_name_reason(name: str) -> str | None:
@@ -70,8 +93,8 @@ def local_path(dest_dir: Path, name: str) -> Path:
     plain file name, and (belt and braces) for any result that does not sit directly in ``dest_dir``."""
     reason = unsafe_name_reason(name)
     if reason is not None:
-        raise UnsafeName(f"remote file name {printable(name)!r} refused: {reason}")
+        raise UnsafeName(f"remote file name {shown(name)!r} refused: {reason}")
     path = dest_dir / name
     if path.resolve().parent != dest_dir.resolve():
-        raise UnsafeName(f"remote file name {printable(name)!r} refused: it resolves outside {dest_dir}")
+        raise UnsafeName(f"remote file name {shown(name)!r} refused: it resolves outside {dest_dir}")
     return path

@@ -27,13 +27,23 @@ from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READ
 from connectors.errors import ConnectorError, HostKeyError, SftpError, SftpTransferError
 from connectors.retry import RetryPolicy, RetryStats, retrying
 from connectors.sftp.hostkeys import PinnedHostKeyPolicy, changed_key_error, load_known_hosts
-from connectors.sftp.naming import local_path, unsafe_name_reason
-from connectors.sftp.transfer import Received, RemoteFileChanged, download_atomically
+from connectors.sftp.naming import local_path, shown, unsafe_name_reason
+from connectors.sftp.transfer import (
+    Received,
+    RemoteFileChanged,
+    RemoteFileGone,
+    download_atomically,
+    storing_locally,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_SFTP_RETRY = RetryPolicy(max_attempts=5)
+DEFAULT_MIN_TRANSFER_RATE = 16 * 1024.0
+"""Bytes per second a download must average (``min_transfer_rate``)."""
+DEFAULT_LIST_TIMEOUT = 300.0
+"""Seconds one attempt at listing a directory may take (``list_timeout``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +57,13 @@ class SftpSettings:
     port: int = 22
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
-    min_transfer_rate: float = 16 * 1024
+    min_transfer_rate: float = DEFAULT_MIN_TRANSFER_RATE
     """Bytes per second a download must average: an attempt is given up after ``read_timeout`` plus
     the file's size at this rate, so a server answering every read just within ``read_timeout``
     (a byte at a time) cannot hold the run for days."""
+    list_timeout: float = DEFAULT_LIST_TIMEOUT
+    """The longest one attempt at listing the directory may take, all its pages together: a server
+    answering every page just within ``read_timeout``, with more names forever, cannot hold the run."""
     in_progress_suffixes: tuple[str, ...] = (".part", ".tmp", ".filepart")
     retry: RetryPolicy = DEFAULT_SFTP_RETRY
 
@@ -160,11 +173,29 @@ class SftpReader:
         Names that are not plain file names are listed as the server sent them: the caller refuses
         them with a reason (:func:`~connectors.sftp.naming.unsafe_name_reason`), never downloads them.
 
+        Each attempt is given up after ``list_timeout`` seconds and retried as a dropped connection.
         Raises :class:`HostKeyError`, :class:`SftpError` (login refused, no such directory) or
-        :class:`SftpTransferError` when the connection failed on every attempt.
+        :class:`SftpTransferError` when the connection failed (or the listing took too long) on
+        every attempt.
         """
         base = directory.rstrip("/") or "/"
-        entries = self._retrying(f"{self._where}{base}", lambda sftp: _listdir_attr(sftp, base))
+        limit = self.settings.list_timeout
+
+        def listing(sftp: paramiko.SFTPClient) -> list[paramiko.SFTPAttributes]:
+            with _deadline(self._client, limit) as expired:
+                try:
+                    entries = _listdir_attr(sftp, base)
+                except (OSError, EOFError, paramiko.SSHException) as exc:
+                    if expired.is_set():
+                        raise TimeoutError(
+                            f"the directory listing took longer than {limit:g} s (list_timeout)"
+                        ) from exc
+                    raise
+            if expired.is_set():  # struck as the listing ended: the session is closed under us
+                self.close()
+            return entries
+
+        entries = self._retrying(f"{self._where}{base}", listing)
         files = [
             RemoteFile(
                 path=f"{base.rstrip('/')}/{entry.filename}",
@@ -190,13 +221,15 @@ class SftpReader:
         stat'ed. Raises :class:`~connectors.sftp.naming.UnsafeName` for a name that is not a plain
         file name (nothing is written), :class:`~connectors.errors.IntegrityError` (size or SHA-256
         wrong on every attempt), :class:`~connectors.sftp.transfer.RemoteFileUnreadable` (the
-        server will not open this file for us), :class:`SftpError` (login refused, local permission
-        denied) or :class:`SftpTransferError`.
+        server will not open this file for us), :class:`~connectors.errors.LocalStorageError` (the
+        local disk refuses the download: no space left, local permission denied; not retried),
+        :class:`SftpError` (login refused) or :class:`SftpTransferError`.
         """
         dest = local_path(dest_dir, remote.name)
         # Deliveries hold personal data (UU 27/2022): the folder is its owner's only.
-        dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        label = f"{self._where}{remote.path}"
+        with storing_locally(f"{self._where}{shown(remote.path)}", dest):
+            dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        label = f"{self._where}{shown(remote.path)}"
         budget = self.settings.read_timeout + max(remote.size, 0) / self.settings.min_transfer_rate
 
         def transfer(sftp: paramiko.SFTPClient) -> Received:
@@ -213,8 +246,8 @@ class SftpReader:
                 except (OSError, EOFError, paramiko.SSHException) as exc:
                     if expired.is_set():
                         raise TimeoutError(
-                            f"the transfer took longer than {budget:.0f} s (read_timeout plus "
-                            f"{remote.size} bytes at {self.settings.min_transfer_rate:g} bytes/s)"
+                            f"the transfer took longer than {budget:.0f} s (read_timeout plus {remote.size} "
+                            f"bytes at min_transfer_rate {self.settings.min_transfer_rate:g} bytes/s)"
                         ) from exc
                     raise
 
@@ -227,7 +260,7 @@ class SftpReader:
             # Renamed or removed since the listing (an upload finishing under its final name): the
             # next listing shows what is there now; it is no reason to stop the files after it.
             dest.unlink(missing_ok=True)
-            raise RemoteFileChanged(f"{label}: gone since the listing; left for a later run") from exc
+            raise RemoteFileGone(f"{label}: gone since the listing; left for a later run") from exc
         listed = (remote.size, int(remote.mtime.timestamp()))
         seen = {(received.size, received.mtime), (int(after.st_size or 0), int(after.st_mtime or 0))}
         if seen != {listed}:

@@ -15,12 +15,14 @@ import io
 import os
 import secrets
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
 
-from connectors.errors import IntegrityError, SftpError, TruncatedGzipError
+from connectors.errors import IntegrityError, LocalStorageError, SftpError, TruncatedGzipError
 
 CHUNK_BYTES = 256 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
@@ -34,6 +36,11 @@ class PayloadRefused(SftpError):
 class RemoteFileChanged(SftpError):
     """The file's size or mtime moved between the listing and the end of its download: it is still
     being written. Nothing is kept; a later run takes it once it holds still."""
+
+
+class RemoteFileGone(RemoteFileChanged):
+    """The file was renamed or removed since the listing (an upload finishing under its final name):
+    nothing is wrong, the next listing shows what is there now."""
 
 
 class RemoteFileUnreadable(SftpError):
@@ -64,8 +71,9 @@ def download_atomically(
     stops one byte past it), or their SHA-256 is not ``expected_sha256``;
     :class:`RemoteFileChanged` (before reading anything) when the opened file announces another size
     than ``listed_size``; :class:`RemoteFileUnreadable`
-    when the server will not open the file for us; paramiko/OS errors of the transfer itself propagate
-    (the caller retries).
+    when the server will not open the file for us; :class:`LocalStorageError` when the local disk
+    refuses the bytes (no space left); paramiko/OS errors of the transfer itself propagate (the
+    caller retries).
     """
     partial = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
     try:
@@ -89,17 +97,23 @@ def download_atomically(
             remote.prefetch(expected)
             digest, received = hashlib.sha256(), 0
             # Owner-only from the first byte (the file holds personal data); the rename keeps the mode.
-            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            # Unbuffered: a write the disk refuses fails here, not again when the file is closed.
+            with storing_locally(label, dest):
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
                 # Never past one byte more than announced: that byte proves "more than announced",
                 # and a server whose file never ends must not fill the local disk.
                 while received <= expected and (
                     chunk := remote.read(min(CHUNK_BYTES, expected + 1 - received))
                 ):
-                    out.write(chunk)
+                    with storing_locally(label, dest):
+                        _write_all(fd, chunk)
                     digest.update(chunk)
                     received += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                with storing_locally(label, dest):
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
         if received > expected:
             raise IntegrityError(f"{label}: more bytes arrived than the {expected} the server announced")
         if received != expected or partial.stat().st_size != received:
@@ -107,10 +121,31 @@ def download_atomically(
         sha256 = digest.hexdigest()
         if expected_sha256 is not None and sha256 != expected_sha256.lower():
             raise IntegrityError(f"{label}: SHA-256 {sha256} is not the expected {expected_sha256}")
-        partial.replace(dest)
+        with storing_locally(label, dest):
+            partial.replace(dest)
         return Received(received, sha256, int(attrs.st_mtime or 0))
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def storing_locally(label: str, dest: Path) -> Iterator[None]:
+    """Turn a local disk's refusal (no space left, a quota, a read-only folder) into
+    :class:`LocalStorageError` naming the download and the folder, so it is never taken for (and
+    retried as) a dropped connection."""
+    try:
+        yield
+    except OSError as exc:
+        raise LocalStorageError(
+            f"{label}: cannot store the download in {dest.parent}: local storage problem "
+            f"({exc.strerror or exc}); nothing of the file was kept"
+        ) from exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def verify_gzip(path: Path, *, label: str, max_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES) -> int:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.sftp.naming import shown
 from sbt_sync.console.labels_reference import (
     _pick,
     _word,
@@ -102,7 +103,8 @@ def timeline_title(entry: Any, lang: str = "id", described: Mapping[str, str] | 
     kind = getattr(entry, "kind", "")
     if kind in ("linked", "unlinked"):
         source, _, record = title.partition(" ")
-        return f"{source_name(source, lang, described)} · {record}" if record else title
+        # The record key of an SFTP source names the agency's file: shown escaped (``shown``).
+        return f"{source_name(source, lang, described)} · {shown(record)}" if record else title
     if kind in ("control", "push"):
         return action_label(title, lang)
     if kind in ("conflict_opened", "conflict_closed"):

@@ -220,6 +220,20 @@ QUARANTINE_CHECKS: dict[str, tuple[str, str, str, str]] = {
         "Unreadable file",
         "Ask the source to deliver this file again under the same name.",
     ),
+    "file_access_denied": (
+        "Server sumber menolak akses baca berkas",
+        "Minta sumber memberi akun SBT izin membaca berkas ini; berkas diambil pada siklus berikutnya.",
+        "The source's server refuses to let us read the file",
+        "Ask the source to let the SBT account read this file; it is taken at the next cycle.",
+    ),
+    "file_still_written": (
+        "Berkas masih ditulis saat dibaca",
+        "Berkas berubah selama diunduh dan diambil lagi pada siklus berikutnya. Bila terus berulang, "
+        "minta sumber mengunggah dengan nama sementara lalu mengganti namanya setelah selesai.",
+        "File still being written while it was read",
+        "The file changed while it was downloaded and is taken again at the next cycle. If this keeps "
+        "happening, ask the source to upload under a temporary name and rename the file when done.",
+    ),
     "page_readable": (
         "Halaman API tidak dapat dibaca",
         "Periksa layanan sumber; halaman ini dibaca ulang pada siklus berikutnya.",

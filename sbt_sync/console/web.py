@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from connectors.sftp.naming import shown
 from sbt_sync.console import labels, sessions
 from sbt_sync.console.i18n import LANGUAGES, translator
 from sbt_sync.console.roles import Permission, Principal
@@ -254,6 +255,8 @@ def setup_templates(directory: Path, settings: Settings) -> Jinja2Templates:
         return f"{code} · {name}" if name else code
 
     templates.env.filters["dt"] = local_time
+    # A record key of an SFTP source names the agency's file: never let it reorder or hide the page.
+    templates.env.filters["shown"] = lambda text: "" if text is None else shown(str(text))
     templates.env.globals["kanreg_name"] = kanreg_name
     templates.env.globals["timezone"] = settings.schedule.timezone
     labels.install(templates.env)  # codes into words: sanction names, instansi, rules, ...

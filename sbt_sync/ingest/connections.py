@@ -103,6 +103,8 @@ def sftp_reader(settings: Settings, name: str) -> SftpReader:
             known_hosts_path=settings.resolve_path(source.known_hosts),
             port=source.port,
             connect_timeout=source.connect_timeout_seconds,
+            list_timeout=source.list_timeout_seconds,
+            min_transfer_rate=source.min_transfer_rate,
             in_progress_suffixes=tuple(source.in_progress_suffixes),
             retry=RetryPolicy(max_attempts=source.max_attempts),
         )

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from connectors.errors import TransientHttpError
 from connectors.http.paging import Page, PageGuard, Paginator
-from connectors.sftp import SftpReader, printable
+from connectors.sftp import SftpReader, printable, shown
 from connectors.sftp.manifest import Deferral, Delivery, ManifestEntry, Refusal, new_deliveries
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
@@ -64,6 +64,9 @@ _VERSION_TABLE = cast(Table, RawRecordVersion.__table__)
 _STAGED_TABLE = cast(Table, StagedRecord.__table__)
 _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 log = logging.getLogger(__name__)
+_DEFERRAL_CHECKS = {"unreadable": "file_access_denied", "changing": "file_still_written"}
+"""Quarantine checks of a file left for a later run because of the agency, by kind of deferral: one
+row per file while it waits, superseded once a delivery of it lands or is refused."""
 _FILE_CHECKS = ("row_shape", "file_readable")
 """Quarantine checks of a delivered file as a whole or of a row that could not be read as a row."""
 LOOKAHEAD = 2
@@ -415,8 +418,10 @@ def pull_sftp(
         max_decompressed_bytes=settings.max_decompressed_bytes,
     ):
         if isinstance(outcome, Deferral):
-            log.info("%s %s: %s", source, printable(outcome.remote.path), outcome.reason)
+            log.info("%s %s: %s", source, shown(outcome.remote.path), outcome.reason)
             result.deferred_files.append(outcome.reason)
+            if outcome.kind in _DEFERRAL_CHECKS:
+                _record_deferral(database, source, outcome)
             continue
         if isinstance(outcome, Refusal):
             _record_refusal(database, source, outcome, run_id, result)
@@ -479,7 +484,7 @@ def _land_file(
                 result.withdrawals_deferred += len(missing)
                 log.warning(
                     "%s %s: %d earlier rows not in this delivery kept: it has %d rows it could not read",
-                    source, name, len(missing), len(parsed.bad_rows),
+                    source, shown(name), len(missing), len(parsed.bad_rows),
                 )  # fmt: skip
             elif missing:
                 result.withdrawn_rows += _withdraw_rows(session, missing)
@@ -487,6 +492,7 @@ def _land_file(
             session.add(
                 _file_quarantine(source, name, bad.row, "row_shape", bad.value, bad.reason, column=bad.column)
             )
+        _supersede_deferrals(session, source, name)
         if refused:
             session.add(_file_quarantine(source, name, None, "file_readable", None, refused))
         entry.status = "refused" if refused else "processed"
@@ -520,6 +526,7 @@ def _record_refusal(
             cursor=_sftp_cursor(session, source, _delivered_at(remote.mtime), path),
             run_id=run_id,
         )
+        _supersede_deferrals(session, source, name)
         session.add(_file_quarantine(source, name, None, "file_readable", None, refusal.reason))
         entry.status, entry.rows, entry.error = "refused", 0, refusal.reason
         entry.processed_at, entry.batch_id = utcnow(), landed.batch_id
@@ -527,6 +534,45 @@ def _record_refusal(
     result.files += 1
     result.refused_files.append(refusal.reason)
     result.cursor_after = stored_cursor(database, source)
+
+
+def _record_deferral(database: Database, source: str, deferral: Deferral) -> None:
+    """Show a file left for later because of the agency in its source's quarantine: one row per file
+    and kind while it waits (a later run refreshes the open row's reason; a row a steward marked
+    keeps that mark), superseded when a delivery of the file lands or is refused. The row holds the
+    file's name and the reason only, never its content."""
+    check = _DEFERRAL_CHECKS[deferral.kind]
+    name = printable(deferral.remote.name)
+    with database.session(write=True) as session:
+        current = session.scalars(
+            select(QuarantinedRow).where(
+                QuarantinedRow.source == source,
+                QuarantinedRow.file_name == name,
+                QuarantinedRow.raw_record_id.is_(None),
+                QuarantinedRow.check == check,
+                QuarantinedRow.status != "superseded",
+            )
+        ).first()
+        if current is None:
+            session.add(_file_quarantine(source, name, None, check, None, deferral.reason))
+        elif current.status == "open":
+            current.reason = deferral.reason
+
+
+def _supersede_deferrals(session: Session, source: str, name: str) -> None:
+    """A delivery of ``name`` was taken (landed or refused): it no longer waits."""
+    session.execute(
+        update(QuarantinedRow)
+        .where(
+            QuarantinedRow.source == source,
+            QuarantinedRow.file_name == name,
+            QuarantinedRow.raw_record_id.is_(None),
+            QuarantinedRow.check.in_(list(_DEFERRAL_CHECKS.values())),
+            QuarantinedRow.status != "superseded",
+        )
+        .values(status="superseded", resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _manifest_entry(session: Session, source: str, path: str, sha256: str) -> SftpFile:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from connectors.sftp.naming import shown
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AuditEntry, QuarantinedRow, SourceHold, StagedRecord, User
@@ -42,10 +43,16 @@ class QuarantineRow:
 
 
 def _row(q: QuarantinedRow) -> QuarantineRow:
+    """A row as people read it (console, API, downloads): the file name, the key and the reason
+    (which names the file) with what would reorder or hide part of a name escaped (``shown``)."""
     return QuarantineRow(
-        q.id, q.source, q.record_key, q.file_name, q.row_number, q.column, q.check, q.value, q.reason,
-        q.status, q.created_at, q.resolved_at,
+        q.id, q.source, _shown(q.record_key), _shown(q.file_name), q.row_number, q.column, q.check,
+        q.value, shown(q.reason), q.status, q.created_at, q.resolved_at,
     )  # fmt: skip
+
+
+def _shown(text: str | None) -> str | None:
+    return None if text is None else shown(text)
 
 
 def list_quarantine(

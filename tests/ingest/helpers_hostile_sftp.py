@@ -24,7 +24,8 @@ from paramiko.common import (
     OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
     OPEN_SUCCEEDED,
 )
-from paramiko.sftp import SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED
+from paramiko.message import Message
+from paramiko.sftp import CMD_NAME, SFTP_NO_SUCH_FILE, SFTP_OK, SFTP_PERMISSION_DENIED
 
 from tests.connectors.helpers_sftp import write_keypair
 
@@ -51,11 +52,34 @@ class _KeyAuth(paramiko.ServerInterface):
         return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
 
-Stall = Literal["sftp_init", "read", "trickle"] | None
+Stall = Literal["sftp_init", "read", "trickle", "listing"] | None
 """Where the server goes silent (until the test ends): before answering the SFTP subsystem's version
 handshake, or on the first read of a file's content; or how it slows down: ``trickle`` answers each
-read with one byte after a pause well within any read timeout."""
+read with one byte after a pause well within any read timeout, ``listing`` answers each page of a
+directory listing after such a pause with more names, never reaching the listing's end."""
 TRICKLE_PAUSE = 0.2
+
+
+class _EndlessListing(paramiko.SFTPServer):
+    """An SFTP server whose directory listings never end: every page (``READDIR``) comes after
+    :data:`TRICKLE_PAUSE` with 16 names never listed before."""
+
+    _listed = 0
+
+    def _read_folder(self, request_number: int, folder: paramiko.SFTPHandle) -> None:
+        time.sleep(TRICKLE_PAUSE)
+        msg = Message()
+        msg.add_int(request_number)
+        msg.add_int(16)
+        for _ in range(16):
+            self._listed += 1
+            attrs = paramiko.SFTPAttributes()
+            attrs.filename = f"tl_listed_{self._listed}.csv"
+            attrs.st_size, attrs.st_mode, attrs.st_mtime = 10, stat.S_IFREG | 0o444, 3600
+            msg.add_string(attrs.filename)
+            msg.add_string(attrs.filename)
+            attrs._pack(msg)  # type: ignore[attr-defined]  # paramiko's own serializer, untyped
+        self._send_packet(CMD_NAME, msg)  # type: ignore[attr-defined]  # as SFTPServer._read_folder
 
 
 class _SilentSubsystem(paramiko.SubsystemHandler):
@@ -220,7 +244,7 @@ def hostile_sftp(
             else:
                 transport.set_subsystem_handler(
                     "sftp",
-                    paramiko.SFTPServer,
+                    _EndlessListing if stall == "listing" else paramiko.SFTPServer,
                     _HostileSftp,
                     files=files,
                     directory=directory,

@@ -10,14 +10,17 @@ within the read timeout, endless past a file's announced size, or refusing to op
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from connectors.errors import SftpTransferError
+from connectors.errors import LocalStorageError, SftpTransferError
 from connectors.retry import RetryPolicy
 from connectors.sftp import SftpReader, SftpSettings
 from connectors.sftp.transfer import CHUNK_BYTES
@@ -43,13 +46,14 @@ def impatient_reader(server: HostileServer) -> SftpReader:
             known_hosts_path=server.known_hosts,
             connect_timeout=TIMEOUT,
             read_timeout=TIMEOUT,
+            list_timeout=2 * TIMEOUT,
             retry=RetryPolicy(max_attempts=ATTEMPTS, initial_backoff=0.001, max_backoff=0.01),
         )
     )
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("stall", ["sftp_init", "read", "trickle"])
+@pytest.mark.parametrize("stall", ["sftp_init", "read", "trickle", "listing"])
 def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_nothing(
     stall: Stall, migrated_database: Database, tmp_path: Path
 ) -> None:
@@ -72,6 +76,8 @@ def test_a_server_that_goes_silent_fails_the_run_within_its_timeouts_and_lands_n
         elapsed = time.monotonic() - started
     assert len(outcome) == 1 and isinstance(outcome[0], SftpTransferError), outcome
     assert f"127.0.0.1:{server.port}" in str(outcome[0])
+    if stall == "listing":
+        assert "listing took longer than 2 s" in str(outcome[0]), outcome[0]
     assert elapsed < 20
     with migrated_database.session() as session:
         assert session.scalar(select(func.count()).select_from(RawRecord)) == 0
@@ -143,3 +149,50 @@ def test_a_file_the_server_will_not_let_us_read_is_left_for_later_and_the_files_
     with migrated_database.session() as session:
         paths = set(session.scalars(select(SftpFile.remote_path)))
     assert paths == {"/drop/tl_1.csv", "/drop/tl_3.csv"}  # nothing settled about tl_2.csv
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on its own 64 KiB filesystem (tmpfs), so a larger download meets a real ENOSPC;
+    skipped where this process may not mount one."""
+    folder = tmp_path / "small_disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield folder
+    finally:
+        with contextlib.suppress(OSError):
+            subprocess.run(["umount", str(folder)], check=True, capture_output=True)
+
+
+@pytest.mark.timeout(60)
+def test_a_full_local_disk_is_reported_as_local_storage_with_nothing_landed_and_no_partial_file(
+    migrated_database: Database, tmp_path: Path, full_disk: Path
+) -> None:
+    # The download folder's disk fills while a 300 KB delivery is written: the server did nothing
+    # wrong, so the run must not say "connection failed" (nor retry the transfer as one).
+    big = csv_bytes(*(row(n) for n in range(1, 4000)))
+    assert len(big) > 4 * 64 * 1024
+    files = {"tl_1.csv": csv_bytes(row(1)), "tl_2.csv": big}
+    workdir = full_disk / "kasn"
+    with hostile_sftp(tmp_path / "server", files) as server:
+        reader = impatient_reader(server)
+        with pytest.raises(LocalStorageError) as info:
+            pull(migrated_database, source(server.directory), reader, workdir)
+    message = str(info.value)
+    assert "No space left on device" in message and "local" in message, message
+    assert str(workdir) in message and "tl_2.csv" in message
+    assert "connection failed" not in message
+    assert reader.stats.retries == 0
+    assert [p.name for p in workdir.iterdir()] == []  # no partial file left behind
+    # tl_1.csv fit and landed in its own transaction before; tl_2.csv landed nothing
+    assert landed_keys(migrated_database) == {"tl_1.csv#1"}
+    with migrated_database.session() as session:
+        paths = set(session.scalars(select(SftpFile.remote_path)))
+    assert paths == {"/drop/tl_1.csv"}
