@@ -272,6 +272,18 @@ def gather_subject(
     )
     put("annulments", [_row(a, COLUMNS["annulments"]) for a in annulments])
     put("letters", _letter_rows(session, case_ids))
+    letter_ids = sorted(
+        {
+            i
+            for i in session.scalars(select(LetterItem.letter_id).where(LetterItem.case_id.in_(case_ids)))
+            if i
+        }
+    )
+    mail_ids = sorted(
+        session.scalars(
+            select(NotificationOutboxEntry.id).where(NotificationOutboxEntry.letter_id.in_(letter_ids))
+        )
+    )
     block = session.get(BlockState, nip)
     put("block_state", [_row(block, COLUMNS["block_state"])] if block else [])
     pushes = list(session.scalars(select(OutboxEntry).where(OutboxEntry.nip == nip).order_by(OutboxEntry.id)))
@@ -309,6 +321,8 @@ def gather_subject(
         "outbox": _ids(pushes),
         "imut_finding": _ids(findings),
         "quarantine": _ids(quarantine),
+        "letter": letter_ids,
+        "notification_outbox": mail_ids,
     }
     put("audit", _audit_rows(session, objects))
     for name, rows in report.sections.items():
@@ -548,12 +562,22 @@ def _runs(
 
 
 def _audit_rows(session: Session, objects: dict[str, list[int]]) -> list[dict[str, Any]]:
+    """The audit entries on ``objects`` (type -> ids): an entry on one object, and an entry on several
+    at once (a steward withdrawing parked pushes, giving up letters: ``object_id`` ``3,5``) naming one."""
+    wanted = {(kind, str(i)) for kind, ids in objects.items() for i in ids}
+    if not wanted:
+        return []
     clauses = [
         (AuditEntry.object_type == kind) & AuditEntry.object_id.in_([str(i) for i in ids])
         for kind, ids in objects.items()
         if ids
     ]
-    if not clauses:
-        return []
-    entries = session.scalars(select(AuditEntry).where(or_(*clauses)).order_by(AuditEntry.id))
-    return [_row(e, COLUMNS["audit"]) for e in entries]
+    several = AuditEntry.object_type.in_(
+        sorted({kind for kind, _ in wanted})
+    ) & AuditEntry.object_id.contains(",")
+    entries = session.scalars(select(AuditEntry).where(or_(*clauses, several)).order_by(AuditEntry.id))
+    return [
+        _row(e, COLUMNS["audit"])
+        for e in entries
+        if any((e.object_type, part.strip()) in wanted for part in (e.object_id or "").split(","))
+    ]
