@@ -54,7 +54,7 @@ from sbt_sync.db.models import (
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.errors import SbtError
 from schemas.feeds import FEEDS
-from schemas.nip import NipError, clean_nip
+from schemas.nip import NipError, clean_nip, without_layout
 
 SECTIONS = (
     "registry",
@@ -385,9 +385,10 @@ def _own_payload(source: str, payload: Any, positions: set[int], nip: str) -> tu
 
 
 def nips_in_text(value: Any) -> set[str]:
-    """The 18-digit runs in the strings of ``value`` (walked through dicts and lists)."""
+    """The NIPs in the strings of ``value`` (walked through dicts and lists): 18-digit runs once the
+    layout :func:`~schemas.nip.clean_nip` ignores is removed, so a NIP written as a source wrote it."""
     if isinstance(value, str):
-        return set(_NIP_RUN.findall(value.replace(" ", "").replace(".", "").replace("-", "")))
+        return set(_NIP_RUN.findall(without_layout(value)))
     if isinstance(value, dict):
         return set().union(*(nips_in_text(v) for v in value.values())) if value else set()
     if isinstance(value, list):
