@@ -1,13 +1,14 @@
 """A person's own record (UU 27/2022, subject access): everything the product holds about one ASN.
 
-:func:`gather_subject` reads, for one NIP: the registry row, the source records that name the person
-or sit in their cases (as received: the current payload and every earlier one), their staged rows
-with the identity rule that linked them, the cases with their links (and the rules that made them),
-golden values with provenance, conflicts with the stewards' decisions and link corrections, control
-steps and the letters that carried them, the desired block and every push to SIASN (attempts, state,
-SIASN's reference, acknowledgement) and SIASN readbacks, I-MUT findings and their decisions, quarantine
-rows, and the processing trail: the runs that touched the data and the audit entries of people's
-actions on it. Who viewed the data comes from the access log (:mod:`sbt_sync.pdp.access`) when given.
+:func:`gather_subject` reads, for one NIP: the registry row, the source records that name the person or
+sit in their cases (as received: the current payload and every earlier one), their staged rows with the
+identity rule that linked them, the cases with their links (and the rules that made them), golden values
+with provenance, the sanction versions (each decision and revision after an objection), conflicts with
+the stewards' decisions and link corrections, control steps and the letters that carried them, the
+desired block and every push to SIASN (attempts, state, SIASN's reference, acknowledgement) and SIASN
+readbacks, I-MUT findings and their decisions, quarantine rows, and the processing trail: the runs that
+touched the data and the audit entries of people's actions on it. Who viewed the data comes from the
+access log (:mod:`sbt_sync.pdp.access`) when given.
 
 Only the subject's own data goes out: a register naming several ASN keeps only the subject's own
 item(s) (the other people are counted, not shown), an identity conflict keeps only the subject among
@@ -46,6 +47,7 @@ from sbt_sync.db.models import (
     QuarantinedRow,
     RawRecord,
     RawRecordVersion,
+    SanctionVersion,
     SiasnObservation,
     StagedRecord,
     StewardDecision,
@@ -68,6 +70,7 @@ SECTIONS = (
     "link_corrections",
     "control_actions",
     "annulments",
+    "sanction_versions",
     "letters",
     "block_state",
     "pushes",
@@ -90,6 +93,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "control_actions": ("id", "case_id", "action", "cycle", "due_on", "reason", "as_of", "decided_at",
                         "run_id"),
     "annulments": ("id", "case_id", "annulled_on", "seen_at", "withdrawn_at", "withdrawn_on", "letter_id"),
+    "sanction_versions": ("id", "case_id", "seq", "kind", "code", "letter_no", "decided_on", "source",
+                          "source_ref", "reported_by", "in_force", "recorded_at", "entered_by", "reason",
+                          "applied_at", "released_records"),
     "block_state": ("nip", "blocked", "case_ids", "reason", "version", "since", "updated_at"),
     "pushes": ("id", "action", "idempotency_key", "case_refs", "payload", "state", "attempts", "last_error",
                "siasn_reference", "approval_id", "block_version", "created_at", "next_attempt_at", "acked_at",
@@ -271,6 +277,7 @@ def gather_subject(
         select(CaseAnnulment).where(CaseAnnulment.case_id.in_(case_ids)).order_by(CaseAnnulment.id)
     )
     put("annulments", [_row(a, COLUMNS["annulments"]) for a in annulments])
+    put("sanction_versions", _sanction_rows(session, case_ids, staged_ids))
     put("letters", _letter_rows(session, case_ids))
     letter_ids = sorted(
         {
@@ -487,6 +494,22 @@ def _quarantine_row(q: QuarantinedRow, shared: set[int], nip: str) -> dict[str, 
         row["value"] = None
         row["reason"] = "(sel milik salah satu orang lain dalam register yang sama; tidak ditampilkan)"
     return row
+
+
+def _sanction_rows(session: Session, case_ids: list[int], staged_ids: list[int]) -> list[dict[str, Any]]:
+    """The sanction versions of the person's cases (every decision and revision after an objection),
+    and a steward's version waiting for its removed case to come back that follows their records."""
+    versions = session.scalars(
+        select(SanctionVersion)
+        .where(or_(SanctionVersion.case_id.in_(case_ids), SanctionVersion.case_id.is_(None)))
+        .order_by(SanctionVersion.id)
+    )
+    own = set(staged_ids)
+    return [
+        _row(v, COLUMNS["sanction_versions"])
+        for v in versions
+        if v.case_id is not None or own.intersection(v.released_records or [])
+    ]
 
 
 def _letter_rows(session: Session, case_ids: list[int]) -> list[dict[str, Any]]:
