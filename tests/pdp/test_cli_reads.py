@@ -1,6 +1,7 @@
 """CLI commands whose output names an ASN are reads of personal data (UU 27/2022): each writes one
 access-log record (channel ``cli``, the OS user, the keyed hashes of the NIPs it showed), ``--json``
-or not. Here the dry runs, whose rows carry case keys (a case key ends in its ASN's NIP)."""
+or not. Here the dry runs, whose rows carry case keys (a case key ends in its ASN's NIP), and the
+registry search."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import OutboxEntry, PersonalDataAccess, PersonalDataAccessNip
+from sbt_sync.db.models import AsnRegistryEntry, OutboxEntry, PersonalDataAccess, PersonalDataAccessNip
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
+from sbt_sync.ingest.registry import registry_row
 from sbt_sync.pdp.access import access_key, nip_hash
 from sbt_sync.settings import load_settings
 from sbt_sync.states.outbox import PushAction
 from tests.enforce.rows import add_case
+from tests.support.registry import registry_item
 
 NIP = "198001012005011001"
 CASE_KEY = f"PILKADA2024|rec:R-1/KASN/2024|{NIP}"
@@ -88,3 +91,24 @@ def test_a_letters_draft_dry_run_is_a_recorded_read_of_the_people_it_lists(
             )
         )
     assert hashes == {nip_hash(access_key(settings), NIP)}
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_registry_search_is_a_recorded_read_of_the_people_it_finds(
+    migrated_database: Database, project_dir: Path, as_json: bool
+) -> None:
+    """``conflicts search`` shows each ASN found (NIP, name, birth date): a read, as the API's is."""
+    with migrated_database.session() as session:
+        session.execute(insert(AsnRegistryEntry), [registry_row(registry_item(NIP, "BUDI SANTOSO"))])
+    runner = CliRunner(env={"SBT_DATABASE_URL": migrated_database.url})
+    command = ["--config", str(project_dir / "sbt.yaml"), "conflicts", "search", "--name", "Budi Santoso"]
+    shown = runner.invoke(app, [*command, "--json"] if as_json else command)
+    assert shown.exit_code == 0, shown.output
+    assert NIP in shown.stdout
+    settings = load_settings(project_dir / "sbt.yaml", env={"SBT_DATABASE_URL": migrated_database.url})
+    with migrated_database.session() as session:
+        reads = session.scalars(select(PersonalDataAccess)).all()
+        hashes = set(session.scalars(select(PersonalDataAccessNip.nip_hash)))
+    assert [(r.channel, r.kind, r.target) for r in reads] == [("cli", "search", "sbt-sync conflicts search")]
+    assert hashes == {nip_hash(access_key(settings), NIP)}
+    assert "BUDI" not in json.dumps([r.filter for r in reads])  # the terms are not kept, the NIPs found are
