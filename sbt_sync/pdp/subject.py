@@ -114,6 +114,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 OTHER_NIP = "[NIP orang lain]"
 """What stands in the report for a NIP that is not the subject's (someone else's personal data)."""
 _NIP_RUN = re.compile(r"(?<!\d)\d{18}(?!\d)")
+_GAP = r"[\s.\-_/]?"
+_NIP_PRINTED = re.compile(rf"(?<!\d)\d{{8}}{_GAP}\d{{6}}{_GAP}\d{_GAP}\d{{3}}(?!\d)")
+"""A NIP whole or printed in its groups (``19800101 200501 1 001``), as free text names someone."""
 
 ReadsOf = Callable[[Session, str], list[dict[str, Any]]]
 """``(session, nip) -> rows``: who viewed this person's data (the access log's own query)."""
@@ -339,10 +342,12 @@ def gather_subject(
 
 
 def _others_masked(value: Any, nip: str) -> Any:
-    """``value`` with every 18-digit NIP other than ``nip`` in its strings replaced by :data:`OTHER_NIP`
-    (a reason, a decision or a header naming someone else)."""
+    """``value`` with every NIP other than ``nip`` in its strings (whole or printed in its groups)
+    replaced by :data:`OTHER_NIP` (a reason, a decision, a header or free text naming someone else)."""
     if isinstance(value, str):
-        return _NIP_RUN.sub(lambda m: m.group(0) if m.group(0) == nip else OTHER_NIP, value)
+        return _NIP_PRINTED.sub(
+            lambda m: m.group(0) if without_layout(m.group(0)) == nip else OTHER_NIP, value
+        )
     if isinstance(value, dict):
         return {k: _others_masked(v, nip) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import QuarantinedRow, RawRecord
-from sbt_sync.pdp.subject import gather_subject
+from sbt_sync.pdp.subject import OTHER_NIP, gather_subject
 from schemas.nip import clean_nip
 
 NIP, OTHER = "198001012005011001", "198001012005011002"
@@ -62,3 +63,20 @@ def test_the_subject_report_holds_a_quarantined_row_whose_nip_arrived_with_layou
         report = gather_subject(session, NIP)
     assert [r["record_key"] for r in report.sections["source_records"]] == ["R-9/KASN/2023"]
     assert report.counts()["quarantine"] == 1
+
+
+def test_another_persons_nip_printed_in_groups_is_masked_in_the_subjects_report(
+    migrated_database: Database,
+) -> None:
+    """A source's free text may name a colleague by NIP as letters print it: that NIP is someone else's
+    personal data and stays out of the subject's report (the subject's own NIP stays)."""
+    _quarantined(migrated_database, 10, NIP)
+    colleague = "19800101 200501 1 002"  # OTHER, as letters print it
+    with migrated_database.session() as session:
+        raw = session.scalars(select(RawRecord)).one()
+        raw.payload = json.dumps({**json.loads(raw.payload), "Keterangan": f"bersama {colleague}"})
+    with migrated_database.session() as session:
+        report = gather_subject(session, NIP)
+    shown = json.dumps(report.as_dict(), ensure_ascii=False)
+    assert NIP in shown and colleague not in shown and OTHER not in shown
+    assert report.sections["source_records"][0]["payload"]["Keterangan"] == f"bersama {OTHER_NIP}"
