@@ -10,7 +10,10 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-_NIP = re.compile(r"(?<!\d)\d{14}(\d{4})(?!\d)")
+_SEP = r"[ \t.\-_/\u00a0\u2007\u202f]?"
+_NIP = re.compile(rf"(?<!\d)\d{{8}}{_SEP}\d{{6}}{_SEP}(\d){_SEP}(\d{{3}})(?!\d)")
+"""A NIP: 18 digits, whole or printed in its groups (birth date, TMT, gender, serial: ``19800101
+200501 1 001``) with a space, dot, dash, underscore or slash between them."""
 _SECRET_PARAM = re.compile(r"key|token|secret|password|passwd|signature|sig|auth|code|credential", re.I)
 MASK = "***"
 
@@ -23,8 +26,9 @@ def mask_nip(nip: str) -> str:
 
 
 def mask_nips(text: str) -> str:
-    """``text`` with every 18-digit number (a NIP) masked to its last 4 digits."""
-    return _NIP.sub(lambda m: "*" * 14 + m.group(1), text)
+    """``text`` with every NIP (an 18-digit number, whole or printed in its groups) masked to its last
+    4 digits."""
+    return _NIP.sub(lambda m: "*" * 14 + m.group(1) + m.group(2), text)
 
 
 def safe_url(url: str) -> str:

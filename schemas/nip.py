@@ -33,6 +33,12 @@ _FLOAT_TAIL = re.compile(r"^\d+[.,]0+$")
 _MISSING = frozenset({"", "-", "--", "null", "none", "nan", "n/a", "na", "tidak ada", "0"})
 
 
+def without_layout(text: str) -> str:
+    """``text`` without the layout characters people and spreadsheets put inside a NIP (spaces of any
+    kind, dots, dashes, underscores, slashes): a NIP written in it becomes an 18-digit run."""
+    return _LAYOUT.sub("", text)
+
+
 class NipError(ValueError):
     """A NIP that cannot be accepted; ``reason`` says why in one line."""
 

@@ -70,3 +70,19 @@ def test_an_impossible_as_of_names_the_option(project_dir: Path) -> None:
     result = _run("report", "compliance", "--as-of", "2026-13-40", env=env)
     assert result.returncode == 2 and "--as-of" in result.stderr, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["PILKADA2024|rec:R-1/KASN/2024|198001012005011001", "19800101 200501 1 001", "198001012005011001"],
+)
+def test_an_error_repeating_what_was_typed_masks_the_nip_in_it(project_dir: Path, typed: str) -> None:
+    """stderr ends up in cron mail, CI logs and journald: a case key or NIP the user typed comes back
+    masked (UU 27/2022), and the line still says what was not found."""
+    env = {"SBT_CONFIG": str(project_dir / "sbt.yaml")}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    for command in (("sanctions", "list", typed), ("sanctions", "list", typed, "--json")):
+        result = _run(*command, env=env)
+        assert result.returncode == 1 and result.stdout == "", (result.returncode, result.stdout)
+        assert "no case" in result.stderr and "1001" in result.stderr, result.stderr
+        assert "19800101" not in result.stderr, result.stderr

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from connectors.redact import mask_nips
 from sbt_sync.errors import SbtError
 
 if TYPE_CHECKING:
@@ -70,21 +71,25 @@ def run_main(app: typer.Typer) -> None:
     except SbtError as exc:
         if debug:
             raise
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        _fail(f"error: {exc}")
     except (OperationalError, InterfaceError) as exc:
         if debug:
             raise
-        typer.echo(f"error: {database_error(exc, _loaded[-1].database_url if _loaded else None)}", err=True)
-        sys.exit(1)
+        _fail(f"error: {database_error(exc, _loaded[-1].database_url if _loaded else None)}")
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:
         if debug:
             raise
-        typer.echo(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
-        sys.exit(1)
+        _fail(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+
+
+def _fail(line: str) -> NoReturn:
+    """The failure's line on stderr with every NIP masked (a message may repeat a case key or a NIP
+    the user typed; stderr ends up in cron mail and job logs), then exit 1."""
+    typer.echo(mask_nips(line), err=True)
+    sys.exit(1)
 
 
 def database_error(exc: OperationalError | InterfaceError, url: str | None) -> str:

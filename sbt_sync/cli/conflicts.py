@@ -332,6 +332,9 @@ def search(
     query = RegistryQuery(name, nip, birth_date.date() if birth_date else None, instansi)
     hits = search_registry(database, query, thresholds=thresholds, limit=limit)
     source = show_conflict(database, conflict).source if conflict is not None else None
+    # The NIPs shown, not the terms searched by (a name, a birth date), as the API records it.
+    record_cli_read(state(ctx).settings(), database, "search", nips_in(hits, source), target=ctx.command_path,
+                    filter={"what": "registry", "conflict_id": conflict, "limit": limit})  # fmt: skip
     database.dispose()
     compared = [(h, compare(source, h, thresholds) if source else None) for h in hits]
     if as_json:

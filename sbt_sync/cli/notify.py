@@ -20,7 +20,7 @@ from sbt_sync.cli.outbox import (
 )
 from sbt_sync.db.engine import Database
 from sbt_sync.errors import SbtError
-from sbt_sync.pdp.access import access_key, letter_nips, os_user, record_read
+from sbt_sync.pdp.access import access_key, letter_nips, nips_in, os_user, record_cli_read, record_read
 from sbt_sync.settings import Settings
 from sbt_sync.states.mail import MailState
 
@@ -265,6 +265,8 @@ def letters_draft(
         day = day_option(as_of, settings.schedule.timezone, allow_future=dry_run)
         with database.session() as session:
             report = draft_letters(session, settings, day, dry_run=dry_run)
+        if report.planned:  # a dry run lists each letter's case keys, which end in the ASN's NIP
+            record_cli_read(settings, database, "letter", nips_in(report.planned), target=ctx.command_path)
         if as_json:
             emit_json(report.as_dict())
             return

@@ -44,6 +44,8 @@ def run_push(
         if dry_run:
             with database.session() as session:
                 rows = planned_pushes(session)
+            # Each row's case keys end in the ASN's NIP: listing them is a read of personal data.
+            record_cli_read(settings, database, "asn", nips_in(rows), target=ctx.command_path)
             show_planned(rows, noun="row", json_key="rows", as_json=as_json, lines=_planned_line)
             return
         with database.session() as session:

@@ -342,7 +342,9 @@ def _birth_date(value: Any) -> date:
             return datetime.strptime(text, layout).date()  # noqa: DTZ007 - a date
         except ValueError:
             continue
-    raise ValueError(f"tglLahir: not a date: {text[:20]!r}")
+    # Never the value: a birth date, however written, is personal data, and this message reaches the
+    # log, the asset's metadata and the CLI's output.
+    raise ValueError("tglLahir: not a date (dd-mm-yyyy expected; the value is withheld: personal data)")
 
 
 def raw_hash(item: Mapping[str, Any]) -> str:

@@ -35,6 +35,7 @@ from sbt_sync.db.models.letters import LetterItem
 from sbt_sync.errors import ConfigError
 from sbt_sync.private_files import kept_random_key
 from sbt_sync.settings import Settings
+from schemas.nip import NipError, clean_nip
 
 KEY_FILE = "var/pdp-access-key"
 """Where the sandbox keeps its generated key when ``pdp.access_key_env`` is not set."""
@@ -87,14 +88,21 @@ def access_key(settings: Settings) -> bytes:
 
 
 def nip_hash(key: bytes, nip: str) -> str:
-    """The hex HMAC-SHA256 of ``nip`` under ``key``: what the log stores for an ASN. Spaces, dots and
-    dashes are dropped first, so a NIP as a source wrote it hashes as the NIP does."""
-    return hmac.new(key, _NIP_SEPARATORS.sub("", str(nip)).encode(), hashlib.sha256).hexdigest()
+    """The hex HMAC-SHA256 of ``nip`` under ``key``: what the log stores for an ASN. A NIP as a source
+    wrote it (Excel's leading apostrophe, spaces, dots, dashes, underscores, slashes) is read as
+    :func:`~schemas.nip.clean_nip` reads it first, so it hashes as the NIP does."""
+    text = str(nip)
+    try:
+        cleaned = clean_nip(text)
+    except NipError:
+        cleaned = None
+    return hmac.new(key, (cleaned or _NIP_SEPARATORS.sub("", text)).encode(), hashlib.sha256).hexdigest()
 
 
 def nips_in(*values: Any, _depth: int = 0) -> set[str]:
     """Every NIP a page's data shows: 18-digit runs in the strings of ``values`` (walked through
-    mappings, sequences and dataclasses), and strings that are a NIP written with spaces, dots or dashes.
+    mappings, sequences and dataclasses), and strings that are a NIP as a source wrote it (what
+    :func:`~schemas.nip.clean_nip` accepts: spaces, dots, dashes, a leading apostrophe, ...).
 
     For call sites whose data is a structure of rows (a conflict side by side, a finding, a letter):
     what the page renders is what it read, so the record names every ASN the page could show.
@@ -103,9 +111,12 @@ def nips_in(*values: Any, _depth: int = 0) -> set[str]:
     for value in values:
         if isinstance(value, str):
             found.update(_NIP_IN_TEXT.findall(value))
-            bare = _NIP_SEPARATORS.sub("", value)
-            if len(bare) == 18 and bare.isdigit():
-                found.add(bare)
+            try:
+                whole = clean_nip(value)
+            except NipError:
+                whole = None
+            if whole:
+                found.add(whole)
         elif _depth >= 8 or value is None or isinstance(value, (bool, int, float, bytes)):
             continue
         elif isinstance(value, Mapping):

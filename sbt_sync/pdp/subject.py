@@ -1,13 +1,14 @@
 """A person's own record (UU 27/2022, subject access): everything the product holds about one ASN.
 
-:func:`gather_subject` reads, for one NIP: the registry row, the source records that name the person
-or sit in their cases (as received: the current payload and every earlier one), their staged rows
-with the identity rule that linked them, the cases with their links (and the rules that made them),
-golden values with provenance, conflicts with the stewards' decisions and link corrections, control
-steps and the letters that carried them, the desired block and every push to SIASN (attempts, state,
-SIASN's reference, acknowledgement) and SIASN readbacks, I-MUT findings and their decisions, quarantine
-rows, and the processing trail: the runs that touched the data and the audit entries of people's
-actions on it. Who viewed the data comes from the access log (:mod:`sbt_sync.pdp.access`) when given.
+:func:`gather_subject` reads, for one NIP: the registry row, the source records that name the person or
+sit in their cases (as received: the current payload and every earlier one), their staged rows with the
+identity rule that linked them, the cases with their links (and the rules that made them), golden values
+with provenance, the sanction versions (each decision and revision after an objection), conflicts with
+the stewards' decisions and link corrections, control steps and the letters that carried them, the
+desired block and every push to SIASN (attempts, state, SIASN's reference, acknowledgement) and SIASN
+readbacks, I-MUT findings and their decisions, quarantine rows, and the processing trail: the runs that
+touched the data and the audit entries of people's actions on it. Who viewed the data comes from the
+access log (:mod:`sbt_sync.pdp.access`) when given.
 
 Only the subject's own data goes out: a register naming several ASN keeps only the subject's own
 item(s) (the other people are counted, not shown), an identity conflict keeps only the subject among
@@ -46,6 +47,7 @@ from sbt_sync.db.models import (
     QuarantinedRow,
     RawRecord,
     RawRecordVersion,
+    SanctionVersion,
     SiasnObservation,
     StagedRecord,
     StewardDecision,
@@ -54,7 +56,7 @@ from sbt_sync.db.models import (
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.errors import SbtError
 from schemas.feeds import FEEDS
-from schemas.nip import NipError, clean_nip
+from schemas.nip import NipError, clean_nip, without_layout
 
 SECTIONS = (
     "registry",
@@ -68,6 +70,7 @@ SECTIONS = (
     "link_corrections",
     "control_actions",
     "annulments",
+    "sanction_versions",
     "letters",
     "block_state",
     "pushes",
@@ -90,6 +93,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "control_actions": ("id", "case_id", "action", "cycle", "due_on", "reason", "as_of", "decided_at",
                         "run_id"),
     "annulments": ("id", "case_id", "annulled_on", "seen_at", "withdrawn_at", "withdrawn_on", "letter_id"),
+    "sanction_versions": ("id", "case_id", "seq", "kind", "code", "letter_no", "decided_on", "source",
+                          "source_ref", "reported_by", "in_force", "recorded_at", "entered_by", "reason",
+                          "applied_at", "released_records"),
     "block_state": ("nip", "blocked", "case_ids", "reason", "version", "since", "updated_at"),
     "pushes": ("id", "action", "idempotency_key", "case_refs", "payload", "state", "attempts", "last_error",
                "siasn_reference", "approval_id", "block_version", "created_at", "next_attempt_at", "acked_at",
@@ -108,6 +114,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 OTHER_NIP = "[NIP orang lain]"
 """What stands in the report for a NIP that is not the subject's (someone else's personal data)."""
 _NIP_RUN = re.compile(r"(?<!\d)\d{18}(?!\d)")
+_GAP = r"[\s.\-_/]?"
+_NIP_PRINTED = re.compile(rf"(?<!\d)\d{{8}}{_GAP}\d{{6}}{_GAP}\d{_GAP}\d{{3}}(?!\d)")
+"""A NIP whole or printed in its groups (``19800101 200501 1 001``), as free text names someone."""
 
 ReadsOf = Callable[[Session, str], list[dict[str, Any]]]
 """``(session, nip) -> rows``: who viewed this person's data (the access log's own query)."""
@@ -271,7 +280,20 @@ def gather_subject(
         select(CaseAnnulment).where(CaseAnnulment.case_id.in_(case_ids)).order_by(CaseAnnulment.id)
     )
     put("annulments", [_row(a, COLUMNS["annulments"]) for a in annulments])
+    put("sanction_versions", _sanction_rows(session, case_ids, staged_ids))
     put("letters", _letter_rows(session, case_ids))
+    letter_ids = sorted(
+        {
+            i
+            for i in session.scalars(select(LetterItem.letter_id).where(LetterItem.case_id.in_(case_ids)))
+            if i
+        }
+    )
+    mail_ids = sorted(
+        session.scalars(
+            select(NotificationOutboxEntry.id).where(NotificationOutboxEntry.letter_id.in_(letter_ids))
+        )
+    )
     block = session.get(BlockState, nip)
     put("block_state", [_row(block, COLUMNS["block_state"])] if block else [])
     pushes = list(session.scalars(select(OutboxEntry).where(OutboxEntry.nip == nip).order_by(OutboxEntry.id)))
@@ -309,6 +331,8 @@ def gather_subject(
         "outbox": _ids(pushes),
         "imut_finding": _ids(findings),
         "quarantine": _ids(quarantine),
+        "letter": letter_ids,
+        "notification_outbox": mail_ids,
     }
     put("audit", _audit_rows(session, objects))
     for name, rows in report.sections.items():
@@ -318,10 +342,12 @@ def gather_subject(
 
 
 def _others_masked(value: Any, nip: str) -> Any:
-    """``value`` with every 18-digit NIP other than ``nip`` in its strings replaced by :data:`OTHER_NIP`
-    (a reason, a decision or a header naming someone else)."""
+    """``value`` with every NIP other than ``nip`` in its strings (whole or printed in its groups)
+    replaced by :data:`OTHER_NIP` (a reason, a decision, a header or free text naming someone else)."""
     if isinstance(value, str):
-        return _NIP_RUN.sub(lambda m: m.group(0) if m.group(0) == nip else OTHER_NIP, value)
+        return _NIP_PRINTED.sub(
+            lambda m: m.group(0) if without_layout(m.group(0)) == nip else OTHER_NIP, value
+        )
     if isinstance(value, dict):
         return {k: _others_masked(v, nip) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -371,9 +397,10 @@ def _own_payload(source: str, payload: Any, positions: set[int], nip: str) -> tu
 
 
 def nips_in_text(value: Any) -> set[str]:
-    """The 18-digit runs in the strings of ``value`` (walked through dicts and lists)."""
+    """The NIPs in the strings of ``value`` (walked through dicts and lists): 18-digit runs once the
+    layout :func:`~schemas.nip.clean_nip` ignores is removed, so a NIP written as a source wrote it."""
     if isinstance(value, str):
-        return set(_NIP_RUN.findall(value.replace(" ", "").replace(".", "").replace("-", "")))
+        return set(_NIP_RUN.findall(without_layout(value)))
     if isinstance(value, dict):
         return set().union(*(nips_in_text(v) for v in value.values())) if value else set()
     if isinstance(value, list):
@@ -474,6 +501,22 @@ def _quarantine_row(q: QuarantinedRow, shared: set[int], nip: str) -> dict[str, 
     return row
 
 
+def _sanction_rows(session: Session, case_ids: list[int], staged_ids: list[int]) -> list[dict[str, Any]]:
+    """The sanction versions of the person's cases (every decision and revision after an objection),
+    and a steward's version waiting for its removed case to come back that follows their records."""
+    versions = session.scalars(
+        select(SanctionVersion)
+        .where(or_(SanctionVersion.case_id.in_(case_ids), SanctionVersion.case_id.is_(None)))
+        .order_by(SanctionVersion.id)
+    )
+    own = set(staged_ids)
+    return [
+        _row(v, COLUMNS["sanction_versions"])
+        for v in versions
+        if v.case_id is not None or own.intersection(v.released_records or [])
+    ]
+
+
 def _letter_rows(session: Session, case_ids: list[int]) -> list[dict[str, Any]]:
     rows = session.execute(
         select(LetterItem, Letter, NotificationOutboxEntry)
@@ -548,12 +591,22 @@ def _runs(
 
 
 def _audit_rows(session: Session, objects: dict[str, list[int]]) -> list[dict[str, Any]]:
+    """The audit entries on ``objects`` (type -> ids): an entry on one object, and an entry on several
+    at once (a steward withdrawing parked pushes, giving up letters: ``object_id`` ``3,5``) naming one."""
+    wanted = {(kind, str(i)) for kind, ids in objects.items() for i in ids}
+    if not wanted:
+        return []
     clauses = [
         (AuditEntry.object_type == kind) & AuditEntry.object_id.in_([str(i) for i in ids])
         for kind, ids in objects.items()
         if ids
     ]
-    if not clauses:
-        return []
-    entries = session.scalars(select(AuditEntry).where(or_(*clauses)).order_by(AuditEntry.id))
-    return [_row(e, COLUMNS["audit"]) for e in entries]
+    several = AuditEntry.object_type.in_(
+        sorted({kind for kind, _ in wanted})
+    ) & AuditEntry.object_id.contains(",")
+    entries = session.scalars(select(AuditEntry).where(or_(*clauses, several)).order_by(AuditEntry.id))
+    return [
+        _row(e, COLUMNS["audit"])
+        for e in entries
+        if any((e.object_type, part.strip()) in wanted for part in (e.object_id or "").split(","))
+    ]

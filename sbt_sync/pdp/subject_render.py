@@ -28,6 +28,7 @@ TITLES: dict[str, str] = {
     "link_corrections": "Koreksi tautan oleh steward",
     "control_actions": "Langkah pengendalian (peringatan, teguran, pemblokiran)",
     "annulments": "Pembatalan rekomendasi dan penarikannya",
+    "sanction_versions": "Versi hukuman disiplin (keputusan PPK dan perubahannya setelah keberatan)",
     "letters": "Surat kepada PPK dan pengirimannya",
     "block_state": "Status blokir yang dikehendaki",
     "pushes": "Pengiriman ke SIASN (setiap percobaan dan tanda terima)",

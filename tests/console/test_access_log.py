@@ -15,9 +15,9 @@ from sbt_sync.console.i18n import MESSAGES
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import PersonalDataAccess, PersonalDataAccessNip, QuarantinedRow
 from sbt_sync.db.models.access import CHANNELS
-from sbt_sync.pdp.access import KINDS, access_key, nip_hash, record_read
+from sbt_sync.pdp.access import KINDS, access_key, nip_hash, reads_of, record_read
 from tests.console import searching
-from tests.console.conftest import NIP_A, NIP_B, World, csrf_of
+from tests.console.conftest import NIP_A, NIP_B, World, _case, csrf_of
 
 
 def _records(world: World) -> list[PersonalDataAccess]:
@@ -215,3 +215,22 @@ def test_every_kind_and_channel_has_words_in_both_languages() -> None:
     for key in [f"access.kind.{k}" for k in KINDS] + [f"access.channel.{c}" for c in CHANNELS]:
         indonesian, english = MESSAGES[key]
         assert indonesian.strip() and english.strip(), key
+
+
+@pytest.mark.parametrize("written", ["'198001012005011009", "19800101_200501_1_009", "19800101/200501/1/009"])
+def test_a_case_read_is_found_by_the_nip_its_record_wrote_with_excel_or_layout_noise(
+    world: World, written: str
+) -> None:
+    """A case whose identity is not settled (no NIP of its own yet) shows its record's NIP as the source
+    wrote it; the read is the person's all the same: their subject report lists it."""
+    nip = "198001012005011009"
+    with world.database.session() as session:
+        case, staged = _case(session, "CASE-RAW", "kasn", "R-9/KASN/2023", nip, "I")
+        case.nip, staged.nip, staged.nip_raw = None, None, written
+        case_id = case.id
+    answer = world.client().get(
+        f"/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {world.tokens['auditor']}"}
+    )
+    assert answer.status_code == 200 and answer.json()["records"][0]["nip_as_written"] == written
+    with world.database.session() as session:
+        assert [r["target"] for r in reads_of(session, nip, key=_key(world))] == [f"/api/v1/cases/{case_id}"]

@@ -4,6 +4,8 @@ on both backends; an unchanged refresh does not touch the staged records at all.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -238,3 +240,17 @@ def test_a_later_edit_of_a_retired_asn_is_no_kedudukan_change() -> None:
     assert case_change_kinds(registry_row(retired), registry_row(redated)) == set()
     active = _item(RETIRES, "AHMAD FAUZI")
     assert case_change_kinds(registry_row(active), registry_row(redated)) == {"kedudukan"}
+
+
+@pytest.mark.parametrize("birth", ["1980/01/02", "02.01.1980", "2 Januari 1980", "31-02-1980"])
+def test_a_row_rejected_for_its_birth_date_is_reported_without_the_birth_date(
+    migrated_database: Database, caplog: pytest.LogCaptureFixture, birth: str
+) -> None:
+    """The rejection's sample goes to the log, the asset's metadata and ``registry refresh --json``: it
+    says which field failed, never the birth date (personal data, UU 27/2022) as SIASN sent it."""
+    caplog.set_level(logging.DEBUG)
+    result = refresh_registry(migrated_database, _pager([_item(RETIRES, "AHMAD FAUZI", tglLahir=birth)]))
+    assert (result.new, result.rejected) == (0, 1)
+    assert result.rejected_sample[0].startswith("**************1001: tglLahir")
+    shown = json.dumps(result.as_dict()) + caplog.text
+    assert birth not in shown and "1980" not in shown.replace(RETIRES, "")

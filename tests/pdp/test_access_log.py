@@ -202,6 +202,10 @@ def test_nips_are_found_in_what_a_page_shows() -> None:
     shown = {"rows": [{"nip": NIP, "name": "ASN"}, ("1990 0202 201502 2 002", 18)], "n": 198001012005011001}
     assert nips_in(shown, None, f"kasus {NIP}x") == {NIP, OTHER}
     assert nip_hash(KEY, "1980.0101.200501.1.001") == nip_hash(KEY, NIP)
+    # as Excel and spreadsheets write it: found, and hashed as the NIP is
+    written = ["'198001012005011001", "19800101_200501_1_001", "19800101/200501/1/001", "1980\u00a00101"]
+    assert nips_in({"nip_as_written": written[0]}, written[1:3], written[3]) == {NIP}
+    assert {nip_hash(KEY, w) for w in written[:3]} == {nip_hash(KEY, NIP)}
 
 
 def _seed_conflict(database: Database) -> int:

@@ -39,3 +39,28 @@ def test_parked_sample_metadata_masks_a_nip_siasn_names_in_its_refusal(
     # the same text goes to the sbt_sync logger, which dagster.yaml routes into every run's event log
     assert not [r.getMessage() for r in caplog.records if re.search(r"\d{18}", r.getMessage())]
     assert nip(1) in (outbox_rows(migrated_database)[0].last_error or "")
+
+
+@pytest.mark.parametrize(
+    "printed", ["19800101 200501 1 001", "19800101.200501.1.001", "19800101-200501-1-001"]
+)
+def test_a_nip_siasn_prints_in_groups_is_masked_in_the_log_and_metadata_too(
+    migrated_database: Database, caplog: pytest.LogCaptureFixture, printed: str
+) -> None:
+    """SIASN's people print a NIP in its groups (birth date, TMT, gender, serial), as letters do."""
+    queue_blocks(migrated_database, [nip(1)])
+    key = outbox_rows(migrated_database)[0].idempotency_key
+    refusal = PermanentPushError(
+        "no",
+        status=422,
+        siasn_message=f"PNS dengan NIP {printed} sedang dalam proses pensiun",
+        nip=nip(1),
+        action="blokir",
+        idempotency_key=key,
+    )
+    caplog.set_level(logging.INFO)
+    report = Pusher(migrated_database, FakeSiasn(failures={key: [refusal]})).run()
+    assert report.parked == 1
+    shown = " ".join([*report.parked_sample, *(r.getMessage() for r in caplog.records)])
+    assert "dalam proses pensiun" in shown and printed not in shown and "19800101" not in shown, shown
+    assert printed in (outbox_rows(migrated_database)[0].last_error or "")  # the stewards see it whole
