@@ -405,6 +405,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cstatus.asn_berhenti": ("ASN sudah berhenti", "ASN has left service"),
     "cstatus.dijatuhi_hukuman": ("Dijatuhi hukuman oleh PPK", "Sanctioned by the PPK"),
     "hold.title": ("Mengapa kasus ini ditahan", "Why this case is held"),
+    "hold.record": ("{key} dari {source}", "{key} from {source}"),
     "hold.conflict": ("Konflik {kind} masih terbuka:", "An open {kind} conflict:"),
     "hold.identity_conflict": (
         "Identitas rekaman {record} diperselisihkan: konflik {kind} ({offered} kandidat) masih terbuka:",

@@ -33,6 +33,7 @@ from jinja2.runtime import Context
 from sbt_sync.console import labels_sources
 from sbt_sync.console.labels_history import control_reason as control_reason
 from sbt_sync.console.labels_history import guard_text as guard_text
+from sbt_sync.console.labels_history import hold_record as hold_record
 from sbt_sync.console.labels_history import reopened_text as reopened_text
 from sbt_sync.console.labels_history import timeline_title as timeline_title
 from sbt_sync.console.labels_history import timeline_value as timeline_value
@@ -152,6 +153,7 @@ def install(env: Environment) -> None:
         quarantine_reason=bind(quarantine_reason),
         reopened_text=bind(reopened_text),
         guard_text=bind(guard_text),
+        hold_record=bind(hold_record),
         allowed_values=bind(allowed_values),
         kanreg_label=kanreg_label,
         violation_form_description=violation_form_description,

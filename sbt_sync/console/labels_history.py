@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sbt_sync.console.holds import HoldPart, parse_hold
 from sbt_sync.console.labels_reference import (
     _pick,
     _word,
@@ -192,6 +193,8 @@ def control_reason(reason: object, lang: str = "id") -> str:
             parts = found.groupdict()
             if parts.get("why") == "open critical conflict":  # the policy's default hold reason
                 parts["why"] = _word("end.critical_conflict", lang)
+            elif parts.get("why"):  # the reconciliation's hold reason, as the case's hold card says it
+                parts["why"] = " ".join(hold_sentence(p, lang) for p in parse_hold(parts["why"]))
             return _pick(pair, lang).format(**parts)
     for pattern, key in _END_EVENTS:
         found = re.match(
@@ -209,6 +212,35 @@ def control_reason(reason: object, lang: str = "id") -> str:
                 return _word("end.unknown_day", lang).format(what=words, day=parts["asof"])
             return words
     return text
+
+
+def hold_record(record: str | None, lang: str = "id") -> str:
+    """A hold clause's record (``idis idis-4#0``, as :func:`~sbt_sync.reconcile.golden.status.record_words`
+    writes it) by its key and its source's name; its item number only when the record has several."""
+    found = re.fullmatch(r"(?P<source>\S+) (?P<key>.+)#(?P<item>\d+)", record or "")
+    if found is None:
+        return record or ""
+    key = found["key"] if found["item"] == "0" else f"{found['key']}#{found['item']}"
+    return _word("hold.record", lang).format(key=key, source=source_name(found["source"], lang))
+
+
+def hold_sentence(part: HoldPart, lang: str = "id") -> str:
+    """One hold clause in a sentence, without the link the case's hold card gives its conflict."""
+    kind = _word(f"kind.{part.conflict_kind}", lang)
+    if part.kind == "conflict":
+        return _word("hold.conflict", lang).format(kind=kind).rstrip(":") + "."
+    if part.kind == "identity_conflict":
+        said = _word("hold.identity_conflict", lang).format(
+            record=hold_record(part.record, lang), kind=kind, offered=part.offered
+        )
+        return f"{said} {_word('conflicts.one', lang)} #{part.conflict_id}"
+    if part.kind in ("other_asn", "nobody"):
+        return _word(f"hold.{part.kind}", lang).format(record=hold_record(part.record, lang))
+    if part.kind == "registry_kedudukan":
+        return _word("hold.registry_kedudukan", lang).format(code=part.code)
+    if part.kind in ("withheld", "registry_nip"):
+        return _word(f"hold.{part.kind}", lang)
+    return part.text
 
 
 def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = None) -> str:
