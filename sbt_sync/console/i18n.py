@@ -727,6 +727,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.approval": ("Persetujuan tertulis Mendagri", "Minister of Home Affairs' written approval"),
     "imut.approval_none": ("tidak ada", "none"),
     "imut.approval_before": ("sebelum keputusan: berlaku", "before the decision: counts"),
+    "imut.approval_undated": ("tanpa tanggal: tidak berlaku", "no date: does not count"),
+    "imut.approval_unnumbered": ("tanpa nomor surat: tidak berlaku", "no letter number: does not count"),
     "imut.approval_not_before": (
         "tidak sebelum keputusan: tidak berlaku",
         "not before the decision: does not count",
