@@ -829,6 +829,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "letters.no_recipients": ("belum ada alamat PIC", "no PIC address yet"),
     "letters.not_queued": ("belum masuk antrean kirim", "not queued for mail"),
     "letters.server_answer": ("Jawaban server surel", "Mail server's answer"),
+    "letters.mail_note": ("Keterangan sistem", "The system's note"),
+    "mailnote.cases_moved": (
+        "tidak dikirim: ASN pada kasus surat ini kini tercatat pada instansi lain; kasus-kasusnya "
+        "disampaikan dalam surat berikutnya kepada PPK instansinya masing-masing",
+        "not sent: the ASN of this letter's cases are now recorded at another instansi; their cases go "
+        "in the next letters to the PPK of each one's instansi",
+    ),
+    "mailnote.cases_ended": (
+        "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)",
+        "not sent: every case of this letter has ended (a sanction, an annulment or the ASN left service)",
+    ),
+    "mailnote.name_unknown": (
+        "ditahan: nama instansi {instansi} tidak diketahui dari sumber mana pun (registri, data kasus); "
+        "surat dialamatkan tanpa nama. Periksa penerimanya sebelum melepas surat ini",
+        "held: no source (registry, case data) knows the name of instansi {instansi}; the letter is "
+        "addressed without it. Check its recipients before releasing it",
+    ),
+    "mailnote.case_held": (
+        "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan "
+        "selesai",
+        "case held (an identity dispute or an open conflict): {cases}; send again once the hold ends",
+    ),
     "letters.attempts": ("Percobaan kirim", "Attempts"),
     "letters.subject": ("Perihal surel", "Mail subject"),
     "letters.pdf": ("Dokumen", "Document"),

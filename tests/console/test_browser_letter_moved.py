@@ -53,6 +53,7 @@ pytestmark = [
 
 DEADLINE = date(2024, 11, 11)
 MOVED_ID = "tidak dikirim: ASN pada kasus surat ini kini tercatat pada instansi lain"
+MOVED_EN = "not sent: the ASN of this letter's cases are now recorded at another instansi"
 LEAKS = ("CASES_MOVED", "cases_moved", "parked", "not sent", "moved", NIP_A)
 
 
@@ -118,13 +119,19 @@ def test_a_letter_parked_because_its_case_moved_instansi_says_why_in_words_with_
         page.wait_for_url(f"{base}/letters/{letter_id}")
         page.screenshot(path=folder / "letter-moved-2-letter-id.png", full_page=True)
         shown = page.locator("main").inner_text()
-        assert MOVED_ID in shown
+        expect(page.locator("#server-answer")).to_contain_text(MOVED_ID)
+        assert "Jawaban server surel" not in shown  # no mail server answered: the notifier kept it back
         for leak in LEAKS:
             assert leak not in shown, f"{leak!r} on the Indonesian letter page"
 
         page.get_by_role("link", name="English").click()
         page.wait_for_url(f"{base}/letters/{letter_id}")
         page.screenshot(path=folder / "letter-moved-3-letter-en.png", full_page=True)
+        expect(page.locator("#server-answer")).to_contain_text(MOVED_EN)
         english = page.locator("main").inner_text()
-        assert "CASES_MOVED" not in english
+        for leak in ("CASES_MOVED", "tidak dikirim", "instansi lain", "Mail server's answer", NIP_A):
+            assert leak not in english, f"{leak!r} on the English letter page"
+        page.goto(f"{base}/letters")
+        expect(page.locator("#letters tbody tr")).to_contain_text(MOVED_EN)
+        page.screenshot(path=folder / "letter-moved-4-list-en.png", full_page=True)
         browser.close()
