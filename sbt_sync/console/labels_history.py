@@ -174,7 +174,18 @@ _NO_LONGER_PROVEN = re.compile(r"recommendation no longer proven \(result now (?
 def control_reason(reason: object, lang: str = "id") -> str:
     """A control step's reason in words; a reason the policy does not write (a person's) as given."""
     text = str(reason or "")
-    if lang == "en" or not text:
+    if not text:
+        return text
+    for pattern, pair in _CONTROL_REASONS:  # in English too: a hold says why in words, not clauses
+        found = re.match(pattern, text)
+        if found:
+            parts = found.groupdict()
+            if parts.get("why") == "open critical conflict":  # the policy's default hold reason
+                parts["why"] = _word("end.critical_conflict", lang)
+            elif parts.get("why"):  # the reconciliation's hold reason, as the case's hold card says it
+                parts["why"] = " ".join(hold_sentence(p, lang) for p in parse_hold(parts["why"]))
+            return _pick(pair, lang).format(**parts)
+    if lang == "en":
         return text
     if text.endswith(_LATE_END):
         return control_reason(text[: -len(_LATE_END)], lang) + _word("end.late", lang)
@@ -187,15 +198,6 @@ def control_reason(reason: object, lang: str = "id") -> str:
             else golden_value("verification_result", result, lang)
         )
         return _word("end.no_longer_proven", lang).format(result=shown)
-    for pattern, pair in _CONTROL_REASONS:
-        found = re.match(pattern, text)
-        if found:
-            parts = found.groupdict()
-            if parts.get("why") == "open critical conflict":  # the policy's default hold reason
-                parts["why"] = _word("end.critical_conflict", lang)
-            elif parts.get("why"):  # the reconciliation's hold reason, as the case's hold card says it
-                parts["why"] = " ".join(hold_sentence(p, lang) for p in parse_hold(parts["why"]))
-            return _pick(pair, lang).format(**parts)
     for pattern, key in _END_EVENTS:
         found = re.match(
             pattern + r"(?: on (?P<day>\S+)| \(date unknown, counted as of (?P<asof>\S+)\))?$", text

@@ -120,6 +120,10 @@ def test_a_hold_step_says_why_in_words_not_the_reconciliation_s_clauses(why: str
     (step,) = outcome.steps
     shown = control_reason(step.reason, "id")
     assert shown.startswith("Ditahan (blokir atas kasus ini dibuka) sampai steward memutuskan: " + indonesian)
+    english = control_reason(step.reason, "en")
+    assert english.startswith("Held (its block lifted) until a steward decides: "), english
     machine_words = ("identity disputed", "names ", "conflict ", "critical_field", "#0", "idis idis")
     for machine in machine_words:
         assert machine not in shown, (machine, shown)
+    for machine in ("identity disputed", "critical_field", "#0", "idis idis", "candidate(s)"):
+        assert machine not in english, (machine, english)
