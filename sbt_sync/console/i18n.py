@@ -405,6 +405,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cstatus.asn_berhenti": ("ASN sudah berhenti", "ASN has left service"),
     "cstatus.dijatuhi_hukuman": ("Dijatuhi hukuman oleh PPK", "Sanctioned by the PPK"),
     "hold.title": ("Mengapa kasus ini ditahan", "Why this case is held"),
+    "hold.record": ("{key} dari {source}", "{key} from {source}"),
     "hold.conflict": ("Konflik {kind} masih terbuka:", "An open {kind} conflict:"),
     "hold.identity_conflict": (
         "Identitas rekaman {record} diperselisihkan: konflik {kind} ({offered} kandidat) masih terbuka:",
@@ -726,6 +727,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.approval": ("Persetujuan tertulis Mendagri", "Minister of Home Affairs' written approval"),
     "imut.approval_none": ("tidak ada", "none"),
     "imut.approval_before": ("sebelum keputusan: berlaku", "before the decision: counts"),
+    "imut.approval_undated": ("tanpa tanggal: tidak berlaku", "no date: does not count"),
+    "imut.approval_unnumbered": ("tanpa nomor surat: tidak berlaku", "no letter number: does not count"),
     "imut.approval_not_before": (
         "tidak sebelum keputusan: tidak berlaku",
         "not before the decision: does not count",
@@ -826,6 +829,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "letters.no_recipients": ("belum ada alamat PIC", "no PIC address yet"),
     "letters.not_queued": ("belum masuk antrean kirim", "not queued for mail"),
     "letters.server_answer": ("Jawaban server surel", "Mail server's answer"),
+    "letters.mail_note": ("Keterangan sistem", "The system's note"),
+    "mailnote.cases_moved": (
+        "tidak dikirim: ASN pada kasus surat ini kini tercatat pada instansi lain; kasus-kasusnya "
+        "disampaikan dalam surat berikutnya kepada PPK instansinya masing-masing",
+        "not sent: the ASN of this letter's cases are now recorded at another instansi; their cases go "
+        "in the next letters to the PPK of each one's instansi",
+    ),
+    "mailnote.cases_ended": (
+        "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)",
+        "not sent: every case of this letter has ended (a sanction, an annulment or the ASN left service)",
+    ),
+    "mailnote.name_unknown": (
+        "ditahan: nama instansi {instansi} tidak diketahui dari sumber mana pun (registri, data kasus); "
+        "surat dialamatkan tanpa nama. Periksa penerimanya sebelum melepas surat ini",
+        "held: no source (registry, case data) knows the name of instansi {instansi}; the letter is "
+        "addressed without it. Check its recipients before releasing it",
+    ),
+    "mailnote.case_held": (
+        "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan "
+        "selesai",
+        "case held (an identity dispute or an open conflict): {cases}; send again once the hold ends",
+    ),
     "letters.attempts": ("Percobaan kirim", "Attempts"),
     "letters.subject": ("Perihal surel", "Mail subject"),
     "letters.pdf": ("Dokumen", "Document"),

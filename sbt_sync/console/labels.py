@@ -33,11 +33,13 @@ from jinja2.runtime import Context
 from sbt_sync.console import labels_sources
 from sbt_sync.console.labels_history import control_reason as control_reason
 from sbt_sync.console.labels_history import guard_text as guard_text
+from sbt_sync.console.labels_history import hold_record as hold_record
 from sbt_sync.console.labels_history import reopened_text as reopened_text
 from sbt_sync.console.labels_history import timeline_title as timeline_title
 from sbt_sync.console.labels_history import timeline_value as timeline_value
 from sbt_sync.console.labels_instansi import InstansiNames as InstansiNames
 from sbt_sync.console.labels_problems import error_text as error_text
+from sbt_sync.console.labels_problems import mail_note as mail_note
 from sbt_sync.console.labels_problems import nip_reason as nip_reason
 from sbt_sync.console.labels_problems import quarantine_advice as quarantine_advice
 from sbt_sync.console.labels_problems import quarantine_check as quarantine_check
@@ -152,6 +154,8 @@ def install(env: Environment) -> None:
         quarantine_reason=bind(quarantine_reason),
         reopened_text=bind(reopened_text),
         guard_text=bind(guard_text),
+        mail_note=bind(mail_note),
+        hold_record=bind(hold_record),
         allowed_values=bind(allowed_values),
         kanreg_label=kanreg_label,
         violation_form_description=violation_form_description,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.sftp.naming import shown
+from sbt_sync.console.holds import HoldPart, parse_hold
 from sbt_sync.console.labels_reference import (
     _pick,
     _word,
@@ -176,7 +177,18 @@ _NO_LONGER_PROVEN = re.compile(r"recommendation no longer proven \(result now (?
 def control_reason(reason: object, lang: str = "id") -> str:
     """A control step's reason in words; a reason the policy does not write (a person's) as given."""
     text = str(reason or "")
-    if lang == "en" or not text:
+    if not text:
+        return text
+    for pattern, pair in _CONTROL_REASONS:  # in English too: a hold says why in words, not clauses
+        found = re.match(pattern, text)
+        if found:
+            parts = found.groupdict()
+            if parts.get("why") == "open critical conflict":  # the policy's default hold reason
+                parts["why"] = _word("end.critical_conflict", lang)
+            elif parts.get("why"):  # the reconciliation's hold reason, as the case's hold card says it
+                parts["why"] = " ".join(hold_sentence(p, lang) for p in parse_hold(parts["why"]))
+            return _pick(pair, lang).format(**parts)
+    if lang == "en":
         return text
     if text.endswith(_LATE_END):
         return control_reason(text[: -len(_LATE_END)], lang) + _word("end.late", lang)
@@ -191,13 +203,6 @@ def control_reason(reason: object, lang: str = "id") -> str:
             else golden_value("verification_result", result, lang)
         )
         return _word("end.no_longer_proven", lang).format(result=shown)
-    for pattern, pair in _CONTROL_REASONS:
-        found = re.match(pattern, text)
-        if found:
-            parts = found.groupdict()
-            if parts.get("why") == "open critical conflict":  # the policy's default hold reason
-                parts["why"] = _word("end.critical_conflict", lang)
-            return _pick(pair, lang).format(**parts)
     for pattern, key in _END_EVENTS:
         found = re.match(
             pattern + r"(?: on (?P<day>\S+)| \(date unknown, counted as of (?P<asof>\S+)\))?$", text
@@ -214,6 +219,35 @@ def control_reason(reason: object, lang: str = "id") -> str:
                 return _word("end.unknown_day", lang).format(what=words, day=parts["asof"])
             return words
     return text
+
+
+def hold_record(record: str | None, lang: str = "id") -> str:
+    """A hold clause's record (``idis idis-4#0``, as :func:`~sbt_sync.reconcile.golden.status.record_words`
+    writes it) by its key and its source's name; its item number only when the record has several."""
+    found = re.fullmatch(r"(?P<source>\S+) (?P<key>.+)#(?P<item>\d+)", record or "")
+    if found is None:
+        return record or ""
+    key = found["key"] if found["item"] == "0" else f"{found['key']}#{found['item']}"
+    return _word("hold.record", lang).format(key=key, source=source_name(found["source"], lang))
+
+
+def hold_sentence(part: HoldPart, lang: str = "id") -> str:
+    """One hold clause in a sentence, without the link the case's hold card gives its conflict."""
+    kind = _word(f"kind.{part.conflict_kind}", lang)
+    if part.kind == "conflict":
+        return _word("hold.conflict", lang).format(kind=kind).rstrip(":") + "."
+    if part.kind == "identity_conflict":
+        said = _word("hold.identity_conflict", lang).format(
+            record=hold_record(part.record, lang), kind=kind, offered=part.offered
+        )
+        return f"{said} {_word('conflicts.one', lang)} #{part.conflict_id}"
+    if part.kind in ("other_asn", "nobody"):
+        return _word(f"hold.{part.kind}", lang).format(record=hold_record(part.record, lang))
+    if part.kind == "registry_kedudukan":
+        return _word("hold.registry_kedudukan", lang).format(code=part.code)
+    if part.kind in ("withheld", "registry_nip"):
+        return _word(f"hold.{part.kind}", lang)
+    return part.text
 
 
 def timeline_value(key: str, value: Any, lang: str = "id", field: str | None = None) -> str:

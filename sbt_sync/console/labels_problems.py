@@ -14,6 +14,7 @@ from typing import Any
 from sbt_sync.console.labels_reference import _pick, _word, field_label, sanction_name
 from sbt_sync.console.labels_words import SANCTION_FIELDS, VALUES
 from sbt_sync.errors import SbtError
+from sbt_sync.notify.queue import CASE_HELD, CASES_ENDED, CASES_MOVED, NAME_UNKNOWN
 from schemas import reference
 
 
@@ -119,3 +120,32 @@ def quarantine_reason(row: Any, lang: str = "id") -> str:
         problem = nip_reason(detail, lang)
     column = getattr(row, "column", None)
     return f"{column}: {problem}" if column else problem
+
+
+def _answer_pattern(template: str) -> re.Pattern[str]:
+    """A stored answer written from ``template`` (its ``{name}`` parts as groups)."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)) + "$", re.S
+    )
+
+
+_MAIL_NOTES = (
+    (_answer_pattern(CASES_MOVED), "mailnote.cases_moved"),
+    (_answer_pattern(CASES_ENDED), "mailnote.cases_ended"),
+    (_answer_pattern(NAME_UNKNOWN), "mailnote.name_unknown"),
+    (_answer_pattern(CASE_HELD), "mailnote.case_held"),
+)
+"""The answers the notifier and the drafter store on an outbox row themselves (in Indonesian,
+:mod:`sbt_sync.notify.queue`), as opposed to a mail server's."""
+
+
+def mail_note(answer: object, lang: str = "id") -> str | None:
+    """An outbox row's answer that sbt-sync wrote itself (a letter kept back, never offered to a mail
+    server), in the console's language; None for any other answer (a mail server's, shown as given)."""
+    text = str(answer or "")
+    for pattern, key in _MAIL_NOTES:
+        found = pattern.match(text)
+        if found:
+            return _word(key, lang).format(**found.groupdict())
+    return None

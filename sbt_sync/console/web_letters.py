@@ -27,7 +27,8 @@ from sbt_sync.letters.draft import letter_templates
 from sbt_sync.letters.queries import LetterFilter, letter_detail, letter_pdf, list_letters, mail_row_of
 from sbt_sync.notify.admin import give_up_mail, release_mail, retry_mail
 from sbt_sync.pdp.access import letter_nips
-from sbt_sync.steward.scope import bkn_only
+from sbt_sync.steward.case_labels import case_labels
+from sbt_sync.steward.scope import bkn_only, case_scopes
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -97,10 +98,15 @@ def letter(request: Request, letter_id: PathId, me: Viewer) -> Response:
     with console(request).database.session() as session:
         detail = letter_detail(session, letter_id)
         shown = letter_nips(session, letter_id)  # the cases' NIPs (the page shows them masked)
+        # A case by its short label: its key can hold the ASN's NIP in clear (a register's cases).
+        ids = [c["id"] for c in detail["cases"]] if detail else []
+        labels = case_labels(session, ids, case_scopes(session, ids, me.sources))
     if detail is None:
         raise HTTPException(404, translator(language(request))("error.not_found"))
     record_read(request, me, "letter", shown)
-    return render(request, "letter.html", me, d=detail, l=detail["letter"], act=me.can("letters.act"))
+    return render(
+        request, "letter.html", me, d=detail, l=detail["letter"], labels=labels, act=me.can("letters.act")
+    )
 
 
 @router.get("/letters/{letter_id}/pdf")

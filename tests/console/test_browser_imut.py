@@ -229,3 +229,64 @@ def _walk(settings: Settings, database: Database, finding: int, *, shots: str, o
         )
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "imut_finding.decide")).one()
     assert (entry.actor_name, entry.channel, entry.reason) == ("siti", "console", REASON)
+
+
+UNDATED = "100.2.2.6/1234/OTDA"
+
+
+def test_a_finding_whose_mendagri_approval_has_a_number_but_no_date_says_so_in_words(
+    console_settings: Settings, migrated_database: Database
+) -> None:
+    """I-MUT cites a Mendagri letter for a transfer in the Pasal 71(2) window but sends no date: the
+    approval cannot be shown to predate the decision, so the finding stands; its page names the
+    letter and says its date is missing, in words in both languages (never the reason's key)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    database = migrated_database
+    ingest(database, payload(1, persetujuanMendagriNomor=UNDATED))
+    with database.session() as session:
+        evaluate_findings(
+            session,
+            elections=load_election_calendar(),
+            workdays=load_working_days(),
+            as_of=date(2024, 11, 27),
+        )
+        row = session.scalars(
+            select(ImutFinding).where(ImutFinding.action_id == action_id(1), ImutFinding.rule == "pasal_71_2")
+        ).one()
+        finding, decision_no, nip = row.id, row.decision_no or "-", row.nip or "-"
+    add_user(database, console_settings, username="siti", password=PASSWORD, role="steward",
+             display_name="Siti Steward", actor="test")  # fmt: skip
+    folder: Path = ARTIFACTS / database.dialect
+    folder.mkdir(parents=True, exist_ok=True)
+    with serve(create_app(console_settings, database)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=["--no-sandbox"])
+        page = _login(browser, base, "siti")
+        page.get_by_role("navigation").get_by_role("link", name="I-MUT").click()
+        row_link = page.locator("tbody tr").filter(has_text=decision_no)
+        expect(row_link).to_have_count(1)
+        expect(page.get_by_text(nip, exact=True)).to_have_count(0)  # masked in the list
+        page.screenshot(path=folder / "imut-undated-1-queue.png", full_page=True)
+        row_link.get_by_role("link", name=str(finding), exact=True).click()
+
+        expect(page.get_by_role("heading", name=f"Temuan I-MUT #{finding}: Pasal 71(2)")).to_be_visible()
+        expect(page.locator("#reason")).to_contain_text(f"persetujuan Mendagri {UNDATED} tanpa tanggal")
+        approval = page.locator("#side-by-side tbody td").nth(2)
+        expect(approval).to_contain_text(UNDATED)
+        expect(approval).not_to_have_text("tidak ada")  # there is a letter; its date is what is missing
+        expect(approval.locator(".badge")).to_have_text("tanpa tanggal: tidak berlaku")
+        page.screenshot(path=folder / "imut-undated-2-finding-id.png", full_page=True)
+        shown = page.locator("main").inner_text()
+        for leak in ("imut.reason", "window_approval_undated", "undated", "approval", "no date", "None"):
+            assert leak not in shown, f"{leak!r} on the Indonesian finding page"
+
+        page.get_by_role("link", name="English").click()
+        page.wait_for_url(f"{base}/imut/{finding}")
+        expect(page.locator("#reason")).to_contain_text(f"approval {UNDATED} has no date")
+        expect(page.locator("#side-by-side tbody td").nth(2).locator(".badge")).to_have_text(
+            "no date: does not count"
+        )
+        english = page.locator("main").inner_text()
+        assert "imut.reason" not in english and "tanpa tanggal" not in english
+        page.screenshot(path=folder / "imut-undated-3-finding-en.png", full_page=True)
+        browser.close()

@@ -68,6 +68,34 @@ def test_a_steward_reads_the_queue_with_masked_nips_and_a_finding_side_by_side(
     assert steward.get("/imut?rule=nope").status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("approval", "badge"),
+    [
+        ({"persetujuanMendagriNomor": "100.2.2.6/7/OTDA"}, "tanpa tanggal: tidak berlaku"),
+        ({"persetujuanMendagriTanggal": "03-06-2024"}, "tanpa nomor surat: tidak berlaku"),
+        ({"persetujuanMendagriNomor": "100.2.2.6/7/OTDA", "persetujuanMendagriTanggal": "20-06-2024"},
+         "tidak sebelum keputusan: tidak berlaku"),
+    ],
+)  # fmt: skip
+def test_an_approval_that_does_not_count_says_why_beside_it(
+    world: World, approval: dict[str, str], badge: str
+) -> None:
+    """An approval without a date, or without a letter number, does not count for what it lacks,
+    not because it postdates the decision (I-MUT's decision here is dated 10 Jun 2024)."""
+    ingest(world.database, payload(3, **approval))
+    with world.database.session() as session:
+        evaluate_findings(
+            session,
+            elections=load_election_calendar(),
+            workdays=load_working_days(),
+            as_of=date(2024, 11, 27),
+        )
+        finding = session.scalars(select(ImutFinding.id).where(ImutFinding.action_id == action_id(3))).one()
+    side = world.login("steward").get(f"/imut/{finding}").text.split('id="side-by-side"')[1]
+    cell = side.split("</table>")[0].split("<td>")[3]
+    assert f'<span class="badge warn">{badge}</span>' in cell, cell
+
+
 def test_a_steward_confirms_a_finding_and_the_audit_log_names_them(
     world: World, imut: dict[str, int]
 ) -> None:

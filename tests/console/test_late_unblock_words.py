@@ -102,3 +102,42 @@ def test_a_block_after_an_unblock_reads_in_words() -> None:
     assert (
         shown == "Diblokir lagi setelah blokirnya dibuka: Belum ada hukuman tercatat 7 hari setelah teguran"
     )
+
+
+@pytest.mark.parametrize(
+    ("why", "indonesian"),
+    [
+        (
+            "identity disputed: idis idis-4#0: names another ASN, not the case's ASN",
+            "Rekaman idis-4 dari I'DIS (hukuman disiplin, BKN) menyebut ASN lain, bukan ASN kasus ini",
+        ),
+        (
+            "identity disputed: kasn kasn-2#1: names nobody in the registry, not the case's ASN",
+            "Rekaman kasn-2#1 dari Rekomendasi KASN menyebut orang yang tidak ada di registri",
+        ),
+        (
+            "identity disputed: bkn_wasdal WAS-1#0: identity conflict 7 (unresolved, 0 candidate(s)) is open",
+            "Identitas rekaman WAS-1 dari Rekomendasi Wasdal BKN diperselisihkan: konflik identitas tidak "
+            "ditemukan (0 kandidat) masih terbuka: Konflik #7",
+        ),
+        (
+            "open critical_field conflict critical|PILKADA-2024|reg:9|sanction_imposed",
+            "Konflik kolom kritis masih terbuka.",
+        ),
+    ],
+)  # fmt: skip
+def test_a_hold_step_says_why_in_words_not_the_reconciliation_s_clauses(why: str, indonesian: str) -> None:
+    """The hold reason the reconciliation stores (its English clauses, a record by its source's key)
+    is said in the console's words on the timeline's hold step, as the case's hold card says it."""
+    facts = replace(BLOCKED, held=True, hold_reason=why)
+    (outcome,) = plan_enforcement([facts], EnforcementSettings(), AS_OF).outcomes
+    (step,) = outcome.steps
+    shown = control_reason(step.reason, "id")
+    assert shown.startswith("Ditahan (blokir atas kasus ini dibuka) sampai steward memutuskan: " + indonesian)
+    english = control_reason(step.reason, "en")
+    assert english.startswith("Held (its block lifted) until a steward decides: "), english
+    machine_words = ("identity disputed", "names ", "conflict ", "critical_field", "#0", "idis idis")
+    for machine in machine_words:
+        assert machine not in shown, (machine, shown)
+    for machine in ("identity disputed", "critical_field", "#0", "idis idis", "candidate(s)"):
+        assert machine not in english, (machine, english)

@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from sbt_sync.console.i18n import MESSAGES
+from sbt_sync.console.labels_problems import mail_note
 from sbt_sync.db.models import AuditEntry
 from sbt_sync.db.models.letters import LetterStep, MailState, NotificationOutboxEntry
+from sbt_sync.notify import queue
 from sbt_sync.notify.queue import NO_PIC
 from sbt_sync.reports.compliance_render import TABLES
 from tests.console.conftest import NIP_A, World, csrf_of
@@ -80,7 +82,8 @@ def test_a_letter_page_shows_its_cases_masked_and_its_pdf_as_stored(
     auditor = world.login("auditor")
     page = auditor.get(f"/letters/{letters['held']}")
     assert page.status_code == 200
-    assert "CASE-A" in page.text and NIP_A not in page.text and NIP_A[-4:] in page.text
+    assert f'href="/cases/{world.ids["case_a"]}" class="case-label">Pilkada' in page.text  # by its label
+    assert NIP_A not in page.text and NIP_A[-4:] in page.text
     sha = hashlib.sha256(pdf_bytes(1)).hexdigest()
     assert sha in page.text
     assert 'action="/letters/' not in page.text  # an auditor reads, cannot release
@@ -189,3 +192,21 @@ def test_the_case_timeline_says_in_indonesian_why_a_step_got_no_letter(
     page = world.login("steward").get(f"/cases/{world.ids['case_a']}").text
     steps = page.split('id="case-letters"')[1].split("</ol>")[0]
     assert f"tanpa surat: {shown}" in steps, steps
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        queue.CASES_MOVED,
+        queue.CASES_ENDED,
+        queue.NAME_UNKNOWN.format(instansi="ID-Sampang"),
+        queue.CASE_HELD.format(cases="CASE-01, CASE-02"),
+    ],
+)
+def test_an_answer_sbt_sync_stores_itself_reads_as_stored_in_indonesian_and_in_english(answer: str) -> None:
+    """The notifier's and drafter's own answers (stored in Indonesian) are said as stored on the
+    Indonesian pages and in English on the English ones; a mail server's answer is not one of them."""
+    assert mail_note(answer, "id") == answer
+    english = mail_note(answer, "en") or ""
+    assert english and english != answer
+    assert mail_note("550 5.1.1 mailbox unavailable", "en") is None
