@@ -77,6 +77,10 @@ class PushOptions:
     """How long a claimed row is ours before another pusher may take it over."""
     defer_seconds: float = 60.0
     """How long a row that outlasted its retries waits before a later run tries again."""
+    max_defer_seconds: float = 86_400.0
+    """The longest a row waits on SIASN's ``Retry-After``: a day covers any quota window; a longer
+    wish (decades, or more seconds than a date can hold) is a gateway's garbage, not a reason to
+    leave a block unsent for ever."""
 
     @classmethod
     def from_settings(cls, push: PushSettings, **overrides: Any) -> PushOptions:
@@ -347,7 +351,8 @@ class Pusher:
             # Cut short by the budget, the row honours SIASN's last Retry-After only: its retries
             # did not run out, the next run tries again; otherwise it rests ``defer_seconds``.
             rest = 0.0 if self._spent() else self._opt.defer_seconds
-            retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, rest))
+            wait = min(max(outcome.retry_after or 0, rest), self._opt.max_defer_seconds)
+            retry_at = now + timedelta(seconds=wait)
             if not queue.mark_deferred(
                 session, row, error=outcome.message, retry_at=retry_at, extra_attempts=extra
             ):
