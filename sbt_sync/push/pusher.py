@@ -278,6 +278,9 @@ class Pusher:
             self._count(last.__cause__ or last)
             return Delivery(Outcome.DEFERRED, tries, message=str(last), retry_after=last.retry_after)
         except PermanentPushError as exc:
+            if exc.maybe_applied:  # not a refusal: the answer lacks what an acknowledgement holds
+                message = f"SIASN {exc.status}, not acknowledged (may have been applied): {exc.siasn_message}"
+                return Delivery(Outcome.PARKED, tries, message=message, ambiguous=1)
             return Delivery(Outcome.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
         except ValueError as exc:  # a malformed NIP or body: no retry can fix it
             return Delivery(Outcome.PARKED, tries, message=f"not sendable: {exc}")
@@ -333,7 +336,14 @@ class Pusher:
             if len(report.acked_sample) < 10:
                 report.acked_sample.append(f"{label}: {result.reference}")
         elif outcome.outcome == Outcome.PARKED:
-            if not queue.mark_parked(session, row, message=outcome.message, extra_attempts=extra):
+            parked = queue.mark_parked(
+                session,
+                row,
+                message=outcome.message,
+                extra_attempts=extra,
+                maybe_applied=outcome.ambiguous > 0,
+            )
+            if not parked:
                 self._lost(row, "refusal not recorded (parked by nobody)", report)
                 return
             report.parked += 1
