@@ -338,7 +338,7 @@ def _queue_correction(session: Session, state: BlockState, run_id: str | None) -
     refs = sorted(session.scalars(select(Case.case_key).where(Case.id.in_(state.case_ids))))
     session.add(
         OutboxEntry(
-            idempotency_key=idempotency_key(state.nip, action, state.version),
+            idempotency_key=idempotency_key(action, state.version),
             nip=state.nip,
             action=action,
             case_refs=refs,
