@@ -70,14 +70,25 @@ class TransientPushError(PushError):
 
 
 class PermanentPushError(PushError):
-    """SIASN refused the change (4xx other than 401/429, or ``success: false``): park it for stewards.
+    """SIASN refused the change (4xx other than 401/429, or ``success: false``), or answered with no
+    acknowledgement we can store: park it for stewards.
 
-    ``siasn_message`` is SIASN's own explanation, shown to stewards verbatim.
+    ``siasn_message`` is SIASN's own explanation, shown to stewards verbatim. ``maybe_applied`` is
+    True when the answer was not a refusal (``success: true`` without a reference, an answer we cannot
+    read): SIASN may have applied the change, so it is never sent again under another key.
     """
 
-    def __init__(self, message: str, *, status: int | None, siasn_message: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        siasn_message: str,
+        maybe_applied: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
-        self.status, self.siasn_message = status, siasn_message
+        self.status, self.siasn_message, self.maybe_applied = status, siasn_message, maybe_applied
 
 
 def describe(nip: str, action: Action, key: str) -> str:

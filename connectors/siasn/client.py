@@ -228,13 +228,23 @@ class SiasnClient:
         except ResponseFormatError as exc:
             message = str(exc)
             raise PermanentPushError(
-                f"{label}: not acknowledged: {message}", status=response.status, siasn_message=message, **ids
+                f"{label}: not acknowledged: {message}",
+                status=response.status,
+                siasn_message=message,
+                maybe_applied=True,  # which value SIASN meant is unknown, "success" included
+                **ids,
             ) from exc
         result = _push_result(action, nip, response)
         if result is None:
             message = _siasn_message(response.json)
+            body = response.json
+            refused = isinstance(body, dict) and body.get("success") is False
             raise PermanentPushError(
-                f"{label}: not acknowledged: {message}", status=response.status, siasn_message=message, **ids
+                f"{label}: not acknowledged: {message}",
+                status=response.status,
+                siasn_message=message,
+                maybe_applied=not refused,
+                **ids,
             )
         log.info(
             "%s acknowledged: reference %s, changed %s, replayed %s",

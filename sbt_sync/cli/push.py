@@ -120,8 +120,9 @@ def retry_rows(
 ) -> None:
     """Make parked rows (and rows waiting out a backoff) due again; the next push run sends them.
 
-    A parked row goes out under a fresh idempotency key (SIASN refused it, so nothing was applied, and
-    SIASN would replay its refusal for the old key); a row waiting out a backoff keeps its key."""
+    A parked row SIASN refused goes out under a fresh idempotency key (nothing was applied, and SIASN
+    would replay its refusal for the old key); a row waiting out a backoff, or parked on an answer that
+    was no acknowledgement but no refusal either, keeps its key (SIASN may have applied it)."""
     from sbt_sync.push import retry
 
     done = "{count} row(s) due again; run: sbt-sync push run"

@@ -1,13 +1,15 @@
 """What one outbox row sends: its idempotency key and the exact request body.
 
-The key is derived from the NIP, the action and the block-state version, so the same change always
-carries the same key (a retry or a re-sent row is replayed by SIASN, never applied twice) and every
-new change of a NIP's flag gets a new one. The NIP enters only through a hash: keys appear in logs.
+The key is made once, with the row, and stored with it: every retry or re-send of the row carries it
+(SIASN replays, never applies twice) and every new change of a NIP's flag gets a new one. It names the
+action and the block-state version, and is otherwise random: keys appear in logs and run metadata, and
+a hash of the NIP there would give the NIP away (a birth date and a TMT month are a few million
+guesses, and the line beside it shows the last 4 digits).
 """
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +25,10 @@ BUKA_REASON = (
 )
 
 
-def idempotency_key(nip: str, action: PushAction, version: int) -> str:
-    """``sbt-<action>-v<version>-<hash of the NIP>``: stable for one change, unique across changes."""
-    digest = hashlib.sha256(f"sbt-sync:{nip}".encode()).hexdigest()[:24]
-    return f"sbt-{action}-v{version}-{digest}"
+def idempotency_key(action: PushAction, version: int) -> str:
+    """``sbt-<action>-v<version>-<96 random bits>``: a new key for a new outbox row (store it with the
+    row; it cannot be made again)."""
+    return f"sbt-{action}-v{version}-{secrets.token_hex(12)}"
 
 
 def push_payload(

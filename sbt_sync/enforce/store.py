@@ -245,6 +245,7 @@ def _write_flips(
     holds = _siasn_holds(session, nips)
     changes: list[FlagChange] = []
     rows: list[dict[str, Any]] = []
+    keys: dict[str, str] = {}
     for nip, action, case_ids, state in flipped:
         changes.append(FlagChange(nip, action, state.version, None))
         if holds.get(nip, PushAction.BUKA) == action:
@@ -252,9 +253,10 @@ def _write_flips(
         waits = approval is not None and nip not in unguarded
         refs = [case_keys.get(i, str(i)) for i in case_ids]
         numbers = [n for i in case_ids if (n := recommendation_nos.get(i))]
+        keys[nip] = idempotency_key(action, state.version)
         rows.append(
             {
-                "idempotency_key": idempotency_key(nip, action, state.version),
+                "idempotency_key": keys[nip],
                 "nip": nip,
                 "action": action,
                 "case_refs": refs,
@@ -272,9 +274,9 @@ def _write_flips(
     if rows:
         # One executemany, in the flips' order (by NIP), so ids follow it as they did row by row.
         session.execute(insert(OutboxEntry), rows)
-        ids = _outbox_ids(session, [row["idempotency_key"] for row in rows])
+        ids = _outbox_ids(session, list(keys.values()))
         changes = [
-            replace(change, outbox_id=ids.get(idempotency_key(change.nip, change.action, change.version)))
+            replace(change, outbox_id=ids[keys[change.nip]]) if change.nip in keys else change
             for change in changes
         ]
     return changes, superseded

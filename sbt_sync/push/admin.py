@@ -274,8 +274,10 @@ def _renew_refused_keys(session: Session, row_ids: Sequence[int]) -> dict[int, s
     after the cause was fixed (the NIP added to SIASN's registry): the refusal would come back for
     ever. Nothing was applied under the old key, so a new one cannot apply the change twice. Rows
     waiting out a backoff keep their key: their last try may have been applied with the answer lost.
+    So does a row parked on an answer that was no refusal but no acknowledgement either
+    (``maybe_applied``): SIASN may have applied it, and only the same key cannot apply it twice.
     """
-    query = select(OutboxEntry).where(OutboxEntry.state == _PARKED)
+    query = select(OutboxEntry).where(OutboxEntry.state == _PARKED, OutboxEntry.maybe_applied.is_(False))
     if row_ids:
         query = query.where(OutboxEntry.id.in_(list(row_ids)))
     renewed: dict[int, str] = {}

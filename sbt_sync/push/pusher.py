@@ -77,6 +77,10 @@ class PushOptions:
     """How long a claimed row is ours before another pusher may take it over."""
     defer_seconds: float = 60.0
     """How long a row that outlasted its retries waits before a later run tries again."""
+    max_defer_seconds: float = 86_400.0
+    """The longest a row waits on SIASN's ``Retry-After``: a day covers any quota window; a longer
+    wish (decades, or more seconds than a date can hold) is a gateway's garbage, not a reason to
+    leave a block unsent for ever."""
 
     @classmethod
     def from_settings(cls, push: PushSettings, **overrides: Any) -> PushOptions:
@@ -274,6 +278,9 @@ class Pusher:
             self._count(last.__cause__ or last)
             return Delivery(Outcome.DEFERRED, tries, message=str(last), retry_after=last.retry_after)
         except PermanentPushError as exc:
+            if exc.maybe_applied:  # not a refusal: the answer lacks what an acknowledgement holds
+                message = f"SIASN {exc.status}, not acknowledged (may have been applied): {exc.siasn_message}"
+                return Delivery(Outcome.PARKED, tries, message=message, ambiguous=1)
             return Delivery(Outcome.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
         except ValueError as exc:  # a malformed NIP or body: no retry can fix it
             return Delivery(Outcome.PARKED, tries, message=f"not sendable: {exc}")
@@ -329,7 +336,14 @@ class Pusher:
             if len(report.acked_sample) < 10:
                 report.acked_sample.append(f"{label}: {result.reference}")
         elif outcome.outcome == Outcome.PARKED:
-            if not queue.mark_parked(session, row, message=outcome.message, extra_attempts=extra):
+            parked = queue.mark_parked(
+                session,
+                row,
+                message=outcome.message,
+                extra_attempts=extra,
+                maybe_applied=outcome.ambiguous > 0,
+            )
+            if not parked:
                 self._lost(row, "refusal not recorded (parked by nobody)", report)
                 return
             report.parked += 1
@@ -347,7 +361,8 @@ class Pusher:
             # Cut short by the budget, the row honours SIASN's last Retry-After only: its retries
             # did not run out, the next run tries again; otherwise it rests ``defer_seconds``.
             rest = 0.0 if self._spent() else self._opt.defer_seconds
-            retry_at = now + timedelta(seconds=max(outcome.retry_after or 0, rest))
+            wait = min(max(outcome.retry_after or 0, rest), self._opt.max_defer_seconds)
+            retry_at = now + timedelta(seconds=wait)
             if not queue.mark_deferred(
                 session, row, error=outcome.message, retry_at=retry_at, extra_attempts=extra
             ):

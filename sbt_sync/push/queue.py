@@ -215,9 +215,12 @@ def mark_acked(
     return False
 
 
-def mark_parked(session: Session, claim: ClaimedRow, *, message: str, extra_attempts: int = 0) -> bool:
-    """Park a row SIASN refused; ``message`` is SIASN's own explanation, shown to stewards verbatim.
-    Only under the claim the caller holds; False (nothing parked) when the claim was lost."""
+def mark_parked(
+    session: Session, claim: ClaimedRow, *, message: str, extra_attempts: int = 0, maybe_applied: bool = False
+) -> bool:
+    """Park a row SIASN refused, or answered without an acknowledgement (``maybe_applied``: SIASN may
+    have applied it); ``message`` is SIASN's own explanation, shown to stewards verbatim. Only under
+    the claim the caller holds; False (nothing parked) when the claim was lost."""
     held = _landed(
         session.execute(
             update(OutboxEntry)
@@ -226,7 +229,8 @@ def mark_parked(session: Session, claim: ClaimedRow, *, message: str, extra_atte
                 state=_S.PARKED,
                 last_error=message,
                 attempts=OutboxEntry.attempts + extra_attempts,
-                maybe_applied=False,  # SIASN refused this key: a replay would have answered as before
+                # Refused under this key: a replay would have answered as before, nothing applied.
+                maybe_applied=maybe_applied,
             )
         )
     )

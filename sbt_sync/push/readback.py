@@ -4,7 +4,8 @@ Each NIP read (``GET /pemblokiran/{nip}``) gets one ``siasn_observations`` row. 
 *pending* while an outbox row for the NIP is still undelivered (or was acknowledged only after the
 reads began: a push beside the readback), and *drift* otherwise (SIASN changed, or a change was lost);
 with ``queue_drift`` each drift gets a corrective outbox row under a new block-state version, in the
-same transaction as its observation.
+same transaction as its observation, unless a row of the NIP waits parked (SIASN refused its flag: the
+steward's retry sends it).
 
 A cycle's readback costs what changed (``sweep`` given, as the daemon does): it reads
 
@@ -196,6 +197,19 @@ def readback(
         undelivered = set(
             session.scalars(select(OutboxEntry.nip).where(on_its_way, OutboxEntry.nip.in_(wanted)))
         )
+        # SIASN refused the NIP's flag and a steward must see to it (retry or withdraw): one more
+        # correction would only be refused again, one more parked row each readback.
+        refused = (
+            set(
+                session.scalars(
+                    select(OutboxEntry.nip).where(
+                        OutboxEntry.state == OutboxState.PARKED, OutboxEntry.nip.in_(wanted)
+                    )
+                )
+            )
+            if queue_drift
+            else set()
+        )
         for nip, status, error, because in answers:
             if because is not None and error is None:
                 report.skipped += 1
@@ -230,7 +244,7 @@ def readback(
                         f"{mask_nip(nip)}: SIASN {'blocked' if observed else 'not blocked'}, desired "
                         f"{'blocked' if desired else 'not blocked'}"
                     )
-                if queue_drift:
+                if queue_drift and nip not in refused:
                     _queue_correction(session, states[nip], run_id)
                     report.queued += 1
     return report
@@ -324,7 +338,7 @@ def _queue_correction(session: Session, state: BlockState, run_id: str | None) -
     refs = sorted(session.scalars(select(Case.case_key).where(Case.id.in_(state.case_ids))))
     session.add(
         OutboxEntry(
-            idempotency_key=idempotency_key(state.nip, action, state.version),
+            idempotency_key=idempotency_key(action, state.version),
             nip=state.nip,
             action=action,
             case_refs=refs,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import OutboxEntry
@@ -43,14 +43,25 @@ class FeedPage:
 
 
 def block_change_feed(database: Database, *, after: int = 0, limit: int = 100) -> FeedPage:
+    first_waiting = (
+        select(func.min(OutboxEntry.id))
+        .where(OutboxEntry.id > after, OutboxEntry.state.not_in(FINAL))
+        .scalar_subquery()
+    )
+    # One statement, so one view of the outbox: read apart, a change committed between finding where
+    # the feed stops and reading the rows before it (PostgreSQL reads each statement afresh) would be
+    # handed out while still pending.
+    query = (
+        select(OutboxEntry, first_waiting)
+        .where(OutboxEntry.id > after, or_(first_waiting.is_(None), OutboxEntry.id < first_waiting))
+        .order_by(OutboxEntry.id)
+        .limit(limit)
+    )
     with database.session() as session:
-        barrier = session.scalar(
-            select(func.min(OutboxEntry.id)).where(OutboxEntry.id > after, OutboxEntry.state.not_in(FINAL))
-        )
-        query = select(OutboxEntry).where(OutboxEntry.id > after)
-        if barrier is not None:
-            query = query.where(OutboxEntry.id < barrier)
-        rows = list(session.scalars(query.order_by(OutboxEntry.id).limit(limit)))
+        found = session.execute(query).tuples().all()
+        rows = [row for row, _ in found]
+        # With no row to show, where the feed waits is told for information only.
+        barrier = found[0][1] if found else session.scalar(select(first_waiting))
     items = [
         FeedItem(
             seq=r.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -11,11 +12,9 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import BlockState, Case, ControlAction, OutboxEntry, PushApproval
-from sbt_sync.enforce import conflicted_blocks, run_enforcement
-from sbt_sync.enforce.outbox import idempotency_key
+from sbt_sync.enforce import conflicted_blocks, run_enforcement, store
 from sbt_sync.push import approve, reject
 from sbt_sync.settings import EnforcementSettings, GuardSettings
-from sbt_sync.states.outbox import PushAction
 from tests.enforce.rows import BLOCKING_DAY, add_case, nip, open_conflict
 
 POLICY = EnforcementSettings()
@@ -43,7 +42,7 @@ def test_a_block_writes_block_state_and_its_outbox_row(migrated_database: Databa
     assert state is not None and state.blocked and state.version == 1
     with db.session() as s:
         row = s.scalars(select(OutboxEntry)).one()
-        assert row.idempotency_key == idempotency_key(A, PushAction.BLOKIR, 1)
+        assert re.fullmatch(r"sbt-blokir-v1-[0-9a-f]{24}", row.idempotency_key)
         assert row.payload == {
             "nip": A,
             "alasan": row.payload["alasan"],
@@ -173,14 +172,17 @@ def test_an_unsent_block_is_superseded_when_the_case_ends_before_the_push(
     assert outbox(db) == [(A, "blokir", "superseded", 1)]
 
 
-def test_block_state_and_outbox_row_commit_together_or_not_at_all(migrated_database: Database) -> None:
+def test_block_state_and_outbox_row_commit_together_or_not_at_all(
+    migrated_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = migrated_database
+    monkeypatch.setattr(store, "idempotency_key", lambda action, version: "taken")
     with db.session() as s:
         add_case(s, "CASE-1", A)
-        # A stray row already holds the key this change will need: the outbox insert must fail.
+        # A stray row already holds the key this change will get: the outbox insert must fail.
         s.add(
             OutboxEntry(
-                idempotency_key=idempotency_key(A, PushAction.BLOKIR, 1),
+                idempotency_key="taken",
                 nip=nip(99),
                 action="blokir",
                 payload={},

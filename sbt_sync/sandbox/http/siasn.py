@@ -21,7 +21,7 @@ answers normally), so a client retrying with the same key always gets through.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sbt_sync.sandbox.clock import SandboxClock
 from sbt_sync.sandbox.faults import FaultSwitches
@@ -69,7 +69,10 @@ class SiasnSimulator(Simulator):
         return Response(status, {"code": 0, "data": message})
 
     def throttled_response(self, retry_after: int) -> Response:
-        next_access = self.clock.now() + timedelta(seconds=retry_after)
+        try:
+            next_access = self.clock.now() + timedelta(seconds=retry_after)
+        except OverflowError:  # an absurd wait switched on to test clients: past any date
+            next_access = datetime.max.replace(tzinfo=UTC)
         return Response(
             429,
             {
