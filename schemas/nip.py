@@ -36,7 +36,7 @@ _MISSING = frozenset({"", "-", "--", "null", "none", "nan", "n/a", "na", "tidak 
 def without_layout(text: str) -> str:
     """``text`` without the layout characters people and spreadsheets put inside a NIP (spaces of any
     kind, dots, dashes, underscores, slashes): a NIP written in it becomes an 18-digit run."""
-    return _LAYOUT.sub("", text)
+    return NIP_LAYOUT.sub("", text)
 
 
 class NipError(ValueError):

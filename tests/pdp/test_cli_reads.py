@@ -33,7 +33,7 @@ def _pending_push(database: Database) -> None:
     with database.session() as session:
         session.add(
             OutboxEntry(
-                idempotency_key=idempotency_key(NIP, PushAction.BLOKIR, 1),
+                idempotency_key=idempotency_key(PushAction.BLOKIR, 1),
                 nip=NIP,
                 action=PushAction.BLOKIR,
                 case_refs=[CASE_KEY],

@@ -23,7 +23,7 @@ def _parked_push(database: Database, person: str) -> int:
     key = f"PILKADA-2024|rec:R-{person[-2:]}|{person}"
     with database.session() as session:
         row = OutboxEntry(
-            idempotency_key=idempotency_key(person, PushAction.BLOKIR, 1), nip=person,
+            idempotency_key=idempotency_key(PushAction.BLOKIR, 1), nip=person,
             action=PushAction.BLOKIR,
             case_refs=[key], payload=push_payload(person, PushAction.BLOKIR, [key], [f"R-{person[-2:]}"]),
             block_version=1, state=OutboxState.PARKED, last_error="NIP tidak dikenal",
