@@ -279,11 +279,13 @@ def registry_row(item: dict[str, Any]) -> dict[str, Any]:
         "birth_date": birth,
         "gender": _gender(item, nip.gender),
         "kind": _kind(item, nip.kind),
-        "instansi_id": str(_readable(item, "instansiIndukId")),
-        "instansi_name": str(_readable(item, "instansiIndukNama")),
-        "kanreg_id": str(_readable(item, "kanregId")),
+        # Missing: empty, never the text "None"; the upsert then keeps what the mirror knew
+        # (:data:`KEPT_WHEN_MISSING`), and reconciliation reads an empty instansi as unknown.
+        "instansi_id": _optional_text(item, "instansiIndukId") or "",
+        "instansi_name": _optional_text(item, "instansiIndukNama") or "",
+        "kanreg_id": _optional_text(item, "kanregId") or "",
         "status_id": status,
-        "status_name": str(_readable(item, "kedudukanPnsNama")),
+        "status_name": _optional_text(item, "kedudukanPnsNama") or "",
         "position": _optional_text(item, "jabatanNama"),
         "source_updated_at": updated_at,
         # The departure's date if this version is the first to say so; the upsert keeps an earlier
@@ -960,12 +962,17 @@ _STAGE_ELSEWHERE = (
 _EMPTY_STAGE = f"DELETE FROM {STAGE_TABLE}"  # noqa: S608
 
 
+KEPT_WHEN_MISSING = ("instansi_id", "instansi_name", "kanreg_id", "status_name")
+"""Columns an item without the value (SIASN left it out) does not blank: the stored one stays."""
+
+
 @cache
 def _apply_stage() -> str:
     """The upsert from the staging table. Every column takes the new version's value but
     ``left_on``: while the stored and the new kedudukan both mean the ASN left, the stored departure
     stays (a later edit of a retired ASN's row, or pensiun becoming meninggal, does not move it); a
-    leaving code after an active one takes the new version's instant; an active code clears it. One
+    leaving code after an active one takes the new version's instant; an active code clears it; and
+    the columns of :data:`KEPT_WHEN_MISSING` keep their stored value when the new one is empty. One
     statement, so a lookup and a listing writing the same row cannot interleave between read and write.
     """
     leaving = ", ".join(f"'{code}'" for code in sorted(_leaving_codes()))  # reference codes: digits
@@ -973,7 +980,13 @@ def _apply_stage() -> str:
         f"left_on = CASE WHEN excluded.status_id IN ({leaving}) THEN COALESCE(CASE WHEN "
         f"asn_registry.status_id IN ({leaving}) THEN asn_registry.left_on END, excluded.left_on) END"
     )
-    updates = [f"{name} = excluded.{name}" for name in _COLUMN_NAMES if name not in ("nip", "left_on")]
+    updates = [
+        f"{name} = COALESCE(NULLIF(excluded.{name}, ''), asn_registry.{name})"
+        if name in KEPT_WHEN_MISSING
+        else f"{name} = excluded.{name}"
+        for name in _COLUMN_NAMES
+        if name not in ("nip", "left_on")
+    ]
     return (
         f"INSERT INTO asn_registry ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {STAGE_TABLE} WHERE 1 = 1 "  # noqa: S608
         "ON CONFLICT (nip) DO UPDATE SET " + ", ".join([*updates, kept])

@@ -66,3 +66,34 @@ def test_a_registry_item_with_another_jenis_pegawai_or_an_overlong_value_costs_o
         }
     assert stored == {MALE: "PNS", FEMALE: "PNS", SHOUTED: "PNS"}
     assert result.rejected == 1
+
+
+def test_a_registry_item_missing_its_instansi_or_kanreg_never_stores_the_text_none(
+    migrated_database: Database,
+) -> None:
+    """An item without instansiIndukId, instansiIndukNama, kanregId or kedudukanPnsNama was stored
+    with the text "None": the registry wins for instansi, so the case's PPK became an instansi called
+    "None" (letters, the compliance report, matching's other-instansi penalty). A missing value now
+    keeps what the mirror already knew of that ASN, and a new ASN is stored with it empty."""
+    items = [registry_item(MALE, "AHMAD FAUZI"), registry_item(FEMALE, "SITI AMINAH")]
+
+    def pages(cursor: str | None) -> Iterator[Page]:
+        yield Page(items, "2", 1, True)
+
+    refresh_registry(migrated_database, pages)
+    with migrated_database.session() as session:
+        known = session.scalars(select(AsnRegistryEntry).where(AsnRegistryEntry.nip == MALE)).one()
+        before = (known.instansi_id, known.instansi_name, known.kanreg_id, known.status_name)
+    items = [registry_item(MALE, "AHMAD FAUZI"), registry_item(SHOUTED, "SUMIATI LESTARI")]
+    for item in items:
+        for name in ("instansiIndukId", "instansiIndukNama", "kanregId", "kedudukanPnsNama"):
+            del item[name]
+    items[0]["jenisJabatan"] = "changed, so the item is read again"
+    refresh_registry(migrated_database, pages)
+    with migrated_database.session() as session:
+        rows = {
+            r.nip: (r.instansi_id, r.instansi_name, r.kanreg_id, r.status_name)
+            for r in session.scalars(select(AsnRegistryEntry))
+        }
+    assert rows[MALE] == before and "None" not in before
+    assert rows[SHOUTED] == ("", "", "", "")

@@ -56,6 +56,10 @@ class PersistStats:
     conflicts_closed: int = 0
 
 
+Placed = tuple[str | None, str | None]
+"""An ASN's Kanreg and instansi in the registry mirror (None: SIASN did not say)."""
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
@@ -89,7 +93,7 @@ def _text(value: Any, limit: int) -> str | None:
     return None if value is None else str(value)[:limit]
 
 
-def _apply_columns(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str, str]]) -> None:
+def _apply_columns(row: Case, case: GoldenCase, registry: Mapping[str, Placed]) -> None:
     values = {name: fv.value for name, fv in case.fields.items()}
     row.nip = case.draft.nip
     row.event_code = case.draft.event_code
@@ -110,7 +114,7 @@ def _apply_columns(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str
     row.golden = golden_fields(case)
 
 
-def _apply_registry(row: Case, case: GoldenCase, registry: Mapping[str, tuple[str, str]]) -> bool:
+def _apply_registry(row: Case, case: GoldenCase, registry: Mapping[str, Placed]) -> bool:
     """The registry wins for instansi and Kanreg once the identity is known: set them; True when they
     changed. They are not in the content hash (the sources' values are), so a transfer the registry
     reports reaches a case whose records did not change too."""
@@ -123,12 +127,12 @@ def _apply_registry(row: Case, case: GoldenCase, registry: Mapping[str, tuple[st
     return True
 
 
-def _registry(session: Session, nips: Iterable[str]) -> dict[str, tuple[str, str]]:
-    found: dict[str, tuple[str, str]] = {}
+def _registry(session: Session, nips: Iterable[str]) -> dict[str, Placed]:
+    found: dict[str, Placed] = {}
     columns = (AsnRegistryEntry.nip, AsnRegistryEntry.kanreg_id, AsnRegistryEntry.instansi_id)
     for chunk in chunks(sorted(set(nips))):
         for nip, kanreg, instansi in session.execute(select(*columns).where(AsnRegistryEntry.nip.in_(chunk))):
-            found[nip] = (kanreg, instansi)
+            found[nip] = (kanreg or None, instansi or None)  # empty: SIASN did not say
     return found
 
 
