@@ -46,14 +46,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.reason.window_no_approval": (
         "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
         "s.d. {window_last} ({event}) tanpa persetujuan tertulis Mendagri.",
-        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{action}, post class {post_class}, decided on {decision_date} by the {role} within the window "
         "{window_first} to {window_last} ({event}) without the Minister of Home Affairs' written approval.",
     ),
     "imut.reason.window_approval_after": (
         "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
         "s.d. {window_last} ({event}); persetujuan Mendagri {letter_no} bertanggal {letter_date}, "
         "sesudah keputusan, sehingga tidak memulihkannya.",
-        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{action}, post class {post_class}, decided on {decision_date} by the {role} within the window "
         "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} is dated "
         "{letter_date}, after the decision, which a later approval does not cure.",
     ),
@@ -61,7 +61,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
         "s.d. {window_last} ({event}); persetujuan Mendagri {letter_no} bertanggal sama dengan keputusan, "
         "bukan sebelumnya, sehingga tidak berlaku.",
-        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{action}, post class {post_class}, decided on {decision_date} by the {role} within the window "
         "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} is dated the same "
         "day as the decision, not before it, so it does not count.",
     ),
@@ -69,7 +69,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
         "s.d. {window_last} ({event}); persetujuan Mendagri bertanggal {letter_date} tanpa nomor surat, "
         "sehingga tidak dapat diverifikasi dan tidak berlaku.",
-        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{action}, post class {post_class}, decided on {decision_date} by the {role} within the window "
         "{window_first} to {window_last} ({event}); the Minister's approval is dated {letter_date} but has "
         "no letter number, so it cannot be verified and does not count.",
     ),
@@ -77,7 +77,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{action} jabatan {post_class} diputuskan {decision_date} oleh {role} dalam masa {window_first} "
         "s.d. {window_last} ({event}); persetujuan Mendagri {letter_no} tanpa tanggal, sehingga tidak "
         "dapat ditunjukkan bertanggal sebelum keputusan dan tidak berlaku.",
-        "{action} of a {post_class} post decided on {decision_date} by the {role} within the window "
+        "{action}, post class {post_class}, decided on {decision_date} by the {role} within the window "
         "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} has no date, so "
         "it cannot be shown to predate the decision and does not count.",
     ),

@@ -27,7 +27,7 @@ from sbt_sync.imut.model import (
     PostClass,
     Rule,
 )
-from sbt_sync.imut.reasons import WITHDRAWN_PARAM
+from sbt_sync.imut.reasons import WITHDRAWN_PARAM, render
 from sbt_sync.imut.rules import (
     block_breach,
     evaluate,
@@ -649,3 +649,16 @@ def test_reason_dates_are_said_in_words_like_the_legal_basis_beside_them() -> No
     assert "10 Juni 2024" in indonesian and "1 Juli 2024" in indonesian
     assert "on 20 June 2024" in english and "1 July 2024" in english
     assert not re.search(r"\d{4}-\d{2}-\d{2}", indonesian + english)
+
+
+@pytest.mark.parametrize("post_class", ["administrator", "jpt_pratama", "pengawas"])
+def test_an_english_reason_names_the_post_class_without_a_wrong_article(post_class: str) -> None:
+    """ "Transfer of a Administrator post" was seen on the finding page: the English reason names the
+    post class without an article, which no class name then contradicts."""
+    params = {
+        "action": "mutasi", "post_class": post_class, "decision_date": "2024-06-10", "role": "kepala_daerah",
+        "window_first": "2024-03-22", "window_last": "2025-02-19", "event": "Pilkada 2024",
+    }  # fmt: skip
+    said = render("imut.reason.window_no_approval", params, "en")
+    assert " of a " not in said and "post class " in said, said
+    assert "{" not in render("imut.reason.window_no_approval", params, "id")
