@@ -791,6 +791,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "menunggu alamat PIC instansi; dikirim begitu admin menambahkannya",
         "waiting for a PIC address of the instansi; sent once an admin adds one",
     ),
+    "letters.state.kept_back": (
+        "tidak dikirim: lihat keterangan sistem",
+        "not sent: see the system's note",
+    ),
     "letters.state.parked_partial": (
         "sebagian PIC sudah menerima; yang lain ditolak, menunggu steward",
         "some PICs have it; the others were refused, waiting for a steward",

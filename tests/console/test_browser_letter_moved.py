@@ -120,7 +120,10 @@ def test_a_letter_parked_because_its_case_moved_instansi_says_why_in_words_with_
         page.screenshot(path=folder / "letter-moved-2-letter-id.png", full_page=True)
         shown = page.locator("main").inner_text()
         expect(page.locator("#server-answer")).to_contain_text(MOVED_ID)
-        assert "Jawaban server surel" not in shown  # no mail server answered: the notifier kept it back
+        # Nothing failed and no steward can make it go: not "gagal, menunggu steward".
+        expect(page.locator("#mail-state")).to_have_text("tidak dikirim: lihat keterangan sistem")
+        # No mail server answered: the notifier kept it back.
+        assert "Jawaban server surel" not in shown and "gagal" not in shown
         for leak in LEAKS:
             assert leak not in shown, f"{leak!r} on the Indonesian letter page"
 
@@ -128,8 +131,10 @@ def test_a_letter_parked_because_its_case_moved_instansi_says_why_in_words_with_
         page.wait_for_url(f"{base}/letters/{letter_id}")
         page.screenshot(path=folder / "letter-moved-3-letter-en.png", full_page=True)
         expect(page.locator("#server-answer")).to_contain_text(MOVED_EN)
+        expect(page.locator("#mail-state")).to_have_text("not sent: see the system's note")
         english = page.locator("main").inner_text()
-        for leak in ("CASES_MOVED", "tidak dikirim", "instansi lain", "Mail server's answer", NIP_A):
+        leaks = ("CASES_MOVED", "tidak dikirim", "instansi lain", "Mail server's answer", "refused", NIP_A)
+        for leak in leaks:
             assert leak not in english, f"{leak!r} on the English letter page"
         page.goto(f"{base}/letters")
         expect(page.locator("#letters tbody tr")).to_contain_text(MOVED_EN)
