@@ -102,7 +102,7 @@ class SiasnClient:
         Except the rows of that very instant already read: one of them changing again leaves the
         tie group, and the same offset would then step over a row of it never read (lost until the
         next full pass). So the next request asks from one row earlier and checks that the row there
-        is the last one read (the cursor's ``anchor``, a digest of its NIP); when it is not, the tie
+        is the last one read (the cursor's ``anchor``, a digest of its row id); when it is not, the tie
         group changed under us and is read again from its start (rows read twice are unchanged in
         the mirror and cost a hash)."""
         position = _ChangesPosition.parse(cursor) if cursor else _ChangesPosition(_utc(since), 0)
@@ -304,8 +304,10 @@ class _ChangesPosition:
 
 
 def _anchor(item: Mapping[str, Any]) -> str:
-    """Which row an item is, for the changed-since cursor: a digest of its NIP (never in clear)."""
-    return hashlib.sha256(str(item.get("nipBaru") or "").encode()).hexdigest()[:16]
+    """Which row an item is, for the changed-since cursor: a digest of SIASN's own row id. Not of its
+    NIP: an unsalted digest of a NIP names the person (the NIP space is small enough to search). A
+    cursor written with a NIP's digest no longer matches once, and that tie group is read again."""
+    return hashlib.sha256(str(item.get("id") or "").encode()).hexdigest()[:16]
 
 
 def _anchored(item: Mapping[str, Any], since: datetime) -> str | None:

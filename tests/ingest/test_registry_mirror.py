@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,6 +182,23 @@ def test_the_changed_since_listing_pages_through_ties_once_in_change_order(
     after = [item["nipBaru"] for page in client.registry_changes(since) for item in page.items]
     assert after == [n for n in NIPS[9:] if n != NIPS[12]] + [NIPS[12]]  # the change comes last
     assert [i["nipBaru"] for p in client.registry_changes(NOW) for i in p.items] == [NIPS[12]]
+
+
+def test_the_changed_since_cursor_holds_no_digest_of_a_nip(box: Sandbox, client: SiasnClient) -> None:
+    """The cursor (stored with the source, shown by `registry status`) anchored on an unsalted SHA-256
+    of the last row's NIP: the NIP space is small enough to search, so it named the person. It now
+    anchors on SIASN's row id, and resuming still lists exactly what followed."""
+    since = datetime.fromisoformat(_updated(10))
+    pages = list(client.registry_changes(since))
+    digests = {hashlib.sha256(nip.encode()).hexdigest()[:16] for nip in NIPS}
+    for page in pages:
+        assert not any(written in page.cursor for written in (*digests, *NIPS)), page.cursor
+    anchored = [json.loads(p.cursor)["anchor"] for p in pages if json.loads(p.cursor)["anchor"]]
+    assert anchored and not set(anchored) & digests
+    resumed = [
+        item["nipBaru"] for page in client.registry_changes(since, pages[0].cursor) for item in page.items
+    ]
+    assert resumed == NIPS[9 + PAGE :]
 
 
 def test_the_changed_since_listing_refuses_a_cursor_it_did_not_make_and_a_naive_instant(
