@@ -13,14 +13,14 @@ import os
 import re
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import TransientHttpError
@@ -560,15 +560,26 @@ def _record_deferral(database: Database, source: str, deferral: Deferral) -> Non
 
 
 def _supersede_deferrals(session: Session, source: str, name: str) -> None:
-    """A delivery of ``name`` was taken (landed or refused): it no longer waits."""
+    """A delivery of ``name`` was taken (landed or refused): it no longer waits (a steward's mark on
+    its entry included)."""
+    _supersede_file_entries(
+        session, source, name, list(_DEFERRAL_CHECKS.values()), QuarantinedRow.status != "superseded"
+    )
+
+
+def _supersede_file_entries(
+    session: Session, source: str, name: str, checks: Collection[str], which: ColumnElement[bool]
+) -> None:
+    """Supersede the file-level quarantine entries of file ``name`` (no raw record) with one of
+    ``checks`` whose status is ``which``."""
     session.execute(
         update(QuarantinedRow)
         .where(
             QuarantinedRow.source == source,
             QuarantinedRow.file_name == name,
             QuarantinedRow.raw_record_id.is_(None),
-            QuarantinedRow.check.in_(list(_DEFERRAL_CHECKS.values())),
-            QuarantinedRow.status != "superseded",
+            QuarantinedRow.check.in_(list(checks)),
+            which,
         )
         .values(status="superseded", resolved_at=utcnow())
         .execution_options(synchronize_session=False)
@@ -612,18 +623,7 @@ def _sftp_cursor(session: Session, source: str, mtime: datetime, path: str) -> C
 def _supersede_file_quarantine(session: Session, source: str, name: str) -> None:
     """Supersede the open file-level entries (row shape, unreadable file) an earlier delivery of file
     ``name`` left: they have no raw record, so record-level superseding never reaches them."""
-    session.execute(
-        update(QuarantinedRow)
-        .where(
-            QuarantinedRow.source == source,
-            QuarantinedRow.file_name == name,
-            QuarantinedRow.raw_record_id.is_(None),
-            QuarantinedRow.check.in_(_FILE_CHECKS),
-            QuarantinedRow.status == "open",
-        )
-        .values(status="superseded", resolved_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    _supersede_file_entries(session, source, name, _FILE_CHECKS, QuarantinedRow.status == "open")
 
 
 def _file_records(
