@@ -86,13 +86,18 @@ class GuardSettings(Strict):
     """... or more than this percentage of the currently blocked NIPs."""
 
 
+MAX_WINDOW_DAYS = 3650
+"""The longest enforcement window ``sbt.yaml`` accepts (ten years): far beyond any policy, and far
+enough below what a date can hold that no sum of windows overflows (every run failed then)."""
+
+
 class EnforcementSettings(Strict):
-    follow_up_days: int = Field(10, ge=1)
+    follow_up_days: int = Field(10, ge=1, le=MAX_WINDOW_DAYS)
     """PPK follow-up window from the recommendation date (DOMAIN.md: "10 hari")."""
-    peringatan_after_days: int = Field(0, ge=0)
-    teguran_after_days: int = Field(7, ge=0)
-    pemblokiran_after_days: int = Field(7, ge=0)
-    peringatan_dini_days_before: int | None = Field(None, ge=1)
+    peringatan_after_days: int = Field(0, ge=0, le=MAX_WINDOW_DAYS)
+    teguran_after_days: int = Field(7, ge=0, le=MAX_WINDOW_DAYS)
+    pemblokiran_after_days: int = Field(7, ge=0, le=MAX_WINDOW_DAYS)
+    peringatan_dini_days_before: int | None = Field(None, ge=1, le=MAX_WINDOW_DAYS)
     """The early warning (peringatan dini) falls this many days before the PPK deadline, for every
     recommendation still open then; None (the default): no early warning. At most ``follow_up_days``:
     a warning cannot come before the recommendation it is about."""

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from sbt_sync.enforce import EnforcementCase, plan_enforcement
-from sbt_sync.settings import EnforcementSettings
+from sbt_sync.settings import MAX_WINDOW_DAYS, EnforcementSettings
 from tests.enforce.builders import NIP_A, NIP_B, R, case
 
 DEFAULT = EnforcementSettings()
@@ -295,3 +295,16 @@ def test_an_early_warning_before_the_recommendation_itself_is_refused_when_the_s
     assert [(s.action, s.due_on) for s in plan_enforcement([case()], policy, R).steps] == [
         ("peringatan_dini", R)
     ]
+
+
+@pytest.mark.parametrize(
+    "key", ["follow_up_days", "peringatan_after_days", "teguran_after_days", "pemblokiran_after_days"]
+)
+def test_a_window_too_long_for_a_date_is_refused_when_the_settings_load(key: str) -> None:
+    """Windows adding up to more days than a date holds made every enforcement run, letter draft and
+    compliance report fail with OverflowError; ``sbt.yaml`` now refuses a window over ten years,
+    naming the key, and the longest one allowed still plans."""
+    with pytest.raises(ValidationError, match=key):
+        EnforcementSettings(**{key: 3_000_000})
+    longest = EnforcementSettings(**{key: MAX_WINDOW_DAYS})
+    assert plan_enforcement([case()], longest, R).outcomes
