@@ -191,9 +191,10 @@ def test_the_changed_since_cursor_holds_no_digest_of_a_nip(box: Sandbox, client:
     since = datetime.fromisoformat(_updated(10))
     pages = list(client.registry_changes(since))
     digests = {hashlib.sha256(nip.encode()).hexdigest()[:16] for nip in NIPS}
-    for page in pages:
-        assert not any(written in page.cursor for written in (*digests, *NIPS)), page.cursor
-    anchored = [json.loads(p.cursor)["anchor"] for p in pages if json.loads(p.cursor)["anchor"]]
+    cursors = [page.cursor or "" for page in pages]
+    for cursor in cursors:
+        assert not any(written in cursor for written in (*digests, *NIPS)), cursor
+    anchored = [json.loads(c)["anchor"] for c in cursors if json.loads(c)["anchor"]]
     assert anchored and not set(anchored) & digests
     resumed = [
         item["nipBaru"] for page in client.registry_changes(since, pages[0].cursor) for item in page.items
