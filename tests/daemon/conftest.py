@@ -92,7 +92,13 @@ def daemon_sandbox(daemon_sandbox_data: Path, tmp_path_factory: pytest.TempPathF
 def daemon_project(
     daemon_sandbox: Sandbox, product_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> DaemonProject:
-    """``product_database_url`` (tests/conftest.py): one migrated database on the production backend."""
+    """``product_database_url`` (tests/conftest.py): one migrated database on the production backend.
+
+    The sandbox lives as long as the module; SIASN's ledger starts empty for each test, whose database
+    is new: the outbox's idempotency keys are random, so a write an earlier test made is not this
+    test's to count (the exactly-once checks compare the ledger with this database's outbox)."""
+    assert daemon_sandbox.ledger is not None
+    daemon_sandbox.ledger.reset()
     project = make_project(
         daemon_sandbox,
         daemon_sandbox.data_dir,

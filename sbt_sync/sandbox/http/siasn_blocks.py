@@ -72,6 +72,14 @@ class BlockLedger:
         with self._lock:
             return self._states.get(nip) or BlockState(nip, NOT_BLOCKED)
 
+    def reset(self) -> None:
+        """Forget every block, key and count: SIASN as before any write (a sandbox served to a new
+        product database: its idempotency keys are its own, and so must SIASN's flags be)."""
+        with self._lock:
+            self._states.clear()
+            self._keys.clear()
+            self._per_nip.clear()
+
     def submit(self, *, action: Action, key: str, body: Any, now: datetime) -> WriteResult:
         """Process, replay or refuse one write; only processed writes change state or counts."""
         fingerprint = hashlib.sha256(
