@@ -38,6 +38,9 @@ def _metadata(stats: ReconcileStats) -> dict[str, Any]:
         "conflicts_closed": golden.conflicts_closed + identity.conflicts_closed,
         "open_conflicts": dg.MetadataValue.json(stats.open_conflicts),
         "steward_sanctions_waiting": stats.steward_sanctions_waiting,
+        # Kept values computed under rules that changed since (an upgrade, sbt.yaml): recomputed here.
+        "rules_stale": dg.MetadataValue.json(stats.rules.stale),
+        "names_renormalised": stats.rules.registry_renormalised + stats.rules.staged_renormalised,
     }
 
 

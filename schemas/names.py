@@ -6,6 +6,8 @@ S.Pd., M.Si."); matching must ignore them, and SIASN keeps them apart (gelarDepa
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from functools import lru_cache
@@ -50,6 +52,12 @@ _BACK_ONLY_AFTER_COMMA = frozenset(
         "strkep", "skepns", "lc", "mkep", "mkeb", "mfarm", "ners",
     }
 )  # fmt: skip
+
+NORMALISER_VERSION = 1
+"""Bump when a change to this module's code (not its word lists, which :func:`rules_digest` reads)
+changes what ``normalise_name`` returns for some name. Stored normalisations (the registry mirror's,
+the staged rows') are recomputed by the next reconciliation when the digest moves
+(``sbt_sync.reconcile.rules``)."""
 
 _REMARK = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _NON_LETTER = re.compile(r"[^a-z\s]")
@@ -176,3 +184,22 @@ starting with K for Konsultan ("Sp.JP(K)", "Sp.PD-KGEH")."""
 
 def _title_key(token: str) -> str:
     return _CONSULTANT.sub("", _fold(token).replace(".", "").replace(" ", "").strip())
+
+
+@lru_cache(maxsize=1)
+def rules_digest() -> str:
+    """A digest of everything that decides ``normalise_name``'s result: the word lists, the patterns
+    and :data:`NORMALISER_VERSION`. Stored beside the normalisations it produced, it tells when they
+    are stale (a title added to a list changes it with no one having to remember)."""
+    parts = {
+        "version": NORMALISER_VERSION,
+        "forms_of_address": sorted(FORMS_OF_ADDRESS),
+        "front": sorted(FRONT_TITLES),
+        "back": sorted(BACK_TITLES),
+        "also_given_names": sorted(_ALSO_GIVEN_NAMES),
+        "back_only_after_comma": sorted(_BACK_ONLY_AFTER_COMMA),
+        "patterns": [
+            p.pattern for p in (_REMARK, _NON_LETTER, _TITLE_SEPARATORS, _SPACES, _PLAIN_NAME, _CONSULTANT)
+        ],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

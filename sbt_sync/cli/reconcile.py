@@ -38,6 +38,13 @@ def run_command(
         emit_json(stats.as_dict())
         return
     g, i = stats.golden, stats.identity
+    rules = stats.rules
+    if rules.full or rules.registry_renormalised or rules.staged_renormalised:
+        typer.echo(
+            f"rules changed since the stored values were computed ({', '.join(rules.stale)}): "
+            f"{rules.registry_renormalised} registry and {rules.staged_renormalised} staged names "
+            f"renormalised{'; every identity resolved again' if rules.full else ''}"
+        )
     typer.echo(
         f"{stats.staged_changed} changed records, {stats.decisions_new} new decisions; identities: "
         f"{i.linked} linked, {i.by_steward} by steward, {i.conflicts} in conflict, {i.unresolved} unresolved"

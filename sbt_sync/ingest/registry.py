@@ -65,6 +65,7 @@ from connectors.http.paging import Page
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, SourceCursor, StagedRecord
+from sbt_sync.reconcile.rules import record_registry_names
 from schemas.checks import is_blank
 from schemas.names import normalise_name
 from schemas.nip import NipError, mask_nip, parse_nip
@@ -392,6 +393,9 @@ def refresh_registry(database: Database, pager: Callable[[str | None], Iterable[
         target = None if page.last else page.cursor
         with database.session(write=True) as session:
             written = _written(result)
+            if empty and result.pages == 0:
+                # Every row of the mirror is now written by this code: its names follow its rules.
+                record_registry_names(session)
             affected = _apply(session, prepared, result)
             # Parse the next pages ahead while most rows of this one were new.
             if 2 * (result.new - written[0]) > len(page.items):

@@ -36,6 +36,8 @@ from sbt_sync.reconcile.golden.store import PersistStats, persist
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.reconcile.identity.store import IdentityStats, chunks, pending_rows, resolve_identities
 from sbt_sync.reconcile.identity.written import WRITTEN_KEY
+from sbt_sync.reconcile.rules import REGISTRY_NAMES, RulesUpdate, bring_up_to_date, renormalise_registry
+from sbt_sync.reconcile.rules import record as record_rules
 from sbt_sync.settings import Settings
 from sbt_sync.source_holds import held_sources
 from sbt_sync.states.conflicts import ConflictStatus
@@ -64,6 +66,8 @@ class ReconcileStats:
     """Changed staged rows of sources held by their blocking quarantine check, left waiting."""
     steward_sanctions_waiting: int = 0
     """Stewards' sanction versions whose case was removed, waiting for their records to be linked again."""
+    rules: RulesUpdate = field(default_factory=RulesUpdate)
+    """Rules changed since the stored names and identities were computed (``sbt_sync.reconcile.rules``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,10 +176,15 @@ def reconcile_database(
     Tables whose planner statistics ingestion left behind are analyzed first (:func:`refresh_statistics`).
     """
     refresh_statistics(database)
+    registry_renormalised = renormalise_registry(database, now)
     with database.session() as session:
-        return reconcile_in_session(
+        stats = reconcile_in_session(
             session, database, settings, full=full, as_of=as_of, now=now, progress=progress
         )
+    if registry_renormalised is not None:
+        stats.rules.stale.insert(0, REGISTRY_NAMES)
+        stats.rules.registry_renormalised = registry_renormalised
+    return stats
 
 
 def reconcile_in_session(
@@ -202,8 +211,12 @@ def reconcile_in_session(
     lock_for_write(session, Case)
     started = datetime.now(UTC)
     now = now or started
-    stats = ReconcileStats(full=full)
     thresholds = IdentityThresholds.from_settings(settings.identity)
+    # Stored names and identities computed under rules that have changed since (an upgrade, a
+    # threshold in sbt.yaml): renormalised here, and a full run re-resolves every identity.
+    rules = bring_up_to_date(session, thresholds)
+    full = full or rules.full
+    stats = ReconcileStats(full=full, rules=rules)
     decided_rows, decided_cases = _unapplied_decisions(session)
     corrected = sorted(unapplied_records(session))  # stewards' link corrections not yet applied
     revised_cases = unapplied_cases(session)  # stewards' sanction entries not yet taken into account
@@ -295,6 +308,7 @@ def reconcile_in_session(
     say("cases written", len(touched))
     stats.open_conflicts = open_conflict_counts(session)
     stats.steward_sanctions_waiting = waiting_entries(session)
+    record_rules(session, thresholds, now)
     return stats
 
 

@@ -32,7 +32,7 @@ from sbt_sync.db.models.ingest import (
 )
 from sbt_sync.db.models.people import ApiToken, AuditEntry, User
 from sbt_sync.db.models.registry import AsnRegistryEntry
-from sbt_sync.db.models.runs import SyncRun
+from sbt_sync.db.models.runs import RuleDigest, SyncRun
 from sbt_sync.db.models.sanctions import SanctionVersion
 from sbt_sync.db.models.sessions import ConsoleSession
 
@@ -61,6 +61,7 @@ __all__ = [
     "QuarantinedRow",
     "RawRecord",
     "RawRecordVersion",
+    "RuleDigest",
     "SanctionVersion",
     "SftpFile",
     "SiasnObservation",

@@ -29,3 +29,16 @@ class SyncRun(Base):
     finished_at: Mapped[datetime | None]
     counts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class RuleDigest(Base):
+    """Which rules the stored derived values were computed with (migration 0032): one row per kind
+    (``registry_names``, ``staged_names``, ``identity``), its digest the rules' own
+    (``sbt_sync.reconcile.rules``). A digest that differs from the running code's says the values are
+    stale; the next reconciliation recomputes them and records the new digest in its transaction."""
+
+    __tablename__ = "rule_digests"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -276,6 +276,13 @@ class IdentityDecision:
     offered (those offered and those left out); 0 when every tied candidate is offered."""
 
 
+IDENTITY_RULES_VERSION = 1
+"""Bump when a change to this module changes an identity result for the same inputs (a score, a rule,
+a threshold's use): the next reconciliation then re-resolves every staged row once
+(``sbt_sync.reconcile.rules``). The thresholds in ``sbt.yaml`` and the name rules are digested on their
+own."""
+
+
 PLACEHOLDER_NAME_WORDS = frozenset(
     {"OKNUM", "ASN", "PNS", "PPPK", "PEGAWAI", "APARATUR", "SIPIL", "NEGARA", "TIDAK", "DIKETAHUI",
      "DISEBUTKAN", "ANONIM", "NN", "N", "A", "X", "TANPA", "NAMA", "SEORANG", "SALAH", "SATU"}
