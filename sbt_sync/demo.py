@@ -58,7 +58,7 @@ from sbt_sync.push.admin import approve
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.reports.recap import Recap, build_recap
 from sbt_sync.sandbox.generate import GENERATOR_VERSION, generate_sandbox
-from sbt_sync.sandbox.generate.config import PIC_FILE, demo_cycles
+from sbt_sync.sandbox.generate.config import PIC_FILE, WIB, demo_cycles
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets, scoped_environment
 from sbt_sync.settings import Settings, load_settings
@@ -239,7 +239,9 @@ def run_demo(
     report.mail.repeat_new_letters = repeat_new_letters
     _summarise(database, report, data_dir)
     report.quality = measure(database, data_dir / "truth")
-    report.recap = build_recap(database)
+    # Counted at the sandbox's as_of, the day the last cycle decided for (the truth's recap day).
+    day = datetime.fromisoformat(report.as_of).astimezone(WIB).date() if report.as_of else None
+    report.recap = build_recap(database, as_of=day)
     database.dispose()
     return report
 

@@ -25,13 +25,21 @@ def recap(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (xlsx, png: required).")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="YYYY-MM-DD: count sanctions and departures dated by then; default: today."
+        ),
+    ] = None,
 ) -> None:
-    """The national recap per election event: reported, recommended, sanctioned, blocked by Kanreg."""
+    """The national recap per election event: reported, recommended, sanctioned, blocked and
+    unblocked by Kanreg (the dashboard's, counted at the same day)."""
     if fmt not in ("table", "csv", "xlsx", "png", "json"):
         raise typer.BadParameter(f"unknown format {fmt!r}", param_hint="--format")
     settings = state(ctx).settings()
     database = Database(settings.database_url, echo=settings.database.echo)
-    result = build_recap(database)
+    day = day_option(as_of, settings.schedule.timezone) if as_of else None
+    result = build_recap(database, as_of=day)
     database.dispose()
     if fmt == "json":
         text = json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"

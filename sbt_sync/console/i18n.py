@@ -131,6 +131,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "recap.recommended": ("Direkomendasikan", "Recommended"),
     "recap.sanctioned": ("Dijatuhi hukuman PPK", "Sanctioned by PPK"),
     "recap.not_followed_up": ("Belum ditindaklanjuti", "Not followed up"),
+    "recap.left_service": ("ASN berhenti dari dinas", "ASN left service"),
     "recap.in_process": ("Dalam proses", "In process"),
     "recap.not_proven": ("Tidak terbukti", "Not proven"),
     "recap.rejected": ("Ditolak", "Rejected"),

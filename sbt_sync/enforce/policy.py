@@ -7,7 +7,11 @@ deadline, ``teguran`` ``teguran_after_days`` after the peringatan and ``pembloki
 ``peringatan_dini_days_before`` the deadline and fires only while the deadline is still ahead (a
 recommendation first seen after it gets the peringatan instead). A step fires when its day is on or
 before ``as_of`` and no end event (sanction recorded, recommendation annulled, ASN left service) is
-dated on or before it. After a fired pemblokiran, an end event gives ``buka_blokir`` on its date; an
+dated on or before it. An end event known without its date ends the case as of ``as_of`` and fires
+no step: it may predate every step, so nothing not sent before it became known is sent now (no
+letter to a PPK who may have acted long ago, no block with its unblock on the same run); steps an
+earlier run recorded stay in the history, and a block it recorded is lifted on ``as_of``. After a
+fired pemblokiran, an end event gives ``buka_blokir`` on its date; an
 end event dated before the block day of a case an earlier run blocked (``block_recorded``: the event
 was reported late) gives ``buka_blokir`` on ``as_of``, the run that lifts the block; so does a case an
 earlier run blocked whose recommendation the sources no longer state as proven.
@@ -77,7 +81,7 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
         return CaseOutcome(
             case, stage, False, False, (_step(case, ControlAction.BUKA_BLOKIR, as_of, why),), None
         )
-    ended_on, why_ended = _end(case, as_of)
+    ended_on, why_ended, undated = _end(case, as_of)
     if case.held and ended_on is None:
         why = case.hold_reason or "open critical conflict"
         # A case blocked before it was held is blocked on no more (SIASN is unblocked unless another
@@ -85,11 +89,15 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
         held = "held (its block lifted)" if case.block_recorded else "held (never blocked)"
         hold = _step(case, ControlAction.HOLD, as_of, f"{held} until a steward decides: {why}")
         return CaseOutcome(case, "ditahan", True, False, (hold,), None)
-    steps = list(_escalation(case, policy, as_of, ended_on))
+    # An end whose date is unknown may predate every step: none fires now (recorded ones stay).
+    steps = [] if undated else list(_escalation(case, policy, as_of, ended_on))
     fired = {step.action for step in steps}
     blocking = ControlAction.PEMBLOKIRAN in fired and ended_on is None
     if ControlAction.PEMBLOKIRAN in fired and ended_on is not None:
         steps.append(_step(case, ControlAction.BUKA_BLOKIR, ended_on, why_ended))
+    elif undated and case.block_recorded:
+        # An earlier run blocked the case; when it ended is unknown, so it is unblocked by this run.
+        steps.append(_step(case, ControlAction.BUKA_BLOKIR, as_of, why_ended))
     elif ended_on is not None and case.block_recorded:
         # An earlier run blocked the case; the end event, dated before the block day, became known
         # only since (a sanction uploaded late). SIASN is unblocked now, by this run: say so.
@@ -98,13 +106,16 @@ def decide_case(case: EnforcementCase, policy: EnforcementSettings, as_of: date)
     return CaseOutcome(case, _stage(case, fired, ended_on, blocking), False, blocking, tuple(steps), ended_on)
 
 
-def _end(case: EnforcementCase, as_of: date) -> tuple[date | None, str]:
-    """The earliest end event on or before ``as_of`` and its explanation; (None, "") when none.
+def _end(case: EnforcementCase, as_of: date) -> tuple[date | None, str, bool]:
+    """The earliest end event on or before ``as_of``, its explanation, and whether an end event is
+    known without its date; (None, "", False) when none.
 
     An end event known to have happened but without a date counts as of ``as_of``: nothing is left to
-    enforce, and the unblock is not postponed for want of a date.
+    enforce, and the unblock is not postponed for want of a date. Being undated, it may also predate
+    every step, so the caller fires none (module docstring).
     """
     events: list[tuple[date, str]] = []
+    undated: list[str] = []
     for known, day, what in (
         (case.sanction_recorded, case.sanction_on, _sanction_words(case)),
         (
@@ -117,12 +128,16 @@ def _end(case: EnforcementCase, as_of: date) -> tuple[date | None, str]:
         if not known:
             continue
         if day is None:
-            events.append((as_of, f"{what} (date unknown, counted as of {as_of.isoformat()})"))
+            undated.append(f"{what} (date unknown, counted as of {as_of.isoformat()})")
         elif day <= as_of:
             events.append((day, f"{what} on {day.isoformat()}"))
+    if undated:
+        # Its day is unknown, perhaps earlier than a dated one's: the undated event is the one named.
+        return as_of if not events else min(events)[0], undated[0], True
     if not events:
-        return None, ""
-    return min(events)
+        return None, "", False
+    ended_on, why = min(events)
+    return ended_on, why, False
 
 
 def _sanction_words(case: EnforcementCase) -> str:

@@ -10,7 +10,10 @@ At ``as_of`` each one is exactly one of, in this order:
 - ``on_time``: a sanction SK dated on or before the deadline (and not after ``as_of``); ``late``: an
   SK dated after the deadline (an SK with no date counts as followed up, neither on time nor late);
 - ``left_service``: the ASN left service with no SK recorded;
-- ``held``: an open conflict or identity dispute holds the case, so no control step rests on it;
+- ``held``: an open conflict or identity dispute holds the case, so no control step rests on it. The
+  database keeps a hold's start (enforcement's first ``hold`` step) but not its end: a case held now
+  counts as held for a day on or after that start (or, with no hold step recorded yet, for any day);
+  a report for a day before today says its holds are those in force now (``holds_as_now``);
 - ``not_followed_up``: no SK and the deadline has passed (``as_of`` after it); ``pending``: not yet,
   or no deadline is known.
 
@@ -34,7 +37,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -51,6 +55,7 @@ from sbt_sync.db.models import (
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
 from sbt_sync.letters.model import NOTICE_STEP
 from sbt_sync.reports.compliance_model import CaseFacts, ComplianceReport, StepFact, compile_report
+from sbt_sync.states.control import ControlAction as ControlActionKind
 
 RECOMMENDED = ("terbukti", "dibatalkan")
 UNKNOWN = "?"
@@ -72,6 +77,11 @@ def build_compliance(
     the recommendations counted."""
     with database.session() as session:
         cases = _cases(session, as_of=as_of, follow_up_days=follow_up_days, event=event, issuer=issuer)
+        held_since = _held_since(session)
+        cases = [
+            replace(c, held=False) if c.held and held_since.get(c.case_id, as_of) > as_of else c
+            for c in cases
+        ]
         wanted = {c.case_id for c in cases}
         versions = _versions(session, wanted)
         cases = [replace(c, versions=versions[c.case_id]) if c.case_id in versions else c for c in cases]
@@ -86,7 +96,7 @@ def build_compliance(
         instansi_names = _instansi_names(session, {c.instansi_id for c in cases})
         dossier_nips = {c.nip for c in cases if c.nip and c.issuer == "KASN"}
         person_names = _person_names(session, dossier_nips)
-    return compile_report(
+    report = compile_report(
         cases,
         steps,
         blocked,
@@ -97,6 +107,18 @@ def build_compliance(
         nip_display=nip_display,
         timezone=timezone,
     )
+    report.holds_as_now = as_of < datetime.now(ZoneInfo(timezone)).date()
+    return report
+
+
+def _held_since(session: Session) -> dict[int, date]:
+    """Case id -> the day enforcement first held it (its earliest ``hold`` step)."""
+    query = (
+        select(ControlAction.case_id, func.min(ControlAction.due_on))
+        .where(ControlAction.action == ControlActionKind.HOLD)
+        .group_by(ControlAction.case_id)
+    )
+    return dict(session.execute(query).tuples().all())
 
 
 def _cases(

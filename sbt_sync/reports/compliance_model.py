@@ -142,6 +142,9 @@ class ComplianceReport:
     follow_up_days: int
     rows: list[ComplianceRow]
     dossier: list[DossierRow]
+    holds_as_now: bool = False
+    """The report is for a day before today: its ``held`` are the holds in force now that had begun
+    by then (when a hold ended is not recorded), and its renderings say so."""
 
     @property
     def escalation(self) -> list[ComplianceRow]:

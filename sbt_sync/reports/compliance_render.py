@@ -30,6 +30,7 @@ TITLES: dict[Lang, dict[str, str]] = {
         "dossier": "Berkas Rekomendasi Presiden (rekomendasi KASN)",
         "as_of": "per",
         "window": "batas waktu tindak lanjut {days} hari sejak rekomendasi",
+        "held_now": "Ditahan: tahanan yang masih berlaku saat laporan dibuat",
     },
     "en": {
         "summary": "PPK compliance report",
@@ -37,6 +38,7 @@ TITLES: dict[Lang, dict[str, str]] = {
         "dossier": "Presidential recommendation dossier (KASN recommendations)",
         "as_of": "as of",
         "window": "follow-up deadline {days} days from the recommendation",
+        "held_now": "Held: holds still in force when the report was made",
     },
 }
 _STEP_WORDS = {
@@ -176,7 +178,9 @@ def table(
 def heading(report: ComplianceReport, which: Table, lang: Lang = "id") -> str:
     words = TITLES[lang]
     window = words["window"].format(days=report.follow_up_days)
-    return f"{words[which]}, {words['as_of']} {report.as_of.isoformat()} ({window})"
+    title = f"{words[which]}, {words['as_of']} {report.as_of.isoformat()} ({window})"
+    # Only the summary counts holds; when a hold ended is not recorded (compliance.py).
+    return f"{title}; {words['held_now']}" if which == "summary" and report.holds_as_now else title
 
 
 def _cell(value: Any) -> Any:

@@ -1,19 +1,26 @@
 """The national recap, in the form BKN publishes it (DOMAIN.md: the 26 November 2020 table).
 
-Per election event and in total: reported (cases with a Bawaslu register), recommended (golden result
-``terbukti`` or ``dibatalkan``), sanctioned by PPK (proven, ``terbukti``, with a sanction in force:
-the latest decision, so a sanction annulled on objection no longer counts, nor does a sanction on a
-recommendation since annulled), revised after objection (cases whose
-sanction has more than one version, ``sanction_versions``), not followed up (proven, ``terbukti``,
-with no sanction in force: an annulled recommendation is counted as annulled, not as one the PPK left
-undone, as the compliance report does), in process (reported, no result yet), not proven, rejected,
-annulled, held, blocked (cases a standing SIASN block is for), blocked NIPs, unblocked (cases with a
-buka blokir), and blocked NIPs by Kanreg. Two columns say what the table alone would hide: proven
-cases with no identified ASN (nobody can be warned or blocked until a steward identifies the person;
-also by the Kanreg of the instansi the sources named) and public complaints no body forwarded
-(status ``aduan``). Complaints no source tied to an election event get a row of their own,
-:data:`NO_EVENT`, which counts only there and in the total. Counted from the golden dataset and the
-enforcement state, so it is what the database says now.
+Per election event and in total, at a day ``as_of`` (by default today, WIB): reported (cases with a
+Bawaslu register), recommended (golden result ``terbukti`` or ``dibatalkan``), sanctioned by PPK
+(proven, ``terbukti``, with a sanction in force on ``as_of``: the latest decision, so a sanction
+annulled on objection no longer counts, nor does a sanction on a recommendation since annulled;
+dated on or before ``as_of``, or undated, the enforcement policy's rule, so a sanction dated later is
+not yet one), revised after
+objection (cases whose sanction has more than one version, ``sanction_versions``), not followed up
+(proven, no sanction in force, and the ASN still in service: the PPK still owes the follow-up),
+left service (proven, no sanction in force, and the ASN left service on or before ``as_of``: the case
+ended, nobody is left to sanction), in process (reported, no result yet), not proven, rejected,
+annulled, held, blocked (cases a block SIASN acknowledged, and still holds, is for), blocked NIPs,
+unblocked (cases whose block SIASN acknowledged lifting), and blocked and unblocked NIPs by Kanreg.
+So recommended = sanctioned + not followed up + left service + annulled. Blocks and unblocks are
+SIASN's acknowledgements (``outbox`` rows ``acked``), not the desired state: a block waiting for the
+change guard's approval, or not pushed yet, has not stopped anyone's promotion. Two columns say what
+the table alone would hide: proven cases with no identified ASN (nobody can be warned or blocked until
+a steward identifies the person; also by the Kanreg of the instansi the sources named) and public
+complaints no body forwarded (status ``aduan``). Complaints no source tied to an election event get a
+row of their own, :data:`NO_EVENT`, which counts only there and in the total. Counted from the golden
+dataset and the enforcement state, so it is what the database says now; enforcement deciding for the
+same day counts the same sanctions and departures.
 """
 
 from __future__ import annotations
@@ -21,13 +28,23 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, CaseLink, ControlAction, SanctionVersion
+from sbt_sync.db.models import (
+    AsnRegistryEntry,
+    BlockState,
+    Case,
+    CaseLink,
+    OutboxEntry,
+    SanctionVersion,
+)
+from sbt_sync.enforce.load import WIB, left_service_dates
+from sbt_sync.states.outbox import OutboxState, PushAction
 
 TOTAL = "TOTAL"
 NO_EVENT = "Tanpa pemilihan"
@@ -39,6 +56,7 @@ COLUMNS = (
     "sanctioned",
     "revised",
     "not_followed_up",
+    "left_service",
     "in_process",
     "not_proven",
     "rejected",
@@ -56,6 +74,7 @@ HEADERS = {
     "sanctioned": "Dijatuhi hukuman PPK",
     "revised": "Direvisi setelah keberatan",
     "not_followed_up": "Belum ditindaklanjuti",
+    "left_service": "ASN berhenti dari dinas",
     "in_process": "Dalam proses",
     "not_proven": "Tidak terbukti",
     "rejected": "Ditolak",
@@ -75,6 +94,8 @@ CHUNK = 1000
 class RecapRow:
     counts: Counter[str] = field(default_factory=Counter)
     blocks_by_kanreg: Counter[str] = field(default_factory=Counter)
+    unblocks_by_kanreg: Counter[str] = field(default_factory=Counter)
+    """NIPs whose block SIASN acknowledged lifting, by Kanreg."""
     unidentified_by_kanreg: Counter[str] = field(default_factory=Counter)
     """Proven cases with no identified ASN, by the Kanreg of the instansi the sources named."""
 
@@ -82,6 +103,7 @@ class RecapRow:
         return {
             **{c: self.counts[c] for c in COLUMNS},
             "blocks_by_kanreg": dict(sorted(self.blocks_by_kanreg.items())),
+            "unblocks_by_kanreg": dict(sorted(self.unblocks_by_kanreg.items())),
             "unidentified_by_kanreg": dict(sorted(self.unidentified_by_kanreg.items())),
         }
 
@@ -89,9 +111,14 @@ class RecapRow:
 @dataclass
 class Recap:
     events: dict[str, RecapRow]
+    as_of: date | None = None
+    """The day the dated facts (sanctions, departures) are counted at."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"events": {name: row.as_dict() for name, row in self.events.items()}}
+        return {
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "events": {name: row.as_dict() for name, row in self.events.items()},
+        }
 
     def table(self) -> list[list[Any]]:
         """Header row, then one row per event and the total."""
@@ -103,6 +130,10 @@ class Recap:
     def kanreg_table(self) -> list[list[Any]]:
         """Blocked NIPs by Kanreg, one row per event and the total."""
         return self._by_kanreg(lambda row: row.blocks_by_kanreg)
+
+    def unblock_kanreg_table(self) -> list[list[Any]]:
+        """Unblocked NIPs by Kanreg, one row per event and the total."""
+        return self._by_kanreg(lambda row: row.unblocks_by_kanreg)
 
     def unidentified_table(self) -> list[list[Any]]:
         """Proven cases with no identified ASN by Kanreg, one row per event and the total."""
@@ -141,18 +172,44 @@ def _instansi_kanreg(session: Session, instansi_ids: Iterable[str]) -> dict[str,
     return {i: min(v, key=lambda k: (-v[k], kanreg_order(k))) for i, v in votes.items()}
 
 
-def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) -> Recap:
-    """The recap from the database as it is now; ``only`` counts just the cases it selects (an agency
-    viewer's, :func:`sbt_sync.steward.scope.case_visible`)."""
+def _siasn_flags(session: Session) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What SIASN acknowledged: NIP -> the case keys of its standing block (the latest acknowledged
+    row of the NIP is a block), and NIP -> the case keys of the blocks it acknowledged lifting."""
+    query = (
+        select(OutboxEntry.nip, OutboxEntry.action, OutboxEntry.case_refs)
+        .where(OutboxEntry.state == OutboxState.ACKED)
+        .order_by(OutboxEntry.id)  # a NIP's rows reach SIASN in id order
+    )
+    blocked: dict[str, list[str]] = {}
+    unblocked: dict[str, list[str]] = defaultdict(list)
+    for nip, action, refs in session.execute(query).tuples():
+        if action == PushAction.BLOKIR:
+            blocked[nip] = list(refs or [])
+        else:
+            blocked.pop(nip, None)
+            unblocked[nip].extend(refs or [])
+    return blocked, dict(unblocked)
+
+
+def build_recap(
+    database: Database, *, only: ColumnElement[bool] | None = None, as_of: date | None = None
+) -> Recap:
+    """The recap from the database as it is now, its dated facts counted at ``as_of`` (default: today,
+    WIB); ``only`` counts just the cases it selects (an agency viewer's,
+    :func:`sbt_sync.steward.scope.case_visible`)."""
     with database.session() as session:
+        day = as_of if as_of is not None else datetime.now(WIB).date()
         query = select(
             Case.id,
+            Case.case_key,
             Case.nip,
             Case.event_code,
             Case.status,
             Case.held,
             Case.kanreg_id,
             Case.instansi_id,
+            Case.sanction_imposed,
+            Case.sanction_date,
             Case.golden,
         )
         cases = session.execute(query if only is None else query.where(only)).all()
@@ -161,13 +218,22 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
                 select(CaseLink.case_id).where(CaseLink.unlinked_at.is_(None), CaseLink.source == "bawaslu")
             )
         )
+        siasn_blocked, siasn_unblocked = _siasn_flags(session)
+        desired = dict(
+            session.execute(select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True)))
+            .tuples()
+            .all()
+        )
+        id_of = {case.case_key: case.id for case in cases}
         blocking: set[int] = set()
-        blocked_nips: set[str] = set()
-        for nip, case_ids in session.execute(
-            select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True))
-        ):
-            blocked_nips.add(nip)
-            blocking.update(int(i) for i in case_ids or [])
+        for nip, refs in siasn_blocked.items():
+            # The block's cases now (kept current while it stands), else those SIASN was told of.
+            ids = desired.get(nip)
+            if ids:
+                blocking.update(int(i) for i in ids)
+            else:
+                blocking.update(id_of[k] for k in refs if k in id_of)
+        unblocked_ids = {id_of[k] for refs in siasn_unblocked.values() for k in refs if k in id_of}
         revised = set(
             session.scalars(
                 select(SanctionVersion.case_id)
@@ -176,9 +242,7 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
                 .having(func.count() > 1)
             )
         )
-        ever_unblocked = set(
-            session.scalars(select(ControlAction.case_id).where(ControlAction.action == "buka_blokir"))
-        )
+        departures = left_service_dates(session, {c.nip for c in cases if c.nip})
         unidentified_instansi = {
             c.instansi_id
             for c in cases
@@ -188,31 +252,44 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
     events: dict[str, RecapRow] = defaultdict(RecapRow)
     nip_kanreg: dict[str, str] = {}
     nips_by_event: dict[str, set[str]] = defaultdict(set)
+    unblocked_nips_by_event: dict[str, set[str]] = defaultdict(set)
     for case in cases:
         event = case.event_code or NO_EVENT
         golden = case.golden or {}
         result = golden.get("verification_result")
-        has_sanction = golden.get("sanction_code") is not None
+        # The enforcement policy's rule (sbt_sync.enforce.load, .policy): a sanction recorded counts
+        # from its day, an undated one as known; a departure likewise.
+        recorded = (
+            golden.get("sanction_code") is not None
+            or case.sanction_imposed is not None
+            or case.status == "dijatuhi_hukuman"
+        )
+        has_sanction = recorded and (case.sanction_date is None or case.sanction_date <= day)
+        left_on = departures.get(case.nip) if case.nip else None
+        left = (case.nip in departures or case.status == "asn_berhenti") and (
+            left_on is None or left_on <= day
+        )
         # A register known from any source counts: a quarantined Bawaslu row still named one.
         is_reported = case.id in reported or bool(golden.get("register_no"))
-        is_blocked = case.id in blocking  # a case the NIP's standing block is for
+        is_blocked = case.id in blocking  # a case SIASN's standing block of the NIP is for
         # Proven, yet nobody to warn or block until a steward identifies the person.
         unidentified = result == "terbukti" and case.nip is None
         flags = {
             "reported": is_reported,
             "recommended": result in RECOMMENDED,
             # An annulled recommendation counts as annulled only, with or without a sanction, so
-            # recommended = sanctioned + not followed up + annulled, as BKN's table adds up.
+            # recommended = sanctioned + not followed up + left service + annulled, as BKN's table adds up.
             "sanctioned": result == "terbukti" and has_sanction,
             "revised": case.id in revised,
-            "not_followed_up": result == "terbukti" and not has_sanction,
+            "not_followed_up": result == "terbukti" and not has_sanction and not left,
+            "left_service": result == "terbukti" and not has_sanction and left,
             "in_process": is_reported and result is None,
             "not_proven": result == "tidak_terbukti",
             "rejected": result == "ditolak",
             "annulled": result == "dibatalkan",
             "held": bool(case.held),
             "blocked": is_blocked,
-            "unblocked": case.id in ever_unblocked,
+            "unblocked": case.id in unblocked_ids,
             "unidentified": unidentified,
             "aduan": case.status == "aduan",
         }
@@ -225,15 +302,20 @@ def build_recap(database: Database, *, only: ColumnElement[bool] | None = None) 
             kanreg = kanreg_of_instansi.get(case.instansi_id or "", UNKNOWN_KANREG)
             for name in (event, TOTAL):
                 events[name].unidentified_by_kanreg[kanreg] += 1
-        if is_blocked and case.nip in blocked_nips:
+        if case.nip is not None and (is_blocked or case.id in unblocked_ids):
             nip_kanreg[case.nip] = case.kanreg_id or UNKNOWN_KANREG
-            nips_by_event[event].add(case.nip)
-            nips_by_event[TOTAL].add(case.nip)
+            for name in (event, TOTAL):
+                if is_blocked:
+                    nips_by_event[name].add(case.nip)
+                if case.id in unblocked_ids:
+                    unblocked_nips_by_event[name].add(case.nip)
     for name, nips in nips_by_event.items():
         events[name].counts["blocked_nips"] = len(nips)
         events[name].blocks_by_kanreg.update(nip_kanreg[n] for n in nips)
+    for name, nips in unblocked_nips_by_event.items():
+        events[name].unblocks_by_kanreg.update(nip_kanreg[n] for n in nips)
     ordered = {name: events[name] for name in sorted(events) if name not in (TOTAL, NO_EVENT)}
     if NO_EVENT in events:
         ordered[NO_EVENT] = events[NO_EVENT]
     ordered[TOTAL] = events[TOTAL]  # present even for an empty database (a defaultdict)
-    return Recap(ordered)
+    return Recap(ordered, as_of=day)

@@ -27,11 +27,12 @@ def named(table: list[list[Any]]) -> list[list[Any]]:
 
 
 def _titled_tables(recap: Recap) -> list[tuple[str | None, list[list[Any]]]]:
-    """The main table, blocked NIPs by Kanreg and, when there are any, proven cases with no
+    """The main table, blocked and unblocked NIPs by Kanreg and, when there are any, proven cases with no
     identified ASN by Kanreg (a table of zeros would only push the others off the screen)."""
     tables: list[tuple[str | None, list[list[Any]]]] = [
         (None, named(recap.table())),
         ("NIP diblokir per Kanreg", named(recap.kanreg_table())),
+        ("NIP dibuka blokirnya per Kanreg", named(recap.unblock_kanreg_table())),
     ]
     unidentified = named(recap.unidentified_table())
     if len(unidentified[0]) > 1:
@@ -41,7 +42,10 @@ def _titled_tables(recap: Recap) -> list[tuple[str | None, list[list[Any]]]]:
 
 def as_text(recap: Recap, *, as_of: str | None = None) -> str:
     """Aligned columns: the main table, then blocked NIPs (and unidentified proven cases) by Kanreg."""
-    lines = [f"Rekapitulasi nasional netralitas ASN{f' per {as_of}' if as_of else ''}", ""]
+    lines = [f"Rekapitulasi nasional netralitas ASN{f' per {as_of}' if as_of else ''}"]
+    if recap.as_of is not None:
+        lines.append(f"Sanksi dan berhenti dari dinas dihitung per {recap.as_of.isoformat()}")
+    lines.append("")
     for title, table in _titled_tables(recap):
         if title:
             lines.append(title)
@@ -63,16 +67,20 @@ def as_csv(recap: Recap) -> str:
     writer = csv.writer(out, lineterminator="\n")
     table = named(recap.table())
     kanreg = recap.kanreg_table()
+    unblocks = recap.unblock_kanreg_table()
     unidentified = recap.unidentified_table()
     writer.writerow(
         [
             *table[0],
             *(f"Kanreg {k}" for k in kanreg[0][1:]),
+            *(f"Dibuka blokirnya, Kanreg {k}" for k in unblocks[0][1:]),
             *(f"Tanpa ASN teridentifikasi, Kanreg {k}" for k in unidentified[0][1:]),
         ]
     )
-    for row, blocks, unknown in zip(table[1:], kanreg[1:], unidentified[1:], strict=True):
-        writer.writerow([*row, *blocks[1:], *unknown[1:]])
+    for row, blocks, lifted, unknown in zip(
+        table[1:], kanreg[1:], unblocks[1:], unidentified[1:], strict=True
+    ):
+        writer.writerow([*row, *blocks[1:], *lifted[1:], *unknown[1:]])
     return out.getvalue()
 
 
@@ -153,13 +161,19 @@ def write_sheets(target: Path | IO[bytes], sheets: Sequence[Sheet], *, as_of: st
 
 
 def xlsx_sheets(recap: Recap) -> list[Sheet]:
-    """The recap's three tables as worksheets."""
+    """The recap's four tables as worksheets."""
     return [
         Sheet("Rekap", TITLE, named(recap.table()), freeze_first_column=True),
         Sheet(
             "Blokir per Kanreg",
             "NIP diblokir per Kanreg",
             named(recap.kanreg_table()),
+            freeze_first_column=True,
+        ),
+        Sheet(
+            "Buka blokir per Kanreg",
+            "NIP dibuka blokirnya per Kanreg",
+            named(recap.unblock_kanreg_table()),
             freeze_first_column=True,
         ),
         Sheet(

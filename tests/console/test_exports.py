@@ -71,7 +71,7 @@ def test_the_dashboards_recap_xlsx_has_title_as_of_frozen_header_widths_and_the_
     assert 'href="/recap.xlsx"' in dashboard and 'href="/recap.png"' in dashboard
 
     book = _book(steward.get("/recap.xlsx"))
-    assert book.sheetnames == ["Rekap", "Blokir per Kanreg", "Tanpa ASN per Kanreg"]
+    assert book.sheetnames == ["Rekap", "Blokir per Kanreg", "Buka blokir per Kanreg", "Tanpa ASN per Kanreg"]
     sheet = book["Rekap"]
     assert sheet["A1"].value == TITLE
     assert AS_OF.match(sheet["A2"].value), sheet["A2"].value

@@ -1,13 +1,14 @@
-"""The truth's recap counts the unblocks an operator running the demo's schedule records.
+"""The truth's recap counts the unblocks SIASN acknowledges for an operator running the demo's schedule.
 
 The demo (``sbt_sync/demo.py``) runs a full cycle at the scenario's start, midway and at ``as_of``; each
 cycle decides on what the sources have published by its instant. A case blocked by one cycle whose end
 event (a sanction dated before the block day, say) is published only later is blocked in SIASN, then
 unblocked, and that cycle records a ``buka_blokir`` (``block_recorded`` in the policy). The truth must
 count it: here the policy is replayed over the truth's golden facts at the same instants, carrying the
-blocks it recorded from one cycle to the next, and the cases it ever unblocks must be the truth's
-``unblocked``, per event. Seed 3 is the demo test's scenario: two PILKADA-2020 cases are blocked at the
-start cycle and their sanctions, dated before the block day, are published before midway.
+blocks it recorded from one cycle to the next and pushing each cycle's flags, and the cases whose
+pushed block a later cycle lifts must be the truth's ``unblocked``, per event. Seed 3 is the demo
+test's scenario: two PILKADA-2020 cases are blocked at the start cycle and their sanctions, dated
+before the block day, are published before midway.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def _replay(scenario: Scenario, instants: list[datetime]) -> tuple[set[str], set
     recorded: set[str] = set()
     unblocked: set[str] = set()
     late: set[str] = set()
+    pushed: dict[str, tuple[str, ...]] = {}  # NIP -> the cases SIASN's block stands for
     for instant in instants:
         states = states_at(scenario.cases, scenario.reg, scenario.book, instant)
         inputs = [
@@ -68,12 +70,17 @@ def _replay(scenario: Scenario, instants: list[datetime]) -> tuple[set[str], set
         for outcome in plan.outcomes:
             key = outcome.case.case_key
             actions = {str(s.action) for s in outcome.steps}
-            if "buka_blokir" in actions:
-                unblocked.add(key)
-                if "buka_blokir" not in {a["action"] for a in states[key].actions}:
-                    late.add(key)
+            if "buka_blokir" in actions and "buka_blokir" not in {a["action"] for a in states[key].actions}:
+                late.add(key)
             if "pemblokiran" in actions:
                 recorded.add(key)
+        # Pushed after each cycle: a NIP blocked before and not now is unblocked in SIASN, for the
+        # cases its block stood for.
+        now = {nip: d.blocking_case_keys for nip, d in plan.blocks.items() if d.blocked}
+        for nip, keys in pushed.items():
+            if nip not in now:
+                unblocked.update(keys)
+        pushed = now
     return unblocked, late
 
 
@@ -85,6 +92,7 @@ def test_truth_recap_counts_the_unblocks_recorded_over_the_demo_cycles(demo_scen
     event_of = {c.case_id: c.event for c in demo_scenario.cases}
     assert late, "the scenario must hold a block lifted by an end event published after it"
     assert {event_of[k] for k in late} == {"PILKADA-2020"}
+    assert late <= unblocked  # blocked in SIASN by the first cycle, lifted by a later one
     per_event = Counter(event_of[k] for k in unblocked)
     want = {e: n["unblocked"] for e, n in recap["events"].items() if e != "TOTAL"}
     assert {e: per_event.get(e, 0) for e in want} == want

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -15,10 +15,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case
+from sbt_sync.db.models import AsnRegistryEntry, BlockState, Case, OutboxEntry
+from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.ingest.registry import registry_row
 from sbt_sync.reports.recap import COLUMNS, NO_EVENT, TOTAL, build_recap
 from sbt_sync.reports.render import HEADER_ROW, as_csv, as_text, write_xlsx
+from sbt_sync.states.outbox import OutboxState, PushAction
 from tests.enforce.rows import add_case, nip
 from tests.support.registry import registry_item
 
@@ -35,10 +37,29 @@ def _registry(session: Session, instansi: str, kanreg: str, count: int, first: i
     session.execute(insert(AsnRegistryEntry), rows)
 
 
+def acked_block(nip: str, case_key: str) -> OutboxEntry:
+    """A block SIASN acknowledged (the recap counts those, not the desired state)."""
+    now = datetime(2025, 1, 20, tzinfo=UTC)
+    return OutboxEntry(
+        idempotency_key=idempotency_key(PushAction.BLOKIR, 1),
+        nip=nip,
+        action=PushAction.BLOKIR,
+        case_refs=[case_key],
+        payload=push_payload(nip, PushAction.BLOKIR, [case_key], []),
+        state=OutboxState.ACKED,
+        attempts=1,
+        next_attempt_at=now,
+        block_version=1,
+        created_at=now,
+        maybe_applied=False,
+    )
+
+
 def test_an_event_with_one_case_shows_counts_not_booleans(migrated_database: Database) -> None:
     with migrated_database.session() as session:
         case = add_case(session, "CASE-1", nip(1))
         session.add(BlockState(nip=nip(1), blocked=True, case_ids=[case.id], reason="overdue"))
+        session.add(acked_block(nip(1), case.case_key))  # SIASN acknowledged the block
 
     recap = build_recap(migrated_database)
 
@@ -107,6 +128,7 @@ def test_a_complaint_nobody_forwarded_is_counted_as_aduan_in_a_row_of_its_own(
         **dict.fromkeys(COLUMNS, 0),
         "aduan": 2,
         "blocks_by_kanreg": {},
+        "unblocks_by_kanreg": {},
         "unidentified_by_kanreg": {},
     }
     assert recap.events["PILKADA-2024"].counts["aduan"] == 1
@@ -119,7 +141,7 @@ def test_a_complaint_nobody_forwarded_is_counted_as_aduan_in_a_row_of_its_own(
     assert table[0][-1] == "Aduan belum diteruskan" and table[2][0] == NO_EVENT and table[2][-1] == 2
     write_xlsx(recap, tmp_path / "recap.xlsx")
     book = load_workbook(tmp_path / "recap.xlsx")
-    assert book.sheetnames == ["Rekap", "Blokir per Kanreg", "Tanpa ASN per Kanreg"]
+    assert book.sheetnames == ["Rekap", "Blokir per Kanreg", "Buka blokir per Kanreg", "Tanpa ASN per Kanreg"]
     rekap = book["Rekap"]
     values = [c.value for c in rekap[HEADER_ROW + 2]]  # the title, as-of and header rows come first
     assert values[0] == NO_EVENT and values[-1] == 2

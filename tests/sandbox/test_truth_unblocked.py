@@ -1,4 +1,5 @@
-"""``truth.unblocked_over``: the cases a system deciding at each cycle in turn has unblocked.
+"""``truth.unblocked_over``: the cases whose block SIASN lifted, for a system deciding and pushing at
+each cycle in turn.
 
 Each case below is a timeline of the truth's states at two cycles, written out by hand, as
 ``(stage, golden result, end day, actions fired)`` per cycle.
@@ -43,10 +44,17 @@ CASES: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], bool]] = {
     "corrected_not_proven": (BLOCKED, ("tidak_terbukti", "tidak_terbukti", None, ()), True),
     # a sanction after the block day: the second cycle's own decision unblocks
     "sanction_after_block": (BLOCKED, ("dijatuhi_hukuman", "terbukti", END, (*STEPS, "buka_blokir")), True),
-    # a conflict opens on the blocked case: held, not ended, no buka_blokir step
-    "held_after_block": (BLOCKED, ("ditahan", "terbukti", None, ()), False),
+    # a conflict opens on the blocked case: held, not ended, no buka_blokir step, yet SIASN's block
+    # is lifted (no block rests on a disputed case)
+    "held_after_block": (BLOCKED, ("ditahan", "terbukti", None, ()), True),
     # still blocked
     "still_blocked": (BLOCKED, BLOCKED, False),
+    # block day and sanction both between the cycles: recorded, never pushed, nothing to lift
+    "blocked_and_ended_between_cycles": (
+        ("teguran", "terbukti", None, STEPS[:2]),
+        ("dijatuhi_hukuman", "terbukti", END, (*STEPS, "buka_blokir")),
+        False,
+    ),
     # sanctioned before any cycle blocked it: nothing to lift
     "never_blocked": (
         ("teguran", "terbukti", None, STEPS[:2]),
@@ -61,6 +69,17 @@ def test_unblocked_over_two_cycles(name: str) -> None:
     first, second, unblocked = CASES[name]
     timeline = [{name: _state(name, *first)}, {name: _state(name, *second)}]
     assert unblocked_over(timeline) == ({name} if unblocked else set())
-    # the last cycle alone sees no earlier block: only its own buka_blokir counts
-    alone = "buka_blokir" in second[3]
-    assert unblocked_over(timeline[-1:]) == ({name} if alone else set())
+    # the last cycle alone pushed no earlier block: it lifts none
+    assert unblocked_over(timeline[-1:]) == set()
+
+
+def test_a_case_whose_nip_stays_blocked_by_another_case_is_not_unblocked() -> None:
+    ended = _state("A", "dijatuhi_hukuman", "terbukti", END, (*STEPS, "buka_blokir"))
+    first = {"A": _state("A", *BLOCKED), "B": _state("B", *BLOCKED)}
+    second = {"A": ended, "B": _state("B", *BLOCKED)}
+    third = {"A": ended, "B": _state("B", "dijatuhi_hukuman", "terbukti", END, (*STEPS, "buka_blokir"))}
+    same_nip = {"A": "N1", "B": "N1"}
+    assert unblocked_over([first, second], same_nip) == set()
+    # SIASN's unblock names the cases the block stood for by then
+    assert unblocked_over([first, second, third], same_nip) == {"B"}
+    assert unblocked_over([first, second], {"A": "N1", "B": "N2"}) == {"A"}

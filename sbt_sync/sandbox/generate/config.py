@@ -33,8 +33,8 @@ AS_OF_DATE = AS_OF.date()
 
 def demo_cycles(start: datetime, as_of: datetime) -> list[tuple[str, datetime]]:
     """The sandbox instants the demo (``sbt_sync/demo.py``) runs its cycles at, in order: the start,
-    half way to ``as_of``, and ``as_of``. The truth's recap counts the unblocks a system deciding at
-    each of them records, so the demo and the truth take the schedule from here."""
+    half way to ``as_of``, and ``as_of``. The truth's recap counts the unblocks SIASN acknowledges for
+    a system deciding and pushing at each of them, so the demo and the truth take the schedule from here."""
     return [("start", start), ("midway", start + (as_of - start) / 2), ("as_of", as_of)]
 
 

@@ -12,6 +12,7 @@ critical-field or lifecycle conflict is open on it, or while one of its rows has
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -186,26 +187,27 @@ def _proven(state: CaseState) -> bool:
     return (state.golden(state.rec, REC_PRIORITY) or {}).get("hasil") == "terbukti"
 
 
-def unblocked_over(timeline: list[dict[str, CaseState]]) -> set[str]:
-    """The cases a system deciding at each instant of ``timeline`` in turn (each its states, in
-    order) has unblocked by the last: those whose decision at some instant has a ``buka_blokir``
-    (a block day, then an end event after it), and those blocked by an earlier instant's decision
-    (a ``pemblokiran`` it fired) that an instant finds ended, or no longer recommended (corrected to
-    ``tidak_terbukti``, say): the end event was published after the block, dated before its day,
-    so that instant's own decision fires no block, yet SIASN holds one and the system lifts it.
+def unblocked_over(timeline: list[dict[str, CaseState]], nip_of: Mapping[str, str] | None = None) -> set[str]:
+    """The cases whose block SIASN lifted by the last instant of ``timeline``, for a system deciding
+    and pushing at each instant in turn (each its states, in order): the cases an instant's decision
+    blocks a NIP for, when a later instant's leaves that NIP unblocked (an end event, a correction to
+    not proven, a hold). A block and its unblock that both fall between two instants never reach
+    SIASN and count as neither; a case the NIP stays blocked for by another case is not unblocked.
+    ``nip_of``: case id -> NIP (by default each case its own NIP).
 
     Which NIPs are blocked at the last instant does not depend on the earlier ones.
     """
-    recorded: set[str] = set()
     unblocked: set[str] = set()
+    before: dict[str, set[str]] = {}
     for states in timeline:
+        now: dict[str, set[str]] = defaultdict(set)
         for case_id, state in states.items():
-            fired = {a["action"] for a in state.actions}
-            rec = state.golden(state.rec, REC_PRIORITY)
-            lifted = state.end is not None or rec is None or rec["hasil"] not in ESCALATING
-            if "buka_blokir" in fired or (case_id in recorded and lifted):
-                unblocked.add(case_id)
-        recorded |= {k for k, s in states.items() if any(a["action"] == "pemblokiran" for a in s.actions)}
+            if state.blocked:
+                now[nip_of[case_id] if nip_of is not None else case_id].add(case_id)
+        for nip, cases in before.items():
+            if nip not in now:
+                unblocked |= cases
+        before = now
     return unblocked
 
 
@@ -219,7 +221,7 @@ def recap(
     """The national recap (BKN's table) per event and in total, at the instant of ``states``.
 
     ``unblocked``: the cases unblocked by then (:func:`unblocked_over` the cycles that led there);
-    by default those whose decision at this instant alone has a ``buka_blokir``.
+    by default none (one instant alone has lifted no block it pushed).
     """
     if unblocked is None:
         unblocked = unblocked_over([states])
@@ -232,12 +234,21 @@ def recap(
         by_kanreg: dict[str, int] = defaultdict(int)
         for nip in blocked_nips:
             by_kanreg[kanreg_of[nip]] += 1
+        unblocks_by_kanreg: dict[str, int] = defaultdict(int)
+        for nip in {nip_of[c.case_id] for c in chosen if c.case_id in unblocked}:
+            unblocks_by_kanreg[kanreg_of[nip]] += 1
         by_event[scope] = {
             "reported": sum(s.reported for s in st),
             "recommended": len(rec),
             "sanctioned": sum(1 for s in rec if s.sanksi and _proven(s)),
-            # An annulled recommendation is counted as annulled only, sanctioned or not.
-            "not_followed_up": sum(1 for s in rec if not s.sanksi and _proven(s)),
+            # An annulled recommendation is counted as annulled only, sanctioned or not; a case whose
+            # ASN left service ended: nobody is left for the PPK to sanction.
+            "not_followed_up": sum(
+                1 for s in rec if not s.sanksi and _proven(s) and s.stage != "meninggalkan_dinas"
+            ),
+            "left_service": sum(
+                1 for s in rec if not s.sanksi and _proven(s) and s.stage == "meninggalkan_dinas"
+            ),
             "in_process": sum(1 for s in st if s.stage == "menunggu_verifikasi"),
             "not_proven": sum(1 for s in st if s.stage == "tidak_terbukti"),
             "rejected": sum(1 for s in st if s.stage == "ditolak"),
@@ -247,6 +258,7 @@ def recap(
             "blocked_nips": len(blocked_nips),
             "unblocked": sum(1 for c in chosen if c.case_id in unblocked),
             "blocks_by_kanreg": dict(sorted(by_kanreg.items())),
+            "unblocks_by_kanreg": dict(sorted(unblocks_by_kanreg.items())),
         }
     return by_event
 

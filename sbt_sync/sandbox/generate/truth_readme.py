@@ -167,18 +167,19 @@ rules do not concern, taking effect on or after `as_of` for an NIP the truth blo
 to `as_of`, and `as_of`), over which `unblocked` is counted; `events`, per event and `TOTAL`:
 `reported` (cases with a Bawaslu register available), `recommended` (golden
 result `terbukti` or `dibatalkan`), `sanctioned` (`terbukti` with a recorded sanction),
-`not_followed_up` (`terbukti` without one; so recommended = sanctioned + not_followed_up +
-annulled), `in_process` (reported, no result yet), `not_proven`, `rejected`, `annulled`, `held`,
-`blocked` (cases), `blocked_nips`, `unblocked`, `blocks_by_kanreg` (blocked NIPs by registry
-`kanregId`). Everything but `unblocked` is the state at `as_of` (enforcement.json).
+`not_followed_up` (`terbukti` without one, the ASN still in service), `left_service` (`terbukti`
+without one, the ASN gone: stage `meninggalkan_dinas`; so recommended = sanctioned +
+not_followed_up + left_service + annulled), `in_process` (reported, no result yet), `not_proven`,
+`rejected`, `annulled`, `held`, `blocked` (cases), `blocked_nips`, `unblocked`, `blocks_by_kanreg`
+(blocked NIPs by registry `kanregId`), `unblocks_by_kanreg` (NIPs of the `unblocked` cases, likewise).
+Everything but `unblocked` is the state at `as_of` (enforcement.json).
 
-`unblocked`: the cases a system running a cycle at each of `cycles` in turn has recorded a
-`buka_blokir` for, each cycle deciding on the facts available at its instant: a case whose
-enforcement.json-style decision at some cycle has `buka_blokir` (an end event after the block day),
-and a case an earlier cycle's decision blocked (a `pemblokiran` it fired) that a later cycle finds
-ended or no longer recommended (corrected to `tidak_terbukti`, say). The second kind is an end event
-published after the block but dated before the block day: the as-of decision alone fires no block for
-it, yet SIASN was blocked and is unblocked, and the case's history says so (DESIGN.md, "Enforcement":
-unblock when a sanction is recorded, the recommendation is annulled or the ASN has left service).
+`unblocked`: the cases whose block SIASN lifted, for a system deciding and pushing at each of
+`cycles` in turn on the facts available at its instant: the cases a cycle's decision blocks a NIP
+for, when a later cycle's decision leaves that NIP unblocked (an end event after the block day, an
+end event published after the block but dated before its day, a correction to `tidak_terbukti`, a
+hold). A block whose day and end both fall between two cycles never reaches SIASN: the history records
+it, but it is neither blocked nor unblocked. (DESIGN.md, "Enforcement": unblock when a sanction is
+recorded, the recommendation is annulled or the ASN has left service.)
 Which NIPs are blocked at `as_of` does not depend on the earlier cycles.
 """

@@ -99,8 +99,9 @@ def write_truth(
 ) -> dict[str, Any]:
     """Write every truth file and return the recap (also written to ``truth/recap.json``).
 
-    The recap is at ``AS_OF``; its ``unblocked`` counts what the demo's cycles (``DEMO_CYCLES``, the
-    last at ``AS_OF``) record, each deciding on what the sources had published by its instant.
+    The recap is at ``AS_OF``; its ``unblocked`` counts the blocks the demo's cycles (``DEMO_CYCLES``,
+    the last at ``AS_OF``) push and later lift, each deciding on what the sources had published by its
+    instant.
     """
     assert DEMO_CYCLES[-1] == AS_OF
     timeline = [states_at(cases, reg, book, instant, identity) for instant in DEMO_CYCLES]
@@ -113,7 +114,7 @@ def write_truth(
             conflicts.append({"case_id": case.case_id} | conflict)
     conflicts += identity.conflicts(book.source_rows, AS_OF)
     conflicts += identity.named_other(book.source_rows, AS_OF)
-    summary = recap(states, cases, kanreg_of, nip_of, unblocked_over(timeline))
+    summary = recap(states, cases, kanreg_of, nip_of, unblocked_over(timeline, nip_of))
     out.write("truth/README.md", README.encode("utf-8"))
     out.write("truth/cases.jsonl", jsonl((_case_record(c, reg, table, book) for c in cases), sort_keys=True))
     out.write("truth/source_nips.jsonl", jsonl(book.source_rows, sort_keys=True))
