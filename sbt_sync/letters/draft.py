@@ -572,6 +572,10 @@ def _write_letter(
         _place(
             session, relettered, action_id, case_ids[action_id], letter_id=letter.id, skipped=None, now=now
         )
+    named = sorted(set(case_ids.values()) | set(plan.notice_case_ids))
+    # Whom the letter names, whole (it prints them masked): its reads are recorded under them, whatever
+    # becomes of the cases' NIPs later (pdp.access.letter_nips).
+    letter.nips = sorted({n for n in session.scalars(select(Case.nip).where(Case.id.in_(named))) if n})
     if context["resumed"]:  # the PPK is told once that enforcement resumed: this letter tells it
         session.execute(
             update(CaseAnnulment)

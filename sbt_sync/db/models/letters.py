@@ -82,6 +82,10 @@ class Letter(Base):
     case_count: Mapped[int]
     content: Mapped[dict[str, Any]] = mapped_column(JsonType)
     """What the template was given (cases with NIPs masked as the deployment chooses)."""
+    nips: Mapped[list[str] | None] = mapped_column(JsonType)
+    """The NIPs of the people the letter names, in clear, as drafted: a read of the letter is recorded
+    under them (:func:`sbt_sync.pdp.access.letter_nips`); None for letters drafted before migration
+    0032."""
     template: Mapped[str] = mapped_column(String(255))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
