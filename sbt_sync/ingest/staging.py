@@ -42,6 +42,8 @@ PREFETCH_CHUNKS = 1
 """Validated chunks waiting for their write: one keeps the validator busy while a chunk is written."""
 SAMPLE = 5
 _PERSONAL_COLUMN = re.compile(r"nip|nama|name|lahir|birth", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W\d_]{2,}[\s,.'-]+[^\W\d_]{2,}")
+"""Two words of letters in a row: free text that may name someone (:func:`_may_name`)."""
 _QUARANTINE_TABLE = cast(Table, QuarantinedRow.__table__)
 _STAGED_TABLE = cast(Table, StagedRecord.__table__)
 _RAW_TABLE = cast(Table, RawRecord.__table__)
@@ -438,10 +440,28 @@ def _quarantine_row(source: str, raw: RawInput, failure: Failure) -> dict[str, A
 
 def sample_entry(key: str, failure: Failure) -> dict[str, Any]:
     """A quarantined row as the run's metadata and logs show it (UU 27/2022): NIPs masked, and no value
-    of a column holding a NIP, a name or a birth date (the quarantine table keeps the whole reason)."""
+    of a column holding a NIP, a name or a birth date, nor any value that may name someone (free text,
+    a structured value: :func:`_may_name`); the quarantine table keeps the whole reason."""
     column = failure.column or ""
     if _PERSONAL_COLUMN.search(column):
         reason = f"{column}: failed {failure.check} (value withheld: personal data)"
+    elif _may_name(failure):
+        value = failure.value or ""
+        cut = failure.reason.find(" (value ")
+        head = failure.reason[:cut] if cut >= 0 else ""
+        if not head or value in head:  # a reason that repeats the value says only what failed
+            head = f"{column or '(row)'}: failed {failure.check}"
+        reason = f"{mask_nips(head)} (value withheld: may name a person)"
     else:
         reason = mask_nips(failure.reason)
     return {"key": mask_nips(key), "column": failure.column, "reason": reason}
+
+
+def _may_name(failure: Failure) -> bool:
+    """Whether a bad value may hold a person's name in clear: words (two in a row, as a name is
+    written), or a structured value (an object or a list where one value was expected). Dates, codes,
+    numbers and single words are shown: they name no one and tell the agency what to fix."""
+    value = (failure.value or "").strip()
+    if failure.check == "json_type" or value.startswith(("{", "[")):
+        return True
+    return _WORDS.search(value) is not None

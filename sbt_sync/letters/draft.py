@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.models import (
@@ -52,7 +52,7 @@ from sbt_sync.letters.numbering import format_number, lock_drafting, next_seq
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
 from sbt_sync.letters.resumed import untold_withdrawals
 from sbt_sync.notify.message import STEP_TITLES, message_id, subject
-from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue, moved_letter_ids
+from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue, moved_letter_ids, partly_delivered_letters
 from sbt_sync.settings import Settings
 from schemas.reference import sanction_by_id
 
@@ -96,7 +96,13 @@ class DraftReport:
 def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]:
     """Every letter step recorded in ``control_actions`` without a ``letter_items`` row yet, or whose
     letter was parked unsent because its cases moved to another instansi before it went
-    (:data:`sbt_sync.notify.queue.CASES_MOVED`): the step is lettered again, for the PPK of now."""
+    (:data:`sbt_sync.notify.queue.CASES_MOVED`): the step is lettered again, for the PPK of now.
+
+    A step whose letter some PIC of its PPK had received before its case moved to another instansi
+    (the letter's delivery still under way, :func:`sbt_sync.notify.queue.partly_delivered_letters`)
+    is lettered again for the case's PPK of now, once (while it has no place in another letter): the
+    old PPK has it, the new one must get it too. Its place in the old letter stays, as a record of
+    what the old PPK received; the steps of the cases that stayed are not lettered again."""
     moved = moved_letter_ids(session)
     unlettered = LetterItem.id.is_(None)
     rows = session.execute(
@@ -109,7 +115,34 @@ def load_candidates(session: Session, settings: Settings) -> list[StepCandidate]
         )
         .order_by(ControlAction.id)
     ).all()
-    return _candidates(session, settings, [(_Step(a.id, a.action, a.due_on), c) for a, c in rows])
+    steps = [(_Step(a.id, a.action, a.due_on), c) for a, c in rows]
+    partly = partly_delivered_letters(session)
+    if not partly:
+        return _candidates(session, settings, steps)
+    other = aliased(LetterItem)
+    again = session.execute(
+        select(ControlAction, Case, LetterItem.letter_id)
+        .join(Case, Case.id == ControlAction.case_id)
+        .join(LetterItem, LetterItem.control_action_id == ControlAction.id)
+        .where(
+            ControlAction.action.in_(LETTER_STEPS),
+            LetterItem.letter_id.in_(list(partly)),
+            ~select(other.id)
+            .where(other.control_action_id == ControlAction.id, other.id != LetterItem.id)
+            .exists(),
+        )
+        .order_by(ControlAction.id)
+    ).all()
+    old_ppk = {a.id: partly[letter_id] for a, _, letter_id in again}
+    candidates = _candidates(
+        session, settings, steps + [(_Step(a.id, a.action, a.due_on), c) for a, c, _ in again]
+    )
+    # only the cases now of another instansi (one nothing places now stays with the letter it is in)
+    return [
+        c
+        for c in candidates
+        if c.action_id not in old_ppk or c.instansi_id not in (None, old_ppk[c.action_id])
+    ]
 
 
 def load_notice_candidates(
@@ -572,6 +605,10 @@ def _write_letter(
         _place(
             session, relettered, action_id, case_ids[action_id], letter_id=letter.id, skipped=None, now=now
         )
+    named = sorted(set(case_ids.values()) | set(plan.notice_case_ids))
+    # Whom the letter names, whole (it prints them masked): its reads are recorded under them, whatever
+    # becomes of the cases' NIPs later (pdp.access.letter_nips).
+    letter.nips = sorted({n for n in session.scalars(select(Case.nip).where(Case.id.in_(named))) if n})
     if context["resumed"]:  # the PPK is told once that enforcement resumed: this letter tells it
         session.execute(
             update(CaseAnnulment)

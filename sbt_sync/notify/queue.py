@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import ColumnElement, and_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import AsnRegistryEntry, Case
@@ -63,7 +63,10 @@ CASES_MOVED = (
     "kasus-kasusnya disampaikan dalam surat berikutnya kepada PPK instansinya masing-masing"
 )
 """A letter one of whose open cases is not its instansi's any more (a transfer the registry reported
-after drafting): never sent; its steps are drafted again for each case's PPK (:func:`moved_letter_ids`)."""
+after drafting): never sent; its steps are drafted again for each case's PPK (:func:`moved_letter_ids`).
+One a PIC of its PPK had already received goes to none of its other PICs: the PPK has the steps of
+the cases that stayed, and each moved case's step is drafted again for its new PPK
+(:func:`partly_delivered_letters`)."""
 
 
 SENT, REFUSED, DEFERRED, REMOVED, GIVEN_UP = "sent", "refused", "deferred", "removed", "given_up"
@@ -263,6 +266,8 @@ def letter_stopper(session: Session, letter_id: int) -> str | None:
     listed = (letter.content or {}).get("cases") or []
     if letter.step != NOTICE_STEP and listed and len(rows) < len(listed):
         return CASES_MOVED  # some of the cases it lists have gone into other letters since
+    if letter.step != NOTICE_STEP and _lettered_elsewhere(session, letter_id):
+        return CASES_MOVED  # a step of it went to another PPK since (a part-delivered letter's case moved)
     held = [key for key, is_held, _, _ in rows if is_held]
     if held:
         return CASE_HELD.format(cases=", ".join(held))
@@ -292,6 +297,36 @@ def _open_instansi(session: Session, letter_id: int) -> set[str | None]:
         )
     ).all()
     return {own or registered for own, registered in rows}
+
+
+def _lettered_elsewhere(session: Session, letter_id: int) -> bool:
+    """Whether a step of the letter has a place in a later letter too (:func:`partly_delivered_letters`)."""
+    mine = aliased(LetterItem)
+    other = aliased(LetterItem)
+    return (
+        session.scalar(
+            select(other.id)
+            .join(mine, mine.control_action_id == other.control_action_id)
+            .where(mine.letter_id == letter_id, other.letter_id.is_not(None), other.letter_id > letter_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def partly_delivered_letters(session: Session) -> dict[int, str]:
+    """Letter id -> instansi, of the letters some PIC received (``sent_at``) that are not complete
+    (neither ``sent`` nor given up): their PPK has them, but their delivery is still under way, so a
+    case of theirs that moved to another instansi meanwhile has its step lettered again for its new
+    PPK (:func:`sbt_sync.letters.draft.load_candidates`), and the letter goes to no other PIC of the
+    old one (:func:`letter_stopper`)."""
+    box = NotificationOutboxEntry
+    query = (
+        select(Letter.id, Letter.instansi_id)
+        .join(box, box.letter_id == Letter.id)
+        .where(box.sent_at.is_not(None), box.state.not_in(DONE), Letter.step != NOTICE_STEP)
+    )
+    return dict(session.execute(query).tuples().all())
 
 
 def moved_letter_ids(session: Session) -> list[int]:

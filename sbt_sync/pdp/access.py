@@ -31,7 +31,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models.access import CHANNELS, PersonalDataAccess, PersonalDataAccessNip
 from sbt_sync.db.models.golden import Case
-from sbt_sync.db.models.letters import LetterItem
+from sbt_sync.db.models.letters import Letter, LetterItem
 from sbt_sync.errors import ConfigError
 from sbt_sync.private_files import kept_random_key
 from sbt_sync.settings import Settings
@@ -209,7 +209,13 @@ def record_read(
 
 
 def letter_nips(session: Session, letter_id: int) -> list[str]:
-    """The NIPs of the cases a letter to a PPK lists (its pages show them masked; its PDF may not)."""
+    """The NIPs of the people a letter to a PPK names (its pages show them masked; its PDF may not),
+    as it was drafted: a case's NIP corrected since, or its step lettered again elsewhere, does not
+    change whom the letter names. A letter drafted before it kept them (migration 0032) falls back to
+    its cases' NIPs of now."""
+    kept = session.scalar(select(Letter.nips).where(Letter.id == letter_id))
+    if kept is not None:
+        return [nip for nip in kept if nip]
     return [
         nip
         for nip in session.scalars(

@@ -43,6 +43,7 @@ from sbt_sync.db.models import (
 from sbt_sync.db.models.access import PersonalDataAccess
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.db.models.letters import Letter, PicAddress
+from sbt_sync.pdp.access import KEY_FILE
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.settings import Settings
 from sbt_sync.settings_sources import HttpSource
@@ -90,6 +91,9 @@ class DpiaFacts:
     automation: dict[str, int] = field(default_factory=dict)
     recipients: dict[str, Any] = field(default_factory=dict)
     retention: dict[str, int] = field(default_factory=dict)
+    pdp: dict[str, Any] = field(default_factory=dict)
+    """``sbt.yaml``'s ``pdp`` section: where the access log's key comes from (never the key) and the
+    unusual-read threshold."""
     security: dict[str, Any] = field(default_factory=dict)
     runs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -115,6 +119,11 @@ def gather_dpia(settings: Settings, database: Database, *, truth: Path | None = 
         "notify_mode": settings.notify.mode,
     }
     facts.retention = settings.retention.model_dump()
+    facts.pdp = {
+        "access_key_env": settings.pdp.access_key_env,
+        "access_key_file": None if settings.pdp.access_key_env else str(settings.resolve_path(KEY_FILE)),
+        "unusual_distinct_asn_per_day": settings.pdp.unusual_distinct_asn_per_day,
+    }
     with database.session() as session:
         facts.volumes = _volumes(session)
         facts.link_rules = _grouped(session, CaseLink.rule, CaseLink.unlinked_at.is_(None))

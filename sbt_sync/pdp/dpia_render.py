@@ -179,6 +179,18 @@ def to_markdown(facts: DpiaFacts) -> str:
         f"- Log audit append-only (trigger): {sec['audit_entries']} entri; log akses data pribadi (NIP "
         f"di-hash dengan kunci deployment): {sec['access_log_entries']} entri"
     )
+    pdp = facts.pdp
+    key = (
+        f"dari variabel lingkungan {pdp['access_key_env']}"
+        if pdp.get("access_key_env")
+        else f"kunci acak yang dibuat sekali di {pdp.get('access_key_file')} (hanya sandbox; wajib variabel "
+        "lingkungan di produksi)"
+    )
+    add(f"- Kunci hash NIP pada log akses (HMAC-SHA256): {key}; tidak pernah diganti setelah dipakai")
+    add(
+        "- Akses tidak biasa ditandai kepada admin: seseorang yang bacaannya menampilkan lebih dari "
+        f"{pdp.get('unusual_distinct_asn_per_day')} ASN berbeda dalam sehari"
+    )
     add(f"- Basis data: {sec['database']}; berkas SQLite dan folder unduhan hanya untuk pemilik (0600/0700)")
     add("- Log dan metadata menyamarkan NIP (4 digit terakhir) dan tidak memuat nama atau tanggal lahir")
     add("")

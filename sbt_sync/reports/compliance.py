@@ -195,9 +195,12 @@ def _versions(session: Session, case_ids: set[int]) -> dict[int, tuple[tuple[dat
 
 def _steps(session: Session, event: str | None) -> list[StepFact]:
     """Every control step (holds aside) with its letter's number and when it was mailed, if any, and
-    every notice (:func:`_notices`)."""
+    every notice (:func:`_notices`). A step lettered to two PPKs (its case moved while its first
+    letter was being delivered) counts once, with its latest letter: the PPK the case went to."""
     query = (
         select(
+            ControlAction.id,
+            Letter.id,
             ControlAction.case_id,
             ControlAction.action,
             ControlAction.due_on,
@@ -214,7 +217,14 @@ def _steps(session: Session, event: str | None) -> list[StepFact]:
     )
     if event is not None:
         query = query.where(Case.event_code == event)
-    return [StepFact(*row) for row in session.execute(query).tuples()] + _notices(session, event)
+    latest: dict[int, tuple[int, StepFact]] = {}
+    for action_id, letter_id, case_id, action, due_on, number, sent_at, instansi_id, day in session.execute(
+        query
+    ).tuples():
+        if action_id not in latest or (letter_id or 0) > latest[action_id][0]:
+            fact = StepFact(case_id, action, due_on, number, sent_at, instansi_id, day)
+            latest[action_id] = (letter_id or 0, fact)
+    return [fact for _, fact in latest.values()] + _notices(session, event)
 
 
 def _notices(session: Session, event: str | None) -> list[StepFact]:

@@ -216,9 +216,34 @@ def test_a_ruled_tables_text_keeps_clear_of_its_rules() -> None:
     shown: list[tuple[str, float]] = []
     page.extract_text(visitor_text=lambda text, _cm, tm, _f, _s: shown.append((text.strip(), tm[5])))
     heading = next(y for text, y in shown if text == "No")
-    size = 9.0  # html_to_pdf's type size, in points
+    size = 8.0  # the table's type size (base.html's <font size="8">), in points
     # The rule above the headings and the one under them (above the first case's row).
     for rule in (min(r for r in rules if r > heading), max(r for r in rules if r < heading)):
         first_line = max(y for text, y in shown if text and y < rule)
         clearance = rule - first_line - 0.72 * size  # Helvetica's capitals reach 0.72 em
         assert clearance >= 3.5, (rule, clearance)
+
+
+LONG_NAME = "Prof. Dr. Hj. SRI WAHYUNINGSIH KUSUMAWARDHANI, S.Pd., M.Si."
+
+
+@pytest.mark.parametrize("step", ["peringatan_dini", "peringatan", "teguran"])
+def test_a_letters_table_prints_each_nip_and_name_whole(step: str) -> None:
+    """A NIP shown in full and a long name with titles: fpdf2 breaks a word wider than its cell inside
+    the word, so a narrow column printed the name in pieces (``WAHYUNIN`` / ``GSIH``)."""
+    base = plan(step)
+    cases = tuple(replace(c, nip="198001012005011001", name=LONG_NAME) for c in base.cases)
+    context = letter_context(Settings(), replace(base, cases=cases), "0042/B-AK.02.02/SD/F/2024")
+    html = render_html(template_environment(DEFAULT_TEMPLATES), step, context)
+    words = pdf_text(
+        html_to_pdf(html, title=context["hal"], created=datetime.combine(DAY, time(12), UTC))
+    ).split()
+    for word in [*LONG_NAME.split(), "198001012005011001"]:  # in both rows
+        assert words.count(word) >= 2, (word, words)
+    for word in [
+        "1201/B-AK.02.02/SD/F/2024,",
+        "1202/B-AK.02.02/SD/F/2024,",
+        "direkomendasikan",
+        "berikutnya",
+    ]:
+        assert word in words, (word, words)

@@ -82,6 +82,10 @@ class Letter(Base):
     case_count: Mapped[int]
     content: Mapped[dict[str, Any]] = mapped_column(JsonType)
     """What the template was given (cases with NIPs masked as the deployment chooses)."""
+    nips: Mapped[list[str] | None] = mapped_column(JsonType)
+    """The NIPs of the people the letter names, in clear, as drafted: a read of the letter is recorded
+    under them (:func:`sbt_sync.pdp.access.letter_nips`); None for letters drafted before migration
+    0032."""
     template: Mapped[str] = mapped_column(String(255))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -91,15 +95,15 @@ class Letter(Base):
 
 
 class LetterItem(Base):
-    """A control action's place in a letter, or why it got none (``skipped``); one per action."""
+    """A control action's place in a letter, or why it got none (``skipped``). One per action, but for
+    a step whose letter some PIC of the old PPK had received when the case moved to another instansi:
+    its second row places it in the new PPK's letter (:func:`sbt_sync.letters.draft.load_candidates`)."""
 
     __tablename__ = "letter_items"
-    __table_args__ = (Index(None, "letter_id"),)
+    __table_args__ = (Index(None, "letter_id"), Index(None, "control_action_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    control_action_id: Mapped[int] = mapped_column(
-        ForeignKey("control_actions.id", ondelete="CASCADE"), unique=True
-    )
+    control_action_id: Mapped[int] = mapped_column(ForeignKey("control_actions.id", ondelete="CASCADE"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"))
     skipped: Mapped[str | None] = mapped_column(Text)
