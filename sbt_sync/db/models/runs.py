@@ -32,7 +32,7 @@ class SyncRun(Base):
 
 
 class RuleDigest(Base):
-    """Which rules the stored derived values were computed with (migration 0032): one row per kind
+    """Which rules the stored derived values were computed with (migration 0034): one row per kind
     (``registry_names``, ``staged_names``, ``identity``), its digest the rules' own
     (``sbt_sync.reconcile.rules``). A digest that differs from the running code's says the values are
     stale; the next reconciliation recomputes them and records the new digest in its transaction."""

@@ -11,8 +11,8 @@ A new, empty table: the first reconciliation after this upgrade finds no digest,
 stored names and re-resolves every identity once (session 21 changed the name rules). The downgrade
 drops the table.
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0034
+Revises: 0033
 Create Date: 2026-12-07 02:00:00
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 
 import sbt_sync.db.base
 
-revision: str = "0032"
-down_revision: str | None = "0031"
+revision: str = "0034"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
