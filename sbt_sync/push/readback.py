@@ -7,6 +7,15 @@ with ``queue_drift`` each drift gets a corrective outbox row under a new block-s
 same transaction as its observation, unless a row of the NIP waits parked (SIASN refused its flag: the
 steward's retry sends it).
 
+A block in SIASN that is not ours is never lifted by a correction: where SIASN shows a NIP blocked
+and our desired flag says not blocked, the correction (``buka``) is queued only when the block is
+ours, that is when the last change of the NIP SIASN has or may have applied from us is a ``blokir``
+and SIASN's block reference (when it gives one) is one SIASN acknowledged to us. Otherwise someone
+else placed it (a Kanreg may block a NIP, DOMAIN.md): the difference is drift of the kind
+``blocked_by_other`` (``blocked_by_others`` in the report, the observation's ``response["kind"]``),
+for a steward to see, and nothing is sent. The other way round (SIASN not blocked where we want the
+block) is corrected as before: our block is ours to restore.
+
 A cycle's readback costs what changed (``sweep`` given, as the daemon does): it reads
 
 - every NIP whose desired flag or push changed since its last observation (``block_state.updated_at``,
@@ -55,10 +64,13 @@ from sbt_sync.db.engine import Database, lock_for_write, lock_outbox
 from sbt_sync.db.models import BlockState, Case, OutboxEntry, SiasnObservation
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.push.ratelimit import RateLimiter
-from sbt_sync.states.outbox import OPEN, OutboxState, PushAction
+from sbt_sync.states.outbox import OPEN, SENT, OutboxState, PushAction
 
 log = logging.getLogger(__name__)
 
+
+BLOCKED_BY_OTHER = "blocked_by_other"
+"""An observation's ``response["kind"]``: SIASN shows a block we did not place (module docstring)."""
 
 BUDGET_SPENT = "time budget spent"
 """Why a NIP was not checked when the budget ended before its read started."""
@@ -84,6 +96,8 @@ class ReadbackReport:
     failed: int = 0
     """Tried, but SIASN's answer never came (throttled, failing...): not checked."""
     queued: int = 0
+    blocked_by_others: int = 0
+    """Drift where SIASN shows a block we did not place and do not want: reported, never unblocked."""
     drift_sample: list[str] = field(default_factory=list)
     total: int = 0
     """NIPs with a block state."""
@@ -210,6 +224,9 @@ def readback(
             if queue_drift
             else set()
         )
+        # Blocked in SIASN where we want no block: was it us?
+        unwanted = [a.nip for a in answers if a.status is not None and a.status.blocked]
+        ours = _our_blocks(session, [n for n in unwanted if not states[n].blocked], answers)
         for nip, status, error, because in answers:
             if because is not None and error is None:
                 report.skipped += 1
@@ -227,13 +244,18 @@ def readback(
             report.in_sync += int(not differs)
             report.pending += int(differs and not drift)
             report.drift += int(drift)
+            foreign = drift and bool(observed) and nip not in ours
+            report.blocked_by_others += int(foreign)
+            response = _response(status, pending=differs and not drift)
+            if foreign:
+                response["kind"] = BLOCKED_BY_OTHER
             session.add(
                 SiasnObservation(
                     nip=nip,
                     blocked=observed,
                     desired_blocked=desired,
                     drift=drift,
-                    response=_response(status, pending=differs and not drift),
+                    response=response,
                     observed_at=started,
                     run_id=run_id,
                 )
@@ -243,11 +265,45 @@ def readback(
                     report.drift_sample.append(
                         f"{mask_nip(nip)}: SIASN {'blocked' if observed else 'not blocked'}, desired "
                         f"{'blocked' if desired else 'not blocked'}"
+                        + (": blocked in SIASN by someone else, not unblocked by us" if foreign else "")
                     )
-                if queue_drift and nip not in refused:
+                if foreign:
+                    log.warning(
+                        "readback: NIP %s is blocked in SIASN by someone else (not by sbt-sync); "
+                        "reported, not unblocked",
+                        mask_nip(nip),
+                    )
+                elif queue_drift and nip not in refused:
                     _queue_correction(session, states[nip], run_id)
                     report.queued += 1
     return report
+
+
+def _our_blocks(session: Session, nips: list[str], answers: Iterable[_Read]) -> set[str]:
+    """The NIPs of ``nips`` (blocked in SIASN) whose block is ours (module docstring): our latest row
+    SIASN has or may have applied is a ``blokir``, and SIASN's block reference, when it shows one, is
+    one SIASN acknowledged to us for that NIP."""
+    if not nips:
+        return set()
+    shown = {a.nip: a.status.reference for a in answers if a.status is not None}
+    sent_or_maybe = or_(OutboxEntry.state.in_(SENT), OutboxEntry.maybe_applied.is_(True))
+    last: dict[str, str] = {}
+    references: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(OutboxEntry.nip, OutboxEntry.action, OutboxEntry.state, OutboxEntry.siasn_reference)
+        .where(OutboxEntry.nip.in_(nips), sent_or_maybe)
+        .order_by(OutboxEntry.id)
+    ).tuples()
+    for nip, action, state, reference in rows:
+        last[nip] = action
+        if state == OutboxState.ACKED and action == PushAction.BLOKIR and reference:
+            references.setdefault(nip, set()).add(reference)
+    return {
+        nip
+        for nip in nips
+        if last.get(nip) == PushAction.BLOKIR
+        and (shown.get(nip) is None or shown[nip] in references.get(nip, set()))
+    }
 
 
 class _Read(NamedTuple):
