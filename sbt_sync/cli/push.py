@@ -232,6 +232,7 @@ def readback_flags(
                 if report.blocked_by_others
                 else ""
             )
+            + (f", settled as observed in SIASN {report.settled}" if report.settled else "")
         )
         for line in report.drift_sample:
             typer.echo(f"  drift: {line}")

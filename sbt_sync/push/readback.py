@@ -16,6 +16,12 @@ else placed it (a Kanreg may block a NIP, DOMAIN.md): the difference is drift of
 for a steward to see, and nothing is sent. The other way round (SIASN not blocked where we want the
 block) is corrected as before: our block is ours to restore.
 
+A row parked on an answer that may have been applied (``maybe_applied``: SIASN answered without an
+acknowledgement we can store) is *settled* when the readback sees SIASN holding exactly the flag it
+asked for, which is also the desired flag: it is acknowledged as observed (SIASN's reference for the
+flag, a note saying so, its key kept), counted as ``settled``. A steward's retry could not do it: it
+goes out under the same key, and SIASN replays the same unreadable answer.
+
 A cycle's readback costs what changed (``sweep`` given, as the daemon does): it reads
 
 - every NIP whose desired flag or push changed since its last observation (``block_state.updated_at``,
@@ -49,9 +55,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
@@ -64,7 +70,7 @@ from sbt_sync.db.engine import Database, lock_for_write, lock_outbox
 from sbt_sync.db.models import BlockState, Case, OutboxEntry, SiasnObservation
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.push.ratelimit import RateLimiter
-from sbt_sync.states.outbox import OPEN, SENT, OutboxState, PushAction
+from sbt_sync.states.outbox import OPEN, SENT, OutboxState, PushAction, moving_to
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +102,8 @@ class ReadbackReport:
     failed: int = 0
     """Tried, but SIASN's answer never came (throttled, failing...): not checked."""
     queued: int = 0
+    settled: int = 0
+    """Parked rows that may have been applied, acknowledged because SIASN was seen holding their flag."""
     blocked_by_others: int = 0
     """Drift where SIASN shows a block we did not place and do not want: reported, never unblocked."""
     drift_sample: list[str] = field(default_factory=list)
@@ -227,6 +235,7 @@ def readback(
         # Blocked in SIASN where we want no block: was it us?
         unwanted = [a.nip for a in answers if a.status is not None and a.status.blocked]
         ours = _our_blocks(session, [n for n in unwanted if not states[n].blocked], answers)
+        agreeing: dict[str, BlockStatus] = {}
         for nip, status, error, because in answers:
             if because is not None and error is None:
                 report.skipped += 1
@@ -242,6 +251,8 @@ def readback(
             report.checked += 1
             report.unknown += int(status is None)
             report.in_sync += int(not differs)
+            if status is not None and not differs:
+                agreeing[nip] = status
             report.pending += int(differs and not drift)
             report.drift += int(drift)
             foreign = drift and bool(observed) and nip not in ours
@@ -276,7 +287,47 @@ def readback(
                 elif queue_drift and nip not in refused:
                     _queue_correction(session, states[nip], run_id)
                     report.queued += 1
+        report.settled = _settle_observed(session, agreeing, started)
     return report
+
+
+def _settle_observed(session: Session, seen: dict[str, BlockStatus], at: datetime) -> int:
+    """Acknowledge the parked rows that may have been applied whose flag SIASN was ``seen`` holding
+    (module docstring); returns how many. Each update is conditional on the row still being parked as
+    read: a steward's retry or withdrawal meanwhile wins."""
+    if not seen:
+        return 0
+    rows = session.execute(
+        select(OutboxEntry.id, OutboxEntry.nip, OutboxEntry.action, OutboxEntry.last_error).where(
+            OutboxEntry.nip.in_(list(seen)),
+            OutboxEntry.state == OutboxState.PARKED,
+            OutboxEntry.maybe_applied.is_(True),
+        )
+    ).tuples()
+    settled = 0
+    now = utcnow()
+    for row_id, nip, action, answered in list(rows):
+        status = seen[nip]
+        if PushAction(action) != PushAction.setting(status.blocked):
+            continue
+        flag = "blocked" if status.blocked else "not blocked"
+        note = (
+            f"not acknowledged by SIASN, but observed in SIASN: the readback of {at.isoformat()} saw the "
+            f"NIP {flag} as this row asked; settled as applied (SIASN had answered: {answered})"
+        )
+        result = session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == row_id,
+                OutboxEntry.state.in_(moving_to(OutboxState.ACKED, OutboxState.PARKED)),
+                OutboxEntry.maybe_applied.is_(True),
+            )
+            .values(state=OutboxState.ACKED, siasn_reference=status.reference, acked_at=now, last_error=note)
+        )
+        if cast(int, result.rowcount) == 1:  # type: ignore[attr-defined]  # a CursorResult at runtime
+            settled += 1
+            log.info("readback: outbox %d settled: SIASN holds the %s it asked for", row_id, action)
+    return settled
 
 
 def _our_blocks(session: Session, nips: list[str], answers: Iterable[_Read]) -> set[str]:
