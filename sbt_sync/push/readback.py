@@ -40,8 +40,9 @@ readback. ``sweep=None`` reads every NIP (``sbt-sync push readback``, and the as
 A read SIASN throttles or fails is tried again like a push (``retry``: backoff, SIASN's
 ``Retry-After`` honoured), within the ``budget`` (a cycle's readback: ``push.cycle_budget_seconds``):
 once it is spent no read nor retry starts and a read under way is cut off. A NIP whose read could not be
-made is *not checked*, never drift: it gets no observation this time (``failed`` when tried, ``skipped``
-when the budget ended first; ``not_checked_because`` says why), so it stays due for the next readback
+made is *not checked*, never drift: it gets no observation this time (``failed`` when tried or when it
+is no NIP SIASN can be asked about, ``skipped`` when the budget ended first; ``not_checked_because``
+says why), so it stays due for the next readback
 (its change is still newer than its last observation; a rotating NIP stays among the oldest).
 """
 
@@ -80,6 +81,8 @@ BLOCKED_BY_OTHER = "blocked_by_other"
 
 BUDGET_SPENT = "time budget spent"
 """Why a NIP was not checked when the budget ended before its read started."""
+INVALID_NIP = "invalid_nip"
+"""Why a NIP was not checked when it is no NIP SIASN can be asked about (not 18 digits)."""
 
 
 class _BudgetSpent(Exception):
@@ -199,6 +202,8 @@ def readback(
             return _Read(nip, None, str(failures[-1]), _why(failures[-1]))
         except ConnectorError as exc:
             return _Read(nip, None, str(exc), _why(exc))
+        except ValueError as exc:  # a NIP SIASN's API cannot be asked about: only this NIP is lost
+            return _Read(nip, None, str(exc), INVALID_NIP)
 
     with ThreadPoolExecutor(concurrency, thread_name_prefix="siasn-readback") as pool:
         answers = list(pool.map(read, wanted))
