@@ -161,6 +161,8 @@ def siasn_readback(
             "not_checked": report.not_checked,
             "not_checked_because": dg.MetadataValue.json(report.not_checked_because),
             "queued": report.queued,
+            "blocked_by_others": report.blocked_by_others,
+            "settled": report.settled,
             "drift_sample": dg.MetadataValue.json(report.drift_sample),
         }
     )

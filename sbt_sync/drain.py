@@ -46,7 +46,8 @@ class Delivery(Generic[Answer]):
     message: str = ""
     """Why it was parked, deferred or aborted."""
     retry_after: float | None = None
-    """Seconds the receiver asked us to wait, when it said."""
+    """Seconds the receiver asked us to wait, when it said; for an ``ABORTED`` row, how long it rests
+    before it is due again (None: given back due at once)."""
     ambiguous: int = 0
     """Tries whose result we could not know (the receiver may hold the message)."""
 

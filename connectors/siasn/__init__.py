@@ -3,6 +3,7 @@
 from connectors.http.auth import SiasnCredentials
 from connectors.siasn.api import (
     BlockStatus,
+    ForbiddenPushError,
     PermanentPushError,
     PushError,
     PushResult,
@@ -13,6 +14,7 @@ from connectors.siasn.client import SiasnClient, SiasnConfig
 
 __all__ = [
     "BlockStatus",
+    "ForbiddenPushError",
     "PermanentPushError",
     "PushError",
     "PushResult",

@@ -91,6 +91,19 @@ class PermanentPushError(PushError):
         self.status, self.siasn_message, self.maybe_applied = status, siasn_message, maybe_applied
 
 
+class ForbiddenPushError(PushError):
+    """SIASN's API answered 403 to this write (our tokens were issued; the token endpoints did not
+    refuse): either our account may not write at all, or it may not write this NIP (e.g. another
+    instansi's data). Only the caller can tell which: a run that had another write acknowledged knows
+    our credentials work, so the refusal is this NIP's. ``siasn_message`` is SIASN's explanation.
+    SIASN refuses before it looks at the ``Idempotency-Key``, so the 403 says nothing about an earlier
+    try under the same key."""
+
+    def __init__(self, message: str, *, status: int, siasn_message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.status, self.siasn_message = status, siasn_message
+
+
 def describe(nip: str, action: Action, key: str) -> str:
     """A log-safe label of one write: action, masked NIP, idempotency key."""
     return f"SIASN {action} for NIP {mask_nip(nip)} (Idempotency-Key {key})"

@@ -31,6 +31,7 @@ from connectors.siasn.api import (
     BLOCKED,
     Action,
     BlockStatus,
+    ForbiddenPushError,
     PermanentPushError,
     PushResult,
     TransientPushError,
@@ -143,8 +144,10 @@ class SiasnClient:
 
         Raises :class:`TransientPushError` once retries ran out (retry later with the same key),
         :class:`PermanentPushError` when SIASN refused, :class:`~connectors.errors.AuthenticationError`
-        when SIASN refuses our credentials even after fresh tokens (stop pushing; nothing to park),
-        ``ValueError`` for a malformed NIP or key, or a body naming another NIP.
+        when SIASN refuses our credentials even after fresh tokens (a token endpoint said no, or the
+        write answered 401: stop pushing; nothing to park), :class:`ForbiddenPushError` when the write
+        itself answered 403 (our credentials, or only this NIP: the caller tells), ``ValueError`` for a
+        malformed NIP or key, or a body naming another NIP.
         """
         return self._write("blokir", nip, body, idempotency_key)
 
@@ -203,10 +206,11 @@ class SiasnClient:
             raise ValueError(f"body names another NIP than {mask_nip(nip)}")
         label = describe(nip, action, key)
         ids: dict[str, Any] = {"nip": nip, "action": action, "idempotency_key": key}
+        url = f"{self._base}/pemblokiran/{action}"
         try:
             response = self._http.request(
                 "POST",
-                f"{self._base}/pemblokiran/{action}",
+                url,
                 json={**body, "nip": nip},
                 headers={"Idempotency-Key": key},
                 auth=self._auth,
@@ -217,6 +221,11 @@ class SiasnClient:
                 f"{label}{throttled}: {exc}", retry_after=exc.retry_after, **ids
             ) from exc
         except HttpStatusError as exc:
+            if exc.status == 403 and exc.url == safe_url(url):  # the write's own answer, not a token's
+                message = _siasn_message(exc.body)
+                raise ForbiddenPushError(
+                    f"{label}: forbidden (HTTP 403): {message}", status=403, siasn_message=message, **ids
+                ) from exc
             if exc.status in (401, 403):
                 raise
             message = _siasn_message(exc.body)

@@ -227,6 +227,12 @@ def readback_flags(
         typer.echo(
             f"checked {report.checked}: in sync {report.in_sync}, pending {report.pending}, "
             f"drift {report.drift}, unknown {report.unknown}, failed {report.failed}, queued {report.queued}"
+            + (
+                f", blocked in SIASN by someone else (not unblocked) {report.blocked_by_others}"
+                if report.blocked_by_others
+                else ""
+            )
+            + (f", settled as observed in SIASN {report.settled}" if report.settled else "")
         )
         for line in report.drift_sample:
             typer.echo(f"  drift: {line}")

@@ -643,6 +643,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "push.readback_at": ("Readback terakhir", "Last readback"),
     "push.drift_count": ("NIP berselisih", "NIPs drifting"),
     "push.desired": ("Seharusnya", "Desired"),
+    "push.drift_note": ("Keterangan", "Note"),
+    "push.drift_blocked_by_other": (
+        "Diblokir di SIASN oleh pihak lain, bukan oleh sbt-sync: tidak dibuka otomatis; periksa siapa "
+        "yang memblokir",
+        "Blocked in SIASN by someone else, not by sbt-sync: not unblocked automatically; find out who "
+        "blocked it",
+    ),
     "push.outbox": ("Outbox", "Outbox"),
     "push.cases": ("Kasus", "Cases"),
     "push.created": ("Dibuat", "Created"),

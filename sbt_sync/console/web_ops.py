@@ -49,6 +49,7 @@ from sbt_sync.db.models import OutboxEntry, SiasnObservation
 from sbt_sync.errors import SbtError
 from sbt_sync.pdp.access import nips_in
 from sbt_sync.push.admin import APPROVE, REJECT, Verdict, decide_approval, outbox_status, retry
+from sbt_sync.push.readback import BLOCKED_BY_OTHER
 from sbt_sync.states.outbox import OutboxState
 from sbt_sync.steward.audit import changes, list_audit
 from sbt_sync.steward.quarantine import STATUSES as Q_STATUSES
@@ -144,9 +145,11 @@ def push_monitor(
         shown = {*(r.nip for r in rows), *parked, *(d.nip for d in drift)}
         shown |= nips_in(status, [(r.case_refs, r.last_error, r.siasn_reference) for r in rows])
     record_read(request, me, "asn", sorted(shown), filter={"what": "push", "state": state, "page": page})
+    # Drift the readback will not correct: a block in SIASN someone else placed (said in words).
+    foreign = {o.id for o in drift if (o.response or {}).get("kind") == BLOCKED_BY_OTHER}
     return render(
         request, "push.html", me, ps=status, rows=rows, drift=drift, states=OUTBOX_STATES,
-        filters={"state": state or ""}, page=page,
+        filters={"state": state or ""}, page=page, blocked_by_others=foreign,
     )  # fmt: skip
 
 

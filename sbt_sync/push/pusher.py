@@ -6,6 +6,13 @@ Each claimed row is sent with its stored ``Idempotency-Key`` and body. Transient
 are retried with exponential backoff and jitter, honouring SIASN's ``Retry-After``; a row still failing
 goes back to ``pending`` for a later run. SIASN's refusals (:class:`PermanentPushError`) park the row
 with SIASN's message. Refused credentials stop the run: nothing is parked for a problem of ours.
+
+A 403 on a write (:class:`ForbiddenPushError`) is read by what the run has seen: once another write of
+the run was acknowledged, our credentials demonstrably work and the 403 is SIASN refusing that NIP (an
+instansi our account may not write): the row is parked with SIASN's message, and the run goes on.
+Before any acknowledgement it may be our credentials: the run stops, nothing is parked, and the row
+rests ``defer_seconds`` under its key, so the next run sends the rows due before it first and can tell
+the two apart.
 Every outcome is committed as soon as it is known, so a crash loses at most the rows in flight, and
 those are re-sent with the same key.
 
@@ -39,7 +46,13 @@ from connectors.errors import AuthenticationError, ConnectorError
 from connectors.http import calls_end_by
 from connectors.redact import mask_nip, mask_nips
 from connectors.retry import RetryPolicy, RetryStats, reason_of, retrying
-from connectors.siasn import PermanentPushError, PushResult, SiasnApi, TransientPushError
+from connectors.siasn import (
+    ForbiddenPushError,
+    PermanentPushError,
+    PushResult,
+    SiasnApi,
+    TransientPushError,
+)
 from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.drain import Delivery, Outcome, drain
@@ -163,6 +176,8 @@ class Pusher:
         self._deadline: float | None = None
         self._reasons: Counter[str] = Counter()
         self._reasons_lock = threading.Lock()
+        self._accepted = threading.Event()
+        """Set once a write of this run was acknowledged: SIASN takes our credentials."""
 
     def run(
         self,
@@ -182,6 +197,7 @@ class Pusher:
         report = PushReport()
         self._deadline = None if budget is None else time.monotonic() + budget
         self._reasons = Counter()
+        self._accepted.clear()
         if recover:
             report.recovered = self._db.write(lambda session: queue.recover_in_flight(session, utcnow()))
             if report.recovered:
@@ -270,6 +286,7 @@ class Pusher:
 
         try:
             result = loop(attempt)
+            self._accepted.set()
             return Delivery(Outcome.DONE, tries, answer=result)
         except _TimeUp:
             if not failures:  # never sent: given back untouched
@@ -284,6 +301,24 @@ class Pusher:
             return Delivery(Outcome.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
         except ValueError as exc:  # a malformed NIP or body: no retry can fix it
             return Delivery(Outcome.PARKED, tries, message=f"not sendable: {exc}")
+        except ForbiddenPushError as exc:
+            # SIASN refuses before it looks at the key: an earlier try may still have been applied.
+            doubt = int(bool(failures) or row.maybe_applied)
+            if self._accepted.is_set():  # our credentials work: SIASN refuses this NIP
+                message = (
+                    f"SIASN {exc.status}, refused for this NIP while this run's other changes were "
+                    f"accepted: {exc.siasn_message}"
+                )
+                return Delivery(Outcome.PARKED, tries, message=message, ambiguous=doubt)
+            # Maybe our credentials: stop, and let the next run send the rows due before this one.
+            # The message becomes the run's ``aborted`` (asset metadata): SIASN's words masked.
+            return Delivery(
+                Outcome.ABORTED,
+                tries,
+                message=mask_nips(str(exc)),
+                retry_after=self._opt.defer_seconds,
+                ambiguous=doubt,
+            )
         except AuthenticationError as exc:
             return Delivery(Outcome.ABORTED, tries, message=str(exc))
         except TransientPushError as exc:
@@ -370,6 +405,26 @@ class Pusher:
                 return
             report.deferred += 1
             log.warning("deferred %s until %s: %s", label, retry_at.isoformat(), mask_nips(outcome.message))
+        elif outcome.retry_after is not None:  # a 403 before any acknowledgement: it rests, same key
+            retry_at = now + timedelta(seconds=min(outcome.retry_after, self._opt.max_defer_seconds))
+            if not queue.mark_deferred(
+                session,
+                row,
+                error=outcome.message,
+                retry_at=retry_at,
+                extra_attempts=extra,
+                maybe_applied=outcome.ambiguous > 0,
+            ):
+                self._lost(row, "refusal not recorded (left to its holder)", report)
+            else:
+                report.deferred += 1
+            log.error(
+                "push stopped: SIASN answered 403 before any write of this run was accepted (our "
+                "credentials, or only this NIP); %s rests until %s: %s",
+                label,
+                retry_at.isoformat(),
+                mask_nips(outcome.message),
+            )
         else:
             if queue.release(session, [row], now, tries=outcome.tries):
                 self._lost(row, "not given back (credentials refused)", report)

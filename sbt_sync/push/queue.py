@@ -4,7 +4,10 @@ A claimed row is ``in_flight`` with a lease (``next_attempt_at`` is when the lea
 holder's token (``claimed_by``). A row left ``in_flight`` by a killed pusher is claimed again after its
 lease, or at once by a pusher started with ``recover`` when its holder is known to be gone; it is
 re-sent with its stored key and body, so SIASN replays instead of applying twice.
-Rows of one NIP go out in order: only a NIP's oldest open row is ever claimable.
+Rows of one NIP go out in order: only a NIP's oldest open row is ever claimable. Due rows are
+claimed longest due first (``next_attempt_at``, then id): a row given a rest (a transient failure, or
+a 403 before any write of its run was acknowledged) goes behind the rows due before its rest ended, so
+one row that keeps failing is never always first in line.
 
 Every write of a claimed row's outcome is conditional on the claim the writer holds (:func:`_held`:
 still ``in_flight`` under its holder token and its lease's end, which no later claim shares). A pusher
@@ -53,6 +56,8 @@ class ClaimedRow:
     lease_until: datetime
     """The end of the claim's lease as written (``next_attempt_at``): with ``holder``, what tells this
     claim from any later one of the same row (a later claim's lease ends later)."""
+    maybe_applied: bool = False
+    """An earlier try may have been applied (the row's ``maybe_applied`` when it was claimed)."""
     send_by: float = math.inf
     """The :func:`time.monotonic` instant by which every try under this claim must have ended (the
     pusher sets it inside the claim's lease)."""
@@ -108,7 +113,8 @@ def recover_in_flight(session: Session, now: datetime) -> int:
 
 
 def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> list[ClaimedRow]:
-    """Claim up to ``limit`` due rows (pending, or in flight with an expired lease), oldest first.
+    """Claim up to ``limit`` due rows (pending, or in flight with an expired lease), longest due first
+    (``next_attempt_at``, then id; one NIP's rows still go out in id order: module docstring).
 
     Safe beside other claimers (two pushers on one outbox): on SQLite the claim takes the write lock
     before it reads (another pusher's claim waits its turn instead of failing 'database is locked');
@@ -119,7 +125,7 @@ def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> l
         OutboxEntry.next_attempt_at <= now,
     )
     candidates = session.scalars(
-        select(OutboxEntry).where(due).order_by(OutboxEntry.id).limit(limit * 4)
+        select(OutboxEntry).where(due).order_by(OutboxEntry.next_attempt_at, OutboxEntry.id).limit(limit * 4)
     ).all()
     if not candidates:
         return []
@@ -162,6 +168,7 @@ def claim(session: Session, *, limit: int, now: datetime, lease: timedelta) -> l
                     row.attempts + 1,
                     holder=holder,
                     lease_until=lease_until,
+                    maybe_applied=bool(row.maybe_applied),
                 )
             )
     return claimed
@@ -240,10 +247,18 @@ def mark_parked(
 
 
 def mark_deferred(
-    session: Session, claim: ClaimedRow, *, error: str, retry_at: datetime, extra_attempts: int = 0
+    session: Session,
+    claim: ClaimedRow,
+    *,
+    error: str,
+    retry_at: datetime,
+    extra_attempts: int = 0,
+    maybe_applied: bool = True,
 ) -> bool:
     """Give a row back as ``pending`` until ``retry_at`` (transient failures outlasted this run's
-    retries). It was sent without a definite answer, so SIASN may have applied it (``maybe_applied``).
+    retries). It was sent without a definite answer, so SIASN may have applied it (``maybe_applied``;
+    False only when every try got a definite refusal and none before may have applied: the flag is
+    then left as it was).
     Only under the claim the caller holds; False (nothing changed but the tries counted) when the claim
     was lost: the row is another pusher's now, or recovered (``maybe_applied`` already)."""
     held = _landed(
@@ -252,7 +267,7 @@ def mark_deferred(
             .where(_held(claim), OutboxEntry.state.in_(moving_to(_S.PENDING, _S.IN_FLIGHT)))
             .values(
                 state=_S.PENDING,
-                maybe_applied=True,
+                maybe_applied=True if maybe_applied else OutboxEntry.maybe_applied,
                 last_error=error,
                 next_attempt_at=retry_at,
                 attempts=OutboxEntry.attempts + extra_attempts,

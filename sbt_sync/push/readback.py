@@ -7,6 +7,21 @@ with ``queue_drift`` each drift gets a corrective outbox row under a new block-s
 same transaction as its observation, unless a row of the NIP waits parked (SIASN refused its flag: the
 steward's retry sends it).
 
+A block in SIASN that is not ours is never lifted by a correction: where SIASN shows a NIP blocked
+and our desired flag says not blocked, the correction (``buka``) is queued only when the block is
+ours, that is when the last change of the NIP SIASN has or may have applied from us is a ``blokir``
+and SIASN's block reference (when it gives one) is one SIASN acknowledged to us. Otherwise someone
+else placed it (a Kanreg may block a NIP, DOMAIN.md): the difference is drift of the kind
+``blocked_by_other`` (``blocked_by_others`` in the report, the observation's ``response["kind"]``),
+for a steward to see, and nothing is sent. The other way round (SIASN not blocked where we want the
+block) is corrected as before: our block is ours to restore.
+
+A row parked on an answer that may have been applied (``maybe_applied``: SIASN answered without an
+acknowledgement we can store) is *settled* when the readback sees SIASN holding exactly the flag it
+asked for, which is also the desired flag: it is acknowledged as observed (SIASN's reference for the
+flag, a note saying so, its key kept), counted as ``settled``. A steward's retry could not do it: it
+goes out under the same key, and SIASN replays the same unreadable answer.
+
 A cycle's readback costs what changed (``sweep`` given, as the daemon does): it reads
 
 - every NIP whose desired flag or push changed since its last observation (``block_state.updated_at``,
@@ -25,8 +40,9 @@ readback. ``sweep=None`` reads every NIP (``sbt-sync push readback``, and the as
 A read SIASN throttles or fails is tried again like a push (``retry``: backoff, SIASN's
 ``Retry-After`` honoured), within the ``budget`` (a cycle's readback: ``push.cycle_budget_seconds``):
 once it is spent no read nor retry starts and a read under way is cut off. A NIP whose read could not be
-made is *not checked*, never drift: it gets no observation this time (``failed`` when tried, ``skipped``
-when the budget ended first; ``not_checked_because`` says why), so it stays due for the next readback
+made is *not checked*, never drift: it gets no observation this time (``failed`` when tried or when it
+is no NIP SIASN can be asked about, ``skipped`` when the budget ended first; ``not_checked_because``
+says why), so it stays due for the next readback
 (its change is still newer than its last observation; a rotating NIP stays among the oldest).
 """
 
@@ -40,9 +56,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import ConnectorError
@@ -55,13 +71,18 @@ from sbt_sync.db.engine import Database, lock_for_write, lock_outbox
 from sbt_sync.db.models import BlockState, Case, OutboxEntry, SiasnObservation
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.push.ratelimit import RateLimiter
-from sbt_sync.states.outbox import OPEN, OutboxState, PushAction
+from sbt_sync.states.outbox import OPEN, SENT, OutboxState, PushAction, moving_to
 
 log = logging.getLogger(__name__)
 
 
+BLOCKED_BY_OTHER = "blocked_by_other"
+"""An observation's ``response["kind"]``: SIASN shows a block we did not place (module docstring)."""
+
 BUDGET_SPENT = "time budget spent"
 """Why a NIP was not checked when the budget ended before its read started."""
+INVALID_NIP = "invalid_nip"
+"""Why a NIP was not checked when it is no NIP SIASN can be asked about (not 18 digits)."""
 
 
 class _BudgetSpent(Exception):
@@ -84,6 +105,10 @@ class ReadbackReport:
     failed: int = 0
     """Tried, but SIASN's answer never came (throttled, failing...): not checked."""
     queued: int = 0
+    settled: int = 0
+    """Parked rows that may have been applied, acknowledged because SIASN was seen holding their flag."""
+    blocked_by_others: int = 0
+    """Drift where SIASN shows a block we did not place and do not want: reported, never unblocked."""
     drift_sample: list[str] = field(default_factory=list)
     total: int = 0
     """NIPs with a block state."""
@@ -177,6 +202,8 @@ def readback(
             return _Read(nip, None, str(failures[-1]), _why(failures[-1]))
         except ConnectorError as exc:
             return _Read(nip, None, str(exc), _why(exc))
+        except ValueError as exc:  # a NIP SIASN's API cannot be asked about: only this NIP is lost
+            return _Read(nip, None, str(exc), INVALID_NIP)
 
     with ThreadPoolExecutor(concurrency, thread_name_prefix="siasn-readback") as pool:
         answers = list(pool.map(read, wanted))
@@ -210,6 +237,10 @@ def readback(
             if queue_drift
             else set()
         )
+        # Blocked in SIASN where we want no block: was it us?
+        unwanted = [a.nip for a in answers if a.status is not None and a.status.blocked]
+        ours = _our_blocks(session, [n for n in unwanted if not states[n].blocked], answers)
+        agreeing: dict[str, BlockStatus] = {}
         for nip, status, error, because in answers:
             if because is not None and error is None:
                 report.skipped += 1
@@ -225,15 +256,22 @@ def readback(
             report.checked += 1
             report.unknown += int(status is None)
             report.in_sync += int(not differs)
+            if status is not None and not differs:
+                agreeing[nip] = status
             report.pending += int(differs and not drift)
             report.drift += int(drift)
+            foreign = drift and bool(observed) and nip not in ours
+            report.blocked_by_others += int(foreign)
+            response = _response(status, pending=differs and not drift)
+            if foreign:
+                response["kind"] = BLOCKED_BY_OTHER
             session.add(
                 SiasnObservation(
                     nip=nip,
                     blocked=observed,
                     desired_blocked=desired,
                     drift=drift,
-                    response=_response(status, pending=differs and not drift),
+                    response=response,
                     observed_at=started,
                     run_id=run_id,
                 )
@@ -243,11 +281,85 @@ def readback(
                     report.drift_sample.append(
                         f"{mask_nip(nip)}: SIASN {'blocked' if observed else 'not blocked'}, desired "
                         f"{'blocked' if desired else 'not blocked'}"
+                        + (": blocked in SIASN by someone else, not unblocked by us" if foreign else "")
                     )
-                if queue_drift and nip not in refused:
+                if foreign:
+                    log.warning(
+                        "readback: NIP %s is blocked in SIASN by someone else (not by sbt-sync); "
+                        "reported, not unblocked",
+                        mask_nip(nip),
+                    )
+                elif queue_drift and nip not in refused:
                     _queue_correction(session, states[nip], run_id)
                     report.queued += 1
+        report.settled = _settle_observed(session, agreeing, started)
     return report
+
+
+def _settle_observed(session: Session, seen: dict[str, BlockStatus], at: datetime) -> int:
+    """Acknowledge the parked rows that may have been applied whose flag SIASN was ``seen`` holding
+    (module docstring); returns how many. Each update is conditional on the row still being parked as
+    read: a steward's retry or withdrawal meanwhile wins."""
+    if not seen:
+        return 0
+    rows = session.execute(
+        select(OutboxEntry.id, OutboxEntry.nip, OutboxEntry.action, OutboxEntry.last_error).where(
+            OutboxEntry.nip.in_(list(seen)),
+            OutboxEntry.state == OutboxState.PARKED,
+            OutboxEntry.maybe_applied.is_(True),
+        )
+    ).tuples()
+    settled = 0
+    now = utcnow()
+    for row_id, nip, action, answered in list(rows):
+        status = seen[nip]
+        if PushAction(action) != PushAction.setting(status.blocked):
+            continue
+        flag = "blocked" if status.blocked else "not blocked"
+        note = (
+            f"not acknowledged by SIASN, but observed in SIASN: the readback of {at.isoformat()} saw the "
+            f"NIP {flag} as this row asked; settled as applied (SIASN had answered: {answered})"
+        )
+        result = session.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == row_id,
+                OutboxEntry.state.in_(moving_to(OutboxState.ACKED, OutboxState.PARKED)),
+                OutboxEntry.maybe_applied.is_(True),
+            )
+            .values(state=OutboxState.ACKED, siasn_reference=status.reference, acked_at=now, last_error=note)
+        )
+        if cast(int, result.rowcount) == 1:  # type: ignore[attr-defined]  # a CursorResult at runtime
+            settled += 1
+            log.info("readback: outbox %d settled: SIASN holds the %s it asked for", row_id, action)
+    return settled
+
+
+def _our_blocks(session: Session, nips: list[str], answers: Iterable[_Read]) -> set[str]:
+    """The NIPs of ``nips`` (blocked in SIASN) whose block is ours (module docstring): our latest row
+    SIASN has or may have applied is a ``blokir``, and SIASN's block reference, when it shows one, is
+    one SIASN acknowledged to us for that NIP."""
+    if not nips:
+        return set()
+    shown = {a.nip: a.status.reference for a in answers if a.status is not None}
+    sent_or_maybe = or_(OutboxEntry.state.in_(SENT), OutboxEntry.maybe_applied.is_(True))
+    last: dict[str, str] = {}
+    references: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(OutboxEntry.nip, OutboxEntry.action, OutboxEntry.state, OutboxEntry.siasn_reference)
+        .where(OutboxEntry.nip.in_(nips), sent_or_maybe)
+        .order_by(OutboxEntry.id)
+    ).tuples()
+    for nip, action, state, reference in rows:
+        last[nip] = action
+        if state == OutboxState.ACKED and action == PushAction.BLOKIR and reference:
+            references.setdefault(nip, set()).add(reference)
+    return {
+        nip
+        for nip in nips
+        if last.get(nip) == PushAction.BLOKIR
+        and (shown.get(nip) is None or shown[nip] in references.get(nip, set()))
+    }
 
 
 class _Read(NamedTuple):

@@ -207,3 +207,19 @@ def test_siasn_block_of_unknown_nip_is_not_found(
     response = _write(http, sandbox, tokens, "blokir", "key-unknown", {**BLOCK_A, "nip": NIP_UNKNOWN})
     assert response.status_code == 404
     assert response.json()["success"] is False
+
+
+def test_siasn_refuses_every_write_of_a_forbidden_nip_with_403_and_stores_no_key(
+    http: requests.Session, sandbox: Sandbox, tokens: SiasnTokens
+) -> None:
+    control(
+        sandbox, "POST", f"siasn/forbidden/{NIP_A}", {"forbidden": True, "message": "Bukan instansi Anda"}
+    )
+    refused = _write(http, sandbox, tokens, "blokir", "key-forbidden", BLOCK_A)
+    assert (refused.status_code, refused.json()["message"]) == (403, "Bukan instansi Anda")
+    other = _write(http, sandbox, tokens, "blokir", "key-other", {**BLOCK_A, "nip": NIP_B})
+    assert other.status_code == 200  # the account itself is fine
+    applied = control(sandbox, "GET", "siasn/applied")
+    assert "key-forbidden" not in applied["keys"] and applied["forbidden"] == [NIP_A]
+    control(sandbox, "POST", f"siasn/forbidden/{NIP_A}", {"forbidden": False})
+    assert _write(http, sandbox, tokens, "blokir", "key-forbidden", BLOCK_A).status_code == 200

@@ -15,6 +15,9 @@ Plain HTTP on loopback, no auth (it only ever steers a local sandbox). JSON in a
 - ``POST /_sandbox/siasn/registry/{nip}`` with ``{"set": {"kedudukanPnsId": "99", ...}}`` changes
   that ASN's registry row from now on (a retirement, a new name, a NIP correction through
   ``nipBaru``); ``updatedAt`` becomes the sandbox's now unless given. Answers ``{"data": row}``.
+- ``POST /_sandbox/siasn/forbidden/{nip}`` with ``{"forbidden": true, "message"?: str}`` makes SIASN
+  refuse every block or unblock of that NIP with 403 (our operator account may not write that
+  instansi's data), ``{"forbidden": false}`` lifts it.
 - ``GET /_sandbox/mail``: every message the mail server accepted (Message-ID, envelope sender and
   recipients, subject, size, sha256), with counts and the Message-IDs received more than once.
 """
@@ -69,6 +72,7 @@ class ControlSimulator(Simulator):
         self.route("GET", PREFIX + "/siasn/applied", lambda _: Response(200, self.ledger.snapshot()))
         self.route("POST", PREFIX + r"/(?P<source>bawaslu|bkn_wasdal|idis|imut)/records", self._add_record)
         self.route("POST", PREFIX + r"/siasn/registry/(?P<nip>[0-9]{18})", self._amend_registry)
+        self.route("POST", PREFIX + r"/siasn/forbidden/(?P<nip>[0-9]{18})", self._forbid)
         self.route("GET", PREFIX + "/mail", lambda _: Response(200, self.mailbox.snapshot()))
 
     def error_response(self, status: int, message: str) -> Response:
@@ -154,6 +158,22 @@ class ControlSimulator(Simulator):
             raise BadRequest("available_at must be an ISO-8601 instant with a UTC offset") from exc
         version = self.sources[source].add(key, record, available_at)
         return Response(201, {"source": source, "key": key, "available_at": version.available_at.isoformat()})
+
+    def _forbid(self, request: Request) -> Response:
+        body = self._body(request)
+        forbidden, message = body.get("forbidden"), body.get("message")
+        if not isinstance(forbidden, bool):
+            raise BadRequest("forbidden must be true or false")
+        if message is not None and (not isinstance(message, str) or not message.strip()):
+            raise BadRequest("message must be a non-empty string")
+        nip = request.params["nip"]
+        if not forbidden:
+            self.ledger.allow(nip)
+        elif message is None:
+            self.ledger.forbid(nip)
+        else:
+            self.ledger.forbid(nip, message)
+        return Response(200, {"nip": nip, "forbidden": forbidden})
 
     def _amend_registry(self, request: Request) -> Response:
         if self.registry is None:

@@ -7,6 +7,10 @@ key with anything else is refused with 422. ``applied`` counts how often a key w
 clients and server behave) and ``applied_per_nip`` how often each NIP was written (refusals write
 nothing and are not counted there), so a client that
 retried with a fresh key shows up as two applications for one NIP.
+
+A NIP can be made *forbidden* (:meth:`BlockLedger.forbid`): every write for it is refused with 403,
+before its key is looked at or stored, as SIASN refuses an operator account writes to another
+instansi's data while it accepts that account's writes for every other NIP.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Literal
 Action = Literal["blokir", "buka"]
 BLOCKED = "DIBLOKIR"
 NOT_BLOCKED = "TIDAK_DIBLOKIR"
+FORBIDDEN_MESSAGE = "Anda tidak berwenang mengubah data PNS instansi lain"
 
 
 @dataclass(slots=True)
@@ -67,6 +72,17 @@ class BlockLedger:
         self._states: dict[str, BlockState] = {}
         self._keys: dict[str, KeyRecord] = {}
         self._per_nip: dict[str, dict[str, int]] = {}
+        self._forbidden: dict[str, str] = {}
+
+    def forbid(self, nip: str, message: str = FORBIDDEN_MESSAGE) -> None:
+        """Refuse every write for ``nip`` with 403 and ``message`` until :meth:`allow` (or :meth:`reset`)."""
+        with self._lock:
+            self._forbidden[nip] = message
+
+    def allow(self, nip: str) -> None:
+        """Take ``nip`` off the forbidden list (its writes are processed again)."""
+        with self._lock:
+            self._forbidden.pop(nip, None)
 
     def state(self, nip: str) -> BlockState:
         with self._lock:
@@ -79,6 +95,7 @@ class BlockLedger:
             self._states.clear()
             self._keys.clear()
             self._per_nip.clear()
+            self._forbidden.clear()
 
     def submit(self, *, action: Action, key: str, body: Any, now: datetime) -> WriteResult:
         """Process, replay or refuse one write; only processed writes change state or counts."""
@@ -86,6 +103,9 @@ class BlockLedger:
             json.dumps([action, body], sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()
         with self._lock:
+            forbidden = self._forbidden.get(str(body.get("nip"))) if isinstance(body, dict) else None
+            if forbidden is not None:  # authorisation comes first: nothing stored under the key
+                return _fail(403, forbidden)
             known = self._keys.get(key)
             if known is not None:
                 if known.fingerprint != fingerprint:
@@ -151,6 +171,7 @@ class BlockLedger:
                 },
                 "applied_per_nip": {nip: dict(counts) for nip, counts in self._per_nip.items()},
                 "blocks": {nip: asdict(state) for nip, state in self._states.items()},
+                "forbidden": sorted(self._forbidden),
             }
 
 
