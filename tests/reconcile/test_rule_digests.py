@@ -17,14 +17,23 @@ from sqlalchemy import delete, select, update
 
 from connectors.http.paging import Page
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, Case, RawRecord, RuleDigest, StagedRecord
+from sbt_sync.db.models import AsnRegistryEntry, Case, Conflict, RawRecord, RuleDigest, StagedRecord
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.ingest.registry import refresh_registry
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
-from sbt_sync.reconcile.rules import IDENTITY, REGISTRY_NAMES, STAGED_NAMES, identity_digest, stored_digests
+from sbt_sync.reconcile.rules import (
+    IDENTITY,
+    REGISTRY_NAMES,
+    STAGED_NAMES,
+    identity_digest,
+    record,
+    record_registry_names,
+    stored_digests,
+)
 from sbt_sync.reconcile.run import ReconcileStats, reconcile_database
 from sbt_sync.settings import Settings, load_settings
+from sbt_sync.states.conflicts import ConflictStatus
 from schemas.names import normalise_name, rules_digest
 from tests.conftest import REPO_ROOT
 from tests.reconcile.test_database_property import AS_OF, NIP_A, RECS, REGS, T0, _reset
@@ -219,3 +228,37 @@ def test_a_refresh_of_a_mirror_that_holds_rows_records_nothing(migrated_database
     refresh_registry(migrated_database, pages)
     with migrated_database.session() as session:
         assert stored_digests(session) == {}
+
+
+def test_an_upgrade_closes_the_needless_name_mismatch_the_old_rules_opened_and_the_block_returns(
+    migrated_database: Database, settings: Settings
+) -> None:
+    _reset(migrated_database)
+    _stage_case(migrated_database, "Budi Santoso")
+    thresholds = IdentityThresholds.from_settings(settings.identity)
+    with migrated_database.session() as session:
+        session.execute(
+            update(AsnRegistryEntry)
+            .where(AsnRegistryEntry.nip == NIP_A)
+            .values(name=REGISTERED, name_normalised=STALE)
+        )
+        # The old code's run: its digests in force, its stale name compared as it stood.
+        record(session, thresholds, T0)
+        record_registry_names(session, T0)
+    reconcile_database(migrated_database, settings, as_of=AS_OF, now=T0)
+    assert _rules(migrated_database)[0] == "name_mismatch"
+    assert _blocked(migrated_database, settings) == set()
+    # The upgrade: the stored digests are the older rules'.
+    with migrated_database.session() as session:
+        for kind in (REGISTRY_NAMES, STAGED_NAMES, IDENTITY):
+            session.merge(RuleDigest(kind=kind, digest=OLD_RULES, applied_at=T0))
+    stats = reconcile_database(migrated_database, settings, as_of=AS_OF, now=T0)
+    assert stats.full and stats.rules.registry_renormalised == 1
+    assert _rules(migrated_database) == ("nip_exact", "BUDI SANTOSO")
+    with migrated_database.session() as session:
+        open_kinds = list(
+            session.scalars(select(Conflict.kind).where(Conflict.status == ConflictStatus.OPEN))
+        )
+        assert [case.held for case in session.scalars(select(Case))] == [False]
+    assert open_kinds == []
+    assert _blocked(migrated_database, settings) == {NIP_A}
