@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nip
@@ -29,6 +29,7 @@ from sbt_sync.db.models import (
     User,
 )
 from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.states.outbox import (
     APPROVAL_ROW_STATE,
     OPEN,
@@ -230,15 +231,29 @@ def retry(
                     code="retry_not_waiting",
                     id=row.id,
                 )
-    _supersede_overtaken(session, row_ids)
+    superseded = _supersede_overtaken(session, row_ids)
     renewed = _renew_refused_keys(session, row_ids)
-    query = update(OutboxEntry).where(
-        (OutboxEntry.state == _PARKED)
-        | ((OutboxEntry.state == _BACKING_OFF) & (OutboxEntry.next_attempt_at > now))
+    # The rows made due are read first, so the audit entry names each one even for "all" of them.
+    query = select(OutboxEntry.id).where(
+        or_(
+            OutboxEntry.state == _PARKED,
+            and_(OutboxEntry.state == _BACKING_OFF, OutboxEntry.next_attempt_at > now),
+        )
     )
     if row_ids:
         query = query.where(OutboxEntry.id.in_(list(row_ids)))
-    count: int = session.execute(query.values(state=OutboxState.PENDING, next_attempt_at=now)).rowcount  # type: ignore[attr-defined]
+    due = sorted(session.scalars(query))
+    for chunk in chunks(due):  # SQLite binds at most 32,766 values
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(list(chunk)))
+            .values(state=OutboxState.PENDING, next_attempt_at=now)
+        )
+    after: dict[str, Any] = {"rows": len(due), "ids": due}
+    if superseded:
+        after["superseded"] = superseded
+    if renewed:
+        after["new_idempotency_keys"] = renewed
     session.add(
         AuditEntry(
             at=now,
@@ -247,13 +262,13 @@ def retry(
             action="push.retry",
             object_type="outbox",
             object_id=",".join(map(str, row_ids)) or "all",
-            after={"rows": count, "new_idempotency_keys": renewed} if renewed else {"rows": count},
+            after=after,
             reason=reason,
             channel=channel,
             client_address=client_address,
         )
     )
-    return count
+    return len(due)
 
 
 RETRY_KEY_MARK = "-retry"
@@ -290,14 +305,14 @@ def _renew_refused_keys(session: Session, row_ids: Sequence[int]) -> dict[int, s
     return renewed
 
 
-def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> int:
+def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> list[int]:
     """Supersede the parked rows (of ``row_ids``; all without) whose action no longer sets the NIP's
-    desired flag (``block_state``)."""
+    desired flag (``block_state``); their ids."""
     query = select(OutboxEntry).where(OutboxEntry.state == OutboxState.PARKED)
     if row_ids:
         query = query.where(OutboxEntry.id.in_(list(row_ids)))
-    overtaken = 0
-    for row in session.scalars(query):
+    overtaken: list[int] = []
+    for row in session.scalars(query.order_by(OutboxEntry.id)):
         state = session.get(BlockState, row.nip)
         desired = state is not None and state.blocked
         if (row.action == PushAction.BLOKIR) != desired or (
@@ -306,7 +321,7 @@ def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> int:
             check_outbox_move(row.state, OutboxState.SUPERSEDED)
             row.state = OutboxState.SUPERSEDED
             row.last_error = f"superseded: the desired flag changed since SIASN refused it ({row.last_error})"
-            overtaken += 1
+            overtaken.append(row.id)
     session.flush()
     return overtaken
 
