@@ -630,6 +630,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{result} perubahan dilepas untuk dikirim.",
         "{result} changes released for sending.",
     ),
+    "push.approval_empty": (
+        "Tidak ada lagi perubahan yang menunggu persetujuan ini: putaran berikutnya sudah menggantikan "
+        "semuanya (atau SIASN sudah mencatatnya), jadi tidak ada yang perlu disetujui.",
+        "This approval has no change waiting for approval any more: a later run replaced them all (or SIASN "
+        "already has them). There is nothing to approve.",
+    ),
     "push.reject_done": ("{result} perubahan ditarik.", "{result} changes withdrawn."),
     "push.retry_done": ("{result} baris dijadwalkan ulang.", "{result} rows scheduled again."),
     "push.parked": ("Baris tertahan (pesan SIASN)", "Parked rows (SIASN's message)"),

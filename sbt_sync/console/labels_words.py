@@ -433,6 +433,12 @@ WORDS: Words = {
         "out without its addressee's name. Give the instansi's name on the agency PICs page, then release "
         "it again.",
     ),
+    "err.approval_empty": (
+        "Persetujuan #{id} tidak lagi memuat perubahan yang menunggu: semuanya sudah digantikan putaran "
+        "berikutnya atau sudah tercatat di SIASN, jadi tidak ada yang perlu disetujui atau ditolak.",
+        "Approval #{id} no longer holds a change waiting: a later run replaced them all or SIASN already "
+        "has them, so there is nothing to approve or reject.",
+    ),
     "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
     "err.withdraw_ids": (
         "Sebutkan baris antrean pengiriman yang ditangguhkan yang akan ditarik.",

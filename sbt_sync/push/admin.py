@@ -67,7 +67,7 @@ def outbox_status(session: Session) -> dict[str, Any]:
     )
     return {
         "outbox": {state.value: counts.get(state, 0) for state in OutboxState},
-        "approvals_waiting": [_approval(a) for a in waiting],
+        "approvals_waiting": [_approval(a) | {"held": _held(session, a)} for a in waiting],
         "parked": [_row(r) for r in parked],
         "readback": {"at": latest.isoformat() if latest else None, "drift": drift},
     }
@@ -422,18 +422,33 @@ def _decide(
         raise SbtError("a reason is required", code="reason_required")
     before, status = approval.status, verdict.status
     check_approval_move(before, status)
+    if not _held(session, approval):
+        # Every change it held was overtaken by a later run (or SIASN already had it): a decision
+        # would move no row, so none is taken and nothing is recorded.
+        raise SbtError(
+            f"push approval {approval.id} holds no change waiting for approval any more (a later run "
+            f"replaced them, or SIASN already has them): nothing to {verdict.verb}",
+            code="approval_empty",
+            id=approval.id,
+        )
     row_state = APPROVAL_ROW_STATE[status]
     now = utcnow()
     approval.status, approval.decided_at, approval.reason = status, now, reason
     approval.decided_by_id = _actor_id(session, actor)
-    moved: int = session.execute(  # type: ignore[attr-defined]
-        update(OutboxEntry)
-        .where(
-            OutboxEntry.approval_id == approval.id,
-            OutboxEntry.state.in_(moving_to(row_state, OutboxState.AWAITING_APPROVAL)),
+    moved = sorted(  # read first: the audit entry names every row the decision moves
+        session.scalars(
+            select(OutboxEntry.id).where(
+                OutboxEntry.approval_id == approval.id,
+                OutboxEntry.state.in_(moving_to(row_state, OutboxState.AWAITING_APPROVAL)),
+            )
         )
-        .values(state=row_state, next_attempt_at=now)
-    ).rowcount
+    )
+    for chunk in chunks(moved):
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(list(chunk)))
+            .values(state=row_state, next_attempt_at=now)
+        )
     session.add(
         AuditEntry(
             at=now,
@@ -443,13 +458,26 @@ def _decide(
             object_type="push_approval",
             object_id=str(approval.id),
             before={"status": before},
-            after={"status": status, "rows": moved},
+            after={"status": status, "rows": len(moved), "ids": moved},
             reason=reason,
             channel=channel,
             client_address=client_address,
         )
     )
-    return moved
+    return len(moved)
+
+
+def _held(session: Session, approval: PushApproval) -> int:
+    """How many outbox rows still wait for ``approval``'s decision."""
+    held: int = (
+        session.scalar(
+            select(func.count()).where(
+                OutboxEntry.approval_id == approval.id, OutboxEntry.state == OutboxState.AWAITING_APPROVAL
+            )
+        )
+        or 0
+    )
+    return held
 
 
 def _approval(a: PushApproval) -> dict[str, Any]:
