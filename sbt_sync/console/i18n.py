@@ -719,6 +719,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.official": ("Pejabat penetap", "Deciding official"),
     "imut.event": ("Pemilihan", "Election"),
     "imut.region": ("wilayah", "region"),
+    "imut.region_unknown": ("tidak dikenal", "unknown"),
     "imut.reason": ("Alasan temuan", "Why"),
     "imut.basis": ("Dasar", "Basis"),
     "imut.side_by_side": (

@@ -265,7 +265,7 @@ what to do, (Indonesian, Indonesian, English, English); a check not listed is na
 WORDS: Words = {
     "labels.code": ("kode", "code"),
     "labels.unknown_code": ("kode tidak dikenal", "unknown code"),
-    "labels.unknown_instansi": ("instansi tidak dikenal di registri", "instansi not in the registry"),
+    "labels.unknown_instansi": ("instansi tidak dikenal di registri", "instansi unknown to the registry"),
     "labels.other_allowed": ("Pilihan yang sah", "Allowed values"),
     "labels.other_choose": ("pilih nilai lain", "choose another value"),
     "labels.what_to_do": ("Yang perlu dilakukan", "What to do"),
