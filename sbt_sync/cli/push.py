@@ -97,6 +97,9 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             return
         echo_counts(st["outbox"])
         for a in st["approvals_waiting"]:
+            if not a["held"]:  # a later run replaced every change it held
+                typer.echo(f"approval {a['id']}: no change waits for it any more, nothing to approve")
+                continue
             typer.echo(
                 f"approval {a['id']} waits: {a['change_count']} change(s), {a['summary'].get('reason', '')}"
                 f" -> sbt-sync push approve {a['id']} --reason ..."

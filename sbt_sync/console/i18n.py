@@ -631,6 +631,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{result} perubahan dilepas untuk dikirim.",
         "{result} changes released for sending.",
     ),
+    "push.approval_empty": (
+        "Tidak ada lagi perubahan yang menunggu persetujuan ini: putaran berikutnya sudah menggantikan "
+        "semuanya (atau SIASN sudah mencatatnya), jadi tidak ada yang perlu disetujui.",
+        "This approval has no change waiting for approval any more: a later run replaced them all (or SIASN "
+        "already has them). There is nothing to approve.",
+    ),
     "push.reject_done": ("{result} perubahan ditarik.", "{result} changes withdrawn."),
     "push.retry_done": ("{result} baris dijadwalkan ulang.", "{result} rows scheduled again."),
     "push.parked": ("Baris tertahan (pesan SIASN)", "Parked rows (SIASN's message)"),
@@ -721,6 +727,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.official": ("Pejabat penetap", "Deciding official"),
     "imut.event": ("Pemilihan", "Election"),
     "imut.region": ("wilayah", "region"),
+    "imut.region_unknown": ("tidak dikenal", "unknown"),
     "imut.reason": ("Alasan temuan", "Why"),
     "imut.basis": ("Dasar", "Basis"),
     "imut.side_by_side": (
@@ -765,6 +772,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imut.record.case": ("Kasus netralitas", "Neutrality case"),
     "imut.record.push_ledger": ("Pemblokiran yang dikirim ke SIASN", "Block sent to SIASN"),
     "imut.record.siasn_observation": ("Status blokir dibaca dari SIASN", "Block state read from SIASN"),
+    "imut.record.outbox_row": ("baris antrean #{id}", "outbox row #{id}"),
+    "imut.record.acknowledged_on": ("diterima SIASN {day}", "acknowledged by SIASN {day}"),
+    "imut.record.counts_from": ("berlaku sejak {day}", "counts from {day}"),
+    "imut.record.reading": ("pembacaan #{id}", "reading #{id}"),
+    "imut.record.blocked_since": ("diblokir sejak {day}", "blocked since {day}"),
+    "imut.record.unblocked_since": ("tidak diblokir sejak {day}", "not blocked since {day}"),
+    "imut.record.siasn_says": ("SIASN:", "SIASN:"),
     "imut.choice": ("Keputusan", "Decision"),
     "imut.choice.investigate": ("Periksa", "Investigate"),
     "imut.choice.confirm": ("Konfirmasi pelanggaran", "Confirm the breach"),

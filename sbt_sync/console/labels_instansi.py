@@ -38,13 +38,15 @@ class InstansiNames:
             self._known[i] = found.get(i)
 
     def label(self, instansi_id: object, lang: str = "id") -> str:
-        """ "Pemerintah Kabupaten Sampang (A5EB03E2...)": the name, the id beside it, shortened."""
+        """ "Pemerintah Kabupaten Sampang (A5EB03E2...)": the name, the id beside it, shortened; an
+        instansi the registry does not know is said so in words, its id beside it in full (what a
+        steward gives to look it up)."""
         if not instansi_id:
             return "-"
         text = str(instansi_id)
         name = self.name(text)
         if name is None:
-            return f"{text} ({_word('labels.unknown_instansi', lang)})"
+            return f"{_word('labels.unknown_instansi', lang)} ({text})"
         return f"{name} ({_short_id(text)})"
 
 

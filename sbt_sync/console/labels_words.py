@@ -265,7 +265,7 @@ what to do, (Indonesian, Indonesian, English, English); a check not listed is na
 WORDS: Words = {
     "labels.code": ("kode", "code"),
     "labels.unknown_code": ("kode tidak dikenal", "unknown code"),
-    "labels.unknown_instansi": ("instansi tidak dikenal di registri", "instansi not in the registry"),
+    "labels.unknown_instansi": ("instansi tidak dikenal di registri", "instansi unknown to the registry"),
     "labels.other_allowed": ("Pilihan yang sah", "Allowed values"),
     "labels.other_choose": ("pilih nilai lain", "choose another value"),
     "labels.what_to_do": ("Yang perlu dilakukan", "What to do"),
@@ -432,6 +432,12 @@ WORDS: Words = {
         "Letter {number} cannot be released yet: the name of instansi {instansi} is unknown, so it would go "
         "out without its addressee's name. Give the instansi's name on the agency PICs page, then release "
         "it again.",
+    ),
+    "err.approval_empty": (
+        "Persetujuan #{id} tidak lagi memuat perubahan yang menunggu: semuanya sudah digantikan putaran "
+        "berikutnya atau sudah tercatat di SIASN, jadi tidak ada yang perlu disetujui atau ditolak.",
+        "Approval #{id} no longer holds a change waiting: a later run replaced them all or SIASN already "
+        "has them, so there is nothing to approve or reject.",
     ),
     "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
     "err.withdraw_ids": (

@@ -128,6 +128,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "API tokens revoked for good (not revived when the account is enabled again)",
     ),
     "auditfield.revoked": ("Token API yang dicabut", "API tokens revoked"),
+    "auditfield.ids": ("Baris yang diubah (ID)", "Rows changed (ids)"),
+    "auditfield.superseded": ("Baris yang digantikan (ID)", "Rows superseded (ids)"),
     "audit.unknown_user": ("(nama pengguna tidak dikenal)", "(unknown user name)"),
     # what an entry is about (an unknown type shows as itself)
     "auditobject.case": ("Kasus", "Case"),

@@ -20,6 +20,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, ImutFinding, ImutFindingDecision, StagedRecord
 from sbt_sync.imut.elections import ElectionCalendar
 from sbt_sync.imut.reasons import Language, render, text
+from sbt_sync.imut.regions import region_names
 from sbt_sync.imut.rules import REPORTING_WORKING_DAYS
 from sbt_sync.imut.workdays import WorkingDayCalendar
 from sbt_sync.steward.scope import imut_case_keys_seen
@@ -62,6 +63,8 @@ class FindingDetail:
     official_name: str | None
     official_role: str
     official_region: str | None
+    official_region_name: str | None
+    """The region by name (:mod:`sbt_sync.imut.regions`), None when the registry does not know it."""
     event_id: str | None
     event_name: str | None
     window_first: date | None
@@ -173,6 +176,12 @@ def finding_detail(
         reported_on = _day(fields.get("reported_on"))
         deadline = workdays.add_working_days(decision_date, REPORTING_WORKING_DAYS) if decision_date else None
         events = {e.event_id: e.event_name for e in elections.events}
+        government = fields.get("official_instansi_id")
+        regions = (
+            region_names(session, {row.official_region: str(government)})
+            if row.official_region and government
+            else {}
+        )
         role = row.official_role
         return FindingDetail(
             id=row.id,
@@ -201,6 +210,7 @@ def finding_detail(
             official_name=row.official_name,
             official_role=text(f"role.{role}", language) if role else "-",
             official_region=row.official_region,
+            official_region_name=regions.get(row.official_region or ""),
             event_id=row.event_id,
             event_name=events.get(row.event_id) if row.event_id else None,
             window_first=row.window_first,

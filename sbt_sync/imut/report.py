@@ -29,6 +29,7 @@ from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
 from sbt_sync.imut.findings_write import SOURCE
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.reasons import text
+from sbt_sync.imut.regions import region_names
 from sbt_sync.imut.review import FindingStatus, Review
 from sbt_sync.imut.rules import watch_window
 from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
@@ -58,6 +59,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "imut.report.officials": ("Per pejabat penetap", "By deciding official"),
     "imut.report.event": ("Pemilihan", "Election"),
     "imut.report.region": ("Wilayah", "Region"),
+    "imut.report.region_unknown": ("tidak dikenal", "unknown"),
     "imut.report.actions": ("Tindakan dalam masa", "Actions in the window"),
     "imut.report.instansi_id": ("ID instansi", "Instansi id"),
     "imut.report.instansi_name": ("Instansi", "Instansi"),
@@ -119,6 +121,8 @@ class ImutReport:
     regions: list[Row]
     instansi: list[Row]
     officials: list[Row]
+    region_names: dict[str, str] = field(default_factory=dict)
+    """Region code: its name (:mod:`sbt_sync.imut.regions`), for the regions the registry knows."""
 
 
 def _event_of(
@@ -132,9 +136,12 @@ def _event_of(
     return NO_EVENT
 
 
-def _actions_in_window(session: Session, elections: ElectionCalendar) -> Counter[tuple[str, str]]:
+def _actions_in_window(
+    session: Session, elections: ElectionCalendar, governments: dict[str, str]
+) -> Counter[tuple[str, str]]:
     """Live I-MUT actions per (event, region) whose decision falls in the event's watch window; a
-    decision delivered under two ids counts once."""
+    decision delivered under two ids counts once. ``governments`` gets, per region, the instansi its
+    deciding head heads (the regional government, whose name names the region)."""
     counted: Counter[tuple[str, str]] = Counter()
     seen: set[tuple[str, str, str]] = set()
     query = select(StagedRecord.record_key, StagedRecord.nip, StagedRecord.fields).where(
@@ -151,6 +158,8 @@ def _actions_in_window(session: Session, elections: ElectionCalendar) -> Counter
                 continue  # one decision delivered under two ids is one action
             seen.add(same)
         region = action.decided_by.region_code
+        if region and action.decided_by.heads_instansi_id:
+            governments.setdefault(region, action.decided_by.heads_instansi_id)
         for event in elections.events_for(region):
             if action.decision_date in watch_window(event):
                 counted[(event.event_id, region or NO_EVENT)] += 1
@@ -194,8 +203,9 @@ def build_report(
             table[key] = Row(event_id, names.get(event_id, event_id), region, tuple(about))
         return table[key]
 
+    governments: dict[str, str] = {}
     with database.session() as session:
-        for (event_id, place), count in _actions_in_window(session, elections).items():
+        for (event_id, place), count in _actions_in_window(session, elections, governments).items():
             if event in (None, event_id):
                 row(regions, event_id, place).actions = count
         found = session.execute(select(*columns).where(ImutFinding.status == FindingStatus.OPEN))
@@ -208,6 +218,7 @@ def build_report(
             row(by_instansi, chosen, place, instansi or "-").tally.add(rule, review)
             row(by_official, chosen, place, official or "-", role or "-").tally.add(rule, review)
         instansi_names = _instansi_names(session, {r.about[0] for r in by_instansi.values()})
+        named_regions = region_names(session, governments)
         last = session.scalars(
             select(ImutEvaluation.as_of).order_by(ImutEvaluation.id.desc()).limit(1)
         ).first()
@@ -220,6 +231,7 @@ def build_report(
         regions=[regions[k] for k in sorted(regions)],
         instansi=[by_instansi[k] for k in sorted(by_instansi)],
         officials=[by_official[k] for k in sorted(by_official)],
+        region_names=named_regions,
     )
 
 
@@ -245,13 +257,21 @@ def _rule_header(lang: Lang) -> list[str]:
 def table(report: ImutReport, which: Table, lang: Lang = "id") -> list[list[Any]]:
     """Header row, then the rows of ``which``."""
     head = [word("imut.report.event", lang), word("imut.report.region", lang)]
+
+    def place(r: Row) -> list[str]:
+        """The election by name and the region in words, its code beside it."""
+        if r.region == NO_EVENT:
+            return [r.event_name, NO_EVENT]
+        name = report.region_names.get(r.region) or word("imut.report.region_unknown", lang)
+        return [r.event_name, f"{name} ({r.region})"]
+
     if which == "regions":
         header = [*head, word("imut.report.actions", lang), *_rule_header(lang)]
-        body = [[r.event_id, r.region, r.actions, *r.tally.cells()] for r in report.regions]
+        body = [[*place(r), r.actions, *r.tally.cells()] for r in report.regions]
     elif which == "instansi":
         about = [word("imut.report.instansi_id", lang), word("imut.report.instansi_name", lang)]
         header = [*head, *about, *_rule_header(lang)]
-        body = [[r.event_id, r.region, *r.about, *r.tally.cells()] for r in report.instansi]
+        body = [[*place(r), *r.about, *r.tally.cells()] for r in report.instansi]
     else:
         header = [
             *head,
@@ -259,10 +279,7 @@ def table(report: ImutReport, which: Table, lang: Lang = "id") -> list[list[Any]
             word("imut.report.role", lang),
             *_rule_header(lang),
         ]
-        body = [
-            [r.event_id, r.region, r.about[0], _role(r.about[1], lang), *r.tally.cells()]
-            for r in report.officials
-        ]
+        body = [[*place(r), r.about[0], _role(r.about[1], lang), *r.tally.cells()] for r in report.officials]
     return [header, *body]
 
 

@@ -367,9 +367,9 @@ def retry_mail(
     )
     if row_ids:
         query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
-    count = 0
+    touched: list[int] = []
     readdressed: dict[str, dict[str, list[str]]] = {}
-    for row, instansi_id in session.execute(query).all():
+    for row, instansi_id in session.execute(query.order_by(NotificationOutboxEntry.id)).all():
         change = readdress(row, pic_addresses(session, instansi_id), now)
         if change is not None:
             readdressed[str(row.id)] = change
@@ -380,17 +380,17 @@ def retry_mail(
         }
         row.state = check_mail_move(row.state, MailState.PENDING)
         row.next_attempt_at, row.attempts = now, 0
-        count += 1
-    _audit(
+        touched.append(row.id)
+    _audit(  # the rows named even for "all" of them: the log says which rows the retry changed
         session,
         actor=actor,
         action="notify.retry",
         object_id=",".join(map(str, row_ids)) or "all",
-        after={"rows": count, **({"recipients": readdressed} if readdressed else {})},
+        after={"rows": len(touched), "ids": touched, **({"recipients": readdressed} if readdressed else {})},
         reason=reason,
         channel=channel,
     )
-    return count
+    return len(touched)
 
 
 def give_up_mail(
@@ -473,7 +473,7 @@ def release_mail(
     if row_ids:
         query = query.where(NotificationOutboxEntry.id.in_(list(row_ids)))
     lock_for_write(session, NotificationOutboxEntry)
-    now, count = utcnow(), 0
+    now, released = utcnow(), []
     renamed: list[dict[str, Any]] = []
     kept: list[int] = []
     for row in session.scalars(query).all():
@@ -488,18 +488,18 @@ def release_mail(
             renamed.append(done.as_dict())
         row.state = check_mail_move(row.state, MailState.PENDING)
         row.next_attempt_at = now
-        count += 1
+        released.append(row.id)
     extra: dict[str, Any] = {"renamed": renamed} if renamed else {}
-    _audit(
+    _audit(  # the rows named even for "every held one": the log says which rows the release changed
         session,
         actor=actor,
         action="notify.release",
         object_id=",".join(map(str, row_ids)) or "all",
-        after={"rows": count, **extra, **({"kept_unnamed": kept} if kept else {})},
+        after={"rows": len(released), "ids": released, **extra, **({"kept_unnamed": kept} if kept else {})},
         reason=reason,
         channel=channel,
     )
-    return count
+    return len(released)
 
 
 def held_unnamed(session: Session) -> list[dict[str, str]]:

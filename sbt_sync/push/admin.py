@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from connectors.redact import mask_nip
@@ -29,6 +29,7 @@ from sbt_sync.db.models import (
     User,
 )
 from sbt_sync.errors import SbtError
+from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.states.outbox import (
     APPROVAL_ROW_STATE,
     OPEN,
@@ -66,7 +67,7 @@ def outbox_status(session: Session) -> dict[str, Any]:
     )
     return {
         "outbox": {state.value: counts.get(state, 0) for state in OutboxState},
-        "approvals_waiting": [_approval(a) for a in waiting],
+        "approvals_waiting": [_approval(a) | {"held": _held(session, a)} for a in waiting],
         "parked": [_row(r) for r in parked],
         "readback": {"at": latest.isoformat() if latest else None, "drift": drift},
     }
@@ -230,15 +231,29 @@ def retry(
                     code="retry_not_waiting",
                     id=row.id,
                 )
-    _supersede_overtaken(session, row_ids)
+    superseded = _supersede_overtaken(session, row_ids)
     renewed = _renew_refused_keys(session, row_ids)
-    query = update(OutboxEntry).where(
-        (OutboxEntry.state == _PARKED)
-        | ((OutboxEntry.state == _BACKING_OFF) & (OutboxEntry.next_attempt_at > now))
+    # The rows made due are read first, so the audit entry names each one even for "all" of them.
+    query = select(OutboxEntry.id).where(
+        or_(
+            OutboxEntry.state == _PARKED,
+            and_(OutboxEntry.state == _BACKING_OFF, OutboxEntry.next_attempt_at > now),
+        )
     )
     if row_ids:
         query = query.where(OutboxEntry.id.in_(list(row_ids)))
-    count: int = session.execute(query.values(state=OutboxState.PENDING, next_attempt_at=now)).rowcount  # type: ignore[attr-defined]
+    due = sorted(session.scalars(query))
+    for chunk in chunks(due):  # SQLite binds at most 32,766 values
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(list(chunk)))
+            .values(state=OutboxState.PENDING, next_attempt_at=now)
+        )
+    after: dict[str, Any] = {"rows": len(due), "ids": due}
+    if superseded:
+        after["superseded"] = superseded
+    if renewed:
+        after["new_idempotency_keys"] = renewed
     session.add(
         AuditEntry(
             at=now,
@@ -247,13 +262,13 @@ def retry(
             action="push.retry",
             object_type="outbox",
             object_id=",".join(map(str, row_ids)) or "all",
-            after={"rows": count, "new_idempotency_keys": renewed} if renewed else {"rows": count},
+            after=after,
             reason=reason,
             channel=channel,
             client_address=client_address,
         )
     )
-    return count
+    return len(due)
 
 
 RETRY_KEY_MARK = "-retry"
@@ -290,14 +305,14 @@ def _renew_refused_keys(session: Session, row_ids: Sequence[int]) -> dict[int, s
     return renewed
 
 
-def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> int:
+def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> list[int]:
     """Supersede the parked rows (of ``row_ids``; all without) whose action no longer sets the NIP's
-    desired flag (``block_state``)."""
+    desired flag (``block_state``); their ids."""
     query = select(OutboxEntry).where(OutboxEntry.state == OutboxState.PARKED)
     if row_ids:
         query = query.where(OutboxEntry.id.in_(list(row_ids)))
-    overtaken = 0
-    for row in session.scalars(query):
+    overtaken: list[int] = []
+    for row in session.scalars(query.order_by(OutboxEntry.id)):
         state = session.get(BlockState, row.nip)
         desired = state is not None and state.blocked
         if (row.action == PushAction.BLOKIR) != desired or (
@@ -306,7 +321,7 @@ def _supersede_overtaken(session: Session, row_ids: Sequence[int]) -> int:
             check_outbox_move(row.state, OutboxState.SUPERSEDED)
             row.state = OutboxState.SUPERSEDED
             row.last_error = f"superseded: the desired flag changed since SIASN refused it ({row.last_error})"
-            overtaken += 1
+            overtaken.append(row.id)
     session.flush()
     return overtaken
 
@@ -407,18 +422,33 @@ def _decide(
         raise SbtError("a reason is required", code="reason_required")
     before, status = approval.status, verdict.status
     check_approval_move(before, status)
+    if not _held(session, approval):
+        # Every change it held was overtaken by a later run (or SIASN already had it): a decision
+        # would move no row, so none is taken and nothing is recorded.
+        raise SbtError(
+            f"push approval {approval.id} holds no change waiting for approval any more (a later run "
+            f"replaced them, or SIASN already has them): nothing to {verdict.verb}",
+            code="approval_empty",
+            id=approval.id,
+        )
     row_state = APPROVAL_ROW_STATE[status]
     now = utcnow()
     approval.status, approval.decided_at, approval.reason = status, now, reason
     approval.decided_by_id = _actor_id(session, actor)
-    moved: int = session.execute(  # type: ignore[attr-defined]
-        update(OutboxEntry)
-        .where(
-            OutboxEntry.approval_id == approval.id,
-            OutboxEntry.state.in_(moving_to(row_state, OutboxState.AWAITING_APPROVAL)),
+    moved = sorted(  # read first: the audit entry names every row the decision moves
+        session.scalars(
+            select(OutboxEntry.id).where(
+                OutboxEntry.approval_id == approval.id,
+                OutboxEntry.state.in_(moving_to(row_state, OutboxState.AWAITING_APPROVAL)),
+            )
         )
-        .values(state=row_state, next_attempt_at=now)
-    ).rowcount
+    )
+    for chunk in chunks(moved):
+        session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(list(chunk)))
+            .values(state=row_state, next_attempt_at=now)
+        )
     session.add(
         AuditEntry(
             at=now,
@@ -428,13 +458,26 @@ def _decide(
             object_type="push_approval",
             object_id=str(approval.id),
             before={"status": before},
-            after={"status": status, "rows": moved},
+            after={"status": status, "rows": len(moved), "ids": moved},
             reason=reason,
             channel=channel,
             client_address=client_address,
         )
     )
-    return moved
+    return len(moved)
+
+
+def _held(session: Session, approval: PushApproval) -> int:
+    """How many outbox rows still wait for ``approval``'s decision."""
+    held: int = (
+        session.scalar(
+            select(func.count()).where(
+                OutboxEntry.approval_id == approval.id, OutboxEntry.state == OutboxState.AWAITING_APPROVAL
+            )
+        )
+        or 0
+    )
+    return held
 
 
 def _approval(a: PushApproval) -> dict[str, Any]:

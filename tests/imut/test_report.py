@@ -98,7 +98,8 @@ def test_the_report_renders_as_text_csv_and_xlsx_with_its_title_and_instant(
     lines = ir.as_csv(built, "regions").splitlines()
     assert lines[0].startswith("# Laporan I-MUT") and "2024-11-27T08:00:00+00:00" in lines[0]
     assert lines[1].split(",")[:3] == ["Pemilihan", "Wilayah", "Tindakan dalam masa"]
-    assert lines[2].split(",")[:3] == ["pilkada-2024", "32.73", "3"]
+    # in words: the election's name, the region (no registry row names its government here) with its code
+    assert lines[2].split(",")[:3] == ["Pilkada serentak 2024", "tidak dikenal (32.73)", "3"]
     english = ir.as_csv(built, "officials", lang="en").splitlines()
     assert "Deciding official" in english[1] and "definitive regional head" in english[2]
     path = tmp_path / "imut.xlsx"

@@ -98,6 +98,7 @@ def test_the_named_letter_keeps_its_number_and_day_and_the_pdf_archived_is_the_o
     assert received.message_id == row.message_id and letter.sha256[:16] in row.message_id
     assert audit.after == {
         "rows": 1,
+        "ids": [row.id],  # every held letter was released: the entry names the one it was
         "renamed": [
             {
                 "letter": drafted.number,

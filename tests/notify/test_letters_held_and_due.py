@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import BlockState, Case, ControlAction
+from sbt_sync.db.models import AuditEntry, BlockState, Case, ControlAction
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry
 from sbt_sync.enforce import run_enforcement
 from sbt_sync.notify import Notifier, NotifyReport, SmtpConfig, SmtpSender
@@ -66,6 +66,9 @@ def test_a_letter_whose_only_case_became_held_or_ended_before_sending_is_parked_
     assert mail_server.handler.received == []
     (row,) = outbox(migrated_database)
     assert row.state == "parked" and why in (row.server_answer or ""), row.server_answer
+    with migrated_database.session() as session:  # a retry of "all" names the rows it changed
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "notify.retry")).one()
+    assert entry.object_id == "all" and entry.after is not None and entry.after["ids"] == [row.id]
 
 
 def test_a_step_recorded_before_its_case_became_held_waits_for_the_hold_to_end(

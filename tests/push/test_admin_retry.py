@@ -64,3 +64,21 @@ def test_retrying_parked_and_backing_off_rows_makes_them_due(migrated_database: 
         assert backing_off is not None and backing_off.next_attempt_at <= utcnow()
         parked = session.get(OutboxEntry, ids["parked"])  # due again, or superseded if overtaken
         assert parked is not None and parked.state != "parked"
+
+
+def test_retrying_every_waiting_row_names_each_row_it_changed_in_the_audit_log(
+    migrated_database: Database,
+) -> None:
+    """Without ids a retry takes every parked and backing-off row: the audit entry lists the rows it
+    made due and those it superseded (a parked block whose NIP no longer needs one: no block state
+    here), so the log says which rows the steward's action changed, not just "all"."""
+    ids = _rows(migrated_database)
+    with migrated_database.session() as session:
+        assert retry(session, reason="SIASN is back", actor="test") == 1
+    with migrated_database.session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "push.retry")).one()
+        parked = session.get(OutboxEntry, ids["parked"])
+    assert parked is not None and parked.state == "superseded"
+    assert entry.object_id == "all" and entry.after is not None
+    assert entry.after["rows"] == 1 and entry.after["ids"] == [ids["backing_off"]]
+    assert entry.after["superseded"] == [ids["parked"]]

@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from sbt_sync.cli import app
 from sbt_sync.db.engine import Database
+from sbt_sync.db.models import AuditEntry, OutboxEntry, PushApproval
+from sbt_sync.errors import SbtError
 from sbt_sync.sandbox.runtime import Sandbox
 from sbt_sync.sandbox.wiring import sandbox_config, sandbox_secrets
 from sbt_sync.settings import DATABASE_URL_ENV
@@ -59,6 +62,10 @@ def test_enforce_guard_approve_and_push_from_the_command_line(
     assert [a["id"] for a in status["approvals_waiting"]] == [1]
     approved = invoke(cli_env, "push", "approve", "--reason", "first election run", "--json")
     assert approved["released"] == 3
+    with migrated_database.session() as session:  # the decision names each row it released
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "push.approve")).one()
+        held = sorted(session.scalars(select(OutboxEntry.id)))
+    assert entry.after == {"status": "approved", "rows": 3, "ids": held}
     pushed = invoke(cli_env, "push", "run", "--json")
     assert pushed["acked"] == 3
     read = invoke(cli_env, "push", "readback", "--json")
@@ -115,3 +122,28 @@ def test_a_parked_row_stalls_the_feed_until_a_steward_withdraws_it(
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "push.withdraw")).one()
         assert audit.reason == "NIP tidak ada di SIASN" and audit.object_id == str(parked.id)
         assert UNREGISTERED not in json.dumps(audit.after)  # masked
+
+
+@pytest.mark.parametrize("verb", ["approve", "reject"])
+def test_a_guard_approval_with_no_change_left_says_nothing_to_approve_and_records_nothing(
+    migrated_database: Database, cli_env: dict[str, str], verb: str
+) -> None:
+    """The guard stopped a run, then a later run overtook every change it held (or SIASN already had
+    them): approving or rejecting it would move nothing, so the CLI says so and writes no audit entry
+    claiming a decision about rows; ``push status`` says there is nothing to approve."""
+    with migrated_database.session() as session:
+        approval = PushApproval(run_id="r", change_count=5, blocked_before=0, percent=100.0, summary={})
+        session.add(approval)
+        session.flush()
+        approval_id = approval.id
+    result = CliRunner().invoke(app, ["push", verb, str(approval_id), "--reason", "ok"], env=cli_env)
+    refused = result.exception  # the entry point prints it as one line (test_push_errors_are_one_line)
+    assert isinstance(refused, SbtError) and refused.code == "approval_empty", result.output
+    assert "holds no change waiting for approval any more (a later run replaced them" in str(refused)
+    assert str(refused).endswith(f"nothing to {verb}")
+    with migrated_database.session() as session:
+        assert session.get(PushApproval, approval_id).status == "waiting"  # type: ignore[union-attr]
+        assert not session.scalars(select(AuditEntry).where(AuditEntry.action.like("push.%"))).all()
+    status = CliRunner().invoke(app, ["push", "status"], env=cli_env)
+    assert f"approval {approval_id}" in status.stdout and "nothing to approve" in status.stdout
+    assert f"sbt-sync push approve {approval_id}" not in status.stdout

@@ -49,7 +49,11 @@ def test_a_refused_block_retried_after_siasn_learns_the_nip_is_applied_once(
     assert_siasn_matches(db, siasn_sandbox)
     with db.session() as session:
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "push.retry")).one()
-        assert audit.after == {"rows": 1, "new_idempotency_keys": {str(row.id): row.idempotency_key}}
+        assert audit.after == {
+            "rows": 1,
+            "ids": [row.id],
+            "new_idempotency_keys": {str(row.id): row.idempotency_key},
+        }
 
 
 def test_a_second_retry_gets_a_key_of_its_own(migrated_database: Database, siasn_sandbox: Sandbox) -> None:
