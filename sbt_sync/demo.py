@@ -54,7 +54,7 @@ from sbt_sync.demo_mail import (
 from sbt_sync.errors import SbtError
 from sbt_sync.ingest.connections import siasn_client
 from sbt_sync.push import Pusher, PushOptions
-from sbt_sync.push.admin import approve
+from sbt_sync.push.admin import approve, reject
 from sbt_sync.reconcile.quality import Quality, measure
 from sbt_sync.reports.recap import Recap, build_recap
 from sbt_sync.sandbox.generate import GENERATOR_VERSION, generate_sandbox
@@ -157,6 +157,7 @@ def _instants(manifest: dict[str, Any]) -> list[tuple[str, datetime]]:
 
 
 DEMO_APPROVAL_REASON = "demo: initial load of the scenario"
+DEMO_EMPTY_REASON = "demo: a later cycle replaced every change it held"
 
 
 def _approve_and_push(database: Database, config_path: Path, report: DemoReport) -> None:
@@ -174,8 +175,10 @@ def _approve_and_push(database: Database, config_path: Path, report: DemoReport)
         except SbtError as exc:
             if exc.code != "approval_empty":
                 raise
-            # a later cycle replaced every change it held: there is nothing to approve
-            report.approvals.append(f"approval {approval_id}: nothing to approve")
+            # A later cycle replaced every change it held: nothing to approve; closed, as a steward would.
+            with database.session() as session:
+                reject(session, approval_id, reason=DEMO_EMPTY_REASON, actor="demo")
+            report.approvals.append(f"approval {approval_id}: nothing left to approve, closed")
             continue
         report.approvals.append(f"approval {approval_id}: {result.get('released', 0)} changes released")
     demo_settings = load_settings(config_path)

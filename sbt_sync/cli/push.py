@@ -98,7 +98,10 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         echo_counts(st["outbox"])
         for a in st["approvals_waiting"]:
             if not a["held"]:  # a later run replaced every change it held
-                typer.echo(f"approval {a['id']}: no change waits for it any more, nothing to approve")
+                typer.echo(
+                    f"approval {a['id']}: no change waits for it any more, nothing to approve"
+                    f" -> close it: sbt-sync push reject {a['id']} --reason ..."
+                )
                 continue
             typer.echo(
                 f"approval {a['id']} waits: {a['change_count']} change(s), {a['summary'].get('reason', '')}"

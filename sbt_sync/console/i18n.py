@@ -633,10 +633,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "push.approval_empty": (
         "Tidak ada lagi perubahan yang menunggu persetujuan ini: putaran berikutnya sudah menggantikan "
-        "semuanya (atau SIASN sudah mencatatnya), jadi tidak ada yang perlu disetujui.",
+        "semuanya (atau SIASN sudah mencatatnya), jadi tidak ada yang perlu disetujui. Tutup dengan "
+        "alasan; tidak ada perubahan yang ditarik.",
         "This approval has no change waiting for approval any more: a later run replaced them all (or SIASN "
-        "already has them). There is nothing to approve.",
+        "already has them). There is nothing to approve. Close it with a reason; no change is withdrawn.",
     ),
+    "push.close_empty": ("Tutup", "Close"),
     "push.reject_done": ("{result} perubahan ditarik.", "{result} changes withdrawn."),
     "push.retry_done": ("{result} baris dijadwalkan ulang.", "{result} rows scheduled again."),
     "push.parked": ("Baris tertahan (pesan SIASN)", "Parked rows (SIASN's message)"),

@@ -435,9 +435,10 @@ WORDS: Words = {
     ),
     "err.approval_empty": (
         "Persetujuan #{id} tidak lagi memuat perubahan yang menunggu: semuanya sudah digantikan putaran "
-        "berikutnya atau sudah tercatat di SIASN, jadi tidak ada yang perlu disetujui atau ditolak.",
+        "berikutnya atau sudah tercatat di SIASN, jadi tidak ada yang perlu disetujui. Tutup dengan "
+        "menolaknya.",
         "Approval #{id} no longer holds a change waiting: a later run replaced them all or SIASN already "
-        "has them, so there is nothing to approve or reject.",
+        "has them, so there is nothing to approve. Close it by rejecting it.",
     ),
     "err.approval_none": ("Tidak ada pengiriman yang menunggu persetujuan.", "No push waits for approval."),
     "err.withdraw_ids": (

@@ -422,12 +422,13 @@ def _decide(
         raise SbtError("a reason is required", code="reason_required")
     before, status = approval.status, verdict.status
     check_approval_move(before, status)
-    if not _held(session, approval):
-        # Every change it held was overtaken by a later run (or SIASN already had it): a decision
-        # would move no row, so none is taken and nothing is recorded.
+    if verdict.status == ApprovalStatus.APPROVED and not _held(session, approval):
+        # Every change it held was overtaken by a later run (or SIASN already had it): approving
+        # would release nothing, so it is refused and nothing is recorded. Rejecting closes it (the
+        # push monitor offers that alone), recorded like any decision, withdrawing no row.
         raise SbtError(
             f"push approval {approval.id} holds no change waiting for approval any more (a later run "
-            f"replaced them, or SIASN already has them): nothing to {verdict.verb}",
+            "replaced them, or SIASN already has them): nothing to approve; reject it to close it",
             code="approval_empty",
             id=approval.id,
         )

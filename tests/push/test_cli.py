@@ -124,26 +124,33 @@ def test_a_parked_row_stalls_the_feed_until_a_steward_withdraws_it(
         assert UNREGISTERED not in json.dumps(audit.after)  # masked
 
 
-@pytest.mark.parametrize("verb", ["approve", "reject"])
-def test_a_guard_approval_with_no_change_left_says_nothing_to_approve_and_records_nothing(
-    migrated_database: Database, cli_env: dict[str, str], verb: str
+def test_a_guard_approval_with_no_change_left_cannot_be_approved_and_is_closed_by_rejecting_it(
+    migrated_database: Database, cli_env: dict[str, str]
 ) -> None:
     """The guard stopped a run, then a later run overtook every change it held (or SIASN already had
-    them): approving or rejecting it would move nothing, so the CLI says so and writes no audit entry
-    claiming a decision about rows; ``push status`` says there is nothing to approve."""
+    them): approving it would release nothing, so the CLI refuses in words and writes no audit entry
+    claiming a release; ``push status`` says there is nothing to approve and how to close it; rejecting
+    closes it, recorded, withdrawing no row."""
     with migrated_database.session() as session:
         approval = PushApproval(run_id="r", change_count=5, blocked_before=0, percent=100.0, summary={})
         session.add(approval)
         session.flush()
         approval_id = approval.id
-    result = CliRunner().invoke(app, ["push", verb, str(approval_id), "--reason", "ok"], env=cli_env)
+    result = CliRunner().invoke(app, ["push", "approve", str(approval_id), "--reason", "ok"], env=cli_env)
     refused = result.exception  # the entry point prints it as one line (test_push_errors_are_one_line)
     assert isinstance(refused, SbtError) and refused.code == "approval_empty", result.output
     assert "holds no change waiting for approval any more (a later run replaced them" in str(refused)
-    assert str(refused).endswith(f"nothing to {verb}")
+    assert str(refused).endswith("nothing to approve; reject it to close it")
     with migrated_database.session() as session:
         assert session.get(PushApproval, approval_id).status == "waiting"  # type: ignore[union-attr]
         assert not session.scalars(select(AuditEntry).where(AuditEntry.action.like("push.%"))).all()
     status = CliRunner().invoke(app, ["push", "status"], env=cli_env)
     assert f"approval {approval_id}" in status.stdout and "nothing to approve" in status.stdout
     assert f"sbt-sync push approve {approval_id}" not in status.stdout
+    assert f"sbt-sync push reject {approval_id}" in status.stdout
+    closed = CliRunner().invoke(app, ["push", "reject", str(approval_id), "--reason", "kosong"], env=cli_env)
+    assert closed.exit_code == 0, closed.output
+    with migrated_database.session() as session:
+        assert session.get(PushApproval, approval_id).status == "rejected"  # type: ignore[union-attr]
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "push.reject")).one()
+        assert entry.reason == "kosong" and entry.after == {"status": "rejected", "rows": 0, "ids": []}
