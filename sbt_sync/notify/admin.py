@@ -16,6 +16,7 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import lock_for_write
 from sbt_sync.db.models import AuditEntry, User
 from sbt_sync.db.models.letters import Letter, NotificationOutboxEntry, PicAddress
+from sbt_sync.db.models.people import object_ids
 from sbt_sync.errors import SbtError
 from sbt_sync.letters.model import UNNAMED_INSTANSI
 from sbt_sync.letters.refresh import UnnamedLetter, name_letter
@@ -54,7 +55,9 @@ def smtp_config(settings: Settings) -> SmtpConfig:
     )
 
 
-def _audit(session: Session, *, actor: str, action: str, object_id: str, channel: str, **extra: Any) -> None:
+def _audit(
+    session: Session, *, actor: str, action: str, object_id: str | None, channel: str, **extra: Any
+) -> None:
     session.add(
         AuditEntry(
             at=utcnow(),
@@ -385,7 +388,7 @@ def retry_mail(
         session,
         actor=actor,
         action="notify.retry",
-        object_id=",".join(map(str, row_ids)) or "all",
+        object_id=object_ids(row_ids) if row_ids else "all",
         after={"rows": len(touched), "ids": touched, **({"recipients": readdressed} if readdressed else {})},
         reason=reason,
         channel=channel,
@@ -437,8 +440,13 @@ def give_up_mail(
         session,
         actor=actor,
         action="notify.give_up",
-        object_id=",".join(map(str, row_ids)),
-        after={"rows": len(rows), "given_up": given_up, **({"no_pic_address": no_pic} if no_pic else {})},
+        object_id=object_ids(row_ids),
+        after={
+            "rows": len(rows),
+            "ids": [entry.id for entry, _ in rows],
+            "given_up": given_up,
+            **({"no_pic_address": no_pic} if no_pic else {}),
+        },
         reason=reason,
         channel=channel,
     )
@@ -494,7 +502,7 @@ def release_mail(
         session,
         actor=actor,
         action="notify.release",
-        object_id=",".join(map(str, row_ids)) or "all",
+        object_id=object_ids(row_ids) if row_ids else "all",
         after={"rows": len(released), "ids": released, **extra, **({"kept_unnamed": kept} if kept else {})},
         reason=reason,
         channel=channel,

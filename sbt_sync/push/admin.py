@@ -28,6 +28,7 @@ from sbt_sync.db.models import (
     SiasnObservation,
     User,
 )
+from sbt_sync.db.models.people import object_ids
 from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.states.outbox import (
@@ -261,7 +262,7 @@ def retry(
             actor_name=actor,
             action="push.retry",
             object_type="outbox",
-            object_id=",".join(map(str, row_ids)) or "all",
+            object_id=object_ids(row_ids) if row_ids else "all",
             after=after,
             reason=reason,
             channel=channel,
@@ -364,8 +365,8 @@ def withdraw(
             actor_name=actor,
             action="push.withdraw",
             object_type="outbox",
-            object_id=",".join(str(r.id) for r in rows),
-            after={"rows": len(rows), "nips": [mask_nip(r.nip) for r in rows]},
+            object_id=object_ids(r.id for r in rows),
+            after={"rows": len(rows), "ids": [r.id for r in rows], "nips": [mask_nip(r.nip) for r in rows]},
             reason=reason,
             channel=channel,
             client_address=client_address,

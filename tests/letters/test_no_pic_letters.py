@@ -63,7 +63,12 @@ def test_a_steward_gives_up_a_letter_parked_for_want_of_a_pic_and_a_pic_added_la
     with migrated_database.session() as session:
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "notify.give_up")).one()
         assert (audit.actor_name, audit.channel, audit.reason) == (getpass.getuser(), "cli", WHY)
-        assert audit.after == {"rows": 1, "given_up": {str(row_id): []}, "no_pic_address": [row_id]}
+        assert audit.after == {
+            "rows": 1,
+            "ids": [row_id],
+            "given_up": {str(row_id): []},
+            "no_pic_address": [row_id],
+        }
         # An admin adds a PIC afterwards: the letter stays given up, nobody is sent it.
         add_pic(session, "A1", FIRST, actor="admin")
     report = drain(migrated_database, smtp_config, notify_settings)

@@ -117,7 +117,10 @@ def test_a_letter_a_steward_gave_up_for_the_pic_that_refused_it_no_longer_keeps_
     assert status["parked"] == []  # given up on purpose, not waiting for a steward
     assert (given_up["delivered"], given_up["not_sent_to"]) == ([OK], [GONE])
     assert given_up["reason"] == "alamat PIC tidak aktif lagi"
-    assert (audited.channel, audited.after) == ("cli", {"rows": 1, "given_up": {str(row.id): [GONE]}})
+    assert (audited.channel, audited.after) == (
+        "cli",
+        {"rows": 1, "ids": [row.id], "given_up": {str(row.id): [GONE]}},
+    )
 
 
 def test_a_letter_no_pic_has_yet_keeps_the_case(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,19 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+OBJECT_ID_LENGTH = 128
+
+
+def object_ids(ids: Iterable[int | str]) -> str | None:
+    """The ``object_id`` of an audit entry about several rows: their ids comma-joined while that fits
+    the column, else how many ("57 rows"; the entry's ``after["ids"]`` names each). None for none."""
+    listed = [str(i) for i in ids]
+    if not listed:
+        return None
+    joined = ",".join(listed)
+    return joined if len(joined) <= OBJECT_ID_LENGTH else f"{len(listed)} rows"
+
+
 class AuditEntry(Base):
     """Who did what, when, with the before and after; written in the action's own transaction.
 
@@ -65,7 +79,7 @@ class AuditEntry(Base):
     """Kept verbatim so the log reads the same if the account is later renamed or disabled."""
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(64))
-    object_id: Mapped[str | None] = mapped_column(String(128))
+    object_id: Mapped[str | None] = mapped_column(String(OBJECT_ID_LENGTH))
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text)
