@@ -864,6 +864,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "not sent: the ASN of this letter's cases are now recorded at another instansi; their cases go "
         "in the next letters to the PPK of each one's instansi",
     ),
+    "mailnote.cases_moved_partly": (
+        "sebagian PIC sudah menerima surat ini; ASN pada salah satu kasusnya kini tercatat pada instansi "
+        "lain, jadi surat ini tidak dikirim lagi kepada PIC lainnya; kasus yang pindah disampaikan dalam "
+        "surat berikutnya kepada PPK instansinya",
+        "some PICs have this letter; the ASN of one of its cases is now recorded at another instansi, so "
+        "it is not sent to its other PICs; the moved case goes in the next letter to the PPK of its "
+        "instansi",
+    ),
     "mailnote.cases_ended": (
         "tidak dikirim: semua kasus surat ini telah selesai (sanksi, pembatalan atau ASN berhenti)",
         "not sent: every case of this letter has ended (a sanction, an annulment or the ASN left service)",

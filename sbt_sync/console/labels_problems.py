@@ -14,7 +14,7 @@ from typing import Any
 from sbt_sync.console.labels_reference import _pick, _word, field_label, sanction_name
 from sbt_sync.console.labels_words import SANCTION_FIELDS, VALUES
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import CASE_HELD, CASES_ENDED, CASES_MOVED, NAME_UNKNOWN
+from sbt_sync.notify.queue import CASE_HELD, CASES_ENDED, CASES_MOVED, CASES_MOVED_PARTLY, NAME_UNKNOWN
 from schemas import reference
 
 
@@ -132,6 +132,7 @@ def _answer_pattern(template: str) -> re.Pattern[str]:
 
 _MAIL_NOTES = (
     (_answer_pattern(CASES_MOVED), "mailnote.cases_moved"),
+    (_answer_pattern(CASES_MOVED_PARTLY), "mailnote.cases_moved_partly"),
     (_answer_pattern(CASES_ENDED), "mailnote.cases_ended"),
     (_answer_pattern(NAME_UNKNOWN), "mailnote.name_unknown"),
     (_answer_pattern(CASE_HELD), "mailnote.case_held"),

@@ -67,6 +67,15 @@ after drafting): never sent; its steps are drafted again for each case's PPK (:f
 One a PIC of its PPK had already received goes to none of its other PICs: the PPK has the steps of
 the cases that stayed, and each moved case's step is drafted again for its new PPK
 (:func:`partly_delivered_letters`)."""
+CASES_MOVED_PARTLY = (
+    "sebagian PIC sudah menerima surat ini; ASN pada salah satu kasusnya kini tercatat pada instansi "
+    "lain, jadi surat ini tidak dikirim lagi kepada PIC lainnya; kasus yang pindah disampaikan dalam "
+    "surat berikutnya kepada PPK instansinya"
+)
+"""A letter some PIC of its PPK already has (``sent_at``) when one of its open cases moved to another
+instansi: it goes to none of its other PICs, and its moved steps are lettered again for the new PPK
+(:func:`partly_delivered_letters`). Once they are, nothing more will be done with it
+(:func:`moved_and_relettered`)."""
 
 
 SENT, REFUSED, DEFERRED, REMOVED, GIVEN_UP = "sent", "refused", "deferred", "removed", "given_up"
@@ -245,6 +254,15 @@ def enqueue(
 
 
 def letter_stopper(session: Session, letter_id: int) -> str | None:
+    """Why the letter must not go out now, in words (:func:`_stopper`), or None; a letter some PIC
+    already has whose case moved says so (:data:`CASES_MOVED_PARTLY`), not that it was not sent."""
+    answer = _stopper(session, letter_id)
+    if answer == CASES_MOVED and _delivered_to_some(session, letter_id):
+        return CASES_MOVED_PARTLY
+    return answer
+
+
+def _stopper(session: Session, letter_id: int) -> str | None:
     """Why the letter must not go out now, in words (case keys only, no personal data), or None.
 
     A letter one of whose open cases is now of another instansi (a transfer the registry reported
@@ -266,7 +284,7 @@ def letter_stopper(session: Session, letter_id: int) -> str | None:
     listed = (letter.content or {}).get("cases") or []
     if letter.step != NOTICE_STEP and listed and len(rows) < len(listed):
         return CASES_MOVED  # some of the cases it lists have gone into other letters since
-    if letter.step != NOTICE_STEP and _lettered_elsewhere(session, letter_id):
+    if letter.step != NOTICE_STEP and lettered_elsewhere(session, letter_id):
         return CASES_MOVED  # a step of it went to another PPK since (a part-delivered letter's case moved)
     held = [key for key, is_held, _, _ in rows if is_held]
     if held:
@@ -299,7 +317,21 @@ def _open_instansi(session: Session, letter_id: int) -> set[str | None]:
     return {own or registered for own, registered in rows}
 
 
-def _lettered_elsewhere(session: Session, letter_id: int) -> bool:
+def _delivered_to_some(session: Session, letter_id: int) -> bool:
+    """Whether some PIC has the letter (its outbox row's ``sent_at``)."""
+    box = NotificationOutboxEntry
+    found = select(box.id).where(box.letter_id == letter_id, box.sent_at.is_not(None)).limit(1)
+    return session.scalar(found) is not None
+
+
+def moved_and_relettered(session: Session, letter_id: int) -> bool:
+    """Whether nothing more will be done with a partly delivered letter whose case moved
+    (:data:`CASES_MOVED_PARTLY`): some PIC has it and its moved steps are lettered again for the new
+    PPK, so it goes to no other PIC (the retention purge need not wait for it)."""
+    return _delivered_to_some(session, letter_id) and lettered_elsewhere(session, letter_id)
+
+
+def lettered_elsewhere(session: Session, letter_id: int) -> bool:
     """Whether a step of the letter has a place in a later letter too (:func:`partly_delivered_letters`)."""
     mine = aliased(LetterItem)
     other = aliased(LetterItem)

@@ -55,7 +55,14 @@ from sbt_sync.db.models import (
     StewardDecision,
 )
 from sbt_sync.db.models.letters import Letter, LetterItem, MailState, NotificationOutboxEntry
-from sbt_sync.notify.queue import CASES_ENDED, letter_stopper, pic_addresses, settled
+from sbt_sync.notify.queue import (
+    CASES_ENDED,
+    CASES_MOVED_PARTLY,
+    letter_stopper,
+    moved_and_relettered,
+    pic_addresses,
+    settled,
+)
 from sbt_sync.settings import RetentionSettings
 from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.states.outbox import OutboxState
@@ -241,7 +248,9 @@ def _letters_unsettled(session: Session, case_ids: list[int]) -> set[int]:
     """The cases one of whose letters is not settled (:func:`sbt_sync.notify.queue.settled`): a letter
     parked for a PIC the admin removed since, or one a steward gave up, while every other PIC has it,
     no longer keeps its cases; nor does one the notifier will never send because every case it lists
-    has ended (:func:`sbt_sync.notify.queue.letter_stopper`)."""
+    has ended (:func:`sbt_sync.notify.queue.letter_stopper`), nor one a PIC has whose moved case's
+    step was lettered again for the new PPK (:data:`sbt_sync.notify.queue.CASES_MOVED_PARTLY`: it
+    goes to no other PIC)."""
     rows = session.execute(
         select(
             LetterItem.case_id,
@@ -264,7 +273,10 @@ def _letters_unsettled(session: Session, case_ids: list[int]) -> set[int]:
         if settled(state, list(recipients or ()), deliveries, pics[instansi_id]):
             continue
         if letter_id not in moot:
-            moot[letter_id] = letter_stopper(session, letter_id) == CASES_ENDED
+            stopper = letter_stopper(session, letter_id)
+            moot[letter_id] = stopper == CASES_ENDED or (
+                stopper == CASES_MOVED_PARTLY and moved_and_relettered(session, letter_id)
+            )
         if not moot[letter_id]:
             unsettled.add(case_id)
     return unsettled

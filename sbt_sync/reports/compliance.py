@@ -9,7 +9,9 @@ At ``as_of`` each one is exactly one of, in this order:
 - ``annulled``: the recommendation was annulled, nothing is left for the PPK to do;
 - ``on_time``: a sanction SK dated on or before the deadline (and not after ``as_of``); ``late``: an
   SK dated after the deadline (an SK with no date counts as followed up, neither on time nor late);
-- ``left_service``: the ASN left service with no SK recorded;
+- ``left_service``: the ASN left service with no SK recorded: the case's status says so, or the
+  registry mirror knows the ASN left service on or before ``as_of`` (undated: known), as the recap
+  and enforcement count it;
 - ``held``: an open conflict or identity dispute holds the case, so no control step rests on it. The
   database keeps a hold's start (enforcement's first ``hold`` step) but not its end: a case held now
   counts as held for a day on or after that start (or, with no hold step recorded yet, for any day);
@@ -28,8 +30,9 @@ sanction had been in force without a break: a reduction never makes a PPK late, 
 day before an annulment still shows the follow-up the PPK had then made.
 
 Days overdue are the SK date (late) or ``as_of`` (not followed up) minus the deadline. The report is
-read in one pass of set-based queries (cases, control steps with their letters, block state, registry
-names) and built by :func:`compile_report`, a pure function of those facts.
+read in one pass of set-based queries (cases, control steps with their letters, the blocks SIASN
+acknowledged (the recap's rule), registry departures and names) and built by
+:func:`compile_report`, a pure function of those facts.
 """
 
 from __future__ import annotations
@@ -46,15 +49,16 @@ from sqlalchemy.orm import Session
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
     AsnRegistryEntry,
-    BlockState,
     Case,
     CaseAnnulment,
     ControlAction,
     SanctionVersion,
 )
 from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEntry
+from sbt_sync.enforce.load import left_service_dates
 from sbt_sync.letters.model import NOTICE_STEP
 from sbt_sync.reports.compliance_model import CaseFacts, ComplianceReport, StepFact, compile_report
+from sbt_sync.reports.recap import acknowledged_blocks
 from sbt_sync.states.control import ControlAction as ControlActionKind
 
 RECOMMENDED = ("terbukti", "dibatalkan")
@@ -86,12 +90,12 @@ def build_compliance(
         versions = _versions(session, wanted)
         cases = [replace(c, versions=versions[c.case_id]) if c.case_id in versions else c for c in cases]
         steps = [s for s in _steps(session, event) if s.case_id in wanted]
+        # The recap's rule: a block counts once SIASN acknowledged it (and while it stands), not
+        # while it waits for the change guard or the pusher.
+        id_of = {c.case_key: c.case_id for c in cases}
         blocked: dict[str, set[int]] = {}
-        for nip, case_ids in session.execute(
-            select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True))
-        ):
-            ids = {int(i) for i in case_ids or []} & wanted
-            if ids:
+        for nip, case_ids in acknowledged_blocks(session, id_of).items():
+            if ids := case_ids & wanted:
                 blocked[nip] = ids
         instansi_names = _instansi_names(session, {c.instansi_id for c in cases})
         dossier_nips = {c.nip for c in cases if c.nip and c.issuer == "KASN"}
@@ -143,7 +147,9 @@ def _cases(
         query = query.where(Case.event_code == event)
     window = timedelta(days=follow_up_days)
     found = []
-    for row in session.execute(query):
+    rows = session.execute(query).all()
+    departures = left_service_dates(session, {row.nip for row in rows if row.nip})
+    for row in rows:
         golden = row.golden or {}
         result = golden.get("verification_result")
         if result not in RECOMMENDED:
@@ -168,7 +174,10 @@ def _cases(
                 deadline=deadline,
                 sanction=row.sanction_imposed,
                 sanction_date=row.sanction_date,
-                left_service=row.status == "asn_berhenti",
+                # The recap's and enforcement's rule: the case's status or the registry mirror,
+                # from the day of departure (undated: known).
+                left_service=(row.nip in departures or row.status == "asn_berhenti")
+                and ((left_on := departures.get(row.nip)) is None or left_on <= as_of),
                 held=bool(row.held),
             )
         )

@@ -195,10 +195,11 @@ def compile_report(
     timezone: str = "Asia/Jakarta",
 ) -> ComplianceReport:
     """The report from the facts; ``blocked`` maps each blocked NIP to the cases its block is for (the
-    block state now). A report for an earlier day counts only the steps due, and the letters dated
-    and mailed, by ``as_of``, and a case's block as its recorded block and unblock steps left it
-    then. A row counts only the letters addressed to its own instansi (a case that moved keeps the
-    letters its former PPK got there). Mailing days are days in ``timezone`` (the schedule's)."""
+    blocks SIASN acknowledged and holds now). A report for an earlier day counts only the steps
+    due, and the letters dated and mailed, by ``as_of``, and a case's block as its recorded block
+    and unblock steps left it then. A row counts only the letters addressed to its own instansi (a
+    case that moved keeps the letters its former PPK got there). Mailing days are days in
+    ``timezone`` (the schedule's)."""
     zone = ZoneInfo(timezone)
     by_case: dict[int, list[StepFact]] = defaultdict(list)
     for step in steps:
@@ -267,8 +268,8 @@ def _as_of(step: StepFact, case: CaseFacts, as_of: date, zone: ZoneInfo) -> Step
 
 
 def _blocked_at(case: CaseFacts, steps: list[StepFact], blocking: dict[int, str], as_of: date) -> str | None:
-    """The NIP blocked for ``case`` at ``as_of``: the block state now, unless a block or unblock step
-    came after ``as_of``; then the last such step by ``as_of`` (steps sorted by day)."""
+    """The NIP blocked for ``case`` at ``as_of``: SIASN's acknowledged block now, unless a block or
+    unblock step came after ``as_of``; then the last such step by ``as_of`` (steps sorted by day)."""
     moves = [s for s in steps if s.action in ("pemblokiran", "buka_blokir")]
     if not any(s.due_on > as_of for s in moves):
         return blocking.get(case.case_id)

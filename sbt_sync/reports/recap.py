@@ -191,6 +191,32 @@ def _siasn_flags(session: Session) -> tuple[dict[str, list[str]], dict[str, list
     return blocked, dict(unblocked)
 
 
+def _standing_blocks(
+    session: Session, siasn_blocked: dict[str, list[str]], id_of: dict[str, int]
+) -> dict[str, set[int]]:
+    """NIP -> the case ids of the block SIASN acknowledged and still holds: the block's cases now
+    (block_state, kept current while it stands), else those SIASN was told of (``id_of`` maps their
+    keys)."""
+    desired = dict(
+        session.execute(select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True)))
+        .tuples()
+        .all()
+    )
+    found: dict[str, set[int]] = {}
+    for nip, refs in siasn_blocked.items():
+        ids = desired.get(nip)
+        found[nip] = {int(i) for i in ids} if ids else {id_of[k] for k in refs if k in id_of}
+    return found
+
+
+def acknowledged_blocks(session: Session, id_of: dict[str, int]) -> dict[str, set[int]]:
+    """NIP -> the case ids of its block, for each NIP whose latest row SIASN acknowledged is a block:
+    the recap's "Diblokir" rule, shared by the compliance report. ``id_of`` maps case keys to ids for
+    a block whose block_state no longer names its cases."""
+    blocked, _ = _siasn_flags(session)
+    return _standing_blocks(session, blocked, id_of)
+
+
 def build_recap(
     database: Database, *, only: ColumnElement[bool] | None = None, as_of: date | None = None
 ) -> Recap:
@@ -219,20 +245,8 @@ def build_recap(
             )
         )
         siasn_blocked, siasn_unblocked = _siasn_flags(session)
-        desired = dict(
-            session.execute(select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True)))
-            .tuples()
-            .all()
-        )
         id_of = {case.case_key: case.id for case in cases}
-        blocking: set[int] = set()
-        for nip, refs in siasn_blocked.items():
-            # The block's cases now (kept current while it stands), else those SIASN was told of.
-            ids = desired.get(nip)
-            if ids:
-                blocking.update(int(i) for i in ids)
-            else:
-                blocking.update(id_of[k] for k in refs if k in id_of)
+        blocking = {i for ids in _standing_blocks(session, siasn_blocked, id_of).values() for i in ids}
         unblocked_ids = {id_of[k] for refs in siasn_unblocked.values() for k in refs if k in id_of}
         revised = set(
             session.scalars(

@@ -1,5 +1,10 @@
 """What the dashboard shows beside the recap: the funnel, blocks by Kanreg and the monthly trend.
 
+The trend's blocks are those SIASN acknowledged, in the WIB month of the acknowledgement, counted
+per case the block was for (as the recap's "Diblokir"): a pemblokiran step the history records but
+that never reached SIASN (held behind the change guard, parked, or ended before it was sent) stopped
+nobody's promotion.
+
 For an agency viewer (``sources``) every number is counted over what they may see
 (:mod:`sbt_sync.steward.scope`): the cases their agency's records are in, the conflicts on them and
 their sources' quarantined rows; the push outbox is not theirs to see (0).
@@ -16,11 +21,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Case, Conflict, ControlAction, OutboxEntry, QuarantinedRow
+from sbt_sync.db.models import Case, Conflict, OutboxEntry, QuarantinedRow
+from sbt_sync.enforce.load import wib_day
 from sbt_sync.reports.recap import TOTAL, Recap, build_recap, kanreg_order
 from sbt_sync.states.conflicts import ConflictStatus
-from sbt_sync.states.control import ControlAction as Step
-from sbt_sync.states.outbox import OutboxState
+from sbt_sync.states.outbox import OutboxState, PushAction
 from sbt_sync.steward.scope import case_visible, conflict_visible
 
 _WAITING_ON_STEWARD = (OutboxState.AWAITING_APPROVAL, OutboxState.PARKED)
@@ -94,22 +99,26 @@ def build_dashboard(database: Database, *, sources: Sequence[str] | None = None)
     trend: dict[str, Counter[str]] = {}
     with database.session() as session:
         dates = select(Case.recommendation_date, Case.sanction_date)
-        blocks = select(ControlAction.due_on).where(ControlAction.action == Step.PEMBLOKIRAN)
+        blocks = select(OutboxEntry.acked_at, OutboxEntry.case_refs).where(
+            OutboxEntry.state == OutboxState.ACKED, OutboxEntry.action == PushAction.BLOKIR
+        )
+        keys = select(Case.case_key)
         conflicts = select(Conflict.id).where(Conflict.status == ConflictStatus.OPEN)
         held_cases = select(Case.id).where(Case.held.is_(True))
         quarantined = select(QuarantinedRow.id).where(QuarantinedRow.status == "open")
         if sources is not None and only is not None:
-            dates, held_cases = dates.where(only), held_cases.where(only)
-            blocks = blocks.join(Case, Case.id == ControlAction.case_id).where(only)
+            dates, held_cases, keys = dates.where(only), held_cases.where(only), keys.where(only)
             conflicts = conflicts.where(conflict_visible(sources))
             quarantined = quarantined.where(QuarantinedRow.source.in_(list(sources)))
         for rec, sanction in session.execute(dates).tuples():
             for series, day in (("recommended", rec), ("sanctioned", sanction)):
                 if (month := _month(day)) is not None:
                     trend.setdefault(month, Counter())[series] += 1
-        for (due,) in session.execute(blocks).tuples():
-            if (month := _month(due)) is not None:
-                trend.setdefault(month, Counter())["blocked"] += 1
+        known = set(session.scalars(keys))
+        for acked, refs in session.execute(blocks).tuples():
+            named = len(known.intersection(refs or []))
+            if named and (month := _month(wib_day(acked))) is not None:
+                trend.setdefault(month, Counter())["blocked"] += named
 
         def count(query: Select[Any]) -> int:
             return session.scalar(select(func.count()).select_from(query.subquery())) or 0
