@@ -647,6 +647,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "push.action": ("Aksi", "Action"),
     "push.attempts": ("Percobaan", "Attempts"),
     "push.siasn_message": ("Pesan SIASN", "SIASN's message"),
+    "push.held_before_ours": (
+        "SIASN sudah memblokir NIP ini sebelum blokir kita: buka blokir menunggu keputusan steward "
+        "(coba lagi mengirimnya, tarik kembali mempertahankan blokir)",
+        "SIASN already blocked this NIP before our block: the unblock waits for a steward's decision "
+        "(retry sends it, withdraw keeps the block)",
+    ),
     "push.drift": ("Selisih dengan SIASN (readback)", "Drift from SIASN (readback)"),
     "push.readback_at": ("Readback terakhir", "Last readback"),
     "push.drift_count": ("NIP berselisih", "NIPs drifting"),

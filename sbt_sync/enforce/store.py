@@ -4,10 +4,14 @@ Every write is a diff against what is stored, so re-running a plan changes nothi
 A flip of a NIP's desired flag bumps its ``block_state.version`` and writes the outbox row keyed by
 (NIP, action, version) in the caller's transaction; unsent rows of the NIP are superseded first. When
 the change guard trips, the run's rows wait as ``awaiting_approval`` behind one ``push_approvals`` row.
+An unblock of a NIP whose block SIASN held before ours (our ``blokir`` was acknowledged as "already in
+that state": a Kanreg's block) is written ``parked`` for a steward, never sent by itself
+(:func:`_held_before_ours`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,6 +31,8 @@ from sbt_sync.enforce.model import BlockDecision, EnforcementPlan
 from sbt_sync.enforce.outbox import idempotency_key, push_payload
 from sbt_sync.settings import GuardSettings
 from sbt_sync.states.outbox import (
+    ALREADY_HELD,
+    HELD_BEFORE_OURS,
     SENT,
     STALE_ON_FLIP,
     ApprovalStatus,
@@ -34,6 +40,8 @@ from sbt_sync.states.outbox import (
     PushAction,
     moving_to,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -243,6 +251,7 @@ def _write_flips(
     nips = [nip for nip, *_ in flipped]
     superseded = _supersede(session, nips)
     holds = _siasn_holds(session, nips)
+    prior = _held_before_ours(session, [nip for nip, action, *_ in flipped if action == PushAction.BUKA])
     changes: list[FlagChange] = []
     rows: list[dict[str, Any]] = []
     keys: dict[str, str] = {}
@@ -250,7 +259,8 @@ def _write_flips(
         changes.append(FlagChange(nip, action, state.version, None))
         if holds.get(nip, PushAction.BUKA) == action:
             continue
-        waits = approval is not None and nip not in unguarded
+        parked = nip in prior  # never lifted by itself: a steward decides (_held_before_ours)
+        waits = approval is not None and nip not in unguarded and not parked
         refs = [case_keys.get(i, str(i)) for i in case_ids]
         numbers = [n for i in case_ids if (n := recommendation_nos.get(i))]
         keys[nip] = idempotency_key(action, state.version)
@@ -261,7 +271,12 @@ def _write_flips(
                 "action": action,
                 "case_refs": refs,
                 "payload": push_payload(nip, action, refs, numbers),
-                "state": OutboxState.AWAITING_APPROVAL if waits else OutboxState.PENDING,
+                "state": OutboxState.PARKED
+                if parked
+                else OutboxState.AWAITING_APPROVAL
+                if waits
+                else OutboxState.PENDING,
+                "last_error": HELD_BEFORE_OURS if parked else None,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "approval_id": approval.id if waits and approval is not None else None,
@@ -270,6 +285,12 @@ def _write_flips(
                 "run_id": run_id,
                 "maybe_applied": False,
             }
+        )
+    if prior:
+        log.warning(
+            "%d unblock(s) parked for a steward, not sent: SIASN held the block before ours (%s)",
+            len(prior),
+            ", ".join(mask_nip(nip) for nip in sorted(prior)[:10]),
         )
     if rows:
         # One executemany, in the flips' order (by NIP), so ids follow it as they did row by row.
@@ -343,6 +364,37 @@ def _siasn_holds(session: Session, nips: list[str]) -> dict[str, PushAction | No
             # A row that may have applied, but is not known to have, leaves the flag unknown.
             holds[nip] = PushAction(action) if state in SENT else None
     return holds
+
+
+def _held_before_ours(session: Session, nips: list[str]) -> set[str]:
+    """The NIPs of ``nips`` (to be unblocked) whose block in SIASN is known not to be ours alone: our
+    latest ``blokir`` was acknowledged as "already in that state" (SIASN held a block before ours: a
+    Kanreg may block a NIP, DOMAIN.md) and no change of ours since our last acknowledged ``buka`` may
+    have placed it (an earlier ``blokir`` that may have been applied). Lifting such a block would lift
+    someone else's, so its ``buka`` is parked for a steward. Anything less certain is unblocked as
+    before: a lost unblock weighs as much as a wrong block, neither is guessed."""
+    sent_or_maybe = or_(OutboxEntry.state.in_(SENT), OutboxEntry.maybe_applied.is_(True))
+    prior: set[str] = set()
+    for start in range(0, len(nips), BATCH):
+        chunk = nips[start : start + BATCH]
+        rows = session.execute(
+            select(OutboxEntry.nip, OutboxEntry.action, OutboxEntry.state, OutboxEntry.last_error)
+            .where(OutboxEntry.nip.in_(chunk), sent_or_maybe)
+            .order_by(OutboxEntry.id)
+        ).tuples()
+        held: dict[str, bool] = {}
+        ours: dict[str, bool] = {}
+        for nip, action, state, note in rows:
+            acked = state == OutboxState.ACKED
+            if action == PushAction.BUKA:
+                # A buka acknowledged leaves SIASN unblocked; one that may have applied leaves it unknown.
+                held[nip], ours[nip] = False, not acked
+            elif acked and (note or "").startswith(ALREADY_HELD):
+                held[nip] = not ours.get(nip, False)
+            else:  # our block placed, or maybe placed
+                held[nip], ours[nip] = False, True
+        prior.update(nip for nip, before in held.items() if before)
+    return prior
 
 
 def _refresh_unchanged(

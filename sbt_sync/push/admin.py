@@ -33,6 +33,7 @@ from sbt_sync.errors import SbtError
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.states.outbox import (
     APPROVAL_ROW_STATE,
+    HELD_BEFORE_OURS,
     OPEN,
     ApprovalStatus,
     OutboxState,
@@ -291,9 +292,13 @@ def _renew_refused_keys(session: Session, row_ids: Sequence[int]) -> dict[int, s
     ever. Nothing was applied under the old key, so a new one cannot apply the change twice. Rows
     waiting out a backoff keep their key: their last try may have been applied with the answer lost.
     So does a row parked on an answer that was no refusal but no acknowledgement either
-    (``maybe_applied``): SIASN may have applied it, and only the same key cannot apply it twice.
+    (``maybe_applied``): SIASN may have applied it, and only the same key cannot apply it twice. A row
+    parked before it was ever sent (no attempt: an unblock of a block SIASN held before ours) keeps its
+    key: SIASN has stored nothing under it.
     """
-    query = select(OutboxEntry).where(OutboxEntry.state == _PARKED, OutboxEntry.maybe_applied.is_(False))
+    query = select(OutboxEntry).where(
+        OutboxEntry.state == _PARKED, OutboxEntry.maybe_applied.is_(False), OutboxEntry.attempts > 0
+    )
     if row_ids:
         query = query.where(OutboxEntry.id.in_(list(row_ids)))
     renewed: dict[int, str] = {}
@@ -504,5 +509,7 @@ def _row(r: OutboxEntry) -> dict[str, Any]:
         "idempotency_key": r.idempotency_key,
         "attempts": r.attempts,
         "last_error": r.last_error,
+        "held_before_ours": r.state == OutboxState.PARKED
+        and (r.last_error or "").startswith(HELD_BEFORE_OURS),
         "approval_id": r.approval_id,
     }

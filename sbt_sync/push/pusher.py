@@ -60,7 +60,7 @@ from sbt_sync.push import queue
 from sbt_sync.push.queue import ClaimedRow
 from sbt_sync.push.ratelimit import RateLimiter
 from sbt_sync.settings import PushSettings
-from sbt_sync.states.outbox import PushAction
+from sbt_sync.states.outbox import ALREADY_HELD, PushAction
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ class Pusher:
         extra = outcome.extra_attempts
         if outcome.outcome == Outcome.DONE and outcome.answer is not None:
             result = outcome.answer
-            note = None if result.changed is not False else f"SIASN already in that state: {result.message}"
+            note = None if result.changed is not False else f"{ALREADY_HELD}: {result.message}"
             if not queue.mark_acked(
                 session, row, reference=result.reference, now=now, note=note, extra_attempts=extra
             ):  # SIASN applied it all the same: acknowledged unless it was already

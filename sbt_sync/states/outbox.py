@@ -1,7 +1,8 @@
 """The SIASN push outbox: a row's state and action, the change guard's approval status, and the
 moves between states the code makes (DESIGN.md, "Pushing to SIASN").
 
-A row is written ``pending`` (or ``awaiting_approval`` behind a tripped change guard); a pusher claims
+A row is written ``pending`` (or ``awaiting_approval`` behind a tripped change guard, or ``parked``: an
+unblock of a block SIASN held before ours, :data:`HELD_BEFORE_OURS`); a pusher claims
 it (``in_flight``, with a lease) and records SIASN's answer: ``acked``, ``parked`` (refused: a steward
 retries or withdraws it) or back to ``pending`` (a transient failure, or the run stopped). A waiting or
 parked row of a NIP whose desired flag changed again is ``superseded``, as is a parked row a steward
@@ -46,7 +47,17 @@ class ApprovalStatus(StrEnum):
     REJECTED = "rejected"
 
 
-NEW_ROW_STATES = frozenset({OutboxState.PENDING, OutboxState.AWAITING_APPROVAL})
+HELD_BEFORE_OURS = (
+    "not sent: SIASN already held a block on this NIP before ours (our blokir was answered "
+    "'already in that state'), so lifting it would lift a block someone else placed (a Kanreg's); "
+    "the unblock waits for a steward's decision (retry sends it, withdraw keeps the block)"
+)
+"""Why a ``buka`` is written ``parked`` (``outbox.last_error`` starts with it; the console says it in
+words): enforcement never lifts by itself a block SIASN held before ours (:mod:`sbt_sync.enforce.store`)."""
+ALREADY_HELD = "SIASN already in that state"
+"""How an acknowledgement that changed nothing in SIASN starts its note (``outbox.last_error``)."""
+
+NEW_ROW_STATES = frozenset({OutboxState.PENDING, OutboxState.AWAITING_APPROVAL, OutboxState.PARKED})
 """The states a row is written in."""
 UNSENT = (OutboxState.PENDING, OutboxState.AWAITING_APPROVAL)
 """Rows still waiting to be sent (a pending row may have been sent before without a definite answer:

@@ -59,7 +59,7 @@ def test_the_moves_the_pusher_and_stewards_make_are_allowed(old: OutboxState, ne
         (S.AWAITING_APPROVAL, S.IN_FLIGHT),  # only an approval releases a held row
         (S.AWAITING_APPROVAL, S.ACKED),
         (S.PARKED, S.IN_FLIGHT),  # a parked row waits for a steward
-        (S.PENDING, S.PARKED),  # only SIASN's answer to a sent row parks it
+        (S.PENDING, S.PARKED),  # only SIASN's answer to a sent row parks it (or it is written parked)
     ],
 )
 def test_a_move_outside_the_table_is_refused_naming_both_states(old: OutboxState, new: OutboxState) -> None:
@@ -80,7 +80,7 @@ def test_an_unknown_stored_state_is_refused() -> None:
 
 def test_every_state_is_in_the_table_and_rows_start_unsent() -> None:
     assert set(OUTBOX_MOVES) == set(OutboxState)
-    assert {S.PENDING, S.AWAITING_APPROVAL} == NEW_ROW_STATES
+    assert {S.PENDING, S.AWAITING_APPROVAL, S.PARKED} == NEW_ROW_STATES  # parked: HELD_BEFORE_OURS
     assert not any(S.AWAITING_APPROVAL in targets for targets in OUTBOX_MOVES.values())  # only written so
 
 
