@@ -9,15 +9,12 @@ never applied to identities already linked.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import delete, select, update
 
 from connectors.http.paging import Page
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import AsnRegistryEntry, Case, Conflict, RawRecord, RuleDigest, StagedRecord
+from sbt_sync.db.models import AsnRegistryEntry, Case, Conflict, RuleDigest, StagedRecord
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
 from sbt_sync.ingest.registry import refresh_registry
@@ -36,7 +33,8 @@ from sbt_sync.settings import Settings, load_settings
 from sbt_sync.states.conflicts import ConflictStatus
 from schemas.names import normalise_name, rules_digest
 from tests.conftest import REPO_ROOT
-from tests.reconcile.test_database_property import AS_OF, NIP_A, RECS, REGS, T0, _reset
+from tests.reconcile.test_database_property import AS_OF, NIP_A, T0, _reset
+from tests.reconcile.test_identity_names_db import _stage_case as stage_named_case
 from tests.support.registry import registry_item
 
 REGISTERED = "Drs. H. BUDI SANTOSO, S.E., M.M."
@@ -52,47 +50,15 @@ def settings() -> Settings:
 
 
 def _stage_case(database: Database, written_name: str) -> None:
-    """A forwarded Bawaslu finding and a proven recommendation, both writing ``NIP_A`` and the name."""
-    rows = [
-        ("bawaslu", {"register_status": "diteruskan", "incident_at": "2024-10-01T10:00:00+07:00"}, None),
-        (
-            "bkn_wasdal",
-            {
-                "verification_result": "terbukti",
-                "recommendation_date": "2024-11-01",
-                "recommended_sanction": "21",
-            },
-            RECS[0],
-        ),
-    ]
+    """``test_identity_names_db``'s finding and recommendation, both writing ``NIP_A`` and the name,
+    its normalisation kept as staging keeps it."""
+    stage_named_case(database, written_name)
     with database.session() as session:
-        for source, fields, number in rows:
-            kind = "finding" if source == "bawaslu" else "recommendation"
-            raw = RawRecord(source=source, record_key=f"{source}-1", content_hash="r", payload="{}")
-            session.add(raw)
-            session.flush()
-            session.add(
-                StagedRecord(
-                    raw_record_id=raw.id,
-                    item_no=0,
-                    source=source,
-                    record_key=f"{source}-1",
-                    raw_version=1,
-                    content_hash=hashlib.sha256(f"{source}:{written_name}".encode()).hexdigest(),
-                    nip=NIP_A,
-                    nip_raw=NIP_A,
-                    name=written_name,
-                    name_normalised=normalise_name(written_name),
-                    instansi="Pemerintah Kabupaten Sampang",
-                    event_code="PILKADA-2024",
-                    register_no=REGS[0],
-                    recommendation_no=number,
-                    fields={"record_type": kind, **fields},
-                    source_updated_at=datetime(2024, 11, 1, tzinfo=UTC),
-                    needs_reconcile=True,
-                    withdrawn=False,
-                )
+        session.execute(
+            update(StagedRecord).values(
+                nip=NIP_A, nip_raw=NIP_A, name_normalised=normalise_name(written_name)
             )
+        )
 
 
 def _registered_as_before(database: Database) -> None:
