@@ -68,5 +68,5 @@ def test_a_steward_gives_up_a_parked_letter_for_the_pic_who_refused_it(world: Wo
     assert (audit.actor_name, audit.channel, audit.after) == (
         "steward",
         "console",
-        {"rows": 1, "given_up": {str(row_id): ["lama@b2.go.id"]}},
+        {"rows": 1, "ids": [row_id], "given_up": {str(row_id): ["lama@b2.go.id"]}},
     )
