@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sbt_sync.db.base import utcnow
@@ -96,9 +96,7 @@ def bring_up_to_date(session: Session, thresholds: IdentityThresholds) -> RulesU
     found = RulesUpdate()
     if stored.get(STAGED_NAMES) != names:
         found.stale.append(STAGED_NAMES)
-        found.staged_renormalised = _renormalise(
-            session, StagedRecord.__table__, StagedRecord.id, StagedRecord.name
-        )
+        found.staged_renormalised = _renormalise(session, StagedRecord, StagedRecord.id)
     if stored.get(IDENTITY) != identity_digest(thresholds):
         found.stale.append(IDENTITY)
         # Only identities already resolved can be stale: on a new database every row is pending anyway.
@@ -111,12 +109,11 @@ def renormalise_registry(database: Database, now: datetime | None = None) -> int
     """Renormalise the mirror's names if they were kept under other rules, and record the rules; in a
     transaction of its own, committed before a reconciliation reads the mirror (its candidate search
     reads it on connections of its own). Returns how many names changed, None when none was stale."""
-    with database.session(write=True) as session:
+    with database.session() as session:  # every cycle: a read, no write lock while the rules hold
         if stored_digests(session).get(REGISTRY_NAMES) == rules_digest():
             return None
-        changed = _renormalise(
-            session, AsnRegistryEntry.__table__, AsnRegistryEntry.nip, AsnRegistryEntry.name
-        )
+    with database.session(write=True) as session:
+        changed = _renormalise(session, AsnRegistryEntry, AsnRegistryEntry.nip)
         record_registry_names(session, now)
     if changed:
         log.info("registry: %d names renormalised under the name rules in force", changed)
@@ -134,7 +131,8 @@ def record(session: Session, thresholds: IdentityThresholds, now: datetime | Non
 
 
 def record_registry_names(session: Session, now: datetime | None = None) -> None:
-    """The registry mirror was empty and is loaded by the running code: its names follow its rules."""
+    """Every name of the registry mirror follows the running code's rules (a load into an empty
+    mirror, or :func:`renormalise_registry` just now)."""
     _store(session, [(REGISTRY_NAMES, rules_digest())], now or utcnow())
 
 
@@ -145,16 +143,14 @@ def _store(session: Session, digests: Iterable[tuple[str, str]], now: datetime) 
 
 def _renormalise(
     session: Session,
-    table: Any,
+    model: type[AsnRegistryEntry] | type[StagedRecord],
     key: InstrumentedAttribute[Any],
-    name: InstrumentedAttribute[Any],
 ) -> int:
-    """Recompute ``name_normalised`` from ``name`` on every row of ``table`` and write the rows whose
-    text differs; returns how many. A row without a name keeps what it has (nothing to normalise)."""
-    target: Table = table
-    column = target.c.name_normalised
+    """Recompute ``name_normalised`` from ``name`` on every row of ``model``'s table and write the rows
+    whose text differs (``key`` names them); returns how many. A row without a name keeps what it has
+    (nothing to normalise)."""
     changed: list[dict[str, Any]] = []
-    query = select(key, name, column).execution_options(yield_per=_READ_CHUNK)
+    query = select(key, model.name, model.name_normalised).execution_options(yield_per=_READ_CHUNK)
     for row_key, written, stored in session.execute(query):
         if not written:
             continue
@@ -162,8 +158,8 @@ def _renormalise(
         if fresh != stored:
             changed.append({"row_key": row_key, "fresh": fresh})
     statement = (
-        update(target)
-        .where(target.c[key.key] == bindparam("row_key"))
+        update(model)
+        .where(key.expression == bindparam("row_key"))
         .values(name_normalised=bindparam("fresh"))
     )
     connection = session.connection()
