@@ -158,9 +158,7 @@ def _renormalise(
         if fresh != stored:
             changed.append({"row_key": row_key, "fresh": fresh})
     statement = (
-        update(model)
-        .where(key.expression == bindparam("row_key"))
-        .values(name_normalised=bindparam("fresh"))
+        update(model).where(key.expression == bindparam("row_key")).values(name_normalised=bindparam("fresh"))
     )
     connection = session.connection()
     for start in range(0, len(changed), _WRITE_CHUNK):
