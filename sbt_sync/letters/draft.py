@@ -36,6 +36,7 @@ from sbt_sync.db.models.letters import (
     NotificationOutboxEntry,
     PicAddress,
 )
+from sbt_sync.letters.context import HAL, letter_context
 from sbt_sync.letters.facts import check_templates
 from sbt_sync.letters.model import (
     ENDED_STATUSES,
@@ -56,18 +57,6 @@ from sbt_sync.notify.queue import NAME_UNKNOWN, enqueue, moved_letter_ids, partl
 from sbt_sync.settings import Settings
 from schemas.reference import sanction_by_id
 
-HAL = {
-    "peringatan_dini": "Peringatan Dini Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
-    "peringatan": "Peringatan atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
-    "teguran": "Teguran atas Tindak Lanjut Rekomendasi Pelanggaran Netralitas ASN",
-    "pemberitahuan": "Pemberitahuan Pengendalian Dilanjutkan atas Rekomendasi Pelanggaran Netralitas ASN",
-}
-SIFAT = {
-    "peringatan_dini": "Penting",
-    "peringatan": "Segera",
-    "teguran": "Sangat Segera",
-    "pemberitahuan": "Sangat Segera",
-}
 NAMED_BY_SOURCE = ("bawaslu", "kasn", "kemenpanrb", "kemendagri")
 """Feeds whose records write the ASN's instansi by name (the others by its SIASN id)."""
 
@@ -471,54 +460,6 @@ def draft_letters(
         report.numbers.append(row[0])
         report.queued[row[1]] = report.queued.get(row[1], 0) + 1
     return report
-
-
-def letter_context(
-    settings: Settings, plan: LetterPlan, number: str, follows: str | None = None
-) -> dict[str, Any]:
-    """What a template is given (JSON-ready: stored with the letter). ``follows``: the numbers of the
-    same day's earlier letters to the PPK for the step, which a follow-up letter names."""
-    cfg = settings.notify.letters
-    warned = sorted({c.warned_by for c in plan.cases if c.warned_by})
-    return {
-        "number": number,
-        "step": plan.step,
-        "step_title": STEP_TITLES[plan.step],
-        "hal": HAL[plan.step],
-        "sifat": SIFAT[plan.step],
-        "city": cfg.city,
-        "tanggal": tanggal(plan.letter_day),
-        "instansi_id": plan.instansi_id,
-        "instansi_name": plan.instansi_name,
-        "signatory_name": cfg.signatory_name,
-        "signatory_title": cfg.signatory_title,
-        "follows": follows,
-        "peringatan_letters": warned,
-        "every_case_warned": all(c.warned_by for c in plan.cases),
-        "inherited": [
-            {"nip": c.nip, "name": c.name, "steps": list(c.inherited)} for c in plan.cases if c.inherited
-        ],
-        "resumed": [
-            {"nip": c.nip, "name": c.name, "recommendation_no": c.recommendation_no, "why": c.resumed}
-            for c in plan.cases
-            if c.resumed
-        ],
-        "cases": [
-            {
-                "case_key": c.case_key,
-                "nip": c.nip,
-                "name": c.name,
-                "recommendation_no": c.recommendation_no,
-                "recommendation_date": tanggal(c.recommendation_date),
-                "issuer": c.issuer,
-                "sanction": c.sanction,
-                "deadline": tanggal(c.deadline),
-                "next_step": c.next_step,
-                "warned_by": c.warned_by or "-",
-            }
-            for c in plan.cases
-        ],
-    }
 
 
 def letter_pdf(environment: Any, step: str, number: str, day: date, context: dict[str, Any]) -> bytes:

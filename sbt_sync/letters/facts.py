@@ -7,7 +7,7 @@ step's template with a probe letter that carries every kind of paragraph (the ca
 follow-up's earlier numbers, inherited steps, a withdrawn annulment, a teguran's peringatan letters,
 with and without every case warned) and refuses, naming the template and what it leaves out, when a
 fact does not appear: a letter is never written without it. The probe is built by the function that
-builds every letter's context (:func:`sbt_sync.letters.draft.letter_context`).
+builds every letter's context (:func:`sbt_sync.letters.context.letter_context`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ import jinja2
 from markupsafe import escape
 
 from sbt_sync.errors import ConfigError
+from sbt_sync.letters.context import letter_context
 from sbt_sync.letters.model import LetterCase, LetterPlan
 from sbt_sync.letters.render import render_html
+from sbt_sync.settings import Settings
 
 PROBE_DAY = date(2024, 12, 12)
 PROBE_NUMBER = "PROBE-NOMOR-0001"
@@ -83,9 +85,6 @@ def missing_facts(environment: jinja2.Environment, step: str, context: dict[str,
 
 def probe_contexts(step: str) -> list[dict[str, Any]]:
     """The probe letters of ``step``: a teguran twice (every case warned, and not)."""
-    from sbt_sync.letters.draft import letter_context  # drafting imports this module
-    from sbt_sync.settings import Settings
-
     settings = Settings()
     variants = (True, False) if step == "teguran" else (True,)
     return [

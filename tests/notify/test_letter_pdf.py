@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from sbt_sync.letters.draft import letter_context
+from sbt_sync.letters.context import letter_context
 from sbt_sync.letters.model import LetterCase, LetterPlan, StepCandidate, mask_nip, next_step, resumed_words
 from sbt_sync.letters.notices import plan_notices
 from sbt_sync.letters.render import DEFAULT_TEMPLATES, html_to_pdf, render_html, template_environment
