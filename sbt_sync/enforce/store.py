@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import String, cast, func, insert, literal, or_, select, update
@@ -134,8 +134,9 @@ def apply_plan(
     recommendation_nos = {o.case.case_id: o.case.recommendation_no for o in plan.outcomes}
     case_keys = _case_keys(session, plan, [i for _, old in flips for i in (old.case_ids if old else [])])
     report.changes, report.superseded = _write_flips(
-        session, flips, case_keys, recommendation_nos, approval, run_id, now, unguarded=lifted
-    )
+        session, flips, case_keys, recommendation_nos, approval, run_id, now,
+        decided_on=plan.as_of, unguarded=lifted,
+    )  # fmt: skip
     _refresh_unchanged(plan.blocks, states, flips)
     return report
 
@@ -217,6 +218,7 @@ def _write_flips(
     run_id: str | None,
     now: datetime,
     *,
+    decided_on: date | None = None,
     unguarded: Collection[str] = (),
 ) -> tuple[list[FlagChange], int]:
     """Write every flip: its new ``block_state`` version, its NIP's unsent rows superseded, and its
@@ -284,6 +286,7 @@ def _write_flips(
                 "created_at": now,
                 "run_id": run_id,
                 "maybe_applied": False,
+                "decided_on": decided_on,
             }
         )
     if prior:

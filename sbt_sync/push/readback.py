@@ -448,6 +448,8 @@ def _queue_correction(session: Session, state: BlockState, run_id: str | None) -
     state.updated_at = now
     action = PushAction.setting(state.blocked)
     refs = sorted(session.scalars(select(Case.case_key).where(Case.id.in_(state.case_ids))))
+    # A re-send of the flag decided last: a report for an earlier day places it there (recap).
+    decided_on = session.scalar(select(func.max(OutboxEntry.decided_on)).where(OutboxEntry.nip == state.nip))
     session.add(
         OutboxEntry(
             idempotency_key=idempotency_key(action, state.version),
@@ -461,5 +463,6 @@ def _queue_correction(session: Session, state: BlockState, run_id: str | None) -
             block_version=state.version,
             created_at=now,
             run_id=run_id,
+            decided_on=decided_on,
         )
     )

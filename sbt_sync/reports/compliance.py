@@ -58,8 +58,7 @@ from sbt_sync.db.models.letters import Letter, LetterItem, NotificationOutboxEnt
 from sbt_sync.enforce.load import left_service_dates
 from sbt_sync.letters.model import NOTICE_STEP
 from sbt_sync.reports.compliance_model import CaseFacts, ComplianceReport, StepFact, compile_report
-from sbt_sync.reports.recap import acknowledged_blocks
-from sbt_sync.states.control import ControlAction as ControlActionKind
+from sbt_sync.reports.recap import acknowledged_blocks, held_since_days
 
 RECOMMENDED = ("terbukti", "dibatalkan")
 UNKNOWN = "?"
@@ -81,7 +80,7 @@ def build_compliance(
     the recommendations counted."""
     with database.session() as session:
         cases = _cases(session, as_of=as_of, follow_up_days=follow_up_days, event=event, issuer=issuer)
-        held_since = _held_since(session)
+        held_since = held_since_days(session)
         cases = [
             replace(c, held=False) if c.held and held_since.get(c.case_id, as_of) > as_of else c
             for c in cases
@@ -94,7 +93,7 @@ def build_compliance(
         # while it waits for the change guard or the pusher.
         id_of = {c.case_key: c.case_id for c in cases}
         blocked: dict[str, set[int]] = {}
-        for nip, case_ids in acknowledged_blocks(session, id_of).items():
+        for nip, case_ids in acknowledged_blocks(session, id_of, as_of).items():
             if ids := case_ids & wanted:
                 blocked[nip] = ids
         instansi_names = _instansi_names(session, {c.instansi_id for c in cases})
@@ -113,16 +112,6 @@ def build_compliance(
     )
     report.holds_as_now = as_of < datetime.now(ZoneInfo(timezone)).date()
     return report
-
-
-def _held_since(session: Session) -> dict[int, date]:
-    """Case id -> the day enforcement first held it (its earliest ``hold`` step)."""
-    query = (
-        select(ControlAction.case_id, func.min(ControlAction.due_on))
-        .where(ControlAction.action == ControlActionKind.HOLD)
-        .group_by(ControlAction.case_id)
-    )
-    return dict(session.execute(query).tuples().all())
 
 
 def _cases(

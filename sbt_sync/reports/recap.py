@@ -13,8 +13,9 @@ ended, nobody is left to sanction), in process (reported, no result yet), not pr
 annulled, held, blocked (cases a block SIASN acknowledged, and still holds, is for), blocked NIPs,
 unblocked (cases whose block SIASN acknowledged lifting), and blocked and unblocked NIPs by Kanreg.
 So recommended = sanctioned + not followed up + left service + annulled. Blocks and unblocks are
-SIASN's acknowledgements (``outbox`` rows ``acked``), not the desired state: a block waiting for the
-change guard's approval, or not pushed yet, has not stopped anyone's promotion. Two columns say what
+SIASN's acknowledgements (``outbox`` rows ``acked``) of the changes decided by ``as_of``, not the desired
+state: a block waiting for the change guard's approval, or not pushed yet, has not stopped anyone's
+promotion, and a report for an earlier day counts what SIASN held then. Two columns say what
 the table alone would hide: proven cases with no identified ASN (nobody can be warned or blocked until
 a steward identifies the person; also by the Kanreg of the instansi the sources named) and public
 complaints no body forwarded (status ``aduan``). Complaints no source tied to an election event get a
@@ -40,10 +41,12 @@ from sbt_sync.db.models import (
     BlockState,
     Case,
     CaseLink,
+    ControlAction,
     OutboxEntry,
     SanctionVersion,
 )
 from sbt_sync.enforce.load import WIB, left_service_dates
+from sbt_sync.states.control import ControlAction as ControlActionKind
 from sbt_sync.states.outbox import OutboxState, PushAction
 
 TOTAL = "TOTAL"
@@ -172,14 +175,20 @@ def _instansi_kanreg(session: Session, instansi_ids: Iterable[str]) -> dict[str,
     return {i: min(v, key=lambda k: (-v[k], kanreg_order(k))) for i, v in votes.items()}
 
 
-def _siasn_flags(session: Session) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """What SIASN acknowledged: NIP -> the case keys of its standing block (the latest acknowledged
-    row of the NIP is a block), and NIP -> the case keys of the blocks it acknowledged lifting."""
+def _siasn_flags(session: Session, day: date | None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What SIASN acknowledged of the changes decided on or before ``day`` (None: every change): NIP
+    -> the case keys of its standing block (the latest such acknowledged row of the NIP is a block),
+    and NIP -> the case keys of the blocks it acknowledged lifting. The day a change was decided for
+    (``outbox.decided_on``, enforcement's ``as_of``) places it, not when SIASN answered: a run
+    deciding for another day than today (``--as-of``, the sandbox's clock) is counted on its day. A
+    row without one (written before migration 0035) counts as known."""
     query = (
         select(OutboxEntry.nip, OutboxEntry.action, OutboxEntry.case_refs)
         .where(OutboxEntry.state == OutboxState.ACKED)
         .order_by(OutboxEntry.id)  # a NIP's rows reach SIASN in id order
     )
+    if day is not None:
+        query = query.where(OutboxEntry.decided_on.is_(None) | (OutboxEntry.decided_on <= day))
     blocked: dict[str, list[str]] = {}
     unblocked: dict[str, list[str]] = defaultdict(list)
     for nip, action, refs in session.execute(query).tuples():
@@ -192,15 +201,19 @@ def _siasn_flags(session: Session) -> tuple[dict[str, list[str]], dict[str, list
 
 
 def _standing_blocks(
-    session: Session, siasn_blocked: dict[str, list[str]], id_of: dict[str, int]
+    session: Session, siasn_blocked: dict[str, list[str]], id_of: dict[str, int], *, now: bool
 ) -> dict[str, set[int]]:
-    """NIP -> the case ids of the block SIASN acknowledged and still holds: the block's cases now
-    (block_state, kept current while it stands), else those SIASN was told of (``id_of`` maps their
-    keys)."""
-    desired = dict(
-        session.execute(select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True)))
-        .tuples()
-        .all()
+    """NIP -> the case ids of the block SIASN acknowledged and still holds. ``now``: the block's cases
+    now (block_state, kept current while it stands), else those SIASN was told of (``id_of`` maps
+    their keys); an earlier day's report has only the latter."""
+    desired = (
+        dict(
+            session.execute(select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True)))
+            .tuples()
+            .all()
+        )
+        if now
+        else {}
     )
     found: dict[str, set[int]] = {}
     for nip, refs in siasn_blocked.items():
@@ -209,12 +222,30 @@ def _standing_blocks(
     return found
 
 
-def acknowledged_blocks(session: Session, id_of: dict[str, int]) -> dict[str, set[int]]:
-    """NIP -> the case ids of its block, for each NIP whose latest row SIASN acknowledged is a block:
-    the recap's "Diblokir" rule, shared by the compliance report. ``id_of`` maps case keys to ids for
-    a block whose block_state no longer names its cases."""
-    blocked, _ = _siasn_flags(session)
-    return _standing_blocks(session, blocked, id_of)
+def held_since_days(session: Session) -> dict[int, date]:
+    """Case id -> the day enforcement first held it (its earliest ``hold`` step): a report for an
+    earlier day does not count a case held only since after it. When a hold ended is not kept, so
+    a hold in force before that day and lifted since is not counted either."""
+    query = (
+        select(ControlAction.case_id, func.min(ControlAction.due_on))
+        .where(ControlAction.action == ControlActionKind.HOLD)
+        .group_by(ControlAction.case_id)
+    )
+    return dict(session.execute(query).tuples().all())
+
+
+def _is_today_or_later(day: date | None) -> bool:
+    return day is None or day >= datetime.now(WIB).date()
+
+
+def acknowledged_blocks(
+    session: Session, id_of: dict[str, int], as_of: date | None = None
+) -> dict[str, set[int]]:
+    """NIP -> the case ids of its block, for each NIP whose latest row SIASN acknowledged by the end
+    of ``as_of`` (None: so far) is a block: the recap's "Diblokir" rule, shared by the compliance
+    report. ``id_of`` maps case keys to ids for a block whose block_state no longer names its cases."""
+    blocked, _ = _siasn_flags(session, as_of)
+    return _standing_blocks(session, blocked, id_of, now=_is_today_or_later(as_of))
 
 
 def build_recap(
@@ -244,9 +275,10 @@ def build_recap(
                 select(CaseLink.case_id).where(CaseLink.unlinked_at.is_(None), CaseLink.source == "bawaslu")
             )
         )
-        siasn_blocked, siasn_unblocked = _siasn_flags(session)
+        siasn_blocked, siasn_unblocked = _siasn_flags(session, day)
         id_of = {case.case_key: case.id for case in cases}
-        blocking = {i for ids in _standing_blocks(session, siasn_blocked, id_of).values() for i in ids}
+        standing = _standing_blocks(session, siasn_blocked, id_of, now=_is_today_or_later(day))
+        blocking = {i for ids in standing.values() for i in ids}
         unblocked_ids = {id_of[k] for refs in siasn_unblocked.values() for k in refs if k in id_of}
         revised = set(
             session.scalars(
@@ -257,6 +289,7 @@ def build_recap(
             )
         )
         departures = left_service_dates(session, {c.nip for c in cases if c.nip})
+        held_since = held_since_days(session)
         unidentified_instansi = {
             c.instansi_id
             for c in cases
@@ -301,7 +334,7 @@ def build_recap(
             "not_proven": result == "tidak_terbukti",
             "rejected": result == "ditolak",
             "annulled": result == "dibatalkan",
-            "held": bool(case.held),
+            "held": bool(case.held) and held_since.get(case.id, day) <= day,
             "blocked": is_blocked,
             "unblocked": case.id in unblocked_ids,
             "unidentified": unidentified,

@@ -147,6 +147,10 @@ class OutboxEntry(Base):
     block_version: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acked_at: Mapped[datetime | None]
+    decided_on: Mapped[date | None]
+    """The day (enforcement's ``as_of``) the change was decided for; None for a readback's re-send and
+    rows written before migration 0035. A report for an earlier day counts the acknowledged rows
+    decided by then (``sbt_sync.reports.recap``)."""
     run_id: Mapped[str | None] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     """The token of the process that last claimed the row (:mod:`sbt_sync.holders`)."""
