@@ -62,6 +62,9 @@ class StagedValues(NamedTuple):
     item_no: int
     content_hash: str
     values: dict[str, Any]
+    record: Staged
+    """The staged record hashed: a row stored with a legacy hash is compared through it
+    (:func:`same_staged`)."""
 
 
 @dataclass
@@ -84,9 +87,48 @@ _DATED_FIELDS = tuple(f.name for f in fields(Staged) if "date" in str(f.type))
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list})
 
 
+STAGED_HASH_PREFIX = "s2:"
+"""Marks a staged hash of the current text (orjson, session 23). A stored hash without it is of the
+earlier text (:func:`legacy_staged_hash`), which :func:`same_staged` still recognises."""
+_HASH_CHARS = 64 - len(STAGED_HASH_PREFIX)
+"""Hex digits of the SHA-256 kept (244 bits): the prefix and they fill ``content_hash``'s 64."""
+_HASH_OPTIONS = orjson.OPT_SORT_KEYS
+
+
 def staged_hash(staged: Staged) -> str:
-    """The staged record's content hash. Its text must not change: a stored hash that no longer
-    matches re-stages the row and sends it back to identity resolution."""
+    """The staged record's content hash: ``s2:`` and the SHA-256 of its fields as JSON with sorted
+    keys (orjson; dates and instants as ISO text, anything else not JSON through ``str``).
+
+    A stored hash that differs re-stages the row, clears its resolved identity and reopens the
+    steward corrections based on it (``reconcile.corrections``), so the text is fixed: changing it
+    needs a new prefix, and :func:`same_staged` keeping every older form equal to its record. orjson
+    refuses an integer beyond 64 bits and a lone surrogate; such a record hashes the
+    stdlib's text of it (the legacy text), still under the prefix.
+    """
+    try:
+        text = orjson.dumps(vars(staged), option=_HASH_OPTIONS, default=str)
+    except (orjson.JSONEncodeError, TypeError):
+        text = _legacy_text(staged).encode("utf-8", "surrogatepass")
+    return STAGED_HASH_PREFIX + hashlib.sha256(text).hexdigest()[:_HASH_CHARS]
+
+
+def legacy_staged_hash(staged: Staged) -> str:
+    """The staged hash stored before session 23: the SHA-256 of the stdlib encoder's text (sorted
+    keys, ``default=str``, top-level dates as ISO text). Never written any more; rows staged then
+    keep it until their content changes."""
+    return hashlib.sha256(_legacy_text(staged).encode()).hexdigest()
+
+
+def same_staged(stored: str, staged: Staged, digest: str) -> bool:
+    """True when the stored hash ``stored`` is ``staged``'s: its current hash ``digest``, or, for a
+    row staged before the current text, the legacy hash of the same record (left as stored: the
+    steward corrections based on the row name it)."""
+    if stored == digest:
+        return True
+    return not stored.startswith(STAGED_HASH_PREFIX) and stored == legacy_staged_hash(staged)
+
+
+def _legacy_text(staged: Staged) -> str:
     # A shallow copy (``vars``, not dataclasses.asdict, which deep-copies every record); top-level
     # dates and instants as ISO text, nested values through ``default=str``. The fields typed as
     # dates are converted by name; any other top-level value that is not plain JSON takes the
@@ -98,8 +140,7 @@ def staged_hash(staged: Staged) -> str:
             data[name] = value.isoformat()
     if not _PLAIN_TYPES.issuperset(map(type, data.values())):
         data = {name: value.isoformat() if isinstance(value, date) else value for name, value in data.items()}
-    text = "".join(_HASH_ENCODER(data, 0)) if _HASH_ENCODER else _HASH_FALLBACK.encode(data)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return "".join(_HASH_ENCODER(data, 0)) if _HASH_ENCODER else _HASH_FALLBACK.encode(data)
 
 
 def staged_values(staged: Staged, raw: RawInput, digest: str) -> dict[str, Any]:
@@ -223,7 +264,8 @@ def _checked(feed: FeedSpec, raws: list[RawInput], payloads: list[Any]) -> Check
     staged = []
     for ref, record in outcome.staged:
         digest = staged_hash(record)
-        staged.append(StagedValues(ref, record.item_no, digest, staged_values(record, by_id[ref], digest)))
+        values = staged_values(record, by_id[ref], digest)
+        staged.append(StagedValues(ref, record.item_no, digest, values, record))
     outcome.staged = []
     return CheckedChunk(outcome, staged)
 

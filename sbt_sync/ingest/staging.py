@@ -29,7 +29,14 @@ from sbt_sync.db.base import utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import IngestBatch, QuarantinedRow, RawRecord, StagedRecord
 from sbt_sync.ingest.bulk import ensure_statistics, insert_columns, insert_rows, one_of
-from sbt_sync.ingest.checking import CheckedChunk, CheckedDelivery, RawInput, StagedValues, checked_chunks
+from sbt_sync.ingest.checking import (
+    CheckedChunk,
+    CheckedDelivery,
+    RawInput,
+    StagedValues,
+    checked_chunks,
+    same_staged,
+)
 from sbt_sync.ingest.collector import paused_gc
 from sbt_sync.ingest.landing import LandedRecord
 from sbt_sync.ingest.prefetch import prefetched
@@ -306,7 +313,7 @@ def stage_chunk(
         raw, digest, values = by_id[staged.raw_id], staged.content_hash, staged.values
         produced.add((raw.id, staged.item_no))
         row = existing.get((raw.id, staged.item_no))
-        if row is not None and row.content_hash == digest and not row.withdrawn:
+        if row is not None and not row.withdrawn and same_staged(row.content_hash, staged.record, digest):
             if row.raw_version != raw.version:
                 version_bumps.append({"id": row.id, "raw_version": raw.version})
             result.staged_unchanged += 1
@@ -408,7 +415,7 @@ def current_versions(
         values["raw_version"] = record.version
         if values["source_updated_at"] is None:
             values["source_updated_at"] = record.source_updated_at
-        staged.append(StagedValues(record.id, item.item_no, item.content_hash, values))
+        staged.append(StagedValues(record.id, item.item_no, item.content_hash, values, item.record))
     mapped = ValidationOutcome(
         failures=failures,
         unknown_columns=outcome.unknown_columns,
