@@ -116,3 +116,33 @@ def test_a_nul_in_a_field_name_quarantines_its_record_and_the_rest_stages(
     assert staged == ["BKN-00001", "BKN-00003"]
     (entry,) = quarantined
     assert (entry.record_key, entry.column) == ("BKN-00002", "catatan\\x00internal")
+
+
+@pytest.mark.timeout(30)
+def test_two_ids_alike_in_their_first_255_characters_stay_two_records_and_both_stage(
+    serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    # The key column holds 255 characters: cutting longer ids there made the second record a new
+    # version of the first, and Siti's record vanished from what was staged.
+    siti, budi = "BKN-" + "7" * 300 + "A", "BKN-" + "7" * 300 + "B"
+    big = 10**300  # an integer id, 301 digits
+
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        items = [record(1), record(2, id=siti, nama="Siti"), record(3, id=budi, nama="Budi")]
+        items.append(record(4, id=big))
+        h.send_json({"items": items, "next_cursor": None})
+
+    staged, quarantined = _pull_twice(serve(answer), migrated_database)
+    assert quarantined == []
+    assert len(staged) == 4 and len(set(staged)) == 4
+    with migrated_database.session() as session:
+        kept = {
+            json.loads(payload)["id"]: (key, version)
+            for key, payload, version in session.execute(
+                select(RawRecord.record_key, RawRecord.payload, RawRecord.version)
+            )
+        }
+    assert set(kept) == {"BKN-00001", siti, budi, big}
+    assert all(version == 1 for _key, version in kept.values())  # neither replaced the other
+    assert all(len(key) <= 255 for key, _version in kept.values())
+    assert kept[siti][0].startswith("BKN-777") and kept[siti][0] != kept[budi][0]
