@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
+from connectors.errors import ResponseFormatError
 from connectors.http.paging import CursorPaginator
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import QuarantinedRow, RawRecord, SourceCursor, StagedRecord
@@ -146,3 +147,53 @@ def test_two_ids_alike_in_their_first_255_characters_stay_two_records_and_both_s
     assert all(version == 1 for _key, version in kept.values())  # neither replaced the other
     assert all(len(key) <= 255 for key, _version in kept.values())
     assert kept[siti][0].startswith("BKN-777") and kept[siti][0] != kept[budi][0]
+
+
+NOT_RECORDS = {
+    "a string": ("oops", "a string"),
+    "null": (None, "null"),
+    "a number": (5, "a number"),
+    "a list": ([{"id": "BKN-00009"}], "a list"),
+    "a boolean": (True, "a boolean"),
+}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(("item", "said"), NOT_RECORDS.values(), ids=NOT_RECORDS.keys())
+def test_an_item_that_is_not_a_record_is_set_aside_naming_its_place_and_the_records_beside_it_land(
+    item: object, said: str, serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    # One element of the record list that is not an object refused the whole page on every run: the
+    # good records beside it and every page after it never landed, and the source was stuck there.
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        if q.get("cursor") == "p2":
+            h.send_json({"items": [record(4)], "next_cursor": None})
+            return
+        h.send_json({"items": [record(1), item, record(3)], "next_cursor": "p2"})
+
+    staged, quarantined = _pull_twice(serve(answer), migrated_database)
+    assert staged == ["BKN-00001", "BKN-00003", "BKN-00004"]
+    (entry,) = quarantined  # once, though both runs read the page
+    assert (entry.check, entry.column) == ("json_value", "(record)")
+    said_fully = f"{said} where a record (an object) belongs (record 2 of the page)"
+    assert entry.reason == f"page 1: (record): {said_fully}"
+    with migrated_database.session() as session:
+        cursor = session.get(SourceCursor, "bkn_wasdal")
+    assert cursor is not None and cursor.cursor == "p2"  # the listing ran on past the page
+
+
+@pytest.mark.timeout(30)
+def test_a_record_list_that_is_not_a_list_still_refuses_the_page_naming_it(
+    serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        h.send_json({"items": {"id": "BKN-00001"}, "next_cursor": None})
+
+    refused = "expected a list of objects under 'items'"
+    with client() as http, pytest.raises(ResponseFormatError, match=refused):
+        pull_http(
+            migrated_database,
+            source="bkn_wasdal",
+            feed=FEED,
+            paginator=CursorPaginator(http, serve(answer).url, page_size=3),
+        )
