@@ -739,12 +739,15 @@ def _file_quarantine(
     *,
     column: str | None = None,
 ) -> QuarantinedRow:
+    """The quarantine entry of a file or one of its rows. The value is the row as sent, which may hold
+    a raw NUL byte (invalid JSON, or an unclosed quote's tail): shown as ``\\x00``, since PostgreSQL
+    stores no NUL in text and would refuse the whole file's transaction on every run."""
     return QuarantinedRow(
         source=source,
         file_name=name,
         row_number=row,
         column=None if column is None else printable(column)[:128],
         check=check,
-        value=value,
-        reason=reason,
+        value=None if value is None else value.replace("\x00", "\\x00"),
+        reason=reason.replace("\x00", "\\x00"),
     )
