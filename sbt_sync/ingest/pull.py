@@ -7,7 +7,6 @@ exactly once per distinct content and a crash mid-file processes it again from s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -28,7 +27,7 @@ from connectors.errors import TransientHttpError
 from connectors.http.paging import Page, PageGuard, Paginator
 from connectors.sftp import SftpReader, printable, shown
 from connectors.sftp.manifest import Deferral, Delivery, ManifestEntry, Refusal, new_deliveries
-from sbt_sync.db.base import utcnow
+from sbt_sync.db.base import fitted_key, utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
     IngestBatch,
@@ -113,17 +112,7 @@ class PullResult:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _KEY_CHARS = 255
-"""The length of ``record_key`` columns."""
-_KEY_DIGEST_CHARS = len("~sha256:") + 64
-
-
-def _stored_key(key: str) -> str:
-    """``key`` as a ``record_key`` column holds it: itself when it fits, else its first characters and
-    the SHA-256 of all of it, so two long ids alike at the start never become one record."""
-    if len(key) <= _KEY_CHARS:
-        return key
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{key[: _KEY_CHARS - _KEY_DIGEST_CHARS]}~sha256:{digest}"
+"""The width of ``record_key`` columns."""
 
 
 def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
@@ -134,9 +123,9 @@ def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
     if value.__class__ is str:  # the common case, stripped once
         key = value.strip()
         if key and _CONTROL.search(key) is None:  # a NUL no text column stores, a line break forging logs
-            return _stored_key(key)
+            return fitted_key(key, _KEY_CHARS)
     elif isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
-        return _stored_key(str(value).strip())
+        return fitted_key(str(value).strip(), _KEY_CHARS)
     return "sha256:" + content_of(item)[1]
 
 
