@@ -93,5 +93,5 @@ FEED = FeedSpec(
     rows=rows,
     to_staged=to_staged,
     item_prefix="terlapor_",
-    versions_by_updated_at=True,
+    updated_at_key="updated_at",
 )
