@@ -144,15 +144,21 @@ _PLAIN_NAME = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
 """ASCII letters in words one space apart: most names as sources write them."""
 
 
+NORMALISED_CHARS = 255
+"""The longest a normalised name is kept: the width of the ``name_normalised`` columns. A name that
+fits its own column can normalise longer (U+FB03 folds to "FFI", "ß" upper-cases to "SS")."""
+
+
 def normalise_name(raw: str | None) -> str:
-    """The name as matching compares it: no titles, no punctuation, upper case, single spaces."""
+    """The name as matching compares it: no titles, no punctuation, upper case, single spaces; at most
+    :data:`NORMALISED_CHARS` characters."""
     if not raw:
         return ""
     if _PLAIN_NAME.fullmatch(raw) and (" " not in raw or raw[: raw.index(" ")].lower() not in FRONT_TITLES):
         # No comma, dot or title in front: split_titles takes nothing off, and nothing is left to
         # fold or remove (the same text as below, at a fifth of the cost; property-tested).
-        return raw.upper()
-    return _normalised(raw)
+        return raw.upper()[:NORMALISED_CHARS]
+    return _normalised(raw)[:NORMALISED_CHARS]
 
 
 def _normalised(raw: str) -> str:

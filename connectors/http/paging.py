@@ -61,8 +61,10 @@ def field_at(body: Any, path: str) -> Any:
 
 
 def items_of(response: HttpResponse, key: str) -> list[JsonObject]:
-    """The list of objects under ``key``; :class:`ResponseFormatError` if the answer is not shaped so,
-    or if its envelope (anything but the records) repeats a name in one object.
+    """The list of objects under ``key``; :class:`ResponseFormatError` if the answer holds no list
+    there, or if its envelope (anything but the records) repeats a name in one object. An element of
+    the list that is not an object is replaced by an unreadable marker naming what it was and its
+    place on the page (its record is quarantined when validated; the records beside it land).
 
     A record repeating a name keeps the marker standing for that name's values, told its place on the
     page, and is quarantined when validated; the records beside it land.
@@ -70,12 +72,34 @@ def items_of(response: HttpResponse, key: str) -> list[JsonObject]:
     if response.repeated_names:
         _judge_repeated_names(response, key)
     items = field_at(response.json, key)
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+    if not isinstance(items, list):
         url = safe_url(response.url)
         raise ResponseFormatError(
             f"GET {url}: expected a list of objects under {key!r}", method="GET", url=url, status=200
         )
-    return items
+    if all(isinstance(item, dict) for item in items):
+        return items
+    # One element that is not a record (a string, null) must not cost the records beside it: it is
+    # kept as a marker naming what it was and its place, and quarantined when validated.
+    return [
+        item
+        if isinstance(item, dict)
+        else jsonbody.unreadable(
+            f"{_JSON_KINDS.get(type(item), 'a value')} where a record (an object) belongs "
+            f"(record {position} of the page)"
+        )
+        for position, item in enumerate(items, 1)
+    ]
+
+
+_JSON_KINDS: dict[type, str] = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    list: "a list",
+    type(None): "null",
+}
 
 
 def _judge_repeated_names(response: HttpResponse, key: str) -> None:

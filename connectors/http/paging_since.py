@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from connectors.errors import ResponseFormatError
@@ -60,11 +61,12 @@ class SinceState:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SHOWN = 40
 
 
 def snapshot_of(response: HttpResponse, key: str) -> str:
     """The server's time on the first page; :class:`ResponseFormatError` if it did not send one, or
-    sent one holding a control character.
+    sent one holding a control character or that is not an ISO-8601 instant.
 
     Our own clock is no substitute: the sandbox's (or an agency's) can be far from ours.
     """
@@ -85,6 +87,19 @@ def snapshot_of(response: HttpResponse, key: str) -> str:
             url=url,
             status=200,
         )
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        # It becomes the next run's updated_since: a server refusing it would keep the source stuck
+        # there for good, even once its clock is fixed. Nothing is stored; the next run starts over.
+        url = safe_url(response.url)
+        shown = value if len(value) <= _SHOWN else value[:_SHOWN] + "..."
+        raise ResponseFormatError(
+            f"GET {url}: {key!r} is not an ISO-8601 instant ({shown!r}); it cannot pin the snapshot",
+            method="GET",
+            url=url,
+            status=200,
+        ) from None
     return value
 
 

@@ -7,6 +7,7 @@ PostgreSQL).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -51,6 +52,19 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_DIGEST_SUFFIX_CHARS = len("~sha256:") + 64
+
+
+def fitted_key(key: str, width: int) -> str:
+    """``key`` as a key column ``width`` characters wide holds it: itself when it fits, else its first
+    characters and the SHA-256 of all of it. Deterministic, and two long keys alike at the start
+    never become one (cutting them would); PostgreSQL refuses a longer value with its statement."""
+    if len(key) <= width:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: width - _DIGEST_SUFFIX_CHARS]}~sha256:{digest}"
 
 
 class Base(DeclarativeBase):

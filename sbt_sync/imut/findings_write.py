@@ -109,8 +109,18 @@ def _records(item: StagedAction, finding: Finding, context: Context) -> list[dic
     return records
 
 
+def _fitted(column: str, value: str | None) -> str | None:
+    """``value`` cut to the width of ``imut_findings.<column>``: I-MUT's texts are unbounded (the
+    staged record keeps them whole), and PostgreSQL refuses a longer one with the whole evaluation."""
+    if not value:
+        return None
+    width: int = ImutFinding.__table__.c[column].type.length  # type: ignore[attr-defined]
+    return value[:width]
+
+
 def finding_values(item: StagedAction, finding: Finding, context: Context) -> dict[str, Any]:
-    """The stored columns of a finding (all but review, status and timestamps)."""
+    """The stored columns of a finding (all but review, status and timestamps); the texts I-MUT sent
+    cut to their columns' widths."""
     action, window = item.action, finding.window
     return {
         "action_id": action.action_id,
@@ -128,12 +138,12 @@ def finding_values(item: StagedAction, finding: Finding, context: Context) -> di
         "basis_hash": basis_hash(finding),
         "staged_record_id": item.staged_id,
         "nip": action.nip or None,
-        "instansi_id": action.instansi_id or None,
-        "official_name": action.decided_by.name or None,
+        "instansi_id": _fitted("instansi_id", action.instansi_id),
+        "official_name": _fitted("official_name", action.decided_by.name),
         "official_role": action.decided_by.role.value,
         "official_region": action.decided_by.region_code,
-        "official_instansi_id": action.decided_by.heads_instansi_id,
-        "decision_no": action.decision_no or None,
+        "official_instansi_id": _fitted("official_instansi_id", action.decided_by.heads_instansi_id),
+        "decision_no": _fitted("decision_no", action.decision_no),
         "decision_date": action.decision_date,
     }
 

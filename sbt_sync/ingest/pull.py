@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Collection, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,7 +27,7 @@ from connectors.errors import TransientHttpError
 from connectors.http.paging import Page, PageGuard, Paginator
 from connectors.sftp import SftpReader, printable, shown
 from connectors.sftp.manifest import Deferral, Delivery, ManifestEntry, Refusal, new_deliveries
-from sbt_sync.db.base import utcnow
+from sbt_sync.db.base import fitted_key, utcnow
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
     IngestBatch,
@@ -56,7 +56,7 @@ from sbt_sync.ingest.staging import StagingResult, current_versions, stage_chunk
 from sbt_sync.ingest.tuning import DEFAULT_TUNING, IngestTuning
 from sbt_sync.instants import as_utc
 from sbt_sync.settings_sources import SftpSource
-from schemas.checks import is_blank
+from schemas.checks import is_blank, parse_instant
 from schemas.feeds import FeedSpec
 
 _RAW_TABLE = cast(Table, RawRecord.__table__)
@@ -111,6 +111,8 @@ class PullResult:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_KEY_CHARS = 255
+"""The width of ``record_key`` columns."""
 
 
 def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
@@ -121,9 +123,9 @@ def _http_key(feed: FeedSpec, item: dict[str, Any]) -> str:
     if value.__class__ is str:  # the common case, stripped once
         key = value.strip()
         if key and _CONTROL.search(key) is None:  # a NUL no text column stores, a line break forging logs
-            return key[:255]
+            return fitted_key(key, _KEY_CHARS)
     elif isinstance(value, str | int) and not isinstance(value, bool) and not is_blank(value):
-        return str(value).strip()[:255]
+        return fitted_key(str(value).strip(), _KEY_CHARS)
     return "sha256:" + content_of(item)[1]
 
 
@@ -324,7 +326,42 @@ def _batches(feed: FeedSpec, pages: Ahead[Page], most: int) -> Iterator[_Batch]:
             for origin in (f"page {page.number}",)  # one text per page, not per record
             for item in page.items
         ]
+        if feed.updated_at_key is not None:
+            batch.records = _oldest_first(batch.records, feed.updated_at_key)
         yield batch
+
+
+def _oldest_first(records: list[Delivered], updated_at_key: str) -> list[Delivered]:
+    """``records`` with the versions of each record that repeats in them in the order the source dated
+    them (``updated_at_key``; undated first), each in a place one of them held: the batch lands them in
+    order, so the newest becomes the current version, whichever the pages sent last. Nearly every
+    batch repeats no record and is returned as it is."""
+    places: dict[str, list[int]] = {}
+    for place, record in enumerate(records):
+        places.setdefault(record.key, []).append(place)
+    if len(places) == len(records):
+        return records
+    ordered = list(records)
+    for held in places.values():
+        if len(held) > 1:
+            versions = sorted((records[p] for p in held), key=lambda r: _dated(r.payload, updated_at_key))
+            for place, record in zip(held, versions, strict=True):
+                ordered[place] = record
+    return ordered
+
+
+def _dated(payload: Any, key: str) -> datetime:
+    """When the source says ``payload`` last changed, as UTC; the earliest instant when it says nothing
+    readable (such a version never outranks a dated one)."""
+    value = payload.get(key) if isinstance(payload, dict) else None
+    try:
+        instant = parse_instant(value) if isinstance(value, str) else None
+    except ValueError:  # validation names it; here it only orders nothing
+        instant = None
+    return as_utc(instant) if instant is not None else _UNDATED
+
+
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 def _validation_failed(result: PullResult, checker: DeliveryChecker | None, exc: Exception) -> None:
@@ -726,12 +763,15 @@ def _file_quarantine(
     *,
     column: str | None = None,
 ) -> QuarantinedRow:
+    """The quarantine entry of a file or one of its rows. The value is the row as sent, which may hold
+    a raw NUL byte (invalid JSON, or an unclosed quote's tail): shown as ``\\x00``, since PostgreSQL
+    stores no NUL in text and would refuse the whole file's transaction on every run."""
     return QuarantinedRow(
         source=source,
         file_name=name,
         row_number=row,
         column=None if column is None else printable(column)[:128],
         check=check,
-        value=value,
-        reason=reason,
+        value=None if value is None else value.replace("\x00", "\\x00"),
+        reason=reason.replace("\x00", "\\x00"),
     )

@@ -17,6 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from sbt_sync.db.models import StagedRecord
 from schemas.checks import (
     dmy_date_reason,
     instant_reason,
@@ -24,6 +25,7 @@ from schemas.checks import (
     iso_date_reason,
     nip_reason,
     remembering_nips,
+    text_or_none,
 )
 from schemas.feeds import FeedSpec, Row, Staged
 
@@ -99,6 +101,11 @@ def _reason(column: str | None, check: str, value: object) -> str:
         detail = f"not one of the allowed values {check[len('isin') :]}"
     elif check.startswith("str_matches"):
         detail = f"does not match the expected pattern {check[len('str_matches') :]}"
+    elif check.startswith(TOO_LONG):
+        width, text = check[len(TOO_LONG) + 1 : -1], str(value)
+        start = text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+        said = f"{len(text)} characters, longer than the {width} this field may have"
+        return f"{column}: {said} (value {start!r})"
     elif check.startswith("coerce_dtype") or check.startswith("dtype"):
         detail = "wrong type"
     elif check == "json_type":
@@ -138,26 +145,39 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
     # dtype keeps a JSON integer column with nulls from turning into floats ("22" -> "22.0").
     cleaned = [_cleaned(row) for row in rows]
     wrong = _wrong_types(schema, cleaned)
-    frame = pd.DataFrame(cleaned, dtype=object)
-    present = set(frame.columns)
+    present: set[str] = set().union(*cleaned)
     outcome.unknown_columns = sorted(present - set(expected))
     outcome.missing_columns = [c for c in expected if c not in present]
-    # Absent columns are added empty: a required one then fails per row as a missing value.
-    frame = frame.reindex(columns=[*expected, *outcome.unknown_columns]).astype(object)
+    # The frame holds the contract's columns only: the contract drops the others anyway (reported as
+    # drift above), and a page whose every record names fields of its own would otherwise make a
+    # frame of records x fields (1,000 records with 20 such fields each: 20 million cells).
+    # Absent columns are empty: a required one then fails per row as a missing value.
+    frame = pd.DataFrame(cleaned, columns=expected, dtype=object)
     frame = frame.where(frame.notna(), None)
     with remembering_nips() as nips:
         failed_rows = _failed_rows(schema, frame, len(rows))
         seen: set[Failure] = set()
         for i, (row, clean, owner) in enumerate(zip(rows, cleaned, owners, strict=True)):
+            candidate: Staged | None = None
             if i not in wrong and i not in failed_rows:  # nearly every row: nothing to report
                 nips.select_row(i)
-                outcome.staged.append((owner.ref, feed.to_staged(clean)))
-                continue
+                candidate = feed.to_staged(clean)
+                too_long = _too_long(clean, candidate)
+                if not too_long:
+                    outcome.staged.append((owner.ref, candidate))
+                    continue
+                failed_rows[i] = too_long
             typed = wrong.get(i, [])
             problems = typed + [p for p in failed_rows.get(i, []) if p[0] not in {t[0] for t in typed}]
             # A rejected NIP alone costs the row nothing but its NIP: staged without it, the row
             # goes to identity resolution (its name, and the digits the NIP still carries).
             nip_only = bool(problems) and all(check == REJECTED_NIP for _, check, _ in problems)
+            if nip_only:  # staged without its NIP, unless a value is too long to store
+                nips.select_row(i)
+                candidate = feed.to_staged(clean)
+                too_long = _too_long(clean, candidate)
+                if too_long:
+                    problems, nip_only = problems + too_long, False
             for column, check, value in problems:
                 shown = _shown(value)
                 item = int(row["item_no"]) if _item_level(feed, column) else None
@@ -172,10 +192,36 @@ def validate(feed: FeedSpec, records: Sequence[RecordInput]) -> ValidationOutcom
             if problems and not nip_only:
                 continue
             # ``clean`` is the row with blanks as None, as the frame saw it (built once, above); the
-            # NIP check already parsed its NIP (frame row ``i``), which to_staged reuses.
-            nips.select_row(i)
-            outcome.staged.append((owner.ref, feed.to_staged(clean)))
+            # NIP check already parsed its NIP (frame row ``i``), which to_staged reused.
+            assert candidate is not None
+            outcome.staged.append((owner.ref, candidate))
     return outcome
+
+
+_WIDTHS: dict[str, int] = {
+    name: int(StagedRecord.__table__.c[name].type.length)  # type: ignore[attr-defined]
+    for name in ("name", "instansi", "event_code", "register_no", "recommendation_no")
+}
+"""The staged columns holding a source's text, and their widths: PostgreSQL refuses a longer value
+with the whole statement (SQLite would store it), so a record holding one is set aside instead."""
+TOO_LONG = "max_length"
+_SHOWN_CHARS = 80
+
+
+def _too_long(clean: Row, staged: Staged) -> list[tuple[str | None, str, object]]:
+    """``(column, check, value)`` for each of ``staged``'s texts longer than its column, naming the
+    source's column that holds it (the staged field's name when none holds it as it is)."""
+    problems: list[tuple[str | None, str, object]] = []
+    for name, width in _WIDTHS.items():
+        value = getattr(staged, name)
+        if value is None or len(value) <= width:
+            continue
+        column = next(
+            (c for c, v in clean.items() if v is not None and text_or_none(v) == value.strip()), None
+        )
+        sent = value if column is None else clean[column]  # as sent, not stripped
+        problems.append((column or name, f"{TOO_LONG}({width})", sent))
+    return problems
 
 
 _JSON_TYPES = {list: "a list", dict: "an object", bool: "a boolean"}

@@ -39,10 +39,19 @@ def rekey(old: str, letter_id: int, pdf_sha256: str) -> str:
     return f"<sbt-letter-{letter_id}-{pdf_sha256[:16]}@{domain}>"
 
 
+SUBJECT_CHARS = 255
+"""The longest subject: the width of ``notification_outbox.subject`` (PostgreSQL refuses a longer one
+with the whole letter's draft)."""
+
+
 def subject(step: str, number: str, instansi_name: str) -> str:
-    return (
-        f"{STEP_TITLES.get(step, step)} tindak lanjut rekomendasi netralitas ASN - {number} - {instansi_name}"
-    )
+    """The mail's subject: the step, the letter's number and the instansi's name, the name shortened
+    (ending in "…") when the whole would pass :data:`SUBJECT_CHARS`; the letter itself names it whole."""
+    head = f"{STEP_TITLES.get(step, step)} tindak lanjut rekomendasi netralitas ASN - {number} - "
+    room = SUBJECT_CHARS - len(head)
+    if len(instansi_name) > room:
+        instansi_name = instansi_name[: max(room - 1, 0)].rstrip() + "…"
+    return (head + instansi_name)[:SUBJECT_CHARS]
 
 
 def build_message(

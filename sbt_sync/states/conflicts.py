@@ -61,6 +61,10 @@ that still holds is applied again; ``resolved`` -> ``auto_closed``: the machine 
 (or no longer raises the conflict) after what the steward decided on changed."""
 
 CONFLICT_KINDS_SQL = sql_values(ConflictKind)
+
+CONFLICT_KEY_CHARS = 255
+"""The width of ``conflicts.conflict_key``: keys built from source keys are fitted to it
+(:func:`sbt_sync.db.base.fitted_key`)."""
 CONFLICT_STATUSES_SQL = sql_values(ConflictStatus)
 
 

@@ -57,11 +57,18 @@ class FeedSpec:
     item_prefix: str | None = None
     """Columns starting with this belong to one item of the record; a failure elsewhere rejects the
     whole record (every item)."""
-    versions_by_updated_at: bool = False
-    """``source_updated_at`` is the source's own time of the record's last change (an ``updatedAt``),
-    so a version older than the one staged is a stale re-delivery (a lagging replica, a restored
-    backup) and must not replace it. False where the column dates something else (a complaint's
-    date) or the source has none (a file's rows are dated by the file)."""
+    updated_at_key: str | None = None
+    """The payload's field holding the source's own time of the record's last change (an
+    ``updatedAt``): it orders a record's versions (:attr:`versions_by_updated_at`). None where the
+    feed's date dates something else (a complaint's date) or the source has none (a file's rows are
+    dated by the file)."""
+
+    @property
+    def versions_by_updated_at(self) -> bool:
+        """``source_updated_at`` is the source's own time of the record's last change, so a version
+        older than the one staged is a stale re-delivery (a lagging replica, a restored backup, a
+        page repeating a record as it stood before) and must not replace it."""
+        return self.updated_at_key is not None
 
 
 def single_row(payload: Mapping[str, Any]) -> list[Row]:

@@ -56,10 +56,16 @@ def rows(payload: Mapping[str, Any]) -> list[Row]:
     people = payload.get("terlapor") or [{}]
     if not isinstance(people, list):
         people = [{"nama": None}]
-    return [
-        {**header, "item_no": i, **{f"terlapor_{k}": v for k, v in (person or {}).items()}}
-        for i, person in enumerate(people)
-    ]
+    return [{**header, "item_no": i, **_person(entry)} for i, entry in enumerate(people)]
+
+
+def _person(entry: Any) -> Row:
+    """One ``terlapor`` entry as the row's ``terlapor_*`` columns. An entry that is not an object is
+    the reported person's name as written: text stays the name; null, a list or a nested value fails
+    the name's check (missing, or the wrong type), so that person is set aside and the others kept."""
+    if isinstance(entry, dict):
+        return {f"terlapor_{k}": v for k, v in entry.items()}
+    return {"terlapor_nama": entry}
 
 
 def to_staged(row: Row) -> Staged:
@@ -93,5 +99,5 @@ FEED = FeedSpec(
     rows=rows,
     to_staged=to_staged,
     item_prefix="terlapor_",
-    versions_by_updated_at=True,
+    updated_at_key="updated_at",
 )

@@ -67,5 +67,5 @@ FEED = FeedSpec(
     key_column="id",
     rows=single_row,
     to_staged=to_staged,
-    versions_by_updated_at=True,
+    updated_at_key="updated_at",
 )

@@ -107,3 +107,57 @@ def test_a_server_time_with_control_characters_is_an_error_naming_the_field_and_
         assert server_time not in message
     with migrated_database.session() as session:
         assert session.get(SourceCursor, "bkn_wasdal") is None  # never stored, the listing starts over
+
+
+NOT_INSTANTS = {
+    "a word": "kemarin",
+    "an impossible date": "2024-13-45T10:00:00+07:00",
+    "spaces": "   ",
+    "a number": "1733367600",
+}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("server_time", NOT_INSTANTS.values(), ids=NOT_INSTANTS.keys())
+def test_a_server_time_that_is_no_instant_is_an_error_naming_the_field_and_is_never_the_next_since(
+    server_time: str, serve: Callable[[Answer], Loopback], migrated_database: Database
+) -> None:
+    # It became the stored cursor, sent back as every later run's updated_since: a server refusing it
+    # (HTTP 400) kept the source stuck for good, even after its clock was fixed.
+    asked: list[str | None] = []
+    hostile = pages_with_server_time(server_time)
+    fixed = pages_with_server_time("2024-12-05T10:00:00+07:00")
+    answer = [hostile]
+
+    def recording(h: Handler, q: dict[str, str]) -> None:
+        asked.append(q.get("updated_since"))
+        answer[0](h, q)
+
+    server = serve(recording)
+    for _run in range(2):
+        with client() as http, pytest.raises(ResponseFormatError) as raised:
+            pull_http(
+                migrated_database,
+                source="bkn_wasdal",
+                feed=FEED,
+                paginator=PageNumberPaginator(http, server.url, page_size=2),
+            )
+        message = str(raised.value)
+        assert message.startswith(f"GET {server.url}"), message
+        assert "'server_time' is not an ISO-8601 instant" in message
+    with migrated_database.session() as session:
+        assert session.get(SourceCursor, "bkn_wasdal") is None
+    assert set(asked) == {None}
+    answer[0] = fixed  # the agency fixes its clock: the next run lands everything
+    with client() as http:
+        pull_http(
+            migrated_database,
+            source="bkn_wasdal",
+            feed=FEED,
+            paginator=PageNumberPaginator(http, server.url, page_size=2),
+        )
+    with migrated_database.session() as session:
+        kept = session.scalars(select(RawRecord.record_key).order_by(RawRecord.record_key)).all()
+        cursor = session.get(SourceCursor, "bkn_wasdal")
+    assert kept == ["BKN-00001", "BKN-00002", "BKN-00003", "BKN-00004"]
+    assert cursor is not None and cursor.cursor == "2024-12-05T10:00:00+07:00"

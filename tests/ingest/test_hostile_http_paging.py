@@ -8,6 +8,7 @@ records follow, and none running without end.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -169,3 +170,39 @@ def test_page_count_that_is_not_an_integer_is_an_error_naming_the_field_and_noth
         )
     assert _landed(migrated_database) == []
     assert _cursor(migrated_database, "bawaslu") is None
+
+
+LINKS_THAT_BACKTRACK = {
+    "opening brackets only": "<" * 60_000,
+    "brackets before the real link": "<" * 60_000 + '<{next}>; rel="next"',
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("link", LINKS_THAT_BACKTRACK.values(), ids=LINKS_THAT_BACKTRACK.keys())
+def test_a_link_header_of_unclosed_brackets_is_read_in_linear_time(
+    link: str,
+    serve: Callable[[Answer], Loopback],  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+) -> None:
+    # The link pattern scanned from every "<" to the end of the header: 60,000 of them (one header
+    # line's worth) took about half a minute of CPU per page, outside the request's deadline.
+    def answer(h: Handler, q: dict[str, str]) -> None:
+        if "p" in q:
+            h.send_json({"data": [idis_record(3)], "serverTime": SERVER_TIME})
+            return
+        header = link.format(next=f"{h.server.url}?p=2")
+        h.send_json({"data": [idis_record(1), idis_record(2)], "serverTime": SERVER_TIME}, {"Link": header})
+
+    server = serve(answer)
+    started = time.monotonic()
+    with client() as http:
+        pull_http(
+            migrated_database,
+            source="idis",
+            feed=FEEDS["idis"],
+            paginator=LinkHeaderPaginator(http, server.url),
+        )
+    assert time.monotonic() - started < 5
+    expected = ["IDIS-1", "IDIS-2", "IDIS-3"] if "{next}" in link else ["IDIS-1", "IDIS-2"]
+    assert _landed(migrated_database) == expected

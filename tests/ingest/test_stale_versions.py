@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from connectors.http.paging import CursorPaginator
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import RawRecord, StagedRecord
+from sbt_sync.db.models import RawRecord, RawRecordVersion, StagedRecord
 from sbt_sync.ingest.landing import FetchedRecord, land_batch
 from sbt_sync.ingest.pull import pull_http
 from sbt_sync.ingest.staging import stage_pending
@@ -105,3 +106,35 @@ def test_a_feed_not_ordered_by_its_date_takes_the_latest_delivery() -> None:
     assert not FEEDS["kasn"].versions_by_updated_at
     assert not FEEDS["kemendagri"].versions_by_updated_at
     assert all(FEEDS[name].versions_by_updated_at for name in ("bawaslu", "bkn_wasdal", "idis", "imut"))
+
+
+@pytest.mark.parametrize("validate", [True, False], ids=["validated-while-landing", "staged-later"])
+@pytest.mark.parametrize("order", ["newer-first", "older-first"])
+def test_two_versions_of_a_record_in_one_page_stage_the_newer_whichever_comes_first(
+    order: str,
+    validate: bool,
+    serve: Callable[[Answer], Loopback],  # noqa: F811 - the fixture imported above
+    migrated_database: Database,
+) -> None:
+    # The page held the annulment (5 Dec) and, after it, the record as it stood on 2 Dec: the later
+    # one in the page won, so the proven result came back and the annulment was lost.
+    items = [NEWER, record(2), OLDER] if order == "newer-first" else [OLDER, record(2), NEWER]
+    server = serve(serving(items))
+    with client() as http:
+        pull_http(
+            migrated_database,
+            source="bkn_wasdal",
+            feed=FEED,
+            paginator=CursorPaginator(http, server.url, page_size=10),
+            validate=validate,
+        )
+    stage_pending(migrated_database, source="bkn_wasdal", feed=FEED)
+    assert dict(_staged(migrated_database)) == {"BKN-00001": "tidak_terbukti", "BKN-00002": "terbukti"}
+    with migrated_database.session() as session:
+        raw = session.scalars(select(RawRecord).where(RawRecord.record_key == "BKN-00001")).one()
+        history = session.scalars(
+            select(RawRecordVersion.payload).where(RawRecordVersion.raw_record_id == raw.id)
+        ).all()
+    # The newer is the record's current version; the older is kept, in its history.
+    assert '"tidak_terbukti"' in raw.payload
+    assert len(history) == 1 and '"terbukti"' in history[0]

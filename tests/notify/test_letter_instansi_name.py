@@ -124,3 +124,37 @@ def test_without_any_name_the_letter_says_so_in_words_and_waits_for_a_steward(
     assert drafted["queued"] == {"held": 1}
     with migrated_database.session() as session:
         assert mail_status(session)["outbox"]["held"] == 1
+
+
+def test_a_long_instansi_name_from_the_source_records_still_makes_a_letter_and_its_mail(
+    migrated_database: Database,
+) -> None:
+    # Staged instansi names may be 255 characters: in the mail's subject, after the step and the
+    # letter's number, one such name passed the outbox's 255 and PostgreSQL refused the whole draft.
+    long_name = "Pemerintah Kabupaten " + "Sampang Raya " * 18  # 255 characters with the prefix
+    long_name = long_name[:255].strip()
+    case_id = a_case_of_an_asn_missing_from_the_mirror(migrated_database)
+    with migrated_database.session() as session:
+        raw = RawRecord(
+            source="bawaslu", record_key="REG-1", content_hash="h", version=1, payload=json.dumps({})
+        )
+        session.add(raw)
+        session.flush()
+        staged = StagedRecord(source="bawaslu", record_key="REG-1", item_no=0, raw_record_id=raw.id,
+                              raw_version=1, content_hash="s", nip=nip(1), nip_raw=nip(1), name="X",
+                              instansi=long_name)  # fmt: skip
+        session.add(staged)
+        session.flush()
+        session.add(CaseLink(case_id=case_id, staged_record_id=staged.id, source="bawaslu",
+                             record_key="REG-1", rule="nip_event"))  # fmt: skip
+    add_pics(migrated_database, CODE, "pic@sampang.go.id")
+
+    enforce_and_draft(migrated_database, SETTINGS, DAY)
+
+    name, shown = letter_of(migrated_database)
+    assert name == long_name
+    assert "Pemerintah Kabupaten Sampang Raya" in shown
+    (row,) = outbox(migrated_database)
+    assert row.state == "pending" and len(row.subject) <= 255
+    assert row.subject.startswith("Peringatan ") and "Pemerintah Kabupaten Sampang Raya" in row.subject
+    assert row.subject.endswith("…")  # shortened visibly, never cut mid-word silently

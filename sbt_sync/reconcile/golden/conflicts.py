@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from sbt_sync.db.base import fitted_key
 from sbt_sync.reconcile.golden.model import (
     Candidate,
     CaseDraft,
@@ -32,7 +33,7 @@ from sbt_sync.reconcile.golden.model import (
     SourceRecord,
 )
 from sbt_sync.reconcile.golden.survive import latest_by_source, same_instant_rivals
-from sbt_sync.states.conflicts import ConflictKind
+from sbt_sync.states.conflicts import CONFLICT_KEY_CHARS, ConflictKind
 from schemas.nip import mask_nip
 
 CRITICAL_FIELDS = ("verification_result", "recommended_sanction", "sanction_code")
@@ -71,7 +72,7 @@ def _conflict(
     ordered = tuple(sorted(candidates, key=lambda c: (c.source, c.staged_id)))
     priority, due_days = PRIORITY.get((kind, field), DEFAULT_PRIORITY)
     return ConflictDraft(
-        conflict_key=f"{kind}|{case_key}|{field}{subject}",
+        conflict_key=fitted_key(f"{kind}|{case_key}|{field}{subject}", CONFLICT_KEY_CHARS),
         kind=kind,
         case_key=case_key,
         field=field,

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from sbt_sync.db.base import fitted_key
 from sbt_sync.reconcile.golden.link_attach import attach_complaints, attach_sanctions
 from sbt_sync.reconcile.golden.link_groups import STOPPED, Group, LinkGroups
 from sbt_sync.reconcile.golden.model import (
@@ -115,9 +116,18 @@ def _recommendations(records: list[SourceRecord], groups: LinkGroups) -> None:
                 groups.ambiguous[min(recs, key=SourceRecord.sort_key).staged_id] = tuple(roots)
 
 
+CASE_KEY_CHARS = 128
+"""The width of ``cases.case_key``."""
+
+
 def case_key(records: Iterable[SourceRecord], nip: str | None) -> str:
     """The deterministic key of a case from its strongest anchor: a finding's register, else a
-    recommendation number, else a sanction's recommendation number, else the record's own key."""
+    recommendation number, else a sanction's recommendation number, else the record's own key; one
+    too long for its column ends in the SHA-256 of the whole (:func:`fitted_key`)."""
+    return fitted_key(_anchor_key(records, nip), CASE_KEY_CHARS)
+
+
+def _anchor_key(records: Iterable[SourceRecord], nip: str | None) -> str:
     ordered = sorted(records, key=SourceRecord.sort_key)
     who = nip or "-"
     for r in ordered:

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from sbt_sync.db.base import fitted_key
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, Conflict, StagedRecord, StewardDecision
 from sbt_sync.reconcile.conflict_lifecycle import close, keep_raised, open_conflict
@@ -46,7 +47,7 @@ from sbt_sync.reconcile.identity.written import (
     changed_reason,
     written_fingerprints,
 )
-from sbt_sync.states.conflicts import ConflictKind
+from sbt_sync.states.conflicts import CONFLICT_KEY_CHARS, ConflictKind
 from sbt_sync.states.conflicts import ConflictStatus as _S
 from schemas.nip import mask_nip
 
@@ -93,7 +94,9 @@ def names_person(nip_raw: str | None, name: str | None) -> bool:
 
 
 def identity_conflict_key(source: str, record_key: str, item_no: int) -> str:
-    return f"identity|{source}|{record_key}|{item_no}"
+    """The identity conflict's key; one too long for ``conflicts.conflict_key`` (a record key of up to
+    255 characters inside it) ends in the SHA-256 of the whole (:func:`fitted_key`)."""
+    return fitted_key(f"identity|{source}|{record_key}|{item_no}", CONFLICT_KEY_CHARS)
 
 
 def identity_basis(nip_raw: str | None, name: str | None, instansi: str | None) -> str:
