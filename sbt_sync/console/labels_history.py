@@ -6,7 +6,8 @@ timeline's titles and details.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.sftp.naming import shown
@@ -49,6 +50,41 @@ def reopened_text(reason: str | None, field: str | None = None, lang: str = "id"
             at=changed.group(1)[:10], values=_source_values(changed.group(2), field, lang)
         )
     return reason
+
+
+CORRECTION_CHANGED = re.compile(
+    r"the records it relied on changed since (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC"
+    r"(?: \((.*) withdrawn\))?: the machine's link applies until a steward decides again$"
+)
+CORRECTION_OVERRULED = re.compile(
+    r"a steward decided \(or reopened\) the record's identity conflict on (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) "
+    r"UTC, after this correction: that decision applies$"
+)
+CORRECTION_NIP_GONE = re.compile(r"the NIP it assigns \((\S+)\) is no longer in the SIASN registry ")
+
+
+def correction_reopened_text(
+    reason: str | None, lang: str = "id", when: Callable[[datetime], str] | None = None
+) -> str:
+    """Why a link correction was reopened (:func:`sbt_sync.reconcile.corrections.corrections_in_force`
+    words it in English, its instants in UTC), in words, each instant as ``when`` shows it (the
+    deployment's zone on a page)."""
+
+    def at(text: str) -> str:
+        moment = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        return when(moment) if when else f"{text} UTC"
+
+    if changed := CORRECTION_CHANGED.match(reason or ""):
+        said = _word("correction.changed", lang).format(at=at(changed.group(1)))
+        if changed.group(2):
+            ids = ", ".join(re.findall(r"record (\d+)", changed.group(2)))
+            said += " " + _word("correction.withdrawn", lang).format(records=ids)
+        return said + " " + _word("correction.machine", lang)
+    if overruled := CORRECTION_OVERRULED.match(reason or ""):
+        return _word("correction.overruled", lang).format(at=at(overruled.group(1)))
+    if gone := CORRECTION_NIP_GONE.match(reason or ""):
+        return _word("correction.nip_gone", lang).format(nip=gone.group(1))
+    return reason or ""
 
 
 def _written_parts(text: str, lang: str) -> str:

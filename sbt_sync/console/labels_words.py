@@ -281,6 +281,31 @@ WORDS: Words = {
         "{parts} pada rekaman berubah sejak keputusan steward tanggal {at}. Periksa dan putuskan lagi.",
         "The record's {parts} changed since the steward's decision of {at}. Check and decide again.",
     ),
+    "correction.changed": (
+        "Rekaman yang menjadi dasar koreksi ini berubah sejak koreksi diputuskan ({at}).",
+        "The records this correction relied on changed since it was decided ({at}).",
+    ),
+    "correction.withdrawn": (
+        "Sumber menarik rekaman no. {records}.",
+        "The source withdrew record no. {records}.",
+    ),
+    "correction.machine": (
+        "Tautan mesin berlaku lagi sampai steward memutuskan kembali.",
+        "The machine's link applies until a steward decides again.",
+    ),
+    "correction.overruled": (
+        "Steward memutuskan (atau membuka kembali) konflik identitas rekaman ini pada {at}, setelah "
+        "koreksi ini: keputusan itulah yang berlaku.",
+        "A steward decided (or reopened) the record's identity conflict on {at}, after this correction: "
+        "that decision applies.",
+    ),
+    "correction.nip_gone": (
+        "NIP yang ditetapkan ({nip}) tidak ada lagi di registri SIASN (SIASN membetulkan atau "
+        "menghapusnya): rekaman tidak menyebut siapa pun dan kasusnya ditahan sampai steward "
+        "memutuskan lagi.",
+        "The NIP it assigns ({nip}) is no longer in the SIASN registry (SIASN corrected or removed "
+        "it): the record names nobody and its case is held until a steward decides again.",
+    ),
     "written.nip": ("NIP", "NIP"),
     "written.name": ("nama", "name"),
     "written.instansi": ("instansi", "instansi"),
