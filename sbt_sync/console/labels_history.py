@@ -24,6 +24,33 @@ from sbt_sync.console.labels_reference import (
 from sbt_sync.console.labels_sources import source_name
 from sbt_sync.enforce.history import AGAIN
 
+ASSIGNED_NIP_GONE = re.compile(
+    r"the NIP a steward assigned this record by a link correction \((\S+)\) is no longer in the registry "
+    r"\(SIASN corrected or removed it\): the record names nobody until a steward decides again; the "
+    r"machine's search: (.*)$",
+    re.S,
+)
+CHOSEN_NIP_GONE = re.compile(
+    r"the NIP the steward chose is no longer in the registry \(corrected or removed\): (.*)$", re.S
+)
+MACHINE_SEARCH = (
+    (re.compile(r"registered NIP, no name$"), "machine.nip_no_name"),
+    (re.compile(r"registered NIP$"), "machine.nip"),
+    (re.compile(r"no registry candidate$"), "machine.none"),
+    (re.compile(r"the registered holder's name scores (?P<score>\S+) < (?P<limit>\S+)$"), "machine.mismatch"),
+    (re.compile(r"(?P<n>\d+) candidates, best (?P<best>\S+) with namesakes$"), "machine.namesakes"),
+    (re.compile(r"(?P<n>\d+) candidates, best (?P<best>\S+) \(auto-accept (?P<auto>\S+)\)$"), "machine.weak"),
+)
+
+
+def machine_search(text: str, lang: str = "id") -> str:
+    """What identity resolution found for a record (:func:`sbt_sync.reconcile.identity.resolve.resolve`
+    words it in English, or names its rule), in words."""
+    for pattern, word in MACHINE_SEARCH:
+        if found := pattern.match(text):
+            return _word(word, lang).format(**found.groupdict())
+    return rule_label(text, lang)
+
 
 def reopened_text(reason: str | None, field: str | None = None, lang: str = "id") -> str:
     """A conflict's reopened reason (:func:`sbt_sync.reconcile.golden.reconcile._apply` words it in English),
@@ -36,6 +63,12 @@ def reopened_text(reason: str | None, field: str | None = None, lang: str = "id"
             at=(record.group(1) or "?")[:10], parts=_written_parts(record.group(2), lang)
         )
         return said[:1].upper() + said[1:]
+    if gone := ASSIGNED_NIP_GONE.match(reason or ""):  # sbt_sync.reconcile.identity.store
+        return _word("reopened.assigned_nip_gone", lang).format(
+            nip=gone.group(1), search=machine_search(gone.group(2), lang)
+        )
+    if gone := CHOSEN_NIP_GONE.match(reason or ""):
+        return _word("reopened.chosen_nip_gone", lang).format(search=machine_search(gone.group(1), lang))
     if not reason or lang == "en":
         return reason or ""
     by_steward = re.match(r"reopened by a steward on (\S+): (.*)$", reason, re.S)

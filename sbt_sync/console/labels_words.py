@@ -306,6 +306,35 @@ WORDS: Words = {
         "The NIP it assigns ({nip}) is no longer in the SIASN registry (SIASN corrected or removed "
         "it): the record names nobody and its case is held until a steward decides again.",
     ),
+    "reopened.assigned_nip_gone": (
+        "NIP yang ditetapkan steward untuk rekaman ini lewat koreksi tautan ({nip}) tidak ada lagi di "
+        "registri SIASN (SIASN membetulkan atau menghapusnya): rekaman tidak menyebut siapa pun sampai "
+        "steward memutuskan lagi. Hasil pencarian mesin: {search}.",
+        "The NIP a steward assigned this record by a link correction ({nip}) is no longer in the SIASN "
+        "registry (SIASN corrected or removed it): the record names nobody until a steward decides "
+        "again. The machine's search: {search}.",
+    ),
+    "reopened.chosen_nip_gone": (
+        "NIP yang dipilih steward tidak ada lagi di registri SIASN (dibetulkan atau dihapus). Hasil "
+        "pencarian mesin: {search}. Periksa dan putuskan lagi.",
+        "The NIP the steward chose is no longer in the SIASN registry (corrected or removed). The "
+        "machine's search: {search}. Check and decide again.",
+    ),
+    "machine.nip": ("NIP terdaftar", "a registered NIP"),
+    "machine.nip_no_name": ("NIP terdaftar, tanpa nama", "a registered NIP, no name"),
+    "machine.none": ("tidak ada kandidat di registri", "no registry candidate"),
+    "machine.mismatch": (
+        "nama pemegang NIP terdaftar hanya cocok {score} (batas {limit})",
+        "the registered holder's name scores {score} (limit {limit})",
+    ),
+    "machine.namesakes": (
+        "{n} kandidat, terbaik {best}, ada nama kembar",
+        "{n} candidates, best {best}, with namesakes",
+    ),
+    "machine.weak": (
+        "{n} kandidat, terbaik {best} (diterima otomatis mulai {auto})",
+        "{n} candidates, best {best} (auto-accept from {auto})",
+    ),
     "written.nip": ("NIP", "NIP"),
     "written.name": ("nama", "name"),
     "written.instansi": ("instansi", "instansi"),

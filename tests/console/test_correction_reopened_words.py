@@ -10,10 +10,13 @@ reasons (a later identity decision overruled it; SIASN dropped the NIP it assign
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from sbt_sync.db.models import Conflict
+from sbt_sync.steward.decisions import resolve_conflict
 from sbt_sync.steward.links import CorrectionRequest, correct_link, reopen_decision
 from tests.console.test_link_pages import Desk, desk  # noqa: F401  (a fixture)
 from tests.reconcile.test_assigned_nip_corrected import _correct_siti_nip
@@ -86,3 +89,55 @@ def test_a_correction_overruled_by_a_later_identity_decision_says_why_in_words(d
     table = _corrections_table(steward.get(f"/cases/{case}").text)
     assert "after this correction" not in table, table
     assert "setelah koreksi ini" in table, table
+
+
+def _identity_conflict(desk: Desk) -> int:  # noqa: F811
+    with desk.database.session() as session:
+        conflict = session.scalars(
+            select(Conflict).where(Conflict.staged_record_id == desk.recommendation).order_by(Conflict.id)
+        ).first()
+        assert conflict is not None
+        return conflict.id
+
+
+def _reopened_fact(page: str) -> str:
+    """The "Dibuka kembali" fact of a conflict page."""
+    found = re.search(r"<dt>(?:Dibuka kembali|Reopened)</dt><dd>(.*?)</dd>", page, re.S)
+    assert found, page
+    return found.group(1)
+
+
+def test_the_identity_conflict_of_a_record_whose_assigned_nip_left_the_registry_says_why_in_words(
+    desk: Desk,  # noqa: F811
+) -> None:
+    request = CorrectionRequest("assign_person", desk.recommendation, target_nip=NIP_B)
+    correct_link(desk.database, request, reason="SK menyebut Siti", actor="steward")
+    desk.reconcile(1)
+    _correct_siti_nip(desk.database)
+    desk.reconcile(2)
+    steward = desk.login("steward")
+    conflict = _identity_conflict(desk)
+
+    said = _reopened_fact(steward.get(f"/conflicts/{conflict}").text)
+    assert "no longer in the registry" not in said and "the machine" not in said, said
+    assert "tidak ada lagi di registri SIASN" in said, said
+    english = _reopened_fact(steward.get(f"/conflicts/{conflict}?lang=en").text)
+    assert "is no longer in the SIASN registry" in english, english
+
+
+def test_an_identity_decision_whose_nip_left_the_registry_reopens_saying_why_in_words(
+    desk: Desk,  # noqa: F811
+) -> None:
+    _write(desk.database, 1, Spec("recommendation", "a_named_b", 0, 0), 2)  # Budi's NIP, Siti's name
+    desk.reconcile(1)
+    conflict = _identity_conflict(desk)
+    resolve_conflict(desk.database, conflict, value=NIP_B, reason="SK menyebut Siti", actor="steward")
+    desk.reconcile(2)
+    _correct_siti_nip(desk.database)
+    desk.reconcile(3)
+    steward = desk.login("steward")
+
+    page = steward.get(f"/conflicts/{conflict}").text
+    said = _reopened_fact(page)
+    assert "no longer in the registry" not in said, said
+    assert "tidak ada lagi di registri SIASN" in said, said
