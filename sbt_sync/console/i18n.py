@@ -376,8 +376,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.title": ("Kasus", "Cases"),
     "cases.search": ("Cari", "Search"),
     "cases.search_hint": (
-        "kunci kasus, NIP, nomor register/rekomendasi",
-        "case key, NIP, register or recommendation no.",
+        "nama, NIP, nomor register/rekomendasi, kunci kasus",
+        "name, NIP, register or recommendation no., case key",
     ),
     "cases.key": ("Kunci kasus", "Case key"),
     "cases.event": ("Pemilihan", "Election"),

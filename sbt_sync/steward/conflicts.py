@@ -36,20 +36,17 @@ from sbt_sync.db.models import (
     AsnRegistryEntry,
     AuditEntry,
     Case,
-    CaseLink,
     Conflict,
     User,
 )
 from sbt_sync.db.models.golden import IDENTITY_CONFLICT_KINDS
 from sbt_sync.errors import SbtError
-from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.due import Today
-from sbt_sync.steward.names_found import records_named
+from sbt_sync.steward.names_found import named_in_text
 from sbt_sync.steward.scope import CaseScope, case_scopes, case_search, conflict_case_id
 from sbt_sync.steward.scope import conflict_visible as conflict_visible_to
-from sbt_sync.steward.search_terms import SearchError, parse
 
 IDENTITY_KINDS = IDENTITY_CONFLICT_KINDS
 STATUSES = tuple(ConflictStatus)
@@ -259,22 +256,10 @@ class ConflictFilter:
 
 def with_names(session: Session, filters: ConflictFilter) -> ConflictFilter:
     """``filters`` with the records (and their cases) naming someone like its case text, when that
-    text reads as a name (:func:`~sbt_sync.steward.search_terms.parse`): a steward finds a person's
-    conflicts by the name the queue shows, titles, case and word order aside. A viewer's name search
-    reads only their agency's records (:func:`~sbt_sync.steward.names_found.records_named`)."""
-    text = (filters.case_text or "").strip()
-    try:
-        name = parse(text).name if text else ""
-    except SearchError:
-        name = ""
-    if not name:
-        return filters
-    records = records_named(session, name, filters.sources)
-    cases: set[int] = set()
-    for chunk in chunks(records):
-        live = (CaseLink.staged_record_id.in_(chunk), CaseLink.unlinked_at.is_(None))
-        cases.update(session.scalars(select(CaseLink.case_id).where(*live)))
-    return replace(filters, named_records=tuple(records), named_cases=tuple(sorted(cases)))
+    text reads as a name (:func:`~sbt_sync.steward.names_found.named_in_text`); a viewer's name
+    search reads only their agency's records."""
+    records, cases = named_in_text(session, filters.case_text, filters.sources)
+    return replace(filters, named_records=records, named_cases=cases) if records else filters
 
 
 def _queue(columns: Sequence[Any], filters: ConflictFilter) -> tuple[Select[Any], Any, Any]:

@@ -18,14 +18,17 @@ from collections.abc import Sequence
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from sbt_sync.db.models import StagedRecord
+from sbt_sync.db.models import CaseLink, StagedRecord
 from sbt_sync.reconcile.identity.candidates import trigram_available
-from sbt_sync.steward.search_terms import NAME_FLOOR, name_score
+from sbt_sync.reconcile.identity.store import chunks
+from sbt_sync.steward.search_terms import NAME_FLOOR, SearchError, name_score, parse
 
 TRIGRAM_FLOOR = 0.3
 MAX_TOKENS = 4
 POOL_LIMIT = 300
 """Rows per candidate statement: a name shared by more records than this is narrowed by typing more."""
+KEY_ONLY = frozenset("_%/\\#")
+"""Characters of keys and numbers that no name holds (:func:`named_in_text`)."""
 
 
 def name_pool(session: Session, name: str, sources: Sequence[str] | None) -> list[StagedRecord]:
@@ -56,3 +59,28 @@ def records_named(session: Session, name: str, sources: Sequence[str] | None) ->
     """The ids of the records naming someone like ``name`` (normalised: :func:`search_terms.parse`)
     well enough to be shown (``NAME_FLOOR``), a viewer's own records only."""
     return sorted(r.id for r in name_pool(session, name, sources) if name_score(name, r.name) >= NAME_FLOOR)
+
+
+def named_in_text(
+    session: Session, text: str | None, sources: Sequence[str] | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """When ``text`` (a filter's case text) reads as a name (:func:`search_terms.parse`): the records
+    naming someone like it and the cases they are linked to now; else nothing. A steward finds a
+    person's cases and conflicts by the name the lists show, titles, case and word order aside. Text
+    holding a character no name holds but keys and numbers do (``_``, ``%``, ``/``, ``\\``, ``#``) is
+    a key or a number, never a name: a key typed with its underscore finds that key alone."""
+    text = (text or "").strip()
+    if any(c in KEY_ONLY for c in text):
+        return (), ()
+    try:
+        name = parse(text).name if text else ""
+    except SearchError:
+        name = ""
+    if not name:
+        return (), ()
+    records = records_named(session, name, sources)
+    cases: set[int] = set()
+    for chunk in chunks(records):
+        live = (CaseLink.staged_record_id.in_(chunk), CaseLink.unlinked_at.is_(None))
+        cases.update(session.scalars(select(CaseLink.case_id).where(*live)))
+    return tuple(records), tuple(sorted(cases))

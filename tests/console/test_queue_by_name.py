@@ -93,3 +93,20 @@ def test_the_cli_and_the_api_filter_the_queue_by_name(
     answer = client.post("/api/v1/conflicts/search", json={"case": "Siti Aminah"}, headers=headers)
     assert answer.status_code == 200, answer.text
     assert [c["id"] for c in answer.json()["items"]] == [conflict]
+
+
+def _case_rows(html: str) -> list[int]:
+    return sorted({int(i) for i in re.findall(r'href="/cases/(\d+)"', html)})
+
+
+def test_the_case_list_and_the_api_find_a_persons_cases_by_name(desk: Desk) -> None:  # noqa: F811
+    steward = desk.login("steward")
+    siti = desk.case_of(desk.finding_b)
+    found = searching.location_of(steward, "/cases", {"q": "siti aminah"})
+    assert "siti" not in found.lower()
+    assert _case_rows(steward.get(found).text) == [siti]
+    token, _ = create_token(desk.database, "steward", name="t", actor="test")
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = steward.post("/api/v1/cases/search", json={"q": "Hj. Siti Aminah"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert [c["id"] for c in answer.json()["items"]] == [siti]
