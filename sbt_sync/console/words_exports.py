@@ -70,7 +70,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "auditaction.push.retry": ("Pengiriman SIASN diulang", "SIASN push retried"),
     "auditaction.case.remove": ("Kasus dihapus dari dataset emas", "Case removed from the golden dataset"),
     "auditaction.link.move_record": ("Tautan: rekaman dipindahkan", "Link: record moved"),
-    "auditaction.link.assign": ("Tautan: rekaman ditetapkan ke kasus", "Link: record assigned to a case"),
+    "auditaction.link.assign_person": (
+        "Tautan: rekaman ditetapkan ke ASN",
+        "Link: record assigned to an ASN",
+    ),
     "auditaction.link.split": ("Tautan: rekaman dipisahkan", "Link: record split off"),
     "auditaction.link.merge": ("Tautan: kasus digabungkan", "Link: cases merged"),
     "auditaction.link.undo": ("Tautan: koreksi dibatalkan", "Link: correction undone"),

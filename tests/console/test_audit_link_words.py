@@ -1,0 +1,49 @@
+"""The audit log says in words what a steward's link correction did (both backends).
+
+Before the fix an assignment ("Tetapkan ASN") showed on the audit page as the code
+``link.assign_person``: its words were filed under ``link.assign``, an action nothing records, and
+said "assigned to a case" where the steward said which ASN the record names.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sbt_sync.steward.links import CorrectionRequest, correct_link, undo_correction
+from tests.console.test_link_pages import Desk, desk  # noqa: F401  (a fixture)
+from tests.reconcile.test_database_property import (  # noqa: F401  (project_settings: a fixture)
+    NIP_B,
+    project_settings,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_link_correction_shows_in_words_on_the_audit_page(desk: Desk) -> None:  # noqa: F811
+    requests = [
+        CorrectionRequest("assign_person", desk.recommendation, target_nip=NIP_B),
+        CorrectionRequest("split", desk.finding_a),
+        CorrectionRequest("merge", desk.finding_b, desk.finding_a),
+    ]
+    for request in requests:
+        correction = correct_link(desk.database, request, reason="uji", actor="steward")
+        undo_correction(desk.database, correction, reason="uji", actor="steward")
+    correct_link(
+        desk.database,
+        CorrectionRequest("move_record", desk.recommendation, desk.finding_b),
+        reason="uji",
+        actor="steward",
+    )
+    auditor = desk.login("auditor")
+    page = auditor.get("/audit").text
+    # Each action in words, its code beside it (small): never the code alone.
+    assert "<td>link.assign_person" not in page and "<td>Tautan:" in page
+    for words in (
+        "Tautan: rekaman ditetapkan ke ASN",
+        "Tautan: rekaman dipisahkan",
+        "Tautan: kasus digabungkan",
+        "Tautan: rekaman dipindahkan",
+        "Tautan: koreksi dibatalkan",
+    ):
+        assert words in page, words
+    assert "Link: record assigned to an ASN" in auditor.get("/audit?lang=en").text
