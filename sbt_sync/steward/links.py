@@ -470,7 +470,7 @@ def record_correction(
         action=f"link.{request.kind}",
         object_type="link_correction",
         object_id=row.id,
-        before={"case": _case_key(session, request.staged_record_id)},
+        before={"case": _case_shown(session, request.staged_record_id)},
         after=_described(row),
         reason=reason.strip(),
         channel=channel,
@@ -483,6 +483,12 @@ def record_correction(
 def _case_key(session: Session, staged_id: int) -> str | None:
     case_id = _case_of(session, staged_id)
     return None if case_id is None else session.scalar(select(Case.case_key).where(Case.id == case_id))
+
+
+def _case_shown(session: Session, staged_id: int) -> str | None:
+    """The key of the record's case as the audit log shows it: its NIP masked (:func:`case_label`)."""
+    key = _case_key(session, staged_id)
+    return None if key is None else case_label(key)
 
 
 def _described(row: LinkCorrection) -> dict[str, Any]:

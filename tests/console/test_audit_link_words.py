@@ -7,11 +7,17 @@ said "assigned to a case" where the steward said which ASN the record names.
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from sqlalchemy import select
+
+from sbt_sync.db.models import AuditEntry
 from sbt_sync.steward.links import CorrectionRequest, correct_link, undo_correction
+from schemas.nip import mask_nip
 from tests.console.test_link_pages import Desk, desk  # noqa: F401  (a fixture)
 from tests.reconcile.test_database_property import (  # noqa: F401  (project_settings: a fixture)
+    NIP_A,
     NIP_B,
     project_settings,
 )
@@ -47,3 +53,18 @@ def test_every_link_correction_shows_in_words_on_the_audit_page(desk: Desk) -> N
     ):
         assert words in page, words
     assert "Link: record assigned to an ASN" in auditor.get("/audit?lang=en").text
+
+
+def test_a_link_corrections_audit_entry_masks_the_nip_of_the_case_it_moved_a_record_from(
+    desk: Desk,  # noqa: F811
+) -> None:
+    """The audit log masks every NIP a correction names (its ``after`` always did); before the fix its
+    ``before`` held the case key with the ASN's full NIP, on the audit page and in the table."""
+    request = CorrectionRequest("assign_person", desk.recommendation, target_nip=NIP_B)
+    correct_link(desk.database, request, reason="uji", actor="steward")
+    with desk.database.session() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "link.assign_person")).one()
+        assert NIP_A not in json.dumps(entry.before) and NIP_B not in json.dumps(entry.after)
+        assert entry.before is not None and mask_nip(NIP_A) in str(entry.before["case"])
+    page = desk.login("auditor").get("/audit").text
+    assert NIP_A not in page and NIP_B not in page
