@@ -43,6 +43,17 @@ MACHINE_SEARCH = (
 )
 
 
+def _raised_words(text: str, lang: str) -> str:
+    """Why a closed conflict was raised again (its sources, or what the machine found), in words."""
+    if text == "the sources disagree again":
+        return _word("again.sources", lang)
+    named = re.match(r"(\w+) record (.+?) names (nobody in the registry|another ASN than the case's)$", text)
+    if named:
+        word = "again.names_nobody" if named.group(3).startswith("nobody") else "again.names_other"
+        return _word(word, lang).format(source=source_name(named.group(1), lang), record=named.group(2))
+    return machine_search(text, lang)
+
+
 def machine_search(text: str, lang: str = "id") -> str:
     """What identity resolution found for a record (:func:`sbt_sync.reconcile.identity.resolve.resolve`
     words it in English, or names its rule), in words."""
@@ -69,6 +80,8 @@ def reopened_text(reason: str | None, field: str | None = None, lang: str = "id"
         )
     if gone := CHOSEN_NIP_GONE.match(reason or ""):
         return _word("reopened.chosen_nip_gone", lang).format(search=machine_search(gone.group(1), lang))
+    if again := re.match(r"raised again: (.*)$", reason or "", re.S):  # the conflict was closed, not decided
+        return _word("reopened.again", lang).format(what=_raised_words(again.group(1), lang))
     if not reason or lang == "en":
         return reason or ""
     by_steward = re.match(r"reopened by a steward on (\S+): (.*)$", reason, re.S)

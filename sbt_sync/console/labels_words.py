@@ -320,6 +320,19 @@ WORDS: Words = {
         "The NIP the steward chose is no longer in the SIASN registry (corrected or removed). The "
         "machine's search: {search}. Check and decide again.",
     ),
+    "reopened.again": (
+        "Muncul lagi setelah sempat selesai dengan sendirinya: {what}. Periksa dan putuskan.",
+        "Raised again after it had closed by itself: {what}. Check and decide.",
+    ),
+    "again.sources": ("sumber kembali berbeda", "the sources disagree again"),
+    "again.names_nobody": (
+        "rekaman {source} {record} tidak menyebut siapa pun di registri",
+        "{source} record {record} names nobody in the registry",
+    ),
+    "again.names_other": (
+        "rekaman {source} {record} menyebut ASN lain, bukan ASN kasus ini",
+        "{source} record {record} names another ASN than the case's",
+    ),
     "machine.nip": ("NIP terdaftar", "a registered NIP"),
     "machine.nip_no_name": ("NIP terdaftar, tanpa nama", "a registered NIP, no name"),
     "machine.none": ("tidak ada kandidat di registri", "no registry candidate"),

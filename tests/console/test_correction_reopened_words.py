@@ -141,3 +141,21 @@ def test_an_identity_decision_whose_nip_left_the_registry_reopens_saying_why_in_
     said = _reopened_fact(page)
     assert "no longer in the registry" not in said, said
     assert "tidak ada lagi di registri SIASN" in said, said
+
+
+def test_an_identity_conflict_raised_again_by_its_source_says_why_in_words(desk: Desk) -> None:  # noqa: F811
+    """The source fixes the name (the conflict closes by itself), then writes it wrong again: the
+    conflict is raised again, saying so in words with what the machine found (before: "raised again:
+    the registered holder's name scores 0.35 < 0.80")."""
+    _write(desk.database, 1, Spec("recommendation", "a_named_b", 0, 0), 2)
+    desk.reconcile(1)
+    _write(desk.database, 1, Spec("recommendation", "a", 0, 0), 3)
+    desk.reconcile(2)
+    _write(desk.database, 1, Spec("recommendation", "a_named_b", 0, 0), 4)
+    desk.reconcile(3)
+    conflict = _identity_conflict(desk)
+    steward = desk.login("steward")
+
+    said = _reopened_fact(steward.get(f"/conflicts/{conflict}").text)
+    assert "raised again" not in said and "scores" not in said, said
+    assert "Muncul lagi" in said and "nama pemegang NIP terdaftar hanya cocok" in said, said
