@@ -110,3 +110,15 @@ def test_the_case_list_and_the_api_find_a_persons_cases_by_name(desk: Desk) -> N
     answer = steward.post("/api/v1/cases/search", json={"q": "Hj. Siti Aminah"}, headers=headers)
     assert answer.status_code == 200, answer.text
     assert [c["id"] for c in answer.json()["items"]] == [siti]
+
+
+def test_moving_a_record_finds_the_target_case_by_the_persons_name(desk: Desk) -> None:  # noqa: F811
+    """ "Pindahkan ke kasus lain": the steward knows whose case the record belongs in by name."""
+    steward = desk.login("steward")
+    case = desk.case_of(desk.recommendation)
+    siti = desk.case_of(desk.finding_b)
+    chooser = f"/cases/{case}/correct?kind=move_record&record={desk.recommendation}"
+    form = {"kind": "move_record", "record": str(desk.recommendation), "q": "Siti Aminah"}
+    found = searching.location_of(steward, f"/cases/{case}/correct/search", form, page=chooser)
+    offered = re.findall(r'name="target_case" value="(\d+)"', steward.get(found).text)
+    assert offered == [str(siti)]
