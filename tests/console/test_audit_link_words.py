@@ -53,6 +53,13 @@ def test_every_link_correction_shows_in_words_on_the_audit_page(desk: Desk) -> N
     ):
         assert words in page, words
     assert "Link: record assigned to an ASN" in auditor.get("/audit?lang=en").text
+    # What each entry changed, in words too: the kind and status of the correction, its fields.
+    for code in ("<b>kind</b>", "<b>target_record</b>", "<b>target_nip</b>", "<ins>move_record</ins>",
+                 "<ins>active</ins>", "<ins>revoked</ins>"):  # fmt: skip
+        assert code not in page, code
+    said = ("<b>Jenis</b>", "<ins>pindah ke kasus lain</ins>", "<ins>dibatalkan</ins>", "<ins>aktif</ins>")
+    for words in said:
+        assert words in page, words
 
 
 def test_a_link_corrections_audit_entry_masks_the_nip_of_the_case_it_moved_a_record_from(
