@@ -57,6 +57,14 @@ def list_command(
     assignee: Annotated[
         str | None, typer.Option(help=f"Only conflicts this user handles ('{UNASSIGNED}': nobody).")
     ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(
+            "--case",
+            help="Only the conflicts of the cases found by this text: a case key, a NIP, a register or "
+            "recommendation number, or the name of someone a record names (titles and order aside).",
+        ),
+    ] = None,
     sort: Annotated[
         str, typer.Option(help="priority (held cases awaiting the PPK first) or due.")
     ] = "priority",
@@ -69,12 +77,12 @@ def list_command(
         raise typer.BadParameter(f"use one of {', '.join(SORTS)}", param_hint="--sort")
     database, _ = _database(ctx)
     filters = ConflictFilter(status=None if status == "all" else status, kind=kind, agency=agency,
-                             kanreg=kanreg, assignee=assignee)  # fmt: skip
+                             kanreg=kanreg, assignee=assignee, case_text=case)  # fmt: skip
     total, page = list_conflicts(database, filters=filters, sort=sort, limit=limit, offset=offset)
     record_cli_read(state(ctx).settings(), database, "search", nips_in(page), target=ctx.command_path,
                     filter={"what": "conflicts", "status": status, "kind": kind, "agency": agency,
-                            "kanreg": kanreg, "assignee": assignee, "sort": sort, "limit": limit,
-                            "offset": offset})  # fmt: skip
+                            "kanreg": kanreg, "assignee": assignee, "case": bool(case), "sort": sort,
+                            "limit": limit, "offset": offset})  # fmt: skip
     database.dispose()
     if as_json:
         emit_json({"total": total, "offset": offset, "conflicts": [vars(c) for c in page]})

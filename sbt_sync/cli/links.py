@@ -89,7 +89,13 @@ def _echo_consequence(consequence: Consequence) -> None:
         typer.echo("block flags: no NIP changes")
     for change in consequence.flag_changes:
         verb = "blocked" if change.blocked_after else "unblocked"
-        typer.echo(f"block flag: NIP {change.nip} would be {verb}")
+        waits = (
+            " (waits for a steward on the push monitor: SIASN held this block before ours, so SIASN "
+            "keeps it until one sends the unblock)"
+            if change.waits_for_steward
+            else ""
+        )
+        typer.echo(f"block flag: NIP {change.nip} would be {verb}{waits}")
     typer.echo(f"fingerprint: {consequence.digest}")
 
 

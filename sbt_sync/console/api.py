@@ -244,6 +244,12 @@ class ConflictSearch(BaseModel):
         max_length=64,
         description="A username (the conflicts they handle), or '-' (nobody handles)",
     )
+    case: CleanText | None = Field(
+        None,
+        max_length=128,
+        description="The conflicts of the cases this finds: a case key, a NIP, a register or "
+        "recommendation number, or the name of someone a record names (titles and order aside)",
+    )
     sort: ConflictSort = "priority"
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10_000_000)
@@ -293,13 +299,14 @@ def conflicts_search(
 def _conflicts(request: Request, me: Principal, body: ConflictSearch) -> Page:
     status, assignee = body.status, body.assignee
     filters = ConflictFilter(status=None if status == "all" else status, kind=body.kind, agency=body.agency,
-                             kanreg=body.kanreg, assignee=assignee, sources=me.sources)  # fmt: skip
+                             kanreg=body.kanreg, assignee=assignee, case_text=body.case,
+                             sources=me.sources)  # fmt: skip
     total, rows = list_conflicts(
         console(request).database, filters=filters, sort=body.sort, limit=body.limit, offset=body.offset
     )
     record_read(request, me, "search", nips_in(rows), filter={"what": "conflicts", "status": status,
                 "kind": body.kind, "agency": body.agency, "kanreg": body.kanreg, "assignee": assignee,
-                "sort": body.sort, "offset": body.offset})  # fmt: skip
+                "case": bool(body.case), "sort": body.sort, "offset": body.offset})  # fmt: skip
     return Page(total=total, items=[asdict(r) for r in rows])
 
 

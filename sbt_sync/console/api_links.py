@@ -84,6 +84,11 @@ class FlagChangeOut(BaseModel):
     blocked_before: bool
     blocked_after: bool
     cases_after: list[str]
+    waits_for_steward: bool = Field(
+        False,
+        description="An unblock SIASN will not follow by itself: SIASN held the block before ours, so "
+        "the unblock is parked for a steward on the push monitor",
+    )
 
 
 class ConsequenceOut(BaseModel):

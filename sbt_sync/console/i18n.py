@@ -376,8 +376,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cases.title": ("Kasus", "Cases"),
     "cases.search": ("Cari", "Search"),
     "cases.search_hint": (
-        "kunci kasus, NIP, nomor register/rekomendasi",
-        "case key, NIP, register or recommendation no.",
+        "nama, NIP, nomor register/rekomendasi, kunci kasus",
+        "name, NIP, register or recommendation no., case key",
     ),
     "cases.key": ("Kunci kasus", "Case key"),
     "cases.event": ("Pemilihan", "Election"),
@@ -493,6 +493,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "links.flags": ("Perubahan blokir di SIASN", "Block changes in SIASN"),
     "links.will_block": ("akan diblokir", "will be blocked"),
     "links.will_unblock": ("akan dibuka blokirnya", "will be unblocked"),
+    "links.waits_for_steward": ("menunggu keputusan steward", "waits for a steward"),
+    "links.waits_for_steward_why": (
+        "SIASN sudah memblokir NIP ini sebelum blokir kita (misalnya blokir Kanreg sendiri): pembukaannya "
+        "ditahan di monitor push dan SIASN tetap memblokir sampai steward mengirimnya.",
+        "SIASN held this NIP's block before ours (a Kanreg's own block, say): the unblock is parked on "
+        "the push monitor and SIASN keeps the block until a steward sends it.",
+    ),
     "links.because": ("karena", "because of"),
     "links.no_flag_change": ("Tidak ada NIP yang berubah status blokirnya.", "No NIP's block flag changes."),
     "links.before": ("Kasus sekarang", "The cases now"),

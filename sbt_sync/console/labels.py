@@ -32,6 +32,7 @@ from jinja2.runtime import Context
 
 from sbt_sync.console import labels_sources
 from sbt_sync.console.labels_history import control_reason as control_reason
+from sbt_sync.console.labels_history import correction_reopened_text as correction_reopened_text
 from sbt_sync.console.labels_history import guard_text as guard_text
 from sbt_sync.console.labels_history import hold_record as hold_record
 from sbt_sync.console.labels_history import reopened_text as reopened_text
@@ -121,6 +122,10 @@ def install(env: Environment) -> None:
         return bound
 
     @pass_context
+    def correction_reopened(context: Context, reason: str | None) -> str:
+        return correction_reopened_text(reason, _lang(context), context.environment.filters["dt"])
+
+    @pass_context
     def source(context: Context, key: object, code: bool = False) -> str:
         return source_label(key, _lang(context), _described(context), code=code)
 
@@ -153,6 +158,7 @@ def install(env: Environment) -> None:
         quarantine_advice=bind(quarantine_advice),
         quarantine_reason=bind(quarantine_reason),
         reopened_text=bind(reopened_text),
+        correction_reopened_text=correction_reopened,
         guard_text=bind(guard_text),
         mail_note=bind(mail_note),
         hold_record=bind(hold_record),

@@ -6,7 +6,8 @@ timeline's titles and details.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.sftp.naming import shown
@@ -23,6 +24,44 @@ from sbt_sync.console.labels_reference import (
 from sbt_sync.console.labels_sources import source_name
 from sbt_sync.enforce.history import AGAIN
 
+ASSIGNED_NIP_GONE = re.compile(
+    r"the NIP a steward assigned this record by a link correction \((\S+)\) is no longer in the registry "
+    r"\(SIASN corrected or removed it\): the record names nobody until a steward decides again; the "
+    r"machine's search: (.*)$",
+    re.S,
+)
+CHOSEN_NIP_GONE = re.compile(
+    r"the NIP the steward chose is no longer in the registry \(corrected or removed\): (.*)$", re.S
+)
+MACHINE_SEARCH = (
+    (re.compile(r"registered NIP, no name$"), "machine.nip_no_name"),
+    (re.compile(r"registered NIP$"), "machine.nip"),
+    (re.compile(r"no registry candidate$"), "machine.none"),
+    (re.compile(r"the registered holder's name scores (?P<score>\S+) < (?P<limit>\S+)$"), "machine.mismatch"),
+    (re.compile(r"(?P<n>\d+) candidates, best (?P<best>\S+) with namesakes$"), "machine.namesakes"),
+    (re.compile(r"(?P<n>\d+) candidates, best (?P<best>\S+) \(auto-accept (?P<auto>\S+)\)$"), "machine.weak"),
+)
+
+
+def _raised_words(text: str, lang: str) -> str:
+    """Why a closed conflict was raised again (its sources, or what the machine found), in words."""
+    if text == "the sources disagree again":
+        return _word("again.sources", lang)
+    named = re.match(r"(\w+) record (.+?) names (nobody in the registry|another ASN than the case's)$", text)
+    if named:
+        word = "again.names_nobody" if named.group(3).startswith("nobody") else "again.names_other"
+        return _word(word, lang).format(source=source_name(named.group(1), lang), record=named.group(2))
+    return machine_search(text, lang)
+
+
+def machine_search(text: str, lang: str = "id") -> str:
+    """What identity resolution found for a record (:func:`sbt_sync.reconcile.identity.resolve.resolve`
+    words it in English, or names its rule), in words."""
+    for pattern, word in MACHINE_SEARCH:
+        if found := pattern.match(text):
+            return _word(word, lang).format(**found.groupdict())
+    return rule_label(text, lang)
+
 
 def reopened_text(reason: str | None, field: str | None = None, lang: str = "id") -> str:
     """A conflict's reopened reason (:func:`sbt_sync.reconcile.golden.reconcile._apply` words it in English),
@@ -35,6 +74,14 @@ def reopened_text(reason: str | None, field: str | None = None, lang: str = "id"
             at=(record.group(1) or "?")[:10], parts=_written_parts(record.group(2), lang)
         )
         return said[:1].upper() + said[1:]
+    if gone := ASSIGNED_NIP_GONE.match(reason or ""):  # sbt_sync.reconcile.identity.store
+        return _word("reopened.assigned_nip_gone", lang).format(
+            nip=gone.group(1), search=machine_search(gone.group(2), lang)
+        )
+    if gone := CHOSEN_NIP_GONE.match(reason or ""):
+        return _word("reopened.chosen_nip_gone", lang).format(search=machine_search(gone.group(1), lang))
+    if again := re.match(r"raised again: (.*)$", reason or "", re.S):  # the conflict was closed, not decided
+        return _word("reopened.again", lang).format(what=_raised_words(again.group(1), lang))
     if not reason or lang == "en":
         return reason or ""
     by_steward = re.match(r"reopened by a steward on (\S+): (.*)$", reason, re.S)
@@ -49,6 +96,41 @@ def reopened_text(reason: str | None, field: str | None = None, lang: str = "id"
             at=changed.group(1)[:10], values=_source_values(changed.group(2), field, lang)
         )
     return reason
+
+
+CORRECTION_CHANGED = re.compile(
+    r"the records it relied on changed since (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC"
+    r"(?: \((.*) withdrawn\))?: the machine's link applies until a steward decides again$"
+)
+CORRECTION_OVERRULED = re.compile(
+    r"a steward decided \(or reopened\) the record's identity conflict on (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) "
+    r"UTC, after this correction: that decision applies$"
+)
+CORRECTION_NIP_GONE = re.compile(r"the NIP it assigns \((\S+)\) is no longer in the SIASN registry ")
+
+
+def correction_reopened_text(
+    reason: str | None, lang: str = "id", when: Callable[[datetime], str] | None = None
+) -> str:
+    """Why a link correction was reopened (:func:`sbt_sync.reconcile.corrections.corrections_in_force`
+    words it in English, its instants in UTC), in words, each instant as ``when`` shows it (the
+    deployment's zone on a page)."""
+
+    def at(text: str) -> str:
+        moment = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        return when(moment) if when else f"{text} UTC"
+
+    if changed := CORRECTION_CHANGED.match(reason or ""):
+        said = _word("correction.changed", lang).format(at=at(changed.group(1)))
+        if changed.group(2):
+            ids = ", ".join(re.findall(r"record (\d+)", changed.group(2)))
+            said += " " + _word("correction.withdrawn", lang).format(records=ids)
+        return said + " " + _word("correction.machine", lang)
+    if overruled := CORRECTION_OVERRULED.match(reason or ""):
+        return _word("correction.overruled", lang).format(at=at(overruled.group(1)))
+    if gone := CORRECTION_NIP_GONE.match(reason or ""):
+        return _word("correction.nip_gone", lang).format(nip=gone.group(1))
+    return reason or ""
 
 
 def _written_parts(text: str, lang: str) -> str:

@@ -281,6 +281,73 @@ WORDS: Words = {
         "{parts} pada rekaman berubah sejak keputusan steward tanggal {at}. Periksa dan putuskan lagi.",
         "The record's {parts} changed since the steward's decision of {at}. Check and decide again.",
     ),
+    "correction.changed": (
+        "Rekaman yang menjadi dasar koreksi ini berubah sejak koreksi diputuskan ({at}).",
+        "The records this correction relied on changed since it was decided ({at}).",
+    ),
+    "correction.withdrawn": (
+        "Sumber menarik rekaman no. {records}.",
+        "The source withdrew record no. {records}.",
+    ),
+    "correction.machine": (
+        "Tautan mesin berlaku lagi sampai steward memutuskan kembali.",
+        "The machine's link applies until a steward decides again.",
+    ),
+    "correction.overruled": (
+        "Steward memutuskan (atau membuka kembali) konflik identitas rekaman ini pada {at}, setelah "
+        "koreksi ini: keputusan itulah yang berlaku.",
+        "A steward decided (or reopened) the record's identity conflict on {at}, after this correction: "
+        "that decision applies.",
+    ),
+    "correction.nip_gone": (
+        "NIP yang ditetapkan ({nip}) tidak ada lagi di registri SIASN (SIASN membetulkan atau "
+        "menghapusnya): rekaman tidak menyebut siapa pun dan kasusnya ditahan sampai steward "
+        "memutuskan lagi.",
+        "The NIP it assigns ({nip}) is no longer in the SIASN registry (SIASN corrected or removed "
+        "it): the record names nobody and its case is held until a steward decides again.",
+    ),
+    "reopened.assigned_nip_gone": (
+        "NIP yang ditetapkan steward untuk rekaman ini lewat koreksi tautan ({nip}) tidak ada lagi di "
+        "registri SIASN (SIASN membetulkan atau menghapusnya): rekaman tidak menyebut siapa pun sampai "
+        "steward memutuskan lagi. Hasil pencarian mesin: {search}.",
+        "The NIP a steward assigned this record by a link correction ({nip}) is no longer in the SIASN "
+        "registry (SIASN corrected or removed it): the record names nobody until a steward decides "
+        "again. The machine's search: {search}.",
+    ),
+    "reopened.chosen_nip_gone": (
+        "NIP yang dipilih steward tidak ada lagi di registri SIASN (dibetulkan atau dihapus). Hasil "
+        "pencarian mesin: {search}. Periksa dan putuskan lagi.",
+        "The NIP the steward chose is no longer in the SIASN registry (corrected or removed). The "
+        "machine's search: {search}. Check and decide again.",
+    ),
+    "reopened.again": (
+        "Muncul lagi setelah sempat selesai dengan sendirinya: {what}. Periksa dan putuskan.",
+        "Raised again after it had closed by itself: {what}. Check and decide.",
+    ),
+    "again.sources": ("sumber kembali berbeda", "the sources disagree again"),
+    "again.names_nobody": (
+        "rekaman {source} {record} tidak menyebut siapa pun di registri",
+        "{source} record {record} names nobody in the registry",
+    ),
+    "again.names_other": (
+        "rekaman {source} {record} menyebut ASN lain, bukan ASN kasus ini",
+        "{source} record {record} names another ASN than the case's",
+    ),
+    "machine.nip": ("NIP terdaftar", "a registered NIP"),
+    "machine.nip_no_name": ("NIP terdaftar, tanpa nama", "a registered NIP, no name"),
+    "machine.none": ("tidak ada kandidat di registri", "no registry candidate"),
+    "machine.mismatch": (
+        "nama pemegang NIP terdaftar hanya cocok {score} (batas {limit})",
+        "the registered holder's name scores {score} (limit {limit})",
+    ),
+    "machine.namesakes": (
+        "{n} kandidat, terbaik {best}, ada nama kembar",
+        "{n} candidates, best {best}, with namesakes",
+    ),
+    "machine.weak": (
+        "{n} kandidat, terbaik {best} (diterima otomatis mulai {auto})",
+        "{n} candidates, best {best} (auto-accept from {auto})",
+    ),
     "written.nip": ("NIP", "NIP"),
     "written.name": ("nama", "name"),
     "written.instansi": ("instansi", "instansi"),

@@ -87,8 +87,10 @@ def field_label(_: Translate, name: str) -> str:
     return name
 
 
-STATUS_WORDS = {"conflict": "status.", "quarantine": "qstatus."}
+STATUS_WORDS = {"conflict": "status.", "quarantine": "qstatus.", "link_correction": "links.status."}
 """Where an object's status values have their words (``status`` fields of its entries)."""
+KIND_WORDS = {"link_correction": "links.kind."}
+"""Where an object's ``kind`` values have their words (a link correction's: move, assign, ...)."""
 
 
 def change_value(
@@ -102,6 +104,8 @@ def change_value(
     if field == "status" and prefix and isinstance(value, str):
         key = prefix + value
         return text if (text := _(key)) != key else value
+    if field == "kind" and (kinds := KIND_WORDS.get(object_type)) and isinstance(value, str):
+        return text if (text := _(kinds + value)) != kinds + value else value
     if field == "role" and isinstance(value, str):
         return text if (text := _(f"role.{value}")) != f"role.{value}" else value
     if field.endswith("_at") and isinstance(value, str) and zone is not None:

@@ -12,7 +12,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "queue.overdue": ("Lewat tenggat", "Overdue"),
     "queue.today": ("Hari ini", "Due today"),
     "queue.case": ("Kasus", "Case"),
-    "queue.case_hint": ("kunci, NIP atau nomor", "key, NIP or number"),
+    "queue.case_hint": ("nama, NIP, nomor atau kunci", "name, NIP, number or key"),
     "queue.instansi": ("Instansi", "Instansi"),
     "queue.age": ("Umur ≥ (hari)", "Age ≥ (days)"),
     "queue.assignee": ("Penanggung jawab", "Assignee"),

@@ -6,7 +6,7 @@ A flip of a NIP's desired flag bumps its ``block_state.version`` and writes the 
 the change guard trips, the run's rows wait as ``awaiting_approval`` behind one ``push_approvals`` row.
 An unblock of a NIP whose block SIASN held before ours (our ``blokir`` was acknowledged as "already in
 that state": a Kanreg's block) is written ``parked`` for a steward, never sent by itself
-(:func:`_held_before_ours`).
+(:func:`held_before_ours`).
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def _write_flips(
     nips = [nip for nip, *_ in flipped]
     superseded = _supersede(session, nips)
     holds = _siasn_holds(session, nips)
-    prior = _held_before_ours(session, [nip for nip, action, *_ in flipped if action == PushAction.BUKA])
+    prior = held_before_ours(session, [nip for nip, action, *_ in flipped if action == PushAction.BUKA])
     changes: list[FlagChange] = []
     rows: list[dict[str, Any]] = []
     keys: dict[str, str] = {}
@@ -261,7 +261,7 @@ def _write_flips(
         changes.append(FlagChange(nip, action, state.version, None))
         if holds.get(nip, PushAction.BUKA) == action:
             continue
-        parked = nip in prior  # never lifted by itself: a steward decides (_held_before_ours)
+        parked = nip in prior  # never lifted by itself: a steward decides (held_before_ours)
         waits = approval is not None and nip not in unguarded and not parked
         refs = [case_keys.get(i, str(i)) for i in case_ids]
         numbers = [n for i in case_ids if (n := recommendation_nos.get(i))]
@@ -369,7 +369,7 @@ def _siasn_holds(session: Session, nips: list[str]) -> dict[str, PushAction | No
     return holds
 
 
-def _held_before_ours(session: Session, nips: list[str]) -> set[str]:
+def held_before_ours(session: Session, nips: list[str]) -> set[str]:
     """The NIPs of ``nips`` (to be unblocked) whose block in SIASN is known not to be ours alone: our
     latest ``blokir`` was acknowledged as "already in that state" (SIASN held a block before ours: a
     Kanreg may block a NIP, DOMAIN.md) and no change of ours since our last acknowledged ``buka`` may

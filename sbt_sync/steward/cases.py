@@ -32,6 +32,7 @@ from sbt_sync.db.models import (
 from sbt_sync.reconcile.identity.written import shown_decision
 from sbt_sync.states.conflicts import ConflictKind
 from sbt_sync.steward.conflicts import kind_wording
+from sbt_sync.steward.names_found import named_in_text
 from sbt_sync.steward.scope import EVERYTHING, CaseScope, case_scopes, case_search, case_visible
 from schemas.nip import mask_nip
 
@@ -134,12 +135,11 @@ def list_cases(
     offset: int = 0,
 ) -> tuple[int, list[CaseRow]]:
     """Total and one page of cases, newest change first; ``search`` matches key, NIP or numbers
-    (:func:`~sbt_sync.steward.scope.case_search`); ``issuer`` (``KASN``, ``BKN``) the golden
+    (:func:`~sbt_sync.steward.scope.case_search`) or the name of someone a record names
+    (:func:`~sbt_sync.steward.names_found.named_in_text`); ``issuer`` (``KASN``, ``BKN``) the golden
     ``recommending_body``. With ``sources`` (an agency viewer's), only their cases, each as
     :mod:`sbt_sync.steward.scope` lets them see it."""
     query = select(Case)
-    if search and search.strip():
-        query = query.where(case_search(search.strip(), sources))
     if status:
         query = query.where(Case.status == status)
     if kanreg:
@@ -151,6 +151,10 @@ def list_cases(
     if sources is not None:
         query = query.where(case_visible(sources))
     with database.session() as session:
+        if search and search.strip():
+            _, named = named_in_text(session, search, sources)
+            found = case_search(search.strip(), sources)
+            query = query.where(or_(found, Case.id.in_(named)) if named else found)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = list(
             session.scalars(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, aliased
 
@@ -44,6 +44,7 @@ from sbt_sync.errors import SbtError
 from sbt_sync.states.conflicts import ConflictKind, ConflictStatus
 from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.due import Today
+from sbt_sync.steward.names_found import named_in_text
 from sbt_sync.steward.scope import CaseScope, case_scopes, case_search, conflict_case_id
 from sbt_sync.steward.scope import conflict_visible as conflict_visible_to
 
@@ -200,8 +201,9 @@ class ConflictFilter:
     """What the queue shows. ``agency`` is the source a conflict was raised on; ``sources`` limits it
     to what an agency viewer may see (:func:`visible_to`); ``opened_before`` keeps the conflicts
     older than a moment; ``case_id`` keeps a case's conflicts, the identity conflicts of its rows
-    included; ``case_text`` finds cases by key, NIP or numbers (:func:`case_search`);
-    ``assignee`` is a username or :data:`UNASSIGNED`."""
+    included; ``case_text`` finds cases by key, NIP or numbers (:func:`case_search`), and by the
+    name of someone a record names (:func:`with_names` finds those records: the conflicts on them
+    and on their cases); ``assignee`` is a username or :data:`UNASSIGNED`."""
 
     status: str | None = ConflictStatus.OPEN
     kind: str | None = None
@@ -213,6 +215,10 @@ class ConflictFilter:
     case_text: str | None = None
     assignee: str | None = None
     sources: Sequence[str] | None = None
+    named_records: tuple[int, ...] = ()
+    """The records naming someone like ``case_text`` (:func:`with_names`)."""
+    named_cases: tuple[int, ...] = ()
+    """The cases those records are linked to."""
 
     def apply(self, query: Select[Any], holder: Any) -> Select[Any]:
         if self.status is not None and self.status not in STATUSES:
@@ -233,7 +239,12 @@ class ConflictFilter:
         if self.case_id is not None:
             conditions.append(Case.id == self.case_id)
         if self.case_text and self.case_text.strip():
-            conditions.append(case_search(self.case_text.strip(), self.sources))
+            found = [case_search(self.case_text.strip(), self.sources)]
+            if self.named_cases:
+                found.append(Case.id.in_(self.named_cases))
+            if self.named_records:
+                found.append(Conflict.staged_record_id.in_(self.named_records))
+            conditions.append(or_(*found))
         if self.assignee == UNASSIGNED:
             conditions.append(Conflict.claimed_by_id.is_(None))
         elif self.assignee is not None:
@@ -241,6 +252,14 @@ class ConflictFilter:
         if self.sources is not None:
             conditions.append(visible_to(self.sources))
         return query.where(*conditions)
+
+
+def with_names(session: Session, filters: ConflictFilter) -> ConflictFilter:
+    """``filters`` with the records (and their cases) naming someone like its case text, when that
+    text reads as a name (:func:`~sbt_sync.steward.names_found.named_in_text`); a viewer's name
+    search reads only their agency's records."""
+    records, cases = named_in_text(session, filters.case_text, filters.sources)
+    return replace(filters, named_records=records, named_cases=cases) if records else filters
 
 
 def _queue(columns: Sequence[Any], filters: ConflictFilter) -> tuple[Select[Any], Any, Any]:
@@ -283,12 +302,14 @@ def list_conflicts(
                                  opened_before=opened_before, case_id=case_id, sources=sources)  # fmt: skip
     if sort not in SORTS:
         raise SbtError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
-    query, holder, giver = _queue([Conflict, Case.case_key, Case.kanreg_id, Case.id, Case.held], filters)
-    query = query.add_columns(holder.username, giver.username)
     due_last = (Conflict.due_at.is_(None), Conflict.due_at)
     by_urgency = (urgency(), Conflict.priority, *due_last)
     order = by_urgency if sort == "priority" else (*due_last, urgency(), Conflict.priority)
     with database.session() as session:
+        filters = with_names(session, filters)
+        columns = [Conflict, Case.case_key, Case.kanreg_id, Case.id, Case.held]
+        query, holder, giver = _queue(columns, filters)
+        query = query.add_columns(holder.username, giver.username)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         page = session.execute(query.order_by(*order, Conflict.id).limit(limit).offset(offset)).all()
         scopes = case_scopes(session, (row[3] for row in page), filters.sources)
@@ -319,16 +340,18 @@ def count_queue(database: Database, filters: ConflictFilter, *, today: Today, me
     """The counts above the queue (:class:`QueueCounts`); ``me`` is the user whose tasks are counted."""
     start, end = today.bounds()
     open_ = Conflict.status == ConflictStatus.OPEN
-    query, _, _ = _queue(
-        [
-            Conflict.kind,
-            func.count(),
-            func.sum(sql_case((and_(open_, Conflict.due_at < start), 1), else_=0)),
-            func.sum(sql_case((and_(open_, Conflict.due_at >= start, Conflict.due_at < end), 1), else_=0)),
-        ],
-        replace(filters, kind=None),
-    )
     with database.session() as session:
+        query, _, _ = _queue(
+            [
+                Conflict.kind,
+                func.count(),
+                func.sum(sql_case((and_(open_, Conflict.due_at < start), 1), else_=0)),
+                func.sum(
+                    sql_case((and_(open_, Conflict.due_at >= start, Conflict.due_at < end), 1), else_=0)
+                ),
+            ],
+            with_names(session, replace(filters, kind=None)),
+        )
         rows = session.execute(query.group_by(Conflict.kind)).all()
         mine = 0
         if me:

@@ -38,6 +38,7 @@ from sbt_sync.db.models import (
 )
 from sbt_sync.enforce.load import load_cases
 from sbt_sync.enforce.policy import plan_enforcement
+from sbt_sync.enforce.store import held_before_ours
 from sbt_sync.reconcile.conflict_lifecycle import reopen
 from sbt_sync.reconcile.corrections import basis_of, involved, record_contents
 from sbt_sync.reconcile.identity.store import chunks
@@ -71,6 +72,10 @@ class FlagChange:
     cases_after: list[str] = field(default_factory=list)
     name: str | None = None
     """The registry's name for the NIP, so a steward can tell the two people apart on the preview."""
+    waits_for_steward: bool = False
+    """An unblock SIASN will not follow by itself: SIASN held the NIP's block before ours (a Kanreg's
+    own block), so enforcement parks the ``buka`` for a steward on the push monitor
+    (:func:`~sbt_sync.enforce.store.held_before_ours`) and SIASN keeps the block until one sends it."""
 
 
 @dataclass
@@ -358,6 +363,8 @@ def consequence_in(
         .tuples()
         .all()
     )
+    # As enforcement will write them (the outbox is as it was: the savepoint touched no row of it).
+    parked = held_before_ours(session, [nip for nip in flipped if not after.get(nip, unflagged)[0]])
     changes = [
         FlagChange(
             mask_nip(nip),
@@ -365,6 +372,7 @@ def consequence_in(
             after.get(nip, unflagged)[0],
             [case_label(k) for k in after.get(nip, unflagged)[1]],
             names.get(nip),
+            nip in parked,
         )
         for nip in flipped
     ]
@@ -462,7 +470,7 @@ def record_correction(
         action=f"link.{request.kind}",
         object_type="link_correction",
         object_id=row.id,
-        before={"case": _case_key(session, request.staged_record_id)},
+        before={"case": _case_shown(session, request.staged_record_id)},
         after=_described(row),
         reason=reason.strip(),
         channel=channel,
@@ -475,6 +483,12 @@ def record_correction(
 def _case_key(session: Session, staged_id: int) -> str | None:
     case_id = _case_of(session, staged_id)
     return None if case_id is None else session.scalar(select(Case.case_key).where(Case.id == case_id))
+
+
+def _case_shown(session: Session, staged_id: int) -> str | None:
+    """The key of the record's case as the audit log shows it: its NIP masked (:func:`case_label`)."""
+    key = _case_key(session, staged_id)
+    return None if key is None else case_label(key)
 
 
 def _described(row: LinkCorrection) -> dict[str, Any]:

@@ -29,9 +29,7 @@ query is personal data: nothing here logs it.
 
 from __future__ import annotations
 
-import functools
 import logging
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,11 +40,11 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case, CaseLink, Conflict, StagedRecord, User
-from sbt_sync.reconcile.identity.candidates import trigram_available
 from sbt_sync.reconcile.identity.resolve import IdentityThresholds
 from sbt_sync.states.conflicts import ConflictStatus
 from sbt_sync.steward.case_labels import case_labels
 from sbt_sync.steward.conflicts import ConflictSummary, scoped_summary, summary_of
+from sbt_sync.steward.names_found import POOL_LIMIT, name_pool
 from sbt_sync.steward.registry_search import (
     RegistryHit,
     RegistryQuery,
@@ -65,10 +63,6 @@ from sbt_sync.steward.search_terms import (
 
 log = logging.getLogger(__name__)
 
-TRIGRAM_FLOOR = 0.3
-MAX_TOKENS = 4
-POOL_LIMIT = 300
-"""Rows per candidate statement: a name shared by more records than this is narrowed by typing more."""
 GROUP_LIMIT = 25
 """Hits shown per group."""
 SK_FIELD = "sanction_sk_no"
@@ -241,35 +235,11 @@ def _records(session: Session, terms: SearchTerms, sources: Sequence[str] | None
                 if value is not None and regex.search(value.lower()):
                     found.setdefault(record.id, _Found(record)).add(why)
     if terms.name:
-        for record in _name_pool(session, terms.name, sources):
+        for record in name_pool(session, terms.name, sources):
             score = name_score(terms.name, record.name)
             if score >= NAME_FLOOR:
                 found.setdefault(record.id, _Found(record)).add("name", score)
     return found
-
-
-def _name_pool(session: Session, name: str, sources: Sequence[str] | None) -> list[StagedRecord]:
-    """Records whose written name holds the first or last three letters of the name's tokens, those
-    holding most first; on PostgreSQL with pg_trgm, also those nearest by trigram similarity."""
-    tokens = list(dict.fromkeys(t for t in name.split() if len(t) > 1))[:MAX_TOKENS]
-    stems = sorted({s for t in tokens for s in ((t,) if len(t) <= 3 else (t[:3], t[-3:]))})
-    if not stems:
-        return []
-    written = func.upper(func.coalesce(StagedRecord.name, ""))
-    holds = [written.like(f"%{stem}%") for stem in stems]  # stems are A-Z only: nothing to escape
-    held = functools.reduce(operator.add, [case((h, 1), else_=0) for h in holds])
-    query = select(StagedRecord).where(or_(*holds))
-    if sources is not None:
-        query = query.where(StagedRecord.source.in_(list(sources)))
-    pool = {r.id: r for r in session.scalars(query.order_by(held.desc(), StagedRecord.id).limit(POOL_LIMIT))}
-    if trigram_available(session):
-        near = func.greatest(func.similarity(written, name), func.word_similarity(name, written))
-        nearest = select(StagedRecord).where(near >= TRIGRAM_FLOOR)
-        if sources is not None:
-            nearest = nearest.where(StagedRecord.source.in_(list(sources)))
-        for record in session.scalars(nearest.order_by(near.desc(), StagedRecord.id).limit(POOL_LIMIT)):
-            pool.setdefault(record.id, record)
-    return list(pool.values())
 
 
 def _linked_cases(session: Session, records: dict[int, _Found]) -> dict[int, int]:
