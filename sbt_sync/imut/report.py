@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, ImutEvaluation, ImutFinding, StagedRecord
-from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
+from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent, event_words
 from sbt_sync.imut.findings_write import SOURCE
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.reasons import text
@@ -123,6 +123,8 @@ class ImutReport:
     officials: list[Row]
     region_names: dict[str, str] = field(default_factory=dict)
     """Region code: its name (:mod:`sbt_sync.imut.regions`), for the regions the registry knows."""
+    event_name: str | None = None
+    """The name of ``event`` (the calendar's, else its id in words): what the titles say."""
 
 
 def _event_of(
@@ -232,6 +234,7 @@ def build_report(
         instansi=[by_instansi[k] for k in sorted(by_instansi)],
         officials=[by_official[k] for k in sorted(by_official)],
         region_names=named_regions,
+        event_name=(names.get(event) or event_words(event)) if event else None,
     )
 
 
@@ -293,7 +296,8 @@ def _role(value: str, lang: Lang) -> str:
 def heading(report: ImutReport, which: Table, lang: Lang = "id") -> str:
     at = report.generated_at.isoformat(timespec="seconds")
     day = report.evaluated_for.isoformat() if report.evaluated_for else "-"
-    event = f" ({report.event})" if report.event else ""
+    named = report.event_name or report.event
+    event = f" ({named})" if named else ""
     return (
         f"{word('imut.report.title', lang)}{event}: {word(f'imut.report.{which}', lang)}, "
         f"{word('imut.report.as_of', lang).format(at=at, day=day)}"
