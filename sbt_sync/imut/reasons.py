@@ -81,6 +81,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} has no date, so "
         "it cannot be shown to predate the decision and does not count.",
     ),
+    "imut.reason.window_effective_no_approval": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role}, sebelum masa {window_first} "
+        "s.d. {window_last} ({event}), tetapi berlaku {effective_date}, di dalam masa itu, tanpa "
+        "persetujuan tertulis Mendagri: penggantian pejabat terjadi dalam masa larangan.",
+        "{action}, post class {post_class}, decided on {decision_date} by the {role}, before the window "
+        "{window_first} to {window_last} ({event}), but effective {effective_date}, within it, without the "
+        "Minister of Home Affairs' written approval: the official is replaced within the window.",
+    ),
+    "imut.reason.window_effective_approval": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role}, sebelum masa {window_first} "
+        "s.d. {window_last} ({event}), tetapi berlaku {effective_date}, di dalam masa itu; persetujuan "
+        "Mendagri yang dikirim (nomor {letter_no}, tanggal {letter_date}) tidak bernomor dan bertanggal "
+        "sebelum keputusan, sehingga tidak berlaku.",
+        "{action}, post class {post_class}, decided on {decision_date} by the {role}, before the window "
+        "{window_first} to {window_last} ({event}), but effective {effective_date}, within it; the "
+        "Minister's approval sent (number {letter_no}, dated {letter_date}) is not numbered and dated "
+        "before the decision, so it does not count.",
+    ),
     "imut.reason.reporting_late": (
         "Dilaporkan ke Kemendagri {reported_on}, hari kerja ke-{working_days} setelah keputusan "
         "{decision_date}; batasnya {deadline} (7 hari kerja).",

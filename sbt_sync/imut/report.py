@@ -1,6 +1,7 @@
 """The I-MUT report (issue 17 item 5): per election event and region, the personnel actions decided
-within the election's watch window and the findings on them, by rule, by instansi and by deciding
-official; as aligned text, CSV and XLSX, in Bahasa Indonesia or English.
+within the election's watch window (or signed before the ban and taking effect within it) and the
+findings on them, by rule, by instansi and by deciding official; as aligned text, CSV and XLSX, in
+Bahasa Indonesia or English.
 
 Counted are the findings the rules still give (``status`` open). Those a steward has not closed
 (pending or under investigation) are counted per rule; confirmed and dismissed ones are counted
@@ -31,7 +32,7 @@ from sbt_sync.imut.model import Rule
 from sbt_sync.imut.reasons import text
 from sbt_sync.imut.regions import region_names
 from sbt_sync.imut.review import FindingStatus, Review
-from sbt_sync.imut.rules import watch_window
+from sbt_sync.imut.rules import concerns_election, watch_window
 from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reports.compliance_render import aligned_text, write_titled_sheets
@@ -163,7 +164,7 @@ def _actions_in_window(
         if region and action.decided_by.heads_instansi_id:
             governments.setdefault(region, action.decided_by.heads_instansi_id)
         for event in elections.events_for(region):
-            if action.decision_date in watch_window(event):
+            if concerns_election(action, event):
                 counted[(event.event_id, region or NO_EVENT)] += 1
     return counted
 

@@ -5,7 +5,10 @@ for the election events of the deciding official's region. Readings the law leav
 choice made here:
 
 - "Replacement of an official" (penggantian pejabat) is any of the six I-MUT actions whose post before
-  or after is of a covered class; the decider must be a regional head (definitive, Pj or Plt).
+  or after is of a covered class; the decider must be a regional head (definitive, Pj or Plt). It is in
+  the Pasal 71(2) window when decided in it, and also when signed before the window but taking effect
+  within it (the official is replaced within the window; a breach whose reason says both dates, for a
+  steward to weigh). The approval must still predate the decision.
 - An approval counts only if dated *before* the decision (MA 570 K/TUN/PILKADA/2016; Minahasa Utara
   2024). One dated the same day is not dated before it, so it does not count either: a breach, whose
   reason says the approval is dated the same day (a steward confirms or dismisses every finding). One
@@ -51,6 +54,14 @@ def watch_window(event: ElectionEvent) -> DateWindow:
     ban = event.ban_window
     after = event.post_inauguration_window
     return DateWindow(ban.first, max(ban.last, after.last) if after else ban.last)
+
+
+def concerns_election(action: PersonnelAction, event: ElectionEvent) -> bool:
+    """Whether the action falls in the event's watch window: decided in it, or signed before the ban
+    and taking effect within it (what the report counts as the election's actions)."""
+    return action.decision_date in watch_window(event) or _takes_effect_within(
+        Rule.PASAL_71_2, action, event.ban_window
+    )
 
 
 def pasal_71_2(action: PersonnelAction, event: ElectionEvent) -> Finding | None:
@@ -222,11 +233,20 @@ def evaluate(
     return tuple(f for f in found if f is not None)
 
 
+def _takes_effect_within(rule: Rule, action: PersonnelAction, window: DateWindow) -> bool:
+    """A replacement signed before the ban that takes effect within it: the official is replaced
+    within the window (an SK dated just before the ban is also how the ban is dodged)."""
+    return rule is Rule.PASAL_71_2 and action.decision_date < window.first and action.effective_date in window
+
+
 def _approval_rule(
     rule: Rule, basis_key: str, action: PersonnelAction, event: ElectionEvent, window: DateWindow
 ) -> Finding | None:
     post = action.covered_post
-    if post is None or not action.decided_by.is_regional_head or action.decision_date not in window:
+    if post is None or not action.decided_by.is_regional_head:
+        return None
+    effective_only = _takes_effect_within(rule, action, window)
+    if action.decision_date not in window and not effective_only:
         return None
     approval = action.approval
     if (
@@ -244,10 +264,17 @@ def _approval_rule(
         **_window_params(event, window),
     }
     evidence = _decision_evidence(action)
-    if approval is None:
+    if effective_only:
+        params["effective_date"] = action.effective_date.isoformat()
+        evidence["in_window"] = "effective"
+    if effective_only and approval is None:
+        key, disposition = "imut.reason.window_effective_no_approval", Disposition.BREACH
+    elif approval is None:
         key, disposition = "imut.reason.window_no_approval", Disposition.BREACH
     else:
-        if approval.letter_date is None:
+        if effective_only:
+            key = "imut.reason.window_effective_approval"
+        elif approval.letter_date is None:
             key = "imut.reason.window_approval_undated"
         elif not approval.letter_no:
             key = "imut.reason.window_approval_unnumbered"
@@ -258,6 +285,8 @@ def _approval_rule(
         disposition = Disposition.BREACH
         letter_date = approval.letter_date.isoformat() if approval.letter_date else ""
         params |= {"letter_no": approval.letter_no, "letter_date": letter_date}
+        if effective_only:  # the letter as sent, a missing part said as "-"
+            params |= {"letter_no": approval.letter_no or "-", "letter_date": letter_date or "-"}
         evidence |= {"approval_letter_no": approval.letter_no, "approval_date": letter_date}
     return Finding(
         rule=rule,

@@ -420,3 +420,20 @@ def test_a_withdrawn_id_of_a_decision_still_delivered_under_another_id_gives_way
         and closed.closed_reason is not None
         and action_id(2) in closed.closed_reason
     )
+
+
+def test_a_replacement_signed_before_the_ban_and_effective_within_it_reaches_the_queue(
+    migrated_database: Database,
+) -> None:
+    # SK of 15 Mar 2024, a week before the Pilkada 2024 ban (22 Mar), taking effect on 1 Apr 2024.
+    before = payload(1, tanggalSk="15-03-2024", tmt="01-04-2024", tanggalLaporKemendagri="18-03-2024")
+    outside = payload(2, nipBaru=NIP_B, tanggalSk="15-03-2024", tmt="21-03-2024")
+    ingest(migrated_database, before, outside)
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and (queue[0].action_id, queue[0].rule) == (action_id(1), "pasal_71_2")
+    assert "berlaku 1 April 2024, di dalam masa itu" in queue[0].reason
+    assert "diputuskan 15 Maret 2024" in queue[0].reason and queue[0].disposition == "breach"
+    assert queue[0].evidence["in_window"] == "effective"
+    again = _evaluate(migrated_database, date(2024, 11, 28))
+    assert (again.opened, again.changed, again.closed) == (0, 0, 0)

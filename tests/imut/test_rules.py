@@ -16,6 +16,7 @@ from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
 from sbt_sync.imut.model import (
     ActionKind,
     BlockInterval,
+    DateWindow,
     DecidingOfficial,
     Disposition,
     Finding,
@@ -130,6 +131,44 @@ def test_pasal_162_3_window_boundaries(decided: date, expected: str | None) -> N
     if finding:
         assert finding.rule is Rule.PASAL_162_3
         assert "Article 162(3)" in reasons.text(finding.basis_key)
+
+
+@pytest.mark.parametrize(
+    ("decided", "effective", "approved", "expected"),
+    [
+        # Signed ten days before the ban, the replacement takes effect on its first day.
+        (BAN_FIRST - 10 * ONE_DAY, BAN_FIRST, None, "imut.reason.window_effective_no_approval"),
+        (BAN_FIRST - 10 * ONE_DAY, BAN_LAST, None, "imut.reason.window_effective_no_approval"),
+        # An approval after the decision (though before the effective date) still does not count.
+        (
+            BAN_FIRST - 10 * ONE_DAY,
+            BAN_FIRST + ONE_DAY,
+            BAN_FIRST - ONE_DAY,
+            "imut.reason.window_effective_approval",
+        ),
+        # Approved before the decision: lawful.
+        (BAN_FIRST - 10 * ONE_DAY, BAN_FIRST, BAN_FIRST - 11 * ONE_DAY, None),
+        # Signed and effective before the ban: outside it.
+        (BAN_FIRST - 10 * ONE_DAY, BAN_FIRST - ONE_DAY, None, None),
+    ],
+)
+def test_a_replacement_decided_before_the_ban_but_taking_effect_within_it_is_flagged(
+    decided: date, effective: date, approved: date | None, expected: str | None
+) -> None:
+    action = _action(
+        decision_date=decided,
+        effective_date=effective,
+        approval=_approval(approved) if approved else None,
+    )
+    finding = pasal_71_2(action, PILKADA_2024)
+    assert (finding.reason_key if finding else None) == expected
+    if finding:
+        assert finding.disposition is Disposition.BREACH
+        assert finding.window == DateWindow(BAN_FIRST, BAN_LAST)
+        indonesian, english = _says(finding)
+        assert said_date(effective) in indonesian and said_date(decided) in indonesian
+        assert said_date(effective, "en") in english
+    assert pasal_162_3(action, PILKADA_2024) is None
 
 
 @pytest.mark.parametrize("rule", [pasal_71_2, pasal_162_3])
