@@ -33,8 +33,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "is reported within 7 working days",
     ),
     "imut.basis.block_breach": (
-        "Pemblokiran data ASN di SIASN oleh BKN: tidak ada promosi, mutasi atau pengangkatan selama diblokir",
-        "BKN's block on the ASN's data in SIASN: no promotion, transfer or appointment while blocked",
+        "Pemblokiran data ASN di SIASN oleh BKN: layanan kepegawaian (promosi, mutasi, rotasi, "
+        "pengangkatan, demosi, pemberhentian dari jabatan) terhenti selama diblokir",
+        "BKN's block on the ASN's data in SIASN: personnel services (promotion, transfer, rotation, "
+        "appointment, demotion, removal from post) stop while blocked",
     ),
     "imut.basis.possible_retaliation": (
         "UU 10/2016 Pasal 71 ayat (3) (kewenangan yang merugikan); pengawasan BKN melalui I-MUT: "
@@ -120,6 +122,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(sejak {block_start}): menetapkan SK adalah layanan kepegawaian yang terhenti selama diblokir.",
         "{action} decided on {decision_date} (effective {effective_date}) while SIASN held the NIP's data "
         "blocked (since {block_start}): signing the decision is a personnel service, stopped while blocked.",
+    ),
+    "imut.reason.block_adverse": (
+        "{action} diputuskan {decision_date} (berlaku {effective_date}) saat data NIP diblokir di SIASN "
+        "(sejak {block_start}). Bisa jadi ini hukuman disiplin yang dijatuhkan PPK (periksa I'DIS); bila "
+        "bukan, layanan kepegawaian selama diblokir: untuk diperiksa BKN.",
+        "{action} decided on {decision_date} (effective {effective_date}) while SIASN held the NIP's data "
+        "blocked (since {block_start}). It may be the disciplinary sanction the PPK imposed (check "
+        "I'DIS); if not, a personnel service while blocked: for BKN's investigation.",
     ),
     "imut.reason.possible_retaliation": (
         "{action} atas ASN yang tercatat dalam kasus netralitas {case_id} (sejak {known_since}), "

@@ -43,7 +43,12 @@ from sbt_sync.imut.model import (
 from sbt_sync.imut.workdays import WorkingDayCalendar
 
 REPORTING_WORKING_DAYS = 7
-BLOCKED_KINDS = frozenset({ActionKind.PROMOSI, ActionKind.MUTASI, ActionKind.ROTASI, ActionKind.PENGANGKATAN})
+BLOCKED_KINDS = frozenset(ActionKind)
+"""Any move of a blocked NIP is a block breach (DESIGN, Enforcement)."""
+ADVERSE_KINDS = frozenset({ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN})
+"""Moves that may be the disciplinary sanction itself (jenisHukuman 27 demotion, 28 freed from post),
+whose imposition is what lifts a block: flagged while blocked, for a steward to check against I'DIS,
+never as a breach."""
 RETALIATION_KINDS = frozenset(
     {ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN, ActionKind.MUTASI, ActionKind.ROTASI}
 )
@@ -125,11 +130,13 @@ def late_reporting(
 
 
 def block_breach(action: PersonnelAction, blocks: Sequence[BlockInterval]) -> Finding | None:
-    """A promotion, transfer, rotation or appointment decided or effective on a day SIASN held the NIP
-    blocked. While blocked, personnel services stop (DOMAIN); signing the SK is the service, so an SK
-    signed while blocked is a breach whatever its TMT (backdated, or after the unblock), and so is an
-    SK signed before the block that takes effect while blocked. ``evidence["blocked_on"]`` says which
-    date fell in the block: ``decision``, ``effective`` or ``decision,effective``."""
+    """Any move decided or effective on a day SIASN held the NIP blocked. While blocked, personnel
+    services stop (DOMAIN); signing the SK is the service, so an SK signed while blocked is a breach
+    whatever its TMT (backdated, or after the unblock), and so is an SK signed before the block that
+    takes effect while blocked. ``evidence["blocked_on"]`` says which date fell in a block:
+    ``decision``, ``effective`` or ``decision,effective``; the block cited is the one the move took
+    effect in, else the one it was decided in (a block lifted and placed again is two blocks).
+    A demotion or removal from post may be the sanction that lifts the block: ``investigate``."""
     if action.kind not in BLOCKED_KINDS:
         return None
     dates = {"decision": action.decision_date, "effective": action.effective_date}
@@ -137,23 +144,25 @@ def block_breach(action: PersonnelAction, blocks: Sequence[BlockInterval]) -> Fi
         name: sorted((b for b in blocks if b.covers(day)), key=lambda b: b.start)
         for name, day in dates.items()
     }
-    covering = sorted((b for found in hits.values() for b in found), key=lambda b: b.start)
-    if not covering:
+    if not hits["decision"] and not hits["effective"]:
         return None
-    block = covering[0]
+    block = (hits["effective"] or hits["decision"])[0]
     blocked_on = [name for name, found in hits.items() if found]
     params = {
         "action": action.kind.value,
         "effective_date": action.effective_date.isoformat(),
         "block_start": block.start.isoformat(),
     }
-    key = "imut.reason.block_breach"
-    if not hits["effective"]:
-        key, params["decision_date"] = "imut.reason.block_breach_decided", action.decision_date.isoformat()
+    adverse = action.kind in ADVERSE_KINDS
+    key = "imut.reason.block_adverse" if adverse else "imut.reason.block_breach"
+    if adverse or not hits["effective"]:
+        params["decision_date"] = action.decision_date.isoformat()
+    if not adverse and not hits["effective"]:
+        key = "imut.reason.block_breach_decided"
     return Finding(
         rule=Rule.BLOCK_BREACH,
         action_id=action.action_id,
-        disposition=Disposition.BREACH,
+        disposition=Disposition.INVESTIGATE if adverse else Disposition.BREACH,
         basis_key="imut.basis.block_breach",
         reason_key=key,
         reason_params=params,

@@ -170,7 +170,7 @@ def evaluate_findings(
 ) -> FindingStats:
     """Evaluate the staged I-MUT actions as of ``as_of`` and write the differences (module docstring).
 
-    With ``siasn``, up to ``siasn_lookups`` NIPs of promotions, transfers, rotations and appointments
+    With ``siasn``, up to ``siasn_lookups`` NIPs of moves (any kind: :data:`BLOCKED_KINDS`)
     in scope that the product never pushed are asked their block state first (:func:`observe_unpushed`:
     never asked, an action staged since the last answer, or an answer grown old).
     """

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
@@ -437,3 +437,54 @@ def test_a_replacement_signed_before_the_ban_and_effective_within_it_reaches_the
     assert queue[0].evidence["in_window"] == "effective"
     again = _evaluate(migrated_database, date(2024, 11, 28))
     assert (again.opened, again.changed, again.closed) == (0, 0, 0)
+
+
+def _acked(database: Database, nip: str, *pushes: tuple[str, datetime]) -> None:
+    """Our pushes of ``nip`` that SIASN acknowledged, each (action, when)."""
+    with database.session() as session:
+        for n, (action, at) in enumerate(pushes, start=1):
+            session.add(
+                OutboxEntry(idempotency_key=f"{nip}-{n}", nip=nip, action=action, payload={}, state="acked",
+                            block_version=n, acked_at=at)
+            )  # fmt: skip
+
+
+def test_any_move_of_a_blocked_nip_reaches_the_queue_a_demotion_for_investigation(
+    migrated_database: Database,
+) -> None:
+    central = {"pejabatPenetapPeran": "pimpinan_instansi", "pejabatPenetapWilayah": None}
+    demotion = payload(1, jenisTindakan="demosi", tanggalSk="11-11-2024", tmt="18-11-2024", **central)
+    removal = payload(2, jenisTindakan="pemberhentian_dari_jabatan", tanggalSk="12-11-2024",
+                      tmt="19-11-2024", **central)  # fmt: skip
+    ingest(migrated_database, demotion, removal)
+    _acked(migrated_database, NIP_A, ("blokir", datetime(2024, 11, 1, 3, 0, tzinfo=UTC)))
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open", rule="block_breach"))
+    assert total == 2 and {f.action_id for f in queue} == {action_id(1), action_id(2)}
+    assert {f.disposition for f in queue} == {"investigate"}
+    assert all("diblokir" in f.reason and "I'DIS" in f.reason for f in queue)
+    with migrated_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 1  # ours, nothing new
+
+
+def test_a_block_lifted_and_placed_again_cites_the_block_the_move_took_effect_in(
+    migrated_database: Database,
+) -> None:
+    promotion = payload(
+        1, jenisTindakan="promosi", pejabatPenetapPeran="pimpinan_instansi", pejabatPenetapWilayah=None,
+        tanggalSk="15-10-2024", tmt="20-11-2024",
+    )  # fmt: skip
+    ingest(migrated_database, promotion)
+    _acked(
+        migrated_database,
+        NIP_A,
+        ("blokir", datetime(2024, 10, 1, 3, 0, tzinfo=UTC)),
+        ("buka", datetime(2024, 11, 1, 3, 0, tzinfo=UTC)),
+        ("blokir", datetime(2024, 11, 10, 3, 0, tzinfo=UTC)),
+    )
+    _evaluate(migrated_database)
+    _total, [finding] = list_findings(migrated_database, FindingFilter(status="open", rule="block_breach"))
+    assert finding.evidence["blocked_on"] == "decision,effective"
+    # Effective on 20 Nov, in the block placed again on 10 Nov (the first was lifted on 1 Nov).
+    assert finding.evidence["block_start"] == "2024-11-10" and finding.evidence["block_end"] == ""
+    assert "berlaku 20 November 2024" in finding.reason and "sejak 10 November 2024" in finding.reason

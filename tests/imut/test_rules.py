@@ -435,19 +435,40 @@ def test_block_breach_boundaries(effective: date, flagged: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "flagged"),
+    ("kind", "disposition"),
     [
-        (ActionKind.PROMOSI, True),
-        (ActionKind.MUTASI, True),
-        (ActionKind.ROTASI, True),
-        (ActionKind.PENGANGKATAN, True),
-        (ActionKind.DEMOSI, False),  # a block stops favourable moves, not sanctions
-        (ActionKind.PEMBERHENTIAN, False),
+        (ActionKind.PROMOSI, Disposition.BREACH),
+        (ActionKind.MUTASI, Disposition.BREACH),
+        (ActionKind.ROTASI, Disposition.BREACH),
+        (ActionKind.PENGANGKATAN, Disposition.BREACH),
+        # Any move while blocked is found; a demotion or removal may be the sanction that lifts the
+        # block (jenisHukuman 27, 28), so a steward checks it against I'DIS.
+        (ActionKind.DEMOSI, Disposition.INVESTIGATE),
+        (ActionKind.PEMBERHENTIAN, Disposition.INVESTIGATE),
     ],
 )
-def test_block_breach_kinds(kind: ActionKind, flagged: bool) -> None:
+def test_any_move_while_blocked_is_found(kind: ActionKind, disposition: Disposition) -> None:
     action = _action(kind=kind, effective_date=date(2030, 1, 1))
-    assert (block_breach(action, [BlockInterval(date(2029, 12, 1))]) is not None) is flagged
+    found = block_breach(action, [BlockInterval(date(2029, 12, 1))])
+    assert found is not None and found.disposition is disposition
+    assert all(_says(found))
+
+
+def test_a_block_lifted_and_placed_again_is_two_blocks_and_the_effective_one_is_cited() -> None:
+    first, again = BlockInterval(date(2024, 5, 1), date(2024, 6, 1)), BlockInterval(date(2024, 7, 1))
+    signed_in_first = _action(kind=ActionKind.PROMOSI, decision_date=date(2024, 5, 10))
+    effective_in_again = dataclasses.replace(signed_in_first, effective_date=date(2024, 7, 5))
+    found = block_breach(effective_in_again, [first, again])
+    assert found is not None and found.evidence["blocked_on"] == "decision,effective"
+    assert found.reason_params["block_start"] == found.evidence["block_start"] == "2024-07-01"
+    # Signed and effective between the two blocks: lawful.
+    between = _action(kind=ActionKind.PROMOSI, decision_date=date(2024, 6, 10))
+    assert block_breach(between, [first, again]) is None
+    # Signed in the gap, effective in the block placed again.
+    late = dataclasses.replace(between, effective_date=date(2024, 7, 1))
+    found = block_breach(late, [first, again])
+    assert found is not None and found.evidence["blocked_on"] == "effective"
+    assert found.evidence["block_start"] == "2024-07-01"
 
 
 @pytest.mark.parametrize(
@@ -631,9 +652,10 @@ def test_block_breach_exactly_when_a_block_covers_the_decision_or_the_effective_
         for name, day in (("decision", decided), ("effective", effective))
         if BlockInterval(start, end).covers(day)
     ]
-    favourable = kind not in (ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN)
-    assert (found is not None) == (bool(on) and favourable)
+    assert (found is not None) == bool(on)
     if found is not None:
+        adverse = kind in (ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN)
+        assert found.disposition is (Disposition.INVESTIGATE if adverse else Disposition.BREACH)
         assert found.evidence["blocked_on"] == ",".join(on)
         assert all(_says(found))
 
