@@ -21,7 +21,8 @@ choice made here:
   window through the end of the Pasal 162(3) window), whatever the post class.
 - Possible retaliation covers demotion, removal from post, transfer and rotation, decided by the head
   of the ASN's own instansi within the watch window, of an ASN in a neutrality case known on or before
-  the decision. Always ``investigate``.
+  the decision. Always ``investigate``. A regional head whose instansi I-MUT left blank is taken as
+  the head of the ASN's instansi (a regional head decides moves in their own government only).
 """
 
 from __future__ import annotations
@@ -182,8 +183,7 @@ def possible_retaliation(
     """A demotion, removal or transfer of an ASN in a neutrality case, by their instansi's head, in
     the watch window: flagged for BKN's investigation, never a decision."""
     window = watch_window(event)
-    head = action.decided_by.heads_instansi_id
-    if action.kind not in RETALIATION_KINDS or head is None or head != action.instansi_id:
+    if action.kind not in RETALIATION_KINDS or not _decided_by_own_head(action):
         return None
     if action.decision_date not in window:
         return None
@@ -210,6 +210,15 @@ def possible_retaliation(
         window=window,
         evidence={**_decision_evidence(action), "case_ids": ",".join(c.case_id for c in known)},
     )
+
+
+def _decided_by_own_head(action: PersonnelAction) -> bool:
+    """Whether the decider heads the ASN's instansi: as I-MUT says, or, where it left the decider's
+    instansi blank, a regional head (who decides moves in their own government only)."""
+    head = action.decided_by.heads_instansi_id
+    if head is None:
+        return action.decided_by.is_regional_head and bool(action.instansi_id)
+    return head == action.instansi_id
 
 
 def evaluate(

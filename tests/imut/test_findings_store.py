@@ -488,3 +488,32 @@ def test_a_block_lifted_and_placed_again_cites_the_block_the_move_took_effect_in
     # Effective on 20 Nov, in the block placed again on 10 Nov (the first was lifted on 1 Nov).
     assert finding.evidence["block_start"] == "2024-11-10" and finding.evidence["block_end"] == ""
     assert "berlaku 20 November 2024" in finding.reason and "sejak 10 November 2024" in finding.reason
+
+
+def test_a_demotion_by_a_regional_head_whose_instansi_i_mut_left_blank_is_still_for_investigation(
+    migrated_database: Database,
+) -> None:
+    # A region's operator left pejabatPenetapInstansiId empty: the regional head deciding is still the
+    # PPK of the ASN moved (a head decides moves in their own government only).
+    demotion = payload(
+        4, jenisTindakan="demosi", kelasJabatanBaru="lainnya", kelasJabatanLama="lainnya",
+        tanggalSk="15-10-2024", tmt="21-10-2024", tanggalLaporKemendagri="16-10-2024",
+        pejabatPenetapInstansiId=None,
+    )  # fmt: skip
+    ingest(migrated_database, demotion)
+    with migrated_database.session() as session:
+        session.add(
+            Case(
+                case_key="reg|R-1|" + NIP_A,
+                nip=NIP_A,
+                status="menunggu_verifikasi",
+                register_no="R-1",
+                golden={"incident_at": "2024-09-30"},
+                content_hash="x",
+            )
+        )
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and (queue[0].rule, queue[0].disposition) == ("possible_retaliation", "investigate")
+    with migrated_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 0

@@ -542,6 +542,9 @@ def test_possible_retaliation_boundaries(decided: date, flagged: bool) -> None:
         # Decided by someone who does not head the ASN's instansi.
         ({"decided_by": SEKDA}, False),
         ({"instansi_id": "KAB-32.04"}, False),
+        # I-MUT left the decider's instansi blank: a regional head heads the government they govern.
+        ({"decided_by": dataclasses.replace(GOVERNOR, heads_instansi_id=None)}, True),
+        ({"decided_by": dataclasses.replace(SEKDA, heads_instansi_id=None)}, False),
     ],
 )
 def test_possible_retaliation_needs_an_adverse_move_by_the_instansis_head(
