@@ -517,3 +517,16 @@ def test_a_demotion_by_a_regional_head_whose_instansi_i_mut_left_blank_is_still_
     assert total == 1 and (queue[0].rule, queue[0].disposition) == ("possible_retaliation", "investigate")
     with migrated_database.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+
+
+def test_one_decision_whose_sk_number_another_delivery_spaces_around_its_slashes_is_one_finding(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"))
+    _evaluate(migrated_database)
+    # Delivered again under another id, typed the way another region's operator writes SK numbers.
+    ingest(migrated_database, payload(2, nomorSk="821 / 77 / BKPSDM / 2024"))
+    stats = _evaluate(migrated_database)
+    assert (stats.opened, stats.duplicates) == (0, 1)
+    total, _page = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1
