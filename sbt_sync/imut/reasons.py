@@ -160,6 +160,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Closed: action {action_id} delivers the same decision (NIP, SK number and date) again as action "
         "{original}; the findings are on that one.",
     ),
+    "imut.closed.corrected": (
+        "Ditutup: tindakan {action_id} ditarik di sumber dan SK yang sama (NIP dan nomor SK) dikirim "
+        "lagi sebagai tindakan {original} dengan tanggal SK yang dikoreksi; temuannya ada pada tindakan itu.",
+        "Closed: action {action_id} was withdrawn at the source and the same SK (NIP and SK number) is "
+        "delivered again as action {original} with its date corrected; the findings are on that one.",
+    ),
     "imut.reopened.withdrawn": (
         "Tindakan ditarik di sumber (I-MUT) pada {withdrawn_on}; pencabutan keputusan tidak menghapus "
         "pelanggaran: mohon ditinjau kembali (tolak bila catatan itu salah input).",

@@ -21,7 +21,9 @@ only a steward can tell a revocation from a record entered by mistake.
 One decision delivered under several I-MUT ids (same NIP, SK number and decision date) is evaluated
 once, as the id delivered first (a live id before a withdrawn one); its findings list the other ids
 (``duplicate_action_ids``, not part of the basis), and findings the other ids had are closed saying
-whose duplicates they are.
+whose duplicates they are. A withdrawn id whose SK (NIP and number) a live id still delivers with
+another decision date is that SK entered again with its date corrected: its findings close the same
+way, saying so.
 
 Every insert, change, close and reopen writes an audit entry (NIPs masked). The I-MUT rows'
 ``needs_reconcile`` flag (case reconciliation skips them) is cleared here, except for rows whose NIP
@@ -128,10 +130,12 @@ def _load_actions(
 
 def _one_per_decision(
     loaded: list[StagedAction], withdrawn: Collection[str]
-) -> tuple[list[StagedAction], dict[str, str]]:
+) -> tuple[list[StagedAction], dict[str, str], set[str]]:
     """One action per decision (:func:`same_decision_key`): the one delivered first (lowest staged
     row) stands for the others, a live one before a withdrawn one (the decision is still delivered),
-    and each duplicate id maps to it."""
+    and each duplicate id maps to it. A withdrawn id whose SK (NIP and number) is still delivered
+    under a live id with another decision date is that SK entered again with its date corrected: it
+    maps to the live id too, and is returned in the set of corrected ids."""
     first: dict[tuple[str, str, str], StagedAction] = {}
     kept: list[StagedAction] = []
     duplicate_of: dict[str, str] = {}
@@ -144,7 +148,17 @@ def _one_per_decision(
         else:
             first[key] = item
             kept.append(item)
-    return kept, duplicate_of
+    live_sk: dict[tuple[str, str], str] = {}
+    for key, item in first.items():
+        if item.action.action_id not in withdrawn:
+            live_sk.setdefault(key[:2], item.action.action_id)
+    corrected: set[str] = set()
+    for key, item in first.items():
+        action_id = item.action.action_id
+        if action_id in withdrawn and key[:2] in live_sk:
+            duplicate_of[action_id] = live_sk[key[:2]]
+            corrected.add(action_id)
+    return [a for a in kept if a.action.action_id not in corrected], duplicate_of, corrected
 
 
 def _existing(session: Session, action_ids: Collection[str] | None) -> dict[str, ImutFinding]:
@@ -181,7 +195,7 @@ def evaluate_findings(
     stats.full = full or last is None or last.as_of != as_of or last.calendar_hash != fingerprint
     changed = None if stats.full or last is None else changed_since(session, last.started_at - OVERLAP)
     loaded, withdrawn = _load_actions(session, changed, stats)
-    actions, duplicate_of = _one_per_decision(loaded, withdrawn)
+    actions, duplicate_of, corrected = _one_per_decision(loaded, withdrawn)
     stats.withdrawn = sum(a.action.action_id in withdrawn for a in actions)
     stats.actions = len(actions) - stats.withdrawn
     stats.duplicates = len(duplicate_of)
@@ -235,7 +249,8 @@ def evaluate_findings(
         if key not in wanted and row.status == FindingStatus.OPEN:
             if row.action_id in duplicate_of:
                 params = {"action_id": row.action_id, "original": duplicate_of[row.action_id]}
-                reason = render("imut.closed.duplicate", params, "id")
+                said = "imut.closed.corrected" if row.action_id in corrected else "imut.closed.duplicate"
+                reason = render(said, params, "id")
             else:
                 reason = render("imut.closed.no_longer_holds", {"as_of": as_of.isoformat()}, "id")
             close_finding(session, row, reason, started, stats)

@@ -530,3 +530,24 @@ def test_one_decision_whose_sk_number_another_delivery_spaces_around_its_slashes
     assert (stats.opened, stats.duplicates) == (0, 1)
     total, _page = list_findings(migrated_database, FindingFilter(status="open"))
     assert total == 1
+
+
+def test_a_record_withdrawn_and_entered_again_with_its_sk_date_corrected_is_one_finding(
+    migrated_database: Database,
+) -> None:
+    # Entered with the SK dated 10 Jun 2024 by mistake; I-MUT withdraws it and the operator enters the
+    # same SK (same NIP and number) again, dated 12 Jun 2024.
+    ingest(migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"))
+    _evaluate(migrated_database)
+    _withdraw(migrated_database, 1)
+    ingest(migrated_database, payload(2, nomorSk="821/77/BKPSDM/2024", tanggalSk="12-06-2024"))
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and queue[0].action_id == action_id(2)
+    assert queue[0].evidence["decision_date"] == "2024-06-12"
+    closed = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert closed.status == "closed" and closed.closed_reason is not None
+    assert action_id(2) in closed.closed_reason and "dikoreksi" in closed.closed_reason
+    # A second run adds nothing.
+    again = _evaluate(migrated_database, date(2024, 11, 29))
+    assert (again.opened, again.changed, again.closed, again.reopened) == (0, 0, 0, 0)
