@@ -21,7 +21,8 @@ only a steward can tell a revocation from a record entered by mistake.
 One decision delivered under several I-MUT ids (same NIP, SK number and decision date) is evaluated
 once, as the id delivered first (a live id before a withdrawn one); its findings list the other ids
 (``duplicate_action_ids``, not part of the basis), and findings the other ids had are closed saying
-whose duplicates they are. A withdrawn id whose SK (NIP and number) a live id still delivers with
+whose duplicates they are; a Mendagri approval only a later live delivery carries is read as the
+decision's. A withdrawn id whose SK (NIP and number) a live id still delivers with
 another decision date is that SK entered again with its date corrected: its findings close the same
 way, saying so.
 
@@ -133,7 +134,8 @@ def _one_per_decision(
 ) -> tuple[list[StagedAction], dict[str, str], set[str]]:
     """One action per decision (:func:`same_decision_key`): the one delivered first (lowest staged
     row) stands for the others, a live one before a withdrawn one (the decision is still delivered),
-    and each duplicate id maps to it. A withdrawn id whose SK (NIP and number) is still delivered
+    and each duplicate id maps to it; it takes the Mendagri approval a live duplicate carries when
+    it has none. A withdrawn id whose SK (NIP and number) is still delivered
     under a live id with another decision date is that SK entered again with its date corrected: it
     maps to the live id too, and is returned in the set of corrected ids."""
     first: dict[tuple[str, str, str], StagedAction] = {}
@@ -145,6 +147,17 @@ def _one_per_decision(
             kept.append(item)
         elif key in first:
             duplicate_of[item.action.action_id] = first[key].action.action_id
+            standing = first[key]
+            if (
+                standing.action.approval is None
+                and item.action.approval is not None
+                and item.action.action_id not in withdrawn
+            ):
+                # The same SK delivered again with its Mendagri approval filled in: one decision has
+                # one approval, and the rules judge it (dated before the decision or not).
+                action = dataclasses.replace(standing.action, approval=item.action.approval)
+                first[key] = dataclasses.replace(standing, action=action)
+                kept[kept.index(standing)] = first[key]
         else:
             first[key] = item
             kept.append(item)

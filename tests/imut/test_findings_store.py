@@ -551,3 +551,25 @@ def test_a_record_withdrawn_and_entered_again_with_its_sk_date_corrected_is_one_
     # A second run adds nothing.
     again = _evaluate(migrated_database, date(2024, 11, 29))
     assert (again.opened, again.changed, again.closed, again.reopened) == (0, 0, 0, 0)
+
+
+def test_an_approval_a_second_delivery_of_the_same_decision_carries_is_read(
+    migrated_database: Database,
+) -> None:
+    # First delivered without the approval; I-MUT delivers the same SK again under another id with the
+    # approval filled in, dated before the decision: the replacement was approved.
+    ingest(migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"))
+    _evaluate(migrated_database)
+    approved = {"persetujuanMendagriNomor": "100.2.2.6/55/OTDA", "persetujuanMendagriTanggal": "03-06-2024"}
+    ingest(migrated_database, payload(2, nomorSk="821/77/BKPSDM/2024", **approved))
+    stats = _evaluate(migrated_database)
+    assert (stats.closed, stats.opened) == (1, 0)
+    total, _page = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 0
+    # One dated after the decision still does not count: the finding stays and shows it.
+    ingest(migrated_database, payload(3, nomorSk="821/88/BKPSDM/2024"))
+    late = {"persetujuanMendagriNomor": "100.2.2.6/56/OTDA", "persetujuanMendagriTanggal": "20-06-2024"}
+    ingest(migrated_database, payload(4, nomorSk="821/88/BKPSDM/2024", **late))
+    _evaluate(migrated_database)
+    total, [finding] = list_findings(migrated_database, FindingFilter(status="open"))
+    assert finding.action_id == action_id(3) and finding.evidence["approval_letter_no"] == "100.2.2.6/56/OTDA"
