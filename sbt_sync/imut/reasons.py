@@ -154,6 +154,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Withdrawn at the source (I-MUT) on {withdrawn_on}; revoking a decision does not cure a breach. "
         "If the record was entered by mistake, a steward dismisses this finding.",
     ),
+    "imut.note.region_assumed": (
+        "Wilayah pejabat penetap tidak diisi di I-MUT; dinilai dengan jadwal pemilihan yang berlaku umum "
+        "(tanpa jadwal khusus wilayah).",
+        "I-MUT left the deciding official's region blank; judged by the election dates that apply by "
+        "default (no region's own dates).",
+    ),
     "imut.closed.duplicate": (
         "Ditutup: tindakan {action_id} adalah pengiriman ulang SK yang sama (NIP, nomor dan tanggal SK) "
         "dengan tindakan {original}; temuannya ada pada tindakan itu.",
@@ -200,6 +206,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 _LABELLED = ("action", "post_class", "role")
+REGION_ASSUMED_PARAM = "region_assumed"
+"""A finding's parameter saying it was judged by the national (``*``) row because I-MUT left the
+decider's region blank: its reason then ends with the ``imut.note.region_assumed`` note."""
 WITHDRAWN_PARAM = "withdrawn_on"
 """A finding's parameter naming the day I-MUT withdrew its action: its reason then ends with the
 ``imut.note.withdrawn`` note (a withdrawal does not close a finding, DOMAIN: revoking does not cure)."""
@@ -219,6 +228,8 @@ def render(key: str, params: Mapping[str, str], language: Language = "en") -> st
         for name, value in params.items()
     }
     message = text(key, language).format(**said)
+    if params.get(REGION_ASSUMED_PARAM) and key.startswith("imut.reason."):
+        message += " " + text("imut.note.region_assumed", language)
     withdrawn_on = params.get(WITHDRAWN_PARAM)
     if withdrawn_on and key.startswith("imut.reason."):
         message += " " + text("imut.note.withdrawn", language).format(

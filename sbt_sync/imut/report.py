@@ -32,7 +32,7 @@ from sbt_sync.imut.model import Rule
 from sbt_sync.imut.reasons import text
 from sbt_sync.imut.regions import region_names
 from sbt_sync.imut.review import FindingStatus, Review
-from sbt_sync.imut.rules import concerns_election, watch_window
+from sbt_sync.imut.rules import concerns_election, election_events, watch_window
 from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reports.compliance_render import aligned_text, write_titled_sheets
@@ -163,7 +163,7 @@ def _actions_in_window(
         region = action.decided_by.region_code
         if region and action.decided_by.heads_instansi_id:
             governments.setdefault(region, action.decided_by.heads_instansi_id)
-        for event in elections.events_for(region):
+        for event in election_events(action, elections):
             if concerns_election(action, event):
                 counted[(event.event_id, region or NO_EVENT)] += 1
     return counted

@@ -27,10 +27,11 @@ choice made here:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
+from sbt_sync.imut.elections import ANY_REGION, ElectionCalendar, ElectionEvent
 from sbt_sync.imut.model import (
     ActionKind,
     BlockInterval,
@@ -41,6 +42,7 @@ from sbt_sync.imut.model import (
     PersonnelAction,
     Rule,
 )
+from sbt_sync.imut.reasons import REGION_ASSUMED_PARAM
 from sbt_sync.imut.workdays import WorkingDayCalendar
 
 REPORTING_WORKING_DAYS = 7
@@ -235,20 +237,46 @@ def evaluate(
 
     A decider who governs no region (a minister, a head of a central agency) is held to the
     retaliation rule against every event's national (``*``) row: DESIGN puts no regional limit on
-    moves against ASN in neutrality cases. The regional-head rules do not concern them."""
+    moves against ASN in neutrality cases. The regional-head rules do not concern them.
+
+    A regional head whose region I-MUT left blank is held to every rule against the events'
+    national (``*``) rows, the rows of every region without its own; their findings say so
+    (``evidence["region_assumed"]``), for a steward to check against the region's own dates."""
     found: list[Finding | None] = [block_breach(action, blocks.get(action.nip, ()))]
     region = action.decided_by.region_code
     own_cases = cases.get(action.nip, ())
-    if region is None:
+    assumed = region is None and action.decided_by.is_regional_head
+    if region is None and not assumed:
         found += [possible_retaliation(action, event, own_cases) for event in elections.national_events()]
-    for event in elections.events_for(region):
+    for event in election_events(action, elections):
         found += [
-            pasal_71_2(action, event),
-            pasal_162_3(action, event),
-            late_reporting(action, event, workdays=workdays, as_of=as_of),
-            possible_retaliation(action, event, own_cases),
+            _assumed(finding) if assumed and finding is not None else finding
+            for finding in (
+                pasal_71_2(action, event),
+                pasal_162_3(action, event),
+                late_reporting(action, event, workdays=workdays, as_of=as_of),
+                possible_retaliation(action, event, own_cases),
+            )
         ]
     return tuple(f for f in found if f is not None)
+
+
+def election_events(action: PersonnelAction, elections: ElectionCalendar) -> tuple[ElectionEvent, ...]:
+    """The events whose election rules judge the action: its decider's region's, or the national
+    (``*``) rows for a regional head whose region I-MUT left blank; none for other deciders."""
+    region = action.decided_by.region_code
+    if region is None and action.decided_by.is_regional_head:
+        return elections.national_events()
+    return elections.events_for(region)
+
+
+def _assumed(finding: Finding) -> Finding:
+    """A finding judged by the national (``*``) row because I-MUT left the region blank."""
+    return dataclasses.replace(
+        finding,
+        reason_params={**finding.reason_params, REGION_ASSUMED_PARAM: ANY_REGION},
+        evidence={**finding.evidence, "region_assumed": ANY_REGION},
+    )
 
 
 def _takes_effect_within(rule: Rule, action: PersonnelAction, window: DateWindow) -> bool:

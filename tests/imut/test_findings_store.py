@@ -573,3 +573,15 @@ def test_an_approval_a_second_delivery_of_the_same_decision_carries_is_read(
     _evaluate(migrated_database)
     total, [finding] = list_findings(migrated_database, FindingFilter(status="open"))
     assert finding.action_id == action_id(3) and finding.evidence["approval_letter_no"] == "100.2.2.6/56/OTDA"
+
+
+def test_a_regional_heads_replacement_whose_region_i_mut_left_blank_is_judged_by_the_default_row(
+    migrated_database: Database,
+) -> None:
+    # pejabatPenetapWilayah is nullable in the feed; a region's operator left it blank for a mayor.
+    ingest(migrated_database, payload(1, pejabatPenetapWilayah=None))
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and (queue[0].rule, queue[0].event_id) == ("pasal_71_2", "pilkada-2024")
+    assert queue[0].evidence["region_assumed"] == "*"
+    assert "Wilayah pejabat penetap tidak diisi di I-MUT" in queue[0].reason
