@@ -210,22 +210,29 @@ def observed_events(
     """Events from SIASN's answers, every answer in turn (not only the latest): to I-MUT lookups and to
     the push readback (which finds a block someone else placed on a NIP the product pushed)."""
     events: dict[str, list[BlockEvent]] = {}
-    answers = [*_imut_observations(session, nips), *_readback_observations(session, nips)]
+    readback = _readback_observations(session, nips)
+    readback_ids = {row.id for row in readback}
+    last_read: dict[str, bool] = {}
+    answers = [*_imut_observations(session, nips), *readback]
     for row in sorted(answers, key=lambda r: (r.nip, r.observed_at, r.id)):
         if row.blocked is None:
             continue  # SIASN does not know the NIP
         response = row.response or {}
         day = siasn_day(response.get("tanggal")) or wib_day(row.observed_at)
         assert day is not None
-        records.setdefault(row.nip, []).append(
-            {
-                "kind": "siasn_observation",
-                "observation_id": row.id,
-                "status": response.get("status"),
-                "blocked": bool(row.blocked),
-                "since": day.isoformat(),
-            }
-        )
+        # The readback reads a NIP every cycle: a finding cites the readings where SIASN's flag changed.
+        if row.id not in readback_ids or last_read.get(row.nip) is not bool(row.blocked):
+            records.setdefault(row.nip, []).append(
+                {
+                    "kind": "siasn_observation",
+                    "observation_id": row.id,
+                    "status": response.get("status"),
+                    "blocked": bool(row.blocked),
+                    "since": day.isoformat(),
+                }
+            )
+        if row.id in readback_ids:
+            last_read[row.nip] = bool(row.blocked)
         if day > as_of:
             continue
         reference = f"siasn:{response.get('referensi') or row.id}"

@@ -326,3 +326,24 @@ def test_a_block_the_readback_found_placed_by_someone_else_after_ours_was_lifted
         finding = session.scalars(select(ImutFinding)).one()
     assert finding.evidence["block_start"] == "2024-09-10"
     assert "siasn_observation" in {r["kind"] for r in finding.records}
+
+
+def test_a_finding_cites_the_readbacks_that_changed_siasns_flag_not_every_reading(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, _promotion(1, "02-09-2024", "01-10-2024"))
+    _ack(migrated_database, "k1", "blokir", datetime(2024, 6, 3, 3, 0, tzinfo=UTC))
+    with migrated_database.session() as session:
+        for day in range(4, 30):  # the readback reads the NIP blocked every day of June
+            session.add(
+                SiasnObservation(
+                    nip=NIP_B, blocked=True, desired_blocked=True, drift=False,
+                    response={"found": True, "status": "DIBLOKIR", "referensi": "R", "pending": False},
+                    observed_at=datetime(2024, 6, day, 2, 0, tzinfo=UTC),
+                )
+            )  # fmt: skip
+    _evaluate(migrated_database, date(2024, 11, 27))
+    with migrated_database.session() as session:
+        finding = session.scalars(select(ImutFinding)).one()
+    kinds = [r["kind"] for r in finding.records]
+    assert kinds == ["imut_action", "push_ledger", "siasn_observation"]
