@@ -6,7 +6,9 @@ Every source contributes dated events, "blocked from this day" or "not blocked f
 - an acknowledged ``blokir`` or ``buka`` outbox row of ours, dated by its acknowledgement in WIB on the
   clock of the run that decided it (:func:`ledger_day`);
 - a ``siasn_observations`` row of an I-MUT lookup (no desired state), dated by SIASN's ``tanggal``
-  (``dd-mm-yyyy`` as SIASN writes dates, or ISO), else by the day we asked.
+  (``dd-mm-yyyy`` as SIASN writes dates, or ISO), else by the day we asked;
+- a ``siasn_observations`` row of the push readback (SIASN's flag of a NIP the product pushed, where a
+  block someone else placed shows), dated by the day it read.
 
 The events of both sources are read in date order: a block opens an interval unless one is open, an
 unblock closes the open one (SIASN holds one flag per NIP, whoever set it). Events dated after the day
@@ -184,26 +186,53 @@ def _imut_observations(session: Session, nips: Collection[str]) -> list[Any]:
     return rows
 
 
+def _readback_observations(session: Session, nips: Collection[str]) -> list[Any]:
+    """The push readback's answers (it reads the NIPs the product pushed, which I-MUT never asks)."""
+    columns = (
+        SiasnObservation.id,
+        SiasnObservation.nip,
+        SiasnObservation.blocked,
+        SiasnObservation.observed_at,
+        SiasnObservation.response,
+    )
+    rows: list[Any] = []
+    for chunk in chunks(sorted(nips)):
+        query = select(*columns).where(
+            SiasnObservation.nip.in_(chunk), SiasnObservation.desired_blocked.is_not(None)
+        )
+        rows.extend(session.execute(query))
+    return rows
+
+
 def observed_events(
     session: Session, nips: Collection[str], as_of: date, records: dict[str, list[dict[str, Any]]]
 ) -> dict[str, list[BlockEvent]]:
-    """Events from SIASN's answers to I-MUT lookups, every answer in turn (not only the latest)."""
+    """Events from SIASN's answers, every answer in turn (not only the latest): to I-MUT lookups and to
+    the push readback (which finds a block someone else placed on a NIP the product pushed)."""
     events: dict[str, list[BlockEvent]] = {}
-    for row in sorted(_imut_observations(session, nips), key=lambda r: (r.nip, r.observed_at, r.id)):
+    readback = _readback_observations(session, nips)
+    readback_ids = {row.id for row in readback}
+    last_read: dict[str, bool] = {}
+    answers = [*_imut_observations(session, nips), *readback]
+    for row in sorted(answers, key=lambda r: (r.nip, r.observed_at, r.id)):
         if row.blocked is None:
             continue  # SIASN does not know the NIP
         response = row.response or {}
         day = siasn_day(response.get("tanggal")) or wib_day(row.observed_at)
         assert day is not None
-        records.setdefault(row.nip, []).append(
-            {
-                "kind": "siasn_observation",
-                "observation_id": row.id,
-                "status": response.get("status"),
-                "blocked": bool(row.blocked),
-                "since": day.isoformat(),
-            }
-        )
+        # The readback reads a NIP every cycle: a finding cites the readings where SIASN's flag changed.
+        if row.id not in readback_ids or last_read.get(row.nip) is not bool(row.blocked):
+            records.setdefault(row.nip, []).append(
+                {
+                    "kind": "siasn_observation",
+                    "observation_id": row.id,
+                    "status": response.get("status"),
+                    "blocked": bool(row.blocked),
+                    "since": day.isoformat(),
+                }
+            )
+        if row.id in readback_ids:
+            last_read[row.nip] = bool(row.blocked)
         if day > as_of:
             continue
         reference = f"siasn:{response.get('referensi') or row.id}"

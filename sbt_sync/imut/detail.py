@@ -172,7 +172,11 @@ def finding_detail(
             )
         ]
         decision_date = row.decision_date
-        approval_date = _day(fields.get("approval_date"))
+        # The approval the finding rests on (another delivery of the same SK may have carried it),
+        # else the one this delivery sent.
+        evidence = dict(row.evidence or {})
+        approval_no = str(evidence.get("approval_letter_no") or fields.get("approval_no") or "") or None
+        approval_date = _day(evidence.get("approval_date")) or _day(fields.get("approval_date"))
         reported_on = _day(fields.get("reported_on"))
         deadline = workdays.add_working_days(decision_date, REPORTING_WORKING_DAYS) if decision_date else None
         events = {e.event_id: e.event_name for e in elections.events}
@@ -215,13 +219,10 @@ def finding_detail(
             event_name=events.get(row.event_id) if row.event_id else None,
             window_first=row.window_first,
             window_last=row.window_last,
-            approval_no=fields.get("approval_no") or None,
+            approval_no=approval_no,
             approval_date=approval_date,
             approval_counts=bool(
-                fields.get("approval_no")
-                and approval_date
-                and decision_date
-                and approval_date < decision_date
+                approval_no and approval_date and decision_date and approval_date < decision_date
             ),
             reported_on=reported_on,
             deadline=deadline,

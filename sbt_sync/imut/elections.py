@@ -11,6 +11,10 @@ event and region, columns:
   included): ISO dates, empty while not yet known;
 - ``source``: the decree or KPU decision the dates come from.
 
+A region's row with all four dates empty says the event holds no election for that region's head
+(Pilkada 2024 elected no governor of DI Yogyakarta, ``34``, while its regencies voted): the event's
+``*`` row does not apply there. Its ``source`` says why. A ``*`` row always needs its dates.
+
 Loading validates every row and raises :class:`ElectionCalendarError` naming the file, the line and the
 field. Window arithmetic lives here too, so every rule reads the same windows.
 """
@@ -101,9 +105,12 @@ class ElectionEvent:
 
 @dataclass(frozen=True)
 class ElectionCalendar:
-    """Every event row; look-ups prefer a region's own row over the event's ``*`` row."""
+    """Every event row; look-ups prefer a region's own row over the event's ``*`` row.
+    ``no_election`` holds the (event id, region code) of the rows that say the event holds no
+    election there."""
 
     events: tuple[ElectionEvent, ...]
+    no_election: tuple[tuple[str, str], ...] = ()
 
     def events_for(self, region_code: str | None) -> tuple[ElectionEvent, ...]:
         """The events that apply to a region, one per event id, in file order."""
@@ -115,7 +122,8 @@ class ElectionCalendar:
                 chosen[event.event_id] = event
             elif event.region_code == ANY_REGION:
                 chosen.setdefault(event.event_id, event)
-        return tuple(chosen.values())
+        skipped = {event_id for event_id, region in self.no_election if region == region_code}
+        return tuple(event for event_id, event in chosen.items() if event_id not in skipped)
 
     def national_events(self) -> tuple[ElectionEvent, ...]:
         """The events' ``*`` rows, one per event id, in file order: what applies to an official who
@@ -142,7 +150,9 @@ def load_election_calendar(path: Path | None = None) -> ElectionCalendar:
     except OSError as exc:
         raise ElectionCalendarError(f"{path}: cannot read the election calendar: {exc}") from exc
     _check_unique(path, events)
-    return ElectionCalendar(tuple(event for event, _line in events))
+    held = tuple(event for event, _line in events if isinstance(event, ElectionEvent))
+    none = tuple(event for event, _line in events if not isinstance(event, ElectionEvent))
+    return ElectionCalendar(held, none)
 
 
 def _check_columns(path: Path, fieldnames: Iterable[str] | None) -> None:
@@ -155,7 +165,11 @@ def _check_columns(path: Path, fieldnames: Iterable[str] | None) -> None:
         raise ElectionCalendarError(f"{path}: line 1: unknown column(s) {', '.join(unknown)}")
 
 
-def _event(path: Path, line: int, row: dict[str, str | None]) -> tuple[ElectionEvent, int]:
+NoElection = tuple[str, str]
+"""(event id, region code) of a row saying the event holds no election in that region."""
+
+
+def _event(path: Path, line: int, row: dict[str, str | None]) -> tuple[ElectionEvent | NoElection, int]:
     def fail(column: str, problem: str) -> ElectionCalendarError:
         return ElectionCalendarError(f"{path}: line {line}: {column}: {problem}")
 
@@ -179,6 +193,10 @@ def _event(path: Path, line: int, row: dict[str, str | None]) -> tuple[ElectionE
     region = text("region_code", required=True)
     if region != ANY_REGION and not _REGION.match(region):
         raise fail("region_code", f"{region!r} is not a Kemendagri code (e.g. 32 or 32.73) or *")
+    dates = ("candidate_determination_date", "voting_date", "inauguration_date", "end_of_term_date")
+    if region != ANY_REGION and not any(text(column, required=False) for column in dates):
+        text("source", required=True)  # why the region holds no election
+        return (text("event_id", required=True), region), line
     determination = day("candidate_determination_date", required=True)
     assert determination is not None
     voting = day("voting_date", required=False)
@@ -207,14 +225,14 @@ def _event(path: Path, line: int, row: dict[str, str | None]) -> tuple[ElectionE
     return event, line
 
 
-def _check_unique(path: Path, events: list[tuple[ElectionEvent, int]]) -> None:
+def _check_unique(path: Path, events: list[tuple[ElectionEvent | NoElection, int]]) -> None:
     seen: dict[tuple[str, str], int] = {}
     for event, line in events:
-        key = (event.event_id, event.region_code)
+        key = (event.event_id, event.region_code) if isinstance(event, ElectionEvent) else event
         if key in seen:
             raise ElectionCalendarError(
-                f"{path}: line {line}: region_code: {event.region_code} is listed twice for "
-                f"{event.event_id} (first on line {seen[key]})"
+                f"{path}: line {line}: region_code: {key[1]} is listed twice for "
+                f"{key[0]} (first on line {seen[key]})"
             )
         seen[key] = line
 

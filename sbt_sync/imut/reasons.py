@@ -33,8 +33,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "is reported within 7 working days",
     ),
     "imut.basis.block_breach": (
-        "Pemblokiran data ASN di SIASN oleh BKN: tidak ada promosi, mutasi atau pengangkatan selama diblokir",
-        "BKN's block on the ASN's data in SIASN: no promotion, transfer or appointment while blocked",
+        "Pemblokiran data ASN di SIASN oleh BKN: layanan kepegawaian (promosi, mutasi, rotasi, "
+        "pengangkatan, demosi, pemberhentian dari jabatan) terhenti selama diblokir",
+        "BKN's block on the ASN's data in SIASN: personnel services (promotion, transfer, rotation, "
+        "appointment, demotion, removal from post) stop while blocked",
     ),
     "imut.basis.possible_retaliation": (
         "UU 10/2016 Pasal 71 ayat (3) (kewenangan yang merugikan); pengawasan BKN melalui I-MUT: "
@@ -81,6 +83,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{window_first} to {window_last} ({event}); the Minister's approval {letter_no} has no date, so "
         "it cannot be shown to predate the decision and does not count.",
     ),
+    "imut.reason.window_effective_no_approval": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role}, sebelum masa {window_first} "
+        "s.d. {window_last} ({event}), tetapi berlaku {effective_date}, di dalam masa itu, tanpa "
+        "persetujuan tertulis Mendagri: penggantian pejabat terjadi dalam masa larangan.",
+        "{action}, post class {post_class}, decided on {decision_date} by the {role}, before the window "
+        "{window_first} to {window_last} ({event}), but effective {effective_date}, within it, without the "
+        "Minister of Home Affairs' written approval: the official is replaced within the window.",
+    ),
+    "imut.reason.window_effective_approval": (
+        "{action} jabatan {post_class} diputuskan {decision_date} oleh {role}, sebelum masa {window_first} "
+        "s.d. {window_last} ({event}), tetapi berlaku {effective_date}, di dalam masa itu; persetujuan "
+        "Mendagri yang dikirim (nomor {letter_no}, tanggal {letter_date}) tidak bernomor dan bertanggal "
+        "sebelum keputusan, sehingga tidak berlaku.",
+        "{action}, post class {post_class}, decided on {decision_date} by the {role}, before the window "
+        "{window_first} to {window_last} ({event}), but effective {effective_date}, within it; the "
+        "Minister's approval sent (number {letter_no}, dated {letter_date}) is not numbered and dated "
+        "before the decision, so it does not count.",
+    ),
     "imut.reason.reporting_late": (
         "Dilaporkan ke Kemendagri {reported_on}, hari kerja ke-{working_days} setelah keputusan "
         "{decision_date}; batasnya {deadline} (7 hari kerja).",
@@ -102,6 +122,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(sejak {block_start}): menetapkan SK adalah layanan kepegawaian yang terhenti selama diblokir.",
         "{action} decided on {decision_date} (effective {effective_date}) while SIASN held the NIP's data "
         "blocked (since {block_start}): signing the decision is a personnel service, stopped while blocked.",
+    ),
+    "imut.reason.block_adverse": (
+        "{action} diputuskan {decision_date} (berlaku {effective_date}) saat data NIP diblokir di SIASN "
+        "(sejak {block_start}). Bisa jadi ini hukuman disiplin yang dijatuhkan PPK (periksa I'DIS); bila "
+        "bukan, layanan kepegawaian selama diblokir: untuk diperiksa BKN.",
+        "{action} decided on {decision_date} (effective {effective_date}) while SIASN held the NIP's data "
+        "blocked (since {block_start}). It may be the disciplinary sanction the PPK imposed (check "
+        "I'DIS); if not, a personnel service while blocked: for BKN's investigation.",
     ),
     "imut.reason.possible_retaliation": (
         "{action} atas ASN yang tercatat dalam kasus netralitas {case_id} (sejak {known_since}), "
@@ -126,11 +154,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Withdrawn at the source (I-MUT) on {withdrawn_on}; revoking a decision does not cure a breach. "
         "If the record was entered by mistake, a steward dismisses this finding.",
     ),
+    "imut.note.region_assumed": (
+        "Wilayah pejabat penetap tidak diisi di I-MUT; dinilai dengan jadwal pemilihan yang berlaku umum "
+        "(tanpa jadwal khusus wilayah).",
+        "I-MUT left the deciding official's region blank; judged by the election dates that apply by "
+        "default (no region's own dates).",
+    ),
     "imut.closed.duplicate": (
         "Ditutup: tindakan {action_id} adalah pengiriman ulang SK yang sama (NIP, nomor dan tanggal SK) "
         "dengan tindakan {original}; temuannya ada pada tindakan itu.",
         "Closed: action {action_id} delivers the same decision (NIP, SK number and date) again as action "
         "{original}; the findings are on that one.",
+    ),
+    "imut.closed.corrected": (
+        "Ditutup: tindakan {action_id} ditarik di sumber dan SK yang sama (NIP dan nomor SK) dikirim "
+        "lagi sebagai tindakan {original} dengan tanggal SK yang dikoreksi; temuannya ada pada tindakan itu.",
+        "Closed: action {action_id} was withdrawn at the source and the same SK (NIP and SK number) is "
+        "delivered again as action {original} with its date corrected; the findings are on that one.",
     ),
     "imut.reopened.withdrawn": (
         "Tindakan ditarik di sumber (I-MUT) pada {withdrawn_on}; pencabutan keputusan tidak menghapus "
@@ -166,6 +206,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 _LABELLED = ("action", "post_class", "role")
+REGION_ASSUMED_PARAM = "region_assumed"
+"""A finding's parameter saying it was judged by the national (``*``) row because I-MUT left the
+decider's region blank: its reason then ends with the ``imut.note.region_assumed`` note."""
 WITHDRAWN_PARAM = "withdrawn_on"
 """A finding's parameter naming the day I-MUT withdrew its action: its reason then ends with the
 ``imut.note.withdrawn`` note (a withdrawal does not close a finding, DOMAIN: revoking does not cure)."""
@@ -185,6 +228,8 @@ def render(key: str, params: Mapping[str, str], language: Language = "en") -> st
         for name, value in params.items()
     }
     message = text(key, language).format(**said)
+    if params.get(REGION_ASSUMED_PARAM) and key.startswith("imut.reason."):
+        message += " " + text("imut.note.region_assumed", language)
     withdrawn_on = params.get(WITHDRAWN_PARAM)
     if withdrawn_on and key.startswith("imut.reason."):
         message += " " + text("imut.note.withdrawn", language).format(

@@ -1,6 +1,7 @@
 """The I-MUT report (issue 17 item 5): per election event and region, the personnel actions decided
-within the election's watch window and the findings on them, by rule, by instansi and by deciding
-official; as aligned text, CSV and XLSX, in Bahasa Indonesia or English.
+within the election's watch window (or signed before the ban and taking effect within it) and the
+findings on them, by rule, by instansi and by deciding official; as aligned text, CSV and XLSX, in
+Bahasa Indonesia or English.
 
 Counted are the findings the rules still give (``status`` open). Those a steward has not closed
 (pending or under investigation) are counted per rule; confirmed and dismissed ones are counted
@@ -25,13 +26,13 @@ from sqlalchemy.orm import Session
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import AsnRegistryEntry, ImutEvaluation, ImutFinding, StagedRecord
-from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
+from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent, event_words
 from sbt_sync.imut.findings_write import SOURCE
 from sbt_sync.imut.model import Rule
 from sbt_sync.imut.reasons import text
 from sbt_sync.imut.regions import region_names
 from sbt_sync.imut.review import FindingStatus, Review
-from sbt_sync.imut.rules import watch_window
+from sbt_sync.imut.rules import concerns_election, election_events, watch_window
 from sbt_sync.imut.staged import UnreadableAction, personnel_action, same_decision_key
 from sbt_sync.reconcile.identity.store import chunks
 from sbt_sync.reports.compliance_render import aligned_text, write_titled_sheets
@@ -123,6 +124,8 @@ class ImutReport:
     officials: list[Row]
     region_names: dict[str, str] = field(default_factory=dict)
     """Region code: its name (:mod:`sbt_sync.imut.regions`), for the regions the registry knows."""
+    event_name: str | None = None
+    """The name of ``event`` (the calendar's, else its id in words): what the titles say."""
 
 
 def _event_of(
@@ -160,8 +163,8 @@ def _actions_in_window(
         region = action.decided_by.region_code
         if region and action.decided_by.heads_instansi_id:
             governments.setdefault(region, action.decided_by.heads_instansi_id)
-        for event in elections.events_for(region):
-            if action.decision_date in watch_window(event):
+        for event in election_events(action, elections):
+            if concerns_election(action, event):
                 counted[(event.event_id, region or NO_EVENT)] += 1
     return counted
 
@@ -232,6 +235,7 @@ def build_report(
         instansi=[by_instansi[k] for k in sorted(by_instansi)],
         officials=[by_official[k] for k in sorted(by_official)],
         region_names=named_regions,
+        event_name=(names.get(event) or event_words(event)) if event else None,
     )
 
 
@@ -293,7 +297,8 @@ def _role(value: str, lang: Lang) -> str:
 def heading(report: ImutReport, which: Table, lang: Lang = "id") -> str:
     at = report.generated_at.isoformat(timespec="seconds")
     day = report.evaluated_for.isoformat() if report.evaluated_for else "-"
-    event = f" ({report.event})" if report.event else ""
+    named = report.event_name or report.event
+    event = f" ({named})" if named else ""
     return (
         f"{word('imut.report.title', lang)}{event}: {word(f'imut.report.{which}', lang)}, "
         f"{word('imut.report.as_of', lang).format(at=at, day=day)}"

@@ -5,7 +5,10 @@ for the election events of the deciding official's region. Readings the law leav
 choice made here:
 
 - "Replacement of an official" (penggantian pejabat) is any of the six I-MUT actions whose post before
-  or after is of a covered class; the decider must be a regional head (definitive, Pj or Plt).
+  or after is of a covered class; the decider must be a regional head (definitive, Pj or Plt). It is in
+  the Pasal 71(2) window when decided in it, and also when signed before the window but taking effect
+  within it (the official is replaced within the window; a breach whose reason says both dates, for a
+  steward to weigh). The approval must still predate the decision.
 - An approval counts only if dated *before* the decision (MA 570 K/TUN/PILKADA/2016; Minahasa Utara
   2024). One dated the same day is not dated before it, so it does not count either: a breach, whose
   reason says the approval is dated the same day (a steward confirms or dismisses every finding). One
@@ -18,15 +21,17 @@ choice made here:
   window through the end of the Pasal 162(3) window), whatever the post class.
 - Possible retaliation covers demotion, removal from post, transfer and rotation, decided by the head
   of the ASN's own instansi within the watch window, of an ASN in a neutrality case known on or before
-  the decision. Always ``investigate``.
+  the decision. Always ``investigate``. A regional head whose instansi I-MUT left blank is taken as
+  the head of the ASN's instansi (a regional head decides moves in their own government only).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
+from sbt_sync.imut.elections import ANY_REGION, ElectionCalendar, ElectionEvent
 from sbt_sync.imut.model import (
     ActionKind,
     BlockInterval,
@@ -37,10 +42,16 @@ from sbt_sync.imut.model import (
     PersonnelAction,
     Rule,
 )
+from sbt_sync.imut.reasons import REGION_ASSUMED_PARAM
 from sbt_sync.imut.workdays import WorkingDayCalendar
 
 REPORTING_WORKING_DAYS = 7
-BLOCKED_KINDS = frozenset({ActionKind.PROMOSI, ActionKind.MUTASI, ActionKind.ROTASI, ActionKind.PENGANGKATAN})
+BLOCKED_KINDS = frozenset(ActionKind)
+"""Any move of a blocked NIP is a block breach (DESIGN, Enforcement)."""
+ADVERSE_KINDS = frozenset({ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN})
+"""Moves that may be the disciplinary sanction itself (jenisHukuman 27 demotion, 28 freed from post),
+whose imposition is what lifts a block: flagged while blocked, for a steward to check against I'DIS,
+never as a breach."""
 RETALIATION_KINDS = frozenset(
     {ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN, ActionKind.MUTASI, ActionKind.ROTASI}
 )
@@ -51,6 +62,14 @@ def watch_window(event: ElectionEvent) -> DateWindow:
     ban = event.ban_window
     after = event.post_inauguration_window
     return DateWindow(ban.first, max(ban.last, after.last) if after else ban.last)
+
+
+def concerns_election(action: PersonnelAction, event: ElectionEvent) -> bool:
+    """Whether the action falls in the event's watch window: decided in it, or signed before the ban
+    and taking effect within it (what the report counts as the election's actions)."""
+    return action.decision_date in watch_window(event) or _takes_effect_within(
+        Rule.PASAL_71_2, action, event.ban_window
+    )
 
 
 def pasal_71_2(action: PersonnelAction, event: ElectionEvent) -> Finding | None:
@@ -114,11 +133,13 @@ def late_reporting(
 
 
 def block_breach(action: PersonnelAction, blocks: Sequence[BlockInterval]) -> Finding | None:
-    """A promotion, transfer, rotation or appointment decided or effective on a day SIASN held the NIP
-    blocked. While blocked, personnel services stop (DOMAIN); signing the SK is the service, so an SK
-    signed while blocked is a breach whatever its TMT (backdated, or after the unblock), and so is an
-    SK signed before the block that takes effect while blocked. ``evidence["blocked_on"]`` says which
-    date fell in the block: ``decision``, ``effective`` or ``decision,effective``."""
+    """Any move decided or effective on a day SIASN held the NIP blocked. While blocked, personnel
+    services stop (DOMAIN); signing the SK is the service, so an SK signed while blocked is a breach
+    whatever its TMT (backdated, or after the unblock), and so is an SK signed before the block that
+    takes effect while blocked. ``evidence["blocked_on"]`` says which date fell in a block:
+    ``decision``, ``effective`` or ``decision,effective``; the block cited is the one the move took
+    effect in, else the one it was decided in (a block lifted and placed again is two blocks).
+    A demotion or removal from post may be the sanction that lifts the block: ``investigate``."""
     if action.kind not in BLOCKED_KINDS:
         return None
     dates = {"decision": action.decision_date, "effective": action.effective_date}
@@ -126,23 +147,25 @@ def block_breach(action: PersonnelAction, blocks: Sequence[BlockInterval]) -> Fi
         name: sorted((b for b in blocks if b.covers(day)), key=lambda b: b.start)
         for name, day in dates.items()
     }
-    covering = sorted((b for found in hits.values() for b in found), key=lambda b: b.start)
-    if not covering:
+    if not hits["decision"] and not hits["effective"]:
         return None
-    block = covering[0]
+    block = (hits["effective"] or hits["decision"])[0]
     blocked_on = [name for name, found in hits.items() if found]
     params = {
         "action": action.kind.value,
         "effective_date": action.effective_date.isoformat(),
         "block_start": block.start.isoformat(),
     }
-    key = "imut.reason.block_breach"
-    if not hits["effective"]:
-        key, params["decision_date"] = "imut.reason.block_breach_decided", action.decision_date.isoformat()
+    adverse = action.kind in ADVERSE_KINDS
+    key = "imut.reason.block_adverse" if adverse else "imut.reason.block_breach"
+    if adverse or not hits["effective"]:
+        params["decision_date"] = action.decision_date.isoformat()
+    if not adverse and not hits["effective"]:
+        key = "imut.reason.block_breach_decided"
     return Finding(
         rule=Rule.BLOCK_BREACH,
         action_id=action.action_id,
-        disposition=Disposition.BREACH,
+        disposition=Disposition.INVESTIGATE if adverse else Disposition.BREACH,
         basis_key="imut.basis.block_breach",
         reason_key=key,
         reason_params=params,
@@ -162,8 +185,7 @@ def possible_retaliation(
     """A demotion, removal or transfer of an ASN in a neutrality case, by their instansi's head, in
     the watch window: flagged for BKN's investigation, never a decision."""
     window = watch_window(event)
-    head = action.decided_by.heads_instansi_id
-    if action.kind not in RETALIATION_KINDS or head is None or head != action.instansi_id:
+    if action.kind not in RETALIATION_KINDS or not _decided_by_own_head(action):
         return None
     if action.decision_date not in window:
         return None
@@ -192,6 +214,15 @@ def possible_retaliation(
     )
 
 
+def _decided_by_own_head(action: PersonnelAction) -> bool:
+    """Whether the decider heads the ASN's instansi: as I-MUT says, or, where it left the decider's
+    instansi blank, a regional head (who decides moves in their own government only)."""
+    head = action.decided_by.heads_instansi_id
+    if head is None:
+        return action.decided_by.is_regional_head and bool(action.instansi_id)
+    return head == action.instansi_id
+
+
 def evaluate(
     action: PersonnelAction,
     *,
@@ -206,27 +237,62 @@ def evaluate(
 
     A decider who governs no region (a minister, a head of a central agency) is held to the
     retaliation rule against every event's national (``*``) row: DESIGN puts no regional limit on
-    moves against ASN in neutrality cases. The regional-head rules do not concern them."""
+    moves against ASN in neutrality cases. The regional-head rules do not concern them.
+
+    A regional head whose region I-MUT left blank is held to every rule against the events'
+    national (``*``) rows, the rows of every region without its own; their findings say so
+    (``evidence["region_assumed"]``), for a steward to check against the region's own dates."""
     found: list[Finding | None] = [block_breach(action, blocks.get(action.nip, ()))]
     region = action.decided_by.region_code
     own_cases = cases.get(action.nip, ())
-    if region is None:
+    assumed = region is None and action.decided_by.is_regional_head
+    if region is None and not assumed:
         found += [possible_retaliation(action, event, own_cases) for event in elections.national_events()]
-    for event in elections.events_for(region):
+    for event in election_events(action, elections):
         found += [
-            pasal_71_2(action, event),
-            pasal_162_3(action, event),
-            late_reporting(action, event, workdays=workdays, as_of=as_of),
-            possible_retaliation(action, event, own_cases),
+            _assumed(finding) if assumed and finding is not None else finding
+            for finding in (
+                pasal_71_2(action, event),
+                pasal_162_3(action, event),
+                late_reporting(action, event, workdays=workdays, as_of=as_of),
+                possible_retaliation(action, event, own_cases),
+            )
         ]
     return tuple(f for f in found if f is not None)
+
+
+def election_events(action: PersonnelAction, elections: ElectionCalendar) -> tuple[ElectionEvent, ...]:
+    """The events whose election rules judge the action: its decider's region's, or the national
+    (``*``) rows for a regional head whose region I-MUT left blank; none for other deciders."""
+    region = action.decided_by.region_code
+    if region is None and action.decided_by.is_regional_head:
+        return elections.national_events()
+    return elections.events_for(region)
+
+
+def _assumed(finding: Finding) -> Finding:
+    """A finding judged by the national (``*``) row because I-MUT left the region blank."""
+    return dataclasses.replace(
+        finding,
+        reason_params={**finding.reason_params, REGION_ASSUMED_PARAM: ANY_REGION},
+        evidence={**finding.evidence, "region_assumed": ANY_REGION},
+    )
+
+
+def _takes_effect_within(rule: Rule, action: PersonnelAction, window: DateWindow) -> bool:
+    """A replacement signed before the ban that takes effect within it: the official is replaced
+    within the window (an SK dated just before the ban is also how the ban is dodged)."""
+    return rule is Rule.PASAL_71_2 and action.decision_date < window.first and action.effective_date in window
 
 
 def _approval_rule(
     rule: Rule, basis_key: str, action: PersonnelAction, event: ElectionEvent, window: DateWindow
 ) -> Finding | None:
     post = action.covered_post
-    if post is None or not action.decided_by.is_regional_head or action.decision_date not in window:
+    if post is None or not action.decided_by.is_regional_head:
+        return None
+    effective_only = _takes_effect_within(rule, action, window)
+    if action.decision_date not in window and not effective_only:
         return None
     approval = action.approval
     if (
@@ -244,10 +310,17 @@ def _approval_rule(
         **_window_params(event, window),
     }
     evidence = _decision_evidence(action)
-    if approval is None:
+    if effective_only:
+        params["effective_date"] = action.effective_date.isoformat()
+        evidence["in_window"] = "effective"
+    if effective_only and approval is None:
+        key, disposition = "imut.reason.window_effective_no_approval", Disposition.BREACH
+    elif approval is None:
         key, disposition = "imut.reason.window_no_approval", Disposition.BREACH
     else:
-        if approval.letter_date is None:
+        if effective_only:
+            key = "imut.reason.window_effective_approval"
+        elif approval.letter_date is None:
             key = "imut.reason.window_approval_undated"
         elif not approval.letter_no:
             key = "imut.reason.window_approval_unnumbered"
@@ -258,6 +331,8 @@ def _approval_rule(
         disposition = Disposition.BREACH
         letter_date = approval.letter_date.isoformat() if approval.letter_date else ""
         params |= {"letter_no": approval.letter_no, "letter_date": letter_date}
+        if effective_only:  # the letter as sent, a missing part said as "-"
+            params |= {"letter_no": approval.letter_no or "-", "letter_date": letter_date or "-"}
         evidence |= {"approval_letter_no": approval.letter_no, "approval_date": letter_date}
     return Finding(
         rule=rule,

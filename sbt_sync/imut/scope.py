@@ -6,7 +6,7 @@ deadline). A run for the same day with the same calendars as the previous one th
 
 - actions whose staged row is flagged (``needs_reconcile``: new, changed, withdrawn, or a NIP the
   registry changed), which case reconciliation leaves to the I-MUT evaluation;
-- actions of NIPs with a push acknowledged or a SIASN lookup made since;
+- actions of NIPs with a push acknowledged, a SIASN lookup or a readback made since;
 - actions of NIPs with a golden case created or changed since;
 - actions whose open retaliation finding cites a case that is gone or names someone else now;
 - the other actions of those actions' NIPs (a decision delivered twice is recognised across ids).
@@ -54,13 +54,13 @@ def changed_since(session: Session, since: datetime) -> Changed:
             )
         )
     )
-    observed = select(SiasnObservation.nip, SiasnObservation.response).where(
-        SiasnObservation.desired_blocked.is_(None), SiasnObservation.observed_at >= since
-    )
+    # SIASN's answers, to I-MUT lookups and to the push readback (both read as block events).
+    answer = (SiasnObservation.nip, SiasnObservation.desired_blocked, SiasnObservation.response)
+    observed = select(*answer).where(SiasnObservation.observed_at >= since)
     changed.nips.update(
         nip
-        for nip, response in session.execute(observed)
-        if (response or {}).get("purpose") == IMUT_OBSERVATION
+        for nip, desired, response in session.execute(observed)
+        if desired is not None or (response or {}).get("purpose") == IMUT_OBSERVATION
     )
     cases = select(Case.nip).where(
         Case.nip.is_not(None), or_(Case.updated_at >= since, Case.created_at >= since)

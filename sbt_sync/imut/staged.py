@@ -81,9 +81,9 @@ def personnel_action(action_id: str, nip: str | None, fields: Mapping[str, Any])
 
 def same_decision_key(action: PersonnelAction) -> tuple[str, str, str] | None:
     """What makes two I-MUT records one decision delivered twice: the same NIP, SK number (case and
-    spacing aside) and decision date. None when the NIP or the SK number is missing (nothing to tell
-    two actions apart by)."""
-    number = " ".join(action.decision_no.split()).upper()
+    whitespace aside: ``821 / 77 / BKPSDM`` is ``821/77/BKPSDM``) and decision date. None when the NIP
+    or the SK number is missing (nothing to tell two actions apart by)."""
+    number = "".join(action.decision_no.split()).upper()
     if not action.nip or not number:
         return None
     return action.nip, number, action.decision_date.isoformat()

@@ -21,7 +21,10 @@ only a steward can tell a revocation from a record entered by mistake.
 One decision delivered under several I-MUT ids (same NIP, SK number and decision date) is evaluated
 once, as the id delivered first (a live id before a withdrawn one); its findings list the other ids
 (``duplicate_action_ids``, not part of the basis), and findings the other ids had are closed saying
-whose duplicates they are.
+whose duplicates they are; a Mendagri approval only a later live delivery carries is read as the
+decision's. A withdrawn id whose SK (NIP and number) a live id still delivers with
+another decision date is that SK entered again with its date corrected: its findings close the same
+way, saying so.
 
 Every insert, change, close and reopen writes an audit entry (NIPs masked). The I-MUT rows'
 ``needs_reconcile`` flag (case reconciliation skips them) is cleared here, except for rows whose NIP
@@ -128,10 +131,13 @@ def _load_actions(
 
 def _one_per_decision(
     loaded: list[StagedAction], withdrawn: Collection[str]
-) -> tuple[list[StagedAction], dict[str, str]]:
+) -> tuple[list[StagedAction], dict[str, str], set[str]]:
     """One action per decision (:func:`same_decision_key`): the one delivered first (lowest staged
     row) stands for the others, a live one before a withdrawn one (the decision is still delivered),
-    and each duplicate id maps to it."""
+    and each duplicate id maps to it; it takes the Mendagri approval a live duplicate carries when
+    it has none. A withdrawn id whose SK (NIP and number) is still delivered
+    under a live id with another decision date is that SK entered again with its date corrected: it
+    maps to the live id too, and is returned in the set of corrected ids."""
     first: dict[tuple[str, str, str], StagedAction] = {}
     kept: list[StagedAction] = []
     duplicate_of: dict[str, str] = {}
@@ -141,10 +147,31 @@ def _one_per_decision(
             kept.append(item)
         elif key in first:
             duplicate_of[item.action.action_id] = first[key].action.action_id
+            standing = first[key]
+            if (
+                standing.action.approval is None
+                and item.action.approval is not None
+                and item.action.action_id not in withdrawn
+            ):
+                # The same SK delivered again with its Mendagri approval filled in: one decision has
+                # one approval, and the rules judge it (dated before the decision or not).
+                action = dataclasses.replace(standing.action, approval=item.action.approval)
+                first[key] = dataclasses.replace(standing, action=action)
+                kept[kept.index(standing)] = first[key]
         else:
             first[key] = item
             kept.append(item)
-    return kept, duplicate_of
+    live_sk: dict[tuple[str, str], str] = {}
+    for key, item in first.items():
+        if item.action.action_id not in withdrawn:
+            live_sk.setdefault(key[:2], item.action.action_id)
+    corrected: set[str] = set()
+    for key, item in first.items():
+        action_id = item.action.action_id
+        if action_id in withdrawn and key[:2] in live_sk:
+            duplicate_of[action_id] = live_sk[key[:2]]
+            corrected.add(action_id)
+    return [a for a in kept if a.action.action_id not in corrected], duplicate_of, corrected
 
 
 def _existing(session: Session, action_ids: Collection[str] | None) -> dict[str, ImutFinding]:
@@ -170,7 +197,7 @@ def evaluate_findings(
 ) -> FindingStats:
     """Evaluate the staged I-MUT actions as of ``as_of`` and write the differences (module docstring).
 
-    With ``siasn``, up to ``siasn_lookups`` NIPs of promotions, transfers, rotations and appointments
+    With ``siasn``, up to ``siasn_lookups`` NIPs of moves (any kind: :data:`BLOCKED_KINDS`)
     in scope that the product never pushed are asked their block state first (:func:`observe_unpushed`:
     never asked, an action staged since the last answer, or an answer grown old).
     """
@@ -181,7 +208,7 @@ def evaluate_findings(
     stats.full = full or last is None or last.as_of != as_of or last.calendar_hash != fingerprint
     changed = None if stats.full or last is None else changed_since(session, last.started_at - OVERLAP)
     loaded, withdrawn = _load_actions(session, changed, stats)
-    actions, duplicate_of = _one_per_decision(loaded, withdrawn)
+    actions, duplicate_of, corrected = _one_per_decision(loaded, withdrawn)
     stats.withdrawn = sum(a.action.action_id in withdrawn for a in actions)
     stats.actions = len(actions) - stats.withdrawn
     stats.duplicates = len(duplicate_of)
@@ -235,7 +262,8 @@ def evaluate_findings(
         if key not in wanted and row.status == FindingStatus.OPEN:
             if row.action_id in duplicate_of:
                 params = {"action_id": row.action_id, "original": duplicate_of[row.action_id]}
-                reason = render("imut.closed.duplicate", params, "id")
+                said = "imut.closed.corrected" if row.action_id in corrected else "imut.closed.duplicate"
+                reason = render(said, params, "id")
             else:
                 reason = render("imut.closed.no_longer_holds", {"as_of": as_of.isoformat()}, "id")
             close_finding(session, row, reason, started, stats)

@@ -183,3 +183,39 @@ def test_a_kemendagri_viewer_does_not_read_a_cited_case_key_that_quotes_another_
     steward = world.login("steward")
     assert "REG-A" in steward.get(f"/imut/{finding_id}").text
     assert "REG-A" in steward.get("/imut?rule=possible_retaliation").text
+
+
+def test_the_report_for_one_election_names_it_in_its_titles_not_by_its_id(
+    world: World, imut: dict[str, int]
+) -> None:
+    steward = world.login("steward")
+    page = steward.get("/imut/report?event=pilkada-2024").text
+    titles = [line for line in page.splitlines() if "<h2>" in line]
+    assert titles and all("Pilkada serentak 2024" in t and "pilkada-2024" not in t for t in titles)
+    csv_answer = steward.get("/imut/report?format=csv&event=pilkada-2024")
+    csv_title = csv_answer.text.lstrip("\ufeff").splitlines()[0]
+    assert "Pilkada serentak 2024" in csv_title and "pilkada-2024" not in csv_title
+    xlsx = steward.get("/imut/report?format=xlsx&event=pilkada-2024&lang=en")
+    sheet = load_workbook(io.BytesIO(xlsx.content))["By election and region"]
+    assert "Pilkada serentak 2024" in str(sheet["A1"].value) and "pilkada-2024" not in str(sheet["A1"].value)
+
+
+def test_an_approval_only_a_second_delivery_carries_is_shown_beside_the_finding_it_keeps(
+    world: World,
+) -> None:
+    """The same SK delivered again under another id with a Mendagri approval dated after the decision:
+    the finding stays, and the side-by-side shows that letter, not 'no approval'."""
+    late = {"persetujuanMendagriNomor": "100.2.2.6/56/OTDA", "persetujuanMendagriTanggal": "20-06-2024"}
+    ingest(world.database, payload(3, nomorSk="821/88/BKPSDM/2024"))
+    ingest(world.database, payload(4, nomorSk="821/88/BKPSDM/2024", **late))
+    with world.database.session() as session:
+        evaluate_findings(
+            session,
+            elections=load_election_calendar(),
+            workdays=load_working_days(),
+            as_of=date(2024, 11, 27),
+        )
+        finding = session.scalars(select(ImutFinding.id).where(ImutFinding.action_id == action_id(3))).one()
+    side = world.login("steward").get(f"/imut/{finding}").text.split('id="side-by-side"')[1]
+    cell = side.split("</table>")[0].split("<td>")[3]
+    assert "100.2.2.6/56/OTDA" in cell and "20-06-2024" in cell, cell

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from connectors.http.paging import Page
 from connectors.siasn.api import BlockStatus, PushResult
 from sbt_sync.db.engine import Database
-from sbt_sync.db.models import Case, ControlAction, ImutFinding, OutboxEntry
+from sbt_sync.db.models import Case, ControlAction, ImutFinding, OutboxEntry, SiasnObservation
 from sbt_sync.imut.blocks import BlockEvent, intervals, ledger_day, siasn_day
 from sbt_sync.imut.elections import load_election_calendar
 from sbt_sync.imut.findings_write import FindingStats
@@ -300,3 +300,50 @@ def _case_id(database: Database) -> int:
         session.add(case)
         session.flush()
         return case.id
+
+
+def test_a_block_the_readback_found_placed_by_someone_else_after_ours_was_lifted_counts(
+    migrated_database: Database,
+) -> None:
+    """We blocked the NIP and lifted the block; SIASN's readback then found it blocked again by someone
+    else (a Kanreg, DOMAIN): SIASN held it blocked, so a promotion effective then is a block breach.
+    The product never asks SIASN for I-MUT about a NIP it pushed: the readback is what it knows."""
+    ingest(migrated_database, _promotion(1, "02-09-2024", "01-10-2024"))
+    _ack(migrated_database, "k1", "blokir", datetime(2024, 6, 3, 3, 0, tzinfo=UTC))
+    _ack(migrated_database, "k2", "buka", datetime(2024, 8, 1, 3, 0, tzinfo=UTC))
+    with migrated_database.session() as session:
+        session.add(
+            SiasnObservation(
+                nip=NIP_B, blocked=True, desired_blocked=False, drift=True,
+                response={"found": True, "status": "DIBLOKIR", "referensi": "KANREG-3", "pending": False,
+                          "kind": "blocked_by_other"},
+                observed_at=datetime(2024, 9, 10, 2, 0, tzinfo=UTC),
+            )
+        )  # fmt: skip
+    _evaluate(migrated_database, date(2024, 11, 27))
+    assert (action_id(1), "block_breach", "open") in _findings(migrated_database)
+    with migrated_database.session() as session:
+        finding = session.scalars(select(ImutFinding)).one()
+    assert finding.evidence["block_start"] == "2024-09-10"
+    assert "siasn_observation" in {r["kind"] for r in finding.records}
+
+
+def test_a_finding_cites_the_readbacks_that_changed_siasns_flag_not_every_reading(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, _promotion(1, "02-09-2024", "01-10-2024"))
+    _ack(migrated_database, "k1", "blokir", datetime(2024, 6, 3, 3, 0, tzinfo=UTC))
+    with migrated_database.session() as session:
+        for day in range(4, 30):  # the readback reads the NIP blocked every day of June
+            session.add(
+                SiasnObservation(
+                    nip=NIP_B, blocked=True, desired_blocked=True, drift=False,
+                    response={"found": True, "status": "DIBLOKIR", "referensi": "R", "pending": False},
+                    observed_at=datetime(2024, 6, day, 2, 0, tzinfo=UTC),
+                )
+            )  # fmt: skip
+    _evaluate(migrated_database, date(2024, 11, 27))
+    with migrated_database.session() as session:
+        finding = session.scalars(select(ImutFinding)).one()
+    kinds = [r["kind"] for r in finding.records]
+    assert kinds == ["imut_action", "push_ledger", "siasn_observation"]

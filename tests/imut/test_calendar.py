@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,7 +16,16 @@ from sbt_sync.imut.elections import (
     load_election_calendar,
     shift_months,
 )
-from sbt_sync.imut.model import DateWindow
+from sbt_sync.imut.model import (
+    ActionKind,
+    DateWindow,
+    DecidingOfficial,
+    OfficialRole,
+    PersonnelAction,
+    Post,
+    PostClass,
+)
+from sbt_sync.imut.rules import evaluate
 from sbt_sync.imut.workdays import (
     WorkingDayCalendar,
     WorkingDayError,
@@ -290,3 +300,46 @@ def test_nth_working_day_is_a_working_day_with_n_working_days_before_it(start: d
     assert WORKDAYS.is_working_day(end)
     assert WORKDAYS.working_days_after(start, end) == count
     assert WORKDAYS.working_days_after(start, end - timedelta(days=1)) == count - 1
+
+
+def test_a_region_row_without_dates_says_the_event_holds_no_election_there(tmp_path: Path) -> None:
+    """Pilkada 2024 elected no governor of DI Yogyakarta (34; the Sultan is established, not elected),
+    while its regencies voted: a deployment says so with a row for 34 that gives no dates."""
+    path = _write(
+        tmp_path,
+        HEADER,
+        "pilkada-2024,Pilkada 2024,*,2024-09-22,2024-11-27,2025-02-20,2025-02-19,PKPU 2/2024",
+        "pilkada-2024,Pilkada 2024,34,,,,,UU 13/2012: Gubernur DIY ditetapkan; tidak dipilih",
+    )
+    calendar = load_election_calendar(path)
+    assert calendar.events_for("34") == ()
+    (sleman,) = calendar.events_for("34.04")
+    assert sleman.region_code == "*"
+    governor = PersonnelAction(
+        action_id="IMUT-34", nip="199001012015031001", kind=ActionKind.MUTASI, instansi_id="PROV-34",
+        decided_by=DecidingOfficial(OfficialRole.KEPALA_DAERAH, "Gubernur", region_code="34"),
+        decision_no="821/1/2024", decision_date=date(2024, 6, 3), effective_date=date(2024, 6, 3),
+        post_before=Post(PostClass.ADMINISTRATOR), post_after=Post(PostClass.ADMINISTRATOR),
+    )  # fmt: skip
+    regent = dataclasses.replace(
+        governor, decided_by=DecidingOfficial(OfficialRole.KEPALA_DAERAH, "Bupati", region_code="34.04")
+    )
+    rules = {
+        action.decided_by.name: [
+            f.rule.value
+            for f in evaluate(
+                action,
+                elections=calendar,
+                workdays=WorkingDayCalendar(),
+                blocks={},
+                cases={},
+                as_of=date(2024, 12, 1),
+            )
+        ]
+        for action in (governor, regent)
+    }
+    assert rules == {"Gubernur": [], "Bupati": ["pasal_71_2", "reporting_7_working_days"]}
+    # A row without dates for every region (*) is refused: the event needs its dates somewhere.
+    star = _write(tmp_path, HEADER, "e,E,*,,,,,src", name="star.csv")
+    with pytest.raises(ElectionCalendarError, match="candidate_determination_date: is empty"):
+        load_election_calendar(star)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import (
@@ -420,3 +420,168 @@ def test_a_withdrawn_id_of_a_decision_still_delivered_under_another_id_gives_way
         and closed.closed_reason is not None
         and action_id(2) in closed.closed_reason
     )
+
+
+def test_a_replacement_signed_before_the_ban_and_effective_within_it_reaches_the_queue(
+    migrated_database: Database,
+) -> None:
+    # SK of 15 Mar 2024, a week before the Pilkada 2024 ban (22 Mar), taking effect on 1 Apr 2024.
+    before = payload(1, tanggalSk="15-03-2024", tmt="01-04-2024", tanggalLaporKemendagri="18-03-2024")
+    outside = payload(2, nipBaru=NIP_B, tanggalSk="15-03-2024", tmt="21-03-2024")
+    ingest(migrated_database, before, outside)
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and (queue[0].action_id, queue[0].rule) == (action_id(1), "pasal_71_2")
+    assert "berlaku 1 April 2024, di dalam masa itu" in queue[0].reason
+    assert "diputuskan 15 Maret 2024" in queue[0].reason and queue[0].disposition == "breach"
+    assert queue[0].evidence["in_window"] == "effective"
+    again = _evaluate(migrated_database, date(2024, 11, 28))
+    assert (again.opened, again.changed, again.closed) == (0, 0, 0)
+
+
+def _acked(database: Database, nip: str, *pushes: tuple[str, datetime]) -> None:
+    """Our pushes of ``nip`` that SIASN acknowledged, each (action, when)."""
+    with database.session() as session:
+        for n, (action, at) in enumerate(pushes, start=1):
+            session.add(
+                OutboxEntry(idempotency_key=f"{nip}-{n}", nip=nip, action=action, payload={}, state="acked",
+                            block_version=n, acked_at=at)
+            )  # fmt: skip
+
+
+def test_any_move_of_a_blocked_nip_reaches_the_queue_a_demotion_for_investigation(
+    migrated_database: Database,
+) -> None:
+    central = {"pejabatPenetapPeran": "pimpinan_instansi", "pejabatPenetapWilayah": None}
+    demotion = payload(1, jenisTindakan="demosi", tanggalSk="11-11-2024", tmt="18-11-2024", **central)
+    removal = payload(2, jenisTindakan="pemberhentian_dari_jabatan", tanggalSk="12-11-2024",
+                      tmt="19-11-2024", **central)  # fmt: skip
+    ingest(migrated_database, demotion, removal)
+    _acked(migrated_database, NIP_A, ("blokir", datetime(2024, 11, 1, 3, 0, tzinfo=UTC)))
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open", rule="block_breach"))
+    assert total == 2 and {f.action_id for f in queue} == {action_id(1), action_id(2)}
+    assert {f.disposition for f in queue} == {"investigate"}
+    assert all("diblokir" in f.reason and "I'DIS" in f.reason for f in queue)
+    with migrated_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 1  # ours, nothing new
+
+
+def test_a_block_lifted_and_placed_again_cites_the_block_the_move_took_effect_in(
+    migrated_database: Database,
+) -> None:
+    promotion = payload(
+        1, jenisTindakan="promosi", pejabatPenetapPeran="pimpinan_instansi", pejabatPenetapWilayah=None,
+        tanggalSk="15-10-2024", tmt="20-11-2024",
+    )  # fmt: skip
+    ingest(migrated_database, promotion)
+    _acked(
+        migrated_database,
+        NIP_A,
+        ("blokir", datetime(2024, 10, 1, 3, 0, tzinfo=UTC)),
+        ("buka", datetime(2024, 11, 1, 3, 0, tzinfo=UTC)),
+        ("blokir", datetime(2024, 11, 10, 3, 0, tzinfo=UTC)),
+    )
+    _evaluate(migrated_database)
+    _total, [finding] = list_findings(migrated_database, FindingFilter(status="open", rule="block_breach"))
+    assert finding.evidence["blocked_on"] == "decision,effective"
+    # Effective on 20 Nov, in the block placed again on 10 Nov (the first was lifted on 1 Nov).
+    assert finding.evidence["block_start"] == "2024-11-10" and finding.evidence["block_end"] == ""
+    assert "berlaku 20 November 2024" in finding.reason and "sejak 10 November 2024" in finding.reason
+
+
+def test_a_demotion_by_a_regional_head_whose_instansi_i_mut_left_blank_is_still_for_investigation(
+    migrated_database: Database,
+) -> None:
+    # A region's operator left pejabatPenetapInstansiId empty: the regional head deciding is still the
+    # PPK of the ASN moved (a head decides moves in their own government only).
+    demotion = payload(
+        4, jenisTindakan="demosi", kelasJabatanBaru="lainnya", kelasJabatanLama="lainnya",
+        tanggalSk="15-10-2024", tmt="21-10-2024", tanggalLaporKemendagri="16-10-2024",
+        pejabatPenetapInstansiId=None,
+    )  # fmt: skip
+    ingest(migrated_database, demotion)
+    with migrated_database.session() as session:
+        session.add(
+            Case(
+                case_key="reg|R-1|" + NIP_A,
+                nip=NIP_A,
+                status="menunggu_verifikasi",
+                register_no="R-1",
+                golden={"incident_at": "2024-09-30"},
+                content_hash="x",
+            )
+        )
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and (queue[0].rule, queue[0].disposition) == ("possible_retaliation", "investigate")
+    with migrated_database.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+
+
+def test_one_decision_whose_sk_number_another_delivery_spaces_around_its_slashes_is_one_finding(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"))
+    _evaluate(migrated_database)
+    # Delivered again under another id, typed the way another region's operator writes SK numbers.
+    ingest(migrated_database, payload(2, nomorSk="821 / 77 / BKPSDM / 2024"))
+    stats = _evaluate(migrated_database)
+    assert (stats.opened, stats.duplicates) == (0, 1)
+    total, _page = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1
+
+
+def test_a_record_withdrawn_and_entered_again_with_its_sk_date_corrected_is_one_finding(
+    migrated_database: Database,
+) -> None:
+    # Entered with the SK dated 10 Jun 2024 by mistake; I-MUT withdraws it and the operator enters the
+    # same SK (same NIP and number) again, dated 12 Jun 2024.
+    ingest(migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"))
+    _evaluate(migrated_database)
+    _withdraw(migrated_database, 1)
+    ingest(migrated_database, payload(2, nomorSk="821/77/BKPSDM/2024", tanggalSk="12-06-2024"))
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and queue[0].action_id == action_id(2)
+    assert queue[0].evidence["decision_date"] == "2024-06-12"
+    closed = _findings(migrated_database)[(action_id(1), "pasal_71_2")]
+    assert closed.status == "closed" and closed.closed_reason is not None
+    assert action_id(2) in closed.closed_reason and "dikoreksi" in closed.closed_reason
+    # A second run adds nothing.
+    again = _evaluate(migrated_database, date(2024, 11, 29))
+    assert (again.opened, again.changed, again.closed, again.reopened) == (0, 0, 0, 0)
+
+
+def test_an_approval_a_second_delivery_of_the_same_decision_carries_is_read(
+    migrated_database: Database,
+) -> None:
+    # First delivered without the approval; I-MUT delivers the same SK again under another id with the
+    # approval filled in, dated before the decision: the replacement was approved.
+    ingest(migrated_database, payload(1, nomorSk="821/77/BKPSDM/2024"))
+    _evaluate(migrated_database)
+    approved = {"persetujuanMendagriNomor": "100.2.2.6/55/OTDA", "persetujuanMendagriTanggal": "03-06-2024"}
+    ingest(migrated_database, payload(2, nomorSk="821/77/BKPSDM/2024", **approved))
+    stats = _evaluate(migrated_database)
+    assert (stats.closed, stats.opened) == (1, 0)
+    total, _page = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 0
+    # One dated after the decision still does not count: the finding stays and shows it.
+    ingest(migrated_database, payload(3, nomorSk="821/88/BKPSDM/2024"))
+    late = {"persetujuanMendagriNomor": "100.2.2.6/56/OTDA", "persetujuanMendagriTanggal": "20-06-2024"}
+    ingest(migrated_database, payload(4, nomorSk="821/88/BKPSDM/2024", **late))
+    _evaluate(migrated_database)
+    total, [finding] = list_findings(migrated_database, FindingFilter(status="open"))
+    assert finding.action_id == action_id(3) and finding.evidence["approval_letter_no"] == "100.2.2.6/56/OTDA"
+
+
+def test_a_regional_heads_replacement_whose_region_i_mut_left_blank_is_judged_by_the_default_row(
+    migrated_database: Database,
+) -> None:
+    # pejabatPenetapWilayah is nullable in the feed; a region's operator left it blank for a mayor.
+    ingest(migrated_database, payload(1, pejabatPenetapWilayah=None))
+    _evaluate(migrated_database)
+    total, queue = list_findings(migrated_database, FindingFilter(status="open"))
+    assert total == 1 and (queue[0].rule, queue[0].event_id) == ("pasal_71_2", "pilkada-2024")
+    assert queue[0].evidence["region_assumed"] == "*"
+    assert "Wilayah pejabat penetap tidak diisi di I-MUT" in queue[0].reason

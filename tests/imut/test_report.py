@@ -134,3 +134,34 @@ def test_sbt_sync_imut_report_prints_and_writes_each_format(
     assert load_workbook(target).sheetnames[0] == "Per pemilihan dan wilayah"
     assert runner.invoke(app, [*cli, "imut", "report", "--format", "xlsx"]).exit_code == 2
     assert runner.invoke(app, [*cli, "imut", "report", "--event", "nope"]).exit_code == 2
+
+
+def test_a_replacement_signed_before_the_ban_and_effective_within_it_counts_as_the_elections_action(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1, tanggalSk="15-03-2024", tmt="01-04-2024"))
+    with migrated_database.session() as session:
+        evaluate_findings(
+            session, elections=load_election_calendar(), workdays=load_working_days(), as_of=NOW.date()
+        )
+    built = ir.build_report(migrated_database, load_election_calendar(), now=NOW)
+    [home] = built.regions
+    assert (home.event_id, home.actions, home.tally.by_rule["pasal_71_2"]) == ("pilkada-2024", 1, 1)
+
+
+def test_a_regional_heads_action_whose_region_i_mut_left_blank_is_counted_with_its_finding(
+    migrated_database: Database,
+) -> None:
+    ingest(migrated_database, payload(1, pejabatPenetapWilayah=None))
+    with migrated_database.session() as session:
+        evaluate_findings(
+            session, elections=load_election_calendar(), workdays=load_working_days(), as_of=NOW.date()
+        )
+    built = ir.build_report(migrated_database, load_election_calendar(), now=NOW)
+    [row] = built.regions
+    assert (row.event_id, row.region, row.actions, row.tally.by_rule["pasal_71_2"]) == (
+        "pilkada-2024",
+        "-",
+        1,
+        1,
+    )

@@ -16,6 +16,7 @@ from sbt_sync.imut.elections import ElectionCalendar, ElectionEvent
 from sbt_sync.imut.model import (
     ActionKind,
     BlockInterval,
+    DateWindow,
     DecidingOfficial,
     Disposition,
     Finding,
@@ -130,6 +131,44 @@ def test_pasal_162_3_window_boundaries(decided: date, expected: str | None) -> N
     if finding:
         assert finding.rule is Rule.PASAL_162_3
         assert "Article 162(3)" in reasons.text(finding.basis_key)
+
+
+@pytest.mark.parametrize(
+    ("decided", "effective", "approved", "expected"),
+    [
+        # Signed ten days before the ban, the replacement takes effect on its first day.
+        (BAN_FIRST - 10 * ONE_DAY, BAN_FIRST, None, "imut.reason.window_effective_no_approval"),
+        (BAN_FIRST - 10 * ONE_DAY, BAN_LAST, None, "imut.reason.window_effective_no_approval"),
+        # An approval after the decision (though before the effective date) still does not count.
+        (
+            BAN_FIRST - 10 * ONE_DAY,
+            BAN_FIRST + ONE_DAY,
+            BAN_FIRST - ONE_DAY,
+            "imut.reason.window_effective_approval",
+        ),
+        # Approved before the decision: lawful.
+        (BAN_FIRST - 10 * ONE_DAY, BAN_FIRST, BAN_FIRST - 11 * ONE_DAY, None),
+        # Signed and effective before the ban: outside it.
+        (BAN_FIRST - 10 * ONE_DAY, BAN_FIRST - ONE_DAY, None, None),
+    ],
+)
+def test_a_replacement_decided_before_the_ban_but_taking_effect_within_it_is_flagged(
+    decided: date, effective: date, approved: date | None, expected: str | None
+) -> None:
+    action = _action(
+        decision_date=decided,
+        effective_date=effective,
+        approval=_approval(approved) if approved else None,
+    )
+    finding = pasal_71_2(action, PILKADA_2024)
+    assert (finding.reason_key if finding else None) == expected
+    if finding:
+        assert finding.disposition is Disposition.BREACH
+        assert finding.window == DateWindow(BAN_FIRST, BAN_LAST)
+        indonesian, english = _says(finding)
+        assert said_date(effective) in indonesian and said_date(decided) in indonesian
+        assert said_date(effective, "en") in english
+    assert pasal_162_3(action, PILKADA_2024) is None
 
 
 @pytest.mark.parametrize("rule", [pasal_71_2, pasal_162_3])
@@ -396,19 +435,40 @@ def test_block_breach_boundaries(effective: date, flagged: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "flagged"),
+    ("kind", "disposition"),
     [
-        (ActionKind.PROMOSI, True),
-        (ActionKind.MUTASI, True),
-        (ActionKind.ROTASI, True),
-        (ActionKind.PENGANGKATAN, True),
-        (ActionKind.DEMOSI, False),  # a block stops favourable moves, not sanctions
-        (ActionKind.PEMBERHENTIAN, False),
+        (ActionKind.PROMOSI, Disposition.BREACH),
+        (ActionKind.MUTASI, Disposition.BREACH),
+        (ActionKind.ROTASI, Disposition.BREACH),
+        (ActionKind.PENGANGKATAN, Disposition.BREACH),
+        # Any move while blocked is found; a demotion or removal may be the sanction that lifts the
+        # block (jenisHukuman 27, 28), so a steward checks it against I'DIS.
+        (ActionKind.DEMOSI, Disposition.INVESTIGATE),
+        (ActionKind.PEMBERHENTIAN, Disposition.INVESTIGATE),
     ],
 )
-def test_block_breach_kinds(kind: ActionKind, flagged: bool) -> None:
+def test_any_move_while_blocked_is_found(kind: ActionKind, disposition: Disposition) -> None:
     action = _action(kind=kind, effective_date=date(2030, 1, 1))
-    assert (block_breach(action, [BlockInterval(date(2029, 12, 1))]) is not None) is flagged
+    found = block_breach(action, [BlockInterval(date(2029, 12, 1))])
+    assert found is not None and found.disposition is disposition
+    assert all(_says(found))
+
+
+def test_a_block_lifted_and_placed_again_is_two_blocks_and_the_effective_one_is_cited() -> None:
+    first, again = BlockInterval(date(2024, 5, 1), date(2024, 6, 1)), BlockInterval(date(2024, 7, 1))
+    signed_in_first = _action(kind=ActionKind.PROMOSI, decision_date=date(2024, 5, 10))
+    effective_in_again = dataclasses.replace(signed_in_first, effective_date=date(2024, 7, 5))
+    found = block_breach(effective_in_again, [first, again])
+    assert found is not None and found.evidence["blocked_on"] == "decision,effective"
+    assert found.reason_params["block_start"] == found.evidence["block_start"] == "2024-07-01"
+    # Signed and effective between the two blocks: lawful.
+    between = _action(kind=ActionKind.PROMOSI, decision_date=date(2024, 6, 10))
+    assert block_breach(between, [first, again]) is None
+    # Signed in the gap, effective in the block placed again.
+    late = dataclasses.replace(between, effective_date=date(2024, 7, 1))
+    found = block_breach(late, [first, again])
+    assert found is not None and found.evidence["blocked_on"] == "effective"
+    assert found.evidence["block_start"] == "2024-07-01"
 
 
 @pytest.mark.parametrize(
@@ -482,6 +542,9 @@ def test_possible_retaliation_boundaries(decided: date, flagged: bool) -> None:
         # Decided by someone who does not head the ASN's instansi.
         ({"decided_by": SEKDA}, False),
         ({"instansi_id": "KAB-32.04"}, False),
+        # I-MUT left the decider's instansi blank: a regional head heads the government they govern.
+        ({"decided_by": dataclasses.replace(GOVERNOR, heads_instansi_id=None)}, True),
+        ({"decided_by": dataclasses.replace(SEKDA, heads_instansi_id=None)}, False),
     ],
 )
 def test_possible_retaliation_needs_an_adverse_move_by_the_instansis_head(
@@ -592,9 +655,10 @@ def test_block_breach_exactly_when_a_block_covers_the_decision_or_the_effective_
         for name, day in (("decision", decided), ("effective", effective))
         if BlockInterval(start, end).covers(day)
     ]
-    favourable = kind not in (ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN)
-    assert (found is not None) == (bool(on) and favourable)
+    assert (found is not None) == bool(on)
     if found is not None:
+        adverse = kind in (ActionKind.DEMOSI, ActionKind.PEMBERHENTIAN)
+        assert found.disposition is (Disposition.INVESTIGATE if adverse else Disposition.BREACH)
         assert found.evidence["blocked_on"] == ",".join(on)
         assert all(_says(found))
 

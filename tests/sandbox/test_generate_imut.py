@@ -45,6 +45,7 @@ FINDING_CATEGORIES = {
     "pasal_71_2_approval_same_day": {"pasal_71_2"},
     "pasal_71_2_late_approval_version": {"pasal_71_2"},
     "pasal_71_2_last_day": {"pasal_71_2"},
+    "pasal_71_2_effective_in_window": {"pasal_71_2"},
     "pasal_162_3_no_approval": {"pasal_162_3"},
     "report_8th_working_day": {"reporting_7_working_days"},
     "report_never": {"reporting_7_working_days"},

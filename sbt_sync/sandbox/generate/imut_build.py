@@ -18,6 +18,7 @@ from sbt_sync.sandbox.generate.imut_categories import (
     CaseAsn,
     Pools,
     blocks,
+    effective_in_window,
     pasal_71_2,
     reporting,
     retaliation,
@@ -70,6 +71,7 @@ def build_imut(
     actions += _ordinary(ctx, free, regional_inst, min(round(len(reg) * ORDINARY_SHARE), ORDINARY_MAX))
     central = free[~regional_inst[reg.instansi[free]]]
     actions += _bad_rows(ctx, central, book, planted("bad_rows", factor))
+    actions += effective_in_window(ctx, pools, factor)
     return sorted(actions, key=lambda a: (a.first_at, a.action_id))
 
 

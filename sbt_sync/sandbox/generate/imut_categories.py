@@ -31,6 +31,7 @@ COUNTS = {
     "pasal_71_2_outside_window": 10,
     "pasal_71_2_uncovered_post": 15,
     "pasal_71_2_last_day": 2,
+    "pasal_71_2_effective_in_window": 6,
     "pasal_162_3_no_approval": 8,
     "pasal_162_3_approval_before": 8,
     "pasal_162_3_after_window": 4,
@@ -320,3 +321,25 @@ def _sample(ctx: Context, pool: list[CaseAsn], n: int) -> list[CaseAsn]:
         return []
     picks = ctx.rng.choice(len(pool), min(n, len(pool)), replace=False)
     return [pool[int(i)] for i in picks]
+
+
+def effective_in_window(ctx: Context, pools: Pools, factor: float) -> list[Action]:
+    """Covered replacements signed by regional heads in the week before the ban and taking effect
+    within it (the first on its first day), reported on time, without an approval: breaches of Pasal
+    71(2). Planted last, so the random stream of every other category is unchanged."""
+    out: list[Action] = []
+    ban, _after = ctx.windows(None)
+    for i in range(count("pasal_71_2_effective_in_window", factor)):
+        decided = ban.first - timedelta(days=int(ctx.rng.integers(1, 8)))
+        tmt = ban.first if i == 0 else ban.first + timedelta(days=int(ctx.rng.integers(0, 30)))
+        row, inst = pools.regional()
+        kind = KINDS[int(ctx.rng.integers(len(KINDS)))]
+        klass = COVERED[int(ctx.rng.integers(len(COVERED)))]
+        official = regional_head(ctx, inst)
+        a = ctx.new(
+            "pasal_71_2_effective_in_window", row, kind, official, decided, ctx.posts(kind, klass), tmt=tmt
+        )
+        ctx.serve_on_time(a)
+        a.expect(Rule.PASAL_71_2)
+        out.append(a)
+    return out

@@ -115,8 +115,15 @@ class Context:
         approval: tuple[str, date] | None = None,
         nip: str | None = None,
     ) -> Action:
-        """An action on registry row ``row`` (no versions yet)."""
+        """An action on registry row ``row`` (no versions yet). A drawn TMT (``tmt`` not given) of an
+        action decided before the ban never falls in it: a replacement signed before the ban and
+        taking effect within it is a finding, planted only where meant (``effective_in_window``)."""
         alasan = None if self.rng.random() < 0.1 else str(self.choice(ALASAN[kind]))
+        effective = tmt or decided + timedelta(days=int(self.rng.integers(0, 15)))
+        if tmt is None:
+            ban = self.event(official.wilayah).ban_window
+            if decided < ban.first <= effective:
+                effective = ban.first - timedelta(days=1)
         return Action(
             action_id=hex_id(self.rng),
             category=category,
@@ -126,7 +133,7 @@ class Context:
             instansi_id=self.table[int(self.reg.instansi[row])].id,
             official=official,
             decided=decided,
-            tmt=tmt or decided + timedelta(days=int(self.rng.integers(0, 15))),
+            tmt=effective,
             before=posts[0],
             after=posts[1],
             alasan=alasan,

@@ -145,7 +145,8 @@ DATA_FORMAT.md ("I-MUT actions"); `ordinary` actions are lawful everyday moves o
 
 One line per expected finding: `action_id`, `rule` (`pasal_71_2`, `pasal_162_3`,
 `reporting_7_working_days`, `block_breach`, `possible_retaliation`), `disposition` (`breach`, or
-`investigate` for `possible_retaliation`), `available_at`, `nip`, `category`. A finding is expected at
+`investigate` for `possible_retaliation` and for a demotion or removal from post while blocked, which
+may be the sanction itself; none is planted), `available_at`, `nip`, `category`. A finding is expected at
 an instant once its `available_at` is not after it: for most, the instant the action's first version is
 served (a later version, such as an approval dated after the decision arriving weeks later, never clears
 it); for a never-reported or late-reported action, the later of that and midnight (WIB) after the 7th
