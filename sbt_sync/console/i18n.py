@@ -653,6 +653,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SIASN already blocked this NIP before our block: the unblock waits for a steward's decision "
         "(retry sends it, withdraw keeps the block)",
     ),
+    "pushnote.refused": (
+        "SIASN menolak perubahan ini (HTTP {status}): {message}",
+        "SIASN refused this change (HTTP {status}): {message}",
+    ),
+    "pushnote.unacknowledged": (
+        "SIASN menjawab tanpa tanda terima (HTTP {status}); perubahan ini mungkin sudah diterapkan "
+        "(readback akan memastikannya; kirim ulang memakai kunci yang sama): {message}",
+        "SIASN answered without an acknowledgement (HTTP {status}); this change may have been applied "
+        "(a readback settles it; a retry goes out under the same key): {message}",
+    ),
+    "pushnote.forbidden_nip": (
+        "SIASN menolak NIP ini (HTTP {status}), sedangkan perubahan lain dalam pengiriman yang sama "
+        "diterima: akun kita tidak berwenang atas data instansi NIP ini: {message}",
+        "SIASN refused this NIP (HTTP {status}) while the same run's other changes were accepted: our "
+        "account may not write this NIP's instansi: {message}",
+    ),
+    "pushnote.unsendable": (
+        "Tidak dapat dikirim ke SIASN: NIP atau isi perubahan tidak sah, dan percobaan ulang tidak akan "
+        "memperbaikinya; periksa datanya lalu tarik kembali baris ini",
+        "Cannot be sent to SIASN: the NIP or the change's body is not valid ({detail})",
+    ),
     "push.drift": ("Selisih dengan SIASN (readback)", "Drift from SIASN (readback)"),
     "push.readback_at": ("Readback terakhir", "Last readback"),
     "push.drift_count": ("NIP berselisih", "NIPs drifting"),

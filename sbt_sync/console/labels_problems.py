@@ -15,6 +15,13 @@ from sbt_sync.console.labels_reference import _pick, _word, field_label, sanctio
 from sbt_sync.console.labels_words import SANCTION_FIELDS, VALUES
 from sbt_sync.errors import SbtError
 from sbt_sync.notify.queue import CASE_HELD, CASES_ENDED, CASES_MOVED, CASES_MOVED_PARTLY, NAME_UNKNOWN
+from sbt_sync.states.outbox import (
+    HELD_BEFORE_OURS,
+    PARKED_FORBIDDEN_NIP,
+    PARKED_REFUSED,
+    PARKED_UNACKNOWLEDGED,
+    PARKED_UNSENDABLE,
+)
 from schemas import reference
 
 
@@ -150,3 +157,26 @@ def mail_note(answer: object, lang: str = "id") -> str | None:
         if found:
             return _word(key, lang).format(**found.groupdict())
     return None
+
+
+_PUSH_NOTES = (
+    (re.compile(re.escape(HELD_BEFORE_OURS)), "push.held_before_ours"),
+    (_answer_pattern(PARKED_UNACKNOWLEDGED), "pushnote.unacknowledged"),
+    (_answer_pattern(PARKED_FORBIDDEN_NIP), "pushnote.forbidden_nip"),
+    (_answer_pattern(PARKED_UNSENDABLE), "pushnote.unsendable"),
+    (_answer_pattern(PARKED_REFUSED), "pushnote.refused"),
+)
+"""The notes the pusher and enforcement store on a parked SIASN outbox row (in English,
+:mod:`sbt_sync.states.outbox`), most specific first."""
+
+
+def push_note(note: object, lang: str = "id") -> str:
+    """A parked SIASN outbox row's note in the console's language: the pusher's framing said in words
+    around SIASN's own message (kept as SIASN gave it); a note the pusher did not word is shown as
+    given."""
+    text = str(note or "")
+    for pattern, key in _PUSH_NOTES:
+        found = pattern.match(text)
+        if found:
+            return _word(key, lang).format(**found.groupdict())
+    return text
