@@ -914,6 +914,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "selesai",
         "case held (an identity dispute or an open conflict): {cases}; send again once the hold ends",
     ),
+    "mailanswer.gave_up": (
+        "dihentikan setelah {attempts} percobaan: {answer}",
+        "gave up after {attempts} attempts: {answer}",
+    ),
+    "mailanswer.some_refused": ("ditolak server surel: {answers}", "refused by the mail server: {answers}"),
+    "mailanswer.all_refused": (
+        "semua penerima ditolak server surel: {answers}",
+        "every recipient refused by the mail server: {answers}",
+    ),
+    "mailanswer.some_deferred": (
+        "penerima ditunda server surel (dicoba lagi nanti): {answers}",
+        "recipients deferred by the mail server (tried again later): {answers}",
+    ),
+    "mailanswer.cannot_connect": (
+        "tidak dapat terhubung ke server surel {server}: {error}",
+        "cannot connect to the mail server {server}: {error}",
+    ),
+    "mailanswer.session_failed": (
+        "sesi dengan server surel {server} gagal: {error}",
+        "the session with the mail server {server} failed: {error}",
+    ),
+    "mailanswer.lost_after_data": (
+        "koneksi terputus setelah isi surat terkirim (server mungkin sudah menerimanya): {error}",
+        "the connection was lost after the letter's content was sent (the server may hold it): {error}",
+    ),
+    "mailanswer.connection_lost": (
+        "koneksi ke server surel terputus: {error}",
+        "the connection to the mail server was lost: {error}",
+    ),
+    "mailanswer.not_ascii": (
+        "tidak dapat dikirim: alamat penerima memuat huruf di luar ASCII ({error})",
+        "cannot be sent: an address is not plain ASCII ({error})",
+    ),
     "letters.attempts": ("Percobaan kirim", "Attempts"),
     "letters.subject": ("Perihal surel", "Mail subject"),
     "letters.pdf": ("Dokumen", "Document"),
