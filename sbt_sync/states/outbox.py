@@ -72,8 +72,9 @@ ALREADY_HELD = "SIASN already in that state"
 NEW_ROW_STATES = frozenset({OutboxState.PENDING, OutboxState.AWAITING_APPROVAL, OutboxState.PARKED})
 """The states a row is written in."""
 UNSENT = (OutboxState.PENDING, OutboxState.AWAITING_APPROVAL)
-"""Rows still waiting to be sent (a pending row may have been sent before without a definite answer:
-``maybe_applied``): a newer change of the NIP supersedes them."""
+"""Rows still waiting to be sent: a newer change of the NIP supersedes them, except a pending row sent
+before without a definite answer (``maybe_applied``), which is delivered first
+(:func:`sbt_sync.enforce.store._supersede`)."""
 STALE_ON_FLIP = (*UNSENT, OutboxState.PARKED)
 """Rows a newer change of the NIP supersedes: the waiting ones, and the ones SIASN refused (a retry must
 never send a change that has since been overtaken)."""
