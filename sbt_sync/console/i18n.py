@@ -914,6 +914,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "selesai",
         "case held (an identity dispute or an open conflict): {cases}; send again once the hold ends",
     ),
+    "mailanswer.already_delivered": (
+        "semua PIC sudah menerima surat ini sebelumnya; tidak ada yang dikirim ulang",
+        "every PIC already had this letter; nothing was sent again",
+    ),
     "mailanswer.gave_up": (
         "dihentikan setelah {attempts} percobaan: {answer}",
         "gave up after {attempts} attempts: {answer}",

@@ -16,6 +16,7 @@ from sbt_sync.console.labels_words import SANCTION_FIELDS, VALUES
 from sbt_sync.errors import SbtError
 from sbt_sync.notify import smtp
 from sbt_sync.notify.queue import (
+    ALREADY_DELIVERED,
     CASE_HELD,
     CASES_ENDED,
     CASES_MOVED,
@@ -169,6 +170,7 @@ def mail_note(answer: object, lang: str = "id") -> str | None:
 
 
 _MAIL_ANSWERS = (
+    (_answer_pattern(ALREADY_DELIVERED), "mailanswer.already_delivered"),
     (_answer_pattern(GAVE_UP), "mailanswer.gave_up"),
     (_answer_pattern(SOME_REFUSED), "mailanswer.some_refused"),
     (_answer_pattern(smtp.ALL_REFUSED), "mailanswer.all_refused"),

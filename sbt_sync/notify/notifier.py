@@ -302,7 +302,7 @@ class Notifier:
                 answers="; ".join(f"{r}: {a}" for r, a in sorted(refused.items()))
             )
             return Delivery(Outcome.PARKED, tries, message=message, ambiguous=ambiguous)
-        answer = "; ".join(answers) or "every recipient already had the letter"
+        answer = "; ".join(answers) or queue.ALREADY_DELIVERED
         return Delivery(Outcome.DONE, tries, answer=answer, ambiguous=ambiguous)
 
     def _named(self, session: Session, row: ClaimedMail) -> tuple[ClaimedMail, str | None]:

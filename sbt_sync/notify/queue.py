@@ -54,6 +54,8 @@ SOME_REFUSED = "refused: {answers}"
 """A parked row's answer when the server refused some PICs for good (the others have the letter)."""
 GAVE_UP = "gave up after {attempts} attempts: {answer}"
 """A parked row's answer when transient failures outlasted ``max_attempts`` (``answer``: the last)."""
+ALREADY_DELIVERED = "every recipient already had the letter"
+"""A sent row's answer when every PIC had the letter before this claim (nothing was offered again)."""
 CASE_HELD = (
     "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan selesai"
 )

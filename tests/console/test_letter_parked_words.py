@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from sbt_sync.console.labels_problems import mail_answer
 from sbt_sync.db.engine import Database
 from sbt_sync.db.models import Case
 from sbt_sync.notify import Notifier, SmtpConfig, SmtpSender
+from sbt_sync.notify.queue import ALREADY_DELIVERED
 from sbt_sync.settings import NotifySettings
 from tests.console.conftest import World
 from tests.console.letters_world import add_pic_address, write_letter
@@ -80,3 +82,16 @@ def test_a_pic_refused_by_the_server_is_said_in_words_with_the_servers_reply(
     assert f"ditolak server surel: {GONE}: 550 5.1.1 No such user" in page
     assert "refused: " not in page
     assert f"refused by the mail server: {GONE}: 550 5.1.1 No such user" in english
+
+
+@pytest.mark.parametrize(
+    ("stored", "indonesian"),
+    [
+        # A letter whose every PIC had it before a crash's retake: sent, nothing offered again.
+        (ALREADY_DELIVERED, "semua PIC sudah menerima surat ini sebelumnya; tidak ada yang dikirim ulang"),
+        # A mail server's own reply: as it gave it.
+        ("250 2.0.0 Ok: queued as Q1", "250 2.0.0 Ok: queued as Q1"),
+    ],
+)
+def test_a_sent_letters_answer_is_said_in_words_too(stored: str, indonesian: str) -> None:
+    assert mail_answer(stored, "id") == indonesian
