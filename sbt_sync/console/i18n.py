@@ -660,6 +660,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "SIASN already blocked this NIP before our block: the unblock waits for a steward's decision "
         "(retry sends it, withdraw keeps the block)",
     ),
+    "pushnote.refused": (
+        "SIASN menolak perubahan ini (HTTP {status}): {message}",
+        "SIASN refused this change (HTTP {status}): {message}",
+    ),
+    "pushnote.unacknowledged": (
+        "SIASN menjawab tanpa tanda terima (HTTP {status}); perubahan ini mungkin sudah diterapkan "
+        "(readback akan memastikannya; kirim ulang memakai kunci yang sama): {message}",
+        "SIASN answered without an acknowledgement (HTTP {status}); this change may have been applied "
+        "(a readback settles it; a retry goes out under the same key): {message}",
+    ),
+    "pushnote.forbidden_nip": (
+        "SIASN menolak NIP ini (HTTP {status}), sedangkan perubahan lain dalam pengiriman yang sama "
+        "diterima: akun kita tidak berwenang atas data instansi NIP ini: {message}",
+        "SIASN refused this NIP (HTTP {status}) while the same run's other changes were accepted: our "
+        "account may not write this NIP's instansi: {message}",
+    ),
+    "pushnote.unsendable": (
+        "Tidak dapat dikirim ke SIASN: NIP atau isi perubahan tidak sah, dan percobaan ulang tidak akan "
+        "memperbaikinya; periksa datanya lalu tarik kembali baris ini",
+        "Cannot be sent to SIASN: the NIP or the change's body is not valid ({detail})",
+    ),
     "push.drift": ("Selisih dengan SIASN (readback)", "Drift from SIASN (readback)"),
     "push.readback_at": ("Readback terakhir", "Last readback"),
     "push.drift_count": ("NIP berselisih", "NIPs drifting"),
@@ -899,6 +920,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan "
         "selesai",
         "case held (an identity dispute or an open conflict): {cases}; send again once the hold ends",
+    ),
+    "mailanswer.already_delivered": (
+        "semua PIC sudah menerima surat ini sebelumnya; tidak ada yang dikirim ulang",
+        "every PIC already had this letter; nothing was sent again",
+    ),
+    "mailanswer.gave_up": (
+        "dihentikan setelah {attempts} percobaan: {answer}",
+        "gave up after {attempts} attempts: {answer}",
+    ),
+    "mailanswer.some_refused": ("ditolak server surel: {answers}", "refused by the mail server: {answers}"),
+    "mailanswer.all_refused": (
+        "semua penerima ditolak server surel: {answers}",
+        "every recipient refused by the mail server: {answers}",
+    ),
+    "mailanswer.some_deferred": (
+        "penerima ditunda server surel (dicoba lagi nanti): {answers}",
+        "recipients deferred by the mail server (tried again later): {answers}",
+    ),
+    "mailanswer.cannot_connect": (
+        "tidak dapat terhubung ke server surel {server}: {error}",
+        "cannot connect to the mail server {server}: {error}",
+    ),
+    "mailanswer.session_failed": (
+        "sesi dengan server surel {server} gagal: {error}",
+        "the session with the mail server {server} failed: {error}",
+    ),
+    "mailanswer.lost_after_data": (
+        "koneksi terputus setelah isi surat terkirim (server mungkin sudah menerimanya): {error}",
+        "the connection was lost after the letter's content was sent (the server may hold it): {error}",
+    ),
+    "mailanswer.connection_lost": (
+        "koneksi ke server surel terputus: {error}",
+        "the connection to the mail server was lost: {error}",
+    ),
+    "mailanswer.not_ascii": (
+        "tidak dapat dikirim: alamat penerima memuat huruf di luar ASCII ({error})",
+        "cannot be sent: an address is not plain ASCII ({error})",
     ),
     "letters.attempts": ("Percobaan kirim", "Attempts"),
     "letters.subject": ("Perihal surel", "Mail subject"),

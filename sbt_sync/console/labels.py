@@ -40,8 +40,10 @@ from sbt_sync.console.labels_history import timeline_title as timeline_title
 from sbt_sync.console.labels_history import timeline_value as timeline_value
 from sbt_sync.console.labels_instansi import InstansiNames as InstansiNames
 from sbt_sync.console.labels_problems import error_text as error_text
+from sbt_sync.console.labels_problems import mail_answer as mail_answer
 from sbt_sync.console.labels_problems import mail_note as mail_note
 from sbt_sync.console.labels_problems import nip_reason as nip_reason
+from sbt_sync.console.labels_problems import push_note as push_note
 from sbt_sync.console.labels_problems import quarantine_advice as quarantine_advice
 from sbt_sync.console.labels_problems import quarantine_check as quarantine_check
 from sbt_sync.console.labels_problems import quarantine_reason as quarantine_reason
@@ -161,6 +163,8 @@ def install(env: Environment) -> None:
         correction_reopened_text=correction_reopened,
         guard_text=bind(guard_text),
         mail_note=bind(mail_note),
+        mail_answer=bind(mail_answer),
+        push_note=bind(push_note),
         hold_record=bind(hold_record),
         allowed_values=bind(allowed_values),
         kanreg_label=kanreg_label,

@@ -14,7 +14,24 @@ from typing import Any
 from sbt_sync.console.labels_reference import _pick, _word, field_label, sanction_name
 from sbt_sync.console.labels_words import SANCTION_FIELDS, VALUES
 from sbt_sync.errors import SbtError
-from sbt_sync.notify.queue import CASE_HELD, CASES_ENDED, CASES_MOVED, CASES_MOVED_PARTLY, NAME_UNKNOWN
+from sbt_sync.notify import smtp
+from sbt_sync.notify.queue import (
+    ALREADY_DELIVERED,
+    CASE_HELD,
+    CASES_ENDED,
+    CASES_MOVED,
+    CASES_MOVED_PARTLY,
+    GAVE_UP,
+    NAME_UNKNOWN,
+    SOME_REFUSED,
+)
+from sbt_sync.states.outbox import (
+    HELD_BEFORE_OURS,
+    PARKED_FORBIDDEN_NIP,
+    PARKED_REFUSED,
+    PARKED_UNACKNOWLEDGED,
+    PARKED_UNSENDABLE,
+)
 from schemas import reference
 
 
@@ -150,3 +167,57 @@ def mail_note(answer: object, lang: str = "id") -> str | None:
         if found:
             return _word(key, lang).format(**found.groupdict())
     return None
+
+
+_MAIL_ANSWERS = (
+    (_answer_pattern(ALREADY_DELIVERED), "mailanswer.already_delivered"),
+    (_answer_pattern(GAVE_UP), "mailanswer.gave_up"),
+    (_answer_pattern(SOME_REFUSED), "mailanswer.some_refused"),
+    (_answer_pattern(smtp.ALL_REFUSED), "mailanswer.all_refused"),
+    (_answer_pattern(smtp.SOME_DEFERRED), "mailanswer.some_deferred"),
+    (_answer_pattern(smtp.CANNOT_CONNECT), "mailanswer.cannot_connect"),
+    (_answer_pattern(smtp.SESSION_FAILED), "mailanswer.session_failed"),
+    (_answer_pattern(smtp.LOST_AFTER_DATA), "mailanswer.lost_after_data"),
+    (_answer_pattern(smtp.CONNECTION_LOST), "mailanswer.connection_lost"),
+    (_answer_pattern(smtp.NOT_ASCII), "mailanswer.not_ascii"),
+)
+"""How the notifier and its SMTP sender word a failure that is not the server's own reply (in English,
+:mod:`sbt_sync.notify.queue`, :mod:`sbt_sync.notify.smtp`)."""
+
+
+def mail_answer(answer: object, lang: str = "id") -> str:
+    """A letter's stored answer for a steward, in the console's language: the notifier's framing ("gave
+    up after 4 attempts", "cannot connect to ...") said in words, the mail server's own replies and
+    the system's error text kept as given; an answer sbt-sync did not frame is shown as given."""
+    text = str(answer or "")
+    for pattern, key in _MAIL_ANSWERS:
+        found = pattern.match(text)
+        if found:
+            parts = found.groupdict()
+            if "answer" in parts:  # what the notifier gave up on: framed in its turn
+                parts["answer"] = mail_answer(parts["answer"], lang)
+            return _word(key, lang).format(**parts)
+    return text
+
+
+_PUSH_NOTES = (
+    (re.compile(re.escape(HELD_BEFORE_OURS)), "push.held_before_ours"),
+    (_answer_pattern(PARKED_UNACKNOWLEDGED), "pushnote.unacknowledged"),
+    (_answer_pattern(PARKED_FORBIDDEN_NIP), "pushnote.forbidden_nip"),
+    (_answer_pattern(PARKED_UNSENDABLE), "pushnote.unsendable"),
+    (_answer_pattern(PARKED_REFUSED), "pushnote.refused"),
+)
+"""The notes the pusher and enforcement store on a parked SIASN outbox row (in English,
+:mod:`sbt_sync.states.outbox`), most specific first."""
+
+
+def push_note(note: object, lang: str = "id") -> str:
+    """A parked SIASN outbox row's note in the console's language: the pusher's framing said in words
+    around SIASN's own message (kept as SIASN gave it); a note the pusher did not word is shown as
+    given."""
+    text = str(note or "")
+    for pattern, key in _PUSH_NOTES:
+        found = pattern.match(text)
+        if found:
+            return _word(key, lang).format(**found.groupdict())
+    return text

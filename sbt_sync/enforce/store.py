@@ -2,7 +2,8 @@
 
 Every write is a diff against what is stored, so re-running a plan changes nothing and queues nothing.
 A flip of a NIP's desired flag bumps its ``block_state.version`` and writes the outbox row keyed by
-(NIP, action, version) in the caller's transaction; unsent rows of the NIP are superseded first. When
+(NIP, action, version) in the caller's transaction; unsent rows of the NIP are superseded first (not
+one sent before without a definite answer: it goes first, :func:`_supersede`). When
 the change guard trips, the run's rows wait as ``awaiting_approval`` behind one ``push_approvals`` row.
 An unblock of a NIP whose block SIASN held before ours (our ``blokir`` was acknowledged as "already in
 that state": a Kanreg's block) is written ``parked`` for a steward, never sent by itself
@@ -320,15 +321,22 @@ def _outbox_ids(session: Session, keys: list[str]) -> dict[str, int]:
 
 def _supersede(session: Session, nips: list[str]) -> int:
     """Supersede the unsent rows of ``nips`` (their flags just changed), each naming its NIP's new
-    ``block_state`` version; returns how many."""
+    ``block_state`` version; returns how many.
+
+    A pending row that was sent without a definite answer (``maybe_applied``) is kept: its request
+    may still be on its way inside SIASN (a read that timed out), and would land after the change
+    that supersedes it, undoing it. Kept, it goes first under its own key (SIASN applies it, or
+    replays it if the late copy came first), the new change after it (a NIP's oldest open row goes
+    first), and the late copy is then a replay that changes nothing."""
     stale = moving_to(OutboxState.SUPERSEDED, *STALE_ON_FLIP)
+    unsent = or_(OutboxEntry.state != OutboxState.PENDING, OutboxEntry.maybe_applied.is_(False))
     version = select(BlockState.version).where(BlockState.nip == OutboxEntry.nip).scalar_subquery()
     count = 0
     for start in range(0, len(nips), BATCH):
         chunk = nips[start : start + BATCH]
         count += session.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
             update(OutboxEntry)
-            .where(OutboxEntry.nip.in_(chunk), OutboxEntry.state.in_(stale))
+            .where(OutboxEntry.nip.in_(chunk), OutboxEntry.state.in_(stale), unsent)
             .values(
                 state=OutboxState.SUPERSEDED,
                 last_error=literal("superseded by block_state version ") + cast(version, String),
@@ -349,8 +357,9 @@ def _siasn_holds(session: Session, nips: list[str]) -> dict[str, PushAction | No
     The NIP's latest row SIASN has or may have applied decides: one in flight or acknowledged with
     its action (an in-flight row is delivered before anything after it). A row sent without a
     definite answer (``maybe_applied``: deferred, or recovered from a run that stopped) leaves SIASN's
-    flag unknown, so the change is written: SIASN answers "already in that state" if it was. With no
-    row ever sent, SIASN's flag is unblocked.
+    flag unknown, so the change is written: SIASN answers "already in that state" if it was. A
+    pending one is kept and delivered first (:func:`_supersede`), but it may yet be refused, so the
+    change is written behind it all the same. With no row ever sent, SIASN's flag is unblocked.
     """
     sent_or_maybe = or_(OutboxEntry.state.in_(SENT), OutboxEntry.maybe_applied.is_(True))
     holds: dict[str, PushAction | None] = {}

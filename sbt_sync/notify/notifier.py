@@ -58,6 +58,7 @@ from sbt_sync.notify import queue
 from sbt_sync.notify.message import build_message
 from sbt_sync.notify.queue import ClaimedMail
 from sbt_sync.notify.smtp import (
+    SOME_DEFERRED,
     MailConfigError,
     PermanentMailError,
     SentAnswer,
@@ -285,7 +286,7 @@ class Notifier:
             pending = tuple(sent.deferred)
             if pending:
                 deferred = "; ".join(f"{r}: {a}" for r, a in sent.deferred.items())
-                raise TransientMailError(f"recipient(s) deferred: {deferred}")
+                raise TransientMailError(SOME_DEFERRED.format(answers=deferred))
 
         try:
             if pending:
@@ -297,9 +298,11 @@ class Notifier:
         except TransientMailError as exc:
             return Delivery(Outcome.DEFERRED, tries, message=str(exc), ambiguous=ambiguous)
         if refused:  # the others have the letter; a steward decides about these
-            message = "refused: " + "; ".join(f"{r}: {a}" for r, a in sorted(refused.items()))
+            message = queue.SOME_REFUSED.format(
+                answers="; ".join(f"{r}: {a}" for r, a in sorted(refused.items()))
+            )
             return Delivery(Outcome.PARKED, tries, message=message, ambiguous=ambiguous)
-        answer = "; ".join(answers) or "every recipient already had the letter"
+        answer = "; ".join(answers) or queue.ALREADY_DELIVERED
         return Delivery(Outcome.DONE, tries, answer=answer, ambiguous=ambiguous)
 
     def _named(self, session: Session, row: ClaimedMail) -> tuple[ClaimedMail, str | None]:
@@ -366,7 +369,7 @@ class Notifier:
             elif outcome.outcome in (Outcome.PARKED, Outcome.DEFERRED):
                 answer = outcome.message
                 if outcome.outcome == Outcome.DEFERRED:
-                    answer = f"gave up after {row.attempts + extra} attempts: {answer}"
+                    answer = queue.GAVE_UP.format(attempts=row.attempts + extra, answer=answer)
                 if not queue.mark_parked(session, row, answer=answer, extra_attempts=extra):
                     self._claim_lost(row, "not parked (left to its holder)", report)
                     return

@@ -50,6 +50,12 @@ NO_PIC = "no PIC address for instansi {instansi}: add one (sbt-sync pic add) and
 NO_PIC_PREFIX = NO_PIC.split("{", 1)[0]
 """How the answer of a row parked for want of a PIC address starts (queued so, or parked by a notifier
 that found every PIC removed): :func:`waits_for_address`."""
+SOME_REFUSED = "refused: {answers}"
+"""A parked row's answer when the server refused some PICs for good (the others have the letter)."""
+GAVE_UP = "gave up after {attempts} attempts: {answer}"
+"""A parked row's answer when transient failures outlasted ``max_attempts`` (``answer``: the last)."""
+ALREADY_DELIVERED = "every recipient already had the letter"
+"""A sent row's answer when every PIC had the letter before this claim (nothing was offered again)."""
 CASE_HELD = (
     "kasus ditahan (sengketa identitas atau konflik terbuka): {cases}; kirim ulang setelah penahanan selesai"
 )

@@ -23,6 +23,17 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 _LINE_END = re.compile(rb"\r?\n")
 
 
+CANNOT_CONNECT = "cannot connect to {server}: {error}"
+SESSION_FAILED = "session with {server} failed: {error}"
+CONNECTION_LOST = "connection lost: {error}"
+LOST_AFTER_DATA = "connection lost after the end of the data (the server may hold the message): {error}"
+NOT_ASCII = "cannot be sent: an address is not plain ASCII ({error})"
+SOME_DEFERRED = "recipient(s) deferred: {answers}"
+ALL_REFUSED = "every recipient refused: {answers}"
+"""How this sender words a failure that is not the server's own reply (a row's ``server_answer`` may
+keep it; the console says each in words: :func:`sbt_sync.console.labels_problems.mail_answer`)."""
+
+
 class MailError(Exception):
     """A message was not delivered."""
 
@@ -124,7 +135,9 @@ class SmtpSender:
         try:
             conn = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientMailError(f"cannot connect to {cfg.host}:{cfg.port}: {exc}") from exc
+            raise TransientMailError(
+                CANNOT_CONNECT.format(server=f"{cfg.host}:{cfg.port}", error=exc)
+            ) from exc
         try:
             conn.ehlo()
             if cfg.starttls:
@@ -153,7 +166,9 @@ class SmtpSender:
             raise failure from exc
         except (smtplib.SMTPException, OSError) as exc:
             conn.close()
-            raise TransientMailError(f"session with {cfg.host}:{cfg.port} failed: {exc}") from exc
+            raise TransientMailError(
+                SESSION_FAILED.format(server=f"{cfg.host}:{cfg.port}", error=exc)
+            ) from exc
         except MailError:
             conn.close()
             raise
@@ -185,10 +200,10 @@ class SmtpSender:
             raise
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise TransientMailError(f"connection lost: {exc}") from exc
+            raise TransientMailError(CONNECTION_LOST.format(error=exc)) from exc
         except ValueError as exc:  # UnicodeEncodeError: an address SMTP without SMTPUTF8 cannot carry
             self._drop()
-            raise PermanentMailError(f"cannot be sent: an address is not plain ASCII ({exc})") from exc
+            raise PermanentMailError(NOT_ASCII.format(error=exc)) from exc
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -218,9 +233,9 @@ class SmtpSender:
             answers = "; ".join(f"{r}: {a}" for r, a in {**refused, **deferred}.items())
             if deferred:
                 raise TransientMailError(
-                    f"recipient(s) deferred: {answers}", refused=refused, deferred=deferred
+                    SOME_DEFERRED.format(answers=answers), refused=refused, deferred=deferred
                 )
-            raise PermanentMailError(f"every recipient refused: {answers}", refused=refused)
+            raise PermanentMailError(ALL_REFUSED.format(answers=answers), refused=refused)
         code, reply = conn.docmd("DATA")
         if code != 354:
             raise _failure(code, reply)
@@ -234,7 +249,7 @@ class SmtpSender:
             code, reply = conn.getreply()
         except (smtplib.SMTPException, OSError) as exc:
             raise TransientMailError(
-                f"connection lost after the end of the data (the server may hold the message): {exc}",
+                LOST_AFTER_DATA.format(error=exc),
                 ambiguous=True,
             ) from exc
         if code != 250:

@@ -60,7 +60,14 @@ from sbt_sync.push import queue
 from sbt_sync.push.queue import ClaimedRow
 from sbt_sync.push.ratelimit import RateLimiter
 from sbt_sync.settings import PushSettings
-from sbt_sync.states.outbox import ALREADY_HELD, PushAction
+from sbt_sync.states.outbox import (
+    ALREADY_HELD,
+    PARKED_FORBIDDEN_NIP,
+    PARKED_REFUSED,
+    PARKED_UNACKNOWLEDGED,
+    PARKED_UNSENDABLE,
+    PushAction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -296,19 +303,17 @@ class Pusher:
             return Delivery(Outcome.DEFERRED, tries, message=str(last), retry_after=last.retry_after)
         except PermanentPushError as exc:
             if exc.maybe_applied:  # not a refusal: the answer lacks what an acknowledgement holds
-                message = f"SIASN {exc.status}, not acknowledged (may have been applied): {exc.siasn_message}"
+                message = PARKED_UNACKNOWLEDGED.format(status=exc.status, message=exc.siasn_message)
                 return Delivery(Outcome.PARKED, tries, message=message, ambiguous=1)
-            return Delivery(Outcome.PARKED, tries, message=f"SIASN {exc.status}: {exc.siasn_message}")
+            message = PARKED_REFUSED.format(status=exc.status, message=exc.siasn_message)
+            return Delivery(Outcome.PARKED, tries, message=message)
         except ValueError as exc:  # a malformed NIP or body: no retry can fix it
-            return Delivery(Outcome.PARKED, tries, message=f"not sendable: {exc}")
+            return Delivery(Outcome.PARKED, tries, message=PARKED_UNSENDABLE.format(detail=exc))
         except ForbiddenPushError as exc:
             # SIASN refuses before it looks at the key: an earlier try may still have been applied.
             doubt = int(bool(failures) or row.maybe_applied)
             if self._accepted.is_set():  # our credentials work: SIASN refuses this NIP
-                message = (
-                    f"SIASN {exc.status}, refused for this NIP while this run's other changes were "
-                    f"accepted: {exc.siasn_message}"
-                )
+                message = PARKED_FORBIDDEN_NIP.format(status=exc.status, message=exc.siasn_message)
                 return Delivery(Outcome.PARKED, tries, message=message, ambiguous=doubt)
             # Maybe our credentials: stop, and let the next run send the rows due before this one.
             # The message becomes the run's ``aborted`` (asset metadata): SIASN's words masked.

@@ -54,14 +54,27 @@ HELD_BEFORE_OURS = (
 )
 """Why a ``buka`` is written ``parked`` (``outbox.last_error`` starts with it; the console says it in
 words): enforcement never lifts by itself a block SIASN held before ours (:mod:`sbt_sync.enforce.store`)."""
+PARKED_REFUSED = "SIASN {status}: {message}"
+"""A parked row's ``last_error`` when SIASN refused the change (``message``: SIASN's own words)."""
+PARKED_UNACKNOWLEDGED = "SIASN {status}, not acknowledged (may have been applied): {message}"
+"""... when SIASN answered without an acknowledgement we can store (the change may have been applied)."""
+PARKED_FORBIDDEN_NIP = (
+    "SIASN {status}, refused for this NIP while this run's other changes were accepted: {message}"
+)
+"""... when SIASN answered 403 for this NIP alone (our credentials demonstrably work)."""
+PARKED_UNSENDABLE = "not sendable: {detail}"
+"""... when the row cannot be sent at all (a malformed NIP or body): no retry can fix it."""
+PARKED_NOTES = (PARKED_UNACKNOWLEDGED, PARKED_FORBIDDEN_NIP, PARKED_REFUSED, PARKED_UNSENDABLE)
+"""Every way the pusher words a parked row (the console says each in words), most specific first."""
 ALREADY_HELD = "SIASN already in that state"
 """How an acknowledgement that changed nothing in SIASN starts its note (``outbox.last_error``)."""
 
 NEW_ROW_STATES = frozenset({OutboxState.PENDING, OutboxState.AWAITING_APPROVAL, OutboxState.PARKED})
 """The states a row is written in."""
 UNSENT = (OutboxState.PENDING, OutboxState.AWAITING_APPROVAL)
-"""Rows still waiting to be sent (a pending row may have been sent before without a definite answer:
-``maybe_applied``): a newer change of the NIP supersedes them."""
+"""Rows still waiting to be sent: a newer change of the NIP supersedes them, except a pending row sent
+before without a definite answer (``maybe_applied``), which is delivered first
+(:func:`sbt_sync.enforce.store._supersede`)."""
 STALE_ON_FLIP = (*UNSENT, OutboxState.PARKED)
 """Rows a newer change of the NIP supersedes: the waiting ones, and the ones SIASN refused (a retry must
 never send a change that has since been overtaken)."""

@@ -7,7 +7,8 @@ from sbt_sync.db.models import OutboxEntry
 from sbt_sync.states.outbox import HELD_BEFORE_OURS, OutboxState, PushAction
 from tests.console.conftest import NIP_A, NIP_B, World
 
-REFUSED = "SIASN 422: nip tidak valid"
+SIASN_SAYS = "nip tidak valid"
+REFUSED = f"SIASN 422: {SIASN_SAYS}"
 
 
 def _parked(number: str, key: str, why: str) -> OutboxEntry:
@@ -31,6 +32,6 @@ def test_the_push_monitor_says_why_an_unblock_of_a_prior_block_waits(world: Worl
         page.count("SIASN sudah memblokir NIP ini sebelum blokir kita: buka blokir menunggu keputusan") == 1
     )
     assert HELD_BEFORE_OURS not in page  # said in words, not the log's English
-    assert REFUSED in page  # SIASN's own message as before
+    assert SIASN_SAYS in page  # SIASN's own message as before, its framing in words
     english = client.get("/push", params={"lang": "en"}).text
     assert "SIASN already blocked this NIP before our block" in english

@@ -18,7 +18,7 @@ from sbt_sync.db.engine import Database
 from sbt_sync.push import Pusher
 from sbt_sync.sandbox.runtime import Sandbox
 from tests.enforce.rows import nip
-from tests.push.conftest import FAST_PUSH, pusher, siasn_client
+from tests.push.conftest import FAST_PUSH, ledger, pusher, siasn_client
 from tests.push.helpers import outbox_rows, queue_blocks, toggle_sanctions
 
 pytestmark = pytest.mark.integration
@@ -71,6 +71,7 @@ def test_a_block_applied_with_its_answer_lost_then_refused_credentials_is_follow
 
     siasn_sandbox.faults.reset()
     toggle_sanctions(db, [nip(1)], as_of=date(2025, 1, 22))  # the PPK's sanction: unblock
-    assert pusher(db, siasn_sandbox).run().acked == 1
-    assert [(r.action, r.state) for r in outbox_rows(db)] == [("blokir", "superseded"), ("buka", "acked")]
+    assert pusher(db, siasn_sandbox).run().acked == 2  # the block first, under its key: a replay
+    assert [(r.action, r.state) for r in outbox_rows(db)] == [("blokir", "acked"), ("buka", "acked")]
+    assert ledger(siasn_sandbox)["applied_per_nip"][nip(1)] == {"blokir": 1, "buka": 1}
     assert siasn_sandbox.ledger.state(nip(1)).status != "DIBLOKIR"
