@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -175,25 +175,32 @@ def _instansi_kanreg(session: Session, instansi_ids: Iterable[str]) -> dict[str,
     return {i: min(v, key=lambda k: (-v[k], kanreg_order(k))) for i, v in votes.items()}
 
 
-def _siasn_flags(session: Session, day: date | None) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+class _Block(NamedTuple):
+    row_id: int
+    """The acknowledged ``blokir`` row the block stands on."""
+    refs: list[str]
+    """The case keys SIASN was told of."""
+
+
+def _siasn_flags(session: Session, day: date | None) -> tuple[dict[str, _Block], dict[str, list[str]]]:
     """What SIASN acknowledged of the changes decided on or before ``day`` (None: every change): NIP
-    -> the case keys of its standing block (the latest such acknowledged row of the NIP is a block),
-    and NIP -> the case keys of the blocks it acknowledged lifting. The day a change was decided for
+    -> its standing block (the latest such acknowledged row of the NIP is a block), and NIP -> the
+    case keys of the blocks it acknowledged lifting. The day a change was decided for
     (``outbox.decided_on``, enforcement's ``as_of``) places it, not when SIASN answered: a run
     deciding for another day than today (``--as-of``, the sandbox's clock) is counted on its day. A
     row without one (written before migration 0035) counts as known."""
     query = (
-        select(OutboxEntry.nip, OutboxEntry.action, OutboxEntry.case_refs)
+        select(OutboxEntry.id, OutboxEntry.nip, OutboxEntry.action, OutboxEntry.case_refs)
         .where(OutboxEntry.state == OutboxState.ACKED)
         .order_by(OutboxEntry.id)  # a NIP's rows reach SIASN in id order
     )
     if day is not None:
         query = query.where(OutboxEntry.decided_on.is_(None) | (OutboxEntry.decided_on <= day))
-    blocked: dict[str, list[str]] = {}
+    blocked: dict[str, _Block] = {}
     unblocked: dict[str, list[str]] = defaultdict(list)
-    for nip, action, refs in session.execute(query).tuples():
+    for row_id, nip, action, refs in session.execute(query).tuples():
         if action == PushAction.BLOKIR:
-            blocked[nip] = list(refs or [])
+            blocked[nip] = _Block(row_id, list(refs or []))
         else:
             blocked.pop(nip, None)
             unblocked[nip].extend(refs or [])
@@ -201,25 +208,35 @@ def _siasn_flags(session: Session, day: date | None) -> tuple[dict[str, list[str
 
 
 def _standing_blocks(
-    session: Session, siasn_blocked: dict[str, list[str]], id_of: dict[str, int], *, now: bool
+    session: Session, blocks: dict[str, _Block], id_of: dict[str, int], day: date | None
 ) -> dict[str, set[int]]:
-    """NIP -> the case ids of the block SIASN acknowledged and still holds. ``now``: the block's cases
-    now (block_state, kept current while it stands), else those SIASN was told of (``id_of`` maps
-    their keys); an earlier day's report has only the latter."""
-    desired = (
-        dict(
-            session.execute(select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True)))
-            .tuples()
-            .all()
-        )
-        if now
-        else {}
+    """NIP -> the case ids of each of ``blocks`` (standing at ``day``). A block that still stands (no
+    acknowledged change of the NIP since) is for its cases now (block_state, kept current while it
+    stands: a case re-keyed or merged since the block was sent); a block lifted or replaced since, for
+    the cases SIASN was told of (``id_of`` maps their keys)."""
+    latest = blocks if day is None else _siasn_flags(session, None)[0]
+    desired = dict(
+        session.execute(select(BlockState.nip, BlockState.case_ids).where(BlockState.blocked.is_(True)))
+        .tuples()
+        .all()
     )
     found: dict[str, set[int]] = {}
-    for nip, refs in siasn_blocked.items():
-        ids = desired.get(nip)
-        found[nip] = {int(i) for i in ids} if ids else {id_of[k] for k in refs if k in id_of}
+    for nip, block in blocks.items():
+        now = latest.get(nip)
+        ids = desired.get(nip) if now is not None and now.row_id == block.row_id else None
+        found[nip] = {int(i) for i in ids} if ids else {id_of[k] for k in block.refs if k in id_of}
     return found
+
+
+def acknowledged_blocks(
+    session: Session, id_of: dict[str, int], as_of: date | None = None
+) -> dict[str, set[int]]:
+    """NIP -> the case ids of its block, for each NIP whose latest row SIASN acknowledged of those
+    decided by ``as_of`` (None: every one) is a block: the recap's "Diblokir" rule, shared by the
+    compliance report. ``id_of`` maps case keys to ids for a block whose block_state no longer names
+    its cases."""
+    blocked, _ = _siasn_flags(session, as_of)
+    return _standing_blocks(session, blocked, id_of, as_of)
 
 
 def held_since_days(session: Session) -> dict[int, date]:
@@ -232,20 +249,6 @@ def held_since_days(session: Session) -> dict[int, date]:
         .group_by(ControlAction.case_id)
     )
     return dict(session.execute(query).tuples().all())
-
-
-def _is_today_or_later(day: date | None) -> bool:
-    return day is None or day >= datetime.now(WIB).date()
-
-
-def acknowledged_blocks(
-    session: Session, id_of: dict[str, int], as_of: date | None = None
-) -> dict[str, set[int]]:
-    """NIP -> the case ids of its block, for each NIP whose latest row SIASN acknowledged by the end
-    of ``as_of`` (None: so far) is a block: the recap's "Diblokir" rule, shared by the compliance
-    report. ``id_of`` maps case keys to ids for a block whose block_state no longer names its cases."""
-    blocked, _ = _siasn_flags(session, as_of)
-    return _standing_blocks(session, blocked, id_of, now=_is_today_or_later(as_of))
 
 
 def build_recap(
@@ -277,7 +280,7 @@ def build_recap(
         )
         siasn_blocked, siasn_unblocked = _siasn_flags(session, day)
         id_of = {case.case_key: case.id for case in cases}
-        standing = _standing_blocks(session, siasn_blocked, id_of, now=_is_today_or_later(day))
+        standing = _standing_blocks(session, siasn_blocked, id_of, day)
         blocking = {i for ids in standing.values() for i in ids}
         unblocked_ids = {id_of[k] for refs in siasn_unblocked.values() for k in refs if k in id_of}
         revised = set(

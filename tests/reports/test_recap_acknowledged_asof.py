@@ -93,3 +93,21 @@ def test_a_recap_for_an_earlier_day_does_not_count_a_case_held_only_since(
         return build_recap(migrated_database, as_of=day).events[TOTAL].counts["held"]
 
     assert (held(date(2024, 12, 20)), held(date(2024, 12, 23)), held(date(2025, 1, 5))) == (0, 1, 1)
+
+
+def test_a_block_that_still_stands_counts_for_its_cases_now_in_a_report_for_its_day(
+    migrated_database: Database,
+    siasn: Sandbox,  # noqa: F811
+) -> None:
+    """The sandbox (and `--as-of`) reports for a day other than today: a block SIASN still holds is
+    for the cases block_state names now, though the case's key changed since SIASN was told of it."""
+    database = migrated_database
+    with database.session() as session:
+        add_case(session, "CASE-A", nip(1))
+    _enforce(database, BLOCK_DAY)
+    pusher(database, siasn).run()
+    with database.session() as session:  # reconciliation re-keyed the case (its id, and the block, stay)
+        session.execute(update(Case).values(case_key="CASE-A-MERGED"))
+
+    row = build_recap(database, as_of=BLOCK_DAY).events[TOTAL].counts
+    assert (row["blocked"], row["blocked_nips"]) == (1, 1)
