@@ -28,7 +28,9 @@ def recap(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", help="YYYY-MM-DD: count sanctions and departures dated by then; default: today."
+            "--as-of",
+            help="YYYY-MM-DD: count sanctions and departures dated by then, holds begun by then, and the "
+            "blocks and unblocks SIASN acknowledged of those decided by then; default: today.",
         ),
     ] = None,
 ) -> None:
