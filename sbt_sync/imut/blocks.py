@@ -167,40 +167,29 @@ def ledger_events(
     return events
 
 
-def _imut_observations(session: Session, nips: Collection[str]) -> list[Any]:
-    columns = (
-        SiasnObservation.id,
-        SiasnObservation.nip,
-        SiasnObservation.blocked,
-        SiasnObservation.observed_at,
-        SiasnObservation.response,
-    )
+_OBSERVATION_COLUMNS = (
+    SiasnObservation.id,
+    SiasnObservation.nip,
+    SiasnObservation.blocked,
+    SiasnObservation.observed_at,
+    SiasnObservation.response,
+)
+
+
+def _observations(session: Session, nips: Collection[str], *, readback: bool) -> list[Any]:
+    """SIASN's answers about ``nips``: the push readback's (``readback``: it reads the NIPs the
+    product pushed, which I-MUT never asks; they carry the desired flag), else I-MUT's own lookups."""
+    desired = SiasnObservation.desired_blocked
     rows: list[Any] = []
     for chunk in chunks(sorted(nips)):
-        query = select(*columns).where(
-            SiasnObservation.nip.in_(chunk), SiasnObservation.desired_blocked.is_(None)
+        query = select(*_OBSERVATION_COLUMNS).where(
+            SiasnObservation.nip.in_(chunk), desired.is_not(None) if readback else desired.is_(None)
         )
         rows.extend(
-            r for r in session.execute(query) if (r.response or {}).get("purpose") == IMUT_OBSERVATION
+            r
+            for r in session.execute(query)
+            if readback or (r.response or {}).get("purpose") == IMUT_OBSERVATION
         )
-    return rows
-
-
-def _readback_observations(session: Session, nips: Collection[str]) -> list[Any]:
-    """The push readback's answers (it reads the NIPs the product pushed, which I-MUT never asks)."""
-    columns = (
-        SiasnObservation.id,
-        SiasnObservation.nip,
-        SiasnObservation.blocked,
-        SiasnObservation.observed_at,
-        SiasnObservation.response,
-    )
-    rows: list[Any] = []
-    for chunk in chunks(sorted(nips)):
-        query = select(*columns).where(
-            SiasnObservation.nip.in_(chunk), SiasnObservation.desired_blocked.is_not(None)
-        )
-        rows.extend(session.execute(query))
     return rows
 
 
@@ -210,10 +199,10 @@ def observed_events(
     """Events from SIASN's answers, every answer in turn (not only the latest): to I-MUT lookups and to
     the push readback (which finds a block someone else placed on a NIP the product pushed)."""
     events: dict[str, list[BlockEvent]] = {}
-    readback = _readback_observations(session, nips)
+    readback = _observations(session, nips, readback=True)
     readback_ids = {row.id for row in readback}
     last_read: dict[str, bool] = {}
-    answers = [*_imut_observations(session, nips), *readback]
+    answers = [*_observations(session, nips, readback=False), *readback]
     for row in sorted(answers, key=lambda r: (r.nip, r.observed_at, r.id)):
         if row.blocked is None:
             continue  # SIASN does not know the NIP
@@ -282,7 +271,7 @@ def observe_unpushed(
             )
         )
     last: dict[str, datetime] = {}
-    for row in _imut_observations(session, [n for n in wanted if n not in pushed]):
+    for row in _observations(session, [n for n in wanted if n not in pushed], readback=False):
         last[row.nip] = max(row.observed_at, last.get(row.nip, row.observed_at))
     due: list[tuple[int, datetime | None, str]] = []
     for nip in wanted:
